@@ -1,0 +1,40 @@
+// Lint: TypeScript rules plus the layer rule of style.md — dependencies only point downward:
+// core (pure) ← sources, store, git (Node I/O) ← services ← cli, extension (thin shells).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const layer = (files, forbidden, message) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', { patterns: forbidden.map((group) => ({ group: [group], message })) }],
+  },
+});
+
+const NODE_IO = ['fs', 'node:fs', 'fs/*', 'node:fs/*', 'child_process', 'node:child_process', 'net', 'node:net', 'http', 'node:http', 'https', 'node:https', 'sql.js', 'vscode'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', '.cache/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+    },
+  },
+  {
+    files: ['scripts/**/*.mjs', 'eslint.config.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  layer(['src/core/**/*.ts'], [...NODE_IO, '**/sources/**', '**/store/**', '**/git/**', '**/services/**', '**/cli/**', '**/extension/**', '**/demo/**'],
+    'src/core is pure: no Node I/O, no sql.js, no vscode, nothing from the layers above it.'),
+  layer(['src/sources/**/*.ts', 'src/store/**/*.ts', 'src/git/**/*.ts'], ['vscode', '**/services/**', '**/cli/**', '**/extension/**', '**/demo/**'],
+    'Node I/O layers may only use src/core (and Node).'),
+  layer(['src/sources/**/*.ts'], ['**/store/**', '**/git/**'], 'Importers parse; storing and git belong to other layers.'),
+  layer(['src/store/**/*.ts'], ['**/sources/**', '**/git/**'], 'The store does not know about sources or git.'),
+  layer(['src/services/**/*.ts', 'src/demo/**/*.ts'], ['vscode', '**/cli/**', '**/extension/**'],
+    'Services are shared by the CLI and the extension: no vscode, no shell code.'),
+  layer(['src/cli/**/*.ts'], ['vscode', '**/extension/**'], 'The CLI does not use vscode or the extension.'),
+);

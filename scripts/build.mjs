@@ -1,0 +1,32 @@
+// Bundles the CLI (and, as they arrive, the extension and webview) with esbuild and copies sql.js's wasm beside them.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+
+const production = process.argv.includes('--production');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+await build({
+  ...common,
+  entryPoints: ['src/cli/index.ts'],
+  outfile: join(dist, 'cli.js'),
+  banner: { js: '#!/usr/bin/env node' },
+});
+chmodSync(join(dist, 'cli.js'), 0o755);
+copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(dist, 'sql-wasm.wasm'));

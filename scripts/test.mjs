@@ -1,0 +1,27 @@
+// `npm test`: every tier, in order, stopping at the first failure.
+// 1. build the bundles  2. lint (incl. the layer rule)  3. compile (type-check) sources and tests
+// 4. mocha: unit tests of the core and Node layers, integration tests that run the real CLI on generated worlds.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+const steps = [
+  ['build', process.execPath, [join(root, 'scripts', 'build.mjs')]],
+  ['lint', bin('eslint'), ['src', 'test', 'scripts', 'bench']],
+  ['compile', bin('tsc'), ['-p', join(root, 'tsconfig.test.json')]],
+  ['unit + integration', bin('mocha'), ['--config', join(root, '.mocharc.json')]],
+];
+
+for (const [name, cmd, args] of steps) {
+  const started = Date.now();
+  process.stdout.write(`\n▶ ${name}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.stderr.write(`✖ ${name} failed (exit ${r.status ?? r.signal})\n`);
+    process.exit(r.status || 1);
+  }
+  process.stdout.write(`✔ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+}

@@ -1,0 +1,43 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildWorld } from '../demo/world';
+import { importAll } from '../services/importer';
+import { report } from '../services/queries';
+import { Ledger } from '../store/ledger';
+import type { CliIo } from './main';
+import { renderImport, renderReport } from './render';
+
+/** `npm run demo`: a realistic world in a temp folder, imported into its own ledger, reported. */
+export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo }): Promise<number> {
+  const { io } = opts;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'outcome-ledger-demo-'));
+  try {
+    io.out(`Building a demo world in ${root} …`);
+    const world = buildWorld({ root: path.join(root, 'world'), end: new Date(), seed: 7 });
+    fs.mkdirSync(path.join(root, 'world'), { recursive: true });
+    io.out(
+      `  ${world.repos.length} git repositories, ${world.files} log files (${(world.bytes / (1 << 20)).toFixed(1)} MB) ` +
+        `from Claude Code and Codex, ${world.truth.interactions.length} billed requests.`,
+    );
+    const ledger = await Ledger.open(path.join(root, 'ledger'));
+    try {
+      const summary = await importAll(ledger, { env: world.env });
+      io.out('');
+      io.out(renderImport(summary));
+      io.out('');
+      io.out(renderReport(report(ledger.database, { timeZone: opts.timeZone })));
+    } finally {
+      ledger.close();
+    }
+    io.out('');
+    io.out(
+      opts.keep
+        ? `Kept the demo in ${root}. Try: outcome-ledger sessions --home ${path.join(root, 'ledger')}`
+        : 'Run `npx outcome-ledger import` then `npx outcome-ledger report` for your own logs.',
+    );
+    return 0;
+  } finally {
+    if (!opts.keep) fs.rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,83 @@
+import type { Tokens } from './tokens';
+
+export const SOURCE_NAMES = [
+  'claude-code',
+  'codex',
+  'copilot-chat',
+  'gemini-cli',
+  'opencode',
+  'cline',
+  'roo-code',
+  'continue',
+  'aider',
+  'manual',
+] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+export function isSourceName(v: string): v is SourceName {
+  return (SOURCE_NAMES as readonly string[]).includes(v);
+}
+
+export const SESSION_LABELS = ['exploration', 'learning', 'review', 'abandoned'] as const;
+export type SessionLabel = (typeof SESSION_LABELS)[number];
+
+export function isSessionLabel(v: string): v is SessionLabel {
+  return (SESSION_LABELS as readonly string[]).includes(v);
+}
+
+export type SessionStatus = 'shipped' | 'open' | 'unlinked' | SessionLabel;
+
+/** Where a session happened, as far as one log line tells. */
+export interface SessionContext {
+  source: SourceName;
+  sessionId: string;
+  cwd?: string;
+  branch?: string;
+}
+
+/** One billed model request, normalised. `key` is the source's natural key (stable across re-imports and machines). */
+export interface InteractionRecord {
+  kind: 'interaction';
+  key: string;
+  session: SessionContext;
+  timestamp: number;
+  model: string;
+  tokens: Tokens;
+  /** Part of cacheWrite billed at the 1-hour rate. */
+  cacheWrite1h: number;
+  /** Cost the tool itself recorded, when it did (USD). */
+  recordedCostUSD?: number;
+  sidechain: boolean;
+  /** The model was not written in the log and a default was assumed. */
+  modelAssumed?: boolean;
+}
+
+/** A file the assistant edited or created; `path` as the tool wrote it (absolute, or relative to `cwd`). */
+export interface EditRecord {
+  kind: 'edit';
+  session: SessionContext;
+  timestamp: number;
+  path: string;
+}
+
+/** A prompt the engineer typed: only a hash is kept unless the engineer opted in to storing prompt text. */
+export interface PromptRecord {
+  kind: 'prompt';
+  key: string;
+  session: SessionContext;
+  timestamp: number;
+  text: string;
+}
+
+export type LedgerRecord = InteractionRecord | EditRecord | PromptRecord;
+
+/** Why a line was rejected; reasons are short and stable so they can be grouped. */
+export interface Rejection {
+  reason: string;
+}
+
+export type ParseOutcome = LedgerRecord[] | Rejection | null;
+
+export function isRejection(v: ParseOutcome): v is Rejection {
+  return v !== null && !Array.isArray(v);
+}

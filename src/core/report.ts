@@ -1,0 +1,244 @@
+import type { SessionLabel, SessionStatus, SourceName } from './model';
+import { isoUtc, LocalDayMapper } from './time';
+import { fromNanoUSD } from './pricing';
+
+/** Token fields of every report row (cli.md). */
+export interface UsageFigures {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  reasoning: number;
+  total: number;
+  costUSD: number;
+  interactions: number;
+  sessions: number;
+  /** Interactions whose model is not in the price table: their cost is not in costUSD. */
+  unpricedInteractions: number;
+}
+
+export interface ReportJson {
+  period: { since: string | null; until: string | null; timezone: string };
+  pricing: { version: string; note: string };
+  totals: UsageFigures;
+  bySource: Array<{ source: SourceName } & UsageFigures>;
+  byModel: Array<{ source: SourceName; model: string; priced: boolean } & UsageFigures>;
+  byDay: Array<{ date: string } & UsageFigures>;
+  outcomes: {
+    commits: number;
+    tasks: number;
+    shippedSessions: number;
+    openSessions: number;
+    unlinkedSessions: number;
+    labelledSessions: number;
+    yield: number | null;
+    tokensPerCommit: number | null;
+    costPerCommit: number | null;
+    tokensWithoutOutcome: number;
+  };
+  coverage: Array<{
+    source: SourceName;
+    first: string | null;
+    last: string | null;
+    files: number;
+    rejectedLines: number;
+    unpricedModels: string[];
+    assumedModelInteractions: number;
+  }>;
+}
+
+/** One aggregate row from the ledger: a session's usage of one model within one 15-minute bucket. */
+export interface UsageRow {
+  sessionRef: number;
+  source: SourceName;
+  model: string;
+  priced: boolean;
+  bucket: number;
+  firstTs: number;
+  lastTs: number;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  reasoning: number;
+  costNano: number;
+  interactions: number;
+  unpriced: number;
+  assumedModel: number;
+}
+
+export interface SourceFiles {
+  source: SourceName;
+  files: number;
+  rejectedLines: number;
+}
+
+class Acc {
+  input = 0;
+  output = 0;
+  cacheRead = 0;
+  cacheWrite = 0;
+  reasoning = 0;
+  costNano = 0;
+  interactions = 0;
+  unpriced = 0;
+  readonly sessions = new Set<number>();
+
+  add(r: UsageRow): void {
+    this.input += r.input;
+    this.output += r.output;
+    this.cacheRead += r.cacheRead;
+    this.cacheWrite += r.cacheWrite;
+    this.reasoning += r.reasoning;
+    this.costNano += r.costNano;
+    this.interactions += r.interactions;
+    this.unpriced += r.unpriced;
+    this.sessions.add(r.sessionRef);
+  }
+
+  get total(): number {
+    return this.input + this.output + this.cacheRead + this.cacheWrite;
+  }
+
+  figures(): UsageFigures {
+    return {
+      input: this.input,
+      output: this.output,
+      cacheRead: this.cacheRead,
+      cacheWrite: this.cacheWrite,
+      reasoning: this.reasoning,
+      total: this.total,
+      costUSD: roundUSD(fromNanoUSD(this.costNano)),
+      interactions: this.interactions,
+      sessions: this.sessions.size,
+      unpricedInteractions: this.unpriced,
+    };
+  }
+}
+
+export function roundUSD(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}
+
+function getOrCreate<K, V>(m: Map<K, V>, k: K, make: () => V): V {
+  let v = m.get(k);
+  if (v === undefined) {
+    v = make();
+    m.set(k, v);
+  }
+  return v;
+}
+
+export interface ReportInput {
+  rows: readonly UsageRow[];
+  statusOf: (sessionRef: number) => SessionStatus;
+  files: readonly SourceFiles[];
+  timeZone: string;
+  since?: string;
+  until?: string;
+  pricingVersion: string;
+  commits?: number;
+  tasks?: number;
+}
+
+const LABELS: ReadonlySet<SessionStatus> = new Set<SessionLabel>(['exploration', 'learning', 'review', 'abandoned']);
+
+/** Totals and value metrics for a period, from aggregate rows (pure: the SQL does the heavy lifting). */
+export function buildReport(input: ReportInput): ReportJson {
+  const days = new LocalDayMapper(input.timeZone);
+  const totals = new Acc();
+  const bySource = new Map<SourceName, Acc>();
+  const byModel = new Map<string, { source: SourceName; model: string; priced: boolean; acc: Acc }>();
+  const byDay = new Map<string, Acc>();
+  const span = new Map<SourceName, { first: number; last: number; unpriced: Set<string>; assumed: number }>();
+  const sessionTokens = new Map<number, number>();
+  for (const r of input.rows) {
+    totals.add(r);
+    getOrCreate(bySource, r.source, () => new Acc()).add(r);
+    getOrCreate(byModel, `${r.source}\u0000${r.model}`, () => ({ source: r.source, model: r.model, priced: r.priced, acc: new Acc() })).acc.add(r);
+    getOrCreate(byDay, days.dateOfBucket(r.bucket), () => new Acc()).add(r);
+    const s = getOrCreate(span, r.source, () => ({ first: r.firstTs, last: r.lastTs, unpriced: new Set<string>(), assumed: 0 }));
+    s.first = Math.min(s.first, r.firstTs);
+    s.last = Math.max(s.last, r.lastTs);
+    if (r.unpriced > 0) s.unpriced.add(r.model);
+    s.assumed += r.assumedModel;
+    sessionTokens.set(r.sessionRef, (sessionTokens.get(r.sessionRef) ?? 0) + r.input + r.output + r.cacheRead + r.cacheWrite);
+  }
+
+  let shipped = 0;
+  let open = 0;
+  let unlinked = 0;
+  let labelled = 0;
+  let shippedTokens = 0;
+  let withoutOutcome = 0;
+  for (const [ref, tokens] of sessionTokens) {
+    const status = input.statusOf(ref);
+    if (status === 'shipped') {
+      shipped++;
+      shippedTokens += tokens;
+    } else if (status === 'open') {
+      open++;
+    } else if (status === 'unlinked') {
+      unlinked++;
+      withoutOutcome += tokens;
+    } else if (LABELS.has(status)) {
+      labelled++;
+      withoutOutcome += tokens;
+    }
+  }
+  const commits = input.commits ?? 0;
+  const total = totals.total;
+  const costUSD = fromNanoUSD(totals.costNano);
+
+  const fileInfo = new Map(input.files.map((f) => [f.source, f]));
+  const coverageSources = new Set<SourceName>([...span.keys(), ...fileInfo.keys()]);
+
+  return {
+    period: { since: input.since ?? null, until: input.until ?? null, timezone: input.timeZone },
+    pricing: {
+      version: input.pricingVersion,
+      note: 'Costs are list-price estimates from the embedded price table; models not in the table are left unpriced.',
+    },
+    totals: totals.figures(),
+    bySource: [...bySource].sort(([a], [b]) => a.localeCompare(b)).map(([source, acc]) => ({ source, ...acc.figures() })),
+    byModel: [...byModel.values()]
+      .sort((a, b) => b.acc.total - a.acc.total || a.model.localeCompare(b.model))
+      .map((m) => ({ source: m.source, model: m.model, priced: m.priced, ...m.acc.figures() })),
+    byDay: [...byDay].sort(([a], [b]) => a.localeCompare(b)).map(([date, acc]) => ({ date, ...acc.figures() })),
+    outcomes: {
+      commits,
+      tasks: input.tasks ?? 0,
+      shippedSessions: shipped,
+      openSessions: open,
+      unlinkedSessions: unlinked,
+      labelledSessions: labelled,
+      yield: total > 0 ? shippedTokens / total : null,
+      tokensPerCommit: commits > 0 ? Math.round(shippedTokens / commits) : null,
+      costPerCommit: commits > 0 ? roundUSD(costUSD / commits) : null,
+      tokensWithoutOutcome: withoutOutcome,
+    },
+    coverage: [...coverageSources].sort().map((source) => {
+      const s = span.get(source);
+      const f = fileInfo.get(source);
+      return {
+        source,
+        first: s ? isoUtc(s.first) : null,
+        last: s ? isoUtc(s.last) : null,
+        files: f?.files ?? 0,
+        rejectedLines: f?.rejectedLines ?? 0,
+        unpricedModels: s ? [...s.unpriced].sort() : [],
+        assumedModelInteractions: s?.assumed ?? 0,
+      };
+    }),
+  };
+}
+
+/** How long after its last reply a session without a commit still counts as "open" rather than unlinked. */
+export const OPEN_WINDOW_MS = 24 * 3_600_000;
+
+export function sessionStatus(s: { label: string | null; shipped: boolean; end: number }, now: number): SessionStatus {
+  if (s.label && LABELS.has(s.label as SessionStatus)) return s.label as SessionLabel;
+  if (s.shipped) return 'shipped';
+  if (now - s.end < OPEN_WINDOW_MS) return 'open';
+  return 'unlinked';
+}

@@ -1,0 +1,137 @@
+/** Time-zone arithmetic with Intl only: days are grouped in the IANA zone the user asked for. */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  if (!timeZone) return false;
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function wallClock(timeZone: string, epochMs: number): WallClock {
+  const parts = formatter(timeZone).formatToParts(new Date(epochMs));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
+}
+
+/** Offset of the zone from UTC at that instant, in milliseconds (positive east of Greenwich). */
+export function zoneOffsetMs(timeZone: string, epochMs: number): number {
+  const w = wallClock(timeZone, epochMs);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** The calendar date (YYYY-MM-DD) of an instant in the zone. */
+export function localDate(timeZone: string, epochMs: number): string {
+  const w = wallClock(timeZone, epochMs);
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}`;
+}
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isIsoDate(v: string): boolean {
+  const m = DATE_RE.exec(v);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === v;
+}
+
+/** The first instant of a calendar date in the zone (handles DST and half-hour zones). */
+export function startOfLocalDay(timeZone: string, date: string): number {
+  const m = DATE_RE.exec(date);
+  if (!m) throw new Error(`not a date: ${date}`);
+  const wallMidnight = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  let guess = wallMidnight - zoneOffsetMs(timeZone, wallMidnight);
+  for (let i = 0; i < 3; i++) {
+    const next = wallMidnight - zoneOffsetMs(timeZone, guess);
+    if (next === guess) break;
+    guess = next;
+  }
+  // A DST jump at midnight means the day starts later than the wall midnight: make sure the instant is that day.
+  if (localDate(timeZone, guess) !== date) {
+    for (let step = 0; step < 4 && localDate(timeZone, guess) < date; step++) guess += 3_600_000;
+  }
+  return guess;
+}
+
+export function addDays(date: string, days: number): string {
+  const m = DATE_RE.exec(date);
+  if (!m) throw new Error(`not a date: ${date}`);
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + days));
+  return d.toISOString().slice(0, 10);
+}
+
+/** Inclusive local dates → half-open epoch range [from, to). */
+export function periodRange(timeZone: string, since?: string, until?: string): { from: number; to: number } {
+  return {
+    from: since ? startOfLocalDay(timeZone, since) : Number.MIN_SAFE_INTEGER,
+    to: until ? startOfLocalDay(timeZone, addDays(until, 1)) : Number.MAX_SAFE_INTEGER,
+  };
+}
+
+/**
+ * Maps many instants to local dates quickly: the zone offset is looked up once per 15-minute bucket
+ * (every zone's offset changes on a quarter hour).
+ */
+export class LocalDayMapper {
+  private readonly cache = new Map<number, string>();
+  constructor(private readonly timeZone: string) {}
+
+  dateOfBucket(bucket: number): string {
+    let d = this.cache.get(bucket);
+    if (d === undefined) {
+      d = localDate(this.timeZone, bucket * BUCKET_MS);
+      this.cache.set(bucket, d);
+    }
+    return d;
+  }
+
+  date(epochMs: number): string {
+    return this.dateOfBucket(Math.floor(epochMs / BUCKET_MS));
+  }
+}
+
+export const BUCKET_MS = 15 * 60 * 1000;
+
+export function isoUtc(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}

@@ -1,0 +1,248 @@
+import * as fs from 'node:fs';
+import type { Database } from 'sql.js';
+import { isRejection, type SourceName } from '../core/model';
+import { RepoFinder } from '../git/repo';
+import { claudeCode } from '../sources/claude';
+import { codex } from '../sources/codex';
+import { isWholeJson, readLines } from '../sources/lines';
+import type { LogFile, SourceReader } from '../sources/parser';
+import { loadCursors, saveCursor, saveRejects, type FileCursor } from '../store/files';
+import type { Ledger, WriteContext } from '../store/ledger';
+import { RecordWriter } from '../store/records';
+
+/** Every source this build can read, in display order. */
+export const READERS: readonly SourceReader[] = [claudeCode, codex];
+
+export interface ExtraSource {
+  source: SourceName;
+  path: string;
+}
+
+export interface ImportOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Paths given with `--source NAME=PATH` or the extension's settings, read in addition to the detected roots. */
+  extra?: ExtraSource[];
+  /** Sources to leave out (disabled in settings). */
+  disabled?: ReadonlySet<SourceName>;
+  storePromptText?: boolean;
+  /** Bytes read so far of the bytes that need reading. */
+  onProgress?: (done: number, total: number) => void;
+  /** Save progress after this many bytes read (a killed cold import keeps what it finished). */
+  checkpointBytes?: number;
+  /** An unterminated last line is only taken once its file has been quiet this long (the tool may still be writing). */
+  quietMs?: number;
+  now?: () => number;
+}
+
+export interface SourceSummary {
+  source: SourceName;
+  roots: string[];
+  found: boolean;
+  files: number;
+  filesRead: number;
+  interactionsAdded: number;
+  duplicatesSkipped: number;
+  linesRejected: number;
+  reasons: string[];
+}
+
+export interface ImportSummary {
+  sources: SourceSummary[];
+  bytesRead: number;
+  elapsedMs: number;
+}
+
+const MAX_REASONS = 5;
+
+interface Planned {
+  file: LogFile;
+  reader: SourceReader;
+  stat: fs.Stats;
+  cursor: FileCursor | undefined;
+}
+
+function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: ReadonlySet<SourceName>): Map<SourceReader, { roots: string[]; files: LogFile[] }> {
+  const out = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
+  for (const reader of READERS) {
+    if (disabled.has(reader.source)) continue;
+    const roots = [...reader.roots(env), ...extra.filter((e) => e.source === reader.source).map((e) => e.path)];
+    const files: LogFile[] = [];
+    const seen = new Set<string>();
+    for (const root of roots) {
+      let isFile: boolean;
+      try {
+        isFile = fs.statSync(root).isFile();
+      } catch {
+        continue;
+      }
+      const found = isFile ? [{ source: reader.source, path: root, root }] : reader.discover([root]);
+      for (const f of found) {
+        if (seen.has(f.path)) continue;
+        seen.add(f.path);
+        files.push(f);
+      }
+    }
+    out.set(reader, { roots, files });
+  }
+  return out;
+}
+
+/**
+ * Imports every detected source into the ledger, incrementally: per file the ledger remembers identity, size, mtime
+ * and the offset after the last complete line, so unchanged files cost one stat and changed ones resume where they
+ * stopped. Everything happens in one ledger write (one lock), checkpointed as it goes.
+ */
+export async function importAll(ledger: Ledger, options: ImportOptions = {}): Promise<ImportSummary> {
+  const started = Date.now();
+  const env = options.env ?? process.env;
+  const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
+  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started));
+}
+
+function runImport(
+  db: Database,
+  ctx: WriteContext,
+  discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>,
+  options: ImportOptions,
+  started: number,
+): ImportSummary {
+  const now = options.now ?? Date.now;
+  const quietMs = options.quietMs ?? 60_000;
+  const checkpointBytes = options.checkpointBytes ?? 64 << 20;
+  const cursors = loadCursors(db);
+  const summaries: SourceSummary[] = [];
+  const plan: Planned[] = [];
+  let totalBytes = 0;
+  for (const [reader, { roots, files }] of discovered) {
+    const summary: SourceSummary = {
+      source: reader.source, roots, found: files.length > 0, files: 0, filesRead: 0,
+      interactionsAdded: 0, duplicatesSkipped: 0, linesRejected: 0, reasons: [],
+    };
+    summaries.push(summary);
+    for (const file of files) {
+      let stat: fs.Stats;
+      try {
+        stat = fs.statSync(file.path);
+      } catch {
+        continue; // deleted between discovery and now
+      }
+      summary.files++;
+      const cursor = cursors.get(file.path);
+      if (file.skip) {
+        if (cursor?.status !== file.skip) saveCursor(db, { ...blankCursor(file, stat), status: file.skip });
+        continue;
+      }
+      const unchanged =
+        cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev &&
+        cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs);
+      // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
+      if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) continue;
+      const resumable = cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
+      plan.push({ file, reader, stat, cursor: resumable ? cursor : undefined });
+      totalBytes += stat.size - (resumable ? cursor.offset : 0);
+    }
+  }
+
+  const bySource = new Map(summaries.map((s) => [s.source, s]));
+  const repos = new RepoFinder();
+  const writer = new RecordWriter(db, { repoOf: (cwd) => repos.rootOf(cwd), storePromptText: options.storePromptText ?? false });
+  let done = 0;
+  let sinceCheckpoint = 0;
+  try {
+    for (const item of plan) {
+      const summary = bySource.get(item.reader.source);
+      if (!summary) continue;
+      const read = importFile(item, writer, summary, now, quietMs, (n) => {
+        done += n;
+        sinceCheckpoint += n;
+        options.onProgress?.(done, totalBytes);
+      });
+      saveCursor(db, read.cursor);
+      saveRejects(db, item.reader.source, item.file.path, read.rejects);
+      summary.filesRead++;
+      if (sinceCheckpoint >= checkpointBytes) {
+        sinceCheckpoint = 0;
+        ctx.checkpoint();
+      }
+    }
+  } finally {
+    writer.free();
+  }
+  return { sources: summaries, bytesRead: done, elapsedMs: Date.now() - started };
+}
+
+function blankCursor(file: LogFile, stat: fs.Stats): FileCursor {
+  return {
+    path: file.path, source: file.source, dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs),
+    offset: 0, lineNo: 0, state: null, rejected: 0, status: null,
+  };
+}
+
+function importFile(
+  item: Planned,
+  writer: RecordWriter,
+  summary: SourceSummary,
+  now: () => number,
+  quietMs: number,
+  onBytes: (n: number) => void,
+): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } {
+  const { file, reader, stat } = item;
+  const base = item.cursor ?? blankCursor(file, stat);
+  const parser = reader.createParser(file, item.cursor ? item.cursor.state : null);
+  const rejects: Array<{ lineNo: number; reason: string }> = [];
+  let rejectedHere = 0;
+  const reject = (lineNo: number, reason: string): void => {
+    rejectedHere++;
+    summary.linesRejected++;
+    if (rejects.length < MAX_REASONS) rejects.push({ lineNo, reason });
+    if (summary.reasons.length < MAX_REASONS) summary.reasons.push(`${file.path}:${lineNo}: ${reason}`);
+  };
+  let fd: number;
+  try {
+    fd = fs.openSync(file.path, 'r');
+  } catch (e) {
+    reject(0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return { cursor: { ...base, rejected: base.rejected + rejectedHere }, rejects };
+  }
+  let result;
+  try {
+    const quiet = now() - stat.mtimeMs >= quietMs;
+    result = readLines(
+      fd,
+      base.offset,
+      stat.size,
+      base.lineNo,
+      (buf, start, end, lineNo) => {
+        let outcome;
+        try {
+          outcome = parser.parse(buf, start, end);
+        } catch (e) {
+          reject(lineNo, `unreadable line (${(e as Error).message})`);
+          return;
+        }
+        if (outcome === null) return;
+        if (isRejection(outcome)) {
+          reject(lineNo, outcome.reason);
+          return;
+        }
+        for (const record of outcome) {
+          const r = writer.add(record, file.path);
+          if (r === 'added') summary.interactionsAdded++;
+          else if (r === 'duplicate') summary.duplicatesSkipped++;
+        }
+      },
+      { acceptTail: quiet ? isWholeJson : undefined, onProgress: onBytes },
+    );
+  } finally {
+    fs.closeSync(fd);
+  }
+  for (const lineNo of result.overlong) reject(lineNo, 'line longer than 64 MB (skipped)');
+  return {
+    cursor: {
+      ...base,
+      dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs),
+      offset: result.offset, lineNo: result.lineNo, state: parser.state(), rejected: base.rejected + rejectedHere, status: null,
+    },
+    rejects,
+  };
+}

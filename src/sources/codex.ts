@@ -1,0 +1,241 @@
+import * as path from 'node:path';
+import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
+import { fromOpenAiUsage, readOpenAiUsage, type OpenAiUsage } from '../core/tokens';
+import {
+  isObject,
+  lineContains,
+  looksLikeJsonObject,
+  parseJson,
+  parseTimestamp,
+  rejected,
+  type LineParser,
+  type LogFile,
+  type SourceReader,
+} from './parser';
+import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
+
+/** Builds without turn_context never say which model ran; this is the CLI's default of that era (flagged as assumed). */
+export const CODEX_DEFAULT_MODEL = 'gpt-5';
+
+const NEEDLES = ['"token_count"', '"session_meta"', '"turn_context"', 'apply_patch', '"user_message"'].map((s) => Buffer.from(s));
+const UUID_IN_NAME = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
+const PATCH_FILE = /^\*\*\* (?:Update|Add|Delete) File: (.+)$|^\*\*\* Move to: (.+)$/gm;
+
+interface CodexState {
+  sessionId?: string;
+  cwd?: string;
+  branch?: string;
+  model?: string;
+  /** Cumulative totals at the last counted (or baseline) event. */
+  last?: OpenAiUsage;
+  /** Counted token events so far: part of each interaction's natural key. */
+  ordinal: number;
+}
+
+/**
+ * Codex CLI: `${CODEX_HOME:-~/.codex}/sessions/YYYY/MM/DD/rollout-*.jsonl` and `archived_sessions/`.
+ * token_count events carry CUMULATIVE totals and are re-emitted unchanged: count deltas, skip re-emits, and take a
+ * drop as a new baseline (counting that event's last_token_usage).
+ */
+export const codex: SourceReader = {
+  source: 'codex',
+
+  roots(env) {
+    return uniqueDirs([env.CODEX_HOME && env.CODEX_HOME.trim() ? env.CODEX_HOME.trim() : path.join(homeDir(env), '.codex')]);
+  },
+
+  discover(roots) {
+    const files: LogFile[] = [];
+    for (const root of roots) {
+      const sessions = path.join(root, 'sessions');
+      const archived = path.join(root, 'archived_sessions');
+      const hasLayout = isDirectory(sessions) || isDirectory(archived);
+      const accept = (n: string): boolean => n.endsWith('.jsonl');
+      if (!hasLayout) {
+        if (isDirectory(root)) for (const p of walkFiles(root, accept, 4)) files.push({ source: 'codex', path: p, root });
+        continue;
+      }
+      const active = walkFiles(sessions, accept, 4);
+      const activeNames = new Set(active.map((p) => path.basename(p)));
+      for (const p of active) files.push({ source: 'codex', path: p, root });
+      for (const p of walkFiles(archived, accept, 4)) {
+        const copy = activeNames.has(path.basename(p));
+        files.push({ source: 'codex', path: p, root, ...(copy ? { skip: 'archived copy of an active session (counted once)' } : {}) });
+      }
+    }
+    return files;
+  },
+
+  createParser(file, state) {
+    return new CodexParser(file.path, state);
+  },
+};
+
+class CodexParser implements LineParser {
+  private s: CodexState;
+
+  constructor(file: string, state: string | null) {
+    let restored: CodexState | undefined;
+    if (state) {
+      try {
+        restored = JSON.parse(state) as CodexState;
+      } catch {
+        restored = undefined;
+      }
+    }
+    this.s = restored ?? { ordinal: 0 };
+    if (!this.s.sessionId) {
+      const m = UUID_IN_NAME.exec(path.basename(file));
+      this.s.sessionId = m?.[1] ?? path.basename(file, '.jsonl');
+    }
+  }
+
+  state(): string | null {
+    return JSON.stringify(this.s);
+  }
+
+  parse(buf: Buffer, start: number, end: number): ParseOutcome {
+    if (!NEEDLES.some((n) => lineContains(buf, start, end, n))) {
+      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
+    }
+    let line: unknown;
+    try {
+      line = parseJson(buf, start, end);
+    } catch {
+      return rejected('not JSON');
+    }
+    if (!isObject(line)) return rejected('not a JSON object');
+    const payload = line.payload;
+    if (!isObject(payload)) return null;
+    switch (line.type) {
+      case 'session_meta':
+        return this.meta(payload);
+      case 'turn_context':
+        if (typeof payload.model === 'string' && payload.model) this.s.model = payload.model;
+        if (typeof payload.cwd === 'string' && payload.cwd) this.s.cwd = payload.cwd;
+        return null;
+      case 'event_msg':
+        if (payload.type === 'token_count') return this.tokenCount(line, payload);
+        if (payload.type === 'user_message') return this.prompt(line, payload);
+        return null;
+      case 'response_item':
+        return this.edits(line, payload);
+      default:
+        return null;
+    }
+  }
+
+  private context(): SessionContext {
+    const ctx: SessionContext = { source: 'codex', sessionId: this.s.sessionId ?? 'unknown' };
+    if (this.s.cwd) ctx.cwd = this.s.cwd;
+    if (this.s.branch) ctx.branch = this.s.branch;
+    return ctx;
+  }
+
+  private meta(payload: Record<string, unknown>): ParseOutcome {
+    if (typeof payload.id === 'string' && payload.id) this.s.sessionId = payload.id;
+    if (typeof payload.cwd === 'string' && payload.cwd) this.s.cwd = payload.cwd;
+    if (isObject(payload.git) && typeof payload.git.branch === 'string' && payload.git.branch) this.s.branch = payload.git.branch;
+    return null;
+  }
+
+  private tokenCount(line: Record<string, unknown>, payload: Record<string, unknown>): ParseOutcome {
+    const info = payload.info;
+    if (info === null || info === undefined) return null;
+    if (!isObject(info)) return rejected('token_count info is not an object');
+    const total = readOpenAiUsage(info.total_token_usage);
+    if (!total) return rejected('token_count total_token_usage has non-numeric counts');
+    const timestamp = parseTimestamp(line.timestamp);
+    if (timestamp === undefined) return rejected('timestamp missing or not a date');
+    const prev = this.s.last;
+    let counted: OpenAiUsage;
+    if (!prev) {
+      counted = total;
+    } else if (sameTotals(prev, total)) {
+      return null; // re-emitted: nothing new was billed
+    } else {
+      const delta = subtract(total, prev);
+      if (delta) counted = delta;
+      else {
+        // The total dropped (resume, compaction): a new baseline; this event's own usage is what was billed.
+        const last = readOpenAiUsage(info.last_token_usage);
+        if (!last) {
+          this.s.last = total;
+          return rejected('token_count reset without a usable last_token_usage');
+        }
+        counted = last;
+      }
+    }
+    this.s.last = total;
+    this.s.ordinal++;
+    const model = this.s.model;
+    return [
+      {
+        kind: 'interaction',
+        key: `codex:${this.s.sessionId}:${this.s.ordinal}:${total.total_tokens}`,
+        session: this.context(),
+        timestamp,
+        model: model ?? CODEX_DEFAULT_MODEL,
+        tokens: fromOpenAiUsage(counted),
+        cacheWrite1h: 0,
+        sidechain: false,
+        ...(model ? {} : { modelAssumed: true }),
+      },
+    ];
+  }
+
+  private prompt(line: Record<string, unknown>, payload: Record<string, unknown>): ParseOutcome {
+    const text = payload.message;
+    const timestamp = parseTimestamp(line.timestamp);
+    if (typeof text !== 'string' || !text.trim() || timestamp === undefined) return null;
+    return [{ kind: 'prompt', key: `codex:prompt:${this.s.sessionId}:${timestamp}:${text.length}`, session: this.context(), timestamp, text }];
+  }
+
+  private edits(line: Record<string, unknown>, payload: Record<string, unknown>): ParseOutcome {
+    let patch: string | undefined;
+    if (payload.type === 'custom_tool_call' && payload.name === 'apply_patch' && typeof payload.input === 'string') {
+      patch = payload.input;
+    } else if (payload.type === 'function_call' && typeof payload.arguments === 'string' && payload.arguments.includes('apply_patch')) {
+      try {
+        const args: unknown = JSON.parse(payload.arguments);
+        const command = isObject(args) ? args.command : undefined;
+        if (Array.isArray(command)) patch = command.filter((c): c is string => typeof c === 'string').join('\n');
+        else if (isObject(args) && typeof args.input === 'string') patch = args.input;
+      } catch {
+        return rejected('function_call arguments are not JSON');
+      }
+    }
+    if (!patch) return null;
+    const timestamp = parseTimestamp(line.timestamp) ?? 0;
+    const session = this.context();
+    const records: LedgerRecord[] = [];
+    for (const m of patch.matchAll(PATCH_FILE)) {
+      const p = (m[1] ?? m[2] ?? '').trim();
+      if (p) records.push({ kind: 'edit', session, timestamp, path: p });
+    }
+    return records;
+  }
+}
+
+function sameTotals(a: OpenAiUsage, b: OpenAiUsage): boolean {
+  return (
+    a.total_tokens === b.total_tokens &&
+    a.input_tokens === b.input_tokens &&
+    a.output_tokens === b.output_tokens &&
+    a.cached_input_tokens === b.cached_input_tokens &&
+    a.reasoning_output_tokens === b.reasoning_output_tokens
+  );
+}
+
+/** Field-wise difference, or undefined when any counter went down (a reset). */
+function subtract(now: OpenAiUsage, before: OpenAiUsage): OpenAiUsage | undefined {
+  const d: OpenAiUsage = {
+    input_tokens: now.input_tokens - before.input_tokens,
+    cached_input_tokens: now.cached_input_tokens - before.cached_input_tokens,
+    output_tokens: now.output_tokens - before.output_tokens,
+    reasoning_output_tokens: now.reasoning_output_tokens - before.reasoning_output_tokens,
+    total_tokens: now.total_tokens - before.total_tokens,
+  };
+  if (d.input_tokens < 0 || d.cached_input_tokens < 0 || d.output_tokens < 0 || d.reasoning_output_tokens < 0 || d.total_tokens < 0) return undefined;
+  return d;
+}

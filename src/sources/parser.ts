@@ -1,0 +1,75 @@
+import type { ParseOutcome, SourceName } from '../core/model';
+
+/** Parses the lines of one log file in order, carrying whatever state the format needs between reads. */
+export interface LineParser {
+  parse(buf: Buffer, start: number, end: number): ParseOutcome;
+  /** Serialised state to resume with after the last line parsed (null when the format needs none). */
+  state(): string | null;
+}
+
+export interface LogFile {
+  source: SourceName;
+  path: string;
+  /** The root it was found under (for messages). */
+  root: string;
+  /** Set when the file is known and deliberately not read (for example an archived copy of an active session). */
+  skip?: string;
+}
+
+export interface SourceReader {
+  readonly source: SourceName;
+  /** Where this tool keeps its logs on this machine (existing or not), honouring the tool's own variables. */
+  roots(env: NodeJS.ProcessEnv): string[];
+  /** The log files under the roots that exist. */
+  discover(roots: string[]): LogFile[];
+  createParser(file: LogFile, state: string | null): LineParser;
+}
+
+/** Cheap checks on raw bytes, so lines that cannot carry usage or edits are skipped without a JSON parse. */
+export function contains(buf: Buffer, start: number, end: number, needle: Buffer): boolean {
+  const i = buf.indexOf(needle, start);
+  return i !== -1 && i + needle.length <= end;
+}
+
+/**
+ * `Buffer.indexOf` searches to the end of the whole buffer; for a needle that is usually absent that is costly on big
+ * chunks, so search only the line's own bytes.
+ */
+export function lineContains(buf: Buffer, start: number, end: number, needle: Buffer): boolean {
+  return buf.subarray(start, end).indexOf(needle) !== -1;
+}
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+function isSpace(b: number | undefined): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0d;
+}
+
+/** A line that does not even look like a JSON object is rejected without parsing. */
+export function looksLikeJsonObject(buf: Buffer, start: number, end: number): boolean {
+  let s = start;
+  let e = end - 1;
+  while (s < e && isSpace(buf[s])) s++;
+  while (e > s && isSpace(buf[e])) e--;
+  return buf[s] === OPEN_BRACE && buf[e] === CLOSE_BRACE;
+}
+
+export function parseJson(buf: Buffer, start: number, end: number): unknown {
+  return JSON.parse(buf.toString('utf8', start, end));
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** ISO timestamp → epoch ms, or undefined when it is not a date. */
+export function parseTimestamp(v: unknown): number | undefined {
+  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+  const t = typeof v === 'number' ? v : Date.parse(v);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+export function rejected(reason: string): { reason: string } {
+  return { reason };
+}

@@ -1,0 +1,57 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Files under `dir` (to `maxDepth` levels) whose name passes `accept`; unreadable folders are skipped. */
+export function walkFiles(dir: string, accept: (name: string) => boolean, maxDepth: number): string[] {
+  const out: string[] = [];
+  const visit = (d: string, depth: number): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (depth < maxDepth) visit(p, depth + 1);
+      } else if ((e.isFile() || e.isSymbolicLink()) && accept(e.name)) {
+        out.push(p);
+      }
+    }
+  };
+  visit(dir, 0);
+  return out.sort();
+}
+
+export function homeDir(env: NodeJS.ProcessEnv): string {
+  return env.HOME || env.USERPROFILE || os.homedir();
+}
+
+export function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Removes duplicates that are the same folder reached by two paths (symlinks, trailing slashes). */
+export function uniqueDirs(dirs: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const d of dirs) {
+    const resolved = path.resolve(d);
+    let real = resolved;
+    try {
+      real = fs.realpathSync(resolved);
+    } catch {
+      // not there (yet): keep the plain path
+    }
+    if (seen.has(real)) continue;
+    seen.add(real);
+    out.push(resolved);
+  }
+  return out;
+}

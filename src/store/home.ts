@@ -1,0 +1,27 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** The ledger home of shared/spec/cli.md: one ledger per user, shared by the CLI and every VS Code window. */
+export function defaultLedgerHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (env.OUTCOME_LEDGER_HOME) return path.resolve(env.OUTCOME_LEDGER_HOME);
+  const home = env.HOME || env.USERPROFILE || os.homedir();
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'outcome-ledger');
+  if (platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'outcome-ledger');
+  return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'outcome-ledger');
+}
+
+export interface LedgerPaths {
+  home: string;
+  file: string;
+  backup: string;
+  lock: string;
+}
+
+export function ledgerPaths(home: string): LedgerPaths {
+  return {
+    home,
+    file: path.join(home, 'ledger.sqlite'),
+    backup: path.join(home, 'ledger.sqlite.bak'),
+    lock: path.join(home, 'ledger.lock'),
+  };
+}

@@ -1,0 +1,219 @@
+import * as path from 'node:path';
+import type { Database, Statement } from 'sql.js';
+import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/model';
+import { costUSD, toNanoUSD } from '../core/pricing';
+import { totalOf } from '../core/tokens';
+import { promptHash, stableId } from './hash';
+import { FLAG_MODEL_ASSUMED, FLAG_SIDECHAIN } from './schema';
+
+export interface RecordWriterOptions {
+  /** Repository root for a working directory (null when it is not in a repository or no longer exists). */
+  repoOf: (cwd: string) => string | null;
+  storePromptText?: boolean;
+}
+
+export interface WriteCounts {
+  added: number;
+  duplicates: number;
+}
+
+interface SessionRow {
+  id: number;
+  cwd: string | null;
+  repo: string | null;
+  branch: string | null;
+  logPath: string | null;
+}
+
+/**
+ * Writes parsed records into the ledger inside the caller's transaction. Dedup is global and by natural key:
+ * on a collision the copy with the larger token total wins, a non-sidechain copy winning a tie (sources.md).
+ */
+export class RecordWriter {
+  private readonly stmts: Statement[] = [];
+  private readonly findInteraction: Statement;
+  private readonly insertInteraction: Statement;
+  private readonly replaceInteraction: Statement;
+  private readonly findSession: Statement;
+  private readonly insertSession: Statement;
+  private readonly updateSession: Statement;
+  private readonly insertModel: Statement;
+  private readonly findModel: Statement;
+  private readonly insertFile: Statement;
+  private readonly insertBranch: Statement;
+  private readonly insertPrompt: Statement;
+  private readonly sessions = new Map<string, SessionRow>();
+  private readonly models = new Map<string, number>();
+  private readonly seenBranches = new Set<string>();
+  private readonly seenFiles = new Set<string>();
+
+  constructor(private readonly db: Database, private readonly options: RecordWriterOptions) {
+    const prep = (sql: string): Statement => {
+      const s = db.prepare(sql);
+      this.stmts.push(s);
+      return s;
+    };
+    this.findInteraction = prep('SELECT input + output + cache_read + cache_write, flags FROM interactions WHERE id = ?');
+    this.insertInteraction = prep(
+      'INSERT INTO interactions (id, session_ref, ts, model_ref, input, output, cache_read, cache_write, cache_write_1h, reasoning, cost_nusd, recorded_cost_nusd, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
+    );
+    this.replaceInteraction = prep(
+      'UPDATE interactions SET session_ref=?, ts=?, model_ref=?, input=?, output=?, cache_read=?, cache_write=?, cache_write_1h=?, reasoning=?, cost_nusd=?, recorded_cost_nusd=?, flags=? WHERE id=?',
+    );
+    this.findSession = prep('SELECT id, cwd, repo, branch, log_path FROM sessions WHERE source = ? AND session_key = ?');
+    this.insertSession = prep('INSERT INTO sessions (source, session_key, cwd, repo, branch, log_path) VALUES (?,?,?,?,?,?)');
+    this.updateSession = prep('UPDATE sessions SET cwd = ?, repo = ?, branch = ?, log_path = ? WHERE id = ?');
+    this.findModel = prep('SELECT id FROM models WHERE name = ?');
+    this.insertModel = prep('INSERT INTO models (name) VALUES (?)');
+    this.insertFile = prep('INSERT OR IGNORE INTO session_files (session_ref, path) VALUES (?, ?)');
+    this.insertBranch = prep('INSERT OR IGNORE INTO session_branches (session_ref, branch) VALUES (?, ?)');
+    this.insertPrompt = prep('INSERT OR IGNORE INTO prompts (id, session_ref, ts, hash, text) VALUES (?,?,?,?,?)');
+  }
+
+  /** Adds one record; returns whether an interaction was new, a duplicate, or neither (edits, prompts). */
+  add(record: LedgerRecord, logPath: string): 'added' | 'duplicate' | 'other' {
+    const session = this.session(record.session, logPath);
+    switch (record.kind) {
+      case 'interaction':
+        return this.addInteraction(record, session.id);
+      case 'edit':
+        this.addEdit(record, session);
+        return 'other';
+      case 'prompt':
+        this.addPrompt(record, session.id);
+        return 'other';
+    }
+  }
+
+  private addInteraction(r: InteractionRecord, sessionRef: number): 'added' | 'duplicate' {
+    const id = stableId(r.key);
+    const total = totalOf(r.tokens);
+    const flags = (r.sidechain ? FLAG_SIDECHAIN : 0) | (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0);
+    const cost = costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h });
+    const values = [
+      sessionRef,
+      r.timestamp,
+      this.model(r.model),
+      r.tokens.input,
+      r.tokens.output,
+      r.tokens.cacheRead,
+      r.tokens.cacheWrite,
+      r.cacheWrite1h,
+      r.tokens.reasoning,
+      cost === null ? null : toNanoUSD(cost),
+      r.recordedCostUSD === undefined ? null : toNanoUSD(r.recordedCostUSD),
+      flags,
+    ];
+    this.findInteraction.bind([id]);
+    const existing = this.findInteraction.step() ? (this.findInteraction.get() as number[]) : undefined;
+    this.findInteraction.reset();
+    if (!existing) {
+      this.insertInteraction.run([id, ...values]);
+      return 'added';
+    }
+    const [oldTotal = 0, oldFlags = 0] = existing;
+    const better = total > oldTotal || (total === oldTotal && (oldFlags & FLAG_SIDECHAIN) !== 0 && !r.sidechain);
+    if (better) this.replaceInteraction.run([...values, id]);
+    return 'duplicate';
+  }
+
+  private addEdit(r: EditRecord, session: SessionRow): void {
+    const rel = repoRelative(r.path, session.cwd, session.repo);
+    if (!rel) return;
+    const key = `${session.id}\u0000${rel}`;
+    if (this.seenFiles.has(key)) return;
+    this.seenFiles.add(key);
+    this.insertFile.run([session.id, rel]);
+  }
+
+  private addPrompt(r: PromptRecord, sessionRef: number): void {
+    this.insertPrompt.run([stableId(r.key), sessionRef, r.timestamp, promptHash(r.text), this.options.storePromptText ? r.text : null]);
+  }
+
+  private model(name: string): number {
+    let id = this.models.get(name);
+    if (id === undefined) {
+      this.findModel.bind([name]);
+      if (this.findModel.step()) id = Number(this.findModel.get()[0]);
+      this.findModel.reset();
+      if (id === undefined) {
+        this.insertModel.run([name]);
+        id = lastRowId(this.db);
+      }
+      this.models.set(name, id);
+    }
+    return id;
+  }
+
+  private session(ctx: SessionContext, logPath: string): SessionRow {
+    const key = `${ctx.source}\u0000${ctx.sessionId}`;
+    let row = this.sessions.get(key);
+    if (!row) {
+      this.findSession.bind([ctx.source, ctx.sessionId]);
+      if (this.findSession.step()) {
+        const [id, cwd, repo, branch, log] = this.findSession.get();
+        row = { id: Number(id), cwd: nullable(cwd), repo: nullable(repo), branch: nullable(branch), logPath: nullable(log) };
+      }
+      this.findSession.reset();
+      if (!row) {
+        const cwd = ctx.cwd ?? null;
+        const repo = cwd ? this.options.repoOf(cwd) : null;
+        this.insertSession.run([ctx.source, ctx.sessionId, cwd, repo, ctx.branch ?? null, logPath]);
+        row = { id: lastRowId(this.db), cwd, repo, branch: ctx.branch ?? null, logPath };
+      }
+      this.sessions.set(key, row);
+    }
+    let changed = false;
+    if (!row.cwd && ctx.cwd) {
+      row.cwd = ctx.cwd;
+      row.repo = this.options.repoOf(ctx.cwd);
+      changed = true;
+    }
+    if (ctx.branch && ctx.branch !== row.branch) {
+      row.branch = ctx.branch;
+      changed = true;
+    }
+    // Subagent files belong to their parent session: its log is the parent's file.
+    if (!row.logPath || (row.logPath.includes(`${path.sep}subagents${path.sep}`) && !logPath.includes(`${path.sep}subagents${path.sep}`))) {
+      if (row.logPath !== logPath) {
+        row.logPath = logPath;
+        changed = true;
+      }
+    }
+    if (changed) this.updateSession.run([row.cwd, row.repo, row.branch, row.logPath, row.id]);
+    if (ctx.branch) {
+      const bkey = `${row.id}\u0000${ctx.branch}`;
+      if (!this.seenBranches.has(bkey)) {
+        this.seenBranches.add(bkey);
+        this.insertBranch.run([row.id, ctx.branch]);
+      }
+    }
+    return row;
+  }
+
+  free(): void {
+    for (const s of this.stmts) s.free();
+    this.stmts.length = 0;
+  }
+}
+
+function nullable(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function lastRowId(db: Database): number {
+  return Number(db.exec('SELECT last_insert_rowid()')[0]?.values[0]?.[0]);
+}
+
+/**
+ * Edited files are stored relative to the repository (privacy: no absolute paths). Files outside the repository
+ * (or outside the working directory when there is none) are not kept: they cannot be part of an outcome.
+ */
+export function repoRelative(file: string, cwd: string | null, repo: string | null): string | null {
+  const base = repo ?? cwd;
+  if (!base) return null;
+  const abs = path.isAbsolute(file) ? path.normalize(file) : path.resolve(cwd ?? base, file);
+  const rel = path.relative(base, abs);
+  if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+  return rel.split(path.sep).join('/');
+}

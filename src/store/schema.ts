@@ -1,0 +1,123 @@
+import type { Database } from 'sql.js';
+
+/**
+ * Versioned schema. Each migration moves the ledger one version up inside the write that opened it; a ledger from a
+ * newer build (higher version) is never written by this one.
+ *
+ * Size matters (the target is under 300 bytes per interaction on disk): interactions are keyed by a 53-bit hash of
+ * the source's natural key (the rowid itself, no extra key index), sessions and models are referenced by small
+ * integers, costs are integer nano-dollars.
+ */
+export const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE models (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE sessions (
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  session_key TEXT NOT NULL,
+  cwd TEXT,
+  repo TEXT,
+  branch TEXT,
+  label TEXT,
+  log_path TEXT,
+  UNIQUE (source, session_key)
+);
+CREATE TABLE interactions (
+  id INTEGER PRIMARY KEY,
+  session_ref INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  model_ref INTEGER NOT NULL,
+  input INTEGER NOT NULL,
+  output INTEGER NOT NULL,
+  cache_read INTEGER NOT NULL,
+  cache_write INTEGER NOT NULL,
+  cache_write_1h INTEGER NOT NULL,
+  reasoning INTEGER NOT NULL,
+  cost_nusd INTEGER,
+  recorded_cost_nusd INTEGER,
+  flags INTEGER NOT NULL
+);
+CREATE INDEX interactions_ts ON interactions (ts);
+CREATE INDEX interactions_session ON interactions (session_ref, ts);
+CREATE TABLE session_files (session_ref INTEGER NOT NULL, path TEXT NOT NULL, PRIMARY KEY (session_ref, path)) WITHOUT ROWID;
+CREATE TABLE session_branches (session_ref INTEGER NOT NULL, branch TEXT NOT NULL, PRIMARY KEY (session_ref, branch)) WITHOUT ROWID;
+CREATE TABLE prompts (id INTEGER PRIMARY KEY, session_ref INTEGER NOT NULL, ts INTEGER NOT NULL, hash INTEGER NOT NULL, text TEXT);
+CREATE INDEX prompts_session ON prompts (session_ref);
+CREATE TABLE files (
+  path TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  dev INTEGER NOT NULL,
+  ino INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ms INTEGER NOT NULL,
+  offset INTEGER NOT NULL,
+  line_no INTEGER NOT NULL,
+  state TEXT,
+  rejected INTEGER NOT NULL DEFAULT 0,
+  status TEXT
+) WITHOUT ROWID;
+CREATE TABLE rejects (source TEXT NOT NULL, path TEXT NOT NULL, line_no INTEGER NOT NULL, reason TEXT NOT NULL);
+`,
+  },
+];
+
+/** Interaction flags (bit field). */
+export const FLAG_SIDECHAIN = 1;
+export const FLAG_MODEL_ASSUMED = 2;
+
+export class SchemaTooNewError extends Error {
+  constructor(readonly found: number) {
+    super(
+      `the ledger was written by a newer Outcome Ledger (schema ${found}; this build knows ${SCHEMA_VERSION}). ` +
+        'Update Outcome Ledger; the ledger was left untouched.',
+    );
+  }
+}
+
+export function schemaVersion(db: Database): number {
+  const hasMeta = db.exec("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'");
+  if (hasMeta.length === 0) return 0;
+  const r = db.exec("SELECT value FROM meta WHERE key='schema_version'");
+  const v = r[0]?.values[0]?.[0];
+  return v === undefined ? 0 : Number(v);
+}
+
+/** Brings the schema up to date. Returns true when something changed (the caller must save). */
+export function migrate(db: Database): boolean {
+  const current = schemaVersion(db);
+  if (current > SCHEMA_VERSION) throw new SchemaTooNewError(current);
+  if (current === SCHEMA_VERSION) return false;
+  db.exec('BEGIN');
+  try {
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+    }
+    db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
+    if (current === 0) db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('created', ?)", [new Date().toISOString()]);
+    db.exec('COMMIT');
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
+  }
+  return true;
+}
+
+export function getMeta(db: Database, key: string): string | undefined {
+  const stmt = db.prepare('SELECT value FROM meta WHERE key = ?');
+  try {
+    stmt.bind([key]);
+    return stmt.step() ? String(stmt.get()[0]) : undefined;
+  } finally {
+    stmt.free();
+  }
+}
+
+export function setMeta(db: Database, key: string, value: string): void {
+  db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [key, value]);
+}

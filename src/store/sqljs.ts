@@ -1,0 +1,26 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import initSqlJs from 'sql.js';
+import type { SqlJsStatic } from 'sql.js';
+
+let loading: Promise<SqlJsStatic> | undefined;
+
+/** Where the wasm lives: beside the bundle in dist/ (and in the .vsix), or in node_modules when running from sources. */
+function wasmPath(): string {
+  const candidates = [path.join(__dirname, 'sql-wasm.wasm'), path.join(__dirname, '..', 'sql-wasm.wasm')];
+  for (const c of candidates) if (fs.existsSync(c)) return c;
+  const fromSources = 'sql.js/dist/sql-wasm.wasm'; // not a literal: the bundle never resolves it
+  return require.resolve(fromSources);
+}
+
+/** sql.js is loaded once per process, from bytes read once (never fetched). */
+export function loadSqlJs(): Promise<SqlJsStatic> {
+  if (!loading) {
+    const bytes = fs.readFileSync(wasmPath());
+    const wasmBinary = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    // useOldExtensionFunctions: false opts out of sql.js's deprecated JS string functions (and their warning).
+    const config = { wasmBinary, useOldExtensionFunctions: false } as unknown as Parameters<typeof initSqlJs>[0];
+    loading = initSqlJs(config);
+  }
+  return loading;
+}
