@@ -212,7 +212,7 @@ export class ClaudeWriter {
     const cacheRead = this.live.ctx;
     const cacheWrite = this.live.pending + r.int(0, 400);
     const output = r.int(20, 900) + (thinking ? r.int(100, 1500) : 0);
-    const cacheWrite1h = this.live.oneHour ? (r.chance(0.7) ? cacheWrite : Math.floor(cacheWrite / 2)) : 0;
+    const cacheWrite1h = this.live.oneHour && !this.live.oldVersion ? (r.chance(0.7) ? cacheWrite : Math.floor(cacheWrite / 2)) : 0;
     this.live.ctx = cacheRead + cacheWrite + input;
     this.live.pending = output;
     return { input, output, cacheRead, cacheWrite, cacheWrite1h };

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { InteractionRecord } from '../../src/core/model';
+import { Ledger } from '../../src/store/ledger';
+import { acquireLock, LockTimeoutError } from '../../src/store/lock';
+import { RecordWriter } from '../../src/store/records';
+import { SchemaTooNewError } from '../../src/store/schema';
+import { tempDir } from '../helpers';
+
+function interaction(key: string, output: number, over: Partial<InteractionRecord> = {}): InteractionRecord {
+  return {
+    kind: 'interaction', key, session: { source: 'claude-code', sessionId: 's1', cwd: '/nowhere' }, timestamp: Date.parse('2026-05-01T10:00:00Z'),
+    model: 'claude-sonnet-4-5', tokens: { input: 10, output, cacheRead: 100, cacheWrite: 0, reasoning: 0 }, cacheWrite1h: 0, sidechain: false, ...over,
+  };
+}
+
+const scalar = (ledger: Ledger, sql: string): number => Number(ledger.database.exec(sql)[0]?.values[0]?.[0] ?? 0);
+
+async function addAll(ledger: Ledger, records: InteractionRecord[]): Promise<string[]> {
+  return ledger.write((db) => {
+    const w = new RecordWriter(db, { repoOf: () => null });
+    try {
+      return records.map((r) => w.add(r, '/logs/a.jsonl'));
+    } finally {
+      w.free();
+    }
+  });
+}
+
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(r.stdout.toString());
+}
+
+describe('ledger', () => {
+  let home: string;
+  beforeEach(() => {
+    home = tempDir();
+  });
+  afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('keeps one copy per natural key: the larger token total, a non-sidechain copy winning a tie', async () => {
+    const ledger = await Ledger.open(home);
+    const results = await addAll(ledger, [
+      interaction('k1', 5),
+      interaction('k1', 240), // the final streamed usage
+      interaction('k1', 100),
+      interaction('k2', 50, { sidechain: true }),
+      interaction('k2', 50),
+    ]);
+    assert.deepEqual(results, ['added', 'duplicate', 'duplicate', 'added', 'duplicate']);
+    assert.equal(scalar(ledger, 'SELECT count(*) FROM interactions'), 2);
+    assert.equal(scalar(ledger, 'SELECT sum(output) FROM interactions'), 290);
+    assert.equal(scalar(ledger, 'SELECT sum(flags & 1) FROM interactions'), 0);
+    ledger.close();
+  });
+
+  it('saves atomically with the previous file kept as a backup, readable by another instance', async () => {
+    const a = await Ledger.open(home);
+    await addAll(a, [interaction('k1', 1)]);
+    await addAll(a, [interaction('k2', 1)]);
+    assert.ok(fs.existsSync(path.join(home, 'ledger.sqlite.bak')));
+    const b = await Ledger.open(home);
+    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 2);
+    assert.equal(fs.statSync(path.join(home, 'ledger.sqlite')).mode & 0o077, 0, 'owner-only permissions');
+    a.close();
+    b.close();
+  });
+
+  it('reloads before writing when another writer saved since it loaded: nothing is lost', async () => {
+    const a = await Ledger.open(home);
+    const b = await Ledger.open(home);
+    await addAll(a, [interaction('from-a', 1)]);
+    await addAll(b, [interaction('from-b', 1)]);
+    await addAll(a, [interaction('from-a-2', 1)]);
+    const c = await Ledger.open(home);
+    assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 3);
+    for (const l of [a, b, c]) l.close();
+  });
+
+  it('recovers a lock left by a dead process', async () => {
+    fs.writeFileSync(path.join(home, 'ledger.lock'), JSON.stringify({ pid: deadPid(), host: os.hostname(), nonce: 'x', since: 'then' }));
+    const ledger = await Ledger.open(home, { timeoutMs: 2000 });
+    await addAll(ledger, [interaction('k', 1)]);
+    assert.equal(fs.existsSync(path.join(home, 'ledger.lock')), false);
+    ledger.close();
+  });
+
+  it('waits for a live lock and then says plainly who holds it', async () => {
+    const held = await acquireLock(path.join(home, 'ledger.lock'));
+    const ledger = await Ledger.open(home, { timeoutMs: 300 });
+    await assert.rejects(addAll(ledger, [interaction('k', 1)]), (e: unknown) => {
+      assert.ok(e instanceof LockTimeoutError);
+      assert.match(e.message, new RegExp(`locked by another writer \\(pid ${process.pid}`));
+      return true;
+    });
+    held.release();
+    await addAll(ledger, [interaction('k', 1)]);
+    ledger.close();
+  });
+
+  it('moves a damaged ledger aside and restores the backup, with a plain message', async () => {
+    const a = await Ledger.open(home);
+    await addAll(a, [interaction('k1', 1)]);
+    await addAll(a, [interaction('k2', 1)]); // backup now holds k1
+    a.close();
+    fs.writeFileSync(path.join(home, 'ledger.sqlite'), 'garbage, not a database');
+    const warnings: string[] = [];
+    const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
+    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 1);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /damaged .*moved to .*restored from the backup/);
+    assert.ok(fs.readdirSync(home).some((n) => n.startsWith('ledger.sqlite.damaged-')), 'the damaged file is kept');
+    b.close();
+  });
+
+  it('detects a truncated ledger and starts over when no backup is usable', async () => {
+    const a = await Ledger.open(home);
+    await addAll(a, [interaction('k1', 1)]);
+    a.close();
+    const file = path.join(home, 'ledger.sqlite');
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 1000));
+    const warnings: string[] = [];
+    const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
+    assert.match(warnings[0] ?? '', /truncated.*new ledger was started.*Run an import/);
+    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 0);
+    b.close();
+  });
+
+  it('refuses to touch a ledger written by a newer version', async () => {
+    const a = await Ledger.open(home);
+    await a.write((db) => db.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'"));
+    a.close();
+    const before = fs.readFileSync(path.join(home, 'ledger.sqlite'));
+    await assert.rejects(Ledger.open(home), (e: unknown) => e instanceof SchemaTooNewError && /newer Outcome Ledger \(schema 99/.test(e.message));
+    assert.deepEqual(fs.readFileSync(path.join(home, 'ledger.sqlite')), before);
+  });
+
+  it('stores edited files relative to the repository and drops files outside it', async () => {
+    const ledger = await Ledger.open(home);
+    await ledger.write((db) => {
+      const w = new RecordWriter(db, { repoOf: () => '/repo' });
+      const session = { source: 'codex' as const, sessionId: 's', cwd: '/repo/pkg' };
+      w.add({ kind: 'edit', session, timestamp: 1, path: 'src/a.ts' }, '/l');
+      w.add({ kind: 'edit', session, timestamp: 1, path: '/repo/README.md' }, '/l');
+      w.add({ kind: 'edit', session, timestamp: 1, path: '/etc/passwd' }, '/l');
+      w.add({ kind: 'edit', session, timestamp: 1, path: '../../outside.txt' }, '/l');
+      w.free();
+    });
+    const paths = ledger.database.exec('SELECT path FROM session_files ORDER BY path')[0]?.values.map((v) => v[0]);
+    assert.deepEqual(paths, ['README.md', 'pkg/src/a.ts']);
+    ledger.close();
+  });
+});
