@@ -107,6 +107,8 @@ async function cmdImport(argv: string[], io: CliIo): Promise<number> {
       env: io.env,
       extra,
       storePromptText: p.values['store-prompts'] === true,
+      // Tuning knob (documented in the README): how much to read between saves of progress.
+      ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0 ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) } : {}),
       onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
     });
     bar?.done();

@@ -803,6 +803,8 @@ class Builder {
     subagentChance: number;
     resumes: Generated | null;
     badLines: number;
+    /** Tiny sessions (one short turn) make bench worlds hold many small files, as real histories do. */
+    tiny?: boolean;
   }): Generated {
     const { r, traps } = p;
     const old = traps.has('cost-usd');
@@ -840,7 +842,7 @@ class Builder {
       editActions.push({ kind: 'edit', edit: { tool, abs } });
       if (tool !== 'Write' && tool !== 'NotebookEdit' && r.chance(0.25)) editActions.push({ kind: 'edit', edit: { tool: 'Edit', abs } });
     }
-    const nReads = r.int(1, 3) + editActions.length;
+    const nReads = p.tiny === true ? r.int(0, 1) : r.int(1, 3) + editActions.length;
     for (let i = 0; i < nReads; i++) {
       const x = r.next();
       actions.push(x < 0.55 ? { kind: 'read', abs: r.pick(reads) } : x < 0.8 ? { kind: 'grep', abs: r.pick(reads) } : { kind: 'bash' });
@@ -934,7 +936,8 @@ class Builder {
     this.sessions.set(p.id, truth);
     this.state.claude[p.id] = { file, live: w.live, base: relBase };
     w.live.lastUuid = w.em.parent;
-    const g: Generated = { truth, mainFile: file, lines: clean, lastUuid: w.em.parent, live: w.live, creates: new Set(p.edits.filter((e) => e.create).map((e) => e.rel)) };
+    // Keep the lines only where a later session resumes this one (otherwise they would pin every log in memory).
+    const g: Generated = { truth, mainFile: file, lines: traps.has('resumed-source') ? clean : [], lastUuid: w.em.parent, live: w.live, creates: new Set(p.edits.filter((e) => e.create).map((e) => e.rel)) };
     this.generated.set(p.id, g);
     return g;
   }
@@ -958,6 +961,7 @@ class Builder {
     traps: Set<string>;
     turns: number;
     badLines: number;
+    tiny?: boolean;
   }): Generated {
     const { r, traps } = p;
     const noTc = traps.has('no-turn-context');
@@ -994,10 +998,10 @@ class Builder {
     const switchTo = traps.has('model-switch') ? (model === CODEX_MODELS[0] ? CODEX_MODELS[1] : CODEX_MODELS[0]) : null;
     for (let t = 0; t < turns; t++) {
       const calls: CodexCall[] = [];
-      const nShell = traps.has('reset') && t < 2 ? r.int(3, 5) : r.int(1, 3);
+      const nShell = traps.has('reset') && t < 2 ? r.int(3, 5) : p.tiny === true ? r.int(0, 1) : r.int(1, 3);
       for (let i = 0; i < nShell; i++) calls.push({ kind: 'shell' });
       calls.push(...(perTurn[t] ?? []));
-      if (r.chance(0.5)) calls.push({ kind: 'shell' });
+      if (p.tiny !== true && r.chance(0.5)) calls.push({ kind: 'shell' });
       const prompt = t === 0 ? this.firstPrompt(r, p.title, p.taskKey, p.role === 'exploration', p.area) : r.pick(FOLLOW_UPS);
       w.turn({
         prompt,
@@ -1205,9 +1209,10 @@ class Builder {
       const st = this.git && proj.repoIdx !== null ? this.git.at(base, start) : null;
       const repo = this.git && proj.repoIdx !== null ? base : null;
       const area = r.pick(proj.areas);
-      const edits = r.chance(0.5) ? this.chooseEdits(r, proj, sub, area, 'scratch', false) : [];
       const x = r.next();
-      const turns = x < 0.6 ? 1 : x < 0.9 ? r.int(2, 3) : r.int(4, 8);
+      const tiny = x < 0.35;
+      const edits = !tiny && r.chance(0.5) ? this.chooseEdits(r, proj, sub, area, 'scratch', false) : [];
+      const turns = x < 0.75 ? 1 : x < 0.95 ? r.int(2, 3) : r.int(4, 8);
       const id = source === 'claude-code' ? r.uuid4() : r.uuid7(start);
       const title = `${r.pick(TASK_TITLES).replace('{area}', area)}`;
       if (source === 'claude-code') {
@@ -1229,9 +1234,10 @@ class Builder {
           edits,
           traps: new Set(),
           turns,
-          subagentChance: 0.25,
+          subagentChance: tiny ? 0 : 0.3,
           resumes: null,
           badLines: 0,
+          tiny,
         });
       } else {
         const gitMeta = st && repo !== null && proj.repoIdx !== null ? { commit_hash: st.sha, branch: st.branch, repository_url: this.git?.repoUrl(proj.repoIdx) ?? '' } : null;
@@ -1253,6 +1259,7 @@ class Builder {
           traps: new Set(),
           turns,
           badLines: 0,
+          tiny,
         });
       }
     }
