@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import type { TruthInteraction } from './world';
-import { type Rng, type TextPool, around, iso } from './rng';
+import { type Rng, type TextPool, around, iso, stringify } from './rng';
 
 export const CLAUDE_SONNET = 'claude-sonnet-4-5-20250929';
 export const CLAUDE_OPUS = 'claude-opus-4-5-20251101';
@@ -136,14 +136,14 @@ export class ClaudeEmitter {
   /** One chained line; `build` gets the new uuid and returns the type-specific keys in order. */
   line(build: (uuid: string) => Record<string, unknown>, uuid = this.r.uuid4()): string {
     const p = this.parent === null ? 'null' : `"${this.parent}"`;
-    const s = `{"parentUuid":${p},${this.tail},${JSON.stringify(build(uuid)).slice(1)}`;
+    const s = `{"parentUuid":${p},${this.tail},${stringify(build(uuid)).slice(1)}`;
     this.lines.push(s);
     this.parent = uuid;
     return s;
   }
 
   raw(obj: Record<string, unknown>): void {
-    this.lines.push(JSON.stringify(obj));
+    this.lines.push(stringify(obj));
   }
 }
 
@@ -393,8 +393,8 @@ export class ClaudeWriter {
         return {
           block,
           run: () => {
-            const shown = pool.slice(r, 'numbered', size);
-            const raw = pool.slice(r, 'code', size);
+            const shown = pool.raw(r, 'numbered', size);
+            const raw = pool.raw(r, 'code', size);
             const lines = Math.max(1, Math.floor(size / 48));
             this.toolResult(id, shown, { type: 'text', file: { filePath: a.abs, content: raw, numLines: lines, startLine: 1, totalLines: lines } });
             feed(size);
@@ -407,7 +407,7 @@ export class ClaudeWriter {
         return {
           block,
           run: () => {
-            const content = pool.slice(r, 'shell', size);
+            const content = pool.raw(r, 'shell', size);
             this.toolResult(id, content, { mode: 'content', numFiles: 0, filenames: [], content, numLines: Math.max(1, Math.floor(size / 70)) });
             feed(size);
           },
@@ -419,7 +419,7 @@ export class ClaudeWriter {
         return {
           block,
           run: () => {
-            const stdout = pool.slice(r, 'shell', size);
+            const stdout = pool.raw(r, 'shell', size);
             this.toolResult(id, stdout, { stdout, stderr: '', interrupted: false, isImage: false });
             feed(size);
           },
@@ -459,8 +459,8 @@ export class ClaudeWriter {
     const pool = this.pool;
     const small = (): string => pool.slice(r, 'code', r.int(30, 300));
     this.edited.push(e.abs);
-    const snippet = (): string =>
-      `The file ${e.abs} has been updated. Here's the result of running \`cat -n\` on a snippet of the edited file:\n${pool.slice(r, 'numbered', Math.max(64, Math.floor(size / 4)))}`;
+    const snippet = (): unknown =>
+      pool.raw(r, 'numbered', Math.max(64, Math.floor(size / 4)), `The file ${e.abs} has been updated. Here's the result of running \`cat -n\` on a snippet of the edited file:\n`);
     const patch = (): unknown[] => {
       const start = r.int(1, 300);
       return [{ oldStart: start, oldLines: 3, newStart: start, newLines: 4, lines: [` ${small()}`, `-${small()}`, `+${small()}`, `+${small()}`, ` ${small()}`] }];
@@ -476,7 +476,7 @@ export class ClaudeWriter {
               filePath: e.abs,
               oldString,
               newString,
-              originalFile: pool.slice(r, 'code', size),
+              originalFile: pool.raw(r, 'code', size),
               structuredPatch: patch(),
               userModified: false,
               replaceAll: false,
@@ -496,7 +496,7 @@ export class ClaudeWriter {
             this.toolResult(id, snippet(), {
               filePath: e.abs,
               edits,
-              originalFileContents: pool.slice(r, 'code', size),
+              originalFileContents: pool.raw(r, 'code', size),
               structuredPatch: patch(),
               userModified: false,
             });
@@ -505,7 +505,7 @@ export class ClaudeWriter {
         };
       }
       case 'Write': {
-        const content = pool.slice(r, 'code', Math.max(64, Math.floor(size / 2)));
+        const content = pool.raw(r, 'code', Math.max(64, Math.floor(size / 2)));
         return {
           block: { type: 'tool_use', id, name: 'Write', input: { file_path: e.abs, content } },
           run: () => {

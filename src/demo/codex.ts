@@ -3,7 +3,7 @@
  * (session_meta, turn_context, response_item, event_msg, compacted), and the truth of every counted token_count.
  */
 import type { TruthInteraction } from './world';
-import { type Rng, type TextPool, around, iso } from './rng';
+import { type Rng, type TextPool, around, iso, stringify } from './rng';
 
 export const CODEX_MODELS = ['gpt-5-codex', 'gpt-5.1-codex', 'gpt-5'] as const;
 /** The importer's documented default when a rollout has no turn_context. */
@@ -118,7 +118,7 @@ export class CodexWriter {
   }
 
   private push(type: string, payload: unknown): void {
-    this.lines.push(JSON.stringify({ timestamp: iso(this.live.t), type, payload }));
+    this.lines.push(stringify({ timestamp: iso(this.live.t), type, payload }));
   }
 
   meta(cliVersion: string, git: { commit_hash: string; branch: string; repository_url: string } | null): void {
@@ -282,7 +282,7 @@ export class CodexWriter {
     const id = this.callId();
     const { last, total } = this.nextUsage();
     this.adv(200, 4000);
-    let output: string;
+    let output: unknown;
     let outputType: 'function_call_output' | 'custom_tool_call_output';
     if (c.kind === 'shell') {
       const cmd = r.pick(['rg -n "TODO" src', 'npm test -- --run', "sed -n '1,200p' src/index.ts", 'git status --short', 'ls -la src', 'npx tsc --noEmit']);
@@ -293,7 +293,9 @@ export class CodexWriter {
         call_id: id,
       });
       const size = around(r, this.trb);
-      output = JSON.stringify({ output: this.pool.slice(r, 'shell', size), metadata: { exit_code: r.chance(0.9) ? 0 : 1, duration_seconds: r.int(1, 3000) / 100 } });
+      // output is a JSON document in a string: {"output":"...","metadata":{...}} (pre-escaped twice).
+      const metadata = JSON.stringify({ exit_code: r.chance(0.9) ? 0 : 1, duration_seconds: r.int(1, 3000) / 100 });
+      output = this.pool.rawNested(r, size, '{"output":"', `","metadata":${metadata}}`);
       outputType = 'function_call_output';
       this.live.pending += Math.ceil(size / 3.6);
     } else {

@@ -158,6 +158,83 @@ function shellLine(r: Rng): string {
   }
 }
 
+const RAW_MARK_VALUE = '\u0000raw\u0000';
+const RAW_MARK = JSON.stringify(RAW_MARK_VALUE);
+let rawQueue: string[] = [];
+
+/**
+ * A value whose JSON text is already known (a pre-escaped slice of the text pool). `stringify` splices it in, so the
+ * big payloads of a 600 MB world are never escaped again (JSON.rawJSON is not in Node 20).
+ */
+export class RawJson {
+  constructor(readonly json: string) {}
+
+  toJSON(): string {
+    rawQueue.push(this.json);
+    return RAW_MARK_VALUE;
+  }
+}
+
+/** JSON.stringify that understands RawJson values; the output is identical to stringifying the plain strings. */
+export function stringify(v: unknown): string {
+  rawQueue = [];
+  const s = JSON.stringify(v);
+  if (rawQueue.length === 0) return s;
+  const q = rawQueue;
+  rawQueue = [];
+  const parts = s.split(RAW_MARK);
+  let out = parts[0] ?? '';
+  for (let i = 1; i < parts.length; i++) out += (q[i - 1] ?? '') + (parts[i] ?? '');
+  return out;
+}
+
+/** JSON string escaping without the quotes. */
+export function esc(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
+}
+
+/** A corpus kept in escaped form (once or twice), sliceable only at line boundaries so escapes stay whole. */
+class EscapedCorpus {
+  readonly text: string;
+  private readonly starts: number[] = [];
+  private readonly sep: number;
+
+  constructor(lines: string[], twice: boolean) {
+    const sep = twice ? esc(esc('\n')) : esc('\n');
+    this.sep = sep.length;
+    const parts: string[] = [];
+    let off = 0;
+    for (const l of lines) {
+      const e = twice ? esc(esc(l)) : esc(l);
+      this.starts.push(off);
+      parts.push(e);
+      off += e.length + this.sep;
+    }
+    this.text = parts.join(sep);
+  }
+
+  private lineAt(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  slice(r: Rng, len: number): string {
+    const n = Math.max(1, Math.min(Math.floor(len), this.text.length - 1));
+    const from = this.lineAt(r.int(0, Math.max(0, this.text.length - n - 1)));
+    const a = this.starts[from] ?? 0;
+    let to = this.lineAt(Math.min(this.text.length - 1, a + n));
+    if (to <= from) to = Math.min(from + 1, this.starts.length);
+    const b = to >= this.starts.length ? this.text.length : (this.starts[to] ?? this.text.length) - this.sep;
+    return this.text.slice(a, Math.max(a, b));
+  }
+}
+
 /** Pre-generated text that payloads are sliced from: realistic enough, and cheap at any volume. */
 export class TextPool {
   readonly code: string;
@@ -175,6 +252,28 @@ export class TextPool {
     const out: string[] = [];
     for (let i = 0; i < lines.length; i++) out.push(`${String(i + 1).padStart(6, ' ')}→${lines[i] ?? ''}`);
     this.numbered = out.join('\n');
+    this.esc = {
+      code: new EscapedCorpus(lines, false),
+      shell: new EscapedCorpus(this.shell.split('\n'), false),
+      numbered: new EscapedCorpus(out, false),
+    };
+    this.shell2 = new EscapedCorpus(this.shell.split('\n'), true);
+  }
+
+  private readonly esc: Record<'code' | 'shell' | 'numbered', EscapedCorpus>;
+  private readonly shell2: EscapedCorpus;
+
+  /** A JSON string value of about `len` characters of the corpus (after an optional prefix), never re-escaped. */
+  raw(r: Rng, which: 'code' | 'shell' | 'numbered', len: number, prefix = ''): RawJson {
+    return new RawJson(`"${esc(prefix)}${this.esc[which].slice(r, len)}"`);
+  }
+
+  /**
+   * A JSON string value holding JSON text: innerPrefix + (a shell-corpus string literal's content) + innerSuffix,
+   * e.g. Codex's function_call_output `output`, which is itself a JSON document.
+   */
+  rawNested(r: Rng, len: number, innerPrefix: string, innerSuffix: string): RawJson {
+    return new RawJson(`"${esc(innerPrefix)}${this.shell2.slice(r, len)}${esc(innerSuffix)}"`);
   }
 
   private static build(r: Rng, size: number, line: (r: Rng) => string): string {
