@@ -114,12 +114,28 @@ export function periodRange(timeZone: string, since?: string, until?: string): {
  */
 export class LocalDayMapper {
   private readonly cache = new Map<number, string>();
+  /** Zone offset per UTC day when it is the same at both ends of that day (no transition inside), else null. */
+  private readonly dayOffsets = new Map<number, number | null>();
   constructor(private readonly timeZone: string) {}
+
+  private offsetForDay(utcDay: number): number | null {
+    let o = this.dayOffsets.get(utcDay);
+    if (o === undefined) {
+      const start = utcDay * DAY_MS;
+      const a = zoneOffsetMs(this.timeZone, start);
+      const b = zoneOffsetMs(this.timeZone, start + DAY_MS - 1);
+      o = a === b ? a : null;
+      this.dayOffsets.set(utcDay, o);
+    }
+    return o;
+  }
 
   dateOfBucket(bucket: number): string {
     let d = this.cache.get(bucket);
     if (d === undefined) {
-      d = localDate(this.timeZone, bucket * BUCKET_MS);
+      const t = bucket * BUCKET_MS;
+      const offset = this.offsetForDay(Math.floor(t / DAY_MS));
+      d = offset === null ? localDate(this.timeZone, t) : new Date(t + offset).toISOString().slice(0, 10);
       this.cache.set(bucket, d);
     }
     return d;
@@ -129,6 +145,8 @@ export class LocalDayMapper {
     return this.dateOfBucket(Math.floor(epochMs / BUCKET_MS));
   }
 }
+
+const DAY_MS = 86_400_000;
 
 export const BUCKET_MS = 15 * 60 * 1000;
 

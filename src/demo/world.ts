@@ -4,6 +4,32 @@
  *
  * Used by `npm run demo`, by integration tests (import the world, compare the report to the truth per source, model
  * and day) and by the benchmark (targetBytes: ~600 MB of logs). Node built-ins only.
+ *
+ * Traps (traps: true; `truth.traps` says where each one is) and how the truth treats them:
+ * - Claude: one line per content block, earlier blocks with a partial usage -> one interaction, the final usage;
+ *   a resumed session (new file, new id) that first copies another session's lines verbatim -> counted once, in the
+ *   original session; subagent files `<enc>/<id>/subagents/agent-<8hex>.jsonl` (isSidechain, parent's sessionId)
+ *   -> counted, attributed to the parent, sidechain: true; the subagent's last message also written into the parent
+ *   file as a non-sidechain copy -> counted once, sidechain: false; `<synthetic>` lines and isApiErrorMessage lines
+ *   (both with nonzero usage) -> never counted; a message without requestId -> deduplicated by message.id alone;
+ *   an old-version session with costUSD -> counted, costUSD kept; two roots (CLAUDE_CONFIG_DIR lists both; the second
+ *   is also $XDG_CONFIG_HOME/claude) and one file copied into both -> counted once; a session whose cwd is a repo
+ *   subdirectory (repo = the repo root, edited files repo-relative); sessions in a `git worktree` (repo = the
+ *   worktree root); a mid-session model switch; Task tool results carrying a `usage` object (not an assistant line).
+ * - Codex: token_count re-emitted with an unchanged total -> not counted again; `info: null` -> nothing; a total
+ *   that drops after `compacted` -> that event counts its last_token_usage, later events are deltas from it; an
+ *   active file copied verbatim into archived_sessions/ (same name) -> counted once; a session only in
+ *   archived_sessions/ -> counted; a session without turn_context -> model "gpt-5", modelAssumed: true; a model
+ *   switch by turn_context; apply_patch edits via custom_tool_call (Update File, Add File) and via a shell
+ *   function_call `["apply_patch", ...]`, paths relative to cwd (truth: repo-relative).
+ * - badLines (not JSON, truncated JSON, wrong-typed usage, unknown shapes) and halfWrittenTail never change the truth;
+ *   a half-written line counts once an append completes it (appendClaudeTurn/appendCodexTurn return it then).
+ * - Git: task branches carrying keys (feature/PAY-7), a commit right after each editing session touching exactly the
+ *   files it edited (some with a Co-authored-by: Claude trailer), merges (--no-ff), one squash merge, one branch left
+ *   open, human-only commits far from any session, exploration sessions that edit nothing; see `truth.commits`.
+ *
+ * Determinism: all randomness comes from the seed; with the same seed and a root path of the same length the files
+ * are byte-identical once the root path is substituted (paths are written into the logs), and commit shas match.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -985,10 +1011,10 @@ class Builder {
     const files: CodexPatchFile[] = p.edits.map((e) => ({ rel: posixRel(p.cwd, path.join(p.base, e.rel)), add: e.create }));
     let shellDone = false;
     for (let i = 0; i < files.length; ) {
-      const take = r.chance(0.3) ? 2 : 1;
+      const take = traps.has('shell-apply-patch') ? (shellDone ? 2 : 1) : r.chance(0.3) ? 2 : 1;
       const chunk = files.slice(i, i + take);
       i += take;
-      const viaShell = (traps.has('shell-apply-patch') && !shellDone) || r.chance(0.15);
+      const viaShell = traps.has('shell-apply-patch') ? !shellDone : r.chance(0.15);
       if (viaShell) shellDone = true;
       patchCalls.push({ kind: 'patch', via: viaShell ? 'shell' : 'custom', files: chunk });
     }
@@ -1110,6 +1136,15 @@ class Builder {
       const editSub = resumedSub ? FAKE_SUBDIR : sub;
       const edits = s.role === 'task' ? this.chooseEdits(r, proj, editSub, area, slug, true) : [];
       if (s.traps.has('notebook')) edits.push({ rel: 'notebooks/analysis.ipynb', create: false });
+      if (s.traps.has('shell-apply-patch')) {
+        // Both apply_patch routes with both kinds of sections: Add File via shell, Update + Add via custom_tool_call.
+        proj.newFiles += 2;
+        const dirRel = editSub !== null ? `${editSub}/src` : `src/${area}`;
+        edits.splice(0, edits.length, ...edits.filter((e) => !e.create).slice(0, 1));
+        if (edits.length === 0) edits.push({ rel: editSub !== null ? `${editSub}/src/util.ts` : `src/${area}.ts`, create: false });
+        edits.unshift({ rel: `${dirRel}/${slug}-${proj.newFiles - 1}.ts`, create: true });
+        edits.push({ rel: `${dirRel}/${slug}-${proj.newFiles}.ts`, create: true });
+      }
       if (s.traps.has('subdir')) this.trap(`${s.source}-subdir`, s.id);
       if (g?.worktree) this.trap(`${s.source}-worktree`, s.id);
       let gen: Generated;

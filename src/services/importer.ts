@@ -6,7 +6,7 @@ import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
 import { isWholeJson, readLines } from '../sources/lines';
 import type { LogFile, SourceReader } from '../sources/parser';
-import { loadCursors, saveCursor, saveRejects, type FileCursor } from '../store/files';
+import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 
@@ -108,8 +108,9 @@ function runImport(
 ): ImportSummary {
   const now = options.now ?? Date.now;
   const quietMs = options.quietMs ?? 60_000;
-  const checkpointBytes = options.checkpointBytes ?? 64 << 20;
+  const checkpointBytes = options.checkpointBytes ?? 128 << 20;
   const cursors = loadCursors(db);
+  const cursorWriter = new CursorWriter(db);
   const summaries: SourceSummary[] = [];
   const plan: Planned[] = [];
   let totalBytes = 0;
@@ -129,7 +130,7 @@ function runImport(
       summary.files++;
       const cursor = cursors.get(file.path);
       if (file.skip) {
-        if (cursor?.status !== file.skip) saveCursor(db, { ...blankCursor(file, stat), status: file.skip });
+        if (cursor?.status !== file.skip) cursorWriter.save({ ...blankCursor(file, stat), status: file.skip });
         continue;
       }
       const unchanged =
@@ -157,16 +158,18 @@ function runImport(
         sinceCheckpoint += n;
         options.onProgress?.(done, totalBytes);
       });
-      saveCursor(db, read.cursor);
+      cursorWriter.save(read.cursor);
       saveRejects(db, item.reader.source, item.file.path, read.rejects);
       summary.filesRead++;
       if (sinceCheckpoint >= checkpointBytes) {
         sinceCheckpoint = 0;
+        writer.flush();
         ctx.checkpoint();
       }
     }
   } finally {
     writer.free();
+    cursorWriter.free();
   }
   return { sources: summaries, bytesRead: done, elapsedMs: Date.now() - started };
 }

@@ -4,7 +4,7 @@ import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/pricing';
 import { buildReport, roundUSD, sessionStatus, type ReportJson, type UsageRow } from '../core/report';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/time';
 import { sourceHealth } from '../store/files';
-import { FLAG_MODEL_ASSUMED, getMeta } from '../store/schema';
+import { getMeta } from '../store/schema';
 
 export interface PeriodQuery {
   timeZone: string;
@@ -21,7 +21,7 @@ interface SessionBasics {
 /** Label and last activity of every session (small: one row per session). */
 function sessionBasics(db: Database): Map<number, SessionBasics> {
   const out = new Map<number, SessionBasics>();
-  const r = db.exec('SELECT s.id, s.label, (SELECT max(ts) FROM interactions WHERE session_ref = s.id) FROM sessions s');
+  const r = db.exec('SELECT s.id, s.label, e.end FROM sessions s LEFT JOIN (SELECT session_ref, max(last_ts) AS end FROM usage_rollup GROUP BY session_ref) e ON e.session_ref = s.id');
   for (const [id, label, end] of r[0]?.values ?? []) {
     out.set(Number(id), { label: label === null ? null : String(label), end: Number(end ?? 0) });
   }
@@ -39,30 +39,30 @@ export function statusResolver(db: Database, now: number): (ref: number) => Sess
 /** `report --json` for a period: SQL aggregates per session, model and 15-minute bucket; the rest is pure. */
 export function report(db: Database, q: PeriodQuery): ReportJson {
   const { from, to } = periodRange(q.timeZone, q.since, q.until);
+  // Read from the rollup (sums per session, model and 15-minute bucket), not from every interaction. A period starts
+  // and ends on local midnights, which fall on quarter hours in every zone, so whole buckets are exact.
+  const bounded = q.since !== undefined || q.until !== undefined;
   const stmt = db.prepare(`
-    SELECT i.session_ref, s.source, m.name, i.ts / ${BUCKET_MS} AS bucket, min(i.ts), max(i.ts),
-           sum(i.input), sum(i.output), sum(i.cache_read), sum(i.cache_write), sum(i.reasoning),
-           sum(coalesce(i.cost_nusd, 0)), count(*), count(*) - count(i.cost_nusd), sum((i.flags & ${FLAG_MODEL_ASSUMED}) != 0)
-    FROM interactions i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref
-    WHERE i.ts >= ? AND i.ts < ?
-    GROUP BY i.session_ref, i.model_ref, bucket`);
+    SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning,
+           cost_nusd, n, unpriced, assumed
+    FROM usage_rollup ${bounded ? 'WHERE bucket >= ? AND bucket < ?' : ''}`);
+  const sources = new Map<number, SourceName>();
+  for (const [id, source] of db.exec('SELECT id, source FROM sessions')[0]?.values ?? []) sources.set(Number(id), String(source) as SourceName);
+  const models = new Map<number, { name: string; priced: boolean }>();
+  for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? []) {
+    models.set(Number(id), { name: String(name), priced: priceOf(String(name)) !== null });
+  }
   const rows: UsageRow[] = [];
-  const priced = new Map<string, boolean>();
   try {
-    stmt.bind([from, to]);
+    if (bounded) stmt.bind([Math.floor(from / BUCKET_MS), Math.ceil(to / BUCKET_MS)]);
     while (stmt.step()) {
-      const v = stmt.get();
-      const model = String(v[2]);
-      let p = priced.get(model);
-      if (p === undefined) {
-        p = priceOf(model) !== null;
-        priced.set(model, p);
-      }
+      const v = stmt.get() as number[];
+      const model = models.get(Number(v[1])) ?? { name: 'unknown', priced: false };
       rows.push({
-        sessionRef: Number(v[0]), source: String(v[1]) as SourceName, model, priced: p, bucket: Number(v[3]),
-        firstTs: Number(v[4]), lastTs: Number(v[5]), input: Number(v[6]), output: Number(v[7]), cacheRead: Number(v[8]),
-        cacheWrite: Number(v[9]), reasoning: Number(v[10]), costNano: Number(v[11]), interactions: Number(v[12]),
-        unpriced: Number(v[13]), assumedModel: Number(v[14]),
+        sessionRef: Number(v[0]), source: sources.get(Number(v[0])) ?? 'manual', model: model.name, priced: model.priced, bucket: Number(v[2]),
+        firstTs: Number(v[3]), lastTs: Number(v[4]), input: Number(v[5]), output: Number(v[6]), cacheRead: Number(v[7]),
+        cacheWrite: Number(v[8]), reasoning: Number(v[9]), costNano: Number(v[10]), interactions: Number(v[11]),
+        unpriced: Number(v[12]), assumedModel: Number(v[13]),
       });
     }
   } finally {
@@ -117,18 +117,18 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   const now = q.now ?? Date.now();
   const r = db.exec(
     `SELECT s.id, s.source, s.session_key, s.cwd, s.repo, s.branch, s.label, s.log_path,
-            min(i.ts), max(i.ts), sum(i.input), sum(i.output), sum(i.cache_read), sum(i.cache_write), sum(i.reasoning),
-            sum(coalesce(i.cost_nusd, 0)), count(*)
-     FROM sessions s JOIN interactions i ON i.session_ref = s.id
-     GROUP BY s.id HAVING max(i.ts) >= ? AND min(i.ts) < ?
-     ORDER BY min(i.ts)`,
+            min(i.first_ts), max(i.last_ts), sum(i.input), sum(i.output), sum(i.cache_read), sum(i.cache_write), sum(i.reasoning),
+            sum(i.cost_nusd), sum(i.n)
+     FROM sessions s JOIN usage_rollup i ON i.session_ref = s.id
+     GROUP BY s.id HAVING max(i.last_ts) >= ? AND min(i.first_ts) < ?
+     ORDER BY min(i.first_ts)`,
     [from, to],
   );
   const files = groupStrings(db, 'SELECT session_ref, path FROM session_files ORDER BY session_ref, path');
   const branches = groupStrings(db, 'SELECT session_ref, branch FROM session_branches ORDER BY session_ref, branch');
   const models = groupStrings(
     db,
-    'SELECT DISTINCT i.session_ref, m.name FROM interactions i JOIN models m ON m.id = i.model_ref ORDER BY i.session_ref, m.name',
+    'SELECT DISTINCT r.session_ref, m.name FROM usage_rollup r JOIN models m ON m.id = r.model_ref ORDER BY r.session_ref, m.name',
   );
   return (r[0]?.values ?? []).map((v) => {
     const ref = Number(v[0]);

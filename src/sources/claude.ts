@@ -3,7 +3,7 @@ import type { EditRecord, LedgerRecord, ParseOutcome, SessionContext } from '../
 import { fromAnthropicUsage } from '../core/tokens';
 import {
   isObject,
-  lineContains,
+  has,
   looksLikeJsonObject,
   parseJson,
   parseTimestamp,
@@ -17,6 +17,14 @@ import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
 const USAGE = Buffer.from('"usage"');
 const USER = Buffer.from('"user"');
 const TOOL_RESULT = Buffer.from('"tool_result"');
+const ROLE_USER = Buffer.from('"role":"user"');
+const TYPE_USER = Buffer.from('"type":"user"');
+/**
+ * Tool results (tens of KB each) are most of a Claude Code log's bytes and never carry usage. Their line says so in
+ * its first bytes (the user role and a tool_result block), so the rest of the line is never scanned. In compact JSON
+ * these byte sequences cannot occur inside a string value (its quotes would be escaped).
+ */
+const HEAD_BYTES = 1024;
 
 /** Tools whose input names a file the assistant wrote. */
 const EDIT_TOOLS: Readonly<Record<string, string>> = {
@@ -81,21 +89,22 @@ class ClaudeParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    const hasUsage = lineContains(buf, start, end, USAGE);
-    const maybePrompt =
-      !hasUsage && end - start < MAX_PROMPT_LINE && lineContains(buf, start, end, USER) && !lineContains(buf, start, end, TOOL_RESULT);
+    const line = buf.subarray(start, end);
+    if ((has(line, ROLE_USER, HEAD_BYTES) || has(line, TYPE_USER, HEAD_BYTES)) && has(line, TOOL_RESULT, HEAD_BYTES)) return null;
+    const hasUsage = has(line, USAGE);
+    const maybePrompt = !hasUsage && line.length < MAX_PROMPT_LINE && has(line, USER) && !has(line, TOOL_RESULT);
     if (!hasUsage && !maybePrompt) {
       return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     }
-    let line: unknown;
+    let value: unknown;
     try {
-      line = parseJson(buf, start, end);
+      value = parseJson(buf, start, end);
     } catch {
       return rejected('not JSON');
     }
-    if (!isObject(line)) return rejected('not a JSON object');
-    if (line.type === 'assistant') return this.assistant(line);
-    if (line.type === 'user') return this.prompt(line);
+    if (!isObject(value)) return rejected('not a JSON object');
+    if (value.type === 'assistant') return this.assistant(value);
+    if (value.type === 'user') return this.prompt(value);
     return null;
   }
 

@@ -3,7 +3,7 @@ import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
 import { fromOpenAiUsage, readOpenAiUsage, type OpenAiUsage } from '../core/tokens';
 import {
   isObject,
-  lineContains,
+  has,
   looksLikeJsonObject,
   parseJson,
   parseTimestamp,
@@ -18,6 +18,24 @@ import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
 export const CODEX_DEFAULT_MODEL = 'gpt-5';
 
 const NEEDLES = ['"token_count"', '"session_meta"', '"turn_context"', 'apply_patch', '"user_message"'].map((s) => Buffer.from(s));
+const PAYLOAD_TYPE = Buffer.from('"payload":{"type":"');
+/** Payload types worth a parse; every other line (outputs of tens of KB, reasoning, messages) is skipped unscanned. */
+const WANTED = new Set(['token_count', 'session_meta', 'turn_context', 'user_message', 'custom_tool_call', 'function_call']);
+const HEAD_BYTES = 256;
+const QUOTE = 0x22;
+
+/**
+ * The payload type, read from the first bytes of a compact line (`{"timestamp":…,"type":…,"payload":{"type":"…"`), or
+ * undefined when the line is laid out otherwise (then the whole line is scanned for the needles).
+ */
+function payloadTypeOf(line: Buffer): string | undefined {
+  const head = line.length > HEAD_BYTES ? line.subarray(0, HEAD_BYTES) : line;
+  const at = head.indexOf(PAYLOAD_TYPE);
+  if (at === -1) return undefined;
+  const from = at + PAYLOAD_TYPE.length;
+  const to = head.indexOf(QUOTE, from);
+  return to === -1 ? undefined : head.toString('latin1', from, to);
+}
 const UUID_IN_NAME = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
 const PATCH_FILE = /^\*\*\* (?:Update|Add|Delete) File: (.+)$|^\*\*\* Move to: (.+)$/gm;
 
@@ -95,19 +113,23 @@ class CodexParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    if (!NEEDLES.some((n) => lineContains(buf, start, end, n))) {
+    const line = buf.subarray(start, end);
+    const type = payloadTypeOf(line);
+    // session_meta and turn_context payloads carry no type of their own: they take the needle scan (small lines).
+    const wanted = type === undefined ? NEEDLES.some((n) => has(line, n)) : WANTED.has(type);
+    if (!wanted) {
       return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     }
-    let line: unknown;
+    let value: unknown;
     try {
-      line = parseJson(buf, start, end);
+      value = parseJson(buf, start, end);
     } catch {
       return rejected('not JSON');
     }
-    if (!isObject(line)) return rejected('not a JSON object');
-    const payload = line.payload;
+    if (!isObject(value)) return rejected('not a JSON object');
+    const payload = value.payload;
     if (!isObject(payload)) return null;
-    switch (line.type) {
+    switch (value.type) {
       case 'session_meta':
         return this.meta(payload);
       case 'turn_context':
@@ -115,11 +137,11 @@ class CodexParser implements LineParser {
         if (typeof payload.cwd === 'string' && payload.cwd) this.s.cwd = payload.cwd;
         return null;
       case 'event_msg':
-        if (payload.type === 'token_count') return this.tokenCount(line, payload);
-        if (payload.type === 'user_message') return this.prompt(line, payload);
+        if (payload.type === 'token_count') return this.tokenCount(value, payload);
+        if (payload.type === 'user_message') return this.prompt(value, payload);
         return null;
       case 'response_item':
-        return this.edits(line, payload);
+        return this.edits(value, payload);
       default:
         return null;
     }

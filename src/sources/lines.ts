@@ -14,6 +14,8 @@ export interface ReadResult {
 
 const NEWLINE = 0x0a;
 const CHUNK = 1 << 20;
+/** One read buffer per process, reused by every file (allocating one per file made the GC the bottleneck). */
+let shared: Buffer | undefined;
 /** A line longer than this is not a usage record (tool results of many MB are skipped unparsed). */
 export const MAX_LINE_BYTES = 64 << 20;
 
@@ -30,7 +32,7 @@ export function readLines(
   sink: LineSink,
   options: { acceptTail?: (buf: Buffer, start: number, end: number) => boolean; onProgress?: (bytes: number) => void } = {},
 ): ReadResult {
-  let buf = Buffer.allocUnsafe(CHUNK);
+  let buf = shared ?? Buffer.allocUnsafe(CHUNK);
   let carry = 0; // bytes of an unfinished line at the start of buf
   let pos = from;
   let consumed = from;
@@ -47,6 +49,7 @@ export function readLines(
         const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, MAX_LINE_BYTES));
         buf.copy(bigger, 0, 0, carry);
         buf = bigger;
+        if (buf.length <= 8 * CHUNK) shared = buf; // keep moderately grown buffers; drop huge ones after use
       }
     }
     const want = Math.min(buf.length - carry, to - pos);
@@ -77,6 +80,7 @@ export function readLines(
     sink(buf, 0, carry, lineNo);
     consumed = pos;
   }
+  if (!shared) shared = buf;
   return { offset: consumed, lineNo, bytesRead: pos - from, overlong };
 }
 

@@ -25,18 +25,12 @@ export interface SourceReader {
   createParser(file: LogFile, state: string | null): LineParser;
 }
 
-/** Cheap checks on raw bytes, so lines that cannot carry usage or edits are skipped without a JSON parse. */
-export function contains(buf: Buffer, start: number, end: number, needle: Buffer): boolean {
-  const i = buf.indexOf(needle, start);
-  return i !== -1 && i + needle.length <= end;
-}
-
 /**
- * `Buffer.indexOf` searches to the end of the whole buffer; for a needle that is usually absent that is costly on big
- * chunks, so search only the line's own bytes.
+ * Whether a line contains a byte sequence. Callers take one `subarray` view per line and test it against several
+ * needles: `Buffer.indexOf` on the whole chunk would search past the line's end.
  */
-export function lineContains(buf: Buffer, start: number, end: number, needle: Buffer): boolean {
-  return buf.subarray(start, end).indexOf(needle) !== -1;
+export function has(line: Buffer, needle: Buffer, within?: number): boolean {
+  return (within !== undefined && within < line.length ? line.subarray(0, within) : line).indexOf(needle) !== -1;
 }
 
 const OPEN_BRACE = 0x7b;

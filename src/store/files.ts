@@ -1,4 +1,4 @@
-import type { Database } from 'sql.js';
+import type { Database, Statement } from 'sql.js';
 import type { SourceName } from '../core/model';
 
 /** What the ledger remembers per log file so unchanged files cost one stat and changed ones resume where they stopped. */
@@ -45,11 +45,22 @@ export function loadCursors(db: Database): Map<string, FileCursor> {
   return out;
 }
 
-export function saveCursor(db: Database, c: FileCursor): void {
-  db.run(
-    'INSERT OR REPLACE INTO files (path, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
-    [c.path, c.source, c.dev, c.ino, c.size, Math.floor(c.mtimeMs), c.offset, c.lineNo, c.state, c.rejected, c.status],
-  );
+const SAVE_CURSOR = 'INSERT OR REPLACE INTO files (path, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)';
+
+/** Saves cursors with one prepared statement (an import saves one per file read). */
+export class CursorWriter {
+  private readonly stmt: Statement;
+  constructor(db: Database) {
+    this.stmt = db.prepare(SAVE_CURSOR);
+  }
+
+  save(c: FileCursor): void {
+    this.stmt.run([c.path, c.source, c.dev, c.ino, c.size, Math.floor(c.mtimeMs), c.offset, c.lineNo, c.state, c.rejected, c.status]);
+  }
+
+  free(): void {
+    this.stmt.free();
+  }
 }
 
 /** The first reasons per source are kept for the data-health view; beyond that only counts. */

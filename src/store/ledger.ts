@@ -5,6 +5,7 @@ import { writeFileAtomic, removeStaleTemps } from './atomic';
 import { ledgerPaths, type LedgerPaths } from './home';
 import { acquireLock, type LockOptions } from './lock';
 import { getMeta, migrate, schemaVersion, setMeta, SCHEMA_VERSION, SchemaTooNewError } from './schema';
+import { rebuildRollup } from './rollup';
 import { loadSqlJs } from './sqljs';
 
 export class LedgerWriteError extends Error {}
@@ -263,5 +264,6 @@ function repriceAll(db: Database): void {
     rows.free();
     update.free();
   }
+  rebuildRollup(db, 'all');
   setMeta(db, 'pricing_version', PRICING_VERSION);
 }

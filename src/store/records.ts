@@ -4,6 +4,7 @@ import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, Session
 import { costUSD, toNanoUSD } from '../core/pricing';
 import { totalOf } from '../core/tokens';
 import { promptHash, stableId } from './hash';
+import { rebuildRollup } from './rollup';
 import { FLAG_MODEL_ASSUMED, FLAG_SIDECHAIN } from './schema';
 
 export interface RecordWriterOptions {
@@ -46,6 +47,8 @@ export class RecordWriter {
   private readonly models = new Map<string, number>();
   private readonly seenBranches = new Set<string>();
   private readonly seenFiles = new Set<string>();
+  /** Sessions whose interactions changed: their usage rollup is rebuilt by `finish()`. */
+  private readonly dirty = new Set<number>();
 
   constructor(private readonly db: Database, private readonly options: RecordWriterOptions) {
     const prep = (sql: string): Statement => {
@@ -53,9 +56,9 @@ export class RecordWriter {
       this.stmts.push(s);
       return s;
     };
-    this.findInteraction = prep('SELECT input + output + cache_read + cache_write, flags FROM interactions WHERE id = ?');
+    this.findInteraction = prep('SELECT input + output + cache_read + cache_write, flags, session_ref FROM interactions WHERE id = ?');
     this.insertInteraction = prep(
-      'INSERT INTO interactions (id, session_ref, ts, model_ref, input, output, cache_read, cache_write, cache_write_1h, reasoning, cost_nusd, recorded_cost_nusd, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
+      'INSERT OR IGNORE INTO interactions (id, session_ref, ts, model_ref, input, output, cache_read, cache_write, cache_write_1h, reasoning, cost_nusd, recorded_cost_nusd, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
     );
     this.replaceInteraction = prep(
       'UPDATE interactions SET session_ref=?, ts=?, model_ref=?, input=?, output=?, cache_read=?, cache_write=?, cache_write_1h=?, reasoning=?, cost_nusd=?, recorded_cost_nusd=?, flags=? WHERE id=?',
@@ -104,16 +107,22 @@ export class RecordWriter {
       r.recordedCostUSD === undefined ? null : toNanoUSD(r.recordedCostUSD),
       flags,
     ];
-    this.findInteraction.bind([id]);
-    const existing = this.findInteraction.step() ? (this.findInteraction.get() as number[]) : undefined;
-    this.findInteraction.reset();
-    if (!existing) {
-      this.insertInteraction.run([id, ...values]);
+    // Insert first: new is the common case; only a collision pays for the lookup.
+    this.insertInteraction.run([id, ...values]);
+    if (this.db.getRowsModified() === 1) {
+      this.dirty.add(sessionRef);
       return 'added';
     }
-    const [oldTotal = 0, oldFlags = 0] = existing;
+    this.findInteraction.bind([id]);
+    const existing = (this.findInteraction.step() ? this.findInteraction.get() : []) as number[];
+    this.findInteraction.reset();
+    const [oldTotal = 0, oldFlags = 0, oldSession = sessionRef] = existing;
     const better = total > oldTotal || (total === oldTotal && (oldFlags & FLAG_SIDECHAIN) !== 0 && !r.sidechain);
-    if (better) this.replaceInteraction.run([...values, id]);
+    if (better) {
+      this.replaceInteraction.run([...values, id]);
+      this.dirty.add(sessionRef);
+      this.dirty.add(oldSession);
+    }
     return 'duplicate';
   }
 
@@ -191,7 +200,17 @@ export class RecordWriter {
     return row;
   }
 
+  /** Brings derived tables up to date with what was written so far (call before a checkpoint and at the end). */
+  flush(): void {
+    // Past a few hundred sessions one full regroup is cheaper than many partial ones (and equally exact).
+    rebuildRollup(this.db, this.dirty.size > 300 ? 'all' : this.dirty);
+    this.dirty.clear();
+  }
+
+  /** Flushes and frees the prepared statements. */
   free(): void {
+    if (this.stmts.length === 0) return;
+    this.flush();
     for (const s of this.stmts) s.free();
     this.stmts.length = 0;
   }

@@ -7,6 +7,9 @@ import type { Database } from 'sql.js';
  * Size matters (the target is under 300 bytes per interaction on disk): interactions are keyed by a 53-bit hash of
  * the source's natural key (the rowid itself, no extra key index), sessions and models are referenced by small
  * integers, costs are integer nano-dollars.
+ *
+ * `usage_rollup` holds the interactions summed per session, model and 15-minute bucket: reports read it instead of
+ * grouping every interaction. It is derived, rebuilt for the sessions a write touched (store/rollup.ts).
  */
 export const SCHEMA_VERSION = 1;
 
@@ -42,8 +45,25 @@ CREATE TABLE interactions (
   recorded_cost_nusd INTEGER,
   flags INTEGER NOT NULL
 );
-CREATE INDEX interactions_ts ON interactions (ts);
 CREATE INDEX interactions_session ON interactions (session_ref, ts);
+CREATE TABLE usage_rollup (
+  session_ref INTEGER NOT NULL,
+  model_ref INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  first_ts INTEGER NOT NULL,
+  last_ts INTEGER NOT NULL,
+  input INTEGER NOT NULL,
+  output INTEGER NOT NULL,
+  cache_read INTEGER NOT NULL,
+  cache_write INTEGER NOT NULL,
+  reasoning INTEGER NOT NULL,
+  cost_nusd INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  unpriced INTEGER NOT NULL,
+  assumed INTEGER NOT NULL,
+  PRIMARY KEY (session_ref, model_ref, bucket)
+) WITHOUT ROWID;
+CREATE INDEX usage_rollup_bucket ON usage_rollup (bucket);
 CREATE TABLE session_files (session_ref INTEGER NOT NULL, path TEXT NOT NULL, PRIMARY KEY (session_ref, path)) WITHOUT ROWID;
 CREATE TABLE session_branches (session_ref INTEGER NOT NULL, branch TEXT NOT NULL, PRIMARY KEY (session_ref, branch)) WITHOUT ROWID;
 CREATE TABLE prompts (id INTEGER PRIMARY KEY, session_ref INTEGER NOT NULL, ts INTEGER NOT NULL, hash INTEGER NOT NULL, text TEXT);

@@ -378,6 +378,43 @@ describe('demo world', function () {
     assert.ok(w.truth.sessions.some((s) => s.editedFiles.includes('src/added-live.ts')));
   });
 
+  it('holds up across shapes (few/many sessions and repos, one day, no traps)', () => {
+    const shapes: Omit<WorldOptions, 'root'>[] = [
+      { seed: 21, repos: 1, claudeSessions: 2, codexSessions: 1, days: 1 },
+      { seed: 22, repos: 2, claudeSessions: 1, codexSessions: 0, badLines: 3 },
+      { seed: 23, repos: 5, claudeSessions: 30, codexSessions: 15, days: 30, halfWrittenTail: true },
+      { seed: 24, repos: 7, claudeSessions: 3, codexSessions: 3 },
+      { seed: 25, repos: 0, claudeSessions: 0, codexSessions: 4, halfWrittenTail: true },
+      { seed: 26, traps: false, badLines: 5 },
+    ];
+    for (const o of shapes) {
+      const w = build(o);
+      assertSameTotals(w);
+      for (const i of w.truth.interactions) assert.ok(i.timestamp >= w.start && i.timestamp <= w.end, JSON.stringify(o));
+      for (const c of w.truth.commits) assert.ok(c.time <= w.end && c.sha.length === 40);
+      assert.equal(w.truth.sessions.filter((s) => s.role !== 'extra').length, (o.claudeSessions ?? 12) + (o.codexSessions ?? 6));
+      if (o.traps === false) {
+        const lines = allLines([...w.claudeRoots.flatMap((r) => walk(path.join(r, 'projects'))), ...walk(w.codexHome)]);
+        assert.ok(!lines.some((l) => l.includes('<synthetic>') || l.includes('isApiErrorMessage')));
+        assert.equal(walk(path.join(w.codexHome, 'archived_sessions')).length, 0);
+        assert.ok(!w.claudeRoots.some((r) => walk(path.join(r, 'projects')).some((f) => f.includes('/subagents/') && readObjs(f).some((x) => x.isSidechain === false))));
+      }
+    }
+  });
+
+  it('writes canonical compact JSON on every complete line', () => {
+    const w = build({ seed: 4, toolResultBytes: 5000 });
+    let n = 0;
+    for (const f of [...w.claudeRoots.flatMap((r) => walk(path.join(r, 'projects'))), ...walk(w.codexHome)]) {
+      for (const l of fs.readFileSync(f, 'utf8').split('\n')) {
+        if (l === '') continue;
+        assert.equal(JSON.stringify(JSON.parse(l)), l);
+        n++;
+      }
+    }
+    assert.ok(n > 300);
+  });
+
   it('builds a world without git (repos: 0)', () => {
     const w = build({ seed: 2, repos: 0, claudeSessions: 4, codexSessions: 3 });
     assert.deepEqual(w.repos, []);

@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ReportJson } from '../src/core/report';
+import { buildWorld, type World } from '../src/demo/world';
+import { measure, median, type Measured } from './measure';
+
+export interface ImportBenchOptions {
+  /** Size of the generated logs (default 600 MB). */
+  targetBytes: number;
+  runs: number;
+  workDir: string;
+  cli: string;
+  ccusage: string | null;
+}
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+  pass?: boolean;
+}
+
+function envOf(world: World, home: string): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', ...world.env, OUTCOME_LEDGER_HOME: home };
+}
+
+async function runOk(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
+  const m = await measure(cmd, args, env);
+  if (m.code !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
+  return m;
+}
+
+interface CcusageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  totalTokens: number;
+}
+
+/** Cold import, warm re-import + report, peak memory and ledger size, side by side with ccusage on the same files. */
+export async function importBench(o: ImportBenchOptions, log: (s: string) => void): Promise<Figure[]> {
+  fs.rmSync(o.workDir, { recursive: true, force: true });
+  fs.mkdirSync(o.workDir, { recursive: true });
+  log(`building a ${(o.targetBytes / 1e6).toFixed(0)} MB world (Claude Code lines with tool results of tens of KB; Codex rollouts) …`);
+  const world = buildWorld({ root: path.join(o.workDir, 'world'), seed: 2026, repos: 0, traps: false, targetBytes: o.targetBytes, toolResultBytes: 30_000, days: 90 });
+  log(`  ${world.files} files, ${(world.bytes / 1e6).toFixed(0)} MB, ${world.truth.interactions.length} billed requests, built in ${(world.buildMs / 1000).toFixed(1)} s`);
+  // Read every file once so both tools start from the same warm page cache.
+  spawnSync('cat', ['-'], { input: '' });
+  for (const root of [...world.claudeRoots, world.codexHome]) spawnSync('sh', ['-c', `find "${root}" -type f -exec cat {} + > /dev/null`]);
+
+  const figures: Figure[] = [];
+  const ours: { cold: number[]; warm: number[]; peak: number[] } = { cold: [], warm: [], peak: [] };
+  let lastHome = '';
+  for (let i = 0; i < o.runs; i++) {
+    const home = path.join(o.workDir, `ledger-${i}`);
+    const env = envOf(world, home);
+    const cold = await runOk(process.execPath, [o.cli, 'import'], env);
+    const coldReport = await runOk(process.execPath, [o.cli, 'report', '--json'], env);
+    ours.cold.push(cold.ms + coldReport.ms);
+    ours.peak.push(Math.max(cold.peakMB, coldReport.peakMB));
+    const warmImport = await runOk(process.execPath, [o.cli, 'import'], env);
+    const warmReport = await runOk(process.execPath, [o.cli, 'report', '--json'], env);
+    ours.warm.push(warmImport.ms + warmReport.ms);
+    ours.peak.push(Math.max(warmImport.peakMB, warmReport.peakMB));
+    lastHome = home;
+    log(`  run ${i + 1}: cold import + report ${(cold.ms + coldReport.ms).toFixed(0)} ms (peak ${cold.peakMB.toFixed(0)} MB), warm re-import + report ${(warmImport.ms + warmReport.ms).toFixed(0)} ms`);
+  }
+  const report = JSON.parse((await runOk(process.execPath, [o.cli, 'report', '--json'], envOf(world, lastHome))).stdout) as ReportJson;
+  const ledgerBytes = fs.statSync(path.join(lastHome, 'ledger.sqlite')).size;
+  const interactions = report.totals.interactions;
+  const truthTotal = world.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
+
+  const coldMs = median(ours.cold);
+  const warmMs = median(ours.warm);
+  const peakMB = Math.max(...ours.peak);
+  figures.push({ name: 'cold import + report (Outcome Ledger)', value: Math.round(coldMs), unit: 'ms' });
+  figures.push({ name: 'warm re-import + report (Outcome Ledger)', value: Math.round(warmMs), unit: 'ms' });
+  figures.push({ name: 'peak memory (Outcome Ledger, any step)', value: Math.round(peakMB), unit: 'MB', target: '< 200 MB', pass: peakMB < 200 });
+  figures.push({ name: 'ledger bytes per interaction', value: Math.round(ledgerBytes / Math.max(1, interactions)), unit: 'B', target: '< 300 B', pass: ledgerBytes / interactions < 300 });
+  figures.push({ name: 'totals equal the generator\'s truth', value: report.totals.total === truthTotal ? 1 : 0, unit: 'bool', target: '1', pass: report.totals.total === truthTotal });
+
+  if (!o.ccusage) {
+    log('  ccusage not available: comparison skipped');
+    return figures;
+  }
+  const cc: number[] = [];
+  let ccPeak = 0;
+  let ccOut = '';
+  for (let i = 0; i < o.runs; i++) {
+    const m = await runOk(o.ccusage, ['daily', '--json', '--offline'], envOf(world, path.join(o.workDir, 'unused')));
+    cc.push(m.ms);
+    ccPeak = Math.max(ccPeak, m.peakMB);
+    ccOut = m.stdout;
+    log(`  ccusage run ${i + 1}: ${m.ms.toFixed(0)} ms (peak ${m.peakMB.toFixed(0)} MB)`);
+  }
+  const ccMs = median(cc);
+  const ccTotals = (JSON.parse(ccOut) as { totals: CcusageTotals }).totals;
+  figures.push({ name: 'ccusage 20 full report (daily --json --offline)', value: Math.round(ccMs), unit: 'ms' });
+  figures.push({ name: 'ccusage 20 peak memory', value: Math.round(ccPeak), unit: 'MB' });
+  figures.push({ name: 'cold import + report ÷ ccusage', value: round2(coldMs / ccMs), unit: 'x', target: '≤ 2x', pass: coldMs <= 2 * ccMs });
+  figures.push({ name: 'warm re-import + report ÷ ccusage', value: round2(warmMs / ccMs), unit: 'x', target: '≤ 0.25x', pass: warmMs <= 0.25 * ccMs });
+  const agree =
+    ccTotals.totalTokens === report.totals.total &&
+    ccTotals.inputTokens === report.totals.input &&
+    ccTotals.outputTokens === report.totals.output &&
+    ccTotals.cacheReadTokens === report.totals.cacheRead &&
+    ccTotals.cacheCreationTokens === report.totals.cacheWrite;
+  figures.push({ name: `token totals agree with ccusage (${ccTotals.totalTokens} vs ${report.totals.total})`, value: agree ? 1 : 0, unit: 'bool', target: '1', pass: agree });
+  return figures;
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}

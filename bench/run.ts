@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { importBench, type Figure } from './import';
+
+/**
+ * `npm run bench`: every speed and memory goal the issues name, measured on this machine.
+ * Options: --size MB (default 600), --runs N (default 2), --no-ccusage.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+const CCUSAGE_VERSION = '20.0.24';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i !== -1 && process.argv[i + 1] ? String(process.argv[i + 1]) : fallback;
+}
+
+/** ccusage is installed on demand into .cache/bench-tools (from the npm registry; its native binary is an optional dependency). */
+function ccusageBinary(): string | null {
+  if (process.argv.includes('--no-ccusage')) return null;
+  const dir = path.join(ROOT, '.cache', 'bench-tools');
+  const native = path.join(dir, 'node_modules', '@ccusage', 'ccusage-linux-x64');
+  if (!fs.existsSync(path.join(dir, 'node_modules', 'ccusage', 'package.json')) || !fs.existsSync(native)) {
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.existsSync(path.join(dir, 'package.json'))) fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
+    console.log(`installing ccusage@${CCUSAGE_VERSION} for the comparison …`);
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', `ccusage@${CCUSAGE_VERSION}`], { cwd: dir, stdio: 'inherit' });
+    if (r.status !== 0) return null;
+  }
+  const bin = path.join(dir, 'node_modules', '.bin', 'ccusage');
+  const probe = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  return probe.status === 0 ? bin : null;
+}
+
+function print(figures: Figure[]): void {
+  const w = Math.max(...figures.map((f) => f.name.length));
+  for (const f of figures) {
+    const verdict = f.pass === undefined ? '' : f.pass ? `  ✔ target ${f.target}` : `  ✖ target ${f.target}`;
+    console.log(`  ${f.name.padEnd(w)}  ${String(f.value).padStart(8)} ${f.unit}${verdict}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const size = Number(arg('size', '600')) * 1e6;
+  const runs = Number(arg('runs', '2'));
+  const workDir = path.join(ROOT, '.cache', 'bench');
+  const results: Record<string, Figure[]> = {};
+  console.log('▶ import and report');
+  results.import = await importBench(
+    { targetBytes: size, runs, workDir: path.join(workDir, 'import'), cli: path.join(ROOT, 'dist', 'cli.js'), ccusage: ccusageBinary() },
+    (s) => console.log(s),
+  );
+  print(results.import);
+  fs.mkdirSync(workDir, { recursive: true });
+  const out = path.join(workDir, 'latest.json');
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), results }, null, 2));
+  fs.rmSync(path.join(workDir, 'import'), { recursive: true, force: true });
+  console.log(`\nfigures written to ${path.relative(ROOT, out)}`);
+  const failed = Object.values(results).flat().filter((f) => f.pass === false);
+  if (failed.length > 0) {
+    console.log(`${failed.length} target(s) missed`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

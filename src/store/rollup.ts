@@ -1,0 +1,28 @@
+import type { Database } from 'sql.js';
+import { BUCKET_MS } from '../core/time';
+import { FLAG_MODEL_ASSUMED } from './schema';
+
+const SELECT_GROUPED = `
+  SELECT session_ref, model_ref, ts / ${BUCKET_MS}, min(ts), max(ts), sum(input), sum(output), sum(cache_read),
+         sum(cache_write), sum(reasoning), sum(coalesce(cost_nusd, 0)), count(*), count(*) - count(cost_nusd),
+         sum((flags & ${FLAG_MODEL_ASSUMED}) != 0)
+  FROM interactions`;
+
+/**
+ * Recomputes the per-session/model/bucket sums for the given sessions (or all). Called inside the write that changed
+ * the interactions, so readers always see sums that match the rows.
+ */
+export function rebuildRollup(db: Database, sessions: ReadonlySet<number> | 'all'): void {
+  if (sessions === 'all') {
+    db.exec('DELETE FROM usage_rollup');
+    db.exec(`INSERT INTO usage_rollup ${SELECT_GROUPED} GROUP BY session_ref, model_ref, ts / ${BUCKET_MS}`);
+    return;
+  }
+  if (sessions.size === 0) return;
+  const ids = [...sessions];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500).map(Number).join(',');
+    db.exec(`DELETE FROM usage_rollup WHERE session_ref IN (${chunk})`);
+    db.exec(`INSERT INTO usage_rollup ${SELECT_GROUPED} WHERE session_ref IN (${chunk}) GROUP BY session_ref, model_ref, ts / ${BUCKET_MS}`);
+  }
+}
