@@ -10,7 +10,8 @@ const require = createRequire(import.meta.url);
 const dist = join(root, 'dist');
 mkdirSync(dist, { recursive: true });
 
-const production = process.argv.includes('--production');
+// Minified: the CLI starts in a fresh process every time, and parse time is part of it (source maps keep traces readable).
+const production = !process.argv.includes('--dev');
 const common = {
   bundle: true,
   platform: 'node',

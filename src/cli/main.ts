@@ -49,18 +49,22 @@ ${COMMON_HELP}`,
   report: `Usage: outcome-ledger report [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]
 
 Totals (tokens in canonical fields, estimated cost), by source, model and day, outcomes and coverage.
+New log lines are imported first (incremental), so the report is current.
 
   --since DATE   first day included (in --tz)
   --until DATE   last day included (in --tz)
   --json         print the JSON of shared/spec/cli.md
+  --no-import    report the ledger as it is, without reading new log lines
 ${COMMON_HELP}`,
   sessions: `Usage: outcome-ledger sessions [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]
 
 One row per session active in the period: tool, branch, tokens, estimated cost, edited files, status.
+New log lines are imported first (incremental).
 
   --since DATE   first day included (in --tz)
   --until DATE   last day included (in --tz)
   --json         print JSON (one object per session)
+  --no-import    list the ledger as it is, without reading new log lines
 ${COMMON_HELP}`,
   label: `Usage: outcome-ledger label SESSION_ID ${SESSION_LABELS.join('|')}|none
 
@@ -119,13 +123,31 @@ async function cmdImport(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/**
+ * `report` and `sessions` read new log lines first (incremental: unchanged files cost a stat), so what they print
+ * is current. When another process holds the ledger (a long import in VS Code), they show the last saved state.
+ */
+async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<void> {
+  if (p.values['no-import'] === true) return;
+  try {
+    await importAll(ledger, { env: io.env, timeoutMs: 3000 });
+  } catch (e) {
+    if (e instanceof LockTimeoutError || e instanceof LedgerWriteError) {
+      io.err(`outcome-ledger: showing the ledger as last saved; new log lines were not read (${e.message})`);
+      return;
+    }
+    throw e;
+  }
+}
+
 async function cmdReport(argv: string[], io: CliIo): Promise<number> {
-  const p = parse(argv, PERIOD_OPTIONS, false);
+  const p = parse(argv, { ...PERIOD_OPTIONS, 'no-import': { type: 'boolean' } }, false);
   if (p.values.help) return help(io, 'report');
   const timeZone = timeZoneOf(p, io.env);
   const period = periodOf(p);
   const ledger = await openLedger(p, io);
   try {
+    await refresh(ledger, p, io);
     const r = report(ledger.database, { timeZone, ...period });
     io.out(p.values.json ? JSON.stringify(r, null, 2) : renderReport(r));
     return 0;
@@ -135,12 +157,13 @@ async function cmdReport(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function cmdSessions(argv: string[], io: CliIo): Promise<number> {
-  const p = parse(argv, PERIOD_OPTIONS, false);
+  const p = parse(argv, { ...PERIOD_OPTIONS, 'no-import': { type: 'boolean' } }, false);
   if (p.values.help) return help(io, 'sessions');
   const timeZone = timeZoneOf(p, io.env);
   const period = periodOf(p);
   const ledger = await openLedger(p, io);
   try {
+    await refresh(ledger, p, io);
     const list = listSessions(ledger.database, { timeZone, ...period });
     io.out(p.values.json ? JSON.stringify(list, null, 2) : renderSessions(list));
     return 0;

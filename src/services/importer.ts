@@ -32,6 +32,8 @@ export interface ImportOptions {
   /** An unterminated last line is only taken once its file has been quiet this long (the tool may still be writing). */
   quietMs?: number;
   now?: () => number;
+  /** How long to wait for another writer before giving up (LockTimeoutError). */
+  timeoutMs?: number;
 }
 
 export interface SourceSummary {
@@ -96,7 +98,7 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   const started = Date.now();
   const env = options.env ?? process.env;
   const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
-  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started));
+  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
 }
 
 function runImport(

@@ -18,12 +18,16 @@ interface SessionBasics {
   end: number;
 }
 
-/** Label and last activity of every session (small: one row per session). */
+/** Label and last activity of every session (one streaming pass over the rollup, in its key order). */
 function sessionBasics(db: Database): Map<number, SessionBasics> {
   const out = new Map<number, SessionBasics>();
-  const r = db.exec('SELECT s.id, s.label, e.end FROM sessions s LEFT JOIN (SELECT session_ref, max(last_ts) AS end FROM usage_rollup GROUP BY session_ref) e ON e.session_ref = s.id');
-  for (const [id, label, end] of r[0]?.values ?? []) {
-    out.set(Number(id), { label: label === null ? null : String(label), end: Number(end ?? 0) });
+  for (const [ref, end] of db.exec('SELECT session_ref, max(last_ts) FROM usage_rollup GROUP BY session_ref')[0]?.values ?? []) {
+    out.set(Number(ref), { label: null, end: Number(end ?? 0) });
+  }
+  for (const [id, label] of db.exec('SELECT id, label FROM sessions WHERE label IS NOT NULL')[0]?.values ?? []) {
+    const b = out.get(Number(id));
+    if (b) b.label = String(label);
+    else out.set(Number(id), { label: String(label), end: 0 });
   }
   return out;
 }

@@ -176,15 +176,19 @@ export class Ledger {
   }
 
   /** Serialises writes within this process and across processes (lock file). */
-  write<T>(change: (db: Database, ctx: WriteContext) => T | Promise<T>): Promise<T> {
-    const run = this.queue.then(() => this.writeLocked(change));
+  write<T>(change: (db: Database, ctx: WriteContext) => T | Promise<T>, lockOptions: LockOptions = {}): Promise<T> {
+    const run = this.queue.then(() => this.writeLocked(change, lockOptions));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async writeLocked<T>(change: (db: Database, ctx: WriteContext) => T | Promise<T>): Promise<T> {
-    fs.mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
-    const lock = await acquireLock(this.paths.lock, this.options);
+  private async writeLocked<T>(change: (db: Database, ctx: WriteContext) => T | Promise<T>, lockOptions: LockOptions): Promise<T> {
+    try {
+      fs.mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new LedgerWriteError(`cannot create the ledger folder ${this.paths.home}: ${(e as Error).message}`);
+    }
+    const lock = await acquireLock(this.paths.lock, { ...this.options, ...lockOptions });
     try {
       this.refresh();
       removeStaleTemps(this.paths.file);

@@ -99,6 +99,17 @@ describe('import → report on a generated world (real files, real git, the bund
     assert.equal(r.totals.interactions, all.length);
   });
 
+  it('report reads new log lines first; --no-import shows the ledger as it is', () => {
+    const session = world.truth.sessions.find((s) => s.source === 'claude-code' && s.role === 'task');
+    assert.ok(session);
+    const before = reportJson(home, env, ['--no-import']).totals.total;
+    const added = appendClaudeTurn(world, session.sessionId);
+    const addedTotal = added.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
+    assert.ok(addedTotal > 0);
+    assert.equal(reportJson(home, env, ['--no-import']).totals.total, before);
+    assert.equal(reportJson(home, env).totals.total, before + addedTotal);
+  });
+
   it('labels persist across re-imports and show as the session status', () => {
     const s = sessionsJson(home, env)[0];
     assert.ok(s);
