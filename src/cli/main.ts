@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { isSessionLabel, isSourceName, SESSION_LABELS, SOURCE_NAMES, type SourceName } from '../core/model';
+import { dataHealth, renderHealth } from '../services/health';
 import { importAll, type ExtraSource } from '../services/importer';
 import { listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
 import { defaultLedgerHome } from '../store/home';
@@ -32,6 +33,7 @@ Commands:
   report     token totals, estimated cost and value metrics for a period
   sessions   one row per session with its status
   label      label a session: ${SESSION_LABELS.join(' | ')}
+  health     data health: per source found or not, files, first and last record, rejected lines, known gaps
   demo       build a demo world in a temp folder, import it and print its report
 
 Every command takes:
@@ -70,6 +72,13 @@ ${COMMON_HELP}`,
 
 Labels a session honestly (its tokens still count as tokens without an outcome); "none" removes the label.
 SESSION_ID is the id from \`sessions\` (source:id), the tool's own id, or a unique prefix.
+${COMMON_HELP}`,
+  health: `Usage: outcome-ledger health [--json]
+
+Per source: found or not (and where it looked), log files, first and last record, rejected lines with the first
+reasons, and known gaps (for example Claude Code history deleted before the first import).
+
+  --json   print JSON
 ${COMMON_HELP}`,
   demo: `Usage: outcome-ledger demo [--keep]
 
@@ -192,6 +201,19 @@ async function cmdLabel(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+async function cmdHealth(argv: string[], io: CliIo): Promise<number> {
+  const p = parse(argv, { json: { type: 'boolean' } }, false);
+  if (p.values.help) return help(io, 'health');
+  const ledger = await openLedger(p, io);
+  try {
+    const h = dataHealth(ledger.database, ledger.paths.file, { env: io.env });
+    io.out(p.values.json ? JSON.stringify(h, null, 2) : renderHealth(h));
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
 async function cmdDemo(argv: string[], io: CliIo): Promise<number> {
   const p = parse(argv, { keep: { type: 'boolean' } }, false);
   if (p.values.help) return help(io, 'demo');
@@ -209,6 +231,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   report: cmdReport,
   sessions: cmdSessions,
   label: cmdLabel,
+  health: cmdHealth,
   demo: cmdDemo,
 };
 

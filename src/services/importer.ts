@@ -9,6 +9,7 @@ import type { LogFile, SourceReader } from '../sources/parser';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
+import { getMeta, setMeta } from '../store/schema';
 
 /** Every source this build can read, in display order. */
 export const READERS: readonly SourceReader[] = [claudeCode, codex];
@@ -63,11 +64,22 @@ interface Planned {
   cursor: FileCursor | undefined;
 }
 
-function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: ReadonlySet<SourceName>): Map<SourceReader, { roots: string[]; files: LogFile[] }> {
-  const out = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
+/** The folders each enabled source is read from: its own detected roots plus any extra paths. */
+export function sourceRoots(env: NodeJS.ProcessEnv, extra: ExtraSource[] = [], disabled: ReadonlySet<SourceName> = new Set()): Map<SourceName, string[]> {
+  const out = new Map<SourceName, string[]>();
   for (const reader of READERS) {
     if (disabled.has(reader.source)) continue;
-    const roots = [...reader.roots(env), ...extra.filter((e) => e.source === reader.source).map((e) => e.path)];
+    out.set(reader.source, [...reader.roots(env), ...extra.filter((e) => e.source === reader.source).map((e) => e.path)]);
+  }
+  return out;
+}
+
+function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: ReadonlySet<SourceName>): Map<SourceReader, { roots: string[]; files: LogFile[] }> {
+  const out = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
+  const rootsBySource = sourceRoots(env, extra, disabled);
+  for (const reader of READERS) {
+    const roots = rootsBySource.get(reader.source);
+    if (!roots) continue;
     const files: LogFile[] = [];
     const seen = new Set<string>();
     for (const root of roots) {
@@ -172,6 +184,11 @@ function runImport(
   } finally {
     writer.free();
     cursorWriter.free();
+  }
+  if (summaries.some((s) => s.filesRead > 0)) {
+    const at = new Date(now()).toISOString();
+    if (!getMeta(db, 'first_import')) setMeta(db, 'first_import', at);
+    setMeta(db, 'last_new_data', at);
   }
   return { sources: summaries, bytesRead: done, elapsedMs: Date.now() - started };
 }
