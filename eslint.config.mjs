@@ -37,4 +37,5 @@ export default tseslint.config(
   layer(['src/services/**/*.ts', 'src/demo/**/*.ts'], ['vscode', '**/cli/**', '**/extension/**'],
     'Services are shared by the CLI and the extension: no vscode, no shell code.'),
   layer(['src/cli/**/*.ts'], ['vscode', '**/extension/**'], 'The CLI does not use vscode or the extension.'),
+  layer(['src/extension/**/*.ts'], ['**/cli/**', '**/demo/**'], 'The extension is a shell over services, like the CLI: it does not use the CLI or the demo generator.'),
 );

@@ -30,4 +30,13 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 chmodSync(join(dist, 'cli.js'), 0o755);
+
+await build({
+  ...common,
+  entryPoints: ['src/extension/extension.ts'],
+  outfile: join(dist, 'extension.js'),
+  external: ['vscode'],
+  // Lets the extension report activation time including the evaluation of this bundle.
+  banner: { js: 'var __outcomeLedgerLoadStart = performance.now();' },
+});
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(dist, 'sql-wasm.wasm'));

@@ -33,7 +33,7 @@ export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo
     io.out('');
     io.out(
       opts.keep
-        ? `Kept the demo in ${root}. Try: outcome-ledger sessions --home ${path.join(root, 'ledger')}`
+        ? `Kept the demo in ${root}. Try: outcome-ledger sessions --no-import --home ${path.join(root, 'ledger')}`
         : 'Run `npx outcome-ledger import` then `npx outcome-ledger report` for your own logs.',
     );
     return 0;

@@ -1,27 +1,7 @@
-/** Plain-text tables and numbers for the terminal. */
+/** Plain-text tables and progress for the terminal; numbers are formatted by core/format. */
+import { fmtBytes } from '../core/format';
 
-export function fmtInt(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-/** Compact token counts: 1234 → 1.2k, 5_300_000 → 5.3M. */
-export function fmtTokens(n: number): string {
-  const abs = Math.abs(n);
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (abs >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
-  return fmtInt(n);
-}
-
-export function fmtUSD(v: number): string {
-  if (v === 0) return '$0.00';
-  if (Math.abs(v) < 0.01) return `$${v.toFixed(4)}`;
-  return `$${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
-
-export function fmtPercent(v: number | null): string {
-  return v === null ? '—' : `${(v * 100).toFixed(1)}%`;
-}
+export { fmtBytes, fmtInt, fmtPercent, fmtTokens, fmtUSD } from '../core/format';
 
 /** Right-aligns every column but the first. */
 export function table(header: string[], rows: string[][]): string {
@@ -53,9 +33,3 @@ export class ProgressBar {
   }
 }
 
-export function fmtBytes(n: number): string {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
-  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(0)} KB`;
-  return `${n} B`;
-}

@@ -48,17 +48,17 @@ requests added, duplicates skipped and lines rejected (with the first reasons).
   --source NAME=PATH   also read PATH (a file or folder) as source NAME (${SOURCE_NAMES.filter((s) => s === 'claude-code' || s === 'codex').join(', ')})
   --store-prompts      keep prompt text in the ledger (off by default: only a hash is kept)
 ${COMMON_HELP}`,
-  report: `Usage: outcome-ledger report [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]
+  report: `Usage: outcome-ledger report [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import]
 
 Totals (tokens in canonical fields, estimated cost), by source, model and day, outcomes and coverage.
 New log lines are imported first (incremental), so the report is current.
 
   --since DATE   first day included (in --tz)
   --until DATE   last day included (in --tz)
-  --json         print the JSON of shared/spec/cli.md
+  --json         print JSON (the stable shape documented in the README)
   --no-import    report the ledger as it is, without reading new log lines
 ${COMMON_HELP}`,
-  sessions: `Usage: outcome-ledger sessions [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]
+  sessions: `Usage: outcome-ledger sessions [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import]
 
 One row per session active in the period: tool, branch, tokens, estimated cost, edited files, status.
 New log lines are imported first (incremental).

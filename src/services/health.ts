@@ -54,7 +54,7 @@ export function dataHealth(
         gaps.push(
           `history before ${isoUtc(span.first).slice(0, 10)} may have been deleted by Claude Code (cleanupPeriodDays, ` +
             `${CLAUDE_CLEANUP_DAYS} days by default) before the first import on ${isoUtc(firstImportMs).slice(0, 10)}. ` +
-            'Raise cleanupPeriodDays in ~/.claude/settings.json so nothing more is lost between imports.',
+            'Raise cleanupPeriodDays in Claude Code\'s settings.json so nothing more is lost between imports.',
         );
       }
     }
@@ -74,11 +74,11 @@ export function dataHealth(
       gaps,
     };
   });
-  let bytes = 0;
+  let bytes: number;
   try {
     bytes = fs.statSync(ledgerFile).size;
   } catch {
-    bytes = 0;
+    bytes = 0; // not saved yet
   }
   return {
     ledger: {
@@ -103,8 +103,8 @@ export function renderHealth(h: DataHealth): string {
     if (!s.found) {
       out.push(`Not found. Looked in: ${s.roots.map((r) => `\`${r.path}\`${r.exists ? '' : ' (missing)'}`).join(', ') || '(no folders)'}.`);
     } else {
-      out.push(`Found in: ${s.roots.filter((r) => r.exists).map((r) => `\`${r.path}\``).join(', ')}`);
-      out.push(`- ${s.files} log files, ${s.interactions} billed requests`);
+      out.push(`Looked in: ${s.roots.map((r) => `\`${r.path}\`${r.exists ? '' : ' (missing)'}`).join(', ') || '(no folders)'}`);
+      out.push(`- the ledger holds ${s.files} log files and ${s.interactions} billed requests from this source`);
       out.push(`- first record ${s.first ?? '—'}, last record ${s.last ?? '—'}`);
       out.push(`- ${s.rejectedLines} lines rejected${s.reasons.length ? ':' : ''}`);
       for (const r of s.reasons) out.push(`  - \`${r.path}\` line ${r.lineNo}: ${r.reason}`);

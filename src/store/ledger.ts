@@ -112,7 +112,7 @@ export class Ledger {
 
   private load(): void {
     const { file, backup } = this.paths;
-    const stamp = stampOf(file);
+    let stamp = stampOf(file);
     let bytes: Uint8Array | undefined;
     if (stamp) {
       try {
@@ -127,6 +127,7 @@ export class Ledger {
     } catch (e) {
       if (e instanceof SchemaTooNewError) throw e;
       db = this.recover(file, backup, (e as Error).message);
+      stamp = stampOf(file);
     }
     try {
       migrate(db);
@@ -139,21 +140,42 @@ export class Ledger {
     this.stamp = stamp;
   }
 
-  /** A damaged ledger is moved aside (never deleted) and rebuilt from the backup; the next import re-reads the rest. */
+  /**
+   * A damaged ledger is moved aside (never deleted) and replaced by the backup, written back at once so the restore
+   * sticks; the next import re-reads from the logs whatever is newer than the backup.
+   */
   private recover(file: string, backup: string, problem: string): Database {
     const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
       fs.renameSync(file, aside);
     } catch (e) {
-      throw new LedgerWriteError(`the ledger at ${file} is damaged (${problem}) and could not be moved aside: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new LedgerWriteError(`the ledger at ${file} is damaged (${problem}) and could not be moved aside: ${(e as Error).message}`);
+      }
+      // Another window or the CLI got there first: use what it restored.
+      try {
+        if (fs.existsSync(file)) return openBytes(this.SQL, fs.readFileSync(file));
+      } catch {
+        // fall through to our own restore
+      }
     }
     let restored: Database | undefined;
+    let restoredBytes: Uint8Array | undefined;
     try {
-      if (fs.existsSync(backup)) restored = openBytes(this.SQL, fs.readFileSync(backup));
+      if (fs.existsSync(backup)) {
+        restoredBytes = fs.readFileSync(backup);
+        restored = openBytes(this.SQL, restoredBytes);
+      }
     } catch {
       restored = undefined;
     }
-    if (restored) {
+    if (restored && restoredBytes) {
+      try {
+        writeFileAtomic(file, restoredBytes);
+      } catch (e) {
+        restored.close();
+        throw new LedgerWriteError(`the ledger at ${file} was damaged and its backup could not be written back: ${(e as Error).message}`);
+      }
       this.warn(
         `The ledger was damaged (${problem}); it was moved to ${aside} and restored from the backup. ` +
           'Run an import to re-read anything newer from your logs.',

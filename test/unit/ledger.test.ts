@@ -115,6 +115,14 @@ describe('ledger', () => {
     assert.match(warnings[0] ?? '', /damaged .*moved to .*restored from the backup/);
     assert.ok(fs.readdirSync(home).some((n) => n.startsWith('ledger.sqlite.damaged-')), 'the damaged file is kept');
     b.close();
+    // The restore sticks: a later open (another window, the CLI) sees the restored ledger, and writes go on from it.
+    const c = await Ledger.open(home);
+    assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 1);
+    await addAll(c, [interaction('k3', 1)]);
+    c.close();
+    const d = await Ledger.open(home);
+    assert.equal(scalar(d, 'SELECT count(*) FROM interactions'), 2);
+    d.close();
   });
 
   it('detects a truncated ledger and starts over when no backup is usable', async () => {

@@ -1,0 +1,13 @@
+/** Every contributed command id, in one place (a test checks this list against package.json). */
+export const COMMANDS = {
+  importNow: 'outcomeLedger.importNow',
+  showDataHealth: 'outcomeLedger.showDataHealth',
+  labelSession: 'outcomeLedger.labelSession',
+  openLedgerFolder: 'outcomeLedger.openLedgerFolder',
+  openSessionLog: 'outcomeLedger.openSessionLog',
+  revealRepository: 'outcomeLedger.revealRepository',
+  showView: 'outcomeLedger.showView',
+} as const;
+
+export const VIEW_CONTAINER = 'outcomeLedger';
+export const SESSIONS_VIEW = 'outcomeLedger.sessions';

@@ -1,0 +1,54 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SourceName } from '../core/model';
+import { isValidTimeZone, systemTimeZone } from '../core/time';
+import type { ExtraSource } from '../services/importer';
+import { defaultLedgerHome } from '../store/home';
+
+export interface Settings {
+  ledgerHome: string;
+  timeZone: string;
+  disabled: Set<SourceName>;
+  extra: ExtraSource[];
+  linkThreshold: number;
+  storePromptText: boolean;
+  rescanMs: number;
+}
+
+const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
+  ['claude-code', 'claudeCode'],
+  ['codex', 'codex'],
+];
+
+function expandHome(p: string): string {
+  return p.startsWith('~') ? path.join(process.env.HOME ?? '', p.slice(1)) : p;
+}
+
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration('outcomeLedger');
+  const home = c.get<string>('ledgerHome', '').trim();
+  const tz = c.get<string>('timeZone', '').trim();
+  const disabled = new Set<SourceName>();
+  const extra: ExtraSource[] = [];
+  for (const [source, key] of SOURCE_KEYS) {
+    if (!c.get<boolean>(`sources.${key}.enabled`, true)) disabled.add(source);
+    for (const p of c.get<string[]>(`sources.${key}.extraPaths`, [])) {
+      if (typeof p === 'string' && p.trim()) extra.push({ source, path: path.resolve(expandHome(p.trim())) });
+    }
+  }
+  return {
+    ledgerHome: home ? path.resolve(expandHome(home)) : defaultLedgerHome(),
+    timeZone: tz && isValidTimeZone(tz) ? tz : systemTimeZone(),
+    disabled,
+    extra,
+    linkThreshold: Math.min(1, Math.max(0, c.get<number>('linkThreshold', 0.6))),
+    storePromptText: c.get<boolean>('storePromptText', false),
+    rescanMs: Math.max(10, c.get<number>('rescanIntervalSeconds', 60)) * 1000,
+  };
+}
+
+/** A time-zone setting that is not an IANA name is reported once instead of silently ignored. */
+export function invalidTimeZoneSetting(): string | undefined {
+  const tz = vscode.workspace.getConfiguration('outcomeLedger').get<string>('timeZone', '').trim();
+  return tz && !isValidTimeZone(tz) ? tz : undefined;
+}

@@ -1,0 +1,152 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { SESSION_LABELS, isSessionLabel, type SessionLabel } from '../core/model';
+import { dataHealth, renderHealth } from '../services/health';
+import { listSessions, resolveSession, setLabel, type SessionJson } from '../services/queries';
+import { addDays, localDate } from '../core/time';
+import { fmtTokens } from '../core/format';
+import { COMMANDS, SESSIONS_VIEW, VIEW_CONTAINER } from './commands';
+import { invalidTimeZoneSetting, readSettings } from './config';
+import { LedgerModel } from './ledgerModel';
+import { Notifier } from './notifier';
+import { SessionsTree, type SessionsNode } from './sessionsTree';
+import { StatusMeter } from './statusMeter';
+
+/** Set by the bundle's first line (scripts/build.mjs), so activation time includes evaluating the bundle. */
+declare const __outcomeLedgerLoadStart: number | undefined;
+const moduleLoaded = typeof __outcomeLedgerLoadStart === 'number' ? __outcomeLedgerLoadStart : performance.now();
+
+/** What activate() returns: used by the tests inside VS Code (and by anyone scripting the extension). */
+export interface OutcomeLedgerApi {
+  activationMs: number;
+  model: LedgerModel;
+  tree: SessionsTree;
+  meter: StatusMeter;
+  notifier: Notifier;
+}
+
+const HEALTH_URI = vscode.Uri.parse('outcome-ledger:Data%20Health.md');
+
+function sessionOf(arg: unknown): SessionJson | undefined {
+  const node = arg as SessionsNode | undefined;
+  return node && typeof node === 'object' && node.kind === 'session' ? node.session : undefined;
+}
+
+/** Registers everything and returns: sql.js, the ledger and the importers load on first use (after activation). */
+export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
+  const started = performance.now();
+  const notifier = new Notifier();
+  const model = new LedgerModel(readSettings(), notifier);
+  const tree = new SessionsTree(model);
+  const meter = new StatusMeter(model, notifier);
+  const healthChanged = new vscode.EventEmitter<vscode.Uri>();
+  let healthText = '';
+
+  const labelSession = async (arg?: unknown, labelArg?: unknown): Promise<void> => {
+    const ledger = await model.get();
+    if (!ledger) return;
+    let id: string | undefined = sessionOf(arg)?.id ?? (typeof arg === 'string' ? arg : (arg as { sessionId?: string } | undefined)?.sessionId);
+    if (!id) {
+      const tz = model.currentSettings.timeZone;
+      const recent = listSessions(ledger.database, { timeZone: tz, since: addDays(localDate(tz, Date.now()), -14) }).reverse();
+      const pick = await vscode.window.showQuickPick(
+        recent.map((s) => ({ label: `${s.source} · ${s.branch ?? s.repo ?? s.cwd ?? ''}`, description: `${fmtTokens(s.tokens.total)} tokens · ${s.status}`, detail: s.start.slice(0, 16).replace('T', ' '), id: s.id })),
+        { title: 'Label which session?', matchOnDescription: true },
+      );
+      id = pick?.id;
+    }
+    if (!id) return;
+    let label: SessionLabel | 'none' | undefined = typeof labelArg === 'string' && (isSessionLabel(labelArg) || labelArg === 'none') ? labelArg : undefined;
+    if (!label) {
+      const pick = await vscode.window.showQuickPick(
+        [...SESSION_LABELS.map((l) => ({ label: l, value: l as SessionLabel | 'none' })), { label: 'Remove label', value: 'none' as const }],
+        { title: 'Label the session honestly: its tokens still count as tokens without an outcome' },
+      );
+      label = pick?.value;
+    }
+    if (!label) return;
+    const chosen = label;
+    const sessionKey = id;
+    await ledger.write((db) => setLabel(db, resolveSession(db, sessionKey).ref, chosen === 'none' ? null : chosen));
+    model.refreshFromDisk();
+    tree.refreshNow();
+  };
+
+  context.subscriptions.push(
+    notifier,
+    model,
+    tree,
+    meter,
+    healthChanged,
+    vscode.window.registerTreeDataProvider(SESSIONS_VIEW, tree),
+    vscode.workspace.registerTextDocumentContentProvider('outcome-ledger', { onDidChange: healthChanged.event, provideTextDocumentContent: () => healthText }),
+    vscode.commands.registerCommand(COMMANDS.importNow, async () => {
+      const summary = await model.importNow(true);
+      if (!summary) return undefined;
+      const added = summary.sources.reduce((s, x) => s + x.interactionsAdded, 0);
+      const rejected = summary.sources.reduce((s, x) => s + x.linesRejected, 0);
+      const found = summary.sources.filter((s) => s.found).map((s) => s.source);
+      void vscode.window.showInformationMessage(
+        found.length === 0
+          ? 'Outcome Ledger found no Claude Code or Codex logs on this machine. Show Data Health lists where it looked.'
+          : `Imported ${added} new requests from ${found.join(' and ')}${rejected ? ` (${rejected} lines rejected: see Data Health)` : ''}.`,
+      );
+      return summary;
+    }),
+    vscode.commands.registerCommand(COMMANDS.showDataHealth, async () => {
+      const ledger = await model.get();
+      if (!ledger) return undefined;
+      ledger.refresh();
+      const s = model.currentSettings;
+      const health = dataHealth(ledger.database, ledger.paths.file, { env: process.env, extra: s.extra, disabled: s.disabled });
+      healthText = renderHealth(health);
+      healthChanged.fire(HEALTH_URI);
+      const doc = await vscode.workspace.openTextDocument(HEALTH_URI);
+      await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+      await vscode.window.showTextDocument(doc, { preview: true });
+      return health;
+    }),
+    vscode.commands.registerCommand(COMMANDS.labelSession, labelSession),
+    vscode.commands.registerCommand(COMMANDS.openLedgerFolder, async () => {
+      const home = model.home;
+      if (vscode.env.uiKind === vscode.UIKind.Desktop && vscode.env.remoteName === undefined) {
+        await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(home, 'ledger.sqlite')));
+        return home;
+      }
+      const choice = await vscode.window.showInformationMessage(`The ledger is in ${home}`, 'Copy Path', 'Open in New Window');
+      if (choice === 'Copy Path') await vscode.env.clipboard.writeText(home);
+      else if (choice === 'Open in New Window') await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(home), { forceNewWindow: true });
+      return home;
+    }),
+    vscode.commands.registerCommand(COMMANDS.openSessionLog, async (arg?: unknown) => {
+      const s = sessionOf(arg);
+      if (!s?.logPath) return;
+      await vscode.window.showTextDocument(vscode.Uri.file(s.logPath), { preview: true });
+    }),
+    vscode.commands.registerCommand(COMMANDS.revealRepository, async (arg?: unknown) => {
+      const repo = sessionOf(arg)?.repo;
+      if (!repo) return;
+      const uri = vscode.Uri.file(repo);
+      if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+      else await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
+    }),
+    vscode.commands.registerCommand(COMMANDS.showView, () => vscode.commands.executeCommand(`workbench.view.extension.${VIEW_CONTAINER}`)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('outcomeLedger')) return;
+      const bad = invalidTimeZoneSetting();
+      if (bad) notifier.warn('time-zone', `"${bad}" is not an IANA time zone (for example Europe/Berlin); the system zone is used.`);
+      model.applySettings(readSettings());
+    }),
+  );
+  const bad = invalidTimeZoneSetting();
+  if (bad) notifier.warn('time-zone', `"${bad}" is not an IANA time zone (for example Europe/Berlin); the system zone is used.`);
+  // Live capture starts after activation returns: nothing heavy runs inside activate().
+  setTimeout(() => model.start(), 0);
+  const activationMs = performance.now() - started + (started - moduleLoaded);
+  notifier.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs, model, tree, meter, notifier };
+}
+
+export function deactivate(): void {
+  // Disposables in context.subscriptions close the ledger and watchers.
+}

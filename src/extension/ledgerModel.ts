@@ -1,0 +1,196 @@
+import * as vscode from 'vscode';
+import { importAll, sourceRoots, type ImportSummary } from '../services/importer';
+import { Ledger, LedgerWriteError } from '../store/ledger';
+import { LockTimeoutError } from '../store/lock';
+import { SchemaTooNewError } from '../store/schema';
+import type { Settings } from './config';
+import type { Notifier } from './notifier';
+
+/** Quiet period after the last file event before importing (Claude Code writes a reply as several lines). */
+const DEBOUNCE_MS = 400;
+/** A background import waits this long for another window's import, then retries later. */
+const BACKGROUND_LOCK_MS = 1_500;
+const RETRY_MS = 2_000;
+
+/**
+ * The extension's one view of the shared ledger. Live capture: file watchers on every source folder (outside the
+ * workspace too) and a light periodic rescan schedule a debounced, incremental import through the ledger's lock;
+ * a watcher on the ledger file reloads it when another window or the CLI saved. Every change reaches the views and
+ * the meter through the single `onDidChange` event.
+ */
+export class LedgerModel implements vscode.Disposable {
+  private ledger: Ledger | undefined;
+  private opening: Promise<Ledger | undefined> | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly watchers: vscode.Disposable[] = [];
+  private readonly watchedRoots = new Set<string>();
+  private debounce: NodeJS.Timeout | undefined;
+  private rescan: NodeJS.Timeout | undefined;
+  private importing: Promise<ImportSummary | undefined> | undefined;
+  private again = false;
+  private disposed = false;
+
+  constructor(private settings: Settings, private readonly notifier: Notifier) {}
+
+  get home(): string {
+    return this.settings.ledgerHome;
+  }
+
+  get currentSettings(): Settings {
+    return this.settings;
+  }
+
+  /** Opens the ledger on first use (loads sql.js then). Undefined when it cannot be opened (the user was told). */
+  get(): Promise<Ledger | undefined> {
+    if (this.ledger) return Promise.resolve(this.ledger);
+    this.opening ??= Ledger.open(this.settings.ledgerHome, {
+      onWarning: (m) => this.notifier.warn('ledger-damaged', m, this.settings.ledgerHome),
+    }).then(
+      (l) => {
+        this.ledger = l;
+        return l;
+      },
+      (e: unknown) => {
+        this.opening = undefined;
+        this.report(e);
+        return undefined;
+      },
+    );
+    return this.opening;
+  }
+
+  /** Starts live capture: watchers, the periodic rescan and a first import. */
+  start(): void {
+    this.watchLedgerFile();
+    this.watchSources();
+    this.scheduleImport(0);
+    this.armRescan();
+  }
+
+  applySettings(next: Settings): void {
+    const homeChanged = next.ledgerHome !== this.settings.ledgerHome;
+    this.settings = next;
+    if (homeChanged) {
+      this.ledger?.close();
+      this.ledger = undefined;
+      this.opening = undefined;
+    }
+    for (const w of this.watchers) w.dispose();
+    this.watchers.length = 0;
+    this.watchedRoots.clear();
+    this.start();
+    this.changed.fire();
+  }
+
+  scheduleImport(delay = DEBOUNCE_MS): void {
+    if (this.disposed) return;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.importNow(false);
+    }, delay);
+  }
+
+  /** Imports new log lines. Interactive imports wait for the lock; background ones leave it to the window holding it. */
+  importNow(interactive: boolean): Promise<ImportSummary | undefined> {
+    if (this.importing) {
+      this.again = true;
+      return this.importing;
+    }
+    this.importing = this.runImport(interactive).finally(() => {
+      this.importing = undefined;
+      if (this.again && !this.disposed) {
+        this.again = false;
+        this.scheduleImport(0);
+      }
+    });
+    return this.importing;
+  }
+
+  private async runImport(interactive: boolean): Promise<ImportSummary | undefined> {
+    const ledger = await this.get();
+    if (!ledger) return undefined;
+    const s = this.settings;
+    try {
+      const summary = await importAll(ledger, {
+        extra: s.extra,
+        disabled: s.disabled,
+        storePromptText: s.storePromptText,
+        timeoutMs: interactive ? 60_000 : BACKGROUND_LOCK_MS,
+      });
+      this.watchSources(); // a tool installed since start now has a folder to watch
+      if (summary.sources.some((x) => x.filesRead > 0)) this.changed.fire();
+      return summary;
+    } catch (e) {
+      if (e instanceof LockTimeoutError && !interactive) {
+        // Another window (or the CLI) is importing: it will save, our ledger watcher reloads; check again shortly.
+        setTimeout(() => this.scheduleImport(0), RETRY_MS);
+        return undefined;
+      }
+      this.report(e);
+      return undefined;
+    }
+  }
+
+  /** Reloads when another process saved; fires the change event when it did. */
+  refreshFromDisk(): void {
+    try {
+      if (this.ledger?.refresh()) this.changed.fire();
+    } catch (e) {
+      this.report(e);
+    }
+  }
+
+  private watchLedgerFile(): void {
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.settings.ledgerHome), 'ledger.sqlite'));
+    const onEvent = (): void => this.refreshFromDisk();
+    this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
+  }
+
+  private watchSources(): void {
+    const roots = sourceRoots(process.env, this.settings.extra, this.settings.disabled);
+    for (const list of roots.values()) {
+      for (const root of list) {
+        if (this.watchedRoots.has(root)) continue;
+        this.watchedRoots.add(root);
+        const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/*.jsonl'));
+        const onEvent = (): void => this.scheduleImport();
+        this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
+      }
+    }
+  }
+
+  /** The watcher can miss events (network drives, folders created later): a light rescan costs one stat per file. */
+  private armRescan(): void {
+    if (this.rescan) clearInterval(this.rescan);
+    this.rescan = setInterval(() => {
+      this.refreshFromDisk();
+      this.scheduleImport(0);
+    }, this.settings.rescanMs);
+  }
+
+  private report(e: unknown): void {
+    if (e instanceof SchemaTooNewError) this.notifier.error('schema', e.message);
+    else if (e instanceof LedgerWriteError) this.notifier.error('ledger-write', e.message, this.settings.ledgerHome);
+    else if (e instanceof LockTimeoutError) this.notifier.error('ledger-locked', e.message, this.settings.ledgerHome);
+    else this.notifier.error('unexpected', `Outcome Ledger hit an unexpected error: ${(e as Error).message ?? String(e)}`, undefined, e);
+  }
+
+  /** Resolves once no import is pending (tests and commands that must see the result). */
+  async idle(): Promise<void> {
+    while (this.debounce || this.importing) {
+      if (this.importing) await this.importing;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.debounce) clearTimeout(this.debounce);
+    if (this.rescan) clearInterval(this.rescan);
+    for (const w of this.watchers) w.dispose();
+    this.changed.dispose();
+    this.ledger?.close();
+  }
+}

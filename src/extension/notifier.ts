@@ -1,0 +1,43 @@
+import * as vscode from 'vscode';
+import { COMMANDS } from './commands';
+
+/**
+ * Errors a user can act on appear once per kind, plainly, with an action; the details go to the Output channel.
+ * Nothing is thrown into the extension host.
+ */
+export class Notifier implements vscode.Disposable {
+  readonly output = vscode.window.createOutputChannel('Outcome Ledger');
+  private readonly shown = new Set<string>();
+  /** What was shown, for tests and the data-health view. */
+  readonly messages: Array<{ kind: string; message: string }> = [];
+
+  info(message: string): void {
+    this.output.appendLine(`[info] ${message}`);
+  }
+
+  warn(kind: string, message: string, folder?: string): void {
+    this.show('warning', kind, message, folder);
+  }
+
+  error(kind: string, message: string, folder?: string, detail?: unknown): void {
+    this.show('error', kind, message, folder, detail);
+  }
+
+  private show(level: 'warning' | 'error', kind: string, message: string, folder?: string, detail?: unknown): void {
+    this.output.appendLine(`[${level}] ${message}`);
+    if (detail instanceof Error && detail.stack) this.output.appendLine(detail.stack);
+    if (this.shown.has(kind)) return;
+    this.shown.add(kind);
+    this.messages.push({ kind, message });
+    const actions = ['Show Details', ...(folder ? ['Open Ledger Folder'] : [])];
+    const shown = level === 'error' ? vscode.window.showErrorMessage(message, ...actions) : vscode.window.showWarningMessage(message, ...actions);
+    void shown.then((choice) => {
+      if (choice === 'Show Details') this.output.show(true);
+      else if (choice === 'Open Ledger Folder') void vscode.commands.executeCommand(COMMANDS.openLedgerFolder);
+    });
+  }
+
+  dispose(): void {
+    this.output.dispose();
+  }
+}

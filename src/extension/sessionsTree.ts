@@ -1,0 +1,150 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { fmtTokens, fmtUSD } from '../core/format';
+import { addDays, localDate } from '../core/time';
+import { listSessions, type SessionJson } from '../services/queries';
+import type { LedgerModel } from './ledgerModel';
+
+/** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
+export const TREE_DAYS = 90;
+
+const TOOL_NAMES: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex' };
+
+export type SessionsNode =
+  | { kind: 'day'; date: string; sessions: SessionJson[] }
+  | { kind: 'session'; session: SessionJson }
+  | { kind: 'group'; session: SessionJson; group: 'models' | 'files' }
+  | { kind: 'model'; name: string }
+  | { kind: 'file'; session: SessionJson; file: string };
+
+function sessionTitle(s: SessionJson): string {
+  const where = s.branch ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
+  return `${TOOL_NAMES[s.source] ?? s.source} · ${where}`;
+}
+
+function sessionTooltip(s: SessionJson): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${sessionTitle(s)}** — ${s.status}\n\n`);
+  md.appendMarkdown(`${s.start.replace('T', ' ').slice(0, 16)} → ${s.end.replace('T', ' ').slice(0, 16)} UTC\n\n`);
+  md.appendMarkdown(`${fmtTokens(s.tokens.total)} tokens (${fmtTokens(s.tokens.input)} input, ${fmtTokens(s.tokens.output)} output, `);
+  md.appendMarkdown(`${fmtTokens(s.tokens.cacheRead)} cache read, ${fmtTokens(s.tokens.cacheWrite)} cache write) · est. ${fmtUSD(s.costUSD)}\n\n`);
+  if (s.repo) md.appendMarkdown(`Repository: \`${s.repo}\`\n\n`);
+  md.appendMarkdown(`Models: ${s.models.join(', ')} · ${s.editedFiles.length} files edited`);
+  return md;
+}
+
+/** The native Sessions view: days → sessions (tool, branch, tokens, cost, status) → models and edited files. */
+export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<SessionsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private days: SessionsNode[] | undefined;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly model: LedgerModel) {
+    this.subscription = model.onDidChange(() => {
+      this.days = undefined;
+      this.changed.fire(undefined);
+    });
+  }
+
+  /** Drops the cached days and redraws (after a change made in this window). */
+  refreshNow(): void {
+    this.days = undefined;
+    this.changed.fire(undefined);
+  }
+
+  async getChildren(node?: SessionsNode): Promise<SessionsNode[]> {
+    if (!node) return this.loadDays();
+    switch (node.kind) {
+      case 'day':
+        return node.sessions.map((session) => ({ kind: 'session', session }));
+      case 'session': {
+        const out: SessionsNode[] = [{ kind: 'group', session: node.session, group: 'models' }];
+        if (node.session.editedFiles.length > 0) out.push({ kind: 'group', session: node.session, group: 'files' });
+        return out;
+      }
+      case 'group':
+        return node.group === 'models'
+          ? node.session.models.map((name) => ({ kind: 'model', name }))
+          : node.session.editedFiles.map((file) => ({ kind: 'file', session: node.session, file }));
+      default:
+        return [];
+    }
+  }
+
+  private async loadDays(): Promise<SessionsNode[]> {
+    if (this.days) return this.days;
+    const ledger = await this.model.get();
+    if (!ledger) return [];
+    const tz = this.model.currentSettings.timeZone;
+    const today = localDate(tz, Date.now());
+    const sessions = listSessions(ledger.database, { timeZone: tz, since: addDays(today, -TREE_DAYS) });
+    const byDay = new Map<string, SessionJson[]>();
+    for (const s of sessions) {
+      const day = localDate(tz, Date.parse(s.start));
+      const list = byDay.get(day);
+      if (list) list.push(s);
+      else byDay.set(day, [s]);
+    }
+    this.days = [...byDay.keys()]
+      .sort((a, b) => b.localeCompare(a))
+      .map((date) => ({ kind: 'day', date, sessions: (byDay.get(date) ?? []).sort((a, b) => b.start.localeCompare(a.start)) }));
+    return this.days;
+  }
+
+  getTreeItem(node: SessionsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'day': {
+        const total = node.sessions.reduce((s, x) => s + x.tokens.total, 0);
+        const cost = node.sessions.reduce((s, x) => s + x.costUSD, 0);
+        const item = new vscode.TreeItem(node.date, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `day:${node.date}`;
+        item.description = `${node.sessions.length} sessions · ${fmtTokens(total)} tokens · ${fmtUSD(cost)}`;
+        item.iconPath = new vscode.ThemeIcon('calendar');
+        item.contextValue = 'day';
+        const today = localDate(this.model.currentSettings.timeZone, Date.now());
+        if (node.date === today) item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+        return item;
+      }
+      case 'session': {
+        const s = node.session;
+        const item = new vscode.TreeItem(sessionTitle(s), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `session:${s.id}`;
+        item.description = `${fmtTokens(s.tokens.total)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}`;
+        item.tooltip = sessionTooltip(s);
+        item.iconPath = new vscode.ThemeIcon(s.status === 'shipped' ? 'pass' : s.status === 'open' ? 'circle-outline' : s.status === 'unlinked' ? 'circle-slash' : 'tag');
+        item.contextValue = s.repo ? 'session.repo' : 'session';
+        item.accessibilityInformation = { label: `${sessionTitle(s)}, ${fmtTokens(s.tokens.total)} tokens, ${fmtUSD(s.costUSD)} estimated, ${s.status}` };
+        return item;
+      }
+      case 'group': {
+        const n = node.group === 'models' ? node.session.models.length : node.session.editedFiles.length;
+        const item = new vscode.TreeItem(node.group === 'models' ? `Models (${n})` : `Edited files (${n})`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `${node.group}:${node.session.id}`;
+        item.iconPath = new vscode.ThemeIcon(node.group === 'models' ? 'hubot' : 'files');
+        return item;
+      }
+      case 'model': {
+        const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('symbol-misc');
+        return item;
+      }
+      case 'file': {
+        const item = new vscode.TreeItem(node.file, vscode.TreeItemCollapsibleState.None);
+        const base = node.session.repo ?? node.session.cwd;
+        if (base) {
+          const abs = path.join(base, node.file);
+          item.resourceUri = vscode.Uri.file(abs);
+          if (fs.existsSync(abs)) item.command = { command: 'vscode.open', title: 'Open File', arguments: [vscode.Uri.file(abs)] };
+        }
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
