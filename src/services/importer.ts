@@ -177,7 +177,7 @@ function runImport(
       summary.filesRead++;
       if (sinceCheckpoint >= checkpointBytes) {
         sinceCheckpoint = 0;
-        writer.flush();
+        writer.checkpoint();
         ctx.checkpoint();
       }
     }

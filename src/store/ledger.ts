@@ -5,7 +5,7 @@ import { writeFileAtomic, removeStaleTemps } from './atomic';
 import { ledgerPaths, type LedgerPaths } from './home';
 import { acquireLock, type LockOptions } from './lock';
 import { getMeta, migrate, schemaVersion, setMeta, SCHEMA_VERSION, SchemaTooNewError } from './schema';
-import { rebuildRollup } from './rollup';
+import { ensureRollupFresh, rebuildRollup } from './rollup';
 import { loadSqlJs } from './sqljs';
 
 export class LedgerWriteError extends Error {}
@@ -131,6 +131,7 @@ export class Ledger {
     }
     try {
       migrate(db);
+      ensureRollupFresh(db);
     } catch (e) {
       db.close();
       throw e;

@@ -4,7 +4,7 @@ import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, Session
 import { costUSD, toNanoUSD } from '../core/pricing';
 import { totalOf } from '../core/tokens';
 import { promptHash, stableId } from './hash';
-import { rebuildRollup } from './rollup';
+import { isRollupStale, markRollupStale, rebuildRollup } from './rollup';
 import { FLAG_MODEL_ASSUMED, FLAG_SIDECHAIN } from './schema';
 
 export interface RecordWriterOptions {
@@ -47,7 +47,9 @@ export class RecordWriter {
   private readonly models = new Map<string, number>();
   private readonly seenBranches = new Set<string>();
   private readonly seenFiles = new Set<string>();
-  /** Sessions whose interactions changed: their usage rollup is rebuilt by `finish()`. */
+  /** The kept copy per natural key seen in this run (bounded). */
+  private readonly recent = new Map<string, { id: number; total: number; sidechain: boolean }>();
+  /** Sessions whose interactions changed: their usage rollup is rebuilt by `flush()`. */
   private readonly dirty = new Set<number>();
 
   constructor(private readonly db: Database, private readonly options: RecordWriterOptions) {
@@ -89,8 +91,12 @@ export class RecordWriter {
   }
 
   private addInteraction(r: InteractionRecord, sessionRef: number): 'added' | 'duplicate' {
-    const id = stableId(r.key);
     const total = totalOf(r.tokens);
+    // Claude Code repeats a message on every content-block line: the copies seen in this run are settled here,
+    // without touching SQLite, unless the new copy is better.
+    const seen = this.recent.get(r.key);
+    if (seen && !betterCopy(total, r.sidechain, seen.total, seen.sidechain)) return 'duplicate';
+    const id = seen?.id ?? stableId(r.key);
     const flags = (r.sidechain ? FLAG_SIDECHAIN : 0) | (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0);
     const cost = costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h });
     const values = [
@@ -107,23 +113,32 @@ export class RecordWriter {
       r.recordedCostUSD === undefined ? null : toNanoUSD(r.recordedCostUSD),
       flags,
     ];
-    // Insert first: new is the common case; only a collision pays for the lookup.
-    this.insertInteraction.run([id, ...values]);
-    if (this.db.getRowsModified() === 1) {
-      this.dirty.add(sessionRef);
-      return 'added';
+    this.remember(r.key, { id, total, sidechain: r.sidechain });
+    if (!seen) {
+      // Insert first: new is the common case; only a collision with an earlier run pays for the lookup.
+      this.insertInteraction.run([id, ...values]);
+      if (this.db.getRowsModified() === 1) {
+        this.dirty.add(sessionRef);
+        return 'added';
+      }
     }
     this.findInteraction.bind([id]);
     const existing = (this.findInteraction.step() ? this.findInteraction.get() : []) as number[];
     this.findInteraction.reset();
     const [oldTotal = 0, oldFlags = 0, oldSession = sessionRef] = existing;
-    const better = total > oldTotal || (total === oldTotal && (oldFlags & FLAG_SIDECHAIN) !== 0 && !r.sidechain);
-    if (better) {
+    if (betterCopy(total, r.sidechain, oldTotal, (oldFlags & FLAG_SIDECHAIN) !== 0)) {
       this.replaceInteraction.run([...values, id]);
       this.dirty.add(sessionRef);
       this.dirty.add(oldSession);
+    } else {
+      this.remember(r.key, { id, total: oldTotal, sidechain: (oldFlags & FLAG_SIDECHAIN) !== 0 });
     }
     return 'duplicate';
+  }
+
+  private remember(key: string, copy: { id: number; total: number; sidechain: boolean }): void {
+    if (this.recent.size >= MAX_RECENT) this.recent.clear(); // bounded: copies are adjacent in practice
+    this.recent.set(key, copy);
   }
 
   private addEdit(r: EditRecord, session: SessionRow): void {
@@ -200,10 +215,20 @@ export class RecordWriter {
     return row;
   }
 
-  /** Brings derived tables up to date with what was written so far (call before a checkpoint and at the end). */
+  /**
+   * Before a checkpoint save. A big import would regroup everything at every checkpoint, so it marks the rollup
+   * stale instead (whoever loads a stale ledger regroups it, see rollup.ts) and regroups once at the end.
+   */
+  checkpoint(): void {
+    if (this.dirty.size > BIG_CHANGE) markRollupStale(this.db);
+    else this.flush();
+  }
+
+  /** Brings derived tables up to date with what was written so far. */
   flush(): void {
     // Past a few hundred sessions one full regroup is cheaper than many partial ones (and equally exact).
-    rebuildRollup(this.db, this.dirty.size > 300 ? 'all' : this.dirty);
+    if (isRollupStale(this.db) || this.dirty.size > BIG_CHANGE) rebuildRollup(this.db, 'all');
+    else rebuildRollup(this.db, this.dirty);
     this.dirty.clear();
   }
 
@@ -214,6 +239,14 @@ export class RecordWriter {
     for (const s of this.stmts) s.free();
     this.stmts.length = 0;
   }
+}
+
+const MAX_RECENT = 100_000;
+const BIG_CHANGE = 300;
+
+/** Dedup rule of sources.md: the larger token total wins; on a tie a non-sidechain copy beats a sidechain one. */
+function betterCopy(total: number, sidechain: boolean, oldTotal: number, oldSidechain: boolean): boolean {
+  return total > oldTotal || (total === oldTotal && oldSidechain && !sidechain);
 }
 
 function nullable(v: unknown): string | null {

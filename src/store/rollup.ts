@@ -1,6 +1,22 @@
 import type { Database } from 'sql.js';
 import { BUCKET_MS } from '../core/time';
-import { FLAG_MODEL_ASSUMED } from './schema';
+import { FLAG_MODEL_ASSUMED, getMeta, setMeta } from './schema';
+
+const STALE = 'rollup_stale';
+
+/** A checkpoint of a big import saved interactions whose sums are not regrouped yet. */
+export function markRollupStale(db: Database): void {
+  setMeta(db, STALE, '1');
+}
+
+export function isRollupStale(db: Database): boolean {
+  return getMeta(db, STALE) === '1';
+}
+
+/** Anyone loading a ledger saved mid-import (then killed) regroups it before reading sums. */
+export function ensureRollupFresh(db: Database): void {
+  if (isRollupStale(db)) rebuildRollup(db, 'all');
+}
 
 const SELECT_GROUPED = `
   SELECT session_ref, model_ref, ts / ${BUCKET_MS}, min(ts), max(ts), sum(input), sum(output), sum(cache_read),
@@ -16,6 +32,7 @@ export function rebuildRollup(db: Database, sessions: ReadonlySet<number> | 'all
   if (sessions === 'all') {
     db.exec('DELETE FROM usage_rollup');
     db.exec(`INSERT INTO usage_rollup ${SELECT_GROUPED} GROUP BY session_ref, model_ref, ts / ${BUCKET_MS}`);
+    if (isRollupStale(db)) setMeta(db, STALE, '0');
     return;
   }
   if (sessions.size === 0) return;
