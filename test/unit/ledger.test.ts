@@ -148,6 +148,20 @@ describe('ledger', () => {
     assert.deepEqual(fs.readFileSync(path.join(home, 'ledger.sqlite')), before);
   });
 
+  it('regroups the usage sums of a ledger saved mid-import (stale rollup) before anyone reads them', async () => {
+    const a = await Ledger.open(home);
+    await addAll(a, [interaction('k1', 10), interaction('k2', 20)]);
+    // What a killed import leaves: rows saved at a checkpoint, sums not regrouped yet.
+    await a.write((db) => {
+      db.run('DELETE FROM usage_rollup');
+      db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_stale', '1')");
+    });
+    a.close();
+    const b = await Ledger.open(home);
+    assert.equal(scalar(b, 'SELECT sum(output) FROM usage_rollup'), 30);
+    b.close();
+  });
+
   it('stores edited files relative to the repository and drops files outside it', async () => {
     const ledger = await Ledger.open(home);
     await ledger.write((db) => {
