@@ -1,6 +1,7 @@
 // `npm test`: every tier, in order, stopping at the first failure.
 // 1. build the bundles  2. lint (incl. the layer rule)  3. compile (type-check) sources and tests
 // 4. mocha: unit tests of the core and Node layers, integration tests that run the real CLI on generated worlds.
+// 5. the VS Code tier (OL_SKIP_VSCODE=1 skips it on machines that cannot run it).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,15 @@ const steps = [
   ['lint', bin('eslint'), ['src', 'test', 'scripts', 'bench']],
   ['compile', bin('tsc'), ['-p', join(root, 'tsconfig.test.json')]],
   ['unit + integration', bin('mocha'), ['--config', join(root, '.mocharc.json')]],
+  // 5. the VS Code tier: the suites of test/vscode inside a real extension host (code-server + Chromium), then UI
+  //    checks and screenshots (test-artifacts/). Setup installs what it needs once (see shared/spec/vscode-tests.md).
+  ['vscode setup', process.execPath, [join(root, 'scripts', 'vscode-setup.mjs')]],
+  ['vscode', process.execPath, [join(root, 'out', 'test', 'vscode', 'harness.js')]],
 ];
+if (process.env.OL_SKIP_VSCODE === '1') {
+  process.stdout.write('\n⚠ OL_SKIP_VSCODE=1: the VS Code tier is skipped (never set it in CI)\n');
+  steps.splice(steps.findIndex(([name]) => name === 'vscode setup'));
+}
 
 for (const [name, cmd, args] of steps) {
   const started = Date.now();

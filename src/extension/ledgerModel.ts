@@ -30,6 +30,8 @@ export class LedgerModel implements vscode.Disposable {
   private importing: Promise<ImportSummary | undefined> | undefined;
   private again = false;
   private disposed = false;
+  /** The ledger version the views last heard about. */
+  private announced = -1;
 
   constructor(private settings: Settings, private readonly notifier: Notifier) {}
 
@@ -49,6 +51,7 @@ export class LedgerModel implements vscode.Disposable {
     }).then(
       (l) => {
         this.ledger = l;
+        this.announced = l.version;
         return l;
       },
       (e: unknown) => {
@@ -120,7 +123,7 @@ export class LedgerModel implements vscode.Disposable {
         timeoutMs: interactive ? 60_000 : BACKGROUND_LOCK_MS,
       });
       this.watchSources(); // a tool installed since start now has a folder to watch
-      if (summary.sources.some((x) => x.filesRead > 0)) this.changed.fire();
+      this.announce();
       return summary;
     } catch (e) {
       if (e instanceof LockTimeoutError && !interactive) {
@@ -136,10 +139,22 @@ export class LedgerModel implements vscode.Disposable {
   /** Reloads when another process saved; fires the change event when it did. */
   refreshFromDisk(): void {
     try {
-      if (this.ledger?.refresh()) this.changed.fire();
+      this.ledger?.refresh();
+      this.announce();
     } catch (e) {
       this.report(e);
     }
+  }
+
+  /**
+   * One change event per new ledger state, however it arrived: our own save, or another window's save reloaded by
+   * the watcher or by the reload inside a write.
+   */
+  private announce(): void {
+    const v = this.ledger?.version;
+    if (v === undefined || v === this.announced) return;
+    this.announced = v;
+    this.changed.fire();
   }
 
   private watchLedgerFile(): void {

@@ -79,6 +79,7 @@ export class Ledger {
   private db: Database;
   private stamp: DiskStamp | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private generation = 0;
   readonly warnings: string[] = [];
 
   private constructor(
@@ -103,6 +104,14 @@ export class Ledger {
 
   get schemaVersion(): number {
     return SCHEMA_VERSION;
+  }
+
+  /**
+   * Changes whenever the in-memory database may differ from what a reader saw: a reload of another process's save,
+   * or a save of our own. Views compare it instead of guessing which path changed the data.
+   */
+  get version(): number {
+    return this.generation;
   }
 
   private warn(message: string): void {
@@ -139,6 +148,7 @@ export class Ledger {
     this.db.close();
     this.db = db;
     this.stamp = stamp;
+    this.generation++;
   }
 
   /**
@@ -265,6 +275,7 @@ export class Ledger {
       throw new LedgerWriteError(`cannot write the ledger at ${this.paths.file}: ${(e as Error).message}`);
     }
     this.stamp = stampOf(this.paths.file);
+    this.generation++;
   }
 
   close(): void {

@@ -35,7 +35,7 @@ export interface World {
   workspace2: string;
   /** Barriers and UI requests live here. */
   syncDir: string;
-  /** Results files (`<role>.json`) and start markers (`<role>.started`). */
+  /** Results files (`<role>.json`), start markers (`<role>.started`) and progress (`<role>.progress.jsonl`). */
   resultsDir: string;
   /** Where screenshots go (the repo's test-artifacts/). */
   artifactsDir: string;
@@ -75,6 +75,9 @@ export interface ResultsFile {
   /** Set when the runner itself failed (no test file, a file that does not load, mocha threw). */
   runError?: string;
 }
+
+/** A line of `<resultsDir>/<role>.progress.jsonl`: a test began, or one finished. */
+export type ProgressLine = { begin: string } | { done: TestResult };
 
 /** What a test inside VS Code may ask the harness to do on its own window's page. */
 export type UiRequest =

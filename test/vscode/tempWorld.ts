@@ -16,8 +16,31 @@ export interface WorldOptions {
   mochaTimeoutMs?: number;
 }
 
-/** Variables that would let the run see (or write to) the real user's data, or confuse a nested VS Code. */
-const SCRUBBED = /^(VSCODE_|ELECTRON_|CLAUDE_|CODEX_|OUTCOME_LEDGER_|XDG_|GIT_DIR$|GIT_WORK_TREE$|OL_TEST_)/;
+/** Variables that would let the run see (or write to) the real user's data, or steer code-server (PORT, PASSWORD). */
+const SCRUBBED = /^(VSCODE_|ELECTRON_|CLAUDE_|CODEX_|OUTCOME_LEDGER_|XDG_|OL_TEST_|CS_|CODE_SERVER_|GIT_DIR$|GIT_WORK_TREE$|PORT$|PASSWORD$|HASHED_PASSWORD$|GITHUB_TOKEN$)/;
+
+/**
+ * User settings of a VS Code profile created for a test run: no welcome page over the editor area, nothing that
+ * reaches for the network, no prompts that cover the window in a screenshot.
+ */
+export const TEST_USER_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'security.workspace.trust.enabled': false,
+  'git.openRepositoryInParentFolders': 'never',
+  'window.restoreWindows': 'none',
+};
+
+export function writeUserSettings(userDataDir: string): void {
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(TEST_USER_SETTINGS, null, 2) + '\n');
+}
 
 export function createWorld(options: WorldOptions): World {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ol-vscode-')));

@@ -1,0 +1,170 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { COMMANDS } from '../../../src/extension/commands';
+import type { OutcomeLedgerApi } from '../../../src/extension/extension';
+import type { SessionsNode } from '../../../src/extension/sessionsTree';
+import { listSessions, type SessionJson } from '../../../src/services/queries';
+import { Ledger } from '../../../src/store/ledger';
+import { activateExtension, barrier, waitFor, world } from '../host';
+import { writeClaudeTurns } from '../logs';
+
+async function treeSessions(api: OutcomeLedgerApi): Promise<SessionJson[]> {
+  const days = await api.tree.getChildren();
+  const out: SessionJson[] = [];
+  for (const day of days) {
+    for (const node of await api.tree.getChildren(day)) if (node.kind === 'session') out.push(node.session);
+  }
+  return out;
+}
+
+async function freshLedgerSessions(): Promise<SessionJson[]> {
+  const ledger = await Ledger.open(world().ledgerHome);
+  try {
+    return listSessions(ledger.database, { timeZone: 'UTC' });
+  } finally {
+    ledger.close();
+  }
+}
+
+const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('outcomeLedger');
+
+describe('Outcome Ledger in VS Code', function () {
+  let api: OutcomeLedgerApi;
+  let first: { sessionId: string; total: number };
+
+  before(async () => {
+    api = await activateExtension<OutcomeLedgerApi>();
+  });
+
+  it('activates without "*" and registers every contributed command', async () => {
+    assert.ok(api.activationMs > 0 && api.activationMs < 1000, `activation took ${api.activationMs} ms`);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    for (const id of Object.values(COMMANDS)) assert.ok(registered.has(id), `${id} is not registered`);
+  });
+
+  it('lists a freshly written Claude Code session in the Sessions tree within seconds (live capture)', async () => {
+    const w = world();
+    const written = writeClaudeTurns(w.claudeConfigDir, {
+      cwd: w.workspace,
+      branch: 'feature/PAY-7',
+      turns: [
+        { input: 12, output: 240, cacheRead: 48_000, cacheWrite: 900, edits: [path.join(w.workspace, 'README.md')] },
+        { input: 30, output: 510, cacheRead: 52_000, cacheWrite: 0 },
+      ],
+    });
+    first = written;
+    const started = Date.now();
+    const session = await waitFor('the session in the tree', async () => (await treeSessions(api)).find((s) => s.sessionId === written.sessionId), 15_000);
+    assert.equal(session.tokens.total, written.total);
+    assert.equal(session.branch, 'feature/PAY-7');
+    assert.equal(session.repo, w.workspace);
+    assert.deepEqual(session.editedFiles, ['README.md']);
+    const children = await api.tree.getChildren({ kind: 'session', session } satisfies SessionsNode);
+    assert.deepEqual(children.map((c) => c.kind === 'group' && c.group), ['models', 'files']);
+    assert.ok(Date.now() - started < 15_000);
+  });
+
+  it('Import Now reports what it read, and Show Data Health opens the per-source health', async () => {
+    const summary = (await vscode.commands.executeCommand(COMMANDS.importNow)) as { sources: Array<{ source: string; found: boolean }> };
+    assert.ok(summary.sources.find((s) => s.source === 'claude-code')?.found);
+    const health = (await vscode.commands.executeCommand(COMMANDS.showDataHealth)) as { sources: Array<{ source: string; found: boolean; files: number }> };
+    const claude = health.sources.find((s) => s.source === 'claude-code');
+    assert.equal(claude?.found, true);
+    assert.equal(claude?.files, 1);
+    assert.equal(health.sources.find((s) => s.source === 'codex')?.found, false);
+    const doc = vscode.window.activeTextEditor?.document;
+    assert.equal(doc?.uri.scheme, 'outcome-ledger');
+    assert.match(doc?.getText() ?? '', /## claude-code[\s\S]*1 log files/);
+    assert.match(doc?.getText() ?? '', /## codex\nNot found\. Looked in: /);
+  });
+
+  it('labels a session, and the label persists in the shared ledger', async () => {
+    await vscode.commands.executeCommand(COMMANDS.labelSession, first.sessionId, 'exploration');
+    const inTree = await waitFor('the label in the tree', async () => (await treeSessions(api)).find((s) => s.sessionId === first.sessionId && s.status === 'exploration'), 10_000);
+    assert.equal(inTree.label, 'exploration');
+    const onDisk = (await freshLedgerSessions()).find((s) => s.sessionId === first.sessionId);
+    assert.equal(onDisk?.label, 'exploration');
+    await vscode.commands.executeCommand(COMMANDS.labelSession, first.sessionId, 'none');
+    assert.equal((await freshLedgerSessions()).find((s) => s.sessionId === first.sessionId)?.label, null);
+  });
+
+  it('the status-bar meter shows tokens since the last commit of the active repository, and resets on commit', async () => {
+    const w = world();
+    await api.meter.update();
+    const head = Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: w.workspace, encoding: 'utf8' }).trim()) * 1000;
+    assert.equal(api.meter.last?.repo, w.workspace);
+    assert.equal(api.meter.last?.sinceCommit, head);
+    assert.equal(api.meter.last?.total, first.total);
+    assert.match(api.meter.item.text, /·/);
+    // A new commit moves HEAD: the meter follows (git-dir watcher) and starts from zero. Its time is set a minute
+    // ahead explicitly (commit times have one-second resolution, and we don't sleep for it).
+    fs.appendFileSync(path.join(w.workspace, 'README.md'), '\nChanged by the assistant.\n');
+    const date = `${Math.floor(Date.now() / 1000) + 60} +0000`;
+    execFileSync('git', ['commit', '-qam', 'PAY-7 apply the change'], { cwd: w.workspace, env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
+    const after = await waitFor('the meter to follow the commit', () => (api.meter.last && api.meter.last.sinceCommit !== head ? api.meter.last : undefined), 15_000);
+    assert.equal(after.total, 0);
+  });
+
+  it('honours settings: a disabled source is not read, and days follow the time-zone setting', async () => {
+    const w = world();
+    await config().update('sources.claudeCode.enabled', false, vscode.ConfigurationTarget.Global);
+    try {
+      const ignored = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 1, output: 1 }] });
+      const summary = (await vscode.commands.executeCommand(COMMANDS.importNow)) as { sources: Array<{ source: string }> };
+      assert.ok(!summary.sources.some((s) => s.source === 'claude-code'), 'claude-code was read although disabled');
+      assert.ok(!(await freshLedgerSessions()).some((s) => s.sessionId === ignored.sessionId));
+    } finally {
+      await config().update('sources.claudeCode.enabled', undefined, vscode.ConfigurationTarget.Global);
+    }
+    // The most recent 20:00 UTC: the same instant is already the next day in Asia/Kolkata (+05:30).
+    const now = new Date();
+    const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 20));
+    if (at.getTime() > now.getTime()) at.setUTCDate(at.getUTCDate() - 1);
+    const late = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 5, output: 5, at }] });
+    const dayOf = async (): Promise<string | undefined> => {
+      for (const day of await api.tree.getChildren()) {
+        if (day.kind === 'day' && day.sessions.some((s) => s.sessionId === late.sessionId)) return day.date;
+      }
+      return undefined;
+    };
+    await config().update('timeZone', 'UTC', vscode.ConfigurationTarget.Global);
+    const utcDay = await waitFor('the late session under its UTC day', dayOf, 15_000);
+    assert.equal(utcDay, at.toISOString().slice(0, 10));
+    await config().update('timeZone', 'Asia/Kolkata', vscode.ConfigurationTarget.Global);
+    try {
+      const next = new Date(at.getTime() + 86_400_000).toISOString().slice(0, 10);
+      await waitFor('the late session under its Kolkata day', async () => (await dayOf()) === next, 15_000);
+    } finally {
+      await config().update('timeZone', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('a second window on the same ledger sees this window\'s session, and nothing is counted twice', async () => {
+    const w = world();
+    await barrier('both-active', 40_000);
+    const shared = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 100, output: 200, cacheRead: 3000 }] });
+    fs.writeFileSync(path.join(w.syncDir, 'shared-session.json'), JSON.stringify(shared));
+    await barrier('shared-written', 40_000);
+    await waitFor('this window to list the shared session', async () => (await treeSessions(api)).find((s) => s.sessionId === shared.sessionId), 15_000);
+    await barrier('shared-seen', 40_000);
+    const rows = (await freshLedgerSessions()).filter((s) => s.sessionId === shared.sessionId);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.tokens.total, shared.total);
+    assert.equal(rows[0]?.interactions, 1);
+  });
+
+  it('a damaged ledger gives one plain message, is restored from its backup, and keeps working', async () => {
+    const w = world();
+    const file = path.join(w.ledgerHome, 'ledger.sqlite');
+    fs.writeFileSync(file, Buffer.alloc(8192, 'this is not a database. '));
+    api.model.refreshFromDisk();
+    const message = await waitFor('the damaged-ledger message', () => api.notifier.messages.find((m) => m.kind === 'ledger-damaged'), 10_000);
+    assert.match(message.message, /^The ledger was damaged \(the file is not an SQLite database\); it was moved to .+ and restored from the backup\./);
+    assert.ok(fs.readdirSync(w.ledgerHome).some((n) => n.startsWith('ledger.sqlite.damaged-')));
+    const again = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 7, output: 7 }] });
+    await waitFor('the ledger to keep capturing', async () => (await treeSessions(api)).find((s) => s.sessionId === again.sessionId), 15_000);
+  });
+});

@@ -1,0 +1,132 @@
+// Drives one VS Code web workbench page with Playwright: waits for it, opens views, reads the status bar and
+// notifications, runs commands through the command palette, reaches into webviews, takes screenshots.
+// Selectors are VS Code 1.99's DOM; every wait has a bound.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+
+export interface WorkbenchPayload {
+  /** Absolute path of the extension folder on the code-server machine. */
+  extensionDevelopmentPath: string;
+  /** Absolute path of the compiled tests entry module; leave out for a plain development window. */
+  extensionTestsPath?: string;
+}
+
+/** The URL of a workbench on `folder`, loading the extension in development mode (and its tests, if given). */
+export function workbenchUrl(origin: string, folder: string, payload: WorkbenchPayload): string {
+  const authority = new URL(origin).host;
+  const entries: [string, string][] = [['extensionDevelopmentPath', `vscode-remote://${authority}${payload.extensionDevelopmentPath}`]];
+  if (payload.extensionTestsPath) entries.push(['extensionTestsPath', `vscode-remote://${authority}${payload.extensionTestsPath}`]);
+  return `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(entries))}`;
+}
+
+const cssString = (s: string): string => JSON.stringify(s);
+
+export class Workbench {
+  constructor(readonly page: Page, readonly artifactsDir: string) {}
+
+  /** Waits until the workbench shows its activity bar, side bar container and status bar. */
+  async ready(timeoutMs = 60_000): Promise<void> {
+    await this.page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: timeoutMs });
+    await this.page.waitForSelector('.monaco-workbench .part.statusbar .statusbar-item', { timeout: timeoutMs });
+  }
+
+  /** The activity-bar entry whose aria-label contains `label` (for example "Outcome Ledger"). */
+  activityBarItem(label: string): Locator {
+    return this.page.locator(`.part.activitybar .action-item [aria-label*=${cssString(label)}], .part.activitybar .action-item[aria-label*=${cssString(label)}]`).first();
+  }
+
+  /** Opens the view container with that activity-bar label and waits until the side bar shows its title. */
+  async openViewContainer(label: string, timeoutMs = 30_000): Promise<void> {
+    const item = this.activityBarItem(label);
+    await item.waitFor({ state: 'visible', timeout: timeoutMs });
+    const title = this.page.locator('.part.sidebar .composite.title .title-label').filter({ hasText: new RegExp(escapeRegExp(label), 'i') });
+    if (!(await title.isVisible())) await item.click({ timeout: timeoutMs });
+    await title.first().waitFor({ state: 'visible', timeout: timeoutMs });
+    await this.moveMouseAway(timeoutMs);
+  }
+
+  /** Waits until no view in the side bar shows its progress bar (a tree still waiting for its data provider). */
+  async sideBarIdle(timeoutMs = 30_000): Promise<void> {
+    await this.page.locator('.part.sidebar .monaco-progress-container.active:not(.done)').first().waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
+  /** Parks the mouse over the editor area and waits for any hover tooltip to go, so screenshots show no tooltip. */
+  async moveMouseAway(timeoutMs = 10_000): Promise<void> {
+    const viewport = this.page.viewportSize() ?? { width: 1280, height: 800 };
+    await this.page.mouse.move(viewport.width - 20, Math.round(viewport.height / 2));
+    await this.page.locator('.monaco-hover, .workbench-hover-container').first().waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
+  /** A view (pane) in the side bar by its name, for example "Sessions". */
+  sideBarPane(name: string): Locator {
+    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator(`.pane-header[aria-label*=${cssString(name)}]`) }).first();
+  }
+
+  /** A status-bar item by its id: `<publisher>.<extension name>.<id given to createStatusBarItem>` for extensions. */
+  statusBarEntry(id: string): Locator {
+    return this.page.locator(`.part.statusbar .statusbar-item[id=${cssString(id)}]`);
+  }
+
+  /** The status-bar item whose aria-label or text contains `label`. */
+  statusBarItem(label: string): Locator {
+    return this.page
+      .locator('.part.statusbar .statusbar-item')
+      .filter({ has: this.page.locator(`[aria-label*=${cssString(label)}]`) })
+      .or(this.page.locator(`.part.statusbar .statusbar-item[aria-label*=${cssString(label)}]`))
+      .or(this.page.locator('.part.statusbar .statusbar-item').filter({ hasText: label }))
+      .first();
+  }
+
+  async statusBarText(label: string, timeoutMs = 15_000): Promise<string> {
+    const item = this.statusBarItem(label);
+    await item.waitFor({ state: 'visible', timeout: timeoutMs });
+    return (await item.innerText({ timeout: timeoutMs })).trim();
+  }
+
+  /** Runs a command by its palette title ("Outcome Ledger: Import Now") through F1, as a person would. */
+  async runCommand(title: string, timeoutMs = 15_000): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    await this.page.keyboard.press('F1');
+    await widget.waitFor({ state: 'visible', timeout: timeoutMs });
+    const input = widget.locator('input.input');
+    await input.fill(`>${title}`, { timeout: timeoutMs });
+    const row = widget.locator('.monaco-list-row').filter({ hasText: title }).first();
+    await row.waitFor({ state: 'visible', timeout: timeoutMs });
+    await row.click({ timeout: timeoutMs });
+    await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
+    await this.moveMouseAway(timeoutMs);
+  }
+
+  /** Texts of the notification toasts on screen. */
+  async notifications(): Promise<string[]> {
+    return (await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map((t) => t.trim());
+  }
+
+  /** Waits for a notification toast containing `text` and returns its full text. */
+  async waitForNotification(text: string, timeoutMs = 30_000): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-list-item-message').filter({ hasText: text }).first();
+    await toast.waitFor({ state: 'visible', timeout: timeoutMs });
+    return (await toast.innerText()).trim();
+  }
+
+  /**
+   * The content of a webview (webview views in the side bar, webview panels): VS Code nests the extension's document
+   * in an inner iframe. With several webviews open pass `index`.
+   */
+  webview(index = 0): FrameLocator {
+    return this.page.locator('iframe.webview.ready').nth(index).contentFrame().locator('iframe#active-frame').contentFrame();
+  }
+
+  /** Screenshot of the whole window into the artifacts folder; returns the file path. */
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(this.artifactsDir, { recursive: true });
+    const file = path.join(this.artifactsDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+    await this.page.screenshot({ path: file, timeout: 30_000 });
+    return file;
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
