@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { activationBench } from './activation';
 import { importBench, type Figure } from './import';
 
 /**
  * `npm run bench`: every speed and memory goal the issues name, measured on this machine.
- * Options: --size MB (default 600), --runs N (default 2), --no-ccusage.
+ * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation, --activation-runs N.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const CCUSAGE_VERSION = '20.0.24';
@@ -45,12 +46,20 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '2'));
   const workDir = path.join(ROOT, '.cache', 'bench');
   const results: Record<string, Figure[]> = {};
-  console.log('▶ import and report');
-  results.import = await importBench(
-    { targetBytes: size, runs, workDir: path.join(workDir, 'import'), cli: path.join(ROOT, 'dist', 'cli.js'), ccusage: ccusageBinary() },
-    (s) => console.log(s),
-  );
-  print(results.import);
+  const only = arg('only', 'import,activation').split(',');
+  if (only.includes('import')) {
+    console.log('▶ import and report');
+    results.import = await importBench(
+      { targetBytes: size, runs, workDir: path.join(workDir, 'import'), cli: path.join(ROOT, 'dist', 'cli.js'), ccusage: ccusageBinary() },
+      (s) => console.log(s),
+    );
+    print(results.import);
+  }
+  if (only.includes('activation')) {
+    console.log('▶ extension activation in the real VS Code');
+    results.activation = activationBench(ROOT, Number(arg('activation-runs', '5')), (s) => console.log(s));
+    print(results.activation);
+  }
   fs.mkdirSync(workDir, { recursive: true });
   const out = path.join(workDir, 'latest.json');
   fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), results }, null, 2));

@@ -38,5 +38,6 @@ await build({
   external: ['vscode'],
   // Lets the extension report activation time including the evaluation of this bundle.
   banner: { js: 'var __outcomeLedgerLoadStart = performance.now();' },
+  footer: { js: 'globalThis.__outcomeLedgerLoadMs = performance.now() - __outcomeLedgerLoadStart;' },
 });
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(dist, 'sql-wasm.wasm'));

@@ -7,7 +7,8 @@ import { defaultLedgerHome } from '../store/home';
 
 export interface Settings {
   ledgerHome: string;
-  timeZone: string;
+  /** Resolved on first read: the system zone costs an Intl (ICU) load that activation should not pay. */
+  readonly timeZone: string;
   disabled: Set<SourceName>;
   extra: ExtraSource[];
   linkThreshold: number;
@@ -36,9 +37,13 @@ export function readSettings(): Settings {
       if (typeof p === 'string' && p.trim()) extra.push({ source, path: path.resolve(expandHome(p.trim())) });
     }
   }
+  let zone: string | undefined;
   return {
     ledgerHome: home ? path.resolve(expandHome(home)) : defaultLedgerHome(),
-    timeZone: tz && isValidTimeZone(tz) ? tz : systemTimeZone(),
+    get timeZone(): string {
+      zone ??= tz && isValidTimeZone(tz) ? tz : systemTimeZone();
+      return zone;
+    },
     disabled,
     extra,
     linkThreshold: Math.min(1, Math.max(0, c.get<number>('linkThreshold', 0.6))),
