@@ -1,6 +1,8 @@
 import type { SessionLabel, SessionStatus, SourceName } from './model';
 import { isoUtc, LocalDayMapper } from './time';
 import { fromNanoUSD } from './pricing';
+import { computeOutcomes, type OutcomeFacts, type SessionUsage, type TaskFigures } from './outcomes';
+import { selfCheck, type SelfCheck } from './selfcheck';
 
 /** Token fields of every report row (cli.md). */
 export interface UsageFigures {
@@ -35,7 +37,23 @@ export interface ReportJson {
     tokensPerCommit: number | null;
     costPerCommit: number | null;
     tokensWithoutOutcome: number;
+    /** Compatible extensions (cli.md allows them): PRs, medians, per task, durability, the threshold used. */
+    prs: number;
+    threshold: number;
+    tokensPerCommitMedian: number | null;
+    costPerCommitMedian: number | null;
+    tokensPerTask: number | null;
+    costPerTask: number | null;
+    tokensPerTaskMedian: number | null;
+    costPerTaskMedian: number | null;
+    keptLines: number;
+    keptLinesPer1kOutput: number | null;
+    pendingCommits: number;
+    durabilityDays: number;
+    byTask: TaskFigures[];
   };
+  /** The engineer's private self-check signals (never exported by default). */
+  selfCheck: SelfCheck;
   coverage: Array<{
     source: SourceName;
     first: string | null;
@@ -137,8 +155,13 @@ export interface ReportInput {
   since?: string;
   until?: string;
   pricingVersion: string;
-  commits?: number;
-  tasks?: number;
+  /** Links, commits and tasks behind the value metrics; without them every outcome figure is zero. */
+  outcomes?: OutcomeFacts;
+  /** Per session: its id, edited-file count and whole-session span (self-check signals). */
+  sessionInfo?: ReadonlyMap<number, { id: string; editedFiles: number; start: number; end: number }>;
+  /** Prompt hashes typed in the period, per session. */
+  prompts?: ReadonlyMap<number, readonly number[]>;
+  threshold?: number;
 }
 
 const LABELS: ReadonlySet<SessionStatus> = new Set<SessionLabel>(['exploration', 'learning', 'review', 'abandoned']);
@@ -152,7 +175,16 @@ export function buildReport(input: ReportInput): ReportJson {
   const byDay = new Map<string, Acc>();
   const span = new Map<SourceName, { first: number; last: number; unpriced: Set<string>; assumed: number }>();
   const sessionTokens = new Map<number, number>();
+  const usage = new Map<number, SessionUsage>();
+  const sessionSource = new Map<number, SourceName>();
   for (const r of input.rows) {
+    const u = getOrCreate(usage, r.sessionRef, () => ({ tokens: 0, output: 0, sent: 0, costNano: 0, interactions: 0 }));
+    u.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
+    u.output += r.output;
+    u.sent += r.input + r.cacheRead + r.cacheWrite;
+    u.costNano += r.costNano;
+    u.interactions += r.interactions;
+    sessionSource.set(r.sessionRef, r.source);
     totals.add(r);
     getOrCreate(bySource, r.source, () => new Acc()).add(r);
     getOrCreate(byModel, `${r.source}\u0000${r.model}`, () => ({ source: r.source, model: r.model, priced: r.priced, acc: new Acc() })).acc.add(r);
@@ -186,8 +218,23 @@ export function buildReport(input: ReportInput): ReportJson {
       withoutOutcome += tokens;
     }
   }
-  const commits = input.commits ?? 0;
+  const facts: OutcomeFacts = input.outcomes ?? {
+    counted: new Map(), commits: new Map(), successors: [], sessionTasks: new Map(), now: 0, durabilityDays: 30,
+  };
+  const figures = computeOutcomes(usage, input.statusOf, (ref) => sessionSource.get(ref) ?? 'manual', facts);
+  const commits = figures.commits;
   const total = totals.total;
+  const info = input.sessionInfo ?? new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
+  const signals = selfCheck(
+    [...usage].map(([ref, u]) => {
+      const i = info.get(ref);
+      return {
+        ref, id: i?.id ?? String(ref), tokens: u.tokens, sent: u.sent, output: u.output, interactions: u.interactions,
+        editedFiles: i?.editedFiles ?? 0, start: i?.start ?? 0, end: i?.end ?? 0, status: input.statusOf(ref),
+      };
+    }),
+    input.prompts ?? new Map(),
+  );
   const costUSD = fromNanoUSD(totals.costNano);
 
   const fileInfo = new Map(input.files.map((f) => [f.source, f]));
@@ -207,7 +254,7 @@ export function buildReport(input: ReportInput): ReportJson {
     byDay: [...byDay].sort(([a], [b]) => a.localeCompare(b)).map(([date, acc]) => ({ date, ...acc.figures() })),
     outcomes: {
       commits,
-      tasks: input.tasks ?? 0,
+      tasks: figures.tasks,
       shippedSessions: shipped,
       openSessions: open,
       unlinkedSessions: unlinked,
@@ -216,7 +263,21 @@ export function buildReport(input: ReportInput): ReportJson {
       tokensPerCommit: commits > 0 ? Math.round(shippedTokens / commits) : null,
       costPerCommit: commits > 0 ? roundUSD(costUSD / commits) : null,
       tokensWithoutOutcome: withoutOutcome,
+      prs: figures.prs,
+      threshold: input.threshold ?? 0.6,
+      tokensPerCommitMedian: figures.tokensPerCommitMedian,
+      costPerCommitMedian: figures.costPerCommitMedian,
+      tokensPerTask: figures.tokensPerTask,
+      costPerTask: figures.costPerTask,
+      tokensPerTaskMedian: figures.tokensPerTaskMedian,
+      costPerTaskMedian: figures.costPerTaskMedian,
+      keptLines: figures.keptLines,
+      keptLinesPer1kOutput: figures.keptLinesPer1kOutput,
+      pendingCommits: figures.pendingCommits,
+      durabilityDays: figures.durabilityDays,
+      byTask: figures.byTask,
     },
+    selfCheck: signals,
     coverage: [...coverageSources].sort().map((source) => {
       const s = span.get(source);
       const f = fileInfo.get(source);

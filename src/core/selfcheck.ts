@@ -1,0 +1,98 @@
+/**
+ * Self-check signals (product.md): the engineer's own view of waste, never exported by default. Each signal says
+ * what it measured and how much, with a few example sessions to look at. Pure.
+ */
+import type { SessionStatus } from './model';
+
+export interface SelfCheckSession {
+  ref: number;
+  id: string;
+  tokens: number;
+  /** input + cacheRead + cacheWrite in the period. */
+  sent: number;
+  output: number;
+  interactions: number;
+  editedFiles: number;
+  /** Whole-session span (epoch ms). */
+  start: number;
+  end: number;
+  status: SessionStatus;
+}
+
+export interface Signal {
+  sessions: number;
+  tokens: number;
+  /** What triggers the signal, in words. */
+  rule: string;
+  examples: string[];
+}
+
+export interface SelfCheck {
+  /** Marks the object as the engineer's private view (summaries and rollups leave it out). */
+  private: true;
+  repeatedPrompts: { prompts: number; repeats: number; sessions: number; rule: string };
+  contextPadding: Signal;
+  loopsWithoutEdits: Signal;
+  longWithoutOutcome: Signal;
+}
+
+export const SELF_CHECK_RULES = {
+  repeatMin: 3,
+  paddingRatio: 200,
+  paddingMinSent: 200_000,
+  loopMinCalls: 25,
+  longMs: 2 * 3_600_000,
+} as const;
+
+function signal(list: SelfCheckSession[], rule: string): Signal {
+  const sorted = [...list].sort((a, b) => b.tokens - a.tokens);
+  return { sessions: list.length, tokens: list.reduce((n, s) => n + s.tokens, 0), rule, examples: sorted.slice(0, 3).map((s) => s.id) };
+}
+
+/**
+ * `prompts`: hashes of the prompts typed in the period, per session. A prompt repeated word for word `repeatMin`
+ * times or more (across sessions) is a retry loop worth a look.
+ */
+export function selfCheck(sessions: readonly SelfCheckSession[], prompts: ReadonlyMap<number, readonly number[]>): SelfCheck {
+  const r = SELF_CHECK_RULES;
+  const byHash = new Map<number, { n: number; sessions: Set<number> }>();
+  for (const [ref, hashes] of prompts) {
+    for (const h of hashes) {
+      const e = byHash.get(h) ?? { n: 0, sessions: new Set<number>() };
+      e.n++;
+      e.sessions.add(ref);
+      byHash.set(h, e);
+    }
+  }
+  let repeated = 0;
+  let repeats = 0;
+  const repeatSessions = new Set<number>();
+  for (const e of byHash.values()) {
+    if (e.n < r.repeatMin) continue;
+    repeated++;
+    repeats += e.n - 1;
+    for (const s of e.sessions) repeatSessions.add(s);
+  }
+  const noEdits = sessions.filter((s) => s.editedFiles === 0);
+  return {
+    private: true,
+    repeatedPrompts: {
+      prompts: repeated,
+      repeats,
+      sessions: repeatSessions.size,
+      rule: `the same prompt (by hash) sent ${r.repeatMin} or more times`,
+    },
+    contextPadding: signal(
+      noEdits.filter((s) => s.sent >= r.paddingMinSent && s.sent >= r.paddingRatio * Math.max(1, s.output)),
+      `no edits and ${r.paddingRatio}+ input tokens per output token (at least ${r.paddingMinSent / 1000}k sent)`,
+    ),
+    loopsWithoutEdits: signal(
+      noEdits.filter((s) => s.interactions >= r.loopMinCalls),
+      `${r.loopMinCalls}+ model calls without a single edit`,
+    ),
+    longWithoutOutcome: signal(
+      sessions.filter((s) => s.end - s.start >= r.longMs && s.status !== 'shipped' && s.status !== 'open'),
+      `active for ${r.longMs / 3_600_000}+ hours and nothing shipped`,
+    ),
+  };
+}
