@@ -10,8 +10,13 @@ import type { Database } from 'sql.js';
  *
  * `usage_rollup` holds the interactions summed per session, model and 15-minute bucket: reports read it instead of
  * grouping every interaction. It is derived, rebuilt for the sessions a write touched (store/rollup.ts).
+ *
+ * Version 2 (outcomes, store/outcomes.ts): repositories with the ref tips read last time (incremental reads),
+ * commits within the linking horizon (subject and per-file line counts, no message bodies: flags and task keys are
+ * derived), session → commit links with their evidence and the engineer's decision, successor edges (squash, rebase),
+ * per-session link stamps (re-link only what changed), and kept-line counts per commit at a HEAD.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -82,6 +87,51 @@ CREATE TABLE files (
   status TEXT
 ) WITHOUT ROWID;
 CREATE TABLE rejects (source TEXT NOT NULL, path TEXT NOT NULL, line_no INTEGER NOT NULL, reason TEXT NOT NULL);
+`,
+  },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE repos (
+  id INTEGER PRIMARY KEY,
+  common_dir TEXT NOT NULL UNIQUE,
+  root TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'ok',
+  note TEXT,
+  me TEXT,
+  tips TEXT NOT NULL DEFAULT '',
+  head TEXT,
+  horizon INTEGER,
+  read_ms INTEGER
+);
+CREATE TABLE repo_paths (path TEXT PRIMARY KEY, repo_ref INTEGER, state TEXT NOT NULL DEFAULT 'ok') WITHOUT ROWID;
+CREATE TABLE commits (
+  id INTEGER PRIMARY KEY,
+  repo_ref INTEGER NOT NULL,
+  sha TEXT NOT NULL,
+  parents TEXT NOT NULL,
+  author_ts INTEGER NOT NULL,
+  commit_ts INTEGER NOT NULL,
+  subject TEXT NOT NULL,
+  files TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  tasks TEXT NOT NULL DEFAULT '',
+  pr INTEGER,
+  merged_branch TEXT,
+  UNIQUE (repo_ref, sha)
+);
+CREATE TABLE links (
+  session_ref INTEGER NOT NULL,
+  commit_ref INTEGER NOT NULL,
+  confidence REAL NOT NULL,
+  evidence TEXT NOT NULL,
+  state INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (session_ref, commit_ref)
+) WITHOUT ROWID;
+CREATE INDEX links_commit ON links (commit_ref);
+CREATE TABLE successors (original_ref INTEGER NOT NULL, successor_ref INTEGER NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (original_ref, successor_ref)) WITHOUT ROWID;
+CREATE TABLE session_links (session_ref INTEGER PRIMARY KEY, stamp TEXT NOT NULL, codex_head TEXT);
+CREATE TABLE kept_lines (commit_ref INTEGER PRIMARY KEY, head TEXT NOT NULL, kept INTEGER NOT NULL);
 `,
   },
 ];

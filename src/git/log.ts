@@ -1,0 +1,271 @@
+/**
+ * Reading a repository's history for linking: ref tips, commits with their files (numstat), patch-ids and blame.
+ * Everything goes through `runGit` (no shell, bounded output). Parsing is here; scoring is in core.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FileStat, RawCommit } from '../core/commits';
+import type { Tip } from '../core/history';
+import { GitError, gitText, runGit } from './run';
+
+export interface RepoIdentity {
+  /** Main working tree root (or the git dir of a bare repository): how the repository is shown. */
+  root: string;
+  /** The shared git dir: worktrees of one repository have the same one, so history is read once. */
+  commonDir: string;
+  shallow: boolean;
+  /** user.email as git would use it for a commit here (lower case), or null when none is configured. */
+  me: string | null;
+}
+
+/** Identifies the repository a working tree belongs to; null when `dir` is not (or no longer) in a repository. */
+export async function identify(dir: string): Promise<RepoIdentity | null> {
+  let out: string;
+  try {
+    out = await gitText(['rev-parse', '--git-common-dir', '--is-shallow-repository'], dir, { timeoutMs: 15_000 });
+  } catch (e) {
+    if (e instanceof GitError) return null;
+    throw e;
+  }
+  const [common = '', shallow = 'false'] = out.trim().split('\n');
+  let commonDir = path.resolve(dir, common.trim());
+  try {
+    commonDir = fs.realpathSync(commonDir);
+  } catch {
+    // keep the resolved path
+  }
+  const root = path.basename(commonDir) === '.git' ? path.dirname(commonDir) : commonDir;
+  let me: string | null = null;
+  try {
+    const ident = await gitText(['var', 'GIT_AUTHOR_IDENT'], dir, { timeoutMs: 15_000 });
+    const m = /<([^>]*)>/.exec(ident);
+    me = m?.[1] ? m[1].toLowerCase() : null;
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e;
+  }
+  return { root, commonDir, shallow: shallow.trim() === 'true', me };
+}
+
+export interface TipsRead {
+  tips: Tip[];
+  /** The sha HEAD of the main working tree points at (for durability), or null in an empty repository. */
+  head: string | null;
+  /** Branch names the remote HEAD points at (the default branch: a trunk). */
+  defaultBranches: string[];
+}
+
+function readHeadFile(file: string): { sha?: string; ref?: string } {
+  try {
+    const text = fs.readFileSync(file, 'utf8').trim();
+    if (text.startsWith('ref: ')) return { ref: text.slice(5).trim() };
+    if (/^[0-9a-f]{40,64}$/.test(text)) return { sha: text };
+  } catch {
+    // no such worktree any more
+  }
+  return {};
+}
+
+/**
+ * Branch and remote-tracking tips (one `git for-each-ref`), plus detached HEADs of the main tree and of every
+ * worktree (read from their HEAD files: cheaper than a git call each). Tags are left out: they mark releases, and
+ * the commits they point at are on branches.
+ */
+export async function readTips(repoDir: string, commonDir: string): Promise<TipsRead> {
+  const out = await gitText(['for-each-ref', '--format=%(objectname) %(objecttype) %(refname) %(symref)', 'refs/heads', 'refs/remotes'], repoDir, {
+    timeoutMs: 30_000,
+    maxBytes: 32 << 20,
+  });
+  const tips: Tip[] = [];
+  const byRef = new Map<string, string>();
+  const defaultBranches: string[] = [];
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const [sha = '', type = '', ref = '', symref = ''] = line.split(' ');
+    if (symref) {
+      const m = /^refs\/remotes\/[^/]+\/(.+)$/.exec(symref);
+      if (m?.[1]) defaultBranches.push(m[1]);
+      continue;
+    }
+    if (type !== 'commit') continue;
+    tips.push({ ref, sha });
+    byRef.set(ref, sha);
+  }
+  let head: string | null = null;
+  const main = readHeadFile(path.join(commonDir, 'HEAD'));
+  if (main.sha) {
+    head = main.sha;
+    tips.push({ ref: 'HEAD', sha: main.sha });
+  } else if (main.ref) head = byRef.get(main.ref) ?? null;
+  let worktrees: string[];
+  try {
+    worktrees = fs.readdirSync(path.join(commonDir, 'worktrees'));
+  } catch {
+    worktrees = [];
+  }
+  for (const w of worktrees) {
+    const h = readHeadFile(path.join(commonDir, 'worktrees', w, 'HEAD'));
+    if (h.sha) tips.push({ ref: 'HEAD', sha: h.sha });
+  }
+  tips.sort((a, b) => (a.ref === b.ref ? (a.sha < b.sha ? -1 : 1) : a.ref < b.ref ? -1 : 1));
+  return { tips, head, defaultBranches };
+}
+
+/** Canonical text of a tip list (what the ledger remembers to tell "nothing moved" with one comparison). */
+export function tipsKey(tips: readonly Tip[]): string {
+  return tips.map((t) => `${t.sha} ${t.ref}`).join('\n');
+}
+
+export function parseTipsKey(text: string): Tip[] {
+  if (!text) return [];
+  return text.split('\n').map((line) => {
+    const sp = line.indexOf(' ');
+    return { sha: line.slice(0, sp), ref: line.slice(sp + 1) };
+  });
+}
+
+const FORMAT = '--format=%x1e%H%x00%P%x00%at%x00%ct%x00%an%x00%ae%x00%s%x00%b%x00';
+/** Message bodies beyond this are cut: trailers and keys live near the top or the very end. */
+const MAX_BODY = 16 << 10;
+
+/** Undoes git's C-style quoting of unusual paths ("a\tb" → a<TAB>b). */
+function unquote(p: string): string {
+  if (!p.startsWith('"') || !p.endsWith('"')) return p;
+  const body = p.slice(1, -1);
+  const bytes: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i] as string;
+    if (ch !== '\\') {
+      bytes.push(...Buffer.from(ch, 'utf8'));
+      continue;
+    }
+    const next = body[++i] ?? '';
+    if (/[0-7]/.test(next)) {
+      bytes.push(parseInt(body.slice(i, i + 3), 8));
+      i += 2;
+    } else bytes.push(({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[next] ?? next.charCodeAt(0));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+export function parseLog(out: string): RawCommit[] {
+  const commits: RawCommit[] = [];
+  for (const rec of out.split('\u001e')) {
+    if (!rec) continue;
+    const fields = rec.split('\u0000');
+    if (fields.length < 9) continue;
+    const [sha = '', parents = '', at = '0', ct = '0', an = '', ae = '', subject = '', body = ''] = fields;
+    const tail = fields.slice(8).join('\u0000');
+    const files: FileStat[] = [];
+    for (const line of tail.split('\n')) {
+      if (!line) continue;
+      const a = line.indexOf('\t');
+      const b = line.indexOf('\t', a + 1);
+      if (a < 0 || b < 0) continue;
+      const added = line.slice(0, a);
+      const removed = line.slice(a + 1, b);
+      files.push({ path: unquote(line.slice(b + 1)), added: added === '-' ? null : Number(added), removed: removed === '-' ? null : Number(removed) });
+    }
+    commits.push({
+      sha,
+      parents: parents ? parents.split(' ') : [],
+      authorTime: Number(at) * 1000,
+      commitTime: Number(ct) * 1000,
+      authorName: an,
+      authorEmail: ae,
+      subject,
+      body: body.length > MAX_BODY ? body.slice(0, MAX_BODY) : body.trim(),
+      files,
+    });
+  }
+  return commits;
+}
+
+export interface LogRange {
+  /** Read commits reachable from these... */
+  include: readonly string[];
+  /** ...and not from these (the tips read last time). */
+  exclude?: readonly string[];
+  /** Only commits committed at or after this instant (epoch ms): older history cannot be a session's outcome. */
+  since?: number;
+  until?: number;
+  /** Read exactly the given commits, not their ancestors. */
+  noWalk?: boolean;
+  /**
+   * Also start from every commit the reflogs mention: commits rebased, amended or squashed away locally are still
+   * there, and a session's link can follow them to their successor.
+   */
+  reflog?: boolean;
+}
+
+/** Commits of a range with their files (numstat, renames off so paths are plain). Bounded output. */
+export async function readLog(repoDir: string, range: LogRange, maxBytes = 512 << 20): Promise<RawCommit[]> {
+  if (range.include.length === 0) return [];
+  const args = ['log', '--stdin', '--no-renames', '--numstat', '--no-ext-diff', '--no-textconv', '--no-color', FORMAT];
+  if (range.since !== undefined) args.push(`--since=@${Math.floor(range.since / 1000)}`);
+  if (range.until !== undefined) args.push(`--until=@${Math.floor(range.until / 1000)}`);
+  if (range.noWalk === true) args.push('--no-walk');
+  if (range.reflog === true) args.push('--reflog');
+  // `^sha` rather than `--not`: git before 2.42 accepts no options on stdin.
+  const input = [...range.include, ...(range.exclude ?? []).map((s) => `^${s}`)].join('\n') + '\n';
+  const out = await runGit(args, repoDir, { input, maxBytes, timeoutMs: 300_000 });
+  return parseLog(out.toString('utf8'));
+}
+
+/** Which of these shas still exist as commits in the object store (one `git cat-file --batch-check`). */
+export async function existingCommits(repoDir: string, shas: readonly string[]): Promise<Set<string>> {
+  if (shas.length === 0) return new Set();
+  const out = await gitText(['cat-file', '--batch-check=%(objectname) %(objecttype)'], repoDir, { input: `${shas.join('\n')}\n`, timeoutMs: 60_000 });
+  const ok = new Set<string>();
+  for (const line of out.split('\n')) {
+    const [sha = '', type = ''] = line.split(' ');
+    if (type === 'commit') ok.add(sha);
+  }
+  return ok;
+}
+
+/** `git patch-id --stable` of each commit (merges and empty commits have none). Two git calls for any number. */
+export async function patchIds(repoDir: string, shas: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (shas.length === 0) return out;
+  const present = await existingCommits(repoDir, shas);
+  if (present.size === 0) return out;
+  const patches = await runGit(['log', '--no-walk=unsorted', '--stdin', '-p', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color', '--format=commit %H'], repoDir, {
+    input: `${[...present].join('\n')}\n`,
+    maxBytes: 256 << 20,
+    timeoutMs: 120_000,
+  });
+  const ids = await gitText(['patch-id', '--stable'], repoDir, { input: patches, timeoutMs: 120_000 });
+  for (const line of ids.split('\n')) {
+    const [pid, sha] = line.split(' ');
+    if (pid && sha) out.set(sha, pid);
+  }
+  return out;
+}
+
+/** Lines of `file` at `rev` per commit that last touched them (`git blame --incremental`); null when the file is gone. */
+export async function blameCounts(repoDir: string, rev: string, file: string): Promise<Map<string, number> | null> {
+  let out: string;
+  try {
+    out = await gitText(['blame', '--incremental', rev, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 120_000 });
+  } catch (e) {
+    if (e instanceof GitError) return null; // deleted or renamed since: none of its lines are kept under this name
+    throw e;
+  }
+  const counts = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    const m = /^([0-9a-f]{40,64}) \d+ \d+ (\d+)$/.exec(line);
+    if (m?.[1] && m[2]) counts.set(m[1], (counts.get(m[1]) ?? 0) + Number(m[2]));
+  }
+  return counts;
+}
+
+/** Files changed between two revisions (to keep blame results for files that did not change). */
+export async function changedFiles(repoDir: string, from: string, to: string): Promise<Set<string> | null> {
+  try {
+    const out = await gitText(['diff', '--name-only', '--no-renames', '-z', from, to], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
+    return new Set(out.split('\u0000').filter(Boolean));
+  } catch (e) {
+    if (e instanceof GitError) return null;
+    throw e;
+  }
+}
