@@ -1,16 +1,70 @@
 import type { Database } from 'sql.js';
+import { DEFAULT_THRESHOLD, evidenceKinds, explain, isCounted, type EvidenceKind, type LinkState } from '../core/linking';
 import type { SessionStatus, SourceName } from '../core/model';
+import type { OutcomeCommit, OutcomeFacts } from '../core/outcomes';
 import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/pricing';
 import { buildReport, roundUSD, sessionStatus, type ReportJson, type UsageRow } from '../core/report';
+import { tasksInBranch } from '../core/tasks';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/time';
 import { sourceHealth } from '../store/files';
+import { loadKept, loadLinkFacts, loadLinks, loadSuccessors } from '../store/outcomes';
 import { getMeta } from '../store/schema';
+import { DEFAULT_DURABILITY_DAYS, linkConfigOf } from './linker';
 
 export interface PeriodQuery {
   timeZone: string;
   since?: string;
   until?: string;
   now?: number;
+  /** Confidence from which an automatic link counts (default 0.6). */
+  threshold?: number;
+  /** Age from which a linked commit's lines are judged for durability (default 30 days). */
+  durabilityDays?: number;
+}
+
+/** Counted commits per session at a threshold (confirmed always, rejected never). */
+export function countedLinks(db: Database, threshold: number = DEFAULT_THRESHOLD): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const l of loadLinkFacts(db)) {
+    if (!isCounted(l.state, l.confidence, threshold)) continue;
+    const list = out.get(l.sessionRef);
+    if (list) list.push(l.commitRef);
+    else out.set(l.sessionRef, [l.commitRef]);
+  }
+  return out;
+}
+
+function sessionTaskKeys(db: Database): Map<number, string[]> {
+  const patterns = { patterns: linkConfigOf(db).taskPatterns };
+  const out = new Map<number, string[]>();
+  for (const [ref, branch] of db.exec('SELECT session_ref, branch FROM session_branches')[0]?.values ?? []) {
+    const keys = tasksInBranch(String(branch), patterns);
+    if (keys.length === 0) continue;
+    const list = out.get(Number(ref)) ?? [];
+    for (const k of keys) if (!list.includes(k)) list.push(k);
+    out.set(Number(ref), list);
+  }
+  return out;
+}
+
+/** Everything the value metrics need about links and commits. */
+function outcomeFacts(db: Database, counted: Map<number, number[]>, now: number, durabilityDays: number): OutcomeFacts {
+  const ids = [...new Set([...counted.values()].flat())];
+  const commits = new Map<number, OutcomeCommit>();
+  const kept = loadKept(db);
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500).join(',');
+    for (const [id, repo, tasks, pr, at] of db.exec(`SELECT id, repo_ref, tasks, pr, author_ts FROM commits WHERE id IN (${chunk})`)[0]?.values ?? []) {
+      const t = String(tasks ?? '');
+      commits.set(Number(id), {
+        id: Number(id), repo: Number(repo), tasks: t ? t.split(' ') : [], pr: pr === null ? null : Number(pr), authorTime: Number(at),
+        kept: kept.get(Number(id))?.kept ?? null,
+      });
+    }
+  }
+  // A squash or rebase successor and its original are one outcome when both count.
+  const successors = loadSuccessors(db).map((e) => [e.original, e.successor] as const);
+  return { counted, commits, successors, sessionTasks: sessionTaskKeys(db), now, durabilityDays };
 }
 
 interface SessionBasics {
@@ -32,12 +86,43 @@ function sessionBasics(db: Database): Map<number, SessionBasics> {
   return out;
 }
 
-export function statusResolver(db: Database, now: number): (ref: number) => SessionStatus {
+/** Status of every session: its label, else shipped when a counted link exists, else open or unlinked. */
+export function statusResolver(db: Database, now: number, threshold: number = DEFAULT_THRESHOLD, counted?: Map<number, number[]>): (ref: number) => SessionStatus {
   const basics = sessionBasics(db);
+  const links = counted ?? countedLinks(db, threshold);
   return (ref) => {
     const b = basics.get(ref);
-    return sessionStatus({ label: b?.label ?? null, shipped: false, end: b?.end ?? 0 }, now);
+    return sessionStatus({ label: b?.label ?? null, shipped: (links.get(ref)?.length ?? 0) > 0, end: b?.end ?? 0 }, now);
   };
+}
+
+/** Whole-session facts the self-check signals need (edited files, span), only for sessions in the report. */
+function sessionInfo(db: Database, refs: ReadonlySet<number>): Map<number, { id: string; editedFiles: number; start: number; end: number }> {
+  const out = new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
+  if (refs.size === 0) return out;
+  const files = new Map<number, number>();
+  for (const [ref, n] of db.exec('SELECT session_ref, count(*) FROM session_files GROUP BY session_ref')[0]?.values ?? []) files.set(Number(ref), Number(n));
+  const span = new Map<number, [number, number]>();
+  for (const [ref, a, b] of db.exec('SELECT session_ref, min(first_ts), max(last_ts) FROM usage_rollup GROUP BY session_ref')[0]?.values ?? []) {
+    if (refs.has(Number(ref))) span.set(Number(ref), [Number(a), Number(b)]);
+  }
+  for (const [id, source, key] of db.exec('SELECT id, source, session_key FROM sessions')[0]?.values ?? []) {
+    const ref = Number(id);
+    if (!refs.has(ref)) continue;
+    const [start, end] = span.get(ref) ?? [0, 0];
+    out.set(ref, { id: `${String(source)}:${String(key)}`, editedFiles: files.get(ref) ?? 0, start, end });
+  }
+  return out;
+}
+
+function promptHashes(db: Database, from: number, to: number): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const [ref, hash] of db.exec('SELECT session_ref, hash FROM prompts WHERE ts >= ? AND ts < ?', [from, to])[0]?.values ?? []) {
+    const list = out.get(Number(ref));
+    if (list) list.push(Number(hash));
+    else out.set(Number(ref), [Number(hash)]);
+  }
+  return out;
 }
 
 /** `report --json` for a period: SQL aggregates per session, model and 15-minute bucket; the rest is pure. */
@@ -72,9 +157,17 @@ export function report(db: Database, q: PeriodQuery): ReportJson {
   } finally {
     stmt.free();
   }
+  const now = q.now ?? Date.now();
+  const threshold = q.threshold ?? DEFAULT_THRESHOLD;
+  const counted = countedLinks(db, threshold);
+  const refs = new Set(rows.map((r) => r.sessionRef));
   return buildReport({
     rows,
-    statusOf: statusResolver(db, q.now ?? Date.now()),
+    statusOf: statusResolver(db, now, threshold, counted),
+    outcomes: outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS),
+    sessionInfo: sessionInfo(db, refs),
+    prompts: promptHashes(db, from, to),
+    threshold,
     files: sourceHealth(db),
     timeZone: q.timeZone,
     since: q.since,
@@ -101,8 +194,57 @@ export interface SessionJson {
   status: SessionStatus;
   label: string | null;
   logPath: string | null;
-  links: Array<{ commit: string; repo: string; confidence: number; counted: boolean; evidence: string[]; state: 'auto' | 'confirmed' | 'rejected' }>;
+  links: LinkJson[];
   tasks: string[];
+}
+
+/** cli.md's link shape, plus (compatibly) what a person needs to judge it: the subject, when, and the reasons. */
+export interface LinkJson {
+  commit: string;
+  repo: string;
+  confidence: number;
+  counted: boolean;
+  evidence: EvidenceKind[];
+  state: LinkState;
+  subject: string;
+  committed: string;
+  why: string;
+  pr: number | null;
+}
+
+/** Links of sessions, counted ones first, then by confidence. */
+export function linksOf(db: Database, refs: readonly number[], threshold: number = DEFAULT_THRESHOLD): Map<number, LinkJson[]> {
+  const out = new Map<number, LinkJson[]>();
+  const rows = loadLinks(db, refs);
+  if (rows.length === 0) return out;
+  const ids = [...new Set(rows.map((l) => l.commitRef))];
+  const commits = new Map<number, { sha: string; repo: string; subject: string; at: number; pr: number | null }>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500).join(',');
+    for (const [id, sha, root, subject, at, pr] of db.exec(`SELECT c.id, c.sha, r.root, c.subject, c.author_ts, c.pr FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`)[0]?.values ?? []) {
+      commits.set(Number(id), { sha: String(sha), repo: String(root), subject: String(subject), at: Number(at), pr: pr === null ? null : Number(pr) });
+    }
+  }
+  for (const l of rows) {
+    const c = commits.get(l.commitRef);
+    if (!c) continue;
+    const list = out.get(l.sessionRef) ?? [];
+    list.push({
+      commit: c.sha,
+      repo: c.repo,
+      confidence: l.confidence,
+      counted: isCounted(l.state, l.confidence, threshold),
+      evidence: evidenceKinds(l.evidence).length > 0 ? evidenceKinds(l.evidence) : l.evidence.some((e) => e.kind === 'manual') ? ['manual'] : [],
+      state: l.state,
+      subject: c.subject,
+      committed: isoUtc(c.at),
+      why: explain(l.evidence) || (l.state === 'auto' ? '' : `${l.state} by you`),
+      pr: c.pr,
+    });
+    out.set(l.sessionRef, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => Number(b.counted) - Number(a.counted) || b.confidence - a.confidence || a.committed.localeCompare(b.committed));
+  return out;
 }
 
 function groupStrings(db: Database, sql: string): Map<number, string[]> {
@@ -134,7 +276,16 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
     db,
     'SELECT DISTINCT r.session_ref, m.name FROM usage_rollup r JOIN models m ON m.id = r.model_ref ORDER BY r.session_ref, m.name',
   );
-  return (r[0]?.values ?? []).map((v) => {
+  const threshold = q.threshold ?? DEFAULT_THRESHOLD;
+  const values = r[0]?.values ?? [];
+  const links = linksOf(db, values.map((v) => Number(v[0])), threshold);
+  const branchTasks = sessionTaskKeys(db);
+  const counted = countedLinks(db, threshold);
+  const commitTasks = new Map<number, string[]>();
+  for (const [id, tasks] of db.exec("SELECT id, tasks FROM commits WHERE tasks != '' AND id IN (SELECT commit_ref FROM links)")[0]?.values ?? []) {
+    commitTasks.set(Number(id), String(tasks).split(' '));
+  }
+  return values.map((v) => {
     const ref = Number(v[0]);
     const source = String(v[1]) as SourceName;
     const key = String(v[2]);
@@ -159,11 +310,11 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
       costUSD: roundUSD(fromNanoUSD(Number(v[15]))),
       interactions: Number(v[16]),
       editedFiles: files.get(ref) ?? [],
-      status: sessionStatus({ label, shipped: false, end }, now),
+      status: sessionStatus({ label, shipped: (counted.get(ref)?.length ?? 0) > 0, end }, now),
       label,
       logPath: v[7] === null ? null : String(v[7]),
-      links: [],
-      tasks: [],
+      links: links.get(ref) ?? [],
+      tasks: [...new Set([...(branchTasks.get(ref) ?? []), ...(counted.get(ref) ?? []).flatMap((id) => commitTasks.get(id) ?? [])])].sort(),
     };
   });
 }

@@ -1,0 +1,613 @@
+/**
+ * Links sessions to the commits they produced: discovers the repositories sessions worked in, reads their history
+ * incrementally (only what moved since the last run), scores links in core/linking.ts, follows squash merges and
+ * rebases to successors, and stores links without ever touching a decision the engineer made.
+ *
+ * Git runs outside the ledger lock (reads can take seconds on a big repository); the write that stores the result
+ * holds the lock only for the scoring and the inserts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Database } from 'sql.js';
+import { COMMIT_GONE, COMMIT_MERGE, reduceCommit, type CommitInfo } from '../core/commits';
+import { History, type Tip } from '../core/history';
+import {
+  DEFAULT_LINK_OPTIONS,
+  FileIndex,
+  linkSession,
+  MIN_KEPT_CONFIDENCE,
+  SessionIndex,
+  type Evidence,
+  type LinkOptions,
+  type LinkSession,
+  type ScoredLink,
+} from '../core/linking';
+import type { SourceName } from '../core/model';
+import { findSuccessors, type SuccessorEdge, type SuccessorKind } from '../core/successors';
+import { DEFAULT_TASK_PATTERNS, invalidPattern } from '../core/tasks';
+import { GitMissingError } from '../git/run';
+import { identify, parseTipsKey, patchIds, readLog, readTips, existingCommits, tipsKey, type RepoIdentity, type TipsRead } from '../git/log';
+import type { Ledger } from '../store/ledger';
+import {
+  CommitUpdater,
+  insertCommits,
+  LinkWriter,
+  loadCommits,
+  loadLinks,
+  loadRepoPaths,
+  loadRepos,
+  loadStamps,
+  replaceSuccessors,
+  saveRepoPath,
+  saveRepoRead,
+  setRepoState,
+  StampWriter,
+  upsertRepo,
+  type RepoPath,
+  type RepoRow,
+  type RepoState,
+  type SessionStamp,
+  type StoredCommit,
+} from '../store/outcomes';
+import { getMeta, setMeta } from '../store/schema';
+import { updateDurability, type DurabilitySummary } from './durability';
+
+export interface LinkConfig {
+  /** Hours after a session's last reply in which a commit can still be its outcome. */
+  windowHours: number;
+  /** Task key patterns (regular expressions). */
+  taskPatterns: string[];
+}
+
+export const DEFAULT_LINK_CONFIG: LinkConfig = { windowHours: 24, taskPatterns: [...DEFAULT_TASK_PATTERNS.patterns] };
+export const DEFAULT_DURABILITY_DAYS = 30;
+const DAY = 24 * 3_600_000;
+/** A repository given with --repo but without sessions is read this far back. */
+const REPO_ONLY_HORIZON_DAYS = 30;
+
+export class LinkConfigError extends Error {}
+
+export function linkConfigOf(db: Database): LinkConfig {
+  const raw = getMeta(db, 'link_config');
+  if (!raw) return DEFAULT_LINK_CONFIG;
+  try {
+    const v = JSON.parse(raw) as Partial<LinkConfig>;
+    return {
+      windowHours: typeof v.windowHours === 'number' && v.windowHours > 0 ? v.windowHours : DEFAULT_LINK_CONFIG.windowHours,
+      taskPatterns: Array.isArray(v.taskPatterns) && v.taskPatterns.every((p) => typeof p === 'string') ? v.taskPatterns : DEFAULT_LINK_CONFIG.taskPatterns,
+    };
+  } catch {
+    return DEFAULT_LINK_CONFIG;
+  }
+}
+
+function optionsOf(c: LinkConfig): LinkOptions {
+  return { ...DEFAULT_LINK_OPTIONS, windowMs: c.windowHours * 3_600_000, patterns: { patterns: c.taskPatterns } };
+}
+
+export interface LinkRunOptions {
+  /** More repositories to read (`link --repo`), besides the ones sessions worked in. */
+  repos?: string[];
+  /** Changes to the stored configuration (persisted; a change re-links every session). */
+  config?: Partial<LinkConfig>;
+  /** Re-score every session, not only those near what changed. */
+  full?: boolean;
+  durabilityDays?: number;
+  /** Skip durability (git blame) in this run. */
+  skipDurability?: boolean;
+  /** Stop blaming after this long (the rest is done by a later run). */
+  durabilityBudgetMs?: number;
+  now?: () => number;
+  /** Lock wait (LockTimeoutError past it). */
+  timeoutMs?: number;
+}
+
+export interface RepoSummary {
+  root: string;
+  state: RepoState;
+  note: string | null;
+  commitsRead: number;
+  sessions: number;
+}
+
+export interface LinkSummary {
+  repos: RepoSummary[];
+  /** git is not installed: nothing was read or linked. */
+  gitMissing: boolean;
+  /** Nothing moved since the last run: nothing was written. */
+  unchanged: boolean;
+  sessionsScored: number;
+  linksWritten: number;
+  durability: DurabilitySummary | null;
+  elapsedMs: number;
+}
+
+interface SessionFacts {
+  ref: number;
+  source: SourceName;
+  repoPath: string;
+  logPath: string | null;
+  start: number;
+  end: number;
+  files: string[];
+  branches: string[];
+}
+
+function groupStrings(db: Database, sql: string): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const [ref, value] of db.exec(sql)[0]?.values ?? []) {
+    const list = out.get(Number(ref));
+    if (list) list.push(String(value));
+    else out.set(Number(ref), [String(value)]);
+  }
+  return out;
+}
+
+/** Every session that worked in a repository, with what linking needs. */
+function loadSessionFacts(db: Database): SessionFacts[] {
+  const files = groupStrings(db, 'SELECT f.session_ref, f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.repo IS NOT NULL');
+  const branches = groupStrings(db, 'SELECT b.session_ref, b.branch FROM session_branches b JOIN sessions s ON s.id = b.session_ref WHERE s.repo IS NOT NULL');
+  const r = db.exec(
+    `SELECT s.id, s.source, s.repo, s.log_path, min(r.first_ts), max(r.last_ts)
+     FROM sessions s JOIN usage_rollup r ON r.session_ref = s.id WHERE s.repo IS NOT NULL GROUP BY s.id`,
+  );
+  return (r[0]?.values ?? []).map((v) => ({
+    ref: Number(v[0]),
+    source: String(v[1]) as SourceName,
+    repoPath: String(v[2]),
+    logPath: v[3] === null ? null : String(v[3]),
+    start: Number(v[4]),
+    end: Number(v[5]),
+    files: files.get(Number(v[0])) ?? [],
+    branches: branches.get(Number(v[0])) ?? [],
+  }));
+}
+
+function stampOf(s: SessionFacts): string {
+  return `${s.repoPath}|${s.start}|${s.end}|${s.files.length}|${s.branches.join(',')}`;
+}
+
+/** Codex records the repository state when a session starts (session_meta.git.commit_hash, sources.md). */
+export function codexHeadOf(logPath: string): string {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(logPath, 'r');
+    const buf = Buffer.alloc(64 << 10);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    for (const line of buf.toString('utf8', 0, n).split('\n')) {
+      if (!line.includes('"session_meta"')) continue;
+      try {
+        const v = JSON.parse(line) as { payload?: { git?: { commit_hash?: unknown } } };
+        const h = v.payload?.git?.commit_hash;
+        return typeof h === 'string' && /^[0-9a-f]{7,64}$/.test(h) ? h : '';
+      } catch {
+        return '';
+      }
+    }
+  } catch {
+    // the log is gone: nothing recorded we can use
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  return '';
+}
+
+interface RepoPlan {
+  row: RepoRow | null;
+  ident: RepoIdentity | null;
+  commonDir: string;
+  root: string;
+  paths: string[];
+  state: RepoState;
+  note: string | null;
+  tips?: TipsRead;
+  tipsText?: string;
+  horizon: number | null;
+  read: CommitInfo[];
+  moved: boolean;
+}
+
+/** Is there anything to do? The report path asks before linking (one `git for-each-ref` per repository). */
+export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Promise<LinkSummary> {
+  const t0 = Date.now();
+  const now = options.now ?? Date.now;
+  const db0 = ledger.database;
+  const stored = linkConfigOf(db0);
+  const config: LinkConfig = { ...stored, ...(options.config ?? {}) };
+  const bad = invalidPattern(config.taskPatterns);
+  if (bad) throw new LinkConfigError(bad);
+  const configChanged = JSON.stringify(config) !== (getMeta(db0, 'link_config') ?? JSON.stringify(DEFAULT_LINK_CONFIG));
+  const o = optionsOf(config);
+  const summary: LinkSummary = { repos: [], gitMissing: false, unchanged: false, sessionsScored: 0, linksWritten: 0, durability: null, elapsedMs: 0 };
+
+  // 1. Repository paths: those sessions worked in, plus --repo.
+  const sessionPaths = new Set((db0.exec('SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL')[0]?.values ?? []).map((v) => String(v[0])));
+  const extra = (options.repos ?? []).map((p) => path.resolve(p));
+  const knownPaths = loadRepoPaths(db0);
+  const repos = loadRepos(db0);
+  const byCommon = new Map(repos.map((r) => [r.commonDir, r]));
+  const byId = new Map(repos.map((r) => [r.id, r]));
+  const plans = new Map<string, RepoPlan>();
+  const pathUpdates: RepoPath[] = [];
+  const planFor = (commonDir: string, root: string, row: RepoRow | null, ident: RepoIdentity | null): RepoPlan => {
+    let p = plans.get(commonDir);
+    if (!p) {
+      p = { row, ident, commonDir, root, paths: [], state: 'ok', note: null, horizon: row?.horizon ?? null, read: [], moved: false };
+      plans.set(commonDir, p);
+    }
+    return p;
+  };
+  try {
+    for (const p of [...sessionPaths, ...extra]) {
+      const known = knownPaths.get(p);
+      const exists = fs.existsSync(p);
+      // A folder once found outside any repository is asked again only on a full run (a git call per report otherwise).
+      if (known && known.state === 'not-a-repo' && exists && !options.full) continue;
+      if (known && known.state === 'ok' && exists && known.repoRef !== null) {
+        const row = byId.get(known.repoRef);
+        if (row) {
+          planFor(row.commonDir, row.root, row, null).paths.push(p);
+          continue;
+        }
+      }
+      if (!exists) {
+        // A vanished working tree keeps its history and links; its repository may live on elsewhere (worktrees).
+        if (!known || known.state !== 'vanished') pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'vanished' });
+        const row = known?.repoRef != null ? byId.get(known.repoRef) : undefined;
+        if (row) planFor(row.commonDir, row.root, row, null).paths.push(p);
+        continue;
+      }
+      const ident = await identify(p);
+      if (!ident) {
+        if (!known || known.state !== 'not-a-repo') pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'not-a-repo' });
+        continue;
+      }
+      const row = byCommon.get(ident.commonDir) ?? null;
+      const plan = planFor(ident.commonDir, ident.root, row, ident);
+      plan.ident = ident;
+      plan.paths.push(p);
+      if (known?.repoRef != null && row && known.repoRef !== row.id) plan.moved = true;
+      pathUpdates.push({ path: p, repoRef: row?.id ?? null, state: 'ok' });
+    }
+  } catch (e) {
+    if (e instanceof GitMissingError) return { ...summary, gitMissing: true, elapsedMs: Date.now() - t0 };
+    throw e;
+  }
+
+  // 2. Per repository: did any ref move? Read only the new commits.
+  const sessionsByPath = new Map<string, number>();
+  for (const [p, n] of db0.exec('SELECT repo, count(*) FROM sessions WHERE repo IS NOT NULL GROUP BY repo')[0]?.values ?? []) sessionsByPath.set(String(p), Number(n));
+  const dataStamp = getMeta(db0, 'last_new_data') ?? '';
+  const sessionsMoved = dataStamp !== (getMeta(db0, 'linked_data') ?? '');
+  // The earliest session per repository sets how far back history is read; it only moves when sessions do.
+  let minStartCache: Map<string, number> | undefined;
+  const minStart = (): Map<string, number> => {
+    if (!minStartCache) {
+      minStartCache = new Map();
+      for (const [p, first] of db0.exec('SELECT s.repo, min(r.first_ts) FROM sessions s JOIN usage_rollup r ON r.session_ref = s.id WHERE s.repo IS NOT NULL GROUP BY s.repo')[0]?.values ?? []) {
+        minStartCache.set(String(p), Number(first));
+      }
+    }
+    return minStartCache;
+  };
+  let anyRead = false;
+  const cwdOf = (plan: RepoPlan): string => plan.paths.find((p) => fs.existsSync(p)) ?? plan.commonDir;
+  try {
+    const live = [...plans.values()].filter((plan) => {
+      if (fs.existsSync(plan.commonDir)) return true;
+      plan.state = 'vanished';
+      plan.note = `${plan.root} no longer exists; its commits and links are kept as history`;
+      return false;
+    });
+    // One `git for-each-ref` per repository, all at once: this is the whole cost of a run where nothing moved.
+    const tips = await Promise.all(live.map((plan) => readTips(cwdOf(plan), plan.commonDir)));
+    for (const [i, plan] of live.entries()) {
+      const cwd = cwdOf(plan);
+      plan.tips = tips[i] as TipsRead;
+      plan.tipsText = tipsKey(plan.tips.tips);
+      const settled = plan.row !== null && plan.row.horizon !== null && plan.row.tips === plan.tipsText && plan.row.state === 'ok' && !sessionsMoved;
+      if (settled) continue;
+      const starts = plan.paths.map((p) => minStart().get(p)).filter((v): v is number => v !== undefined);
+      const wanted = starts.length > 0 ? Math.min(...starts) - DAY : now() - REPO_ONLY_HORIZON_DAYS * DAY;
+      const me = plan.ident?.me ?? plan.row?.me ?? null;
+      const patterns = { patterns: config.taskPatterns };
+      const reduce = (raws: Awaited<ReturnType<typeof readLog>>): CommitInfo[] => raws.map((r) => reduceCommit(r, patterns, me));
+      const shas = [...new Set(plan.tips.tips.map((t) => t.sha))];
+      const row = plan.row;
+      if (!row || row.horizon === null) {
+        plan.read = reduce(await readLog(cwd, { include: shas, since: wanted, reflog: true }));
+        plan.horizon = wanted;
+        anyRead = true;
+        continue;
+      }
+      plan.horizon = Math.min(row.horizon, wanted);
+      if (row.tips !== plan.tipsText) {
+        const old = [...new Set(parseTipsKey(row.tips).map((t) => t.sha))];
+        const still = await existingCommits(cwd, old);
+        plan.read = reduce(await readLog(cwd, { include: shas, exclude: old.filter((s) => still.has(s)), since: plan.horizon, reflog: true }));
+        anyRead = true;
+      }
+      if (wanted < row.horizon) {
+        // Older sessions arrived (an import of old logs): read the history between the new and the old horizon.
+        plan.read.push(...reduce(await readLog(cwd, { include: shas, since: wanted, until: row.horizon })));
+        anyRead = true;
+      }
+      if (shas.length > 0 && row.state !== 'ok') anyRead = true;
+    }
+  } catch (e) {
+    if (e instanceof GitMissingError) return { ...summary, gitMissing: true, elapsedMs: Date.now() - t0 };
+    throw e;
+  }
+
+  const statesMoved = [...plans.values()].some((p) => p.state !== (p.row?.state ?? 'ok')) || pathUpdates.length > 0;
+  if (!anyRead && !sessionsMoved && !statesMoved && !configChanged && !options.full) {
+    summary.unchanged = true;
+    summary.repos = [...plans.values()].map((p) => ({ root: p.root, state: p.row?.state ?? p.state, note: p.row?.note ?? p.note, commitsRead: 0, sessions: p.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) }));
+    if (!options.skipDurability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
+    summary.elapsedMs = Date.now() - t0;
+    return summary;
+  }
+
+  // 3. Codex sessions: the HEAD each recorded at its start (read once per session, from the first lines of its log).
+  const facts = loadSessionFacts(db0);
+  const stamps = loadStamps(db0);
+  const codexHeads = new Map<number, string>();
+  for (const s of facts) {
+    const known = stamps.get(s.ref)?.codexHead;
+    if (known !== null && known !== undefined) codexHeads.set(s.ref, known);
+    else if (s.source === 'codex' && s.logPath) codexHeads.set(s.ref, codexHeadOf(s.logPath));
+  }
+
+  // 4. Store and link, under the lock.
+  const written = await ledger.write(
+    async (db) => {
+      const result = { scored: 0, links: 0 };
+      const idOf = new Map<string, number>();
+      for (const plan of plans.values()) {
+        if (plan.state !== 'ok') {
+          const row = loadRepos(db).find((r) => r.commonDir === plan.commonDir);
+          if (row) setRepoState(db, row.id, plan.state, plan.note);
+          continue;
+        }
+        const id = upsertRepo(db, { commonDir: plan.commonDir, root: plan.root, me: plan.ident?.me ?? plan.row?.me ?? null });
+        idOf.set(plan.commonDir, id);
+        if (plan.moved) setRepoState(db, id, 'ok', null);
+      }
+      for (const u of pathUpdates) {
+        const plan = [...plans.values()].find((p) => p.paths.includes(u.path));
+        const repoRef = u.state === 'ok' && plan ? (idOf.get(plan.commonDir) ?? u.repoRef) : u.repoRef;
+        saveRepoPath(db, { ...u, repoRef });
+      }
+      const paths = loadRepoPaths(db);
+      const allStamps = loadStamps(db);
+      const stampWriter = new StampWriter(db);
+      const linkWriter = new LinkWriter(db);
+      try {
+        for (const plan of plans.values()) {
+          const repoId = idOf.get(plan.commonDir);
+          if (repoId === undefined || !plan.tips || plan.tipsText === undefined) continue;
+          const added = insertCommits(db, repoId, plan.read);
+          saveRepoRead(db, repoId, { tips: plan.tipsText, head: plan.tips.head, horizon: plan.horizon, readMs: now() });
+          const repoFacts = facts.filter((s) => paths.get(s.repoPath)?.repoRef === repoId);
+          const r = await relinkRepo(db, {
+            repoId,
+            cwd: plan.paths.find((p) => fs.existsSync(p)) ?? plan.commonDir,
+            tips: plan.tips,
+            newShas: new Set(plan.read.map((c) => c.sha)),
+            sessions: repoFacts,
+            stamps: allStamps,
+            codexHeads,
+            all: configChanged || options.full === true || plan.row === null || plan.row.horizon === null,
+            options: o,
+            config,
+            stampWriter,
+            linkWriter,
+          });
+          result.scored += r.scored;
+          result.links += r.links;
+          summary.repos.push({ root: plan.root, state: 'ok', note: plan.ident?.shallow ? 'shallow clone: history before the clone boundary is not visible' : null, commitsRead: added, sessions: repoFacts.length });
+        }
+      } finally {
+        stampWriter.free();
+        linkWriter.free();
+      }
+      for (const plan of plans.values()) {
+        if (plan.state !== 'ok') summary.repos.push({ root: plan.root, state: plan.state, note: plan.note, commitsRead: 0, sessions: plan.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) });
+      }
+      setMeta(db, 'linked_data', dataStamp);
+      setMeta(db, 'link_config', JSON.stringify(config));
+      return result;
+    },
+    options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+  );
+  summary.sessionsScored = written.scored;
+  summary.linksWritten = written.links;
+  if (!options.skipDurability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
+  summary.elapsedMs = Date.now() - t0;
+  return summary;
+}
+
+function durabilityOptions(o: LinkRunOptions, now: number): Parameters<typeof updateDurability>[1] {
+  return {
+    days: o.durabilityDays ?? DEFAULT_DURABILITY_DAYS,
+    now,
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.durabilityBudgetMs !== undefined ? { budgetMs: o.durabilityBudgetMs } : {}),
+  };
+}
+
+interface RelinkInput {
+  repoId: number;
+  cwd: string;
+  tips: TipsRead;
+  newShas: ReadonlySet<string>;
+  sessions: SessionFacts[];
+  stamps: ReadonlyMap<number, SessionStamp>;
+  codexHeads: ReadonlyMap<number, string>;
+  all: boolean;
+  options: LinkOptions;
+  config: LinkConfig;
+  stampWriter: StampWriter;
+  linkWriter: LinkWriter;
+}
+
+/** How much of an original link's confidence its successor inherits. */
+const INHERIT: Record<SuccessorKind, number> = { rebased: 0.98, amended: 0.98, 'same-patch': 0.95, squash: 0.92 };
+
+function successorText(kind: SuccessorKind, s: CommitInfo, pr: number | null): string {
+  const short = s.sha.slice(0, 7);
+  switch (kind) {
+    case 'squash':
+      return `squash-merged as ${short}${pr !== null ? ` (#${pr})` : ''}`;
+    case 'rebased':
+      return `rebased as ${short}`;
+    case 'amended':
+      return `amended as ${short}`;
+    case 'same-patch':
+      return `the same patch landed as ${short}`;
+  }
+}
+
+/** Rebuilds one repository's graph, successors and the links of the sessions near anything that changed. */
+async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: number; links: number }> {
+  const stored = loadCommits(db, r.repoId);
+  const history = new History(stored, r.tips.tips as Tip[], r.tips.defaultBranches);
+  const byId = new Map<number, StoredCommit>(stored.map((c) => [c.id, c]));
+  const idOfSha = new Map<string, number>(stored.map((c) => [c.sha, c.id]));
+  const changedTimes: number[] = [];
+  const updater = new CommitUpdater(db);
+  try {
+    for (const c of stored) {
+      const gone = !history.reachable.has(c.sha);
+      const wasGone = (c.flags & COMMIT_GONE) !== 0;
+      const pr = history.prs.get(c.sha) ?? c.pr;
+      updater.update(c, history.tasksOf(c, r.options.patterns), gone, pr);
+      if (gone !== wasGone || r.newShas.has(c.sha)) changedTimes.push(c.authorTime);
+    }
+  } finally {
+    updater.free();
+  }
+
+  // Successors. patch-ids only for gone commits no author-time match explains, and commits with the same files after them.
+  let edges: SuccessorEdge[] = findSuccessors(history);
+  const explained = new Set(edges.map((e) => e.original));
+  const unexplained = stored.filter((c) => !history.reachable.has(c.sha) && (c.flags & COMMIT_MERGE) === 0 && !explained.has(c.sha));
+  if (unexplained.length > 0 && unexplained.length <= 500) {
+    const want = new Set(unexplained.map((c) => c.sha));
+    for (const g of unexplained) {
+      const key = g.files.map((f) => f.path).sort().join('\n');
+      for (const c of history.between(g.authorTime - DAY, g.authorTime + 30 * DAY)) {
+        if (history.reachable.has(c.sha) && c.files.map((f) => f.path).sort().join('\n') === key) want.add(c.sha);
+      }
+    }
+    if (want.size <= 2000) {
+      try {
+        edges = findSuccessors(history, await patchIds(r.cwd, [...want]));
+      } catch {
+        // patch-ids are a refinement: without them gone commits simply have no successor
+      }
+    }
+  }
+  const edgeRows = edges
+    .map((e) => ({ original: idOfSha.get(e.original), successor: idOfSha.get(e.successor), kind: e.kind }))
+    .filter((e): e is { original: number; successor: number; kind: SuccessorKind } => e.original !== undefined && e.successor !== undefined);
+  const newEdges = replaceSuccessors(db, r.repoId, edgeRows);
+  const successorsOf = new Map<string, SuccessorEdge[]>();
+  for (const e of edges) {
+    const l = successorsOf.get(e.original);
+    if (l) l.push(e);
+    else successorsOf.set(e.original, [e]);
+  }
+
+  // Sessions to score: new or changed ones, and every session whose window holds something that changed.
+  const sessions: LinkSession[] = r.sessions.map((s) => ({
+    ref: s.ref,
+    source: s.source,
+    branches: s.branches,
+    files: new Set(s.files),
+    start: s.start,
+    end: s.end,
+    codexHead: r.codexHeads.get(s.ref) || null,
+  }));
+  const factsByRef = new Map(r.sessions.map((s) => [s.ref, s]));
+  const affected = new Set<number>();
+  const ranges: Array<[number, number]> = changedTimes.map((t) => [t, t]);
+  for (const s of r.sessions) {
+    if (r.all || r.stamps.get(s.ref)?.stamp !== stampOf(s)) {
+      affected.add(s.ref);
+      ranges.push([s.start - r.options.skewMs, s.end + r.options.windowMs]);
+    }
+  }
+  if (newEdges.length > 0) {
+    const originals = new Set(newEdges.map((e) => e.original));
+    for (const l of loadLinks(db, r.sessions.map((s) => s.ref))) if (originals.has(l.commitRef)) affected.add(l.sessionRef);
+  }
+  if (ranges.length > 400) for (const s of r.sessions) affected.add(s.ref);
+  else if (ranges.length > 0) {
+    for (const s of r.sessions) {
+      const from = s.start - r.options.skewMs;
+      const to = s.end + r.options.windowMs;
+      if (ranges.some(([a, b]) => a <= to && b >= from)) affected.add(s.ref);
+    }
+  }
+  if (affected.size === 0) return { scored: 0, links: 0 };
+
+  const files = new FileIndex(history);
+  const index = new SessionIndex(sessions);
+  const decisions = loadLinks(db, [...affected]).filter((l) => l.state !== 'auto');
+  let written = 0;
+  for (const s of sessions) {
+    if (!affected.has(s.ref)) continue;
+    const direct = linkSession(s, history, files, index, { ...r.options, includeGone: true });
+    const links = new Map<string, ScoredLink>();
+    for (const l of direct) if (history.reachable.has(l.sha)) links.set(l.sha, l);
+    // Inherit through successors (a squash of a rebased commit is two hops).
+    let frontier: ScoredLink[] = [
+      ...direct,
+      ...decisions
+        .filter((d) => d.sessionRef === s.ref && d.state === 'confirmed')
+        .map((d) => ({ sessionRef: s.ref, sha: byId.get(d.commitRef)?.sha ?? '', confidence: 1, evidence: d.evidence }))
+        .filter((l) => l.sha !== ''),
+    ];
+    for (let hop = 0; hop < 3 && frontier.length > 0; hop++) {
+      const next: ScoredLink[] = [];
+      for (const l of frontier) {
+        for (const e of successorsOf.get(l.sha) ?? []) {
+          const succ = history.bySha.get(e.successor);
+          if (!succ) continue;
+          const confidence = Math.round(l.confidence * INHERIT[e.kind] * 1000) / 1000;
+          if (confidence < MIN_KEPT_CONFIDENCE) continue;
+          const evidence: Evidence[] = [...l.evidence.filter((x) => x.weight > 0 && x.kind !== 'successor'), { kind: 'successor', text: successorText(e.kind, succ, history.prs.get(succ.sha) ?? succ.pr), weight: 0 }];
+          const inherited: ScoredLink = { sessionRef: s.ref, sha: e.successor, confidence, evidence, via: l.sha };
+          const have = links.get(e.successor);
+          if (!have || have.confidence < confidence) links.set(e.successor, inherited);
+          next.push(inherited);
+        }
+      }
+      frontier = next;
+    }
+    // Decisions follow the work: a confirmed or rejected commit that was rebased or squashed carries the decision.
+    for (const d of decisions.filter((x) => x.sessionRef === s.ref)) {
+      const c = byId.get(d.commitRef);
+      if (!c || history.reachable.has(c.sha)) continue;
+      for (const e of successorsOf.get(c.sha) ?? []) {
+        const succId = idOfSha.get(e.successor);
+        if (succId === undefined || decisions.some((x) => x.sessionRef === s.ref && x.commitRef === succId)) continue;
+        const code = d.state === 'confirmed' ? 1 : 2;
+        const ev = links.get(e.successor)?.evidence ?? [{ kind: 'successor' as const, text: successorText(e.kind, history.bySha.get(e.successor) ?? c, null), weight: 0 }];
+        db.run(
+          'INSERT INTO links (session_ref, commit_ref, confidence, evidence, state) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_ref, commit_ref) DO UPDATE SET state = excluded.state',
+          [s.ref, succId, links.get(e.successor)?.confidence ?? (code === 1 ? 1 : 0), JSON.stringify(ev.map((x) => [x.kind, x.text, x.weight])), code],
+        );
+      }
+    }
+    const rows = [...links.values()]
+      .map((l) => ({ commitRef: idOfSha.get(l.sha), confidence: l.confidence, evidence: l.evidence }))
+      .filter((l): l is { commitRef: number; confidence: number; evidence: Evidence[] } => l.commitRef !== undefined);
+    r.linkWriter.replace(s.ref, rows);
+    written += rows.length;
+    const f = factsByRef.get(s.ref);
+    if (f) r.stampWriter.save(s.ref, { stamp: stampOf(f), codexHead: r.codexHeads.get(s.ref) ?? null });
+  }
+  return { scored: affected.size, links: written };
+}
