@@ -1,15 +1,18 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isSessionLabel, isSourceName, SESSION_LABELS, SOURCE_NAMES, type SourceName } from '../core/model';
 import { dataHealth, renderHealth } from '../services/health';
+import { CommitNotFoundError, decide } from '../services/decisions';
 import { importAll, type ExtraSource } from '../services/importer';
-import { listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
+import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../services/linker';
+import { linksOf, listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
 import { defaultLedgerHome } from '../store/home';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
 import { parse, PERIOD_OPTIONS, periodOf, str, timeZoneOf, UsageError, type Parsed } from './args';
 import { ProgressBar } from './format';
-import { renderImport, renderReport, renderSessions } from './render';
+import { renderImport, renderLinks, renderLinkSummary, renderReport, renderSessions } from './render';
 
 export interface CliIo {
   out(text: string): void;
@@ -30,8 +33,9 @@ Usage: outcome-ledger <command> [options]
 
 Commands:
   import     read Claude Code and Codex logs on this machine into the ledger (incremental)
+  link       link sessions to the commits, tasks and PRs they produced (git history, incremental)
   report     token totals, estimated cost and value metrics for a period
-  sessions   one row per session with its status
+  sessions   one row per session with its status and links
   label      label a session: ${SESSION_LABELS.join(' | ')}
   health     data health: per source found or not, files, first and last record, rejected lines, known gaps
   demo       build a demo world in a temp folder, import it and print its report
@@ -48,25 +52,47 @@ requests added, duplicates skipped and lines rejected (with the first reasons).
   --source NAME=PATH   also read PATH (a file or folder) as source NAME (${SOURCE_NAMES.filter((s) => s === 'claude-code' || s === 'codex').join(', ')})
   --store-prompts      keep prompt text in the ledger (off by default: only a hash is kept)
 ${COMMON_HELP}`,
-  report: `Usage: outcome-ledger report [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import]
+  report: `Usage: outcome-ledger report [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import] [--threshold X]
 
-Totals (tokens in canonical fields, estimated cost), by source, model and day, outcomes and coverage.
-New log lines are imported first (incremental), so the report is current.
+Totals (tokens in canonical fields, estimated cost), by source, model and day, outcomes (commits, tasks, PRs,
+yield, cost per commit and per task, kept lines per 1k output tokens), self-check signals and coverage.
+New log lines are imported and new commits linked first (incremental), so the report is current.
 
-  --since DATE   first day included (in --tz)
-  --until DATE   last day included (in --tz)
-  --json         print JSON (the stable shape documented in the README)
-  --no-import    report the ledger as it is, without reading new log lines
+  --since DATE            first day included (in --tz)
+  --until DATE            last day included (in --tz)
+  --json                  print JSON (the stable shape documented in the README)
+  --no-import             report the ledger as it is, without reading new log lines or git history
+  --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
+  --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
 ${COMMON_HELP}`,
-  sessions: `Usage: outcome-ledger sessions [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import]
+  sessions: `Usage: outcome-ledger sessions [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import] [--threshold X]
 
-One row per session active in the period: tool, branch, tokens, estimated cost, edited files, status.
-New log lines are imported first (incremental).
+One row per session active in the period: tool, branch, tokens, estimated cost, edited files, counted commits,
+status. New log lines are imported and new commits linked first (incremental).
 
-  --since DATE   first day included (in --tz)
-  --until DATE   last day included (in --tz)
-  --json         print JSON (one object per session)
-  --no-import    list the ledger as it is, without reading new log lines
+  --since DATE    first day included (in --tz)
+  --until DATE    last day included (in --tz)
+  --json          print JSON (one object per session, with its links and tasks)
+  --no-import     list the ledger as it is, without reading new log lines or git history
+  --threshold X   confidence from which an automatic link counts (0..1, default 0.6)
+${COMMON_HELP}`,
+  link: `Usage: outcome-ledger link [--repo PATH]... [--full] [--window-hours H] [--task-pattern REGEX]... [--json]
+       outcome-ledger link show SESSION_ID [--threshold X] [--json]
+       outcome-ledger link confirm|reject|reset SESSION_ID COMMIT_SHA
+
+Reads the history of every repository sessions worked in (and any --repo), incrementally, and links each
+session to the commits it produced, with evidence and a confidence. Links you confirmed or rejected are
+never changed; \`reset\` forgets your decision on a pair. Durability (lines still present at HEAD after
+--durability-days) is computed for linked commits with git blame.
+
+  --repo PATH            also read this repository
+  --full                 re-score every session (after changing how linking works)
+  --window-hours H       how long after a session's last reply a commit can be its outcome (default 24; kept)
+  --task-pattern REGEX   task key pattern, repeatable (default: ABC-123, #123, GH-123; kept until changed)
+  --durability-days N    age from which kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
+  --no-durability        link only; leave kept lines (git blame) for a later run
+  --threshold X          (show) confidence from which an automatic link counts (default 0.6)
+  --json                 print JSON
 ${COMMON_HELP}`,
   label: `Usage: outcome-ledger label SESSION_ID ${SESSION_LABELS.join('|')}|none
 
@@ -147,17 +173,50 @@ async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<void> {
     }
     throw e;
   }
+  // Linking is incremental: when no ref moved and no session changed it costs one `git for-each-ref` per repository.
+  try {
+    const linked = await linkAll(ledger, { timeoutMs: 3000, durabilityDays: durabilityDaysOf(p), durabilityBudgetMs: 2000 });
+    if (linked.gitMissing) io.err(`outcome-ledger: ${GIT_MISSING}; sessions were not linked to commits`);
+  } catch (e) {
+    if (e instanceof LockTimeoutError || e instanceof LedgerWriteError) {
+      io.err(`outcome-ledger: links were not updated (${e.message})`);
+      return;
+    }
+    throw e;
+  }
 }
 
+const GIT_MISSING = 'git was not found on PATH (install git to link sessions to commits)';
+
+function numberOption(p: Parsed, name: string, min: number, max: number): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} needs a number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+function thresholdOf(p: Parsed): number | undefined {
+  return numberOption(p, 'threshold', 0, 1);
+}
+
+function durabilityDaysOf(p: Parsed): number {
+  return numberOption(p, 'durability-days', 0, 3650) ?? DEFAULT_DURABILITY_DAYS;
+}
+
+const LINK_VIEW_OPTIONS = { threshold: { type: 'string' }, 'durability-days': { type: 'string' } } as const;
+
 async function cmdReport(argv: string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { ...PERIOD_OPTIONS, 'no-import': { type: 'boolean' } }, false);
+  const p = parse(argv, { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' } }, false);
   if (p.values.help) return help(io, 'report');
   const timeZone = timeZoneOf(p, io.env);
   const period = periodOf(p);
+  const threshold = thresholdOf(p);
+  const durabilityDays = durabilityDaysOf(p);
   const ledger = await openLedger(p, io);
   try {
     await refresh(ledger, p, io);
-    const r = report(ledger.database, { timeZone, ...period });
+    const r = report(ledger.database, { timeZone, ...period, durabilityDays, ...(threshold !== undefined ? { threshold } : {}) });
     io.out(p.values.json ? JSON.stringify(r, null, 2) : renderReport(r));
     return 0;
   } finally {
@@ -166,14 +225,15 @@ async function cmdReport(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function cmdSessions(argv: string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { ...PERIOD_OPTIONS, 'no-import': { type: 'boolean' } }, false);
+  const p = parse(argv, { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' } }, false);
   if (p.values.help) return help(io, 'sessions');
   const timeZone = timeZoneOf(p, io.env);
   const period = periodOf(p);
+  const threshold = thresholdOf(p);
   const ledger = await openLedger(p, io);
   try {
     await refresh(ledger, p, io);
-    const list = listSessions(ledger.database, { timeZone, ...period });
+    const list = listSessions(ledger.database, { timeZone, ...period, ...(threshold !== undefined ? { threshold } : {}) });
     io.out(p.values.json ? JSON.stringify(list, null, 2) : renderSessions(list));
     return 0;
   } finally {
@@ -195,6 +255,82 @@ async function cmdLabel(argv: string[], io: CliIo): Promise<number> {
       return s;
     });
     io.out(label === 'none' ? `Removed the label of ${found.id}.` : `Labelled ${found.id} as ${label}.`);
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
+async function cmdLink(argv: string[], io: CliIo): Promise<number> {
+  const p = parse(
+    argv,
+    {
+      repo: { type: 'string', multiple: true },
+      full: { type: 'boolean' },
+      'window-hours': { type: 'string' },
+      'task-pattern': { type: 'string', multiple: true },
+      'no-durability': { type: 'boolean' },
+      json: { type: 'boolean' },
+      ...LINK_VIEW_OPTIONS,
+    },
+    true,
+  );
+  if (p.values.help) return help(io, 'link');
+  const [sub, ...args] = p.positionals;
+  if (sub === 'confirm' || sub === 'reject' || sub === 'reset') {
+    const [session, sha, ...rest] = args;
+    if (!session || !sha || rest.length > 0) throw new UsageError(`link ${sub} needs SESSION_ID and COMMIT_SHA`);
+    const ledger = await openLedger(p, io);
+    try {
+      const d = await decide(ledger, session, sha, sub === 'confirm' ? 'confirmed' : sub === 'reject' ? 'rejected' : 'auto');
+      const what = sub === 'confirm' ? 'Confirmed' : sub === 'reject' ? 'Rejected' : 'Forgot your decision on';
+      io.out(`${what} ${d.sessionId} → ${d.sha.slice(0, 7)} ${d.subject}`);
+      return 0;
+    } finally {
+      ledger.close();
+    }
+  }
+  if (sub === 'show') {
+    const [session, ...rest] = args;
+    if (!session || rest.length > 0) throw new UsageError('link show needs SESSION_ID');
+    const threshold = thresholdOf(p);
+    const ledger = await openLedger(p, io);
+    try {
+      const s = resolveSession(ledger.database, session);
+      const links = linksOf(ledger.database, [s.ref], threshold).get(s.ref) ?? [];
+      io.out(p.values.json ? JSON.stringify({ session: s.id, links }, null, 2) : renderLinks(s.id, links));
+      return 0;
+    } finally {
+      ledger.close();
+    }
+  }
+  if (sub !== undefined) throw new UsageError(`unknown link subcommand "${sub}" (use show, confirm, reject or reset; see --help)`);
+  const windowHours = numberOption(p, 'window-hours', 0.25, 24 * 30);
+  const patterns = p.values['task-pattern'] as string[] | undefined;
+  const options: LinkRunOptions = {
+    repos: (p.values.repo as string[] | undefined) ?? [],
+    full: p.values.full === true,
+    durabilityDays: durabilityDaysOf(p),
+    skipDurability: p.values['no-durability'] === true,
+    // A first pass over a big history blames many files: stop after a while, the next run goes on from there.
+    durabilityBudgetMs: 60_000,
+    config: { ...(windowHours !== undefined ? { windowHours } : {}), ...(patterns ? { taskPatterns: patterns } : {}) },
+  };
+  for (const r of options.repos ?? []) if (!fs.existsSync(r)) throw new UsageError(`--repo ${r}: no such folder`);
+  const ledger = await openLedger(p, io);
+  try {
+    let summary: LinkSummary;
+    try {
+      summary = await linkAll(ledger, options);
+    } catch (e) {
+      if (e instanceof LinkConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+    if (summary.gitMissing) {
+      io.err(`outcome-ledger: ${GIT_MISSING}`);
+      return 1;
+    }
+    io.out(p.values.json ? JSON.stringify(summary, null, 2) : renderLinkSummary(summary));
     return 0;
   } finally {
     ledger.close();
@@ -228,6 +364,7 @@ function help(io: CliIo, topic: string): number {
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   import: cmdImport,
+  link: cmdLink,
   report: cmdReport,
   sessions: cmdSessions,
   label: cmdLabel,
@@ -250,7 +387,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.err(`outcome-ledger: ${e.message}`);
       return 2;
     }
-    if (e instanceof SessionNotFoundError) {
+    if (e instanceof SessionNotFoundError || e instanceof CommitNotFoundError) {
       io.err(`outcome-ledger: ${e.message}`);
       return 2;
     }

@@ -1,6 +1,7 @@
 import type { ReportJson, UsageFigures } from '../core/report';
 import type { ImportSummary } from '../services/importer';
-import type { SessionJson } from '../services/queries';
+import type { LinkSummary } from '../services/linker';
+import type { LinkJson, SessionJson } from '../services/queries';
 import { fmtInt, fmtPercent, fmtTokens, fmtUSD, table } from './format';
 
 function figureCells(f: UsageFigures): string[] {
@@ -38,7 +39,31 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
     `  sessions: ${fmtInt(o.shippedSessions)} shipped, ${fmtInt(o.openSessions)} open, ${fmtInt(o.unlinkedSessions)} without outcome, ` +
       `${fmtInt(o.labelledSessions)} labelled · ${fmtTokens(o.tokensWithoutOutcome)} tokens without outcome`,
   );
-  if (o.commits === 0) out.push('  (no sessions are linked to commits yet)');
+  if (o.commits === 0) out.push('  (no sessions are linked to commits yet: `outcome-ledger link` reads your repositories)');
+  else {
+    const per: string[] = [];
+    if (o.costPerCommit !== null) per.push(`${fmtUSD(o.costPerCommit)} per commit (median ${fmtUSD(o.costPerCommitMedian ?? 0)})`);
+    if (o.costPerTask !== null) per.push(`${fmtUSD(o.costPerTask)} per task (median ${fmtUSD(o.costPerTaskMedian ?? 0)})`);
+    if (o.prs > 0) per.push(`${fmtInt(o.prs)} PRs`);
+    if (per.length > 0) out.push(`  ${per.join(' · ')}`);
+    out.push(
+      o.keptLinesPer1kOutput !== null
+        ? `  ${fmtInt(o.keptLines)} lines kept at HEAD after ${o.durabilityDays} days · ${o.keptLinesPer1kOutput} kept lines per 1k output tokens` +
+            (o.pendingCommits > 0 ? ` · ${fmtInt(o.pendingCommits)} commits pending (younger than ${o.durabilityDays} days)` : '')
+        : `  kept lines: pending (${fmtInt(o.pendingCommits)} commits younger than ${o.durabilityDays} days)`,
+    );
+    const tasks = o.byTask.filter((t) => t.delivered).slice(0, 5);
+    if (tasks.length > 0) out.push(`  top tasks: ${tasks.map((t) => `${t.task} ${fmtUSD(t.costUSD)} (${t.sources.join('+')})`).join(' · ')}`);
+  }
+  const sc = r.selfCheck;
+  const flags: string[] = [];
+  if (sc.repeatedPrompts.prompts > 0) flags.push(`${fmtInt(sc.repeatedPrompts.prompts)} prompts repeated ${fmtInt(sc.repeatedPrompts.repeats)} times`);
+  if (sc.contextPadding.sessions > 0) flags.push(`${fmtInt(sc.contextPadding.sessions)} sessions padded with context (${fmtTokens(sc.contextPadding.tokens)} tokens)`);
+  if (sc.loopsWithoutEdits.sessions > 0) flags.push(`${fmtInt(sc.loopsWithoutEdits.sessions)} call loops without edits (${fmtTokens(sc.loopsWithoutEdits.tokens)} tokens)`);
+  if (sc.longWithoutOutcome.sessions > 0) flags.push(`${fmtInt(sc.longWithoutOutcome.sessions)} long sessions that shipped nothing (${fmtTokens(sc.longWithoutOutcome.tokens)} tokens)`);
+  out.push('');
+  out.push('Self-check (private: only you see this)');
+  out.push(flags.length > 0 ? flags.map((f) => `  ${f}`).join('\n') : '  nothing stands out');
   out.push('');
   out.push(table(['by source', ...FIGURE_HEADER], [...r.bySource.map((s) => [s.source, ...figureCells(s)]), ['all', ...figureCells(r.totals)]]));
   out.push('');
@@ -83,7 +108,7 @@ export function renderImport(s: ImportSummary): string {
 export function renderSessions(list: SessionJson[]): string {
   if (list.length === 0) return 'No sessions recorded for this period.';
   return table(
-    ['session', 'start', 'tool', 'branch', 'tokens', 'est. cost', 'files', 'status'],
+    ['session', 'start', 'tool', 'branch', 'tokens', 'est. cost', 'files', 'commits', 'status'],
     list.map((s) => [
       s.id.length > 24 ? `${s.id.slice(0, 23)}…` : s.id,
       s.start.slice(0, 16).replace('T', ' '),
@@ -92,7 +117,39 @@ export function renderSessions(list: SessionJson[]): string {
       fmtTokens(s.tokens.total),
       fmtUSD(s.costUSD),
       fmtInt(s.editedFiles.length),
+      fmtInt(s.links.filter((l) => l.counted).length),
       s.status,
     ]),
   );
+}
+
+/** `link show`: each link with its confidence, whether it counts, the engineer's decision and the reasons. */
+export function renderLinks(sessionId: string, links: readonly LinkJson[]): string {
+  if (links.length === 0) return `${sessionId}: no links. Run \`outcome-ledger link\`, or confirm a commit with \`outcome-ledger link confirm ${sessionId} SHA\`.`;
+  const out = [`${sessionId}`];
+  for (const l of links) {
+    const mark = l.counted ? '✔' : '·';
+    const state = l.state === 'auto' ? '' : ` [${l.state}]`;
+    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}`);
+    if (l.why) out.push(`      ${l.why}`);
+  }
+  out.push('✔ counts as an outcome · confirm or reject with `outcome-ledger link confirm|reject SESSION_ID SHA`');
+  return out.join('\n');
+}
+
+export function renderLinkSummary(s: LinkSummary): string {
+  if (s.repos.length === 0) return 'No repositories to read: no session worked in a git repository (add one with --repo PATH).';
+  const rows = s.repos.map((r) => [r.root, r.state, fmtInt(r.commitsRead), fmtInt(r.sessions)]);
+  const out = [table(['repository', 'state', 'new commits', 'sessions'], rows)];
+  for (const r of s.repos) if (r.note) out.push(`  ${r.root}: ${r.note}`);
+  out.push(
+    s.unchanged
+      ? 'Nothing moved since the last run: links are current.'
+      : `Scored ${fmtInt(s.sessionsScored)} sessions, ${fmtInt(s.linksWritten)} links kept.`,
+  );
+  if (s.durability && (s.durability.computed > 0 || s.durability.remaining > 0)) {
+    out.push(`Durability: ${fmtInt(s.durability.computed)} commits measured (${fmtInt(s.durability.blamedFiles)} files blamed)` + (s.durability.remaining > 0 ? `, ${fmtInt(s.durability.remaining)} left for the next run` : '') + '.');
+  }
+  out.push(`Done in ${(s.elapsedMs / 1000).toFixed(1)} s. See a session's links with \`outcome-ledger link show SESSION_ID\`.`);
+  return out.join('\n');
 }
