@@ -18,6 +18,8 @@ const steps = [
   //    checks and screenshots (test-artifacts/). Setup installs what it needs once (see shared/spec/vscode-tests.md).
   ['vscode setup', process.execPath, [join(root, 'scripts', 'vscode-setup.mjs')]],
   ['vscode', process.execPath, [join(root, 'out', 'test', 'vscode', 'harness.js')]],
+  // 6. the package a user installs: npm run package, then code-server --install-extension.
+  ['vsix install', process.execPath, [join(root, 'out', 'test', 'vscode', 'installCheck.js')]],
 ];
 if (process.env.OL_SKIP_VSCODE === '1') {
   process.stdout.write('\n⚠ OL_SKIP_VSCODE=1: the VS Code tier is skipped (never set it in CI)\n');

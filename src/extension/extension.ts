@@ -118,9 +118,11 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
         await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(path.join(home, 'ledger.sqlite')));
         return home;
       }
-      const choice = await vscode.window.showInformationMessage(`The ledger is in ${home}`, 'Copy Path', 'Open in New Window');
-      if (choice === 'Copy Path') await vscode.env.clipboard.writeText(home);
-      else if (choice === 'Open in New Window') await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(home), { forceNewWindow: true });
+      // Not awaited: the command returns at once, the message stays until the user picks an action or dismisses it.
+      void vscode.window.showInformationMessage(`The ledger is in ${home}`, 'Copy Path', 'Open in New Window').then(async (choice) => {
+        if (choice === 'Copy Path') await vscode.env.clipboard.writeText(home);
+        else if (choice === 'Open in New Window') await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(home), { forceNewWindow: true });
+      });
       return home;
     }),
     vscode.commands.registerCommand(COMMANDS.openSessionLog, async (arg?: unknown) => {

@@ -93,6 +93,21 @@ describe('Outcome Ledger in VS Code', function () {
     assert.equal((await freshLedgerSessions()).find((s) => s.sessionId === first.sessionId)?.label, null);
   });
 
+  it('context actions open the session\'s log file and reveal its repository; Open Ledger Folder names the folder', async () => {
+    const w = world();
+    const session = (await treeSessions(api)).find((s) => s.sessionId === first.sessionId);
+    assert.ok(session);
+    const node: SessionsNode = { kind: 'session', session };
+    await vscode.commands.executeCommand(COMMANDS.openSessionLog, node);
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, session.logPath);
+    assert.match(vscode.window.activeTextEditor?.document.getText() ?? '', /"type":"assistant"/);
+    await vscode.commands.executeCommand(COMMANDS.revealRepository, node); // the repo is this workspace: revealed in the Explorer
+    assert.equal(await vscode.commands.executeCommand(COMMANDS.openLedgerFolder), w.ledgerHome);
+    const item = api.tree.getTreeItem(node);
+    assert.equal(item.contextValue, 'session.repo');
+    assert.match(String(item.description), /tokens · \$[\d.]+ · (open|exploration|unlinked)/);
+  });
+
   it('the status-bar meter shows tokens since the last commit of the active repository, and resets on commit', async () => {
     const w = world();
     await api.meter.update();
@@ -121,6 +136,17 @@ describe('Outcome Ledger in VS Code', function () {
     } finally {
       await config().update('sources.claudeCode.enabled', undefined, vscode.ConfigurationTarget.Global);
     }
+    // Another ledger home: the next import writes a new ledger there.
+    const otherHome = path.join(w.root, 'other-ledger');
+    await config().update('ledgerHome', otherHome, vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand(COMMANDS.importNow);
+      assert.ok(fs.existsSync(path.join(otherHome, 'ledger.sqlite')), 'no ledger in the configured home');
+      assert.equal(api.model.home, otherHome);
+    } finally {
+      await config().update('ledgerHome', undefined, vscode.ConfigurationTarget.Global);
+    }
+    assert.equal(api.model.home, w.ledgerHome);
     // The most recent 20:00 UTC: the same instant is already the next day in Asia/Kolkata (+05:30).
     const now = new Date();
     const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 20));
