@@ -185,9 +185,20 @@ export class History {
   /** Task keys of a commit: named in its message, or in the name of a (non-trunk) branch it was made on. */
   tasksOf(c: CommitInfo, patterns: TaskPatterns): string[] {
     const out = new Set(c.tasks);
-    for (const b of this.branchesOf(c.sha)) if (!this.trunks.has(b) && !b.startsWith('#')) for (const k of tasksInBranch(b, patterns)) out.add(k);
+    for (const b of this.branchesOf(c.sha)) {
+      if (this.trunks.has(b) || b.startsWith('#')) continue;
+      // Thousands of commits share a few hundred branch names: parse each name once.
+      let keys = this.branchTasks.get(b);
+      if (!keys) {
+        keys = tasksInBranch(b, patterns);
+        this.branchTasks.set(b, keys);
+      }
+      for (const k of keys) out.add(k);
+    }
     return [...out].sort();
   }
+
+  private readonly branchTasks = new Map<string, string[]>();
 
   /** Commits with author time in [from, to], in time order (binary search on the sorted list). */
   between(from: number, to: number): CommitInfo[] {

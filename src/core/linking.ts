@@ -251,8 +251,9 @@ export class SessionIndex {
 export class FileIndex {
   private readonly byFile = new Map<string, CommitInfo[]>();
 
-  constructor(history: History) {
-    for (const c of history.byTime) {
+  /** `from`/`to`: index only commits authored in this span (a re-link looks at a few sessions' windows). */
+  constructor(history: History, from = -Infinity, to = Infinity) {
+    for (const c of from === -Infinity && to === Infinity ? history.byTime : history.between(from, to)) {
       if ((c.flags & COMMIT_MERGE) !== 0) continue;
       for (const f of c.files) {
         const list = this.byFile.get(f.path);

@@ -17,7 +17,7 @@ export interface SuccessorEdge {
 }
 
 /** How far after the original a squash or a patch-identical commit is looked for. */
-const SUCCESSOR_WINDOW_MS = 30 * 24 * 3_600_000;
+export const SUCCESSOR_WINDOW_MS = 30 * 24 * 3_600_000;
 
 function isMerge(c: CommitInfo): boolean {
   return (c.flags & COMMIT_MERGE) !== 0;
@@ -31,9 +31,10 @@ function sameFiles(a: CommitInfo, b: CommitInfo): boolean {
 
 /**
  * Successor edges in one repository. `patchIds` (sha → `git patch-id --stable`) is optional: the service computes
- * it only for gone commits that no author-time match explains, and for their plausible successors.
+ * it only for gone commits that no author-time match explains, and for their plausible successors. `squashesAmong`
+ * limits the squash search to these commits (the new ones: older squashes were found when they were new).
  */
-export function findSuccessors(h: History, patchIds: ReadonlyMap<string, string> = new Map()): SuccessorEdge[] {
+export function findSuccessors(h: History, patchIds: ReadonlyMap<string, string> = new Map(), squashesAmong?: ReadonlySet<string>): SuccessorEdge[] {
   const edges: SuccessorEdge[] = [];
   const byAuthorTime = new Map<number, CommitInfo[]>();
   const byPatch = new Map<string, CommitInfo[]>();
@@ -67,7 +68,7 @@ export function findSuccessors(h: History, patchIds: ReadonlyMap<string, string>
     const same = pid ? (byPatch.get(pid) ?? []).find((r) => r.sha !== g.sha && r.authorTime >= g.authorTime - SUCCESSOR_WINDOW_MS) : undefined;
     if (same) edges.push({ original: g.sha, successor: same.sha, kind: 'same-patch' });
   }
-  edges.push(...findSquashes(h));
+  edges.push(...findSquashes(h, squashesAmong));
   return edges;
 }
 
@@ -75,15 +76,18 @@ export function findSuccessors(h: History, patchIds: ReadonlyMap<string, string>
  * Squash merges: a reachable commit naming a PR ("Title (#45)") whose files are exactly the union of the files of a
  * chain of earlier commits that never reached the trunk (an unmerged or deleted branch).
  */
-function findSquashes(h: History): SuccessorEdge[] {
+function findSquashes(h: History, among?: ReadonlySet<string>): SuccessorEdge[] {
   const edges: SuccessorEdge[] = [];
-  // The PR a commit's own subject names (a squash); `pr` may also hold the PR that merged it (stored for reports).
-  const ownPr = new Map<string, number | null>();
-  for (const c of h.bySha.values()) ownPr.set(c.sha, isMerge(c) ? null : prOf(c.subject));
-  const mergedByPr = new Set<string>();
-  for (const c of h.bySha.values()) if (h.prs.has(c.sha) && ownPr.get(c.sha) === null) mergedByPr.add(c.sha);
+  const ownPr = (c: CommitInfo): number | null => (isMerge(c) ? null : prOf(c.subject));
+  const squashes = (among ? [...among].map((x) => h.bySha.get(x)).filter((c): c is CommitInfo => c !== undefined) : [...h.bySha.values()]).filter(
+    (s) => ownPr(s) !== null && h.reachable.has(s.sha) && s.files.length > 0,
+  );
+  if (squashes.length === 0) return edges;
+  // Originals come from the 30 days before a squash: index only those (their files are decoded on demand).
+  const from = Math.min(...squashes.map((s) => s.commitTime)) - SUCCESSOR_WINDOW_MS;
+  const to = Math.max(...squashes.map((s) => s.commitTime));
   const byFile = new Map<string, CommitInfo[]>();
-  for (const c of h.bySha.values()) {
+  for (const c of h.between(from, to)) {
     if (isMerge(c)) continue;
     for (const f of c.files) {
       const l = byFile.get(f.path);
@@ -91,8 +95,9 @@ function findSquashes(h: History): SuccessorEdge[] {
       else byFile.set(f.path, [c]);
     }
   }
-  for (const s of h.bySha.values()) {
-    if (isMerge(s) || ownPr.get(s.sha) === null || !h.reachable.has(s.sha) || s.files.length === 0) continue;
+  // Side commits of PR merges were merged already: not the originals of a squash.
+  const mergedByPr = (c: CommitInfo): boolean => h.prs.has(c.sha) && ownPr(c) === null;
+  for (const s of squashes) {
     const files = new Set(s.files.map((f) => f.path));
     const onTrunk = (c: CommitInfo): boolean => [...h.branchesOf(c.sha)].some((b) => h.trunks.has(b));
     const q = new Map<string, CommitInfo>();
@@ -100,7 +105,7 @@ function findSquashes(h: History): SuccessorEdge[] {
       for (const o of byFile.get(path) ?? []) {
         if (o.sha === s.sha || q.has(o.sha)) continue;
         if (o.authorTime > s.commitTime || s.commitTime - o.authorTime > SUCCESSOR_WINDOW_MS) continue;
-        if (onTrunk(o) || mergedByPr.has(o.sha) || ownPr.get(o.sha) !== null) continue;
+        if (onTrunk(o) || mergedByPr(o) || ownPr(o) !== null) continue;
         if (!o.files.every((f) => files.has(f.path))) continue;
         q.set(o.sha, o);
       }

@@ -23,9 +23,10 @@ import {
   type ScoredLink,
 } from '../core/linking';
 import type { SourceName } from '../core/model';
-import { findSuccessors, type SuccessorEdge, type SuccessorKind } from '../core/successors';
+import { findSuccessors, SUCCESSOR_WINDOW_MS, type SuccessorEdge, type SuccessorKind } from '../core/successors';
 import { DEFAULT_TASK_PATTERNS, invalidPattern } from '../core/tasks';
-import { GitMissingError } from '../git/run';
+import { BUCKET_MS } from '../core/time';
+import { GitError, GitMissingError } from '../git/run';
 import { identify, parseTipsKey, patchIds, readLog, readTips, existingCommits, tipsKey, type RepoIdentity, type TipsRead } from '../git/log';
 import type { Ledger } from '../store/ledger';
 import {
@@ -37,6 +38,7 @@ import {
   loadRepoPaths,
   loadRepos,
   loadStamps,
+  loadSuccessors,
   replaceSuccessors,
   saveRepoPath,
   saveRepoRead,
@@ -50,7 +52,7 @@ import {
   type StoredCommit,
 } from '../store/outcomes';
 import { getMeta, setMeta } from '../store/schema';
-import { updateDurability, type DurabilitySummary } from './durability';
+import { filesToBlame, planDurability, runDurability, saveDurability, updateDurability, type DurabilitySummary } from './durability';
 
 export interface LinkConfig {
   /** Hours after a session's last reply in which a commit can still be its outcome. */
@@ -64,6 +66,8 @@ export const DEFAULT_DURABILITY_DAYS = 30;
 const DAY = 24 * 3_600_000;
 /** A repository given with --repo but without sessions is read this far back. */
 const REPO_ONLY_HORIZON_DAYS = 30;
+/** Blames cheap enough to run while holding the ledger lock (a commit touches a few files). */
+const IN_LOCK_BLAMES = 8;
 
 export class LinkConfigError extends Error {}
 
@@ -143,13 +147,23 @@ function groupStrings(db: Database, sql: string): Map<number, string[]> {
   return out;
 }
 
-/** Every session that worked in a repository, with what linking needs. */
-function loadSessionFacts(db: Database): SessionFacts[] {
-  const files = groupStrings(db, 'SELECT f.session_ref, f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.repo IS NOT NULL');
-  const branches = groupStrings(db, 'SELECT b.session_ref, b.branch FROM session_branches b JOIN sessions s ON s.id = b.session_ref WHERE s.repo IS NOT NULL');
+/**
+ * Sessions that worked in a repository, with what linking needs; with `since`, only those active since then (found
+ * through the rollup's bucket index: a re-link after a new commit looks at the last day or so, not at all history).
+ */
+function loadSessionFacts(db: Database, since?: number, alsoIds: readonly number[] = []): SessionFacts[] {
+  let only = '';
+  if (since !== undefined) {
+    const ids = new Set((db.exec('SELECT DISTINCT session_ref FROM usage_rollup WHERE bucket >= ?', [Math.floor(since / BUCKET_MS)])[0]?.values ?? []).map((v) => Number(v[0])));
+    for (const id of alsoIds) ids.add(id);
+    if (ids.size === 0) return [];
+    only = ` AND s.id IN (${[...ids].join(',')})`;
+  }
+  const files = groupStrings(db, `SELECT f.session_ref, f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.repo IS NOT NULL${only}`);
+  const branches = groupStrings(db, `SELECT b.session_ref, b.branch FROM session_branches b JOIN sessions s ON s.id = b.session_ref WHERE s.repo IS NOT NULL${only}`);
   const r = db.exec(
     `SELECT s.id, s.source, s.repo, s.log_path, min(r.first_ts), max(r.last_ts)
-     FROM sessions s JOIN usage_rollup r ON r.session_ref = s.id WHERE s.repo IS NOT NULL GROUP BY s.id`,
+     FROM sessions s JOIN usage_rollup r ON r.session_ref = s.id WHERE s.repo IS NOT NULL${only} GROUP BY s.id`,
   );
   return (r[0]?.values ?? []).map((v) => ({
     ref: Number(v[0]),
@@ -192,6 +206,17 @@ export function codexHeadOf(logPath: string): string {
   return '';
 }
 
+/**
+ * Whether every tip read last time is still a tip or an ancestor of the new commits (a commit, a fast-forward, a
+ * merge): then nothing became unreachable. A rebase, an amend, a reset or a deleted branch answers no.
+ */
+function movedForward(old: readonly Tip[], now: readonly Tip[], read: readonly CommitInfo[]): boolean {
+  const tips = new Set(now.map((t) => t.sha));
+  const parents = new Set(read.flatMap((c) => c.parents));
+  const readShas = new Set(read.map((c) => c.sha));
+  return old.every((t) => tips.has(t.sha) || parents.has(t.sha) || readShas.has(t.sha));
+}
+
 interface RepoPlan {
   row: RepoRow | null;
   ident: RepoIdentity | null;
@@ -205,6 +230,8 @@ interface RepoPlan {
   horizon: number | null;
   read: CommitInfo[];
   moved: boolean;
+  /** Every ref only moved forward: nothing became unreachable, and a re-link needs only the recent graph. */
+  forwardOnly: boolean;
 }
 
 /** Is there anything to do? The report path asks before linking (one `git for-each-ref` per repository). */
@@ -232,7 +259,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
   const planFor = (commonDir: string, root: string, row: RepoRow | null, ident: RepoIdentity | null): RepoPlan => {
     let p = plans.get(commonDir);
     if (!p) {
-      p = { row, ident, commonDir, root, paths: [], state: 'ok', note: null, horizon: row?.horizon ?? null, read: [], moved: false };
+      p = { row, ident, commonDir, root, paths: [], state: 'ok', note: null, horizon: row?.horizon ?? null, read: [], moved: false, forwardOnly: true };
       plans.set(commonDir, p);
     }
     return p;
@@ -323,8 +350,17 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
       plan.horizon = Math.min(row.horizon, wanted);
       if (row.tips !== plan.tipsText) {
         const old = [...new Set(parseTipsKey(row.tips).map((t) => t.sha))];
-        const still = await existingCommits(cwd, old);
-        plan.read = reduce(await readLog(cwd, { include: shas, exclude: old.filter((s) => still.has(s)), since: plan.horizon, reflog: true }));
+        let raws;
+        try {
+          raws = await readLog(cwd, { include: shas, exclude: old, since: plan.horizon, reflog: true });
+        } catch (e) {
+          if (!(e instanceof GitError)) throw e;
+          // A tip read last time is gone from the object store (gc after a force-push): exclude only what exists.
+          const still = await existingCommits(cwd, old);
+          raws = await readLog(cwd, { include: shas, exclude: old.filter((s) => still.has(s)), since: plan.horizon, reflog: true });
+        }
+        plan.read = reduce(raws);
+        plan.forwardOnly = movedForward(parseTipsKey(row.tips), plan.tips.tips, plan.read);
         anyRead = true;
       }
       if (wanted < row.horizon) {
@@ -348,9 +384,33 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
     return summary;
   }
 
-  // 3. Codex sessions: the HEAD each recorded at its start (read once per session, from the first lines of its log).
-  const facts = loadSessionFacts(db0);
+  // 3. Sessions. A re-link loads only those that can matter: active since the last link (the ones that changed are
+  // among them), new ones, and those within a window of the new commits; relinkRepo loads the rest if it needs them.
+  const firstRead = [...plans.values()].some((p) => p.state === 'ok' && (p.row === null || p.row.horizon === null));
+  const incremental = !configChanged && !options.full && !firstRead;
+  const lastWall = Number(getMeta(db0, 'linked_wall') ?? NaN);
+  const maxId = Number(getMeta(db0, 'linked_max_session') ?? NaN);
+  const newTimes = [...plans.values()].flatMap((p) => p.read.map((c) => Math.min(c.authorTime, c.commitTime)));
+  let since: number | undefined;
+  let newIds: number[] = [];
+  if (incremental && Number.isFinite(lastWall) && Number.isFinite(maxId)) {
+    const bounds = newTimes.map((t) => t - o.windowMs - o.skewMs - DAY);
+    if (sessionsMoved) {
+      bounds.push(lastWall - DAY);
+      newIds = (db0.exec('SELECT id FROM sessions WHERE id > ? AND repo IS NOT NULL', [maxId])[0]?.values ?? []).map((v) => Number(v[0]));
+    }
+    since = bounds.length > 0 ? Math.min(...bounds) : now();
+  }
+  const facts = loadSessionFacts(db0, since, newIds);
   const stamps = loadStamps(db0);
+  // How far back the graph must go when refs only moved forward: the window of the new commits and of the changed
+  // sessions, plus the 30 days a squash looks back for its originals.
+  const changedStarts = facts.filter((f) => stamps.get(f.ref)?.stamp !== stampOf(f)).map((f) => f.start);
+  const graphSince = (plan: RepoPlan): number | undefined => {
+    if (!incremental || since === undefined || !plan.forwardOnly) return undefined;
+    const times = [...plan.read.map((c) => Math.min(c.authorTime, c.commitTime)), ...changedStarts];
+    return (times.length > 0 ? Math.min(...times) : now()) - Math.max(o.windowMs, SUCCESSOR_WINDOW_MS) - DAY;
+  };
   const codexHeads = new Map<number, string>();
   for (const s of facts) {
     const known = stamps.get(s.ref)?.codexHead;
@@ -395,9 +455,12 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
             tips: plan.tips,
             newShas: new Set(plan.read.map((c) => c.sha)),
             sessions: repoFacts,
+            loadedSince: since ?? null,
+            loadAll: () => loadSessionFacts(db).filter((s) => paths.get(s.repoPath)?.repoRef === repoId),
             stamps: allStamps,
             codexHeads,
             all: configChanged || options.full === true || plan.row === null || plan.row.horizon === null,
+            graphSince: graphSince(plan),
             options: o,
             config,
             stampWriter,
@@ -405,7 +468,13 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
           });
           result.scored += r.scored;
           result.links += r.links;
-          summary.repos.push({ root: plan.root, state: 'ok', note: plan.ident?.shallow ? 'shallow clone: history before the clone boundary is not visible' : null, commitsRead: added, sessions: repoFacts.length });
+          summary.repos.push({
+            root: plan.root,
+            state: 'ok',
+            note: plan.ident?.shallow ? 'shallow clone: history before the clone boundary is not visible' : null,
+            commitsRead: added,
+            sessions: plan.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0),
+          });
         }
       } finally {
         stampWriter.free();
@@ -415,14 +484,27 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
         if (plan.state !== 'ok') summary.repos.push({ root: plan.root, state: plan.state, note: plan.note, commitsRead: 0, sessions: plan.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) });
       }
       setMeta(db, 'linked_data', dataStamp);
+      setMeta(db, 'linked_wall', String(now()));
+      setMeta(db, 'linked_max_session', String(Number(db.exec('SELECT coalesce(max(id), 0) FROM sessions')[0]?.values[0]?.[0] ?? 0)));
       setMeta(db, 'link_config', JSON.stringify(config));
+      // Durability of what a small change touched is stored in this same write (one save, not two); a big first
+      // pass runs after the lock is released.
+      if (!options.skipDurability) {
+        const dOptions = durabilityOptions(options, now());
+        const plan = await planDurability(db, dOptions);
+        if (plan && filesToBlame(plan) <= IN_LOCK_BLAMES) {
+          const d = await runDurability(plan, dOptions);
+          saveDurability(db, d);
+          summary.durability = d.summary;
+        }
+      }
       return result;
     },
     options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
   );
   summary.sessionsScored = written.scored;
   summary.linksWritten = written.links;
-  if (!options.skipDurability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
+  if (!options.skipDurability && !summary.durability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
   summary.elapsedMs = Date.now() - t0;
   return summary;
 }
@@ -442,9 +524,14 @@ interface RelinkInput {
   tips: TipsRead;
   newShas: ReadonlySet<string>;
   sessions: SessionFacts[];
+  /** `sessions` holds only sessions active since then (null: all). */
+  loadedSince: number | null;
+  loadAll: () => SessionFacts[];
   stamps: ReadonlyMap<number, SessionStamp>;
   codexHeads: ReadonlyMap<number, string>;
   all: boolean;
+  /** Load only commits committed since then (undefined: the whole graph). */
+  graphSince: number | undefined;
   options: LinkOptions;
   config: LinkConfig;
   stampWriter: StampWriter;
@@ -470,7 +557,7 @@ function successorText(kind: SuccessorKind, s: CommitInfo, pr: number | null): s
 
 /** Rebuilds one repository's graph, successors and the links of the sessions near anything that changed. */
 async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: number; links: number }> {
-  const stored = loadCommits(db, r.repoId);
+  const stored = loadCommits(db, r.repoId, r.graphSince);
   const history = new History(stored, r.tips.tips as Tip[], r.tips.defaultBranches);
   const byId = new Map<number, StoredCommit>(stored.map((c) => [c.id, c]));
   const idOfSha = new Map<string, number>(stored.map((c) => [c.sha, c.id]));
@@ -489,7 +576,14 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
   }
 
   // Successors. patch-ids only for gone commits no author-time match explains, and commits with the same files after them.
-  let edges: SuccessorEdge[] = findSuccessors(history);
+  // Squashes were found when they were new: search among new commits only, and keep the edges found before.
+  const among = r.all ? undefined : r.newShas;
+  const kept: SuccessorEdge[] = r.all
+    ? []
+    : loadSuccessors(db)
+        .filter((e) => e.kind === 'squash' && byId.has(e.original) && byId.has(e.successor) && !r.newShas.has(byId.get(e.successor)?.sha ?? ''))
+        .map((e) => ({ original: byId.get(e.original)?.sha ?? '', successor: byId.get(e.successor)?.sha ?? '', kind: 'squash' as const }));
+  let edges: SuccessorEdge[] = [...findSuccessors(history, new Map(), among), ...kept];
   const explained = new Set(edges.map((e) => e.original));
   const unexplained = stored.filter((c) => !history.reachable.has(c.sha) && (c.flags & COMMIT_MERGE) === 0 && !explained.has(c.sha));
   if (unexplained.length > 0 && unexplained.length <= 500) {
@@ -502,7 +596,7 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
     }
     if (want.size <= 2000) {
       try {
-        edges = findSuccessors(history, await patchIds(r.cwd, [...want]));
+        edges = [...findSuccessors(history, await patchIds(r.cwd, [...want]), among), ...kept];
       } catch {
         // patch-ids are a refinement: without them gone commits simply have no successor
       }
@@ -511,7 +605,7 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
   const edgeRows = edges
     .map((e) => ({ original: idOfSha.get(e.original), successor: idOfSha.get(e.successor), kind: e.kind }))
     .filter((e): e is { original: number; successor: number; kind: SuccessorKind } => e.original !== undefined && e.successor !== undefined);
-  const newEdges = replaceSuccessors(db, r.repoId, edgeRows);
+  const newEdges = replaceSuccessors(db, r.repoId, edgeRows, r.graphSince === undefined ? undefined : new Set(stored.map((c) => c.id)));
   const successorsOf = new Map<string, SuccessorEdge[]>();
   for (const e of edges) {
     const l = successorsOf.get(e.original);
@@ -519,7 +613,13 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
     else successorsOf.set(e.original, [e]);
   }
 
-  // Sessions to score: new or changed ones, and every session whose window holds something that changed.
+  // Sessions to score: new or changed ones, and every session whose window holds something that changed. A change
+  // older than the sessions loaded (a branch deleted long after its commits) needs them all.
+  const changedRanges = [
+    ...changedTimes,
+    ...r.sessions.filter((s) => r.all || r.stamps.get(s.ref)?.stamp !== stampOf(s)).map((s) => s.start),
+  ];
+  if (r.loadedSince !== null && changedRanges.some((t) => t - r.options.windowMs - r.options.skewMs < (r.loadedSince as number))) r.sessions = r.loadAll();
   const sessions: LinkSession[] = r.sessions.map((s) => ({
     ref: s.ref,
     source: s.source,
@@ -527,7 +627,7 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
     files: new Set(s.files),
     start: s.start,
     end: s.end,
-    codexHead: r.codexHeads.get(s.ref) || null,
+    codexHead: r.codexHeads.get(s.ref) || r.stamps.get(s.ref)?.codexHead || null,
   }));
   const factsByRef = new Map(r.sessions.map((s) => [s.ref, s]));
   const affected = new Set<number>();
@@ -552,7 +652,8 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
   }
   if (affected.size === 0) return { scored: 0, links: 0 };
 
-  const files = new FileIndex(history);
+  const spans = sessions.filter((s) => affected.has(s.ref));
+  const files = new FileIndex(history, Math.min(...spans.map((s) => s.start)) - r.options.skewMs, Math.max(...spans.map((s) => s.end)) + r.options.windowMs);
   const index = new SessionIndex(sessions);
   const decisions = loadLinks(db, [...affected]).filter((l) => l.state !== 'auto');
   let written = 0;

@@ -3,7 +3,7 @@
  * engineer's decisions, successor edges, link stamps and kept-line counts. Runs inside the caller's transaction.
  */
 import type { Database, Statement } from 'sql.js';
-import { COMMIT_GONE, decodeFiles, encodeFiles, type CommitInfo } from '../core/commits';
+import { COMMIT_GONE, decodeFiles, encodeFiles, type CommitInfo, type FileStat } from '../core/commits';
 import type { Evidence, EvidenceKind, LinkState } from '../core/linking';
 
 export type RepoState = 'ok' | 'vanished' | 'moved' | 'no-git';
@@ -93,6 +93,8 @@ const COMMIT_COLUMNS = 'id, repo_ref, sha, parents, author_ts, commit_ts, subjec
 function commitOf(v: unknown[]): StoredCommit {
   const tasks = String(v[9] ?? '');
   const parents = String(v[3] ?? '');
+  const filesText = String(v[7] ?? '');
+  let files: FileStat[] | undefined;
   return {
     id: Number(v[0]),
     repoRef: Number(v[1]),
@@ -101,7 +103,11 @@ function commitOf(v: unknown[]): StoredCommit {
     authorTime: Number(v[4]),
     commitTime: Number(v[5]),
     subject: String(v[6]),
-    files: decodeFiles(String(v[7] ?? '')),
+    // Decoded on first use: a re-link loads every commit for the graph but looks at the files of a few.
+    get files(): FileStat[] {
+      files ??= decodeFiles(filesText);
+      return files;
+    },
     flags: Number(v[8]),
     tasks: tasks ? tasks.split(' ') : [],
     pr: num(v[10]),
@@ -127,11 +133,12 @@ export function insertCommits(db: Database, repoRef: number, commits: readonly C
   return added;
 }
 
-export function loadCommits(db: Database, repoRef: number): StoredCommit[] {
+/** A repository's commits; with `since`, only those committed since then (the recent part of the graph). */
+export function loadCommits(db: Database, repoRef: number, since?: number): StoredCommit[] {
   const out: StoredCommit[] = [];
-  const stmt = db.prepare(`SELECT ${COMMIT_COLUMNS} FROM commits WHERE repo_ref = ?`);
+  const stmt = db.prepare(`SELECT ${COMMIT_COLUMNS} FROM commits WHERE repo_ref = ?${since === undefined ? '' : ' AND commit_ts >= ?'}`);
   try {
-    stmt.bind([repoRef]);
+    stmt.bind(since === undefined ? [repoRef] : [repoRef, since]);
     while (stmt.step()) out.push(commitOf(stmt.get()));
   } finally {
     stmt.free();
@@ -278,14 +285,22 @@ export function loadSuccessors(db: Database): SuccessorRow[] {
   return (db.exec('SELECT original_ref, successor_ref, kind FROM successors')[0]?.values ?? []).map((v) => ({ original: Number(v[0]), successor: Number(v[1]), kind: String(v[2]) }));
 }
 
-/** Replaces a repository's successor edges; returns the edges that are new. */
-export function replaceSuccessors(db: Database, repoRef: number, edges: readonly SuccessorRow[]): SuccessorRow[] {
+/**
+ * Replaces a repository's successor edges (only those whose original is in `scope`, when given: a re-link that
+ * loaded the recent history leaves older edges alone); returns the edges that are new.
+ */
+export function replaceSuccessors(db: Database, repoRef: number, edges: readonly SuccessorRow[], scope?: ReadonlySet<number>): SuccessorRow[] {
+  const inScope = (v: unknown): boolean => scope === undefined || scope.has(Number(v));
   const before = new Set(
-    (db.exec('SELECT s.original_ref, s.successor_ref FROM successors s JOIN commits c ON c.id = s.original_ref WHERE c.repo_ref = ?', [repoRef])[0]?.values ?? []).map(
-      (v) => `${Number(v[0])}:${Number(v[1])}`,
-    ),
+    (db.exec('SELECT s.original_ref, s.successor_ref FROM successors s JOIN commits c ON c.id = s.original_ref WHERE c.repo_ref = ?', [repoRef])[0]?.values ?? [])
+      .filter((v) => inScope(v[0]))
+      .map((v) => `${Number(v[0])}:${Number(v[1])}`),
   );
-  db.run('DELETE FROM successors WHERE original_ref IN (SELECT id FROM commits WHERE repo_ref = ?)', [repoRef]);
+  if (scope === undefined) db.run('DELETE FROM successors WHERE original_ref IN (SELECT id FROM commits WHERE repo_ref = ?)', [repoRef]);
+  else {
+    const ids = [...scope];
+    for (let i = 0; i < ids.length; i += 500) db.run(`DELETE FROM successors WHERE original_ref IN (${ids.slice(i, i + 500).map(Number).join(',')})`);
+  }
   const stmt = db.prepare('INSERT OR IGNORE INTO successors (original_ref, successor_ref, kind) VALUES (?, ?, ?)');
   try {
     for (const e of edges) stmt.run([e.original, e.successor, e.kind]);
@@ -328,10 +343,30 @@ export function loadKept(db: Database): Map<number, { head: string; kept: number
   return out;
 }
 
-export function saveKept(db: Database, rows: ReadonlyArray<{ commitRef: number; head: string; kept: number }>): void {
-  const stmt = db.prepare('INSERT OR REPLACE INTO kept_lines (commit_ref, head, kept) VALUES (?, ?, ?)');
+/** Kept lines per file ("count\tpath" lines) of these commits, where known. */
+export function loadKeptPerFile(db: Database, ids: readonly number[]): Map<number, Map<string, number>> {
+  const out = new Map<number, Map<string, number>>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500).map(Number).join(',');
+    for (const [ref, text] of db.exec(`SELECT commit_ref, per_file FROM kept_lines WHERE per_file IS NOT NULL AND commit_ref IN (${chunk})`)[0]?.values ?? []) {
+      const m = new Map<string, number>();
+      for (const line of String(text).split('\n')) {
+        const tab = line.indexOf('\t');
+        if (tab > 0) m.set(line.slice(tab + 1), Number(line.slice(0, tab)));
+      }
+      out.set(Number(ref), m);
+    }
+  }
+  return out;
+}
+
+export function saveKept(db: Database, rows: ReadonlyArray<{ commitRef: number; head: string; kept: number; perFile?: ReadonlyMap<string, number> }>): void {
+  const stmt = db.prepare('INSERT OR REPLACE INTO kept_lines (commit_ref, head, kept, per_file) VALUES (?, ?, ?, ?)');
   try {
-    for (const r of rows) stmt.run([r.commitRef, r.head, r.kept]);
+    for (const r of rows) {
+      const perFile = r.perFile ? [...r.perFile].map(([p, n]) => `${n}\t${p}`).join('\n') : null;
+      stmt.run([r.commitRef, r.head, r.kept, perFile]);
+    }
   } finally {
     stmt.free();
   }

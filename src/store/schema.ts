@@ -14,9 +14,10 @@ import type { Database } from 'sql.js';
  * Version 2 (outcomes, store/outcomes.ts): repositories with the ref tips read last time (incremental reads),
  * commits within the linking horizon (subject and per-file line counts, no message bodies: flags and task keys are
  * derived), session → commit links with their evidence and the engineer's decision, successor edges (squash, rebase),
- * per-session link stamps (re-link only what changed), and kept-line counts per commit at a HEAD.
+ * per-session link stamps (re-link only what changed), and kept-line counts per commit at a HEAD (version 3: per
+ * file too).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -133,6 +134,11 @@ CREATE TABLE successors (original_ref INTEGER NOT NULL, successor_ref INTEGER NO
 CREATE TABLE session_links (session_ref INTEGER PRIMARY KEY, stamp TEXT NOT NULL, codex_head TEXT);
 CREATE TABLE kept_lines (commit_ref INTEGER PRIMARY KEY, head TEXT NOT NULL, kept INTEGER NOT NULL);
 `,
+  },
+  {
+    // Kept lines per file of a commit: when HEAD moves, only the files that changed are blamed again.
+    version: 3,
+    sql: `ALTER TABLE kept_lines ADD COLUMN per_file TEXT;`,
   },
 ];
 

@@ -232,6 +232,17 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.deepEqual(counted(back.get(ids.explore)), []);
   });
 
+  it('durability follows HEAD: a later commit that removes lines lowers the kept count, re-blaming only that file', () => {
+    const pay = fs.readFileSync(app.abs('src/pay.ts'), 'utf8').split('\n').filter((l) => !/^card line [45]$/.test(l));
+    app.write('src/pay.ts', pay.join('\n'));
+    app.commit('Trim more', Date.now() - HOUR, TEAMMATE);
+    const r = JSON.parse(run(['link', '--json']).stdout) as LinkSummary;
+    assert.equal(r.durability?.blamedFiles, 1, 'only the file that changed is blamed again');
+    assert.equal(report().outcomes.keptLines, 10);
+    // Younger than --durability-days: pending; older: judged.
+    assert.equal((JSON.parse(run(['report', '--json', '--no-import', '--durability-days', '60']).stdout) as ReportJson).outcomes.keptLinesPer1kOutput, null);
+  });
+
   it('a repository that vanished keeps its links as history and is flagged', () => {
     fs.rmSync(old.dir, { recursive: true, force: true });
     const r = run(['link', '--json']);

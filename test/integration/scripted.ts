@@ -20,12 +20,14 @@ function gitDate(ms: number): string {
 }
 
 export class Repo {
+  /** `init: false` works in an existing working tree (a worktree, a clone, a submodule). */
   constructor(
     readonly dir: string,
     private readonly home: string,
+    init = true,
   ) {
     fs.mkdirSync(dir, { recursive: true });
-    this.git(['init', '-q', '-b', 'main']);
+    if (init) this.git(['init', '-q', '-b', 'main']);
   }
 
   /** Runs git with pinned dates: `at` sets author and committer time, `committedAt` only the committer's. */

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LinkSummary } from '../../src/services/linker';
+import type { SessionJson } from '../../src/services/queries';
+import { tempDir } from '../helpers';
+import { cli } from './cli';
+import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
+
+/** Repository shapes linking must handle: worktrees, a detached HEAD, a shallow clone, submodules. */
+describe('link: worktrees, detached HEAD, shallow clones and submodules (real git)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let ledger: string;
+  let env: Record<string, string>;
+
+  before(() => {
+    dir = tempDir('ol-link-repos-');
+    const home = makeHome(path.join(dir, 'home'));
+    ledger = path.join(dir, 'ledger');
+    const logs = new Logs(home);
+    env = logs.env();
+    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    const app = new Repo(path.join(dir, 'app'), home);
+    app.append('src/a.ts', 2, 'a');
+    app.append('lib/mod/x.ts', 1, 'x');
+    app.commit('Initial commit', D);
+
+    // A session in a worktree: its repository is the worktree's root; its history is the main repository's.
+    const wt = path.join(dir, 'app-wt');
+    app.git(['worktree', 'add', '-q', '-b', 'feature/WT-1', wt]);
+    const wtRepo = new Repo(wt, home, false);
+    logs.claude({ id: '10000000-0000-4000-8000-000000000001', cwd: wt, branch: 'feature/WT-1', start: D + 9 * HOUR, end: D + 9.3 * HOUR, edits: [path.join(wt, 'src/w.ts')] });
+    wtRepo.append('src/w.ts', 3, 'w');
+    wtRepo.commit('WT-1: w', D + 9.4 * HOUR);
+
+    // A detached HEAD: the commit is on no branch, only HEAD points at it.
+    app.git(['checkout', '-q', '--detach']);
+    logs.claude({ id: '20000000-0000-4000-8000-000000000002', cwd: app.dir, start: D + 10 * HOUR, end: D + 10.3 * HOUR, edits: [app.abs('src/d.ts')] });
+    app.append('src/d.ts', 2, 'd');
+    app.commit('Detached work', D + 10.4 * HOUR);
+
+    // A shallow clone with one commit of history; a session and a commit in it.
+    const shallow = path.join(dir, 'shallow');
+    app.git(['clone', '-q', '--depth', '1', `file://${app.dir}`, shallow]);
+    const sh = new Repo(shallow, home, false);
+    logs.codex({ id: '019a0003-0000-7000-8000-000000000003', cwd: shallow, branch: 'HEAD', gitHead: sh.head(), start: D + 11 * HOUR, end: D + 11.3 * HOUR, edits: [path.join(shallow, 'src/s.ts')] });
+    sh.append('src/s.ts', 2, 's');
+    sh.commit('Shallow work', D + 11.4 * HOUR);
+
+    // A submodule: its own repository (a session inside it links there); the superproject only sees a pointer.
+    const sub = new Repo(path.join(dir, 'sub'), home);
+    sub.append('s.ts', 1, 's');
+    sub.commit('sub init', D);
+    app.git(['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', `file://${sub.dir}`, 'vendor/sub'], { at: D + 12 * HOUR });
+    app.commit('Add submodule', D + 12 * HOUR);
+    const inner = new Repo(app.abs('vendor/sub'), home, false);
+    logs.claude({ id: '40000000-0000-4000-8000-000000000004', cwd: inner.dir, branch: 'main', start: D + 13 * HOUR, end: D + 13.3 * HOUR, edits: [path.join(inner.dir, 's.ts')] });
+    inner.append('s.ts', 2, 'more');
+    inner.commit('Submodule work', D + 13.4 * HOUR);
+
+    assert.equal(cli(['import', '--home', ledger], env).code, 0);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('links sessions in each of them to their commit', () => {
+    const r = cli(['link', '--json', '--home', ledger], env);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout) as LinkSummary;
+    assert.equal(summary.repos.length, 3, 'the worktree shares the main repository; the shallow clone and the submodule are their own');
+    assert.match(summary.repos.find((x) => x.root.endsWith('shallow'))?.note ?? '', /shallow clone/);
+    const sessions = JSON.parse(cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout) as SessionJson[];
+    const subjectOf = (id: string): string[] => (sessions.find((s) => s.sessionId === id)?.links ?? []).filter((l) => l.counted).map((l) => l.subject);
+    assert.deepEqual(subjectOf('10000000-0000-4000-8000-000000000001'), ['WT-1: w']);
+    assert.deepEqual(subjectOf('20000000-0000-4000-8000-000000000002'), ['Detached work']);
+    assert.deepEqual(subjectOf('019a0003-0000-7000-8000-000000000003'), ['Shallow work']);
+    assert.deepEqual(subjectOf('40000000-0000-4000-8000-000000000004'), ['Submodule work']);
+    const wt = sessions.find((s) => s.sessionId === '10000000-0000-4000-8000-000000000001');
+    assert.equal(wt?.repo, path.join(dir, 'app-wt'));
+    assert.equal(wt?.links[0]?.repo, path.join(dir, 'app'), 'links name the repository, not the worktree');
+  });
+});
