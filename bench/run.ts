@@ -3,10 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { activationBench } from './activation';
 import { importBench, type Figure } from './import';
+import { linkBench } from './link';
 
 /**
  * `npm run bench`: every speed and memory goal the issues name, measured on this machine.
- * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation, --activation-runs N.
+ * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation,link, --activation-runs N,
+ * --link-seeds 1,2,3 (demo worlds for precision/recall), --link-sessions N (5000), --link-commits N (10000).
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const CCUSAGE_VERSION = '20.0.24';
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '2'));
   const workDir = path.join(ROOT, '.cache', 'bench');
   const results: Record<string, Figure[]> = {};
-  const only = arg('only', 'import,activation').split(',');
+  const only = arg('only', 'import,activation,link').split(',');
   if (only.includes('import')) {
     console.log('▶ import and report');
     results.import = await importBench(
@@ -60,10 +62,26 @@ async function main(): Promise<void> {
     results.activation = activationBench(ROOT, Number(arg('activation-runs', '5')), (s) => console.log(s));
     print(results.activation);
   }
+  if (only.includes('link')) {
+    console.log('▶ linking sessions to commits');
+    results.link = await linkBench(
+      {
+        workDir: path.join(workDir, 'link'),
+        cli: path.join(ROOT, 'dist', 'cli.js'),
+        seeds: arg('link-seeds', '1,2,3,4,5,6').split(',').map(Number),
+        sessions: Number(arg('link-sessions', '5000')),
+        commits: Number(arg('link-commits', '10000')),
+        runs: Math.max(3, runs),
+      },
+      (s) => console.log(s),
+    );
+    print(results.link);
+  }
   fs.mkdirSync(workDir, { recursive: true });
   const out = path.join(workDir, 'latest.json');
   fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), results }, null, 2));
   fs.rmSync(path.join(workDir, 'import'), { recursive: true, force: true });
+  fs.rmSync(path.join(workDir, 'link'), { recursive: true, force: true });
   console.log(`\nfigures written to ${path.relative(ROOT, out)}`);
   const failed = Object.values(results).flat().filter((f) => f.pass === false);
   if (failed.length > 0) {
