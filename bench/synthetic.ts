@@ -446,14 +446,14 @@ export async function writeSessions(ledger: Ledger, world: SyntheticWorld, dir: 
   });
 }
 
-/**
- * One more commit on main, made with `git fast-import` on top of the current tip (the file gets a few lines more).
- * Returns its sha.
- */
+/** One more commit on main, made with `git fast-import` on top of the current tip. Returns its sha. */
 export function addCommit(world: SyntheticWorld, file: string, at: number, message: string): string {
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
   const old = spawnSync('git', ['-C', world.repo, 'show', `refs/heads/main:${file}`], { env, encoding: 'utf8' }).stdout;
-  const content = `${old}${Array.from({ length: 5 }, (_, i) => `${file.slice(4)} new ${at} ${i}`).join('\n')}\n`;
+  // A typical edit: one existing line changed, a few added (so the durability of earlier commits is re-checked).
+  const lines = old.split('\n').filter(Boolean);
+  if (lines.length > 0) lines[lines.length - 1] = `${lines[lines.length - 1] as string} (edited ${at})`;
+  const content = `${[...lines, ...Array.from({ length: 5 }, (_, i) => `${file.slice(4)} new ${at} ${i}`)].join('\n')}\n`;
   const when = `${Math.floor(at / 1000)} +0000`;
   const stream = [
     'commit refs/heads/main',

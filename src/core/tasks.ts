@@ -107,6 +107,19 @@ export function tasksInText(text: string, p: TaskPatterns = DEFAULT_TASK_PATTERN
  * lower case, but only as a whole path segment or the start of one, where a key is conventionally placed.
  */
 export function tasksInBranch(branch: string, p: TaskPatterns = DEFAULT_TASK_PATTERNS): string[] {
+  // Reports ask for thousands of sessions' branches, most of them repeated: remember recent answers (bounded).
+  const key = `${p.patterns.join('\u0000')}\u0001${branch}`;
+  const hit = branchCache.get(key);
+  if (hit) return [...hit];
+  if (branchCache.size > 20_000) branchCache.clear();
+  const keys = branchTasks(branch, p);
+  branchCache.set(key, keys);
+  return [...keys];
+}
+
+const branchCache = new Map<string, readonly string[]>();
+
+function branchTasks(branch: string, p: TaskPatterns): string[] {
   const out = new Set(tasksInText(branch, p).filter((k) => !k.startsWith('#')));
   for (const seg of branch.split('/')) {
     const m = /^([a-zA-Z][a-zA-Z0-9]{0,9})-([1-9]\d{0,6})(?:$|[-_.])/.exec(seg);

@@ -66,29 +66,90 @@ function readHeadFile(file: string): { sha?: string; ref?: string } {
 }
 
 /**
- * Branch and remote-tracking tips (one `git for-each-ref`), plus detached HEADs of the main tree and of every
- * worktree (read from their HEAD files: cheaper than a git call each). Tags are left out: they mark releases, and
- * the commits they point at are on branches.
+ * Branch and remote-tracking tips (from the ref files, else one `git for-each-ref`), plus detached HEADs of the main
+ * tree and of every worktree (read from their HEAD files). Tags are left out: they mark releases, and the commits
+ * they point at are on branches.
  */
-export async function readTips(repoDir: string, commonDir: string): Promise<TipsRead> {
+const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+const TIP_PREFIXES = ['refs/heads/', 'refs/remotes/'];
+
+/**
+ * Branch and remote-tracking refs read straight from the files backend (packed-refs, then loose refs over them):
+ * no process to start, so a run where nothing moved costs no git call at all. Null when the repository stores refs
+ * another way (reftable) or anything looks unusual: then git is asked.
+ */
+function refsFromFiles(commonDir: string): Array<{ ref: string; sha?: string; symref?: string }> | null {
+  try {
+    if (fs.existsSync(path.join(commonDir, 'reftable'))) return null;
+    const refs = new Map<string, { sha?: string; symref?: string }>();
+    let packed = '';
+    try {
+      packed = fs.readFileSync(path.join(commonDir, 'packed-refs'), 'utf8');
+    } catch {
+      packed = '';
+    }
+    for (const line of packed.split('\n')) {
+      if (!line || line.startsWith('#') || line.startsWith('^')) continue;
+      const sp = line.indexOf(' ');
+      const sha = line.slice(0, sp);
+      const ref = line.slice(sp + 1);
+      if (!SHA.test(sha)) return null;
+      if (TIP_PREFIXES.some((p) => ref.startsWith(p))) refs.set(ref, { sha });
+    }
+    const walk = (rel: string): void => {
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(path.join(commonDir, rel), { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const child = `${rel}/${e.name}`;
+        if (e.isDirectory()) walk(child);
+        else if (e.isFile() && !e.name.endsWith('.lock')) {
+          const text = fs.readFileSync(path.join(commonDir, child), 'utf8').trim();
+          if (text.startsWith('ref: ')) refs.set(child, { symref: text.slice(5).trim() });
+          else if (SHA.test(text)) refs.set(child, { sha: text });
+        }
+      }
+    };
+    walk('refs/heads');
+    walk('refs/remotes');
+    return [...refs].map(([ref, v]) => ({ ref, ...v }));
+  } catch {
+    return null;
+  }
+}
+
+async function refsFromGit(repoDir: string): Promise<Array<{ ref: string; sha?: string; symref?: string }>> {
   const out = await gitText(['for-each-ref', '--format=%(objectname) %(objecttype) %(refname) %(symref)', 'refs/heads', 'refs/remotes'], repoDir, {
     timeoutMs: 30_000,
     maxBytes: 32 << 20,
   });
-  const tips: Tip[] = [];
-  const byRef = new Map<string, string>();
-  const defaultBranches: string[] = [];
+  const refs: Array<{ ref: string; sha?: string; symref?: string }> = [];
   for (const line of out.split('\n')) {
     if (!line) continue;
     const [sha = '', type = '', ref = '', symref = ''] = line.split(' ');
-    if (symref) {
-      const m = /^refs\/remotes\/[^/]+\/(.+)$/.exec(symref);
-      if (m?.[1]) defaultBranches.push(m[1]);
+    if (symref) refs.push({ ref, symref });
+    else if (type === 'commit') refs.push({ ref, sha });
+  }
+  return refs;
+}
+
+export async function readTips(repoDir: string, commonDir: string): Promise<TipsRead> {
+  const refs = refsFromFiles(commonDir) ?? (await refsFromGit(repoDir));
+  const tips: Tip[] = [];
+  const byRef = new Map<string, string>();
+  const defaultBranches: string[] = [];
+  for (const r of refs) {
+    if (r.symref) {
+      const m = /^refs\/remotes\/[^/]+\/(.+)$/.exec(r.symref);
+      if (m?.[1] && r.ref.endsWith('/HEAD')) defaultBranches.push(m[1]);
       continue;
     }
-    if (type !== 'commit') continue;
-    tips.push({ ref, sha });
-    byRef.set(ref, sha);
+    if (!r.sha) continue;
+    tips.push({ ref: r.ref, sha: r.sha });
+    byRef.set(r.ref, r.sha);
   }
   let head: string | null = null;
   const main = readHeadFile(path.join(commonDir, 'HEAD'));
@@ -259,13 +320,59 @@ export async function blameCounts(repoDir: string, rev: string, file: string): P
   return counts;
 }
 
-/** Files changed between two revisions (to keep blame results for files that did not change). */
+/**
+ * Files between two revisions that lost or changed lines (`git diff --numstat`): a file that only gained lines keeps
+ * every earlier line's blame, so only these need blaming again. Null when git cannot compare them (a HEAD gone).
+ */
 export async function changedFiles(repoDir: string, from: string, to: string): Promise<Set<string> | null> {
   try {
-    const out = await gitText(['diff', '--name-only', '--no-renames', '-z', from, to], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
-    return new Set(out.split('\u0000').filter(Boolean));
+    const out = await gitText(['diff', '--numstat', '--no-renames', '-z', from, to], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
+    const changed = new Set<string>();
+    for (const rec of out.split('\u0000')) {
+      const m = /^(\d+|-)\t(\d+|-)\t(.+)$/s.exec(rec);
+      if (m?.[3] && m[2] !== '0') changed.add(m[3]);
+    }
+    return changed;
   } catch (e) {
     if (e instanceof GitError) return null;
     throw e;
   }
+}
+
+/**
+ * Line ranges of `file` at `from` that are gone or changed at `to` (`git diff -U0`): start and count, 1-based.
+ * Null when git cannot compare the two revisions.
+ */
+export async function removedRanges(repoDir: string, from: string, to: string, file: string): Promise<Array<[number, number]> | null> {
+  let out: string;
+  try {
+    out = await gitText(['diff', '-U0', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color', from, to, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
+  } catch (e) {
+    if (e instanceof GitError) return null;
+    throw e;
+  }
+  const ranges: Array<[number, number]> = [];
+  for (const m of out.matchAll(/^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@/gm)) {
+    const count = m[2] === undefined ? 1 : Number(m[2]);
+    if (count > 0) ranges.push([Number(m[1]), count]);
+  }
+  return ranges;
+}
+
+/** Lines of `file` at `rev` in these ranges, per commit that last touched them (`git blame -L`). */
+export async function blameRanges(repoDir: string, rev: string, file: string, ranges: ReadonlyArray<[number, number]>): Promise<Map<string, number> | null> {
+  if (ranges.length === 0) return new Map();
+  let out: string;
+  try {
+    out = await gitText(['blame', '--incremental', ...ranges.flatMap(([a, n]) => ['-L', `${a},+${n}`]), rev, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 120_000 });
+  } catch (e) {
+    if (e instanceof GitError) return null;
+    throw e;
+  }
+  const counts = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    const m = /^([0-9a-f]{40,64}) \d+ \d+ (\d+)$/.exec(line);
+    if (m?.[1] && m[2]) counts.set(m[1], (counts.get(m[1]) ?? 0) + Number(m[2]));
+  }
+  return counts;
 }

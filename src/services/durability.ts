@@ -6,7 +6,7 @@
  */
 import type { Database } from 'sql.js';
 import { COMMIT_GONE, COMMIT_MERGE, decodeFiles } from '../core/commits';
-import { blameCounts, changedFiles } from '../git/log';
+import { blameCounts, blameRanges, changedFiles, removedRanges } from '../git/log';
 import { GitMissingError } from '../git/run';
 import type { Ledger } from '../store/ledger';
 import { loadKeptPerFile, loadRepos, saveKept } from '../store/outcomes';
@@ -30,6 +30,8 @@ export interface DurabilitySummary {
 }
 
 const CONCURRENCY = 2;
+/** Past this many changed hunks in one file, blaming the whole file is simpler than many line ranges. */
+const MAX_RANGES = 200;
 
 interface Mature {
   id: number;
@@ -39,6 +41,8 @@ interface Mature {
   blame: string[];
   /** Counts per file from before, for the files not blamed again. */
   known?: ReadonlyMap<string, number>;
+  /** The HEAD `known` was counted at. */
+  knownHead?: string;
 }
 
 interface RepoWork {
@@ -105,8 +109,10 @@ export async function planDurability(db: Database, o: DurabilityOptions): Promis
     const perFile = loadKeptPerFile(db, again.map((m) => m.id));
     for (const m of again) {
       const known = perFile.get(m.id);
-      if (known && m.files.every((f) => known.has(f))) m.known = known;
-      else m.blame = m.files;
+      if (known && m.files.every((f) => known.files.has(f))) {
+        m.known = known.files;
+        m.knownHead = known.head;
+      } else m.blame = m.files;
     }
   }
   // Remember a HEAD that moved even when nothing needs blaming.
@@ -138,7 +144,14 @@ export async function runDurability(plan: DurabilityPlan, o: DurabilityOptions):
     for (const w of plan.repos) {
       const commits = w.mature;
       const files = filesOf(w);
+      // A file whose every commit was counted at the HEAD the cache is current at only needs the lines it lost
+      // since then attributed (`git diff -U0` + `git blame -L` at that HEAD): the cost of the change, not of the
+      // file's history. Otherwise the whole file is blamed at HEAD.
+      const incremental = new Set(
+        w.keptHead === null ? [] : files.filter((f) => commits.every((m) => !m.blame.includes(f) || (m.known?.has(f) === true && m.knownHead === w.keptHead))),
+      );
       const counts = new Map<string, Map<string, number> | null>();
+      const lost = new Map<string, Map<string, number>>();
       let next = 0;
       let outOfTime = false;
       const worker = async (): Promise<void> => {
@@ -148,18 +161,32 @@ export async function runDurability(plan: DurabilityPlan, o: DurabilityOptions):
             return;
           }
           const f = files[next++] as string;
+          if (incremental.has(f) && w.keptHead) {
+            const ranges = await removedRanges(w.root, w.keptHead, w.head, f);
+            const gone = ranges && ranges.length <= MAX_RANGES ? await blameRanges(w.root, w.keptHead, f, ranges) : null;
+            if (gone) {
+              lost.set(f, gone);
+              result.summary.blamedFiles++;
+              continue;
+            }
+          }
           counts.set(f, await blameCounts(w.root, w.head, f));
           result.summary.blamedFiles++;
         }
       };
       await Promise.all(Array.from({ length: CONCURRENCY }, worker));
       for (const m of commits) {
-        if (!m.blame.every((f) => counts.has(f))) {
+        if (!m.blame.every((f) => counts.has(f) || lost.has(f))) {
           result.summary.remaining++;
           continue;
         }
         const perFile = new Map<string, number>();
-        for (const f of m.files) perFile.set(f, m.blame.includes(f) ? (counts.get(f)?.get(m.sha) ?? 0) : (m.known?.get(f) ?? 0));
+        for (const f of m.files) {
+          const gone = lost.get(f);
+          if (!m.blame.includes(f)) perFile.set(f, m.known?.get(f) ?? 0);
+          else if (gone) perFile.set(f, Math.max(0, (m.known?.get(f) ?? 0) - (gone.get(m.sha) ?? 0)));
+          else perFile.set(f, counts.get(f)?.get(m.sha) ?? 0);
+        }
         result.rows.push({ commitRef: m.id, head: w.head, kept: [...perFile.values()].reduce((a, b) => a + b, 0), perFile });
         result.summary.computed++;
       }

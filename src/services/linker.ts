@@ -322,8 +322,13 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
   try {
     const live = [...plans.values()].filter((plan) => {
       if (fs.existsSync(plan.commonDir)) return true;
-      plan.state = 'vanished';
-      plan.note = `${plan.root} no longer exists; its commits and links are kept as history`;
+      if (plan.row?.state === 'moved') {
+        plan.state = 'moved';
+        plan.note = plan.row.note;
+      } else {
+        plan.state = 'vanished';
+        plan.note = `${plan.root} no longer exists; its commits and links are kept as history`;
+      }
       return false;
     });
     // One `git for-each-ref` per repository, all at once: this is the whole cost of a run where nothing moved.
@@ -402,7 +407,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
     since = bounds.length > 0 ? Math.min(...bounds) : now();
   }
   const facts = loadSessionFacts(db0, since, newIds);
-  const stamps = loadStamps(db0);
+  const stamps = loadStamps(db0, since === undefined ? undefined : facts.map((f) => f.ref));
   // How far back the graph must go when refs only moved forward: the window of the new commits and of the changed
   // sessions, plus the 30 days a squash looks back for its originals.
   const changedStarts = facts.filter((f) => stamps.get(f.ref)?.stamp !== stampOf(f)).map((f) => f.start);
@@ -439,7 +444,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
         saveRepoPath(db, { ...u, repoRef });
       }
       const paths = loadRepoPaths(db);
-      const allStamps = loadStamps(db);
+      const allStamps = since === undefined ? loadStamps(db) : stamps;
       const stampWriter = new StampWriter(db);
       const linkWriter = new LinkWriter(db);
       try {
@@ -448,6 +453,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
           if (repoId === undefined || !plan.tips || plan.tipsText === undefined) continue;
           const added = insertCommits(db, repoId, plan.read);
           saveRepoRead(db, repoId, { tips: plan.tipsText, head: plan.tips.head, horizon: plan.horizon, readMs: now() });
+          if (plan.row === null) flagMoved(db, repoId, plan.root, plan.read);
           const repoFacts = facts.filter((s) => paths.get(s.repoPath)?.repoRef === repoId);
           const r = await relinkRepo(db, {
             repoId,
@@ -456,7 +462,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
             newShas: new Set(plan.read.map((c) => c.sha)),
             sessions: repoFacts,
             loadedSince: since ?? null,
-            loadAll: () => loadSessionFacts(db).filter((s) => paths.get(s.repoPath)?.repoRef === repoId),
+            loadAll: () => ({ sessions: loadSessionFacts(db).filter((s) => paths.get(s.repoPath)?.repoRef === repoId), stamps: loadStamps(db) }),
             stamps: allStamps,
             codexHeads,
             all: configChanged || options.full === true || plan.row === null || plan.row.horizon === null,
@@ -480,8 +486,12 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
         stampWriter.free();
         linkWriter.free();
       }
+      const stateNow = new Map(loadRepos(db).map((row) => [row.commonDir, row]));
       for (const plan of plans.values()) {
-        if (plan.state !== 'ok') summary.repos.push({ root: plan.root, state: plan.state, note: plan.note, commitsRead: 0, sessions: plan.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) });
+        if (plan.state === 'ok') continue;
+        // As stored: a repository found again elsewhere in this run was flagged "moved" after its plan said "vanished".
+        const row = stateNow.get(plan.commonDir);
+        summary.repos.push({ root: plan.root, state: row?.state ?? plan.state, note: row?.note ?? plan.note, commitsRead: 0, sessions: plan.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) });
       }
       setMeta(db, 'linked_data', dataStamp);
       setMeta(db, 'linked_wall', String(now()));
@@ -518,6 +528,20 @@ function durabilityOptions(o: LinkRunOptions, now: number): Parameters<typeof up
   };
 }
 
+/**
+ * A repository seen for the first time that holds commits of one that vanished is where that one went (moved or
+ * re-cloned): the vanished one is flagged "moved" and keeps its commits and links as history.
+ */
+function flagMoved(db: Database, repoId: number, root: string, read: readonly CommitInfo[]): void {
+  const vanished = loadRepos(db).filter((r) => r.id !== repoId && r.state === 'vanished');
+  if (vanished.length === 0 || read.length === 0) return;
+  const sample = read.slice(0, 200).map((c) => c.sha);
+  for (const v of vanished) {
+    const hit = db.exec(`SELECT 1 FROM commits WHERE repo_ref = ? AND sha IN (${sample.map(() => '?').join(',')}) LIMIT 1`, [v.id, ...sample]);
+    if ((hit[0]?.values.length ?? 0) > 0) setRepoState(db, v.id, 'moved', `${v.root} moved to ${root} (or was cloned there again); its links are kept as history`);
+  }
+}
+
 interface RelinkInput {
   repoId: number;
   cwd: string;
@@ -526,7 +550,7 @@ interface RelinkInput {
   sessions: SessionFacts[];
   /** `sessions` holds only sessions active since then (null: all). */
   loadedSince: number | null;
-  loadAll: () => SessionFacts[];
+  loadAll: () => { sessions: SessionFacts[]; stamps: ReadonlyMap<number, SessionStamp> };
   stamps: ReadonlyMap<number, SessionStamp>;
   codexHeads: ReadonlyMap<number, string>;
   all: boolean;
@@ -619,7 +643,11 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
     ...changedTimes,
     ...r.sessions.filter((s) => r.all || r.stamps.get(s.ref)?.stamp !== stampOf(s)).map((s) => s.start),
   ];
-  if (r.loadedSince !== null && changedRanges.some((t) => t - r.options.windowMs - r.options.skewMs < (r.loadedSince as number))) r.sessions = r.loadAll();
+  if (r.loadedSince !== null && changedRanges.some((t) => t - r.options.windowMs - r.options.skewMs < (r.loadedSince as number))) {
+    const all = r.loadAll();
+    r.sessions = all.sessions;
+    r.stamps = all.stamps;
+  }
   const sessions: LinkSession[] = r.sessions.map((s) => ({
     ref: s.ref,
     source: s.source,

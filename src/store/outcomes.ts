@@ -316,11 +316,17 @@ export interface SessionStamp {
   codexHead: string | null;
 }
 
-export function loadStamps(db: Database): Map<number, SessionStamp> {
+/** Link stamps of all sessions, or of these. */
+export function loadStamps(db: Database, refs?: readonly number[]): Map<number, SessionStamp> {
   const out = new Map<number, SessionStamp>();
-  for (const [ref, stamp, head] of db.exec('SELECT session_ref, stamp, codex_head FROM session_links')[0]?.values ?? []) {
-    out.set(Number(ref), { stamp: String(stamp), codexHead: str(head) });
+  const rows: unknown[][] = [];
+  if (refs === undefined) rows.push(...(db.exec('SELECT session_ref, stamp, codex_head FROM session_links')[0]?.values ?? []));
+  else {
+    for (let i = 0; i < refs.length; i += 500) {
+      rows.push(...(db.exec(`SELECT session_ref, stamp, codex_head FROM session_links WHERE session_ref IN (${refs.slice(i, i + 500).map(Number).join(',')})`)[0]?.values ?? []));
+    }
   }
+  for (const [ref, stamp, head] of rows) out.set(Number(ref), { stamp: String(stamp), codexHead: str(head) });
   return out;
 }
 
@@ -343,18 +349,18 @@ export function loadKept(db: Database): Map<number, { head: string; kept: number
   return out;
 }
 
-/** Kept lines per file ("count\tpath" lines) of these commits, where known. */
-export function loadKeptPerFile(db: Database, ids: readonly number[]): Map<number, Map<string, number>> {
-  const out = new Map<number, Map<string, number>>();
+/** Kept lines per file ("count\tpath" lines) of these commits, with the HEAD they were counted at, where known. */
+export function loadKeptPerFile(db: Database, ids: readonly number[]): Map<number, { head: string; files: Map<string, number> }> {
+  const out = new Map<number, { head: string; files: Map<string, number> }>();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500).map(Number).join(',');
-    for (const [ref, text] of db.exec(`SELECT commit_ref, per_file FROM kept_lines WHERE per_file IS NOT NULL AND commit_ref IN (${chunk})`)[0]?.values ?? []) {
+    for (const [ref, head, text] of db.exec(`SELECT commit_ref, head, per_file FROM kept_lines WHERE per_file IS NOT NULL AND commit_ref IN (${chunk})`)[0]?.values ?? []) {
       const m = new Map<string, number>();
       for (const line of String(text).split('\n')) {
         const tab = line.indexOf('\t');
         if (tab > 0) m.set(line.slice(tab + 1), Number(line.slice(0, tab)));
       }
-      out.set(Number(ref), m);
+      out.set(Number(ref), { head: String(head), files: m });
     }
   }
   return out;

@@ -255,17 +255,49 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.match(run(['link']).stdout, /vanished/);
   });
 
+  it('a repository that moved is recognised by its commits and flagged; its sessions keep their links', () => {
+    const T = Date.now() - 6 * HOUR;
+    const legacy = new Repo(path.join(dir, 'legacy'), home);
+    legacy.append('l.ts', 2, 'l');
+    legacy.commit('legacy init', T - HOUR);
+    logs.claude({ id: '9ccccccc-0000-4000-8000-000000000011', cwd: legacy.dir, branch: 'main', start: T, end: T + 10 * MIN, edits: [legacy.abs('l.ts')] });
+    legacy.append('l.ts', 3, 'more');
+    sha.legacy = legacy.commit('Legacy work', T + 15 * MIN);
+    assert.equal(run(['import']).code, 0);
+    assert.equal(run(['link']).code, 0);
+    // Moved on disk; work goes on at the new place.
+    const moved = path.join(dir, 'legacy-moved');
+    fs.renameSync(legacy.dir, moved);
+    const there = new Repo(moved, home, false);
+    logs.claude({ id: '9ddddddd-0000-4000-8000-000000000012', cwd: moved, branch: 'main', start: T + 2 * HOUR, end: T + 2.2 * HOUR, edits: [there.abs('l.ts')] });
+    there.append('l.ts', 1, 'there');
+    sha.there = there.commit('Work after the move', T + 2.3 * HOUR);
+    assert.equal(run(['import']).code, 0);
+    const summary = JSON.parse(run(['link', '--json']).stdout) as LinkSummary;
+    const old = summary.repos.find((x) => x.root === legacy.dir);
+    assert.equal(old?.state, 'moved');
+    assert.match(old?.note ?? '', /moved to .*legacy-moved/);
+    const s = sessions();
+    assert.deepEqual(counted(s.get('9ccccccc-0000-4000-8000-000000000011')), [sha.legacy], 'history kept');
+    assert.deepEqual(counted(s.get('9ddddddd-0000-4000-8000-000000000012')), [sha.there]);
+    const again = JSON.parse(run(['link', '--json']).stdout) as LinkSummary;
+    assert.equal(again.unchanged, true, 'a flagged repository does not make every run a write');
+    assert.equal(again.repos.find((x) => x.root === legacy.dir)?.state, 'moved');
+  });
+
   it('without git on PATH: a plain message, and reports still work', () => {
     const noGit = { PATH: path.join(dir, 'no-such-bin') };
+    // Nothing moved: the refs are read from their files, no git needed.
+    assert.equal(run(['link'], noGit).code, 0);
+    app.append('src/z.ts', 1, 'z');
+    app.commit('z', Date.now() - HOUR);
     const r = run(['link'], noGit);
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim(), 'outcome-ledger: git was not found on PATH (install git to link sessions to commits)');
-    app.append('src/z.ts', 1, 'z');
-    app.commit('z', Date.now() - HOUR);
     const rep = run(['report', '--json'], noGit);
     assert.equal(rep.code, 0, rep.stderr);
     assert.match(rep.stderr, /git was not found on PATH/);
-    assert.equal((JSON.parse(rep.stdout) as ReportJson).outcomes.commits, 6);
+    assert.equal((JSON.parse(rep.stdout) as ReportJson).outcomes.commits, 8, 'the six of the first test and the two of the moved repository');
   });
 
   it('rejects bad input with exit 2 and one line', () => {
