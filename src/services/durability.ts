@@ -16,8 +16,10 @@ export interface DurabilityOptions {
   /** Commits younger than this are pending (default 30). */
   days: number;
   now: number;
-  /** Stop blaming after this long; what is left is done by the next run (the report path passes a small budget). */
+  /** Stop blaming after this long; what is left is done by the next run. */
   budgetMs?: number;
+  /** Do nothing when more files than this need blaming (left for `link`). */
+  maxFiles?: number;
   timeoutMs?: number;
 }
 
@@ -213,6 +215,9 @@ export function saveDurability(db: Database, r: DurabilityResult): void {
 export async function updateDurability(ledger: Ledger, o: DurabilityOptions): Promise<DurabilitySummary> {
   const plan = await planDurability(ledger.database, o);
   if (!plan) return { computed: 0, blamedFiles: 0, remaining: 0 };
+  if (o.maxFiles !== undefined && filesToBlame(plan) > o.maxFiles) {
+    return { computed: 0, blamedFiles: 0, remaining: plan.repos.reduce((n, w) => n + w.mature.length, 0) };
+  }
   const result = await runDurability(plan, o);
   if (result.rows.length > 0 || result.heads.length > 0) {
     await ledger.write((db) => saveDurability(db, result), o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs });

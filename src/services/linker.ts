@@ -101,6 +101,11 @@ export interface LinkRunOptions {
   skipDurability?: boolean;
   /** Stop blaming after this long (the rest is done by a later run). */
   durabilityBudgetMs?: number;
+  /**
+   * Leave durability alone when it needs more than this many files blamed (a first pass over a big history belongs
+   * to `link` or a background run, not to a report the engineer waits for).
+   */
+  durabilityMaxFiles?: number;
   now?: () => number;
   /** Lock wait (LockTimeoutError past it). */
   timeoutMs?: number;
@@ -525,6 +530,7 @@ function durabilityOptions(o: LinkRunOptions, now: number): Parameters<typeof up
     now,
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
     ...(o.durabilityBudgetMs !== undefined ? { budgetMs: o.durabilityBudgetMs } : {}),
+    ...(o.durabilityMaxFiles !== undefined ? { maxFiles: o.durabilityMaxFiles } : {}),
   };
 }
 
