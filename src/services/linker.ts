@@ -31,6 +31,7 @@ import { identify, parseTipsKey, patchIds, readLog, readTips, existingCommits, t
 import type { Ledger } from '../store/ledger';
 import {
   CommitUpdater,
+  encodeEvidence,
   insertCommits,
   LinkWriter,
   loadCommits,
@@ -472,6 +473,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
             codexHeads,
             all: configChanged || options.full === true || plan.row === null || plan.row.horizon === null,
             graphSince: graphSince(plan),
+            horizon: plan.horizon,
             options: o,
             config,
             stampWriter,
@@ -562,6 +564,8 @@ interface RelinkInput {
   all: boolean;
   /** Load only commits committed since then (undefined: the whole graph). */
   graphSince: number | undefined;
+  /** Commits committed before this were not read from history (null: unknown). */
+  horizon: number | null;
   options: LinkOptions;
   config: LinkConfig;
   stampWriter: StampWriter;
@@ -595,7 +599,8 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
   const updater = new CommitUpdater(db);
   try {
     for (const c of stored) {
-      const gone = !history.reachable.has(c.sha);
+      // A commit older than the history read (one `link confirm` fetched alone) has no path to a tip here: not gone.
+      const gone = !history.reachable.has(c.sha) && (r.horizon === null || c.commitTime >= r.horizon);
       const wasGone = (c.flags & COMMIT_GONE) !== 0;
       const pr = history.prs.get(c.sha) ?? c.pr;
       updater.update(c, history.tasksOf(c, r.options.patterns), gone, pr);
@@ -732,7 +737,7 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
         const ev = links.get(e.successor)?.evidence ?? [{ kind: 'successor' as const, text: successorText(e.kind, history.bySha.get(e.successor) ?? c, null), weight: 0 }];
         db.run(
           'INSERT INTO links (session_ref, commit_ref, confidence, evidence, state) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_ref, commit_ref) DO UPDATE SET state = excluded.state',
-          [s.ref, succId, links.get(e.successor)?.confidence ?? (code === 1 ? 1 : 0), JSON.stringify(ev.map((x) => [x.kind, x.text, x.weight])), code],
+          [s.ref, succId, links.get(e.successor)?.confidence ?? (code === 1 ? 1 : 0), encodeEvidence(ev), code],
         );
       }
     }
