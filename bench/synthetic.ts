@@ -356,7 +356,9 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
     }
   }
   // The teammate and the engineer's own manual commits fill the history up to the wanted size, on the trunk.
-  const spare = Math.max(0, o.commits - Math.round(sessionsPlanned * 1.25));
+  // Sessions make about 1.2 commits each (their own, merges, squashes, rebased copies; some left unreachable); the
+  // rest is filler, so that about `commits` are reachable.
+  const spare = Math.max(0, o.commits - Math.round(sessionsPlanned * 1.06));
   const busy = sessions.map((s) => [s.start, s.end] as const).sort((a, b) => a[0] - b[0]);
   /** The engineer's own commits by hand happen away from any session (product.md: such commits are never claimed). */
   const farFromSessions = (t: number): boolean => {
