@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildWorld } from '../demo/world';
 import { importAll } from '../services/importer';
+import { linkAll } from '../services/linker';
 import { report } from '../services/queries';
 import { Ledger } from '../store/ledger';
 import type { CliIo } from './main';
@@ -23,6 +24,8 @@ export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo
     const ledger = await Ledger.open(path.join(root, 'ledger'));
     try {
       const summary = await importAll(ledger, { env: world.env });
+      // The demo's git repositories are real: link the sessions to the commits they produced.
+      await linkAll(ledger, {});
       io.out('');
       io.out(renderImport(summary));
       io.out('');
