@@ -1,5 +1,5 @@
 // Lint: TypeScript rules plus the layer rule of style.md — dependencies only point downward:
-// core (pure) ← sources, store, git (Node I/O) ← services ← cli, extension (thin shells).
+// core (pure) ← sources, store, git (Node I/O) ← services ← cli, extension (thin shells); core ← webview (browser).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -37,5 +37,14 @@ export default tseslint.config(
   layer(['src/services/**/*.ts', 'src/demo/**/*.ts'], ['vscode', '**/cli/**', '**/extension/**'],
     'Services are shared by the CLI and the extension: no vscode, no shell code.'),
   layer(['src/cli/**/*.ts'], ['vscode', '**/extension/**'], 'The CLI does not use vscode or the extension.'),
-  layer(['src/extension/**/*.ts'], ['**/cli/**', '**/demo/**'], 'The extension is a shell over services, like the CLI: it does not use the CLI or the demo generator.'),
+  layer(['src/extension/**/*.ts'], ['**/cli/**', '**/demo/**', '**/webview/**'], 'The extension is a shell over services, like the CLI: it does not use the CLI, the demo generator or the webview\'s browser code.'),
+  // The sidebar's page runs in a browser: its own files and the pure core only (the protocol, formatting, periods).
+  {
+    files: ['src/webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^(?!\\./[\\w.-]+$|\\.\\./core/[\\w.-]+$)', message: 'src/webview is browser code: it may import only its own files and src/core (pure), never Node, vscode or a package.' }],
+      }],
+    },
+  },
 );

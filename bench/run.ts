@@ -4,11 +4,13 @@ import * as path from 'node:path';
 import { activationBench } from './activation';
 import { importBench, type Figure } from './import';
 import { linkBench } from './link';
+import { sidebarBench } from './sidebar';
 
 /**
  * `npm run bench`: every speed and memory goal the issues name, measured on this machine.
- * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation,link, --activation-runs N,
- * --link-seeds 1,2,3 (demo worlds for precision/recall), --link-sessions N (5000), --link-commits N (10000).
+ * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation,link,sidebar, --activation-runs N,
+ * --link-seeds 1,2,3 (demo worlds for precision/recall), --link-sessions N (5000), --link-commits N (10000),
+ * --sidebar-interactions N (100000), --sidebar-sessions N (3000), --no-vscode (skip the first paint in VS Code).
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const CCUSAGE_VERSION = '20.0.24';
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '2'));
   const workDir = path.join(ROOT, '.cache', 'bench');
   const results: Record<string, Figure[]> = {};
-  const only = arg('only', 'import,activation,link').split(',');
+  const only = arg('only', 'import,activation,link,sidebar').split(',');
   if (only.includes('import')) {
     console.log('▶ import and report');
     results.import = await importBench(
@@ -76,6 +78,21 @@ async function main(): Promise<void> {
       (s) => console.log(s),
     );
     print(results.link);
+  }
+  if (only.includes('sidebar')) {
+    console.log('▶ the sidebar on a year of heavy use');
+    results.sidebar = await sidebarBench(
+      {
+        workDir: path.join(workDir, 'sidebar'),
+        root: ROOT,
+        runs,
+        interactions: Number(arg('sidebar-interactions', '100000')),
+        sessions: Number(arg('sidebar-sessions', '3000')),
+        vscode: !process.argv.includes('--no-vscode'),
+      },
+      (s) => console.log(s),
+    );
+    print(results.sidebar);
   }
   fs.mkdirSync(workDir, { recursive: true });
   const out = path.join(workDir, 'latest.json');

@@ -1,4 +1,5 @@
-// Bundles the CLI (and, as they arrive, the extension and webview) with esbuild and copies sql.js's wasm beside them.
+// Bundles the CLI, the extension (Node) and the sidebar's page (browser) with esbuild and copies sql.js's wasm beside them.
+// The page's stylesheet is media/sidebar.css, loaded as it is (no build step).
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -41,3 +42,14 @@ await build({
   footer: { js: 'globalThis.__outcomeLedgerLoadMs = performance.now() - __outcomeLedgerLoadStart;' },
 });
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(dist, 'sql-wasm.wasm'));
+
+// The sidebar's page: browser, one IIFE loaded by a nonce'd <script> under a strict CSP (no eval, no inline code).
+await build({
+  ...common,
+  platform: 'browser',
+  target: ['chrome120'],
+  format: 'iife',
+  entryPoints: ['src/webview/main.ts'],
+  outfile: join(dist, 'webview.js'),
+  metafile: false,
+});

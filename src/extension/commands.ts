@@ -11,3 +11,6 @@ export const COMMANDS = {
 
 export const VIEW_CONTAINER = 'outcomeLedger';
 export const SESSIONS_VIEW = 'outcomeLedger.sessions';
+/** The webview view above the Sessions tree: value per token for a period (sidebarView.ts). */
+export const SIDEBAR_VIEW = 'outcomeLedger.sidebar';
+export const EXTENSION_ID = 'outcome-ledger.outcome-ledger';

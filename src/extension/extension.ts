@@ -5,11 +5,13 @@ import { dataHealth, renderHealth } from '../services/health';
 import { listSessions, resolveSession, setLabel, type SessionJson } from '../services/queries';
 import { addDays, localDate } from '../core/time';
 import { fmtTokens } from '../core/format';
-import { COMMANDS, SESSIONS_VIEW, VIEW_CONTAINER } from './commands';
+import { COMMANDS, SESSIONS_VIEW, SIDEBAR_VIEW, VIEW_CONTAINER } from './commands';
 import { invalidTimeZoneSetting, readSettings } from './config';
 import { LedgerModel } from './ledgerModel';
 import { Notifier } from './notifier';
 import { SessionsTree, type SessionsNode } from './sessionsTree';
+import { LinkScheduler } from './sidebarLinking';
+import { SidebarView } from './sidebarView';
 import { StatusMeter } from './statusMeter';
 
 /**
@@ -28,6 +30,8 @@ export interface OutcomeLedgerApi {
   tree: SessionsTree;
   meter: StatusMeter;
   notifier: Notifier;
+  sidebar: SidebarView;
+  linker: LinkScheduler;
 }
 
 const HEALTH_URI = vscode.Uri.parse('outcome-ledger:Data%20Health.md');
@@ -44,6 +48,8 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const model = new LedgerModel(readSettings(), notifier);
   const tree = new SessionsTree(model);
   const meter = new StatusMeter(model, notifier);
+  const linker = new LinkScheduler(model, notifier);
+  const sidebar = new SidebarView(context.extensionUri, model, linker, notifier);
   const healthChanged = new vscode.EventEmitter<vscode.Uri>();
   let healthText = '';
 
@@ -82,8 +88,12 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
     model,
     tree,
     meter,
+    linker,
+    sidebar,
     healthChanged,
     vscode.window.registerTreeDataProvider(SESSIONS_VIEW, tree),
+    // No retainContextWhenHidden: a hidden view's page is dropped, and the ready handshake repaints it when shown.
+    vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW, sidebar),
     vscode.workspace.registerTextDocumentContentProvider('outcome-ledger', { onDidChange: healthChanged.event, provideTextDocumentContent: () => healthText }),
     vscode.commands.registerCommand(COMMANDS.importNow, async () => {
       const summary = await model.importNow(true);
@@ -153,7 +163,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   }, 0);
   const activationMs = bundleLoadMs() + (performance.now() - started);
   notifier.info(`activated in ${activationMs.toFixed(1)} ms (bundle ${bundleLoadMs().toFixed(1)} ms)`);
-  return { activationMs, model, tree, meter, notifier };
+  return { activationMs, model, tree, meter, notifier, sidebar, linker };
 }
 
 export function deactivate(): void {

@@ -34,7 +34,7 @@ export function countedLinks(db: Database, threshold: number = DEFAULT_THRESHOLD
   return out;
 }
 
-function sessionTaskKeys(db: Database): Map<number, string[]> {
+export function sessionTaskKeys(db: Database): Map<number, string[]> {
   const patterns = { patterns: linkConfigOf(db).taskPatterns };
   const out = new Map<number, string[]>();
   for (const [ref, branch] of db.exec('SELECT session_ref, branch FROM session_branches')[0]?.values ?? []) {
@@ -48,7 +48,7 @@ function sessionTaskKeys(db: Database): Map<number, string[]> {
 }
 
 /** Everything the value metrics need about links and commits. */
-function outcomeFacts(db: Database, counted: Map<number, number[]>, now: number, durabilityDays: number): OutcomeFacts {
+export function outcomeFacts(db: Database, counted: Map<number, number[]>, now: number, durabilityDays: number): OutcomeFacts {
   const ids = [...new Set([...counted.values()].flat())];
   const commits = new Map<number, OutcomeCommit>();
   const kept = loadKept(db);
@@ -97,7 +97,7 @@ export function statusResolver(db: Database, now: number, threshold: number = DE
 }
 
 /** Whole-session facts the self-check signals need (edited files, span), only for sessions in the report. */
-function sessionInfo(db: Database, refs: ReadonlySet<number>): Map<number, { id: string; editedFiles: number; start: number; end: number }> {
+export function sessionInfo(db: Database, refs: ReadonlySet<number>): Map<number, { id: string; editedFiles: number; start: number; end: number }> {
   const out = new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
   if (refs.size === 0) return out;
   const files = new Map<number, number>();
@@ -115,7 +115,7 @@ function sessionInfo(db: Database, refs: ReadonlySet<number>): Map<number, { id:
   return out;
 }
 
-function promptHashes(db: Database, from: number, to: number): Map<number, number[]> {
+export function promptHashes(db: Database, from: number, to: number): Map<number, number[]> {
   const out = new Map<number, number[]>();
   for (const [ref, hash] of db.exec('SELECT session_ref, hash FROM prompts WHERE ts >= ? AND ts < ?', [from, to])[0]?.values ?? []) {
     const list = out.get(Number(ref));
@@ -125,16 +125,16 @@ function promptHashes(db: Database, from: number, to: number): Map<number, numbe
   return out;
 }
 
-/** `report --json` for a period: SQL aggregates per session, model and 15-minute bucket; the rest is pure. */
-export function report(db: Database, q: PeriodQuery): ReportJson {
-  const { from, to } = periodRange(q.timeZone, q.since, q.until);
-  // Read from the rollup (sums per session, model and 15-minute bucket), not from every interaction. A period starts
-  // and ends on local midnights, which fall on quarter hours in every zone, so whole buckets are exact.
-  const bounded = q.since !== undefined || q.until !== undefined;
+/**
+ * Usage rows (sums per session, model and 15-minute bucket) from the rollup, not from every interaction; `buckets`
+ * bounds them to [from, to) through the rollup's bucket index. A period starts and ends on local midnights, which fall
+ * on quarter hours in every zone, so whole buckets are exact.
+ */
+export function usageRows(db: Database, buckets?: { from: number; to: number }): UsageRow[] {
   const stmt = db.prepare(`
     SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning,
            cost_nusd, n, unpriced, assumed
-    FROM usage_rollup ${bounded ? 'WHERE bucket >= ? AND bucket < ?' : ''}`);
+    FROM usage_rollup ${buckets ? 'WHERE bucket >= ? AND bucket < ?' : ''}`);
   const sources = new Map<number, SourceName>();
   for (const [id, source] of db.exec('SELECT id, source FROM sessions')[0]?.values ?? []) sources.set(Number(id), String(source) as SourceName);
   const models = new Map<number, { name: string; priced: boolean }>();
@@ -143,7 +143,7 @@ export function report(db: Database, q: PeriodQuery): ReportJson {
   }
   const rows: UsageRow[] = [];
   try {
-    if (bounded) stmt.bind([Math.floor(from / BUCKET_MS), Math.ceil(to / BUCKET_MS)]);
+    if (buckets) stmt.bind([buckets.from, buckets.to]);
     while (stmt.step()) {
       const v = stmt.get() as number[];
       const model = models.get(Number(v[1])) ?? { name: 'unknown', priced: false };
@@ -157,6 +157,19 @@ export function report(db: Database, q: PeriodQuery): ReportJson {
   } finally {
     stmt.free();
   }
+  return rows;
+}
+
+/** The rollup buckets of a half-open epoch range. */
+export function bucketsOf(range: { from: number; to: number }): { from: number; to: number } {
+  return { from: Math.floor(range.from / BUCKET_MS), to: Math.ceil(range.to / BUCKET_MS) };
+}
+
+/** `report --json` for a period: SQL aggregates per session, model and 15-minute bucket; the rest is pure. */
+export function report(db: Database, q: PeriodQuery): ReportJson {
+  const { from, to } = periodRange(q.timeZone, q.since, q.until);
+  const bounded = q.since !== undefined || q.until !== undefined;
+  const rows = usageRows(db, bounded ? bucketsOf({ from, to }) : undefined);
   const now = q.now ?? Date.now();
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
   const counted = countedLinks(db, threshold);

@@ -17,7 +17,7 @@
 // Every wait is bounded; code-server and the browser are always stopped and the temp world removed (unless --keep).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { codeServerEntry, startCodeServer, type CodeServer } from './codeServer';
 import { ROLE_ENTRY, ROLE_SUITE_DIR, ROLES, UI_REQUEST_PATTERN, uiAnswerFile, type ProgressLine, type ResultsFile, type Role, type TestResult, type UiAnswer, type UiRequest, type World } from './protocol';
 import { createWorld, removeWorld, worldEnv, writeUserSettings } from './tempWorld';
@@ -383,11 +383,13 @@ async function serveUiRequests(world: World, windows: Map<Role | 'ui', Window>, 
 }
 
 async function perform(wb: Workbench, req: UiRequest): Promise<{ value?: string }> {
+  const within = (r: { selector: string; webview?: string }): Locator => (r.webview ? wb.webviewOf(r.webview) : wb.page).locator(r.selector).first();
   switch (req.kind) {
-    case 'screenshot': return { value: await wb.screenshot(req.name) };
-    case 'click': await wb.page.locator(req.selector).first().click({ timeout: 15_000 }); return {};
-    case 'text': return { value: (await wb.page.locator(req.selector).first().innerText({ timeout: 15_000 })).trim() };
-    case 'waitFor': await wb.page.locator(req.selector).first().waitFor({ state: 'visible', timeout: req.timeoutMs ?? 15_000 }); return {};
+    case 'screenshot': return { value: await wb.screenshot(req.name, req.selector) };
+    case 'click': await within(req).click({ timeout: 15_000 }); return {};
+    case 'text': return { value: (await within(req).innerText({ timeout: 15_000 })).trim() };
+    case 'waitFor': await within(req).waitFor({ state: 'visible', timeout: req.timeoutMs ?? 15_000 }); return {};
+    case 'select': await within(req).selectOption(req.value, { timeout: 15_000 }); return {};
     case 'press': await wb.page.keyboard.press(req.key); return {};
     case 'runCommand': await wb.runCommand(req.title); return {};
     case 'statusBar': return { value: await wb.statusBarText(req.label) };

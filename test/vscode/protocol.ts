@@ -79,12 +79,17 @@ export interface ResultsFile {
 /** A line of `<resultsDir>/<role>.progress.jsonl`: a test began, or one finished. */
 export type ProgressLine = { begin: string } | { done: TestResult };
 
-/** What a test inside VS Code may ask the harness to do on its own window's page. */
+/**
+ * What a test inside VS Code may ask the harness to do on its own window's page. `webview` (an extension id) runs the
+ * selector inside that extension's webview view instead of the workbench page; a screenshot with `selector` is cropped
+ * to that element of the workbench page (for example the side bar).
+ */
 export type UiRequest =
-  | { kind: 'screenshot'; name: string }
-  | { kind: 'click'; selector: string }
-  | { kind: 'text'; selector: string }
-  | { kind: 'waitFor'; selector: string; timeoutMs?: number }
+  | { kind: 'screenshot'; name: string; selector?: string }
+  | { kind: 'click'; selector: string; webview?: string }
+  | { kind: 'text'; selector: string; webview?: string }
+  | { kind: 'waitFor'; selector: string; timeoutMs?: number; webview?: string }
+  | { kind: 'select'; selector: string; value: string; webview?: string }
   | { kind: 'press'; key: string }
   | { kind: 'runCommand'; title: string }
   | { kind: 'statusBar'; label: string };

@@ -98,6 +98,26 @@ export class Workbench {
     await this.moveMouseAway(timeoutMs);
   }
 
+  /**
+   * Switches the colour theme as a person does (F1, Preferences: Color Theme, its label, Enter) and waits until the
+   * workbench wears it (`uiTheme`: vs, vs-dark, hc-black or hc-light).
+   */
+  async pickColorTheme(label: string, uiTheme: string, timeoutMs = 20_000): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('input.input');
+    await this.page.keyboard.press('F1');
+    await widget.waitFor({ state: 'visible', timeout: timeoutMs });
+    await input.fill('>Preferences: Color Theme', { timeout: timeoutMs });
+    await widget.locator('.monaco-list-row').filter({ hasText: 'Preferences: Color Theme' }).first().click({ timeout: timeoutMs });
+    // The theme list replaces the command list (its input empties); the list is virtual, so filter before looking.
+    await widget.locator('input.input[placeholder*="Color Theme"]').waitFor({ state: 'visible', timeout: timeoutMs });
+    await input.fill(label, { timeout: timeoutMs });
+    await widget.locator('.monaco-list-row.focused').filter({ hasText: label }).first().waitFor({ state: 'visible', timeout: timeoutMs });
+    await this.page.keyboard.press('Enter');
+    await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
+    await this.page.locator(`.monaco-workbench.${uiTheme}`).waitFor({ state: 'attached', timeout: timeoutMs });
+  }
+
   /** Texts of the notification toasts on screen. */
   async notifications(): Promise<string[]> {
     return (await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map((t) => t.trim());
@@ -118,11 +138,25 @@ export class Workbench {
     return this.page.locator('iframe.webview.ready').nth(index).contentFrame().locator('iframe#active-frame').contentFrame();
   }
 
-  /** Screenshot of the whole window into the artifacts folder; returns the file path. */
-  async screenshot(name: string): Promise<string> {
+  /**
+   * The content of the webview view an extension contributed (its outer iframe's URL names the extension), for
+   * example `outcome-ledger.outcome-ledger`: one webview among several, without counting them.
+   */
+  webviewOf(extensionId: string): FrameLocator {
+    return this.page
+      .locator(`iframe.webview.ready[src*=${cssString(`extensionId=${extensionId}`)}]`)
+      .first()
+      .contentFrame()
+      .locator('iframe#active-frame')
+      .contentFrame();
+  }
+
+  /** Screenshot of the whole window (or of the element `selector` matches) into the artifacts folder; returns the path. */
+  async screenshot(name: string, selector?: string): Promise<string> {
     fs.mkdirSync(this.artifactsDir, { recursive: true });
     const file = path.join(this.artifactsDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
-    await this.page.screenshot({ path: file, timeout: 30_000 });
+    if (selector) await this.page.locator(selector).first().screenshot({ path: file, timeout: 30_000 });
+    else await this.page.screenshot({ path: file, timeout: 30_000 });
     return file;
   }
 }
