@@ -11,6 +11,7 @@ import { LedgerModel } from './ledgerModel';
 import { Notifier } from './notifier';
 import { SessionsTree, type SessionsNode } from './sessionsTree';
 import { LinkScheduler } from './sidebarLinking';
+import { NodeLogWatch } from './sidebarLogWatch';
 import { SidebarView } from './sidebarView';
 import { StatusMeter } from './statusMeter';
 
@@ -50,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const meter = new StatusMeter(model, notifier);
   const linker = new LinkScheduler(model, notifier);
   const sidebar = new SidebarView(context.extensionUri, model, linker, notifier);
+  const logWatch = new NodeLogWatch(model);
   const healthChanged = new vscode.EventEmitter<vscode.Uri>();
   let healthText = '';
 
@@ -90,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
     meter,
     linker,
     sidebar,
+    logWatch,
     healthChanged,
     vscode.window.registerTreeDataProvider(SESSIONS_VIEW, tree),
     // No retainContextWhenHidden: a hidden view's page is dropped, and the ready handshake repaints it when shown.
@@ -153,6 +156,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       const bad = invalidTimeZoneSetting();
       if (bad) notifier.warn('time-zone', `"${bad}" is not an IANA time zone (for example Europe/Berlin); the system zone is used.`);
       model.applySettings(readSettings());
+      logWatch.refresh();
     }),
   );
   // Live capture (and the time-zone check, which loads ICU) start after activation returns.
@@ -160,6 +164,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
     const bad = invalidTimeZoneSetting();
     if (bad) notifier.warn('time-zone', `"${bad}" is not an IANA time zone (for example Europe/Berlin); the system zone is used.`);
     model.start();
+    logWatch.start();
   }, 0);
   const activationMs = bundleLoadMs() + (performance.now() - started);
   notifier.info(`activated in ${activationMs.toFixed(1)} ms (bundle ${bundleLoadMs().toFixed(1)} ms)`);

@@ -4,36 +4,37 @@ import { sourceRoots } from '../services/importer';
 import type { LedgerModel } from './ledgerModel';
 
 /**
- * A second watch on the log folders while the sidebar is visible: Node's own recursive `fs.watch` (one inotify
- * instance; no polling), asking the model for its usual debounced, incremental import when a `.jsonl` changes.
+ * A second watch on the log folders: Node's own recursive `fs.watch` (inotify on Linux, FSEvents on macOS, one handle
+ * per root, no polling), asking the model for its usual debounced, incremental import when a `.jsonl` changes.
  *
- * Why a second one: with the Outcome Ledger container open, VS Code's file watcher (LedgerModel's, created through
- * the extension API) was seen to miss a project folder that Claude Code creates for a new project — the session's
- * lines then waited for the 60-second rescan (code-server 4.99 / VS Code 1.99; reproduced with the sidebar's page
- * and linking switched off). The sidebar promises new interactions within 2 seconds, so while it is on screen it does
- * not rest on one watcher. A double signal costs nothing: the model coalesces them into one import.
+ * Why: the sidebar promises a new interaction on screen within 2 seconds, and VS Code's watcher (LedgerModel's,
+ * created through the extension API for folders outside the workspace) was seen not to report files in a folder
+ * created after it started — which is exactly what Claude Code does for the first session of a project
+ * (`projects/<project>/<session>.jsonl`). In code-server 4.99 / VS Code 1.99 such a session waited for the 60-second
+ * rescan: reproduced with nothing but a 3-second pause between activation and the first log (the Sessions tree's
+ * own live test then fails too). A double signal costs nothing: the model coalesces both into one import.
+ * (It belongs next to LedgerModel's watchers; it lives here because the sidebar is what needed it.)
  */
-export class SidebarLogWatch implements vscode.Disposable {
+export class NodeLogWatch implements vscode.Disposable {
   private watchers: fs.FSWatcher[] = [];
   private active = false;
 
   constructor(private readonly model: LedgerModel) {}
 
-  setActive(on: boolean): void {
-    if (on === this.active) return;
-    this.active = on;
-    if (on) this.start();
-    else this.stop();
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    this.open();
   }
 
   /** Restarts on the current settings (sources enabled, extra paths). */
   refresh(): void {
     if (!this.active) return;
-    this.stop();
-    this.start();
+    this.close();
+    this.open();
   }
 
-  private start(): void {
+  private open(): void {
     const s = this.model.currentSettings;
     for (const list of sourceRoots(process.env, s.extra, s.disabled).values()) {
       for (const root of list) {
@@ -42,23 +43,23 @@ export class SidebarLogWatch implements vscode.Disposable {
           const w = fs.watch(root, { recursive: true, persistent: false }, (_event, file) => {
             if (typeof file === 'string' && file.endsWith('.jsonl')) this.model.scheduleImport();
           });
-          // Out of inotify watches, a folder removed under us: VS Code's watcher and the rescan remain.
+          // Out of inotify watches, or the folder removed under us: VS Code's watcher and the rescan remain.
           w.on('error', () => w.close());
           this.watchers.push(w);
         } catch {
-          // missing root (the tool is not installed): the model's rescan notices when it appears
+          // a missing root (the tool is not installed): the model's rescan notices when it appears
         }
       }
     }
   }
 
-  private stop(): void {
+  private close(): void {
     for (const w of this.watchers) w.close();
     this.watchers = [];
   }
 
   dispose(): void {
     this.active = false;
-    this.stop();
+    this.close();
   }
 }

@@ -12,7 +12,6 @@ import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
 import { openCommit } from './sidebarCommits';
 import type { LinkScheduler } from './sidebarLinking';
-import { SidebarLogWatch } from './sidebarLogWatch';
 
 /** Coalesces a burst of ledger changes (an import and the link run after it) into one snapshot. */
 const LIVE_DEBOUNCE_MS = 80;
@@ -62,8 +61,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
   private sizes = new Map<number, { computeMs: number; bytes: number }>();
   /** A snapshot computed while the page loads, for the query it last asked for: its ready is answered at once. */
   private prepared: { query: string; version: number; at: number; body: SnapshotBody } | undefined;
-  private readonly subscriptions: vscode.Disposable[];
-  private readonly logWatch: SidebarLogWatch;
+  private readonly subscription: vscode.Disposable;
   private readonly renderedEmitter = new vscode.EventEmitter<RenderedInfo>();
   /** Fires when the page painted a snapshot (tests and the first-paint benchmark wait on it). */
   readonly onDidRender = this.renderedEmitter.event;
@@ -82,14 +80,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
     private readonly linker: LinkScheduler,
     private readonly notifier: Notifier,
   ) {
-    this.logWatch = new SidebarLogWatch(model);
-    this.subscriptions = [
-      model.onDidChange(() => this.schedule()),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        // After the model applied the new sources (its own handler runs in the same turn).
-        if (e.affectsConfiguration('outcomeLedger')) setTimeout(() => this.logWatch.refresh(), 0);
-      }),
-    ];
+    this.subscription = model.onDidChange(() => this.schedule());
   }
 
   get visible(): boolean {
@@ -110,17 +101,14 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
       view.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
       view.onDidChangeVisibility(() => {
         // A hidden view loses its page (no retainContextWhenHidden): it says ready again when shown.
-        if (!view.visible) {
-          this.ready = false;
-          this.logWatch.setActive(false);
-        } else this.prepare();
+        if (!view.visible) this.ready = false;
+        else this.prepare();
         this.linker.setActive(view.visible);
       }),
       view.onDidDispose(() => {
         this.view = undefined;
         this.ready = false;
         this.linker.setActive(false);
-        this.logWatch.setActive(false);
       }),
     ];
     this.linker.setActive(view.visible);
@@ -259,9 +247,8 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
           this.firstPaint = info;
           this.notifier.info(`sidebar first paint ${m.firstPaintMs.toFixed(0)} ms (document in at ${m.documentMs?.toFixed(0)} ms, ready at ${m.readyMs?.toFixed(0)} ms, snapshot in at ${m.receivedMs?.toFixed(0)} ms, computed in ${size.computeMs} ms, ${size.bytes} bytes, render ${m.renderMs.toFixed(1)} ms)`);
         }
-        // Work that can wait starts once the figures are on screen: linking, and the second watch on the logs.
+        // Linking can wait until the figures are on screen.
         this.linker.afterPaint();
-        if (this.view?.visible) this.logWatch.setActive(true);
         this.renderedEmitter.fire(info);
         return;
       }
@@ -411,8 +398,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.viewSubs) d.dispose();
-    for (const d of this.subscriptions) d.dispose();
-    this.logWatch.dispose();
+    this.subscription.dispose();
     this.renderedEmitter.dispose();
   }
 }
