@@ -121,7 +121,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
     const csp = [
       "default-src 'none'",
       `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
+      `img-src ${webview.cspSource}`,
       `font-src ${webview.cspSource}`,
       `script-src 'nonce-${n}'`,
     ].join('; ');

@@ -391,6 +391,13 @@ async function perform(wb: Workbench, req: UiRequest): Promise<{ value?: string 
     case 'waitFor': await within(req).waitFor({ state: 'visible', timeout: req.timeoutMs ?? 15_000 }); return {};
     case 'select': await within(req).selectOption(req.value, { timeout: 15_000 }); return {};
     case 'press': await wb.page.keyboard.press(req.key); return {};
+    case 'scroll': {
+      const y = await wb.webviewOf(req.webview).locator('html').evaluate((el, to) => {
+        if (typeof to === 'number') el.ownerDocument.defaultView?.scrollTo(0, to);
+        return el.ownerDocument.defaultView?.scrollY ?? 0;
+      }, req.y);
+      return { value: String(Math.round(y)) };
+    }
     case 'runCommand': await wb.runCommand(req.title); return {};
     case 'statusBar': return { value: await wb.statusBarText(req.label) };
   }

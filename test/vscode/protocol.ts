@@ -91,6 +91,8 @@ export type UiRequest =
   | { kind: 'waitFor'; selector: string; timeoutMs?: number; webview?: string }
   | { kind: 'select'; selector: string; value: string; webview?: string }
   | { kind: 'press'; key: string }
+  /** Scrolls the webview's page to `y` when given; answers its scroll position (px from the top). */
+  | { kind: 'scroll'; webview: string; y?: number }
   | { kind: 'runCommand'; title: string }
   | { kind: 'statusBar'; label: string };
 

@@ -59,9 +59,14 @@ export const UI_CHECKS: UiCheck[] = [
     // screenshots are for people: docs/screenshots/ keeps copies the README shows.
     name: 'the sidebar reads well at sidebar width in light, dark and high-contrast themes (test-artifacts/sidebar-*.png)',
     async run(wb, world) {
-      const root = path.join(world.root, 'demo');
-      const demo = buildWorld({ root: path.join(root, 'world'), end: new Date(), seed: 7 });
-      const home = path.join(root, 'ledger');
+      // Only the demo in the pictures: the suites' throwaway sessions go aside (their windows are closed by now),
+      // and the demo lives under HOME so its folders read as ~/demo/… in the data-health card.
+      for (const dir of [path.join(world.claudeConfigDir, 'projects'), path.join(world.codexHome, 'sessions')]) {
+        if (fs.existsSync(dir)) fs.renameSync(dir, path.join(world.root, `suites-${path.basename(path.dirname(dir))}-${path.basename(dir)}`));
+      }
+      const root = path.join(world.home, 'demo');
+      const demo = buildWorld({ root, end: new Date(), seed: 7 });
+      const home = path.join(world.root, 'demo-ledger');
       const ledger = await Ledger.open(home);
       try {
         await importAll(ledger, { env: demo.env });
@@ -104,6 +109,8 @@ export const UI_CHECKS: UiCheck[] = [
             return { px: el.scrollWidth - el.clientWidth, wide: wide.slice(0, 5) };
           });
           assert.ok(overflow.px <= 0, `the view is ${overflow.px} px wider than the side bar in ${t.label}: ${overflow.wide.join(', ')}`);
+          // From the top (the view restores its last scroll position, and the suites' window left one).
+          await page.locator('html').evaluate((el) => el.scrollIntoView({ block: 'start' }));
           await wb.page.waitForTimeout(500);
           await wb.screenshot(t.file, '.part.sidebar');
           if (t.workbench === 'vs-dark') {

@@ -172,10 +172,16 @@ describe('The sidebar: value per token at a glance', () => {
   /** Write → painted, for the report (test-artifacts/sidebar-live.json). */
   const liveTimes: { interactionMs?: number; commitMs?: number } = {};
 
-  it('shows a new interaction within 2 seconds, without reloading the page', async () => {
+  it('shows a new interaction within 2 seconds, without reloading the page or losing scroll and filter', async () => {
     const w = world();
     await resetQuery();
-    const before = await settled();
+    // The user has filtered to this repository and scrolled down to the tasks.
+    const repo = (await settled()).scopes.repos.find((r) => r.value === `repo:${w.workspace}`);
+    assert.ok(repo, `the workspace repository is in the filter: ${JSON.stringify((await settled()).scopes.repos)}`);
+    await ui({ kind: 'select', selector: '#scope', value: repo.value, webview: W });
+    const before = await settled((s) => s.query.scope === repo.value);
+    const scrolled = Number(await ui({ kind: 'scroll', webview: W, y: 400 }));
+    assert.ok(scrolled > 0, 'the view is tall enough to scroll');
     const readies = api.sidebar.readyCount;
     const tokens = figure(before, 'tokens') ?? 0;
     const turn = { input: 1_200, output: 2_400, cacheRead: 310_000, cacheWrite: 4_000, edits: [path.join(w.workspace, 'notes', 'live.md')] };
@@ -190,6 +196,9 @@ describe('The sidebar: value per token at a glance', () => {
     assert.ok(ms < 2_000, `the new interaction took ${ms} ms to show`);
     assert.equal(api.sidebar.readyCount, readies, 'the page was not reloaded');
     await ui({ kind: 'waitFor', selector: `#fig-tokens[data-value="${figure(snapshot, 'tokens')}"]`, webview: W });
+    assert.equal(snapshot.query.scope, repo.value, 'the filter stays');
+    assert.equal(await ui({ kind: 'scroll', webview: W }), String(scrolled), 'the scroll position stays');
+    await ui({ kind: 'select', selector: '#scope', value: '', webview: W });
     liveTimes.interactionMs = ms;
   });
 
