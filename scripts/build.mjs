@@ -43,6 +43,13 @@ await build({
 });
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(dist, 'sql-wasm.wasm'));
 
+// The tokenizer (token estimates for logs without counts) is big: its own file, required on first use only.
+await build({
+  ...common,
+  entryPoints: ['src/tokenizer/entry.ts'],
+  outfile: join(dist, 'tokenizer.js'),
+});
+
 // The sidebar's page: browser, one IIFE loaded by a nonce'd <script> under a strict CSP (no eval, no inline code).
 await build({
   ...common,

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { isSessionLabel, isSourceName, SESSION_LABELS, SOURCE_NAMES, type SourceName } from '../core/model';
 import { dataHealth, renderHealth } from '../services/health';
 import { CommitNotFoundError, decide } from '../services/decisions';
-import { importAll, type ExtraSource } from '../services/importer';
+import { importAll, READERS, type ExtraSource } from '../services/importer';
 import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../services/linker';
 import { linksOf, listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
 import { defaultLedgerHome } from '../store/home';
@@ -39,7 +39,7 @@ const HELP: Record<string, string> = {
 Usage: outcome-ledger <command> [options]
 
 Commands:
-  import     read Claude Code and Codex logs on this machine into the ledger (incremental)
+  import     read Claude Code, Codex and Copilot Chat logs on this machine into the ledger (incremental)
   link       link sessions to the commits, tasks and PRs they produced (git history, incremental)
   report     token totals, estimated cost and value metrics for a period
   sessions   one row per session with its status and links
@@ -56,7 +56,8 @@ Run \`outcome-ledger <command> --help\` for a command's options.`,
 Reads every detected source incrementally into the ledger and prints, per source: files read,
 requests added, duplicates skipped and lines rejected (with the first reasons).
 
-  --source NAME=PATH   also read PATH (a file or folder) as source NAME (${SOURCE_NAMES.filter((s) => s === 'claude-code' || s === 'codex').join(', ')})
+  --source NAME=PATH   also read PATH (a file or folder) as source NAME (${READERS.map((r) => r.source).join(', ')});
+                       for copilot-chat: a VS Code user folder, a chatSessions folder or one session file
   --store-prompts      keep prompt text in the ledger (off by default: only a hash is kept)
 ${COMMON_HELP}`,
   report: `Usage: outcome-ledger report [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import] [--threshold X]
@@ -137,7 +138,7 @@ function parseExtraSources(values: string[] | undefined): ExtraSource[] {
     const name = eq > 0 ? v.slice(0, eq) : '';
     const p = eq > 0 ? v.slice(eq + 1) : '';
     if (!isSourceName(name) || !p) throw new UsageError(`--source needs NAME=PATH with NAME one of ${SOURCE_NAMES.join(', ')}; got "${v}"`);
-    if (name !== 'claude-code' && name !== 'codex') throw new UsageError(`--source ${name}: this version reads claude-code and codex logs`);
+    if (!READERS.some((r) => r.source === name)) throw new UsageError(`--source ${name}: this version reads ${READERS.map((r) => r.source).join(', ')} logs`);
     return { source: name as SourceName, path: path.resolve(p) };
   });
 }

@@ -2,11 +2,11 @@ import type { ReportJson, UsageFigures } from '../core/report';
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
 import type { LinkJson, SessionJson } from '../services/queries';
-import { fmtInt, fmtPercent, fmtTokens, fmtUSD, table } from './format';
+import { fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD, table } from './format';
 
 function figureCells(f: UsageFigures): string[] {
   return [
-    fmtTokens(f.total),
+    fmtTokensMarked(f.total, f.tokenAccuracy),
     fmtTokens(f.input),
     fmtTokens(f.output),
     fmtTokens(f.cacheRead),
@@ -80,10 +80,14 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
     if (c.rejectedLines > 0) extras.push(`${fmtInt(c.rejectedLines)} lines rejected`);
     if (c.unpricedModels.length > 0) extras.push(`unpriced: ${c.unpricedModels.join(', ')}`);
     if (c.assumedModelInteractions > 0) extras.push(`${fmtInt(c.assumedModelInteractions)} requests with an assumed model`);
+    if (c.estimatedTokens > 0) extras.push(`${c.tokenAccuracy === 'estimated' ? 'all' : fmtTokens(c.estimatedTokens)} tokens estimated`);
     out.push(`  ${c.source}: ${range}, ${fmtInt(c.files)} files${extras.length ? ` · ${extras.join(' · ')}` : ''}`);
   }
   out.push('');
   out.push(`Costs are list-price estimates (price table ${r.pricing.version})${r.totals.unpricedInteractions > 0 ? '; * leaves out unpriced models' : ''}.`);
+  if (r.totals.estimatedTokens > 0) {
+    out.push(`~ marks token figures that are partly or wholly estimated (counted from text or rounded by the tool): ${fmtTokens(r.totals.estimatedTokens)} of ${fmtTokens(r.totals.total)}.`);
+  }
   out.push('Tokens are not value: more tokens for the same outcomes is worse, never better.');
   return out.join('\n');
 }
@@ -107,20 +111,21 @@ export function renderImport(s: ImportSummary): string {
 
 export function renderSessions(list: SessionJson[]): string {
   if (list.length === 0) return 'No sessions recorded for this period.';
-  return table(
+  const t = table(
     ['session', 'start', 'tool', 'branch', 'tokens', 'est. cost', 'files', 'commits', 'status'],
     list.map((s) => [
       s.id.length > 24 ? `${s.id.slice(0, 23)}…` : s.id,
       s.start.slice(0, 16).replace('T', ' '),
-      s.source,
-      s.branch ?? '—',
-      fmtTokens(s.tokens.total),
+      s.manual ? `manual: ${s.manual.tool}` : s.source,
+      s.branch ?? s.manual?.task ?? '—',
+      fmtTokensMarked(s.tokens.total, s.tokenAccuracy),
       fmtUSD(s.costUSD),
       fmtInt(s.editedFiles.length),
       fmtInt(s.links.filter((l) => l.counted).length),
       s.status,
     ]),
   );
+  return list.some((s) => s.tokenAccuracy !== 'exact') ? `${t}\n~ tokens estimated (counted from text or rounded by the tool), not reported exactly` : t;
 }
 
 /** `link show`: each link with its confidence, whether it counts, the engineer's decision and the reasons. */

@@ -13,6 +13,14 @@ export function fmtTokens(n: number): string {
   return fmtInt(n);
 }
 
+/**
+ * A token figure with its accuracy: `~` in front when some or all of it was estimated (counted from text or rounded
+ * by the tool) rather than reported exactly.
+ */
+export function fmtTokensMarked(n: number, accuracy: 'exact' | 'estimated' | 'mixed'): string {
+  return accuracy === 'exact' ? fmtTokens(n) : `~${fmtTokens(n)}`;
+}
+
 export function fmtUSD(v: number): string {
   if (v === 0) return '$0.00';
   if (Math.abs(v) < 0.01) return `$${v.toFixed(4)}`;

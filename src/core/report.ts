@@ -17,6 +17,18 @@ export interface UsageFigures {
   sessions: number;
   /** Interactions whose model is not in the price table: their cost is not in costUSD. */
   unpricedInteractions: number;
+  /** Tokens in `total` that were estimated (counted from text or rounded by the tool), not reported exactly. */
+  estimatedTokens: number;
+  /** Whether `total` is exact, estimated, or partly estimated (compatible extension of cli.md). */
+  tokenAccuracy: TokenAccuracy;
+}
+
+export type TokenAccuracy = 'exact' | 'estimated' | 'mixed';
+
+/** `exact` when nothing was estimated, `estimated` when everything was, else `mixed`. */
+export function accuracyOf(total: number, estimated: number): TokenAccuracy {
+  if (estimated <= 0) return 'exact';
+  return estimated >= total ? 'estimated' : 'mixed';
 }
 
 export interface ReportJson {
@@ -62,6 +74,9 @@ export interface ReportJson {
     rejectedLines: number;
     unpricedModels: string[];
     assumedModelInteractions: number;
+    /** Tokens of this source in the period that were estimated, and what that makes its figures. */
+    estimatedTokens: number;
+    tokenAccuracy: TokenAccuracy;
   }>;
 }
 
@@ -83,6 +98,8 @@ export interface UsageRow {
   interactions: number;
   unpriced: number;
   assumedModel: number;
+  /** Tokens of this row that were estimated. */
+  estimatedTokens: number;
 }
 
 export interface SourceFiles {
@@ -100,6 +117,7 @@ class Acc {
   costNano = 0;
   interactions = 0;
   unpriced = 0;
+  estimated = 0;
   readonly sessions = new Set<number>();
 
   add(r: UsageRow): void {
@@ -111,6 +129,7 @@ class Acc {
     this.costNano += r.costNano;
     this.interactions += r.interactions;
     this.unpriced += r.unpriced;
+    this.estimated += r.estimatedTokens;
     this.sessions.add(r.sessionRef);
   }
 
@@ -130,6 +149,8 @@ class Acc {
       interactions: this.interactions,
       sessions: this.sessions.size,
       unpricedInteractions: this.unpriced,
+      estimatedTokens: this.estimated,
+      tokenAccuracy: accuracyOf(this.total, this.estimated),
     };
   }
 }
@@ -281,6 +302,7 @@ export function buildReport(input: ReportInput): ReportJson {
     coverage: [...coverageSources].sort().map((source) => {
       const s = span.get(source);
       const f = fileInfo.get(source);
+      const src = bySource.get(source);
       return {
         source,
         first: s ? isoUtc(s.first) : null,
@@ -289,6 +311,8 @@ export function buildReport(input: ReportInput): ReportJson {
         rejectedLines: f?.rejectedLines ?? 0,
         unpricedModels: s ? [...s.unpriced].sort() : [],
         assumedModelInteractions: s?.assumed ?? 0,
+        estimatedTokens: src?.estimated ?? 0,
+        tokenAccuracy: accuracyOf(src?.total ?? 0, src?.estimated ?? 0),
       };
     }),
   };

@@ -111,6 +111,13 @@ export interface Figure {
   previous: number | null;
   better: Better;
   coverage: Coverage;
+  /**
+   * For token figures (and the cost derived from them): whether they are exact (reported by the tools), estimated
+   * (counted from text or rounded by a tool) or mixed. Absent on figures that are not token counts.
+   */
+  accuracy?: 'exact' | 'estimated' | 'mixed';
+  /** The tokens of the period that were estimated (with `accuracy`). */
+  estimatedTokens?: number;
 }
 
 /** One bar of the chart: a day (or a week on long ranges), tokens by what became of their sessions. */
@@ -162,6 +169,8 @@ export interface DecisionRow {
   /** Why it is listed. */
   reason: 'unlinked' | 'low-confidence' | 'candidate';
   hasLog: boolean;
+  /** Some or all of its tokens were estimated, not reported by the tool. */
+  estimated?: boolean;
   /** The best link the linker proposed that the engineer has not rejected, if any. */
   candidate: Candidate | null;
   /** Commits the engineer rejected for this session (so "Reject" visibly did something). */

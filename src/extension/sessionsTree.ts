@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtTokens, fmtUSD } from '../core/format';
+import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
 import { addDays, localDate } from '../core/time';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
@@ -9,7 +9,7 @@ import type { LedgerModel } from './ledgerModel';
 /** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
 export const TREE_DAYS = 90;
 
-const TOOL_NAMES: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex' };
+const TOOL_NAMES: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', manual: 'Manual' };
 
 export type SessionsNode =
   | { kind: 'day'; date: string; sessions: SessionJson[] }
@@ -19,8 +19,8 @@ export type SessionsNode =
   | { kind: 'file'; session: SessionJson; file: string };
 
 function sessionTitle(s: SessionJson): string {
-  const where = s.branch ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
-  return `${TOOL_NAMES[s.source] ?? s.source} · ${where}`;
+  const where = s.branch ?? s.manual?.task ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
+  return `${s.manual ? s.manual.tool : TOOL_NAMES[s.source] ?? s.source} · ${where}`;
 }
 
 function sessionTooltip(s: SessionJson): vscode.MarkdownString {
@@ -29,6 +29,10 @@ function sessionTooltip(s: SessionJson): vscode.MarkdownString {
   md.appendMarkdown(`${s.start.replace('T', ' ').slice(0, 16)} → ${s.end.replace('T', ' ').slice(0, 16)} UTC\n\n`);
   md.appendMarkdown(`${fmtTokens(s.tokens.total)} tokens (${fmtTokens(s.tokens.input)} input, ${fmtTokens(s.tokens.output)} output, `);
   md.appendMarkdown(`${fmtTokens(s.tokens.cacheRead)} cache read, ${fmtTokens(s.tokens.cacheWrite)} cache write) · est. ${fmtUSD(s.costUSD)}\n\n`);
+  if (s.tokenAccuracy !== 'exact') {
+    md.appendMarkdown(`~ ${s.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(s.estimatedTokens)}`} of these tokens were estimated (counted from text), not reported by the tool.\n\n`);
+  }
+  if (s.manual) md.appendMarkdown(`Logged by hand${s.manual.task ? ` for ${s.manual.task}` : ''}: edit or delete it from this item's context menu.\n\n`);
   if (s.repo) md.appendMarkdown(`Repository: \`${s.repo}\`\n\n`);
   md.appendMarkdown(`Models: ${s.models.join(', ')} · ${s.editedFiles.length} files edited`);
   return md;
@@ -97,10 +101,11 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
     switch (node.kind) {
       case 'day': {
         const total = node.sessions.reduce((s, x) => s + x.tokens.total, 0);
+        const estimated = node.sessions.reduce((s, x) => s + x.estimatedTokens, 0);
         const cost = node.sessions.reduce((s, x) => s + x.costUSD, 0);
         const item = new vscode.TreeItem(node.date, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `day:${node.date}`;
-        item.description = `${node.sessions.length} sessions · ${fmtTokens(total)} tokens · ${fmtUSD(cost)}`;
+        item.description = `${node.sessions.length} sessions · ${fmtTokensMarked(total, estimated === 0 ? 'exact' : 'mixed')} tokens · ${fmtUSD(cost)}`;
         item.iconPath = new vscode.ThemeIcon('calendar');
         item.contextValue = 'day';
         const today = localDate(this.model.currentSettings.timeZone, Date.now());
@@ -111,11 +116,13 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         const s = node.session;
         const item = new vscode.TreeItem(sessionTitle(s), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `session:${s.id}`;
-        item.description = `${fmtTokens(s.tokens.total)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}`;
+        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}`;
         item.tooltip = sessionTooltip(s);
         item.iconPath = new vscode.ThemeIcon(s.status === 'shipped' ? 'pass' : s.status === 'open' ? 'circle-outline' : s.status === 'unlinked' ? 'circle-slash' : 'tag');
-        item.contextValue = s.repo ? 'session.repo' : 'session';
-        item.accessibilityInformation = { label: `${sessionTitle(s)}, ${fmtTokens(s.tokens.total)} tokens, ${fmtUSD(s.costUSD)} estimated, ${s.status}` };
+        item.contextValue = s.manual ? (s.repo ? 'session.repo.manual' : 'session.manual') : s.repo ? 'session.repo' : 'session';
+        item.accessibilityInformation = {
+          label: `${sessionTitle(s)}, ${s.tokenAccuracy === 'exact' ? '' : 'about '}${fmtTokens(s.tokens.total)} tokens${s.tokenAccuracy === 'exact' ? '' : ' (estimated)'}, ${fmtUSD(s.costUSD)} estimated, ${s.status}`,
+        };
         return item;
       }
       case 'group': {

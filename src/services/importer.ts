@@ -4,6 +4,7 @@ import { isRejection, type SourceName } from '../core/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
+import { copilotChat } from '../sources/copilot';
 import { isWholeJson, readLines } from '../sources/lines';
 import type { LogFile, SourceReader } from '../sources/parser';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
@@ -12,7 +13,7 @@ import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat];
 
 export interface ExtraSource {
   source: SourceName;
@@ -152,7 +153,8 @@ function runImport(
         cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs);
       // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
       if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) continue;
-      const resumable = cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
+      // Whole-file formats are read from the start whenever they changed (natural keys keep re-reads from counting twice).
+      const resumable = !reader.readWhole && cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
       plan.push({ file, reader, stat, cursor: resumable ? cursor : undefined });
       totalBytes += stat.size - (resumable ? cursor.offset : 0);
     }
@@ -173,6 +175,8 @@ function runImport(
         options.onProgress?.(done, totalBytes);
       });
       cursorWriter.save(read.cursor);
+      // A whole file's rejects are those of its latest read, not added to the earlier ones.
+      if (item.reader.readWhole) db.run('DELETE FROM rejects WHERE path = ?', [item.file.path]);
       saveRejects(db, item.reader.source, item.file.path, read.rejects);
       summary.filesRead++;
       if (sinceCheckpoint >= checkpointBytes) {
@@ -209,7 +213,9 @@ function importFile(
   onBytes: (n: number) => void,
 ): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } {
   const { file, reader, stat } = item;
+  if (reader.readWhole) return importWholeFile(item, reader.readWhole.bind(reader), writer, summary, now, quietMs, onBytes);
   const base = item.cursor ?? blankCursor(file, stat);
+  if (!reader.createParser) throw new Error(`${reader.source} has no parser`);
   const parser = reader.createParser(file, item.cursor ? item.cursor.state : null);
   const rejects: Array<{ lineNo: number; reason: string }> = [];
   let rejectedHere = 0;
@@ -267,4 +273,65 @@ function importFile(
     },
     rejects,
   };
+}
+
+/** Whole files over this size are not session documents (they are skipped with a reason, not read into memory). */
+export const MAX_WHOLE_FILE_BYTES = 256 << 20;
+
+/**
+ * A file read whole (a JSON document, a mutation log to replay): its bytes are handed to the reader at once; what it
+ * finds is written with the same natural-key dedup as any line, so a re-read adds only what is new. A file that looks
+ * half-written keeps offset 0 and is read again once it has been quiet.
+ */
+function importWholeFile(
+  item: Planned,
+  readWhole: NonNullable<SourceReader['readWhole']>,
+  writer: RecordWriter,
+  summary: SourceSummary,
+  now: () => number,
+  quietMs: number,
+  onBytes: (n: number) => void,
+): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } {
+  const { file, stat } = item;
+  const rejects: Array<{ lineNo: number; reason: string }> = [];
+  let rejectedHere = 0;
+  const reject = (lineNo: number, reason: string): void => {
+    rejectedHere++;
+    summary.linesRejected++;
+    if (rejects.length < MAX_REASONS) rejects.push({ lineNo, reason });
+    if (summary.reasons.length < MAX_REASONS) summary.reasons.push(`${file.path}${lineNo > 0 ? `:${lineNo}` : ''}: ${reason}`);
+  };
+  const cursorOf = (offset: number, lineNo: number): FileCursor => ({
+    ...blankCursor(file, stat), offset, lineNo, rejected: rejectedHere,
+  });
+  if (stat.size > MAX_WHOLE_FILE_BYTES) {
+    reject(0, `file larger than ${MAX_WHOLE_FILE_BYTES >> 20} MB (skipped)`);
+    return { cursor: cursorOf(stat.size, 0), rejects };
+  }
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file.path);
+  } catch (e) {
+    reject(0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return { cursor: cursorOf(0, 0), rejects };
+  }
+  onBytes(buf.length);
+  const quiet = now() - stat.mtimeMs >= quietMs;
+  let result;
+  try {
+    result = readWhole(file, buf, quiet);
+  } catch (e) {
+    reject(0, `unreadable file (${(e as Error).message})`);
+    return { cursor: cursorOf(buf.length, 0), rejects };
+  }
+  for (const r of result.rejects) reject(r.lineNo, r.reason);
+  for (const record of result.records) {
+    const r = writer.add(record, file.path);
+    if (r === 'added') summary.interactionsAdded++;
+    else if (r === 'duplicate') summary.duplicatesSkipped++;
+  }
+  let lines = 0;
+  for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) lines++;
+  // Size as read (the file may have grown since the stat): a later change is seen as a change.
+  return { cursor: { ...cursorOf(result.complete ? stat.size : 0, lines) }, rejects };
 }

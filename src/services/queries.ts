@@ -3,7 +3,7 @@ import { DEFAULT_THRESHOLD, evidenceKinds, explain, isCounted, type EvidenceKind
 import type { SessionStatus, SourceName } from '../core/model';
 import type { OutcomeCommit, OutcomeFacts } from '../core/outcomes';
 import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/pricing';
-import { buildReport, roundUSD, sessionStatus, type ReportJson, type UsageRow } from '../core/report';
+import { accuracyOf, buildReport, roundUSD, sessionStatus, type ReportJson, type TokenAccuracy, type UsageRow } from '../core/report';
 import { tasksInBranch } from '../core/tasks';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/time';
 import { sourceHealth } from '../store/files';
@@ -34,9 +34,22 @@ export function countedLinks(db: Database, threshold: number = DEFAULT_THRESHOLD
   return out;
 }
 
+/** Tool and task of every manual entry's session. */
+export function manualInfo(db: Database): Map<number, { tool: string; task: string | null }> {
+  const out = new Map<number, { tool: string; task: string | null }>();
+  for (const [ref, tool, task] of db.exec('SELECT session_ref, tool, task FROM manual_entries')[0]?.values ?? []) {
+    out.set(Number(ref), { tool: String(tool), task: task === null ? null : String(task) });
+  }
+  return out;
+}
+
 export function sessionTaskKeys(db: Database): Map<number, string[]> {
   const patterns = { patterns: linkConfigOf(db).taskPatterns };
   const out = new Map<number, string[]>();
+  // A manual entry names its task directly.
+  for (const [ref, task] of db.exec('SELECT session_ref, task FROM manual_entries WHERE task IS NOT NULL')[0]?.values ?? []) {
+    out.set(Number(ref), [String(task)]);
+  }
   for (const [ref, branch] of db.exec('SELECT session_ref, branch FROM session_branches')[0]?.values ?? []) {
     const keys = tasksInBranch(String(branch), patterns);
     if (keys.length === 0) continue;
@@ -133,7 +146,7 @@ export function promptHashes(db: Database, from: number, to: number): Map<number
 export function usageRows(db: Database, buckets?: { from: number; to: number }): UsageRow[] {
   const stmt = db.prepare(`
     SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning,
-           cost_nusd, n, unpriced, assumed
+           cost_nusd, n, unpriced, assumed, estimated
     FROM usage_rollup ${buckets ? 'WHERE bucket >= ? AND bucket < ?' : ''}`);
   const sources = new Map<number, SourceName>();
   for (const [id, source] of db.exec('SELECT id, source FROM sessions')[0]?.values ?? []) sources.set(Number(id), String(source) as SourceName);
@@ -151,7 +164,7 @@ export function usageRows(db: Database, buckets?: { from: number; to: number }):
         sessionRef: Number(v[0]), source: sources.get(Number(v[0])) ?? 'manual', model: model.name, priced: model.priced, bucket: Number(v[2]),
         firstTs: Number(v[3]), lastTs: Number(v[4]), input: Number(v[5]), output: Number(v[6]), cacheRead: Number(v[7]),
         cacheWrite: Number(v[8]), reasoning: Number(v[9]), costNano: Number(v[10]), interactions: Number(v[11]),
-        unpriced: Number(v[12]), assumedModel: Number(v[13]),
+        unpriced: Number(v[12]), assumedModel: Number(v[13]), estimatedTokens: Number(v[14]),
       });
     }
   } finally {
@@ -201,6 +214,11 @@ export interface SessionJson {
   branches: string[];
   models: string[];
   tokens: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number; total: number };
+  /** Compatible extension of cli.md: tokens of `tokens.total` that were estimated, and whether it is exact. */
+  estimatedTokens: number;
+  tokenAccuracy: TokenAccuracy;
+  /** For a manual entry: the tool the engineer named and the task they gave (else null). */
+  manual: { tool: string; task: string | null } | null;
   costUSD: number;
   interactions: number;
   editedFiles: string[];
@@ -277,7 +295,7 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   const r = db.exec(
     `SELECT s.id, s.source, s.session_key, s.cwd, s.repo, s.branch, s.label, s.log_path,
             min(i.first_ts), max(i.last_ts), sum(i.input), sum(i.output), sum(i.cache_read), sum(i.cache_write), sum(i.reasoning),
-            sum(i.cost_nusd), sum(i.n)
+            sum(i.cost_nusd), sum(i.n), sum(i.estimated)
      FROM sessions s JOIN usage_rollup i ON i.session_ref = s.id
      GROUP BY s.id HAVING max(i.last_ts) >= ? AND min(i.first_ts) < ?
      ORDER BY min(i.first_ts)`,
@@ -294,6 +312,7 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   const links = linksOf(db, values.map((v) => Number(v[0])), threshold);
   const branchTasks = sessionTaskKeys(db);
   const counted = countedLinks(db, threshold);
+  const manual = manualInfo(db);
   const commitTasks = new Map<number, string[]>();
   for (const [id, tasks] of db.exec("SELECT id, tasks FROM commits WHERE tasks != '' AND id IN (SELECT commit_ref FROM links)")[0]?.values ?? []) {
     commitTasks.set(Number(id), String(tasks).split(' '));
@@ -320,6 +339,9 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
       branches: branches.get(ref) ?? [],
       models: models.get(ref) ?? [],
       tokens,
+      estimatedTokens: Number(v[17]),
+      tokenAccuracy: accuracyOf(tokens.total, Number(v[17])),
+      manual: manual.get(ref) ?? null,
       costUSD: roundUSD(fromNanoUSD(Number(v[15]))),
       interactions: Number(v[16]),
       editedFiles: files.get(ref) ?? [],

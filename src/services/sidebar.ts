@@ -11,6 +11,7 @@ import type { SessionStatus, SourceName } from '../core/model';
 import { PERIOD_NAMES, PeriodError, resolvePeriod, type ResolvedPeriod } from '../core/periods';
 import { PRICING_VERSION } from '../core/pricing';
 import { buildReport, roundUSD, type ReportJson, type UsageRow } from '../core/report';
+import { fmtTokens } from '../core/format';
 import { shortDate } from '../core/sidebarFormat';
 import type { ChartBar, CommitRef, Coverage, DecisionRow, Figure, HealthSource, ScopeOption, SidebarQuery, SidebarSnapshot, TaskRow } from '../core/sidebarProtocol';
 import { addDays, LocalDayMapper, localDate, periodRange } from '../core/time';
@@ -36,7 +37,7 @@ export interface SidebarInput {
 /** Everything but `seq`, which the host numbers. */
 export type SnapshotBody = Omit<SidebarSnapshot, 'seq'>;
 
-export const SOURCE_TITLES: Partial<Record<SourceName, string>> = { 'claude-code': 'Claude Code', codex: 'Codex CLI' };
+export const SOURCE_TITLES: Partial<Record<SourceName, string>> = { 'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', manual: 'Manual entries' };
 const titleOf = (s: SourceName): string => SOURCE_TITLES[s] ?? s;
 
 /** An automatic link below this confidence is listed for a decision even when it counts. */
@@ -214,16 +215,21 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
         ? { level: 'partial', note: `${o.pendingCommits} of ${o.commits} commits are younger than ${o.durabilityDays} days and not judged yet.` }
         : { level: 'complete', note: `Lines of linked commits still present at HEAD after ${o.durabilityDays} days.` };
   const v = (value: number | null, before: number | null): Pick<Figure, 'value' | 'previous'> => ({ value, previous: hasPrev ? before : null });
+  // Token figures say whether they are exact: estimated tokens (counted from text, or rounded by a tool) are marked.
+  const est = cur.totals.estimatedTokens;
+  const acc: Pick<Figure, 'accuracy' | 'estimatedTokens'> = { accuracy: cur.totals.tokenAccuracy, estimatedTokens: est };
+  const estNote = est > 0 ? ` ${cur.totals.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(est)} of ${fmtTokens(cur.totals.total)}`} tokens are estimated (counted from text or rounded by the tool), not reported exactly.` : '';
+  const withEst = (c: Coverage): Coverage => (estNote && c.level !== 'none' ? { level: c.level, note: `${c.note}${estNote}` } : c);
   return [
     { id: 'commits', label: 'Commits', ...v(o.commits, p.commits), better: 'neutral', coverage: outcomeCov },
     { id: 'tasks', label: 'Tasks', ...v(o.tasks, p.tasks), better: 'neutral', coverage: outcomeCov },
     { id: 'prs', label: 'PRs', ...v(o.prs, p.prs), better: 'neutral', coverage: outcomeCov },
-    { id: 'tokens', label: 'Tokens', ...v(cur.totals.total, prev.totals.total), better: 'neutral', coverage: tokenCov },
-    { id: 'cost', label: 'Est. cost', ...v(cur.totals.costUSD, prev.totals.costUSD), better: 'neutral', coverage: costCov },
+    { id: 'tokens', label: 'Tokens', ...v(cur.totals.total, prev.totals.total), better: 'neutral', coverage: withEst(tokenCov), ...acc },
+    { id: 'cost', label: 'Est. cost', ...v(cur.totals.costUSD, prev.totals.costUSD), better: 'neutral', coverage: withEst(costCov), ...acc },
     { id: 'yield', label: 'Yield', ...v(o.yield, p.yield), better: 'higher', coverage: outcomeCov },
-    { id: 'tokensPerCommit', label: 'Tokens per commit', ...v(o.tokensPerCommit, p.tokensPerCommit), better: 'lower', coverage: outcomeCov },
+    { id: 'tokensPerCommit', label: 'Tokens per commit', ...v(o.tokensPerCommit, p.tokensPerCommit), better: 'lower', coverage: withEst(outcomeCov), ...acc },
     { id: 'keptPer1k', label: 'Kept lines per 1k output', ...v(o.keptLinesPer1kOutput, p.keptLinesPer1kOutput), better: 'higher', coverage: keptCov },
-    { id: 'withoutOutcome', label: 'Tokens without outcome', ...v(o.tokensWithoutOutcome, p.tokensWithoutOutcome), better: 'lower', coverage: outcomeCov },
+    { id: 'withoutOutcome', label: 'Tokens without outcome', ...v(o.tokensWithoutOutcome, p.tokensWithoutOutcome), better: 'lower', coverage: withEst(outcomeCov), ...acc },
   ];
 }
 
@@ -356,7 +362,7 @@ function decisionsOf(
   const totals = new Map<number, unknown[]>();
   for (let i = 0; i < listed.length; i += 500) {
     const chunk = listed.slice(i, i + 500).map((t) => t.ref).join(',');
-    for (const v of db.exec(`SELECT session_ref, min(first_ts), max(last_ts), sum(input + output + cache_read + cache_write), sum(cost_nusd) FROM usage_rollup WHERE session_ref IN (${chunk}) GROUP BY session_ref`)[0]?.values ?? []) totals.set(Number(v[0]), v);
+    for (const v of db.exec(`SELECT session_ref, min(first_ts), max(last_ts), sum(input + output + cache_read + cache_write), sum(cost_nusd), sum(estimated) FROM usage_rollup WHERE session_ref IN (${chunk}) GROUP BY session_ref`)[0]?.values ?? []) totals.set(Number(v[0]), v);
   }
   // The costliest first: a decision on a big session moves the figures most.
   const tokensOf = (ref: number): number => Number(totals.get(ref)?.[3] ?? 0);
@@ -390,6 +396,7 @@ function decisionsOf(
       status: t.status,
       reason: t.reason,
       hasLog: s[6] !== null,
+      estimated: Number(u[5] ?? 0) > 0,
       candidate: best
         ? { repo: best.repo, sha: best.commit, subject: best.subject, pr: best.pr, committed: best.committed, confidence: best.confidence, counted: best.counted, state: best.state, why: best.why }
         : null,

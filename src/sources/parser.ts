@@ -1,4 +1,4 @@
-import type { ParseOutcome, SourceName } from '../core/model';
+import type { LedgerRecord, ParseOutcome, SourceName } from '../core/model';
 
 /** Parses the lines of one log file in order, carrying whatever state the format needs between reads. */
 export interface LineParser {
@@ -16,13 +16,29 @@ export interface LogFile {
   skip?: string;
 }
 
+/** What a whole-file reader found in one file. */
+export interface WholeFileResult {
+  records: LedgerRecord[];
+  /** Rejected lines (lineNo 0: the document as a whole, or a part of it named in the reason). */
+  rejects: Array<{ lineNo: number; reason: string }>;
+  /** False when the file looks half-written: it is read again (from the start) once it has been quiet. */
+  complete: boolean;
+}
+
 export interface SourceReader {
   readonly source: SourceName;
   /** Where this tool keeps its logs on this machine (existing or not), honouring the tool's own variables. */
   roots(env: NodeJS.ProcessEnv): string[];
   /** The log files under the roots that exist. */
   discover(roots: string[]): LogFile[];
-  createParser(file: LogFile, state: string | null): LineParser;
+  /** Line-by-line formats: a parser resuming with `state` after the last line read. */
+  createParser?(file: LogFile, state: string | null): LineParser;
+  /**
+   * Formats that must be read whole (a JSON document rewritten in place, a mutation log to replay): whenever the file
+   * changed it is read from the start and handed over at once. Natural keys make the re-read add only what is new.
+   * `quiet`: the file has not changed for a while (a half-written tail will not be completed any more).
+   */
+  readWhole?(file: LogFile, buf: Buffer, quiet: boolean): WholeFileResult;
 }
 
 /**

@@ -5,7 +5,7 @@ import { costUSD, toNanoUSD } from '../core/pricing';
 import { totalOf } from '../core/tokens';
 import { promptHash, stableId } from './hash';
 import { isRollupStale, markRollupStale, rebuildRollup } from './rollup';
-import { FLAG_MODEL_ASSUMED, FLAG_SIDECHAIN } from './schema';
+import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, FLAG_SIDECHAIN } from './schema';
 
 export interface RecordWriterOptions {
   /** Repository root for a working directory (null when it is not in a repository or no longer exists). */
@@ -97,7 +97,7 @@ export class RecordWriter {
     const seen = this.recent.get(r.key);
     if (seen && !betterCopy(total, r.sidechain, seen.total, seen.sidechain)) return 'duplicate';
     const id = seen?.id ?? stableId(r.key);
-    const flags = (r.sidechain ? FLAG_SIDECHAIN : 0) | (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0);
+    const flags = (r.sidechain ? FLAG_SIDECHAIN : 0) | (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0) | (r.estimated ? FLAG_ESTIMATED : 0);
     const cost = costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h });
     const values = [
       sessionRef,

@@ -1,6 +1,6 @@
 import type { Database } from 'sql.js';
 import { BUCKET_MS } from '../core/time';
-import { FLAG_MODEL_ASSUMED, getMeta, setMeta } from './schema';
+import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, getMeta, setMeta } from './schema';
 
 const STALE = 'rollup_stale';
 
@@ -21,7 +21,8 @@ export function ensureRollupFresh(db: Database): void {
 const SELECT_GROUPED = `
   SELECT session_ref, model_ref, ts / ${BUCKET_MS}, min(ts), max(ts), sum(input), sum(output), sum(cache_read),
          sum(cache_write), sum(reasoning), sum(coalesce(cost_nusd, 0)), count(*), count(*) - count(cost_nusd),
-         sum((flags & ${FLAG_MODEL_ASSUMED}) != 0)
+         sum((flags & ${FLAG_MODEL_ASSUMED}) != 0),
+         sum(CASE WHEN (flags & ${FLAG_ESTIMATED}) != 0 THEN input + output + cache_read + cache_write ELSE 0 END)
   FROM interactions`;
 
 /**

@@ -16,8 +16,14 @@ import type { Database } from 'sql.js';
  * derived), session → commit links with their evidence and the engineer's decision, successor edges (squash, rebase),
  * per-session link stamps (re-link only what changed), and kept-line counts per commit at a HEAD (version 3: per
  * file too).
+ *
+ * Version 4 (more sources): interactions whose counts were estimated (counted from text, or rounded by the tool) carry
+ * FLAG_ESTIMATED; the rollup sums their tokens per bucket (`estimated`) so every figure can say exact, estimated or
+ * mixed. Old ledgers hold no estimated interactions, so the column's default 0 is exact for them. `manual_entries`
+ * holds what the engineer typed for an interaction logged by hand (the tool it was, an optional task); pasted text is
+ * never stored, only the tokens counted from it.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -140,11 +146,27 @@ CREATE TABLE kept_lines (commit_ref INTEGER PRIMARY KEY, head TEXT NOT NULL, kep
     version: 3,
     sql: `ALTER TABLE kept_lines ADD COLUMN per_file TEXT;`,
   },
+  {
+    version: 4,
+    sql: `
+ALTER TABLE usage_rollup ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE manual_entries (
+  session_ref INTEGER PRIMARY KEY,
+  tool TEXT NOT NULL,
+  task TEXT,
+  from_text INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 /** Interaction flags (bit field). */
 export const FLAG_SIDECHAIN = 1;
 export const FLAG_MODEL_ASSUMED = 2;
+/** Token counts were estimated (counted from text or rounded by the tool), not reported exactly. */
+export const FLAG_ESTIMATED = 4;
 
 export class SchemaTooNewError extends Error {
   constructor(readonly found: number) {

@@ -23,7 +23,7 @@ export interface Actions {
   toggleLabels(sessionId: string): void;
 }
 
-const TOOL: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex' };
+const TOOL: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', manual: 'Manual entry' };
 const toolName = (s: string): string => TOOL[s] ?? s;
 
 function button(text: string, props: Record<string, string | ((e: Event) => void) | boolean | undefined>, ...extra: Child[]): HTMLButtonElement {
@@ -121,6 +121,17 @@ function coverageMark(f: Figure): HTMLElement {
   return h('span', { class: `cov cov-${f.coverage.level}`, title: `${COVERAGE_WORD[f.coverage.level]} coverage: ${f.coverage.note}`, 'aria-hidden': 'true' }, COVERAGE_MARK[f.coverage.level]);
 }
 
+const APPROX_TEXT = {
+  estimated: 'Estimated: counted from text or rounded by the tool, not reported exactly.',
+  mixed: 'Partly estimated: some tokens were counted from text or rounded by the tool.',
+} as const;
+
+/** `~` beside a token figure that is wholly or partly estimated (nothing for exact figures). */
+function approxMark(f: Figure): HTMLElement | null {
+  if (!f.accuracy || f.accuracy === 'exact') return null;
+  return h('span', { class: `approx approx-${f.accuracy}`, title: APPROX_TEXT[f.accuracy], 'aria-hidden': 'true' }, '~');
+}
+
 function change(f: Figure): HTMLElement {
   const c = describeChange(f);
   return h('div', { class: `change tone-${c.tone}` }, h('span', { 'aria-hidden': 'true' }, c.text), srOnly(c.spoken ? `, ${c.spoken}` : ''));
@@ -139,10 +150,10 @@ function tile(f: Figure, wide = false): HTMLElement {
   const el = h(
     'div',
     { class: `tile${wide ? ' wide' : ''}`, role: 'group', 'aria-labelledby': labelId, 'data-figure': f.id, id: `tile-${f.id}` },
-    h('div', { class: 'tile-head' }, h('span', { class: 'tile-label', id: labelId }, f.label), coverageMark(f)),
-    h('div', { class: 'tile-value', id: `fig-${f.id}`, 'data-value': f.value === null ? '' : String(f.value), title: exact(f) }, formatFigure(f.id, f.value)),
+    h('div', { class: 'tile-head' }, h('span', { class: 'tile-label', id: labelId }, f.label), approxMark(f), coverageMark(f)),
+    h('div', { class: 'tile-value', id: `fig-${f.id}`, 'data-value': f.value === null ? '' : String(f.value), 'data-accuracy': f.accuracy ?? '', title: exact(f) }, formatFigure(f.id, f.value)),
     change(f),
-    srOnly(`${COVERAGE_WORD[f.coverage.level]} coverage: ${f.coverage.note}`),
+    srOnly(`${f.accuracy && f.accuracy !== 'exact' ? `${APPROX_TEXT[f.accuracy]} ` : ''}${COVERAGE_WORD[f.coverage.level]} coverage: ${f.coverage.note}`),
   );
   if (f.coverage.level !== 'complete') el.append(h('div', { class: 'tile-note', 'aria-hidden': 'true' }, f.coverage.note));
   return el;
@@ -270,7 +281,7 @@ function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
         ? button(d.title, { class: 'link title', 'data-key': `${key}-open`, title: 'Open the session log', onClick: () => a.post({ type: 'session/open', sessionId: d.sessionId }) })
         : h('span', { class: 'title' }, d.title),
     ),
-    h('div', { class: 'meta' }, `${toolName(d.source)} · ${shortDate(d.start.slice(0, 10))} · ${fmtTokens(d.tokens)} tokens · ${fmtUSD(d.costUSD)} · `, h('span', { class: `status status-${d.status}` }, reason)),
+    h('div', { class: 'meta' }, `${toolName(d.source)} · ${shortDate(d.start.slice(0, 10))} · ${d.estimated ? '~' : ''}${fmtTokens(d.tokens)} tokens${d.estimated ? ' (estimated)' : ''} · ${fmtUSD(d.costUSD)} · `, h('span', { class: `status status-${d.status}` }, reason)),
     d.candidate ? candidateLine(d.candidate, a, key) : h('div', { class: 'why' }, d.rejected > 0 ? `You rejected ${d.rejected} commit${d.rejected === 1 ? '' : 's'}; no other candidate.` : 'No commit touched the files it edited in time.'),
     h('div', { class: 'actions', role: 'group', 'aria-label': `Decide on ${d.title}` }, ...actions),
     labelsOpen

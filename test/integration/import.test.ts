@@ -14,14 +14,14 @@ function pick(f: UsageFigures): Record<string, number> {
 
 function expectMatches(r: ReportJson, truth: TruthInteraction[], kolkataDays: ReportJson['byDay'], utc: (ms: number) => string): void {
   const bySource = truthTotals(truth, (t) => t.source);
-  assert.deepEqual(Object.fromEntries(r.bySource.map((s) => [s.source, pick(s)])), Object.fromEntries([...bySource].map(([k, v]) => [k, pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0 })])));
+  assert.deepEqual(Object.fromEntries(r.bySource.map((s) => [s.source, pick(s)])), Object.fromEntries([...bySource].map(([k, v]) => [k, pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0, tokenAccuracy: 'exact' })])));
   const byModel = truthTotals(truth, (t) => `${t.source}/${t.model}`);
   assert.deepEqual(
     Object.fromEntries(r.byModel.map((m) => [`${m.source}/${m.model}`, pick(m)])),
-    Object.fromEntries([...byModel].map(([k, v]) => [k, pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0 })])),
+    Object.fromEntries([...byModel].map(([k, v]) => [k, pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0, tokenAccuracy: 'exact' })])),
   );
   const byDay = truthTotals(truth, (t) => utc(t.timestamp));
-  assert.deepEqual(Object.fromEntries(r.byDay.map((d) => [d.date, pick(d)])), Object.fromEntries([...byDay].map(([k, v]) => [k, pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0 })])));
+  assert.deepEqual(Object.fromEntries(r.byDay.map((d) => [d.date, pick(d)])), Object.fromEntries([...byDay].map(([k, v]) => [k, pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0, tokenAccuracy: 'exact' })])));
   // Same world grouped in a +05:30 zone, computed independently of the code under test.
   const kolkata = truthTotals(truth, (t) => new Date(t.timestamp + 5.5 * 3_600_000).toISOString().slice(0, 10));
   assert.deepEqual(Object.fromEntries(kolkataDays.map((d) => [d.date, d.total])), Object.fromEntries([...kolkata].map(([k, v]) => [k, v.total])));

@@ -1,0 +1,391 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/model';
+import { isCount } from '../core/tokens';
+import { isObject, type LogFile, type SourceReader, type WholeFileResult } from './parser';
+import { estimateTokens } from './tokenize';
+import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
+
+/**
+ * GitHub Copilot Chat inside VS Code. No extension API exposes another extension's chats, so the files VS Code keeps
+ * in its user folder are read:
+ *
+ * - `<User>/workspaceStorage/<id>/chatSessions/<sessionId>.json` (before VS Code 1.109): one session document,
+ *   rewritten whole on every change;
+ * - `<User>/workspaceStorage/<id>/chatSessions/<sessionId>.jsonl` (1.109+): an append-only MUTATION LOG replayed in
+ *   order — `{kind:0, v}` initial state, `{kind:1, k, v}` set at path k, `{kind:2, k, v, i?}` push onto the array at
+ *   k (truncated to length i first), `{kind:3, k}` delete — compacted into one kind:0 line from time to time;
+ * - `<User>/globalStorage/emptyWindowChatSessions/` for chats in windows without a folder;
+ * - `<User>/workspaceStorage/<id>/workspace.json` maps the workspace id to its folder (the session's cwd).
+ *
+ * Both formats are read whole whenever the file changed (a replay needs every line; compaction rewrites the file),
+ * and every request has a natural key (`requestId`), so a rewritten or compacted file never double counts.
+ * Tokens come from `result.metadata.promptTokens/outputTokens` (older builds: `result.usage.promptTokens/
+ * completionTokens`); files without counts are estimated from the visible text and marked estimated.
+ */
+export const copilotChat: SourceReader = {
+  source: 'copilot-chat',
+
+  roots(env) {
+    return uniqueDirs(vscodeUserDirs(env));
+  },
+
+  discover(roots) {
+    const files: LogFile[] = [];
+    for (const root of roots) {
+      if (!isDirectory(root)) continue;
+      const base = path.basename(root);
+      if (base === 'chatSessions' || base === 'emptyWindowChatSessions') {
+        for (const p of walkFiles(root, isSessionFile, 0)) files.push({ source: 'copilot-chat', path: p, root });
+        continue;
+      }
+      // A User folder (or a folder holding workspaceStorage/globalStorage-like trees): session files sit in folders
+      // named chatSessions / emptyWindowChatSessions; workspace.json and other storage files are not sessions.
+      const ws = path.join(root, 'workspaceStorage');
+      const gs = path.join(root, 'globalStorage', 'emptyWindowChatSessions');
+      const scan = isDirectory(ws) || isDirectory(gs) ? [ws, gs] : [root];
+      for (const dir of scan) {
+        for (const p of walkFiles(dir, isSessionFile, 3)) {
+          const parent = path.basename(path.dirname(p));
+          if (parent === 'chatSessions' || parent === 'emptyWindowChatSessions') files.push({ source: 'copilot-chat', path: p, root });
+        }
+      }
+    }
+    return files;
+  },
+
+  readWhole(file, buf, quiet) {
+    return readCopilotFile(file.path, buf, quiet);
+  },
+};
+
+function isSessionFile(name: string): boolean {
+  return name.endsWith('.json') || name.endsWith('.jsonl');
+}
+
+/** Product folder names of VS Code builds whose user folder can hold Copilot Chat sessions. */
+const PRODUCTS = ['Code', 'Code - Insiders', 'VSCodium', 'VSCodium - Insiders', 'Code - OSS'];
+/** Remote-server data folders (SSH, WSL, containers, tunnels): `~/<folder>/data/User`. */
+const SERVERS = ['.vscode-server', '.vscode-server-insiders', '.vscodium-server', '.vscode-remote'];
+
+/** The VS Code user folders of this machine for every known build, platform paths first, then remote servers. */
+export function vscodeUserDirs(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string[] {
+  const home = homeDir(env);
+  let base: string;
+  if (platform === 'win32') base = env.APPDATA || path.join(home, 'AppData', 'Roaming');
+  else if (platform === 'darwin') base = path.join(home, 'Library', 'Application Support');
+  else base = env.XDG_CONFIG_HOME || path.join(home, '.config');
+  return [...PRODUCTS.map((p) => path.join(base, p, 'User')), ...SERVERS.map((s) => path.join(home, s, 'data', 'User'))];
+}
+
+/** The user folder a VS Code extension's global storage lives in: `<User>/globalStorage/<publisher.name>`. */
+export function userDirOfGlobalStorage(globalStoragePath: string): string {
+  return path.dirname(path.dirname(globalStoragePath));
+}
+
+// ---- reading one file ----------------------------------------------------------------------------------------------
+
+const MODEL_PREFIXES = ['copilot/', 'github.copilot-chat/'];
+/** Copilot Chat's default model when older files do not say (flagged as assumed). */
+export const COPILOT_DEFAULT_MODEL = 'gpt-4o';
+
+export function readCopilotFile(file: string, buf: Buffer, quiet: boolean): WholeFileResult {
+  const rejects: WholeFileResult['rejects'] = [];
+  let state: unknown;
+  let complete = true;
+  if (file.endsWith('.jsonl')) {
+    const r = replayMutationLog(buf, quiet);
+    state = r.state;
+    complete = r.complete;
+    rejects.push(...r.rejects);
+  } else {
+    try {
+      state = JSON.parse(buf.toString('utf8'));
+    } catch {
+      // VS Code rewrites the whole file: a failed parse while it is fresh is a write in progress, read again later.
+      if (!quiet) return { records: [], rejects: [], complete: false };
+      return { records: [], rejects: [{ lineNo: 0, reason: 'not a complete JSON document' }], complete: true };
+    }
+  }
+  if (state === undefined) return { records: [], rejects, complete };
+  if (!isObject(state)) {
+    rejects.push({ lineNo: 0, reason: 'session is not a JSON object' });
+    return { records: [], rejects, complete };
+  }
+  const out = sessionRecords(state, file, rejects);
+  return { records: out, rejects, complete };
+}
+
+interface Replay {
+  state: unknown;
+  rejects: Array<{ lineNo: number; reason: string }>;
+  complete: boolean;
+}
+
+/** Replays a `.jsonl` mutation log in order. A half-written last line is left for later unless the file is quiet. */
+export function replayMutationLog(buf: Buffer, quiet: boolean): Replay {
+  const rejects: Replay['rejects'] = [];
+  let state: unknown;
+  let complete = true;
+  let start = 0;
+  let lineNo = 0;
+  while (start < buf.length) {
+    let nl = buf.indexOf(0x0a, start);
+    const terminated = nl !== -1;
+    if (!terminated) nl = buf.length;
+    lineNo++;
+    const text = buf.toString('utf8', start, nl).trim();
+    start = nl + 1;
+    if (!text) continue;
+    let entry: unknown;
+    try {
+      entry = JSON.parse(text);
+    } catch {
+      if (!terminated && !quiet) {
+        complete = false; // being written right now
+        break;
+      }
+      rejects.push({ lineNo, reason: terminated ? 'not JSON' : 'half-written last line' });
+      continue;
+    }
+    const err = applyMutation(entry, (s) => (state = s), () => state);
+    if (err) rejects.push({ lineNo, reason: err });
+  }
+  return { state, rejects, complete };
+}
+
+type Key = string | number;
+
+/** Applies one mutation; returns a rejection reason, or undefined when applied. */
+function applyMutation(entry: unknown, set: (s: unknown) => void, get: () => unknown): string | undefined {
+  if (!isObject(entry)) return 'not a JSON object';
+  const kind = entry.kind;
+  if (kind === 0) {
+    if (!('v' in entry)) return 'initial state (kind 0) without v';
+    set(entry.v);
+    return undefined;
+  }
+  if (kind !== 1 && kind !== 2 && kind !== 3) return `unknown mutation kind ${JSON.stringify(kind)}`;
+  const k = entry.k;
+  if (!Array.isArray(k) || !k.every((x): x is Key => typeof x === 'string' || (typeof x === 'number' && Number.isInteger(x) && x >= 0))) {
+    return 'mutation path k is not a list of keys';
+  }
+  const root = get();
+  if (root === undefined) return 'mutation before the initial state';
+  if (k.length === 0) {
+    if (kind === 1) {
+      set(entry.v);
+      return undefined;
+    }
+    if (kind === 3) return 'cannot delete the whole state';
+  }
+  const parentPath = kind === 2 ? k : k.slice(0, -1);
+  let node: unknown = root;
+  for (const key of parentPath) {
+    node = child(node, key);
+    if (node === undefined) return `mutation path ${JSON.stringify(k)} does not exist`;
+  }
+  if (kind === 2) {
+    if (!Array.isArray(node)) return `push target ${JSON.stringify(k)} is not an array`;
+    if (entry.i !== undefined) {
+      if (!isCount(entry.i)) return 'push index i is not a non-negative integer';
+      node.length = Math.min(node.length, entry.i);
+    }
+    if (entry.v !== undefined) {
+      if (!Array.isArray(entry.v)) return 'push values v are not an array';
+      node.push(...(entry.v as unknown[]));
+    }
+    return undefined;
+  }
+  const last = k[k.length - 1] as Key;
+  if (Array.isArray(node)) {
+    if (typeof last !== 'number') return `array index ${JSON.stringify(last)} is not a number`;
+    if (kind === 1) node[last] = entry.v;
+    else node.splice(last, 1);
+    return undefined;
+  }
+  if (!isObject(node)) return `mutation path ${JSON.stringify(k)} runs through a value`;
+  if (kind === 1) node[String(last)] = entry.v;
+  else delete node[String(last)];
+  return undefined;
+}
+
+function child(node: unknown, key: Key): unknown {
+  if (Array.isArray(node)) return typeof key === 'number' ? node[key] : undefined;
+  if (isObject(node)) return node[String(key)];
+  return undefined;
+}
+
+// ---- session → records ---------------------------------------------------------------------------------------------
+
+function sessionRecords(session: Record<string, unknown>, file: string, rejects: WholeFileResult['rejects']): LedgerRecord[] {
+  const sessionId = typeof session.sessionId === 'string' && session.sessionId ? session.sessionId : path.basename(file).replace(/\.jsonl?$/, '');
+  const ctx: SessionContext = { source: 'copilot-chat', sessionId };
+  const cwd = workspaceFolderOf(file);
+  if (cwd) ctx.cwd = cwd;
+  const created = typeof session.creationDate === 'number' && Number.isFinite(session.creationDate) ? session.creationDate : undefined;
+  const requests = session.requests;
+  if (requests === undefined) return [];
+  if (!Array.isArray(requests)) {
+    rejects.push({ lineNo: 0, reason: 'requests is not a list' });
+    return [];
+  }
+  const out: LedgerRecord[] = [];
+  requests.forEach((req, index) => {
+    const r = requestRecords(req, ctx, created);
+    if (typeof r === 'string') rejects.push({ lineNo: 0, reason: `requests[${index}]: ${r}` });
+    else out.push(...r);
+  });
+  return out;
+}
+
+/** Records of one request, or why it was rejected (a request still running yields nothing yet). */
+function requestRecords(req: unknown, ctx: SessionContext, created: number | undefined): LedgerRecord[] | string {
+  if (!isObject(req)) return 'not an object';
+  const requestId = typeof req.requestId === 'string' && req.requestId ? req.requestId : undefined;
+  if (!requestId) return 'no requestId';
+  const result = req.result;
+  if (result === undefined || result === null) return []; // still running (or never answered): nothing billed to read
+  if (!isObject(result)) return 'result is not an object';
+  const timestamp = typeof req.timestamp === 'number' && Number.isFinite(req.timestamp) && req.timestamp > 0 ? req.timestamp : created;
+  if (timestamp === undefined) return 'no timestamp';
+  const counts = tokenCounts(result);
+  if (typeof counts === 'string') return counts;
+  const messageText = messageTextOf(req.message);
+  let tokens = counts;
+  let estimated = false;
+  if (!tokens) {
+    // No counts in the file: estimate from what was said (the visible prompt and reply; the tool's own context is not
+    // in the file, so this is a floor, marked estimated everywhere).
+    tokens = { input: estimateTokens(messageText), output: estimateTokens(responseTextOf(req.response)) };
+    estimated = true;
+  }
+  const modelId = typeof req.modelId === 'string' && req.modelId ? req.modelId : undefined;
+  const interaction: InteractionRecord = {
+    kind: 'interaction',
+    key: `copilot-chat:${requestId}`,
+    session: ctx,
+    timestamp,
+    model: modelId ? normaliseModel(modelId) : COPILOT_DEFAULT_MODEL,
+    tokens: { input: tokens.input, output: tokens.output, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+    cacheWrite1h: 0,
+    sidechain: false,
+    ...(modelId ? {} : { modelAssumed: true }),
+    ...(estimated ? { estimated: true } : {}),
+  };
+  const out: LedgerRecord[] = [interaction];
+  if (messageText.trim()) {
+    const prompt: PromptRecord = { kind: 'prompt', key: `copilot-chat:prompt:${requestId}`, session: ctx, timestamp, text: messageText };
+    out.push(prompt);
+  }
+  for (const p of editedPaths(req.response)) {
+    const edit: EditRecord = { kind: 'edit', session: ctx, timestamp, path: p };
+    out.push(edit);
+  }
+  return out;
+}
+
+/** Exact counts from `result.metadata` (current) or `result.usage` (older); null when the file has none. */
+function tokenCounts(result: Record<string, unknown>): { input: number; output: number } | null | string {
+  const meta = isObject(result.metadata) ? result.metadata : undefined;
+  if (meta && (meta.promptTokens !== undefined || meta.outputTokens !== undefined)) {
+    const input = meta.promptTokens ?? 0;
+    const output = meta.outputTokens ?? 0;
+    if (!isCount(input) || !isCount(output)) return 'result.metadata token counts are not non-negative integers';
+    return { input, output };
+  }
+  const usage = isObject(result.usage) ? result.usage : undefined;
+  if (usage && (usage.promptTokens !== undefined || usage.completionTokens !== undefined)) {
+    const input = usage.promptTokens ?? 0;
+    const output = usage.completionTokens ?? 0;
+    if (!isCount(input) || !isCount(output)) return 'result.usage token counts are not non-negative integers';
+    return { input, output };
+  }
+  return null;
+}
+
+function normaliseModel(id: string): string {
+  for (const p of MODEL_PREFIXES) if (id.startsWith(p)) return id.slice(p.length);
+  return id;
+}
+
+function messageTextOf(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (isObject(message) && typeof message.text === 'string') return message.text;
+  return '';
+}
+
+/** The reply's visible text: markdown parts (`{value}` in old files, `{kind:'markdownContent', content:{value}}`). */
+function responseTextOf(response: unknown): string {
+  if (!Array.isArray(response)) return '';
+  const parts: string[] = [];
+  for (const p of response) {
+    if (!isObject(p)) continue;
+    if (typeof p.value === 'string') parts.push(p.value);
+    else if (isObject(p.content) && typeof p.content.value === 'string') parts.push(p.content.value);
+  }
+  return parts.join('');
+}
+
+/** Files changed through text-edit groups (`{kind:'textEditGroup', uri, edits}`). */
+function editedPaths(response: unknown): string[] {
+  if (!Array.isArray(response)) return [];
+  const out = new Set<string>();
+  for (const p of response) {
+    if (!isObject(p) || p.kind !== 'textEditGroup') continue;
+    const f = uriToPath(p.uri);
+    if (f) out.add(f);
+  }
+  return [...out];
+}
+
+/**
+ * A file path from a serialised VS Code URI (`{scheme, path, fsPath?}` or a `file://` string). Remote URIs
+ * (`vscode-remote`) carry the path on the machine the server runs on, which is where their logs are read.
+ */
+export function uriToPath(uri: unknown): string | undefined {
+  if (typeof uri === 'string') {
+    try {
+      const u = new URL(uri);
+      if (u.protocol !== 'file:' && u.protocol !== 'vscode-remote:') return undefined;
+      return localPath(decodeURIComponent(u.pathname));
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isObject(uri)) return undefined;
+  if (uri.scheme !== 'file' && uri.scheme !== 'vscode-remote') return undefined;
+  if (typeof uri.fsPath === 'string' && uri.fsPath && uri.scheme === 'file') return uri.fsPath;
+  return typeof uri.path === 'string' && uri.path ? localPath(uri.path) : undefined;
+}
+
+/** `/c:/Users/me` → `c:\Users\me` on Windows; unchanged elsewhere. */
+function localPath(p: string): string {
+  if (process.platform === 'win32' && /^\/[a-zA-Z]:/.test(p)) return path.win32.normalize(p.slice(1));
+  return p;
+}
+
+/** The folder a workspace-storage session belongs to, from `<id>/workspace.json` (`folder`, or a workspace file). */
+export function workspaceFolderOf(sessionFile: string): string | undefined {
+  const dir = path.dirname(sessionFile);
+  if (path.basename(dir) !== 'chatSessions') return undefined;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(fs.readFileSync(path.join(path.dirname(dir), 'workspace.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isObject(meta)) return undefined;
+  if (meta.folder !== undefined) return uriToPath(meta.folder);
+  const ws = uriToPath(meta.workspace);
+  if (!ws) return undefined;
+  // A multi-root workspace: its first folder (relative to the .code-workspace file), else the file's folder.
+  try {
+    const doc: unknown = JSON.parse(fs.readFileSync(ws, 'utf8'));
+    const first = isObject(doc) && Array.isArray(doc.folders) ? doc.folders[0] : undefined;
+    if (isObject(first) && typeof first.path === 'string') return path.resolve(path.dirname(ws), first.path);
+  } catch {
+    // comments or trailing commas (.code-workspace is JSONC), or gone: fall back to its folder
+  }
+  return path.dirname(ws);
+}
