@@ -153,3 +153,31 @@ export const BUCKET_MS = 15 * 60 * 1000;
 export function isoUtc(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
+
+const LOCAL_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}))?$/;
+
+/**
+ * A moment typed by a person: `YYYY-MM-DD` (noon) or `YYYY-MM-DD HH:MM`, read in the zone; a full ISO string with an
+ * offset or `Z` as it says. Undefined when it is not one of those.
+ */
+export function parseLocalMoment(timeZone: string, text: string): number | undefined {
+  const v = text.trim();
+  const m = LOCAL_TIME_RE.exec(v);
+  if (!m) {
+    if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(v)) return undefined;
+    const t = Date.parse(v);
+    return Number.isFinite(t) ? t : undefined;
+  }
+  if (!isIsoDate(`${m[1]}-${m[2]}-${m[3]}`)) return undefined;
+  const hour = m[4] === undefined ? 12 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  if (hour > 23 || minute > 59) return undefined;
+  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), hour, minute);
+  let guess = wall - zoneOffsetMs(timeZone, wall);
+  for (let i = 0; i < 3; i++) {
+    const next = wall - zoneOffsetMs(timeZone, guess);
+    if (next === guess) break;
+    guess = next;
+  }
+  return guess;
+}
