@@ -191,6 +191,8 @@ export interface HealthSource {
   rejectedLines: number;
   reasons: Array<{ path: string; lineNo: number; reason: string }>;
   gaps: string[];
+  /** Tokens of this source that were estimated, not reported exactly. */
+  estimatedTokens?: number;
 }
 
 export interface SidebarHealth {

@@ -6,6 +6,9 @@ export const COMMANDS = {
   openLedgerFolder: 'outcomeLedger.openLedgerFolder',
   openSessionLog: 'outcomeLedger.openSessionLog',
   revealRepository: 'outcomeLedger.revealRepository',
+  logInteraction: 'outcomeLedger.logInteraction',
+  editManualEntry: 'outcomeLedger.editManualEntry',
+  deleteManualEntry: 'outcomeLedger.deleteManualEntry',
   showView: 'outcomeLedger.showView',
 } as const;
 

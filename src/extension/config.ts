@@ -19,7 +19,15 @@ export interface Settings {
 const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['claude-code', 'claudeCode'],
   ['codex', 'codex'],
+  ['copilot-chat', 'copilotChat'],
 ];
+
+/** This window's VS Code user folder (from the extension's global storage): where its Copilot Chat sessions are. */
+let ownUserDir: string | undefined;
+
+export function setOwnUserDir(dir: string | undefined): void {
+  ownUserDir = dir;
+}
 
 function expandHome(p: string): string {
   return p.startsWith('~') ? path.join(process.env.HOME ?? '', p.slice(1)) : p;
@@ -37,6 +45,9 @@ export function readSettings(): Settings {
       if (typeof p === 'string' && p.trim()) extra.push({ source, path: path.resolve(expandHome(p.trim())) });
     }
   }
+  // Copilot Chat's sessions of this very build of VS Code (Insiders, VSCodium, a portable install, a remote server),
+  // wherever its user folder is, beside the platform's usual folders the importer looks in anyway.
+  if (ownUserDir && !disabled.has('copilot-chat')) extra.push({ source: 'copilot-chat', path: ownUserDir });
   let zone: string | undefined;
   return {
     ledgerHome: home ? path.resolve(expandHome(home)) : defaultLedgerHome(),

@@ -3,10 +3,12 @@ import * as vscode from 'vscode';
 import { SESSION_LABELS, isSessionLabel, type SessionLabel } from '../core/model';
 import { dataHealth, renderHealth } from '../services/health';
 import { listSessions, resolveSession, setLabel, type SessionJson } from '../services/queries';
+import { userDirOfGlobalStorage } from '../sources/copilot';
 import { addDays, localDate } from '../core/time';
 import { fmtTokens } from '../core/format';
 import { COMMANDS, SESSIONS_VIEW, SIDEBAR_VIEW, VIEW_CONTAINER } from './commands';
-import { invalidTimeZoneSetting, readSettings } from './config';
+import { invalidTimeZoneSetting, readSettings, setOwnUserDir } from './config';
+import { registerManualCommands } from './manualCommands';
 import { LedgerModel } from './ledgerModel';
 import { Notifier } from './notifier';
 import { SessionsTree, type SessionsNode } from './sessionsTree';
@@ -46,6 +48,8 @@ function sessionOf(arg: unknown): SessionJson | undefined {
 export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const started = performance.now();
   const notifier = new Notifier();
+  // Copilot Chat keeps its sessions in this window's user folder, next to our own global storage.
+  if (context.globalStorageUri.scheme === 'file') setOwnUserDir(userDirOfGlobalStorage(context.globalStorageUri.fsPath));
   const model = new LedgerModel(readSettings(), notifier);
   const tree = new SessionsTree(model);
   const meter = new StatusMeter(model, notifier);
@@ -106,7 +110,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       const found = summary.sources.filter((s) => s.found).map((s) => s.source);
       void vscode.window.showInformationMessage(
         found.length === 0
-          ? 'Outcome Ledger found no Claude Code or Codex logs on this machine. Show Data Health lists where it looked.'
+          ? 'Outcome Ledger found no Claude Code, Codex or Copilot Chat logs on this machine. Show Data Health lists where it looked.'
           : `Imported ${added} new requests from ${found.join(' and ')}${rejected ? ` (${rejected} lines rejected: see Data Health)` : ''}.`,
       );
       return summary;
@@ -125,6 +129,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       return health;
     }),
     vscode.commands.registerCommand(COMMANDS.labelSession, labelSession),
+    ...registerManualCommands(model, () => tree.refreshNow()),
     vscode.commands.registerCommand(COMMANDS.openLedgerFolder, async () => {
       const home = model.home;
       if (vscode.env.uiKind === vscode.UIKind.Desktop && vscode.env.remoteName === undefined) {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { importAll, sourceRoots, type ImportSummary } from '../services/importer';
+import { importAll, watchTargets, type ImportSummary } from '../services/importer';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
@@ -164,15 +164,13 @@ export class LedgerModel implements vscode.Disposable {
   }
 
   private watchSources(): void {
-    const roots = sourceRoots(process.env, this.settings.extra, this.settings.disabled);
-    for (const list of roots.values()) {
-      for (const root of list) {
-        if (this.watchedRoots.has(root)) continue;
-        this.watchedRoots.add(root);
-        const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/*.jsonl'));
-        const onEvent = (): void => this.scheduleImport();
-        this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
-      }
+    for (const target of watchTargets(process.env, this.settings.extra, this.settings.disabled)) {
+      const id = `${target.dir}\u0000${target.glob}`;
+      if (this.watchedRoots.has(id)) continue;
+      this.watchedRoots.add(id);
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(target.dir), target.glob));
+      const onEvent = (): void => this.scheduleImport();
+      this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
     }
   }
 

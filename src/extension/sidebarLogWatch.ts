@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import type * as vscode from 'vscode';
-import { sourceRoots } from '../services/importer';
+import { watchTargets } from '../services/importer';
 import type { LedgerModel } from './ledgerModel';
 
 /**
  * A second watch on the log folders: Node's own recursive `fs.watch` (inotify on Linux, FSEvents on macOS, one handle
- * per root, no polling), asking the model for its usual debounced, incremental import when a `.jsonl` changes.
+ * per root, no polling), asking the model for its usual debounced, incremental import when a log changes (`.jsonl`; Copilot Chat's
+ * session files too).
  *
  * Why: the sidebar promises a new interaction on screen within 2 seconds, and VS Code's watcher (LedgerModel's,
  * created through the extension API for folders outside the workspace) was seen not to report files in a folder
@@ -36,19 +37,17 @@ export class NodeLogWatch implements vscode.Disposable {
 
   private open(): void {
     const s = this.model.currentSettings;
-    for (const list of sourceRoots(process.env, s.extra, s.disabled).values()) {
-      for (const root of list) {
-        try {
-          if (!fs.statSync(root).isDirectory()) continue;
-          const w = fs.watch(root, { recursive: true, persistent: false }, (_event, file) => {
-            if (typeof file === 'string' && file.endsWith('.jsonl')) this.model.scheduleImport();
-          });
-          // Out of inotify watches, or the folder removed under us: VS Code's watcher and the rescan remain.
-          w.on('error', () => w.close());
-          this.watchers.push(w);
-        } catch {
-          // a missing root (the tool is not installed): the model's rescan notices when it appears
-        }
+    for (const target of watchTargets(process.env, s.extra, s.disabled)) {
+      try {
+        if (!fs.statSync(target.dir).isDirectory()) continue;
+        const w = fs.watch(target.dir, { recursive: true, persistent: false }, (_event, file) => {
+          if (typeof file === 'string' && target.accepts(file)) this.model.scheduleImport();
+        });
+        // Out of inotify watches, or the folder removed under us: VS Code's watcher and the rescan remain.
+        w.on('error', () => w.close());
+        this.watchers.push(w);
+      } catch {
+        // a missing root (the tool is not installed): the model's rescan notices when it appears
       }
     }
   }

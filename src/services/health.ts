@@ -18,6 +18,8 @@ export interface SourceHealthReport {
   rejectedLines: number;
   reasons: Array<{ path: string; lineNo: number; reason: string }>;
   gaps: string[];
+  /** Tokens of this source that were estimated (counted from text or rounded by the tool), not reported exactly. */
+  estimatedTokens: number;
 }
 
 export interface DataHealth {
@@ -37,10 +39,10 @@ export function dataHealth(
   const disabled = options.disabled ?? new Set<SourceName>();
   const roots = sourceRoots(options.env, options.extra, new Set());
   const files = new Map(sourceHealth(db).map((h) => [h.source, h]));
-  const spans = new Map<string, { first: number; last: number; n: number; assumed: number }>();
-  const r = db.exec('SELECT s.source, min(u.first_ts), max(u.last_ts), sum(u.n), sum(u.assumed) FROM usage_rollup u JOIN sessions s ON s.id = u.session_ref GROUP BY s.source');
-  for (const [source, first, last, n, assumed] of r[0]?.values ?? []) {
-    spans.set(String(source), { first: Number(first), last: Number(last), n: Number(n), assumed: Number(assumed) });
+  const spans = new Map<string, { first: number; last: number; n: number; assumed: number; estimated: number }>();
+  const r = db.exec('SELECT s.source, min(u.first_ts), max(u.last_ts), sum(u.n), sum(u.assumed), sum(u.estimated) FROM usage_rollup u JOIN sessions s ON s.id = u.session_ref GROUP BY s.source');
+  for (const [source, first, last, n, assumed, estimated] of r[0]?.values ?? []) {
+    spans.set(String(source), { first: Number(first), last: Number(last), n: Number(n), assumed: Number(assumed), estimated: Number(estimated ?? 0) });
   }
   const firstImport = getMeta(db, 'first_import') ?? null;
   const sources: SourceHealthReport[] = [...roots].map(([source, paths]) => {
@@ -59,6 +61,13 @@ export function dataHealth(
       }
     }
     if (span && span.assumed > 0) gaps.push(`${span.assumed} requests came from builds that did not record the model; the default model was assumed.`);
+    if (span && span.estimated > 0) {
+      gaps.push(
+        source === 'copilot-chat'
+          ? `${span.estimated} tokens are estimated: older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor: Copilot's own context is not in the file). They are marked ~.`
+          : `${span.estimated} tokens are estimated (counted from text or rounded by the tool), not reported exactly. They are marked ~.`,
+      );
+    }
     const existing = paths.map((p) => ({ path: p, exists: fs.existsSync(p) }));
     return {
       source,
@@ -72,7 +81,25 @@ export function dataHealth(
       rejectedLines: f?.rejectedLines ?? 0,
       reasons: f?.reasons ?? [],
       gaps,
+      estimatedTokens: span?.estimated ?? 0,
     };
+  });
+  // Manual entries have no files: they are what the engineer logged by hand.
+  const manual = spans.get('manual');
+  const manualEntries = Number(db.exec('SELECT count(*) FROM manual_entries')[0]?.values[0]?.[0] ?? 0);
+  sources.push({
+    source: 'manual',
+    enabled: true,
+    found: manualEntries > 0,
+    roots: [],
+    files: 0,
+    first: manual ? isoUtc(manual.first) : null,
+    last: manual ? isoUtc(manual.last) : null,
+    interactions: manual?.n ?? 0,
+    rejectedLines: 0,
+    reasons: [],
+    gaps: manual && manual.estimated > 0 ? [`${manual.estimated} tokens of manual entries were estimated from pasted text (the text itself is not stored). They are marked ~.`] : [],
+    estimatedTokens: manual?.estimated ?? 0,
   });
   let bytes: number;
   try {
@@ -100,14 +127,20 @@ export function renderHealth(h: DataHealth): string {
   out.push(`First import: ${h.ledger.firstImport ?? 'never'} · last new data: ${h.ledger.lastNewData ?? 'never'}`);
   for (const s of h.sources) {
     out.push('', `## ${s.source}${s.enabled ? '' : ' (disabled in settings)'}`);
-    if (!s.found) {
+    if (s.source === 'manual') {
+      out.push(
+        s.found
+          ? `- ${s.interactions} interactions logged by hand (Log an AI Interaction… or \`outcome-ledger manual add\`), first ${s.first ?? '—'}, last ${s.last ?? '—'}`
+          : 'None logged. Log a web chat with "Outcome Ledger: Log an AI Interaction…" or `outcome-ledger manual add`.',
+      );
+    } else if (!s.found) {
       out.push(`Not found. Looked in: ${s.roots.map((r) => `\`${r.path}\`${r.exists ? '' : ' (missing)'}`).join(', ') || '(no folders)'}.`);
     } else {
       out.push(`Looked in: ${s.roots.map((r) => `\`${r.path}\`${r.exists ? '' : ' (missing)'}`).join(', ') || '(no folders)'}`);
       out.push(`- the ledger holds ${s.files} log files and ${s.interactions} billed requests from this source`);
       out.push(`- first record ${s.first ?? '—'}, last record ${s.last ?? '—'}`);
       out.push(`- ${s.rejectedLines} lines rejected${s.reasons.length ? ':' : ''}`);
-      for (const r of s.reasons) out.push(`  - \`${r.path}\` line ${r.lineNo}: ${r.reason}`);
+      for (const r of s.reasons) out.push(`  - \`${r.path}\`${r.lineNo > 0 ? ` line ${r.lineNo}` : ''}: ${r.reason}`);
     }
     for (const g of s.gaps) out.push(`- Known gap: ${g}`);
   }

@@ -70,7 +70,45 @@ export function sourceRoots(env: NodeJS.ProcessEnv, extra: ExtraSource[] = [], d
   const out = new Map<SourceName, string[]>();
   for (const reader of READERS) {
     if (disabled.has(reader.source)) continue;
-    out.set(reader.source, [...reader.roots(env), ...extra.filter((e) => e.source === reader.source).map((e) => e.path)]);
+    // The same folder given twice (a detected root also named in the settings) is listed once.
+    out.set(reader.source, [...new Set([...reader.roots(env), ...extra.filter((e) => e.source === reader.source).map((e) => e.path)])]);
+  }
+  return out;
+}
+
+/** A folder to watch for live changes, and which changed files (relative to it) are logs worth an import. */
+export interface WatchTarget {
+  dir: string;
+  /** The file-name pattern for VS Code's watcher (relative to `dir`). */
+  glob: string;
+  accepts(relative: string): boolean;
+}
+
+const JSONL = (f: string): boolean => f.endsWith('.jsonl');
+const SESSION_JSON = (f: string): boolean => f.endsWith('.jsonl') || f.endsWith('.json');
+
+/**
+ * What live capture watches. Sources inside VS Code's user folder (Copilot Chat) watch only where sessions are kept,
+ * never the whole user folder (busy, and many folders: a recursive watch there would be costly).
+ */
+export function watchTargets(env: NodeJS.ProcessEnv, extra: ExtraSource[] = [], disabled: ReadonlySet<SourceName> = new Set()): WatchTarget[] {
+  const out: WatchTarget[] = [];
+  for (const [source, roots] of sourceRoots(env, extra, disabled)) {
+    for (const root of roots) {
+      if (source !== 'copilot-chat') {
+        out.push({ dir: root, glob: '**/*.jsonl', accepts: JSONL });
+        continue;
+      }
+      const base = root.split(/[\\/]/).pop();
+      if (base === 'chatSessions' || base === 'emptyWindowChatSessions') {
+        out.push({ dir: root, glob: '*.{json,jsonl}', accepts: SESSION_JSON });
+        continue;
+      }
+      out.push(
+        { dir: `${root}/workspaceStorage`, glob: '*/chatSessions/*.{json,jsonl}', accepts: (f) => SESSION_JSON(f) && /(^|[\\/])chatSessions[\\/][^\\/]+$/.test(f) },
+        { dir: `${root}/globalStorage/emptyWindowChatSessions`, glob: '*.{json,jsonl}', accepts: SESSION_JSON },
+      );
+    }
   }
   return out;
 }

@@ -429,6 +429,7 @@ function sidebarHealth(db: Database, input: SidebarInput, anyFiles: boolean): Si
       rejectedLines: s.rejectedLines,
       reasons: s.reasons.slice(0, 3).map((r) => ({ ...r, path: tilde(r.path, home) })),
       gaps: s.gaps,
+      estimatedTokens: s.estimatedTokens,
     })),
     ledger: { file: tilde(h.ledger.file, home), bytes: h.ledger.bytes, firstImport: h.ledger.firstImport, lastNewData: h.ledger.lastNewData },
     linking: {

@@ -349,23 +349,50 @@ export function selfCheck(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElem
   );
 }
 
+type HealthSourceView = SidebarSnapshot['health']['sources'][number];
+
+/**
+ * The folders worth naming: those that exist, else the first few looked in (Copilot Chat looks in the user folders
+ * of every VS Code build, most of which a machine does not have).
+ */
+function shownRoots(src: HealthSourceView): { roots: HealthSourceView['roots']; more: number } {
+  const existing = src.roots.filter((r) => r.exists);
+  const roots = existing.length > 0 ? existing : src.roots.slice(0, 3);
+  return { roots, more: src.roots.length - roots.length };
+}
+
+function rootList(src: HealthSourceView, missing: string, present: string): Child[] {
+  const { roots, more } = shownRoots(src);
+  return [...roots.flatMap((r, i) => [i > 0 ? ', ' : '', h('code', {}, r.path), r.exists ? present : missing]), more > 0 ? ` (and ${more} other places)` : ''];
+}
+
+function manualSource(src: HealthSourceView, now: number): HTMLElement {
+  return h(
+    'li',
+    { class: 'source', 'data-source': src.source },
+    h('div', { class: 'row-head' }, h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'), h('span', { class: 'title' }, src.name), h('span', { class: 'muted' }, src.found ? 'logged by hand' : 'none')),
+    h('div', { class: 'meta' }, src.found ? `${fmtInt(src.interactions)} interactions · last ${ago(src.last, now)}` : 'Log a web chat with "Log an AI Interaction…" in the Sessions view.'),
+    ...src.gaps.map((g) => h('div', { class: 'gap' }, g)),
+  );
+}
+
 export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement {
   const now = Date.now();
   const h0 = s.health;
   const sources = h0.sources.map((src) =>
-    h(
+    src.source === 'manual' ? manualSource(src, now) : h(
       'li',
       { class: 'source', 'data-source': src.source },
       h('div', { class: 'row-head' }, h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'), h('span', { class: 'title' }, src.name), h('span', { class: 'muted' }, src.enabled ? (src.found ? 'found' : 'not found') : 'off in settings')),
       src.found
         ? h('div', { class: 'meta' }, `${fmtInt(src.files)} files · ${fmtInt(src.interactions)} requests · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} lines rejected`) : ' · no rejected lines')
         : null,
-      h('div', { class: 'paths' }, `${src.found ? 'Reads' : 'Looked in'} `, ...src.roots.flatMap((r, i) => [i > 0 ? ', ' : '', h('code', {}, r.path), r.exists ? '' : ' (missing)'])),
-      ...src.reasons.map((r) => h('div', { class: 'why' }, `${r.path.split('/').pop() ?? r.path}:${r.lineNo}: ${r.reason}`)),
+      h('div', { class: 'paths' }, `${src.found ? 'Reads' : 'Looked in'} `, ...rootList(src, ' (missing)', '')),
+      ...src.reasons.map((r) => h('div', { class: 'why' }, `${r.path.split('/').pop() ?? r.path}${r.lineNo > 0 ? `:${r.lineNo}` : ''}: ${r.reason}`)),
       ...src.gaps.map((g) => h('div', { class: 'gap' }, h('strong', {}, 'Known gap: '), g)),
     ),
   );
-  const missing = h0.sources.filter((x) => !x.found).length;
+  const missing = h0.sources.filter((x) => !x.found && x.source !== 'manual').length;
   return disclosure(
     'health',
     'Data health',
@@ -395,15 +422,16 @@ export function emptyState(s: SidebarSnapshot, a: Actions): HTMLElement {
     h(
       'ul',
       { class: 'looked', id: 'empty-sources' },
-      ...s.health.sources.map((src) =>
-        h('li', { 'data-source': src.source }, h('strong', {}, src.name), src.enabled ? '' : ' (off in settings)', ': ', ...src.roots.flatMap((r, i) => [i > 0 ? ', ' : '', h('code', {}, r.path), r.exists ? ' (no logs)' : ' (not found)'])),
-      ),
+      ...s.health.sources
+        .filter((src) => src.source !== 'manual')
+        .map((src) => h('li', { 'data-source': src.source }, h('strong', {}, src.name), src.enabled ? '' : ' (off in settings)', ': ', ...rootList(src, ' (not found)', ' (no logs)'))),
     ),
     h('h3', {}, 'What to do next'),
     h(
       'ol',
       { class: 'steps' },
-      h('li', {}, 'Work with Claude Code or Codex CLI in a git repository: sessions show up here within seconds, with the commits they led to.'),
+      h('li', {}, 'Work with Claude Code, Codex CLI or Copilot Chat in a git repository: sessions show up here within seconds, with the commits they led to.'),
+      h('li', {}, 'Used a web chat? Log it with "Log an AI Interaction…" in the Sessions view (counts, or text to estimate them from).'),
       h('li', {}, 'Logs somewhere else? Add the folder to a source\'s extra paths. ', button('Open Settings', { class: 'link', 'data-key': 'empty-settings', onClick: () => a.post({ type: 'command/run', command: 'openSettings' }) })),
       h('li', {}, 'Already used them here? ', button('Import Now', { class: 'primary small', 'data-key': 'empty-import', id: 'empty-import', onClick: () => a.post({ type: 'command/run', command: 'importNow' }) })),
     ),

@@ -132,6 +132,26 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     assert.match(cli(['sessions', '--home', home, '--no-import'], env).stdout, /~\d/);
   });
 
+  it('data health shows Copilot Chat: found, where, last record, rejected lines with reasons, and the estimated tokens', () => {
+    const r = cli(['health', '--json', '--home', home], env);
+    assert.equal(r.code, 0, r.stderr);
+    const h = JSON.parse(r.stdout) as { sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }>; files: number; last: string | null; rejectedLines: number; reasons: Array<{ reason: string }>; gaps: string[]; estimatedTokens: number }> };
+    const c = h.sources.find((s) => s.source === 'copilot-chat');
+    assert.ok(c);
+    assert.equal(c.found, true);
+    assert.equal(c.files, 5);
+    assert.ok(c.roots.some((x) => x.exists && x.path === path.join(env.XDG_CONFIG_HOME as string, 'Code', 'User')));
+    assert.ok(c.roots.some((x) => x.path.endsWith(path.join('.vscode-server', 'data', 'User'))));
+    assert.equal(c.last, new Date(T0 + 3 * HOUR).toISOString());
+    assert.equal(c.rejectedLines, 1);
+    assert.deepEqual(c.reasons.map((x) => x.reason), ['not a complete JSON document']);
+    assert.equal(c.estimatedTokens, truthTotal().estimated);
+    assert.ok(c.gaps.some((g) => /estimated: older Copilot Chat files record no token counts/.test(g)));
+    const text = cli(['health', '--home', home], env).stdout;
+    assert.match(text, /## copilot-chat/);
+    assert.match(text, /broken\.json`: not a complete JSON document/);
+  });
+
   it('re-import of unchanged files adds nothing', () => {
     const before = reportJson(home, env, ['--no-import']).totals;
     const r = cli(['import', '--home', home], env);

@@ -88,6 +88,13 @@ describe('manual entries through the bundled CLI (outcome-ledger manual add|list
     assert.equal(sessionsJson(home, env).some((s) => s.id === exact.id), false);
   });
 
+  it('data health lists manual entries like a source', () => {
+    const h = JSON.parse(cli(['health', '--json', '--home', home], env).stdout) as { sources: Array<{ source: string; found: boolean; interactions: number; last: string | null }> };
+    const m = h.sources.find((s) => s.source === 'manual');
+    assert.deepEqual([m?.found, m?.interactions, m?.last], [true, 1, '2026-10-02T12:00:00.000Z']);
+    assert.match(cli(['health', '--home', home], env).stdout, /## manual\n- 1 interactions logged by hand/);
+  });
+
   it('rejects bad input with exit 2 and one clear line, and changes nothing', () => {
     const before = reportJson(home, env, ['--no-import']).totals;
     const bad: Array<[string[], RegExp]> = [
