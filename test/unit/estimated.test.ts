@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { renderReport, renderSessions } from '../../src/cli/render';
+import { fmtTokensMarked } from '../../src/core/format';
+import type { InteractionRecord } from '../../src/core/model';
+import { accuracyOf } from '../../src/core/report';
+import { DEFAULT_QUERY } from '../../src/core/sidebarProtocol';
+import { dataHealth } from '../../src/services/health';
+import { listSessions, report } from '../../src/services/queries';
+import { sidebarSnapshot } from '../../src/services/sidebar';
+import { Ledger } from '../../src/store/ledger';
+import { RecordWriter } from '../../src/store/records';
+import { tempDir } from '../helpers';
+
+const NOW = Date.parse('2026-06-15T12:00:00Z');
+
+function interaction(key: string, session: string, at: number, input: number, output: number, estimated: boolean): InteractionRecord {
+  return {
+    kind: 'interaction', key, session: { source: 'copilot-chat', sessionId: session }, timestamp: at, model: 'gpt-4.1',
+    tokens: { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 }, cacheWrite1h: 0, sidechain: false, ...(estimated ? { estimated: true } : {}),
+  };
+}
+
+describe('estimated vs exact', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let ledger: Ledger;
+
+  before(async () => {
+    dir = tempDir('ol-est-');
+    ledger = await Ledger.open(path.join(dir, 'ledger'));
+    await ledger.write((db) => {
+      const w = new RecordWriter(db, { repoOf: () => null });
+      w.add(interaction('copilot-chat:r1', 'exact-only', NOW - 2 * 3_600_000, 1000, 200, false), '/logs/a.json');
+      w.add(interaction('copilot-chat:r2', 'mixed', NOW - 3_600_000, 500, 100, false), '/logs/b.json');
+      w.add(interaction('copilot-chat:r3', 'mixed', NOW - 3_500_000, 300, 100, true), '/logs/b.json');
+      w.add(interaction('copilot-chat:r4', 'estimated-only', NOW - 3_000_000, 40, 60, true), '/logs/c.json');
+      w.free();
+    });
+  });
+  after(() => {
+    ledger.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('classifies a figure as exact, estimated or mixed', () => {
+    assert.equal(accuracyOf(100, 0), 'exact');
+    assert.equal(accuracyOf(0, 0), 'exact');
+    assert.equal(accuracyOf(100, 100), 'estimated');
+    assert.equal(accuracyOf(100, 40), 'mixed');
+    assert.equal(fmtTokensMarked(12_345, 'exact'), '12.3k');
+    assert.equal(fmtTokensMarked(12_345, 'mixed'), '~12.3k');
+    assert.equal(fmtTokensMarked(500, 'estimated'), '~500');
+  });
+
+  it('the report carries the estimated part on totals, sources, models, days and coverage, and the text marks it with ~', () => {
+    const r = report(ledger.database, { timeZone: 'UTC', now: NOW });
+    assert.equal(r.totals.total, 2300);
+    assert.equal(r.totals.estimatedTokens, 500);
+    assert.equal(r.totals.tokenAccuracy, 'mixed');
+    assert.equal(r.bySource[0]?.estimatedTokens, 500);
+    assert.equal(r.byModel[0]?.tokenAccuracy, 'mixed');
+    assert.equal(r.byDay[0]?.estimatedTokens, 500);
+    assert.deepEqual(r.coverage.map((c) => [c.source, c.estimatedTokens, c.tokenAccuracy]), [['copilot-chat', 500, 'mixed']]);
+    const text = renderReport(r);
+    assert.match(text, /copilot-chat\s+~2,300/);
+    assert.match(text, /500 tokens estimated/);
+    assert.match(text, /~ marks token figures .*: 500 of 2,300\./);
+  });
+
+  it('sessions say per session whether their tokens are exact, estimated or mixed', () => {
+    const list = listSessions(ledger.database, { timeZone: 'UTC', now: NOW });
+    assert.deepEqual(
+      list.map((s) => [s.sessionId, s.tokens.total, s.estimatedTokens, s.tokenAccuracy]),
+      [['exact-only', 1200, 0, 'exact'], ['mixed', 1000, 400, 'mixed'], ['estimated-only', 100, 100, 'estimated']],
+    );
+    const text = renderSessions(list);
+    assert.match(text, /~1,000/);
+    assert.match(text, /~100/);
+    assert.match(text, /~ tokens estimated/);
+  });
+
+  it('the sidebar marks the token figures and says how much is estimated; data health names it per source', () => {
+    // Two days later: the sessions are no longer open, so they are listed as needing a decision.
+    const s = sidebarSnapshot(ledger.database, { timeZone: 'UTC', now: NOW + 2 * 86_400_000, query: { ...DEFAULT_QUERY, period: '7d' }, health: { ledgerFile: ledger.paths.file, env: { HOME: dir } } });
+    const tokens = s.figures.find((f) => f.id === 'tokens');
+    assert.equal(tokens?.accuracy, 'mixed');
+    assert.equal(tokens?.estimatedTokens, 500);
+    assert.match(tokens?.coverage.note ?? '', /500 of 2,300 tokens are estimated/);
+    assert.equal(s.figures.find((f) => f.id === 'cost')?.accuracy, 'mixed');
+    assert.equal(s.figures.find((f) => f.id === 'yield')?.accuracy, undefined, 'a ratio of outcomes is not marked');
+    assert.deepEqual(
+      s.decisions.rows.map((d) => [d.sessionId, d.estimated]).sort(),
+      [['copilot-chat:estimated-only', true], ['copilot-chat:exact-only', false], ['copilot-chat:mixed', true]],
+    );
+    const h = dataHealth(ledger.database, ledger.paths.file, { env: { HOME: dir } });
+    const copilot = h.sources.find((x) => x.source === 'copilot-chat');
+    assert.equal(copilot?.estimatedTokens, 500);
+    assert.ok(copilot?.gaps.some((g) => /500 tokens are estimated/.test(g)));
+  });
+});
