@@ -15,11 +15,11 @@ export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'outcome-ledger-demo-'));
   try {
     io.out(`Building a demo world in ${root} …`);
-    const world = buildWorld({ root: path.join(root, 'world'), end: new Date(), seed: 7 });
+    const world = buildWorld({ root: path.join(root, 'world'), end: new Date(), seed: 7, copilotSessions: 6 });
     fs.mkdirSync(path.join(root, 'world'), { recursive: true });
     io.out(
       `  ${world.repos.length} git repositories, ${world.files} log files (${(world.bytes / (1 << 20)).toFixed(1)} MB) ` +
-        `from Claude Code and Codex, ${world.truth.interactions.length} billed requests.`,
+        `from Claude Code, Codex and Copilot Chat, ${world.truth.interactions.length} billed requests.`,
     );
     const ledger = await Ledger.open(path.join(root, 'ledger'));
     try {

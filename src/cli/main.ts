@@ -142,8 +142,8 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
 ${COMMON_HELP}`,
   demo: `Usage: outcome-ledger demo [--keep]
 
-Builds a realistic demo world in a temp folder (git repositories plus Claude Code and Codex logs in their real
-formats), imports it into a ledger inside that folder and prints its report. Your own ledger is not touched.
+Builds a realistic demo world in a temp folder (git repositories plus Claude Code, Codex and Copilot Chat logs in
+their real formats), imports it into a ledger inside that folder and prints its report. Your own ledger is not touched.
 
   --keep   keep the demo folder (its path is printed) instead of deleting it
 ${COMMON_HELP}`,

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
+import { buildWorld, truthTotals } from '../../src/demo/world';
 import { copilotMutationLines, copilotWorkspace, writeCopilotJson, writeCopilotJsonl, type CopilotRequestSpec, type CopilotSessionSpec } from '../../src/demo/copilot';
 import { estimateTokens } from '../../src/sources/tokenize';
 import { tempDir } from '../helpers';
@@ -209,5 +210,38 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     assert.equal(r.totals.total, before);
     assert.equal(r.totals.tokenAccuracy, 'exact');
     assert.equal(r.totals.estimatedTokens, 0);
+  });
+});
+
+describe('Copilot Chat in the demo world (copilotSessions): totals equal the world\'s truth', function () {
+  this.timeout(120_000);
+  let dir: string;
+
+  before(() => {
+    dir = tempDir('ol-copilot-world-');
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('imports Claude Code, Codex and Copilot Chat together: per source and model equal to the truth, estimates marked, re-import adds nothing', () => {
+    const world = buildWorld({ root: path.join(dir, 'world'), seed: 11, copilotSessions: 8 });
+    const home = path.join(dir, 'ledger');
+    const env = { ...world.env };
+    const r = cli(['import', '--home', home], env);
+    assert.equal(r.code, 0, r.stderr);
+    const report = reportJson(home, env, ['--no-import']);
+    const pick = (f: { input: number; output: number; total: number; interactions: number }): number[] => [f.input, f.output, f.total, f.interactions];
+    const bySource = truthTotals(world.truth.interactions, (t) => t.source);
+    assert.deepEqual(Object.fromEntries(report.bySource.map((s) => [s.source, pick(s)])), Object.fromEntries([...bySource].map(([k, v]) => [k, pick(v)])));
+    const byModel = truthTotals(world.truth.interactions, (t) => `${t.source}/${t.model}`);
+    assert.deepEqual(Object.fromEntries(report.byModel.map((m) => [`${m.source}/${m.model}`, pick(m)])), Object.fromEntries([...byModel].map(([k, v]) => [k, pick(v)])));
+    const estimated = world.truth.interactions.filter((t) => t.estimated).reduce((s, t) => s + t.input + t.output, 0);
+    assert.ok(estimated > 0);
+    assert.equal(report.totals.estimatedTokens, estimated);
+    assert.equal(report.bySource.find((s) => s.source === 'claude-code')?.tokenAccuracy, 'exact');
+    assert.equal(report.bySource.find((s) => s.source === 'copilot-chat')?.tokenAccuracy, 'mixed');
+    const sessions = sessionsJson(home, env).filter((s) => s.source === 'copilot-chat');
+    assert.deepEqual(sessions.map((s) => [s.sessionId, s.cwd]).sort(), world.truth.sessions.filter((s) => s.source === 'copilot-chat').map((s) => [s.sessionId, s.cwd]).sort());
+    assert.equal(cli(['import', '--home', home], env).code, 0);
+    assert.deepEqual(reportJson(home, env, ['--no-import']).totals, report.totals);
   });
 });
