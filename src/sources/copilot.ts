@@ -256,8 +256,11 @@ function requestRecords(req: unknown, ctx: SessionContext, created: number | und
   let estimated = false;
   if (!tokens) {
     // No counts in the file: estimate from what was said (the visible prompt and reply; the tool's own context is not
-    // in the file, so this is a floor, marked estimated everywhere).
-    tokens = { input: estimateTokens(messageText), output: estimateTokens(responseTextOf(req.response)) };
+    // in the file, so this is a floor, marked estimated everywhere). A request that got no reply at all (an error,
+    // a cancel before the first token) has nothing to estimate from and is not counted.
+    const reply = responseTextOf(req.response);
+    if (!reply.trim()) return [];
+    tokens = { input: estimateTokens(messageText), output: estimateTokens(reply) };
     estimated = true;
   }
   const modelId = typeof req.modelId === 'string' && req.modelId ? req.modelId : undefined;

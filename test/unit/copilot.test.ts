@@ -68,6 +68,14 @@ describe('Copilot Chat reader', () => {
     assert.equal(i?.modelAssumed, true);
   });
 
+  it('does not estimate a request that got no reply (an error or an early cancel): nothing to count, nothing billed to read', () => {
+    const failed = { ...req(5, { style: 'none' }), reply: '' };
+    const dir = tempDir();
+    const file = writeCopilotJson(dir, session([failed, req(6, { style: 'none' })]));
+    const list = interactions(read(file, fs.readFileSync(file, 'utf8')).records);
+    assert.deepEqual(list.map((i) => i.key), ['copilot-chat:request_6']);
+  });
+
   it('replays the .jsonl mutation log exactly: a streamed response truncated and re-pushed counts once, set and delete apply in order', () => {
     const s = session([req(1, { edits: ['/home/me/app/src/a.ts'] })]);
     const extra = [
