@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtPercent, fmtTokens, fmtUSD } from '../core/format';
+import { fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
 import { localDate } from '../core/time';
 import { GitMissingError, gitDir, headCommitTime } from '../git/head';
 import { RepoFinder } from '../git/repo';
@@ -88,17 +88,18 @@ export class StatusMeter implements vscode.Disposable {
     if (repo && head !== null) {
       const since = usageSince(ledger.database, repo, head);
       this.last = { repo, sinceCommit: head, total: since.total, costUSD: since.costUSD };
-      this.item.text = `$(graph-line) ${fmtTokens(since.total)} · ${fmtUSD(since.costUSD)}`;
-      this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(since.total)} tokens, ${fmtUSD(since.costUSD)} estimated since the last commit` };
+      const approx = since.tokenAccuracy === 'exact' ? '' : ' (partly estimated)';
+      this.item.text = `$(graph-line) ${fmtTokensMarked(since.total, since.tokenAccuracy)} · ${fmtUSD(since.costUSD)}`;
+      this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(since.total)} tokens${approx}, ${fmtUSD(since.costUSD)} estimated since the last commit` };
       tooltip.appendMarkdown(`**Since the last commit** in \`${path.basename(repo)}\` (${new Date(head).toLocaleString()}):\n\n`);
-      tooltip.appendMarkdown(`${fmtTokens(since.total)} tokens · est. ${fmtUSD(since.costUSD)} · ${since.sessions} sessions\n\n`);
+      tooltip.appendMarkdown(`${fmtTokensMarked(since.total, since.tokenAccuracy)} tokens${approx} · est. ${fmtUSD(since.costUSD)} · ${since.sessions} sessions\n\n`);
     } else {
       this.last = { repo, sinceCommit: null, total: t.total, costUSD: t.costUSD };
-      this.item.text = `$(graph-line) ${fmtTokens(t.total)} · ${fmtUSD(t.costUSD)} today`;
+      this.item.text = `$(graph-line) ${fmtTokensMarked(t.total, t.tokenAccuracy)} · ${fmtUSD(t.costUSD)} today`;
       this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(t.total)} tokens, ${fmtUSD(t.costUSD)} estimated today` };
       tooltip.appendMarkdown(repo ? `No commits yet in \`${path.basename(repo)}\`.\n\n` : 'No git repository is active.\n\n');
     }
-    tooltip.appendMarkdown(`**Today:** ${fmtTokens(t.total)} tokens · est. ${fmtUSD(t.costUSD)} · yield ${fmtPercent(todayReport.outcomes.yield)}\n\n`);
+    tooltip.appendMarkdown(`**Today:** ${fmtTokensMarked(t.total, t.tokenAccuracy)} tokens · est. ${fmtUSD(t.costUSD)} · yield ${fmtPercent(todayReport.outcomes.yield)}\n\n`);
     tooltip.appendMarkdown(`Costs are list-price estimates (prices ${todayReport.pricing.version}). [Open Outcome Ledger](command:${COMMANDS.showView})`);
     this.item.tooltip = tooltip;
   }

@@ -8,6 +8,7 @@ import { accuracyOf } from '../../src/core/report';
 import { DEFAULT_QUERY } from '../../src/core/sidebarProtocol';
 import { dataHealth } from '../../src/services/health';
 import { listSessions, report } from '../../src/services/queries';
+import { usageSince } from '../../src/services/meter';
 import { sidebarSnapshot } from '../../src/services/sidebar';
 import { Ledger } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
@@ -98,5 +99,23 @@ describe('estimated vs exact', function () {
     const copilot = h.sources.find((x) => x.source === 'copilot-chat');
     assert.equal(copilot?.estimatedTokens, 500);
     assert.ok(copilot?.gaps.some((g) => /500 tokens are estimated/.test(g)));
+  });
+
+  it('the status-bar meter\'s figure says whether it is exact', async () => {
+    const other = await Ledger.open(path.join(dir, 'meter'));
+    try {
+      await other.write((db) => {
+        const w = new RecordWriter(db, { repoOf: (cwd) => cwd });
+        const inRepo = (r: InteractionRecord): InteractionRecord => ({ ...r, session: { ...r.session, cwd: '/work/app' } });
+        w.add(inRepo(interaction('copilot-chat:m1', 'm', NOW - 60_000, 100, 10, false)), '/logs/m.json');
+        w.add(inRepo(interaction('copilot-chat:m2', 'm', NOW - 30_000, 50, 5, true)), '/logs/m.json');
+        w.free();
+      });
+      assert.deepEqual(usageSince(other.database, '/work/app', NOW - 120_000), { total: 165, costUSD: usageSince(other.database, '/work/app', NOW - 120_000).costUSD, interactions: 2, sessions: 1, tokenAccuracy: 'mixed' });
+      assert.equal(usageSince(other.database, '/work/app', NOW - 45_000).tokenAccuracy, 'estimated');
+      assert.equal(usageSince(other.database, '/work/app', NOW - 10_000).tokenAccuracy, 'exact');
+    } finally {
+      other.close();
+    }
   });
 });
