@@ -17,7 +17,6 @@ export interface ParsedLines {
 /** Feeds lines through a source's parser the way the importer does (one Buffer view per line). */
 export function parseLines(reader: SourceReader, lines: string[], file: Partial<LogFile> = {}, state: string | null = null): ParsedLines {
   const logFile: LogFile = { source: reader.source, path: file.path ?? '/logs/5f0c-session.jsonl', root: file.root ?? '/logs' };
-  if (!reader.createParser) throw new Error(`${reader.source} is read whole, not line by line`);
   const parser = reader.createParser(logFile, state);
   const records: LedgerRecord[] = [];
   const rejected: string[] = [];

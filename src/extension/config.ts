@@ -22,11 +22,11 @@ const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['copilot-chat', 'copilotChat'],
 ];
 
-/** This window's VS Code user folder (from the extension's global storage): where its Copilot Chat sessions are. */
-let ownUserDir: string | undefined;
+let hostUserDir: string | undefined;
 
-export function setOwnUserDir(dir: string | undefined): void {
-  ownUserDir = dir;
+/** The user folder of the VS Code running this extension (derived from its global storage at activation). */
+export function setHostUserDir(dir: string): void {
+  hostUserDir = dir;
 }
 
 function expandHome(p: string): string {
@@ -47,7 +47,7 @@ export function readSettings(): Settings {
   }
   // Copilot Chat's sessions of this very build of VS Code (Insiders, VSCodium, a portable install, a remote server),
   // wherever its user folder is, beside the platform's usual folders the importer looks in anyway.
-  if (ownUserDir && !disabled.has('copilot-chat')) extra.push({ source: 'copilot-chat', path: ownUserDir });
+  if (hostUserDir && !disabled.has('copilot-chat')) extra.push({ source: 'copilot-chat', path: hostUserDir });
   let zone: string | undefined;
   return {
     ledgerHome: home ? path.resolve(expandHome(home)) : defaultLedgerHome(),

@@ -3,11 +3,10 @@ import * as vscode from 'vscode';
 import { SESSION_LABELS, isSessionLabel, type SessionLabel } from '../core/model';
 import { dataHealth, renderHealth } from '../services/health';
 import { listSessions, resolveSession, setLabel, type SessionJson } from '../services/queries';
-import { userDirOfGlobalStorage } from '../sources/copilot';
 import { addDays, localDate } from '../core/time';
 import { fmtTokens } from '../core/format';
 import { COMMANDS, SESSIONS_VIEW, SIDEBAR_VIEW, VIEW_CONTAINER } from './commands';
-import { invalidTimeZoneSetting, readSettings, setOwnUserDir } from './config';
+import { invalidTimeZoneSetting, readSettings, setHostUserDir } from './config';
 import { registerManualCommands } from './manualCommands';
 import { LedgerModel } from './ledgerModel';
 import { Notifier } from './notifier';
@@ -35,6 +34,8 @@ export interface OutcomeLedgerApi {
   notifier: Notifier;
   sidebar: SidebarView;
   linker: LinkScheduler;
+  /** This window's VS Code user folder (where Copilot Chat keeps its sessions). */
+  hostUserDir: string;
 }
 
 const HEALTH_URI = vscode.Uri.parse('outcome-ledger:Data%20Health.md');
@@ -48,8 +49,10 @@ function sessionOf(arg: unknown): SessionJson | undefined {
 export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const started = performance.now();
   const notifier = new Notifier();
-  // Copilot Chat keeps its sessions in this window's user folder, next to our own global storage.
-  if (context.globalStorageUri.scheme === 'file') setOwnUserDir(userDirOfGlobalStorage(context.globalStorageUri.fsPath));
+  // This window's own VS Code user folder (Insiders, VSCodium, a remote server, a portable install): Copilot Chat keeps
+  // its sessions there, next to our own global storage.
+  const hostUserDir = path.dirname(path.dirname(context.globalStorageUri.fsPath));
+  setHostUserDir(hostUserDir);
   const model = new LedgerModel(readSettings(), notifier);
   const tree = new SessionsTree(model);
   const meter = new StatusMeter(model, notifier);
@@ -173,7 +176,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   }, 0);
   const activationMs = bundleLoadMs() + (performance.now() - started);
   notifier.info(`activated in ${activationMs.toFixed(1)} ms (bundle ${bundleLoadMs().toFixed(1)} ms)`);
-  return { activationMs, model, tree, meter, notifier, sidebar, linker };
+  return { activationMs, model, tree, meter, notifier, sidebar, linker, hostUserDir };
 }
 
 export function deactivate(): void {

@@ -1,16 +1,20 @@
 import * as fs from 'node:fs';
 import type { Database } from 'sql.js';
-import { isRejection, type SourceName } from '../core/model';
+import { isRejection, type LedgerRecord, type SourceName } from '../core/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
 import { copilotChat } from '../sources/copilot';
 import { isWholeJson, readLines } from '../sources/lines';
-import type { LogFile, SourceReader } from '../sources/parser';
+import type { LogFile, SourceReader, WholeContext } from '../sources/parser';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
+import { loadSqlJs } from '../store/sqljs';
+
+/** Largest whole-file document read into memory at once. */
+const MAX_WHOLE_BYTES = 512 << 20;
 
 /** Every source this build can read, in display order. */
 export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat];
@@ -128,7 +132,8 @@ function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: Rea
       } catch {
         continue;
       }
-      const found = isFile ? [{ source: reader.source, path: root, root }] : reader.discover([root]);
+      // A file given directly: the reader says how to read it (a whole-file format), else it is read as lines.
+      const found = isFile ? (reader.discover([root]).length > 0 ? reader.discover([root]) : [{ source: reader.source, path: root, root }]) : reader.discover([root]);
       for (const f of found) {
         if (seen.has(f.path)) continue;
         seen.add(f.path);
@@ -148,8 +153,10 @@ function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: Rea
 export async function importAll(ledger: Ledger, options: ImportOptions = {}): Promise<ImportSummary> {
   const started = Date.now();
   const env = options.env ?? process.env;
+  const SQL = await loadSqlJs(); // already loaded by the ledger: lent to parsers of tools that keep a database
   const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
-  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  const whole: WholeContext = { openSqlite: (bytes) => new SQL.Database(bytes) };
+  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
 }
 
 function runImport(
@@ -158,6 +165,7 @@ function runImport(
   discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>,
   options: ImportOptions,
   started: number,
+  whole: WholeContext,
 ): ImportSummary {
   const now = options.now ?? Date.now;
   const quietMs = options.quietMs ?? 60_000;
@@ -191,9 +199,11 @@ function runImport(
         cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs);
       // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
       if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) continue;
-      // Whole-file formats are read from the start whenever they changed (natural keys keep re-reads from counting twice).
-      const resumable = !reader.readWhole && cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
-      plan.push({ file, reader, stat, cursor: resumable ? cursor : undefined });
+      // A whole-file format is read again from the start (its records dedupe by key); an append log resumes.
+      const resumable = !file.whole && cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
+      // A whole file keeps its cursor for the parser's state; it is read from the start all the same.
+      const keep = resumable || (file.whole && cursor?.status === null);
+      plan.push({ file, reader, stat, cursor: keep ? cursor : undefined });
       totalBytes += stat.size - (resumable ? cursor.offset : 0);
     }
   }
@@ -207,14 +217,14 @@ function runImport(
     for (const item of plan) {
       const summary = bySource.get(item.reader.source);
       if (!summary) continue;
-      const read = importFile(item, writer, summary, now, quietMs, (n) => {
+      const read = importFile(item, writer, summary, now, quietMs, whole, (n) => {
         done += n;
         sinceCheckpoint += n;
         options.onProgress?.(done, totalBytes);
       });
       cursorWriter.save(read.cursor);
       // A whole file's rejects are those of its latest read, not added to the earlier ones.
-      if (item.reader.readWhole) db.run('DELETE FROM rejects WHERE path = ?', [item.file.path]);
+      if (item.file.whole) db.run('DELETE FROM rejects WHERE path = ?', [item.file.path]);
       saveRejects(db, item.reader.source, item.file.path, read.rejects);
       summary.filesRead++;
       if (sinceCheckpoint >= checkpointBytes) {
@@ -248,12 +258,11 @@ function importFile(
   summary: SourceSummary,
   now: () => number,
   quietMs: number,
+  whole: WholeContext,
   onBytes: (n: number) => void,
 ): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } {
   const { file, reader, stat } = item;
-  if (reader.readWhole) return importWholeFile(item, reader.readWhole.bind(reader), writer, summary, now, quietMs, onBytes);
   const base = item.cursor ?? blankCursor(file, stat);
-  if (!reader.createParser) throw new Error(`${reader.source} has no parser`);
   const parser = reader.createParser(file, item.cursor ? item.cursor.state : null);
   const rejects: Array<{ lineNo: number; reason: string }> = [];
   let rejectedHere = 0;
@@ -261,8 +270,53 @@ function importFile(
     rejectedHere++;
     summary.linesRejected++;
     if (rejects.length < MAX_REASONS) rejects.push({ lineNo, reason });
-    if (summary.reasons.length < MAX_REASONS) summary.reasons.push(`${file.path}:${lineNo}: ${reason}`);
+    if (summary.reasons.length < MAX_REASONS) summary.reasons.push(`${file.path}${lineNo > 0 ? `:${lineNo}` : ''}: ${reason}`);
   };
+  const addRecords = (records: readonly LedgerRecord[]): void => {
+    for (const record of records) {
+      const r = writer.add(record, file.path);
+      if (r === 'added') summary.interactionsAdded++;
+      else if (r === 'duplicate') summary.duplicatesSkipped++;
+    }
+  };
+  if (file.whole) {
+    const quiet = now() - stat.mtimeMs >= quietMs;
+    const done = (): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } => ({
+      cursor: {
+        ...base, dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs),
+        offset: stat.size, lineNo: 0, state: parser.state(), rejected: rejectedHere, status: null,
+      },
+      rejects,
+    });
+    if (stat.size > MAX_WHOLE_BYTES) {
+      reject(0, `file larger than ${MAX_WHOLE_BYTES >> 20} MB (skipped)`);
+      return done();
+    }
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(file.path);
+    } catch (e) {
+      reject(0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return { cursor: { ...base, rejected: rejectedHere }, rejects };
+    }
+    onBytes(buf.length);
+    let result: ReturnType<NonNullable<typeof parser.parseWhole>>;
+    try {
+      result = parser.parseWhole ? parser.parseWhole(buf, whole) : { incomplete: 'no whole-file reader for this format' };
+    } catch (e) {
+      result = { incomplete: `unreadable (${(e as Error).message})` };
+    }
+    if ('incomplete' in result) {
+      // Being written right now: leave the file as it was and look again; once quiet, it is broken: say so.
+      // (size -1 never matches a real file, so it is read again next time)
+      if (!quiet) return { cursor: item.cursor ?? { ...blankCursor(file, stat), size: -1 }, rejects: [] };
+      reject(0, result.incomplete);
+      return done();
+    }
+    for (const r of result.rejects) reject(r.entry, r.reason);
+    addRecords(result.records);
+    return done();
+  }
   let fd: number;
   try {
     fd = fs.openSync(file.path, 'r');
@@ -291,11 +345,7 @@ function importFile(
           reject(lineNo, outcome.reason);
           return;
         }
-        for (const record of outcome) {
-          const r = writer.add(record, file.path);
-          if (r === 'added') summary.interactionsAdded++;
-          else if (r === 'duplicate') summary.duplicatesSkipped++;
-        }
+        addRecords(outcome);
       },
       { acceptTail: quiet ? isWholeJson : undefined, onProgress: onBytes },
     );
@@ -313,63 +363,3 @@ function importFile(
   };
 }
 
-/** Whole files over this size are not session documents (they are skipped with a reason, not read into memory). */
-export const MAX_WHOLE_FILE_BYTES = 256 << 20;
-
-/**
- * A file read whole (a JSON document, a mutation log to replay): its bytes are handed to the reader at once; what it
- * finds is written with the same natural-key dedup as any line, so a re-read adds only what is new. A file that looks
- * half-written keeps offset 0 and is read again once it has been quiet.
- */
-function importWholeFile(
-  item: Planned,
-  readWhole: NonNullable<SourceReader['readWhole']>,
-  writer: RecordWriter,
-  summary: SourceSummary,
-  now: () => number,
-  quietMs: number,
-  onBytes: (n: number) => void,
-): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } {
-  const { file, stat } = item;
-  const rejects: Array<{ lineNo: number; reason: string }> = [];
-  let rejectedHere = 0;
-  const reject = (lineNo: number, reason: string): void => {
-    rejectedHere++;
-    summary.linesRejected++;
-    if (rejects.length < MAX_REASONS) rejects.push({ lineNo, reason });
-    if (summary.reasons.length < MAX_REASONS) summary.reasons.push(`${file.path}${lineNo > 0 ? `:${lineNo}` : ''}: ${reason}`);
-  };
-  const cursorOf = (offset: number, lineNo: number): FileCursor => ({
-    ...blankCursor(file, stat), offset, lineNo, rejected: rejectedHere,
-  });
-  if (stat.size > MAX_WHOLE_FILE_BYTES) {
-    reject(0, `file larger than ${MAX_WHOLE_FILE_BYTES >> 20} MB (skipped)`);
-    return { cursor: cursorOf(stat.size, 0), rejects };
-  }
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file.path);
-  } catch (e) {
-    reject(0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    return { cursor: cursorOf(0, 0), rejects };
-  }
-  onBytes(buf.length);
-  const quiet = now() - stat.mtimeMs >= quietMs;
-  let result;
-  try {
-    result = readWhole(file, buf, quiet);
-  } catch (e) {
-    reject(0, `unreadable file (${(e as Error).message})`);
-    return { cursor: cursorOf(buf.length, 0), rejects };
-  }
-  for (const r of result.rejects) reject(r.lineNo, r.reason);
-  for (const record of result.records) {
-    const r = writer.add(record, file.path);
-    if (r === 'added') summary.interactionsAdded++;
-    else if (r === 'duplicate') summary.duplicatesSkipped++;
-  }
-  let lines = 0;
-  for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) lines++;
-  // Size as read (the file may have grown since the stat): a later change is seen as a change.
-  return { cursor: { ...cursorOf(result.complete ? stat.size : 0, lines) }, rejects };
-}

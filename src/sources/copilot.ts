@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/model';
 import { isCount } from '../core/tokens';
-import { isObject, type LogFile, type SourceReader, type WholeFileResult } from './parser';
+import { isObject, rejected, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { estimateTokens } from './tokenize';
-import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
+import { vscodeUserDirs } from './vscodeUser';
+import { isDirectory, uniqueDirs, walkFiles } from './walk';
 
 /**
  * GitHub Copilot Chat inside VS Code. No extension API exposes another extension's chats, so the files VS Code keeps
@@ -33,10 +34,15 @@ export const copilotChat: SourceReader = {
   discover(roots) {
     const files: LogFile[] = [];
     for (const root of roots) {
+      // One session file given directly (`--source copilot-chat=FILE`, extra paths).
+      if (isSessionFile(path.basename(root)) && isFile(root)) {
+        files.push({ source: 'copilot-chat', path: root, root, whole: true });
+        continue;
+      }
       if (!isDirectory(root)) continue;
       const base = path.basename(root);
       if (base === 'chatSessions' || base === 'emptyWindowChatSessions') {
-        for (const p of walkFiles(root, isSessionFile, 0)) files.push({ source: 'copilot-chat', path: p, root });
+        for (const p of walkFiles(root, isSessionFile, 0)) files.push({ source: 'copilot-chat', path: p, root, whole: true });
         continue;
       }
       // A User folder (or a folder holding workspaceStorage/globalStorage-like trees): session files sit in folders
@@ -47,40 +53,51 @@ export const copilotChat: SourceReader = {
       for (const dir of scan) {
         for (const p of walkFiles(dir, isSessionFile, 3)) {
           const parent = path.basename(path.dirname(p));
-          if (parent === 'chatSessions' || parent === 'emptyWindowChatSessions') files.push({ source: 'copilot-chat', path: p, root });
+          if (parent === 'chatSessions' || parent === 'emptyWindowChatSessions') files.push({ source: 'copilot-chat', path: p, root, whole: true });
         }
       }
     }
     return files;
   },
 
-  readWhole(file, buf, quiet) {
-    return readCopilotFile(file.path, buf, quiet);
+  createParser(file) {
+    return new CopilotParser(file.path);
   },
 };
 
+/**
+ * Both formats are read whole (`LogFile.whole`). A `.json` caught mid-rewrite is incomplete (the importer looks again,
+ * and reports it once the file has been quiet); a `.jsonl` whose last line is still being written yields what the
+ * complete lines say (the next write completes the line, and the file is read again then).
+ */
+class CopilotParser implements LineParser {
+  constructor(private readonly file: string) {}
+
+  parse(): ReturnType<LineParser['parse']> {
+    return rejected('Copilot Chat sessions are read whole');
+  }
+
+  state(): string | null {
+    return null;
+  }
+
+  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
+    const r = readCopilotFile(this.file, buf, false);
+    if (!r.complete && !this.file.endsWith('.jsonl')) return { incomplete: 'not a complete JSON document' };
+    return { records: r.records, rejects: r.rejects.map((x) => ({ entry: x.lineNo, reason: x.reason })) };
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function isSessionFile(name: string): boolean {
   return name.endsWith('.json') || name.endsWith('.jsonl');
-}
-
-/** Product folder names of VS Code builds whose user folder can hold Copilot Chat sessions. */
-const PRODUCTS = ['Code', 'Code - Insiders', 'VSCodium', 'VSCodium - Insiders', 'Code - OSS'];
-/** Remote-server data folders (SSH, WSL, containers, tunnels): `~/<folder>/data/User`. */
-const SERVERS = ['.vscode-server', '.vscode-server-insiders', '.vscodium-server', '.vscode-remote'];
-
-/** The VS Code user folders of this machine for every known build, platform paths first, then remote servers. */
-export function vscodeUserDirs(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string[] {
-  const home = homeDir(env);
-  let base: string;
-  if (platform === 'win32') base = env.APPDATA || path.join(home, 'AppData', 'Roaming');
-  else if (platform === 'darwin') base = path.join(home, 'Library', 'Application Support');
-  else base = env.XDG_CONFIG_HOME || path.join(home, '.config');
-  return [...PRODUCTS.map((p) => path.join(base, p, 'User')), ...SERVERS.map((s) => path.join(home, s, 'data', 'User'))];
-}
-
-/** The user folder a VS Code extension's global storage lives in: `<User>/globalStorage/<publisher.name>`. */
-export function userDirOfGlobalStorage(globalStoragePath: string): string {
-  return path.dirname(path.dirname(globalStoragePath));
 }
 
 // ---- reading one file ----------------------------------------------------------------------------------------------
@@ -89,8 +106,21 @@ const MODEL_PREFIXES = ['copilot/', 'github.copilot-chat/'];
 /** Copilot Chat's default model when older files do not say (flagged as assumed). */
 export const COPILOT_DEFAULT_MODEL = 'gpt-4o';
 
-export function readCopilotFile(file: string, buf: Buffer, quiet: boolean): WholeFileResult {
-  const rejects: WholeFileResult['rejects'] = [];
+/** What one session file holds: its records, the lines or parts that could not be used, and whether it was whole. */
+export interface CopilotFileResult {
+  records: LedgerRecord[];
+  /** lineNo 0: the document as a whole, or the request named in the reason. */
+  rejects: Array<{ lineNo: number; reason: string }>;
+  /** False when the file looks half-written (a write in progress): read it again later. */
+  complete: boolean;
+}
+
+/**
+ * Reads one session file (`.json` document or `.jsonl` mutation log). `quiet`: the file has not changed for a while,
+ * so a half-written document or last line will not be completed any more and is reported.
+ */
+export function readCopilotFile(file: string, buf: Buffer, quiet: boolean): CopilotFileResult {
+  const rejects: CopilotFileResult['rejects'] = [];
   let state: unknown;
   let complete = true;
   if (file.endsWith('.jsonl')) {
@@ -218,7 +248,7 @@ function child(node: unknown, key: Key): unknown {
 
 // ---- session → records ---------------------------------------------------------------------------------------------
 
-function sessionRecords(session: Record<string, unknown>, file: string, rejects: WholeFileResult['rejects']): LedgerRecord[] {
+function sessionRecords(session: Record<string, unknown>, file: string, rejects: CopilotFileResult['rejects']): LedgerRecord[] {
   const sessionId = typeof session.sessionId === 'string' && session.sessionId ? session.sessionId : path.basename(file).replace(/\.jsonl?$/, '');
   const ctx: SessionContext = { source: 'copilot-chat', sessionId };
   const cwd = workspaceFolderOf(file);

@@ -1,10 +1,29 @@
+import type { Database } from 'sql.js';
 import type { LedgerRecord, ParseOutcome, SourceName } from '../core/model';
+
+/** What the importer lends a whole-file parser: a SQLite engine (sql.js) for tools that keep a database. */
+export interface WholeContext {
+  /** Opens an in-memory copy of a database image (never the file itself); the caller closes it. */
+  openSqlite(bytes: Uint8Array): Database;
+}
+
+/** What a whole-file parser found: its records, and the entries it could not use (each with its index and why). */
+export interface WholeResult {
+  records: LedgerRecord[];
+  rejects: Array<{ entry: number; reason: string }>;
+}
 
 /** Parses the lines of one log file in order, carrying whatever state the format needs between reads. */
 export interface LineParser {
   parse(buf: Buffer, start: number, end: number): ParseOutcome;
   /** Serialised state to resume with after the last line parsed (null when the format needs none). */
   state(): string | null;
+  /**
+   * Whole-file formats (`LogFile.whole`): the file's entire content, read again from the start whenever it changed.
+   * `{ incomplete }` says the file is not a whole document (being written right now, or cut short): the importer
+   * retries later and reports it as rejected once the file has been quiet.
+   */
+  parseWhole?(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string };
 }
 
 export interface LogFile {
@@ -14,15 +33,11 @@ export interface LogFile {
   root: string;
   /** Set when the file is known and deliberately not read (for example an archived copy of an active session). */
   skip?: string;
-}
-
-/** What a whole-file reader found in one file. */
-export interface WholeFileResult {
-  records: LedgerRecord[];
-  /** Rejected lines (lineNo 0: the document as a whole, or a part of it named in the reason). */
-  rejects: Array<{ lineNo: number; reason: string }>;
-  /** False when the file looks half-written: it is read again (from the start) once it has been quiet. */
-  complete: boolean;
+  /**
+   * The file is a snapshot rewritten in place (a JSON document, a SQLite database), not an append-only log: it is
+   * read whole with `parseWhole` whenever it changed, and records already in the ledger dedupe by their keys.
+   */
+  whole?: boolean;
 }
 
 export interface SourceReader {
@@ -31,14 +46,7 @@ export interface SourceReader {
   roots(env: NodeJS.ProcessEnv): string[];
   /** The log files under the roots that exist. */
   discover(roots: string[]): LogFile[];
-  /** Line-by-line formats: a parser resuming with `state` after the last line read. */
-  createParser?(file: LogFile, state: string | null): LineParser;
-  /**
-   * Formats that must be read whole (a JSON document rewritten in place, a mutation log to replay): whenever the file
-   * changed it is read from the start and handed over at once. Natural keys make the re-read add only what is new.
-   * `quiet`: the file has not changed for a while (a half-written tail will not be completed any more).
-   */
-  readWhole?(file: LogFile, buf: Buffer, quiet: boolean): WholeFileResult;
+  createParser(file: LogFile, state: string | null): LineParser;
 }
 
 /**

@@ -193,6 +193,19 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     assert.deepEqual(reportJson(home, env, ['--no-import']).totals, before);
   });
 
+  it('reads one session file given with --source copilot-chat=FILE (a whole document, not lines)', () => {
+    const loose = path.join(dir, 'exported', 'chat.json');
+    fs.mkdirSync(path.dirname(loose), { recursive: true });
+    const spec: CopilotSessionSpec = { sessionId: 'exported', creationDate: T0 + 5 * HOUR, requests: [req('request_e1', T0 + 5 * HOUR, { promptTokens: 1_111, outputTokens: 222 })] };
+    writeCopilotJson(path.dirname(loose), spec);
+    fs.renameSync(path.join(path.dirname(loose), 'exported.json'), loose);
+    const before = reportJson(home, env, ['--no-import']).totals.total;
+    const r = cli(['import', '--home', home, '--source', `copilot-chat=${loose}`], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(reportJson(home, env, ['--no-import']).totals.total, before + 1_333);
+    assert.equal(cli(['import', '--home', home, '--source', 'gemini-nope=/x'], env).code, 2);
+  });
+
   it('opens a ledger written by the previous schema (no estimated column) and keeps its figures', async () => {
     const SQL = await initSqlJs();
     const file = path.join(home, 'ledger.sqlite');

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LedgerRecord } from '../../src/core/model';
 import { copilotMutationLines, copilotWorkspace, writeCopilotJson, writeCopilotJsonl, type CopilotRequestSpec, type CopilotSessionSpec } from '../../src/demo/copilot';
-import { copilotChat, COPILOT_DEFAULT_MODEL, readCopilotFile, replayMutationLog, userDirOfGlobalStorage, uriToPath, vscodeUserDirs, workspaceFolderOf } from '../../src/sources/copilot';
+import { copilotChat, COPILOT_DEFAULT_MODEL, readCopilotFile, replayMutationLog, uriToPath, workspaceFolderOf } from '../../src/sources/copilot';
+import { vscodeUserDirs } from '../../src/sources/vscodeUser';
 import { estimateTokens } from '../../src/sources/tokenize';
 import { interactions, tempDir } from '../helpers';
 
@@ -204,6 +205,5 @@ describe('Copilot Chat reader', () => {
     assert.ok(vscodeUserDirs({ HOME: '/home/me', XDG_CONFIG_HOME: '/x' }, 'linux').includes('/x/Code/User'));
     assert.ok(vscodeUserDirs({ HOME: '/Users/me' }, 'darwin').includes('/Users/me/Library/Application Support/Code/User'));
     assert.ok(vscodeUserDirs({ HOME: 'C:\\Users\\me', APPDATA: 'C:\\Users\\me\\AppData\\Roaming' }, 'win32').some((p) => p.includes('Roaming') && p.endsWith(`Code${path.sep}User`)));
-    assert.equal(userDirOfGlobalStorage('/home/me/.config/Code/User/globalStorage/outcome-ledger.outcome-ledger'), '/home/me/.config/Code/User');
   });
 });

@@ -36,6 +36,7 @@ describe('Copilot Chat and manual entries in VS Code', function () {
   it('finds Copilot Chat sessions in this window\'s own user folder (next to its global storage) and lists them with their workspace', async () => {
     const w = world();
     const user = thisWindowsUserDir();
+    assert.equal(api.hostUserDir, user, 'the extension derives its user folder from its global storage');
     // Not one of the platform folders under HOME: only the path derived from the extension's global storage finds it.
     assert.ok(!user.startsWith(path.join(w.home, '.config')));
     const chat = copilotWorkspace(user, 'c0ffee1234', w.workspace);
