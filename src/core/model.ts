@@ -50,6 +50,8 @@ export interface InteractionRecord {
   sidechain: boolean;
   /** The model was not written in the log and a default was assumed. */
   modelAssumed?: boolean;
+  /** Token counts were counted from text or rounded by the tool, not reported exactly by it. */
+  estimated?: boolean;
 }
 
 /** A file the assistant edited or created; `path` as the tool wrote it (absolute, or relative to `cwd`). */

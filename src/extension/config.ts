@@ -19,6 +19,7 @@ export interface Settings {
 const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['claude-code', 'claudeCode'],
   ['codex', 'codex'],
+  ['gemini-cli', 'geminiCli'],
 ];
 
 function expandHome(p: string): string {

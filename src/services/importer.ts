@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import type { Database } from 'sql.js';
-import { isRejection, type SourceName } from '../core/model';
+import { isRejection, type LedgerRecord, type SourceName } from '../core/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
+import { geminiCli } from '../sources/gemini';
 import { isWholeJson, readLines } from '../sources/lines';
 import type { LogFile, SourceReader } from '../sources/parser';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
@@ -12,7 +13,7 @@ import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, geminiCli];
 
 export interface ExtraSource {
   source: SourceName;
@@ -35,6 +36,11 @@ export interface ImportOptions {
   now?: () => number;
   /** How long to wait for another writer before giving up (LockTimeoutError). */
   timeoutMs?: number;
+  /**
+   * Project folders to look in for logs kept inside projects (Aider's chat history): the open workspace folders or
+   * the CLI's working folder. The repositories and folders of sessions already in the ledger are always looked in.
+   */
+  projectDirs?: string[];
 }
 
 export interface SourceSummary {
@@ -57,11 +63,59 @@ export interface ImportSummary {
 
 const MAX_REASONS = 5;
 
+/** What the cursor compares: a file's identity, size and time (for a database, with its write-ahead log's). */
+interface FileStat {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
 interface Planned {
   file: LogFile;
   reader: SourceReader;
-  stat: fs.Stats;
+  stat: FileStat;
   cursor: FileCursor | undefined;
+}
+
+function statOf(file: LogFile): FileStat {
+  const st = fs.statSync(file.path);
+  const out = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+  for (const c of file.companions ?? []) {
+    try {
+      const cs = fs.statSync(c);
+      out.size += cs.size;
+      out.mtimeMs = Math.max(out.mtimeMs, cs.mtimeMs);
+    } catch {
+      // no companion right now (a checkpointed write-ahead log is removed)
+    }
+  }
+  return out;
+}
+
+/** Largest whole-file document read into memory at once. */
+const MAX_WHOLE_BYTES = 512 << 20;
+
+/**
+ * Adds the logs some tools keep inside project folders: looked for in the repositories and working folders of the
+ * sessions already in the ledger and in the given folders (one stat each; nothing is walked).
+ */
+function addProjectFiles(db: Database, discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>, given: string[]): void {
+  const readers = [...discovered.keys()].filter((r) => r.discoverInProjects);
+  if (readers.length === 0) return;
+  const dirs = new Set(given);
+  const rows = db.exec('SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL UNION SELECT DISTINCT cwd FROM sessions WHERE cwd IS NOT NULL');
+  for (const [d] of rows[0]?.values ?? []) if (typeof d === 'string' && d) dirs.add(d);
+  for (const reader of readers) {
+    const entry = discovered.get(reader);
+    if (!entry) continue;
+    const seen = new Set(entry.files.map((f) => f.path));
+    for (const f of reader.discoverInProjects?.([...dirs]) ?? []) {
+      if (seen.has(f.path)) continue;
+      seen.add(f.path);
+      entry.files.push(f);
+    }
+  }
 }
 
 /** The folders each enabled source is read from: its own detected roots plus any extra paths. */
@@ -128,6 +182,7 @@ function runImport(
   const summaries: SourceSummary[] = [];
   const plan: Planned[] = [];
   let totalBytes = 0;
+  addProjectFiles(db, discovered, options.projectDirs ?? []);
   for (const [reader, { roots, files }] of discovered) {
     const summary: SourceSummary = {
       source: reader.source, roots, found: files.length > 0, files: 0, filesRead: 0,
@@ -135,9 +190,9 @@ function runImport(
     };
     summaries.push(summary);
     for (const file of files) {
-      let stat: fs.Stats;
+      let stat: FileStat;
       try {
-        stat = fs.statSync(file.path);
+        stat = statOf(file);
       } catch {
         continue; // deleted between discovery and now
       }
@@ -152,8 +207,11 @@ function runImport(
         cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs);
       // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
       if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) continue;
-      const resumable = cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
-      plan.push({ file, reader, stat, cursor: resumable ? cursor : undefined });
+      // A whole-file format is read again from the start (its records dedupe by key); an append log resumes.
+      const resumable = !file.whole && cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
+      // A whole file keeps its cursor for the parser's state; it is read from the start all the same.
+      const keep = resumable || (file.whole && cursor?.status === null);
+      plan.push({ file, reader, stat, cursor: keep ? cursor : undefined });
       totalBytes += stat.size - (resumable ? cursor.offset : 0);
     }
   }
@@ -193,7 +251,7 @@ function runImport(
   return { sources: summaries, bytesRead: done, elapsedMs: Date.now() - started };
 }
 
-function blankCursor(file: LogFile, stat: fs.Stats): FileCursor {
+function blankCursor(file: LogFile, stat: FileStat): FileCursor {
   return {
     path: file.path, source: file.source, dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs),
     offset: 0, lineNo: 0, state: null, rejected: 0, status: null,
@@ -219,6 +277,55 @@ function importFile(
     if (rejects.length < MAX_REASONS) rejects.push({ lineNo, reason });
     if (summary.reasons.length < MAX_REASONS) summary.reasons.push(`${file.path}:${lineNo}: ${reason}`);
   };
+  const addRecords = (records: readonly LedgerRecord[]): void => {
+    for (const record of records) {
+      const r = writer.add(record, file.path);
+      if (r === 'added') summary.interactionsAdded++;
+      else if (r === 'duplicate') summary.duplicatesSkipped++;
+    }
+  };
+  const retract = (): void => {
+    for (const key of parser.retracted?.() ?? []) writer.retract(key);
+  };
+  if (file.whole) {
+    const quiet = now() - stat.mtimeMs >= quietMs;
+    const done = (): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } => ({
+      cursor: {
+        ...base, dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs),
+        offset: stat.size, lineNo: 0, state: parser.state(), rejected: rejectedHere, status: null,
+      },
+      rejects,
+    });
+    if (stat.size > MAX_WHOLE_BYTES) {
+      reject(0, `file larger than ${MAX_WHOLE_BYTES >> 20} MB (skipped)`);
+      return done();
+    }
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(file.path);
+    } catch (e) {
+      reject(0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return { cursor: { ...base, rejected: rejectedHere }, rejects };
+    }
+    onBytes(buf.length);
+    let result: ReturnType<NonNullable<typeof parser.parseWhole>>;
+    try {
+      result = parser.parseWhole ? parser.parseWhole(buf) : { incomplete: 'no whole-file reader for this format' };
+    } catch (e) {
+      result = { incomplete: `unreadable (${(e as Error).message})` };
+    }
+    if ('incomplete' in result) {
+      // Being written right now: leave the file as it was and look again; once quiet, it is broken: say so.
+      if (!quiet) return { cursor: item.cursor ?? { ...blankCursor(file, stat), size: -1 }, rejects: [] };
+      // (size -1 never matches a real file, so it is read again next time)
+      reject(0, result.incomplete);
+      return done();
+    }
+    for (const r of result.rejects) reject(r.entry, r.reason);
+    addRecords(result.records);
+    retract();
+    return done();
+  }
   let fd: number;
   try {
     fd = fs.openSync(file.path, 'r');
@@ -247,11 +354,8 @@ function importFile(
           reject(lineNo, outcome.reason);
           return;
         }
-        for (const record of outcome) {
-          const r = writer.add(record, file.path);
-          if (r === 'added') summary.interactionsAdded++;
-          else if (r === 'duplicate') summary.duplicatesSkipped++;
-        }
+        addRecords(outcome);
+        retract();
       },
       { acceptTail: quiet ? isWholeJson : undefined, onProgress: onBytes },
     );

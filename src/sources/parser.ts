@@ -1,10 +1,27 @@
-import type { ParseOutcome, SourceName } from '../core/model';
+import type { LedgerRecord, ParseOutcome, SourceName } from '../core/model';
+
+/** What a whole-file parser found: its records, and the entries it could not use (each with its index and why). */
+export interface WholeResult {
+  records: LedgerRecord[];
+  rejects: Array<{ entry: number; reason: string }>;
+}
 
 /** Parses the lines of one log file in order, carrying whatever state the format needs between reads. */
 export interface LineParser {
   parse(buf: Buffer, start: number, end: number): ParseOutcome;
   /** Serialised state to resume with after the last line parsed (null when the format needs none). */
   state(): string | null;
+  /**
+   * Whole-file formats (`LogFile.whole`): the file's entire content, read again from the start whenever it changed.
+   * `{ incomplete }` says the file is not a whole document (being written right now, or cut short): the importer
+   * retries later and reports it as rejected once the file has been quiet.
+   */
+  parseWhole?(buf: Buffer): WholeResult | { incomplete: string };
+  /**
+   * Natural keys of interactions read earlier from this file that the file has since withdrawn (Gemini CLI's
+   * `$rewindTo`): drained by the importer after each read, which removes them from the ledger.
+   */
+  retracted?(): string[];
 }
 
 export interface LogFile {
@@ -14,6 +31,13 @@ export interface LogFile {
   root: string;
   /** Set when the file is known and deliberately not read (for example an archived copy of an active session). */
   skip?: string;
+  /**
+   * The file is a snapshot rewritten in place (a JSON document, a SQLite database), not an append-only log: it is
+   * read whole with `parseWhole` whenever it changed, and records already in the ledger dedupe by their keys.
+   */
+  whole?: boolean;
+  /** Files whose changes count as changes of this one (a SQLite database's `-wal`). */
+  companions?: string[];
 }
 
 export interface SourceReader {
@@ -23,6 +47,12 @@ export interface SourceReader {
   /** The log files under the roots that exist. */
   discover(roots: string[]): LogFile[];
   createParser(file: LogFile, state: string | null): LineParser;
+  /**
+   * Log files this tool keeps inside project folders (Aider's `.aider.chat.history.md`): called with the
+   * repositories and working folders the ledger already knows and the open workspace folders. Must cost about one
+   * stat per folder.
+   */
+  discoverInProjects?(dirs: readonly string[]): LogFile[];
 }
 
 /**
