@@ -20,7 +20,22 @@ const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['claude-code', 'claudeCode'],
   ['codex', 'codex'],
   ['gemini-cli', 'geminiCli'],
+  ['cline', 'cline'],
+  ['roo-code', 'rooCode'],
 ];
+
+/** Sources kept in an extension's global storage inside a VS Code user folder, by that extension's id. */
+const GLOBAL_STORAGE_SOURCES: ReadonlyArray<[SourceName, string]> = [
+  ['cline', 'saoudrizwan.claude-dev'],
+  ['roo-code', 'rooveterinaryinc.roo-cline'],
+];
+
+let hostUserDir: string | undefined;
+
+/** The user folder of the VS Code running this extension (derived from its global storage at activation). */
+export function setHostUserDir(dir: string): void {
+  hostUserDir = dir;
+}
 
 function expandHome(p: string): string {
   return p.startsWith('~') ? path.join(process.env.HOME ?? '', p.slice(1)) : p;
@@ -37,6 +52,9 @@ export function readSettings(): Settings {
     for (const p of c.get<string[]>(`sources.${key}.extraPaths`, [])) {
       if (typeof p === 'string' && p.trim()) extra.push({ source, path: path.resolve(expandHome(p.trim())) });
     }
+  }
+  if (hostUserDir) {
+    for (const [source, id] of GLOBAL_STORAGE_SOURCES) extra.push({ source, path: path.join(hostUserDir, 'globalStorage', id) });
   }
   let zone: string | undefined;
   return {

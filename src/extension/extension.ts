@@ -6,7 +6,7 @@ import { listSessions, resolveSession, setLabel, type SessionJson } from '../ser
 import { addDays, localDate } from '../core/time';
 import { fmtTokens } from '../core/format';
 import { COMMANDS, SESSIONS_VIEW, SIDEBAR_VIEW, VIEW_CONTAINER } from './commands';
-import { invalidTimeZoneSetting, readSettings } from './config';
+import { invalidTimeZoneSetting, readSettings, setHostUserDir } from './config';
 import { LedgerModel } from './ledgerModel';
 import { Notifier } from './notifier';
 import { SessionsTree, type SessionsNode } from './sessionsTree';
@@ -46,6 +46,9 @@ function sessionOf(arg: unknown): SessionJson | undefined {
 export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const started = performance.now();
   const notifier = new Notifier();
+  // This window's own VS Code user folder (Insiders, VSCodium, a remote server, a portable install): extensions that
+  // keep their logs in global storage (Cline, Roo Code) are read there too.
+  setHostUserDir(path.dirname(path.dirname(context.globalStorageUri.fsPath)));
   const model = new LedgerModel(readSettings(), notifier);
   const tree = new SessionsTree(model);
   const meter = new StatusMeter(model, notifier);

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { importAll, sourceRoots, type ImportSummary } from '../services/importer';
+import { importAll, LOG_FILE_GLOB, sourceRoots, type ImportSummary } from '../services/importer';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
@@ -169,7 +169,7 @@ export class LedgerModel implements vscode.Disposable {
       for (const root of list) {
         if (this.watchedRoots.has(root)) continue;
         this.watchedRoots.add(root);
-        const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/*.jsonl'));
+        const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), LOG_FILE_GLOB));
         const onEvent = (): void => this.scheduleImport();
         this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
       }

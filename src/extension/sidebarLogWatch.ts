@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import type * as vscode from 'vscode';
-import { sourceRoots } from '../services/importer';
+import { isLogFileName, sourceRoots } from '../services/importer';
 import type { LedgerModel } from './ledgerModel';
 
 /**
  * A second watch on the log folders: Node's own recursive `fs.watch` (inotify on Linux, FSEvents on macOS, one handle
- * per root, no polling), asking the model for its usual debounced, incremental import when a `.jsonl` changes.
+ * per root, no polling), asking the model for its usual debounced, incremental import when a log file (`.jsonl`, a whole-file `.json` session, a database) changes.
  *
  * Why: the sidebar promises a new interaction on screen within 2 seconds, and VS Code's watcher (LedgerModel's,
  * created through the extension API for folders outside the workspace) was seen not to report files in a folder
@@ -41,7 +41,7 @@ export class NodeLogWatch implements vscode.Disposable {
         try {
           if (!fs.statSync(root).isDirectory()) continue;
           const w = fs.watch(root, { recursive: true, persistent: false }, (_event, file) => {
-            if (typeof file === 'string' && file.endsWith('.jsonl')) this.model.scheduleImport();
+            if (typeof file === 'string' && isLogFileName(file)) this.model.scheduleImport();
           });
           // Out of inotify watches, or the folder removed under us: VS Code's watcher and the rescan remain.
           w.on('error', () => w.close());

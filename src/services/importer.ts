@@ -4,6 +4,7 @@ import { isRejection, type LedgerRecord, type SourceName } from '../core/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
+import { cline, rooCode } from '../sources/cline';
 import { geminiCli } from '../sources/gemini';
 import { isWholeJson, readLines } from '../sources/lines';
 import type { LogFile, SourceReader } from '../sources/parser';
@@ -13,7 +14,15 @@ import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex, geminiCli];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, geminiCli, cline, rooCode];
+
+/** Names of files whose change means new usage may be there (for watchers): logs, whole-file sessions, databases. */
+export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal}';
+const LOG_FILE_NAME = /\.(?:jsonl|json|db|db-wal)$/;
+
+export function isLogFileName(name: string): boolean {
+  return LOG_FILE_NAME.test(name);
+}
 
 export interface ExtraSource {
   source: SourceName;
