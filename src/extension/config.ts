@@ -22,6 +22,7 @@ const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['gemini-cli', 'geminiCli'],
   ['cline', 'cline'],
   ['roo-code', 'rooCode'],
+  ['continue', 'continue'],
 ];
 
 /** Sources kept in an extension's global storage inside a VS Code user folder, by that extension's id. */

@@ -5,6 +5,7 @@ import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
 import { cline, rooCode } from '../sources/cline';
+import { continueDev } from '../sources/continue';
 import { geminiCli } from '../sources/gemini';
 import { isWholeJson, readLines } from '../sources/lines';
 import type { LogFile, SourceReader } from '../sources/parser';
@@ -14,7 +15,7 @@ import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex, geminiCli, cline, rooCode];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, geminiCli, cline, rooCode, continueDev];
 
 /** Names of files whose change means new usage may be there (for watchers): logs, whole-file sessions, databases. */
 export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal}';
