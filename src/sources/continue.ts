@@ -57,7 +57,7 @@ export const continueDev: SourceReader = {
     for (const root of roots) {
       const sessions = path.basename(root) === 'sessions' ? root : path.join(root, 'sessions');
       if (isDirectory(sessions)) {
-        let names: string[] = [];
+        let names: string[];
         try {
           names = fs.readdirSync(sessions).sort();
         } catch {
@@ -256,7 +256,7 @@ class DevDataParser implements LineParser {
     if (!isDirectory(dir)) return;
     const index = sessionIndex(dir);
     let newest = this.s.scannedUntil;
-    let names: string[] = [];
+    let names: string[];
     try {
       names = fs.readdirSync(dir);
     } catch {
