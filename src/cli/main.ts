@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { isSessionLabel, isSourceName, SESSION_LABELS, SOURCE_NAMES, type SourceName } from '../core/model';
 import { dataHealth, renderHealth } from '../services/health';
 import { CommitNotFoundError, decide } from '../services/decisions';
-import { importAll, type ExtraSource } from '../services/importer';
+import { importAll, READERS, type ExtraSource } from '../services/importer';
 import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../services/linker';
 import { linksOf, listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
 import { defaultLedgerHome } from '../store/home';
@@ -137,7 +137,7 @@ function parseExtraSources(values: string[] | undefined): ExtraSource[] {
     const name = eq > 0 ? v.slice(0, eq) : '';
     const p = eq > 0 ? v.slice(eq + 1) : '';
     if (!isSourceName(name) || !p) throw new UsageError(`--source needs NAME=PATH with NAME one of ${SOURCE_NAMES.join(', ')}; got "${v}"`);
-    if (name !== 'claude-code' && name !== 'codex') throw new UsageError(`--source ${name}: this version reads claude-code and codex logs`);
+    if (!READERS.some((r) => r.source === name)) throw new UsageError(`--source ${name}: this version reads ${READERS.map((r) => r.source).join(', ')}`);
     return { source: name as SourceName, path: path.resolve(p) };
   });
 }
@@ -153,6 +153,7 @@ async function cmdImport(argv: string[], io: CliIo): Promise<number> {
       env: io.env,
       extra,
       storePromptText: p.values['store-prompts'] === true,
+      projectDirs: [process.cwd()],
       // Tuning knob (documented in the README): how much to read between saves of progress.
       ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0 ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) } : {}),
       onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
@@ -172,7 +173,7 @@ async function cmdImport(argv: string[], io: CliIo): Promise<number> {
 async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<void> {
   if (p.values['no-import'] === true) return;
   try {
-    await importAll(ledger, { env: io.env, timeoutMs: 3000 });
+    await importAll(ledger, { env: io.env, timeoutMs: 3000, projectDirs: [process.cwd()] });
   } catch (e) {
     if (e instanceof LockTimeoutError || e instanceof LedgerWriteError) {
       io.err(`outcome-ledger: showing the ledger as last saved; new log lines were not read (${e.message})`);

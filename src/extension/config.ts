@@ -23,6 +23,7 @@ const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['cline', 'cline'],
   ['roo-code', 'rooCode'],
   ['continue', 'continue'],
+  ['aider', 'aider'],
 ];
 
 /** Sources kept in an extension's global storage inside a VS Code user folder, by that extension's id. */

@@ -4,6 +4,7 @@ import { isRejection, type LedgerRecord, type SourceName } from '../core/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
+import { aider } from '../sources/aider';
 import { cline, rooCode } from '../sources/cline';
 import { continueDev } from '../sources/continue';
 import { geminiCli } from '../sources/gemini';
@@ -15,7 +16,7 @@ import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex, geminiCli, cline, rooCode, continueDev];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, geminiCli, cline, rooCode, continueDev, aider];
 
 /** Names of files whose change means new usage may be there (for watchers): logs, whole-file sessions, databases. */
 export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal}';
@@ -107,25 +108,42 @@ function statOf(file: LogFile): FileStat {
 const MAX_WHOLE_BYTES = 512 << 20;
 
 /**
- * Adds the logs some tools keep inside project folders: looked for in the repositories and working folders of the
- * sessions already in the ledger and in the given folders (one stat each; nothing is walked).
+ * Folders that may hold a tool's in-project logs: the given ones (and the repositories they are in), and the
+ * repositories and working folders of the sessions in the ledger.
  */
-function addProjectFiles(db: Database, discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>, given: string[]): void {
-  const readers = [...discovered.keys()].filter((r) => r.discoverInProjects);
-  if (readers.length === 0) return;
-  const dirs = new Set(given);
+export function projectDirs(db: Database, given: readonly string[] = []): string[] {
+  const dirs = new Set<string>();
+  const repos = new RepoFinder();
+  for (const d of given) {
+    dirs.add(d);
+    const root = repos.rootOf(d);
+    if (root) dirs.add(root);
+  }
   const rows = db.exec('SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL UNION SELECT DISTINCT cwd FROM sessions WHERE cwd IS NOT NULL');
   for (const [d] of rows[0]?.values ?? []) if (typeof d === 'string' && d) dirs.add(d);
+  return [...dirs];
+}
+
+/**
+ * The logs some tools keep inside project folders, not already discovered: looked for in the repositories and working
+ * folders of the sessions in the ledger and in the given folders (one stat each; nothing is walked).
+ */
+function projectFiles(db: Database, discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>, given: string[]): Map<SourceReader, LogFile[]> {
+  const out = new Map<SourceReader, LogFile[]>();
+  const readers = [...discovered.keys()].filter((r) => r.discoverInProjects);
+  if (readers.length === 0) return out;
+  const dirs = projectDirs(db, given);
   for (const reader of readers) {
-    const entry = discovered.get(reader);
-    if (!entry) continue;
-    const seen = new Set(entry.files.map((f) => f.path));
-    for (const f of reader.discoverInProjects?.([...dirs]) ?? []) {
+    const seen = new Set(discovered.get(reader)?.files.map((f) => f.path));
+    const files: LogFile[] = [];
+    for (const f of reader.discoverInProjects?.(dirs) ?? []) {
       if (seen.has(f.path)) continue;
       seen.add(f.path);
-      entry.files.push(f);
+      files.push(f);
     }
+    out.set(reader, files);
   }
+  return out;
 }
 
 /** The folders each enabled source is read from: its own detected roots plus any extra paths. */
@@ -190,40 +208,41 @@ function runImport(
   const cursors = loadCursors(db);
   const cursorWriter = new CursorWriter(db);
   const summaries: SourceSummary[] = [];
-  const plan: Planned[] = [];
+  let plan: Planned[] = [];
   let totalBytes = 0;
-  addProjectFiles(db, discovered, options.projectDirs ?? []);
+  const planFile = (reader: SourceReader, summary: SourceSummary, file: LogFile): void => {
+    let stat: FileStat;
+    try {
+      stat = statOf(file);
+    } catch {
+      return; // deleted between discovery and now
+    }
+    summary.files++;
+    summary.found = true;
+    const cursor = cursors.get(file.path);
+    if (file.skip) {
+      if (cursor?.status !== file.skip) cursorWriter.save({ ...blankCursor(file, stat), status: file.skip });
+      return;
+    }
+    const unchanged =
+      cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev &&
+      cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs);
+    // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
+    if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) return;
+    // A whole-file format is read again from the start (its records dedupe by key); an append log resumes.
+    const resumable = !file.whole && cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
+    // A whole file keeps its cursor for the parser's state; it is read from the start all the same.
+    const keep = resumable || (file.whole && cursor?.status === null);
+    plan.push({ file, reader, stat, cursor: keep ? cursor : undefined });
+    totalBytes += stat.size - (resumable ? cursor.offset : 0);
+  };
   for (const [reader, { roots, files }] of discovered) {
     const summary: SourceSummary = {
-      source: reader.source, roots, found: files.length > 0, files: 0, filesRead: 0,
+      source: reader.source, roots, found: false, files: 0, filesRead: 0,
       interactionsAdded: 0, duplicatesSkipped: 0, linesRejected: 0, reasons: [],
     };
     summaries.push(summary);
-    for (const file of files) {
-      let stat: FileStat;
-      try {
-        stat = statOf(file);
-      } catch {
-        continue; // deleted between discovery and now
-      }
-      summary.files++;
-      const cursor = cursors.get(file.path);
-      if (file.skip) {
-        if (cursor?.status !== file.skip) cursorWriter.save({ ...blankCursor(file, stat), status: file.skip });
-        continue;
-      }
-      const unchanged =
-        cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev &&
-        cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs);
-      // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
-      if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) continue;
-      // A whole-file format is read again from the start (its records dedupe by key); an append log resumes.
-      const resumable = !file.whole && cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
-      // A whole file keeps its cursor for the parser's state; it is read from the start all the same.
-      const keep = resumable || (file.whole && cursor?.status === null);
-      plan.push({ file, reader, stat, cursor: keep ? cursor : undefined });
-      totalBytes += stat.size - (resumable ? cursor.offset : 0);
-    }
+    for (const file of files) planFile(reader, summary, file);
   }
 
   const bySource = new Map(summaries.map((s) => [s.source, s]));
@@ -231,7 +250,7 @@ function runImport(
   const writer = new RecordWriter(db, { repoOf: (cwd) => repos.rootOf(cwd), storePromptText: options.storePromptText ?? false });
   let done = 0;
   let sinceCheckpoint = 0;
-  try {
+  const runPlan = (): void => {
     for (const item of plan) {
       const summary = bySource.get(item.reader.source);
       if (!summary) continue;
@@ -249,6 +268,16 @@ function runImport(
         ctx.checkpoint();
       }
     }
+  };
+  try {
+    runPlan();
+    // Then the logs some tools keep inside projects, looked for in the folders known now (this import's included).
+    plan = [];
+    for (const [reader, files] of projectFiles(db, discovered, options.projectDirs ?? [])) {
+      const summary = bySource.get(reader.source);
+      if (summary) for (const file of files) planFile(reader, summary, file);
+    }
+    runPlan();
   } finally {
     writer.free();
     cursorWriter.free();
