@@ -20,6 +20,7 @@ const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['claude-code', 'claudeCode'],
   ['codex', 'codex'],
   ['gemini-cli', 'geminiCli'],
+  ['opencode', 'opencode'],
   ['cline', 'cline'],
   ['roo-code', 'rooCode'],
   ['continue', 'continue'],

@@ -8,15 +8,17 @@ import { aider } from '../sources/aider';
 import { cline, rooCode } from '../sources/cline';
 import { continueDev } from '../sources/continue';
 import { geminiCli } from '../sources/gemini';
+import { opencode } from '../sources/opencode';
 import { isWholeJson, readLines } from '../sources/lines';
-import type { LogFile, SourceReader } from '../sources/parser';
+import type { LogFile, SourceReader, WholeContext } from '../sources/parser';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
+import { loadSqlJs } from '../store/sqljs';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex, geminiCli, cline, rooCode, continueDev, aider];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, geminiCli, opencode, cline, rooCode, continueDev, aider];
 
 /** Names of files whose change means new usage may be there (for watchers): logs, whole-file sessions, databases. */
 export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal}';
@@ -191,8 +193,10 @@ function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: Rea
 export async function importAll(ledger: Ledger, options: ImportOptions = {}): Promise<ImportSummary> {
   const started = Date.now();
   const env = options.env ?? process.env;
+  const SQL = await loadSqlJs(); // already loaded by the ledger: lent to parsers of tools that keep a database
   const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
-  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  const whole: WholeContext = { openSqlite: (bytes) => new SQL.Database(bytes) };
+  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
 }
 
 function runImport(
@@ -201,6 +205,7 @@ function runImport(
   discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>,
   options: ImportOptions,
   started: number,
+  whole: WholeContext,
 ): ImportSummary {
   const now = options.now ?? Date.now;
   const quietMs = options.quietMs ?? 60_000;
@@ -254,7 +259,7 @@ function runImport(
     for (const item of plan) {
       const summary = bySource.get(item.reader.source);
       if (!summary) continue;
-      const read = importFile(item, writer, summary, now, quietMs, (n) => {
+      const read = importFile(item, writer, summary, now, quietMs, whole, (n) => {
         done += n;
         sinceCheckpoint += n;
         options.onProgress?.(done, totalBytes);
@@ -303,6 +308,7 @@ function importFile(
   summary: SourceSummary,
   now: () => number,
   quietMs: number,
+  whole: WholeContext,
   onBytes: (n: number) => void,
 ): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } {
   const { file, reader, stat } = item;
@@ -349,7 +355,7 @@ function importFile(
     onBytes(buf.length);
     let result: ReturnType<NonNullable<typeof parser.parseWhole>>;
     try {
-      result = parser.parseWhole ? parser.parseWhole(buf) : { incomplete: 'no whole-file reader for this format' };
+      result = parser.parseWhole ? parser.parseWhole(buf, whole) : { incomplete: 'no whole-file reader for this format' };
     } catch (e) {
       result = { incomplete: `unreadable (${(e as Error).message})` };
     }

@@ -1,4 +1,11 @@
+import type { Database } from 'sql.js';
 import type { LedgerRecord, ParseOutcome, SourceName } from '../core/model';
+
+/** What the importer lends a whole-file parser: a SQLite engine (sql.js) for tools that keep a database. */
+export interface WholeContext {
+  /** Opens an in-memory copy of a database image (never the file itself); the caller closes it. */
+  openSqlite(bytes: Uint8Array): Database;
+}
 
 /** What a whole-file parser found: its records, and the entries it could not use (each with its index and why). */
 export interface WholeResult {
@@ -16,7 +23,7 @@ export interface LineParser {
    * `{ incomplete }` says the file is not a whole document (being written right now, or cut short): the importer
    * retries later and reports it as rejected once the file has been quiet.
    */
-  parseWhole?(buf: Buffer): WholeResult | { incomplete: string };
+  parseWhole?(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string };
   /**
    * Natural keys of interactions read earlier from this file that the file has since withdrawn (Gemini CLI's
    * `$rewindTo`): drained by the importer after each read, which removes them from the ledger.

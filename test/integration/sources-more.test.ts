@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SourceName } from '../../src/core/model';
-import { total, writeAider, writeCline, writeContinue, writeGemini, type Truth } from '../fixtures/sources';
+import { total, writeAider, writeCline, writeContinue, writeGemini, writeOpenCode, type Truth } from '../fixtures/sources';
 import { tempDir } from '../helpers';
 import { cli, reportJson, sessionsJson } from './cli';
 import { makeHome, ME, Repo } from './scripted';
 
-const SOURCES: SourceName[] = ['gemini-cli', 'cline', 'roo-code', 'continue', 'aider'];
+const SOURCES: SourceName[] = ['gemini-cli', 'opencode', 'cline', 'roo-code', 'continue', 'aider'];
 const PERIOD = ['--since', '2024-01-01', '--until', '2026-12-31', '--tz', 'UTC'];
 
-/** Gemini CLI, Cline, Roo Code, Continue and Aider logs in their real formats, imported by the bundled CLI. */
-describe('import → report for Gemini CLI, Cline, Roo Code, Continue and Aider (real formats, the bundled CLI)', function () {
+/** Gemini CLI, OpenCode, Cline, Roo Code, Continue and Aider logs in their real formats, imported by the bundled CLI. */
+describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue and Aider (real formats, the bundled CLI)', function () {
   this.timeout(120_000);
   let dir: string;
   let home: string;
@@ -29,15 +29,16 @@ describe('import → report for Gemini CLI, Cline, Roo Code, Continue and Aider 
     repo.append('src/report.py', 3, 'r');
     repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
     const gemini = writeGemini(path.join(dir, 'gemini-home'), { legacy: path.join(dir, 'old-app'), current: repo.dir });
+    const oc = writeOpenCode(path.join(dir, 'xdg-data'), repo.dir);
     const cl = writeCline(home, repo.dir);
     const cont = writeContinue(path.join(home, '.continue'), repo.dir);
     const ai = writeAider(repo.dir);
-    truth = [...gemini.truth, ...cl.truth, ...cont.truth, ...ai.truth];
-    rejects = { 'gemini-cli': gemini.rejects, cline: cl.rejects.cline, 'roo-code': cl.rejects.roo, continue: cont.rejects, aider: ai.rejects };
+    truth = [...gemini.truth, ...oc.truth, ...cl.truth, ...cont.truth, ...ai.truth];
+    rejects = { 'gemini-cli': gemini.rejects, opencode: oc.rejects, cline: cl.rejects.cline, 'roo-code': cl.rejects.roo, continue: cont.rejects, aider: ai.rejects };
     // aider's own commit of the session's edit, minutes after the exchange (its author suffix and co-author trailer).
     repo.append('src/report.py', 5, 's');
     repo.commit('feat: Make the report sortable\n\nCo-authored-by: aider (anthropic/claude-sonnet-4-20250514) <aider@aider.chat>', new Date(2026, 2, 9, 16, 48, 0).getTime(), { name: `${ME.name} (aider)`, email: ME.email });
-    env = { HOME: home, GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), ...(process.env.TZ ? { TZ: process.env.TZ } : {}) };
+    env = { HOME: home, GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), ...(process.env.TZ ? { TZ: process.env.TZ } : {}) };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
