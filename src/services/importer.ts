@@ -322,15 +322,22 @@ function importFile(
     if (rejects.length < MAX_REASONS) rejects.push({ lineNo, reason });
     if (summary.reasons.length < MAX_REASONS) summary.reasons.push(`${file.path}:${lineNo}: ${reason}`);
   };
+  // Keys added by this read, for a format that may withdraw them again in the same read (a Gemini CLI rewind).
+  const addedHere = parser.retracted ? new Set<string>() : undefined;
   const addRecords = (records: readonly LedgerRecord[]): void => {
     for (const record of records) {
       const r = writer.add(record, file.path);
-      if (r === 'added') summary.interactionsAdded++;
-      else if (r === 'duplicate') summary.duplicatesSkipped++;
+      if (r === 'added') {
+        summary.interactionsAdded++;
+        if (record.kind === 'interaction') addedHere?.add(record.key);
+      } else if (r === 'duplicate') summary.duplicatesSkipped++;
     }
   };
   const retract = (): void => {
-    for (const key of parser.retracted?.() ?? []) writer.retract(key);
+    for (const key of parser.retracted?.() ?? []) {
+      writer.retract(key);
+      if (addedHere?.delete(key)) summary.interactionsAdded--;
+    }
   };
   if (file.whole) {
     const quiet = now() - stat.mtimeMs >= quietMs;

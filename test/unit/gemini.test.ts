@@ -81,6 +81,7 @@ describe('Gemini CLI reader', () => {
       const first = await importAll(ledger, { env, quietMs: 0 });
       const g = first.sources.find((s) => s.source === 'gemini-cli');
       assert.equal(g?.found, true);
+      assert.equal(g?.interactionsAdded, fx.truth.length, 'a reply rewound in the same read is not reported as added');
       assert.equal(g?.linesRejected, fx.rejects);
       const want = total(fx.truth);
       assert.deepEqual(ledgerSums(ledger.database, 'gemini-cli'), want);
