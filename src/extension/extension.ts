@@ -33,6 +33,8 @@ export interface OutcomeLedgerApi {
   notifier: Notifier;
   sidebar: SidebarView;
   linker: LinkScheduler;
+  /** This window's VS Code user folder (where Cline and Roo Code keep their tasks when installed here). */
+  hostUserDir: string;
 }
 
 const HEALTH_URI = vscode.Uri.parse('outcome-ledger:Data%20Health.md');
@@ -48,7 +50,8 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const notifier = new Notifier();
   // This window's own VS Code user folder (Insiders, VSCodium, a remote server, a portable install): extensions that
   // keep their logs in global storage (Cline, Roo Code) are read there too.
-  setHostUserDir(path.dirname(path.dirname(context.globalStorageUri.fsPath)));
+  const hostUserDir = path.dirname(path.dirname(context.globalStorageUri.fsPath));
+  setHostUserDir(hostUserDir);
   const model = new LedgerModel(readSettings(), notifier);
   const tree = new SessionsTree(model);
   const meter = new StatusMeter(model, notifier);
@@ -171,7 +174,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   }, 0);
   const activationMs = bundleLoadMs() + (performance.now() - started);
   notifier.info(`activated in ${activationMs.toFixed(1)} ms (bundle ${bundleLoadMs().toFixed(1)} ms)`);
-  return { activationMs, model, tree, meter, notifier, sidebar, linker };
+  return { activationMs, model, tree, meter, notifier, sidebar, linker, hostUserDir };
 }
 
 export function deactivate(): void {
