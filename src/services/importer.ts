@@ -265,6 +265,8 @@ function runImport(
         options.onProgress?.(done, totalBytes);
       });
       cursorWriter.save(read.cursor);
+      // A whole file's rejects are those of its latest read, not added to the earlier ones.
+      if (item.file.whole) db.run('DELETE FROM rejects WHERE path = ?', [item.file.path]);
       saveRejects(db, item.reader.source, item.file.path, read.rejects);
       summary.filesRead++;
       if (sinceCheckpoint >= checkpointBytes) {

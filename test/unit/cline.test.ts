@@ -69,6 +69,9 @@ describe('Cline and Roo Code readers', () => {
       last.text = JSON.stringify({ request: 'x', tokensIn: 3, tokensOut: 70, cacheWrites: 100, cacheReads: 11_100, cost: 0.0048 });
       write(file, JSON.stringify(messages));
       const third = await importAll(ledger, { env: { HOME: home }, quietMs: 0 });
+      // The bad entry of the rewritten file is reported once, not once per read.
+      const reasons = Number(ledger.database.exec('SELECT count(*) FROM rejects WHERE path = ?', [file])[0]?.values[0]?.[0]);
+      assert.equal(reasons, 1);
       assert.equal(third.sources.find((x) => x.source === 'cline')?.interactionsAdded, 1);
       const after = ledgerSums(ledger.database, 'cline');
       assert.deepEqual(after, { ...before, input: before.input + 3, output: before.output + 70, cacheWrite: before.cacheWrite + 100, cacheRead: before.cacheRead + 11_100, n: before.n + 1 });
