@@ -15,17 +15,20 @@ const steps = [
   ['compile', bin('tsc'), ['-p', join(root, 'tsconfig.test.json')]],
   // The sidebar's page is browser code, type-checked against the DOM (the root tsconfig is Node-only).
   ['compile webview', bin('tsc'), ['-p', join(root, 'tsconfig.webview.json')]],
+  // Setup installs what the tests need once: Debian packages (sqlite3 for the OpenCode fixtures, Chromium and
+  // libraries for the VS Code tier) and code-server (see shared/spec/vscode-tests.md).
+  ['setup', process.execPath, [join(root, 'scripts', 'vscode-setup.mjs')]],
   ['unit + integration', bin('mocha'), ['--config', join(root, '.mocharc.json')]],
   // 5. the VS Code tier: the suites of test/vscode inside a real extension host (code-server + Chromium), then UI
-  //    checks and screenshots (test-artifacts/). Setup installs what it needs once (see shared/spec/vscode-tests.md).
-  ['vscode setup', process.execPath, [join(root, 'scripts', 'vscode-setup.mjs')]],
+  //    checks and screenshots (test-artifacts/).
   ['vscode', process.execPath, [join(root, 'out', 'test', 'vscode', 'harness.js')]],
   // 6. the package a user installs: npm run package, then code-server --install-extension.
   ['vsix install', process.execPath, [join(root, 'out', 'test', 'vscode', 'installCheck.js')]],
 ];
 if (process.env.OL_SKIP_VSCODE === '1') {
   process.stdout.write('\n⚠ OL_SKIP_VSCODE=1: the VS Code tier is skipped (never set it in CI)\n');
-  steps.splice(steps.findIndex(([name]) => name === 'vscode setup'));
+  steps.splice(steps.findIndex(([name]) => name === 'setup'), 1);
+  steps.splice(steps.findIndex(([name]) => name === 'vscode'));
 }
 
 for (const [name, cmd, args] of steps) {

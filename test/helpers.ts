@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Database } from 'sql.js';
 import { isRejection, type LedgerRecord } from '../src/core/model';
 import type { LineParser, LogFile, SourceReader } from '../src/sources/parser';
 
@@ -32,4 +33,23 @@ export function parseLines(reader: SourceReader, lines: string[], file: Partial<
 
 export function interactions(records: LedgerRecord[]): Extract<LedgerRecord, { kind: 'interaction' }>[] {
   return records.filter((r): r is Extract<LedgerRecord, { kind: 'interaction' }> => r.kind === 'interaction');
+}
+
+/** Sums of what the ledger holds per source (straight from the interactions table). */
+export interface LedgerSums {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  reasoning: number;
+  n: number;
+}
+
+export function ledgerSums(db: Database, source: string): LedgerSums {
+  const r = db.exec(
+    'SELECT coalesce(sum(i.input),0), coalesce(sum(i.output),0), coalesce(sum(i.cache_read),0), coalesce(sum(i.cache_write),0), coalesce(sum(i.reasoning),0), count(i.id) FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE s.source = ?',
+    [source],
+  );
+  const [input, output, cacheRead, cacheWrite, reasoning, n] = (r[0]?.values[0] ?? []).map(Number);
+  return { input: input ?? 0, output: output ?? 0, cacheRead: cacheRead ?? 0, cacheWrite: cacheWrite ?? 0, reasoning: reasoning ?? 0, n: n ?? 0 };
 }

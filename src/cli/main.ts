@@ -164,7 +164,7 @@ function parseExtraSources(values: string[] | undefined): ExtraSource[] {
     const name = eq > 0 ? v.slice(0, eq) : '';
     const p = eq > 0 ? v.slice(eq + 1) : '';
     if (!isSourceName(name) || !p) throw new UsageError(`--source needs NAME=PATH with NAME one of ${SOURCE_NAMES.join(', ')}; got "${v}"`);
-    if (!READERS.some((r) => r.source === name)) throw new UsageError(`--source ${name}: this version reads ${READERS.map((r) => r.source).join(', ')} logs`);
+    if (!READERS.some((r) => r.source === name)) throw new UsageError(`--source ${name}: this version reads ${READERS.map((r) => r.source).join(', ')}`);
     return { source: name as SourceName, path: path.resolve(p) };
   });
 }
@@ -180,6 +180,7 @@ async function cmdImport(argv: string[], io: CliIo): Promise<number> {
       env: io.env,
       extra,
       storePromptText: p.values['store-prompts'] === true,
+      projectDirs: [process.cwd()],
       // Tuning knob (documented in the README): how much to read between saves of progress.
       ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0 ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) } : {}),
       onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
@@ -199,7 +200,7 @@ async function cmdImport(argv: string[], io: CliIo): Promise<number> {
 async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<void> {
   if (p.values['no-import'] === true) return;
   try {
-    await importAll(ledger, { env: io.env, timeoutMs: 3000 });
+    await importAll(ledger, { env: io.env, timeoutMs: 3000, projectDirs: [process.cwd()] });
   } catch (e) {
     if (e instanceof LockTimeoutError || e instanceof LedgerWriteError) {
       io.err(`outcome-ledger: showing the ledger as last saved; new log lines were not read (${e.message})`);

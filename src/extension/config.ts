@@ -20,6 +20,18 @@ const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['claude-code', 'claudeCode'],
   ['codex', 'codex'],
   ['copilot-chat', 'copilotChat'],
+  ['gemini-cli', 'geminiCli'],
+  ['opencode', 'opencode'],
+  ['cline', 'cline'],
+  ['roo-code', 'rooCode'],
+  ['continue', 'continue'],
+  ['aider', 'aider'],
+];
+
+/** Sources kept in an extension's global storage inside a VS Code user folder, by that extension's id. */
+const GLOBAL_STORAGE_SOURCES: ReadonlyArray<[SourceName, string]> = [
+  ['cline', 'saoudrizwan.claude-dev'],
+  ['roo-code', 'rooveterinaryinc.roo-cline'],
 ];
 
 let hostUserDir: string | undefined;
@@ -48,6 +60,9 @@ export function readSettings(): Settings {
   // Copilot Chat's sessions of this very build of VS Code (Insiders, VSCodium, a portable install, a remote server),
   // wherever its user folder is, beside the platform's usual folders the importer looks in anyway.
   if (hostUserDir && !disabled.has('copilot-chat')) extra.push({ source: 'copilot-chat', path: hostUserDir });
+  if (hostUserDir) {
+    for (const [source, id] of GLOBAL_STORAGE_SOURCES) extra.push({ source, path: path.join(hostUserDir, 'globalStorage', id) });
+  }
   let zone: string | undefined;
   return {
     ledgerHome: home ? path.resolve(expandHome(home)) : defaultLedgerHome(),

@@ -34,7 +34,7 @@ export interface OutcomeLedgerApi {
   notifier: Notifier;
   sidebar: SidebarView;
   linker: LinkScheduler;
-  /** This window's VS Code user folder (where Copilot Chat keeps its sessions). */
+  /** This window's VS Code user folder (where Copilot Chat keeps its sessions, and Cline and Roo Code their tasks when installed here). */
   hostUserDir: string;
 }
 
@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const started = performance.now();
   const notifier = new Notifier();
   // This window's own VS Code user folder (Insiders, VSCodium, a remote server, a portable install): Copilot Chat keeps
-  // its sessions there, next to our own global storage.
+  // its sessions there, next to our own global storage, and extensions that keep logs in global storage (Cline, Roo Code) too.
   const hostUserDir = path.dirname(path.dirname(context.globalStorageUri.fsPath));
   setHostUserDir(hostUserDir);
   const model = new LedgerModel(readSettings(), notifier);

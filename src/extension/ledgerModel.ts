@@ -120,6 +120,7 @@ export class LedgerModel implements vscode.Disposable {
         extra: s.extra,
         disabled: s.disabled,
         storePromptText: s.storePromptText,
+        projectDirs: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
         timeoutMs: interactive ? 60_000 : BACKGROUND_LOCK_MS,
       });
       this.watchSources(); // a tool installed since start now has a folder to watch

@@ -5,8 +5,8 @@ import type { LedgerModel } from './ledgerModel';
 
 /**
  * A second watch on the log folders: Node's own recursive `fs.watch` (inotify on Linux, FSEvents on macOS, one handle
- * per root, no polling), asking the model for its usual debounced, incremental import when a log changes (`.jsonl`; Copilot Chat's
- * session files too).
+ * per root, no polling), asking the model for its usual debounced, incremental import when a log file changes (`.jsonl`, a
+ * whole-file `.json` session, a database; for Copilot Chat only its session folders are watched).
  *
  * Why: the sidebar promises a new interaction on screen within 2 seconds, and VS Code's watcher (LedgerModel's,
  * created through the extension API for folders outside the workspace) was seen not to report files in a folder

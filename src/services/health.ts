@@ -4,7 +4,7 @@ import type { SourceName } from '../core/model';
 import { isoUtc } from '../core/time';
 import { sourceHealth } from '../store/files';
 import { getMeta } from '../store/schema';
-import { sourceRoots, type ExtraSource } from './importer';
+import { projectDirs, READERS, sourceRoots, type ExtraSource } from './importer';
 
 export interface SourceHealthReport {
   source: SourceName;
@@ -45,6 +45,12 @@ export function dataHealth(
     spans.set(String(source), { first: Number(first), last: Number(last), n: Number(n), assumed: Number(assumed), estimated: Number(estimated ?? 0) });
   }
   const firstImport = getMeta(db, 'first_import') ?? null;
+  // Tools that keep their logs inside projects (Aider) are looked for in the folders the ledger knows.
+  const inProjects = new Map<SourceName, string[]>();
+  const known = READERS.some((r) => r.discoverInProjects) ? projectDirs(db) : [];
+  for (const r of READERS) {
+    if (r.discoverInProjects) inProjects.set(r.source, r.discoverInProjects(known).map((f) => f.path));
+  }
   const sources: SourceHealthReport[] = [...roots].map(([source, paths]) => {
     const f = files.get(source);
     const span = spans.get(source);
@@ -68,7 +74,10 @@ export function dataHealth(
           : `${span.estimated} tokens are estimated (counted from text or rounded by the tool), not reported exactly. They are marked ~.`,
       );
     }
-    const existing = paths.map((p) => ({ path: p, exists: fs.existsSync(p) }));
+    const existing = [...paths, ...(inProjects.get(source) ?? [])].map((p) => ({ path: p, exists: fs.existsSync(p) }));
+    if (inProjects.has(source)) {
+      gaps.push(`looked for in the ${known.length} repositories and working folders of the sessions in the ledger, the open workspace folders and the folder an import runs in; add others with extra paths or \`import --source ${source}=PATH\`.`);
+    }
     return {
       source,
       enabled: !disabled.has(source),

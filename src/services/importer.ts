@@ -5,6 +5,11 @@ import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
 import { copilotChat } from '../sources/copilot';
+import { aider } from '../sources/aider';
+import { cline, rooCode } from '../sources/cline';
+import { continueDev } from '../sources/continue';
+import { geminiCli } from '../sources/gemini';
+import { opencode } from '../sources/opencode';
 import { isWholeJson, readLines } from '../sources/lines';
 import type { LogFile, SourceReader, WholeContext } from '../sources/parser';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
@@ -13,11 +18,16 @@ import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 import { loadSqlJs } from '../store/sqljs';
 
-/** Largest whole-file document read into memory at once. */
-const MAX_WHOLE_BYTES = 512 << 20;
-
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat, geminiCli, opencode, cline, rooCode, continueDev, aider];
+
+/** Names of files whose change means new usage may be there (for watchers): logs, whole-file sessions, databases. */
+export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal}';
+const LOG_FILE_NAME = /\.(?:jsonl|json|db|db-wal)$/;
+
+export function isLogFileName(name: string): boolean {
+  return LOG_FILE_NAME.test(name);
+}
 
 export interface ExtraSource {
   source: SourceName;
@@ -40,6 +50,11 @@ export interface ImportOptions {
   now?: () => number;
   /** How long to wait for another writer before giving up (LockTimeoutError). */
   timeoutMs?: number;
+  /**
+   * Project folders to look in for logs kept inside projects (Aider's chat history): the open workspace folders or
+   * the CLI's working folder. The repositories and folders of sessions already in the ledger are always looked in.
+   */
+  projectDirs?: string[];
 }
 
 export interface SourceSummary {
@@ -62,11 +77,76 @@ export interface ImportSummary {
 
 const MAX_REASONS = 5;
 
+/** What the cursor compares: a file's identity, size and time (for a database, with its write-ahead log's). */
+interface FileStat {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
 interface Planned {
   file: LogFile;
   reader: SourceReader;
-  stat: fs.Stats;
+  stat: FileStat;
   cursor: FileCursor | undefined;
+}
+
+function statOf(file: LogFile): FileStat {
+  const st = fs.statSync(file.path);
+  const out = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+  for (const c of file.companions ?? []) {
+    try {
+      const cs = fs.statSync(c);
+      out.size += cs.size;
+      out.mtimeMs = Math.max(out.mtimeMs, cs.mtimeMs);
+    } catch {
+      // no companion right now (a checkpointed write-ahead log is removed)
+    }
+  }
+  return out;
+}
+
+/** Largest whole-file document read into memory at once. */
+const MAX_WHOLE_BYTES = 512 << 20;
+
+/**
+ * Folders that may hold a tool's in-project logs: the given ones (and the repositories they are in), and the
+ * repositories and working folders of the sessions in the ledger.
+ */
+export function projectDirs(db: Database, given: readonly string[] = []): string[] {
+  const dirs = new Set<string>();
+  const repos = new RepoFinder();
+  for (const d of given) {
+    dirs.add(d);
+    const root = repos.rootOf(d);
+    if (root) dirs.add(root);
+  }
+  const rows = db.exec('SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL UNION SELECT DISTINCT cwd FROM sessions WHERE cwd IS NOT NULL');
+  for (const [d] of rows[0]?.values ?? []) if (typeof d === 'string' && d) dirs.add(d);
+  return [...dirs];
+}
+
+/**
+ * The logs some tools keep inside project folders, not already discovered: looked for in the repositories and working
+ * folders of the sessions in the ledger and in the given folders (one stat each; nothing is walked).
+ */
+function projectFiles(db: Database, discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>, given: string[]): Map<SourceReader, LogFile[]> {
+  const out = new Map<SourceReader, LogFile[]>();
+  const readers = [...discovered.keys()].filter((r) => r.discoverInProjects);
+  if (readers.length === 0) return out;
+  const dirs = projectDirs(db, given);
+  for (const reader of readers) {
+    const seen = new Set(discovered.get(reader)?.files.map((f) => f.path));
+    const files: LogFile[] = [];
+    for (const f of reader.discoverInProjects?.(dirs) ?? []) {
+      if (seen.has(f.path)) continue;
+      seen.add(f.path);
+      files.push(f);
+    }
+    out.set(reader, files);
+  }
+  return out;
 }
 
 /** The folders each enabled source is read from: its own detected roots plus any extra paths. */
@@ -88,7 +168,6 @@ export interface WatchTarget {
   accepts(relative: string): boolean;
 }
 
-const JSONL = (f: string): boolean => f.endsWith('.jsonl');
 const SESSION_JSON = (f: string): boolean => f.endsWith('.jsonl') || f.endsWith('.json');
 
 /**
@@ -100,7 +179,7 @@ export function watchTargets(env: NodeJS.ProcessEnv, extra: ExtraSource[] = [], 
   for (const [source, roots] of sourceRoots(env, extra, disabled)) {
     for (const root of roots) {
       if (source !== 'copilot-chat') {
-        out.push({ dir: root, glob: '**/*.jsonl', accepts: JSONL });
+        out.push({ dir: root, glob: LOG_FILE_GLOB, accepts: isLogFileName });
         continue;
       }
       const base = root.split(/[\\/]/).pop();
@@ -173,39 +252,41 @@ function runImport(
   const cursors = loadCursors(db);
   const cursorWriter = new CursorWriter(db);
   const summaries: SourceSummary[] = [];
-  const plan: Planned[] = [];
+  let plan: Planned[] = [];
   let totalBytes = 0;
+  const planFile = (reader: SourceReader, summary: SourceSummary, file: LogFile): void => {
+    let stat: FileStat;
+    try {
+      stat = statOf(file);
+    } catch {
+      return; // deleted between discovery and now
+    }
+    summary.files++;
+    summary.found = true;
+    const cursor = cursors.get(file.path);
+    if (file.skip) {
+      if (cursor?.status !== file.skip) cursorWriter.save({ ...blankCursor(file, stat), status: file.skip });
+      return;
+    }
+    const unchanged =
+      cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev &&
+      cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs);
+    // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
+    if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) return;
+    // A whole-file format is read again from the start (its records dedupe by key); an append log resumes.
+    const resumable = !file.whole && cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
+    // A whole file keeps its cursor for the parser's state; it is read from the start all the same.
+    const keep = resumable || (file.whole && cursor?.status === null);
+    plan.push({ file, reader, stat, cursor: keep ? cursor : undefined });
+    totalBytes += stat.size - (resumable ? cursor.offset : 0);
+  };
   for (const [reader, { roots, files }] of discovered) {
     const summary: SourceSummary = {
-      source: reader.source, roots, found: files.length > 0, files: 0, filesRead: 0,
+      source: reader.source, roots, found: false, files: 0, filesRead: 0,
       interactionsAdded: 0, duplicatesSkipped: 0, linesRejected: 0, reasons: [],
     };
     summaries.push(summary);
-    for (const file of files) {
-      let stat: fs.Stats;
-      try {
-        stat = fs.statSync(file.path);
-      } catch {
-        continue; // deleted between discovery and now
-      }
-      summary.files++;
-      const cursor = cursors.get(file.path);
-      if (file.skip) {
-        if (cursor?.status !== file.skip) cursorWriter.save({ ...blankCursor(file, stat), status: file.skip });
-        continue;
-      }
-      const unchanged =
-        cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev &&
-        cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs);
-      // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
-      if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) continue;
-      // A whole-file format is read again from the start (its records dedupe by key); an append log resumes.
-      const resumable = !file.whole && cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
-      // A whole file keeps its cursor for the parser's state; it is read from the start all the same.
-      const keep = resumable || (file.whole && cursor?.status === null);
-      plan.push({ file, reader, stat, cursor: keep ? cursor : undefined });
-      totalBytes += stat.size - (resumable ? cursor.offset : 0);
-    }
+    for (const file of files) planFile(reader, summary, file);
   }
 
   const bySource = new Map(summaries.map((s) => [s.source, s]));
@@ -213,7 +294,7 @@ function runImport(
   const writer = new RecordWriter(db, { repoOf: (cwd) => repos.rootOf(cwd), storePromptText: options.storePromptText ?? false });
   let done = 0;
   let sinceCheckpoint = 0;
-  try {
+  const runPlan = (): void => {
     for (const item of plan) {
       const summary = bySource.get(item.reader.source);
       if (!summary) continue;
@@ -233,6 +314,16 @@ function runImport(
         ctx.checkpoint();
       }
     }
+  };
+  try {
+    runPlan();
+    // Then the logs some tools keep inside projects, looked for in the folders known now (this import's included).
+    plan = [];
+    for (const [reader, files] of projectFiles(db, discovered, options.projectDirs ?? [])) {
+      const summary = bySource.get(reader.source);
+      if (summary) for (const file of files) planFile(reader, summary, file);
+    }
+    runPlan();
   } finally {
     writer.free();
     cursorWriter.free();
@@ -245,7 +336,7 @@ function runImport(
   return { sources: summaries, bytesRead: done, elapsedMs: Date.now() - started };
 }
 
-function blankCursor(file: LogFile, stat: fs.Stats): FileCursor {
+function blankCursor(file: LogFile, stat: FileStat): FileCursor {
   return {
     path: file.path, source: file.source, dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs),
     offset: 0, lineNo: 0, state: null, rejected: 0, status: null,
@@ -272,11 +363,21 @@ function importFile(
     if (rejects.length < MAX_REASONS) rejects.push({ lineNo, reason });
     if (summary.reasons.length < MAX_REASONS) summary.reasons.push(`${file.path}${lineNo > 0 ? `:${lineNo}` : ''}: ${reason}`);
   };
+  // Keys added by this read, for a format that may withdraw them again in the same read (a Gemini CLI rewind).
+  const addedHere = parser.retracted ? new Set<string>() : undefined;
   const addRecords = (records: readonly LedgerRecord[]): void => {
     for (const record of records) {
       const r = writer.add(record, file.path);
-      if (r === 'added') summary.interactionsAdded++;
-      else if (r === 'duplicate') summary.duplicatesSkipped++;
+      if (r === 'added') {
+        summary.interactionsAdded++;
+        if (record.kind === 'interaction') addedHere?.add(record.key);
+      } else if (r === 'duplicate') summary.duplicatesSkipped++;
+    }
+  };
+  const retract = (): void => {
+    for (const key of parser.retracted?.() ?? []) {
+      writer.retract(key);
+      if (addedHere?.delete(key)) summary.interactionsAdded--;
     }
   };
   if (file.whole) {
@@ -315,6 +416,7 @@ function importFile(
     }
     for (const r of result.rejects) reject(r.entry, r.reason);
     addRecords(result.records);
+    retract();
     return done();
   }
   let fd: number;
@@ -346,6 +448,7 @@ function importFile(
           return;
         }
         addRecords(outcome);
+        retract();
       },
       { acceptTail: quiet ? isWholeJson : undefined, onProgress: onBytes },
     );

@@ -24,6 +24,11 @@ export interface LineParser {
    * retries later and reports it as rejected once the file has been quiet.
    */
   parseWhole?(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string };
+  /**
+   * Natural keys of interactions read earlier from this file that the file has since withdrawn (Gemini CLI's
+   * `$rewindTo`): drained by the importer after each read, which removes them from the ledger.
+   */
+  retracted?(): string[];
 }
 
 export interface LogFile {
@@ -38,6 +43,8 @@ export interface LogFile {
    * read whole with `parseWhole` whenever it changed, and records already in the ledger dedupe by their keys.
    */
   whole?: boolean;
+  /** Files whose changes count as changes of this one (a SQLite database's `-wal`). */
+  companions?: string[];
 }
 
 export interface SourceReader {
@@ -47,6 +54,12 @@ export interface SourceReader {
   /** The log files under the roots that exist. */
   discover(roots: string[]): LogFile[];
   createParser(file: LogFile, state: string | null): LineParser;
+  /**
+   * Log files this tool keeps inside project folders (Aider's `.aider.chat.history.md`): called with the
+   * repositories and working folders the ledger already knows and the open workspace folders. Must cost about one
+   * stat per folder.
+   */
+  discoverInProjects?(dirs: readonly string[]): LogFile[];
 }
 
 /**

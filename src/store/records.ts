@@ -136,6 +136,18 @@ export class RecordWriter {
     return 'duplicate';
   }
 
+  /** Removes an interaction its log has withdrawn (Gemini CLI's rewind); unknown keys are ignored. */
+  retract(key: string): void {
+    const id = stableId(key);
+    this.recent.delete(key);
+    this.findInteraction.bind([id]);
+    const row = this.findInteraction.step() ? this.findInteraction.get() : undefined;
+    this.findInteraction.reset();
+    if (!row) return;
+    this.db.run('DELETE FROM interactions WHERE id = ?', [id]);
+    this.dirty.add(Number(row[2]));
+  }
+
   private remember(key: string, copy: { id: number; total: number; sidechain: boolean }): void {
     if (this.recent.size >= MAX_RECENT) this.recent.clear(); // bounded: copies are adjacent in practice
     this.recent.set(key, copy);

@@ -41,5 +41,10 @@ describe('extension manifest', () => {
     for (const key of ['ledgerHome', 'timeZone', 'linkThreshold', 'storePromptText', 'sources.claudeCode.enabled', 'sources.claudeCode.extraPaths', 'sources.codex.enabled', 'sources.codex.extraPaths']) {
       assert.ok(manifest.contributes.configuration.properties[`outcomeLedger.${key}`], key);
     }
+    for (const source of ['geminiCli', 'opencode', 'cline', 'rooCode', 'continue', 'aider']) {
+      for (const key of [`sources.${source}.enabled`, `sources.${source}.extraPaths`]) {
+        assert.ok(manifest.contributes.configuration.properties[`outcomeLedger.${key}`], key);
+      }
+    }
   });
 });

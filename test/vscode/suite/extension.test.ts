@@ -83,6 +83,32 @@ describe('Outcome Ledger in VS Code', function () {
     assert.match(doc?.getText() ?? '', /## codex\nNot found\. Looked in: /);
   });
 
+  it('reads Cline tasks kept in this window\'s own VS Code user folder, and data health says where', async () => {
+    const w = world();
+    const tasks = path.join(api.hostUserDir, 'globalStorage', 'saoudrizwan.claude-dev', 'tasks', '1772460000000');
+    fs.mkdirSync(tasks, { recursive: true });
+    const ts = Date.now() - 60_000;
+    const usage = { tokensIn: 40, tokensOut: 700, cacheWrites: 5000, cacheReads: 20_000, cost: 0.0321 };
+    fs.writeFileSync(path.join(tasks, 'ui_messages.json'), JSON.stringify([
+      { ts: ts - 1000, type: 'say', say: 'task', text: 'Tidy the README' },
+      { ts, type: 'say', say: 'api_req_started', text: JSON.stringify({ request: `<environment_details>\n# Current Working Directory (${w.workspace}) Files\n</environment_details>`, ...usage }) },
+    ]));
+    fs.writeFileSync(path.join(tasks, 'task_metadata.json'), JSON.stringify({
+      files_in_context: [{ path: 'README.md', record_state: 'active', record_source: 'cline_edited', cline_read_date: ts, cline_edit_date: ts + 500 }],
+      model_usage: [{ ts: ts - 1000, model_id: 'claude-sonnet-4-5', model_provider_id: 'anthropic', mode: 'act' }],
+    }));
+    await vscode.commands.executeCommand(COMMANDS.importNow);
+    const session = await waitFor('the Cline task in the tree', async () => (await treeSessions(api)).find((s) => s.source === 'cline'), 15_000);
+    assert.equal(session.tokens.total, 40 + 700 + 5000 + 20_000);
+    assert.equal(session.repo, w.workspace);
+    assert.deepEqual(session.editedFiles, ['README.md']);
+    assert.deepEqual(session.models, ['claude-sonnet-4-5']);
+    const health = (await vscode.commands.executeCommand(COMMANDS.showDataHealth)) as { sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }> }> };
+    const cline = health.sources.find((s) => s.source === 'cline');
+    assert.equal(cline?.found, true);
+    assert.ok(cline?.roots.some((r) => r.exists && r.path.startsWith(api.hostUserDir)), JSON.stringify(cline?.roots));
+  });
+
   it('labels a session, and the label persists in the shared ledger', async () => {
     await vscode.commands.executeCommand(COMMANDS.labelSession, first.sessionId, 'exploration');
     const inTree = await waitFor('the label in the tree', async () => (await treeSessions(api)).find((s) => s.sessionId === first.sessionId && s.status === 'exploration'), 10_000);

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SourceName } from '../../src/core/model';
+import { total, writeAider, writeCline, writeContinue, writeGemini, writeOpenCode, type Truth } from '../fixtures/sources';
+import { tempDir } from '../helpers';
+import { cli, reportJson, sessionsJson } from './cli';
+import { makeHome, ME, Repo } from './scripted';
+
+const SOURCES: SourceName[] = ['gemini-cli', 'opencode', 'cline', 'roo-code', 'continue', 'aider'];
+const PERIOD = ['--since', '2024-01-01', '--until', '2026-12-31', '--tz', 'UTC'];
+
+/** Gemini CLI, OpenCode, Cline, Roo Code, Continue and Aider logs in their real formats, imported by the bundled CLI. */
+describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue and Aider (real formats, the bundled CLI)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let home: string;
+  let ledger: string;
+  let env: Record<string, string>;
+  let truth: Truth[];
+  let rejects: Record<string, number>;
+  let repo: Repo;
+
+  before(() => {
+    dir = tempDir('ol-more-');
+    home = makeHome(path.join(dir, 'home'));
+    ledger = path.join(dir, 'ledger');
+    repo = new Repo(path.join(dir, 'app'), home);
+    repo.append('src/report.py', 3, 'r');
+    repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
+    const gemini = writeGemini(path.join(dir, 'gemini-home'), { legacy: path.join(dir, 'old-app'), current: repo.dir });
+    const oc = writeOpenCode(path.join(dir, 'xdg-data'), repo.dir);
+    const cl = writeCline(home, repo.dir);
+    const cont = writeContinue(path.join(home, '.continue'), repo.dir);
+    const ai = writeAider(repo.dir);
+    truth = [...gemini.truth, ...oc.truth, ...cl.truth, ...cont.truth, ...ai.truth];
+    rejects = { 'gemini-cli': gemini.rejects, opencode: oc.rejects, cline: cl.rejects.cline, 'roo-code': cl.rejects.roo, continue: cont.rejects, aider: ai.rejects };
+    // aider's own commit of the session's edit, minutes after the exchange (its author suffix and co-author trailer).
+    repo.append('src/report.py', 5, 's');
+    repo.commit('feat: Make the report sortable\n\nCo-authored-by: aider (anthropic/claude-sonnet-4-20250514) <aider@aider.chat>', new Date(2026, 2, 9, 16, 48, 0).getTime(), { name: `${ME.name} (aider)`, email: ME.email });
+    env = { HOME: home, GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), ...(process.env.TZ ? { TZ: process.env.TZ } : {}) };
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('reports per-source totals equal to the fixtures\' truth, with rejected lines counted per source', () => {
+    // aider's history is found in the repository the other tools' sessions worked in, on the first import.
+    const r = cli(['import', '--home', ledger], env);
+    assert.equal(r.code, 0, r.stderr);
+    for (const s of SOURCES) assert.match(r.stdout, new RegExp(s));
+    const report = reportJson(ledger, env, PERIOD);
+    for (const source of SOURCES) {
+      const want = total(truth.filter((t) => t.source === source));
+      const got = report.bySource.find((s) => s.source === source);
+      assert.deepEqual(
+        got && { input: got.input, output: got.output, cacheRead: got.cacheRead, cacheWrite: got.cacheWrite, reasoning: got.reasoning, n: got.interactions },
+        want,
+        source,
+      );
+      assert.equal(report.coverage.find((c) => c.source === source)?.rejectedLines, rejects[source], `${source} rejected lines`);
+    }
+  });
+
+  it('a second import adds nothing and the totals stay', () => {
+    const before = reportJson(ledger, env, [...PERIOD, '--no-import']);
+    const r = cli(['import', '--home', ledger], env);
+    assert.equal(r.code, 0, r.stderr);
+    const after = reportJson(ledger, env, [...PERIOD, '--no-import']);
+    assert.deepEqual(after.bySource, before.bySource);
+    assert.deepEqual(after.totals, before.totals);
+  });
+
+  it('data health shows every source: found, where, last record, rejected lines', () => {
+    const r = cli(['health', '--json', '--home', ledger], env);
+    assert.equal(r.code, 0, r.stderr);
+    const h = JSON.parse(r.stdout) as { sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }>; last: string | null; rejectedLines: number }> };
+    for (const source of SOURCES) {
+      const s = h.sources.find((x) => x.source === source);
+      assert.equal(s?.found, true, source);
+      assert.ok(s?.roots.some((x) => x.exists), `${source} shows where it was found`);
+      assert.ok(s?.last, `${source} has a last record`);
+      assert.equal(s?.rejectedLines, rejects[source], source);
+    }
+  });
+
+  it('links the aider session to the commit aider made, with its author and trailer as evidence', () => {
+    const r = cli(['link', '--home', ledger, '--repo', repo.dir, '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const sessions = sessionsJson(ledger, env).filter((s) => s.source === 'aider');
+    const linked = sessions.flatMap((s) => s.links.filter((l) => l.counted).map((l) => ({ session: s.sessionId, subject: l.subject, evidence: l.evidence })));
+    assert.equal(linked.length, 1, JSON.stringify(sessions.map((s) => s.links)));
+    assert.equal(linked[0]?.subject, 'feat: Make the report sortable');
+    assert.ok(linked[0]?.evidence.includes('trailer'));
+    assert.ok(linked[0]?.evidence.includes('files'));
+  });
+});

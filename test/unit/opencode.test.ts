@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { importAll } from '../../src/services/importer';
+import { applyWal, fromOpenCodeTokens, opencode, readOpenCodeDatabase } from '../../src/sources/opencode';
+import { Ledger } from '../../src/store/ledger';
+import { loadSqlJs } from '../../src/store/sqljs';
+import { total, writeOpenCode } from '../fixtures/sources';
+import { ledgerSums, tempDir } from '../helpers';
+
+describe('OpenCode reader', () => {
+  let dir: string;
+  beforeEach(() => (dir = tempDir('ol-opencode-')));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('honours XDG_DATA_HOME, else ~/.local/share; counts message tokens with reasoning on top of output', () => {
+    assert.deepEqual(opencode.roots({ HOME: '/h' }), ['/h/.local/share/opencode']);
+    assert.deepEqual(opencode.roots({ HOME: '/h', XDG_DATA_HOME: '/d' }), ['/d/opencode']);
+    assert.deepEqual(fromOpenCodeTokens({ input: 10, output: 5, reasoning: 3, cache: { read: 100, write: 7 } }), { input: 10, output: 8, reasoning: 3, cacheRead: 100, cacheWrite: 7 });
+    assert.equal(fromOpenCodeTokens({ input: 1, output: -5 }), undefined);
+  });
+
+  it('reads messages still only in the write-ahead log; the database file alone misses them; a torn log tail is ignored', async () => {
+    const fx = writeOpenCode(path.join(dir, 'data'), path.join(dir, 'proj'));
+    const SQL = await loadSqlJs();
+    const main = fs.readFileSync(fx.db);
+    const wal = fs.readFileSync(`${fx.db}-wal`);
+    assert.ok(wal.length > 32, 'the fixture left a write-ahead log');
+    const count = (bytes: Buffer): number => {
+      const db = new SQL.Database(bytes);
+      try {
+        return readOpenCodeDatabase(db).records.length;
+      } finally {
+        db.close();
+      }
+    };
+    assert.equal(count(applyWal(main, undefined)), 3);
+    assert.equal(count(applyWal(main, wal)), 4);
+    // A frame being appended right now: the committed ones still count, the torn one does not break anything.
+    assert.equal(count(applyWal(main, Buffer.concat([wal, wal.subarray(32, 32 + 100)]))), 4);
+    assert.equal(count(applyWal(main, wal.subarray(0, wal.length - 10))), 3);
+  });
+
+  it('imports the database (never written) and legacy files: totals equal the truth; a migrated message counts once; parts are not added', async () => {
+    const project = path.join(dir, 'proj');
+    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const fx = writeOpenCode(path.join(dir, 'data'), project);
+    const before = fs.readFileSync(fx.db);
+    const beforeWal = fs.readFileSync(`${fx.db}-wal`);
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const env = { HOME: path.join(dir, 'home'), XDG_DATA_HOME: path.join(dir, 'data') };
+    const s = await importAll(ledger, { env, quietMs: 0 });
+    const o = s.sources.find((x) => x.source === 'opencode');
+    assert.equal(o?.linesRejected, fx.rejects, o?.reasons.join('; '));
+    assert.deepEqual(ledgerSums(ledger.database, 'opencode'), total(fx.truth));
+    assert.ok(fs.readFileSync(fx.db).equals(before) && fs.readFileSync(`${fx.db}-wal`).equals(beforeWal), 'the database and its log are untouched');
+    assert.equal((await importAll(ledger, { env, quietMs: 0 })).bytesRead, 0);
+    const cwds = ledger.database.exec("SELECT DISTINCT repo FROM sessions WHERE source = 'opencode'")[0]?.values;
+    assert.deepEqual(cwds, [[project]]);
+    ledger.close();
+  });
+
+  it('a database that is not one (or caught mid-write) is retried while busy, then rejected with a reason; nothing read is lost', async () => {
+    const fx = writeOpenCode(path.join(dir, 'data'), path.join(dir, 'proj'));
+    const env = { HOME: path.join(dir, 'home'), XDG_DATA_HOME: path.join(dir, 'data') };
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    await importAll(ledger, { env, quietMs: 0 });
+    const good = ledgerSums(ledger.database, 'opencode');
+    fs.rmSync(`${fx.db}-wal`);
+    fs.writeFileSync(fx.db, Buffer.concat([Buffer.from('SQLite format 3\u0000'), Buffer.alloc(4000, 7)]));
+    const busy = await importAll(ledger, { env, quietMs: 60_000 });
+    assert.equal(busy.sources.find((x) => x.source === 'opencode')?.linesRejected, 0);
+    const quiet = await importAll(ledger, { env, quietMs: 0 });
+    assert.match(quiet.sources.find((x) => x.source === 'opencode')?.reasons.join('\n') ?? '', /opencode\.db:0: not a readable OpenCode database right now/);
+    assert.deepEqual(ledgerSums(ledger.database, 'opencode'), good);
+    ledger.close();
+  });
+});
