@@ -11,7 +11,8 @@ import { ledgerSums, tempDir } from '../helpers';
 describe('Cline and Roo Code readers', () => {
   it('look in every VS Code user folder of the platform: Code, Insiders, VSCodium and the remote server', () => {
     assert.deepEqual(vscodeUserDirs({ HOME: '/h' }, 'linux'), [
-      '/h/.config/Code/User', '/h/.config/Code - Insiders/User', '/h/.config/VSCodium/User', '/h/.vscode-server/data/User', '/h/.vscode-server-insiders/data/User',
+      '/h/.config/Code/User', '/h/.config/Code - Insiders/User', '/h/.config/VSCodium/User', '/h/.config/VSCodium - Insiders/User', '/h/.config/Code - OSS/User',
+      '/h/.vscode-server/data/User', '/h/.vscode-server-insiders/data/User', '/h/.vscodium-server/data/User', '/h/.vscode-remote/data/User',
     ]);
     assert.equal(vscodeUserDirs({ HOME: '/h', XDG_CONFIG_HOME: '/x' }, 'linux')[0], '/x/Code/User');
     assert.equal(vscodeUserDirs({ HOME: '/Users/me' }, 'darwin')[0], '/Users/me/Library/Application Support/Code/User');
@@ -92,7 +93,7 @@ describe('Cline and Roo Code readers', () => {
       assert.equal(full.n, 4);
       fs.writeFileSync(file, '\u0000\u0001garbage');
       const broken = await importAll(ledger, { env: { HOME: home }, quietMs: 0 });
-      assert.match(broken.sources.find((x) => x.source === 'cline')?.reasons.join('\n') ?? '', /ui_messages\.json:0: not a whole JSON document/);
+      assert.match(broken.sources.find((x) => x.source === 'cline')?.reasons.join('\n') ?? '', /ui_messages\.json: not a whole JSON document/);
       assert.deepEqual(ledgerSums(ledger.database, 'cline'), full);
       ledger.close();
     });

@@ -71,7 +71,7 @@ describe('OpenCode reader', () => {
     const busy = await importAll(ledger, { env, quietMs: 60_000 });
     assert.equal(busy.sources.find((x) => x.source === 'opencode')?.linesRejected, 0);
     const quiet = await importAll(ledger, { env, quietMs: 0 });
-    assert.match(quiet.sources.find((x) => x.source === 'opencode')?.reasons.join('\n') ?? '', /opencode\.db:0: not a readable OpenCode database right now/);
+    assert.match(quiet.sources.find((x) => x.source === 'opencode')?.reasons.join('\n') ?? '', /opencode\.db: not a readable OpenCode database right now/);
     assert.deepEqual(ledgerSums(ledger.database, 'opencode'), good);
     ledger.close();
   });
