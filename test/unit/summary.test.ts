@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { summaryRange } from '../../src/core/periods';
 import { buildReport, type UsageRow } from '../../src/core/report';
 import { buildSummary, parseSummaryDocument, weeksOf, type Summary } from '../../src/core/summary';
 import { extractDocument, renderSummary } from '../../src/core/summaryRender';
@@ -91,5 +92,16 @@ describe('outcome summary (core)', () => {
     const doc = signSummary(hostileSummary(), loadOrCreateSigningKey(tempDir()));
     const extra = { ...doc, summary: { ...doc.summary, bonus: 1 } };
     assert.match((parseSummaryDocument(extra) as { reason: string }).reason, /does not follow the summary schema/);
+  });
+});
+
+describe('summary periods', () => {
+  it('last 30 days, this quarter and last quarter end where the user expects', () => {
+    assert.deepEqual(summaryRange('last30', '2026-11-25'), { since: '2026-10-27', until: '2026-11-25' });
+    assert.deepEqual(summaryRange('thisQuarter', '2026-11-25'), { since: '2026-10-01', until: '2026-11-25' });
+    assert.deepEqual(summaryRange('lastQuarter', '2026-11-25'), { since: '2026-07-01', until: '2026-09-30' });
+    assert.deepEqual(summaryRange('lastQuarter', '2026-02-10'), { since: '2025-10-01', until: '2025-12-31' });
+    assert.deepEqual(summaryRange('custom', '2026-11-25', { since: '2026-03-01', until: '2026-03-31' }), { since: '2026-03-01', until: '2026-03-31' });
+    assert.throws(() => summaryRange('custom', '2026-11-25', { since: '2026-03-31', until: '2026-03-01' }), /starts after it ends/);
   });
 });
