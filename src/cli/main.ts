@@ -126,13 +126,15 @@ records the figures came from. The figures are the same as \`report --json\` for
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
 ${COMMON_HELP}`,
-  verify: `Usage: outcome-ledger verify FILE [--ledger]
+  verify: `Usage: outcome-ledger verify FILE [--ledger] [--key FINGERPRINT]
 
 Checks that a summary (Markdown, HTML or JSON) is exactly what Outcome Ledger exported: the schema version, the
 Ed25519 signature, every figure and citation against its signed digest, and for Markdown and HTML every visible line.
 A signature proves the file was not edited after export by the key holder; it cannot prove the logs were genuine.
 
-  --ledger   also recompute every figure from the local ledger (the engineer's machine) and compare
+  --ledger            also recompute every figure from the local ledger (the engineer's machine) and compare
+  --key FINGERPRINT   require the signature to be by this key (the fingerprint the engineer gave you, SHA256:…);
+                      anyone can sign an edited copy with a key of their own
 
 Exit status: 0 verified; 1 not verified (what is wrong is printed); 2 usage error or unreadable file.
 ${COMMON_HELP}`,
@@ -594,7 +596,7 @@ async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { ledger: { type: 'boolean' } }, true);
+  const p = parse(argv, { ledger: { type: 'boolean' }, key: { type: 'string' } }, true);
   if (p.values.help) return help(io, 'verify');
   const [file, ...rest] = p.positionals;
   if (!file || rest.length > 0) throw new UsageError('verify needs one FILE (a summary exported by `outcome-ledger summary`)');
@@ -608,17 +610,20 @@ async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
+  const key = str(p, 'key');
+  if (key !== undefined && !/^(SHA256:)?([0-9a-f]{4}:?){8}$/i.test(key.trim())) throw new UsageError(`--key needs a key fingerprint such as SHA256:1a2b:3c4d:…, got "${key}"`);
+  const expect = key !== undefined ? { fingerprint: key } : {};
   const { verifySummary } = await import('../services/summary');
   let verdict;
   if (p.values.ledger === true) {
     const ledger = await openLedger(p, io);
     try {
-      verdict = verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: io.env });
+      verdict = verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: io.env }, expect);
     } finally {
       ledger.close();
     }
   } else {
-    verdict = verifySummary(text);
+    verdict = verifySummary(text, undefined, expect);
   }
   if (verdict.ok) {
     const s = verdict.doc?.summary;

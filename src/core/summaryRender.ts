@@ -393,7 +393,8 @@ h3 { font-size: 1.05rem; margin: 1.4rem 0 .3rem; }
 .glance dt { font-size: .8rem; color: var(--muted); }
 .glance dd { margin: .15rem 0 0; font-size: 1.15rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .glance dd small { display: block; font-size: .78rem; font-weight: 400; color: var(--muted); }
-table.outcomes td:first-child { white-space: nowrap; }
+table.outcomes td:first-child, table.trend td:first-child { white-space: nowrap; }
+.chart-caption { margin: 1rem 0 0; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size: .9rem; }
 caption { text-align: left; color: var(--muted); padding-bottom: .3rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
@@ -466,14 +467,17 @@ export function renderHtml(doc: SummaryDocument): string {
   }
 
   out.push('<h2>Efficiency over the period</h2>');
+  out.push('<p class="chart-caption">Tokens per week</p>');
   out.push(trendChart(s));
   out.push('<p class="legend muted"><span class="l-shipped"></span>tokens in sessions that shipped<span class="l-rest"></span>other tokens · the yield above each bar</p>');
-  out.push(costChart(s));
+  const cost = costChart(s);
+  if (cost) out.push('<p class="chart-caption">Estimated cost per commit, per week (lower is better)</p>', cost);
   out.push(htmlTable(
     ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Yield', 'Tokens per commit', 'Cost per commit', 'Without outcome'],
     s.trend.map((w) => [esc(`${w.since} – ${w.until}`), int(w.tokens), esc(est(w.costUSD)), int(w.commits), pct(w.yield), maybeInt(w.tokensPerCommit), esc(est(w.costPerCommit)), int(w.tokensWithoutOutcome)]),
     'Figures per week (the last week may be shorter)',
     [1, 2, 3, 4, 5, 6, 7],
+    'trend',
   ));
 
   out.push('<h2>Tokens without an outcome</h2>');

@@ -194,7 +194,7 @@ export interface Verdict {
  * its digest in the manifest, and for Markdown and HTML that the visible text is exactly what the signed data renders.
  * With a ledger, the figures are recomputed for the same period and settings and compared, figure by figure.
  */
-export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?: string; env?: NodeJS.ProcessEnv }): Verdict {
+export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?: string; env?: NodeJS.ProcessEnv }, expect: { fingerprint?: string } = {}): Verdict {
   const ex = extractDocument(text);
   if (!ex.ok) return { ok: false, format: null, problems: [ex.reason], checks: [] };
   const parsed = parseSummaryDocument(ex.value);
@@ -206,6 +206,13 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
     return { ok: false, format: ex.format, doc, checks, problems: [`the signature does not hold: ${sig.reason}`] };
   }
   checks.push(`the signature holds (Ed25519, key ${doc.signature.fingerprint})`);
+  // Anyone can sign an edited copy with a key of their own: only the fingerprint the engineer gave you says whose it is.
+  if (expect.fingerprint !== undefined) {
+    if (normalFingerprint(expect.fingerprint) !== normalFingerprint(doc.signature.fingerprint)) {
+      return { ok: false, format: ex.format, doc, checks, problems: [`the file was signed by the key ${doc.signature.fingerprint}, not by the expected key ${expect.fingerprint}`] };
+    }
+    checks.push('the signing key is the one expected');
+  }
   const entries = manifestEntries(doc.summary);
   const problems: string[] = [];
   const expected = new Set(Object.keys(doc.manifest));
@@ -245,6 +252,10 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
     checks.push(`every figure matches the local ledger (records digest ${s.records.digest.slice(0, 16)}…)`);
   }
   return { ok: true, format: ex.format, doc, checks, problems: [] };
+}
+
+function normalFingerprint(v: string): string {
+  return v.trim().toLowerCase().replace(/^sha256:/, '').replace(/:/g, '');
 }
 
 function clip(v: string): string {

@@ -7,6 +7,7 @@ import type { SummaryDocument } from '../../src/core/summary';
 import { weeksOf } from '../../src/core/summary';
 import { buildWorld, utcDay, type World } from '../../src/demo/world';
 import type { SessionJson } from '../../src/services/queries';
+import { signSummary } from '../../src/services/summary';
 import { loadOrCreateSigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';
 import { cli, type Run } from './cli';
@@ -142,6 +143,18 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     tamper('manifest', (d) => void (d.manifest.totals = '0'.repeat(64)), /✗ the signature does not hold/);
     const other = loadOrCreateSigningKey(tempDir());
     tamper('other-key', (d) => void (d.signature.publicKey = other.publicKey), /fingerprint .* does not belong to the embedded public key/);
+    // An edited copy re-signed with someone else's key verifies as theirs; --key holds it to the engineer's key.
+    const resigned = structuredClone(original);
+    resigned.summary.totals.costUSD = 0.01;
+    const forged = signSummary(resigned.summary, other);
+    const forgedFile = path.join(dir, 'resigned.json');
+    fs.writeFileSync(forgedFile, JSON.stringify(forged));
+    assert.match(ok(run(['verify', forgedFile])).stdout, new RegExp(`key ${other.fingerprint}`), 'it names the other key');
+    const held = run(['verify', forgedFile, '--key', original.signature.fingerprint]);
+    assert.equal(held.code, 1);
+    assert.match(held.stderr, new RegExp(`✗ the file was signed by the key ${other.fingerprint}, not by the expected key ${original.signature.fingerprint}`));
+    assert.match(ok(run(['verify', files.json, '--key', original.signature.fingerprint.toLowerCase()])).stdout, /the signing key is the one expected/);
+    assert.equal(run(['verify', files.json, '--key', 'nope']).code, 2);
     tamper('version', (d) => void ((d as { version: number }).version = 2), /summary version 2 was written by a newer Outcome Ledger; this build reads version 1/);
     tamper('schema', (d) => void ((d.summary.totals as { total: unknown }).total = 'lots'), /does not follow the summary schema .*\$\.summary\.totals\.total/);
     tamper('format', (d) => void ((d as { format: string }).format = 'something-else'), /not an Outcome Ledger summary/);
@@ -255,6 +268,9 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       assert.ok(box && box.width > 300 && box.height > 80, 'the chart is drawn');
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'summary.png'), clip: { x: 0, y: 0, width: 1100, height: 1400 }, fullPage: true });
+      const efficiency = await page.locator('h2', { hasText: 'Efficiency over the period' }).boundingBox();
+      assert.ok(efficiency);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'summary-trend.png'), clip: { x: 0, y: efficiency.y - 16, width: 1100, height: 760 }, fullPage: true });
       const pdf = await page.pdf({ format: 'A4', printBackground: true });
       assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
       fs.writeFileSync(path.join(ARTIFACTS, 'summary.pdf'), pdf);
