@@ -17,7 +17,7 @@ import {
   type SummarySession,
 } from '../core/summary';
 import { extractDocument, firstDifference, renderSummary, type SummaryFormat } from '../core/summaryRender';
-import { bucketsOf, countedLinks, outcomeFacts, report, sessionTaskKeys, statusResolver, usageRows } from './queries';
+import { bucketsOf, countedLinks, outcomeFacts, reports, sessionTaskKeys, statusResolver, usageRows } from './queries';
 import { isoUtc, periodRange } from '../core/time';
 import { loadLinks } from '../store/outcomes';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical, type SigningKey } from '../store/signing';
@@ -47,8 +47,9 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
   const durabilityDays = o.durabilityDays ?? DEFAULT_DURABILITY_DAYS;
   const q = { timeZone: o.timeZone, threshold, durabilityDays, now };
-  const main: ReportJson = report(db, { ...q, since: o.since, until: o.until });
-  const weeks = weeksOf(o.since, o.until).map((w) => ({ ...w, report: report(db, { ...q, ...w }) }));
+  const spans = weeksOf(o.since, o.until);
+  const [main, ...weekly] = reports(db, q, [{ since: o.since, until: o.until }, ...spans]) as [ReportJson, ...ReportJson[]];
+  const weeks = spans.map((w, i) => ({ ...w, report: weekly[i] as ReportJson }));
 
   const range = periodRange(o.timeZone, o.since, o.until);
   const rows = usageRows(db, bucketsOf(range));
