@@ -182,7 +182,22 @@ export interface ManifestEntry {
   /** What a person reads, e.g. `the figures of task PAY-7`. */
   label: string;
   value: unknown;
+  /** The section a figure belongs to: when the figure's digest fails, naming the figure says more than the section. */
+  parent?: string;
 }
+
+/** The headline figures get a digest each, so `verify` names the very figure that was changed. */
+const FIGURE_WORDS: Record<string, string> = {
+  input: 'input tokens', output: 'output tokens', cacheRead: 'cache-read tokens', cacheWrite: 'cache-write tokens',
+  reasoning: 'reasoning tokens', total: 'total tokens', costUSD: 'estimated cost', interactions: 'number of requests',
+  sessions: 'number of sessions', unpricedInteractions: 'number of unpriced requests', commits: 'number of outcomes (commits)',
+  tasks: 'number of tasks delivered', prs: 'number of pull requests', shippedSessions: 'number of shipped sessions',
+  openSessions: 'number of open sessions', unlinkedSessions: 'number of unlinked sessions', labelledSessions: 'number of labelled sessions',
+  yield: 'yield', tokensPerCommit: 'tokens per commit', costPerCommit: 'cost per commit', tokensPerCommitMedian: 'median tokens per commit',
+  costPerCommitMedian: 'median cost per commit', tokensPerTask: 'tokens per task', costPerTask: 'cost per task',
+  tokensPerTaskMedian: 'median tokens per task', costPerTaskMedian: 'median cost per task', tokensWithoutOutcome: 'tokens without outcome',
+  keptLines: 'kept lines', keptLinesPer1kOutput: 'kept lines per 1k output tokens', pendingCommits: 'number of pending outcomes',
+};
 
 const SECTION_LABELS: Record<string, string> = {
   generatedAt: 'the export time',
@@ -219,6 +234,11 @@ export function manifestEntries(s: Summary): ManifestEntry[] {
       groups.forEach((g, i) => out.push({ key: `withoutOutcome.groups[${i}]`, label: `the ${g.status} tokens and the sessions they cite`, value: g }));
     } else {
       out.push({ key, label: SECTION_LABELS[key] as string, value: v });
+      if (key === 'totals' || key === 'outcomes') {
+        for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+          out.push({ key: `${key}.${k}`, label: `the ${FIGURE_WORDS[k] ?? k}${key === 'totals' ? ' in the totals' : ''}`, value: x, parent: key });
+        }
+      }
     }
   }
   return out;

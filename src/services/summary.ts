@@ -217,11 +217,19 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
   const entries = manifestEntries(doc.summary);
   const problems: string[] = [];
   const expected = new Set(Object.keys(doc.manifest));
-  for (const e of entries) {
+  const changed = entries.filter((e) => {
     const want = doc.manifest[e.key];
     expected.delete(e.key);
-    if (want === undefined) problems.push(`${e.label} (${e.key}) is not covered by the signature: it was added after the export`);
-    else if (sha256Hex(canonicalJson(e.value)) !== want) problems.push(`${e.label} (${e.key}) changed after the export: it does not match its signed digest`);
+    if (want === undefined) {
+      problems.push(`${e.label} (${e.key}) is not covered by the signature: it was added after the export`);
+      return false;
+    }
+    return sha256Hex(canonicalJson(e.value)) !== want;
+  });
+  // A changed figure also changes its section: name the figure alone.
+  const named = new Set(changed.map((e) => e.parent).filter((p): p is string => p !== undefined));
+  for (const e of changed) {
+    if (!named.has(e.key)) problems.push(`${e.label} (${e.key}) changed after the export: it does not match its signed digest`);
   }
   for (const k of expected) problems.push(`${k} was removed after the export: the signature covers it`);
   if (problems.length > 0) return { ok: false, format: ex.format, doc, checks, problems };

@@ -132,8 +132,10 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       assert.match(r.stderr, /^Not verified: /, name);
       assert.match(r.stderr, expected, name);
     };
-    tamper('total', (d) => void (d.summary.totals.total += 1), /✗ the token and cost totals \(totals\) changed after the export/);
-    tamper('yield', (d) => void (d.summary.outcomes.yield = 0.99), /✗ the outcome figures .* \(outcomes\) changed after the export/);
+    tamper('total', (d) => void (d.summary.totals.total += 1), /✗ the total tokens in the totals \(totals\.total\) changed after the export/);
+    tamper('cost', (d) => void (d.summary.totals.costUSD /= 2), /✗ the estimated cost in the totals \(totals\.costUSD\) changed after the export/);
+    tamper('yield', (d) => void (d.summary.outcomes.yield = 0.99), /✗ the yield \(outcomes\.yield\) changed after the export/);
+    tamper('added-figure', (d) => void ((d.summary.outcomes as Record<string, unknown>).bonus = 1), /does not follow the summary schema/);
     tamper('task-tokens', (d) => void (d.summary.tasks[0]!.tokens -= 1000), new RegExp(`✗ the figures or citations of task ${original.summary.tasks[0]!.task} \\(tasks\\[0\\]\\) changed`));
     tamper('citation', (d) => void (d.summary.tasks[0]!.outcomes[0]!.sessions[0] = 'claude-code:00000000-0000-4000-8000-000000000000'), /tasks\[0\]\) changed after the export/);
     tamper('evidence', (d) => void d.summary.tasks[0]!.outcomes[0]!.evidence.push('manual'), /tasks\[0\]\) changed after the export/);

@@ -138,6 +138,6 @@ describe('The outcome summary: export and verify', () => {
     fs.writeFileSync(forged, JSON.stringify(json));
     const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: forged })) as Verdict;
     assert.equal(v.ok, false);
-    assert.match(v.problems.join('\n'), /the outcome figures .*\(outcomes\) changed after the export/);
+    assert.match(v.problems.join('\n'), /the number of outcomes \(commits\) \(outcomes\.commits\) changed after the export/);
   });
 });
