@@ -587,7 +587,12 @@ async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
       io.out(r.text.replace(/\n$/, ''));
       return 0;
     }
-    writeFileAtomic(path.resolve(out), r.text);
+    try {
+      writeFileAtomic(path.resolve(out), r.text);
+    } catch (e) {
+      io.err(`outcome-ledger: cannot write ${out}: ${(e as Error).message}`);
+      return 1;
+    }
     io.err(`Wrote the ${format === 'md' ? 'Markdown' : format.toUpperCase()} summary for ${period.since} – ${period.until} to ${out}, signed with ${r.key.fingerprint}. Check it with: outcome-ledger verify ${out}`);
     return 0;
   } finally {
@@ -643,8 +648,12 @@ const MAX_SUMMARY_BYTES = 64 << 20;
 
 function writeFileAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 function help(io: CliIo, topic: string): number {

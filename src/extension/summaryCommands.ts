@@ -223,7 +223,13 @@ export async function verifySummaryCommand(model: LedgerModel, raw?: unknown): P
   }
   let text: string;
   try {
-    text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString('utf8');
+    const uri = vscode.Uri.file(file);
+    // A summary is a few hundred KB (a year of heavy use: about 1.5 MB); anything far larger is not one.
+    if ((await vscode.workspace.fs.stat(uri)).size > 64 << 20) {
+      void vscode.window.showErrorMessage(`Not verified: ${path.basename(file)} is far larger than any outcome summary.`);
+      return undefined;
+    }
+    text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
   } catch (e) {
     void vscode.window.showErrorMessage(`Cannot read ${file}: ${(e as Error).message}`);
     return undefined;

@@ -138,9 +138,10 @@ function recordsDigest(db: Database, range: { from: number; to: number }, sessio
      WHERE i.ts >= ? AND i.ts < ? ORDER BY i.id`,
     [range.from, range.to],
   )[0]?.values ?? []).map((v) => v.map((x) => (typeof x === 'number' ? x : String(x))));
+  const inPeriod = new Set(sessions.map((s) => s.id));
   const labels = (db.exec('SELECT source || \':\' || session_key, label FROM sessions WHERE label IS NOT NULL')[0]?.values ?? [])
     .map((v) => [String(v[0]), String(v[1])])
-    .filter(([id]) => sessions.some((s) => s.id === id))
+    .filter(([id]) => inPeriod.has(id as string))
     .sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
   const links: Array<[string, string]> = [];
   for (const s of sessions) {
