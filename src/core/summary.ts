@@ -16,6 +16,7 @@ import type { EvidenceKind, LinkState } from './linking';
 import { SESSION_LABELS, type SessionStatus } from './model';
 import { outcomeOf, type OutcomeCommit } from './outcomes';
 import type { ReportJson } from './report';
+import { int } from './summaryRender';
 
 export const SUMMARY_FORMAT = 'outcome-ledger/summary';
 export const SUMMARY_VERSION = 1;
@@ -30,9 +31,14 @@ function buildSchemas() {
   const date = () => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
   const iso = () => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/));
   const text = (max = 2000) => z.string().check(z.maxLength(max));
+  const accuracy = {
+    /** Tokens the tool estimated (counted from text or rounded) rather than reported, when the ledger knows. */
+    estimatedTokens: z.optional(nat()),
+    tokenAccuracy: z.optional(z.enum(['exact', 'estimated', 'mixed'])),
+  };
   const usage = {
     input: nat(), output: nat(), cacheRead: nat(), cacheWrite: nat(), reasoning: nat(), total: nat(),
-    costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(),
+    costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
   };
   const commit = z.strictObject({
     sha: z.string().check(z.regex(/^[0-9a-f]{7,40}$/)),
@@ -97,7 +103,7 @@ function buildSchemas() {
     coverage: z.strictObject({
       sources: z.array(z.strictObject({
         source: text(40), first: z.nullable(iso()), last: z.nullable(iso()), files: nat(), rejectedLines: nat(),
-        unpricedModels: z.array(text(200)), assumedModelInteractions: nat(),
+        unpricedModels: z.array(text(200)), assumedModelInteractions: nat(), ...accuracy,
       })),
       gaps: z.array(text()),
       estimates: z.array(text()),
@@ -290,6 +296,25 @@ export interface SummaryInput {
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
 const DAY = 86_400_000;
 
+/** Whether tokens were reported exactly or estimated: carried over when the report has it (its own fields first). */
+interface Accuracy {
+  estimatedTokens?: number;
+  tokenAccuracy?: 'exact' | 'estimated' | 'mixed';
+}
+
+function accuracyOf(x: object): Accuracy {
+  const a = x as Accuracy;
+  return a.estimatedTokens === undefined ? {} : { estimatedTokens: a.estimatedTokens, ...(a.tokenAccuracy ? { tokenAccuracy: a.tokenAccuracy } : {}) };
+}
+
+/** The usage figures a summary carries, field by field (a report may have more fields than this version knows). */
+function usageOf(x: ReportJson['totals']): Summary['totals'] {
+  return {
+    input: x.input, output: x.output, cacheRead: x.cacheRead, cacheWrite: x.cacheWrite, reasoning: x.reasoning, total: x.total,
+    costUSD: x.costUSD, interactions: x.interactions, sessions: x.sessions, unpricedInteractions: x.unpricedInteractions, ...accuracyOf(x),
+  };
+}
+
 function baseName(root: string): string {
   const parts = root.split(/[\\/]+/).filter(Boolean);
   return parts[parts.length - 1] ?? root;
@@ -441,10 +466,12 @@ export function buildSummary(input: SummaryInput): Summary {
   ];
   if (r.totals.unpricedInteractions > 0) {
     const models = [...new Set(r.coverage.flatMap((c) => c.unpricedModels))].sort();
-    estimates.push(`${r.totals.unpricedInteractions} requests used models the price table does not know (${models.join(', ')}): their cost is not in the totals.`);
+    estimates.push(`${int(r.totals.unpricedInteractions)} requests used models the price table does not know (${models.join(', ')}): their cost is not in the totals.`);
   }
   const assumed = r.coverage.reduce((a, c) => a + c.assumedModelInteractions, 0);
-  if (assumed > 0) estimates.push(`${assumed} requests came from tool builds that did not record the model: the default model was assumed for their cost.`);
+  if (assumed > 0) estimates.push(`${int(assumed)} requests came from tool builds that did not record the model: the default model was assumed for their cost.`);
+  const estimatedTokens = (r.totals as Accuracy).estimatedTokens ?? 0;
+  if (estimatedTokens > 0) estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated by their tool (counted from text or rounded), not reported exactly: figures that include them are marked ≈.`);
   if (open.length > 0) estimates.push(`${open.length} sessions ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
   if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);
 
@@ -455,7 +482,7 @@ export function buildSummary(input: SummaryInput): Summary {
     redacted: { ...input.redact },
     settings: { threshold: o.threshold, durabilityDays: o.durabilityDays, openWindowHours: input.openWindowHours },
     pricing: { version: r.pricing.version, note: r.pricing.note },
-    totals: { ...r.totals },
+    totals: usageOf(r.totals),
     outcomes: {
       commits: o.commits, tasks: o.tasks, prs: o.prs, shippedSessions: o.shippedSessions, openSessions: o.openSessions,
       unlinkedSessions: o.unlinkedSessions, labelledSessions: o.labelledSessions, yield: o.yield,
@@ -483,9 +510,16 @@ export function buildSummary(input: SummaryInput): Summary {
       groups,
       open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9) },
     },
-    bySource: r.bySource.map((x) => ({ ...x })),
-    byModel: r.byModel.map((x) => ({ ...x })),
-    coverage: { sources: r.coverage.map((c) => ({ ...c, unpricedModels: [...c.unpricedModels] })), gaps: [...input.gaps], estimates },
+    bySource: r.bySource.map((x) => ({ source: x.source, ...usageOf(x) })),
+    byModel: r.byModel.map((x) => ({ source: x.source, model: x.model, priced: x.priced, ...usageOf(x) })),
+    coverage: {
+      sources: r.coverage.map((c) => ({
+        source: c.source, first: c.first, last: c.last, files: c.files, rejectedLines: c.rejectedLines,
+        unpricedModels: [...c.unpricedModels], assumedModelInteractions: c.assumedModelInteractions, ...accuracyOf(c),
+      })),
+      gaps: [...input.gaps],
+      estimates,
+    },
     records: { ...input.records },
   };
 }

@@ -98,6 +98,11 @@ function count(n: number, word: string): string {
   return `${int(n)} ${word}${Math.round(n) === 1 ? '' : 's'}`;
 }
 
+/** A token count, marked ≈ when some of it was estimated rather than reported by the tool. */
+function tokensText(n: number, a: { estimatedTokens?: number }): string {
+  return a.estimatedTokens ? `≈ ${int(n)}` : int(n);
+}
+
 function maybeInt(v: number | null): string {
   return v === null ? '—' : int(v);
 }
@@ -161,7 +166,7 @@ function glance(s: Summary): Glance[] {
     { label: 'Tasks delivered', value: int(o.tasks) },
     { label: 'Pull requests', value: int(o.prs) },
     { label: 'Sessions', value: int(t.sessions), note: `${int(o.shippedSessions)} shipped · ${int(o.openSessions)} open · ${int(o.unlinkedSessions)} unlinked · ${int(o.labelledSessions)} labelled` },
-    { label: 'Tokens', value: int(t.total) },
+    { label: 'Tokens', value: tokensText(t.total, t), ...(t.estimatedTokens ? { note: `${int(t.estimatedTokens)} of them estimated by their tool` } : {}) },
     { label: 'Estimated cost', value: est(t.costUSD), note: `price table ${s.pricing.version}` },
     { label: 'Yield', value: pct(o.yield), note: 'share of tokens in sessions that shipped' },
     { label: 'Tokens per commit', value: maybeInt(o.tokensPerCommit), note: `median ${maybeInt(o.tokensPerCommitMedian)}` },
@@ -227,7 +232,7 @@ export function renderMarkdown(doc: SummaryDocument): string {
   out.push(`Outcome Ledger ${mdCell(s.tool.version)} · exported ${dateTime(s.generatedAt)} · ${s.period.days} days in ${mdCell(s.period.timezone)} · ${redactionText(s)} · signed by ${doc.signature.fingerprint}`, '');
   out.push('## At a glance', '');
   out.push(...mdTable(['Figure', 'Value'], glance(s).map((g) => [mdCell(g.label), g.note ? `${g.value} (${mdCell(g.note)})` : g.value])), '');
-  out.push(`Costs marked ≈ are list-price estimates (price table ${mdCell(s.pricing.version)}).`, '');
+  out.push(`Figures marked ≈ are estimates: costs at list price (price table ${mdCell(s.pricing.version)})${s.totals.estimatedTokens ? ', and tokens a tool estimated rather than reported' : ''}.`, '');
 
   out.push('## Outcomes by task', '');
   if (s.tasks.length === 0) out.push('No commit was linked to a session in this period.', '');
@@ -272,7 +277,7 @@ export function renderMarkdown(doc: SummaryDocument): string {
   out.push('## Tools and models', '');
   out.push(...mdTable(
     ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
-    s.byModel.map((m) => [mdCell(m.source), mdCell(m.model) + (m.priced ? '' : ' (not in the price table)'), int(m.interactions), int(m.total), int(m.output), m.priced ? est(m.costUSD) : '—']),
+    s.byModel.map((m) => [mdCell(m.source), mdCell(m.model) + (m.priced ? '' : ' (not in the price table)'), int(m.interactions), tokensText(m.total, m), tokensText(m.output, m), m.priced ? est(m.costUSD) : '—']),
   ), '');
 
   out.push('## Methodology', '');
@@ -440,7 +445,7 @@ export function renderHtml(doc: SummaryDocument): string {
 
   out.push('<h2>At a glance</h2>');
   out.push(`<dl class="glance">${glance(s).map((g) => `<div><dt>${esc(g.label)}</dt><dd>${esc(g.value)}${g.note ? `<small>${esc(g.note)}</small>` : ''}</dd></div>`).join('\n')}</dl>`);
-  out.push(`<p class="muted">Costs marked ≈ are list-price estimates (price table ${esc(s.pricing.version)}).</p>`);
+  out.push(`<p class="muted">Figures marked ≈ are estimates: costs at list price (price table ${esc(s.pricing.version)})${s.totals.estimatedTokens ? ', and tokens a tool estimated rather than reported' : ''}.</p>`);
 
   out.push('<h2>Outcomes by task</h2>');
   if (s.tasks.length === 0) out.push('<p>No commit was linked to a session in this period.</p>');
@@ -495,7 +500,7 @@ export function renderHtml(doc: SummaryDocument): string {
   out.push('<h2>Tools and models</h2>');
   out.push(htmlTable(
     ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
-    s.byModel.map((m) => [esc(m.source), esc(m.model) + (m.priced ? '' : ' <span class="muted">(not in the price table)</span>'), int(m.interactions), int(m.total), int(m.output), m.priced ? esc(est(m.costUSD)) : '—']),
+    s.byModel.map((m) => [esc(m.source), esc(m.model) + (m.priced ? '' : ' <span class="muted">(not in the price table)</span>'), int(m.interactions), esc(tokensText(m.total, m)), esc(tokensText(m.output, m)), m.priced ? esc(est(m.costUSD)) : '—']),
     undefined,
     [2, 3, 4, 5],
   ));

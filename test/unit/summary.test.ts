@@ -14,7 +14,7 @@ const DAY = 86_400_000;
 const HOSTILE = '</script><img src=x onerror=alert(1)> --> | *bold* `tick` [link](http://example.invalid)';
 
 /** One shipped session whose commit has a hostile subject and lives in a repository with a hostile name. */
-function hostileSummary(): Summary {
+function hostileSummary(estimatedTokens?: number): Summary {
   const at = NOW - 40 * DAY;
   const row: UsageRow = {
     sessionRef: 1, source: 'claude-code', model: 'claude-sonnet-4-5-20250929', priced: true, bucket: Math.floor(at / 900_000),
@@ -26,6 +26,10 @@ function hostileSummary(): Summary {
   const since = '2026-10-01';
   const until = '2026-10-31';
   const report = buildReport({ rows: [row], statusOf: () => 'shipped', files: [], timeZone: 'UTC', since, until, pricingVersion: 'test-1', outcomes: facts });
+  // Reports from builds that know estimated token counts (tools that count from text) carry two more fields.
+  if (estimatedTokens !== undefined) {
+    for (const x of [report.totals, ...report.bySource, ...report.byModel, ...report.coverage]) Object.assign(x, { estimatedTokens, tokenAccuracy: 'mixed' });
+  }
   return buildSummary({
     generatedAt: new Date(NOW).toISOString(),
     toolVersion: TOOL_VERSION,
@@ -82,6 +86,18 @@ describe('outcome summary (core)', () => {
     assert.deepEqual(s.trend.map((w) => w.since), ['2026-10-01', '2026-10-08', '2026-10-15', '2026-10-22', '2026-10-29']);
     assert.equal(s.trend.at(-1)?.until, '2026-10-31');
     assert.equal(s.period.days, 31);
+  });
+
+  it('marks tokens a tool estimated with ≈ and says so under coverage, when the report knows them', () => {
+    const doc = signSummary(hostileSummary(400), loadOrCreateSigningKey(tempDir()));
+    assert.equal(doc.summary.totals.estimatedTokens, 400);
+    assert.equal(doc.summary.coverage.sources[0]?.tokenAccuracy, 'mixed');
+    assert.ok(doc.summary.coverage.estimates.some((e) => /400 of the 7,?400 tokens were estimated by their tool/.test(e)));
+    const md = renderSummary(doc, 'md');
+    assert.match(md, /\| Tokens \| ≈ 7,400 \(400 of them estimated by their tool\) \|/);
+    assert.match(md, /Figures marked ≈ are estimates: costs at list price \(price table test-1\), and tokens a tool estimated/);
+    for (const format of ['md', 'html', 'json'] as const) assert.deepEqual(verifySummary(renderSummary(doc, format)).problems, [], format);
+    assert.equal(signSummary(hostileSummary(), loadOrCreateSigningKey(tempDir())).summary.totals.estimatedTokens, undefined, 'absent when the report has no such field');
   });
 
   it('refuses what is not a summary, names an unknown version and the first wrong fields', () => {
