@@ -103,6 +103,10 @@ describe('The outcome summary: export and verify', () => {
     assert.ok(!html.includes(path.basename(world().workspace)), 'the repository name is redacted');
     assert.match(html, /repository names and commit subjects redacted/);
     // The page renders inside the webview under its own CSP (no script, nothing loaded): its heading and charts show.
+    // The side bar is closed first: its webview (the sidebar view, same extension) is dropped while hidden, so the
+    // only webview of this extension left on the page is the preview.
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await ui({ kind: 'waitFor', selector: 'h1', webview: EXTENSION_ID, timeoutMs: 15_000 });
     const h1 = await ui({ kind: 'text', selector: 'h1', webview: EXTENSION_ID });
     assert.equal(h1, `Outcome summary: ${r.period.since} – ${r.period.until}`);
     await ui({ kind: 'waitFor', selector: 'svg.chart', webview: EXTENSION_ID });
