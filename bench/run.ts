@@ -5,10 +5,11 @@ import { activationBench } from './activation';
 import { importBench, type Figure } from './import';
 import { linkBench } from './link';
 import { sidebarBench } from './sidebar';
+import { summaryBench } from './summary';
 
 /**
  * `npm run bench`: every speed and memory goal the issues name, measured on this machine.
- * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation,link,sidebar, --activation-runs N,
+ * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation,link,sidebar,summary, --activation-runs N,
  * --link-seeds 1,2,3 (demo worlds for precision/recall), --link-sessions N (5000), --link-commits N (10000),
  * --sidebar-interactions N (100000), --sidebar-sessions N (3000), --no-vscode (skip the first paint in VS Code).
  */
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '2'));
   const workDir = path.join(ROOT, '.cache', 'bench');
   const results: Record<string, Figure[]> = {};
-  const only = arg('only', 'import,activation,link,sidebar').split(',');
+  const only = arg('only', 'import,activation,link,sidebar,summary').split(',');
   if (only.includes('import')) {
     console.log('▶ import and report');
     results.import = await importBench(
@@ -93,6 +94,14 @@ async function main(): Promise<void> {
       (s) => console.log(s),
     );
     print(results.sidebar);
+  }
+  if (only.includes('summary')) {
+    console.log('▶ the outcome summary on a year of heavy use');
+    results.summary = await summaryBench(
+      { workDir: path.join(workDir, 'summary'), runs, interactions: Number(arg('sidebar-interactions', '100000')), sessions: Number(arg('sidebar-sessions', '3000')) },
+      (s) => console.log(s),
+    );
+    print(results.summary);
   }
   fs.mkdirSync(workDir, { recursive: true });
   const out = path.join(workDir, 'latest.json');

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { buildWorld } from '../demo/world';
 import { importAll } from '../services/importer';
 import { linkAll } from '../services/linker';
+import { addDays, localDate } from '../core/time';
 import { report } from '../services/queries';
+import { exportSummary } from '../services/summary';
 import { Ledger } from '../store/ledger';
 import type { CliIo } from './main';
 import { renderImport, renderReport } from './render';
@@ -30,6 +32,20 @@ export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo
       io.out(renderImport(summary));
       io.out('');
       io.out(renderReport(report(ledger.database, { timeZone: opts.timeZone })));
+      if (opts.keep) {
+        // A signed outcome summary of the demo's two weeks, signed by a key in the demo's own ledger home.
+        const until = localDate(opts.timeZone, world.end);
+        const since = addDays(until, -13);
+        const written: string[] = [];
+        for (const format of ['md', 'html'] as const) {
+          const file = path.join(root, `outcome-summary.${format}`);
+          fs.writeFileSync(file, exportSummary(ledger.database, path.join(root, 'ledger'), { since, until, timeZone: opts.timeZone, format, env: world.env, ledgerFile: ledger.paths.file }).text);
+          written.push(file);
+        }
+        io.out('');
+        io.out(`Outcome summary for ${since} – ${until}: ${written.join(' and ')}`);
+        io.out(`  check it: outcome-ledger verify ${written[0]} --ledger --home ${path.join(root, 'ledger')}`);
+      }
     } finally {
       ledger.close();
     }

@@ -12,6 +12,7 @@ import { defaultLedgerHome } from '../store/home';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
+import { isSummaryFormat } from '../core/summaryRender';
 import { parseLocalMoment } from '../core/time';
 import { parse, PERIOD_OPTIONS, periodOf, str, timeZoneOf, UsageError, type Parsed } from './args';
 import { fmtInt, fmtUSD, ProgressBar } from './format';
@@ -45,6 +46,8 @@ Commands:
   link       link sessions to the commits, tasks and PRs they produced (git history, incremental)
   report     token totals, estimated cost and value metrics for a period
   sessions   one row per session with its status and links
+  summary    the shareable outcome summary for a period (Markdown, HTML or JSON), signed
+  verify     check that a summary file is exactly what Outcome Ledger exported (and, with --ledger, its figures)
   label      label a session: ${SESSION_LABELS.join(' | ')}
   manual     log an AI interaction by hand (web chats): add, list, edit, delete
   health     data health: per source found or not, files, first and last record, rejected lines, known gaps
@@ -104,6 +107,36 @@ never changed; \`reset\` forgets your decision on a pair. Durability (lines stil
   --no-durability        link only; leave kept lines (git blame) for a later run
   --threshold X          (show) confidence from which an automatic link counts (default 0.6)
   --json                 print JSON
+${COMMON_HELP}`,
+  summary: `Usage: outcome-ledger summary --since YYYY-MM-DD --until YYYY-MM-DD [--format md|html|json] [--out FILE]
+                              [--redact repos,subjects] [--no-import] [--threshold X] [--durability-days N]
+
+The shareable outcome summary for a period: outcomes grouped by task (commits, PRs, tokens, estimated cost, tools
+and models, kept lines) each citing the sessions and link evidence it rests on; yield, tokens and cost per commit and
+per task and their weekly trend; tokens without outcome and how you labelled them; methodology; coverage and limits.
+It is signed with your Ed25519 key (created on first use in the ledger home) and carries a digest of the ledger
+records the figures came from. The figures are the same as \`report --json\` for the period.
+
+  --since DATE            first day included (in --tz), required
+  --until DATE            last day included (in --tz), required
+  --format F              md (default), html (one self-contained file) or json (versioned schema)
+  --out FILE              write the summary to FILE (default: print it)
+  --redact WHAT           leave out repository names and/or commit subjects: repos, subjects or repos,subjects
+  --no-import             summarise the ledger as it is, without reading new log lines or git history
+  --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
+  --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
+${COMMON_HELP}`,
+  verify: `Usage: outcome-ledger verify FILE [--ledger] [--key FINGERPRINT]
+
+Checks that a summary (Markdown, HTML or JSON) is exactly what Outcome Ledger exported: the schema version, the
+Ed25519 signature, every figure and citation against its signed digest, and for Markdown and HTML every visible line.
+A signature proves the file was not edited after export by the key holder; it cannot prove the logs were genuine.
+
+  --ledger            also recompute every figure from the local ledger (the engineer's machine) and compare
+  --key FINGERPRINT   require the signature to be by this key (the fingerprint the engineer gave you, SHA256:…);
+                      anyone can sign an edited copy with a key of their own
+
+Exit status: 0 verified; 1 not verified (what is wrong is printed); 2 usage error or unreadable file.
 ${COMMON_HELP}`,
   label: `Usage: outcome-ledger label SESSION_ID ${SESSION_LABELS.join('|')}|none
 
@@ -516,6 +549,114 @@ async function cmdDemo(argv: string[], io: CliIo): Promise<number> {
   return runDemo({ keep: p.values.keep === true, timeZone: timeZoneOf(p, io.env), io });
 }
 
+function redactionOf(p: Parsed): { repos: boolean; subjects: boolean } {
+  const v = str(p, 'redact');
+  const out = { repos: false, subjects: false };
+  if (v === undefined) return out;
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (part === 'repos') out.repos = true;
+    else if (part === 'subjects') out.subjects = true;
+    else throw new UsageError(`--redact takes repos, subjects or repos,subjects; got "${part}"`);
+  }
+  return out;
+}
+
+async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
+  const p = parse(argv, { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, out: { type: 'string' }, redact: { type: 'string' }, 'no-import': { type: 'boolean' } }, false);
+  if (p.values.help) return help(io, 'summary');
+  if (p.values.json !== undefined) throw new UsageError('summary takes --format json, not --json');
+  const timeZone = timeZoneOf(p, io.env);
+  const period = periodOf(p);
+  if (!period.since || !period.until) throw new UsageError('summary needs --since and --until (YYYY-MM-DD), for example --since 2026-10-01 --until 2026-10-31');
+  const format = str(p, 'format') ?? 'md';
+  if (!isSummaryFormat(format)) throw new UsageError(`--format takes md, html or json; got "${format}"`);
+  const redact = redactionOf(p);
+  const threshold = thresholdOf(p);
+  const durabilityDays = durabilityDaysOf(p);
+  const out = str(p, 'out');
+  if (out !== undefined && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out ${out}: the folder does not exist`);
+  const home = homeOf(p, io.env);
+  const ledger = await openLedger(p, io);
+  try {
+    await refresh(ledger, p, io);
+    const { exportSummary } = await import('../services/summary');
+    const r = exportSummary(ledger.database, home, {
+      since: period.since, until: period.until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
+      ...(threshold !== undefined ? { threshold } : {}),
+    });
+    if (out === undefined) {
+      io.out(r.text.replace(/\n$/, ''));
+      return 0;
+    }
+    try {
+      writeFileAtomic(path.resolve(out), r.text);
+    } catch (e) {
+      io.err(`outcome-ledger: cannot write ${out}: ${(e as Error).message}`);
+      return 1;
+    }
+    io.err(`Wrote the ${format === 'md' ? 'Markdown' : format.toUpperCase()} summary for ${period.since} – ${period.until} to ${out}, signed with ${r.key.fingerprint}. Check it with: outcome-ledger verify ${out}`);
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
+async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
+  const p = parse(argv, { ledger: { type: 'boolean' }, key: { type: 'string' } }, true);
+  if (p.values.help) return help(io, 'verify');
+  const [file, ...rest] = p.positionals;
+  if (!file || rest.length > 0) throw new UsageError('verify needs one FILE (a summary exported by `outcome-ledger summary`)');
+  let text: string;
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) throw new UsageError(`${file} is not a file`);
+    if (stat.size > MAX_SUMMARY_BYTES) throw new UsageError(`${file} is ${stat.size} bytes: larger than any summary (${MAX_SUMMARY_BYTES} bytes at most)`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const key = str(p, 'key');
+  if (key !== undefined && !/^(SHA256:)?([0-9a-f]{4}:?){8}$/i.test(key.trim())) throw new UsageError(`--key needs a key fingerprint such as SHA256:1a2b:3c4d:…, got "${key}"`);
+  const expect = key !== undefined ? { fingerprint: key } : {};
+  const { verifySummary } = await import('../services/summary');
+  let verdict;
+  if (p.values.ledger === true) {
+    const ledger = await openLedger(p, io);
+    try {
+      verdict = verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: io.env }, expect);
+    } finally {
+      ledger.close();
+    }
+  } else {
+    verdict = verifySummary(text, undefined, expect);
+  }
+  if (verdict.ok) {
+    const s = verdict.doc?.summary;
+    io.out(`Verified: ${file} is exactly what Outcome Ledger exported${s ? ` for ${s.period.since} – ${s.period.until}` : ''}.`);
+    for (const c of verdict.checks) io.out(`  ✓ ${c}`);
+    if (p.values.ledger !== true) io.out('  (the signature shows the file was not edited after export; it cannot show the logs were genuine — run with --ledger on the engineer\'s machine to recompute the figures)');
+    return 0;
+  }
+  io.err(`Not verified: ${file}`);
+  for (const c of verdict.checks) io.err(`  ✓ ${c}`);
+  for (const problem of verdict.problems) io.err(`  ✗ ${problem}`);
+  return 1;
+}
+
+/** A summary is a few hundred KB at most; anything far larger is not one (and is not read into memory). */
+const MAX_SUMMARY_BYTES = 64 << 20;
+
+function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 function help(io: CliIo, topic: string): number {
   io.out(HELP[topic] ?? HELP.main ?? '');
   return 0;
@@ -526,6 +667,8 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   link: cmdLink,
   report: cmdReport,
   sessions: cmdSessions,
+  summary: cmdSummary,
+  verify: cmdVerify,
   label: cmdLabel,
   health: cmdHealth,
   manual: cmdManual,

@@ -78,7 +78,7 @@ export function median(values: readonly number[]): number | null {
 }
 
 /** Union-find over successor edges: the outcome each commit belongs to. */
-function outcomeOf(commits: ReadonlyMap<number, OutcomeCommit>, successors: ReadonlyArray<readonly [number, number]>): (id: number) => number {
+export function outcomeOf(commits: ReadonlyMap<number, OutcomeCommit>, successors: ReadonlyArray<readonly [number, number]>): (id: number) => number {
   const parent = new Map<number, number>();
   const find = (x: number): number => {
     let r = x;

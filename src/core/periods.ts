@@ -78,3 +78,32 @@ export function resolvePeriod(kind: PeriodKind, today: string, custom?: Partial<
     }
   }
 }
+
+/** The periods "Export outcome summary…" offers (a summary always has both ends). */
+export const SUMMARY_PERIODS = ['last30', 'thisQuarter', 'lastQuarter', 'custom'] as const;
+export type SummaryPeriod = (typeof SUMMARY_PERIODS)[number];
+
+export const SUMMARY_PERIOD_NAMES: Record<SummaryPeriod, string> = {
+  last30: 'Last 30 days',
+  thisQuarter: 'This quarter',
+  lastQuarter: 'Last quarter',
+  custom: 'Custom dates…',
+};
+
+/** The range of a summary period on `today` (the local date); `custom` needs a valid range. */
+export function summaryRange(kind: SummaryPeriod, today: string, custom?: Partial<DateRange>): DateRange {
+  switch (kind) {
+    case 'last30':
+      return { since: addDays(today, -29), until: today };
+    case 'thisQuarter':
+      return { since: quarterStart(today), until: today };
+    case 'lastQuarter': {
+      const end = addDays(quarterStart(today), -1);
+      return { since: quarterStart(end), until: end };
+    }
+    case 'custom': {
+      const r = resolvePeriod('custom', today, custom);
+      return { since: r.since, until: r.until };
+    }
+  }
+}

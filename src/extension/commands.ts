@@ -10,6 +10,8 @@ export const COMMANDS = {
   editManualEntry: 'outcomeLedger.editManualEntry',
   deleteManualEntry: 'outcomeLedger.deleteManualEntry',
   showView: 'outcomeLedger.showView',
+  exportSummary: 'outcomeLedger.exportSummary',
+  verifySummary: 'outcomeLedger.verifySummary',
 } as const;
 
 export const VIEW_CONTAINER = 'outcomeLedger';

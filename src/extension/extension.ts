@@ -159,6 +159,9 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       else await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
     }),
     vscode.commands.registerCommand(COMMANDS.showView, () => vscode.commands.executeCommand(`workbench.view.extension.${VIEW_CONTAINER}`)),
+    // The summary's code (rendering, schema, signing) loads on first use, not at activation.
+    vscode.commands.registerCommand(COMMANDS.exportSummary, async (args?: unknown) => (await import('./summaryCommands')).exportSummaryCommand(model, context.subscriptions, args)),
+    vscode.commands.registerCommand(COMMANDS.verifySummary, async (args?: unknown) => (await import('./summaryCommands')).verifySummaryCommand(model, args)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('outcomeLedger')) return;
       const bad = invalidTimeZoneSetting();

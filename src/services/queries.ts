@@ -180,25 +180,42 @@ export function bucketsOf(range: { from: number; to: number }): { from: number; 
 
 /** `report --json` for a period: SQL aggregates per session, model and 15-minute bucket; the rest is pure. */
 export function report(db: Database, q: PeriodQuery): ReportJson {
-  const { from, to } = periodRange(q.timeZone, q.since, q.until);
-  const bounded = q.since !== undefined || q.until !== undefined;
-  const rows = usageRows(db, bounded ? bucketsOf({ from, to }) : undefined);
+  return reports(db, q, [{ since: q.since, until: q.until }])[0] as ReportJson;
+}
+
+/**
+ * `report --json` for several periods (the summary's weekly trend) over one read of the rows, links, statuses and
+ * outcome facts: each report is exactly what `report` gives for that period.
+ */
+export function reports(db: Database, q: Omit<PeriodQuery, 'since' | 'until'>, periods: ReadonlyArray<{ since?: string; until?: string }>): ReportJson[] {
+  const ranges = periods.map((p) => ({ ...p, range: periodRange(q.timeZone, p.since, p.until), bounded: p.since !== undefined || p.until !== undefined }));
   const now = q.now ?? Date.now();
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
   const counted = countedLinks(db, threshold);
-  const refs = new Set(rows.map((r) => r.sessionRef));
-  return buildReport({
-    rows,
-    statusOf: statusResolver(db, now, threshold, counted),
-    outcomes: outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS),
-    sessionInfo: sessionInfo(db, refs),
-    prompts: promptHashes(db, from, to),
-    threshold,
-    files: sourceHealth(db),
-    timeZone: q.timeZone,
-    since: q.since,
-    until: q.until,
-    pricingVersion: getMeta(db, 'pricing_version') ?? PRICING_VERSION,
+  const statusOf = statusResolver(db, now, threshold, counted);
+  const outcomes = outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS);
+  const files = sourceHealth(db);
+  const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
+  const all = ranges.some((r) => !r.bounded)
+    ? usageRows(db)
+    : usageRows(db, bucketsOf({ from: Math.min(...ranges.map((r) => r.range.from)), to: Math.max(...ranges.map((r) => r.range.to)) }));
+  const info = sessionInfo(db, new Set(all.map((r) => r.sessionRef)));
+  return ranges.map(({ since, until, range, bounded }) => {
+    const b = bucketsOf(range);
+    const rows = bounded && ranges.length > 1 ? all.filter((r) => r.bucket >= b.from && r.bucket < b.to) : all;
+    return buildReport({
+      rows,
+      statusOf,
+      outcomes,
+      sessionInfo: info,
+      prompts: promptHashes(db, range.from, range.to),
+      threshold,
+      files,
+      timeZone: q.timeZone,
+      since,
+      until,
+      pricingVersion,
+    });
   });
 }
 

@@ -1,0 +1,66 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { addDays } from '../src/core/time';
+import { buildHeavyLedger } from '../src/demo/heavyLedger';
+import { exportSummary, verifySummary } from '../src/services/summary';
+import { Ledger } from '../src/store/ledger';
+import type { Figure } from './import';
+import { median } from './measure';
+
+export interface SummaryBenchOptions {
+  workDir: string;
+  runs: number;
+  sessions: number;
+  interactions: number;
+}
+
+/**
+ * The outcome summary on a year of heavy use (the sidebar's ledger: 100,000 interactions in 3,000 sessions, with
+ * commits, links in every state, labels and kept lines): export (figures, weekly trend, records digest, signature,
+ * rendering) for a quarter and for the whole year, its size, and verify with and without recomputing from the ledger.
+ */
+export async function summaryBench(o: SummaryBenchOptions, log: (s: string) => void): Promise<Figure[]> {
+  fs.rmSync(o.workDir, { recursive: true, force: true });
+  fs.mkdirSync(o.workDir, { recursive: true });
+  const home = path.join(o.workDir, 'ledger');
+  const ledger = await Ledger.open(home);
+  const figures: Figure[] = [];
+  try {
+    const built = await buildHeavyLedger(ledger, { sessions: o.sessions, interactions: o.interactions, root: path.join(o.workDir, 'repos') });
+    log(`  ledger: ${built.interactions} interactions, ${built.sessions} sessions, ${built.commits} commits, ${built.links} links`);
+    const db = ledger.database;
+    const until = new Date().toISOString().slice(0, 10);
+    const periods: Array<[string, string]> = [['a quarter (91 days)', addDays(until, -90)], ['the whole year', addDays(until, -364)]];
+    for (const [name, since] of periods) {
+      for (const format of ['html', 'json'] as const) {
+        const times: number[] = [];
+        let text = '';
+        for (let i = 0; i < Math.max(3, o.runs); i++) {
+          const t = performance.now();
+          text = exportSummary(db, home, { since, until, timeZone: 'UTC', format, ledgerFile: ledger.paths.file, env: {} }).text;
+          times.push(performance.now() - t);
+        }
+        figures.push({ name: `summary export, ${name}, ${format} (median)`, value: Math.round(median(times)), unit: 'ms' });
+        figures.push({ name: `summary size, ${name}, ${format}`, value: Math.round(Buffer.byteLength(text) / 102.4) / 10, unit: 'KB' });
+        if (format === 'html') {
+          const plain: number[] = [];
+          const withLedger: number[] = [];
+          for (let i = 0; i < Math.max(3, o.runs); i++) {
+            let t = performance.now();
+            if (!verifySummary(text).ok) throw new Error('the exported summary does not verify');
+            plain.push(performance.now() - t);
+            t = performance.now();
+            if (!verifySummary(text, { db, ledgerFile: ledger.paths.file, env: {} }).ok) throw new Error('the exported summary does not match the ledger');
+            withLedger.push(performance.now() - t);
+          }
+          figures.push({ name: `summary verify, ${name} (median)`, value: Math.round(median(plain) * 10) / 10, unit: 'ms' });
+          figures.push({ name: `summary verify --ledger, ${name} (median)`, value: Math.round(median(withLedger)), unit: 'ms' });
+        }
+      }
+    }
+  } finally {
+    ledger.close();
+  }
+  fs.rmSync(o.workDir, { recursive: true, force: true });
+  return figures;
+}

@@ -1,0 +1,568 @@
+/**
+ * The shareable outcome summary (product.md "Integrity", issue 6): its versioned schema, the pure model built from a
+ * period's report and the facts behind it, and the manifest that lets `verify` name what was changed (pure).
+ *
+ * A summary file carries one signed document:
+ *   { format, version, summary, manifest, signature }
+ * - `summary`: the figures (equal to `report --json` for the same period), outcomes grouped by task with the sessions
+ *   and link evidence each rests on, the weekly trend, tokens without outcome by label, coverage, and a digest of the
+ *   ledger records the figures came from.
+ * - `manifest`: the SHA-256 of the canonical JSON of every section of `summary` (and of every task, week and group).
+ * - `signature`: Ed25519 over the canonical JSON of `{ format, version, manifest }` (src/store/signing.ts).
+ * So a changed figure shows as a section whose digest no longer matches the signed manifest, and `verify` names it.
+ */
+import * as z from 'zod/mini';
+import type { EvidenceKind, LinkState } from './linking';
+import { SESSION_LABELS, type SessionStatus } from './model';
+import { outcomeOf, type OutcomeCommit } from './outcomes';
+import type { ReportJson } from './report';
+import { int } from './summaryRender';
+
+export const SUMMARY_FORMAT = 'outcome-ledger/summary';
+export const SUMMARY_VERSION = 1;
+
+const EVIDENCE_KINDS = ['branch', 'files', 'time', 'trailer', 'codex-git', 'task', 'author', 'successor', 'manual'] as const;
+const STATUSES = ['unlinked', ...SESSION_LABELS] as const;
+
+/** The schemas, built on first use (activation and `--help` do not pay for them). */
+function buildSchemas() {
+  const nat = () => z.number().check(z.int(), z.gte(0));
+  const num = () => z.number().check(z.refine(Number.isFinite, 'a finite number'));
+  const date = () => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
+  const iso = () => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/));
+  const text = (max = 2000) => z.string().check(z.maxLength(max));
+  const accuracy = {
+    /** Tokens the tool estimated (counted from text or rounded) rather than reported, when the ledger knows. */
+    estimatedTokens: z.optional(nat()),
+    tokenAccuracy: z.optional(z.enum(['exact', 'estimated', 'mixed'])),
+  };
+  const usage = {
+    input: nat(), output: nat(), cacheRead: nat(), cacheWrite: nat(), reasoning: nat(), total: nat(),
+    costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
+  };
+  const commit = z.strictObject({
+    sha: z.string().check(z.regex(/^[0-9a-f]{7,40}$/)),
+    repo: text(300),
+    subject: z.nullable(text(1000)),
+    committed: date(),
+    pr: z.nullable(nat()),
+    keptLines: z.nullable(nat()),
+  });
+  const outcome = z.strictObject({
+    commits: z.array(commit).check(z.minLength(1)),
+    sessions: z.array(text(400)).check(z.minLength(1)),
+    evidence: z.array(z.enum(EVIDENCE_KINDS)),
+    confirmed: z.boolean(),
+    keptLines: z.nullable(nat()),
+    pending: z.boolean(),
+  });
+  const task = z.strictObject({
+    task: z.nullable(text(200)),
+    delivered: z.boolean(),
+    tokens: nat(),
+    costUSD: num(),
+    sessions: nat(),
+    commits: nat(),
+    sources: z.array(text(40)),
+    models: z.array(text(200)),
+    keptLines: nat(),
+    pendingCommits: nat(),
+    outcomes: z.array(outcome),
+    citedSessions: z.array(text(400)),
+  });
+  const week = z.strictObject({
+    since: date(), until: date(), tokens: nat(), costUSD: num(), commits: nat(), yield: z.nullable(num()),
+    tokensPerCommit: z.nullable(num()), costPerCommit: z.nullable(num()), tokensWithoutOutcome: nat(),
+  });
+  const group = z.strictObject({
+    status: z.enum(STATUSES), sessions: nat(), tokens: nat(), costUSD: num(), sessionIds: z.array(text(400)),
+  });
+  const summary = z.strictObject({
+    generatedAt: iso(),
+    tool: z.strictObject({ name: z.literal('outcome-ledger'), version: text(40) }),
+    period: z.strictObject({ since: date(), until: date(), timezone: text(100), days: nat() }),
+    redacted: z.strictObject({ repos: z.boolean(), subjects: z.boolean() }),
+    settings: z.strictObject({ threshold: num(), durabilityDays: nat(), openWindowHours: num() }),
+    pricing: z.strictObject({ version: text(100), note: text(1000) }),
+    totals: z.strictObject(usage),
+    outcomes: z.strictObject({
+      commits: nat(), tasks: nat(), prs: nat(), shippedSessions: nat(), openSessions: nat(), unlinkedSessions: nat(),
+      labelledSessions: nat(), yield: z.nullable(num()), tokensPerCommit: z.nullable(num()), costPerCommit: z.nullable(num()),
+      tokensPerCommitMedian: z.nullable(num()), costPerCommitMedian: z.nullable(num()), tokensPerTask: z.nullable(num()),
+      costPerTask: z.nullable(num()), tokensPerTaskMedian: z.nullable(num()), costPerTaskMedian: z.nullable(num()),
+      tokensWithoutOutcome: nat(), keptLines: nat(), keptLinesPer1kOutput: z.nullable(num()), pendingCommits: nat(),
+    }),
+    tasks: z.array(task),
+    trend: z.array(week),
+    withoutOutcome: z.strictObject({
+      tokens: nat(), costUSD: num(), groups: z.array(group),
+      open: z.strictObject({ sessions: nat(), tokens: nat(), costUSD: num() }),
+    }),
+    bySource: z.array(z.strictObject({ source: text(40), ...usage })),
+    byModel: z.array(z.strictObject({ source: text(40), model: text(200), priced: z.boolean(), ...usage })),
+    coverage: z.strictObject({
+      sources: z.array(z.strictObject({
+        source: text(40), first: z.nullable(iso()), last: z.nullable(iso()), files: nat(), rejectedLines: nat(),
+        unpricedModels: z.array(text(200)), assumedModelInteractions: nat(), ...accuracy,
+      })),
+      gaps: z.array(text()),
+      estimates: z.array(text()),
+    }),
+    records: z.strictObject({
+      algorithm: z.literal('sha256'),
+      digest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+      interactions: nat(), sessions: nat(), links: nat(), commits: nat(),
+    }),
+  });
+  const signature = z.strictObject({
+    algorithm: z.literal('Ed25519'),
+    publicKey: z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/)),
+    fingerprint: text(100),
+    value: z.string().check(z.regex(/^[A-Za-z0-9+/]{86}==$/)),
+  });
+  const document = z.strictObject({
+    format: z.literal(SUMMARY_FORMAT),
+    version: z.literal(SUMMARY_VERSION),
+    summary,
+    manifest: z.record(z.string().check(z.maxLength(200)), z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+    signature,
+  });
+  return { document, summary };
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+let cached: Schemas | undefined;
+function schemas(): Schemas {
+  cached ??= buildSchemas();
+  return cached;
+}
+
+export type Summary = z.infer<Schemas['summary']>;
+export type SummaryDocument = z.infer<Schemas['document']>;
+export type SummaryTask = Summary['tasks'][number];
+export type SummaryOutcome = SummaryTask['outcomes'][number];
+export type SummaryCommit = SummaryOutcome['commits'][number];
+export type SummaryWeek = Summary['trend'][number];
+export type SummarySignature = SummaryDocument['signature'];
+
+/** What the signature covers: the header and the manifest (which covers every section). */
+export function signedPart(doc: Pick<SummaryDocument, 'format' | 'version' | 'manifest'>): { format: string; version: number; manifest: Record<string, string> } {
+  return { format: doc.format, version: doc.version, manifest: doc.manifest };
+}
+
+export type ParseResult = { ok: true; doc: SummaryDocument } | { ok: false; reason: string };
+
+/**
+ * Checks a parsed JSON value against the schema: format and version first (an unknown version gets its own message),
+ * then every field, naming the first few that are wrong.
+ */
+export function parseSummaryDocument(value: unknown): ParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'the file does not hold a JSON object' };
+  const head = value as { format?: unknown; version?: unknown };
+  if (head.format !== SUMMARY_FORMAT) return { ok: false, reason: `this is not an Outcome Ledger summary (format ${JSON.stringify(head.format ?? null)}, expected "${SUMMARY_FORMAT}")` };
+  if (head.version !== SUMMARY_VERSION) {
+    const newer = typeof head.version === 'number' && head.version > SUMMARY_VERSION;
+    return {
+      ok: false,
+      reason: newer
+        ? `summary version ${head.version} was written by a newer Outcome Ledger; this build reads version ${SUMMARY_VERSION}: update Outcome Ledger to verify it`
+        : `unknown summary version ${JSON.stringify(head.version ?? null)} (this build reads version ${SUMMARY_VERSION})`,
+    };
+  }
+  const r = schemas().document.safeParse(value);
+  if (r.success) return { ok: true, doc: r.data };
+  const issues = r.error.issues.slice(0, 3).map((i) => `${pathText(i.path)}: ${i.message}`);
+  return { ok: false, reason: `the file does not follow the summary schema (version ${SUMMARY_VERSION}): ${issues.join('; ')}` };
+}
+
+function pathText(p: ReadonlyArray<PropertyKey>): string {
+  return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : `${acc}.${String(k)}`), '$');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The manifest: which parts of a summary get their own digest, and how each is named to a person.
+
+export interface ManifestEntry {
+  /** Stable key, e.g. `totals`, `tasks[2]`, `trend[0]`. */
+  key: string;
+  /** What a person reads, e.g. `the figures of task PAY-7`. */
+  label: string;
+  value: unknown;
+  /** The section a figure belongs to: when the figure's digest fails, naming the figure says more than the section. */
+  parent?: string;
+}
+
+/** The headline figures get a digest each, so `verify` names the very figure that was changed. */
+const FIGURE_WORDS: Record<string, string> = {
+  input: 'input tokens', output: 'output tokens', cacheRead: 'cache-read tokens', cacheWrite: 'cache-write tokens',
+  reasoning: 'reasoning tokens', total: 'total tokens', costUSD: 'estimated cost', interactions: 'number of requests',
+  sessions: 'number of sessions', unpricedInteractions: 'number of unpriced requests', commits: 'number of outcomes (commits)',
+  tasks: 'number of tasks delivered', prs: 'number of pull requests', shippedSessions: 'number of shipped sessions',
+  openSessions: 'number of open sessions', unlinkedSessions: 'number of unlinked sessions', labelledSessions: 'number of labelled sessions',
+  yield: 'yield', tokensPerCommit: 'tokens per commit', costPerCommit: 'cost per commit', tokensPerCommitMedian: 'median tokens per commit',
+  costPerCommitMedian: 'median cost per commit', tokensPerTask: 'tokens per task', costPerTask: 'cost per task',
+  tokensPerTaskMedian: 'median tokens per task', costPerTaskMedian: 'median cost per task', tokensWithoutOutcome: 'tokens without outcome',
+  keptLines: 'kept lines', keptLinesPer1kOutput: 'kept lines per 1k output tokens', pendingCommits: 'number of pending outcomes',
+};
+
+const SECTION_LABELS: Record<string, string> = {
+  generatedAt: 'the export time',
+  tool: 'the tool name and version',
+  period: 'the period',
+  redacted: 'the redaction settings',
+  settings: 'the link threshold and durability settings',
+  pricing: 'the price-table version',
+  totals: 'the token and cost totals',
+  outcomes: 'the outcome figures (commits, tasks, yield, cost per commit and per task, kept lines)',
+  tasks: 'the list of tasks',
+  trend: 'the weekly trend',
+  withoutOutcome: 'the tokens without outcome',
+  bySource: 'the figures by tool',
+  byModel: 'the figures by model',
+  coverage: 'the coverage and limits',
+  records: 'the digest of the ledger records',
+};
+
+/** Every top-level section, plus each task, week and group on its own (so a change is named precisely). */
+export function manifestEntries(s: Summary): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  for (const key of Object.keys(SECTION_LABELS)) {
+    const v = (s as Record<string, unknown>)[key];
+    if (key === 'tasks') {
+      out.push({ key: 'tasks', label: SECTION_LABELS.tasks as string, value: s.tasks.map((t) => t.task) });
+      s.tasks.forEach((t, i) => out.push({ key: `tasks[${i}]`, label: `the figures or citations of ${t.task === null ? 'the outcomes without a task key' : `task ${t.task}`}`, value: t }));
+    } else if (key === 'trend') {
+      out.push({ key: 'trend', label: SECTION_LABELS.trend as string, value: s.trend.map((w) => w.since) });
+      s.trend.forEach((w, i) => out.push({ key: `trend[${i}]`, label: `the figures of the week ${w.since} – ${w.until}`, value: w }));
+    } else if (key === 'withoutOutcome') {
+      const { groups, ...rest } = s.withoutOutcome;
+      out.push({ key: 'withoutOutcome', label: SECTION_LABELS.withoutOutcome as string, value: { ...rest, groups: groups.map((g) => g.status) } });
+      groups.forEach((g, i) => out.push({ key: `withoutOutcome.groups[${i}]`, label: `the ${g.status} tokens and the sessions they cite`, value: g }));
+    } else {
+      out.push({ key, label: SECTION_LABELS[key] as string, value: v });
+      if (key === 'totals' || key === 'outcomes') {
+        for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+          out.push({ key: `${key}.${k}`, label: `the ${FIGURE_WORDS[k] ?? k}${key === 'totals' ? ' in the totals' : ''}`, value: x, parent: key });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Building the summary (pure): from the period's report, the weekly reports and the facts behind the outcomes.
+
+export interface SummarySession {
+  ref: number;
+  /** `source:session-key` */
+  id: string;
+  source: string;
+  status: SessionStatus;
+  /** Tokens and cost within the period. */
+  tokens: number;
+  costNano: number;
+  models: readonly string[];
+  branchTasks: readonly string[];
+  /** Counted commits (ledger ids). */
+  counted: readonly number[];
+}
+
+export interface SummaryCommitFacts extends OutcomeCommit {
+  sha: string;
+  repoRoot: string;
+  subject: string;
+}
+
+export interface SummaryInput {
+  generatedAt: string;
+  toolVersion: string;
+  period: { since: string; until: string; timezone: string };
+  redact: { repos: boolean; subjects: boolean };
+  report: ReportJson;
+  weeks: ReadonlyArray<{ since: string; until: string; report: ReportJson }>;
+  sessions: readonly SummarySession[];
+  commits: ReadonlyMap<number, SummaryCommitFacts>;
+  successors: ReadonlyArray<readonly [number, number]>;
+  /** Evidence kinds and state of each counted link, by `sessionRef:commitRef`. */
+  links: ReadonlyMap<string, { kinds: readonly EvidenceKind[]; state: LinkState }>;
+  now: number;
+  durabilityDays: number;
+  openWindowHours: number;
+  gaps: readonly string[];
+  records: Summary['records'];
+}
+
+const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
+const DAY = 86_400_000;
+
+/** Whether tokens were reported exactly or estimated: carried over when the report has it (its own fields first). */
+interface Accuracy {
+  estimatedTokens?: number;
+  tokenAccuracy?: 'exact' | 'estimated' | 'mixed';
+}
+
+function accuracyOf(x: object): Accuracy {
+  const a = x as Accuracy;
+  return a.estimatedTokens === undefined ? {} : { estimatedTokens: a.estimatedTokens, ...(a.tokenAccuracy ? { tokenAccuracy: a.tokenAccuracy } : {}) };
+}
+
+/** The usage figures a summary carries, field by field (a report may have more fields than this version knows). */
+function usageOf(x: ReportJson['totals']): Summary['totals'] {
+  return {
+    input: x.input, output: x.output, cacheRead: x.cacheRead, cacheWrite: x.cacheWrite, reasoning: x.reasoning, total: x.total,
+    costUSD: x.costUSD, interactions: x.interactions, sessions: x.sessions, unpricedInteractions: x.unpricedInteractions, ...accuracyOf(x),
+  };
+}
+
+function baseName(root: string): string {
+  const parts = root.split(/[\\/]+/).filter(Boolean);
+  return parts[parts.length - 1] ?? root;
+}
+
+/** A date's day count since the epoch, for the number of days in a period. */
+function dayNumber(date: string): number {
+  return Math.round(Date.parse(`${date}T00:00:00Z`) / DAY);
+}
+
+export function buildSummary(input: SummaryInput): Summary {
+  const r = input.report;
+  const find = outcomeOf(input.commits, input.successors);
+  const mature = input.now - input.durabilityDays * DAY;
+  const repoRoots = [...new Set([...input.commits.values()].map((c) => c.repoRoot))].sort();
+  const repoLabel = new Map(repoRoots.map((root, i) => [root, input.redact.repos ? `repository ${i + 1}` : baseName(root)]));
+
+  // Task membership, as computeOutcomes (outcomes.ts) decides it: a shipped session's branch tasks get all its
+  // counted commits; a counted commit's own task keys get that commit; a session belongs to every task either names.
+  interface TaskAcc { sessions: Set<number>; outcomes: Set<number>; models: Set<string> }
+  const tasks = new Map<string | null, TaskAcc>();
+  const taskAcc = (k: string | null): TaskAcc => {
+    let t = tasks.get(k);
+    if (!t) tasks.set(k, (t = { sessions: new Set(), outcomes: new Set(), models: new Set() }));
+    return t;
+  };
+  const outcomeMembers = new Map<number, Set<number>>();
+  const outcomeSessions = new Map<number, Set<number>>();
+  const sessionById = new Map(input.sessions.map((s) => [s.ref, s]));
+  let noTaskTokens = 0;
+  let noTaskCostNano = 0;
+  for (const s of input.sessions) {
+    const shipped = s.status === 'shipped';
+    const ids = shipped ? s.counted.filter((id) => input.commits.has(id)) : [];
+    const names = new Set(s.branchTasks);
+    for (const id of ids) {
+      const o = find(id);
+      const members = outcomeMembers.get(o) ?? new Set<number>();
+      members.add(id);
+      outcomeMembers.set(o, members);
+      const cited = outcomeSessions.get(o) ?? new Set<number>();
+      cited.add(s.ref);
+      outcomeSessions.set(o, cited);
+      for (const k of (input.commits.get(id) as SummaryCommitFacts).tasks) {
+        names.add(k);
+        taskAcc(k).outcomes.add(o);
+      }
+    }
+    if (shipped) for (const k of s.branchTasks) for (const id of ids) taskAcc(k).outcomes.add(find(id));
+    for (const k of names) {
+      const t = taskAcc(k);
+      t.sessions.add(s.ref);
+      for (const m of s.models) t.models.add(m);
+    }
+    if (names.size === 0 && ids.length > 0) {
+      const t = taskAcc(null);
+      t.sessions.add(s.ref);
+      for (const m of s.models) t.models.add(m);
+      for (const id of ids) t.outcomes.add(find(id));
+      noTaskTokens += s.tokens;
+      noTaskCostNano += s.costNano;
+    }
+  }
+
+  const commitOf = (id: number): SummaryCommit => {
+    const c = input.commits.get(id) as SummaryCommitFacts;
+    return {
+      sha: c.sha.slice(0, 7),
+      repo: repoLabel.get(c.repoRoot) ?? 'repository',
+      subject: input.redact.subjects ? null : c.subject,
+      committed: new Date(c.authorTime).toISOString().slice(0, 10),
+      pr: c.pr,
+      keptLines: c.authorTime < mature ? c.kept : null,
+    };
+  };
+  const outcomeOfRoot = (o: number): SummaryOutcome & { firstTime: number } => {
+    const members = [...(outcomeMembers.get(o) ?? [])].sort((a, b) => (input.commits.get(a)?.authorTime ?? 0) - (input.commits.get(b)?.authorTime ?? 0) || a - b);
+    const sessions = [...(outcomeSessions.get(o) ?? [])].map((ref) => sessionById.get(ref) as SummarySession);
+    const kinds = new Set<EvidenceKind>();
+    let confirmed = false;
+    for (const s of sessions) {
+      for (const id of members) {
+        const l = input.links.get(`${s.ref}:${id}`);
+        if (!l) continue;
+        for (const k of l.kinds) kinds.add(k);
+        if (l.state === 'confirmed') {
+          kinds.add('manual');
+          confirmed = true;
+        }
+      }
+    }
+    const facts = members.map((id) => input.commits.get(id) as SummaryCommitFacts);
+    const judged = facts.filter((c) => c.authorTime < mature && c.kept !== null).map((c) => c.kept as number);
+    return {
+      commits: members.map(commitOf),
+      sessions: sessions.map((s) => s.id).sort(),
+      evidence: EVIDENCE_KINDS.filter((k) => kinds.has(k)),
+      confirmed,
+      keptLines: judged.length > 0 ? judged.reduce((a, b) => a + b, 0) : null,
+      pending: judged.length === 0,
+      firstTime: facts[0]?.authorTime ?? 0,
+    };
+  };
+
+  const byTask = new Map(r.outcomes.byTask.map((t) => [t.task, t]));
+  const taskList: SummaryTask[] = [];
+  const keys = [...tasks.keys()].filter((k): k is string => k !== null);
+  // The report's order (tokens, then key) for tasks; the outcomes without a task key last.
+  const order = (k: string): number => r.outcomes.byTask.findIndex((t) => t.task === k);
+  keys.sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  for (const k of [...keys, ...(tasks.has(null) ? [null] : [])]) {
+    const acc = tasks.get(k) as TaskAcc;
+    const figures = k === null ? undefined : byTask.get(k);
+    const outcomes = [...acc.outcomes].map(outcomeOfRoot).sort((a, b) => a.firstTime - b.firstTime || a.commits[0]!.sha.localeCompare(b.commits[0]!.sha));
+    const sessions = [...acc.sessions].map((ref) => sessionById.get(ref) as SummarySession);
+    taskList.push({
+      task: k,
+      delivered: k === null ? true : (figures?.delivered ?? false),
+      tokens: k === null ? noTaskTokens : (figures?.tokens ?? 0),
+      costUSD: k === null ? round6(noTaskCostNano / 1e9) : (figures?.costUSD ?? 0),
+      sessions: k === null ? sessions.length : (figures?.sessions ?? sessions.length),
+      commits: k === null ? outcomes.length : (figures?.commits ?? outcomes.length),
+      sources: k === null ? [...new Set(sessions.map((s) => s.source))].sort() : (figures?.sources ?? []),
+      models: [...acc.models].sort(),
+      keptLines: outcomes.reduce((a, o) => a + (o.keptLines ?? 0), 0),
+      pendingCommits: outcomes.filter((o) => o.pending).length,
+      outcomes: outcomes.map((o) => withoutFirstTime(o)),
+      citedSessions: sessions.map((s) => s.id).sort(),
+    });
+  }
+  // Delivered tasks first; a task only named by a branch with nothing counted yet comes after them.
+  taskList.sort((a, b) => Number(b.delivered) - Number(a.delivered));
+
+  const groups = STATUSES.map((status) => {
+    const list = input.sessions.filter((s) => s.status === status);
+    return {
+      status,
+      sessions: list.length,
+      tokens: list.reduce((a, s) => a + s.tokens, 0),
+      costUSD: round6(list.reduce((a, s) => a + s.costNano, 0) / 1e9),
+      sessionIds: list.map((s) => s.id).sort(),
+    };
+  }).filter((g) => g.sessions > 0);
+  const open = input.sessions.filter((s) => s.status === 'open');
+
+  const o = r.outcomes;
+  const estimates: string[] = [
+    `Every cost is a list-price estimate from the embedded price table ${r.pricing.version}, not an invoice.`,
+  ];
+  if (r.totals.unpricedInteractions > 0) {
+    const models = [...new Set(r.coverage.flatMap((c) => c.unpricedModels))].sort();
+    estimates.push(`${int(r.totals.unpricedInteractions)} requests used models the price table does not know (${models.join(', ')}): their cost is not in the totals.`);
+  }
+  const assumed = r.coverage.reduce((a, c) => a + c.assumedModelInteractions, 0);
+  if (assumed > 0) estimates.push(`${int(assumed)} requests came from tool builds that did not record the model: the default model was assumed for their cost.`);
+  const estimatedTokens = (r.totals as Accuracy).estimatedTokens ?? 0;
+  if (estimatedTokens > 0) estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated by their tool (counted from text or rounded), not reported exactly: figures that include them are marked ≈.`);
+  if (open.length > 0) estimates.push(`${open.length} sessions ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
+  if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);
+
+  return {
+    generatedAt: input.generatedAt,
+    tool: { name: 'outcome-ledger', version: input.toolVersion },
+    period: { ...input.period, days: dayNumber(input.period.until) - dayNumber(input.period.since) + 1 },
+    redacted: { ...input.redact },
+    settings: { threshold: o.threshold, durabilityDays: o.durabilityDays, openWindowHours: input.openWindowHours },
+    pricing: { version: r.pricing.version, note: r.pricing.note },
+    totals: usageOf(r.totals),
+    outcomes: {
+      commits: o.commits, tasks: o.tasks, prs: o.prs, shippedSessions: o.shippedSessions, openSessions: o.openSessions,
+      unlinkedSessions: o.unlinkedSessions, labelledSessions: o.labelledSessions, yield: o.yield,
+      tokensPerCommit: o.tokensPerCommit, costPerCommit: o.costPerCommit, tokensPerCommitMedian: o.tokensPerCommitMedian,
+      costPerCommitMedian: o.costPerCommitMedian, tokensPerTask: o.tokensPerTask, costPerTask: o.costPerTask,
+      tokensPerTaskMedian: o.tokensPerTaskMedian, costPerTaskMedian: o.costPerTaskMedian,
+      tokensWithoutOutcome: o.tokensWithoutOutcome, keptLines: o.keptLines, keptLinesPer1kOutput: o.keptLinesPer1kOutput,
+      pendingCommits: o.pendingCommits,
+    },
+    tasks: taskList,
+    trend: input.weeks.map((w) => ({
+      since: w.since,
+      until: w.until,
+      tokens: w.report.totals.total,
+      costUSD: w.report.totals.costUSD,
+      commits: w.report.outcomes.commits,
+      yield: w.report.outcomes.yield,
+      tokensPerCommit: w.report.outcomes.tokensPerCommit,
+      costPerCommit: w.report.outcomes.costPerCommit,
+      tokensWithoutOutcome: w.report.outcomes.tokensWithoutOutcome,
+    })),
+    withoutOutcome: {
+      tokens: o.tokensWithoutOutcome,
+      costUSD: round6(groups.reduce((a, g) => a + g.costUSD, 0)),
+      groups,
+      open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9) },
+    },
+    bySource: r.bySource.map((x) => ({ source: x.source, ...usageOf(x) })),
+    byModel: r.byModel.map((x) => ({ source: x.source, model: x.model, priced: x.priced, ...usageOf(x) })),
+    coverage: {
+      sources: r.coverage.map((c) => ({
+        source: c.source, first: c.first, last: c.last, files: c.files, rejectedLines: c.rejectedLines,
+        unpricedModels: [...c.unpricedModels], assumedModelInteractions: c.assumedModelInteractions, ...accuracyOf(c),
+      })),
+      gaps: [...input.gaps],
+      estimates,
+    },
+    records: { ...input.records },
+  };
+}
+
+function withoutFirstTime(o: SummaryOutcome & { firstTime: number }): SummaryOutcome {
+  const copy: Partial<SummaryOutcome & { firstTime: number }> = { ...o };
+  delete copy.firstTime;
+  return copy as SummaryOutcome;
+}
+
+/** Periods of seven days from `since` (the last one may be shorter), for the trend. */
+export function weeksOf(since: string, until: string): Array<{ since: string; until: string }> {
+  const out: Array<{ since: string; until: string }> = [];
+  const first = dayNumber(since);
+  const last = dayNumber(until);
+  const day = (n: number): string => new Date(n * DAY).toISOString().slice(0, 10);
+  for (let d = first; d <= last; d += 7) out.push({ since: day(d), until: day(Math.min(d + 6, last)) });
+  return out;
+}
+
+/**
+ * Differences between two summaries' figures (the file's and the ledger's), as `path: file says X, ledger gives Y`.
+ * The export time and the tool version are not figures.
+ */
+export function figureDifferences(file: Summary, ledger: Summary, limit = 12): string[] {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, at: string): void => {
+    if (out.length >= limit) return;
+    if (Array.isArray(a) && Array.isArray(b)) {
+      if (a.length !== b.length) {
+        out.push(`${at}: the file lists ${a.length} entries, the ledger gives ${b.length}`);
+        return;
+      }
+      a.forEach((x, i) => walk(x, b[i], `${at}[${i}]`));
+      return;
+    }
+    if (a && b && typeof a === 'object' && typeof b === 'object') {
+      const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+      for (const k of keys) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], at ? `${at}.${k}` : k);
+      return;
+    }
+    if (a !== b) out.push(`${at}: the file says ${JSON.stringify(a ?? null)}, the ledger gives ${JSON.stringify(b ?? null)}`);
+  };
+  walk({ ...file, generatedAt: null, tool: null }, { ...ledger, generatedAt: null, tool: null }, '');
+  return out;
+}

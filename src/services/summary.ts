@@ -1,0 +1,273 @@
+import type { Database } from 'sql.js';
+import { canonicalJson } from '../core/canonical';
+import { DEFAULT_THRESHOLD, evidenceKinds, isCounted, type EvidenceKind, type LinkState } from '../core/linking';
+import { OPEN_WINDOW_MS, type ReportJson } from '../core/report';
+import {
+  buildSummary,
+  figureDifferences,
+  manifestEntries,
+  parseSummaryDocument,
+  signedPart,
+  SUMMARY_FORMAT,
+  SUMMARY_VERSION,
+  weeksOf,
+  type Summary,
+  type SummaryCommitFacts,
+  type SummaryDocument,
+  type SummarySession,
+} from '../core/summary';
+import { extractDocument, firstDifference, renderSummary, type SummaryFormat } from '../core/summaryRender';
+import { bucketsOf, countedLinks, outcomeFacts, reports, sessionTaskKeys, statusResolver, usageRows } from './queries';
+import { isoUtc, periodRange } from '../core/time';
+import { loadLinks } from '../store/outcomes';
+import { loadOrCreateSigningKey, sha256Hex, verifyCanonical, type SigningKey } from '../store/signing';
+import { DEFAULT_DURABILITY_DAYS } from './linker';
+import { dataHealth } from './health';
+
+/** The version a summary names as its producer (a unit test keeps it equal to package.json's). */
+export const TOOL_VERSION = '0.1.0';
+
+export interface SummaryOptions {
+  since: string;
+  until: string;
+  timeZone: string;
+  redact?: { repos?: boolean; subjects?: boolean };
+  threshold?: number;
+  durabilityDays?: number;
+  /** The moment the figures are for (open sessions, kept lines); default now. */
+  now?: number;
+  /** For the coverage gaps (where the tools keep their logs). */
+  env?: NodeJS.ProcessEnv;
+  ledgerFile?: string;
+}
+
+/** The summary's figures for a period, from the same queries as `report --json` (pure assembly in core/summary.ts). */
+export function summaryOf(db: Database, o: SummaryOptions): Summary {
+  const now = o.now ?? Date.now();
+  const threshold = o.threshold ?? DEFAULT_THRESHOLD;
+  const durabilityDays = o.durabilityDays ?? DEFAULT_DURABILITY_DAYS;
+  const q = { timeZone: o.timeZone, threshold, durabilityDays, now };
+  const spans = weeksOf(o.since, o.until);
+  const [main, ...weekly] = reports(db, q, [{ since: o.since, until: o.until }, ...spans]) as [ReportJson, ...ReportJson[]];
+  const weeks = spans.map((w, i) => ({ ...w, report: weekly[i] as ReportJson }));
+
+  const range = periodRange(o.timeZone, o.since, o.until);
+  const rows = usageRows(db, bucketsOf(range));
+  const counted = countedLinks(db, threshold);
+  const statusOf = statusResolver(db, now, threshold, counted);
+  const facts = outcomeFacts(db, counted, now, durabilityDays);
+  const branchTasks = sessionTaskKeys(db);
+
+  const perSession = new Map<number, { tokens: number; costNano: number; models: Set<string> }>();
+  for (const r of rows) {
+    const s = perSession.get(r.sessionRef) ?? { tokens: 0, costNano: 0, models: new Set<string>() };
+    s.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
+    s.costNano += r.costNano;
+    s.models.add(r.model);
+    perSession.set(r.sessionRef, s);
+  }
+  const refs = [...perSession.keys()].sort((a, b) => a - b);
+  const ids = sessionIds(db);
+  const sessions: SummarySession[] = refs.map((ref) => {
+    const u = perSession.get(ref) as { tokens: number; costNano: number; models: Set<string> };
+    const id = ids.get(ref) ?? `manual:${ref}`;
+    return {
+      ref, id, source: id.slice(0, id.indexOf(':')), status: statusOf(ref), tokens: u.tokens, costNano: u.costNano,
+      models: [...u.models].sort(), branchTasks: branchTasks.get(ref) ?? [], counted: counted.get(ref) ?? [],
+    };
+  });
+
+  // The commits the period's sessions count (a commit only sessions outside the period count is not cited).
+  const commitIds = [...new Set(sessions.flatMap((s) => s.counted))].filter((id) => facts.commits.has(id));
+  const commits = new Map<number, SummaryCommitFacts>();
+  for (let i = 0; i < commitIds.length; i += 500) {
+    const chunk = commitIds.slice(i, i + 500).join(',');
+    for (const [id, sha, root, subject] of db.exec(`SELECT c.id, c.sha, r.root, c.subject FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`)[0]?.values ?? []) {
+      const f = facts.commits.get(Number(id));
+      if (f) commits.set(Number(id), { ...f, sha: String(sha), repoRoot: String(root), subject: String(subject) });
+    }
+  }
+  const links = new Map<string, { kinds: EvidenceKind[]; state: LinkState }>();
+  for (const l of loadLinks(db, refs)) {
+    if (!isCounted(l.state, l.confidence, threshold)) continue;
+    links.set(`${l.sessionRef}:${l.commitRef}`, { kinds: evidenceKinds(l.evidence), state: l.state });
+  }
+
+  const gaps: string[] = [];
+  if (o.ledgerFile) {
+    const inPeriod = new Set(main.coverage.map((c) => c.source as string));
+    for (const s of dataHealth(db, o.ledgerFile, { env: o.env ?? {} }).sources) {
+      if (inPeriod.has(s.source)) for (const g of s.gaps) gaps.push(`${s.source}: ${g}`);
+    }
+  }
+
+  return buildSummary({
+    generatedAt: isoUtc(now),
+    toolVersion: TOOL_VERSION,
+    period: { since: o.since, until: o.until, timezone: o.timeZone },
+    redact: { repos: o.redact?.repos === true, subjects: o.redact?.subjects === true },
+    report: main,
+    weeks,
+    sessions,
+    commits,
+    successors: facts.successors,
+    links,
+    now,
+    durabilityDays,
+    openWindowHours: OPEN_WINDOW_MS / 3_600_000,
+    gaps,
+    records: recordsDigest(db, range, sessions, commits),
+  });
+}
+
+function sessionIds(db: Database): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const [id, source, key] of db.exec('SELECT id, source, session_key FROM sessions')[0]?.values ?? []) out.set(Number(id), `${String(source)}:${String(key)}`);
+  return out;
+}
+
+/**
+ * SHA-256 over the canonical JSON of the ledger records the figures came from: every request in the period (its
+ * stable id, session, time, model, canonical token fields and estimated cost), the sessions' labels, their counted
+ * links and the linked commits (task keys, PR, kept lines). Re-importing the same logs gives the same digest.
+ */
+function recordsDigest(db: Database, range: { from: number; to: number }, sessions: readonly SummarySession[], commits: ReadonlyMap<number, SummaryCommitFacts>): Summary['records'] {
+  const interactions = (db.exec(
+    `SELECT i.id, s.source || ':' || s.session_key, i.ts, m.name, i.input, i.output, i.cache_read, i.cache_write, i.reasoning, coalesce(i.cost_nusd, -1)
+     FROM interactions i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref
+     WHERE i.ts >= ? AND i.ts < ? ORDER BY i.id`,
+    [range.from, range.to],
+  )[0]?.values ?? []).map((v) => v.map((x) => (typeof x === 'number' ? x : String(x))));
+  const inPeriod = new Set(sessions.map((s) => s.id));
+  const labels = (db.exec('SELECT source || \':\' || session_key, label FROM sessions WHERE label IS NOT NULL')[0]?.values ?? [])
+    .map((v) => [String(v[0]), String(v[1])])
+    .filter(([id]) => inPeriod.has(id as string))
+    .sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
+  const links: Array<[string, string]> = [];
+  for (const s of sessions) {
+    if (s.status !== 'shipped') continue;
+    for (const id of s.counted) {
+      const c = commits.get(id);
+      if (c) links.push([s.id, c.sha]);
+    }
+  }
+  links.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+  const commitRecords = [...commits.values()]
+    .map((c) => [c.sha, c.authorTime, c.tasks.join(' '), c.pr ?? -1, c.kept ?? -1] as const)
+    .sort((a, b) => a[0].localeCompare(b[0]));
+  const digest = sha256Hex(canonicalJson({ interactions, labels, links, commits: commitRecords }));
+  return { algorithm: 'sha256', digest, interactions: interactions.length, sessions: sessions.length, links: links.length, commits: commitRecords.length };
+}
+
+/** Signs a summary: a digest per section in the manifest, the Ed25519 signature over the header and the manifest. */
+export function signSummary(summary: Summary, key: SigningKey): SummaryDocument {
+  const manifest: Record<string, string> = {};
+  for (const e of manifestEntries(summary)) manifest[e.key] = sha256Hex(canonicalJson(e.value));
+  const head = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, manifest } as const;
+  return { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, summary, manifest, signature: key.signCanonical(signedPart(head)) };
+}
+
+export interface ExportedSummary {
+  doc: SummaryDocument;
+  text: string;
+  format: SummaryFormat;
+  key: SigningKey;
+}
+
+/** Figures, signature (with the key in `home`, created on first use) and rendering, in one call. */
+export function exportSummary(db: Database, home: string, o: SummaryOptions & { format: SummaryFormat }): ExportedSummary {
+  const key = loadOrCreateSigningKey(home);
+  const doc = signSummary(summaryOf(db, o), key);
+  return { doc, text: renderSummary(doc, o.format), format: o.format, key };
+}
+
+export interface Verdict {
+  ok: boolean;
+  format: SummaryFormat | null;
+  /** What is wrong, one sentence each (empty when ok). */
+  problems: string[];
+  /** What was checked and held. */
+  checks: string[];
+  doc?: SummaryDocument;
+}
+
+/**
+ * Checks a summary file: the schema (format and version first), the signature over the manifest, each section against
+ * its digest in the manifest, and for Markdown and HTML that the visible text is exactly what the signed data renders.
+ * With a ledger, the figures are recomputed for the same period and settings and compared, figure by figure.
+ */
+export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?: string; env?: NodeJS.ProcessEnv }, expect: { fingerprint?: string } = {}): Verdict {
+  const ex = extractDocument(text);
+  if (!ex.ok) return { ok: false, format: null, problems: [ex.reason], checks: [] };
+  const parsed = parseSummaryDocument(ex.value);
+  if (!parsed.ok) return { ok: false, format: ex.format, problems: [parsed.reason], checks: [] };
+  const doc = parsed.doc;
+  const checks: string[] = [`the file follows the summary schema (version ${doc.version})`];
+  const sig = verifyCanonical(signedPart(doc), doc.signature);
+  if (!sig.ok) {
+    return { ok: false, format: ex.format, doc, checks, problems: [`the signature does not hold: ${sig.reason}`] };
+  }
+  checks.push(`the signature holds (Ed25519, key ${doc.signature.fingerprint})`);
+  // Anyone can sign an edited copy with a key of their own: only the fingerprint the engineer gave you says whose it is.
+  if (expect.fingerprint !== undefined) {
+    if (normalFingerprint(expect.fingerprint) !== normalFingerprint(doc.signature.fingerprint)) {
+      return { ok: false, format: ex.format, doc, checks, problems: [`the file was signed by the key ${doc.signature.fingerprint}, not by the expected key ${expect.fingerprint}`] };
+    }
+    checks.push('the signing key is the one expected');
+  }
+  const entries = manifestEntries(doc.summary);
+  const problems: string[] = [];
+  const expected = new Set(Object.keys(doc.manifest));
+  const changed = entries.filter((e) => {
+    const want = doc.manifest[e.key];
+    expected.delete(e.key);
+    if (want === undefined) {
+      problems.push(`${e.label} (${e.key}) is not covered by the signature: it was added after the export`);
+      return false;
+    }
+    return sha256Hex(canonicalJson(e.value)) !== want;
+  });
+  // A changed figure also changes its section: name the figure alone.
+  const named = new Set(changed.map((e) => e.parent).filter((p): p is string => p !== undefined));
+  for (const e of changed) {
+    if (!named.has(e.key)) problems.push(`${e.label} (${e.key}) changed after the export: it does not match its signed digest`);
+  }
+  for (const k of expected) problems.push(`${k} was removed after the export: the signature covers it`);
+  if (problems.length > 0) return { ok: false, format: ex.format, doc, checks, problems };
+  checks.push('every figure and citation matches its signed digest');
+  if (ex.format !== 'json') {
+    const diff = firstDifference(text, renderSummary(doc, ex.format));
+    if (diff) {
+      return {
+        ok: false, format: ex.format, doc, checks,
+        problems: [`line ${diff.line} of the visible text was changed after the export: it reads ${JSON.stringify(clip(diff.found))}, the signed data renders ${JSON.stringify(clip(diff.expected))}`],
+      };
+    }
+    checks.push(`the visible ${ex.format === 'md' ? 'Markdown' : 'HTML'} is exactly what the signed data renders`);
+  }
+  if (ledger) {
+    const s = doc.summary;
+    const again = summaryOf(ledger.db, {
+      since: s.period.since, until: s.period.until, timeZone: s.period.timezone, redact: s.redacted,
+      threshold: s.settings.threshold, durabilityDays: s.settings.durabilityDays, now: Date.parse(s.generatedAt),
+      env: ledger.env, ledgerFile: ledger.ledgerFile,
+    });
+    const diffs = figureDifferences(s, again);
+    if (diffs.length > 0) {
+      const records = again.records.digest === s.records.digest
+        ? 'the ledger holds the same records, so the figures were computed differently'
+        : `the ledger's records for the period differ from those the summary was computed from (${again.records.interactions} requests and ${again.records.links} counted links now; the summary says ${s.records.interactions} and ${s.records.links})`;
+      return { ok: false, format: ex.format, doc, checks, problems: [`the figures do not match the local ledger: ${records}`, ...diffs] };
+    }
+    checks.push(`every figure matches the local ledger (records digest ${s.records.digest.slice(0, 16)}…)`);
+  }
+  return { ok: true, format: ex.format, doc, checks, problems: [] };
+}
+
+function normalFingerprint(v: string): string {
+  return v.trim().toLowerCase().replace(/^sha256:/, '').replace(/:/g, '');
+}
+
+function clip(v: string): string {
+  return v.length > 160 ? `${v.slice(0, 157)}…` : v;
+}

@@ -1,0 +1,284 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { ReportJson } from '../../src/core/report';
+import type { SummaryDocument } from '../../src/core/summary';
+import { weeksOf } from '../../src/core/summary';
+import { buildWorld, utcDay, type World } from '../../src/demo/world';
+import type { SessionJson } from '../../src/services/queries';
+import { signSummary } from '../../src/services/summary';
+import { loadOrCreateSigningKey } from '../../src/store/signing';
+import { tempDir } from '../helpers';
+import { cli, type Run } from './cli';
+
+const ARTIFACTS = path.resolve(__dirname, '..', '..', '..', 'test-artifacts');
+const CHROMIUM = process.env.OL_CHROMIUM || '/usr/bin/chromium';
+
+/**
+ * The shareable summary on a real demo world (git repositories + Claude Code and Codex logs), through the bundled CLI:
+ * its figures are the ledger's, `verify` accepts what was exported and rejects any change naming it, redaction leaves
+ * no repository name or subject behind, and the HTML loads nothing from anywhere.
+ */
+describe('summary and verify (a demo world, the bundled CLI)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let world: World;
+  let home: string;
+  let env: Record<string, string>;
+  let since: string;
+  let until: string;
+  const files: Record<'md' | 'html' | 'json', string> = { md: '', html: '', json: '' };
+  const period = (): string[] => ['--since', since, '--until', until, '--tz', 'UTC'];
+  const run = (args: string[], h = home): Run => cli([...args, '--home', h], env);
+  const ok = (r: Run): Run => {
+    assert.equal(r.code, 0, r.stderr);
+    return r;
+  };
+  const reportFor = (s: string, u: string, h = home): ReportJson => JSON.parse(ok(run(['report', '--json', '--no-import', '--since', s, '--until', u, '--tz', 'UTC', '--durability-days', '7'], h)).stdout) as ReportJson;
+  const readDoc = (file: string): SummaryDocument => JSON.parse(fs.readFileSync(file, 'utf8')) as SummaryDocument;
+
+  before(() => {
+    dir = tempDir('ol-summary-');
+    world = buildWorld({ root: path.join(dir, 'world'), seed: 7 });
+    home = path.join(dir, 'ledger');
+    env = { ...world.env };
+    ok(run(['import']));
+    ok(run(['link', '--durability-days', '7']));
+    since = utcDay(world.start);
+    until = utcDay(world.end);
+    for (const format of ['md', 'html', 'json'] as const) {
+      files[format] = path.join(dir, `summary.${format}`);
+      const r = ok(run(['summary', ...period(), '--no-import', '--durability-days', '7', '--format', format, '--out', files[format]]));
+      assert.match(r.stderr, new RegExp(`signed with SHA256:`));
+    }
+  });
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('has the figures `report --json` gives for the same period, and for each week of the trend', () => {
+    const doc = readDoc(files.json);
+    const s = doc.summary;
+    const r = reportFor(since, until);
+    assert.deepEqual(s.totals, r.totals);
+    assert.deepEqual(s.bySource, r.bySource);
+    assert.deepEqual(s.byModel, r.byModel);
+    assert.deepEqual(s.coverage.sources, r.coverage);
+    assert.equal(s.pricing.version, r.pricing.version);
+    for (const k of Object.keys(s.outcomes) as Array<keyof typeof s.outcomes>) assert.deepEqual(s.outcomes[k], r.outcomes[k], `outcomes.${k}`);
+    assert.ok(s.outcomes.commits > 5 && s.outcomes.tasks > 3, 'the demo world ships work');
+    assert.ok(s.outcomes.keptLines > 0, 'commits older than 7 days have kept lines');
+    // Each task's figures are the report's; its cited sessions are as many as the report counts.
+    for (const t of s.tasks.filter((x) => x.task !== null)) {
+      const fig = r.outcomes.byTask.find((x) => x.task === t.task);
+      assert.ok(fig, `task ${t.task} is in the report`);
+      assert.deepEqual({ tokens: t.tokens, costUSD: t.costUSD, commits: t.commits, sessions: t.sessions, delivered: t.delivered, sources: t.sources },
+        { tokens: fig.tokens, costUSD: fig.costUSD, commits: fig.commits, sessions: fig.sessions, delivered: fig.delivered, sources: fig.sources }, `task ${t.task}`);
+      assert.equal(t.citedSessions.length, fig.sessions, `task ${t.task} cites its sessions`);
+      assert.equal(t.outcomes.length, fig.commits, `task ${t.task} lists its outcomes`);
+    }
+    assert.equal(s.tasks.filter((t) => t.delivered && t.task !== null).length, r.outcomes.tasks);
+    // The trend: one entry per week, each equal to the report for that week.
+    assert.deepEqual(s.trend.map((w) => [w.since, w.until]), weeksOf(since, until).map((w) => [w.since, w.until]));
+    for (const w of s.trend) {
+      const wr = reportFor(w.since, w.until);
+      assert.deepEqual([w.tokens, w.costUSD, w.commits, w.yield, w.tokensPerCommit, w.costPerCommit, w.tokensWithoutOutcome],
+        [wr.totals.total, wr.totals.costUSD, wr.outcomes.commits, wr.outcomes.yield, wr.outcomes.tokensPerCommit, wr.outcomes.costPerCommit, wr.outcomes.tokensWithoutOutcome], `week ${w.since}`);
+    }
+    // Tokens without outcome: the groups add up to the report's figure.
+    assert.equal(s.withoutOutcome.groups.reduce((a, g) => a + g.tokens, 0), r.outcomes.tokensWithoutOutcome);
+    assert.equal(s.withoutOutcome.tokens, r.outcomes.tokensWithoutOutcome);
+  });
+
+  it('every outcome cites sessions whose counted links reach its commits, with their evidence kinds', () => {
+    const s = readDoc(files.json).summary;
+    const sessions = new Map((JSON.parse(ok(run(['sessions', '--json', '--no-import', ...period()])).stdout) as SessionJson[]).map((x) => [x.id, x]));
+    let checked = 0;
+    for (const t of s.tasks) {
+      for (const o of t.outcomes) {
+        assert.ok(o.sessions.length > 0 && o.evidence.length > 0);
+        const reached = o.sessions.flatMap((id) => (sessions.get(id)?.links ?? []).filter((l) => l.counted));
+        for (const c of o.commits) assert.ok(reached.some((l) => l.commit.startsWith(c.sha)), `${c.sha} is reached by a counted link of ${o.sessions.join(', ')}`);
+        const kinds = new Set(reached.flatMap((l) => l.evidence));
+        for (const k of o.evidence) assert.ok(kinds.has(k) || k === 'manual', `evidence ${k} of ${o.commits[0]?.sha}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= s.outcomes.commits);
+    for (const g of s.withoutOutcome.groups) for (const id of g.sessionIds) assert.equal(sessions.get(id)?.status, g.status, id);
+  });
+
+  it('verify accepts the exported Markdown, HTML and JSON, and --ledger recomputes the same figures', () => {
+    for (const format of ['md', 'html', 'json'] as const) {
+      const r = ok(run(['verify', files[format]]));
+      assert.match(r.stdout, /^Verified: /);
+      assert.match(r.stdout, /the signature holds \(Ed25519, key SHA256:/);
+      if (format !== 'json') assert.match(r.stdout, /exactly what the signed data renders/);
+      assert.match(ok(run(['verify', files[format], '--ledger'])).stdout, /every figure matches the local ledger/);
+    }
+    assert.match(fs.readFileSync(files.md, 'utf8'), /^# Outcome summary: /);
+    assert.equal(readDoc(files.json).signature.fingerprint, loadOrCreateSigningKey(home).fingerprint);
+  });
+
+  it('verify rejects the JSON after any figure, citation or the signature changed, naming what is wrong', () => {
+    const original = readDoc(files.json);
+    const tamper = (name: string, edit: (d: SummaryDocument) => void, expected: RegExp): void => {
+      const d = structuredClone(original);
+      edit(d);
+      const f = path.join(dir, `tampered-${name}.json`);
+      fs.writeFileSync(f, JSON.stringify(d, null, 2));
+      const r = run(['verify', f]);
+      assert.equal(r.code, 1, `${name}: ${r.stdout}`);
+      assert.match(r.stderr, /^Not verified: /, name);
+      assert.match(r.stderr, expected, name);
+    };
+    tamper('total', (d) => void (d.summary.totals.total += 1), /✗ the total tokens in the totals \(totals\.total\) changed after the export/);
+    tamper('cost', (d) => void (d.summary.totals.costUSD /= 2), /✗ the estimated cost in the totals \(totals\.costUSD\) changed after the export/);
+    tamper('yield', (d) => void (d.summary.outcomes.yield = 0.99), /✗ the yield \(outcomes\.yield\) changed after the export/);
+    tamper('added-figure', (d) => void ((d.summary.outcomes as Record<string, unknown>).bonus = 1), /does not follow the summary schema/);
+    tamper('task-tokens', (d) => void (d.summary.tasks[0]!.tokens -= 1000), new RegExp(`✗ the figures or citations of task ${original.summary.tasks[0]!.task} \\(tasks\\[0\\]\\) changed`));
+    tamper('citation', (d) => void (d.summary.tasks[0]!.outcomes[0]!.sessions[0] = 'claude-code:00000000-0000-4000-8000-000000000000'), /tasks\[0\]\) changed after the export/);
+    tamper('evidence', (d) => void d.summary.tasks[0]!.outcomes[0]!.evidence.push('manual'), /tasks\[0\]\) changed after the export/);
+    tamper('week', (d) => void (d.summary.trend[0]!.commits += 1), /the figures of the week .* \(trend\[0\]\) changed/);
+    tamper('dropped-task', (d) => void d.summary.tasks.pop(), /the list of tasks \(tasks\) changed|was removed after the export/);
+    tamper('signature', (d) => void (d.signature.value = `${d.signature.value.slice(0, 10)}${d.signature.value[10] === 'A' ? 'B' : 'A'}${d.signature.value.slice(11)}`), /✗ the signature does not hold: the signature does not match the content/);
+    tamper('manifest', (d) => void (d.manifest.totals = '0'.repeat(64)), /✗ the signature does not hold/);
+    const other = loadOrCreateSigningKey(tempDir());
+    tamper('other-key', (d) => void (d.signature.publicKey = other.publicKey), /fingerprint .* does not belong to the embedded public key/);
+    // An edited copy re-signed with someone else's key verifies as theirs; --key holds it to the engineer's key.
+    const resigned = structuredClone(original);
+    resigned.summary.totals.costUSD = 0.01;
+    const forged = signSummary(resigned.summary, other);
+    const forgedFile = path.join(dir, 'resigned.json');
+    fs.writeFileSync(forgedFile, JSON.stringify(forged));
+    assert.match(ok(run(['verify', forgedFile])).stdout, new RegExp(`key ${other.fingerprint}`), 'it names the other key');
+    const held = run(['verify', forgedFile, '--key', original.signature.fingerprint]);
+    assert.equal(held.code, 1);
+    assert.match(held.stderr, new RegExp(`✗ the file was signed by the key ${other.fingerprint}, not by the expected key ${original.signature.fingerprint}`));
+    assert.match(ok(run(['verify', files.json, '--key', original.signature.fingerprint.toLowerCase()])).stdout, /the signing key is the one expected/);
+    assert.equal(run(['verify', files.json, '--key', 'nope']).code, 2);
+    tamper('version', (d) => void ((d as { version: number }).version = 2), /summary version 2 was written by a newer Outcome Ledger; this build reads version 1/);
+    tamper('schema', (d) => void ((d.summary.totals as { total: unknown }).total = 'lots'), /does not follow the summary schema .*\$\.summary\.totals\.total/);
+    tamper('format', (d) => void ((d as { format: string }).format = 'something-else'), /not an Outcome Ledger summary/);
+  });
+
+  it('verify rejects Markdown and HTML after a visible figure or the embedded data changed, naming the line', () => {
+    for (const format of ['md', 'html'] as const) {
+      const text = fs.readFileSync(files[format], 'utf8');
+      const total = readDoc(files.json).summary.totals.total.toLocaleString('en-US');
+      assert.ok(text.includes(total), `${format} shows the total ${total}`);
+      const visible = path.join(dir, `visible.${format}`);
+      fs.writeFileSync(visible, text.replace(total, total.replace(/^\d/, (d) => String((Number(d) % 9) + 1))));
+      const r = run(['verify', visible]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /✓ the signature holds/);
+      assert.match(r.stderr, /✗ line \d+ of the visible text was changed after the export: it reads .*, the signed data renders .*/);
+      // The embedded data edited as well (a figure in it): its digest no longer matches the signed manifest.
+      const embedded = path.join(dir, `embedded.${format}`);
+      fs.writeFileSync(embedded, text.replace(/"costUSD":([0-9.]+)/, '"costUSD":1$1'));
+      assert.match(run(['verify', embedded]).stderr, /changed after the export: it does not match its signed digest/);
+      // Without the signed data there is nothing to verify.
+      const stripped = path.join(dir, `stripped.${format}`);
+      fs.writeFileSync(stripped, format === 'md' ? text.slice(0, text.indexOf('<!-- outcome-ledger-summary')) : text.replace(/<script type="application\/json"[^]*?<\/script>/, ''));
+      assert.match(run(['verify', stripped]).stderr, /carries no signed Outcome Ledger data/);
+      // CRLF line endings (a Windows checkout) still verify.
+      const crlf = path.join(dir, `crlf.${format}`);
+      fs.writeFileSync(crlf, text.replace(/\n/g, '\r\n'));
+      ok(run(['verify', crlf]));
+    }
+  });
+
+  it('verify --ledger fails, naming the figure, when the ledger disagrees (a link rejected after the export)', () => {
+    const copy = path.join(dir, 'ledger-copy');
+    fs.cpSync(home, copy, { recursive: true });
+    const s = readDoc(files.json).summary;
+    const o = s.tasks[0]!.outcomes[0]!;
+    ok(run(['link', 'reject', o.sessions[0]!, o.commits[0]!.sha], copy));
+    const r = run(['verify', files.json, '--ledger'], copy);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /✓ the signature holds/);
+    assert.match(r.stderr, /✗ the figures do not match the local ledger: the ledger's records for the period differ/);
+    assert.match(r.stderr, new RegExp(`✗ outcomes\\.commits: the file says ${s.outcomes.commits}, the ledger gives ${s.outcomes.commits - 1}`));
+    // The untouched ledger still agrees.
+    ok(run(['verify', files.json, '--ledger']));
+  });
+
+  it('redaction leaves no repository name or commit subject in any format', () => {
+    const names = world.repos.flatMap((r) => [r, path.basename(r)]);
+    const subjects = [...new Set(world.truth.commits.map((c) => c.subject))].filter((x) => x.length >= 8);
+    assert.ok(names.length >= 6 && subjects.length >= 10);
+    const plain = fs.readFileSync(files.md, 'utf8');
+    assert.ok(names.some((n) => plain.includes(n)) && subjects.some((x) => plain.includes(x)), 'without --redact they appear');
+    for (const format of ['md', 'html', 'json'] as const) {
+      const out = path.join(dir, `redacted.${format}`);
+      ok(run(['summary', ...period(), '--no-import', '--durability-days', '7', '--format', format, '--redact', 'repos,subjects', '--out', out]));
+      const text = fs.readFileSync(out, 'utf8');
+      for (const n of names) assert.ok(!text.includes(n), `${format} names the repository ${n}`);
+      for (const x of subjects) assert.ok(!text.includes(x), `${format} holds the subject "${x}"`);
+      if (format === 'json') assert.deepEqual(readDoc(out).summary.redacted, { repos: true, subjects: true });
+      else assert.match(text, /repository names and commit subjects redacted/);
+      ok(run(['verify', out, '--ledger']));
+    }
+  });
+
+  it('usage errors exit 2 with one clear line; --help documents both commands', () => {
+    assert.match(ok(run(['summary', '--help'])).stdout, /--redact WHAT/);
+    assert.match(ok(run(['verify', '--help'])).stdout, /Exit status: 0 verified; 1 not verified/);
+    const cases: Array<[string[], RegExp]> = [
+      [['summary', '--since', since], /needs --since and --until/],
+      [['summary', ...period(), '--format', 'pdf'], /--format takes md, html or json/],
+      [['summary', ...period(), '--redact', 'names'], /--redact takes repos, subjects/],
+      [['verify'], /verify needs one FILE/],
+      [['verify', path.join(dir, 'missing.md')], /cannot read .*missing\.md: no such file/],
+    ];
+    for (const [args, re] of cases) {
+      const r = run(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, re);
+    }
+    const notSummary = path.join(dir, 'notes.md');
+    fs.writeFileSync(notSummary, '# My notes\n');
+    const r = run(['verify', notSummary]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /carries no signed Outcome Ledger data/);
+  });
+
+  it('the HTML is one self-contained file: nothing to fetch in its markup, no request in Chromium, prints to PDF', async () => {
+    const html = fs.readFileSync(files.html, 'utf8');
+    // Markup that could load something: src/href/srcset attributes, url(…) and @import in CSS, <link>, <img>, frames.
+    assert.deepEqual(html.match(/\s(src|href|srcset|action|poster|data)\s*=|url\(|@import|<link|<img|<iframe|<object|<embed|<script(?![^>]*type="application\/json")/gi) ?? [], []);
+    assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
+    assert.match(html, /<svg class="chart"/);
+    assert.ok(fs.existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (OL_CHROMIUM; \`node scripts/vscode-setup.mjs\` installs it)`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const requests: string[] = [];
+      page.on('request', (req) => requests.push(req.url()));
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      const url = `file://${files.html}`;
+      await page.goto(url, { waitUntil: 'load' });
+      assert.deepEqual(requests, [url], 'the page requested nothing but itself');
+      assert.deepEqual(errors, []);
+      const s = readDoc(files.json).summary;
+      assert.equal(await page.locator('h1').textContent(), `Outcome summary: ${s.period.since} – ${s.period.until}`);
+      assert.equal(await page.locator('svg.chart').count(), 2);
+      const box = await page.locator('svg.chart').first().boundingBox();
+      assert.ok(box && box.width > 300 && box.height > 80, 'the chart is drawn');
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'summary.png'), clip: { x: 0, y: 0, width: 1100, height: 1400 }, fullPage: true });
+      const efficiency = await page.locator('h2', { hasText: 'Efficiency over the period' }).boundingBox();
+      assert.ok(efficiency);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'summary-trend.png'), clip: { x: 0, y: efficiency.y - 16, width: 1100, height: 760 }, fullPage: true });
+      const pdf = await page.pdf({ format: 'A4', printBackground: true });
+      assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+      fs.writeFileSync(path.join(ARTIFACTS, 'summary.pdf'), pdf);
+      assert.deepEqual(requests, [url], 'printing requested nothing either');
+    } finally {
+      await browser.close();
+    }
+  });
+});

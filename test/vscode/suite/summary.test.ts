@@ -1,0 +1,147 @@
+// "Export outcome summary…" and "Verify outcome summary…" in the real VS Code: the export previews the summary inside
+// VS Code (Markdown preview, a webview for HTML, a JSON editor), saves it and copies it; the figures are the ledger's;
+// verify accepts it and names what was changed. Writes its own task session and commit, so it also runs alone
+// (--grep "outcome summary").
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { summaryRange } from '../../../src/core/periods';
+import type { SummaryDocument } from '../../../src/core/summary';
+import { localDate } from '../../../src/core/time';
+import { COMMANDS, EXTENSION_ID } from '../../../src/extension/commands';
+import type { OutcomeLedgerApi } from '../../../src/extension/extension';
+import type { ExportResult } from '../../../src/extension/summaryCommands';
+import { listSessions, report } from '../../../src/services/queries';
+import type { Verdict } from '../../../src/services/summary';
+import { Ledger } from '../../../src/store/ledger';
+import { activateExtension, ui, waitFor, world } from '../host';
+import { writeClaudeTurns } from '../logs';
+
+const SUBJECT = 'DOC-9 describe the release checklist';
+
+function commit(rel: string, content: string, message: string, at: Date): string {
+  const w = world();
+  fs.mkdirSync(path.dirname(path.join(w.workspace, rel)), { recursive: true });
+  fs.writeFileSync(path.join(w.workspace, rel), content);
+  const date = `${Math.floor(at.getTime() / 1000)} +0000`;
+  const env = { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
+  execFileSync('git', ['add', '--', rel], { cwd: w.workspace, env });
+  execFileSync('git', ['commit', '-q', '-m', message], { cwd: w.workspace, env });
+  return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: w.workspace, encoding: 'utf8' }).trim();
+}
+
+async function withLedger<T>(read: (l: Ledger) => T): Promise<T> {
+  const ledger = await Ledger.open(world().ledgerHome);
+  try {
+    return read(ledger);
+  } finally {
+    ledger.close();
+  }
+}
+
+function openTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+}
+
+describe('The outcome summary: export and verify', () => {
+  let api: OutcomeLedgerApi;
+  let sha: string;
+  let out: string;
+  const tz = (): string => api.model.currentSettings.timeZone;
+
+  before(async () => {
+    api = await activateExtension<OutcomeLedgerApi>();
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'ol-summary-'));
+    const w = world();
+    const session = writeClaudeTurns(w.claudeConfigDir, {
+      cwd: w.workspace,
+      branch: 'feature/DOC-9',
+      turns: [{ input: 600, output: 3_100, cacheRead: 90_000, cacheWrite: 2_000, edits: [path.join(w.workspace, 'docs', 'release.md')], at: new Date(Date.now() - 30 * 60_000) }],
+    });
+    await api.model.importNow(true);
+    sha = commit('docs/release.md', '# Release checklist\n', SUBJECT, new Date(Date.now() - 10 * 60_000));
+    await api.linker.runNow();
+    await waitFor('the DOC-9 session to ship', async () => (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find((x) => x.sessionId === session.sessionId)?.status === 'shipped', 15_000);
+  });
+
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('exports Markdown: previews it, saves and copies it, with the figures of the ledger and the task\'s commit', async () => {
+    const file = path.join(out, 'summary.md');
+    const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
+    assert.equal(r.file, file);
+    assert.equal(fs.readFileSync(file, 'utf8'), r.text);
+    assert.equal(await vscode.env.clipboard.readText(), r.text, 'copied');
+    assert.equal(r.preview.kind, 'markdown');
+    await waitFor('the Markdown preview tab', () => openTabs().find((t) => t.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(t.input.viewType)), 10_000);
+    const range = summaryRange('last30', localDate(tz(), Date.now()));
+    assert.deepEqual(r.period, range);
+    const embedded = /<!-- outcome-ledger-summary[^\n]*\n(.*)\n-->/.exec(r.text)?.[1] ?? '';
+    const doc = JSON.parse(embedded) as SummaryDocument;
+    const fresh = await withLedger((l) => report(l.database, { timeZone: tz(), ...range, now: Date.parse(doc.summary.generatedAt) }));
+    assert.deepEqual(doc.summary.totals, fresh.totals);
+    assert.equal(doc.summary.outcomes.commits, fresh.outcomes.commits);
+    assert.ok(fresh.outcomes.commits >= 1);
+    const task = doc.summary.tasks.find((t) => t.task === 'DOC-9');
+    assert.ok(task, 'the DOC-9 task is in the summary');
+    assert.equal(task.outcomes[0]?.commits[0]?.sha, sha.slice(0, 7));
+    assert.equal(task.outcomes[0]?.commits[0]?.subject, SUBJECT);
+    assert.ok(r.text.includes(SUBJECT));
+    assert.match(r.text, /## Integrity/);
+  });
+
+  it('exports HTML with repository names and subjects redacted, previewed in a webview', async () => {
+    const file = path.join(out, 'summary.html');
+    const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'html', redact: { repos: true, subjects: true }, out: file, copy: true })) as ExportResult;
+    assert.equal(r.preview.kind, 'webview');
+    await waitFor('the summary webview tab', () => openTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('outcomeLedger.summaryPreview')), 10_000);
+    const html = fs.readFileSync(file, 'utf8');
+    assert.ok(!html.includes(SUBJECT), 'the subject is redacted');
+    assert.ok(!html.includes(path.basename(world().workspace)), 'the repository name is redacted');
+    assert.match(html, /repository names and commit subjects redacted/);
+    // The page renders inside the webview under its own CSP (no script, nothing loaded): its heading and charts show.
+    // The side bar is closed first: its webview (the sidebar view, same extension) is dropped while hidden, so the
+    // only webview of this extension left on the page is the preview.
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await ui({ kind: 'waitFor', selector: 'h1', webview: EXTENSION_ID, timeoutMs: 15_000 });
+    const h1 = await ui({ kind: 'text', selector: 'h1', webview: EXTENSION_ID });
+    assert.equal(h1, `Outcome summary: ${r.period.since} – ${r.period.until}`);
+    await ui({ kind: 'waitFor', selector: 'svg.chart', webview: EXTENSION_ID });
+    await ui({ kind: 'screenshot', name: 'summary-html-preview' });
+  });
+
+  it('exports JSON into a JSON editor tab', async () => {
+    const file = path.join(out, 'summary.json');
+    const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { since: '2026-01-01', until: localDate(tz(), Date.now()), format: 'json', redact: {}, out: file, copy: true })) as ExportResult;
+    assert.equal(r.preview.kind, 'json');
+    const editor = await waitFor('the JSON editor', () => (vscode.window.activeTextEditor?.document.uri.toString() === r.preview.uri ? vscode.window.activeTextEditor : undefined), 10_000);
+    assert.equal(editor.document.languageId, 'json');
+    assert.equal(editor.document.getText(), r.text);
+    assert.equal((JSON.parse(r.text) as SummaryDocument).summary.period.since, '2026-01-01');
+  });
+
+  it('verifies each saved file (with the ledger too), and names what was changed in an edited copy', async () => {
+    for (const name of ['summary.md', 'summary.html', 'summary.json']) {
+      const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: path.join(out, name), ledger: true })) as Verdict;
+      assert.deepEqual(v.problems, [], name);
+      assert.ok(v.ok);
+      assert.ok(v.checks.some((c) => /every figure matches the local ledger/.test(c)), name);
+    }
+    const md = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
+    const edited = path.join(out, 'edited.md');
+    fs.writeFileSync(edited, md.replace(SUBJECT, 'DOC-9 shipped the whole release'));
+    const bad = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: edited, ledger: false })) as Verdict;
+    assert.equal(bad.ok, false);
+    assert.match(bad.problems[0] ?? '', /line \d+ of the visible text was changed after the export: it reads .*shipped the whole release/);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as SummaryDocument;
+    json.summary.outcomes.commits += 5;
+    const forged = path.join(out, 'forged.json');
+    fs.writeFileSync(forged, JSON.stringify(json));
+    const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: forged })) as Verdict;
+    assert.equal(v.ok, false);
+    assert.match(v.problems.join('\n'), /the number of outcomes \(commits\) \(outcomes\.commits\) changed after the export/);
+  });
+});
