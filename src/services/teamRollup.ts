@@ -11,6 +11,7 @@ import {
   MAX_ROLLUP_BYTES,
   parseTeamRollup,
   signedPart,
+  sumProblem,
   TEAM_ROLLUP_FORMAT,
   TEAM_ROLLUP_VERSION,
   type Checked,
@@ -135,7 +136,7 @@ export function buildTeamRollup(db: Database, home: string, q: TeamRollupOptions
   const unsigned = { format: TEAM_ROLLUP_FORMAT, version: TEAM_ROLLUP_VERSION, rollup } as const;
   const file: TeamRollupFile = { ...unsigned, signature: key.signCanonical(signedPart(unsigned)) };
   // What we send must pass the checks a team lead's merge runs: check it the same way before anyone sees it.
-  const self = parseTeamRollup(JSON.stringify(file));
+  const self = checkTeamRollupText(JSON.stringify(file));
   if (!self.ok) throw new TeamRollupError(`this ledger's rollup would be refused by a merge: ${self.reason}`);
   return file;
 }
@@ -182,6 +183,8 @@ export function checkTeamRollupText(text: string): Checked<TeamRollup> {
   if (memberIdOf(f.signature.publicKey) !== f.rollup.member.id) {
     return { ok: false, reason: `member id ${f.rollup.member.id} does not belong to the key that signed it (expected ${memberIdOf(f.signature.publicKey)})` };
   }
+  const sums = sumProblem(f.rollup);
+  if (sums) return { ok: false, reason: `figures do not add up: ${sums}` };
   return { ok: true, value: f.rollup };
 }
 
