@@ -230,7 +230,10 @@ function dirEntries(dir: string): fs.Dirent[] {
 
 function* globFiles(base: string, segments: readonly string[]): Generator<string> {
   if (segments.length === 0) {
-    if (fs.statSync(base, { throwIfNoEntry: false })?.isFile()) yield base;
+    // A pattern that names folders takes every rollup below them, like a folder given by name.
+    const st = fs.statSync(base, { throwIfNoEntry: false });
+    if (st?.isFile()) yield base;
+    else if (st?.isDirectory()) yield* walkJson(base);
     return;
   }
   const [head, ...rest] = segments as [string, ...string[]];
@@ -246,7 +249,7 @@ function* globFiles(base: string, segments: readonly string[]): Generator<string
   const re = globRegex(head);
   for (const e of dirEntries(base)) {
     if (!re.test(e.name) || (e.name.startsWith('.') && !head.startsWith('.'))) continue;
-    if (rest.length === 0 ? e.isFile() : e.isDirectory()) yield* globFiles(path.join(base, e.name), rest);
+    if (rest.length === 0 || e.isDirectory()) yield* globFiles(path.join(base, e.name), rest);
   }
 }
 
