@@ -190,7 +190,7 @@ p { margin: 6px 0; }
 .muted { color: var(--muted); }
 .note { border-left: 4px solid var(--accent); padding: 6px 12px; background: var(--head); }
 table { border-collapse: collapse; width: 100%; margin: 8px 0; }
-th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: var(--head); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 `;

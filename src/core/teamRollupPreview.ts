@@ -17,7 +17,7 @@ export function renderRollupPreview(file: TeamRollupFile, exactText: string, des
     `Machine id: ${r.machine.id} (random, created once for this ledger; lets a merge count this machine once)`,
     '',
     'It contains aggregates only:',
-    `  totals: ${fmtTokens(t.total)} tokens (${fmtInt(t.total)}), ${fmtUSD(t.costUSD)} estimated, ${fmtInt(t.interactions)} requests, ${fmtInt(t.sessions)} sessions`,
+    `  totals: ${fmtTokens(t.total)} tokens (${fmtInt(t.total)}), ${fmtUSD(t.costUSD)} estimated, ${fmtInt(t.interactions)} request${t.interactions === 1 ? '' : 's'}, ${fmtInt(t.sessions)} session${t.sessions === 1 ? '' : 's'}`,
     `  by tool: ${r.bySource.map((s) => `${s.source} ${fmtTokens(s.total)}`).join(', ') || 'none'}`,
     `  by model: ${r.byModel.map((m) => `${m.model} ${fmtTokens(m.total)}`).join(', ') || 'none'}`,
     `  outcomes: ${fmtInt(o.commits)} commits, ${fmtInt(o.tasks)} tasks, ${fmtInt(o.prs)} PRs, ${fmtInt(o.shippedSessions)} shipped sessions; the value metrics`,
@@ -31,4 +31,21 @@ export function renderRollupPreview(file: TeamRollupFile, exactText: string, des
     exactText.trimEnd(),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The periods the export command offers, for a local date `today` (YYYY-MM-DD): weeks start on Monday. */
+export function rollupPeriodChoices(today: string): Array<{ label: string; since: string; until: string }> {
+  const [y, m, d] = today.split('-').map(Number) as [number, number, number];
+  const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  const t = Date.UTC(y, m - 1, d);
+  const weekday = (new Date(t).getUTCDay() + 6) % 7; // Monday = 0
+  const DAY = 86_400_000;
+  const monday = t - weekday * DAY;
+  return [
+    { label: 'Last week', since: day(monday - 7 * DAY), until: day(monday - DAY) },
+    { label: 'This week so far', since: day(monday), until: today },
+    { label: 'Last month', since: day(Date.UTC(y, m - 2, 1)), until: day(Date.UTC(y, m - 1, 0)) },
+    { label: 'This month so far', since: day(Date.UTC(y, m - 1, 1)), until: today },
+    { label: 'Last 30 days', since: day(t - 29 * DAY), until: today },
+  ];
 }

@@ -10,6 +10,8 @@ export const COMMANDS = {
   editManualEntry: 'outcomeLedger.editManualEntry',
   deleteManualEntry: 'outcomeLedger.deleteManualEntry',
   showView: 'outcomeLedger.showView',
+  exportTeamRollup: 'outcomeLedger.exportTeamRollup',
+  mergeTeamRollups: 'outcomeLedger.mergeTeamRollups',
 } as const;
 
 export const VIEW_CONTAINER = 'outcomeLedger';

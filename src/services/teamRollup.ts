@@ -304,6 +304,16 @@ function label(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
+function mergeOne(merger: TeamMerger, item: { file: string } | { input: string; reason: string }, cwd: string): void {
+  if ('reason' in item) {
+    merger.refuse(item.input, item.reason);
+    return;
+  }
+  const checked = readTeamRollupFile(item.file);
+  if (checked.ok) merger.add(label(item.file, cwd), checked.value);
+  else merger.refuse(label(item.file, cwd), checked.reason);
+}
+
 /**
  * Merges rollup files into the team report. Streams: one file is read, checked and reduced to its figures before the
  * next is opened; refused files are listed with their reason and the others still merge.
@@ -313,14 +323,24 @@ export function mergeTeamRollups(inputs: readonly string[], o: MergeOptions = {}
   const merger = new TeamMerger();
   let done = 0;
   for (const item of expandRollupInputs(inputs, cwd)) {
-    if ('reason' in item) {
-      merger.refuse(item.input, item.reason);
-    } else {
-      const checked = readTeamRollupFile(item.file);
-      if (checked.ok) merger.add(label(item.file, cwd), checked.value);
-      else merger.refuse(label(item.file, cwd), checked.reason);
-    }
+    mergeOne(merger, item, cwd);
     o.onFile?.(++done);
+  }
+  return merger.result(o.k ?? DEFAULT_MIN_MEMBERS, new Date(o.now ?? Date.now()).toISOString());
+}
+
+/** The same merge, giving the event loop a turn every 100 files (the extension host stays responsive); undefined when cancelled. */
+export async function mergeTeamRollupsAsync(inputs: readonly string[], o: MergeOptions & { cancelled?: () => boolean } = {}): Promise<TeamReportJson | undefined> {
+  const cwd = o.cwd ?? process.cwd();
+  const merger = new TeamMerger();
+  let done = 0;
+  for (const item of expandRollupInputs(inputs, cwd)) {
+    mergeOne(merger, item, cwd);
+    o.onFile?.(++done);
+    if (done % 100 === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (o.cancelled?.()) return undefined;
+    }
   }
   return merger.result(o.k ?? DEFAULT_MIN_MEMBERS, new Date(o.now ?? Date.now()).toISOString());
 }
