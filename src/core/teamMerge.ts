@@ -46,10 +46,13 @@ interface Contribution {
   digest: string;
   interactions: number;
   generatedAt: string;
-  totals: RollupFigures;
-  bySource: TeamRollup['bySource'];
-  byModel: TeamRollup['byModel'];
-  outcomes: RollupOutcomes;
+  /**
+   * Every figure in one packed array (a merge of 10,000 rollups keeps 10,000 of these): the totals, the outcomes,
+   * then one block of FIELDS per source and per model, in the order of `sources` and `models` (interned keys).
+   */
+  figures: Float64Array;
+  sources: string[];
+  models: string[];
   shared: TeamRollup['shared'];
 }
 
@@ -115,6 +118,31 @@ const OUTCOME_FIELDS = [
   'keptLines', 'keptLinesOutput', 'pendingCommits', 'taskCostUSD',
 ] as const;
 
+const F = FIELDS.length;
+const O = OUTCOME_FIELDS.length;
+
+function pack(r: TeamRollup): Float64Array {
+  const out = new Float64Array(F + O + F * (r.bySource.length + r.byModel.length));
+  let i = 0;
+  const put = (f: RollupFigures): void => {
+    for (const k of FIELDS) out[i++] = f[k];
+  };
+  put(r.totals);
+  for (const k of OUTCOME_FIELDS) out[i++] = r.outcomes[k];
+  for (const s of r.bySource) put(s);
+  for (const m of r.byModel) put(m);
+  return out;
+}
+
+/** The figures block at `offset` of a packed array, added into `into`. */
+function addPacked(into: RollupFigures, packed: Float64Array, offset: number): void {
+  FIELDS.forEach((k, j) => (into[k] += packed[offset + j] as number));
+}
+
+function addPackedOutcomes(into: RollupOutcomes, packed: Float64Array): void {
+  OUTCOME_FIELDS.forEach((k, j) => (into[k] += packed[F + j] as number));
+}
+
 function zeroFigures(): RollupFigures {
   return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, total: 0, costUSD: 0, interactions: 0, sessions: 0, unpricedInteractions: 0 };
 }
@@ -149,6 +177,17 @@ const contains = (a: { since: string; until: string }, b: { since: string; until
 
 export class TeamMerger {
   private readonly machines = new Map<string, Contribution[]>();
+  /** One copy of each source and model key, shared by every contribution. */
+  private readonly keys = new Map<string, string>();
+  /** Counted contributions by interaction digest: two members never cover the same requests. */
+  private readonly digests = new Map<string, Contribution>();
+
+  private intern(k: string): string {
+    const found = this.keys.get(k);
+    if (found !== undefined) return found;
+    this.keys.set(k, k);
+    return k;
+  }
   private readonly notes: FileNote[] = [];
   private read = 0;
 
@@ -165,9 +204,14 @@ export class TeamMerger {
     const list = this.machines.get(key) ?? [];
     const incoming: Contribution = {
       file, member: r.member.id, displayName: r.member.displayName, since: r.period.since, until: r.period.until, timezone: r.period.timezone, digest: r.interactions.digest,
-      interactions: r.interactions.count, generatedAt: r.generatedAt, totals: r.totals, bySource: r.bySource, byModel: r.byModel,
-      outcomes: r.outcomes, shared: r.shared,
+      interactions: r.interactions.count, generatedAt: r.generatedAt, figures: pack(r), sources: r.bySource.map((x) => this.intern(x.source)),
+      models: r.byModel.map((x) => this.intern(`${x.source}\u0000${x.model}`)), shared: r.shared,
     };
+    const claimed = r.interactions.count > 0 ? this.digests.get(incoming.digest) : undefined;
+    if (claimed && claimed.member !== incoming.member) {
+      this.notes.push({ file, status: 'duplicate', reason: `covers exactly the requests of ${claimed.file}, which another member's key signed: counted once, from that file` });
+      return;
+    }
     const touching = list.filter((c) => overlaps(c, incoming));
     for (const c of touching) {
       if (c.digest === incoming.digest && c.since === incoming.since && c.until === incoming.until) {
@@ -186,8 +230,10 @@ export class TeamMerger {
       for (const c of touching) {
         this.notes.push({ file: c.file, status: 'superseded', reason: `${file} from the same machine covers its period (${incoming.since} … ${incoming.until}): counted once, from that file` });
         list.splice(list.indexOf(c), 1);
+        if (this.digests.get(c.digest) === c) this.digests.delete(c.digest);
       }
       list.push(incoming);
+      if (incoming.interactions > 0) this.digests.set(incoming.digest, incoming);
       this.machines.set(key, list);
       return;
     }
@@ -217,22 +263,25 @@ export class TeamMerger {
     for (const list of this.machines.values()) {
       for (const c of list) {
         counted++;
-        addFigures(totals, c.totals);
-        for (const k2 of OUTCOME_FIELDS) outcomes[k2] += c.outcomes[k2];
+        addPacked(totals, c.figures, 0);
+        addPackedOutcomes(outcomes, c.figures);
         const m = members.get(c.member) ?? { figures: zeroFigures(), outcomes: zeroOutcomes() };
-        addFigures(m.figures, c.totals);
-        for (const k2 of OUTCOME_FIELDS) m.outcomes[k2] += c.outcomes[k2];
+        addPacked(m.figures, c.figures, 0);
+        addPackedOutcomes(m.outcomes, c.figures);
         members.set(c.member, m);
-        for (const s of c.bySource) {
-          const row = bySource.get(s.source) ?? { figures: zeroFigures(), members: new Set<string>() };
-          addFigures(row.figures, s);
+        let offset = F + O;
+        for (const source of c.sources) {
+          const row = bySource.get(source) ?? { figures: zeroFigures(), members: new Set<string>() };
+          addPacked(row.figures, c.figures, offset);
+          offset += F;
           row.members.add(c.member);
-          bySource.set(s.source, row);
+          bySource.set(source, row);
         }
-        for (const s of c.byModel) {
-          const key = `${s.source}\u0000${s.model}`;
-          const row = byModel.get(key) ?? { source: s.source, model: s.model, figures: zeroFigures(), members: new Set<string>() };
-          addFigures(row.figures, s);
+        for (const key of c.models) {
+          const [source = '', model = ''] = key.split('\u0000');
+          const row = byModel.get(key) ?? { source, model, figures: zeroFigures(), members: new Set<string>() };
+          addPacked(row.figures, c.figures, offset);
+          offset += F;
           row.members.add(c.member);
           byModel.set(key, row);
         }

@@ -122,6 +122,12 @@ describe('team rollup files', () => {
     ]);
     assert.match(team.notCounted[1]!.reason, /partly overlaps month\.json \(2026-11-01 … 2026-11-30\) from the same machine/);
     assert.equal(team.withheld, true, 'one member: nothing shown even at k = 2');
+    // Someone else re-signing a member's figures (same requests, another key) does not count them twice.
+    const copied = syntheticRollup({ key: key(1), seed: 40, machineId: 'd'.repeat(32) });
+    m.add('copied-by-someone-else.json', copied.rollup);
+    const again = m.result(2, 'now');
+    assert.equal(again.members, 1);
+    assert.match(again.notCounted.find((n) => n.file === 'copied-by-someone-else.json')?.reason ?? '', /covers exactly the requests of month\.json, which another member's key signed: counted once/);
     // Same period, re-exported later with more requests: the fuller export counts.
     const later = syntheticRollup({ key: k0, seed: 44, machineId: 'a'.repeat(32) });
     const fuller = later.rollup.interactions.count >= month.rollup.interactions.count ? later : month;
