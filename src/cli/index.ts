@@ -6,9 +6,10 @@ function confirm(question: string): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
   return new Promise((resolve) => {
     rl.question(`${question} [y/N] `, (answer) => {
-      rl.close();
       resolve(/^\s*y(es)?\s*$/i.test(answer));
+      rl.close();
     });
+    // Ctrl-D or a closed terminal is a no.
     rl.on('close', () => resolve(false));
   });
 }

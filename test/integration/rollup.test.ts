@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildWorld } from '../../src/demo/world';
@@ -7,7 +8,26 @@ import type { TeamReportJson } from '../../src/core/teamMerge';
 import type { TeamRollupFile } from '../../src/core/teamRollup';
 import { fmtInt } from '../../src/core/format';
 import { tempDir } from '../helpers';
-import { cli, reportJson } from './cli';
+import { CLI, cli, reportJson } from './cli';
+
+/** Runs the CLI on a real terminal (util-linux `script` gives it a pty) and answers its question when it is asked. */
+function onTerminal(args: string[], env: Record<string, string>, answer: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env } });
+    let output = '';
+    let answered = false;
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (!answered && output.includes('[y/N]')) {
+        answered = true;
+        child.stdin.write(`${answer}\n`);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, output }));
+  });
+}
 
 const PERIOD = ['--since', '2026-11-01', '--until', '2026-11-30', '--tz', 'UTC'];
 const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'sessions'] as const;
@@ -180,6 +200,24 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     assert.ok(!fs.existsSync(path.join(dir, 'x.json')), 'without consent nothing is written');
     assert.match(cli(['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', 'x.json', '--home', members[0]!.home], members[0]!.env).stderr, /consent.*--yes/);
     assert.match(cli(['rollup', '--help'], {}).stdout, /Usage: outcome-ledger rollup export/);
+  });
+
+  it('on a terminal, export previews exactly what will be shared and writes it only after a yes', async () => {
+    const m = members[1]!;
+    const out = path.join(dir, 'asked.json');
+    const args = ['rollup', 'export', '--home', m.home, ...PERIOD, '--no-import', '--out', out, '--name', 'Bo'];
+    const no = await onTerminal(args, m.env, 'n');
+    assert.equal(no.code, 1);
+    assert.match(no.output, /You appear as: "Bo"/);
+    assert.match(no.output, /Share this rollup \(write it to .*asked\.json\)\? \[y\/N\]/);
+    assert.match(no.output, /nothing was written \(you did not consent\)/);
+    assert.ok(!fs.existsSync(out));
+    const yes = await onTerminal(args, m.env, 'y');
+    assert.equal(yes.code, 0, yes.output);
+    const written = fs.readFileSync(out, 'utf8');
+    const shown = yes.output.replace(/\r\n/g, '\n');
+    const exact = shown.slice(shown.indexOf('The exact file:\n') + 'The exact file:\n'.length, shown.lastIndexOf('}') + 1);
+    assert.equal(`${exact}\n`, written, 'the preview showed the file byte for byte');
   });
 
   it('opt-in sharing: --include repos,subjects adds repository names and commit subjects, never paths', () => {
