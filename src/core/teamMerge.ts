@@ -56,8 +56,6 @@ interface Contribution {
   shared: TeamRollup['shared'];
 }
 
-export type FigureRow = Omit<RollupFigures, 'unpricedInteractions'> & { unpricedInteractions: number };
-
 export interface Distribution {
   metric: 'yield' | 'tokensPerCommit' | 'costPerCommit' | 'costPerTask' | 'keptLinesPer1kOutput' | 'shareWithoutOutcome';
   label: string;
@@ -177,6 +175,8 @@ const contains = (a: { since: string; until: string }, b: { since: string; until
 
 export class TeamMerger {
   private readonly machines = new Map<string, Contribution[]>();
+  private readonly notes: FileNote[] = [];
+  private read = 0;
   /** One copy of each source and model key, shared by every contribution. */
   private readonly keys = new Map<string, string>();
   /** Counted contributions by interaction digest: two members never cover the same requests. */
@@ -188,8 +188,6 @@ export class TeamMerger {
     this.keys.set(k, k);
     return k;
   }
-  private readonly notes: FileNote[] = [];
-  private read = 0;
 
   /** A file that could not be read or failed a check: it is listed with its reason and counts nowhere. */
   refuse(file: string, reason: string): void {

@@ -282,9 +282,3 @@ export function valueOf(t: Pick<RollupFigures, 'total' | 'costUSD'>, o: RollupOu
     keptLinesPer1kOutput: o.keptLinesOutput > 0 ? Math.round((o.keptLines / (o.keptLinesOutput / 1000)) * 100) / 100 : null,
   };
 }
-
-/** The one-line reason of a period given as text, or undefined when it is fine. */
-export function isoDateRangeProblem(since: string, until: string): string | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(since) || !/^\d{4}-\d{2}-\d{2}$/.test(until)) return 'a period needs dates as YYYY-MM-DD';
-  return since > until ? `the period starts (${since}) after it ends (${until})` : undefined;
-}
