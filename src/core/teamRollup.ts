@@ -37,6 +37,13 @@ const DANGEROUS_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor',
 // eslint-disable-next-line no-control-regex
 const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
 
+/**
+ * A display name: letters, digits, spaces and . ' ’ - _ ( ), at most 64 characters and at most 4 digits — a name,
+ * never a place to carry a figure (or someone else's) into the team report next to a person.
+ */
+export const DISPLAY_NAME = /^(?!(?:.*\p{N}){5})[\p{L}\p{M}\p{N} .'’_()-]{1,64}$/u;
+export const DISPLAY_NAME_RULE = "letters, digits (at most 4), spaces and . ' - _ ( ), up to 64 characters";
+
 function schemas() {
   const tokens = z.number().check(z.int(), z.gte(0), z.lte(MAX_TOKENS));
   const count = z.number().check(z.int(), z.gte(0), z.lte(MAX_COUNT));
@@ -60,7 +67,7 @@ function schemas() {
   const source = z.enum(SOURCE_NAMES);
   const rollup = z.strictObject({
     period: z.strictObject({ since: date, until: date, timezone: text(64) }),
-    member: z.strictObject({ id: z.string().check(z.regex(/^m-[0-9a-f]{16}$/)), displayName: z.nullable(text(64)) }),
+    member: z.strictObject({ id: z.string().check(z.regex(/^m-[0-9a-f]{16}$/)), displayName: z.nullable(z.string().check(z.regex(DISPLAY_NAME, `a display name has ${DISPLAY_NAME_RULE}`))) }),
     machine: z.strictObject({ id: z.string().check(z.regex(/^[0-9a-f]{32}$/)) }),
     generatedAt: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/)),
     pricing: z.strictObject({ version: text(64) }),

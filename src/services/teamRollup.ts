@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { type TeamReportJson, TeamMerger, DEFAULT_MIN_MEMBERS } from '../core/teamMerge';
 import {
+  DISPLAY_NAME,
+  DISPLAY_NAME_RULE,
   MAX_ROLLUP_BYTES,
   parseTeamRollup,
   signedPart,
@@ -45,10 +47,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Checks a display name a member typed; returns it trimmed, or null for none. */
 export function displayNameOf(name: string | null | undefined): string | null {
-  const v = (name ?? '').trim();
+  const v = (name ?? '').trim().replace(/\s+/g, ' ');
   if (!v) return null;
-  if (v.length > 64) throw new TeamRollupError(`the display name is ${v.length} characters long; use at most 64`);
-  if (CONTROL.test(v)) throw new TeamRollupError('the display name contains control characters');
+  if (!DISPLAY_NAME.test(v)) throw new TeamRollupError(`the display name may have ${DISPLAY_NAME_RULE}`);
   return v;
 }
 

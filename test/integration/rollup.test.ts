@@ -188,6 +188,8 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
       ['rollup', 'export', '--since', '2026-11-01', '--out', path.join(dir, 'x.json'), '--yes'],
       ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--yes'],
       ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', 'x.json', '--yes', '--include', 'prompts'],
+      ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', 'x.json', '--yes', '--name', 'Bo 1234567 tokens'],
+      ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', 'x.json', '--yes', '--name', '<b>Bo</b>'],
       ['rollup', 'merge'],
       ['rollup', 'merge', 'x.json', '--format', 'pdf'],
       ['rollup', 'merge', 'x.json', '--k', '1'],

@@ -54,14 +54,20 @@ describe('team rollup files', () => {
       'mismatched-total.json': [signed((r) => { r.byModel[0]!.total += 1; }), /^figures do not add up: byModel\[0\]\.total \d+ ≠ input \+ output \+ cacheRead \+ cacheWrite/],
       'mismatched-value.json': [signed((r) => { r.value.yield = 1; }), /^figures do not add up: value\.yield 1 ≠/],
       'unknown-field.json': [signed((r) => { (r as unknown as Record<string, unknown>).hostname = 'laptop'; }), /^invalid: rollup: unexpected field "hostname"$/],
-      'control-chars.json': [signed((r) => { r.member.displayName = 'Eve\n## Fake heading'; }), /^invalid: rollup\.member\.displayName: /],
+      'control-chars.json': [signed((r) => { r.member.displayName = 'Eve\n## Fake heading'; }), /^invalid: rollup\.member\.displayName: a display name has letters, digits \(at most 4\)/],
+      'html-name.json': [signed((r) => { r.member.displayName = '<img src=x onerror=alert(1)>'; }), /^invalid: rollup\.member\.displayName: /],
+      'figure-in-name.json': [signed((r) => { r.member.displayName = 'Bo 1234567 tokens'; }), /^invalid: rollup\.member\.displayName: /],
       'nested.json': ['['.repeat(200_000) + ']'.repeat(200_000), /^nested deeper than 12 levels: not a rollup$/],
       'nested-object.json': [base.replace('"pricing": {', `"pricing": ${'{"a":'.repeat(50)}1${'}'.repeat(50)}, "x": {`), /^nested deeper than 12 levels/],
     };
     for (const [name, [content]] of Object.entries(hostile)) fs.writeFileSync(path.join(dir, name), content);
+    // Validly signed, and a model name is free text: it counts, and is shown as text.
+    const evilModel = syntheticRollup({ key: key(4), seed: 25, models: [['claude-code', '<script>alert(1)</script>|**x**[y](http://z.example)']] });
+    fs.writeFileSync(path.join(dir, 'html-model.json'), text(evilModel));
+    good.push(evilModel);
     const team = mergeTeamRollups([dir], { k: 3, cwd: dir });
-    assert.equal(team.files.counted, 3, JSON.stringify(team.notCounted, null, 1));
-    assert.equal(team.members, 3);
+    assert.equal(team.files.counted, 4, JSON.stringify(team.notCounted, null, 1));
+    assert.equal(team.members, 4);
     assert.equal(team.files.refused, Object.keys(hostile).length);
     for (const [name, [, reason]] of Object.entries(hostile)) {
       const note = team.notCounted.find((n) => n.file === name);
@@ -74,6 +80,12 @@ describe('team rollup files', () => {
     assert.equal(team.totals?.total, good.reduce((s, f) => s + f.rollup.totals.total, 0));
     const md = renderTeamMarkdown(team);
     assert.match(md, /\| proto\\\.json \| refused \| has a &#34;\\_\\_proto\\_\\_&#34; key/);
+    assert.match(md, /other models \\\(each used by fewer than 3 members\\\)/, 'the hostile model, used by one member, is folded');
+    const one = new TeamMerger();
+    [0, 1, 2].forEach((i) => one.add(`m${i}.json`, syntheticRollup({ key: key(i), seed: 60 + i, models: evilModel.rollup.byModel.map((m) => [m.source, m.model] as [typeof m.source, string]) }).rollup));
+    const shown = one.result(3, 'now');
+    assert.ok(!renderTeamHtml(shown).includes('<script>') && renderTeamHtml(shown).includes('&#60;script&#62;alert(1)&#60;/script&#62;|**x**[y](http://z.example)'));
+    assert.ok(renderTeamMarkdown(shown).includes('&#60;script&#62;alert\\(1\\)&#60;/script&#62;\\|\\*\\*x\\*\\*\\[y\\]\\(http\\:'));
   });
 
   it('escapes every string from a rollup in HTML and Markdown: display names and model names cannot inject markup', () => {
