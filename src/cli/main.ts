@@ -618,9 +618,10 @@ async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<numbe
   if (format !== 'md' && format !== 'html' && format !== 'json') throw new UsageError(`--format takes md, html or json; got "${format}"`);
   const k = numberOption(p, 'k', MIN_K, 1_000_000) ?? DEFAULT_MIN_MEMBERS;
   if (!Number.isInteger(k)) throw new UsageError(`--k needs a whole number, got "${str(p, 'k')}"`);
-  const bar = io.tty ? new ProgressBar(io.tty, 'merging') : undefined;
-  const team = mergeTeamRollups(files, { k });
-  bar?.done();
+  // On a terminal, a count of files read so far (the total is not known until the folders are walked).
+  const tty = io.tty;
+  const team = mergeTeamRollups(files, { k, ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) });
+  if (tty && team.files.read >= 500) tty.write('\r\x1b[2K');
   const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : renderTeamMarkdown(team);
   const out = str(p, 'out');
   if (out) writeTeamRollup(out, text);
