@@ -110,7 +110,7 @@ export interface TeamReportJson {
   notCounted: FileNote[];
 }
 
-const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'costUSD', 'interactions', 'sessions', 'unpricedInteractions'] as const;
+const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'costUSD', 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens'] as const;
 const OUTCOME_FIELDS = [
   'commits', 'tasks', 'prs', 'shippedSessions', 'openSessions', 'unlinkedSessions', 'labelledSessions', 'shippedTokens', 'tokensWithoutOutcome',
   'keptLines', 'keptLinesOutput', 'pendingCommits', 'taskCostUSD',
@@ -142,7 +142,7 @@ function addPackedOutcomes(into: RollupOutcomes, packed: Float64Array): void {
 }
 
 function zeroFigures(): RollupFigures {
-  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, total: 0, costUSD: 0, interactions: 0, sessions: 0, unpricedInteractions: 0 };
+  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, total: 0, costUSD: 0, interactions: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0 };
 }
 
 function zeroOutcomes(): RollupOutcomes {

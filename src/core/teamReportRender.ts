@@ -84,6 +84,7 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
         numeric: [false, true],
         rows: [
           ['Tokens (input + cache + output)', fmtInt(t.total)],
+          ...(t.estimatedTokens > 0 ? [['… of which estimated (not reported exactly by the tool)', `~${fmtInt(t.estimatedTokens)}`]] : []),
           ['Input (not cached)', fmtInt(t.input)],
           ['Cache read', fmtInt(t.cacheRead)],
           ['Cache write', fmtInt(t.cacheWrite)],

@@ -63,6 +63,8 @@ function schemas() {
     interactions: count,
     sessions: count,
     unpricedInteractions: count,
+    /** Tokens in `total` that are estimates (counted from text or rounded by the tool), as in `report --json`. */
+    estimatedTokens: tokens,
   };
   const source = z.enum(SOURCE_NAMES);
   const rollup = z.strictObject({
@@ -209,7 +211,7 @@ export function parseTeamRollup(text: string): Checked<TeamRollupFile> {
   return { ok: true, value: parsed.data };
 }
 
-const TOKEN_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'sessions', 'unpricedInteractions'] as const;
+const TOKEN_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens'] as const;
 
 function near(a: number, b: number, rows: number): boolean {
   // Costs are rounded to 1e-6 USD per row: their sums may differ by that much per row.
@@ -231,6 +233,7 @@ export function sumProblem(r: TeamRollup): string | undefined {
     if (f.total !== f.input + f.output + f.cacheRead + f.cacheWrite) return `${label}.total ${f.total} ≠ input + output + cacheRead + cacheWrite (${f.input + f.output + f.cacheRead + f.cacheWrite})`;
     if (f.reasoning > f.output) return `${label}.reasoning ${f.reasoning} > output ${f.output}`;
     if (f.unpricedInteractions > f.interactions) return `${label}.unpricedInteractions > interactions`;
+    if (f.estimatedTokens > f.total) return `${label}.estimatedTokens ${f.estimatedTokens} > total ${f.total}`;
     return undefined;
   };
   const against = (whole: string, parts: string, w: RollupFigures, rows: readonly RollupFigures[], sessionsMayRepeat: boolean): string | undefined => {

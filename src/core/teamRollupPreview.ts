@@ -17,7 +17,7 @@ export function renderRollupPreview(file: TeamRollupFile, exactText: string, des
     `Machine id: ${r.machine.id} (random, created once for this ledger; lets a merge count this machine once)`,
     '',
     'It contains aggregates only:',
-    `  totals: ${fmtTokens(t.total)} tokens (${fmtInt(t.total)}), ${fmtUSD(t.costUSD)} estimated, ${fmtInt(t.interactions)} request${t.interactions === 1 ? '' : 's'}, ${fmtInt(t.sessions)} session${t.sessions === 1 ? '' : 's'}`,
+    `  totals: ${fmtTokens(t.total)} tokens (${fmtInt(t.total)}${t.estimatedTokens > 0 ? `, ~${fmtInt(t.estimatedTokens)} of them estimated` : ''}), ${fmtUSD(t.costUSD)} estimated, ${fmtInt(t.interactions)} request${t.interactions === 1 ? '' : 's'}, ${fmtInt(t.sessions)} session${t.sessions === 1 ? '' : 's'}`,
     `  by tool: ${r.bySource.map((s) => `${s.source} ${fmtTokens(s.total)}`).join(', ') || 'none'}`,
     `  by model: ${r.byModel.map((m) => `${m.model} ${fmtTokens(m.total)}`).join(', ') || 'none'}`,
     `  outcomes: ${fmtInt(o.commits)} commits, ${fmtInt(o.tasks)} tasks, ${fmtInt(o.prs)} PRs, ${fmtInt(o.shippedSessions)} shipped sessions; the value metrics`,

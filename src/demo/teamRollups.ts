@@ -30,7 +30,7 @@ export interface SyntheticRollupOptions {
 }
 
 function zero(): RollupFigures {
-  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, total: 0, costUSD: 0, interactions: 0, sessions: 0, unpricedInteractions: 0 };
+  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, total: 0, costUSD: 0, interactions: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0 };
 }
 
 function add(a: RollupFigures, b: RollupFigures): void {
@@ -50,6 +50,7 @@ export function syntheticRollup(o: SyntheticRollupOptions): TeamRollupFile {
     return {
       source, model, input, output, cacheRead, cacheWrite, reasoning: r.int(0, Math.floor(output / 4)), total: input + output + cacheRead + cacheWrite,
       costUSD: r.int(1_000, 20_000_000) / 1e6, interactions, sessions: r.int(1, Math.min(20, interactions)), unpricedInteractions: 0,
+      estimatedTokens: 0,
     };
   });
   const bySource = new Map<SourceName, RollupFigures>();

@@ -21,6 +21,7 @@ import {
   type TeamRollup,
   type TeamRollupFile,
 } from '../core/teamRollup';
+import type { UsageFigures } from '../core/report';
 import { periodRange } from '../core/time';
 import { loadOrCreateMachineId } from '../store/machineId';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
@@ -94,9 +95,10 @@ export function buildTeamRollup(db: Database, home: string, q: TeamRollupOptions
     throw new TeamRollupError(`the ledger changed while the rollup was built (${ids.count} requests vs ${r.totals.interactions}); try again`);
   }
   const key = loadOrCreateSigningKey(home);
-  const figures = <T extends { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number; total: number; costUSD: number; interactions: number; sessions: number; unpricedInteractions: number }>(f: T) => ({
+  const figures = (f: UsageFigures): TeamRollup['totals'] => ({
     input: f.input, output: f.output, cacheRead: f.cacheRead, cacheWrite: f.cacheWrite, reasoning: f.reasoning, total: f.total,
     costUSD: f.costUSD, interactions: f.interactions, sessions: f.sessions, unpricedInteractions: f.unpricedInteractions,
+    estimatedTokens: f.estimatedTokens,
   });
   const o = r.outcomes;
   const shared = sharedOf(db, q);

@@ -30,7 +30,7 @@ function onTerminal(args: string[], env: Record<string, string>, answer: string)
 }
 
 const PERIOD = ['--since', '2026-11-01', '--until', '2026-11-30', '--tz', 'UTC'];
-const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'sessions'] as const;
+const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'sessions', 'estimatedTokens'] as const;
 
 interface Member {
   home: string;
@@ -48,7 +48,8 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     dir = tempDir('ol-rollup-');
     // Four ledgers: three people, the third working on two machines (the same signing key, two ledger homes).
     for (const seed of [11, 12, 13, 14]) {
-      const world = buildWorld({ root: path.join(dir, `world${seed}`), seed, repos: 2, claudeSessions: 6, codexSessions: 3 });
+      // Two of the people also use Copilot Chat (some of its files carry no counts: estimated tokens).
+      const world = buildWorld({ root: path.join(dir, `world${seed}`), seed, repos: 2, claudeSessions: 6, codexSessions: 3, copilotSessions: seed === 11 || seed === 12 ? 4 : 0 });
       const home = path.join(dir, `home${seed}`);
       const env = { ...world.env };
       assert.equal(cli(['import', '--home', home], env).code, 0);
@@ -111,6 +112,12 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     const claude = team.bySource?.find((s) => s.source === 'claude-code');
     assert.equal(claude?.total, members.reduce((s, m) => s + (m.report.bySource.find((x) => x.source === 'claude-code')?.total ?? 0), 0));
     assert.equal(claude?.members, 3);
+    // Copilot Chat is used by two people: fewer than k = 3, so its row is folded into "other" (and not named).
+    const copilot = members.reduce((s, m) => s + (m.report.bySource.find((x) => x.source === 'copilot-chat')?.total ?? 0), 0);
+    assert.ok(copilot > 0);
+    assert.ok(!team.bySource?.some((s) => s.source === 'copilot-chat'));
+    assert.deepEqual(team.bySource?.filter((s) => s.source === 'other').map((s) => [s.members, s.total]), [[2, copilot]]);
+    assert.ok((team.totals.estimatedTokens ?? 0) > 0, 'estimated tokens are carried through');
     const yieldDist = team.distributions?.find((d) => d.metric === 'yield');
     assert.equal(yieldDist?.members, 3);
     assert.ok(yieldDist?.median !== null && yieldDist?.q1 !== null && (yieldDist?.q1 ?? 0) <= (yieldDist?.median ?? 0) && (yieldDist?.median ?? 0) <= (yieldDist?.q3 ?? 0));
