@@ -73,7 +73,11 @@ export interface TeamReportJson {
   version: typeof TEAM_REPORT_VERSION;
   generatedAt: string;
   k: number;
-  period: { since: string | null; until: string | null; timezones: string[] };
+  /**
+   * From the earliest to the latest day covered; `periods` lists the distinct periods of the counted rollups (most
+   * common first, at most 10), so a lead sees when members exported different periods.
+   */
+  period: { since: string | null; until: string | null; timezones: string[]; periods: Array<{ since: string; until: string; rollups: number }> };
   members: number;
   machines: number;
   /** Display names the members chose (sorted; members without one are only counted). */
@@ -255,6 +259,7 @@ export class TeamMerger {
     const repos = new Map<string, Set<string>>();
     const subjects = new Set<string>();
     const timezones = new Set<string>();
+    const periods = new Map<string, number>();
     let since = null as string | null;
     let until = null as string | null;
     let counted = 0;
@@ -287,6 +292,8 @@ export class TeamMerger {
         for (const s of c.shared?.subjects ?? []) if (subjects.size < 1000) subjects.add(s);
         if (c.displayName) names.set(c.member, c.displayName);
         timezones.add(c.timezone);
+        const p = `${c.since} ${c.until}`;
+        periods.set(p, (periods.get(p) ?? 0) + 1);
         since = since === null || c.since < since ? c.since : since;
         until = until === null || c.until > until ? c.until : until;
       }
@@ -299,7 +306,13 @@ export class TeamMerger {
       version: TEAM_REPORT_VERSION,
       generatedAt,
       k,
-      period: { since, until, timezones: [...timezones].sort() },
+      period: {
+        since, until, timezones: [...timezones].sort(),
+        periods: [...periods].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10).map(([p, rollups]) => {
+          const [s = '', u = ''] = p.split(' ');
+          return { since: s, until: u, rollups };
+        }),
+      },
       members: members.size,
       machines: [...this.machines.values()].filter((l) => l.length > 0).length,
       named: [],

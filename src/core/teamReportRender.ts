@@ -67,6 +67,9 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
       `${fmtInt(f.superseded)} superseded, ${fmtInt(f.overlapping)} overlapping, ${fmtInt(f.refused)} refused. ` +
       `Breakdowns need at least ${r.k} members (k = ${r.k}).`),
   ];
+  if (r.period.periods.length > 1) {
+    lead.push(own(`The counted rollups cover different periods: ${r.period.periods.map((p) => `${p.since} … ${p.until} (${fmtInt(p.rollups)})`).join(', ')}${r.period.periods.length === 10 ? ', …' : ''}.`));
+  }
   if (r.named.length > 0) lead.push(`${own('Members who chose a display name: ')}${r.named.map(esc).join(', ')}.`);
   const out: Section[] = [{ title: 'Why there is no per-person figure', text: [own(r.note)] }];
   if (r.withheld || !r.totals || !r.outcomes) {

@@ -164,6 +164,16 @@ describe('team rollup files', () => {
     assert.equal(atFour.distributions, null);
   });
 
+  it('names the periods when members exported different ones', () => {
+    const m = new TeamMerger();
+    [0, 1, 2].forEach((i) => m.add(`nov-${i}.json`, syntheticRollup({ key: key(i), seed: 80 + i }).rollup));
+    m.add('oct.json', syntheticRollup({ key: key(3), seed: 84, since: '2026-10-01', until: '2026-10-31' }).rollup);
+    const team = m.result(3, 'now');
+    assert.deepEqual(team.period.periods, [{ since: '2026-11-01', until: '2026-11-30', rollups: 3 }, { since: '2026-10-01', until: '2026-10-31', rollups: 1 }]);
+    assert.equal(team.period.since, '2026-10-01');
+    assert.match(renderTeamMarkdown(team), /The counted rollups cover different periods: 2026-11-01 … 2026-11-30 \(3\), 2026-10-01 … 2026-10-31 \(1\)\./);
+  });
+
   it('quartiles interpolate between members (type 7)', () => {
     assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
     assert.equal(quantile([1, 2, 3, 4], 0.25), 1.75);
