@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { activationBench } from './activation';
 import { importBench, type Figure } from './import';
 import { linkBench } from './link';
+import { rollupsBench } from './rollups';
 import { sidebarBench } from './sidebar';
 import { summaryBench } from './summary';
 
@@ -11,7 +12,8 @@ import { summaryBench } from './summary';
  * `npm run bench`: every speed and memory goal the issues name, measured on this machine.
  * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation,link,sidebar,summary, --activation-runs N,
  * --link-seeds 1,2,3 (demo worlds for precision/recall), --link-sessions N (5000), --link-commits N (10000),
- * --sidebar-interactions N (100000), --sidebar-sessions N (3000), --no-vscode (skip the first paint in VS Code).
+ * --sidebar-interactions N (100000), --sidebar-sessions N (3000), --no-vscode (skip the first paint in VS Code),
+ * --rollup-files N (10000; `--only rollups` runs only the team-rollup merge).
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const CCUSAGE_VERSION = '20.0.24';
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '2'));
   const workDir = path.join(ROOT, '.cache', 'bench');
   const results: Record<string, Figure[]> = {};
-  const only = arg('only', 'import,activation,link,sidebar,summary').split(',');
+  const only = arg('only', 'import,activation,link,sidebar,summary,rollups').split(',');
   if (only.includes('import')) {
     console.log('▶ import and report');
     results.import = await importBench(
@@ -102,6 +104,14 @@ async function main(): Promise<void> {
       (s) => console.log(s),
     );
     print(results.summary);
+  }
+  if (only.includes('rollups')) {
+    console.log('▶ merging team rollups');
+    results.rollups = await rollupsBench(
+      { workDir: path.join(workDir, 'rollups'), cli: path.join(ROOT, 'dist', 'cli.js'), files: Number(arg('rollup-files', '10000')), runs },
+      (s) => console.log(s),
+    );
+    print(results.rollups);
   }
   fs.mkdirSync(workDir, { recursive: true });
   const out = path.join(workDir, 'latest.json');

@@ -1,4 +1,18 @@
+import * as readline from 'node:readline';
 import { main } from './main';
+
+/** A yes/no question on the terminal (answer on stdin); only offered when both ends are a terminal. */
+function confirm(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  return new Promise((resolve) => {
+    rl.question(`${question} [y/N] `, (answer) => {
+      resolve(/^\s*y(es)?\s*$/i.test(answer));
+      rl.close();
+    });
+    // Ctrl-D or a closed terminal is a no.
+    rl.on('close', () => resolve(false));
+  });
+}
 
 // `outcome-ledger report | head` closes the pipe early: that is not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -17,6 +31,7 @@ main(args, {
   err: (text) => process.stderr.write(`${text}\n`),
   env: process.env,
   tty: process.stderr.isTTY ? process.stderr : undefined,
+  confirm: process.stdin.isTTY && process.stderr.isTTY ? confirm : undefined,
 }).then(
   (code) => {
     process.exitCode = code;

@@ -8,7 +8,13 @@ import { importAll, READERS, type ExtraSource } from '../services/importer';
 import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../services/linker';
 import { addManualEntry, deleteManualEntry, editManualEntry, listManualEntries, ManualEntryError, type ManualEntry, type ManualEntryPatch } from '../services/manual';
 import { linksOf, listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
+import { DEFAULT_MIN_MEMBERS, MIN_K } from '../core/teamMerge';
+import { SHAREABLE, type Shareable } from '../core/teamRollup';
+import { renderRollupPreview } from '../core/teamRollupPreview';
+import { renderTeamHtml, renderTeamMarkdown } from '../core/teamReportRender';
+import { buildTeamRollup, displayNameOf, mergeTeamRollups, rollupText, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
 import { defaultLedgerHome } from '../store/home';
+import { SigningKeyError } from '../store/signing';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
@@ -30,6 +36,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** stderr when it is a terminal (progress bars go there), else undefined. */
   tty?: NodeJS.WriteStream;
+  /** Asks a yes/no question on the terminal; absent when stdin or stderr is not one (then nothing is asked). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 const COMMON_HELP = `  --home DIR     ledger home (default: $OUTCOME_LEDGER_HOME or the platform data dir)
@@ -51,6 +59,7 @@ Commands:
   label      label a session: ${SESSION_LABELS.join(' | ')}
   manual     log an AI interaction by hand (web chats): add, list, edit, delete
   health     data health: per source found or not, files, first and last record, rejected lines, known gaps
+  rollup     team rollups: export yours (opt-in, previewed), or merge your team's into a team report
   demo       build a demo world in a temp folder, import it and print its report
 
 Every command takes:
@@ -172,6 +181,29 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
   --repo PATH          a folder of the repository it was for (used for linking); '' removes it on edit
   --at WHEN            when: YYYY-MM-DD, "YYYY-MM-DD HH:MM" (in --tz) or an ISO time with offset (default: now)
   --json               print JSON
+${COMMON_HELP}`,
+  rollup: `Usage: outcome-ledger rollup export --since YYYY-MM-DD --until YYYY-MM-DD --out FILE [--yes] [--name NAME] [--include repos,subjects]
+       outcome-ledger rollup merge FILE|FOLDER|PATTERN... [--format md|html|json] [--out FILE] [--k N]
+
+export: your aggregates for a period, signed with your key, to send to your team lead: totals, by tool and
+model, outcome counts, the value metrics and a digest of the requests covered. No paths, prompts or commit
+subjects unless you opt in with --include. On a terminal it previews exactly what will be shared and asks;
+--yes consents without asking (needed when not on a terminal).
+
+  --since DATE, --until DATE   the period (days in --tz)
+  --out FILE                   where to write the rollup (JSON)
+  --yes                        consent to share without the interactive preview
+  --name NAME                  a display name to appear under in the team report (never next to a figure)
+  --include LIST               also share: repos (repository names), subjects (commit subjects)
+  --no-import                  export the ledger as it is, without reading new log lines or git history
+
+merge: reads rollup files (folders: every .json below them; patterns: * ? **), checks each (size, schema,
+signature, sums), counts each machine's work once, and writes the team report. Refused files are listed with
+their reason; the others still merge. No per-person figure appears; breakdowns need at least k members.
+
+  --format F    md (default), html or json
+  --out FILE    write the report there instead of printing it
+  --k N         minimum members for figures and breakdowns (default ${DEFAULT_MIN_MEMBERS}, at least ${MIN_K})
 ${COMMON_HELP}`,
   demo: `Usage: outcome-ledger demo [--keep]
 
@@ -601,6 +633,71 @@ async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+async function cmdRollup(argv: string[], io: CliIo): Promise<number> {
+  const p = parse(
+    argv,
+    {
+      ...PERIOD_OPTIONS,
+      ...LINK_VIEW_OPTIONS,
+      out: { type: 'string' },
+      yes: { type: 'boolean' },
+      name: { type: 'string' },
+      include: { type: 'string' },
+      'no-import': { type: 'boolean' },
+      format: { type: 'string' },
+      k: { type: 'string' },
+    },
+    true,
+  );
+  if (p.values.help) return help(io, 'rollup');
+  const [sub, ...files] = p.positionals;
+  if (sub === 'export') return rollupExport(p, files, io);
+  if (sub === 'merge') return rollupMerge(p, files, io);
+  throw new UsageError(sub ? `unknown rollup subcommand "${sub}" (use export or merge; see --help)` : 'rollup needs export or merge (see --help)');
+}
+
+async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<number> {
+  if (extra.length > 0) throw new UsageError(`rollup export takes no file arguments (got "${extra[0]}"); use --out FILE`);
+  const period = periodOf(p);
+  if (!period.since || !period.until) throw new UsageError('rollup export needs --since and --until (YYYY-MM-DD)');
+  const out = str(p, 'out');
+  if (!out) throw new UsageError('rollup export needs --out FILE');
+  const include = (str(p, 'include') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of include) if (!(SHAREABLE as readonly string[]).includes(x)) throw new UsageError(`--include takes ${SHAREABLE.join(', ')}; got "${x}"`);
+  const consented = p.values.yes === true;
+  if (!consented && !io.confirm) throw new UsageError('rollup export shares your figures only with your consent: run it in a terminal to preview and confirm, or add --yes');
+  let displayName: string | null;
+  try {
+    displayName = displayNameOf(str(p, 'name'));
+  } catch (e) {
+    throw new UsageError(`--name: ${(e as Error).message}`);
+  }
+  const timeZone = timeZoneOf(p, io.env);
+  const threshold = thresholdOf(p);
+  const ledger = await openLedger(p, io);
+  try {
+    await refresh(ledger, p, io);
+    const file = buildTeamRollup(ledger.database, ledger.paths.home, {
+      timeZone, since: period.since, until: period.until, durabilityDays: durabilityDaysOf(p), displayName, include: include as Shareable[],
+      ...(threshold !== undefined ? { threshold } : {}),
+    });
+    const text = rollupText(file);
+    if (!consented) {
+      io.out(renderRollupPreview(file, text, out));
+      if (!(await io.confirm?.(`Share this rollup (write it to ${out})?`))) {
+        io.err('outcome-ledger: nothing was written (you did not consent)');
+        return 1;
+      }
+    }
+    writeTeamRollup(out, text);
+    const t = file.rollup.totals;
+    io.out(`Wrote your team rollup for ${period.since} … ${period.until} to ${out} (${t.interactions} requests, ${t.sessions} sessions; signed ${file.signature.fingerprint}). Send it to your team lead.`);
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
 async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
   const p = parse(argv, { ledger: { type: 'boolean' }, key: { type: 'string' } }, true);
   if (p.values.help) return help(io, 'verify');
@@ -657,6 +754,29 @@ function writeFileAtomic(file: string, text: string): void {
   }
 }
 
+async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<number> {
+  if (files.length === 0) throw new UsageError('rollup merge needs at least one FILE, FOLDER or PATTERN');
+  const format = str(p, 'format') ?? 'md';
+  if (format !== 'md' && format !== 'html' && format !== 'json') throw new UsageError(`--format takes md, html or json; got "${format}"`);
+  const k = numberOption(p, 'k', MIN_K, 1_000_000) ?? DEFAULT_MIN_MEMBERS;
+  if (!Number.isInteger(k)) throw new UsageError(`--k needs a whole number, got "${str(p, 'k')}"`);
+  // On a terminal, a count of files read so far (the total is not known until the folders are walked).
+  const tty = io.tty;
+  const team = mergeTeamRollups(files, { k, ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) });
+  if (tty && team.files.read >= 500) tty.write('\r\x1b[2K');
+  const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : renderTeamMarkdown(team);
+  const out = str(p, 'out');
+  if (out) writeTeamRollup(out, text);
+  else io.out(text.trimEnd());
+  const f = team.files;
+  io.err(
+    `outcome-ledger: ${f.counted} of ${f.read} rollup file${f.read === 1 ? '' : 's'} counted (${team.members} member${team.members === 1 ? '' : 's'})` +
+      `${f.refused ? `, ${f.refused} refused` : ''}${f.duplicates + f.superseded + f.overlapping ? `, ${f.duplicates + f.superseded + f.overlapping} not counted twice` : ''}` +
+      `${team.withheld ? `; figures withheld: fewer than ${team.k} members` : ''}${out ? `; report written to ${out}` : ''}`,
+  );
+  return f.counted > 0 ? 0 : 1;
+}
+
 function help(io: CliIo, topic: string): number {
   io.out(HELP[topic] ?? HELP.main ?? '');
   return 0;
@@ -672,6 +792,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   label: cmdLabel,
   health: cmdHealth,
   manual: cmdManual,
+  rollup: cmdRollup,
   demo: cmdDemo,
 };
 
@@ -689,6 +810,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof UsageError) {
       io.err(`outcome-ledger: ${e.message}`);
       return 2;
+    }
+    if (e instanceof TeamRollupError || e instanceof SigningKeyError) {
+      io.err(`outcome-ledger: ${e.message}`);
+      return 1;
     }
     if (e instanceof SessionNotFoundError || e instanceof CommitNotFoundError) {
       io.err(`outcome-ledger: ${e.message}`);

@@ -64,6 +64,8 @@ export interface OutcomeFigures {
   costPerTaskMedian: number | null;
   keptLines: number;
   keptLinesPer1kOutput: number | null;
+  /** Output tokens (rounded) of the outcomes whose kept lines were judged: the denominator of the figure above. */
+  keptLinesOutput: number;
   /** Outcomes younger than the durability period (their lines are not judged yet). */
   pendingCommits: number;
   durabilityDays: number;
@@ -212,6 +214,7 @@ export function computeOutcomes(
     costPerTaskMedian: medTaskCost === null ? null : round6(medTaskCost),
     keptLines,
     keptLinesPer1kOutput: judged > 0 && keptOutput > 0 ? Math.round((keptLines / (keptOutput / 1000)) * 100) / 100 : null,
+    keptLinesOutput: Math.round(keptOutput),
     pendingCommits: pending,
     durabilityDays: f.durabilityDays,
     byTask: [...tasks.entries()]

@@ -60,6 +60,8 @@ export interface ReportJson {
     costPerTaskMedian: number | null;
     keptLines: number;
     keptLinesPer1kOutput: number | null;
+    /** Output tokens of the outcomes whose kept lines were judged (the denominator above). */
+    keptLinesOutput: number;
     pendingCommits: number;
     durabilityDays: number;
     byTask: TaskFigures[];
@@ -294,6 +296,7 @@ export function buildReport(input: ReportInput): ReportJson {
       costPerTaskMedian: figures.costPerTaskMedian,
       keptLines: figures.keptLines,
       keptLinesPer1kOutput: figures.keptLinesPer1kOutput,
+      keptLinesOutput: figures.keptLinesOutput,
       pendingCommits: figures.pendingCommits,
       durabilityDays: figures.durabilityDays,
       byTask: figures.byTask,

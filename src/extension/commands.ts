@@ -12,6 +12,8 @@ export const COMMANDS = {
   showView: 'outcomeLedger.showView',
   exportSummary: 'outcomeLedger.exportSummary',
   verifySummary: 'outcomeLedger.verifySummary',
+  exportTeamRollup: 'outcomeLedger.exportTeamRollup',
+  mergeTeamRollups: 'outcomeLedger.mergeTeamRollups',
 } as const;
 
 export const VIEW_CONTAINER = 'outcomeLedger';

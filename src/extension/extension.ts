@@ -5,6 +5,7 @@ import { dataHealth, renderHealth } from '../services/health';
 import { listSessions, resolveSession, setLabel, type SessionJson } from '../services/queries';
 import { addDays, localDate } from '../core/time';
 import { fmtTokens } from '../core/format';
+import type * as TeamRollupCommands from './teamRollupCommands';
 import { COMMANDS, SESSIONS_VIEW, SIDEBAR_VIEW, VIEW_CONTAINER } from './commands';
 import { invalidTimeZoneSetting, readSettings, setHostUserDir } from './config';
 import { registerManualCommands } from './manualCommands';
@@ -40,6 +41,11 @@ export interface OutcomeLedgerApi {
 
 const HEALTH_URI = vscode.Uri.parse('outcome-ledger:Data%20Health.md');
 
+/** Command arguments from scripts and tests: an object, else ignored (a menu may pass a URI or a tree node). */
+function isObject(v: unknown): v is Record<string, never> {
+  return typeof v === 'object' && v !== null && !(v instanceof vscode.Uri) && !Array.isArray(v);
+}
+
 function sessionOf(arg: unknown): SessionJson | undefined {
   const node = arg as SessionsNode | undefined;
   return node && typeof node === 'object' && node.kind === 'session' ? node.session : undefined;
@@ -61,6 +67,18 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const logWatch = new NodeLogWatch(model);
   const healthChanged = new vscode.EventEmitter<vscode.Uri>();
   let healthText = '';
+  /** Read-only tabs other than Data Health (team rollup previews and reports), by URI. */
+  const documents = new Map<string, string>();
+  const showDocument = async (name: string, text: string, language: string): Promise<void> => {
+    const uri = vscode.Uri.from({ scheme: 'outcome-ledger', path: `/${name}` });
+    documents.set(uri.toString(), text);
+    healthChanged.fire(uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(doc, language);
+    await vscode.window.showTextDocument(doc, { preview: false });
+  };
+  // The team rollup commands load their code (and zod's schemas) on first use, not at activation.
+  const teamRollups = (): Promise<typeof TeamRollupCommands> => import('./teamRollupCommands');
 
   const labelSession = async (arg?: unknown, labelArg?: unknown): Promise<void> => {
     const ledger = await model.get();
@@ -104,7 +122,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
     vscode.window.registerTreeDataProvider(SESSIONS_VIEW, tree),
     // No retainContextWhenHidden: a hidden view's page is dropped, and the ready handshake repaints it when shown.
     vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW, sidebar),
-    vscode.workspace.registerTextDocumentContentProvider('outcome-ledger', { onDidChange: healthChanged.event, provideTextDocumentContent: () => healthText }),
+    vscode.workspace.registerTextDocumentContentProvider('outcome-ledger', { onDidChange: healthChanged.event, provideTextDocumentContent: (uri) => documents.get(uri.toString()) ?? healthText }),
     vscode.commands.registerCommand(COMMANDS.importNow, async () => {
       const summary = await model.importNow(true);
       if (!summary) return undefined;
@@ -158,6 +176,8 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
       else await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
     }),
+    vscode.commands.registerCommand(COMMANDS.exportTeamRollup, async (args?: unknown) => (await teamRollups()).exportTeamRollup(model, isObject(args) ? args : {})),
+    vscode.commands.registerCommand(COMMANDS.mergeTeamRollups, async (args?: unknown) => (await teamRollups()).mergeTeamRollupFiles(showDocument, isObject(args) ? args : {})),
     vscode.commands.registerCommand(COMMANDS.showView, () => vscode.commands.executeCommand(`workbench.view.extension.${VIEW_CONTAINER}`)),
     // The summary's code (rendering, schema, signing) loads on first use, not at activation.
     vscode.commands.registerCommand(COMMANDS.exportSummary, async (args?: unknown) => (await import('./summaryCommands')).exportSummaryCommand(model, context.subscriptions, args)),

@@ -51,7 +51,25 @@ function rawPublicKey(key: KeyObject): string {
   return key.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length).toString('base64');
 }
 
+/**
+ * Public keys seen lately (a team merge checks several files per member; importing a key costs as much as verifying).
+ * Bounded: the oldest entry goes first.
+ */
+const recentKeys = new Map<string, KeyObject>();
+const RECENT_KEYS = 256;
+
 function publicKeyFromRaw(b64: string): KeyObject | undefined {
+  const cached = recentKeys.get(b64);
+  if (cached) return cached;
+  const key = importRawKey(b64);
+  if (key) {
+    if (recentKeys.size >= RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value as string);
+    recentKeys.set(b64, key);
+  }
+  return key;
+}
+
+function importRawKey(b64: string): KeyObject | undefined {
   const raw = Buffer.from(b64, 'base64');
   if (raw.length !== 32 || raw.toString('base64') !== b64) return undefined;
   try {

@@ -38,7 +38,7 @@ describe('extension manifest', () => {
   });
 
   it('offers the settings the README documents', () => {
-    for (const key of ['ledgerHome', 'timeZone', 'linkThreshold', 'storePromptText', 'sources.claudeCode.enabled', 'sources.claudeCode.extraPaths', 'sources.codex.enabled', 'sources.codex.extraPaths']) {
+    for (const key of ['ledgerHome', 'timeZone', 'linkThreshold', 'storePromptText', 'sources.claudeCode.enabled', 'sources.claudeCode.extraPaths', 'sources.codex.enabled', 'sources.codex.extraPaths', 'team.minimumMembers']) {
       assert.ok(manifest.contributes.configuration.properties[`outcomeLedger.${key}`], key);
     }
     for (const source of ['geminiCli', 'opencode', 'cline', 'rooCode', 'continue', 'aider']) {

@@ -1,0 +1,411 @@
+/**
+ * Merging team rollups into the team report (pure). Files arrive one at a time (the service streams them); the merger
+ * keeps, per member and machine, only the figures of the rollups it counts and their dedup keys, never a file's text.
+ *
+ * Counting each piece of work once:
+ * - The same rollup sent twice (same member, machine and interaction digest) counts once.
+ * - Rollups of one machine whose periods overlap cannot both count (the overlap would count twice): a period that
+ *   contains another replaces it (the wider export covers it), the same period keeps the export with more
+ *   interactions (it saw more of the logs), and a partial overlap is left out with its reason.
+ * - One member's rollups from several machines add up: machines have distinct ids and distinct interactions.
+ *
+ * The report protects people: nothing is shown per member, token figures and breakdowns appear only when at least k
+ * members contribute (each breakdown row too: rows used by fewer than k members are folded into one), and the value
+ * metrics are shown as distributions across members (quartiles), never as a list.
+ */
+import { SOURCE_NAMES } from './model';
+import { valueOf, type RollupFigures, type RollupOutcomes, type TeamRollup } from './teamRollup';
+
+export const TEAM_REPORT_FORMAT = 'outcome-ledger-team-report';
+export const TEAM_REPORT_VERSION = 1;
+export const DEFAULT_MIN_MEMBERS = 3;
+/** k below 2 would show one person's figures as the team's. */
+export const MIN_K = 2;
+
+export const NO_PER_PERSON_NOTE =
+  'There is no per-person token figure in this report, on purpose: tokens are not a performance measure. Someone who ' +
+  'solves a problem with one precise prompt spends fewer tokens than someone who fumbles through ten, and ranking ' +
+  'people by tokens rewards waste. The report shows what the team\'s AI use produced and how efficiency is spread ' +
+  'across members, never who spent what.';
+
+export type NoteStatus = 'refused' | 'duplicate' | 'superseded' | 'overlap';
+
+export interface FileNote {
+  file: string;
+  status: NoteStatus;
+  reason: string;
+}
+
+interface Contribution {
+  file: string;
+  member: string;
+  displayName: string | null;
+  since: string;
+  until: string;
+  timezone: string;
+  digest: string;
+  interactions: number;
+  generatedAt: string;
+  /**
+   * Every figure in one packed array (a merge of 10,000 rollups keeps 10,000 of these): the totals, the outcomes,
+   * then one block of FIELDS per source and per model, in the order of `sources` and `models` (interned keys).
+   */
+  figures: Float64Array;
+  sources: string[];
+  models: string[];
+  shared: TeamRollup['shared'];
+}
+
+export interface Distribution {
+  metric: 'yield' | 'tokensPerCommit' | 'costPerCommit' | 'costPerTask' | 'keptLinesPer1kOutput' | 'shareWithoutOutcome';
+  label: string;
+  better: 'higher' | 'lower';
+  /** Members for whom the metric is defined (for example: with at least one commit). */
+  members: number;
+  /** Null when fewer than k members have the metric. */
+  q1: number | null;
+  median: number | null;
+  q3: number | null;
+}
+
+export interface TeamReportJson {
+  format: typeof TEAM_REPORT_FORMAT;
+  version: typeof TEAM_REPORT_VERSION;
+  generatedAt: string;
+  k: number;
+  /**
+   * From the earliest to the latest day covered; `periods` lists the distinct periods of the counted rollups (most
+   * common first, at most 10), so a lead sees when members exported different periods.
+   */
+  period: { since: string | null; until: string | null; timezones: string[]; periods: Array<{ since: string; until: string; rollups: number }> };
+  members: number;
+  machines: number;
+  /** Display names the members chose (sorted; members without one are only counted). */
+  named: string[];
+  files: { read: number; counted: number; duplicates: number; superseded: number; overlapping: number; refused: number };
+  /** True when fewer than k members contributed: no token figure, outcome or breakdown is shown. */
+  withheld: boolean;
+  note: string;
+  totals: RollupFigures | null;
+  outcomes: {
+    commits: number;
+    tasks: number;
+    prs: number;
+    shippedSessions: number;
+    openSessions: number;
+    unlinkedSessions: number;
+    labelledSessions: number;
+    tokensWithoutOutcome: number;
+    keptLines: number;
+    pendingCommits: number;
+    yield: number | null;
+    tokensPerCommit: number | null;
+    costPerCommit: number | null;
+    costPerTask: number | null;
+    keptLinesPer1kOutput: number | null;
+  } | null;
+  /** Rows used by at least k members; the rest folded into one row named "other" (source) / "other models". */
+  bySource: Array<{ source: string; members: number } & RollupFigures> | null;
+  byModel: Array<{ source: string; model: string; members: number } & RollupFigures> | null;
+  distributions: Distribution[] | null;
+  /** What members opted in to share: repository names (with how many members named them) and commit subjects. */
+  shared: { repos: Array<{ name: string; members: number }>; subjects: string[] } | null;
+  /** Every file that did not count, with its one-line reason. */
+  notCounted: FileNote[];
+}
+
+const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'costUSD', 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens'] as const;
+const OUTCOME_FIELDS = [
+  'commits', 'tasks', 'prs', 'shippedSessions', 'openSessions', 'unlinkedSessions', 'labelledSessions', 'shippedTokens', 'tokensWithoutOutcome',
+  'keptLines', 'keptLinesOutput', 'pendingCommits', 'taskCostUSD',
+] as const;
+
+const F = FIELDS.length;
+const O = OUTCOME_FIELDS.length;
+
+function pack(r: TeamRollup): Float64Array {
+  const out = new Float64Array(F + O + F * (r.bySource.length + r.byModel.length));
+  let i = 0;
+  const put = (f: RollupFigures): void => {
+    for (const k of FIELDS) out[i++] = f[k];
+  };
+  put(r.totals);
+  for (const k of OUTCOME_FIELDS) out[i++] = r.outcomes[k];
+  for (const s of r.bySource) put(s);
+  for (const m of r.byModel) put(m);
+  return out;
+}
+
+/** The figures block at `offset` of a packed array, added into `into`. */
+function addPacked(into: RollupFigures, packed: Float64Array, offset: number): void {
+  FIELDS.forEach((k, j) => (into[k] += packed[offset + j] as number));
+}
+
+function addPackedOutcomes(into: RollupOutcomes, packed: Float64Array): void {
+  OUTCOME_FIELDS.forEach((k, j) => (into[k] += packed[F + j] as number));
+}
+
+function zeroFigures(): RollupFigures {
+  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, total: 0, costUSD: 0, interactions: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0 };
+}
+
+function zeroOutcomes(): RollupOutcomes {
+  return {
+    commits: 0, tasks: 0, prs: 0, shippedSessions: 0, openSessions: 0, unlinkedSessions: 0, labelledSessions: 0, shippedTokens: 0,
+    tokensWithoutOutcome: 0, keptLines: 0, keptLinesOutput: 0, pendingCommits: 0, taskCostUSD: 0,
+  };
+}
+
+function addFigures(into: RollupFigures, f: RollupFigures): void {
+  for (const k of FIELDS) into[k] += f[k];
+}
+
+const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
+
+/** Linear interpolation between order statistics (the common "type 7" quantile). */
+export function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  const a = sorted[lo] as number;
+  const b = sorted[hi] as number;
+  return a + (b - a) * (pos - lo);
+}
+
+/** Periods are inclusive day ranges as YYYY-MM-DD: text order is date order. */
+const overlaps = (a: { since: string; until: string }, b: { since: string; until: string }): boolean => a.since <= b.until && b.since <= a.until;
+const contains = (a: { since: string; until: string }, b: { since: string; until: string }): boolean => a.since <= b.since && b.until <= a.until;
+
+export class TeamMerger {
+  private readonly machines = new Map<string, Contribution[]>();
+  private readonly notes: FileNote[] = [];
+  private read = 0;
+  /** One copy of each source and model key, shared by every contribution. */
+  private readonly keys = new Map<string, string>();
+  /** Counted contributions by interaction digest: two members never cover the same requests. */
+  private readonly digests = new Map<string, Contribution>();
+
+  private intern(k: string): string {
+    const found = this.keys.get(k);
+    if (found !== undefined) return found;
+    this.keys.set(k, k);
+    return k;
+  }
+
+  /** A file that could not be read or failed a check: it is listed with its reason and counts nowhere. */
+  refuse(file: string, reason: string): void {
+    this.read++;
+    this.notes.push({ file, status: 'refused', reason });
+  }
+
+  /** A verified rollup: counted, or noted as a duplicate, superseded or overlapping export. */
+  add(file: string, r: TeamRollup): void {
+    this.read++;
+    const key = `${r.member.id}/${r.machine.id}`;
+    const list = this.machines.get(key) ?? [];
+    const incoming: Contribution = {
+      file, member: r.member.id, displayName: r.member.displayName, since: r.period.since, until: r.period.until, timezone: r.period.timezone, digest: r.interactions.digest,
+      interactions: r.interactions.count, generatedAt: r.generatedAt, figures: pack(r), sources: r.bySource.map((x) => this.intern(x.source)),
+      models: r.byModel.map((x) => this.intern(`${x.source}\u0000${x.model}`)), shared: r.shared,
+    };
+    const claimed = r.interactions.count > 0 ? this.digests.get(incoming.digest) : undefined;
+    if (claimed && claimed.member !== incoming.member) {
+      this.notes.push({ file, status: 'duplicate', reason: `covers exactly the requests of ${claimed.file}, which another member's key signed: counted once, from that file` });
+      return;
+    }
+    const touching = list.filter((c) => overlaps(c, incoming));
+    for (const c of touching) {
+      if (c.digest === incoming.digest && c.since === incoming.since && c.until === incoming.until) {
+        this.notes.push({ file, status: 'duplicate', reason: `the same rollup as ${c.file} (same member, machine, period and interactions): counted once` });
+        return;
+      }
+    }
+    const wins = (a: Contribution, b: Contribution): boolean =>
+      a.since === b.since && a.until === b.until ? a.interactions > b.interactions || (a.interactions === b.interactions && a.generatedAt > b.generatedAt) : contains(a, b);
+    const covering = touching.find((c) => contains(c, incoming) && !wins(incoming, c));
+    if (covering) {
+      this.notes.push({ file, status: 'superseded', reason: `${covering.file} from the same machine covers its period (${covering.since} … ${covering.until}): counted once, from that file` });
+      return;
+    }
+    if (touching.every((c) => wins(incoming, c))) {
+      for (const c of touching) {
+        this.notes.push({ file: c.file, status: 'superseded', reason: `${file} from the same machine covers its period (${incoming.since} … ${incoming.until}): counted once, from that file` });
+        list.splice(list.indexOf(c), 1);
+        if (this.digests.get(c.digest) === c) this.digests.delete(c.digest);
+      }
+      list.push(incoming);
+      if (incoming.interactions > 0) this.digests.set(incoming.digest, incoming);
+      this.machines.set(key, list);
+      return;
+    }
+    const other = touching.find((c) => !wins(incoming, c)) as Contribution;
+    this.notes.push({
+      file,
+      status: 'overlap',
+      reason: `its period ${incoming.since} … ${incoming.until} partly overlaps ${other.file} (${other.since} … ${other.until}) from the same machine: left out so no day counts twice (export periods that do not overlap)`,
+    });
+  }
+
+  /** The team report from everything added so far. */
+  result(k: number, generatedAt: string): TeamReportJson {
+    k = Math.max(MIN_K, Math.floor(k));
+    const totals = zeroFigures();
+    const outcomes = zeroOutcomes();
+    const members = new Map<string, { figures: RollupFigures; outcomes: RollupOutcomes }>();
+    const names = new Map<string, string>();
+    const bySource = new Map<string, { figures: RollupFigures; members: Set<string> }>();
+    const byModel = new Map<string, { source: string; model: string; figures: RollupFigures; members: Set<string> }>();
+    const repos = new Map<string, Set<string>>();
+    const subjects = new Set<string>();
+    const timezones = new Set<string>();
+    const periods = new Map<string, number>();
+    let since = null as string | null;
+    let until = null as string | null;
+    let counted = 0;
+    for (const list of this.machines.values()) {
+      for (const c of list) {
+        counted++;
+        addPacked(totals, c.figures, 0);
+        addPackedOutcomes(outcomes, c.figures);
+        const m = members.get(c.member) ?? { figures: zeroFigures(), outcomes: zeroOutcomes() };
+        addPacked(m.figures, c.figures, 0);
+        addPackedOutcomes(m.outcomes, c.figures);
+        members.set(c.member, m);
+        let offset = F + O;
+        for (const source of c.sources) {
+          const row = bySource.get(source) ?? { figures: zeroFigures(), members: new Set<string>() };
+          addPacked(row.figures, c.figures, offset);
+          offset += F;
+          row.members.add(c.member);
+          bySource.set(source, row);
+        }
+        for (const key of c.models) {
+          const [source = '', model = ''] = key.split('\u0000');
+          const row = byModel.get(key) ?? { source, model, figures: zeroFigures(), members: new Set<string>() };
+          addPacked(row.figures, c.figures, offset);
+          offset += F;
+          row.members.add(c.member);
+          byModel.set(key, row);
+        }
+        for (const name of c.shared?.repos ?? []) repos.set(name, (repos.get(name) ?? new Set<string>()).add(c.member));
+        for (const s of c.shared?.subjects ?? []) if (subjects.size < 1000) subjects.add(s);
+        if (c.displayName) names.set(c.member, c.displayName);
+        timezones.add(c.timezone);
+        const p = `${c.since} ${c.until}`;
+        periods.set(p, (periods.get(p) ?? 0) + 1);
+        since = since === null || c.since < since ? c.since : since;
+        until = until === null || c.until > until ? c.until : until;
+      }
+    }
+    const withheld = members.size < k;
+    const notCounted = [...this.notes].sort((a, b) => a.file.localeCompare(b.file));
+    const count = (s: NoteStatus): number => this.notes.filter((n) => n.status === s).length;
+    const base = {
+      format: TEAM_REPORT_FORMAT,
+      version: TEAM_REPORT_VERSION,
+      generatedAt,
+      k,
+      period: {
+        since, until, timezones: [...timezones].sort(),
+        periods: [...periods].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10).map(([p, rollups]) => {
+          const [s = '', u = ''] = p.split(' ');
+          return { since: s, until: u, rollups };
+        }),
+      },
+      members: members.size,
+      machines: [...this.machines.values()].filter((l) => l.length > 0).length,
+      named: [],
+      files: { read: this.read, counted, duplicates: count('duplicate'), superseded: count('superseded'), overlapping: count('overlap'), refused: count('refused') },
+      withheld,
+      note: NO_PER_PERSON_NOTE,
+      notCounted,
+    } satisfies Partial<TeamReportJson>;
+    if (withheld) {
+      return { ...base, totals: null, outcomes: null, bySource: null, byModel: null, distributions: null, shared: null };
+    }
+    return {
+      ...base,
+      named: [...names.values()].sort(),
+      totals: roundFigures(totals),
+      outcomes: {
+        commits: outcomes.commits, tasks: outcomes.tasks, prs: outcomes.prs, shippedSessions: outcomes.shippedSessions, openSessions: outcomes.openSessions,
+        unlinkedSessions: outcomes.unlinkedSessions, labelledSessions: outcomes.labelledSessions, tokensWithoutOutcome: outcomes.tokensWithoutOutcome,
+        keptLines: outcomes.keptLines, pendingCommits: outcomes.pendingCommits, ...valueOf(totals, outcomes),
+      },
+      bySource: foldRows(
+        [...bySource].map(([source, row]) => ({ label: { source }, members: row.members, figures: row.figures })),
+        k,
+        { source: 'other' },
+      ).sort((a, b) => order(a.source) - order(b.source) || a.source.localeCompare(b.source)),
+      byModel: foldRows(
+        [...byModel.values()].map((row) => ({ label: { source: row.source, model: row.model }, members: row.members, figures: row.figures })),
+        k,
+        { source: 'other', model: `other models (each used by fewer than ${k} members)` },
+      ).sort((a, b) => (a.source === 'other' ? 1 : 0) - (b.source === 'other' ? 1 : 0) || b.total - a.total || a.model.localeCompare(b.model)),
+      distributions: distributions([...members.values()], k),
+      shared: repos.size + subjects.size > 0
+        ? { repos: [...repos].map(([name, set]) => ({ name, members: set.size })).sort((a, b) => b.members - a.members || a.name.localeCompare(b.name)), subjects: [...subjects].sort() }
+        : null,
+    };
+  }
+}
+
+function order(source: string): number {
+  const i = (SOURCE_NAMES as readonly string[]).indexOf(source);
+  return i === -1 ? SOURCE_NAMES.length : i;
+}
+
+function roundFigures(f: RollupFigures): RollupFigures {
+  return { ...f, costUSD: round6(f.costUSD) };
+}
+
+/** Rows with at least k members are shown; the others are summed into one row (members counted as a union). */
+function foldRows<L extends object>(rows: ReadonlyArray<{ label: L; members: Set<string>; figures: RollupFigures }>, k: number, other: L): Array<L & { members: number } & RollupFigures> {
+  const shown: Array<L & { members: number } & RollupFigures> = [];
+  const folded = zeroFigures();
+  const foldedMembers = new Set<string>();
+  let any = false;
+  for (const row of rows) {
+    if (row.members.size >= k) {
+      shown.push({ ...row.label, members: row.members.size, ...roundFigures(row.figures) });
+    } else {
+      any = true;
+      addFigures(folded, row.figures);
+      for (const m of row.members) foldedMembers.add(m);
+    }
+  }
+  if (any) shown.push({ ...other, members: foldedMembers.size, ...roundFigures(folded) });
+  return shown;
+}
+
+const METRICS: ReadonlyArray<{ metric: Distribution['metric']; label: string; better: Distribution['better'] }> = [
+  { metric: 'yield', label: 'Yield (share of tokens in shipped sessions)', better: 'higher' },
+  { metric: 'shareWithoutOutcome', label: 'Share of tokens without an outcome', better: 'lower' },
+  { metric: 'tokensPerCommit', label: 'Tokens per commit', better: 'lower' },
+  { metric: 'costPerCommit', label: 'Cost per commit (USD, estimate)', better: 'lower' },
+  { metric: 'costPerTask', label: 'Cost per task (USD, estimate)', better: 'lower' },
+  { metric: 'keptLinesPer1kOutput', label: 'Kept lines per 1k output tokens', better: 'higher' },
+];
+
+function distributions(members: ReadonlyArray<{ figures: RollupFigures; outcomes: RollupOutcomes }>, k: number): Distribution[] {
+  const values = new Map<Distribution['metric'], number[]>(METRICS.map((m) => [m.metric, []]));
+  for (const m of members) {
+    const v = valueOf(m.figures, m.outcomes);
+    const push = (metric: Distribution['metric'], x: number | null): void => {
+      if (x !== null && Number.isFinite(x)) values.get(metric)?.push(x);
+    };
+    push('yield', v.yield);
+    push('shareWithoutOutcome', m.figures.total > 0 ? m.outcomes.tokensWithoutOutcome / m.figures.total : null);
+    push('tokensPerCommit', v.tokensPerCommit);
+    push('costPerCommit', v.costPerCommit);
+    push('costPerTask', v.costPerTask);
+    push('keptLinesPer1kOutput', v.keptLinesPer1kOutput);
+  }
+  return METRICS.map(({ metric, label, better }) => {
+    const xs = (values.get(metric) ?? []).sort((a, b) => a - b);
+    const enough = xs.length >= k;
+    const q = (p: number): number | null => (enough ? quantile(xs, p) : null);
+    return { metric, label, better, members: xs.length, q1: q(0.25), median: q(0.5), q3: q(0.75) };
+  });
+}

@@ -1,0 +1,349 @@
+/**
+ * Team rollups, the Node side: build and sign a member's rollup from the ledger (the figures are `report --json`'s
+ * for the same period), read untrusted rollup files one at a time (size limit before reading, the pure checks of
+ * core/teamRollup, the signature), and merge any number of them into the team report with bounded memory.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Database } from 'sql.js';
+import { type TeamReportJson, TeamMerger, DEFAULT_MIN_MEMBERS } from '../core/teamMerge';
+import {
+  DISPLAY_NAME,
+  DISPLAY_NAME_RULE,
+  MAX_ROLLUP_BYTES,
+  parseTeamRollup,
+  signedPart,
+  sumProblem,
+  TEAM_ROLLUP_FORMAT,
+  TEAM_ROLLUP_VERSION,
+  type Checked,
+  type Shareable,
+  type TeamRollup,
+  type TeamRollupFile,
+} from '../core/teamRollup';
+import type { UsageFigures } from '../core/report';
+import { periodRange } from '../core/time';
+import { loadOrCreateMachineId } from '../store/machineId';
+import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
+import { listSessions, report, type PeriodQuery } from './queries';
+
+export class TeamRollupError extends Error {}
+
+export interface TeamRollupOptions extends PeriodQuery {
+  since: string;
+  until: string;
+  /** A name the member chooses to appear under in the team report (optional; never next to a figure). */
+  displayName?: string | null;
+  /** What the member opts in to share in this export besides aggregates (nothing by default). */
+  include?: readonly Shareable[];
+}
+
+/** The pseudonymous member id: derived from the signing key, so nobody can send rollups under someone else's id. */
+export function memberIdOf(publicKeyB64: string): string {
+  return `m-${sha256Hex(Buffer.from(publicKeyB64, 'base64')).slice(0, 16)}`;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Checks a display name a member typed; returns it trimmed, or null for none. */
+export function displayNameOf(name: string | null | undefined): string | null {
+  const v = (name ?? '').trim().replace(/\s+/g, ' ');
+  if (!v) return null;
+  if (!DISPLAY_NAME.test(v)) throw new TeamRollupError(`the display name may have ${DISPLAY_NAME_RULE}`);
+  return v;
+}
+
+/** SHA-256 over the sorted interaction ids of a period: which requests the figures cover, without listing them. */
+function interactionDigest(db: Database, from: number, to: number): { count: number; digest: string } {
+  const stmt = db.prepare('SELECT id FROM interactions WHERE ts >= ? AND ts < ? ORDER BY id');
+  const ids: string[] = [];
+  try {
+    stmt.bind([from, to]);
+    while (stmt.step()) ids.push(String(stmt.get()[0]));
+  } finally {
+    stmt.free();
+  }
+  return { count: ids.length, digest: sha256Hex(ids.join('\n')) };
+}
+
+const clean = (s: string, max: number): string => s.replace(CONTROL, ' ').trim().slice(0, max);
+
+function sharedOf(db: Database, q: TeamRollupOptions): TeamRollup['shared'] {
+  const include = new Set(q.include ?? []);
+  if (include.size === 0) return undefined;
+  const sessions = listSessions(db, q);
+  const shared: NonNullable<TeamRollup['shared']> = {};
+  if (include.has('repos')) {
+    // Names only (the last folder of the repository root), never paths.
+    shared.repos = [...new Set(sessions.map((s) => (s.repo ? clean(path.basename(s.repo), 200) : '')).filter(Boolean))].sort().slice(0, 500);
+  }
+  if (include.has('subjects')) {
+    const subjects = new Set<string>();
+    for (const s of sessions) for (const l of s.links) if (l.counted && l.subject.trim()) subjects.add(clean(l.subject, 300));
+    shared.subjects = [...subjects].filter(Boolean).sort().slice(0, 500);
+  }
+  return shared;
+}
+
+/** The member's signed rollup for a period, from the ledger as it is. */
+export function buildTeamRollup(db: Database, home: string, q: TeamRollupOptions): TeamRollupFile {
+  const r = report(db, q);
+  const { from, to } = periodRange(q.timeZone, q.since, q.until);
+  const ids = interactionDigest(db, from, to);
+  if (ids.count !== r.totals.interactions) {
+    throw new TeamRollupError(`the ledger changed while the rollup was built (${ids.count} requests vs ${r.totals.interactions}); try again`);
+  }
+  const key = loadOrCreateSigningKey(home);
+  const figures = (f: UsageFigures): TeamRollup['totals'] => ({
+    input: f.input, output: f.output, cacheRead: f.cacheRead, cacheWrite: f.cacheWrite, reasoning: f.reasoning, total: f.total,
+    costUSD: f.costUSD, interactions: f.interactions, sessions: f.sessions, unpricedInteractions: f.unpricedInteractions,
+    estimatedTokens: f.estimatedTokens,
+  });
+  const o = r.outcomes;
+  const shared = sharedOf(db, q);
+  const rollup: TeamRollup = {
+    period: { since: q.since, until: q.until, timezone: q.timeZone },
+    member: { id: memberIdOf(key.publicKey), displayName: displayNameOf(q.displayName) },
+    machine: { id: loadOrCreateMachineId(home) },
+    generatedAt: new Date(q.now ?? Date.now()).toISOString(),
+    pricing: { version: r.pricing.version },
+    interactions: ids,
+    totals: figures(r.totals),
+    bySource: r.bySource.map((s) => ({ source: s.source, ...figures(s) })),
+    byModel: r.byModel.map((m) => ({ source: m.source, model: m.model, ...figures(m) })),
+    outcomes: {
+      commits: o.commits,
+      tasks: o.tasks,
+      prs: o.prs,
+      shippedSessions: o.shippedSessions,
+      openSessions: o.openSessions,
+      unlinkedSessions: o.unlinkedSessions,
+      labelledSessions: o.labelledSessions,
+      shippedTokens: o.yield === null ? 0 : Math.round(o.yield * r.totals.total),
+      tokensWithoutOutcome: o.tokensWithoutOutcome,
+      keptLines: o.keptLines,
+      keptLinesOutput: o.keptLinesOutput,
+      pendingCommits: o.pendingCommits,
+      taskCostUSD: o.costPerTask === null ? 0 : Math.round(o.costPerTask * o.tasks * 1e6) / 1e6,
+    },
+    value: {
+      yield: o.yield,
+      tokensPerCommit: o.tokensPerCommit,
+      costPerCommit: o.costPerCommit,
+      costPerTask: o.costPerTask,
+      keptLinesPer1kOutput: o.keptLinesPer1kOutput,
+    },
+    ...(shared ? { shared } : {}),
+  };
+  const unsigned = { format: TEAM_ROLLUP_FORMAT, version: TEAM_ROLLUP_VERSION, rollup } as const;
+  const file: TeamRollupFile = { ...unsigned, signature: key.signCanonical(signedPart(unsigned)) };
+  // What we send must pass the checks a team lead's merge runs: check it the same way before anyone sees it.
+  const self = checkTeamRollupText(JSON.stringify(file));
+  if (!self.ok) throw new TeamRollupError(`this ledger's rollup would be refused by a merge: ${self.reason}`);
+  return file;
+}
+
+/** The text written to disk: pretty JSON, so what the preview shows is byte for byte what is shared. */
+export function rollupText(file: TeamRollupFile): string {
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** Writes a rollup (temp file + rename: a reader never sees half of it). */
+export function writeTeamRollup(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o644 });
+  fs.renameSync(tmp, file);
+}
+
+/** Every check a merge runs on one file, in order; one line on failure. Reads at most MAX_ROLLUP_BYTES. */
+export function readTeamRollupFile(file: string): Checked<TeamRollup> {
+  let text: string;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) return { ok: false, reason: 'not a regular file' };
+    if (st.size > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (${(st.size / (1 << 20)).toFixed(1)} MB; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)` };
+    const bytes = fs.readFileSync(file);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') return { ok: false, reason: 'no such file' };
+    if (err.code === 'EACCES') return { ok: false, reason: 'cannot be read (permission denied)' };
+    if (e instanceof TypeError) return { ok: false, reason: 'not UTF-8 text' };
+    return { ok: false, reason: `cannot be read (${err.code ?? err.message})` };
+  }
+  return checkTeamRollupText(text);
+}
+
+/** The checks of a rollup's text: the pure ones, then the signature and that the member id is the signer's. */
+export function checkTeamRollupText(text: string): Checked<TeamRollup> {
+  const parsed = parseTeamRollup(text);
+  if (!parsed.ok) return parsed;
+  const f = parsed.value;
+  const sig = verifyCanonical(signedPart(f), f.signature);
+  if (!sig.ok) return { ok: false, reason: `signature: ${sig.reason}` };
+  if (memberIdOf(f.signature.publicKey) !== f.rollup.member.id) {
+    return { ok: false, reason: `member id ${f.rollup.member.id} does not belong to the key that signed it (expected ${memberIdOf(f.signature.publicKey)})` };
+  }
+  const sums = sumProblem(f.rollup);
+  if (sums) return { ok: false, reason: `figures do not add up: ${sums}` };
+  return { ok: true, value: f.rollup };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inputs: files, folders (every *.json below them) and glob patterns (* ? and ** in any segment)
+
+const GLOB = /[*?[]/;
+
+function globRegex(segment: string): RegExp {
+  let re = '';
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i] as string;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = segment.indexOf(']', i + 1);
+      if (end === -1) re += '\\[';
+      else {
+        re += `[${segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function* walkJson(dir: string): Generator<string> {
+  for (const e of dirEntries(dir)) {
+    if (e.name.startsWith('.')) continue; // .git and friends
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yield* walkJson(p);
+    else if (e.isFile() && e.name.endsWith('.json')) yield p;
+  }
+}
+
+function dirEntries(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch {
+    return [];
+  }
+}
+
+function* globFiles(base: string, segments: readonly string[]): Generator<string> {
+  if (segments.length === 0) {
+    // A pattern that names folders takes every rollup below them, like a folder given by name.
+    const st = fs.statSync(base, { throwIfNoEntry: false });
+    if (st?.isFile()) yield base;
+    else if (st?.isDirectory()) yield* walkJson(base);
+    return;
+  }
+  const [head, ...rest] = segments as [string, ...string[]];
+  if (head === '**') {
+    yield* globFiles(base, rest);
+    for (const e of dirEntries(base)) if (e.isDirectory() && !e.name.startsWith('.')) yield* globFiles(path.join(base, e.name), segments);
+    return;
+  }
+  if (!GLOB.test(head)) {
+    yield* globFiles(path.join(base, head), rest);
+    return;
+  }
+  const re = globRegex(head);
+  for (const e of dirEntries(base)) {
+    if (!re.test(e.name) || (e.name.startsWith('.') && !head.startsWith('.'))) continue;
+    if (rest.length === 0 || e.isDirectory()) yield* globFiles(path.join(base, e.name), rest);
+  }
+}
+
+/** What a merge input names: a file, every *.json under a folder, or the files a pattern matches (or a reason). */
+export function* expandRollupInputs(inputs: readonly string[], cwd = process.cwd()): Generator<{ file: string } | { input: string; reason: string }> {
+  const seen = new Set<string>();
+  for (const input of inputs) {
+    const abs = path.resolve(cwd, input);
+    let found = 0;
+    const emit = function* (p: string): Generator<{ file: string }> {
+      found++;
+      if (seen.has(p)) return;
+      seen.add(p);
+      yield { file: p };
+    };
+    if (GLOB.test(input) && !fs.existsSync(abs)) {
+      const parts = abs.split(path.sep);
+      const first = parts.findIndex((s) => GLOB.test(s));
+      const base = parts.slice(0, first).join(path.sep) || path.sep;
+      for (const p of globFiles(base, parts.slice(first))) yield* emit(p);
+      if (found === 0) yield { input, reason: 'the pattern matches no file' };
+      continue;
+    }
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      yield { input, reason: 'no such file or folder' };
+      continue;
+    }
+    if (st.isDirectory()) {
+      for (const p of walkJson(abs)) yield* emit(p);
+      if (found === 0) yield { input, reason: 'the folder holds no .json file' };
+    } else {
+      yield* emit(abs);
+    }
+  }
+}
+
+export interface MergeOptions {
+  /** Minimum members for figures and breakdowns (default 3). */
+  k?: number;
+  now?: number;
+  cwd?: string;
+  /** Called after each file (progress). */
+  onFile?: (done: number) => void;
+}
+
+/** How a file is named in the report: relative to the working folder when below it. */
+function label(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+function mergeOne(merger: TeamMerger, item: { file: string } | { input: string; reason: string }, cwd: string): void {
+  if ('reason' in item) {
+    merger.refuse(item.input, item.reason);
+    return;
+  }
+  const checked = readTeamRollupFile(item.file);
+  if (checked.ok) merger.add(label(item.file, cwd), checked.value);
+  else merger.refuse(label(item.file, cwd), checked.reason);
+}
+
+/**
+ * Merges rollup files into the team report. Streams: one file is read, checked and reduced to its figures before the
+ * next is opened; refused files are listed with their reason and the others still merge.
+ */
+export function mergeTeamRollups(inputs: readonly string[], o: MergeOptions = {}): TeamReportJson {
+  const cwd = o.cwd ?? process.cwd();
+  const merger = new TeamMerger();
+  let done = 0;
+  for (const item of expandRollupInputs(inputs, cwd)) {
+    mergeOne(merger, item, cwd);
+    o.onFile?.(++done);
+  }
+  return merger.result(o.k ?? DEFAULT_MIN_MEMBERS, new Date(o.now ?? Date.now()).toISOString());
+}
+
+/** The same merge, giving the event loop a turn every 100 files (the extension host stays responsive); undefined when cancelled. */
+export async function mergeTeamRollupsAsync(inputs: readonly string[], o: MergeOptions & { cancelled?: () => boolean } = {}): Promise<TeamReportJson | undefined> {
+  const cwd = o.cwd ?? process.cwd();
+  const merger = new TeamMerger();
+  let done = 0;
+  for (const item of expandRollupInputs(inputs, cwd)) {
+    mergeOne(merger, item, cwd);
+    o.onFile?.(++done);
+    if (done % 100 === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (o.cancelled?.()) return undefined;
+    }
+  }
+  return merger.result(o.k ?? DEFAULT_MIN_MEMBERS, new Date(o.now ?? Date.now()).toISOString());
+}

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ID = /^[0-9a-f]{32}$/;
+
+/**
+ * A random id created once per ledger home ("machine id" of team rollups): it says which rollups came from the same
+ * ledger, so a merge counts each machine's work once, and it says nothing about the machine (no host name, no
+ * hardware id). Created race-safe (exclusive create); a damaged file is replaced.
+ */
+export function loadOrCreateMachineId(home: string): string {
+  const file = path.join(home, 'machine-id');
+  try {
+    const id = fs.readFileSync(file, 'utf8').trim();
+    if (ID.test(id)) return id;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  fs.mkdirSync(home, { recursive: true });
+  const id = randomBytes(16).toString('hex');
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  fs.writeFileSync(tmp, `${id}\n`, { mode: 0o644, flag: 'wx' });
+  try {
+    // Hard link: exactly one process creates the file; the others read the id that won.
+    fs.linkSync(tmp, file);
+    return id;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const kept = fs.readFileSync(file, 'utf8').trim();
+    if (ID.test(kept)) return kept;
+    fs.renameSync(tmp, file); // damaged: replace it
+    return id;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
