@@ -67,7 +67,10 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
   out.push('');
   out.push(table(['by source', ...FIGURE_HEADER], [...r.bySource.map((s) => [s.source, ...figureCells(s)]), ['all', ...figureCells(r.totals)]]));
   out.push('');
-  out.push(table(['by model', ...FIGURE_HEADER], r.byModel.map((m) => [`${m.model}${m.priced ? '' : ' (unpriced)'}`, ...figureCells(m)])));
+  // One row per source and model: a model used through two tools is two rows, each naming its tool.
+  const modelSources = new Map<string, number>();
+  for (const m of r.byModel) modelSources.set(m.model, (modelSources.get(m.model) ?? 0) + 1);
+  out.push(table(['by model', ...FIGURE_HEADER], r.byModel.map((m) => [`${m.model}${(modelSources.get(m.model) ?? 0) > 1 ? ` (${m.source})` : ''}${m.priced ? '' : ' (unpriced)'}`, ...figureCells(m)])));
   out.push('');
   const days = r.byDay.slice(-maxDays);
   const dayTitle = r.byDay.length > days.length ? `by day (last ${days.length})` : 'by day';
