@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LedgerRecord, SessionContext, SourceName } from '../core/model';
 import { optionalCount } from '../core/tokens';
-import { isObject, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
+import { isObject, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { vscodeUserDirs } from './vscodeUser';
 import { isDirectory, uniqueDirs } from './walk';
 
@@ -142,24 +142,15 @@ function cwdFromHistory(tasksDir: string, taskId: string): string | undefined {
   return undefined;
 }
 
-class ClineParser implements LineParser {
-  constructor(private readonly file: LogFile, private readonly f: Flavour) {}
-
-  state(): string | null {
-    return null;
-  }
-
-  parse(): null {
-    return null; // whole-file format: see parseWhole
+class ClineParser extends WholeFileParser {
+  constructor(private readonly file: LogFile, private readonly f: Flavour) {
+    super();
   }
 
   parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    let messages: unknown;
-    try {
-      messages = JSON.parse(buf.toString('utf8'));
-    } catch {
-      return { incomplete: 'not a whole JSON document (cut short or being written)' };
-    }
+    const read = wholeJson(buf);
+    if ('incomplete' in read) return read;
+    const messages = read.doc;
     if (!Array.isArray(messages)) return { incomplete: 'not a list of task messages' };
     const taskDir = path.dirname(this.file.path);
     const taskId = path.basename(taskDir);

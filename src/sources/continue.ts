@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
-import { isObject, parseJson, parseTimestamp, rejected, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
+import { isObject, type LineParser, type LogFile, parseJson, parseTimestamp, rejected, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
 
 /** The model when a session names none: flagged as assumed. */
@@ -110,24 +110,15 @@ function folderOf(dir: unknown): string | undefined {
   return dir;
 }
 
-class SessionParser implements LineParser {
-  constructor(private readonly file: LogFile) {}
-
-  state(): string | null {
-    return null;
-  }
-
-  parse(): null {
-    return null; // whole-file format: see parseWhole
+class SessionParser extends WholeFileParser {
+  constructor(private readonly file: LogFile) {
+    super();
   }
 
   parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(buf.toString('utf8'));
-    } catch {
-      return { incomplete: 'not a whole JSON document (cut short or being written)' };
-    }
+    const read = wholeJson(buf);
+    if ('incomplete' in read) return read;
+    const doc = read.doc;
     if (!isObject(doc) || !Array.isArray(doc.history)) return { incomplete: 'not a Continue session (no history list)' };
     const sessionId = typeof doc.sessionId === 'string' && doc.sessionId ? doc.sessionId : path.basename(this.file.path, '.json');
     let created = sessionIndex(path.dirname(this.file.path)).get(sessionId);

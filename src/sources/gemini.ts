@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
-import { isObject, parseTimestamp, rejected, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
+import { isObject, type LineParser, type LogFile, parseTimestamp, rejected, type SourceReader, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, uniqueDirs } from './walk';
 
 /** Builds that did not write the model on a reply: the CLI's default model of that era (flagged as assumed). */
@@ -200,12 +200,9 @@ class GeminiParser implements LineParser {
   }
 
   parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(buf.toString('utf8'));
-    } catch {
-      return { incomplete: 'not a whole JSON document (cut short or being written)' };
-    }
+    const read = wholeJson(buf);
+    if ('incomplete' in read) return read;
+    const doc = read.doc;
     if (!isObject(doc) || !Array.isArray(doc.messages)) return { incomplete: 'not a Gemini CLI conversation (no messages list)' };
     if (typeof doc.sessionId === 'string' && doc.sessionId) this.s.sessionId = doc.sessionId;
     const records: LedgerRecord[] = [];

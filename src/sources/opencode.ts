@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
-import { isObject, type LineParser, type LogFile, type SourceReader, type WholeContext, type WholeResult } from './parser';
+import { isObject, type LineParser, type LogFile, type SourceReader, type WholeContext, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
 
 /**
@@ -163,22 +163,11 @@ function messageRecord(id: string, sessionId: string, data: Record<string, unkno
   };
 }
 
-class MessageFileParser implements LineParser {
-  state(): string | null {
-    return null;
-  }
-
-  parse(): null {
-    return null; // whole-file format: see parseWhole
-  }
-
+class MessageFileParser extends WholeFileParser {
   parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    let data: unknown;
-    try {
-      data = JSON.parse(buf.toString('utf8'));
-    } catch {
-      return { incomplete: 'not a whole JSON document (cut short or being written)' };
-    }
+    const read = wholeJson(buf);
+    if ('incomplete' in read) return read;
+    const data = read.doc;
     if (!isObject(data) || typeof data.id !== 'string' || typeof data.sessionID !== 'string') return { incomplete: 'not an OpenCode message (no id and sessionID)' };
     const r = messageRecord(data.id, data.sessionID, data);
     if (typeof r === 'string') return { records: [], rejects: [{ entry: 1, reason: r }] };

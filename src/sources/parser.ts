@@ -104,3 +104,25 @@ export function parseTimestamp(v: unknown): number | undefined {
 export function rejected(reason: string): { reason: string } {
   return { reason };
 }
+
+/** Parses a document read whole; one that does not parse was caught mid-write (or is not JSON): the importer retries. */
+export function wholeJson(buf: Buffer): { doc: unknown } | { incomplete: string } {
+  try {
+    return { doc: JSON.parse(buf.toString('utf8')) as unknown };
+  } catch {
+    return { incomplete: 'not a whole JSON document (cut short or being written)' };
+  }
+}
+
+/** A parser for a format read whole: no lines to parse and no state carried between reads. */
+export abstract class WholeFileParser implements LineParser {
+  state(): string | null {
+    return null;
+  }
+
+  parse(): null {
+    return null; // whole-file format: see parseWhole
+  }
+
+  abstract parseWhole(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string };
+}
