@@ -91,11 +91,28 @@ export class Workbench {
     await widget.waitFor({ state: 'visible', timeout: timeoutMs });
     const input = widget.locator('input.input');
     await input.fill(`>${title}`, { timeout: timeoutMs });
-    const row = widget.locator('.monaco-list-row').filter({ hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout: timeoutMs });
-    await row.click({ timeout: timeoutMs });
+    await this.acceptRow(widget, title, timeoutMs);
     await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
     await this.moveMouseAway(timeoutMs);
+  }
+
+  /**
+   * Chooses the quick-pick row whose label starts with `title` by keyboard, as a person does: the arrow keys move the
+   * focus onto it, Enter accepts it. (A click can miss: the list is virtual and re-renders while the filter settles,
+   * so a row found a moment ago may be gone by the time the mouse gets there.)
+   */
+  private async acceptRow(widget: Locator, title: string, timeoutMs: number): Promise<void> {
+    const label = (row: Locator): Promise<string> => row.getAttribute('aria-label', { timeout: timeoutMs }).then((v) => v ?? '');
+    const matches = (text: string): boolean => text === title || text.startsWith(`${title},`) || text.startsWith(`${title} `);
+    await widget.locator('.monaco-list-row').filter({ hasText: title }).first().waitFor({ state: 'visible', timeout: timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const focused = widget.locator('.monaco-list-row.focused').first();
+      if (matches(await label(focused))) break;
+      if (Date.now() > deadline) throw new Error(`the quick pick never focused "${title}" (last focused: "${await label(focused)}")`);
+      await this.page.keyboard.press('ArrowDown');
+    }
+    await this.page.keyboard.press('Enter');
   }
 
   /**
@@ -108,7 +125,7 @@ export class Workbench {
     await this.page.keyboard.press('F1');
     await widget.waitFor({ state: 'visible', timeout: timeoutMs });
     await input.fill('>Preferences: Color Theme', { timeout: timeoutMs });
-    await widget.locator('.monaco-list-row').filter({ hasText: 'Preferences: Color Theme' }).first().click({ timeout: timeoutMs });
+    await this.acceptRow(widget, 'Preferences: Color Theme', timeoutMs);
     // The theme list replaces the command list (its input empties); the list is virtual, so filter before looking.
     await widget.locator('input.input[placeholder*="Color Theme"]').waitFor({ state: 'visible', timeout: timeoutMs });
     await input.fill(label, { timeout: timeoutMs });
