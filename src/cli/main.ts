@@ -50,7 +50,7 @@ const HELP: Record<string, string> = {
 Usage: outcome-ledger <command> [options]
 
 Commands:
-  import     read Claude Code, Codex and Copilot Chat logs on this machine into the ledger (incremental)
+  import     read every AI tool's logs on this machine into the ledger (incremental; see import --help)
   link       link sessions to the commits, tasks and PRs they produced (git history, incremental)
   report     token totals, estimated cost and value metrics for a period
   sessions   one row per session with its status and links
@@ -68,8 +68,9 @@ ${COMMON_HELP}
 Run \`outcome-ledger <command> --help\` for a command's options.`,
   import: `Usage: outcome-ledger import [--source NAME=PATH]... [--store-prompts]
 
-Reads every detected source incrementally into the ledger and prints, per source: files read,
-requests added, duplicates skipped and lines rejected (with the first reasons).
+Reads every detected source incrementally into the ledger (Claude Code, Codex, Copilot Chat, Gemini CLI,
+OpenCode, Cline, Roo Code, Continue, Aider) and prints, per source: files read, requests added, duplicates
+skipped and lines rejected (with the first reasons).
 
   --source NAME=PATH   also read PATH (a file or folder) as source NAME (${READERS.map((r) => r.source).join(', ')});
                        for copilot-chat: a VS Code user folder, a chatSessions folder or one session file

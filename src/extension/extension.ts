@@ -189,6 +189,11 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       model.applySettings(readSettings());
       logWatch.refresh();
     }),
+    // A folder added to the workspace may hold an Aider history: watch it (and import what it holds).
+    vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      model.applySettings(model.currentSettings);
+      logWatch.refresh();
+    }),
   );
   // Live capture (and the time-zone check, which loads ICU) start after activation returns.
   setTimeout(() => {

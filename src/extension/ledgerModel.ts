@@ -12,6 +12,11 @@ const DEBOUNCE_MS = 400;
 const BACKGROUND_LOCK_MS = 1_500;
 const RETRY_MS = 2_000;
 
+/** The open workspace folders on disk: where tools that keep logs inside projects (Aider) are looked for and watched. */
+export function workspaceDirs(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+}
+
 /**
  * The extension's one view of the shared ledger. Live capture: file watchers on every source folder (outside the
  * workspace too) and a light periodic rescan schedule a debounced, incremental import through the ledger's lock;
@@ -120,7 +125,7 @@ export class LedgerModel implements vscode.Disposable {
         extra: s.extra,
         disabled: s.disabled,
         storePromptText: s.storePromptText,
-        projectDirs: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+        projectDirs: workspaceDirs(),
         timeoutMs: interactive ? 60_000 : BACKGROUND_LOCK_MS,
       });
       this.watchSources(); // a tool installed since start now has a folder to watch
@@ -165,7 +170,7 @@ export class LedgerModel implements vscode.Disposable {
   }
 
   private watchSources(): void {
-    for (const target of watchTargets(process.env, this.settings.extra, this.settings.disabled)) {
+    for (const target of watchTargets(process.env, this.settings.extra, this.settings.disabled, workspaceDirs())) {
       const id = `${target.dir}\u0000${target.glob}`;
       if (this.watchedRoots.has(id)) continue;
       this.watchedRoots.add(id);

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import type * as vscode from 'vscode';
 import { watchTargets } from '../services/importer';
-import type { LedgerModel } from './ledgerModel';
+import { workspaceDirs, type LedgerModel } from './ledgerModel';
 
 /**
  * A second watch on the log folders: Node's own recursive `fs.watch` (inotify on Linux, FSEvents on macOS, one handle
  * per root, no polling), asking the model for its usual debounced, incremental import when a log file changes (`.jsonl`, a
- * whole-file `.json` session, a database; for Copilot Chat only its session folders are watched).
+ * whole-file `.json` session, a database; for Copilot Chat only its session folders are watched; for Aider the
+ * workspace folders' own `.aider.chat.history.md`, not recursively).
  *
  * Why: the sidebar promises a new interaction on screen within 2 seconds, and VS Code's watcher (LedgerModel's,
  * created through the extension API for folders outside the workspace) was seen not to report files in a folder
@@ -37,10 +38,10 @@ export class NodeLogWatch implements vscode.Disposable {
 
   private open(): void {
     const s = this.model.currentSettings;
-    for (const target of watchTargets(process.env, s.extra, s.disabled)) {
+    for (const target of watchTargets(process.env, s.extra, s.disabled, workspaceDirs())) {
       try {
         if (!fs.statSync(target.dir).isDirectory()) continue;
-        const w = fs.watch(target.dir, { recursive: true, persistent: false }, (_event, file) => {
+        const w = fs.watch(target.dir, { recursive: target.recursive, persistent: false }, (_event, file) => {
           if (typeof file === 'string' && target.accepts(file)) this.model.scheduleImport();
         });
         // Out of inotify watches, or the folder removed under us: VS Code's watcher and the rescan remain.

@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { isRejection, type LedgerRecord, type SourceName } from '../core/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
 import { copilotChat } from '../sources/copilot';
-import { aider } from '../sources/aider';
+import { aider, AIDER_HISTORY } from '../sources/aider';
 import { cline, rooCode } from '../sources/cline';
 import { continueDev } from '../sources/continue';
 import { geminiCli } from '../sources/gemini';
@@ -166,33 +167,66 @@ export interface WatchTarget {
   /** The file-name pattern for VS Code's watcher (relative to `dir`). */
   glob: string;
   accepts(relative: string): boolean;
+  /** Whether files in sub-folders matter (false: only the folder's own files, e.g. a repository's Aider history). */
+  recursive: boolean;
 }
 
 const SESSION_JSON = (f: string): boolean => f.endsWith('.jsonl') || f.endsWith('.json');
 
+/** A folder's own Aider chat history (never its sub-folders: a repository is large, and only its root holds it). */
+function aiderTarget(dir: string): WatchTarget {
+  return { dir, glob: AIDER_HISTORY, accepts: (f) => f === AIDER_HISTORY, recursive: false };
+}
+
 /**
  * What live capture watches. Sources inside VS Code's user folder (Copilot Chat) watch only where sessions are kept,
- * never the whole user folder (busy, and many folders: a recursive watch there would be costly).
+ * never the whole user folder (busy, and many folders: a recursive watch there would be costly). Aider keeps its
+ * history inside repositories: the given project folders (the open workspace folders) and Aider's extra paths are
+ * watched for that one file, not recursively; histories in other repositories are found by the periodic rescan.
  */
-export function watchTargets(env: NodeJS.ProcessEnv, extra: ExtraSource[] = [], disabled: ReadonlySet<SourceName> = new Set()): WatchTarget[] {
+export function watchTargets(
+  env: NodeJS.ProcessEnv,
+  extra: ExtraSource[] = [],
+  disabled: ReadonlySet<SourceName> = new Set(),
+  projectFolders: readonly string[] = [],
+): WatchTarget[] {
   const out: WatchTarget[] = [];
+  const aiderDirs = new Set<string>();
   for (const [source, roots] of sourceRoots(env, extra, disabled)) {
     for (const root of roots) {
+      if (source === 'aider') {
+        // An extra path: a repository (or the history file itself), or a folder of repositories (one level down).
+        if (path.basename(root) === AIDER_HISTORY) aiderDirs.add(path.dirname(root));
+        else {
+          aiderDirs.add(root);
+          for (const f of aider.discover([root])) aiderDirs.add(path.dirname(f.path));
+        }
+        continue;
+      }
       if (source !== 'copilot-chat') {
-        out.push({ dir: root, glob: LOG_FILE_GLOB, accepts: isLogFileName });
+        out.push({ dir: root, glob: LOG_FILE_GLOB, accepts: isLogFileName, recursive: true });
         continue;
       }
       const base = root.split(/[\\/]/).pop();
       if (base === 'chatSessions' || base === 'emptyWindowChatSessions') {
-        out.push({ dir: root, glob: '*.{json,jsonl}', accepts: SESSION_JSON });
+        out.push({ dir: root, glob: '*.{json,jsonl}', accepts: SESSION_JSON, recursive: true });
         continue;
       }
       out.push(
-        { dir: `${root}/workspaceStorage`, glob: '*/chatSessions/*.{json,jsonl}', accepts: (f) => SESSION_JSON(f) && /(^|[\\/])chatSessions[\\/][^\\/]+$/.test(f) },
-        { dir: `${root}/globalStorage/emptyWindowChatSessions`, glob: '*.{json,jsonl}', accepts: SESSION_JSON },
+        { dir: `${root}/workspaceStorage`, glob: '*/chatSessions/*.{json,jsonl}', accepts: (f) => SESSION_JSON(f) && /(^|[\\/])chatSessions[\\/][^\\/]+$/.test(f), recursive: true },
+        { dir: `${root}/globalStorage/emptyWindowChatSessions`, glob: '*.{json,jsonl}', accepts: SESSION_JSON, recursive: true },
       );
     }
   }
+  if (!disabled.has('aider')) {
+    const repos = new RepoFinder();
+    for (const d of projectFolders) {
+      aiderDirs.add(d);
+      const root = repos.rootOf(d);
+      if (root) aiderDirs.add(root);
+    }
+  }
+  for (const d of aiderDirs) out.push(aiderTarget(d));
   return out;
 }
 
