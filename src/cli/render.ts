@@ -1,4 +1,4 @@
-import type { ReportJson, UsageFigures } from '../core/report';
+import { accuracyOf, type ReportJson, type UsageFigures } from '../core/report';
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
 import type { LinkJson, SessionJson } from '../services/queries';
@@ -37,7 +37,7 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
   );
   out.push(
     `  sessions: ${fmtInt(o.shippedSessions)} shipped, ${fmtInt(o.openSessions)} open, ${fmtInt(o.unlinkedSessions)} without outcome, ` +
-      `${fmtInt(o.labelledSessions)} labelled · ${fmtTokens(o.tokensWithoutOutcome)} tokens without outcome`,
+      `${fmtInt(o.labelledSessions)} labelled · ${fmtTokensMarked(o.tokensWithoutOutcome, accuracyOf(o.tokensWithoutOutcome, o.estimatedTokensWithoutOutcome))} tokens without outcome`,
   );
   if (o.commits === 0) out.push('  (no sessions are linked to commits yet: `outcome-ledger link` reads your repositories)');
   else {

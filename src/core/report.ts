@@ -49,6 +49,8 @@ export interface ReportJson {
     tokensPerCommit: number | null;
     costPerCommit: number | null;
     tokensWithoutOutcome: number;
+    /** Compatible extensions (cli.md allows them): of `tokensWithoutOutcome`, those estimated rather than reported. */
+    estimatedTokensWithoutOutcome: number;
     /** Compatible extensions (cli.md allows them): PRs, medians, per task, durability, the threshold used. */
     prs: number;
     threshold: number;
@@ -198,6 +200,7 @@ export function buildReport(input: ReportInput): ReportJson {
   const byDay = new Map<string, Acc>();
   const span = new Map<SourceName, { first: number; last: number; unpriced: Set<string>; assumed: number }>();
   const sessionTokens = new Map<number, number>();
+  const sessionEstimated = new Map<number, number>();
   const usage = new Map<number, SessionUsage>();
   const sessionSource = new Map<number, SourceName>();
   for (const r of input.rows) {
@@ -218,6 +221,7 @@ export function buildReport(input: ReportInput): ReportJson {
     if (r.unpriced > 0) s.unpriced.add(r.model);
     s.assumed += r.assumedModel;
     sessionTokens.set(r.sessionRef, (sessionTokens.get(r.sessionRef) ?? 0) + r.input + r.output + r.cacheRead + r.cacheWrite);
+    sessionEstimated.set(r.sessionRef, (sessionEstimated.get(r.sessionRef) ?? 0) + r.estimatedTokens);
   }
 
   let shipped = 0;
@@ -226,6 +230,7 @@ export function buildReport(input: ReportInput): ReportJson {
   let labelled = 0;
   let shippedTokens = 0;
   let withoutOutcome = 0;
+  let estimatedWithoutOutcome = 0;
   for (const [ref, tokens] of sessionTokens) {
     const status = input.statusOf(ref);
     if (status === 'shipped') {
@@ -236,9 +241,11 @@ export function buildReport(input: ReportInput): ReportJson {
     } else if (status === 'unlinked') {
       unlinked++;
       withoutOutcome += tokens;
+      estimatedWithoutOutcome += sessionEstimated.get(ref) ?? 0;
     } else if (LABELS.has(status)) {
       labelled++;
       withoutOutcome += tokens;
+      estimatedWithoutOutcome += sessionEstimated.get(ref) ?? 0;
     }
   }
   const facts: OutcomeFacts = input.outcomes ?? {
@@ -286,6 +293,7 @@ export function buildReport(input: ReportInput): ReportJson {
       tokensPerCommit: commits > 0 ? Math.round(shippedTokens / commits) : null,
       costPerCommit: commits > 0 ? roundUSD(costUSD / commits) : null,
       tokensWithoutOutcome: withoutOutcome,
+      estimatedTokensWithoutOutcome: estimatedWithoutOutcome,
       prs: figures.prs,
       threshold: input.threshold ?? 0.6,
       tokensPerCommitMedian: figures.tokensPerCommitMedian,

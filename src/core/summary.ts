@@ -73,9 +73,11 @@ function buildSchemas() {
   const week = z.strictObject({
     since: date(), until: date(), tokens: nat(), costUSD: num(), commits: nat(), yield: z.nullable(num()),
     tokensPerCommit: z.nullable(num()), costPerCommit: z.nullable(num()), tokensWithoutOutcome: nat(),
+    /** Of `tokens` and `tokensWithoutOutcome`, those a tool estimated (present when some were). */
+    estimatedTokens: z.optional(nat()), estimatedTokensWithoutOutcome: z.optional(nat()),
   });
   const group = z.strictObject({
-    status: z.enum(STATUSES), sessions: nat(), tokens: nat(), costUSD: num(), sessionIds: z.array(text(400)),
+    status: z.enum(STATUSES), sessions: nat(), tokens: nat(), estimatedTokens: z.optional(nat()), costUSD: num(), sessionIds: z.array(text(400)),
   });
   const summary = z.strictObject({
     generatedAt: iso(),
@@ -95,7 +97,7 @@ function buildSchemas() {
     tasks: z.array(task),
     trend: z.array(week),
     withoutOutcome: z.strictObject({
-      tokens: nat(), costUSD: num(), groups: z.array(group),
+      tokens: nat(), estimatedTokens: z.optional(nat()), costUSD: num(), groups: z.array(group),
       open: z.strictObject({ sessions: nat(), tokens: nat(), costUSD: num() }),
     }),
     bySource: z.array(z.strictObject({ source: text(40), ...usage })),
@@ -261,6 +263,8 @@ export interface SummarySession {
   status: SessionStatus;
   /** Tokens and cost within the period. */
   tokens: number;
+  /** Of `tokens`, those a tool estimated rather than reported (absent: none known). */
+  estimatedTokens?: number;
   costNano: number;
   models: readonly string[];
   branchTasks: readonly string[];
@@ -450,10 +454,12 @@ export function buildSummary(input: SummaryInput): Summary {
 
   const groups = STATUSES.map((status) => {
     const list = input.sessions.filter((s) => s.status === status);
+    const estimated = list.reduce((a, s) => a + (s.estimatedTokens ?? 0), 0);
     return {
       status,
       sessions: list.length,
       tokens: list.reduce((a, s) => a + s.tokens, 0),
+      ...(estimated > 0 ? { estimatedTokens: estimated } : {}),
       costUSD: round6(list.reduce((a, s) => a + s.costNano, 0) / 1e9),
       sessionIds: list.map((s) => s.id).sort(),
     };
@@ -503,9 +509,12 @@ export function buildSummary(input: SummaryInput): Summary {
       tokensPerCommit: w.report.outcomes.tokensPerCommit,
       costPerCommit: w.report.outcomes.costPerCommit,
       tokensWithoutOutcome: w.report.outcomes.tokensWithoutOutcome,
+      ...positive('estimatedTokens', (w.report.totals as Accuracy).estimatedTokens),
+      ...positive('estimatedTokensWithoutOutcome', w.report.outcomes.estimatedTokensWithoutOutcome),
     })),
     withoutOutcome: {
       tokens: o.tokensWithoutOutcome,
+      ...positive('estimatedTokens', o.estimatedTokensWithoutOutcome),
       costUSD: round6(groups.reduce((a, g) => a + g.costUSD, 0)),
       groups,
       open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9) },
@@ -522,6 +531,11 @@ export function buildSummary(input: SummaryInput): Summary {
     },
     records: { ...input.records },
   };
+}
+
+/** `{ [key]: n }` when n is a positive count (estimated tokens are only written when there are some). */
+function positive<K extends string>(key: K, n: number | undefined): Partial<Record<K, number>> {
+  return n !== undefined && n > 0 ? ({ [key]: n } as Record<K, number>) : {};
 }
 
 function withoutFirstTime(o: SummaryOutcome & { firstTime: number }): SummaryOutcome {

@@ -174,7 +174,7 @@ function glance(s: Summary): Glance[] {
     { label: 'Tokens per task', value: maybeInt(o.tokensPerTask), note: `median ${maybeInt(o.tokensPerTaskMedian)}` },
     { label: 'Cost per task', value: est(o.costPerTask), note: `median ${est(o.costPerTaskMedian)}` },
     { label: `Kept lines after ${s.settings.durabilityDays} days`, value: int(o.keptLines), note: `${o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2)} per 1k output tokens; ${count(o.pendingCommits, 'outcome')} pending` },
-    { label: 'Tokens without outcome', value: int(o.tokensWithoutOutcome), note: `${share(o.tokensWithoutOutcome, t.total)} of all tokens` },
+    { label: 'Tokens without outcome', value: tokensText(o.tokensWithoutOutcome, s.withoutOutcome), note: `${share(o.tokensWithoutOutcome, t.total)} of all tokens` },
   ];
 }
 
@@ -259,15 +259,15 @@ export function renderMarkdown(doc: SummaryDocument): string {
   out.push('## Efficiency over the period', '');
   out.push(...mdTable(
     ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Yield', 'Tokens per commit', 'Cost per commit', 'Without outcome'],
-    s.trend.map((w) => [`${w.since} – ${w.until}`, int(w.tokens), est(w.costUSD), int(w.commits), pct(w.yield), maybeInt(w.tokensPerCommit), est(w.costPerCommit), int(w.tokensWithoutOutcome)]),
+    s.trend.map((w) => [`${w.since} – ${w.until}`, tokensText(w.tokens, w), est(w.costUSD), int(w.commits), pct(w.yield), maybeInt(w.tokensPerCommit), est(w.costPerCommit), tokensText(w.tokensWithoutOutcome, { estimatedTokens: w.estimatedTokensWithoutOutcome })]),
   ), '');
 
   out.push('## Tokens without an outcome', '');
-  out.push(`${int(s.withoutOutcome.tokens)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`, '');
+  out.push(`${tokensText(s.withoutOutcome.tokens, s.withoutOutcome)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`, '');
   if (s.withoutOutcome.groups.length > 0) {
     out.push(...mdTable(
       ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost'],
-      s.withoutOutcome.groups.map((g) => [STATUS_WORDS[g.status] ?? g.status, int(g.sessions), int(g.tokens), share(g.tokens, s.totals.total), est(g.costUSD)]),
+      s.withoutOutcome.groups.map((g) => [STATUS_WORDS[g.status] ?? g.status, int(g.sessions), tokensText(g.tokens, g), share(g.tokens, s.totals.total), est(g.costUSD)]),
     ), '');
     for (const g of s.withoutOutcome.groups) out.push(`- ${STATUS_WORDS[g.status] ?? g.status}: ${g.sessionIds.map((id) => `\`${shortSession(id)}\``).join(', ')}`);
     out.push('');
@@ -479,18 +479,18 @@ export function renderHtml(doc: SummaryDocument): string {
   if (cost) out.push('<p class="chart-caption">Estimated cost per commit, per week (lower is better)</p>', cost);
   out.push(htmlTable(
     ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Yield', 'Tokens per commit', 'Cost per commit', 'Without outcome'],
-    s.trend.map((w) => [esc(`${w.since} – ${w.until}`), int(w.tokens), esc(est(w.costUSD)), int(w.commits), pct(w.yield), maybeInt(w.tokensPerCommit), esc(est(w.costPerCommit)), int(w.tokensWithoutOutcome)]),
+    s.trend.map((w) => [esc(`${w.since} – ${w.until}`), esc(tokensText(w.tokens, w)), esc(est(w.costUSD)), int(w.commits), pct(w.yield), maybeInt(w.tokensPerCommit), esc(est(w.costPerCommit)), esc(tokensText(w.tokensWithoutOutcome, { estimatedTokens: w.estimatedTokensWithoutOutcome }))]),
     'Figures per week (the last week may be shorter)',
     [1, 2, 3, 4, 5, 6, 7],
     'trend',
   ));
 
   out.push('<h2>Tokens without an outcome</h2>');
-  out.push(`<p>${esc(`${int(s.withoutOutcome.tokens)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`)}</p>`);
+  out.push(`<p>${esc(`${tokensText(s.withoutOutcome.tokens, s.withoutOutcome)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`)}</p>`);
   if (s.withoutOutcome.groups.length > 0) {
     out.push(htmlTable(
       ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost', 'Sessions cited'],
-      s.withoutOutcome.groups.map((g) => [esc(STATUS_WORDS[g.status] ?? g.status), int(g.sessions), int(g.tokens), share(g.tokens, s.totals.total), esc(est(g.costUSD)), g.sessionIds.map((id) => `<code>${esc(shortSession(id))}</code>`).join(', ')]),
+      s.withoutOutcome.groups.map((g) => [esc(STATUS_WORDS[g.status] ?? g.status), int(g.sessions), esc(tokensText(g.tokens, g)), share(g.tokens, s.totals.total), esc(est(g.costUSD)), g.sessionIds.map((id) => `<code>${esc(shortSession(id))}</code>`).join(', ')]),
       undefined,
       [1, 2, 3, 4],
     ));

@@ -27,6 +27,11 @@ export function mdText(s: string): string {
     .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** A token count, marked ~ when some of it was estimated (counted from text or rounded by the tool). */
+function tokens(n: number, estimated: number | undefined): string {
+  return `${(estimated ?? 0) > 0 ? '~' : ''}${fmtInt(n)}`;
+}
+
 function metricValue(d: Distribution, v: number | null): string {
   if (v === null) return '—';
   switch (d.metric) {
@@ -86,7 +91,7 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
         head: ['Figure', 'Value'],
         numeric: [false, true],
         rows: [
-          ['Tokens (input + cache + output)', fmtInt(t.total)],
+          ['Tokens (input + cache + output)', tokens(t.total, t.estimatedTokens)],
           ...(t.estimatedTokens > 0 ? [['… of which estimated (not reported exactly by the tool)', `~${fmtInt(t.estimatedTokens)}`]] : []),
           ['Input (not cached)', fmtInt(t.input)],
           ['Cache read', fmtInt(t.cacheRead)],
@@ -132,7 +137,7 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
       table: {
         head: ['Tool', 'Members', 'Tokens', 'Output', 'Cost (est.)', 'Requests', 'Sessions'],
         numeric: [false, true, true, true, true, true, true],
-        rows: (r.bySource ?? []).map((s) => [esc(sourceLabel(s.source, r.k)), ...[fmtInt(s.members), fmtInt(s.total), fmtInt(s.output), fmtUSD(s.costUSD), fmtInt(s.interactions), fmtInt(s.sessions)].map(own)]),
+        rows: (r.bySource ?? []).map((s) => [esc(sourceLabel(s.source, r.k)), ...[fmtInt(s.members), tokens(s.total, s.estimatedTokens), fmtInt(s.output), fmtUSD(s.costUSD), fmtInt(s.interactions), fmtInt(s.sessions)].map(own)]),
       },
     });
     out.push({
@@ -140,7 +145,7 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
       table: {
         head: ['Tool', 'Model', 'Members', 'Tokens', 'Output', 'Cost (est.)', 'Requests'],
         numeric: [false, false, true, true, true, true, true],
-        rows: (r.byModel ?? []).map((m) => [esc(m.source === 'other' ? '—' : sourceLabel(m.source, r.k)), esc(m.model), ...[fmtInt(m.members), fmtInt(m.total), fmtInt(m.output), fmtUSD(m.costUSD), fmtInt(m.interactions)].map(own)]),
+        rows: (r.byModel ?? []).map((m) => [esc(m.source === 'other' ? '—' : sourceLabel(m.source, r.k)), esc(m.model), ...[fmtInt(m.members), tokens(m.total, m.estimatedTokens), fmtInt(m.output), fmtUSD(m.costUSD), fmtInt(m.interactions)].map(own)]),
       },
     });
     if (r.shared) {

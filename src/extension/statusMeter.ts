@@ -96,7 +96,7 @@ export class StatusMeter implements vscode.Disposable {
     } else {
       this.last = { repo, sinceCommit: null, total: t.total, costUSD: t.costUSD };
       this.item.text = `$(graph-line) ${fmtTokensMarked(t.total, t.tokenAccuracy)} · ${fmtUSD(t.costUSD)} today`;
-      this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(t.total)} tokens, ${fmtUSD(t.costUSD)} estimated today` };
+      this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(t.total)} tokens${t.tokenAccuracy === 'exact' ? '' : ' (partly estimated)'}, ${fmtUSD(t.costUSD)} estimated today` };
       tooltip.appendMarkdown(repo ? `No commits yet in \`${path.basename(repo)}\`.\n\n` : 'No git repository is active.\n\n');
     }
     tooltip.appendMarkdown(`**Today:** ${fmtTokensMarked(t.total, t.tokenAccuracy)} tokens · est. ${fmtUSD(t.costUSD)} · yield ${fmtPercent(todayReport.outcomes.yield)}\n\n`);

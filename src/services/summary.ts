@@ -58,10 +58,11 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const facts = outcomeFacts(db, counted, now, durabilityDays);
   const branchTasks = sessionTaskKeys(db);
 
-  const perSession = new Map<number, { tokens: number; costNano: number; models: Set<string> }>();
+  const perSession = new Map<number, { tokens: number; estimated: number; costNano: number; models: Set<string> }>();
   for (const r of rows) {
-    const s = perSession.get(r.sessionRef) ?? { tokens: 0, costNano: 0, models: new Set<string>() };
+    const s = perSession.get(r.sessionRef) ?? { tokens: 0, estimated: 0, costNano: 0, models: new Set<string>() };
     s.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
+    s.estimated += r.estimatedTokens;
     s.costNano += r.costNano;
     s.models.add(r.model);
     perSession.set(r.sessionRef, s);
@@ -69,10 +70,10 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const refs = [...perSession.keys()].sort((a, b) => a - b);
   const ids = sessionIds(db);
   const sessions: SummarySession[] = refs.map((ref) => {
-    const u = perSession.get(ref) as { tokens: number; costNano: number; models: Set<string> };
+    const u = perSession.get(ref) as { tokens: number; estimated: number; costNano: number; models: Set<string> };
     const id = ids.get(ref) ?? `manual:${ref}`;
     return {
-      ref, id, source: id.slice(0, id.indexOf(':')), status: statusOf(ref), tokens: u.tokens, costNano: u.costNano,
+      ref, id, source: id.slice(0, id.indexOf(':')), status: statusOf(ref), tokens: u.tokens, estimatedTokens: u.estimated, costNano: u.costNano,
       models: [...u.models].sort(), branchTasks: branchTasks.get(ref) ?? [], counted: counted.get(ref) ?? [],
     };
   });

@@ -123,6 +123,18 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     assert.ok(yieldDist?.median !== null && yieldDist?.q1 !== null && (yieldDist?.q1 ?? 0) <= (yieldDist?.median ?? 0) && (yieldDist?.median ?? 0) <= (yieldDist?.q3 ?? 0));
   });
 
+  it('the team report marks token figures that include estimated tokens with ~ (totals, and the tool row they are in)', () => {
+    const r = cli(['rollup', 'merge', ...members.map((m) => m.rollup), '--format', 'md'], {});
+    assert.equal(r.code, 0, r.stderr);
+    const { team } = merge(members.map((m) => m.rollup));
+    assert.match(r.stdout, new RegExp(`\\| Tokens \\(input \\+ cache \\+ output\\) \\| ~${(team.totals?.total ?? 0).toLocaleString('en-US')} \\|`));
+    // Copilot Chat's estimated tokens sit in the "other" row; Claude Code's are all exact.
+    const rowOf = (label: string): string => r.stdout.split('\n').find((l) => l.startsWith(`| ${label}`)) ?? '';
+    assert.match(rowOf('Claude Code'), /\| [0-9,]+ \|/, 'exact figures stay unmarked');
+    assert.doesNotMatch(rowOf('Claude Code'), /~/);
+    assert.match(rowOf('Other \\(each used by fewer than 3 members\\)'), /~[0-9,]+/, r.stdout);
+  });
+
   it('the same rollup sent twice (and a folder holding copies) counts once; a re-export of a wider period replaces the narrower one', () => {
     const copies = path.join(dir, 'shared-folder');
     fs.mkdirSync(path.join(copies, 'alice'), { recursive: true });

@@ -10,6 +10,9 @@ import { dataHealth } from '../../src/services/health';
 import { listSessions, report } from '../../src/services/queries';
 import { usageSince } from '../../src/services/meter';
 import { sidebarSnapshot } from '../../src/services/sidebar';
+import { signSummary, summaryOf } from '../../src/services/summary';
+import { renderSummary } from '../../src/core/summaryRender';
+import { loadOrCreateSigningKey } from '../../src/store/signing';
 import { Ledger } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
 import { tempDir } from '../helpers';
@@ -68,6 +71,25 @@ describe('estimated vs exact', function () {
     assert.match(text, /copilot-chat\s+~2,300/);
     assert.match(text, /500 tokens estimated/);
     assert.match(text, /~ marks token figures .*: 500 of 2,300\./);
+  });
+
+  it('tokens without outcome say how much of them is estimated: report, its text, the summary (headline, week, status rows)', () => {
+    // Two days later: no session is open any more, all three are without outcome.
+    const later = NOW + 2 * 86_400_000;
+    const r = report(ledger.database, { timeZone: 'UTC', now: later });
+    assert.deepEqual([r.outcomes.tokensWithoutOutcome, r.outcomes.estimatedTokensWithoutOutcome], [2300, 500]);
+    assert.match(renderReport(r), /~2,300 tokens without outcome/);
+    const sum = summaryOf(ledger.database, { since: '2026-06-01', until: '2026-06-30', timeZone: 'UTC', now: later, env: { HOME: dir } });
+    assert.equal(sum.withoutOutcome.estimatedTokens, 500);
+    assert.deepEqual(sum.withoutOutcome.groups.map((g) => [g.status, g.tokens, g.estimatedTokens]), [['unlinked', 2300, 500]]);
+    const week = sum.trend.find((w) => w.tokens > 0);
+    assert.deepEqual([week?.estimatedTokens, week?.estimatedTokensWithoutOutcome], [500, 500]);
+    assert.ok(sum.trend.filter((w) => w.tokens === 0).every((w) => w.estimatedTokens === undefined), 'weeks without estimates carry no field');
+    const md = renderSummary(signSummary(sum, loadOrCreateSigningKey(path.join(dir, 'key'))), 'md');
+    assert.match(md, /\| Tokens without outcome \| ≈ 2,300 \(/);
+    assert.match(md, /\| 2026-06-15 – 2026-06-21 \| ≈ 2,300 \| .* \| ≈ 2,300 \|/);
+    assert.match(md, /\| Unlinked \(no commit found, not labelled\) \| 3 \| ≈ 2,300 \|/);
+    assert.match(md, /^≈ 2,300 tokens \(100\.0% of all/m);
   });
 
   it('sessions say per session whether their tokens are exact, estimated or mixed', () => {
