@@ -165,14 +165,14 @@ class ClineParser extends WholeFileParser {
       if (m.say !== 'api_req_started' && m.say !== 'api_req_finished') return;
       const entry = i + 1;
       if (typeof m.text !== 'string') {
-        if (m.say === 'api_req_started' && m.partial !== true) rejects.push({ entry, reason: `entry ${entry}: api_req_started without text` });
+        if (m.say === 'api_req_started' && m.partial !== true) rejects.push({ entry: 0, reason: `entry ${entry}: api_req_started without text` });
         return;
       }
       let info: unknown;
       try {
         info = JSON.parse(m.text);
       } catch {
-        rejects.push({ entry, reason: `entry ${entry}: api_req_started text is not JSON` });
+        rejects.push({ entry: 0, reason: `entry ${entry}: api_req_started text is not JSON` });
         return;
       }
       if (!isObject(info)) return;
@@ -180,7 +180,7 @@ class ClineParser extends WholeFileParser {
       const ts = typeof m.ts === 'number' && Number.isFinite(m.ts) ? m.ts : undefined;
       if (m.say === 'api_req_started') {
         if (ts === undefined) {
-          rejects.push({ entry, reason: `entry ${entry}: ts missing or not a number` });
+          rejects.push({ entry: 0, reason: `entry ${entry}: ts missing or not a number` });
           return;
         }
         lastStarted = { index: i, ts, counted: false };
@@ -194,7 +194,7 @@ class ClineParser extends WholeFileParser {
       const cacheWrite = optionalCount(info.cacheWrites);
       const cacheRead = optionalCount(info.cacheReads);
       if (input === undefined || output === undefined || cacheWrite === undefined || cacheRead === undefined) {
-        rejects.push({ entry, reason: `entry ${entry}: token counts are not non-negative integers` });
+        rejects.push({ entry: 0, reason: `entry ${entry}: token counts are not non-negative integers` });
         return;
       }
       if (lastStarted) lastStarted.counted = true;

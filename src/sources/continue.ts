@@ -157,12 +157,12 @@ class SessionParser extends WholeFileParser {
       }
       if (m.usage === undefined || m.usage === null) return;
       if (!isObject(m.usage)) {
-        rejects.push({ entry, reason: `history ${entry}: usage is not an object` });
+        rejects.push({ entry: 0, reason: `history ${entry}: usage is not an object` });
         return;
       }
       const tokens = fromContinueUsage(m.usage);
       if (!tokens) {
-        rejects.push({ entry, reason: `history ${entry}: usage counts are not non-negative integers` });
+        rejects.push({ entry: 0, reason: `history ${entry}: usage counts are not non-negative integers` });
         return;
       }
       const model = modelOf(item) ?? sessionModel;

@@ -209,12 +209,12 @@ class GeminiParser implements LineParser {
     const rejects: WholeResult['rejects'] = [];
     doc.messages.forEach((m, i) => {
       if (!isObject(m) || typeof m.id !== 'string') {
-        rejects.push({ entry: i + 1, reason: `message ${i + 1}: not a message record` });
+        rejects.push({ entry: 0, reason: `message ${i + 1}: not a message record` });
         return;
       }
       const r = this.message(m, false);
       if (Array.isArray(r)) records.push(...r);
-      else if (r) rejects.push({ entry: i + 1, reason: `message ${i + 1}: ${r.reason}` });
+      else if (r) rejects.push({ entry: 0, reason: `message ${i + 1}: ${r.reason}` });
     });
     return { records, rejects };
   }

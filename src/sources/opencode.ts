@@ -170,7 +170,7 @@ class MessageFileParser extends WholeFileParser {
     const data = read.doc;
     if (!isObject(data) || typeof data.id !== 'string' || typeof data.sessionID !== 'string') return { incomplete: 'not an OpenCode message (no id and sessionID)' };
     const r = messageRecord(data.id, data.sessionID, data);
-    if (typeof r === 'string') return { records: [], rejects: [{ entry: 1, reason: r }] };
+    if (typeof r === 'string') return { records: [], rejects: [{ entry: 0, reason: r }] };
     return { records: r ? [r] : [], rejects: [] };
   }
 }
@@ -221,22 +221,20 @@ export function readOpenCodeDatabase(db: Database): WholeResult {
   }
   const stmt = db.prepare(`SELECT id, ${sessionCol ?? "''"}, data FROM message`);
   try {
-    let n = 0;
     while (stmt.step()) {
-      n++;
       const [id, sessionId, text] = stmt.get();
       if (typeof text !== 'string' || !text.includes('"assistant"')) continue;
       let data: unknown;
       try {
         data = JSON.parse(text);
       } catch {
-        rejects.push({ entry: n, reason: `message ${String(id)}: data is not JSON` });
+        rejects.push({ entry: 0, reason: `message ${String(id)}: data is not JSON` });
         continue;
       }
       if (!isObject(data)) continue;
       const sid = typeof data.sessionID === 'string' && data.sessionID ? data.sessionID : String(sessionId ?? '');
       const r = messageRecord(String(id), sid, data, dirs.get(sid));
-      if (typeof r === 'string') rejects.push({ entry: n, reason: `message ${String(id)}: ${r}` });
+      if (typeof r === 'string') rejects.push({ entry: 0, reason: `message ${String(id)}: ${r}` });
       else if (r) records.push(r);
     }
   } finally {

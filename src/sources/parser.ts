@@ -7,9 +7,13 @@ export interface WholeContext {
   openSqlite(bytes: Uint8Array): Database;
 }
 
-/** What a whole-file parser found: its records, and the entries it could not use (each with its index and why). */
+/** What a whole-file parser found: its records, and the entries it could not use (each with where and why). */
 export interface WholeResult {
   records: LedgerRecord[];
+  /**
+   * `entry`: the line it is on when the file is made of lines (a mutation log), else 0 — a JSON document's entry or a
+   * database row is no line a user could open the file at, so the reason names it instead ("entry 7: …").
+   */
   rejects: Array<{ entry: number; reason: string }>;
 }
 

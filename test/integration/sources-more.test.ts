@@ -80,6 +80,12 @@ describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue 
       assert.ok(s?.last, `${source} has a last record`);
       assert.equal(s?.rejectedLines, rejects[source], source);
     }
+    // A JSON document's entry or a database row is no line to open the file at: the reason names it instead.
+    const text = cli(['health', '--home', ledger], env).stdout;
+    assert.match(text, /ui_messages\.json`: entry \d+: api_req_started text is not JSON/);
+    assert.match(text, /opencode\.db`: message msg_bad: data is not JSON/);
+    assert.match(text, /c-exact\.json`: history \d+: usage counts/);
+    assert.match(text, /session-2026-04-10T09-00-bbbb2222\.jsonl` line 15: not JSON/, 'a line-based log keeps its line number');
   });
 
   it('links the aider session to the commit aider made, with its author and trailer as evidence', () => {

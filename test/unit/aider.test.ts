@@ -61,5 +61,30 @@ describe('Aider reader', () => {
       assert.deepEqual(h?.roots, [{ path: fx.file, exists: true }]);
       ledger.close();
     });
+
+    it('a half-written last line waits until aider finishes it; garbage is skipped or rejected with a reason, nothing lost', async () => {
+      const repo = path.join(dir, 'repo');
+      fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
+      const fx = writeAider(repo);
+      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const env = { HOME: path.join(dir, 'home') };
+      await importAll(ledger, { env, quietMs: 0, projectDirs: [repo] });
+      const full = ledgerSums(ledger.database, 'aider');
+      fs.appendFileSync(fx.file, '#### and the tests\n\n> Tokens: 2.5k sent, 3');
+      const busy = await importAll(ledger, { env, quietMs: 60_000, projectDirs: [repo] });
+      assert.deepEqual([busy.sources.find((s) => s.source === 'aider')?.interactionsAdded, busy.sources.find((s) => s.source === 'aider')?.linesRejected], [0, 0]);
+      fs.appendFileSync(fx.file, '0 received. Cost: $0.01 message, $0.10 session.  \n');
+      const done = await importAll(ledger, { env, quietMs: 60_000, projectDirs: [repo] });
+      assert.equal(done.sources.find((s) => s.source === 'aider')?.interactionsAdded, 1);
+      assert.deepEqual([ledgerSums(ledger.database, 'aider').input, ledgerSums(ledger.database, 'aider').output], [full.input + 2500, full.output + 30]);
+      // Binary noise and a mangled Tokens: line: the conversation text is skipped, the Tokens: line rejected.
+      fs.appendFileSync(fx.file, Buffer.concat([Buffer.from([0, 1, 2, 0xff, 0xfe, 10]), Buffer.from('> Tokens: \u0000 sent\n> Applied edit to\n')]));
+      const noisy = await importAll(ledger, { env, quietMs: 0, projectDirs: [repo] });
+      const a = noisy.sources.find((s) => s.source === 'aider');
+      assert.equal(a?.linesRejected, 1, a?.reasons.join('; '));
+      assert.match(a?.reasons[0] ?? '', /\.aider\.chat\.history\.md:\d+: a "Tokens:" line aider did not write in a known form/);
+      assert.equal(ledgerSums(ledger.database, 'aider').input, full.input + 2500);
+      ledger.close();
+    });
   });
 });

@@ -51,5 +51,38 @@ describe('Continue reader', () => {
       assert.deepEqual(files, [[project, 'src/search.ts']]);
       ledger.close();
     });
+
+    it('a session caught half-written and a half-written dev-data line wait; garbage once quiet is rejected with a reason and loses nothing', async () => {
+      const cont = path.join(dir, 'cont');
+      const fx = writeContinue(cont, path.join(dir, 'proj'));
+      const env = { HOME: path.join(dir, 'home'), CONTINUE_GLOBAL_DIR: cont };
+      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      await importAll(ledger, { env, quietMs: 0 });
+      const full = ledgerSums(ledger.database, 'continue');
+      assert.deepEqual(full, total(fx.truth));
+      // Continue rewrites a session while it saves it, and appends a dev-data line: both caught mid-write.
+      const session = path.join(cont, 'sessions', 'c-exact.json');
+      const text = fs.readFileSync(session, 'utf8');
+      fs.writeFileSync(session, text.slice(0, Math.floor(text.length / 2)));
+      const dev = path.join(cont, 'dev_data', '0.2.0', 'tokensGenerated.jsonl');
+      fs.appendFileSync(dev, '{"model":"gpt-4o","promptTokens":900,"generatedTokens":40,"timestamp":"2025-11-03T09:30:00.000Z"');
+      const busy = await importAll(ledger, { env, quietMs: 60_000 });
+      const c = busy.sources.find((x) => x.source === 'continue');
+      assert.equal(c?.linesRejected, 0, c?.reasons.join('; '));
+      assert.equal(c?.interactionsAdded, 0);
+      assert.deepEqual(ledgerSums(ledger.database, 'continue'), full);
+      // The session is saved whole again; the dev-data line is finished: exactly that one estimate is added.
+      fs.writeFileSync(session, text);
+      fs.appendFileSync(dev, ',"provider":"openai"}\n');
+      const done = await importAll(ledger, { env, quietMs: 60_000 });
+      assert.equal(done.sources.find((x) => x.source === 'continue')?.interactionsAdded, 1);
+      assert.equal(ledgerSums(ledger.database, 'continue').input, full.input + 900);
+      // Garbage in place of the session, once quiet: one reason, and what it held stays in the ledger.
+      fs.writeFileSync(session, '\u0000\u0001 not json');
+      const broken = await importAll(ledger, { env, quietMs: 0 });
+      assert.match(broken.sources.find((x) => x.source === 'continue')?.reasons.join('\n') ?? '', /c-exact\.json: not a whole JSON document/);
+      assert.equal(ledgerSums(ledger.database, 'continue').input, full.input + 900);
+      ledger.close();
+    });
   });
 });
