@@ -16,6 +16,8 @@ export interface SessionUsage {
   sent: number;
   costNano: number;
   interactions: number;
+  /** Of `tokens`, those estimated rather than reported by the tool. */
+  estimated?: number;
 }
 
 export interface OutcomeCommit {
@@ -46,6 +48,8 @@ export interface TaskFigures {
   sessions: number;
   sources: string[];
   tokens: number;
+  /** Of `tokens`, those estimated rather than reported by the tool (split like the tokens). */
+  estimatedTokens: number;
   costUSD: number;
   commits: number;
   /** A counted commit carries this task, or a shipped session's branch names it. */
@@ -116,11 +120,11 @@ export function computeOutcomes(
   const perOutcome = new Map<number, { tokens: number; costNano: number; output: number }>();
   const outcomeCommits = new Map<number, Set<number>>();
   const prs = new Set<string>();
-  const tasks = new Map<string, { sessions: Set<number>; sources: Set<string>; tokens: number; costNano: number; outcomes: Set<number>; delivered: boolean }>();
+  const tasks = new Map<string, { sessions: Set<number>; sources: Set<string>; tokens: number; estimated: number; costNano: number; outcomes: Set<number>; delivered: boolean }>();
   const task = (k: string): NonNullable<ReturnType<typeof tasks.get>> => {
     let t = tasks.get(k);
     if (!t) {
-      t = { sessions: new Set(), sources: new Set(), tokens: 0, costNano: 0, outcomes: new Set(), delivered: false };
+      t = { sessions: new Set(), sources: new Set(), tokens: 0, estimated: 0, costNano: 0, outcomes: new Set(), delivered: false };
       tasks.set(k, t);
     }
     return t;
@@ -167,6 +171,7 @@ export function computeOutcomes(
         t.sessions.add(ref);
         t.sources.add(sourceOf(ref));
         t.tokens += u.tokens / sessionTasks.size;
+        t.estimated += (u.estimated ?? 0) / sessionTasks.size;
         t.costNano += u.costNano / sessionTasks.size;
       }
     }
@@ -223,6 +228,7 @@ export function computeOutcomes(
         sessions: t.sessions.size,
         sources: [...t.sources].sort(),
         tokens: Math.round(t.tokens),
+        estimatedTokens: Math.round(t.estimated),
         costUSD: round6(nanoToUSD(t.costNano)),
         commits: t.outcomes.size,
         delivered: t.delivered,

@@ -204,8 +204,9 @@ export function buildReport(input: ReportInput): ReportJson {
   const usage = new Map<number, SessionUsage>();
   const sessionSource = new Map<number, SourceName>();
   for (const r of input.rows) {
-    const u = getOrCreate(usage, r.sessionRef, () => ({ tokens: 0, output: 0, sent: 0, costNano: 0, interactions: 0 }));
+    const u = getOrCreate(usage, r.sessionRef, () => ({ tokens: 0, output: 0, sent: 0, costNano: 0, interactions: 0, estimated: 0 }));
     u.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
+    u.estimated = (u.estimated ?? 0) + r.estimatedTokens;
     u.output += r.output;
     u.sent += r.input + r.cacheRead + r.cacheWrite;
     u.costNano += r.costNano;

@@ -141,6 +141,8 @@ export interface CommitRef {
 export interface TaskRow {
   task: string;
   tokens: number;
+  /** Some or all of its tokens were estimated, not reported by the tool. */
+  estimated?: boolean;
   costUSD: number;
   sessions: number;
   delivered: boolean;

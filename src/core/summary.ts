@@ -57,6 +57,8 @@ function buildSchemas() {
     pending: z.boolean(),
   });
   const task = z.strictObject({
+    /** Of `tokens`, those a tool estimated (present when some were). */
+    estimatedTokens: z.optional(nat()),
     task: z.nullable(text(200)),
     delivered: z.boolean(),
     tokens: nat(),
@@ -349,6 +351,7 @@ export function buildSummary(input: SummaryInput): Summary {
   const outcomeSessions = new Map<number, Set<number>>();
   const sessionById = new Map(input.sessions.map((s) => [s.ref, s]));
   let noTaskTokens = 0;
+  let noTaskEstimated = 0;
   let noTaskCostNano = 0;
   for (const s of input.sessions) {
     const shipped = s.status === 'shipped';
@@ -379,6 +382,7 @@ export function buildSummary(input: SummaryInput): Summary {
       for (const m of s.models) t.models.add(m);
       for (const id of ids) t.outcomes.add(find(id));
       noTaskTokens += s.tokens;
+      noTaskEstimated += s.estimatedTokens ?? 0;
       noTaskCostNano += s.costNano;
     }
   }
@@ -438,6 +442,7 @@ export function buildSummary(input: SummaryInput): Summary {
       task: k,
       delivered: k === null ? true : (figures?.delivered ?? false),
       tokens: k === null ? noTaskTokens : (figures?.tokens ?? 0),
+      ...positive('estimatedTokens', k === null ? noTaskEstimated : figures?.estimatedTokens),
       costUSD: k === null ? round6(noTaskCostNano / 1e9) : (figures?.costUSD ?? 0),
       sessions: k === null ? sessions.length : (figures?.sessions ?? sessions.length),
       commits: k === null ? outcomes.length : (figures?.commits ?? outcomes.length),

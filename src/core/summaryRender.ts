@@ -238,7 +238,7 @@ export function renderMarkdown(doc: SummaryDocument): string {
   if (s.tasks.length === 0) out.push('No commit was linked to a session in this period.', '');
   for (const t of s.tasks) {
     out.push(`### ${mdCell(taskTitle(t))}${t.delivered ? '' : ' (not delivered in this period)'}`, '');
-    out.push(`${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`, '');
+    out.push(`${t.estimatedTokens ? '≈ ' : ''}${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`, '');
     out.push(`Tools: ${mdCell(t.sources.join(', ') || '—')} · models: ${mdCell(t.models.join(', ') || '—')}`, '');
     if (t.outcomes.length > 0) {
       out.push(...mdTable(
@@ -451,7 +451,7 @@ export function renderHtml(doc: SummaryDocument): string {
   if (s.tasks.length === 0) out.push('<p>No commit was linked to a session in this period.</p>');
   for (const t of s.tasks) {
     out.push(`<h3>${esc(taskTitle(t))}${t.delivered ? '' : ' <span class="muted">(not delivered in this period)</span>'}</h3>`);
-    out.push(`<p>${esc(`${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`)}<br><span class="muted">Tools: ${esc(t.sources.join(', ') || '—')} · models: ${esc(t.models.join(', ') || '—')}</span></p>`);
+    out.push(`<p>${esc(`${t.estimatedTokens ? '≈ ' : ''}${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`)}<br><span class="muted">Tools: ${esc(t.sources.join(', ') || '—')} · models: ${esc(t.models.join(', ') || '—')}</span></p>`);
     if (t.outcomes.length > 0) {
       out.push(htmlTable(
         ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],

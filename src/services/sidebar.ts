@@ -316,6 +316,7 @@ function tasksOf(db: Database, cur: ReportJson, refs: ReadonlySet<number>, count
     return {
       task: t.task,
       tokens: t.tokens,
+      ...(t.estimatedTokens > 0 ? { estimated: true } : {}),
       costUSD: t.costUSD,
       sessions: t.sessions,
       delivered: t.delivered,

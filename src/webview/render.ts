@@ -311,7 +311,7 @@ function taskItem(t: TaskRow, a: Actions): HTMLElement {
     'li',
     { class: 'task', 'data-task': t.task },
     h('div', { class: 'row-head' }, h('span', { class: 'title mono' }, t.task), h('span', { class: t.delivered ? 'pill delivered' : 'pill' }, t.delivered ? 'delivered' : 'no outcome yet')),
-    h('div', { class: 'meta' }, `${fmtTokens(t.tokens)} tokens · ${fmtUSD(t.costUSD)} · ${t.sessions} session${t.sessions === 1 ? '' : 's'} · ${t.commits.length} commit${t.commits.length === 1 ? '' : 's'}${t.prs.length ? ` · PR ${t.prs.map((p) => `#${p}`).join(', ')}` : ''}`),
+    h('div', { class: 'meta' }, `${t.estimated ? '~' : ''}${fmtTokens(t.tokens)} tokens${t.estimated ? ' (partly estimated)' : ''} · ${fmtUSD(t.costUSD)} · ${t.sessions} session${t.sessions === 1 ? '' : 's'} · ${t.commits.length} commit${t.commits.length === 1 ? '' : 's'}${t.prs.length ? ` · PR ${t.prs.map((p) => `#${p}`).join(', ')}` : ''}`),
     t.commits.length > 0 ? h('ul', { class: 'commits' }, ...t.commits.map((c) => h('li', {}, commitButton(c, a, `t-${t.task}-${c.sha}`), ' ', h('span', { class: 'subject' }, c.subject)))) : null,
   );
 }

@@ -48,6 +48,9 @@ describe('manual entries through the bundled CLI (outcome-ledger manual add|list
     assert.equal(manual?.total, 2000 + est.tokens.total);
     assert.equal(manual?.estimatedTokens, est.tokens.total);
     assert.equal(manual?.tokenAccuracy, 'mixed');
+    // The task's tokens say how much of them is estimated (the sidebar and the summary mark them from this).
+    const pay7 = r.outcomes.byTask.find((t) => t.task === 'PAY-7');
+    assert.deepEqual([pay7?.tokens, pay7?.estimatedTokens], [2000 + est.tokens.total, est.tokens.total]);
     const sessions = sessionsJson(home, env);
     const s1 = sessions.find((s) => s.id === exact.id);
     assert.deepEqual(s1?.manual, { tool: 'ChatGPT web', task: 'PAY-7' });

@@ -123,6 +123,23 @@ describe('estimated vs exact', function () {
     assert.ok(copilot?.gaps.some((g) => /500 tokens are estimated/.test(g)));
   });
 
+  it('the sidebar\'s task rows say when some of their tokens were estimated', async () => {
+    const other = await Ledger.open(path.join(dir, 'tasks-ledger'));
+    try {
+      await other.write((db) => {
+        const w = new RecordWriter(db, { repoOf: () => null });
+        const onBranch = (r: InteractionRecord, branch: string): InteractionRecord => ({ ...r, session: { ...r.session, branch } });
+        w.add(onBranch(interaction('copilot-chat:t1', 'est-task', NOW - 3_600_000, 300, 100, true), 'feature/PAY-9-retry'), '/logs/t1.json');
+        w.add(onBranch(interaction('copilot-chat:t2', 'exact-task', NOW - 3_000_000, 700, 100, false), 'feature/PAY-10'), '/logs/t2.json');
+        w.free();
+      });
+      const s = sidebarSnapshot(other.database, { timeZone: 'UTC', now: NOW + 2 * 86_400_000, query: { ...DEFAULT_QUERY, period: '7d' }, health: { ledgerFile: other.paths.file, env: { HOME: dir } } });
+      assert.deepEqual(s.tasks.rows.map((t) => [t.task, t.tokens, t.estimated ?? false]).sort(), [['PAY-10', 800, false], ['PAY-9', 400, true]]);
+    } finally {
+      other.close();
+    }
+  });
+
   it('the status-bar meter\'s figure says whether it is exact', async () => {
     const other = await Ledger.open(path.join(dir, 'meter'));
     try {

@@ -93,10 +93,15 @@ describe('outcome summary (core)', () => {
     const md = renderSummary(doc, 'md');
     assert.match(md, /\| Tokens \| ≈ 7,400 \(400 of them estimated by their tool\) \|/);
     assert.match(md, /Figures marked ≈ are estimates: costs at list price \(price table test-1\), and tokens a tool estimated/);
+    assert.deepEqual(doc.summary.tasks.map((t) => [t.task, t.tokens, t.estimatedTokens]), [['PAY-1', 7400, 400]]);
+    assert.match(md, /^≈ 7,400 tokens · /m, 'the task\'s tokens are marked');
+    assert.match(renderSummary(doc, 'html'), /<p>≈ 7,400 tokens · /);
     for (const format of ['md', 'html', 'json'] as const) assert.deepEqual(verifySummary(renderSummary(doc, format)).problems, [], format);
     const exact = signSummary(hostileSummary(), loadOrCreateSigningKey(tempDir()));
     assert.deepEqual([exact.summary.totals.estimatedTokens, exact.summary.totals.tokenAccuracy], [0, 'exact']);
     assert.match(renderSummary(exact, 'md'), /\| Tokens \| 7,400 \|/, 'exact tokens are not marked');
+    assert.equal(exact.summary.tasks[0]?.estimatedTokens, undefined);
+    assert.match(renderSummary(exact, 'md'), /^7,400 tokens · /m);
   });
 
   it('refuses what is not a summary, names an unknown version and the first wrong fields', () => {
