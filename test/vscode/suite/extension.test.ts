@@ -151,6 +151,24 @@ describe('Outcome Ledger in VS Code', function () {
     assert.equal(after.total, 0);
   });
 
+  it('notices an Aider chat history written in the workspace folder without Import Now (live capture)', async () => {
+    const w = world();
+    await api.model.idle(); // no import under way that would pick the file up anyway: only the watcher can
+    // Three days ago (local time, as aider writes it): before the workspace's last commit, so the meter is unaffected.
+    const d = new Date(Date.now() - 3 * 86_400_000);
+    const p2 = (n: number): string => String(n).padStart(2, '0');
+    const started = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+    fs.writeFileSync(path.join(w.workspace, '.aider.chat.history.md'), [
+      '', `# aider chat started at ${started}`, '', '> Main model: gpt-4.1 with diff edit format', '',
+      '#### tidy the readme', '', '> Tokens: 2.4k sent, 88 received. Cost: $0.0055 message, $0.0055 session.  ', '',
+      '> Applied edit to README.md  ', '',
+    ].join('\n'));
+    const session = await waitFor('the Aider session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'aider'), 20_000);
+    assert.equal(session.tokens.total, 2400 + 88);
+    assert.equal(session.tokenAccuracy, 'estimated');
+    assert.equal(session.repo, w.workspace);
+  });
+
   it('honours settings: a disabled source is not read, and days follow the time-zone setting', async () => {
     const w = world();
     await config().update('sources.claudeCode.enabled', false, vscode.ConfigurationTarget.Global);
