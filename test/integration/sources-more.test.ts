@@ -88,6 +88,14 @@ describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue 
     assert.match(text, /session-2026-04-10T09-00-bbbb2222\.jsonl` line 15: not JSON/, 'a line-based log keeps its line number');
   });
 
+  it('a summary with repositories redacted names none of them, though it cites the sessions (aider\'s included)', () => {
+    const r = cli(['summary', '--home', ledger, ...PERIOD, '--no-import', '--redact', 'repos', '--format', 'json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { summary: { withoutOutcome: { groups: Array<{ sessionIds: string[] }> } } };
+    assert.ok(doc.summary.withoutOutcome.groups.some((g) => g.sessionIds.some((id) => id.startsWith('aider:'))), 'aider sessions are cited');
+    assert.ok(!r.stdout.includes(repo.dir), 'the repository path appears in the redacted summary');
+  });
+
   it('links the aider session to the commit aider made, with its author and trailer as evidence', () => {
     const r = cli(['link', '--home', ledger, '--repo', repo.dir, '--json'], env);
     assert.equal(r.code, 0, r.stderr);
