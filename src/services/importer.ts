@@ -174,8 +174,16 @@ export interface WatchTarget {
 const SESSION_JSON = (f: string): boolean => f.endsWith('.jsonl') || f.endsWith('.json');
 
 /** A folder's own Aider chat history (never its sub-folders: a repository is large, and only its root holds it). */
-function aiderTarget(dir: string): WatchTarget {
-  return { dir, glob: AIDER_HISTORY, accepts: (f) => f === AIDER_HISTORY, recursive: false };
+function aiderTarget(dir: string, name = AIDER_HISTORY): WatchTarget {
+  return { dir, glob: name, accepts: (f) => f === name, recursive: false };
+}
+
+function isFilePath(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -192,11 +200,14 @@ export function watchTargets(
 ): WatchTarget[] {
   const out: WatchTarget[] = [];
   const aiderDirs = new Set<string>();
+  /** History files named directly (aider's `--chat-history-file` may give them another name). */
+  const aiderFiles = new Set<string>();
   for (const [source, roots] of sourceRoots(env, extra, disabled)) {
     for (const root of roots) {
       if (source === 'aider') {
         // An extra path: a repository (or the history file itself), or a folder of repositories (one level down).
         if (path.basename(root) === AIDER_HISTORY) aiderDirs.add(path.dirname(root));
+        else if (isFilePath(root)) aiderFiles.add(root);
         else {
           aiderDirs.add(root);
           for (const f of aider.discover([root])) aiderDirs.add(path.dirname(f.path));
@@ -227,6 +238,7 @@ export function watchTargets(
     }
   }
   for (const d of aiderDirs) out.push(aiderTarget(d));
+  for (const f of aiderFiles) out.push(aiderTarget(path.dirname(f), path.basename(f)));
   return out;
 }
 

@@ -77,5 +77,10 @@ describe('Live capture: what the extension watches', () => {
     fs.mkdirSync(path.dirname(other), { recursive: true });
     fs.writeFileSync(other, '');
     assert.ok(watcherOf(watchTargets(env, [{ source: 'aider', path: other }]), other), 'the history file named directly');
+    const custom = path.join(dir, 'elsewhere', 'proj', 'my-chat.md'); // aider --chat-history-file my-chat.md
+    fs.writeFileSync(custom, '');
+    const t = watchTargets(env, [{ source: 'aider', path: custom }]);
+    assert.ok(watcherOf(t, custom), 'a history file with another name, named directly');
+    assert.ok(!watcherOf(t, path.join(dir, 'elsewhere', 'proj', 'notes.md')));
   });
 });
