@@ -45,9 +45,16 @@ function metricValue(d: Distribution, v: number | null): string {
 
 const SOURCE_LABELS: Record<string, string> = {
   'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', 'gemini-cli': 'Gemini CLI', opencode: 'OpenCode',
-  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', manual: 'Manual', other: 'Other (each used by fewer than k members)',
+  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', manual: 'Manual', other: 'Other tools (grouped so that no row covers fewer than k members)',
 };
 const sourceLabel = (s: string, k: number): string => (SOURCE_LABELS[s] ?? s).replace('fewer than k', `fewer than ${k}`);
+
+/** A token figure, marked ~ when some of it was estimated (counted from text or rounded by the tool), as in `report`. */
+const tokens = (n: number, f: { estimatedTokens: number }): string => `${f.estimatedTokens > 0 ? '~' : ''}${fmtInt(n)}`;
+
+function estimatedNote(rows: ReadonlyArray<{ estimatedTokens: number }>, own: (s: string) => string): { text: string[] } | Record<string, never> {
+  return rows.some((x) => x.estimatedTokens > 0) ? { text: [own('~ marks token figures that are partly or wholly estimated (counted from text or rounded by the tool), not reported exactly.')] } : {};
+}
 
 interface Section {
   title: string;
@@ -132,16 +139,18 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
       table: {
         head: ['Tool', 'Members', 'Tokens', 'Output', 'Cost (est.)', 'Requests', 'Sessions'],
         numeric: [false, true, true, true, true, true, true],
-        rows: (r.bySource ?? []).map((s) => [esc(sourceLabel(s.source, r.k)), ...[fmtInt(s.members), fmtInt(s.total), fmtInt(s.output), fmtUSD(s.costUSD), fmtInt(s.interactions), fmtInt(s.sessions)].map(own)]),
+        rows: (r.bySource ?? []).map((s) => [esc(sourceLabel(s.source, r.k)), ...[fmtInt(s.members), tokens(s.total, s), fmtInt(s.output), fmtUSD(s.costUSD), fmtInt(s.interactions), fmtInt(s.sessions)].map(own)]),
       },
+      ...estimatedNote(r.bySource ?? [], own),
     });
     out.push({
       title: 'By model',
       table: {
         head: ['Tool', 'Model', 'Members', 'Tokens', 'Output', 'Cost (est.)', 'Requests'],
         numeric: [false, false, true, true, true, true, true],
-        rows: (r.byModel ?? []).map((m) => [esc(m.source === 'other' ? '—' : sourceLabel(m.source, r.k)), esc(m.model), ...[fmtInt(m.members), fmtInt(m.total), fmtInt(m.output), fmtUSD(m.costUSD), fmtInt(m.interactions)].map(own)]),
+        rows: (r.byModel ?? []).map((m) => [esc(m.source === 'other' ? 'Other tools' : sourceLabel(m.source, r.k)), esc(m.model), ...[fmtInt(m.members), tokens(m.total, m), fmtInt(m.output), fmtUSD(m.costUSD), fmtInt(m.interactions)].map(own)]),
       },
+      ...estimatedNote(r.byModel ?? [], own),
     });
     if (r.shared) {
       const text: string[] = [own('Members may opt in, per rollup, to share repository names and commit subjects.')];
