@@ -8,7 +8,7 @@ import { fmtInt, fmtPercent, fmtTokens, fmtUSD } from './format';
 import type { Distribution, TeamReportJson } from './teamMerge';
 
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Text for HTML element content and attribute values. */
 export function htmlText(s: string): string {

@@ -33,9 +33,10 @@ export type Shareable = (typeof SHAREABLE)[number];
 /** Keys that would reach an object's prototype if some code copied them: a rollup never has them. */
 const DANGEROUS_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-// Control characters (and bidi overrides) have no place in a name someone reads in a report.
+// Control characters and the bidirectional controls (overrides, isolates, marks) have no place in a name someone reads
+// in a report: they could make one name look like another.
 // eslint-disable-next-line no-control-regex
-const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
+const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/;
 
 /**
  * A display name: letters, digits, spaces and . ' ’ - _ ( ), at most 64 characters and at most 4 digits — a name,

@@ -61,6 +61,7 @@ describe('team rollup files', () => {
       'duplicate-rollup.json': [base.replace('"rollup": {', '"rollup": {"totals": {}},\n  "rollup": {'), /^has the key "rollup" twice in one object/],
       'too-many-models.json': [signed((r) => { r.byModel = Array.from({ length: 501 }, (_, i) => ({ ...r.byModel[0]!, model: `m${i}` })); }), /^invalid: rollup\.byModel: more than 500 rows$/],
       'bidi-model.json': [signed((r) => { r.byModel[0]!.model = 'gpt\u202e5-x'; }), /^invalid: rollup\.byModel\[0\]\.model: has control characters or bidirectional overrides$/],
+      'bidi-mark-model.json': [signed((r) => { r.byModel[0]!.model = 'claude\u200f-opus'; }), /^invalid: rollup\.byModel\[0\]\.model: has control characters or bidirectional overrides$/],
       'bidi-name.json': [signed((r) => { r.member.displayName = 'Ana\u202egnp.exe'; }), /^invalid: rollup\.member\.displayName: a display name has letters/],
       // The reasons name the field that does not add up, never a member's figures (they are shown in the report).
       'mismatched-sum.json': [signed((r) => { r.totals.input += 100; r.totals.total += 100; }), /^figures do not add up: totals\.input ≠ the sum of bySource$/],
@@ -143,6 +144,11 @@ describe('team rollup files', () => {
     assert.equal(modelRow?.split(/(?<!\\)\|/).length, 9, 'a pipe in a model name does not add a column');
     assert.equal(mdText('a|b*c_d[e](f)<g>`h`'), 'a\\|b\\*c\\_d\\[e\\]\\(f\\)&#60;g&#62;\\`h\\`');
     assert.equal(htmlText('"\'<&>`'), '&#34;&#39;&#60;&#38;&#62;&#96;');
+    // Bidirectional controls in a file name (names from the file system are not checked by the schema) are replaced.
+    for (const c of ['\u202e', '\u2067', '\u200f', '\u061c']) {
+      assert.equal(mdText(`a${c}b`), 'a\uFFFDb');
+      assert.equal(htmlText(`a${c}b`), 'a\uFFFDb');
+    }
   });
 
   it('counts each machine once: the same file twice, a contained period, a partial overlap; several machines of one member add up', () => {
