@@ -157,6 +157,8 @@ export function writeTeamRollup(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
+let readBuffer: Buffer | undefined;
+
 /** Every check a merge runs on one file, in order; one line on failure. Reads at most MAX_ROLLUP_BYTES. */
 export function readTeamRollupFile(file: string): Checked<TeamRollup> {
   let text: string;
@@ -169,7 +171,8 @@ export function readTeamRollupFile(file: string): Checked<TeamRollup> {
     if (!st.isFile()) return { ok: false, reason: `not a regular file (${kindOf(st)})` };
     if (st.size > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (${(st.size / (1 << 20)).toFixed(1)} MB; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)` };
     // At most one byte more than the limit, whatever the size said: a file growing while it is read stays bounded.
-    const bytes = Buffer.alloc(MAX_ROLLUP_BYTES + 1);
+    // One buffer for every file (reads are synchronous, and the text is decoded out of it before the next one).
+    const bytes = (readBuffer ??= Buffer.allocUnsafe(MAX_ROLLUP_BYTES + 1));
     let length = 0;
     for (let n = -1; n !== 0 && length < bytes.length; length += n) n = fs.readSync(fd, bytes, length, bytes.length - length, null);
     if (length > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (it grew past ${MAX_ROLLUP_BYTES / 1024} KB while being read)` };
