@@ -295,6 +295,10 @@ export function parseTeamRollup(text: string): Checked<TeamRollupFile> {
     const first = parsed.error.issues[0];
     return { ok: false, reason: `invalid: ${first ? issueLine(first as Issue) : 'does not match the rollup schema'}` };
   }
+  for (const k of ['since', 'until'] as const) {
+    const d = parsed.data.rollup.period[k];
+    if (!isCalendarDate(d)) return { ok: false, reason: `invalid: rollup.period.${k}: ${d} is not a calendar date` };
+  }
   return { ok: true, value: parsed.data };
 }
 
@@ -369,6 +373,13 @@ export function sumProblem(r: TeamRollup): string | undefined {
     if (!close(v[k], expected[k], 0.01)) return `value.${k} ≠ what the figures it is computed from give`;
   }
   return undefined;
+}
+
+/** YYYY-MM-DD naming a day that exists (2026-02-30 does not). */
+function isCalendarDate(d: string): boolean {
+  const [y, m, day] = d.split('-').map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1, day));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === day;
 }
 
 /** The value metrics of a member (or a machine) from summable figures: the same definitions as `report --json`. */

@@ -55,6 +55,7 @@ describe('team rollup files', () => {
       'absurd.json': [base.replace(/"output": \d+/, '"output": 1e308'), /^invalid: rollup\.totals\.output: above the limit /],
       'fraction.json': [base.replace(/"sessions": \d+/, '"sessions": 1.5'), /^invalid: rollup\.totals\.sessions: not a whole number$/],
       'bad-date.json': [base.replace(/"since": "[^"]+"/, '"since": "last week"'), /^invalid: rollup\.period\.since: not in the expected format$/],
+      'no-such-day.json': [signed((r) => { r.period.until = '2026-02-30'; }), /^invalid: rollup\.period\.until: 2026-02-30 is not a calendar date$/],
       'unknown-tool.json': [base.replace(/"source": "[^"]+"/, '"source": "skynet"'), /^invalid: rollup\.bySource\[0\]\.source: expected "claude-code" or "codex"/],
       // A figure a reader sees and another that JSON.parse keeps (the last): refused, even though the signature holds.
       'duplicate-key.json': [base.replace(/"commits": (\d+)/, '"commits": 99999, "commits": $1'), /^has the key "commits" twice in one object/],
