@@ -149,12 +149,25 @@ export function rollupText(file: TeamRollupFile): string {
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-/** Writes a rollup (temp file + rename: a reader never sees half of it). */
+/**
+ * Writes a rollup or a team report (temp file + rename: a reader never sees half of it). A write that fails is one
+ * line (TeamRollupError) and leaves no temp file behind.
+ */
 export function writeTeamRollup(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o644 });
-  fs.renameSync(tmp, file);
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(tmp, text, { mode: 0o644 });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // There was no temp file (the folder could not be made or the file not created).
+    }
+    const err = e as NodeJS.ErrnoException;
+    throw new TeamRollupError(`cannot write ${file}: ${err.code === 'EACCES' ? 'permission denied' : (err.message.split('\n')[0] ?? String(e))}`);
+  }
 }
 
 let readBuffer: Buffer | undefined;

@@ -212,6 +212,20 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
       assert.equal(u.stderr.trim().split('\n').length, 1, u.stderr);
     }
     assert.ok(!fs.existsSync(path.join(dir, 'x.json')), 'without consent nothing is written');
+    // A report or a rollup that cannot be written: one line, exit 1, no temp file left.
+    const blocked = path.join(dir, 'a-file');
+    fs.writeFileSync(blocked, '');
+    for (const args of [
+      ['rollup', 'merge', ...members.map((m) => m.rollup), '--out', path.join(blocked, 'team.md')],
+      ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--no-import', '--yes', '--out', path.join(blocked, 'r.json')],
+    ]) {
+      const w = cli([...args, '--home', members[0]!.home], members[0]!.env);
+      assert.equal(w.code, 1, w.stderr);
+      assert.match(w.stderr, new RegExp(`^outcome-ledger: cannot write ${blocked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`, 'm'));
+      assert.equal(w.stderr.split('\n').filter((l) => l.startsWith('outcome-ledger: cannot write')).length, 1);
+      assert.ok(!/\n\s+at /.test(w.stderr), `no stack trace: ${w.stderr}`);
+    }
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
     assert.match(cli(['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', 'x.json', '--home', members[0]!.home], members[0]!.env).stderr, /consent.*--yes/);
     assert.match(cli(['rollup', '--help'], {}).stdout, /Usage: outcome-ledger rollup export/);
   });
