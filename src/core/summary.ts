@@ -69,13 +69,16 @@ function buildSchemas() {
     pendingCommits: nat(),
     outcomes: z.array(outcome),
     citedSessions: z.array(text(400)),
+    estimatedTokens: z.optional(nat()),
   });
   const week = z.strictObject({
     since: date(), until: date(), tokens: nat(), costUSD: num(), commits: nat(), yield: z.nullable(num()),
     tokensPerCommit: z.nullable(num()), costPerCommit: z.nullable(num()), tokensWithoutOutcome: nat(),
+    estimatedTokens: z.optional(nat()),
   });
   const group = z.strictObject({
     status: z.enum(STATUSES), sessions: nat(), tokens: nat(), costUSD: num(), sessionIds: z.array(text(400)),
+    estimatedTokens: z.optional(nat()),
   });
   const summary = z.strictObject({
     generatedAt: iso(),
@@ -96,7 +99,8 @@ function buildSchemas() {
     trend: z.array(week),
     withoutOutcome: z.strictObject({
       tokens: nat(), costUSD: num(), groups: z.array(group),
-      open: z.strictObject({ sessions: nat(), tokens: nat(), costUSD: num() }),
+      open: z.strictObject({ sessions: nat(), tokens: nat(), costUSD: num(), estimatedTokens: z.optional(nat()) }),
+      estimatedTokens: z.optional(nat()),
     }),
     bySource: z.array(z.strictObject({ source: text(40), ...usage })),
     byModel: z.array(z.strictObject({ source: text(40), model: text(200), priced: z.boolean(), ...usage })),
@@ -171,8 +175,20 @@ export function parseSummaryDocument(value: unknown): ParseResult {
   }
   const r = schemas().document.safeParse(value);
   if (r.success) return { ok: true, doc: r.data };
-  const issues = r.error.issues.slice(0, 3).map((i) => `${pathText(i.path)}: ${i.message}`);
+  const issues = r.error.issues.slice(0, 3).map((i) => `${pathText(i.path)}: ${issueText(i as unknown as IssueLike)}`);
   return { ok: false, reason: `the file does not follow the summary schema (version ${SUMMARY_VERSION}): ${issues.join('; ')}` };
+}
+
+interface IssueLike { code?: string; message: string; keys?: readonly string[]; expected?: string; origin?: string }
+
+/** zod/mini carries no message locale ("Invalid input"): say what is wrong in words. */
+function issueText(i: IssueLike): string {
+  if (i.code === 'unrecognized_keys' && i.keys) return `unexpected field ${i.keys.map((k) => JSON.stringify(k)).join(', ')} (not in this version of the schema)`;
+  if (i.code === 'invalid_type' && i.expected) return i.expected === 'undefined' ? 'unexpected field' : `expected ${i.expected === 'nonoptional' ? 'a value' : `a ${i.expected}`}`;
+  if (i.code === 'invalid_value' || i.code === 'invalid_format') return 'not an allowed value';
+  if (i.code === 'too_small' || i.code === 'too_big') return `out of range (${i.code === 'too_small' ? 'too small' : 'too large'})`;
+  if (i.code === 'custom') return 'not a finite number';
+  return i.message;
 }
 
 function pathText(p: ReadonlyArray<PropertyKey>): string {
@@ -255,12 +271,16 @@ export function manifestEntries(s: Summary): ManifestEntry[] {
 
 export interface SummarySession {
   ref: number;
-  /** `source:session-key` */
+  /** How the summary cites it: `source:session-key`, or `source:#<hash>` when the key is not a plain id (services/summary.ts citedId). */
   id: string;
+  /** `source:session-key` as the ledger knows it (never written into a summary). */
+  ledgerId: string;
   source: string;
   status: SessionStatus;
   /** Tokens and cost within the period. */
   tokens: number;
+  /** Tokens of `tokens` that were estimated (counted from text or rounded), not reported exactly. */
+  estimatedTokens: number;
   costNano: number;
   models: readonly string[];
   branchTasks: readonly string[];
@@ -300,6 +320,11 @@ const DAY = 86_400_000;
 interface Accuracy {
   estimatedTokens?: number;
   tokenAccuracy?: 'exact' | 'estimated' | 'mixed';
+}
+
+/** `{ estimatedTokens }` when some tokens of a figure were estimated, else nothing (an exact figure carries no field). */
+function estimated(n: number): { estimatedTokens?: number } {
+  return n > 0 ? { estimatedTokens: Math.round(n) } : {};
 }
 
 function accuracyOf(x: object): Accuracy {
@@ -345,6 +370,8 @@ export function buildSummary(input: SummaryInput): Summary {
   const outcomeSessions = new Map<number, Set<number>>();
   const sessionById = new Map(input.sessions.map((s) => [s.ref, s]));
   let noTaskTokens = 0;
+  /** How many tasks share each session's tokens (as computeOutcomes splits them), for the estimated share of a task. */
+  const taskCount = new Map<number, number>();
   let noTaskCostNano = 0;
   for (const s of input.sessions) {
     const shipped = s.status === 'shipped';
@@ -364,6 +391,7 @@ export function buildSummary(input: SummaryInput): Summary {
       }
     }
     if (shipped) for (const k of s.branchTasks) for (const id of ids) taskAcc(k).outcomes.add(find(id));
+    taskCount.set(s.ref, names.size);
     for (const k of names) {
       const t = taskAcc(k);
       t.sessions.add(s.ref);
@@ -443,6 +471,7 @@ export function buildSummary(input: SummaryInput): Summary {
       pendingCommits: outcomes.filter((o) => o.pending).length,
       outcomes: outcomes.map((o) => withoutFirstTime(o)),
       citedSessions: sessions.map((s) => s.id).sort(),
+      ...estimated(Math.ceil(sessions.reduce((a, x) => a + x.estimatedTokens / (k === null ? 1 : Math.max(1, taskCount.get(x.ref) ?? 1)), 0))),
     });
   }
   // Delivered tasks first; a task only named by a branch with nothing counted yet comes after them.
@@ -456,6 +485,7 @@ export function buildSummary(input: SummaryInput): Summary {
       tokens: list.reduce((a, s) => a + s.tokens, 0),
       costUSD: round6(list.reduce((a, s) => a + s.costNano, 0) / 1e9),
       sessionIds: list.map((s) => s.id).sort(),
+      ...estimated(list.reduce((a, s) => a + s.estimatedTokens, 0)),
     };
   }).filter((g) => g.sessions > 0);
   const open = input.sessions.filter((s) => s.status === 'open');
@@ -471,8 +501,8 @@ export function buildSummary(input: SummaryInput): Summary {
   const assumed = r.coverage.reduce((a, c) => a + c.assumedModelInteractions, 0);
   if (assumed > 0) estimates.push(`${int(assumed)} requests came from tool builds that did not record the model: the default model was assumed for their cost.`);
   const estimatedTokens = (r.totals as Accuracy).estimatedTokens ?? 0;
-  if (estimatedTokens > 0) estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated by their tool (counted from text or rounded), not reported exactly: figures that include them are marked ≈.`);
-  if (open.length > 0) estimates.push(`${open.length} sessions ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
+  if (estimatedTokens > 0) estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated (counted from text, or rounded by their tool), not reported exactly: figures that include them are marked ≈.`);
+  if (open.length > 0) estimates.push(`${open.length} ${open.length === 1 ? 'session' : 'sessions'} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
   if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);
 
   return {
@@ -503,12 +533,14 @@ export function buildSummary(input: SummaryInput): Summary {
       tokensPerCommit: w.report.outcomes.tokensPerCommit,
       costPerCommit: w.report.outcomes.costPerCommit,
       tokensWithoutOutcome: w.report.outcomes.tokensWithoutOutcome,
+      ...estimated((w.report.totals as Accuracy).estimatedTokens ?? 0),
     })),
     withoutOutcome: {
       tokens: o.tokensWithoutOutcome,
       costUSD: round6(groups.reduce((a, g) => a + g.costUSD, 0)),
       groups,
-      open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9) },
+      open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9), ...estimated(open.reduce((a, s) => a + s.estimatedTokens, 0)) },
+      ...estimated(groups.reduce((a, g) => a + (g.estimatedTokens ?? 0), 0)),
     },
     bySource: r.bySource.map((x) => ({ source: x.source, ...usageOf(x) })),
     byModel: r.byModel.map((x) => ({ source: x.source, model: x.model, priced: x.priced, ...usageOf(x) })),

@@ -46,13 +46,17 @@ export function extractDocument(text: string): Extracted {
   if (trimmed.startsWith('{')) return parse(trimmed, 'json');
   if (/^<!doctype html/i.test(trimmed) || /^<html[\s>]/i.test(trimmed)) {
     const m = /<script type="application\/json" id="outcome-ledger-summary">([^<]*)<\/script>/.exec(body);
-    if (!m) return { ok: false, reason: 'this HTML file carries no signed Outcome Ledger data (the <script type="application/json" id="outcome-ledger-summary"> block is missing)' };
+    if (!m) {
+      if (body.includes('<script type="application/json" id="outcome-ledger-summary">')) return { ok: false, reason: 'the signed data block of this HTML file is cut off (the file is incomplete: export or copy it again)' };
+      if (!/<\/html>\s*$/i.test(body)) return { ok: false, reason: 'this HTML file is cut off before its signed data block (the file is incomplete: export or copy it again)' };
+      return { ok: false, reason: 'this HTML file carries no signed Outcome Ledger data (the <script type="application/json" id="outcome-ledger-summary"> block is missing)' };
+    }
     return parse(m[1] as string, 'html');
   }
   const start = body.lastIndexOf(MD_OPEN);
   if (start < 0) return { ok: false, reason: 'this file carries no signed Outcome Ledger data (expected a JSON summary, or Markdown/HTML exported by `outcome-ledger summary`)' };
   const end = body.indexOf(MD_CLOSE, start + MD_OPEN.length);
-  if (end < 0) return { ok: false, reason: 'the signed data block at the end of this Markdown file is cut off' };
+  if (end < 0) return { ok: false, reason: 'the signed data block at the end of this Markdown file is cut off (the file is incomplete: export or copy it again)' };
   return parse(body.slice(start + MD_OPEN.length, end).trim(), 'md');
 }
 
@@ -107,6 +111,10 @@ function maybeInt(v: number | null): string {
   return v === null ? '—' : int(v);
 }
 
+function maybeTokens(v: number | null, a: { estimatedTokens?: number }): string {
+  return v === null ? '—' : tokensText(v, a);
+}
+
 function share(part: number, whole: number): string {
   return whole > 0 ? pct(part / whole) : '—';
 }
@@ -116,9 +124,35 @@ function dateTime(iso: string): string {
 }
 
 /** `claude-code:5f0c1a2b` for a session id (the tool and the first 8 characters of its own id). */
-export function shortSession(id: string): string {
+export function shortSession(id: string, length = 8): string {
   const i = id.indexOf(':');
-  return i < 0 ? id.slice(0, 8) : `${id.slice(0, i)}:${id.slice(i + 1, i + 9)}`;
+  return i < 0 ? id.slice(0, length) : `${id.slice(0, i)}:${id.slice(i + 1, i + 1 + length)}`;
+}
+
+/**
+ * Short names for the sessions a summary cites: the tool and the first 8 characters of its own id, longer where two
+ * cited sessions of one tool would otherwise read the same (Codex ids begin with the time, some ids share a prefix).
+ */
+export function sessionNamer(s: Summary): (id: string) => string {
+  const ids = new Set<string>();
+  for (const t of s.tasks) {
+    for (const id of t.citedSessions) ids.add(id);
+    for (const o of t.outcomes) for (const id of o.sessions) ids.add(id);
+  }
+  for (const g of s.withoutOutcome.groups) for (const id of g.sessionIds) ids.add(id);
+  const bySource = new Map<string, string[]>();
+  for (const id of ids) {
+    const source = id.slice(0, Math.max(0, id.indexOf(':')));
+    bySource.set(source, [...(bySource.get(source) ?? []), id]);
+  }
+  const lengths = new Map<string, number>();
+  for (const [source, list] of bySource) {
+    let length = 8;
+    const longest = Math.max(...list.map((id) => id.length));
+    while (length < longest && new Set(list.map((id) => shortSession(id, length))).size < list.length) length++;
+    lengths.set(source, length);
+  }
+  return (id) => shortSession(id, lengths.get(id.slice(0, Math.max(0, id.indexOf(':')))) ?? 8);
 }
 
 const EVIDENCE_WORDS: Record<string, string> = {
@@ -161,20 +195,22 @@ interface Glance {
 function glance(s: Summary): Glance[] {
   const o = s.outcomes;
   const t = s.totals;
+  // Per-commit and per-task tokens come from the tasks' sessions: marked when any delivered task has estimated tokens.
+  const perTask = { estimatedTokens: s.tasks.reduce((a, x) => a + (x.delivered ? (x.estimatedTokens ?? 0) : 0), 0) };
   return [
     { label: 'Outcomes (commits; a squash or rebase counted once)', value: int(o.commits) },
     { label: 'Tasks delivered', value: int(o.tasks) },
     { label: 'Pull requests', value: int(o.prs) },
     { label: 'Sessions', value: int(t.sessions), note: `${int(o.shippedSessions)} shipped · ${int(o.openSessions)} open · ${int(o.unlinkedSessions)} unlinked · ${int(o.labelledSessions)} labelled` },
-    { label: 'Tokens', value: tokensText(t.total, t), ...(t.estimatedTokens ? { note: `${int(t.estimatedTokens)} of them estimated by their tool` } : {}) },
+    { label: 'Tokens', value: tokensText(t.total, t), ...(t.estimatedTokens ? { note: `${int(t.estimatedTokens)} of them estimated, not reported by their tool` } : {}) },
     { label: 'Estimated cost', value: est(t.costUSD), note: `price table ${s.pricing.version}` },
     { label: 'Yield', value: pct(o.yield), note: 'share of tokens in sessions that shipped' },
-    { label: 'Tokens per commit', value: maybeInt(o.tokensPerCommit), note: `median ${maybeInt(o.tokensPerCommitMedian)}` },
+    { label: 'Tokens per commit', value: maybeTokens(o.tokensPerCommit, perTask), note: `median ${maybeTokens(o.tokensPerCommitMedian, perTask)}` },
     { label: 'Cost per commit', value: est(o.costPerCommit), note: `median ${est(o.costPerCommitMedian)}` },
-    { label: 'Tokens per task', value: maybeInt(o.tokensPerTask), note: `median ${maybeInt(o.tokensPerTaskMedian)}` },
+    { label: 'Tokens per task', value: maybeTokens(o.tokensPerTask, perTask), note: `median ${maybeTokens(o.tokensPerTaskMedian, perTask)}` },
     { label: 'Cost per task', value: est(o.costPerTask), note: `median ${est(o.costPerTaskMedian)}` },
     { label: `Kept lines after ${s.settings.durabilityDays} days`, value: int(o.keptLines), note: `${o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2)} per 1k output tokens; ${count(o.pendingCommits, 'outcome')} pending` },
-    { label: 'Tokens without outcome', value: int(o.tokensWithoutOutcome), note: `${share(o.tokensWithoutOutcome, t.total)} of all tokens` },
+    { label: 'Tokens without outcome', value: tokensText(o.tokensWithoutOutcome, s.withoutOutcome), note: `${share(o.tokensWithoutOutcome, t.total)} of all tokens` },
   ];
 }
 
@@ -227,18 +263,19 @@ function mdTable(head: string[], rows: string[][]): string[] {
 
 export function renderMarkdown(doc: SummaryDocument): string {
   const s = doc.summary;
+  const sid = sessionNamer(s);
   const out: string[] = [];
   out.push(`# Outcome summary: ${periodTitle(s)}`, '');
   out.push(`Outcome Ledger ${mdCell(s.tool.version)} · exported ${dateTime(s.generatedAt)} · ${s.period.days} days in ${mdCell(s.period.timezone)} · ${redactionText(s)} · signed by ${doc.signature.fingerprint}`, '');
   out.push('## At a glance', '');
   out.push(...mdTable(['Figure', 'Value'], glance(s).map((g) => [mdCell(g.label), g.note ? `${g.value} (${mdCell(g.note)})` : g.value])), '');
-  out.push(`Figures marked ≈ are estimates: costs at list price (price table ${mdCell(s.pricing.version)})${s.totals.estimatedTokens ? ', and tokens a tool estimated rather than reported' : ''}.`, '');
+  out.push(`Figures marked ≈ are estimates: costs at list price (price table ${mdCell(s.pricing.version)})${s.totals.estimatedTokens ? ', and token figures that include tokens estimated rather than reported by their tool' : ''}.`, '');
 
   out.push('## Outcomes by task', '');
   if (s.tasks.length === 0) out.push('No commit was linked to a session in this period.', '');
   for (const t of s.tasks) {
     out.push(`### ${mdCell(taskTitle(t))}${t.delivered ? '' : ' (not delivered in this period)'}`, '');
-    out.push(`${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`, '');
+    out.push(`${t.estimatedTokens ? '≈ ' : ''}${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`, '');
     out.push(`Tools: ${mdCell(t.sources.join(', ') || '—')} · models: ${mdCell(t.models.join(', ') || '—')}`, '');
     if (t.outcomes.length > 0) {
       out.push(...mdTable(
@@ -249,30 +286,30 @@ export function renderMarkdown(doc: SummaryDocument): string {
           o.commits.map((c) => (c.subject === null ? '(redacted)' : mdCell(c.subject))).join(' → '),
           [...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—',
           o.pending ? 'pending' : maybeInt(o.keptLines),
-          `${o.sessions.map((id) => `\`${shortSession(id)}\``).join(', ')} (${evidenceText(o.evidence)})`,
+          `${o.sessions.map((id) => `\`${sid(id)}\``).join(', ')} (${evidenceText(o.evidence)})`,
         ]),
       ), '');
     }
-    out.push(`Sessions cited: ${t.citedSessions.map((id) => `\`${shortSession(id)}\``).join(', ') || '—'}`, '');
+    out.push(`Sessions cited: ${t.citedSessions.map((id) => `\`${sid(id)}\``).join(', ') || '—'}`, '');
   }
 
   out.push('## Efficiency over the period', '');
   out.push(...mdTable(
     ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Yield', 'Tokens per commit', 'Cost per commit', 'Without outcome'],
-    s.trend.map((w) => [`${w.since} – ${w.until}`, int(w.tokens), est(w.costUSD), int(w.commits), pct(w.yield), maybeInt(w.tokensPerCommit), est(w.costPerCommit), int(w.tokensWithoutOutcome)]),
+    s.trend.map((w) => [`${w.since} – ${w.until}`, tokensText(w.tokens, w), est(w.costUSD), int(w.commits), pct(w.yield), maybeTokens(w.tokensPerCommit, w), est(w.costPerCommit), tokensText(w.tokensWithoutOutcome, w)]),
   ), '');
 
   out.push('## Tokens without an outcome', '');
-  out.push(`${int(s.withoutOutcome.tokens)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`, '');
+  out.push(`${tokensText(s.withoutOutcome.tokens, s.withoutOutcome)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`, '');
   if (s.withoutOutcome.groups.length > 0) {
     out.push(...mdTable(
       ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost'],
-      s.withoutOutcome.groups.map((g) => [STATUS_WORDS[g.status] ?? g.status, int(g.sessions), int(g.tokens), share(g.tokens, s.totals.total), est(g.costUSD)]),
+      s.withoutOutcome.groups.map((g) => [STATUS_WORDS[g.status] ?? g.status, int(g.sessions), tokensText(g.tokens, g), share(g.tokens, s.totals.total), est(g.costUSD)]),
     ), '');
-    for (const g of s.withoutOutcome.groups) out.push(`- ${STATUS_WORDS[g.status] ?? g.status}: ${g.sessionIds.map((id) => `\`${shortSession(id)}\``).join(', ')}`);
+    for (const g of s.withoutOutcome.groups) out.push(`- ${STATUS_WORDS[g.status] ?? g.status}: ${g.sessionIds.map((id) => `\`${sid(id)}\``).join(', ')}`);
     out.push('');
   }
-  if (s.withoutOutcome.open.sessions > 0) out.push(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`, '');
+  if (s.withoutOutcome.open.sessions > 0) out.push(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`, '');
 
   out.push('## Tools and models', '');
   out.push(...mdTable(
@@ -428,6 +465,7 @@ pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px
 
 export function renderHtml(doc: SummaryDocument): string {
   const s = doc.summary;
+  const sid = sessionNamer(s);
   const out: string[] = [];
   out.push('<!DOCTYPE html>');
   out.push('<html lang="en">');
@@ -445,13 +483,13 @@ export function renderHtml(doc: SummaryDocument): string {
 
   out.push('<h2>At a glance</h2>');
   out.push(`<dl class="glance">${glance(s).map((g) => `<div><dt>${esc(g.label)}</dt><dd>${esc(g.value)}${g.note ? `<small>${esc(g.note)}</small>` : ''}</dd></div>`).join('\n')}</dl>`);
-  out.push(`<p class="muted">Figures marked ≈ are estimates: costs at list price (price table ${esc(s.pricing.version)})${s.totals.estimatedTokens ? ', and tokens a tool estimated rather than reported' : ''}.</p>`);
+  out.push(`<p class="muted">Figures marked ≈ are estimates: costs at list price (price table ${esc(s.pricing.version)})${s.totals.estimatedTokens ? ', and token figures that include tokens estimated rather than reported by their tool' : ''}.</p>`);
 
   out.push('<h2>Outcomes by task</h2>');
   if (s.tasks.length === 0) out.push('<p>No commit was linked to a session in this period.</p>');
   for (const t of s.tasks) {
     out.push(`<h3>${esc(taskTitle(t))}${t.delivered ? '' : ' <span class="muted">(not delivered in this period)</span>'}</h3>`);
-    out.push(`<p>${esc(`${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`)}<br><span class="muted">Tools: ${esc(t.sources.join(', ') || '—')} · models: ${esc(t.models.join(', ') || '—')}</span></p>`);
+    out.push(`<p>${esc(`${t.estimatedTokens ? '≈ ' : ''}${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`)}<br><span class="muted">Tools: ${esc(t.sources.join(', ') || '—')} · models: ${esc(t.models.join(', ') || '—')}</span></p>`);
     if (t.outcomes.length > 0) {
       out.push(htmlTable(
         ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],
@@ -461,14 +499,14 @@ export function renderHtml(doc: SummaryDocument): string {
           o.commits.map((c) => (c.subject === null ? '<span class="muted">(redacted)</span>' : esc(c.subject))).join(' → '),
           esc([...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—'),
           esc(o.pending ? 'pending' : maybeInt(o.keptLines)),
-          `${o.sessions.map((id) => `<code>${esc(shortSession(id))}</code>`).join(', ')} <span class="muted">(${esc(evidenceText(o.evidence))})</span>`,
+          `${o.sessions.map((id) => `<code>${esc(sid(id))}</code>`).join(', ')} <span class="muted">(${esc(evidenceText(o.evidence))})</span>`,
         ]),
         undefined,
         [4],
         'outcomes',
       ));
     }
-    out.push(`<p class="muted">Sessions cited: ${t.citedSessions.map((id) => `<code>${esc(shortSession(id))}</code>`).join(', ') || '—'}</p>`);
+    out.push(`<p class="muted">Sessions cited: ${t.citedSessions.map((id) => `<code>${esc(sid(id))}</code>`).join(', ') || '—'}</p>`);
   }
 
   out.push('<h2>Efficiency over the period</h2>');
@@ -479,23 +517,23 @@ export function renderHtml(doc: SummaryDocument): string {
   if (cost) out.push('<p class="chart-caption">Estimated cost per commit, per week (lower is better)</p>', cost);
   out.push(htmlTable(
     ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Yield', 'Tokens per commit', 'Cost per commit', 'Without outcome'],
-    s.trend.map((w) => [esc(`${w.since} – ${w.until}`), int(w.tokens), esc(est(w.costUSD)), int(w.commits), pct(w.yield), maybeInt(w.tokensPerCommit), esc(est(w.costPerCommit)), int(w.tokensWithoutOutcome)]),
+    s.trend.map((w) => [esc(`${w.since} – ${w.until}`), tokensText(w.tokens, w), esc(est(w.costUSD)), int(w.commits), pct(w.yield), maybeTokens(w.tokensPerCommit, w), esc(est(w.costPerCommit)), tokensText(w.tokensWithoutOutcome, w)]),
     'Figures per week (the last week may be shorter)',
     [1, 2, 3, 4, 5, 6, 7],
     'trend',
   ));
 
   out.push('<h2>Tokens without an outcome</h2>');
-  out.push(`<p>${esc(`${int(s.withoutOutcome.tokens)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`)}</p>`);
+  out.push(`<p>${esc(`${tokensText(s.withoutOutcome.tokens, s.withoutOutcome)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`)}</p>`);
   if (s.withoutOutcome.groups.length > 0) {
     out.push(htmlTable(
       ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost', 'Sessions cited'],
-      s.withoutOutcome.groups.map((g) => [esc(STATUS_WORDS[g.status] ?? g.status), int(g.sessions), int(g.tokens), share(g.tokens, s.totals.total), esc(est(g.costUSD)), g.sessionIds.map((id) => `<code>${esc(shortSession(id))}</code>`).join(', ')]),
+      s.withoutOutcome.groups.map((g) => [esc(STATUS_WORDS[g.status] ?? g.status), int(g.sessions), tokensText(g.tokens, g), share(g.tokens, s.totals.total), esc(est(g.costUSD)), g.sessionIds.map((id) => `<code>${esc(sid(id))}</code>`).join(', ')]),
       undefined,
       [1, 2, 3, 4],
     ));
   }
-  if (s.withoutOutcome.open.sessions > 0) out.push(`<p class="muted">${esc(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`)}</p>`);
+  if (s.withoutOutcome.open.sessions > 0) out.push(`<p class="muted">${esc(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`)}</p>`);
 
   out.push('<h2>Tools and models</h2>');
   out.push(htmlTable(
