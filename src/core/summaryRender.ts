@@ -435,13 +435,14 @@ h3 { font-size: 1.05rem; margin: 1.4rem 0 .3rem; }
 .glance dt { font-size: .8rem; color: var(--muted); }
 .glance dd { margin: .15rem 0 0; font-size: 1.15rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .glance dd small { display: block; font-size: .78rem; font-weight: 400; color: var(--muted); }
-table.outcomes td:first-child, table.trend td:first-child { white-space: nowrap; }
+table.outcomes td:first-child { white-space: nowrap; }
 .chart-caption { margin: 1rem 0 0; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size: .9rem; }
 caption { text-align: left; color: var(--muted); padding-bottom: .3rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { font-weight: 600; background: var(--soft); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.num { white-space: normal; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85em; overflow-wrap: anywhere; }
 .chart { width: 100%; height: auto; max-width: 40rem; display: block; margin: .5rem 0; }
 .chart .axis { stroke: var(--line); }

@@ -92,4 +92,19 @@ describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue 
     assert.ok(linked[0]?.evidence.includes('trailer'));
     assert.ok(linked[0]?.evidence.includes('files'));
   });
+
+  it('an outcome summary of these sources carries no path (aider\'s session key holds its folder) and verifies', () => {
+    const out = path.join(dir, 'summary.json');
+    const r = cli(['summary', '--home', ledger, '--no-import', ...PERIOD, '--format', 'json', '--redact', 'repos', '--out', out], env);
+    assert.equal(r.code, 0, r.stderr);
+    const text = fs.readFileSync(out, 'utf8');
+    assert.ok(!text.includes(dir), 'no path of this machine is in the summary');
+    const doc = JSON.parse(text) as { summary: { tasks: Array<{ citedSessions: string[] }>; withoutOutcome: { groups: Array<{ sessionIds: string[] }> } } };
+    const cited = [...doc.summary.tasks.flatMap((t) => t.citedSessions), ...doc.summary.withoutOutcome.groups.flatMap((g) => g.sessionIds)];
+    const aider = cited.filter((id) => id.startsWith('aider:'));
+    assert.ok(aider.length >= 2, JSON.stringify(cited));
+    for (const id of aider) assert.match(id, /^aider:#[0-9a-f]{16}$/);
+    const v = cli(['verify', out, '--ledger', '--home', ledger], env);
+    assert.equal(v.code, 0, v.stderr);
+  });
 });

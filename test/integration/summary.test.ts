@@ -296,6 +296,17 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       const efficiency = await page.locator('h2', { hasText: 'Efficiency over the period' }).boundingBox();
       assert.ok(efficiency);
       await page.screenshot({ path: path.join(ARTIFACTS, 'summary-trend.png'), clip: { x: 0, y: efficiency.y - 16, width: 1100, height: 760 }, fullPage: true });
+      // Printed on A4 (about 718 CSS pixels between Chromium's default margins), no table runs past the page's edge.
+      await page.emulateMedia({ media: 'print' });
+      await page.setViewportSize({ width: 718, height: 1000 });
+      // (a string: the test project has no DOM types)
+      const overflowing = await page.evaluate(`(() => {
+        const right = document.body.getBoundingClientRect().right;
+        return [...document.querySelectorAll('table, svg.chart, pre, .glance')]
+          .filter((e) => e.getBoundingClientRect().right > right + 1)
+          .map((e) => e.tagName.toLowerCase() + '.' + (e.getAttribute('class') || '') + ' ends at ' + Math.round(e.getBoundingClientRect().right) + ' of ' + Math.round(right));
+      })()`);
+      assert.deepEqual(overflowing, [], 'everything fits the printed page');
       const pdf = await page.pdf({ format: 'A4', printBackground: true });
       assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
       fs.writeFileSync(path.join(ARTIFACTS, 'summary.pdf'), pdf);
