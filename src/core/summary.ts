@@ -322,6 +322,14 @@ interface Accuracy {
   tokenAccuracy?: 'exact' | 'estimated' | 'mixed';
 }
 
+/** Why a source's tokens can be estimates (sources.md), for the summary's coverage. */
+const ESTIMATE_REASONS: Record<string, string> = {
+  'copilot-chat': 'older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor)',
+  aider: 'aider writes rounded counts such as 1.2k',
+  continue: 'Continue\'s dev data holds its own estimates',
+  manual: 'manual entries estimated from pasted text',
+};
+
 /** `{ estimatedTokens }` when some tokens of a figure were estimated, else nothing (an exact figure carries no field). */
 function estimated(n: number): { estimatedTokens?: number } {
   return n > 0 ? { estimatedTokens: Math.round(n) } : {};
@@ -501,7 +509,12 @@ export function buildSummary(input: SummaryInput): Summary {
   const assumed = r.coverage.reduce((a, c) => a + c.assumedModelInteractions, 0);
   if (assumed > 0) estimates.push(`${int(assumed)} requests came from tool builds that did not record the model: the default model was assumed for their cost.`);
   const estimatedTokens = (r.totals as Accuracy).estimatedTokens ?? 0;
-  if (estimatedTokens > 0) estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated (counted from text, or rounded by their tool), not reported exactly: figures that include them are marked ≈.`);
+  if (estimatedTokens > 0) {
+    const parts = r.coverage
+      .filter((c) => ((c as Accuracy).estimatedTokens ?? 0) > 0)
+      .map((c) => `${c.source}: ${int((c as Accuracy).estimatedTokens ?? 0)}, ${ESTIMATE_REASONS[c.source] ?? 'counted from text or rounded by the tool'}`);
+    estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated, not reported exactly (${parts.join('; ')}): figures that include them are marked ≈.`);
+  }
   if (open.length > 0) estimates.push(`${open.length} ${open.length === 1 ? 'session' : 'sessions'} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
   if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);
 

@@ -312,7 +312,8 @@ export function renderMarkdown(doc: SummaryDocument): string {
   if (s.withoutOutcome.open.sessions > 0) out.push(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`, '');
 
   out.push('## Tools and models', '');
-  out.push(...mdTable(
+  if (s.byModel.length === 0) out.push('No AI requests were recorded in this period.', '');
+  else out.push(...mdTable(
     ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
     s.byModel.map((m) => [mdCell(m.source), mdCell(m.model) + (m.priced ? '' : ' (not in the price table)'), int(m.interactions), tokensText(m.total, m), tokensText(m.output, m), m.priced ? est(m.costUSD) : '—']),
   ), '');
@@ -537,7 +538,8 @@ export function renderHtml(doc: SummaryDocument): string {
   if (s.withoutOutcome.open.sessions > 0) out.push(`<p class="muted">${esc(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`)}</p>`);
 
   out.push('<h2>Tools and models</h2>');
-  out.push(htmlTable(
+  if (s.byModel.length === 0) out.push('<p>No AI requests were recorded in this period.</p>');
+  else out.push(htmlTable(
     ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
     s.byModel.map((m) => [esc(m.source), esc(m.model) + (m.priced ? '' : ' <span class="muted">(not in the price table)</span>'), int(m.interactions), esc(tokensText(m.total, m)), esc(tokensText(m.output, m)), m.priced ? esc(est(m.costUSD)) : '—']),
     undefined,

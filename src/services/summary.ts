@@ -97,9 +97,11 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
 
   const gaps: string[] = [];
   if (o.ledgerFile) {
-    const inPeriod = new Set(main.coverage.map((c) => c.source as string));
+    // Sources with records in the period. Estimated tokens are left to the summary's own estimate line: data health
+    // counts them over the whole ledger (not the period) and marks them ~, where a summary marks them ≈.
+    const inPeriod = new Set(main.coverage.filter((c) => c.first !== null).map((c) => c.source as string));
     for (const s of dataHealth(db, o.ledgerFile, { env: o.env ?? {} }).sources) {
-      if (inPeriod.has(s.source)) for (const g of s.gaps) gaps.push(`${s.source}: ${g}`);
+      if (inPeriod.has(s.source)) for (const g of s.gaps) if (!/They are marked ~\.$/.test(g)) gaps.push(`${s.source}: ${g}`);
     }
   }
 

@@ -211,6 +211,24 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     ok(run(['verify', files.json, '--ledger']));
   });
 
+  it('a period in another time zone has that zone\'s figures, and a period with no sessions says so; both verify against the ledger', () => {
+    const tz = ['--since', since, '--until', until, '--tz', 'Pacific/Auckland'];
+    const out = path.join(dir, 'auckland.json');
+    ok(run(['summary', ...tz, '--no-import', '--durability-days', '7', '--format', 'json', '--out', out]));
+    const s = readDoc(out).summary;
+    const r = JSON.parse(ok(run(['report', '--json', '--no-import', ...tz, '--durability-days', '7'])).stdout) as ReportJson;
+    assert.equal(s.period.timezone, 'Pacific/Auckland');
+    assert.deepEqual(s.totals, r.totals);
+    ok(run(['verify', out, '--ledger']));
+    const empty = path.join(dir, 'empty.md');
+    ok(run(['summary', '--since', '2020-01-01', '--until', '2020-01-31', '--tz', 'UTC', '--no-import', '--out', empty]));
+    const text = fs.readFileSync(empty, 'utf8');
+    assert.match(text, /No commit was linked to a session in this period\./);
+    assert.match(text, /No AI requests were recorded in this period\./);
+    assert.doesNotMatch(text, /^- Gap:/m, 'no gap of sources that have no record in the period');
+    ok(run(['verify', empty, '--ledger']));
+  });
+
   it('redaction leaves no repository name or commit subject in any format', () => {
     const names = world.repos.flatMap((r) => [r, path.basename(r)]);
     const subjects = [...new Set(world.truth.commits.map((c) => c.subject))].filter((x) => x.length >= 8);

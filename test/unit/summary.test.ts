@@ -89,7 +89,7 @@ describe('outcome summary (core)', () => {
     const doc = signSummary(hostileSummary(400), loadOrCreateSigningKey(tempDir()));
     assert.equal(doc.summary.totals.estimatedTokens, 400);
     assert.equal(doc.summary.coverage.sources[0]?.tokenAccuracy, 'mixed');
-    assert.ok(doc.summary.coverage.estimates.some((e) => /400 of the 7,?400 tokens were estimated \(counted from text, or rounded by their tool\)/.test(e)));
+    assert.ok(doc.summary.coverage.estimates.some((e) => /400 of the 7,400 tokens were estimated, not reported exactly \(claude-code: 400, counted from text or rounded by the tool\)/.test(e)));
     const md = renderSummary(doc, 'md');
     assert.match(md, /\| Tokens \| ≈ 7,400 \(400 of them estimated, not reported by their tool\) \|/);
     assert.match(md, /Figures marked ≈ are estimates: costs at list price \(price table test-1\), and token figures that include tokens estimated/);
