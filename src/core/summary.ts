@@ -74,6 +74,7 @@ function buildSchemas() {
   const week = z.strictObject({
     since: date(), until: date(), tokens: nat(), costUSD: num(), commits: nat(), yield: z.nullable(num()),
     tokensPerCommit: z.nullable(num()), costPerCommit: z.nullable(num()), tokensWithoutOutcome: nat(),
+    tasks: z.optional(nat()), tokensPerTask: z.optional(z.nullable(num())), costPerTask: z.optional(z.nullable(num())),
     estimatedTokens: z.optional(nat()),
   });
   const group = z.strictObject({
@@ -546,6 +547,9 @@ export function buildSummary(input: SummaryInput): Summary {
       tokensPerCommit: w.report.outcomes.tokensPerCommit,
       costPerCommit: w.report.outcomes.costPerCommit,
       tokensWithoutOutcome: w.report.outcomes.tokensWithoutOutcome,
+      tasks: w.report.outcomes.tasks,
+      tokensPerTask: w.report.outcomes.tokensPerTask,
+      costPerTask: w.report.outcomes.costPerTask,
       ...estimated((w.report.totals as Accuracy).estimatedTokens ?? 0),
     })),
     withoutOutcome: {

@@ -104,11 +104,23 @@ function count(n: number, word: string): string {
 
 /** A token count, marked ≈ when some of it was estimated rather than reported by the tool. */
 function tokensText(n: number, a: { estimatedTokens?: number }): string {
-  return a.estimatedTokens ? `≈ ${int(n)}` : int(n);
+  return a.estimatedTokens && n > 0 ? `≈ ${int(n)}` : int(n);
 }
 
 function maybeInt(v: number | null): string {
   return v === null ? '—' : int(v);
+}
+
+/** The weekly table: per commit and per task, tokens and estimated cost share a cell (the table fits a printed page). */
+const TREND_HEAD = ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Tasks', 'Yield', 'Per commit: tokens · cost', 'Per task: tokens · cost', 'Without outcome'];
+
+function perText(tokens: number | null, cost: number | null, a: { estimatedTokens?: number }): string {
+  return tokens === null ? '—' : `${tokensText(tokens, a)} · ${est(cost)}`;
+}
+
+/** The same in HTML: tokens above the cost, so the table fits a printed page. */
+function perHtml(tokens: number | null, cost: number | null, a: { estimatedTokens?: number }): string {
+  return tokens === null ? '—' : `${esc(tokensText(tokens, a))}<br>${esc(est(cost))}`;
 }
 
 function maybeTokens(v: number | null, a: { estimatedTokens?: number }): string {
@@ -295,8 +307,8 @@ export function renderMarkdown(doc: SummaryDocument): string {
 
   out.push('## Efficiency over the period', '');
   out.push(...mdTable(
-    ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Yield', 'Tokens per commit', 'Cost per commit', 'Without outcome'],
-    s.trend.map((w) => [`${w.since} – ${w.until}`, tokensText(w.tokens, w), est(w.costUSD), int(w.commits), pct(w.yield), maybeTokens(w.tokensPerCommit, w), est(w.costPerCommit), tokensText(w.tokensWithoutOutcome, w)]),
+    TREND_HEAD,
+    s.trend.map((w) => [`${w.since} – ${w.until}`, tokensText(w.tokens, w), est(w.costUSD), int(w.commits), maybeInt(w.tasks ?? null), pct(w.yield), perText(w.tokensPerCommit, w.costPerCommit, w), perText(w.tokensPerTask ?? null, w.costPerTask ?? null, w), tokensText(w.tokensWithoutOutcome, w)]),
   ), '');
 
   out.push('## Tokens without an outcome', '');
@@ -458,6 +470,7 @@ pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px
 @media print {
   :root { --fg: #000; --muted: #444; --bg: #fff; --line: #bbb; --soft: #f4f4f4; --accent: #1f4fbf; --accent-soft: #b8c8ea; --cost: #6a3fc0; }
   body { max-width: none; padding: 0; font-size: 10.5pt; }
+  th, td { padding: .25rem .3rem; }
   h2 { break-after: avoid; } h3 { break-after: avoid; }
   table, .chart, .glance div, .integrity { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -518,10 +531,10 @@ export function renderHtml(doc: SummaryDocument): string {
   const cost = costChart(s);
   if (cost) out.push('<p class="chart-caption">Estimated cost per commit, per week (lower is better)</p>', cost);
   out.push(htmlTable(
-    ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Yield', 'Tokens per commit', 'Cost per commit', 'Without outcome'],
-    s.trend.map((w) => [esc(`${w.since} – ${w.until}`), tokensText(w.tokens, w), esc(est(w.costUSD)), int(w.commits), pct(w.yield), maybeTokens(w.tokensPerCommit, w), esc(est(w.costPerCommit)), tokensText(w.tokensWithoutOutcome, w)]),
+    TREND_HEAD,
+    s.trend.map((w) => [esc(`${w.since} – ${w.until}`), tokensText(w.tokens, w), esc(est(w.costUSD)), int(w.commits), maybeInt(w.tasks ?? null), pct(w.yield), perHtml(w.tokensPerCommit, w.costPerCommit, w), perHtml(w.tokensPerTask ?? null, w.costPerTask ?? null, w), tokensText(w.tokensWithoutOutcome, w)]),
     'Figures per week (the last week may be shorter)',
-    [1, 2, 3, 4, 5, 6, 7],
+    [1, 2, 3, 4, 5, 6, 7, 8],
     'trend',
   ));
 

@@ -83,8 +83,9 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     assert.deepEqual(s.trend.map((w) => [w.since, w.until]), weeksOf(since, until).map((w) => [w.since, w.until]));
     for (const w of s.trend) {
       const wr = reportFor(w.since, w.until);
-      assert.deepEqual([w.tokens, w.costUSD, w.commits, w.yield, w.tokensPerCommit, w.costPerCommit, w.tokensWithoutOutcome],
-        [wr.totals.total, wr.totals.costUSD, wr.outcomes.commits, wr.outcomes.yield, wr.outcomes.tokensPerCommit, wr.outcomes.costPerCommit, wr.outcomes.tokensWithoutOutcome], `week ${w.since}`);
+      assert.deepEqual([w.tokens, w.costUSD, w.commits, w.yield, w.tokensPerCommit, w.costPerCommit, w.tokensWithoutOutcome, w.tasks, w.tokensPerTask, w.costPerTask],
+        [wr.totals.total, wr.totals.costUSD, wr.outcomes.commits, wr.outcomes.yield, wr.outcomes.tokensPerCommit, wr.outcomes.costPerCommit, wr.outcomes.tokensWithoutOutcome,
+          wr.outcomes.tasks, wr.outcomes.tokensPerTask, wr.outcomes.costPerTask], `week ${w.since}`);
       assert.equal(w.estimatedTokens ?? 0, wr.totals.estimatedTokens, `week ${w.since}: its estimated tokens`);
     }
     // Estimated tokens (older Copilot Chat files in the demo world) are carried wherever they are part of a figure.
