@@ -250,6 +250,13 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
   checks.push('every figure and citation matches its signed digest');
   if (ex.format !== 'json') {
     const diff = firstDifference(text, renderSummary(doc, ex.format));
+    if (diff && doc.summary.tool.version !== TOOL_VERSION) {
+      // Another version may render the same signed data in other words: that is not an edit, and cannot be told from one.
+      return {
+        ok: false, format: ex.format, doc, checks,
+        problems: [`line ${diff.line} of the visible text differs from what this version (${TOOL_VERSION}) renders from the signed data, and the file was exported by Outcome Ledger ${doc.summary.tool.version}, which may word it differently: check the visible text with version ${doc.summary.tool.version} (the signed figures and citations themselves hold)`],
+      };
+    }
     if (diff) {
       return {
         ok: false, format: ex.format, doc, checks,

@@ -136,6 +136,20 @@ describe('outcome summary (core)', () => {
     assert.equal(citedId('claude-code', '5f0c1a2b-0000-4000-8000-000000000001'), 'claude-code:5f0c1a2b-0000-4000-8000-000000000001');
   });
 
+  it('does not call a file from another version "changed" when only the wording of its rendering differs', () => {
+    const key = loadOrCreateSigningKey(tempDir());
+    const summary = hostileSummary();
+    const older = signSummary({ ...summary, tool: { name: 'outcome-ledger', version: '0.0.9' } }, key);
+    // What an older renderer might have written: the same signed data, one visible line worded otherwise.
+    const md = renderSummary(older, 'md').replace('## At a glance', '## Overview');
+    const v = verifySummary(md);
+    assert.equal(v.ok, false);
+    assert.match(v.problems[0] ?? '', /differs from what this version \(0\.1\.0\) renders .* exported by Outcome Ledger 0\.0\.9, which may word it differently: check the visible text with version 0\.0\.9/);
+    assert.doesNotMatch(v.problems[0] ?? '', /changed after the export/);
+    const same = signSummary(summary, key);
+    assert.match(verifySummary(renderSummary(same, 'md').replace('## At a glance', '## Overview')).problems[0] ?? '', /line \d+ of the visible text was changed after the export/);
+  });
+
   it('refuses what is not a summary, names an unknown version and the first wrong fields', () => {
     assert.match((parseSummaryDocument([]) as { reason: string }).reason, /not hold a JSON object/);
     assert.match((parseSummaryDocument({ format: 'x' }) as { reason: string }).reason, /not an Outcome Ledger summary/);
