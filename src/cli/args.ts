@@ -47,7 +47,9 @@ export function periodOf(p: Parsed): { since?: string; until?: string } {
   const since = str(p, 'since');
   const until = str(p, 'until');
   for (const [name, v] of [['--since', since], ['--until', until]] as const) {
-    if (v !== undefined && !isIsoDate(v)) throw new UsageError(`${name} needs a date as YYYY-MM-DD, got "${v}"`);
+    if (v !== undefined && !isIsoDate(v)) {
+      throw new UsageError(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${name} ${v} is not a date in the calendar (check the month and the day)` : `${name} needs a date as YYYY-MM-DD, got "${v}"`);
+    }
   }
   if (since && until && since > until) throw new UsageError(`--since ${since} is after --until ${until}`);
   return { ...(since ? { since } : {}), ...(until ? { until } : {}) };

@@ -608,6 +608,7 @@ async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
   const durabilityDays = durabilityDaysOf(p);
   const out = str(p, 'out');
   if (out !== undefined && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out ${out}: the folder does not exist`);
+  if (out !== undefined && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder: give a file name, such as ${path.join(out, `outcome-summary.${format}`)}`);
   const home = homeOf(p, io.env);
   const ledger = await openLedger(p, io);
   try {

@@ -57,8 +57,6 @@ function buildSchemas() {
     pending: z.boolean(),
   });
   const task = z.strictObject({
-    /** Of `tokens`, those a tool estimated (present when some were). */
-    estimatedTokens: z.optional(nat()),
     task: z.nullable(text(200)),
     delivered: z.boolean(),
     tokens: nat(),
@@ -71,15 +69,17 @@ function buildSchemas() {
     pendingCommits: nat(),
     outcomes: z.array(outcome),
     citedSessions: z.array(text(400)),
+    estimatedTokens: z.optional(nat()),
   });
   const week = z.strictObject({
     since: date(), until: date(), tokens: nat(), costUSD: num(), commits: nat(), yield: z.nullable(num()),
     tokensPerCommit: z.nullable(num()), costPerCommit: z.nullable(num()), tokensWithoutOutcome: nat(),
-    /** Of `tokens` and `tokensWithoutOutcome`, those a tool estimated (present when some were). */
-    estimatedTokens: z.optional(nat()), estimatedTokensWithoutOutcome: z.optional(nat()),
+    tasks: z.optional(nat()), tokensPerTask: z.optional(z.nullable(num())), costPerTask: z.optional(z.nullable(num())),
+    estimatedTokens: z.optional(nat()),
   });
   const group = z.strictObject({
-    status: z.enum(STATUSES), sessions: nat(), tokens: nat(), estimatedTokens: z.optional(nat()), costUSD: num(), sessionIds: z.array(text(400)),
+    status: z.enum(STATUSES), sessions: nat(), tokens: nat(), costUSD: num(), sessionIds: z.array(text(400)),
+    estimatedTokens: z.optional(nat()),
   });
   const summary = z.strictObject({
     generatedAt: iso(),
@@ -99,8 +99,9 @@ function buildSchemas() {
     tasks: z.array(task),
     trend: z.array(week),
     withoutOutcome: z.strictObject({
-      tokens: nat(), estimatedTokens: z.optional(nat()), costUSD: num(), groups: z.array(group),
-      open: z.strictObject({ sessions: nat(), tokens: nat(), costUSD: num() }),
+      tokens: nat(), costUSD: num(), groups: z.array(group),
+      open: z.strictObject({ sessions: nat(), tokens: nat(), costUSD: num(), estimatedTokens: z.optional(nat()) }),
+      estimatedTokens: z.optional(nat()),
     }),
     bySource: z.array(z.strictObject({ source: text(40), ...usage })),
     byModel: z.array(z.strictObject({ source: text(40), model: text(200), priced: z.boolean(), ...usage })),
@@ -175,8 +176,20 @@ export function parseSummaryDocument(value: unknown): ParseResult {
   }
   const r = schemas().document.safeParse(value);
   if (r.success) return { ok: true, doc: r.data };
-  const issues = r.error.issues.slice(0, 3).map((i) => `${pathText(i.path)}: ${i.message}`);
+  const issues = r.error.issues.slice(0, 3).map((i) => `${pathText(i.path)}: ${issueText(i as unknown as IssueLike)}`);
   return { ok: false, reason: `the file does not follow the summary schema (version ${SUMMARY_VERSION}): ${issues.join('; ')}` };
+}
+
+interface IssueLike { code?: string; message: string; keys?: readonly string[]; expected?: string; origin?: string }
+
+/** zod/mini carries no message locale ("Invalid input"): say what is wrong in words. */
+function issueText(i: IssueLike): string {
+  if (i.code === 'unrecognized_keys' && i.keys) return `unexpected field ${i.keys.map((k) => JSON.stringify(k)).join(', ')} (not in this version of the schema)`;
+  if (i.code === 'invalid_type' && i.expected) return i.expected === 'undefined' ? 'unexpected field' : `expected ${i.expected === 'nonoptional' ? 'a value' : `a ${i.expected}`}`;
+  if (i.code === 'invalid_value' || i.code === 'invalid_format') return 'not an allowed value';
+  if (i.code === 'too_small' || i.code === 'too_big') return `out of range (${i.code === 'too_small' ? 'too small' : 'too large'})`;
+  if (i.code === 'custom') return 'not a finite number';
+  return i.message;
 }
 
 function pathText(p: ReadonlyArray<PropertyKey>): string {
@@ -259,14 +272,16 @@ export function manifestEntries(s: Summary): ManifestEntry[] {
 
 export interface SummarySession {
   ref: number;
-  /** `source:session-key` */
+  /** How the summary cites it: `source:session-key`, or `source:#<hash>` when the key is not a plain id (services/summary.ts citedId). */
   id: string;
+  /** `source:session-key` as the ledger knows it (never written into a summary). */
+  ledgerId: string;
   source: string;
   status: SessionStatus;
   /** Tokens and cost within the period. */
   tokens: number;
-  /** Of `tokens`, those a tool estimated rather than reported (absent: none known). */
-  estimatedTokens?: number;
+  /** Tokens of `tokens` that were estimated (counted from text or rounded), not reported exactly. */
+  estimatedTokens: number;
   costNano: number;
   models: readonly string[];
   branchTasks: readonly string[];
@@ -306,6 +321,19 @@ const DAY = 86_400_000;
 interface Accuracy {
   estimatedTokens?: number;
   tokenAccuracy?: 'exact' | 'estimated' | 'mixed';
+}
+
+/** Why a source's tokens can be estimates (sources.md), for the summary's coverage. */
+const ESTIMATE_REASONS: Record<string, string> = {
+  'copilot-chat': 'older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor)',
+  aider: 'aider writes rounded counts such as 1.2k',
+  continue: 'Continue\'s dev data holds its own estimates',
+  manual: 'manual entries estimated from pasted text',
+};
+
+/** `{ estimatedTokens }` when some tokens of a figure were estimated, else nothing (an exact figure carries no field). */
+function estimated(n: number): { estimatedTokens?: number } {
+  return n > 0 ? { estimatedTokens: Math.round(n) } : {};
 }
 
 function accuracyOf(x: object): Accuracy {
@@ -351,7 +379,8 @@ export function buildSummary(input: SummaryInput): Summary {
   const outcomeSessions = new Map<number, Set<number>>();
   const sessionById = new Map(input.sessions.map((s) => [s.ref, s]));
   let noTaskTokens = 0;
-  let noTaskEstimated = 0;
+  /** How many tasks share each session's tokens (as computeOutcomes splits them), for the estimated share of a task. */
+  const taskCount = new Map<number, number>();
   let noTaskCostNano = 0;
   for (const s of input.sessions) {
     const shipped = s.status === 'shipped';
@@ -371,6 +400,7 @@ export function buildSummary(input: SummaryInput): Summary {
       }
     }
     if (shipped) for (const k of s.branchTasks) for (const id of ids) taskAcc(k).outcomes.add(find(id));
+    taskCount.set(s.ref, names.size);
     for (const k of names) {
       const t = taskAcc(k);
       t.sessions.add(s.ref);
@@ -382,7 +412,6 @@ export function buildSummary(input: SummaryInput): Summary {
       for (const m of s.models) t.models.add(m);
       for (const id of ids) t.outcomes.add(find(id));
       noTaskTokens += s.tokens;
-      noTaskEstimated += s.estimatedTokens ?? 0;
       noTaskCostNano += s.costNano;
     }
   }
@@ -442,7 +471,6 @@ export function buildSummary(input: SummaryInput): Summary {
       task: k,
       delivered: k === null ? true : (figures?.delivered ?? false),
       tokens: k === null ? noTaskTokens : (figures?.tokens ?? 0),
-      ...positive('estimatedTokens', k === null ? noTaskEstimated : figures?.estimatedTokens),
       costUSD: k === null ? round6(noTaskCostNano / 1e9) : (figures?.costUSD ?? 0),
       sessions: k === null ? sessions.length : (figures?.sessions ?? sessions.length),
       commits: k === null ? outcomes.length : (figures?.commits ?? outcomes.length),
@@ -452,6 +480,7 @@ export function buildSummary(input: SummaryInput): Summary {
       pendingCommits: outcomes.filter((o) => o.pending).length,
       outcomes: outcomes.map((o) => withoutFirstTime(o)),
       citedSessions: sessions.map((s) => s.id).sort(),
+      ...estimated(Math.ceil(sessions.reduce((a, x) => a + x.estimatedTokens / (k === null ? 1 : Math.max(1, taskCount.get(x.ref) ?? 1)), 0))),
     });
   }
   // Delivered tasks first; a task only named by a branch with nothing counted yet comes after them.
@@ -459,14 +488,13 @@ export function buildSummary(input: SummaryInput): Summary {
 
   const groups = STATUSES.map((status) => {
     const list = input.sessions.filter((s) => s.status === status);
-    const estimated = list.reduce((a, s) => a + (s.estimatedTokens ?? 0), 0);
     return {
       status,
       sessions: list.length,
       tokens: list.reduce((a, s) => a + s.tokens, 0),
-      ...(estimated > 0 ? { estimatedTokens: estimated } : {}),
       costUSD: round6(list.reduce((a, s) => a + s.costNano, 0) / 1e9),
       sessionIds: list.map((s) => s.id).sort(),
+      ...estimated(list.reduce((a, s) => a + s.estimatedTokens, 0)),
     };
   }).filter((g) => g.sessions > 0);
   const open = input.sessions.filter((s) => s.status === 'open');
@@ -482,8 +510,13 @@ export function buildSummary(input: SummaryInput): Summary {
   const assumed = r.coverage.reduce((a, c) => a + c.assumedModelInteractions, 0);
   if (assumed > 0) estimates.push(`${int(assumed)} requests came from tool builds that did not record the model: the default model was assumed for their cost.`);
   const estimatedTokens = (r.totals as Accuracy).estimatedTokens ?? 0;
-  if (estimatedTokens > 0) estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated by their tool (counted from text or rounded), not reported exactly: figures that include them are marked ≈.`);
-  if (open.length > 0) estimates.push(`${open.length} sessions ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
+  if (estimatedTokens > 0) {
+    const parts = r.coverage
+      .filter((c) => ((c as Accuracy).estimatedTokens ?? 0) > 0)
+      .map((c) => `${c.source}: ${int((c as Accuracy).estimatedTokens ?? 0)}, ${ESTIMATE_REASONS[c.source] ?? 'counted from text or rounded by the tool'}`);
+    estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated, not reported exactly (${parts.join('; ')}): figures that include them are marked ≈.`);
+  }
+  if (open.length > 0) estimates.push(`${open.length} ${open.length === 1 ? 'session' : 'sessions'} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
   if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);
 
   return {
@@ -514,15 +547,17 @@ export function buildSummary(input: SummaryInput): Summary {
       tokensPerCommit: w.report.outcomes.tokensPerCommit,
       costPerCommit: w.report.outcomes.costPerCommit,
       tokensWithoutOutcome: w.report.outcomes.tokensWithoutOutcome,
-      ...positive('estimatedTokens', (w.report.totals as Accuracy).estimatedTokens),
-      ...positive('estimatedTokensWithoutOutcome', w.report.outcomes.estimatedTokensWithoutOutcome),
+      tasks: w.report.outcomes.tasks,
+      tokensPerTask: w.report.outcomes.tokensPerTask,
+      costPerTask: w.report.outcomes.costPerTask,
+      ...estimated((w.report.totals as Accuracy).estimatedTokens ?? 0),
     })),
     withoutOutcome: {
       tokens: o.tokensWithoutOutcome,
-      ...positive('estimatedTokens', o.estimatedTokensWithoutOutcome),
       costUSD: round6(groups.reduce((a, g) => a + g.costUSD, 0)),
       groups,
-      open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9) },
+      open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9), ...estimated(open.reduce((a, s) => a + s.estimatedTokens, 0)) },
+      ...estimated(groups.reduce((a, g) => a + (g.estimatedTokens ?? 0), 0)),
     },
     bySource: r.bySource.map((x) => ({ source: x.source, ...usageOf(x) })),
     byModel: r.byModel.map((x) => ({ source: x.source, model: x.model, priced: x.priced, ...usageOf(x) })),
@@ -536,11 +571,6 @@ export function buildSummary(input: SummaryInput): Summary {
     },
     records: { ...input.records },
   };
-}
-
-/** `{ [key]: n }` when n is a positive count (estimated tokens are only written when there are some). */
-function positive<K extends string>(key: K, n: number | undefined): Partial<Record<K, number>> {
-  return n !== undefined && n > 0 ? ({ [key]: n } as Record<K, number>) : {};
 }
 
 function withoutFirstTime(o: SummaryOutcome & { firstTime: number }): SummaryOutcome {

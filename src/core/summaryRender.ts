@@ -46,13 +46,17 @@ export function extractDocument(text: string): Extracted {
   if (trimmed.startsWith('{')) return parse(trimmed, 'json');
   if (/^<!doctype html/i.test(trimmed) || /^<html[\s>]/i.test(trimmed)) {
     const m = /<script type="application\/json" id="outcome-ledger-summary">([^<]*)<\/script>/.exec(body);
-    if (!m) return { ok: false, reason: 'this HTML file carries no signed Outcome Ledger data (the <script type="application/json" id="outcome-ledger-summary"> block is missing)' };
+    if (!m) {
+      if (body.includes('<script type="application/json" id="outcome-ledger-summary">')) return { ok: false, reason: 'the signed data block of this HTML file is cut off (the file is incomplete: export or copy it again)' };
+      if (!/<\/html>\s*$/i.test(body)) return { ok: false, reason: 'this HTML file is cut off before its signed data block (the file is incomplete: export or copy it again)' };
+      return { ok: false, reason: 'this HTML file carries no signed Outcome Ledger data (the <script type="application/json" id="outcome-ledger-summary"> block is missing)' };
+    }
     return parse(m[1] as string, 'html');
   }
   const start = body.lastIndexOf(MD_OPEN);
   if (start < 0) return { ok: false, reason: 'this file carries no signed Outcome Ledger data (expected a JSON summary, or Markdown/HTML exported by `outcome-ledger summary`)' };
   const end = body.indexOf(MD_CLOSE, start + MD_OPEN.length);
-  if (end < 0) return { ok: false, reason: 'the signed data block at the end of this Markdown file is cut off' };
+  if (end < 0) return { ok: false, reason: 'the signed data block at the end of this Markdown file is cut off (the file is incomplete: export or copy it again)' };
   return parse(body.slice(start + MD_OPEN.length, end).trim(), 'md');
 }
 
@@ -100,11 +104,27 @@ function count(n: number, word: string): string {
 
 /** A token count, marked ≈ when some of it was estimated rather than reported by the tool. */
 function tokensText(n: number, a: { estimatedTokens?: number }): string {
-  return a.estimatedTokens ? `≈ ${int(n)}` : int(n);
+  return a.estimatedTokens && n > 0 ? `≈ ${int(n)}` : int(n);
 }
 
 function maybeInt(v: number | null): string {
   return v === null ? '—' : int(v);
+}
+
+/** The weekly table: per commit and per task, tokens and estimated cost share a cell (the table fits a printed page). */
+const TREND_HEAD = ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Tasks', 'Yield', 'Per commit: tokens · cost', 'Per task: tokens · cost', 'Without outcome'];
+
+function perText(tokens: number | null, cost: number | null, a: { estimatedTokens?: number }): string {
+  return tokens === null ? '—' : `${tokensText(tokens, a)} · ${est(cost)}`;
+}
+
+/** The same in HTML: tokens above the cost, so the table fits a printed page. */
+function perHtml(tokens: number | null, cost: number | null, a: { estimatedTokens?: number }): string {
+  return tokens === null ? '—' : `${esc(tokensText(tokens, a))}<br>${esc(est(cost))}`;
+}
+
+function maybeTokens(v: number | null, a: { estimatedTokens?: number }): string {
+  return v === null ? '—' : tokensText(v, a);
 }
 
 function share(part: number, whole: number): string {
@@ -116,9 +136,35 @@ function dateTime(iso: string): string {
 }
 
 /** `claude-code:5f0c1a2b` for a session id (the tool and the first 8 characters of its own id). */
-export function shortSession(id: string): string {
+export function shortSession(id: string, length = 8): string {
   const i = id.indexOf(':');
-  return i < 0 ? id.slice(0, 8) : `${id.slice(0, i)}:${id.slice(i + 1, i + 9)}`;
+  return i < 0 ? id.slice(0, length) : `${id.slice(0, i)}:${id.slice(i + 1, i + 1 + length)}`;
+}
+
+/**
+ * Short names for the sessions a summary cites: the tool and the first 8 characters of its own id, longer where two
+ * cited sessions of one tool would otherwise read the same (Codex ids begin with the time, some ids share a prefix).
+ */
+export function sessionNamer(s: Summary): (id: string) => string {
+  const ids = new Set<string>();
+  for (const t of s.tasks) {
+    for (const id of t.citedSessions) ids.add(id);
+    for (const o of t.outcomes) for (const id of o.sessions) ids.add(id);
+  }
+  for (const g of s.withoutOutcome.groups) for (const id of g.sessionIds) ids.add(id);
+  const bySource = new Map<string, string[]>();
+  for (const id of ids) {
+    const source = id.slice(0, Math.max(0, id.indexOf(':')));
+    bySource.set(source, [...(bySource.get(source) ?? []), id]);
+  }
+  const lengths = new Map<string, number>();
+  for (const [source, list] of bySource) {
+    let length = 8;
+    const longest = Math.max(...list.map((id) => id.length));
+    while (length < longest && new Set(list.map((id) => shortSession(id, length))).size < list.length) length++;
+    lengths.set(source, length);
+  }
+  return (id) => shortSession(id, lengths.get(id.slice(0, Math.max(0, id.indexOf(':')))) ?? 8);
 }
 
 const EVIDENCE_WORDS: Record<string, string> = {
@@ -161,17 +207,19 @@ interface Glance {
 function glance(s: Summary): Glance[] {
   const o = s.outcomes;
   const t = s.totals;
+  // Per-commit and per-task tokens come from the tasks' sessions: marked when any delivered task has estimated tokens.
+  const perTask = { estimatedTokens: s.tasks.reduce((a, x) => a + (x.delivered ? (x.estimatedTokens ?? 0) : 0), 0) };
   return [
     { label: 'Outcomes (commits; a squash or rebase counted once)', value: int(o.commits) },
     { label: 'Tasks delivered', value: int(o.tasks) },
     { label: 'Pull requests', value: int(o.prs) },
     { label: 'Sessions', value: int(t.sessions), note: `${int(o.shippedSessions)} shipped · ${int(o.openSessions)} open · ${int(o.unlinkedSessions)} unlinked · ${int(o.labelledSessions)} labelled` },
-    { label: 'Tokens', value: tokensText(t.total, t), ...(t.estimatedTokens ? { note: `${int(t.estimatedTokens)} of them estimated by their tool` } : {}) },
+    { label: 'Tokens', value: tokensText(t.total, t), ...(t.estimatedTokens ? { note: `${int(t.estimatedTokens)} of them estimated, not reported by their tool` } : {}) },
     { label: 'Estimated cost', value: est(t.costUSD), note: `price table ${s.pricing.version}` },
     { label: 'Yield', value: pct(o.yield), note: 'share of tokens in sessions that shipped' },
-    { label: 'Tokens per commit', value: maybeInt(o.tokensPerCommit), note: `median ${maybeInt(o.tokensPerCommitMedian)}` },
+    { label: 'Tokens per commit', value: maybeTokens(o.tokensPerCommit, perTask), note: `median ${maybeTokens(o.tokensPerCommitMedian, perTask)}` },
     { label: 'Cost per commit', value: est(o.costPerCommit), note: `median ${est(o.costPerCommitMedian)}` },
-    { label: 'Tokens per task', value: maybeInt(o.tokensPerTask), note: `median ${maybeInt(o.tokensPerTaskMedian)}` },
+    { label: 'Tokens per task', value: maybeTokens(o.tokensPerTask, perTask), note: `median ${maybeTokens(o.tokensPerTaskMedian, perTask)}` },
     { label: 'Cost per task', value: est(o.costPerTask), note: `median ${est(o.costPerTaskMedian)}` },
     { label: `Kept lines after ${s.settings.durabilityDays} days`, value: int(o.keptLines), note: `${o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2)} per 1k output tokens; ${count(o.pendingCommits, 'outcome')} pending` },
     { label: 'Tokens without outcome', value: tokensText(o.tokensWithoutOutcome, s.withoutOutcome), note: `${share(o.tokensWithoutOutcome, t.total)} of all tokens` },
@@ -227,12 +275,13 @@ function mdTable(head: string[], rows: string[][]): string[] {
 
 export function renderMarkdown(doc: SummaryDocument): string {
   const s = doc.summary;
+  const sid = sessionNamer(s);
   const out: string[] = [];
   out.push(`# Outcome summary: ${periodTitle(s)}`, '');
   out.push(`Outcome Ledger ${mdCell(s.tool.version)} · exported ${dateTime(s.generatedAt)} · ${s.period.days} days in ${mdCell(s.period.timezone)} · ${redactionText(s)} · signed by ${doc.signature.fingerprint}`, '');
   out.push('## At a glance', '');
   out.push(...mdTable(['Figure', 'Value'], glance(s).map((g) => [mdCell(g.label), g.note ? `${g.value} (${mdCell(g.note)})` : g.value])), '');
-  out.push(`Figures marked ≈ are estimates: costs at list price (price table ${mdCell(s.pricing.version)})${s.totals.estimatedTokens ? ', and tokens a tool estimated rather than reported' : ''}.`, '');
+  out.push(`Figures marked ≈ are estimates: costs at list price (price table ${mdCell(s.pricing.version)})${s.totals.estimatedTokens ? ', and token figures that include tokens estimated rather than reported by their tool' : ''}.`, '');
 
   out.push('## Outcomes by task', '');
   if (s.tasks.length === 0) out.push('No commit was linked to a session in this period.', '');
@@ -249,17 +298,17 @@ export function renderMarkdown(doc: SummaryDocument): string {
           o.commits.map((c) => (c.subject === null ? '(redacted)' : mdCell(c.subject))).join(' → '),
           [...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—',
           o.pending ? 'pending' : maybeInt(o.keptLines),
-          `${o.sessions.map((id) => `\`${shortSession(id)}\``).join(', ')} (${evidenceText(o.evidence)})`,
+          `${o.sessions.map((id) => `\`${sid(id)}\``).join(', ')} (${evidenceText(o.evidence)})`,
         ]),
       ), '');
     }
-    out.push(`Sessions cited: ${t.citedSessions.map((id) => `\`${shortSession(id)}\``).join(', ') || '—'}`, '');
+    out.push(`Sessions cited: ${t.citedSessions.map((id) => `\`${sid(id)}\``).join(', ') || '—'}`, '');
   }
 
   out.push('## Efficiency over the period', '');
   out.push(...mdTable(
-    ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Yield', 'Tokens per commit', 'Cost per commit', 'Without outcome'],
-    s.trend.map((w) => [`${w.since} – ${w.until}`, tokensText(w.tokens, w), est(w.costUSD), int(w.commits), pct(w.yield), maybeInt(w.tokensPerCommit), est(w.costPerCommit), tokensText(w.tokensWithoutOutcome, { estimatedTokens: w.estimatedTokensWithoutOutcome })]),
+    TREND_HEAD,
+    s.trend.map((w) => [`${w.since} – ${w.until}`, tokensText(w.tokens, w), est(w.costUSD), int(w.commits), maybeInt(w.tasks ?? null), pct(w.yield), perText(w.tokensPerCommit, w.costPerCommit, w), perText(w.tokensPerTask ?? null, w.costPerTask ?? null, w), tokensText(w.tokensWithoutOutcome, w)]),
   ), '');
 
   out.push('## Tokens without an outcome', '');
@@ -269,13 +318,14 @@ export function renderMarkdown(doc: SummaryDocument): string {
       ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost'],
       s.withoutOutcome.groups.map((g) => [STATUS_WORDS[g.status] ?? g.status, int(g.sessions), tokensText(g.tokens, g), share(g.tokens, s.totals.total), est(g.costUSD)]),
     ), '');
-    for (const g of s.withoutOutcome.groups) out.push(`- ${STATUS_WORDS[g.status] ?? g.status}: ${g.sessionIds.map((id) => `\`${shortSession(id)}\``).join(', ')}`);
+    for (const g of s.withoutOutcome.groups) out.push(`- ${STATUS_WORDS[g.status] ?? g.status}: ${g.sessionIds.map((id) => `\`${sid(id)}\``).join(', ')}`);
     out.push('');
   }
-  if (s.withoutOutcome.open.sessions > 0) out.push(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`, '');
+  if (s.withoutOutcome.open.sessions > 0) out.push(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`, '');
 
   out.push('## Tools and models', '');
-  out.push(...mdTable(
+  if (s.byModel.length === 0) out.push('No AI requests were recorded in this period.', '');
+  else out.push(...mdTable(
     ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
     s.byModel.map((m) => [mdCell(m.source), mdCell(m.model) + (m.priced ? '' : ' (not in the price table)'), int(m.interactions), tokensText(m.total, m), tokensText(m.output, m), m.priced ? est(m.costUSD) : '—']),
   ), '');
@@ -398,13 +448,14 @@ h3 { font-size: 1.05rem; margin: 1.4rem 0 .3rem; }
 .glance dt { font-size: .8rem; color: var(--muted); }
 .glance dd { margin: .15rem 0 0; font-size: 1.15rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .glance dd small { display: block; font-size: .78rem; font-weight: 400; color: var(--muted); }
-table.outcomes td:first-child, table.trend td:first-child { white-space: nowrap; }
+table.outcomes td:first-child { white-space: nowrap; }
 .chart-caption { margin: 1rem 0 0; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size: .9rem; }
 caption { text-align: left; color: var(--muted); padding-bottom: .3rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { font-weight: 600; background: var(--soft); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.num { white-space: normal; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85em; overflow-wrap: anywhere; }
 .chart { width: 100%; height: auto; max-width: 40rem; display: block; margin: .5rem 0; }
 .chart .axis { stroke: var(--line); }
@@ -419,6 +470,7 @@ pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px
 @media print {
   :root { --fg: #000; --muted: #444; --bg: #fff; --line: #bbb; --soft: #f4f4f4; --accent: #1f4fbf; --accent-soft: #b8c8ea; --cost: #6a3fc0; }
   body { max-width: none; padding: 0; font-size: 10.5pt; }
+  th, td { padding: .25rem .3rem; }
   h2 { break-after: avoid; } h3 { break-after: avoid; }
   table, .chart, .glance div, .integrity { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -428,6 +480,7 @@ pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px
 
 export function renderHtml(doc: SummaryDocument): string {
   const s = doc.summary;
+  const sid = sessionNamer(s);
   const out: string[] = [];
   out.push('<!DOCTYPE html>');
   out.push('<html lang="en">');
@@ -445,7 +498,7 @@ export function renderHtml(doc: SummaryDocument): string {
 
   out.push('<h2>At a glance</h2>');
   out.push(`<dl class="glance">${glance(s).map((g) => `<div><dt>${esc(g.label)}</dt><dd>${esc(g.value)}${g.note ? `<small>${esc(g.note)}</small>` : ''}</dd></div>`).join('\n')}</dl>`);
-  out.push(`<p class="muted">Figures marked ≈ are estimates: costs at list price (price table ${esc(s.pricing.version)})${s.totals.estimatedTokens ? ', and tokens a tool estimated rather than reported' : ''}.</p>`);
+  out.push(`<p class="muted">Figures marked ≈ are estimates: costs at list price (price table ${esc(s.pricing.version)})${s.totals.estimatedTokens ? ', and token figures that include tokens estimated rather than reported by their tool' : ''}.</p>`);
 
   out.push('<h2>Outcomes by task</h2>');
   if (s.tasks.length === 0) out.push('<p>No commit was linked to a session in this period.</p>');
@@ -461,14 +514,14 @@ export function renderHtml(doc: SummaryDocument): string {
           o.commits.map((c) => (c.subject === null ? '<span class="muted">(redacted)</span>' : esc(c.subject))).join(' → '),
           esc([...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—'),
           esc(o.pending ? 'pending' : maybeInt(o.keptLines)),
-          `${o.sessions.map((id) => `<code>${esc(shortSession(id))}</code>`).join(', ')} <span class="muted">(${esc(evidenceText(o.evidence))})</span>`,
+          `${o.sessions.map((id) => `<code>${esc(sid(id))}</code>`).join(', ')} <span class="muted">(${esc(evidenceText(o.evidence))})</span>`,
         ]),
         undefined,
         [4],
         'outcomes',
       ));
     }
-    out.push(`<p class="muted">Sessions cited: ${t.citedSessions.map((id) => `<code>${esc(shortSession(id))}</code>`).join(', ') || '—'}</p>`);
+    out.push(`<p class="muted">Sessions cited: ${t.citedSessions.map((id) => `<code>${esc(sid(id))}</code>`).join(', ') || '—'}</p>`);
   }
 
   out.push('<h2>Efficiency over the period</h2>');
@@ -478,10 +531,10 @@ export function renderHtml(doc: SummaryDocument): string {
   const cost = costChart(s);
   if (cost) out.push('<p class="chart-caption">Estimated cost per commit, per week (lower is better)</p>', cost);
   out.push(htmlTable(
-    ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Yield', 'Tokens per commit', 'Cost per commit', 'Without outcome'],
-    s.trend.map((w) => [esc(`${w.since} – ${w.until}`), esc(tokensText(w.tokens, w)), esc(est(w.costUSD)), int(w.commits), pct(w.yield), maybeInt(w.tokensPerCommit), esc(est(w.costPerCommit)), esc(tokensText(w.tokensWithoutOutcome, { estimatedTokens: w.estimatedTokensWithoutOutcome }))]),
+    TREND_HEAD,
+    s.trend.map((w) => [esc(`${w.since} – ${w.until}`), tokensText(w.tokens, w), esc(est(w.costUSD)), int(w.commits), maybeInt(w.tasks ?? null), pct(w.yield), perHtml(w.tokensPerCommit, w.costPerCommit, w), perHtml(w.tokensPerTask ?? null, w.costPerTask ?? null, w), tokensText(w.tokensWithoutOutcome, w)]),
     'Figures per week (the last week may be shorter)',
-    [1, 2, 3, 4, 5, 6, 7],
+    [1, 2, 3, 4, 5, 6, 7, 8],
     'trend',
   ));
 
@@ -490,15 +543,16 @@ export function renderHtml(doc: SummaryDocument): string {
   if (s.withoutOutcome.groups.length > 0) {
     out.push(htmlTable(
       ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost', 'Sessions cited'],
-      s.withoutOutcome.groups.map((g) => [esc(STATUS_WORDS[g.status] ?? g.status), int(g.sessions), esc(tokensText(g.tokens, g)), share(g.tokens, s.totals.total), esc(est(g.costUSD)), g.sessionIds.map((id) => `<code>${esc(shortSession(id))}</code>`).join(', ')]),
+      s.withoutOutcome.groups.map((g) => [esc(STATUS_WORDS[g.status] ?? g.status), int(g.sessions), tokensText(g.tokens, g), share(g.tokens, s.totals.total), esc(est(g.costUSD)), g.sessionIds.map((id) => `<code>${esc(sid(id))}</code>`).join(', ')]),
       undefined,
       [1, 2, 3, 4],
     ));
   }
-  if (s.withoutOutcome.open.sessions > 0) out.push(`<p class="muted">${esc(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`)}</p>`);
+  if (s.withoutOutcome.open.sessions > 0) out.push(`<p class="muted">${esc(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`)}</p>`);
 
   out.push('<h2>Tools and models</h2>');
-  out.push(htmlTable(
+  if (s.byModel.length === 0) out.push('<p>No AI requests were recorded in this period.</p>');
+  else out.push(htmlTable(
     ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
     s.byModel.map((m) => [esc(m.source), esc(m.model) + (m.priced ? '' : ' <span class="muted">(not in the price table)</span>'), int(m.interactions), esc(tokensText(m.total, m)), esc(tokensText(m.output, m)), m.priced ? esc(est(m.costUSD)) : '—']),
     undefined,

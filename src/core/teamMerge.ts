@@ -104,7 +104,11 @@ export interface TeamReportJson {
     costPerTask: number | null;
     keptLinesPer1kOutput: number | null;
   } | null;
-  /** Rows used by at least k members; the rest folded into one row named "other" (source) / "other models". */
+  /**
+   * Rows used by at least k members; the rest grouped into one row named "other" (source) or `otherModelsLabel(k)`
+   * (model; one per tool, and one for the tools grouped as "other"), and a shown row joins the group when the group
+   * would otherwise cover fewer than k members.
+   */
   bySource: Array<{ source: string; members: number } & RollupFigures> | null;
   byModel: Array<{ source: string; model: string; members: number } & RollupFigures> | null;
   distributions: Distribution[] | null;
@@ -333,16 +337,7 @@ export class TeamMerger {
         unlinkedSessions: outcomes.unlinkedSessions, labelledSessions: outcomes.labelledSessions, tokensWithoutOutcome: outcomes.tokensWithoutOutcome,
         keptLines: outcomes.keptLines, pendingCommits: outcomes.pendingCommits, ...valueOf(totals, outcomes),
       },
-      bySource: foldRows(
-        [...bySource].map(([source, row]) => ({ label: { source }, members: row.members, figures: row.figures })),
-        k,
-        { source: 'other' },
-      ).sort((a, b) => order(a.source) - order(b.source) || a.source.localeCompare(b.source)),
-      byModel: foldRows(
-        [...byModel.values()].map((row) => ({ label: { source: row.source, model: row.model }, members: row.members, figures: row.figures })),
-        k,
-        { source: 'other', model: `other models (each used by fewer than ${k} members)` },
-      ).sort((a, b) => (a.source === 'other' ? 1 : 0) - (b.source === 'other' ? 1 : 0) || b.total - a.total || a.model.localeCompare(b.model)),
+      ...breakdowns(bySource, byModel, k),
       distributions: distributions([...members.values()], k),
       shared: repos.size + subjects.size > 0
         ? { repos: [...repos].map(([name, set]) => ({ name, members: set.size })).sort((a, b) => b.members - a.members || a.name.localeCompare(b.name)), subjects: [...subjects].sort() }
@@ -360,23 +355,72 @@ function roundFigures(f: RollupFigures): RollupFigures {
   return { ...f, costUSD: round6(f.costUSD) };
 }
 
-/** Rows with at least k members are shown; the others are summed into one row (members counted as a union). */
-function foldRows<L extends object>(rows: ReadonlyArray<{ label: L; members: Set<string>; figures: RollupFigures }>, k: number, other: L): Array<L & { members: number } & RollupFigures> {
-  const shown: Array<L & { members: number } & RollupFigures> = [];
-  const folded = zeroFigures();
+/** The label of the row that groups the tools or models no row may show on its own. */
+export const otherModelsLabel = (k: number): string => `other models (grouped so that no row covers fewer than ${k} members)`;
+
+interface Row<L> {
+  label: L;
+  members: Set<string>;
+  figures: RollupFigures;
+}
+
+/**
+ * Rows with at least k members are shown; the others are summed into one row (members counted as a union). When that
+ * row would cover fewer than k members, the smallest shown rows join it until it covers k: otherwise it would show
+ * fewer than k people's figures, directly or as the total minus the rows shown.
+ */
+function foldRows<L extends object>(rows: ReadonlyArray<Row<L>>, k: number, other: L): Array<L & { members: number } & RollupFigures> {
+  const shown = rows.filter((r) => r.members.size >= k).sort((a, b) => a.figures.total - b.figures.total);
+  const folded = rows.filter((r) => r.members.size < k);
   const foldedMembers = new Set<string>();
-  let any = false;
-  for (const row of rows) {
-    if (row.members.size >= k) {
-      shown.push({ ...row.label, members: row.members.size, ...roundFigures(row.figures) });
-    } else {
-      any = true;
-      addFigures(folded, row.figures);
-      for (const m of row.members) foldedMembers.add(m);
-    }
+  for (const r of folded) for (const m of r.members) foldedMembers.add(m);
+  while (folded.length > 0 && foldedMembers.size < k && shown.length > 0) {
+    const r = shown.shift() as Row<L>;
+    folded.push(r);
+    for (const m of r.members) foldedMembers.add(m);
   }
-  if (any) shown.push({ ...other, members: foldedMembers.size, ...roundFigures(folded) });
-  return shown;
+  const out = shown.map((r) => ({ ...r.label, members: r.members.size, ...roundFigures(r.figures) }));
+  if (folded.length > 0) out.push({ ...other, members: foldedMembers.size, ...roundFigures(sumRows(folded)) });
+  return out;
+}
+
+function sumRows(rows: ReadonlyArray<{ figures: RollupFigures }>): RollupFigures {
+  const sum = zeroFigures();
+  for (const r of rows) addFigures(sum, r.figures);
+  return sum;
+}
+
+type SourceRow = { source: string; members: number } & RollupFigures;
+type ModelRow = { source: string; model: string; members: number } & RollupFigures;
+
+/**
+ * By tool and by model, k-anonymous together: the models of a tool shown on its own are folded within that tool (the
+ * tool's row minus its models shown is then that tool's "other models" row, which covers at least k members), and the
+ * models of the tools grouped as "other" form one row, equal to that tool row.
+ */
+function breakdowns(
+  bySource: ReadonlyMap<string, { figures: RollupFigures; members: Set<string> }>,
+  byModel: ReadonlyMap<string, { source: string; model: string; figures: RollupFigures; members: Set<string> }>,
+  k: number,
+): { bySource: SourceRow[]; byModel: ModelRow[] } {
+  const sources = foldRows([...bySource].map(([source, row]) => ({ label: { source }, members: row.members, figures: row.figures })), k, { source: 'other' })
+    .sort((a, b) => order(a.source) - order(b.source) || a.source.localeCompare(b.source));
+  const label = otherModelsLabel(k);
+  const models: ModelRow[] = [];
+  const grouped: Array<Row<{ source: string; model: string }>> = [];
+  for (const s of sources) {
+    if (s.source === 'other') continue;
+    const rows = [...byModel.values()].filter((m) => m.source === s.source).map((m) => ({ label: { source: m.source, model: m.model }, members: m.members, figures: m.figures }));
+    models.push(...foldRows(rows, k, { source: s.source, model: label }).sort((a, b) => (a.model === label ? 1 : 0) - (b.model === label ? 1 : 0) || b.total - a.total || a.model.localeCompare(b.model)));
+  }
+  const shownSources = new Set(sources.map((s) => s.source));
+  for (const m of byModel.values()) if (!shownSources.has(m.source)) grouped.push({ label: { source: 'other', model: label }, members: m.members, figures: m.figures });
+  if (grouped.length > 0) {
+    const members = new Set<string>();
+    for (const g of grouped) for (const m of g.members) members.add(m);
+    models.push({ source: 'other', model: label, members: members.size, ...roundFigures(sumRows(grouped)) });
+  }
+  return { bySource: sources, byModel: models };
 }
 
 const METRICS: ReadonlyArray<{ metric: Distribution['metric']; label: string; better: Distribution['better'] }> = [

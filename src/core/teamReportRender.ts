@@ -8,7 +8,7 @@ import { fmtInt, fmtPercent, fmtTokens, fmtUSD } from './format';
 import type { Distribution, TeamReportJson } from './teamMerge';
 
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Text for HTML element content and attribute values. */
 export function htmlText(s: string): string {
@@ -25,11 +25,6 @@ export function mdText(s: string): string {
     .replace(CONTROL, '\uFFFD')
     .replace(/[\\`*_{}[\]()#+\-.!|~^$:@]/g, (c) => `\\${c}`)
     .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** A token count, marked ~ when some of it was estimated (counted from text or rounded by the tool). */
-function tokens(n: number, estimated: number | undefined): string {
-  return `${(estimated ?? 0) > 0 ? '~' : ''}${fmtInt(n)}`;
 }
 
 function metricValue(d: Distribution, v: number | null): string {
@@ -50,9 +45,16 @@ function metricValue(d: Distribution, v: number | null): string {
 
 const SOURCE_LABELS: Record<string, string> = {
   'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', 'gemini-cli': 'Gemini CLI', opencode: 'OpenCode',
-  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', manual: 'Manual', other: 'Other (each used by fewer than k members)',
+  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', manual: 'Manual', other: 'Other tools (grouped so that no row covers fewer than k members)',
 };
 const sourceLabel = (s: string, k: number): string => (SOURCE_LABELS[s] ?? s).replace('fewer than k', `fewer than ${k}`);
+
+/** A token figure, marked ~ when some of it was estimated (counted from text or rounded by the tool), as in `report`. */
+const tokens = (n: number, f: { estimatedTokens: number }): string => `${f.estimatedTokens > 0 ? '~' : ''}${fmtInt(n)}`;
+
+function estimatedNote(rows: ReadonlyArray<{ estimatedTokens: number }>, own: (s: string) => string): { text: string[] } | Record<string, never> {
+  return rows.some((x) => x.estimatedTokens > 0) ? { text: [own('~ marks token figures that are partly or wholly estimated (counted from text or rounded by the tool), not reported exactly.')] } : {};
+}
 
 interface Section {
   title: string;
@@ -91,7 +93,7 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
         head: ['Figure', 'Value'],
         numeric: [false, true],
         rows: [
-          ['Tokens (input + cache + output)', tokens(t.total, t.estimatedTokens)],
+          ['Tokens (input + cache + output)', tokens(t.total, t)],
           ...(t.estimatedTokens > 0 ? [['… of which estimated (not reported exactly by the tool)', `~${fmtInt(t.estimatedTokens)}`]] : []),
           ['Input (not cached)', fmtInt(t.input)],
           ['Cache read', fmtInt(t.cacheRead)],
@@ -137,16 +139,18 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
       table: {
         head: ['Tool', 'Members', 'Tokens', 'Output', 'Cost (est.)', 'Requests', 'Sessions'],
         numeric: [false, true, true, true, true, true, true],
-        rows: (r.bySource ?? []).map((s) => [esc(sourceLabel(s.source, r.k)), ...[fmtInt(s.members), tokens(s.total, s.estimatedTokens), fmtInt(s.output), fmtUSD(s.costUSD), fmtInt(s.interactions), fmtInt(s.sessions)].map(own)]),
+        rows: (r.bySource ?? []).map((s) => [esc(sourceLabel(s.source, r.k)), ...[fmtInt(s.members), tokens(s.total, s), fmtInt(s.output), fmtUSD(s.costUSD), fmtInt(s.interactions), fmtInt(s.sessions)].map(own)]),
       },
+      ...estimatedNote(r.bySource ?? [], own),
     });
     out.push({
       title: 'By model',
       table: {
         head: ['Tool', 'Model', 'Members', 'Tokens', 'Output', 'Cost (est.)', 'Requests'],
         numeric: [false, false, true, true, true, true, true],
-        rows: (r.byModel ?? []).map((m) => [esc(m.source === 'other' ? '—' : sourceLabel(m.source, r.k)), esc(m.model), ...[fmtInt(m.members), tokens(m.total, m.estimatedTokens), fmtInt(m.output), fmtUSD(m.costUSD), fmtInt(m.interactions)].map(own)]),
+        rows: (r.byModel ?? []).map((m) => [esc(m.source === 'other' ? 'Other tools' : sourceLabel(m.source, r.k)), esc(m.model), ...[fmtInt(m.members), tokens(m.total, m), fmtInt(m.output), fmtUSD(m.costUSD), fmtInt(m.interactions)].map(own)]),
       },
+      ...estimatedNote(r.byModel ?? [], own),
     });
     if (r.shared) {
       const text: string[] = [own('Members may opt in, per rollup, to share repository names and commit subjects.')];

@@ -33,9 +33,10 @@ export type Shareable = (typeof SHAREABLE)[number];
 /** Keys that would reach an object's prototype if some code copied them: a rollup never has them. */
 const DANGEROUS_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-// Control characters (and bidi overrides) have no place in a name someone reads in a report.
+// Control characters and the bidirectional controls (overrides, isolates, marks) have no place in a name someone reads
+// in a report: they could make one name look like another.
 // eslint-disable-next-line no-control-regex
-const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
+const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/;
 
 /**
  * A display name: letters, digits, spaces and . ' ’ - _ ( ), at most 64 characters and at most 4 digits — a name,
@@ -157,6 +158,49 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
+/**
+ * The first key that appears twice in one object of the JSON text, if any (scanned without parsing, like the depth).
+ * JSON.parse keeps the last one silently, so a file could show a reader one figure and count another: refused.
+ */
+export function duplicateKey(text: string): string | undefined {
+  // One entry per open container: the keys seen so far for an object, null for an array.
+  const stack: Array<Set<string> | null> = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      const start = i;
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys) {
+        let key = text.slice(start + 1, i);
+        if (key.includes('\\')) {
+          try {
+            key = JSON.parse(text.slice(start, i + 1)) as string;
+          } catch {
+            return undefined; // not JSON: JSON.parse names the problem
+          }
+        }
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      expectKey = false;
+    } else if (c === 123) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 91) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44) {
+      expectKey = stack[stack.length - 1] !== null && stack.length > 0;
+    }
+  }
+  return undefined;
+}
+
 /** The first key anywhere in a parsed value that could pollute a prototype, if any. */
 export function dangerousKey(v: unknown, depth = 0): string | undefined {
   if (depth > MAX_ROLLUP_DEPTH || v === null || typeof v !== 'object') return undefined;
@@ -175,10 +219,51 @@ export function dangerousKey(v: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
-function issueLine(issue: { path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: readonly string[] }): string {
+interface Issue {
+  path: ReadonlyArray<PropertyKey>;
+  message: string;
+  code?: string;
+  keys?: readonly string[];
+  expected?: string;
+  received?: string;
+  origin?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  pattern?: string;
+  values?: readonly unknown[];
+}
+
+/**
+ * What is wrong, in words a team lead can act on, whatever locale zod was configured with elsewhere (zod/mini's own
+ * message is only "Invalid input"). A message this schema sets itself (the display name's rule) is kept.
+ */
+function issueText(issue: Issue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unexpected field ${(issue.keys ?? []).map((k) => JSON.stringify(k)).join(', ')}`;
+    case 'invalid_type':
+      if (issue.expected === 'int') return 'not a whole number';
+      if (issue.received === 'Infinity' || issue.received === 'NaN') return 'not a finite number';
+      return `expected ${issue.expected ?? 'another type'}`;
+    case 'too_small':
+      return issue.origin === 'string' ? 'empty' : `below ${String(issue.minimum)}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `longer than ${String(issue.maximum)} characters`;
+      if (issue.origin === 'array') return `more than ${String(issue.maximum)} rows`;
+      return `above the limit ${String(issue.maximum)} (no real ledger reaches it)`;
+    case 'invalid_format':
+      if (issue.pattern === String(PRINTABLE)) return 'has control characters or bidirectional overrides';
+      return issue.message.startsWith('Invalid') ? 'not in the expected format' : issue.message;
+    case 'invalid_value':
+      return `expected ${(issue.values ?? []).slice(0, 12).map((v) => JSON.stringify(v)).join(' or ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+function issueLine(issue: Issue): string {
   const at = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  const what = issue.code === 'unrecognized_keys' && issue.keys ? `unexpected field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message;
-  return `${at || 'the file'}: ${what}`;
+  return `${at || 'the file'}: ${issueText(issue)}`;
 }
 
 /**
@@ -196,6 +281,8 @@ export function parseTeamRollup(text: string): Checked<TeamRollupFile> {
     return { ok: false, reason: `not JSON (${(e as Error).message.split('\n')[0]})` };
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, reason: 'not an Outcome Ledger team rollup (a JSON object is expected)' };
+  const twice = duplicateKey(text);
+  if (twice !== undefined) return { ok: false, reason: `has the key ${JSON.stringify(twice).slice(0, 60)} twice in one object (a reader and a merge could see different values)` };
   const bad = dangerousKey(raw);
   if (bad !== undefined) return { ok: false, reason: `has a "${bad}" key, which no rollup has (refused as a prototype-pollution attempt)` };
   const envelope = raw as { format?: unknown; version?: unknown };
@@ -206,7 +293,11 @@ export function parseTeamRollup(text: string): Checked<TeamRollupFile> {
   const parsed = schema().file.safeParse(raw);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    return { ok: false, reason: `invalid: ${first ? issueLine(first as Parameters<typeof issueLine>[0]) : 'does not match the rollup schema'}` };
+    return { ok: false, reason: `invalid: ${first ? issueLine(first as Issue) : 'does not match the rollup schema'}` };
+  }
+  for (const k of ['since', 'until'] as const) {
+    const d = parsed.data.rollup.period[k];
+    if (!isCalendarDate(d)) return { ok: false, reason: `invalid: rollup.period.${k}: ${d} is not a calendar date` };
   }
   return { ok: true, value: parsed.data };
 }
@@ -227,13 +318,15 @@ function close(actual: number | null, expected: number | null, tolerance: number
  * Every figure a rollup states twice must agree: totals = the sum of the sources = the sum of the models (per source
  * too), total = input + cache + output, reasoning within output, the interaction count, the outcome tokens within the
  * total, and the value metrics equal to what their inputs give. A signed file whose sums disagree was made by hand.
+ * The line names the fields, never their values: it is shown in the team report next to the file's name, and a
+ * member's figures must not reach the report that way either.
  */
 export function sumProblem(r: TeamRollup): string | undefined {
   const check = (label: string, f: RollupFigures): string | undefined => {
-    if (f.total !== f.input + f.output + f.cacheRead + f.cacheWrite) return `${label}.total ${f.total} ≠ input + output + cacheRead + cacheWrite (${f.input + f.output + f.cacheRead + f.cacheWrite})`;
-    if (f.reasoning > f.output) return `${label}.reasoning ${f.reasoning} > output ${f.output}`;
+    if (f.total !== f.input + f.output + f.cacheRead + f.cacheWrite) return `${label}.total ≠ input + output + cacheRead + cacheWrite`;
+    if (f.reasoning > f.output) return `${label}.reasoning > output`;
     if (f.unpricedInteractions > f.interactions) return `${label}.unpricedInteractions > interactions`;
-    if (f.estimatedTokens > f.total) return `${label}.estimatedTokens ${f.estimatedTokens} > total ${f.total}`;
+    if (f.estimatedTokens > f.total) return `${label}.estimatedTokens > total`;
     return undefined;
   };
   const against = (whole: string, parts: string, w: RollupFigures, rows: readonly RollupFigures[], sessionsMayRepeat: boolean): string | undefined => {
@@ -241,10 +334,10 @@ export function sumProblem(r: TeamRollup): string | undefined {
       const sum = rows.reduce((s, p) => s + p[k], 0);
       // A session uses one source but may use several models: model rows may count it more than once.
       const ok = k === 'sessions' && sessionsMayRepeat ? sum >= w[k] : sum === w[k];
-      if (!ok) return `${whole}.${k} ${w[k]} ≠ the sum of ${parts} (${sum})`;
+      if (!ok) return `${whole}.${k} ≠ the sum of ${parts}`;
     }
     const cost = rows.reduce((s, p) => s + p.costUSD, 0);
-    if (!near(w.costUSD, cost, rows.length)) return `${whole}.costUSD ${w.costUSD} ≠ the sum of ${parts} (${cost})`;
+    if (!near(w.costUSD, cost, rows.length)) return `${whole}.costUSD ≠ the sum of ${parts}`;
     return undefined;
   };
   const problems: Array<string | undefined> = [check('totals', r.totals)];
@@ -266,20 +359,27 @@ export function sumProblem(r: TeamRollup): string | undefined {
   for (const s of r.bySource) problems.push(against(`bySource ${s.source}`, `its byModel rows`, s, r.byModel.filter((m) => m.source === s.source), true));
   const found = problems.find((p) => p !== undefined);
   if (found) return found;
-  if (r.interactions.count !== r.totals.interactions) return `interactions.count ${r.interactions.count} ≠ totals.interactions ${r.totals.interactions}`;
+  if (r.interactions.count !== r.totals.interactions) return 'interactions.count ≠ totals.interactions';
   const o = r.outcomes;
-  if (o.shippedTokens + o.tokensWithoutOutcome > r.totals.total) return `shipped tokens + tokens without outcome (${o.shippedTokens + o.tokensWithoutOutcome}) > totals.total ${r.totals.total}`;
-  if (o.keptLinesOutput > r.totals.output) return `outcomes.keptLinesOutput ${o.keptLinesOutput} > totals.output ${r.totals.output}`;
+  if (o.shippedTokens + o.tokensWithoutOutcome > r.totals.total) return 'shipped tokens + tokens without outcome > totals.total';
+  if (o.keptLinesOutput > r.totals.output) return 'outcomes.keptLinesOutput > totals.output';
   if (o.shippedSessions + o.openSessions + o.unlinkedSessions + o.labelledSessions !== r.totals.sessions) {
-    return `session statuses (${o.shippedSessions + o.openSessions + o.unlinkedSessions + o.labelledSessions}) ≠ totals.sessions ${r.totals.sessions}`;
+    return 'the session statuses do not add up to totals.sessions';
   }
   if (r.period.since > r.period.until) return `period.since ${r.period.since} is after period.until ${r.period.until}`;
   const v = r.value;
   const expected = valueOf(r.totals, o);
   for (const k of ['yield', 'tokensPerCommit', 'costPerCommit', 'costPerTask', 'keptLinesPer1kOutput'] as const) {
-    if (!close(v[k], expected[k], 0.01)) return `value.${k} ${v[k]} ≠ ${expected[k]} (from the figures it is computed from)`;
+    if (!close(v[k], expected[k], 0.01)) return `value.${k} ≠ what the figures it is computed from give`;
   }
   return undefined;
+}
+
+/** YYYY-MM-DD naming a day that exists (2026-02-30 does not). */
+function isCalendarDate(d: string): boolean {
+  const [y, m, day] = d.split('-').map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1, day));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === day;
 }
 
 /** The value metrics of a member (or a machine) from summable figures: the same definitions as `report --json`. */

@@ -10,6 +10,7 @@ export function renderRollupPreview(file: TeamRollupFile, exactText: string, des
   const extra: string[] = [];
   if (shared.repos) extra.push(`${shared.repos.length} repository name${shared.repos.length === 1 ? '' : 's'} (${shared.repos.slice(0, 10).join(', ')}${shared.repos.length > 10 ? ', …' : ''})`);
   if (shared.subjects) extra.push(`${shared.subjects.length} commit subject${shared.subjects.length === 1 ? '' : 's'}`);
+  const est = (f: { estimatedTokens: number }): string => (f.estimatedTokens > 0 ? '~' : '');
   const lines = [
     `Team rollup for ${r.period.since} … ${r.period.until} (${r.period.timezone})${destination ? ` → ${destination}` : ''}`,
     '',
@@ -18,8 +19,9 @@ export function renderRollupPreview(file: TeamRollupFile, exactText: string, des
     '',
     'It contains aggregates only:',
     `  totals: ${fmtTokens(t.total)} tokens (${fmtInt(t.total)}${t.estimatedTokens > 0 ? `, ~${fmtInt(t.estimatedTokens)} of them estimated` : ''}), ${fmtUSD(t.costUSD)} estimated, ${fmtInt(t.interactions)} request${t.interactions === 1 ? '' : 's'}, ${fmtInt(t.sessions)} session${t.sessions === 1 ? '' : 's'}`,
-    `  by tool: ${r.bySource.map((s) => `${s.source} ${fmtTokens(s.total)}`).join(', ') || 'none'}`,
-    `  by model: ${r.byModel.map((m) => `${m.model} ${fmtTokens(m.total)}`).join(', ') || 'none'}`,
+    `  by tool: ${r.bySource.map((s) => `${s.source} ${est(s)}${fmtTokens(s.total)}`).join(', ') || 'none'}`,
+    `  by model: ${r.byModel.map((m) => `${m.model} ${est(m)}${fmtTokens(m.total)}`).join(', ') || 'none'}`,
+    ...(t.estimatedTokens > 0 ? ['  (~ marks token figures that are partly or wholly estimated: counted from text or rounded by the tool)'] : []),
     `  outcomes: ${fmtInt(o.commits)} commits, ${fmtInt(o.tasks)} tasks, ${fmtInt(o.prs)} PRs, ${fmtInt(o.shippedSessions)} shipped sessions; the value metrics`,
     `  a SHA-256 digest of the ${fmtInt(r.interactions.count)} request ids it covers (so a merge never counts them twice)`,
     extra.length ? `  and, because you opted in: ${extra.join('; ')}` : '  no paths, prompts, commit subjects, repository or session names',

@@ -132,7 +132,13 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
     if (!target) return undefined;
     out = target.fsPath;
   }
-  writeTeamRollup(out, text);
+  try {
+    writeTeamRollup(out, text);
+  } catch (e) {
+    if (!(e instanceof TeamRollupError)) throw e;
+    void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}; nothing was shared.`);
+    return undefined;
+  }
   void vscode.window.showInformationMessage(`Outcome Ledger: saved your team rollup to ${path.basename(out)}. Send it to your team lead (chat, a shared folder or a repository of rollups).`);
   return { file: out, rollup };
 }
@@ -182,12 +188,19 @@ export async function mergeTeamRollupFiles(show: ShowDocument, args: MergeArgs =
   }
   const f = report.files;
   const summary = `${f.counted} of ${f.read} rollup files counted (${report.members} members)${f.refused ? `, ${f.refused} refused (listed in the report)` : ''}${report.withheld ? `; figures withheld: fewer than ${report.k} members` : ''}.`;
-  const save = (target: string): void => {
-    writeTeamRollup(target, text);
+  const save = (target: string): boolean => {
+    try {
+      writeTeamRollup(target, text);
+    } catch (e) {
+      if (!(e instanceof TeamRollupError)) throw e;
+      void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);
+      return false;
+    }
     void vscode.window.showInformationMessage(`Outcome Ledger: saved the team report to ${path.basename(target)}.`);
+    return true;
   };
   if (args.out) {
-    save(args.out);
+    if (!save(args.out)) return { report };
   } else {
     // Not awaited: the command returns with the report; the offer to save stays until the user acts or dismisses it.
     void vscode.window.showInformationMessage(`Outcome Ledger: ${summary}`, 'Save Report…').then(async (choice) => {

@@ -58,11 +58,11 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const facts = outcomeFacts(db, counted, now, durabilityDays);
   const branchTasks = sessionTaskKeys(db);
 
-  const perSession = new Map<number, { tokens: number; estimated: number; costNano: number; models: Set<string> }>();
+  const perSession = new Map<number, { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> }>();
   for (const r of rows) {
-    const s = perSession.get(r.sessionRef) ?? { tokens: 0, estimated: 0, costNano: 0, models: new Set<string>() };
+    const s = perSession.get(r.sessionRef) ?? { tokens: 0, estimatedTokens: 0, costNano: 0, models: new Set<string>() };
     s.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
-    s.estimated += r.estimatedTokens;
+    s.estimatedTokens += r.estimatedTokens;
     s.costNano += r.costNano;
     s.models.add(r.model);
     perSession.set(r.sessionRef, s);
@@ -70,10 +70,11 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const refs = [...perSession.keys()].sort((a, b) => a - b);
   const ids = sessionIds(db);
   const sessions: SummarySession[] = refs.map((ref) => {
-    const u = perSession.get(ref) as { tokens: number; estimated: number; costNano: number; models: Set<string> };
-    const id = ids.get(ref) ?? `manual:${ref}`;
+    const u = perSession.get(ref) as { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> };
+    const s = ids.get(ref) ?? { source: 'manual', key: String(ref) };
     return {
-      ref, id, source: id.slice(0, id.indexOf(':')), status: statusOf(ref), tokens: u.tokens, estimatedTokens: u.estimated, costNano: u.costNano,
+      ref, id: citedId(s.source, s.key), ledgerId: `${s.source}:${s.key}`, source: s.source, status: statusOf(ref), tokens: u.tokens,
+      estimatedTokens: u.estimatedTokens, costNano: u.costNano,
       models: [...u.models].sort(), branchTasks: branchTasks.get(ref) ?? [], counted: counted.get(ref) ?? [],
     };
   });
@@ -96,9 +97,11 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
 
   const gaps: string[] = [];
   if (o.ledgerFile) {
-    const inPeriod = new Set(main.coverage.map((c) => c.source as string));
+    // Sources with records in the period. Estimated tokens are left to the summary's own estimate line: data health
+    // counts them over the whole ledger (not the period) and marks them ~, where a summary marks them ≈.
+    const inPeriod = new Set(main.coverage.filter((c) => c.first !== null).map((c) => c.source as string));
     for (const s of dataHealth(db, o.ledgerFile, { env: o.env ?? {} }).sources) {
-      if (inPeriod.has(s.source)) for (const g of s.gaps) gaps.push(`${s.source}: ${g}`);
+      if (inPeriod.has(s.source)) for (const g of s.gaps) if (!/They are marked ~\.$/.test(g)) gaps.push(`${s.source}: ${g}`);
     }
   }
 
@@ -121,10 +124,19 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   });
 }
 
-function sessionIds(db: Database): Map<number, string> {
-  const out = new Map<number, string>();
-  for (const [id, source, key] of db.exec('SELECT id, source, session_key FROM sessions')[0]?.values ?? []) out.set(Number(id), `${String(source)}:${String(key)}`);
+function sessionIds(db: Database): Map<number, { source: string; key: string }> {
+  const out = new Map<number, { source: string; key: string }>();
+  for (const [id, source, key] of db.exec('SELECT id, source, session_key FROM sessions')[0]?.values ?? []) out.set(Number(id), { source: String(source), key: String(key) });
   return out;
+}
+
+/**
+ * How a summary cites a session: `source:key` when the tool's own key is a plain id (a UUID and the like), else
+ * `source:#` and the first 16 hex digits of the key's SHA-256. Some keys carry a path (Aider's is the chat's start
+ * time and working folder), which must never leave the machine, redaction or not.
+ */
+export function citedId(source: string, key: string): string {
+  return /^[A-Za-z0-9._-]{1,128}$/.test(key) ? `${source}:${key}` : `${source}:#${sha256Hex(key).slice(0, 16)}`;
 }
 
 /**
@@ -139,7 +151,7 @@ function recordsDigest(db: Database, range: { from: number; to: number }, sessio
      WHERE i.ts >= ? AND i.ts < ? ORDER BY i.id`,
     [range.from, range.to],
   )[0]?.values ?? []).map((v) => v.map((x) => (typeof x === 'number' ? x : String(x))));
-  const inPeriod = new Set(sessions.map((s) => s.id));
+  const inPeriod = new Set(sessions.map((s) => s.ledgerId));
   const labels = (db.exec('SELECT source || \':\' || session_key, label FROM sessions WHERE label IS NOT NULL')[0]?.values ?? [])
     .map((v) => [String(v[0]), String(v[1])])
     .filter(([id]) => inPeriod.has(id as string))
@@ -149,7 +161,7 @@ function recordsDigest(db: Database, range: { from: number; to: number }, sessio
     if (s.status !== 'shipped') continue;
     for (const id of s.counted) {
       const c = commits.get(id);
-      if (c) links.push([s.id, c.sha]);
+      if (c) links.push([s.ledgerId, c.sha]);
     }
   }
   links.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
@@ -238,6 +250,13 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
   checks.push('every figure and citation matches its signed digest');
   if (ex.format !== 'json') {
     const diff = firstDifference(text, renderSummary(doc, ex.format));
+    if (diff && doc.summary.tool.version !== TOOL_VERSION) {
+      // Another version may render the same signed data in other words: that is not an edit, and cannot be told from one.
+      return {
+        ok: false, format: ex.format, doc, checks,
+        problems: [`line ${diff.line} of the visible text differs from what this version (${TOOL_VERSION}) renders from the signed data, and the file was exported by Outcome Ledger ${doc.summary.tool.version}, which may word it differently: check the visible text with version ${doc.summary.tool.version} (the signed figures and citations themselves hold)`],
+      };
+    }
     if (diff) {
       return {
         ok: false, format: ex.format, doc, checks,

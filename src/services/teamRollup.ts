@@ -44,7 +44,7 @@ export function memberIdOf(publicKeyB64: string): string {
 }
 
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Checks a display name a member typed; returns it trimmed, or null for none. */
 export function displayNameOf(name: string | null | undefined): string | null {
@@ -149,31 +149,67 @@ export function rollupText(file: TeamRollupFile): string {
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-/** Writes a rollup (temp file + rename: a reader never sees half of it). */
+/**
+ * Writes a rollup or a team report (temp file + rename: a reader never sees half of it). A write that fails is one
+ * line (TeamRollupError) and leaves no temp file behind.
+ */
 export function writeTeamRollup(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o644 });
-  fs.renameSync(tmp, file);
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(tmp, text, { mode: 0o644 });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // There was no temp file (the folder could not be made or the file not created).
+    }
+    const err = e as NodeJS.ErrnoException;
+    throw new TeamRollupError(`cannot write ${file}: ${err.code === 'EACCES' ? 'permission denied' : (err.message.split('\n')[0] ?? String(e))}`);
+  }
 }
+
+let readBuffer: Buffer | undefined;
 
 /** Every check a merge runs on one file, in order; one line on failure. Reads at most MAX_ROLLUP_BYTES. */
 export function readTeamRollupFile(file: string): Checked<TeamRollup> {
   let text: string;
+  let fd: number | undefined;
   try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) return { ok: false, reason: 'not a regular file' };
+    // Opened without blocking (a FIFO would wait for a writer), then checked on the open file itself: a name swapped
+    // for a device or a FIFO between a check and the read cannot make the merge hang or read without end.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return { ok: false, reason: `not a regular file (${kindOf(st)})` };
     if (st.size > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (${(st.size / (1 << 20)).toFixed(1)} MB; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)` };
-    const bytes = fs.readFileSync(file);
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // At most one byte more than the limit, whatever the size said: a file growing while it is read stays bounded.
+    // One buffer for every file (reads are synchronous, and the text is decoded out of it before the next one).
+    const bytes = (readBuffer ??= Buffer.allocUnsafe(MAX_ROLLUP_BYTES + 1));
+    let length = 0;
+    for (let n = -1; n !== 0 && length < bytes.length; length += n) n = fs.readSync(fd, bytes, length, bytes.length - length, null);
+    if (length > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (it grew past ${MAX_ROLLUP_BYTES / 1024} KB while being read)` };
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, length));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') return { ok: false, reason: 'no such file' };
     if (err.code === 'EACCES') return { ok: false, reason: 'cannot be read (permission denied)' };
     if (e instanceof TypeError) return { ok: false, reason: 'not UTF-8 text' };
+    if (err.code === 'ELOOP') return { ok: false, reason: 'a symbolic link that loops' };
+    if (err.code === 'EISDIR') return { ok: false, reason: 'not a regular file (a folder)' };
     return { ok: false, reason: `cannot be read (${err.code ?? err.message})` };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   return checkTeamRollupText(text);
+}
+
+function kindOf(st: fs.Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
 }
 
 /** The checks of a rollup's text: the pure ones, then the signature and that the member id is the signer's. */
@@ -219,7 +255,17 @@ function* walkJson(dir: string): Generator<string> {
     if (e.name.startsWith('.')) continue; // .git and friends
     const p = path.join(dir, e.name);
     if (e.isDirectory()) yield* walkJson(p);
-    else if (e.isFile() && e.name.endsWith('.json')) yield p;
+    // Symbolic links to folders are not followed (a link loop cannot trap the walk); every other *.json entry is read,
+    // so a link to a rollup counts and a link to a device, a FIFO or nothing is refused with its reason.
+    else if (e.name.endsWith('.json') && !(e.isSymbolicLink() && isDirectory(p))) yield p;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -234,9 +280,9 @@ function dirEntries(dir: string): fs.Dirent[] {
 function* globFiles(base: string, segments: readonly string[]): Generator<string> {
   if (segments.length === 0) {
     // A pattern that names folders takes every rollup below them, like a folder given by name.
-    const st = fs.statSync(base, { throwIfNoEntry: false });
-    if (st?.isFile()) yield base;
-    else if (st?.isDirectory()) yield* walkJson(base);
+    // Anything else that exists (a FIFO, a device, a dangling or looping link) is read and refused with its reason.
+    if (isDirectory(base)) yield* walkJson(base);
+    else if (fs.lstatSync(base, { throwIfNoEntry: false })) yield base;
     return;
   }
   const [head, ...rest] = segments as [string, ...string[]];

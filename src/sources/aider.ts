@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/model';
@@ -135,11 +134,6 @@ interface AiderState {
 class AiderParser implements LineParser {
   private s: AiderState;
   private readonly cwd: string;
-  /**
-   * Names the repository in session ids without its path: ids are cited in exported summaries, where a path would
-   * give away the repository name even with repositories redacted.
-   */
-  private readonly repoTag: string;
 
   constructor(file: LogFile, state: string | null) {
     let restored: AiderState | undefined;
@@ -152,7 +146,6 @@ class AiderParser implements LineParser {
     }
     this.s = restored ?? { ordinal: 0 };
     this.cwd = path.dirname(file.path);
-    this.repoTag = createHash('sha256').update(this.cwd).digest('hex').slice(0, 12);
   }
 
   state(): string | null {
@@ -160,7 +153,7 @@ class AiderParser implements LineParser {
   }
 
   private session(): SessionContext {
-    return { source: 'aider', sessionId: `${this.s.started ?? 'unknown'} ${this.repoTag}`, cwd: this.cwd };
+    return { source: 'aider', sessionId: `${this.s.started ?? 'unknown'} ${this.cwd}`, cwd: this.cwd };
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {

@@ -88,14 +88,6 @@ describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue 
     assert.match(text, /session-2026-04-10T09-00-bbbb2222\.jsonl` line 15: not JSON/, 'a line-based log keeps its line number');
   });
 
-  it('a summary with repositories redacted names none of them, though it cites the sessions (aider\'s included)', () => {
-    const r = cli(['summary', '--home', ledger, ...PERIOD, '--no-import', '--redact', 'repos', '--format', 'json'], env);
-    assert.equal(r.code, 0, r.stderr);
-    const doc = JSON.parse(r.stdout) as { summary: { withoutOutcome: { groups: Array<{ sessionIds: string[] }> } } };
-    assert.ok(doc.summary.withoutOutcome.groups.some((g) => g.sessionIds.some((id) => id.startsWith('aider:'))), 'aider sessions are cited');
-    assert.ok(!r.stdout.includes(repo.dir), 'the repository path appears in the redacted summary');
-  });
-
   it('links the aider session to the commit aider made, with its author and trailer as evidence', () => {
     const r = cli(['link', '--home', ledger, '--repo', repo.dir, '--json'], env);
     assert.equal(r.code, 0, r.stderr);
@@ -105,5 +97,20 @@ describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue 
     assert.equal(linked[0]?.subject, 'feat: Make the report sortable');
     assert.ok(linked[0]?.evidence.includes('trailer'));
     assert.ok(linked[0]?.evidence.includes('files'));
+  });
+
+  it('an outcome summary of these sources carries no path (aider\'s session key holds its folder) and verifies', () => {
+    const out = path.join(dir, 'summary.json');
+    const r = cli(['summary', '--home', ledger, '--no-import', ...PERIOD, '--format', 'json', '--redact', 'repos', '--out', out], env);
+    assert.equal(r.code, 0, r.stderr);
+    const text = fs.readFileSync(out, 'utf8');
+    assert.ok(!text.includes(dir), 'no path of this machine is in the summary');
+    const doc = JSON.parse(text) as { summary: { tasks: Array<{ citedSessions: string[] }>; withoutOutcome: { groups: Array<{ sessionIds: string[] }> } } };
+    const cited = [...doc.summary.tasks.flatMap((t) => t.citedSessions), ...doc.summary.withoutOutcome.groups.flatMap((g) => g.sessionIds)];
+    const aider = cited.filter((id) => id.startsWith('aider:'));
+    assert.ok(aider.length >= 2, JSON.stringify(cited));
+    for (const id of aider) assert.match(id, /^aider:#[0-9a-f]{16}$/);
+    const v = cli(['verify', out, '--ledger', '--home', ledger], env);
+    assert.equal(v.code, 0, v.stderr);
   });
 });

@@ -40,7 +40,8 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
 
   before(() => {
     dir = tempDir('ol-summary-');
-    world = buildWorld({ root: path.join(dir, 'world'), seed: 7 });
+    // Copilot Chat sessions too: its oldest files carry no counts, so some tokens are estimated (and marked).
+    world = buildWorld({ root: path.join(dir, 'world'), seed: 7, copilotSessions: 6 });
     home = path.join(dir, 'ledger');
     env = { ...world.env };
     ok(run(['import']));
@@ -82,9 +83,17 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     assert.deepEqual(s.trend.map((w) => [w.since, w.until]), weeksOf(since, until).map((w) => [w.since, w.until]));
     for (const w of s.trend) {
       const wr = reportFor(w.since, w.until);
-      assert.deepEqual([w.tokens, w.costUSD, w.commits, w.yield, w.tokensPerCommit, w.costPerCommit, w.tokensWithoutOutcome],
-        [wr.totals.total, wr.totals.costUSD, wr.outcomes.commits, wr.outcomes.yield, wr.outcomes.tokensPerCommit, wr.outcomes.costPerCommit, wr.outcomes.tokensWithoutOutcome], `week ${w.since}`);
+      assert.deepEqual([w.tokens, w.costUSD, w.commits, w.yield, w.tokensPerCommit, w.costPerCommit, w.tokensWithoutOutcome, w.tasks, w.tokensPerTask, w.costPerTask],
+        [wr.totals.total, wr.totals.costUSD, wr.outcomes.commits, wr.outcomes.yield, wr.outcomes.tokensPerCommit, wr.outcomes.costPerCommit, wr.outcomes.tokensWithoutOutcome,
+          wr.outcomes.tasks, wr.outcomes.tokensPerTask, wr.outcomes.costPerTask], `week ${w.since}`);
+      assert.equal(w.estimatedTokens ?? 0, wr.totals.estimatedTokens, `week ${w.since}: its estimated tokens`);
     }
+    // Estimated tokens (older Copilot Chat files in the demo world) are carried wherever they are part of a figure.
+    assert.ok(r.totals.estimatedTokens > 0, 'the demo world has estimated tokens');
+    assert.ok(s.trend.some((w) => (w.estimatedTokens ?? 0) > 0));
+    const estimatedParts = s.withoutOutcome.groups.reduce((a, g) => a + (g.estimatedTokens ?? 0), 0) + (s.withoutOutcome.open.estimatedTokens ?? 0)
+      + s.tasks.reduce((a, t) => a + (t.estimatedTokens ?? 0), 0);
+    assert.ok(estimatedParts >= r.totals.estimatedTokens, 'every estimated token is in some task, group or the open sessions');
     // Tokens without outcome: the groups add up to the report's figure.
     assert.equal(s.withoutOutcome.groups.reduce((a, g) => a + g.tokens, 0), r.outcomes.tokensWithoutOutcome);
     assert.equal(s.withoutOutcome.tokens, r.outcomes.tokensWithoutOutcome);
@@ -203,6 +212,24 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     ok(run(['verify', files.json, '--ledger']));
   });
 
+  it('a period in another time zone has that zone\'s figures, and a period with no sessions says so; both verify against the ledger', () => {
+    const tz = ['--since', since, '--until', until, '--tz', 'Pacific/Auckland'];
+    const out = path.join(dir, 'auckland.json');
+    ok(run(['summary', ...tz, '--no-import', '--durability-days', '7', '--format', 'json', '--out', out]));
+    const s = readDoc(out).summary;
+    const r = JSON.parse(ok(run(['report', '--json', '--no-import', ...tz, '--durability-days', '7'])).stdout) as ReportJson;
+    assert.equal(s.period.timezone, 'Pacific/Auckland');
+    assert.deepEqual(s.totals, r.totals);
+    ok(run(['verify', out, '--ledger']));
+    const empty = path.join(dir, 'empty.md');
+    ok(run(['summary', '--since', '2020-01-01', '--until', '2020-01-31', '--tz', 'UTC', '--no-import', '--out', empty]));
+    const text = fs.readFileSync(empty, 'utf8');
+    assert.match(text, /No commit was linked to a session in this period\./);
+    assert.match(text, /No AI requests were recorded in this period\./);
+    assert.doesNotMatch(text, /^- Gap:/m, 'no gap of sources that have no record in the period');
+    ok(run(['verify', empty, '--ledger']));
+  });
+
   it('redaction leaves no repository name or commit subject in any format', () => {
     const names = world.repos.flatMap((r) => [r, path.basename(r)]);
     const subjects = [...new Set(world.truth.commits.map((c) => c.subject))].filter((x) => x.length >= 8);
@@ -215,6 +242,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       const text = fs.readFileSync(out, 'utf8');
       for (const n of names) assert.ok(!text.includes(n), `${format} names the repository ${n}`);
       for (const x of subjects) assert.ok(!text.includes(x), `${format} holds the subject "${x}"`);
+      assert.ok(!text.includes(dir), `${format} holds a path`);
       if (format === 'json') assert.deepEqual(readDoc(out).summary.redacted, { repos: true, subjects: true });
       else assert.match(text, /repository names and commit subjects redacted/);
       ok(run(['verify', out, '--ledger']));
@@ -230,6 +258,10 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       [['summary', ...period(), '--redact', 'names'], /--redact takes repos, subjects/],
       [['verify'], /verify needs one FILE/],
       [['verify', path.join(dir, 'missing.md')], /cannot read .*missing\.md: no such file/],
+      [['verify', dir], /is not a file/],
+      [['summary', '--since', '2026-02-30', '--until', '2026-03-31'], /--since 2026-02-30 is not a date in the calendar/],
+      [['summary', '--since', '2026-03-01', '--until', '2026-03-10', '--tz', 'Mars/Olympus'], /unknown time zone "Mars\/Olympus"/],
+      [['summary', ...period(), '--no-import', '--out', dir], /--out .* is a folder: give a file name/],
     ];
     for (const [args, re] of cases) {
       const r = run(args);
@@ -241,6 +273,16 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     const r = run(['verify', notSummary]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /carries no signed Outcome Ledger data/);
+    // A file cut off in transit (a truncated download or paste) says so, for each format.
+    for (const format of ['md', 'html', 'json'] as const) {
+      const text = fs.readFileSync(files[format], 'utf8');
+      const cut = path.join(dir, `cut.${format}`);
+      fs.writeFileSync(cut, text.slice(0, Math.floor(text.length * 0.9)));
+      const v = run(['verify', cut]);
+      assert.equal(v.code, 1, format);
+      assert.equal(v.stderr.split('\n').filter((l) => l.includes('✗')).length, 1, `${format}: one line says what is wrong`);
+      assert.match(v.stderr, format === 'json' ? /not valid JSON/ : /cut off/, format);
+    }
   });
 
   it('the HTML is one self-contained file: nothing to fetch in its markup, no request in Chromium, prints to PDF', async () => {
@@ -273,6 +315,17 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       const efficiency = await page.locator('h2', { hasText: 'Efficiency over the period' }).boundingBox();
       assert.ok(efficiency);
       await page.screenshot({ path: path.join(ARTIFACTS, 'summary-trend.png'), clip: { x: 0, y: efficiency.y - 16, width: 1100, height: 760 }, fullPage: true });
+      // Printed on A4 (about 718 CSS pixels between Chromium's default margins), no table runs past the page's edge.
+      await page.emulateMedia({ media: 'print' });
+      await page.setViewportSize({ width: 718, height: 1000 });
+      // (a string: the test project has no DOM types)
+      const overflowing = await page.evaluate(`(() => {
+        const right = document.body.getBoundingClientRect().right;
+        return [...document.querySelectorAll('table, svg.chart, pre, .glance')]
+          .filter((e) => e.getBoundingClientRect().right > right + 1)
+          .map((e) => e.tagName.toLowerCase() + '.' + (e.getAttribute('class') || '') + ' ends at ' + Math.round(e.getBoundingClientRect().right) + ' of ' + Math.round(right));
+      })()`);
+      assert.deepEqual(overflowing, [], 'everything fits the printed page');
       const pdf = await page.pdf({ format: 'A4', printBackground: true });
       assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
       fs.writeFileSync(path.join(ARTIFACTS, 'summary.pdf'), pdf);

@@ -19,7 +19,7 @@ function team(names: Array<string | null>, model?: string, evilFile?: string): T
     merger.add(`rollups/member-${i + 1}.json`, f.rollup);
     // A second machine of the first member, and the same file sent twice.
     if (i === 0) {
-      merger.add('rollups/member-1-laptop.json', syntheticRollup({ key, seed: 90, displayName: name, machineId: 'c'.repeat(32) }).rollup);
+      merger.add('rollups/member-1-laptop.json', syntheticRollup({ key, seed: 90, displayName: name, machineId: 'c'.repeat(32), ...(model ? { models: [['claude-code', model]] } : {}) }).rollup);
       merger.add('rollups/member-1-again.json', f.rollup);
     }
   });

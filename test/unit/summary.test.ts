@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { summaryRange } from '../../src/core/periods';
 import { buildReport, type UsageRow } from '../../src/core/report';
 import { buildSummary, parseSummaryDocument, weeksOf, type Summary } from '../../src/core/summary';
-import { extractDocument, renderSummary } from '../../src/core/summaryRender';
-import { signSummary, TOOL_VERSION, verifySummary } from '../../src/services/summary';
+import { extractDocument, renderSummary, sessionNamer } from '../../src/core/summaryRender';
+import { citedId, signSummary, TOOL_VERSION, verifySummary } from '../../src/services/summary';
 import { loadOrCreateSigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';
 
@@ -14,7 +14,7 @@ const DAY = 86_400_000;
 const HOSTILE = '</script><img src=x onerror=alert(1)> --> | *bold* `tick` [link](http://example.invalid)';
 
 /** One shipped session whose commit has a hostile subject and lives in a repository with a hostile name. */
-function hostileSummary(estimatedTokens?: number): Summary {
+function hostileSummary(estimatedTokens?: number, status: 'shipped' | 'unlinked' | 'open' = 'shipped'): Summary {
   const at = NOW - 40 * DAY;
   const row: UsageRow = {
     sessionRef: 1, source: 'claude-code', model: 'claude-sonnet-4-5-20250929', priced: true, bucket: Math.floor(at / 900_000),
@@ -25,7 +25,7 @@ function hostileSummary(estimatedTokens?: number): Summary {
   const facts = { counted: new Map([[1, [10]]]), commits: new Map([[10, commit]]), successors: [], sessionTasks: new Map<number, string[]>(), now: NOW, durabilityDays: 30 };
   const since = '2026-10-01';
   const until = '2026-10-31';
-  const report = buildReport({ rows: [row], statusOf: () => 'shipped', files: [], timeZone: 'UTC', since, until, pricingVersion: 'test-1', outcomes: facts });
+  const report = buildReport({ rows: [row], statusOf: () => status, files: [], timeZone: 'UTC', since, until, pricingVersion: 'test-1', outcomes: facts });
 
   return buildSummary({
     generatedAt: new Date(NOW).toISOString(),
@@ -34,7 +34,7 @@ function hostileSummary(estimatedTokens?: number): Summary {
     redact: { repos: false, subjects: false },
     report,
     weeks: weeksOf(since, until).map((w) => ({ ...w, report })),
-    sessions: [{ ref: 1, id: 'claude-code:5f0c1a2b-0000-4000-8000-000000000001', source: 'claude-code', status: 'shipped', tokens: 7400, costNano: 12_345_678, models: [row.model], branchTasks: [], counted: [10] }],
+    sessions: [{ ref: 1, id: 'claude-code:5f0c1a2b-0000-4000-8000-000000000001', ledgerId: 'claude-code:5f0c1a2b-0000-4000-8000-000000000001', source: 'claude-code', status, tokens: 7400, estimatedTokens: estimatedTokens ?? 0, costNano: 12_345_678, models: [row.model], branchTasks: [], counted: status === 'shipped' ? [10] : [] }],
     commits: new Map([[10, { ...commit, sha: 'a'.repeat(40), repoRoot: `/work/${HOSTILE.replace(/\//g, '')}`, subject: HOSTILE }]]),
     successors: [],
     links: new Map([['1:10', { kinds: ['branch', 'trailer'], state: 'auto' }]]),
@@ -89,19 +89,65 @@ describe('outcome summary (core)', () => {
     const doc = signSummary(hostileSummary(400), loadOrCreateSigningKey(tempDir()));
     assert.equal(doc.summary.totals.estimatedTokens, 400);
     assert.equal(doc.summary.coverage.sources[0]?.tokenAccuracy, 'mixed');
-    assert.ok(doc.summary.coverage.estimates.some((e) => /400 of the 7,?400 tokens were estimated by their tool/.test(e)));
+    assert.ok(doc.summary.coverage.estimates.some((e) => /400 of the 7,400 tokens were estimated, not reported exactly \(claude-code: 400, counted from text or rounded by the tool\)/.test(e)));
     const md = renderSummary(doc, 'md');
-    assert.match(md, /\| Tokens \| ≈ 7,400 \(400 of them estimated by their tool\) \|/);
-    assert.match(md, /Figures marked ≈ are estimates: costs at list price \(price table test-1\), and tokens a tool estimated/);
-    assert.deepEqual(doc.summary.tasks.map((t) => [t.task, t.tokens, t.estimatedTokens]), [['PAY-1', 7400, 400]]);
-    assert.match(md, /^≈ 7,400 tokens · /m, 'the task\'s tokens are marked');
-    assert.match(renderSummary(doc, 'html'), /<p>≈ 7,400 tokens · /);
+    assert.match(md, /\| Tokens \| ≈ 7,400 \(400 of them estimated, not reported by their tool\) \|/);
+    assert.match(md, /Figures marked ≈ are estimates: costs at list price \(price table test-1\), and token figures that include tokens estimated/);
+    // Everywhere the estimated tokens are part of a figure: the task, its per-commit and per-task figures, each week.
+    assert.equal(doc.summary.tasks[0]?.estimatedTokens, 400);
+    assert.ok(doc.summary.trend.some((w) => w.estimatedTokens === 400));
+    assert.match(md, /^≈ 7,400 tokens · ≈ \$0\.01/m, 'the task line');
+    assert.match(md, /\| Tokens per commit \| ≈ 7,400 \(median ≈ 7,400\) \|/);
+    assert.match(md, /\| Tokens per task \| ≈ 7,400 /);
+    assert.match(md.split('\n').find((l) => l.startsWith('| 2026-10-01')) ?? md, /\| 2026-10-01 – 2026-10-07 \| ≈ 7,400 \| ≈ \$0\.01 \| 1 \| 1 \| 100\.0% \| ≈ 7,400 · ≈ \$0\.01 \| ≈ 7,400 · ≈ \$0\.01 \| 0 \|/, 'a week of the trend');
+    const html = renderSummary(doc, 'html');
+    assert.match(html, /<p>≈ 7,400 tokens · ≈ \$0\.01/);
+    assert.match(html, /<td[^>]*>≈ 7,400<\/td>/);
     for (const format of ['md', 'html', 'json'] as const) assert.deepEqual(verifySummary(renderSummary(doc, format)).problems, [], format);
     const exact = signSummary(hostileSummary(), loadOrCreateSigningKey(tempDir()));
     assert.deepEqual([exact.summary.totals.estimatedTokens, exact.summary.totals.tokenAccuracy], [0, 'exact']);
     assert.match(renderSummary(exact, 'md'), /\| Tokens \| 7,400 \|/, 'exact tokens are not marked');
-    assert.equal(exact.summary.tasks[0]?.estimatedTokens, undefined);
-    assert.match(renderSummary(exact, 'md'), /^7,400 tokens · /m);
+    assert.doesNotMatch(renderSummary(exact, 'md'), /≈ \d/, 'no token figure is marked when all were reported');
+  });
+
+  it('marks tokens without outcome that include estimates, in the group, the open sessions and the headline', () => {
+    const doc = signSummary(hostileSummary(400, 'unlinked'), loadOrCreateSigningKey(tempDir()));
+    assert.equal(doc.summary.withoutOutcome.estimatedTokens, 400);
+    const md = renderSummary(doc, 'md');
+    assert.match(md, /\| Tokens without outcome \| ≈ 7,400 /);
+    assert.match(md, /^≈ 7,400 tokens \(100\.0% of all/m);
+    assert.match(md, /\| Unlinked \(no commit found, not labelled\) \| 1 \| ≈ 7,400 \|/);
+    const open = signSummary(hostileSummary(400, 'open'), loadOrCreateSigningKey(tempDir()));
+    assert.match(renderSummary(open, 'md'), /Open \(may still lead to a commit\): 1 session, ≈ 7,400 tokens/);
+    assert.ok(open.summary.coverage.estimates.some((e) => /^1 session ended less than 24 hours/.test(e)), 'one session, not "1 sessions"');
+  });
+
+  it('cites sessions by names that stay distinct when their ids share a prefix, and never by a key that holds a path', () => {
+    const doc = signSummary(hostileSummary(), loadOrCreateSigningKey(tempDir()));
+    const twins = ['codex:01a1e5a9-09b7-7ac7-80c0-83e025c70f1e', 'codex:01a1e5a9-1111-7ac7-80c0-83e025c70f1e'];
+    doc.summary.withoutOutcome.groups = [{ status: 'unlinked', sessions: 2, tokens: 0, costUSD: 0, sessionIds: twins }];
+    const name = sessionNamer(doc.summary);
+    assert.deepEqual(twins.map(name), ['codex:01a1e5a9-0', 'codex:01a1e5a9-1']);
+    assert.equal(name('claude-code:5f0c1a2b-0000-4000-8000-000000000001'), 'claude-code:5f0c1a2b', 'other tools keep 8 characters');
+    // Aider's session key is the chat's start time and working folder: the summary cites a hash of it instead.
+    const aider = citedId('aider', '2026-10-02 09:00:00 /home/ana/secret-client/app');
+    assert.match(aider, /^aider:#[0-9a-f]{16}$/);
+    assert.equal(citedId('aider', '2026-10-02 09:00:00 /home/ana/secret-client/app'), aider, 'stable, so verify --ledger recomputes it');
+    assert.equal(citedId('claude-code', '5f0c1a2b-0000-4000-8000-000000000001'), 'claude-code:5f0c1a2b-0000-4000-8000-000000000001');
+  });
+
+  it('does not call a file from another version "changed" when only the wording of its rendering differs', () => {
+    const key = loadOrCreateSigningKey(tempDir());
+    const summary = hostileSummary();
+    const older = signSummary({ ...summary, tool: { name: 'outcome-ledger', version: '0.0.9' } }, key);
+    // What an older renderer might have written: the same signed data, one visible line worded otherwise.
+    const md = renderSummary(older, 'md').replace('## At a glance', '## Overview');
+    const v = verifySummary(md);
+    assert.equal(v.ok, false);
+    assert.match(v.problems[0] ?? '', /differs from what this version \(0\.1\.0\) renders .* exported by Outcome Ledger 0\.0\.9, which may word it differently: check the visible text with version 0\.0\.9/);
+    assert.doesNotMatch(v.problems[0] ?? '', /changed after the export/);
+    const same = signSummary(summary, key);
+    assert.match(verifySummary(renderSummary(same, 'md').replace('## At a glance', '## Overview')).problems[0] ?? '', /line \d+ of the visible text was changed after the export/);
   });
 
   it('refuses what is not a summary, names an unknown version and the first wrong fields', () => {
@@ -111,7 +157,9 @@ describe('outcome summary (core)', () => {
     assert.match((parseSummaryDocument({ format: 'outcome-ledger/summary', version: 0 }) as { reason: string }).reason, /unknown summary version 0/);
     const doc = signSummary(hostileSummary(), loadOrCreateSigningKey(tempDir()));
     const extra = { ...doc, summary: { ...doc.summary, bonus: 1 } };
-    assert.match((parseSummaryDocument(extra) as { reason: string }).reason, /does not follow the summary schema/);
+    assert.match((parseSummaryDocument(extra) as { reason: string }).reason, /does not follow the summary schema \(version 1\): \$\.summary: unexpected field "bonus"/);
+    const wrongType = { ...doc, summary: { ...doc.summary, totals: { ...doc.summary.totals, input: '5' } } };
+    assert.match((parseSummaryDocument(wrongType) as { reason: string }).reason, /\$\.summary\.totals\.input: expected a number/);
   });
 });
 

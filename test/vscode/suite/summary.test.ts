@@ -93,6 +93,36 @@ describe('The outcome summary: export and verify', () => {
     assert.match(r.text, /## Integrity/);
   });
 
+  it('asks for the period, format and redaction in quick picks, saves where the save dialog says, and copies on request', async () => {
+    // As a person does it: the command with no arguments, each question answered by keyboard.
+    const quick = '.quick-input-widget';
+    const step = async (title: string): Promise<void> => {
+      await ui({ kind: 'waitFor', selector: `${quick} .quick-input-title:has-text(${JSON.stringify(title)})` });
+      await ui({ kind: 'waitFor', selector: `${quick} .monaco-list-row.focused` });
+      await ui({ kind: 'press', key: 'Enter' });
+    };
+    const running = vscode.commands.executeCommand(COMMANDS.exportSummary) as Thenable<ExportResult | undefined>;
+    await step('(1/3): which period?'); // the first row: the last 30 days
+    await step('(2/3): which format?'); // the first row: Markdown
+    await ui({ kind: 'waitFor', selector: `${quick} .quick-input-title:has-text("(3/3): what to redact?")` });
+    await ui({ kind: 'press', key: 'Enter' }); // nothing picked: nothing redacted
+    // The save dialog (VS Code's own path input in code-server) offers a name in the workspace folder: accept it.
+    await ui({ kind: 'waitFor', selector: `${quick} .quick-input-title:has-text("Save the outcome summary")` });
+    await ui({ kind: 'press', key: 'Enter' });
+    const r = await running;
+    assert.ok(r, 'the export finished');
+    const range = summaryRange('last30', localDate(tz(), Date.now()));
+    assert.deepEqual(r.period, range);
+    assert.equal(r.format, 'md');
+    assert.equal(r.file, path.join(world().workspace, `outcome-summary-${range.since}-${range.until}.md`));
+    assert.equal(fs.readFileSync(r.file, 'utf8'), r.text);
+    assert.ok(r.text.includes(SUBJECT), 'nothing redacted');
+    await vscode.env.clipboard.writeText('');
+    await ui({ kind: 'click', selector: '.notifications-toasts .notification-list-item:has-text("Saved the outcome summary") .monaco-button:has-text("Copy to Clipboard")' });
+    await waitFor('the summary on the clipboard', async () => (await vscode.env.clipboard.readText()) === r.text, 10_000);
+    fs.rmSync(r.file);
+  });
+
   it('exports HTML with repository names and subjects redacted, previewed in a webview', async () => {
     const file = path.join(out, 'summary.html');
     const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'html', redact: { repos: true, subjects: true }, out: file, copy: true })) as ExportResult;

@@ -102,6 +102,14 @@ describe('Team rollups in VS Code', function () {
     const dana = JSON.parse(fs.readFileSync(path.join(dir, 'dana.json'), 'utf8')) as TeamRollupFile;
     assert.ok(!doc.includes(dana.rollup.totals.total.toLocaleString('en-US')), 'no per-person total');
 
+    // A report that cannot be saved (its folder is a file): the report is still returned, and nothing is written.
+    const blocked = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(blocked, '');
+    const unsaved = (await vscode.commands.executeCommand(COMMANDS.mergeTeamRollups, { files: [team], format: 'md', out: path.join(blocked, 'team.md') })) as { report: TeamReportJson; file?: string };
+    assert.equal(unsaved.report.members, 3);
+    assert.equal(unsaved.file, undefined);
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+
     await vscode.workspace.getConfiguration('outcomeLedger').update('team.minimumMembers', 4, vscode.ConfigurationTarget.Global);
     try {
       const html = path.join(dir, 'team-report.html');
