@@ -80,7 +80,7 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
   for (const c of r.coverage) {
     const range = c.first && c.last ? `${c.first.slice(0, 10)} … ${c.last.slice(0, 10)}` : 'no records in this period';
     const extras: string[] = [];
-    if (c.rejectedLines > 0) extras.push(`${fmtInt(c.rejectedLines)} lines rejected`);
+    if (c.rejectedLines > 0) extras.push(`${fmtInt(c.rejectedLines)} line${c.rejectedLines === 1 ? '' : 's'} rejected`);
     if (c.unpricedModels.length > 0) extras.push(`unpriced: ${c.unpricedModels.join(', ')}`);
     if (c.assumedModelInteractions > 0) extras.push(`${fmtInt(c.assumedModelInteractions)} requests with an assumed model`);
     if (c.estimatedTokens > 0) extras.push(`${c.tokenAccuracy === 'estimated' ? 'all' : fmtTokens(c.estimatedTokens)} tokens estimated`);

@@ -132,7 +132,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       void vscode.window.showInformationMessage(
         found.length === 0
           ? 'Outcome Ledger found no Claude Code, Codex or Copilot Chat logs on this machine. Show Data Health lists where it looked.'
-          : `Imported ${added} new requests from ${found.join(' and ')}${rejected ? ` (${rejected} lines rejected: see Data Health)` : ''}.`,
+          : `Imported ${added} new request${added === 1 ? '' : 's'} from ${found.join(' and ')}${rejected ? ` (${rejected} line${rejected === 1 ? '' : 's'} rejected: see Data Health)` : ''}.`,
       );
       return summary;
     }),

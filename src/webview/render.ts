@@ -385,7 +385,7 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
       { class: 'source', 'data-source': src.source },
       h('div', { class: 'row-head' }, h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'), h('span', { class: 'title' }, src.name), h('span', { class: 'muted' }, src.enabled ? (src.found ? 'found' : 'not found') : 'off in settings')),
       src.found
-        ? h('div', { class: 'meta' }, `${fmtInt(src.files)} files · ${fmtInt(src.interactions)} requests · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} lines rejected`) : ' · no rejected lines')
+        ? h('div', { class: 'meta' }, `${fmtInt(src.files)} file${src.files === 1 ? '' : 's'} · ${fmtInt(src.interactions)} request${src.interactions === 1 ? '' : 's'} · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} line${src.rejectedLines === 1 ? '' : 's'} rejected`) : ' · no rejected lines')
         : null,
       h('div', { class: 'paths' }, `${src.found ? 'Reads' : 'Looked in'} `, ...rootList(src, ' (missing)', '')),
       ...src.reasons.map((r) => h('div', { class: 'why' }, `${r.path.split('/').pop() ?? r.path}${r.lineNo > 0 ? `:${r.lineNo}` : ''}: ${r.reason}`)),
