@@ -3,7 +3,6 @@
 // Runs after extension.test.ts (name order) on what that suite recorded, plus its own task session and commit (so it
 // also runs alone: --suite sidebar).
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -18,6 +17,7 @@ import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import { linksOf, listSessions, report, resolveSession } from '../../../src/services/queries';
 import { Ledger } from '../../../src/store/ledger';
 import { activateExtension, ui, waitFor, world } from '../host';
+import { commit, withLedger } from '../workspace';
 import { writeClaudeTurns, type WrittenSession } from '../logs';
 
 const W = EXTENSION_ID;
@@ -30,28 +30,6 @@ function figure(s: SidebarSnapshot, id: FigureId): number | null {
   return s.figures.find((f) => f.id === id)?.value ?? null;
 }
 
-/** A commit in the workspace with pinned dates (git has one-second resolution; tests don't sleep for it). */
-function commit(files: Record<string, string>, message: string, at: Date): string {
-  const w = world();
-  for (const [rel, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(w.workspace, rel)), { recursive: true });
-    fs.writeFileSync(path.join(w.workspace, rel), content);
-  }
-  const date = `${Math.floor(at.getTime() / 1000)} +0000`;
-  const env = { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
-  execFileSync('git', ['add', '--', ...Object.keys(files)], { cwd: w.workspace, env });
-  execFileSync('git', ['commit', '-q', '-m', message], { cwd: w.workspace, env });
-  return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: w.workspace, encoding: 'utf8' }).trim();
-}
-
-async function withLedger<T>(read: (l: Ledger) => T): Promise<T> {
-  const ledger = await Ledger.open(world().ledgerHome);
-  try {
-    return read(ledger);
-  } finally {
-    ledger.close();
-  }
-}
 
 describe('The sidebar: value per token at a glance', () => {
   let api: OutcomeLedgerApi;

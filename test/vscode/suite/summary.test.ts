@@ -3,7 +3,6 @@
 // verify accepts it and names what was changed. Writes its own task session and commit, so it also runs alone
 // (--grep "outcome summary").
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,31 +15,12 @@ import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import type { ExportResult } from '../../../src/extension/summaryCommands';
 import { listSessions, report } from '../../../src/services/queries';
 import type { Verdict } from '../../../src/services/summary';
-import { Ledger } from '../../../src/store/ledger';
 import { activateExtension, ui, waitFor, world } from '../host';
+import { commit, withLedger } from '../workspace';
 import { writeClaudeTurns } from '../logs';
 
 const SUBJECT = 'DOC-9 describe the release checklist';
 
-function commit(rel: string, content: string, message: string, at: Date): string {
-  const w = world();
-  fs.mkdirSync(path.dirname(path.join(w.workspace, rel)), { recursive: true });
-  fs.writeFileSync(path.join(w.workspace, rel), content);
-  const date = `${Math.floor(at.getTime() / 1000)} +0000`;
-  const env = { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
-  execFileSync('git', ['add', '--', rel], { cwd: w.workspace, env });
-  execFileSync('git', ['commit', '-q', '-m', message], { cwd: w.workspace, env });
-  return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: w.workspace, encoding: 'utf8' }).trim();
-}
-
-async function withLedger<T>(read: (l: Ledger) => T): Promise<T> {
-  const ledger = await Ledger.open(world().ledgerHome);
-  try {
-    return read(ledger);
-  } finally {
-    ledger.close();
-  }
-}
 
 function openTabs(): vscode.Tab[] {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs);
@@ -62,7 +42,7 @@ describe('The outcome summary: export and verify', () => {
       turns: [{ input: 600, output: 3_100, cacheRead: 90_000, cacheWrite: 2_000, edits: [path.join(w.workspace, 'docs', 'release.md')], at: new Date(Date.now() - 30 * 60_000) }],
     });
     await api.model.importNow(true);
-    sha = commit('docs/release.md', '# Release checklist\n', SUBJECT, new Date(Date.now() - 10 * 60_000));
+    sha = commit({ 'docs/release.md': '# Release checklist\n' }, SUBJECT, new Date(Date.now() - 10 * 60_000));
     await api.linker.runNow();
     await waitFor('the DOC-9 session to ship', async () => (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find((x) => x.sessionId === session.sessionId)?.status === 'shipped', 15_000);
   });
