@@ -1,7 +1,7 @@
 import type { SessionLabel, SessionStatus, SourceName } from './model';
 import { isoUtc, LocalDayMapper } from './time';
 import { fromNanoUSD } from './pricing';
-import { computeOutcomes, type OutcomeFacts, type SessionUsage, type TaskFigures } from './outcomes';
+import { computeOutcomes, type OutcomeFacts, type OutcomeFigures, type SessionUsage } from './outcomes';
 import { selfCheck, type SelfCheck } from './selfcheck';
 
 /** Token fields of every report row (cli.md). */
@@ -38,9 +38,8 @@ export interface ReportJson {
   bySource: Array<{ source: SourceName } & UsageFigures>;
   byModel: Array<{ source: SourceName; model: string; priced: boolean } & UsageFigures>;
   byDay: Array<{ date: string } & UsageFigures>;
-  outcomes: {
-    commits: number;
-    tasks: number;
+  /** cli.md's outcome fields, plus compatible extensions (PRs, medians, per task, durability, the threshold used). */
+  outcomes: OutcomeFigures & {
     shippedSessions: number;
     openSessions: number;
     unlinkedSessions: number;
@@ -49,24 +48,9 @@ export interface ReportJson {
     tokensPerCommit: number | null;
     costPerCommit: number | null;
     tokensWithoutOutcome: number;
-    /** Compatible extensions (cli.md allows them): of `tokensWithoutOutcome`, those estimated rather than reported. */
+    /** Of `tokensWithoutOutcome`, those estimated rather than reported by their tool. */
     estimatedTokensWithoutOutcome: number;
-    /** Compatible extensions (cli.md allows them): PRs, medians, per task, durability, the threshold used. */
-    prs: number;
     threshold: number;
-    tokensPerCommitMedian: number | null;
-    costPerCommitMedian: number | null;
-    tokensPerTask: number | null;
-    costPerTask: number | null;
-    tokensPerTaskMedian: number | null;
-    costPerTaskMedian: number | null;
-    keptLines: number;
-    keptLinesPer1kOutput: number | null;
-    /** Output tokens of the outcomes whose kept lines were judged (the denominator above). */
-    keptLinesOutput: number;
-    pendingCommits: number;
-    durabilityDays: number;
-    byTask: TaskFigures[];
   };
   /** The engineer's private self-check signals (never exported by default). */
   selfCheck: SelfCheck;

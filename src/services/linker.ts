@@ -53,6 +53,7 @@ import {
   type StoredCommit,
 } from '../store/outcomes';
 import { getMeta, setMeta } from '../store/schema';
+import { groupStrings } from '../store/group';
 import { filesToBlame, planDurability, runDurability, saveDurability, updateDurability, type DurabilitySummary } from './durability';
 
 export interface LinkConfig {
@@ -141,16 +142,6 @@ interface SessionFacts {
   end: number;
   files: string[];
   branches: string[];
-}
-
-function groupStrings(db: Database, sql: string): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  for (const [ref, value] of db.exec(sql)[0]?.values ?? []) {
-    const list = out.get(Number(ref));
-    if (list) list.push(String(value));
-    else out.set(Number(ref), [String(value)]);
-  }
-  return out;
 }
 
 /**

@@ -9,6 +9,7 @@ import { BUCKET_MS, isoUtc, periodRange } from '../core/time';
 import { sourceHealth } from '../store/files';
 import { loadKept, loadLinkFacts, loadLinks, loadSuccessors } from '../store/outcomes';
 import { getMeta } from '../store/schema';
+import { groupStrings } from '../store/group';
 import { DEFAULT_DURABILITY_DAYS, linkConfigOf } from './linker';
 
 export interface PeriodQuery {
@@ -292,16 +293,6 @@ export function linksOf(db: Database, refs: readonly number[], threshold: number
     out.set(l.sessionRef, list);
   }
   for (const list of out.values()) list.sort((a, b) => Number(b.counted) - Number(a.counted) || b.confidence - a.confidence || a.committed.localeCompare(b.committed));
-  return out;
-}
-
-function groupStrings(db: Database, sql: string): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  for (const [ref, value] of db.exec(sql)[0]?.values ?? []) {
-    const list = out.get(Number(ref));
-    if (list) list.push(String(value));
-    else out.set(Number(ref), [String(value)]);
-  }
   return out;
 }
 
