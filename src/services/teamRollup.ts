@@ -363,29 +363,34 @@ function mergeOne(merger: TeamMerger, item: { file: string } | { input: string; 
   else merger.refuse(label(item.file, cwd), checked.reason);
 }
 
+/** Merges the inputs one file at a time, yielding the count done after each; the callers decide how to pace it. */
+function* mergeSteps(merger: TeamMerger, inputs: readonly string[], o: MergeOptions): Generator<number> {
+  const cwd = o.cwd ?? process.cwd();
+  let done = 0;
+  for (const item of expandRollupInputs(inputs, cwd)) {
+    mergeOne(merger, item, cwd);
+    o.onFile?.(++done);
+    yield done;
+  }
+}
+
 /**
  * Merges rollup files into the team report. Streams: one file is read, checked and reduced to its figures before the
  * next is opened; refused files are listed with their reason and the others still merge.
  */
 export function mergeTeamRollups(inputs: readonly string[], o: MergeOptions = {}): TeamReportJson {
-  const cwd = o.cwd ?? process.cwd();
   const merger = new TeamMerger();
-  let done = 0;
-  for (const item of expandRollupInputs(inputs, cwd)) {
-    mergeOne(merger, item, cwd);
-    o.onFile?.(++done);
+  const steps = mergeSteps(merger, inputs, o);
+  while (!steps.next().done) {
+    // each step merges one file
   }
   return merger.result(o.k ?? DEFAULT_MIN_MEMBERS, new Date(o.now ?? Date.now()).toISOString());
 }
 
 /** The same merge, giving the event loop a turn every 100 files (the extension host stays responsive); undefined when cancelled. */
 export async function mergeTeamRollupsAsync(inputs: readonly string[], o: MergeOptions & { cancelled?: () => boolean } = {}): Promise<TeamReportJson | undefined> {
-  const cwd = o.cwd ?? process.cwd();
   const merger = new TeamMerger();
-  let done = 0;
-  for (const item of expandRollupInputs(inputs, cwd)) {
-    mergeOne(merger, item, cwd);
-    o.onFile?.(++done);
+  for (const done of mergeSteps(merger, inputs, o)) {
     if (done % 100 === 0) {
       await new Promise((resolve) => setImmediate(resolve));
       if (o.cancelled?.()) return undefined;
