@@ -371,17 +371,22 @@ function htmlTable(head: string[], rows: string[][], caption?: string, numeric: 
   ].filter(Boolean).join('\n');
 }
 
+/** The frame both weekly bar charts share: 640 wide, `n` bars, values 0..max mapped to y, and each bar's left edge. */
+function barFrame(n: number, h: number, max: number): { w: number; pad: { l: number; r: number; t: number; b: number }; bar: number; y: (v: number) => number; x: (i: number) => number } {
+  const w = 640;
+  const pad = { l: 56, r: 12, t: 22, b: 34 };
+  const band = (w - pad.l - pad.r) / n;
+  const bar = Math.max(4, band * 0.6);
+  return { w, pad, bar, y: (v) => pad.t + (h - pad.t - pad.b) * (1 - v / max), x: (i) => pad.l + i * band + (band - bar) / 2 };
+}
+
 /** Weekly tokens, shipped part dark, the rest light; the yield above each bar. */
 function trendChart(s: Summary): string {
   const weeks = s.trend;
   if (weeks.length === 0) return '';
-  const w = 640;
   const h = 200;
-  const pad = { l: 56, r: 12, t: 22, b: 34 };
   const max = Math.max(1, ...weeks.map((x) => x.tokens));
-  const band = (w - pad.l - pad.r) / weeks.length;
-  const bar = Math.max(4, band * 0.6);
-  const y = (v: number): number => pad.t + (h - pad.t - pad.b) * (1 - v / max);
+  const { w, pad, bar, y, x: left } = barFrame(weeks.length, h, max);
   const parts: string[] = [];
   parts.push(`<svg class="chart" viewBox="0 0 ${w} ${h}" role="img" aria-labelledby="trend-title" xmlns="http://www.w3.org/2000/svg">`);
   parts.push('<title id="trend-title">Tokens per week: the dark part went into sessions that shipped; the yield is written above each bar</title>');
@@ -389,7 +394,7 @@ function trendChart(s: Summary): string {
   parts.push(`<text class="tick" x="${pad.l - 6}" y="${(y(max) + 4).toFixed(1)}" text-anchor="end">${esc(compact(max))}</text>`);
   parts.push(`<text class="tick" x="${pad.l - 6}" y="${(y(0) + 4).toFixed(1)}" text-anchor="end">0</text>`);
   weeks.forEach((wk, i) => {
-    const x = pad.l + i * band + (band - bar) / 2;
+    const x = left(i);
     const shipped = wk.yield === null ? 0 : wk.tokens * wk.yield;
     parts.push(`<rect class="rest" x="${x.toFixed(1)}" y="${y(wk.tokens).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(wk.tokens)).toFixed(1)}"><title>${esc(`${wk.since} – ${wk.until}: ${int(wk.tokens)} tokens`)}</title></rect>`);
     parts.push(`<rect class="shipped" x="${x.toFixed(1)}" y="${y(shipped).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(shipped)).toFixed(1)}"><title>${esc(`${int(shipped)} tokens in shipped sessions (${pct(wk.yield)})`)}</title></rect>`);
@@ -404,20 +409,16 @@ function trendChart(s: Summary): string {
 function costChart(s: Summary): string {
   const weeks = s.trend;
   if (!weeks.some((x) => x.costPerCommit !== null)) return '';
-  const w = 640;
   const h = 160;
-  const pad = { l: 56, r: 12, t: 22, b: 34 };
   const max = Math.max(0.0001, ...weeks.map((x) => x.costPerCommit ?? 0));
-  const band = (w - pad.l - pad.r) / weeks.length;
-  const bar = Math.max(4, band * 0.6);
-  const y = (v: number): number => pad.t + (h - pad.t - pad.b) * (1 - v / max);
+  const { w, pad, bar, y, x: left } = barFrame(weeks.length, h, max);
   const parts: string[] = [];
   parts.push(`<svg class="chart" viewBox="0 0 ${w} ${h}" role="img" aria-labelledby="cost-title" xmlns="http://www.w3.org/2000/svg">`);
   parts.push('<title id="cost-title">Estimated cost per commit, per week (lower is better)</title>');
   parts.push(`<line class="axis" x1="${pad.l}" y1="${y(0).toFixed(1)}" x2="${w - pad.r}" y2="${y(0).toFixed(1)}"/>`);
   parts.push(`<text class="tick" x="${pad.l - 6}" y="${(y(max) + 4).toFixed(1)}" text-anchor="end">${esc(usd(max))}</text>`);
   weeks.forEach((wk, i) => {
-    const x = pad.l + i * band + (band - bar) / 2;
+    const x = left(i);
     parts.push(`<text class="tick" x="${(x + bar / 2).toFixed(1)}" y="${(h - pad.b + 16).toFixed(1)}" text-anchor="middle">${esc(wk.since.slice(5))}</text>`);
     if (wk.costPerCommit === null) return;
     parts.push(`<rect class="cost" x="${x.toFixed(1)}" y="${y(wk.costPerCommit).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(wk.costPerCommit)).toFixed(1)}"><title>${esc(`${wk.since} – ${wk.until}: ${est(wk.costPerCommit)} per commit`)}</title></rect>`);
