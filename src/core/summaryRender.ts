@@ -9,7 +9,7 @@
 import { canonicalJson } from './canonical';
 import type { Summary, SummaryDocument, SummaryTask } from './summary';
 
-export const SUMMARY_FORMATS = ['md', 'html', 'json'] as const;
+const SUMMARY_FORMATS = ['md', 'html', 'json'] as const;
 export type SummaryFormat = (typeof SUMMARY_FORMATS)[number];
 
 export function isSummaryFormat(v: string): v is SummaryFormat {
@@ -136,7 +136,7 @@ function dateTime(iso: string): string {
 }
 
 /** `claude-code:5f0c1a2b` for a session id (the tool and the first 8 characters of its own id). */
-export function shortSession(id: string, length = 8): string {
+function shortSession(id: string, length = 8): string {
   const i = id.indexOf(':');
   return i < 0 ? id.slice(0, length) : `${id.slice(0, i)}:${id.slice(i + 1, i + 1 + length)}`;
 }
@@ -273,7 +273,7 @@ function mdTable(head: string[], rows: string[][]): string[] {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
-export function renderMarkdown(doc: SummaryDocument): string {
+function renderMarkdown(doc: SummaryDocument): string {
   const s = doc.summary;
   const sid = sessionNamer(s);
   const out: string[] = [];
@@ -479,7 +479,7 @@ pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px
 @page { margin: 16mm 14mm; }
 `;
 
-export function renderHtml(doc: SummaryDocument): string {
+function renderHtml(doc: SummaryDocument): string {
   const s = doc.summary;
   const sid = sessionNamer(s);
   const out: string[] = [];

@@ -18,11 +18,11 @@ export const TEAM_ROLLUP_VERSION = 1;
 /** A rollup is a few kilobytes; anything much bigger is not one. */
 export const MAX_ROLLUP_BYTES = 1 << 20;
 /** Deepest nesting a genuine rollup has is 4; refuse anything deeper before parsing it. */
-export const MAX_ROLLUP_DEPTH = 12;
+const MAX_ROLLUP_DEPTH = 12;
 /** Upper bounds that no real ledger reaches in a period: 10 trillion tokens, $100M, 100M requests or sessions. */
-export const MAX_TOKENS = 1e13;
-export const MAX_USD = 1e8;
-export const MAX_COUNT = 1e8;
+const MAX_TOKENS = 1e13;
+const MAX_USD = 1e8;
+const MAX_COUNT = 1e8;
 const MAX_MODELS = 500;
 const MAX_SHARED = 500;
 
@@ -139,7 +139,7 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
  * Depth of the JSON text's nesting, without parsing it (strings skipped): a hostile file nested a million levels deep
  * is refused before JSON.parse could run out of stack.
  */
-export function jsonDepthExceeds(text: string, max: number): boolean {
+function jsonDepthExceeds(text: string, max: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -162,7 +162,7 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
  * The first key that appears twice in one object of the JSON text, if any (scanned without parsing, like the depth).
  * JSON.parse keeps the last one silently, so a file could show a reader one figure and count another: refused.
  */
-export function duplicateKey(text: string): string | undefined {
+function duplicateKey(text: string): string | undefined {
   // One entry per open container: the keys seen so far for an object, null for an array.
   const stack: Array<Set<string> | null> = [];
   let expectKey = false;
@@ -202,7 +202,7 @@ export function duplicateKey(text: string): string | undefined {
 }
 
 /** The first key anywhere in a parsed value that could pollute a prototype, if any. */
-export function dangerousKey(v: unknown, depth = 0): string | undefined {
+function dangerousKey(v: unknown, depth = 0): string | undefined {
   if (depth > MAX_ROLLUP_DEPTH || v === null || typeof v !== 'object') return undefined;
   if (Array.isArray(v)) {
     for (const x of v) {

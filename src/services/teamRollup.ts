@@ -173,7 +173,7 @@ export function writeTeamRollup(file: string, text: string): void {
 let readBuffer: Buffer | undefined;
 
 /** Every check a merge runs on one file, in order; one line on failure. Reads at most MAX_ROLLUP_BYTES. */
-export function readTeamRollupFile(file: string): Checked<TeamRollup> {
+function readTeamRollupFile(file: string): Checked<TeamRollup> {
   let text: string;
   let fd: number | undefined;
   try {

@@ -8,7 +8,7 @@ import { canonicalJson } from '../core/canonical';
  * permissions, used to sign outcome summaries and team rollups. A signature proves a file was not edited after export
  * by the holder of this key; it cannot prove the logs the figures came from were genuine.
  */
-export const SIGNATURE_ALGORITHM = 'Ed25519';
+const SIGNATURE_ALGORITHM = 'Ed25519';
 
 /** How a signed export names its signature: the key (raw, base64), its fingerprint, and the signature (base64). */
 export interface Signature {
