@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/model';
-import { rejected, type LineParser, type LogFile, type SourceReader } from './parser';
+import { rejected, restoreState, type LineParser, type LogFile, type SourceReader } from './parser';
 import { isDirectory } from './walk';
 
 export const AIDER_HISTORY = '.aider.chat.history.md';
@@ -136,14 +136,7 @@ class AiderParser implements LineParser {
   private readonly cwd: string;
 
   constructor(file: LogFile, state: string | null) {
-    let restored: AiderState | undefined;
-    if (state) {
-      try {
-        restored = JSON.parse(state) as AiderState;
-      } catch {
-        restored = undefined;
-      }
-    }
+    const restored = restoreState<AiderState>(state);
     this.s = restored ?? { ordinal: 0 };
     this.cwd = path.dirname(file.path);
   }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
-import { isObject, type LineParser, type LogFile, parseJson, parseTimestamp, rejected, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import { isObject, type LineParser, type LogFile, parseJson, parseTimestamp, rejected, restoreState, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
 
 /** The model when a session names none: flagged as assumed. */
@@ -230,14 +230,7 @@ class DevDataParser implements LineParser {
   private s: DevDataState;
 
   constructor(file: LogFile, state: string | null) {
-    let restored: DevDataState | undefined;
-    if (state) {
-      try {
-        restored = JSON.parse(state) as DevDataState;
-      } catch {
-        restored = undefined;
-      }
-    }
+    const restored = restoreState<DevDataState>(state);
     this.s = restored ?? { scannedUntil: 0, ordinal: 0 };
     if (this.s.cutoff === undefined) this.findCutoff(path.join(file.root, 'sessions'));
   }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
-import { isObject, type LineParser, type LogFile, parseTimestamp, rejected, type SourceReader, wholeJson, type WholeResult } from './parser';
+import { isObject, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, uniqueDirs } from './walk';
 
 /** Builds that did not write the model on a reply: the CLI's default model of that era (flagged as assumed). */
@@ -134,14 +134,7 @@ class GeminiParser implements LineParser {
   private pending: string[] = [];
 
   constructor(private readonly file: LogFile, state: string | null) {
-    let restored: GeminiState | undefined;
-    if (state) {
-      try {
-        restored = JSON.parse(state) as GeminiState;
-      } catch {
-        restored = undefined;
-      }
-    }
+    const restored = restoreState<GeminiState>(state);
     this.s = restored && Array.isArray(restored.ids) && Array.isArray(restored.counted) ? restored : { ids: [], counted: [] };
     const dir = path.dirname(file.path);
     this.subagentOf = path.basename(dir) !== 'chats' && path.basename(path.dirname(dir)) === 'chats' ? path.basename(dir) : undefined;
