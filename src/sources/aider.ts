@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/model';
 import { rejected, restoreState, type LineParser, type LogFile, type SourceReader } from './parser';
-import { isDirectory } from './walk';
+import { isDirectory, isFile } from './walk';
 
 export const AIDER_HISTORY = '.aider.chat.history.md';
 /** The model when a session's header named none: flagged as assumed. */
@@ -114,14 +114,6 @@ export const aider: SourceReader = {
     return new AiderParser(file, state);
   },
 };
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
 
 interface AiderState {
   /** The `started at` text of the current session (local time, as written). */

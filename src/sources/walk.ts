@@ -37,6 +37,14 @@ export function isDirectory(p: string): boolean {
   }
 }
 
+export function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Removes duplicates that are the same folder reached by two paths (symlinks, trailing slashes). */
 export function uniqueDirs(dirs: string[]): string[] {
   const seen = new Set<string>();
