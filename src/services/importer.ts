@@ -251,7 +251,8 @@ function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: Rea
         continue;
       }
       // A file given directly: the reader says how to read it (a whole-file format), else it is read as lines.
-      const found = rootIsFile ? (reader.discover([root]).length > 0 ? reader.discover([root]) : [{ source: reader.source, path: root, root }]) : reader.discover([root]);
+      const discovered = reader.discover([root]);
+      const found = rootIsFile && discovered.length === 0 ? [{ source: reader.source, path: root, root }] : discovered;
       for (const f of found) {
         if (seen.has(f.path)) continue;
         seen.add(f.path);
