@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/model';
 import { rejected, restoreState, type LineParser, type LogFile, type SourceReader } from './parser';
-import { isDirectory, isFile } from './walk';
+import { isDirectory, isFile, listDir } from './walk';
 
 export const AIDER_HISTORY = '.aider.chat.history.md';
 /** The model when a session's header named none: flagged as assumed. */
@@ -86,13 +85,7 @@ export const aider: SourceReader = {
       if (isFile(direct)) files.push({ source: 'aider', path: direct, root });
       else if (isDirectory(root)) {
         // A folder of projects: one level down.
-        let names: string[];
-        try {
-          names = fs.readdirSync(root).sort();
-        } catch {
-          names = [];
-        }
-        for (const n of names) {
+        for (const n of listDir(root)) {
           const p = path.join(root, n, AIDER_HISTORY);
           if (isFile(p)) files.push({ source: 'aider', path: p, root });
         }
