@@ -6,6 +6,7 @@
  * thousands of `git branch --contains` calls.
  */
 import { COMMIT_MERGE, type CommitInfo } from './commits';
+import { lowerBound } from './sorted';
 import { tasksInBranch, type TaskPatterns } from './tasks';
 
 /** Branch names treated as the shared trunk: a match there says little about who made a commit. */
@@ -203,15 +204,8 @@ export class History {
   /** Commits with author time in [from, to], in time order (binary search on the sorted list). */
   between(from: number, to: number): CommitInfo[] {
     const list = this.byTime;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((list[mid] as CommitInfo).authorTime < from) lo = mid + 1;
-      else hi = mid;
-    }
     const out: CommitInfo[] = [];
-    for (let i = lo; i < list.length; i++) {
+    for (let i = lowerBound(list, (c) => c.authorTime < from); i < list.length; i++) {
       const c = list[i] as CommitInfo;
       if (c.authorTime > to) break;
       out.push(c);

@@ -10,6 +10,7 @@
 import { shortSha, TRAILER_MASK, TRAILER_TOOL, COMMIT_MERGE, COMMIT_OTHER_AUTHOR, type CommitInfo } from './commits';
 import type { History } from './history';
 import type { SourceName } from './model';
+import { lowerBound } from './sorted';
 import { tasksInBranch, type TaskPatterns, DEFAULT_TASK_PATTERNS } from './tasks';
 
 export type EvidenceKind = 'branch' | 'files' | 'time' | 'trailer' | 'codex-git' | 'task' | 'author' | 'successor' | 'manual';
@@ -234,15 +235,8 @@ export class SessionIndex {
   /** Sessions whose last reply falls in (from, to]. */
   endingIn(from: number, to: number): LinkSession[] {
     const list = this.byEnd;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((list[mid] as LinkSession).end <= from) lo = mid + 1;
-      else hi = mid;
-    }
     const out: LinkSession[] = [];
-    for (let i = lo; i < list.length && (list[i] as LinkSession).end <= to; i++) out.push(list[i] as LinkSession);
+    for (let i = lowerBound(list, (s) => s.end <= from); i < list.length && (list[i] as LinkSession).end <= to; i++) out.push(list[i] as LinkSession);
     return out;
   }
 }
@@ -269,14 +263,7 @@ export class FileIndex {
     for (const f of files) {
       const list = this.byFile.get(f);
       if (!list) continue;
-      let lo = 0;
-      let hi = list.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if ((list[mid] as CommitInfo).authorTime < from) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let i = lo; i < list.length; i++) {
+      for (let i = lowerBound(list, (c) => c.authorTime < from); i < list.length; i++) {
         const c = list[i] as CommitInfo;
         if (c.authorTime > to) break;
         out.set(c.sha, c);

@@ -304,10 +304,15 @@ export async function patchIds(repoDir: string, shas: readonly string[]): Promis
 }
 
 /** Lines of `file` at `rev` per commit that last touched them (`git blame --incremental`); null when the file is gone. */
-export async function blameCounts(repoDir: string, rev: string, file: string): Promise<Map<string, number> | null> {
+export function blameCounts(repoDir: string, rev: string, file: string): Promise<Map<string, number> | null> {
+  return blameLines(repoDir, rev, file, []);
+}
+
+/** `git blame --incremental` (with `lineArgs` such as `-L a,+n`) summed per commit; null when git cannot blame it. */
+async function blameLines(repoDir: string, rev: string, file: string, lineArgs: string[]): Promise<Map<string, number> | null> {
   let out: string;
   try {
-    out = await gitText(['blame', '--incremental', rev, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 120_000 });
+    out = await gitText(['blame', '--incremental', ...lineArgs, rev, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 120_000 });
   } catch (e) {
     if (e instanceof GitError) return null; // deleted or renamed since: none of its lines are kept under this name
     throw e;
@@ -362,17 +367,5 @@ export async function removedRanges(repoDir: string, from: string, to: string, f
 /** Lines of `file` at `rev` in these ranges, per commit that last touched them (`git blame -L`). */
 export async function blameRanges(repoDir: string, rev: string, file: string, ranges: ReadonlyArray<[number, number]>): Promise<Map<string, number> | null> {
   if (ranges.length === 0) return new Map();
-  let out: string;
-  try {
-    out = await gitText(['blame', '--incremental', ...ranges.flatMap(([a, n]) => ['-L', `${a},+${n}`]), rev, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 120_000 });
-  } catch (e) {
-    if (e instanceof GitError) return null;
-    throw e;
-  }
-  const counts = new Map<string, number>();
-  for (const line of out.split('\n')) {
-    const m = /^([0-9a-f]{40,64}) \d+ \d+ (\d+)$/.exec(line);
-    if (m?.[1] && m[2]) counts.set(m[1], (counts.get(m[1]) ?? 0) + Number(m[2]));
-  }
-  return counts;
+  return blameLines(repoDir, rev, file, ranges.flatMap(([a, n]) => ['-L', `${a},+${n}`]));
 }

@@ -13,6 +13,7 @@ import { geminiCli } from '../sources/gemini';
 import { opencode } from '../sources/opencode';
 import { isWholeJson, readLines } from '../sources/lines';
 import type { LogFile, SourceReader, WholeContext } from '../sources/parser';
+import { isFile } from '../sources/walk';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
@@ -178,14 +179,6 @@ function aiderTarget(dir: string, name = AIDER_HISTORY): WatchTarget {
   return { dir, glob: name, accepts: (f) => f === name, recursive: false };
 }
 
-function isFilePath(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * What live capture watches. Sources inside VS Code's user folder (Copilot Chat) watch only where sessions are kept,
  * never the whole user folder (busy, and many folders: a recursive watch there would be costly). Aider keeps its
@@ -207,7 +200,7 @@ export function watchTargets(
       if (source === 'aider') {
         // An extra path: a repository (or the history file itself), or a folder of repositories (one level down).
         if (path.basename(root) === AIDER_HISTORY) aiderDirs.add(path.dirname(root));
-        else if (isFilePath(root)) aiderFiles.add(root);
+        else if (isFile(root)) aiderFiles.add(root);
         else {
           aiderDirs.add(root);
           for (const f of aider.discover([root])) aiderDirs.add(path.dirname(f.path));
@@ -251,14 +244,15 @@ function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: Rea
     const files: LogFile[] = [];
     const seen = new Set<string>();
     for (const root of roots) {
-      let isFile: boolean;
+      let rootIsFile: boolean;
       try {
-        isFile = fs.statSync(root).isFile();
+        rootIsFile = fs.statSync(root).isFile();
       } catch {
         continue;
       }
       // A file given directly: the reader says how to read it (a whole-file format), else it is read as lines.
-      const found = isFile ? (reader.discover([root]).length > 0 ? reader.discover([root]) : [{ source: reader.source, path: root, root }]) : reader.discover([root]);
+      const discovered = reader.discover([root]);
+      const found = rootIsFile && discovered.length === 0 ? [{ source: reader.source, path: root, root }] : discovered;
       for (const f of found) {
         if (seen.has(f.path)) continue;
         seen.add(f.path);

@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/model';
-import { rejected, type LineParser, type LogFile, type SourceReader } from './parser';
-import { isDirectory } from './walk';
+import { rejected, restoreState, type LineParser, type LogFile, type SourceReader } from './parser';
+import { isDirectory, isFile, listDir } from './walk';
 
 export const AIDER_HISTORY = '.aider.chat.history.md';
 /** The model when a session's header named none: flagged as assumed. */
@@ -86,13 +85,7 @@ export const aider: SourceReader = {
       if (isFile(direct)) files.push({ source: 'aider', path: direct, root });
       else if (isDirectory(root)) {
         // A folder of projects: one level down.
-        let names: string[];
-        try {
-          names = fs.readdirSync(root).sort();
-        } catch {
-          names = [];
-        }
-        for (const n of names) {
+        for (const n of listDir(root)) {
           const p = path.join(root, n, AIDER_HISTORY);
           if (isFile(p)) files.push({ source: 'aider', path: p, root });
         }
@@ -115,14 +108,6 @@ export const aider: SourceReader = {
   },
 };
 
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
 interface AiderState {
   /** The `started at` text of the current session (local time, as written). */
   started?: string;
@@ -136,14 +121,7 @@ class AiderParser implements LineParser {
   private readonly cwd: string;
 
   constructor(file: LogFile, state: string | null) {
-    let restored: AiderState | undefined;
-    if (state) {
-      try {
-        restored = JSON.parse(state) as AiderState;
-      } catch {
-        restored = undefined;
-      }
-    }
+    const restored = restoreState<AiderState>(state);
     this.s = restored ?? { ordinal: 0 };
     this.cwd = path.dirname(file.path);
   }

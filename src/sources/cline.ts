@@ -4,7 +4,7 @@ import type { LedgerRecord, SessionContext, SourceName } from '../core/model';
 import { optionalCount } from '../core/tokens';
 import { isObject, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { vscodeUserDirs } from './vscodeUser';
-import { isDirectory, uniqueDirs } from './walk';
+import { isDirectory, isFile, listDir, uniqueDirs } from './walk';
 
 /** The model when a task recorded none (older builds keep no task_metadata.json): flagged as assumed. */
 export const CLINE_UNKNOWN_MODEL = 'unknown';
@@ -38,20 +38,9 @@ function clineReader(f: Flavour): SourceReader {
       const files: LogFile[] = [];
       for (const root of roots) {
         for (const tasks of taskFolders(root, f.extensionId)) {
-          let ids: string[];
-          try {
-            ids = fs.readdirSync(tasks).sort();
-          } catch {
-            continue;
-          }
-          for (const id of ids) {
+          for (const id of listDir(tasks)) {
             const ui = path.join(tasks, id, 'ui_messages.json');
-            try {
-              if (!fs.statSync(ui).isFile()) continue;
-            } catch {
-              continue;
-            }
-            files.push({ source: f.source, path: ui, root, whole: true, companions: [path.join(tasks, id, 'task_metadata.json')] });
+            if (isFile(ui)) files.push({ source: f.source, path: ui, root, whole: true, companions: [path.join(tasks, id, 'task_metadata.json')] });
           }
         }
       }

@@ -8,6 +8,7 @@ import {
   parseJson,
   parseTimestamp,
   rejected,
+  restoreState,
   type LineParser,
   type LogFile,
   type SourceReader,
@@ -93,14 +94,7 @@ class CodexParser implements LineParser {
   private s: CodexState;
 
   constructor(file: string, state: string | null) {
-    let restored: CodexState | undefined;
-    if (state) {
-      try {
-        restored = JSON.parse(state) as CodexState;
-      } catch {
-        restored = undefined;
-      }
-    }
+    const restored = restoreState<CodexState>(state);
     this.s = restored ?? { ordinal: 0 };
     if (!this.s.sessionId) {
       const m = UUID_IN_NAME.exec(path.basename(file));

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
-import { isObject, type LineParser, type LogFile, parseJson, parseTimestamp, rejected, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
-import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
+import { isObject, type LineParser, type LogFile, parseJson, parseTimestamp, rejected, restoreState, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import { homeDir, isDirectory, listDir, uniqueDirs, walkFiles } from './walk';
 
 /** The model when a session names none: flagged as assumed. */
 export const CONTINUE_UNKNOWN_MODEL = 'unknown';
@@ -57,13 +57,7 @@ export const continueDev: SourceReader = {
     for (const root of roots) {
       const sessions = path.basename(root) === 'sessions' ? root : path.join(root, 'sessions');
       if (isDirectory(sessions)) {
-        let names: string[];
-        try {
-          names = fs.readdirSync(sessions).sort();
-        } catch {
-          names = [];
-        }
-        for (const n of names) {
+        for (const n of listDir(sessions)) {
           if (n.endsWith('.json') && n !== 'sessions.json') files.push({ source: 'continue', path: path.join(sessions, n), root, whole: true });
         }
       }
@@ -230,14 +224,7 @@ class DevDataParser implements LineParser {
   private s: DevDataState;
 
   constructor(file: LogFile, state: string | null) {
-    let restored: DevDataState | undefined;
-    if (state) {
-      try {
-        restored = JSON.parse(state) as DevDataState;
-      } catch {
-        restored = undefined;
-      }
-    }
+    const restored = restoreState<DevDataState>(state);
     this.s = restored ?? { scannedUntil: 0, ordinal: 0 };
     if (this.s.cutoff === undefined) this.findCutoff(path.join(file.root, 'sessions'));
   }

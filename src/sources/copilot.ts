@@ -5,7 +5,7 @@ import { isCount } from '../core/tokens';
 import { isObject, rejected, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { estimateTokens } from './tokenize';
 import { vscodeUserDirs } from './vscodeUser';
-import { isDirectory, uniqueDirs, walkFiles } from './walk';
+import { isDirectory, isFile, uniqueDirs, walkFiles } from './walk';
 
 /**
  * GitHub Copilot Chat inside VS Code. No extension API exposes another extension's chats, so the files VS Code keeps
@@ -85,14 +85,6 @@ class CopilotParser implements LineParser {
     const r = readCopilotFile(this.file, buf, false);
     if (!r.complete && !this.file.endsWith('.jsonl')) return { incomplete: 'not a complete JSON document' };
     return { records: r.records, rejects: r.rejects.map((x) => ({ entry: x.lineNo, reason: x.reason })) };
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
   }
 }
 

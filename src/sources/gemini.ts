@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
-import { isObject, type LineParser, type LogFile, parseTimestamp, rejected, type SourceReader, wholeJson, type WholeResult } from './parser';
-import { homeDir, isDirectory, uniqueDirs } from './walk';
+import { isObject, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
+import { homeDir, isDirectory, listDir, uniqueDirs } from './walk';
 
 /** Builds that did not write the model on a reply: the CLI's default model of that era (flagged as assumed). */
 export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-pro';
@@ -84,7 +84,7 @@ export const geminiCli: SourceReader = {
           const p = path.join(chats, e.name);
           if (e.isDirectory()) {
             // Subagent recordings of one parent session.
-            for (const sub of safeList(p)) if (sub.endsWith('.jsonl')) files.push({ source: 'gemini-cli', path: path.join(p, sub), root });
+            for (const sub of listDir(p)) if (sub.endsWith('.jsonl')) files.push({ source: 'gemini-cli', path: path.join(p, sub), root });
           } else if (e.name.endsWith('.jsonl')) {
             files.push({ source: 'gemini-cli', path: p, root });
           } else if (e.name.endsWith('.json')) {
@@ -101,21 +101,13 @@ export const geminiCli: SourceReader = {
   },
 };
 
-function safeList(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
-}
-
 /** The `chats` folders under a root: a `.gemini` folder (holding tmp/), its tmp folder, one project folder, or a chats folder. */
 function chatFolders(root: string): string[] {
   if (!isDirectory(root)) return [];
   if (path.basename(root) === 'chats') return [root];
   if (isDirectory(path.join(root, 'chats'))) return [path.join(root, 'chats')];
   const tmp = isDirectory(path.join(root, 'tmp')) ? path.join(root, 'tmp') : root;
-  return safeList(tmp).map((d) => path.join(tmp, d, 'chats')).filter(isDirectory);
+  return listDir(tmp).map((d) => path.join(tmp, d, 'chats')).filter(isDirectory);
 }
 
 interface GeminiState {
@@ -134,14 +126,7 @@ class GeminiParser implements LineParser {
   private pending: string[] = [];
 
   constructor(private readonly file: LogFile, state: string | null) {
-    let restored: GeminiState | undefined;
-    if (state) {
-      try {
-        restored = JSON.parse(state) as GeminiState;
-      } catch {
-        restored = undefined;
-      }
-    }
+    const restored = restoreState<GeminiState>(state);
     this.s = restored && Array.isArray(restored.ids) && Array.isArray(restored.counted) ? restored : { ids: [], counted: [] };
     const dir = path.dirname(file.path);
     this.subagentOf = path.basename(dir) !== 'chats' && path.basename(path.dirname(dir)) === 'chats' ? path.basename(dir) : undefined;

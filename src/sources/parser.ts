@@ -105,6 +105,16 @@ export function parseTimestamp(v: unknown): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
+/** A parser's saved state, or undefined when there is none or it does not parse (the parser then starts afresh). */
+export function restoreState<T>(state: string | null): T | undefined {
+  if (!state) return undefined;
+  try {
+    return JSON.parse(state) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 export function rejected(reason: string): { reason: string } {
   return { reason };
 }

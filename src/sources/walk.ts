@@ -37,6 +37,23 @@ export function isDirectory(p: string): boolean {
   }
 }
 
+/** The names in a folder, sorted; none when it cannot be read. */
+export function listDir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+export function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Removes duplicates that are the same folder reached by two paths (symlinks, trailing slashes). */
 export function uniqueDirs(dirs: string[]): string[] {
   const seen = new Set<string>();
