@@ -16,7 +16,7 @@ export const PERIOD_NAMES: Record<PeriodKind, string> = {
 };
 
 /** A custom range longer than this is refused: the chart and the snapshot stay small. */
-export const MAX_PERIOD_DAYS = 3 * 366;
+const MAX_PERIOD_DAYS = 3 * 366;
 
 export interface DateRange {
   since: string;
@@ -42,11 +42,11 @@ function utcOf(date: string): number {
 }
 
 /** Whole days from `a` to `b` (b − a), for ISO dates. */
-export function daysBetween(a: string, b: string): number {
+function daysBetween(a: string, b: string): number {
   return Math.round((utcOf(b) - utcOf(a)) / DAY_MS);
 }
 
-export function quarterStart(date: string): string {
+function quarterStart(date: string): string {
   const month = Number(date.slice(5, 7));
   const first = Math.floor((month - 1) / 3) * 3 + 1;
   return `${date.slice(0, 4)}-${String(first).padStart(2, '0')}-01`;

@@ -76,7 +76,7 @@ export type ViewMessage = z.infer<Schemas['view']>;
 export const DEFAULT_QUERY: SidebarQuery = { period: '7d', scope: '', decisions: 8 };
 
 /** Commands the view may ask for, by name (never a command id from the page). */
-export const VIEW_COMMANDS = ['importNow', 'showDataHealth', 'openSettings', 'openLedgerFolder'] as const;
+const VIEW_COMMANDS = ['importNow', 'showDataHealth', 'openSettings', 'openLedgerFolder'] as const;
 export type ViewCommand = (typeof VIEW_COMMANDS)[number];
 
 let built: Schemas | undefined;

@@ -12,9 +12,9 @@ import { isSummaryFormat, type SummaryFormat } from '../core/summaryRender';
 import { exportSummary, verifySummary, type Verdict } from '../services/summary';
 import type { LedgerModel } from './ledgerModel';
 
-export const SUMMARY_SCHEME = 'outcome-ledger-summary';
+const SUMMARY_SCHEME = 'outcome-ledger-summary';
 /** The webview panel that previews an HTML summary. */
-export const SUMMARY_PREVIEW_VIEW = 'outcomeLedger.summaryPreview';
+const SUMMARY_PREVIEW_VIEW = 'outcomeLedger.summaryPreview';
 
 const FORMAT_NAMES: Record<SummaryFormat, string> = { md: 'Markdown', html: 'HTML', json: 'JSON' };
 const FORMAT_DETAIL: Record<SummaryFormat, string> = {

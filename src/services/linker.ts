@@ -63,7 +63,7 @@ export interface LinkConfig {
   taskPatterns: string[];
 }
 
-export const DEFAULT_LINK_CONFIG: LinkConfig = { windowHours: 24, taskPatterns: [...DEFAULT_TASK_PATTERNS.patterns] };
+const DEFAULT_LINK_CONFIG: LinkConfig = { windowHours: 24, taskPatterns: [...DEFAULT_TASK_PATTERNS.patterns] };
 export const DEFAULT_DURABILITY_DAYS = 30;
 const DAY = 24 * 3_600_000;
 /** A repository given with --repo but without sessions is read this far back. */
@@ -179,7 +179,7 @@ function stampOf(s: SessionFacts): string {
 }
 
 /** Codex records the repository state when a session starts (session_meta.git.commit_hash, sources.md). */
-export function codexHeadOf(logPath: string): string {
+function codexHeadOf(logPath: string): string {
   let fd: number | undefined;
   try {
     fd = fs.openSync(logPath, 'r');

@@ -36,7 +36,7 @@ export function countedLinks(db: Database, threshold: number = DEFAULT_THRESHOLD
 }
 
 /** Tool and task of every manual entry's session. */
-export function manualInfo(db: Database): Map<number, { tool: string; task: string | null }> {
+function manualInfo(db: Database): Map<number, { tool: string; task: string | null }> {
   const out = new Map<number, { tool: string; task: string | null }>();
   for (const [ref, tool, task] of db.exec('SELECT session_ref, tool, task FROM manual_entries')[0]?.values ?? []) {
     out.set(Number(ref), { tool: String(tool), task: task === null ? null : String(task) });
