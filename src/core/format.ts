@@ -1,5 +1,10 @@
 /** Number formatting shared by the CLI and the extension (pure). */
 
+/** "1 line", "2 lines": a count and its noun, singular for exactly one. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function fmtInt(n: number): string {
   return n.toLocaleString('en-US');
 }

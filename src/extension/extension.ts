@@ -4,7 +4,7 @@ import { SESSION_LABELS, isSessionLabel, type SessionLabel } from '../core/model
 import { dataHealth, renderHealth } from '../services/health';
 import { listSessions, resolveSession, setLabel, type SessionJson } from '../services/queries';
 import { addDays, localDate } from '../core/time';
-import { fmtTokens } from '../core/format';
+import { fmtTokens, plural } from '../core/format';
 import type * as TeamRollupCommands from './teamRollupCommands';
 import { COMMANDS, SESSIONS_VIEW, SIDEBAR_VIEW, VIEW_CONTAINER } from './commands';
 import { invalidTimeZoneSetting, readSettings, setHostUserDir } from './config';
@@ -132,7 +132,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       void vscode.window.showInformationMessage(
         found.length === 0
           ? 'Outcome Ledger found no Claude Code, Codex or Copilot Chat logs on this machine. Show Data Health lists where it looked.'
-          : `Imported ${added} new request${added === 1 ? '' : 's'} from ${found.join(' and ')}${rejected ? ` (${rejected} line${rejected === 1 ? '' : 's'} rejected: see Data Health)` : ''}.`,
+          : `Imported ${plural(added, 'new request', 'new requests')} from ${found.join(' and ')}${rejected ? ` (${plural(rejected, 'line')} rejected: see Data Health)` : ''}.`,
       );
       return summary;
     }),

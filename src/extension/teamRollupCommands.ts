@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { plural } from '../core/format';
 import { localDate } from '../core/time';
 import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../core/teamMerge';
 import { SHAREABLE, type Shareable, type TeamRollupFile } from '../core/teamRollup';
@@ -111,7 +112,7 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
   const t = rollup.rollup.totals;
   const consent = await askConsentInTab(
     `Share your team rollup for ${period.since} … ${period.until}?`,
-    `It holds aggregates (${t.interactions} request${t.interactions === 1 ? '' : 's'} in ${t.sessions} session${t.sessions === 1 ? '' : 's'}, by tool and model), outcome counts, value metrics and a digest of the requests` +
+    `It holds aggregates (${plural(t.interactions, 'request')} in ${plural(t.sessions, 'session')}, by tool and model), outcome counts, value metrics and a digest of the requests` +
       `${include.length ? `, plus ${include.join(' and ')} because you chose to` : '; no paths, prompts or commit subjects'}. ` +
       'The team report never shows a figure per person.',
     renderRollupPreview(rollup, text),

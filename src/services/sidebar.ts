@@ -11,7 +11,7 @@ import type { SessionStatus, SourceName } from '../core/model';
 import { PERIOD_NAMES, PeriodError, resolvePeriod, type ResolvedPeriod } from '../core/periods';
 import { PRICING_VERSION } from '../core/pricing';
 import { buildReport, roundUSD, type ReportJson, type UsageRow } from '../core/report';
-import { fmtTokens } from '../core/format';
+import { fmtTokens, plural } from '../core/format';
 import { shortDate } from '../core/sidebarFormat';
 import type { ChartBar, CommitRef, Coverage, DecisionRow, Figure, HealthSource, ScopeOption, SidebarQuery, SidebarSnapshot, TaskRow } from '../core/sidebarProtocol';
 import { addDays, LocalDayMapper, localDate, periodRange } from '../core/time';
@@ -56,10 +56,6 @@ function tilde(p: string, home: string | undefined): string {
 function list(names: readonly string[]): string {
   if (names.length <= 1) return names[0] ?? '';
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 interface Scope {

@@ -3,7 +3,7 @@
  * outcome — with the days commits were made marked above the bars. The SVG is for the eye (aria-hidden); the same
  * numbers are in a real table, always in the document for screen readers and shown on request to everyone.
  */
-import { fmtInt, fmtTokens } from '../core/format';
+import { fmtInt, fmtTokens, plural } from '../core/format';
 import { niceMax, shortDate } from '../core/sidebarFormat';
 import type { ChartBar, SidebarSnapshot } from '../core/sidebarProtocol';
 import { h, svg } from './dom';
@@ -23,7 +23,7 @@ function barTitle(b: ChartBar, unit: 'day' | 'week'): string {
   const when = unit === 'week' ? `week of ${shortDate(b.date)}` : shortDate(b.date);
   const parts = [`${when}: ${fmtTokens(total)} tokens`];
   if (total > 0) parts.push(`${fmtTokens(b.shipped)} shipped, ${fmtTokens(b.open)} open, ${fmtTokens(b.without)} without outcome`);
-  if (b.commits > 0) parts.push(`${b.commits} commit${b.commits === 1 ? '' : 's'}`);
+  if (b.commits > 0) parts.push(plural(b.commits, 'commit'));
   return parts.join(' · ');
 }
 

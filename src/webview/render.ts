@@ -2,7 +2,7 @@
  * The sections of the view, each a pure function of the snapshot and the UI state returning fresh DOM. main.ts
  * swaps a section only when its inputs changed, so a live update leaves the rest (and the focus) alone.
  */
-import { fmtInt, fmtTokens, fmtUSD } from '../core/format';
+import { fmtInt, fmtTokens, fmtUSD, plural } from '../core/format';
 import { PERIOD_KINDS, PERIOD_NAMES, type PeriodKind } from '../core/periods';
 import { SESSION_LABELS } from '../core/model';
 import { ago, describeChange, formatFigure, rangeLabel, shortDate } from '../core/sidebarFormat';
@@ -282,7 +282,7 @@ function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
         : h('span', { class: 'title' }, d.title),
     ),
     h('div', { class: 'meta' }, `${toolName(d.source)} · ${shortDate(d.start.slice(0, 10))} · ${d.estimated ? '~' : ''}${fmtTokens(d.tokens)} tokens${d.estimated ? ' (estimated)' : ''} · ${fmtUSD(d.costUSD)} · `, h('span', { class: `status status-${d.status}` }, reason)),
-    d.candidate ? candidateLine(d.candidate, a, key) : h('div', { class: 'why' }, d.rejected > 0 ? `You rejected ${d.rejected} commit${d.rejected === 1 ? '' : 's'}; no other candidate.` : 'No commit touched the files it edited in time.'),
+    d.candidate ? candidateLine(d.candidate, a, key) : h('div', { class: 'why' }, d.rejected > 0 ? `You rejected ${plural(d.rejected, 'commit')}; no other candidate.` : 'No commit touched the files it edited in time.'),
     h('div', { class: 'actions', role: 'group', 'aria-label': `Decide on ${d.title}` }, ...actions),
     labelsOpen
       ? h(
@@ -311,7 +311,7 @@ function taskItem(t: TaskRow, a: Actions): HTMLElement {
     'li',
     { class: 'task', 'data-task': t.task },
     h('div', { class: 'row-head' }, h('span', { class: 'title mono' }, t.task), h('span', { class: t.delivered ? 'pill delivered' : 'pill' }, t.delivered ? 'delivered' : 'no outcome yet')),
-    h('div', { class: 'meta' }, `${t.estimated ? '~' : ''}${fmtTokens(t.tokens)} tokens${t.estimated ? ' (partly estimated)' : ''} · ${fmtUSD(t.costUSD)} · ${t.sessions} session${t.sessions === 1 ? '' : 's'} · ${t.commits.length} commit${t.commits.length === 1 ? '' : 's'}${t.prs.length ? ` · PR ${t.prs.map((p) => `#${p}`).join(', ')}` : ''}`),
+    h('div', { class: 'meta' }, `${t.estimated ? '~' : ''}${fmtTokens(t.tokens)} tokens${t.estimated ? ' (partly estimated)' : ''} · ${fmtUSD(t.costUSD)} · ${plural(t.sessions, 'session')} · ${plural(t.commits.length, 'commit')}${t.prs.length ? ` · PR ${t.prs.map((p) => `#${p}`).join(', ')}` : ''}`),
     t.commits.length > 0 ? h('ul', { class: 'commits' }, ...t.commits.map((c) => h('li', {}, commitButton(c, a, `t-${t.task}-${c.sha}`), ' ', h('span', { class: 'subject' }, c.subject)))) : null,
   );
 }
