@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
 import { importAll, watchTargets, type ImportSummary } from '../services/importer';
-import { Ledger, LedgerWriteError } from '../store/ledger';
-import { LockTimeoutError } from '../store/lock';
-import { SchemaTooNewError } from '../store/schema';
+import { Ledger, LedgerWriteError, LockTimeoutError, SchemaTooNewError } from '../services/ledger';
 import type { Settings } from './config';
 import type { Notifier } from './notifier';
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { COMMANDS } from './commands';
+import { CommandId } from './commands/ids';
 
 /**
  * Errors a user can act on appear once per kind, plainly, with an action; the details go to the Output channel.
@@ -8,8 +8,9 @@ import { COMMANDS } from './commands';
 export class Notifier implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('Outcome Ledger');
   private readonly shown = new Set<string>();
-  /** What was shown, for tests and the data-health view. */
-  readonly messages: Array<{ kind: string; message: string }> = [];
+  private readonly shownEmitter = new vscode.EventEmitter<{ kind: string; message: string }>();
+  /** Fires when a warning or an error is shown to the user (once per kind). */
+  readonly onDidShow = this.shownEmitter.event;
 
   info(message: string): void {
     this.output.appendLine(`[info] ${message}`);
@@ -28,16 +29,17 @@ export class Notifier implements vscode.Disposable {
     if (detail instanceof Error && detail.stack) this.output.appendLine(detail.stack);
     if (this.shown.has(kind)) return;
     this.shown.add(kind);
-    this.messages.push({ kind, message });
+    this.shownEmitter.fire({ kind, message });
     const actions = ['Show Details', ...(folder ? ['Open Ledger Folder'] : [])];
     const shown = level === 'error' ? vscode.window.showErrorMessage(message, ...actions) : vscode.window.showWarningMessage(message, ...actions);
     void shown.then((choice) => {
       if (choice === 'Show Details') this.output.show(true);
-      else if (choice === 'Open Ledger Folder') void vscode.commands.executeCommand(COMMANDS.openLedgerFolder);
+      else if (choice === 'Open Ledger Folder') void vscode.commands.executeCommand(CommandId.openLedgerFolder);
     });
   }
 
   dispose(): void {
+    this.shownEmitter.dispose();
     this.output.dispose();
   }
 }

@@ -1,0 +1,138 @@
+import * as vscode from 'vscode';
+import type { LinkState } from '../core/outcomes/linking';
+import type { ViewMessage } from '../core/sidebar/protocol';
+import { decide } from '../services/decisions';
+import { isKnownRepo, relinkChoice, sessionLogPath } from '../services/sessionLookups';
+import { CommandId, EXTENSION_ID } from './commands/ids';
+import type { LedgerModel } from './ledgerModel';
+import { openCommit } from './sidebarCommits';
+
+export interface ActionResult {
+  ok: boolean;
+  message: string;
+}
+
+/** The messages of the sidebar's page that ask for an action (not the handshake, queries or paint reports). */
+export type ActionMessage = Exclude<ViewMessage, { type: 'view/ready' | 'view/query' | 'view/rendered' }>;
+
+const NO_LEDGER: ActionResult = { ok: false, message: 'The ledger could not be opened.' };
+
+function short(sha: string): string {
+  return sha.slice(0, 7);
+}
+
+/**
+ * The user's actions in the sidebar (confirm, reject, relink, label, open a commit or a log, run a command): each
+ * goes through the same services and commands as the CLI and the tree, and ends with a result for the live region;
+ * failures never escape into the host. Their effect on the figures comes back as the next snapshot.
+ */
+export class SidebarActions {
+  constructor(private readonly model: LedgerModel) {}
+
+  async run(m: ActionMessage): Promise<ActionResult | undefined> {
+    try {
+      switch (m.type) {
+        case 'link/confirm':
+        case 'link/reject':
+          return await this.decide(m.sessionId, m.sha, m.type === 'link/confirm' ? 'confirmed' : 'rejected');
+        case 'link/relink':
+          return await this.relink(m.sessionId);
+        case 'session/label':
+          await vscode.commands.executeCommand(CommandId.labelSession, m.sessionId, m.label);
+          return { ok: true, message: m.label === 'none' ? 'Label removed.' : `Labelled ${m.label}: its tokens still count as tokens without an outcome.` };
+        case 'session/open':
+          return await this.openLog(m.sessionId);
+        case 'commit/open':
+          return await this.openCommit(m.repo, m.sha);
+        case 'command/run':
+          return await this.runCommand(m.command);
+      }
+    } catch (e) {
+      return { ok: false, message: (e as Error).message };
+    }
+  }
+
+  private async decide(sessionId: string, sha: string, state: LinkState): Promise<ActionResult> {
+    const ledger = await this.model.get();
+    if (!ledger) return NO_LEDGER;
+    const d = await decide(ledger, sessionId, sha, state);
+    this.model.refreshFromDisk();
+    return {
+      ok: true,
+      message: state === 'confirmed'
+        ? `Confirmed: ${short(d.sha)} “${d.subject}” counts as an outcome of this session.`
+        : `Rejected: ${short(d.sha)} “${d.subject}” will never count for this session.`,
+    };
+  }
+
+  /** "This session produced another commit": pick it among the commits of its repository around its time. */
+  private async relink(sessionId: string): Promise<ActionResult | undefined> {
+    const ledger = await this.model.get();
+    if (!ledger) return NO_LEDGER;
+    const { repo, previous, candidates } = relinkChoice(ledger.database, sessionId);
+    type Item = vscode.QuickPickItem & { sha?: string };
+    const items: Item[] = candidates.map((c) => ({
+      label: `$(git-commit) ${short(c.sha)} ${c.subject}`,
+      description: new Date(c.at).toLocaleString(),
+      detail: c.link ? `${Math.round(c.link.confidence * 100)}% · ${c.link.state}${c.link.why ? ` · ${c.link.why}` : ''}` : undefined,
+      sha: c.sha,
+    }));
+    items.push({ label: '$(edit) Enter a commit sha…', alwaysShow: true });
+    const pick = await vscode.window.showQuickPick(items, {
+      title: `Which commit did this session produce?${repo ? ` (${repo})` : ''}`,
+      placeHolder: 'Commits of its repository from a day before the session to a week after it',
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    if (!pick) return undefined;
+    const sha = pick.sha ?? (await vscode.window.showInputBox({ title: 'Commit sha (at least 4 hex digits)', validateInput: (v) => (/^[0-9a-fA-F]{4,64}$/.test(v.trim()) ? undefined : 'Give at least 4 hex digits of the sha') }))?.trim();
+    if (!sha) return undefined;
+    const confirmed = await decide(ledger, sessionId, sha, 'confirmed');
+    let note = '';
+    if (previous && !confirmed.sha.startsWith(previous.commit) && previous.commit !== confirmed.sha) {
+      await decide(ledger, sessionId, previous.commit, 'rejected');
+      note = ` (and ${short(previous.commit)} rejected)`;
+    }
+    this.model.refreshFromDisk();
+    return { ok: true, message: `Relinked to ${short(confirmed.sha)} “${confirmed.subject}”${note}.` };
+  }
+
+  private async openLog(sessionId: string): Promise<ActionResult> {
+    const ledger = await this.model.get();
+    if (!ledger) return NO_LEDGER;
+    const p = sessionLogPath(ledger.database, sessionId);
+    if (p === null) return { ok: false, message: 'This session has no log file on record.' };
+    try {
+      await vscode.window.showTextDocument(vscode.Uri.file(p), { preview: true });
+    } catch {
+      return { ok: false, message: `The session's log ${p} is gone (the tool may have deleted it).` };
+    }
+    return { ok: true, message: 'Opened the session log.' };
+  }
+
+  private async openCommit(repo: string, sha: string): Promise<ActionResult> {
+    const ledger = await this.model.get();
+    if (!ledger) return NO_LEDGER;
+    // Only a repository the ledger knows: the page never chooses where git runs.
+    if (!isKnownRepo(ledger.database, repo)) return { ok: false, message: 'That repository is not in the ledger.' };
+    const how = await openCommit(repo, sha);
+    return { ok: true, message: how === 'scm' ? `Opened ${short(sha)} in the commit view.` : `Opened ${short(sha)} (git show).` };
+  }
+
+  private async runCommand(command: Extract<ViewMessage, { type: 'command/run' }>['command']): Promise<ActionResult | undefined> {
+    switch (command) {
+      case 'importNow':
+        await vscode.commands.executeCommand(CommandId.importNow);
+        return { ok: true, message: 'Import finished.' };
+      case 'showDataHealth':
+        await vscode.commands.executeCommand(CommandId.showDataHealth);
+        return undefined;
+      case 'openSettings':
+        await vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${EXTENSION_ID}`);
+        return undefined;
+      case 'openLedgerFolder':
+        await vscode.commands.executeCommand(CommandId.openLedgerFolder);
+        return undefined;
+    }
+  }
+}
