@@ -44,12 +44,7 @@ export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<voi
   // Linking is incremental: when no ref moved and no session changed it costs one `git for-each-ref` per repository.
   try {
     // Kept lines of what a commit touched are brought up to date here; a first pass over a big history is `link`'s.
-    const linked = await linkAll(ledger, {
-      timeoutMs: 3000,
-      durabilityDays: durabilityDaysOf(p),
-      durabilityBudgetMs: 1000,
-      durabilityMaxFiles: 8,
-    });
+    const linked = await linkAll(ledger, { timeoutMs: 3000, durabilityDays: durabilityDaysOf(p), durabilityBudgetMs: 1000, durabilityMaxFiles: 8 });
     if (linked.gitMissing) io.err(`outcome-ledger: ${GIT_MISSING}; sessions were not linked to commits`);
   } catch (e) {
     if (e instanceof LockTimeoutError || e instanceof LedgerWriteError) {

@@ -39,13 +39,7 @@ export class SidebarActions {
           return await this.relink(m.sessionId);
         case 'session/label':
           await vscode.commands.executeCommand(CommandId.labelSession, m.sessionId, m.label);
-          return {
-            ok: true,
-            message:
-              m.label === 'none'
-                ? 'Label removed.'
-                : `Labelled ${m.label}: its tokens still count as tokens without an outcome.`,
-          };
+          return { ok: true, message: m.label === 'none' ? 'Label removed.' : `Labelled ${m.label}: its tokens still count as tokens without an outcome.` };
         case 'session/open':
           return await this.openLog(m.sessionId);
         case 'commit/open':
@@ -65,10 +59,9 @@ export class SidebarActions {
     this.model.refreshFromDisk();
     return {
       ok: true,
-      message:
-        state === 'confirmed'
-          ? `Confirmed: ${short(d.sha)} “${d.subject}” counts as an outcome of this session.`
-          : `Rejected: ${short(d.sha)} “${d.subject}” will never count for this session.`,
+      message: state === 'confirmed'
+        ? `Confirmed: ${short(d.sha)} “${d.subject}” counts as an outcome of this session.`
+        : `Rejected: ${short(d.sha)} “${d.subject}” will never count for this session.`,
     };
   }
 
@@ -81,9 +74,7 @@ export class SidebarActions {
     const items: Item[] = candidates.map((c) => ({
       label: `$(git-commit) ${short(c.sha)} ${c.subject}`,
       description: new Date(c.at).toLocaleString(),
-      detail: c.link
-        ? `${Math.round(c.link.confidence * 100)}% · ${c.link.state}${c.link.why ? ` · ${c.link.why}` : ''}`
-        : undefined,
+      detail: c.link ? `${Math.round(c.link.confidence * 100)}% · ${c.link.state}${c.link.why ? ` · ${c.link.why}` : ''}` : undefined,
       sha: c.sha,
     }));
     items.push({ label: '$(edit) Enter a commit sha…', alwaysShow: true });
@@ -94,15 +85,7 @@ export class SidebarActions {
       matchOnDetail: true,
     });
     if (!pick) return undefined;
-    const sha =
-      pick.sha ??
-      (
-        await vscode.window.showInputBox({
-          title: 'Commit sha (at least 4 hex digits)',
-          validateInput: (v) =>
-            /^[0-9a-fA-F]{4,64}$/.test(v.trim()) ? undefined : 'Give at least 4 hex digits of the sha',
-        })
-      )?.trim();
+    const sha = pick.sha ?? (await vscode.window.showInputBox({ title: 'Commit sha (at least 4 hex digits)', validateInput: (v) => (/^[0-9a-fA-F]{4,64}$/.test(v.trim()) ? undefined : 'Give at least 4 hex digits of the sha') }))?.trim();
     if (!sha) return undefined;
     const confirmed = await decide(ledger, sessionId, sha, 'confirmed');
     let note = '';
@@ -133,15 +116,10 @@ export class SidebarActions {
     // Only a repository the ledger knows: the page never chooses where git runs.
     if (!isKnownRepo(ledger.database, repo)) return { ok: false, message: 'That repository is not in the ledger.' };
     const how = await openCommit(repo, sha);
-    return {
-      ok: true,
-      message: how === 'scm' ? `Opened ${short(sha)} in the commit view.` : `Opened ${short(sha)} (git show).`,
-    };
+    return { ok: true, message: how === 'scm' ? `Opened ${short(sha)} in the commit view.` : `Opened ${short(sha)} (git show).` };
   }
 
-  private async runCommand(
-    command: Extract<ViewMessage, { type: 'command/run' }>['command'],
-  ): Promise<ActionResult | undefined> {
+  private async runCommand(command: Extract<ViewMessage, { type: 'command/run' }>['command']): Promise<ActionResult | undefined> {
     switch (command) {
       case 'importNow':
         await vscode.commands.executeCommand(CommandId.importNow);

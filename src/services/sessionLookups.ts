@@ -28,10 +28,7 @@ export interface RelinkChoice {
 
 export function relinkChoice(db: Database, sessionId: string): RelinkChoice {
   const s = resolveSession(db, sessionId);
-  const row = db.exec(
-    'SELECT s.repo, min(u.first_ts), max(u.last_ts) FROM sessions s LEFT JOIN usage_rollup u ON u.session_ref = s.id WHERE s.id = ? GROUP BY s.id',
-    [s.ref],
-  )[0]?.values[0];
+  const row = db.exec('SELECT s.repo, min(u.first_ts), max(u.last_ts) FROM sessions s LEFT JOIN usage_rollup u ON u.session_ref = s.id WHERE s.id = ? GROUP BY s.id', [s.ref])[0]?.values[0];
   const repo = row?.[0] === null || row?.[0] === undefined ? null : String(row[0]);
   const start = Number(row?.[1] ?? 0);
   const end = Number(row?.[2] ?? 0);
@@ -40,11 +37,10 @@ export function relinkChoice(db: Database, sessionId: string): RelinkChoice {
   const candidates: RelinkCandidate[] = [];
   const repoRef = repo ? loadRepoPaths(db).get(repo)?.repoRef : undefined;
   if (repoRef !== undefined && repoRef !== null) {
-    const rows =
-      db.exec(
-        'SELECT sha, subject, author_ts FROM commits WHERE repo_ref = ? AND author_ts >= ? AND author_ts <= ? ORDER BY author_ts DESC LIMIT 100',
-        [repoRef, start - DAY_MS, end + 7 * DAY_MS],
-      )[0]?.values ?? [];
+    const rows = db.exec(
+      'SELECT sha, subject, author_ts FROM commits WHERE repo_ref = ? AND author_ts >= ? AND author_ts <= ? ORDER BY author_ts DESC LIMIT 100',
+      [repoRef, start - DAY_MS, end + 7 * DAY_MS],
+    )[0]?.values ?? [];
     for (const [sha, subject, at] of rows) {
       const link = links.find((x) => x.commit === String(sha));
       candidates.push({ sha: String(sha), subject: String(subject), at: Number(at), ...(link ? { link } : {}) });
@@ -62,10 +58,6 @@ export function sessionLogPath(db: Database, sessionId: string): string | null {
 
 /** Whether the ledger knows this repository (a root, or a working folder resolved to one). */
 export function isKnownRepo(db: Database, repo: string): boolean {
-  const rows =
-    db.exec(
-      "SELECT 1 FROM repos WHERE root = ?1 UNION SELECT 1 FROM repo_paths WHERE path = ?1 AND state = 'ok' LIMIT 1",
-      [repo],
-    )[0]?.values.length ?? 0;
+  const rows = db.exec("SELECT 1 FROM repos WHERE root = ?1 UNION SELECT 1 FROM repo_paths WHERE path = ?1 AND state = 'ok' LIMIT 1", [repo])[0]?.values.length ?? 0;
   return rows > 0;
 }

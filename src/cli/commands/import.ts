@@ -12,10 +12,8 @@ function parseExtraSources(values: string[] | undefined): ExtraSource[] {
     const eq = v.indexOf('=');
     const name = eq > 0 ? v.slice(0, eq) : '';
     const p = eq > 0 ? v.slice(eq + 1) : '';
-    if (!isSourceName(name) || !p)
-      throw new UsageError(`--source needs NAME=PATH with NAME one of ${SOURCE_NAMES.join(', ')}; got "${v}"`);
-    if (!READERS.some((r) => r.source === name))
-      throw new UsageError(`--source ${name}: this version reads ${READERS.map((r) => r.source).join(', ')}`);
+    if (!isSourceName(name) || !p) throw new UsageError(`--source needs NAME=PATH with NAME one of ${SOURCE_NAMES.join(', ')}; got "${v}"`);
+    if (!READERS.some((r) => r.source === name)) throw new UsageError(`--source ${name}: this version reads ${READERS.map((r) => r.source).join(', ')}`);
     return { source: name as SourceName, path: path.resolve(p) };
   });
 }
@@ -43,9 +41,7 @@ and prints, per source: files read, requests added, duplicates skipped and lines
         storePromptText: p.values['store-prompts'] === true,
         projectDirs: [process.cwd()],
         // Tuning knob (documented in the README): how much to read between saves of progress.
-        ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0
-          ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) }
-          : {}),
+        ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0 ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) } : {}),
         onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
       });
       bar?.done();

@@ -1,12 +1,6 @@
 import * as fs from 'node:fs';
 import { decide } from '../../services/decisions';
-import {
-  DEFAULT_DURABILITY_DAYS,
-  linkAll,
-  LinkConfigError,
-  type LinkRunOptions,
-  type LinkSummary,
-} from '../../services/linker';
+import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../../services/linker';
 import { linksOf, resolveSession } from '../../services/queries';
 import { durabilityDaysOf, LINK_VIEW_OPTIONS, numberOption, thresholdOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
@@ -18,12 +12,7 @@ async function decision(p: Parsed, io: CliIo, sub: 'confirm' | 'reject' | 'reset
   const [session, sha, ...rest] = args;
   if (!session || !sha || rest.length > 0) throw new UsageError(`link ${sub} needs SESSION_ID and COMMIT_SHA`);
   return withLedger(p, io, async (ledger) => {
-    const d = await decide(
-      ledger,
-      session,
-      sha,
-      sub === 'confirm' ? 'confirmed' : sub === 'reject' ? 'rejected' : 'auto',
-    );
+    const d = await decide(ledger, session, sha, sub === 'confirm' ? 'confirmed' : sub === 'reject' ? 'rejected' : 'auto');
     const what = sub === 'confirm' ? 'Confirmed' : sub === 'reject' ? 'Rejected' : 'Forgot your decision on';
     io.out(`${what} ${d.sessionId} → ${d.sha.slice(0, 7)} ${d.subject}`);
     return 0;
@@ -106,8 +95,7 @@ never changed; \`reset\` forgets your decision on a pair. Durability (lines stil
     const [sub, ...args] = p.positionals;
     if (sub === 'confirm' || sub === 'reject' || sub === 'reset') return decision(p, io, sub, args);
     if (sub === 'show') return show(p, io, args);
-    if (sub !== undefined)
-      throw new UsageError(`unknown link subcommand "${sub}" (use show, confirm, reject or reset; see --help)`);
+    if (sub !== undefined) throw new UsageError(`unknown link subcommand "${sub}" (use show, confirm, reject or reset; see --help)`);
     return linkRun(p, io);
   },
 };

@@ -28,9 +28,7 @@ function textOption(p: Parsed, name: string): string | undefined {
   try {
     return fs.readFileSync(f === '-' ? 0 : f, 'utf8');
   } catch (e) {
-    throw new UsageError(
-      `--${name} ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-    );
+    throw new UsageError(`--${name} ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
 }
 
@@ -56,8 +54,7 @@ function manualPatch(p: Parsed, io: CliIo): ManualEntryPatch {
   const at = str(p, 'at');
   if (at !== undefined) {
     const t = parseLocalMoment(timeZoneOf(p, io.env), at);
-    if (t === undefined)
-      throw new UsageError(`--at needs YYYY-MM-DD, "YYYY-MM-DD HH:MM" or an ISO time with an offset, got "${at}"`);
+    if (t === undefined) throw new UsageError(`--at needs YYYY-MM-DD, "YYYY-MM-DD HH:MM" or an ISO time with an offset, got "${at}"`);
     patch.at = t;
   }
   return patch;
@@ -65,9 +62,7 @@ function manualPatch(p: Parsed, io: CliIo): ManualEntryPatch {
 
 function renderManual(e: ManualEntry): string {
   const tokens = `${e.tokenAccuracy === 'exact' ? '' : '~'}${fmtInt(e.tokens.total)} tokens (${fmtInt(e.tokens.input)} in, ${fmtInt(e.tokens.output)} out${e.tokenAccuracy === 'exact' ? '' : ', estimated from text'})`;
-  const extras = [e.task ? `task ${e.task}` : '', e.branch ? `branch ${e.branch}` : '', e.repo ? `repo ${e.repo}` : '']
-    .filter(Boolean)
-    .join(' · ');
+  const extras = [e.task ? `task ${e.task}` : '', e.branch ? `branch ${e.branch}` : '', e.repo ? `repo ${e.repo}` : ''].filter(Boolean).join(' · ');
   return `${e.id}  ${e.at.slice(0, 16).replace('T', ' ')} UTC  ${e.tool} · ${e.model} · ${tokens} · est. ${fmtUSD(e.costUSD)}${extras ? ` · ${extras}` : ''}`;
 }
 
@@ -84,12 +79,9 @@ async function refusedAsUsage<T>(run: () => Promise<T>): Promise<T> {
 async function add(p: Parsed, io: CliIo, args: string[]): Promise<number> {
   if (args.length > 0) throw new UsageError('manual add takes options only (see --help)');
   const patch = manualPatch(p, io);
-  if (patch.tool === undefined || patch.model === undefined)
-    throw new UsageError('manual add needs --tool and --model (see --help)');
+  if (patch.tool === undefined || patch.model === undefined) throw new UsageError('manual add needs --tool and --model (see --help)');
   return withLedger(p, io, async (ledger) => {
-    const e = await refusedAsUsage(() =>
-      addManualEntry(ledger, { at: Date.now(), ...patch, tool: patch.tool ?? '', model: patch.model ?? '' }),
-    );
+    const e = await refusedAsUsage(() => addManualEntry(ledger, { at: Date.now(), ...patch, tool: patch.tool ?? '', model: patch.model ?? '' }));
     io.out(p.values.json ? JSON.stringify(e, null, 2) : `Logged ${renderManual(e)}`);
     return 0;
   });
@@ -99,24 +91,16 @@ async function list(p: Parsed, io: CliIo, args: string[]): Promise<number> {
   if (args.length > 0) throw new UsageError('manual list takes no arguments');
   return withLedger(p, io, (ledger) => {
     const entries = listManualEntries(ledger.database);
-    io.out(
-      p.values.json
-        ? JSON.stringify(entries, null, 2)
-        : entries.length === 0
-          ? 'No manual entries. Log one with `outcome-ledger manual add`.'
-          : entries.map(renderManual).join('\n'),
-    );
+    io.out(p.values.json ? JSON.stringify(entries, null, 2) : entries.length === 0 ? 'No manual entries. Log one with `outcome-ledger manual add`.' : entries.map(renderManual).join('\n'));
     return 0;
   });
 }
 
 async function editOrDelete(p: Parsed, io: CliIo, sub: 'edit' | 'delete', args: string[]): Promise<number> {
   const [id, ...rest] = args;
-  if (!id || rest.length > 0)
-    throw new UsageError(`manual ${sub} needs the ID of one entry (see \`outcome-ledger manual list\`)`);
+  if (!id || rest.length > 0) throw new UsageError(`manual ${sub} needs the ID of one entry (see \`outcome-ledger manual list\`)`);
   const patch = sub === 'edit' ? manualPatch(p, io) : {};
-  if (sub === 'edit' && Object.keys(patch).length === 0)
-    throw new UsageError('manual edit needs at least one option to change (see --help)');
+  if (sub === 'edit' && Object.keys(patch).length === 0) throw new UsageError('manual edit needs at least one option to change (see --help)');
   return withLedger(p, io, async (ledger) => {
     if (sub === 'delete') {
       const gone = await refusedAsUsage(() => deleteManualEntry(ledger, id));
@@ -173,10 +157,6 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
     if (sub === 'add') return add(p, io, args);
     if (sub === 'list') return list(p, io, args);
     if (sub === 'edit' || sub === 'delete') return editOrDelete(p, io, sub, args);
-    throw new UsageError(
-      sub === undefined
-        ? 'manual needs add, list, edit or delete (see --help)'
-        : `unknown manual subcommand "${sub}" (use add, list, edit or delete)`,
-    );
+    throw new UsageError(sub === undefined ? 'manual needs add, list, edit or delete (see --help)' : `unknown manual subcommand "${sub}" (use add, list, edit or delete)`);
   },
 };

@@ -29,12 +29,7 @@ New log lines are imported and new commits linked first (incremental), so the re
     const durabilityDays = durabilityDaysOf(p);
     return withLedger(p, io, async (ledger) => {
       await refresh(ledger, p, io);
-      const r = report(ledger.database, {
-        timeZone,
-        ...period,
-        durabilityDays,
-        ...(threshold !== undefined ? { threshold } : {}),
-      });
+      const r = report(ledger.database, { timeZone, ...period, durabilityDays, ...(threshold !== undefined ? { threshold } : {}) });
       io.out(p.values.json ? JSON.stringify(r, null, 2) : renderReport(r));
       return 0;
     });

@@ -4,42 +4,22 @@ import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
 import { SHAREABLE, type Shareable } from '../../core/team/rollup';
 import { noun } from '../../core/usage/format';
 import { buildTeamRollup, displayNameOf, mergeTeamRollups, rollupText, writeTeamFile } from '../../services/teamRollup';
-import {
-  durabilityDaysOf,
-  LINK_VIEW_OPTIONS,
-  numberOption,
-  PERIOD_OPTIONS,
-  periodOf,
-  str,
-  thresholdOf,
-  timeZoneOf,
-  UsageError,
-  type Parsed,
-} from '../args';
+import { durabilityDaysOf, LINK_VIEW_OPTIONS, numberOption, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
 import type { CliIo } from '../io';
 import { refresh, withLedger } from '../ledger';
 
 async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<number> {
-  if (extra.length > 0)
-    throw new UsageError(`rollup export takes no file arguments (got "${extra[0]}"); use --out FILE`);
+  if (extra.length > 0) throw new UsageError(`rollup export takes no file arguments (got "${extra[0]}"); use --out FILE`);
   const period = periodOf(p);
   if (!period.since || !period.until) throw new UsageError('rollup export needs --since and --until (YYYY-MM-DD)');
   const { since, until } = period;
   const out = str(p, 'out');
   if (!out) throw new UsageError('rollup export needs --out FILE');
-  const include = (str(p, 'include') ?? '')
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-  for (const x of include)
-    if (!(SHAREABLE as readonly string[]).includes(x))
-      throw new UsageError(`--include takes ${SHAREABLE.join(', ')}; got "${x}"`);
+  const include = (str(p, 'include') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of include) if (!(SHAREABLE as readonly string[]).includes(x)) throw new UsageError(`--include takes ${SHAREABLE.join(', ')}; got "${x}"`);
   const consented = p.values.yes === true;
-  if (!consented && !io.confirm)
-    throw new UsageError(
-      'rollup export shares your figures only with your consent: run it in a terminal to preview and confirm, or add --yes',
-    );
+  if (!consented && !io.confirm) throw new UsageError('rollup export shares your figures only with your consent: run it in a terminal to preview and confirm, or add --yes');
   let displayName: string | null;
   try {
     displayName = displayNameOf(str(p, 'name'));
@@ -51,12 +31,7 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
   return withLedger(p, io, async (ledger) => {
     await refresh(ledger, p, io);
     const file = buildTeamRollup(ledger.database, ledger.paths.home, {
-      timeZone,
-      since,
-      until,
-      durabilityDays: durabilityDaysOf(p),
-      displayName,
-      include: include as Shareable[],
+      timeZone, since, until, durabilityDays: durabilityDaysOf(p), displayName, include: include as Shareable[],
       ...(threshold !== undefined ? { threshold } : {}),
     });
     const text = rollupText(file);
@@ -69,9 +44,7 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
     }
     writeTeamFile(out, text);
     const t = file.rollup.totals;
-    io.out(
-      `Wrote your team rollup for ${since} … ${until} to ${out} (${t.interactions} requests, ${t.sessions} sessions; signed ${file.signature.fingerprint}). Send it to your team lead.`,
-    );
+    io.out(`Wrote your team rollup for ${since} … ${until} to ${out} (${t.interactions} requests, ${t.sessions} sessions; signed ${file.signature.fingerprint}). Send it to your team lead.`);
     return 0;
   });
 }
@@ -79,23 +52,14 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
 async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<number> {
   if (files.length === 0) throw new UsageError('rollup merge needs at least one FILE, FOLDER or PATTERN');
   const format = str(p, 'format') ?? 'md';
-  if (format !== 'md' && format !== 'html' && format !== 'json')
-    throw new UsageError(`--format takes md, html or json; got "${format}"`);
+  if (format !== 'md' && format !== 'html' && format !== 'json') throw new UsageError(`--format takes md, html or json; got "${format}"`);
   const k = numberOption(p, 'k', MIN_K, 1_000_000) ?? DEFAULT_MIN_MEMBERS;
   if (!Number.isInteger(k)) throw new UsageError(`--k needs a whole number, got "${str(p, 'k')}"`);
   // On a terminal, a count of files read so far (the total is not known until the folders are walked).
   const tty = io.tty;
-  const team = mergeTeamRollups(files, {
-    k,
-    ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}),
-  });
+  const team = mergeTeamRollups(files, { k, ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) });
   if (tty && team.files.read >= 500) tty.write('\r\x1b[2K');
-  const text =
-    format === 'json'
-      ? `${JSON.stringify(team, null, 2)}\n`
-      : format === 'html'
-        ? renderTeamHtml(team)
-        : renderTeamMarkdown(team);
+  const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : renderTeamMarkdown(team);
   const out = str(p, 'out');
   if (out) writeTeamFile(out, text);
   else io.out(text.trimEnd());
@@ -149,10 +113,6 @@ their reason; the others still merge. No per-person figure appears; breakdowns n
     const [sub, ...files] = p.positionals;
     if (sub === 'export') return rollupExport(p, files, io);
     if (sub === 'merge') return rollupMerge(p, files, io);
-    throw new UsageError(
-      sub
-        ? `unknown rollup subcommand "${sub}" (use export or merge; see --help)`
-        : 'rollup needs export or merge (see --help)',
-    );
+    throw new UsageError(sub ? `unknown rollup subcommand "${sub}" (use export or merge; see --help)` : 'rollup needs export or merge (see --help)');
   },
 };

@@ -25,11 +25,7 @@ status. New log lines are imported and new commits linked first (incremental).
     const threshold = thresholdOf(p);
     return withLedger(p, io, async (ledger) => {
       await refresh(ledger, p, io);
-      const list = listSessions(ledger.database, {
-        timeZone,
-        ...period,
-        ...(threshold !== undefined ? { threshold } : {}),
-      });
+      const list = listSessions(ledger.database, { timeZone, ...period, ...(threshold !== undefined ? { threshold } : {}) });
       io.out(p.values.json ? JSON.stringify(list, null, 2) : renderSessions(list));
       return 0;
     });

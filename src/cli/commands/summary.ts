@@ -3,17 +3,7 @@ import * as path from 'node:path';
 import { isSummaryFormat } from '../../core/summary/render';
 import { DEFAULT_DURABILITY_DAYS } from '../../services/linker';
 import { writeFileAtomic } from '../../store/atomic';
-import {
-  durabilityDaysOf,
-  LINK_VIEW_OPTIONS,
-  PERIOD_OPTIONS,
-  periodOf,
-  str,
-  thresholdOf,
-  timeZoneOf,
-  UsageError,
-  type Parsed,
-} from '../args';
+import { durabilityDaysOf, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
 import { homeOf, refresh, withLedger } from '../ledger';
 
@@ -21,10 +11,7 @@ function redactionOf(p: Parsed): { repos: boolean; subjects: boolean } {
   const v = str(p, 'redact');
   const out = { repos: false, subjects: false };
   if (v === undefined) return out;
-  for (const part of v
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean)) {
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
     if (part === 'repos') out.repos = true;
     else if (part === 'subjects') out.subjects = true;
     else throw new UsageError(`--redact takes repos, subjects or repos,subjects; got "${part}"`);
@@ -52,23 +39,13 @@ records the figures came from. The figures are the same as \`report --json\` for
   --no-import             summarise the ledger as it is, without reading new log lines or git history
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})`,
-  options: {
-    ...PERIOD_OPTIONS,
-    ...LINK_VIEW_OPTIONS,
-    format: { type: 'string' },
-    out: { type: 'string' },
-    redact: { type: 'string' },
-    'no-import': { type: 'boolean' },
-  },
+  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, out: { type: 'string' }, redact: { type: 'string' }, 'no-import': { type: 'boolean' } },
   positionals: false,
   async run(p, io) {
     if (p.values.json !== undefined) throw new UsageError('summary takes --format json, not --json');
     const timeZone = timeZoneOf(p, io.env);
     const period = periodOf(p);
-    if (!period.since || !period.until)
-      throw new UsageError(
-        'summary needs --since and --until (YYYY-MM-DD), for example --since 2026-10-01 --until 2026-10-31',
-      );
+    if (!period.since || !period.until) throw new UsageError('summary needs --since and --until (YYYY-MM-DD), for example --since 2026-10-01 --until 2026-10-31');
     const { since, until } = period;
     const format = str(p, 'format') ?? 'md';
     if (!isSummaryFormat(format)) throw new UsageError(`--format takes md, html or json; got "${format}"`);
@@ -76,25 +53,14 @@ records the figures came from. The figures are the same as \`report --json\` for
     const threshold = thresholdOf(p);
     const durabilityDays = durabilityDaysOf(p);
     const out = str(p, 'out');
-    if (out !== undefined && !fs.existsSync(path.dirname(path.resolve(out))))
-      throw new UsageError(`--out ${out}: the folder does not exist`);
-    if (out !== undefined && fs.existsSync(out) && fs.statSync(out).isDirectory())
-      throw new UsageError(
-        `--out ${out} is a folder: give a file name, such as ${path.join(out, `outcome-summary.${format}`)}`,
-      );
+    if (out !== undefined && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out ${out}: the folder does not exist`);
+    if (out !== undefined && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder: give a file name, such as ${path.join(out, `outcome-summary.${format}`)}`);
     const home = homeOf(p, io.env);
     return withLedger(p, io, async (ledger) => {
       await refresh(ledger, p, io);
       const { exportSummary } = await import('../../services/summary');
       const r = exportSummary(ledger.database, home, {
-        since,
-        until,
-        timeZone,
-        redact,
-        durabilityDays,
-        format,
-        env: io.env,
-        ledgerFile: ledger.paths.file,
+        since, until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
         ...(threshold !== undefined ? { threshold } : {}),
       });
       if (out === undefined) {
@@ -107,9 +73,7 @@ records the figures came from. The figures are the same as \`report --json\` for
         io.err(`outcome-ledger: cannot write ${out}: ${(e as Error).message}`);
         return 1;
       }
-      io.err(
-        `Wrote the ${format === 'md' ? 'Markdown' : format.toUpperCase()} summary for ${since} – ${until} to ${out}, signed with ${r.key.fingerprint}. Check it with: outcome-ledger verify ${out}`,
-      );
+      io.err(`Wrote the ${format === 'md' ? 'Markdown' : format.toUpperCase()} summary for ${since} – ${until} to ${out}, signed with ${r.key.fingerprint}. Check it with: outcome-ledger verify ${out}`);
       return 0;
     });
   },

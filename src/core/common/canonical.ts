@@ -10,10 +10,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export class CanonicalJsonError extends Error {
-  constructor(
-    readonly at: string,
-    what: string,
-  ) {
+  constructor(readonly at: string, what: string) {
     super(`${at}: ${what} cannot be written as canonical JSON`);
     this.name = 'CanonicalJsonError';
   }
@@ -31,12 +28,10 @@ function write(v: unknown, at: string): string {
       return JSON.stringify(v);
     case 'object': {
       if (Array.isArray(v)) {
-        return `[${v
-          .map((x, i) => {
-            if (x === undefined) throw new CanonicalJsonError(`${at}[${i}]`, 'undefined');
-            return write(x, `${at}[${i}]`);
-          })
-          .join(',')}]`;
+        return `[${v.map((x, i) => {
+          if (x === undefined) throw new CanonicalJsonError(`${at}[${i}]`, 'undefined');
+          return write(x, `${at}[${i}]`);
+        }).join(',')}]`;
       }
       const proto = Object.getPrototypeOf(v) as unknown;
       if (proto !== Object.prototype && proto !== null) throw new CanonicalJsonError(at, 'a non-plain object');

@@ -10,11 +10,7 @@ export function dataHealthCommand({ model, documents }: Shell): Handlers<Command
       if (!ledger) return undefined;
       ledger.refresh();
       const s = model.currentSettings;
-      const health = dataHealth(ledger.database, ledger.paths.file, {
-        env: process.env,
-        extra: s.extra,
-        disabled: s.disabled,
-      });
+      const health = dataHealth(ledger.database, ledger.paths.file, { env: process.env, extra: s.extra, disabled: s.disabled });
       await documents.show('Data Health.md', renderHealth(health), 'markdown', { preview: true });
       return health;
     },

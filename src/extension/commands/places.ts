@@ -5,11 +5,7 @@ import { CommandId, VIEW_CONTAINER } from './ids';
 import type { Handlers, Shell } from './shell';
 
 /** The commands that open a place: the ledger folder, a session's log, its repository, the view. */
-export function placesCommands({
-  model,
-}: Shell): Handlers<
-  CommandId.openLedgerFolder | CommandId.openSessionLog | CommandId.revealRepository | CommandId.showView
-> {
+export function placesCommands({ model }: Shell): Handlers<CommandId.openLedgerFolder | CommandId.openSessionLog | CommandId.revealRepository | CommandId.showView> {
   return {
     [CommandId.openLedgerFolder]: async () => {
       const home = model.home;
@@ -18,13 +14,10 @@ export function placesCommands({
         return home;
       }
       // Not awaited: the command returns at once, the message stays until the user picks an action or dismisses it.
-      void vscode.window
-        .showInformationMessage(`The ledger is in ${home}`, 'Copy Path', 'Open in New Window')
-        .then(async (choice) => {
-          if (choice === 'Copy Path') await vscode.env.clipboard.writeText(home);
-          else if (choice === 'Open in New Window')
-            await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(home), { forceNewWindow: true });
-        });
+      void vscode.window.showInformationMessage(`The ledger is in ${home}`, 'Copy Path', 'Open in New Window').then(async (choice) => {
+        if (choice === 'Copy Path') await vscode.env.clipboard.writeText(home);
+        else if (choice === 'Open in New Window') await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(home), { forceNewWindow: true });
+      });
       return home;
     },
     [CommandId.openSessionLog]: async (arg?: unknown) => {

@@ -22,22 +22,15 @@ function handlers(shell: Shell): Record<CommandId, Handler> {
     ...labelCommand(shell),
     ...manualCommands(shell),
     ...placesCommands(shell),
-    [CommandId.exportTeamRollup]: async (args?: unknown) =>
-      (await teamRollups()).exportTeamRollup(model, isObject(args) ? args : {}),
+    [CommandId.exportTeamRollup]: async (args?: unknown) => (await teamRollups()).exportTeamRollup(model, isObject(args) ? args : {}),
     [CommandId.mergeTeamRollups]: async (args?: unknown) =>
-      (await teamRollups()).mergeTeamRollupFiles(
-        (name, text, language) => documents.show(`/${name}`, text, language, { preview: false }),
-        isObject(args) ? args : {},
-      ),
-    [CommandId.exportSummary]: async (args?: unknown) =>
-      (await summaries()).exportSummaryCommand(model, subscriptions, args),
+      (await teamRollups()).mergeTeamRollupFiles((name, text, language) => documents.show(`/${name}`, text, language, { preview: false }), isObject(args) ? args : {}),
+    [CommandId.exportSummary]: async (args?: unknown) => (await summaries()).exportSummaryCommand(model, subscriptions, args),
     [CommandId.verifySummary]: async (args?: unknown) => (await summaries()).verifySummaryCommand(model, args),
   };
 }
 
 /** Registers every command of the extension. */
 export function registerCommands(shell: Shell): vscode.Disposable[] {
-  return Object.entries(handlers(shell)).map(([id, run]) =>
-    vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown),
-  );
+  return Object.entries(handlers(shell)).map(([id, run]) => vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown));
 }
