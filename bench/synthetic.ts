@@ -360,7 +360,7 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
   // rest is filler, so that about `commits` are reachable.
   const spare = Math.max(0, o.commits - Math.round(sessionsPlanned * 1.06));
   const busy = sessions.map((s) => [s.start, s.end] as const).sort((a, b) => a[0] - b[0]);
-  /** The engineer's own commits by hand happen away from any session (such commits are never claimed). */
+  /** The engineer's own commits by hand happen away from any session (product.md: such commits are never claimed). */
   const farFromSessions = (t: number): boolean => {
     let lo = 0;
     let hi = busy.length;

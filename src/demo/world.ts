@@ -55,6 +55,7 @@ import {
   encodeProjectDir,
 } from './claude';
 import {
+  CODEX_DEFAULT_MODEL,
   CODEX_MODELS,
   CODEX_VERSIONS,
   type CodexCall,
@@ -1528,3 +1529,6 @@ export function appendCodexTurn(world: World, sessionId: string, opts: AppendCod
   recordAppend(world, sessionId, added, edited, Buffer.byteLength(text), live.t);
   return added;
 }
+
+/** The default model the truth assumes for Codex sessions without turn_context. */
+export const CODEX_ASSUMED_MODEL = CODEX_DEFAULT_MODEL;

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { sourceTitle } from '../core/usage/model';
 import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
 import { addDays, localDate } from '../core/usage/time';
 import { listSessions, type SessionJson } from '../services/queries';
@@ -10,6 +9,7 @@ import type { LedgerModel } from './ledgerModel';
 /** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
 export const TREE_DAYS = 90;
 
+const TOOL_NAMES: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', manual: 'Manual' };
 
 export type SessionsNode =
   | { kind: 'day'; date: string; sessions: SessionJson[] }
@@ -20,7 +20,7 @@ export type SessionsNode =
 
 function sessionTitle(s: SessionJson): string {
   const where = s.branch ?? s.manual?.task ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
-  return `${s.manual ? s.manual.tool : sourceTitle(s.source)} · ${where}`;
+  return `${s.manual ? s.manual.tool : TOOL_NAMES[s.source] ?? s.source} · ${where}`;
 }
 
 function sessionTooltip(s: SessionJson): vscode.MarkdownString {

@@ -232,7 +232,7 @@ export interface SessionJson {
   branches: string[];
   models: string[];
   tokens: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number; total: number };
-  /** Compatible extension of the documented JSON: tokens of `tokens.total` that were estimated, and whether it is exact. */
+  /** Compatible extension of cli.md: tokens of `tokens.total` that were estimated, and whether it is exact. */
   estimatedTokens: number;
   tokenAccuracy: TokenAccuracy;
   /** For a manual entry: the tool the engineer named and the task they gave (else null). */
@@ -247,7 +247,7 @@ export interface SessionJson {
   tasks: string[];
 }
 
-/** The documented link shape, plus (compatibly) what a person needs to judge it: the subject, when, and the reasons. */
+/** cli.md's link shape, plus (compatibly) what a person needs to judge it: the subject, when, and the reasons. */
 export interface LinkJson {
   commit: string;
   repo: string;

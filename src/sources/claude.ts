@@ -5,7 +5,7 @@ import {
   isObject,
   has,
   looksLikeJsonObject,
-  jsonObjectLine,
+  parseJson,
   parseTimestamp,
   rejected,
   type LineParser,
@@ -96,9 +96,13 @@ class ClaudeParser implements LineParser {
     if (!hasUsage && !maybePrompt) {
       return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     }
-    const parsed = jsonObjectLine(buf, start, end);
-    if (parsed.rejection) return parsed.rejection;
-    const { value } = parsed;
+    let value: unknown;
+    try {
+      value = parseJson(buf, start, end);
+    } catch {
+      return rejected('not JSON');
+    }
+    if (!isObject(value)) return rejected('not a JSON object');
     if (value.type === 'assistant') return this.assistant(value);
     if (value.type === 'user') return this.prompt(value);
     return null;

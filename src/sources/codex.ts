@@ -5,7 +5,7 @@ import {
   isObject,
   has,
   looksLikeJsonObject,
-  jsonObjectLine,
+  parseJson,
   parseTimestamp,
   rejected,
   restoreState,
@@ -114,9 +114,13 @@ class CodexParser implements LineParser {
     if (!wanted) {
       return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     }
-    const parsed = jsonObjectLine(buf, start, end);
-    if (parsed.rejection) return parsed.rejection;
-    const { value } = parsed;
+    let value: unknown;
+    try {
+      value = parseJson(buf, start, end);
+    } catch {
+      return rejected('not JSON');
+    }
+    if (!isObject(value)) return rejected('not a JSON object');
     const payload = value.payload;
     if (!isObject(payload)) return null;
     switch (value.type) {

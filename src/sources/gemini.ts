@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { isObject, jsonObjectLine, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
+import { isObject, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs } from './walk';
 
 /** Builds that did not write the model on a reply: the CLI's default model of that era (flagged as assumed). */
@@ -15,7 +15,7 @@ const EDIT_TOOLS = new Set(['write_file', 'replace', 'edit', 'smart_edit']);
 /**
  * Gemini CLI keeps `tokens{input, output, cached, thoughts, tool, total}` per reply: `input` includes `cached`,
  * `thoughts` is separate from `output`. Canonical: input = input − cached + tool, cacheRead = cached,
- * output = output + thoughts, reasoning = thoughts. Undefined when a count is not a count.
+ * output = output + thoughts, reasoning = thoughts (sources.md). Undefined when a count is not a count.
  */
 export function fromGeminiTokens(t: Record<string, unknown>): Tokens | undefined {
   const input = optionalCount(t.input);
@@ -148,9 +148,13 @@ class GeminiParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    const parsed = jsonObjectLine(buf, start, end);
-    if (parsed.rejection) return parsed.rejection;
-    const { value } = parsed;
+    let value: unknown;
+    try {
+      value = JSON.parse(buf.toString('utf8', start, end));
+    } catch {
+      return rejected('not JSON');
+    }
+    if (!isObject(value)) return rejected('not a JSON object');
     if (typeof value.$rewindTo === 'string') {
       this.rewind(value.$rewindTo);
       return null;

@@ -119,20 +119,6 @@ export function rejected(reason: string): { reason: string } {
   return { reason };
 }
 
-/**
- * A log line as a JSON object, or the rejection a parser returns as it is ('not JSON', 'not a JSON object'): the
- * opening every JSON-lines parser shares.
- */
-export function jsonObjectLine(buf: Buffer, start: number, end: number): { value: Record<string, unknown>; rejection?: undefined } | { rejection: { reason: string } } {
-  let value: unknown;
-  try {
-    value = parseJson(buf, start, end);
-  } catch {
-    return { rejection: rejected('not JSON') };
-  }
-  return isObject(value) ? { value } : { rejection: rejected('not a JSON object') };
-}
-
 /** Parses a document read whole; one that does not parse was caught mid-write (or is not JSON): the importer retries. */
 export function wholeJson(buf: Buffer): { doc: unknown } | { incomplete: string } {
   try {

@@ -28,7 +28,7 @@ interface SessionRow {
 
 /**
  * Writes parsed records into the ledger inside the caller's transaction. Dedup is global and by natural key:
- * on a collision the copy with the larger token total wins, a non-sidechain copy winning a tie.
+ * on a collision the copy with the larger token total wins, a non-sidechain copy winning a tie (sources.md).
  */
 export class RecordWriter {
   private readonly stmts: Statement[] = [];
@@ -256,7 +256,7 @@ export class RecordWriter {
 const MAX_RECENT = 100_000;
 const BIG_CHANGE = 300;
 
-/** The dedup rule: the larger token total wins; on a tie a non-sidechain copy beats a sidechain one. */
+/** Dedup rule of sources.md: the larger token total wins; on a tie a non-sidechain copy beats a sidechain one. */
 function betterCopy(total: number, sidechain: boolean, oldTotal: number, oldSidechain: boolean): boolean {
   return total > oldTotal || (total === oldTotal && oldSidechain && !sidechain);
 }

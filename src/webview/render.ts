@@ -2,9 +2,9 @@
  * The sections of the view, each a pure function of the snapshot and the UI state returning fresh DOM. main.ts
  * swaps a section only when its inputs changed, so a live update leaves the rest (and the focus) alone.
  */
-import { fmtInt, fmtTokens, fmtUSD, noun, plural } from '../core/usage/format';
+import { fmtInt, fmtTokens, fmtUSD, plural } from '../core/usage/format';
 import { PERIOD_KINDS, PERIOD_NAMES, type PeriodKind } from '../core/usage/periods';
-import { SESSION_LABELS, sourceTitle, toolList } from '../core/usage/model';
+import { SESSION_LABELS } from '../core/usage/model';
 import { ago, describeChange, formatFigure, rangeLabel, shortDate } from '../core/sidebar/format';
 import type { Candidate, CommitRef, DecisionRow, Figure, FigureId, SidebarSnapshot, TaskRow, ViewMessage } from '../core/sidebar/protocol';
 import { chartLegend, chartSvg, chartTable } from './chart';
@@ -23,6 +23,8 @@ export interface Actions {
   toggleLabels(sessionId: string): void;
 }
 
+const TOOL: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', manual: 'Manual entry' };
+const toolName = (s: string): string => TOOL[s] ?? s;
 
 function button(text: string, props: Record<string, string | ((e: Event) => void) | boolean | undefined>, ...extra: Child[]): HTMLButtonElement {
   return h('button', { type: 'button', ...props }, text, ...extra);
@@ -279,7 +281,7 @@ function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
         ? button(d.title, { class: 'link title', 'data-key': `${key}-open`, title: 'Open the session log', onClick: () => a.post({ type: 'session/open', sessionId: d.sessionId }) })
         : h('span', { class: 'title' }, d.title),
     ),
-    h('div', { class: 'meta' }, `${sourceTitle(d.source)} · ${shortDate(d.start.slice(0, 10))} · ${d.estimated ? '~' : ''}${fmtTokens(d.tokens)} tokens${d.estimated ? ' (estimated)' : ''} · ${fmtUSD(d.costUSD)} · `, h('span', { class: `status status-${d.status}` }, reason)),
+    h('div', { class: 'meta' }, `${toolName(d.source)} · ${shortDate(d.start.slice(0, 10))} · ${d.estimated ? '~' : ''}${fmtTokens(d.tokens)} tokens${d.estimated ? ' (estimated)' : ''} · ${fmtUSD(d.costUSD)} · `, h('span', { class: `status status-${d.status}` }, reason)),
     d.candidate ? candidateLine(d.candidate, a, key) : h('div', { class: 'why' }, d.rejected > 0 ? `You rejected ${plural(d.rejected, 'commit')}; no other candidate.` : 'No commit touched the files it edited in time.'),
     h('div', { class: 'actions', role: 'group', 'aria-label': `Decide on ${d.title}` }, ...actions),
     labelsOpen
@@ -383,7 +385,7 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
       { class: 'source', 'data-source': src.source },
       h('div', { class: 'row-head' }, h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'), h('span', { class: 'title' }, src.name), h('span', { class: 'muted' }, src.enabled ? (src.found ? 'found' : 'not found') : 'off in settings')),
       src.found
-        ? h('div', { class: 'meta' }, `${fmtInt(src.files)} ${noun(src.files, 'file')} · ${fmtInt(src.interactions)} ${noun(src.interactions, 'request')} · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} ${noun(src.rejectedLines, 'line')} rejected`) : ' · no rejected lines')
+        ? h('div', { class: 'meta' }, `${fmtInt(src.files)} file${src.files === 1 ? '' : 's'} · ${fmtInt(src.interactions)} request${src.interactions === 1 ? '' : 's'} · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} line${src.rejectedLines === 1 ? '' : 's'} rejected`) : ' · no rejected lines')
         : null,
       h('div', { class: 'paths' }, `${src.found ? 'Reads' : 'Looked in'} `, ...rootList(src, ' (missing)', '')),
       ...src.reasons.map((r) => h('div', { class: 'why' }, `${r.path.split('/').pop() ?? r.path}${r.lineNo > 0 ? `:${r.lineNo}` : ''}: ${r.reason}`)),
@@ -428,7 +430,7 @@ export function emptyState(s: SidebarSnapshot, a: Actions): HTMLElement {
     h(
       'ol',
       { class: 'steps' },
-      h('li', {}, `Work with ${toolList('or')} in a git repository: sessions show up here within seconds, with the commits they led to.`),
+      h('li', {}, 'Work with Claude Code, Codex CLI or Copilot Chat in a git repository: sessions show up here within seconds, with the commits they led to.'),
       h('li', {}, 'Used a web chat? Log it with "Log an AI Interaction…" in the Sessions view (counts, or text to estimate them from).'),
       h('li', {}, 'Logs somewhere else? Add the folder to a source\'s extra paths. ', button('Open Settings', { class: 'link', 'data-key': 'empty-settings', onClick: () => a.post({ type: 'command/run', command: 'openSettings' }) })),
       h('li', {}, 'Already used them here? ', button('Import Now', { class: 'primary small', 'data-key': 'empty-import', id: 'empty-import', onClick: () => a.post({ type: 'command/run', command: 'importNow' }) })),

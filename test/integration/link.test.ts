@@ -158,7 +158,7 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.equal(s.get(ids.explore)?.status, 'unlinked');
   });
 
-  it('explains each link in words and with its evidence kinds', () => {
+  it('explains each link in words and with the evidence kinds of cli.md', () => {
     const s = sessions();
     const l = s.get(ids.durable)?.links.find((x) => x.commit === sha.c1);
     assert.ok(l);

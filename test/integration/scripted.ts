@@ -102,7 +102,7 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Claude Code and Codex logs under a fake home, in the files and shapes the tools write. */
+/** Claude Code and Codex logs under a fake home, in the files and shapes the tools write (sources.md). */
 export class Logs {
   readonly claudeDir: string;
   readonly codexHome: string;

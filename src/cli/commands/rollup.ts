@@ -2,7 +2,6 @@ import { DEFAULT_MIN_MEMBERS, MIN_K } from '../../core/team/merge';
 import { renderRollupPreview } from '../../core/team/preview';
 import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
 import { SHAREABLE, type Shareable } from '../../core/team/rollup';
-import { noun } from '../../core/usage/format';
 import { buildTeamRollup, displayNameOf, mergeTeamRollups, rollupText, writeTeamFile } from '../../services/teamRollup';
 import { durabilityDaysOf, LINK_VIEW_OPTIONS, numberOption, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
@@ -65,7 +64,7 @@ async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<numbe
   else io.out(text.trimEnd());
   const f = team.files;
   io.err(
-    `outcome-ledger: ${f.counted} of ${f.read} rollup ${noun(f.read, 'file')} counted (${team.members} ${noun(team.members, 'member')})` +
+    `outcome-ledger: ${f.counted} of ${f.read} rollup file${f.read === 1 ? '' : 's'} counted (${team.members} member${team.members === 1 ? '' : 's'})` +
       `${f.refused ? `, ${f.refused} refused` : ''}${f.duplicates + f.superseded + f.overlapping ? `, ${f.duplicates + f.superseded + f.overlapping} not counted twice` : ''}` +
       `${team.withheld ? `; figures withheld: fewer than ${team.k} members` : ''}${out ? `; report written to ${out}` : ''}`,
   );

@@ -69,7 +69,7 @@ export interface CommitInfo {
 
 const CO_AUTHOR = /^co-authored-by:\s*(.+)$/gim;
 
-/** Trailer flags from the message and author (the commit trailers worth reading as evidence). */
+/** Trailer flags from the message and author (sources.md "Commit trailers worth reading as evidence"). */
 export function trailerFlags(body: string, authorName: string, authorEmail: string): number {
   let flags = 0;
   if (/generated with \[?claude code/i.test(body)) flags |= TRAILER_CLAUDE;
@@ -121,6 +121,10 @@ export function decodeFiles(text: string): FileStat[] {
     const removed = line.slice(a + 1, b);
     return { path: line.slice(b + 1), added: added === '-' ? null : Number(added), removed: removed === '-' ? null : Number(removed) };
   });
+}
+
+export function linesAdded(files: readonly FileStat[]): number {
+  return files.reduce((n, f) => n + (f.added ?? 0), 0);
 }
 
 export function shortSha(sha: string): string {

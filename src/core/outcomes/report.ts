@@ -4,7 +4,7 @@ import { fromNanoUSD } from '../usage/pricing';
 import { computeOutcomes, type OutcomeFacts, type OutcomeFigures, type SessionUsage } from './outcomes';
 import { selfCheck, type SelfCheck } from './selfcheck';
 
-/** Token fields of every report row (the documented `report --json` shape). */
+/** Token fields of every report row (cli.md). */
 export interface UsageFigures {
   input: number;
   output: number;
@@ -19,7 +19,7 @@ export interface UsageFigures {
   unpricedInteractions: number;
   /** Tokens in `total` that were estimated (counted from text or rounded by the tool), not reported exactly. */
   estimatedTokens: number;
-  /** Whether `total` is exact, estimated, or partly estimated (a compatible extension of the documented shape). */
+  /** Whether `total` is exact, estimated, or partly estimated (compatible extension of cli.md). */
   tokenAccuracy: TokenAccuracy;
 }
 
@@ -38,7 +38,7 @@ export interface ReportJson {
   bySource: Array<{ source: SourceName } & UsageFigures>;
   byModel: Array<{ source: SourceName; model: string; priced: boolean } & UsageFigures>;
   byDay: Array<{ date: string } & UsageFigures>;
-  /** The documented outcome fields, plus compatible extensions (PRs, medians, per task, durability, the threshold used). */
+  /** cli.md's outcome fields, plus compatible extensions (PRs, medians, per task, durability, the threshold used). */
   outcomes: OutcomeFigures & {
     shippedSessions: number;
     openSessions: number;

@@ -4,14 +4,15 @@
  * one goes through `mdText`/`htmlText` on its way out; numbers are formatted here. The page loads nothing: inline
  * styles, no script, a CSP that forbids every fetch.
  */
-import { withoutControls } from '../common/text';
-import { sourceTitle } from '../usage/model';
-import { fmtInt, fmtPercent, fmtTokens, fmtUSD, noun } from '../usage/format';
+import { fmtInt, fmtPercent, fmtTokens, fmtUSD } from '../usage/format';
 import type { Distribution, TeamReportJson } from './merge';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Text for HTML element content and attribute values. */
 export function htmlText(s: string): string {
-  return withoutControls(s).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return s.replace(CONTROL, '\uFFFD').replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**
@@ -20,7 +21,8 @@ export function htmlText(s: string): string {
  * break a table nor inject markup.
  */
 export function mdText(s: string): string {
-  return withoutControls(s)
+  return s
+    .replace(CONTROL, '\uFFFD')
     .replace(/[\\`*_{}[\]()#+\-.!|~^$:@]/g, (c) => `\\${c}`)
     .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -41,7 +43,11 @@ function metricValue(d: Distribution, v: number | null): string {
   }
 }
 
-const sourceLabel = (s: string, k: number): string => (s === 'other' ? `Other tools (grouped so that no row covers fewer than ${k} members)` : sourceTitle(s));
+const SOURCE_LABELS: Record<string, string> = {
+  'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', 'gemini-cli': 'Gemini CLI', opencode: 'OpenCode',
+  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', manual: 'Manual', other: 'Other tools (grouped so that no row covers fewer than k members)',
+};
+const sourceLabel = (s: string, k: number): string => (SOURCE_LABELS[s] ?? s).replace('fewer than k', `fewer than ${k}`);
 
 /** A token figure, marked ~ when some of it was estimated (counted from text or rounded by the tool), as in `report`. */
 const tokens = (n: number, f: { estimatedTokens: number }): string => `${f.estimatedTokens > 0 ? '~' : ''}${fmtInt(n)}`;
@@ -63,8 +69,8 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
   const zones = r.period.timezones.length ? ` (${r.period.timezones.map(esc).join(', ')})` : '';
   const f = r.files;
   const lead = [
-    own(`Period: ${period}`) + zones + own(`. ${r.members} ${noun(r.members, 'member')} on ${r.machines} ${noun(r.machines, 'machine')}; ` +
-      `${fmtInt(f.read)} rollup ${noun(f.read, 'file')} read: ${fmtInt(f.counted)} counted, ${fmtInt(f.duplicates)} duplicate, ` +
+    own(`Period: ${period}`) + zones + own(`. ${r.members} member${r.members === 1 ? '' : 's'} on ${r.machines} machine${r.machines === 1 ? '' : 's'}; ` +
+      `${fmtInt(f.read)} rollup file${f.read === 1 ? '' : 's'} read: ${fmtInt(f.counted)} counted, ${fmtInt(f.duplicates)} duplicate, ` +
       `${fmtInt(f.superseded)} superseded, ${fmtInt(f.overlapping)} overlapping, ${fmtInt(f.refused)} refused. ` +
       `Breakdowns need at least ${r.k} members (k = ${r.k}).`),
   ];

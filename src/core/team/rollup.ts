@@ -1,5 +1,5 @@
 /**
- * The team rollup: what one engineer shares with their team for a period, by choice, per export ("Team
+ * The team rollup: what one engineer shares with their team for a period, by choice, per export (product.md, "Team
  * rollups"). Aggregates only — totals, by source and model, outcome counts and the inputs of the value metrics — plus
  * what a merge needs to count every machine's work exactly once: a pseudonymous member id (derived from the member's
  * signing key), a random machine id, and the digest of the interaction ids the figures cover. No paths, prompts or
@@ -10,7 +10,6 @@
  * checking signatures live in src/services/teamRollup.ts. Every check answers with one line a team lead can act on.
  */
 import * as z from 'zod/mini';
-import { PRINTABLE } from '../common/text';
 import { SOURCE_NAMES } from '../usage/model';
 
 export const TEAM_ROLLUP_FORMAT = 'outcome-ledger-team-rollup';
@@ -33,6 +32,11 @@ export type Shareable = (typeof SHAREABLE)[number];
 
 /** Keys that would reach an object's prototype if some code copied them: a rollup never has them. */
 const DANGEROUS_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+// Control characters and the bidirectional controls (overrides, isolates, marks) have no place in a name someone reads
+// in a report: they could make one name look like another.
+// eslint-disable-next-line no-control-regex
+const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/;
 
 /**
  * A display name: letters, digits, spaces and . ' ’ - _ ( ), at most 64 characters and at most 4 digits — a name,

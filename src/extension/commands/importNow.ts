@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { plural } from '../../core/usage/format';
-import { toolList } from '../../core/usage/model';
 import { CommandId } from './ids';
 import type { Handlers, Shell } from './shell';
 
@@ -15,7 +14,7 @@ export function importNowCommand({ model }: Shell): Handlers<CommandId.importNow
       const found = summary.sources.filter((s) => s.found).map((s) => s.source);
       void vscode.window.showInformationMessage(
         found.length === 0
-          ? `Outcome Ledger found no ${toolList('or')} logs on this machine. Show Data Health lists where it looked.`
+          ? 'Outcome Ledger found no Claude Code, Codex or Copilot Chat logs on this machine. Show Data Health lists where it looked.'
           : `Imported ${plural(added, 'new request', 'new requests')} from ${found.join(' and ')}${rejected ? ` (${plural(rejected, 'line')} rejected: see Data Health)` : ''}.`,
       );
       return summary;
