@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { addDays, localDate } from '../core/usage/time';
 import { buildWorld } from '../demo/world';
 import { importAll } from '../services/importer';
 import { linkAll } from '../services/linker';
+import { addDays, localDate } from '../core/usage/time';
 import { report } from '../services/queries';
 import { exportSummary } from '../services/summary';
 import { Ledger } from '../store/ledger';

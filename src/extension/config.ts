@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { SourceName } from '../core/usage/model';
 import { isValidTimeZone, systemTimeZone } from '../core/usage/time';
 import type { ExtraSource } from '../services/importer';
-import { defaultLedgerHome } from '../services/ledger';
+import { defaultLedgerHome } from '../store/home';
 
 export interface Settings {
   ledgerHome: string;

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { importAll, watchTargets, type ImportSummary } from '../services/importer';
-import { Ledger, LedgerWriteError, LockTimeoutError, SchemaTooNewError } from '../services/ledger';
+import { Ledger, LedgerWriteError } from '../store/ledger';
+import { LockTimeoutError } from '../store/lock';
+import { SchemaTooNewError } from '../store/schema';
 import type { Settings } from './config';
 import type { Notifier } from './notifier';
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CommandId } from './commands/ids';
+import { COMMANDS } from './commands';
 
 /**
  * Errors a user can act on appear once per kind, plainly, with an action; the details go to the Output channel.
@@ -8,9 +8,8 @@ import { CommandId } from './commands/ids';
 export class Notifier implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('Outcome Ledger');
   private readonly shown = new Set<string>();
-  private readonly shownEmitter = new vscode.EventEmitter<{ kind: string; message: string }>();
-  /** Fires when a warning or an error is shown to the user (once per kind). */
-  readonly onDidShow = this.shownEmitter.event;
+  /** What was shown, for tests and the data-health view. */
+  readonly messages: Array<{ kind: string; message: string }> = [];
 
   info(message: string): void {
     this.output.appendLine(`[info] ${message}`);
@@ -29,17 +28,16 @@ export class Notifier implements vscode.Disposable {
     if (detail instanceof Error && detail.stack) this.output.appendLine(detail.stack);
     if (this.shown.has(kind)) return;
     this.shown.add(kind);
-    this.shownEmitter.fire({ kind, message });
+    this.messages.push({ kind, message });
     const actions = ['Show Details', ...(folder ? ['Open Ledger Folder'] : [])];
     const shown = level === 'error' ? vscode.window.showErrorMessage(message, ...actions) : vscode.window.showWarningMessage(message, ...actions);
     void shown.then((choice) => {
       if (choice === 'Show Details') this.output.show(true);
-      else if (choice === 'Open Ledger Folder') void vscode.commands.executeCommand(CommandId.openLedgerFolder);
+      else if (choice === 'Open Ledger Folder') void vscode.commands.executeCommand(COMMANDS.openLedgerFolder);
     });
   }
 
   dispose(): void {
-    this.shownEmitter.dispose();
     this.output.dispose();
   }
 }

@@ -6,7 +6,7 @@ import { GitMissingError, gitDir, headCommitTime } from '../git/head';
 import { RepoFinder } from '../git/repo';
 import { usageSince } from '../services/meter';
 import { report } from '../services/queries';
-import { CommandId } from './commands/ids';
+import { COMMANDS } from './commands';
 import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
 
@@ -26,7 +26,7 @@ export class StatusMeter implements vscode.Disposable {
 
   constructor(private readonly model: LedgerModel, private readonly notifier: Notifier) {
     this.item.name = 'Outcome Ledger';
-    this.item.command = CommandId.showView;
+    this.item.command = COMMANDS.showView;
     this.item.text = '$(graph-line) Outcome Ledger';
     this.item.show();
     this.disposables.push(
@@ -83,7 +83,7 @@ export class StatusMeter implements vscode.Disposable {
       }
     }
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.isTrusted = { enabledCommands: [CommandId.showView] };
+    tooltip.isTrusted = { enabledCommands: [COMMANDS.showView] };
     const t = todayReport.totals;
     if (repo && head !== null) {
       const since = usageSince(ledger.database, repo, head);
@@ -100,7 +100,7 @@ export class StatusMeter implements vscode.Disposable {
       tooltip.appendMarkdown(repo ? `No commits yet in \`${path.basename(repo)}\`.\n\n` : 'No git repository is active.\n\n');
     }
     tooltip.appendMarkdown(`**Today:** ${fmtTokensMarked(t.total, t.tokenAccuracy)} tokens · est. ${fmtUSD(t.costUSD)} · yield ${fmtPercent(todayReport.outcomes.yield)}\n\n`);
-    tooltip.appendMarkdown(`Costs are list-price estimates (prices ${todayReport.pricing.version}). [Open Outcome Ledger](command:${CommandId.showView})`);
+    tooltip.appendMarkdown(`Costs are list-price estimates (prices ${todayReport.pricing.version}). [Open Outcome Ledger](command:${COMMANDS.showView})`);
     this.item.tooltip = tooltip;
   }
 

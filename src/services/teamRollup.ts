@@ -23,7 +23,6 @@ import {
 } from '../core/team/rollup';
 import type { UsageFigures } from '../core/outcomes/report';
 import { periodRange } from '../core/usage/time';
-import { writeFileAtomic } from '../store/atomic';
 import { loadOrCreateMachineId } from '../store/machineId';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
 import { listSessions, report, type PeriodQuery } from './queries';
@@ -151,13 +150,21 @@ export function rollupText(file: TeamRollupFile): string {
 }
 
 /**
- * Writes a rollup or a team report (the one atomic writer: a reader never sees half of it, a crash leaves the old
- * file or the new). A write that fails is one line (TeamRollupError) and leaves no temp file behind.
+ * Writes a rollup or a team report (temp file + rename: a reader never sees half of it). A write that fails is one
+ * line (TeamRollupError) and leaves no temp file behind.
  */
-export function writeTeamFile(file: string, text: string): void {
+export function writeTeamRollup(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileAtomic(path.resolve(file), text, { mode: 0o644, makeFolder: true });
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(tmp, text, { mode: 0o644 });
+    fs.renameSync(tmp, file);
   } catch (e) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // There was no temp file (the folder could not be made or the file not created).
+    }
     const err = e as NodeJS.ErrnoException;
     throw new TeamRollupError(`cannot write ${file}: ${err.code === 'EACCES' ? 'permission denied' : (err.message.split('\n')[0] ?? String(e))}`);
   }

@@ -1,37 +1,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export interface AtomicWriteOptions {
-  /** Keep the file being replaced here (a hard link, so `target` never goes missing). */
-  backup?: string;
-  /** Mode of a new file (default 0o600: the ledger is private; shared outputs pass 0o644). */
-  mode?: number;
-  /** Create the target's folder (and its parents) when missing. */
-  makeFolder?: boolean;
-}
-
 /**
  * Replaces `target` with `bytes` so that a crash at any moment leaves either the old or the new file, never a mix:
- * write a temp file beside it, fsync, keep the current file as `backup` (when asked), rename the temp over the
- * target, fsync the directory. The one atomic writer: the ledger, summaries, rollups and team reports use it.
+ * write a temp file beside it, fsync, keep the current file as `backup` (a hard link, so `target` never goes
+ * missing), rename the temp over the target, fsync the directory.
  */
-export function writeFileAtomic(target: string, bytes: Uint8Array | string, options: AtomicWriteOptions = {}): void {
-  const { backup } = options;
+export function writeFileAtomic(target: string, bytes: Uint8Array, backup?: string): void {
   const dir = path.dirname(target);
-  if (options.makeFolder) fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  const fd = fs.openSync(tmp, 'w', options.mode ?? 0o600);
+  const fd = fs.openSync(tmp, 'w', 0o600);
   try {
     let written = 0;
-    while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written);
+    while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
     fs.fsyncSync(fd);
-  } catch (e) {
+  } finally {
     fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
   }
-  fs.closeSync(fd);
   try {
     if (backup && fs.existsSync(target)) {
       const backupTmp = `${backup}.${process.pid}.tmp`;

@@ -270,7 +270,7 @@ export class Ledger {
   private save(): void {
     const bytes = this.db.export();
     try {
-      writeFileAtomic(this.paths.file, bytes, { backup: this.paths.backup });
+      writeFileAtomic(this.paths.file, bytes, this.paths.backup);
     } catch (e) {
       throw new LedgerWriteError(`cannot write the ledger at ${this.paths.file}: ${(e as Error).message}`);
     }

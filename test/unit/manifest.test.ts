@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommandId, SESSIONS_VIEW, VIEW_CONTAINER } from '../../src/extension/commands/ids';
+import { COMMANDS, SESSIONS_VIEW, VIEW_CONTAINER } from '../../src/extension/commands';
 
 interface Manifest {
   main: string;
@@ -20,9 +20,9 @@ const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 
 
 describe('extension manifest', () => {
   it('contributes exactly the commands the code registers', () => {
-    assert.deepEqual(manifest.contributes.commands.map((c) => c.command).sort(), Object.values(CommandId).sort());
+    assert.deepEqual(manifest.contributes.commands.map((c) => c.command).sort(), Object.values(COMMANDS).sort());
     for (const menu of Object.values(manifest.contributes.menus)) {
-      for (const item of menu) assert.ok(Object.values(CommandId).includes(item.command as never), item.command);
+      for (const item of menu) assert.ok(Object.values(COMMANDS).includes(item.command as never), item.command);
     }
   });
 

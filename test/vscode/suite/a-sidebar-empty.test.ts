@@ -2,7 +2,7 @@
 // machine where neither tool was ever used. extension.test.ts writes the first logs after it.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands/ids';
+import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import { activateExtension, ui, waitFor, world } from '../host';
 
@@ -46,13 +46,13 @@ describe('The sidebar on a machine with no AI tools', () => {
   });
 
   it('its Import Now button works from the keyboard and reports the result', async () => {
-    const before = api.observed.sidebarResults.length;
+    const before = api.sidebar.results.length;
     await ui({ kind: 'click', selector: '#empty-import', webview: EXTENSION_ID });
-    const result = await waitFor('the import result', () => api.observed.sidebarResults[before], 30_000);
+    const result = await waitFor('the import result', () => api.sidebar.results[before], 30_000);
     assert.equal(result.ok, true);
     // The same button again, by keyboard: Enter on the focused button.
     await ui({ kind: 'press', key: 'Enter' });
-    await waitFor('a second import result', () => api.observed.sidebarResults[before + 1], 30_000);
+    await waitFor('a second import result', () => api.sidebar.results[before + 1], 30_000);
     // The result is read out by the live region.
     await waitFor('the live region to read the result', async () => /Import finished\./.test((await ui({ kind: 'text', selector: '#live', webview: EXTENSION_ID })) ?? ''), 10_000, 300);
   });

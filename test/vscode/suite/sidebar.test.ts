@@ -12,7 +12,7 @@ import { formatFigure, rangeLabel } from '../../../src/core/sidebar/format';
 import type { FigureId, SidebarSnapshot } from '../../../src/core/sidebar/protocol';
 import { localDate } from '../../../src/core/usage/time';
 import { buildHeavyLedger } from '../../../src/demo/heavyLedger';
-import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands/ids';
+import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import { linksOf, listSessions, report, resolveSession } from '../../../src/services/queries';
 import { Ledger } from '../../../src/store/ledger';
@@ -160,7 +160,7 @@ describe('The sidebar: value per token at a glance', () => {
     const before = await settled((s) => s.query.scope === repo.value);
     const scrolled = Number(await ui({ kind: 'scroll', webview: W, y: 400 }));
     assert.ok(scrolled > 0, 'the view is tall enough to scroll');
-    const readies = api.observed.sidebarReadies;
+    const readies = api.sidebar.readyCount;
     const tokens = figure(before, 'tokens') ?? 0;
     const turn = { input: 1_200, output: 2_400, cacheRead: 310_000, cacheWrite: 4_000, edits: [path.join(w.workspace, 'notes', 'live.md')] };
     const painted = nextPaint((s) => figure(s, 'tokens') === tokens + turn.input + turn.output + turn.cacheRead + turn.cacheWrite);
@@ -172,7 +172,7 @@ describe('The sidebar: value per token at a glance', () => {
     });
     const ms = at - t0;
     assert.ok(ms < 2_000, `the new interaction took ${ms} ms to show`);
-    assert.equal(api.observed.sidebarReadies, readies, 'the page was not reloaded');
+    assert.equal(api.sidebar.readyCount, readies, 'the page was not reloaded');
     await ui({ kind: 'waitFor', selector: `#fig-tokens[data-value="${figure(snapshot, 'tokens')}"]`, webview: W });
     assert.equal(snapshot.query.scope, repo.value, 'the filter stays');
     assert.equal(await ui({ kind: 'scroll', webview: W }), String(scrolled), 'the scroll position stays');
@@ -250,15 +250,15 @@ describe('The sidebar: value per token at a glance', () => {
       const after = await settled((s) => row(s, b) === undefined);
       assert.equal(figure(after, 'commits'), (figure(before, 'commits') ?? 0) + 1);
       assert.deepEqual((await linkStates(b)).find((l) => l.commit === shaB)?.state, 'confirmed');
-      assert.match(api.observed.sidebarResults.at(-1)?.message ?? '', new RegExp(`^Confirmed: ${shaB.slice(0, 7)}`));
+      assert.match(api.sidebar.results.at(-1)?.message ?? '', new RegExp(`^Confirmed: ${shaB.slice(0, 7)}`));
       await waitFor('the live region to say so', async () => /Confirmed/.test(await text('#live')), 5_000, 300);
     });
 
     it('opens a candidate commit in VS Code\'s commit view', async () => {
       await ui({ kind: 'click', selector: key(c, 'commit'), webview: W });
-      const before = api.observed.sidebarResults.length;
+      const before = api.sidebar.results.length;
       await waitFor('the commit view', () => (vscode.window.tabGroups.activeTabGroup.activeTab?.label ?? '').includes(shaC.slice(0, 7)), 15_000);
-      const result = await waitFor('the result', () => api.observed.sidebarResults[before], 10_000);
+      const result = await waitFor('the result', () => api.sidebar.results[before], 10_000);
       assert.match(result.message, /commit view/);
       await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
     });
@@ -280,7 +280,7 @@ describe('The sidebar: value per token at a glance', () => {
       const confirmed = (await linkStates(c)).filter((l) => l.state === 'confirmed');
       assert.equal(confirmed.length, 1);
       assert.ok(first.includes(confirmed[0]?.commit.slice(0, 7) ?? '?'), `picked "${first}"`);
-      assert.match(api.observed.sidebarResults.at(-1)?.message ?? '', /^Relinked to/);
+      assert.match(api.sidebar.results.at(-1)?.message ?? '', /^Relinked to/);
     });
 
     it('labels a session: it leaves the list and its tokens count as without outcome', async () => {

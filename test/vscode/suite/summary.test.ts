@@ -10,9 +10,9 @@ import * as vscode from 'vscode';
 import { summaryRange } from '../../../src/core/usage/periods';
 import type { SummaryDocument } from '../../../src/core/summary/schema';
 import { localDate } from '../../../src/core/usage/time';
-import { CommandId, EXTENSION_ID } from '../../../src/extension/commands/ids';
+import { COMMANDS, EXTENSION_ID } from '../../../src/extension/commands';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
-import type { ExportResult } from '../../../src/extension/commands/summary';
+import type { ExportResult } from '../../../src/extension/summaryCommands';
 import { listSessions, report } from '../../../src/services/queries';
 import type { Verdict } from '../../../src/services/summary';
 import { activateExtension, ui, waitFor, world } from '../host';
@@ -51,7 +51,7 @@ describe('The outcome summary: export and verify', () => {
 
   it('exports Markdown: previews it, saves and copies it, with the figures of the ledger and the task\'s commit', async () => {
     const file = path.join(out, 'summary.md');
-    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
+    const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
     assert.equal(r.file, file);
     assert.equal(fs.readFileSync(file, 'utf8'), r.text);
     assert.equal(await vscode.env.clipboard.readText(), r.text, 'copied');
@@ -81,7 +81,7 @@ describe('The outcome summary: export and verify', () => {
       await ui({ kind: 'waitFor', selector: `${quick} .monaco-list-row.focused` });
       await ui({ kind: 'press', key: 'Enter' });
     };
-    const running = vscode.commands.executeCommand(CommandId.exportSummary) as Thenable<ExportResult | undefined>;
+    const running = vscode.commands.executeCommand(COMMANDS.exportSummary) as Thenable<ExportResult | undefined>;
     await step('(1/3): which period?'); // the first row: the last 30 days
     await step('(2/3): which format?'); // the first row: Markdown
     await ui({ kind: 'waitFor', selector: `${quick} .quick-input-title:has-text("(3/3): what to redact?")` });
@@ -105,7 +105,7 @@ describe('The outcome summary: export and verify', () => {
 
   it('exports HTML with repository names and subjects redacted, previewed in a webview', async () => {
     const file = path.join(out, 'summary.html');
-    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'html', redact: { repos: true, subjects: true }, out: file, copy: true })) as ExportResult;
+    const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'html', redact: { repos: true, subjects: true }, out: file, copy: true })) as ExportResult;
     assert.equal(r.preview.kind, 'webview');
     await waitFor('the summary webview tab', () => openTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('outcomeLedger.summaryPreview')), 10_000);
     const html = fs.readFileSync(file, 'utf8');
@@ -128,7 +128,7 @@ describe('The outcome summary: export and verify', () => {
 
   it('exports JSON into a JSON editor tab', async () => {
     const file = path.join(out, 'summary.json');
-    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { since: '2026-01-01', until: localDate(tz(), Date.now()), format: 'json', redact: {}, out: file, copy: true })) as ExportResult;
+    const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { since: '2026-01-01', until: localDate(tz(), Date.now()), format: 'json', redact: {}, out: file, copy: true })) as ExportResult;
     assert.equal(r.preview.kind, 'json');
     const editor = await waitFor('the JSON editor', () => (vscode.window.activeTextEditor?.document.uri.toString() === r.preview.uri ? vscode.window.activeTextEditor : undefined), 10_000);
     assert.equal(editor.document.languageId, 'json');
@@ -138,7 +138,7 @@ describe('The outcome summary: export and verify', () => {
 
   it('verifies each saved file (with the ledger too), and names what was changed in an edited copy', async () => {
     for (const name of ['summary.md', 'summary.html', 'summary.json']) {
-      const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: path.join(out, name), ledger: true })) as Verdict;
+      const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: path.join(out, name), ledger: true })) as Verdict;
       assert.deepEqual(v.problems, [], name);
       assert.ok(v.ok);
       assert.ok(v.checks.some((c) => /every figure matches the local ledger/.test(c)), name);
@@ -146,14 +146,14 @@ describe('The outcome summary: export and verify', () => {
     const md = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
     const edited = path.join(out, 'edited.md');
     fs.writeFileSync(edited, md.replace(SUBJECT, 'DOC-9 shipped the whole release'));
-    const bad = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: edited, ledger: false })) as Verdict;
+    const bad = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: edited, ledger: false })) as Verdict;
     assert.equal(bad.ok, false);
     assert.match(bad.problems[0] ?? '', /line \d+ of the visible text was changed after the export: it reads .*shipped the whole release/);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as SummaryDocument;
     json.summary.outcomes.commits += 5;
     const forged = path.join(out, 'forged.json');
     fs.writeFileSync(forged, JSON.stringify(json));
-    const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: forged })) as Verdict;
+    const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: forged })) as Verdict;
     assert.equal(v.ok, false);
     assert.match(v.problems.join('\n'), /the number of outcomes \(commits\) \(outcomes\.commits\) changed after the export/);
   });

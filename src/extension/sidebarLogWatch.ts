@@ -15,7 +15,7 @@ import { workspaceDirs, type LedgerModel } from './ledgerModel';
  * (`projects/<project>/<session>.jsonl`). In code-server 4.99 / VS Code 1.99 such a session waited for the 60-second
  * rescan: reproduced with nothing but a 3-second pause between activation and the first log (the Sessions tree's
  * own live test then fails too). A double signal costs nothing: the model coalesces both into one import.
- * (It sits beside LedgerModel, whose watchers it doubles; the sidebar's 2-second promise is what needed it.)
+ * (It belongs next to LedgerModel's watchers; it lives here because the sidebar is what needed it.)
  */
 export class NodeLogWatch implements vscode.Disposable {
   private watchers: fs.FSWatcher[] = [];

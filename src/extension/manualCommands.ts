@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import { fmtInt } from '../../core/usage/format';
-import { parseLocalMoment } from '../../core/usage/time';
-import { addManualEntry, deleteManualEntry, editManualEntry, getManualEntry, listManualEntries, ManualEntryError, type ManualEntry, type ManualEntryInput, type ManualEntryPatch } from '../../services/manual';
-import { CommandId } from './ids';
-import type { SessionsNode } from '../sessionsTree';
-import type { Handlers, Shell } from './shell';
+import { fmtInt } from '../core/usage/format';
+import { parseLocalMoment } from '../core/usage/time';
+import { addManualEntry, deleteManualEntry, editManualEntry, getManualEntry, listManualEntries, ManualEntryError, type ManualEntry, type ManualEntryInput, type ManualEntryPatch } from '../services/manual';
+import { COMMANDS } from './commands';
+import type { SessionsNode } from './sessionsTree';
+import type { LedgerModel } from './ledgerModel';
 
 /**
  * "Log an AI Interaction…" (web chats and other tools without local logs), and Edit / Delete Manual Entry from the
@@ -74,9 +74,7 @@ function entryIdOf(arg: unknown): string | undefined {
   return undefined;
 }
 
-/** Log an AI Interaction…, Edit Manual Entry…, Delete Manual Entry. */
-export function manualCommands({ model, tree }: Shell): Handlers<CommandId.logInteraction | CommandId.editManualEntry | CommandId.deleteManualEntry> {
-  const onChanged = (): void => tree.refreshNow();
+export function registerManualCommands(model: LedgerModel, onChanged: () => void): vscode.Disposable[] {
   const tz = (): string => model.currentSettings.timeZone;
   const fail = (e: unknown): undefined => {
     if (e instanceof ManualEntryError) {
@@ -197,5 +195,9 @@ export function manualCommands({ model, tree }: Shell): Handlers<CommandId.logIn
     }
   };
 
-  return { [CommandId.logInteraction]: log, [CommandId.editManualEntry]: edit, [CommandId.deleteManualEntry]: remove };
+  return [
+    vscode.commands.registerCommand(COMMANDS.logInteraction, log),
+    vscode.commands.registerCommand(COMMANDS.editManualEntry, edit),
+    vscode.commands.registerCommand(COMMANDS.deleteManualEntry, remove),
+  ];
 }

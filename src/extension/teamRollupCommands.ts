@@ -4,15 +4,15 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { plural } from '../../core/usage/format';
-import { localDate } from '../../core/usage/time';
-import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../../core/team/merge';
-import { SHAREABLE, type Shareable, type TeamRollupFile } from '../../core/team/rollup';
-import { renderRollupPreview, rollupPeriodChoices } from '../../core/team/preview';
-import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
-import { isIsoDate } from '../../core/usage/time';
-import { buildTeamRollup, displayNameOf, mergeTeamRollupsAsync, rollupText, TeamRollupError, writeTeamFile } from '../../services/teamRollup';
-import type { LedgerModel } from '../ledgerModel';
+import { plural } from '../core/usage/format';
+import { localDate } from '../core/usage/time';
+import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../core/team/merge';
+import { SHAREABLE, type Shareable, type TeamRollupFile } from '../core/team/rollup';
+import { renderRollupPreview, rollupPeriodChoices } from '../core/team/preview';
+import { renderTeamHtml, renderTeamMarkdown } from '../core/team/render';
+import { isIsoDate } from '../core/usage/time';
+import { buildTeamRollup, displayNameOf, mergeTeamRollupsAsync, rollupText, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
+import type { LedgerModel } from './ledgerModel';
 import { askConsentInTab } from './teamRollupConsent';
 
 /** Shows text in a read-only editor tab (a virtual document of the extension's content provider). */
@@ -134,7 +134,7 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
     out = target.fsPath;
   }
   try {
-    writeTeamFile(out, text);
+    writeTeamRollup(out, text);
   } catch (e) {
     if (!(e instanceof TeamRollupError)) throw e;
     void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}; nothing was shared.`);
@@ -191,7 +191,7 @@ export async function mergeTeamRollupFiles(show: ShowDocument, args: MergeArgs =
   const summary = `${f.counted} of ${f.read} rollup files counted (${report.members} members)${f.refused ? `, ${f.refused} refused (listed in the report)` : ''}${report.withheld ? `; figures withheld: fewer than ${report.k} members` : ''}.`;
   const save = (target: string): boolean => {
     try {
-      writeTeamFile(target, text);
+      writeTeamRollup(target, text);
     } catch (e) {
       if (!(e instanceof TeamRollupError)) throw e;
       void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { GitMissingError, gitDir } from '../git/head';
 import { linkAll, type LinkSummary } from '../services/linker';
-import { LockTimeoutError } from '../services/ledger';
+import { LockTimeoutError } from '../store/lock';
 import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
 

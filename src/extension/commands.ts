@@ -1,0 +1,23 @@
+/** Every contributed command id, in one place (a test checks this list against package.json). */
+export const COMMANDS = {
+  importNow: 'outcomeLedger.importNow',
+  showDataHealth: 'outcomeLedger.showDataHealth',
+  labelSession: 'outcomeLedger.labelSession',
+  openLedgerFolder: 'outcomeLedger.openLedgerFolder',
+  openSessionLog: 'outcomeLedger.openSessionLog',
+  revealRepository: 'outcomeLedger.revealRepository',
+  logInteraction: 'outcomeLedger.logInteraction',
+  editManualEntry: 'outcomeLedger.editManualEntry',
+  deleteManualEntry: 'outcomeLedger.deleteManualEntry',
+  showView: 'outcomeLedger.showView',
+  exportSummary: 'outcomeLedger.exportSummary',
+  verifySummary: 'outcomeLedger.verifySummary',
+  exportTeamRollup: 'outcomeLedger.exportTeamRollup',
+  mergeTeamRollups: 'outcomeLedger.mergeTeamRollups',
+} as const;
+
+export const VIEW_CONTAINER = 'outcomeLedger';
+export const SESSIONS_VIEW = 'outcomeLedger.sessions';
+/** The webview view above the Sessions tree: value per token for a period (sidebarView.ts). */
+export const SIDEBAR_VIEW = 'outcomeLedger.sidebar';
+export const EXTENSION_ID = 'outcome-ledger.outcome-ledger';
