@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { git } from '../git/head';
+import { showCommit } from '../git/head';
 
 /** The little of the built-in git extension's API (vscode.git, API version 1) this file uses. */
 interface GitRepositoryLike {
@@ -37,7 +37,7 @@ export async function openCommit(repo: string, sha: string): Promise<'scm' | 'te
       // the git extension could not show it (for example a commit it cannot resolve): fall back to git itself
     }
   }
-  const text = await git(['show', '--stat', '--patch', '--format=fuller', '--no-color', sha, '--'], repo, { maxBuffer: SHOW_BYTES });
+  const text = await showCommit(repo, sha, SHOW_BYTES);
   const doc = await vscode.workspace.openTextDocument({ content: text, language: 'diff' });
   await vscode.window.showTextDocument(doc, { preview: true });
   return 'text';

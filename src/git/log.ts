@@ -1,6 +1,7 @@
 /**
  * Reading a repository's history for linking: ref tips, commits with their files (numstat), patch-ids and blame.
- * Everything goes through `runGit` (no shell, bounded output). Parsing is here; scoring is in core.
+ * Everything goes through `runGit` (the one hardened door: no shell, no repository program, bounded output).
+ * Parsing is here; scoring is in core.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -261,7 +262,7 @@ export interface LogRange {
 /** Commits of a range with their files (numstat, renames off so paths are plain). Bounded output. */
 export async function readLog(repoDir: string, range: LogRange, maxBytes = 512 << 20): Promise<RawCommit[]> {
   if (range.include.length === 0) return [];
-  const args = ['log', '--stdin', '--no-renames', '--numstat', '--no-ext-diff', '--no-textconv', '--no-color', FORMAT];
+  const args = ['log', '--stdin', '--no-renames', '--numstat', FORMAT];
   if (range.since !== undefined) args.push(`--since=@${Math.floor(range.since / 1000)}`);
   if (range.until !== undefined) args.push(`--until=@${Math.floor(range.until / 1000)}`);
   if (range.noWalk === true) args.push('--no-walk');
@@ -290,7 +291,7 @@ export async function patchIds(repoDir: string, shas: readonly string[]): Promis
   if (shas.length === 0) return out;
   const present = await existingCommits(repoDir, shas);
   if (present.size === 0) return out;
-  const patches = await runGit(['log', '--no-walk=unsorted', '--stdin', '-p', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color', '--format=commit %H'], repoDir, {
+  const patches = await runGit(['log', '--no-walk=unsorted', '--stdin', '-p', '--no-renames', '--format=commit %H'], repoDir, {
     input: `${[...present].join('\n')}\n`,
     maxBytes: 256 << 20,
     timeoutMs: 120_000,
@@ -351,7 +352,7 @@ export async function changedFiles(repoDir: string, from: string, to: string): P
 export async function removedRanges(repoDir: string, from: string, to: string, file: string): Promise<Array<[number, number]> | null> {
   let out: string;
   try {
-    out = await gitText(['diff', '-U0', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color', from, to, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
+    out = await gitText(['diff', '-U0', '--no-renames', from, to, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
   } catch (e) {
     if (e instanceof GitError) return null;
     throw e;
