@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
+import { implausible } from '../core/bounds';
+import { duplicateKey } from '../core/json';
 import { isRejection, type LedgerRecord, type SourceName } from '../core/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
@@ -12,13 +14,14 @@ import { continueDev } from '../sources/continue';
 import { geminiCli } from '../sources/gemini';
 import { opencode } from '../sources/opencode';
 import { isWholeJson, readLines } from '../sources/lines';
-import type { LogFile, SourceReader, WholeContext } from '../sources/parser';
-import { isFile } from '../sources/walk';
+import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
+import { isLogCandidate } from '../sources/walk';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 import { loadSqlJs } from '../store/sqljs';
+import { openRegular, readRegularFile } from '../sources/regular';
 
 /** Every source this build can read, in display order. */
 export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat, geminiCli, opencode, cline, rooCode, continueDev, aider];
@@ -107,6 +110,37 @@ function statOf(file: LogFile): FileStat {
     }
   }
   return out;
+}
+
+/**
+ * Why a parsed line's records cannot be stored (the issue-12 rules, docs/security.md), or null: a figure outside the
+ * plausibility bounds (core/bounds.ts), or a JSON line with a key twice in one object (JSON.parse keeps the last,
+ * so the line could show one figure and count another: the whole line is rejected). Only lines that give records
+ * are scanned for keys, so tool output lines cost nothing more.
+ */
+function lineProblem(records: readonly LedgerRecord[], buf: Buffer, start: number, end: number): string | null {
+  if (records.length === 0) return null;
+  for (const record of records) {
+    const why = implausible(record);
+    if (why !== null) return why;
+  }
+  if (!looksLikeJsonObject(buf, start, end)) return null;
+  const twice = duplicateKey(buf.toString('utf8', start, end));
+  return twice === undefined ? null : duplicateKeyReason(twice);
+}
+
+function duplicateKeyReason(key: string): string {
+  return `the key ${JSON.stringify(key).slice(0, 60)} appears twice in one object (which one counts is ambiguous: rejected)`;
+}
+
+/** Whether a whole file is JSON text (a document or JSON lines), not a database. */
+function looksLikeJsonText(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length && i < 64; i++) {
+    const c = buf[i];
+    if (c === 0x7b || c === 0x5b) return true;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0xef && c !== 0xbb && c !== 0xbf) return false;
+  }
+  return false;
 }
 
 /** Largest whole-file document read into memory at once. */
@@ -200,7 +234,7 @@ export function watchTargets(
       if (source === 'aider') {
         // An extra path: a repository (or the history file itself), or a folder of repositories (one level down).
         if (path.basename(root) === AIDER_HISTORY) aiderDirs.add(path.dirname(root));
-        else if (isFile(root)) aiderFiles.add(root);
+        else if (isLogCandidate(root)) aiderFiles.add(root);
         else {
           aiderDirs.add(root);
           for (const f of aider.discover([root])) aiderDirs.add(path.dirname(f.path));
@@ -433,13 +467,13 @@ function importFile(
       reject(0, `file larger than ${MAX_WHOLE_BYTES >> 20} MB (skipped)`);
       return done();
     }
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(file.path);
-    } catch (e) {
-      reject(0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    // Only a regular file, opened without blocking (a FIFO in a log folder must not hang the import): regular.ts.
+    const read = readRegularFile(file.path, MAX_WHOLE_BYTES);
+    if (!('bytes' in read)) {
+      reject(0, read.refused);
       return { cursor: { ...base, rejected: rejectedHere }, rejects };
     }
+    const buf = read.bytes;
     onBytes(buf.length);
     let result: ReturnType<NonNullable<typeof parser.parseWhole>>;
     try {
@@ -455,17 +489,23 @@ function importFile(
       return done();
     }
     for (const r of result.rejects) reject(r.entry, r.reason);
-    addRecords(result.records);
+    // A JSON document with a key twice in one object could show one figure and count another: none of it is stored.
+    const twice = looksLikeJsonText(buf) ? duplicateKey(buf.toString('utf8')) : undefined;
+    if (twice !== undefined) reject(0, duplicateKeyReason(twice));
+    else addRecords(result.records.filter((record) => {
+      const why = implausible(record);
+      if (why !== null) reject(0, why);
+      return why === null;
+    }));
     retract();
     return done();
   }
-  let fd: number;
-  try {
-    fd = fs.openSync(file.path, 'r');
-  } catch (e) {
-    reject(0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  const opened = openRegular(file.path);
+  if ('refused' in opened) {
+    reject(0, opened.refused);
     return { cursor: { ...base, rejected: base.rejected + rejectedHere }, rejects };
   }
+  const fd = opened.fd;
   let result;
   try {
     const quiet = now() - stat.mtimeMs >= quietMs;
@@ -485,6 +525,11 @@ function importFile(
         if (outcome === null) return;
         if (isRejection(outcome)) {
           reject(lineNo, outcome.reason);
+          return;
+        }
+        const why = lineProblem(outcome, buf, start, end);
+        if (why !== null) {
+          reject(lineNo, why);
           return;
         }
         addRecords(outcome);

@@ -55,6 +55,7 @@ import {
 import { getMeta, setMeta } from '../store/schema';
 import { groupStrings } from '../store/group';
 import { filesToBlame, planDurability, runDurability, saveDurability, updateDurability, type DurabilitySummary } from './durability';
+import { openRegular } from '../sources/regular';
 
 export interface LinkConfig {
   /** Hours after a session's last reply in which a commit can still be its outcome. */
@@ -182,7 +183,9 @@ function stampOf(s: SessionFacts): string {
 function codexHeadOf(logPath: string): string {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(logPath, 'r');
+    const opened = openRegular(logPath);
+    if ('refused' in opened) return '';
+    fd = opened.fd;
     const buf = Buffer.alloc(64 << 10);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     for (const line of buf.toString('utf8', 0, n).split('\n')) {

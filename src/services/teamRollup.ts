@@ -26,6 +26,7 @@ import { periodRange } from '../core/time';
 import { loadOrCreateMachineId } from '../store/machineId';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
 import { listSessions, report, type PeriodQuery } from './queries';
+import { openRegular } from '../sources/regular';
 
 export class TeamRollupError extends Error {}
 
@@ -179,9 +180,10 @@ function readTeamRollupFile(file: string): Checked<TeamRollup> {
   try {
     // Opened without blocking (a FIFO would wait for a writer), then checked on the open file itself: a name swapped
     // for a device or a FIFO between a check and the read cannot make the merge hang or read without end.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { ok: false, reason: `not a regular file (${kindOf(st)})` };
+    const opened = openRegular(file);
+    if ('refused' in opened) return { ok: false, reason: opened.refused };
+    fd = opened.fd;
+    const st = opened.stat;
     if (st.size > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (${(st.size / (1 << 20)).toFixed(1)} MB; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)` };
     // At most one byte more than the limit, whatever the size said: a file growing while it is read stays bounded.
     // One buffer for every file (reads are synchronous, and the text is decoded out of it before the next one).
@@ -204,13 +206,6 @@ function readTeamRollupFile(file: string): Checked<TeamRollup> {
   return checkTeamRollupText(text);
 }
 
-function kindOf(st: fs.Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a named pipe';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a file';
-}
 
 /** The checks of a rollup's text: the pure ones, then the signature and that the member id is the signer's. */
 export function checkTeamRollupText(text: string): Checked<TeamRollup> {

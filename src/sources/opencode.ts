@@ -5,6 +5,7 @@ import type { LedgerRecord, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
 import { isObject, type LineParser, type LogFile, type SourceReader, type WholeContext, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
+import { readRegularFile } from './regular';
 
 /**
  * OpenCode message tokens `{input, output, reasoning, cache{read, write}}`: input excludes the cache, and OpenCode's
@@ -187,12 +188,9 @@ class DatabaseParser implements LineParser {
   }
 
   parseWhole(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string } {
-    let wal: Buffer | undefined;
-    try {
-      wal = fs.readFileSync(`${this.file}-wal`);
-    } catch {
-      wal = undefined; // checkpointed and removed, or never written
-    }
+    // checkpointed and removed, or never written: no write-ahead log
+    const walRead = readRegularFile(`${this.file}-wal`, 512 << 20);
+    const wal = 'bytes' in walRead ? walRead.bytes : undefined;
     let db: Database | undefined;
     try {
       db = ctx.openSqlite(applyWal(buf, wal));
