@@ -8,6 +8,7 @@
  */
 import { canonicalJson } from './canonical';
 import type { Summary, SummaryDocument, SummaryTask } from './summary';
+import { lineText, terminalText } from './text';
 
 const SUMMARY_FORMATS = ['md', 'html', 'json'] as const;
 export type SummaryFormat = (typeof SUMMARY_FORMATS)[number];
@@ -265,8 +266,9 @@ function integrityText(doc: SummaryDocument): { proves: string; cannot: string; 
 // ---------------------------------------------------------------------------------------------------------------
 // Markdown
 
+/** A string in Markdown: one line, controls and bidi characters neutralised (core/text.ts), markup escaped. */
 function mdCell(v: string): string {
-  return v.replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`);
+  return lineText(v.replace(/\r?\n|\t/g, ' ')).replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`);
 }
 
 function mdTable(head: string[], rows: string[][]): string[] {
@@ -357,7 +359,7 @@ function renderMarkdown(doc: SummaryDocument): string {
 // HTML: one self-contained file (inline CSS and SVG, no script, no external resource), prints cleanly.
 
 function esc(v: string): string {
-  return v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return terminalText(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 function htmlTable(head: string[], rows: string[][], caption?: string, numeric: readonly number[] = [], className?: string): string {

@@ -6,26 +6,7 @@
  */
 import { fmtInt, fmtPercent, fmtTokens, fmtUSD } from './format';
 import type { Distribution, TeamReportJson } from './teamMerge';
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Text for HTML element content and attribute values. */
-export function htmlText(s: string): string {
-  return s.replace(CONTROL, '\uFFFD').replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/**
- * Text for Markdown (a table cell or a paragraph): every character with a meaning in CommonMark or GFM is escaped
- * with a backslash, and characters that start HTML or entities become entities, so a name can neither format, link,
- * break a table nor inject markup.
- */
-export function mdText(s: string): string {
-  return s
-    .replace(CONTROL, '\uFFFD')
-    .replace(/[\\`*_{}[\]()#+\-.!|~^$:@]/g, (c) => `\\${c}`)
-    .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { htmlText, mdText } from './text';
 
 function metricValue(d: Distribution, v: number | null): string {
   if (v === null) return '—';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
+import { lineText, mdText } from '../core/text';
 import { addDays, localDate } from '../core/time';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
@@ -20,21 +21,22 @@ export type SessionsNode =
 
 function sessionTitle(s: SessionJson): string {
   const where = s.branch ?? s.manual?.task ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
-  return `${s.manual ? s.manual.tool : TOOL_NAMES[s.source] ?? s.source} · ${where}`;
+  // Names from logs are shown as text: no control or bidi character reaches the tree (core/text.ts).
+  return lineText(`${s.manual ? s.manual.tool : TOOL_NAMES[s.source] ?? s.source} · ${where}`);
 }
 
 function sessionTooltip(s: SessionJson): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${sessionTitle(s)}** — ${s.status}\n\n`);
+  md.appendMarkdown(`**${mdText(sessionTitle(s))}** — ${s.status}\n\n`);
   md.appendMarkdown(`${s.start.replace('T', ' ').slice(0, 16)} → ${s.end.replace('T', ' ').slice(0, 16)} UTC\n\n`);
   md.appendMarkdown(`${fmtTokens(s.tokens.total)} tokens (${fmtTokens(s.tokens.input)} input, ${fmtTokens(s.tokens.output)} output, `);
   md.appendMarkdown(`${fmtTokens(s.tokens.cacheRead)} cache read, ${fmtTokens(s.tokens.cacheWrite)} cache write) · est. ${fmtUSD(s.costUSD)}\n\n`);
   if (s.tokenAccuracy !== 'exact') {
     md.appendMarkdown(`~ ${s.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(s.estimatedTokens)}`} of these tokens were estimated (counted from text), not reported by the tool.\n\n`);
   }
-  if (s.manual) md.appendMarkdown(`Logged by hand${s.manual.task ? ` for ${s.manual.task}` : ''}: edit or delete it from this item's context menu.\n\n`);
-  if (s.repo) md.appendMarkdown(`Repository: \`${s.repo}\`\n\n`);
-  md.appendMarkdown(`Models: ${s.models.join(', ')} · ${s.editedFiles.length} files edited`);
+  if (s.manual) md.appendMarkdown(`Logged by hand${s.manual.task ? ` for ${mdText(s.manual.task)}` : ''}: edit or delete it from this item's context menu.\n\n`);
+  if (s.repo) md.appendMarkdown(`Repository: ${mdText(s.repo)}\n\n`);
+  md.appendMarkdown(`Models: ${s.models.map(mdText).join(', ')} · ${s.editedFiles.length} files edited`);
   return md;
 }
 
@@ -133,12 +135,12 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         return item;
       }
       case 'model': {
-        const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(lineText(node.name), vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('symbol-misc');
         return item;
       }
       case 'file': {
-        const item = new vscode.TreeItem(node.file, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(lineText(node.file), vscode.TreeItemCollapsibleState.None);
         const base = node.session.repo ?? node.session.cwd;
         if (base) {
           const abs = path.join(base, node.file);

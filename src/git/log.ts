@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileStat, RawCommit } from '../core/commits';
 import type { Tip } from '../core/history';
+import { cleanText } from '../core/text';
 import { GitError, gitText, runGit } from './run';
 
 export interface RepoIdentity {
@@ -232,10 +233,11 @@ export function parseLog(out: string): RawCommit[] {
       parents: parents ? parents.split(' ') : [],
       authorTime: Number(at) * 1000,
       commitTime: Number(ct) * 1000,
-      authorName: an,
-      authorEmail: ae,
-      subject,
-      body: body.length > MAX_BODY ? body.slice(0, MAX_BODY) : body.trim(),
+      // A repository's names and messages are untrusted text: no escape sequence or bidi override gets through.
+      authorName: cleanText(an),
+      authorEmail: cleanText(ae),
+      subject: cleanText(subject),
+      body: cleanText(body.length > MAX_BODY ? body.slice(0, MAX_BODY) : body.trim(), true),
       files,
     });
   }

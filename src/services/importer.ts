@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { implausible } from '../core/bounds';
 import { duplicateKey } from '../core/json';
+import { cleanText } from '../core/text';
 import { isRejection, type LedgerRecord, type SourceName } from '../core/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
@@ -141,6 +142,21 @@ function looksLikeJsonText(buf: Buffer): boolean {
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0xef && c !== 0xbb && c !== 0xbf) return false;
   }
   return false;
+}
+
+/**
+ * The names a log gives (model, session id, branch) as they are stored: escape sequences, control characters and
+ * bidi overrides removed (core/text.ts). Paths stay as written (they name real files); prompt text is only ever
+ * stored when the user opted in, as typed, and never printed.
+ */
+function cleanRecord(record: LedgerRecord): LedgerRecord {
+  const s = record.session;
+  const sessionId = cleanText(s.sessionId);
+  const branch = s.branch === undefined ? undefined : cleanText(s.branch);
+  const model = record.kind === 'interaction' ? cleanText(record.model) : '';
+  if (sessionId === s.sessionId && branch === s.branch && (record.kind !== 'interaction' || model === record.model)) return record; // the usual case: no copy
+  const session = { ...s, sessionId, ...(branch !== undefined ? { branch } : {}) };
+  return record.kind === 'interaction' ? { ...record, session, model } : { ...record, session };
 }
 
 /** Largest whole-file document read into memory at once. */
@@ -440,7 +456,8 @@ function importFile(
   // Keys added by this read, for a format that may withdraw them again in the same read (a Gemini CLI rewind).
   const addedHere = parser.retracted ? new Set<string>() : undefined;
   const addRecords = (records: readonly LedgerRecord[]): void => {
-    for (const record of records) {
+    for (const raw of records) {
+      const record = cleanRecord(raw);
       const r = writer.add(record, file.path);
       if (r === 'added') {
         summary.interactionsAdded++;

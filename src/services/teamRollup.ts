@@ -22,6 +22,7 @@ import {
   type TeamRollupFile,
 } from '../core/teamRollup';
 import type { UsageFigures } from '../core/report';
+import { cleanText } from '../core/text';
 import { periodRange } from '../core/time';
 import { loadOrCreateMachineId } from '../store/machineId';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
@@ -44,8 +45,6 @@ export function memberIdOf(publicKeyB64: string): string {
   return `m-${sha256Hex(Buffer.from(publicKeyB64, 'base64')).slice(0, 16)}`;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Checks a display name a member typed; returns it trimmed, or null for none. */
 export function displayNameOf(name: string | null | undefined): string | null {
@@ -68,7 +67,7 @@ function interactionDigest(db: Database, from: number, to: number): { count: num
   return { count: ids.length, digest: sha256Hex(ids.join('\n')) };
 }
 
-const clean = (s: string, max: number): string => s.replace(CONTROL, ' ').trim().slice(0, max);
+const clean = (s: string, max: number): string => cleanText(s).trim().slice(0, max);
 
 function sharedOf(db: Database, q: TeamRollupOptions): TeamRollup['shared'] {
   const include = new Set(q.include ?? []);
