@@ -1,5 +1,5 @@
 import * as readline from 'node:readline';
-import { terminalText } from '../core/text';
+import { terminalText } from '../core/common/text';
 import { main } from './main';
 
 /** A yes/no question on the terminal (answer on stdin); only offered when both ends are a terminal. */

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gitOwnRepoSync } from '../git/run';
-import type { TruthCommit } from './world';
+import type { TruthCommit } from './truth';
 import type { Rng, TextPool } from './rng';
 
 export const ENGINEER = { name: 'Alex Kim', email: 'alex.kim@example.com' };

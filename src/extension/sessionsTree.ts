@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
-import { lineText, mdText } from '../core/text';
-import { addDays, localDate } from '../core/time';
+import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
+import { lineText, mdText } from '../core/common/text';
+import { addDays, localDate } from '../core/usage/time';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
 
@@ -21,7 +21,7 @@ export type SessionsNode =
 
 function sessionTitle(s: SessionJson): string {
   const where = s.branch ?? s.manual?.task ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
-  // Names from logs are shown as text: no control or bidi character reaches the tree (core/text.ts).
+  // Names from logs are shown as text: no control or bidi character reaches the tree (core/common/text.ts).
   return lineText(`${s.manual ? s.manual.tool : TOOL_NAMES[s.source] ?? s.source} · ${where}`);
 }
 

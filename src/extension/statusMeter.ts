@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
-import { localDate } from '../core/time';
+import { fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
+import { localDate } from '../core/usage/time';
 import { gitDir, headCommitTime } from '../git/head';
 import { GitMissingError } from '../git/run';
 import { RepoFinder } from '../git/repo';
@@ -10,7 +10,7 @@ import { report } from '../services/queries';
 import { COMMANDS } from './commands';
 import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
-import { mdText } from '../core/text';
+import { mdText } from '../core/common/text';
 
 /**
  * The status-bar meter: tokens and estimated dollars since the last commit in the active repository; today's totals

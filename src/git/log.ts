@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FileStat, RawCommit } from '../core/commits';
-import type { Tip } from '../core/history';
-import { cleanText } from '../core/text';
+import type { FileStat, RawCommit } from '../core/outcomes/commits';
+import type { Tip } from '../core/outcomes/history';
+import { cleanText } from '../core/common/text';
 import { GitError, gitText, runGit } from './run';
 
 export interface RepoIdentity {

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { implausible } from '../core/bounds';
-import { duplicateKey } from '../core/json';
-import { cleanText } from '../core/text';
-import { isRejection, type LedgerRecord, type SourceName } from '../core/model';
+import { implausible } from '../core/usage/bounds';
+import { duplicateKey } from '../core/common/json';
+import { cleanText } from '../core/common/text';
+import { isRejection, type LedgerRecord, type SourceName } from '../core/usage/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';
@@ -115,7 +115,7 @@ function statOf(file: LogFile): FileStat {
 
 /**
  * Why a parsed line's records cannot be stored (the issue-12 rules, docs/security.md), or null: a figure outside the
- * plausibility bounds (core/bounds.ts), or a JSON line with a key twice in one object (JSON.parse keeps the last,
+ * plausibility bounds (core/usage/bounds.ts), or a JSON line with a key twice in one object (JSON.parse keeps the last,
  * so the line could show one figure and count another: the whole line is rejected). Only lines that give records
  * are scanned for keys, so tool output lines cost nothing more.
  */
@@ -146,7 +146,7 @@ function looksLikeJsonText(buf: Buffer): boolean {
 
 /**
  * The names a log gives (model, session id, branch) as they are stored: escape sequences, control characters and
- * bidi overrides removed (core/text.ts). Paths stay as written (they name real files); prompt text is only ever
+ * bidi overrides removed (core/common/text.ts). Paths stay as written (they name real files); prompt text is only ever
  * stored when the user opted in, as typed, and never printed.
  */
 function cleanRecord(record: LedgerRecord): LedgerRecord {

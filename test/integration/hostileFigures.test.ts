@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MAX_TOKENS_PER_FIELD } from '../../src/core/bounds';
+import { MAX_TOKENS_PER_FIELD } from '../../src/core/usage/bounds';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
 import { tempDir } from '../helpers';
 import { cli, reportJson } from './cli';
@@ -15,7 +15,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * Issue 12, hostile figures: absurd token counts (Claude Code's 9007199254740991, Aider's 1e44, a Copilot count over
- * 10^9) and a Claude Code line with `input_tokens` twice are rejected lines with a reason (core/bounds.ts, the
+ * 10^9) and a Claude Code line with `input_tokens` twice are rejected lines with a reason (core/usage/bounds.ts, the
  * duplicate-key rule); the plausible lines beside them count, and report, summary (signed, verified) and rollup export
  * still work.
  */

@@ -32,7 +32,8 @@ describe('hostile strings from logs and repositories are data: no escape, contro
     const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
     repo.commit('Initial commit', D - DAY);
     const file = logs.claude({ id: SESSION, cwd: repo.dir, branch: `main\n| x | y |${EVIL}`, start: D, end: D + 30 * MIN, edits: [repo.abs('src/a.ts')] });
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('claude-sonnet-4-5-20250929', `claude-sonnet-4-5${EVIL.replace(/\u0007/g, '\\u0007').replace(/\u001b/g, '\\u001b').replace(/\u009b/g, '\\u009b').replace(/\u202e/g, '\\u202e')}`));
+    // The model name as JSON writes it (escaped), so the log line stays valid JSON.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('claude-sonnet-4-5-20250929', `claude-sonnet-4-5${JSON.stringify(EVIL).slice(1, -1)}`));
     repo.append('src/a.ts', 5, 'b');
     repo.commit(`PAY-9 ${EVIL} fix\n\nbody ${EVIL}`, D + 40 * MIN);
     env = logs.env();

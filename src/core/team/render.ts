@@ -4,9 +4,9 @@
  * one goes through `mdText`/`htmlText` on its way out; numbers are formatted here. The page loads nothing: inline
  * styles, no script, a CSP that forbids every fetch.
  */
-import { fmtInt, fmtPercent, fmtTokens, fmtUSD } from './format';
-import type { Distribution, TeamReportJson } from './teamMerge';
-import { htmlText, mdText } from './text';
+import { fmtInt, fmtPercent, fmtTokens, fmtUSD } from '../usage/format';
+import type { Distribution, TeamReportJson } from './merge';
+import { htmlText, mdText } from '../common/text';
 
 function metricValue(d: Distribution, v: number | null): string {
   if (v === null) return '—';

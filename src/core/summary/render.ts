@@ -6,9 +6,10 @@
  *
  * Numbers are formatted by hand (no toLocaleString): the same bytes on every machine, in every locale.
  */
-import { canonicalJson } from './canonical';
-import type { Summary, SummaryDocument, SummaryTask } from './summary';
-import { lineText, terminalText } from './text';
+import { canonicalJson } from '../common/canonical';
+import { int, usd } from './numbers';
+import type { Summary, SummaryDocument, SummaryTask } from './schema';
+import { lineText, terminalText } from '../common/text';
 
 const SUMMARY_FORMATS = ['md', 'html', 'json'] as const;
 export type SummaryFormat = (typeof SUMMARY_FORMATS)[number];
@@ -75,19 +76,6 @@ export function firstDifference(actual: string, expected: string): { line: numbe
 
 // ---------------------------------------------------------------------------------------------------------------
 // Formatting (deterministic)
-
-export function int(n: number): string {
-  const r = Math.round(n);
-  const s = String(Math.abs(r)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return r < 0 ? `-${s}` : s;
-}
-
-export function usd(v: number): string {
-  if (v === 0) return '$0.00';
-  if (Math.abs(v) < 0.01) return `$${v.toFixed(4)}`;
-  const [whole, frac] = Math.abs(v).toFixed(2).split('.');
-  return `${v < 0 ? '-' : ''}$${int(Number(whole))}.${frac}`;
-}
 
 /** An estimated cost: the ≈ says it is one. */
 function est(v: number | null): string {
@@ -266,7 +254,7 @@ function integrityText(doc: SummaryDocument): { proves: string; cannot: string; 
 // ---------------------------------------------------------------------------------------------------------------
 // Markdown
 
-/** A string in Markdown: one line, controls and bidi characters neutralised (core/text.ts), markup escaped. */
+/** A string in Markdown: one line, controls and bidi characters neutralised (core/common/text.ts), markup escaped. */
 function mdCell(v: string): string {
   return lineText(v.replace(/\r?\n|\t/g, ' ')).replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`);
 }
