@@ -164,7 +164,7 @@ export class LedgerModel implements vscode.Disposable {
   }
 
   private watchLedgerFile(): void {
-    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.settings.ledgerHome), 'ledger.sqlite'));
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.settings.ledgerHome), 'ledger.{sqlite,journal}'));
     const onEvent = (): void => this.refreshFromDisk();
     this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
   }
