@@ -258,18 +258,19 @@ export class Ledger {
       const backupId = snapshotIdOf(restored);
       let replayed = 0;
       if (backupId) {
-        for (const [journalFile, matches] of [
-          [this.paths.journalBackup, (h: JournalHeader) => h.id === backupId],
-          [this.paths.journal, (h: JournalHeader) => h.prev === backupId],
-        ] as const) {
-          const j = readTail(journalFile, 0);
+        // The journal folded into the damaged snapshot, then the one written since (it names the backup as its
+        // predecessor); or, when the backup is a copy of the snapshot itself (the first save ever), its own journal.
+        const replayFile = (file: string, applies: (h: JournalHeader) => boolean): boolean => {
+          const j = readTail(file, 0);
           const header = j && decodeHeader(j.bytes);
-          if (!j || !header || header.format > JOURNAL_FORMAT || !matches(header)) break;
+          if (!j || !header || header.format > JOURNAL_FORMAT || !applies(header)) return false;
           const read = readBlocks(j.bytes.subarray(HEADER_BYTES), HEADER_BYTES);
           const done = replay(restored, read.blocks);
           replayed += done.applied;
-          if (done.applied < read.blocks.length) break;
-        }
+          return done.applied === read.blocks.length;
+        };
+        const chained = replayFile(this.paths.journalBackup, (h) => h.id === backupId);
+        replayFile(this.paths.journal, (h) => h.id === backupId || (chained && h.prev === backupId));
       }
       try {
         const id = newSnapshotId();
@@ -281,9 +282,9 @@ export class Ledger {
         throw new LedgerWriteError(`the ledger at ${file} was damaged and its backup could not be written back: ${(e as Error).message}`);
       }
       this.warn(
-        `The ledger was damaged (${problem}); it was moved to ${aside} and restored from the backup` +
-          (replayed > 0 ? ` and the journal (${replayed} writes replayed)` : '') +
-          '. Run an import to re-read anything newer from your logs.',
+        `The ledger was damaged (${problem}); it was moved to ${aside} and restored from the backup.` +
+          (replayed > 0 ? ` ${replayed === 1 ? '1 write was' : `${replayed} writes were`} replayed from the journal.` : '') +
+          ' Run an import to re-read anything newer from your logs.',
       );
       return restored;
     }
@@ -432,7 +433,10 @@ export class Ledger {
     setMeta(this.db, 'snapshot_id', id);
     const bytes = this.db.export();
     try {
+      const first = !fs.existsSync(this.paths.file);
       writeFileAtomic(this.paths.file, bytes, this.paths.backup);
+      // The first save has no previous snapshot to keep: a copy of itself is the backup (with the journal after it).
+      if (first) writeFileAtomic(this.paths.backup, bytes);
       if (fs.existsSync(this.paths.journal)) {
         const to = damaged ? `${this.paths.journal}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}` : this.paths.journalBackup;
         fs.renameSync(this.paths.journal, to);

@@ -121,7 +121,7 @@ describe('ledger', () => {
     const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
     assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 3);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? '', /damaged .*moved to .*restored from the backup and the journal \(2 writes replayed\)/);
+    assert.match(warnings[0] ?? '', /damaged .*moved to .*restored from the backup\. 2 writes were replayed from the journal\./);
     assert.ok(fs.readdirSync(home).some((n) => n.startsWith('ledger.sqlite.damaged-')), 'the damaged file is kept');
     b.close();
     // The restore sticks: a later open (another window, the CLI) sees the restored ledger, and writes go on from it.
@@ -132,6 +132,19 @@ describe('ledger', () => {
     const d = await Ledger.open(home);
     assert.equal(scalar(d, 'SELECT count(*) FROM interactions'), 4);
     d.close();
+  });
+
+  it('right after the first save the backup is a copy of it: a damaged snapshot is rebuilt with its journal, nothing lost', async () => {
+    const a = await Ledger.open(home);
+    await addAll(a, [interaction('k1', 1)]);
+    await addAll(a, [interaction('k2', 1)]);
+    a.close();
+    fs.writeFileSync(path.join(home, 'ledger.sqlite'), Buffer.alloc(8192, 'this is not a database. '));
+    const warnings: string[] = [];
+    const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
+    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 2);
+    assert.match(warnings[0] ?? '', /restored from the backup\. 1 write was replayed from the journal\./);
+    b.close();
   });
 
   it('restores the backup alone when the journal folded into the damaged snapshot is gone', async () => {
@@ -157,6 +170,7 @@ describe('ledger', () => {
     const file = path.join(home, 'ledger.sqlite');
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 1000));
+    fs.writeFileSync(path.join(home, 'ledger.sqlite.bak'), 'not usable either'); // the first save's backup is a copy of it
     const warnings: string[] = [];
     const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
     assert.match(warnings[0] ?? '', /truncated.*new ledger was started.*Run an import/);
