@@ -274,39 +274,52 @@ export function totalChanges(db: Database): number {
 
 /** Applies blocks in order; returns how many applied before one failed or changed a different number of rows. */
 export function replay(db: Database, blocks: readonly Block[]): { applied: number; problem?: string } {
-  for (let i = 0; i < blocks.length; i++) {
-    const block = blocks[i] as Block;
-    const before = totalChanges(db);
-    const stmts = new Map<number, Statement>();
-    db.exec('SAVEPOINT journal_replay');
-    try {
-      for (const [qi, params] of block.s) {
-        const sql = block.q[qi];
-        if (sql === undefined) throw new Error('a statement the block does not hold');
-        if (params === undefined) {
-          db.exec(sql);
-          continue;
-        }
-        let stmt = stmts.get(qi);
-        if (!stmt) {
-          stmt = db.prepare(sql);
-          stmts.set(qi, stmt);
-        }
-        stmt.run(decodeParams(params));
-      }
-      const changed = totalChanges(db) - before;
-      if (changed !== block.c) throw new Error(`it changed ${changed} rows where its writer changed ${block.c}`);
-      for (const s of stmts.values()) s.free();
-      stmts.clear();
-      db.exec('RELEASE journal_replay');
-    } catch (e) {
-      for (const s of stmts.values()) s.free();
-      db.exec('ROLLBACK TO journal_replay');
-      db.exec('RELEASE journal_replay');
-      return { applied: i, problem: (e as Error).message };
-    }
+  if (blocks.length === 0) return { applied: 0 };
+  // One transaction for all blocks (a savepoint each): a transaction per block would cost a commit each.
+  db.exec('BEGIN');
+  try {
+    return replayBlocks(db, blocks);
+  } finally {
+    db.exec('COMMIT');
   }
-  return { applied: blocks.length };
+}
+
+function replayBlocks(db: Database, blocks: readonly Block[]): { applied: number; problem?: string } {
+  // Statements prepared once per text for all blocks (an import's blocks repeat the same few).
+  const stmts = new Map<string, Statement>();
+  try {
+    for (let i = 0; i < blocks.length; i++) {
+      const block = blocks[i] as Block;
+      const before = totalChanges(db);
+      db.exec('SAVEPOINT journal_replay');
+      try {
+        for (const [qi, params] of block.s) {
+          const sql = block.q[qi];
+          if (sql === undefined) throw new Error('a statement the block does not hold');
+          if (params === undefined) {
+            db.exec(sql);
+            continue;
+          }
+          let stmt = stmts.get(sql);
+          if (!stmt) {
+            stmt = db.prepare(sql);
+            stmts.set(sql, stmt);
+          }
+          stmt.run(decodeParams(params));
+        }
+        const changed = totalChanges(db) - before;
+        if (changed !== block.c) throw new Error(`it changed ${changed} rows where its writer changed ${block.c}`);
+        db.exec('RELEASE journal_replay');
+      } catch (e) {
+        db.exec('ROLLBACK TO journal_replay');
+        db.exec('RELEASE journal_replay');
+        return { applied: i, problem: (e as Error).message };
+      }
+    }
+    return { applied: blocks.length };
+  } finally {
+    for (const s of stmts.values()) s.free();
+  }
 }
 
 /** Reads a whole file, or undefined when it does not exist. */

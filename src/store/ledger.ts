@@ -72,11 +72,11 @@ export interface WriteContext {
 export interface OpenOptions extends LockOptions {
   /** Called with plain, actionable messages (a damaged ledger moved aside, a restore from backup). */
   onWarning?: (message: string) => void;
-  /** Fold the journal into a new snapshot once it would grow past this many bytes (default 2 MB). */
+  /** Fold the journal into a new snapshot once it would grow past this many bytes (default 1 MB). */
   journalLimitBytes?: number;
 }
 
-const JOURNAL_LIMIT = 2 << 20;
+const JOURNAL_LIMIT = 1 << 20;
 /** A write recording more SQL than this is saved as a whole snapshot instead of a journal block. */
 const BLOCK_LIMIT = 1 << 20;
 
