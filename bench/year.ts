@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ReportJson } from '../src/core/report';
+import type { ReportJson } from '../src/core/outcomes/report';
 import { appendClaudeTurn, buildWorld, type World } from '../src/demo/world';
 import { importAll } from '../src/services/importer';
 import { Ledger } from '../src/store/ledger';

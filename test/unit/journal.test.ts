@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { InteractionRecord } from '../../src/core/model';
+import type { InteractionRecord } from '../../src/core/usage/model';
 import { HEADER_BYTES } from '../../src/store/journal';
 import { Ledger, type OpenOptions } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
