@@ -56,7 +56,7 @@ Commands:
 Every command takes:
 ${COMMON_HELP}
 
-Run \`outcome-ledger <command> --help\` for a command's options.`,
+Run \`outcome-ledger <command> --help\` for a command's options; \`outcome-ledger --version\` prints the version.`,
   import: `Usage: outcome-ledger import [--source NAME=PATH]... [--store-prompts]
 
 Reads every detected source incrementally into the ledger (Claude Code, Codex, Copilot Chat, Gemini CLI,
@@ -794,6 +794,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     return help(io, rest[0] && HELP[rest[0]] ? rest[0] : 'main');
+  }
+  if (command === '--version' || command === '-v') {
+    const { TOOL_VERSION } = await import('../services/summary');
+    io.out(TOOL_VERSION);
+    return 0;
   }
   const run = COMMANDS[command];
   try {

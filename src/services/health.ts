@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { SourceName } from '../core/usage/model';
 import { isoUtc } from '../core/usage/time';
@@ -110,11 +111,14 @@ export function dataHealth(
     gaps: manual && manual.estimated > 0 ? [`${manual.estimated} tokens of manual entries were estimated from pasted text (the text itself is not stored). They are marked ~.`] : [],
     estimatedTokens: manual?.estimated ?? 0,
   });
-  let bytes: number;
-  try {
-    bytes = fs.statSync(ledgerFile).size;
-  } catch {
-    bytes = 0; // not saved yet
+  let bytes = 0; // not saved yet
+  // The snapshot and the journal of writes since it was saved whole (store/journal.ts).
+  for (const file of [ledgerFile, path.join(path.dirname(ledgerFile), 'ledger.journal')]) {
+    try {
+      bytes += fs.statSync(file).size;
+    } catch {
+      // not there
+    }
   }
   return {
     ledger: {

@@ -61,6 +61,12 @@ export interface ImportOptions {
    * the CLI's working folder. The repositories and folders of sessions already in the ledger are always looked in.
    */
   projectDirs?: string[];
+  /**
+   * The files a watcher reported changed. When each is an append log already in the ledger (Claude Code, Codex), only
+   * those files are read — no discovery, one stat and one cursor each — so a captured line costs the same in a year's
+   * ledger as in an empty one. Otherwise (a new file, a whole-file source) everything is scanned as usual.
+   */
+  changed?: readonly string[];
 }
 
 export interface SourceSummary {
@@ -323,9 +329,45 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   const started = Date.now();
   const env = options.env ?? process.env;
   const SQL = await loadSqlJs(); // already loaded by the ledger: lent to parsers of tools that keep a database
-  const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
   const whole: WholeContext = { openSqlite: (bytes) => new SQL.Database(bytes) };
-  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  const lock = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  const changed = options.changed;
+  if (changed && changed.length > 0) {
+    return ledger.write((db, ctx) => {
+      const targeted = targetedPlan(db, changed, options.disabled ?? new Set());
+      if (targeted) return runImport(db, ctx, targeted.discovered, options, started, whole, targeted.cursors);
+      return runImport(db, ctx, discoverAll(env, options.extra ?? [], options.disabled ?? new Set()), options, started, whole);
+    }, lock);
+  }
+  const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
+  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
+}
+
+/** Append logs whose files can be read alone: a line is a record, the root only names the file in messages. */
+const TARGETED: ReadonlySet<SourceName> = new Set(['claude-code', 'codex']);
+
+/**
+ * The plan for a capture of known append logs only, or undefined when any changed file needs the full scan (a file
+ * not seen before, a whole-file source, a file deliberately skipped, a disabled source).
+ */
+function targetedPlan(
+  db: Database,
+  changed: readonly string[],
+  disabled: ReadonlySet<SourceName>,
+): { discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>; cursors: Map<string, FileCursor> } | undefined {
+  const paths = [...new Set(changed)];
+  const cursors = loadCursors(db, paths);
+  const discovered = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
+  for (const p of paths) {
+    const cursor = cursors.get(p);
+    if (!cursor || cursor.status !== null || !TARGETED.has(cursor.source) || disabled.has(cursor.source)) return undefined;
+    const reader = READERS.find((r) => r.source === cursor.source);
+    if (!reader) return undefined;
+    const entry = discovered.get(reader) ?? { roots: [], files: [] };
+    entry.files.push({ source: cursor.source, path: p, root: path.dirname(p) });
+    discovered.set(reader, entry);
+  }
+  return { discovered, cursors };
 }
 
 function runImport(
@@ -335,11 +377,13 @@ function runImport(
   options: ImportOptions,
   started: number,
   whole: WholeContext,
+  /** A targeted capture: the cursors of its files only, and no look into project folders. */
+  only?: Map<string, FileCursor>,
 ): ImportSummary {
   const now = options.now ?? Date.now;
   const quietMs = options.quietMs ?? 60_000;
   const checkpointBytes = options.checkpointBytes ?? 128 << 20;
-  const cursors = loadCursors(db);
+  const cursors = only ?? loadCursors(db);
   const cursorWriter = new CursorWriter(db);
   const summaries: SourceSummary[] = [];
   let plan: Planned[] = [];
@@ -409,7 +453,7 @@ function runImport(
     runPlan();
     // Then the logs some tools keep inside projects, looked for in the folders known now (this import's included).
     plan = [];
-    for (const [reader, files] of projectFiles(db, discovered, options.projectDirs ?? [])) {
+    for (const [reader, files] of only ? [] : projectFiles(db, discovered, options.projectDirs ?? [])) {
       const summary = bySource.get(reader.source);
       if (summary) for (const file of files) planFile(reader, summary, file);
     }

@@ -169,9 +169,9 @@ export const FLAG_MODEL_ASSUMED = 2;
 export const FLAG_ESTIMATED = 4;
 
 export class SchemaTooNewError extends Error {
-  constructor(readonly found: number) {
+  constructor(readonly found: number, detail = `schema ${found}; this build knows ${SCHEMA_VERSION}`) {
     super(
-      `the ledger was written by a newer Outcome Ledger (schema ${found}; this build knows ${SCHEMA_VERSION}). ` +
+      `the ledger was written by a newer Outcome Ledger (${detail}). ` +
         'Update Outcome Ledger; the ledger was left untouched.',
     );
   }
