@@ -25,6 +25,7 @@ import { isSummaryFormat } from '../core/summaryRender';
 import { parseLocalMoment } from '../core/time';
 import { parse, PERIOD_OPTIONS, periodOf, str, timeZoneOf, UsageError, type Parsed } from './args';
 import { fmtInt, fmtUSD, ProgressBar } from './format';
+import { printable } from '../core/format';
 import { renderImport, renderLinks, renderLinkSummary, renderReport, renderSessions } from './render';
 
 // sql.js is one large wasm module. V8 compiles it quickly (Liftoff), then recompiles hot functions in the background
@@ -781,16 +782,16 @@ async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
   if (verdict.ok && sig) {
     const s = verdict.doc?.summary;
     io.out(`Verified: ${file}${s ? ` (${s.period.since} – ${s.period.until})` : ''} has not changed since it was signed by ${key !== undefined ? 'the expected key' : 'the key'} ${sig.fingerprint}.`);
-    for (const c of verdict.checks) io.out(`  ✓ ${c}`);
-    for (const w of verdict.warnings) io.out(`  ! ${w}`);
-    for (const n of verdict.notChecked) io.out(`  ○ ${n}`);
+    for (const c of verdict.checks) io.out(`  ✓ ${printable(c)}`);
+    for (const w of verdict.warnings) io.out(`  ! ${printable(w)}`);
+    for (const n of verdict.notChecked) io.out(`  ○ ${printable(n)}`);
     if (p.values.ledger !== true) io.out('  (on the engineer\'s machine, --ledger also recomputes every figure from the ledger)');
     return 0;
   }
   io.err(`Not verified: ${file}`);
-  for (const c of verdict.checks) io.err(`  ✓ ${c}`);
-  for (const w of verdict.warnings) io.err(`  ! ${w}`);
-  for (const problem of verdict.problems) io.err(`  ✗ ${problem}`);
+  for (const c of verdict.checks) io.err(`  ✓ ${printable(c)}`);
+  for (const w of verdict.warnings) io.err(`  ! ${printable(w)}`);
+  for (const problem of verdict.problems) io.err(`  ✗ ${printable(problem)}`);
   return 1;
 }
 

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import type { RawCommit } from '../core/commits';
+import { printable } from '../core/format';
 import { isoSecond, type SummaryCommit, type SummaryDocument } from '../core/summary';
 import { citedCommits, defaultBranch, notReachable, repositoryProblem, type DefaultBranch } from '../git/cited';
 import { GitMissingError } from '../git/run';
@@ -22,10 +23,8 @@ export interface RepoCheck {
 }
 
 /** Control characters and bidirectional overrides (a hostile subject or path) never reach a terminal or a message. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
 function quoted(v: string, max = 100): string {
-  const clean = v.replace(UNPRINTABLE, '\uFFFD');
+  const clean = printable(v);
   return JSON.stringify(clean.length > max ? `${clean.slice(0, max - 1)}…` : clean);
 }
 
@@ -82,7 +81,7 @@ export async function checkCitedCommits(doc: SummaryDocument, repos: readonly st
       problem = (e as Error).message;
     }
     if (problem !== undefined) {
-      problems.push(`the repository ${quoted(given, 300)} cannot be read: ${problem.replace(UNPRINTABLE, '\uFFFD')}`);
+      problems.push(`the repository ${quoted(given, 300)} cannot be read: ${printable(problem)}`);
       continue;
     }
     readable.push(given);
@@ -98,7 +97,7 @@ export async function checkCitedCommits(doc: SummaryDocument, repos: readonly st
       }
     } catch (e) {
       if (e instanceof GitMissingError) throw e;
-      problems.push(`the repository ${quoted(given, 300)} cannot be read: ${(e as Error).message.replace(UNPRINTABLE, '\uFFFD')}`);
+      problems.push(`the repository ${quoted(given, 300)} cannot be read: ${printable((e as Error).message)}`);
     }
   }
   if (readable.length === 0) return { problems, checks, notChecked, warnings };
