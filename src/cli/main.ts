@@ -17,7 +17,6 @@ import { defaultLedgerHome } from '../store/home';
 import { SigningKeyError } from '../store/signing';
 import { SshSignError } from '../store/sshSignature';
 import { GitMissingError } from '../git/run';
-import { gitSigningConfig } from '../git/signingConfig';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
@@ -626,17 +625,24 @@ async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
   if (out !== undefined && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out ${out}: the folder does not exist`);
   if (out !== undefined && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder: give a file name, such as ${path.join(out, `outcome-summary.${format}`)}`);
   const home = homeOf(p, io.env);
-  const sshKey = sign === 'ssh' ? await gitSshKey() : undefined;
+  const { exportSummary, gitSshSignerIn, GitSigningSetupError } = await import('../services/summary');
+  let signer;
+  try {
+    signer = sign === 'ssh' ? await gitSshSignerIn(process.cwd()) : undefined;
+  } catch (e) {
+    if (e instanceof GitSigningSetupError) throw new UsageError(`--sign ssh: ${e.message}`);
+    if (e instanceof GitMissingError) throw new UsageError('--sign ssh reads your git signing key: git is not on PATH');
+    throw e;
+  }
   const ledger = await openLedger(p, io);
   try {
     await refresh(ledger, p, io);
-    const { exportSummary, gitSshSigner } = await import('../services/summary');
     let r;
     try {
       r = exportSummary(ledger.database, home, {
         since: period.since, until: period.until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
         ...(threshold !== undefined ? { threshold } : {}),
-        ...(sshKey !== undefined ? { signer: gitSshSigner(sshKey) } : {}),
+        ...(signer !== undefined ? { signer } : {}),
       });
     } catch (e) {
       if (!(e instanceof SshSignError)) throw e;
@@ -658,20 +664,6 @@ async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
   } finally {
     ledger.close();
   }
-}
-
-/** `user.signingkey` when git signs with SSH (`gpg.format ssh`) here, else a usage error saying how to set it up. */
-async function gitSshKey(): Promise<string> {
-  let config;
-  try {
-    config = await gitSigningConfig(process.cwd());
-  } catch (e) {
-    if (e instanceof GitMissingError) throw new UsageError('--sign ssh reads your git signing key: git is not on PATH');
-    throw e;
-  }
-  if (config.format !== 'ssh') throw new UsageError(`--sign ssh signs with your git SSH signing key, but git's gpg.format is ${config.format === null ? 'not set' : `"${config.format}"`}: run git config --global gpg.format ssh and git config --global user.signingkey ~/.ssh/id_ed25519.pub`);
-  if (config.key === null) throw new UsageError('--sign ssh signs with your git SSH signing key, but user.signingkey is not set: run git config --global user.signingkey ~/.ssh/id_ed25519.pub');
-  return config.key;
 }
 
 async function cmdRollup(argv: string[], io: CliIo): Promise<number> {

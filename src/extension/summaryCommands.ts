@@ -5,12 +5,13 @@
  * Both take optional arguments so scripts and tests can run them without prompts; without them they ask.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isIsoDate, localDate } from '../core/time';
 import { SUMMARY_PERIOD_NAMES, SUMMARY_PERIODS, summaryRange, PeriodError, type DateRange, type SummaryPeriod } from '../core/periods';
 import { isSummaryFormat, type SummaryFormat } from '../core/summaryRender';
-import { exportSummary, verifySummary, type Verdict } from '../services/summary';
+import { exportSummary, gitSshSignerIn, verifySummary, type SummarySigner, type Verdict } from '../services/summary';
 import { withRepositories } from '../services/summaryRepos';
 import type { LedgerModel } from './ledgerModel';
 
@@ -35,6 +36,18 @@ export interface ExportArgs {
   out?: string;
   /** Copy to the clipboard without asking. */
   copy?: boolean;
+  /** Sign with `ssh` (the git SSH signing key) or `ed25519` (Outcome Ledger's key); default: the setting. */
+  sign?: 'ed25519' | 'ssh';
+}
+
+/**
+ * The signer the setting `outcomeLedger.summary.signWith` (or the call) asks for: the git SSH signing key as git
+ * would use it in the first workspace folder, or undefined for Outcome Ledger's own key. Throws a message to show.
+ */
+async function signerFor(sign: 'ed25519' | 'ssh' | undefined): Promise<SummarySigner | undefined> {
+  const wanted = sign ?? (vscode.workspace.getConfiguration('outcomeLedger').get<string>('summary.signWith', 'outcomeLedger') === 'gitSsh' ? 'ssh' : 'ed25519');
+  if (wanted !== 'ssh') return undefined;
+  return gitSshSignerIn(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir());
 }
 
 export interface ExportResult {
@@ -161,13 +174,20 @@ export async function exportSummaryCommand(model: LedgerModel, subscriptions: vs
   const ledger = await model.get();
   if (!ledger) return undefined;
   const chosen = period;
-  const exported = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Outcome Ledger: building the outcome summary…' }, async () => {
-    ledger.refresh();
-    return exportSummary(ledger.database, model.home, {
-      since: chosen.since, until: chosen.until, timeZone: tz, redact, format, threshold: settings.linkThreshold,
-      env: process.env, ledgerFile: ledger.paths.file,
+  let exported;
+  try {
+    const signer = await signerFor(a.sign === 'ssh' || a.sign === 'ed25519' ? a.sign : undefined);
+    exported = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Outcome Ledger: building the outcome summary…' }, async () => {
+      ledger.refresh();
+      return exportSummary(ledger.database, model.home, {
+        since: chosen.since, until: chosen.until, timeZone: tz, redact, format, threshold: settings.linkThreshold,
+        env: process.env, ledgerFile: ledger.paths.file, ...(signer ? { signer } : {}),
+      });
     });
-  });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Outcome Ledger: the summary was not exported: ${(e as Error).message}`);
+    return undefined;
+  }
   const title = `Outcome summary ${period.since} – ${period.until}`;
   const shown = await preview(exported.text, format, title, subscriptions);
 

@@ -26,6 +26,7 @@ import { isoUtc, periodRange } from '../core/time';
 import { loadLinks } from '../store/outcomes';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
 import { sshFingerprint, sshSign, sshVerify } from '../store/sshSignature';
+import { gitSigningConfig } from '../git/signingConfig';
 import { inconsistencies } from '../core/summaryConsistency';
 import { DEFAULT_DURABILITY_DAYS } from './linker';
 import { dataHealth } from './health';
@@ -195,6 +196,20 @@ export interface SummarySigner {
 /** A signer over the engineer's git SSH signing key (`user.signingkey`, `gpg.format ssh`), via `ssh-keygen -Y sign`. */
 export function gitSshSigner(signingKey: string): SummarySigner {
   return { signCanonical: (payload) => ({ ...sshSign(signingKey, SSH_NAMESPACE, canonicalJson(payload)), namespace: SSH_NAMESPACE }) };
+}
+
+/** Git is not set up to sign with SSH (`gpg.format ssh`, `user.signingkey`): the message says how to set it up. */
+export class GitSigningSetupError extends Error {}
+
+/**
+ * A signer over the SSH key git would sign a commit with in `cwd` (`gpg.format ssh`, `user.signingkey`, read through
+ * git). Throws GitSigningSetupError when git is not set up for it.
+ */
+export async function gitSshSignerIn(cwd: string): Promise<SummarySigner> {
+  const config = await gitSigningConfig(cwd);
+  if (config.format !== 'ssh') throw new GitSigningSetupError(`signing with your git SSH signing key needs git's gpg.format to be ssh (it is ${config.format === null ? 'not set' : `"${config.format}"`}): run git config --global gpg.format ssh and git config --global user.signingkey ~/.ssh/id_ed25519.pub`);
+  if (config.key === null) throw new GitSigningSetupError('signing with your git SSH signing key needs user.signingkey: run git config --global user.signingkey ~/.ssh/id_ed25519.pub');
+  return gitSshSigner(config.key);
 }
 
 /** Signs a summary: a digest per section in the manifest, the signature over the header and the manifest. */

@@ -237,7 +237,7 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
     fs.writeFileSync(gitconfig, '[user]\n\tname = Ana\n');
     const unset = run(['summary', '--since', since, '--until', until, '--no-import', '--sign', 'ssh'], home, git);
     assert.equal(unset.code, 2);
-    assert.match(unset.stderr, /--sign ssh signs with your git SSH signing key, but git's gpg\.format is not set: run git config --global gpg\.format ssh/);
+    assert.match(unset.stderr, /--sign ssh: signing with your git SSH signing key needs git's gpg\.format to be ssh \(it is not set\): run git config --global gpg\.format ssh/);
   });
 
   it('every format states what the signature proves, what --repo adds and what nothing can prove', () => {

@@ -3,6 +3,7 @@
 // verify accepts it and names what was changed. Writes its own task session and commit, so it also runs alone
 // (--grep "outcome summary").
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -185,5 +186,31 @@ describe('The outcome summary: export and verify', () => {
     assert.equal(bad.ok, false);
     assert.match(bad.problems.join('\n'), /commit ffffffffffff \(task DOC-9.*\) is in none of the repositories given/);
     await ui({ kind: 'waitFor', selector: '.notifications-toasts .notification-list-item:has-text("Not verified: forged-commit.json")' });
+  });
+
+  it('signs with the git SSH signing key when the setting asks for it (a real ssh-keygen key), and verify pins it', async () => {
+    const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'ol-ssh-'));
+    const key = path.join(keys, 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ana@example.com', '-f', key]);
+    const fingerprint = execFileSync('ssh-keygen', ['-lf', `${key}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: world().workspace, encoding: 'utf8' });
+    git('config', 'gpg.format', 'ssh');
+    git('config', 'user.signingkey', `${key}.pub`);
+    const config = vscode.workspace.getConfiguration('outcomeLedger');
+    await config.update('summary.signWith', 'gitSsh', vscode.ConfigurationTarget.Global);
+    try {
+      const file = path.join(out, 'ssh.md');
+      const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
+      assert.equal(r.fingerprint, fingerprint, 'signed with the key git signs commits with');
+      assert.match(r.text, /- Signature: SSH \(the engineer's git signing key/);
+      const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file, ledger: false, repos: [], key: fingerprint })) as Verdict;
+      assert.ok(v.ok, v.problems.join('\n'));
+      assert.ok(v.checks.some((c) => /\(SSH, ssh-keygen -Y verify\)/.test(c)) && v.checks.some((c) => /the signing key is the one expected/.test(c)), v.checks.join('\n'));
+    } finally {
+      await config.update('summary.signWith', undefined, vscode.ConfigurationTarget.Global);
+      git('config', '--unset', 'gpg.format');
+      git('config', '--unset', 'user.signingkey');
+      fs.rmSync(keys, { recursive: true, force: true });
+    }
   });
 });
