@@ -4,7 +4,7 @@
  */
 import { existingCommits, readLog } from './log';
 import { GitError, gitText } from './run';
-import type { RawCommit } from '../core/commits';
+import type { RawCommit } from '../core/outcomes/commits';
 
 export interface DefaultBranch {
   /** What to give git (a full ref name, or HEAD). */

@@ -5,9 +5,10 @@
  * (git/cited.ts only reads them); a redacted summary is checked as far as it can be, saying what could not be.
  */
 import * as path from 'node:path';
-import type { RawCommit } from '../core/commits';
-import { printable } from '../core/format';
-import { isoSecond, type SummaryCommit, type SummaryDocument } from '../core/summary';
+import type { RawCommit } from '../core/outcomes/commits';
+import { printable } from '../core/common/printable';
+import { isoSecond } from '../core/summary/build';
+import type { SummaryCommit, SummaryDocument } from '../core/summary/schema';
 import { citedCommits, defaultBranch, notReachable, repositoryProblem, type DefaultBranch } from '../git/cited';
 import { GitMissingError } from '../git/run';
 import { filesDigest, type Verdict } from './summary';

@@ -7,8 +7,8 @@
  * Figures that are sums of rounded parts (costs, per-task averages) are compared within their rounding; every count
  * and token figure must agree exactly.
  */
-import type { Summary, SummaryOutcome } from './summary';
-import { int } from './summaryRender';
+import type { Summary, SummaryOutcome } from './schema';
+import { int } from './numbers';
 
 /** At most this many disagreements are named (a forged file can disagree everywhere). */
 const LIMIT = 12;
