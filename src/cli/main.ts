@@ -15,6 +15,8 @@ import { renderTeamHtml, renderTeamMarkdown } from '../core/team/render';
 import { buildTeamRollup, displayNameOf, mergeTeamRollups, rollupText, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
 import { defaultLedgerHome } from '../store/home';
 import { SigningKeyError } from '../store/signing';
+import { SshSignError } from '../store/sshSignature';
+import { GitMissingError } from '../git/run';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
@@ -22,6 +24,7 @@ import { isSummaryFormat } from '../core/summary/render';
 import { parseLocalMoment } from '../core/usage/time';
 import { parse, PERIOD_OPTIONS, periodOf, str, timeZoneOf, UsageError, type Parsed } from './args';
 import { fmtInt, fmtUSD, ProgressBar } from './format';
+import { printable } from '../core/common/printable';
 import { renderImport, renderLinks, renderLinkSummary, renderReport, renderSessions } from './render';
 import type { CliIo } from './io';
 
@@ -46,7 +49,7 @@ Commands:
   report     token totals, estimated cost and value metrics for a period
   sessions   one row per session with its status and links
   summary    the shareable outcome summary for a period (Markdown, HTML or JSON), signed
-  verify     check that a summary file is exactly what Outcome Ledger exported (and, with --ledger, its figures)
+  verify     check a summary: its signature and figures, with --key its signer, with --repo its commits
   label      label a session: ${SESSION_LABELS.join(' | ')}
   manual     log an AI interaction by hand (web chats): add, list, edit, delete
   health     data health: per source found or not, files, first and last record, rejected lines, known gaps
@@ -110,32 +113,42 @@ never changed; \`reset\` forgets your decision on a pair. Durability (lines stil
   --json                 print JSON
 ${COMMON_HELP}`,
   summary: `Usage: outcome-ledger summary --since YYYY-MM-DD --until YYYY-MM-DD [--format md|html|json] [--out FILE]
-                              [--redact repos,subjects] [--no-import] [--threshold X] [--durability-days N]
+                              [--redact repos,subjects] [--sign ed25519|ssh] [--no-import] [--threshold X] [--durability-days N]
 
 The shareable outcome summary for a period: outcomes grouped by task (commits, PRs, tokens, estimated cost, tools
 and models, kept lines) each citing the sessions and link evidence it rests on; yield, tokens and cost per commit and
 per task and their weekly trend; tokens without outcome and how you labelled them; methodology; coverage and limits.
-It is signed with your Ed25519 key (created on first use in the ledger home) and carries a digest of the ledger
-records the figures came from. The figures are the same as \`report --json\` for the period.
+It is signed with your Ed25519 key (created on first use in the ledger home), or with --sign ssh your git SSH signing
+key, and carries a digest of the ledger records the figures came from and every cited commit's full SHA, author time
+and changed files (for \`verify --repo\`). The figures are the same as \`report --json\` for the period.
 
   --since DATE            first day included (in --tz), required
   --until DATE            last day included (in --tz), required
   --format F              md (default), html (one self-contained file) or json (versioned schema)
   --out FILE              write the summary to FILE (default: print it)
   --redact WHAT           leave out repository names and/or commit subjects: repos, subjects or repos,subjects
+  --sign ssh              sign with your git SSH signing key (git config gpg.format ssh, user.signingkey) via
+                          ssh-keygen -Y sign, so a reviewer can match it to the key on your code host
+                          (default ed25519: Outcome Ledger's own key)
   --no-import             summarise the ledger as it is, without reading new log lines or git history
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
 ${COMMON_HELP}`,
-  verify: `Usage: outcome-ledger verify FILE [--ledger] [--key FINGERPRINT]
+  verify: `Usage: outcome-ledger verify FILE [--key FINGERPRINT] [--repo PATH]... [--ledger]
 
-Checks that a summary (Markdown, HTML or JSON) is exactly what Outcome Ledger exported: the schema version, the
-Ed25519 signature, every figure and citation against its signed digest, and for Markdown and HTML every visible line.
-A signature proves the file was not edited after export by the key holder; it cannot prove the logs were genuine.
+Checks a summary (Markdown, HTML or JSON): the schema version, the signature (Ed25519, or SSH via ssh-keygen), every
+figure and citation against its signed digest, for Markdown and HTML every visible line, and that every headline
+figure adds up from the records the file carries. The signature proves the data has not changed since it was signed
+by the key it names; it does not say who holds that key (--key does), and nothing can prove the AI logs were not
+edited before they were imported.
 
+  --key FINGERPRINT   require the signature to be by this key: the fingerprint the engineer gives you (SHA256:…), or
+                      for an SSH-signed summary the one ssh-keygen -lf prints for the key on their code host
+  --repo PATH         a clone of a repository the summary cites, repeatable: every cited commit must exist in one of
+                      them with the author time, subject and changed files the summary gives, and be on that
+                      repository's default branch (origin/HEAD, else main, else master, else HEAD); one line per
+                      commit that is missing or differs
   --ledger            also recompute every figure from the local ledger (the engineer's machine) and compare
-  --key FINGERPRINT   require the signature to be by this key (the fingerprint the engineer gave you, SHA256:…);
-                      anyone can sign an edited copy with a key of their own
 
 Exit status: 0 verified; 1 not verified (what is wrong is printed); 2 usage error or unreadable file.
 ${COMMON_HELP}`,
@@ -586,8 +599,10 @@ function redactionOf(p: Parsed): { repos: boolean; subjects: boolean } {
 }
 
 async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, out: { type: 'string' }, redact: { type: 'string' }, 'no-import': { type: 'boolean' } }, false);
+  const p = parse(argv, { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, out: { type: 'string' }, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' } }, false);
   if (p.values.help) return help(io, 'summary');
+  const sign = str(p, 'sign') ?? 'ed25519';
+  if (sign !== 'ed25519' && sign !== 'ssh') throw new UsageError(`--sign takes ed25519 (Outcome Ledger's own key, the default) or ssh (your git SSH signing key); got "${sign}"`);
   if (p.values.json !== undefined) throw new UsageError('summary takes --format json, not --json');
   const timeZone = timeZoneOf(p, io.env);
   const period = periodOf(p);
@@ -601,14 +616,30 @@ async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
   if (out !== undefined && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out ${out}: the folder does not exist`);
   if (out !== undefined && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder: give a file name, such as ${path.join(out, `outcome-summary.${format}`)}`);
   const home = homeOf(p, io.env);
+  const { exportSummary, gitSshSignerIn, GitSigningSetupError } = await import('../services/summary');
+  let signer;
+  try {
+    signer = sign === 'ssh' ? await gitSshSignerIn(process.cwd()) : undefined;
+  } catch (e) {
+    if (e instanceof GitSigningSetupError) throw new UsageError(`--sign ssh: ${e.message}`);
+    if (e instanceof GitMissingError) throw new UsageError('--sign ssh reads your git signing key: git is not on PATH');
+    throw e;
+  }
   const ledger = await openLedger(p, io);
   try {
     await refresh(ledger, p, io);
-    const { exportSummary } = await import('../services/summary');
-    const r = exportSummary(ledger.database, home, {
-      since: period.since, until: period.until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
-      ...(threshold !== undefined ? { threshold } : {}),
-    });
+    let r;
+    try {
+      r = exportSummary(ledger.database, home, {
+        since: period.since, until: period.until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
+        ...(threshold !== undefined ? { threshold } : {}),
+        ...(signer !== undefined ? { signer } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof SshSignError)) throw e;
+      io.err(`outcome-ledger: ${e.message}`);
+      return 1;
+    }
     if (out === undefined) {
       io.out(r.text.replace(/\n$/, ''));
       return 0;
@@ -692,7 +723,7 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
 }
 
 async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { ledger: { type: 'boolean' }, key: { type: 'string' } }, true);
+  const p = parse(argv, { ledger: { type: 'boolean' }, key: { type: 'string' }, repo: { type: 'string', multiple: true } }, true);
   if (p.values.help) return help(io, 'verify');
   const [file, ...rest] = p.positionals;
   if (!file || rest.length > 0) throw new UsageError('verify needs one FILE (a summary exported by `outcome-ledger summary`)');
@@ -707,9 +738,12 @@ async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   const key = str(p, 'key');
-  if (key !== undefined && !/^(SHA256:)?([0-9a-f]{4}:?){8}$/i.test(key.trim())) throw new UsageError(`--key needs a key fingerprint such as SHA256:1a2b:3c4d:…, got "${key}"`);
+  if (key !== undefined && !isFingerprint(key)) throw new UsageError(`--key needs a key fingerprint such as SHA256:1a2b:3c4d:… (Outcome Ledger's key) or SHA256:… as ssh-keygen -l prints it, got "${key}"`);
+  const repos = (p.values.repo as string[] | undefined) ?? [];
+  for (const r of repos) if (!fs.existsSync(r) || !fs.statSync(r).isDirectory()) throw new UsageError(`--repo ${r}: no such folder (give the path of a clone of the repository)`);
   const expect = key !== undefined ? { fingerprint: key } : {};
   const { verifySummary } = await import('../services/summary');
+  const { withRepositories } = await import('../services/summaryRepos');
   let verdict;
   if (p.values.ledger === true) {
     const ledger = await openLedger(p, io);
@@ -721,17 +755,32 @@ async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
   } else {
     verdict = verifySummary(text, undefined, expect);
   }
-  if (verdict.ok) {
+  try {
+    verdict = await withRepositories(verdict, repos);
+  } catch (e) {
+    if (e instanceof GitMissingError) throw new UsageError('verify --repo needs git on PATH');
+    throw e;
+  }
+  const sig = verdict.doc?.signature;
+  if (verdict.ok && sig) {
     const s = verdict.doc?.summary;
-    io.out(`Verified: ${file} is exactly what Outcome Ledger exported${s ? ` for ${s.period.since} – ${s.period.until}` : ''}.`);
-    for (const c of verdict.checks) io.out(`  ✓ ${c}`);
-    if (p.values.ledger !== true) io.out('  (the signature shows the file was not edited after export; it cannot show the logs were genuine — run with --ledger on the engineer\'s machine to recompute the figures)');
+    io.out(`Verified: ${file}${s ? ` (${s.period.since} – ${s.period.until})` : ''} has not changed since it was signed by ${key !== undefined ? 'the expected key' : 'the key'} ${sig.fingerprint}.`);
+    for (const c of verdict.checks) io.out(`  ✓ ${printable(c)}`);
+    for (const w of verdict.warnings) io.out(`  ! ${printable(w)}`);
+    for (const n of verdict.notChecked) io.out(`  ○ ${printable(n)}`);
+    if (p.values.ledger !== true) io.out('  (on the engineer\'s machine, --ledger also recomputes every figure from the ledger)');
     return 0;
   }
   io.err(`Not verified: ${file}`);
-  for (const c of verdict.checks) io.err(`  ✓ ${c}`);
-  for (const problem of verdict.problems) io.err(`  ✗ ${problem}`);
+  for (const c of verdict.checks) io.err(`  ✓ ${printable(c)}`);
+  for (const w of verdict.warnings) io.err(`  ! ${printable(w)}`);
+  for (const problem of verdict.problems) io.err(`  ✗ ${printable(problem)}`);
   return 1;
+}
+
+/** A key fingerprint: Outcome Ledger's (SHA256: and 8 groups of 4 hex digits) or OpenSSH's (SHA256: and 43 base64). */
+function isFingerprint(v: string): boolean {
+  return /^(SHA256:)?([0-9a-f]{4}:?){8}$/i.test(v.trim()) || /^SHA256:[A-Za-z0-9+/]{43}$/.test(v.trim());
 }
 
 /** A summary is a few hundred KB at most; anything far larger is not one (and is not read into memory). */

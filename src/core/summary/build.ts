@@ -7,7 +7,7 @@ import type { SessionStatus } from '../usage/model';
 import { outcomeOf, type OutcomeCommit } from '../outcomes/outcomes';
 import type { ReportJson } from '../outcomes/report';
 import { int } from './numbers';
-import { EVIDENCE_KINDS, STATUSES, type Summary, type SummaryCommit, type SummaryOutcome, type SummaryTask } from './schema';
+import { CLAIM, EVIDENCE_KINDS, STATUSES, type Summary, type SummaryCommit, type SummaryOutcome, type SummaryTask } from './schema';
 
 export interface SummarySession {
   ref: number;
@@ -32,6 +32,8 @@ export interface SummaryCommitFacts extends OutcomeCommit {
   sha: string;
   repoRoot: string;
   subject: string;
+  /** The changed files' count and the SHA-256 of their sorted paths (services/summary.ts filesDigest). */
+  files: { count: number; sha256: string };
 }
 
 export interface SummaryInput {
@@ -158,10 +160,12 @@ export function buildSummary(input: SummaryInput): Summary {
   const commitOf = (id: number): SummaryCommit => {
     const c = input.commits.get(id) as SummaryCommitFacts;
     return {
-      sha: c.sha.slice(0, 7),
+      sha: c.sha,
       repo: repoLabel.get(c.repoRoot) ?? 'repository',
       subject: input.redact.subjects ? null : c.subject,
       committed: new Date(c.authorTime).toISOString().slice(0, 10),
+      authoredAt: isoSecond(c.authorTime),
+      files: { ...c.files },
       pr: c.pr,
       keptLines: c.authorTime < mature ? c.kept : null,
     };
@@ -308,8 +312,14 @@ export function buildSummary(input: SummaryInput): Summary {
       gaps: [...input.gaps],
       estimates,
     },
+    claim: { ...CLAIM },
     records: { ...input.records },
   };
+}
+
+/** An instant as ISO 8601 UTC to the second (git keeps author times in whole seconds). */
+export function isoSecond(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 function withoutFirstTime(o: SummaryOutcome & { firstTime: number }): SummaryOutcome {

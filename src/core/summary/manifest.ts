@@ -39,6 +39,7 @@ const SECTION_LABELS: Record<string, string> = {
   bySource: 'the figures by tool',
   byModel: 'the figures by model',
   coverage: 'the coverage and limits',
+  claim: 'the statement of what the signature proves',
   records: 'the digest of the ledger records',
 };
 

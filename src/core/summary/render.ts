@@ -240,12 +240,20 @@ function methodology(s: Summary): Array<{ title: string; text: string }> {
   ];
 }
 
-function integrityText(doc: SummaryDocument): { proves: string; cannot: string; how: string[] } {
+/** How the signature is named to a reader: the built-in Ed25519 key, or the engineer's git SSH signing key. */
+export function signatureName(doc: Pick<SummaryDocument, 'signature'>): string {
+  return doc.signature.algorithm === 'ssh' ? `SSH (the engineer's git signing key, ssh-keygen -Y, namespace ${doc.signature.namespace})` : 'Ed25519 (Outcome Ledger\'s signing key)';
+}
+
+function integrityText(doc: SummaryDocument): { proves: string; repository: string; cannot: string; how: string[] } {
+  const claim = doc.summary.claim;
   return {
-    proves: `The signature proves that this file is exactly what Outcome Ledger exported with the key ${doc.signature.fingerprint}: no figure, citation or line was edited after the export.`,
-    cannot: 'It cannot prove that the logs the figures came from were genuine: whoever holds the key could have fed the tool fabricated logs. The records digest lets the engineer show, on their machine, which ledger records the figures came from.',
+    proves: claim.signature,
+    repository: claim.repository,
+    cannot: claim.cannot,
     how: [
-      `npx outcome-ledger verify ${'<this file>'}`,
+      `npx outcome-ledger verify ${'<this file>'} --key ${doc.signature.fingerprint}   # the fingerprint the engineer publishes`,
+      `npx outcome-ledger verify ${'<this file>'} --key ${doc.signature.fingerprint} --repo <a clone of each repository>`,
       `npx outcome-ledger verify ${'<this file>'} --ledger   # on the engineer's machine: recompute every figure from the ledger`,
     ],
   };
@@ -283,7 +291,7 @@ function renderMarkdown(doc: SummaryDocument): string {
       out.push(...mdTable(
         ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],
         t.outcomes.map((o) => [
-          o.commits.map((c) => `\`${c.sha}\` ${c.committed}`).join(' → '),
+          o.commits.map((c) => `\`${c.sha.slice(0, 7)}\` ${c.committed}`).join(' → '),
           mdCell([...new Set(o.commits.map((c) => c.repo))].join(', ')),
           o.commits.map((c) => (c.subject === null ? '(redacted)' : mdCell(c.subject))).join(' → '),
           [...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—',
@@ -335,9 +343,10 @@ function renderMarkdown(doc: SummaryDocument): string {
   const it = integrityText(doc);
   out.push('## Integrity', '');
   out.push(`- Records digest (${s.records.algorithm} over the canonical ledger records the figures came from: ${int(s.records.interactions)} requests in ${int(s.records.sessions)} sessions, ${int(s.records.links)} counted links, ${int(s.records.commits)} commits): \`${s.records.digest}\``);
-  out.push(`- Signature: ${doc.signature.algorithm}, key fingerprint \`${doc.signature.fingerprint}\`, public key \`${doc.signature.publicKey}\``);
+  out.push(`- Signature: ${signatureName(doc)}, key fingerprint \`${doc.signature.fingerprint}\`, public key \`${doc.signature.publicKey}\``);
   out.push(`- What it proves: ${mdCell(it.proves)}`);
-  out.push(`- What it cannot prove: ${mdCell(it.cannot)}`, '');
+  out.push(`- What the repositories add: ${mdCell(it.repository)}`);
+  out.push(`- What nothing can prove: ${mdCell(it.cannot)}`, '');
   out.push('How to verify:', '', '```sh', ...it.how, '```', '');
   out.push(MD_OPEN, embedded(doc), MD_CLOSE, '');
   return out.join('\n');
@@ -500,7 +509,7 @@ function renderHtml(doc: SummaryDocument): string {
       out.push(htmlTable(
         ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],
         t.outcomes.map((o) => [
-          o.commits.map((c) => `<code>${esc(c.sha)}</code> ${esc(c.committed)}`).join('<br>→ '),
+          o.commits.map((c) => `<code>${esc(c.sha.slice(0, 7))}</code> ${esc(c.committed)}`).join('<br>→ '),
           esc([...new Set(o.commits.map((c) => c.repo))].join(', ')),
           o.commits.map((c) => (c.subject === null ? '<span class="muted">(redacted)</span>' : esc(c.subject))).join(' → '),
           esc([...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—'),
@@ -570,9 +579,10 @@ function renderHtml(doc: SummaryDocument): string {
   out.push('<h2>Integrity</h2>');
   out.push('<div class="integrity">');
   out.push(`<p>Records digest (${esc(s.records.algorithm)} over the canonical ledger records the figures came from: ${int(s.records.interactions)} requests in ${int(s.records.sessions)} sessions, ${int(s.records.links)} counted links, ${int(s.records.commits)} commits):<br><code>${esc(s.records.digest)}</code></p>`);
-  out.push(`<p>Signature: ${esc(doc.signature.algorithm)}, key fingerprint <code>${esc(doc.signature.fingerprint)}</code>, public key <code>${esc(doc.signature.publicKey)}</code></p>`);
+  out.push(`<p>Signature: ${esc(signatureName(doc))}, key fingerprint <code>${esc(doc.signature.fingerprint)}</code>, public key <code>${esc(doc.signature.publicKey)}</code></p>`);
   out.push(`<p><strong>What it proves.</strong> ${esc(it.proves)}</p>`);
-  out.push(`<p><strong>What it cannot prove.</strong> ${esc(it.cannot)}</p>`);
+  out.push(`<p><strong>What the repositories add.</strong> ${esc(it.repository)}</p>`);
+  out.push(`<p><strong>What nothing can prove.</strong> ${esc(it.cannot)}</p>`);
   out.push(`<p>How to verify:</p><pre>${it.how.map(esc).join('\n')}</pre>`);
   out.push('</div>');
   out.push(`<script type="application/json" id="${HTML_ID}">${embedded(doc)}</script>`);
