@@ -87,7 +87,7 @@ describe('Team rollups in VS Code', function () {
     fs.mkdirSync(team, { recursive: true });
     fs.copyFileSync(path.join(dir, 'dana.json'), path.join(team, 'dana.json'));
     for (const i of [1, 2]) {
-      const f = syntheticRollup({ key: loadOrCreateSigningKey(path.join(dir, `key${i}`)), seed: i, since: today, until: today, displayName: `Member ${i}` });
+      const f = syntheticRollup({ key: loadOrCreateSigningKey(path.join(dir, `key${i}`)), seed: i, since: today, until: today, displayName: `Member ${['Ana', 'Bo'][i - 1]}` });
       fs.writeFileSync(path.join(team, `member${i}.json`), JSON.stringify(f));
     }
     fs.writeFileSync(path.join(team, 'hostile.json'), '{"format":"outcome-ledger-team-rollup","version":1,"rollup":{"__proto__":{}}}');
