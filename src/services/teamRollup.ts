@@ -457,7 +457,8 @@ function loadPublished(file: string): PublishedReport[] {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    // None yet (or its folder is not there: writing the report says why it cannot be written).
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
     throw new TeamRollupError(`cannot read the team report state ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
   const parsed = parsePublished(text);
