@@ -13,7 +13,7 @@ import { SHAREABLE, type Shareable } from '../core/teamRollup';
 import { renderRollupPreview } from '../core/teamRollupPreview';
 import { renderTeamHtml, renderTeamMarkdown } from '../core/teamReportRender';
 import { renderTeamNdjson, renderTeamOtlp } from '../core/teamExport';
-import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollups, readRoster, rollupText, teamNameOf, teamStateFile, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
+import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollups, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
 import { version as PACKAGE_VERSION } from '../../package.json';
 import { defaultLedgerHome } from '../store/home';
 import { SigningKeyError } from '../store/signing';
@@ -797,6 +797,7 @@ async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<numbe
     : format === 'ndjson' ? renderTeamNdjson(team, context) : renderTeamMarkdown(team);
   if (out) writeTeamRollup(out, text);
   else if (text) io.out(text.trimEnd());
+  recordTeamReport(stateFile, team);
   const f = team.files;
   const skipped = f.duplicates + f.superseded + f.overlapping;
   io.err(

@@ -13,7 +13,7 @@ import { renderTeamHtml, renderTeamMarkdown } from '../core/teamReportRender';
 import { isIsoDate } from '../core/time';
 import { renderTeamNdjson, renderTeamOtlp } from '../core/teamExport';
 import type { Roster } from '../core/teamGuards';
-import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollupsAsync, readRoster, rollupText, teamNameOf, teamStateFile, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
+import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollupsAsync, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
 import { version as PACKAGE_VERSION } from '../../package.json';
 import type { LedgerModel } from './ledgerModel';
 import { askConsentInTab } from './teamRollupConsent';
@@ -191,9 +191,9 @@ export async function mergeTeamRollupFiles(show: ShowDocument, args: MergeArgs =
   const inputs = files;
   let roster: Roster | undefined;
   let report: TeamReportJson | undefined;
+  const stateFile = teamStateFile(args.out, inputs);
   try {
     roster = rosterOf(inputs);
-    const stateFile = teamStateFile(args.out, inputs);
     report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Merging team rollups', cancellable: true },
       (progress, token) =>
@@ -215,6 +215,13 @@ export async function mergeTeamRollupFiles(show: ShowDocument, args: MergeArgs =
     panel.webview.html = text;
   } else {
     await show(`${title}.${format}`, text, format === 'md' ? 'markdown' : format === 'json' ? 'json' : 'jsonl');
+  }
+  // Shown to the lead: published. Recorded so that a later report cannot difference against it.
+  try {
+    recordTeamReport(stateFile, report);
+  } catch (e) {
+    if (!(e instanceof TeamRollupError)) throw e;
+    void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);
   }
   const f = report.files;
   const outside = report.notCounted.filter((n) => n.status === 'refused' && n.reason.includes('not on the roster')).length;

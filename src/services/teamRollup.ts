@@ -357,7 +357,7 @@ export interface MergeOptions {
   roster?: Roster;
   /**
    * The output folder's state file (see `teamStateFile`): the member sets of the reports published before. A report
-   * that would difference against one of them is withheld; a report that is not is recorded there.
+   * that would difference against one of them is withheld. Record the report once published: `recordTeamReport`.
    */
   stateFile?: string;
   now?: number;
@@ -407,19 +407,29 @@ export function mergeTeamRollups(inputs: readonly string[], o: MergeOptions = {}
   return finish(merger, published, o);
 }
 
-/** The report, recorded in the state file when it shows figures (a withheld report publishes no member's work). */
+/** The member ids each report counted, for `recordTeamReport` (kept beside the report, never in it). */
+const countedMembers = new WeakMap<TeamReportJson, string[]>();
+
 function finish(merger: TeamMerger, published: PublishedReport[], o: MergeOptions): TeamReportJson {
   const report = merger.result(o.k ?? DEFAULT_MIN_MEMBERS, new Date(o.now ?? Date.now()).toISOString(), published);
-  if (o.stateFile && !report.withheld && report.period.since && report.period.until) {
-    const members = [...merger.memberSet()].sort();
-    const same = (p: PublishedReport): boolean => p.since === report.period.since && p.until === report.period.until && p.members.length === members.length && p.members.every((m, i) => m === members[i]);
-    // The same report again (a re-run) is not recorded twice.
-    if (!published.some(same)) {
-      published.push({ since: report.period.since, until: report.period.until, k: report.k, generatedAt: report.generatedAt, members });
-      writeTeamRollup(o.stateFile, publishedText(published));
-    }
-  }
+  countedMembers.set(report, [...merger.memberSet()].sort());
   return report;
+}
+
+/**
+ * Records a report that was published (written, printed or shown) in the output folder's state file: its period and
+ * the ids of the members it counted, so a later report cannot difference against it. A withheld report showed no
+ * member's work and is not recorded; the same report again is recorded once.
+ */
+export function recordTeamReport(stateFile: string, report: TeamReportJson): void {
+  const members = countedMembers.get(report);
+  if (!members || report.withheld || !report.period.since || !report.period.until) return;
+  const published = loadPublished(stateFile);
+  const { since, until } = report.period;
+  const same = (p: PublishedReport): boolean => p.since === since && p.until === until && p.members.length === members.length && p.members.every((m, i) => m === members[i]);
+  if (published.some(same)) return;
+  published.push({ since, until, k: report.k, generatedAt: report.generatedAt, members });
+  writeTeamRollup(stateFile, publishedText(published));
 }
 
 /**
