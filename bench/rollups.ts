@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { TeamReportJson } from '../src/core/teamMerge';
+import type { TeamReportJson } from '../src/core/team/merge';
 import { syntheticRollup } from '../src/demo/teamRollups';
 import { ephemeralSigningKey, type SigningKey } from '../src/store/signing';
 import type { Figure } from './import';

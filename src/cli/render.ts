@@ -1,4 +1,4 @@
-import { accuracyOf, type ReportJson, type UsageFigures } from '../core/report';
+import { accuracyOf, type ReportJson, type UsageFigures } from '../core/outcomes/report';
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
 import type { LinkJson, SessionJson } from '../services/queries';

@@ -4,15 +4,15 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { plural } from '../core/format';
-import { localDate } from '../core/time';
-import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../core/teamMerge';
-import { SHAREABLE, type Shareable, type TeamRollupFile } from '../core/teamRollup';
-import { renderRollupPreview, rollupPeriodChoices } from '../core/teamRollupPreview';
-import { renderTeamHtml, renderTeamMarkdown } from '../core/teamReportRender';
-import { isIsoDate } from '../core/time';
-import { renderTeamNdjson, renderTeamOtlp } from '../core/teamExport';
-import type { Roster } from '../core/teamGuards';
+import { plural } from '../core/usage/format';
+import { localDate } from '../core/usage/time';
+import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../core/team/merge';
+import { SHAREABLE, type Shareable, type TeamRollupFile } from '../core/team/rollup';
+import { renderRollupPreview, rollupPeriodChoices } from '../core/team/preview';
+import { renderTeamHtml, renderTeamMarkdown } from '../core/team/render';
+import { isIsoDate } from '../core/usage/time';
+import { renderTeamNdjson, renderTeamOtlp } from '../core/team/export';
+import type { Roster } from '../core/team/guards';
 import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollupsAsync, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
 import { version as PACKAGE_VERSION } from '../../package.json';
 import type { LedgerModel } from './ledgerModel';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TeamReportJson } from '../../src/core/teamMerge';
-import { valueOf, type TeamRollup, type TeamRollupFile } from '../../src/core/teamRollup';
+import type { TeamReportJson } from '../../src/core/team/merge';
+import { valueOf, type TeamRollup, type TeamRollupFile } from '../../src/core/team/rollup';
 import { syntheticRollup } from '../../src/demo/teamRollups';
 import { ephemeralSigningKey, sha256Hex, type SigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';

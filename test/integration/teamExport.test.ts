@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 // The official opentelemetry-proto definitions (metrics/v1/metrics.proto and the rest), compiled with protobufjs.
 import * as otlpRoot from '@opentelemetry/otlp-transformer/build/src/generated/root';
-import type { SourceName } from '../../src/core/model';
-import type { TeamReportJson } from '../../src/core/teamMerge';
-import type { TeamRollupFile } from '../../src/core/teamRollup';
-import { NDJSON_COLUMNS, OTLP_METRICS } from '../../src/core/teamExport';
+import type { SourceName } from '../../src/core/usage/model';
+import type { TeamReportJson } from '../../src/core/team/merge';
+import type { TeamRollupFile } from '../../src/core/team/rollup';
+import { NDJSON_COLUMNS, OTLP_METRICS } from '../../src/core/team/export';
 import { syntheticRollup } from '../../src/demo/teamRollups';
 import { ephemeralSigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';

@@ -13,15 +13,15 @@
  * members contribute (each breakdown row too: rows used by fewer than k members are folded into one), and the value
  * metrics are shown as distributions across members (quartiles), never as a list.
  *
- * And it cannot be gamed (teamGuards.ts, docs/team.md): only members with at least one request count toward k (empty
+ * And it cannot be gamed (guards.ts, docs/team.md): only members with at least one request count toward k (empty
  * rollups are listed, not counted); with a roster, keys outside it are refused; figures beyond the plausibility
  * bounds and near-identical copies under other machine ids are listed, not counted; a report whose member set differs
  * from a published one for an overlapping period by fewer than k members is withheld; and when one member holds more
  * than half of a team figure, the report says so.
  */
-import { SOURCE_NAMES } from './model';
-import { BOUNDS, differencingConflict, implausible, nearIdentical, type PublishedReport, type Roster } from './teamGuards';
-import { valueOf, type RollupFigures, type RollupOutcomes, type TeamRollup } from './teamRollup';
+import { SOURCE_NAMES } from '../usage/model';
+import { BOUNDS, differencingConflict, implausible, nearIdentical, type PublishedReport, type Roster } from './guards';
+import { valueOf, type RollupFigures, type RollupOutcomes, type TeamRollup } from './rollup';
 
 export const TEAM_REPORT_FORMAT = 'outcome-ledger-team-report';
 export const TEAM_REPORT_VERSION = 1;

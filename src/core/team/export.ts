@@ -4,8 +4,8 @@
  * Only what the team report shows leaves: team totals and the k-anonymous breakdown rows (each covers at least k
  * members). A withheld report (fewer than k members, or a differencing risk) exports nothing.
  */
-import type { TeamReportJson } from './teamMerge';
-import { periodRange } from './time';
+import type { TeamReportJson } from './merge';
+import { periodRange } from '../usage/time';
 
 export interface TeamExportContext {
   /** The team's name: the resource attribute `outcome_ledger.team` and the NDJSON `team` column. */

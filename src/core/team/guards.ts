@@ -1,10 +1,10 @@
 /**
  * What keeps a team report from being gamed (pure): the roster of member keys, the plausibility bounds a member's
  * figures must stay within, and the rule against differencing two published reports. docs/team.md states each rule;
- * the merge (teamMerge.ts) applies them file by file and the service keeps the published member sets on disk.
+ * the merge (merge.ts) applies them file by file and the service keeps the published member sets on disk.
  */
 import * as z from 'zod/mini';
-import { displayNameProblem, type Checked, type TeamRollup } from './teamRollup';
+import { displayNameProblem, type Checked, type TeamRollup } from './rollup';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The roster: one key fingerprint per line, optionally followed by the member's name
