@@ -14,7 +14,7 @@ import { yearBench } from './year';
  * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation,link,sidebar,summary, --activation-runs N,
  * --link-seeds 1,2,3 (demo worlds for precision/recall), --link-sessions N (5000), --link-commits N (10000),
  * --sidebar-interactions N (100000), --sidebar-sessions N (3000), --no-vscode (skip the first paint in VS Code),
- * --rollup-files N (10000; `--only rollups` runs only the team-rollup merge),
+ * --rollup-files N (100000; `--only rollups` runs only the team-rollup merge),
  * --year-mb MB (880: the "year of heavy use" world, ~250,000 requests; `--only year` runs only it).
  */
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   if (only.includes('rollups')) {
     console.log('▶ merging team rollups');
     results.rollups = await rollupsBench(
-      { workDir: path.join(workDir, 'rollups'), cli: path.join(ROOT, 'dist', 'cli.js'), files: Number(arg('rollup-files', '10000')), runs },
+      { workDir: path.join(workDir, 'rollups'), cli: path.join(ROOT, 'dist', 'cli.js'), files: Number(arg('rollup-files', '100000')), runs },
       (s) => console.log(s),
     );
     print(results.rollups);

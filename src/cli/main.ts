@@ -12,7 +12,9 @@ import { DEFAULT_MIN_MEMBERS, MIN_K } from '../core/team/merge';
 import { SHAREABLE, type Shareable } from '../core/team/rollup';
 import { renderRollupPreview } from '../core/team/preview';
 import { renderTeamHtml, renderTeamMarkdown } from '../core/team/render';
-import { buildTeamRollup, displayNameOf, mergeTeamRollups, rollupText, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
+import { renderTeamNdjson, renderTeamOtlp } from '../core/team/export';
+import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollups, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
+import { version as PACKAGE_VERSION } from '../../package.json';
 import { defaultLedgerHome } from '../store/home';
 import { SigningKeyError } from '../store/signing';
 import { SshSignError } from '../store/sshSignature';
@@ -25,6 +27,7 @@ import { parseLocalMoment } from '../core/usage/time';
 import { parse, PERIOD_OPTIONS, periodOf, str, timeZoneOf, UsageError, type Parsed } from './args';
 import { fmtInt, fmtUSD, ProgressBar } from './format';
 import { printable } from '../core/common/printable';
+import { plural } from '../core/usage/format';
 import { renderImport, renderLinks, renderLinkSummary, renderReport, renderSessions } from './render';
 import type { CliIo } from './io';
 
@@ -188,7 +191,7 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
   --json               print JSON
 ${COMMON_HELP}`,
   rollup: `Usage: outcome-ledger rollup export --since YYYY-MM-DD --until YYYY-MM-DD --out FILE [--yes] [--name NAME] [--include repos,subjects]
-       outcome-ledger rollup merge FILE|FOLDER|PATTERN... [--format md|html|json] [--out FILE] [--k N]
+       outcome-ledger rollup merge FILE|FOLDER|PATTERN... [--members FILE] [--format md|html|json|otlp|ndjson] [--out FILE] [--k N]
 
 export: your aggregates for a period, signed with your key, to send to your team lead: totals, by tool and
 model, outcome counts, the value metrics and a digest of the requests covered. No paths, prompts or commit
@@ -203,12 +206,20 @@ subjects unless you opt in with --include. On a terminal it previews exactly wha
   --no-import                  export the ledger as it is, without reading new log lines or git history
 
 merge: reads rollup files (folders: every .json below them; patterns: * ? **), checks each (size, schema,
-signature, sums), counts each machine's work once, and writes the team report. Refused files are listed with
-their reason; the others still merge. No per-person figure appears; breakdowns need at least k members.
+signature, sums, plausibility bounds), counts each machine's work once, and writes the team report. Refused
+files are listed with their reason; the others still merge. No per-person figure appears; breakdowns need at
+least k members, and only members with at least one request count toward k. A report whose members differ from
+a report published before for an overlapping period by fewer than k is withheld (the state file beside it).
 
-  --format F    md (default), html or json
-  --out FILE    write the report there instead of printing it
-  --k N         minimum members for figures and breakdowns (default ${DEFAULT_MIN_MEMBERS}, at least ${MIN_K})
+  --members FILE  the roster: one key fingerprint per line, optionally a name after it; rollups signed by
+                  other keys are refused (default: roster.txt in a merged folder, if there is one)
+  --format F      md (default), html, json, otlp (OTLP JSON lines for an OpenTelemetry Collector) or
+                  ndjson (one row per team, breakdown and metric, for a warehouse)
+  --team NAME     the team's name in otlp and ndjson (default: the name of the first merged folder)
+  --out FILE      write the report there instead of printing it
+  --state FILE    where to remember the member sets of published reports (default: beside --out, else in
+                  the first merged folder: ${'.outcome-ledger-team-reports.json'})
+  --k N           minimum members for figures and breakdowns (default ${DEFAULT_MIN_MEMBERS}, at least ${MIN_K})
 ${COMMON_HELP}`,
   demo: `Usage: outcome-ledger demo [--keep]
 
@@ -670,6 +681,9 @@ async function cmdRollup(argv: string[], io: CliIo): Promise<number> {
       'no-import': { type: 'boolean' },
       format: { type: 'string' },
       k: { type: 'string' },
+      members: { type: 'string' },
+      team: { type: 'string' },
+      state: { type: 'string' },
     },
     true,
   );
@@ -796,25 +810,43 @@ function writeFileAtomic(file: string, text: string): void {
   }
 }
 
+const MERGE_FORMATS = ['md', 'html', 'json', 'otlp', 'ndjson'] as const;
+
 async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<number> {
   if (files.length === 0) throw new UsageError('rollup merge needs at least one FILE, FOLDER or PATTERN');
   const format = str(p, 'format') ?? 'md';
-  if (format !== 'md' && format !== 'html' && format !== 'json') throw new UsageError(`--format takes md, html or json; got "${format}"`);
+  if (!(MERGE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format takes ${MERGE_FORMATS.join(', ')}; got "${format}"`);
   const k = numberOption(p, 'k', MIN_K, 1_000_000) ?? DEFAULT_MIN_MEMBERS;
   if (!Number.isInteger(k)) throw new UsageError(`--k needs a whole number, got "${str(p, 'k')}"`);
+  let teamName: string;
+  try {
+    teamName = teamNameOf(str(p, 'team'), files);
+  } catch (e) {
+    throw new UsageError(`--team: ${(e as Error).message}`);
+  }
+  const rosterFile = str(p, 'members') ?? findRoster(files);
+  const roster = rosterFile !== undefined ? readRoster(rosterFile) : undefined;
+  const out = str(p, 'out');
+  const stateFile = str(p, 'state') ?? teamStateFile(out, files);
   // On a terminal, a count of files read so far (the total is not known until the folders are walked).
   const tty = io.tty;
-  const team = mergeTeamRollups(files, { k, ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) });
+  const team = mergeTeamRollups(files, { k, stateFile, ...(roster ? { roster } : {}), ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) });
   if (tty && team.files.read >= 500) tty.write('\r\x1b[2K');
-  const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : renderTeamMarkdown(team);
-  const out = str(p, 'out');
+  const context = { team: teamName, version: PACKAGE_VERSION };
+  const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : format === 'otlp' ? renderTeamOtlp(team, context)
+    : format === 'ndjson' ? renderTeamNdjson(team, context) : renderTeamMarkdown(team);
   if (out) writeTeamRollup(out, text);
-  else io.out(text.trimEnd());
+  else if (text) io.out(text.trimEnd());
+  recordTeamReport(stateFile, team);
   const f = team.files;
+  const skipped = f.duplicates + f.superseded + f.overlapping;
   io.err(
-    `outcome-ledger: ${f.counted} of ${f.read} rollup file${f.read === 1 ? '' : 's'} counted (${team.members} member${team.members === 1 ? '' : 's'})` +
-      `${f.refused ? `, ${f.refused} refused` : ''}${f.duplicates + f.superseded + f.overlapping ? `, ${f.duplicates + f.superseded + f.overlapping} not counted twice` : ''}` +
-      `${team.withheld ? `; figures withheld: fewer than ${team.k} members` : ''}${out ? `; report written to ${out}` : ''}`,
+    `outcome-ledger: ${f.counted} of ${plural(f.read, 'rollup file')} counted (${plural(team.members, 'member')})` +
+      `${f.refused ? `, ${f.refused} refused` : ''}${skipped ? `, ${skipped} not counted twice` : ''}${f.empty ? `, ${f.empty} empty` : ''}${f.implausible ? `, ${f.implausible} implausible` : ''}` +
+      `${team.withheldBecause === 'members' ? `; figures withheld: fewer than ${team.k} members` : ''}` +
+      `${team.withheldBecause === 'differencing' ? `; figures withheld: the members differ from a report published for an overlapping period by fewer than ${team.k}` : ''}` +
+      `${team.withheld && (format === 'otlp' || format === 'ndjson') ? ` (nothing exported)` : ''}` +
+      `${roster ? `; roster ${roster.source} (${plural(roster.keys.size, 'key')})` : '; no roster: anyone with a key could have contributed'}${out ? `; report written to ${out}` : ''}`,
   );
   return f.counted > 0 ? 0 : 1;
 }
