@@ -39,7 +39,13 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
     `  sessions: ${fmtInt(o.shippedSessions)} shipped, ${fmtInt(o.openSessions)} open, ${fmtInt(o.unlinkedSessions)} without outcome, ` +
       `${fmtInt(o.labelledSessions)} labelled · ${fmtTokensMarked(o.tokensWithoutOutcome, accuracyOf(o.tokensWithoutOutcome, o.estimatedTokensWithoutOutcome))} tokens without outcome`,
   );
-  if (o.commits === 0) out.push('  (no sessions are linked to commits yet: `outcome-ledger link` reads your repositories)');
+  const aside = [
+    o.reverted > 0 ? `${fmtInt(o.reverted)} reverted` : '',
+    o.unmerged > 0 ? `${fmtInt(o.unmerged)} not merged` : '',
+    o.authoredByOthers > 0 ? `${fmtInt(o.authoredByOthers)} authored by someone else (assisted)` : '',
+  ].filter(Boolean);
+  if (aside.length > 0) out.push(`  not counted: ${aside.join(' · ')}`);
+  if (o.commits === 0 && aside.length === 0) out.push('  (no sessions are linked to commits yet: `outcome-ledger link` reads your repositories)');
   else {
     const per: string[] = [];
     if (o.costPerCommit !== null) per.push(`${fmtUSD(o.costPerCommit)} per commit (median ${fmtUSD(o.costPerCommitMedian ?? 0)})`);
@@ -131,6 +137,17 @@ export function renderSessions(list: SessionJson[]): string {
   return list.some((s) => s.tokenAccuracy !== 'exact') ? `${t}\n~ tokens estimated (counted from text or rounded by the tool), not reported exactly` : t;
 }
 
+/** Why a link is not counted, or who authored it, in words (docs/outcomes.md). */
+export function standingText(l: Pick<LinkJson, 'excluded' | 'author' | 'coAuthored' | 'revert' | 'reverted' | 'merged' | 'authoredByEngineer'>): string {
+  const parts: string[] = [];
+  if (l.revert) parts.push('a revert, never an outcome');
+  else if (!l.authoredByEngineer) parts.push(`assisted, authored by someone else${l.author ? ` (${l.author})` : ''}`);
+  else if (l.reverted) parts.push('reverted later');
+  else if (!l.merged) parts.push('not merged into the default branch');
+  if (l.coAuthored) parts.push(`co-authored by you${l.author ? `, authored by ${l.author}` : ''}`);
+  return parts.length > 0 ? ` — ${parts.join('; ')}` : '';
+}
+
 /** `link show`: each link with its confidence, whether it counts, the engineer's decision and the reasons. */
 export function renderLinks(sessionId: string, links: readonly LinkJson[]): string {
   if (links.length === 0) return `${sessionId}: no links. Run \`outcome-ledger link\`, or confirm a commit with \`outcome-ledger link confirm ${sessionId} SHA\`.`;
@@ -138,7 +155,7 @@ export function renderLinks(sessionId: string, links: readonly LinkJson[]): stri
   for (const l of links) {
     const mark = l.counted ? '✔' : '·';
     const state = l.state === 'auto' ? '' : ` [${l.state}]`;
-    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}`);
+    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}${standingText(l)}`);
     if (l.why) out.push(`      ${l.why}`);
   }
   out.push('✔ counts as an outcome · confirm or reject with `outcome-ledger link confirm|reject SESSION_ID SHA`');

@@ -15,6 +15,7 @@ import * as z from 'zod/mini';
 import type { EvidenceKind, LinkState } from './linking';
 import { SESSION_LABELS, type SessionStatus } from './model';
 import { outcomeOf, type OutcomeCommit } from './outcomes';
+import type { CommitStanding, SetAside } from './standing';
 import type { ReportJson } from './report';
 import { int } from './summaryRender';
 
@@ -40,13 +41,36 @@ function buildSchemas() {
     input: nat(), output: nat(), cacheRead: nat(), cacheWrite: nat(), reasoning: nat(), total: nat(),
     costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
   };
+  /**
+   * A cited commit. Since issue 14 the full sha, its author and whether it is the engineer's own (author or named
+   * co-author); older files cite 7-character shas without them (the fields are optional so they still verify).
+   */
+  const standing = {
+    author: z.optional(text(320)),
+    authoredByEngineer: z.optional(z.boolean()),
+    coAuthored: z.optional(z.boolean()),
+    reverted: z.optional(z.boolean()),
+    merged: z.optional(z.boolean()),
+  };
   const commit = z.strictObject({
-    sha: z.string().check(z.regex(/^[0-9a-f]{7,40}$/)),
+    sha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/)),
     repo: text(300),
     subject: z.nullable(text(1000)),
     committed: date(),
     pr: z.nullable(nat()),
     keptLines: z.nullable(nat()),
+    ...standing,
+  });
+  /** A linked commit that is not counted as the engineer's outcome, and why (docs/outcomes.md). */
+  const setAside = z.strictObject({
+    sha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/)),
+    repo: text(300),
+    subject: z.nullable(text(1000)),
+    committed: date(),
+    pr: z.nullable(nat()),
+    ...standing,
+    reason: z.enum(['others', 'reverted', 'unmerged']),
+    sessions: z.array(text(400)),
   });
   const outcome = z.strictObject({
     commits: z.array(commit).check(z.minLength(1)),
@@ -86,7 +110,7 @@ function buildSchemas() {
     tool: z.strictObject({ name: z.literal('outcome-ledger'), version: text(40) }),
     period: z.strictObject({ since: date(), until: date(), timezone: text(100), days: nat() }),
     redacted: z.strictObject({ repos: z.boolean(), subjects: z.boolean() }),
-    settings: z.strictObject({ threshold: num(), durabilityDays: nat(), openWindowHours: num() }),
+    settings: z.strictObject({ threshold: num(), durabilityDays: nat(), openWindowHours: num(), identities: z.optional(z.array(text(320))) }),
     pricing: z.strictObject({ version: text(100), note: text(1000) }),
     totals: z.strictObject(usage),
     outcomes: z.strictObject({
@@ -95,8 +119,10 @@ function buildSchemas() {
       tokensPerCommitMedian: z.nullable(num()), costPerCommitMedian: z.nullable(num()), tokensPerTask: z.nullable(num()),
       costPerTask: z.nullable(num()), tokensPerTaskMedian: z.nullable(num()), costPerTaskMedian: z.nullable(num()),
       tokensWithoutOutcome: nat(), keptLines: nat(), keptLinesPer1kOutput: z.nullable(num()), pendingCommits: nat(),
+      reverted: z.optional(nat()), unmerged: z.optional(nat()), authoredByOthers: z.optional(nat()),
     }),
     tasks: z.array(task),
+    notCounted: z.optional(z.array(setAside)),
     trend: z.array(week),
     withoutOutcome: z.strictObject({
       tokens: nat(), costUSD: num(), groups: z.array(group),
@@ -147,6 +173,7 @@ export type SummaryDocument = z.infer<Schemas['document']>;
 export type SummaryTask = Summary['tasks'][number];
 export type SummaryOutcome = SummaryTask['outcomes'][number];
 export type SummaryCommit = SummaryOutcome['commits'][number];
+export type SummarySetAside = NonNullable<Summary['notCounted']>[number];
 export type SummaryWeek = Summary['trend'][number];
 export type SummarySignature = SummaryDocument['signature'];
 
@@ -220,6 +247,7 @@ const FIGURE_WORDS: Record<string, string> = {
   costPerCommitMedian: 'median cost per commit', tokensPerTask: 'tokens per task', costPerTask: 'cost per task',
   tokensPerTaskMedian: 'median tokens per task', costPerTaskMedian: 'median cost per task', tokensWithoutOutcome: 'tokens without outcome',
   keptLines: 'kept lines', keptLinesPer1kOutput: 'kept lines per 1k output tokens', pendingCommits: 'number of pending outcomes',
+  reverted: 'number of reverted commits', unmerged: 'number of commits not merged', authoredByOthers: 'number of commits authored by someone else',
 };
 
 const SECTION_LABELS: Record<string, string> = {
@@ -232,6 +260,7 @@ const SECTION_LABELS: Record<string, string> = {
   totals: 'the token and cost totals',
   outcomes: 'the outcome figures (commits, tasks, yield, cost per commit and per task, kept lines)',
   tasks: 'the list of tasks',
+  notCounted: 'the linked commits not counted (reverted, not merged, authored by someone else)',
   trend: 'the weekly trend',
   withoutOutcome: 'the tokens without outcome',
   bySource: 'the figures by tool',
@@ -245,6 +274,7 @@ export function manifestEntries(s: Summary): ManifestEntry[] {
   const out: ManifestEntry[] = [];
   for (const key of Object.keys(SECTION_LABELS)) {
     const v = (s as Record<string, unknown>)[key];
+    if (v === undefined) continue; // an optional section this file does not have
     if (key === 'tasks') {
       out.push({ key: 'tasks', label: SECTION_LABELS.tasks as string, value: s.tasks.map((t) => t.task) });
       s.tasks.forEach((t, i) => out.push({ key: `tasks[${i}]`, label: `the figures or citations of ${t.task === null ? 'the outcomes without a task key' : `task ${t.task}`}`, value: t }));
@@ -287,12 +317,15 @@ export interface SummarySession {
   branchTasks: readonly string[];
   /** Counted commits (ledger ids). */
   counted: readonly number[];
+  /** Linked commits whose link counts but that are not the engineer's outcome (ledger ids), and why. */
+  setAside?: ReadonlyArray<{ id: number; why: SetAside }>;
 }
 
 export interface SummaryCommitFacts extends OutcomeCommit {
   sha: string;
   repoRoot: string;
   subject: string;
+  standing?: CommitStanding;
 }
 
 export interface SummaryInput {
@@ -312,6 +345,8 @@ export interface SummaryInput {
   openWindowHours: number;
   gaps: readonly string[];
   records: Summary['records'];
+  /** The engineer's identities the outcomes were judged with. */
+  identities?: readonly string[];
 }
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
@@ -416,17 +451,49 @@ export function buildSummary(input: SummaryInput): Summary {
     }
   }
 
+  const standingOf = (c: SummaryCommitFacts): Pick<SummaryCommit, 'author' | 'authoredByEngineer' | 'coAuthored' | 'reverted' | 'merged'> => {
+    const st = c.standing;
+    if (!st) return {};
+    return { author: st.author, authoredByEngineer: st.authoredByEngineer, ...(st.coAuthored ? { coAuthored: true } : {}), reverted: st.reverted, merged: st.merged };
+  };
   const commitOf = (id: number): SummaryCommit => {
     const c = input.commits.get(id) as SummaryCommitFacts;
     return {
-      sha: c.sha.slice(0, 7),
+      sha: c.sha,
       repo: repoLabel.get(c.repoRoot) ?? 'repository',
       subject: input.redact.subjects ? null : c.subject,
       committed: new Date(c.authorTime).toISOString().slice(0, 10),
       pr: c.pr,
       keptLines: c.authorTime < mature ? c.kept : null,
+      ...standingOf(c),
     };
   };
+  // Linked commits that do not count, shown apart with the sessions that assisted them (never in a headline figure).
+  const asideSessions = new Map<number, { why: SetAside; sessions: Set<string> }>();
+  for (const s of input.sessions) {
+    if (s.status !== 'shipped' && s.status !== 'open' && s.status !== 'unlinked') continue;
+    for (const a of s.setAside ?? []) {
+      if (a.why === 'revert' || !input.commits.has(a.id)) continue;
+      const e = asideSessions.get(a.id) ?? { why: a.why, sessions: new Set<string>() };
+      e.sessions.add(s.id);
+      asideSessions.set(a.id, e);
+    }
+  }
+  const notCounted: SummarySetAside[] = [...asideSessions]
+    .map(([id, e]) => {
+      const c = input.commits.get(id) as SummaryCommitFacts;
+      return {
+        sha: c.sha,
+        repo: repoLabel.get(c.repoRoot) ?? 'repository',
+        subject: input.redact.subjects ? null : c.subject,
+        committed: new Date(c.authorTime).toISOString().slice(0, 10),
+        pr: c.pr,
+        ...standingOf(c),
+        reason: e.why as SummarySetAside['reason'],
+        sessions: [...e.sessions].sort(),
+      };
+    })
+    .sort((a, b) => a.committed.localeCompare(b.committed) || a.sha.localeCompare(b.sha));
   const outcomeOfRoot = (o: number): SummaryOutcome & { firstTime: number } => {
     const members = [...(outcomeMembers.get(o) ?? [])].sort((a, b) => (input.commits.get(a)?.authorTime ?? 0) - (input.commits.get(b)?.authorTime ?? 0) || a - b);
     const sessions = [...(outcomeSessions.get(o) ?? [])].map((ref) => sessionById.get(ref) as SummarySession);
@@ -524,7 +591,7 @@ export function buildSummary(input: SummaryInput): Summary {
     tool: { name: 'outcome-ledger', version: input.toolVersion },
     period: { ...input.period, days: dayNumber(input.period.until) - dayNumber(input.period.since) + 1 },
     redacted: { ...input.redact },
-    settings: { threshold: o.threshold, durabilityDays: o.durabilityDays, openWindowHours: input.openWindowHours },
+    settings: { threshold: o.threshold, durabilityDays: o.durabilityDays, openWindowHours: input.openWindowHours, ...(input.identities ? { identities: [...input.identities] } : {}) },
     pricing: { version: r.pricing.version, note: r.pricing.note },
     totals: usageOf(r.totals),
     outcomes: {
@@ -535,8 +602,10 @@ export function buildSummary(input: SummaryInput): Summary {
       tokensPerTaskMedian: o.tokensPerTaskMedian, costPerTaskMedian: o.costPerTaskMedian,
       tokensWithoutOutcome: o.tokensWithoutOutcome, keptLines: o.keptLines, keptLinesPer1kOutput: o.keptLinesPer1kOutput,
       pendingCommits: o.pendingCommits,
+      reverted: o.reverted, unmerged: o.unmerged, authoredByOthers: o.authoredByOthers,
     },
     tasks: taskList,
+    notCounted,
     trend: input.weeks.map((w) => ({
       since: w.since,
       until: w.until,

@@ -83,7 +83,7 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
     if (!ledger) return [];
     const tz = this.model.currentSettings.timeZone;
     const today = localDate(tz, Date.now());
-    const sessions = listSessions(ledger.database, { timeZone: tz, since: addDays(today, -TREE_DAYS) });
+    const sessions = listSessions(ledger.database, { timeZone: tz, since: addDays(today, -TREE_DAYS), identities: this.model.currentSettings.identities });
     const byDay = new Map<string, SessionJson[]>();
     for (const s of sessions) {
       const day = localDate(tz, Date.parse(s.start));

@@ -22,8 +22,12 @@ import type { Database } from 'sql.js';
  * mixed. Old ledgers hold no estimated interactions, so the column's default 0 is exact for them. `manual_entries`
  * holds what the engineer typed for an interaction logged by hand (the tool it was, an optional task); pasted text is
  * never stored, only the tokens counted from it.
+ *
+ * Version 5 (counted outcomes, docs/outcomes.md): commits carry their author (email, name), the emails their
+ * `Co-authored-by:` trailers name, and the sha a `This reverts commit` line names, so authorship and reverts are judged
+ * without keeping message bodies. Rows stored before are filled by the next link run (they read NULL until then).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -158,6 +162,15 @@ CREATE TABLE manual_entries (
   created INTEGER NOT NULL,
   updated INTEGER NOT NULL
 );
+`,
+  },
+  {
+    version: 5,
+    sql: `
+ALTER TABLE commits ADD COLUMN author_email TEXT;
+ALTER TABLE commits ADD COLUMN author_name TEXT;
+ALTER TABLE commits ADD COLUMN co_authors TEXT NOT NULL DEFAULT '';
+ALTER TABLE commits ADD COLUMN reverts TEXT;
 `,
   },
 ];
