@@ -1,3 +1,4 @@
+import { standingSuffix } from '../core/standing';
 import { accuracyOf, type ReportJson, type UsageFigures } from '../core/report';
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
@@ -137,17 +138,6 @@ export function renderSessions(list: SessionJson[]): string {
   return list.some((s) => s.tokenAccuracy !== 'exact') ? `${t}\n~ tokens estimated (counted from text or rounded by the tool), not reported exactly` : t;
 }
 
-/** Why a link is not counted, or who authored it, in words (docs/outcomes.md). */
-export function standingText(l: Pick<LinkJson, 'excluded' | 'author' | 'coAuthored' | 'revert' | 'reverted' | 'merged' | 'authoredByEngineer'>): string {
-  const parts: string[] = [];
-  if (l.revert) parts.push('a revert, never an outcome');
-  else if (!l.authoredByEngineer) parts.push(`assisted, authored by someone else${l.author ? ` (${l.author})` : ''}`);
-  else if (l.reverted) parts.push('reverted later');
-  else if (!l.merged) parts.push('not merged into the default branch');
-  if (l.coAuthored) parts.push(`co-authored by you${l.author ? `, authored by ${l.author}` : ''}`);
-  return parts.length > 0 ? ` — ${parts.join('; ')}` : '';
-}
-
 /** `link show`: each link with its confidence, whether it counts, the engineer's decision and the reasons. */
 export function renderLinks(sessionId: string, links: readonly LinkJson[]): string {
   if (links.length === 0) return `${sessionId}: no links. Run \`outcome-ledger link\`, or confirm a commit with \`outcome-ledger link confirm ${sessionId} SHA\`.`;
@@ -155,7 +145,7 @@ export function renderLinks(sessionId: string, links: readonly LinkJson[]): stri
   for (const l of links) {
     const mark = l.counted ? '✔' : '·';
     const state = l.state === 'auto' ? '' : ` [${l.state}]`;
-    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}${standingText(l)}`);
+    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}${standingSuffix(l)}`);
     if (l.why) out.push(`      ${l.why}`);
   }
   out.push('✔ counts as an outcome · confirm or reject with `outcome-ledger link confirm|reject SESSION_ID SHA`');

@@ -236,3 +236,14 @@ export function standingOf(c: AuthorFacts, identities: ReadonlySet<string>): Com
   const setAside: SetAside | null = revert ? 'revert' : !mine ? 'others' : reverted ? 'reverted' : !merged ? 'unmerged' : null;
   return { author: known ? email : (c.authorName ?? ''), authoredByEngineer: mine, coAuthored, revert, reverted, merged, setAside };
 }
+
+/** A link's standing in words for text views: " — reverted later", " — assisted, authored by someone else (x@y)"; '' when plain. */
+export function standingSuffix(l: { author: string; authoredByEngineer: boolean; coAuthored: boolean; revert: boolean; reverted: boolean; merged: boolean }): string {
+  const parts: string[] = [];
+  if (l.revert) parts.push('a revert, never an outcome');
+  else if (!l.authoredByEngineer) parts.push(`assisted, authored by someone else${l.author ? ` (${l.author})` : ''}`);
+  else if (l.reverted) parts.push('reverted later');
+  else if (!l.merged) parts.push('not merged into the default branch');
+  if (l.coAuthored) parts.push(`co-authored by you${l.author ? `, authored by ${l.author}` : ''}`);
+  return parts.length > 0 ? ` — ${parts.join('; ')}` : '';
+}

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
+import { standingSuffix } from '../core/standing';
 import { addDays, localDate } from '../core/time';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
@@ -35,6 +36,12 @@ function sessionTooltip(s: SessionJson): vscode.MarkdownString {
   if (s.manual) md.appendMarkdown(`Logged by hand${s.manual.task ? ` for ${s.manual.task}` : ''}: edit or delete it from this item's context menu.\n\n`);
   if (s.repo) md.appendMarkdown(`Repository: \`${s.repo}\`\n\n`);
   md.appendMarkdown(`Models: ${s.models.join(', ')} · ${s.editedFiles.length} files edited`);
+  // Linked commits that count, and those set aside (reverted, not merged, someone else's), with why (docs/outcomes.md).
+  const shown = s.links.filter((l) => l.counted || l.excluded !== null).slice(0, 8);
+  if (shown.length > 0) {
+    md.appendMarkdown('\n\nCommits:');
+    for (const l of shown) md.appendText(`\n${l.counted ? '✔' : '·'} ${l.commit.slice(0, 7)} ${l.subject}${standingSuffix(l)}`);
+  }
   return md;
 }
 
@@ -116,7 +123,8 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         const s = node.session;
         const item = new vscode.TreeItem(sessionTitle(s), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `session:${s.id}`;
-        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}`;
+        const aside = s.links.filter((l) => l.excluded !== null && l.excluded !== 'revert').length;
+        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}${aside > 0 ? ` · ${aside} not counted` : ''}`;
         item.tooltip = sessionTooltip(s);
         item.iconPath = new vscode.ThemeIcon(s.status === 'shipped' ? 'pass' : s.status === 'open' ? 'circle-outline' : s.status === 'unlinked' ? 'circle-slash' : 'tag');
         item.contextValue = s.manual ? (s.repo ? 'session.repo.manual' : 'session.manual') : s.repo ? 'session.repo' : 'session';

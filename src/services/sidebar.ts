@@ -196,11 +196,18 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
   const pending: string[] = [];
   if (o.openSessions > 0) pending.push(`${plural(o.openSessions, 'session is', 'sessions are')} still open and may yet link to a commit`);
   if (unreadRepos > 0) pending.push(`${plural(unreadRepos, 'repository has', 'repositories have')} not been read for commits yet`);
+  // Linked commits that are not the engineer's outcomes are named beside the figures (docs/outcomes.md).
+  const aside = [
+    o.reverted > 0 ? `${plural(o.reverted, 'reverted commit')}` : '',
+    o.unmerged > 0 ? `${plural(o.unmerged, 'commit')} not merged` : '',
+    o.authoredByOthers > 0 ? `${plural(o.authoredByOthers, 'commit')} authored by someone else (assisted)` : '',
+  ].filter(Boolean);
+  const asideNote = aside.length > 0 ? ` Not counted: ${list(aside)}.` : '';
   const outcomeCov: Coverage = !hasData
     ? none('No sessions in this period.')
     : pending.length > 0
-      ? { level: 'partial', note: `${pending.join('; ')}.` }
-      : { level: 'complete', note: `Commits linked at ${Math.round(o.threshold * 100)}% confidence or more, or confirmed by you.` };
+      ? { level: 'partial', note: `${pending.join('; ')}.${asideNote}` }
+      : { level: 'complete', note: `Your own commits, linked at ${Math.round(o.threshold * 100)}% confidence or more, or confirmed by you.${asideNote}` };
   const keptCov: Coverage = o.commits === 0
     ? none('No linked commits in this period.')
     : o.keptLinesPer1kOutput === null

@@ -79,7 +79,9 @@ describe('outcome summary (core)', () => {
     assert.deepEqual(t.outcomes[0]?.sessions, ['claude-code:5f0c1a2b-0000-4000-8000-000000000001']);
     assert.deepEqual(t.outcomes[0]?.evidence, ['branch', 'trailer']);
     assert.equal(t.outcomes[0]?.keptLines, 5);
-    assert.equal(t.outcomes[0]?.commits[0]?.sha, 'aaaaaaa');
+    // The signed data cites the full sha (issue 14: a reviewer checks it against the repository); the text, 7 characters.
+    assert.equal(t.outcomes[0]?.commits[0]?.sha, 'a'.repeat(40));
+    assert.match(renderSummary(signSummary(s, loadOrCreateSigningKey(tempDir())), 'md'), /`aaaaaaa` 2026-/);
     assert.deepEqual(s.trend.map((w) => w.since), ['2026-10-01', '2026-10-08', '2026-10-15', '2026-10-22', '2026-10-29']);
     assert.equal(s.trend.at(-1)?.until, '2026-10-31');
     assert.equal(s.period.days, 31);
