@@ -456,17 +456,18 @@ export function buildSummary(input: SummaryInput): Summary {
     if (!st) return {};
     return { author: st.author, authoredByEngineer: st.authoredByEngineer, ...(st.coAuthored ? { coAuthored: true } : {}), reverted: st.reverted, merged: st.merged };
   };
+  /** What every cited commit says, counted or not: its full sha, where, what, when, its PR, whose and what became of it. */
+  const citedOf = (c: SummaryCommitFacts): Omit<SummaryCommit, 'keptLines'> => ({
+    sha: c.sha,
+    repo: repoLabel.get(c.repoRoot) ?? 'repository',
+    subject: input.redact.subjects ? null : c.subject,
+    committed: new Date(c.authorTime).toISOString().slice(0, 10),
+    pr: c.pr,
+    ...standingOf(c),
+  });
   const commitOf = (id: number): SummaryCommit => {
     const c = input.commits.get(id) as SummaryCommitFacts;
-    return {
-      sha: c.sha,
-      repo: repoLabel.get(c.repoRoot) ?? 'repository',
-      subject: input.redact.subjects ? null : c.subject,
-      committed: new Date(c.authorTime).toISOString().slice(0, 10),
-      pr: c.pr,
-      keptLines: c.authorTime < mature ? c.kept : null,
-      ...standingOf(c),
-    };
+    return { ...citedOf(c), keptLines: c.authorTime < mature ? c.kept : null };
   };
   // Linked commits that do not count, shown apart with the sessions that assisted them (never in a headline figure).
   const asideSessions = new Map<number, { why: SetAside; sessions: Set<string> }>();
@@ -481,17 +482,7 @@ export function buildSummary(input: SummaryInput): Summary {
   }
   const notCounted: SummarySetAside[] = [...asideSessions]
     .map(([id, e]) => {
-      const c = input.commits.get(id) as SummaryCommitFacts;
-      return {
-        sha: c.sha,
-        repo: repoLabel.get(c.repoRoot) ?? 'repository',
-        subject: input.redact.subjects ? null : c.subject,
-        committed: new Date(c.authorTime).toISOString().slice(0, 10),
-        pr: c.pr,
-        ...standingOf(c),
-        reason: e.why as SummarySetAside['reason'],
-        sessions: [...e.sessions].sort(),
-      };
+      return { ...citedOf(input.commits.get(id) as SummaryCommitFacts), reason: e.why as SummarySetAside['reason'], sessions: [...e.sessions].sort() };
     })
     .sort((a, b) => a.committed.localeCompare(b.committed) || a.sha.localeCompare(b.sha));
   const outcomeOfRoot = (o: number): SummaryOutcome & { firstTime: number } => {
