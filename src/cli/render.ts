@@ -1,5 +1,5 @@
-import { standingSuffix } from '../core/standing';
-import { accuracyOf, type ReportJson, type UsageFigures } from '../core/report';
+import { standingSuffix } from '../core/outcomes/standing';
+import { accuracyOf, type ReportJson, type UsageFigures } from '../core/outcomes/report';
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
 import type { LinkJson, SessionJson } from '../services/queries';

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
-import { standingSuffix } from '../core/standing';
-import { addDays, localDate } from '../core/time';
+import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
+import { standingSuffix } from '../core/outcomes/standing';
+import { addDays, localDate } from '../core/usage/time';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
 

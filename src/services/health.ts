@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { Database } from 'sql.js';
-import type { SourceName } from '../core/model';
-import { isoUtc } from '../core/time';
+import type { SourceName } from '../core/usage/model';
+import { isoUtc } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
 import { getMeta } from '../store/schema';
 import { projectDirs, READERS, sourceRoots, type ExtraSource } from './importer';

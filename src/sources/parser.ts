@@ -1,5 +1,5 @@
 import type { Database } from 'sql.js';
-import type { LedgerRecord, ParseOutcome, SourceName } from '../core/model';
+import type { LedgerRecord, ParseOutcome, SourceName } from '../core/usage/model';
 
 /** What the importer lends a whole-file parser: a SQLite engine (sql.js) for tools that keep a database. */
 export interface WholeContext {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import type { ReportJson } from '../../src/core/report';
+import type { ReportJson } from '../../src/core/outcomes/report';
 import type { SessionJson } from '../../src/services/queries';
 
 export const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ReportJson } from '../../src/core/report';
-import type { SummaryDocument } from '../../src/core/summary';
+import type { ReportJson } from '../../src/core/outcomes/report';
+import type { SummaryDocument } from '../../src/core/summary/schema';
 import type { SessionJson } from '../../src/services/queries';
 import { tempDir } from '../helpers';
 import { cli } from './cli';

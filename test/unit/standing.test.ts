@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { COMMIT_OTHER_AUTHOR, COMMIT_REVERT, COMMIT_REVERTED, COMMIT_UNMERGED, coAuthorsOf, revertTarget, type CommitInfo, type FileStat } from '../../src/core/commits';
-import { History } from '../../src/core/history';
-import { defaultBranchesOf, identitySet, messageReverts, reversePatchCandidates, standingOf, standings } from '../../src/core/standing';
+import { COMMIT_OTHER_AUTHOR, COMMIT_REVERT, COMMIT_REVERTED, COMMIT_UNMERGED, coAuthorsOf, revertTarget, type CommitInfo, type FileStat } from '../../src/core/outcomes/commits';
+import { History } from '../../src/core/outcomes/history';
+import { defaultBranchesOf, identitySet, messageReverts, reversePatchCandidates, standingOf, standings } from '../../src/core/outcomes/standing';
 
 const T0 = Date.UTC(2026, 9, 1);
 const HOUR = 3_600_000;
