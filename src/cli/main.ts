@@ -7,7 +7,7 @@ import { CommitNotFoundError, decide } from '../services/decisions';
 import { importAll, READERS, type ExtraSource } from '../services/importer';
 import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../services/linker';
 import { addManualEntry, deleteManualEntry, editManualEntry, listManualEntries, ManualEntryError, type ManualEntry, type ManualEntryPatch } from '../services/manual';
-import { linksOf, listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
+import { isEmail, keepIdentities, linksOf, listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
 import { DEFAULT_MIN_MEMBERS, MIN_K } from '../core/team/merge';
 import { SHAREABLE, type Shareable } from '../core/team/rollup';
 import { renderRollupPreview } from '../core/team/preview';
@@ -85,6 +85,7 @@ New log lines are imported and new commits linked first (incremental), so the re
   --no-import             report the ledger as it is, without reading new log lines or git history
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
+  --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; see docs/outcomes.md)
 ${COMMON_HELP}`,
   sessions: `Usage: outcome-ledger sessions [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import] [--threshold X]
 
@@ -96,6 +97,7 @@ status. New log lines are imported and new commits linked first (incremental).
   --json          print JSON (one object per session, with its links and tasks)
   --no-import     list the ledger as it is, without reading new log lines or git history
   --threshold X   confidence from which an automatic link counts (0..1, default 0.6)
+  --identity EMAIL  also count commits authored by EMAIL as yours (repeatable)
 ${COMMON_HELP}`,
   link: `Usage: outcome-ledger link [--repo PATH]... [--full] [--window-hours H] [--task-pattern REGEX]... [--json]
        outcome-ledger link show SESSION_ID [--threshold X] [--json]
@@ -110,6 +112,7 @@ never changed; \`reset\` forgets your decision on a pair. Durability (lines stil
   --full                 re-score every session (after changing how linking works)
   --window-hours H       how long after a session's last reply a commit can be its outcome (default 24; kept)
   --task-pattern REGEX   task key pattern, repeatable (default: ABC-123, #123, GH-123; kept until changed)
+  --identity EMAIL       an author email that is yours besides your git user.email, repeatable (kept until changed)
   --durability-days N    age from which kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
   --no-durability        link only; leave kept lines (git blame) for a later run
   --threshold X          (show) confidence from which an automatic link counts (default 0.6)
@@ -136,6 +139,7 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
   --no-import             summarise the ledger as it is, without reading new log lines or git history
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
+  --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; the summary lists them)
 ${COMMON_HELP}`,
   verify: `Usage: outcome-ledger verify FILE [--key FINGERPRINT] [--repo PATH]... [--ledger]
 
@@ -321,7 +325,14 @@ function durabilityDaysOf(p: Parsed): number {
   return numberOption(p, 'durability-days', 0, 3650) ?? DEFAULT_DURABILITY_DAYS;
 }
 
-const LINK_VIEW_OPTIONS = { threshold: { type: 'string' }, 'durability-days': { type: 'string' } } as const;
+const LINK_VIEW_OPTIONS = { threshold: { type: 'string' }, 'durability-days': { type: 'string' }, identity: { type: 'string', multiple: true } } as const;
+
+/** `--identity EMAIL` (repeatable): more author emails that are yours (docs/outcomes.md). */
+function identitiesArg(p: Parsed): { identities?: string[] } {
+  const list = (p.values.identity as string[] | undefined) ?? [];
+  for (const v of list) if (!isEmail(v)) throw new UsageError(`--identity needs an email address as git records authors, such as you@example.com; got "${v}"`);
+  return list.length > 0 ? { identities: list.map((v) => v.trim().toLowerCase()) } : {};
+}
 
 async function cmdReport(argv: string[], io: CliIo): Promise<number> {
   const p = parse(argv, { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' } }, false);
@@ -330,10 +341,11 @@ async function cmdReport(argv: string[], io: CliIo): Promise<number> {
   const period = periodOf(p);
   const threshold = thresholdOf(p);
   const durabilityDays = durabilityDaysOf(p);
+  const identities = identitiesArg(p);
   const ledger = await openLedger(p, io);
   try {
     await refresh(ledger, p, io);
-    const r = report(ledger.database, { timeZone, ...period, durabilityDays, ...(threshold !== undefined ? { threshold } : {}) });
+    const r = report(ledger.database, { timeZone, ...period, durabilityDays, ...(threshold !== undefined ? { threshold } : {}), ...identities });
     io.out(p.values.json ? JSON.stringify(r, null, 2) : renderReport(r));
     return 0;
   } finally {
@@ -347,10 +359,11 @@ async function cmdSessions(argv: string[], io: CliIo): Promise<number> {
   const timeZone = timeZoneOf(p, io.env);
   const period = periodOf(p);
   const threshold = thresholdOf(p);
+  const identities = identitiesArg(p);
   const ledger = await openLedger(p, io);
   try {
     await refresh(ledger, p, io);
-    const list = listSessions(ledger.database, { timeZone, ...period, ...(threshold !== undefined ? { threshold } : {}) });
+    const list = listSessions(ledger.database, { timeZone, ...period, ...(threshold !== undefined ? { threshold } : {}), ...identities });
     io.out(p.values.json ? JSON.stringify(list, null, 2) : renderSessions(list));
     return 0;
   } finally {
@@ -414,7 +427,7 @@ async function cmdLink(argv: string[], io: CliIo): Promise<number> {
     const ledger = await openLedger(p, io);
     try {
       const s = resolveSession(ledger.database, session);
-      const links = linksOf(ledger.database, [s.ref], threshold).get(s.ref) ?? [];
+      const links = linksOf(ledger.database, [s.ref], threshold, identitiesArg(p).identities).get(s.ref) ?? [];
       io.out(p.values.json ? JSON.stringify({ session: s.id, links }, null, 2) : renderLinks(s.id, links));
       return 0;
     } finally {
@@ -434,8 +447,11 @@ async function cmdLink(argv: string[], io: CliIo): Promise<number> {
     config: { ...(windowHours !== undefined ? { windowHours } : {}), ...(patterns ? { taskPatterns: patterns } : {}) },
   };
   for (const r of options.repos ?? []) if (!fs.existsSync(r)) throw new UsageError(`--repo ${r}: no such folder`);
+  const kept = identitiesArg(p).identities;
   const ledger = await openLedger(p, io);
   try {
+    // `link --identity` keeps the list (like --task-pattern) for every later report, summary and rollup.
+    if (kept) await ledger.write((db) => keepIdentities(db, kept));
     let summary: LinkSummary;
     try {
       summary = await linkAll(ledger, options);
@@ -643,7 +659,7 @@ async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
     try {
       r = exportSummary(ledger.database, home, {
         since: period.since, until: period.until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
-        ...(threshold !== undefined ? { threshold } : {}),
+        ...(threshold !== undefined ? { threshold } : {}), ...identitiesArg(p),
         ...(signer !== undefined ? { signer } : {}),
       });
     } catch (e) {
@@ -717,7 +733,7 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
     await refresh(ledger, p, io);
     const file = buildTeamRollup(ledger.database, ledger.paths.home, {
       timeZone, since: period.since, until: period.until, durabilityDays: durabilityDaysOf(p), displayName, include: include as Shareable[],
-      ...(threshold !== undefined ? { threshold } : {}),
+      ...(threshold !== undefined ? { threshold } : {}), ...identitiesArg(p),
     });
     const text = rollupText(file);
     if (!consented) {

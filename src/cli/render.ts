@@ -1,3 +1,4 @@
+import { standingSuffix } from '../core/outcomes/standing';
 import { accuracyOf, type ReportJson, type UsageFigures } from '../core/outcomes/report';
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
@@ -39,7 +40,13 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
     `  sessions: ${fmtInt(o.shippedSessions)} shipped, ${fmtInt(o.openSessions)} open, ${fmtInt(o.unlinkedSessions)} without outcome, ` +
       `${fmtInt(o.labelledSessions)} labelled · ${fmtTokensMarked(o.tokensWithoutOutcome, accuracyOf(o.tokensWithoutOutcome, o.estimatedTokensWithoutOutcome))} tokens without outcome`,
   );
-  if (o.commits === 0) out.push('  (no sessions are linked to commits yet: `outcome-ledger link` reads your repositories)');
+  const aside = [
+    o.reverted > 0 ? `${fmtInt(o.reverted)} reverted` : '',
+    o.unmerged > 0 ? `${fmtInt(o.unmerged)} not merged` : '',
+    o.authoredByOthers > 0 ? `${fmtInt(o.authoredByOthers)} authored by someone else (assisted)` : '',
+  ].filter(Boolean);
+  if (aside.length > 0) out.push(`  not counted: ${aside.join(' · ')}`);
+  if (o.commits === 0 && aside.length === 0) out.push('  (no sessions are linked to commits yet: `outcome-ledger link` reads your repositories)');
   else {
     const per: string[] = [];
     if (o.costPerCommit !== null) per.push(`${fmtUSD(o.costPerCommit)} per commit (median ${fmtUSD(o.costPerCommitMedian ?? 0)})`);
@@ -138,7 +145,7 @@ export function renderLinks(sessionId: string, links: readonly LinkJson[]): stri
   for (const l of links) {
     const mark = l.counted ? '✔' : '·';
     const state = l.state === 'auto' ? '' : ` [${l.state}]`;
-    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}`);
+    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}${standingSuffix(l)}`);
     if (l.why) out.push(`      ${l.why}`);
   }
   out.push('✔ counts as an outcome · confirm or reject with `outcome-ledger link confirm|reject SESSION_ID SHA`');

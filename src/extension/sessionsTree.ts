@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
 import { lineText, mdText } from '../core/common/text';
+import { standingSuffix } from '../core/outcomes/standing';
 import { addDays, localDate } from '../core/usage/time';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
@@ -37,6 +38,12 @@ function sessionTooltip(s: SessionJson): vscode.MarkdownString {
   if (s.manual) md.appendMarkdown(`Logged by hand${s.manual.task ? ` for ${mdText(s.manual.task)}` : ''}: edit or delete it from this item's context menu.\n\n`);
   if (s.repo) md.appendMarkdown(`Repository: ${mdText(s.repo)}\n\n`);
   md.appendMarkdown(`Models: ${s.models.map(mdText).join(', ')} · ${s.editedFiles.length} files edited`);
+  // Linked commits that count, and those set aside (reverted, not merged, someone else's), with why (docs/outcomes.md).
+  const shown = s.links.filter((l) => l.counted || l.excluded !== null).slice(0, 8);
+  if (shown.length > 0) {
+    md.appendMarkdown('\n\nCommits:');
+    for (const l of shown) md.appendText(`\n${l.counted ? '✔' : '·'} ${l.commit.slice(0, 7)} ${lineText(l.subject)}${standingSuffix(l)}`);
+  }
   return md;
 }
 
@@ -85,7 +92,7 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
     if (!ledger) return [];
     const tz = this.model.currentSettings.timeZone;
     const today = localDate(tz, Date.now());
-    const sessions = listSessions(ledger.database, { timeZone: tz, since: addDays(today, -TREE_DAYS) });
+    const sessions = listSessions(ledger.database, { timeZone: tz, since: addDays(today, -TREE_DAYS), identities: this.model.currentSettings.identities });
     const byDay = new Map<string, SessionJson[]>();
     for (const s of sessions) {
       const day = localDate(tz, Date.parse(s.start));
@@ -118,7 +125,8 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         const s = node.session;
         const item = new vscode.TreeItem(sessionTitle(s), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `session:${s.id}`;
-        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}`;
+        const aside = s.links.filter((l) => l.excluded !== null && l.excluded !== 'revert').length;
+        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}${aside > 0 ? ` · ${aside} not counted` : ''}`;
         item.tooltip = sessionTooltip(s);
         item.iconPath = new vscode.ThemeIcon(s.status === 'shipped' ? 'pass' : s.status === 'open' ? 'circle-outline' : s.status === 'unlinked' ? 'circle-slash' : 'tag');
         item.contextValue = s.manual ? (s.repo ? 'session.repo.manual' : 'session.manual') : s.repo ? 'session.repo' : 'session';

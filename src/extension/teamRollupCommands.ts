@@ -114,7 +114,7 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
   ledger.refresh();
   let rollup: TeamRollupFile;
   try {
-    rollup = buildTeamRollup(ledger.database, ledger.paths.home, { timeZone, ...period, displayName, include, threshold: model.currentSettings.linkThreshold });
+    rollup = buildTeamRollup(ledger.database, ledger.paths.home, { timeZone, ...period, displayName, include, threshold: model.currentSettings.linkThreshold, identities: model.currentSettings.identities });
   } catch (e) {
     if (e instanceof TeamRollupError) {
       void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);

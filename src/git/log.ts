@@ -306,6 +306,46 @@ export async function patchIds(repoDir: string, shas: readonly string[]): Promis
   return out;
 }
 
+/** `git patch-id --stable` of each commit's patch, reversed when asked, without path prefixes (so a reversed patch and a revert's compare equal). */
+async function noPrefixPatchIds(repoDir: string, shas: readonly string[], reverse: boolean): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (shas.length === 0) return out;
+  const args = ['log', '--no-walk=unsorted', '--stdin', '-p', '--no-prefix', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color', '--format=commit %H'];
+  if (reverse) args.splice(4, 0, '-R');
+  const patches = await runGit(args, repoDir, { input: `${shas.join('\n')}\n`, maxBytes: 256 << 20, timeoutMs: 120_000 });
+  const ids = await gitText(['patch-id', '--stable'], repoDir, { input: patches, timeoutMs: 120_000 });
+  for (const line of ids.split('\n')) {
+    const [pid, sha] = line.split(' ');
+    if (pid && sha) out.set(sha, pid);
+  }
+  return out;
+}
+
+/**
+ * Of [later, target] pairs, those where the later commit's patch is exactly the target's patch reversed (it undoes
+ * it: a revert made by hand or squashed). Four git calls for any number of pairs.
+ */
+export async function patchUndoes(repoDir: string, pairs: ReadonlyArray<readonly [string, string]>): Promise<Array<[string, string]>> {
+  if (pairs.length === 0) return [];
+  const present = await existingCommits(repoDir, [...new Set(pairs.flat())]);
+  const ok = pairs.filter(([r, t]) => present.has(r) && present.has(t));
+  if (ok.length === 0) return [];
+  const forward = await noPrefixPatchIds(repoDir, [...new Set(ok.map(([r]) => r))], false);
+  const reversed = await noPrefixPatchIds(repoDir, [...new Set(ok.map(([, t]) => t))], true);
+  return ok.filter(([r, t]) => forward.get(r) !== undefined && forward.get(r) === reversed.get(t)).map(([r, t]) => [r, t]);
+}
+
+/** The global user.email (lower case), or null when none is set: one of the engineer's identities. */
+export async function globalEmail(cwd: string): Promise<string | null> {
+  try {
+    const v = (await gitText(['config', '--global', '--get', 'user.email'], cwd, { timeoutMs: 15_000 })).trim().toLowerCase();
+    return v || null;
+  } catch (e) {
+    if (e instanceof GitError) return null; // not set (exit 1)
+    throw e;
+  }
+}
+
 /** Lines of `file` at `rev` per commit that last touched them (`git blame --incremental`); null when the file is gone. */
 export function blameCounts(repoDir: string, rev: string, file: string): Promise<Map<string, number> | null> {
   return blameLines(repoDir, rev, file, []);

@@ -8,7 +8,7 @@ import { manifestEntries } from '../core/summary/manifest';
 import { CLAIM, parseSummaryDocument, signedPart, SSH_NAMESPACE, SUMMARY_FORMAT, SUMMARY_VERSION, type Summary, type SummaryDocument, type SummarySignature } from '../core/summary/schema';
 import { extractDocument, firstDifference, renderSummary, type SummaryFormat } from '../core/summary/render';
 import { inconsistencies } from '../core/summary/consistency';
-import { bucketsOf, countedLinks, outcomeFacts, reports, sessionTaskKeys, statusResolver, usageRows } from './queries';
+import { bucketsOf, countedOutcomes, outcomeFacts, reports, sessionTaskKeys, statusResolver, usageRows } from './queries';
 import { isoUtc, periodRange } from '../core/usage/time';
 import { loadLinks } from '../store/outcomes';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
@@ -29,6 +29,8 @@ export interface SummaryOptions {
   durabilityDays?: number;
   /** The moment the figures are for (open sessions, kept lines); default now. */
   now?: number;
+  /** More author emails that are the engineer's (`--identity`, the setting); the summary records all it used. */
+  identities?: readonly string[];
   /** For the coverage gaps (where the tools keep their logs). */
   env?: NodeJS.ProcessEnv;
   ledgerFile?: string;
@@ -39,16 +41,17 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const now = o.now ?? Date.now();
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
   const durabilityDays = o.durabilityDays ?? DEFAULT_DURABILITY_DAYS;
-  const q = { timeZone: o.timeZone, threshold, durabilityDays, now };
+  const q = { timeZone: o.timeZone, threshold, durabilityDays, now, ...(o.identities ? { identities: o.identities } : {}) };
   const spans = weeksOf(o.since, o.until);
   const [main, ...weekly] = reports(db, q, [{ since: o.since, until: o.until }, ...spans]) as [ReportJson, ...ReportJson[]];
   const weeks = spans.map((w, i) => ({ ...w, report: weekly[i] as ReportJson }));
 
   const range = periodRange(o.timeZone, o.since, o.until);
   const rows = usageRows(db, bucketsOf(range));
-  const counted = countedLinks(db, threshold);
+  const co = countedOutcomes(db, threshold, o.identities);
+  const counted = co.counted;
   const statusOf = statusResolver(db, now, threshold, counted);
-  const facts = outcomeFacts(db, counted, now, durabilityDays);
+  const facts = outcomeFacts(db, counted, now, durabilityDays, co.setAside);
   const branchTasks = sessionTaskKeys(db);
 
   const perSession = new Map<number, { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> }>();
@@ -68,18 +71,24 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     return {
       ref, id: citedId(s.source, s.key), ledgerId: `${s.source}:${s.key}`, source: s.source, status: statusOf(ref), tokens: u.tokens,
       estimatedTokens: u.estimatedTokens, costNano: u.costNano,
-      models: [...u.models].sort(), branchTasks: branchTasks.get(ref) ?? [], counted: counted.get(ref) ?? [],
+      models: [...u.models].sort(), branchTasks: branchTasks.get(ref) ?? [], counted: counted.get(ref) ?? [], setAside: co.setAside.get(ref) ?? [],
     };
   });
 
   // The commits the period's sessions count (a commit only sessions outside the period count is not cited).
+  // Commits set aside (reverted, not merged, someone else's) are cited apart, with what makes them so.
   const commitIds = [...new Set(sessions.flatMap((s) => s.counted))].filter((id) => facts.commits.has(id));
+  const asideIds = [...new Set(sessions.flatMap((s) => (s.setAside ?? []).filter((a) => a.why !== 'revert').map((a) => a.id)))];
   const commits = new Map<number, SummaryCommitFacts>();
-  for (let i = 0; i < commitIds.length; i += 500) {
-    const chunk = commitIds.slice(i, i + 500).join(',');
-    for (const [id, sha, root, subject, files] of db.exec(`SELECT c.id, c.sha, r.root, c.subject, c.files FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`)[0]?.values ?? []) {
-      const f = facts.commits.get(Number(id));
-      if (f) commits.set(Number(id), { ...f, sha: String(sha), repoRoot: String(root), subject: String(subject), files: filesDigest(decodeFiles(String(files)).map((x) => x.path)) });
+  const wanted = [...new Set([...commitIds, ...asideIds])];
+  for (let i = 0; i < wanted.length; i += 500) {
+    const chunk = wanted.slice(i, i + 500).join(',');
+    for (const [id, sha, root, subject, repo, tasks, pr, at, files] of db.exec(`SELECT c.id, c.sha, r.root, c.subject, c.repo_ref, c.tasks, c.pr, c.author_ts, c.files FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`)[0]?.values ?? []) {
+      const f = facts.commits.get(Number(id)) ?? {
+        id: Number(id), repo: Number(repo), tasks: tasks ? String(tasks).split(' ') : [], pr: pr === null ? null : Number(pr), authorTime: Number(at), kept: null,
+      };
+      const standing = co.standing.get(Number(id));
+      commits.set(Number(id), { ...f, sha: String(sha), repoRoot: String(root), subject: String(subject), files: filesDigest(decodeFiles(String(files)).map((x) => x.path)), ...(standing ? { standing } : {}) });
     }
   }
   const links = new Map<string, { kinds: EvidenceKind[]; state: LinkState }>();
@@ -114,6 +123,7 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     openWindowHours: OPEN_WINDOW_MS / 3_600_000,
     gaps,
     records: recordsDigest(db, range, sessions, commits),
+    identities: co.identities,
   });
 }
 
@@ -144,7 +154,7 @@ export function filesDigest(paths: readonly string[]): { count: number; sha256: 
 /**
  * SHA-256 over the canonical JSON of the ledger records the figures came from: every request in the period (its
  * stable id, session, time, model, canonical token fields and estimated cost), the sessions' labels, their counted
- * links and the linked commits (task keys, PR, kept lines). Re-importing the same logs gives the same digest.
+ * links and the linked commits (task keys, PR, kept lines, author, and whether each is the engineer's, reverted, merged). Re-importing the same logs gives the same digest.
  */
 function recordsDigest(db: Database, range: { from: number; to: number }, sessions: readonly SummarySession[], commits: ReadonlyMap<number, SummaryCommitFacts>): Summary['records'] {
   const interactions = (db.exec(
@@ -168,7 +178,7 @@ function recordsDigest(db: Database, range: { from: number; to: number }, sessio
   }
   links.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
   const commitRecords = [...commits.values()]
-    .map((c) => [c.sha, c.authorTime, c.tasks.join(' '), c.pr ?? -1, c.kept ?? -1] as const)
+    .map((c) => [c.sha, c.authorTime, c.tasks.join(' '), c.pr ?? -1, c.kept ?? -1, c.standing?.author ?? '', c.standing ? Number(c.standing.authoredByEngineer) + 2 * Number(c.standing.reverted) + 4 * Number(!c.standing.merged) : -1] as const)
     .sort((a, b) => a[0].localeCompare(b[0]));
   const digest = sha256Hex(canonicalJson({ interactions, labels, links, commits: commitRecords }));
   return { algorithm: 'sha256', digest, interactions: interactions.length, sessions: sessions.length, links: links.length, commits: commitRecords.length };
@@ -335,6 +345,7 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
     const again = summaryOf(ledger.db, {
       since: s.period.since, until: s.period.until, timeZone: s.period.timezone, redact: s.redacted,
       threshold: s.settings.threshold, durabilityDays: s.settings.durabilityDays, now: Date.parse(s.generatedAt),
+      ...(s.settings.identities ? { identities: s.settings.identities } : {}),
       env: ledger.env, ledgerFile: ledger.ledgerFile,
     });
     const diffs = figureDifferences(s, again);

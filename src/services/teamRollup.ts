@@ -433,7 +433,7 @@ export function recordTeamReport(stateFile: string, report: TeamReportJson): voi
 export function teamNameOf(name: string | undefined, inputs: readonly string[], cwd = process.cwd()): string {
   if (name !== undefined) {
     const v = name.trim();
-    if (!v || v.length > 100 || v.replace(CONTROL, '') !== v) throw new TeamRollupError('a team name is 1 to 100 printable characters');
+    if (!v || v.length > 100 || cleanText(v) !== v) throw new TeamRollupError('a team name is 1 to 100 printable characters');
     return v;
   }
   const first = inputs[0] !== undefined ? path.resolve(cwd, inputs[0]) : undefined;

@@ -22,10 +22,14 @@ import type { Database } from 'sql.js';
  * mixed. Old ledgers hold no estimated interactions, so the column's default 0 is exact for them. `manual_entries`
  * holds what the engineer typed for an interaction logged by hand (the tool it was, an optional task); pasted text is
  * never stored, only the tokens counted from it.
+ *
+ * Version 5 (counted outcomes, docs/outcomes.md): commits carry their author (email, name), the emails their
+ * `Co-authored-by:` trailers name, and the sha a `This reverts commit` line names, so authorship and reverts are judged
+ * without keeping message bodies. Rows stored before are filled by the next link run (they read NULL until then).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
-const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string | ((db: Database) => void) }> = [
   {
     version: 1,
     sql: `
@@ -160,7 +164,25 @@ CREATE TABLE manual_entries (
 );
 `,
   },
+  {
+    version: 5,
+    // Column by column, each only when missing: a ledger relabelled to an older version keeps what it has.
+    sql: addColumns('commits', [
+      ['author_email', 'TEXT'],
+      ['author_name', 'TEXT'],
+      ['co_authors', "TEXT NOT NULL DEFAULT ''"],
+      ['reverts', 'TEXT'],
+    ]),
+  },
 ];
+
+/** A migration step adding columns to a table, skipping those it already has (run through `migrate`). */
+function addColumns(table: string, columns: ReadonlyArray<readonly [string, string]>): (db: Database) => void {
+  return (db) => {
+    const have = new Set((db.exec(`PRAGMA table_info(${table})`)[0]?.values ?? []).map((v) => String(v[1])));
+    for (const [name, type] of columns) if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+  };
+}
 
 /** Interaction flags (bit field). */
 export const FLAG_SIDECHAIN = 1;
@@ -194,7 +216,8 @@ export function migrate(db: Database): boolean {
   try {
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
-      db.exec(m.sql);
+      if (typeof m.sql === 'string') db.exec(m.sql);
+      else m.sql(db);
     }
     db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
     if (current === 0) db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('created', ?)", [new Date().toISOString()]);

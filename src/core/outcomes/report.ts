@@ -33,6 +33,8 @@ export function accuracyOf(total: number, estimated: number): TokenAccuracy {
 
 export interface ReportJson {
   period: { since: string | null; until: string | null; timezone: string };
+  /** The author emails taken for the engineer's when judging whose a commit is (docs/outcomes.md). */
+  identities: string[];
   pricing: { version: string; note: string };
   totals: UsageFigures;
   bySource: Array<{ source: SourceName } & UsageFigures>;
@@ -171,6 +173,8 @@ export interface ReportInput {
   /** Prompt hashes typed in the period, per session. */
   prompts?: ReadonlyMap<number, readonly number[]>;
   threshold?: number;
+  /** The engineer's identities the outcomes were judged with (shown in the report). */
+  identities?: readonly string[];
 }
 
 const LABELS: ReadonlySet<SessionStatus> = new Set<SessionLabel>(['exploration', 'learning', 'review', 'abandoned']);
@@ -257,6 +261,7 @@ export function buildReport(input: ReportInput): ReportJson {
 
   return {
     period: { since: input.since ?? null, until: input.until ?? null, timezone: input.timeZone },
+    identities: [...(input.identities ?? [])],
     pricing: {
       version: input.pricingVersion,
       note: 'Costs are list-price estimates from the embedded price table; models not in the table are left unpriced.',
@@ -293,6 +298,9 @@ export function buildReport(input: ReportInput): ReportJson {
       pendingCommits: figures.pendingCommits,
       durabilityDays: figures.durabilityDays,
       byTask: figures.byTask,
+      reverted: figures.reverted,
+      unmerged: figures.unmerged,
+      authoredByOthers: figures.authoredByOthers,
     },
     selfCheck: signals,
     coverage: [...coverageSources].sort().map((source) => {

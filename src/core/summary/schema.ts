@@ -51,6 +51,17 @@ function buildSchemas() {
     input: nat(), output: nat(), cacheRead: nat(), cacheWrite: nat(), reasoning: nat(), total: nat(),
     costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
   };
+  /**
+   * A cited commit. Since issue 14 the full sha, its author and whether it is the engineer's own (author or named
+   * co-author); older files cite 7-character shas without them (the fields are optional so they still verify).
+   */
+  const standing = {
+    author: z.optional(text(320)),
+    authoredByEngineer: z.optional(z.boolean()),
+    coAuthored: z.optional(z.boolean()),
+    reverted: z.optional(z.boolean()),
+    merged: z.optional(z.boolean()),
+  };
   const commit = z.strictObject({
     /** The full SHA (SHA-1 or SHA-256), so `verify --repo` can find the very commit; the visible text shows 7 digits. */
     sha: z.string().check(z.regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/)),
@@ -63,7 +74,19 @@ function buildSchemas() {
     files: z.strictObject({ count: nat(), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
     pr: z.nullable(nat()),
     keptLines: z.nullable(nat()),
-  })
+    ...standing,
+  });
+  /** A linked commit that is not counted as the engineer's outcome, and why (docs/outcomes.md). */
+  const setAside = z.strictObject({
+    sha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/)),
+    repo: text(300),
+    subject: z.nullable(text(1000)),
+    committed: date(),
+    pr: z.nullable(nat()),
+    ...standing,
+    reason: z.enum(['others', 'reverted', 'unmerged']),
+    sessions: z.array(text(400)),
+  });
   const outcome = z.strictObject({
     commits: z.array(commit).check(z.minLength(1)),
     sessions: z.array(text(400)).check(z.minLength(1)),
@@ -102,7 +125,7 @@ function buildSchemas() {
     tool: z.strictObject({ name: z.literal('outcome-ledger'), version: text(40) }),
     period: z.strictObject({ since: date(), until: date(), timezone: text(100), days: nat() }),
     redacted: z.strictObject({ repos: z.boolean(), subjects: z.boolean() }),
-    settings: z.strictObject({ threshold: num(), durabilityDays: nat(), openWindowHours: num() }),
+    settings: z.strictObject({ threshold: num(), durabilityDays: nat(), openWindowHours: num(), identities: z.optional(z.array(text(320))) }),
     pricing: z.strictObject({ version: text(100), note: text(1000) }),
     totals: z.strictObject(usage),
     outcomes: z.strictObject({
@@ -111,8 +134,10 @@ function buildSchemas() {
       tokensPerCommitMedian: z.nullable(num()), costPerCommitMedian: z.nullable(num()), tokensPerTask: z.nullable(num()),
       costPerTask: z.nullable(num()), tokensPerTaskMedian: z.nullable(num()), costPerTaskMedian: z.nullable(num()),
       tokensWithoutOutcome: nat(), keptLines: nat(), keptLinesPer1kOutput: z.nullable(num()), pendingCommits: nat(),
+      reverted: z.optional(nat()), unmerged: z.optional(nat()), authoredByOthers: z.optional(nat()),
     }),
     tasks: z.array(task),
+    notCounted: z.optional(z.array(setAside)),
     trend: z.array(week),
     withoutOutcome: z.strictObject({
       tokens: nat(), costUSD: num(), groups: z.array(group),
@@ -173,6 +198,7 @@ export type SummaryDocument = z.infer<Schemas['document']>;
 export type SummaryTask = Summary['tasks'][number];
 export type SummaryOutcome = SummaryTask['outcomes'][number];
 export type SummaryCommit = SummaryOutcome['commits'][number];
+export type SummarySetAside = NonNullable<Summary['notCounted']>[number];
 export type SummaryWeek = Summary['trend'][number];
 export type SummarySignature = SummaryDocument['signature'];
 

@@ -69,8 +69,12 @@ describe('The outcome summary: export and verify', () => {
     assert.ok(fresh.outcomes.commits >= 1);
     const task = doc.summary.tasks.find((t) => t.task === 'DOC-9');
     assert.ok(task, 'the DOC-9 task is in the summary');
-    assert.equal(task.outcomes[0]?.commits[0]?.sha, sha, 'the signed data cites the full SHA');
-    assert.ok(r.text.includes(`\`${sha.slice(0, 7)}\``), 'the visible text shows the short SHA');
+    // Issue 14: the signed data cites the full sha and whether the engineer authored it; the visible text, 7 characters.
+    assert.equal(task.outcomes[0]?.commits[0]?.sha, sha);
+    assert.equal(task.outcomes[0]?.commits[0]?.authoredByEngineer, true);
+    assert.ok(r.text.includes(`\`${sha.slice(0, 7)}\``));
+    assert.equal(doc.summary.outcomes.reverted, fresh.outcomes.reverted);
+    assert.equal(doc.summary.outcomes.authoredByOthers, fresh.outcomes.authoredByOthers);
     assert.equal(task.outcomes[0]?.commits[0]?.subject, SUBJECT);
     assert.ok(r.text.includes(SUBJECT));
     assert.match(r.text, /## Integrity/);
