@@ -15,6 +15,8 @@ export function formatFigure(id: FigureId, value: number | null): string {
       return fmtTokens(value);
     case 'cost':
       return fmtUSD(value);
+    case 'credits':
+      return fmtCredits(value);
     case 'yield':
       return `${(value * 100).toFixed(1)}%`;
     case 'keptPer1k':
@@ -24,6 +26,11 @@ export function formatFigure(id: FigureId, value: number | null): string {
     case 'prs':
       return fmtInt(value);
   }
+}
+
+/** Credits as tools show them: two decimals below 100 (Kiro meters 0.04 of a credit), whole ones above. */
+export function fmtCredits(value: number): string {
+  return value >= 100 ? fmtInt(Math.round(value)) : value.toFixed(2);
 }
 
 export type Tone = 'better' | 'worse' | 'neutral' | 'none';

@@ -39,6 +39,8 @@ function buildSchemas() {
   const usage = {
     input: nat(), output: nat(), cacheRead: nat(), cacheWrite: nat(), reasoning: nat(), total: nat(),
     costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
+    /** Credits of tools that bill in credits (Kiro), beside the tokens. */
+    credits: z.optional(num()),
   };
   const commit = z.strictObject({
     sha: z.string().check(z.regex(/^[0-9a-f]{7,40}$/)),
@@ -346,6 +348,7 @@ function usageOf(x: ReportJson['totals']): Summary['totals'] {
   return {
     input: x.input, output: x.output, cacheRead: x.cacheRead, cacheWrite: x.cacheWrite, reasoning: x.reasoning, total: x.total,
     costUSD: x.costUSD, interactions: x.interactions, sessions: x.sessions, unpricedInteractions: x.unpricedInteractions, ...accuracyOf(x),
+    ...(x.credits !== undefined ? { credits: x.credits } : {}),
   };
 }
 
@@ -515,6 +518,10 @@ export function buildSummary(input: SummaryInput): Summary {
       .filter((c) => ((c as Accuracy).estimatedTokens ?? 0) > 0)
       .map((c) => `${c.source}: ${int((c as Accuracy).estimatedTokens ?? 0)}, ${ESTIMATE_REASONS[c.source] ?? 'counted from text or rounded by the tool'}`);
     estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated, not reported exactly (${parts.join('; ')}): figures that include them are marked ≈.`);
+  }
+  if (r.totals.credits !== undefined) {
+    const parts = r.bySource.filter((x) => x.credits !== undefined).map((x) => `${x.source}: ${x.credits}`);
+    estimates.push(`${r.totals.credits} credits were metered by tools that bill in credits (${parts.join('; ')}): they are priced at the tool's documented price per credit and never counted as tokens.`);
   }
   if (open.length > 0) estimates.push(`${open.length} ${open.length === 1 ? 'session' : 'sessions'} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
   if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);

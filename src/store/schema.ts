@@ -22,8 +22,12 @@ import type { Database } from 'sql.js';
  * mixed. Old ledgers hold no estimated interactions, so the column's default 0 is exact for them. `manual_entries`
  * holds what the engineer typed for an interaction logged by hand (the tool it was, an optional task); pasted text is
  * never stored, only the tokens counted from it.
+ *
+ * Version 5 (credits): tools that meter in credits of their own (Kiro) keep them per interaction as integer
+ * micro-credits (`credits_u`), summed per bucket in the rollup, so credits are shown beside tokens, never turned into
+ * tokens. Old ledgers hold no credits: the default 0 is right for them.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -158,6 +162,13 @@ CREATE TABLE manual_entries (
   created INTEGER NOT NULL,
   updated INTEGER NOT NULL
 );
+`,
+  },
+  {
+    version: 5,
+    sql: `
+ALTER TABLE interactions ADD COLUMN credits_u INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_rollup ADD COLUMN credits_u INTEGER NOT NULL DEFAULT 0;
 `,
   },
 ];

@@ -142,6 +142,7 @@ function exact(f: Figure): string {
   if (f.value === null) return 'no figure';
   if (f.id === 'tokens' || f.id === 'withoutOutcome' || f.id === 'tokensPerCommit') return `${fmtInt(Math.round(f.value))} tokens`;
   if (f.id === 'cost') return `$${f.value.toFixed(4)} (estimate)`;
+  if (f.id === 'credits') return `${f.value} credits`;
   return formatFigure(f.id, f.value);
 }
 
@@ -190,7 +191,8 @@ export function figures(s: SidebarSnapshot): HTMLElement {
     { class: 'figures', 'aria-labelledby': 'figures-title' },
     h('h2', { id: 'figures-title', class: 'sr-only' }, 'Figures for the period'),
     outcomeTile,
-    h('div', { class: 'grid' }, ...(['tokens', 'cost', 'yield', 'tokensPerCommit', 'keptPer1k', 'withoutOutcome'] as FigureId[]).map((id) => tile(get(id)))),
+    // Credits only when a tool that bills in credits (Kiro) was used: beside the tokens, never folded into them.
+    h('div', { class: 'grid' }, ...(['tokens', ...(by.has('credits') ? ['credits'] : []), 'cost', 'yield', 'tokensPerCommit', 'keptPer1k', 'withoutOutcome'] as FigureId[]).map((id) => tile(get(id)))),
     h(
       'p',
       { class: 'fineprint' },
