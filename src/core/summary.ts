@@ -331,6 +331,8 @@ const ESTIMATE_REASONS: Record<string, string> = {
   aider: 'aider writes rounded counts such as 1.2k',
   continue: 'Continue\'s dev data holds its own estimates',
   manual: 'manual entries estimated from pasted text',
+  'amazon-q': 'Amazon Q Developer records no token counts, so its prompts and replies were counted with a tokenizer (a floor)',
+  cursor: 'newer Cursor builds record 0 tokens for some replies, so those were counted from their text with a tokenizer',
 };
 
 /** `{ estimatedTokens }` when some tokens of a figure were estimated, else nothing (an exact figure carries no field). */

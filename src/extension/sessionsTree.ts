@@ -9,7 +9,9 @@ import type { LedgerModel } from './ledgerModel';
 /** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
 export const TREE_DAYS = 90;
 
-const TOOL_NAMES: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', manual: 'Manual' };
+const TOOL_NAMES: Record<string, string> = {
+  'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q', cursor: 'Cursor', 'copilot-cli': 'Copilot CLI', manual: 'Manual',
+};
 
 export type SessionsNode =
   | { kind: 'day'; date: string; sessions: SessionJson[] }

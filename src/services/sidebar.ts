@@ -37,7 +37,10 @@ export interface SidebarInput {
 /** Everything but `seq`, which the host numbers. */
 export type SnapshotBody = Omit<SidebarSnapshot, 'seq'>;
 
-const SOURCE_TITLES: Partial<Record<SourceName, string>> = { 'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', manual: 'Manual entries' };
+const SOURCE_TITLES: Partial<Record<SourceName, string>> = {
+  'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q Developer', cursor: 'Cursor',
+  'copilot-cli': 'Copilot CLI', manual: 'Manual entries',
+};
 const titleOf = (s: SourceName): string => SOURCE_TITLES[s] ?? s;
 
 /** An automatic link below this confidence is listed for a decision even when it counts. */
