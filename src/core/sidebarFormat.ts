@@ -2,7 +2,7 @@
  * How the sidebar writes its figures (pure; the webview and the tests share it, so a test can compare what it reads
  * on screen with what the ledger says, formatted the same way).
  */
-import { fmtInt, fmtTokens, fmtUSD } from './format';
+import { fmtCredits, fmtInt, fmtTokens, fmtUSD } from './format';
 import type { DateRange } from './periods';
 import type { Figure, FigureId } from './sidebarProtocol';
 
@@ -26,11 +26,6 @@ export function formatFigure(id: FigureId, value: number | null): string {
     case 'prs':
       return fmtInt(value);
   }
-}
-
-/** Credits as tools show them: two decimals below 100 (Kiro meters 0.04 of a credit), whole ones above. */
-export function fmtCredits(value: number): string {
-  return value >= 100 ? fmtInt(Math.round(value)) : value.toFixed(2);
 }
 
 export type Tone = 'better' | 'worse' | 'neutral' | 'none';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type { Database } from 'sql.js';
 import type { SourceName } from '../core/model';
 import { CREDIT_PRICE_USD } from '../core/pricing';
-import { fmtCredits } from '../core/sidebarFormat';
+import { fmtCredits } from '../core/format';
 import { isoUtc } from '../core/time';
 import { sourceHealth } from '../store/files';
 import { getMeta } from '../store/schema';
