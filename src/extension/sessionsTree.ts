@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
+import { fmtCredits, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
 import { addDays, localDate } from '../core/time';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
@@ -31,6 +31,7 @@ function sessionTooltip(s: SessionJson): vscode.MarkdownString {
   md.appendMarkdown(`${s.start.replace('T', ' ').slice(0, 16)} → ${s.end.replace('T', ' ').slice(0, 16)} UTC\n\n`);
   md.appendMarkdown(`${fmtTokens(s.tokens.total)} tokens (${fmtTokens(s.tokens.input)} input, ${fmtTokens(s.tokens.output)} output, `);
   md.appendMarkdown(`${fmtTokens(s.tokens.cacheRead)} cache read, ${fmtTokens(s.tokens.cacheWrite)} cache write) · est. ${fmtUSD(s.costUSD)}\n\n`);
+  if (s.credits !== undefined) md.appendMarkdown(`${fmtCredits(s.credits)} credits metered by the tool (priced at its documented price per credit; never counted as tokens).\n\n`);
   if (s.tokenAccuracy !== 'exact') {
     md.appendMarkdown(`~ ${s.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(s.estimatedTokens)}`} of these tokens were estimated (counted from text), not reported by the tool.\n\n`);
   }
@@ -118,7 +119,7 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         const s = node.session;
         const item = new vscode.TreeItem(sessionTitle(s), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `session:${s.id}`;
-        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}`;
+        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens${s.credits !== undefined ? ` · ${fmtCredits(s.credits)} credits` : ''} · ${fmtUSD(s.costUSD)} · ${s.status}`;
         item.tooltip = sessionTooltip(s);
         item.iconPath = new vscode.ThemeIcon(s.status === 'shipped' ? 'pass' : s.status === 'open' ? 'circle-outline' : s.status === 'unlinked' ? 'circle-slash' : 'tag');
         item.contextValue = s.manual ? (s.repo ? 'session.repo.manual' : 'session.manual') : s.repo ? 'session.repo' : 'session';
