@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import type { LedgerRecord, SessionContext } from '../core/model';
-import { isObject, parseTimestamp, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import type { SessionContext } from '../core/model';
+import { interactionRecord, isObject, parseTimestamp, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { platformBase } from './platform';
 import { readConversationDatabase } from './qConversation';
 import { SqliteCopyParser } from './sqliteCopy';
@@ -81,19 +81,13 @@ class ChatHistoryParser extends WholeFileParser {
             out.rejects.push({ entry: 0, reason: `tab ${t}: no updatedAt for its answers` });
             return;
           }
-          const record: LedgerRecord = {
-            kind: 'interaction',
-            key: `amazon-q:${id}:${typeof m.messageId === 'string' && m.messageId ? m.messageId : i}`,
-            session,
-            timestamp: ts,
-            model: typeof m.modelId === 'string' && m.modelId ? m.modelId : 'amazon-q-developer',
-            tokens: { input: estimateTokens(prompt), output: estimateTokens(body), cacheRead: 0, cacheWrite: 0, reasoning: 0 },
-            cacheWrite1h: 0,
-            sidechain: false,
-            estimated: true,
-            ...(typeof m.modelId === 'string' && m.modelId ? {} : { modelAssumed: true }),
-          };
-          out.records.push(record);
+          const model = typeof m.modelId === 'string' && m.modelId ? m.modelId : undefined;
+          const record = interactionRecord({
+            key: `amazon-q:${id}:${typeof m.messageId === 'string' && m.messageId ? m.messageId : i}`, session, timestamp: ts, model,
+            tokens: { input: estimateTokens(prompt), output: estimateTokens(body), cacheRead: 0, cacheWrite: 0, reasoning: 0 }, estimated: true,
+          });
+          // The plugin does not name the model: the record says so (assumed) under the product's name.
+          out.records.push(model ? record : { ...record, model: 'amazon-q-developer' });
           prompt = '';
         });
       }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
-import { isObject, looksLikeJsonObject, parseJson, parseTimestamp, rejected, restoreState, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
+import { interactionRecord, isObject, jsonLine, parseTimestamp, rejected, restoreState, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
 import { homeDir, isDirectory, isFile, listDir, uniqueDirs, walkFiles } from './walk';
 
@@ -111,13 +111,9 @@ class EventLogParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    if (!looksLikeJsonObject(buf, start, end)) return rejected('not JSON');
-    let v: unknown;
-    try {
-      v = parseJson(buf, start, end);
-    } catch {
-      return rejected('not JSON');
-    }
+    const line = jsonLine(buf, start, end);
+    if ('reason' in line) return line;
+    const v = line.value;
     if (!isObject(v) || typeof v.type !== 'string') return null;
     const data = isObject(v.data) ? v.data : {};
     const ts = parseTimestamp(v.timestamp);
@@ -183,10 +179,7 @@ class EventLogParser implements LineParser {
 }
 
 function interaction(key: string, session: SessionContext, timestamp: number, model: string | undefined, tokens: Tokens): LedgerRecord {
-  return {
-    kind: 'interaction', key, session, timestamp, model: model ?? 'auto', tokens, cacheWrite1h: 0, sidechain: false,
-    ...(model ? {} : { modelAssumed: true }),
-  };
+  return interactionRecord({ key, session, timestamp, model, tokens });
 }
 
 // ------------------------------------------------------------------------------------------------- OTel export
@@ -213,13 +206,9 @@ class OtelParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    if (!looksLikeJsonObject(buf, start, end)) return rejected('not JSON');
-    let v: unknown;
-    try {
-      v = parseJson(buf, start, end);
-    } catch {
-      return rejected('not JSON');
-    }
+    const line = jsonLine(buf, start, end);
+    if ('reason' in line) return line;
+    const v = line.value;
     if (!isObject(v) || !isObject(v.attributes)) return null;
     const a = v.attributes;
     const chat = a['gen_ai.operation.name'] === 'chat' || (typeof v.name === 'string' && v.name.startsWith('chat '));

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/model';
 import { optionalCount } from '../core/tokens';
-import { isObject, parseTimestamp, type LogFile, type SourceReader, type WholeResult } from './parser';
+import { interactionRecord, isObject, parseTimestamp, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { platformBase } from './platform';
 import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
@@ -71,15 +71,18 @@ export function readCursorDatabase(db: Database): WholeResult {
   if (!columnsOf(db, 'cursorDiskKV').has('key')) throw new Error('no cursorDiskKV table');
   const out: WholeResult = { records: [], rejects: [] };
   const composers = new Map<string, Composer>();
-  for (const [key, text] of range(db, 'composerData')) {
-    let v: unknown;
+  const parse = (key: string, text: string): Record<string, unknown> | undefined => {
     try {
-      v = JSON.parse(text);
+      const v: unknown = JSON.parse(text);
+      return isObject(v) ? v : undefined;
     } catch {
       out.rejects.push({ entry: 0, reason: `${key}: value is not JSON` });
-      continue;
+      return undefined;
     }
-    if (!isObject(v)) continue;
+  };
+  for (const [key, text] of range(db, 'composerData')) {
+    const v = parse(key, text);
+    if (!v) continue;
     const config = isObject(v.modelConfig) ? v.modelConfig : {};
     const headers = Array.isArray(v.fullConversationHeadersOnly) ? v.fullConversationHeadersOnly : [];
     composers.set(key.slice('composerData:'.length), {
@@ -94,14 +97,8 @@ export function readCursorDatabase(db: Database): WholeResult {
   for (const [key, text] of range(db, 'bubbleId')) {
     const [, composerId = '', bubbleId = ''] = key.split(':');
     if (!text.includes('"type"')) continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch {
-      out.rejects.push({ entry: 0, reason: `${key}: value is not JSON` });
-      continue;
-    }
-    if (!isObject(v)) continue;
+    const v = parse(key, text);
+    if (!v) continue;
     let m = bubbles.get(composerId);
     if (!m) bubbles.set(composerId, (m = new Map()));
     m.set(bubbleId, v);
@@ -144,18 +141,8 @@ function bubbleRecord(composerId: string, bubbleId: string, b: Record<string, un
   if (ts === undefined) return 'no time (createdAt) on the message or its conversation';
   const info = isObject(b.modelInfo) ? b.modelInfo : {};
   const model = typeof info.modelName === 'string' && info.modelName ? info.modelName : c.model;
-  return {
-    kind: 'interaction',
-    key: `cursor:${composerId}:${bubbleId}`,
-    session,
-    timestamp: ts,
-    model: model ?? 'default',
-    tokens: recorded
-      ? { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 }
-      : { input: estimateTokens(prompt), output: estimateTokens(text + tool), cacheRead: 0, cacheWrite: 0, reasoning: 0 },
-    cacheWrite1h: 0,
-    sidechain: false,
-    ...(recorded ? {} : { estimated: true }),
-    ...(model ? {} : { modelAssumed: true }),
-  };
+  const tokens = recorded
+    ? { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 }
+    : { input: estimateTokens(prompt), output: estimateTokens(text + tool), cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+  return interactionRecord({ key: `cursor:${composerId}:${bubbleId}`, session, timestamp: ts, model, tokens, estimated: !recorded });
 }

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
+import type { ParseOutcome, SessionContext } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
 import {
   has,
+  interactionRecord,
   isObject,
+  jsonLine,
   looksLikeJsonObject,
-  parseJson,
   parseTimestamp,
   rejected,
   restoreState,
@@ -136,18 +137,7 @@ class KiroSessionParser extends WholeFileParser {
       }
       const ids = Array.isArray(turn.message_ids) ? turn.message_ids.filter((x): x is string => typeof x === 'string' && x !== '') : [];
       const model = typeof turn.model === 'string' && turn.model ? turn.model : sessionModel;
-      out.records.push({
-        kind: 'interaction',
-        key: `kiro:${sessionId}:turn:${ids[0] ?? i}`,
-        session,
-        timestamp: ts,
-        model: model ?? 'auto',
-        tokens,
-        cacheWrite1h: 0,
-        sidechain: false,
-        ...(model ? {} : { modelAssumed: true }),
-        ...(credits.credits > 0 ? { credits: credits.credits } : {}),
-      });
+      out.records.push(interactionRecord({ key: `kiro:${sessionId}:turn:${ids[0] ?? i}`, session, timestamp: ts, model, tokens, credits: credits.credits }));
     });
     return out;
   }
@@ -210,12 +200,9 @@ class KiroLogParser implements LineParser {
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
     const line = buf.subarray(start, end);
     if (!has(line, USAGE) && !has(line, USER) && !has(line, TOOL_CALL)) return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
-    let v: unknown;
-    try {
-      v = parseJson(buf, start, end);
-    } catch {
-      return rejected('not JSON');
-    }
+    const parsed = jsonLine(buf, start, end);
+    if ('reason' in parsed) return parsed;
+    const v = parsed.value;
     if (!isObject(v) || !isObject(v.payload)) return null;
     const p = v.payload;
     const ts = kiroTime(v.timestamp);
@@ -247,18 +234,7 @@ class KiroLogParser implements LineParser {
     if (ts === undefined) return rejected('usage_summary without a timestamp');
     const key = id ?? (typeof p.executionId === 'string' && p.executionId ? p.executionId : undefined);
     if (!key) return rejected('usage_summary without an id');
-    const records: LedgerRecord[] = [{
-      kind: 'interaction',
-      key: `kiro:${this.s.sessionId}:${key}`,
-      session: this.session,
-      timestamp: ts,
-      model: this.s.model ?? 'auto',
-      tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
-      cacheWrite1h: 0,
-      sidechain: false,
-      credits: credits.credits,
-      ...(this.s.model ? {} : { modelAssumed: true }),
-    }];
-    return records;
+    const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+    return [interactionRecord({ key: `kiro:${this.s.sessionId}:${key}`, session: this.session, timestamp: ts, model: this.s.model, tokens, credits: credits.credits })];
   }
 }

@@ -1,7 +1,7 @@
 import type { Database } from 'sql.js';
 import type { SessionContext, SourceName } from '../core/model';
 import { optionalCount, type Tokens } from '../core/tokens';
-import { isObject, parseTimestamp, type WholeResult } from './parser';
+import { interactionRecord, isObject, parseTimestamp, type WholeResult } from './parser';
 import { columnsOf, textOf } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
 
@@ -177,19 +177,7 @@ function conversationRecords(doc: Record<string, unknown>, row: Row, o: Conversa
     const turnCredits = i === turnStart && 'credits' in credits ? credits.credits : 0;
     if (tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite === 0 && turnCredits === 0 && !o.estimate) return;
     const model = typeof meta.model_id === 'string' && meta.model_id ? meta.model_id : defaultModel;
-    out.records.push({
-      kind: 'interaction',
-      key: `${o.source}:${conversation}:${id}`,
-      session,
-      timestamp: ts,
-      model: model ?? 'auto',
-      tokens,
-      cacheWrite1h: 0,
-      sidechain: false,
-      ...(model ? {} : { modelAssumed: true }),
-      ...(estimated ? { estimated: true } : {}),
-      ...(turnCredits > 0 ? { credits: turnCredits } : {}),
-    });
+    out.records.push(interactionRecord({ key: `${o.source}:${conversation}:${id}`, session, timestamp: ts, model, tokens, estimated, credits: turnCredits }));
   });
   // Files the agent wrote lines into (its own tracker): edits of the session, at its last request.
   const tracker = isObject(doc.file_line_tracker) ? doc.file_line_tracker : {};

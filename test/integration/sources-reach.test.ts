@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SourceName } from '../../src/core/model';
-import { credits, total, writeAmazonQ, writeCopilotCli, writeCursor, writeKiro, type Truth } from '../fixtures/sources';
+import { credits, writeAmazonQ, writeCopilotCli, writeCursor, writeKiro, type Truth } from '../fixtures/sources';
 import { tempDir } from '../helpers';
-import { cli, reportJson, sessionsJson } from './cli';
+import { assertReimportAddsNothing, assertSourcesFound, cli, importAndCheckTotals, sessionsJson } from './cli';
 import { makeHome } from './scripted';
 
 const SOURCES: SourceName[] = ['kiro', 'amazon-q', 'cursor', 'copilot-cli'];
@@ -37,16 +37,7 @@ describe('import → report for Kiro, Amazon Q Developer, Cursor and Copilot CLI
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('per-source totals equal the fixtures\' truth, Kiro\'s credits are summed as credits, rejected entries are counted', () => {
-    const r = cli(['import', '--home', ledger], env);
-    assert.equal(r.code, 0, r.stderr);
-    for (const s of SOURCES) assert.match(r.stdout, new RegExp(s));
-    const report = reportJson(ledger, env, PERIOD);
-    for (const source of SOURCES) {
-      const want = total(truth.filter((t) => t.source === source));
-      const got = report.bySource.find((s) => s.source === source);
-      assert.deepEqual(got && { input: got.input, output: got.output, cacheRead: got.cacheRead, cacheWrite: got.cacheWrite, reasoning: got.reasoning, n: got.interactions }, want, source);
-      assert.equal(report.coverage.find((c) => c.source === source)?.rejectedLines, rejects[source], `${source} rejected entries`);
-    }
+    const report = importAndCheckTotals(ledger, env, PERIOD, SOURCES, truth, rejects);
     const kiro = report.bySource.find((s) => s.source === 'kiro');
     assert.equal(kiro?.credits, credits(truth.filter((t) => t.source === 'kiro')));
     assert.equal(report.totals.credits, kiro?.credits, 'only Kiro bills in credits');
@@ -63,25 +54,10 @@ describe('import → report for Kiro, Amazon Q Developer, Cursor and Copilot CLI
     assert.match(text.stdout, /Credits \(3\.96\) are what tools that bill in credits \(Kiro\) metered/);
   });
 
-  it('a second import adds nothing and the totals stay', () => {
-    const before = reportJson(ledger, env, [...PERIOD, '--no-import']);
-    const r = cli(['import', '--home', ledger], env);
-    assert.equal(r.code, 0, r.stderr);
-    const after = reportJson(ledger, env, [...PERIOD, '--no-import']);
-    assert.deepEqual(after.bySource, before.bySource);
-    assert.deepEqual(after.totals, before.totals);
-  });
+  it('a second import adds nothing and the totals stay', () => assertReimportAddsNothing(ledger, env, PERIOD));
 
   it('data health names each source, where it was found, and what is exact, estimated or in credits', () => {
-    const r = cli(['health', '--json', '--home', ledger], env);
-    assert.equal(r.code, 0, r.stderr);
-    const h = JSON.parse(r.stdout) as { sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }>; rejectedLines: number; gaps: string[] }> };
-    for (const source of SOURCES) {
-      const s = h.sources.find((x) => x.source === source);
-      assert.equal(s?.found, true, source);
-      assert.ok(s?.roots.some((x) => x.exists), `${source} shows where it was found`);
-      assert.equal(s?.rejectedLines, rejects[source], source);
-    }
+    const h = assertSourcesFound(ledger, env, SOURCES, rejects);
     assert.match(h.sources.find((x) => x.source === 'kiro')?.gaps.join('\n') ?? '', /Kiro meters credits, not tokens: 3\.96 credits were recorded, priced at \$0\.04 a credit/);
     assert.match(h.sources.find((x) => x.source === 'amazon-q')?.gaps.join('\n') ?? '', /Amazon Q Developer records no token counts/);
     assert.match(h.sources.find((x) => x.source === 'cursor')?.gaps.join('\n') ?? '', /newer Cursor builds write 0 tokens/);
