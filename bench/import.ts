@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ReportJson } from '../src/core/report';
+import type { ReportJson } from '../src/core/outcomes/report';
 import { buildWorld, type World } from '../src/demo/world';
 import { measure, median, type Measured } from './measure';
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TeamReportJson } from '../src/core/teamMerge';
+import type { TeamReportJson } from '../src/core/team/merge';
 import { syntheticRollup } from '../src/demo/teamRollups';
 import { loadOrCreateSigningKey, type SigningKey } from '../src/store/signing';
 import type { Figure } from './import';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { DEFAULT_QUERY, type SidebarQuery } from '../src/core/sidebarProtocol';
+import { DEFAULT_QUERY, type SidebarQuery } from '../src/core/sidebar/protocol';
 import { buildHeavyLedger } from '../src/demo/heavyLedger';
 import { sidebarSnapshot } from '../src/services/sidebar';
 import { Ledger } from '../src/store/ledger';

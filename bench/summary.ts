@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { addDays } from '../src/core/time';
+import { addDays } from '../src/core/usage/time';
 import { buildHeavyLedger } from '../src/demo/heavyLedger';
 import { exportSummary, verifySummary } from '../src/services/summary';
 import { Ledger } from '../src/store/ledger';

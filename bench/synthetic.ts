@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { InteractionRecord, EditRecord, SourceName } from '../src/core/model';
+import type { InteractionRecord, EditRecord, SourceName } from '../src/core/usage/model';
 import { Rng } from '../src/demo/rng';
 import type { Ledger } from '../src/store/ledger';
 import { RecordWriter } from '../src/store/records';

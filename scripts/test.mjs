@@ -1,5 +1,5 @@
 // `npm test`: every tier, in order, stopping at the first failure.
-// 1. build the bundles  2. lint (incl. the layer rule)  3. compile (type-check) sources and tests, and the webview
+// 1. build the bundles  2. lint (incl. the layer rule, and no import cycles)  3. compile (type-check) sources and tests, and the webview
 // 4. mocha: unit tests of the core and Node layers, integration tests that run the real CLI on generated worlds.
 // 5. the VS Code tier (OL_SKIP_VSCODE=1 skips it on machines that cannot run it).
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const steps = [
   ['build', process.execPath, [join(root, 'scripts', 'build.mjs')]],
   ['lint', bin('eslint'), ['src', 'test', 'scripts', 'bench']],
+  ['import cycles', process.execPath, [join(root, 'scripts', 'cycles.mjs')]],
   ['compile', bin('tsc'), ['-p', join(root, 'tsconfig.test.json')]],
   // The sidebar's page is browser code, type-checked against the DOM (the root tsconfig is Node-only).
   ['compile webview', bin('tsc'), ['-p', join(root, 'tsconfig.webview.json')]],

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { isRejection, type LedgerRecord } from '../src/core/model';
+import { isRejection, type LedgerRecord } from '../src/core/usage/model';
 import type { LineParser, LogFile, SourceReader } from '../src/sources/parser';
 
 export function tempDir(prefix = 'ol-test-'): string {

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isIsoDate, isValidTimeZone, systemTimeZone } from '../core/time';
+import { isIsoDate, isValidTimeZone, systemTimeZone } from '../core/usage/time';
 
 /** A mistake in how the command was called: one line on stderr, exit code 2. */
 export class UsageError extends Error {}

@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import { buildWorld } from '../demo/world';
 import { importAll } from '../services/importer';
 import { linkAll } from '../services/linker';
-import { addDays, localDate } from '../core/time';
+import { addDays, localDate } from '../core/usage/time';
 import { report } from '../services/queries';
 import { exportSummary } from '../services/summary';
 import { Ledger } from '../store/ledger';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { renderImport, renderReport } from './render';
 
 /** `npm run demo`: a realistic world in a temp folder, imported into its own ledger, reported. */

@@ -1,7 +1,7 @@
-/** Plain-text tables and progress for the terminal; numbers are formatted by core/format. */
-import { fmtBytes } from '../core/format';
+/** Plain-text tables and progress for the terminal; numbers are formatted by core/usage/format. */
+import { fmtBytes } from '../core/usage/format';
 
-export { fmtBytes, fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
+export { fmtBytes, fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
 
 /** Right-aligns every column but the first. */
 export function table(header: string[], rows: string[][]): string {

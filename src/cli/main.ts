@@ -1,44 +1,35 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { isSessionLabel, isSourceName, SESSION_LABELS, SOURCE_NAMES, type SourceName } from '../core/model';
+import { isSessionLabel, isSourceName, SESSION_LABELS, SOURCE_NAMES, type SourceName } from '../core/usage/model';
 import { dataHealth, renderHealth } from '../services/health';
 import { CommitNotFoundError, decide } from '../services/decisions';
 import { importAll, READERS, type ExtraSource } from '../services/importer';
 import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../services/linker';
 import { addManualEntry, deleteManualEntry, editManualEntry, listManualEntries, ManualEntryError, type ManualEntry, type ManualEntryPatch } from '../services/manual';
 import { linksOf, listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
-import { DEFAULT_MIN_MEMBERS, MIN_K } from '../core/teamMerge';
-import { SHAREABLE, type Shareable } from '../core/teamRollup';
-import { renderRollupPreview } from '../core/teamRollupPreview';
-import { renderTeamHtml, renderTeamMarkdown } from '../core/teamReportRender';
+import { DEFAULT_MIN_MEMBERS, MIN_K } from '../core/team/merge';
+import { SHAREABLE, type Shareable } from '../core/team/rollup';
+import { renderRollupPreview } from '../core/team/preview';
+import { renderTeamHtml, renderTeamMarkdown } from '../core/team/render';
 import { buildTeamRollup, displayNameOf, mergeTeamRollups, rollupText, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
 import { defaultLedgerHome } from '../store/home';
 import { SigningKeyError } from '../store/signing';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
-import { isSummaryFormat } from '../core/summaryRender';
-import { parseLocalMoment } from '../core/time';
+import { isSummaryFormat } from '../core/summary/render';
+import { parseLocalMoment } from '../core/usage/time';
 import { parse, PERIOD_OPTIONS, periodOf, str, timeZoneOf, UsageError, type Parsed } from './args';
 import { fmtInt, fmtUSD, ProgressBar } from './format';
 import { renderImport, renderLinks, renderLinkSummary, renderReport, renderSessions } from './render';
+import type { CliIo } from './io';
 
 // sql.js is one large wasm module. V8 compiles it quickly (Liftoff), then recompiles hot functions in the background
 // (tier-up); in a CLI run of well under a second that recompilation costs more than it saves, competes for the CPU and
 // stalls the first await by ~70 ms. Measured on 150 MB of logs: warm `report --json` 224 → 140 ms, cold 520 → 410 ms;
 // `link` when nothing moved 200 → 130 ms. Set before sql.js loads (on the first ledger open).
 setFlagsFromString('--liftoff-only');
-
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
-  /** stderr when it is a terminal (progress bars go there), else undefined. */
-  tty?: NodeJS.WriteStream;
-  /** Asks a yes/no question on the terminal; absent when stdin or stderr is not one (then nothing is asked). */
-  confirm?: (question: string) => Promise<boolean>;
-}
 
 const COMMON_HELP = `  --home DIR     ledger home (default: $OUTCOME_LEDGER_HOME or the platform data dir)
   --tz ZONE      IANA time zone for grouping by day (default: $TZ or the system zone)

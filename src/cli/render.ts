@@ -1,8 +1,8 @@
-import { accuracyOf, type ReportJson, type UsageFigures } from '../core/report';
+import { accuracyOf, type ReportJson, type UsageFigures } from '../core/outcomes/report';
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
 import type { LinkJson, SessionJson } from '../services/queries';
-import { fmtCredits } from '../core/format';
+import { fmtCredits } from '../core/usage/format';
 import { fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD, table } from './format';
 
 function figureCells(f: UsageFigures): string[] {

@@ -4,7 +4,7 @@
  * message it writes.
  */
 import * as path from 'node:path';
-import type { TruthInteraction } from './world';
+import type { TruthInteraction } from './truth';
 import { type Rng, type TextPool, around, iso, stringify } from './rng';
 
 export const CLAUDE_SONNET = 'claude-sonnet-4-5-20250929';

@@ -2,7 +2,7 @@
  * Codex CLI rollout writer for the demo world: `{timestamp, type, payload}` lines as Codex writes them
  * (session_meta, turn_context, response_item, event_msg, compacted), and the truth of every counted token_count.
  */
-import type { TruthInteraction } from './world';
+import type { TruthInteraction } from './truth';
 import { type Rng, type TextPool, around, iso, stringify } from './rng';
 
 export const CODEX_MODELS = ['gpt-5-codex', 'gpt-5.1-codex', 'gpt-5'] as const;

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TruthCommit } from './world';
+import type { TruthCommit } from './truth';
 import type { Rng, TextPool } from './rng';
 
 export const ENGINEER = { name: 'Alex Kim', email: 'alex.kim@example.com' };

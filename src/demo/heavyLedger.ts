@@ -4,9 +4,9 @@
  * labels, prompts and kept lines, built in seconds. Records go through RecordWriter, as an import would write them,
  * so the rollup, sessions, files and branches are exactly what a real import leaves.
  */
-import type { FileStat } from '../core/commits';
-import type { Evidence } from '../core/linking';
-import type { EditRecord, InteractionRecord, PromptRecord, SourceName } from '../core/model';
+import type { FileStat } from '../core/outcomes/commits';
+import type { Evidence } from '../core/outcomes/linking';
+import type { EditRecord, InteractionRecord, PromptRecord, SourceName } from '../core/usage/model';
 import type { Ledger } from '../store/ledger';
 import { insertCommits, LinkWriter, saveKept, saveRepoPath, setDecision, upsertRepo } from '../store/outcomes';
 import { RecordWriter } from '../store/records';

@@ -2,8 +2,8 @@
  * Synthetic team rollups for tests and the benchmark: figures that add up like a real ledger's, signed with a real key.
  * (Rollups from real ledgers come from `buildTeamRollup`; these cover thousands of members cheaply.)
  */
-import type { SourceName } from '../core/model';
-import { valueOf, signedPart, TEAM_ROLLUP_FORMAT, TEAM_ROLLUP_VERSION, type RollupFigures, type TeamRollup, type TeamRollupFile } from '../core/teamRollup';
+import type { SourceName } from '../core/usage/model';
+import { valueOf, signedPart, TEAM_ROLLUP_FORMAT, TEAM_ROLLUP_VERSION, type RollupFigures, type TeamRollup, type TeamRollupFile } from '../core/team/rollup';
 import { memberIdOf } from '../services/teamRollup';
 import { sha256Hex, type SigningKey } from '../store/signing';
 import { Rng } from './rng';

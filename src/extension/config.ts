@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { SourceName } from '../core/model';
-import { isValidTimeZone, systemTimeZone } from '../core/time';
+import type { SourceName } from '../core/usage/model';
+import { isValidTimeZone, systemTimeZone } from '../core/usage/time';
 import type { ExtraSource } from '../services/importer';
 import { defaultLedgerHome } from '../store/home';
 

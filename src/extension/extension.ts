@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { SESSION_LABELS, isSessionLabel, type SessionLabel } from '../core/model';
+import { SESSION_LABELS, isSessionLabel, type SessionLabel } from '../core/usage/model';
 import { dataHealth, renderHealth } from '../services/health';
 import { listSessions, resolveSession, setLabel, type SessionJson } from '../services/queries';
-import { addDays, localDate } from '../core/time';
-import { fmtTokens, plural } from '../core/format';
+import { addDays, localDate } from '../core/usage/time';
+import { fmtTokens, plural } from '../core/usage/format';
 import type * as TeamRollupCommands from './teamRollupCommands';
 import { COMMANDS, SESSIONS_VIEW, SIDEBAR_VIEW, VIEW_CONTAINER } from './commands';
 import { invalidTimeZoneSetting, readSettings, setHostUserDir } from './config';

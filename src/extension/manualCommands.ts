@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { fmtInt } from '../core/format';
-import { parseLocalMoment } from '../core/time';
+import { fmtInt } from '../core/usage/format';
+import { parseLocalMoment } from '../core/usage/time';
 import { addManualEntry, deleteManualEntry, editManualEntry, getManualEntry, listManualEntries, ManualEntryError, type ManualEntry, type ManualEntryInput, type ManualEntryPatch } from '../services/manual';
 import { COMMANDS } from './commands';
 import type { SessionsNode } from './sessionsTree';

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtCredits, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
-import { addDays, localDate } from '../core/time';
+import { fmtCredits, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
+import { addDays, localDate } from '../core/usage/time';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { LinkState } from '../core/linking';
-import { DEFAULT_QUERY, parseViewMessage, SIDEBAR_PROTOCOL, type HostMessage, type SidebarQuery, type SidebarSnapshot, type ViewMessage } from '../core/sidebarProtocol';
+import type { LinkState } from '../core/outcomes/linking';
+import { DEFAULT_QUERY, parseViewMessage, SIDEBAR_PROTOCOL, type HostMessage, type SidebarQuery, type SidebarSnapshot, type ViewMessage } from '../core/sidebar/protocol';
 import { decide } from '../services/decisions';
 import { linksOf, resolveSession } from '../services/queries';
 import { sidebarSnapshot, type SnapshotBody } from '../services/sidebar';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/format';
-import { localDate } from '../core/time';
+import { fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
+import { localDate } from '../core/usage/time';
 import { GitMissingError, gitDir, headCommitTime } from '../git/head';
 import { RepoFinder } from '../git/repo';
 import { usageSince } from '../services/meter';

@@ -6,9 +6,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isIsoDate, localDate } from '../core/time';
-import { SUMMARY_PERIOD_NAMES, SUMMARY_PERIODS, summaryRange, PeriodError, type DateRange, type SummaryPeriod } from '../core/periods';
-import { isSummaryFormat, type SummaryFormat } from '../core/summaryRender';
+import { isIsoDate, localDate } from '../core/usage/time';
+import { SUMMARY_PERIOD_NAMES, SUMMARY_PERIODS, summaryRange, PeriodError, type DateRange, type SummaryPeriod } from '../core/usage/periods';
+import { isSummaryFormat, type SummaryFormat } from '../core/summary/render';
 import { exportSummary, verifySummary, type Verdict } from '../services/summary';
 import type { LedgerModel } from './ledgerModel';
 

@@ -4,13 +4,13 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { plural } from '../core/format';
-import { localDate } from '../core/time';
-import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../core/teamMerge';
-import { SHAREABLE, type Shareable, type TeamRollupFile } from '../core/teamRollup';
-import { renderRollupPreview, rollupPeriodChoices } from '../core/teamRollupPreview';
-import { renderTeamHtml, renderTeamMarkdown } from '../core/teamReportRender';
-import { isIsoDate } from '../core/time';
+import { plural } from '../core/usage/format';
+import { localDate } from '../core/usage/time';
+import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../core/team/merge';
+import { SHAREABLE, type Shareable, type TeamRollupFile } from '../core/team/rollup';
+import { renderRollupPreview, rollupPeriodChoices } from '../core/team/preview';
+import { renderTeamHtml, renderTeamMarkdown } from '../core/team/render';
+import { isIsoDate } from '../core/usage/time';
 import { buildTeamRollup, displayNameOf, mergeTeamRollupsAsync, rollupText, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
 import type { LedgerModel } from './ledgerModel';
 import { askConsentInTab } from './teamRollupConsent';

@@ -4,8 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FileStat, RawCommit } from '../core/commits';
-import type { Tip } from '../core/history';
+import type { FileStat, RawCommit } from '../core/outcomes/commits';
+import type { Tip } from '../core/outcomes/history';
 import { GitError, gitText, runGit } from './run';
 
 export interface RepoIdentity {

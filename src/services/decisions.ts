@@ -4,8 +4,8 @@
  * decision on to the successor (services/linker.ts).
  */
 import type { Database } from 'sql.js';
-import { reduceCommit } from '../core/commits';
-import type { Evidence, LinkState } from '../core/linking';
+import { reduceCommit } from '../core/outcomes/commits';
+import type { Evidence, LinkState } from '../core/outcomes/linking';
 import { GitError } from '../git/run';
 import { identify, readLog } from '../git/log';
 import type { Ledger } from '../store/ledger';

@@ -5,7 +5,7 @@
  * (one `git diff --name-only`), so a new commit costs a blame of the few files it touched, not of everything.
  */
 import type { Database } from 'sql.js';
-import { COMMIT_GONE, COMMIT_MERGE, decodeFiles } from '../core/commits';
+import { COMMIT_GONE, COMMIT_MERGE, decodeFiles } from '../core/outcomes/commits';
 import { blameCounts, blameRanges, changedFiles, removedRanges } from '../git/log';
 import { GitMissingError } from '../git/run';
 import type { Ledger } from '../store/ledger';

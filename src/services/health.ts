@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import type { Database } from 'sql.js';
-import type { SourceName } from '../core/model';
-import { CREDIT_PRICE_USD } from '../core/pricing';
-import { fmtCredits } from '../core/format';
-import { isoUtc } from '../core/time';
+import { fmtCredits } from '../core/usage/format';
+import type { SourceName } from '../core/usage/model';
+import { CREDIT_PRICE_USD } from '../core/usage/pricing';
+import { isoUtc } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
 import { getMeta } from '../store/schema';
 import { projectDirs, READERS, sourceRoots, type ExtraSource } from './importer';

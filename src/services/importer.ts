@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { isRejection, type LedgerRecord, type SourceName } from '../core/model';
+import { isRejection, type LedgerRecord, type SourceName } from '../core/usage/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
 import { codex } from '../sources/codex';

@@ -1,6 +1,6 @@
 /**
  * Links sessions to the commits they produced: discovers the repositories sessions worked in, reads their history
- * incrementally (only what moved since the last run), scores links in core/linking.ts, follows squash merges and
+ * incrementally (only what moved since the last run), scores links in core/outcomes/linking.ts, follows squash merges and
  * rebases to successors, and stores links without ever touching a decision the engineer made.
  *
  * Git runs outside the ledger lock (reads can take seconds on a big repository); the write that stores the result
@@ -9,8 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { COMMIT_GONE, COMMIT_MERGE, reduceCommit, type CommitInfo } from '../core/commits';
-import { History, type Tip } from '../core/history';
+import { COMMIT_GONE, COMMIT_MERGE, reduceCommit, type CommitInfo } from '../core/outcomes/commits';
+import { History, type Tip } from '../core/outcomes/history';
 import {
   DEFAULT_LINK_OPTIONS,
   FileIndex,
@@ -21,11 +21,11 @@ import {
   type LinkOptions,
   type LinkSession,
   type ScoredLink,
-} from '../core/linking';
-import type { SourceName } from '../core/model';
-import { findSuccessors, SUCCESSOR_WINDOW_MS, type SuccessorEdge, type SuccessorKind } from '../core/successors';
-import { DEFAULT_TASK_PATTERNS, invalidPattern } from '../core/tasks';
-import { BUCKET_MS } from '../core/time';
+} from '../core/outcomes/linking';
+import type { SourceName } from '../core/usage/model';
+import { findSuccessors, SUCCESSOR_WINDOW_MS, type SuccessorEdge, type SuccessorKind } from '../core/outcomes/successors';
+import { DEFAULT_TASK_PATTERNS, invalidPattern } from '../core/outcomes/tasks';
+import { BUCKET_MS } from '../core/usage/time';
 import { GitError, GitMissingError } from '../git/run';
 import { identify, parseTipsKey, patchIds, readLog, readTips, existingCommits, tipsKey, type RepoIdentity, type TipsRead } from '../git/log';
 import type { Ledger } from '../store/ledger';

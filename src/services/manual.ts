@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { isCount } from '../core/tokens';
-import type { InteractionRecord } from '../core/model';
-import { accuracyOf, roundUSD, type TokenAccuracy } from '../core/report';
-import { fromNanoUSD } from '../core/pricing';
-import { isoUtc } from '../core/time';
+import { isCount } from '../core/usage/tokens';
+import type { InteractionRecord } from '../core/usage/model';
+import { accuracyOf, roundUSD, type TokenAccuracy } from '../core/outcomes/report';
+import { fromNanoUSD } from '../core/usage/pricing';
+import { isoUtc } from '../core/usage/time';
 import { RepoFinder } from '../git/repo';
 import { estimateTokens } from '../sources/tokenize';
 import type { Ledger } from '../store/ledger';

@@ -1,6 +1,6 @@
 import type { Database } from 'sql.js';
-import { fromNanoUSD } from '../core/pricing';
-import { accuracyOf, roundUSD, type TokenAccuracy } from '../core/report';
+import { fromNanoUSD } from '../core/usage/pricing';
+import { accuracyOf, roundUSD, type TokenAccuracy } from '../core/outcomes/report';
 import { FLAG_ESTIMATED } from '../store/schema';
 
 export interface UsageSince {

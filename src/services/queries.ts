@@ -1,11 +1,11 @@
 import type { Database } from 'sql.js';
-import { DEFAULT_THRESHOLD, evidenceKinds, explain, isCounted, type EvidenceKind, type LinkState } from '../core/linking';
-import type { SessionStatus, SourceName } from '../core/model';
-import type { OutcomeCommit, OutcomeFacts } from '../core/outcomes';
-import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/pricing';
-import { accuracyOf, buildReport, creditsField, roundUSD, sessionStatus, type ReportJson, type TokenAccuracy, type UsageRow } from '../core/report';
-import { tasksInBranch } from '../core/tasks';
-import { BUCKET_MS, isoUtc, periodRange } from '../core/time';
+import { DEFAULT_THRESHOLD, evidenceKinds, explain, isCounted, type EvidenceKind, type LinkState } from '../core/outcomes/linking';
+import type { SessionStatus, SourceName } from '../core/usage/model';
+import type { OutcomeCommit, OutcomeFacts } from '../core/outcomes/outcomes';
+import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/usage/pricing';
+import { accuracyOf, buildReport, creditsField, roundUSD, sessionStatus, type ReportJson, type TokenAccuracy, type UsageRow } from '../core/outcomes/report';
+import { tasksInBranch } from '../core/outcomes/tasks';
+import { BUCKET_MS, isoUtc, periodRange } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
 import { loadKept, loadLinkFacts, loadLinks, loadSuccessors } from '../store/outcomes';
 import { getMeta } from '../store/schema';

@@ -2,20 +2,20 @@
  * The sidebar's snapshot: every figure the view shows for a period and scope, computed from the ledger's indexed
  * aggregate tables — the usage rollup (per session, model and 15-minute bucket, read through its bucket index for the
  * period and the one before it, in one pass), links, commits and sessions — never by loading interactions. The value
- * metrics are core/report.ts's, the same the CLI prints, so the sidebar and `report --json` cannot disagree.
+ * metrics are core/outcomes/report.ts's, the same the CLI prints, so the sidebar and `report --json` cannot disagree.
  */
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { isCounted, DEFAULT_THRESHOLD } from '../core/linking';
-import type { SessionStatus, SourceName } from '../core/model';
-import { PERIOD_NAMES, PeriodError, resolvePeriod, type ResolvedPeriod } from '../core/periods';
-import { PRICING_VERSION } from '../core/pricing';
-import { buildReport, roundUSD, type ReportJson, type UsageRow } from '../core/report';
-import { fmtTokens, plural } from '../core/format';
-import { shortDate } from '../core/sidebarFormat';
-import type { ChartBar, CommitRef, Coverage, DecisionRow, Figure, HealthSource, ScopeOption, SidebarQuery, SidebarSnapshot, TaskRow } from '../core/sidebarProtocol';
-import { addDays, LocalDayMapper, localDate, periodRange } from '../core/time';
-import { fromNanoUSD } from '../core/pricing';
+import { isCounted, DEFAULT_THRESHOLD } from '../core/outcomes/linking';
+import type { SessionStatus, SourceName } from '../core/usage/model';
+import { PERIOD_NAMES, PeriodError, resolvePeriod, type ResolvedPeriod } from '../core/usage/periods';
+import { PRICING_VERSION } from '../core/usage/pricing';
+import { buildReport, roundUSD, type ReportJson, type UsageRow } from '../core/outcomes/report';
+import { fmtTokens, plural } from '../core/usage/format';
+import { shortDate } from '../core/sidebar/format';
+import type { ChartBar, CommitRef, Coverage, DecisionRow, Figure, HealthSource, ScopeOption, SidebarQuery, SidebarSnapshot, TaskRow } from '../core/sidebar/protocol';
+import { addDays, LocalDayMapper, localDate, periodRange } from '../core/usage/time';
+import { fromNanoUSD } from '../core/usage/pricing';
 import { sourceHealth } from '../store/files';
 import { loadLinkFacts } from '../store/outcomes';
 import { getMeta } from '../store/schema';

@@ -1,24 +1,13 @@
 import type { Database } from 'sql.js';
-import { canonicalJson } from '../core/canonical';
-import { DEFAULT_THRESHOLD, evidenceKinds, isCounted, type EvidenceKind, type LinkState } from '../core/linking';
-import { OPEN_WINDOW_MS, type ReportJson } from '../core/report';
-import {
-  buildSummary,
-  figureDifferences,
-  manifestEntries,
-  parseSummaryDocument,
-  signedPart,
-  SUMMARY_FORMAT,
-  SUMMARY_VERSION,
-  weeksOf,
-  type Summary,
-  type SummaryCommitFacts,
-  type SummaryDocument,
-  type SummarySession,
-} from '../core/summary';
-import { extractDocument, firstDifference, renderSummary, type SummaryFormat } from '../core/summaryRender';
+import { canonicalJson } from '../core/common/canonical';
+import { DEFAULT_THRESHOLD, evidenceKinds, isCounted, type EvidenceKind, type LinkState } from '../core/outcomes/linking';
+import { OPEN_WINDOW_MS, type ReportJson } from '../core/outcomes/report';
+import { buildSummary, figureDifferences, weeksOf, type SummaryCommitFacts, type SummarySession } from '../core/summary/build';
+import { manifestEntries } from '../core/summary/manifest';
+import { parseSummaryDocument, signedPart, SUMMARY_FORMAT, SUMMARY_VERSION, type Summary, type SummaryDocument } from '../core/summary/schema';
+import { extractDocument, firstDifference, renderSummary, type SummaryFormat } from '../core/summary/render';
 import { bucketsOf, countedLinks, outcomeFacts, reports, sessionTaskKeys, statusResolver, usageRows } from './queries';
-import { isoUtc, periodRange } from '../core/time';
+import { isoUtc, periodRange } from '../core/usage/time';
 import { loadLinks } from '../store/outcomes';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical, type SigningKey } from '../store/signing';
 import { DEFAULT_DURABILITY_DAYS } from './linker';
@@ -41,7 +30,7 @@ export interface SummaryOptions {
   ledgerFile?: string;
 }
 
-/** The summary's figures for a period, from the same queries as `report --json` (pure assembly in core/summary.ts). */
+/** The summary's figures for a period, from the same queries as `report --json` (pure assembly in core/summary/build.ts). */
 export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const now = o.now ?? Date.now();
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;

@@ -1,12 +1,12 @@
 /**
  * Team rollups, the Node side: build and sign a member's rollup from the ledger (the figures are `report --json`'s
  * for the same period), read untrusted rollup files one at a time (size limit before reading, the pure checks of
- * core/teamRollup, the signature), and merge any number of them into the team report with bounded memory.
+ * core/team/rollup.ts, the signature), and merge any number of them into the team report with bounded memory.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { type TeamReportJson, TeamMerger, DEFAULT_MIN_MEMBERS } from '../core/teamMerge';
+import { type TeamReportJson, TeamMerger, DEFAULT_MIN_MEMBERS } from '../core/team/merge';
 import {
   DISPLAY_NAME,
   DISPLAY_NAME_RULE,
@@ -20,9 +20,9 @@ import {
   type Shareable,
   type TeamRollup,
   type TeamRollupFile,
-} from '../core/teamRollup';
-import type { UsageFigures } from '../core/report';
-import { periodRange } from '../core/time';
+} from '../core/team/rollup';
+import type { UsageFigures } from '../core/outcomes/report';
+import { periodRange } from '../core/usage/time';
 import { loadOrCreateMachineId } from '../store/machineId';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
 import { listSessions, report, type PeriodQuery } from './queries';

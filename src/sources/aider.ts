@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { ParseOutcome, SessionContext } from '../core/model';
+import type { ParseOutcome, SessionContext } from '../core/usage/model';
 import { rejected, restoreState, type LineParser, type LogFile, type SourceReader } from './parser';
 import { isDirectory, isFile, listDir } from './walk';
 

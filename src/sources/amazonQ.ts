@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { SessionContext } from '../core/model';
+import type { SessionContext } from '../core/usage/model';
 import { interactionRecord, isObject, parseTimestamp, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { platformBase } from './platform';
 import { readConversationDatabase } from './qConversation';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import type { EditRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
-import { fromAnthropicUsage } from '../core/tokens';
+import type { EditRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
+import { fromAnthropicUsage } from '../core/usage/tokens';
 import {
   isObject,
   has,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LedgerRecord, SessionContext, SourceName } from '../core/model';
-import { optionalCount } from '../core/tokens';
+import type { LedgerRecord, SessionContext, SourceName } from '../core/usage/model';
+import { optionalCount } from '../core/usage/tokens';
 import { isObject, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { vscodeUserDirs } from './vscodeUser';
 import { isDirectory, isFile, listDir, uniqueDirs } from './walk';

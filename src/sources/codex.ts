@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
-import { fromOpenAiUsage, readOpenAiUsage, type OpenAiUsage } from '../core/tokens';
+import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
+import { fromOpenAiUsage, readOpenAiUsage, type OpenAiUsage } from '../core/usage/tokens';
 import {
   isObject,
   has,

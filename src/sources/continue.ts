@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
-import { optionalCount, type Tokens } from '../core/tokens';
+import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
+import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { isObject, type LineParser, type LogFile, parseJson, parseTimestamp, rejected, restoreState, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs, walkFiles } from './walk';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/model';
-import { isCount } from '../core/tokens';
+import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/usage/model';
+import { isCount } from '../core/usage/tokens';
 import { isObject, rejected, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { estimateTokens } from './tokenize';
 import { vscodeUserDirs } from './vscodeUser';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
-import { optionalCount, type Tokens } from '../core/tokens';
+import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
+import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { interactionRecord, isObject, jsonLine, parseTimestamp, rejected, restoreState, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
 import { homeDir, isDirectory, isFile, listDir, uniqueDirs, walkFiles } from './walk';

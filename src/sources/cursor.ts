@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import type { LedgerRecord, SessionContext } from '../core/model';
-import { optionalCount } from '../core/tokens';
+import type { LedgerRecord, SessionContext } from '../core/usage/model';
+import { optionalCount } from '../core/usage/tokens';
 import { interactionRecord, isObject, parseTimestamp, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { platformBase } from './platform';
 import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';

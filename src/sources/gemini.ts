@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/model';
-import { optionalCount, type Tokens } from '../core/tokens';
+import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
+import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { isObject, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs } from './walk';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ParseOutcome, SessionContext } from '../core/model';
-import { optionalCount, type Tokens } from '../core/tokens';
+import type { ParseOutcome, SessionContext } from '../core/usage/model';
+import { optionalCount, type Tokens } from '../core/usage/tokens';
 import {
   has,
   interactionRecord,

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import type { LedgerRecord, SessionContext } from '../core/model';
-import { optionalCount, type Tokens } from '../core/tokens';
+import type { LedgerRecord, SessionContext } from '../core/usage/model';
+import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { isObject, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { columnsOf, SqliteCopyParser } from './sqliteCopy';
 

@@ -1,6 +1,6 @@
 import type { Database } from 'sql.js';
-import type { InteractionRecord, LedgerRecord, ParseOutcome, Rejection, SessionContext, SourceName } from '../core/model';
-import type { Tokens } from '../core/tokens';
+import type { InteractionRecord, LedgerRecord, ParseOutcome, Rejection, SessionContext, SourceName } from '../core/usage/model';
+import type { Tokens } from '../core/usage/tokens';
 
 /** What the importer lends a whole-file parser: a SQLite engine (sql.js) for tools that keep a database. */
 export interface WholeContext {

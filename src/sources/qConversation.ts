@@ -1,6 +1,6 @@
 import type { Database } from 'sql.js';
-import type { SessionContext, SourceName } from '../core/model';
-import { optionalCount, type Tokens } from '../core/tokens';
+import type { SessionContext, SourceName } from '../core/usage/model';
+import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { interactionRecord, isObject, parseTimestamp, type WholeResult } from './parser';
 import { columnsOf, textOf } from './sqliteCopy';
 import { estimateTokens } from './tokenize';

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'sql.js';
-import type { SourceName } from '../core/model';
+import type { SourceName } from '../core/usage/model';
 
 /** What the ledger remembers per log file so unchanged files cost one stat and changed ones resume where they stopped. */
 export interface FileCursor {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { PRICING_VERSION, costUSD, toNanoUSD } from '../core/pricing';
+import { PRICING_VERSION, costUSD, toNanoUSD } from '../core/usage/pricing';
 import { writeFileAtomic, removeStaleTemps } from './atomic';
 import { ledgerPaths, type LedgerPaths } from './home';
 import { acquireLock, type LockOptions } from './lock';

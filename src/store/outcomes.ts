@@ -3,8 +3,8 @@
  * engineer's decisions, successor edges, link stamps and kept-line counts. Runs inside the caller's transaction.
  */
 import type { Database, Statement } from 'sql.js';
-import { COMMIT_GONE, decodeFiles, encodeFiles, type CommitInfo, type FileStat } from '../core/commits';
-import type { Evidence, EvidenceKind, LinkState } from '../core/linking';
+import { COMMIT_GONE, decodeFiles, encodeFiles, type CommitInfo, type FileStat } from '../core/outcomes/commits';
+import type { Evidence, EvidenceKind, LinkState } from '../core/outcomes/linking';
 
 export type RepoState = 'ok' | 'vanished' | 'moved' | 'no-git';
 

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import type { Database, Statement } from 'sql.js';
-import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/model';
-import { costUSD, creditCostUSD, toMicroCredits, toNanoUSD } from '../core/pricing';
-import { totalOf } from '../core/tokens';
+import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/usage/model';
+import { costUSD, creditCostUSD, toMicroCredits, toNanoUSD } from '../core/usage/pricing';
+import { totalOf } from '../core/usage/tokens';
 import { promptHash, stableId } from './hash';
 import { isRollupStale, markRollupStale, rebuildRollup } from './rollup';
 import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, FLAG_SIDECHAIN } from './schema';

@@ -1,5 +1,5 @@
 import type { Database } from 'sql.js';
-import { BUCKET_MS } from '../core/time';
+import { BUCKET_MS } from '../core/usage/time';
 import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, getMeta, setMeta } from './schema';
 
 const STALE = 'rollup_stale';

@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { canonicalJson } from '../core/canonical';
+import { canonicalJson } from '../core/common/canonical';
 
 /**
  * The engineer's signing key: Ed25519 (node:crypto), created on first use in the ledger home with owner-only

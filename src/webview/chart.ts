@@ -3,9 +3,9 @@
  * outcome — with the days commits were made marked above the bars. The SVG is for the eye (aria-hidden); the same
  * numbers are in a real table, always in the document for screen readers and shown on request to everyone.
  */
-import { fmtInt, fmtTokens, plural } from '../core/format';
-import { niceMax, shortDate } from '../core/sidebarFormat';
-import type { ChartBar, SidebarSnapshot } from '../core/sidebarProtocol';
+import { fmtInt, fmtTokens, plural } from '../core/usage/format';
+import { niceMax, shortDate } from '../core/sidebar/format';
+import type { ChartBar, SidebarSnapshot } from '../core/sidebar/protocol';
 import { h, svg } from './dom';
 
 const HEIGHT = 112;

@@ -4,9 +4,9 @@
  * update neither flashes nor moves the reader; scroll position and filters live in getState/setState and survive a
  * reload of the page.
  */
-import type { PeriodKind } from '../core/periods';
-import { SIDEBAR_PROTOCOL, type HostMessage, type SidebarSnapshot, type ViewMessage } from '../core/sidebarProtocol';
-import { formatFigure } from '../core/sidebarFormat';
+import type { PeriodKind } from '../core/usage/periods';
+import { SIDEBAR_PROTOCOL, type HostMessage, type SidebarSnapshot, type ViewMessage } from '../core/sidebar/protocol';
+import { formatFigure } from '../core/sidebar/format';
 import { h } from './dom';
 import * as view from './render';
 import { restoreState, sameQuery, type UiState } from './state';

@@ -2,11 +2,11 @@
  * The sections of the view, each a pure function of the snapshot and the UI state returning fresh DOM. main.ts
  * swaps a section only when its inputs changed, so a live update leaves the rest (and the focus) alone.
  */
-import { fmtInt, fmtTokens, fmtUSD, plural } from '../core/format';
-import { PERIOD_KINDS, PERIOD_NAMES, type PeriodKind } from '../core/periods';
-import { SESSION_LABELS } from '../core/model';
-import { ago, describeChange, formatFigure, rangeLabel, shortDate } from '../core/sidebarFormat';
-import type { Candidate, CommitRef, DecisionRow, Figure, FigureId, SidebarSnapshot, TaskRow, ViewMessage } from '../core/sidebarProtocol';
+import { fmtInt, fmtTokens, fmtUSD, plural } from '../core/usage/format';
+import { PERIOD_KINDS, PERIOD_NAMES, type PeriodKind } from '../core/usage/periods';
+import { SESSION_LABELS } from '../core/usage/model';
+import { ago, describeChange, formatFigure, rangeLabel, shortDate } from '../core/sidebar/format';
+import type { Candidate, CommitRef, DecisionRow, Figure, FigureId, SidebarSnapshot, TaskRow, ViewMessage } from '../core/sidebar/protocol';
 import { chartLegend, chartSvg, chartTable } from './chart';
 import { h, srOnly, type Child } from './dom';
 import type { UiState } from './state';

@@ -3,8 +3,8 @@
  * choice and the scroll position — UI state only, never figures (those always come fresh from the host). Stored with
  * the webview's getState/setState under a version number; anything else found there is ignored.
  */
-import { PERIOD_KINDS, type PeriodKind } from '../core/periods';
-import type { SidebarQuery } from '../core/sidebarProtocol';
+import { PERIOD_KINDS, type PeriodKind } from '../core/usage/periods';
+import type { SidebarQuery } from '../core/sidebar/protocol';
 
 export const UI_STATE_VERSION = 1;
 

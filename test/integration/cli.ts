@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import type { SourceName } from '../../src/core/model';
-import type { ReportJson } from '../../src/core/report';
+import type { ReportJson } from '../../src/core/outcomes/report';
+import type { SourceName } from '../../src/core/usage/model';
 import { total, type Truth } from '../fixtures/sources';
 import type { SessionJson } from '../../src/services/queries';
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ReportJson, UsageFigures } from '../../src/core/report';
-import { appendClaudeTurn, appendCodexTurn, buildWorld, truthTotals, type TruthInteraction, type World } from '../../src/demo/world';
+import type { ReportJson, UsageFigures } from '../../src/core/outcomes/report';
+import { truthTotals, type TruthInteraction } from '../../src/demo/truth';
+import { appendClaudeTurn, appendCodexTurn, buildWorld, type World } from '../../src/demo/world';
 import { tempDir } from '../helpers';
 import { cli, reportJson, sessionsJson } from './cli';
 

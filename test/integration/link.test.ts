@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ReportJson } from '../../src/core/report';
+import type { ReportJson } from '../../src/core/outcomes/report';
 import type { LinkSummary } from '../../src/services/linker';
 import type { SessionJson } from '../../src/services/queries';
 import { tempDir } from '../helpers';

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildWorld } from '../../src/demo/world';
-import type { ReportJson } from '../../src/core/report';
-import type { TeamReportJson } from '../../src/core/teamMerge';
-import type { TeamRollupFile } from '../../src/core/teamRollup';
-import { fmtInt } from '../../src/core/format';
+import type { ReportJson } from '../../src/core/outcomes/report';
+import type { TeamReportJson } from '../../src/core/team/merge';
+import type { TeamRollupFile } from '../../src/core/team/rollup';
+import { fmtInt } from '../../src/core/usage/format';
 import { tempDir } from '../helpers';
 import { CLI, cli, reportJson } from './cli';
 

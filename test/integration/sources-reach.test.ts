@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SourceName } from '../../src/core/model';
+import type { SourceName } from '../../src/core/usage/model';
 import { credits, writeAmazonQ, writeCopilotCli, writeCursor, writeKiro, type Truth } from '../fixtures/sources';
 import { tempDir } from '../helpers';
 import { assertReimportAddsNothing, assertSourcesFound, cli, importAndCheckTotals, sessionsJson } from './cli';

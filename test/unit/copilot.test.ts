@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LedgerRecord } from '../../src/core/model';
+import type { LedgerRecord } from '../../src/core/usage/model';
 import { copilotMutationLines, copilotWorkspace, writeCopilotJson, writeCopilotJsonl, type CopilotRequestSpec, type CopilotSessionSpec } from '../../src/demo/copilot';
 import { copilotChat, COPILOT_DEFAULT_MODEL, readCopilotFile, replayMutationLog, uriToPath, workspaceFolderOf } from '../../src/sources/copilot';
 import { vscodeUserDirs } from '../../src/sources/vscodeUser';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { InteractionRecord } from '../../src/core/model';
+import type { InteractionRecord } from '../../src/core/usage/model';
 import { Ledger } from '../../src/store/ledger';
 import { acquireLock, LockTimeoutError } from '../../src/store/lock';
 import { RecordWriter } from '../../src/store/records';

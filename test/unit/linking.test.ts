@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { COMMIT_MERGE, COMMIT_OTHER_AUTHOR, decodeFiles, encodeFiles, reduceCommit, trailerFlags, TRAILER_AIDER, TRAILER_CLAUDE, TRAILER_COPILOT, type CommitInfo } from '../../src/core/commits';
-import { branchName, History, type Tip } from '../../src/core/history';
-import { DEFAULT_LINK_OPTIONS, explain, evidenceKinds, FileIndex, isCounted, linkSession, scorePair, SessionIndex, timeWeight, type LinkSession } from '../../src/core/linking';
-import { computeOutcomes, median } from '../../src/core/outcomes';
-import { selfCheck } from '../../src/core/selfcheck';
-import { findSuccessors } from '../../src/core/successors';
-import { mergedBranchOf, prOf, tasksInBranch, tasksInText } from '../../src/core/tasks';
+import { COMMIT_MERGE, COMMIT_OTHER_AUTHOR, decodeFiles, encodeFiles, reduceCommit, trailerFlags, TRAILER_AIDER, TRAILER_CLAUDE, TRAILER_COPILOT, type CommitInfo } from '../../src/core/outcomes/commits';
+import { branchName, History, type Tip } from '../../src/core/outcomes/history';
+import { DEFAULT_LINK_OPTIONS, explain, evidenceKinds, FileIndex, isCounted, linkSession, scorePair, SessionIndex, timeWeight, type LinkSession } from '../../src/core/outcomes/linking';
+import { computeOutcomes, median } from '../../src/core/outcomes/outcomes';
+import { selfCheck } from '../../src/core/outcomes/selfcheck';
+import { findSuccessors } from '../../src/core/outcomes/successors';
+import { mergedBranchOf, prOf, tasksInBranch, tasksInText } from '../../src/core/outcomes/tasks';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 8, 1, 9, 0, 0);

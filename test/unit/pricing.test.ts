@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { costUSD, modelFamily, PRICE_TABLE, PRICING_VERSION } from '../../src/core/pricing';
+import { costUSD, modelFamily, PRICE_TABLE, PRICING_VERSION } from '../../src/core/usage/pricing';
 
 const t = (over: Partial<Record<'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'cacheWrite1h' | 'reasoning', number>>) => ({
   input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, reasoning: 0, ...over,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { InteractionRecord, SourceName } from '../../src/core/model';
+import type { InteractionRecord, SourceName } from '../../src/core/usage/model';
 import { renderReport } from '../../src/cli/render';
 import { report } from '../../src/services/queries';
 import { Ledger } from '../../src/store/ledger';

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PeriodError, resolvePeriod } from '../../src/core/periods';
-import { ago, describeChange, formatFigure, niceMax, rangeLabel } from '../../src/core/sidebarFormat';
-import { DEFAULT_QUERY, parseViewMessage, type Figure, type SidebarQuery } from '../../src/core/sidebarProtocol';
-import { localDate } from '../../src/core/time';
+import { PeriodError, resolvePeriod } from '../../src/core/usage/periods';
+import { ago, describeChange, formatFigure, niceMax, rangeLabel } from '../../src/core/sidebar/format';
+import { DEFAULT_QUERY, parseViewMessage, type Figure, type SidebarQuery } from '../../src/core/sidebar/protocol';
+import { localDate } from '../../src/core/usage/time';
 import { buildHeavyLedger } from '../../src/demo/heavyLedger';
 import { linksOf, listSessions, report, usageRows, bucketsOf } from '../../src/services/queries';
 import { LOW_CONFIDENCE, sidebarSnapshot, type SidebarInput } from '../../src/services/sidebar';
 import { Ledger } from '../../src/store/ledger';
-import { periodRange } from '../../src/core/time';
+import { periodRange } from '../../src/core/usage/time';
 import { tempDir } from '../helpers';
 
 describe('sidebar periods', () => {

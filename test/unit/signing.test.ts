@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { canonicalJson } from '../../src/core/canonical';
+import { canonicalJson } from '../../src/core/common/canonical';
 import { fingerprintOf, keyPaths, loadOrCreateSigningKey, verifyCanonical } from '../../src/store/signing';
 import { tempDir } from '../helpers';
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { summaryRange } from '../../src/core/periods';
-import { buildReport, type UsageRow } from '../../src/core/report';
-import { buildSummary, parseSummaryDocument, weeksOf, type Summary } from '../../src/core/summary';
-import { extractDocument, renderSummary, sessionNamer } from '../../src/core/summaryRender';
+import { summaryRange } from '../../src/core/usage/periods';
+import { buildReport, type UsageRow } from '../../src/core/outcomes/report';
+import { buildSummary, weeksOf } from '../../src/core/summary/build';
+import { parseSummaryDocument, type Summary } from '../../src/core/summary/schema';
+import { extractDocument, renderSummary, sessionNamer } from '../../src/core/summary/render';
 import { citedId, signSummary, TOOL_VERSION, verifySummary } from '../../src/services/summary';
 import { loadOrCreateSigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';

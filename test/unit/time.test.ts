@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { addDays, isIsoDate, isValidTimeZone, localDate, LocalDayMapper, periodRange, startOfLocalDay } from '../../src/core/time';
+import { addDays, isIsoDate, isValidTimeZone, localDate, LocalDayMapper, periodRange, startOfLocalDay } from '../../src/core/usage/time';
 
 describe('time zones', () => {
   it('groups an instant into the calendar day of the requested zone', () => {

@@ -9,12 +9,10 @@ import {
   appendCodexTurn,
   buildWorld,
   encodeProjectDir,
-  truthTotals,
-  utcDay,
-  type TruthInteraction,
   type World,
   type WorldOptions,
 } from '../../src/demo/world';
+import { truthTotals, utcDay, type TruthInteraction } from '../../src/demo/truth';
 
 // ------------------------------------------------------------------------------------------------------------
 // An independent, deliberately naive reader of the world's logs (the rules of shared/spec/sources.md, nothing more).

@@ -10,7 +10,7 @@
  * checking signatures live in src/services/teamRollup.ts. Every check answers with one line a team lead can act on.
  */
 import * as z from 'zod/mini';
-import { SOURCE_NAMES } from './model';
+import { SOURCE_NAMES } from '../usage/model';
 
 export const TEAM_ROLLUP_FORMAT = 'outcome-ledger-team-rollup';
 /** Bumped when the shape changes incompatibly: a merge names the version it does not know instead of misreading it. */

@@ -2,9 +2,9 @@
  * How the sidebar writes its figures (pure; the webview and the tests share it, so a test can compare what it reads
  * on screen with what the ledger says, formatted the same way).
  */
-import { fmtCredits, fmtInt, fmtTokens, fmtUSD } from './format';
-import type { DateRange } from './periods';
-import type { Figure, FigureId } from './sidebarProtocol';
+import { fmtCredits, fmtInt, fmtTokens, fmtUSD } from '../usage/format';
+import type { DateRange } from '../usage/periods';
+import type { Figure, FigureId } from './protocol';
 
 export function formatFigure(id: FigureId, value: number | null): string {
   if (value === null) return '—';

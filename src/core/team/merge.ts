@@ -13,8 +13,8 @@
  * members contribute (each breakdown row too: rows used by fewer than k members are folded into one), and the value
  * metrics are shown as distributions across members (quartiles), never as a list.
  */
-import { SOURCE_NAMES } from './model';
-import { valueOf, type RollupFigures, type RollupOutcomes, type TeamRollup } from './teamRollup';
+import { SOURCE_NAMES } from '../usage/model';
+import { valueOf, type RollupFigures, type RollupOutcomes, type TeamRollup } from './rollup';
 
 export const TEAM_REPORT_FORMAT = 'outcome-ledger-team-report';
 export const TEAM_REPORT_VERSION = 1;

@@ -7,7 +7,7 @@
  *   so totals add up across tools and sessions and nothing is counted twice.
  * - Kept lines per 1k output tokens uses only outcomes old enough (N days); younger ones are reported as pending.
  */
-import type { SessionStatus } from './model';
+import type { SessionStatus } from '../usage/model';
 
 export interface SessionUsage {
   tokens: number;

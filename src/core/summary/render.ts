@@ -6,8 +6,9 @@
  *
  * Numbers are formatted by hand (no toLocaleString): the same bytes on every machine, in every locale.
  */
-import { canonicalJson } from './canonical';
-import type { Summary, SummaryDocument, SummaryTask } from './summary';
+import { canonicalJson } from '../common/canonical';
+import { int, usd } from './numbers';
+import type { Summary, SummaryDocument, SummaryTask } from './schema';
 
 const SUMMARY_FORMATS = ['md', 'html', 'json'] as const;
 export type SummaryFormat = (typeof SUMMARY_FORMATS)[number];
@@ -74,19 +75,6 @@ export function firstDifference(actual: string, expected: string): { line: numbe
 
 // ---------------------------------------------------------------------------------------------------------------
 // Formatting (deterministic)
-
-export function int(n: number): string {
-  const r = Math.round(n);
-  const s = String(Math.abs(r)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return r < 0 ? `-${s}` : s;
-}
-
-export function usd(v: number): string {
-  if (v === 0) return '$0.00';
-  if (Math.abs(v) < 0.01) return `$${v.toFixed(4)}`;
-  const [whole, frac] = Math.abs(v).toFixed(2).split('.');
-  return `${v < 0 ? '-' : ''}$${int(Number(whole))}.${frac}`;
-}
 
 /** An estimated cost: the ≈ says it is one. */
 function est(v: number | null): string {

@@ -6,7 +6,7 @@
  * thousands of `git branch --contains` calls.
  */
 import { COMMIT_MERGE, type CommitInfo } from './commits';
-import { lowerBound } from './sorted';
+import { lowerBound } from '../common/sorted';
 import { tasksInBranch, type TaskPatterns } from './tasks';
 
 /** Branch names treated as the shared trunk: a match there says little about who made a commit. */

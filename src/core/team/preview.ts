@@ -1,6 +1,6 @@
 /** What a member sees before consenting to share a team rollup: a plain summary, then the exact file (pure). */
-import { fmtInt, fmtTokens, fmtUSD } from './format';
-import type { TeamRollupFile } from './teamRollup';
+import { fmtInt, fmtTokens, fmtUSD } from '../usage/format';
+import type { TeamRollupFile } from './rollup';
 
 export function renderRollupPreview(file: TeamRollupFile, exactText: string, destination?: string): string {
   const r = file.rollup;

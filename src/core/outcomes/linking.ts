@@ -9,8 +9,8 @@
  */
 import { shortSha, TRAILER_MASK, TRAILER_TOOL, COMMIT_MERGE, COMMIT_OTHER_AUTHOR, type CommitInfo } from './commits';
 import type { History } from './history';
-import type { SourceName } from './model';
-import { lowerBound } from './sorted';
+import type { SourceName } from '../usage/model';
+import { lowerBound } from '../common/sorted';
 import { tasksInBranch, type TaskPatterns, DEFAULT_TASK_PATTERNS } from './tasks';
 
 export type EvidenceKind = 'branch' | 'files' | 'time' | 'trailer' | 'codex-git' | 'task' | 'author' | 'successor' | 'manual';

@@ -2,7 +2,7 @@
  * Commits as the linker sees them (pure): what git said about a commit, reduced to what linking, tasks, PRs and
  * durability need. Message bodies are not kept: only the flags and keys derived from them (privacy, size).
  */
-import type { SourceName } from './model';
+import type { SourceName } from '../usage/model';
 import { mergedBranchOf, prOf, tasksInText, DEFAULT_TASK_PATTERNS, type TaskPatterns } from './tasks';
 
 /** Commit flags (bit field, stored). */

@@ -4,8 +4,8 @@
  * one goes through `mdText`/`htmlText` on its way out; numbers are formatted here. The page loads nothing: inline
  * styles, no script, a CSP that forbids every fetch.
  */
-import { fmtInt, fmtPercent, fmtTokens, fmtUSD } from './format';
-import type { Distribution, TeamReportJson } from './teamMerge';
+import { fmtInt, fmtPercent, fmtTokens, fmtUSD } from '../usage/format';
+import type { Distribution, TeamReportJson } from './merge';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;

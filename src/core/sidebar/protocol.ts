@@ -13,9 +13,9 @@
  * `schemas()`, so the webview's bundle (types and constants from here) carries no zod.
  */
 import * as z from 'zod/mini';
-import { SESSION_LABELS, type SessionStatus, type SourceName } from './model';
-import { PERIOD_KINDS, type ResolvedPeriod } from './periods';
-import type { SelfCheck } from './selfcheck';
+import { SESSION_LABELS, type SessionStatus, type SourceName } from '../usage/model';
+import { PERIOD_KINDS, type ResolvedPeriod } from '../usage/periods';
+import type { SelfCheck } from '../outcomes/selfcheck';
 
 /** Bumped when a message changes shape: a view from another build asks again instead of misreading. */
 export const SIDEBAR_PROTOCOL = 1;

@@ -2,7 +2,7 @@
  * Self-check signals (product.md): the engineer's own view of waste, never exported by default. Each signal says
  * what it measured and how much, with a few example sessions to look at. Pure.
  */
-import type { SessionStatus } from './model';
+import type { SessionStatus } from '../usage/model';
 
 export interface SelfCheckSession {
   ref: number;

@@ -1,6 +1,6 @@
-import type { SessionLabel, SessionStatus, SourceName } from './model';
-import { isoUtc, LocalDayMapper } from './time';
-import { fromMicroCredits, fromNanoUSD } from './pricing';
+import type { SessionLabel, SessionStatus, SourceName } from '../usage/model';
+import { isoUtc, LocalDayMapper } from '../usage/time';
+import { fromMicroCredits, fromNanoUSD } from '../usage/pricing';
 import { computeOutcomes, type OutcomeFacts, type OutcomeFigures, type SessionUsage } from './outcomes';
 import { selfCheck, type SelfCheck } from './selfcheck';
 
