@@ -36,7 +36,7 @@ function zero(): RollupFigures {
 }
 
 function add(a: RollupFigures, b: RollupFigures): void {
-  for (const k of Object.keys(a) as Array<keyof RollupFigures>) a[k] += b[k];
+  for (const k of Object.keys(a) as Array<keyof RollupFigures>) a[k] = (a[k] ?? 0) + (b[k] ?? 0);
   a.costUSD = Math.round(a.costUSD * 1e6) / 1e6;
 }
 

@@ -28,6 +28,10 @@ const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['roo-code', 'rooCode'],
   ['continue', 'continue'],
   ['aider', 'aider'],
+  ['kiro', 'kiro'],
+  ['amazon-q', 'amazonQ'],
+  ['cursor', 'cursor'],
+  ['copilot-cli', 'copilotCli'],
 ];
 
 /** Sources kept in an extension's global storage inside a VS Code user folder, by that extension's id. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
+import { fmtCredits, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
 import { lineText, mdText } from '../core/common/text';
 import { standingSuffix } from '../core/outcomes/standing';
 import { addDays, localDate } from '../core/usage/time';
@@ -11,7 +11,9 @@ import type { LedgerModel } from './ledgerModel';
 /** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
 export const TREE_DAYS = 90;
 
-const TOOL_NAMES: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', manual: 'Manual' };
+const TOOL_NAMES: Record<string, string> = {
+  'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q', cursor: 'Cursor', 'copilot-cli': 'Copilot CLI', manual: 'Manual',
+};
 
 export type SessionsNode =
   | { kind: 'day'; date: string; sessions: SessionJson[] }
@@ -32,6 +34,7 @@ function sessionTooltip(s: SessionJson): vscode.MarkdownString {
   md.appendMarkdown(`${s.start.replace('T', ' ').slice(0, 16)} → ${s.end.replace('T', ' ').slice(0, 16)} UTC\n\n`);
   md.appendMarkdown(`${fmtTokens(s.tokens.total)} tokens (${fmtTokens(s.tokens.input)} input, ${fmtTokens(s.tokens.output)} output, `);
   md.appendMarkdown(`${fmtTokens(s.tokens.cacheRead)} cache read, ${fmtTokens(s.tokens.cacheWrite)} cache write) · est. ${fmtUSD(s.costUSD)}\n\n`);
+  if (s.credits !== undefined) md.appendMarkdown(`${fmtCredits(s.credits)} credits metered by the tool (priced at its documented price per credit; never counted as tokens).\n\n`);
   if (s.tokenAccuracy !== 'exact') {
     md.appendMarkdown(`~ ${s.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(s.estimatedTokens)}`} of these tokens were estimated (counted from text), not reported by the tool.\n\n`);
   }
@@ -126,7 +129,7 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         const item = new vscode.TreeItem(sessionTitle(s), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `session:${s.id}`;
         const aside = s.links.filter((l) => l.excluded !== null && l.excluded !== 'revert').length;
-        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}${aside > 0 ? ` · ${aside} not counted` : ''}`;
+        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens${s.credits !== undefined ? ` · ${fmtCredits(s.credits)} credits` : ''} · ${fmtUSD(s.costUSD)} · ${s.status}${aside > 0 ? ` · ${aside} not counted` : ''}`;
         item.tooltip = sessionTooltip(s);
         item.iconPath = new vscode.ThemeIcon(s.status === 'shipped' ? 'pass' : s.status === 'open' ? 'circle-outline' : s.status === 'unlinked' ? 'circle-slash' : 'tag');
         item.contextValue = s.manual ? (s.repo ? 'session.repo.manual' : 'session.manual') : s.repo ? 'session.repo' : 'session';

@@ -14,6 +14,10 @@ import { cline, rooCode } from '../sources/cline';
 import { continueDev } from '../sources/continue';
 import { geminiCli } from '../sources/gemini';
 import { opencode } from '../sources/opencode';
+import { kiro } from '../sources/kiro';
+import { amazonQ } from '../sources/amazonQ';
+import { cursor } from '../sources/cursor';
+import { copilotCli } from '../sources/copilotCli';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
 import { isLogCandidate } from '../sources/walk';
@@ -25,11 +29,11 @@ import { loadSqlJs } from '../store/sqljs';
 import { openRegular, readRegularFile } from '../sources/regular';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat, geminiCli, opencode, cline, rooCode, continueDev, aider];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat, geminiCli, opencode, cline, rooCode, continueDev, aider, kiro, amazonQ, cursor, copilotCli];
 
 /** Names of files whose change means new usage may be there (for watchers): logs, whole-file sessions, databases. */
-export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal}';
-const LOG_FILE_NAME = /\.(?:jsonl|json|db|db-wal)$/;
+export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal,sqlite3,sqlite3-wal,vscdb,vscdb-wal}';
+const LOG_FILE_NAME = /\.(?:jsonl|json|db|db-wal|sqlite3|sqlite3-wal|vscdb|vscdb-wal)$/;
 
 export function isLogFileName(name: string): boolean {
   return LOG_FILE_NAME.test(name);
@@ -261,6 +265,18 @@ export function watchTargets(
           aiderDirs.add(root);
           for (const f of aider.discover([root])) aiderDirs.add(path.dirname(f.path));
         }
+        continue;
+      }
+      if (source === 'cursor') {
+        // Cursor's user folder is busy: only its global state database (and its write-ahead log) is watched.
+        const db = /\.vscdb$/.test(root) ? path.dirname(root) : `${root}/globalStorage`;
+        out.push({ dir: db, glob: 'state.vscdb{,-wal}', accepts: (f) => f === 'state.vscdb' || f === 'state.vscdb-wal', recursive: false });
+        continue;
+      }
+      if (source !== 'copilot-chat' && isFile(root)) {
+        // A log file named directly (an extra path, Copilot CLI's OTel export file): its folder, for that file only.
+        const name = path.basename(root);
+        out.push({ dir: path.dirname(root), glob: name, accepts: (f) => f === name, recursive: false });
         continue;
       }
       if (source !== 'copilot-chat') {

@@ -4,7 +4,7 @@ import type { SessionStatus, SourceName } from '../core/usage/model';
 import type { OutcomeCommit, OutcomeFacts } from '../core/outcomes/outcomes';
 import { identitySet, standingOf, type CommitStanding, type SetAside } from '../core/outcomes/standing';
 import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/usage/pricing';
-import { accuracyOf, buildReport, roundUSD, sessionStatus, type ReportJson, type TokenAccuracy, type UsageRow } from '../core/outcomes/report';
+import { accuracyOf, buildReport, creditsField, roundUSD, sessionStatus, type ReportJson, type TokenAccuracy, type UsageRow } from '../core/outcomes/report';
 import { tasksInBranch } from '../core/outcomes/tasks';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
@@ -223,7 +223,7 @@ export function promptHashes(db: Database, from: number, to: number): Map<number
 export function usageRows(db: Database, buckets?: { from: number; to: number }): UsageRow[] {
   const stmt = db.prepare(`
     SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning,
-           cost_nusd, n, unpriced, assumed, estimated
+           cost_nusd, n, unpriced, assumed, estimated, credits_u
     FROM usage_rollup ${buckets ? 'WHERE bucket >= ? AND bucket < ?' : ''}`);
   const sources = new Map<number, SourceName>();
   for (const [id, source] of db.exec('SELECT id, source FROM sessions')[0]?.values ?? []) sources.set(Number(id), String(source) as SourceName);
@@ -241,7 +241,7 @@ export function usageRows(db: Database, buckets?: { from: number; to: number }):
         sessionRef: Number(v[0]), source: sources.get(Number(v[0])) ?? 'manual', model: model.name, priced: model.priced, bucket: Number(v[2]),
         firstTs: Number(v[3]), lastTs: Number(v[4]), input: Number(v[5]), output: Number(v[6]), cacheRead: Number(v[7]),
         cacheWrite: Number(v[8]), reasoning: Number(v[9]), costNano: Number(v[10]), interactions: Number(v[11]),
-        unpriced: Number(v[12]), assumedModel: Number(v[13]), estimatedTokens: Number(v[14]),
+        unpriced: Number(v[12]), assumedModel: Number(v[13]), estimatedTokens: Number(v[14]), creditsMicro: Number(v[15] ?? 0),
       });
     }
   } finally {
@@ -313,6 +313,8 @@ export interface SessionJson {
   /** Compatible extension of cli.md: tokens of `tokens.total` that were estimated, and whether it is exact. */
   estimatedTokens: number;
   tokenAccuracy: TokenAccuracy;
+  /** Credits metered by a tool that bills in credits (Kiro), beside the tokens; absent for the others. */
+  credits?: number;
   /** For a manual entry: the tool the engineer named and the task they gave (else null). */
   manual: { tool: string; task: string | null } | null;
   costUSD: number;
@@ -402,7 +404,7 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   const r = db.exec(
     `SELECT s.id, s.source, s.session_key, s.cwd, s.repo, s.branch, s.label, s.log_path,
             min(i.first_ts), max(i.last_ts), sum(i.input), sum(i.output), sum(i.cache_read), sum(i.cache_write), sum(i.reasoning),
-            sum(i.cost_nusd), sum(i.n), sum(i.estimated)
+            sum(i.cost_nusd), sum(i.n), sum(i.estimated), sum(i.credits_u)
      FROM sessions s JOIN usage_rollup i ON i.session_ref = s.id
      GROUP BY s.id HAVING max(i.last_ts) >= ? AND min(i.first_ts) < ?
      ORDER BY min(i.first_ts)`,
@@ -448,6 +450,7 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
       tokens,
       estimatedTokens: Number(v[17]),
       tokenAccuracy: accuracyOf(tokens.total, Number(v[17])),
+      ...creditsField(Number(v[18] ?? 0)),
       manual: manual.get(ref) ?? null,
       costUSD: roundUSD(fromNanoUSD(Number(v[15]))),
       interactions: Number(v[16]),

@@ -39,7 +39,10 @@ export interface SidebarInput {
 /** Everything but `seq`, which the host numbers. */
 export type SnapshotBody = Omit<SidebarSnapshot, 'seq'>;
 
-const SOURCE_TITLES: Partial<Record<SourceName, string>> = { 'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', manual: 'Manual entries' };
+const SOURCE_TITLES: Partial<Record<SourceName, string>> = {
+  'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q Developer', cursor: 'Cursor',
+  'copilot-cli': 'Copilot CLI', manual: 'Manual entries',
+};
 const titleOf = (s: SourceName): string => SOURCE_TITLES[s] ?? s;
 
 /** An automatic link below this confidence is listed for a decision even when it counts. */
@@ -226,12 +229,22 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
     { id: 'tasks', label: 'Tasks', ...v(o.tasks, p.tasks), better: 'neutral', coverage: outcomeCov },
     { id: 'prs', label: 'PRs', ...v(o.prs, p.prs), better: 'neutral', coverage: outcomeCov },
     { id: 'tokens', label: 'Tokens', ...v(cur.totals.total, prev.totals.total), better: 'neutral', coverage: withEst(tokenCov), ...acc },
+    ...(cur.totals.credits !== undefined || prev.totals.credits !== undefined
+      ? [{ id: 'credits' as const, label: 'Credits', ...v(cur.totals.credits ?? 0, prev.totals.credits ?? 0), better: 'neutral' as const, coverage: creditsCov(cur.totals.credits ?? 0) }]
+      : []),
     { id: 'cost', label: 'Est. cost', ...v(cur.totals.costUSD, prev.totals.costUSD), better: 'neutral', coverage: withEst(costCov), ...acc },
     { id: 'yield', label: 'Yield', ...v(o.yield, p.yield), better: 'higher', coverage: outcomeCov },
     { id: 'tokensPerCommit', label: 'Tokens per commit', ...v(o.tokensPerCommit, p.tokensPerCommit), better: 'lower', coverage: withEst(outcomeCov), ...acc },
     { id: 'keptPer1k', label: 'Kept lines per 1k output', ...v(o.keptLinesPer1kOutput, p.keptLinesPer1kOutput), better: 'higher', coverage: keptCov },
     { id: 'withoutOutcome', label: 'Tokens without outcome', ...v(o.tokensWithoutOutcome, p.tokensWithoutOutcome), better: 'lower', coverage: withEst(outcomeCov), ...acc },
   ];
+}
+
+/** Credits are what tools that bill in credits (Kiro) metered: exact, and priced at the tool's documented rate. */
+function creditsCov(credits: number): Coverage {
+  return credits > 0
+    ? { level: 'complete', note: 'Credits metered by tools that bill in credits (Kiro), as they recorded them; in the cost at their documented price per credit, never counted as tokens.' }
+    : { level: 'none', note: 'No credits in this period.' };
 }
 
 // ---- chart ------------------------------------------------------------------------------------------------------

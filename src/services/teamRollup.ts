@@ -100,6 +100,7 @@ export function buildTeamRollup(db: Database, home: string, q: TeamRollupOptions
     input: f.input, output: f.output, cacheRead: f.cacheRead, cacheWrite: f.cacheWrite, reasoning: f.reasoning, total: f.total,
     costUSD: f.costUSD, interactions: f.interactions, sessions: f.sessions, unpricedInteractions: f.unpricedInteractions,
     estimatedTokens: f.estimatedTokens,
+    ...(f.credits !== undefined ? { credits: f.credits } : {}),
   });
   const o = r.outcomes;
   const shared = sharedOf(db, q);

@@ -26,8 +26,12 @@ import type { Database } from 'sql.js';
  * Version 5 (counted outcomes, docs/outcomes.md): commits carry their author (email, name), the emails their
  * `Co-authored-by:` trailers name, and the sha a `This reverts commit` line names, so authorship and reverts are judged
  * without keeping message bodies. Rows stored before are filled by the next link run (they read NULL until then).
+ *
+ * Version 6 (credits): tools that meter in credits of their own (Kiro) keep them per interaction as integer
+ * micro-credits (`credits_u`), summed per bucket in the rollup, so credits are shown beside tokens, never turned into
+ * tokens. Old ledgers hold no credits: the default 0 is right for them.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string | ((db: Database) => void) }> = [
   {
@@ -173,6 +177,13 @@ CREATE TABLE manual_entries (
       ['co_authors', "TEXT NOT NULL DEFAULT ''"],
       ['reverts', 'TEXT'],
     ]),
+  },
+  {
+    version: 6,
+    sql: (db) => {
+      addColumns('interactions', [['credits_u', 'INTEGER NOT NULL DEFAULT 0']])(db);
+      addColumns('usage_rollup', [['credits_u', 'INTEGER NOT NULL DEFAULT 0']])(db);
+    },
   },
 ];
 

@@ -1,6 +1,6 @@
 import type { SessionLabel, SessionStatus, SourceName } from '../usage/model';
 import { isoUtc, LocalDayMapper } from '../usage/time';
-import { fromNanoUSD } from '../usage/pricing';
+import { fromMicroCredits, fromNanoUSD } from '../usage/pricing';
 import { computeOutcomes, type OutcomeFacts, type OutcomeFigures, type SessionUsage } from './outcomes';
 import { selfCheck, type SelfCheck } from './selfcheck';
 
@@ -21,6 +21,8 @@ export interface UsageFigures {
   estimatedTokens: number;
   /** Whether `total` is exact, estimated, or partly estimated (compatible extension of cli.md). */
   tokenAccuracy: TokenAccuracy;
+  /** Credits metered by tools that bill in credits (Kiro), beside the tokens; present only when there are some. */
+  credits?: number;
 }
 
 export type TokenAccuracy = 'exact' | 'estimated' | 'mixed';
@@ -90,6 +92,8 @@ export interface UsageRow {
   assumedModel: number;
   /** Tokens of this row that were estimated. */
   estimatedTokens: number;
+  /** Micro-credits metered by the tool (0 for tools that bill no credits). */
+  creditsMicro?: number;
 }
 
 export interface SourceFiles {
@@ -108,6 +112,7 @@ class Acc {
   interactions = 0;
   unpriced = 0;
   estimated = 0;
+  creditsMicro = 0;
   readonly sessions = new Set<number>();
 
   add(r: UsageRow): void {
@@ -120,6 +125,7 @@ class Acc {
     this.interactions += r.interactions;
     this.unpriced += r.unpriced;
     this.estimated += r.estimatedTokens;
+    this.creditsMicro += r.creditsMicro ?? 0;
     this.sessions.add(r.sessionRef);
   }
 
@@ -141,8 +147,14 @@ class Acc {
       unpricedInteractions: this.unpriced,
       estimatedTokens: this.estimated,
       tokenAccuracy: accuracyOf(this.total, this.estimated),
+      ...creditsField(this.creditsMicro),
     };
   }
+}
+
+/** `{ credits }` when a figure holds credits, else nothing (tools that bill no credits show no credits field). */
+export function creditsField(micro: number): { credits?: number } {
+  return micro > 0 ? { credits: fromMicroCredits(micro) } : {};
 }
 
 export function roundUSD(v: number): number {

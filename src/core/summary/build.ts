@@ -76,6 +76,8 @@ const ESTIMATE_REASONS: Record<string, string> = {
   aider: 'aider writes rounded counts such as 1.2k',
   continue: 'Continue\'s dev data holds its own estimates',
   manual: 'manual entries estimated from pasted text',
+  'amazon-q': 'Amazon Q Developer records no token counts, so its prompts and replies were counted with a tokenizer (a floor)',
+  cursor: 'newer Cursor builds record 0 tokens for some replies, so those were counted from their text with a tokenizer',
 };
 
 /** `{ estimatedTokens }` when some tokens of a figure were estimated, else nothing (an exact figure carries no field). */
@@ -93,6 +95,7 @@ function usageOf(x: ReportJson['totals']): Summary['totals'] {
   return {
     input: x.input, output: x.output, cacheRead: x.cacheRead, cacheWrite: x.cacheWrite, reasoning: x.reasoning, total: x.total,
     costUSD: x.costUSD, interactions: x.interactions, sessions: x.sessions, unpricedInteractions: x.unpricedInteractions, ...accuracyOf(x),
+    ...(x.credits !== undefined ? { credits: x.credits } : {}),
   };
 }
 
@@ -288,6 +291,10 @@ export function buildSummary(input: SummaryInput): Summary {
       .filter((c) => ((c as Accuracy).estimatedTokens ?? 0) > 0)
       .map((c) => `${c.source}: ${int((c as Accuracy).estimatedTokens ?? 0)}, ${ESTIMATE_REASONS[c.source] ?? 'counted from text or rounded by the tool'}`);
     estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated, not reported exactly (${parts.join('; ')}): figures that include them are marked ≈.`);
+  }
+  if (r.totals.credits !== undefined) {
+    const parts = r.bySource.filter((x) => x.credits !== undefined).map((x) => `${x.source}: ${x.credits}`);
+    estimates.push(`${r.totals.credits} credits were metered by tools that bill in credits (${parts.join('; ')}): they are priced at the tool's documented price per credit and never counted as tokens.`);
   }
   if (open.length > 0) estimates.push(`${open.length} ${open.length === 1 ? 'session' : 'sessions'} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
   if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);

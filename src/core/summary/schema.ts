@@ -50,6 +50,8 @@ function buildSchemas() {
   const usage = {
     input: nat(), output: nat(), cacheRead: nat(), cacheWrite: nat(), reasoning: nat(), total: nat(),
     costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
+    /** Credits of tools that bill in credits (Kiro), beside the tokens. */
+    credits: z.optional(num()),
   };
   /**
    * A cited commit. Since issue 14 the full sha, its author and whether it is the engineer's own (author or named

@@ -146,7 +146,7 @@ export interface TeamReportJson {
   notCounted: FileNote[];
 }
 
-const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'costUSD', 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens'] as const;
+const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'costUSD', 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens', 'credits'] as const;
 const OUTCOME_FIELDS = [
   'commits', 'tasks', 'prs', 'shippedSessions', 'openSessions', 'unlinkedSessions', 'labelledSessions', 'shippedTokens', 'tokensWithoutOutcome',
   'keptLines', 'keptLinesOutput', 'pendingCommits', 'taskCostUSD',
@@ -159,7 +159,7 @@ function pack(r: TeamRollup): Float64Array {
   const out = new Float64Array(F + O + F * (r.bySource.length + r.byModel.length));
   let i = 0;
   const put = (f: RollupFigures): void => {
-    for (const k of FIELDS) out[i++] = f[k];
+    for (const k of FIELDS) out[i++] = f[k] ?? 0;
   };
   put(r.totals);
   for (const k of OUTCOME_FIELDS) out[i++] = r.outcomes[k];
@@ -170,11 +170,16 @@ function pack(r: TeamRollup): Float64Array {
 
 /** The figures block at `offset` of a packed array, added into `into`. */
 function addPacked(into: RollupFigures, packed: Float64Array, offset: number): void {
-  FIELDS.forEach((k, j) => (into[k] += packed[offset + j] as number));
+  FIELDS.forEach((k, j) => addField(into, k, packed[offset + j] as number));
 }
 
 function addPackedOutcomes(into: RollupOutcomes, packed: Float64Array): void {
   OUTCOME_FIELDS.forEach((k, j) => (into[k] += packed[F + j] as number));
+}
+
+/** Adds one figure; the optional credits appear only once some member has credits. */
+function addField(into: RollupFigures, k: (typeof FIELDS)[number], v: number): void {
+  if (v !== 0 || into[k] !== undefined) into[k] = (into[k] ?? 0) + v;
 }
 
 function zeroFigures(): RollupFigures {
@@ -189,7 +194,7 @@ function zeroOutcomes(): RollupOutcomes {
 }
 
 function addFigures(into: RollupFigures, f: RollupFigures): void {
-  for (const k of FIELDS) into[k] += f[k];
+  for (const k of FIELDS) addField(into, k, f[k] ?? 0);
 }
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;

@@ -30,7 +30,8 @@ function metricValue(d: Distribution, v: number | null): string {
 
 const SOURCE_LABELS: Record<string, string> = {
   'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', 'gemini-cli': 'Gemini CLI', opencode: 'OpenCode',
-  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', manual: 'Manual', other: 'Other tools (grouped so that no row covers fewer than k members)',
+  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', kiro: 'Kiro', 'amazon-q': 'Amazon Q Developer', cursor: 'Cursor',
+  'copilot-cli': 'Copilot CLI', manual: 'Manual', other: 'Other tools (grouped so that no row covers fewer than k members)',
 };
 const sourceLabel = (s: string, k: number): string => (SOURCE_LABELS[s] ?? s).replace('fewer than k', `fewer than ${k}`);
 
