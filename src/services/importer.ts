@@ -273,7 +273,7 @@ export function watchTargets(
         out.push({ dir: db, glob: 'state.vscdb{,-wal}', accepts: (f) => f === 'state.vscdb' || f === 'state.vscdb-wal', recursive: false });
         continue;
       }
-      if (source !== 'copilot-chat' && isFile(root)) {
+      if (source !== 'copilot-chat' && isLogCandidate(root)) {
         // A log file named directly (an extra path, Copilot CLI's OTel export file): its folder, for that file only.
         const name = path.basename(root);
         out.push({ dir: path.dirname(root), glob: name, accepts: (f) => f === name, recursive: false });

@@ -5,7 +5,7 @@ import { platformBase } from './platform';
 import { readConversationDatabase } from './qConversation';
 import { SqliteCopyParser } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
-import { homeDir, isDirectory, isFile, uniqueDirs, walkFiles } from './walk';
+import { homeDir, isDirectory, isLogCandidate, uniqueDirs, walkFiles } from './walk';
 
 /**
  * Amazon Q Developer. Neither of its stores records token counts: every figure is estimated from the text with the
@@ -31,14 +31,14 @@ export const amazonQ: SourceReader = {
   discover(roots) {
     const files: LogFile[] = [];
     for (const root of roots) {
-      if (isFile(root)) {
+      if (isLogCandidate(root)) {
         if (root.endsWith('.sqlite3')) files.push({ source: 'amazon-q', path: root, root, whole: true, companions: [`${root}-wal`] });
         else if (root.endsWith('.json')) files.push({ source: 'amazon-q', path: root, root, whole: true });
         continue;
       }
       if (!isDirectory(root)) continue;
       const db = path.join(root, 'data.sqlite3');
-      if (isFile(db)) files.push({ source: 'amazon-q', path: db, root, whole: true, companions: [`${db}-wal`] });
+      if (isLogCandidate(db)) files.push({ source: 'amazon-q', path: db, root, whole: true, companions: [`${db}-wal`] });
       for (const p of walkFiles(root, (n) => n.startsWith('chat-history-') && n.endsWith('.json'), 0)) files.push({ source: 'amazon-q', path: p, root, whole: true });
     }
     return files;

@@ -4,7 +4,7 @@ import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/m
 import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { interactionRecord, isObject, jsonLine, parseTimestamp, rejected, restoreState, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
-import { homeDir, isDirectory, isFile, listDir, uniqueDirs, walkFiles } from './walk';
+import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs, walkFiles } from './walk';
 
 /**
  * GitHub Copilot CLI (`copilot`), three stores of the same requests, read with one precedence per session so nothing
@@ -31,7 +31,7 @@ export const copilotCli: SourceReader = {
   discover(roots) {
     const files: LogFile[] = [];
     for (const root of roots) {
-      if (isFile(root)) {
+      if (isLogCandidate(root)) {
         if (root.endsWith('.db')) files.push({ source: 'copilot-cli', path: root, root, whole: true, companions: [`${root}-wal`] });
         else files.push({ source: 'copilot-cli', path: root, root }); // an event log or an OTel export given directly
         continue;
@@ -40,11 +40,11 @@ export const copilotCli: SourceReader = {
       const state = isDirectory(path.join(root, 'session-state')) ? path.join(root, 'session-state') : root;
       for (const name of listDir(state)) {
         const p = path.join(state, name);
-        if (name.endsWith('.jsonl') && isFile(p)) files.push({ source: 'copilot-cli', path: p, root });
-        else if (isFile(path.join(p, 'events.jsonl'))) files.push({ source: 'copilot-cli', path: path.join(p, 'events.jsonl'), root });
+        if (name.endsWith('.jsonl') && isLogCandidate(p)) files.push({ source: 'copilot-cli', path: p, root });
+        else if (isLogCandidate(path.join(p, 'events.jsonl'))) files.push({ source: 'copilot-cli', path: path.join(p, 'events.jsonl'), root });
       }
       const db = path.join(root, 'session-store.db');
-      if (isFile(db)) files.push({ source: 'copilot-cli', path: db, root, whole: true, companions: [`${db}-wal`] });
+      if (isLogCandidate(db)) files.push({ source: 'copilot-cli', path: db, root, whole: true, companions: [`${db}-wal`] });
       for (const p of walkFiles(path.join(root, 'otel'), (n) => n.endsWith('.jsonl') || n.endsWith('.json'), 1)) files.push({ source: 'copilot-cli', path: p, root });
     }
     return files;
@@ -60,12 +60,12 @@ export const copilotCli: SourceReader = {
 };
 
 function sessionStateDir(root: string): string {
-  return path.join(isFile(root) ? path.dirname(root) : root, 'session-state');
+  return path.join(isLogCandidate(root) ? path.dirname(root) : root, 'session-state');
 }
 
 /** Whether a session's own event log is on disk (it then wins over the store and the OTel export). */
 function hasEventLog(stateDir: string, sessionId: string): boolean {
-  return /^[\w.-]+$/.test(sessionId) && (isFile(path.join(stateDir, sessionId, 'events.jsonl')) || isFile(path.join(stateDir, `${sessionId}.jsonl`)));
+  return /^[\w.-]+$/.test(sessionId) && (isLogCandidate(path.join(stateDir, sessionId, 'events.jsonl')) || isLogCandidate(path.join(stateDir, `${sessionId}.jsonl`)));
 }
 
 /** Copilot's counts: input includes the cached input (read and written); canonical input excludes both. */

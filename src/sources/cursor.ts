@@ -6,7 +6,7 @@ import { interactionRecord, isObject, parseTimestamp, type LogFile, type SourceR
 import { platformBase } from './platform';
 import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
-import { isDirectory, isFile, uniqueDirs } from './walk';
+import { isDirectory, isLogCandidate, uniqueDirs } from './walk';
 
 /**
  * Cursor. Its chats live in the global `state.vscdb` of its user folder (`~/.config/Cursor/User/globalStorage`, macOS
@@ -30,8 +30,8 @@ export const cursor: SourceReader = {
   discover(roots) {
     const files: LogFile[] = [];
     for (const root of roots) {
-      const db = isFile(root) ? root : [path.join(root, 'globalStorage', 'state.vscdb'), path.join(root, 'state.vscdb')].find(isFile);
-      if (db && (isFile(root) || isDirectory(root))) files.push({ source: 'cursor', path: db, root, whole: true, companions: [`${db}-wal`] });
+      const db = isLogCandidate(root) ? root : [path.join(root, 'globalStorage', 'state.vscdb'), path.join(root, 'state.vscdb')].find(isLogCandidate);
+      if (db && (isLogCandidate(root) || isDirectory(root))) files.push({ source: 'cursor', path: db, root, whole: true, companions: [`${db}-wal`] });
     }
     return files;
   },

@@ -21,7 +21,7 @@ import { platformBase } from './platform';
 import { readRegularFile } from './regular';
 import { creditsOf, readConversationDatabase } from './qConversation';
 import { SqliteCopyParser } from './sqliteCopy';
-import { homeDir, isDirectory, isFile, listDir, uniqueDirs, walkFiles } from './walk';
+import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs, walkFiles } from './walk';
 
 /**
  * Kiro (CLI and IDE). Kiro meters work in credits: they are kept as credits (priced at Kiro's documented $0.04 per
@@ -49,7 +49,7 @@ export const kiro: SourceReader = {
     const files: LogFile[] = [];
     for (const root of roots) {
       const base = path.basename(root);
-      if (isFile(root)) {
+      if (isLogCandidate(root)) {
         // One file given directly: a database, a v2 session document or a v3 message log.
         if (base.endsWith('.sqlite3')) files.push({ source: 'kiro', path: root, root, whole: true, companions: [`${root}-wal`] });
         else if (base.endsWith('.json')) files.push({ source: 'kiro', path: root, root, whole: true });
@@ -58,7 +58,7 @@ export const kiro: SourceReader = {
       }
       if (!isDirectory(root)) continue;
       const db = path.join(root, 'data.sqlite3');
-      if (isFile(db)) files.push({ source: 'kiro', path: db, root, whole: true, companions: [`${db}-wal`] });
+      if (isLogCandidate(db)) files.push({ source: 'kiro', path: db, root, whole: true, companions: [`${db}-wal`] });
       // A sessions folder (or the ~/.kiro above it).
       const sessions = isDirectory(path.join(root, 'sessions')) ? path.join(root, 'sessions') : root;
       for (const p of walkFiles(path.join(sessions, 'cli'), (n) => n.endsWith('.json'), 0)) files.push({ source: 'kiro', path: p, root, whole: true });
@@ -66,13 +66,13 @@ export const kiro: SourceReader = {
         if (ws === 'cli') continue;
         const wsDir = path.join(sessions, ws);
         // `<workspace>/sess_<id>/messages.jsonl`, or a session folder given directly.
-        const candidates = isFile(path.join(wsDir, 'messages.jsonl')) ? [wsDir] : listDir(wsDir).map((s) => path.join(wsDir, s));
+        const candidates = isLogCandidate(path.join(wsDir, 'messages.jsonl')) ? [wsDir] : listDir(wsDir).map((s) => path.join(wsDir, s));
         for (const dir of candidates) {
           const log = path.join(dir, 'messages.jsonl');
-          if (isFile(log)) files.push({ source: 'kiro', path: log, root });
+          if (isLogCandidate(log)) files.push({ source: 'kiro', path: log, root });
         }
       }
-      if (isFile(path.join(root, 'messages.jsonl'))) files.push({ source: 'kiro', path: path.join(root, 'messages.jsonl'), root });
+      if (isLogCandidate(path.join(root, 'messages.jsonl'))) files.push({ source: 'kiro', path: path.join(root, 'messages.jsonl'), root });
     }
     return files;
   },

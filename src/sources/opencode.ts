@@ -8,7 +8,6 @@ import { columnsOf, SqliteCopyParser } from './sqliteCopy';
 
 export { applyWal } from './sqliteCopy';
 import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
-import { readRegularFile } from './regular';
 
 /**
  * OpenCode message tokens `{input, output, reasoning, cache{read, write}}`: input excludes the cache, and OpenCode's
