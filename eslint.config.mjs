@@ -16,6 +16,14 @@ const layer = (files, ...groups) => ({
   },
 });
 
+const NO_DEFAULT_EXPORT = { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' };
+const RUNNER_ONLY = 'Start git only through src/git/run.ts (runGit/gitText): the one hardened runner; no other module in src starts a process.';
+const NO_CHILD_PROCESS = [
+  { selector: "ImportDeclaration[source.value=/^(node:)?child_process$/]", message: RUNNER_ONLY },
+  { selector: "ImportExpression[source.value=/^(node:)?child_process$/]", message: RUNNER_ONLY },
+  { selector: "CallExpression[callee.name='require'][arguments.0.value=/^(node:)?child_process$/]", message: RUNNER_ONLY },
+];
+
 const NODE_IO = ['fs', 'node:fs', 'fs/*', 'node:fs/*', 'child_process', 'node:child_process', 'net', 'node:net', 'http', 'node:http', 'https', 'node:https', 'sql.js', 'vscode'];
 const IO_UP = ['vscode', '**/services/**', '**/cli/**', '**/extension/**', '**/demo/**'];
 const IO_MESSAGE = 'Node I/O layers may only use src/core (and Node).';
@@ -49,7 +57,17 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+      'no-restricted-syntax': ['error', NO_DEFAULT_EXPORT],
+    },
+  },
+  // Issue 12: git (and any other program) is started only by the one hardened runner, src/git/run.ts. The one other
+  // program is ssh-keygen (store/sshSignature.ts), run on the engineer's own signing key and the summary's bytes with a
+  // fixed argument list: it reads no repository and no configuration a repository could plant.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/git/run.ts', 'src/store/sshSignature.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', NO_DEFAULT_EXPORT, ...NO_CHILD_PROCESS],
     },
   },
   {

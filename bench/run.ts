@@ -7,13 +7,15 @@ import { linkBench } from './link';
 import { rollupsBench } from './rollups';
 import { sidebarBench } from './sidebar';
 import { summaryBench } from './summary';
+import { yearBench } from './year';
 
 /**
  * `npm run bench`: every speed and memory goal the issues name, measured on this machine.
  * Options: --size MB (default 600), --runs N (default 2), --no-ccusage, --only import,activation,link,sidebar,summary, --activation-runs N,
  * --link-seeds 1,2,3 (demo worlds for precision/recall), --link-sessions N (5000), --link-commits N (10000),
  * --sidebar-interactions N (100000), --sidebar-sessions N (3000), --no-vscode (skip the first paint in VS Code),
- * --rollup-files N (10000; `--only rollups` runs only the team-rollup merge).
+ * --rollup-files N (100000; `--only rollups` runs only the team-rollup merge),
+ * --year-mb MB (880: the "year of heavy use" world, ~250,000 requests; `--only year` runs only it).
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const CCUSAGE_VERSION = '20.0.24';
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '2'));
   const workDir = path.join(ROOT, '.cache', 'bench');
   const results: Record<string, Figure[]> = {};
-  const only = arg('only', 'import,activation,link,sidebar,summary,rollups').split(',');
+  const only = arg('only', 'import,year,activation,link,sidebar,summary,rollups').split(',');
   if (only.includes('import')) {
     console.log('▶ import and report');
     results.import = await importBench(
@@ -61,6 +63,14 @@ async function main(): Promise<void> {
       (s) => console.log(s),
     );
     print(results.import);
+  }
+  if (only.includes('year')) {
+    console.log('▶ a year of heavy use: capture, import and report');
+    results.year = await yearBench(
+      { workDir: path.join(workDir, 'year'), cli: path.join(ROOT, 'dist', 'cli.js'), ccusage: ccusageBinary(), targetBytes: Number(arg('year-mb', '880')) * 1e6, runs },
+      (s) => console.log(s),
+    );
+    print(results.year);
   }
   if (only.includes('activation')) {
     console.log('▶ extension activation in the real VS Code');
@@ -108,7 +118,7 @@ async function main(): Promise<void> {
   if (only.includes('rollups')) {
     console.log('▶ merging team rollups');
     results.rollups = await rollupsBench(
-      { workDir: path.join(workDir, 'rollups'), cli: path.join(ROOT, 'dist', 'cli.js'), files: Number(arg('rollup-files', '10000')), runs },
+      { workDir: path.join(workDir, 'rollups'), cli: path.join(ROOT, 'dist', 'cli.js'), files: Number(arg('rollup-files', '100000')), runs },
       (s) => console.log(s),
     );
     print(results.rollups);

@@ -24,9 +24,15 @@ const common = {
   absWorkingDir: root,
 };
 
+// The CLI: cli.js is a small launcher that loads the bundle (cli-main.js) through a V8 code cache (src/cli/launch.ts).
 await build({
   ...common,
   entryPoints: ['src/cli/index.ts'],
+  outfile: join(dist, 'cli-main.js'),
+});
+await build({
+  ...common,
+  entryPoints: ['src/cli/launch.ts'],
   outfile: join(dist, 'cli.js'),
   banner: { js: '#!/usr/bin/env node' },
 });

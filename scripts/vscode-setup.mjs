@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 export const CODE_SERVER_VERSION = '4.99.4';
 export const VSCODE_VERSION = '1.99.3';
 // sqlite3: the SQLite shell writes the OpenCode fixtures (real databases with real write-ahead logs) in the mocha tier.
-const SYSTEM_PACKAGES = ['libkrb5-dev', 'libx11-dev', 'libxkbfile-dev', 'libsecret-1-dev', 'ripgrep', 'chromium', 'sqlite3'];
+// openssh-client: ssh-keygen, for the summary signed with a git SSH signing key (test/integration/verify.test.ts).
+const SYSTEM_PACKAGES = ['libkrb5-dev', 'libx11-dev', 'libxkbfile-dev', 'libsecret-1-dev', 'ripgrep', 'chromium', 'sqlite3', 'openssh-client'];
 // code-server builds argon2 (and VS Code's native modules) from source when the prebuilt download fails, as it does here.
 const BUILD_TOOLS = [['make', 'build-essential'], ['g++', 'build-essential'], ['python3', 'python3']];
 // @vscode/ripgrep versions code-server's VS Code may pull, and the rg release tags their postinstall asks for

@@ -1,4 +1,5 @@
 import * as readline from 'node:readline';
+import { terminalText } from '../core/common/text';
 import { main } from './main';
 
 /** A yes/no question on the terminal (answer on stdin); only offered when both ends are a terminal. */
@@ -27,8 +28,9 @@ const args = process.argv.slice(2);
 if (args[0] === '--') args.shift();
 
 main(args, {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
+  // Strings from logs and repositories are data: nothing printed can carry a terminal escape or bidi override.
+  out: (text) => process.stdout.write(`${terminalText(text)}\n`),
+  err: (text) => process.stderr.write(`${terminalText(text)}\n`),
   env: process.env,
   tty: process.stderr.isTTY ? process.stderr : undefined,
   confirm: process.stdin.isTTY && process.stderr.isTTY ? confirm : undefined,
@@ -37,7 +39,7 @@ main(args, {
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`outcome-ledger: ${(e as Error).message}\n`);
+    process.stderr.write(`outcome-ledger: ${terminalText((e as Error).message)}\n`);
     process.exitCode = 1;
   },
 );

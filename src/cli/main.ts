@@ -7,14 +7,18 @@ import { CommitNotFoundError, decide } from '../services/decisions';
 import { importAll, READERS, type ExtraSource } from '../services/importer';
 import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../services/linker';
 import { addManualEntry, deleteManualEntry, editManualEntry, listManualEntries, ManualEntryError, type ManualEntry, type ManualEntryPatch } from '../services/manual';
-import { linksOf, listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
+import { isEmail, keepIdentities, linksOf, listSessions, report, resolveSession, SessionNotFoundError, setLabel } from '../services/queries';
 import { DEFAULT_MIN_MEMBERS, MIN_K } from '../core/team/merge';
 import { SHAREABLE, type Shareable } from '../core/team/rollup';
 import { renderRollupPreview } from '../core/team/preview';
 import { renderTeamHtml, renderTeamMarkdown } from '../core/team/render';
-import { buildTeamRollup, displayNameOf, mergeTeamRollups, rollupText, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
+import { renderTeamNdjson, renderTeamOtlp } from '../core/team/export';
+import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollups, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
+import { version as PACKAGE_VERSION } from '../../package.json';
 import { defaultLedgerHome } from '../store/home';
 import { SigningKeyError } from '../store/signing';
+import { SshSignError } from '../store/sshSignature';
+import { GitMissingError } from '../git/run';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
@@ -22,6 +26,8 @@ import { isSummaryFormat } from '../core/summary/render';
 import { parseLocalMoment } from '../core/usage/time';
 import { parse, PERIOD_OPTIONS, periodOf, str, timeZoneOf, UsageError, type Parsed } from './args';
 import { fmtInt, fmtUSD, ProgressBar } from './format';
+import { printable } from '../core/common/printable';
+import { plural } from '../core/usage/format';
 import { renderImport, renderLinks, renderLinkSummary, renderReport, renderSessions } from './render';
 import type { CliIo } from './io';
 
@@ -46,7 +52,7 @@ Commands:
   report     token totals, estimated cost and value metrics for a period
   sessions   one row per session with its status and links
   summary    the shareable outcome summary for a period (Markdown, HTML or JSON), signed
-  verify     check that a summary file is exactly what Outcome Ledger exported (and, with --ledger, its figures)
+  verify     check a summary: its signature and figures, with --key its signer, with --repo its commits
   label      label a session: ${SESSION_LABELS.join(' | ')}
   manual     log an AI interaction by hand (web chats): add, list, edit, delete
   health     data health: per source found or not, files, first and last record, rejected lines, known gaps
@@ -56,7 +62,7 @@ Commands:
 Every command takes:
 ${COMMON_HELP}
 
-Run \`outcome-ledger <command> --help\` for a command's options.`,
+Run \`outcome-ledger <command> --help\` for a command's options; \`outcome-ledger --version\` prints the version.`,
   import: `Usage: outcome-ledger import [--source NAME=PATH]... [--store-prompts]
 
 Reads every detected source incrementally into the ledger (Claude Code, Codex, Copilot Chat, Gemini CLI,
@@ -79,6 +85,7 @@ New log lines are imported and new commits linked first (incremental), so the re
   --no-import             report the ledger as it is, without reading new log lines or git history
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
+  --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; see docs/outcomes.md)
 ${COMMON_HELP}`,
   sessions: `Usage: outcome-ledger sessions [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import] [--threshold X]
 
@@ -90,6 +97,7 @@ status. New log lines are imported and new commits linked first (incremental).
   --json          print JSON (one object per session, with its links and tasks)
   --no-import     list the ledger as it is, without reading new log lines or git history
   --threshold X   confidence from which an automatic link counts (0..1, default 0.6)
+  --identity EMAIL  also count commits authored by EMAIL as yours (repeatable)
 ${COMMON_HELP}`,
   link: `Usage: outcome-ledger link [--repo PATH]... [--full] [--window-hours H] [--task-pattern REGEX]... [--json]
        outcome-ledger link show SESSION_ID [--threshold X] [--json]
@@ -104,38 +112,50 @@ never changed; \`reset\` forgets your decision on a pair. Durability (lines stil
   --full                 re-score every session (after changing how linking works)
   --window-hours H       how long after a session's last reply a commit can be its outcome (default 24; kept)
   --task-pattern REGEX   task key pattern, repeatable (default: ABC-123, #123, GH-123; kept until changed)
+  --identity EMAIL       an author email that is yours besides your git user.email, repeatable (kept until changed)
   --durability-days N    age from which kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
   --no-durability        link only; leave kept lines (git blame) for a later run
   --threshold X          (show) confidence from which an automatic link counts (default 0.6)
   --json                 print JSON
 ${COMMON_HELP}`,
   summary: `Usage: outcome-ledger summary --since YYYY-MM-DD --until YYYY-MM-DD [--format md|html|json] [--out FILE]
-                              [--redact repos,subjects] [--no-import] [--threshold X] [--durability-days N]
+                              [--redact repos,subjects] [--sign ed25519|ssh] [--no-import] [--threshold X] [--durability-days N]
 
 The shareable outcome summary for a period: outcomes grouped by task (commits, PRs, tokens, estimated cost, tools
 and models, kept lines) each citing the sessions and link evidence it rests on; yield, tokens and cost per commit and
 per task and their weekly trend; tokens without outcome and how you labelled them; methodology; coverage and limits.
-It is signed with your Ed25519 key (created on first use in the ledger home) and carries a digest of the ledger
-records the figures came from. The figures are the same as \`report --json\` for the period.
+It is signed with your Ed25519 key (created on first use in the ledger home), or with --sign ssh your git SSH signing
+key, and carries a digest of the ledger records the figures came from and every cited commit's full SHA, author time
+and changed files (for \`verify --repo\`). The figures are the same as \`report --json\` for the period.
 
   --since DATE            first day included (in --tz), required
   --until DATE            last day included (in --tz), required
   --format F              md (default), html (one self-contained file) or json (versioned schema)
   --out FILE              write the summary to FILE (default: print it)
   --redact WHAT           leave out repository names and/or commit subjects: repos, subjects or repos,subjects
+  --sign ssh              sign with your git SSH signing key (git config gpg.format ssh, user.signingkey) via
+                          ssh-keygen -Y sign, so a reviewer can match it to the key on your code host
+                          (default ed25519: Outcome Ledger's own key)
   --no-import             summarise the ledger as it is, without reading new log lines or git history
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
+  --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; the summary lists them)
 ${COMMON_HELP}`,
-  verify: `Usage: outcome-ledger verify FILE [--ledger] [--key FINGERPRINT]
+  verify: `Usage: outcome-ledger verify FILE [--key FINGERPRINT] [--repo PATH]... [--ledger]
 
-Checks that a summary (Markdown, HTML or JSON) is exactly what Outcome Ledger exported: the schema version, the
-Ed25519 signature, every figure and citation against its signed digest, and for Markdown and HTML every visible line.
-A signature proves the file was not edited after export by the key holder; it cannot prove the logs were genuine.
+Checks a summary (Markdown, HTML or JSON): the schema version, the signature (Ed25519, or SSH via ssh-keygen), every
+figure and citation against its signed digest, for Markdown and HTML every visible line, and that every headline
+figure adds up from the records the file carries. The signature proves the data has not changed since it was signed
+by the key it names; it does not say who holds that key (--key does), and nothing can prove the AI logs were not
+edited before they were imported.
 
+  --key FINGERPRINT   require the signature to be by this key: the fingerprint the engineer gives you (SHA256:…), or
+                      for an SSH-signed summary the one ssh-keygen -lf prints for the key on their code host
+  --repo PATH         a clone of a repository the summary cites, repeatable: every cited commit must exist in one of
+                      them with the author time, subject and changed files the summary gives, and be on that
+                      repository's default branch (origin/HEAD, else main, else master, else HEAD); one line per
+                      commit that is missing or differs
   --ledger            also recompute every figure from the local ledger (the engineer's machine) and compare
-  --key FINGERPRINT   require the signature to be by this key (the fingerprint the engineer gave you, SHA256:…);
-                      anyone can sign an edited copy with a key of their own
 
 Exit status: 0 verified; 1 not verified (what is wrong is printed); 2 usage error or unreadable file.
 ${COMMON_HELP}`,
@@ -175,7 +195,7 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
   --json               print JSON
 ${COMMON_HELP}`,
   rollup: `Usage: outcome-ledger rollup export --since YYYY-MM-DD --until YYYY-MM-DD --out FILE [--yes] [--name NAME] [--include repos,subjects]
-       outcome-ledger rollup merge FILE|FOLDER|PATTERN... [--format md|html|json] [--out FILE] [--k N]
+       outcome-ledger rollup merge FILE|FOLDER|PATTERN... [--members FILE] [--format md|html|json|otlp|ndjson] [--out FILE] [--k N]
 
 export: your aggregates for a period, signed with your key, to send to your team lead: totals, by tool and
 model, outcome counts, the value metrics and a digest of the requests covered. No paths, prompts or commit
@@ -190,12 +210,20 @@ subjects unless you opt in with --include. On a terminal it previews exactly wha
   --no-import                  export the ledger as it is, without reading new log lines or git history
 
 merge: reads rollup files (folders: every .json below them; patterns: * ? **), checks each (size, schema,
-signature, sums), counts each machine's work once, and writes the team report. Refused files are listed with
-their reason; the others still merge. No per-person figure appears; breakdowns need at least k members.
+signature, sums, plausibility bounds), counts each machine's work once, and writes the team report. Refused
+files are listed with their reason; the others still merge. No per-person figure appears; breakdowns need at
+least k members, and only members with at least one request count toward k. A report whose members differ from
+a report published before for an overlapping period by fewer than k is withheld (the state file beside it).
 
-  --format F    md (default), html or json
-  --out FILE    write the report there instead of printing it
-  --k N         minimum members for figures and breakdowns (default ${DEFAULT_MIN_MEMBERS}, at least ${MIN_K})
+  --members FILE  the roster: one key fingerprint per line, optionally a name after it; rollups signed by
+                  other keys are refused (default: roster.txt in a merged folder, if there is one)
+  --format F      md (default), html, json, otlp (OTLP JSON lines for an OpenTelemetry Collector) or
+                  ndjson (one row per team, breakdown and metric, for a warehouse)
+  --team NAME     the team's name in otlp and ndjson (default: the name of the first merged folder)
+  --out FILE      write the report there instead of printing it
+  --state FILE    where to remember the member sets of published reports (default: beside --out, else in
+                  the first merged folder: ${'.outcome-ledger-team-reports.json'})
+  --k N           minimum members for figures and breakdowns (default ${DEFAULT_MIN_MEMBERS}, at least ${MIN_K})
 ${COMMON_HELP}`,
   demo: `Usage: outcome-ledger demo [--keep]
 
@@ -297,7 +325,14 @@ function durabilityDaysOf(p: Parsed): number {
   return numberOption(p, 'durability-days', 0, 3650) ?? DEFAULT_DURABILITY_DAYS;
 }
 
-const LINK_VIEW_OPTIONS = { threshold: { type: 'string' }, 'durability-days': { type: 'string' } } as const;
+const LINK_VIEW_OPTIONS = { threshold: { type: 'string' }, 'durability-days': { type: 'string' }, identity: { type: 'string', multiple: true } } as const;
+
+/** `--identity EMAIL` (repeatable): more author emails that are yours (docs/outcomes.md). */
+function identitiesArg(p: Parsed): { identities?: string[] } {
+  const list = (p.values.identity as string[] | undefined) ?? [];
+  for (const v of list) if (!isEmail(v)) throw new UsageError(`--identity needs an email address as git records authors, such as you@example.com; got "${v}"`);
+  return list.length > 0 ? { identities: list.map((v) => v.trim().toLowerCase()) } : {};
+}
 
 async function cmdReport(argv: string[], io: CliIo): Promise<number> {
   const p = parse(argv, { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' } }, false);
@@ -306,10 +341,11 @@ async function cmdReport(argv: string[], io: CliIo): Promise<number> {
   const period = periodOf(p);
   const threshold = thresholdOf(p);
   const durabilityDays = durabilityDaysOf(p);
+  const identities = identitiesArg(p);
   const ledger = await openLedger(p, io);
   try {
     await refresh(ledger, p, io);
-    const r = report(ledger.database, { timeZone, ...period, durabilityDays, ...(threshold !== undefined ? { threshold } : {}) });
+    const r = report(ledger.database, { timeZone, ...period, durabilityDays, ...(threshold !== undefined ? { threshold } : {}), ...identities });
     io.out(p.values.json ? JSON.stringify(r, null, 2) : renderReport(r));
     return 0;
   } finally {
@@ -323,10 +359,11 @@ async function cmdSessions(argv: string[], io: CliIo): Promise<number> {
   const timeZone = timeZoneOf(p, io.env);
   const period = periodOf(p);
   const threshold = thresholdOf(p);
+  const identities = identitiesArg(p);
   const ledger = await openLedger(p, io);
   try {
     await refresh(ledger, p, io);
-    const list = listSessions(ledger.database, { timeZone, ...period, ...(threshold !== undefined ? { threshold } : {}) });
+    const list = listSessions(ledger.database, { timeZone, ...period, ...(threshold !== undefined ? { threshold } : {}), ...identities });
     io.out(p.values.json ? JSON.stringify(list, null, 2) : renderSessions(list));
     return 0;
   } finally {
@@ -390,7 +427,7 @@ async function cmdLink(argv: string[], io: CliIo): Promise<number> {
     const ledger = await openLedger(p, io);
     try {
       const s = resolveSession(ledger.database, session);
-      const links = linksOf(ledger.database, [s.ref], threshold).get(s.ref) ?? [];
+      const links = linksOf(ledger.database, [s.ref], threshold, identitiesArg(p).identities).get(s.ref) ?? [];
       io.out(p.values.json ? JSON.stringify({ session: s.id, links }, null, 2) : renderLinks(s.id, links));
       return 0;
     } finally {
@@ -410,8 +447,11 @@ async function cmdLink(argv: string[], io: CliIo): Promise<number> {
     config: { ...(windowHours !== undefined ? { windowHours } : {}), ...(patterns ? { taskPatterns: patterns } : {}) },
   };
   for (const r of options.repos ?? []) if (!fs.existsSync(r)) throw new UsageError(`--repo ${r}: no such folder`);
+  const kept = identitiesArg(p).identities;
   const ledger = await openLedger(p, io);
   try {
+    // `link --identity` keeps the list (like --task-pattern) for every later report, summary and rollup.
+    if (kept) await ledger.write((db) => keepIdentities(db, kept));
     let summary: LinkSummary;
     try {
       summary = await linkAll(ledger, options);
@@ -586,8 +626,10 @@ function redactionOf(p: Parsed): { repos: boolean; subjects: boolean } {
 }
 
 async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, out: { type: 'string' }, redact: { type: 'string' }, 'no-import': { type: 'boolean' } }, false);
+  const p = parse(argv, { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, out: { type: 'string' }, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' } }, false);
   if (p.values.help) return help(io, 'summary');
+  const sign = str(p, 'sign') ?? 'ed25519';
+  if (sign !== 'ed25519' && sign !== 'ssh') throw new UsageError(`--sign takes ed25519 (Outcome Ledger's own key, the default) or ssh (your git SSH signing key); got "${sign}"`);
   if (p.values.json !== undefined) throw new UsageError('summary takes --format json, not --json');
   const timeZone = timeZoneOf(p, io.env);
   const period = periodOf(p);
@@ -601,14 +643,30 @@ async function cmdSummary(argv: string[], io: CliIo): Promise<number> {
   if (out !== undefined && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out ${out}: the folder does not exist`);
   if (out !== undefined && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder: give a file name, such as ${path.join(out, `outcome-summary.${format}`)}`);
   const home = homeOf(p, io.env);
+  const { exportSummary, gitSshSignerIn, GitSigningSetupError } = await import('../services/summary');
+  let signer;
+  try {
+    signer = sign === 'ssh' ? await gitSshSignerIn(process.cwd()) : undefined;
+  } catch (e) {
+    if (e instanceof GitSigningSetupError) throw new UsageError(`--sign ssh: ${e.message}`);
+    if (e instanceof GitMissingError) throw new UsageError('--sign ssh reads your git signing key: git is not on PATH');
+    throw e;
+  }
   const ledger = await openLedger(p, io);
   try {
     await refresh(ledger, p, io);
-    const { exportSummary } = await import('../services/summary');
-    const r = exportSummary(ledger.database, home, {
-      since: period.since, until: period.until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
-      ...(threshold !== undefined ? { threshold } : {}),
-    });
+    let r;
+    try {
+      r = exportSummary(ledger.database, home, {
+        since: period.since, until: period.until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
+        ...(threshold !== undefined ? { threshold } : {}), ...identitiesArg(p),
+        ...(signer !== undefined ? { signer } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof SshSignError)) throw e;
+      io.err(`outcome-ledger: ${e.message}`);
+      return 1;
+    }
     if (out === undefined) {
       io.out(r.text.replace(/\n$/, ''));
       return 0;
@@ -639,6 +697,9 @@ async function cmdRollup(argv: string[], io: CliIo): Promise<number> {
       'no-import': { type: 'boolean' },
       format: { type: 'string' },
       k: { type: 'string' },
+      members: { type: 'string' },
+      team: { type: 'string' },
+      state: { type: 'string' },
     },
     true,
   );
@@ -672,7 +733,7 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
     await refresh(ledger, p, io);
     const file = buildTeamRollup(ledger.database, ledger.paths.home, {
       timeZone, since: period.since, until: period.until, durabilityDays: durabilityDaysOf(p), displayName, include: include as Shareable[],
-      ...(threshold !== undefined ? { threshold } : {}),
+      ...(threshold !== undefined ? { threshold } : {}), ...identitiesArg(p),
     });
     const text = rollupText(file);
     if (!consented) {
@@ -692,7 +753,7 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
 }
 
 async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
-  const p = parse(argv, { ledger: { type: 'boolean' }, key: { type: 'string' } }, true);
+  const p = parse(argv, { ledger: { type: 'boolean' }, key: { type: 'string' }, repo: { type: 'string', multiple: true } }, true);
   if (p.values.help) return help(io, 'verify');
   const [file, ...rest] = p.positionals;
   if (!file || rest.length > 0) throw new UsageError('verify needs one FILE (a summary exported by `outcome-ledger summary`)');
@@ -707,9 +768,12 @@ async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   const key = str(p, 'key');
-  if (key !== undefined && !/^(SHA256:)?([0-9a-f]{4}:?){8}$/i.test(key.trim())) throw new UsageError(`--key needs a key fingerprint such as SHA256:1a2b:3c4d:…, got "${key}"`);
+  if (key !== undefined && !isFingerprint(key)) throw new UsageError(`--key needs a key fingerprint such as SHA256:1a2b:3c4d:… (Outcome Ledger's key) or SHA256:… as ssh-keygen -l prints it, got "${key}"`);
+  const repos = (p.values.repo as string[] | undefined) ?? [];
+  for (const r of repos) if (!fs.existsSync(r) || !fs.statSync(r).isDirectory()) throw new UsageError(`--repo ${r}: no such folder (give the path of a clone of the repository)`);
   const expect = key !== undefined ? { fingerprint: key } : {};
   const { verifySummary } = await import('../services/summary');
+  const { withRepositories } = await import('../services/summaryRepos');
   let verdict;
   if (p.values.ledger === true) {
     const ledger = await openLedger(p, io);
@@ -721,17 +785,32 @@ async function cmdVerify(argv: string[], io: CliIo): Promise<number> {
   } else {
     verdict = verifySummary(text, undefined, expect);
   }
-  if (verdict.ok) {
+  try {
+    verdict = await withRepositories(verdict, repos);
+  } catch (e) {
+    if (e instanceof GitMissingError) throw new UsageError('verify --repo needs git on PATH');
+    throw e;
+  }
+  const sig = verdict.doc?.signature;
+  if (verdict.ok && sig) {
     const s = verdict.doc?.summary;
-    io.out(`Verified: ${file} is exactly what Outcome Ledger exported${s ? ` for ${s.period.since} – ${s.period.until}` : ''}.`);
-    for (const c of verdict.checks) io.out(`  ✓ ${c}`);
-    if (p.values.ledger !== true) io.out('  (the signature shows the file was not edited after export; it cannot show the logs were genuine — run with --ledger on the engineer\'s machine to recompute the figures)');
+    io.out(`Verified: ${file}${s ? ` (${s.period.since} – ${s.period.until})` : ''} has not changed since it was signed by ${key !== undefined ? 'the expected key' : 'the key'} ${sig.fingerprint}.`);
+    for (const c of verdict.checks) io.out(`  ✓ ${printable(c)}`);
+    for (const w of verdict.warnings) io.out(`  ! ${printable(w)}`);
+    for (const n of verdict.notChecked) io.out(`  ○ ${printable(n)}`);
+    if (p.values.ledger !== true) io.out('  (on the engineer\'s machine, --ledger also recomputes every figure from the ledger)');
     return 0;
   }
   io.err(`Not verified: ${file}`);
-  for (const c of verdict.checks) io.err(`  ✓ ${c}`);
-  for (const problem of verdict.problems) io.err(`  ✗ ${problem}`);
+  for (const c of verdict.checks) io.err(`  ✓ ${printable(c)}`);
+  for (const w of verdict.warnings) io.err(`  ! ${printable(w)}`);
+  for (const problem of verdict.problems) io.err(`  ✗ ${printable(problem)}`);
   return 1;
+}
+
+/** A key fingerprint: Outcome Ledger's (SHA256: and 8 groups of 4 hex digits) or OpenSSH's (SHA256: and 43 base64). */
+function isFingerprint(v: string): boolean {
+  return /^(SHA256:)?([0-9a-f]{4}:?){8}$/i.test(v.trim()) || /^SHA256:[A-Za-z0-9+/]{43}$/.test(v.trim());
 }
 
 /** A summary is a few hundred KB at most; anything far larger is not one (and is not read into memory). */
@@ -747,25 +826,43 @@ function writeFileAtomic(file: string, text: string): void {
   }
 }
 
+const MERGE_FORMATS = ['md', 'html', 'json', 'otlp', 'ndjson'] as const;
+
 async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<number> {
   if (files.length === 0) throw new UsageError('rollup merge needs at least one FILE, FOLDER or PATTERN');
   const format = str(p, 'format') ?? 'md';
-  if (format !== 'md' && format !== 'html' && format !== 'json') throw new UsageError(`--format takes md, html or json; got "${format}"`);
+  if (!(MERGE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format takes ${MERGE_FORMATS.join(', ')}; got "${format}"`);
   const k = numberOption(p, 'k', MIN_K, 1_000_000) ?? DEFAULT_MIN_MEMBERS;
   if (!Number.isInteger(k)) throw new UsageError(`--k needs a whole number, got "${str(p, 'k')}"`);
+  let teamName: string;
+  try {
+    teamName = teamNameOf(str(p, 'team'), files);
+  } catch (e) {
+    throw new UsageError(`--team: ${(e as Error).message}`);
+  }
+  const rosterFile = str(p, 'members') ?? findRoster(files);
+  const roster = rosterFile !== undefined ? readRoster(rosterFile) : undefined;
+  const out = str(p, 'out');
+  const stateFile = str(p, 'state') ?? teamStateFile(out, files);
   // On a terminal, a count of files read so far (the total is not known until the folders are walked).
   const tty = io.tty;
-  const team = mergeTeamRollups(files, { k, ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) });
+  const team = mergeTeamRollups(files, { k, stateFile, ...(roster ? { roster } : {}), ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) });
   if (tty && team.files.read >= 500) tty.write('\r\x1b[2K');
-  const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : renderTeamMarkdown(team);
-  const out = str(p, 'out');
+  const context = { team: teamName, version: PACKAGE_VERSION };
+  const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : format === 'otlp' ? renderTeamOtlp(team, context)
+    : format === 'ndjson' ? renderTeamNdjson(team, context) : renderTeamMarkdown(team);
   if (out) writeTeamRollup(out, text);
-  else io.out(text.trimEnd());
+  else if (text) io.out(text.trimEnd());
+  recordTeamReport(stateFile, team);
   const f = team.files;
+  const skipped = f.duplicates + f.superseded + f.overlapping;
   io.err(
-    `outcome-ledger: ${f.counted} of ${f.read} rollup file${f.read === 1 ? '' : 's'} counted (${team.members} member${team.members === 1 ? '' : 's'})` +
-      `${f.refused ? `, ${f.refused} refused` : ''}${f.duplicates + f.superseded + f.overlapping ? `, ${f.duplicates + f.superseded + f.overlapping} not counted twice` : ''}` +
-      `${team.withheld ? `; figures withheld: fewer than ${team.k} members` : ''}${out ? `; report written to ${out}` : ''}`,
+    `outcome-ledger: ${f.counted} of ${plural(f.read, 'rollup file')} counted (${plural(team.members, 'member')})` +
+      `${f.refused ? `, ${f.refused} refused` : ''}${skipped ? `, ${skipped} not counted twice` : ''}${f.empty ? `, ${f.empty} empty` : ''}${f.implausible ? `, ${f.implausible} implausible` : ''}` +
+      `${team.withheldBecause === 'members' ? `; figures withheld: fewer than ${team.k} members` : ''}` +
+      `${team.withheldBecause === 'differencing' ? `; figures withheld: the members differ from a report published for an overlapping period by fewer than ${team.k}` : ''}` +
+      `${team.withheld && (format === 'otlp' || format === 'ndjson') ? ` (nothing exported)` : ''}` +
+      `${roster ? `; roster ${roster.source} (${plural(roster.keys.size, 'key')})` : '; no roster: anyone with a key could have contributed'}${out ? `; report written to ${out}` : ''}`,
   );
   return f.counted > 0 ? 0 : 1;
 }
@@ -794,6 +891,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     return help(io, rest[0] && HELP[rest[0]] ? rest[0] : 'main');
+  }
+  if (command === '--version' || command === '-v') {
+    const { TOOL_VERSION } = await import('../services/summary');
+    io.out(TOOL_VERSION);
+    return 0;
   }
   const run = COMMANDS[command];
   try {

@@ -1,7 +1,9 @@
+import { standingSuffix } from '../core/outcomes/standing';
 import { accuracyOf, type ReportJson, type UsageFigures } from '../core/outcomes/report';
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
 import type { LinkJson, SessionJson } from '../services/queries';
+import { fmtCredits } from '../core/usage/format';
 import { fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD, table } from './format';
 
 function figureCells(f: UsageFigures): string[] {
@@ -39,7 +41,13 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
     `  sessions: ${fmtInt(o.shippedSessions)} shipped, ${fmtInt(o.openSessions)} open, ${fmtInt(o.unlinkedSessions)} without outcome, ` +
       `${fmtInt(o.labelledSessions)} labelled · ${fmtTokensMarked(o.tokensWithoutOutcome, accuracyOf(o.tokensWithoutOutcome, o.estimatedTokensWithoutOutcome))} tokens without outcome`,
   );
-  if (o.commits === 0) out.push('  (no sessions are linked to commits yet: `outcome-ledger link` reads your repositories)');
+  const aside = [
+    o.reverted > 0 ? `${fmtInt(o.reverted)} reverted` : '',
+    o.unmerged > 0 ? `${fmtInt(o.unmerged)} not merged` : '',
+    o.authoredByOthers > 0 ? `${fmtInt(o.authoredByOthers)} authored by someone else (assisted)` : '',
+  ].filter(Boolean);
+  if (aside.length > 0) out.push(`  not counted: ${aside.join(' · ')}`);
+  if (o.commits === 0 && aside.length === 0) out.push('  (no sessions are linked to commits yet: `outcome-ledger link` reads your repositories)');
   else {
     const per: string[] = [];
     if (o.costPerCommit !== null) per.push(`${fmtUSD(o.costPerCommit)} per commit (median ${fmtUSD(o.costPerCommitMedian ?? 0)})`);
@@ -84,12 +92,17 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
     if (c.unpricedModels.length > 0) extras.push(`unpriced: ${c.unpricedModels.join(', ')}`);
     if (c.assumedModelInteractions > 0) extras.push(`${fmtInt(c.assumedModelInteractions)} requests with an assumed model`);
     if (c.estimatedTokens > 0) extras.push(`${c.tokenAccuracy === 'estimated' ? 'all' : fmtTokens(c.estimatedTokens)} tokens estimated`);
+    const credits = r.bySource.find((s) => s.source === c.source)?.credits;
+    if (credits !== undefined) extras.push(`${fmtCredits(credits)} credits`);
     out.push(`  ${c.source}: ${range}, ${fmtInt(c.files)} files${extras.length ? ` · ${extras.join(' · ')}` : ''}`);
   }
   out.push('');
   out.push(`Costs are list-price estimates (price table ${r.pricing.version})${r.totals.unpricedInteractions > 0 ? '; * leaves out unpriced models' : ''}.`);
   if (r.totals.estimatedTokens > 0) {
     out.push(`~ marks token figures that are partly or wholly estimated (counted from text or rounded by the tool): ${fmtTokens(r.totals.estimatedTokens)} of ${fmtTokens(r.totals.total)}.`);
+  }
+  if (r.totals.credits !== undefined) {
+    out.push(`Credits (${fmtCredits(r.totals.credits)}) are what tools that bill in credits (Kiro) metered, as they recorded them: priced at their documented price per credit, never counted as tokens.`);
   }
   out.push('Tokens are not value: more tokens for the same outcomes is worse, never better.');
   return out.join('\n');
@@ -121,7 +134,7 @@ export function renderSessions(list: SessionJson[]): string {
       s.start.slice(0, 16).replace('T', ' '),
       s.manual ? `manual: ${s.manual.tool}` : s.source,
       s.branch ?? s.manual?.task ?? '—',
-      fmtTokensMarked(s.tokens.total, s.tokenAccuracy),
+      `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)}${s.credits !== undefined ? ` + ${fmtCredits(s.credits)} cr` : ''}`,
       fmtUSD(s.costUSD),
       fmtInt(s.editedFiles.length),
       fmtInt(s.links.filter((l) => l.counted).length),
@@ -138,7 +151,7 @@ export function renderLinks(sessionId: string, links: readonly LinkJson[]): stri
   for (const l of links) {
     const mark = l.counted ? '✔' : '·';
     const state = l.state === 'auto' ? '' : ` [${l.state}]`;
-    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}`);
+    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}${standingSuffix(l)}`);
     if (l.why) out.push(`      ${l.why}`);
   }
   out.push('✔ counts as an outcome · confirm or reject with `outcome-ledger link confirm|reject SESSION_ID SHA`');

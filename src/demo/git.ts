@@ -1,11 +1,11 @@
 /**
- * Real git repositories for the demo world, built with `git` (execFileSync, never a shell) from a time-ordered queue
+ * Real git repositories for the demo world, built with `git` (through the one runner, src/git/run.ts: no shell, hooks and filters off) from a time-ordered queue
  * of operations: task branches, commits right after the sessions that produced them, merges, a squash merge, a
  * worktree, and human-only commits. Records the truth of every commit and which branch/HEAD each directory had when.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { gitOwnRepoSync } from '../git/run';
 import type { TruthCommit } from './truth';
 import type { Rng, TextPool } from './rng';
 
@@ -93,13 +93,7 @@ export class GitWorld {
       env.GIT_AUTHOR_DATE = d;
       env.GIT_COMMITTER_DATE = d;
     }
-    return execFileSync('git', ['-c', 'commit.gpgsign=false', '-c', 'init.defaultBranch=main', ...args], {
-      cwd,
-      env,
-      input,
-      encoding: 'utf8',
-      stdio: ['pipe', 'pipe', 'pipe'],
-    }).trim();
+    return gitOwnRepoSync(args, cwd, env, input);
   }
 
   private note(dir: string, t: number, branch: string, sha: string): void {

@@ -22,6 +22,8 @@ export interface SyntheticRollupOptions {
   machineId?: string;
   since?: string;
   until?: string;
+  /** The member's time zone (default UTC). */
+  timezone?: string;
   displayName?: string | null;
   /** Models to use (default: a seeded pick of 1 to 4). */
   models?: ReadonlyArray<[SourceName, string]>;
@@ -34,7 +36,7 @@ function zero(): RollupFigures {
 }
 
 function add(a: RollupFigures, b: RollupFigures): void {
-  for (const k of Object.keys(a) as Array<keyof RollupFigures>) a[k] += b[k];
+  for (const k of Object.keys(a) as Array<keyof RollupFigures>) a[k] = (a[k] ?? 0) + (b[k] ?? 0);
   a.costUSD = Math.round(a.costUSD * 1e6) / 1e6;
 }
 
@@ -79,7 +81,7 @@ export function syntheticRollup(o: SyntheticRollupOptions): TeamRollupFile {
     taskCostUSD: tasks > 0 ? Math.round(totals.costUSD * r.next() * 1e6) / 1e6 : 0,
   };
   const rollup: TeamRollup = {
-    period: { since: o.since ?? '2026-11-01', until: o.until ?? '2026-11-30', timezone: 'UTC' },
+    period: { since: o.since ?? '2026-11-01', until: o.until ?? '2026-11-30', timezone: o.timezone ?? 'UTC' },
     member: { id: memberIdOf(o.key.publicKey), displayName: o.displayName ?? null },
     machine: { id: o.machineId ?? sha256Hex(`machine ${o.seed}`).slice(0, 32) },
     generatedAt: new Date(Date.UTC(2026, 11, 1) + o.seed * 1000).toISOString(),

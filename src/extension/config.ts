@@ -12,6 +12,8 @@ export interface Settings {
   disabled: Set<SourceName>;
   extra: ExtraSource[];
   linkThreshold: number;
+  /** Author emails that are the engineer's besides their git user.email (docs/outcomes.md); invalid entries dropped. */
+  identities: string[];
   storePromptText: boolean;
   rescanMs: number;
 }
@@ -26,6 +28,10 @@ const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['roo-code', 'rooCode'],
   ['continue', 'continue'],
   ['aider', 'aider'],
+  ['kiro', 'kiro'],
+  ['amazon-q', 'amazonQ'],
+  ['cursor', 'cursor'],
+  ['copilot-cli', 'copilotCli'],
 ];
 
 /** Sources kept in an extension's global storage inside a VS Code user folder, by that extension's id. */
@@ -73,6 +79,7 @@ export function readSettings(): Settings {
     disabled,
     extra,
     linkThreshold: Math.min(1, Math.max(0, c.get<number>('linkThreshold', 0.6))),
+    identities: c.get<unknown[]>('identities', []).filter((v): v is string => typeof v === 'string' && /^[^\s@<>]+@[^\s@<>]+$/.test(v.trim())).map((v) => v.trim().toLowerCase()),
     storePromptText: c.get<boolean>('storePromptText', false),
     rescanMs: Math.max(10, c.get<number>('rescanIntervalSeconds', 60)) * 1000,
   };

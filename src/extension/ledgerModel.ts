@@ -34,6 +34,9 @@ export class LedgerModel implements vscode.Disposable {
   private rescan: NodeJS.Timeout | undefined;
   private importing: Promise<ImportSummary | undefined> | undefined;
   private again = false;
+  /** Files watchers reported since the last import; a capture of only these when nothing asked for a full scan. */
+  private readonly changedFiles = new Set<string>();
+  private fullScan = true;
   private disposed = false;
   /** The ledger version the views last heard about. */
   private announced = -1;
@@ -91,7 +94,14 @@ export class LedgerModel implements vscode.Disposable {
     this.changed.fire();
   }
 
-  scheduleImport(delay = DEBOUNCE_MS): void {
+  /** A watcher saw this log file change: a capture of the changed files only (importer: `changed`). */
+  fileChanged(file: string): void {
+    this.changedFiles.add(file);
+    this.scheduleImport(DEBOUNCE_MS, false);
+  }
+
+  scheduleImport(delay = DEBOUNCE_MS, full = true): void {
+    if (full) this.fullScan = true;
     if (this.disposed) return;
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
@@ -120,8 +130,12 @@ export class LedgerModel implements vscode.Disposable {
     const ledger = await this.get();
     if (!ledger) return undefined;
     const s = this.settings;
+    const changed = interactive || this.fullScan || this.changedFiles.size === 0 ? undefined : [...this.changedFiles];
+    this.fullScan = false;
+    this.changedFiles.clear();
     try {
       const summary = await importAll(ledger, {
+        ...(changed ? { changed } : {}),
         extra: s.extra,
         disabled: s.disabled,
         storePromptText: s.storePromptText,
@@ -164,7 +178,7 @@ export class LedgerModel implements vscode.Disposable {
   }
 
   private watchLedgerFile(): void {
-    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.settings.ledgerHome), 'ledger.sqlite'));
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.settings.ledgerHome), 'ledger.{sqlite,journal}'));
     const onEvent = (): void => this.refreshFromDisk();
     this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
   }
@@ -175,7 +189,7 @@ export class LedgerModel implements vscode.Disposable {
       if (this.watchedRoots.has(id)) continue;
       this.watchedRoots.add(id);
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(target.dir), target.glob));
-      const onEvent = (): void => this.scheduleImport();
+      const onEvent = (uri: vscode.Uri): void => this.fileChanged(uri.fsPath);
       this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
     }
   }

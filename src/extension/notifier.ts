@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from './commands';
+import { lineText } from '../core/common/text';
 
 /**
  * Errors a user can act on appear once per kind, plainly, with an action; the details go to the Output channel.
@@ -30,7 +31,9 @@ export class Notifier implements vscode.Disposable {
     this.shown.add(kind);
     this.messages.push({ kind, message });
     const actions = ['Show Details', ...(folder ? ['Open Ledger Folder'] : [])];
-    const shown = level === 'error' ? vscode.window.showErrorMessage(message, ...actions) : vscode.window.showWarningMessage(message, ...actions);
+    // A message may quote a path or a name from a log: plain text only (core/common/text.ts).
+    const text = lineText(message);
+    const shown = level === 'error' ? vscode.window.showErrorMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions);
     void shown.then((choice) => {
       if (choice === 'Show Details') this.output.show(true);
       else if (choice === 'Open Ledger Folder') void vscode.commands.executeCommand(COMMANDS.openLedgerFolder);

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
+import { fmtCredits, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
+import { lineText, mdText } from '../core/common/text';
+import { standingSuffix } from '../core/outcomes/standing';
 import { addDays, localDate } from '../core/usage/time';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
@@ -9,7 +11,9 @@ import type { LedgerModel } from './ledgerModel';
 /** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
 export const TREE_DAYS = 90;
 
-const TOOL_NAMES: Record<string, string> = { 'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', manual: 'Manual' };
+const TOOL_NAMES: Record<string, string> = {
+  'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q', cursor: 'Cursor', 'copilot-cli': 'Copilot CLI', manual: 'Manual',
+};
 
 export type SessionsNode =
   | { kind: 'day'; date: string; sessions: SessionJson[] }
@@ -20,21 +24,29 @@ export type SessionsNode =
 
 function sessionTitle(s: SessionJson): string {
   const where = s.branch ?? s.manual?.task ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
-  return `${s.manual ? s.manual.tool : TOOL_NAMES[s.source] ?? s.source} · ${where}`;
+  // Names from logs are shown as text: no control or bidi character reaches the tree (core/common/text.ts).
+  return lineText(`${s.manual ? s.manual.tool : TOOL_NAMES[s.source] ?? s.source} · ${where}`);
 }
 
 function sessionTooltip(s: SessionJson): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${sessionTitle(s)}** — ${s.status}\n\n`);
+  md.appendMarkdown(`**${mdText(sessionTitle(s))}** — ${s.status}\n\n`);
   md.appendMarkdown(`${s.start.replace('T', ' ').slice(0, 16)} → ${s.end.replace('T', ' ').slice(0, 16)} UTC\n\n`);
   md.appendMarkdown(`${fmtTokens(s.tokens.total)} tokens (${fmtTokens(s.tokens.input)} input, ${fmtTokens(s.tokens.output)} output, `);
   md.appendMarkdown(`${fmtTokens(s.tokens.cacheRead)} cache read, ${fmtTokens(s.tokens.cacheWrite)} cache write) · est. ${fmtUSD(s.costUSD)}\n\n`);
+  if (s.credits !== undefined) md.appendMarkdown(`${fmtCredits(s.credits)} credits metered by the tool (priced at its documented price per credit; never counted as tokens).\n\n`);
   if (s.tokenAccuracy !== 'exact') {
     md.appendMarkdown(`~ ${s.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(s.estimatedTokens)}`} of these tokens were estimated (counted from text), not reported by the tool.\n\n`);
   }
-  if (s.manual) md.appendMarkdown(`Logged by hand${s.manual.task ? ` for ${s.manual.task}` : ''}: edit or delete it from this item's context menu.\n\n`);
-  if (s.repo) md.appendMarkdown(`Repository: \`${s.repo}\`\n\n`);
-  md.appendMarkdown(`Models: ${s.models.join(', ')} · ${s.editedFiles.length} files edited`);
+  if (s.manual) md.appendMarkdown(`Logged by hand${s.manual.task ? ` for ${mdText(s.manual.task)}` : ''}: edit or delete it from this item's context menu.\n\n`);
+  if (s.repo) md.appendMarkdown(`Repository: ${mdText(s.repo)}\n\n`);
+  md.appendMarkdown(`Models: ${s.models.map(mdText).join(', ')} · ${s.editedFiles.length} files edited`);
+  // Linked commits that count, and those set aside (reverted, not merged, someone else's), with why (docs/outcomes.md).
+  const shown = s.links.filter((l) => l.counted || l.excluded !== null).slice(0, 8);
+  if (shown.length > 0) {
+    md.appendMarkdown('\n\nCommits:');
+    for (const l of shown) md.appendText(`\n${l.counted ? '✔' : '·'} ${l.commit.slice(0, 7)} ${lineText(l.subject)}${standingSuffix(l)}`);
+  }
   return md;
 }
 
@@ -83,7 +95,7 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
     if (!ledger) return [];
     const tz = this.model.currentSettings.timeZone;
     const today = localDate(tz, Date.now());
-    const sessions = listSessions(ledger.database, { timeZone: tz, since: addDays(today, -TREE_DAYS) });
+    const sessions = listSessions(ledger.database, { timeZone: tz, since: addDays(today, -TREE_DAYS), identities: this.model.currentSettings.identities });
     const byDay = new Map<string, SessionJson[]>();
     for (const s of sessions) {
       const day = localDate(tz, Date.parse(s.start));
@@ -116,7 +128,8 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         const s = node.session;
         const item = new vscode.TreeItem(sessionTitle(s), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `session:${s.id}`;
-        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens · ${fmtUSD(s.costUSD)} · ${s.status}`;
+        const aside = s.links.filter((l) => l.excluded !== null && l.excluded !== 'revert').length;
+        item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens${s.credits !== undefined ? ` · ${fmtCredits(s.credits)} credits` : ''} · ${fmtUSD(s.costUSD)} · ${s.status}${aside > 0 ? ` · ${aside} not counted` : ''}`;
         item.tooltip = sessionTooltip(s);
         item.iconPath = new vscode.ThemeIcon(s.status === 'shipped' ? 'pass' : s.status === 'open' ? 'circle-outline' : s.status === 'unlinked' ? 'circle-slash' : 'tag');
         item.contextValue = s.manual ? (s.repo ? 'session.repo.manual' : 'session.manual') : s.repo ? 'session.repo' : 'session';
@@ -133,12 +146,12 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         return item;
       }
       case 'model': {
-        const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(lineText(node.name), vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('symbol-misc');
         return item;
       }
       case 'file': {
-        const item = new vscode.TreeItem(node.file, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(lineText(node.file), vscode.TreeItemCollapsibleState.None);
         const base = node.session.repo ?? node.session.cwd;
         if (base) {
           const abs = path.join(base, node.file);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { GitMissingError, gitDir } from '../git/head';
+import { gitDir } from '../git/head';
+import { GitMissingError } from '../git/run';
 import { linkAll, type LinkSummary } from '../services/linker';
 import { LockTimeoutError } from '../store/lock';
 import type { LedgerModel } from './ledgerModel';

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { watchTargets } from '../services/importer';
 import { workspaceDirs, type LedgerModel } from './ledgerModel';
@@ -42,7 +43,7 @@ export class NodeLogWatch implements vscode.Disposable {
       try {
         if (!fs.statSync(target.dir).isDirectory()) continue;
         const w = fs.watch(target.dir, { recursive: target.recursive, persistent: false }, (_event, file) => {
-          if (typeof file === 'string' && target.accepts(file)) this.model.scheduleImport();
+          if (typeof file === 'string' && target.accepts(file)) this.model.fileChanged(path.join(target.dir, file));
         });
         // Out of inotify watches, or the folder removed under us: VS Code's watcher and the rescan remain.
         w.on('error', () => w.close());

@@ -185,6 +185,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
       timeZone: s.timeZone,
       query: this.query,
       threshold: s.linkThreshold,
+      identities: s.identities,
       health: { ledgerFile: ledger.paths.file, env: process.env, extra: s.extra, disabled: s.disabled },
     });
   }
@@ -314,7 +315,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
     const repo = row?.[0] === null || row?.[0] === undefined ? null : String(row[0]);
     const start = Number(row?.[1] ?? 0);
     const end = Number(row?.[2] ?? 0);
-    const links = linksOf(db, [s.ref]).get(s.ref) ?? [];
+    const links = linksOf(db, [s.ref], undefined, this.model.currentSettings.identities).get(s.ref) ?? [];
     const previous = links.find((l) => l.state === 'auto');
     type Item = vscode.QuickPickItem & { sha?: string };
     const items: Item[] = [];

@@ -2,13 +2,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
 import { localDate } from '../core/usage/time';
-import { GitMissingError, gitDir, headCommitTime } from '../git/head';
+import { gitDir, headCommitTime } from '../git/head';
+import { GitMissingError } from '../git/run';
 import { RepoFinder } from '../git/repo';
 import { usageSince } from '../services/meter';
 import { report } from '../services/queries';
 import { COMMANDS } from './commands';
 import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
+import { mdText } from '../core/common/text';
 
 /**
  * The status-bar meter: tokens and estimated dollars since the last commit in the active repository; today's totals
@@ -91,7 +93,7 @@ export class StatusMeter implements vscode.Disposable {
       const approx = since.tokenAccuracy === 'exact' ? '' : ' (partly estimated)';
       this.item.text = `$(graph-line) ${fmtTokensMarked(since.total, since.tokenAccuracy)} · ${fmtUSD(since.costUSD)}`;
       this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(since.total)} tokens${approx}, ${fmtUSD(since.costUSD)} estimated since the last commit` };
-      tooltip.appendMarkdown(`**Since the last commit** in \`${path.basename(repo)}\` (${new Date(head).toLocaleString()}):\n\n`);
+      tooltip.appendMarkdown(`**Since the last commit** in ${mdText(path.basename(repo))} (${new Date(head).toLocaleString()}):\n\n`);
       tooltip.appendMarkdown(`${fmtTokensMarked(since.total, since.tokenAccuracy)} tokens${approx} · est. ${fmtUSD(since.costUSD)} · ${since.sessions} sessions\n\n`);
     } else {
       this.last = { repo, sinceCommit: null, total: t.total, costUSD: t.costUSD };

@@ -4,12 +4,15 @@
  *
  * Both take optional arguments so scripts and tests can run them without prompts; without them they ask.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isIsoDate, localDate } from '../core/usage/time';
 import { SUMMARY_PERIOD_NAMES, SUMMARY_PERIODS, summaryRange, PeriodError, type DateRange, type SummaryPeriod } from '../core/usage/periods';
 import { isSummaryFormat, type SummaryFormat } from '../core/summary/render';
-import { exportSummary, verifySummary, type Verdict } from '../services/summary';
+import { exportSummary, gitSshSignerIn, verifySummary, type SummarySigner, type Verdict } from '../services/summary';
+import { withRepositories } from '../services/summaryRepos';
 import type { LedgerModel } from './ledgerModel';
 
 const SUMMARY_SCHEME = 'outcome-ledger-summary';
@@ -33,6 +36,18 @@ export interface ExportArgs {
   out?: string;
   /** Copy to the clipboard without asking. */
   copy?: boolean;
+  /** Sign with `ssh` (the git SSH signing key) or `ed25519` (Outcome Ledger's key); default: the setting. */
+  sign?: 'ed25519' | 'ssh';
+}
+
+/**
+ * The signer the setting `outcomeLedger.summary.signWith` (or the call) asks for: the git SSH signing key as git
+ * would use it in the first workspace folder, or undefined for Outcome Ledger's own key. Throws a message to show.
+ */
+async function signerFor(sign: 'ed25519' | 'ssh' | undefined): Promise<SummarySigner | undefined> {
+  const wanted = sign ?? (vscode.workspace.getConfiguration('outcomeLedger').get<string>('summary.signWith', 'outcomeLedger') === 'gitSsh' ? 'ssh' : 'ed25519');
+  if (wanted !== 'ssh') return undefined;
+  return gitSshSignerIn(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir());
 }
 
 export interface ExportResult {
@@ -159,13 +174,20 @@ export async function exportSummaryCommand(model: LedgerModel, subscriptions: vs
   const ledger = await model.get();
   if (!ledger) return undefined;
   const chosen = period;
-  const exported = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Outcome Ledger: building the outcome summary…' }, async () => {
-    ledger.refresh();
-    return exportSummary(ledger.database, model.home, {
-      since: chosen.since, until: chosen.until, timeZone: tz, redact, format, threshold: settings.linkThreshold,
-      env: process.env, ledgerFile: ledger.paths.file,
+  let exported;
+  try {
+    const signer = await signerFor(a.sign === 'ssh' || a.sign === 'ed25519' ? a.sign : undefined);
+    exported = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Outcome Ledger: building the outcome summary…' }, async () => {
+      ledger.refresh();
+      return exportSummary(ledger.database, model.home, {
+        since: chosen.since, until: chosen.until, timeZone: tz, redact, format, threshold: settings.linkThreshold,
+        identities: settings.identities, env: process.env, ledgerFile: ledger.paths.file, ...(signer ? { signer } : {}),
+      });
     });
-  });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Outcome Ledger: the summary was not exported: ${(e as Error).message}`);
+    return undefined;
+  }
   const title = `Outcome summary ${period.since} – ${period.until}`;
   const shown = await preview(exported.text, format, title, subscriptions);
 
@@ -195,6 +217,25 @@ export interface VerifyArgs {
   file?: string;
   /** Also recompute the figures from this window's ledger. */
   ledger?: boolean;
+  /** Repositories to look the cited commits up in (`verify --repo`); when absent, the workspace's are offered. */
+  repos?: string[];
+  /** The fingerprint the signature must be by (`verify --key`). */
+  key?: string;
+}
+
+/** The workspace folders that are git repositories (a `.git` folder or file): where a summary's commits would be. */
+function workspaceRepositories(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath).filter((p) => fs.existsSync(path.join(p, '.git')));
+}
+
+async function askRepositories(name: string): Promise<string[] | undefined> {
+  const repos = workspaceRepositories();
+  if (repos.length === 0) return [];
+  const picked = await vscode.window.showQuickPick(
+    repos.map((r) => ({ label: path.basename(r), description: r, picked: true, repo: r })),
+    { title: `Verify ${name}: check its cited commits against these repositories? (none picked: not checked)`, canPickMany: true },
+  );
+  return picked?.map((p) => p.repo);
 }
 
 export async function verifySummaryCommand(model: LedgerModel, raw?: unknown): Promise<Verdict | undefined> {
@@ -221,6 +262,11 @@ export async function verifySummaryCommand(model: LedgerModel, raw?: unknown): P
     if (!pick) return undefined;
     withLedger = pick.ledger;
   }
+  let repos = Array.isArray(a.repos) ? a.repos.filter((r): r is string => typeof r === 'string') : undefined;
+  if (repos === undefined) {
+    repos = await askRepositories(path.basename(file));
+    if (repos === undefined) return undefined;
+  }
   let text: string;
   try {
     const uri = vscode.Uri.file(file);
@@ -234,18 +280,31 @@ export async function verifySummaryCommand(model: LedgerModel, raw?: unknown): P
     void vscode.window.showErrorMessage(`Cannot read ${file}: ${(e as Error).message}`);
     return undefined;
   }
-  let verdict: Verdict;
-  if (withLedger) {
-    const ledger = await model.get();
-    if (!ledger) return undefined;
-    ledger.refresh();
-    verdict = verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: process.env });
-  } else {
-    verdict = verifySummary(text);
-  }
+  const expect = typeof a.key === 'string' && a.key.trim() ? { fingerprint: a.key.trim() } : {};
   const name = path.basename(file);
+  let verdict: Verdict | undefined;
+  try {
+    verdict = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Outcome Ledger: verifying ${name}…` }, async () => {
+      let v: Verdict;
+      if (withLedger) {
+        const ledger = await model.get();
+        if (!ledger) return undefined;
+        ledger.refresh();
+        v = verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: process.env }, expect);
+      } else {
+        v = verifySummary(text, undefined, expect);
+      }
+      return withRepositories(v, repos ?? []);
+    });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Cannot verify ${name}: ${(e as Error).message}`);
+    return undefined;
+  }
+  if (!verdict) return undefined;
+  const tail = [...verdict.warnings, ...verdict.notChecked].join(' · ');
   if (verdict.ok) {
-    void vscode.window.showInformationMessage(`Verified: ${name} is exactly what Outcome Ledger exported (key ${verdict.doc?.signature.fingerprint ?? '?'})${withLedger ? ', and every figure matches your ledger' : ''}. A signature cannot show that the logs were genuine.`);
+    const repoCheck = verdict.checks.find((c) => /cited commits? exists?/.test(c));
+    void vscode.window.showInformationMessage(`Verified: ${name} has not changed since it was signed by the key ${verdict.doc?.signature.fingerprint ?? '?'}${withLedger ? '; every figure matches your ledger' : ''}${repoCheck ? `; ${repoCheck}` : ''}. ${tail}`);
   } else {
     void vscode.window.showErrorMessage(`Not verified: ${name}: ${verdict.problems.join(' · ')}`);
   }

@@ -11,7 +11,10 @@ import { SHAREABLE, type Shareable, type TeamRollupFile } from '../core/team/rol
 import { renderRollupPreview, rollupPeriodChoices } from '../core/team/preview';
 import { renderTeamHtml, renderTeamMarkdown } from '../core/team/render';
 import { isIsoDate } from '../core/usage/time';
-import { buildTeamRollup, displayNameOf, mergeTeamRollupsAsync, rollupText, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
+import { renderTeamNdjson, renderTeamOtlp } from '../core/team/export';
+import type { Roster } from '../core/team/guards';
+import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollupsAsync, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, TeamRollupError, writeTeamRollup } from '../services/teamRollup';
+import { version as PACKAGE_VERSION } from '../../package.json';
 import type { LedgerModel } from './ledgerModel';
 import { askConsentInTab } from './teamRollupConsent';
 
@@ -29,9 +32,20 @@ export interface ExportArgs {
 
 export interface MergeArgs {
   files?: string[];
-  format?: 'md' | 'html' | 'json';
+  format?: 'md' | 'html' | 'json' | 'otlp' | 'ndjson';
   out?: string;
   k?: number;
+}
+
+/**
+ * The roster: the file `outcomeLedger.team.roster` names (relative paths from the first workspace folder), else
+ * roster.txt in a merged folder, else none (the report then says anyone with a key could have contributed).
+ */
+function rosterOf(inputs: readonly string[]): Roster | undefined {
+  const setting = (vscode.workspace.getConfiguration('outcomeLedger').get<string>('team.roster', '') ?? '').trim();
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const file = setting ? path.resolve(base, setting) : findRoster(inputs);
+  return file ? readRoster(file) : undefined;
 }
 
 
@@ -100,7 +114,7 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
   ledger.refresh();
   let rollup: TeamRollupFile;
   try {
-    rollup = buildTeamRollup(ledger.database, ledger.paths.home, { timeZone, ...period, displayName, include, threshold: model.currentSettings.linkThreshold });
+    rollup = buildTeamRollup(ledger.database, ledger.paths.home, { timeZone, ...period, displayName, include, threshold: model.currentSettings.linkThreshold, identities: model.currentSettings.identities });
   } catch (e) {
     if (e instanceof TeamRollupError) {
       void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);
@@ -144,7 +158,7 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
   return { file: out, rollup };
 }
 
-export async function mergeTeamRollupFiles(show: ShowDocument, args: MergeArgs = {}): Promise<{ report: TeamReportJson; file?: string } | undefined> {
+export async function mergeTeamRollupFiles(show: ShowDocument, args: MergeArgs = {}): Promise<{ report: TeamReportJson; file?: string; summary: string } | undefined> {
   let files = args.files;
   if (!files) {
     const picked = await vscode.window.showOpenDialog({
@@ -165,6 +179,8 @@ export async function mergeTeamRollupFiles(show: ShowDocument, args: MergeArgs =
         { label: 'Markdown', description: 'for a wiki page or a pull request', value: 'md' as const },
         { label: 'HTML', description: 'one self-contained page (loads nothing)', value: 'html' as const },
         { label: 'JSON', description: 'for scripts', value: 'json' as const },
+        { label: 'OTLP JSON lines', description: 'for an OpenTelemetry Collector (otlpjsonfile receiver)', value: 'otlp' as const },
+        { label: 'NDJSON', description: 'one row per team, breakdown and metric, for a warehouse', value: 'ndjson' as const },
       ],
       { title: 'Merge team rollups: report format' },
     );
@@ -173,22 +189,50 @@ export async function mergeTeamRollupFiles(show: ShowDocument, args: MergeArgs =
   }
   const k = args.k ?? minimumMembers();
   const inputs = files;
-  const report = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Merging team rollups', cancellable: true },
-    (progress, token) => mergeTeamRollupsAsync(inputs, { k, cancelled: () => token.isCancellationRequested, onFile: (n) => n % 500 === 0 && progress.report({ message: `${n} files` }) }),
-  );
+  let roster: Roster | undefined;
+  let report: TeamReportJson | undefined;
+  const stateFile = teamStateFile(args.out, inputs);
+  try {
+    roster = rosterOf(inputs);
+    report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Merging team rollups', cancellable: true },
+      (progress, token) =>
+        mergeTeamRollupsAsync(inputs, { k, stateFile, ...(roster ? { roster } : {}), cancelled: () => token.isCancellationRequested, onFile: (n) => n % 500 === 0 && progress.report({ message: `${n} files` }) }),
+    );
+  } catch (e) {
+    if (!(e instanceof TeamRollupError)) throw e;
+    void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);
+    return undefined;
+  }
   if (!report) return undefined;
-  const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'html' ? renderTeamHtml(report) : renderTeamMarkdown(report);
+  const context = { team: teamNameOf(undefined, inputs), version: PACKAGE_VERSION };
+  const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'html' ? renderTeamHtml(report) : format === 'otlp' ? renderTeamOtlp(report, context)
+    : format === 'ndjson' ? renderTeamNdjson(report, context) : renderTeamMarkdown(report);
   const title = `Team report ${report.period.since ?? ''} … ${report.period.until ?? ''}`;
   if (format === 'html') {
     // The page has no script and a CSP that loads nothing; the webview runs no script either.
     const panel = vscode.window.createWebviewPanel('outcomeLedger.teamReport', title, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
     panel.webview.html = text;
   } else {
-    await show(`${title}.${format}`, text, format === 'md' ? 'markdown' : 'json');
+    await show(`${title}.${format}`, text, format === 'md' ? 'markdown' : format === 'json' ? 'json' : 'jsonl');
+  }
+  // Shown to the lead: published. Recorded so that a later report cannot difference against it.
+  try {
+    recordTeamReport(stateFile, report);
+  } catch (e) {
+    if (!(e instanceof TeamRollupError)) throw e;
+    void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);
   }
   const f = report.files;
-  const summary = `${f.counted} of ${f.read} rollup files counted (${report.members} members)${f.refused ? `, ${f.refused} refused (listed in the report)` : ''}${report.withheld ? `; figures withheld: fewer than ${report.k} members` : ''}.`;
+  const outside = report.notCounted.filter((n) => n.status === 'refused' && n.reason.includes('not on the roster')).length;
+  const summary =
+    `${f.counted} of ${plural(f.read, 'rollup file')} counted (${plural(report.members, 'member')})` +
+    `${f.refused ? `, ${f.refused} refused${outside ? ` (${outside} signed by keys not on the roster)` : ''}, listed in the report` : ''}` +
+    `${f.empty + f.implausible ? `, ${f.empty + f.implausible} empty or implausible` : ''}` +
+    `${report.withheldBecause === 'members' ? `; figures withheld: fewer than ${report.k} members` : ''}` +
+    `${report.withheldBecause === 'differencing' ? `; figures withheld: the members differ from an earlier report by fewer than ${report.k}` : ''}` +
+    `${roster ? '' : '; no roster: anyone with a key could have contributed'}.`;
+  const extension = format === 'otlp' || format === 'ndjson' ? 'jsonl' : format;
   const save = (target: string): boolean => {
     try {
       writeTeamRollup(target, text);
@@ -201,18 +245,18 @@ export async function mergeTeamRollupFiles(show: ShowDocument, args: MergeArgs =
     return true;
   };
   if (args.out) {
-    if (!save(args.out)) return { report };
+    if (!save(args.out)) return { report, summary };
   } else {
     // Not awaited: the command returns with the report; the offer to save stays until the user acts or dismisses it.
     void vscode.window.showInformationMessage(`Outcome Ledger: ${summary}`, 'Save Report…').then(async (choice) => {
       if (choice !== 'Save Report…') return;
       const target = await vscode.window.showSaveDialog({
         title: 'Save the team report',
-        defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(inputs[0] ?? '.')), `team-report.${format}`),
-        filters: { [format.toUpperCase()]: [format] },
+        defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(inputs[0] ?? '.')), `team-report.${extension}`),
+        filters: { [format.toUpperCase()]: [extension] },
       });
       if (target) save(target.fsPath);
     });
   }
-  return { report, ...(args.out ? { file: args.out } : {}) };
+  return { report, summary, ...(args.out ? { file: args.out } : {}) };
 }

@@ -1,38 +1,9 @@
-import { execFile } from 'node:child_process';
+import { GitError, GitMissingError, gitText } from './run';
 
-/** The git executable was not found: linking and the meter's "since last commit" need it. */
-export class GitMissingError extends Error {
-  constructor() {
-    super('git was not found on PATH; install git to see figures since the last commit');
-  }
-}
-
-/**
- * Runs git without a shell, with bounded output and a timeout. Resolves stdout; rejects with GitMissingError when git
- * is not installed, or with git's own message.
- */
-export function git(args: string[], cwd: string, options: { maxBuffer?: number; timeoutMs?: number } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      args,
-      { cwd, maxBuffer: options.maxBuffer ?? 1 << 20, timeout: options.timeoutMs ?? 10_000, env: { ...process.env, LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0' }, windowsHide: true },
-      (error, stdout, stderr) => {
-        if (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') reject(new GitMissingError());
-          else reject(new Error(String(stderr).trim() || error.message));
-          return;
-        }
-        resolve(String(stdout));
-      },
-    );
-  });
-}
-
-/** Commit time of HEAD (epoch ms), or null for a repository without commits. */
+/** Commit time of HEAD (epoch ms), or null for a repository without commits. Through the hardened runner. */
 export async function headCommitTime(repo: string): Promise<number | null> {
   try {
-    const out = (await git(['log', '-1', '--format=%ct', 'HEAD'], repo)).trim();
+    const out = (await gitText(['log', '-1', '--format=%ct', 'HEAD'], repo, { maxBytes: 1 << 10, timeoutMs: 10_000 })).trim();
     return out ? Number(out) * 1000 : null;
   } catch (e) {
     if (e instanceof GitMissingError) throw e;
@@ -43,9 +14,18 @@ export async function headCommitTime(repo: string): Promise<number | null> {
 /** The repository's git dir (for watching HEAD and refs: a worktree's differs from the main one). */
 export async function gitDir(repo: string): Promise<string | null> {
   try {
-    return (await git(['rev-parse', '--absolute-git-dir'], repo)).trim() || null;
+    return (await gitText(['rev-parse', '--absolute-git-dir'], repo, { maxBytes: 64 << 10, timeoutMs: 10_000 })).trim() || null;
   } catch (e) {
-    if (e instanceof GitMissingError) throw e;
+    if (e instanceof GitMissingError || !(e instanceof GitError)) throw e;
     return null;
   }
+}
+
+/**
+ * A commit as `git show` text (stat and patch) for the commit view's fallback: hardened like every call (no textconv,
+ * no external diff, no filters, no signature check), bounded to `maxBytes`.
+ */
+export async function showCommit(repo: string, sha: string, maxBytes = 4 << 20): Promise<string> {
+  if (!/^[0-9a-f]{4,64}$/i.test(sha)) throw new GitError(`not a commit id: ${sha}`, null);
+  return gitText(['show', '--stat', '--patch', '--format=fuller', sha, '--'], repo, { maxBytes, timeoutMs: 30_000 });
 }

@@ -1,11 +1,13 @@
 /**
  * Reading a repository's history for linking: ref tips, commits with their files (numstat), patch-ids and blame.
- * Everything goes through `runGit` (no shell, bounded output). Parsing is here; scoring is in core.
+ * Everything goes through `runGit` (the one hardened door: no shell, no repository program, bounded output).
+ * Parsing is here; scoring is in core.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileStat, RawCommit } from '../core/outcomes/commits';
 import type { Tip } from '../core/outcomes/history';
+import { cleanText } from '../core/common/text';
 import { GitError, gitText, runGit } from './run';
 
 export interface RepoIdentity {
@@ -231,10 +233,11 @@ export function parseLog(out: string): RawCommit[] {
       parents: parents ? parents.split(' ') : [],
       authorTime: Number(at) * 1000,
       commitTime: Number(ct) * 1000,
-      authorName: an,
-      authorEmail: ae,
-      subject,
-      body: body.length > MAX_BODY ? body.slice(0, MAX_BODY) : body.trim(),
+      // A repository's names and messages are untrusted text: no escape sequence or bidi override gets through.
+      authorName: cleanText(an),
+      authorEmail: cleanText(ae),
+      subject: cleanText(subject),
+      body: cleanText(body.length > MAX_BODY ? body.slice(0, MAX_BODY) : body.trim(), true),
       files,
     });
   }
@@ -261,7 +264,7 @@ export interface LogRange {
 /** Commits of a range with their files (numstat, renames off so paths are plain). Bounded output. */
 export async function readLog(repoDir: string, range: LogRange, maxBytes = 512 << 20): Promise<RawCommit[]> {
   if (range.include.length === 0) return [];
-  const args = ['log', '--stdin', '--no-renames', '--numstat', '--no-ext-diff', '--no-textconv', '--no-color', FORMAT];
+  const args = ['log', '--stdin', '--no-renames', '--numstat', FORMAT];
   if (range.since !== undefined) args.push(`--since=@${Math.floor(range.since / 1000)}`);
   if (range.until !== undefined) args.push(`--until=@${Math.floor(range.until / 1000)}`);
   if (range.noWalk === true) args.push('--no-walk');
@@ -290,7 +293,7 @@ export async function patchIds(repoDir: string, shas: readonly string[]): Promis
   if (shas.length === 0) return out;
   const present = await existingCommits(repoDir, shas);
   if (present.size === 0) return out;
-  const patches = await runGit(['log', '--no-walk=unsorted', '--stdin', '-p', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color', '--format=commit %H'], repoDir, {
+  const patches = await runGit(['log', '--no-walk=unsorted', '--stdin', '-p', '--no-renames', '--format=commit %H'], repoDir, {
     input: `${[...present].join('\n')}\n`,
     maxBytes: 256 << 20,
     timeoutMs: 120_000,
@@ -301,6 +304,46 @@ export async function patchIds(repoDir: string, shas: readonly string[]): Promis
     if (pid && sha) out.set(sha, pid);
   }
   return out;
+}
+
+/** `git patch-id --stable` of each commit's patch, reversed when asked, without path prefixes (so a reversed patch and a revert's compare equal). */
+async function noPrefixPatchIds(repoDir: string, shas: readonly string[], reverse: boolean): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (shas.length === 0) return out;
+  const args = ['log', '--no-walk=unsorted', '--stdin', '-p', '--no-prefix', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color', '--format=commit %H'];
+  if (reverse) args.splice(4, 0, '-R');
+  const patches = await runGit(args, repoDir, { input: `${shas.join('\n')}\n`, maxBytes: 256 << 20, timeoutMs: 120_000 });
+  const ids = await gitText(['patch-id', '--stable'], repoDir, { input: patches, timeoutMs: 120_000 });
+  for (const line of ids.split('\n')) {
+    const [pid, sha] = line.split(' ');
+    if (pid && sha) out.set(sha, pid);
+  }
+  return out;
+}
+
+/**
+ * Of [later, target] pairs, those where the later commit's patch is exactly the target's patch reversed (it undoes
+ * it: a revert made by hand or squashed). Four git calls for any number of pairs.
+ */
+export async function patchUndoes(repoDir: string, pairs: ReadonlyArray<readonly [string, string]>): Promise<Array<[string, string]>> {
+  if (pairs.length === 0) return [];
+  const present = await existingCommits(repoDir, [...new Set(pairs.flat())]);
+  const ok = pairs.filter(([r, t]) => present.has(r) && present.has(t));
+  if (ok.length === 0) return [];
+  const forward = await noPrefixPatchIds(repoDir, [...new Set(ok.map(([r]) => r))], false);
+  const reversed = await noPrefixPatchIds(repoDir, [...new Set(ok.map(([, t]) => t))], true);
+  return ok.filter(([r, t]) => forward.get(r) !== undefined && forward.get(r) === reversed.get(t)).map(([r, t]) => [r, t]);
+}
+
+/** The global user.email (lower case), or null when none is set: one of the engineer's identities. */
+export async function globalEmail(cwd: string): Promise<string | null> {
+  try {
+    const v = (await gitText(['config', '--global', '--get', 'user.email'], cwd, { timeoutMs: 15_000 })).trim().toLowerCase();
+    return v || null;
+  } catch (e) {
+    if (e instanceof GitError) return null; // not set (exit 1)
+    throw e;
+  }
 }
 
 /** Lines of `file` at `rev` per commit that last touched them (`git blame --incremental`); null when the file is gone. */
@@ -351,7 +394,7 @@ export async function changedFiles(repoDir: string, from: string, to: string): P
 export async function removedRanges(repoDir: string, from: string, to: string, file: string): Promise<Array<[number, number]> | null> {
   let out: string;
   try {
-    out = await gitText(['diff', '-U0', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color', from, to, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
+    out = await gitText(['diff', '-U0', '--no-renames', from, to, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
   } catch (e) {
     if (e instanceof GitError) return null;
     throw e;

@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Database } from 'sql.js';
+import { fmtCredits } from '../core/usage/format';
 import type { SourceName } from '../core/usage/model';
+import { CREDIT_PRICE_USD } from '../core/usage/pricing';
 import { isoUtc } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
 import { getMeta } from '../store/schema';
@@ -27,6 +30,13 @@ export interface DataHealth {
   sources: SourceHealthReport[];
 }
 
+/** Why a source's tokens are estimates, for its data-health line. */
+const ESTIMATED_WHY: Partial<Record<SourceName, string>> = {
+  'copilot-chat': 'older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor: Copilot\'s own context is not in the file)',
+  'amazon-q': 'Amazon Q Developer records no token counts, so each request\'s prompt and reply were counted with a tokenizer (a floor: the context it sent along is not in its files)',
+  cursor: 'newer Cursor builds write 0 tokens for some replies (not recorded), so those were counted from their text and prompt with a tokenizer',
+};
+
 /** Claude Code deletes logs older than cleanupPeriodDays (30 by default). */
 const CLAUDE_CLEANUP_DAYS = 30;
 
@@ -39,10 +49,10 @@ export function dataHealth(
   const disabled = options.disabled ?? new Set<SourceName>();
   const roots = sourceRoots(options.env, options.extra, new Set());
   const files = new Map(sourceHealth(db).map((h) => [h.source, h]));
-  const spans = new Map<string, { first: number; last: number; n: number; assumed: number; estimated: number }>();
-  const r = db.exec('SELECT s.source, min(u.first_ts), max(u.last_ts), sum(u.n), sum(u.assumed), sum(u.estimated) FROM usage_rollup u JOIN sessions s ON s.id = u.session_ref GROUP BY s.source');
-  for (const [source, first, last, n, assumed, estimated] of r[0]?.values ?? []) {
-    spans.set(String(source), { first: Number(first), last: Number(last), n: Number(n), assumed: Number(assumed), estimated: Number(estimated ?? 0) });
+  const spans = new Map<string, { first: number; last: number; n: number; assumed: number; estimated: number; credits: number }>();
+  const r = db.exec('SELECT s.source, min(u.first_ts), max(u.last_ts), sum(u.n), sum(u.assumed), sum(u.estimated), sum(u.credits_u) FROM usage_rollup u JOIN sessions s ON s.id = u.session_ref GROUP BY s.source');
+  for (const [source, first, last, n, assumed, estimated, credits] of r[0]?.values ?? []) {
+    spans.set(String(source), { first: Number(first), last: Number(last), n: Number(n), assumed: Number(assumed), estimated: Number(estimated ?? 0), credits: Number(credits ?? 0) });
   }
   const firstImport = getMeta(db, 'first_import') ?? null;
   // Tools that keep their logs inside projects (Aider) are looked for in the folders the ledger knows.
@@ -67,12 +77,9 @@ export function dataHealth(
       }
     }
     if (span && span.assumed > 0) gaps.push(`${span.assumed} requests came from builds that did not record the model; the default model was assumed.`);
-    if (span && span.estimated > 0) {
-      gaps.push(
-        source === 'copilot-chat'
-          ? `${span.estimated} tokens are estimated: older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor: Copilot's own context is not in the file). They are marked ~.`
-          : `${span.estimated} tokens are estimated (counted from text or rounded by the tool), not reported exactly. They are marked ~.`,
-      );
+    if (span && span.estimated > 0) gaps.push(`${span.estimated} tokens are estimated: ${ESTIMATED_WHY[source] ?? 'counted from text or rounded by the tool, not reported exactly'}. They are marked ~.`);
+    if (source === 'kiro' && span && span.n > 0) {
+      gaps.push(`Kiro meters credits, not tokens: ${fmtCredits(span.credits / 1e6)} credits were recorded, priced at $${CREDIT_PRICE_USD.kiro ?? 0} a credit; its token counts (0 in current builds) are shown as recorded, never derived from credits.`);
     }
     const existing = [...paths, ...(inProjects.get(source) ?? [])].map((p) => ({ path: p, exists: fs.existsSync(p) }));
     if (inProjects.has(source)) {
@@ -110,11 +117,14 @@ export function dataHealth(
     gaps: manual && manual.estimated > 0 ? [`${manual.estimated} tokens of manual entries were estimated from pasted text (the text itself is not stored). They are marked ~.`] : [],
     estimatedTokens: manual?.estimated ?? 0,
   });
-  let bytes: number;
-  try {
-    bytes = fs.statSync(ledgerFile).size;
-  } catch {
-    bytes = 0; // not saved yet
+  let bytes = 0; // not saved yet
+  // The snapshot and the journal of writes since it was saved whole (store/journal.ts).
+  for (const file of [ledgerFile, path.join(path.dirname(ledgerFile), 'ledger.journal')]) {
+    try {
+      bytes += fs.statSync(file).size;
+    } catch {
+      // not there
+    }
   }
   return {
     ledger: {

@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
+import { implausible } from '../core/usage/bounds';
+import { duplicateKey } from '../core/common/json';
+import { cleanText } from '../core/common/text';
 import { isRejection, type LedgerRecord, type SourceName } from '../core/usage/model';
 import { RepoFinder } from '../git/repo';
 import { claudeCode } from '../sources/claude';
@@ -11,21 +14,26 @@ import { cline, rooCode } from '../sources/cline';
 import { continueDev } from '../sources/continue';
 import { geminiCli } from '../sources/gemini';
 import { opencode } from '../sources/opencode';
+import { kiro } from '../sources/kiro';
+import { amazonQ } from '../sources/amazonQ';
+import { cursor } from '../sources/cursor';
+import { copilotCli } from '../sources/copilotCli';
 import { isWholeJson, readLines } from '../sources/lines';
-import type { LogFile, SourceReader, WholeContext } from '../sources/parser';
-import { isFile } from '../sources/walk';
+import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
+import { isLogCandidate } from '../sources/walk';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 import { loadSqlJs } from '../store/sqljs';
+import { openRegular, readRegularFile } from '../sources/regular';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat, geminiCli, opencode, cline, rooCode, continueDev, aider];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat, geminiCli, opencode, cline, rooCode, continueDev, aider, kiro, amazonQ, cursor, copilotCli];
 
 /** Names of files whose change means new usage may be there (for watchers): logs, whole-file sessions, databases. */
-export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal}';
-const LOG_FILE_NAME = /\.(?:jsonl|json|db|db-wal)$/;
+export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal,sqlite3,sqlite3-wal,vscdb,vscdb-wal}';
+const LOG_FILE_NAME = /\.(?:jsonl|json|db|db-wal|sqlite3|sqlite3-wal|vscdb|vscdb-wal)$/;
 
 export function isLogFileName(name: string): boolean {
   return LOG_FILE_NAME.test(name);
@@ -57,6 +65,12 @@ export interface ImportOptions {
    * the CLI's working folder. The repositories and folders of sessions already in the ledger are always looked in.
    */
   projectDirs?: string[];
+  /**
+   * The files a watcher reported changed. When each is an append log already in the ledger (Claude Code, Codex), only
+   * those files are read — no discovery, one stat and one cursor each — so a captured line costs the same in a year's
+   * ledger as in an empty one. Otherwise (a new file, a whole-file source) everything is scanned as usual.
+   */
+  changed?: readonly string[];
 }
 
 export interface SourceSummary {
@@ -107,6 +121,52 @@ function statOf(file: LogFile): FileStat {
     }
   }
   return out;
+}
+
+/**
+ * Why a parsed line's records cannot be stored (the issue-12 rules, docs/security.md), or null: a figure outside the
+ * plausibility bounds (core/usage/bounds.ts), or a JSON line with a key twice in one object (JSON.parse keeps the last,
+ * so the line could show one figure and count another: the whole line is rejected). Only lines that give records
+ * are scanned for keys, so tool output lines cost nothing more.
+ */
+function lineProblem(records: readonly LedgerRecord[], buf: Buffer, start: number, end: number): string | null {
+  if (records.length === 0) return null;
+  for (const record of records) {
+    const why = implausible(record);
+    if (why !== null) return why;
+  }
+  if (!looksLikeJsonObject(buf, start, end)) return null;
+  const twice = duplicateKey(buf.toString('utf8', start, end));
+  return twice === undefined ? null : duplicateKeyReason(twice);
+}
+
+function duplicateKeyReason(key: string): string {
+  return `the key ${JSON.stringify(key).slice(0, 60)} appears twice in one object (which one counts is ambiguous: rejected)`;
+}
+
+/** Whether a whole file is JSON text (a document or JSON lines), not a database. */
+function looksLikeJsonText(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length && i < 64; i++) {
+    const c = buf[i];
+    if (c === 0x7b || c === 0x5b) return true;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0xef && c !== 0xbb && c !== 0xbf) return false;
+  }
+  return false;
+}
+
+/**
+ * The names a log gives (model, session id, branch) as they are stored: escape sequences, control characters and
+ * bidi overrides removed (core/common/text.ts). Paths stay as written (they name real files); prompt text is only ever
+ * stored when the user opted in, as typed, and never printed.
+ */
+function cleanRecord(record: LedgerRecord): LedgerRecord {
+  const s = record.session;
+  const sessionId = cleanText(s.sessionId);
+  const branch = s.branch === undefined ? undefined : cleanText(s.branch);
+  const model = record.kind === 'interaction' ? cleanText(record.model) : '';
+  if (sessionId === s.sessionId && branch === s.branch && (record.kind !== 'interaction' || model === record.model)) return record; // the usual case: no copy
+  const session = { ...s, sessionId, ...(branch !== undefined ? { branch } : {}) };
+  return record.kind === 'interaction' ? { ...record, session, model } : { ...record, session };
 }
 
 /** Largest whole-file document read into memory at once. */
@@ -200,11 +260,23 @@ export function watchTargets(
       if (source === 'aider') {
         // An extra path: a repository (or the history file itself), or a folder of repositories (one level down).
         if (path.basename(root) === AIDER_HISTORY) aiderDirs.add(path.dirname(root));
-        else if (isFile(root)) aiderFiles.add(root);
+        else if (isLogCandidate(root)) aiderFiles.add(root);
         else {
           aiderDirs.add(root);
           for (const f of aider.discover([root])) aiderDirs.add(path.dirname(f.path));
         }
+        continue;
+      }
+      if (source === 'cursor') {
+        // Cursor's user folder is busy: only its global state database (and its write-ahead log) is watched.
+        const db = /\.vscdb$/.test(root) ? path.dirname(root) : `${root}/globalStorage`;
+        out.push({ dir: db, glob: 'state.vscdb{,-wal}', accepts: (f) => f === 'state.vscdb' || f === 'state.vscdb-wal', recursive: false });
+        continue;
+      }
+      if (source !== 'copilot-chat' && isLogCandidate(root)) {
+        // A log file named directly (an extra path, Copilot CLI's OTel export file): its folder, for that file only.
+        const name = path.basename(root);
+        out.push({ dir: path.dirname(root), glob: name, accepts: (f) => f === name, recursive: false });
         continue;
       }
       if (source !== 'copilot-chat') {
@@ -273,9 +345,45 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   const started = Date.now();
   const env = options.env ?? process.env;
   const SQL = await loadSqlJs(); // already loaded by the ledger: lent to parsers of tools that keep a database
-  const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
   const whole: WholeContext = { openSqlite: (bytes) => new SQL.Database(bytes) };
-  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  const lock = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  const changed = options.changed;
+  if (changed && changed.length > 0) {
+    return ledger.write((db, ctx) => {
+      const targeted = targetedPlan(db, changed, options.disabled ?? new Set());
+      if (targeted) return runImport(db, ctx, targeted.discovered, options, started, whole, targeted.cursors);
+      return runImport(db, ctx, discoverAll(env, options.extra ?? [], options.disabled ?? new Set()), options, started, whole);
+    }, lock);
+  }
+  const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
+  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
+}
+
+/** Append logs whose files can be read alone: a line is a record, the root only names the file in messages. */
+const TARGETED: ReadonlySet<SourceName> = new Set(['claude-code', 'codex']);
+
+/**
+ * The plan for a capture of known append logs only, or undefined when any changed file needs the full scan (a file
+ * not seen before, a whole-file source, a file deliberately skipped, a disabled source).
+ */
+function targetedPlan(
+  db: Database,
+  changed: readonly string[],
+  disabled: ReadonlySet<SourceName>,
+): { discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>; cursors: Map<string, FileCursor> } | undefined {
+  const paths = [...new Set(changed)];
+  const cursors = loadCursors(db, paths);
+  const discovered = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
+  for (const p of paths) {
+    const cursor = cursors.get(p);
+    if (!cursor || cursor.status !== null || !TARGETED.has(cursor.source) || disabled.has(cursor.source)) return undefined;
+    const reader = READERS.find((r) => r.source === cursor.source);
+    if (!reader) return undefined;
+    const entry = discovered.get(reader) ?? { roots: [], files: [] };
+    entry.files.push({ source: cursor.source, path: p, root: path.dirname(p) });
+    discovered.set(reader, entry);
+  }
+  return { discovered, cursors };
 }
 
 function runImport(
@@ -285,11 +393,13 @@ function runImport(
   options: ImportOptions,
   started: number,
   whole: WholeContext,
+  /** A targeted capture: the cursors of its files only, and no look into project folders. */
+  only?: Map<string, FileCursor>,
 ): ImportSummary {
   const now = options.now ?? Date.now;
   const quietMs = options.quietMs ?? 60_000;
   const checkpointBytes = options.checkpointBytes ?? 128 << 20;
-  const cursors = loadCursors(db);
+  const cursors = only ?? loadCursors(db);
   const cursorWriter = new CursorWriter(db);
   const summaries: SourceSummary[] = [];
   let plan: Planned[] = [];
@@ -359,7 +469,7 @@ function runImport(
     runPlan();
     // Then the logs some tools keep inside projects, looked for in the folders known now (this import's included).
     plan = [];
-    for (const [reader, files] of projectFiles(db, discovered, options.projectDirs ?? [])) {
+    for (const [reader, files] of only ? [] : projectFiles(db, discovered, options.projectDirs ?? [])) {
       const summary = bySource.get(reader.source);
       if (summary) for (const file of files) planFile(reader, summary, file);
     }
@@ -406,7 +516,8 @@ function importFile(
   // Keys added by this read, for a format that may withdraw them again in the same read (a Gemini CLI rewind).
   const addedHere = parser.retracted ? new Set<string>() : undefined;
   const addRecords = (records: readonly LedgerRecord[]): void => {
-    for (const record of records) {
+    for (const raw of records) {
+      const record = cleanRecord(raw);
       const r = writer.add(record, file.path);
       if (r === 'added') {
         summary.interactionsAdded++;
@@ -433,13 +544,13 @@ function importFile(
       reject(0, `file larger than ${MAX_WHOLE_BYTES >> 20} MB (skipped)`);
       return done();
     }
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(file.path);
-    } catch (e) {
-      reject(0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    // Only a regular file, opened without blocking (a FIFO in a log folder must not hang the import): regular.ts.
+    const read = readRegularFile(file.path, MAX_WHOLE_BYTES);
+    if (!('bytes' in read)) {
+      reject(0, read.refused);
       return { cursor: { ...base, rejected: rejectedHere }, rejects };
     }
+    const buf = read.bytes;
     onBytes(buf.length);
     let result: ReturnType<NonNullable<typeof parser.parseWhole>>;
     try {
@@ -455,17 +566,23 @@ function importFile(
       return done();
     }
     for (const r of result.rejects) reject(r.entry, r.reason);
-    addRecords(result.records);
+    // A JSON document with a key twice in one object could show one figure and count another: none of it is stored.
+    const twice = looksLikeJsonText(buf) ? duplicateKey(buf.toString('utf8')) : undefined;
+    if (twice !== undefined) reject(0, duplicateKeyReason(twice));
+    else addRecords(result.records.filter((record) => {
+      const why = implausible(record);
+      if (why !== null) reject(0, why);
+      return why === null;
+    }));
     retract();
     return done();
   }
-  let fd: number;
-  try {
-    fd = fs.openSync(file.path, 'r');
-  } catch (e) {
-    reject(0, `cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  const opened = openRegular(file.path);
+  if ('refused' in opened) {
+    reject(0, opened.refused);
     return { cursor: { ...base, rejected: base.rejected + rejectedHere }, rejects };
   }
+  const fd = opened.fd;
   let result;
   try {
     const quiet = now() - stat.mtimeMs >= quietMs;
@@ -485,6 +602,11 @@ function importFile(
         if (outcome === null) return;
         if (isRejection(outcome)) {
           reject(lineNo, outcome.reason);
+          return;
+        }
+        const why = lineProblem(outcome, buf, start, end);
+        if (why !== null) {
+          reject(lineNo, why);
           return;
         }
         addRecords(outcome);

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { COMMIT_GONE, COMMIT_MERGE, reduceCommit, type CommitInfo } from '../core/outcomes/commits';
+import { defaultBranchesOf, messageReverts, reachableFrom, reversePatchCandidates, standings } from '../core/outcomes/standing';
 import { History, type Tip } from '../core/outcomes/history';
 import {
   DEFAULT_LINK_OPTIONS,
@@ -27,10 +28,11 @@ import { findSuccessors, SUCCESSOR_WINDOW_MS, type SuccessorEdge, type Successor
 import { DEFAULT_TASK_PATTERNS, invalidPattern } from '../core/outcomes/tasks';
 import { BUCKET_MS } from '../core/usage/time';
 import { GitError, GitMissingError } from '../git/run';
-import { identify, parseTipsKey, patchIds, readLog, readTips, existingCommits, tipsKey, type RepoIdentity, type TipsRead } from '../git/log';
+import { globalEmail, identify, parseTipsKey, patchIds, patchUndoes, readLog, readTips, existingCommits, tipsKey, type RepoIdentity, type TipsRead } from '../git/log';
 import type { Ledger } from '../store/ledger';
 import {
   CommitUpdater,
+  commitsWithoutAuthor,
   encodeEvidence,
   insertCommits,
   LinkWriter,
@@ -41,6 +43,7 @@ import {
   loadStamps,
   loadSuccessors,
   replaceSuccessors,
+  saveAuthors,
   saveRepoPath,
   saveRepoRead,
   setRepoState,
@@ -55,6 +58,7 @@ import {
 import { getMeta, setMeta } from '../store/schema';
 import { groupStrings } from '../store/group';
 import { filesToBlame, planDurability, runDurability, saveDurability, updateDurability, type DurabilitySummary } from './durability';
+import { openRegular } from '../sources/regular';
 
 export interface LinkConfig {
   /** Hours after a session's last reply in which a commit can still be its outcome. */
@@ -72,6 +76,12 @@ const REPO_ONLY_HORIZON_DAYS = 30;
 const IN_LOCK_BLAMES = 8;
 
 export class LinkConfigError extends Error {}
+
+/**
+ * Bumped when what a link run derives about commits (reverts, reverted, unmerged: core/standing.ts) changes: the next
+ * run then re-reads the whole graph of every repository once.
+ */
+const STANDING_VERSION = '1';
 
 export function linkConfigOf(db: Database): LinkConfig {
   const raw = getMeta(db, 'link_config');
@@ -182,7 +192,9 @@ function stampOf(s: SessionFacts): string {
 function codexHeadOf(logPath: string): string {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(logPath, 'r');
+    const opened = openRegular(logPath);
+    if ('refused' in opened) return '';
+    fd = opened.fd;
     const buf = Buffer.alloc(64 << 10);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     for (const line of buf.toString('utf8', 0, n).split('\n')) {
@@ -226,6 +238,8 @@ interface RepoPlan {
   tipsText?: string;
   horizon: number | null;
   read: CommitInfo[];
+  /** Commits stored before their author was (schema 5), read again to fill it. */
+  backfill: CommitInfo[];
   moved: boolean;
   /** Every ref only moved forward: nothing became unreachable, and a re-link needs only the recent graph. */
   forwardOnly: boolean;
@@ -256,7 +270,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
   const planFor = (commonDir: string, root: string, row: RepoRow | null, ident: RepoIdentity | null): RepoPlan => {
     let p = plans.get(commonDir);
     if (!p) {
-      p = { row, ident, commonDir, root, paths: [], state: 'ok', note: null, horizon: row?.horizon ?? null, read: [], moved: false, forwardOnly: true };
+      p = { row, ident, commonDir, root, paths: [], state: 'ok', note: null, horizon: row?.horizon ?? null, read: [], backfill: [], moved: false, forwardOnly: true };
       plans.set(commonDir, p);
     }
     return p;
@@ -315,6 +329,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
     return minStartCache;
   };
   let anyRead = false;
+  const standingStale = getMeta(db0, 'standing_version') !== STANDING_VERSION;
   const cwdOf = (plan: RepoPlan): string => plan.paths.find((p) => fs.existsSync(p)) ?? plan.commonDir;
   try {
     const live = [...plans.values()].filter((plan) => {
@@ -334,13 +349,27 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
       const cwd = cwdOf(plan);
       plan.tips = tips[i] as TipsRead;
       plan.tipsText = tipsKey(plan.tips.tips);
+      const me = plan.ident?.me ?? plan.row?.me ?? null;
+      const patterns = { patterns: config.taskPatterns };
+      const reduce = (raws: Awaited<ReturnType<typeof readLog>>): CommitInfo[] => raws.map((r) => reduceCommit(r, patterns, me));
+      if (plan.row !== null) {
+        // Rows stored before authors were (schema 5): read those commits again, once.
+        const missing = commitsWithoutAuthor(db0, plan.row.id);
+        if (missing.length > 0) {
+          const present = await existingCommits(cwd, missing);
+          plan.backfill = present.size > 0 ? reduce(await readLog(cwd, { include: [...present], noWalk: true })) : [];
+          // Commits gone from the object store keep an empty author: never asked again, judged by the old flag.
+          const filled = new Set(plan.backfill.map((c) => c.sha));
+          for (const sha of missing) {
+            if (!filled.has(sha)) plan.backfill.push({ sha, parents: [], authorTime: 0, commitTime: 0, subject: '', files: [], flags: 0, tasks: [], pr: null, mergedBranch: null, authorEmail: '', authorName: '', coAuthors: [], reverts: null });
+          }
+          anyRead = true;
+        }
+      }
       const settled = plan.row !== null && plan.row.horizon !== null && plan.row.tips === plan.tipsText && plan.row.state === 'ok' && !sessionsMoved;
       if (settled) continue;
       const starts = plan.paths.map((p) => minStart().get(p)).filter((v): v is number => v !== undefined);
       const wanted = starts.length > 0 ? Math.min(...starts) - DAY : now() - REPO_ONLY_HORIZON_DAYS * DAY;
-      const me = plan.ident?.me ?? plan.row?.me ?? null;
-      const patterns = { patterns: config.taskPatterns };
-      const reduce = (raws: Awaited<ReturnType<typeof readLog>>): CommitInfo[] => raws.map((r) => reduceCommit(r, patterns, me));
       const shas = [...new Set(plan.tips.tips.map((t) => t.sha))];
       const row = plan.row;
       if (!row || row.horizon === null) {
@@ -378,7 +407,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
   }
 
   const statesMoved = [...plans.values()].some((p) => p.state !== (p.row?.state ?? 'ok')) || pathUpdates.length > 0;
-  if (!anyRead && !sessionsMoved && !statesMoved && !configChanged && !options.full) {
+  if (!anyRead && !sessionsMoved && !statesMoved && !configChanged && !standingStale && !options.full) {
     summary.unchanged = true;
     summary.repos = [...plans.values()].map((p) => ({ root: p.root, state: p.row?.state ?? p.state, note: p.row?.note ?? p.note, commitsRead: 0, sessions: p.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) }));
     if (!options.skipDurability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
@@ -389,7 +418,15 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
   // 3. Sessions. A re-link loads only those that can matter: active since the last link (the ones that changed are
   // among them), new ones, and those within a window of the new commits; relinkRepo loads the rest if it needs them.
   const firstRead = [...plans.values()].some((p) => p.state === 'ok' && (p.row === null || p.row.horizon === null));
-  const incremental = !configChanged && !options.full && !firstRead;
+  const incremental = !configChanged && !standingStale && !options.full && !firstRead;
+  // The global user.email is one of the engineer's identities (docs/outcomes.md): read when something is written.
+  let globalIdentity: string | null = null;
+  try {
+    const cwd = [...plans.values()].flatMap((p) => p.paths).find((p) => fs.existsSync(p)) ?? process.cwd();
+    globalIdentity = await globalEmail(cwd);
+  } catch (e) {
+    if (!(e instanceof GitMissingError || e instanceof GitError)) throw e;
+  }
   const lastWall = Number(getMeta(db0, 'linked_wall') ?? NaN);
   const maxId = Number(getMeta(db0, 'linked_max_session') ?? NaN);
   const newTimes = [...plans.values()].flatMap((p) => p.read.map((c) => Math.min(c.authorTime, c.commitTime)));
@@ -449,6 +486,7 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
           const repoId = idOf.get(plan.commonDir);
           if (repoId === undefined || !plan.tips || plan.tipsText === undefined) continue;
           const added = insertCommits(db, repoId, plan.read);
+          if (plan.backfill.length > 0) saveAuthors(db, repoId, plan.backfill);
           saveRepoRead(db, repoId, { tips: plan.tipsText, head: plan.tips.head, horizon: plan.horizon, readMs: now() });
           if (plan.row === null) flagMoved(db, repoId, plan.root, plan.read);
           const repoFacts = facts.filter((s) => paths.get(s.repoPath)?.repoRef === repoId);
@@ -495,6 +533,8 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
       setMeta(db, 'linked_wall', String(now()));
       setMeta(db, 'linked_max_session', String(Number(db.exec('SELECT coalesce(max(id), 0) FROM sessions')[0]?.values[0]?.[0] ?? 0)));
       setMeta(db, 'link_config', JSON.stringify(config));
+      setMeta(db, 'standing_version', STANDING_VERSION);
+      setMeta(db, 'git_global_email', globalIdentity ?? '');
       // Durability of what a small change touched is stored in this same write (one save, not two); a big first
       // pass runs after the lock is released.
       if (!options.skipDurability) {
@@ -680,7 +720,12 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
       if (ranges.some(([a, b]) => a <= to && b >= from)) affected.add(s.ref);
     }
   }
-  if (affected.size === 0) return { scored: 0, links: 0 };
+  // After the links are written: which linked commits were reverted is asked about the commits linked now.
+  const finish = async (res: { scored: number; links: number }): Promise<{ scored: number; links: number }> => {
+    await updateStanding(db, r, history, stored, edges);
+    return res;
+  };
+  if (affected.size === 0) return finish({ scored: 0, links: 0 });
 
   const spans = sessions.filter((s) => affected.has(s.ref));
   const files = new FileIndex(history, Math.min(...spans.map((s) => s.start)) - r.options.skewMs, Math.max(...spans.map((s) => s.end)) + r.options.windowMs);
@@ -740,5 +785,39 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
     const f = factsByRef.get(s.ref);
     if (f) r.stampWriter.save(s.ref, { stamp: stampOf(f), codexHead: r.codexHeads.get(s.ref) ?? null });
   }
-  return { scored: affected.size, links: written };
+  return finish({ scored: affected.size, links: written });
+}
+
+/** Pairs of commits checked for a reversed patch per run, at most. */
+const MAX_UNDO_CHECKS = 200;
+
+/**
+ * Derives which commits are reverts, were reverted or never merged (core/standing.ts) and stores the flags. A revert
+ * by patch (a squash or a hand-made revert) is looked for only for linked commits: git compares the few pairs whose
+ * line counts mirror each other.
+ */
+async function updateStanding(db: Database, r: RelinkInput, history: History, stored: StoredCommit[], edges: readonly SuccessorEdge[]): Promise<void> {
+  const defaults = defaultBranchesOf(history, r.tips.defaultBranches);
+  const onDefault = reachableFrom(history, defaults);
+  const byMessage = messageReverts(history);
+  const known = new Set(byMessage.map(([a, b]) => `${a} ${b}`));
+  const linked = (db.exec('SELECT DISTINCT c.sha FROM links l JOIN commits c ON c.id = l.commit_ref WHERE c.repo_ref = ? AND l.state != 2', [r.repoId])[0]?.values ?? [])
+    .map((v) => String(v[0]))
+    .filter((sha) => history.bySha.has(sha));
+  const candidates = reversePatchCandidates(history, linked, onDefault, MAX_UNDO_CHECKS).filter(([a, b]) => !known.has(`${a} ${b}`));
+  let byPatch: Array<[string, string]> = [];
+  if (candidates.length > 0) {
+    try {
+      byPatch = await patchUndoes(r.cwd, candidates);
+    } catch {
+      // a refinement like patch-ids for successors: without it only reverts their message names are known
+    }
+  }
+  const flags = standings({ history, defaultBranches: defaults, reverts: [...byMessage, ...byPatch], successors: edges, horizon: r.horizon });
+  const updater = new CommitUpdater(db);
+  try {
+    for (const c of stored) updater.update(c, c.tasks, (c.flags & COMMIT_GONE) !== 0, c.pr, flags.get(c.sha) ?? 0);
+  } finally {
+    updater.free();
+  }
 }

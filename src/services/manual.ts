@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { isCount } from '../core/usage/tokens';
+import { boundedTokens, MAX_TOKENS_PER_FIELD } from '../core/usage/bounds';
 import type { InteractionRecord } from '../core/usage/model';
 import { accuracyOf, roundUSD, type TokenAccuracy } from '../core/outcomes/report';
 import { fromNanoUSD } from '../core/usage/pricing';
@@ -93,7 +93,7 @@ function resolve(e: ManualEntryInput, repos: RepoFinder, now: number): Resolved 
   if (hasCounts) {
     input = e.inputTokens ?? 0;
     output = e.outputTokens ?? 0;
-    if (!isCount(input) || !isCount(output)) throw new ManualEntryError('token counts must be whole numbers of 0 or more');
+    if (boundedTokens(input) === undefined || boundedTokens(output) === undefined) throw new ManualEntryError(`token counts must be whole numbers from 0 to ${MAX_TOKENS_PER_FIELD.toLocaleString('en-US')}`);
   } else {
     if ((e.promptText?.length ?? 0) + (e.replyText?.length ?? 0) > MAX_TEXT) throw new ManualEntryError('the pasted text is larger than 4 MB; give token counts instead');
     input = estimateTokens(e.promptText ?? '');

@@ -2,13 +2,14 @@ import type { Database } from 'sql.js';
 import { DEFAULT_THRESHOLD, evidenceKinds, explain, isCounted, type EvidenceKind, type LinkState } from '../core/outcomes/linking';
 import type { SessionStatus, SourceName } from '../core/usage/model';
 import type { OutcomeCommit, OutcomeFacts } from '../core/outcomes/outcomes';
+import { identitySet, standingOf, type CommitStanding, type SetAside } from '../core/outcomes/standing';
 import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/usage/pricing';
-import { accuracyOf, buildReport, roundUSD, sessionStatus, type ReportJson, type TokenAccuracy, type UsageRow } from '../core/outcomes/report';
+import { accuracyOf, buildReport, creditsField, roundUSD, sessionStatus, type ReportJson, type TokenAccuracy, type UsageRow } from '../core/outcomes/report';
 import { tasksInBranch } from '../core/outcomes/tasks';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
 import { loadKept, loadLinkFacts, loadLinks, loadSuccessors } from '../store/outcomes';
-import { getMeta } from '../store/schema';
+import { getMeta, setMeta } from '../store/schema';
 import { groupStrings } from '../store/group';
 import { DEFAULT_DURABILITY_DAYS, linkConfigOf } from './linker';
 
@@ -21,18 +22,93 @@ export interface PeriodQuery {
   threshold?: number;
   /** Age from which a linked commit's lines are judged for durability (default 30 days). */
   durabilityDays?: number;
+  /** More author emails that are the engineer's, for this call (`--identity`, the `outcomeLedger.identities` setting). */
+  identities?: readonly string[];
 }
 
-/** Counted commits per session at a threshold (confirmed always, rejected never). */
-export function countedLinks(db: Database, threshold: number = DEFAULT_THRESHOLD): Map<number, number[]> {
-  const out = new Map<number, number[]>();
-  for (const l of loadLinkFacts(db)) {
-    if (!isCounted(l.state, l.confidence, threshold)) continue;
-    const list = out.get(l.sessionRef);
-    if (list) list.push(l.commitRef);
-    else out.set(l.sessionRef, [l.commitRef]);
+/**
+ * The engineer's identities (docs/outcomes.md): the user.email git uses in each repository read (stored at link
+ * time), the global user.email, those kept with `link --identity`, and `extra` (this call's), lower case and sorted.
+ */
+export function identitiesOf(db: Database, extra: readonly string[] = []): string[] {
+  const emails: Array<string | null> = (db.exec('SELECT me FROM repos WHERE me IS NOT NULL')[0]?.values ?? []).map((v) => String(v[0]));
+  emails.push(getMeta(db, 'git_global_email') ?? null);
+  emails.push(...keptIdentities(db));
+  emails.push(...extra);
+  return [...identitySet(emails)].sort();
+}
+
+/** Identities kept with `link --identity` (replaced by the next `link --identity`). */
+export function keptIdentities(db: Database): string[] {
+  try {
+    const v = JSON.parse(getMeta(db, 'identities') ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Keeps the identities given with `link --identity` (replacing the ones kept before). */
+export function keepIdentities(db: Database, emails: readonly string[]): void {
+  setMeta(db, 'identities', JSON.stringify([...identitySet(emails)].sort()));
+}
+
+/** Whether a string reads as an email address (for `--identity` and the setting). */
+export function isEmail(v: string): boolean {
+  return /^[^\s@<>]+@[^\s@<>]+$/.test(v.trim());
+}
+
+/** Whose each linked commit is and whether it counts (core/standing.ts), by commit id. */
+export function commitStandings(db: Database, identities: readonly string[]): Map<number, CommitStanding> {
+  const ids = identitySet(identities);
+  const out = new Map<number, CommitStanding>();
+  for (const [id, flags, email, name, co] of db.exec('SELECT id, flags, author_email, author_name, co_authors FROM commits WHERE id IN (SELECT commit_ref FROM links)')[0]?.values ?? []) {
+    out.set(Number(id), standingOf({
+      flags: Number(flags), authorEmail: email === null ? null : String(email), authorName: name === null ? null : String(name),
+      coAuthors: co ? String(co).split(' ') : [],
+    }, ids));
   }
   return out;
+}
+
+export interface CountedOutcomes {
+  /** Counted commits per session: the link counts (threshold or confirmed) and the commit is the engineer's own outcome. */
+  counted: Map<number, number[]>;
+  /** Per session, linked commits whose link would count but that are not the engineer's outcome, and why. */
+  setAside: Map<number, Array<{ id: number; why: SetAside }>>;
+  standing: Map<number, CommitStanding>;
+  identities: string[];
+}
+
+/**
+ * What counts (product.md "Counted outcomes"): a link counts at the threshold or when confirmed, never when rejected;
+ * its commit counts only when it is the engineer's (author or co-author), was not reverted, reached the default
+ * branch, and is not itself a revert. The rest is set aside, visible as what it is.
+ */
+export function countedOutcomes(db: Database, threshold: number = DEFAULT_THRESHOLD, extraIdentities: readonly string[] = []): CountedOutcomes {
+  const identities = identitiesOf(db, extraIdentities);
+  const standing = commitStandings(db, identities);
+  const counted = new Map<number, number[]>();
+  const setAside = new Map<number, Array<{ id: number; why: SetAside }>>();
+  for (const l of loadLinkFacts(db)) {
+    if (!isCounted(l.state, l.confidence, threshold)) continue;
+    const why = standing.get(l.commitRef)?.setAside ?? null;
+    if (why !== null) {
+      const list = setAside.get(l.sessionRef);
+      if (list) list.push({ id: l.commitRef, why });
+      else setAside.set(l.sessionRef, [{ id: l.commitRef, why }]);
+      continue;
+    }
+    const list = counted.get(l.sessionRef);
+    if (list) list.push(l.commitRef);
+    else counted.set(l.sessionRef, [l.commitRef]);
+  }
+  return { counted, setAside, standing, identities };
+}
+
+/** Counted commits per session (countedOutcomes). */
+export function countedLinks(db: Database, threshold: number = DEFAULT_THRESHOLD, extraIdentities: readonly string[] = []): Map<number, number[]> {
+  return countedOutcomes(db, threshold, extraIdentities).counted;
 }
 
 /** Tool and task of every manual entry's session. */
@@ -62,7 +138,7 @@ export function sessionTaskKeys(db: Database): Map<number, string[]> {
 }
 
 /** Everything the value metrics need about links and commits. */
-export function outcomeFacts(db: Database, counted: Map<number, number[]>, now: number, durabilityDays: number): OutcomeFacts {
+export function outcomeFacts(db: Database, counted: Map<number, number[]>, now: number, durabilityDays: number, setAside?: CountedOutcomes['setAside']): OutcomeFacts {
   const ids = [...new Set([...counted.values()].flat())];
   const commits = new Map<number, OutcomeCommit>();
   const kept = loadKept(db);
@@ -78,7 +154,7 @@ export function outcomeFacts(db: Database, counted: Map<number, number[]>, now: 
   }
   // A squash or rebase successor and its original are one outcome when both count.
   const successors = loadSuccessors(db).map((e) => [e.original, e.successor] as const);
-  return { counted, commits, successors, sessionTasks: sessionTaskKeys(db), now, durabilityDays };
+  return { counted, commits, successors, sessionTasks: sessionTaskKeys(db), now, durabilityDays, ...(setAside ? { setAside } : {}) };
 }
 
 interface SessionBasics {
@@ -147,7 +223,7 @@ export function promptHashes(db: Database, from: number, to: number): Map<number
 export function usageRows(db: Database, buckets?: { from: number; to: number }): UsageRow[] {
   const stmt = db.prepare(`
     SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning,
-           cost_nusd, n, unpriced, assumed, estimated
+           cost_nusd, n, unpriced, assumed, estimated, credits_u
     FROM usage_rollup ${buckets ? 'WHERE bucket >= ? AND bucket < ?' : ''}`);
   const sources = new Map<number, SourceName>();
   for (const [id, source] of db.exec('SELECT id, source FROM sessions')[0]?.values ?? []) sources.set(Number(id), String(source) as SourceName);
@@ -165,7 +241,7 @@ export function usageRows(db: Database, buckets?: { from: number; to: number }):
         sessionRef: Number(v[0]), source: sources.get(Number(v[0])) ?? 'manual', model: model.name, priced: model.priced, bucket: Number(v[2]),
         firstTs: Number(v[3]), lastTs: Number(v[4]), input: Number(v[5]), output: Number(v[6]), cacheRead: Number(v[7]),
         cacheWrite: Number(v[8]), reasoning: Number(v[9]), costNano: Number(v[10]), interactions: Number(v[11]),
-        unpriced: Number(v[12]), assumedModel: Number(v[13]), estimatedTokens: Number(v[14]),
+        unpriced: Number(v[12]), assumedModel: Number(v[13]), estimatedTokens: Number(v[14]), creditsMicro: Number(v[15] ?? 0),
       });
     }
   } finally {
@@ -192,9 +268,10 @@ export function reports(db: Database, q: Omit<PeriodQuery, 'since' | 'until'>, p
   const ranges = periods.map((p) => ({ ...p, range: periodRange(q.timeZone, p.since, p.until), bounded: p.since !== undefined || p.until !== undefined }));
   const now = q.now ?? Date.now();
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
-  const counted = countedLinks(db, threshold);
+  const co = countedOutcomes(db, threshold, q.identities);
+  const counted = co.counted;
   const statusOf = statusResolver(db, now, threshold, counted);
-  const outcomes = outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS);
+  const outcomes = outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside);
   const files = sourceHealth(db);
   const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
   const all = ranges.some((r) => !r.bounded)
@@ -216,6 +293,7 @@ export function reports(db: Database, q: Omit<PeriodQuery, 'since' | 'until'>, p
       since,
       until,
       pricingVersion,
+      identities: co.identities,
     });
   });
 }
@@ -235,6 +313,8 @@ export interface SessionJson {
   /** Compatible extension of cli.md: tokens of `tokens.total` that were estimated, and whether it is exact. */
   estimatedTokens: number;
   tokenAccuracy: TokenAccuracy;
+  /** Credits metered by a tool that bills in credits (Kiro), beside the tokens; absent for the others. */
+  credits?: number;
   /** For a manual entry: the tool the engineer named and the task they gave (else null). */
   manual: { tool: string; task: string | null } | null;
   costUSD: number;
@@ -259,13 +339,24 @@ export interface LinkJson {
   committed: string;
   why: string;
   pr: number | null;
+  /** docs/outcomes.md: the author (email), whether it is the engineer's own commit (as author or named co-author). */
+  author: string;
+  authoredByEngineer: boolean;
+  coAuthored: boolean;
+  /** Undone later by a revert; this commit is itself a revert; the default branch reaches it (or its successor). */
+  reverted: boolean;
+  revert: boolean;
+  merged: boolean;
+  /** Why a link that would count is not counted as the engineer's outcome (null when it counts, or never would). */
+  excluded: SetAside | null;
 }
 
 /** Links of sessions, counted ones first, then by confidence. */
-export function linksOf(db: Database, refs: readonly number[], threshold: number = DEFAULT_THRESHOLD): Map<number, LinkJson[]> {
+export function linksOf(db: Database, refs: readonly number[], threshold: number = DEFAULT_THRESHOLD, extraIdentities: readonly string[] = []): Map<number, LinkJson[]> {
   const out = new Map<number, LinkJson[]>();
   const rows = loadLinks(db, refs);
   if (rows.length === 0) return out;
+  const standing = commitStandings(db, identitiesOf(db, extraIdentities));
   const ids = [...new Set(rows.map((l) => l.commitRef))];
   const commits = new Map<number, { sha: string; repo: string; subject: string; at: number; pr: number | null }>();
   for (let i = 0; i < ids.length; i += 500) {
@@ -278,17 +369,27 @@ export function linksOf(db: Database, refs: readonly number[], threshold: number
     const c = commits.get(l.commitRef);
     if (!c) continue;
     const list = out.get(l.sessionRef) ?? [];
+    const st = standing.get(l.commitRef);
+    const linkCounts = isCounted(l.state, l.confidence, threshold);
+    const excluded = linkCounts ? (st?.setAside ?? null) : null;
     list.push({
       commit: c.sha,
       repo: c.repo,
       confidence: l.confidence,
-      counted: isCounted(l.state, l.confidence, threshold),
+      counted: linkCounts && excluded === null,
       evidence: evidenceKinds(l.evidence).length > 0 ? evidenceKinds(l.evidence) : l.evidence.some((e) => e.kind === 'manual') ? ['manual'] : [],
       state: l.state,
       subject: c.subject,
       committed: isoUtc(c.at),
       why: explain(l.evidence) || (l.state === 'auto' ? '' : `${l.state} by you`),
       pr: c.pr,
+      author: st?.author ?? '',
+      authoredByEngineer: st?.authoredByEngineer ?? true,
+      coAuthored: st?.coAuthored ?? false,
+      reverted: st?.reverted ?? false,
+      revert: st?.revert ?? false,
+      merged: st?.merged ?? true,
+      excluded,
     });
     out.set(l.sessionRef, list);
   }
@@ -303,7 +404,7 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   const r = db.exec(
     `SELECT s.id, s.source, s.session_key, s.cwd, s.repo, s.branch, s.label, s.log_path,
             min(i.first_ts), max(i.last_ts), sum(i.input), sum(i.output), sum(i.cache_read), sum(i.cache_write), sum(i.reasoning),
-            sum(i.cost_nusd), sum(i.n), sum(i.estimated)
+            sum(i.cost_nusd), sum(i.n), sum(i.estimated), sum(i.credits_u)
      FROM sessions s JOIN usage_rollup i ON i.session_ref = s.id
      GROUP BY s.id HAVING max(i.last_ts) >= ? AND min(i.first_ts) < ?
      ORDER BY min(i.first_ts)`,
@@ -317,9 +418,9 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   );
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
   const values = r[0]?.values ?? [];
-  const links = linksOf(db, values.map((v) => Number(v[0])), threshold);
+  const links = linksOf(db, values.map((v) => Number(v[0])), threshold, q.identities);
   const branchTasks = sessionTaskKeys(db);
-  const counted = countedLinks(db, threshold);
+  const counted = countedLinks(db, threshold, q.identities);
   const manual = manualInfo(db);
   const commitTasks = new Map<number, string[]>();
   for (const [id, tasks] of db.exec("SELECT id, tasks FROM commits WHERE tasks != '' AND id IN (SELECT commit_ref FROM links)")[0]?.values ?? []) {
@@ -349,6 +450,7 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
       tokens,
       estimatedTokens: Number(v[17]),
       tokenAccuracy: accuracyOf(tokens.total, Number(v[17])),
+      ...creditsField(Number(v[18] ?? 0)),
       manual: manual.get(ref) ?? null,
       costUSD: roundUSD(fromNanoUSD(Number(v[15]))),
       interactions: Number(v[16]),

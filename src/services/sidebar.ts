@@ -22,7 +22,7 @@ import { getMeta } from '../store/schema';
 import { dataHealth } from './health';
 import type { ExtraSource } from './importer';
 import { DEFAULT_DURABILITY_DAYS } from './linker';
-import { bucketsOf, linksOf, outcomeFacts, promptHashes, sessionInfo, statusResolver, usageRows } from './queries';
+import { bucketsOf, countedOutcomes, linksOf, outcomeFacts, promptHashes, sessionInfo, statusResolver, usageRows } from './queries';
 
 export interface SidebarInput {
   timeZone: string;
@@ -30,6 +30,8 @@ export interface SidebarInput {
   now?: number;
   threshold?: number;
   durabilityDays?: number;
+  /** More author emails that are the engineer's (the `outcomeLedger.identities` setting). */
+  identities?: readonly string[];
   /** For the data-health card: where the ledger is, and where the sources are looked for. */
   health: { ledgerFile: string; env: NodeJS.ProcessEnv; extra?: ExtraSource[]; disabled?: ReadonlySet<SourceName> };
 }
@@ -37,7 +39,10 @@ export interface SidebarInput {
 /** Everything but `seq`, which the host numbers. */
 export type SnapshotBody = Omit<SidebarSnapshot, 'seq'>;
 
-const SOURCE_TITLES: Partial<Record<SourceName, string>> = { 'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', manual: 'Manual entries' };
+const SOURCE_TITLES: Partial<Record<SourceName, string>> = {
+  'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q Developer', cursor: 'Cursor',
+  'copilot-cli': 'Copilot CLI', manual: 'Manual entries',
+};
 const titleOf = (s: SourceName): string => SOURCE_TITLES[s] ?? s;
 
 /** An automatic link below this confidence is listed for a decision even when it counts. */
@@ -107,17 +112,13 @@ export function sidebarSnapshot(db: Database, input: SidebarInput): SnapshotBody
   const prev = periodRange(tz, period.previous.since, period.previous.until);
   const curBuckets = bucketsOf(cur);
 
-  // Links once: what counts, every session's status, and the commits behind the value metrics.
+  // Links once: what counts (the engineer's own, unreverted, merged commits), every session's status, and the
+  // commits behind the value metrics.
   const linkFacts = loadLinkFacts(db);
-  const counted = new Map<number, number[]>();
-  for (const l of linkFacts) {
-    if (!isCounted(l.state, l.confidence, threshold)) continue;
-    const ids = counted.get(l.sessionRef);
-    if (ids) ids.push(l.commitRef);
-    else counted.set(l.sessionRef, [l.commitRef]);
-  }
+  const co = countedOutcomes(db, threshold, input.identities);
+  const counted = co.counted;
   const statusOf = statusResolver(db, now, threshold, counted);
-  const facts = outcomeFacts(db, counted, now, input.durabilityDays ?? DEFAULT_DURABILITY_DAYS);
+  const facts = outcomeFacts(db, counted, now, input.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside);
   const commitTasks = new Map<number, readonly string[]>([...facts.commits].map(([id, c]) => [id, c.tasks]));
   const scope = scopeOf(db, q.scope, facts.sessionTasks, counted, commitTasks);
   if (scope.notice) notices.push(scope.notice);
@@ -138,7 +139,7 @@ export function sidebarSnapshot(db: Database, input: SidebarInput): SnapshotBody
   const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
   const prompts = promptHashes(db, cur.from, cur.to);
   if (scope.refs) for (const ref of [...prompts.keys()]) if (!scope.refs.has(ref)) prompts.delete(ref);
-  const common = { statusOf, outcomes: facts, threshold, files, timeZone: tz, pricingVersion };
+  const common = { statusOf, outcomes: facts, threshold, files, timeZone: tz, pricingVersion, identities: co.identities };
   const current = buildReport({ ...common, rows: curRows, sessionInfo: sessionInfo(db, curRefs), prompts, since: period.since, until: period.until });
   const previous = buildReport({ ...common, rows: prevRows, since: period.previous.since, until: period.previous.until });
 
@@ -198,11 +199,18 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
   const pending: string[] = [];
   if (o.openSessions > 0) pending.push(`${plural(o.openSessions, 'session is', 'sessions are')} still open and may yet link to a commit`);
   if (unreadRepos > 0) pending.push(`${plural(unreadRepos, 'repository has', 'repositories have')} not been read for commits yet`);
+  // Linked commits that are not the engineer's outcomes are named beside the figures (docs/outcomes.md).
+  const aside = [
+    o.reverted > 0 ? `${plural(o.reverted, 'reverted commit')}` : '',
+    o.unmerged > 0 ? `${plural(o.unmerged, 'commit')} not merged` : '',
+    o.authoredByOthers > 0 ? `${plural(o.authoredByOthers, 'commit')} authored by someone else (assisted)` : '',
+  ].filter(Boolean);
+  const asideNote = aside.length > 0 ? ` Not counted: ${list(aside)}.` : '';
   const outcomeCov: Coverage = !hasData
     ? none('No sessions in this period.')
     : pending.length > 0
-      ? { level: 'partial', note: `${pending.join('; ')}.` }
-      : { level: 'complete', note: `Commits linked at ${Math.round(o.threshold * 100)}% confidence or more, or confirmed by you.` };
+      ? { level: 'partial', note: `${pending.join('; ')}.${asideNote}` }
+      : { level: 'complete', note: `Your own commits, linked at ${Math.round(o.threshold * 100)}% confidence or more, or confirmed by you.${asideNote}` };
   const keptCov: Coverage = o.commits === 0
     ? none('No linked commits in this period.')
     : o.keptLinesPer1kOutput === null
@@ -221,12 +229,22 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
     { id: 'tasks', label: 'Tasks', ...v(o.tasks, p.tasks), better: 'neutral', coverage: outcomeCov },
     { id: 'prs', label: 'PRs', ...v(o.prs, p.prs), better: 'neutral', coverage: outcomeCov },
     { id: 'tokens', label: 'Tokens', ...v(cur.totals.total, prev.totals.total), better: 'neutral', coverage: withEst(tokenCov), ...acc },
+    ...(cur.totals.credits !== undefined || prev.totals.credits !== undefined
+      ? [{ id: 'credits' as const, label: 'Credits', ...v(cur.totals.credits ?? 0, prev.totals.credits ?? 0), better: 'neutral' as const, coverage: creditsCov(cur.totals.credits ?? 0) }]
+      : []),
     { id: 'cost', label: 'Est. cost', ...v(cur.totals.costUSD, prev.totals.costUSD), better: 'neutral', coverage: withEst(costCov), ...acc },
     { id: 'yield', label: 'Yield', ...v(o.yield, p.yield), better: 'higher', coverage: outcomeCov },
     { id: 'tokensPerCommit', label: 'Tokens per commit', ...v(o.tokensPerCommit, p.tokensPerCommit), better: 'lower', coverage: withEst(outcomeCov), ...acc },
     { id: 'keptPer1k', label: 'Kept lines per 1k output', ...v(o.keptLinesPer1kOutput, p.keptLinesPer1kOutput), better: 'higher', coverage: keptCov },
     { id: 'withoutOutcome', label: 'Tokens without outcome', ...v(o.tokensWithoutOutcome, p.tokensWithoutOutcome), better: 'lower', coverage: withEst(outcomeCov), ...acc },
   ];
+}
+
+/** Credits are what tools that bill in credits (Kiro) metered: exact, and priced at the tool's documented rate. */
+function creditsCov(credits: number): Coverage {
+  return credits > 0
+    ? { level: 'complete', note: 'Credits metered by tools that bill in credits (Kiro), as they recorded them; in the cost at their documented price per credit, never counted as tokens.' }
+    : { level: 'none', note: 'No credits in this period.' };
 }
 
 // ---- chart ------------------------------------------------------------------------------------------------------

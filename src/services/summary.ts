@@ -1,15 +1,19 @@
 import type { Database } from 'sql.js';
 import { canonicalJson } from '../core/common/canonical';
+import { decodeFiles } from '../core/outcomes/commits';
 import { DEFAULT_THRESHOLD, evidenceKinds, isCounted, type EvidenceKind, type LinkState } from '../core/outcomes/linking';
 import { OPEN_WINDOW_MS, type ReportJson } from '../core/outcomes/report';
 import { buildSummary, figureDifferences, weeksOf, type SummaryCommitFacts, type SummarySession } from '../core/summary/build';
 import { manifestEntries } from '../core/summary/manifest';
-import { parseSummaryDocument, signedPart, SUMMARY_FORMAT, SUMMARY_VERSION, type Summary, type SummaryDocument } from '../core/summary/schema';
+import { CLAIM, parseSummaryDocument, signedPart, SSH_NAMESPACE, SUMMARY_FORMAT, SUMMARY_VERSION, type Summary, type SummaryDocument, type SummarySignature } from '../core/summary/schema';
 import { extractDocument, firstDifference, renderSummary, type SummaryFormat } from '../core/summary/render';
-import { bucketsOf, countedLinks, outcomeFacts, reports, sessionTaskKeys, statusResolver, usageRows } from './queries';
+import { inconsistencies } from '../core/summary/consistency';
+import { bucketsOf, countedOutcomes, outcomeFacts, reports, sessionTaskKeys, statusResolver, usageRows } from './queries';
 import { isoUtc, periodRange } from '../core/usage/time';
 import { loadLinks } from '../store/outcomes';
-import { loadOrCreateSigningKey, sha256Hex, verifyCanonical, type SigningKey } from '../store/signing';
+import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
+import { sshFingerprint, sshSign, sshVerify } from '../store/sshSignature';
+import { gitSigningConfig } from '../git/signingConfig';
 import { DEFAULT_DURABILITY_DAYS } from './linker';
 import { dataHealth } from './health';
 
@@ -25,6 +29,8 @@ export interface SummaryOptions {
   durabilityDays?: number;
   /** The moment the figures are for (open sessions, kept lines); default now. */
   now?: number;
+  /** More author emails that are the engineer's (`--identity`, the setting); the summary records all it used. */
+  identities?: readonly string[];
   /** For the coverage gaps (where the tools keep their logs). */
   env?: NodeJS.ProcessEnv;
   ledgerFile?: string;
@@ -35,16 +41,17 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const now = o.now ?? Date.now();
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
   const durabilityDays = o.durabilityDays ?? DEFAULT_DURABILITY_DAYS;
-  const q = { timeZone: o.timeZone, threshold, durabilityDays, now };
+  const q = { timeZone: o.timeZone, threshold, durabilityDays, now, ...(o.identities ? { identities: o.identities } : {}) };
   const spans = weeksOf(o.since, o.until);
   const [main, ...weekly] = reports(db, q, [{ since: o.since, until: o.until }, ...spans]) as [ReportJson, ...ReportJson[]];
   const weeks = spans.map((w, i) => ({ ...w, report: weekly[i] as ReportJson }));
 
   const range = periodRange(o.timeZone, o.since, o.until);
   const rows = usageRows(db, bucketsOf(range));
-  const counted = countedLinks(db, threshold);
+  const co = countedOutcomes(db, threshold, o.identities);
+  const counted = co.counted;
   const statusOf = statusResolver(db, now, threshold, counted);
-  const facts = outcomeFacts(db, counted, now, durabilityDays);
+  const facts = outcomeFacts(db, counted, now, durabilityDays, co.setAside);
   const branchTasks = sessionTaskKeys(db);
 
   const perSession = new Map<number, { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> }>();
@@ -64,18 +71,24 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     return {
       ref, id: citedId(s.source, s.key), ledgerId: `${s.source}:${s.key}`, source: s.source, status: statusOf(ref), tokens: u.tokens,
       estimatedTokens: u.estimatedTokens, costNano: u.costNano,
-      models: [...u.models].sort(), branchTasks: branchTasks.get(ref) ?? [], counted: counted.get(ref) ?? [],
+      models: [...u.models].sort(), branchTasks: branchTasks.get(ref) ?? [], counted: counted.get(ref) ?? [], setAside: co.setAside.get(ref) ?? [],
     };
   });
 
   // The commits the period's sessions count (a commit only sessions outside the period count is not cited).
+  // Commits set aside (reverted, not merged, someone else's) are cited apart, with what makes them so.
   const commitIds = [...new Set(sessions.flatMap((s) => s.counted))].filter((id) => facts.commits.has(id));
+  const asideIds = [...new Set(sessions.flatMap((s) => (s.setAside ?? []).filter((a) => a.why !== 'revert').map((a) => a.id)))];
   const commits = new Map<number, SummaryCommitFacts>();
-  for (let i = 0; i < commitIds.length; i += 500) {
-    const chunk = commitIds.slice(i, i + 500).join(',');
-    for (const [id, sha, root, subject] of db.exec(`SELECT c.id, c.sha, r.root, c.subject FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`)[0]?.values ?? []) {
-      const f = facts.commits.get(Number(id));
-      if (f) commits.set(Number(id), { ...f, sha: String(sha), repoRoot: String(root), subject: String(subject) });
+  const wanted = [...new Set([...commitIds, ...asideIds])];
+  for (let i = 0; i < wanted.length; i += 500) {
+    const chunk = wanted.slice(i, i + 500).join(',');
+    for (const [id, sha, root, subject, repo, tasks, pr, at, files] of db.exec(`SELECT c.id, c.sha, r.root, c.subject, c.repo_ref, c.tasks, c.pr, c.author_ts, c.files FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`)[0]?.values ?? []) {
+      const f = facts.commits.get(Number(id)) ?? {
+        id: Number(id), repo: Number(repo), tasks: tasks ? String(tasks).split(' ') : [], pr: pr === null ? null : Number(pr), authorTime: Number(at), kept: null,
+      };
+      const standing = co.standing.get(Number(id));
+      commits.set(Number(id), { ...f, sha: String(sha), repoRoot: String(root), subject: String(subject), files: filesDigest(decodeFiles(String(files)).map((x) => x.path)), ...(standing ? { standing } : {}) });
     }
   }
   const links = new Map<string, { kinds: EvidenceKind[]; state: LinkState }>();
@@ -110,6 +123,7 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     openWindowHours: OPEN_WINDOW_MS / 3_600_000,
     gaps,
     records: recordsDigest(db, range, sessions, commits),
+    identities: co.identities,
   });
 }
 
@@ -129,9 +143,18 @@ export function citedId(source: string, key: string): string {
 }
 
 /**
+ * How a summary gives a commit's changed files: their count and the SHA-256 of the canonical JSON of the sorted,
+ * distinct paths (as `git log --numstat --no-renames` names them; none for a merge). `verify --repo` recomputes it.
+ */
+export function filesDigest(paths: readonly string[]): { count: number; sha256: string } {
+  const list = [...new Set(paths)].sort();
+  return { count: list.length, sha256: sha256Hex(canonicalJson(list)) };
+}
+
+/**
  * SHA-256 over the canonical JSON of the ledger records the figures came from: every request in the period (its
  * stable id, session, time, model, canonical token fields and estimated cost), the sessions' labels, their counted
- * links and the linked commits (task keys, PR, kept lines). Re-importing the same logs gives the same digest.
+ * links and the linked commits (task keys, PR, kept lines, author, and whether each is the engineer's, reverted, merged). Re-importing the same logs gives the same digest.
  */
 function recordsDigest(db: Database, range: { from: number; to: number }, sessions: readonly SummarySession[], commits: ReadonlyMap<number, SummaryCommitFacts>): Summary['records'] {
   const interactions = (db.exec(
@@ -155,14 +178,38 @@ function recordsDigest(db: Database, range: { from: number; to: number }, sessio
   }
   links.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
   const commitRecords = [...commits.values()]
-    .map((c) => [c.sha, c.authorTime, c.tasks.join(' '), c.pr ?? -1, c.kept ?? -1] as const)
+    .map((c) => [c.sha, c.authorTime, c.tasks.join(' '), c.pr ?? -1, c.kept ?? -1, c.standing?.author ?? '', c.standing ? Number(c.standing.authoredByEngineer) + 2 * Number(c.standing.reverted) + 4 * Number(!c.standing.merged) : -1] as const)
     .sort((a, b) => a[0].localeCompare(b[0]));
   const digest = sha256Hex(canonicalJson({ interactions, labels, links, commits: commitRecords }));
   return { algorithm: 'sha256', digest, interactions: interactions.length, sessions: sessions.length, links: links.length, commits: commitRecords.length };
 }
 
-/** Signs a summary: a digest per section in the manifest, the Ed25519 signature over the header and the manifest. */
-export function signSummary(summary: Summary, key: SigningKey): SummaryDocument {
+/** What signs a summary: the built-in Ed25519 key (store/signing.ts) or the engineer's git SSH signing key. */
+export interface SummarySigner {
+  signCanonical(payload: unknown): SummarySignature;
+}
+
+/** A signer over the engineer's git SSH signing key (`user.signingkey`, `gpg.format ssh`), via `ssh-keygen -Y sign`. */
+export function gitSshSigner(signingKey: string): SummarySigner {
+  return { signCanonical: (payload) => ({ ...sshSign(signingKey, SSH_NAMESPACE, canonicalJson(payload)), namespace: SSH_NAMESPACE }) };
+}
+
+/** Git is not set up to sign with SSH (`gpg.format ssh`, `user.signingkey`): the message says how to set it up. */
+export class GitSigningSetupError extends Error {}
+
+/**
+ * A signer over the SSH key git would sign a commit with in `cwd` (`gpg.format ssh`, `user.signingkey`, read through
+ * git). Throws GitSigningSetupError when git is not set up for it.
+ */
+export async function gitSshSignerIn(cwd: string): Promise<SummarySigner> {
+  const config = await gitSigningConfig(cwd);
+  if (config.format !== 'ssh') throw new GitSigningSetupError(`signing with your git SSH signing key needs git's gpg.format to be ssh (it is ${config.format === null ? 'not set' : `"${config.format}"`}): run git config --global gpg.format ssh and git config --global user.signingkey ~/.ssh/id_ed25519.pub`);
+  if (config.key === null) throw new GitSigningSetupError('signing with your git SSH signing key needs user.signingkey: run git config --global user.signingkey ~/.ssh/id_ed25519.pub');
+  return gitSshSigner(config.key);
+}
+
+/** Signs a summary: a digest per section in the manifest, the signature over the header and the manifest. */
+export function signSummary(summary: Summary, key: SummarySigner): SummaryDocument {
   const manifest: Record<string, string> = {};
   for (const e of manifestEntries(summary)) manifest[e.key] = sha256Hex(canonicalJson(e.value));
   const head = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, manifest } as const;
@@ -173,14 +220,18 @@ export interface ExportedSummary {
   doc: SummaryDocument;
   text: string;
   format: SummaryFormat;
-  key: SigningKey;
+  /** The key it was signed with. */
+  key: { fingerprint: string; algorithm: SummarySignature['algorithm'] };
 }
 
-/** Figures, signature (with the key in `home`, created on first use) and rendering, in one call. */
-export function exportSummary(db: Database, home: string, o: SummaryOptions & { format: SummaryFormat }): ExportedSummary {
-  const key = loadOrCreateSigningKey(home);
-  const doc = signSummary(summaryOf(db, o), key);
-  return { doc, text: renderSummary(doc, o.format), format: o.format, key };
+/**
+ * Figures, signature and rendering, in one call. Signed with `signer` when given (the git SSH key), else with the
+ * built-in key in `home` (created on first use).
+ */
+export function exportSummary(db: Database, home: string, o: SummaryOptions & { format: SummaryFormat; signer?: SummarySigner }): ExportedSummary {
+  const signer = o.signer ?? loadOrCreateSigningKey(home);
+  const doc = signSummary(summaryOf(db, o), signer);
+  return { doc, text: renderSummary(doc, o.format), format: o.format, key: { fingerprint: doc.signature.fingerprint, algorithm: doc.signature.algorithm } };
 }
 
 export interface Verdict {
@@ -190,32 +241,62 @@ export interface Verdict {
   problems: string[];
   /** What was checked and held. */
   checks: string[];
+  /** What this run did not check, and how to (who holds the key, the cited commits), and what nothing can prove. */
+  notChecked: string[];
+  /** Said but not a failure: cited commits that exist but are not on their repository's default branch. */
+  warnings: string[];
+  /** Whether the signature held (the file's data is what its key signed): only then are its commits worth looking up. */
+  signed: boolean;
   doc?: SummaryDocument;
+}
+
+function verdict(v: Omit<Verdict, 'notChecked' | 'signed' | 'warnings'> & Partial<Pick<Verdict, 'notChecked' | 'signed' | 'warnings'>>): Verdict {
+  return { notChecked: [], signed: false, warnings: [], ...v };
+}
+
+/** Checks the signature over the signed part, whichever kind it is. */
+function checkSignature(doc: SummaryDocument): { ok: true } | { ok: false; reason: string } {
+  const sig = doc.signature;
+  if (sig.algorithm === 'Ed25519') return verifyCanonical(signedPart(doc), sig);
+  if (sshFingerprint(sig.publicKey) !== sig.fingerprint) return { ok: false, reason: `the fingerprint ${sig.fingerprint} does not belong to the embedded public key (it is ${sshFingerprint(sig.publicKey)})` };
+  return sshVerify(sig.publicKey, sig.namespace, sig.value, canonicalJson(signedPart(doc)));
+}
+
+/** How a reviewer learns the fingerprint to pin, for each kind of key. */
+function pinHint(doc: SummaryDocument): string {
+  const fp = doc.signature.fingerprint;
+  return doc.signature.algorithm === 'ssh'
+    ? `compare ${fp} with the SSH signing key the engineer publishes on their code host (for GitHub: save https://github.com/USER.keys and run ssh-keygen -lf on it), then verify with --key ${fp}`
+    : `ask the engineer, through a channel you trust, for the fingerprint of their Outcome Ledger key (the summary command prints it when it writes a file), then verify with --key ${fp}`;
 }
 
 /**
  * Checks a summary file: the schema (format and version first), the signature over the manifest, each section against
- * its digest in the manifest, and for Markdown and HTML that the visible text is exactly what the signed data renders.
+ * its digest in the manifest, for Markdown and HTML that the visible text is exactly what the signed data renders, and
+ * that every headline figure adds up from the records the file carries (a key holder can sign figures that do not).
  * With a ledger, the figures are recomputed for the same period and settings and compared, figure by figure.
  */
 export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?: string; env?: NodeJS.ProcessEnv }, expect: { fingerprint?: string } = {}): Verdict {
   const ex = extractDocument(text);
-  if (!ex.ok) return { ok: false, format: null, problems: [ex.reason], checks: [] };
+  if (!ex.ok) return verdict({ ok: false, format: null, problems: [ex.reason], checks: [] });
   const parsed = parseSummaryDocument(ex.value);
-  if (!parsed.ok) return { ok: false, format: ex.format, problems: [parsed.reason], checks: [] };
+  if (!parsed.ok) return verdict({ ok: false, format: ex.format, problems: [parsed.reason], checks: [] });
   const doc = parsed.doc;
   const checks: string[] = [`the file follows the summary schema (version ${doc.version})`];
-  const sig = verifyCanonical(signedPart(doc), doc.signature);
+  const sig = checkSignature(doc);
   if (!sig.ok) {
-    return { ok: false, format: ex.format, doc, checks, problems: [`the signature does not hold: ${sig.reason}`] };
+    return verdict({ ok: false, format: ex.format, doc, checks, problems: [`the signature does not hold: ${sig.reason}`] });
   }
-  checks.push(`the signature holds (Ed25519, key ${doc.signature.fingerprint})`);
+  checks.push(`the signature holds: the signed data has not changed since it was signed by the key ${doc.signature.fingerprint} (${doc.signature.algorithm === 'ssh' ? 'SSH, ssh-keygen -Y verify' : 'Ed25519'})`);
+  const notChecked: string[] = [];
   // Anyone can sign an edited copy with a key of their own: only the fingerprint the engineer gave you says whose it is.
   if (expect.fingerprint !== undefined) {
     if (normalFingerprint(expect.fingerprint) !== normalFingerprint(doc.signature.fingerprint)) {
-      return { ok: false, format: ex.format, doc, checks, problems: [`the file was signed by the key ${doc.signature.fingerprint}, not by the expected key ${expect.fingerprint}`] };
+      return verdict({ ok: false, format: ex.format, doc, checks, signed: true, problems: [`the file was signed by the key ${doc.signature.fingerprint}, not by the expected key ${expect.fingerprint}`] });
     }
-    checks.push('the signing key is the one expected');
+    checks.push('the signing key is the one expected (--key)');
+  } else {
+    notChecked.push(`not checked: who signed it. This checked the file's integrity, not who holds the key ${doc.signature.fingerprint} (anyone can sign a copy with a key of their own). To pin it, ${pinHint(doc)}`);
   }
   const entries = manifestEntries(doc.summary);
   const problems: string[] = [];
@@ -235,30 +316,36 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
     if (!named.has(e.key)) problems.push(`${e.label} (${e.key}) changed after the export: it does not match its signed digest`);
   }
   for (const k of expected) problems.push(`${k} was removed after the export: the signature covers it`);
-  if (problems.length > 0) return { ok: false, format: ex.format, doc, checks, problems };
+  if (problems.length > 0) return verdict({ ok: false, format: ex.format, doc, checks, problems, signed: true });
   checks.push('every figure and citation matches its signed digest');
   if (ex.format !== 'json') {
     const diff = firstDifference(text, renderSummary(doc, ex.format));
     if (diff && doc.summary.tool.version !== TOOL_VERSION) {
       // Another version may render the same signed data in other words: that is not an edit, and cannot be told from one.
-      return {
-        ok: false, format: ex.format, doc, checks,
+      return verdict({
+        ok: false, format: ex.format, doc, checks, signed: true,
         problems: [`line ${diff.line} of the visible text differs from what this version (${TOOL_VERSION}) renders from the signed data, and the file was exported by Outcome Ledger ${doc.summary.tool.version}, which may word it differently: check the visible text with version ${doc.summary.tool.version} (the signed figures and citations themselves hold)`],
-      };
+      });
     }
     if (diff) {
-      return {
-        ok: false, format: ex.format, doc, checks,
+      return verdict({
+        ok: false, format: ex.format, doc, checks, signed: true,
         problems: [`line ${diff.line} of the visible text was changed after the export: it reads ${JSON.stringify(clip(diff.found))}, the signed data renders ${JSON.stringify(clip(diff.expected))}`],
-      };
+      });
     }
     checks.push(`the visible ${ex.format === 'md' ? 'Markdown' : 'HTML'} is exactly what the signed data renders`);
   }
+  const wrong = inconsistencies(doc.summary);
+  if (wrong.length > 0) {
+    return verdict({ ok: false, format: ex.format, doc, checks, signed: true, problems: ['the figures do not add up from the records the file carries (the signature holds, but whoever holds the key signed figures that disagree with each other)', ...wrong] });
+  }
+  checks.push('every headline figure adds up from the records the file carries (tools, models, weeks, sessions, cited outcomes and tasks)');
   if (ledger) {
     const s = doc.summary;
     const again = summaryOf(ledger.db, {
       since: s.period.since, until: s.period.until, timeZone: s.period.timezone, redact: s.redacted,
       threshold: s.settings.threshold, durabilityDays: s.settings.durabilityDays, now: Date.parse(s.generatedAt),
+      ...(s.settings.identities ? { identities: s.settings.identities } : {}),
       env: ledger.env, ledgerFile: ledger.ledgerFile,
     });
     const diffs = figureDifferences(s, again);
@@ -266,11 +353,12 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
       const records = again.records.digest === s.records.digest
         ? 'the ledger holds the same records, so the figures were computed differently'
         : `the ledger's records for the period differ from those the summary was computed from (${again.records.interactions} requests and ${again.records.links} counted links now; the summary says ${s.records.interactions} and ${s.records.links})`;
-      return { ok: false, format: ex.format, doc, checks, problems: [`the figures do not match the local ledger: ${records}`, ...diffs] };
+      return verdict({ ok: false, format: ex.format, doc, checks, signed: true, problems: [`the figures do not match the local ledger: ${records}`, ...diffs] });
     }
     checks.push(`every figure matches the local ledger (records digest ${s.records.digest.slice(0, 16)}…)`);
   }
-  return { ok: true, format: ex.format, doc, checks, problems: [] };
+  notChecked.push(CLAIM.cannot);
+  return verdict({ ok: true, format: ex.format, doc, checks, problems: [], notChecked, signed: true });
 }
 
 function normalFingerprint(v: string): string {

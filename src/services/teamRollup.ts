@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { type TeamReportJson, TeamMerger, DEFAULT_MIN_MEMBERS } from '../core/team/merge';
+import { MAX_ROSTER_BYTES, parsePublished, parseRoster, publishedText, type PublishedReport, type Roster } from '../core/team/guards';
 import {
-  DISPLAY_NAME,
-  DISPLAY_NAME_RULE,
+  displayNameProblem,
   MAX_ROLLUP_BYTES,
   parseTeamRollup,
   signedPart,
@@ -23,9 +23,11 @@ import {
 } from '../core/team/rollup';
 import type { UsageFigures } from '../core/outcomes/report';
 import { periodRange } from '../core/usage/time';
+import { cleanText } from '../core/common/text';
 import { loadOrCreateMachineId } from '../store/machineId';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
 import { listSessions, report, type PeriodQuery } from './queries';
+import { openRegular } from '../sources/regular';
 
 export class TeamRollupError extends Error {}
 
@@ -43,14 +45,13 @@ export function memberIdOf(publicKeyB64: string): string {
   return `m-${sha256Hex(Buffer.from(publicKeyB64, 'base64')).slice(0, 16)}`;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Checks a display name a member typed; returns it trimmed, or null for none. */
 export function displayNameOf(name: string | null | undefined): string | null {
   const v = (name ?? '').trim().replace(/\s+/g, ' ');
   if (!v) return null;
-  if (!DISPLAY_NAME.test(v)) throw new TeamRollupError(`the display name may have ${DISPLAY_NAME_RULE}`);
+  const problem = displayNameProblem(v);
+  if (problem) throw new TeamRollupError(problem);
   return v;
 }
 
@@ -67,7 +68,7 @@ function interactionDigest(db: Database, from: number, to: number): { count: num
   return { count: ids.length, digest: sha256Hex(ids.join('\n')) };
 }
 
-const clean = (s: string, max: number): string => s.replace(CONTROL, ' ').trim().slice(0, max);
+const clean = (s: string, max: number): string => cleanText(s).trim().slice(0, max);
 
 function sharedOf(db: Database, q: TeamRollupOptions): TeamRollup['shared'] {
   const include = new Set(q.include ?? []);
@@ -99,6 +100,7 @@ export function buildTeamRollup(db: Database, home: string, q: TeamRollupOptions
     input: f.input, output: f.output, cacheRead: f.cacheRead, cacheWrite: f.cacheWrite, reasoning: f.reasoning, total: f.total,
     costUSD: f.costUSD, interactions: f.interactions, sessions: f.sessions, unpricedInteractions: f.unpricedInteractions,
     estimatedTokens: f.estimatedTokens,
+    ...(f.credits !== undefined ? { credits: f.credits } : {}),
   });
   const o = r.outcomes;
   const shared = sharedOf(db, q);
@@ -172,16 +174,23 @@ export function writeTeamRollup(file: string, text: string): void {
 
 let readBuffer: Buffer | undefined;
 
+/** A checked rollup and the fingerprint of the key that signed it (what a roster lists). */
+interface Signed {
+  rollup: TeamRollup;
+  signer: string;
+}
+
 /** Every check a merge runs on one file, in order; one line on failure. Reads at most MAX_ROLLUP_BYTES. */
-function readTeamRollupFile(file: string): Checked<TeamRollup> {
+function readTeamRollupFile(file: string): Checked<Signed> {
   let text: string;
   let fd: number | undefined;
   try {
     // Opened without blocking (a FIFO would wait for a writer), then checked on the open file itself: a name swapped
     // for a device or a FIFO between a check and the read cannot make the merge hang or read without end.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { ok: false, reason: `not a regular file (${kindOf(st)})` };
+    const opened = openRegular(file);
+    if ('refused' in opened) return { ok: false, reason: opened.refused };
+    fd = opened.fd;
+    const st = opened.stat;
     if (st.size > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (${(st.size / (1 << 20)).toFixed(1)} MB; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)` };
     // At most one byte more than the limit, whatever the size said: a file growing while it is read stays bounded.
     // One buffer for every file (reads are synchronous, and the text is decoded out of it before the next one).
@@ -201,19 +210,17 @@ function readTeamRollupFile(file: string): Checked<TeamRollup> {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-  return checkTeamRollupText(text);
+  return checkSigned(text);
 }
 
-function kindOf(st: fs.Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a named pipe';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a file';
-}
 
 /** The checks of a rollup's text: the pure ones, then the signature and that the member id is the signer's. */
 export function checkTeamRollupText(text: string): Checked<TeamRollup> {
+  const checked = checkSigned(text);
+  return checked.ok ? { ok: true, value: checked.value.rollup } : checked;
+}
+
+function checkSigned(text: string): Checked<Signed> {
   const parsed = parseTeamRollup(text);
   if (!parsed.ok) return parsed;
   const f = parsed.value;
@@ -224,7 +231,7 @@ export function checkTeamRollupText(text: string): Checked<TeamRollup> {
   }
   const sums = sumProblem(f.rollup);
   if (sums) return { ok: false, reason: `figures do not add up: ${sums}` };
-  return { ok: true, value: f.rollup };
+  return { ok: true, value: { rollup: f.rollup, signer: f.signature.fingerprint } };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -341,6 +348,13 @@ export function* expandRollupInputs(inputs: readonly string[], cwd = process.cwd
 export interface MergeOptions {
   /** Minimum members for figures and breakdowns (default 3). */
   k?: number;
+  /** Only rollups signed by the roster's keys count (see `readRoster`, `findRoster`). */
+  roster?: Roster;
+  /**
+   * The output folder's state file (see `teamStateFile`): the member sets of the reports published before. A report
+   * that would difference against one of them is withheld. Record the report once published: `recordTeamReport`.
+   */
+  stateFile?: string;
   now?: number;
   cwd?: string;
   /** Called after each file (progress). */
@@ -359,7 +373,7 @@ function mergeOne(merger: TeamMerger, item: { file: string } | { input: string; 
     return;
   }
   const checked = readTeamRollupFile(item.file);
-  if (checked.ok) merger.add(label(item.file, cwd), checked.value);
+  if (checked.ok) merger.add(label(item.file, cwd), checked.value.rollup, checked.value.signer);
   else merger.refuse(label(item.file, cwd), checked.reason);
 }
 
@@ -379,22 +393,123 @@ function* mergeSteps(merger: TeamMerger, inputs: readonly string[], o: MergeOpti
  * next is opened; refused files are listed with their reason and the others still merge.
  */
 export function mergeTeamRollups(inputs: readonly string[], o: MergeOptions = {}): TeamReportJson {
-  const merger = new TeamMerger();
+  const merger = new TeamMerger(o.roster ? { roster: o.roster } : {});
+  const published = o.stateFile ? loadPublished(o.stateFile) : [];
   const steps = mergeSteps(merger, inputs, o);
   while (!steps.next().done) {
     // each step merges one file
   }
-  return merger.result(o.k ?? DEFAULT_MIN_MEMBERS, new Date(o.now ?? Date.now()).toISOString());
+  return finish(merger, published, o);
+}
+
+/** The member ids each report counted, for `recordTeamReport` (kept beside the report, never in it). */
+const countedMembers = new WeakMap<TeamReportJson, string[]>();
+
+function finish(merger: TeamMerger, published: PublishedReport[], o: MergeOptions): TeamReportJson {
+  const report = merger.result(o.k ?? DEFAULT_MIN_MEMBERS, new Date(o.now ?? Date.now()).toISOString(), published);
+  countedMembers.set(report, [...merger.memberSet()].sort());
+  return report;
+}
+
+/**
+ * Records a report that was published (written, printed or shown) in the output folder's state file: its period and
+ * the ids of the members it counted, so a later report cannot difference against it. A withheld report showed no
+ * member's work and is not recorded; the same report again is recorded once.
+ */
+export function recordTeamReport(stateFile: string, report: TeamReportJson): void {
+  const members = countedMembers.get(report);
+  if (!members || report.withheld || !report.period.since || !report.period.until) return;
+  const published = loadPublished(stateFile);
+  const { since, until } = report.period;
+  const same = (p: PublishedReport): boolean => p.since === since && p.until === until && p.members.length === members.length && p.members.every((m, i) => m === members[i]);
+  if (published.some(same)) return;
+  published.push({ since, until, k: report.k, generatedAt: report.generatedAt, members });
+  writeTeamRollup(stateFile, publishedText(published));
+}
+
+/**
+ * The team's name in OTLP and NDJSON exports: `--team`, else the name of the first merged folder, else "team". Printable
+ * text of at most 100 characters (it becomes a metric attribute and a warehouse column).
+ */
+export function teamNameOf(name: string | undefined, inputs: readonly string[], cwd = process.cwd()): string {
+  if (name !== undefined) {
+    const v = name.trim();
+    if (!v || v.length > 100 || cleanText(v) !== v) throw new TeamRollupError('a team name is 1 to 100 printable characters');
+    return v;
+  }
+  const first = inputs[0] !== undefined ? path.resolve(cwd, inputs[0]) : undefined;
+  const folder = first && isDirectory(first) ? path.basename(first) : '';
+  return clean(folder, 100) || 'team';
+}
+
+/** Where a merge keeps the member sets of the reports it published: beside the report, else in the rollups folder. */
+export const TEAM_STATE_FILE = '.outcome-ledger-team-reports.json';
+
+export function teamStateFile(out: string | undefined, inputs: readonly string[], cwd = process.cwd()): string {
+  if (out) return path.join(path.dirname(path.resolve(cwd, out)), TEAM_STATE_FILE);
+  const input = inputs[0] ?? '.';
+  const first = path.resolve(cwd, input);
+  if (GLOB.test(input) && !fs.existsSync(first)) {
+    // A pattern: the folder it starts from (the segments before the first wildcard).
+    const parts = first.split(path.sep);
+    return path.join(parts.slice(0, parts.findIndex((p) => GLOB.test(p))).join(path.sep) || path.sep, TEAM_STATE_FILE);
+  }
+  return path.join(isDirectory(first) ? first : path.dirname(first), TEAM_STATE_FILE);
+}
+
+function loadPublished(file: string): PublishedReport[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    // None yet (or its folder is not there: writing the report says why it cannot be written).
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw new TeamRollupError(`cannot read the team report state ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = parsePublished(text);
+  if (!parsed.ok) throw new TeamRollupError(`the team report state ${file} ${parsed.reason}: it remembers which members earlier reports counted, so it is not replaced silently; restore it, or move it aside knowingly`);
+  return parsed.value;
+}
+
+/** The roster file given by the lead: one key fingerprint per line, optionally followed by the member's name. */
+export function readRoster(file: string, cwd = process.cwd()): Roster {
+  const abs = path.resolve(cwd, file);
+  let text: string;
+  try {
+    const st = fs.statSync(abs);
+    if (!st.isFile()) throw new TeamRollupError(`the roster ${file} is not a file`);
+    if (st.size > MAX_ROSTER_BYTES) throw new TeamRollupError(`the roster ${file} is too large (at most ${MAX_ROSTER_BYTES >> 20} MB)`);
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (e) {
+    if (e instanceof TeamRollupError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TeamRollupError(`cannot read the roster ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = parseRoster(text, path.basename(file));
+  if (!parsed.ok) throw new TeamRollupError(`roster: ${parsed.reason}`);
+  return parsed.value;
+}
+
+/** The roster file a rollups folder may hold (`roster.txt` at its top), when one of the inputs is such a folder. */
+export const ROSTER_FILE = 'roster.txt';
+
+export function findRoster(inputs: readonly string[], cwd = process.cwd()): string | undefined {
+  for (const input of inputs) {
+    const abs = path.resolve(cwd, input);
+    if (isDirectory(abs) && fs.existsSync(path.join(abs, ROSTER_FILE))) return path.join(abs, ROSTER_FILE);
+  }
+  return undefined;
 }
 
 /** The same merge, giving the event loop a turn every 100 files (the extension host stays responsive); undefined when cancelled. */
 export async function mergeTeamRollupsAsync(inputs: readonly string[], o: MergeOptions & { cancelled?: () => boolean } = {}): Promise<TeamReportJson | undefined> {
-  const merger = new TeamMerger();
+  const merger = new TeamMerger(o.roster ? { roster: o.roster } : {});
+  const published = o.stateFile ? loadPublished(o.stateFile) : [];
   for (const done of mergeSteps(merger, inputs, o)) {
     if (done % 100 === 0) {
       await new Promise((resolve) => setImmediate(resolve));
       if (o.cancelled?.()) return undefined;
     }
   }
-  return merger.result(o.k ?? DEFAULT_MIN_MEMBERS, new Date(o.now ?? Date.now()).toISOString());
+  return finish(merger, published, o);
 }

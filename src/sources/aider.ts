@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
 import { rejected, restoreState, type LineParser, type LogFile, type SourceReader } from './parser';
-import { isDirectory, isFile, listDir } from './walk';
+import { isDirectory, isLogCandidate, listDir } from './walk';
 
 export const AIDER_HISTORY = '.aider.chat.history.md';
 /** The model when a session's header named none: flagged as assumed. */
@@ -82,12 +82,12 @@ export const aider: SourceReader = {
     const files: LogFile[] = [];
     for (const root of roots) {
       const direct = path.join(root, AIDER_HISTORY);
-      if (isFile(direct)) files.push({ source: 'aider', path: direct, root });
+      if (isLogCandidate(direct)) files.push({ source: 'aider', path: direct, root });
       else if (isDirectory(root)) {
         // A folder of projects: one level down.
         for (const n of listDir(root)) {
           const p = path.join(root, n, AIDER_HISTORY);
-          if (isFile(p)) files.push({ source: 'aider', path: p, root });
+          if (isLogCandidate(p)) files.push({ source: 'aider', path: p, root });
         }
       }
     }
@@ -98,7 +98,7 @@ export const aider: SourceReader = {
     const files: LogFile[] = [];
     for (const d of dirs) {
       const p = path.join(d, AIDER_HISTORY);
-      if (isFile(p)) files.push({ source: 'aider', path: p, root: d });
+      if (isLogCandidate(p)) files.push({ source: 'aider', path: p, root: d });
     }
     return files;
   },

@@ -1,10 +1,10 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LedgerRecord, SessionContext, SourceName } from '../core/usage/model';
 import { optionalCount } from '../core/usage/tokens';
 import { isObject, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { vscodeUserDirs } from './vscodeUser';
-import { isDirectory, isFile, listDir, uniqueDirs } from './walk';
+import { isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
+import { readRegularText } from './regular';
 
 /** The model when a task recorded none (older builds keep no task_metadata.json): flagged as assumed. */
 export const CLINE_UNKNOWN_MODEL = 'unknown';
@@ -40,7 +40,7 @@ function clineReader(f: Flavour): SourceReader {
         for (const tasks of taskFolders(root, f.extensionId)) {
           for (const id of listDir(tasks)) {
             const ui = path.join(tasks, id, 'ui_messages.json');
-            if (isFile(ui)) files.push({ source: f.source, path: ui, root, whole: true, companions: [path.join(tasks, id, 'task_metadata.json')] });
+            if (isLogCandidate(ui)) files.push({ source: f.source, path: ui, root, whole: true, companions: [path.join(tasks, id, 'task_metadata.json')] });
           }
         }
       }
@@ -80,7 +80,7 @@ function readMetadata(file: string, editedBy: string): Metadata {
   const out: Metadata = { models: [], edits: [] };
   let data: unknown;
   try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    data = JSON.parse(readRegularText(file) ?? '');
   } catch {
     return out;
   }
@@ -117,7 +117,7 @@ function cwdFromHistory(tasksDir: string, taskId: string): string | undefined {
   const file = path.join(path.dirname(tasksDir), 'state', 'taskHistory.json');
   let items: unknown;
   try {
-    items = JSON.parse(fs.readFileSync(file, 'utf8'));
+    items = JSON.parse(readRegularText(file) ?? '');
   } catch {
     return undefined;
   }

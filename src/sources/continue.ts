@@ -5,6 +5,7 @@ import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/m
 import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { isObject, type LineParser, type LogFile, parseJson, parseTimestamp, rejected, restoreState, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs, walkFiles } from './walk';
+import { readRegularFile, readRegularText } from './regular';
 
 /** The model when a session names none: flagged as assumed. */
 export const CONTINUE_UNKNOWN_MODEL = 'unknown';
@@ -79,7 +80,7 @@ function sessionIndex(sessionsDir: string): Map<string, number> {
   const out = new Map<string, number>();
   let list: unknown;
   try {
-    list = JSON.parse(fs.readFileSync(path.join(sessionsDir, 'sessions.json'), 'utf8'));
+    list = JSON.parse(readRegularText(path.join(sessionsDir, 'sessions.json')) ?? '');
   } catch {
     return out;
   }
@@ -251,12 +252,9 @@ class DevDataParser implements LineParser {
       }
       if (st.mtimeMs <= this.s.scannedUntil) continue;
       newest = Math.max(newest, st.mtimeMs);
-      let bytes: Buffer;
-      try {
-        bytes = fs.readFileSync(p);
-      } catch {
-        continue;
-      }
+      const read = readRegularFile(p);
+      if (!('bytes' in read)) continue;
+      const bytes = read.bytes;
       if (bytes.indexOf(PROMPT_TOKENS) === -1) continue;
       const created = index.get(n.slice(0, -'.json'.length)) ?? Math.floor(st.birthtimeMs > 0 ? st.birthtimeMs : st.mtimeMs);
       this.s.cutoff = Math.min(this.s.cutoff ?? Infinity, created);

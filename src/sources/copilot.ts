@@ -1,11 +1,11 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/usage/model';
 import { isCount } from '../core/usage/tokens';
 import { isObject, rejected, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { estimateTokens } from './tokenize';
 import { vscodeUserDirs } from './vscodeUser';
-import { isDirectory, isFile, uniqueDirs, walkFiles } from './walk';
+import { isDirectory, isLogCandidate, uniqueDirs, walkFiles } from './walk';
+import { readRegularText } from './regular';
 
 /**
  * GitHub Copilot Chat inside VS Code. No extension API exposes another extension's chats, so the files VS Code keeps
@@ -35,7 +35,7 @@ export const copilotChat: SourceReader = {
     const files: LogFile[] = [];
     for (const root of roots) {
       // One session file given directly (`--source copilot-chat=FILE`, extra paths).
-      if (isSessionFile(path.basename(root)) && isFile(root)) {
+      if (isSessionFile(path.basename(root)) && isLogCandidate(root)) {
         files.push({ source: 'copilot-chat', path: root, root, whole: true });
         continue;
       }
@@ -396,7 +396,7 @@ export function workspaceFolderOf(sessionFile: string): string | undefined {
   if (path.basename(dir) !== 'chatSessions') return undefined;
   let meta: unknown;
   try {
-    meta = JSON.parse(fs.readFileSync(path.join(path.dirname(dir), 'workspace.json'), 'utf8'));
+    meta = JSON.parse(readRegularText(path.join(path.dirname(dir), 'workspace.json'), 1 << 20) ?? '');
   } catch {
     return undefined;
   }
@@ -406,7 +406,7 @@ export function workspaceFolderOf(sessionFile: string): string | undefined {
   if (!ws) return undefined;
   // A multi-root workspace: its first folder (relative to the .code-workspace file), else the file's folder.
   try {
-    const doc: unknown = JSON.parse(fs.readFileSync(ws, 'utf8'));
+    const doc: unknown = JSON.parse(readRegularText(ws, 1 << 20) ?? '');
     const first = isObject(doc) && Array.isArray(doc.folders) ? doc.folders[0] : undefined;
     if (isObject(first) && typeof first.path === 'string') return path.resolve(path.dirname(ws), first.path);
   } catch {

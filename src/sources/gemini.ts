@@ -5,6 +5,7 @@ import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, Session
 import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { isObject, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs } from './walk';
+import { readRegularText } from './regular';
 
 /** Builds that did not write the model on a reply: the CLI's default model of that era (flagged as assumed). */
 export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-pro';
@@ -35,7 +36,7 @@ export function fromGeminiTokens(t: Record<string, unknown>): Tokens | undefined
  */
 export function geminiProjectRoot(projectDir: string): string | undefined {
   try {
-    const marker = fs.readFileSync(path.join(projectDir, '.project_root'), 'utf8').trim();
+    const marker = (readRegularText(path.join(projectDir, '.project_root'), 64 << 10) ?? '').trim();
     if (marker) return marker;
   } catch {
     // no marker: an older layout
@@ -44,7 +45,7 @@ export function geminiProjectRoot(projectDir: string): string | undefined {
   const registry = path.join(path.dirname(path.dirname(projectDir)), 'projects.json');
   let projects: Record<string, unknown> = {};
   try {
-    const data: unknown = JSON.parse(fs.readFileSync(registry, 'utf8'));
+    const data: unknown = JSON.parse(readRegularText(registry) ?? '');
     if (isObject(data) && isObject(data.projects)) projects = data.projects;
   } catch {
     return undefined;

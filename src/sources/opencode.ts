@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { isObject, type LineParser, type LogFile, type SourceReader, type WholeContext, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import { isObject, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import { columnsOf, SqliteCopyParser } from './sqliteCopy';
+
+export { applyWal } from './sqliteCopy';
 import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
 
 /**
@@ -19,69 +22,6 @@ export function fromOpenCodeTokens(t: Record<string, unknown>): Tokens | undefin
   const write = optionalCount(cache.write);
   if (input === undefined || output === undefined || reasoning === undefined || read === undefined || write === undefined) return undefined;
   return { input, output: output + reasoning, reasoning, cacheRead: read, cacheWrite: write };
-}
-
-const WAL_MAGIC_LE = 0x377f0682;
-const WAL_MAGIC_BE = 0x377f0683;
-const WAL_HEADER = 32;
-const FRAME_HEADER = 24;
-
-/**
- * The database as a reader sees it: the main file with the committed frames of its write-ahead log applied (OpenCode
- * runs SQLite in WAL mode; recent messages live in `opencode.db-wal` until a checkpoint). Frames are taken up to the
- * last commit whose salts and running checksum are valid, as SQLite's own recovery does; a torn tail is ignored.
- */
-export function applyWal(db: Buffer, wal: Buffer | undefined): Buffer {
-  let out = db;
-  if (wal && wal.length >= WAL_HEADER) {
-    const magic = wal.readUInt32BE(0);
-    if (magic === WAL_MAGIC_LE || magic === WAL_MAGIC_BE) {
-      const big = magic === WAL_MAGIC_BE;
-      const pageSize = wal.readUInt32BE(8);
-      const salt1 = wal.readUInt32BE(16);
-      const salt2 = wal.readUInt32BE(20);
-      let [s0, s1] = walChecksum(wal, 0, 24, 0, 0, big);
-      if (s0 === wal.readUInt32BE(24) && s1 === wal.readUInt32BE(28) && pageSize >= 512 && (pageSize & (pageSize - 1)) === 0) {
-        const frames: Array<{ page: number; at: number }> = [];
-        let committed: { count: number; pages: number } | undefined;
-        for (let at = WAL_HEADER; at + FRAME_HEADER + pageSize <= wal.length; at += FRAME_HEADER + pageSize) {
-          if (wal.readUInt32BE(at + 8) !== salt1 || wal.readUInt32BE(at + 12) !== salt2) break;
-          [s0, s1] = walChecksum(wal, at, 8, s0, s1, big);
-          [s0, s1] = walChecksum(wal, at + FRAME_HEADER, pageSize, s0, s1, big);
-          if (s0 !== wal.readUInt32BE(at + 16) || s1 !== wal.readUInt32BE(at + 20)) break;
-          frames.push({ page: wal.readUInt32BE(at), at: at + FRAME_HEADER });
-          const size = wal.readUInt32BE(at + 4);
-          if (size > 0) committed = { count: frames.length, pages: size };
-        }
-        if (committed) {
-          out = Buffer.alloc(committed.pages * pageSize);
-          db.copy(out, 0, 0, Math.min(db.length, out.length));
-          for (const f of frames.slice(0, committed.count)) {
-            if (f.page >= 1 && f.page <= committed.pages) wal.copy(out, (f.page - 1) * pageSize, f.at, f.at + pageSize);
-          }
-        }
-      }
-    }
-  }
-  // A copy in rollback-journal mode: the in-memory engine must not look for a write-ahead log of its own.
-  if (out.length >= 100 && out[18] === 2 && out[19] === 2) {
-    if (out === db) out = Buffer.from(db);
-    out[18] = 1;
-    out[19] = 1;
-  }
-  return out;
-}
-
-function walChecksum(buf: Buffer, at: number, len: number, s0: number, s1: number, big: boolean): [number, number] {
-  let a = s0;
-  let b = s1;
-  for (let i = at; i < at + len; i += 8) {
-    const x0 = big ? buf.readUInt32BE(i) : buf.readUInt32LE(i);
-    const x1 = big ? buf.readUInt32BE(i + 4) : buf.readUInt32LE(i + 4);
-    a = (a + x0 + b) >>> 0;
-    b = (b + x1 + a) >>> 0;
-  }
-  return [a, b];
 }
 
 /**
@@ -118,7 +58,7 @@ export const opencode: SourceReader = {
   },
 
   createParser(file) {
-    return file.path.endsWith('.db') ? new DatabaseParser(file.path) : new MessageFileParser();
+    return file.path.endsWith('.db') ? new SqliteCopyParser(file.path, 'OpenCode database', readOpenCodeDatabase) : new MessageFileParser();
   },
 };
 
@@ -175,42 +115,11 @@ class MessageFileParser extends WholeFileParser {
   }
 }
 
-class DatabaseParser implements LineParser {
-  constructor(private readonly file: string) {}
-
-  state(): string | null {
-    return null;
-  }
-
-  parse(): null {
-    return null; // a database: see parseWhole
-  }
-
-  parseWhole(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string } {
-    let wal: Buffer | undefined;
-    try {
-      wal = fs.readFileSync(`${this.file}-wal`);
-    } catch {
-      wal = undefined; // checkpointed and removed, or never written
-    }
-    let db: Database | undefined;
-    try {
-      db = ctx.openSqlite(applyWal(buf, wal));
-      return readOpenCodeDatabase(db);
-    } catch (e) {
-      // Copied in the middle of a write or a checkpoint: read again once it settles.
-      return { incomplete: `not a readable OpenCode database right now (${(e as Error).message})` };
-    } finally {
-      db?.close();
-    }
-  }
-}
-
 /** Reads a copied OpenCode database: assistant messages (their tokens) and, for their folder, the session's directory. */
 export function readOpenCodeDatabase(db: Database): WholeResult {
   const records: LedgerRecord[] = [];
   const rejects: WholeResult['rejects'] = [];
-  const columns = (table: string): Set<string> => new Set((db.exec(`PRAGMA table_info(${table})`)[0]?.values ?? []).map((r) => String(r[1])));
+  const columns = (table: string): Set<string> => columnsOf(db, table);
   const messageCols = columns('message');
   if (!messageCols.has('data') || !messageCols.has('id')) throw new Error('no message table with a data column');
   const sessionCol = messageCols.has('session_id') ? 'session_id' : messageCols.has('sessionID') ? 'sessionID' : undefined;

@@ -1,5 +1,6 @@
 import type { Database } from 'sql.js';
-import type { LedgerRecord, ParseOutcome, SourceName } from '../core/usage/model';
+import type { InteractionRecord, LedgerRecord, ParseOutcome, Rejection, SessionContext, SourceName } from '../core/usage/model';
+import type { Tokens } from '../core/usage/tokens';
 
 /** What the importer lends a whole-file parser: a SQLite engine (sql.js) for tools that keep a database. */
 export interface WholeContext {
@@ -117,6 +118,29 @@ export function restoreState<T>(state: string | null): T | undefined {
 
 export function rejected(reason: string): { reason: string } {
   return { reason };
+}
+
+/** One line as a JSON value, or the rejection of a line that is not JSON (a half-written tail, garbage). */
+export function jsonLine(buf: Buffer, start: number, end: number): { value: unknown } | Rejection {
+  if (!looksLikeJsonObject(buf, start, end)) return rejected('not JSON');
+  try {
+    return { value: parseJson(buf, start, end) };
+  } catch {
+    return rejected('not JSON');
+  }
+}
+
+/**
+ * A request as the newer readers record it: no model in the file means `auto` was assumed (and flagged); estimated
+ * counts and credits are carried only when there are some.
+ */
+export function interactionRecord(r: { key: string; session: SessionContext; timestamp: number; model: string | undefined; tokens: Tokens; estimated?: boolean; credits?: number }): InteractionRecord {
+  return {
+    kind: 'interaction', key: r.key, session: r.session, timestamp: r.timestamp, model: r.model ?? 'auto', tokens: r.tokens, cacheWrite1h: 0, sidechain: false,
+    ...(r.model ? {} : { modelAssumed: true }),
+    ...(r.estimated ? { estimated: true } : {}),
+    ...(r.credits !== undefined && r.credits > 0 ? { credits: r.credits } : {}),
+  };
 }
 
 /** Parses a document read whole; one that does not parse was caught mid-write (or is not JSON): the importer retries. */

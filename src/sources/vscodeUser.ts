@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { platformBase } from './platform';
 import { homeDir } from './walk';
 
 /** VS Code flavours whose user folder may hold extensions' global storage and chat sessions. */
@@ -13,9 +14,6 @@ const SERVERS = ['.vscode-server', '.vscode-server-insiders', '.vscodium-server'
  */
 export function vscodeUserDirs(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string[] {
   const home = homeDir(env);
-  let base: string;
-  if (platform === 'win32') base = env.APPDATA || path.join(home, 'AppData', 'Roaming');
-  else if (platform === 'darwin') base = path.join(home, 'Library', 'Application Support');
-  else base = env.XDG_CONFIG_HOME || path.join(home, '.config');
+  const base = platformBase('config', env, platform);
   return [...FLAVOURS.map((f) => path.join(base, f, 'User')), ...SERVERS.map((s) => path.join(home, s, 'data', 'User'))];
 }

@@ -16,7 +16,9 @@ export function walkFiles(dir: string, accept: (name: string) => boolean, maxDep
       const p = path.join(d, e.name);
       if (e.isDirectory()) {
         if (depth < maxDepth) visit(p, depth + 1);
-      } else if ((e.isFile() || e.isSymbolicLink()) && accept(e.name)) {
+      } else if (accept(e.name)) {
+        // Anything but a folder: a FIFO, a device or a symlink to one is listed too, and refused with its reason
+        // (data health) when opened — never read (regular.ts).
         out.push(p);
       }
     }
@@ -46,9 +48,13 @@ export function listDir(dir: string): string[] {
   }
 }
 
-export function isFile(p: string): boolean {
+/**
+ * Whether a path is there and not a folder: a log file to hand to the importer, which reads only regular files
+ * (regular.ts) and names anything else (a FIFO, a device, a socket) in data health instead of skipping it silently.
+ */
+export function isLogCandidate(p: string): boolean {
   try {
-    return fs.statSync(p).isFile();
+    return !fs.statSync(p).isDirectory();
   } catch {
     return false;
   }

@@ -19,9 +19,15 @@ export interface FileCursor {
   status: string | null;
 }
 
-export function loadCursors(db: Database): Map<string, FileCursor> {
+/**
+ * The cursors of every file, or of the given paths only (a capture of the files a watcher reported reads a few rows,
+ * not one per log file ever seen).
+ */
+export function loadCursors(db: Database, only?: readonly string[]): Map<string, FileCursor> {
   const out = new Map<string, FileCursor>();
-  const stmt = db.prepare('SELECT path, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status FROM files');
+  const select = 'SELECT path, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status FROM files';
+  const stmt = db.prepare(only ? `${select} WHERE path IN (SELECT value FROM json_each(?))` : select);
+  if (only) stmt.bind([JSON.stringify(only)]);
   try {
     while (stmt.step()) {
       const [p, source, dev, ino, size, mtimeMs, offset, lineNo, state, rejected, status] = stmt.get();

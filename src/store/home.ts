@@ -14,6 +14,10 @@ export interface LedgerPaths {
   home: string;
   file: string;
   backup: string;
+  /** The journal of writes since the snapshot was last saved whole (store/journal.ts). */
+  journal: string;
+  /** The journal that was folded into the current snapshot: with `backup` it rebuilds the snapshot. */
+  journalBackup: string;
   lock: string;
 }
 
@@ -22,6 +26,8 @@ export function ledgerPaths(home: string): LedgerPaths {
     home,
     file: path.join(home, 'ledger.sqlite'),
     backup: path.join(home, 'ledger.sqlite.bak'),
+    journal: path.join(home, 'ledger.journal'),
+    journalBackup: path.join(home, 'ledger.journal.bak'),
     lock: path.join(home, 'ledger.lock'),
   };
 }

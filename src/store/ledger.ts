@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { PRICING_VERSION, costUSD, toNanoUSD } from '../core/usage/pricing';
@@ -5,7 +6,11 @@ import { writeFileAtomic, removeStaleTemps } from './atomic';
 import { ledgerPaths, type LedgerPaths } from './home';
 import { acquireLock, type LockOptions } from './lock';
 import { getMeta, migrate, schemaVersion, setMeta, SCHEMA_VERSION, SchemaTooNewError } from './schema';
-import { ensureRollupFresh, rebuildRollup } from './rollup';
+import {
+  appendBlock, decodeHeader, encodeBlock, encodeHeader, HEADER_BYTES, JOURNAL_FORMAT, readBlocks, readTail, Recorder, replay, totalChanges,
+  type Block, type JournalHeader,
+} from './journal';
+import { ensureRollupFresh, isRollupStale, rebuildRollup } from './rollup';
 import { loadSqlJs } from './sqljs';
 
 export class LedgerWriteError extends Error {}
@@ -67,17 +72,46 @@ export interface WriteContext {
 export interface OpenOptions extends LockOptions {
   /** Called with plain, actionable messages (a damaged ledger moved aside, a restore from backup). */
   onWarning?: (message: string) => void;
+  /** Fold the journal into a new snapshot once it would grow past this many bytes (default 1 MB). */
+  journalLimitBytes?: number;
+}
+
+const JOURNAL_LIMIT = 1 << 20;
+/** A write recording more SQL than this is saved as a whole snapshot instead of a journal block. */
+const BLOCK_LIMIT = 1 << 20;
+
+const newSnapshotId = (): string => randomBytes(12).toString('hex');
+
+function snapshotIdOf(db: Database): string | undefined {
+  const hasMeta = db.exec("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").length > 0;
+  return hasMeta ? getMeta(db, 'snapshot_id') : undefined;
 }
 
 /**
- * The ledger: one SQLite file (sql.js, in memory) shared by the CLI and every VS Code window.
- * Readers call `refresh()` to see other writers' saves. Writers go through `write()`: lock file, reload when someone
- * else saved since we loaded, apply the change in a transaction, save atomically (temp + fsync + rename, previous file
- * kept as the backup), release.
+ * The ledger: a SQLite snapshot (sql.js, in memory) plus a journal of the writes made since it was saved whole
+ * (store/journal.ts), shared by the CLI and every VS Code window.
+ *
+ * Writers go through `write()`: lock file, catch up with what others wrote, apply the change in a transaction, then
+ * append the statements it executed to the journal as one checksummed, fsync'd block — a few KB, whatever the size
+ * of the history. Past a size (or for a write too big to journal, or when this process changed the database on its
+ * own: a migration, a regroup), the database is folded into a new snapshot instead: written atomically (temp + fsync
+ * + rename), the previous snapshot kept as the backup and the journal folded into it kept beside it.
+ *
+ * Readers call `refresh()`: one stat of each file; when only the journal grew, they replay the blocks after the
+ * offset they had read, nothing else.
  */
 export class Ledger {
   private db: Database;
+  private recorder: Recorder;
   private stamp: DiskStamp | undefined;
+  private journalStamp: DiskStamp | undefined;
+  /** Offset after the last journal block applied; undefined when the journal on disk does not apply to our snapshot. */
+  private journalEnd: number | undefined;
+  private snapshotId: string | undefined;
+  /** This process's database differs from snapshot + journal (migrated, regrouped, restored, journal damaged). */
+  private mustFold = false;
+  /** The journal has a damaged block: it is moved aside when the next write folds. */
+  private journalDamaged = false;
   private queue: Promise<unknown> = Promise.resolve();
   private generation = 0;
   readonly warnings: string[] = [];
@@ -88,6 +122,7 @@ export class Ledger {
     private readonly options: OpenOptions,
   ) {
     this.db = new SQL.Database();
+    this.recorder = new Recorder(this.db, BLOCK_LIMIT);
   }
 
   static async open(home: string, options: OpenOptions = {}): Promise<Ledger> {
@@ -107,11 +142,16 @@ export class Ledger {
   }
 
   /**
-   * Changes whenever the in-memory database may differ from what a reader saw: a reload of another process's save,
-   * or a save of our own. Views compare it instead of guessing which path changed the data.
+   * Changes whenever the in-memory database may differ from what a reader saw: a reload or a journal tail applied
+   * from another process's write, or a write of our own. Views compare it instead of guessing which path changed.
    */
   get version(): number {
     return this.generation;
+  }
+
+  /** Bytes on disk: the snapshot and the journal. */
+  get bytesOnDisk(): number {
+    return (stampOf(this.paths.file)?.size ?? 0) + (stampOf(this.paths.journal)?.size ?? 0);
   }
 
   private warn(message: string): void {
@@ -138,25 +178,63 @@ export class Ledger {
       db = this.recover(file, backup, (e as Error).message);
       stamp = stampOf(file);
     }
+    let mustFold = false;
+    let damaged = false;
+    let journalEnd: number | undefined;
+    let journalStamp: DiskStamp | undefined;
+    const snapshotId = snapshotIdOf(db);
     try {
-      migrate(db);
-      ensureRollupFresh(db);
+      const journal = readTail(this.paths.journal, 0);
+      if (journal) {
+        journalStamp = stampFromStat(journal.stat);
+        const header = decodeHeader(journal.bytes);
+        if (header) checkHeader(header);
+        if (header && snapshotId && header.id === snapshotId) {
+          const read = readBlocks(journal.bytes.subarray(HEADER_BYTES), HEADER_BYTES);
+          const done = replay(db, read.blocks);
+          journalEnd = read.end;
+          const problem = done.problem ?? (done.applied < read.blocks.length ? 'a block could not be applied' : read.damaged);
+          if (problem) {
+            if (done.applied < read.blocks.length) journalEnd = undefined;
+            damaged = true;
+            mustFold = true;
+            this.warn(
+              `The ledger's journal is damaged (${problem}); the writes before it were kept and the journal is moved aside at the next write. ` +
+                'Run an import to re-read anything newer from your logs.',
+            );
+          }
+        }
+      }
+      if (!snapshotId || journalEnd === undefined) mustFold = true;
+      if (migrate(db)) mustFold = true;
+      if (isRollupStale(db)) {
+        ensureRollupFresh(db);
+        mustFold = true;
+      }
     } catch (e) {
       db.close();
       throw e;
     }
     this.db.close();
     this.db = db;
+    this.recorder = new Recorder(db, BLOCK_LIMIT);
     this.stamp = stamp;
+    this.journalStamp = journalStamp;
+    this.journalEnd = journalEnd;
+    this.snapshotId = snapshotId;
+    this.mustFold = mustFold;
+    this.journalDamaged = damaged;
     this.generation++;
   }
 
   /**
-   * A damaged ledger is moved aside (never deleted) and replaced by the backup, written back at once so the restore
-   * sticks; the next import re-reads from the logs whatever is newer than the backup.
+   * A damaged snapshot is moved aside (never deleted) and replaced by the backup with the journal that was folded
+   * into the damaged one and the journal written since: nothing is lost when both journals are intact. The result is
+   * written back at once so the restore sticks.
    */
   private recover(file: string, backup: string, problem: string): Database {
-    const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const stampNow = new Date().toISOString().replace(/[:.]/g, '-');
+    const aside = `${file}.damaged-${stampNow}`;
     try {
       fs.renameSync(file, aside);
     } catch (e) {
@@ -171,27 +249,49 @@ export class Ledger {
       }
     }
     let restored: Database | undefined;
-    let restoredBytes: Uint8Array | undefined;
     try {
-      if (fs.existsSync(backup)) {
-        restoredBytes = fs.readFileSync(backup);
-        restored = openBytes(this.SQL, restoredBytes);
-      }
+      if (fs.existsSync(backup)) restored = openBytes(this.SQL, fs.readFileSync(backup));
     } catch {
       restored = undefined;
     }
-    if (restored && restoredBytes) {
+    if (restored) {
+      const backupId = snapshotIdOf(restored);
+      let replayed = 0;
+      if (backupId) {
+        // The journal folded into the damaged snapshot, then the one written since (it names the backup as its
+        // predecessor); or, when the backup is a copy of the snapshot itself (the first save ever), its own journal.
+        const replayFile = (file: string, applies: (h: JournalHeader) => boolean): boolean => {
+          const j = readTail(file, 0);
+          const header = j && decodeHeader(j.bytes);
+          if (!j || !header || header.format > JOURNAL_FORMAT || !applies(header)) return false;
+          const read = readBlocks(j.bytes.subarray(HEADER_BYTES), HEADER_BYTES);
+          const done = replay(restored, read.blocks);
+          replayed += done.applied;
+          return done.applied === read.blocks.length;
+        };
+        const chained = replayFile(this.paths.journalBackup, (h) => h.id === backupId);
+        replayFile(this.paths.journal, (h) => h.id === backupId || (chained && h.prev === backupId));
+      }
       try {
-        writeFileAtomic(file, restoredBytes);
+        const id = newSnapshotId();
+        setMeta(restored, 'snapshot_id', id);
+        writeFileAtomic(file, restored.export());
+        writeFileAtomic(this.paths.journal, encodeHeader({ format: JOURNAL_FORMAT, schema: SCHEMA_VERSION, id, prev: backupId ?? '' }));
       } catch (e) {
         restored.close();
         throw new LedgerWriteError(`the ledger at ${file} was damaged and its backup could not be written back: ${(e as Error).message}`);
       }
       this.warn(
-        `The ledger was damaged (${problem}); it was moved to ${aside} and restored from the backup. ` +
-          'Run an import to re-read anything newer from your logs.',
+        `The ledger was damaged (${problem}); it was moved to ${aside} and restored from the backup.` +
+          (replayed > 0 ? ` ${replayed === 1 ? '1 write was' : `${replayed} writes were`} replayed from the journal.` : '') +
+          ' Run an import to re-read anything newer from your logs.',
       );
       return restored;
+    }
+    try {
+      fs.renameSync(this.paths.journal, `${this.paths.journal}.damaged-${stampNow}`);
+    } catch {
+      // no journal
     }
     this.warn(
       `The ledger was damaged (${problem}) and no usable backup exists; it was moved to ${aside} and a new ledger was started. ` +
@@ -200,11 +300,39 @@ export class Ledger {
     return new this.SQL.Database();
   }
 
-  /** Reloads when another process saved since we loaded. Cheap when nothing changed (one stat). */
+  /**
+   * Catches up with other processes' writes. One stat per file when nothing changed; when only the journal grew,
+   * only the new blocks are read and applied. Returns whether anything changed.
+   */
   refresh(): boolean {
     const now = stampOf(this.paths.file);
-    if (sameStamp(now, this.stamp)) return false;
-    this.load();
+    if (!sameStamp(now, this.stamp)) {
+      this.load();
+      return true;
+    }
+    const journalNow = stampOf(this.paths.journal);
+    if (sameStamp(journalNow, this.journalStamp)) return false;
+    const from = this.journalEnd;
+    if (from === undefined || !journalNow || !this.journalStamp || journalNow.ino !== this.journalStamp.ino || journalNow.size < from) {
+      this.load();
+      return true;
+    }
+    const tail = readTail(this.paths.journal, from);
+    if (!tail || tail.stat.ino !== journalNow.ino) {
+      this.load();
+      return true;
+    }
+    const read = readBlocks(tail.bytes, from);
+    const done = replay(this.db, read.blocks);
+    this.journalStamp = stampFromStat(tail.stat);
+    if (done.applied < read.blocks.length || read.damaged) {
+      // Damage another process wrote: reload, which keeps what is good and says so.
+      this.load();
+      return true;
+    }
+    this.journalEnd = read.end;
+    if (done.applied === 0) return false;
+    this.generation++;
     return true;
   }
 
@@ -213,6 +341,13 @@ export class Ledger {
     const run = this.queue.then(() => this.writeLocked(change, lockOptions));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Folds the journal into a new snapshot now (idle time, tests); nothing to do when the journal is empty. */
+  compact(lockOptions: LockOptions = {}): Promise<void> {
+    return this.write(() => {
+      if ((this.journalEnd ?? 0) > HEADER_BYTES) this.mustFold = true;
+    }, lockOptions);
   }
 
   private async writeLocked<T>(change: (db: Database, ctx: WriteContext) => T | Promise<T>, lockOptions: LockOptions): Promise<T> {
@@ -225,21 +360,21 @@ export class Ledger {
     try {
       this.refresh();
       removeStaleTemps(this.paths.file);
-      const fresh = !this.stamp;
-      let dirty = fresh;
-      if (getMeta(this.db, 'pricing_version') !== PRICING_VERSION) {
-        repriceAll(this.db);
-        dirty = true;
-      }
-      const changes = (): number => Number(this.db.exec('SELECT total_changes()')[0]?.values[0]?.[0] ?? 0);
-      let saved = changes();
+      if (!this.stamp) this.mustFold = true;
+      this.recorder.start();
+      let base = totalChanges(this.db);
+      if (getMeta(this.db, 'pricing_version') !== PRICING_VERSION) repriceAll(this.db);
+      const commit = (): void => {
+        const changed = totalChanges(this.db) - base;
+        const block = this.recorder.take(changed);
+        if (this.mustFold || block === 'overflow') this.fold();
+        else if (block) this.append(block);
+        base = totalChanges(this.db);
+      };
       const ctx: WriteContext = {
         checkpoint: () => {
           this.db.exec('COMMIT');
-          if (changes() !== saved) {
-            this.save();
-            saved = changes();
-          }
+          commit();
           lock.touch();
           this.db.exec('BEGIN');
         },
@@ -255,31 +390,85 @@ export class Ledger {
         } catch {
           // no transaction open
         }
+        this.recorder.stop();
         // Whatever was checkpointed is on disk; drop the rest of the in-memory state.
         this.stamp = undefined;
         this.refresh();
         throw e;
       }
-      if (dirty || changes() !== saved) this.save();
+      commit();
       return result;
     } finally {
+      this.recorder.stop();
       lock.release();
     }
   }
 
-  private save(): void {
+  /** Appends one block to the journal (folding instead when the journal would grow past its limit). */
+  private append(block: Block): void {
+    const bytes = encodeBlock(block);
+    const end = this.journalEnd;
+    if (end === undefined || end + bytes.length > (this.options.journalLimitBytes ?? JOURNAL_LIMIT)) {
+      this.fold();
+      return;
+    }
+    try {
+      this.journalEnd = appendBlock(this.paths.journal, end, bytes);
+    } catch (e) {
+      throw new LedgerWriteError(`cannot write the ledger's journal at ${this.paths.journal}: ${(e as Error).message}`);
+    }
+    this.journalStamp = stampOf(this.paths.journal);
+    this.generation++;
+  }
+
+  /**
+   * Saves the whole database as a new snapshot: the previous snapshot becomes the backup and the journal folded into
+   * the new one is kept beside it (together they rebuild it), then a new, empty journal starts.
+   */
+  private fold(): void {
+    const id = newSnapshotId();
+    const prev = this.snapshotId ?? '';
+    const damaged = this.journalDamaged;
+    this.recorder.stop();
+    setMeta(this.db, 'snapshot_id', id);
     const bytes = this.db.export();
     try {
+      const first = !fs.existsSync(this.paths.file);
       writeFileAtomic(this.paths.file, bytes, this.paths.backup);
+      // The first save has no previous snapshot to keep: a copy of itself is the backup (with the journal after it).
+      if (first) writeFileAtomic(this.paths.backup, bytes);
+      if (fs.existsSync(this.paths.journal)) {
+        const to = damaged ? `${this.paths.journal}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}` : this.paths.journalBackup;
+        fs.renameSync(this.paths.journal, to);
+      }
+      writeFileAtomic(this.paths.journal, encodeHeader({ format: JOURNAL_FORMAT, schema: SCHEMA_VERSION, id, prev }));
     } catch (e) {
       throw new LedgerWriteError(`cannot write the ledger at ${this.paths.file}: ${(e as Error).message}`);
     }
+    this.recorder.start();
     this.stamp = stampOf(this.paths.file);
+    this.journalStamp = stampOf(this.paths.journal);
+    this.journalEnd = HEADER_BYTES;
+    this.snapshotId = id;
+    this.mustFold = false;
+    this.journalDamaged = false;
     this.generation++;
   }
 
   close(): void {
     this.db.close();
+  }
+}
+
+function stampFromStat(s: fs.Stats): DiskStamp {
+  return { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
+}
+
+/** A journal from a newer build is never replayed or written by this one. */
+function checkHeader(h: JournalHeader): void {
+  if (h.schema > SCHEMA_VERSION) throw new SchemaTooNewError(h.schema);
+  if (h.format > JOURNAL_FORMAT) {
+    throw new SchemaTooNewError(SCHEMA_VERSION, `journal format ${h.format}; this build knows ${JOURNAL_FORMAT}`);
   }
 }
 

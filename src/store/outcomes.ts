@@ -3,7 +3,7 @@
  * engineer's decisions, successor edges, link stamps and kept-line counts. Runs inside the caller's transaction.
  */
 import type { Database, Statement } from 'sql.js';
-import { COMMIT_GONE, decodeFiles, encodeFiles, type CommitInfo, type FileStat } from '../core/outcomes/commits';
+import { COMMIT_GONE, STANDING_MASK, decodeFiles, encodeFiles, type CommitInfo, type FileStat } from '../core/outcomes/commits';
 import type { Evidence, EvidenceKind, LinkState } from '../core/outcomes/linking';
 
 export type RepoState = 'ok' | 'vanished' | 'moved' | 'no-git';
@@ -88,7 +88,7 @@ export interface StoredCommit extends CommitInfo {
   repoRef: number;
 }
 
-const COMMIT_COLUMNS = 'id, repo_ref, sha, parents, author_ts, commit_ts, subject, files, flags, tasks, pr, merged_branch';
+const COMMIT_COLUMNS = 'id, repo_ref, sha, parents, author_ts, commit_ts, subject, files, flags, tasks, pr, merged_branch, author_email, author_name, co_authors, reverts';
 
 function commitOf(v: unknown[]): StoredCommit {
   const tasks = String(v[9] ?? '');
@@ -112,6 +112,10 @@ function commitOf(v: unknown[]): StoredCommit {
     tasks: tasks ? tasks.split(' ') : [],
     pr: num(v[10]),
     mergedBranch: str(v[11]),
+    authorEmail: str(v[12]),
+    authorName: str(v[13]),
+    coAuthors: v[14] ? String(v[14]).split(' ') : [],
+    reverts: str(v[15]),
   };
 }
 
@@ -119,18 +123,36 @@ function commitOf(v: unknown[]): StoredCommit {
 export function insertCommits(db: Database, repoRef: number, commits: readonly CommitInfo[]): number {
   if (commits.length === 0) return 0;
   const stmt = db.prepare(
-    'INSERT OR IGNORE INTO commits (repo_ref, sha, parents, author_ts, commit_ts, subject, files, flags, tasks, pr, merged_branch) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+    'INSERT OR IGNORE INTO commits (repo_ref, sha, parents, author_ts, commit_ts, subject, files, flags, tasks, pr, merged_branch, author_email, author_name, co_authors, reverts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
   );
   let added = 0;
   try {
     for (const c of commits) {
-      stmt.run([repoRef, c.sha, c.parents.join(' '), c.authorTime, c.commitTime, c.subject, encodeFiles(c.files), c.flags, c.tasks.join(' '), c.pr, c.mergedBranch]);
+      stmt.run([
+        repoRef, c.sha, c.parents.join(' '), c.authorTime, c.commitTime, c.subject, encodeFiles(c.files), c.flags, c.tasks.join(' '), c.pr, c.mergedBranch,
+        c.authorEmail ?? null, c.authorName ?? null, (c.coAuthors ?? []).join(' '), c.reverts ?? null,
+      ]);
       added += db.getRowsModified();
     }
   } finally {
     stmt.free();
   }
   return added;
+}
+
+/** Shas of a repository's commits stored before their author was (schema 5): the next link run reads them again. */
+export function commitsWithoutAuthor(db: Database, repoRef: number): string[] {
+  return (db.exec('SELECT sha FROM commits WHERE repo_ref = ? AND author_email IS NULL', [repoRef])[0]?.values ?? []).map((v) => String(v[0]));
+}
+
+/** Fills the author, co-authors and revert target of commits read again from git (rows stored before schema 5). */
+export function saveAuthors(db: Database, repoRef: number, commits: readonly CommitInfo[]): void {
+  const stmt = db.prepare('UPDATE commits SET author_email = ?, author_name = ?, co_authors = ?, reverts = ? WHERE repo_ref = ? AND sha = ?');
+  try {
+    for (const c of commits) stmt.run([c.authorEmail ?? '', c.authorName ?? '', (c.coAuthors ?? []).join(' '), c.reverts ?? null, repoRef, c.sha]);
+  } finally {
+    stmt.free();
+  }
 }
 
 /** A repository's commits; with `since`, only those committed since then (the recent part of the graph). */
@@ -173,8 +195,10 @@ export class CommitUpdater {
   constructor(db: Database) {
     this.stmt = db.prepare('UPDATE commits SET tasks = ?, flags = ?, pr = ? WHERE id = ?');
   }
-  update(c: StoredCommit, tasks: readonly string[], gone: boolean, pr: number | null): boolean {
-    const flags = gone ? c.flags | COMMIT_GONE : c.flags & ~COMMIT_GONE;
+  /** `standing`: the derived revert / reverted / unmerged bits (STANDING_MASK), or undefined to keep them. */
+  update(c: StoredCommit, tasks: readonly string[], gone: boolean, pr: number | null, standing?: number): boolean {
+    let flags = gone ? c.flags | COMMIT_GONE : c.flags & ~COMMIT_GONE;
+    if (standing !== undefined) flags = (flags & ~STANDING_MASK) | (standing & STANDING_MASK);
     const t = tasks.join(' ');
     if (t === c.tasks.join(' ') && flags === c.flags && pr === c.pr) return false;
     this.stmt.run([t, flags, pr, c.id]);

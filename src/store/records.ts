@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Database, Statement } from 'sql.js';
 import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/usage/model';
-import { costUSD, toNanoUSD } from '../core/usage/pricing';
+import { costUSD, creditCostUSD, toMicroCredits, toNanoUSD } from '../core/usage/pricing';
 import { totalOf } from '../core/usage/tokens';
 import { promptHash, stableId } from './hash';
 import { isRollupStale, markRollupStale, rebuildRollup } from './rollup';
@@ -48,7 +48,7 @@ export class RecordWriter {
   private readonly seenBranches = new Set<string>();
   private readonly seenFiles = new Set<string>();
   /** The kept copy per natural key seen in this run (bounded). */
-  private readonly recent = new Map<string, { id: number; total: number; sidechain: boolean }>();
+  private readonly recent = new Map<string, Copy & { id: number }>();
   /** Sessions whose interactions changed: their usage rollup is rebuilt by `flush()`. */
   private readonly dirty = new Set<number>();
 
@@ -58,12 +58,12 @@ export class RecordWriter {
       this.stmts.push(s);
       return s;
     };
-    this.findInteraction = prep('SELECT input + output + cache_read + cache_write, flags, session_ref FROM interactions WHERE id = ?');
+    this.findInteraction = prep('SELECT input + output + cache_read + cache_write, flags, session_ref, credits_u FROM interactions WHERE id = ?');
     this.insertInteraction = prep(
-      'INSERT OR IGNORE INTO interactions (id, session_ref, ts, model_ref, input, output, cache_read, cache_write, cache_write_1h, reasoning, cost_nusd, recorded_cost_nusd, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
+      'INSERT OR IGNORE INTO interactions (id, session_ref, ts, model_ref, input, output, cache_read, cache_write, cache_write_1h, reasoning, cost_nusd, recorded_cost_nusd, flags, credits_u) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
     );
     this.replaceInteraction = prep(
-      'UPDATE interactions SET session_ref=?, ts=?, model_ref=?, input=?, output=?, cache_read=?, cache_write=?, cache_write_1h=?, reasoning=?, cost_nusd=?, recorded_cost_nusd=?, flags=? WHERE id=?',
+      'UPDATE interactions SET session_ref=?, ts=?, model_ref=?, input=?, output=?, cache_read=?, cache_write=?, cache_write_1h=?, reasoning=?, cost_nusd=?, recorded_cost_nusd=?, flags=?, credits_u=? WHERE id=?',
     );
     this.findSession = prep('SELECT id, cwd, repo, branch, log_path FROM sessions WHERE source = ? AND session_key = ?');
     this.insertSession = prep('INSERT INTO sessions (source, session_key, cwd, repo, branch, log_path) VALUES (?,?,?,?,?,?)');
@@ -92,13 +92,16 @@ export class RecordWriter {
 
   private addInteraction(r: InteractionRecord, sessionRef: number): 'added' | 'duplicate' {
     const total = totalOf(r.tokens);
+    const credits = r.credits !== undefined && Number.isFinite(r.credits) && r.credits > 0 ? toMicroCredits(r.credits) : 0;
+    const copy: Copy = { total, credits, sidechain: r.sidechain };
     // Claude Code repeats a message on every content-block line: the copies seen in this run are settled here,
     // without touching SQLite, unless the new copy is better.
     const seen = this.recent.get(r.key);
-    if (seen && !betterCopy(total, r.sidechain, seen.total, seen.sidechain)) return 'duplicate';
+    if (seen && !betterCopy(copy, seen)) return 'duplicate';
     const id = seen?.id ?? stableId(r.key);
     const flags = (r.sidechain ? FLAG_SIDECHAIN : 0) | (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0) | (r.estimated ? FLAG_ESTIMATED : 0);
-    const cost = costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h });
+    // A request metered in credits is priced from them (its tokens, if any, are what the credits paid for).
+    const cost = credits > 0 ? creditCostUSD(r.session.source, credits / 1e6) : costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h });
     const values = [
       sessionRef,
       r.timestamp,
@@ -112,8 +115,9 @@ export class RecordWriter {
       cost === null ? null : toNanoUSD(cost),
       r.recordedCostUSD === undefined ? null : toNanoUSD(r.recordedCostUSD),
       flags,
+      credits,
     ];
-    this.remember(r.key, { id, total, sidechain: r.sidechain });
+    this.remember(r.key, { id, ...copy });
     if (!seen) {
       // Insert first: new is the common case; only a collision with an earlier run pays for the lookup.
       this.insertInteraction.run([id, ...values]);
@@ -125,13 +129,14 @@ export class RecordWriter {
     this.findInteraction.bind([id]);
     const existing = (this.findInteraction.step() ? this.findInteraction.get() : []) as number[];
     this.findInteraction.reset();
-    const [oldTotal = 0, oldFlags = 0, oldSession = sessionRef] = existing;
-    if (betterCopy(total, r.sidechain, oldTotal, (oldFlags & FLAG_SIDECHAIN) !== 0)) {
+    const [oldTotal = 0, oldFlags = 0, oldSession = sessionRef, oldCredits = 0] = existing;
+    const old: Copy = { total: oldTotal, credits: oldCredits, sidechain: (oldFlags & FLAG_SIDECHAIN) !== 0 };
+    if (betterCopy(copy, old)) {
       this.replaceInteraction.run([...values, id]);
       this.dirty.add(sessionRef);
       this.dirty.add(oldSession);
     } else {
-      this.remember(r.key, { id, total: oldTotal, sidechain: (oldFlags & FLAG_SIDECHAIN) !== 0 });
+      this.remember(r.key, { id, ...old });
     }
     return 'duplicate';
   }
@@ -148,7 +153,7 @@ export class RecordWriter {
     this.dirty.add(Number(row[2]));
   }
 
-  private remember(key: string, copy: { id: number; total: number; sidechain: boolean }): void {
+  private remember(key: string, copy: Copy & { id: number }): void {
     if (this.recent.size >= MAX_RECENT) this.recent.clear(); // bounded: copies are adjacent in practice
     this.recent.set(key, copy);
   }
@@ -256,9 +261,22 @@ export class RecordWriter {
 const MAX_RECENT = 100_000;
 const BIG_CHANGE = 300;
 
-/** Dedup rule of sources.md: the larger token total wins; on a tie a non-sidechain copy beats a sidechain one. */
-function betterCopy(total: number, sidechain: boolean, oldTotal: number, oldSidechain: boolean): boolean {
-  return total > oldTotal || (total === oldTotal && oldSidechain && !sidechain);
+/** What the dedup rule compares of two copies of one interaction. */
+interface Copy {
+  total: number;
+  /** Micro-credits (a request that is still running grows its credits, not its tokens, in Kiro's files). */
+  credits: number;
+  sidechain: boolean;
+}
+
+/**
+ * Dedup rule of sources.md: the larger token total wins; on a tie the larger credits (a turn re-read after it metered
+ * more), then a non-sidechain copy beats a sidechain one.
+ */
+function betterCopy(copy: Copy, old: Copy): boolean {
+  if (copy.total !== old.total) return copy.total > old.total;
+  if (copy.credits !== old.credits) return copy.credits > old.credits;
+  return old.sidechain && !copy.sidechain;
 }
 
 function nullable(v: unknown): string | null {

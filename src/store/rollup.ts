@@ -22,7 +22,8 @@ const SELECT_GROUPED = `
   SELECT session_ref, model_ref, ts / ${BUCKET_MS}, min(ts), max(ts), sum(input), sum(output), sum(cache_read),
          sum(cache_write), sum(reasoning), sum(coalesce(cost_nusd, 0)), count(*), count(*) - count(cost_nusd),
          sum((flags & ${FLAG_MODEL_ASSUMED}) != 0),
-         sum(CASE WHEN (flags & ${FLAG_ESTIMATED}) != 0 THEN input + output + cache_read + cache_write ELSE 0 END)
+         sum(CASE WHEN (flags & ${FLAG_ESTIMATED}) != 0 THEN input + output + cache_read + cache_write ELSE 0 END),
+         sum(credits_u)
   FROM interactions`;
 
 /**

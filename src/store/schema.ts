@@ -22,10 +22,18 @@ import type { Database } from 'sql.js';
  * mixed. Old ledgers hold no estimated interactions, so the column's default 0 is exact for them. `manual_entries`
  * holds what the engineer typed for an interaction logged by hand (the tool it was, an optional task); pasted text is
  * never stored, only the tokens counted from it.
+ *
+ * Version 5 (counted outcomes, docs/outcomes.md): commits carry their author (email, name), the emails their
+ * `Co-authored-by:` trailers name, and the sha a `This reverts commit` line names, so authorship and reverts are judged
+ * without keeping message bodies. Rows stored before are filled by the next link run (they read NULL until then).
+ *
+ * Version 6 (credits): tools that meter in credits of their own (Kiro) keep them per interaction as integer
+ * micro-credits (`credits_u`), summed per bucket in the rollup, so credits are shown beside tokens, never turned into
+ * tokens. Old ledgers hold no credits: the default 0 is right for them.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;
 
-const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string | ((db: Database) => void) }> = [
   {
     version: 1,
     sql: `
@@ -160,7 +168,32 @@ CREATE TABLE manual_entries (
 );
 `,
   },
+  {
+    version: 5,
+    // Column by column, each only when missing: a ledger relabelled to an older version keeps what it has.
+    sql: addColumns('commits', [
+      ['author_email', 'TEXT'],
+      ['author_name', 'TEXT'],
+      ['co_authors', "TEXT NOT NULL DEFAULT ''"],
+      ['reverts', 'TEXT'],
+    ]),
+  },
+  {
+    version: 6,
+    sql: (db) => {
+      addColumns('interactions', [['credits_u', 'INTEGER NOT NULL DEFAULT 0']])(db);
+      addColumns('usage_rollup', [['credits_u', 'INTEGER NOT NULL DEFAULT 0']])(db);
+    },
+  },
 ];
+
+/** A migration step adding columns to a table, skipping those it already has (run through `migrate`). */
+function addColumns(table: string, columns: ReadonlyArray<readonly [string, string]>): (db: Database) => void {
+  return (db) => {
+    const have = new Set((db.exec(`PRAGMA table_info(${table})`)[0]?.values ?? []).map((v) => String(v[1])));
+    for (const [name, type] of columns) if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+  };
+}
 
 /** Interaction flags (bit field). */
 export const FLAG_SIDECHAIN = 1;
@@ -169,9 +202,9 @@ export const FLAG_MODEL_ASSUMED = 2;
 export const FLAG_ESTIMATED = 4;
 
 export class SchemaTooNewError extends Error {
-  constructor(readonly found: number) {
+  constructor(readonly found: number, detail = `schema ${found}; this build knows ${SCHEMA_VERSION}`) {
     super(
-      `the ledger was written by a newer Outcome Ledger (schema ${found}; this build knows ${SCHEMA_VERSION}). ` +
+      `the ledger was written by a newer Outcome Ledger (${detail}). ` +
         'Update Outcome Ledger; the ledger was left untouched.',
     );
   }
@@ -194,7 +227,8 @@ export function migrate(db: Database): boolean {
   try {
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
-      db.exec(m.sql);
+      if (typeof m.sql === 'string') db.exec(m.sql);
+      else m.sql(db);
     }
     db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
     if (current === 0) db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('created', ?)", [new Date().toISOString()]);

@@ -106,12 +106,21 @@ export function loadOrCreateSigningKey(home: string): SigningKey {
     throw new SigningKeyError(`the signing key ${p.privateKey} is damaged; move it aside to create a new one (summaries signed with it can still be verified: they carry their public key)`);
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new SigningKeyError(`${p.privateKey} is not an Ed25519 key`);
+  return signingKey(key, p.privateKey);
+}
+
+/** A fresh key that lives only in memory (synthetic rollups for tests and the benchmark: no key file per member). */
+export function ephemeralSigningKey(): SigningKey {
+  return signingKey(generateKeyPairSync('ed25519').privateKey, '(in memory)');
+}
+
+function signingKey(key: KeyObject, file: string): SigningKey {
   const publicKey = rawPublicKey(createPublicKey(key));
   const fingerprint = fingerprintOf(publicKey);
   return {
     publicKey,
     fingerprint,
-    file: p.privateKey,
+    file,
     signCanonical(payload: unknown): Signature {
       const value = sign(null, Buffer.from(canonicalJson(payload), 'utf8'), key).toString('base64');
       return { algorithm: SIGNATURE_ALGORITHM, publicKey, fingerprint, value };

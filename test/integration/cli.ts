@@ -1,6 +1,9 @@
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { ReportJson } from '../../src/core/outcomes/report';
+import type { SourceName } from '../../src/core/usage/model';
+import { total, type Truth } from '../fixtures/sources';
 import type { SessionJson } from '../../src/services/queries';
 
 export const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
@@ -38,4 +41,51 @@ export function sessionsJson(home: string, env: Record<string, string>): Session
   const r = cli(['sessions', '--json', '--home', home], env);
   if (r.code !== 0) throw new Error(`sessions failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as SessionJson[];
+}
+
+/** A second import adds nothing: the figures per source and the totals stay as they were. */
+export function assertReimportAddsNothing(home: string, env: Record<string, string>, period: string[]): void {
+  const before = reportJson(home, env, [...period, '--no-import']);
+  const r = cli(['import', '--home', home], env);
+  assert.equal(r.code, 0, r.stderr);
+  const after = reportJson(home, env, [...period, '--no-import']);
+  assert.deepEqual(after.bySource, before.bySource);
+  assert.deepEqual(after.totals, before.totals);
+}
+
+export interface HealthJson {
+  sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }>; last: string | null; rejectedLines: number; gaps: string[] }>;
+}
+
+/** `health --json`, checked to show each source found, where, with a last record and its rejected entries. */
+export function assertSourcesFound(home: string, env: Record<string, string>, sources: readonly string[], rejects: Readonly<Record<string, number>>): HealthJson {
+  const r = cli(['health', '--json', '--home', home], env);
+  assert.equal(r.code, 0, r.stderr);
+  const h = JSON.parse(r.stdout) as HealthJson;
+  for (const source of sources) {
+    const s = h.sources.find((x) => x.source === source);
+    assert.equal(s?.found, true, source);
+    assert.ok(s?.roots.some((x) => x.exists), `${source} shows where it was found`);
+    assert.ok(s?.last, `${source} has a last record`);
+    assert.equal(s?.rejectedLines, rejects[source], source);
+  }
+  return h;
+}
+
+/**
+ * Imports with the CLI, then checks `report --json`: per source, the canonical token fields and the request count
+ * equal the fixture's truth, and the rejected entries are counted. Returns the report.
+ */
+export function importAndCheckTotals(home: string, env: Record<string, string>, period: string[], sources: readonly SourceName[], truth: readonly Truth[], rejects: Readonly<Record<string, number>>): ReportJson {
+  const r = cli(['import', '--home', home], env);
+  assert.equal(r.code, 0, r.stderr);
+  for (const s of sources) assert.match(r.stdout, new RegExp(s));
+  const report = reportJson(home, env, period);
+  for (const source of sources) {
+    const want = total(truth.filter((t) => t.source === source));
+    const got = report.bySource.find((s) => s.source === source);
+    assert.deepEqual(got && { input: got.input, output: got.output, cacheRead: got.cacheRead, cacheWrite: got.cacheWrite, reasoning: got.reasoning, n: got.interactions }, want, source);
+    assert.equal(report.coverage.find((c) => c.source === source)?.rejectedLines, rejects[source], `${source} rejected entries`);
+  }
+  return report;
 }

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildWorld, type World } from '../../src/demo/world';
+import { Ledger } from '../../src/store/ledger';
 import { tempDir } from '../helpers';
 import { CLI, cliAsync, reportJson } from './cli';
 
@@ -62,5 +63,53 @@ describe('several writers and crashes', function () {
     assert.equal(report.totals.total, truthTotal(world));
     assert.equal(report.totals.interactions, world.truth.interactions.length);
     assert.equal(fs.existsSync(path.join(home, 'ledger.lock')), false, 'no lock left behind');
+  });
+
+  it('three writers capturing line by line into the journal, one killed with SIGKILL mid-way, and a window reading along: every confirmed write is there, once', async () => {
+    const home = path.join(dir, 'journal');
+    const script = path.join(__dirname, 'journalWriter.js');
+    const reader = await Ledger.open(home);
+    const confirmed = new Map<string, string[]>();
+    const start = (prefix: string, count: number): { done: Promise<number | null>; kill: () => void } => {
+      const child = spawn(process.execPath, [script, home, prefix, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const keys: string[] = [];
+      confirmed.set(prefix, keys);
+      let buffer = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buffer += d.toString();
+        const lines = buffer.split('\n');
+        buffer = lines.pop() ?? '';
+        keys.push(...lines);
+      });
+      return { done: new Promise((resolve) => child.on('exit', (code) => resolve(code))), kill: () => child.kill('SIGKILL') };
+    };
+    const a = start('a', 60);
+    const b = start('b', 60);
+    const c = start('c', 400);
+    // Kill c once it has confirmed some writes, while a and b still append (and fold) around it.
+    while ((confirmed.get('c')?.length ?? 0) < 15) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      reader.refresh();
+    }
+    c.kill();
+    assert.equal(await c.done, null, 'c was killed');
+    while (reader.refresh() || (confirmed.get('a')?.length ?? 0) < 60 || (confirmed.get('b')?.length ?? 0) < 60) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(await a.done, 0);
+    assert.equal(await b.done, 0);
+    reader.refresh();
+    const fresh = await Ledger.open(home);
+    const count = (l: Ledger, prefix: string): number => Number(l.database.exec(`SELECT count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE s.session_key LIKE '${prefix}-%'`)[0]?.values[0]?.[0]);
+    assert.equal(count(fresh, 'a'), 60);
+    assert.equal(count(fresh, 'b'), 60);
+    const killedHas = count(fresh, 'c');
+    const cConfirmed = confirmed.get('c')?.length ?? 0;
+    assert.ok(killedHas >= cConfirmed && killedHas <= cConfirmed + 1, `the killed writer: its ${cConfirmed} confirmed writes (and at most the one in flight), found ${killedHas}`);
+    const sums = (l: Ledger): unknown => l.database.exec('SELECT count(*), sum(output), (SELECT sum(output) FROM usage_rollup) FROM interactions')[0]?.values;
+    assert.deepEqual(sums(reader), sums(fresh), 'the window that read along by journal tails sees what a fresh open sees');
+    assert.equal(fs.existsSync(path.join(home, 'ledger.sqlite.bak')), true, 'folds happened during the run');
+    reader.close();
+    fresh.close();
   });
 });

@@ -70,11 +70,20 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     assert.equal(summary.repos.length, 3, 'the worktree shares the main repository; the shallow clone and the submodule are their own');
     assert.match(summary.repos.find((x) => x.root.endsWith('shallow'))?.note ?? '', /shallow clone/);
     const sessions = JSON.parse(cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout) as SessionJson[];
-    const subjectOf = (id: string): string[] => (sessions.find((s) => s.sessionId === id)?.links ?? []).filter((l) => l.counted).map((l) => l.subject);
+    // Linked at a counting confidence; work that never reached the default branch is linked but not merged, so not
+    // (yet) an outcome (docs/outcomes.md).
+    const linked = (id: string): SessionJson['links'] => (sessions.find((s) => s.sessionId === id)?.links ?? []).filter((l) => l.counted || l.excluded === 'unmerged');
+    const subjectOf = (id: string): string[] => linked(id).map((l) => l.subject);
+    const mergedOf = (id: string): boolean[] => linked(id).map((l) => l.merged);
     assert.deepEqual(subjectOf('10000000-0000-4000-8000-000000000001'), ['WT-1: w']);
+    assert.deepEqual(mergedOf('10000000-0000-4000-8000-000000000001'), [false], 'feature/WT-1 was never merged');
     assert.deepEqual(subjectOf('20000000-0000-4000-8000-000000000002'), ['Detached work']);
+    assert.deepEqual(mergedOf('20000000-0000-4000-8000-000000000002'), [false], 'a detached HEAD is on no branch');
     assert.deepEqual(subjectOf('019a0003-0000-7000-8000-000000000003'), ['Shallow work']);
+    assert.deepEqual(mergedOf('019a0003-0000-7000-8000-000000000003'), [true]);
     assert.deepEqual(subjectOf('40000000-0000-4000-8000-000000000004'), ['Submodule work']);
+    assert.deepEqual(mergedOf('40000000-0000-4000-8000-000000000004'), [true]);
+    for (const id of ['019a0003-0000-7000-8000-000000000003', '40000000-0000-4000-8000-000000000004']) assert.ok(linked(id).every((l) => l.counted), id);
     const wt = sessions.find((s) => s.sessionId === '10000000-0000-4000-8000-000000000001');
     assert.equal(wt?.repo, path.join(dir, 'app-wt'));
     assert.equal(wt?.links[0]?.repo, path.join(dir, 'app'), 'links name the repository, not the worktree');

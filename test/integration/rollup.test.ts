@@ -30,6 +30,8 @@ function onTerminal(args: string[], env: Record<string, string>, answer: string)
 }
 
 const PERIOD = ['--since', '2026-11-01', '--until', '2026-11-30', '--tz', 'UTC'];
+/** Display names are letters only (a digit could carry a figure): the third name is one person's on two machines. */
+const NAMES = ['Member Ana', 'Member Bo', 'Member Chiara'];
 const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'sessions', 'estimatedTokens'] as const;
 
 interface Member {
@@ -59,7 +61,7 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     for (const [i, m] of members.entries()) {
       // The third member's second machine: their signing key (created by the first export) copied over.
       if (i === 3) fs.cpSync(path.join(members[2]!.home, 'keys'), path.join(m.home, 'keys'), { recursive: true });
-      const r = cli(['rollup', 'export', '--home', m.home, ...PERIOD, '--no-import', '--out', m.rollup, '--yes', '--name', `Member ${i === 3 ? 3 : i + 1}`], m.env);
+      const r = cli(['rollup', 'export', '--home', m.home, ...PERIOD, '--no-import', '--out', m.rollup, '--yes', '--name', NAMES[i === 3 ? 2 : i] as string], m.env);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Wrote your team rollup/);
     }
@@ -108,7 +110,7 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     assert.equal(team.outcomes?.commits, members.reduce((s, m) => s + m.report.outcomes.commits, 0));
     assert.equal(team.outcomes?.tasks, members.reduce((s, m) => s + m.report.outcomes.tasks, 0));
     assert.equal(team.outcomes?.prs, members.reduce((s, m) => s + m.report.outcomes.prs, 0));
-    assert.deepEqual(team.named, ['Member 1', 'Member 2', 'Member 3']);
+    assert.deepEqual(team.named, NAMES);
     const claude = team.bySource?.find((s) => s.source === 'claude-code');
     assert.equal(claude?.total, members.reduce((s, m) => s + (m.report.bySource.find((x) => x.source === 'claude-code')?.total ?? 0), 0));
     assert.equal(claude?.members, 3);

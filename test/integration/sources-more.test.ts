@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SourceName } from '../../src/core/usage/model';
-import { total, writeAider, writeCline, writeContinue, writeGemini, writeOpenCode, type Truth } from '../fixtures/sources';
+import { writeAider, writeCline, writeContinue, writeGemini, writeOpenCode, type Truth } from '../fixtures/sources';
 import { tempDir } from '../helpers';
-import { cli, reportJson, sessionsJson } from './cli';
+import { assertReimportAddsNothing, assertSourcesFound, cli, importAndCheckTotals, sessionsJson } from './cli';
 import { makeHome, ME, Repo } from './scripted';
 
 const SOURCES: SourceName[] = ['gemini-cli', 'opencode', 'cline', 'roo-code', 'continue', 'aider'];
@@ -44,42 +44,13 @@ describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue 
 
   it('reports per-source totals equal to the fixtures\' truth, with rejected lines counted per source', () => {
     // aider's history is found in the repository the other tools' sessions worked in, on the first import.
-    const r = cli(['import', '--home', ledger], env);
-    assert.equal(r.code, 0, r.stderr);
-    for (const s of SOURCES) assert.match(r.stdout, new RegExp(s));
-    const report = reportJson(ledger, env, PERIOD);
-    for (const source of SOURCES) {
-      const want = total(truth.filter((t) => t.source === source));
-      const got = report.bySource.find((s) => s.source === source);
-      assert.deepEqual(
-        got && { input: got.input, output: got.output, cacheRead: got.cacheRead, cacheWrite: got.cacheWrite, reasoning: got.reasoning, n: got.interactions },
-        want,
-        source,
-      );
-      assert.equal(report.coverage.find((c) => c.source === source)?.rejectedLines, rejects[source], `${source} rejected lines`);
-    }
+    importAndCheckTotals(ledger, env, PERIOD, SOURCES, truth, rejects);
   });
 
-  it('a second import adds nothing and the totals stay', () => {
-    const before = reportJson(ledger, env, [...PERIOD, '--no-import']);
-    const r = cli(['import', '--home', ledger], env);
-    assert.equal(r.code, 0, r.stderr);
-    const after = reportJson(ledger, env, [...PERIOD, '--no-import']);
-    assert.deepEqual(after.bySource, before.bySource);
-    assert.deepEqual(after.totals, before.totals);
-  });
+  it('a second import adds nothing and the totals stay', () => assertReimportAddsNothing(ledger, env, PERIOD));
 
   it('data health shows every source: found, where, last record, rejected lines', () => {
-    const r = cli(['health', '--json', '--home', ledger], env);
-    assert.equal(r.code, 0, r.stderr);
-    const h = JSON.parse(r.stdout) as { sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }>; last: string | null; rejectedLines: number }> };
-    for (const source of SOURCES) {
-      const s = h.sources.find((x) => x.source === source);
-      assert.equal(s?.found, true, source);
-      assert.ok(s?.roots.some((x) => x.exists), `${source} shows where it was found`);
-      assert.ok(s?.last, `${source} has a last record`);
-      assert.equal(s?.rejectedLines, rejects[source], source);
-    }
+    assertSourcesFound(ledger, env, SOURCES, rejects);
     // A JSON document's entry or a database row is no line to open the file at: the reason names it instead.
     const text = cli(['health', '--home', ledger], env).stdout;
     assert.match(text, /ui_messages\.json`: entry \d+: api_req_started text is not JSON/);

@@ -58,16 +58,23 @@ describe('ledger', () => {
     ledger.close();
   });
 
-  it('saves atomically with the previous file kept as a backup, readable by another instance', async () => {
+  it('saves a write as a small journal block, readable by another instance; folding keeps the previous snapshot and journal as the backup', async () => {
     const a = await Ledger.open(home);
     await addAll(a, [interaction('k1', 1)]);
+    const snapshot = fs.statSync(path.join(home, 'ledger.sqlite'));
     await addAll(a, [interaction('k2', 1)]);
-    assert.ok(fs.existsSync(path.join(home, 'ledger.sqlite.bak')));
+    const after = fs.statSync(path.join(home, 'ledger.sqlite'));
+    assert.equal(after.mtimeMs, snapshot.mtimeMs, 'the snapshot is not rewritten for a small write');
+    assert.ok(fs.statSync(path.join(home, 'ledger.journal')).size < 4096, 'the journal holds a few KB');
     const b = await Ledger.open(home);
     assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 2);
-    assert.equal(fs.statSync(path.join(home, 'ledger.sqlite')).mode & 0o077, 0, 'owner-only permissions');
-    a.close();
-    b.close();
+    await a.compact();
+    assert.ok(fs.existsSync(path.join(home, 'ledger.sqlite.bak')));
+    assert.ok(fs.existsSync(path.join(home, 'ledger.journal.bak')));
+    for (const name of ['ledger.sqlite', 'ledger.journal']) assert.equal(fs.statSync(path.join(home, name)).mode & 0o077, 0, `${name}: owner-only permissions`);
+    const c = await Ledger.open(home);
+    assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 2);
+    for (const l of [a, b, c]) l.close();
   });
 
   it('reloads before writing when another writer saved since it loaded: nothing is lost', async () => {
@@ -102,27 +109,58 @@ describe('ledger', () => {
     ledger.close();
   });
 
-  it('moves a damaged ledger aside and restores the backup, with a plain message', async () => {
+  it('moves a damaged ledger aside and restores the backup and both journals: nothing is lost, with a plain message', async () => {
     const a = await Ledger.open(home);
     await addAll(a, [interaction('k1', 1)]);
-    await addAll(a, [interaction('k2', 1)]); // backup now holds k1
+    await addAll(a, [interaction('k2', 1)]);
+    await a.compact(); // backup: k1 and the journal with k2; the snapshot: k1, k2
+    await addAll(a, [interaction('k3', 1)]); // in the new journal
     a.close();
     fs.writeFileSync(path.join(home, 'ledger.sqlite'), 'garbage, not a database');
     const warnings: string[] = [];
     const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
-    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 1);
+    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 3);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? '', /damaged .*moved to .*restored from the backup/);
+    assert.match(warnings[0] ?? '', /damaged .*moved to .*restored from the backup\. 2 writes were replayed from the journal\./);
     assert.ok(fs.readdirSync(home).some((n) => n.startsWith('ledger.sqlite.damaged-')), 'the damaged file is kept');
     b.close();
     // The restore sticks: a later open (another window, the CLI) sees the restored ledger, and writes go on from it.
     const c = await Ledger.open(home);
-    assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 1);
-    await addAll(c, [interaction('k3', 1)]);
+    assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 3);
+    await addAll(c, [interaction('k4', 1)]);
     c.close();
     const d = await Ledger.open(home);
-    assert.equal(scalar(d, 'SELECT count(*) FROM interactions'), 2);
+    assert.equal(scalar(d, 'SELECT count(*) FROM interactions'), 4);
     d.close();
+  });
+
+  it('right after the first save the backup is a copy of it: a damaged snapshot is rebuilt with its journal, nothing lost', async () => {
+    const a = await Ledger.open(home);
+    await addAll(a, [interaction('k1', 1)]);
+    await addAll(a, [interaction('k2', 1)]);
+    a.close();
+    fs.writeFileSync(path.join(home, 'ledger.sqlite'), Buffer.alloc(8192, 'this is not a database. '));
+    const warnings: string[] = [];
+    const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
+    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 2);
+    assert.match(warnings[0] ?? '', /restored from the backup\. 1 write was replayed from the journal\./);
+    b.close();
+  });
+
+  it('restores the backup alone when the journal folded into the damaged snapshot is gone', async () => {
+    const a = await Ledger.open(home);
+    await addAll(a, [interaction('k1', 1)]);
+    await addAll(a, [interaction('k2', 1)]);
+    await a.compact();
+    await addAll(a, [interaction('k3', 1)]);
+    a.close();
+    fs.rmSync(path.join(home, 'ledger.journal.bak'));
+    fs.writeFileSync(path.join(home, 'ledger.sqlite'), 'garbage, not a database');
+    const warnings: string[] = [];
+    const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
+    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 1, 'the backup: k1 (the newer journal needs the missing one first)');
+    assert.match(warnings[0] ?? '', /restored from the backup\. Run an import/);
+    b.close();
   });
 
   it('detects a truncated ledger and starts over when no backup is usable', async () => {
@@ -132,6 +170,7 @@ describe('ledger', () => {
     const file = path.join(home, 'ledger.sqlite');
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 1000));
+    fs.writeFileSync(path.join(home, 'ledger.sqlite.bak'), 'not usable either'); // the first save's backup is a copy of it
     const warnings: string[] = [];
     const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
     assert.match(warnings[0] ?? '', /truncated.*new ledger was started.*Run an import/);

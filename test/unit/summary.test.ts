@@ -6,7 +6,7 @@ import { buildReport, type UsageRow } from '../../src/core/outcomes/report';
 import { buildSummary, weeksOf } from '../../src/core/summary/build';
 import { parseSummaryDocument, type Summary } from '../../src/core/summary/schema';
 import { extractDocument, renderSummary, sessionNamer } from '../../src/core/summary/render';
-import { citedId, signSummary, TOOL_VERSION, verifySummary } from '../../src/services/summary';
+import { citedId, filesDigest, signSummary, TOOL_VERSION, verifySummary } from '../../src/services/summary';
 import { loadOrCreateSigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';
 
@@ -27,6 +27,10 @@ function hostileSummary(estimatedTokens?: number, status: 'shipped' | 'unlinked'
   const since = '2026-10-01';
   const until = '2026-10-31';
   const report = buildReport({ rows: [row], statusOf: () => status, files: [], timeZone: 'UTC', since, until, pricingVersion: 'test-1', outcomes: facts });
+  // The weeks add up to the period: the session's week has its figures, the others none.
+  const weekOf = (w: { since: string; until: string }) => (Date.parse(`${w.since}T00:00:00Z`) <= at && at < Date.parse(`${w.until}T00:00:00Z`) + DAY
+    ? report
+    : buildReport({ rows: [], statusOf: () => status, files: [], timeZone: 'UTC', since: w.since, until: w.until, pricingVersion: 'test-1', outcomes: facts }));
 
   return buildSummary({
     generatedAt: new Date(NOW).toISOString(),
@@ -34,9 +38,9 @@ function hostileSummary(estimatedTokens?: number, status: 'shipped' | 'unlinked'
     period: { since, until, timezone: 'UTC' },
     redact: { repos: false, subjects: false },
     report,
-    weeks: weeksOf(since, until).map((w) => ({ ...w, report })),
+    weeks: weeksOf(since, until).map((w) => ({ ...w, report: weekOf(w) })),
     sessions: [{ ref: 1, id: 'claude-code:5f0c1a2b-0000-4000-8000-000000000001', ledgerId: 'claude-code:5f0c1a2b-0000-4000-8000-000000000001', source: 'claude-code', status, tokens: 7400, estimatedTokens: estimatedTokens ?? 0, costNano: 12_345_678, models: [row.model], branchTasks: [], counted: status === 'shipped' ? [10] : [] }],
-    commits: new Map([[10, { ...commit, sha: 'a'.repeat(40), repoRoot: `/work/${HOSTILE.replace(/\//g, '')}`, subject: HOSTILE }]]),
+    commits: new Map([[10, { ...commit, sha: 'a'.repeat(40), repoRoot: `/work/${HOSTILE.replace(/\//g, '')}`, subject: HOSTILE, files: filesDigest(['src/pay.ts']) }]]),
     successors: [],
     links: new Map([['1:10', { kinds: ['branch', 'trailer'], state: 'auto' }]]),
     now: NOW,
@@ -80,7 +84,13 @@ describe('outcome summary (core)', () => {
     assert.deepEqual(t.outcomes[0]?.sessions, ['claude-code:5f0c1a2b-0000-4000-8000-000000000001']);
     assert.deepEqual(t.outcomes[0]?.evidence, ['branch', 'trailer']);
     assert.equal(t.outcomes[0]?.keptLines, 5);
-    assert.equal(t.outcomes[0]?.commits[0]?.sha, 'aaaaaaa');
+    // The signed data cites the full SHA (for verify --repo), the author time and the changed files; the text shows 7 digits.
+    assert.equal(t.outcomes[0]?.commits[0]?.sha, 'a'.repeat(40));
+    assert.equal(t.outcomes[0]?.commits[0]?.authoredAt, '2026-10-16T12:02:00Z');
+    assert.deepEqual(t.outcomes[0]?.commits[0]?.files, filesDigest(['src/pay.ts']));
+    const md = renderSummary(signSummary(s, loadOrCreateSigningKey(tempDir())), 'md');
+    assert.match(md, /`aaaaaaa` 2026-10-16/);
+    assert.ok(!md.split('<!-- outcome-ledger-summary')[0]!.includes('a'.repeat(8)), 'the visible text shows the short SHA');
     assert.deepEqual(s.trend.map((w) => w.since), ['2026-10-01', '2026-10-08', '2026-10-15', '2026-10-22', '2026-10-29']);
     assert.equal(s.trend.at(-1)?.until, '2026-10-31');
     assert.equal(s.period.days, 31);
@@ -100,7 +110,7 @@ describe('outcome summary (core)', () => {
     assert.match(md, /^≈ 7,400 tokens · ≈ \$0\.01/m, 'the task line');
     assert.match(md, /\| Tokens per commit \| ≈ 7,400 \(median ≈ 7,400\) \|/);
     assert.match(md, /\| Tokens per task \| ≈ 7,400 /);
-    assert.match(md.split('\n').find((l) => l.startsWith('| 2026-10-01')) ?? md, /\| 2026-10-01 – 2026-10-07 \| ≈ 7,400 \| ≈ \$0\.01 \| 1 \| 1 \| 100\.0% \| ≈ 7,400 · ≈ \$0\.01 \| ≈ 7,400 · ≈ \$0\.01 \| 0 \|/, 'a week of the trend');
+    assert.match(md.split('\n').find((l) => l.startsWith('| 2026-10-15')) ?? md, /\| 2026-10-15 – 2026-10-21 \| ≈ 7,400 \| ≈ \$0\.01 \| 1 \| 1 \| 100\.0% \| ≈ 7,400 · ≈ \$0\.01 \| ≈ 7,400 · ≈ \$0\.01 \| 0 \|/, 'a week of the trend');
     const html = renderSummary(doc, 'html');
     assert.match(html, /<p>≈ 7,400 tokens · ≈ \$0\.01/);
     assert.match(html, /<td[^>]*>≈ 7,400<\/td>/);

@@ -7,7 +7,8 @@ import type { SourceName } from '../../src/core/usage/model';
 import { parseTeamRollup, type TeamRollup, type TeamRollupFile } from '../../src/core/team/rollup';
 import { renderRollupPreview } from '../../src/core/team/preview';
 import { Rng } from '../../src/demo/rng';
-import { htmlText, mdText, renderTeamHtml, renderTeamMarkdown } from '../../src/core/team/render';
+import { renderTeamHtml, renderTeamMarkdown } from '../../src/core/team/render';
+import { htmlText, mdText } from '../../src/core/common/text';
 import { syntheticRollup } from '../../src/demo/teamRollups';
 import { checkTeamRollupText, mergeTeamRollups } from '../../src/services/teamRollup';
 import { loadOrCreateSigningKey, type SigningKey } from '../../src/store/signing';
@@ -33,7 +34,7 @@ describe('team rollup files', () => {
 
   it('refuses a battery of hostile files, each with a one-line reason, while the good ones still merge', () => {
     const dir = tempDir('ol-hostile-');
-    const good = [0, 1, 2].map((i) => syntheticRollup({ key: key(i), seed: 10 + i, displayName: `Good ${i}` }));
+    const good = [0, 1, 2].map((i) => syntheticRollup({ key: key(i), seed: 10 + i, displayName: `Good ${['Ana', 'Bo', 'Chiara'][i]}` }));
     good.forEach((f, i) => fs.writeFileSync(path.join(dir, `good-${i}.json`), text(f)));
     const base = text(syntheticRollup({ key: key(3), seed: 20 }));
     const signed = (edit: Parameters<typeof syntheticRollup>[0]['edit']): string => text(syntheticRollup({ key: key(3), seed: 20, edit }));
@@ -69,7 +70,7 @@ describe('team rollup files', () => {
       'mismatched-total.json': [signed((r) => { r.byModel[0]!.total += 1; }), /^figures do not add up: byModel\[0\]\.total ≠ input \+ output \+ cacheRead \+ cacheWrite$/],
       'mismatched-value.json': [signed((r) => { r.value.yield = 1; }), /^figures do not add up: value\.yield ≠ what the figures it is computed from give$/],
       'unknown-field.json': [signed((r) => { (r as unknown as Record<string, unknown>).hostname = 'laptop'; }), /^invalid: rollup: unexpected field "hostname"$/],
-      'control-chars.json': [signed((r) => { r.member.displayName = 'Eve\n## Fake heading'; }), /^invalid: rollup\.member\.displayName: a display name has letters, digits \(at most 4\)/],
+      'control-chars.json': [signed((r) => { r.member.displayName = 'Eve\n## Fake heading'; }), /^invalid: rollup\.member\.displayName: a display name has letters, spaces and \. ' - only/],
       'html-name.json': [signed((r) => { r.member.displayName = '<img src=x onerror=alert(1)>'; }), /^invalid: rollup\.member\.displayName: /],
       'figure-in-name.json': [signed((r) => { r.member.displayName = 'Bo 1234567 tokens'; }), /^invalid: rollup\.member\.displayName: /],
       'nested.json': ['['.repeat(200_000) + ']'.repeat(200_000), /^nested deeper than 12 levels: not a rollup$/],

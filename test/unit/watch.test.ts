@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJson, writeCopilotJsonl } from '../../src/demo/copilot';
 import { READERS, sourceRoots, watchTargets, type ExtraSource, type WatchTarget } from '../../src/services/importer';
 import { AIDER_HISTORY } from '../../src/sources/aider';
-import { writeAider, writeCline, writeContinue, writeGemini, writeOpenCode } from '../fixtures/sources';
+import { writeAider, writeAmazonQ, writeCline, writeContinue, writeCopilotCli, writeCursor, writeGemini, writeKiro, writeOpenCode } from '../fixtures/sources';
 import { tempDir } from '../helpers';
 
 /** The watch target that reports a change of `file`, if any (as the extension's watchers see it). */
@@ -31,6 +31,10 @@ describe('Live capture: what the extension watches', () => {
     writeCline(home, repo);
     writeContinue(path.join(home, '.continue'), repo);
     writeAider(repo);
+    writeKiro(home, path.join(dir, 'xdg-data'), repo);
+    writeAmazonQ(home, path.join(dir, 'xdg-data'), repo);
+    writeCursor(path.join(home, '.config'));
+    writeCopilotCli(home, repo);
     const chat = copilotWorkspace(path.join(home, '.config', 'Code', 'User'), 'ws1', repo);
     const T0 = Date.parse('2026-10-05T09:00:00Z');
     const req = { requestId: 'r1', timestamp: T0, modelId: 'copilot/gpt-4.1', prompt: 'p', reply: 'r', promptTokens: 10, outputTokens: 2, style: 'metadata' as const };
@@ -56,6 +60,23 @@ describe('Live capture: what the extension watches', () => {
       }
     }
     assert.ok(checked >= 15, String(checked));
+  });
+
+  it('Cursor\'s busy user folder is not watched whole: only its global state database and its write-ahead log', () => {
+    const targets = watchTargets(env);
+    const user = path.join(home, '.config', 'Cursor', 'User');
+    assert.ok(watcherOf(targets, path.join(user, 'globalStorage', 'state.vscdb-wal')));
+    assert.equal(watcherOf(targets, path.join(user, 'workspaceStorage', 'abc', 'state.vscdb')), undefined);
+    assert.equal(watcherOf(targets, path.join(user, 'globalStorage', 'other.json')), undefined);
+  });
+
+  it('Copilot CLI\'s OTel export named by $COPILOT_OTEL_FILE_EXPORTER_PATH is watched as that one file', () => {
+    const file = path.join(dir, 'telemetry', 'copilot.jsonl');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '');
+    const targets = watchTargets({ ...env, COPILOT_OTEL_FILE_EXPORTER_PATH: file });
+    assert.ok(watcherOf(targets, file));
+    assert.equal(watcherOf(targets, path.join(dir, 'telemetry', 'other.jsonl')), undefined);
   });
 
   it('watches a repository for its Aider history only, never its whole tree; a disabled Aider is not watched', () => {

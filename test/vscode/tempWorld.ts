@@ -67,6 +67,8 @@ export function createWorld(options: WorldOptions): World {
     ...(options.grep ? { grep: options.grep } : {}),
   };
   for (const d of ['.config', '.local/share', '.cache', '.local/state']) dir('home', d);
+  // Kiro's sessions folder, as an installed Kiro leaves it (live capture watches it from activation on).
+  dir('home', '.kiro', 'sessions');
   fs.chmodSync(dir('runtime'), 0o700);
   fs.mkdirSync(options.artifactsDir, { recursive: true });
   fs.writeFileSync(path.join(world.home, '.gitconfig'), '[user]\n\tname = Outcome Ledger Test\n\temail = test@outcome-ledger.invalid\n[init]\n\tdefaultBranch = main\n');

@@ -19,6 +19,17 @@ export const TRAILER_CODEX = 16;
 export const COMMIT_GONE = 32;
 /** Authored by someone other than the repository's configured user (a teammate's commit, pulled in). */
 export const COMMIT_OTHER_AUTHOR = 64;
+/**
+ * A revert: it undoes an earlier commit (a `Revert "…"` subject, a `This reverts commit <sha>` line, or a patch that is
+ * exactly the reverse of an earlier one). Never an outcome itself. Derived on every link run (core/standing.ts).
+ */
+export const COMMIT_REVERT = 128;
+/** Undone later by a revert that was not itself undone: not an outcome. Derived. */
+export const COMMIT_REVERTED = 256;
+/** Never reachable from the repository's default branch (nor any successor of it): not merged, not an outcome. Derived. */
+export const COMMIT_UNMERGED = 512;
+/** The flags a link run derives from the graph (recomputed, never read from git). */
+export const STANDING_MASK = COMMIT_REVERT | COMMIT_REVERTED | COMMIT_UNMERGED;
 
 export const TRAILER_MASK = TRAILER_CLAUDE | TRAILER_AIDER | TRAILER_COPILOT | TRAILER_CODEX;
 
@@ -65,6 +76,13 @@ export interface CommitInfo {
   pr: number | null;
   /** Branch named by a merge subject (merges only). */
   mergedBranch: string | null;
+  /** Author as git recorded it (email lower case); absent on rows stored before schema 5 until a link run fills it. */
+  authorEmail?: string | null;
+  authorName?: string | null;
+  /** Emails (lower case) of people named in `Co-authored-by:` trailers (tools such as Claude are left out). */
+  coAuthors?: readonly string[];
+  /** The sha a `This reverts commit <sha>` line names, or null. */
+  reverts?: string | null;
 }
 
 const CO_AUTHOR = /^co-authored-by:\s*(.+)$/gim;
@@ -85,13 +103,35 @@ export function trailerFlags(body: string, authorName: string, authorEmail: stri
   return flags;
 }
 
+const TOOL_AUTHOR = /claude|anthropic\.com|aider|copilot|codex|openai\.com|\[bot\]/i;
+
+/** Emails of the people a message names as co-authors (lower case, without AI tools and bots). */
+export function coAuthorsOf(body: string): string[] {
+  const out = new Set<string>();
+  for (const m of body.matchAll(CO_AUTHOR)) {
+    const who = m[1] ?? '';
+    const email = /<([^<>\s]+@[^<>\s]+)>/.exec(who)?.[1];
+    if (!email || TOOL_AUTHOR.test(who)) continue;
+    out.add(email.toLowerCase());
+  }
+  return [...out].sort();
+}
+
+/** The commit a `git revert` message names ("This reverts commit <sha>."), or null. */
+export function revertTarget(body: string): string | null {
+  const m = /^This reverts commit ([0-9a-f]{7,64})\b/im.exec(body);
+  return m?.[1] ? m[1].toLowerCase() : null;
+}
+
 /**
  * `me`: the repository's configured user.email (lower case), when known: a commit by anyone else is a teammate's
  * and weak evidence for this engineer's sessions.
  */
 export function reduceCommit(raw: RawCommit, patterns: TaskPatterns = DEFAULT_TASK_PATTERNS, me: string | null = null): CommitInfo {
   const merge = raw.parents.length > 1;
-  const other = me !== null && raw.authorEmail.toLowerCase() !== me && !/\(aider\)\s*$/i.test(raw.authorName) ? COMMIT_OTHER_AUTHOR : 0;
+  const coAuthors = coAuthorsOf(raw.body);
+  // A teammate's commit that names this engineer as co-author is theirs too (docs/outcomes.md).
+  const other = me !== null && raw.authorEmail.toLowerCase() !== me && !/\(aider\)\s*$/i.test(raw.authorName) && !coAuthors.includes(me) ? COMMIT_OTHER_AUTHOR : 0;
   const message = raw.body ? `${raw.subject}\n\n${raw.body}` : raw.subject;
   return {
     sha: raw.sha,
@@ -104,6 +144,10 @@ export function reduceCommit(raw: RawCommit, patterns: TaskPatterns = DEFAULT_TA
     tasks: tasksInText(message, patterns),
     pr: prOf(raw.subject, raw.body),
     mergedBranch: merge ? mergedBranchOf(raw.subject) : null,
+    authorEmail: raw.authorEmail.toLowerCase(),
+    authorName: raw.authorName,
+    coAuthors,
+    reverts: revertTarget(raw.body),
   };
 }
 

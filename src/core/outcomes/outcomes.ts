@@ -8,6 +8,7 @@
  * - Kept lines per 1k output tokens uses only outcomes old enough (N days); younger ones are reported as pending.
  */
 import type { SessionStatus } from '../usage/model';
+import type { SetAside } from './standing';
 
 export interface SessionUsage {
   tokens: number;
@@ -41,6 +42,8 @@ export interface OutcomeFacts {
   sessionTasks: ReadonlyMap<number, readonly string[]>;
   now: number;
   durabilityDays: number;
+  /** Per session, linked commits whose link counts but that are not the engineer's outcome (docs/outcomes.md). */
+  setAside?: ReadonlyMap<number, ReadonlyArray<{ id: number; why: SetAside }>>;
 }
 
 export interface TaskFigures {
@@ -74,6 +77,12 @@ export interface OutcomeFigures {
   pendingCommits: number;
   durabilityDays: number;
   byTask: TaskFigures[];
+  /** Distinct commits of the period's sessions that were reverted later (not outcomes, not in `commits`). */
+  reverted: number;
+  /** Distinct commits of the period's sessions the default branch never reached (not outcomes). */
+  unmerged: number;
+  /** Distinct commits of the period's sessions authored by someone else: assisted, not the engineer's outcomes. */
+  authoredByOthers: number;
 }
 
 export function median(values: readonly number[]): number | null {
@@ -177,6 +186,20 @@ export function computeOutcomes(
     }
   }
 
+  // Commits set aside, per reason, distinct (a squash and its original are one), from sessions not labelled otherwise.
+  const aside = { reverted: new Set<number>(), unmerged: new Set<number>(), others: new Set<number>() };
+  if (f.setAside) {
+    const ids = new Map<number, OutcomeCommit>();
+    for (const [ref, list] of f.setAside) if (usage.has(ref)) for (const a of list) ids.set(a.id, { id: a.id, repo: 0, tasks: [], pr: null, authorTime: 0, kept: null });
+    const findAside = outcomeOf(ids, f.successors);
+    for (const [ref, list] of f.setAside) {
+      if (!usage.has(ref)) continue;
+      const status = statusOf(ref);
+      if (status !== 'shipped' && status !== 'open' && status !== 'unlinked') continue;
+      for (const a of list) if (a.why !== 'revert') aside[a.why].add(findAside(a.id));
+    }
+  }
+
   let keptLines = 0;
   let keptOutput = 0;
   let judged = 0;
@@ -234,5 +257,8 @@ export function computeOutcomes(
         delivered: t.delivered,
       }))
       .sort((a, b) => b.tokens - a.tokens || a.task.localeCompare(b.task)),
+    reverted: aside.reverted.size,
+    unmerged: aside.unmerged.size,
+    authoredByOthers: aside.others.size,
   };
 }

@@ -1,6 +1,6 @@
 import type { SessionLabel, SessionStatus, SourceName } from '../usage/model';
 import { isoUtc, LocalDayMapper } from '../usage/time';
-import { fromNanoUSD } from '../usage/pricing';
+import { fromMicroCredits, fromNanoUSD } from '../usage/pricing';
 import { computeOutcomes, type OutcomeFacts, type OutcomeFigures, type SessionUsage } from './outcomes';
 import { selfCheck, type SelfCheck } from './selfcheck';
 
@@ -21,6 +21,8 @@ export interface UsageFigures {
   estimatedTokens: number;
   /** Whether `total` is exact, estimated, or partly estimated (compatible extension of cli.md). */
   tokenAccuracy: TokenAccuracy;
+  /** Credits metered by tools that bill in credits (Kiro), beside the tokens; present only when there are some. */
+  credits?: number;
 }
 
 export type TokenAccuracy = 'exact' | 'estimated' | 'mixed';
@@ -33,6 +35,8 @@ export function accuracyOf(total: number, estimated: number): TokenAccuracy {
 
 export interface ReportJson {
   period: { since: string | null; until: string | null; timezone: string };
+  /** The author emails taken for the engineer's when judging whose a commit is (docs/outcomes.md). */
+  identities: string[];
   pricing: { version: string; note: string };
   totals: UsageFigures;
   bySource: Array<{ source: SourceName } & UsageFigures>;
@@ -88,6 +92,8 @@ export interface UsageRow {
   assumedModel: number;
   /** Tokens of this row that were estimated. */
   estimatedTokens: number;
+  /** Micro-credits metered by the tool (0 for tools that bill no credits). */
+  creditsMicro?: number;
 }
 
 export interface SourceFiles {
@@ -106,6 +112,7 @@ class Acc {
   interactions = 0;
   unpriced = 0;
   estimated = 0;
+  creditsMicro = 0;
   readonly sessions = new Set<number>();
 
   add(r: UsageRow): void {
@@ -118,6 +125,7 @@ class Acc {
     this.interactions += r.interactions;
     this.unpriced += r.unpriced;
     this.estimated += r.estimatedTokens;
+    this.creditsMicro += r.creditsMicro ?? 0;
     this.sessions.add(r.sessionRef);
   }
 
@@ -139,8 +147,14 @@ class Acc {
       unpricedInteractions: this.unpriced,
       estimatedTokens: this.estimated,
       tokenAccuracy: accuracyOf(this.total, this.estimated),
+      ...creditsField(this.creditsMicro),
     };
   }
+}
+
+/** `{ credits }` when a figure holds credits, else nothing (tools that bill no credits show no credits field). */
+export function creditsField(micro: number): { credits?: number } {
+  return micro > 0 ? { credits: fromMicroCredits(micro) } : {};
 }
 
 export function roundUSD(v: number): number {
@@ -171,6 +185,8 @@ export interface ReportInput {
   /** Prompt hashes typed in the period, per session. */
   prompts?: ReadonlyMap<number, readonly number[]>;
   threshold?: number;
+  /** The engineer's identities the outcomes were judged with (shown in the report). */
+  identities?: readonly string[];
 }
 
 const LABELS: ReadonlySet<SessionStatus> = new Set<SessionLabel>(['exploration', 'learning', 'review', 'abandoned']);
@@ -257,6 +273,7 @@ export function buildReport(input: ReportInput): ReportJson {
 
   return {
     period: { since: input.since ?? null, until: input.until ?? null, timezone: input.timeZone },
+    identities: [...(input.identities ?? [])],
     pricing: {
       version: input.pricingVersion,
       note: 'Costs are list-price estimates from the embedded price table; models not in the table are left unpriced.',
@@ -293,6 +310,9 @@ export function buildReport(input: ReportInput): ReportJson {
       pendingCommits: figures.pendingCommits,
       durabilityDays: figures.durabilityDays,
       byTask: figures.byTask,
+      reverted: figures.reverted,
+      unmerged: figures.unmerged,
+      authoredByOthers: figures.authoredByOthers,
     },
     selfCheck: signals,
     coverage: [...coverageSources].sort().map((source) => {

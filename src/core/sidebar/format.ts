@@ -2,7 +2,7 @@
  * How the sidebar writes its figures (pure; the webview and the tests share it, so a test can compare what it reads
  * on screen with what the ledger says, formatted the same way).
  */
-import { fmtInt, fmtTokens, fmtUSD } from '../usage/format';
+import { fmtCredits, fmtInt, fmtTokens, fmtUSD } from '../usage/format';
 import type { DateRange } from '../usage/periods';
 import type { Figure, FigureId } from './protocol';
 
@@ -15,6 +15,8 @@ export function formatFigure(id: FigureId, value: number | null): string {
       return fmtTokens(value);
     case 'cost':
       return fmtUSD(value);
+    case 'credits':
+      return fmtCredits(value);
     case 'yield':
       return `${(value * 100).toFixed(1)}%`;
     case 'keptPer1k':

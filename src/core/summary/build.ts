@@ -5,9 +5,10 @@
 import type { EvidenceKind, LinkState } from '../outcomes/linking';
 import type { SessionStatus } from '../usage/model';
 import { outcomeOf, type OutcomeCommit } from '../outcomes/outcomes';
+import type { CommitStanding, SetAside } from '../outcomes/standing';
 import type { ReportJson } from '../outcomes/report';
 import { int } from './numbers';
-import { EVIDENCE_KINDS, STATUSES, type Summary, type SummaryCommit, type SummaryOutcome, type SummaryTask } from './schema';
+import { CLAIM, EVIDENCE_KINDS, STATUSES, type Summary, type SummaryCommit, type SummaryOutcome, type SummarySetAside, type SummaryTask } from './schema';
 
 export interface SummarySession {
   ref: number;
@@ -26,12 +27,17 @@ export interface SummarySession {
   branchTasks: readonly string[];
   /** Counted commits (ledger ids). */
   counted: readonly number[];
+  /** Linked commits whose link counts but that are not the engineer's outcome (ledger ids), and why. */
+  setAside?: ReadonlyArray<{ id: number; why: SetAside }>;
 }
 
 export interface SummaryCommitFacts extends OutcomeCommit {
   sha: string;
   repoRoot: string;
   subject: string;
+  /** The changed files' count and the SHA-256 of their sorted paths (services/summary.ts filesDigest). */
+  files: { count: number; sha256: string };
+  standing?: CommitStanding;
 }
 
 export interface SummaryInput {
@@ -51,6 +57,8 @@ export interface SummaryInput {
   openWindowHours: number;
   gaps: readonly string[];
   records: Summary['records'];
+  /** The engineer's identities the outcomes were judged with. */
+  identities?: readonly string[];
 }
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
@@ -68,6 +76,8 @@ const ESTIMATE_REASONS: Record<string, string> = {
   aider: 'aider writes rounded counts such as 1.2k',
   continue: 'Continue\'s dev data holds its own estimates',
   manual: 'manual entries estimated from pasted text',
+  'amazon-q': 'Amazon Q Developer records no token counts, so its prompts and replies were counted with a tokenizer (a floor)',
+  cursor: 'newer Cursor builds record 0 tokens for some replies, so those were counted from their text with a tokenizer',
 };
 
 /** `{ estimatedTokens }` when some tokens of a figure were estimated, else nothing (an exact figure carries no field). */
@@ -85,6 +95,7 @@ function usageOf(x: ReportJson['totals']): Summary['totals'] {
   return {
     input: x.input, output: x.output, cacheRead: x.cacheRead, cacheWrite: x.cacheWrite, reasoning: x.reasoning, total: x.total,
     costUSD: x.costUSD, interactions: x.interactions, sessions: x.sessions, unpricedInteractions: x.unpricedInteractions, ...accuracyOf(x),
+    ...(x.credits !== undefined ? { credits: x.credits } : {}),
   };
 }
 
@@ -155,17 +166,43 @@ export function buildSummary(input: SummaryInput): Summary {
     }
   }
 
+  const standingOf = (c: SummaryCommitFacts): Pick<SummaryCommit, 'author' | 'authoredByEngineer' | 'coAuthored' | 'reverted' | 'merged'> => {
+    const st = c.standing;
+    if (!st) return {};
+    return { author: st.author, authoredByEngineer: st.authoredByEngineer, ...(st.coAuthored ? { coAuthored: true } : {}), reverted: st.reverted, merged: st.merged };
+  };
+  /** What every cited commit says, counted or not: its full sha, where, what, when, its PR, whose and what became of it. */
+  const citedOf = (c: SummaryCommitFacts): Omit<SummaryCommit, 'keptLines' | 'authoredAt' | 'files'> => ({
+    sha: c.sha,
+    repo: repoLabel.get(c.repoRoot) ?? 'repository',
+    subject: input.redact.subjects ? null : c.subject,
+    committed: new Date(c.authorTime).toISOString().slice(0, 10),
+    pr: c.pr,
+    ...standingOf(c),
+  });
   const commitOf = (id: number): SummaryCommit => {
     const c = input.commits.get(id) as SummaryCommitFacts;
     return {
-      sha: c.sha.slice(0, 7),
-      repo: repoLabel.get(c.repoRoot) ?? 'repository',
-      subject: input.redact.subjects ? null : c.subject,
-      committed: new Date(c.authorTime).toISOString().slice(0, 10),
-      pr: c.pr,
+      ...citedOf(c),
+      authoredAt: isoSecond(c.authorTime),
+      files: { ...c.files },
       keptLines: c.authorTime < mature ? c.kept : null,
     };
   };
+  // Linked commits that do not count, shown apart with the sessions that assisted them (never in a headline figure).
+  const asideSessions = new Map<number, { why: SetAside; sessions: Set<string> }>();
+  for (const s of input.sessions) {
+    if (s.status !== 'shipped' && s.status !== 'open' && s.status !== 'unlinked') continue;
+    for (const a of s.setAside ?? []) {
+      if (a.why === 'revert' || !input.commits.has(a.id)) continue;
+      const e = asideSessions.get(a.id) ?? { why: a.why, sessions: new Set<string>() };
+      e.sessions.add(s.id);
+      asideSessions.set(a.id, e);
+    }
+  }
+  const notCounted: SummarySetAside[] = [...asideSessions]
+    .map(([id, e]) => ({ ...citedOf(input.commits.get(id) as SummaryCommitFacts), reason: e.why as SummarySetAside['reason'], sessions: [...e.sessions].sort() }))
+    .sort((a, b) => a.committed.localeCompare(b.committed) || a.sha.localeCompare(b.sha));
   const outcomeOfRoot = (o: number): SummaryOutcome & { firstTime: number } => {
     const members = [...(outcomeMembers.get(o) ?? [])].sort((a, b) => (input.commits.get(a)?.authorTime ?? 0) - (input.commits.get(b)?.authorTime ?? 0) || a - b);
     const sessions = [...(outcomeSessions.get(o) ?? [])].map((ref) => sessionById.get(ref) as SummarySession);
@@ -255,6 +292,10 @@ export function buildSummary(input: SummaryInput): Summary {
       .map((c) => `${c.source}: ${int((c as Accuracy).estimatedTokens ?? 0)}, ${ESTIMATE_REASONS[c.source] ?? 'counted from text or rounded by the tool'}`);
     estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated, not reported exactly (${parts.join('; ')}): figures that include them are marked ≈.`);
   }
+  if (r.totals.credits !== undefined) {
+    const parts = r.bySource.filter((x) => x.credits !== undefined).map((x) => `${x.source}: ${x.credits}`);
+    estimates.push(`${r.totals.credits} credits were metered by tools that bill in credits (${parts.join('; ')}): they are priced at the tool's documented price per credit and never counted as tokens.`);
+  }
   if (open.length > 0) estimates.push(`${open.length} ${open.length === 1 ? 'session' : 'sessions'} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
   if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);
 
@@ -263,7 +304,7 @@ export function buildSummary(input: SummaryInput): Summary {
     tool: { name: 'outcome-ledger', version: input.toolVersion },
     period: { ...input.period, days: dayNumber(input.period.until) - dayNumber(input.period.since) + 1 },
     redacted: { ...input.redact },
-    settings: { threshold: o.threshold, durabilityDays: o.durabilityDays, openWindowHours: input.openWindowHours },
+    settings: { threshold: o.threshold, durabilityDays: o.durabilityDays, openWindowHours: input.openWindowHours, ...(input.identities ? { identities: [...input.identities] } : {}) },
     pricing: { version: r.pricing.version, note: r.pricing.note },
     totals: usageOf(r.totals),
     outcomes: {
@@ -274,8 +315,10 @@ export function buildSummary(input: SummaryInput): Summary {
       tokensPerTaskMedian: o.tokensPerTaskMedian, costPerTaskMedian: o.costPerTaskMedian,
       tokensWithoutOutcome: o.tokensWithoutOutcome, keptLines: o.keptLines, keptLinesPer1kOutput: o.keptLinesPer1kOutput,
       pendingCommits: o.pendingCommits,
+      reverted: o.reverted, unmerged: o.unmerged, authoredByOthers: o.authoredByOthers,
     },
     tasks: taskList,
+    notCounted,
     trend: input.weeks.map((w) => ({
       since: w.since,
       until: w.until,
@@ -308,8 +351,14 @@ export function buildSummary(input: SummaryInput): Summary {
       gaps: [...input.gaps],
       estimates,
     },
+    claim: { ...CLAIM },
     records: { ...input.records },
   };
+}
+
+/** An instant as ISO 8601 UTC to the second (git keeps author times in whole seconds). */
+export function isoSecond(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 function withoutFirstTime(o: SummaryOutcome & { firstTime: number }): SummaryOutcome {

@@ -22,6 +22,7 @@ const FIGURE_WORDS: Record<string, string> = {
   costPerCommitMedian: 'median cost per commit', tokensPerTask: 'tokens per task', costPerTask: 'cost per task',
   tokensPerTaskMedian: 'median tokens per task', costPerTaskMedian: 'median cost per task', tokensWithoutOutcome: 'tokens without outcome',
   keptLines: 'kept lines', keptLinesPer1kOutput: 'kept lines per 1k output tokens', pendingCommits: 'number of pending outcomes',
+  reverted: 'number of reverted commits', unmerged: 'number of commits not merged', authoredByOthers: 'number of commits authored by someone else',
 };
 
 const SECTION_LABELS: Record<string, string> = {
@@ -34,11 +35,13 @@ const SECTION_LABELS: Record<string, string> = {
   totals: 'the token and cost totals',
   outcomes: 'the outcome figures (commits, tasks, yield, cost per commit and per task, kept lines)',
   tasks: 'the list of tasks',
+  notCounted: 'the linked commits not counted (reverted, not merged, authored by someone else)',
   trend: 'the weekly trend',
   withoutOutcome: 'the tokens without outcome',
   bySource: 'the figures by tool',
   byModel: 'the figures by model',
   coverage: 'the coverage and limits',
+  claim: 'the statement of what the signature proves',
   records: 'the digest of the ledger records',
 };
 
@@ -47,6 +50,7 @@ export function manifestEntries(s: Summary): ManifestEntry[] {
   const out: ManifestEntry[] = [];
   for (const key of Object.keys(SECTION_LABELS)) {
     const v = (s as Record<string, unknown>)[key];
+    if (v === undefined) continue; // an optional section this file does not have
     if (key === 'tasks') {
       out.push({ key: 'tasks', label: SECTION_LABELS.tasks as string, value: s.tasks.map((t) => t.task) });
       s.tasks.forEach((t, i) => out.push({ key: `tasks[${i}]`, label: `the figures or citations of ${t.task === null ? 'the outcomes without a task key' : `task ${t.task}`}`, value: t }));

@@ -8,7 +8,8 @@
  */
 import { canonicalJson } from '../common/canonical';
 import { int, usd } from './numbers';
-import type { Summary, SummaryDocument, SummaryTask } from './schema';
+import type { Summary, SummaryCommit, SummaryDocument, SummarySetAside, SummaryTask } from './schema';
+import { lineText, terminalText } from '../common/text';
 
 const SUMMARY_FORMATS = ['md', 'html', 'json'] as const;
 export type SummaryFormat = (typeof SUMMARY_FORMATS)[number];
@@ -185,6 +186,38 @@ function redactionText(s: Summary): string {
   return r.length ? `${r.join(' and ')} redacted` : 'nothing redacted';
 }
 
+/** Visible text cites 7 characters of a sha (the signed data holds the full one). */
+function shaText(c: Pick<SummaryCommit, 'sha'>): string {
+  return c.sha.slice(0, 7);
+}
+
+const NOT_COUNTED_WORDS: Record<SummarySetAside['reason'], string> = {
+  others: 'assisted, authored by someone else',
+  reverted: 'reverted later',
+  unmerged: 'not merged into the default branch',
+};
+
+/** The "not counted" line of the glance, when the file says (summaries since issue 14). */
+function notCountedNote(o: Summary['outcomes']): string | null {
+  if (o.reverted === undefined && o.unmerged === undefined && o.authoredByOthers === undefined) return null;
+  return `${int(o.reverted ?? 0)} reverted · ${int(o.unmerged ?? 0)} not merged · ${int(o.authoredByOthers ?? 0)} authored by someone else (assisted)`;
+}
+
+/** Rows of the "linked but not counted" table: commit, repository, subject, why, author, sessions. */
+function notCountedRows(s: Summary, cell: (v: string) => string, code: (v: string) => string, sid: (id: string) => string): string[][] {
+  return (s.notCounted ?? []).map((c) => [
+    `${code(shaText(c))} ${cell(c.committed)}`,
+    cell(c.repo),
+    c.subject === null ? '(redacted)' : cell(c.subject),
+    cell(NOT_COUNTED_WORDS[c.reason]),
+    cell(c.author ?? '—'),
+    c.sessions.map((id) => code(sid(id))).join(', '),
+  ]);
+}
+
+const NOT_COUNTED_HEAD = ['Commit', 'Repository', 'Subject', 'Not counted because', 'Author', 'Sessions'];
+const NOT_COUNTED_TEXT = 'Commits these sessions helped with that are not the engineer\'s outcomes: reverted later, never merged into the default branch, or authored by someone else. They are in no figure above.';
+
 interface Glance {
   label: string;
   value: string;
@@ -211,6 +244,9 @@ function glance(s: Summary): Glance[] {
     { label: 'Cost per task', value: est(o.costPerTask), note: `median ${est(o.costPerTaskMedian)}` },
     { label: `Kept lines after ${s.settings.durabilityDays} days`, value: int(o.keptLines), note: `${o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2)} per 1k output tokens; ${count(o.pendingCommits, 'outcome')} pending` },
     { label: 'Tokens without outcome', value: tokensText(o.tokensWithoutOutcome, s.withoutOutcome), note: `${share(o.tokensWithoutOutcome, t.total)} of all tokens` },
+    ...(notCountedNote(o) === null
+      ? []
+      : [{ label: 'Linked commits not counted', value: int((o.reverted ?? 0) + (o.unmerged ?? 0) + (o.authoredByOthers ?? 0)), note: notCountedNote(o) as string }]),
   ];
 }
 
@@ -222,7 +258,7 @@ function methodology(s: Summary): Array<{ title: string; text: string }> {
     },
     {
       title: 'What counts as an outcome, and how links are found',
-      text: `An outcome is a commit a session produced. Outcome Ledger links each session to commits by evidence it can show: the branch the session worked on, files the assistant edited that the commit touched, the commit following the session in time, commit trailers such as "Co-authored-by: Claude", the git state Codex recorded, and the engineer's own confirmations. A link counts when its confidence is at least ${s.settings.threshold} or the engineer confirmed it; a rejected link never counts. A squash or rebase of the same work is one outcome. Tasks are issue keys (ABC-123, #123, GH-123) in branch names and commit messages; pull requests come from merge and squash subjects. Every outcome below names the sessions it rests on and the kinds of evidence of their links.`,
+      text: `An outcome is a commit a session produced. Outcome Ledger links each session to commits by evidence it can show: the branch the session worked on, files the assistant edited that the commit touched, the commit following the session in time, commit trailers such as "Co-authored-by: Claude", the git state Codex recorded, and the engineer's own confirmations. A link counts when its confidence is at least ${s.settings.threshold} or the engineer confirmed it; a rejected link never counts. Only the engineer's own commits count: authored with one of their git identities${s.settings.identities ? ` (${s.settings.identities.join(', ') || 'none found'})` : ''}, or naming them in a Co-authored-by trailer; a commit reverted later, one never merged into the default branch, and a revert itself are not outcomes and are listed apart. A squash or rebase of the same work is one outcome. Tasks are issue keys (ABC-123, #123, GH-123) in branch names and commit messages; pull requests come from merge and squash subjects. Every outcome below names the sessions it rests on and the kinds of evidence of their links.`,
     },
     {
       title: 'Why volume is not value',
@@ -239,12 +275,20 @@ function methodology(s: Summary): Array<{ title: string; text: string }> {
   ];
 }
 
-function integrityText(doc: SummaryDocument): { proves: string; cannot: string; how: string[] } {
+/** How the signature is named to a reader: the built-in Ed25519 key, or the engineer's git SSH signing key. */
+export function signatureName(doc: Pick<SummaryDocument, 'signature'>): string {
+  return doc.signature.algorithm === 'ssh' ? `SSH (the engineer's git signing key, ssh-keygen -Y, namespace ${doc.signature.namespace})` : 'Ed25519 (Outcome Ledger\'s signing key)';
+}
+
+function integrityText(doc: SummaryDocument): { proves: string; repository: string; cannot: string; how: string[] } {
+  const claim = doc.summary.claim;
   return {
-    proves: `The signature proves that this file is exactly what Outcome Ledger exported with the key ${doc.signature.fingerprint}: no figure, citation or line was edited after the export.`,
-    cannot: 'It cannot prove that the logs the figures came from were genuine: whoever holds the key could have fed the tool fabricated logs. The records digest lets the engineer show, on their machine, which ledger records the figures came from.',
+    proves: claim.signature,
+    repository: claim.repository,
+    cannot: claim.cannot,
     how: [
-      `npx outcome-ledger verify ${'<this file>'}`,
+      `npx outcome-ledger verify ${'<this file>'} --key ${doc.signature.fingerprint}   # the fingerprint the engineer publishes`,
+      `npx outcome-ledger verify ${'<this file>'} --key ${doc.signature.fingerprint} --repo <a clone of each repository>`,
       `npx outcome-ledger verify ${'<this file>'} --ledger   # on the engineer's machine: recompute every figure from the ledger`,
     ],
   };
@@ -253,8 +297,9 @@ function integrityText(doc: SummaryDocument): { proves: string; cannot: string; 
 // ---------------------------------------------------------------------------------------------------------------
 // Markdown
 
+/** A string in Markdown: one line, controls and bidi characters neutralised (core/common/text.ts), markup escaped. */
 function mdCell(v: string): string {
-  return v.replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`);
+  return lineText(v.replace(/\r?\n|\t/g, ' ')).replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`);
 }
 
 function mdTable(head: string[], rows: string[][]): string[] {
@@ -281,7 +326,7 @@ function renderMarkdown(doc: SummaryDocument): string {
       out.push(...mdTable(
         ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],
         t.outcomes.map((o) => [
-          o.commits.map((c) => `\`${c.sha}\` ${c.committed}`).join(' → '),
+          o.commits.map((c) => `\`${shaText(c)}\` ${c.committed}${c.coAuthored ? ' (co-authored)' : ''}`).join(' → '),
           mdCell([...new Set(o.commits.map((c) => c.repo))].join(', ')),
           o.commits.map((c) => (c.subject === null ? '(redacted)' : mdCell(c.subject))).join(' → '),
           [...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—',
@@ -291,6 +336,11 @@ function renderMarkdown(doc: SummaryDocument): string {
       ), '');
     }
     out.push(`Sessions cited: ${t.citedSessions.map((id) => `\`${sid(id)}\``).join(', ') || '—'}`, '');
+  }
+
+  if ((s.notCounted ?? []).length > 0) {
+    out.push('## Linked but not counted', '', NOT_COUNTED_TEXT, '');
+    out.push(...mdTable(NOT_COUNTED_HEAD, notCountedRows(s, mdCell, (v) => `\`${v}\``, sid)), '');
   }
 
   out.push('## Efficiency over the period', '');
@@ -333,9 +383,10 @@ function renderMarkdown(doc: SummaryDocument): string {
   const it = integrityText(doc);
   out.push('## Integrity', '');
   out.push(`- Records digest (${s.records.algorithm} over the canonical ledger records the figures came from: ${int(s.records.interactions)} requests in ${int(s.records.sessions)} sessions, ${int(s.records.links)} counted links, ${int(s.records.commits)} commits): \`${s.records.digest}\``);
-  out.push(`- Signature: ${doc.signature.algorithm}, key fingerprint \`${doc.signature.fingerprint}\`, public key \`${doc.signature.publicKey}\``);
+  out.push(`- Signature: ${signatureName(doc)}, key fingerprint \`${doc.signature.fingerprint}\`, public key \`${doc.signature.publicKey}\``);
   out.push(`- What it proves: ${mdCell(it.proves)}`);
-  out.push(`- What it cannot prove: ${mdCell(it.cannot)}`, '');
+  out.push(`- What the repositories add: ${mdCell(it.repository)}`);
+  out.push(`- What nothing can prove: ${mdCell(it.cannot)}`, '');
   out.push('How to verify:', '', '```sh', ...it.how, '```', '');
   out.push(MD_OPEN, embedded(doc), MD_CLOSE, '');
   return out.join('\n');
@@ -345,7 +396,7 @@ function renderMarkdown(doc: SummaryDocument): string {
 // HTML: one self-contained file (inline CSS and SVG, no script, no external resource), prints cleanly.
 
 function esc(v: string): string {
-  return v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return terminalText(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 function htmlTable(head: string[], rows: string[][], caption?: string, numeric: readonly number[] = [], className?: string): string {
@@ -498,7 +549,7 @@ function renderHtml(doc: SummaryDocument): string {
       out.push(htmlTable(
         ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],
         t.outcomes.map((o) => [
-          o.commits.map((c) => `<code>${esc(c.sha)}</code> ${esc(c.committed)}`).join('<br>→ '),
+          o.commits.map((c) => `<code>${esc(shaText(c))}</code> ${esc(c.committed)}${c.coAuthored ? ' (co-authored)' : ''}`).join('<br>→ '),
           esc([...new Set(o.commits.map((c) => c.repo))].join(', ')),
           o.commits.map((c) => (c.subject === null ? '<span class="muted">(redacted)</span>' : esc(c.subject))).join(' → '),
           esc([...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—'),
@@ -511,6 +562,11 @@ function renderHtml(doc: SummaryDocument): string {
       ));
     }
     out.push(`<p class="muted">Sessions cited: ${t.citedSessions.map((id) => `<code>${esc(sid(id))}</code>`).join(', ') || '—'}</p>`);
+  }
+
+  if ((s.notCounted ?? []).length > 0) {
+    out.push('<h2>Linked but not counted</h2>', `<p>${esc(NOT_COUNTED_TEXT)}</p>`);
+    out.push(htmlTable(NOT_COUNTED_HEAD, notCountedRows(s, esc, (v) => `<code>${esc(v)}</code>`, sid), undefined, [], 'not-counted'));
   }
 
   out.push('<h2>Efficiency over the period</h2>');
@@ -568,9 +624,10 @@ function renderHtml(doc: SummaryDocument): string {
   out.push('<h2>Integrity</h2>');
   out.push('<div class="integrity">');
   out.push(`<p>Records digest (${esc(s.records.algorithm)} over the canonical ledger records the figures came from: ${int(s.records.interactions)} requests in ${int(s.records.sessions)} sessions, ${int(s.records.links)} counted links, ${int(s.records.commits)} commits):<br><code>${esc(s.records.digest)}</code></p>`);
-  out.push(`<p>Signature: ${esc(doc.signature.algorithm)}, key fingerprint <code>${esc(doc.signature.fingerprint)}</code>, public key <code>${esc(doc.signature.publicKey)}</code></p>`);
+  out.push(`<p>Signature: ${esc(signatureName(doc))}, key fingerprint <code>${esc(doc.signature.fingerprint)}</code>, public key <code>${esc(doc.signature.publicKey)}</code></p>`);
   out.push(`<p><strong>What it proves.</strong> ${esc(it.proves)}</p>`);
-  out.push(`<p><strong>What it cannot prove.</strong> ${esc(it.cannot)}</p>`);
+  out.push(`<p><strong>What the repositories add.</strong> ${esc(it.repository)}</p>`);
+  out.push(`<p><strong>What nothing can prove.</strong> ${esc(it.cannot)}</p>`);
   out.push(`<p>How to verify:</p><pre>${it.how.map(esc).join('\n')}</pre>`);
   out.push('</div>');
   out.push(`<script type="application/json" id="${HTML_ID}">${embedded(doc)}</script>`);

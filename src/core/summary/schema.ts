@@ -8,7 +8,8 @@
  *   and link evidence each rests on, the weekly trend, tokens without outcome by label, coverage, and a digest of the
  *   ledger records the figures came from.
  * - `manifest`: the SHA-256 of the canonical JSON of every section of `summary` (and of every task, week and group).
- * - `signature`: Ed25519 over the canonical JSON of `{ format, version, manifest }` (src/store/signing.ts).
+ * - `signature`: Ed25519 (src/store/signing.ts) or SSH (`ssh-keygen -Y sign`, src/store/sshSignature.ts) over the
+ *   canonical JSON of `{ format, version, manifest }`.
  * So a changed figure shows as a section whose digest no longer matches the signed manifest, and `verify` names it.
  */
 import * as z from 'zod/mini';
@@ -16,6 +17,20 @@ import { SESSION_LABELS } from '../usage/model';
 
 export const SUMMARY_FORMAT = 'outcome-ledger/summary';
 export const SUMMARY_VERSION = 1;
+/** The `ssh-keygen -Y` namespace of a summary signature: a signature made for another purpose never verifies here. */
+export const SSH_NAMESPACE = 'outcome-ledger-summary';
+/** An OpenSSH public key as `type base64` (no comment), of the key types `ssh-keygen -Y sign` uses. */
+export const SSH_PUBLIC_KEY = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * What a signature proves, what `verify --repo` adds, and what nothing can prove (issue 14): signed with the figures,
+ * shown in every format and by `verify`.
+ */
+export const CLAIM: Readonly<{ signature: string; repository: string; cannot: string }> = {
+  signature: 'The signature proves that this data has not changed since it was signed, and that it was signed by the holder of the key named below. It does not say who holds that key: compare the key\'s fingerprint with the one the engineer publishes (for an SSH key, the signing key on their code host) and verify with --key FINGERPRINT.',
+  repository: '`outcome-ledger verify --repo PATH` against the repositories adds that every cited commit exists there with the author time, subject and changed files this summary gives, and whether it is on the default branch (shipped).',
+  cannot: 'Nothing can prove that the AI logs were not edited before they were imported: the token and cost figures are only as genuine as those logs.',
+};
 
 export const EVIDENCE_KINDS = ['branch', 'files', 'time', 'trailer', 'codex-git', 'task', 'author', 'successor', 'manual'] as const;
 export const STATUSES = ['unlinked', ...SESSION_LABELS] as const;
@@ -35,14 +50,44 @@ function buildSchemas() {
   const usage = {
     input: nat(), output: nat(), cacheRead: nat(), cacheWrite: nat(), reasoning: nat(), total: nat(),
     costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
+    /** Credits of tools that bill in credits (Kiro), beside the tokens. */
+    credits: z.optional(num()),
+  };
+  /**
+   * A cited commit. Since issue 14 the full sha, its author and whether it is the engineer's own (author or named
+   * co-author); older files cite 7-character shas without them (the fields are optional so they still verify).
+   */
+  const standing = {
+    author: z.optional(text(320)),
+    authoredByEngineer: z.optional(z.boolean()),
+    coAuthored: z.optional(z.boolean()),
+    reverted: z.optional(z.boolean()),
+    merged: z.optional(z.boolean()),
   };
   const commit = z.strictObject({
-    sha: z.string().check(z.regex(/^[0-9a-f]{7,40}$/)),
+    /** The full SHA (SHA-1 or SHA-256), so `verify --repo` can find the very commit; the visible text shows 7 digits. */
+    sha: z.string().check(z.regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/)),
+    repo: text(300),
+    subject: z.nullable(text(1000)),
+    committed: date(),
+    /** The author time, to the second (UTC). */
+    authoredAt: iso(),
+    /** How many files the commit changed and the SHA-256 of their sorted paths (the paths themselves stay private). */
+    files: z.strictObject({ count: nat(), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
+    pr: z.nullable(nat()),
+    keptLines: z.nullable(nat()),
+    ...standing,
+  });
+  /** A linked commit that is not counted as the engineer's outcome, and why (docs/outcomes.md). */
+  const setAside = z.strictObject({
+    sha: z.string().check(z.regex(/^[0-9a-f]{7,64}$/)),
     repo: text(300),
     subject: z.nullable(text(1000)),
     committed: date(),
     pr: z.nullable(nat()),
-    keptLines: z.nullable(nat()),
+    ...standing,
+    reason: z.enum(['others', 'reverted', 'unmerged']),
+    sessions: z.array(text(400)),
   });
   const outcome = z.strictObject({
     commits: z.array(commit).check(z.minLength(1)),
@@ -82,7 +127,7 @@ function buildSchemas() {
     tool: z.strictObject({ name: z.literal('outcome-ledger'), version: text(40) }),
     period: z.strictObject({ since: date(), until: date(), timezone: text(100), days: nat() }),
     redacted: z.strictObject({ repos: z.boolean(), subjects: z.boolean() }),
-    settings: z.strictObject({ threshold: num(), durabilityDays: nat(), openWindowHours: num() }),
+    settings: z.strictObject({ threshold: num(), durabilityDays: nat(), openWindowHours: num(), identities: z.optional(z.array(text(320))) }),
     pricing: z.strictObject({ version: text(100), note: text(1000) }),
     totals: z.strictObject(usage),
     outcomes: z.strictObject({
@@ -91,8 +136,10 @@ function buildSchemas() {
       tokensPerCommitMedian: z.nullable(num()), costPerCommitMedian: z.nullable(num()), tokensPerTask: z.nullable(num()),
       costPerTask: z.nullable(num()), tokensPerTaskMedian: z.nullable(num()), costPerTaskMedian: z.nullable(num()),
       tokensWithoutOutcome: nat(), keptLines: nat(), keptLinesPer1kOutput: z.nullable(num()), pendingCommits: nat(),
+      reverted: z.optional(nat()), unmerged: z.optional(nat()), authoredByOthers: z.optional(nat()),
     }),
     tasks: z.array(task),
+    notCounted: z.optional(z.array(setAside)),
     trend: z.array(week),
     withoutOutcome: z.strictObject({
       tokens: nat(), costUSD: num(), groups: z.array(group),
@@ -109,18 +156,28 @@ function buildSchemas() {
       gaps: z.array(text()),
       estimates: z.array(text()),
     }),
+    claim: z.strictObject({ signature: text(), repository: text(), cannot: text() }),
     records: z.strictObject({
       algorithm: z.literal('sha256'),
       digest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
       interactions: nat(), sessions: nat(), links: nat(), commits: nat(),
     }),
   });
-  const signature = z.strictObject({
+  const ed25519 = z.strictObject({
     algorithm: z.literal('Ed25519'),
     publicKey: z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/)),
     fingerprint: text(100),
     value: z.string().check(z.regex(/^[A-Za-z0-9+/]{86}==$/)),
   });
+  /** Signed with the engineer's git SSH signing key (`ssh-keygen -Y sign`), so it matches the key on their code host. */
+  const ssh = z.strictObject({
+    algorithm: z.literal('ssh'),
+    publicKey: z.string().check(z.maxLength(4000), z.regex(SSH_PUBLIC_KEY)),
+    fingerprint: z.string().check(z.regex(/^SHA256:[A-Za-z0-9+/]{43}$/)),
+    namespace: z.literal(SSH_NAMESPACE),
+    value: z.string().check(z.maxLength(20000), z.regex(/^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]+\n-----END SSH SIGNATURE-----\n?$/)),
+  });
+  const signature = z.union([ed25519, ssh]);
   const document = z.strictObject({
     format: z.literal(SUMMARY_FORMAT),
     version: z.literal(SUMMARY_VERSION),
@@ -143,6 +200,7 @@ export type SummaryDocument = z.infer<Schemas['document']>;
 export type SummaryTask = Summary['tasks'][number];
 export type SummaryOutcome = SummaryTask['outcomes'][number];
 export type SummaryCommit = SummaryOutcome['commits'][number];
+export type SummarySetAside = NonNullable<Summary['notCounted']>[number];
 export type SummaryWeek = Summary['trend'][number];
 export type SummarySignature = SummaryDocument['signature'];
 

@@ -12,8 +12,15 @@
  * The report protects people: nothing is shown per member, token figures and breakdowns appear only when at least k
  * members contribute (each breakdown row too: rows used by fewer than k members are folded into one), and the value
  * metrics are shown as distributions across members (quartiles), never as a list.
+ *
+ * And it cannot be gamed (guards.ts, docs/team.md): only members with at least one request count toward k (empty
+ * rollups are listed, not counted); with a roster, keys outside it are refused; figures beyond the plausibility
+ * bounds and near-identical copies under other machine ids are listed, not counted; a report whose member set differs
+ * from a published one for an overlapping period by fewer than k members is withheld; and when one member holds more
+ * than half of a team figure, the report says so.
  */
 import { SOURCE_NAMES } from '../usage/model';
+import { BOUNDS, differencingConflict, implausible, nearIdentical, type PublishedReport, type Roster } from './guards';
 import { valueOf, type RollupFigures, type RollupOutcomes, type TeamRollup } from './rollup';
 
 export const TEAM_REPORT_FORMAT = 'outcome-ledger-team-report';
@@ -28,7 +35,16 @@ export const NO_PER_PERSON_NOTE =
   'people by tokens rewards waste. The report shows what the team\'s AI use produced and how efficiency is spread ' +
   'across members, never who spent what.';
 
-export type NoteStatus = 'refused' | 'duplicate' | 'superseded' | 'overlap';
+export type NoteStatus = 'refused' | 'duplicate' | 'superseded' | 'overlap' | 'empty' | 'implausible';
+
+/** Team figures one member could move: when one member holds more than half of one, the report says so. */
+export const DOMINANCE_FIGURES = ['tokens', 'cost', 'commits', 'tasks', 'prs'] as const;
+export type DominanceFigure = (typeof DOMINANCE_FIGURES)[number];
+
+/** The note when no roster was given: who could have contributed. */
+export const NO_ROSTER_NOTE =
+  'No roster was given: anyone with an Outcome Ledger signing key could have contributed a rollup to this report. ' +
+  'Merge with a roster of your team\'s key fingerprints (--members FILE, or roster.txt in the rollups folder) to count only them.';
 
 export interface FileNote {
   file: string;
@@ -46,6 +62,7 @@ interface Contribution {
   digest: string;
   interactions: number;
   generatedAt: string;
+  totals: Pick<RollupFigures, 'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'interactions' | 'sessions'>;
   /**
    * Every figure in one packed array (a merge of 10,000 rollups keeps 10,000 of these): the totals, the outcomes,
    * then one block of FIELDS per source and per model, in the order of `sources` and `models` (interned keys).
@@ -82,9 +99,20 @@ export interface TeamReportJson {
   machines: number;
   /** Display names the members chose (sorted; members without one are only counted). */
   named: string[];
-  files: { read: number; counted: number; duplicates: number; superseded: number; overlapping: number; refused: number };
-  /** True when fewer than k members contributed: no token figure, outcome or breakdown is shown. */
+  /** `empty`: rollups without a request (never counted toward k); `implausible`: beyond the documented bounds. */
+  files: { read: number; counted: number; duplicates: number; superseded: number; overlapping: number; refused: number; empty: number; implausible: number };
+  /** The roster the rollups were checked against (keys outside it are refused), or null: anyone with a key could contribute. */
+  roster: { source: string; keys: number } | null;
+  /**
+   * True when no token figure, outcome or breakdown is shown: fewer than k members contributed (`members`), or the
+   * member set differs from a report published for an overlapping period by fewer than k members (`differencing`).
+   */
   withheld: boolean;
+  withheldBecause: 'members' | 'differencing' | null;
+  /** The published report this one would difference against (when withheld for that). */
+  differencing: { since: string; until: string; publishedAt: string } | null;
+  /** Team figures of which one member holds more than half (the report says so; nobody is named). */
+  dominated: DominanceFigure[];
   note: string;
   totals: RollupFigures | null;
   outcomes: {
@@ -118,7 +146,7 @@ export interface TeamReportJson {
   notCounted: FileNote[];
 }
 
-const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'costUSD', 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens'] as const;
+const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'costUSD', 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens', 'credits'] as const;
 const OUTCOME_FIELDS = [
   'commits', 'tasks', 'prs', 'shippedSessions', 'openSessions', 'unlinkedSessions', 'labelledSessions', 'shippedTokens', 'tokensWithoutOutcome',
   'keptLines', 'keptLinesOutput', 'pendingCommits', 'taskCostUSD',
@@ -131,7 +159,7 @@ function pack(r: TeamRollup): Float64Array {
   const out = new Float64Array(F + O + F * (r.bySource.length + r.byModel.length));
   let i = 0;
   const put = (f: RollupFigures): void => {
-    for (const k of FIELDS) out[i++] = f[k];
+    for (const k of FIELDS) out[i++] = f[k] ?? 0;
   };
   put(r.totals);
   for (const k of OUTCOME_FIELDS) out[i++] = r.outcomes[k];
@@ -142,11 +170,16 @@ function pack(r: TeamRollup): Float64Array {
 
 /** The figures block at `offset` of a packed array, added into `into`. */
 function addPacked(into: RollupFigures, packed: Float64Array, offset: number): void {
-  FIELDS.forEach((k, j) => (into[k] += packed[offset + j] as number));
+  FIELDS.forEach((k, j) => addField(into, k, packed[offset + j] as number));
 }
 
 function addPackedOutcomes(into: RollupOutcomes, packed: Float64Array): void {
   OUTCOME_FIELDS.forEach((k, j) => (into[k] += packed[F + j] as number));
+}
+
+/** Adds one figure; the optional credits appear only once some member has credits. */
+function addField(into: RollupFigures, k: (typeof FIELDS)[number], v: number): void {
+  if (v !== 0 || into[k] !== undefined) into[k] = (into[k] ?? 0) + v;
 }
 
 function zeroFigures(): RollupFigures {
@@ -161,7 +194,7 @@ function zeroOutcomes(): RollupOutcomes {
 }
 
 function addFigures(into: RollupFigures, f: RollupFigures): void {
-  for (const k of FIELDS) into[k] += f[k];
+  for (const k of FIELDS) addField(into, k, f[k] ?? 0);
 }
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
@@ -181,8 +214,21 @@ export function quantile(sorted: readonly number[], q: number): number | null {
 const overlaps = (a: { since: string; until: string }, b: { since: string; until: string }): boolean => a.since <= b.until && b.since <= a.until;
 const contains = (a: { since: string; until: string }, b: { since: string; until: string }): boolean => a.since <= b.since && b.until <= a.until;
 
+export interface MergerOptions {
+  /** Only rollups signed by these keys count; the others are refused with their reason. */
+  roster?: Roster;
+}
+
 export class TeamMerger {
   private readonly machines = new Map<string, Contribution[]>();
+  /** Machine keys (member/machine) with a counted contribution, per member: for the machine bound and near-identical copies. */
+  private readonly memberMachines = new Map<string, Set<string>>();
+  private readonly roster: Roster | undefined;
+  private counted: ReadonlySet<string> = new Set();
+
+  constructor(o: MergerOptions = {}) {
+    this.roster = o.roster;
+  }
   private readonly notes: FileNote[] = [];
   private read = 0;
   /** One copy of each source and model key, shared by every contribution. */
@@ -203,15 +249,36 @@ export class TeamMerger {
     this.notes.push({ file, status: 'refused', reason });
   }
 
-  /** A verified rollup: counted, or noted as a duplicate, superseded or overlapping export. */
-  add(file: string, r: TeamRollup): void {
+  /**
+   * A verified rollup (`signer`: the fingerprint of the key that signed it): counted, or noted as refused (outside the
+   * roster), empty, implausible, or a duplicate, superseded or overlapping export.
+   */
+  add(file: string, r: TeamRollup, signer?: string): void {
+    if (this.roster) {
+      const listed = signer !== undefined && this.roster.keys.has(signer);
+      if (!listed) {
+        this.refuse(file, `signed by ${signer ?? 'an unknown key'}, which is not on the roster (${this.roster.source}): not counted (add the key to the roster if this member belongs to the team)`);
+        return;
+      }
+    }
     this.read++;
+    if (r.interactions.count === 0) {
+      this.notes.push({ file, status: 'empty', reason: 'holds no request in its period: an empty rollup never counts toward k (it would add a member without adding work)' });
+      return;
+    }
+    const beyond = implausible(r);
+    if (beyond) {
+      this.notes.push({ file, status: 'implausible', reason: beyond });
+      return;
+    }
     const key = `${r.member.id}/${r.machine.id}`;
     const list = this.machines.get(key) ?? [];
+    const rosterName = this.roster && signer !== undefined ? (this.roster.keys.get(signer) ?? null) : undefined;
     const incoming: Contribution = {
-      file, member: r.member.id, displayName: r.member.displayName, since: r.period.since, until: r.period.until, timezone: r.period.timezone, digest: r.interactions.digest,
-      interactions: r.interactions.count, generatedAt: r.generatedAt, figures: pack(r), sources: r.bySource.map((x) => this.intern(x.source)),
-      models: r.byModel.map((x) => this.intern(`${x.source}\u0000${x.model}`)), shared: r.shared,
+      file, member: r.member.id, displayName: rosterName === undefined ? r.member.displayName : rosterName, since: r.period.since, until: r.period.until,
+      timezone: r.period.timezone, digest: r.interactions.digest, interactions: r.interactions.count, generatedAt: r.generatedAt,
+      totals: { input: r.totals.input, output: r.totals.output, cacheRead: r.totals.cacheRead, cacheWrite: r.totals.cacheWrite, interactions: r.totals.interactions, sessions: r.totals.sessions },
+      figures: pack(r), sources: r.bySource.map((x) => this.intern(x.source)), models: r.byModel.map((x) => this.intern(`${x.source}\u0000${x.model}`)), shared: r.shared,
     };
     const claimed = r.interactions.count > 0 ? this.digests.get(incoming.digest) : undefined;
     if (claimed && claimed.member !== incoming.member) {
@@ -224,6 +291,19 @@ export class TeamMerger {
         this.notes.push({ file, status: 'duplicate', reason: `the same rollup as ${c.file} (same member, machine, period and interactions): counted once` });
         return;
       }
+    }
+    const machines = this.memberMachines.get(incoming.member) ?? new Set<string>();
+    for (const other of machines) {
+      if (other === key) continue;
+      const copy = (this.machines.get(other) ?? []).find((c) => overlaps(c, incoming) && nearIdentical(c.totals, incoming.totals));
+      if (copy) {
+        this.notes.push({ file, status: 'duplicate', reason: `near-identical to ${copy.file} from another machine of the same member (same requests and sessions, tokens within ${BOUNDS.nearIdentical * 100}%): a copy, counted once` });
+        return;
+      }
+    }
+    if (!machines.has(key) && machines.size >= BOUNDS.machinesPerMember) {
+      this.notes.push({ file, status: 'implausible', reason: `implausible: one member on more than ${BOUNDS.machinesPerMember} machines in one merge (the documented bound); this machine is not counted` });
+      return;
     }
     const wins = (a: Contribution, b: Contribution): boolean =>
       a.since === b.since && a.until === b.until ? a.interactions > b.interactions || (a.interactions === b.interactions && a.generatedAt > b.generatedAt) : contains(a, b);
@@ -241,6 +321,7 @@ export class TeamMerger {
       list.push(incoming);
       if (incoming.interactions > 0) this.digests.set(incoming.digest, incoming);
       this.machines.set(key, list);
+      this.memberMachines.set(incoming.member, machines.add(key));
       return;
     }
     const other = touching.find((c) => !wins(incoming, c)) as Contribution;
@@ -251,8 +332,16 @@ export class TeamMerger {
     });
   }
 
-  /** The team report from everything added so far. */
-  result(k: number, generatedAt: string): TeamReportJson {
+  /** The pseudonymous ids of the members the last `result` counted (what the state file remembers once it is published). */
+  memberSet(): ReadonlySet<string> {
+    return this.counted;
+  }
+
+  /**
+   * The team report from everything added so far. `published`: the reports published before from the same output
+   * folder; when this one differs from one of them for an overlapping period by fewer than k members, it is withheld.
+   */
+  result(k: number, generatedAt: string, published: readonly PublishedReport[] = []): TeamReportJson {
     k = Math.max(MIN_K, Math.floor(k));
     const totals = zeroFigures();
     const outcomes = zeroOutcomes();
@@ -302,7 +391,10 @@ export class TeamMerger {
         until = until === null || c.until > until ? c.until : until;
       }
     }
-    const withheld = members.size < k;
+    this.counted = new Set(members.keys());
+    const few = members.size < k;
+    const conflict = few || since === null || until === null ? undefined : differencingConflict(published, { since, until, members: this.counted }, k);
+    const withheld = few || conflict !== undefined;
     const notCounted = [...this.notes].sort((a, b) => a.file.localeCompare(b.file));
     const count = (s: NoteStatus): number => this.notes.filter((n) => n.status === s).length;
     const base = {
@@ -320,8 +412,15 @@ export class TeamMerger {
       members: members.size,
       machines: [...this.machines.values()].filter((l) => l.length > 0).length,
       named: [],
-      files: { read: this.read, counted, duplicates: count('duplicate'), superseded: count('superseded'), overlapping: count('overlap'), refused: count('refused') },
+      files: {
+        read: this.read, counted, duplicates: count('duplicate'), superseded: count('superseded'), overlapping: count('overlap'), refused: count('refused'),
+        empty: count('empty'), implausible: count('implausible'),
+      },
+      roster: this.roster ? { source: this.roster.source, keys: this.roster.keys.size } : null,
       withheld,
+      withheldBecause: few ? 'members' : conflict ? 'differencing' : null,
+      differencing: conflict ? { since: conflict.since, until: conflict.until, publishedAt: conflict.generatedAt } : null,
+      dominated: [],
       note: NO_PER_PERSON_NOTE,
       notCounted,
     } satisfies Partial<TeamReportJson>;
@@ -330,6 +429,7 @@ export class TeamMerger {
     }
     return {
       ...base,
+      dominated: dominance([...members.values()]),
       named: [...names.values()].sort(),
       totals: roundFigures(totals),
       outcomes: {
@@ -344,6 +444,22 @@ export class TeamMerger {
         : null,
     };
   }
+}
+
+/** The team figures of which one member holds more than half. */
+function dominance(members: ReadonlyArray<{ figures: RollupFigures; outcomes: RollupOutcomes }>): DominanceFigure[] {
+  const of = (f: DominanceFigure, m: { figures: RollupFigures; outcomes: RollupOutcomes }): number =>
+    f === 'tokens' ? m.figures.total : f === 'cost' ? m.figures.costUSD : m.outcomes[f];
+  return DOMINANCE_FIGURES.filter((f) => {
+    let sum = 0;
+    let max = 0;
+    for (const m of members) {
+      const v = of(f, m);
+      sum += v;
+      max = Math.max(max, v);
+    }
+    return sum > 0 && max > sum / 2;
+  });
 }
 
 function order(source: string): number {

@@ -4,28 +4,13 @@
  * one goes through `mdText`/`htmlText` on its way out; numbers are formatted here. The page loads nothing: inline
  * styles, no script, a CSP that forbids every fetch.
  */
-import { fmtInt, fmtPercent, fmtTokens, fmtUSD } from '../usage/format';
-import type { Distribution, TeamReportJson } from './merge';
+import { fmtInt, fmtPercent, fmtTokens, fmtUSD, plural } from '../usage/format';
+import { NO_ROSTER_NOTE, type DominanceFigure, type Distribution, type TeamReportJson } from './merge';
+import { htmlText, mdText } from '../common/text';
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const DOMINANCE_LABELS: Record<DominanceFigure, string> = { tokens: 'tokens', cost: 'estimated cost', commits: 'commits', tasks: 'tasks', prs: 'pull requests' };
 
-/** Text for HTML element content and attribute values. */
-export function htmlText(s: string): string {
-  return s.replace(CONTROL, '\uFFFD').replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/**
- * Text for Markdown (a table cell or a paragraph): every character with a meaning in CommonMark or GFM is escaped
- * with a backslash, and characters that start HTML or entities become entities, so a name can neither format, link,
- * break a table nor inject markup.
- */
-export function mdText(s: string): string {
-  return s
-    .replace(CONTROL, '\uFFFD')
-    .replace(/[\\`*_{}[\]()#+\-.!|~^$:@]/g, (c) => `\\${c}`)
-    .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+const listOf = (xs: readonly string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
 function metricValue(d: Distribution, v: number | null): string {
   if (v === null) return '—';
@@ -45,7 +30,8 @@ function metricValue(d: Distribution, v: number | null): string {
 
 const SOURCE_LABELS: Record<string, string> = {
   'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', 'gemini-cli': 'Gemini CLI', opencode: 'OpenCode',
-  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', manual: 'Manual', other: 'Other tools (grouped so that no row covers fewer than k members)',
+  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', kiro: 'Kiro', 'amazon-q': 'Amazon Q Developer', cursor: 'Cursor',
+  'copilot-cli': 'Copilot CLI', manual: 'Manual', other: 'Other tools (grouped so that no row covers fewer than k members)',
 };
 const sourceLabel = (s: string, k: number): string => (SOURCE_LABELS[s] ?? s).replace('fewer than k', `fewer than ${k}`);
 
@@ -71,15 +57,26 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
   const lead = [
     own(`Period: ${period}`) + zones + own(`. ${r.members} member${r.members === 1 ? '' : 's'} on ${r.machines} machine${r.machines === 1 ? '' : 's'}; ` +
       `${fmtInt(f.read)} rollup file${f.read === 1 ? '' : 's'} read: ${fmtInt(f.counted)} counted, ${fmtInt(f.duplicates)} duplicate, ` +
-      `${fmtInt(f.superseded)} superseded, ${fmtInt(f.overlapping)} overlapping, ${fmtInt(f.refused)} refused. ` +
+      `${fmtInt(f.superseded)} superseded, ${fmtInt(f.overlapping)} overlapping, ${fmtInt(f.empty)} empty, ${fmtInt(f.implausible)} implausible, ${fmtInt(f.refused)} refused. ` +
       `Breakdowns need at least ${r.k} members (k = ${r.k}).`),
   ];
   if (r.period.periods.length > 1) {
     lead.push(own(`The counted rollups cover different periods: ${r.period.periods.map((p) => `${p.since} … ${p.until} (${fmtInt(p.rollups)})`).join(', ')}${r.period.periods.length === 10 ? ', …' : ''}.`));
   }
-  if (r.named.length > 0) lead.push(`${own('Members who chose a display name: ')}${r.named.map(esc).join(', ')}.`);
+  if (r.named.length > 0) lead.push(`${own(r.roster ? 'Members named by the roster: ' : 'Members who chose a display name: ')}${r.named.map(esc).join(', ')}.`);
+  lead.push(r.roster ? `${own('Checked against the roster ')}${esc(r.roster.source)}${own(` (${plural(r.roster.keys, 'key')}): rollups signed by any other key are refused.`)}` : own(NO_ROSTER_NOTE));
+  if (f.empty > 0) lead.push(own(`${plural(f.empty, 'empty rollup')} (no request in the period) ignored: members count toward k only with at least one request.`));
+  if (r.dominated.length > 0) {
+    lead.push(own(`One member accounts for more than half of the team's ${listOf(r.dominated.map((d) => DOMINANCE_LABELS[d]))}: read ${r.dominated.length === 1 ? 'that figure' : 'those figures'} as largely one person's work (nobody is named).`));
+  }
   const out: Section[] = [{ title: 'Why there is no per-person figure', text: [own(r.note)] }];
-  if (r.withheld || !r.totals || !r.outcomes) {
+  if (r.withheldBecause === 'differencing' && r.differencing) {
+    const d = r.differencing;
+    out.push({
+      title: 'Figures withheld',
+      text: [own(`The members of this report differ from those of the report published at ${d.publishedAt} for ${d.since} … ${d.until} (an overlapping period) by fewer than ${r.k} members: subtracting one report from the other would show those members' figures. Merge again when the difference is at least ${r.k} members, or for a period that does not overlap.`)],
+    });
+  } else if (r.withheld || !r.totals || !r.outcomes) {
     out.push({
       title: 'Figures withheld',
       text: [own(`Fewer than ${r.k} members contributed (${r.members}), so no token figure, outcome or breakdown is shown: with so few people, team figures would be one person's figures. Merge again when at least ${r.k} members have shared a rollup.`)],

@@ -10,6 +10,7 @@
  * checking signatures live in src/services/teamRollup.ts. Every check answers with one line a team lead can act on.
  */
 import * as z from 'zod/mini';
+import { duplicateKey } from '../common/json';
 import { SOURCE_NAMES } from '../usage/model';
 
 export const TEAM_ROLLUP_FORMAT = 'outcome-ledger-team-rollup';
@@ -39,11 +40,33 @@ const DANGEROUS_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor',
 const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/;
 
 /**
- * A display name: letters, digits, spaces and . ' ’ - _ ( ), at most 64 characters and at most 4 digits — a name,
- * never a place to carry a figure (or someone else's) into the team report next to a person.
+ * A display name: letters, spaces and . ' ’ - only, at most 64 characters — a name, never a place to carry a figure
+ * into the team report next to a person. Beyond the characters (`displayNameProblem`): no figure words ("tokens",
+ * "commits", "pct", "million", "seven"…) and no words spelled with digit look-alikes (O, o, l, I: "lO", "OO").
  */
-export const DISPLAY_NAME = /^(?!(?:.*\p{N}){5})[\p{L}\p{M}\p{N} .'’_()-]{1,64}$/u;
-export const DISPLAY_NAME_RULE = "letters, digits (at most 4), spaces and . ' - _ ( ), up to 64 characters";
+export const DISPLAY_NAME = /^[\p{L}\p{M} .'’-]{1,64}$/u;
+export const DISPLAY_NAME_RULE = "letters, spaces and . ' - only (no digits, no figure words such as tokens or commits), up to 64 characters";
+
+/** Words that name a figure or a number: a display name holding one could say something about someone's figures. */
+const FIGURE_WORDS: ReadonlySet<string> = new Set([
+  'token', 'tokens', 'tok', 'toks', 'commit', 'commits', 'pct', 'percent', 'percentage', 'yield', 'cost', 'costs', 'usd', 'eur', 'dollar', 'dollars',
+  'cent', 'cents', 'request', 'requests', 'req', 'reqs', 'session', 'sessions', 'pr', 'prs', 'task', 'tasks', 'line', 'lines', 'loc', 'kloc',
+  'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'twenty', 'thirty', 'forty',
+  'fifty', 'hundred', 'hundreds', 'thousand', 'thousands', 'million', 'millions', 'billion', 'billions', 'trillion', 'mm', 'bn',
+]);
+/** A word of two or more characters made only of letters that read as 0 or 1. */
+const LOOK_ALIKE = /^[OoIl]{2,}$/u;
+
+/** Why a display name is not accepted (its characters, a figure word, a digit look-alike), or undefined. */
+export function displayNameProblem(name: string): string | undefined {
+  if (!DISPLAY_NAME.test(name)) return `a display name has ${DISPLAY_NAME_RULE}`;
+  for (const word of name.split(/[\s.'’-]+/u).filter(Boolean)) {
+    const lower = word.toLowerCase();
+    if (FIGURE_WORDS.has(lower)) return `a display name holds no figure words (“${word}”)`;
+    if (LOOK_ALIKE.test(word)) return `a display name has no words spelled like digits (“${word}”)`;
+  }
+  return undefined;
+}
 
 function schemas() {
   const tokens = z.number().check(z.int(), z.gte(0), z.lte(MAX_TOKENS));
@@ -66,11 +89,13 @@ function schemas() {
     unpricedInteractions: count,
     /** Tokens in `total` that are estimates (counted from text or rounded by the tool), as in `report --json`. */
     estimatedTokens: tokens,
+    /** Credits metered by tools that bill in credits (Kiro), as in `report --json`; absent when there are none. */
+    credits: z.optional(z.number().check(z.gte(0), z.lte(MAX_USD))),
   };
   const source = z.enum(SOURCE_NAMES);
   const rollup = z.strictObject({
     period: z.strictObject({ since: date, until: date, timezone: text(64) }),
-    member: z.strictObject({ id: z.string().check(z.regex(/^m-[0-9a-f]{16}$/)), displayName: z.nullable(z.string().check(z.regex(DISPLAY_NAME, `a display name has ${DISPLAY_NAME_RULE}`))) }),
+    member: z.strictObject({ id: z.string().check(z.regex(/^m-[0-9a-f]{16}$/)), displayName: z.nullable(z.string().check(z.minLength(1), z.maxLength(64))) }),
     machine: z.strictObject({ id: z.string().check(z.regex(/^[0-9a-f]{32}$/)) }),
     generatedAt: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/)),
     pricing: z.strictObject({ version: text(64) }),
@@ -156,49 +181,6 @@ function jsonDepthExceeds(text: string, max: number): boolean {
     }
   }
   return false;
-}
-
-/**
- * The first key that appears twice in one object of the JSON text, if any (scanned without parsing, like the depth).
- * JSON.parse keeps the last one silently, so a file could show a reader one figure and count another: refused.
- */
-function duplicateKey(text: string): string | undefined {
-  // One entry per open container: the keys seen so far for an object, null for an array.
-  const stack: Array<Set<string> | null> = [];
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34) {
-      const start = i;
-      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
-      const keys = stack[stack.length - 1];
-      if (expectKey && keys) {
-        let key = text.slice(start + 1, i);
-        if (key.includes('\\')) {
-          try {
-            key = JSON.parse(text.slice(start, i + 1)) as string;
-          } catch {
-            return undefined; // not JSON: JSON.parse names the problem
-          }
-        }
-        if (keys.has(key)) return key;
-        keys.add(key);
-      }
-      expectKey = false;
-    } else if (c === 123) {
-      stack.push(new Set());
-      expectKey = true;
-    } else if (c === 91) {
-      stack.push(null);
-      expectKey = false;
-    } else if (c === 125 || c === 93) {
-      stack.pop();
-      expectKey = false;
-    } else if (c === 44) {
-      expectKey = stack[stack.length - 1] !== null && stack.length > 0;
-    }
-  }
-  return undefined;
 }
 
 /** The first key anywhere in a parsed value that could pollute a prototype, if any. */
@@ -295,6 +277,9 @@ export function parseTeamRollup(text: string): Checked<TeamRollupFile> {
     const first = parsed.error.issues[0];
     return { ok: false, reason: `invalid: ${first ? issueLine(first as Issue) : 'does not match the rollup schema'}` };
   }
+  const name = parsed.data.rollup.member.displayName;
+  const nameProblem = name === null ? undefined : displayNameProblem(name);
+  if (nameProblem) return { ok: false, reason: `invalid: rollup.member.displayName: ${nameProblem}` };
   for (const k of ['since', 'until'] as const) {
     const d = parsed.data.rollup.period[k];
     if (!isCalendarDate(d)) return { ok: false, reason: `invalid: rollup.period.${k}: ${d} is not a calendar date` };

@@ -42,3 +42,8 @@ export function fmtBytes(n: number): string {
   if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(0)} KB`;
   return `${n} B`;
 }
+
+/** Credits as tools show them: two decimals below 100 (Kiro meters hundredths of a credit), whole ones above. */
+export function fmtCredits(value: number): string {
+  return value >= 100 ? fmtInt(Math.round(value)) : value.toFixed(2);
+}

@@ -10,6 +10,10 @@ export const SOURCE_NAMES = [
   'roo-code',
   'continue',
   'aider',
+  'kiro',
+  'amazon-q',
+  'cursor',
+  'copilot-cli',
   'manual',
 ] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
@@ -52,6 +56,11 @@ export interface InteractionRecord {
   modelAssumed?: boolean;
   /** Token counts were counted from text or rounded by the tool, not reported exactly by it. */
   estimated?: boolean;
+  /**
+   * Credits the tool metered for this request (Kiro), a unit of their own: stored and summed as credits beside the
+   * tokens, priced at the tool's documented price per credit (core/pricing), never turned into tokens.
+   */
+  credits?: number;
 }
 
 /** A file the assistant edited or created; `path` as the tool wrote it (absolute, or relative to `cwd`). */

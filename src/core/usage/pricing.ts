@@ -1,3 +1,4 @@
+import type { SourceName } from './model';
 import type { Tokens } from './tokens';
 
 /**
@@ -132,6 +133,28 @@ export function costUSD(model: string, t: BillableTokens): number | null {
     (t.cacheWrite - oneHour) * cacheWrite5m +
     oneHour * p.input * 2;
   return perMillion / 1_000_000;
+}
+
+/**
+ * Documented list price of one credit, per tool that meters in credits (USD). Kiro: $0.04 per credit (the price of
+ * credits beyond a plan's allowance, kiro.dev/pricing). A request that reports credits is priced from them: its tokens,
+ * when the tool records any, are part of what the credits paid for.
+ */
+export const CREDIT_PRICE_USD: Readonly<Partial<Record<SourceName, number>>> = { kiro: 0.04 };
+
+/** List-price estimate of a number of credits of a tool; null when the tool's credit price is not known. */
+export function creditCostUSD(source: SourceName, credits: number): number | null {
+  const price = CREDIT_PRICE_USD[source];
+  return price === undefined ? null : credits * price;
+}
+
+/** Credits are stored as integer micro-credits (a tool reports fractions such as 0.0432). */
+export function toMicroCredits(credits: number): number {
+  return Math.round(credits * 1e6);
+}
+
+export function fromMicroCredits(micro: number): number {
+  return Math.round(micro) / 1e6;
 }
 
 /** Costs are stored as integer nano-dollars: exact sums, compact on disk. */

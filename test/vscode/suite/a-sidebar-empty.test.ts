@@ -37,6 +37,9 @@ describe('The sidebar on a machine with no AI tools', () => {
     const looked = await ui({ kind: 'text', selector: '#empty-sources', webview: EXTENSION_ID });
     assert.match(looked ?? '', /Claude Code: ~\/\.claude \(no logs\)/);
     assert.match(looked ?? '', /Codex CLI: ~\/\.codex \(no logs\)/);
+    // The newer sources are named where they were looked for too.
+    assert.match(looked ?? '', /Kiro: ~\/\.kiro\/sessions \(no logs\)/);
+    for (const name of ['Amazon Q Developer', 'Cursor', 'Copilot CLI']) assert.match(looked ?? '', new RegExp(`${name}: ~/`));
     const page = await ui({ kind: 'text', selector: '#empty', webview: EXTENSION_ID });
     assert.match(page ?? '', /No AI-assistant usage recorded yet/);
     assert.match(page ?? '', /What to do next/);

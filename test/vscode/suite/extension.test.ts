@@ -169,6 +169,24 @@ describe('Outcome Ledger in VS Code', function () {
     assert.equal(session.repo, w.workspace);
   });
 
+  it('notices a Kiro session written under ~/.kiro/sessions without Import Now; its credits are shown and priced (live capture)', async () => {
+    const w = world();
+    await api.model.idle(); // only the watcher can pick the file up
+    const dir = path.join(w.home, '.kiro', 'sessions', '9f3c1d0b7a4e2856', 'sess_live0001');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'session.json'), JSON.stringify({ id: 'sess_live0001', workspacePaths: [w.workspace], modelId: 'auto' }));
+    const at = new Date(Date.now() - 3 * 86_400_000).toISOString(); // before the workspace's last commit: the meter is unaffected
+    fs.writeFileSync(path.join(dir, 'messages.jsonl'), [
+      { id: 'r1', timestamp: at, payload: { type: 'user', content: 'tidy the readme' } },
+      { id: 'r2', timestamp: at, payload: { type: 'usage_summary', status: 'success', executionId: 'x1', promptTurnSummaries: [{ unit: 'credit', usage: 1.25, usedTools: ['fs_write'] }, { unit: 'credit', usage: 0.5, usedTools: [] }] } },
+    ].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const session = await waitFor('the Kiro session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'kiro'), 20_000);
+    assert.equal(session.credits, 1.75);
+    assert.equal(session.tokens.total, 0, 'credits are never turned into tokens');
+    assert.equal(session.costUSD, 0.07, '1.75 credits at $0.04');
+    assert.equal(session.repo, w.workspace);
+  });
+
   it('honours settings: a disabled source is not read, and days follow the time-zone setting', async () => {
     const w = world();
     await config().update('sources.claudeCode.enabled', false, vscode.ConfigurationTarget.Global);

@@ -3,6 +3,7 @@
 // Runs after extension.test.ts (name order) on what that suite recorded, plus its own task session and commit (so it
 // also runs alone: --suite sidebar).
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -293,6 +294,36 @@ describe('The sidebar: value per token at a glance', () => {
       // Unlinked before, labelled now: either way its tokens are without outcome.
       assert.equal(figure(after, 'withoutOutcome'), figure(before, 'withoutOutcome'));
     });
+  });
+
+  it('stops counting a commit reverted later: the figure drops back, the revert is no outcome, and the tile says why', async () => {
+    await resetQuery();
+    const w = world();
+    const commits = figure(await settled(), 'commits') ?? 0;
+    const session = writeClaudeTurns(w.claudeConfigDir, {
+      cwd: w.workspace,
+      branch: 'main',
+      turns: [{ input: 700, output: 2_000, cacheRead: 80_000, cacheWrite: 1_000, edits: [path.join(w.workspace, 'notes', 'revert-me.md')], at: new Date(Date.now() - 15 * 60_000) }],
+    });
+    await api.model.importNow(true);
+    const sha = commit({ 'notes/revert-me.md': 'Soon undone.\n' }, 'Add a note that gets reverted', new Date(Date.now() - 10 * 60_000));
+    await api.linker.runNow();
+    await settled((s) => figure(s, 'commits') === commits + 1, 30_000);
+    const date = `${Math.floor(Date.now() / 1000) - 60} +0000`;
+    execFileSync('git', ['revert', '--no-edit', sha], { cwd: w.workspace, env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }, stdio: 'pipe' });
+    await api.linker.runNow();
+    const after = await settled((s) => figure(s, 'commits') === commits, 30_000);
+    // The same figures as the ledger's report, which counts the reverted commit apart.
+    const r = await reportFor('7d');
+    assert.equal(figure(after, 'commits'), r.outcomes.commits);
+    assert.ok(r.outcomes.reverted >= 1);
+    assert.equal(await text('#fig-commits'), formatFigure('commits', r.outcomes.commits));
+    assert.equal(await text('#fig-yield'), formatFigure('yield', r.outcomes.yield));
+    assert.match(await text('#tile-commits'), /Not counted: .*reverted commit/);
+    const links = await withLedger((l) => linksOf(l.database, [resolveSession(l.database, session.sessionId).ref]).get(resolveSession(l.database, session.sessionId).ref) ?? []);
+    const link = links.find((x) => x.commit === sha);
+    assert.deepEqual([link?.reverted, link?.counted], [true, false]);
+    assert.ok(links.every((x) => !x.counted), 'the revert itself is no outcome either');
   });
 
   it('shows the chart\'s numbers as a table, by keyboard', async () => {

@@ -3,6 +3,7 @@
 // verify accepts it and names what was changed. Writes its own task session and commit, so it also runs alone
 // (--grep "outcome summary").
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,7 +15,8 @@ import { COMMANDS, EXTENSION_ID } from '../../../src/extension/commands';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import type { ExportResult } from '../../../src/extension/summaryCommands';
 import { listSessions, report } from '../../../src/services/queries';
-import type { Verdict } from '../../../src/services/summary';
+import { signSummary, type Verdict } from '../../../src/services/summary';
+import { loadOrCreateSigningKey } from '../../../src/store/signing';
 import { activateExtension, ui, waitFor, world } from '../host';
 import { commit, withLedger } from '../workspace';
 import { writeClaudeTurns } from '../logs';
@@ -67,7 +69,12 @@ describe('The outcome summary: export and verify', () => {
     assert.ok(fresh.outcomes.commits >= 1);
     const task = doc.summary.tasks.find((t) => t.task === 'DOC-9');
     assert.ok(task, 'the DOC-9 task is in the summary');
-    assert.equal(task.outcomes[0]?.commits[0]?.sha, sha.slice(0, 7));
+    // Issue 14: the signed data cites the full sha and whether the engineer authored it; the visible text, 7 characters.
+    assert.equal(task.outcomes[0]?.commits[0]?.sha, sha);
+    assert.equal(task.outcomes[0]?.commits[0]?.authoredByEngineer, true);
+    assert.ok(r.text.includes(`\`${sha.slice(0, 7)}\``));
+    assert.equal(doc.summary.outcomes.reverted, fresh.outcomes.reverted);
+    assert.equal(doc.summary.outcomes.authoredByOthers, fresh.outcomes.authoredByOthers);
     assert.equal(task.outcomes[0]?.commits[0]?.subject, SUBJECT);
     assert.ok(r.text.includes(SUBJECT));
     assert.match(r.text, /## Integrity/);
@@ -138,7 +145,7 @@ describe('The outcome summary: export and verify', () => {
 
   it('verifies each saved file (with the ledger too), and names what was changed in an edited copy', async () => {
     for (const name of ['summary.md', 'summary.html', 'summary.json']) {
-      const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: path.join(out, name), ledger: true })) as Verdict;
+      const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: path.join(out, name), ledger: true, repos: [world().workspace] })) as Verdict;
       assert.deepEqual(v.problems, [], name);
       assert.ok(v.ok);
       assert.ok(v.checks.some((c) => /every figure matches the local ledger/.test(c)), name);
@@ -146,15 +153,68 @@ describe('The outcome summary: export and verify', () => {
     const md = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
     const edited = path.join(out, 'edited.md');
     fs.writeFileSync(edited, md.replace(SUBJECT, 'DOC-9 shipped the whole release'));
-    const bad = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: edited, ledger: false })) as Verdict;
+    const bad = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: edited, ledger: false, repos: [] })) as Verdict;
     assert.equal(bad.ok, false);
     assert.match(bad.problems[0] ?? '', /line \d+ of the visible text was changed after the export: it reads .*shipped the whole release/);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as SummaryDocument;
     json.summary.outcomes.commits += 5;
     const forged = path.join(out, 'forged.json');
     fs.writeFileSync(forged, JSON.stringify(json));
-    const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: forged })) as Verdict;
+    const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: forged, repos: [] })) as Verdict;
     assert.equal(v.ok, false);
     assert.match(v.problems.join('\n'), /the number of outcomes \(commits\) \(outcomes\.commits\) changed after the export/);
+  });
+
+  it('offers the workspace\'s repositories and checks every cited commit there; a commit that exists nowhere is named', async () => {
+    const file = path.join(out, 'summary.json');
+    const running = vscode.commands.executeCommand(COMMANDS.verifySummary, { file, ledger: false }) as Thenable<Verdict | undefined>;
+    const quick = '.quick-input-widget';
+    await ui({ kind: 'waitFor', selector: `${quick} .quick-input-title:has-text("check its cited commits against these repositories?")` });
+    await ui({ kind: 'waitFor', selector: `${quick} .monaco-list-row:has-text(${JSON.stringify(path.basename(world().workspace))})` });
+    await ui({ kind: 'press', key: 'Enter' }); // the workspace repository, picked already
+    const v = await running;
+    assert.ok(v?.ok, v?.problems.join('\n'));
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as SummaryDocument;
+    const shas = new Set(doc.summary.tasks.flatMap((t) => t.outcomes.flatMap((o) => o.commits.map((c) => c.sha))));
+    assert.ok(shas.has(sha), 'the summary cites the full SHA of the DOC-9 commit');
+    assert.ok(v.checks.some((c) => new RegExp(`all ${shas.size} cited commits? exists? in the repositories given, with the author time, subject and changed files`).test(c)), v.checks.join('\n'));
+    assert.ok(v.notChecked.some((n) => /^not checked: who signed it/.test(n)), 'without a key, it says the signer was not checked');
+    // An edited copy citing a commit the repository does not hold, re-signed by someone's own key.
+    const edited = structuredClone(doc);
+    const cited = edited.summary.tasks.flatMap((t) => t.outcomes.flatMap((o) => o.commits)).find((c) => c.sha === sha);
+    assert.ok(cited);
+    cited.sha = 'f'.repeat(40);
+    const forged = path.join(out, 'forged-commit.json');
+    fs.writeFileSync(forged, JSON.stringify(signSummary(edited.summary, loadOrCreateSigningKey(fs.mkdtempSync(path.join(os.tmpdir(), 'ol-key-'))))));
+    const bad = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: forged, ledger: false, repos: [world().workspace] })) as Verdict;
+    assert.equal(bad.ok, false);
+    assert.match(bad.problems.join('\n'), /commit ffffffffffff \(task DOC-9.*\) is in none of the repositories given/);
+    await ui({ kind: 'waitFor', selector: '.notifications-toasts .notification-list-item:has-text("Not verified: forged-commit.json")' });
+  });
+
+  it('signs with the git SSH signing key when the setting asks for it (a real ssh-keygen key), and verify pins it', async () => {
+    const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'ol-ssh-'));
+    const key = path.join(keys, 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ana@example.com', '-f', key]);
+    const fingerprint = execFileSync('ssh-keygen', ['-lf', `${key}.pub`], { encoding: 'utf8' }).split(' ')[1] ?? '';
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: world().workspace, encoding: 'utf8' });
+    git('config', 'gpg.format', 'ssh');
+    git('config', 'user.signingkey', `${key}.pub`);
+    const config = vscode.workspace.getConfiguration('outcomeLedger');
+    await config.update('summary.signWith', 'gitSsh', vscode.ConfigurationTarget.Global);
+    try {
+      const file = path.join(out, 'ssh.md');
+      const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
+      assert.equal(r.fingerprint, fingerprint, 'signed with the key git signs commits with');
+      assert.match(r.text, /- Signature: SSH \(the engineer's git signing key/);
+      const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file, ledger: false, repos: [], key: fingerprint })) as Verdict;
+      assert.ok(v.ok, v.problems.join('\n'));
+      assert.ok(v.checks.some((c) => /\(SSH, ssh-keygen -Y verify\)/.test(c)) && v.checks.some((c) => /the signing key is the one expected/.test(c)), v.checks.join('\n'));
+    } finally {
+      await config.update('summary.signWith', undefined, vscode.ConfigurationTarget.Global);
+      git('config', '--unset', 'gpg.format');
+      git('config', '--unset', 'user.signingkey');
+      fs.rmSync(keys, { recursive: true, force: true });
+    }
   });
 });

@@ -87,7 +87,7 @@ describe('Team rollups in VS Code', function () {
     fs.mkdirSync(team, { recursive: true });
     fs.copyFileSync(path.join(dir, 'dana.json'), path.join(team, 'dana.json'));
     for (const i of [1, 2]) {
-      const f = syntheticRollup({ key: loadOrCreateSigningKey(path.join(dir, `key${i}`)), seed: i, since: today, until: today, displayName: `Member ${i}` });
+      const f = syntheticRollup({ key: loadOrCreateSigningKey(path.join(dir, `key${i}`)), seed: i, since: today, until: today, displayName: `Member ${['Ana', 'Bo'][i - 1]}` });
       fs.writeFileSync(path.join(team, `member${i}.json`), JSON.stringify(f));
     }
     fs.writeFileSync(path.join(team, 'hostile.json'), '{"format":"outcome-ledger-team-rollup","version":1,"rollup":{"__proto__":{}}}');
@@ -124,5 +124,35 @@ describe('Team rollups in VS Code', function () {
     } finally {
       await vscode.workspace.getConfiguration('outcomeLedger').update('team.minimumMembers', undefined, vscode.ConfigurationTarget.Global);
     }
+  });
+
+  it('Merge Team Rollups… honours the roster setting: rollups signed by other keys are refused and shown as such', async () => {
+    const team = path.join(dir, 'team');
+    const dana = JSON.parse(fs.readFileSync(path.join(team, 'dana.json'), 'utf8')) as TeamRollupFile;
+    const member1 = JSON.parse(fs.readFileSync(path.join(team, 'member1.json'), 'utf8')) as TeamRollupFile;
+    const member2 = JSON.parse(fs.readFileSync(path.join(team, 'member2.json'), 'utf8')) as TeamRollupFile;
+    const roster = path.join(dir, 'roster-of-two.txt');
+    fs.writeFileSync(roster, `# our team\n${dana.signature.fingerprint} Dana Lead\n${member1.signature.fingerprint}\n`);
+    await vscode.workspace.getConfiguration('outcomeLedger').update('team.roster', roster, vscode.ConfigurationTarget.Global);
+    try {
+      const out = path.join(dir, 'rostered', 'team.md');
+      const result = (await vscode.commands.executeCommand(COMMANDS.mergeTeamRollups, { files: [team], format: 'md', out, k: 2 })) as { report: TeamReportJson; summary: string };
+      assert.deepEqual(result.report.roster, { source: 'roster-of-two.txt', keys: 2 });
+      assert.equal(result.report.members, 2);
+      assert.deepEqual(result.report.named, ['Dana Lead'], 'names come from the roster');
+      const refused = result.report.notCounted.find((n) => n.file.endsWith('member2.json'));
+      assert.equal(refused?.status, 'refused');
+      assert.equal(refused?.reason, `signed by ${member2.signature.fingerprint}, which is not on the roster (roster-of-two.txt): not counted (add the key to the roster if this member belongs to the team)`);
+      assert.match(result.summary, /2 refused \(1 signed by keys not on the roster\), listed in the report/);
+      const doc = await waitFor('the rostered report tab', () => vscode.window.activeTextEditor?.document.getText().includes('roster-of-two') && vscode.window.activeTextEditor.document.getText());
+      assert.match(doc, /Checked against the roster roster\\-of\\-two\\\.txt \(2 keys\)/);
+      assert.match(doc, /member2\\\.json \| refused \| signed by SHA256/);
+    } finally {
+      await vscode.workspace.getConfiguration('outcomeLedger').update('team.roster', undefined, vscode.ConfigurationTarget.Global);
+    }
+    // Without the setting and without roster.txt, the report says who could have contributed.
+    const open = (await vscode.commands.executeCommand(COMMANDS.mergeTeamRollups, { files: [team], format: 'json', out: path.join(dir, 'open', 'team.json') })) as { report: TeamReportJson; summary: string };
+    assert.equal(open.report.roster, null);
+    assert.match(open.summary, /no roster: anyone with a key could have contributed/);
   });
 });

@@ -1,0 +1,205 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ReportJson } from '../src/core/outcomes/report';
+import { appendClaudeTurn, buildWorld, type World } from '../src/demo/world';
+import { importAll } from '../src/services/importer';
+import { Ledger } from '../src/store/ledger';
+import type { Figure } from './import';
+import { measure, median, type Measured } from './measure';
+
+export interface YearBenchOptions {
+  workDir: string;
+  cli: string;
+  ccusage: string | null;
+  /** Size of the year's logs; ~880 MB holds about 250,000 requests in 45,000 sessions. */
+  targetBytes: number;
+  runs: number;
+}
+
+/**
+ * "A year of heavy use" in the real log formats (Claude Code and Codex CLI files, 365 days, short tool results so the
+ * request count — not the payload size — is what is heavy): ~250,000 requests in ~45,000 sessions. The world is
+ * built once and kept in the work folder (`world.json` says with which options; a different size rebuilds it).
+ *
+ * Measured, side by side with ccusage 20's full re-read of the same files:
+ * - cold import (`report --json` on an empty ledger) and its peak memory;
+ * - warm `import` with nothing new, warm `report --json` (which imports first, as a user runs it), peak memory;
+ * - one new turn (a prompt and its answer, appended to an existing session file by the world's own generator)
+ *   captured by `outcome-ledger import`, on the year's ledger and on an almost empty one (the same world's first
+ *   session alone), and in-process as the extension does it (an open Ledger, importAll);
+ * - ledger bytes per request (database plus journal).
+ */
+export async function yearBench(o: YearBenchOptions, log: (s: string) => void): Promise<Figure[]> {
+  fs.mkdirSync(o.workDir, { recursive: true });
+  const world = loadOrBuild(o, log);
+  const figures: Figure[] = [];
+  const env = (home: string): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? '', ...world.env, OUTCOME_LEDGER_HOME: home });
+  const run = async (args: string[], home: string): Promise<Measured> => {
+    const m = await measure(process.execPath, [o.cli, ...args], env(home));
+    if (m.code !== 0) throw new Error(`outcome-ledger ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
+    return m;
+  };
+  const home = path.join(o.workDir, 'ledger');
+  fs.rmSync(home, { recursive: true, force: true });
+  const cold = await run(['report', '--json'], home);
+  log(`  cold import + report: ${cold.ms.toFixed(0)} ms, peak ${cold.peakMB.toFixed(0)} MB`);
+  const peaks: Array<[string, number]> = [['cold report --json', cold.peakMB]];
+  const warmImport: number[] = [];
+  const warmReport: number[] = [];
+  for (let i = 0; i < Math.max(2, o.runs); i++) {
+    const a = await run(['import'], home);
+    const b = await run(['report', '--json'], home);
+    warmImport.push(a.ms);
+    warmReport.push(b.ms);
+    peaks.push(['warm import', a.peakMB], ['warm report --json', b.peakMB]);
+    log(`  run ${i + 1}: warm import ${a.ms.toFixed(0)} ms (peak ${a.peakMB.toFixed(0)} MB); warm report --json ${b.ms.toFixed(0)} ms (peak ${b.peakMB.toFixed(0)} MB)`);
+  }
+  const report = JSON.parse((await run(['report', '--json', '--no-import'], home)).stdout) as ReportJson;
+  const requests = report.totals.interactions;
+  log(`  ledger: ${requests} requests`);
+
+  // One new turn, into the year's ledger and into an almost empty one (a ledger of the first session only).
+  const sessionIds = Object.keys(world.state.claude);
+  const target = sessionIds[Math.floor(sessionIds.length / 2)] ?? '';
+  const small = path.join(o.workDir, 'small');
+  fs.rmSync(small, { recursive: true, force: true });
+  const firstFile = world.state.claude[sessionIds[0] ?? '']?.file ?? '';
+  const smallHome = path.join(o.workDir, 'small-ledger');
+  fs.rmSync(smallHome, { recursive: true, force: true });
+  const smallEnv = { ...world.env, CLAUDE_CONFIG_DIR: path.join(small, 'claude'), CODEX_HOME: path.join(small, 'codex') };
+  fs.mkdirSync(path.join(small, 'claude', 'projects', 'p'), { recursive: true });
+  const smallFile = path.join(small, 'claude', 'projects', 'p', path.basename(firstFile));
+  fs.copyFileSync(firstFile, smallFile);
+  const smallWorld: World = { ...world, state: { ...world.state, claude: { [sessionIds[0] ?? '']: { ...(world.state.claude[sessionIds[0] ?? ''] as World['state']['claude'][string]), file: smallFile } } } };
+  const runSmall = async (args: string[]): Promise<Measured> => {
+    const m = await measure(process.execPath, [o.cli, ...args], { PATH: process.env.PATH ?? '', ...smallEnv, OUTCOME_LEDGER_HOME: smallHome });
+    if (m.code !== 0) throw new Error(`outcome-ledger ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
+    return m;
+  };
+  await runSmall(['import']);
+  const oneBig: number[] = [];
+  const oneSmall: number[] = [];
+  for (let i = 0; i < Math.max(3, o.runs); i++) {
+    appendClaudeTurn(world, target, { steps: 0 });
+    const big = await run(['import'], home);
+    oneBig.push(big.ms);
+    peaks.push(['one new turn (year)', big.peakMB]);
+    appendClaudeTurn(smallWorld, sessionIds[0] ?? '', { steps: 0 });
+    const tiny = await runSmall(['import']);
+    oneSmall.push(tiny.ms);
+    log(`  one new turn: year ${big.ms.toFixed(0)} ms (peak ${big.peakMB.toFixed(0)} MB), almost empty ${tiny.ms.toFixed(0)} ms`);
+  }
+
+  // In-process, as the extension captures: an open ledger, importAll of the file its watcher reported; and the full
+  // rescan it runs every minute (and when a watcher event names a file it has not seen).
+  const inProcess: number[] = [];
+  const rescan: number[] = [];
+  const ledger = await Ledger.open(home);
+  const file = world.state.claude[target]?.file ?? '';
+  try {
+    await importAll(ledger, { env: world.env });
+    for (let i = 0; i < Math.max(5, o.runs); i++) {
+      appendClaudeTurn(world, target, { steps: 0 });
+      const t = performance.now();
+      const s = await importAll(ledger, { env: world.env, changed: [file] });
+      inProcess.push(performance.now() - t);
+      if (s.sources.reduce((n, x) => n + x.interactionsAdded, 0) < 1) throw new Error('the in-process capture added nothing');
+    }
+    for (let i = 0; i < 2; i++) {
+      appendClaudeTurn(world, target, { steps: 0 });
+      const t = performance.now();
+      await importAll(ledger, { env: world.env });
+      rescan.push(performance.now() - t);
+    }
+  } finally {
+    ledger.close();
+  }
+  log(`  in-process captures: ${inProcess.map((v) => v.toFixed(0)).join(', ')} ms; full rescans ${rescan.map((v) => v.toFixed(0)).join(', ')} ms`);
+  saveState(o, world);
+
+  const bytes = ledgerBytes(home);
+  const peak = peaks.reduce((a, b) => (b[1] > a[1] ? b : a));
+  const big = median(oneBig);
+  const tiny = median(oneSmall);
+  const inProc = median(inProcess);
+  figures.push({ name: `year world: requests in the ledger (${world.files} files, ${(world.bytes / 1e6).toFixed(0)} MB of logs)`, value: requests, unit: '' });
+  figures.push({ name: 'cold import + report (`report --json`, empty ledger)', value: Math.round(cold.ms), unit: 'ms' });
+  figures.push({ name: 'warm `import` (nothing new)', value: Math.round(median(warmImport)), unit: 'ms' });
+  figures.push({ name: 'warm `report --json`', value: Math.round(median(warmReport)), unit: 'ms' });
+  figures.push({ name: 'one new turn, CLI `import`, year ledger', value: Math.round(big), unit: 'ms' });
+  figures.push({ name: 'one new turn, CLI `import`, almost empty ledger', value: Math.round(tiny), unit: 'ms' });
+  figures.push({ name: 'one new turn: year ÷ almost empty', value: round2(big / tiny), unit: 'x', target: '≤ 1.2x', pass: big <= 1.2 * tiny });
+  figures.push({ name: 'one new turn, in-process (as the extension)', value: Math.round(inProc), unit: 'ms', target: '< 30 ms', pass: inProc < 30 });
+  figures.push({ name: 'in-process full rescan (every minute, and for a file not seen before)', value: Math.round(median(rescan)), unit: 'ms' });
+  figures.push({ name: `peak memory, any CLI command (${peak[0]})`, value: Math.round(peak[1]), unit: 'MB', target: '≤ 150 MB', pass: peak[1] <= 150 });
+  figures.push({ name: 'ledger bytes per request (database + journal)', value: Math.round(bytes / Math.max(1, requests)), unit: 'B' });
+  if (!o.ccusage) {
+    log('  ccusage not available: comparison skipped');
+    return figures;
+  }
+  const cc: number[] = [];
+  let ccPeak = 0;
+  for (let i = 0; i < o.runs; i++) {
+    const m = await measure(o.ccusage, ['daily', '--json', '--offline'], env(path.join(o.workDir, 'unused')));
+    if (m.code !== 0) throw new Error(`ccusage failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
+    cc.push(m.ms);
+    ccPeak = Math.max(ccPeak, m.peakMB);
+    log(`  ccusage run ${i + 1}: ${m.ms.toFixed(0)} ms (peak ${m.peakMB.toFixed(0)} MB)`);
+  }
+  const ccMs = median(cc);
+  const warm = median(warmReport);
+  figures.push({ name: 'ccusage 20 full report (daily --json --offline)', value: Math.round(ccMs), unit: 'ms' });
+  figures.push({ name: 'ccusage 20 peak memory', value: Math.round(ccPeak), unit: 'MB' });
+  figures.push({ name: 'warm report --json ÷ ccusage', value: round2(warm / ccMs), unit: 'x', target: '≤ 0.25x', pass: warm <= 0.25 * ccMs });
+  figures.push({ name: 'cold import + report ÷ ccusage', value: round2(cold.ms / ccMs), unit: 'x', target: '≤ 2x', pass: cold.ms <= 2 * ccMs });
+  return figures;
+}
+
+interface Saved {
+  targetBytes: number;
+  world: World;
+}
+
+/** The world is kept between runs (its build takes minutes); its truth lists are dropped, the append state kept. */
+function loadOrBuild(o: YearBenchOptions, log: (s: string) => void): World {
+  const meta = path.join(o.workDir, 'world.json');
+  try {
+    const saved = JSON.parse(fs.readFileSync(meta, 'utf8')) as Saved;
+    if (saved.targetBytes === o.targetBytes && fs.existsSync(saved.world.root)) {
+      log(`  reusing the year world in ${path.relative(process.cwd(), saved.world.root)} (${saved.world.files} files, ${(saved.world.bytes / 1e6).toFixed(0)} MB)`);
+      return saved.world;
+    }
+  } catch {
+    // not built yet
+  }
+  const root = path.join(o.workDir, 'world');
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(root, { recursive: true });
+  log(`building a year of heavy use (${(o.targetBytes / 1e6).toFixed(0)} MB of Claude Code and Codex logs over 365 days) …`);
+  const built = buildWorld({ root, seed: 2027, repos: 0, traps: false, targetBytes: o.targetBytes, toolResultBytes: 200, days: 365 });
+  log(`  ${built.files} files, ${(built.bytes / 1e6).toFixed(0)} MB, ${built.truth.interactions.length} requests in ${built.truth.sessions.length} sessions, built in ${(built.buildMs / 1000).toFixed(0)} s`);
+  const world: World = { ...built, truth: { ...built.truth, interactions: [], sessions: [], commits: [], badLineDetails: [] } };
+  saveState(o, world);
+  return world;
+}
+
+function saveState(o: YearBenchOptions, world: World): void {
+  const light: World = { ...world, truth: { ...world.truth, interactions: [], sessions: [] } };
+  fs.writeFileSync(path.join(o.workDir, 'world.json'), JSON.stringify({ targetBytes: o.targetBytes, world: light } satisfies Saved));
+}
+
+function ledgerBytes(home: string): number {
+  let total = 0;
+  for (const name of ['ledger.sqlite', 'ledger.journal']) {
+    try {
+      total += fs.statSync(path.join(home, name)).size;
+    } catch {
+      // no journal (yet)
+    }
+  }
+  return total;
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}

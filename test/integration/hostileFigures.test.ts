@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MAX_TOKENS_PER_FIELD } from '../../src/core/usage/bounds';
+import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
+import { tempDir } from '../helpers';
+import { cli, reportJson } from './cli';
+import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
+
+interface HealthJson {
+  sources: Array<{ source: string; rejectedLines: number; reasons: Array<{ path: string; lineNo: number; reason: string }> }>;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Issue 12, hostile figures: absurd token counts (Claude Code's 9007199254740991, Aider's 1e44, a Copilot count over
+ * 10^9) and a Claude Code line with `input_tokens` twice are rejected lines with a reason (core/usage/bounds.ts, the
+ * duplicate-key rule); the plausible lines beside them count, and report, summary (signed, verified) and rollup export
+ * still work.
+ */
+describe('hostile figures: implausible counts and duplicate keys are rejected lines, never stored figures (the bundled CLI)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let ledger: string;
+  let env: Record<string, string>;
+  const SESSION = '8ddddddd-0000-4000-8000-000000000001';
+
+  before(() => {
+    dir = tempDir('ol-figures-');
+    const home = makeHome(path.join(dir, 'home'));
+    ledger = path.join(dir, 'ledger');
+    const logs = new Logs(home);
+    const repo = new Repo(path.join(dir, 'app'), home);
+    repo.append('src/a.ts', 3, 'a');
+    repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
+    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    const base = { sessionId: SESSION, cwd: repo.dir, gitBranch: 'main', version: '2.0.14', isSidechain: false, userType: 'external' };
+    const assistant = (i: number, usage: string): string =>
+      `{"parentUuid":null,"sessionId":"${SESSION}","cwd":${JSON.stringify(repo.dir)},"gitBranch":"main","version":"2.0.14","isSidechain":false,"userType":"external","type":"assistant","uuid":"${SESSION}-a${i}","timestamp":"${iso(D + i * 60_000)}","requestId":"req_${i}","message":{"id":"msg_${i}","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"ok"}],"usage":${usage}}}`;
+    const file = path.join(home, '.claude', 'projects', '-app', `${SESSION}.jsonl`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, [
+      JSON.stringify({ ...base, type: 'user', uuid: `${SESSION}-u0`, timestamp: iso(D), message: { role: 'user', content: 'Do it' } }),
+      assistant(1, '{"input_tokens":100,"output_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}'),
+      assistant(2, '{"input_tokens":9007199254740991,"output_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}'),
+      assistant(3, '{"input_tokens":100,"output_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"input_tokens":5000000}'),
+      assistant(4, `{"input_tokens":100,"output_tokens":${MAX_TOKENS_PER_FIELD + 1},"cache_creation_input_tokens":0,"cache_read_input_tokens":0}`),
+      assistant(5, `{"input_tokens":${MAX_TOKENS_PER_FIELD},"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}`),
+    ].join('\n') + '\n');
+    fs.writeFileSync(path.join(repo.dir, '.aider.chat.history.md'), [
+      '', '# aider chat started at 2026-03-09 16:40:11', '', '> Aider v0.86.1', '> Main model: anthropic/claude-sonnet-4-20250514 with diff edit format', '',
+      '#### make it sortable', '', 'Done.', '',
+      `> Tokens: 1${'0'.repeat(44)} sent, 251 received. Cost: $0.02 message, $0.02 session.  `, '',
+      '#### and faster', '', 'Done.', '',
+      '> Tokens: 2,000 sent, 300 received. Cost: $0.01 message, $0.03 session.  ', '',
+    ].join('\n'));
+    const user = path.join(home, '.config', 'Code', 'User');
+    const chat = copilotWorkspace(user, 'f00d', repo.dir);
+    writeCopilotJson(chat, { sessionId: 'huge', creationDate: D, requests: [
+      { requestId: 'request_1', timestamp: D, modelId: 'copilot/gpt-4.1', prompt: 'a', reply: 'b', promptTokens: 3 * MAX_TOKENS_PER_FIELD, outputTokens: 20, style: 'metadata' },
+      { requestId: 'request_2', timestamp: D + 1000, modelId: 'copilot/gpt-4.1', prompt: 'c', reply: 'd', promptTokens: 700, outputTokens: 20, style: 'metadata' },
+    ] });
+    const old = new Date(Date.now() - HOUR);
+    fs.utimesSync(path.join(chat, 'huge.json'), old, old);
+    env = { ...logs.env(), XDG_CONFIG_HOME: path.join(home, '.config') };
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('stores only the plausible requests and names each rejected line\'s reason in data health', () => {
+    const r = cli(['import', '--home', ledger], env);
+    assert.equal(r.code, 0, r.stderr);
+    const report = reportJson(ledger, env, ['--no-import', '--since', '2000-01-01', '--until', '2100-01-01']);
+    const claude = report.bySource.find((s) => s.source === 'claude-code');
+    assert.equal(claude?.interactions, 2, 'lines 1 and 5 (10^9 is the ceiling, inclusive)');
+    assert.equal(claude?.input, 100 + MAX_TOKENS_PER_FIELD);
+    assert.equal(report.bySource.find((s) => s.source === 'aider')?.input, 2000);
+    assert.equal(report.bySource.find((s) => s.source === 'copilot-chat')?.input, 700);
+    assert.ok(report.totals.total < 2e9, `no absurd total: ${report.totals.total}`);
+    const h = JSON.parse(cli(['health', '--json', '--home', ledger], env).stdout) as HealthJson;
+    const reasons = (s: string): string[] => (h.sources.find((x) => x.source === s)?.reasons ?? []).map((x) => x.reason);
+    assert.ok(reasons('claude-code').some((x) => /implausible input token count 9007199254740991/.test(x)), reasons('claude-code').join(' | '));
+    assert.ok(reasons('claude-code').some((x) => /the key "input_tokens" appears twice/.test(x)), reasons('claude-code').join(' | '));
+    assert.ok(reasons('claude-code').some((x) => /implausible output token count 1000000001/.test(x)), reasons('claude-code').join(' | '));
+    assert.ok(reasons('aider').some((x) => /implausible input token count 1e\+44/.test(x)), reasons('aider').join(' | '));
+    assert.ok(reasons('copilot-chat').some((x) => /implausible input token count 3000000000/.test(x)), reasons('copilot-chat').join(' | '));
+  });
+
+  it('report, a signed summary that verifies, and a rollup export still work afterwards', () => {
+    const text = cli(['report', '--no-import', '--home', ledger], env);
+    assert.equal(text.code, 0, text.stderr);
+    const md = path.join(dir, 'summary.md');
+    const s = cli(['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--out', md, '--no-import', '--home', ledger], env);
+    assert.equal(s.code, 0, s.stderr);
+    const v = cli(['verify', md, '--ledger', '--home', ledger], env);
+    assert.equal(v.code, 0, `${v.stdout}${v.stderr}`);
+    const out = path.join(dir, 'rollup.json');
+    const x = cli(['rollup', 'export', '--since', '2000-01-01', '--until', '2100-01-01', '--out', out, '--yes', '--no-import', '--home', ledger], env);
+    assert.equal(x.code, 0, x.stderr);
+    assert.ok(fs.statSync(out).size > 0);
+  });
+});

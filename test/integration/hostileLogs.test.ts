@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
+import { writeAider, writeCline, writeContinue, writeGemini, writeOpenCode } from '../fixtures/sources';
+import { tempDir } from '../helpers';
+import { CLI, cli, reportJson, type Run } from './cli';
+import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
+
+/** Runs the CLI, killing it after `ms`: a read that blocks on a FIFO shows up as a timeout, not a hung suite. */
+function cliBounded(args: string[], env: Record<string, string>, ms: number): Promise<Run & { timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, ms);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, timedOut });
+    });
+  });
+}
+
+const mkfifo = (p: string): string => {
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  execFileSync('mkfifo', [p]);
+  return p;
+};
+
+const symlinkTo = (target: string, p: string): string => {
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.symlinkSync(target, p);
+  return p;
+};
+
+interface HealthJson {
+  sources: Array<{ source: string; rejectedLines: number; reasons: Array<{ path: string; lineNo: number; reason: string }> }>;
+}
+
+/**
+ * Issue 12, hostile log folders: a FIFO (directly, through a symlink, and under the names other files are looked
+ * up by: Copilot's workspace.json, Cline's task_metadata.json, Continue's sessions.json, Gemini's projects.json) in
+ * every source's folder. A plain open would wait for a writer forever while holding the ledger lock.
+ */
+describe('hostile log folders: FIFOs in every source\'s folder never hang import (the bundled CLI)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let home: string;
+  let ledger: string;
+  let env: Record<string, string>;
+  const fifos: string[] = [];
+
+  before(() => {
+    dir = tempDir('ol-fifo-');
+    home = makeHome(path.join(dir, 'home'));
+    ledger = path.join(dir, 'ledger');
+    const logs = new Logs(home);
+    const repo = new Repo(path.join(dir, 'app'), home);
+    repo.append('src/a.ts', 3, 'a');
+    repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
+    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    // Real logs for every source, so the test also shows the regular files beside the FIFOs are still read.
+    logs.claude({ id: '7ccccccc-0000-4000-8000-000000000001', cwd: repo.dir, start: D, end: D + HOUR });
+    logs.codex({ id: '019a00ff-0000-7000-8000-000000000001', cwd: repo.dir, start: D, end: D + HOUR });
+    writeGemini(path.join(dir, 'gemini-home'), { legacy: path.join(dir, 'old-app'), current: repo.dir });
+    writeOpenCode(path.join(dir, 'xdg-data'), repo.dir);
+    writeCline(home, repo.dir);
+    writeContinue(path.join(home, '.continue'), repo.dir);
+    writeAider(repo.dir);
+    const user = path.join(home, '.config', 'Code', 'User');
+    const chat = copilotWorkspace(user, 'a1b2c3', repo.dir);
+    writeCopilotJson(chat, { sessionId: 'real', creationDate: D, requests: [{ requestId: 'request_1', timestamp: D, modelId: 'copilot/gpt-4.1', prompt: 'Fix it', reply: 'Fixed.', promptTokens: 100, outputTokens: 20, style: 'metadata' }] });
+
+    const pipes = path.join(dir, 'pipes');
+    const target = (name: string): string => mkfifo(path.join(pipes, name));
+    // Claude Code and Codex: a FIFO and a symlink to one, named like logs.
+    fifos.push(mkfifo(path.join(home, '.claude', 'projects', '-fifo', 'f1.jsonl')));
+    fifos.push(symlinkTo(target('claude'), path.join(home, '.claude', 'projects', '-fifo', 'f2.jsonl')));
+    fifos.push(symlinkTo(target('codex'), path.join(home, '.codex', 'sessions', '2026', '01', '01', 'rollout-2026-01-01T00-00-00-019a00ff-0000-7000-8000-00000000ffff.jsonl')));
+    fifos.push(mkfifo(path.join(home, '.codex', 'sessions', '2026', '01', '02', 'rollout-2026-01-02T00-00-00-019a00ff-0000-7000-8000-00000000fffe.jsonl')));
+    // Copilot: a FIFO session, a symlinked one, and a workspace with a FIFO workspace.json beside a real session.
+    fifos.push(mkfifo(path.join(chat, 'pipe.json')));
+    fifos.push(symlinkTo(target('copilot'), path.join(chat, 'link.jsonl')));
+    const chat2 = copilotWorkspace(user, 'd4e5f6', null);
+    fifos.push(mkfifo(path.join(path.dirname(chat2), 'workspace.json')));
+    writeCopilotJson(chat2, { sessionId: 'beside-fifo', creationDate: D, requests: [{ requestId: 'request_2', timestamp: D, modelId: 'copilot/gpt-4.1', prompt: 'Hi', reply: 'Hello.', promptTokens: 10, outputTokens: 2, style: 'metadata' }] });
+    // Cline: a task whose task_metadata.json and ui_messages.json are FIFOs; state/taskHistory.json a FIFO.
+    const tasks = path.join(user, 'globalStorage', 'saoudrizwan.claude-dev', 'tasks');
+    fifos.push(mkfifo(path.join(tasks, '1772460999999', 'ui_messages.json')));
+    fifos.push(mkfifo(path.join(tasks, '1772460999999', 'task_metadata.json')));
+    const realTask = fs.readdirSync(tasks).find((t) => t !== '1772460999999') ?? '';
+    fs.rmSync(path.join(tasks, realTask, 'task_metadata.json'), { force: true });
+    fifos.push(symlinkTo(target('cline-meta'), path.join(tasks, realTask, 'task_metadata.json')));
+    // Gemini CLI: a chat FIFO and a symlinked one.
+    const geminiTmp = path.join(dir, 'gemini-home', '.gemini', 'tmp');
+    const project = fs.readdirSync(geminiTmp).find((p) => fs.existsSync(path.join(geminiTmp, p, 'chats'))) ?? '';
+    fifos.push(mkfifo(path.join(geminiTmp, project, 'chats', 'session-2026-01-01T00-00-fifo.json')));
+    fifos.push(symlinkTo(target('gemini'), path.join(geminiTmp, project, 'chats', 'session-2026-01-01T00-01-link.jsonl')));
+    // Continue: a session FIFO and a symlinked one.
+    fifos.push(mkfifo(path.join(home, '.continue', 'sessions', 'fifo-session.json')));
+    fifos.push(symlinkTo(target('continue'), path.join(home, '.continue', 'sessions', 'link-session.json')));
+    // OpenCode: a message FIFO in its storage folder.
+    const storage = path.join(dir, 'xdg-data', 'opencode', 'storage', 'message');
+    fs.mkdirSync(storage, { recursive: true });
+    fifos.push(symlinkTo(target('opencode'), path.join(storage, 'ses_fifo', 'msg_fifo.json')));
+    // Aider: the history file of a session's folder is a symlink to a FIFO.
+    const other = path.join(dir, 'other');
+    fifos.push(symlinkTo(target('aider'), path.join(other, '.aider.chat.history.md')));
+    logs.claude({ id: '7ccccccc-0000-4000-8000-000000000002', cwd: other, start: D, end: D + HOUR });
+    env = { ...logs.env(), GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), XDG_CONFIG_HOME: path.join(home, '.config') };
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('import finishes, reads every regular log, names each FIFO it met in data health, and frees the lock', async () => {
+    const r = await cliBounded(['import', '--home', ledger], env, 90_000);
+    assert.equal(r.timedOut, false, `import hung on a FIFO: ${r.stdout}${r.stderr}`);
+    assert.equal(r.code, 0, r.stderr);
+    // A second import runs at once: no lock left behind, and still nothing hangs.
+    const again = await cliBounded(['import', '--home', ledger], env, 60_000);
+    assert.equal(again.timedOut, false);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(fs.readdirSync(ledger).filter((n) => n.endsWith('.lock')), []);
+    const report = reportJson(ledger, env, ['--no-import', '--since', '2024-01-01', '--until', '2100-01-01']);
+    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'cline', 'continue', 'aider']) {
+      assert.ok((report.bySource.find((x) => x.source === s)?.interactions ?? 0) > 0, `${s}: the regular logs beside the FIFOs were read`);
+    }
+    const h = cli(['health', '--json', '--home', ledger], env);
+    assert.equal(h.code, 0, h.stderr);
+    const health = JSON.parse(h.stdout) as HealthJson;
+    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'continue', 'aider']) {
+      const reasons = health.sources.find((x) => x.source === s)?.reasons ?? [];
+      assert.ok(reasons.some((x) => /not a regular file \(a named pipe\)/.test(x.reason)), `${s} names the FIFO: ${JSON.stringify(reasons)}`);
+    }
+  });
+});
