@@ -144,7 +144,7 @@ describe('Team rollups in VS Code', function () {
       assert.equal(refused?.status, 'refused');
       assert.equal(refused?.reason, `signed by ${member2.signature.fingerprint}, which is not on the roster (roster-of-two.txt): not counted (add the key to the roster if this member belongs to the team)`);
       assert.match(result.summary, /2 refused \(1 signed by keys not on the roster\), listed in the report/);
-      const doc = await waitFor('the rostered report tab', () => vscode.window.activeTextEditor?.document.getText().includes('roster-of-two') && vscode.window.activeTextEditor.document.getText());
+      const doc = await waitFor('the rostered report tab', () => vscode.window.activeTextEditor?.document.getText().includes('Checked against the roster') && vscode.window.activeTextEditor.document.getText());
       assert.match(doc, /Checked against the roster roster\\-of\\-two\\\.txt \(2 keys\)/);
       assert.match(doc, /member2\\\.json \| refused \| signed by SHA256/);
     } finally {
