@@ -319,7 +319,7 @@ describe('The sidebar: value per token at a glance', () => {
     assert.ok(r.outcomes.reverted >= 1);
     assert.equal(await text('#fig-commits'), formatFigure('commits', r.outcomes.commits));
     assert.equal(await text('#fig-yield'), formatFigure('yield', r.outcomes.yield));
-    assert.match(await text('#tile-commits'), /Not counted: .*reverted commit/);
+    assert.match(await text('#tile-outcomes'), /Not counted: .*reverted commit/);
     const links = await withLedger((l) => linksOf(l.database, [resolveSession(l.database, session.sessionId).ref]).get(resolveSession(l.database, session.sessionId).ref) ?? []);
     const link = links.find((x) => x.commit === sha);
     assert.deepEqual([link?.reverted, link?.counted], [true, false]);
