@@ -211,7 +211,7 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     const SQL = await initSqlJs();
     const file = path.join(home, 'ledger.sqlite');
     const db = new SQL.Database(fs.readFileSync(file));
-    // Make it look like a version-3 ledger: drop what versions 4 (estimates) and 5 (credits) added.
+    // Make it look like a version-3 ledger: drop what versions 4 (estimates) and 6 (credits) added.
     db.exec('ALTER TABLE interactions DROP COLUMN credits_u');
     db.exec("CREATE TABLE r3 AS SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning, cost_nusd, n, unpriced, assumed FROM usage_rollup; DROP TABLE usage_rollup; DROP TABLE manual_entries;");
     db.exec('CREATE TABLE usage_rollup (session_ref INTEGER NOT NULL, model_ref INTEGER NOT NULL, bucket INTEGER NOT NULL, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, input INTEGER NOT NULL, output INTEGER NOT NULL, cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL, reasoning INTEGER NOT NULL, cost_nusd INTEGER NOT NULL, n INTEGER NOT NULL, unpriced INTEGER NOT NULL, assumed INTEGER NOT NULL, PRIMARY KEY (session_ref, model_ref, bucket)) WITHOUT ROWID; INSERT INTO usage_rollup SELECT * FROM r3; DROP TABLE r3;');
