@@ -104,14 +104,19 @@ const READS: Readonly<Record<string, readonly string[]>> = {
   'for-each-ref': [],
   'cat-file': [],
   'patch-id': [],
+  // verify --repo: which cited commits the default branch reaches (revisions on stdin) and where origin/HEAD points.
+  'rev-list': [],
+  'symbolic-ref': [],
+  // Reads only: callers issue `config --get NAME` (user.email, gpg.format, user.signingkey), never a write.
+  config: [],
   log: ['--no-textconv', '--no-ext-diff', '--no-show-signature', '--no-color', '--no-mailmap'],
   show: ['--no-textconv', '--no-ext-diff', '--no-show-signature', '--no-color', '--no-mailmap'],
   diff: ['--no-textconv', '--no-ext-diff', '--no-color'],
   blame: ['--no-textconv'],
 };
 
-/** Variables passed through from our own environment: where git is, whose config, and nothing that steers git. */
-const PASSED_ENV = ['PATH', 'HOME', 'USERPROFILE', 'HOMEDRIVE', 'HOMEPATH', 'XDG_CONFIG_HOME', 'SYSTEMROOT', 'WINDIR', 'TMPDIR', 'TEMP', 'TMP', 'EMAIL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'];
+/** Variables passed through from our own environment: where git is, whose config (HOME, or the user's own GIT_CONFIG_GLOBAL: the -c overrides beat it as they beat ~/.gitconfig), and nothing that steers git. */
+const PASSED_ENV = ['PATH', 'HOME', 'GIT_CONFIG_GLOBAL', 'USERPROFILE', 'HOMEDRIVE', 'HOMEPATH', 'XDG_CONFIG_HOME', 'SYSTEMROOT', 'WINDIR', 'TMPDIR', 'TEMP', 'TMP', 'EMAIL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'];
 
 /** The fixed environment every git call gets (from `from`, only the PASSED_ENV names). */
 export function gitEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
