@@ -15,7 +15,7 @@ import {
 import { truthTotals, utcDay, type TruthInteraction } from '../../src/demo/truth';
 
 // ------------------------------------------------------------------------------------------------------------
-// An independent, deliberately naive reader of the world's logs (the rules of shared/spec/sources.md, nothing more).
+// An independent, deliberately naive reader of the world's logs (the reading rules of docs/sources.md, nothing more).
 
 type Obj = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 // Writes Claude Code and Codex logs in their real on-disk formats for the tests inside VS Code (the same shapes as
-// shared/spec/sources.md and the demo world generator): one line per content block, usage repeated on each.
+// docs/sources.md and the demo world generator): one line per content block, usage repeated on each.
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
