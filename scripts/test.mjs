@@ -17,7 +17,7 @@ const steps = [
   // The sidebar's page is browser code, type-checked against the DOM (the root tsconfig is Node-only).
   ['compile webview', bin('tsc'), ['-p', join(root, 'tsconfig.webview.json')]],
   // Setup installs what the tests need once: Debian packages (sqlite3 for the OpenCode fixtures, Chromium and
-  // libraries for the VS Code tier) and code-server (see shared/spec/vscode-tests.md).
+  // libraries for the VS Code tier) and code-server (see test/vscode/README.md).
   ['setup', process.execPath, [join(root, 'scripts', 'vscode-setup.mjs')]],
   ['unit + integration', bin('mocha'), ['--config', join(root, '.mocharc.json')]],
   // 5. the VS Code tier: the suites of test/vscode inside a real extension host (code-server + Chromium), then UI

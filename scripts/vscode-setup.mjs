@@ -1,4 +1,4 @@
-// Prepares the VS Code tier (see shared/spec/vscode-tests.md), idempotently: a second run only checks and takes seconds.
+// Prepares the VS Code tier (code-server + Chromium, see test/vscode/README.md), idempotently: a second run only checks and takes seconds.
 //   1. Debian packages code-server and the browser need (installed when root, otherwise printed and exit 2).
 //   2. The @vscode/ripgrep download cache, seeded from Debian's rg (its postinstall would fetch rg from GitHub).
 //   3. code-server (carrying VS Code 1.99.3) in .vscode-test/code-server/, outside the project's own dependencies,
