@@ -11,6 +11,13 @@ const DEBOUNCE_MS = 400;
 /** A background import waits this long for another window's import, then retries later. */
 const BACKGROUND_LOCK_MS = 1_500;
 const RETRY_MS = 2_000;
+/**
+ * After this long without a capture, a journal holding at least IDLE_FOLD_BYTES is folded into the snapshot (store/
+ * ledger.ts): the fold's cost (rewriting the snapshot) is paid while nothing happens, not in the middle of an agent's
+ * turn, and every window or CLI run opening the ledger afterwards replays nothing.
+ */
+export const IDLE_FOLD_MS = 120_000;
+export const IDLE_FOLD_BYTES = 64 << 10;
 
 /** The open workspace folders on disk: where tools that keep logs inside projects (Aider) are looked for and watched. */
 export function workspaceDirs(): string[] {
@@ -32,6 +39,7 @@ export class LedgerModel implements vscode.Disposable {
   private readonly watchedRoots = new Set<string>();
   private debounce: NodeJS.Timeout | undefined;
   private rescan: NodeJS.Timeout | undefined;
+  private idleFold: NodeJS.Timeout | undefined;
   private importing: Promise<ImportSummary | undefined> | undefined;
   private again = false;
   /** Files watchers reported since the last import; a capture of only these when nothing asked for a full scan. */
@@ -144,6 +152,7 @@ export class LedgerModel implements vscode.Disposable {
       });
       this.watchSources(); // a tool installed since start now has a folder to watch
       this.announce();
+      this.armIdleFold();
       return summary;
     } catch (e) {
       if (e instanceof LockTimeoutError && !interactive) {
@@ -153,6 +162,31 @@ export class LedgerModel implements vscode.Disposable {
       }
       this.report(e);
       return undefined;
+    }
+  }
+
+  /** (Re)starts the idle timer after a capture: once captures stop for IDLE_FOLD_MS, a sizeable journal is folded. */
+  private armIdleFold(): void {
+    if (this.idleFold) clearTimeout(this.idleFold);
+    if (this.disposed) return;
+    this.idleFold = setTimeout(() => {
+      this.idleFold = undefined;
+      void this.foldIfIdle();
+    }, IDLE_FOLD_MS);
+    this.idleFold.unref?.();
+  }
+
+  /** Folds the journal when no import is pending and it holds at least IDLE_FOLD_BYTES; a busy lock just waits for next time. */
+  async foldIfIdle(minBytes = IDLE_FOLD_BYTES): Promise<boolean> {
+    const ledger = this.ledger;
+    if (!ledger || this.disposed || this.importing || this.debounce) return false;
+    try {
+      const folded = await ledger.foldIfAtLeast(minBytes, { timeoutMs: BACKGROUND_LOCK_MS });
+      this.announce();
+      return folded;
+    } catch (e) {
+      if (!(e instanceof LockTimeoutError)) this.report(e);
+      return false;
     }
   }
 
@@ -222,6 +256,7 @@ export class LedgerModel implements vscode.Disposable {
     this.disposed = true;
     if (this.debounce) clearTimeout(this.debounce);
     if (this.rescan) clearInterval(this.rescan);
+    if (this.idleFold) clearTimeout(this.idleFold);
     for (const w of this.watchers) w.dispose();
     this.changed.dispose();
     this.ledger?.close();

@@ -11,6 +11,7 @@ import { sourceHealth } from '../store/files';
 import { loadKept, loadLinkFacts, loadLinks, loadSuccessors } from '../store/outcomes';
 import { getMeta, setMeta } from '../store/schema';
 import { groupStrings } from '../store/group';
+import { refsClause } from '../store/aggregates';
 import { DEFAULT_DURABILITY_DAYS, linkConfigOf } from './linker';
 
 export interface PeriodQuery {
@@ -120,14 +121,18 @@ function manualInfo(db: Database): Map<number, { tool: string; task: string | nu
   return out;
 }
 
-export function sessionTaskKeys(db: Database): Map<number, string[]> {
+/**
+ * Task keys per session: a manual entry's task, and the keys its branches name. `refs` limits the work to the sessions
+ * shown (a period's): the patterns are matched against their branches only, not every branch ever recorded.
+ */
+export function sessionTaskKeys(db: Database, refs?: ReadonlySet<number>): Map<number, string[]> {
   const patterns = { patterns: linkConfigOf(db).taskPatterns };
   const out = new Map<number, string[]>();
   // A manual entry names its task directly.
-  for (const [ref, task] of db.exec('SELECT session_ref, task FROM manual_entries WHERE task IS NOT NULL')[0]?.values ?? []) {
+  for (const [ref, task] of db.exec(`SELECT session_ref, task FROM manual_entries WHERE task IS NOT NULL${refsClause('session_ref', refs)}`)[0]?.values ?? []) {
     out.set(Number(ref), [String(task)]);
   }
-  for (const [ref, branch] of db.exec('SELECT session_ref, branch FROM session_branches')[0]?.values ?? []) {
+  for (const [ref, branch] of db.exec(`SELECT session_ref, branch FROM session_branches WHERE 1${refsClause('session_ref', refs)}`)[0]?.values ?? []) {
     const keys = tasksInBranch(String(branch), patterns);
     if (keys.length === 0) continue;
     const list = out.get(Number(ref)) ?? [];
@@ -137,8 +142,15 @@ export function sessionTaskKeys(db: Database): Map<number, string[]> {
   return out;
 }
 
-/** Everything the value metrics need about links and commits. */
-export function outcomeFacts(db: Database, counted: Map<number, number[]>, now: number, durabilityDays: number, setAside?: CountedOutcomes['setAside']): OutcomeFacts {
+/** Everything the value metrics need about links and commits (`refs`: the sessions shown, for their task keys). */
+export function outcomeFacts(
+  db: Database,
+  counted: Map<number, number[]>,
+  now: number,
+  durabilityDays: number,
+  setAside?: CountedOutcomes['setAside'],
+  refs?: ReadonlySet<number>,
+): OutcomeFacts {
   const ids = [...new Set([...counted.values()].flat())];
   const commits = new Map<number, OutcomeCommit>();
   const kept = loadKept(db);
@@ -154,7 +166,7 @@ export function outcomeFacts(db: Database, counted: Map<number, number[]>, now: 
   }
   // A squash or rebase successor and its original are one outcome when both count.
   const successors = loadSuccessors(db).map((e) => [e.original, e.successor] as const);
-  return { counted, commits, successors, sessionTasks: sessionTaskKeys(db), now, durabilityDays, ...(setAside ? { setAside } : {}) };
+  return { counted, commits, successors, sessionTasks: sessionTaskKeys(db, refs), now, durabilityDays, ...(setAside ? { setAside } : {}) };
 }
 
 interface SessionBasics {
@@ -162,13 +174,15 @@ interface SessionBasics {
   end: number;
 }
 
-/** Label and last activity of every session (one streaming pass over the rollup, in its key order). */
-function sessionBasics(db: Database): Map<number, SessionBasics> {
+/**
+ * Label and last activity of sessions: those given (a period's, from the per-session totals' key), else every one.
+ */
+function sessionBasics(db: Database, refs?: ReadonlySet<number>): Map<number, SessionBasics> {
   const out = new Map<number, SessionBasics>();
-  for (const [ref, end] of db.exec('SELECT session_ref, max(last_ts) FROM usage_rollup GROUP BY session_ref')[0]?.values ?? []) {
+  for (const [ref, end] of db.exec(`SELECT session_ref, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`)[0]?.values ?? []) {
     out.set(Number(ref), { label: null, end: Number(end ?? 0) });
   }
-  for (const [id, label] of db.exec('SELECT id, label FROM sessions WHERE label IS NOT NULL')[0]?.values ?? []) {
+  for (const [id, label] of db.exec(`SELECT id, label FROM sessions WHERE label IS NOT NULL${refsClause('id', refs)}`)[0]?.values ?? []) {
     const b = out.get(Number(id));
     if (b) b.label = String(label);
     else out.set(Number(id), { label: String(label), end: 0 });
@@ -176,12 +190,25 @@ function sessionBasics(db: Database): Map<number, SessionBasics> {
   return out;
 }
 
-/** Status of every session: its label, else shipped when a counted link exists, else open or unlinked. */
-export function statusResolver(db: Database, now: number, threshold: number = DEFAULT_THRESHOLD, counted?: Map<number, number[]>): (ref: number) => SessionStatus {
-  const basics = sessionBasics(db);
+/**
+ * Status of every session: its label, else shipped when a counted link exists, else open or unlinked. With `refs`
+ * (the sessions a view shows) only theirs are read at once; any other session asked about is looked up alone.
+ */
+export function statusResolver(
+  db: Database,
+  now: number,
+  threshold: number = DEFAULT_THRESHOLD,
+  counted?: Map<number, number[]>,
+  refs?: ReadonlySet<number>,
+): (ref: number) => SessionStatus {
+  const basics = sessionBasics(db, refs);
   const links = counted ?? countedLinks(db, threshold);
   return (ref) => {
-    const b = basics.get(ref);
+    let b = basics.get(ref);
+    if (!b && refs && !refs.has(ref)) {
+      b = sessionBasics(db, new Set([ref])).get(ref) ?? { label: null, end: 0 };
+      basics.set(ref, b);
+    }
     return sessionStatus({ label: b?.label ?? null, shipped: (links.get(ref)?.length ?? 0) > 0, end: b?.end ?? 0 }, now);
   };
 }
@@ -191,12 +218,12 @@ export function sessionInfo(db: Database, refs: ReadonlySet<number>): Map<number
   const out = new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
   if (refs.size === 0) return out;
   const files = new Map<number, number>();
-  for (const [ref, n] of db.exec('SELECT session_ref, count(*) FROM session_files GROUP BY session_ref')[0]?.values ?? []) files.set(Number(ref), Number(n));
+  for (const [ref, n] of db.exec(`SELECT session_ref, count(*) FROM session_files WHERE 1${refsClause('session_ref', refs)} GROUP BY session_ref`)[0]?.values ?? []) files.set(Number(ref), Number(n));
   const span = new Map<number, [number, number]>();
-  for (const [ref, a, b] of db.exec('SELECT session_ref, min(first_ts), max(last_ts) FROM usage_rollup GROUP BY session_ref')[0]?.values ?? []) {
-    if (refs.has(Number(ref))) span.set(Number(ref), [Number(a), Number(b)]);
+  for (const [ref, a, b] of db.exec(`SELECT session_ref, first_ts, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`)[0]?.values ?? []) {
+    span.set(Number(ref), [Number(a), Number(b)]);
   }
-  for (const [id, source, key] of db.exec('SELECT id, source, session_key FROM sessions')[0]?.values ?? []) {
+  for (const [id, source, key] of db.exec(`SELECT id, source, session_key FROM sessions WHERE 1${refsClause('id', refs)}`)[0]?.values ?? []) {
     const ref = Number(id);
     if (!refs.has(ref)) continue;
     const [start, end] = span.get(ref) ?? [0, 0];
@@ -270,14 +297,16 @@ export function reports(db: Database, q: Omit<PeriodQuery, 'since' | 'until'>, p
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
   const co = countedOutcomes(db, threshold, q.identities);
   const counted = co.counted;
-  const statusOf = statusResolver(db, now, threshold, counted);
-  const outcomes = outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside);
   const files = sourceHealth(db);
   const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
   const all = ranges.some((r) => !r.bounded)
     ? usageRows(db)
     : usageRows(db, bucketsOf({ from: Math.min(...ranges.map((r) => r.range.from)), to: Math.max(...ranges.map((r) => r.range.to)) }));
-  const info = sessionInfo(db, new Set(all.map((r) => r.sessionRef)));
+  // Per-session work (status, task keys, span) for the sessions of these periods only.
+  const refs = new Set(all.map((r) => r.sessionRef));
+  const statusOf = statusResolver(db, now, threshold, counted, refs);
+  const outcomes = outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside, refs);
+  const info = sessionInfo(db, refs);
   return ranges.map(({ since, until, range, bounded }) => {
     const b = bucketsOf(range);
     const rows = bounded && ranges.length > 1 ? all.filter((r) => r.bucket >= b.from && r.bucket < b.to) : all;
@@ -401,25 +430,27 @@ export function linksOf(db: Database, refs: readonly number[], threshold: number
 export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   const { from, to } = periodRange(q.timeZone, q.since, q.until);
   const now = q.now ?? Date.now();
+  // The period's sessions through the per-session totals' span index, whole-session sums from the same row.
   const r = db.exec(
     `SELECT s.id, s.source, s.session_key, s.cwd, s.repo, s.branch, s.label, s.log_path,
-            min(i.first_ts), max(i.last_ts), sum(i.input), sum(i.output), sum(i.cache_read), sum(i.cache_write), sum(i.reasoning),
-            sum(i.cost_nusd), sum(i.n), sum(i.estimated), sum(i.credits_u)
-     FROM sessions s JOIN usage_rollup i ON i.session_ref = s.id
-     GROUP BY s.id HAVING max(i.last_ts) >= ? AND min(i.first_ts) < ?
-     ORDER BY min(i.first_ts)`,
+            t.first_ts, t.last_ts, t.input, t.output, t.cache_read, t.cache_write, t.reasoning,
+            t.cost_nusd, t.n, t.estimated, t.credits_u
+     FROM session_totals t JOIN sessions s ON s.id = t.session_ref
+     WHERE t.last_ts >= ? AND t.first_ts < ?
+     ORDER BY t.first_ts, s.id`,
     [from, to],
   );
-  const files = groupStrings(db, 'SELECT session_ref, path FROM session_files ORDER BY session_ref, path');
-  const branches = groupStrings(db, 'SELECT session_ref, branch FROM session_branches ORDER BY session_ref, branch');
+  const values = r[0]?.values ?? [];
+  const refs = new Set(values.map((v) => Number(v[0])));
+  const files = groupStrings(db, `SELECT session_ref, path FROM session_files WHERE 1${refsClause('session_ref', refs)} ORDER BY session_ref, path`);
+  const branches = groupStrings(db, `SELECT session_ref, branch FROM session_branches WHERE 1${refsClause('session_ref', refs)} ORDER BY session_ref, branch`);
   const models = groupStrings(
     db,
-    'SELECT DISTINCT r.session_ref, m.name FROM usage_rollup r JOIN models m ON m.id = r.model_ref ORDER BY r.session_ref, m.name',
+    `SELECT DISTINCT r.session_ref, m.name FROM usage_rollup r JOIN models m ON m.id = r.model_ref WHERE 1${refsClause('r.session_ref', refs)} ORDER BY r.session_ref, m.name`,
   );
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
-  const values = r[0]?.values ?? [];
   const links = linksOf(db, values.map((v) => Number(v[0])), threshold, q.identities);
-  const branchTasks = sessionTaskKeys(db);
+  const branchTasks = sessionTaskKeys(db, refs);
   const counted = countedLinks(db, threshold, q.identities);
   const manual = manualInfo(db);
   const commitTasks = new Map<number, string[]>();

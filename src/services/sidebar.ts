@@ -22,7 +22,7 @@ import { getMeta } from '../store/schema';
 import { dataHealth } from './health';
 import type { ExtraSource } from './importer';
 import { DEFAULT_DURABILITY_DAYS } from './linker';
-import { bucketsOf, countedOutcomes, linksOf, outcomeFacts, promptHashes, sessionInfo, statusResolver, usageRows } from './queries';
+import { bucketsOf, countedOutcomes, linksOf, outcomeFacts, promptHashes, sessionInfo, sessionTaskKeys, statusResolver, usageRows } from './queries';
 
 export interface SidebarInput {
   timeZone: string;
@@ -80,6 +80,8 @@ function scopeOf(db: Database, scope: string, sessionTasks: ReadonlyMap<number, 
     const refs = new Set<number>();
     for (const [ref, keys] of sessionTasks) if (keys.includes(key)) refs.add(ref);
     for (const [ref, ids] of counted) if (ids.some((id) => commitTasks.get(id)?.includes(key))) refs.add(ref);
+    // The task keys at hand are those of the periods shown; a task only older sessions worked on is looked up in all.
+    if (refs.size === 0) for (const [ref, keys] of sessionTaskKeys(db)) if (keys.includes(key)) refs.add(ref);
     return refs.size > 0 ? { refs, notice: null } : { refs: null, notice: `No session worked on ${key}: showing everything.` };
   }
   return { refs: null, notice: 'Unknown filter: showing everything.' };
@@ -114,11 +116,14 @@ export function sidebarSnapshot(db: Database, input: SidebarInput): SnapshotBody
 
   // Links once: what counts (the engineer's own, unreverted, merged commits), every session's status, and the
   // commits behind the value metrics.
+  // Per-session work (status, task keys) for the sessions of both periods only, read with the rollup's rows once.
+  const rangeRows = usageRows(db, bucketsOf({ from: prev.from, to: cur.to }));
+  const rangeRefs = new Set(rangeRows.map((r) => r.sessionRef));
   const linkFacts = loadLinkFacts(db);
   const co = countedOutcomes(db, threshold, input.identities);
   const counted = co.counted;
-  const statusOf = statusResolver(db, now, threshold, counted);
-  const facts = outcomeFacts(db, counted, now, input.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside);
+  const statusOf = statusResolver(db, now, threshold, counted, rangeRefs);
+  const facts = outcomeFacts(db, counted, now, input.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside, rangeRefs);
   const commitTasks = new Map<number, readonly string[]>([...facts.commits].map(([id, c]) => [id, c.tasks]));
   const scope = scopeOf(db, q.scope, facts.sessionTasks, counted, commitTasks);
   if (scope.notice) notices.push(scope.notice);
@@ -127,7 +132,7 @@ export function sidebarSnapshot(db: Database, input: SidebarInput): SnapshotBody
   const curRows: UsageRow[] = [];
   const prevRows: UsageRow[] = [];
   const periodSessions = new Map<number, number>(); // every session of the current period, unscoped: for the filters
-  for (const r of usageRows(db, bucketsOf({ from: prev.from, to: cur.to }))) {
+  for (const r of rangeRows) {
     const inCur = r.bucket >= curBuckets.from;
     const tokens = r.input + r.output + r.cacheRead + r.cacheWrite;
     if (inCur) periodSessions.set(r.sessionRef, (periodSessions.get(r.sessionRef) ?? 0) + tokens);
@@ -372,12 +377,12 @@ function decisionsOf(
     else if (status === 'open' && e && e.candidate > 0) listed.push({ ref, reason: 'candidate', status });
   }
   if (listed.length === 0) return { total: 0, rows: [] };
-  // Whole-session figures (a decision is about the session, not the part of it inside the period), through the
-  // rollup's session key.
+  // Whole-session figures (a decision is about the session, not the part of it inside the period): the per-session
+  // totals.
   const totals = new Map<number, unknown[]>();
   for (let i = 0; i < listed.length; i += 500) {
     const chunk = listed.slice(i, i + 500).map((t) => t.ref).join(',');
-    for (const v of db.exec(`SELECT session_ref, min(first_ts), max(last_ts), sum(input + output + cache_read + cache_write), sum(cost_nusd), sum(estimated) FROM usage_rollup WHERE session_ref IN (${chunk}) GROUP BY session_ref`)[0]?.values ?? []) totals.set(Number(v[0]), v);
+    for (const v of db.exec(`SELECT session_ref, first_ts, last_ts, input + output + cache_read + cache_write, cost_nusd, estimated FROM session_totals WHERE session_ref IN (${chunk})`)[0]?.values ?? []) totals.set(Number(v[0]), v);
   }
   // The costliest first: a decision on a big session moves the figures most.
   const tokensOf = (ref: number): number => Number(totals.get(ref)?.[3] ?? 0);

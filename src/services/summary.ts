@@ -50,9 +50,10 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const rows = usageRows(db, bucketsOf(range));
   const co = countedOutcomes(db, threshold, o.identities);
   const counted = co.counted;
-  const statusOf = statusResolver(db, now, threshold, counted);
-  const facts = outcomeFacts(db, counted, now, durabilityDays, co.setAside);
-  const branchTasks = sessionTaskKeys(db);
+  const periodRefs = new Set(rows.map((r) => r.sessionRef));
+  const statusOf = statusResolver(db, now, threshold, counted, periodRefs);
+  const facts = outcomeFacts(db, counted, now, durabilityDays, co.setAside, periodRefs);
+  const branchTasks = sessionTaskKeys(db, periodRefs);
 
   const perSession = new Map<number, { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> }>();
   for (const r of rows) {

@@ -108,6 +108,8 @@ export class Ledger {
   /** Offset after the last journal block applied; undefined when the journal on disk does not apply to our snapshot. */
   private journalEnd: number | undefined;
   private snapshotId: string | undefined;
+  /** Schema version the journal's writer knew (its header): blocks of an older writer are applied by a full load. */
+  private journalSchema = SCHEMA_VERSION;
   /** This process's database differs from snapshot + journal (migrated, regrouped, restored, journal damaged). */
   private mustFold = false;
   /** The journal has a damaged block: it is moved aside when the next write folds. */
@@ -182,6 +184,7 @@ export class Ledger {
     let damaged = false;
     let journalEnd: number | undefined;
     let journalStamp: DiskStamp | undefined;
+    let journalSchema = SCHEMA_VERSION;
     const snapshotId = snapshotIdOf(db);
     try {
       const journal = readTail(this.paths.journal, 0);
@@ -189,6 +192,7 @@ export class Ledger {
         journalStamp = stampFromStat(journal.stat);
         const header = decodeHeader(journal.bytes);
         if (header) checkHeader(header);
+        if (header) journalSchema = header.schema;
         if (header && snapshotId && header.id === snapshotId) {
           const read = readBlocks(journal.bytes.subarray(HEADER_BYTES), HEADER_BYTES);
           const done = replay(db, read.blocks);
@@ -222,6 +226,7 @@ export class Ledger {
     this.journalStamp = journalStamp;
     this.journalEnd = journalEnd;
     this.snapshotId = snapshotId;
+    this.journalSchema = journalSchema;
     this.mustFold = mustFold;
     this.journalDamaged = damaged;
     this.generation++;
@@ -313,7 +318,9 @@ export class Ledger {
     const journalNow = stampOf(this.paths.journal);
     if (sameStamp(journalNow, this.journalStamp)) return false;
     const from = this.journalEnd;
-    if (from === undefined || !journalNow || !this.journalStamp || journalNow.ino !== this.journalStamp.ino || journalNow.size < from) {
+    // Blocks written by an older build (before a migration this process ran in memory) do not keep what the
+    // migration added (the aggregates): load, which replays them onto the old schema and migrates again.
+    if (from === undefined || this.journalSchema < SCHEMA_VERSION || !journalNow || !this.journalStamp || journalNow.ino !== this.journalStamp.ino || journalNow.size < from) {
       this.load();
       return true;
     }
@@ -343,11 +350,34 @@ export class Ledger {
     return run;
   }
 
+  /** Bytes of writes in the journal not yet folded into the snapshot (what every other process's open replays). */
+  get journalBytes(): number {
+    return Math.max(0, (this.journalEnd ?? 0) - HEADER_BYTES);
+  }
+
   /** Folds the journal into a new snapshot now (idle time, tests); nothing to do when the journal is empty. */
   compact(lockOptions: LockOptions = {}): Promise<void> {
     return this.write(() => {
       if ((this.journalEnd ?? 0) > HEADER_BYTES) this.mustFold = true;
     }, lockOptions);
+  }
+
+  /**
+   * Folds the journal when it holds at least `minBytes` of writes (another process's included): the extension calls
+   * it once captures have been quiet for a while, so the fold is paid at idle and later opens replay nothing.
+   */
+  async foldIfAtLeast(minBytes: number, lockOptions: LockOptions = {}): Promise<boolean> {
+    this.refresh();
+    if (this.journalBytes < Math.max(1, minBytes)) return false;
+    let folded = false;
+    await this.write(() => {
+      // Under the lock, after catching up: another writer may have folded meanwhile.
+      if (this.journalBytes >= Math.max(1, minBytes)) {
+        this.mustFold = true;
+        folded = true;
+      }
+    }, lockOptions);
+    return folded;
   }
 
   private async writeLocked<T>(change: (db: Database, ctx: WriteContext) => T | Promise<T>, lockOptions: LockOptions): Promise<T> {
@@ -450,6 +480,7 @@ export class Ledger {
     this.journalStamp = stampOf(this.paths.journal);
     this.journalEnd = HEADER_BYTES;
     this.snapshotId = id;
+    this.journalSchema = SCHEMA_VERSION;
     this.mustFold = false;
     this.journalDamaged = false;
     this.generation++;

@@ -1,5 +1,6 @@
 import type { Database } from 'sql.js';
 import { BUCKET_MS } from '../core/usage/time';
+import { rebuildSessionTotals } from './aggregates';
 import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, getMeta, setMeta } from './schema';
 
 const STALE = 'rollup_stale';
@@ -27,13 +28,15 @@ const SELECT_GROUPED = `
   FROM interactions`;
 
 /**
- * Recomputes the per-session/model/bucket sums for the given sessions (or all). Called inside the write that changed
- * the interactions, so readers always see sums that match the rows.
+ * Recomputes the per-session/model/bucket sums for the given sessions (or all), and the per-session totals derived
+ * from them (store/aggregates.ts). Called inside the write that changed the interactions, so readers always see sums
+ * that match the rows.
  */
 export function rebuildRollup(db: Database, sessions: ReadonlySet<number> | 'all'): void {
   if (sessions === 'all') {
     db.exec('DELETE FROM usage_rollup');
     db.exec(`INSERT INTO usage_rollup ${SELECT_GROUPED} GROUP BY session_ref, model_ref, ts / ${BUCKET_MS}`);
+    rebuildSessionTotals(db, 'all');
     if (isRollupStale(db)) setMeta(db, STALE, '0');
     return;
   }
@@ -44,4 +47,5 @@ export function rebuildRollup(db: Database, sessions: ReadonlySet<number> | 'all
     db.exec(`DELETE FROM usage_rollup WHERE session_ref IN (${chunk})`);
     db.exec(`INSERT INTO usage_rollup ${SELECT_GROUPED} WHERE session_ref IN (${chunk}) GROUP BY session_ref, model_ref, ts / ${BUCKET_MS}`);
   }
+  rebuildSessionTotals(db, ids.map(Number));
 }

@@ -1,4 +1,5 @@
 import type { Database } from 'sql.js';
+import { addSessionTotals } from './aggregates';
 
 /**
  * Versioned schema. Each migration moves the ledger one version up inside the write that opened it; a ledger from a
@@ -30,8 +31,13 @@ import type { Database } from 'sql.js';
  * Version 6 (credits): tools that meter in credits of their own (Kiro) keep them per interaction as integer
  * micro-credits (`credits_u`), summed per bucket in the rollup, so credits are shown beside tokens, never turned into
  * tokens. Old ledgers hold no credits: the default 0 is right for them.
+ *
+ * Version 7 (aggregates, docs/ledger.md): `session_totals` holds each session's sums and span, kept by every write
+ * that regroups the rollup (store/aggregates.ts) and filled from the rollup by the migration; an index on `last_ts`
+ * finds the sessions of a period, and one on `prompts (ts)` the prompts of a period, so per-session work follows the
+ * period shown, not the sessions ever recorded.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string | ((db: Database) => void) }> = [
   {
@@ -184,6 +190,10 @@ CREATE TABLE manual_entries (
       addColumns('interactions', [['credits_u', 'INTEGER NOT NULL DEFAULT 0']])(db);
       addColumns('usage_rollup', [['credits_u', 'INTEGER NOT NULL DEFAULT 0']])(db);
     },
+  },
+  {
+    version: 7,
+    sql: addSessionTotals,
   },
 ];
 

@@ -180,4 +180,29 @@ describe('ledger journal', () => {
     b.close();
     c.close();
   });
+
+  it('an idle fold (as the extension runs once captures stop) folds a journal of some size, and only then', async () => {
+    const a = await open();
+    await add(a, interaction('k1', 1));
+    const snapshot = path.join(home, 'ledger.sqlite');
+    await add(a, interaction('k2', 2));
+    const before = fs.readFileSync(snapshot);
+    assert.ok(a.journalBytes > 0, 'the second write is in the journal');
+    assert.equal(await a.foldIfAtLeast(1 << 20), false, 'a small journal is left as it is');
+    assert.deepEqual(fs.readFileSync(snapshot), before);
+    // Another window's writes count too: the idle window folds them.
+    const b = await open();
+    await add(b, interaction('k3', 3));
+    assert.equal(await a.foldIfAtLeast(1), true);
+    assert.notDeepEqual(fs.readFileSync(snapshot), before, 'folded into a new snapshot');
+    assert.equal(fs.statSync(journal).size, HEADER_BYTES, 'a new, empty journal');
+    assert.equal(a.journalBytes, 0);
+    assert.equal(await a.foldIfAtLeast(1), false, 'nothing left to fold');
+    assert.equal(b.refresh(), true);
+    const fresh = await open();
+    assert.equal(scalar(fresh, 'SELECT count(*) FROM interactions'), 3);
+    assert.equal(contents(b), contents(fresh));
+    assert.equal(contents(a), contents(fresh));
+    for (const l of [a, b, fresh]) l.close();
+  });
 });
