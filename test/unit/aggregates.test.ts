@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { InteractionRecord } from '../../src/core/usage/model';
+import { addManualEntry, deleteManualEntry, editManualEntry } from '../../src/services/manual';
+import { listSessions, report } from '../../src/services/queries';
+import { Ledger } from '../../src/store/ledger';
+import { RecordWriter } from '../../src/store/records';
+import { rebuildRollup } from '../../src/store/rollup';
+import { SCHEMA_VERSION } from '../../src/store/schema';
+import { tempDir } from '../helpers';
+
+/** A small deterministic generator (the sequences differ per seed, and a failure names its seed). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+
+function interaction(key: string, session: string, ts: number, output: number): InteractionRecord {
+  return {
+    kind: 'interaction', key, session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' }, timestamp: ts,
+    model: output % 3 === 0 ? 'claude-sonnet-4-5' : 'claude-opus-4-1', tokens: { input: 10 + (output % 7), output, cacheRead: 100, cacheWrite: output % 5, reasoning: 0 },
+    cacheWrite1h: 0, sidechain: output % 4 === 0,
+  };
+}
+
+/** The per-session totals as the detail (every interaction) gives them, and as the maintained table holds them. */
+function fromDetail(ledger: Ledger): string {
+  return JSON.stringify(ledger.database.exec(`
+    SELECT session_ref, min(ts), max(ts), sum(input), sum(output), sum(cache_read), sum(cache_write), sum(reasoning),
+           sum(coalesce(cost_nusd, 0)), count(*), count(*) - count(cost_nusd), sum(credits_u)
+    FROM interactions GROUP BY session_ref ORDER BY session_ref`)[0]?.values ?? []);
+}
+
+function fromAggregate(ledger: Ledger): string {
+  return JSON.stringify(ledger.database.exec(`
+    SELECT session_ref, first_ts, last_ts, input, output, cache_read, cache_write, reasoning, cost_nusd, n, unpriced, credits_u
+    FROM session_totals ORDER BY session_ref`)[0]?.values ?? []);
+}
+
+function rollupFromDetail(ledger: Ledger): string {
+  return JSON.stringify(ledger.database.exec('SELECT * FROM usage_rollup ORDER BY session_ref, model_ref, bucket'));
+}
+
+describe('maintained aggregates (schema 7)', () => {
+  let home: string;
+  beforeEach(() => (home = tempDir()));
+  afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  for (const seed of [1, 7, 42]) {
+    it(`per-session totals equal the detail after a random sequence of writes, in the writer, a follower and a fresh open (seed ${seed})`, async () => {
+      const r = rng(seed);
+      const writer = await Ledger.open(home, { journalLimitBytes: 24_000 });
+      const follower = await Ledger.open(home);
+      const keys: string[] = [];
+      const manual: string[] = [];
+      for (let step = 0; step < 40; step++) {
+        const what = r();
+        if (what < 0.55) {
+          // An import: new lines, repeats (the better copy wins), lines of other sessions.
+          await writer.write((db) => {
+            const w = new RecordWriter(db, { repoOf: () => null });
+            try {
+              for (let i = 0, n = 1 + Math.floor(r() * 6); i < n; i++) {
+                const again = keys.length > 0 && r() < 0.3;
+                const key = again ? (keys[Math.floor(r() * keys.length)] as string) : `k${step}-${i}`;
+                if (!again) keys.push(key);
+                const session = `s${Math.floor(r() * 6)}`;
+                w.add(interaction(key, session, T0 + Math.floor(r() * 20 * 86_400_000), 1 + Math.floor(r() * 900)), `/logs/${session}.jsonl`);
+              }
+            } finally {
+              w.free();
+            }
+          });
+        } else if (what < 0.7 && keys.length > 0) {
+          // A log withdrawing a request (Gemini CLI's rewind).
+          const key = keys.splice(Math.floor(r() * keys.length), 1)[0] as string;
+          await writer.write((db) => {
+            const w = new RecordWriter(db, { repoOf: () => null });
+            try {
+              w.retract(key);
+            } finally {
+              w.free();
+            }
+          });
+        } else if (what < 0.82) {
+          const e = await addManualEntry(writer, { tool: 'web chat', model: 'claude-sonnet-4-5', inputTokens: 100 + step, outputTokens: 50, at: T0 + step * 3_600_000 });
+          manual.push(e.id);
+        } else if (what < 0.9 && manual.length > 0) {
+          await editManualEntry(writer, manual[Math.floor(r() * manual.length)] as string, { outputTokens: 7 + step });
+        } else if (manual.length > 0) {
+          await deleteManualEntry(writer, manual.splice(Math.floor(r() * manual.length), 1)[0] as string);
+        }
+        if (step % 9 === 0) follower.refresh();
+        assert.equal(fromAggregate(writer), fromDetail(writer), `seed ${seed}, step ${step}: the writer's totals`);
+      }
+      follower.refresh();
+      const fresh = await Ledger.open(home);
+      for (const l of [follower, fresh]) {
+        assert.equal(fromAggregate(l), fromDetail(l), `seed ${seed}: totals after replaying the journal`);
+        assert.equal(fromDetail(l), fromDetail(writer), 'the same detail everywhere');
+      }
+      // The maintained rollup equals a regroup from scratch too.
+      const kept = rollupFromDetail(fresh);
+      await fresh.write((db) => rebuildRollup(db, 'all'));
+      assert.equal(rollupFromDetail(fresh), kept);
+      assert.equal(fromAggregate(fresh), fromDetail(fresh));
+      for (const l of [writer, follower, fresh]) l.close();
+    });
+  }
+
+  it('after a crash mid-append (a torn journal tail) the totals still equal the detail that survived', async () => {
+    const a = await Ledger.open(home);
+    const add = (key: string, session: string, output: number): Promise<void> =>
+      a.write((db) => {
+        const w = new RecordWriter(db, { repoOf: () => null });
+        try {
+          w.add(interaction(key, session, T0 + output * 60_000, output), '/logs/x.jsonl');
+        } finally {
+          w.free();
+        }
+      });
+    await add('a', 's1', 10);
+    await add('b', 's2', 20);
+    const journal = path.join(home, 'ledger.journal');
+    const before = fs.statSync(journal).size;
+    await add('c', 's1', 30);
+    a.close();
+    // Killed half-way through the last append.
+    const size = fs.statSync(journal).size;
+    fs.truncateSync(journal, before + Math.floor((size - before) / 2));
+    const b = await Ledger.open(home);
+    assert.equal(Number(b.database.exec('SELECT count(*) FROM interactions')[0]?.values[0]?.[0]), 2);
+    assert.equal(fromAggregate(b), fromDetail(b));
+    b.close();
+  });
+
+  it('a version-6 ledger is migrated: its totals are filled from what it holds, and reports read the same figures', async () => {
+    const a = await Ledger.open(home);
+    await a.write((db) => {
+      const w = new RecordWriter(db, { repoOf: () => null });
+      try {
+        for (let i = 0; i < 30; i++) w.add(interaction(`m${i}`, `s${i % 4}`, T0 + i * 3_600_000, 5 + i), '/logs/m.jsonl');
+      } finally {
+        w.free();
+      }
+    });
+    const q = { timeZone: 'Europe/Berlin', now: T0 + 40 * 86_400_000 };
+    const reportBefore = report(a.database, q);
+    const sessionsBefore = listSessions(a.database, q);
+    // Back to version 6 as a build before this one saved it: no totals table, no prompt index.
+    await a.write((db) => {
+      db.run('DROP TABLE session_totals');
+      db.run('DROP INDEX prompts_ts');
+      db.run("UPDATE meta SET value = '6' WHERE key = 'schema_version'");
+    });
+    a.close();
+    const b = await Ledger.open(home);
+    assert.equal(Number(b.database.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0]), SCHEMA_VERSION);
+    assert.equal(fromAggregate(b), fromDetail(b));
+    assert.deepEqual(report(b.database, q), reportBefore);
+    assert.deepEqual(listSessions(b.database, q), sessionsBefore);
+    // A period: only its sessions, with whole-session totals.
+    const week = listSessions(b.database, { ...q, since: '2026-03-01', until: '2026-03-01' });
+    assert.deepEqual(week.map((s) => s.sessionId).sort(), ['s0', 's1', 's2', 's3']);
+    b.close();
+  });
+});
