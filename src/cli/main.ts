@@ -892,7 +892,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     return help(io, rest[0] && HELP[rest[0]] ? rest[0] : 'main');
   }
-  if (command === '--version' || command === '-v') {
+  if (command === '--version' || command === '-v' || command === 'version') {
     const { TOOL_VERSION } = await import('../services/summary');
     io.out(TOOL_VERSION);
     return 0;

@@ -13,10 +13,13 @@ interface Manifest {
     viewsContainers: { activitybar: Array<{ id: string }> };
     menus: Record<string, Array<{ command: string }>>;
     configuration: { properties: Record<string, unknown> };
+    walkthroughs: Array<{ id: string; title: string; when?: string; steps: Array<{ id: string; title: string; description: string; media: { image?: string; altText?: string }; completionEvents?: string[] }> }>;
   };
+  files: string[];
 }
 
-const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as Manifest;
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
 
 describe('extension manifest', () => {
   it('contributes exactly the commands the code registers', () => {
@@ -46,5 +49,23 @@ describe('extension manifest', () => {
         assert.ok(manifest.contributes.configuration.properties[`outcomeLedger.${key}`], key);
       }
     }
+  });
+
+  it('has a walkthrough: find your tools, the sidebar, link a session, export a summary, team rollups — each with an image and its command', () => {
+    const [walkthrough, ...others] = manifest.contributes.walkthroughs;
+    assert.equal(others.length, 0);
+    assert.ok(walkthrough);
+    assert.deepEqual(walkthrough.steps.map((s) => s.id), ['findTools', 'sidebar', 'linkSession', 'exportSummary', 'teamRollups']);
+    const contributed = new Set(manifest.contributes.commands.map((c) => c.command));
+    for (const step of walkthrough.steps) {
+      const image = step.media.image ?? '';
+      assert.ok(fs.existsSync(path.join(ROOT, image)), `${step.id}: ${image} exists`);
+      assert.ok(step.media.altText, `${step.id}: alt text`);
+      const commands = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1] ?? '');
+      assert.ok(commands.length >= 1, `${step.id} offers its command`);
+      for (const c of commands) assert.ok(contributed.has(c), `${step.id}: ${c} is a contributed command`);
+    }
+    // The step images ship in the package (vsce and npm read the same allow-list).
+    assert.ok(manifest.files.includes('docs/screenshots/*.png'));
   });
 });
