@@ -30,6 +30,7 @@ export interface FiguresFile {
 /** Section order and titles in the page. */
 const TITLES: Record<string, string> = {
   import: 'Import and report (600 MB of logs)',
+  year: 'A year of heavy use (capture, import and report)',
   activation: 'Extension activation',
   link: 'Linking sessions to commits',
   sidebar: 'The sidebar on a year of heavy use',

@@ -20,12 +20,13 @@ describe('installing the CLI from the npm package (npm pack, then npm install -g
   let dir = '';
   let bin = '';
   let env: NodeJS.ProcessEnv = {};
+  let tarball = '';
 
   before(() => {
     dir = tempDir('ol-install-cli-');
     // --offline: the package has no run-time dependencies (everything is bundled), so nothing is downloaded.
     const packed = npm(['pack', '--silent', '--pack-destination', dir], ROOT, process.env).trim().split('\n').pop() ?? '';
-    const tarball = path.join(dir, packed);
+    tarball = path.join(dir, packed);
     assert.ok(fs.existsSync(tarball), `npm pack wrote ${tarball}`);
     npm(['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', path.join(dir, 'prefix'), tarball], dir, process.env);
     bin = path.join(dir, 'prefix', process.platform === 'win32' ? '' : 'bin');
@@ -54,6 +55,15 @@ describe('installing the CLI from the npm package (npm pack, then npm install -g
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /No AI-assistant/);
     assert.ok(fs.existsSync(path.join(env.HOME ?? '', '.local', 'share', 'outcome-ledger')) || process.platform !== 'linux');
+  });
+
+  it('runs straight from the tarball with npx, with nothing installed and no network', () => {
+    const home = path.join(dir, 'npx-user');
+    fs.mkdirSync(home, { recursive: true });
+    // Not the PATH of the global install above: only Node and the system.
+    const npxEnv = { ...env, PATH: [path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter), HOME: home, npm_config_update_notifier: 'false', npm_config_cache: path.join(home, '.npm') };
+    const out = npm(['exec', '--offline', '--yes', `--package=${tarball}`, '--', 'outcome-ledger', '--version'], home, npxEnv);
+    assert.equal(out.trim(), version);
   });
 
   it('ships only what runs: the bundles, the wasm, the docs and their screenshots, no sources or maps', () => {
