@@ -1,10 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isIsoDate, isValidTimeZone, systemTimeZone } from '../core/usage/time';
+import { DEFAULT_DURABILITY_DAYS } from '../services/linker';
+import { isEmail } from '../services/queries';
 
 /** A mistake in how the command was called: one line on stderr, exit code 2. */
 export class UsageError extends Error {}
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 export const COMMON_OPTIONS: Options = {
   help: { type: 'boolean', short: 'h' },
@@ -53,4 +55,30 @@ export function periodOf(p: Parsed): { since?: string; until?: string } {
   }
   if (since && until && since > until) throw new UsageError(`--since ${since} is after --until ${until}`);
   return { ...(since ? { since } : {}), ...(until ? { until } : {}) };
+}
+
+export function numberOption(p: Parsed, name: string, min: number, max: number): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} needs a number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+/** The options of the commands that count links: the confidence threshold, the durability age, more identities. */
+export const LINK_VIEW_OPTIONS = { threshold: { type: 'string' }, 'durability-days': { type: 'string' }, identity: { type: 'string', multiple: true } } as const;
+
+export function thresholdOf(p: Parsed): number | undefined {
+  return numberOption(p, 'threshold', 0, 1);
+}
+
+export function durabilityDaysOf(p: Parsed): number {
+  return numberOption(p, 'durability-days', 0, 3650) ?? DEFAULT_DURABILITY_DAYS;
+}
+
+/** `--identity EMAIL` (repeatable): more author emails that are yours (docs/outcomes.md). */
+export function identitiesArg(p: Parsed): { identities?: string[] } {
+  const list = (p.values.identity as string[] | undefined) ?? [];
+  for (const v of list) if (!isEmail(v)) throw new UsageError(`--identity needs an email address as git records authors, such as you@example.com; got "${v}"`);
+  return list.length > 0 ? { identities: list.map((v) => v.trim().toLowerCase()) } : {};
 }

@@ -1,0 +1,35 @@
+import { listSessions } from '../../services/queries';
+import { identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, thresholdOf, timeZoneOf } from '../args';
+import type { Command } from '../command';
+import { refresh, withLedger } from '../ledger';
+import { renderSessions } from '../render';
+
+export const sessionsCommand: Command = {
+  name: 'sessions',
+  summary: 'one row per session with its status and links',
+  help: `Usage: outcome-ledger sessions [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json] [--no-import] [--threshold X]
+
+One row per session active in the period: tool, branch, tokens, estimated cost, edited files, counted commits,
+status. New log lines are imported and new commits linked first (incremental).
+
+  --since DATE    first day included (in --tz)
+  --until DATE    last day included (in --tz)
+  --json          print JSON (one object per session, with its links and tasks)
+  --no-import     list the ledger as it is, without reading new log lines or git history
+  --threshold X   confidence from which an automatic link counts (0..1, default 0.6)
+  --identity EMAIL  also count commits authored by EMAIL as yours (repeatable)`,
+  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' } },
+  positionals: false,
+  async run(p, io) {
+    const timeZone = timeZoneOf(p, io.env);
+    const period = periodOf(p);
+    const threshold = thresholdOf(p);
+    const identities = identitiesArg(p);
+    return withLedger(p, io, async (ledger) => {
+      await refresh(ledger, p, io);
+      const list = listSessions(ledger.database, { timeZone, ...period, ...(threshold !== undefined ? { threshold } : {}), ...identities });
+      io.out(p.values.json ? JSON.stringify(list, null, 2) : renderSessions(list));
+      return 0;
+    });
+  },
+};

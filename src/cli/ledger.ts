@@ -1,0 +1,56 @@
+import * as path from 'node:path';
+import { importAll } from '../services/importer';
+import { linkAll } from '../services/linker';
+import { defaultLedgerHome } from '../store/home';
+import { Ledger, LedgerWriteError } from '../store/ledger';
+import { LockTimeoutError } from '../store/lock';
+import { durabilityDaysOf, str, type Parsed } from './args';
+import type { CliIo } from './io';
+
+export const GIT_MISSING = 'git was not found on PATH (install git to link sessions to commits)';
+
+/** The ledger home: --home, else $OUTCOME_LEDGER_HOME or the platform data dir. */
+export function homeOf(p: Parsed, env: NodeJS.ProcessEnv): string {
+  const home = str(p, 'home');
+  return home ? path.resolve(home) : defaultLedgerHome(env);
+}
+
+/** Opens the ledger of --home, runs `use` with it and closes it, whatever happens. */
+export async function withLedger<T>(p: Parsed, io: CliIo, use: (ledger: Ledger) => Promise<T> | T): Promise<T> {
+  const ledger = await Ledger.open(homeOf(p, io.env), { onWarning: (m) => io.err(`outcome-ledger: ${m}`) });
+  try {
+    return await use(ledger);
+  } finally {
+    ledger.close();
+  }
+}
+
+/**
+ * `report`, `sessions`, `summary` and `rollup export` read new log lines first (incremental: unchanged files cost a
+ * stat), so what they print is current. When another process holds the ledger (a long import in VS Code), they show
+ * the last saved state. `--no-import` skips this.
+ */
+export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<void> {
+  if (p.values['no-import'] === true) return;
+  try {
+    await importAll(ledger, { env: io.env, timeoutMs: 3000, projectDirs: [process.cwd()] });
+  } catch (e) {
+    if (e instanceof LockTimeoutError || e instanceof LedgerWriteError) {
+      io.err(`outcome-ledger: showing the ledger as last saved; new log lines were not read (${e.message})`);
+      return;
+    }
+    throw e;
+  }
+  // Linking is incremental: when no ref moved and no session changed it costs one `git for-each-ref` per repository.
+  try {
+    // Kept lines of what a commit touched are brought up to date here; a first pass over a big history is `link`'s.
+    const linked = await linkAll(ledger, { timeoutMs: 3000, durabilityDays: durabilityDaysOf(p), durabilityBudgetMs: 1000, durabilityMaxFiles: 8 });
+    if (linked.gitMissing) io.err(`outcome-ledger: ${GIT_MISSING}; sessions were not linked to commits`);
+  } catch (e) {
+    if (e instanceof LockTimeoutError || e instanceof LedgerWriteError) {
+      io.err(`outcome-ledger: links were not updated (${e.message})`);
+      return;
+    }
+    throw e;
+  }
+}
