@@ -82,7 +82,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(helpOf(rest[0]));
     return 0;
   }
-  if (name === '--version' || name === '-v') {
+  if (name === '--version' || name === '-v' || name === 'version') {
     const { TOOL_VERSION } = await import('../services/summary');
     io.out(TOOL_VERSION);
     return 0;

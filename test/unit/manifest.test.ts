@@ -5,7 +5,7 @@ import { COMMANDS, SESSIONS_VIEW, VIEW_CONTAINER } from '../../src/extension/com
 
 interface Manifest {
   main: string;
-  engines: { vscode: string };
+  engines: { vscode: string; node?: string };
   activationEvents: string[];
   contributes: {
     commands: Array<{ command: string; title: string }>;
@@ -13,10 +13,19 @@ interface Manifest {
     viewsContainers: { activitybar: Array<{ id: string }> };
     menus: Record<string, Array<{ command: string }>>;
     configuration: { properties: Record<string, unknown> };
+    walkthroughs: Array<{ id: string; title: string; when?: string; steps: Array<{ id: string; title: string; description: string; media: { image?: string; altText?: string }; completionEvents?: string[] }> }>;
   };
+  files: string[];
+  private?: boolean;
+  bin?: Record<string, string>;
+  license?: string;
+  dependencies?: Record<string, string>;
+  repository?: unknown;
+  scripts: Record<string, string>;
 }
 
-const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as Manifest;
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
 
 describe('extension manifest', () => {
   it('contributes exactly the commands the code registers', () => {
@@ -37,14 +46,31 @@ describe('extension manifest', () => {
     assert.equal(manifest.main, './dist/extension.js');
   });
 
-  it('offers the settings the README documents', () => {
-    for (const key of ['ledgerHome', 'timeZone', 'linkThreshold', 'storePromptText', 'sources.claudeCode.enabled', 'sources.claudeCode.extraPaths', 'sources.codex.enabled', 'sources.codex.extraPaths', 'team.minimumMembers']) {
-      assert.ok(manifest.contributes.configuration.properties[`outcomeLedger.${key}`], key);
+  it('documents every setting it offers in docs/vscode.md, and offers every setting documented there', () => {
+    const page = fs.readFileSync(path.join(ROOT, 'docs', 'vscode.md'), 'utf8');
+    const offered = Object.keys(manifest.contributes.configuration.properties);
+    for (const key of offered) {
+      const pair = key.endsWith('.extraPaths') ? `\`${key.replace(/\.extraPaths$/, '.enabled')}\` / \`.extraPaths\`` : undefined;
+      assert.ok(page.includes(`\`${key}\``) || (pair !== undefined && page.includes(pair)), `${key} is not documented in docs/vscode.md`);
     }
-    for (const source of ['geminiCli', 'opencode', 'cline', 'rooCode', 'continue', 'aider']) {
-      for (const key of [`sources.${source}.enabled`, `sources.${source}.extraPaths`]) {
-        assert.ok(manifest.contributes.configuration.properties[`outcomeLedger.${key}`], key);
-      }
+    // Table rows name settings: each must exist (a row's "`.x.enabled` / `.extraPaths`" pair names both).
+    for (const m of page.matchAll(/^\| `(outcomeLedger\.[\w.]+)`( \/ `\.extraPaths`)?/gm)) {
+      const key = m[1] ?? '';
+      assert.ok(offered.includes(key), `docs/vscode.md documents ${key}, which is not a setting`);
+      if (m[2]) assert.ok(offered.includes(key.replace(/\.enabled$/, '.extraPaths')), `${key}: no .extraPaths setting`);
     }
+  });
+
+  it('is publishable as a CLI: not private, a bin, an allow-list, engines, a licence, nothing to download at run time', () => {
+    assert.equal(manifest.private, undefined);
+    assert.equal(manifest.bin?.['outcome-ledger'], 'dist/cli.js');
+    assert.ok(manifest.files.includes('dist/*.js') && manifest.files.includes('dist/*.wasm'));
+    assert.equal(manifest.license, 'MIT');
+    assert.ok(fs.existsSync(path.join(ROOT, 'LICENSE')));
+    assert.match(manifest.engines?.node ?? '', /^>=20/);
+    assert.deepEqual(manifest.dependencies ?? {}, {}, 'everything is bundled: no run-time dependencies');
+    // No public repository exists yet: no made-up URL that looks real; vsce is told so explicitly.
+    assert.equal(manifest.repository, undefined);
+    assert.match(manifest.scripts.package ?? '', /--allow-missing-repository/);
   });
 });

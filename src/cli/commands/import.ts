@@ -41,7 +41,7 @@ skipped and lines rejected (with the first reasons).
         extra,
         storePromptText: p.values['store-prompts'] === true,
         projectDirs: [process.cwd()],
-        // Tuning knob (documented in the README): how much to read between saves of progress.
+        // Tuning knob (documented in docs/ledger.md): how much to read between saves of progress.
         ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0 ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) } : {}),
         onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
       });

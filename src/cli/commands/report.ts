@@ -16,7 +16,7 @@ New log lines are imported and new commits linked first (incremental), so the re
 
   --since DATE            first day included (in --tz)
   --until DATE            last day included (in --tz)
-  --json                  print JSON (the stable shape documented in the README)
+  --json                  print JSON (the stable shape documented in docs/cli.md)
   --no-import             report the ledger as it is, without reading new log lines or git history
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})

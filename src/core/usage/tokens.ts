@@ -1,5 +1,5 @@
 /**
- * Canonical token semantics (README, "What is measured"): every source is normalised to these fields.
+ * Canonical token semantics (docs/measurement.md): every source is normalised to these fields.
  * input = non-cached input, cacheRead = cached input read, cacheWrite = cache-creation input,
  * output = output including reasoning, reasoning = subset of output (informational),
  * total = input + cacheRead + cacheWrite + output.
