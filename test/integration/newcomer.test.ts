@@ -1,0 +1,73 @@
+// What a new user meets on the command line (issue 17): --version, mistyped commands and options with a suggestion,
+// `help COMMAND` failing on an unknown command, negative numbers as option values, --home naming a file.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tempDir } from '../helpers';
+import { cli } from './cli';
+
+describe('the command line a new user expects', function () {
+  this.timeout(120_000);
+  let dir = '';
+  let env: Record<string, string> = {};
+
+  before(() => {
+    dir = tempDir('ol-newcomer-');
+    env = { HOME: path.join(dir, 'empty-home'), TZ: 'UTC' };
+    fs.mkdirSync(env.HOME ?? '', { recursive: true });
+  });
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('--version, -v and version print the package version; version takes no arguments', () => {
+    const version = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    for (const a of ['--version', '-v', 'version']) {
+      const r = cli([a], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${version}\n`);
+    }
+    const r = cli(['version', 'now'], env);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'outcome-ledger: version takes no arguments\n');
+  });
+
+  it('a mistyped command or option fails with exit 2, one line and a suggestion; `help COMMAND` too', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['help', 'reprot'], /^outcome-ledger: unknown command "reprot" \(did you mean report\?\)/],
+      [['reprot'], /\(did you mean report\?\)/],
+      [['sesions'], /\(did you mean sessions\?\)/],
+      [['report', '--sinse', '2026-01-01'], /^outcome-ledger: unknown option --sinse \(did you mean --since\?\)/],
+      [['summary', '--fromat', 'html'], /did you mean --format\?/],
+      [['rollup', 'merge', '--memebrs', 'roster.txt'], /did you mean --members\?/],
+      [['verify', 'x.html', '--rpeo', '.'], /did you mean --repo\?/],
+    ];
+    for (const [args, re] of cases) {
+      const r = cli(args, env);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(r.stdout, '');
+    }
+    // Nothing close: the list of commands instead of a guess.
+    const far = cli(['xyzzy'], env);
+    assert.equal(far.code, 2);
+    assert.match(far.stderr, /unknown command "xyzzy" \(commands: import, /);
+  });
+
+  it('`manual add --input -5` is judged as a number (not "argument is ambiguous")', () => {
+    const r = cli(['manual', 'add', '--tool', 'ChatGPT web', '--model', 'gpt-4o', '--input', '-5', '--output', '3', '--home', path.join(dir, 'manual')], env);
+    assert.equal(r.code, 2);
+    assert.doesNotMatch(r.stderr, /ambiguous/);
+    assert.match(r.stderr, /^outcome-ledger: --input needs a whole number of tokens, got "-5"\n$/);
+  });
+
+  it('--home naming a file is a usage error, not an empty ledger', () => {
+    const file = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(file, 'x');
+    for (const args of [['report', '--no-import'], ['sessions', '--no-import'], ['health']]) {
+      const r = cli([...args, '--home', file], env);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stderr, `outcome-ledger: --home ${file} is a file, not a folder\n`);
+    }
+  });
+});
