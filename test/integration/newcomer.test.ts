@@ -86,4 +86,15 @@ describe('the command line a new user expects', function () {
       assert.doesNotMatch(r.stderr, /manual,|, manual;/, 'manual is never offered as a --source name');
     }
   });
+
+  it('--since after today without --until is exit 2, like the same inverted range given explicitly', () => {
+    const home = path.join(dir, 'future');
+    const future = `${new Date().getUTCFullYear() + 1}-01-01`;
+    for (const args of [['report', '--since', future, '--no-import'], ['sessions', '--since', future, '--no-import']]) {
+      const r = cli([...args, '--home', home], env);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stderr, `outcome-ledger: --since ${future} is after today (the period would end before it starts)\n`);
+    }
+    assert.equal(cli(['report', '--since', '2020-01-01', '--no-import', '--home', home], env).code, 0);
+  });
 });
