@@ -1,7 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isIsoDate, isValidTimeZone, systemTimeZone } from '../core/usage/time';
+import { isIsoDate, isValidTimeZone, localDate, systemTimeZone } from '../core/usage/time';
 import { DEFAULT_DURABILITY_DAYS } from '../services/linker';
 import { isEmail } from '../services/queries';
+import { didYouMean } from './suggest';
 
 /** A mistake in how the command was called: one line on stderr, exit code 2. */
 export class UsageError extends Error {}
@@ -25,12 +26,48 @@ export interface Parsed {
   positionals: string[];
 }
 
+/**
+ * `--input -5` would make node's parser take "-5" for an option ("argument is ambiguous"): a value that looks like a
+ * number after an option that takes one is joined to it (`--input=-5`), so the command judges the number itself.
+ */
+function joinNegativeValues(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const next = argv[i + 1];
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (name !== undefined && !name.includes('=') && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parse(argv: string[], options: Options, allowPositionals: boolean): Parsed {
+  const all = { ...COMMON_OPTIONS, ...options };
   try {
-    const r = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
+    const r = parseArgs({ args: joinNegativeValues(argv, all), options: all, allowPositionals, strict: true });
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0] ?? 'bad arguments');
+    const message = (e as Error).message;
+    const code = (e as NodeJS.ErrnoException).code;
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+      const flag = unknown[1] ?? '';
+      const names = Object.keys(all).map((n) => `--${n}`);
+      const hint = didYouMean(flag.replace(/=.*$/, ''), names);
+      throw new UsageError(`unknown option ${flag}${hint || ' (see --help for the options)'}`);
+    }
+    const positional = /^Unexpected argument '([^']*)'/.exec(message);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && positional) throw new UsageError(`unexpected argument "${positional[1] ?? ''}": this command takes options only (see --help)`);
+    const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message);
+    if (missing) throw new UsageError(`${missing[1] ?? 'an option'} needs a value (see --help)`);
+    throw new UsageError(message.split('\n')[0] ?? 'bad arguments');
   }
 }
 
@@ -54,6 +91,9 @@ export function periodOf(p: Parsed): { since?: string; until?: string } {
     }
   }
   if (since && until && since > until) throw new UsageError(`--since ${since} is after --until ${until}`);
+  // Without --until the period ends today: a --since after today is the same inverted range (judged against the
+  // furthest-ahead zone, UTC+14, so no zone's today is refused).
+  if (since && !until && since > localDate('Etc/GMT-14', Date.now())) throw new UsageError(`--since ${since} is after today (the period would end before it starts)`);
   return { ...(since ? { since } : {}), ...(until ? { until } : {}) };
 }
 

@@ -1,10 +1,11 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importAll } from '../services/importer';
 import { linkAll } from '../services/linker';
 import { defaultLedgerHome } from '../store/home';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
-import { durabilityDaysOf, str, type Parsed } from './args';
+import { durabilityDaysOf, str, UsageError, type Parsed } from './args';
 import type { CliIo } from './io';
 
 export const GIT_MISSING = 'git was not found on PATH (install git to link sessions to commits)';
@@ -12,7 +13,10 @@ export const GIT_MISSING = 'git was not found on PATH (install git to link sessi
 /** The ledger home: --home, else $OUTCOME_LEDGER_HOME or the platform data dir. */
 export function homeOf(p: Parsed, env: NodeJS.ProcessEnv): string {
   const home = str(p, 'home');
-  return home ? path.resolve(home) : defaultLedgerHome(env);
+  const dir = home ? path.resolve(home) : defaultLedgerHome(env);
+  // A file named as the home would read as an empty ledger and exit 0: say so instead.
+  if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new UsageError(`${home ? '--home' : 'the ledger home'} ${dir} is a file, not a folder`);
+  return dir;
 }
 
 /** Opens the ledger of --home, runs `use` with it and closes it, whatever happens. */

@@ -20,6 +20,7 @@ import { sessionsCommand } from './commands/sessions';
 import { summaryCommand } from './commands/summary';
 import { verifyCommand } from './commands/verify';
 import type { CliIo } from './io';
+import { didYouMean } from './suggest';
 
 // sql.js is one large wasm module. V8 compiles it quickly (Liftoff), then recompiles hot functions in the background
 // (tier-up); in a CLI run of well under a second that recompilation costs more than it saves, competes for the CPU and
@@ -75,21 +76,39 @@ function helpOf(name: string | undefined): string {
   return command ? `${command.help}\n${COMMON_HELP}` : MAIN_HELP;
 }
 
-/** Runs one command; returns the exit code (0 ok, 1 the ledger could not be read or written, 2 usage). */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+function unknownCommand(name: string): UsageError {
+  const names = COMMANDS.map((c) => c.name);
+  const hint = didYouMean(name, [...names, 'help', 'version']);
+  return new UsageError(`unknown command "${name}"${hint || ` (commands: ${names.join(', ')})`}; see outcome-ledger --help`);
+}
+
+/** --debug, anywhere before `--`: a stack trace on unexpected errors (otherwise they are one line). */
+function debugFlag(argv: string[]): { argv: string[]; debug: boolean } {
+  const before = argv.indexOf('--');
+  const scan = before === -1 ? argv : argv.slice(0, before);
+  const rest = before === -1 ? [] : argv.slice(before);
+  return { argv: [...scan.filter((a) => a !== '--debug'), ...rest], debug: scan.includes('--debug') };
+}
+
+/** Runs one command; returns the exit code (0 ok, 1 a run-time failure, 2 a usage error). Never throws. */
+export async function main(argvIn: string[], io: CliIo): Promise<number> {
+  const { argv, debug } = debugFlag(argvIn);
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.out(helpOf(rest[0]));
-    return 0;
-  }
-  if (name === '--version' || name === '-v' || name === 'version') {
-    const { TOOL_VERSION } = await import('../services/summary');
-    io.out(TOOL_VERSION);
-    return 0;
-  }
   try {
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      const topic = rest[0];
+      if (topic !== undefined && topic !== '--help' && topic !== '-h' && !COMMANDS.some((c) => c.name === topic)) throw unknownCommand(topic);
+      io.out(helpOf(topic));
+      return 0;
+    }
+    if (name === '--version' || name === '-v' || name === 'version') {
+      if (rest.length > 0) throw new UsageError(`${name} takes no arguments`);
+      const { TOOL_VERSION } = await import('../services/summary');
+      io.out(TOOL_VERSION);
+      return 0;
+    }
     const command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see --help)`);
+    if (!command) throw unknownCommand(name);
     const p = parse(rest, command.options, command.positionals);
     if (p.values.help) {
       io.out(helpOf(command.name));
@@ -102,7 +121,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.err(`outcome-ledger: ${(e as Error).message}`);
       return code;
     }
-    io.err(`outcome-ledger: unexpected error: ${(e as Error).stack ?? String(e)}`);
+    // Anything else is a bug or the machine (a full disk, a permission): one line, and the stack only with --debug.
+    const message = (e as Error).message?.split('\n')[0] || String(e);
+    io.err(`outcome-ledger: unexpected error: ${message}${debug ? '' : ' (run again with --debug for details)'}`);
+    if (debug) io.err((e as Error).stack ?? String(e));
     return 1;
   }
 }
