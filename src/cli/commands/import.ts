@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { isSourceName, SOURCE_NAMES, type SourceName } from '../../core/usage/model';
+import { isSourceName, SOURCE_NAMES, toolList, type SourceName } from '../../core/usage/model';
 import { importAll, READERS, type ExtraSource } from '../../services/importer';
 import { UsageError } from '../args';
 import type { Command } from '../command';
@@ -23,9 +23,8 @@ export const importCommand: Command = {
   summary: "read every AI tool's logs on this machine into the ledger (incremental; see import --help)",
   help: `Usage: outcome-ledger import [--source NAME=PATH]... [--store-prompts]
 
-Reads every detected source incrementally into the ledger (Claude Code, Codex, Copilot Chat, Gemini CLI,
-OpenCode, Cline, Roo Code, Continue, Aider) and prints, per source: files read, requests added, duplicates
-skipped and lines rejected (with the first reasons).
+Reads every detected source incrementally into the ledger (${toolList('and')}) and prints, per source: files read,
+requests added, duplicates skipped and lines rejected (with the first reasons).
 
   --source NAME=PATH   also read PATH (a file or folder) as source NAME (${READERS.map((r) => r.source).join(', ')});
                        for copilot-chat: a VS Code user folder, a chatSessions folder or one session file
