@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isIsoDate, isValidTimeZone, systemTimeZone } from '../core/usage/time';
+import { isIsoDate, isValidTimeZone, localDate, systemTimeZone } from '../core/usage/time';
 import { DEFAULT_DURABILITY_DAYS } from '../services/linker';
 import { isEmail } from '../services/queries';
 import { didYouMean } from './suggest';
@@ -91,6 +91,9 @@ export function periodOf(p: Parsed): { since?: string; until?: string } {
     }
   }
   if (since && until && since > until) throw new UsageError(`--since ${since} is after --until ${until}`);
+  // Without --until the period ends today: a --since after today is the same inverted range (judged against the
+  // furthest-ahead zone, UTC+14, so no zone's today is refused).
+  if (since && !until && since > localDate('Etc/GMT-14', Date.now())) throw new UsageError(`--since ${since} is after today (the period would end before it starts)`);
   return { ...(since ? { since } : {}), ...(until ? { until } : {}) };
 }
 

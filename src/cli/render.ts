@@ -152,7 +152,9 @@ export function renderLinks(sessionId: string, links: readonly LinkJson[]): stri
   for (const l of links) {
     const mark = l.counted ? '✔' : '·';
     const state = l.state === 'auto' ? '' : ` [${l.state}]`;
-    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}${standingSuffix(l)}`);
+    // A squash or merge subject usually names its PR already ("… (#71)", "Merge pull request #71 …"): not twice.
+    const pr = l.pr !== null && !new RegExp(`#${l.pr}(?!\\d)`).test(l.subject) ? ` (#${l.pr})` : '';
+    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${pr}${state}${standingSuffix(l)}`);
     if (l.why) out.push(`      ${l.why}`);
   }
   out.push('✔ counts as an outcome · confirm or reject with `outcome-ledger link confirm|reject SESSION_ID SHA`');

@@ -70,4 +70,31 @@ describe('the command line a new user expects', function () {
       assert.equal(r.stderr, `outcome-ledger: --home ${file} is a file, not a folder\n`);
     }
   });
+
+  it('--source: a missing path, `manual` and a mistyped name are usage errors in one line, from one list of sources', () => {
+    const home = path.join(dir, 'sources');
+    const cases: Array<[string, RegExp]> = [
+      ['codex=/nonexistent-folder-of-logs', /^outcome-ledger: --source codex=\/nonexistent-folder-of-logs: no such file or folder\n$/],
+      [`manual=${dir}`, /^outcome-ledger: --source manual: not a source this version reads \(manual entries are logged with `outcome-ledger manual add`\)/],
+      [`codx=${dir}`, /\(did you mean codex\?\); NAME is one of claude-code, codex, /],
+    ];
+    for (const [source, re] of cases) {
+      const r = cli(['import', '--home', home, '--source', source], env);
+      assert.equal(r.code, 2, `${source}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.doesNotMatch(r.stderr, /manual,|, manual;/, 'manual is never offered as a --source name');
+    }
+  });
+
+  it('--since after today without --until is exit 2, like the same inverted range given explicitly', () => {
+    const home = path.join(dir, 'future');
+    const future = `${new Date().getUTCFullYear() + 1}-01-01`;
+    for (const args of [['report', '--since', future, '--no-import'], ['sessions', '--since', future, '--no-import']]) {
+      const r = cli([...args, '--home', home], env);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stderr, `outcome-ledger: --since ${future} is after today (the period would end before it starts)\n`);
+    }
+    assert.equal(cli(['report', '--since', '2020-01-01', '--no-import', '--home', home], env).code, 0);
+  });
 });

@@ -1,20 +1,29 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isSourceName, SOURCE_NAMES, toolList, type SourceName } from '../../core/usage/model';
+import type { SourceName } from '../../core/usage/model';
 import { importAll, READERS, type ExtraSource } from '../../services/importer';
 import { UsageError } from '../args';
 import type { Command } from '../command';
 import { ProgressBar } from '../format';
 import { withLedger } from '../ledger';
 import { renderImport } from '../render';
+import { didYouMean } from '../suggest';
 
 function parseExtraSources(values: string[] | undefined): ExtraSource[] {
+  // One list: the sources this version reads (`manual` is logged with `manual add`, never read from a path).
+  const readable = READERS.map((r) => r.source);
   return (values ?? []).map((v) => {
     const eq = v.indexOf('=');
     const name = eq > 0 ? v.slice(0, eq) : '';
     const p = eq > 0 ? v.slice(eq + 1) : '';
-    if (!isSourceName(name) || !p) throw new UsageError(`--source needs NAME=PATH with NAME one of ${SOURCE_NAMES.join(', ')}; got "${v}"`);
-    if (!READERS.some((r) => r.source === name)) throw new UsageError(`--source ${name}: this version reads ${READERS.map((r) => r.source).join(', ')}`);
-    return { source: name as SourceName, path: path.resolve(p) };
+    if (!name || !p) throw new UsageError(`--source needs NAME=PATH with NAME one of ${readable.join(', ')}; got "${v}"`);
+    if (!readable.includes(name as SourceName)) {
+      const hint = name === 'manual' ? ' (manual entries are logged with `outcome-ledger manual add`)' : didYouMean(name, readable);
+      throw new UsageError(`--source ${name}: not a source this version reads${hint}; NAME is one of ${readable.join(', ')}`);
+    }
+    const resolved = path.resolve(p);
+    if (!fs.existsSync(resolved)) throw new UsageError(`--source ${name}=${p}: no such file or folder`);
+    return { source: name as SourceName, path: resolved };
   });
 }
 
@@ -23,8 +32,9 @@ export const importCommand: Command = {
   summary: "read every AI tool's logs on this machine into the ledger (incremental; see import --help)",
   help: `Usage: outcome-ledger import [--source NAME=PATH]... [--store-prompts]
 
-Reads every detected source incrementally into the ledger (${toolList('and')}) and prints, per source: files read,
-requests added, duplicates skipped and lines rejected (with the first reasons).
+Reads every detected source incrementally into the ledger (${READERS.map((r) => r.source).join(', ')})
+and prints, per source: files read, requests added, duplicates
+skipped and lines rejected (with the first reasons).
 
   --source NAME=PATH   also read PATH (a file or folder) as source NAME (${READERS.map((r) => r.source).join(', ')});
                        for copilot-chat: a VS Code user folder, a chatSessions folder or one session file
