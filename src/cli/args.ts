@@ -116,6 +116,14 @@ export function durabilityDaysOf(p: Parsed): number {
   return numberOption(p, 'durability-days', 0, 3650) ?? DEFAULT_DURABILITY_DAYS;
 }
 
+/** What `report`, `sessions` and the like query: the time zone, the period, the link threshold and more identities. */
+export function periodQueryOf(p: Parsed, env: NodeJS.ProcessEnv): { timeZone: string; since?: string; until?: string; threshold?: number; identities?: string[] } {
+  const timeZone = timeZoneOf(p, env);
+  const period = periodOf(p);
+  const threshold = thresholdOf(p);
+  return { timeZone, ...period, ...(threshold !== undefined ? { threshold } : {}), ...identitiesArg(p) };
+}
+
 /** `--identity EMAIL` (repeatable): more author emails that are yours (docs/outcomes.md). */
 export function identitiesArg(p: Parsed): { identities?: string[] } {
   const list = (p.values.identity as string[] | undefined) ?? [];

@@ -3,7 +3,8 @@ import { accuracyOf, type ReportJson, type UsageFigures } from '../core/outcomes
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
 import type { LinkJson, SessionJson } from '../services/queries';
-import { fmtCredits } from '../core/usage/format';
+import { fmtCredits, noun } from '../core/usage/format';
+import { toolList } from '../core/usage/model';
 import { fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD, table } from './format';
 
 function figureCells(f: UsageFigures): string[] {
@@ -28,7 +29,7 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
   out.push('');
   if (r.totals.interactions === 0) {
     out.push('No AI-assistant usage recorded for this period.');
-    out.push('Run `outcome-ledger import` to read Claude Code and Codex logs from this machine.');
+    out.push(`Run \`outcome-ledger import\` to read the logs of ${toolList('and')} on this machine.`);
     return out.join('\n');
   }
   const o = r.outcomes;
@@ -88,7 +89,7 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
   for (const c of r.coverage) {
     const range = c.first && c.last ? `${c.first.slice(0, 10)} … ${c.last.slice(0, 10)}` : 'no records in this period';
     const extras: string[] = [];
-    if (c.rejectedLines > 0) extras.push(`${fmtInt(c.rejectedLines)} line${c.rejectedLines === 1 ? '' : 's'} rejected`);
+    if (c.rejectedLines > 0) extras.push(`${fmtInt(c.rejectedLines)} ${noun(c.rejectedLines, 'line')} rejected`);
     if (c.unpricedModels.length > 0) extras.push(`unpriced: ${c.unpricedModels.join(', ')}`);
     if (c.assumedModelInteractions > 0) extras.push(`${fmtInt(c.assumedModelInteractions)} requests with an assumed model`);
     if (c.estimatedTokens > 0) extras.push(`${c.tokenAccuracy === 'estimated' ? 'all' : fmtTokens(c.estimatedTokens)} tokens estimated`);
@@ -151,7 +152,9 @@ export function renderLinks(sessionId: string, links: readonly LinkJson[]): stri
   for (const l of links) {
     const mark = l.counted ? '✔' : '·';
     const state = l.state === 'auto' ? '' : ` [${l.state}]`;
-    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${l.pr !== null ? ` (#${l.pr})` : ''}${state}${standingSuffix(l)}`);
+    // A squash or merge subject usually names its PR already ("… (#71)", "Merge pull request #71 …"): not twice.
+    const pr = l.pr !== null && !new RegExp(`#${l.pr}(?!\\d)`).test(l.subject) ? ` (#${l.pr})` : '';
+    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${pr}${state}${standingSuffix(l)}`);
     if (l.why) out.push(`      ${l.why}`);
   }
   out.push('✔ counts as an outcome · confirm or reject with `outcome-ledger link confirm|reject SESSION_ID SHA`');

@@ -55,7 +55,6 @@ import {
   encodeProjectDir,
 } from './claude';
 import {
-  CODEX_DEFAULT_MODEL,
   CODEX_MODELS,
   CODEX_VERSIONS,
   type CodexCall,
@@ -1529,6 +1528,3 @@ export function appendCodexTurn(world: World, sessionId: string, opts: AppendCod
   recordAppend(world, sessionId, added, edited, Buffer.byteLength(text), live.t);
   return added;
 }
-
-/** The default model the truth assumes for Codex sessions without turn_context. */
-export const CODEX_ASSUMED_MODEL = CODEX_DEFAULT_MODEL;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { fmtCredits } from '../core/usage/format';
+import { fmtCredits, noun } from '../core/usage/format';
 import type { SourceName } from '../core/usage/model';
 import { CREDIT_PRICE_USD } from '../core/usage/pricing';
 import { isoUtc } from '../core/usage/time';
@@ -158,7 +158,7 @@ export function renderHealth(h: DataHealth): string {
       out.push(`Looked in: ${s.roots.map((r) => `\`${r.path}\`${r.exists ? '' : ' (missing)'}`).join(', ') || '(no folders)'}`);
       out.push(`- the ledger holds ${s.files} log files and ${s.interactions} billed requests from this source`);
       out.push(`- first record ${s.first ?? '—'}, last record ${s.last ?? '—'}`);
-      out.push(`- ${s.rejectedLines} line${s.rejectedLines === 1 ? '' : 's'} rejected${s.reasons.length ? ':' : ''}`);
+      out.push(`- ${s.rejectedLines} ${noun(s.rejectedLines, 'line')} rejected${s.reasons.length ? ':' : ''}`);
       for (const r of s.reasons) out.push(`  - \`${r.path}\`${r.lineNo > 0 ? ` line ${r.lineNo}` : ''}: ${r.reason}`);
     }
     for (const g of s.gaps) out.push(`- Known gap: ${g}`);

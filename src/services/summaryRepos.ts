@@ -6,7 +6,8 @@
  */
 import * as path from 'node:path';
 import type { RawCommit } from '../core/outcomes/commits';
-import { printable } from '../core/common/printable';
+import { lineText } from '../core/common/text';
+import { noun } from '../core/usage/format';
 import { isoSecond } from '../core/summary/build';
 import type { SummaryCommit, SummaryDocument } from '../core/summary/schema';
 import { citedCommits, defaultBranch, notReachable, repositoryProblem, type DefaultBranch } from '../git/cited';
@@ -25,7 +26,7 @@ export interface RepoCheck {
 
 /** Control characters and bidirectional overrides (a hostile subject or path) never reach a terminal or a message. */
 function quoted(v: string, max = 100): string {
-  const clean = printable(v);
+  const clean = lineText(v);
   return JSON.stringify(clean.length > max ? `${clean.slice(0, max - 1)}…` : clean);
 }
 
@@ -53,7 +54,7 @@ function differences(c: SummaryCommit, actual: RawCommit, subjects: boolean): st
   if (at !== c.authoredAt) out.push(`authored ${at}, the summary says ${c.authoredAt}`);
   if (subjects && c.subject !== null && c.subject !== actual.subject) out.push(`its subject is ${quoted(actual.subject)}, the summary says ${quoted(c.subject)}`);
   const files = filesDigest(actual.parents.length > 1 ? [] : actual.files.map((f) => f.path));
-  if (files.count !== c.files.count) out.push(`it changed ${files.count} ${files.count === 1 ? 'file' : 'files'}, the summary says ${c.files.count}`);
+  if (files.count !== c.files.count) out.push(`it changed ${files.count} ${noun(files.count, 'file')}, the summary says ${c.files.count}`);
   else if (files.sha256 !== c.files.sha256) out.push('it changed other files than the summary says');
   return out;
 }
@@ -82,7 +83,7 @@ export async function checkCitedCommits(doc: SummaryDocument, repos: readonly st
       problem = (e as Error).message;
     }
     if (problem !== undefined) {
-      problems.push(`the repository ${quoted(given, 300)} cannot be read: ${printable(problem)}`);
+      problems.push(`the repository ${quoted(given, 300)} cannot be read: ${lineText(problem)}`);
       continue;
     }
     readable.push(given);
@@ -98,7 +99,7 @@ export async function checkCitedCommits(doc: SummaryDocument, repos: readonly st
       }
     } catch (e) {
       if (e instanceof GitMissingError) throw e;
-      problems.push(`the repository ${quoted(given, 300)} cannot be read: ${printable((e as Error).message)}`);
+      problems.push(`the repository ${quoted(given, 300)} cannot be read: ${lineText((e as Error).message)}`);
     }
   }
   if (readable.length === 0) return { problems, checks, notChecked, warnings };
@@ -123,7 +124,7 @@ export async function checkCitedCommits(doc: SummaryDocument, repos: readonly st
   }
   if (cited.size === 0) checks.push('the summary cites no commit, so the repositories had nothing to confirm');
   else {
-    if (same === cited.size) checks.push(`all ${cited.size} cited ${cited.size === 1 ? 'commit exists' : 'commits exist'} in the repositories given, with the author time${subjects ? ', subject' : ''} and changed files the summary gives`);
+    if (same === cited.size) checks.push(`all ${cited.size} cited ${noun(cited.size, 'commit exists', 'commits exist')} in the repositories given, with the author time${subjects ? ', subject' : ''} and changed files the summary gives`);
     if (merged === cited.size) checks.push(`all ${cited.size} are on the default branch (${[...branches].sort().join('; ')})`);
   }
   if (redacted.subjects) notChecked.push('not checked: the commit subjects. The summary redacts them, so they were not compared (each commit was still found by its full SHA, with its author time and changed files)');
@@ -140,7 +141,7 @@ export async function withRepositories(v: Verdict, repos: readonly string[]): Pr
   if (repos.length === 0) {
     const n = citedOf(v.doc).size;
     if (n === 0) return v;
-    return { ...v, notChecked: [`not checked: that the ${n} cited ${n === 1 ? 'commit exists' : 'commits exist'} and shipped: run verify with --repo PATH for each repository (a clone will do)`, ...v.notChecked] };
+    return { ...v, notChecked: [`not checked: that the ${n} cited ${noun(n, 'commit exists', 'commits exist')} and shipped: run verify with --repo PATH for each repository (a clone will do)`, ...v.notChecked] };
   }
   const r = await checkCitedCommits(v.doc, repos);
   const problems = [...v.problems, ...r.problems];

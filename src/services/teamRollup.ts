@@ -152,7 +152,7 @@ export function rollupText(file: TeamRollupFile): string {
 }
 
 /**
- * Writes a rollup or a team report (temp file + rename: a reader never sees half of it). A write that fails is one
+ * Writes a rollup, a team report or the team-report state (temp file + rename: a reader never sees half of it). A write that fails is one
  * line (TeamRollupError) and leaves no temp file behind.
  */
 export function writeTeamRollup(file: string, text: string): void {

@@ -5,7 +5,7 @@ import {
   isObject,
   has,
   looksLikeJsonObject,
-  parseJson,
+  jsonObjectLine,
   parseTimestamp,
   rejected,
   type LineParser,
@@ -96,13 +96,9 @@ class ClaudeParser implements LineParser {
     if (!hasUsage && !maybePrompt) {
       return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     }
-    let value: unknown;
-    try {
-      value = parseJson(buf, start, end);
-    } catch {
-      return rejected('not JSON');
-    }
-    if (!isObject(value)) return rejected('not a JSON object');
+    const parsed = jsonObjectLine(buf, start, end);
+    if ('reason' in parsed) return parsed;
+    const value = parsed.value;
     if (value.type === 'assistant') return this.assistant(value);
     if (value.type === 'user') return this.prompt(value);
     return null;

@@ -5,7 +5,7 @@ import {
   isObject,
   has,
   looksLikeJsonObject,
-  parseJson,
+  jsonObjectLine,
   parseTimestamp,
   rejected,
   restoreState,
@@ -114,13 +114,9 @@ class CodexParser implements LineParser {
     if (!wanted) {
       return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     }
-    let value: unknown;
-    try {
-      value = parseJson(buf, start, end);
-    } catch {
-      return rejected('not JSON');
-    }
-    if (!isObject(value)) return rejected('not a JSON object');
+    const parsed = jsonObjectLine(buf, start, end);
+    if ('reason' in parsed) return parsed;
+    const value = parsed.value;
     const payload = value.payload;
     if (!isObject(payload)) return null;
     switch (value.type) {

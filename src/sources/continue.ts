@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { isObject, type LineParser, type LogFile, parseJson, parseTimestamp, rejected, restoreState, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import { isObject, jsonObjectLine, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs, walkFiles } from './walk';
 import { readRegularFile, readRegularText } from './regular';
 
@@ -267,13 +267,9 @@ class DevDataParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    let v: unknown;
-    try {
-      v = parseJson(buf, start, end);
-    } catch {
-      return rejected('not JSON');
-    }
-    if (!isObject(v)) return rejected('not a JSON object');
+    const parsed = jsonObjectLine(buf, start, end);
+    if ('reason' in parsed) return parsed;
+    const v = parsed.value;
     const prompt = optionalCount(v.promptTokens);
     const generated = optionalCount(v.generatedTokens);
     if (prompt === undefined || generated === undefined) return rejected('token counts are not non-negative integers');

@@ -131,6 +131,20 @@ export function jsonLine(buf: Buffer, start: number, end: number): { value: unkn
 }
 
 /**
+ * A log line as a JSON object, or the rejection a parser returns as it is ('not JSON', 'not a JSON object'): the
+ * parse-or-reject opening of the JSON-lines parsers.
+ */
+export function jsonObjectLine(buf: Buffer, start: number, end: number): { value: Record<string, unknown> } | Rejection {
+  let value: unknown;
+  try {
+    value = parseJson(buf, start, end);
+  } catch {
+    return rejected('not JSON');
+  }
+  return isObject(value) ? { value } : rejected('not a JSON object');
+}
+
+/**
  * A request as the newer readers record it: no model in the file means `auto` was assumed (and flagged); estimated
  * counts and credits are carried only when there are some.
  */

@@ -168,18 +168,6 @@ export function loadCommits(db: Database, repoRef: number, since?: number): Stor
   return out;
 }
 
-export function commitsByIds(db: Database, ids: readonly number[]): Map<number, StoredCommit> {
-  const out = new Map<number, StoredCommit>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500).map(Number).join(',');
-    for (const v of db.exec(`SELECT ${COMMIT_COLUMNS} FROM commits WHERE id IN (${chunk})`)[0]?.values ?? []) {
-      const c = commitOf(v);
-      out.set(c.id, c);
-    }
-  }
-  return out;
-}
-
 /** Commits whose sha starts with `prefix` (for `link confirm`); optionally in one repository. */
 export function findCommits(db: Database, prefix: string, repoRef?: number): StoredCommit[] {
   const like = `${prefix.toLowerCase().replace(/[^0-9a-f]/g, '')}%`;

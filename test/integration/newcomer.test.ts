@@ -97,4 +97,18 @@ describe('the command line a new user expects', function () {
     }
     assert.equal(cli(['report', '--since', '2020-01-01', '--no-import', '--home', home], env).code, 0);
   });
+
+  it('health prints plain text with --format text (the terminal default) and Markdown with --format md', () => {
+    const home = path.join(dir, 'health');
+    const text = cli(['health', '--format', 'text', '--home', home], env);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^Outcome Ledger — data health\n/);
+    assert.doesNotMatch(text.stdout, /^#|`/m);
+    const md = cli(['health', '--format', 'md', '--home', home], env);
+    assert.match(md.stdout, /^# Outcome Ledger — data health\n/);
+    assert.match(md.stdout, /^## claude-code$/m);
+    // Piped (not a terminal), the default stays Markdown for scripts and notes.
+    assert.equal(cli(['health', '--home', home], env).stdout, md.stdout);
+    assert.equal(cli(['health', '--format', 'html', '--home', home], env).code, 2);
+  });
 });

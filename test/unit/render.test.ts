@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { InteractionRecord, SourceName } from '../../src/core/usage/model';
-import { renderReport } from '../../src/cli/render';
+import { renderLinks, renderReport } from '../../src/cli/render';
+import type { LinkJson } from '../../src/services/queries';
 import { report } from '../../src/services/queries';
 import { Ledger } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
@@ -35,5 +36,23 @@ describe('the text report', () => {
     } finally {
       ledger.close();
     }
+  });
+});
+
+describe('link show', () => {
+  const link = (subject: string, pr: number | null): LinkJson => ({
+    commit: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', repo: '/r', confidence: 0.92, counted: true, evidence: ['branch'], state: 'auto',
+    subject, committed: '2026-11-02T10:00:00Z', why: 'same branch', pr, author: 'me@example.com', authoredByEngineer: true,
+    coAuthored: false, reverted: false, revert: false, merged: true, excluded: null,
+  });
+
+  it('names a PR once: not again when the subject already names it (issue 17: "(#71) (#71)")', () => {
+    const squash = renderLinks('claude-code:s1', [link('Add retries (#71)', 71)]);
+    assert.equal(squash.match(/#71/g)?.length, 1, squash);
+    const merge = renderLinks('claude-code:s1', [link('Merge pull request #71 from me/retries', 71)]);
+    assert.equal(merge.match(/#71/g)?.length, 1, merge);
+    // A subject naming another number (#710) still gets its PR.
+    assert.match(renderLinks('claude-code:s1', [link('Fix #710', 71)]), /Fix #710 \(#71\)/);
+    assert.match(renderLinks('claude-code:s1', [link('Add retries', 71)]), /Add retries \(#71\)/);
   });
 });

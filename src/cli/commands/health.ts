@@ -1,23 +1,35 @@
 import { dataHealth, renderHealth } from '../../services/health';
+import { str, UsageError } from '../args';
 import type { Command } from '../command';
 import { withLedger } from '../ledger';
 
 export const healthCommand: Command = {
   name: 'health',
   summary: 'data health: per source found or not, files, first and last record, rejected lines, known gaps',
-  help: `Usage: outcome-ledger health [--json]
+  help: `Usage: outcome-ledger health [--json] [--format text|md]
 
 Per source: found or not (and where it looked), log files, first and last record, rejected lines with the first
 reasons, and known gaps (for example Claude Code history deleted before the first import).
 
-  --json   print JSON`,
-  options: { json: { type: 'boolean' } },
+  --json                print JSON
+  --format text|md      plain text (the default on a terminal) or Markdown (the default when piped, for notes and issues)`,
+  options: { json: { type: 'boolean' }, format: { type: 'string' } },
   positionals: false,
   async run(p, io) {
     return withLedger(p, io, (ledger) => {
       const h = dataHealth(ledger.database, ledger.paths.file, { env: io.env });
-      io.out(p.values.json ? JSON.stringify(h, null, 2) : renderHealth(h));
+      const format = str(p, 'format') ?? (io.tty !== undefined && process.stdout.isTTY === true ? 'text' : 'md');
+      if (format !== 'text' && format !== 'md') throw new UsageError(`--format needs text or md, got "${format}"`);
+      io.out(p.values.json ? JSON.stringify(h, null, 2) : format === 'md' ? renderHealth(h) : plainText(renderHealth(h)));
       return 0;
     });
   },
 };
+
+/** The Markdown of data health as plain terminal text: headings without their #, paths without backticks. */
+function plainText(markdown: string): string {
+  return markdown
+    .split('\n')
+    .map((line) => line.replace(/^#{1,6} /, '').replace(/`([^`]*)`/g, '$1').replace(/\*\*([^*]*)\*\*/g, '$1'))
+    .join('\n');
+}

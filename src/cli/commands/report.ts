@@ -1,6 +1,6 @@
 import { DEFAULT_DURABILITY_DAYS } from '../../services/linker';
 import { report } from '../../services/queries';
-import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, thresholdOf, timeZoneOf } from '../args';
+import { durabilityDaysOf, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodQueryOf } from '../args';
 import type { Command } from '../command';
 import { refresh, withLedger } from '../ledger';
 import { renderReport } from '../render';
@@ -24,14 +24,10 @@ New log lines are imported and new commits linked first (incremental), so the re
   options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' } },
   positionals: false,
   async run(p, io) {
-    const timeZone = timeZoneOf(p, io.env);
-    const period = periodOf(p);
-    const threshold = thresholdOf(p);
-    const durabilityDays = durabilityDaysOf(p);
-    const identities = identitiesArg(p);
+    const query = { ...periodQueryOf(p, io.env), durabilityDays: durabilityDaysOf(p) };
     return withLedger(p, io, async (ledger) => {
       await refresh(ledger, p, io);
-      const r = report(ledger.database, { timeZone, ...period, durabilityDays, ...(threshold !== undefined ? { threshold } : {}), ...identities });
+      const r = report(ledger.database, query);
       io.out(p.values.json ? JSON.stringify(r, null, 2) : renderReport(r));
       return 0;
     });

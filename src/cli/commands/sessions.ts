@@ -1,5 +1,5 @@
 import { listSessions } from '../../services/queries';
-import { identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, thresholdOf, timeZoneOf } from '../args';
+import { LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodQueryOf } from '../args';
 import type { Command } from '../command';
 import { refresh, withLedger } from '../ledger';
 import { renderSessions } from '../render';
@@ -21,13 +21,10 @@ status. New log lines are imported and new commits linked first (incremental).
   options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' } },
   positionals: false,
   async run(p, io) {
-    const timeZone = timeZoneOf(p, io.env);
-    const period = periodOf(p);
-    const threshold = thresholdOf(p);
-    const identities = identitiesArg(p);
+    const query = periodQueryOf(p, io.env);
     return withLedger(p, io, async (ledger) => {
       await refresh(ledger, p, io);
-      const list = listSessions(ledger.database, { timeZone, ...period, ...(threshold !== undefined ? { threshold } : {}), ...identities });
+      const list = listSessions(ledger.database, query);
       io.out(p.values.json ? JSON.stringify(list, null, 2) : renderSessions(list));
       return 0;
     });

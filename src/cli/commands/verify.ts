@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { printable } from '../../core/common/printable';
+import { lineText } from '../../core/common/text';
 import { GitMissingError } from '../../git/run';
 import { str, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
@@ -51,16 +51,16 @@ async function verify(p: Parsed, io: CliIo): Promise<number> {
   if (verdict.ok && sig) {
     const s = verdict.doc?.summary;
     io.out(`Verified: ${file}${s ? ` (${s.period.since} – ${s.period.until})` : ''} has not changed since it was signed by ${key !== undefined ? 'the expected key' : 'the key'} ${sig.fingerprint}.`);
-    for (const c of verdict.checks) io.out(`  ✓ ${printable(c)}`);
-    for (const w of verdict.warnings) io.out(`  ! ${printable(w)}`);
-    for (const n of verdict.notChecked) io.out(`  ○ ${printable(n)}`);
+    for (const c of verdict.checks) io.out(`  ✓ ${lineText(c)}`);
+    for (const w of verdict.warnings) io.out(`  ! ${lineText(w)}`);
+    for (const n of verdict.notChecked) io.out(`  ○ ${lineText(n)}`);
     if (p.values.ledger !== true) io.out('  (on the engineer\'s machine, --ledger also recomputes every figure from the ledger)');
     return 0;
   }
   io.err(`Not verified: ${file}`);
-  for (const c of verdict.checks) io.err(`  ✓ ${printable(c)}`);
-  for (const w of verdict.warnings) io.err(`  ! ${printable(w)}`);
-  for (const problem of verdict.problems) io.err(`  ✗ ${printable(problem)}`);
+  for (const c of verdict.checks) io.err(`  ✓ ${lineText(c)}`);
+  for (const w of verdict.warnings) io.err(`  ! ${lineText(w)}`);
+  for (const problem of verdict.problems) io.err(`  ✗ ${lineText(problem)}`);
   return 1;
 }
 

@@ -14,16 +14,27 @@
 // eslint-disable-next-line no-control-regex
 const ESCAPES = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[ -~]?/g;
 
+/** The bidirectional formatting characters: marks, embeddings, overrides and isolates. */
+const BIDI = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+/** C0 and C1 controls and DEL, without tab (U+0009) and newline (U+000A). */
+const C0_C1_BUT_BREAKS = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f';
+/** Every C0 and C1 control and DEL. */
+const C0_C1 = '\\u0000-\\u001f\\u007f-\\u009f';
+
 /** C0 and C1 controls (without tab and newline), DEL, and the bidirectional formatting characters. */
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROLS = new RegExp(`[${C0_C1_BUT_BREAKS}${BIDI}]`, 'g');
 
 /** Tab, newline and the Unicode line/paragraph separators: kept only where a text may span lines. */
 const BREAKS = /[\t\n\u2028\u2029]/g;
 
 /** Whether a string holds anything `cleanText` would change (a cheap test before copying). */
-// eslint-disable-next-line no-control-regex
-const SUSPECT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const SUSPECT = new RegExp(`[${C0_C1_BUT_BREAKS}${BIDI}]`);
+
+/**
+ * A whole string free of control and bidirectional characters (tab and newline included): what a name in a team
+ * rollup must match, so that no name can look like another.
+ */
+export const PRINTABLE_LINE = new RegExp(`^[^${C0_C1}${BIDI}]*$`);
 
 /**
  * A string from a log or a repository as it may be stored and shown: escape sequences and control characters
@@ -35,9 +46,8 @@ export function cleanText(s: string, multiline = false): string {
   return multiline ? out : out.replace(BREAKS, ' ');
 }
 
-/** Every control and bidi character, tab and newline included (one-line outputs). */
-// eslint-disable-next-line no-control-regex
-const ALL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** Every control and bidi character, tab and newline included, and the line/paragraph separators (one-line outputs). */
+const ALL_CONTROLS = new RegExp(`[${C0_C1}${BIDI}\\u2028\\u2029]`, 'g');
 
 /** Text for a terminal: the output's own newlines and tabs kept, every other control or bidi character → U+FFFD. */
 export function terminalText(s: string): string {

@@ -167,10 +167,6 @@ export function decodeFiles(text: string): FileStat[] {
   });
 }
 
-export function linesAdded(files: readonly FileStat[]): number {
-  return files.reduce((n, f) => n + (f.added ?? 0), 0);
-}
-
 export function shortSha(sha: string): string {
   return sha.slice(0, 7);
 }

@@ -31,10 +31,6 @@ export function branchName(ref: string): string | null {
   return null;
 }
 
-export function isTrunk(name: string, extra: ReadonlySet<string> = new Set()): boolean {
-  return TRUNK_NAMES.has(name) || extra.has(name);
-}
-
 export class History {
   readonly bySha = new Map<string, CommitInfo>();
   /** Branch names per commit sha. */

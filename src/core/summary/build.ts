@@ -7,6 +7,7 @@ import type { SessionStatus } from '../usage/model';
 import { outcomeOf, type OutcomeCommit } from '../outcomes/outcomes';
 import type { CommitStanding, SetAside } from '../outcomes/standing';
 import type { ReportJson } from '../outcomes/report';
+import { noun } from '../usage/format';
 import { int } from './numbers';
 import { CLAIM, EVIDENCE_KINDS, STATUSES, type Summary, type SummaryCommit, type SummaryOutcome, type SummarySetAside, type SummaryTask } from './schema';
 
@@ -296,7 +297,7 @@ export function buildSummary(input: SummaryInput): Summary {
     const parts = r.bySource.filter((x) => x.credits !== undefined).map((x) => `${x.source}: ${x.credits}`);
     estimates.push(`${r.totals.credits} credits were metered by tools that bill in credits (${parts.join('; ')}): they are priced at the tool's documented price per credit and never counted as tokens.`);
   }
-  if (open.length > 0) estimates.push(`${open.length} ${open.length === 1 ? 'session' : 'sessions'} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
+  if (open.length > 0) estimates.push(`${open.length} ${noun(open.length, 'session')} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
   if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);
 
   return {

@@ -7,6 +7,7 @@
  * Numbers are formatted by hand (no toLocaleString): the same bytes on every machine, in every locale.
  */
 import { canonicalJson } from '../common/canonical';
+import { noun } from '../usage/format';
 import { int, usd } from './numbers';
 import type { Summary, SummaryCommit, SummaryDocument, SummarySetAside, SummaryTask } from './schema';
 import { lineText, terminalText } from '../common/text';
@@ -88,7 +89,7 @@ function pct(v: number | null): string {
 
 /** `1 session`, `3 sessions`. */
 function count(n: number, word: string): string {
-  return `${int(n)} ${word}${Math.round(n) === 1 ? '' : 's'}`;
+  return `${int(n)} ${noun(Math.round(n), word)}`;
 }
 
 /** A token count, marked ≈ when some of it was estimated rather than reported by the tool. */

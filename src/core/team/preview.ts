@@ -1,5 +1,5 @@
 /** What a member sees before consenting to share a team rollup: a plain summary, then the exact file (pure). */
-import { fmtInt, fmtTokens, fmtUSD } from '../usage/format';
+import { fmtInt, fmtTokens, fmtUSD, noun } from '../usage/format';
 import type { TeamRollupFile } from './rollup';
 
 export function renderRollupPreview(file: TeamRollupFile, exactText: string, destination?: string): string {
@@ -8,8 +8,8 @@ export function renderRollupPreview(file: TeamRollupFile, exactText: string, des
   const o = r.outcomes;
   const shared = r.shared ?? {};
   const extra: string[] = [];
-  if (shared.repos) extra.push(`${shared.repos.length} repository name${shared.repos.length === 1 ? '' : 's'} (${shared.repos.slice(0, 10).join(', ')}${shared.repos.length > 10 ? ', …' : ''})`);
-  if (shared.subjects) extra.push(`${shared.subjects.length} commit subject${shared.subjects.length === 1 ? '' : 's'}`);
+  if (shared.repos) extra.push(`${shared.repos.length} repository ${noun(shared.repos.length, 'name')} (${shared.repos.slice(0, 10).join(', ')}${shared.repos.length > 10 ? ', …' : ''})`);
+  if (shared.subjects) extra.push(`${shared.subjects.length} commit ${noun(shared.subjects.length, 'subject')}`);
   const est = (f: { estimatedTokens: number }): string => (f.estimatedTokens > 0 ? '~' : '');
   const lines = [
     `Team rollup for ${r.period.since} … ${r.period.until} (${r.period.timezone})${destination ? ` → ${destination}` : ''}`,
@@ -18,7 +18,7 @@ export function renderRollupPreview(file: TeamRollupFile, exactText: string, des
     `Machine id: ${r.machine.id} (random, created once for this ledger; lets a merge count this machine once)`,
     '',
     'It contains aggregates only:',
-    `  totals: ${fmtTokens(t.total)} tokens (${fmtInt(t.total)}${t.estimatedTokens > 0 ? `, ~${fmtInt(t.estimatedTokens)} of them estimated` : ''}), ${fmtUSD(t.costUSD)} estimated, ${fmtInt(t.interactions)} request${t.interactions === 1 ? '' : 's'}, ${fmtInt(t.sessions)} session${t.sessions === 1 ? '' : 's'}`,
+    `  totals: ${fmtTokens(t.total)} tokens (${fmtInt(t.total)}${t.estimatedTokens > 0 ? `, ~${fmtInt(t.estimatedTokens)} of them estimated` : ''}), ${fmtUSD(t.costUSD)} estimated, ${fmtInt(t.interactions)} ${noun(t.interactions, 'request')}, ${fmtInt(t.sessions)} ${noun(t.sessions, 'session')}`,
     `  by tool: ${r.bySource.map((s) => `${s.source} ${est(s)}${fmtTokens(s.total)}`).join(', ') || 'none'}`,
     `  by model: ${r.byModel.map((m) => `${m.model} ${est(m)}${fmtTokens(m.total)}`).join(', ') || 'none'}`,
     ...(t.estimatedTokens > 0 ? ['  (~ marks token figures that are partly or wholly estimated: counted from text or rounded by the tool)'] : []),

@@ -4,9 +4,10 @@
  * one goes through `mdText`/`htmlText` on its way out; numbers are formatted here. The page loads nothing: inline
  * styles, no script, a CSP that forbids every fetch.
  */
-import { fmtInt, fmtPercent, fmtTokens, fmtUSD, plural } from '../usage/format';
+import { fmtInt, fmtPercent, fmtTokens, fmtUSD, noun, plural } from '../usage/format';
 import { NO_ROSTER_NOTE, type DominanceFigure, type Distribution, type TeamReportJson } from './merge';
 import { htmlText, mdText } from '../common/text';
+import { sourceTitle } from '../usage/model';
 
 const DOMINANCE_LABELS: Record<DominanceFigure, string> = { tokens: 'tokens', cost: 'estimated cost', commits: 'commits', tasks: 'tasks', prs: 'pull requests' };
 
@@ -28,12 +29,7 @@ function metricValue(d: Distribution, v: number | null): string {
   }
 }
 
-const SOURCE_LABELS: Record<string, string> = {
-  'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', 'gemini-cli': 'Gemini CLI', opencode: 'OpenCode',
-  cline: 'Cline', 'roo-code': 'Roo Code', continue: 'Continue', aider: 'Aider', kiro: 'Kiro', 'amazon-q': 'Amazon Q Developer', cursor: 'Cursor',
-  'copilot-cli': 'Copilot CLI', manual: 'Manual', other: 'Other tools (grouped so that no row covers fewer than k members)',
-};
-const sourceLabel = (s: string, k: number): string => (SOURCE_LABELS[s] ?? s).replace('fewer than k', `fewer than ${k}`);
+const sourceLabel = (s: string, k: number): string => (s === 'other' ? `Other tools (grouped so that no row covers fewer than ${k} members)` : sourceTitle(s));
 
 /** A token figure, marked ~ when some of it was estimated (counted from text or rounded by the tool), as in `report`. */
 const tokens = (n: number, f: { estimatedTokens: number }): string => `${f.estimatedTokens > 0 ? '~' : ''}${fmtInt(n)}`;
@@ -55,8 +51,8 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
   const zones = r.period.timezones.length ? ` (${r.period.timezones.map(esc).join(', ')})` : '';
   const f = r.files;
   const lead = [
-    own(`Period: ${period}`) + zones + own(`. ${r.members} member${r.members === 1 ? '' : 's'} on ${r.machines} machine${r.machines === 1 ? '' : 's'}; ` +
-      `${fmtInt(f.read)} rollup file${f.read === 1 ? '' : 's'} read: ${fmtInt(f.counted)} counted, ${fmtInt(f.duplicates)} duplicate, ` +
+    own(`Period: ${period}`) + zones + own(`. ${r.members} ${noun(r.members, 'member')} on ${r.machines} ${noun(r.machines, 'machine')}; ` +
+      `${fmtInt(f.read)} rollup ${noun(f.read, 'file')} read: ${fmtInt(f.counted)} counted, ${fmtInt(f.duplicates)} duplicate, ` +
       `${fmtInt(f.superseded)} superseded, ${fmtInt(f.overlapping)} overlapping, ${fmtInt(f.empty)} empty, ${fmtInt(f.implausible)} implausible, ${fmtInt(f.refused)} refused. ` +
       `Breakdowns need at least ${r.k} members (k = ${r.k}).`),
   ];
@@ -67,7 +63,7 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
   lead.push(r.roster ? `${own('Checked against the roster ')}${esc(r.roster.source)}${own(` (${plural(r.roster.keys, 'key')}): rollups signed by any other key are refused.`)}` : own(NO_ROSTER_NOTE));
   if (f.empty > 0) lead.push(own(`${plural(f.empty, 'empty rollup')} (no request in the period) ignored: members count toward k only with at least one request.`));
   if (r.dominated.length > 0) {
-    lead.push(own(`One member accounts for more than half of the team's ${listOf(r.dominated.map((d) => DOMINANCE_LABELS[d]))}: read ${r.dominated.length === 1 ? 'that figure' : 'those figures'} as largely one person's work (nobody is named).`));
+    lead.push(own(`One member accounts for more than half of the team's ${listOf(r.dominated.map((d) => DOMINANCE_LABELS[d]))}: read ${noun(r.dominated.length, 'that figure', 'those figures')} as largely one person's work (nobody is named).`));
   }
   const out: Section[] = [{ title: 'Why there is no per-person figure', text: [own(r.note)] }];
   if (r.withheldBecause === 'differencing' && r.differencing) {

@@ -11,6 +11,7 @@
  */
 import * as z from 'zod/mini';
 import { duplicateKey } from '../common/json';
+import { PRINTABLE_LINE } from '../common/text';
 import { SOURCE_NAMES } from '../usage/model';
 
 export const TEAM_ROLLUP_FORMAT = 'outcome-ledger-team-rollup';
@@ -33,11 +34,6 @@ export type Shareable = (typeof SHAREABLE)[number];
 
 /** Keys that would reach an object's prototype if some code copied them: a rollup never has them. */
 const DANGEROUS_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
-// Control characters and the bidirectional controls (overrides, isolates, marks) have no place in a name someone reads
-// in a report: they could make one name look like another.
-// eslint-disable-next-line no-control-regex
-const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/;
 
 /**
  * A display name: letters, spaces and . ' ’ - only, at most 64 characters — a name, never a place to carry a figure
@@ -74,7 +70,7 @@ function schemas() {
   const usd = z.number().check(z.gte(0), z.lte(MAX_USD));
   const ratio = z.nullable(z.number().check(z.gte(0), z.lte(1)));
   const positive = (max: number) => z.nullable(z.number().check(z.gte(0), z.lte(max)));
-  const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max), z.regex(PRINTABLE));
+  const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max), z.regex(PRINTABLE_LINE));
   const date = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
   const figures = {
     input: tokens,
@@ -234,7 +230,7 @@ function issueText(issue: Issue): string {
       if (issue.origin === 'array') return `more than ${String(issue.maximum)} rows`;
       return `above the limit ${String(issue.maximum)} (no real ledger reaches it)`;
     case 'invalid_format':
-      if (issue.pattern === String(PRINTABLE)) return 'has control characters or bidirectional overrides';
+      if (issue.pattern === String(PRINTABLE_LINE)) return 'has control characters or bidirectional overrides';
       return issue.message.startsWith('Invalid') ? 'not in the expected format' : issue.message;
     case 'invalid_value':
       return `expected ${(issue.values ?? []).slice(0, 12).map((v) => JSON.stringify(v)).join(' or ')}`;

@@ -1,8 +1,13 @@
 /** Number formatting shared by the CLI and the extension (pure). */
 
+/** "line" for exactly one, else "lines" (or the plural given): the one rule for every count in words. */
+export function noun(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? one : many;
+}
+
 /** "1 line", "2 lines": a count and its noun, singular for exactly one. */
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${n} ${noun(n, one, many)}`;
 }
 
 export function fmtInt(n: number): string {

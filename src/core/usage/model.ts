@@ -18,6 +18,35 @@ export const SOURCE_NAMES = [
 ] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
+/** How each source is named to a person (keyed by SourceName: a source without a title does not compile). */
+export const SOURCE_TITLES: Record<SourceName, string> = {
+  'claude-code': 'Claude Code',
+  codex: 'Codex CLI',
+  'copilot-chat': 'Copilot Chat',
+  'gemini-cli': 'Gemini CLI',
+  opencode: 'OpenCode',
+  cline: 'Cline',
+  'roo-code': 'Roo Code',
+  continue: 'Continue',
+  aider: 'Aider',
+  kiro: 'Kiro',
+  'amazon-q': 'Amazon Q Developer',
+  cursor: 'Cursor',
+  'copilot-cli': 'Copilot CLI',
+  manual: 'Manual entries',
+};
+
+/** The tools whose logs are read, by title, as a list in words: `Claude Code, Codex CLI, … or Copilot CLI`. */
+export function toolList(conjunction: 'and' | 'or'): string {
+  const titles = SOURCE_NAMES.filter((s) => s !== 'manual').map((s) => SOURCE_TITLES[s]);
+  return `${titles.slice(0, -1).join(', ')} ${conjunction} ${titles.at(-1) ?? ''}`;
+}
+
+/** The title of a source name read from data (a ledger, a rollup): the name itself when it is not one we know. */
+export function sourceTitle(source: string): string {
+  return isSourceName(source) ? SOURCE_TITLES[source] : source;
+}
+
 export function isSourceName(v: string): v is SourceName {
   return (SOURCE_NAMES as readonly string[]).includes(v);
 }

@@ -12,37 +12,10 @@ export interface Tokens {
   reasoning: number;
 }
 
-export interface TokenTotals extends Tokens {
-  total: number;
-}
-
 export const TOKEN_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const;
-
-export function zeroTokens(): Tokens {
-  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
-}
 
 export function totalOf(t: Tokens): number {
   return t.input + t.cacheRead + t.cacheWrite + t.output;
-}
-
-export function withTotal(t: Tokens): TokenTotals {
-  return {
-    input: t.input,
-    output: t.output,
-    cacheRead: t.cacheRead,
-    cacheWrite: t.cacheWrite,
-    reasoning: t.reasoning,
-    total: totalOf(t),
-  };
-}
-
-export function addInto(target: Tokens, add: Tokens): void {
-  target.input += add.input;
-  target.output += add.output;
-  target.cacheRead += add.cacheRead;
-  target.cacheWrite += add.cacheWrite;
-  target.reasoning += add.reasoning;
 }
 
 /** A token count from a log file: a finite, non-negative integer. Anything else is not a count. */
