@@ -3,8 +3,10 @@ import { accuracyOf, type ReportJson, type UsageFigures } from '../core/outcomes
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
 import type { LinkJson, SessionJson } from '../services/queries';
-import { fmtCredits, noun } from '../core/usage/format';
-import { toolList } from '../core/usage/model';
+import { fmtCredits, noun, plural } from '../core/usage/format';
+import { SOURCE_TITLES, toolList } from '../core/usage/model';
+import { decisionReason, noCandidateText } from '../core/sidebar/format';
+import type { SidebarSnapshot } from '../core/sidebar/protocol';
 import { fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD, table } from './format';
 
 function figureCells(f: UsageFigures): string[] {
@@ -248,6 +250,27 @@ export function renderLinks(sessionId: string, links: readonly LinkJson[]): stri
     if (l.why) out.push(`      ${l.why}`);
   }
   out.push('✔ counts as an outcome · confirm or reject with `outcome-ledger link confirm|reject SESSION_ID SHA`');
+  return out.join('\n');
+}
+
+/** `link pending`: each session needing a decision, its best candidate with the evidence, and what to run. */
+export function renderPending(d: SidebarSnapshot['decisions'], self: string): string {
+  if (d.total === 0) return 'Nothing needs a decision: every session in this period has a counted commit, is open, or is labelled.';
+  const out = [`${plural(d.total, 'session needs', 'sessions need')} a decision${d.rows.length < d.total ? ` (the ${d.rows.length} costliest shown; --limit for more)` : ''}:`];
+  for (const r of d.rows) {
+    out.push('');
+    out.push(`${r.sessionId} · ${r.title}`);
+    out.push(`  ${SOURCE_TITLES[r.source]} · ${r.start.slice(0, 10)} · ${r.estimated ? '~' : ''}${fmtTokens(r.tokens)} tokens · ${fmtUSD(r.costUSD)} · ${decisionReason(r.reason)}`);
+    const c = r.candidate;
+    if (c) {
+      out.push(`  candidate ${c.sha.slice(0, 7)} ${c.subject}${c.pr !== null ? ` (#${c.pr})` : ''} · ${Math.round(c.confidence * 100)}% · ${c.counted ? 'counts' : c.standing ? `not counted: ${c.standing}` : 'below the threshold'}`);
+      if (c.why) out.push(`    ${c.why}`);
+      if (c.state !== 'confirmed') out.push(`  → ${self} link confirm ${r.sessionId} ${c.sha.slice(0, 7)}   (or reject)`);
+    } else {
+      out.push(`  ${noCandidateText(r.rejected)}`);
+    }
+    out.push(`  → ${self} label ${r.sessionId} exploration|learning|review|abandoned   if it was not meant to ship`);
+  }
   return out.join('\n');
 }
 

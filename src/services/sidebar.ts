@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { isCounted, DEFAULT_THRESHOLD } from '../core/outcomes/linking';
+import { standingSuffix } from '../core/outcomes/standing';
 import type { SessionStatus, SourceName } from '../core/usage/model';
 import { PERIOD_NAMES, PeriodError, resolvePeriod, type ResolvedPeriod } from '../core/usage/periods';
 import { PRICING_VERSION } from '../core/usage/pricing';
@@ -348,6 +349,23 @@ function tasksOf(db: Database, cur: ReportJson, refs: ReadonlySet<number>, count
 
 // ---- sessions needing a decision ---------------------------------------------------------------------------------
 
+/**
+ * `link pending`: the sidebar's "Needs a decision" list for a period (the sessions with no counted commit, a
+ * low-confidence link or a possible commit below the threshold), costliest first, with the same rows and evidence.
+ */
+export function pendingDecisions(
+  db: Database,
+  q: { timeZone: string; since?: string; until?: string; threshold?: number; identities?: readonly string[]; limit: number; now?: number },
+): SidebarSnapshot['decisions'] {
+  const threshold = q.threshold ?? DEFAULT_THRESHOLD;
+  const range = periodRange(q.timeZone, q.since, q.until);
+  const rows = q.since === undefined && q.until === undefined ? usageRows(db) : usageRows(db, bucketsOf(range));
+  const refs = new Set(rows.map((r) => r.sessionRef));
+  const counted = countedOutcomes(db, threshold, q.identities).counted;
+  const statusOf = statusResolver(db, q.now ?? Date.now(), threshold, counted, refs);
+  return decisionsOf(db, refs, statusOf, loadLinkFacts(db), threshold, q.limit);
+}
+
 function decisionsOf(
   db: Database,
   refs: ReadonlySet<number>,
@@ -418,7 +436,10 @@ function decisionsOf(
       hasLog: s[6] !== null,
       estimated: Number(u[5] ?? 0) > 0,
       candidate: best
-        ? { repo: best.repo, sha: best.commit, subject: best.subject, pr: best.pr, committed: best.committed, confidence: best.confidence, counted: best.counted, state: best.state, why: best.why }
+        ? {
+            repo: best.repo, sha: best.commit, subject: best.subject, pr: best.pr, committed: best.committed, confidence: best.confidence, counted: best.counted, state: best.state, why: best.why,
+            ...(standingSuffix(best) ? { standing: standingSuffix(best).replace(/^ — /, '') } : {}),
+          }
         : null,
       rejected: ls.filter((l) => l.state === 'rejected').length,
     });

@@ -5,7 +5,7 @@
 import { fmtInt, fmtTokens, fmtUSD, plural } from '../core/usage/format';
 import { PERIOD_KINDS, PERIOD_NAMES, type PeriodKind } from '../core/usage/periods';
 import { SESSION_LABELS } from '../core/usage/model';
-import { ago, describeChange, formatFigure, rangeLabel, shortDate } from '../core/sidebar/format';
+import { ago, decisionReason, describeChange, formatFigure, noCandidateText, rangeLabel, shortDate } from '../core/sidebar/format';
 import type { Candidate, CommitRef, DecisionRow, Figure, FigureId, SidebarSnapshot, TaskRow, ViewMessage } from '../core/sidebar/protocol';
 import { chartLegend, chartSvg, chartTable } from './chart';
 import { h, srOnly, type Child } from './dom';
@@ -254,7 +254,7 @@ function candidateLine(c: Candidate, a: Actions, key: string): HTMLElement {
       'div',
       { class: 'cand-meta' },
       h('span', { class: `conf ${c.counted ? 'counted' : 'uncounted'}` }, `${Math.round(c.confidence * 100)}%`),
-      ` ${c.counted ? 'counts' : 'below the threshold'}${c.state === 'confirmed' ? ' · confirmed' : ''}`,
+      ` ${c.counted ? 'counts' : c.standing ? `not counted: ${c.standing}` : 'below the threshold'}${c.state === 'confirmed' ? ' · confirmed' : ''}`,
     ),
     c.why ? h('div', { class: 'why' }, c.why) : null,
   );
@@ -262,7 +262,7 @@ function candidateLine(c: Candidate, a: Actions, key: string): HTMLElement {
 
 function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
   const key = `d-${d.sessionId}`;
-  const reason = d.reason === 'unlinked' ? 'no commit counts' : d.reason === 'low-confidence' ? 'low-confidence link' : 'a possible commit';
+  const reason = decisionReason(d.reason);
   const labelsOpen = ui.labelsFor === d.sessionId;
   const actions: Child[] = [];
   if (d.candidate && d.candidate.state !== 'confirmed') {
@@ -286,7 +286,7 @@ function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
         : h('span', { class: 'title' }, d.title),
     ),
     h('div', { class: 'meta' }, `${toolName(d.source)} · ${shortDate(d.start.slice(0, 10))} · ${d.estimated ? '~' : ''}${fmtTokens(d.tokens)} tokens${d.estimated ? ' (estimated)' : ''} · ${fmtUSD(d.costUSD)} · `, h('span', { class: `status status-${d.status}` }, reason)),
-    d.candidate ? candidateLine(d.candidate, a, key) : h('div', { class: 'why' }, d.rejected > 0 ? `You rejected ${plural(d.rejected, 'commit')}; no other candidate.` : 'No commit touched the files it edited in time.'),
+    d.candidate ? candidateLine(d.candidate, a, key) : h('div', { class: 'why' }, noCandidateText(d.rejected)),
     h('div', { class: 'actions', role: 'group', 'aria-label': `Decide on ${d.title}` }, ...actions),
     labelsOpen
       ? h(

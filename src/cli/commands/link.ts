@@ -2,11 +2,13 @@ import * as fs from 'node:fs';
 import { decide } from '../../services/decisions';
 import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../../services/linker';
 import { keepIdentities, linksOf, resolveSession } from '../../services/queries';
-import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, numberOption, thresholdOf, UsageError, type Parsed } from '../args';
+import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, numberOption, periodQueryOf, thresholdOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
+import { didYouMean } from '../suggest';
 import type { CliIo } from '../io';
 import { GIT_MISSING, withLedger } from '../ledger';
-import { renderLinks, renderLinkSummary } from '../render';
+import { renderLinks, renderLinkSummary, renderPending } from '../render';
+import { pendingDecisions } from '../../services/sidebar';
 
 /** `link confirm|reject|reset SESSION_ID COMMIT_SHA`: the engineer's decision on one pair. */
 async function linkDecide(p: Parsed, sub: 'confirm' | 'reject' | 'reset', args: string[], io: CliIo): Promise<number> {
@@ -29,6 +31,18 @@ async function linkShow(p: Parsed, args: string[], io: CliIo): Promise<number> {
     const s = resolveSession(ledger.database, session);
     const links = linksOf(ledger.database, [s.ref], threshold, identitiesArg(p).identities).get(s.ref) ?? [];
     io.out(p.values.json ? JSON.stringify({ session: s.id, links }, null, 2) : renderLinks(s.id, links));
+    return 0;
+  });
+}
+
+/** `link pending`: the sessions that need a decision (the sidebar's list), with the evidence for each. */
+async function linkPending(p: Parsed, args: string[], io: CliIo): Promise<number> {
+  if (args.length > 0) throw new UsageError('link pending takes options only (--since, --until, --limit, --json)');
+  const query = periodQueryOf(p, io.env);
+  const limit = numberOption(p, 'limit', 1, 10_000) ?? 20;
+  return withLedger(p, io, (ledger) => {
+    const d = pendingDecisions(ledger.database, { ...query, limit });
+    io.out(p.values.json ? JSON.stringify(d, null, 2) : renderPending(d, io.self ?? 'outcome-ledger'));
     return 0;
   });
 }
@@ -71,12 +85,15 @@ export const linkCommand: Command = {
   name: 'link',
   summary: 'link sessions to the commits, tasks and PRs they produced (git history, incremental)',
   help: `Usage: outcome-ledger link [--repo PATH]... [--full] [--window-hours H] [--task-pattern REGEX]... [--json]
+       outcome-ledger link pending [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--limit N] [--json]
        outcome-ledger link show SESSION_ID [--threshold X] [--json]
        outcome-ledger link confirm|reject|reset SESSION_ID COMMIT_SHA
 
 Reads the history of every repository sessions worked in (and any --repo), incrementally, and links each
 session to the commits it produced, with evidence and a confidence. Links you confirmed or rejected are
-never changed; \`reset\` forgets your decision on a pair. Durability (lines still present at HEAD after
+never changed; \`reset\` forgets your decision on a pair. \`pending\` lists the sessions that need your decision
+(the sidebar's "Needs a decision"): no counted commit, a low-confidence link, or a possible commit below the
+threshold, costliest first, each with its best candidate and the evidence. Durability (lines still present at HEAD after
 --durability-days) is computed for linked commits with git blame.
 
   --repo PATH            also read this repository
@@ -87,7 +104,15 @@ never changed; \`reset\` forgets your decision on a pair. Durability (lines stil
   --durability-days N    age from which kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
   --no-durability        link only; leave kept lines (git blame) for a later run
   --threshold X          (show) confidence from which an automatic link counts (default 0.6)
-  --json                 print JSON`,
+  --since, --until DATE  (pending) the period (days in --tz; default: all history)
+  --limit N              (pending) how many sessions to list (default 20)
+  --json                 print JSON
+
+Examples:
+  outcome-ledger link                                read new commits and link new sessions
+  outcome-ledger link pending --since 2026-11-01     what needs your decision this month
+  outcome-ledger link show claude-code:5f0c          a session's links and why
+  outcome-ledger link confirm claude-code:5f0c 3fa2b1c   this commit is that session's outcome`,
   options: {
     repo: { type: 'string', multiple: true },
     full: { type: 'boolean' },
@@ -95,6 +120,9 @@ never changed; \`reset\` forgets your decision on a pair. Durability (lines stil
     'task-pattern': { type: 'string', multiple: true },
     'no-durability': { type: 'boolean' },
     json: { type: 'boolean' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    limit: { type: 'string' },
     ...LINK_VIEW_OPTIONS,
   },
   positionals: true,
@@ -102,7 +130,8 @@ never changed; \`reset\` forgets your decision on a pair. Durability (lines stil
     const [sub, ...args] = p.positionals;
     if (sub === 'confirm' || sub === 'reject' || sub === 'reset') return linkDecide(p, sub, args, io);
     if (sub === 'show') return linkShow(p, args, io);
-    if (sub !== undefined) throw new UsageError(`unknown link subcommand "${sub}" (use show, confirm, reject or reset; see --help)`);
+    if (sub === 'pending') return linkPending(p, args, io);
+    if (sub !== undefined) throw new UsageError(`unknown link subcommand "${sub}"${didYouMean(sub, ['pending', 'show', 'confirm', 'reject', 'reset']) || ' (use pending, show, confirm, reject or reset; see --help)'}`);
     return linkRun(p, io);
   },
 };

@@ -8,6 +8,7 @@ import { plural } from '../../core/usage/format';
 import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollups, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, writeTeamRollup } from '../../services/teamRollup';
 import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, numberOption, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
+import { checkOutFile, OUT_OPTIONS } from '../output';
 import type { CliIo } from '../io';
 import { refresh, withLedger } from '../ledger';
 
@@ -18,6 +19,7 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
   const { since, until } = period;
   const out = str(p, 'out');
   if (!out) throw new UsageError('rollup export needs --out FILE');
+  await checkOutFile(out, p, io, 'rollup.json');
   const include = (str(p, 'include') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   for (const x of include) if (!(SHAREABLE as readonly string[]).includes(x)) throw new UsageError(`--include takes ${SHAREABLE.join(', ')}; got "${x}"`);
   const consented = p.values.yes === true;
@@ -68,6 +70,7 @@ async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<numbe
   const rosterFile = str(p, 'members') ?? findRoster(files);
   const roster = rosterFile !== undefined ? readRoster(rosterFile) : undefined;
   const out = str(p, 'out');
+  if (out) await checkOutFile(out, p, io, `team-report.${format === 'otlp' || format === 'ndjson' ? 'jsonl' : format}`);
   const stateFile = str(p, 'state') ?? teamStateFile(out, files);
   // On a terminal, a count of files read so far (the total is not known until the folders are walked).
   const tty = io.tty;
@@ -104,7 +107,8 @@ subjects unless you opt in with --include. On a terminal it previews exactly wha
 --yes consents without asking (needed when not on a terminal).
 
   --since DATE, --until DATE   the period (days in --tz)
-  --out FILE                   where to write the rollup (JSON)
+  --out FILE                   where to write the rollup (JSON; missing folders are created)
+  --force                      replace FILE when it exists (on a terminal you are asked instead)
   --yes                        consent to share without the interactive preview
   --name NAME                  a display name to appear under in the team report (never next to a figure)
   --include LIST               also share: repos (repository names), subjects (commit subjects)
@@ -121,14 +125,15 @@ a report published before for an overlapping period by fewer than k is withheld 
   --format F      md (default), html, json, otlp (OTLP JSON lines for an OpenTelemetry Collector) or
                   ndjson (one row per team, breakdown and metric, for a warehouse)
   --team NAME     the team's name in otlp and ndjson (default: the name of the first merged folder)
-  --out FILE      write the report there instead of printing it
+  --out FILE      write the report there instead of printing it (missing folders are created)
+  --force         replace FILE when it exists, as a scheduled merge does (on a terminal you are asked instead)
   --state FILE    where to remember the member sets of published reports (default: beside --out, else in
                   the first merged folder: ${'.outcome-ledger-team-reports.json'})
   --k N           minimum members for figures and breakdowns (default ${DEFAULT_MIN_MEMBERS}, at least ${MIN_K})`,
   options: {
     ...PERIOD_OPTIONS,
     ...LINK_VIEW_OPTIONS,
-    out: { type: 'string' },
+    ...OUT_OPTIONS,
     yes: { type: 'boolean' },
     name: { type: 'string' },
     include: { type: 'string' },

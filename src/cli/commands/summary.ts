@@ -6,6 +6,7 @@ import { DEFAULT_DURABILITY_DAYS } from '../../services/linker';
 import { SshSignError } from '../../store/sshSignature';
 import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
+import { checkOutFile, FORCE_HELP, OUT_OPTIONS } from '../output';
 import { homeOf, refresh, withLedger } from '../ledger';
 
 function redactionOf(p: Parsed): { repos: boolean; subjects: boolean } {
@@ -46,7 +47,8 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
   --since DATE            first day included (in --tz), required
   --until DATE            last day included (in --tz), required
   --format F              md (default), html (one self-contained file) or json (versioned schema)
-  --out FILE              write the summary to FILE (default: print it)
+  --out FILE              write the summary to FILE (default: print it; missing folders are created)
+  ${FORCE_HELP}
   --redact WHAT           leave out repository names and/or commit subjects: repos, subjects or repos,subjects
   --sign ssh              sign with your git SSH signing key (git config gpg.format ssh, user.signingkey) via
                           ssh-keygen -Y sign, so a reviewer can match it to the key on your code host
@@ -55,7 +57,7 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
   --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; the summary lists them)`,
-  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, out: { type: 'string' }, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' } },
+  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, ...OUT_OPTIONS, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' } },
   positionals: false,
   async run(p, io) {
     const sign = str(p, 'sign') ?? 'ed25519';
@@ -71,8 +73,7 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
     const threshold = thresholdOf(p);
     const durabilityDays = durabilityDaysOf(p);
     const out = str(p, 'out');
-    if (out !== undefined && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out ${out}: the folder does not exist`);
-    if (out !== undefined && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder: give a file name, such as ${path.join(out, `outcome-summary.${format}`)}`);
+    if (out !== undefined) await checkOutFile(out, p, io, `outcome-summary.${format}`);
     const home = homeOf(p, io.env);
     const { exportSummary, gitSshSignerIn, GitSigningSetupError } = await import('../../services/summary');
     let signer;

@@ -2,9 +2,9 @@
  * How the sidebar writes its figures (pure; the webview and the tests share it, so a test can compare what it reads
  * on screen with what the ledger says, formatted the same way).
  */
-import { fmtCredits, fmtInt, fmtTokens, fmtUSD } from '../usage/format';
+import { fmtCredits, fmtInt, fmtTokens, fmtUSD, plural } from '../usage/format';
 import type { DateRange } from '../usage/periods';
-import type { Figure, FigureId } from './protocol';
+import type { DecisionRow, Figure, FigureId } from './protocol';
 
 export function formatFigure(id: FigureId, value: number | null): string {
   if (value === null) return '—';
@@ -106,4 +106,14 @@ export function niceMax(v: number): number {
   const base = 10 ** exp;
   for (const m of [1, 2, 2.5, 5, 10]) if (m * base >= v) return m * base;
   return 10 * base;
+}
+
+/** Why a session is listed for a decision, in the words the sidebar and `link pending` both use. */
+export function decisionReason(reason: DecisionRow['reason']): string {
+  return reason === 'unlinked' ? 'no commit counts' : reason === 'low-confidence' ? 'low-confidence link' : 'a possible commit';
+}
+
+/** The sentence under a listed session without a candidate commit. */
+export function noCandidateText(rejected: number): string {
+  return rejected > 0 ? `You rejected ${plural(rejected, 'commit')}; no other candidate.` : 'No commit touched the files it edited in time.';
 }

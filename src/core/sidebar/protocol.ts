@@ -156,6 +156,8 @@ export interface Candidate extends CommitRef {
   counted: boolean;
   state: 'auto' | 'confirmed' | 'rejected';
   why: string;
+  /** Why a confident link still does not count (a revert, reverted later, not merged, someone else's), if it does not. */
+  standing?: string;
 }
 
 export interface DecisionRow {
