@@ -4,6 +4,7 @@ import { importAll, pendingImport, type PendingImport } from '../services/import
 import { linkAll } from '../services/linker';
 import { DiskFaultError, diskFaultState } from '../store/diskFault';
 import { defaultLedgerHome } from '../store/home';
+import { permissionProblems, permissionWarning } from '../store/permissions';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { durabilityDaysOf, str, UsageError, type Parsed } from './args';
@@ -22,12 +23,25 @@ export function homeOf(p: Parsed, env: NodeJS.ProcessEnv): string {
 
 /** Opens the ledger of --home, runs `use` with it and closes it, whatever happens. */
 export async function withLedger<T>(p: Parsed, io: CliIo, use: (ledger: Ledger) => Promise<T> | T): Promise<T> {
-  const ledger = await Ledger.open(homeOf(p, io.env), { onWarning: (m) => io.err(`outcome-ledger: ${m}`) });
+  const home = homeOf(p, io.env);
+  warnPermissions(home, io);
+  const ledger = await Ledger.open(home, { onWarning: (m) => io.err(`outcome-ledger: ${m}`) });
   try {
     return await use(ledger);
   } finally {
     ledger.close();
   }
+}
+
+/** One stderr line when the ledger home, keys/ or the private key is open to other users (store/permissions.ts). */
+export function warnPermissions(home: string, io: CliIo): void {
+  const problems = permissionProblems(home);
+  if (problems.length > 0) io.err(`outcome-ledger: ${permissionWarning(problems, `run \`outcome-ledger health --fix-permissions${homeArg(home, io)}\``)}`);
+}
+
+/** ` --home DIR` when the home is not the default one, so the suggested command fixes the right folder. */
+function homeArg(home: string, io: CliIo): string {
+  return path.resolve(home) === defaultLedgerHome(io.env) ? '' : ` --home ${home}`;
 }
 
 /**

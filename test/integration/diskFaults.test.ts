@@ -316,3 +316,61 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
     });
   });
 });
+
+describe('permissions: a ledger home or key open to other users (real modes, the bundled CLI)', function () {
+  this.timeout(120_000);
+  let w: World;
+  let home: string;
+  const run = (args: string[]): Run => {
+    const r = spawnSync(process.execPath, [CLI, ...args, '--home', home], { env: { PATH: process.env.PATH ?? '', ...w.env }, encoding: 'utf8' });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+  const modeOf = (p: string): number => fs.statSync(p).mode & 0o777;
+
+  before(() => {
+    w = world('ol-perm-');
+    home = path.join(w.dir, 'ledger');
+    assert.equal(run(['import']).code, 0);
+    assert.equal(run(['summary', ...PERIOD, '--no-import']).code, 0, 'creates the key');
+  });
+  after(() => fs.rmSync(w.dir, { recursive: true, force: true }));
+
+  it('a private home says nothing; group/world-writable folders or a key others can read: one line, once, naming each and the fix', () => {
+    const keys = path.join(home, 'keys');
+    const key = path.join(keys, 'signing-ed25519.pem');
+    assert.equal(modeOf(home), 0o700, 'created private');
+    assert.equal(modeOf(keys), 0o700);
+    assert.equal(modeOf(key), 0o600);
+    assert.equal(run(['report', '--no-import']).stderr, '');
+
+    fs.chmodSync(home, 0o755); // readable by others, not writable: no warning
+    assert.equal(run(['report', '--no-import']).stderr, '');
+
+    fs.chmodSync(home, 0o777);
+    fs.chmodSync(keys, 0o770);
+    fs.chmodSync(key, 0o640);
+    for (const args of [['report', '--no-import'], ['sessions', '--no-import'], ['health']]) {
+      const r = run(args);
+      assert.equal(r.code, 0, r.stderr);
+      const line = `outcome-ledger: The ledger home ${home} is writable by other users (mode 777); the keys folder ${keys} is writable by other users (mode 770); ` +
+        `the private key ${key} is readable by other users (mode 640). Other users could alter your ledger or sign summaries as you: ` +
+        `run \`outcome-ledger health --fix-permissions --home ${home}\` to make them private (folders 700, the key 600).\n`;
+      assert.equal(r.stderr, line, args[0]);
+    }
+
+    const fix = run(['health', '--fix-permissions']);
+    assert.equal(fix.code, 0, fix.stderr);
+    assert.equal(fix.stderr, '', 'the fix does not warn about what it fixes');
+    assert.equal(fix.stdout, `Made private:\n  ${home}: 777 → 700\n  ${keys}: 770 → 700\n  ${key}: 640 → 600\n`);
+    assert.equal(modeOf(home), 0o700);
+    assert.equal(modeOf(keys), 0o700);
+    assert.equal(modeOf(key), 0o600);
+    assert.equal(run(['report', '--no-import']).stderr, '', 'no warning once fixed');
+    assert.match(run(['health', '--fix-permissions']).stdout, /^Nothing to fix: /);
+    // Readable by others alone (not the group) is still open.
+    fs.chmodSync(key, 0o604);
+    assert.match(run(['report', '--no-import']).stderr, /^outcome-ledger: The private key .+ is readable by other users \(mode 604\)/);
+    assert.equal(run(['health', '--fix-permissions']).code, 0);
+    assert.equal(modeOf(key), 0o600);
+  });
+});

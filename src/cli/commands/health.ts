@@ -1,21 +1,33 @@
 import { dataHealth, renderHealth } from '../../services/health';
+import { withDiskFaults } from '../../store/diskFault';
+import { describeFix, fixPermissions } from '../../store/permissions';
 import { str, UsageError } from '../args';
 import type { Command } from '../command';
-import { withLedger } from '../ledger';
+import { homeOf, withLedger } from '../ledger';
 
 export const healthCommand: Command = {
   name: 'health',
   summary: 'data health: per source found or not, files, first and last record, rejected lines, known gaps',
   help: `Usage: outcome-ledger health [--json] [--format text|md]
+       outcome-ledger health --fix-permissions
 
 Per source: found or not (and where it looked), log files, first and last record, rejected lines with the first
 reasons, and known gaps (for example Claude Code history deleted before the first import).
 
   --json                print JSON
-  --format text|md      plain text (the default on a terminal) or Markdown (the default when piped, for notes and issues)`,
-  options: { json: { type: 'boolean' }, format: { type: 'string' } },
+  --format text|md      plain text (the default on a terminal) or Markdown (the default when piped, for notes and issues)
+  --fix-permissions     make the ledger home and its keys private when other users may change them or read the
+                        private key (folders 700, the key 600); prints what it changed`,
+  options: { json: { type: 'boolean' }, format: { type: 'string' }, 'fix-permissions': { type: 'boolean' } },
   positionals: false,
   async run(p, io) {
+    if (p.values['fix-permissions'] === true) {
+      if (p.values.json !== undefined || p.values.format !== undefined) throw new UsageError('--fix-permissions takes no --json or --format');
+      const home = homeOf(p, io.env);
+      const fixed = withDiskFaults('fix the permissions', home, () => fixPermissions(home));
+      io.out(fixed.length === 0 ? `Nothing to fix: ${home} and its keys are private.` : `Made private:\n${fixed.map((f) => `  ${describeFix(f)}`).join('\n')}`);
+      return 0;
+    }
     return withLedger(p, io, (ledger) => {
       const h = dataHealth(ledger.database, ledger.paths.file, { env: io.env });
       const format = str(p, 'format') ?? (io.tty !== undefined && process.stdout.isTTY === true ? 'text' : 'md');
