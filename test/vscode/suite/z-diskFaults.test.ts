@@ -10,6 +10,10 @@ import { getMeta, setMeta } from '../../../src/store/schema';
 import { loadOrCreateSigningKey } from '../../../src/store/signing';
 import { activateExtension, ui, waitFor, world } from '../host';
 
+/*
+ * Named z-… so it runs after the other suites of this window: its notifications and the switch of the ledger home
+ * must not change the toasts and quick picks those suites wait for.
+ */
 const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('outcomeLedger');
 const modeOf = (p: string): number => fs.statSync(p).mode & 0o777;
 
@@ -30,6 +34,11 @@ describe('disk faults and permissions in VS Code', () => {
 
   before(async () => {
     api = await activateExtension<OutcomeLedgerApi>();
+  });
+
+  // The toasts this suite raised would cover the next suites' quick picks and notifications.
+  after(async () => {
+    await vscode.commands.executeCommand('notifications.clearAll');
   });
 
   it('a ledger home others may write and a key others may read: one warning whose "Fix permissions" button makes them 700/600', async () => {
