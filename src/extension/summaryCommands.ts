@@ -13,6 +13,7 @@ import { SUMMARY_PERIOD_NAMES, SUMMARY_PERIODS, summaryRange, PeriodError, type 
 import { isSummaryFormat, type SummaryFormat } from '../core/summary/render';
 import { exportSummary, gitSshSignerIn, verifySummary, type SummarySigner, type Verdict } from '../services/summary';
 import { withRepositories } from '../services/summaryRepos';
+import { writeFileAtomic } from '../store/atomic';
 import { diskFaultOf } from '../store/diskFault';
 import type { LedgerModel } from './ledgerModel';
 
@@ -204,13 +205,9 @@ export async function exportSummaryCommand(model: LedgerModel, subscriptions: vs
   }
   if (file) {
     try {
-      // VS Code's own file service, not store/atomic.ts: the file is one the user picked in VS Code's save dialog
-      // and may have open in an editor (written behind VS Code's back, the open editor and its preview go stale).
-      await vscode.workspace.fs.writeFile(vscode.Uri.file(file), Buffer.from(exported.text, 'utf8'));
+      writeFileAtomic(file, exported.text, { mode: 0o644 });
     } catch (e) {
-      // A FileSystemError names the errno in its message: a refusing disk is still one plain line naming the folder.
-      const code = /\b(EACCES|EPERM|EROFS|ENOSPC|EDQUOT)\b/.exec((e as Error).message ?? '')?.[1];
-      const fault = diskFaultOf(code ? Object.assign(new Error(code), { code, path: file }) : e, 'write the summary', file);
+      const fault = diskFaultOf(e, 'write the summary', file);
       void vscode.window.showErrorMessage(`Outcome Ledger: ${fault ? fault.message : `the summary was not saved: ${(e as Error).message}`}`);
       return undefined;
     }
