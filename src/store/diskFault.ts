@@ -90,3 +90,24 @@ export function withDiskFaults<T>(action: string, target: string, write: () => T
     throw diskFaultOf(e, action, target) ?? e;
   }
 }
+
+/**
+ * Whether a write into `folder` would be refused, without writing: read-only or not permitted (access(2)), or a disk
+ * with no free block (statfs). For commands that only read (data health), to say the ledger is read-only.
+ */
+export function writeRefusal(folder: string, action = 'save the ledger'): DiskFaultError | undefined {
+  try {
+    fs.accessSync(folder, fs.constants.W_OK);
+  } catch (e) {
+    return diskFaultOf(e, action, folder);
+  }
+  try {
+    const s = fs.statfsSync(folder);
+    // Root may still use the blocks reserved for it; everyone else only what is available.
+    const free = process.getuid?.() === 0 ? s.bfree : s.bavail;
+    if (s.blocks > 0 && free === 0) return new DiskFaultError('ENOSPC', folder, action);
+  } catch {
+    // statfs is not available everywhere: the write itself will say
+  }
+  return undefined;
+}

@@ -67,7 +67,7 @@ function snapshotOf(home: string): Record<string, string> {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name !== 'fill') out[path.relative(home, p)] = sha(p);
+      else if (!e.name.startsWith('fill')) out[path.relative(home, p)] = sha(p);
     }
   };
   walk(home);
@@ -226,7 +226,7 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
 
       const health = run(['health', '--json']);
       assert.equal(health.code, 0, health.stderr);
-      assert.equal(health.stderr, '');
+      assertOneLine(health, readOnly, 'health (it only reads, and says the ledger is read-only)');
       assert.ok((JSON.parse(health.stdout) as { sources: Array<{ source: string; found: boolean }> }).sources.some((s) => s.source === 'claude-code' && s.found));
 
       assert.deepEqual(tempsIn(w.dir), []);
@@ -300,6 +300,11 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       assert.equal(report.code, 0, report.stderr);
       assertOneLine(report, /^outcome-ledger: showing the ledger read-only, as last saved: the disk holding .+ is full \(ENOSPC\); not imported: 1 new or changed log file \(claude-code 1\); links not updated\.$/, 'report');
       assert.equal((JSON.parse(report.stdout) as { totals: { interactions: number } }).totals.interactions, 3);
+      // Health sees a disk with no free block at all (statfs): fill the last page too.
+      spawnSync('dd', ['if=/dev/zero', `of=${path.join(home, 'fill-last')}`, 'bs=4k', 'count=1'], { stdio: 'ignore' });
+      const health = run(home, ['health', '--json']);
+      assert.equal(health.code, 0, health.stderr);
+      assertOneLine(health, /^outcome-ledger: showing the ledger read-only, as last saved: the disk holding .+ is full \(ENOSPC\); not imported: 1 new/, 'health');
 
       const summary = run(home, ['summary', ...PERIOD, '--no-import', '--out', path.join(home, 'summary.html'), '--format', 'html']);
       assert.equal(summary.code, 1, summary.stderr);
@@ -308,6 +313,7 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
 
       // Room again: nothing was lost, the import takes everything.
       fs.rmSync(path.join(home, 'fill'));
+      fs.rmSync(path.join(home, 'fill-last'), { force: true });
       const again = run(home, ['import']);
       assert.equal(again.code, 0, again.stderr);
       const after = run(home, ['report', '--json']);

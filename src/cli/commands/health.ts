@@ -1,9 +1,11 @@
+import * as fs from 'node:fs';
 import { dataHealth, renderHealth } from '../../services/health';
-import { withDiskFaults } from '../../store/diskFault';
+import { pendingImport } from '../../services/importer';
+import { withDiskFaults, writeRefusal } from '../../store/diskFault';
 import { describeFix, fixPermissions } from '../../store/permissions';
 import { str, UsageError } from '../args';
 import type { Command } from '../command';
-import { homeOf, withLedger } from '../ledger';
+import { homeOf, readOnlyLine, withLedger } from '../ledger';
 
 export const healthCommand: Command = {
   name: 'health',
@@ -29,6 +31,9 @@ reasons, and known gaps (for example Claude Code history deleted before the firs
       return 0;
     }
     return withLedger(p, io, (ledger) => {
+      // Health only reads; on a ledger that cannot be written it says so, like the commands that import first.
+      const refused = fs.existsSync(ledger.paths.home) ? writeRefusal(ledger.paths.home) : undefined;
+      if (refused) io.err(`outcome-ledger: ${readOnlyLine(refused, pendingImport(ledger.database, { env: io.env }))}`);
       const h = dataHealth(ledger.database, ledger.paths.file, { env: io.env });
       const format = str(p, 'format') ?? (io.tty !== undefined && process.stdout.isTTY === true ? 'text' : 'md');
       if (format !== 'text' && format !== 'md') throw new UsageError(`--format needs text or md, got "${format}"`);
