@@ -108,10 +108,14 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Leftover temp files from writers that were killed mid-save (older than an hour: not a save in progress). */
-export function removeStaleTemps(target: string): void {
-  const dir = path.dirname(target);
-  const prefix = `.${path.basename(target)}.`;
+/**
+ * Leftover temp files of `targets` (files of one folder) from writers that were killed mid-save (older than an hour:
+ * not a save in progress). One readdir.
+ */
+export function removeStaleTemps(...targets: string[]): void {
+  if (targets.length === 0) return;
+  const dir = path.dirname(targets[0]!);
+  const prefixes = targets.map((t) => `.${path.basename(t)}.`);
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -120,7 +124,7 @@ export function removeStaleTemps(target: string): void {
   }
   const hourAgo = Date.now() - 3_600_000;
   for (const n of names) {
-    if (!n.startsWith(prefix) || !n.endsWith('.tmp')) continue;
+    if (!n.endsWith('.tmp') || !prefixes.some((prefix) => n.startsWith(prefix))) continue;
     const p = path.join(dir, n);
     try {
       if (fs.statSync(p).mtimeMs < hourAgo) fs.unlinkSync(p);

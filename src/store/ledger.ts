@@ -403,7 +403,7 @@ export class Ledger {
     }
     try {
       this.refresh();
-      removeStaleTemps(this.paths.file);
+      removeStaleTemps(this.paths.file, this.paths.backup, this.paths.journal);
       if (!this.stamp) this.mustFold = true;
       this.recorder.start();
       let base = totalChanges(this.db);

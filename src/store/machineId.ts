@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic';
+import { withDiskFaults } from './diskFault';
 
 const ID = /^[0-9a-f]{32}$/;
 
@@ -19,10 +20,12 @@ export function loadOrCreateMachineId(home: string): string {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   const id = randomBytes(16).toString('hex');
-  // Exclusive: exactly one process creates the file; the others read the id that won.
-  if (writeFileAtomic(file, `${id}\n`, { mode: 0o644, exclusive: true, mkdirMode: 0o700 })) return id;
-  const kept = fs.readFileSync(file, 'utf8').trim();
-  if (ID.test(kept)) return kept;
-  writeFileAtomic(file, `${id}\n`, { mode: 0o644 }); // damaged: replace it
-  return id;
+  return withDiskFaults('create the machine id', home, () => {
+    // Exclusive: exactly one process creates the file; the others read the id that won.
+    if (writeFileAtomic(file, `${id}\n`, { mode: 0o644, exclusive: true, mkdirMode: 0o700 })) return id;
+    const kept = fs.readFileSync(file, 'utf8').trim();
+    if (ID.test(kept)) return kept;
+    writeFileAtomic(file, `${id}\n`, { mode: 0o644 }); // damaged: replace it
+    return id;
+  });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../src/store/atomic';
+import { removeStaleTemps, writeFileAtomic } from '../../src/store/atomic';
 import { diskFaultOf, DiskFaultError, withDiskFaults } from '../../src/store/diskFault';
 import { tempDir } from '../helpers';
 
@@ -50,6 +50,22 @@ describe('writeFileAtomic: the one writer', () => {
     assert.throws(() => writeFileAtomic(file, 'new', { backup: path.join(dir, 'bak') }));
     assert.equal(fs.readFileSync(file, 'utf8'), 'old');
     assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('tmp')), []);
+  });
+
+  it('removeStaleTemps: temp files of the given files older than an hour go; fresh ones (a save in progress) and others stay', () => {
+    const old = Date.now() / 1000 - 7200;
+    const make = (name: string, stale: boolean): string => {
+      const p = path.join(dir, name);
+      fs.writeFileSync(p, '');
+      if (stale) fs.utimesSync(p, old, old);
+      return name;
+    };
+    make('.ledger.sqlite.1.2.3.tmp', true);
+    make('.ledger.journal.1.2.3.tmp', true);
+    const fresh = make('.ledger.sqlite.4.5.6.tmp', false);
+    const other = make('.other.1.2.tmp', true);
+    removeStaleTemps(path.join(dir, 'ledger.sqlite'), path.join(dir, 'ledger.journal'));
+    assert.deepEqual(fs.readdirSync(dir).sort(), [fresh, other].sort());
   });
 });
 
