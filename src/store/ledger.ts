@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { PRICING_VERSION, costUSD, toNanoUSD } from '../core/usage/pricing';
 import { writeFileAtomic, removeStaleTemps } from './atomic';
-import { diskFaultOf } from './diskFault';
+import { diskFaultOf, diskFaultState, type DiskFaultError } from './diskFault';
 import { ledgerPaths, type LedgerPaths } from './home';
 import { acquireLock, type LockOptions } from './lock';
 import { getMeta, migrate, schemaVersion, setMeta, SCHEMA_VERSION, SchemaTooNewError } from './schema';
@@ -244,17 +244,22 @@ export class Ledger {
   /**
    * A damaged snapshot is moved aside (never deleted) and replaced by the backup with the journal that was folded
    * into the damaged one and the journal written since: nothing is lost when both journals are intact. The result is
-   * written back at once so the restore sticks.
+   * written back at once so the restore sticks. On a folder that cannot be written (read-only, full), the same
+   * restore is made in memory only and shown read-only: nothing on disk is touched.
    */
   private recover(file: string, backup: string, problem: string): Database {
     const stampNow = new Date().toISOString().replace(/[:.]/g, '-');
     const aside = `${file}.damaged-${stampNow}`;
+    let readOnly: DiskFaultError | undefined;
     try {
       fs.renameSync(file, aside);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      readOnly = diskFaultOf(e, SAVE, file);
+      if (!readOnly && (e as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw new LedgerWriteError(`the ledger at ${file} is damaged (${problem}) and could not be moved aside: ${(e as Error).message}`);
       }
+    }
+    if (!readOnly && !fs.existsSync(aside)) {
       // Another window or the CLI got there first: use what it restored.
       try {
         if (fs.existsSync(file)) return openBytes(this.SQL, fs.readFileSync(file));
@@ -286,6 +291,15 @@ export class Ledger {
         const chained = replayFile(this.paths.journalBackup, (h) => h.id === backupId);
         replayFile(this.paths.journal, (h) => h.id === backupId || (chained && h.prev === backupId));
       }
+      if (readOnly) {
+        // A fresh id: the journal on disk belongs to the backup and was replayed above, never again by load().
+        setMeta(restored, 'snapshot_id', newSnapshotId());
+        this.warn(
+          `The ledger is damaged (${problem}) and cannot be repaired now: ${diskFaultState(readOnly.code, readOnly.folder)}. ` +
+            `Showing its backup${replayed > 0 ? ` with ${replayed === 1 ? '1 write' : `${replayed} writes`} from the journal` : ''}, read-only; nothing on disk was changed.`,
+        );
+        return restored;
+      }
       try {
         const id = newSnapshotId();
         setMeta(restored, 'snapshot_id', id);
@@ -301,6 +315,9 @@ export class Ledger {
           ' Run an import to re-read anything newer from your logs.',
       );
       return restored;
+    }
+    if (readOnly) {
+      throw new LedgerWriteError(`the ledger at ${file} is damaged (${problem}), has no usable backup, and cannot be moved aside: ${diskFaultState(readOnly.code, readOnly.folder)}`);
     }
     try {
       fs.renameSync(this.paths.journal, `${this.paths.journal}.damaged-${stampNow}`);

@@ -241,6 +241,34 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       assert.deepEqual(tempsIn(w.dir), []);
       assert.deepEqual(snapshotOf(home), saved);
     });
+
+    /** Lets the test (not the CLI) change the home for a moment. */
+    const whileWritable = (change: () => void): void => {
+      if (READ_ONLY === 'read-only tmpfs') execFileSync('mount', ['-o', 'remount,rw', home]);
+      if (READ_ONLY === 'chmod 555') fs.chmodSync(home, 0o700);
+      try {
+        change(); // under setpriv the test runs as root and may write; the CLI runs as nobody
+      } finally {
+        if (READ_ONLY === 'read-only tmpfs') execFileSync('mount', ['-o', 'remount,ro', home]);
+        if (READ_ONLY === 'chmod 555') fs.chmodSync(home, 0o555);
+      }
+    };
+
+    it('a damaged ledger on a read-only home: its backup is shown read-only, said in one line, and nothing on disk changes (last: it damages the ledger)', function () {
+      if (!READ_ONLY) this.skip();
+      whileWritable(() => fs.writeFileSync(path.join(home, 'ledger.sqlite'), Buffer.alloc(8192, 'not a database ')));
+      const damaged = snapshotOf(home);
+      const r = run(['report', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      assert.equal(lines.length, 2, r.stderr);
+      assert.match(lines[0]!, /^outcome-ledger: The ledger is damaged \(the file is not an SQLite database\) and cannot be repaired now: .+\. Showing its backup.*, read-only; nothing on disk was changed\.$/);
+      assert.match(lines[1]!, /^outcome-ledger: showing the ledger read-only, as last saved: /);
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+      assert.equal((JSON.parse(r.stdout) as { totals: { interactions: number } }).totals.interactions, 3, 'the backup holds the saved session');
+      assert.deepEqual(snapshotOf(home), damaged, 'nothing moved aside or written');
+      assert.deepEqual(tempsIn(w.dir), []);
+    });
   });
 
   describe('a full disk (a small tmpfs)', () => {
