@@ -238,6 +238,10 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       const r = run(['summary', ...PERIOD, '--no-import', '--out', path.join(home, 'summary.md')]);
       assert.equal(r.code, 1, r.stderr);
       assertOneLine(r, /^outcome-ledger: Cannot write the summary: .+\((EROFS|EACCES|EPERM)\)\. /, 'summary --out');
+      // A team report (and its state file) the disk refuses: one line too.
+      const m = run(['rollup', 'merge', path.join(w.dir, 'first.json'), '--out', path.join(home, 'team.md')]);
+      assert.equal(m.code, 1, m.stderr);
+      assertOneLine(m, /^outcome-ledger: Cannot write (team\.md|\.outcome-ledger-team-reports\.json): .+\((EROFS|EACCES|EPERM)\)\. /, 'rollup merge --out');
       assert.deepEqual(tempsIn(w.dir), []);
       assert.deepEqual(snapshotOf(home), saved);
     });
