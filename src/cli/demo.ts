@@ -7,6 +7,7 @@ import { linkAll } from '../services/linker';
 import { addDays, localDate } from '../core/usage/time';
 import { report } from '../services/queries';
 import { exportSummary } from '../services/summary';
+import { writeFileAtomic } from '../store/atomic';
 import { Ledger } from '../store/ledger';
 import type { CliIo } from './io';
 import { renderImport, renderReport } from './render';
@@ -40,7 +41,7 @@ export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo
         const written: string[] = [];
         for (const format of ['md', 'html'] as const) {
           const file = path.join(root, `outcome-summary.${format}`);
-          fs.writeFileSync(file, exportSummary(ledger.database, path.join(root, 'ledger'), { since, until, timeZone: opts.timeZone, format, env: world.env, ledgerFile: ledger.paths.file }).text);
+          writeFileAtomic(file, exportSummary(ledger.database, path.join(root, 'ledger'), { since, until, timeZone: opts.timeZone, format, env: world.env, ledgerFile: ledger.paths.file }).text, { mode: 0o644 });
           written.push(file);
         }
         io.out('');

@@ -6,7 +6,7 @@
  * bundle's size and mtime, Node's version and the architecture; V8 itself rejects a cache that does not match the
  * source or the flags. A missing or rejected cache is written once, at exit, so it holds the functions that run
  * needed. Any problem with the cache only costs the compile: the CLI runs the same. OUTCOME_LEDGER_CODE_CACHE=0 turns
- * it off. Node built-ins only: this file runs before anything else.
+ * it off. Node built-ins only (and the one atomic writer, itself built-ins only): this file runs before anything else.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import * as vm from 'node:vm';
+import { writeFileAtomic } from '../store/atomic';
 
 function cacheDir(env: NodeJS.ProcessEnv): string {
   if (env.XDG_CACHE_HOME) return path.join(env.XDG_CACHE_HOME, 'outcome-ledger');
@@ -47,10 +48,7 @@ function run(): void {
     process.once('exit', () => {
       try {
         const data = script.createCachedData();
-        fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, data, { mode: 0o600 });
-        fs.renameSync(tmp, cacheFile);
+        writeFileAtomic(cacheFile, data, { mode: 0o600, mkdirMode: 0o700 });
         // Caches of other builds or Node versions are of no use any more.
         for (const name of fs.readdirSync(path.dirname(cacheFile))) {
           if (name.startsWith('cli-') && name.endsWith('.v8cache') && name !== path.basename(cacheFile)) fs.rmSync(path.join(path.dirname(cacheFile), name), { force: true });

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { importAll } from '../services/importer';
+import { importAll, pendingImport, type PendingImport } from '../services/importer';
 import { linkAll } from '../services/linker';
+import { DiskFaultError, diskFaultState } from '../store/diskFault';
 import { defaultLedgerHome } from '../store/home';
+import { permissionProblems, permissionWarning } from '../store/permissions';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { durabilityDaysOf, str, UsageError, type Parsed } from './args';
@@ -21,12 +23,25 @@ export function homeOf(p: Parsed, env: NodeJS.ProcessEnv): string {
 
 /** Opens the ledger of --home, runs `use` with it and closes it, whatever happens. */
 export async function withLedger<T>(p: Parsed, io: CliIo, use: (ledger: Ledger) => Promise<T> | T): Promise<T> {
-  const ledger = await Ledger.open(homeOf(p, io.env), { onWarning: (m) => io.err(`outcome-ledger: ${m}`) });
+  const home = homeOf(p, io.env);
+  warnPermissions(home, io);
+  const ledger = await Ledger.open(home, { onWarning: (m) => io.err(`outcome-ledger: ${m}`) });
   try {
     return await use(ledger);
   } finally {
     ledger.close();
   }
+}
+
+/** One stderr line when the ledger home, keys/ or the private key is open to other users (store/permissions.ts). */
+export function warnPermissions(home: string, io: CliIo): void {
+  const problems = permissionProblems(home);
+  if (problems.length > 0) io.err(`outcome-ledger: ${permissionWarning(problems, `run \`outcome-ledger health --fix-permissions${homeArg(home, io)}\``)}`);
+}
+
+/** ` --home DIR` when the home is not the default one, so the suggested command fixes the right folder. */
+function homeArg(home: string, io: CliIo): string {
+  return path.resolve(home) === defaultLedgerHome(io.env) ? '' : ` --home ${home}`;
 }
 
 /**
@@ -39,6 +54,11 @@ export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<voi
   try {
     await importAll(ledger, { env: io.env, timeoutMs: 3000, projectDirs: [process.cwd()] });
   } catch (e) {
+    if (e instanceof DiskFaultError) {
+      // A read-only ledger home (or a full disk): the saved ledger is still read and shown, with one line.
+      io.err(`outcome-ledger: ${readOnlyLine(e, pendingImport(ledger.database, { env: io.env }))}`);
+      return;
+    }
     if (e instanceof LockTimeoutError || e instanceof LedgerWriteError) {
       io.err(`outcome-ledger: showing the ledger as last saved; new log lines were not read (${e.message})`);
       return;
@@ -51,10 +71,23 @@ export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<voi
     const linked = await linkAll(ledger, { timeoutMs: 3000, durabilityDays: durabilityDaysOf(p), durabilityBudgetMs: 1000, durabilityMaxFiles: 8 });
     if (linked.gitMissing) io.err(`outcome-ledger: ${GIT_MISSING}; sessions were not linked to commits`);
   } catch (e) {
-    if (e instanceof LockTimeoutError || e instanceof LedgerWriteError) {
+    if (e instanceof LockTimeoutError || e instanceof LedgerWriteError || e instanceof DiskFaultError) {
       io.err(`outcome-ledger: links were not updated (${e.message})`);
       return;
     }
     throw e;
   }
+}
+
+/**
+ * The one line a read shows when the ledger cannot be written: that it shows the ledger read-only as last saved,
+ * why, and what was not imported. "showing the ledger read-only, as last saved: /x is on a read-only file system
+ * (EROFS); not imported: 2 new or changed log files (claude-code 1, codex 1); links not updated."
+ */
+export function readOnlyLine(fault: DiskFaultError, pending: PendingImport): string {
+  const what =
+    pending.files === 0
+      ? 'no new log lines were waiting'
+      : `not imported: ${pending.files === 1 ? '1 new or changed log file' : `${pending.files} new or changed log files`} (${pending.bySource.map((s) => `${s.source} ${s.files}`).join(', ')})`;
+  return `showing the ledger read-only, as last saved: ${diskFaultState(fault.code, fault.folder)}; ${what}; links not updated.`;
 }

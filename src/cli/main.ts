@@ -3,6 +3,7 @@ import { terminalText } from '../core/common/text';
 import { CommitNotFoundError } from '../services/decisions';
 import { SessionNotFoundError } from '../services/queries';
 import { TeamRollupError } from '../services/teamRollup';
+import { diskFaultOf, DiskFaultError } from '../store/diskFault';
 import { LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
@@ -70,6 +71,7 @@ const EXIT_CODES: ReadonlyArray<readonly [new (...args: never[]) => Error, numbe
   [SigningKeyError, 1],
   [LockTimeoutError, 1],
   [LedgerWriteError, 1],
+  [DiskFaultError, 1],
   [SchemaTooNewError, 1],
 ];
 
@@ -135,7 +137,14 @@ export async function main(argvIn: string[], ioIn: CliIo): Promise<number> {
       io.err(`outcome-ledger: ${(e as Error).message}`);
       return code;
     }
-    // Anything else is a bug or the machine (a full disk, a permission): one line, and the stack only with --debug.
+    // A disk that refused a write no command wrapped: still one plain line naming the folder and what to do.
+    const fault = diskFaultOf(e, 'write to disk', process.cwd());
+    if (fault) {
+      io.err(`outcome-ledger: ${fault.message}`);
+      if (debug) io.err((e as Error).stack ?? String(e));
+      return 1;
+    }
+    // Anything else is a bug or the machine: one line, and the stack only with --debug.
     const message = (e as Error).message?.split('\n')[0] || String(e);
     io.err(`outcome-ledger: unexpected error: ${message}${debug ? '' : ' (run again with --debug for details)'}`);
     if (debug) io.err((e as Error).stack ?? String(e));

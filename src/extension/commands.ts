@@ -4,6 +4,7 @@ export const COMMANDS = {
   showDataHealth: 'outcomeLedger.showDataHealth',
   labelSession: 'outcomeLedger.labelSession',
   openLedgerFolder: 'outcomeLedger.openLedgerFolder',
+  fixPermissions: 'outcomeLedger.fixPermissions',
   openSessionLog: 'outcomeLedger.openSessionLog',
   revealRepository: 'outcomeLedger.revealRepository',
   logInteraction: 'outcomeLedger.logInteraction',

@@ -5,6 +5,7 @@ import { dataHealth, renderHealth } from '../services/health';
 import { listSessions, resolveSession, setLabel, type SessionJson } from '../services/queries';
 import { addDays, localDate } from '../core/usage/time';
 import { fmtTokens, plural } from '../core/usage/format';
+import { DiskFaultError } from '../store/diskFault';
 import type * as TeamRollupCommands from './teamRollupCommands';
 import { COMMANDS, SESSIONS_VIEW, SIDEBAR_VIEW, VIEW_CONTAINER } from './commands';
 import { invalidTimeZoneSetting, readSettings, setHostUserDir } from './config';
@@ -105,7 +106,13 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
     if (!label) return;
     const chosen = label;
     const sessionKey = id;
-    await ledger.write((db) => setLabel(db, resolveSession(db, sessionKey).ref, chosen === 'none' ? null : chosen));
+    try {
+      await ledger.write((db) => setLabel(db, resolveSession(db, sessionKey).ref, chosen === 'none' ? null : chosen));
+    } catch (e) {
+      if (!(e instanceof DiskFaultError)) throw e;
+      model.report(e); // a read-only or full disk: one plain message, not a stack
+      return;
+    }
     model.refreshFromDisk();
     tree.refreshNow();
   };
@@ -151,6 +158,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
     }),
     vscode.commands.registerCommand(COMMANDS.labelSession, labelSession),
     ...registerManualCommands(model, () => tree.refreshNow()),
+    vscode.commands.registerCommand(COMMANDS.fixPermissions, () => model.fixPermissions()),
     vscode.commands.registerCommand(COMMANDS.openLedgerFolder, async () => {
       const home = model.home;
       if (vscode.env.uiKind === vscode.UIKind.Desktop && vscode.env.remoteName === undefined) {

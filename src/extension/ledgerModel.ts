@@ -1,8 +1,11 @@
 import * as vscode from 'vscode';
 import { importAll, watchTargets, type ImportSummary } from '../services/importer';
+import { DiskFaultError, diskFaultState, withDiskFaults } from '../store/diskFault';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
+import { describeFix, fixPermissions, permissionProblems, permissionWarning, type PermissionProblem } from '../store/permissions';
 import { SchemaTooNewError } from '../store/schema';
+import { COMMANDS } from './commands';
 import type { Settings } from './config';
 import type { Notifier } from './notifier';
 
@@ -48,6 +51,8 @@ export class LedgerModel implements vscode.Disposable {
   private disposed = false;
   /** The ledger version the views last heard about. */
   private announced = -1;
+  /** Why the ledger cannot be written now (a read-only or full disk): it is shown as last saved until a write works. */
+  private fault: DiskFaultError | undefined;
 
   constructor(private settings: Settings, private readonly notifier: Notifier) {}
 
@@ -68,6 +73,7 @@ export class LedgerModel implements vscode.Disposable {
       (l) => {
         this.ledger = l;
         this.announced = l.version;
+        this.checkPermissions();
         return l;
       },
       (e: unknown) => {
@@ -105,7 +111,41 @@ export class LedgerModel implements vscode.Disposable {
   /** A watcher saw this log file change: a capture of the changed files only (importer: `changed`). */
   fileChanged(file: string): void {
     this.changedFiles.add(file);
+    // A ledger that cannot be written is not retried on every captured line: the periodic rescan tries again.
+    if (this.fault) return;
     this.scheduleImport(DEBOUNCE_MS, false);
+  }
+
+  /** Why the ledger is read-only right now (a read-only or full disk), or undefined when writes work. */
+  get readOnly(): DiskFaultError | undefined {
+    return this.fault;
+  }
+
+  /**
+   * Warns once when the ledger home, keys/ or the private key is open to other users, with a "Fix permissions" button
+   * (the fixPermissions command). Runs on every open of the ledger; returns what is open.
+   */
+  checkPermissions(): PermissionProblem[] {
+    const problems = permissionProblems(this.settings.ledgerHome);
+    if (problems.length > 0) {
+      this.notifier.warnWithAction('permissions', permissionWarning(problems, 'choose "Fix permissions"'), { title: 'Fix permissions', command: COMMANDS.fixPermissions });
+    }
+    return problems;
+  }
+
+  /** Makes the ledger home and its keys private (700/600); says what changed. */
+  fixPermissions(): PermissionProblem[] {
+    const home = this.settings.ledgerHome;
+    try {
+      const fixed = withDiskFaults('fix the permissions', home, () => fixPermissions(home));
+      const text = fixed.length === 0 ? `Nothing to fix: ${home} and its keys are private.` : `Made the ledger private: ${fixed.map(describeFix).join(', ')}.`;
+      this.notifier.info(text);
+      void vscode.window.showInformationMessage(text);
+      return fixed;
+    } catch (e) {
+      this.report(e);
+      return [];
+    }
   }
 
   scheduleImport(delay = DEBOUNCE_MS, full = true): void {
@@ -151,10 +191,19 @@ export class LedgerModel implements vscode.Disposable {
         timeoutMs: interactive ? 60_000 : BACKGROUND_LOCK_MS,
       });
       this.watchSources(); // a tool installed since start now has a folder to watch
+      if (this.fault) {
+        this.fault = undefined;
+        this.notifier.info('the ledger can be written again; new log lines were imported');
+      }
       this.announce();
       this.armIdleFold();
       return summary;
     } catch (e) {
+      if (e instanceof DiskFaultError) {
+        // Read-only (or full): keep showing the ledger as saved; what was captured meanwhile is read once it works.
+        this.fault = e;
+        this.fullScan = true;
+      }
       if (e instanceof LockTimeoutError && !interactive) {
         // Another window (or the CLI) is importing: it will save, our ledger watcher reloads; check again shortly.
         setTimeout(() => this.scheduleImport(0), RETRY_MS);
@@ -237,8 +286,15 @@ export class LedgerModel implements vscode.Disposable {
     }, this.settings.rescanMs);
   }
 
-  private report(e: unknown): void {
-    if (e instanceof SchemaTooNewError) this.notifier.error('schema', e.message);
+  /** Tells the user once per kind (notifier.ts): a plain message, the details in the Output channel. */
+  report(e: unknown): void {
+    if (e instanceof DiskFaultError) {
+      this.notifier.warn(
+        'ledger-read-only',
+        `Outcome Ledger shows the ledger read-only, as last saved: ${diskFaultState(e.code, e.folder)}. New log lines are not recorded until it can be written again; they are read then, so nothing is lost.`,
+        this.settings.ledgerHome,
+      );
+    } else if (e instanceof SchemaTooNewError) this.notifier.error('schema', e.message);
     else if (e instanceof LedgerWriteError) this.notifier.error('ledger-write', e.message, this.settings.ledgerHome);
     else if (e instanceof LockTimeoutError) this.notifier.error('ledger-locked', e.message, this.settings.ledgerHome);
     else this.notifier.error('unexpected', `Outcome Ledger hit an unexpected error: ${(e as Error).message ?? String(e)}`, undefined, e);

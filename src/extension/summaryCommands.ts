@@ -13,6 +13,8 @@ import { SUMMARY_PERIOD_NAMES, SUMMARY_PERIODS, summaryRange, PeriodError, type 
 import { isSummaryFormat, type SummaryFormat } from '../core/summary/render';
 import { exportSummary, gitSshSignerIn, verifySummary, type SummarySigner, type Verdict } from '../services/summary';
 import { withRepositories } from '../services/summaryRepos';
+import { writeFileAtomic } from '../store/atomic';
+import { diskFaultOf } from '../store/diskFault';
 import type { LedgerModel } from './ledgerModel';
 
 const SUMMARY_SCHEME = 'outcome-ledger-summary';
@@ -201,7 +203,15 @@ export async function exportSummaryCommand(model: LedgerModel, subscriptions: vs
     });
     file = target?.fsPath;
   }
-  if (file) await vscode.workspace.fs.writeFile(vscode.Uri.file(file), Buffer.from(exported.text, 'utf8'));
+  if (file) {
+    try {
+      writeFileAtomic(file, exported.text, { mode: 0o644 });
+    } catch (e) {
+      const fault = diskFaultOf(e, 'write the summary', file);
+      void vscode.window.showErrorMessage(`Outcome Ledger: ${fault ? fault.message : `the summary was not saved: ${(e as Error).message}`}`);
+      return undefined;
+    }
+  }
   if (a.copy === true) await vscode.env.clipboard.writeText(exported.text);
   else {
     // Not awaited: the command returns at once; the message offers the copy until it is dismissed.

@@ -359,6 +359,43 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
 }
 
+/** What an import would read now: the log files with lines the ledger does not hold yet, per source. */
+export interface PendingImport {
+  files: number;
+  bytes: number;
+  bySource: Array<{ source: SourceName; files: number }>;
+}
+
+/**
+ * What an import would read, without writing anything: discovery and one stat per file, compared with the ledger's
+ * cursors (the same test `importAll` uses). For a ledger that cannot be written (a read-only or full disk), so the
+ * user is told what was not imported. Logs kept inside projects (Aider's) are not looked for here.
+ */
+export function pendingImport(db: Database, options: Pick<ImportOptions, 'env' | 'extra' | 'disabled'> = {}): PendingImport {
+  const cursors = loadCursors(db);
+  const counts = new Map<SourceName, number>();
+  let files = 0;
+  let bytes = 0;
+  for (const [reader, { files: found }] of discoverAll(options.env ?? process.env, options.extra ?? [], options.disabled ?? new Set())) {
+    for (const file of found) {
+      if (file.skip) continue;
+      let stat: FileStat;
+      try {
+        stat = statOf(file);
+      } catch {
+        continue;
+      }
+      const cursor = cursors.get(file.path);
+      const same = cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev;
+      if (same && cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs)) continue;
+      files++;
+      bytes += Math.max(0, stat.size - (same && !file.whole && stat.size >= cursor.offset ? cursor.offset : 0));
+      counts.set(reader.source, (counts.get(reader.source) ?? 0) + 1);
+    }
+  }
+  return { files, bytes, bySource: [...counts].map(([source, n]) => ({ source, files: n })) };
+}
+
 /** Append logs whose files can be read alone: a line is a record, the root only names the file in messages. */
 const TARGETED: ReadonlySet<SourceName> = new Set(['claude-code', 'codex']);
 

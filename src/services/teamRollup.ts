@@ -28,6 +28,8 @@ import { loadOrCreateMachineId } from '../store/machineId';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
 import { listSessions, report, type PeriodQuery } from './queries';
 import { openRegular } from '../sources/regular';
+import { writeFileAtomic } from '../store/atomic';
+import { diskFaultOf } from '../store/diskFault';
 
 export class TeamRollupError extends Error {}
 
@@ -156,19 +158,13 @@ export function rollupText(file: TeamRollupFile): string {
  * line (TeamRollupError) and leaves no temp file behind.
  */
 export function writeTeamRollup(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(tmp, text, { mode: 0o644 });
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, text, { mode: 0o644, mkdirMode: 0o777 });
   } catch (e) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // There was no temp file (the folder could not be made or the file not created).
-    }
-    const err = e as NodeJS.ErrnoException;
-    throw new TeamRollupError(`cannot write ${file}: ${err.code === 'EACCES' ? 'permission denied' : (err.message.split('\n')[0] ?? String(e))}`);
+    // A disk that refuses the write: one plain line naming the folder and what to do.
+    const fault = diskFaultOf(e, `write ${path.basename(file)}`, file);
+    if (fault) throw new TeamRollupError(fault.message);
+    throw new TeamRollupError(`cannot write ${file}: ${(e as Error).message.split('\n')[0] ?? String(e)}`);
   }
 }
 

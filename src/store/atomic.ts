@@ -1,47 +1,99 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+export interface AtomicWriteOptions {
+  /** Keep the current file as this backup (a hard link, so the target never goes missing) before replacing it. */
+  backup?: string;
+  /** Mode of the new file (default 0o600: owner only). */
+  mode?: number;
+  /**
+   * Never replace an existing file: the temp file is hard-linked into place, so of several processes racing to
+   * create it exactly one wins. Returns false when the target already existed (nothing was written).
+   */
+  exclusive?: boolean;
+  /** Create the folder first when it is missing (with this mode, e.g. 0o700). */
+  mkdirMode?: number;
+}
+
 /**
- * Replaces `target` with `bytes` so that a crash at any moment leaves either the old or the new file, never a mix:
- * write a temp file beside it, fsync, keep the current file as `backup` (a hard link, so `target` never goes
- * missing), rename the temp over the target, fsync the directory.
+ * THE way Outcome Ledger writes a file (the ledger snapshot and journal headers, summaries, rollups, team reports and
+ * their state, keys, the machine id, caches): a crash or a failure at any moment leaves either the old or the new
+ * file, never a mix, and never a temp file. Write a temp file in the same folder (same file system, so the rename is
+ * atomic), fsync it, keep the current file as `backup` when asked, rename the temp over the target (or hard-link it
+ * for `exclusive`), fsync the folder. On ANY failure the temp file is removed and the error (an errno error: see
+ * store/diskFault.ts for turning it into one plain line) is thrown; the target is untouched.
  */
-export function writeFileAtomic(target: string, bytes: Uint8Array, backup?: string): void {
-  const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o600);
+export function writeFileAtomic(target: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): boolean {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const dir = path.dirname(path.resolve(target));
+  if (options.mkdirMode !== undefined) fs.mkdirSync(dir, { recursive: true, mode: options.mkdirMode });
+  const tmp = tempNameFor(target);
+  let created = false;
   try {
-    let written = 0;
-    while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
-    fs.fsyncSync(fd);
+    const fd = fs.openSync(tmp, 'wx', options.mode ?? 0o600);
+    created = true;
+    try {
+      let written = 0;
+      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (options.exclusive) {
+      try {
+        fs.linkSync(tmp, target);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw e;
+      }
+      fs.unlinkSync(tmp);
+      created = false;
+    } else {
+      if (options.backup) keepBackup(target, options.backup);
+      fs.renameSync(tmp, target);
+      created = false;
+    }
   } finally {
-    fs.closeSync(fd);
+    if (created) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
+    }
+  }
+  fsyncDir(dir);
+  return true;
+}
+
+/** `.<name>.<pid>.<time>.tmp` beside the target: hidden, and recognisable by `removeStaleTemps`. */
+function tempNameFor(target: string): string {
+  return path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.${process.pid}.${Date.now()}.${Math.floor(Math.random() * 1e6)}.tmp`);
+}
+
+function keepBackup(target: string, backup: string): void {
+  if (!fs.existsSync(target)) return;
+  const backupTmp = `${backup}.${process.pid}.tmp`;
+  try {
+    fs.unlinkSync(backupTmp);
+  } catch {
+    // not there
   }
   try {
-    if (backup && fs.existsSync(target)) {
-      const backupTmp = `${backup}.${process.pid}.tmp`;
-      try {
-        fs.unlinkSync(backupTmp);
-      } catch {
-        // not there
-      }
-      try {
-        fs.linkSync(target, backupTmp);
-      } catch {
-        fs.copyFileSync(target, backupTmp); // file systems without hard links
-      }
-      fs.renameSync(backupTmp, backup);
+    try {
+      fs.linkSync(target, backupTmp);
+    } catch {
+      fs.copyFileSync(target, backupTmp); // file systems without hard links
     }
-    fs.renameSync(tmp, target);
+    fs.renameSync(backupTmp, backup);
   } catch (e) {
     try {
-      fs.unlinkSync(tmp);
+      fs.unlinkSync(backupTmp);
     } catch {
-      // best effort
+      // never made
     }
     throw e;
   }
-  fsyncDir(dir);
 }
 
 function fsyncDir(dir: string): void {
@@ -56,10 +108,14 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Leftover temp files from writers that were killed mid-save. */
-export function removeStaleTemps(target: string): void {
-  const dir = path.dirname(target);
-  const prefix = `.${path.basename(target)}.`;
+/**
+ * Leftover temp files of `targets` (files of one folder) from writers that were killed mid-save (older than an hour:
+ * not a save in progress). One readdir.
+ */
+export function removeStaleTemps(...targets: string[]): void {
+  if (targets.length === 0) return;
+  const dir = path.dirname(targets[0]!);
+  const prefixes = targets.map((t) => `.${path.basename(t)}.`);
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -68,7 +124,7 @@ export function removeStaleTemps(target: string): void {
   }
   const hourAgo = Date.now() - 3_600_000;
   for (const n of names) {
-    if (!n.startsWith(prefix) || !n.endsWith('.tmp')) continue;
+    if (!n.endsWith('.tmp') || !prefixes.some((prefix) => n.startsWith(prefix))) continue;
     const p = path.join(dir, n);
     try {
       if (fs.statSync(p).mtimeMs < hourAgo) fs.unlinkSync(p);

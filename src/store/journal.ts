@@ -356,15 +356,27 @@ export function readTail(file: string, offset: number): { bytes: Buffer; stat: f
   }
 }
 
-/** Appends one block at `at` (cutting off any torn tail after it first) and fsyncs; returns the new end. */
+/**
+ * Appends one block at `at` (cutting off any torn tail after it first) and fsyncs; returns the new end. A write that
+ * fails (a full disk) is cut off again, so the journal ends where it did and readers see no torn block.
+ */
 export function appendBlock(file: string, at: number, block: Buffer): number {
   const fd = fs.openSync(file, 'r+');
   try {
     const size = fs.fstatSync(fd).size;
     if (size !== at) fs.ftruncateSync(fd, at);
-    let written = 0;
-    while (written < block.length) written += fs.writeSync(fd, block, written, block.length - written, at + written);
-    fs.fsyncSync(fd);
+    try {
+      let written = 0;
+      while (written < block.length) written += fs.writeSync(fd, block, written, block.length - written, at + written);
+      fs.fsyncSync(fd);
+    } catch (e) {
+      try {
+        fs.ftruncateSync(fd, at);
+      } catch {
+        // the torn tail stays; its checksum fails and the next append cuts it off
+      }
+      throw e;
+    }
   } finally {
     fs.closeSync(fd);
   }

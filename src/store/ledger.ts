@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { PRICING_VERSION, costUSD, toNanoUSD } from '../core/usage/pricing';
 import { writeFileAtomic, removeStaleTemps } from './atomic';
+import { diskFaultOf, diskFaultState, type DiskFaultError } from './diskFault';
 import { ledgerPaths, type LedgerPaths } from './home';
 import { acquireLock, type LockOptions } from './lock';
 import { getMeta, migrate, schemaVersion, setMeta, SCHEMA_VERSION, SchemaTooNewError } from './schema';
@@ -14,6 +15,14 @@ import { ensureRollupFresh, isRollupStale, rebuildRollup } from './rollup';
 import { loadSqlJs } from './sqljs';
 
 export class LedgerWriteError extends Error {}
+
+/** What a write that the disk refused could not do, in the one line the user sees (store/diskFault.ts). */
+const SAVE = 'save the ledger';
+
+/** A disk fault as DiskFaultError (one plain line), anything else as LedgerWriteError with `what` in front. */
+function writeFailure(e: unknown, what: string, target: string): Error {
+  return diskFaultOf(e, SAVE, target) ?? new LedgerWriteError(`${what}: ${(e as Error).message}`);
+}
 
 interface DiskStamp {
   ino: number;
@@ -235,17 +244,22 @@ export class Ledger {
   /**
    * A damaged snapshot is moved aside (never deleted) and replaced by the backup with the journal that was folded
    * into the damaged one and the journal written since: nothing is lost when both journals are intact. The result is
-   * written back at once so the restore sticks.
+   * written back at once so the restore sticks. On a folder that cannot be written (read-only, full), the same
+   * restore is made in memory only and shown read-only: nothing on disk is touched.
    */
   private recover(file: string, backup: string, problem: string): Database {
     const stampNow = new Date().toISOString().replace(/[:.]/g, '-');
     const aside = `${file}.damaged-${stampNow}`;
+    let readOnly: DiskFaultError | undefined;
     try {
       fs.renameSync(file, aside);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      readOnly = diskFaultOf(e, SAVE, file);
+      if (!readOnly && (e as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw new LedgerWriteError(`the ledger at ${file} is damaged (${problem}) and could not be moved aside: ${(e as Error).message}`);
       }
+    }
+    if (!readOnly && !fs.existsSync(aside)) {
       // Another window or the CLI got there first: use what it restored.
       try {
         if (fs.existsSync(file)) return openBytes(this.SQL, fs.readFileSync(file));
@@ -277,6 +291,15 @@ export class Ledger {
         const chained = replayFile(this.paths.journalBackup, (h) => h.id === backupId);
         replayFile(this.paths.journal, (h) => h.id === backupId || (chained && h.prev === backupId));
       }
+      if (readOnly) {
+        // A fresh id: the journal on disk belongs to the backup and was replayed above, never again by load().
+        setMeta(restored, 'snapshot_id', newSnapshotId());
+        this.warn(
+          `The ledger is damaged (${problem}) and cannot be repaired now: ${diskFaultState(readOnly.code, readOnly.folder)}. ` +
+            `Showing its backup${replayed > 0 ? ` with ${replayed === 1 ? '1 write' : `${replayed} writes`} from the journal` : ''}, read-only; nothing on disk was changed.`,
+        );
+        return restored;
+      }
       try {
         const id = newSnapshotId();
         setMeta(restored, 'snapshot_id', id);
@@ -284,7 +307,7 @@ export class Ledger {
         writeFileAtomic(this.paths.journal, encodeHeader({ format: JOURNAL_FORMAT, schema: SCHEMA_VERSION, id, prev: backupId ?? '' }));
       } catch (e) {
         restored.close();
-        throw new LedgerWriteError(`the ledger at ${file} was damaged and its backup could not be written back: ${(e as Error).message}`);
+        throw writeFailure(e, `the ledger at ${file} was damaged and its backup could not be written back`, file);
       }
       this.warn(
         `The ledger was damaged (${problem}); it was moved to ${aside} and restored from the backup.` +
@@ -292,6 +315,9 @@ export class Ledger {
           ' Run an import to re-read anything newer from your logs.',
       );
       return restored;
+    }
+    if (readOnly) {
+      throw new LedgerWriteError(`the ledger at ${file} is damaged (${problem}), has no usable backup, and cannot be moved aside: ${diskFaultState(readOnly.code, readOnly.folder)}`);
     }
     try {
       fs.renameSync(this.paths.journal, `${this.paths.journal}.damaged-${stampNow}`);
@@ -384,12 +410,17 @@ export class Ledger {
     try {
       fs.mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
     } catch (e) {
-      throw new LedgerWriteError(`cannot create the ledger folder ${this.paths.home}: ${(e as Error).message}`);
+      throw writeFailure(e, `cannot create the ledger folder ${this.paths.home}`, this.paths.home);
     }
-    const lock = await acquireLock(this.paths.lock, { ...this.options, ...lockOptions });
+    let lock: Awaited<ReturnType<typeof acquireLock>>;
+    try {
+      lock = await acquireLock(this.paths.lock, { ...this.options, ...lockOptions });
+    } catch (e) {
+      throw diskFaultOf(e, SAVE, this.paths.lock) ?? e;
+    }
     try {
       this.refresh();
-      removeStaleTemps(this.paths.file);
+      removeStaleTemps(this.paths.file, this.paths.backup, this.paths.journal);
       if (!this.stamp) this.mustFold = true;
       this.recorder.start();
       let base = totalChanges(this.db);
@@ -421,16 +452,32 @@ export class Ledger {
           // no transaction open
         }
         this.recorder.stop();
-        // Whatever was checkpointed is on disk; drop the rest of the in-memory state.
-        this.stamp = undefined;
-        this.refresh();
+        this.discardUnsaved();
         throw e;
       }
-      commit();
+      try {
+        commit();
+      } catch (e) {
+        // The disk refused the save: what memory holds beyond the disk is dropped, so this process keeps showing
+        // (and later builds on) exactly what was saved.
+        this.recorder.stop();
+        this.discardUnsaved();
+        throw e;
+      }
       return result;
     } finally {
       this.recorder.stop();
       lock.release();
+    }
+  }
+
+  /** Whatever was checkpointed is on disk; drops the rest of the in-memory state by reloading what was saved. */
+  private discardUnsaved(): void {
+    this.stamp = undefined;
+    try {
+      this.refresh();
+    } catch {
+      // the ledger cannot be read back now either: the next refresh tries again
     }
   }
 
@@ -445,7 +492,7 @@ export class Ledger {
     try {
       this.journalEnd = appendBlock(this.paths.journal, end, bytes);
     } catch (e) {
-      throw new LedgerWriteError(`cannot write the ledger's journal at ${this.paths.journal}: ${(e as Error).message}`);
+      throw writeFailure(e, `cannot write the ledger's journal at ${this.paths.journal}`, this.paths.journal);
     }
     this.journalStamp = stampOf(this.paths.journal);
     this.generation++;
@@ -464,7 +511,7 @@ export class Ledger {
     const bytes = this.db.export();
     try {
       const first = !fs.existsSync(this.paths.file);
-      writeFileAtomic(this.paths.file, bytes, this.paths.backup);
+      writeFileAtomic(this.paths.file, bytes, { backup: this.paths.backup });
       // The first save has no previous snapshot to keep: a copy of itself is the backup (with the journal after it).
       if (first) writeFileAtomic(this.paths.backup, bytes);
       if (fs.existsSync(this.paths.journal)) {
@@ -473,7 +520,7 @@ export class Ledger {
       }
       writeFileAtomic(this.paths.journal, encodeHeader({ format: JOURNAL_FORMAT, schema: SCHEMA_VERSION, id, prev }));
     } catch (e) {
-      throw new LedgerWriteError(`cannot write the ledger at ${this.paths.file}: ${(e as Error).message}`);
+      throw writeFailure(e, `cannot write the ledger at ${this.paths.file}`, this.paths.file);
     }
     this.recorder.start();
     this.stamp = stampOf(this.paths.file);

@@ -79,9 +79,17 @@ function tryCreate(lockPath: string, owner: LockOwner): boolean {
   }
   try {
     fs.writeSync(fd, JSON.stringify(owner));
-  } finally {
+  } catch (e) {
+    // A full disk takes the empty file but not its content: remove it, or it would block others until judged stale.
     fs.closeSync(fd);
+    try {
+      fs.unlinkSync(lockPath);
+    } catch {
+      // already gone
+    }
+    throw e;
   }
+  fs.closeSync(fd);
   return true;
 }
 

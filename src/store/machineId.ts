@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from './atomic';
+import { withDiskFaults } from './diskFault';
 
 const ID = /^[0-9a-f]{32}$/;
 
@@ -17,21 +19,13 @@ export function loadOrCreateMachineId(home: string): string {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  fs.mkdirSync(home, { recursive: true });
   const id = randomBytes(16).toString('hex');
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  fs.writeFileSync(tmp, `${id}\n`, { mode: 0o644, flag: 'wx' });
-  try {
-    // Hard link: exactly one process creates the file; the others read the id that won.
-    fs.linkSync(tmp, file);
-    return id;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  return withDiskFaults('create the machine id', home, () => {
+    // Exclusive: exactly one process creates the file; the others read the id that won.
+    if (writeFileAtomic(file, `${id}\n`, { mode: 0o644, exclusive: true, mkdirMode: 0o700 })) return id;
     const kept = fs.readFileSync(file, 'utf8').trim();
     if (ID.test(kept)) return kept;
-    fs.renameSync(tmp, file); // damaged: replace it
+    writeFileAtomic(file, `${id}\n`, { mode: 0o644 }); // damaged: replace it
     return id;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
+  });
 }

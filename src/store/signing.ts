@@ -2,6 +2,8 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson } from '../core/common/canonical';
+import { writeFileAtomic } from './atomic';
+import { withDiskFaults } from './diskFault';
 
 /**
  * The engineer's signing key: Ed25519 (node:crypto), created on first use in the ledger home with owner-only
@@ -129,22 +131,15 @@ function signingKey(key: KeyObject, file: string): SigningKey {
 }
 
 function createKey(p: ReturnType<typeof keyPaths>): string {
-  fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const tmp = `${p.privateKey}.${process.pid}.${Date.now()}.tmp`;
-  fs.writeFileSync(tmp, pem, { mode: 0o600, flag: 'wx' });
-  try {
-    fs.linkSync(tmp, p.privateKey);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return fs.readFileSync(p.privateKey, 'utf8');
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-  const pub = rawPublicKey(publicKey);
-  fs.writeFileSync(p.publicKey, `${SIGNATURE_ALGORITHM} ${pub} ${fingerprintOf(pub)}\n`, { mode: 0o644 });
-  return pem;
+  return withDiskFaults('create the signing key', p.dir, () => {
+    // Exclusive: of several windows racing, exactly one key is created and the others read it.
+    if (!writeFileAtomic(p.privateKey, pem, { mode: 0o600, exclusive: true, mkdirMode: 0o700 })) return fs.readFileSync(p.privateKey, 'utf8');
+    const pub = rawPublicKey(publicKey);
+    writeFileAtomic(p.publicKey, `${SIGNATURE_ALGORITHM} ${pub} ${fingerprintOf(pub)}\n`, { mode: 0o644 });
+    return pem;
+  });
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeFileAtomic } from './atomic';
 
 /**
  * Signing a summary with the engineer's git SSH signing key (`user.signingkey` with `gpg.format ssh`), the way git
@@ -95,7 +96,7 @@ export function sshSign(signingKey: string, namespace: string, data: string, hom
   if (literal !== undefined) {
     return withTempDir((dir) => {
       const file = path.join(dir, 'signing-key.pub');
-      fs.writeFileSync(file, `${literal}\n`, { mode: 0o600 });
+      writeFileAtomic(file, `${literal}\n`);
       return sign(file);
     });
   }
@@ -114,8 +115,8 @@ export function sshVerify(publicKey: string, namespace: string, armored: string,
   return withTempDir((dir) => {
     const allowed = path.join(dir, 'allowed_signers');
     const sig = path.join(dir, 'summary.sig');
-    fs.writeFileSync(allowed, `summary-signer namespaces="${namespace}" ${publicKey.trim()}\n`, { mode: 0o600 });
-    fs.writeFileSync(sig, armored, { mode: 0o600 });
+    writeFileAtomic(allowed, `summary-signer namespaces="${namespace}" ${publicKey.trim()}\n`);
+    writeFileAtomic(sig, armored);
     const r = keygen(['-Y', 'verify', '-f', allowed, '-I', 'summary-signer', '-n', namespace, '-s', sig], data);
     if (r.missing) return { ok: false, reason: `this summary is signed with an SSH key; checking it needs ${NO_KEYGEN}`, missing: true };
     if (r.status === 0) return { ok: true };

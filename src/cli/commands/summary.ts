@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { isSummaryFormat } from '../../core/summary/render';
 import { GitMissingError } from '../../git/run';
 import { DEFAULT_DURABILITY_DAYS } from '../../services/linker';
+import { writeFileAtomic } from '../../store/atomic';
+import { diskFaultOf } from '../../store/diskFault';
 import { SshSignError } from '../../store/sshSignature';
 import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
@@ -19,16 +21,6 @@ function redactionOf(p: Parsed): { repos: boolean; subjects: boolean } {
     else throw new UsageError(`--redact takes repos, subjects or repos,subjects; got "${part}"`);
   }
   return out;
-}
-
-function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
 }
 
 export const summaryCommand: Command = {
@@ -103,9 +95,10 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
         return 0;
       }
       try {
-        writeFileAtomic(path.resolve(out), r.text);
+        writeFileAtomic(path.resolve(out), r.text, { mode: 0o644 });
       } catch (e) {
-        io.err(`outcome-ledger: cannot write ${out}: ${(e as Error).message}`);
+        const fault = diskFaultOf(e, 'write the summary', path.resolve(out));
+        io.err(`outcome-ledger: ${fault ? fault.message : `cannot write ${out}: ${(e as Error).message}`}`);
         return 1;
       }
       io.err(`Wrote the ${format === 'md' ? 'Markdown' : format.toUpperCase()} summary for ${since} – ${until} to ${out}, signed with ${r.key.fingerprint}. Check it with: outcome-ledger verify ${out}`);
