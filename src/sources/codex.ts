@@ -37,6 +37,13 @@ function payloadTypeOf(line: Buffer): string | undefined {
   const to = head.indexOf(QUOTE, from);
   return to === -1 ? undefined : head.toString('latin1', from, to);
 }
+/**
+ * A forked rollout (`forked_from_id`, or a subagent spawned from a thread) opens with the parent's rollout copied in,
+ * every copied line stamped as it was written: one burst at the fork instant. The copy ends at the first line written
+ * after a pause longer than this (the child's first model response takes longer than the burst's gaps).
+ */
+export const FORK_BURST_GAP_MS = 1000;
+const TIMESTAMP_HEAD = Buffer.from('"timestamp":"');
 const UUID_IN_NAME = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
 const PATCH_FILE = /^\*\*\* (?:Update|Add|Delete) File: (.+)$|^\*\*\* Move to: (.+)$/gm;
 
@@ -49,6 +56,12 @@ interface CodexState {
   last?: OpenAiUsage;
   /** Counted token events so far: part of each interaction's natural key. */
   ordinal: number;
+  /** The rollout's own session_meta (its FIRST) was read: later ones are ancestors' metas copied into a fork. */
+  own?: boolean;
+  /** A fork's copied history is being read: its events are the parent's (counted in the parent's own rollout). */
+  copying?: boolean;
+  /** Time of the last line of the copy seen so far (ms). */
+  copyStamp?: number;
 }
 
 /**
@@ -108,6 +121,7 @@ class CodexParser implements LineParser {
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
     const line = buf.subarray(start, end);
+    if (this.s.copying) this.followCopy(line);
     const type = payloadTypeOf(line);
     // session_meta and turn_context payloads carry no type of their own: they take the needle scan (small lines).
     const wanted = type === undefined ? NEEDLES.some((n) => has(line, n)) : WANTED.has(type);
@@ -121,17 +135,17 @@ class CodexParser implements LineParser {
     if (!isObject(payload)) return null;
     switch (value.type) {
       case 'session_meta':
-        return this.meta(payload);
+        return this.meta(payload, parseTimestamp(value.timestamp));
       case 'turn_context':
         if (typeof payload.model === 'string' && payload.model) this.s.model = payload.model;
-        if (typeof payload.cwd === 'string' && payload.cwd) this.s.cwd = payload.cwd;
+        if (!this.s.copying && typeof payload.cwd === 'string' && payload.cwd) this.s.cwd = payload.cwd;
         return null;
       case 'event_msg':
         if (payload.type === 'token_count') return this.tokenCount(value, payload);
-        if (payload.type === 'user_message') return this.prompt(value, payload);
+        if (payload.type === 'user_message') return this.s.copying ? null : this.prompt(value, payload);
         return null;
       case 'response_item':
-        return this.edits(value, payload);
+        return this.s.copying ? null : this.edits(value, payload);
       default:
         return null;
     }
@@ -144,7 +158,29 @@ class CodexParser implements LineParser {
     return ctx;
   }
 
-  private meta(payload: Record<string, unknown>): ParseOutcome {
+  /**
+   * While a fork's copied history is read: the copy goes on while lines keep coming within FORK_BURST_GAP_MS of each
+   * other, and ends for good at the first line after a longer pause (the child's own work).
+   */
+  private followCopy(line: Buffer): void {
+    const t = headTimestamp(line);
+    if (t === undefined) return;
+    if (this.s.copyStamp !== undefined && t - this.s.copyStamp > FORK_BURST_GAP_MS) {
+      this.s.copying = false;
+      delete this.s.copyStamp;
+      return;
+    }
+    this.s.copyStamp = Math.max(this.s.copyStamp ?? t, t);
+  }
+
+  private meta(payload: Record<string, unknown>, stamp: number | undefined): ParseOutcome {
+    // A rollout's own session is its FIRST session_meta; a fork copies its ancestors' metas in after it.
+    if (this.s.own) return null;
+    this.s.own = true;
+    if (isFork(payload)) {
+      this.s.copying = true;
+      if (stamp !== undefined) this.s.copyStamp = stamp;
+    }
     if (typeof payload.id === 'string' && payload.id) this.s.sessionId = payload.id;
     if (typeof payload.cwd === 'string' && payload.cwd) this.s.cwd = payload.cwd;
     if (isObject(payload.git) && typeof payload.git.branch === 'string' && payload.git.branch) this.s.branch = payload.git.branch;
@@ -160,6 +196,11 @@ class CodexParser implements LineParser {
     const timestamp = parseTimestamp(line.timestamp);
     if (timestamp === undefined) return rejected('timestamp missing or not a date');
     const prev = this.s.last;
+    if (this.s.copying) {
+      // The parent's request, copied with the parent's running total: the child's own totals continue from it.
+      this.s.last = total;
+      return null;
+    }
     let counted: OpenAiUsage;
     if (!prev) {
       counted = total;
@@ -227,6 +268,26 @@ class CodexParser implements LineParser {
     }
     return records;
   }
+}
+
+/** A rollout started from another thread's history: forked (`forked_from_id`) or spawned as a subagent of it. */
+function isFork(payload: Record<string, unknown>): boolean {
+  if (typeof payload.forked_from_id === 'string' && payload.forked_from_id) return true;
+  if (typeof payload.parent_thread_id === 'string' && payload.parent_thread_id) return true;
+  const source = payload.source;
+  return isObject(source) && isObject(source.subagent) && isObject(source.subagent.thread_spawn);
+}
+
+/** The line's own time from its first bytes (`{"timestamp":"…"`), without parsing it; undefined when not there. */
+function headTimestamp(line: Buffer): number | undefined {
+  const head = line.length > HEAD_BYTES ? line.subarray(0, HEAD_BYTES) : line;
+  const at = head.indexOf(TIMESTAMP_HEAD);
+  if (at === -1) return undefined;
+  const from = at + TIMESTAMP_HEAD.length;
+  const to = head.indexOf(QUOTE, from);
+  if (to === -1 || to - from > 40) return undefined;
+  const t = Date.parse(head.toString('latin1', from, to));
+  return Number.isFinite(t) ? t : undefined;
 }
 
 function sameTotals(a: OpenAiUsage, b: OpenAiUsage): boolean {

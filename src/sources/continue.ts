@@ -40,6 +40,64 @@ export function fromContinueUsage(u: Record<string, unknown>): Tokens | undefine
 }
 
 /**
+ * Continue 1.2.16 session files: the provider's usage as sent, in snake_case — `{prompt_tokens, completion_tokens,
+ * total_tokens, model, cost_cents}` (OpenAI semantics: `prompt_tokens_details.cached_tokens` is part of the prompt).
+ */
+function fromSnakeUsage(u: Record<string, unknown>): Tokens | undefined {
+  const prompt = optionalCount(u.prompt_tokens);
+  const completion = optionalCount(u.completion_tokens);
+  if (prompt === undefined || completion === undefined) return undefined;
+  const details = isObject(u.prompt_tokens_details) ? u.prompt_tokens_details : {};
+  const cached = optionalCount(details.cached_tokens);
+  const out = isObject(u.completion_tokens_details) ? u.completion_tokens_details : {};
+  const reasoning = optionalCount(out.reasoning_tokens);
+  if (cached === undefined || reasoning === undefined) return undefined;
+  const cacheRead = Math.min(cached, prompt);
+  return { input: prompt - cacheRead, cacheRead, cacheWrite: 0, output: completion, reasoning: Math.min(reasoning, completion) };
+}
+
+/** What one usage object of a session file says: tokens (with the model and cost it names), or why it is unusable. */
+export type ContinueUsage = { tokens: Tokens; model?: string; costUSD?: number } | { reason: string };
+
+/**
+ * Reads a usage object in either shape Continue writes (camelCase, or the snake_case of 1.2.16). A shape with neither
+ * is never read as zeros: it is a reason.
+ */
+export function readContinueUsage(u: Record<string, unknown>): ContinueUsage {
+  const camel = u.promptTokens !== undefined || u.completionTokens !== undefined;
+  const snake = u.prompt_tokens !== undefined || u.completion_tokens !== undefined;
+  if (!camel && !snake) return { reason: 'usage in a shape Continue is not known to write (no promptTokens/completionTokens or prompt_tokens/completion_tokens)' };
+  const tokens = camel ? fromContinueUsage(u) : fromSnakeUsage(u);
+  if (!tokens) return { reason: 'usage counts are not non-negative integers' };
+  const model = typeof u.model === 'string' && u.model ? u.model : undefined;
+  const cents = u.cost_cents;
+  const costUSD = typeof cents === 'number' && Number.isFinite(cents) && cents >= 0 ? cents / 100 : undefined;
+  return { tokens, ...(model ? { model } : {}), ...(costUSD !== undefined ? { costUSD } : {}) };
+}
+
+function billed(t: Tokens): boolean {
+  return t.input + t.output + t.cacheRead + t.cacheWrite > 0;
+}
+
+/** Whether a session document holds any exact non-zero usage (a message's, or the session's total). */
+export function hasExactUsage(doc: unknown): boolean {
+  if (!isObject(doc)) return false;
+  if (Array.isArray(doc.history)) {
+    for (const item of doc.history) {
+      const usage = isObject(item) && isObject(item.message) ? item.message.usage : undefined;
+      if (!isObject(usage)) continue;
+      const r = readContinueUsage(usage);
+      if ('tokens' in r && billed(r.tokens)) return true;
+    }
+  }
+  if (isObject(doc.usage)) {
+    const r = readContinueUsage(doc.usage);
+    if ('tokens' in r && billed(r.tokens)) return true;
+  }
+  return false;
+}
+
+/**
  * Continue: `${CONTINUE_GLOBAL_DIR:-~/.continue}/sessions/<sessionId>.json` (one session, rewritten whole; newer
  * versions keep `usage` on each assistant message) and `dev_data/0.2.0/tokensGenerated.jsonl` (the extension's own
  * tokenizer ESTIMATES of every request: marked estimated, and counted only from before the first session with exact
@@ -155,30 +213,34 @@ class SessionParser extends WholeFileParser {
         rejects.push({ entry: 0, reason: `history ${entry}: usage is not an object` });
         return;
       }
-      const tokens = fromContinueUsage(m.usage);
-      if (!tokens) {
-        rejects.push({ entry: 0, reason: `history ${entry}: usage counts are not non-negative integers` });
+      const usage = readContinueUsage(m.usage);
+      if ('reason' in usage) {
+        rejects.push({ entry: 0, reason: `history ${entry}: ${usage.reason}` });
         return;
       }
-      const model = modelOf(item) ?? sessionModel;
       exact++;
+      // All zeros: the provider reported nothing (the tokenizer estimate in dev_data stands for this request).
+      if (!billed(usage.tokens)) return;
+      const model = usage.model ?? modelOf(item) ?? sessionModel;
       records.push({
         kind: 'interaction',
         key: `continue:${sessionId}:${i}`,
         session,
         timestamp,
         model: model ?? CONTINUE_UNKNOWN_MODEL,
-        tokens,
+        tokens: usage.tokens,
         cacheWrite1h: 0,
         sidechain: false,
+        ...(usage.costUSD !== undefined ? { recordedCostUSD: usage.costUSD } : {}),
         ...(model ? {} : { modelAssumed: true }),
       });
     });
     // Builds that kept one usage total per session (and its cost) rather than per message.
     if (exact === 0 && isObject(doc.usage)) {
-      const tokens = fromContinueUsage(doc.usage);
-      if (!tokens) rejects.push({ entry: 0, reason: 'session usage counts are not non-negative integers' });
-      else if (tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite > 0) {
+      const usage = readContinueUsage(doc.usage);
+      const tokens = 'tokens' in usage ? usage.tokens : undefined;
+      if ('reason' in usage) rejects.push({ entry: 0, reason: `session ${usage.reason}` });
+      else if (tokens && billed(tokens)) {
         const cost = doc.usage.totalCost;
         records.push({
           kind: 'interaction',
@@ -219,7 +281,7 @@ interface DevDataState {
   ordinal: number;
 }
 
-const PROMPT_TOKENS = Buffer.from('"promptTokens"');
+const USAGE_NEEDLES = [Buffer.from('"promptTokens"'), Buffer.from('"prompt_tokens"')];
 
 class DevDataParser implements LineParser {
   private s: DevDataState;
@@ -255,7 +317,15 @@ class DevDataParser implements LineParser {
       const read = readRegularFile(p);
       if (!('bytes' in read)) continue;
       const bytes = read.bytes;
-      if (bytes.indexOf(PROMPT_TOKENS) === -1) continue;
+      if (!USAGE_NEEDLES.some((n) => bytes.indexOf(n) !== -1)) continue;
+      // Only exact NON-ZERO usage starts the cut-off: a session whose counts are all zero recorded nothing.
+      let doc: unknown;
+      try {
+        doc = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        continue;
+      }
+      if (!hasExactUsage(doc)) continue;
       const created = index.get(n.slice(0, -'.json'.length)) ?? Math.floor(st.birthtimeMs > 0 ? st.birthtimeMs : st.mtimeMs);
       this.s.cutoff = Math.min(this.s.cutoff ?? Infinity, created);
     }

@@ -285,7 +285,7 @@ function requestRecords(req: unknown, ctx: SessionContext, created: number | und
     tokens = { input: estimateTokens(messageText), output: estimateTokens(reply) };
     estimated = true;
   }
-  const modelId = typeof req.modelId === 'string' && req.modelId ? req.modelId : undefined;
+  const modelId = requestModel(req, result);
   const interaction: InteractionRecord = {
     kind: 'interaction',
     key: `copilot-chat:${requestId}`,
@@ -308,6 +308,22 @@ function requestRecords(req: unknown, ctx: SessionContext, created: number | und
     out.push(edit);
   }
   return out;
+}
+
+/**
+ * The model a request ran on. The model picker's `auto` (`copilot/auto`) is no model: the one it resolved to is taken
+ * from `resolvedModel` (the result metadata's, or the request's), else the model the result metadata names.
+ */
+function requestModel(req: Record<string, unknown>, result: Record<string, unknown>): string | undefined {
+  const named = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+  const modelId = named(req.modelId);
+  if (!modelId || normaliseModel(modelId).toLowerCase() !== 'auto') return modelId;
+  const meta = isObject(result.metadata) ? result.metadata : {};
+  for (const candidate of [meta.resolvedModel, req.resolvedModel, meta.modelId, meta.model]) {
+    const m = named(candidate);
+    if (m && normaliseModel(m).toLowerCase() !== 'auto') return m;
+  }
+  return modelId;
 }
 
 /** Exact counts from `result.metadata` (current) or `result.usage` (older); null when the file has none. */

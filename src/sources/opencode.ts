@@ -74,7 +74,7 @@ function projectStores(root: string): string[] {
 }
 
 /** One assistant message as an interaction (undefined: not an assistant message with tokens; a string: why it is bad). */
-function messageRecord(id: string, sessionId: string, data: Record<string, unknown>, fallbackCwd?: string): LedgerRecord | string | undefined {
+function messageRecord(id: string, sessionId: string, data: Record<string, unknown>, fallbackCwd?: string, rowCreated?: number): LedgerRecord | string | undefined {
   if (data.role !== 'assistant') return undefined;
   if (data.tokens === undefined || data.tokens === null) return undefined;
   if (!isObject(data.tokens)) return 'tokens is not an object';
@@ -82,7 +82,8 @@ function messageRecord(id: string, sessionId: string, data: Record<string, unkno
   if (!tokens) return 'token counts are not non-negative integers';
   if (tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite === 0) return undefined; // nothing billed (yet)
   const time = isObject(data.time) ? data.time : {};
-  const timestamp = typeof time.created === 'number' && Number.isFinite(time.created) ? time.created : undefined;
+  // Messages written without time.created: the database row's own time_created stands for it.
+  const timestamp = typeof time.created === 'number' && Number.isFinite(time.created) ? time.created : rowCreated;
   if (timestamp === undefined) return 'time.created missing or not a number';
   const model = typeof data.modelID === 'string' && data.modelID ? data.modelID : undefined;
   if (!model) return 'modelID missing';
@@ -128,21 +129,26 @@ export function readOpenCodeDatabase(db: Database): WholeResult {
   if (sessionCols.has('id') && sessionCols.has('directory')) {
     for (const [id, dir] of db.exec('SELECT id, directory FROM session')[0]?.values ?? []) if (typeof dir === 'string' && dir) dirs.set(String(id), dir);
   }
-  const stmt = db.prepare(`SELECT id, ${sessionCol ?? "''"}, data FROM message`);
+  const createdCol = messageCols.has('time_created') ? 'time_created' : 'NULL';
+  const stmt = db.prepare(`SELECT id, ${sessionCol ?? "''"}, data, ${createdCol} FROM message`);
   try {
     while (stmt.step()) {
-      const [id, sessionId, text] = stmt.get();
-      if (typeof text !== 'string' || !text.includes('"assistant"')) continue;
+      const [id, sessionId, text, created] = stmt.get();
+      // Every row is looked at: one whose data cannot be read is reported (data health), never skipped silently.
       let data: unknown;
       try {
-        data = JSON.parse(text);
+        data = typeof text === 'string' ? JSON.parse(text) : undefined;
       } catch {
         rejects.push({ entry: 0, reason: `message ${String(id)}: data is not JSON` });
         continue;
       }
-      if (!isObject(data)) continue;
+      if (!isObject(data)) {
+        rejects.push({ entry: 0, reason: `message ${String(id)}: data is not a JSON object` });
+        continue;
+      }
       const sid = typeof data.sessionID === 'string' && data.sessionID ? data.sessionID : String(sessionId ?? '');
-      const r = messageRecord(String(id), sid, data, dirs.get(sid));
+      const rowCreated = typeof created === 'number' && Number.isFinite(created) && created > 0 ? created : undefined;
+      const r = messageRecord(String(id), sid, data, dirs.get(sid), rowCreated);
       if (typeof r === 'string') rejects.push({ entry: 0, reason: `message ${String(id)}: ${r}` });
       else if (r) records.push(r);
     }

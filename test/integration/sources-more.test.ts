@@ -56,6 +56,9 @@ describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue 
     assert.match(text, /ui_messages\.json`: entry \d+: api_req_started text is not JSON/);
     assert.match(text, /opencode\.db`: message msg_bad: data is not JSON/);
     assert.match(text, /c-exact\.json`: history \d+: usage counts/);
+    // An unknown usage shape and a database row that is not JSON are named, never read as zeros or skipped.
+    assert.match(text, /c-snake\.json`: history 4: usage in a shape Continue is not known to write/);
+    assert.match(text, /opencode\.db`: message msg_garbled: data is not JSON/);
     assert.match(text, /session-2026-04-10T09-00-bbbb2222\.jsonl` line 15: not JSON/, 'a line-based log keeps its line number');
   });
 

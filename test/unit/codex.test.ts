@@ -83,4 +83,68 @@ describe('Codex parser', () => {
     assert.deepEqual(r.rejected, ['not JSON', 'token_count total_token_usage has non-numeric counts']);
     assert.equal(interactions(r.records).length, 1);
   });
+  describe('forked subagents (forked_from_id, Codex Desktop 0.119+)', () => {
+    // A forked rollout opens with its OWN session_meta, then the parent's rollout copied in (its session_meta and
+    // every event, re-stamped in one burst at the fork instant), then the child's own turns. The copied token counts
+    // carry the parent's running total, which the child's own totals continue from.
+    const PARENT = '0199aaaa-0000-7000-8000-00000000000a';
+    const CHILD = '0199bbbb-0000-7000-8000-00000000000b';
+    const CHILD_FILE = `/c/sessions/2026/05/13/rollout-2026-05-13T09-30-00-${CHILD}.jsonl`;
+    const fork = '2026-05-13T09:30:00.000Z';
+    const at = (iso: string, line: string): string => JSON.stringify({ ...(JSON.parse(line) as object), timestamp: iso });
+    const childMeta = JSON.stringify({ timestamp: fork, type: 'session_meta', payload: { id: CHILD, forked_from_id: PARENT, timestamp: '2026-05-13T09:29:58.000Z', cwd: '/home/me/app-sub', source: { subagent: { thread_spawn: { parent_thread_id: PARENT, depth: 1 } } }, agent_nickname: 'Carson', git: { branch: 'feature/PAY-7' } } });
+    const parentMeta = JSON.stringify({ timestamp: fork, type: 'session_meta', payload: { id: PARENT, cwd: '/home/me/app', git: { branch: 'main' } } });
+    const user = (text: string): string => JSON.stringify({ timestamp: fork, type: 'event_msg', payload: { type: 'user_message', message: text } });
+    const replay = [
+      parentMeta,
+      at('2026-05-13T09:30:00.001Z', turn('gpt-5-codex')),
+      at('2026-05-13T09:30:00.001Z', user('parent prompt')),
+      at('2026-05-13T09:30:00.002Z', tokenCount(usage(1000, 0, 100, 0), usage(1000, 0, 100, 0))),
+      at('2026-05-13T09:30:00.002Z', tokenCount(usage(3000, 500, 300, 0), usage(2000, 500, 200, 0))),
+    ];
+    // The child's first turn starts in the same burst (its brief is written with the copy); its first response
+    // comes seconds later.
+    const own = [
+      at('2026-05-13T09:30:00.050Z', turn('gpt-5.1-codex')),
+      at('2026-05-13T09:30:00.050Z', user('review the architecture')),
+      at('2026-05-13T09:30:09.000Z', tokenCount(usage(3400, 700, 340, 0), usage(400, 200, 40, 0))),
+      at('2026-05-13T09:30:20.000Z', tokenCount(usage(4000, 900, 400, 0), usage(600, 200, 60, 0))),
+    ];
+
+    it("is its own session (the FIRST session_meta), not the parent's whose meta it copies", () => {
+      const r = parseLines(codex, [childMeta, ...replay, ...own], { path: CHILD_FILE });
+      const list = interactions(r.records);
+      assert.ok(list.length > 0);
+      for (const i of list) assert.deepEqual(i.session, { source: 'codex', sessionId: CHILD, cwd: '/home/me/app-sub', branch: 'feature/PAY-7' });
+    });
+
+    it('counts only its own requests: the copied parent events are counted once, in the parent', () => {
+      const r = parseLines(codex, [childMeta, ...replay, ...own], { path: CHILD_FILE });
+      const list = interactions(r.records);
+      assert.deepEqual(list.map((i) => i.tokens), [
+        { input: 200, cacheRead: 200, cacheWrite: 0, output: 40, reasoning: 0 },
+        { input: 400, cacheRead: 200, cacheWrite: 0, output: 60, reasoning: 0 },
+      ]);
+      assert.deepEqual(list.map((i) => i.model), ['gpt-5.1-codex', 'gpt-5.1-codex']);
+      // The copied prompts are the parent's (recorded in the parent's rollout); the child's brief, written in the same
+      // burst, cannot be told from them and is not recorded either.
+      assert.deepEqual(r.records.filter((x) => x.kind === 'prompt'), []);
+      const later = parseLines(codex, [childMeta, ...replay, ...own, at('2026-05-13T09:31:00.000Z', user('and the tests'))], { path: CHILD_FILE });
+      assert.deepEqual(later.records.filter((x) => x.kind === 'prompt').map((x) => (x.kind === 'prompt' ? x.text : '')), ['and the tests']);
+    });
+
+    it('resumes a forked rollout from saved state without recounting the copy', () => {
+      const first = parseLines(codex, [childMeta, ...replay], { path: CHILD_FILE });
+      assert.equal(interactions(first.records).length, 0);
+      const second = parseLines(codex, own, { path: CHILD_FILE }, first.parser.state());
+      assert.deepEqual(interactions(second.records).map((i) => i.tokens.input + i.tokens.cacheRead + i.tokens.output), [440, 660]);
+      assert.equal(interactions(second.records)[0]?.session.sessionId, CHILD);
+    });
+
+    it('a rollout that is no fork counts everything, however close together its lines are', () => {
+      const plain = JSON.stringify({ timestamp: fork, type: 'session_meta', payload: { id: PARENT, cwd: '/home/me/app' } });
+      const r = parseLines(codex, [plain, ...replay.slice(1)], { path: FILE });
+      assert.equal(interactions(r.records).length, 2);
+    });
+  });
 });

@@ -206,4 +206,23 @@ describe('Copilot Chat reader', () => {
     assert.ok(vscodeUserDirs({ HOME: '/Users/me' }, 'darwin').includes('/Users/me/Library/Application Support/Code/User'));
     assert.ok(vscodeUserDirs({ HOME: 'C:\\Users\\me', APPDATA: 'C:\\Users\\me\\AppData\\Roaming' }, 'win32').some((p) => p.includes('Roaming') && p.endsWith(`Code${path.sep}User`)));
   });
+  it('an `auto` request takes the model it resolved to (resolvedModel, else the result metadata\'s model), not `auto`', () => {
+    const request = (n: number, metadata: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+      requestId: `request_auto_${n}`, timestamp: T0 + n * 1000, modelId: 'copilot/auto', message: { text: 'Fix it' },
+      response: [{ value: 'Fixed.' }], result: { metadata: { promptTokens: 500 * n, outputTokens: 50 * n, ...metadata } }, ...extra,
+    });
+    const doc = { sessionId: 'sess-auto', creationDate: T0, requests: [
+      request(1, { resolvedModel: 'gpt-4.1-2025-04-14' }),
+      request(2, { modelId: 'copilot/claude-sonnet-4' }),
+      request(3, {}, { resolvedModel: 'copilot/gpt-5-mini' }),
+      request(4, {}),
+    ] };
+    const list = interactions(read('/u/auto.json', JSON.stringify(doc)).records);
+    assert.deepEqual(list.map((i) => [i.model, i.modelAssumed ?? false]), [
+      ['gpt-4.1-2025-04-14', false],
+      ['claude-sonnet-4', false],
+      ['gpt-5-mini', false],
+      ['auto', false], // nothing names the model it ran on: `auto`, as recorded
+    ]);
+  });
 });

@@ -34,11 +34,11 @@ describe('OpenCode reader', () => {
         db.close();
       }
     };
-    assert.equal(count(applyWal(main, undefined)), 3);
-    assert.equal(count(applyWal(main, wal)), 4);
+    assert.equal(count(applyWal(main, undefined)), 4);
+    assert.equal(count(applyWal(main, wal)), 5);
     // A frame being appended right now: the committed ones still count, the torn one does not break anything.
-    assert.equal(count(applyWal(main, Buffer.concat([wal, wal.subarray(32, 32 + 100)]))), 4);
-    assert.equal(count(applyWal(main, wal.subarray(0, wal.length - 10))), 3);
+    assert.equal(count(applyWal(main, Buffer.concat([wal, wal.subarray(32, 32 + 100)]))), 5);
+    assert.equal(count(applyWal(main, wal.subarray(0, wal.length - 10))), 4);
   });
 
   it('imports the database (never written) and legacy files: totals equal the truth; a migrated message counts once; parts are not added', async () => {
@@ -74,5 +74,26 @@ describe('OpenCode reader', () => {
     assert.match(quiet.sources.find((x) => x.source === 'opencode')?.reasons.join('\n') ?? '', /opencode\.db: not a readable OpenCode database right now/);
     assert.deepEqual(ledgerSums(ledger.database, 'opencode'), good);
     ledger.close();
+  });
+  it('a message without time.created takes its row\'s time_created; a row whose data is not JSON is rejected, never skipped', async () => {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database();
+    try {
+      db.run('CREATE TABLE session (id text PRIMARY KEY, directory text NOT NULL); CREATE TABLE message (id text PRIMARY KEY, session_id text NOT NULL, time_created integer NOT NULL, time_updated integer NOT NULL, data text NOT NULL)');
+      db.run("INSERT INTO session VALUES ('ses_1', '/w/app')");
+      const t0 = Date.parse('2026-06-01T08:00:00.000Z');
+      const tokens = { input: 100, output: 20, reasoning: 0, cache: { read: 0, write: 0 } };
+      const insert = (id: string, ts: number, data: string): void => void db.run('INSERT INTO message VALUES (?, ?, ?, ?, ?)', [id, 'ses_1', ts, ts, data]);
+      insert('msg_a', t0, JSON.stringify({ role: 'assistant', time: { created: t0 - 5 }, modelID: 'gpt-5', tokens }));
+      insert('msg_b', t0 + 1000, JSON.stringify({ role: 'assistant', modelID: 'gpt-5', tokens })); // no time at all
+      insert('msg_c', t0 + 2000, JSON.stringify({ role: 'assistant', time: { completed: t0 + 2500 }, modelID: 'gpt-5', tokens }));
+      insert('msg_d', t0 + 3000, '\u0000\u0007 not json'); // no "assistant" in it: still a row that could not be read
+      insert('msg_e', t0 + 4000, JSON.stringify({ role: 'user', time: { created: t0 + 4000 } }));
+      const r = readOpenCodeDatabase(db);
+      assert.deepEqual(r.records.map((x) => x.timestamp), [t0 - 5, t0 + 1000, t0 + 2000]);
+      assert.deepEqual(r.rejects.map((x) => x.reason), ['message msg_d: data is not JSON']);
+    } finally {
+      db.close();
+    }
   });
 });
