@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import type { ParseOutcome, SessionContext } from '../core/usage/model';
+import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { has, interactionRecord, isObject, jsonObjectLine, looksLikeJsonObject, rejected, restoreState, type LineParser, type LogFile, type SourceReader } from './parser';
+import { readRegularText } from './regular';
+import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
+
+/**
+ * Kimi CLI (Moonshot): `${KIMI_SHARE_DIR:-~/.kimi}/sessions/<md5 of the work folder>/<session>/wire.jsonl`, the
+ * session's wire protocol, appended line by line: `{"type": "metadata", ...}` first, then `{timestamp: <epoch
+ * seconds>, message: {type, payload}}`. Usage comes in `StatusUpdate` messages, one per model step:
+ * `payload.token_usage{input_other, output, input_cache_read, input_cache_creation}` (input_other excludes the
+ * cache: the four add up) and `payload.message_id`. A step may report again as it streams: its updates share the
+ * message id, and the larger total wins (the ledger's rule). The model is the one `config.json` names
+ * (`default_model`, resolved through `models`); the work folder comes from `kimi.json` (`work_dirs[].path`, whose
+ * md5 names the session group folder, or `session_to_workdir`).
+ */
+export const kimi: SourceReader = {
+  source: 'kimi',
+
+  roots(env) {
+    const share = env.KIMI_SHARE_DIR?.trim();
+    return uniqueDirs([share || path.join(homeDir(env), '.kimi')]);
+  },
+
+  discover(roots) {
+    const files: LogFile[] = [];
+    for (const root of roots) {
+      if (isLogCandidate(root)) {
+        if (path.basename(root) === 'wire.jsonl') files.push({ source: 'kimi', path: root, root });
+        continue;
+      }
+      if (!isDirectory(root)) continue;
+      const sessions = isDirectory(path.join(root, 'sessions')) ? path.join(root, 'sessions') : root;
+      for (const group of listDir(sessions)) {
+        const g = path.join(sessions, group);
+        // `<group>/<session>/wire.jsonl`, or a session folder given directly.
+        const dirs = isLogCandidate(path.join(g, 'wire.jsonl')) ? [g] : listDir(g).map((s) => path.join(g, s));
+        for (const d of dirs) {
+          const wire = path.join(d, 'wire.jsonl');
+          if (isLogCandidate(wire)) files.push({ source: 'kimi', path: wire, root });
+        }
+      }
+      if (isLogCandidate(path.join(root, 'wire.jsonl'))) files.push({ source: 'kimi', path: path.join(root, 'wire.jsonl'), root });
+    }
+    return files;
+  },
+
+  createParser(file, state) {
+    return new KimiWireParser(file, state);
+  },
+};
+
+/** The share folder above a wire log (`<share>/sessions/<group>/<session>/wire.jsonl`), if the layout is the usual one. */
+function shareDirOf(wire: string): string | undefined {
+  const sessions = path.dirname(path.dirname(path.dirname(wire)));
+  return path.basename(sessions) === 'sessions' ? path.dirname(sessions) : undefined;
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(readRegularText(file, 4 << 20) ?? '');
+    return isObject(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The model `config.json` names: `default_model`, resolved through `models[name].model` when it is an alias. */
+export function kimiModel(share: string): string | undefined {
+  const config = readJson(path.join(share, 'config.json'));
+  if (!config) return undefined;
+  const name = typeof config.default_model === 'string' && config.default_model ? config.default_model : undefined;
+  if (!name) return typeof config.model === 'string' && config.model ? config.model : undefined;
+  const entry = isObject(config.models) ? config.models[name] : undefined;
+  return isObject(entry) && typeof entry.model === 'string' && entry.model ? entry.model : name;
+}
+
+/** The work folder of a session: `kimi.json`'s `session_to_workdir`, else the `work_dirs[].path` whose md5 is the group. */
+export function kimiWorkDir(share: string, group: string, sessionId: string): string | undefined {
+  const meta = readJson(path.join(share, 'kimi.json'));
+  if (!meta) return undefined;
+  const direct = isObject(meta.session_to_workdir) ? meta.session_to_workdir[sessionId] : undefined;
+  if (typeof direct === 'string' && direct) return direct;
+  for (const w of Array.isArray(meta.work_dirs) ? meta.work_dirs : []) {
+    const p = isObject(w) ? w.path : undefined;
+    if (typeof p === 'string' && p && createHash('md5').update(p, 'utf8').digest('hex') === group) return p;
+  }
+  return undefined;
+}
+
+const USAGE_FIELDS = ['input_other', 'output', 'input_cache_read', 'input_cache_creation'];
+
+export function fromKimiUsage(u: Record<string, unknown>): Tokens | { bad: string } {
+  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null)) return { bad: `token_usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
+  const input = optionalCount(u.input_other);
+  const output = optionalCount(u.output);
+  const cacheRead = optionalCount(u.input_cache_read);
+  const cacheWrite = optionalCount(u.input_cache_creation);
+  if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined) return { bad: 'token_usage counts are not non-negative integers' };
+  return { input, output, cacheRead, cacheWrite, reasoning: 0 };
+}
+
+interface KimiState {
+  sessionId: string;
+  model?: string;
+  cwd?: string;
+}
+
+const STATUS = Buffer.from('"StatusUpdate"');
+const TURN = Buffer.from('"TurnBegin"');
+
+/** Kimi's times: epoch seconds (a float); milliseconds from builds that write them. */
+function kimiTime(v: unknown): number | undefined {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) return undefined;
+  return v < 1e12 ? Math.round(v * 1000) : Math.round(v);
+}
+
+class KimiWireParser implements LineParser {
+  private readonly s: KimiState;
+
+  constructor(file: LogFile, state: string | null) {
+    const restored = restoreState<KimiState>(state);
+    const sessionDir = path.dirname(file.path);
+    this.s = restored && typeof restored.sessionId === 'string' ? restored : { sessionId: path.basename(sessionDir) };
+    const share = shareDirOf(file.path);
+    if (share && !restored) {
+      const model = kimiModel(share);
+      if (model) this.s.model = model;
+      const cwd = kimiWorkDir(share, path.basename(path.dirname(sessionDir)), this.s.sessionId);
+      if (cwd) this.s.cwd = cwd;
+    }
+  }
+
+  state(): string | null {
+    return JSON.stringify(this.s);
+  }
+
+  private get session(): SessionContext {
+    return { source: 'kimi', sessionId: this.s.sessionId, ...(this.s.cwd ? { cwd: this.s.cwd } : {}) };
+  }
+
+  parse(buf: Buffer, start: number, end: number): ParseOutcome {
+    const line = buf.subarray(start, end);
+    if (!has(line, STATUS) && !has(line, TURN)) return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
+    const parsed = jsonObjectLine(buf, start, end);
+    if ('reason' in parsed) return parsed;
+    const v = parsed.value;
+    const msg = isObject(v.message) ? v.message : undefined;
+    if (!msg) return null;
+    const p = isObject(msg.payload) ? msg.payload : {};
+    const ts = kimiTime(v.timestamp);
+    if (msg.type === 'TurnBegin') {
+      const input = p.user_input;
+      const text = typeof input === 'string' ? input : Array.isArray(input) ? input.map((x) => (isObject(x) && typeof x.text === 'string' ? x.text : '')).join('') : '';
+      if (!text.trim() || text.startsWith('/') || ts === undefined) return null;
+      return [{ kind: 'prompt', key: `kimi:${this.s.sessionId}:prompt:${String(v.timestamp)}`, session: this.session, timestamp: ts, text }];
+    }
+    if (msg.type !== 'StatusUpdate') return null;
+    if (p.token_usage === undefined || p.token_usage === null) return null; // a status without usage (context only)
+    if (!isObject(p.token_usage)) return rejected('token_usage is not an object');
+    const tokens = fromKimiUsage(p.token_usage);
+    if ('bad' in tokens) return rejected(tokens.bad);
+    if (tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite === 0) return null;
+    if (ts === undefined) return rejected('StatusUpdate without a timestamp');
+    // One step: its message id (repeated updates of a step share it), else its time.
+    const id = typeof p.message_id === 'string' && p.message_id ? p.message_id : `t${String(v.timestamp)}`;
+    return [interactionRecord({ key: `kimi:${this.s.sessionId}:${id}`, session: this.session, timestamp: ts, model: this.s.model, tokens })];
+  }
+}
