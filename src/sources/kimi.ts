@@ -12,8 +12,8 @@ import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs } from './wal
  * seconds>, message: {type, payload}}`. Usage comes in `StatusUpdate` messages, one per model step:
  * `payload.token_usage{input_other, output, input_cache_read, input_cache_creation}` (input_other excludes the
  * cache: the four add up) and `payload.message_id`. A step may report again as it streams: its updates share the
- * message id, and the larger total wins (the ledger's rule). The model is the one `config.json` names
- * (`default_model`, resolved through `models`); the work folder comes from `kimi.json` (`work_dirs[].path`, whose
+ * message id, and the larger total wins (the ledger's rule). The model is the one `config.toml` (older builds:
+ * `config.json`) names (`default_model`, resolved through `models`); the work folder comes from `kimi.json` (`work_dirs[].path`, whose
  * md5 names the session group folder, or `session_to_workdir`).
  */
 export const kimi: SourceReader = {
@@ -67,9 +67,49 @@ function readJson(file: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The model `config.json` names: `default_model`, resolved through `models[name].model` when it is an alias. */
+/** A TOML string value (`"basic"` or `'literal'`), the only kind these keys hold. */
+function tomlString(raw: string): string | undefined {
+  const v = raw.trim();
+  const basic = /^"((?:[^"\\]|\\.)*)"/.exec(v);
+  if (basic) return (basic[1] ?? '').replace(/\\(["\\])/g, '$1');
+  const literal = /^'([^']*)'/.exec(v);
+  return literal ? literal[1] : undefined;
+}
+
+/**
+ * The two keys the model is named by in `config.toml` (current builds): the top-level `default_model`, and `model` in
+ * the `[models.<name>]` table. Read line by line for those keys only (no TOML engine; nothing else is looked at).
+ */
+function tomlModelConfig(text: string): { default_model?: string; models: Record<string, { model?: string }> } {
+  const out: { default_model?: string; models: Record<string, { model?: string }> } = { models: {} };
+  let table: string | null = null;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const header = /^\[\[?\s*([^\]]+?)\s*\]\]?$/.exec(line); // a table or an array of tables
+    if (header) {
+      const m = /^models\.(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))$/.exec(header[1] ?? '');
+      table = m ? (m[1] ?? m[2] ?? m[3] ?? null) : '';
+      continue;
+    }
+    const kv = /^([A-Za-z0-9_-]+)\s*=\s*(.+)$/.exec(line);
+    if (!kv) continue;
+    const value = tomlString(kv[2] ?? '');
+    if (value === undefined) continue;
+    if (table === null && kv[1] === 'default_model') out.default_model = value;
+    else if (table && kv[1] === 'model') out.models[table] = { model: value };
+  }
+  return out;
+}
+
+/**
+ * The model Kimi's configuration names: `default_model`, resolved through `models[name].model` when it is an alias.
+ * Current builds keep `config.toml`; older ones `config.json` (left as `config.json.bak` by the migration). API keys
+ * beside them are never kept or shown.
+ */
 export function kimiModel(share: string): string | undefined {
-  const config = readJson(path.join(share, 'config.json'));
+  const toml = readRegularText(path.join(share, 'config.toml'), 1 << 20);
+  const config: Record<string, unknown> | undefined = toml !== undefined ? tomlModelConfig(toml) : readJson(path.join(share, 'config.json')) ?? readJson(path.join(share, 'config.json.bak'));
   if (!config) return undefined;
   const name = typeof config.default_model === 'string' && config.default_model ? config.default_model : undefined;
   if (!name) return typeof config.model === 'string' && config.model ? config.model : undefined;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importAll } from '../../src/services/importer';
-import { kimi } from '../../src/sources/kimi';
+import { kimi, kimiModel } from '../../src/sources/kimi';
 import { Ledger } from '../../src/store/ledger';
 import { total, writeKimi } from '../fixtures/sources';
 import { interactions, ledgerSums, parseLines, tempDir } from '../helpers';
@@ -42,5 +42,26 @@ describe('Kimi CLI reader', () => {
     assert.deepEqual(ledgerSums(ledger.database, 'kimi'), total(fx.truth));
     assert.equal((await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'kimi')?.interactionsAdded, 0);
     ledger.close();
+  });
+});
+
+describe('Kimi CLI configuration', () => {
+  let dir: string;
+  beforeEach(() => (dir = tempDir('ol-kimi-config-')));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('config.toml (current builds) names the model: default_model resolved through [models.<name>]; config.json is the older place', () => {
+    fs.writeFileSync(path.join(dir, 'config.toml'), [
+      'default_model = "kimi-for-coding"', 'default_thinking = false', '',
+      '[models.other]', 'provider = "moonshot"', 'model = "not-this-one"', '',
+      '[models."kimi-for-coding"]', 'provider = "kimi"', "model = 'kimi-k2-thinking-turbo'", 'max_context_size = 262144', '',
+      '[providers.kimi]', 'type = "kimi"', 'api_key = "NEVER-READ"', '', '[[hooks]]', 'model = "nor-this"',
+    ].join('\n'));
+    fs.writeFileSync(path.join(dir, 'config.json.bak'), JSON.stringify({ default_model: 'old' }));
+    assert.equal(kimiModel(dir), 'kimi-k2-thinking-turbo');
+    fs.rmSync(path.join(dir, 'config.toml'));
+    assert.equal(kimiModel(dir), 'old', 'the migrated-away config.json');
+    fs.writeFileSync(path.join(dir, 'config.toml'), 'default_thinking = true\n');
+    assert.equal(kimiModel(dir), undefined, 'no model named: none invented');
   });
 });
