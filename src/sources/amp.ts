@@ -29,6 +29,8 @@ export const amp: SourceReader = {
     return uniqueDirs([
       ...(override ? [override] : []),
       path.join(xdg || path.join(homeDir(env), '.local', 'share'), 'amp'),
+      // Amp's own default, whatever XDG_DATA_HOME says.
+      path.join(homeDir(env), '.local', 'share', 'amp'),
       ...(process.platform === 'win32' || process.platform === 'darwin' ? [path.join(platformBase('data', env), 'amp')] : []),
     ]);
   },
