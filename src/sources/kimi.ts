@@ -15,13 +15,21 @@ import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs } from './wal
  * message id, and the larger total wins (the ledger's rule). The model is the one `config.toml` (older builds:
  * `config.json`) names (`default_model`, resolved through `models`); the work folder comes from `kimi.json` (`work_dirs[].path`, whose
  * md5 names the session group folder, or `session_to_workdir`).
+ *
+ * Kimi Code, its successor, keeps `${KIMI_CODE_HOME:-~/.kimi-code}/sessions/<workspace>/<session>/agents/<agent>/
+ * wire.jsonl`: `usage.record` lines `{model, usage{inputOther, output, inputCacheRead, inputCacheCreation},
+ * usageScope, time (epoch ms)}`, of which only `usageScope: "turn"` ones are requests ("session" ones are
+ * bookkeeping such as compaction, and `step.end` repeats the turn's record); a model that is a symbolic alias
+ * (`__kimi_env_model__`) is taken from the `llm.request` before it. The folder is `workspaces.json`'s
+ * `workspaces[<workspace>].root`, else `session_index.jsonl`'s `workDir`.
  */
 export const kimi: SourceReader = {
   source: 'kimi',
 
   roots(env) {
     const share = env.KIMI_SHARE_DIR?.trim();
-    return uniqueDirs([share || path.join(homeDir(env), '.kimi')]);
+    const code = env.KIMI_CODE_HOME?.trim();
+    return uniqueDirs([share || path.join(homeDir(env), '.kimi'), code || path.join(homeDir(env), '.kimi-code')]);
   },
 
   discover(roots) {
@@ -36,10 +44,15 @@ export const kimi: SourceReader = {
       for (const group of listDir(sessions)) {
         const g = path.join(sessions, group);
         // `<group>/<session>/wire.jsonl`, or a session folder given directly.
-        const dirs = isLogCandidate(path.join(g, 'wire.jsonl')) ? [g] : listDir(g).map((s) => path.join(g, s));
+        const dirs = isLogCandidate(path.join(g, 'wire.jsonl')) || isDirectory(path.join(g, 'agents')) ? [g] : listDir(g).map((s) => path.join(g, s));
         for (const d of dirs) {
           const wire = path.join(d, 'wire.jsonl');
           if (isLogCandidate(wire)) files.push({ source: 'kimi', path: wire, root });
+          // Kimi Code: one wire log per agent of the session.
+          for (const agent of listDir(path.join(d, 'agents'))) {
+            const log = path.join(d, 'agents', agent, 'wire.jsonl');
+            if (isLogCandidate(log)) files.push({ source: 'kimi', path: log, root });
+          }
         }
       }
       if (isLogCandidate(path.join(root, 'wire.jsonl'))) files.push({ source: 'kimi', path: path.join(root, 'wire.jsonl'), root });
@@ -48,7 +61,7 @@ export const kimi: SourceReader = {
   },
 
   createParser(file, state) {
-    return new KimiWireParser(file, state);
+    return isKimiCodeLog(file.path) ? new KimiCodeParser(file.path, state) : new KimiWireParser(file, state);
   },
 };
 
@@ -207,5 +220,97 @@ class KimiWireParser implements LineParser {
     // One step: its message id (repeated updates of a step share it), else its time.
     const id = typeof p.message_id === 'string' && p.message_id ? p.message_id : `t${String(v.timestamp)}`;
     return [interactionRecord({ key: `kimi:${this.s.sessionId}:${id}`, session: this.session, timestamp: ts, model: this.s.model, tokens })];
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------ Kimi Code
+
+/** `<root>/sessions/<workspace>/<session>/agents/<agent>/wire.jsonl`: Kimi Code's layout. */
+function isKimiCodeLog(file: string): boolean {
+  return path.basename(path.dirname(path.dirname(file))) === 'agents';
+}
+
+/** A model name Kimi Code writes, without its `kimi-code/` prefix; undefined for a symbolic alias (`__name__`) or blank. */
+function concreteModel(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = v.trim().replace(/^kimi-code\//, '').trim();
+  return m && !/^__.*__$/.test(m) ? m : undefined;
+}
+
+/** The project folder of a Kimi Code session: `workspaces.json` by workspace slug, else `session_index.jsonl`. */
+export function kimiCodeWorkDir(root: string, slug: string, sessionId: string): string | undefined {
+  const index = readJson(path.join(root, 'workspaces.json'));
+  const entry = index && isObject(index.workspaces) ? index.workspaces[slug] : undefined;
+  if (isObject(entry) && typeof entry.root === 'string' && entry.root) return entry.root;
+  for (const line of (readRegularText(path.join(root, 'session_index.jsonl'), 16 << 20) ?? '').split('\n')) {
+    if (!line.includes(sessionId)) continue;
+    try {
+      const v: unknown = JSON.parse(line);
+      if (!isObject(v) || typeof v.workDir !== 'string' || !v.workDir) continue;
+      const dir = typeof v.sessionDir === 'string' ? path.basename(v.sessionDir) : undefined;
+      if (v.sessionId === sessionId || dir === sessionId) return v.workDir;
+    } catch {
+      // a line being written: the next read of the index finds it
+    }
+  }
+  return undefined;
+}
+
+const CODE_USAGE_FIELDS = ['inputOther', 'output', 'inputCacheRead', 'inputCacheCreation'];
+
+interface KimiCodeState {
+  sessionId: string;
+  agent: string;
+  /** The model of the latest `llm.request` (a usage record may name only an alias). */
+  model?: string;
+  cwd?: string;
+}
+
+const USAGE_RECORD = Buffer.from('"usage.record"');
+const LLM_REQUEST = Buffer.from('"llm.request"');
+
+class KimiCodeParser implements LineParser {
+  private readonly s: KimiCodeState;
+
+  constructor(file: string, state: string | null) {
+    const restored = restoreState<KimiCodeState>(state);
+    const agentDir = path.dirname(file);
+    const sessionDir = path.dirname(path.dirname(agentDir));
+    this.s = restored && typeof restored.sessionId === 'string' ? restored : { sessionId: path.basename(sessionDir), agent: path.basename(agentDir) };
+    if (!restored) {
+      const slugDir = path.dirname(sessionDir);
+      const root = path.dirname(path.dirname(slugDir));
+      const cwd = kimiCodeWorkDir(root, path.basename(slugDir), this.s.sessionId);
+      if (cwd) this.s.cwd = cwd;
+    }
+  }
+
+  state(): string | null {
+    return JSON.stringify(this.s);
+  }
+
+  parse(buf: Buffer, start: number, end: number): ParseOutcome {
+    const line = buf.subarray(start, end);
+    if (!has(line, USAGE_RECORD) && !has(line, LLM_REQUEST)) return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
+    const parsed = jsonObjectLine(buf, start, end);
+    if ('reason' in parsed) return parsed;
+    const v = parsed.value;
+    if (v.type === 'llm.request') {
+      const model = concreteModel(v.model);
+      if (model) this.s.model = model;
+      return null;
+    }
+    if (v.type !== 'usage.record' || v.usageScope !== 'turn') return null; // session bookkeeping, or not usage at all
+    if (!isObject(v.usage)) return rejected('usage.record without a usage object');
+    const u = v.usage;
+    if (!CODE_USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null)) return rejected(`usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`);
+    const tokens = fromKimiUsage({ input_other: u.inputOther, output: u.output, input_cache_read: u.inputCacheRead, input_cache_creation: u.inputCacheCreation });
+    if ('bad' in tokens) return rejected(tokens.bad.replace('token_usage', 'usage'));
+    if (tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite === 0) return null;
+    const ts = typeof v.time === 'number' && Number.isFinite(v.time) && v.time > 0 ? Math.round(v.time) : undefined;
+    if (ts === undefined) return rejected('usage.record without a time');
+    const session: SessionContext = { source: 'kimi', sessionId: this.s.sessionId, ...(this.s.cwd ? { cwd: this.s.cwd } : {}) };
+    const model = concreteModel(v.model) ?? this.s.model;
+    return [interactionRecord({ key: `kimi:${this.s.sessionId}:${this.s.agent}:${ts}`, session, timestamp: ts, model, tokens })];
   }
 }

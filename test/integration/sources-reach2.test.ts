@@ -64,7 +64,7 @@ describe('import → report for Amp, Factory Droid, Qwen Code and Kimi CLI (real
 
   it('import --source NAME=PATH reads a folder given directly, and a mistyped name is a usage error', () => {
     const other = path.join(dir, 'ledger-direct');
-    const r = cli(['import', '--home', other, '--source', `kimi=${path.join(dir, 'home', '.kimi')}`, '--source', `qwen-code=${path.join(dir, 'home', '.qwen')}`], { HOME: path.join(dir, 'empty-home') });
+    const r = cli(['import', '--home', other, '--source', `kimi=${path.join(dir, 'home', '.kimi')}`, '--source', `kimi=${path.join(dir, 'home', '.kimi-code', 'sessions')}`, '--source', `qwen-code=${path.join(dir, 'home', '.qwen')}`], { HOME: path.join(dir, 'empty-home') });
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(cli(['report', '--json', '--home', other, '--no-import', ...PERIOD], { HOME: path.join(dir, 'empty-home') }).stdout) as { bySource: Array<{ source: string; interactions: number }> };
     assert.equal(report.bySource.find((s) => s.source === 'kimi')?.interactions, truth.filter((t) => t.source === 'kimi').length);

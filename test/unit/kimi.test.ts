@@ -12,9 +12,9 @@ describe('Kimi CLI reader', () => {
   beforeEach(() => (dir = tempDir('ol-kimi-')));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('looks in ~/.kimi or $KIMI_SHARE_DIR', () => {
-    assert.deepEqual(kimi.roots({ HOME: '/h' }), ['/h/.kimi']);
-    assert.deepEqual(kimi.roots({ HOME: '/h', KIMI_SHARE_DIR: '/k' }), ['/k']);
+  it('looks in ~/.kimi (or $KIMI_SHARE_DIR) and Kimi Code\'s ~/.kimi-code (or $KIMI_CODE_HOME)', () => {
+    assert.deepEqual(kimi.roots({ HOME: '/h' }), ['/h/.kimi', '/h/.kimi-code']);
+    assert.deepEqual(kimi.roots({ HOME: '/h', KIMI_SHARE_DIR: '/k', KIMI_CODE_HOME: '/c' }), ['/k', '/c']);
   });
 
   it('StatusUpdate steps: the model from config.json, the folder from kimi.json, unknown shapes and negative counts rejected', () => {
@@ -30,6 +30,24 @@ describe('Kimi CLI reader', () => {
     ]);
     assert.deepEqual(r.rejected, ['token_usage in an unknown shape (keys: tokens)', 'token_usage counts are not non-negative integers', 'not JSON']);
     assert.equal(r.records.filter((x) => x.kind === 'prompt').length, 1);
+  });
+
+  it('Kimi Code: turn-scoped usage records only, an alias model resolved by the request before it, the folder from workspaces.json', () => {
+    const project = path.join(dir, 'app');
+    const fx = writeKimi(path.join(dir, 'home'), project);
+    const lines = fs.readFileSync(fx.codeFile, 'utf8').split('\n').filter(Boolean);
+    const r = parseLines(kimi, lines, { path: fx.codeFile, root: path.join(dir, 'home', '.kimi-code') });
+    assert.deepEqual(interactions(r.records).map((x) => [x.model, x.tokens.input, x.tokens.cacheRead, x.session.sessionId, x.session.cwd]), [
+      ['k3', 2000, 9000, 'sess-code-1', project],
+      ['kimi-for-coding', 300, 0, 'sess-code-1', project],
+    ]);
+    assert.deepEqual(r.rejected, ['usage in an unknown shape (keys: tokens)']);
+    const files = kimi.discover(kimi.roots({ HOME: path.join(dir, 'home') })).map((f) => path.relative(dir, f.path));
+    assert.deepEqual(files.sort(), [
+      'home/.kimi-code/sessions/wd_app_4c02790435a7/sess-code-1/agents/explore/wire.jsonl',
+      'home/.kimi-code/sessions/wd_app_4c02790435a7/sess-code-1/agents/main/wire.jsonl',
+      path.relative(dir, fx.file),
+    ].sort());
   });
 
   it('imports exactly: a step reported twice counts once (the larger), re-import adds nothing', async () => {
