@@ -25,6 +25,8 @@ export interface PeriodQuery {
   durabilityDays?: number;
   /** More author emails that are the engineer's, for this call (`--identity`, the `outcomeLedger.identities` setting). */
   identities?: readonly string[];
+  /** Add one row per session to the report (`report --by session`). */
+  bySession?: boolean;
 }
 
 /**
@@ -323,6 +325,7 @@ export function reports(db: Database, q: Omit<PeriodQuery, 'since' | 'until'>, p
       until,
       pricingVersion,
       identities: co.identities,
+      bySession: q.bySession === true,
     });
   });
 }
