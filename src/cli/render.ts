@@ -192,7 +192,7 @@ export function renderReport(r: ReportJson, maxDays = 31, columns?: number): str
     out.push(`~ marks token figures that are partly or wholly estimated (counted from text or rounded by the tool): ${fmtTokens(r.totals.estimatedTokens)} of ${fmtTokens(r.totals.total)}.`);
   }
   if (r.totals.credits !== undefined) {
-    out.push(`Credits (${fmtCredits(r.totals.credits)}) are what tools that bill in credits (Kiro) metered, as they recorded them: priced at their documented price per credit, never counted as tokens.`);
+    out.push(`Credits (${fmtCredits(r.totals.credits)}) are what tools that bill in credits (Kiro, Amp) metered, as they recorded them: priced at their documented price per credit, never counted as tokens.`);
   }
   out.push('Tokens are not value: more tokens for the same outcomes is worse, never better.');
   return out.join('\n');

@@ -32,6 +32,10 @@ const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
   ['amazon-q', 'amazonQ'],
   ['cursor', 'cursor'],
   ['copilot-cli', 'copilotCli'],
+  ['amp', 'amp'],
+  ['droid', 'droid'],
+  ['qwen-code', 'qwenCode'],
+  ['kimi', 'kimi'],
 ];
 
 /** Sources kept in an extension's global storage inside a VS Code user folder, by that extension's id. */

@@ -12,7 +12,7 @@ import type { LedgerModel } from './ledgerModel';
 export const TREE_DAYS = 90;
 
 const TOOL_NAMES: Record<string, string> = {
-  'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q', cursor: 'Cursor', 'copilot-cli': 'Copilot CLI', manual: 'Manual',
+  'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q', cursor: 'Cursor', 'copilot-cli': 'Copilot CLI', amp: 'Amp', droid: 'Droid', 'qwen-code': 'Qwen Code', kimi: 'Kimi', manual: 'Manual',
 };
 
 export type SessionsNode =

@@ -81,6 +81,12 @@ export function dataHealth(
     if (source === 'kiro' && span && span.n > 0) {
       gaps.push(`Kiro meters credits, not tokens: ${fmtCredits(span.credits / 1e6)} credits were recorded, priced at $${CREDIT_PRICE_USD.kiro ?? 0} a credit; its token counts (0 in current builds) are shown as recorded, never derived from credits.`);
     }
+    if (source === 'amp' && span && span.credits > 0) {
+      gaps.push(`Amp bills in credits (US dollars): ${fmtCredits(span.credits / 1e6)} credits were recorded beside its exact token counts, priced at $${CREDIT_PRICE_USD.amp ?? 0} a credit; the cost of those requests is their credits, not their tokens at list prices.`);
+    }
+    if (source === 'droid' && span && span.n > 0) {
+      gaps.push('Droid keeps running totals per session, not per request: each import stores the growth since the one before, dated by the session\'s newest message.');
+    }
     const existing = [...paths, ...(inProjects.get(source) ?? [])].map((p) => ({ path: p, exists: fs.existsSync(p) }));
     if (inProjects.has(source)) {
       gaps.push(`looked for in the ${known.length} repositories and working folders of the sessions in the ledger, the open workspace folders and the folder an import runs in; add others with extra paths or \`import --source ${source}=PATH\`.`);

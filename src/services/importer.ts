@@ -18,6 +18,10 @@ import { kiro } from '../sources/kiro';
 import { amazonQ } from '../sources/amazonQ';
 import { cursor } from '../sources/cursor';
 import { copilotCli } from '../sources/copilotCli';
+import { amp } from '../sources/amp';
+import { droid } from '../sources/droid';
+import { qwenCode } from '../sources/qwen';
+import { kimi } from '../sources/kimi';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
 import { isLogCandidate } from '../sources/walk';
@@ -29,7 +33,7 @@ import { loadSqlJs } from '../store/sqljs';
 import { openRegular, readRegularFile } from '../sources/regular';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat, geminiCli, opencode, cline, rooCode, continueDev, aider, kiro, amazonQ, cursor, copilotCli];
+export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat, geminiCli, opencode, cline, rooCode, continueDev, aider, kiro, amazonQ, cursor, copilotCli, amp, droid, qwenCode, kimi];
 
 /** Names of files whose change means new usage may be there (for watchers): logs, whole-file sessions, databases. */
 export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal,sqlite3,sqlite3-wal,vscdb,vscdb-wal}';

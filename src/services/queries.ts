@@ -345,7 +345,7 @@ export interface SessionJson {
   /** Compatible extension of cli.md: tokens of `tokens.total` that were estimated, and whether it is exact. */
   estimatedTokens: number;
   tokenAccuracy: TokenAccuracy;
-  /** Credits metered by a tool that bills in credits (Kiro), beside the tokens; absent for the others. */
+  /** Credits metered by a tool that bills in credits (Kiro, Amp), beside the tokens; absent for the others. */
   credits?: number;
   /** For a manual entry: the tool the engineer named and the task they gave (else null). */
   manual: { tool: string; task: string | null } | null;

@@ -42,7 +42,7 @@ export type SnapshotBody = Omit<SidebarSnapshot, 'seq'>;
 
 const SOURCE_TITLES: Partial<Record<SourceName, string>> = {
   'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q Developer', cursor: 'Cursor',
-  'copilot-cli': 'Copilot CLI', manual: 'Manual entries',
+  'copilot-cli': 'Copilot CLI', amp: 'Amp', droid: 'Factory Droid', 'qwen-code': 'Qwen Code', kimi: 'Kimi CLI', manual: 'Manual entries',
 };
 const titleOf = (s: SourceName): string => SOURCE_TITLES[s] ?? s;
 
@@ -246,10 +246,10 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
   ];
 }
 
-/** Credits are what tools that bill in credits (Kiro) metered: exact, and priced at the tool's documented rate. */
+/** Credits are what tools that bill in credits (Kiro, Amp) metered: exact, and priced at the tool's documented rate. */
 function creditsCov(credits: number): Coverage {
   return credits > 0
-    ? { level: 'complete', note: 'Credits metered by tools that bill in credits (Kiro), as they recorded them; in the cost at their documented price per credit, never counted as tokens.' }
+    ? { level: 'complete', note: 'Credits metered by tools that bill in credits (Kiro, Amp), as they recorded them; in the cost at their documented price per credit, never counted as tokens.' }
     : { level: 'none', note: 'No credits in this period.' };
 }
 

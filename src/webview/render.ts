@@ -24,7 +24,7 @@ export interface Actions {
 }
 
 const TOOL: Record<string, string> = {
-  'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q', cursor: 'Cursor', 'copilot-cli': 'Copilot CLI', manual: 'Manual entry',
+  'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q', cursor: 'Cursor', 'copilot-cli': 'Copilot CLI', amp: 'Amp', droid: 'Droid', 'qwen-code': 'Qwen Code', kimi: 'Kimi', manual: 'Manual entry',
 };
 const toolName = (s: string): string => TOOL[s] ?? s;
 
@@ -193,7 +193,7 @@ export function figures(s: SidebarSnapshot): HTMLElement {
     { class: 'figures', 'aria-labelledby': 'figures-title' },
     h('h2', { id: 'figures-title', class: 'sr-only' }, 'Figures for the period'),
     outcomeTile,
-    // Credits only when a tool that bills in credits (Kiro) was used: beside the tokens, never folded into them.
+    // Credits only when a tool that bills in credits (Kiro, Amp) was used: beside the tokens, never folded into them.
     h('div', { class: 'grid' }, ...(['tokens', ...(by.has('credits') ? ['credits'] : []), 'cost', 'yield', 'tokensPerCommit', 'keptPer1k', 'withoutOutcome'] as FigureId[]).map((id) => tile(get(id)))),
     h(
       'p',
@@ -434,7 +434,7 @@ export function emptyState(s: SidebarSnapshot, a: Actions): HTMLElement {
     h(
       'ol',
       { class: 'steps' },
-      h('li', {}, 'Work with Claude Code, Codex CLI, Copilot Chat or CLI, Cursor, Kiro or Amazon Q Developer in a git repository: sessions show up here within seconds, with the commits they led to.'),
+      h('li', {}, 'Work with Claude Code, Codex CLI, Copilot Chat or CLI, Cursor, Kiro, Amazon Q Developer, Amp, Factory Droid, Qwen Code or Kimi CLI in a git repository: sessions show up here within seconds, with the commits they led to.'),
       h('li', {}, 'Used a web chat? Log it with "Log an AI Interaction…" in the Sessions view (counts, or text to estimate them from).'),
       h('li', {}, 'Logs somewhere else? Add the folder to a source\'s extra paths. ', button('Open Settings', { class: 'link', 'data-key': 'empty-settings', onClick: () => a.post({ type: 'command/run', command: 'openSettings' }) })),
       h('li', {}, 'Already used them here? ', button('Import Now', { class: 'primary small', 'data-key': 'empty-import', id: 'empty-import', onClick: () => a.post({ type: 'command/run', command: 'importNow' }) })),

@@ -63,7 +63,25 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
     ] });
     const old = new Date(Date.now() - HOUR);
     fs.utimesSync(path.join(chat, 'huge.json'), old, old);
-    env = { ...logs.env(), XDG_CONFIG_HOME: path.join(home, '.config') };
+    // Amp, Droid, Qwen Code and Kimi CLI: one absurd figure beside a plausible one each.
+    const write = (file: string, text: string): void => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+    };
+    const sonnet = 'claude-sonnet-4-5-20250929';
+    write(path.join(dir, 'xdg-data', 'amp', 'threads', 'T-huge.json'), JSON.stringify({ id: 'T-huge', created: D, messages: [], usageLedger: { events: [
+      { id: 'h1', timestamp: iso(D), model: sonnet, credits: 0.5, tokens: { input: 9007199254740991, output: 1 } },
+      { id: 'h2', timestamp: iso(D + 1000), model: sonnet, credits: 1e12, tokens: { input: 1, output: 1 } },
+      { id: 'h3', timestamp: iso(D + 2000), model: sonnet, credits: 0.25, tokens: { input: 300, output: 30 } },
+    ] } }));
+    const droid = path.join(home, '.factory', 'sessions', '-app');
+    write(path.join(droid, 'aaaaaaaa-0000-4000-8000-000000000001.settings.json'), JSON.stringify({ model: sonnet, tokenUsage: { inputTokens: 5 * MAX_TOKENS_PER_FIELD, outputTokens: 10 } }));
+    write(path.join(droid, 'aaaaaaaa-0000-4000-8000-000000000002.settings.json'), JSON.stringify({ model: sonnet, tokenUsage: { inputTokens: 400, outputTokens: 40 } }));
+    const qwenRec = (uuid: string, prompt: number): string => JSON.stringify({ uuid, parentUuid: null, sessionId: 'q-huge', timestamp: iso(D), type: 'assistant', cwd: repo.dir, version: '0.2.1', model: 'qwen3-coder-plus', usageMetadata: { promptTokenCount: prompt, candidatesTokenCount: 5, totalTokenCount: prompt + 5 } });
+    write(path.join(home, '.qwen', 'projects', '-app', 'chats', 'q-huge.jsonl'), `${qwenRec('q1', 3 * MAX_TOKENS_PER_FIELD)}\n${qwenRec('q2', 700)}\n`);
+    const kimiRec = (id: string, input: number): string => JSON.stringify({ timestamp: D / 1000, message: { type: 'StatusUpdate', payload: { token_usage: { input_other: input, output: 5, input_cache_read: 0, input_cache_creation: 0 }, message_id: id } } });
+    write(path.join(home, '.kimi', 'sessions', 'g', 'k-huge', 'wire.jsonl'), `${kimiRec('k1', 2 * MAX_TOKENS_PER_FIELD)}\n${kimiRec('k2', 900)}\n`);
+    env = { ...logs.env(), XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(dir, 'xdg-data') };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -76,6 +94,11 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
     assert.equal(claude?.input, 100 + MAX_TOKENS_PER_FIELD);
     assert.equal(report.bySource.find((s) => s.source === 'aider')?.input, 2000);
     assert.equal(report.bySource.find((s) => s.source === 'copilot-chat')?.input, 700);
+    assert.equal(report.bySource.find((s) => s.source === 'amp')?.input, 300);
+    assert.equal(report.bySource.find((s) => s.source === 'amp')?.credits, 0.25);
+    assert.equal(report.bySource.find((s) => s.source === 'droid')?.input, 400);
+    assert.equal(report.bySource.find((s) => s.source === 'qwen-code')?.input, 700);
+    assert.equal(report.bySource.find((s) => s.source === 'kimi')?.input, 900);
     assert.ok(report.totals.total < 2e9, `no absurd total: ${report.totals.total}`);
     const h = JSON.parse(cli(['health', '--json', '--home', ledger], env).stdout) as HealthJson;
     const reasons = (s: string): string[] => (h.sources.find((x) => x.source === s)?.reasons ?? []).map((x) => x.reason);
@@ -84,6 +107,11 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
     assert.ok(reasons('claude-code').some((x) => /implausible output token count 1000000001/.test(x)), reasons('claude-code').join(' | '));
     assert.ok(reasons('aider').some((x) => /implausible input token count 1e\+44/.test(x)), reasons('aider').join(' | '));
     assert.ok(reasons('copilot-chat').some((x) => /implausible input token count 3000000000/.test(x)), reasons('copilot-chat').join(' | '));
+    assert.ok(reasons('amp').some((x) => /implausible input token count 9007199254740991/.test(x)), reasons('amp').join(' | '));
+    assert.ok(reasons('amp').some((x) => /implausible credits 1000000000000/.test(x)), reasons('amp').join(' | '));
+    assert.ok(reasons('droid').some((x) => /implausible input token count 5000000000/.test(x)), reasons('droid').join(' | '));
+    assert.ok(reasons('qwen-code').some((x) => /implausible input token count 3000000000/.test(x)), reasons('qwen-code').join(' | '));
+    assert.ok(reasons('kimi').some((x) => /implausible input token count 2000000000/.test(x)), reasons('kimi').join(' | '));
   });
 
   it('report, a signed summary that verifies, and a rollup export still work afterwards', () => {

@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
-import { writeAider, writeCline, writeContinue, writeGemini, writeOpenCode } from '../fixtures/sources';
+import { writeAider, writeAmp, writeCline, writeContinue, writeDroid, writeGemini, writeKimi, writeOpenCode, writeQwen } from '../fixtures/sources';
 import { tempDir } from '../helpers';
 import { CLI, cli, reportJson, type Run } from './cli';
 import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
@@ -74,6 +74,10 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     writeCline(home, repo.dir);
     writeContinue(path.join(home, '.continue'), repo.dir);
     writeAider(repo.dir);
+    writeAmp(path.join(dir, 'xdg-data'), repo.dir);
+    const droid = writeDroid(home, repo.dir);
+    const qwen = writeQwen(home, repo.dir);
+    writeKimi(home, repo.dir);
     const user = path.join(home, '.config', 'Code', 'User');
     const chat = copilotWorkspace(user, 'a1b2c3', repo.dir);
     writeCopilotJson(chat, { sessionId: 'real', creationDate: D, requests: [{ requestId: 'request_1', timestamp: D, modelId: 'copilot/gpt-4.1', prompt: 'Fix it', reply: 'Fixed.', promptTokens: 100, outputTokens: 20, style: 'metadata' }] });
@@ -113,6 +117,19 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     // Aider: the history file of a session's folder is a symlink to a FIFO.
     const other = path.join(dir, 'other');
     fifos.push(symlinkTo(target('aider'), path.join(other, '.aider.chat.history.md')));
+    // Amp: a thread FIFO and a symlinked one. Droid: a settings FIFO, and a real session whose message log (read for
+    // its times) is a FIFO. Qwen Code: a chat FIFO. Kimi CLI: a wire log FIFO, and kimi.json (read for the folders) one.
+    const threads = path.join(dir, 'xdg-data', 'amp', 'threads');
+    fifos.push(mkfifo(path.join(threads, 'T-fifo.json')));
+    fifos.push(symlinkTo(target('amp'), path.join(threads, 'T-link.json')));
+    const droidDir = path.dirname(droid.files.settings);
+    fifos.push(mkfifo(path.join(droidDir, '33333333-4444-4555-8666-777777777777.settings.json')));
+    fs.writeFileSync(path.join(droidDir, '44444444-5555-4666-8777-888888888888.settings.json'), JSON.stringify({ model: 'gpt-5', tokenUsage: { inputTokens: 7, outputTokens: 3 } }));
+    fifos.push(mkfifo(path.join(droidDir, '44444444-5555-4666-8777-888888888888.jsonl')));
+    fifos.push(mkfifo(path.join(path.dirname(qwen.file), 'fifo-session.jsonl')));
+    fifos.push(mkfifo(path.join(home, '.kimi', 'sessions', 'f1f0', 'fifo-session', 'wire.jsonl')));
+    fs.rmSync(path.join(home, '.kimi', 'kimi.json'));
+    fifos.push(mkfifo(path.join(home, '.kimi', 'kimi.json')));
     logs.claude({ id: '7ccccccc-0000-4000-8000-000000000002', cwd: other, start: D, end: D + HOUR });
     env = { ...logs.env(), GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), XDG_CONFIG_HOME: path.join(home, '.config') };
   });
@@ -128,13 +145,14 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(fs.readdirSync(ledger).filter((n) => n.endsWith('.lock')), []);
     const report = reportJson(ledger, env, ['--no-import', '--since', '2024-01-01', '--until', '2100-01-01']);
-    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'cline', 'continue', 'aider']) {
+    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'cline', 'continue', 'aider', 'amp', 'droid', 'qwen-code', 'kimi']) {
       assert.ok((report.bySource.find((x) => x.source === s)?.interactions ?? 0) > 0, `${s}: the regular logs beside the FIFOs were read`);
     }
+    assert.equal(report.bySource.find((x) => x.source === 'droid')?.input, 5000 + 100 + 7, 'the Droid session whose message log is a FIFO still counts (dated by its file)');
     const h = cli(['health', '--json', '--home', ledger], env);
     assert.equal(h.code, 0, h.stderr);
     const health = JSON.parse(h.stdout) as HealthJson;
-    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'continue', 'aider']) {
+    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'continue', 'aider', 'amp', 'droid', 'qwen-code', 'kimi']) {
       const reasons = health.sources.find((x) => x.source === s)?.reasons ?? [];
       assert.ok(reasons.some((x) => /not a regular file \(a named pipe\)/.test(x.reason)), `${s} names the FIFO: ${JSON.stringify(reasons)}`);
     }

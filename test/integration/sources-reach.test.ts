@@ -51,7 +51,7 @@ describe('import → report for Kiro, Amazon Q Developer, Cursor and Copilot CLI
     // The text report says what credits are.
     const text = cli(['report', '--home', ledger, '--no-import', ...PERIOD], env);
     assert.match(text.stdout, /kiro: .*3\.96 credits/);
-    assert.match(text.stdout, /Credits \(3\.96\) are what tools that bill in credits \(Kiro\) metered/);
+    assert.match(text.stdout, /Credits \(3\.96\) are what tools that bill in credits \(Kiro, Amp\) metered/);
   });
 
   it('a second import adds nothing and the totals stay', () => assertReimportAddsNothing(ledger, env, PERIOD));

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJson, writeCopilotJsonl } from '../../src/demo/copilot';
 import { READERS, sourceRoots, watchTargets, type ExtraSource, type WatchTarget } from '../../src/services/importer';
 import { AIDER_HISTORY } from '../../src/sources/aider';
-import { writeAider, writeAmazonQ, writeCline, writeContinue, writeCopilotCli, writeCursor, writeGemini, writeKiro, writeOpenCode } from '../fixtures/sources';
+import { writeAider, writeAmazonQ, writeAmp, writeCline, writeContinue, writeCopilotCli, writeCursor, writeDroid, writeGemini, writeKimi, writeKiro, writeOpenCode, writeQwen } from '../fixtures/sources';
 import { tempDir } from '../helpers';
 
 /** The watch target that reports a change of `file`, if any (as the extension's watchers see it). */
@@ -35,6 +35,10 @@ describe('Live capture: what the extension watches', () => {
     writeAmazonQ(home, path.join(dir, 'xdg-data'), repo);
     writeCursor(path.join(home, '.config'));
     writeCopilotCli(home, repo);
+    writeAmp(path.join(dir, 'xdg-data'), repo);
+    writeDroid(home, repo);
+    writeQwen(home, repo);
+    writeKimi(home, repo);
     const chat = copilotWorkspace(path.join(home, '.config', 'Code', 'User'), 'ws1', repo);
     const T0 = Date.parse('2026-10-05T09:00:00Z');
     const req = { requestId: 'r1', timestamp: T0, modelId: 'copilot/gpt-4.1', prompt: 'p', reply: 'r', promptTokens: 10, outputTokens: 2, style: 'metadata' as const };

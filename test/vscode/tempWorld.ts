@@ -69,6 +69,9 @@ export function createWorld(options: WorldOptions): World {
   for (const d of ['.config', '.local/share', '.cache', '.local/state']) dir('home', d);
   // Kiro's sessions folder, as an installed Kiro leaves it (live capture watches it from activation on).
   dir('home', '.kiro', 'sessions');
+  // Qwen Code's and Amp's folders, likewise (issue 18's sources).
+  dir('home', '.qwen', 'projects');
+  dir('home', '.local', 'share', 'amp', 'threads');
   fs.chmodSync(dir('runtime'), 0o700);
   fs.mkdirSync(options.artifactsDir, { recursive: true });
   fs.writeFileSync(path.join(world.home, '.gitconfig'), '[user]\n\tname = Outcome Ledger Test\n\temail = test@outcome-ledger.invalid\n[init]\n\tdefaultBranch = main\n');

@@ -21,7 +21,7 @@ export interface UsageFigures {
   estimatedTokens: number;
   /** Whether `total` is exact, estimated, or partly estimated (compatible extension of cli.md). */
   tokenAccuracy: TokenAccuracy;
-  /** Credits metered by tools that bill in credits (Kiro), beside the tokens; present only when there are some. */
+  /** Credits metered by tools that bill in credits (Kiro, Amp), beside the tokens; present only when there are some. */
   credits?: number;
 }
 

@@ -50,7 +50,7 @@ function buildSchemas() {
   const usage = {
     input: nat(), output: nat(), cacheRead: nat(), cacheWrite: nat(), reasoning: nat(), total: nat(),
     costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
-    /** Credits of tools that bill in credits (Kiro), beside the tokens. */
+    /** Credits of tools that bill in credits (Kiro, Amp), beside the tokens. */
     credits: z.optional(num()),
   };
   /**

@@ -85,7 +85,7 @@ function schemas() {
     unpricedInteractions: count,
     /** Tokens in `total` that are estimates (counted from text or rounded by the tool), as in `report --json`. */
     estimatedTokens: tokens,
-    /** Credits metered by tools that bill in credits (Kiro), as in `report --json`; absent when there are none. */
+    /** Credits metered by tools that bill in credits (Kiro, Amp), as in `report --json`; absent when there are none. */
     credits: z.optional(z.number().check(z.gte(0), z.lte(MAX_USD))),
   };
   const source = z.enum(SOURCE_NAMES);

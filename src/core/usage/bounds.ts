@@ -6,6 +6,7 @@
  * The rule (docs/security.md): a token count is a non-negative safe integer of at most MAX_TOKENS_PER_FIELD
  * (10^9) per field of one request — no model takes or writes a billion tokens in one request, so anything above is
  * a corrupt or hostile line. A recorded cost is a finite, non-negative number of at most MAX_COST_USD_PER_REQUEST.
+ * Credits a tool metered (Kiro, Amp) are finite, non-negative and at most MAX_CREDITS_PER_REQUEST per request.
  * A record outside the bounds is never stored: its line is rejected with the reason, shown in data health.
  */
 import type { LedgerRecord } from './model';
@@ -15,6 +16,9 @@ import { TOKEN_FIELDS } from './tokens';
 export const MAX_TOKENS_PER_FIELD = 1_000_000_000;
 /** Ceiling of the cost a tool recorded for one request, in USD. */
 export const MAX_COST_USD_PER_REQUEST = 100_000;
+
+/** Ceiling of the credits a tool metered for one request (Kiro, Amp): 100,000 (at Amp's $1 a credit, the cost ceiling). */
+export const MAX_CREDITS_PER_REQUEST = 100_000;
 
 /** A token count as a source may store it: an integer in [0, 10^9]; undefined for anything else. */
 export function boundedTokens(v: unknown): number | undefined {
@@ -52,6 +56,9 @@ export function implausible(record: LedgerRecord): string | null {
   }
   if (record.recordedCostUSD !== undefined && boundedCost(record.recordedCostUSD) === undefined) {
     return `implausible recorded cost ${shown(record.recordedCostUSD)} USD (a request costs 0 to ${MAX_COST_USD_PER_REQUEST.toLocaleString('en-US')} USD)`;
+  }
+  if (record.credits !== undefined && !(Number.isFinite(record.credits) && record.credits >= 0 && record.credits <= MAX_CREDITS_PER_REQUEST)) {
+    return `implausible credits ${shown(record.credits)} (a request meters 0 to ${MAX_CREDITS_PER_REQUEST.toLocaleString('en-US')} credits)`;
   }
   if (!Number.isFinite(record.timestamp)) return 'implausible timestamp';
   return null;

@@ -14,6 +14,10 @@ export const SOURCE_NAMES = [
   'amazon-q',
   'cursor',
   'copilot-cli',
+  'amp',
+  'droid',
+  'qwen-code',
+  'kimi',
   'manual',
 ] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
@@ -33,6 +37,10 @@ export const SOURCE_TITLES: Record<SourceName, string> = {
   'amazon-q': 'Amazon Q Developer',
   cursor: 'Cursor',
   'copilot-cli': 'Copilot CLI',
+  amp: 'Amp',
+  droid: 'Factory Droid',
+  'qwen-code': 'Qwen Code',
+  kimi: 'Kimi CLI',
   manual: 'Manual entries',
 };
 
@@ -86,7 +94,7 @@ export interface InteractionRecord {
   /** Token counts were counted from text or rounded by the tool, not reported exactly by it. */
   estimated?: boolean;
   /**
-   * Credits the tool metered for this request (Kiro), a unit of their own: stored and summed as credits beside the
+   * Credits the tool metered for this request (Kiro, Amp), a unit of their own: stored and summed as credits beside the
    * tokens, priced at the tool's documented price per credit (core/pricing), never turned into tokens.
    */
   credits?: number;

@@ -137,10 +137,11 @@ export function costUSD(model: string, t: BillableTokens): number | null {
 
 /**
  * Documented list price of one credit, per tool that meters in credits (USD). Kiro: $0.04 per credit (the price of
- * credits beyond a plan's allowance, kiro.dev/pricing). A request that reports credits is priced from them: its tokens,
+ * credits beyond a plan's allowance, kiro.dev/pricing). Amp: credits are US dollars ($1 per credit, ampcode.com
+ * pricing: Amp bills usage at cost in dollar credits). A request that reports credits is priced from them: its tokens,
  * when the tool records any, are part of what the credits paid for.
  */
-export const CREDIT_PRICE_USD: Readonly<Partial<Record<SourceName, number>>> = { kiro: 0.04 };
+export const CREDIT_PRICE_USD: Readonly<Partial<Record<SourceName, number>>> = { kiro: 0.04, amp: 1 };
 
 /** List-price estimate of a number of credits of a tool; null when the tool's credit price is not known. */
 export function creditCostUSD(source: SourceName, credits: number): number | null {

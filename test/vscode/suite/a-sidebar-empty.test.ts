@@ -39,7 +39,7 @@ describe('The sidebar on a machine with no AI tools', () => {
     assert.match(looked ?? '', /Codex CLI: ~\/\.codex \(no logs\)/);
     // The newer sources are named where they were looked for too.
     assert.match(looked ?? '', /Kiro: ~\/\.kiro\/sessions \(no logs\)/);
-    for (const name of ['Amazon Q Developer', 'Cursor', 'Copilot CLI']) assert.match(looked ?? '', new RegExp(`${name}: ~/`));
+    for (const name of ['Amazon Q Developer', 'Cursor', 'Copilot CLI', 'Amp', 'Factory Droid', 'Qwen Code', 'Kimi CLI']) assert.match(looked ?? '', new RegExp(`${name}: ~/`));
     const page = await ui({ kind: 'text', selector: '#empty', webview: EXTENSION_ID });
     assert.match(page ?? '', /No AI-assistant usage recorded yet/);
     assert.match(page ?? '', /What to do next/);

@@ -187,6 +187,32 @@ describe('Outcome Ledger in VS Code', function () {
     assert.equal(session.repo, w.workspace);
   });
 
+  it('notices a Qwen Code chat and an Amp thread without Import Now; Amp\'s credits are its cost (live capture)', async () => {
+    const w = world();
+    await api.model.idle(); // only the watcher can pick the files up
+    const at = new Date(Date.now() - 3 * 86_400_000).toISOString(); // before the workspace's last commit: the meter is unaffected
+    const chats = path.join(w.home, '.qwen', 'projects', '-workspace', 'chats');
+    fs.mkdirSync(chats, { recursive: true });
+    const base = { sessionId: 'qwen-live-1', timestamp: at, cwd: w.workspace, version: '0.2.1' };
+    fs.writeFileSync(path.join(chats, 'qwen-live-1.jsonl'), [
+      { ...base, uuid: 'u1', parentUuid: null, type: 'user', message: { role: 'user', parts: [{ text: 'tidy the readme' }] } },
+      { ...base, uuid: 'a1', parentUuid: 'u1', type: 'assistant', model: 'qwen3-coder-plus', usageMetadata: { promptTokenCount: 1200, candidatesTokenCount: 80, cachedContentTokenCount: 1000, totalTokenCount: 1280 } },
+    ].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const qwen = await waitFor('the Qwen Code session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'qwen-code'), 20_000);
+    assert.deepEqual([qwen.tokens.input, qwen.tokens.cacheRead, qwen.tokens.output], [200, 1000, 80]);
+    assert.equal(qwen.repo, w.workspace);
+    fs.writeFileSync(path.join(w.home, '.local', 'share', 'amp', 'threads', 'T-live-1.json'), JSON.stringify({
+      id: 'T-live-1', created: Date.parse(at), env: { initial: { trees: [{ uri: `file://${w.workspace}` }] } },
+      messages: [{ role: 'assistant', messageId: 1, usage: { model: 'claude-sonnet-4-5', inputTokens: 10, outputTokens: 20, cacheReadInputTokens: 300, credits: 0.5 } }],
+      usageLedger: { events: [{ id: 'e1', timestamp: at, model: 'claude-sonnet-4-5', credits: 0.5, tokens: { input: 10, output: 20 }, toMessageId: 1 }] },
+    }));
+    const amp = await waitFor('the Amp thread in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'amp'), 20_000);
+    assert.equal(amp.credits, 0.5);
+    assert.equal(amp.tokens.total, 330);
+    assert.equal(amp.costUSD, 0.5, '0.5 credits at $1: the cost Amp billed');
+    assert.equal(amp.repo, w.workspace);
+  });
+
   it('honours settings: a disabled source is not read, and days follow the time-zone setting', async () => {
     const w = world();
     await config().update('sources.claudeCode.enabled', false, vscode.ConfigurationTarget.Global);

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { importAll } from '../../src/services/importer';
+import { droid } from '../../src/sources/droid';
+import { Ledger } from '../../src/store/ledger';
+import { jsonl, total, writeDroid } from '../fixtures/sources';
+import { ledgerSums, tempDir } from '../helpers';
+
+describe('Factory Droid reader', () => {
+  let dir: string;
+  beforeEach(() => (dir = tempDir('ol-droid-')));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('looks in ~/.factory/sessions', () => {
+    assert.deepEqual(droid.roots({ HOME: '/h' }), ['/h/.factory/sessions']);
+  });
+
+  it('running totals: each import stores the growth since the last one, re-reading the same totals adds nothing, a reset starts a new count', async () => {
+    const project = path.join(dir, 'app');
+    const home = path.join(dir, 'home');
+    const fx = writeDroid(home, project);
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const env = { HOME: home };
+    const s = await importAll(ledger, { env, quietMs: 0 });
+    const d = s.sources.find((x) => x.source === 'droid');
+    assert.equal(d?.linesRejected, fx.rejects, d?.reasons.join('\n'));
+    assert.deepEqual(ledgerSums(ledger.database, 'droid'), total(fx.truth));
+    const cwd = ledger.database.exec("SELECT cwd FROM sessions WHERE source = 'droid' AND session_key = '5b1e6c2a-8f3d-4a7b-9e0c-2d4f6a8b0c1e'")[0]?.values[0]?.[0];
+    assert.equal(cwd, project, 'the folder from the message log');
+
+    // The session runs on: the totals grow, a message is appended.
+    const doc = JSON.parse(fs.readFileSync(fx.files.settings, 'utf8')) as { tokenUsage: Record<string, number> };
+    doc.tokenUsage = { inputTokens: 5600, outputTokens: 1300, cacheCreationTokens: 800, cacheReadTokens: 31000, thinkingTokens: 300 };
+    fs.writeFileSync(fx.files.settings, JSON.stringify(doc));
+    fs.appendFileSync(fx.files.log, jsonl([{ type: 'message', id: 'm3', timestamp: '2026-02-20T10:00:00.000Z', message: { role: 'assistant', content: [] } }]));
+    const grown = await importAll(ledger, { env, quietMs: 0 });
+    assert.equal(grown.sources.find((x) => x.source === 'droid')?.interactionsAdded, 1, 'one step: the growth');
+    const rows = ledger.database.exec("SELECT i.input, i.output, i.cache_read, i.ts FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE s.session_key = '5b1e6c2a-8f3d-4a7b-9e0c-2d4f6a8b0c1e' ORDER BY i.ts")[0]?.values;
+    assert.deepEqual(rows?.map((r) => r.slice(0, 3)), [[5000, 1500, 20000], [600, 100, 11000]]);
+    assert.equal(rows?.[1]?.[3], Date.parse('2026-02-20T10:00:00.000Z'), 'the growth is dated by the newest message');
+    const sums = ledgerSums(ledger.database, 'droid');
+    assert.equal(sums.input, 5600 + 100);
+
+    // Nothing changed: nothing added. (Touching the file makes it read again.)
+    fs.utimesSync(fx.files.settings, new Date(), new Date());
+    assert.equal((await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'droid')?.interactionsAdded, 0);
+    assert.deepEqual(ledgerSums(ledger.database, 'droid'), sums);
+
+    // The counter restarted (smaller totals): what it holds now is new.
+    doc.tokenUsage = { inputTokens: 10, outputTokens: 2 };
+    fs.writeFileSync(fx.files.settings, JSON.stringify(doc));
+    await importAll(ledger, { env, quietMs: 0 });
+    assert.equal(ledgerSums(ledger.database, 'droid').input, 5600 + 100 + 10);
+    ledger.close();
+  });
+
+  it('an unknown tokenUsage shape and a count that is not one are rejected with the reason, never read as zeros', async () => {
+    writeDroid(path.join(dir, 'home'), path.join(dir, 'app'));
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const s = await importAll(ledger, { env: { HOME: path.join(dir, 'home') }, quietMs: 0 });
+    const reasons = s.sources.find((x) => x.source === 'droid')?.reasons.map((r) => r.replace(/^.*: (?=tokenUsage)/, '')) ?? [];
+    assert.deepEqual(reasons.sort(), ['tokenUsage in an unknown shape (keys: prompt, completion)', 'tokenUsage.inputTokens is not a non-negative integer']);
+    ledger.close();
+  });
+});
