@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { importAll, watchTargets, type ImportSummary } from '../services/importer';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
+import { applyPriceConfig } from '../store/prices';
 import { SchemaTooNewError } from '../store/schema';
 import type { Settings } from './config';
 import type { Notifier } from './notifier';
@@ -63,6 +64,7 @@ export class LedgerModel implements vscode.Disposable {
   get(): Promise<Ledger | undefined> {
     if (this.ledger) return Promise.resolve(this.ledger);
     this.opening ??= Ledger.open(this.settings.ledgerHome, {
+      priceAliases: this.settings.priceAliases,
       onWarning: (m) => this.notifier.warn('ledger-damaged', m, this.settings.ledgerHome),
     }).then(
       (l) => {
@@ -89,7 +91,10 @@ export class LedgerModel implements vscode.Disposable {
 
   applySettings(next: Settings): void {
     const homeChanged = next.ledgerHome !== this.settings.ledgerHome;
+    const aliasesChanged = JSON.stringify(next.priceAliases) !== JSON.stringify(this.settings.priceAliases);
     this.settings = next;
+    // New aliases change the price table's version: the next import reprices what the ledger holds.
+    if (aliasesChanged && !homeChanged && this.ledger) for (const p of applyPriceConfig(next.ledgerHome, next.priceAliases).problems) this.notifier.warn('prices', p);
     if (homeChanged) {
       this.ledger?.close();
       this.ledger = undefined;
