@@ -18,4 +18,6 @@ export interface Command {
 
 export const COMMON_HELP = `  --home DIR     ledger home (default: $OUTCOME_LEDGER_HOME or the platform data dir)
   --tz ZONE      IANA time zone for grouping by day (default: $TZ or the system zone)
+  --no-color     no colour (also NO_COLOR=1; FORCE_COLOR=1 colours a pipe)
+  --debug        a stack trace on an unexpected error
   -h, --help     show this help`;

@@ -14,6 +14,7 @@ import { renderImport, renderReport } from './render';
 /** `npm run demo`: a realistic world in a temp folder, imported into its own ledger, reported. */
 export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo }): Promise<number> {
   const { io } = opts;
+  const self = io.self ?? 'outcome-ledger';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'outcome-ledger-demo-'));
   try {
     io.out(`Building a demo world in ${root} …`);
@@ -44,7 +45,7 @@ export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo
         }
         io.out('');
         io.out(`Outcome summary for ${since} – ${until}: ${written.join(' and ')}`);
-        io.out(`  check it: outcome-ledger verify ${written[0]} --ledger --home ${path.join(root, 'ledger')}`);
+        io.out(`  check it: ${self} verify ${written[0]} --ledger --home ${path.join(root, 'ledger')}`);
       }
     } finally {
       ledger.close();
@@ -52,8 +53,8 @@ export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo
     io.out('');
     io.out(
       opts.keep
-        ? `Kept the demo in ${root}. Try: outcome-ledger sessions --no-import --home ${path.join(root, 'ledger')}`
-        : 'Run `npx outcome-ledger import` then `npx outcome-ledger report` for your own logs.',
+        ? `Kept the demo in ${root}. Try: ${self} report --by week --no-import --home ${path.join(root, 'ledger')}`
+        : `For your own logs: \`${self} report\` (it imports them first into your own ledger; the demo's is gone).`,
     );
     return 0;
   } finally {

@@ -33,3 +33,36 @@ export class ProgressBar {
   }
 }
 
+
+/**
+ * Colour for stdout (https://no-color.org): never with NO_COLOR or --no-color or TERM=dumb; with FORCE_COLOR (not 0)
+ * even into a pipe; otherwise only on a terminal.
+ */
+export function colourWanted(env: NodeJS.ProcessEnv, stdoutTty: boolean, noColorFlag: boolean): boolean {
+  if (noColorFlag || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  return stdoutTty && env.TERM !== 'dumb';
+}
+
+const SGR = { bold: '\x1b[1m', dim: '\x1b[2m', green: '\x1b[32m', yellow: '\x1b[33m', red: '\x1b[31m', reset: '\x1b[0m' } as const;
+
+/**
+ * Colours text the CLI has already made printable (every control character from a log is gone by then), by its
+ * shape only: table headings bold, rules dim, ✔ green, ✖ and "not counted" red, ~ estimates and * unpriced yellow.
+ * Nothing read from a log decides what is coloured beyond that, and no colour can leak: every line ends reset.
+ */
+export function colourise(text: string): string {
+  const lines = text.split('\n');
+  return lines
+    .map((line, i) => {
+      if (/^─[─ ]*$/.test(line)) return `${SGR.dim}${line}${SGR.reset}`;
+      if (/^─/.test(lines[i + 1] ?? '')) return `${SGR.bold}${line}${SGR.reset}`;
+      if (/^(Outcome Ledger — |Outcomes$|Self-check|Coverage$)/.test(line)) return `${SGR.bold}${line}${SGR.reset}`;
+      return line
+        .replace(/✔/g, `${SGR.green}✔${SGR.reset}`)
+        .replace(/✖/g, `${SGR.red}✖${SGR.reset}`)
+        .replace(/(^|\s)(~[\d.,]+[KMB]?)/g, `$1${SGR.yellow}$2${SGR.reset}`)
+        .replace(/^(\s*not counted:)/, `${SGR.red}$1${SGR.reset}`);
+    })
+    .join('\n');
+}

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { terminalText } from '../core/common/text';
 import { main } from './main';
@@ -13,6 +14,14 @@ function confirm(question: string): Promise<boolean> {
     // Ctrl-D or a closed terminal is a no.
     rl.on('close', () => resolve(false));
   });
+}
+
+/** How the user ran this CLI: installed (npm -g, npx, a project's node_modules) it is on the PATH; else `node PATH`. */
+function selfCommand(): string {
+  const script = process.argv[1] ?? '';
+  if (script.includes(`${path.sep}node_modules${path.sep}`) || path.basename(script) === 'outcome-ledger') return 'outcome-ledger';
+  const rel = path.relative(process.cwd(), script) || script;
+  return `node ${/\s/.test(rel) ? JSON.stringify(rel) : rel}`;
 }
 
 // `outcome-ledger report | head` closes the pipe early: that is not an error.
@@ -31,7 +40,11 @@ main(args, {
   // Strings from logs and repositories are data: nothing printed can carry a terminal escape or bidi override.
   out: (text) => process.stdout.write(`${terminalText(text)}\n`),
   err: (text) => process.stderr.write(`${terminalText(text)}\n`),
+  rawOut: (text) => process.stdout.write(`${text}\n`),
   env: process.env,
+  self: selfCommand(),
+  stdoutTty: process.stdout.isTTY === true,
+  ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
   tty: process.stderr.isTTY ? process.stderr : undefined,
   confirm: process.stdin.isTTY && process.stderr.isTTY ? confirm : undefined,
 }).then(

@@ -7,4 +7,12 @@ export interface CliIo {
   tty?: NodeJS.WriteStream;
   /** Asks a yes/no question on the terminal; absent when stdin or stderr is not one (then nothing is asked). */
   confirm?: (question: string) => Promise<boolean>;
+  /** The width of the terminal stdout is, if it is one (tables drop columns to fit). */
+  columns?: number;
+  /** Whether stdout is a terminal (colour is used only there, or with FORCE_COLOR). */
+  stdoutTty?: boolean;
+  /** Writes a line to stdout as is: the caller has made it printable already (main.ts, to add colour). */
+  rawOut?: (text: string) => void;
+  /** How the user runs this CLI, for hints they can paste: `outcome-ledger` when installed, `node dist/cli.js` from a checkout. */
+  self?: string;
 }

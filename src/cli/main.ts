@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { terminalText } from '../core/common/text';
 import { CommitNotFoundError } from '../services/decisions';
 import { SessionNotFoundError } from '../services/queries';
 import { TeamRollupError } from '../services/teamRollup';
@@ -20,6 +21,7 @@ import { rollupCommand } from './commands/rollup';
 import { sessionsCommand } from './commands/sessions';
 import { summaryCommand } from './commands/summary';
 import { verifyCommand } from './commands/verify';
+import { colourise, colourWanted } from './format';
 import type { CliIo } from './io';
 import { didYouMean } from './suggest';
 
@@ -84,17 +86,29 @@ function unknownCommand(name: string): UsageError {
   return new UsageError(`unknown command "${name}"${hint || ` (commands: ${names.join(', ')})`}; see outcome-ledger --help`);
 }
 
-/** --debug, anywhere before `--`: a stack trace on unexpected errors (otherwise they are one line). */
-function debugFlag(argv: string[]): { argv: string[]; debug: boolean } {
+/**
+ * The flags every command takes, anywhere before `--`: --debug (a stack trace on unexpected errors, otherwise they are
+ * one line) and --no-color.
+ */
+function globalFlags(argv: string[]): { argv: string[]; debug: boolean; noColor: boolean } {
   const before = argv.indexOf('--');
   const scan = before === -1 ? argv : argv.slice(0, before);
   const rest = before === -1 ? [] : argv.slice(before);
-  return { argv: [...scan.filter((a) => a !== '--debug'), ...rest], debug: scan.includes('--debug') };
+  const flags = new Set(['--debug', '--no-color']);
+  return { argv: [...scan.filter((a) => !flags.has(a)), ...rest], debug: scan.includes('--debug'), noColor: scan.includes('--no-color') };
+}
+
+/** The streams with colour when wanted: the text is made printable first, then coloured by its shape. */
+function withColour(io: CliIo, noColor: boolean): CliIo {
+  const raw = io.rawOut;
+  if (!raw || !colourWanted(io.env, io.stdoutTty === true, noColor)) return io;
+  return { ...io, out: (text) => raw(colourise(terminalText(text))) };
 }
 
 /** Runs one command; returns the exit code (0 ok, 1 a run-time failure, 2 a usage error). Never throws. */
-export async function main(argvIn: string[], io: CliIo): Promise<number> {
-  const { argv, debug } = debugFlag(argvIn);
+export async function main(argvIn: string[], ioIn: CliIo): Promise<number> {
+  const { argv, debug, noColor } = globalFlags(argvIn);
+  const io = withColour(ioIn, noColor);
   const [name, ...rest] = argv;
   try {
     if (!name || name === '--help' || name === '-h' || name === 'help') {

@@ -22,6 +22,8 @@ function figureCells(f: UsageFigures): string[] {
 }
 
 const FIGURE_HEADER = ['total', 'input', 'output', 'cache read', 'cache write', 'est. cost', 'requests', 'sessions'];
+/** The columns kept when the full table does not fit the terminal. */
+const COMPACT = [0, 5, 6] as const;
 
 /** The plan cost line, labelled so it is never read as the list-price estimate. */
 export function planLine(p: PlanCost): string {
@@ -29,7 +31,94 @@ export function planLine(p: PlanCost): string {
   return `plan cost (amortised): ${fmtUSD(p.periodUsd)} of ${p.label} at ${fmtUSD(p.monthlyUsd)}/month over ${fmtInt(p.days)} days${per.length > 0 ? ` · ${per.join(' · ')}` : ''}`;
 }
 
-export function renderReport(r: ReportJson, maxDays = 31): string {
+/** A table of usage figures; on a terminal narrower than it, only total, cost and requests. */
+function figureTable(title: string, rows: ReadonlyArray<readonly [string, UsageFigures]>, columns?: number): string {
+  const full = table([title, ...FIGURE_HEADER], rows.map(([k, f]) => [k, ...figureCells(f)]));
+  if (!columns || full.split('\n').every((l) => l.length <= columns)) return full;
+  return table([title, ...COMPACT.map((i) => FIGURE_HEADER[i] ?? '')], rows.map(([k, f]) => [k, ...COMPACT.map((i) => figureCells(f)[i] ?? '')]));
+}
+
+/** What `report --by` groups by. */
+export const GROUPINGS = ['day', 'week', 'month', 'session', 'model', 'source', 'task'] as const;
+export type Grouping = (typeof GROUPINGS)[number];
+
+function modelLabel(r: ReportJson): (m: ReportJson['byModel'][number]) => string {
+  const modelSources = new Map<string, number>();
+  for (const m of r.byModel) modelSources.set(m.model, (modelSources.get(m.model) ?? 0) + 1);
+  return (m) => `${m.model}${(modelSources.get(m.model) ?? 0) > 1 ? ` (${m.source})` : ''}${m.priced ? '' : ' (unpriced)'}`;
+}
+
+/** The usage rows of a grouping, keyed (every grouping but task). */
+function groupRows(r: ReportJson, by: Exclude<Grouping, 'task'>): Array<[string, UsageFigures]> {
+  switch (by) {
+    case 'day': return r.byDay.map((d) => [d.date, d]);
+    case 'week': return r.byWeek.map((w) => [w.week, w]);
+    case 'month': return r.byMonth.map((m) => [m.month, m]);
+    case 'source': return r.bySource.map((s) => [s.source, s]);
+    case 'model': {
+      const label = modelLabel(r);
+      return r.byModel.map((m) => [label(m), m]);
+    }
+    case 'session': return (r.bySession ?? []).map((s) => [`${s.session} · ${s.start.slice(0, 10)} · ${s.status}`, s]);
+  }
+}
+
+/** `report --by G`: the period's headline and one table grouped by G, with its total. */
+export function renderGrouped(r: ReportJson, by: Grouping, columns?: number): string {
+  const period = r.period.since || r.period.until ? `${r.period.since ?? 'start'} … ${r.period.until ?? 'today'}` : 'all recorded history';
+  const out = [`Outcome Ledger — ${period} (${r.period.timezone}), by ${by}`, ''];
+  if (r.totals.interactions === 0) return [...out, 'No AI-assistant usage recorded for this period.'].join('\n');
+  if (by === 'task') {
+    out.push(table(['task', 'tokens', 'est. cost', 'sessions', 'commits', 'delivered', 'tools'], r.outcomes.byTask.map((t) => [
+      t.task, fmtTokensMarked(t.tokens, accuracyOf(t.tokens, t.estimatedTokens)), fmtUSD(t.costUSD), fmtInt(t.sessions), fmtInt(t.commits), t.delivered ? 'yes' : 'no', t.sources.join('+'),
+    ])));
+    if (r.outcomes.byTask.length === 0) out.push('(no session names a task yet: tasks come from branch names, commit messages and labels)');
+  } else {
+    out.push(figureTable(`by ${by}`, [...groupRows(r, by), ['all', r.totals]], columns));
+  }
+  out.push('');
+  out.push(`Costs are list-price estimates (price table ${r.pricing.version}). Tokens are not value: \`outcome-ledger report\` shows the outcomes.`);
+  return out.join('\n');
+}
+
+/** A CSV field: quoted when needed; a leading = + - @ is prefixed with ' so a spreadsheet never runs it as a formula. */
+function csvField(v: string | number | boolean | null): string {
+  let s = v === null ? '' : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const CSV_FIGURES = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'costUSD', 'interactions', 'sessions', 'estimatedTokens', 'unpricedInteractions'] as const;
+
+/** `report --csv`: a header row and one line per group, numbers unformatted (tokens as integers, dollars as decimals). */
+export function renderCsv(r: ReportJson, by: Grouping): string {
+  const lines: string[] = [];
+  const row = (cells: Array<string | number | boolean | null>): void => {
+    lines.push(cells.map(csvField).join(','));
+  };
+  const figures = (f: UsageFigures): number[] => CSV_FIGURES.map((k) => f[k]);
+  switch (by) {
+    case 'task':
+      row(['task', 'tokens', 'estimatedTokens', 'costUSD', 'sessions', 'commits', 'delivered', 'sources']);
+      for (const t of r.outcomes.byTask) row([t.task, t.tokens, t.estimatedTokens, t.costUSD, t.sessions, t.commits, t.delivered, t.sources.join('+')]);
+      break;
+    case 'model':
+      row(['source', 'model', 'priced', ...CSV_FIGURES]);
+      for (const m of r.byModel) row([m.source, m.model, m.priced, ...figures(m)]);
+      break;
+    case 'session':
+      row(['session', 'source', 'start', 'status', ...CSV_FIGURES]);
+      for (const s of r.bySession ?? []) row([s.session, s.source, s.start, s.status, ...figures(s)]);
+      break;
+    default: {
+      row([by, ...CSV_FIGURES]);
+      for (const [key, f] of groupRows(r, by)) row([key, ...figures(f)]);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function renderReport(r: ReportJson, maxDays = 31, columns?: number): string {
   const out: string[] = [];
   const period = r.period.since || r.period.until ? `${r.period.since ?? 'start'} … ${r.period.until ?? 'today'}` : 'all recorded history';
   out.push(`Outcome Ledger — ${period} (${r.period.timezone})`);
@@ -82,16 +171,14 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
   out.push('Self-check (private: only you see this)');
   out.push(flags.length > 0 ? flags.map((f) => `  ${f}`).join('\n') : '  nothing stands out');
   out.push('');
-  out.push(table(['by source', ...FIGURE_HEADER], [...r.bySource.map((s) => [s.source, ...figureCells(s)]), ['all', ...figureCells(r.totals)]]));
+  out.push(figureTable('by source', [...groupRows(r, 'source'), ['all', r.totals]], columns));
   out.push('');
   // One row per source and model: a model used through two tools is two rows, each naming its tool.
-  const modelSources = new Map<string, number>();
-  for (const m of r.byModel) modelSources.set(m.model, (modelSources.get(m.model) ?? 0) + 1);
-  out.push(table(['by model', ...FIGURE_HEADER], r.byModel.map((m) => [`${m.model}${(modelSources.get(m.model) ?? 0) > 1 ? ` (${m.source})` : ''}${m.priced ? '' : ' (unpriced)'}`, ...figureCells(m)])));
+  out.push(figureTable('by model', groupRows(r, 'model'), columns));
   out.push('');
   const days = r.byDay.slice(-maxDays);
-  const dayTitle = r.byDay.length > days.length ? `by day (last ${days.length})` : 'by day';
-  out.push(table([dayTitle, ...FIGURE_HEADER], days.map((d) => [d.date, ...figureCells(d)])));
+  const dayTitle = r.byDay.length > days.length ? `by day (last ${days.length}; --by week or month for more)` : 'by day';
+  out.push(figureTable(dayTitle, days.map((d) => [d.date, d]), columns));
   out.push('');
   out.push('Coverage');
   for (const c of r.coverage) {
@@ -125,18 +212,21 @@ export function renderReport(r: ReportJson, maxDays = 31): string {
 }
 
 export function renderImport(s: ImportSummary): string {
-  const rows = s.sources.map((src) => [
+  const found = s.sources.filter((src) => src.found);
+  const missing = s.sources.filter((src) => !src.found).map((src) => src.source);
+  if (found.length === 0) {
+    return `No AI-assistant logs found on this machine; looked for ${s.sources.length} tools. \`outcome-ledger health\` shows where it looked, and --source NAME=PATH reads a folder of your choice.`;
+  }
+  const rows = found.map((src) => [
     src.source,
-    src.found ? `${fmtInt(src.filesRead)}/${fmtInt(src.files)}` : 'not found',
+    `${fmtInt(src.filesRead)}/${fmtInt(src.files)}`,
     fmtInt(src.interactionsAdded),
     fmtInt(src.duplicatesSkipped),
     fmtInt(src.linesRejected),
   ]);
   const out = [table(['source', 'files read', 'requests added', 'duplicates skipped', 'lines rejected'], rows)];
-  for (const src of s.sources) {
-    if (!src.found) out.push(`  ${src.source}: looked in ${src.roots.join(', ') || '(no folders)'}`);
-    for (const reason of src.reasons) out.push(`  ${src.source} rejected ${reason}`);
-  }
+  for (const src of found) for (const reason of src.reasons) out.push(`  ${src.source} rejected ${reason}`);
+  if (missing.length > 0) out.push(`Not found on this machine: ${missing.join(', ')} (\`outcome-ledger health\` shows where it looked).`);
   out.push(`Read ${(s.bytesRead / (1 << 20)).toFixed(1)} MB in ${(s.elapsedMs / 1000).toFixed(1)} s.`);
   return out.join('\n');
 }

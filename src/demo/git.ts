@@ -109,6 +109,10 @@ export class GitWorld {
   addRepo(name: string, dir: string, files: Map<string, string>, t: number): number {
     fs.mkdirSync(dir, { recursive: true });
     this.git(dir, ['init', '-q']);
+    // The engineer's identity in the repository itself, as many set per work repository: whoever reads the world (the
+    // demo on a machine with its own global user.email, a test) sees the engineer's commits as the engineer's.
+    this.git(dir, ['config', 'user.name', ENGINEER.name]);
+    this.git(dir, ['config', 'user.email', ENGINEER.email]);
     const url = `git@github.com:acme/${name}.git`;
     this.git(dir, ['remote', 'add', 'origin', url]);
     for (const [rel, content] of files) {

@@ -284,7 +284,9 @@ export async function verifySummaryCommand(model: LedgerModel, raw?: unknown): P
   const name = path.basename(file);
   let verdict: Verdict | undefined;
   try {
-    verdict = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Outcome Ledger: verifying ${name}…` }, async () => {
+    // In the status bar, not as a toast: VS Code shows at most three toasts within 800 ms and sends the rest to the
+    // notification centre, so a progress toast plus the previous verdict would hide this verdict from the user.
+    verdict = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Outcome Ledger: verifying ${name}…` }, async () => {
       let v: Verdict;
       if (withLedger) {
         const ledger = await model.get();

@@ -28,6 +28,8 @@ export interface PeriodQuery {
   identities?: readonly string[];
   /** The subscription plan amortised beside the list-price estimate (`--plan`, the `outcomeLedger.plan` setting, prices.json). */
   plan?: Plan | null;
+  /** Add one row per session to the report (`report --by session`). */
+  bySession?: boolean;
 }
 
 /**
@@ -341,6 +343,7 @@ export function reports(db: Database, q: Omit<PeriodQuery, 'since' | 'until'>, p
       pricingVersion,
       identities: co.identities,
       plan: q.plan ?? null,
+      bySession: q.bySession === true,
     });
   });
 }

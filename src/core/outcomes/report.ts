@@ -1,5 +1,5 @@
 import type { SessionLabel, SessionStatus, SourceName } from '../usage/model';
-import { isoUtc, LocalDayMapper } from '../usage/time';
+import { isoUtc, isoWeekOf, LocalDayMapper } from '../usage/time';
 import { fromMicroCredits, fromNanoUSD } from '../usage/pricing';
 import { planCost, type Plan, type PlanCost } from '../usage/plans';
 import { computeOutcomes, type OutcomeFacts, type OutcomeFigures, type SessionUsage } from './outcomes';
@@ -52,6 +52,12 @@ export interface ReportJson {
   bySource: Array<{ source: SourceName } & UsageFigures>;
   byModel: Array<{ source: SourceName; model: string; priced: boolean } & UsageFigures>;
   byDay: Array<{ date: string } & UsageFigures>;
+  /** By ISO week of the local date (`2026-W49`); the rows sum exactly to `totals`. */
+  byWeek: Array<{ week: string } & UsageFigures>;
+  /** By calendar month of the local date (`2026-12`); the rows sum exactly to `totals`. */
+  byMonth: Array<{ month: string } & UsageFigures>;
+  /** Per session (only when asked for: `report --by session`), largest first; the rows sum exactly to `totals`. */
+  bySession?: Array<{ session: string; source: SourceName; start: string; status: SessionStatus } & UsageFigures>;
   /** cli.md's outcome fields, plus compatible extensions (PRs, medians, per task, durability, the threshold used). */
   outcomes: OutcomeFigures & {
     shippedSessions: number;
@@ -146,6 +152,20 @@ class Acc {
     this.sessions.add(r.sessionRef);
   }
 
+  merge(o: Acc): void {
+    this.input += o.input;
+    this.output += o.output;
+    this.cacheRead += o.cacheRead;
+    this.cacheWrite += o.cacheWrite;
+    this.reasoning += o.reasoning;
+    this.costNano += o.costNano;
+    this.interactions += o.interactions;
+    this.unpriced += o.unpriced;
+    this.estimated += o.estimated;
+    this.creditsMicro += o.creditsMicro;
+    for (const ref of o.sessions) this.sessions.add(ref);
+  }
+
   get total(): number {
     return this.input + this.output + this.cacheRead + this.cacheWrite;
   }
@@ -179,6 +199,13 @@ export function roundUSD(v: number): number {
   return Math.round(v * 1e6) / 1e6;
 }
 
+/** Day accumulators merged into coarser keys (weeks, months), in key order. */
+function regroup(byDay: ReadonlyMap<string, Acc>, keyOf: (date: string) => string): Array<[string, Acc]> {
+  const out = new Map<string, Acc>();
+  for (const [date, acc] of byDay) getOrCreate(out, keyOf(date), () => new Acc()).merge(acc);
+  return [...out].sort(([a], [b]) => a.localeCompare(b));
+}
+
 function getOrCreate<K, V>(m: Map<K, V>, k: K, make: () => V): V {
   let v = m.get(k);
   if (v === undefined) {
@@ -207,6 +234,8 @@ export interface ReportInput {
   identities?: readonly string[];
   /** The subscription plan to amortise over the period (null or absent: none). */
   plan?: Plan | null;
+  /** Add `bySession` (one row per session; large for a year of history, so only on request). */
+  bySession?: boolean;
 }
 
 const LABELS: ReadonlySet<SessionStatus> = new Set<SessionLabel>(['exploration', 'learning', 'review', 'abandoned']);
@@ -218,6 +247,7 @@ export function buildReport(input: ReportInput): ReportJson {
   const bySource = new Map<SourceName, Acc>();
   const byModel = new Map<string, { source: SourceName; model: string; priced: boolean; acc: Acc }>();
   const byDay = new Map<string, Acc>();
+  const bySession = new Map<number, Acc>();
   const span = new Map<SourceName, { first: number; last: number; unpriced: Set<string>; assumed: number }>();
   const sessionTokens = new Map<number, number>();
   const sessionEstimated = new Map<number, number>();
@@ -236,6 +266,7 @@ export function buildReport(input: ReportInput): ReportJson {
     getOrCreate(bySource, r.source, () => new Acc()).add(r);
     getOrCreate(byModel, `${r.source}\u0000${r.model}`, () => ({ source: r.source, model: r.model, priced: r.priced, acc: new Acc() })).acc.add(r);
     getOrCreate(byDay, days.dateOfBucket(r.bucket), () => new Acc()).add(r);
+    if (input.bySession) getOrCreate(bySession, r.sessionRef, () => new Acc()).add(r);
     const s = getOrCreate(span, r.source, () => ({ first: r.firstTs, last: r.lastTs, unpriced: new Set<string>(), assumed: 0 }));
     s.first = Math.min(s.first, r.firstTs);
     s.last = Math.max(s.last, r.lastTs);
@@ -305,6 +336,18 @@ export function buildReport(input: ReportInput): ReportJson {
       .sort((a, b) => b.acc.total - a.acc.total || a.model.localeCompare(b.model))
       .map((m) => ({ source: m.source, model: m.model, priced: m.priced, ...m.acc.figures() })),
     byDay: [...byDay].sort(([a], [b]) => a.localeCompare(b)).map(([date, acc]) => ({ date, ...acc.figures() })),
+    byWeek: regroup(byDay, isoWeekOf).map(([week, acc]) => ({ week, ...acc.figures() })),
+    byMonth: regroup(byDay, (date) => date.slice(0, 7)).map(([month, acc]) => ({ month, ...acc.figures() })),
+    ...(input.bySession
+      ? {
+          bySession: [...bySession]
+            .map(([ref, acc]) => {
+              const i = info.get(ref);
+              return { session: i?.id ?? String(ref), source: sessionSource.get(ref) ?? 'manual', start: isoUtc(i?.start ?? 0), status: input.statusOf(ref), ...acc.figures() };
+            })
+            .sort((a, b) => b.total - a.total || a.session.localeCompare(b.session)),
+        }
+      : {}),
     outcomes: {
       commits,
       tasks: figures.tasks,

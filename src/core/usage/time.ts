@@ -101,6 +101,20 @@ export function addDays(date: string, days: number): string {
 }
 
 /** Inclusive local dates → half-open epoch range [from, to). */
+/**
+ * The ISO 8601 week of a calendar date, as `YYYY-Www` (weeks start on Monday; week 1 holds the year's first
+ * Thursday, so the days around New Year can belong to the neighbouring year's week).
+ */
+export function isoWeekOf(date: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const day = Date.UTC(y, m - 1, d);
+  const weekday = (new Date(day).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+  const thursday = new Date(day + (3 - weekday) * 86_400_000);
+  const year = thursday.getUTCFullYear();
+  const week = 1 + Math.floor((thursday.getTime() - Date.UTC(year, 0, 1)) / (7 * 86_400_000));
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}
+
 export function periodRange(timeZone: string, since?: string, until?: string): { from: number; to: number } {
   return {
     from: since ? startOfLocalDay(timeZone, since) : Number.MIN_SAFE_INTEGER,
