@@ -4,7 +4,7 @@ import { isSummaryFormat } from '../../core/summary/render';
 import { GitMissingError } from '../../git/run';
 import { DEFAULT_DURABILITY_DAYS } from '../../services/linker';
 import { SshSignError } from '../../store/sshSignature';
-import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
+import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, planArg, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
 import { homeOf, refresh, withLedger } from '../ledger';
 
@@ -54,8 +54,10 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
   --no-import             summarise the ledger as it is, without reading new log lines or git history
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
-  --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; the summary lists them)`,
-  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, out: { type: 'string' }, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' } },
+  --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; the summary lists them)
+  --plan NAME[:USD]       add your subscription's cost amortised over the period, beside the list-price estimate
+                          (as for report; default: the plan in the ledger home's prices.json, if any)`,
+  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, out: { type: 'string' }, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' }, plan: { type: 'string' } },
   positionals: false,
   async run(p, io) {
     const sign = str(p, 'sign') ?? 'ed25519';
@@ -71,6 +73,7 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
     const threshold = thresholdOf(p);
     const durabilityDays = durabilityDaysOf(p);
     const out = str(p, 'out');
+    const plan = planArg(p);
     if (out !== undefined && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out ${out}: the folder does not exist`);
     if (out !== undefined && fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder: give a file name, such as ${path.join(out, `outcome-summary.${format}`)}`);
     const home = homeOf(p, io.env);
@@ -88,7 +91,7 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
       let r;
       try {
         r = exportSummary(ledger.database, home, {
-          since, until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
+          since, until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file, plan: plan === undefined ? ledger.plan : plan,
           ...(threshold !== undefined ? { threshold } : {}), ...identitiesArg(p),
           ...(signer !== undefined ? { signer } : {}),
         });
