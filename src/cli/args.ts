@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parsePlan, PlanError, type Plan } from '../core/usage/plans';
 import { isIsoDate, isValidTimeZone, localDate, systemTimeZone } from '../core/usage/time';
 import { DEFAULT_DURABILITY_DAYS } from '../services/linker';
 import { isEmail } from '../services/queries';
@@ -129,4 +130,16 @@ export function identitiesArg(p: Parsed): { identities?: string[] } {
   const list = (p.values.identity as string[] | undefined) ?? [];
   for (const v of list) if (!isEmail(v)) throw new UsageError(`--identity needs an email address as git records authors, such as you@example.com; got "${v}"`);
   return list.length > 0 ? { identities: list.map((v) => v.trim().toLowerCase()) } : {};
+}
+
+/** `--plan NAME[:USD]`: the plan to amortise (null for `none`); undefined when not given. */
+export function planArg(p: Parsed): Plan | null | undefined {
+  const v = str(p, 'plan');
+  if (v === undefined) return undefined;
+  try {
+    return parsePlan(v);
+  } catch (e) {
+    if (e instanceof PlanError) throw new UsageError(`--plan: ${e.message}`);
+    throw e;
+  }
 }

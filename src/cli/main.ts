@@ -16,6 +16,7 @@ import { importCommand } from './commands/import';
 import { labelCommand } from './commands/label';
 import { linkCommand } from './commands/link';
 import { manualCommand } from './commands/manual';
+import { pricesCommand } from './commands/prices';
 import { reportCommand } from './commands/report';
 import { rollupCommand } from './commands/rollup';
 import { sessionsCommand } from './commands/sessions';
@@ -42,6 +43,7 @@ const COMMANDS: readonly Command[] = [
   labelCommand,
   manualCommand,
   healthCommand,
+  pricesCommand,
   rollupCommand,
   demoCommand,
 ];

@@ -1,5 +1,6 @@
 import { standingSuffix } from '../core/outcomes/standing';
 import { accuracyOf, type ReportJson, type UsageFigures } from '../core/outcomes/report';
+import type { PlanCost } from '../core/usage/plans';
 import type { ImportSummary } from '../services/importer';
 import type { LinkSummary } from '../services/linker';
 import type { LinkJson, SessionJson } from '../services/queries';
@@ -25,6 +26,12 @@ function figureCells(f: UsageFigures): string[] {
 const FIGURE_HEADER = ['total', 'input', 'output', 'cache read', 'cache write', 'est. cost', 'requests', 'sessions'];
 /** The columns kept when the full table does not fit the terminal. */
 const COMPACT = [0, 5, 6] as const;
+
+/** The plan cost line, labelled so it is never read as the list-price estimate. */
+export function planLine(p: PlanCost): string {
+  const per = [p.perCommit !== null ? `${fmtUSD(p.perCommit)} per commit` : '', p.perTask !== null ? `${fmtUSD(p.perTask)} per task` : ''].filter(Boolean);
+  return `plan cost (amortised): ${fmtUSD(p.periodUsd)} of ${p.label} at ${fmtUSD(p.monthlyUsd)}/month over ${fmtInt(p.days)} days${per.length > 0 ? ` · ${per.join(' · ')}` : ''}`;
+}
 
 /** A table of usage figures; on a terminal narrower than it, only total, cost and requests. */
 function figureTable(title: string, rows: ReadonlyArray<readonly [string, UsageFigures]>, columns?: number): string {
@@ -142,7 +149,7 @@ export function renderReport(r: ReportJson, maxDays = 31, columns?: number): str
   if (o.commits === 0 && aside.length === 0) out.push('  (no sessions are linked to commits yet: `outcome-ledger link` reads your repositories)');
   else {
     const per: string[] = [];
-    if (o.costPerCommit !== null) per.push(`${fmtUSD(o.costPerCommit)} per commit (median ${fmtUSD(o.costPerCommitMedian ?? 0)})`);
+    if (o.costPerCommit !== null) per.push(`list-price estimate ${fmtUSD(o.costPerCommit)} per commit (median ${fmtUSD(o.costPerCommitMedian ?? 0)})`);
     if (o.costPerTask !== null) per.push(`${fmtUSD(o.costPerTask)} per task (median ${fmtUSD(o.costPerTaskMedian ?? 0)})`);
     if (o.prs > 0) per.push(`${fmtInt(o.prs)} PRs`);
     if (per.length > 0) out.push(`  ${per.join(' · ')}`);
@@ -152,6 +159,7 @@ export function renderReport(r: ReportJson, maxDays = 31, columns?: number): str
             (o.pendingCommits > 0 ? ` · ${fmtInt(o.pendingCommits)} commits pending (younger than ${o.durabilityDays} days)` : '')
         : `  kept lines: pending (${fmtInt(o.pendingCommits)} commits younger than ${o.durabilityDays} days)`,
     );
+    if (r.planCost) out.push(`  ${planLine(r.planCost)}`);
     const tasks = o.byTask.filter((t) => t.delivered).slice(0, 5);
     if (tasks.length > 0) out.push(`  top tasks: ${tasks.map((t) => `${t.task} ${fmtUSD(t.costUSD)} (${t.sources.join('+')})`).join(' · ')}`);
   }
@@ -186,6 +194,13 @@ export function renderReport(r: ReportJson, maxDays = 31, columns?: number): str
     if (credits !== undefined) extras.push(`${fmtCredits(credits)} credits`);
     out.push(`  ${c.source}: ${range}, ${fmtInt(c.files)} files${extras.length ? ` · ${extras.join(' · ')}` : ''}`);
   }
+  out.push('');
+  out.push('Cost');
+  out.push(`  list-price estimate: ${fmtUSD(r.totals.costUSD)}${r.totals.unpricedInteractions > 0 ? ` (leaves out ${fmtInt(r.totals.unpricedInteractions)} unpriced requests)` : ''}`);
+  if (r.totals.recordedCostUsd !== undefined) {
+    out.push(`  recorded by the tools: ${fmtUSD(r.totals.recordedCostUsd)} for the ${fmtInt(r.totals.recordedInteractions ?? 0)} requests that recorded their own cost (${r.bySource.filter((s) => s.recordedCostUsd !== undefined).map((s) => `${s.source} ${fmtUSD(s.recordedCostUsd ?? 0)}`).join(', ')})`);
+  }
+  if (r.planCost) out.push(`  ${planLine(r.planCost)}`);
   out.push('');
   out.push(`Costs are list-price estimates (price table ${r.pricing.version})${r.totals.unpricedInteractions > 0 ? '; * leaves out unpriced models' : ''}.`);
   if (r.totals.estimatedTokens > 0) {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SourceName } from '../core/usage/model';
+import { planOf, PlanError, type Plan } from '../core/usage/plans';
 import { isValidTimeZone, systemTimeZone } from '../core/usage/time';
 import type { ExtraSource } from '../services/importer';
 import { defaultLedgerHome } from '../store/home';
@@ -16,6 +17,12 @@ export interface Settings {
   identities: string[];
   storePromptText: boolean;
   rescanMs: number;
+  /** `outcomeLedger.prices.aliases`: model names as logged → the model they stand for (beside the home's prices.json). */
+  priceAliases: Record<string, string>;
+  /** `outcomeLedger.plan` (+ `.monthlyUsd`): undefined when not set (prices.json's plan, if any, applies). */
+  plan: Plan | null | undefined;
+  /** Why the plan setting was not used (an unknown name, custom without an amount), else undefined. */
+  planProblem: string | undefined;
 }
 
 const SOURCE_KEYS: ReadonlyArray<[SourceName, string]> = [
@@ -86,7 +93,22 @@ export function readSettings(): Settings {
     identities: c.get<unknown[]>('identities', []).filter((v): v is string => typeof v === 'string' && /^[^\s@<>]+@[^\s@<>]+$/.test(v.trim())).map((v) => v.trim().toLowerCase()),
     storePromptText: c.get<boolean>('storePromptText', false),
     rescanMs: Math.max(10, c.get<number>('rescanIntervalSeconds', 60)) * 1000,
+    priceAliases: Object.fromEntries(Object.entries(c.get<Record<string, unknown>>('prices.aliases', {}) ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string')),
+    ...planSetting(c),
   };
+}
+
+/** The plan settings: `none` or unset → no plan from the settings; a bad value is reported, never guessed. */
+function planSetting(c: vscode.WorkspaceConfiguration): { plan: Plan | null | undefined; planProblem: string | undefined } {
+  const name = c.get<string>('plan', 'none');
+  const monthly = c.get<number | null>('plan.monthlyUsd', null);
+  if (typeof name !== 'string' || (name === 'none' && monthly === null)) return { plan: undefined, planProblem: undefined };
+  try {
+    return { plan: planOf(name, typeof monthly === 'number' ? monthly : undefined), planProblem: undefined };
+  } catch (e) {
+    if (!(e instanceof PlanError)) throw e;
+    return { plan: undefined, planProblem: `outcomeLedger.plan: ${e.message}` };
+  }
 }
 
 /** A time-zone setting that is not an IANA name is reported once instead of silently ignored. */

@@ -194,7 +194,9 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       if (!e.affectsConfiguration('outcomeLedger')) return;
       const bad = invalidTimeZoneSetting();
       if (bad) notifier.warn('time-zone', `"${bad}" is not an IANA time zone (for example Europe/Berlin); the system zone is used.`);
-      model.applySettings(readSettings());
+      const next = readSettings();
+      if (next.planProblem) notifier.warn('plan', `${next.planProblem}; no plan cost is shown.`);
+      model.applySettings(next);
       logWatch.refresh();
     }),
     // A folder added to the workspace may hold an Aider history: watch it (and import what it holds).

@@ -4,6 +4,7 @@ import { DiskFaultError, diskFaultState, withDiskFaults } from '../store/diskFau
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { describeFix, fixPermissions, permissionProblems, permissionWarning, type PermissionProblem } from '../store/permissions';
+import { applyPriceConfig } from '../store/prices';
 import { SchemaTooNewError } from '../store/schema';
 import { COMMANDS } from './commands';
 import type { Settings } from './config';
@@ -68,6 +69,7 @@ export class LedgerModel implements vscode.Disposable {
   get(): Promise<Ledger | undefined> {
     if (this.ledger) return Promise.resolve(this.ledger);
     this.opening ??= Ledger.open(this.settings.ledgerHome, {
+      priceAliases: this.settings.priceAliases,
       onWarning: (m) => this.notifier.warn('ledger-damaged', m, this.settings.ledgerHome),
     }).then(
       (l) => {
@@ -95,7 +97,10 @@ export class LedgerModel implements vscode.Disposable {
 
   applySettings(next: Settings): void {
     const homeChanged = next.ledgerHome !== this.settings.ledgerHome;
+    const aliasesChanged = JSON.stringify(next.priceAliases) !== JSON.stringify(this.settings.priceAliases);
     this.settings = next;
+    // New aliases change the price table's version: the next import reprices what the ledger holds.
+    if (aliasesChanged && !homeChanged && this.ledger) for (const p of applyPriceConfig(next.ledgerHome, next.priceAliases).problems) this.notifier.warn('prices', p);
     if (homeChanged) {
       this.ledger?.close();
       this.ledger = undefined;

@@ -186,6 +186,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
       query: this.query,
       threshold: s.linkThreshold,
       identities: s.identities,
+      plan: s.plan === undefined ? ledger.plan : s.plan,
       health: { ledgerFile: ledger.paths.file, env: process.env, extra: s.extra, disabled: s.disabled },
     });
   }

@@ -183,7 +183,8 @@ export async function exportSummaryCommand(model: LedgerModel, subscriptions: vs
       ledger.refresh();
       return exportSummary(ledger.database, model.home, {
         since: chosen.since, until: chosen.until, timeZone: tz, redact, format, threshold: settings.linkThreshold,
-        identities: settings.identities, env: process.env, ledgerFile: ledger.paths.file, ...(signer ? { signer } : {}),
+        identities: settings.identities, env: process.env, ledgerFile: ledger.paths.file, plan: settings.plan === undefined ? ledger.plan : settings.plan,
+        ...(signer ? { signer } : {}),
       });
     });
   } catch (e) {

@@ -4,6 +4,7 @@ import type { SessionStatus, SourceName } from '../core/usage/model';
 import type { OutcomeCommit, OutcomeFacts } from '../core/outcomes/outcomes';
 import { identitySet, standingOf, type CommitStanding, type SetAside } from '../core/outcomes/standing';
 import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/usage/pricing';
+import type { Plan } from '../core/usage/plans';
 import { accuracyOf, buildReport, creditsField, roundUSD, sessionStatus, type ReportJson, type TokenAccuracy, type UsageRow } from '../core/outcomes/report';
 import { tasksInBranch } from '../core/outcomes/tasks';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/usage/time';
@@ -25,6 +26,8 @@ export interface PeriodQuery {
   durabilityDays?: number;
   /** More author emails that are the engineer's, for this call (`--identity`, the `outcomeLedger.identities` setting). */
   identities?: readonly string[];
+  /** The subscription plan amortised beside the list-price estimate (`--plan`, the `outcomeLedger.plan` setting, prices.json). */
+  plan?: Plan | null;
   /** Add one row per session to the report (`report --by session`). */
   bySession?: boolean;
 }
@@ -260,6 +263,15 @@ export function usageRows(db: Database, buckets?: { from: number; to: number }):
   for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? []) {
     models.set(Number(id), { name: String(name), priced: priceOf(String(name)) !== null });
   }
+  // What the tools recorded as their own cost (Cline/Roo, Aider, OpenCode, Claude Code's costUSD), per rollup row.
+  const recorded = new Map<string, [number, number]>();
+  for (const [ref, model, bucket, nano, n] of db.exec(
+    `SELECT session_ref, model_ref, ts / ${BUCKET_MS}, sum(recorded_cost_nusd), count(*) FROM interactions
+     WHERE recorded_cost_nusd IS NOT NULL ${buckets ? 'AND ts >= ? AND ts < ?' : ''} GROUP BY 1, 2, 3`,
+    buckets ? [buckets.from * BUCKET_MS, buckets.to * BUCKET_MS] : [],
+  )[0]?.values ?? []) {
+    recorded.set(`${Number(ref)}:${Number(model)}:${Number(bucket)}`, [Number(nano), Number(n)]);
+  }
   const rows: UsageRow[] = [];
   try {
     if (buckets) stmt.bind([buckets.from, buckets.to]);
@@ -271,12 +283,17 @@ export function usageRows(db: Database, buckets?: { from: number; to: number }):
         firstTs: Number(v[3]), lastTs: Number(v[4]), input: Number(v[5]), output: Number(v[6]), cacheRead: Number(v[7]),
         cacheWrite: Number(v[8]), reasoning: Number(v[9]), costNano: Number(v[10]), interactions: Number(v[11]),
         unpriced: Number(v[12]), assumedModel: Number(v[13]), estimatedTokens: Number(v[14]), creditsMicro: Number(v[15] ?? 0),
+        ...recordedField(recorded.get(`${Number(v[0])}:${Number(v[1])}:${Number(v[2])}`)),
       });
     }
   } finally {
     stmt.free();
   }
   return rows;
+}
+
+function recordedField(r: [number, number] | undefined): { recordedNano?: number; recordedInteractions?: number } {
+  return r ? { recordedNano: r[0], recordedInteractions: r[1] } : {};
 }
 
 /** The rollup buckets of a half-open epoch range. */
@@ -325,6 +342,7 @@ export function reports(db: Database, q: Omit<PeriodQuery, 'since' | 'until'>, p
       until,
       pricingVersion,
       identities: co.identities,
+      plan: q.plan ?? null,
       bySession: q.bySession === true,
     });
   });

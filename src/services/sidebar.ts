@@ -12,7 +12,8 @@ import type { SessionStatus, SourceName } from '../core/usage/model';
 import { PERIOD_NAMES, PeriodError, resolvePeriod, type ResolvedPeriod } from '../core/usage/periods';
 import { PRICING_VERSION } from '../core/usage/pricing';
 import { buildReport, roundUSD, type ReportJson, type UsageRow } from '../core/outcomes/report';
-import { fmtTokens, plural } from '../core/usage/format';
+import { fmtTokens, fmtUSD, plural } from '../core/usage/format';
+import type { Plan, PlanCost } from '../core/usage/plans';
 import { shortDate } from '../core/sidebar/format';
 import type { ChartBar, CommitRef, Coverage, DecisionRow, Figure, HealthSource, ScopeOption, SidebarQuery, SidebarSnapshot, TaskRow } from '../core/sidebar/protocol';
 import { addDays, LocalDayMapper, localDate, periodRange } from '../core/usage/time';
@@ -33,6 +34,8 @@ export interface SidebarInput {
   durabilityDays?: number;
   /** More author emails that are the engineer's (the `outcomeLedger.identities` setting). */
   identities?: readonly string[];
+  /** The subscription plan amortised beside the list-price estimate (the `outcomeLedger.plan` settings, prices.json). */
+  plan?: Plan | null;
   /** For the data-health card: where the ledger is, and where the sources are looked for. */
   health: { ledgerFile: string; env: NodeJS.ProcessEnv; extra?: ExtraSource[]; disabled?: ReadonlySet<SourceName> };
 }
@@ -145,7 +148,7 @@ export function sidebarSnapshot(db: Database, input: SidebarInput): SnapshotBody
   const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
   const prompts = promptHashes(db, cur.from, cur.to);
   if (scope.refs) for (const ref of [...prompts.keys()]) if (!scope.refs.has(ref)) prompts.delete(ref);
-  const common = { statusOf, outcomes: facts, threshold, files, timeZone: tz, pricingVersion, identities: co.identities };
+  const common = { statusOf, outcomes: facts, threshold, files, timeZone: tz, pricingVersion, identities: co.identities, plan: input.plan ?? null };
   const current = buildReport({ ...common, rows: curRows, sessionInfo: sessionInfo(db, curRefs), prompts, since: period.since, until: period.until });
   const previous = buildReport({ ...common, rows: prevRows, since: period.previous.since, until: period.previous.until });
 
@@ -239,11 +242,22 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
       ? [{ id: 'credits' as const, label: 'Credits', ...v(cur.totals.credits ?? 0, prev.totals.credits ?? 0), better: 'neutral' as const, coverage: creditsCov(cur.totals.credits ?? 0) }]
       : []),
     { id: 'cost', label: 'Est. cost', ...v(cur.totals.costUSD, prev.totals.costUSD), better: 'neutral', coverage: withEst(costCov), ...acc },
+    // A plan's cost beside the list-price estimate, never instead of it (docs/measurement.md, "Plan cost").
+    ...(cur.planCost ? [{ id: 'planCost' as const, label: 'Plan cost (amortised)', ...v(cur.planCost.periodUsd, prev.planCost?.periodUsd ?? null), better: 'neutral' as const, coverage: planCov(cur.planCost) }] : []),
     { id: 'yield', label: 'Yield', ...v(o.yield, p.yield), better: 'higher', coverage: outcomeCov },
     { id: 'tokensPerCommit', label: 'Tokens per commit', ...v(o.tokensPerCommit, p.tokensPerCommit), better: 'lower', coverage: withEst(outcomeCov), ...acc },
     { id: 'keptPer1k', label: 'Kept lines per 1k output', ...v(o.keptLinesPer1kOutput, p.keptLinesPer1kOutput), better: 'higher', coverage: keptCov },
     { id: 'withoutOutcome', label: 'Tokens without outcome', ...v(o.tokensWithoutOutcome, p.tokensWithoutOutcome), better: 'lower', coverage: withEst(outcomeCov), ...acc },
   ];
+}
+
+/** The plan cost: what the engineer pays, spread over the period and its outcomes, next to the list-price estimate. */
+function planCov(p: PlanCost): Coverage {
+  const per = [p.perCommit !== null ? `${fmtUSD(p.perCommit)} per commit` : '', p.perTask !== null ? `${fmtUSD(p.perTask)} per task` : ''].filter(Boolean);
+  return {
+    level: 'complete',
+    note: `${p.label} at ${fmtUSD(p.monthlyUsd)}/month over ${p.days} days${per.length > 0 ? ` (${per.join(', ')})` : ''}: what you pay, amortised, beside the list-price estimate (Est. cost), not instead of it.`,
+  };
 }
 
 /** Credits are what tools that bill in credits (Kiro, Amp) metered: exact, and priced at the tool's documented rate. */

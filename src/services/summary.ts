@@ -15,6 +15,7 @@ import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/sig
 import { sshFingerprint, sshSign, sshVerify } from '../store/sshSignature';
 import { gitSigningConfig } from '../git/signingConfig';
 import { DEFAULT_DURABILITY_DAYS } from './linker';
+import { planOf, PlanError, type Plan } from '../core/usage/plans';
 import { dataHealth } from './health';
 
 /** The version a summary names as its producer (a unit test keeps it equal to package.json's). */
@@ -31,6 +32,8 @@ export interface SummaryOptions {
   now?: number;
   /** More author emails that are the engineer's (`--identity`, the setting); the summary records all it used. */
   identities?: readonly string[];
+  /** The subscription amortised beside the list-price estimate (`--plan`, the settings, prices.json); none when absent. */
+  plan?: Plan | null;
   /** For the coverage gaps (where the tools keep their logs). */
   env?: NodeJS.ProcessEnv;
   ledgerFile?: string;
@@ -41,7 +44,7 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const now = o.now ?? Date.now();
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
   const durabilityDays = o.durabilityDays ?? DEFAULT_DURABILITY_DAYS;
-  const q = { timeZone: o.timeZone, threshold, durabilityDays, now, ...(o.identities ? { identities: o.identities } : {}) };
+  const q = { timeZone: o.timeZone, threshold, durabilityDays, now, plan: o.plan ?? null, ...(o.identities ? { identities: o.identities } : {}) };
   const spans = weeksOf(o.since, o.until);
   const [main, ...weekly] = reports(db, q, [{ since: o.since, until: o.until }, ...spans]) as [ReportJson, ...ReportJson[]];
   const weeks = spans.map((w, i) => ({ ...w, report: weekly[i] as ReportJson }));
@@ -347,6 +350,7 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
       since: s.period.since, until: s.period.until, timeZone: s.period.timezone, redact: s.redacted,
       threshold: s.settings.threshold, durabilityDays: s.settings.durabilityDays, now: Date.parse(s.generatedAt),
       ...(s.settings.identities ? { identities: s.settings.identities } : {}),
+      plan: planOfSummary(s),
       env: ledger.env, ledgerFile: ledger.ledgerFile,
     });
     const diffs = figureDifferences(s, again);
@@ -368,4 +372,15 @@ function normalFingerprint(v: string): string {
 
 function clip(v: string): string {
   return v.length > 160 ? `${v.slice(0, 157)}…` : v;
+}
+
+/** The plan a summary was amortised with, to recompute it from the ledger (an unknown plan: none, so the figures differ). */
+function planOfSummary(s: Summary): Plan | null {
+  if (!s.planCost) return null;
+  try {
+    return planOf(s.planCost.plan, s.planCost.monthlyUsd);
+  } catch (e) {
+    if (e instanceof PlanError) return null;
+    throw e;
+  }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { PRICING_VERSION, costUSD, toNanoUSD } from '../core/usage/pricing';
+import { activePriceBook, costUSD, creditCostUSD, toNanoUSD } from '../core/usage/pricing';
+import type { SourceName } from '../core/usage/model';
 import { writeFileAtomic, removeStaleTemps } from './atomic';
 import { diskFaultOf, diskFaultState, type DiskFaultError } from './diskFault';
 import { ledgerPaths, type LedgerPaths } from './home';
@@ -13,6 +14,8 @@ import {
 } from './journal';
 import { ensureRollupFresh, isRollupStale, rebuildRollup } from './rollup';
 import { loadSqlJs } from './sqljs';
+import { applyPriceConfig } from './prices';
+import type { Plan } from '../core/usage/plans';
 
 export class LedgerWriteError extends Error {}
 
@@ -83,6 +86,8 @@ export interface OpenOptions extends LockOptions {
   onWarning?: (message: string) => void;
   /** Fold the journal into a new snapshot once it would grow past this many bytes (default 1 MB). */
   journalLimitBytes?: number;
+  /** Model-name aliases beside the home's prices.json (the VS Code setting `outcomeLedger.prices.aliases`). */
+  priceAliases?: unknown;
 }
 
 const JOURNAL_LIMIT = 1 << 20;
@@ -126,6 +131,8 @@ export class Ledger {
   private queue: Promise<unknown> = Promise.resolve();
   private generation = 0;
   readonly warnings: string[] = [];
+  /** The plan of the home's prices.json (null: none set there). */
+  plan: Plan | null = null;
 
   private constructor(
     private readonly SQL: SqlJsStatic,
@@ -139,6 +146,10 @@ export class Ledger {
   static async open(home: string, options: OpenOptions = {}): Promise<Ledger> {
     const SQL = await loadSqlJs();
     const ledger = new Ledger(SQL, ledgerPaths(home), options);
+    // Prices follow the home's prices.json: a changed file changes the table version, so the next write reprices.
+    const prices = applyPriceConfig(home, options.priceAliases);
+    ledger.plan = prices.plan;
+    for (const p of prices.problems) ledger.warn(p);
     ledger.load();
     return ledger;
   }
@@ -424,7 +435,7 @@ export class Ledger {
       if (!this.stamp) this.mustFold = true;
       this.recorder.start();
       let base = totalChanges(this.db);
-      if (getMeta(this.db, 'pricing_version') !== PRICING_VERSION) repriceAll(this.db);
+      if (getMeta(this.db, 'pricing_version') !== activePriceBook().version) repriceAll(this.db);
       const commit = (): void => {
         const changed = totalChanges(this.db) - base;
         const block = this.recorder.take(changed);
@@ -550,19 +561,25 @@ function checkHeader(h: JournalHeader): void {
   }
 }
 
-/** Stored costs follow the embedded price table: when its version changes, every interaction is priced again. */
+/**
+ * Stored costs follow the price table (the embedded database and the engineer's prices.json): when its version changes,
+ * every interaction is priced again, at the price of its own time; requests metered in credits stay priced from them.
+ */
 function repriceAll(db: Database): void {
   const rows = db.prepare(
-    'SELECT i.id, m.name, i.input, i.output, i.cache_read, i.cache_write, i.cache_write_1h, i.reasoning FROM interactions i JOIN models m ON m.id = i.model_ref',
+    `SELECT i.id, m.name, i.input, i.output, i.cache_read, i.cache_write, i.cache_write_1h, i.reasoning, i.ts, i.credits_u, s.source
+     FROM interactions i JOIN models m ON m.id = i.model_ref JOIN sessions s ON s.id = i.session_ref`,
   );
   const update = db.prepare('UPDATE interactions SET cost_nusd = ? WHERE id = ?');
   try {
     while (rows.step()) {
-      const [id, model, input, output, cacheRead, cacheWrite, cacheWrite1h, reasoning] = rows.get() as number[] & [number, string];
-      const cost = costUSD(String(model), {
-        input: Number(input), output: Number(output), cacheRead: Number(cacheRead), cacheWrite: Number(cacheWrite),
-        cacheWrite1h: Number(cacheWrite1h), reasoning: Number(reasoning),
-      });
+      const [id, model, input, output, cacheRead, cacheWrite, cacheWrite1h, reasoning, ts, credits, source] = rows.get() as number[] & [number, string];
+      const cost = Number(credits) > 0
+        ? creditCostUSD(String(source) as SourceName, Number(credits) / 1e6)
+        : costUSD(String(model), {
+          input: Number(input), output: Number(output), cacheRead: Number(cacheRead), cacheWrite: Number(cacheWrite),
+          cacheWrite1h: Number(cacheWrite1h), reasoning: Number(reasoning),
+        }, Number(ts));
       update.run([cost === null ? null : toNanoUSD(cost), id as number]);
     }
   } finally {
@@ -570,5 +587,5 @@ function repriceAll(db: Database): void {
     update.free();
   }
   rebuildRollup(db, 'all');
-  setMeta(db, 'pricing_version', PRICING_VERSION);
+  setMeta(db, 'pricing_version', activePriceBook().version);
 }

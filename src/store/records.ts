@@ -101,7 +101,7 @@ export class RecordWriter {
     const id = seen?.id ?? stableId(r.key);
     const flags = (r.sidechain ? FLAG_SIDECHAIN : 0) | (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0) | (r.estimated ? FLAG_ESTIMATED : 0);
     // A request metered in credits is priced from them (its tokens, if any, are what the credits paid for).
-    const cost = credits > 0 ? creditCostUSD(r.session.source, credits / 1e6) : costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h });
+    const cost = credits > 0 ? creditCostUSD(r.session.source, credits / 1e6) : costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h }, r.timestamp);
     const values = [
       sessionRef,
       r.timestamp,

@@ -194,7 +194,7 @@ export function figures(s: SidebarSnapshot): HTMLElement {
     h('h2', { id: 'figures-title', class: 'sr-only' }, 'Figures for the period'),
     outcomeTile,
     // Credits only when a tool that bills in credits (Kiro, Amp) was used: beside the tokens, never folded into them.
-    h('div', { class: 'grid' }, ...(['tokens', ...(by.has('credits') ? ['credits'] : []), 'cost', 'yield', 'tokensPerCommit', 'keptPer1k', 'withoutOutcome'] as FigureId[]).map((id) => tile(get(id)))),
+    h('div', { class: 'grid' }, ...(['tokens', ...(by.has('credits') ? ['credits'] : []), 'cost', ...(by.has('planCost') ? ['planCost'] : []), 'yield', 'tokensPerCommit', 'keptPer1k', 'withoutOutcome'] as FigureId[]).map((id) => tile(get(id)))),
     h(
       'p',
       { class: 'fineprint' },

@@ -176,6 +176,31 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     tamper('format', (d) => void ((d as { format: string }).format = 'something-else'), /not an Outcome Ledger summary/);
   });
 
+  it('--plan adds the plan cost (amortised) beside the list-price estimate; verify checks it adds up and matches the ledger', () => {
+    const out = path.join(dir, 'summary-plan.json');
+    ok(run(['summary', ...period(), '--no-import', '--durability-days', '7', '--format', 'json', '--out', out, '--plan', 'claude-max-20x']));
+    const doc = readDoc(out);
+    const days = doc.summary.period.days;
+    assert.deepEqual(
+      { plan: doc.summary.planCost?.plan, monthlyUsd: doc.summary.planCost?.monthlyUsd, days: doc.summary.planCost?.days },
+      { plan: 'claude-max-20x', monthlyUsd: 200, days },
+    );
+    assert.ok(Math.abs((doc.summary.planCost?.periodUsd ?? 0) - (200 * days) / 30.4) < 1e-6);
+    assert.equal(doc.summary.totals.costUSD, readDoc(files.json).summary.totals.costUSD, 'the list-price estimate is unchanged');
+    assert.match(ok(run(['verify', out, '--ledger'])).stdout, /every figure matches the local ledger/);
+    const md = ok(run(['summary', ...period(), '--no-import', '--durability-days', '7', '--plan', 'claude-max-20x'])).stdout;
+    assert.match(md, /\| Plan cost \(amortised\) \| \$[\d,.]+ \(Claude Max 20x at \$200\.00\/month over \d+ days/);
+    assert.match(md, /\| Estimated cost \| ≈ \$[\d,.]+ \(list-price estimate, price table genai-prices@/);
+    // Validly signed, but the plan cost does not add up: rejected, naming it.
+    const forged = structuredClone(doc);
+    if (forged.summary.planCost) forged.summary.planCost.periodUsd *= 3;
+    const f = path.join(dir, 'forged-plan.json');
+    fs.writeFileSync(f, JSON.stringify(signSummary(forged.summary, loadOrCreateSigningKey(home)), null, 2));
+    const r = run(['verify', f]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /the plan cost of the period: the file says/);
+  });
+
   it('verify rejects Markdown and HTML after a visible figure or the embedded data changed, naming the line', () => {
     for (const format of ['md', 'html'] as const) {
       const text = fs.readFileSync(files[format], 'utf8');

@@ -215,6 +215,20 @@ describe('sidebar snapshot', function () {
     assert.equal(s.empty, false);
   });
 
+  it('shows the plan cost (amortised) beside the list-price estimate, as `report --plan` computes it', () => {
+    const plan = { name: 'claude-max-5x' as const, monthlyUsd: 100 };
+    const s = sidebarSnapshot(ledger.database, { ...input({ period: '30d' }), plan });
+    const cur = report(ledger.database, { timeZone: 'UTC', since: s.period.since, until: s.period.until, now, plan });
+    const tile = s.figures.find((f) => f.id === 'planCost');
+    assert.equal(tile?.label, 'Plan cost (amortised)');
+    assert.equal(tile?.value, cur.planCost?.periodUsd);
+    assert.equal(cur.planCost?.days, 30);
+    assert.ok(Math.abs((tile?.value ?? 0) - (100 * 30) / 30.4) < 1e-6);
+    assert.match(tile?.coverage.note ?? '', /Claude Max 5x at \$100\.00\/month over 30 days .*beside the list-price estimate \(Est\. cost\), not instead of it/);
+    assert.equal(s.figures.find((f) => f.id === 'cost')?.value, cur.totals.costUSD, 'the list-price estimate stays');
+    assert.equal(sidebarSnapshot(ledger.database, input({ period: '30d' })).figures.find((f) => f.id === 'planCost'), undefined, 'no plan, no tile');
+  });
+
   it('knows an empty ledger, and where it looked for logs', async () => {
     const home = tempDir('ol-sidebar-empty-');
     const empty = await Ledger.open(path.join(home, 'ledger'));

@@ -1,7 +1,8 @@
 import { DEFAULT_DURABILITY_DAYS } from '../../services/linker';
 import { report } from '../../services/queries';
+import { PLAN_NAMES } from '../../core/usage/plans';
 import { didYouMean } from '../suggest';
-import { durabilityDaysOf, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodQueryOf, str, UsageError, type Parsed } from '../args';
+import { durabilityDaysOf, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodQueryOf, planArg, str, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
 import { refresh, withLedger } from '../ledger';
 import { GROUPINGS, renderCsv, renderGrouped, renderReport, type Grouping } from '../render';
@@ -32,6 +33,9 @@ New log lines are imported and new commits linked first (incremental), so the re
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
   --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; see docs/outcomes.md)
+  --plan NAME[:USD]       show your subscription's cost amortised over the period beside the list-price estimate:
+                          ${PLAN_NAMES.join(', ')}
+                          (USD: your monthly amount; default: the plan in the ledger home's prices.json, if any)
 
 Examples:
   outcome-ledger report                              this ledger's whole history, outcomes first
@@ -39,15 +43,16 @@ Examples:
   outcome-ledger report --by month --csv > usage.csv monthly figures for a spreadsheet
   outcome-ledger report --by task                    tokens and cost per task, and whether it shipped
   outcome-ledger report --json | jq .outcomes        the value metrics for a script`,
-  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' }, by: { type: 'string' }, csv: { type: 'boolean' } },
+  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' }, by: { type: 'string' }, csv: { type: 'boolean' }, plan: { type: 'string' } },
   positionals: false,
   async run(p, io) {
     const by = groupingOf(p);
     if (p.values.json && p.values.csv) throw new UsageError('--json and --csv: choose one output format');
     const query = { ...periodQueryOf(p, io.env), durabilityDays: durabilityDaysOf(p), bySession: by === 'session' };
+    const plan = planArg(p);
     return withLedger(p, io, async (ledger) => {
       await refresh(ledger, p, io);
-      const r = report(ledger.database, query);
+      const r = report(ledger.database, { ...query, plan: plan === undefined ? ledger.plan : plan });
       if (p.values.json) io.out(JSON.stringify(r, null, 2));
       else if (p.values.csv) io.out(renderCsv(r, by ?? 'day'));
       else io.out(by ? renderGrouped(r, by, io.columns) : renderReport(r, 31, io.columns));

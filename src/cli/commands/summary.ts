@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isSummaryFormat } from '../../core/summary/render';
 import { GitMissingError } from '../../git/run';
@@ -6,7 +5,7 @@ import { DEFAULT_DURABILITY_DAYS } from '../../services/linker';
 import { writeFileAtomic } from '../../store/atomic';
 import { diskFaultOf } from '../../store/diskFault';
 import { SshSignError } from '../../store/sshSignature';
-import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
+import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, planArg, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
 import { checkOutFile, FORCE_HELP, OUT_OPTIONS } from '../output';
 import { homeOf, refresh, withLedger } from '../ledger';
@@ -48,8 +47,10 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
   --no-import             summarise the ledger as it is, without reading new log lines or git history
   --threshold X           confidence from which an automatic link counts (0..1, default 0.6)
   --durability-days N     age from which a commit's kept lines are judged (default ${DEFAULT_DURABILITY_DAYS})
-  --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; the summary lists them)`,
-  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, ...OUT_OPTIONS, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' } },
+  --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; the summary lists them)
+  --plan NAME[:USD]       add your subscription's cost amortised over the period, beside the list-price estimate
+                          (as for report; default: the plan in the ledger home's prices.json, if any)`,
+  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, ...OUT_OPTIONS, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' }, plan: { type: 'string' } },
   positionals: false,
   async run(p, io) {
     const sign = str(p, 'sign') ?? 'ed25519';
@@ -65,6 +66,7 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
     const threshold = thresholdOf(p);
     const durabilityDays = durabilityDaysOf(p);
     const out = str(p, 'out');
+    const plan = planArg(p);
     if (out !== undefined) await checkOutFile(out, p, io, `outcome-summary.${format}`);
     const home = homeOf(p, io.env);
     const { exportSummary, gitSshSignerIn, GitSigningSetupError } = await import('../../services/summary');
@@ -81,7 +83,7 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
       let r;
       try {
         r = exportSummary(ledger.database, home, {
-          since, until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file,
+          since, until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file, plan: plan === undefined ? ledger.plan : plan,
           ...(threshold !== undefined ? { threshold } : {}), ...identitiesArg(p),
           ...(signer !== undefined ? { signer } : {}),
         });

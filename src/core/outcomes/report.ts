@@ -1,6 +1,7 @@
 import type { SessionLabel, SessionStatus, SourceName } from '../usage/model';
 import { isoUtc, isoWeekOf, LocalDayMapper } from '../usage/time';
 import { fromMicroCredits, fromNanoUSD } from '../usage/pricing';
+import { planCost, type Plan, type PlanCost } from '../usage/plans';
 import { computeOutcomes, type OutcomeFacts, type OutcomeFigures, type SessionUsage } from './outcomes';
 import { selfCheck, type SelfCheck } from './selfcheck';
 
@@ -23,6 +24,13 @@ export interface UsageFigures {
   tokenAccuracy: TokenAccuracy;
   /** Credits metered by tools that bill in credits (Kiro, Amp), beside the tokens; present only when there are some. */
   credits?: number;
+  /**
+   * What the tools themselves recorded as the cost of their requests (Cline/Roo, Aider, OpenCode, Continue, Claude
+   * Code's costUSD), beside the list-price estimate `costUSD`; present only when some request recorded one.
+   */
+  recordedCostUsd?: number;
+  /** How many requests recorded their own cost (those behind recordedCostUsd). */
+  recordedInteractions?: number;
 }
 
 export type TokenAccuracy = 'exact' | 'estimated' | 'mixed';
@@ -38,6 +46,8 @@ export interface ReportJson {
   /** The author emails taken for the engineer's when judging whose a commit is (docs/outcomes.md). */
   identities: string[];
   pricing: { version: string; note: string };
+  /** The subscription plan's cost amortised over the period, beside the list-price estimate; null without a plan. */
+  planCost: PlanCost | null;
   totals: UsageFigures;
   bySource: Array<{ source: SourceName } & UsageFigures>;
   byModel: Array<{ source: SourceName; model: string; priced: boolean } & UsageFigures>;
@@ -100,6 +110,9 @@ export interface UsageRow {
   estimatedTokens: number;
   /** Micro-credits metered by the tool (0 for tools that bill no credits). */
   creditsMicro?: number;
+  /** Nano-dollars the tool recorded as its own cost, and of how many requests (absent: none recorded). */
+  recordedNano?: number;
+  recordedInteractions?: number;
 }
 
 export interface SourceFiles {
@@ -119,6 +132,8 @@ class Acc {
   unpriced = 0;
   estimated = 0;
   creditsMicro = 0;
+  recordedNano = 0;
+  recorded = 0;
   readonly sessions = new Set<number>();
 
   add(r: UsageRow): void {
@@ -132,6 +147,8 @@ class Acc {
     this.unpriced += r.unpriced;
     this.estimated += r.estimatedTokens;
     this.creditsMicro += r.creditsMicro ?? 0;
+    this.recordedNano += r.recordedNano ?? 0;
+    this.recorded += r.recordedInteractions ?? 0;
     this.sessions.add(r.sessionRef);
   }
 
@@ -168,6 +185,7 @@ class Acc {
       estimatedTokens: this.estimated,
       tokenAccuracy: accuracyOf(this.total, this.estimated),
       ...creditsField(this.creditsMicro),
+      ...(this.recorded > 0 ? { recordedCostUsd: roundUSD(fromNanoUSD(this.recordedNano)), recordedInteractions: this.recorded } : {}),
     };
   }
 }
@@ -214,6 +232,8 @@ export interface ReportInput {
   threshold?: number;
   /** The engineer's identities the outcomes were judged with (shown in the report). */
   identities?: readonly string[];
+  /** The subscription plan to amortise over the period (null or absent: none). */
+  plan?: Plan | null;
   /** Add `bySession` (one row per session; large for a year of history, so only on request). */
   bySession?: boolean;
 }
@@ -307,8 +327,9 @@ export function buildReport(input: ReportInput): ReportJson {
     identities: [...(input.identities ?? [])],
     pricing: {
       version: input.pricingVersion,
-      note: 'Costs are list-price estimates from the embedded price table; models not in the table are left unpriced.',
+      note: 'Costs are list-price estimates from the embedded price table (@pydantic/genai-prices); models not in the table are left unpriced.',
     },
+    planCost: input.plan ? planCost(input.plan, periodDays(input, days, span), commits, figures.tasks) : null,
     totals: totals.figures(),
     bySource: [...bySource].sort(([a], [b]) => a.localeCompare(b)).map(([source, acc]) => ({ source, ...acc.figures() })),
     byModel: [...byModel.values()]
@@ -375,6 +396,19 @@ export function buildReport(input: ReportInput): ReportJson {
       };
     }),
   };
+}
+
+/**
+ * Days a plan cost is spread over: the period's days (since..until, both included); an open end stops at the first or
+ * last record. No records and no bounds: 0 days.
+ */
+function periodDays(input: ReportInput, days: LocalDayMapper, span: ReadonlyMap<SourceName, { first: number; last: number }>): number {
+  const spans = [...span.values()];
+  const first = input.since ?? (spans.length > 0 ? days.date(Math.min(...spans.map((s) => s.first))) : undefined);
+  const last = input.until ?? (spans.length > 0 ? days.date(Math.max(...spans.map((s) => s.last))) : undefined);
+  if (first === undefined || last === undefined) return 0;
+  const d = Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86_400_000) + 1;
+  return Math.max(0, d);
 }
 
 /** How long after its last reply a session without a commit still counts as "open" rather than unlinked. */

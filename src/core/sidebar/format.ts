@@ -14,6 +14,7 @@ export function formatFigure(id: FigureId, value: number | null): string {
     case 'withoutOutcome':
       return fmtTokens(value);
     case 'cost':
+    case 'planCost':
       return fmtUSD(value);
     case 'credits':
       return fmtCredits(value);

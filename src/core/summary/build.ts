@@ -97,6 +97,7 @@ function usageOf(x: ReportJson['totals']): Summary['totals'] {
     input: x.input, output: x.output, cacheRead: x.cacheRead, cacheWrite: x.cacheWrite, reasoning: x.reasoning, total: x.total,
     costUSD: x.costUSD, interactions: x.interactions, sessions: x.sessions, unpricedInteractions: x.unpricedInteractions, ...accuracyOf(x),
     ...(x.credits !== undefined ? { credits: x.credits } : {}),
+    ...(x.recordedCostUsd !== undefined ? { recordedCostUsd: x.recordedCostUsd, recordedInteractions: x.recordedInteractions ?? 0 } : {}),
   };
 }
 
@@ -307,6 +308,7 @@ export function buildSummary(input: SummaryInput): Summary {
     redacted: { ...input.redact },
     settings: { threshold: o.threshold, durabilityDays: o.durabilityDays, openWindowHours: input.openWindowHours, ...(input.identities ? { identities: [...input.identities] } : {}) },
     pricing: { version: r.pricing.version, note: r.pricing.note },
+    ...(r.planCost ? { planCost: { ...r.planCost } } : {}),
     totals: usageOf(r.totals),
     outcomes: {
       commits: o.commits, tasks: o.tasks, prs: o.prs, shippedSessions: o.shippedSessions, openSessions: o.openSessions,

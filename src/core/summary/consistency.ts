@@ -113,6 +113,14 @@ export function inconsistencies(s: Summary): string[] {
   exact('the tokens per commit', o.tokensPerCommit, o.commits > 0 ? Math.round(shippedTokens / o.commits) : null, 'the tokens of shipped sessions over the outcomes');
   near('the cost per commit', o.costPerCommit, o.commits > 0 ? t.costUSD / o.commits : null, 2 * USD, 'the estimated cost over the outcomes');
   if ((o.tokensPerCommitMedian === null) !== (o.commits === 0)) out.push(`the median tokens per commit: the file says ${show(o.tokensPerCommitMedian)} for ${int(o.commits)} outcomes`);
+  // The plan cost: the monthly price over the period's days, over the outcomes.
+  const plan = s.planCost;
+  if (plan) {
+    exact('the days of the plan cost', plan.days, s.period.days, 'the period');
+    near('the plan cost of the period', plan.periodUsd, (plan.monthlyUsd * plan.days) / 30.4, 2 * USD, 'its monthly price over the days');
+    near('the plan cost per commit', plan.perCommit, o.commits > 0 ? plan.periodUsd / o.commits : null, 2 * USD, 'the plan cost over the outcomes');
+    near('the plan cost per task', plan.perTask, o.tasks > 0 ? plan.periodUsd / o.tasks : null, 2 * USD, 'the plan cost over the tasks delivered');
+  }
   if (shippedTokens < 0) out.push(`the tokens without outcome and of open sessions (${int(o.tokensWithoutOutcome + s.withoutOutcome.open.tokens)}) are more than all tokens (${int(t.total)})`);
 
   return out.length > LIMIT ? [...out.slice(0, LIMIT), `and ${out.length - LIMIT} more figures that do not add up`] : out;

@@ -237,7 +237,14 @@ function glance(s: Summary): Glance[] {
     { label: 'Pull requests', value: int(o.prs) },
     { label: 'Sessions', value: int(t.sessions), note: `${int(o.shippedSessions)} shipped · ${int(o.openSessions)} open · ${int(o.unlinkedSessions)} unlinked · ${int(o.labelledSessions)} labelled` },
     { label: 'Tokens', value: tokensText(t.total, t), ...(t.estimatedTokens ? { note: `${int(t.estimatedTokens)} of them estimated, not reported by their tool` } : {}) },
-    { label: 'Estimated cost', value: est(t.costUSD), note: `price table ${s.pricing.version}` },
+    { label: 'Estimated cost', value: est(t.costUSD), note: `list-price estimate, price table ${s.pricing.version}` },
+    ...(s.planCost
+      ? [{
+        label: 'Plan cost (amortised)',
+        value: usd(s.planCost.periodUsd),
+        note: `${s.planCost.label} at ${usd(s.planCost.monthlyUsd)}/month over ${int(s.planCost.days)} days${s.planCost.perCommit !== null ? ` · ${usd(s.planCost.perCommit)} per commit` : ''}${s.planCost.perTask !== null ? ` · ${usd(s.planCost.perTask)} per task` : ''}; what the engineer pays, beside the list-price estimate`,
+      }]
+      : []),
     { label: 'Yield', value: pct(o.yield), note: 'share of tokens in sessions that shipped' },
     { label: 'Tokens per commit', value: maybeTokens(o.tokensPerCommit, perTask), note: `median ${maybeTokens(o.tokensPerCommitMedian, perTask)}` },
     { label: 'Cost per commit', value: est(o.costPerCommit), note: `median ${est(o.costPerCommitMedian)}` },

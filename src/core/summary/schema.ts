@@ -52,6 +52,9 @@ function buildSchemas() {
     costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
     /** Credits of tools that bill in credits (Kiro, Amp), beside the tokens. */
     credits: z.optional(num()),
+    /** What the tools recorded as their own cost, beside the list-price estimate, and of how many requests. */
+    recordedCostUsd: z.optional(num()),
+    recordedInteractions: z.optional(nat()),
   };
   /**
    * A cited commit. Since issue 14 the full sha, its author and whether it is the engineer's own (author or named
@@ -129,6 +132,10 @@ function buildSchemas() {
     redacted: z.strictObject({ repos: z.boolean(), subjects: z.boolean() }),
     settings: z.strictObject({ threshold: num(), durabilityDays: nat(), openWindowHours: num(), identities: z.optional(z.array(text(320))) }),
     pricing: z.strictObject({ version: text(100), note: text(1000) }),
+    /** The engineer's subscription amortised over the period, beside the list-price estimate (absent: no plan set). */
+    planCost: z.optional(z.strictObject({
+      plan: text(40), label: text(100), monthlyUsd: num(), days: nat(), periodUsd: num(), perCommit: z.nullable(num()), perTask: z.nullable(num()),
+    })),
     totals: z.strictObject(usage),
     outcomes: z.strictObject({
       commits: nat(), tasks: nat(), prs: nat(), shippedSessions: nat(), openSessions: nat(), unlinkedSessions: nat(),

@@ -326,6 +326,23 @@ describe('The sidebar: value per token at a glance', () => {
     assert.ok(links.every((x) => !x.counted), 'the revert itself is no outcome either');
   });
 
+  it('shows the plan cost (amortised) beside the list-price estimate once a plan is set, and drops it when unset', async () => {
+    await resetQuery();
+    await config().update('plan', 'claude-max-5x', vscode.ConfigurationTarget.Global);
+    try {
+      const s = await settled((x) => figure(x, 'planCost') !== null, 20_000);
+      const p = resolvePeriod('7d', localDate(tz(), Date.now()));
+      const r = await withLedger((l) => report(l.database, { timeZone: tz(), since: p.since, until: p.until, threshold: api.model.currentSettings.linkThreshold, plan: { name: 'claude-max-5x', monthlyUsd: 100 } }));
+      assert.equal(figure(s, 'planCost'), r.planCost?.periodUsd);
+      assert.equal(await text('#fig-planCost'), formatFigure('planCost', r.planCost?.periodUsd ?? null));
+      assert.match(await text('#tile-planCost'), /Plan cost \(amortised\)/);
+      assert.equal(await text('#fig-cost'), formatFigure('cost', r.totals.costUSD), 'the list-price estimate stays beside it');
+    } finally {
+      await config().update('plan', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await settled((x) => figure(x, 'planCost') === null && !x.figures.some((f) => f.id === 'planCost'), 20_000);
+  });
+
   it('shows the chart\'s numbers as a table, by keyboard', async () => {
     await ui({ kind: 'click', selector: '[data-key="chart-toggle"]', webview: W });
     await ui({ kind: 'waitFor', selector: '#chart-table:not(.sr-only)', webview: W });
