@@ -9,7 +9,7 @@ import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
 import { SigningKeyError } from '../store/signing';
 import { parse, UsageError } from './args';
-import { COMMON_HELP, type Command } from './command';
+import { COMMON_HELP, examplesHelp, type Command } from './command';
 import { demoCommand } from './commands/demo';
 import { healthCommand } from './commands/health';
 import { importCommand } from './commands/import';
@@ -79,7 +79,7 @@ const EXIT_CODES: ReadonlyArray<readonly [new (...args: never[]) => Error, numbe
 
 function helpOf(name: string | undefined): string {
   const command = COMMANDS.find((c) => c.name === name);
-  return command ? `${command.help}\n${COMMON_HELP}` : MAIN_HELP;
+  return command ? `${command.help}\n${COMMON_HELP}\n\n${examplesHelp(command.examples)}` : MAIN_HELP;
 }
 
 function unknownCommand(name: string): UsageError {

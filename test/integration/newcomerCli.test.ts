@@ -91,4 +91,18 @@ describe('link pending and the --out rules (the bundled CLI on a demo world)', f
       assert.match(asFolder.stderr, /is a folder: give a file name, such as /);
     }
   });
+
+  it('every command\'s --help ends with examples of that command, and the main help lists every command', () => {
+    const main = cli(['--help'], env);
+    const names = [...main.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1] ?? '');
+    assert.ok(names.length >= 12, names.join(', '));
+    for (const name of names) {
+      const h = cli([name, '--help'], env);
+      assert.equal(h.code, 0, name);
+      const examples = h.stdout.split('\nExamples:\n')[1] ?? '';
+      const lines = examples.trim().split('\n');
+      assert.ok(lines.length >= 2, `${name} --help has examples`);
+      for (const l of lines) assert.match(l, new RegExp(`^ {2}(outcome-ledger ${name}\\b|npm run ${name}\\b)`), `${name}: ${l}`);
+    }
+  });
 });

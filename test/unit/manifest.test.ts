@@ -73,4 +73,22 @@ describe('extension manifest', () => {
     assert.equal(manifest.repository, undefined);
     assert.match(manifest.scripts.package ?? '', /--allow-missing-repository/);
   });
+
+  it('has a walkthrough whose every step shows a packaged image and runs only commands it contributes', () => {
+    const [walk, ...more] = manifest.contributes.walkthroughs;
+    assert.ok(walk && more.length === 0, 'one walkthrough');
+    assert.deepEqual(walk.steps.map((s) => s.id), ['findTools', 'sidebar', 'linkSession', 'summary', 'teamRollups']);
+    const commands = new Set(manifest.contributes.commands.map((c) => c.command));
+    for (const step of walk.steps) {
+      const image = step.media.image ?? '';
+      assert.ok(fs.existsSync(path.join(ROOT, image)), `${step.id}: ${image} exists`);
+      assert.ok(manifest.files.includes('docs/screenshots/*.png') && /^docs\/screenshots\/[^/]+\.png$/.test(image), `${step.id}: the image is in the package`);
+      assert.ok((step.media.altText ?? '').length > 20, `${step.id}: the image is described for screen readers`);
+      const linked = [...step.description.matchAll(/\]\(command:([\w.]+)\)/g)].map((m) => m[1] ?? '');
+      assert.ok(linked.length > 0, `${step.id} offers its command`);
+      for (const c of linked) assert.ok(commands.has(c), `${step.id}: ${c} is contributed`);
+      assert.ok((step.completionEvents ?? []).length > 0, `${step.id} completes when its command runs`);
+      for (const e of step.completionEvents ?? []) assert.ok(commands.has(e.replace(/^onCommand:/, '')) || e === 'onView:outcomeLedger.sidebar', e);
+    }
+  });
 });

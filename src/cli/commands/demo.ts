@@ -10,6 +10,10 @@ Builds a realistic demo world in a temp folder (git repositories plus Claude Cod
 their real formats), imports it into a ledger inside that folder and prints its report. Your own ledger is not touched.
 
   --keep   keep the demo folder (its path is printed) instead of deleting it`,
+  examples: [
+    ["npm run demo", "a demo world's report (from a checkout)"],
+    ["outcome-ledger demo --keep", "keep the demo world, its ledger and a signed summary"],
+  ],
   options: { keep: { type: 'boolean' } },
   positionals: false,
   async run(p, io) {

@@ -20,6 +20,10 @@ reasons, and known gaps (for example Claude Code history deleted before the firs
   --format text|md      plain text (the default on a terminal) or Markdown (the default when piped, for notes and issues)
   --fix-permissions     make the ledger home and its keys private when other users may change them or read the
                         private key (folders 700, the key 600); prints what it changed`,
+  examples: [
+    ["outcome-ledger health", "which tools were found, where, and what could not be read"],
+    ["outcome-ledger health --fix-permissions", "make the ledger home readable by you only"],
+  ],
   options: { json: { type: 'boolean' }, format: { type: 'string' }, 'fix-permissions': { type: 'boolean' } },
   positionals: false,
   async run(p, io) {

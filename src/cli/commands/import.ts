@@ -39,6 +39,10 @@ skipped and lines rejected (with the first reasons).
   --source NAME=PATH   also read PATH (a file or folder) as source NAME (${READERS.map((r) => r.source).join(', ')});
                        for copilot-chat: a VS Code user folder, a chatSessions folder or one session file
   --store-prompts      keep prompt text in the ledger (off by default: only a hash is kept)`,
+  examples: [
+    ["outcome-ledger import", "read new lines of every assistant's logs into the ledger"],
+    ["outcome-ledger import --source claude-code=~/backup/.claude", "also read a copied folder of Claude Code logs"],
+  ],
   options: { source: { type: 'string', multiple: true }, 'store-prompts': { type: 'boolean' } },
   positionals: false,
   async run(p, io) {

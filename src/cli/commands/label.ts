@@ -11,6 +11,10 @@ export const labelCommand: Command = {
 
 Labels a session honestly (its tokens still count as tokens without an outcome); "none" removes the label.
 SESSION_ID is the id from \`sessions\` (source:id), the tool's own id, or a unique prefix.`,
+  examples: [
+    ["outcome-ledger label claude-code:5f0c exploration", "this session was exploration: not meant to ship"],
+    ["outcome-ledger label claude-code:5f0c none", "remove the label"],
+  ],
   options: {},
   positionals: true,
   async run(p, io) {

@@ -106,13 +106,13 @@ threshold, costliest first, each with its best candidate and the evidence. Durab
   --threshold X          (show) confidence from which an automatic link counts (default 0.6)
   --since, --until DATE  (pending) the period (days in --tz; default: all history)
   --limit N              (pending) how many sessions to list (default 20)
-  --json                 print JSON
-
-Examples:
-  outcome-ledger link                                read new commits and link new sessions
-  outcome-ledger link pending --since 2026-11-01     what needs your decision this month
-  outcome-ledger link show claude-code:5f0c          a session's links and why
-  outcome-ledger link confirm claude-code:5f0c 3fa2b1c   this commit is that session's outcome`,
+  --json                 print JSON`,
+  examples: [
+    ["outcome-ledger link", "read new commits and link new sessions"],
+    ["outcome-ledger link pending --since 2026-11-01", "what needs your decision this month"],
+    ["outcome-ledger link show claude-code:5f0c", "a session's links and why"],
+    ["outcome-ledger link confirm claude-code:5f0c 3fa2b1c", "this commit is that session's outcome"],
+  ],
   options: {
     repo: { type: 'string', multiple: true },
     full: { type: 'boolean' },

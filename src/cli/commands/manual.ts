@@ -107,6 +107,10 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
   --repo PATH          a folder of the repository it was for (used for linking); '' removes it on edit
   --at WHEN            when: YYYY-MM-DD, "YYYY-MM-DD HH:MM" (in --tz) or an ISO time with offset (default: now)
   --json               print JSON`,
+  examples: [
+    ["outcome-ledger manual add --tool ChatGPT --model gpt-5 --input 1200 --output 800", "log a chat the tools do not record"],
+    ["outcome-ledger manual list", "the entries you added"],
+  ],
   options: MANUAL_OPTIONS,
   positionals: true,
   async run(p, io) {

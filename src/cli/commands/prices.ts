@@ -50,6 +50,10 @@ With MODEL (as a tool writes it, for example us.anthropic.claude-sonnet-4-5-2025
 resolve is reported as unpriced (exit code 1): give it an alias or an override in ${PRICES_FILE} (docs/measurement.md).
 
   --json        print JSON`,
+  examples: [
+    ["outcome-ledger prices claude-sonnet-4-5", "the price of a model, and the table version"],
+    ["outcome-ledger prices us.anthropic.claude-sonnet-4-5-20250929-v1:0", "how a Bedrock id resolves"],
+  ],
   options: { json: { type: 'boolean' } },
   positionals: true,
   async run(p, io) {

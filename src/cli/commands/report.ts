@@ -35,14 +35,14 @@ New log lines are imported and new commits linked first (incremental), so the re
   --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; see docs/outcomes.md)
   --plan NAME[:USD]       show your subscription's cost amortised over the period beside the list-price estimate:
                           ${PLAN_NAMES.join(', ')}
-                          (USD: your monthly amount; default: the plan in the ledger home's prices.json, if any)
-
-Examples:
-  outcome-ledger report                              this ledger's whole history, outcomes first
-  outcome-ledger report --since 2026-11-01 --by week weekly totals since November
-  outcome-ledger report --by month --csv > usage.csv monthly figures for a spreadsheet
-  outcome-ledger report --by task                    tokens and cost per task, and whether it shipped
-  outcome-ledger report --json | jq .outcomes        the value metrics for a script`,
+                          (USD: your monthly amount; default: the plan in the ledger home's prices.json, if any)`,
+  examples: [
+    ["outcome-ledger report", "this ledger's whole history, outcomes first"],
+    ["outcome-ledger report --since 2026-11-01 --by week", "weekly totals since November"],
+    ["outcome-ledger report --by month --csv > usage.csv", "monthly figures for a spreadsheet"],
+    ["outcome-ledger report --by task", "tokens and cost per task, and whether it shipped"],
+    ["outcome-ledger report --json | jq .outcomes", "the value metrics for a script"],
+  ],
   options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' }, by: { type: 'string' }, csv: { type: 'boolean' }, plan: { type: 'string' } },
   positionals: false,
   async run(p, io) {

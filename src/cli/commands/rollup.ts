@@ -130,6 +130,10 @@ a report published before for an overlapping period by fewer than k is withheld 
   --state FILE    where to remember the member sets of published reports (default: beside --out, else in
                   the first merged folder: ${'.outcome-ledger-team-reports.json'})
   --k N           minimum members for figures and breakdowns (default ${DEFAULT_MIN_MEMBERS}, at least ${MIN_K})`,
+  examples: [
+    ["outcome-ledger rollup export --since 2026-11-01 --until 2026-11-30 --out rollup.json", "preview, consent, then write your signed rollup"],
+    ["outcome-ledger rollup merge team/ --format html --out team.html --force", "the team report from a folder of rollups"],
+  ],
   options: {
     ...PERIOD_OPTIONS,
     ...LINK_VIEW_OPTIONS,

@@ -50,6 +50,10 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
   --identity EMAIL        also count commits authored by EMAIL as yours (repeatable; the summary lists them)
   --plan NAME[:USD]       add your subscription's cost amortised over the period, beside the list-price estimate
                           (as for report; default: the plan in the ledger home's prices.json, if any)`,
+  examples: [
+    ["outcome-ledger summary --since 2026-11-01 --until 2026-11-30 --out november.md", "a signed Markdown summary of November"],
+    ["outcome-ledger summary --since 2026-10-01 --until 2026-12-31 --format html --redact repos --out q4.html", "a quarter as one HTML file, repository names left out"],
+  ],
   options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, ...OUT_OPTIONS, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' }, plan: { type: 'string' } },
   positionals: false,
   async run(p, io) {

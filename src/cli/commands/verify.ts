@@ -84,6 +84,10 @@ edited before they were imported.
   --ledger            also recompute every figure from the local ledger (the engineer's machine) and compare
 
 Exit status: 0 verified; 1 not verified (what is wrong is printed); 2 usage error or unreadable file.`,
+  examples: [
+    ["outcome-ledger verify november.md", "check the signature and that the figures add up"],
+    ["outcome-ledger verify november.md --repo ~/src/app --key SHA256:\u2026", "and that every cited commit exists there, signed by that key"],
+  ],
   options: { ledger: { type: 'boolean' }, key: { type: 'string' }, repo: { type: 'string', multiple: true } },
   positionals: true,
   run: verify,

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, world } from '../host';
+import { EXTENSION_ID, ui, world } from '../host';
 
 describe('VS Code extension host', () => {
   it('runs VS Code 1.99, the lowest version engines.vscode allows', () => {
@@ -18,5 +18,21 @@ describe('VS Code extension host', () => {
     assert.equal(process.env.OUTCOME_LEDGER_HOME, w.ledgerHome);
     assert.equal(process.env.HOME, w.home);
     assert.equal(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, w.workspace);
+  });
+
+  it('offers its walkthrough on the Welcome page: five steps, each with its image and its command', async () => {
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#gettingStarted`, false);
+    try {
+      const page = '.gettingStartedContainer';
+      await ui({ kind: 'waitFor', selector: `${page} :text("Get started with Outcome Ledger")` });
+      for (const step of ['Find your AI tools', 'See value per token', 'Link a session to what it produced', 'Export a summary a reviewer can check', 'Share with your team, if you choose']) {
+        await ui({ kind: 'waitFor', selector: `${page} .getting-started-step:has-text(${JSON.stringify(step)})` });
+      }
+      // The first step is open: its button runs Import Now, and its image is the packaged screenshot.
+      await ui({ kind: 'waitFor', selector: `${page} .getting-started-step.expanded a:has-text("Import Now")` });
+      await ui({ kind: 'waitFor', selector: `${page} img[src*="sidebar-empty.png"]` });
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
   });
 });
