@@ -100,7 +100,7 @@ describe('link pending and the --out rules (the bundled CLI on a demo world)', f
       const h = cli([name, '--help'], env);
       assert.equal(h.code, 0, name);
       const examples = h.stdout.split('\nExamples:\n')[1] ?? '';
-      const lines = examples.trim().split('\n');
+      const lines = examples.trimEnd().split('\n');
       assert.ok(lines.length >= 2, `${name} --help has examples`);
       for (const l of lines) assert.match(l, new RegExp(`^ {2}(outcome-ledger ${name}\\b|npm run ${name}\\b)`), `${name}: ${l}`);
     }
