@@ -20,7 +20,7 @@ describe('VS Code extension host', () => {
     assert.equal(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, w.workspace);
   });
 
-  it('offers its walkthrough on the Welcome page: five steps, each with its image and its command', async () => {
+  it('offers its walkthrough on the Welcome page: five steps, the first open with its command', async () => {
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#gettingStarted`, false);
     try {
       const page = '.gettingStartedContainer';
@@ -28,9 +28,8 @@ describe('VS Code extension host', () => {
       for (const step of ['Find your AI tools', 'See value per token', 'Link a session to what it produced', 'Export a summary a reviewer can check', 'Share with your team, if you choose']) {
         await ui({ kind: 'waitFor', selector: `${page} .getting-started-step:has-text(${JSON.stringify(step)})` });
       }
-      // The first step is open: its button runs Import Now, and its image is the packaged screenshot.
+      // The first step is open, with its button for Import Now (the images are checked in the manifest test).
       await ui({ kind: 'waitFor', selector: `${page} .getting-started-step.expanded a:has-text("Import Now")` });
-      await ui({ kind: 'waitFor', selector: `${page} img[src*="sidebar-empty.png"]` });
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
