@@ -23,6 +23,11 @@ function figureCells(f: UsageFigures): string[] {
   ];
 }
 
+/** The period a report covers, as its heading names it. */
+function periodLabel(r: ReportJson): string {
+  return r.period.since || r.period.until ? `${r.period.since ?? 'start'} … ${r.period.until ?? 'today'}` : 'all recorded history';
+}
+
 const FIGURE_HEADER = ['total', 'input', 'output', 'cache read', 'cache write', 'est. cost', 'requests', 'sessions'];
 /** The columns kept when the full table does not fit the terminal. */
 const COMPACT = [0, 5, 6] as const;
@@ -67,7 +72,7 @@ function groupRows(r: ReportJson, by: Exclude<Grouping, 'task'>): Array<[string,
 
 /** `report --by G`: the period's headline and one table grouped by G, with its total. */
 export function renderGrouped(r: ReportJson, by: Grouping, columns?: number): string {
-  const period = r.period.since || r.period.until ? `${r.period.since ?? 'start'} … ${r.period.until ?? 'today'}` : 'all recorded history';
+  const period = periodLabel(r);
   const out = [`Outcome Ledger — ${period} (${r.period.timezone}), by ${by}`, ''];
   if (r.totals.interactions === 0) return [...out, 'No AI-assistant usage recorded for this period.'].join('\n');
   if (by === 'task') {
@@ -122,7 +127,7 @@ export function renderCsv(r: ReportJson, by: Grouping): string {
 
 export function renderReport(r: ReportJson, maxDays = 31, columns?: number): string {
   const out: string[] = [];
-  const period = r.period.since || r.period.until ? `${r.period.since ?? 'start'} … ${r.period.until ?? 'today'}` : 'all recorded history';
+  const period = periodLabel(r);
   out.push(`Outcome Ledger — ${period} (${r.period.timezone})`);
   out.push('');
   if (r.totals.interactions === 0) {
