@@ -82,6 +82,20 @@ export default tseslint.config(
     'Services are shared by the CLI and the extension: no vscode, no shell code.']),
   layer(['src/cli/**/*.ts'], [['vscode', '**/extension/**'], 'The CLI does not use vscode or the extension.']),
   layer(['src/extension/**/*.ts'], [['**/cli/**', '**/demo/**', '**/webview/**'], 'The extension is a shell over services, like the CLI: it does not use the CLI, the demo generator or the webview\'s browser code.']),
+  // The extension reaches the store only through services (services/ledger.ts gathers the ledger handle, its errors,
+  // permissions and saving an export). Type-only imports are allowed: a type carries no behaviour and is erased.
+  {
+    files: ['src/extension/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/store/**'],
+          allowTypeImports: true,
+          message: 'src/extension reaches the store only through src/services (services/ledger.ts for the ledger handle, its errors and upkeep), so every shell shares one way in; `import type` of a store type is allowed (it carries no behaviour).',
+        }],
+      }],
+    },
+  },
   // The sidebar's page runs in a browser: its own files and the pure core only (the protocol, formatting, periods).
   {
     files: ['src/webview/**/*.ts'],

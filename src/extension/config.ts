@@ -4,7 +4,7 @@ import type { SourceName } from '../core/usage/model';
 import { planOf, PlanError, type Plan } from '../core/usage/plans';
 import { isValidTimeZone, systemTimeZone } from '../core/usage/time';
 import type { ExtraSource } from '../services/importer';
-import { defaultLedgerHome } from '../store/home';
+import { defaultLedgerHome } from '../services/ledger';
 
 export interface Settings {
   ledgerHome: string;

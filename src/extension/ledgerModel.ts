@@ -1,12 +1,7 @@
 import * as vscode from 'vscode';
 import { importAll, watchTargets, type ImportSummary } from '../services/importer';
-import { DiskFaultError, diskFaultState, withDiskFaults } from '../store/diskFault';
-import { Ledger, LedgerWriteError } from '../store/ledger';
-import { LockTimeoutError } from '../store/lock';
-import { describeFix, fixPermissions, permissionProblems, permissionWarning, type PermissionProblem } from '../store/permissions';
-import { applyPriceConfig } from '../store/prices';
-import { SchemaTooNewError } from '../store/schema';
-import { COMMANDS } from './commands';
+import { applyPriceConfig, DiskFaultError, Ledger, ledgerProblem, LockTimeoutError, permissionNotice, type PermissionProblem } from '../services/ledger';
+import { CommandId } from './commands/ids';
 import type { Settings } from './config';
 import type { Notifier } from './notifier';
 
@@ -131,26 +126,9 @@ export class LedgerModel implements vscode.Disposable {
    * (the fixPermissions command). Runs on every open of the ledger; returns what is open.
    */
   checkPermissions(): PermissionProblem[] {
-    const problems = permissionProblems(this.settings.ledgerHome);
-    if (problems.length > 0) {
-      this.notifier.warnWithAction('permissions', permissionWarning(problems, 'choose "Fix permissions"'), { title: 'Fix permissions', command: COMMANDS.fixPermissions });
-    }
+    const { problems, warning } = permissionNotice(this.settings.ledgerHome, 'choose "Fix permissions"');
+    if (warning) this.notifier.warnWithAction('permissions', warning, { title: 'Fix permissions', command: CommandId.fixPermissions });
     return problems;
-  }
-
-  /** Makes the ledger home and its keys private (700/600); says what changed. */
-  fixPermissions(): PermissionProblem[] {
-    const home = this.settings.ledgerHome;
-    try {
-      const fixed = withDiskFaults('fix the permissions', home, () => fixPermissions(home));
-      const text = fixed.length === 0 ? `Nothing to fix: ${home} and its keys are private.` : `Made the ledger private: ${fixed.map(describeFix).join(', ')}.`;
-      this.notifier.info(text);
-      void vscode.window.showInformationMessage(text);
-      return fixed;
-    } catch (e) {
-      this.report(e);
-      return [];
-    }
   }
 
   scheduleImport(delay = DEBOUNCE_MS, full = true): void {
@@ -293,16 +271,9 @@ export class LedgerModel implements vscode.Disposable {
 
   /** Tells the user once per kind (notifier.ts): a plain message, the details in the Output channel. */
   report(e: unknown): void {
-    if (e instanceof DiskFaultError) {
-      this.notifier.warn(
-        'ledger-read-only',
-        `Outcome Ledger shows the ledger read-only, as last saved: ${diskFaultState(e.code, e.folder)}. New log lines are not recorded until it can be written again; they are read then, so nothing is lost.`,
-        this.settings.ledgerHome,
-      );
-    } else if (e instanceof SchemaTooNewError) this.notifier.error('schema', e.message);
-    else if (e instanceof LedgerWriteError) this.notifier.error('ledger-write', e.message, this.settings.ledgerHome);
-    else if (e instanceof LockTimeoutError) this.notifier.error('ledger-locked', e.message, this.settings.ledgerHome);
-    else this.notifier.error('unexpected', `Outcome Ledger hit an unexpected error: ${(e as Error).message ?? String(e)}`, undefined, e);
+    const p = ledgerProblem(e, this.settings.ledgerHome);
+    if (p.level === 'warning') this.notifier.warn(p.kind, p.message, p.folder);
+    else this.notifier.error(p.kind, p.message, p.folder, p.kind === 'unexpected' ? e : undefined);
   }
 
   /** Resolves once no import is pending (tests and commands that must see the result). */

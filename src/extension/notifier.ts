@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { COMMANDS } from './commands';
+import { CommandId } from './commands/ids';
 import { lineText } from '../core/common/text';
 
 /**
@@ -9,8 +9,9 @@ import { lineText } from '../core/common/text';
 export class Notifier implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('Outcome Ledger');
   private readonly shown = new Set<string>();
-  /** What was shown, for tests and the data-health view. */
-  readonly messages: Array<{ kind: string; message: string }> = [];
+  private readonly shownEmitter = new vscode.EventEmitter<{ kind: string; message: string }>();
+  /** Fires with each message shown to the user (once per kind); the extension's test API records them. */
+  readonly onDidShow = this.shownEmitter.event;
 
   info(message: string): void {
     this.output.appendLine(`[info] ${message}`);
@@ -34,7 +35,7 @@ export class Notifier implements vscode.Disposable {
     if (detail instanceof Error && detail.stack) this.output.appendLine(detail.stack);
     if (this.shown.has(kind)) return;
     this.shown.add(kind);
-    this.messages.push({ kind, message });
+    this.shownEmitter.fire({ kind, message });
     const actions = [...(action ? [action.title] : []), 'Show Details', ...(folder ? ['Open Ledger Folder'] : [])];
     // A message may quote a path or a name from a log: plain text only (core/common/text.ts).
     const text = lineText(message);
@@ -42,11 +43,12 @@ export class Notifier implements vscode.Disposable {
     void shown.then((choice) => {
       if (action && choice === action.title) void vscode.commands.executeCommand(action.command);
       else if (choice === 'Show Details') this.output.show(true);
-      else if (choice === 'Open Ledger Folder') void vscode.commands.executeCommand(COMMANDS.openLedgerFolder);
+      else if (choice === 'Open Ledger Folder') void vscode.commands.executeCommand(CommandId.openLedgerFolder);
     });
   }
 
   dispose(): void {
     this.output.dispose();
+    this.shownEmitter.dispose();
   }
 }

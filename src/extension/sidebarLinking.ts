@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { gitDir } from '../git/head';
 import { GitMissingError } from '../git/run';
 import { linkAll, type LinkSummary } from '../services/linker';
-import { LockTimeoutError } from '../store/lock';
+import { LockTimeoutError } from '../services/ledger';
 import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
 
@@ -37,7 +37,6 @@ export class LinkScheduler implements vscode.Disposable {
   private readonly linked = new vscode.EventEmitter<LinkSummary>();
   /** Fires after every completed run (tests wait on it). */
   readonly onDidLink = this.linked.event;
-  last: LinkSummary | undefined;
   gitMissing = false;
 
   constructor(private readonly model: LedgerModel, private readonly notifier: Notifier) {
@@ -107,7 +106,6 @@ export class LinkScheduler implements vscode.Disposable {
       this.notifier.error('linking', `Linking sessions to commits failed: ${(e as Error).message}`, undefined, e);
       return;
     }
-    this.last = summary;
     this.notifier.info(`DBG ${new Date().toISOString()} link done unchanged=${summary.unchanged} ${summary.elapsedMs}ms`);
     this.ownVersion = ledger.version;
     if (summary.gitMissing && !this.gitMissing) this.notifier.warn('git-missing', new GitMissingError().message);

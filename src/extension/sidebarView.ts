@@ -1,16 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { LinkState } from '../core/outcomes/linking';
-import { DEFAULT_QUERY, parseViewMessage, SIDEBAR_PROTOCOL, type HostMessage, type SidebarQuery, type SidebarSnapshot, type ViewMessage } from '../core/sidebar/protocol';
-import { decide } from '../services/decisions';
-import { linksOf, resolveSession } from '../services/queries';
+import { DEFAULT_QUERY, parseViewMessage, SIDEBAR_PROTOCOL, type HostMessage, type SidebarQuery, type SidebarSnapshot } from '../core/sidebar/protocol';
+import type { Ledger } from '../services/ledger';
 import { sidebarSnapshot, type SnapshotBody } from '../services/sidebar';
-import type { Ledger } from '../store/ledger';
-import { loadRepoPaths } from '../store/outcomes';
-import { COMMANDS, EXTENSION_ID } from './commands';
 import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
-import { openCommit } from './sidebarCommits';
+import { sidebarAction, type ActionResult } from './sidebarActions';
 import type { LinkScheduler } from './sidebarLinking';
 
 /** Coalesces a burst of ledger changes (an import and the link run after it) into one snapshot. */
@@ -39,10 +34,6 @@ function queryKey(q: SidebarQuery): string {
   return [q.period, q.period === 'custom' ? `${q.since ?? ''}..${q.until ?? ''}` : '', q.scope, q.decisions].join('|');
 }
 
-function short(sha: string): string {
-  return sha.slice(0, 7);
-}
-
 /**
  * The sidebar's host side: a WebviewViewProvider that serves the view's page (strict CSP, nonce'd script from
  * dist/, styles from media/), validates every message from it, and answers the ready handshake and every ledger change
@@ -63,16 +54,17 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
   private prepared: { query: string; version: number; at: number; body: SnapshotBody } | undefined;
   private readonly subscription: vscode.Disposable;
   private readonly renderedEmitter = new vscode.EventEmitter<RenderedInfo>();
-  /** Fires when the page painted a snapshot (tests and the first-paint benchmark wait on it). */
+  private readonly sentEmitter = new vscode.EventEmitter<SidebarSnapshot>();
+  private readonly readyEmitter = new vscode.EventEmitter<void>();
+  private readonly actedEmitter = new vscode.EventEmitter<ActionResult>();
+  /** Fires when the page painted a snapshot (the extension's test API records it; the first-paint benchmark reads that). */
   readonly onDidRender = this.renderedEmitter.event;
-  /** The last snapshot sent, and what the page reported painting. */
-  last: SidebarSnapshot | undefined;
-  lastRendered: RenderedInfo | undefined;
-  firstPaint: RenderedInfo | undefined;
-  /** Results of actions, newest last (for tests). */
-  readonly results: Array<{ ok: boolean; message: string }> = [];
-  /** How many times a page said ready: a live update must not reload the page (tests compare it). */
-  readyCount = 0;
+  /** Fires with each snapshot posted to the page. */
+  readonly onDidSend = this.sentEmitter.event;
+  /** Fires when a page said ready (a live update must not reload the page). */
+  readonly onDidReady = this.readyEmitter.event;
+  /** Fires with the result of each action the page asked for. */
+  readonly onDidAct = this.actedEmitter.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -174,7 +166,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
     const message: HostMessage = { type: 'host/snapshot', snapshot };
     this.sizes.set(snapshot.seq, { computeMs: snapshot.computeMs, bytes: JSON.stringify(message).length });
     if (this.sizes.size > 20) this.sizes.delete(Math.min(...this.sizes.keys()));
-    this.last = snapshot;
+    this.sentEmitter.fire(snapshot);
     await this.post(message);
     return snapshot;
   }
@@ -228,7 +220,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
           return;
         }
         this.ready = true;
-        this.readyCount++;
+        this.readyEmitter.fire();
         this.query = m.query;
         await this.sendSnapshot();
         return;
@@ -244,9 +236,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
           ...(m.firstPaintMs !== undefined ? { firstPaintMs: m.firstPaintMs, documentMs: m.documentMs, readyMs: m.readyMs, receivedMs: m.receivedMs } : {}),
           ...size,
         };
-        this.lastRendered = info;
         if (m.firstPaintMs !== undefined) {
-          this.firstPaint = info;
           this.notifier.info(`sidebar first paint ${m.firstPaintMs.toFixed(0)} ms (document in at ${m.documentMs?.toFixed(0)} ms, ready at ${m.readyMs?.toFixed(0)} ms, snapshot in at ${m.receivedMs?.toFixed(0)} ms, computed in ${size.computeMs} ms, ${size.bytes} bytes, render ${m.renderMs.toFixed(1)} ms)`);
         }
         // Linking can wait until the figures are on screen.
@@ -254,146 +244,12 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
         this.renderedEmitter.fire(info);
         return;
       }
-      default:
-        await this.act(m);
-    }
-  }
-
-  /** The user's actions: each ends with a result for the live region; failures never escape into the host. */
-  private async act(m: Exclude<ViewMessage, { type: 'view/ready' | 'view/query' | 'view/rendered' }>): Promise<void> {
-    let result: { ok: boolean; message: string } | undefined;
-    try {
-      switch (m.type) {
-        case 'link/confirm':
-        case 'link/reject':
-          result = await this.decide(m.sessionId, m.sha, m.type === 'link/confirm' ? 'confirmed' : 'rejected');
-          break;
-        case 'link/relink':
-          result = await this.relink(m.sessionId);
-          break;
-        case 'session/label':
-          await vscode.commands.executeCommand(COMMANDS.labelSession, m.sessionId, m.label);
-          result = { ok: true, message: m.label === 'none' ? 'Label removed.' : `Labelled ${m.label}: its tokens still count as tokens without an outcome.` };
-          break;
-        case 'session/open':
-          result = await this.openLog(m.sessionId);
-          break;
-        case 'commit/open':
-          result = await this.openCommit(m.repo, m.sha);
-          break;
-        case 'command/run':
-          result = await this.runCommand(m.command);
-          break;
+      default: {
+        const result = await sidebarAction(this.model, m);
+        if (!result) return;
+        this.actedEmitter.fire(result);
+        await this.post({ type: 'host/result', ...result });
       }
-    } catch (e) {
-      result = { ok: false, message: (e as Error).message };
-    }
-    if (!result) return;
-    this.results.push(result);
-    await this.post({ type: 'host/result', ...result });
-  }
-
-  private async decide(sessionId: string, sha: string, state: LinkState): Promise<{ ok: boolean; message: string }> {
-    const ledger = await this.model.get();
-    if (!ledger) return { ok: false, message: 'The ledger could not be opened.' };
-    const d = await decide(ledger, sessionId, sha, state);
-    this.model.refreshFromDisk();
-    return {
-      ok: true,
-      message: state === 'confirmed'
-        ? `Confirmed: ${short(d.sha)} “${d.subject}” counts as an outcome of this session.`
-        : `Rejected: ${short(d.sha)} “${d.subject}” will never count for this session.`,
-    };
-  }
-
-  /** "This session produced another commit": pick it among the commits of its repository around its time. */
-  private async relink(sessionId: string): Promise<{ ok: boolean; message: string } | undefined> {
-    const ledger = await this.model.get();
-    if (!ledger) return { ok: false, message: 'The ledger could not be opened.' };
-    const db = ledger.database;
-    const s = resolveSession(db, sessionId);
-    const row = db.exec('SELECT s.repo, min(u.first_ts), max(u.last_ts) FROM sessions s LEFT JOIN usage_rollup u ON u.session_ref = s.id WHERE s.id = ? GROUP BY s.id', [s.ref])[0]?.values[0];
-    const repo = row?.[0] === null || row?.[0] === undefined ? null : String(row[0]);
-    const start = Number(row?.[1] ?? 0);
-    const end = Number(row?.[2] ?? 0);
-    const links = linksOf(db, [s.ref], undefined, this.model.currentSettings.identities).get(s.ref) ?? [];
-    const previous = links.find((l) => l.state === 'auto');
-    type Item = vscode.QuickPickItem & { sha?: string };
-    const items: Item[] = [];
-    const repoRef = repo ? loadRepoPaths(db).get(repo)?.repoRef : undefined;
-    if (repoRef !== undefined && repoRef !== null) {
-      const rows = db.exec(
-        'SELECT sha, subject, author_ts FROM commits WHERE repo_ref = ? AND author_ts >= ? AND author_ts <= ? ORDER BY author_ts DESC LIMIT 100',
-        [repoRef, start - 86_400_000, end + 7 * 86_400_000],
-      )[0]?.values ?? [];
-      for (const [sha, subject, at] of rows) {
-        const l = links.find((x) => x.commit === String(sha));
-        items.push({
-          label: `$(git-commit) ${short(String(sha))} ${String(subject)}`,
-          description: new Date(Number(at)).toLocaleString(),
-          detail: l ? `${Math.round(l.confidence * 100)}% · ${l.state}${l.why ? ` · ${l.why}` : ''}` : undefined,
-          sha: String(sha),
-        });
-      }
-    }
-    items.push({ label: '$(edit) Enter a commit sha…', alwaysShow: true });
-    const pick = await vscode.window.showQuickPick(items, {
-      title: `Which commit did this session produce?${repo ? ` (${repo})` : ''}`,
-      placeHolder: 'Commits of its repository from a day before the session to a week after it',
-      matchOnDescription: true,
-      matchOnDetail: true,
-    });
-    if (!pick) return undefined;
-    const sha = pick.sha ?? (await vscode.window.showInputBox({ title: 'Commit sha (at least 4 hex digits)', validateInput: (v) => (/^[0-9a-fA-F]{4,64}$/.test(v.trim()) ? undefined : 'Give at least 4 hex digits of the sha') }))?.trim();
-    if (!sha) return undefined;
-    const confirmed = await decide(ledger, sessionId, sha, 'confirmed');
-    let note = '';
-    if (previous && !confirmed.sha.startsWith(previous.commit) && previous.commit !== confirmed.sha) {
-      await decide(ledger, sessionId, previous.commit, 'rejected');
-      note = ` (and ${short(previous.commit)} rejected)`;
-    }
-    this.model.refreshFromDisk();
-    return { ok: true, message: `Relinked to ${short(confirmed.sha)} “${confirmed.subject}”${note}.` };
-  }
-
-  private async openLog(sessionId: string): Promise<{ ok: boolean; message: string }> {
-    const ledger = await this.model.get();
-    if (!ledger) return { ok: false, message: 'The ledger could not be opened.' };
-    const s = resolveSession(ledger.database, sessionId);
-    const p = ledger.database.exec('SELECT log_path FROM sessions WHERE id = ?', [s.ref])[0]?.values[0]?.[0];
-    if (p === null || p === undefined) return { ok: false, message: 'This session has no log file on record.' };
-    try {
-      await vscode.window.showTextDocument(vscode.Uri.file(String(p)), { preview: true });
-    } catch {
-      return { ok: false, message: `The session's log ${String(p)} is gone (the tool may have deleted it).` };
-    }
-    return { ok: true, message: 'Opened the session log.' };
-  }
-
-  private async openCommit(repo: string, sha: string): Promise<{ ok: boolean; message: string }> {
-    const ledger = await this.model.get();
-    if (!ledger) return { ok: false, message: 'The ledger could not be opened.' };
-    // Only a repository the ledger knows: the page never chooses where git runs.
-    const known = ledger.database.exec('SELECT 1 FROM repos WHERE root = ?1 UNION SELECT 1 FROM repo_paths WHERE path = ?1 AND state = \'ok\' LIMIT 1', [repo])[0]?.values.length ?? 0;
-    if (known === 0) return { ok: false, message: 'That repository is not in the ledger.' };
-    const how = await openCommit(repo, sha);
-    return { ok: true, message: how === 'scm' ? `Opened ${short(sha)} in the commit view.` : `Opened ${short(sha)} (git show).` };
-  }
-
-  private async runCommand(command: Extract<ViewMessage, { type: 'command/run' }>['command']): Promise<{ ok: boolean; message: string } | undefined> {
-    switch (command) {
-      case 'importNow':
-        await vscode.commands.executeCommand(COMMANDS.importNow);
-        return { ok: true, message: 'Import finished.' };
-      case 'showDataHealth':
-        await vscode.commands.executeCommand(COMMANDS.showDataHealth);
-        return undefined;
-      case 'openSettings':
-        await vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${EXTENSION_ID}`);
-        return undefined;
-      case 'openLedgerFolder':
-        await vscode.commands.executeCommand(COMMANDS.openLedgerFolder);
-        return undefined;
     }
   }
 
@@ -401,6 +257,6 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
     if (this.timer) clearTimeout(this.timer);
     for (const d of this.viewSubs) d.dispose();
     this.subscription.dispose();
-    this.renderedEmitter.dispose();
+    for (const e of [this.renderedEmitter, this.sentEmitter, this.readyEmitter, this.actedEmitter]) e.dispose();
   }
 }

@@ -7,10 +7,18 @@ import { GitMissingError } from '../git/run';
 import { RepoFinder } from '../git/repo';
 import { usageSince } from '../services/meter';
 import { report } from '../services/queries';
-import { COMMANDS } from './commands';
+import { CommandId } from './commands/ids';
 import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
 import { mdText } from '../core/common/text';
+
+/** What the meter shows: tokens and cost since the last commit in `repo` (sinceCommit, its time), else today's. */
+export interface MeterReading {
+  repo: string | null;
+  sinceCommit: number | null;
+  total: number;
+  costUSD: number;
+}
 
 /**
  * The status-bar meter: tokens and estimated dollars since the last commit in the active repository; today's totals
@@ -23,12 +31,13 @@ export class StatusMeter implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private headWatcher: { repo: string; watcher: vscode.Disposable } | undefined;
   private pending: NodeJS.Timeout | undefined;
-  /** What the meter shows, for tests. */
-  last: { repo: string | null; sinceCommit: number | null; total: number; costUSD: number } | undefined;
+  private readonly updated = new vscode.EventEmitter<MeterReading>();
+  /** Fires with what the meter shows after each update (the extension's test API records it). */
+  readonly onDidUpdate = this.updated.event;
 
   constructor(private readonly model: LedgerModel, private readonly notifier: Notifier) {
     this.item.name = 'Outcome Ledger';
-    this.item.command = COMMANDS.showView;
+    this.item.command = CommandId.showView;
     this.item.text = '$(graph-line) Outcome Ledger';
     this.item.show();
     this.disposables.push(
@@ -85,24 +94,24 @@ export class StatusMeter implements vscode.Disposable {
       }
     }
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.isTrusted = { enabledCommands: [COMMANDS.showView] };
+    tooltip.isTrusted = { enabledCommands: [CommandId.showView] };
     const t = todayReport.totals;
     if (repo && head !== null) {
       const since = usageSince(ledger.database, repo, head);
-      this.last = { repo, sinceCommit: head, total: since.total, costUSD: since.costUSD };
+      this.updated.fire({ repo, sinceCommit: head, total: since.total, costUSD: since.costUSD });
       const approx = since.tokenAccuracy === 'exact' ? '' : ' (partly estimated)';
       this.item.text = `$(graph-line) ${fmtTokensMarked(since.total, since.tokenAccuracy)} · ${fmtUSD(since.costUSD)}`;
       this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(since.total)} tokens${approx}, ${fmtUSD(since.costUSD)} estimated since the last commit` };
       tooltip.appendMarkdown(`**Since the last commit** in ${mdText(path.basename(repo))} (${new Date(head).toLocaleString()}):\n\n`);
       tooltip.appendMarkdown(`${fmtTokensMarked(since.total, since.tokenAccuracy)} tokens${approx} · est. ${fmtUSD(since.costUSD)} · ${since.sessions} sessions\n\n`);
     } else {
-      this.last = { repo, sinceCommit: null, total: t.total, costUSD: t.costUSD };
+      this.updated.fire({ repo, sinceCommit: null, total: t.total, costUSD: t.costUSD });
       this.item.text = `$(graph-line) ${fmtTokensMarked(t.total, t.tokenAccuracy)} · ${fmtUSD(t.costUSD)} today`;
       this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(t.total)} tokens${t.tokenAccuracy === 'exact' ? '' : ' (partly estimated)'}, ${fmtUSD(t.costUSD)} estimated today` };
       tooltip.appendMarkdown(repo ? `No commits yet in \`${path.basename(repo)}\`.\n\n` : 'No git repository is active.\n\n');
     }
     tooltip.appendMarkdown(`**Today:** ${fmtTokensMarked(t.total, t.tokenAccuracy)} tokens · est. ${fmtUSD(t.costUSD)} · yield ${fmtPercent(todayReport.outcomes.yield)}\n\n`);
-    tooltip.appendMarkdown(`Costs are list-price estimates (prices ${todayReport.pricing.version}). [Open Outcome Ledger](command:${COMMANDS.showView})`);
+    tooltip.appendMarkdown(`Costs are list-price estimates (prices ${todayReport.pricing.version}). [Open Outcome Ledger](command:${CommandId.showView})`);
     this.item.tooltip = tooltip;
   }
 
@@ -122,5 +131,6 @@ export class StatusMeter implements vscode.Disposable {
     if (this.pending) clearTimeout(this.pending);
     this.headWatcher?.watcher.dispose();
     for (const d of this.disposables) d.dispose();
+    this.updated.dispose();
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { COMMANDS, SESSIONS_VIEW, VIEW_CONTAINER } from '../../src/extension/commands';
+import { CommandId, SESSIONS_VIEW, VIEW_CONTAINER } from '../../src/extension/commands/ids';
 
 interface Manifest {
   main: string;
@@ -29,9 +29,26 @@ const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 
 describe('extension manifest', () => {
   it('contributes exactly the commands the code registers', () => {
-    assert.deepEqual(manifest.contributes.commands.map((c) => c.command).sort(), Object.values(COMMANDS).sort());
+    assert.deepEqual(manifest.contributes.commands.map((c) => c.command).sort(), Object.values(CommandId).sort());
     for (const menu of Object.values(manifest.contributes.menus)) {
-      for (const item of menu) assert.ok(Object.values(COMMANDS).includes(item.command as never), item.command);
+      for (const item of menu) assert.ok(Object.values(CommandId).includes(item.command as never), item.command);
+    }
+  });
+
+  it('registers every CommandId member once, with its body in src/extension/commands, and nothing else', () => {
+    // commands/index.ts imports vscode, so it cannot load here: its handler table is read as text.
+    const dir = path.join(ROOT, 'src', 'extension', 'commands');
+    const index = fs.readFileSync(path.join(dir, 'index.ts'), 'utf8');
+    const registered = [...index.matchAll(/^\s+\[CommandId\.(\w+)\]:\s*(.+)$/gm)].map((m) => ({ member: m[1]!, handler: m[2]! }));
+    assert.deepEqual(registered.map((r) => r.member).sort(), Object.keys(CommandId).sort());
+    for (const { member, handler } of registered) {
+      // A command's body is a function of its own file: imported by name, or loaded on first use with import('./file').
+      const lazy = /import\('\.\/(\w+)'\)\)\.(\w+)\(/.exec(handler);
+      const file = lazy ? lazy[1]! : new RegExp(`import \\{[^}]*\\b${handler.replace(/,$/, '')}\\b[^}]*\\} from '\\./(\\w+)'`).exec(index)?.[1];
+      assert.ok(file, `${member}: its handler ${handler} is not a function imported from a file in commands/`);
+      const body = fs.readFileSync(path.join(dir, `${file}.ts`), 'utf8');
+      const fn = lazy ? lazy[2]! : handler.replace(/,$/, '');
+      assert.match(body, new RegExp(`export (async )?function ${fn}\\(`), `${member}: ${file}.ts exports ${fn}`);
     }
   });
 

@@ -2,7 +2,7 @@
 // machine where neither tool was ever used. extension.test.ts writes the first logs after it.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands';
+import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import { activateExtension, ui, waitFor, world } from '../host';
 
@@ -20,8 +20,8 @@ describe('The sidebar on a machine with no AI tools', () => {
 
   it('says which tools it looked for and where, and what to do next', async () => {
     await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
-    const painted = await waitFor('the sidebar to paint a snapshot', () => api.sidebar.lastRendered, 30_000);
-    const snapshot = api.sidebar.last;
+    const painted = await waitFor('the sidebar to paint a snapshot', () => api.observed.rendered, 30_000);
+    const snapshot = api.observed.snapshot;
     assert.ok(snapshot && snapshot.seq === painted.seq);
     assert.equal(snapshot.empty, true);
     const claude = snapshot.health.sources.find((s) => s.source === 'claude-code');
@@ -49,13 +49,13 @@ describe('The sidebar on a machine with no AI tools', () => {
   });
 
   it('its Import Now button works from the keyboard and reports the result', async () => {
-    const before = api.sidebar.results.length;
+    const before = api.observed.results.length;
     await ui({ kind: 'click', selector: '#empty-import', webview: EXTENSION_ID });
-    const result = await waitFor('the import result', () => api.sidebar.results[before], 30_000);
+    const result = await waitFor('the import result', () => api.observed.results[before], 30_000);
     assert.equal(result.ok, true);
     // The same button again, by keyboard: Enter on the focused button.
     await ui({ kind: 'press', key: 'Enter' });
-    await waitFor('a second import result', () => api.sidebar.results[before + 1], 30_000);
+    await waitFor('a second import result', () => api.observed.results[before + 1], 30_000);
     // The result is read out by the live region.
     await waitFor('the live region to read the result', async () => /Import finished\./.test((await ui({ kind: 'text', selector: '#live', webview: EXTENSION_ID })) ?? ''), 10_000, 300);
   });

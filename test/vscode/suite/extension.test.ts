@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS } from '../../../src/extension/commands';
+import { CommandId } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import type { SessionsNode } from '../../../src/extension/sessionsTree';
 import { listSessions, type SessionJson } from '../../../src/services/queries';
@@ -44,7 +44,7 @@ describe('Outcome Ledger in VS Code', function () {
     // npm run bench reads this figure (target: under 50 ms).
     fs.writeFileSync(path.join(world().artifactsDir, 'activation.json'), JSON.stringify({ activationMs: api.activationMs, vscode: vscode.version }));
     const registered = new Set(await vscode.commands.getCommands(true));
-    for (const id of Object.values(COMMANDS)) assert.ok(registered.has(id), `${id} is not registered`);
+    for (const id of Object.values(CommandId)) assert.ok(registered.has(id), `${id} is not registered`);
   });
 
   it('lists a freshly written Claude Code session in the Sessions tree within seconds (live capture)', async () => {
@@ -70,9 +70,9 @@ describe('Outcome Ledger in VS Code', function () {
   });
 
   it('Import Now reports what it read, and Show Data Health opens the per-source health', async () => {
-    const summary = (await vscode.commands.executeCommand(COMMANDS.importNow)) as { sources: Array<{ source: string; found: boolean }> };
+    const summary = (await vscode.commands.executeCommand(CommandId.importNow)) as { sources: Array<{ source: string; found: boolean }> };
     assert.ok(summary.sources.find((s) => s.source === 'claude-code')?.found);
-    const health = (await vscode.commands.executeCommand(COMMANDS.showDataHealth)) as { sources: Array<{ source: string; found: boolean; files: number }> };
+    const health = (await vscode.commands.executeCommand(CommandId.showDataHealth)) as { sources: Array<{ source: string; found: boolean; files: number }> };
     const claude = health.sources.find((s) => s.source === 'claude-code');
     assert.equal(claude?.found, true);
     assert.equal(claude?.files, 1);
@@ -97,25 +97,25 @@ describe('Outcome Ledger in VS Code', function () {
       files_in_context: [{ path: 'README.md', record_state: 'active', record_source: 'cline_edited', cline_read_date: ts, cline_edit_date: ts + 500 }],
       model_usage: [{ ts: ts - 1000, model_id: 'claude-sonnet-4-5', model_provider_id: 'anthropic', mode: 'act' }],
     }));
-    await vscode.commands.executeCommand(COMMANDS.importNow);
+    await vscode.commands.executeCommand(CommandId.importNow);
     const session = await waitFor('the Cline task in the tree', async () => (await treeSessions(api)).find((s) => s.source === 'cline'), 15_000);
     assert.equal(session.tokens.total, 40 + 700 + 5000 + 20_000);
     assert.equal(session.repo, w.workspace);
     assert.deepEqual(session.editedFiles, ['README.md']);
     assert.deepEqual(session.models, ['claude-sonnet-4-5']);
-    const health = (await vscode.commands.executeCommand(COMMANDS.showDataHealth)) as { sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }> }> };
+    const health = (await vscode.commands.executeCommand(CommandId.showDataHealth)) as { sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }> }> };
     const cline = health.sources.find((s) => s.source === 'cline');
     assert.equal(cline?.found, true);
     assert.ok(cline?.roots.some((r) => r.exists && r.path.startsWith(api.hostUserDir)), JSON.stringify(cline?.roots));
   });
 
   it('labels a session, and the label persists in the shared ledger', async () => {
-    await vscode.commands.executeCommand(COMMANDS.labelSession, first.sessionId, 'exploration');
+    await vscode.commands.executeCommand(CommandId.labelSession, first.sessionId, 'exploration');
     const inTree = await waitFor('the label in the tree', async () => (await treeSessions(api)).find((s) => s.sessionId === first.sessionId && s.status === 'exploration'), 10_000);
     assert.equal(inTree.label, 'exploration');
     const onDisk = (await freshLedgerSessions()).find((s) => s.sessionId === first.sessionId);
     assert.equal(onDisk?.label, 'exploration');
-    await vscode.commands.executeCommand(COMMANDS.labelSession, first.sessionId, 'none');
+    await vscode.commands.executeCommand(CommandId.labelSession, first.sessionId, 'none');
     assert.equal((await freshLedgerSessions()).find((s) => s.sessionId === first.sessionId)?.label, null);
   });
 
@@ -124,11 +124,11 @@ describe('Outcome Ledger in VS Code', function () {
     const session = (await treeSessions(api)).find((s) => s.sessionId === first.sessionId);
     assert.ok(session);
     const node: SessionsNode = { kind: 'session', session };
-    await vscode.commands.executeCommand(COMMANDS.openSessionLog, node);
+    await vscode.commands.executeCommand(CommandId.openSessionLog, node);
     assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, session.logPath);
     assert.match(vscode.window.activeTextEditor?.document.getText() ?? '', /"type":"assistant"/);
-    await vscode.commands.executeCommand(COMMANDS.revealRepository, node); // the repo is this workspace: revealed in the Explorer
-    assert.equal(await vscode.commands.executeCommand(COMMANDS.openLedgerFolder), w.ledgerHome);
+    await vscode.commands.executeCommand(CommandId.revealRepository, node); // the repo is this workspace: revealed in the Explorer
+    assert.equal(await vscode.commands.executeCommand(CommandId.openLedgerFolder), w.ledgerHome);
     const item = api.tree.getTreeItem(node);
     assert.equal(item.contextValue, 'session.repo');
     assert.match(String(item.description), /tokens · \$[\d.]+ · (open|exploration|unlinked)/);
@@ -138,16 +138,16 @@ describe('Outcome Ledger in VS Code', function () {
     const w = world();
     await api.meter.update();
     const head = Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: w.workspace, encoding: 'utf8' }).trim()) * 1000;
-    assert.equal(api.meter.last?.repo, w.workspace);
-    assert.equal(api.meter.last?.sinceCommit, head);
-    assert.equal(api.meter.last?.total, first.total);
+    assert.equal(api.observed.meter?.repo, w.workspace);
+    assert.equal(api.observed.meter?.sinceCommit, head);
+    assert.equal(api.observed.meter?.total, first.total);
     assert.match(api.meter.item.text, /·/);
     // A new commit moves HEAD: the meter follows (git-dir watcher) and starts from zero. Its time is set a minute
     // ahead explicitly (commit times have one-second resolution, and we don't sleep for it).
     fs.appendFileSync(path.join(w.workspace, 'README.md'), '\nChanged by the assistant.\n');
     const date = `${Math.floor(Date.now() / 1000) + 60} +0000`;
     execFileSync('git', ['commit', '-qam', 'PAY-7 apply the change'], { cwd: w.workspace, env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
-    const after = await waitFor('the meter to follow the commit', () => (api.meter.last && api.meter.last.sinceCommit !== head ? api.meter.last : undefined), 15_000);
+    const after = await waitFor('the meter to follow the commit', () => (api.observed.meter && api.observed.meter.sinceCommit !== head ? api.observed.meter : undefined), 15_000);
     assert.equal(after.total, 0);
   });
 
@@ -218,7 +218,7 @@ describe('Outcome Ledger in VS Code', function () {
     await config().update('sources.claudeCode.enabled', false, vscode.ConfigurationTarget.Global);
     try {
       const ignored = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 1, output: 1 }] });
-      const summary = (await vscode.commands.executeCommand(COMMANDS.importNow)) as { sources: Array<{ source: string }> };
+      const summary = (await vscode.commands.executeCommand(CommandId.importNow)) as { sources: Array<{ source: string }> };
       assert.ok(!summary.sources.some((s) => s.source === 'claude-code'), 'claude-code was read although disabled');
       assert.ok(!(await freshLedgerSessions()).some((s) => s.sessionId === ignored.sessionId));
     } finally {
@@ -228,7 +228,7 @@ describe('Outcome Ledger in VS Code', function () {
     const otherHome = path.join(w.root, 'other-ledger');
     await config().update('ledgerHome', otherHome, vscode.ConfigurationTarget.Global);
     try {
-      await vscode.commands.executeCommand(COMMANDS.importNow);
+      await vscode.commands.executeCommand(CommandId.importNow);
       assert.ok(fs.existsSync(path.join(otherHome, 'ledger.sqlite')), 'no ledger in the configured home');
       assert.equal(api.model.home, otherHome);
     } finally {
@@ -277,7 +277,7 @@ describe('Outcome Ledger in VS Code', function () {
     const file = path.join(w.ledgerHome, 'ledger.sqlite');
     fs.writeFileSync(file, Buffer.alloc(8192, 'this is not a database. '));
     api.model.refreshFromDisk();
-    const message = await waitFor('the damaged-ledger message', () => api.notifier.messages.find((m) => m.kind === 'ledger-damaged'), 10_000);
+    const message = await waitFor('the damaged-ledger message', () => api.observed.messages.find((m) => m.kind === 'ledger-damaged'), 10_000);
     assert.match(message.message, /^The ledger was damaged \(the file is not an SQLite database\); it was moved to .+ and restored from the backup\./);
     assert.ok(fs.readdirSync(w.ledgerHome).some((n) => n.startsWith('ledger.sqlite.damaged-')));
     const again = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 7, output: 7 }] });

@@ -13,7 +13,7 @@ import { formatFigure, rangeLabel } from '../../../src/core/sidebar/format';
 import type { FigureId, SidebarSnapshot } from '../../../src/core/sidebar/protocol';
 import { localDate } from '../../../src/core/usage/time';
 import { buildHeavyLedger } from '../../../src/demo/heavyLedger';
-import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands';
+import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import { linksOf, listSessions, report, resolveSession } from '../../../src/services/queries';
 import { Ledger } from '../../../src/store/ledger';
@@ -39,10 +39,10 @@ describe('The sidebar: value per token at a glance', () => {
   /** The latest snapshot, once the page painted it and nothing newer came for a moment (imports and links settled). */
   async function settled(match: (s: SidebarSnapshot) => boolean = () => true, timeoutMs = 20_000): Promise<SidebarSnapshot> {
     return waitFor('the sidebar to settle on a painted snapshot', async () => {
-      const s = api.sidebar.last;
-      if (!s || api.sidebar.lastRendered?.seq !== s.seq || !match(s)) return undefined;
+      const s = api.observed.snapshot;
+      if (!s || api.observed.rendered?.seq !== s.seq || !match(s)) return undefined;
       await sleep(500);
-      return api.sidebar.last?.seq === s.seq && api.sidebar.lastRendered?.seq === s.seq ? s : undefined;
+      return api.observed.snapshot?.seq === s.seq && api.observed.rendered?.seq === s.seq ? s : undefined;
     }, timeoutMs, 100);
   }
 
@@ -51,10 +51,10 @@ describe('The sidebar: value per token at a glance', () => {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         sub.dispose();
-        reject(new Error(`no painted snapshot matched within ${timeoutMs} ms (last: ${JSON.stringify(api.sidebar.last?.figures.map((f) => [f.id, f.value]))})`));
+        reject(new Error(`no painted snapshot matched within ${timeoutMs} ms (last: ${JSON.stringify(api.observed.snapshot?.figures.map((f) => [f.id, f.value]))})`));
       }, timeoutMs);
       const sub = api.sidebar.onDidRender((r) => {
-        const s = api.sidebar.last;
+        const s = api.observed.snapshot;
         if (!s || s.seq !== r.seq || !match(s)) return;
         clearTimeout(timer);
         sub.dispose();
@@ -70,7 +70,7 @@ describe('The sidebar: value per token at a glance', () => {
 
   /** Back to the default query (7 days, everything), whatever an earlier (failed) test left. */
   async function resetQuery(): Promise<void> {
-    const q = api.sidebar.last?.query;
+    const q = api.observed.snapshot?.query;
     if (q?.scope) await ui({ kind: 'select', selector: '#scope', value: '', webview: W });
     if (q?.period !== '7d') await ui({ kind: 'click', selector: '[data-period="7d"]', webview: W });
     await settled((s) => s.query.period === '7d' && s.query.scope === '');
@@ -161,7 +161,7 @@ describe('The sidebar: value per token at a glance', () => {
     const before = await settled((s) => s.query.scope === repo.value);
     const scrolled = Number(await ui({ kind: 'scroll', webview: W, y: 400 }));
     assert.ok(scrolled > 0, 'the view is tall enough to scroll');
-    const readies = api.sidebar.readyCount;
+    const readies = api.observed.readyCount;
     const tokens = figure(before, 'tokens') ?? 0;
     const turn = { input: 1_200, output: 2_400, cacheRead: 310_000, cacheWrite: 4_000, edits: [path.join(w.workspace, 'notes', 'live.md')] };
     const painted = nextPaint((s) => figure(s, 'tokens') === tokens + turn.input + turn.output + turn.cacheRead + turn.cacheWrite);
@@ -173,7 +173,7 @@ describe('The sidebar: value per token at a glance', () => {
     });
     const ms = at - t0;
     assert.ok(ms < 2_000, `the new interaction took ${ms} ms to show`);
-    assert.equal(api.sidebar.readyCount, readies, 'the page was not reloaded');
+    assert.equal(api.observed.readyCount, readies, 'the page was not reloaded');
     await ui({ kind: 'waitFor', selector: `#fig-tokens[data-value="${figure(snapshot, 'tokens')}"]`, webview: W });
     assert.equal(snapshot.query.scope, repo.value, 'the filter stays');
     assert.equal(await ui({ kind: 'scroll', webview: W }), String(scrolled), 'the scroll position stays');
@@ -251,15 +251,15 @@ describe('The sidebar: value per token at a glance', () => {
       const after = await settled((s) => row(s, b) === undefined);
       assert.equal(figure(after, 'commits'), (figure(before, 'commits') ?? 0) + 1);
       assert.deepEqual((await linkStates(b)).find((l) => l.commit === shaB)?.state, 'confirmed');
-      assert.match(api.sidebar.results.at(-1)?.message ?? '', new RegExp(`^Confirmed: ${shaB.slice(0, 7)}`));
+      assert.match(api.observed.results.at(-1)?.message ?? '', new RegExp(`^Confirmed: ${shaB.slice(0, 7)}`));
       await waitFor('the live region to say so', async () => /Confirmed/.test(await text('#live')), 5_000, 300);
     });
 
     it('opens a candidate commit in VS Code\'s commit view', async () => {
       await ui({ kind: 'click', selector: key(c, 'commit'), webview: W });
-      const before = api.sidebar.results.length;
+      const before = api.observed.results.length;
       await waitFor('the commit view', () => (vscode.window.tabGroups.activeTabGroup.activeTab?.label ?? '').includes(shaC.slice(0, 7)), 15_000);
-      const result = await waitFor('the result', () => api.sidebar.results[before], 10_000);
+      const result = await waitFor('the result', () => api.observed.results[before], 10_000);
       assert.match(result.message, /commit view/);
       await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
     });
@@ -281,7 +281,7 @@ describe('The sidebar: value per token at a glance', () => {
       const confirmed = (await linkStates(c)).filter((l) => l.state === 'confirmed');
       assert.equal(confirmed.length, 1);
       assert.ok(first.includes(confirmed[0]?.commit.slice(0, 7) ?? '?'), `picked "${first}"`);
-      assert.match(api.sidebar.results.at(-1)?.message ?? '', /^Relinked to/);
+      assert.match(api.observed.results.at(-1)?.message ?? '', /^Relinked to/);
     });
 
     it('labels a session: it leaves the list and its tokens count as without outcome', async () => {
@@ -371,10 +371,10 @@ describe('The sidebar on a year of heavy use', () => {
       await waitFor('the extension on the heavy ledger', () => api.model.home === home, 10_000);
       await api.model.get();
       await api.model.idle();
-      const before = api.sidebar.firstPaint;
+      const before = api.observed.firstPaint;
       await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
-      const paint = await waitFor('the first paint', () => (api.sidebar.firstPaint !== before ? api.sidebar.firstPaint : undefined), 60_000);
-      const s = api.sidebar.last;
+      const paint = await waitFor('the first paint', () => (api.observed.firstPaint !== before ? api.observed.firstPaint : undefined), 60_000);
+      const s = api.observed.snapshot;
       assert.ok(s && s.seq === paint.seq && !s.empty);
       assert.ok(s.interactions > 0);
       const result = { firstPaintMs: paint.firstPaintMs ?? NaN, documentMs: paint.documentMs, readyMs: paint.readyMs, receivedMs: paint.receivedMs, computeMs: paint.computeMs, renderMs: paint.renderMs, bytes: paint.bytes, interactions: built.interactions, sessions: built.sessions, vscode: vscode.version };

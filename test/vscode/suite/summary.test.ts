@@ -11,9 +11,9 @@ import * as vscode from 'vscode';
 import { summaryRange } from '../../../src/core/usage/periods';
 import type { SummaryDocument } from '../../../src/core/summary/schema';
 import { localDate } from '../../../src/core/usage/time';
-import { COMMANDS, EXTENSION_ID } from '../../../src/extension/commands';
+import { CommandId, EXTENSION_ID } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
-import type { ExportResult } from '../../../src/extension/summaryCommands';
+import type { ExportResult } from '../../../src/extension/commands/exportSummary';
 import { listSessions, report } from '../../../src/services/queries';
 import { signSummary, type Verdict } from '../../../src/services/summary';
 import { loadOrCreateSigningKey } from '../../../src/store/signing';
@@ -53,7 +53,7 @@ describe('The outcome summary: export and verify', () => {
 
   it('exports Markdown: previews it, saves and copies it, with the figures of the ledger and the task\'s commit', async () => {
     const file = path.join(out, 'summary.md');
-    const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
+    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
     assert.equal(r.file, file);
     assert.equal(fs.readFileSync(file, 'utf8'), r.text);
     assert.equal(await vscode.env.clipboard.readText(), r.text, 'copied');
@@ -88,7 +88,7 @@ describe('The outcome summary: export and verify', () => {
       await ui({ kind: 'waitFor', selector: `${quick} .monaco-list-row.focused` });
       await ui({ kind: 'press', key: 'Enter' });
     };
-    const running = vscode.commands.executeCommand(COMMANDS.exportSummary) as Thenable<ExportResult | undefined>;
+    const running = vscode.commands.executeCommand(CommandId.exportSummary) as Thenable<ExportResult | undefined>;
     await step('(1/3): which period?'); // the first row: the last 30 days
     await step('(2/3): which format?'); // the first row: Markdown
     await ui({ kind: 'waitFor', selector: `${quick} .quick-input-title:has-text("(3/3): what to redact?")` });
@@ -112,7 +112,7 @@ describe('The outcome summary: export and verify', () => {
 
   it('exports HTML with repository names and subjects redacted, previewed in a webview', async () => {
     const file = path.join(out, 'summary.html');
-    const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'html', redact: { repos: true, subjects: true }, out: file, copy: true })) as ExportResult;
+    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'html', redact: { repos: true, subjects: true }, out: file, copy: true })) as ExportResult;
     assert.equal(r.preview.kind, 'webview');
     await waitFor('the summary webview tab', () => openTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('outcomeLedger.summaryPreview')), 10_000);
     const html = fs.readFileSync(file, 'utf8');
@@ -135,7 +135,7 @@ describe('The outcome summary: export and verify', () => {
 
   it('exports JSON into a JSON editor tab', async () => {
     const file = path.join(out, 'summary.json');
-    const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { since: '2026-01-01', until: localDate(tz(), Date.now()), format: 'json', redact: {}, out: file, copy: true })) as ExportResult;
+    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { since: '2026-01-01', until: localDate(tz(), Date.now()), format: 'json', redact: {}, out: file, copy: true })) as ExportResult;
     assert.equal(r.preview.kind, 'json');
     const editor = await waitFor('the JSON editor', () => (vscode.window.activeTextEditor?.document.uri.toString() === r.preview.uri ? vscode.window.activeTextEditor : undefined), 10_000);
     assert.equal(editor.document.languageId, 'json');
@@ -145,7 +145,7 @@ describe('The outcome summary: export and verify', () => {
 
   it('verifies each saved file (with the ledger too), and names what was changed in an edited copy', async () => {
     for (const name of ['summary.md', 'summary.html', 'summary.json']) {
-      const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: path.join(out, name), ledger: true, repos: [world().workspace] })) as Verdict;
+      const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: path.join(out, name), ledger: true, repos: [world().workspace] })) as Verdict;
       assert.deepEqual(v.problems, [], name);
       assert.ok(v.ok);
       assert.ok(v.checks.some((c) => /every figure matches the local ledger/.test(c)), name);
@@ -153,21 +153,21 @@ describe('The outcome summary: export and verify', () => {
     const md = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
     const edited = path.join(out, 'edited.md');
     fs.writeFileSync(edited, md.replace(SUBJECT, 'DOC-9 shipped the whole release'));
-    const bad = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: edited, ledger: false, repos: [] })) as Verdict;
+    const bad = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: edited, ledger: false, repos: [] })) as Verdict;
     assert.equal(bad.ok, false);
     assert.match(bad.problems[0] ?? '', /line \d+ of the visible text was changed after the export: it reads .*shipped the whole release/);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as SummaryDocument;
     json.summary.outcomes.commits += 5;
     const forged = path.join(out, 'forged.json');
     fs.writeFileSync(forged, JSON.stringify(json));
-    const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: forged, repos: [] })) as Verdict;
+    const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: forged, repos: [] })) as Verdict;
     assert.equal(v.ok, false);
     assert.match(v.problems.join('\n'), /the number of outcomes \(commits\) \(outcomes\.commits\) changed after the export/);
   });
 
   it('offers the workspace\'s repositories and checks every cited commit there; a commit that exists nowhere is named', async () => {
     const file = path.join(out, 'summary.json');
-    const running = vscode.commands.executeCommand(COMMANDS.verifySummary, { file, ledger: false }) as Thenable<Verdict | undefined>;
+    const running = vscode.commands.executeCommand(CommandId.verifySummary, { file, ledger: false }) as Thenable<Verdict | undefined>;
     const quick = '.quick-input-widget';
     await ui({ kind: 'waitFor', selector: `${quick} .quick-input-title:has-text("check its cited commits against these repositories?")` });
     await ui({ kind: 'waitFor', selector: `${quick} .monaco-list-row:has-text(${JSON.stringify(path.basename(world().workspace))})` });
@@ -186,7 +186,7 @@ describe('The outcome summary: export and verify', () => {
     cited.sha = 'f'.repeat(40);
     const forged = path.join(out, 'forged-commit.json');
     fs.writeFileSync(forged, JSON.stringify(signSummary(edited.summary, loadOrCreateSigningKey(fs.mkdtempSync(path.join(os.tmpdir(), 'ol-key-'))))));
-    const bad = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: forged, ledger: false, repos: [world().workspace] })) as Verdict;
+    const bad = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: forged, ledger: false, repos: [world().workspace] })) as Verdict;
     assert.equal(bad.ok, false);
     assert.match(bad.problems.join('\n'), /commit ffffffffffff \(task DOC-9.*\) is in none of the repositories given/);
     await ui({ kind: 'waitFor', selector: '.notifications-toasts .notification-list-item:has-text("Not verified: forged-commit.json")' });
@@ -204,10 +204,10 @@ describe('The outcome summary: export and verify', () => {
     await config.update('summary.signWith', 'gitSsh', vscode.ConfigurationTarget.Global);
     try {
       const file = path.join(out, 'ssh.md');
-      const r = (await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
+      const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
       assert.equal(r.fingerprint, fingerprint, 'signed with the key git signs commits with');
       assert.match(r.text, /- Signature: SSH \(the engineer's git signing key/);
-      const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file, ledger: false, repos: [], key: fingerprint })) as Verdict;
+      const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file, ledger: false, repos: [], key: fingerprint })) as Verdict;
       assert.ok(v.ok, v.problems.join('\n'));
       assert.ok(v.checks.some((c) => /\(SSH, ssh-keygen -Y verify\)/.test(c)) && v.checks.some((c) => /the signing key is the one expected/.test(c)), v.checks.join('\n'));
     } finally {

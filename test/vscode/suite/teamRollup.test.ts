@@ -6,9 +6,9 @@ import { localDate } from '../../../src/core/usage/time';
 import type { TeamReportJson } from '../../../src/core/team/merge';
 import type { TeamRollupFile } from '../../../src/core/team/rollup';
 import { syntheticRollup } from '../../../src/demo/teamRollups';
-import { COMMANDS } from '../../../src/extension/commands';
+import { CommandId } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
-import { CONSENT_CANCEL_ID, CONSENT_SHARE_ID } from '../../../src/extension/teamRollupConsent';
+import { CONSENT_CANCEL_ID, CONSENT_SHARE_ID } from '../../../src/extension/commands/teamRollupConsent';
 import { report } from '../../../src/services/queries';
 import { checkTeamRollupText } from '../../../src/services/teamRollup';
 import { Ledger } from '../../../src/store/ledger';
@@ -34,7 +34,7 @@ describe('Team rollups in VS Code', function () {
       branch: 'feature/TEAM-1',
       turns: [{ input: 40, output: 700, cacheRead: 30_000, cacheWrite: 1_200 }, { input: 12, output: 300, cacheRead: 31_000, cacheWrite: 0 }],
     });
-    await vscode.commands.executeCommand(COMMANDS.importNow);
+    await vscode.commands.executeCommand(CommandId.importNow);
     // The consent tab is this extension's only webview on screen: the sidebar's view goes (it is not retained).
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
   });
@@ -45,7 +45,7 @@ describe('Team rollups in VS Code', function () {
 
   it('Export Team Rollup… previews exactly what will be shared, asks for consent, and writes nothing when declined', async () => {
     const out = path.join(dir, 'declined.json');
-    const pending = vscode.commands.executeCommand(COMMANDS.exportTeamRollup, { since: today, until: today, displayName: 'Dana', include: [], out });
+    const pending = vscode.commands.executeCommand(CommandId.exportTeamRollup, { since: today, until: today, displayName: 'Dana', include: [], out });
     await ui({ kind: 'waitFor', selector: `#${CONSENT_SHARE_ID}`, webview: W });
     assert.match(tabLabel(), /^Share your team rollup for/);
     const preview = (await ui({ kind: 'text', selector: 'pre', webview: W })) ?? '';
@@ -60,7 +60,7 @@ describe('Team rollups in VS Code', function () {
 
   it('with consent it writes the signed rollup shown in the preview, with the ledger\'s figures', async () => {
     const out = path.join(dir, 'dana.json');
-    const pending = vscode.commands.executeCommand(COMMANDS.exportTeamRollup, { since: today, until: today, displayName: 'Dana', include: [], out }) as Thenable<{ file: string; rollup: TeamRollupFile } | undefined>;
+    const pending = vscode.commands.executeCommand(CommandId.exportTeamRollup, { since: today, until: today, displayName: 'Dana', include: [], out }) as Thenable<{ file: string; rollup: TeamRollupFile } | undefined>;
     await ui({ kind: 'waitFor', selector: `#${CONSENT_SHARE_ID}`, webview: W });
     await ui({ kind: 'screenshot', name: 'team-rollup-consent' });
     const preview = (await ui({ kind: 'text', selector: 'pre', webview: W })) ?? '';
@@ -91,7 +91,7 @@ describe('Team rollups in VS Code', function () {
       fs.writeFileSync(path.join(team, `member${i}.json`), JSON.stringify(f));
     }
     fs.writeFileSync(path.join(team, 'hostile.json'), '{"format":"outcome-ledger-team-rollup","version":1,"rollup":{"__proto__":{}}}');
-    const result = (await vscode.commands.executeCommand(COMMANDS.mergeTeamRollups, { files: [team], format: 'md' })) as { report: TeamReportJson };
+    const result = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'md' })) as { report: TeamReportJson };
     assert.equal(result.report.k, 3, 'k from outcomeLedger.team.minimumMembers (default 3)');
     assert.equal(result.report.members, 3);
     assert.equal(result.report.withheld, false);
@@ -105,7 +105,7 @@ describe('Team rollups in VS Code', function () {
     // A report that cannot be saved (its folder is a file): the report is still returned, and nothing is written.
     const blocked = path.join(dir, 'not-a-folder');
     fs.writeFileSync(blocked, '');
-    const unsaved = (await vscode.commands.executeCommand(COMMANDS.mergeTeamRollups, { files: [team], format: 'md', out: path.join(blocked, 'team.md') })) as { report: TeamReportJson; file?: string };
+    const unsaved = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'md', out: path.join(blocked, 'team.md') })) as { report: TeamReportJson; file?: string };
     assert.equal(unsaved.report.members, 3);
     assert.equal(unsaved.file, undefined);
     assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
@@ -113,7 +113,7 @@ describe('Team rollups in VS Code', function () {
     await vscode.workspace.getConfiguration('outcomeLedger').update('team.minimumMembers', 4, vscode.ConfigurationTarget.Global);
     try {
       const html = path.join(dir, 'team-report.html');
-      const withheld = (await vscode.commands.executeCommand(COMMANDS.mergeTeamRollups, { files: [team], format: 'html', out: html })) as { report: TeamReportJson };
+      const withheld = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'html', out: html })) as { report: TeamReportJson };
       assert.equal(withheld.report.k, 4);
       assert.equal(withheld.report.withheld, true);
       assert.match(fs.readFileSync(html, 'utf8'), /Fewer than 4 members contributed \(3\)/);
@@ -136,7 +136,7 @@ describe('Team rollups in VS Code', function () {
     await vscode.workspace.getConfiguration('outcomeLedger').update('team.roster', roster, vscode.ConfigurationTarget.Global);
     try {
       const out = path.join(dir, 'rostered', 'team.md');
-      const result = (await vscode.commands.executeCommand(COMMANDS.mergeTeamRollups, { files: [team], format: 'md', out, k: 2 })) as { report: TeamReportJson; summary: string };
+      const result = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'md', out, k: 2 })) as { report: TeamReportJson; summary: string };
       assert.deepEqual(result.report.roster, { source: 'roster-of-two.txt', keys: 2 });
       assert.equal(result.report.members, 2);
       assert.deepEqual(result.report.named, ['Dana Lead'], 'names come from the roster');
@@ -151,7 +151,7 @@ describe('Team rollups in VS Code', function () {
       await vscode.workspace.getConfiguration('outcomeLedger').update('team.roster', undefined, vscode.ConfigurationTarget.Global);
     }
     // Without the setting and without roster.txt, the report says who could have contributed.
-    const open = (await vscode.commands.executeCommand(COMMANDS.mergeTeamRollups, { files: [team], format: 'json', out: path.join(dir, 'open', 'team.json') })) as { report: TeamReportJson; summary: string };
+    const open = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'json', out: path.join(dir, 'open', 'team.json') })) as { report: TeamReportJson; summary: string };
     assert.equal(open.report.roster, null);
     assert.match(open.summary, /no roster: anyone with a key could have contributed/);
   });

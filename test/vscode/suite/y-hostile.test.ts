@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS } from '../../../src/extension/commands';
+import { CommandId } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import { openCommit } from '../../../src/extension/sidebarCommits';
 import type { Verdict } from '../../../src/services/summary';
@@ -55,7 +55,7 @@ describe('a hostile repository never runs its code in VS Code', function () {
       branch: 'main',
       turns: [{ input: 20, output: 300, cacheRead: 10_000, cacheWrite: 500, edits: [path.join(app.dir, app.file)] }],
     });
-    await vscode.commands.executeCommand(COMMANDS.importNow);
+    await vscode.commands.executeCommand(CommandId.importNow);
     const session = await waitFor('the session in the armed repository', async () => {
       for (const day of await api.tree.getChildren()) {
         for (const node of await api.tree.getChildren(day)) if (node.kind === 'session' && node.session.sessionId === written.sessionId) return node.session;
@@ -66,9 +66,9 @@ describe('a hostile repository never runs its code in VS Code', function () {
     await api.meter.update(); // git log -1 HEAD in the armed workspace, whose HEAD history the user config would verify
 
     const out = path.join(dir, 'summary.md');
-    await vscode.commands.executeCommand(COMMANDS.exportSummary, { period: 'last30', format: 'md', redact: {}, out });
+    await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'md', redact: {}, out });
     assert.ok(fs.existsSync(out), 'the summary was written');
-    const v = (await vscode.commands.executeCommand(COMMANDS.verifySummary, { file: out, ledger: true, repos: [w.workspace, app.dir] })) as Verdict;
+    const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: out, ledger: true, repos: [w.workspace, app.dir] })) as Verdict;
     assert.ok(v.ok, v.problems.join('\n'));
     // The commit view: the signed commit of a repository reached only through a log (read-only text, no textconv).
     assert.equal(await openCommit(app.dir, app.signed), 'text', 'a repository reached through a log is read by the hardened runner');

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
-import { COMMANDS } from '../../../src/extension/commands';
+import { CommandId } from '../../../src/extension/commands/ids';
 import { Ledger } from '../../../src/store/ledger';
 import { getMeta, setMeta } from '../../../src/store/schema';
 import { loadOrCreateSigningKey } from '../../../src/store/signing';
@@ -53,21 +53,21 @@ describe('disk faults and permissions in VS Code', () => {
     fs.chmodSync(key, 0o644);
     await withLedgerHome(api, home, async () => {
       await api.model.get(); // opening the ledger checks its permissions
-      const warning = await waitFor('the permissions warning', () => api.notifier.messages.find((m) => m.kind === 'permissions'), 10_000);
+      const warning = await waitFor('the permissions warning', () => api.observed.messages.find((m) => m.kind === 'permissions'), 10_000);
       assert.equal(
         warning.message,
         `The ledger home ${home} is writable by other users (mode 777); the keys folder ${keys} is writable by other users (mode 777); ` +
           `the private key ${key} is readable by other users (mode 644). Other users could alter your ledger or sign summaries as you: ` +
           'choose "Fix permissions" to make them private (folders 700, the key 600).',
       );
-      assert.equal(api.notifier.messages.filter((m) => m.kind === 'permissions').length, 1, 'once');
+      assert.equal(api.observed.messages.filter((m) => m.kind === 'permissions').length, 1, 'once');
       if (world().ui) {
         await ui({ kind: 'click', selector: '.notifications-toasts .notification-list-item:has-text("writable by other users") .monaco-button:has-text("Fix permissions")' });
       } else {
-        await vscode.commands.executeCommand(COMMANDS.fixPermissions); // what the button runs
+        await vscode.commands.executeCommand(CommandId.fixPermissions); // what the button runs
       }
       await waitFor('the modes to be fixed', () => modeOf(home) === 0o700 && modeOf(keys) === 0o700 && modeOf(key) === 0o600, 10_000);
-      assert.deepEqual(await vscode.commands.executeCommand(COMMANDS.fixPermissions), [], 'nothing left to fix');
+      assert.deepEqual(await vscode.commands.executeCommand(CommandId.fixPermissions), [], 'nothing left to fix');
     });
   });
 
@@ -84,16 +84,16 @@ describe('disk faults and permissions in VS Code', () => {
       execFileSync('mount', ['-o', 'remount,ro', home]);
       const before = fs.readdirSync(home).sort();
       await withLedgerHome(api, home, async () => {
-        const summary = await vscode.commands.executeCommand(COMMANDS.importNow);
+        const summary = await vscode.commands.executeCommand(CommandId.importNow);
         assert.equal(summary, undefined, 'the import could not save');
-        const message = await waitFor('the read-only message', () => api.notifier.messages.find((m) => m.kind === 'ledger-read-only'), 10_000);
+        const message = await waitFor('the read-only message', () => api.observed.messages.find((m) => m.kind === 'ledger-read-only'), 10_000);
         assert.match(message.message, new RegExp(`^Outcome Ledger shows the ledger read-only, as last saved: ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is on a read-only file system \\(EROFS\\)\\. `));
         assert.ok(api.model.readOnly, 'the model knows it is read-only');
         const opened = await api.model.get();
         assert.ok(opened, 'the ledger is open');
         assert.equal(getMeta(opened.database, 'first_import'), '2026-01-01T00:00:00.000Z', 'the saved data is shown');
-        await vscode.commands.executeCommand(COMMANDS.importNow);
-        assert.equal(api.notifier.messages.filter((m) => m.kind === 'ledger-read-only').length, 1, 'said once');
+        await vscode.commands.executeCommand(CommandId.importNow);
+        assert.equal(api.observed.messages.filter((m) => m.kind === 'ledger-read-only').length, 1, 'said once');
         assert.deepEqual(fs.readdirSync(home).sort(), before, 'no lock, no temp file');
       });
     } finally {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { htmlText } from '../core/common/text';
+import { htmlText } from '../../core/common/text';
 
 /** Ids of the consent tab's buttons (tests click them). */
 export const CONSENT_SHARE_ID = 'share';

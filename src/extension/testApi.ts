@@ -1,0 +1,46 @@
+import type * as vscode from 'vscode';
+import type { SidebarSnapshot } from '../core/sidebar/protocol';
+import type { Notifier } from './notifier';
+import type { ActionResult } from './sidebarActions';
+import type { RenderedInfo, SidebarView } from './sidebarView';
+import type { MeterReading, StatusMeter } from './statusMeter';
+
+/**
+ * What the tests inside VS Code observe, recorded from the production classes' events (they keep no fields for tests):
+ * the sidebar's snapshots, paints, ready handshakes and action results, the meter's readings, the messages shown.
+ * Part of the API activate() returns (`api.observed`).
+ */
+export class Observations implements vscode.Disposable {
+  /** The last snapshot the sidebar sent, and what its page last reported painting. */
+  snapshot: SidebarSnapshot | undefined;
+  rendered: RenderedInfo | undefined;
+  /** The last paint that was a page's first (its load-to-paint times). */
+  firstPaint: RenderedInfo | undefined;
+  /** How many times a sidebar page said ready: a live update must not reload the page. */
+  readyCount = 0;
+  /** Results of the sidebar's actions, newest last. */
+  readonly results: ActionResult[] = [];
+  /** What the status-bar meter last showed. */
+  meter: MeterReading | undefined;
+  /** Messages shown to the user (once per kind), oldest first. */
+  readonly messages: Array<{ kind: string; message: string }> = [];
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(sidebar: SidebarView, meter: StatusMeter, notifier: Notifier) {
+    this.subscriptions = [
+      sidebar.onDidSend((s) => (this.snapshot = s)),
+      sidebar.onDidRender((r) => {
+        this.rendered = r;
+        if (r.firstPaintMs !== undefined) this.firstPaint = r;
+      }),
+      sidebar.onDidReady(() => this.readyCount++),
+      sidebar.onDidAct((r) => this.results.push(r)),
+      meter.onDidUpdate((m) => (this.meter = m)),
+      notifier.onDidShow((m) => this.messages.push(m)),
+    ];
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+  }
+}
