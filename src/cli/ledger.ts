@@ -7,6 +7,7 @@ import { defaultLedgerHome } from '../store/home';
 import { permissionProblems, permissionWarning } from '../store/permissions';
 import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
+import { plural } from '../core/usage/format';
 import { durabilityDaysOf, str, UsageError, type Parsed } from './args';
 import type { CliIo } from './io';
 
@@ -88,6 +89,6 @@ export function readOnlyLine(fault: DiskFaultError, pending: PendingImport): str
   const what =
     pending.files === 0
       ? 'no new log lines were waiting'
-      : `not imported: ${pending.files === 1 ? '1 new or changed log file' : `${pending.files} new or changed log files`} (${pending.bySource.map((s) => `${s.source} ${s.files}`).join(', ')})`;
+      : `not imported: ${plural(pending.files, 'new or changed log file')} (${pending.bySource.map((s) => `${s.source} ${s.files}`).join(', ')})`;
   return `showing the ledger read-only, as last saved: ${diskFaultState(fault.code, fault.folder)}; ${what}; links not updated.`;
 }

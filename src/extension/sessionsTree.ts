@@ -5,15 +5,12 @@ import { fmtCredits, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/fo
 import { lineText, mdText } from '../core/common/text';
 import { standingSuffix } from '../core/outcomes/standing';
 import { addDays, localDate } from '../core/usage/time';
+import { SOURCE_TITLES } from '../core/usage/model';
 import { listSessions, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
 
 /** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
 export const TREE_DAYS = 90;
-
-const TOOL_NAMES: Record<string, string> = {
-  'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q', cursor: 'Cursor', 'copilot-cli': 'Copilot CLI', amp: 'Amp', droid: 'Droid', 'qwen-code': 'Qwen Code', kimi: 'Kimi', manual: 'Manual',
-};
 
 export type SessionsNode =
   | { kind: 'day'; date: string; sessions: SessionJson[] }
@@ -25,7 +22,7 @@ export type SessionsNode =
 function sessionTitle(s: SessionJson): string {
   const where = s.branch ?? s.manual?.task ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
   // Names from logs are shown as text: no control or bidi character reaches the tree (core/common/text.ts).
-  return lineText(`${s.manual ? s.manual.tool : TOOL_NAMES[s.source] ?? s.source} · ${where}`);
+  return lineText(`${s.manual ? s.manual.tool : SOURCE_TITLES[s.source]} · ${where}`);
 }
 
 function sessionTooltip(s: SessionJson): vscode.MarkdownString {

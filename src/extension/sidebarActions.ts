@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { LinkState } from '../core/outcomes/linking';
-import type { ViewMessage } from '../core/sidebar/protocol';
+import type { ViewCommand, ViewMessage } from '../core/sidebar/protocol';
 import { decide } from '../services/decisions';
 import { isKnownRepository, relinkChoices, sessionLogPath } from '../services/sessionLookup';
 import { CommandId, EXTENSION_ID } from './commands/ids';
@@ -115,7 +115,7 @@ async function openCommitOf(model: LedgerModel, repo: string, sha: string): Prom
   return { ok: true, message: how === 'scm' ? `Opened ${short(sha)} in the commit view.` : `Opened ${short(sha)} (git show).` };
 }
 
-async function runCommand(command: Extract<ViewMessage, { type: 'command/run' }>['command']): Promise<ActionResult | undefined> {
+async function runCommand(command: ViewCommand): Promise<ActionResult | undefined> {
   switch (command) {
     case 'importNow':
       await vscode.commands.executeCommand(CommandId.importNow);

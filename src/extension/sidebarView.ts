@@ -6,7 +6,7 @@ import { sidebarSnapshot, type SnapshotBody } from '../services/sidebar';
 import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
 import { sidebarAction, type ActionResult } from './sidebarActions';
-import type { LinkScheduler } from './sidebarLinking';
+import type { LinkScheduler } from './linkScheduler';
 
 /** Coalesces a burst of ledger changes (an import and the link run after it) into one snapshot. */
 const LIVE_DEBOUNCE_MS = 80;

@@ -188,7 +188,7 @@ function stampOf(s: SessionFacts): string {
   return `${s.repoPath}|${s.start}|${s.end}|${s.files.length}|${s.branches.join(',')}`;
 }
 
-/** Codex records the repository state when a session starts (session_meta.git.commit_hash, sources.md). */
+/** Codex records the repository state when a session starts (session_meta.git.commit_hash, docs/sources.md). */
 function codexHeadOf(logPath: string): string {
   let fd: number | undefined;
   try {

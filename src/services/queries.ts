@@ -87,7 +87,7 @@ export interface CountedOutcomes {
 }
 
 /**
- * What counts (product.md "Counted outcomes"): a link counts at the threshold or when confirmed, never when rejected;
+ * What counts (docs/outcomes.md): a link counts at the threshold or when confirmed, never when rejected;
  * its commit counts only when it is the engineer's (author or co-author), was not reverted, reached the default
  * branch, and is not itself a revert. The rest is set aside, visible as what it is.
  */
@@ -360,7 +360,7 @@ export interface SessionJson {
   branches: string[];
   models: string[];
   tokens: { input: number; output: number; cacheRead: number; cacheWrite: number; reasoning: number; total: number };
-  /** Compatible extension of cli.md: tokens of `tokens.total` that were estimated, and whether it is exact. */
+  /** Compatible extension of docs/cli.md: tokens of `tokens.total` that were estimated, and whether it is exact. */
   estimatedTokens: number;
   tokenAccuracy: TokenAccuracy;
   /** Credits metered by a tool that bills in credits (Kiro, Amp), beside the tokens; absent for the others. */
@@ -377,7 +377,7 @@ export interface SessionJson {
   tasks: string[];
 }
 
-/** cli.md's link shape, plus (compatibly) what a person needs to judge it: the subject, when, and the reasons. */
+/** docs/cli.md's link shape, plus (compatibly) what a person needs to judge it: the subject, when, and the reasons. */
 export interface LinkJson {
   commit: string;
   repo: string;

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { isCounted, DEFAULT_THRESHOLD } from '../core/outcomes/linking';
 import { standingSuffix } from '../core/outcomes/standing';
-import type { SessionStatus, SourceName } from '../core/usage/model';
+import { SOURCE_TITLES, type SessionStatus, type SourceName } from '../core/usage/model';
 import { PERIOD_NAMES, PeriodError, resolvePeriod, type ResolvedPeriod } from '../core/usage/periods';
 import { PRICING_VERSION } from '../core/usage/pricing';
 import { buildReport, roundUSD, type ReportJson, type UsageRow } from '../core/outcomes/report';
@@ -42,12 +42,6 @@ export interface SidebarInput {
 
 /** Everything but `seq`, which the host numbers. */
 export type SnapshotBody = Omit<SidebarSnapshot, 'seq'>;
-
-const SOURCE_TITLES: Partial<Record<SourceName, string>> = {
-  'claude-code': 'Claude Code', codex: 'Codex CLI', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q Developer', cursor: 'Cursor',
-  'copilot-cli': 'Copilot CLI', amp: 'Amp', droid: 'Factory Droid', 'qwen-code': 'Qwen Code', kimi: 'Kimi CLI', manual: 'Manual entries',
-};
-const titleOf = (s: SourceName): string => SOURCE_TITLES[s] ?? s;
 
 /** An automatic link below this confidence is listed for a decision even when it counts. */
 export const LOW_CONFIDENCE = 0.8;
@@ -190,7 +184,7 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
   const hasPrev = prev.totals.interactions > 0;
   const none = (note: string): Coverage => ({ level: 'none', note });
   const hasData = cur.totals.interactions > 0;
-  const used = cur.bySource.map((s) => titleOf(s.source));
+  const used = cur.bySource.map((s) => SOURCE_TITLES[s.source]);
   const from = (s: HealthSource): string => (s.first ? shortDate(s.first.slice(0, 10), true) : '');
 
   // Tokens: which logs they come from, and whether a source's history may have been deleted before we first read it.
@@ -473,7 +467,7 @@ function sidebarHealth(db: Database, input: SidebarInput, anyFiles: boolean): Si
   return {
     sources: h.sources.map((s) => ({
       source: s.source,
-      name: titleOf(s.source),
+      name: SOURCE_TITLES[s.source],
       enabled: s.enabled,
       found: s.found,
       roots: s.roots.map((r) => ({ path: tilde(r.path, home), exists: r.exists })),

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { isObject, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
+import { isObject, jsonObjectLine, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs } from './walk';
 import { readRegularText } from './regular';
 
@@ -16,7 +16,7 @@ const EDIT_TOOLS = new Set(['write_file', 'replace', 'edit', 'smart_edit']);
 /**
  * Gemini CLI keeps `tokens{input, output, cached, thoughts, tool, total}` per reply: `input` includes `cached`,
  * `thoughts` is separate from `output`. Canonical: input = input − cached + tool, cacheRead = cached,
- * output = output + thoughts, reasoning = thoughts (sources.md). Undefined when a count is not a count.
+ * output = output + thoughts, reasoning = thoughts (docs/sources.md). Undefined when a count is not a count.
  */
 export function fromGeminiTokens(t: Record<string, unknown>): Tokens | undefined {
   const input = optionalCount(t.input);
@@ -149,13 +149,9 @@ class GeminiParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    let value: unknown;
-    try {
-      value = JSON.parse(buf.toString('utf8', start, end));
-    } catch {
-      return rejected('not JSON');
-    }
-    if (!isObject(value)) return rejected('not a JSON object');
+    const line = jsonObjectLine(buf, start, end);
+    if ('reason' in line) return line;
+    const value = line.value;
     if (typeof value.$rewindTo === 'string') {
       this.rewind(value.$rewindTo);
       return null;

@@ -322,16 +322,6 @@ function replayBlocks(db: Database, blocks: readonly Block[]): { applied: number
   }
 }
 
-/** Reads a whole file, or undefined when it does not exist. */
-export function readIfExists(file: string): Buffer | undefined {
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
 /** Reads `file` from `offset` to its end (through one descriptor, with its stat). */
 export function readTail(file: string, offset: number): { bytes: Buffer; stat: fs.Stats } | undefined {
   let fd: number;

@@ -13,11 +13,6 @@ export interface RecordWriterOptions {
   storePromptText?: boolean;
 }
 
-export interface WriteCounts {
-  added: number;
-  duplicates: number;
-}
-
 interface SessionRow {
   id: number;
   cwd: string | null;
@@ -28,7 +23,7 @@ interface SessionRow {
 
 /**
  * Writes parsed records into the ledger inside the caller's transaction. Dedup is global and by natural key:
- * on a collision the copy with the larger token total wins, a non-sidechain copy winning a tie (sources.md).
+ * on a collision the copy with the larger token total wins, a non-sidechain copy winning a tie (docs/measurement.md).
  */
 export class RecordWriter {
   private readonly stmts: Statement[] = [];
@@ -270,7 +265,7 @@ interface Copy {
 }
 
 /**
- * Dedup rule of sources.md: the larger token total wins; on a tie the larger credits (a turn re-read after it metered
+ * Dedup rule (docs/measurement.md): the larger token total wins; on a tie the larger credits (a turn re-read after it metered
  * more), then a non-sidechain copy beats a sidechain one.
  */
 function betterCopy(copy: Copy, old: Copy): boolean {

@@ -2,9 +2,9 @@
  * The sections of the view, each a pure function of the snapshot and the UI state returning fresh DOM. main.ts
  * swaps a section only when its inputs changed, so a live update leaves the rest (and the focus) alone.
  */
-import { fmtInt, fmtTokens, fmtUSD, plural } from '../core/usage/format';
+import { fmtInt, fmtTokens, fmtUSD, noun, plural } from '../core/usage/format';
 import { PERIOD_KINDS, PERIOD_NAMES, type PeriodKind } from '../core/usage/periods';
-import { SESSION_LABELS } from '../core/usage/model';
+import { SESSION_LABELS, toolList } from '../core/usage/model';
 import { ago, decisionReason, describeChange, formatFigure, noCandidateText, rangeLabel, shortDate } from '../core/sidebar/format';
 import type { Candidate, CommitRef, DecisionRow, Figure, FigureId, SidebarSnapshot, TaskRow, ViewMessage } from '../core/sidebar/protocol';
 import { chartLegend, chartSvg, chartTable } from './chart';
@@ -389,7 +389,7 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
       { class: 'source', 'data-source': src.source },
       h('div', { class: 'row-head' }, h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'), h('span', { class: 'title' }, src.name), h('span', { class: 'muted' }, src.enabled ? (src.found ? 'found' : 'not found') : 'off in settings')),
       src.found
-        ? h('div', { class: 'meta' }, `${fmtInt(src.files)} file${src.files === 1 ? '' : 's'} · ${fmtInt(src.interactions)} request${src.interactions === 1 ? '' : 's'} · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} line${src.rejectedLines === 1 ? '' : 's'} rejected`) : ' · no rejected lines')
+        ? h('div', { class: 'meta' }, `${fmtInt(src.files)} ${noun(src.files, 'file')} · ${fmtInt(src.interactions)} ${noun(src.interactions, 'request')} · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} ${noun(src.rejectedLines, 'line')} rejected`) : ' · no rejected lines')
         : null,
       h('div', { class: 'paths' }, `${src.found ? 'Reads' : 'Looked in'} `, ...rootList(src, ' (missing)', '')),
       ...src.reasons.map((r) => h('div', { class: 'why' }, `${r.path.split('/').pop() ?? r.path}${r.lineNo > 0 ? `:${r.lineNo}` : ''}: ${r.reason}`)),
@@ -405,7 +405,7 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
     a,
     h('ul', { class: 'list', id: 'health-sources' }, ...sources),
     h('p', { class: 'meta' }, `Last new data ${ago(h0.ledger.lastNewData, now)} · first import ${h0.ledger.firstImport ? shortDate(h0.ledger.firstImport.slice(0, 10), true) : 'never'} · ledger ${(h0.ledger.bytes / 1024 / 1024).toFixed(1)} MB`),
-    h('p', { class: 'meta' }, `Linking: ${h0.linking.repos} ${h0.linking.repos === 1 ? 'repository' : 'repositories'} read.`, h0.linking.note ? h('span', { class: 'warn' }, ` ${h0.linking.note}`) : null),
+    h('p', { class: 'meta' }, `Linking: ${plural(h0.linking.repos, 'repository', 'repositories')} read.`, h0.linking.note ? h('span', { class: 'warn' }, ` ${h0.linking.note}`) : null),
     h(
       'div',
       { class: 'actions' },
@@ -434,7 +434,7 @@ export function emptyState(s: SidebarSnapshot, a: Actions): HTMLElement {
     h(
       'ol',
       { class: 'steps' },
-      h('li', {}, 'Work with Claude Code, Codex CLI, Copilot Chat or CLI, Cursor, Kiro, Amazon Q Developer, Amp, Factory Droid, Qwen Code or Kimi CLI in a git repository: sessions show up here within seconds, with the commits they led to.'),
+      h('li', {}, `Work with ${toolList('or')} in a git repository: sessions show up here within seconds, with the commits they led to.`),
       h('li', {}, 'Used a web chat? Log it with "Log an AI Interaction…" in the Sessions view (counts, or text to estimate them from).'),
       h('li', {}, 'Logs somewhere else? Add the folder to a source\'s extra paths. ', button('Open Settings', { class: 'link', 'data-key': 'empty-settings', onClick: () => a.post({ type: 'command/run', command: 'openSettings' }) })),
       h('li', {}, 'Already used them here? ', button('Import Now', { class: 'primary small', 'data-key': 'empty-import', id: 'empty-import', onClick: () => a.post({ type: 'command/run', command: 'importNow' }) })),

@@ -87,7 +87,7 @@ export interface CommitInfo {
 
 const CO_AUTHOR = /^co-authored-by:\s*(.+)$/gim;
 
-/** Trailer flags from the message and author (sources.md "Commit trailers worth reading as evidence"). */
+/** Trailer flags from the message and author (docs/linking.md). */
 export function trailerFlags(body: string, authorName: string, authorEmail: string): number {
   let flags = 0;
   if (/generated with \[?claude code/i.test(body)) flags |= TRAILER_CLAUDE;

@@ -217,7 +217,7 @@ export function explain(evidence: readonly Evidence[]): string {
   return [...pos, ...neg].map((e) => (e.weight < 0 ? `but ${e.text}` : e.text)).join('; ');
 }
 
-/** Distinct evidence kinds that speak for a link (cli.md `evidence`). */
+/** Distinct evidence kinds that speak for a link (docs/cli.md `evidence`). */
 export function evidenceKinds(evidence: readonly Evidence[]): EvidenceKind[] {
   const out: EvidenceKind[] = [];
   for (const e of evidence) if (e.weight > 0 && !out.includes(e.kind)) out.push(e.kind);

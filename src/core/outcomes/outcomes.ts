@@ -1,5 +1,5 @@
 /**
- * Value metrics (product.md) from sessions' usage and their counted links (pure).
+ * Value metrics (docs/outcomes.md) from sessions' usage and their counted links (pure).
  *
  * - A squash merge or a rebase makes several commits of one piece of work: commits joined by successor edges count
  *   as one outcome ("commits" counts outcomes, not shas).

@@ -5,7 +5,7 @@ import { planCost, type Plan, type PlanCost } from '../usage/plans';
 import { computeOutcomes, type OutcomeFacts, type OutcomeFigures, type SessionUsage } from './outcomes';
 import { selfCheck, type SelfCheck } from './selfcheck';
 
-/** Token fields of every report row (cli.md). */
+/** Token fields of every report row (docs/cli.md). */
 export interface UsageFigures {
   input: number;
   output: number;
@@ -20,7 +20,7 @@ export interface UsageFigures {
   unpricedInteractions: number;
   /** Tokens in `total` that were estimated (counted from text or rounded by the tool), not reported exactly. */
   estimatedTokens: number;
-  /** Whether `total` is exact, estimated, or partly estimated (compatible extension of cli.md). */
+  /** Whether `total` is exact, estimated, or partly estimated (compatible extension of docs/cli.md). */
   tokenAccuracy: TokenAccuracy;
   /** Credits metered by tools that bill in credits (Kiro, Amp), beside the tokens; present only when there are some. */
   credits?: number;
@@ -58,7 +58,7 @@ export interface ReportJson {
   byMonth: Array<{ month: string } & UsageFigures>;
   /** Per session (only when asked for: `report --by session`), largest first; the rows sum exactly to `totals`. */
   bySession?: Array<{ session: string; source: SourceName; start: string; status: SessionStatus } & UsageFigures>;
-  /** cli.md's outcome fields, plus compatible extensions (PRs, medians, per task, durability, the threshold used). */
+  /** docs/cli.md's outcome fields, plus compatible extensions (PRs, medians, per task, durability, the threshold used). */
   outcomes: OutcomeFigures & {
     shippedSessions: number;
     openSessions: number;

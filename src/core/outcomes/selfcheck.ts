@@ -1,5 +1,5 @@
 /**
- * Self-check signals (product.md): the engineer's own view of waste, never exported by default. Each signal says
+ * Self-check signals (docs/privacy.md): the engineer's own view of waste, never exported by default. Each signal says
  * what it measured and how much, with a few example sessions to look at. Pure.
  */
 import type { SessionStatus } from '../usage/model';

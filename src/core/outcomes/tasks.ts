@@ -1,7 +1,7 @@
 /**
  * Tasks (issue keys) and PR numbers, from branch names and commit messages (pure).
  *
- * Default patterns follow product.md: `ABC-123` (Jira-style keys), `#123` and `GH-123` (GitHub issues; both normalise
+ * Default patterns (docs/linking.md): `ABC-123` (Jira-style keys), `#123` and `GH-123` (GitHub issues; both normalise
  * to `#123`). PR numbers are read first from merge and squash subjects so "Merge pull request #45" or "Fix x (#45)" is
  * a PR, never a task.
  */

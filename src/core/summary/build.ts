@@ -71,7 +71,7 @@ interface Accuracy {
   tokenAccuracy?: 'exact' | 'estimated' | 'mixed';
 }
 
-/** Why a source's tokens can be estimates (sources.md), for the summary's coverage. */
+/** Why a source's tokens can be estimates (docs/sources.md), for the summary's coverage. */
 const ESTIMATE_REASONS: Record<string, string> = {
   'copilot-chat': 'older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor)',
   aider: 'aider writes rounded counts such as 1.2k',

@@ -1,5 +1,5 @@
 /**
- * The shareable outcome summary (product.md "Integrity", issue 6): its versioned schema, the pure model built from a
+ * The shareable outcome summary (docs/summary.md, issue 6): its versioned schema, the pure model built from a
  * period's report and the facts behind it, and the manifest that lets `verify` name what was changed (pure).
  *
  * A summary file carries one signed document:

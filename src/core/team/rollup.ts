@@ -1,6 +1,6 @@
 /**
- * The team rollup: what one engineer shares with their team for a period, by choice, per export (product.md, "Team
- * rollups"). Aggregates only — totals, by source and model, outcome counts and the inputs of the value metrics — plus
+ * The team rollup: what one engineer shares with their team for a period, by choice, per export
+ * (docs/team-rollups.md). Aggregates only — totals, by source and model, outcome counts and the inputs of the value metrics — plus
  * what a merge needs to count every machine's work exactly once: a pseudonymous member id (derived from the member's
  * signing key), a random machine id, and the digest of the interaction ids the figures cover. No paths, prompts or
  * commit subjects unless the member opts in for that export (`shared`).

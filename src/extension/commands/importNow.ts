@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { plural } from '../../core/usage/format';
+import { toolList } from '../../core/usage/model';
 import type { ImportSummary } from '../../services/importer';
 import type { CommandDeps } from './deps';
 
@@ -12,7 +13,7 @@ export async function importNow({ model }: CommandDeps): Promise<ImportSummary |
   const found = summary.sources.filter((s) => s.found).map((s) => s.source);
   void vscode.window.showInformationMessage(
     found.length === 0
-      ? 'Outcome Ledger found no Claude Code, Codex or Copilot Chat logs on this machine. Show Data Health lists where it looked.'
+      ? `Outcome Ledger found no logs of ${toolList('or')} on this machine. Show Data Health lists where it looked.`
       : `Imported ${plural(added, 'new request', 'new requests')} from ${found.join(' and ')}${rejected ? ` (${plural(rejected, 'line')} rejected: see Data Health)` : ''}.`,
   );
   return summary;
