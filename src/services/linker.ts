@@ -245,20 +245,29 @@ interface RepoPlan {
   forwardOnly: boolean;
 }
 
-/** Is there anything to do? The report path asks before linking (one `git for-each-ref` per repository). */
-export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Promise<LinkSummary> {
-  const t0 = Date.now();
-  const now = options.now ?? Date.now;
-  const db0 = ledger.database;
-  const stored = linkConfigOf(db0);
-  const config: LinkConfig = { ...stored, ...(options.config ?? {}) };
-  const bad = invalidPattern(config.taskPatterns);
-  if (bad) throw new LinkConfigError(bad);
-  const configChanged = JSON.stringify(config) !== (getMeta(db0, 'link_config') ?? JSON.stringify(DEFAULT_LINK_CONFIG));
-  const o = optionsOf(config);
-  const summary: LinkSummary = { repos: [], gitMissing: false, unchanged: false, sessionsScored: 0, linksWritten: 0, durability: null, elapsedMs: 0 };
+/** What one link run shares across its steps. */
+interface LinkRun {
+  db: Database;
+  options: LinkRunOptions;
+  now: () => number;
+  config: LinkConfig;
+  configChanged: boolean;
+  o: LinkOptions;
+}
 
-  // 1. Repository paths: those sessions worked in, plus --repo.
+/** The sessions a run relinks (step 3), and what their links need: stamps, Codex's recorded heads, the global identity. */
+interface ChosenSessions {
+  since: number | undefined;
+  facts: SessionFacts[];
+  stamps: ReturnType<typeof loadStamps>;
+  codexHeads: Map<number, string>;
+  graphSince: (plan: RepoPlan) => number | undefined;
+  globalIdentity: string | null;
+}
+
+/** Step 1 of linkAll: the repository paths sessions worked in, plus --repo, grouped by repository. Throws GitMissingError. */
+async function planRepos(run: LinkRun): Promise<{ plans: Map<string, RepoPlan>; pathUpdates: RepoPath[] }> {
+  const { db: db0, options } = run;
   const sessionPaths = new Set((db0.exec('SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL')[0]?.values ?? []).map((v) => String(v[0])));
   const extra = (options.repos ?? []).map((p) => path.resolve(p));
   const knownPaths = loadRepoPaths(db0);
@@ -275,48 +284,44 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
     }
     return p;
   };
-  try {
-    for (const p of [...sessionPaths, ...extra]) {
-      const known = knownPaths.get(p);
-      const exists = fs.existsSync(p);
-      // A folder once found outside any repository is asked again only on a full run (a git call per report otherwise).
-      if (known && known.state === 'not-a-repo' && exists && !options.full) continue;
-      if (known && known.state === 'ok' && exists && known.repoRef !== null) {
-        const row = byId.get(known.repoRef);
-        if (row) {
-          planFor(row.commonDir, row.root, row, null).paths.push(p);
-          continue;
-        }
-      }
-      if (!exists) {
-        // A vanished working tree keeps its history and links; its repository may live on elsewhere (worktrees).
-        if (!known || known.state !== 'vanished') pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'vanished' });
-        const row = known?.repoRef != null ? byId.get(known.repoRef) : undefined;
-        if (row) planFor(row.commonDir, row.root, row, null).paths.push(p);
+  for (const p of [...sessionPaths, ...extra]) {
+    const known = knownPaths.get(p);
+    const exists = fs.existsSync(p);
+    // A folder once found outside any repository is asked again only on a full run (a git call per report otherwise).
+    if (known && known.state === 'not-a-repo' && exists && !options.full) continue;
+    if (known && known.state === 'ok' && exists && known.repoRef !== null) {
+      const row = byId.get(known.repoRef);
+      if (row) {
+        planFor(row.commonDir, row.root, row, null).paths.push(p);
         continue;
       }
-      const ident = await identify(p);
-      if (!ident) {
-        if (!known || known.state !== 'not-a-repo') pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'not-a-repo' });
-        continue;
-      }
-      const row = byCommon.get(ident.commonDir) ?? null;
-      const plan = planFor(ident.commonDir, ident.root, row, ident);
-      plan.ident = ident;
-      plan.paths.push(p);
-      if (known?.repoRef != null && row && known.repoRef !== row.id) plan.moved = true;
-      pathUpdates.push({ path: p, repoRef: row?.id ?? null, state: 'ok' });
     }
-  } catch (e) {
-    if (e instanceof GitMissingError) return { ...summary, gitMissing: true, elapsedMs: Date.now() - t0 };
-    throw e;
+    if (!exists) {
+      // A vanished working tree keeps its history and links; its repository may live on elsewhere (worktrees).
+      if (!known || known.state !== 'vanished') pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'vanished' });
+      const row = known?.repoRef != null ? byId.get(known.repoRef) : undefined;
+      if (row) planFor(row.commonDir, row.root, row, null).paths.push(p);
+      continue;
+    }
+    const ident = await identify(p);
+    if (!ident) {
+      if (!known || known.state !== 'not-a-repo') pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'not-a-repo' });
+      continue;
+    }
+    const row = byCommon.get(ident.commonDir) ?? null;
+    const plan = planFor(ident.commonDir, ident.root, row, ident);
+    plan.ident = ident;
+    plan.paths.push(p);
+    if (known?.repoRef != null && row && known.repoRef !== row.id) plan.moved = true;
+    pathUpdates.push({ path: p, repoRef: row?.id ?? null, state: 'ok' });
   }
 
-  // 2. Per repository: did any ref move? Read only the new commits.
-  const sessionsByPath = new Map<string, number>();
-  for (const [p, n] of db0.exec('SELECT repo, count(*) FROM sessions WHERE repo IS NOT NULL GROUP BY repo')[0]?.values ?? []) sessionsByPath.set(String(p), Number(n));
-  const dataStamp = getMeta(db0, 'last_new_data') ?? '';
-  const sessionsMoved = dataStamp !== (getMeta(db0, 'linked_data') ?? '');
+  return { plans, pathUpdates };
+}
+
+/** Step 2 of linkAll: per repository, did any ref move? Reads only the new commits; true when anything was read. Throws GitMissingError. */
+async function readHistories(run: LinkRun, plans: ReadonlyMap<string, RepoPlan>, sessionsMoved: boolean): Promise<boolean> {
+  const { db: db0, now, config } = run;
   // The earliest session per repository sets how far back history is read; it only moves when sessions do.
   let minStartCache: Map<string, number> | undefined;
   const minStart = (): Map<string, number> => {
@@ -329,94 +334,87 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
     return minStartCache;
   };
   let anyRead = false;
-  const standingStale = getMeta(db0, 'standing_version') !== STANDING_VERSION;
   const cwdOf = (plan: RepoPlan): string => plan.paths.find((p) => fs.existsSync(p)) ?? plan.commonDir;
-  try {
-    const live = [...plans.values()].filter((plan) => {
-      if (fs.existsSync(plan.commonDir)) return true;
-      if (plan.row?.state === 'moved') {
-        plan.state = 'moved';
-        plan.note = plan.row.note;
-      } else {
-        plan.state = 'vanished';
-        plan.note = `${plan.root} no longer exists; its commits and links are kept as history`;
-      }
-      return false;
-    });
-    // One `git for-each-ref` per repository, all at once: this is the whole cost of a run where nothing moved.
-    const tips = await Promise.all(live.map((plan) => readTips(cwdOf(plan), plan.commonDir)));
-    for (const [i, plan] of live.entries()) {
-      const cwd = cwdOf(plan);
-      plan.tips = tips[i] as TipsRead;
-      plan.tipsText = tipsKey(plan.tips.tips);
-      const me = plan.ident?.me ?? plan.row?.me ?? null;
-      const patterns = { patterns: config.taskPatterns };
-      const reduce = (raws: Awaited<ReturnType<typeof readLog>>): CommitInfo[] => raws.map((r) => reduceCommit(r, patterns, me));
-      if (plan.row !== null) {
-        // Rows stored before authors were (schema 5): read those commits again, once.
-        const missing = commitsWithoutAuthor(db0, plan.row.id);
-        if (missing.length > 0) {
-          const present = await existingCommits(cwd, missing);
-          plan.backfill = present.size > 0 ? reduce(await readLog(cwd, { include: [...present], noWalk: true })) : [];
-          // Commits gone from the object store keep an empty author: never asked again, judged by the old flag.
-          const filled = new Set(plan.backfill.map((c) => c.sha));
-          for (const sha of missing) {
-            if (!filled.has(sha)) plan.backfill.push({ sha, parents: [], authorTime: 0, commitTime: 0, subject: '', files: [], flags: 0, tasks: [], pr: null, mergedBranch: null, authorEmail: '', authorName: '', coAuthors: [], reverts: null });
-          }
-          anyRead = true;
-        }
-      }
-      const settled = plan.row !== null && plan.row.horizon !== null && plan.row.tips === plan.tipsText && plan.row.state === 'ok' && !sessionsMoved;
-      if (settled) continue;
-      const starts = plan.paths.map((p) => minStart().get(p)).filter((v): v is number => v !== undefined);
-      const wanted = starts.length > 0 ? Math.min(...starts) - DAY : now() - REPO_ONLY_HORIZON_DAYS * DAY;
-      const shas = [...new Set(plan.tips.tips.map((t) => t.sha))];
-      const row = plan.row;
-      if (!row || row.horizon === null) {
-        plan.read = reduce(await readLog(cwd, { include: shas, since: wanted, reflog: true }));
-        plan.horizon = wanted;
-        anyRead = true;
-        continue;
-      }
-      plan.horizon = Math.min(row.horizon, wanted);
-      if (row.tips !== plan.tipsText) {
-        const old = [...new Set(parseTipsKey(row.tips).map((t) => t.sha))];
-        let raws;
-        try {
-          raws = await readLog(cwd, { include: shas, exclude: old, since: plan.horizon, reflog: true });
-        } catch (e) {
-          if (!(e instanceof GitError)) throw e;
-          // A tip read last time is gone from the object store (gc after a force-push): exclude only what exists.
-          const still = await existingCommits(cwd, old);
-          raws = await readLog(cwd, { include: shas, exclude: old.filter((s) => still.has(s)), since: plan.horizon, reflog: true });
-        }
-        plan.read = reduce(raws);
-        plan.forwardOnly = movedForward(parseTipsKey(row.tips), plan.tips.tips, plan.read);
-        anyRead = true;
-      }
-      if (wanted < row.horizon) {
-        // Older sessions arrived (an import of old logs): read the history between the new and the old horizon.
-        plan.read.push(...reduce(await readLog(cwd, { include: shas, since: wanted, until: row.horizon })));
-        anyRead = true;
-      }
-      if (shas.length > 0 && row.state !== 'ok') anyRead = true;
+  const live = [...plans.values()].filter((plan) => {
+    if (fs.existsSync(plan.commonDir)) return true;
+    if (plan.row?.state === 'moved') {
+      plan.state = 'moved';
+      plan.note = plan.row.note;
+    } else {
+      plan.state = 'vanished';
+      plan.note = `${plan.root} no longer exists; its commits and links are kept as history`;
     }
-  } catch (e) {
-    if (e instanceof GitMissingError) return { ...summary, gitMissing: true, elapsedMs: Date.now() - t0 };
-    throw e;
+    return false;
+  });
+  // One `git for-each-ref` per repository, all at once: this is the whole cost of a run where nothing moved.
+  const tips = await Promise.all(live.map((plan) => readTips(cwdOf(plan), plan.commonDir)));
+  for (const [i, plan] of live.entries()) {
+    const cwd = cwdOf(plan);
+    plan.tips = tips[i] as TipsRead;
+    plan.tipsText = tipsKey(plan.tips.tips);
+    const me = plan.ident?.me ?? plan.row?.me ?? null;
+    const patterns = { patterns: config.taskPatterns };
+    const reduce = (raws: Awaited<ReturnType<typeof readLog>>): CommitInfo[] => raws.map((r) => reduceCommit(r, patterns, me));
+    if (plan.row !== null) {
+      // Rows stored before authors were (schema 5): read those commits again, once.
+      const missing = commitsWithoutAuthor(db0, plan.row.id);
+      if (missing.length > 0) {
+        const present = await existingCommits(cwd, missing);
+        plan.backfill = present.size > 0 ? reduce(await readLog(cwd, { include: [...present], noWalk: true })) : [];
+        // Commits gone from the object store keep an empty author: never asked again, judged by the old flag.
+        const filled = new Set(plan.backfill.map((c) => c.sha));
+        for (const sha of missing) {
+          if (!filled.has(sha)) plan.backfill.push({ sha, parents: [], authorTime: 0, commitTime: 0, subject: '', files: [], flags: 0, tasks: [], pr: null, mergedBranch: null, authorEmail: '', authorName: '', coAuthors: [], reverts: null });
+        }
+        anyRead = true;
+      }
+    }
+    const settled = plan.row !== null && plan.row.horizon !== null && plan.row.tips === plan.tipsText && plan.row.state === 'ok' && !sessionsMoved;
+    if (settled) continue;
+    const starts = plan.paths.map((p) => minStart().get(p)).filter((v): v is number => v !== undefined);
+    const wanted = starts.length > 0 ? Math.min(...starts) - DAY : now() - REPO_ONLY_HORIZON_DAYS * DAY;
+    const shas = [...new Set(plan.tips.tips.map((t) => t.sha))];
+    const row = plan.row;
+    if (!row || row.horizon === null) {
+      plan.read = reduce(await readLog(cwd, { include: shas, since: wanted, reflog: true }));
+      plan.horizon = wanted;
+      anyRead = true;
+      continue;
+    }
+    plan.horizon = Math.min(row.horizon, wanted);
+    if (row.tips !== plan.tipsText) {
+      const old = [...new Set(parseTipsKey(row.tips).map((t) => t.sha))];
+      let raws;
+      try {
+        raws = await readLog(cwd, { include: shas, exclude: old, since: plan.horizon, reflog: true });
+      } catch (e) {
+        if (!(e instanceof GitError)) throw e;
+        // A tip read last time is gone from the object store (gc after a force-push): exclude only what exists.
+        const still = await existingCommits(cwd, old);
+        raws = await readLog(cwd, { include: shas, exclude: old.filter((s) => still.has(s)), since: plan.horizon, reflog: true });
+      }
+      plan.read = reduce(raws);
+      plan.forwardOnly = movedForward(parseTipsKey(row.tips), plan.tips.tips, plan.read);
+      anyRead = true;
+    }
+    if (wanted < row.horizon) {
+      // Older sessions arrived (an import of old logs): read the history between the new and the old horizon.
+      plan.read.push(...reduce(await readLog(cwd, { include: shas, since: wanted, until: row.horizon })));
+      anyRead = true;
+    }
+    if (shas.length > 0 && row.state !== 'ok') anyRead = true;
   }
 
-  const statesMoved = [...plans.values()].some((p) => p.state !== (p.row?.state ?? 'ok')) || pathUpdates.length > 0;
-  if (!anyRead && !sessionsMoved && !statesMoved && !configChanged && !standingStale && !options.full) {
-    summary.unchanged = true;
-    summary.repos = [...plans.values()].map((p) => ({ root: p.root, state: p.row?.state ?? p.state, note: p.row?.note ?? p.note, commitsRead: 0, sessions: p.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) }));
-    if (!options.skipDurability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
-    summary.elapsedMs = Date.now() - t0;
-    return summary;
-  }
+  return anyRead;
+}
 
-  // 3. Sessions. A re-link loads only those that can matter: active since the last link (the ones that changed are
-  // among them), new ones, and those within a window of the new commits; relinkRepo loads the rest if it needs them.
+/**
+ * Step 3 of linkAll: the sessions to relink. A re-link loads only those that can matter: active since the last link
+ * (the ones that changed are among them), new ones, and those within a window of the new commits; relinkRepo loads
+ * the rest if it needs them.
+ */
+async function chooseSessions(run: LinkRun, plans: ReadonlyMap<string, RepoPlan>, sessionsMoved: boolean, standingStale: boolean): Promise<ChosenSessions> {
+  const { db: db0, options, now, configChanged, o } = run;
   const firstRead = [...plans.values()].some((p) => p.state === 'ok' && (p.row === null || p.row.horizon === null));
   const incremental = !configChanged && !standingStale && !options.full && !firstRead;
   // The global user.email is one of the engineer's identities (docs/outcomes.md): read when something is written.
@@ -457,8 +455,23 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
     else if (s.source === 'codex' && s.logPath) codexHeads.set(s.ref, codexHeadOf(s.logPath));
   }
 
-  // 4. Store and link, under the lock.
-  const written = await ledger.write(
+  return { since, facts, stamps, codexHeads, graphSince, globalIdentity };
+}
+
+/** Step 4 of linkAll: store the commits read and relink each repository's sessions, under the lock. */
+function storeAndLink(
+  ledger: Ledger,
+  run: LinkRun,
+  plans: ReadonlyMap<string, RepoPlan>,
+  pathUpdates: readonly RepoPath[],
+  chosen: ChosenSessions,
+  summary: LinkSummary,
+  sessionsByPath: ReadonlyMap<string, number>,
+  dataStamp: string,
+): Promise<{ scored: number; links: number }> {
+  const { options, now, config, configChanged, o } = run;
+  const { since, facts, stamps, codexHeads, graphSince, globalIdentity } = chosen;
+  return ledger.write(
     async (db) => {
       const result = { scored: 0, links: 0 };
       const idOf = new Map<string, number>();
@@ -550,6 +563,52 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
     },
     options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
   );
+}
+
+/** Is there anything to do? The report path asks before linking (one `git for-each-ref` per repository). */
+export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Promise<LinkSummary> {
+  const t0 = Date.now();
+  const now = options.now ?? Date.now;
+  const db0 = ledger.database;
+  const stored = linkConfigOf(db0);
+  const config: LinkConfig = { ...stored, ...(options.config ?? {}) };
+  const bad = invalidPattern(config.taskPatterns);
+  if (bad) throw new LinkConfigError(bad);
+  const configChanged = JSON.stringify(config) !== (getMeta(db0, 'link_config') ?? JSON.stringify(DEFAULT_LINK_CONFIG));
+  const run: LinkRun = { db: db0, options, now, config, configChanged, o: optionsOf(config) };
+  const summary: LinkSummary = { repos: [], gitMissing: false, unchanged: false, sessionsScored: 0, linksWritten: 0, durability: null, elapsedMs: 0 };
+
+  const sessionsByPath = new Map<string, number>();
+  for (const [p, n] of db0.exec('SELECT repo, count(*) FROM sessions WHERE repo IS NOT NULL GROUP BY repo')[0]?.values ?? []) sessionsByPath.set(String(p), Number(n));
+  const dataStamp = getMeta(db0, 'last_new_data') ?? '';
+  const sessionsMoved = dataStamp !== (getMeta(db0, 'linked_data') ?? '');
+  const standingStale = getMeta(db0, 'standing_version') !== STANDING_VERSION;
+  let planned: Awaited<ReturnType<typeof planRepos>>;
+  let anyRead: boolean;
+  try {
+    // 1. Repository paths: those sessions worked in, plus --repo.
+    planned = await planRepos(run);
+    // 2. Per repository: did any ref move? Read only the new commits.
+    anyRead = await readHistories(run, planned.plans, sessionsMoved);
+  } catch (e) {
+    if (e instanceof GitMissingError) return { ...summary, gitMissing: true, elapsedMs: Date.now() - t0 };
+    throw e;
+  }
+  const { plans, pathUpdates } = planned;
+
+  const statesMoved = [...plans.values()].some((p) => p.state !== (p.row?.state ?? 'ok')) || pathUpdates.length > 0;
+  if (!anyRead && !sessionsMoved && !statesMoved && !configChanged && !standingStale && !options.full) {
+    summary.unchanged = true;
+    summary.repos = [...plans.values()].map((p) => ({ root: p.root, state: p.row?.state ?? p.state, note: p.row?.note ?? p.note, commitsRead: 0, sessions: p.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) }));
+    if (!options.skipDurability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
+    summary.elapsedMs = Date.now() - t0;
+    return summary;
+  }
+
+  // 3. Sessions to relink.
+  const chosen = await chooseSessions(run, plans, sessionsMoved, standingStale);
+  // 4. Store and link, under the lock.
+  const written = await storeAndLink(ledger, run, plans, pathUpdates, chosen, summary, sessionsByPath, dataStamp);
   summary.sessionsScored = written.scored;
   summary.linksWritten = written.links;
   if (!options.skipDurability && !summary.durability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
