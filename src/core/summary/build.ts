@@ -9,7 +9,7 @@ import type { CommitStanding, SetAside } from '../outcomes/standing';
 import type { ReportJson } from '../outcomes/report';
 import { noun } from '../usage/format';
 import { int } from './numbers';
-import { CLAIM, EVIDENCE_KINDS, STATUSES, type Summary, type SummaryCommit, type SummaryOutcome, type SummarySetAside, type SummaryTask } from './schema';
+import { CLAIM, EVIDENCE_KINDS, STATUSES, type Summary, type SummaryCommit, type SummaryOutcome, type SummarySetAside, type SummaryTask, type SummaryWeek } from './schema';
 
 export interface SummarySession {
   ref: number;
@@ -111,7 +111,11 @@ function dayNumber(date: string): number {
   return Math.round(Date.parse(`${date}T00:00:00Z`) / DAY);
 }
 
-export function buildSummary(input: SummaryInput): Summary {
+/**
+ * The tasks and the outcomes under them, as computeOutcomes (outcomes.ts) decides membership, and the linked commits
+ * that do not count (set aside, with the sessions that assisted them).
+ */
+function buildTasks(input: SummaryInput): { tasks: SummaryTask[]; notCounted: SummarySetAside[] } {
   const r = input.report;
   const find = outcomeOf(input.commits, input.successors);
   const mature = input.now - input.durabilityDays * DAY;
@@ -263,7 +267,11 @@ export function buildSummary(input: SummaryInput): Summary {
   }
   // Delivered tasks first; a task only named by a branch with nothing counted yet comes after them.
   taskList.sort((a, b) => Number(b.delivered) - Number(a.delivered));
+  return { tasks: taskList, notCounted };
+}
 
+/** The tokens that led to no counted outcome, by session status, and the open sessions apart. */
+function buildWithoutOutcome(input: SummaryInput): Summary['withoutOutcome'] {
   const groups = STATUSES.map((status) => {
     const list = input.sessions.filter((s) => s.status === status);
     return {
@@ -276,8 +284,39 @@ export function buildSummary(input: SummaryInput): Summary {
     };
   }).filter((g) => g.sessions > 0);
   const open = input.sessions.filter((s) => s.status === 'open');
+  return {
+    tokens: input.report.outcomes.tokensWithoutOutcome,
+    costUSD: round6(groups.reduce((a, g) => a + g.costUSD, 0)),
+    groups,
+    open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9), ...estimated(open.reduce((a, s) => a + s.estimatedTokens, 0)) },
+    ...estimated(groups.reduce((a, g) => a + (g.estimatedTokens ?? 0), 0)),
+  };
+}
 
+/** One row a week: the trend of tokens, cost and outcomes over the period. */
+function buildTrend(input: SummaryInput): SummaryWeek[] {
+  return input.weeks.map((w) => ({
+    since: w.since,
+    until: w.until,
+    tokens: w.report.totals.total,
+    costUSD: w.report.totals.costUSD,
+    commits: w.report.outcomes.commits,
+    yield: w.report.outcomes.yield,
+    tokensPerCommit: w.report.outcomes.tokensPerCommit,
+    costPerCommit: w.report.outcomes.costPerCommit,
+    tokensWithoutOutcome: w.report.outcomes.tokensWithoutOutcome,
+    tasks: w.report.outcomes.tasks,
+    tokensPerTask: w.report.outcomes.tokensPerTask,
+    costPerTask: w.report.outcomes.costPerTask,
+    ...estimated((w.report.totals as Accuracy).estimatedTokens ?? 0),
+  }));
+}
+
+/** What the coverage section says is estimated: list prices, unpriced and assumed models, estimated tokens, credits, open and young outcomes. */
+function buildEstimates(input: SummaryInput): string[] {
+  const r = input.report;
   const o = r.outcomes;
+  const open = input.sessions.filter((s) => s.status === 'open');
   const estimates: string[] = [
     `Every cost is a list-price estimate from the embedded price table ${r.pricing.version}, not an invoice.`,
   ];
@@ -300,7 +339,13 @@ export function buildSummary(input: SummaryInput): Summary {
   }
   if (open.length > 0) estimates.push(`${open.length} ${noun(open.length, 'session')} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
   if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);
+  return estimates;
+}
 
+export function buildSummary(input: SummaryInput): Summary {
+  const r = input.report;
+  const { tasks, notCounted } = buildTasks(input);
+  const o = r.outcomes;
   return {
     generatedAt: input.generatedAt,
     tool: { name: 'outcome-ledger', version: input.toolVersion },
@@ -320,30 +365,10 @@ export function buildSummary(input: SummaryInput): Summary {
       pendingCommits: o.pendingCommits,
       reverted: o.reverted, unmerged: o.unmerged, authoredByOthers: o.authoredByOthers,
     },
-    tasks: taskList,
+    tasks,
     notCounted,
-    trend: input.weeks.map((w) => ({
-      since: w.since,
-      until: w.until,
-      tokens: w.report.totals.total,
-      costUSD: w.report.totals.costUSD,
-      commits: w.report.outcomes.commits,
-      yield: w.report.outcomes.yield,
-      tokensPerCommit: w.report.outcomes.tokensPerCommit,
-      costPerCommit: w.report.outcomes.costPerCommit,
-      tokensWithoutOutcome: w.report.outcomes.tokensWithoutOutcome,
-      tasks: w.report.outcomes.tasks,
-      tokensPerTask: w.report.outcomes.tokensPerTask,
-      costPerTask: w.report.outcomes.costPerTask,
-      ...estimated((w.report.totals as Accuracy).estimatedTokens ?? 0),
-    })),
-    withoutOutcome: {
-      tokens: o.tokensWithoutOutcome,
-      costUSD: round6(groups.reduce((a, g) => a + g.costUSD, 0)),
-      groups,
-      open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9), ...estimated(open.reduce((a, s) => a + s.estimatedTokens, 0)) },
-      ...estimated(groups.reduce((a, g) => a + (g.estimatedTokens ?? 0), 0)),
-    },
+    trend: buildTrend(input),
+    withoutOutcome: buildWithoutOutcome(input),
     bySource: r.bySource.map((x) => ({ source: x.source, ...usageOf(x) })),
     byModel: r.byModel.map((x) => ({ source: x.source, model: x.model, priced: x.priced, ...usageOf(x) })),
     coverage: {
@@ -352,7 +377,7 @@ export function buildSummary(input: SummaryInput): Summary {
         unpricedModels: [...c.unpricedModels], assumedModelInteractions: c.assumedModelInteractions, ...accuracyOf(c),
       })),
       gaps: [...input.gaps],
-      estimates,
+      estimates: buildEstimates(input),
     },
     claim: { ...CLAIM },
     records: { ...input.records },
