@@ -1,6 +1,7 @@
 /**
  * Merging team rollups into the team report (pure). Files arrive one at a time (the service streams them); the merger
- * keeps, per member and machine, only the figures of the rollups it counts and their dedup keys, never a file's text.
+ * keeps per file only what counting once needs (typed arrays, no object per file) and hands the figures of the
+ * rollups it counts to a ContributionStore (on disk in the service), never a file's text.
  *
  * Counting each piece of work once:
  * - The same rollup sent twice (same member, machine and interaction digest) counts once.
