@@ -73,7 +73,7 @@ export async function rollupsBench(o: RollupsBenchOptions, log: (s: string) => v
     let team: TeamReportJson | undefined;
     for (let r = 0; r < o.runs; r++) {
       const out = path.join(o.workDir, `team-${label}.json`);
-      const args = [o.cli, 'rollup', 'merge', target, '--members', path.join(dir, 'roster.txt'), '--format', 'json', '--out', out];
+      const args = [o.cli, 'rollup', 'merge', target, '--members', path.join(dir, 'roster.txt'), '--format', 'json', '--out', out, '--force'];
       // Each run is a new publication of the same report: the state file of the output folder starts empty.
       fs.rmSync(path.join(o.workDir, '.outcome-ledger-team-reports.json'), { force: true });
       const m = await measure(process.execPath, args, { PATH: process.env.PATH ?? '' });

@@ -30,6 +30,7 @@ import { listSessions, report, type PeriodQuery } from './queries';
 import { openRegular } from '../sources/regular';
 import { writeFileAtomic } from '../store/atomic';
 import { diskFaultOf } from '../store/diskFault';
+import { SpillContributionStore } from '../store/contributionSpill';
 
 export class TeamRollupError extends Error {}
 
@@ -307,14 +308,16 @@ function* globFiles(base: string, segments: readonly string[]): Generator<string
 
 /** What a merge input names: a file, every *.json under a folder, or the files a pattern matches (or a reason). */
 export function* expandRollupInputs(inputs: readonly string[], cwd = process.cwd()): Generator<{ file: string } | { input: string; reason: string }> {
-  const seen = new Set<string>();
+  // A file named twice (by two inputs, or by a pattern with **) is read once. One folder or a pattern without ** cannot
+  // name a file twice: no set of every path is kept then (100,000 paths would be 15 MB).
+  const seen = inputs.length > 1 || inputs.some((i) => i.includes('**')) ? new Set<string>() : undefined;
   for (const input of inputs) {
     const abs = path.resolve(cwd, input);
     let found = 0;
     const emit = function* (p: string): Generator<{ file: string }> {
       found++;
-      if (seen.has(p)) return;
-      seen.add(p);
+      if (seen?.has(p)) return;
+      seen?.add(p);
       yield { file: p };
     };
     if (GLOB.test(input) && !fs.existsSync(abs)) {
@@ -389,13 +392,18 @@ function* mergeSteps(merger: TeamMerger, inputs: readonly string[], o: MergeOpti
  * next is opened; refused files are listed with their reason and the others still merge.
  */
 export function mergeTeamRollups(inputs: readonly string[], o: MergeOptions = {}): TeamReportJson {
-  const merger = new TeamMerger(o.roster ? { roster: o.roster } : {});
   const published = o.stateFile ? loadPublished(o.stateFile) : [];
-  const steps = mergeSteps(merger, inputs, o);
-  while (!steps.next().done) {
-    // each step merges one file
+  const store = new SpillContributionStore();
+  try {
+    const merger = new TeamMerger({ store, ...(o.roster ? { roster: o.roster } : {}) });
+    const steps = mergeSteps(merger, inputs, o);
+    while (!steps.next().done) {
+      // each step merges one file
+    }
+    return finish(merger, published, o);
+  } finally {
+    store.close();
   }
-  return finish(merger, published, o);
 }
 
 /** The member ids each report counted, for `recordTeamReport` (kept beside the report, never in it). */
@@ -499,13 +507,18 @@ export function findRoster(inputs: readonly string[], cwd = process.cwd()): stri
 
 /** The same merge, giving the event loop a turn every 100 files (the extension host stays responsive); undefined when cancelled. */
 export async function mergeTeamRollupsAsync(inputs: readonly string[], o: MergeOptions & { cancelled?: () => boolean } = {}): Promise<TeamReportJson | undefined> {
-  const merger = new TeamMerger(o.roster ? { roster: o.roster } : {});
   const published = o.stateFile ? loadPublished(o.stateFile) : [];
-  for (const done of mergeSteps(merger, inputs, o)) {
-    if (done % 100 === 0) {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (o.cancelled?.()) return undefined;
+  const store = new SpillContributionStore();
+  try {
+    const merger = new TeamMerger({ store, ...(o.roster ? { roster: o.roster } : {}) });
+    for (const done of mergeSteps(merger, inputs, o)) {
+      if (done % 100 === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (o.cancelled?.()) return undefined;
+      }
     }
+    return finish(merger, published, o);
+  } finally {
+    store.close();
   }
-  return finish(merger, published, o);
 }

@@ -58,7 +58,7 @@ function rawPublicKey(key: KeyObject): string {
  * Bounded: the oldest entry goes first.
  */
 const recentKeys = new Map<string, KeyObject>();
-const RECENT_KEYS = 256;
+const RECENT_KEYS = 4096;
 
 function publicKeyFromRaw(b64: string): KeyObject | undefined {
   const cached = recentKeys.get(b64);
@@ -75,7 +75,8 @@ function importRawKey(b64: string): KeyObject | undefined {
   const raw = Buffer.from(b64, 'base64');
   if (raw.length !== 32 || raw.toString('base64') !== b64) return undefined;
   try {
-    return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    // As a JWK (the raw key in base64url): OpenSSL imports it about three times faster than the same key as DER.
+    return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
   } catch {
     return undefined;
   }

@@ -6,7 +6,51 @@
  * bigints, and objects other than plain objects and arrays (a Date would become a string on one side only).
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '$');
+  // The fast path builds no location strings (a team merge writes 100,000 of these); a value it refuses is written
+  // again by the slow path, which names where the problem is.
+  const fast = writeFast(value);
+  return fast ?? write(value, '$');
+}
+
+/** The same text as `write`, or undefined for a value canonical JSON cannot carry. */
+function writeFast(v: unknown): string | undefined {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      return Number.isFinite(v) ? JSON.stringify(v) : undefined;
+    case 'object': {
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) {
+          const x: unknown = v[i];
+          const w = x === undefined ? undefined : writeFast(x);
+          if (w === undefined) return undefined;
+          out += i === 0 ? w : `,${w}`;
+        }
+        return `${out}]`;
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) return undefined;
+      const obj = v as Record<string, unknown>;
+      let out = '{';
+      let first = true;
+      for (const k of Object.keys(obj).sort()) {
+        const x = obj[k];
+        if (x === undefined) continue;
+        const w = writeFast(x);
+        if (w === undefined) return undefined;
+        out += `${first ? '' : ','}${JSON.stringify(k)}:${w}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 export class CanonicalJsonError extends Error {

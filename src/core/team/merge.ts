@@ -1,6 +1,7 @@
 /**
  * Merging team rollups into the team report (pure). Files arrive one at a time (the service streams them); the merger
- * keeps, per member and machine, only the figures of the rollups it counts and their dedup keys, never a file's text.
+ * keeps per file only what counting once needs (typed arrays, no object per file) and hands the figures of the
+ * rollups it counts to a ContributionStore (on disk in the service), never a file's text.
  *
  * Counting each piece of work once:
  * - The same rollup sent twice (same member, machine and interaction digest) counts once.
@@ -52,25 +53,68 @@ export interface FileNote {
   reason: string;
 }
 
-interface Contribution {
-  file: string;
+/**
+ * A verified rollup reduced to what the merge uses (`reduceRollup`): strings, numbers and one Float64Array, so it
+ * crosses to and from a worker thread cheaply, and nothing of the file's text.
+ */
+export interface ReducedRollup {
   member: string;
   displayName: string | null;
+  machine: string;
   since: string;
   until: string;
   timezone: string;
   digest: string;
   interactions: number;
   generatedAt: string;
-  totals: Pick<RollupFigures, 'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'interactions' | 'sessions'>;
+  /** Why its figures are beyond the documented bounds (guards.ts), or null. */
+  implausible: string | null;
   /**
-   * Every figure in one packed array (a merge of 10,000 rollups keeps 10,000 of these): the totals, the outcomes,
-   * then one block of FIELDS per source and per model, in the order of `sources` and `models` (interned keys).
+   * Every figure in one packed array: the totals, the outcomes, then one block of FIELDS per source and per model, in
+   * the order of `sources` and `models`.
    */
+  figures: Float64Array;
+  sources: string[];
+  /** `source`, NUL, `model` for each byModel row. */
+  models: string[];
+  shared: TeamRollup['shared'];
+}
+
+/** What the merge keeps of a counted rollup until the report is computed (in a `ContributionStore`). */
+export interface StoredContribution {
+  file: string;
+  displayName: string | null;
+  timezone: string;
   figures: Float64Array;
   sources: string[];
   models: string[];
   shared: TeamRollup['shared'];
+}
+
+/**
+ * Where counted contributions wait for the report. The merger itself keeps, per file, only what counting each piece
+ * of work once needs (digest, period, member, machine, a handle; typed arrays, no object per file); the figures go
+ * here. In memory by default; the service's store spills them to a temporary file, so memory stays flat for any
+ * number of files (services/teamRollup.ts).
+ */
+export interface ContributionStore {
+  /** Keeps a contribution; returns its handle. */
+  put(c: StoredContribution): number;
+  get(handle: number): StoredContribution;
+}
+
+/** The store of small merges and tests: contributions stay in memory. */
+export class MemoryContributionStore implements ContributionStore {
+  private readonly items: StoredContribution[] = [];
+  put(c: StoredContribution): number {
+    this.items.push(c);
+    return this.items.length - 1;
+  }
+  get(handle: number): StoredContribution {
+    const c = this.items[handle];
+    if (!c) throw new Error(`no stored contribution ${handle}`);
+    return c;
+  }
 }
 
 export interface Distribution {
@@ -168,6 +212,19 @@ function pack(r: TeamRollup): Float64Array {
   return out;
 }
 
+/** What the merge uses of a verified rollup (pure; a worker thread computes it beside the checks). */
+export function reduceRollup(r: TeamRollup): ReducedRollup {
+  return {
+    member: r.member.id, displayName: r.member.displayName, machine: r.machine.id, since: r.period.since, until: r.period.until,
+    timezone: r.period.timezone, digest: r.interactions.digest, interactions: r.interactions.count, generatedAt: r.generatedAt,
+    implausible: r.interactions.count > 0 ? (implausible(r) ?? null) : null,
+    figures: pack(r), sources: r.bySource.map((x) => x.source), models: r.byModel.map((x) => `${x.source}\u0000${x.model}`), shared: r.shared,
+  };
+}
+
+/** The packed totals' positions of the figures `nearIdentical` compares. */
+const NEAR = { input: 0, output: 1, cacheRead: 2, cacheWrite: 3, interactions: 7, sessions: 8 } as const;
+
 /** The figures block at `offset` of a packed array, added into `into`. */
 function addPacked(into: RollupFigures, packed: Float64Array, offset: number): void {
   FIELDS.forEach((k, j) => addField(into, k, packed[offset + j] as number));
@@ -210,37 +267,146 @@ export function quantile(sorted: readonly number[], q: number): number | null {
   return a + (b - a) * (pos - lo);
 }
 
-/** Periods are inclusive day ranges as YYYY-MM-DD: text order is date order. */
-const overlaps = (a: { since: string; until: string }, b: { since: string; until: string }): boolean => a.since <= b.until && b.since <= a.until;
-const contains = (a: { since: string; until: string }, b: { since: string; until: string }): boolean => a.since <= b.since && b.until <= a.until;
+/** Periods as day numbers (YYYYMMDD): number order is date order, as text order is for YYYY-MM-DD. */
+const dayNumber = (d: string): number => Number(d.slice(0, 4)) * 10_000 + Number(d.slice(5, 7)) * 100 + Number(d.slice(8, 10));
+const dayText = (n: number): string => `${String(Math.floor(n / 10_000)).padStart(4, '0')}-${String(Math.floor(n / 100) % 100).padStart(2, '0')}-${String(n % 100).padStart(2, '0')}`;
+
+interface Period {
+  since: number;
+  until: number;
+  interactions: number;
+  generatedAt: number;
+}
+
+/**
+ * What the merger keeps per counted contribution: its member, machine, period, request count, export time, the totals
+ * `nearIdentical` compares, its digest and its store handle, in typed arrays (a merge of 100,000 files allocates no
+ * object per file), plus the next contribution of the same machine (each machine's list, in the order counted).
+ */
+class Index {
+  size = 0;
+  member = new Int32Array(256);
+  machine = new Int32Array(256);
+  since = new Int32Array(256);
+  until = new Int32Array(256);
+  next = new Int32Array(256);
+  handle = new Float64Array(256);
+  interactions = new Float64Array(256);
+  generatedAt = new Float64Array(256);
+  near = new Float64Array(256 * 6);
+  digest: string[] = [];
+
+  push(member: number, machine: number, p: Period, figures: Float64Array, digest: string, handle: number): number {
+    if (this.size === this.member.length) this.grow();
+    const i = this.size++;
+    this.member[i] = member;
+    this.machine[i] = machine;
+    this.since[i] = p.since;
+    this.until[i] = p.until;
+    this.interactions[i] = p.interactions;
+    this.generatedAt[i] = p.generatedAt;
+    this.next[i] = -1;
+    this.handle[i] = handle;
+    Object.values(NEAR).forEach((at, j) => (this.near[i * 6 + j] = figures[at] as number));
+    this.digest[i] = digest;
+    return i;
+  }
+
+  period(i: number): Period {
+    return { since: this.since[i] as number, until: this.until[i] as number, interactions: this.interactions[i] as number, generatedAt: this.generatedAt[i] as number };
+  }
+
+  totals(i: number): Parameters<typeof nearIdentical>[0] {
+    const n = this.near;
+    return { input: n[i * 6] as number, output: n[i * 6 + 1] as number, cacheRead: n[i * 6 + 2] as number, cacheWrite: n[i * 6 + 3] as number, interactions: n[i * 6 + 4] as number, sessions: n[i * 6 + 5] as number };
+  }
+
+  private grow(): void {
+    const twice = <T extends Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.member = twice(this.member);
+    this.machine = twice(this.machine);
+    this.since = twice(this.since);
+    this.until = twice(this.until);
+    this.next = twice(this.next);
+    this.handle = twice(this.handle);
+    this.interactions = twice(this.interactions);
+    this.generatedAt = twice(this.generatedAt);
+    this.near = twice(this.near);
+  }
+}
+
+const overlaps = (a: Period, b: Period): boolean => a.since <= b.until && b.since <= a.until;
+const contains = (a: Period, b: Period): boolean => a.since <= b.since && b.until <= a.until;
+/** Of two exports of one machine, which counts: the same period keeps the one with more requests (then the later), else the wider. */
+const wins = (a: Period, b: Period): boolean =>
+  a.since === b.since && a.until === b.until ? a.interactions > b.interactions || (a.interactions === b.interactions && a.generatedAt > b.generatedAt) : contains(a, b);
 
 export interface MergerOptions {
   /** Only rollups signed by these keys count; the others are refused with their reason. */
   roster?: Roster;
+  /** Where the figures of counted rollups wait for the report (default: in memory). */
+  store?: ContributionStore;
 }
 
 export class TeamMerger {
-  private readonly machines = new Map<string, Contribution[]>();
-  /** Machine keys (member/machine) with a counted contribution, per member: for the machine bound and near-identical copies. */
-  private readonly memberMachines = new Map<string, Set<string>>();
+  private readonly index = new Index();
+  private readonly store: ContributionStore;
+  /** Member ids, and each member's number. */
+  private readonly memberIds: string[] = [];
+  private readonly memberNumbers = new Map<string, number>();
+  /** Machines (member/machine) with a counted contribution, numbered in the order first counted; each one's list. */
+  private readonly machineNumbers = new Map<string, number>();
+  private readonly machineHead: number[] = [];
+  private readonly machineTail: number[] = [];
+  /** Machines with a counted contribution, per member: for the machine bound and near-identical copies. */
+  private readonly memberMachines = new Map<number, number[]>();
   private readonly roster: Roster | undefined;
   private counted: ReadonlySet<string> = new Set();
 
   constructor(o: MergerOptions = {}) {
     this.roster = o.roster;
+    this.store = o.store ?? new MemoryContributionStore();
   }
   private readonly notes: FileNote[] = [];
   private read = 0;
-  /** One copy of each source and model key, shared by every contribution. */
+  /** One copy of each source and model key, shared by every contribution kept in memory. */
   private readonly keys = new Map<string, string>();
   /** Counted contributions by interaction digest: two members never cover the same requests. */
-  private readonly digests = new Map<string, Contribution>();
+  private readonly digests = new Map<string, number>();
 
   private intern(k: string): string {
     const found = this.keys.get(k);
     if (found !== undefined) return found;
     this.keys.set(k, k);
     return k;
+  }
+
+  private fileOf(c: number): string {
+    return this.store.get(this.index.handle[c] as number).file;
+  }
+
+  /** The contributions of a machine still counted, in the order they were counted. */
+  private listOf(machine: number | undefined): number[] {
+    const out: number[] = [];
+    if (machine === undefined) return out;
+    for (let c = this.machineHead[machine] as number; c !== -1; c = this.index.next[c] as number) out.push(c);
+    return out;
+  }
+
+  private unlink(machine: number, c: number): void {
+    const next = this.index.next;
+    let prev = -1;
+    for (let x = this.machineHead[machine] as number; x !== -1; prev = x, x = next[x] as number) {
+      if (x !== c) continue;
+      if (prev === -1) this.machineHead[machine] = next[x] as number;
+      else next[prev] = next[x] as number;
+      if (this.machineTail[machine] === x) this.machineTail[machine] = prev;
+      return;
+    }
   }
 
   /** A file that could not be read or failed a check: it is listed with its reason and counts nowhere. */
@@ -254,6 +420,11 @@ export class TeamMerger {
    * roster), empty, implausible, or a duplicate, superseded or overlapping export.
    */
   add(file: string, r: TeamRollup, signer?: string): void {
+    this.addReduced(file, reduceRollup(r), signer);
+  }
+
+  /** The same for a rollup already reduced (`reduceRollup`, for example in a worker thread). */
+  addReduced(file: string, r: ReducedRollup, signer?: string): void {
     if (this.roster) {
       const listed = signer !== undefined && this.roster.keys.has(signer);
       if (!listed) {
@@ -262,73 +433,87 @@ export class TeamMerger {
       }
     }
     this.read++;
-    if (r.interactions.count === 0) {
+    if (r.interactions === 0) {
       this.notes.push({ file, status: 'empty', reason: 'holds no request in its period: an empty rollup never counts toward k (it would add a member without adding work)' });
       return;
     }
-    const beyond = implausible(r);
-    if (beyond) {
-      this.notes.push({ file, status: 'implausible', reason: beyond });
+    if (r.implausible) {
+      this.notes.push({ file, status: 'implausible', reason: r.implausible });
       return;
     }
-    const key = `${r.member.id}/${r.machine.id}`;
-    const list = this.machines.get(key) ?? [];
-    const rosterName = this.roster && signer !== undefined ? (this.roster.keys.get(signer) ?? null) : undefined;
-    const incoming: Contribution = {
-      file, member: r.member.id, displayName: rosterName === undefined ? r.member.displayName : rosterName, since: r.period.since, until: r.period.until,
-      timezone: r.period.timezone, digest: r.interactions.digest, interactions: r.interactions.count, generatedAt: r.generatedAt,
-      totals: { input: r.totals.input, output: r.totals.output, cacheRead: r.totals.cacheRead, cacheWrite: r.totals.cacheWrite, interactions: r.totals.interactions, sessions: r.totals.sessions },
-      figures: pack(r), sources: r.bySource.map((x) => this.intern(x.source)), models: r.byModel.map((x) => this.intern(`${x.source}\u0000${x.model}`)), shared: r.shared,
-    };
-    const claimed = r.interactions.count > 0 ? this.digests.get(incoming.digest) : undefined;
-    if (claimed && claimed.member !== incoming.member) {
-      this.notes.push({ file, status: 'duplicate', reason: `covers exactly the requests of ${claimed.file}, which another member's key signed: counted once, from that file` });
+    const ix = this.index;
+    let member = this.memberNumbers.get(r.member);
+    if (member === undefined) {
+      member = this.memberIds.push(r.member) - 1;
+      this.memberNumbers.set(r.member, member);
+    }
+    const key = `${member}/${r.machine}`;
+    let machine = this.machineNumbers.get(key);
+    const incoming: Period = { since: dayNumber(r.since), until: dayNumber(r.until), interactions: r.interactions, generatedAt: Date.parse(r.generatedAt) };
+    const claimed = this.digests.get(r.digest);
+    if (claimed !== undefined && ix.member[claimed] !== member) {
+      this.notes.push({ file, status: 'duplicate', reason: `covers exactly the requests of ${this.fileOf(claimed)}, which another member's key signed: counted once, from that file` });
       return;
     }
-    const touching = list.filter((c) => overlaps(c, incoming));
+    const touching = this.listOf(machine).filter((c) => overlaps(ix.period(c), incoming));
     for (const c of touching) {
-      if (c.digest === incoming.digest && c.since === incoming.since && c.until === incoming.until) {
-        this.notes.push({ file, status: 'duplicate', reason: `the same rollup as ${c.file} (same member, machine, period and interactions): counted once` });
+      if (ix.digest[c] === r.digest && ix.since[c] === incoming.since && ix.until[c] === incoming.until) {
+        this.notes.push({ file, status: 'duplicate', reason: `the same rollup as ${this.fileOf(c)} (same member, machine, period and interactions): counted once` });
         return;
       }
     }
-    const machines = this.memberMachines.get(incoming.member) ?? new Set<string>();
+    const machines = this.memberMachines.get(member) ?? [];
+    const totals = { input: r.figures[NEAR.input] as number, output: r.figures[NEAR.output] as number, cacheRead: r.figures[NEAR.cacheRead] as number, cacheWrite: r.figures[NEAR.cacheWrite] as number, interactions: r.figures[NEAR.interactions] as number, sessions: r.figures[NEAR.sessions] as number };
     for (const other of machines) {
-      if (other === key) continue;
-      const copy = (this.machines.get(other) ?? []).find((c) => overlaps(c, incoming) && nearIdentical(c.totals, incoming.totals));
-      if (copy) {
-        this.notes.push({ file, status: 'duplicate', reason: `near-identical to ${copy.file} from another machine of the same member (same requests and sessions, tokens within ${BOUNDS.nearIdentical * 100}%): a copy, counted once` });
+      if (other === machine) continue;
+      const copy = this.listOf(other).find((c) => overlaps(ix.period(c), incoming) && nearIdentical(ix.totals(c), totals));
+      if (copy !== undefined) {
+        this.notes.push({ file, status: 'duplicate', reason: `near-identical to ${this.fileOf(copy)} from another machine of the same member (same requests and sessions, tokens within ${BOUNDS.nearIdentical * 100}%): a copy, counted once` });
         return;
       }
     }
-    if (!machines.has(key) && machines.size >= BOUNDS.machinesPerMember) {
+    if (machine === undefined && machines.length >= BOUNDS.machinesPerMember) {
       this.notes.push({ file, status: 'implausible', reason: `implausible: one member on more than ${BOUNDS.machinesPerMember} machines in one merge (the documented bound); this machine is not counted` });
       return;
     }
-    const wins = (a: Contribution, b: Contribution): boolean =>
-      a.since === b.since && a.until === b.until ? a.interactions > b.interactions || (a.interactions === b.interactions && a.generatedAt > b.generatedAt) : contains(a, b);
-    const covering = touching.find((c) => contains(c, incoming) && !wins(incoming, c));
-    if (covering) {
-      this.notes.push({ file, status: 'superseded', reason: `${covering.file} from the same machine covers its period (${covering.since} … ${covering.until}): counted once, from that file` });
+    const covering = touching.find((c) => contains(ix.period(c), incoming) && !wins(incoming, ix.period(c)));
+    if (covering !== undefined) {
+      this.notes.push({ file, status: 'superseded', reason: `${this.fileOf(covering)} from the same machine covers its period (${dayText(ix.since[covering] as number)} … ${dayText(ix.until[covering] as number)}): counted once, from that file` });
       return;
     }
-    if (touching.every((c) => wins(incoming, c))) {
+    if (touching.every((c) => wins(incoming, ix.period(c)))) {
       for (const c of touching) {
-        this.notes.push({ file: c.file, status: 'superseded', reason: `${file} from the same machine covers its period (${incoming.since} … ${incoming.until}): counted once, from that file` });
-        list.splice(list.indexOf(c), 1);
-        if (this.digests.get(c.digest) === c) this.digests.delete(c.digest);
+        this.notes.push({ file: this.fileOf(c), status: 'superseded', reason: `${file} from the same machine covers its period (${r.since} … ${r.until}): counted once, from that file` });
+        this.unlink(machine as number, c);
+        const d = ix.digest[c] as string;
+        if (this.digests.get(d) === c) this.digests.delete(d);
       }
-      list.push(incoming);
-      if (incoming.interactions > 0) this.digests.set(incoming.digest, incoming);
-      this.machines.set(key, list);
-      this.memberMachines.set(incoming.member, machines.add(key));
+      const rosterName = this.roster && signer !== undefined ? (this.roster.keys.get(signer) ?? null) : undefined;
+      const handle = this.store.put({
+        file, displayName: rosterName === undefined ? r.displayName : rosterName, timezone: r.timezone, figures: r.figures,
+        sources: r.sources.map((x) => this.intern(x)), models: r.models.map((x) => this.intern(x)), shared: r.shared,
+      });
+      if (machine === undefined) {
+        machine = this.machineHead.length;
+        this.machineNumbers.set(key, machine);
+        this.machineHead.push(-1);
+        this.machineTail.push(-1);
+        machines.push(machine);
+        this.memberMachines.set(member, machines);
+      }
+      const c = ix.push(member, machine, incoming, r.figures, r.digest, handle);
+      const tail = this.machineTail[machine] as number;
+      if (tail === -1) this.machineHead[machine] = c;
+      else ix.next[tail] = c;
+      this.machineTail[machine] = c;
+      this.digests.set(r.digest, c);
       return;
     }
-    const other = touching.find((c) => !wins(incoming, c)) as Contribution;
+    const other = touching.find((c) => !wins(incoming, ix.period(c))) as number;
     this.notes.push({
       file,
       status: 'overlap',
-      reason: `its period ${incoming.since} … ${incoming.until} partly overlaps ${other.file} (${other.since} … ${other.until}) from the same machine: left out so no day counts twice (export periods that do not overlap)`,
+      reason: `its period ${r.since} … ${r.until} partly overlaps ${this.fileOf(other)} (${dayText(ix.since[other] as number)} … ${dayText(ix.until[other] as number)}) from the same machine: left out so no day counts twice (export periods that do not overlap)`,
     });
   }
 
@@ -356,21 +541,26 @@ export class TeamMerger {
     let since = null as string | null;
     let until = null as string | null;
     let counted = 0;
-    for (const list of this.machines.values()) {
-      for (const c of list) {
+    const ix = this.index;
+    for (let machine = 0; machine < this.machineHead.length; machine++) {
+      for (let at = this.machineHead[machine] as number; at !== -1; at = ix.next[at] as number) {
+        const c = this.store.get(ix.handle[at] as number);
+        const member = this.memberIds[ix.member[at] as number] as string;
+        const cSince = dayText(ix.since[at] as number);
+        const cUntil = dayText(ix.until[at] as number);
         counted++;
         addPacked(totals, c.figures, 0);
         addPackedOutcomes(outcomes, c.figures);
-        const m = members.get(c.member) ?? { figures: zeroFigures(), outcomes: zeroOutcomes() };
+        const m = members.get(member) ?? { figures: zeroFigures(), outcomes: zeroOutcomes() };
         addPacked(m.figures, c.figures, 0);
         addPackedOutcomes(m.outcomes, c.figures);
-        members.set(c.member, m);
+        members.set(member, m);
         let offset = F + O;
         for (const source of c.sources) {
           const row = bySource.get(source) ?? { figures: zeroFigures(), members: new Set<string>() };
           addPacked(row.figures, c.figures, offset);
           offset += F;
-          row.members.add(c.member);
+          row.members.add(member);
           bySource.set(source, row);
         }
         for (const key of c.models) {
@@ -378,17 +568,17 @@ export class TeamMerger {
           const row = byModel.get(key) ?? { source, model, figures: zeroFigures(), members: new Set<string>() };
           addPacked(row.figures, c.figures, offset);
           offset += F;
-          row.members.add(c.member);
+          row.members.add(member);
           byModel.set(key, row);
         }
-        for (const name of c.shared?.repos ?? []) repos.set(name, (repos.get(name) ?? new Set<string>()).add(c.member));
+        for (const name of c.shared?.repos ?? []) repos.set(name, (repos.get(name) ?? new Set<string>()).add(member));
         for (const s of c.shared?.subjects ?? []) if (subjects.size < 1000) subjects.add(s);
-        if (c.displayName) names.set(c.member, c.displayName);
+        if (c.displayName) names.set(member, c.displayName);
         timezones.add(c.timezone);
-        const p = `${c.since} ${c.until}`;
+        const p = `${cSince} ${cUntil}`;
         periods.set(p, (periods.get(p) ?? 0) + 1);
-        since = since === null || c.since < since ? c.since : since;
-        until = until === null || c.until > until ? c.until : until;
+        since = since === null || cSince < since ? cSince : since;
+        until = until === null || cUntil > until ? cUntil : until;
       }
     }
     this.counted = new Set(members.keys());
@@ -410,7 +600,7 @@ export class TeamMerger {
         }),
       },
       members: members.size,
-      machines: [...this.machines.values()].filter((l) => l.length > 0).length,
+      machines: this.machineHead.filter((head) => head !== -1).length,
       named: [],
       files: {
         read: this.read, counted, duplicates: count('duplicate'), superseded: count('superseded'), overlapping: count('overlap'), refused: count('refused'),

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { reduceRollup, TeamMerger, type StoredContribution } from '../../src/core/team/merge';
+import { Rng } from '../../src/demo/rng';
+import { syntheticRollup } from '../../src/demo/teamRollups';
+import { SpillContributionStore } from '../../src/store/contributionSpill';
+import { ephemeralSigningKey, type SigningKey } from '../../src/store/signing';
+
+const spillFolders = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('outcome-ledger-merge-'));
+
+describe('team merge at scale', () => {
+  it('the spill store gives back every record exactly, from memory and from its temporary file, and leaves nothing behind', () => {
+    const before = new Set(spillFolders());
+    const store = new SpillContributionStore(4096);
+    const rng = new Rng(7);
+    const records: StoredContribution[] = [];
+    const handles: number[] = [];
+    try {
+      for (let i = 0; i < 400; i++) {
+        const figures = new Float64Array(25 + 12 * (i % 9));
+        for (let j = 0; j < figures.length; j++) figures[j] = j % 7 === 6 ? rng.next() * 1e3 : Math.floor(rng.next() * 1e9);
+        const c: StoredContribution = {
+          file: `team-${i % 5}/membre-é-${i}.json`, displayName: i % 3 === 0 ? 'Zoë O’Brien' : null, timezone: i % 2 ? 'Europe/Paris' : 'UTC',
+          figures, sources: ['claude-code', 'codex'].slice(0, 1 + (i % 2)), models: [`claude-code\u0000model-${i % 4}`],
+          shared: i % 4 === 0 ? { repos: [`repo-${i}`], subjects: ['fix: a "quoted" subject'] } : undefined,
+        };
+        records.push(c);
+        handles.push(store.put(c));
+      }
+      // Most records are past the 4 KB kept in memory: in the file (written in chunks, the last one still pending).
+      if (process.platform !== 'win32') assert.deepEqual(spillFolders().filter((n) => !before.has(n)), [], 'the temporary file is removed from its folder while open');
+      const order = handles.map((h, i) => [h, i] as const).sort(() => rng.next() - 0.5);
+      for (const [h, i] of order) assert.deepEqual(store.get(h), records[i], `record ${i}`);
+    } finally {
+      store.close();
+    }
+    assert.deepEqual(spillFolders().filter((n) => !before.has(n)), []);
+  });
+
+  it('a merge through the spill store gives the same report as in memory: duplicates, superseded, overlapping and copies included', () => {
+    const keys: SigningKey[] = Array.from({ length: 6 }, () => ephemeralSigningKey());
+    const rollups = [];
+    for (let i = 0; i < 60; i++) {
+      const member = i % 6;
+      const machine = `${String(member).padStart(2, '0')}${'a'.repeat(29)}${i % 2}`;
+      const periods = [['2026-11-01', '2026-11-30'], ['2026-11-01', '2026-11-07'], ['2026-11-05', '2026-12-05'], ['2026-10-01', '2026-10-31']] as const;
+      const [since, until] = periods[Math.floor(i / 6) % periods.length] as readonly [string, string];
+      rollups.push(syntheticRollup({ key: keys[member] as SigningKey, seed: i + 1, machineId: machine, since, until, displayName: member % 2 ? 'Ana' : null }).rollup);
+    }
+    rollups.push(rollups[3] as (typeof rollups)[number], rollups[17] as (typeof rollups)[number]);
+    const inMemory = new TeamMerger();
+    const store = new SpillContributionStore(2048);
+    try {
+      const spilled = new TeamMerger({ store });
+      rollups.forEach((r, i) => {
+        inMemory.add(`f${i}.json`, r);
+        spilled.addReduced(`f${i}.json`, reduceRollup(r));
+      });
+      const a = inMemory.result(3, 'now');
+      const b = spilled.result(3, 'now');
+      assert.ok(a.files.counted > 0 && a.notCounted.length > 0, 'the fixture counts some files and sets others aside');
+      assert.deepEqual(b, a);
+      assert.deepEqual([...spilled.memberSet()], [...inMemory.memberSet()]);
+    } finally {
+      store.close();
+    }
+  });
+});
