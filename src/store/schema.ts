@@ -40,6 +40,7 @@ import { addSessionTotals } from './aggregates';
  * Version 8 (aggregates): the rollup also sums what the tools recorded as their own cost (`recorded_nusd`, over the
  * `recorded_n` requests that recorded one), so a report never scans the per-request rows; the migration marks the
  * rollup stale, so the open that migrated regroups it (and the per-session totals) from the requests the ledger holds.
+ * An index on `files (status, source, rejected)` answers data health without reading every path.
  */
 export const SCHEMA_VERSION = 8;
 
@@ -208,6 +209,9 @@ CREATE TABLE manual_entries (
       ])(db);
       // Regrouped from the requests by whoever opens it, right after the migration (store/rollup.ts, Ledger.load).
       db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_stale', '1')");
+      // Data health (files per source and their rejected lines, every report) from a small covering index instead of
+      // the files table with its paths and parser states.
+      db.exec('CREATE INDEX IF NOT EXISTS files_health ON files (status, source, rejected)');
     },
   },
 ];

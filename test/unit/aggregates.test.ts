@@ -206,6 +206,7 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
     await a.write((db) => {
       db.run('ALTER TABLE usage_rollup DROP COLUMN recorded_nusd');
       db.run('ALTER TABLE usage_rollup DROP COLUMN recorded_n');
+      db.run('DROP INDEX files_health');
       db.run("UPDATE meta SET value = '7' WHERE key = 'schema_version'");
     });
     await a.compact();
@@ -215,6 +216,7 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
     assert.equal(Number(b.database.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0]), SCHEMA_VERSION);
     assert.equal(recordedFromRollup(b), recordedFromDetail(b));
     assert.equal(fromAggregate(b), fromDetail(b));
+    assert.equal(b.database.exec("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_health'")[0]?.values.length, 1);
     assert.deepEqual(report(b.database, q), reportBefore);
     // Migrated in memory only: the version-7 file is untouched until the first write folds the migrated database.
     assert.ok(fs.readFileSync(path.join(home, 'ledger.sqlite')).equals(bytes));
