@@ -27,7 +27,8 @@ export interface YearBenchOptions {
  * - one new turn (a prompt and its answer, appended to an existing session file by the world's own generator)
  *   captured by `outcome-ledger import`, on the year's ledger and on an almost empty one (the same world's first
  *   session alone), and in-process as the extension does it (an open Ledger, importAll);
- * - ledger bytes per request (database plus journal).
+ * - ledger bytes per request (database plus journal);
+ * - start-up of `--version`, `--help` and an unknown command (ten spawns each; they must not create a ledger).
  */
 export async function yearBench(o: YearBenchOptions, log: (s: string) => void): Promise<Figure[]> {
   fs.mkdirSync(o.workDir, { recursive: true });
@@ -41,6 +42,21 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   };
   const home = path.join(o.workDir, 'ledger');
   fs.rmSync(home, { recursive: true, force: true });
+  // Start-up of commands that need no ledger (sql.js and the ledger are never loaded): repeated spawns, as hyperfine does.
+  const startup: Array<[string, string[]]> = [['`--version`', ['--version']], ['`--help`', ['--help']], ['an unknown command', ['no-such-command']]];
+  const startupMs: Array<[string, number, number]> = [];
+  for (const [label, args] of startup) {
+    const ms: number[] = [];
+    let peakMB = 0;
+    for (let i = 0; i < 10; i++) {
+      const m = await measure(process.execPath, [o.cli, ...args], env(home));
+      ms.push(m.ms);
+      peakMB = Math.max(peakMB, m.peakMB);
+    }
+    startupMs.push([label, median(ms), peakMB]);
+    log(`  ${label}: ${median(ms).toFixed(0)} ms (median of 10 spawns), peak ${peakMB.toFixed(0)} MB`);
+  }
+  if (fs.existsSync(path.join(home, 'ledger.sqlite'))) throw new Error('a command that needs no ledger created one');
   const cold = await run(['report', '--json'], home);
   log(`  cold import + report: ${cold.ms.toFixed(0)} ms, peak ${cold.peakMB.toFixed(0)} MB`);
   const peaks: Array<[string, number]> = [['cold report --json', cold.peakMB]];
@@ -123,6 +139,10 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   const tiny = median(oneSmall);
   const inProc = median(inProcess);
   figures.push({ name: `year world: requests in the ledger (${world.files} files, ${(world.bytes / 1e6).toFixed(0)} MB of logs)`, value: requests, unit: '' });
+  for (const [label, ms, peakMB] of startupMs) {
+    figures.push({ name: `${label} (median of 10 spawns; no sql.js, no ledger)`, value: Math.round(ms), unit: 'ms' });
+    figures.push({ name: `${label}: peak memory`, value: Math.round(peakMB), unit: 'MB' });
+  }
   figures.push({ name: 'cold import + report (`report --json`, empty ledger)', value: Math.round(cold.ms), unit: 'ms' });
   figures.push({ name: 'warm `import` (nothing new)', value: Math.round(median(warmImport)), unit: 'ms' });
   figures.push({ name: 'warm `report --json`', value: Math.round(median(warmReport)), unit: 'ms' });

@@ -248,29 +248,19 @@ export function promptHashes(db: Database, from: number, to: number): Map<number
 }
 
 /**
- * Usage rows (sums per session, model and 15-minute bucket) from the rollup, not from every interaction; `buckets`
- * bounds them to [from, to) through the rollup's bucket index. A period starts and ends on local midnights, which fall
+ * Usage rows (sums per session, model and 15-minute bucket, recorded cost included) from the rollup, never from the
+ * per-request rows; `buckets` bounds them to [from, to) through the rollup's bucket index, and only their sessions'
+ * sources are read. A period starts and ends on local midnights, which fall
  * on quarter hours in every zone, so whole buckets are exact.
  */
 export function usageRows(db: Database, buckets?: { from: number; to: number }): UsageRow[] {
   const stmt = db.prepare(`
-    SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning,
-           cost_nusd, n, unpriced, assumed, estimated, credits_u
-    FROM usage_rollup ${buckets ? 'WHERE bucket >= ? AND bucket < ?' : ''}`);
-  const sources = new Map<number, SourceName>();
-  for (const [id, source] of db.exec('SELECT id, source FROM sessions')[0]?.values ?? []) sources.set(Number(id), String(source) as SourceName);
+    SELECT r.session_ref, r.model_ref, r.bucket, r.first_ts, r.last_ts, r.input, r.output, r.cache_read, r.cache_write, r.reasoning,
+           r.cost_nusd, r.n, r.unpriced, r.assumed, r.estimated, r.credits_u, r.recorded_nusd, r.recorded_n, s.source
+    FROM usage_rollup r LEFT JOIN sessions s ON s.id = r.session_ref ${buckets ? 'WHERE r.bucket >= ? AND r.bucket < ?' : ''}`);
   const models = new Map<number, { name: string; priced: boolean }>();
   for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? []) {
     models.set(Number(id), { name: String(name), priced: priceOf(String(name)) !== null });
-  }
-  // What the tools recorded as their own cost (Cline/Roo, Aider, OpenCode, Claude Code's costUSD), per rollup row.
-  const recorded = new Map<string, [number, number]>();
-  for (const [ref, model, bucket, nano, n] of db.exec(
-    `SELECT session_ref, model_ref, ts / ${BUCKET_MS}, sum(recorded_cost_nusd), count(*) FROM interactions
-     WHERE recorded_cost_nusd IS NOT NULL ${buckets ? 'AND ts >= ? AND ts < ?' : ''} GROUP BY 1, 2, 3`,
-    buckets ? [buckets.from * BUCKET_MS, buckets.to * BUCKET_MS] : [],
-  )[0]?.values ?? []) {
-    recorded.set(`${Number(ref)}:${Number(model)}:${Number(bucket)}`, [Number(nano), Number(n)]);
   }
   const rows: UsageRow[] = [];
   try {
@@ -279,21 +269,18 @@ export function usageRows(db: Database, buckets?: { from: number; to: number }):
       const v = stmt.get() as number[];
       const model = models.get(Number(v[1])) ?? { name: 'unknown', priced: false };
       rows.push({
-        sessionRef: Number(v[0]), source: sources.get(Number(v[0])) ?? 'manual', model: model.name, priced: model.priced, bucket: Number(v[2]),
+        sessionRef: Number(v[0]), source: v[18] === null ? 'manual' : (String(v[18]) as SourceName), model: model.name, priced: model.priced, bucket: Number(v[2]),
         firstTs: Number(v[3]), lastTs: Number(v[4]), input: Number(v[5]), output: Number(v[6]), cacheRead: Number(v[7]),
         cacheWrite: Number(v[8]), reasoning: Number(v[9]), costNano: Number(v[10]), interactions: Number(v[11]),
         unpriced: Number(v[12]), assumedModel: Number(v[13]), estimatedTokens: Number(v[14]), creditsMicro: Number(v[15] ?? 0),
-        ...recordedField(recorded.get(`${Number(v[0])}:${Number(v[1])}:${Number(v[2])}`)),
+        // What the tools recorded as their own cost (Cline/Roo, Aider, OpenCode, Claude Code's costUSD), summed in the rollup.
+        ...(Number(v[17]) > 0 ? { recordedNano: Number(v[16]), recordedInteractions: Number(v[17]) } : {}),
       });
     }
   } finally {
     stmt.free();
   }
   return rows;
-}
-
-function recordedField(r: [number, number] | undefined): { recordedNano?: number; recordedInteractions?: number } {
-  return r ? { recordedNano: r[0], recordedInteractions: r[1] } : {};
 }
 
 /** The rollup buckets of a half-open epoch range. */

@@ -24,7 +24,7 @@ const SELECT_GROUPED = `
          sum(cache_write), sum(reasoning), sum(coalesce(cost_nusd, 0)), count(*), count(*) - count(cost_nusd),
          sum((flags & ${FLAG_MODEL_ASSUMED}) != 0),
          sum(CASE WHEN (flags & ${FLAG_ESTIMATED}) != 0 THEN input + output + cache_read + cache_write ELSE 0 END),
-         sum(credits_u)
+         sum(credits_u), sum(coalesce(recorded_cost_nusd, 0)), count(recorded_cost_nusd)
   FROM interactions`;
 
 /**

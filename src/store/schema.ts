@@ -36,8 +36,13 @@ import { addSessionTotals } from './aggregates';
  * that regroups the rollup (store/aggregates.ts) and filled from the rollup by the migration; an index on `last_ts`
  * finds the sessions of a period, and one on `prompts (ts)` the prompts of a period, so per-session work follows the
  * period shown, not the sessions ever recorded.
+ *
+ * Version 8 (aggregates): the rollup also sums what the tools recorded as their own cost (`recorded_nusd`, over the
+ * `recorded_n` requests that recorded one), so a report never scans the per-request rows; the migration marks the
+ * rollup stale, so the open that migrated regroups it (and the per-session totals) from the requests the ledger holds.
+ * An index on `files (status, source, rejected)` answers data health without reading every path.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string | ((db: Database) => void) }> = [
   {
@@ -194,6 +199,20 @@ CREATE TABLE manual_entries (
   {
     version: 7,
     sql: addSessionTotals,
+  },
+  {
+    version: 8,
+    sql: (db) => {
+      addColumns('usage_rollup', [
+        ['recorded_nusd', 'INTEGER NOT NULL DEFAULT 0'],
+        ['recorded_n', 'INTEGER NOT NULL DEFAULT 0'],
+      ])(db);
+      // Regrouped from the requests by whoever opens it, right after the migration (store/rollup.ts, Ledger.load).
+      db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_stale', '1')");
+      // Data health (files per source and their rejected lines, every report) from a small covering index instead of
+      // the files table with its paths and parser states.
+      db.exec('CREATE INDEX IF NOT EXISTS files_health ON files (status, source, rejected)');
+    },
   },
 ];
 

@@ -28,7 +28,20 @@ function interaction(key: string, session: string, ts: number, output: number): 
     kind: 'interaction', key, session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' }, timestamp: ts,
     model: output % 3 === 0 ? 'claude-sonnet-4-5' : 'claude-opus-4-1', tokens: { input: 10 + (output % 7), output, cacheRead: 100, cacheWrite: output % 5, reasoning: 0 },
     cacheWrite1h: 0, sidechain: output % 4 === 0,
+    // Some requests carry the cost the tool recorded (Claude Code's costUSD): summed in the rollup since schema 8.
+    ...(output % 2 === 0 ? { recordedCostUSD: output / 10_000 } : {}),
   };
+}
+
+/** What the tools recorded as their cost, per rollup row, from the detail and from the maintained rollup. */
+function recordedFromDetail(ledger: Ledger): string {
+  return JSON.stringify(ledger.database.exec(`
+    SELECT session_ref, model_ref, ts / 900000, sum(coalesce(recorded_cost_nusd, 0)), count(recorded_cost_nusd)
+    FROM interactions GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)[0]?.values ?? []);
+}
+
+function recordedFromRollup(ledger: Ledger): string {
+  return JSON.stringify(ledger.database.exec('SELECT session_ref, model_ref, bucket, recorded_nusd, recorded_n FROM usage_rollup ORDER BY 1, 2, 3')[0]?.values ?? []);
 }
 
 /** The per-session totals as the detail (every interaction) gives them, and as the maintained table holds them. */
@@ -49,7 +62,7 @@ function rollupFromDetail(ledger: Ledger): string {
   return JSON.stringify(ledger.database.exec('SELECT * FROM usage_rollup ORDER BY session_ref, model_ref, bucket'));
 }
 
-describe('maintained aggregates (schema 7)', () => {
+describe('maintained aggregates (schemas 7 and 8)', () => {
   let home: string;
   beforeEach(() => (home = tempDir()));
   afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
@@ -100,11 +113,13 @@ describe('maintained aggregates (schema 7)', () => {
         }
         if (step % 9 === 0) follower.refresh();
         assert.equal(fromAggregate(writer), fromDetail(writer), `seed ${seed}, step ${step}: the writer's totals`);
+        assert.equal(recordedFromRollup(writer), recordedFromDetail(writer), `seed ${seed}, step ${step}: the writer's recorded cost`);
       }
       follower.refresh();
       const fresh = await Ledger.open(home);
       for (const l of [follower, fresh]) {
         assert.equal(fromAggregate(l), fromDetail(l), `seed ${seed}: totals after replaying the journal`);
+        assert.equal(recordedFromRollup(l), recordedFromDetail(l), `seed ${seed}: recorded cost after replaying the journal`);
         assert.equal(fromDetail(l), fromDetail(writer), 'the same detail everywhere');
       }
       // The maintained rollup equals a regroup from scratch too.
@@ -171,5 +186,45 @@ describe('maintained aggregates (schema 7)', () => {
     const week = listSessions(b.database, { ...q, since: '2026-03-01', until: '2026-03-01' });
     assert.deepEqual(week.map((s) => s.sessionId).sort(), ['s0', 's1', 's2', 's3']);
     b.close();
+  });
+
+  it('a version-7 ledger is migrated: the rollup gains the recorded cost from the requests, reports read the same figures', async () => {
+    const a = await Ledger.open(home);
+    await a.write((db) => {
+      const w = new RecordWriter(db, { repoOf: () => null });
+      try {
+        for (let i = 0; i < 40; i++) w.add(interaction(`r${i}`, `s${i % 5}`, T0 + i * 1_800_000, 4 + i), '/logs/r.jsonl');
+      } finally {
+        w.free();
+      }
+    });
+    await addManualEntry(a, { tool: 'web chat', model: 'claude-sonnet-4-5', inputTokens: 120, outputTokens: 30, at: T0 + 3_600_000 });
+    const q = { timeZone: 'UTC', now: T0 + 40 * 86_400_000 };
+    const reportBefore = report(a.database, q);
+    assert.ok((reportBefore.totals.recordedInteractions ?? 0) > 0, 'the world has recorded costs');
+    // Back to version 7 as the build before this one saved it: a rollup without the recorded cost.
+    await a.write((db) => {
+      db.run('ALTER TABLE usage_rollup DROP COLUMN recorded_nusd');
+      db.run('ALTER TABLE usage_rollup DROP COLUMN recorded_n');
+      db.run('DROP INDEX files_health');
+      db.run("UPDATE meta SET value = '7' WHERE key = 'schema_version'");
+    });
+    await a.compact();
+    a.close();
+    const bytes = fs.readFileSync(path.join(home, 'ledger.sqlite'));
+    const b = await Ledger.open(home);
+    assert.equal(Number(b.database.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0]), SCHEMA_VERSION);
+    assert.equal(recordedFromRollup(b), recordedFromDetail(b));
+    assert.equal(fromAggregate(b), fromDetail(b));
+    assert.equal(b.database.exec("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_health'")[0]?.values.length, 1);
+    assert.deepEqual(report(b.database, q), reportBefore);
+    // Migrated in memory only: the version-7 file is untouched until the first write folds the migrated database.
+    assert.ok(fs.readFileSync(path.join(home, 'ledger.sqlite')).equals(bytes));
+    await b.write(() => undefined);
+    b.close();
+    const c = await Ledger.open(home);
+    assert.equal(recordedFromRollup(c), recordedFromDetail(c));
+    assert.deepEqual(report(c.database, q), reportBefore);
+    c.close();
   });
 });
