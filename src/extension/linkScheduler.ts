@@ -94,7 +94,6 @@ export class LinkScheduler implements vscode.Disposable {
     const ledger = await this.model.get();
     if (!ledger) return;
     let summary: LinkSummary;
-    this.notifier.info(`DBG ${new Date().toISOString()} link start`);
     try {
       summary = await linkAll(ledger, { timeoutMs: 1_500, durabilityBudgetMs: 1_000 });
     } catch (e) {
@@ -106,7 +105,6 @@ export class LinkScheduler implements vscode.Disposable {
       this.notifier.error('linking', `Linking sessions to commits failed: ${(e as Error).message}`, undefined, e);
       return;
     }
-    this.notifier.info(`DBG ${new Date().toISOString()} link done unchanged=${summary.unchanged} ${summary.elapsedMs}ms`);
     this.ownVersion = ledger.version;
     if (summary.gitMissing && !this.gitMissing) this.notifier.warn('git-missing', new GitMissingError().message);
     this.gitMissing = summary.gitMissing;
