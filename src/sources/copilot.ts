@@ -410,9 +410,14 @@ function localPath(p: string): string {
 export function workspaceFolderOf(sessionFile: string): string | undefined {
   const dir = path.dirname(sessionFile);
   if (path.basename(dir) !== 'chatSessions') return undefined;
+  return workspaceStorageFolder(path.dirname(dir));
+}
+
+/** The folder a VS Code-style `workspaceStorage/<id>` belongs to, from its `workspace.json` (Copilot Chat, Cursor). */
+export function workspaceStorageFolder(storageDir: string): string | undefined {
   let meta: unknown;
   try {
-    meta = JSON.parse(readRegularText(path.join(path.dirname(dir), 'workspace.json'), 1 << 20) ?? '');
+    meta = JSON.parse(readRegularText(path.join(storageDir, 'workspace.json'), 1 << 20) ?? '');
   } catch {
     return undefined;
   }
