@@ -34,6 +34,7 @@ export interface DataHealth {
 const ESTIMATED_WHY: Partial<Record<SourceName, string>> = {
   'copilot-chat': 'older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor: Copilot\'s own context is not in the file)',
   'amazon-q': 'Amazon Q Developer records no token counts, so each request\'s prompt and reply were counted with a tokenizer (a floor: the context it sent along is not in its files)',
+  kiro: 'Kiro IDE records no token counts, so each execution\'s tokens were counted from the context it sent and its reply with a tokenizer (its cost is its credits, not these tokens)',
   cursor: 'newer Cursor builds write 0 tokens for some replies (not recorded), so those were counted from their text and prompt with a tokenizer',
 };
 
