@@ -87,6 +87,8 @@ export function dataHealth(
     }
     if (source === 'droid' && span && span.n > 0) {
       gaps.push('Droid keeps running totals per session, not per request: each import stores the growth since the one before, dated by the session\'s newest message.');
+      const custom = Number(db.exec("SELECT count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref WHERE s.source = 'droid' AND m.name LIKE 'custom:%'")[0]?.values[0]?.[0] ?? 0);
+      if (custom > 0) gaps.push(`${custom} Droid requests ran on custom models that ~/.factory/settings.json (customModels) does not name: they keep the name as written and are unpriced; add the model there, or an alias in the prices file.`);
     }
     const existing = [...paths, ...(inProjects.get(source) ?? [])].map((p) => ({ path: p, exists: fs.existsSync(p) }));
     if (inProjects.has(source)) {
