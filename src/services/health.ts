@@ -34,6 +34,7 @@ export interface DataHealth {
 const ESTIMATED_WHY: Partial<Record<SourceName, string>> = {
   'copilot-chat': 'older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor: Copilot\'s own context is not in the file)',
   'amazon-q': 'Amazon Q Developer records no token counts, so each request\'s prompt and reply were counted with a tokenizer (a floor: the context it sent along is not in its files)',
+  kiro: 'Kiro IDE records no token counts, so each execution\'s tokens were counted from the context it sent and its reply with a tokenizer (its cost is its credits, not these tokens)',
   cursor: 'newer Cursor builds write 0 tokens for some replies (not recorded), so those were counted from their text and prompt with a tokenizer',
 };
 
@@ -86,6 +87,8 @@ export function dataHealth(
     }
     if (source === 'droid' && span && span.n > 0) {
       gaps.push('Droid keeps running totals per session, not per request: each import stores the growth since the one before, dated by the session\'s newest message.');
+      const custom = Number(db.exec("SELECT count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref WHERE s.source = 'droid' AND m.name LIKE 'custom:%'")[0]?.values[0]?.[0] ?? 0);
+      if (custom > 0) gaps.push(`${custom} Droid requests ran on custom models that ~/.factory/settings.json (customModels) does not name: they keep the name as written and are unpriced; add the model there, or an alias in the prices file.`);
     }
     const existing = [...paths, ...(inProjects.get(source) ?? [])].map((p) => ({ path: p, exists: fs.existsSync(p) }));
     if (inProjects.has(source)) {

@@ -277,6 +277,11 @@ export function watchTargets(
         out.push({ dir: db, glob: 'state.vscdb{,-wal}', accepts: (f) => f === 'state.vscdb' || f === 'state.vscdb-wal', recursive: false });
         continue;
       }
+      if (source === 'kiro' && path.basename(root) === 'kiro.kiroagent') {
+        // Kiro IDE's executions are extension-less files named by a hash.
+        out.push({ dir: root, glob: '**/*', accepts: (f) => /^[0-9a-f]{32}$/.test(path.basename(f)), recursive: true });
+        continue;
+      }
       if (source !== 'copilot-chat' && isLogCandidate(root)) {
         // A log file named directly (an extra path, Copilot CLI's OTel export file): its folder, for that file only.
         const name = path.basename(root);
@@ -295,6 +300,8 @@ export function watchTargets(
       out.push(
         { dir: `${root}/workspaceStorage`, glob: '*/chatSessions/*.{json,jsonl}', accepts: (f) => SESSION_JSON(f) && /(^|[\\/])chatSessions[\\/][^\\/]+$/.test(f), recursive: true },
         { dir: `${root}/globalStorage/emptyWindowChatSessions`, glob: '*.{json,jsonl}', accepts: SESSION_JSON, recursive: true },
+        // Copilot Chat's OpenTelemetry store (exact counts of the session files' requests).
+        { dir: `${root}/globalStorage/github.copilot-chat`, glob: 'agent-traces.db{,-wal}', accepts: (f) => f === 'agent-traces.db' || f === 'agent-traces.db-wal', recursive: false },
       );
     }
   }

@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/usage/model';
 import { isCount } from '../core/usage/tokens';
-import { isObject, rejected, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
+import { copilotTracesDb, exactPerRequest, readCopilotTraces, type ExactRequest, type TraceRead } from './copilotOtel';
+import { isObject, rejected, type LineParser, type LogFile, type SourceReader, type WholeContext, type WholeResult } from './parser';
 import { estimateTokens } from './tokenize';
 import { vscodeUserDirs } from './vscodeUser';
 import { isDirectory, isLogCandidate, uniqueDirs, walkFiles } from './walk';
@@ -22,7 +24,10 @@ import { readRegularText } from './regular';
  * Both formats are read whole whenever the file changed (a replay needs every line; compaction rewrites the file),
  * and every request has a natural key (`requestId`), so a rewritten or compacted file never double counts.
  * Tokens come from `result.metadata.promptTokens/outputTokens` (older builds: `result.usage.promptTokens/
- * completionTokens`); files without counts are estimated from the visible text and marked estimated.
+ * completionTokens`); files without counts are estimated from the visible text and marked estimated. Where Copilot
+ * Chat's own OpenTelemetry store is on (`<User>/globalStorage/github.copilot-chat/agent-traces.db`, see
+ * copilotOtel.ts), its exact per-call counts are summed per request and replace what the session file says (same
+ * key: the request is counted once); the store is a companion of the session files that can still gain calls.
  */
 export const copilotChat: SourceReader = {
   source: 'copilot-chat',
@@ -36,13 +41,13 @@ export const copilotChat: SourceReader = {
     for (const root of roots) {
       // One session file given directly (`--source copilot-chat=FILE`, extra paths).
       if (isSessionFile(path.basename(root)) && isLogCandidate(root)) {
-        files.push({ source: 'copilot-chat', path: root, root, whole: true });
+        files.push(sessionFile(root, root));
         continue;
       }
       if (!isDirectory(root)) continue;
       const base = path.basename(root);
       if (base === 'chatSessions' || base === 'emptyWindowChatSessions') {
-        for (const p of walkFiles(root, isSessionFile, 0)) files.push({ source: 'copilot-chat', path: p, root, whole: true });
+        for (const p of walkFiles(root, isSessionFile, 0)) files.push(sessionFile(p, root));
         continue;
       }
       // A User folder (or a folder holding workspaceStorage/globalStorage-like trees): session files sit in folders
@@ -53,7 +58,7 @@ export const copilotChat: SourceReader = {
       for (const dir of scan) {
         for (const p of walkFiles(dir, isSessionFile, 3)) {
           const parent = path.basename(path.dirname(p));
-          if (parent === 'chatSessions' || parent === 'emptyWindowChatSessions') files.push({ source: 'copilot-chat', path: p, root, whole: true });
+          if (parent === 'chatSessions' || parent === 'emptyWindowChatSessions') files.push(sessionFile(p, root));
         }
       }
     }
@@ -64,6 +69,29 @@ export const copilotChat: SourceReader = {
     return new CopilotParser(file.path);
   },
 };
+
+/** The User folder a session file is in (`workspaceStorage/<id>/chatSessions/…`, `globalStorage/emptyWindowChatSessions/…`). */
+function userDirOf(file: string): string | undefined {
+  const dir = path.dirname(file);
+  if (path.basename(dir) === 'chatSessions' && path.basename(path.dirname(path.dirname(dir))) === 'workspaceStorage') return path.dirname(path.dirname(path.dirname(dir)));
+  if (path.basename(dir) === 'emptyWindowChatSessions' && path.basename(path.dirname(dir)) === 'globalStorage') return path.dirname(path.dirname(dir));
+  return undefined;
+}
+
+/** The store keeps 7 days of calls: a session file untouched for longer gains none, and is not re-read for them. */
+const TRACE_WINDOW_MS = 8 * 86_400_000;
+
+function sessionFile(p: string, root: string): LogFile {
+  const user = userDirOf(p);
+  const db = user ? copilotTracesDb(user) : undefined;
+  let recent: boolean;
+  try {
+    recent = db !== undefined && isLogCandidate(db) && Date.now() - fs.statSync(p).mtimeMs < TRACE_WINDOW_MS;
+  } catch {
+    recent = false;
+  }
+  return { source: 'copilot-chat', path: p, root, whole: true, ...(recent && db ? { companions: [db, `${db}-wal`] } : {}) };
+}
 
 /**
  * Both formats are read whole (`LogFile.whole`). A `.json` caught mid-rewrite is incomplete (the importer looks again,
@@ -81,8 +109,10 @@ class CopilotParser implements LineParser {
     return null;
   }
 
-  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    const r = readCopilotFile(this.file, buf, false);
+  parseWhole(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string } {
+    const user = userDirOf(this.file);
+    const traces = user ? readCopilotTraces(copilotTracesDb(user), ctx) : undefined;
+    const r = readCopilotFile(this.file, buf, false, traces);
     if (!r.complete && !this.file.endsWith('.jsonl')) return { incomplete: 'not a complete JSON document' };
     return { records: r.records, rejects: r.rejects.map((x) => ({ entry: x.lineNo, reason: x.reason })) };
   }
@@ -111,7 +141,7 @@ export interface CopilotFileResult {
  * Reads one session file (`.json` document or `.jsonl` mutation log). `quiet`: the file has not changed for a while,
  * so a half-written document or last line will not be completed any more and is reported.
  */
-export function readCopilotFile(file: string, buf: Buffer, quiet: boolean): CopilotFileResult {
+export function readCopilotFile(file: string, buf: Buffer, quiet: boolean, traces?: TraceRead): CopilotFileResult {
   const rejects: CopilotFileResult['rejects'] = [];
   let state: unknown;
   let complete = true;
@@ -134,7 +164,7 @@ export function readCopilotFile(file: string, buf: Buffer, quiet: boolean): Copi
     rejects.push({ lineNo: 0, reason: 'session is not a JSON object' });
     return { records: [], rejects, complete };
   }
-  const out = sessionRecords(state, file, rejects);
+  const out = sessionRecords(state, file, rejects, traces);
   return { records: out, rejects, complete };
 }
 
@@ -240,7 +270,7 @@ function child(node: unknown, key: Key): unknown {
 
 // ---- session → records ---------------------------------------------------------------------------------------------
 
-function sessionRecords(session: Record<string, unknown>, file: string, rejects: CopilotFileResult['rejects']): LedgerRecord[] {
+function sessionRecords(session: Record<string, unknown>, file: string, rejects: CopilotFileResult['rejects'], traces: TraceRead | undefined): LedgerRecord[] {
   const sessionId = typeof session.sessionId === 'string' && session.sessionId ? session.sessionId : path.basename(file).replace(/\.jsonl?$/, '');
   const ctx: SessionContext = { source: 'copilot-chat', sessionId };
   const cwd = workspaceFolderOf(file);
@@ -253,28 +283,39 @@ function sessionRecords(session: Record<string, unknown>, file: string, rejects:
     return [];
   }
   const out: LedgerRecord[] = [];
+  // Exact counts from Copilot Chat's OpenTelemetry store, given to the request running when each call started.
+  const calls = traces?.sessions.get(sessionId);
+  const exact = calls ? exactPerRequest(calls, requests.map((r) => (isObject(r) ? requestTime(r, created) : undefined))) : [];
+  for (const x of traces?.rejects ?? []) if (x.session === sessionId) rejects.push({ lineNo: 0, reason: x.reason });
   requests.forEach((req, index) => {
-    const r = requestRecords(req, ctx, created);
+    const r = requestRecords(req, ctx, created, exact[index]);
     if (typeof r === 'string') rejects.push({ lineNo: 0, reason: `requests[${index}]: ${r}` });
     else out.push(...r);
   });
   return out;
 }
 
-/** Records of one request, or why it was rejected (a request still running yields nothing yet). */
-function requestRecords(req: unknown, ctx: SessionContext, created: number | undefined): LedgerRecord[] | string {
+function requestTime(req: Record<string, unknown>, created: number | undefined): number | undefined {
+  return typeof req.timestamp === 'number' && Number.isFinite(req.timestamp) && req.timestamp > 0 ? req.timestamp : created;
+}
+
+/**
+ * Records of one request, or why it was rejected (a request still running yields nothing yet, unless the
+ * OpenTelemetry store already has its calls: `exact`, which then stands for the request's counts).
+ */
+function requestRecords(req: unknown, ctx: SessionContext, created: number | undefined, exact: ExactRequest | undefined): LedgerRecord[] | string {
   if (!isObject(req)) return 'not an object';
   const requestId = typeof req.requestId === 'string' && req.requestId ? req.requestId : undefined;
   if (!requestId) return 'no requestId';
-  const result = req.result;
+  const result = req.result ?? (exact ? {} : undefined);
   if (result === undefined || result === null) return []; // still running (or never answered): nothing billed to read
   if (!isObject(result)) return 'result is not an object';
-  const timestamp = typeof req.timestamp === 'number' && Number.isFinite(req.timestamp) && req.timestamp > 0 ? req.timestamp : created;
+  const timestamp = requestTime(req, created);
   if (timestamp === undefined) return 'no timestamp';
-  const counts = tokenCounts(result);
+  const counts = exact ? null : tokenCounts(result);
   if (typeof counts === 'string') return counts;
   const messageText = messageTextOf(req.message);
-  let tokens = counts;
+  let tokens: { input: number; output: number; cacheRead?: number; cacheWrite?: number; reasoning?: number } | null = exact ? exact.tokens : counts;
   let estimated = false;
   if (!tokens) {
     // No counts in the file: estimate from what was said (the visible prompt and reply; the tool's own context is not
@@ -285,14 +326,15 @@ function requestRecords(req: unknown, ctx: SessionContext, created: number | und
     tokens = { input: estimateTokens(messageText), output: estimateTokens(reply) };
     estimated = true;
   }
-  const modelId = requestModel(req, result);
+  // The store names the model each call ran on (the one `auto` resolved to); else the session file's.
+  const modelId = exact?.model ?? requestModel(req, result);
   const interaction: InteractionRecord = {
     kind: 'interaction',
     key: `copilot-chat:${requestId}`,
     session: ctx,
-    timestamp,
+    timestamp: exact ? Math.max(timestamp, exact.timestamp) : timestamp,
     model: modelId ? normaliseModel(modelId) : COPILOT_DEFAULT_MODEL,
-    tokens: { input: tokens.input, output: tokens.output, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+    tokens: { input: tokens.input, output: tokens.output, cacheRead: tokens.cacheRead ?? 0, cacheWrite: tokens.cacheWrite ?? 0, reasoning: tokens.reasoning ?? 0 },
     cacheWrite1h: 0,
     sidechain: false,
     ...(modelId ? {} : { modelAssumed: true }),
@@ -410,9 +452,14 @@ function localPath(p: string): string {
 export function workspaceFolderOf(sessionFile: string): string | undefined {
   const dir = path.dirname(sessionFile);
   if (path.basename(dir) !== 'chatSessions') return undefined;
+  return workspaceStorageFolder(path.dirname(dir));
+}
+
+/** The folder a VS Code-style `workspaceStorage/<id>` belongs to, from its `workspace.json` (Copilot Chat, Cursor). */
+export function workspaceStorageFolder(storageDir: string): string | undefined {
   let meta: unknown;
   try {
-    meta = JSON.parse(readRegularText(path.join(path.dirname(dir), 'workspace.json'), 1 << 20) ?? '');
+    meta = JSON.parse(readRegularText(path.join(storageDir, 'workspace.json'), 1 << 20) ?? '');
   } catch {
     return undefined;
   }

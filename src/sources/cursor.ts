@@ -2,11 +2,14 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
 import { optionalCount } from '../core/usage/tokens';
-import { interactionRecord, isObject, parseTimestamp, type LogFile, type SourceReader, type WholeResult } from './parser';
+import * as fs from 'node:fs';
+import { workspaceStorageFolder } from './copilot';
+import { interactionRecord, isObject, parseTimestamp, type LogFile, type SourceReader, type WholeContext, type WholeResult } from './parser';
 import { platformBase } from './platform';
-import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
+import { readRegularFile } from './regular';
+import { applyWal, columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
-import { isDirectory, isLogCandidate, uniqueDirs } from './walk';
+import { isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
 
 /**
  * Cursor. Its chats live in the global `state.vscdb` of its user folder (`~/.config/Cursor/User/globalStorage`, macOS
@@ -19,6 +22,12 @@ import { isDirectory, isLogCandidate, uniqueDirs } from './walk';
  * only the two key ranges are read (`key >= 'bubbleId:' AND key < 'bubbleId;'`, which the key index answers) — no
  * `LIKE` scan of the whole table. Newer builds write `{0, 0}` token placeholders: zeros mean "not recorded", and
  * those replies are estimated from their text (and the prompt before them) with the tokenizer and marked estimated.
+ *
+ * The global database does not say which folder a chat was in: each workspace's own
+ * `<User>/workspaceStorage/<id>/state.vscdb` lists its chats (`ItemTable` key `composer.composerData`,
+ * `allComposers[].composerId`) and its `workspace.json` names the folder, so every composer is mapped to its
+ * workspace folder (the session's cwd, which links it to the repository). Those databases are small; they are copied
+ * with their WAL and read in memory too, and read again only when they change.
  */
 export const cursor: SourceReader = {
   source: 'cursor',
@@ -37,7 +46,9 @@ export const cursor: SourceReader = {
   },
 
   createParser(file) {
-    return new SqliteCopyParser(file.path, 'Cursor state database', readCursorDatabase);
+    // <User>/globalStorage/state.vscdb: the workspaces are in <User>/workspaceStorage.
+    const storage = path.join(path.dirname(path.dirname(file.path)), 'workspaceStorage');
+    return new SqliteCopyParser(file.path, 'Cursor state database', (db, ctx) => readCursorDatabase(db, cursorWorkspaces(storage, ctx)));
   },
 };
 
@@ -66,8 +77,84 @@ interface Composer {
   order: string[];
 }
 
-/** Reads a copied Cursor state database: one interaction per assistant message with tokens or text. */
-export function readCursorDatabase(db: Database): WholeResult {
+/** What one workspace database said, kept while its files are unchanged. */
+interface WorkspaceRead {
+  stamp: string;
+  folder: string | undefined;
+  composers: string[];
+}
+
+const workspaceReads = new Map<string, WorkspaceRead>();
+
+function stampOf(files: string[]): string {
+  return files.map((f) => {
+    try {
+      const st = fs.statSync(f);
+      return `${st.size}:${st.mtimeMs}`;
+    } catch {
+      return '-';
+    }
+  }).join('|');
+}
+
+/** The composer ids a workspace database lists (`ItemTable` `composer.composerData` → `allComposers[].composerId`). */
+export function workspaceComposers(db: Database): string[] {
+  if (!columnsOf(db, 'ItemTable').has('key')) return [];
+  const r = db.exec("SELECT value FROM ItemTable WHERE key = 'composer.composerData'");
+  const text = textOf(r[0]?.values[0]?.[0]);
+  if (text === undefined) return [];
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const all = isObject(v) && Array.isArray(v.allComposers) ? v.allComposers : [];
+  return all.map((c) => (isObject(c) && typeof c.composerId === 'string' ? c.composerId : '')).filter(Boolean);
+}
+
+/**
+ * Composer id → workspace folder, from every `workspaceStorage/<id>` that has a `workspace.json` and a state
+ * database. A workspace database that cannot be read now (mid-write) maps nothing this time; the next read retries.
+ */
+export function cursorWorkspaces(storage: string, ctx: WholeContext): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const id of listDir(storage)) {
+    const dir = path.join(storage, id);
+    const dbFile = path.join(dir, 'state.vscdb');
+    const stamp = stampOf([dbFile, `${dbFile}-wal`, path.join(dir, 'workspace.json')]);
+    let read = workspaceReads.get(dir);
+    if (!read || read.stamp !== stamp) {
+      const folder = workspaceStorageFolder(dir);
+      let composers: string[] = [];
+      let settled = true;
+      const bytes = folder ? readRegularFile(dbFile, 256 << 20) : { refused: 'no folder' };
+      if ('bytes' in bytes) {
+        const wal = readRegularFile(`${dbFile}-wal`, 256 << 20);
+        let db: Database | undefined;
+        try {
+          db = ctx.openSqlite(applyWal(bytes.bytes, 'bytes' in wal ? wal.bytes : undefined));
+          composers = workspaceComposers(db);
+        } catch {
+          settled = false; // mid-write or not a database: nothing mapped from it now, read again next time
+        } finally {
+          db?.close();
+        }
+      }
+      read = { stamp, folder, composers };
+      if (workspaceReads.size > 4096) workspaceReads.clear();
+      if (settled) workspaceReads.set(dir, read);
+    }
+    if (read.folder) for (const c of read.composers) if (!out.has(c)) out.set(c, read.folder);
+  }
+  return out;
+}
+
+/**
+ * Reads a copied Cursor state database: one interaction per assistant message with tokens or text. `workspaces` maps
+ * a composer id to the folder of the workspace it was in (its session's cwd).
+ */
+export function readCursorDatabase(db: Database, workspaces: ReadonlyMap<string, string> = new Map()): WholeResult {
   if (!columnsOf(db, 'cursorDiskKV').has('key')) throw new Error('no cursorDiskKV table');
   const out: WholeResult = { records: [], rejects: [] };
   const composers = new Map<string, Composer>();
@@ -106,7 +193,8 @@ export function readCursorDatabase(db: Database): WholeResult {
   for (const [composerId, list] of bubbles) {
     const c = composers.get(composerId) ?? { order: [] };
     const ordered = [...c.order.filter((id) => list.has(id)), ...[...list.keys()].filter((id) => !c.order.includes(id)).sort()];
-    const session: SessionContext = { source: 'cursor', sessionId: composerId };
+    const cwd = workspaces.get(composerId);
+    const session: SessionContext = { source: 'cursor', sessionId: composerId, ...(cwd ? { cwd } : {}) };
     let prompt = '';
     for (const bubbleId of ordered) {
       const b = list.get(bubbleId) as Record<string, unknown>;

@@ -114,6 +114,48 @@ function logFacts(log: string): { last?: number; cwd?: string } {
   return out;
 }
 
+/** The `.factory` folder a session file is under (`~/.factory/sessions/…`), if it is under one. */
+function factoryDirOf(file: string): string | undefined {
+  for (let dir = path.dirname(file), i = 0; i < 6; i++, dir = path.dirname(dir)) {
+    if (path.basename(dir) === '.factory') return dir;
+    if (path.dirname(dir) === dir) break;
+  }
+  return undefined;
+}
+
+/**
+ * The model a `custom:` name stands for. Droid names a bring-your-own-key model `custom:<name>`; the engineer's
+ * `~/.factory/settings.json` (`customModels[] {model, displayName}`, also `settings.local.json`) or the legacy
+ * `config.json` (`custom_models[] {model, model_display_name}`) says which model it calls. The name is matched to an
+ * entry by its model id, its display name, or the display name with spaces as dashes and the entry's index appended
+ * (`custom:My-Model-0`). Only those two fields are read; undefined when no entry matches (the name stays as written).
+ */
+export function customModelOf(name: string, factoryDir: string | undefined): string | undefined {
+  if (!factoryDir || !name.startsWith('custom:')) return undefined;
+  const wanted = name.slice('custom:'.length);
+  for (const [file, key, display] of [['settings.local.json', 'customModels', 'displayName'], ['settings.json', 'customModels', 'displayName'], ['config.json', 'custom_models', 'model_display_name']] as const) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readSmallText(path.join(factoryDir, file)) ?? 'null');
+    } catch {
+      continue; // JSONC comments or mid-write: try the next file
+    }
+    const list = isObject(doc) && Array.isArray(doc[key]) ? doc[key] : [];
+    for (const [i, e] of list.entries()) {
+      if (!isObject(e) || typeof e.model !== 'string' || !e.model) continue;
+      const shown = typeof e[display] === 'string' ? e[display] : '';
+      const names = [e.model, shown, `${shown.replace(/\s+/g, '-')}-${i}`, typeof e.id === 'string' ? e.id : ''].filter(Boolean);
+      if (names.includes(wanted)) return e.model;
+    }
+  }
+  return undefined;
+}
+
+function readSmallText(file: string): string | undefined {
+  const r = readEdge(file, 1 << 20, 'head');
+  return r || undefined;
+}
+
 class DroidSettingsParser implements LineParser {
   private s: DroidState;
 
@@ -172,7 +214,9 @@ class DroidSettingsParser implements LineParser {
     const tokens: Tokens = {
       input: d.inputTokens, output: d.outputTokens + d.thinkingTokens, cacheRead: d.cacheReadTokens, cacheWrite: d.cacheCreationTokens, reasoning: d.thinkingTokens,
     };
-    const model = typeof doc.model === 'string' && doc.model ? doc.model : undefined;
+    const written = typeof doc.model === 'string' && doc.model ? doc.model : undefined;
+    // A bring-your-own-key model: the one the settings name, else the name as written (unpriced, shown in data health).
+    const model = written ? (customModelOf(written, factoryDirOf(this.file)) ?? written) : undefined;
     const at = TOTAL_FIELDS.map((f) => now[f]).join('.');
     out.records.push(interactionRecord({ key: `droid:${sessionId}:${at}`, session, timestamp: Math.max(ts, locked ?? 0), model, tokens }));
     this.s = { counted: now };

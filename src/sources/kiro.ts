@@ -19,6 +19,7 @@ import {
 } from './parser';
 import { platformBase } from './platform';
 import { readRegularFile } from './regular';
+import { discoverKiroIde, isKiroAgentDir, KiroIdeExecutionParser, kiroIdeRoots } from './kiroIde';
 import { creditsOf, readConversationDatabase } from './qConversation';
 import { SqliteCopyParser } from './sqliteCopy';
 import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs, walkFiles } from './walk';
@@ -37,12 +38,14 @@ import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs, walkFiles } 
  * - v3, `~/.kiro/sessions/<workspace>/sess_<id>/session.json` + `messages.jsonl` (CLI 2.x and the IDE): every turn
  *   ends with a `usage_summary` line whose `promptTurnSummaries[]` carry `{unit: "credit", usage}`; the model and the
  *   workspace come from `session.json`. Read as an append-only log.
+ * - Kiro IDE, `<config>/Kiro/User/globalStorage/kiro.kiroagent`: one JSON file per agent execution with its credits,
+ *   the context it sent (tokens estimated from it) and its accepted edits; see kiroIde.ts.
  */
 export const kiro: SourceReader = {
   source: 'kiro',
 
   roots(env) {
-    return uniqueDirs([path.join(homeDir(env), '.kiro', 'sessions'), path.join(platformBase('data', env), 'kiro-cli')]);
+    return uniqueDirs([path.join(homeDir(env), '.kiro', 'sessions'), path.join(platformBase('data', env), 'kiro-cli'), ...kiroIdeRoots(env)]);
   },
 
   discover(roots) {
@@ -54,9 +57,16 @@ export const kiro: SourceReader = {
         if (base.endsWith('.sqlite3')) files.push({ source: 'kiro', path: root, root, whole: true, companions: [`${root}-wal`] });
         else if (base.endsWith('.json')) files.push({ source: 'kiro', path: root, root, whole: true });
         else if (base === 'messages.jsonl') files.push({ source: 'kiro', path: root, root });
+        else if (/^[0-9a-f]{32}$/.test(base)) files.push({ source: 'kiro', path: root, root, whole: true }); // an IDE execution
         continue;
       }
       if (!isDirectory(root)) continue;
+      // Kiro IDE's agent storage, or the Kiro user folder (or its User folder) above it.
+      const agent = [root, path.join(root, 'globalStorage', 'kiro.kiroagent'), path.join(root, 'User', 'globalStorage', 'kiro.kiroagent')].find((d) => isDirectory(d) && isKiroAgentDir(d));
+      if (agent) {
+        files.push(...discoverKiroIde(agent, root));
+        continue;
+      }
       const db = path.join(root, 'data.sqlite3');
       if (isLogCandidate(db)) files.push({ source: 'kiro', path: db, root, whole: true, companions: [`${db}-wal`] });
       // A sessions folder (or the ~/.kiro above it).
@@ -80,6 +90,7 @@ export const kiro: SourceReader = {
   createParser(file, state) {
     if (file.path.endsWith('.sqlite3')) return new SqliteCopyParser(file.path, 'Kiro CLI database', (db) => readConversationDatabase(db, { source: 'kiro', estimate: false }));
     if (file.path.endsWith('.jsonl')) return new KiroLogParser(file.path, state);
+    if (/^[0-9a-f]{32}$/.test(path.basename(file.path))) return new KiroIdeExecutionParser(file.path);
     return new KiroSessionParser();
   },
 };

@@ -75,7 +75,7 @@ export class SqliteCopyParser extends WholeFileParser {
   constructor(
     private readonly file: string,
     private readonly what: string,
-    private readonly read: (db: Database) => WholeResult,
+    private readonly read: (db: Database, ctx: WholeContext) => WholeResult,
   ) {
     super();
   }
@@ -87,7 +87,7 @@ export class SqliteCopyParser extends WholeFileParser {
     let db: Database | undefined;
     try {
       db = ctx.openSqlite(applyWal(buf, wal));
-      return this.read(db);
+      return this.read(db, ctx);
     } catch (e) {
       return { incomplete: `not a readable ${this.what} right now (${(e as Error).message})` };
     } finally {

@@ -88,7 +88,7 @@ export class RecordWriter {
   private addInteraction(r: InteractionRecord, sessionRef: number): 'added' | 'duplicate' {
     const total = totalOf(r.tokens);
     const credits = r.credits !== undefined && Number.isFinite(r.credits) && r.credits > 0 ? toMicroCredits(r.credits) : 0;
-    const copy: Copy = { total, credits, sidechain: r.sidechain };
+    const copy: Copy = { total, credits, sidechain: r.sidechain, estimated: r.estimated === true };
     // Claude Code repeats a message on every content-block line: the copies seen in this run are settled here,
     // without touching SQLite, unless the new copy is better.
     const seen = this.recent.get(r.key);
@@ -125,7 +125,7 @@ export class RecordWriter {
     const existing = (this.findInteraction.step() ? this.findInteraction.get() : []) as number[];
     this.findInteraction.reset();
     const [oldTotal = 0, oldFlags = 0, oldSession = sessionRef, oldCredits = 0] = existing;
-    const old: Copy = { total: oldTotal, credits: oldCredits, sidechain: (oldFlags & FLAG_SIDECHAIN) !== 0 };
+    const old: Copy = { total: oldTotal, credits: oldCredits, sidechain: (oldFlags & FLAG_SIDECHAIN) !== 0, estimated: (oldFlags & FLAG_ESTIMATED) !== 0 };
     if (betterCopy(copy, old)) {
       this.replaceInteraction.run([...values, id]);
       this.dirty.add(sessionRef);
@@ -262,13 +262,18 @@ interface Copy {
   /** Micro-credits (a request that is still running grows its credits, not its tokens, in Kiro's files). */
   credits: number;
   sidechain: boolean;
+  /** Counted from text, not reported by the tool. */
+  estimated: boolean;
 }
 
 /**
- * Dedup rule (docs/measurement.md): the larger token total wins; on a tie the larger credits (a turn re-read after it metered
- * more), then a non-sidechain copy beats a sidechain one.
+ * Dedup rule (docs/measurement.md): counts the tool reported beat an estimate of the same request (Copilot Chat's exact
+ * OpenTelemetry counts replace the estimate made from its session file, whichever is larger); then the larger token
+ * total wins; on a tie the larger credits (a turn re-read after it metered more), then a non-sidechain copy beats a
+ * sidechain one.
  */
 function betterCopy(copy: Copy, old: Copy): boolean {
+  if (copy.estimated !== old.estimated) return old.estimated;
   if (copy.total !== old.total) return copy.total > old.total;
   if (copy.credits !== old.credits) return copy.credits > old.credits;
   return old.sidechain && !copy.sidechain;

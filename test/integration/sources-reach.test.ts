@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SourceName } from '../../src/core/usage/model';
-import { credits, writeAmazonQ, writeAmp, writeCopilotCli, writeCursor, writeDroid, writeKimi, writeKiro, writeQwen, type Truth } from '../fixtures/sources';
+import { copilotWorkspace, writeCopilotJsonl } from '../../src/demo/copilot';
+import { credits, writeAmazonQ, writeAmp, writeCopilotCli, writeCopilotTraces, writeCursor, writeCursorWorkspaces, writeDroid, writeKimi, writeKiro, writeKiroIde, writeQwen, type Truth } from '../fixtures/sources';
 import { tempDir } from '../helpers';
 import { assertReimportAddsNothing, assertSourcesFound, cli, importAndCheckTotals, reportJson, sessionsJson } from './cli';
 import { makeHome } from './scripted';
@@ -126,6 +127,54 @@ const GROUPS: ReachGroup[] = [
         assert.equal(report.bySource.find((s) => s.source === 'qwen-code')?.interactions, truth.filter((t) => t.source === 'qwen-code').length);
         const bad = cli(['import', '--home', other, '--source', `kimmi=${dir}`], env);
         assert.equal(bad.code, 2);
+      });
+    },
+  },
+  {
+    title: 'Kiro IDE, Cursor workspaces and Copilot Chat exact counts',
+    sources: ['kiro', 'cursor', 'copilot-chat'],
+    credited: 'kiro',
+    write: ({ dir, project }) => {
+      const config = path.join(dir, 'xdg-config');
+      const k = writeKiroIde(config, project);
+      const c = writeCursor(config);
+      writeCursorWorkspaces(config, project, ['c-1']);
+      // Copilot Chat: one request the session file has no counts for (the store has its two calls), one it has.
+      const user = path.join(config, 'Code', 'User');
+      const t0 = Date.parse('2026-03-02T09:00:00Z');
+      writeCopilotJsonl(copilotWorkspace(user, 'ws-1', project), { sessionId: 'sess-x', creationDate: t0, requests: [
+        { requestId: 'q1', timestamp: t0 + 60_000, modelId: 'copilot/gpt-5', prompt: 'Fix the flaky test', reply: 'Done: the wait is now on the event.', promptTokens: 0, outputTokens: 0, style: 'none' },
+        { requestId: 'q2', timestamp: t0 + 120_000, modelId: 'copilot/gpt-4.1', prompt: 'Explain it', reply: 'The event fires after the timer.', promptTokens: 1500, outputTokens: 90, style: 'metadata' },
+      ] });
+      writeCopilotTraces(user, [
+        { spanId: 's1', session: 'sess-x', start: t0 + 61_000, model: 'gpt-5', input: 12000, cached: 9000, output: 700, reasoning: 300 },
+        { spanId: 's2', session: 'sess-x', start: t0 + 75_000, model: 'gpt-5', input: 14000, cached: 12000, creation: 1000, output: 150 },
+      ]);
+      const copilot: Truth[] = [
+        { source: 'copilot-chat', model: 'gpt-5', timestamp: t0 + 79_000, input: 3000 + 1000, output: 850, cacheRead: 21000, cacheWrite: 1000, reasoning: 300 },
+        { source: 'copilot-chat', model: 'gpt-4.1', timestamp: t0 + 120_000, input: 1500, output: 90, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+      ];
+      return { written: { kiro: k, cursor: c, 'copilot-chat': { truth: copilot, rejects: 0 } }, env: { XDG_CONFIG_HOME: config } };
+    },
+    checks: (w) => {
+      const SOURCES: SourceName[] = ['kiro', 'cursor', 'copilot-chat'];
+      it('Kiro IDE\'s credits are exact and its tokens estimated, Copilot Chat\'s store is exact, every session links to the repository', () => {
+        const { dir, ledger, env } = w();
+        const report = reportJson(ledger, env, [...PERIOD, '--no-import']);
+        assert.equal(report.bySource.find((s) => s.source === 'kiro')?.tokenAccuracy, 'estimated');
+        assert.equal(report.bySource.find((s) => s.source === 'copilot-chat')?.tokenAccuracy, 'exact');
+        // Every session carries its folder: Kiro's workspace, Cursor's workspace, Copilot's workspace.
+        const sessions = sessionsJson(ledger, env).filter((s) => (SOURCES as string[]).includes(s.source));
+        for (const s of SOURCES) assert.ok(sessions.some((x) => x.source === s && x.repo === path.join(dir, 'app')), `${s} session in the repository: ${JSON.stringify(sessions.filter((x) => x.source === s))}`);
+      });
+
+      it('data health names each source, its rejected entries with reasons, and why Kiro IDE\'s tokens are estimates', () => {
+        const { ledger, env } = w();
+        const h = assertSourcesFound(ledger, env, SOURCES, w().rejects);
+        assert.match(h.sources.find((x) => x.source === 'kiro')?.gaps.join('\n') ?? '', /Kiro IDE records no token counts/);
+        const text = cli(['health', '--home', ledger], env).stdout;
+        assert.match(text, /usageSummary: usage in an unknown unit "token"/);
+        assert.match(text, /not a Kiro execution \(no executionId\)/);
       });
     },
   },

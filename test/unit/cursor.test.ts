@@ -6,7 +6,7 @@ import { cursor, readCursorDatabase } from '../../src/sources/cursor';
 import { applyWal } from '../../src/sources/sqliteCopy';
 import { Ledger } from '../../src/store/ledger';
 import { loadSqlJs } from '../../src/store/sqljs';
-import { total, writeCursor } from '../fixtures/sources';
+import { total, writeCursor, writeCursorWorkspaces } from '../fixtures/sources';
 import { ledgerSums, tempDir } from '../helpers';
 
 describe('Cursor reader', () => {
@@ -54,6 +54,36 @@ describe('Cursor reader', () => {
     const quiet = await importAll(ledger, { env, quietMs: 0 });
     assert.match(quiet.sources.find((x) => x.source === 'cursor')?.reasons.join('\n') ?? '', /state\.vscdb: not a readable Cursor state database right now/);
     assert.deepEqual(ledgerSums(ledger.database, 'cursor'), total(fx.truth));
+    ledger.close();
+  });
+
+  it('maps each chat to its workspace folder (workspace.json + the workspace\'s composer list, read from a copy with its WAL), so its sessions link to the repository', async () => {
+    const config = path.join(dir, 'config');
+    const fx = writeCursor(config);
+    const project = path.join(dir, 'app');
+    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const { storage } = writeCursorWorkspaces(config, project, ['c-1']);
+    const wsDb = path.join(storage, '7f3a9c0d1e2b4a5f6c7d8e9f0a1b2c3d', 'state.vscdb');
+    const before = [fs.readFileSync(wsDb), fs.readFileSync(`${wsDb}-wal`)];
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const env = { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config };
+    const s = await importAll(ledger, { env, quietMs: 0 });
+    assert.equal(s.sources.find((x) => x.source === 'cursor')?.linesRejected, fx.rejects);
+    const rows = ledger.database.exec("SELECT session_key, cwd, repo FROM sessions WHERE source = 'cursor'")[0]?.values ?? [];
+    assert.deepEqual(rows, [['c-1', project, project]]);
+    assert.deepEqual(ledgerSums(ledger.database, 'cursor'), total(fx.truth));
+    // The workspace database and its WAL were read from copies, never touched.
+    assert.ok(fs.readFileSync(wsDb).equals(before[0] as Buffer) && fs.readFileSync(`${wsDb}-wal`).equals(before[1] as Buffer));
+    ledger.close();
+  });
+
+  it('a chat no workspace lists keeps no folder (never a guessed one)', async () => {
+    const config = path.join(dir, 'config');
+    writeCursor(config);
+    writeCursorWorkspaces(config, path.join(dir, 'app'), ['c-other']);
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    await importAll(ledger, { env: { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config }, quietMs: 0 });
+    assert.deepEqual(ledger.database.exec("SELECT session_key, cwd FROM sessions WHERE source = 'cursor'")[0]?.values, [['c-1', null]]);
     ledger.close();
   });
 });

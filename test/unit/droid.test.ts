@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { dataHealth } from '../../src/services/health';
 import { importAll } from '../../src/services/importer';
-import { droid } from '../../src/sources/droid';
+import { customModelOf, droid } from '../../src/sources/droid';
 import { Ledger } from '../../src/store/ledger';
-import { jsonl, total, writeDroid } from '../fixtures/sources';
+import { jsonl, total, write, writeDroid } from '../fixtures/sources';
 import { ledgerSums, tempDir } from '../helpers';
 
 describe('Factory Droid reader', () => {
@@ -61,6 +62,33 @@ describe('Factory Droid reader', () => {
     const s = await importAll(ledger, { env: { HOME: path.join(dir, 'home') }, quietMs: 0 });
     const reasons = s.sources.find((x) => x.source === 'droid')?.reasons.map((r) => r.replace(/^.*: (?=tokenUsage)/, '')) ?? [];
     assert.deepEqual(reasons.sort(), ['tokenUsage in an unknown shape (keys: prompt, completion)', 'tokenUsage.inputTokens is not a non-negative integer']);
+    ledger.close();
+  });
+
+  it('a custom: model is the one the settings name (settings.json customModels, settings.local.json, legacy config.json); an unknown one stays as written', async () => {
+    const factory = path.join(dir, 'home', '.factory');
+    write(path.join(factory, 'settings.json'), JSON.stringify({ customModels: [
+      { model: 'claude-sonnet-4-5-20250929', displayName: 'Sonnet [Proxy]', baseUrl: 'http://127.0.0.1:8317', apiKey: '${NEVER_READ}', provider: 'anthropic' },
+      { model: 'gpt-5-codex', displayName: 'Codex via gateway', baseUrl: 'https://gw.example/v1', apiKey: 'sk-never-read', provider: 'openai' },
+    ] }));
+    write(path.join(factory, 'config.json'), JSON.stringify({ custom_models: [{ model: 'glm-4.6', model_display_name: 'GLM', base_url: 'http://x', api_key: 'k', provider: 'openai' }] }));
+    assert.equal(customModelOf('custom:Sonnet-[Proxy]-0', factory), 'claude-sonnet-4-5-20250929');
+    assert.equal(customModelOf('custom:Codex via gateway', factory), 'gpt-5-codex');
+    assert.equal(customModelOf('custom:glm-4.6', factory), 'glm-4.6');
+    assert.equal(customModelOf('custom:GLM-0', factory), 'glm-4.6');
+    assert.equal(customModelOf('custom:Unknown-3', factory), undefined);
+    assert.equal(customModelOf('claude-sonnet-4-5', factory), undefined);
+    assert.equal(customModelOf('custom:GLM-0', undefined), undefined);
+    // Through an import: the session's model is the underlying one; an unknown custom name is kept as written.
+    const sessions = path.join(factory, 'sessions', 'proj');
+    write(path.join(sessions, 'aaaaaaaa-0000-4000-8000-000000000001.settings.json'), JSON.stringify({ model: 'custom:Sonnet-[Proxy]-0', providerLockTimestamp: '2026-02-01T10:00:00.000Z', tokenUsage: { inputTokens: 100, outputTokens: 10, cacheCreationTokens: 0, cacheReadTokens: 0, thinkingTokens: 0 } }));
+    write(path.join(sessions, 'aaaaaaaa-0000-4000-8000-000000000002.settings.json'), JSON.stringify({ model: 'custom:Unknown-3', providerLockTimestamp: '2026-02-01T11:00:00.000Z', tokenUsage: { inputTokens: 5, outputTokens: 1, cacheCreationTokens: 0, cacheReadTokens: 0, thinkingTokens: 0 } }));
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    await importAll(ledger, { env: { HOME: path.join(dir, 'home') }, quietMs: 0 });
+    const models = (ledger.database.exec('SELECT m.name FROM interactions i JOIN models m ON m.id = i.model_ref ORDER BY i.ts')[0]?.values ?? []).map((v) => String(v[0]));
+    assert.deepEqual(models, ['claude-sonnet-4-5-20250929', 'custom:Unknown-3']);
+    const h = dataHealth(ledger.database, path.join(dir, 'ledger', 'ledger.sqlite'), { env: { HOME: path.join(dir, 'home') } });
+    assert.match(h.sources.find((x) => x.source === 'droid')?.gaps.join('\n') ?? '', /1 Droid requests ran on custom models that .* does not name: they keep the name as written and are unpriced/);
     ledger.close();
   });
 });

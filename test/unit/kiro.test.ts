@@ -21,9 +21,10 @@ describe('Kiro reader', () => {
     return { fx, env: { HOME: home, XDG_DATA_HOME: path.join(dir, 'data') }, project };
   };
 
-  it('looks in ~/.kiro/sessions and the CLI data folder of each platform', () => {
-    assert.deepEqual(kiro.roots({ HOME: '/h' }), ['/h/.kiro/sessions', '/h/.local/share/kiro-cli']);
-    assert.deepEqual(kiro.roots({ HOME: '/h', XDG_DATA_HOME: '/d' }), ['/h/.kiro/sessions', '/d/kiro-cli']);
+  it('looks in ~/.kiro/sessions, the CLI data folder and the IDE\'s agent storage of each platform', () => {
+    const ide = (base: string): string => `${base}/Kiro/User/globalStorage/kiro.kiroagent`;
+    assert.deepEqual(kiro.roots({ HOME: '/h' }), ['/h/.kiro/sessions', '/h/.local/share/kiro-cli', ide('/h/.config')]);
+    assert.deepEqual(kiro.roots({ HOME: '/h', XDG_DATA_HOME: '/d', XDG_CONFIG_HOME: '/c' }), ['/h/.kiro/sessions', '/d/kiro-cli', ide('/c')]);
   });
 
   it('imports all three versions: credits stored and summed as credits, tokens only where Kiro wrote them, cost at $0.04 a credit', async () => {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJson, writeCopilotJsonl } from '../../src/demo/copilot';
 import { READERS, sourceRoots, watchTargets, type ExtraSource, type WatchTarget } from '../../src/services/importer';
 import { AIDER_HISTORY } from '../../src/sources/aider';
-import { writeAider, writeAmazonQ, writeAmp, writeCline, writeContinue, writeCopilotCli, writeCursor, writeDroid, writeGemini, writeKimi, writeKiro, writeOpenCode, writeQwen } from '../fixtures/sources';
+import { writeAider, writeAmazonQ, writeAmp, writeCline, writeContinue, writeCopilotCli, writeCursor, writeDroid, writeGemini, writeKimi, writeKiro, writeKiroIde, writeOpenCode, writeQwen, writeCopilotTraces } from '../fixtures/sources';
 import { tempDir } from '../helpers';
 
 /** The watch target that reports a change of `file`, if any (as the extension's watchers see it). */
@@ -34,6 +34,7 @@ describe('Live capture: what the extension watches', () => {
     writeKiro(home, path.join(dir, 'xdg-data'), repo);
     writeAmazonQ(home, path.join(dir, 'xdg-data'), repo);
     writeCursor(path.join(home, '.config'));
+    writeKiroIde(path.join(home, '.config'), repo);
     writeCopilotCli(home, repo);
     writeAmp(path.join(dir, 'xdg-data'), repo);
     writeDroid(home, repo);
@@ -44,6 +45,7 @@ describe('Live capture: what the extension watches', () => {
     const req = { requestId: 'r1', timestamp: T0, modelId: 'copilot/gpt-4.1', prompt: 'p', reply: 'r', promptTokens: 10, outputTokens: 2, style: 'metadata' as const };
     writeCopilotJsonl(chat, { sessionId: 'a', creationDate: T0, requests: [req] });
     writeCopilotJson(chat, { sessionId: 'b', creationDate: T0, requests: [{ ...req, requestId: 'r2' }] });
+    writeCopilotTraces(path.join(home, '.config', 'Code', 'User'), [{ spanId: 's1', session: 'a', start: T0 + 1000, input: 10, output: 2 }]);
     env = { HOME: home, GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data') };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
