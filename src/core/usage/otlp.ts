@@ -53,14 +53,17 @@ function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** An OTLP AnyValue as a scalar: string, number (int64 arrives as a decimal string), boolean; undefined otherwise. */
+/** An attribute that is there but holds no scalar (an array, a map, bytes, a wrong type): never read as 0. */
+const UNREADABLE = Symbol('unreadable');
+
+/** An OTLP AnyValue as a scalar: string, number (int64 arrives as a decimal string), boolean; UNREADABLE otherwise. */
 function scalar(v: unknown): unknown {
-  if (!isObj(v)) return undefined;
+  if (!isObj(v)) return UNREADABLE;
   if (typeof v.stringValue === 'string') return v.stringValue;
-  if (v.intValue !== undefined) return typeof v.intValue === 'string' || typeof v.intValue === 'number' ? intOf(v.intValue) : undefined;
+  if (v.intValue !== undefined) return typeof v.intValue === 'string' || typeof v.intValue === 'number' ? intOf(v.intValue) : UNREADABLE;
   if (typeof v.doubleValue === 'number' || typeof v.doubleValue === 'string') return Number(v.doubleValue);
   if (typeof v.boolValue === 'boolean') return v.boolValue;
-  return undefined;
+  return UNREADABLE;
 }
 
 function intOf(v: string | number): number | undefined {
