@@ -166,7 +166,7 @@ class Forwarder {
       return;
     }
     const target = new URL(this.base.href);
-    target.pathname = `${this.base.pathname}${pathname}`;
+    target.pathname = `${this.base.pathname.replace(/\/+$/, '')}${pathname}`;
     const out: Record<string, string> = { 'content-type': String(headers['content-type'] ?? 'application/json') };
     for (const h of ['content-encoding', 'authorization'] as const) {
       const v = headers[h];
@@ -292,7 +292,9 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
     return { status: 200, body: { partialSuccess: { [REJECTED_FIELD[signal]]: mapped.rejected.length, errorMessage: mapped.rejected.slice(0, 3).join('; ') } } };
   };
 
-  const server = http.createServer((req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  // Timeouts are checked every connectionsCheckingInterval (30 s by default): often enough that they hold.
+  const server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 10_000), connectionsCheckingInterval: Math.min(1000, requestTimeout) }, (req, res) => {
     handle(req)
       .catch((): Reply => error(400, 'the request could not be read'))
       .then((reply) => {
@@ -305,8 +307,6 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
       })
       .catch(() => req.destroy());
   });
-  server.requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-  server.headersTimeout = Math.min(server.requestTimeout, 10_000);
   server.keepAliveTimeout = 5_000;
   server.maxConnections = 64;
   server.maxHeadersCount = 64;
