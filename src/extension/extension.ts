@@ -12,6 +12,7 @@ import { invalidTimeZoneSetting, readSettings, setHostUserDir } from './config';
 import { registerManualCommands } from './manualCommands';
 import { LedgerModel } from './ledgerModel';
 import { Notifier } from './notifier';
+import { OtelHost } from './otelHost';
 import { SessionsTree, type SessionsNode } from './sessionsTree';
 import { LinkScheduler } from './sidebarLinking';
 import { NodeLogWatch } from './sidebarLogWatch';
@@ -38,6 +39,8 @@ export interface OutcomeLedgerApi {
   linker: LinkScheduler;
   /** This window's VS Code user folder (where Copilot Chat keeps its sessions, and Cline and Roo Code their tasks when installed here). */
   hostUserDir: string;
+  /** The local OpenTelemetry receiver of this window (`outcomeLedger.otel.enabled`). */
+  otel: OtelHost;
 }
 
 const HEALTH_URI = vscode.Uri.parse('outcome-ledger:Data%20Health.md');
@@ -66,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const linker = new LinkScheduler(model, notifier);
   const sidebar = new SidebarView(context.extensionUri, model, linker, notifier);
   const logWatch = new NodeLogWatch(model);
+  const otel = new OtelHost(model, notifier);
   const healthChanged = new vscode.EventEmitter<vscode.Uri>();
   let healthText = '';
   /** Read-only tabs other than Data Health (team rollup previews and reports), by URI. */
@@ -119,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
 
   context.subscriptions.push(
     notifier,
+    otel,
     model,
     tree,
     meter,
@@ -198,6 +203,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       if (next.planProblem) notifier.warn('plan', `${next.planProblem}; no plan cost is shown.`);
       model.applySettings(next);
       logWatch.refresh();
+      otel.apply();
     }),
     // A folder added to the workspace may hold an Aider history: watch it (and import what it holds).
     vscode.workspace.onDidChangeWorkspaceFolders(() => {
@@ -211,10 +217,11 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
     if (bad) notifier.warn('time-zone', `"${bad}" is not an IANA time zone (for example Europe/Berlin); the system zone is used.`);
     model.start();
     logWatch.start();
+    otel.apply();
   }, 0);
   const activationMs = bundleLoadMs() + (performance.now() - started);
   notifier.info(`activated in ${activationMs.toFixed(1)} ms (bundle ${bundleLoadMs().toFixed(1)} ms)`);
-  return { activationMs, model, tree, meter, notifier, sidebar, linker, hostUserDir };
+  return { activationMs, model, tree, meter, notifier, sidebar, linker, hostUserDir, otel };
 }
 
 export function deactivate(): void {
