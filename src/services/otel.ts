@@ -258,7 +258,6 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
     }
     const mapped = mapOtlp(signal, parsed);
     if (mapped.rejected.length === 1 && mapped.rejected[0] === 'the body is not a JSON object') return error(400, 'the body is not a JSON object');
-    forwarder?.send(pathname, raw, req.headers);
     if (mapped.records.length > 0) {
       try {
         const [added, duplicates] = await ledger.write((db) => {
@@ -284,6 +283,8 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
         return error(503, `the ledger could not be written (${(e as Error).message.slice(0, 200)}); send again later`, { 'retry-after': '5' });
       }
     }
+    // Forwarded once accepted (a 503 above is retried by the exporter, and forwarded then).
+    forwarder?.send(pathname, raw, req.headers);
     stats.bodies++;
     stats.ignored += mapped.ignored;
     stats.rejected += mapped.rejected.length;
