@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { terminalText } from '../core/common/text';
 import { CommitNotFoundError } from '../services/decisions';
+import { OtelPortBusyError } from '../services/otel';
 import { SessionNotFoundError } from '../services/queries';
 import { TeamRollupError } from '../services/teamRollup';
 import { diskFaultOf, DiskFaultError } from '../store/diskFault';
@@ -16,6 +17,7 @@ import { importCommand } from './commands/import';
 import { labelCommand } from './commands/label';
 import { linkCommand } from './commands/link';
 import { manualCommand } from './commands/manual';
+import { otelCommand } from './commands/otel';
 import { pricesCommand } from './commands/prices';
 import { reportCommand } from './commands/report';
 import { rollupCommand } from './commands/rollup';
@@ -45,6 +47,7 @@ const COMMANDS: readonly Command[] = [
   healthCommand,
   pricesCommand,
   rollupCommand,
+  otelCommand,
   demoCommand,
 ];
 
@@ -75,6 +78,7 @@ const EXIT_CODES: ReadonlyArray<readonly [new (...args: never[]) => Error, numbe
   [LedgerWriteError, 1],
   [DiskFaultError, 1],
   [SchemaTooNewError, 1],
+  [OtelPortBusyError, 1],
 ];
 
 function helpOf(name: string | undefined): string {

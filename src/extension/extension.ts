@@ -9,6 +9,7 @@ import { Notifier } from './notifier';
 import { SessionsTree } from './sessionsTree';
 import { LinkScheduler } from './linkScheduler';
 import { NodeLogWatch } from './logWatch';
+import { OtelHost } from './otelHost';
 import { SidebarView } from './sidebarView';
 import { StatusMeter } from './statusMeter';
 import { Observations } from './testApi';
@@ -55,11 +56,12 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const meter = new StatusMeter(model, notifier);
   const linker = new LinkScheduler(model, notifier);
   const sidebar = new SidebarView(context.extensionUri, model, linker, notifier);
-  const observed = new Observations(sidebar, meter, notifier);
   const logWatch = new NodeLogWatch(model);
+  const otel = new OtelHost(model, notifier);
+  const observed = new Observations(sidebar, meter, notifier, otel);
   const documents = new ReadOnlyDocuments();
   context.subscriptions.push(
-    ...[notifier, model, tree, meter, linker, sidebar, observed, logWatch, documents],
+    ...[notifier, otel, model, tree, meter, linker, sidebar, observed, logWatch, documents],
     vscode.window.registerTreeDataProvider(SESSIONS_VIEW, tree),
     // No retainContextWhenHidden: a hidden view's page is dropped, and the ready handshake repaints it when shown.
     vscode.window.registerWebviewViewProvider(SIDEBAR_VIEW, sidebar),
@@ -72,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
       if (next.planProblem) notifier.warn('plan', `${next.planProblem}; no plan cost is shown.`);
       model.applySettings(next);
       logWatch.refresh();
+      otel.apply();
     }),
     // A folder added to the workspace may hold an Aider history: watch it (and import what it holds).
     vscode.workspace.onDidChangeWorkspaceFolders(() => {
@@ -84,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
     warnTimeZone(notifier);
     model.start();
     logWatch.start();
+    otel.apply();
   }, 0);
   const activationMs = bundleLoadMs() + (performance.now() - started);
   notifier.info(`activated in ${activationMs.toFixed(1)} ms (bundle ${bundleLoadMs().toFixed(1)} ms)`);

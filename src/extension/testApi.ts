@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { SidebarSnapshot } from '../core/sidebar/protocol';
 import type { Notifier } from './notifier';
+import type { OtelHost } from './otelHost';
 import type { ActionResult } from './sidebarActions';
 import type { RenderedInfo, SidebarView } from './sidebarView';
 import type { MeterReading, StatusMeter } from './statusMeter';
@@ -24,9 +25,11 @@ export class Observations implements vscode.Disposable {
   meter: MeterReading | undefined;
   /** Messages shown to the user (once per kind), oldest first. */
   readonly messages: Array<{ kind: string; message: string }> = [];
+  /** The OpenTelemetry receiver: how many settings changes have taken effect, and the URL it listens on after the last. */
+  otel: { applied: number; url: string | undefined } = { applied: 0, url: undefined };
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(sidebar: SidebarView, meter: StatusMeter, notifier: Notifier) {
+  constructor(sidebar: SidebarView, meter: StatusMeter, notifier: Notifier, otel: OtelHost) {
     this.subscriptions = [
       sidebar.onDidSend((s) => (this.snapshot = s)),
       sidebar.onDidRender((r) => {
@@ -37,6 +40,7 @@ export class Observations implements vscode.Disposable {
       sidebar.onDidAct((r) => this.results.push(r)),
       meter.onDidUpdate((m) => (this.meter = m)),
       notifier.onDidShow((m) => this.messages.push(m)),
+      otel.onDidApply((url) => (this.otel = { applied: this.otel.applied + 1, url })),
     ];
   }
 

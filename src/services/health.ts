@@ -7,7 +7,10 @@ import { CREDIT_PRICE_USD } from '../core/usage/pricing';
 import { isoUtc } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
 import { getMeta } from '../store/schema';
+import { OTLP_META } from '../store/records';
+import { FLAG_OTLP } from '../store/schema';
 import { projectDirs, READERS, sourceRoots, type ExtraSource } from './importer';
+import { readOtelStatus, type OtelStats } from './otel';
 
 export interface SourceHealthReport {
   source: SourceName;
@@ -23,11 +26,15 @@ export interface SourceHealthReport {
   gaps: string[];
   /** Tokens of this source that were estimated (counted from text or rounded by the tool), not reported exactly. */
   estimatedTokens: number;
+  /** Requests received live by the OpenTelemetry receiver and not (yet) read from a log file (docs/otel.md). */
+  viaOtlp: number;
 }
 
 export interface DataHealth {
   ledger: { file: string; bytes: number; schemaVersion: number; pricingVersion: string | null; firstImport: string | null; lastNewData: string | null };
   sources: SourceHealthReport[];
+  /** The local OpenTelemetry receiver's last status (its file beside the ledger), or null when it never ran. */
+  otel: OtelStats | null;
 }
 
 /** Why a source's tokens are estimates, for its data-health line. */
@@ -56,6 +63,12 @@ export function dataHealth(
     spans.set(String(source), { first: Number(first), last: Number(last), n: Number(n), assumed: Number(assumed), estimated: Number(estimated ?? 0), credits: Number(credits ?? 0) });
   }
   const firstImport = getMeta(db, 'first_import') ?? null;
+  // Requests received over OTLP (only looked for once the receiver has recorded some).
+  const viaOtlp = new Map<string, number>();
+  if (getMeta(db, OTLP_META) !== undefined) {
+    const q = db.exec(`SELECT s.source, count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE (i.flags & ${FLAG_OTLP}) != 0 GROUP BY s.source`);
+    for (const [source, n] of q[0]?.values ?? []) viaOtlp.set(String(source), Number(n));
+  }
   // Tools that keep their logs inside projects (Aider) are looked for in the folders the ledger knows.
   const inProjects = new Map<SourceName, string[]>();
   const known = READERS.some((r) => r.discoverInProjects) ? projectDirs(db) : [];
@@ -97,7 +110,7 @@ export function dataHealth(
     return {
       source,
       enabled: !disabled.has(source),
-      found: (f?.files ?? 0) > 0,
+      found: (f?.files ?? 0) > 0 || (viaOtlp.get(source) ?? 0) > 0,
       roots: existing,
       files: f?.files ?? 0,
       first: span ? isoUtc(span.first) : null,
@@ -107,6 +120,7 @@ export function dataHealth(
       reasons: f?.reasons ?? [],
       gaps,
       estimatedTokens: span?.estimated ?? 0,
+      viaOtlp: viaOtlp.get(source) ?? 0,
     };
   });
   // Manual entries have no files: they are what the engineer logged by hand.
@@ -125,6 +139,7 @@ export function dataHealth(
     reasons: [],
     gaps: manual && manual.estimated > 0 ? [`${manual.estimated} tokens of manual entries were estimated from pasted text (the text itself is not stored). They are marked ~.`] : [],
     estimatedTokens: manual?.estimated ?? 0,
+    viaOtlp: 0,
   });
   let bytes = 0; // not saved yet
   // The snapshot and the journal of writes since it was saved whole (store/journal.ts).
@@ -145,6 +160,7 @@ export function dataHealth(
       lastNewData: getMeta(db, 'last_new_data') ?? null,
     },
     sources,
+    otel: readOtelStatus(path.dirname(ledgerFile)) ?? null,
   };
 }
 
@@ -170,7 +186,17 @@ export function renderHealth(h: DataHealth): string {
       out.push(`- ${s.rejectedLines} ${noun(s.rejectedLines, 'line')} rejected${s.reasons.length ? ':' : ''}`);
       for (const r of s.reasons) out.push(`  - \`${r.path}\`${r.lineNo > 0 ? ` line ${r.lineNo}` : ''}: ${r.reason}`);
     }
+    if (s.viaOtlp > 0) out.push(`- ${s.viaOtlp} ${noun(s.viaOtlp, 'request')} read via OTLP (the OpenTelemetry receiver, exact counts) that no log file has given yet`);
     for (const g of s.gaps) out.push(`- Known gap: ${g}`);
   }
+  if (h.otel) out.push('', ...renderOtel(h.otel));
   return out.join('\n');
+}
+
+/** The receiver's section of data health: where it listened, what it recorded, and forwarding failures. */
+function renderOtel(o: OtelStats): string[] {
+  const out = ['## OpenTelemetry receiver', `- listening on ${o.host}:${o.port} since ${o.since} (status of ${o.updated})`];
+  out.push(`- ${o.bodies} ${noun(o.bodies, 'body', 'bodies')} accepted, ${o.refused} refused; ${o.recorded} ${noun(o.recorded, 'request')} recorded, ${o.duplicates} already in the ledger, ${o.rejected} rejected${o.lastRejection ? ` (last: ${o.lastRejection})` : ''}`);
+  if (o.forwardUrl) out.push(`- forwarding to ${o.forwardUrl}: ${o.forwarded} sent, ${o.forwardFailed} failed${o.lastForwardError ? ` (last: ${o.lastForwardError})` : ''}; failures are not retried`);
+  return out;
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { fromCopilotTokens, type Tokens } from '../core/usage/tokens';
 import { interactionRecord, isObject, jsonLine, parseTimestamp, rejected, restoreState, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
 import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
 import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs, walkFiles } from './walk';
@@ -68,16 +68,7 @@ function hasEventLog(stateDir: string, sessionId: string): boolean {
   return /^[\w.-]+$/.test(sessionId) && (isLogCandidate(path.join(stateDir, sessionId, 'events.jsonl')) || isLogCandidate(path.join(stateDir, `${sessionId}.jsonl`)));
 }
 
-/** Copilot's counts: input includes the cached input (read and written); canonical input excludes both. */
-function copilotTokens(input: unknown, output: unknown, cacheRead: unknown, cacheWrite: unknown, reasoning: unknown): Tokens | undefined {
-  const i = optionalCount(input);
-  const o = optionalCount(output);
-  const r = optionalCount(cacheRead);
-  const w = optionalCount(cacheWrite);
-  const th = optionalCount(reasoning);
-  if (i === undefined || o === undefined || r === undefined || w === undefined || th === undefined) return undefined;
-  return { input: Math.max(0, i - r - w), output: o, cacheRead: r, cacheWrite: w, reasoning: Math.min(th, o) };
-}
+const copilotTokens = fromCopilotTokens;
 
 const sum = (t: Tokens): number => t.input + t.output + t.cacheRead + t.cacheWrite;
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { fromGeminiTokens } from '../core/usage/tokens';
 import { isObject, jsonObjectLine, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs } from './walk';
 import { readRegularText } from './regular';
@@ -12,22 +12,6 @@ export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-pro';
 
 /** Tools whose `args.file_path` names a file the agent wrote. */
 const EDIT_TOOLS = new Set(['write_file', 'replace', 'edit', 'smart_edit']);
-
-/**
- * Gemini CLI keeps `tokens{input, output, cached, thoughts, tool, total}` per reply: `input` includes `cached`,
- * `thoughts` is separate from `output`. Canonical: input = input − cached + tool, cacheRead = cached,
- * output = output + thoughts, reasoning = thoughts (docs/sources.md). Undefined when a count is not a count.
- */
-export function fromGeminiTokens(t: Record<string, unknown>): Tokens | undefined {
-  const input = optionalCount(t.input);
-  const output = optionalCount(t.output);
-  const cached = optionalCount(t.cached);
-  const thoughts = optionalCount(t.thoughts);
-  const tool = optionalCount(t.tool);
-  if (input === undefined || output === undefined || cached === undefined || thoughts === undefined || tool === undefined) return undefined;
-  const cacheRead = Math.min(cached, input);
-  return { input: input - cacheRead + tool, cacheRead, cacheWrite: 0, output: output + thoughts, reasoning: thoughts };
-}
 
 /**
  * The project folder of a `tmp/<project>` folder: its `.project_root` marker (current builds, slug-named folders), or

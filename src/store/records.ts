@@ -5,7 +5,7 @@ import { costUSD, creditCostUSD, toMicroCredits, toNanoUSD } from '../core/usage
 import { totalOf } from '../core/usage/tokens';
 import { promptHash, stableId } from './hash';
 import { isRollupStale, markRollupStale, rebuildRollup } from './rollup';
-import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, FLAG_SIDECHAIN } from './schema';
+import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, FLAG_OTLP, FLAG_SIDECHAIN, getMeta } from './schema';
 
 export interface RecordWriterOptions {
   /** Repository root for a working directory (null when it is not in a repository or no longer exists). */
@@ -46,6 +46,11 @@ export class RecordWriter {
   private readonly recent = new Map<string, Copy & { id: number }>();
   /** Sessions whose interactions changed: their usage rollup is rebuilt by `flush()`. */
   private readonly dirty = new Set<number>();
+  /** The twin of a request in its session (same counts, close in time), read from a log / received over OTLP. */
+  private readonly findLogTwin: Statement;
+  private readonly findOtlpTwin: Statement;
+  /** The ledger holds requests received over OTLP (meta `otlp_records`): only then does a log copy look for its twin. */
+  private readonly otlpSeen: boolean;
 
   constructor(private readonly db: Database, private readonly options: RecordWriterOptions) {
     const prep = (sql: string): Statement => {
@@ -68,6 +73,33 @@ export class RecordWriter {
     this.insertFile = prep('INSERT OR IGNORE INTO session_files (session_ref, path) VALUES (?, ?)');
     this.insertBranch = prep('INSERT OR IGNORE INTO session_branches (session_ref, branch) VALUES (?, ?)');
     this.insertPrompt = prep('INSERT OR IGNORE INTO prompts (id, session_ref, ts, hash, text) VALUES (?,?,?,?,?)');
+    const twin = 'SELECT id FROM interactions WHERE session_ref = ? AND ts BETWEEN ? AND ? AND input = ? AND output = ? AND cache_read = ? AND cache_write = ?';
+    this.findLogTwin = prep(`${twin} AND (flags & ${FLAG_OTLP}) = 0 LIMIT 1`);
+    this.findOtlpTwin = prep(`${twin} AND (flags & ${FLAG_OTLP}) != 0 AND id != ? LIMIT 1`);
+    this.otlpSeen = getMeta(db, OTLP_META) !== undefined;
+  }
+
+  /**
+   * Dedup of a request received over OTLP against the same request read from a log (docs/otel.md): the tools' telemetry
+   * carries no log key, so the twin is the request of the same session with the same four counts within TWIN_WINDOW_MS.
+   * The log copy always wins (it knows the folder, branch and edits).
+   */
+  private twin(stmt: Statement, sessionRef: number, r: InteractionRecord, not?: number): number | undefined {
+    const t = r.tokens;
+    stmt.bind([sessionRef, r.timestamp - TWIN_WINDOW_MS, r.timestamp + TWIN_WINDOW_MS, t.input, t.output, t.cacheRead, t.cacheWrite, ...(not === undefined ? [] : [not])]);
+    const id = stmt.step() ? Number(stmt.get()[0]) : undefined;
+    stmt.reset();
+    return id;
+  }
+
+  /** After a log copy was stored: the OTLP copy of the same request, if any, is removed (returns whether one was). */
+  private dropOtlpTwin(r: InteractionRecord, id: number, sessionRef: number): boolean {
+    if (!this.otlpSeen || r.viaOtlp) return false;
+    const twin = this.twin(this.findOtlpTwin, sessionRef, r, id);
+    if (twin === undefined) return false;
+    this.db.run('DELETE FROM interactions WHERE id = ?', [twin]);
+    this.dirty.add(sessionRef);
+    return true;
   }
 
   /** Adds one record; returns whether an interaction was new, a duplicate, or neither (edits, prompts). */
@@ -94,7 +126,9 @@ export class RecordWriter {
     const seen = this.recent.get(r.key);
     if (seen && !betterCopy(copy, seen)) return 'duplicate';
     const id = seen?.id ?? stableId(r.key);
-    const flags = (r.sidechain ? FLAG_SIDECHAIN : 0) | (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0) | (r.estimated ? FLAG_ESTIMATED : 0);
+    // A request received over OTLP that a log file already gave is not stored twice.
+    if (r.viaOtlp && this.twin(this.findLogTwin, sessionRef, r) !== undefined) return 'duplicate';
+    const flags = (r.sidechain ? FLAG_SIDECHAIN : 0) | (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0) | (r.estimated ? FLAG_ESTIMATED : 0) | (r.viaOtlp ? FLAG_OTLP : 0);
     // A request metered in credits is priced from them (its tokens, if any, are what the credits paid for).
     const cost = credits > 0 ? creditCostUSD(r.session.source, credits / 1e6) : costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h }, r.timestamp);
     const values = [
@@ -118,7 +152,7 @@ export class RecordWriter {
       this.insertInteraction.run([id, ...values]);
       if (this.db.getRowsModified() === 1) {
         this.dirty.add(sessionRef);
-        return 'added';
+        return this.dropOtlpTwin(r, id, sessionRef) ? 'duplicate' : 'added';
       }
     }
     this.findInteraction.bind([id]);
@@ -130,6 +164,7 @@ export class RecordWriter {
       this.replaceInteraction.run([...values, id]);
       this.dirty.add(sessionRef);
       this.dirty.add(oldSession);
+      this.dropOtlpTwin(r, id, sessionRef);
     } else {
       this.remember(r.key, { id, ...old });
     }
@@ -254,6 +289,10 @@ export class RecordWriter {
 }
 
 const MAX_RECENT = 100_000;
+/** How far apart a request's log line and its OTLP event may be timed and still be the same request (5 minutes). */
+export const TWIN_WINDOW_MS = 5 * 60_000;
+/** Meta key set once the ledger holds a request received over OTLP. */
+export const OTLP_META = 'otlp_records';
 const BIG_CHANGE = 300;
 
 /** What the dedup rule compares of two copies of one interaction. */

@@ -229,6 +229,8 @@ export const FLAG_SIDECHAIN = 1;
 export const FLAG_MODEL_ASSUMED = 2;
 /** Token counts were estimated (counted from text or rounded by the tool), not reported exactly. */
 export const FLAG_ESTIMATED = 4;
+/** Received over OTLP by the local receiver (services/otel.ts), not read from a log file: a log copy replaces it. */
+export const FLAG_OTLP = 8;
 
 export class SchemaTooNewError extends Error {
   constructor(readonly found: number, detail = `schema ${found}; this build knows ${SCHEMA_VERSION}`) {

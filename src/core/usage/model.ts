@@ -98,6 +98,11 @@ export interface InteractionRecord {
    * tokens, priced at the tool's documented price per credit (core/pricing), never turned into tokens.
    */
   credits?: number;
+  /**
+   * Received live over OTLP (the local OpenTelemetry receiver) rather than read from a log file: the same request read
+   * from a log later replaces it, and data health counts these separately.
+   */
+  viaOtlp?: boolean;
 }
 
 /** A file the assistant edited or created; `path` as the tool wrote it (absolute, or relative to `cwd`). */

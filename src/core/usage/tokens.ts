@@ -92,3 +92,30 @@ export function fromOpenAiUsage(u: OpenAiUsage): Tokens {
     reasoning: Math.min(u.reasoning_output_tokens, u.output_tokens),
   };
 }
+
+/**
+ * Gemini CLI keeps `tokens{input, output, cached, thoughts, tool, total}` per reply: `input` includes `cached`,
+ * `thoughts` is separate from `output`. Canonical: input = input − cached + tool, cacheRead = cached,
+ * output = output + thoughts, reasoning = thoughts (docs/sources.md). Undefined when a count is not a count.
+ */
+export function fromGeminiTokens(t: Record<string, unknown>): Tokens | undefined {
+  const input = optionalCount(t.input);
+  const output = optionalCount(t.output);
+  const cached = optionalCount(t.cached);
+  const thoughts = optionalCount(t.thoughts);
+  const tool = optionalCount(t.tool);
+  if (input === undefined || output === undefined || cached === undefined || thoughts === undefined || tool === undefined) return undefined;
+  const cacheRead = Math.min(cached, input);
+  return { input: input - cacheRead + tool, cacheRead, cacheWrite: 0, output: output + thoughts, reasoning: thoughts };
+}
+
+/** Copilot's counts (CLI and gen_ai spans): input includes the cached input (read and written); canonical input excludes both. */
+export function fromCopilotTokens(input: unknown, output: unknown, cacheRead: unknown, cacheWrite: unknown, reasoning: unknown): Tokens | undefined {
+  const i = optionalCount(input);
+  const o = optionalCount(output);
+  const r = optionalCount(cacheRead);
+  const w = optionalCount(cacheWrite);
+  const th = optionalCount(reasoning);
+  if (i === undefined || o === undefined || r === undefined || w === undefined || th === undefined) return undefined;
+  return { input: Math.max(0, i - r - w), output: o, cacheRead: r, cacheWrite: w, reasoning: Math.min(th, o) };
+}

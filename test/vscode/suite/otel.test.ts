@@ -1,0 +1,59 @@
+import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
+import * as vscode from 'vscode';
+import type { OutcomeLedgerApi } from '../../../src/extension/extension';
+import { listSessions } from '../../../src/services/queries';
+import { claudeBody } from '../../fixtures/otlp';
+import { activateExtension, waitFor } from '../host';
+
+const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('outcomeLedger');
+
+/** A port free on the loopback right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('The OpenTelemetry receiver in VS Code (outcomeLedger.otel.enabled)', function () {
+  this.timeout(120_000);
+  let api: OutcomeLedgerApi;
+
+  before(async () => {
+    api = await activateExtension<OutcomeLedgerApi>();
+  });
+
+  after(async () => {
+    await config().update('otel.enabled', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('otel.port', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it('is off by default; the setting starts it, a Claude Code event lands in the ledger, turning it off stops it', async () => {
+    await waitFor('the receiver\'s first settings applied', () => api.observed.otel.applied >= 1);
+    assert.equal(api.observed.otel.url, undefined, 'off unless the user turns it on');
+    const port = await freePort();
+    await config().update('otel.port', port, vscode.ConfigurationTarget.Global);
+    await config().update('otel.enabled', true, vscode.ConfigurationTarget.Global);
+    const url = await waitFor('the receiver listening', () => api.observed.otel.url);
+    assert.equal(url, `http://127.0.0.1:${port}`);
+    const sessionId = 'otel-vscode-0001';
+    const body = claudeBody([{ sessionId, at: new Date(Date.now() - 60_000).toISOString(), model: 'claude-sonnet-4-5-20250929', input: 21, output: 480, cacheRead: 9000, cacheWrite: 300 }]);
+    const r = await fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), '{}');
+    const ledger = await api.model.get();
+    assert.ok(ledger);
+    const session = await waitFor('the session in the ledger', () => listSessions(ledger.database, { timeZone: 'UTC' }).find((s) => s.sessionId === sessionId));
+    assert.equal(session.source, 'claude-code');
+    assert.equal(session.tokens.total, 21 + 480 + 9000 + 300);
+    const applied = api.observed.otel.applied;
+    await config().update('otel.enabled', false, vscode.ConfigurationTarget.Global);
+    await waitFor('the receiver stopped', () => api.observed.otel.applied > applied && api.observed.otel.url === undefined);
+    await assert.rejects(fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+  });
+});
