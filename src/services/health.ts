@@ -195,7 +195,7 @@ export function renderHealth(h: DataHealth): string {
 
 /** The receiver's section of data health: where it listened, what it recorded, and forwarding failures. */
 function renderOtel(o: OtelStats): string[] {
-  const out = ['## OpenTelemetry receiver', `- listening on ${o.host}:${o.port} since ${o.since} (status of ${o.updated})`];
+  const out = ['## OpenTelemetry receiver', o.stopped ? `- stopped ${o.stopped} (listened on ${o.host}:${o.port} from ${o.since})` : `- listening on ${o.host}:${o.port} since ${o.since} (status of ${o.updated})`];
   out.push(`- ${o.bodies} ${noun(o.bodies, 'body', 'bodies')} accepted, ${o.refused} refused; ${o.recorded} ${noun(o.recorded, 'request')} recorded, ${o.duplicates} already in the ledger, ${o.rejected} rejected${o.lastRejection ? ` (last: ${o.lastRejection})` : ''}`);
   if (o.forwardUrl) out.push(`- forwarding to ${o.forwardUrl}: ${o.forwarded} sent, ${o.forwardFailed} failed${o.lastForwardError ? ` (last: ${o.lastForwardError})` : ''}; failures are not retried`);
   return out;

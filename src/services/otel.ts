@@ -10,6 +10,7 @@
  * senders are cut by the request timeout, anything not JSON gets 400 or 415, a Host other than the loopback gets 403
  * (DNS rebinding), and every figure passes the plausibility bounds.
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -58,6 +59,8 @@ export interface OtelStats {
   lastForwardError: string | null;
   lastRejection: string | null;
   updated: string;
+  /** When the receiver stopped (absent while it runs, and in a status written by an older build). */
+  stopped?: string;
 }
 
 export interface OtelReceiverOptions {
@@ -216,6 +219,7 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
     lastStatus = Date.now();
     stats.updated = new Date().toISOString();
     try {
+      fs.mkdirSync(path.dirname(statusFile), { recursive: true }); // a new ledger's folder exists only once it is saved
       writeFileAtomic(statusFile, `${JSON.stringify(stats, null, 2)}\n`);
     } catch {
       // the status file is informative only: the receiver keeps answering
@@ -338,6 +342,7 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         });
         await forwarder?.drain(2000);
+        stats.stopped = new Date().toISOString();
         saveStatus(true);
       })();
       return closed;
@@ -349,7 +354,10 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
 export function readOtelStatus(home: string): OtelStats | undefined {
   try {
     const v = JSON.parse(readRegularText(path.join(home, OTEL_STATUS_FILE), 64 << 10) ?? 'null') as unknown;
-    return typeof v === 'object' && v !== null && typeof (v as OtelStats).port === 'number' ? (v as OtelStats) : undefined;
+    if (typeof v !== 'object' || v === null || typeof (v as OtelStats).port !== 'number') return undefined;
+    const o = v as OtelStats;
+    if (o.stopped !== undefined && typeof o.stopped !== 'string') delete o.stopped;
+    return o;
   } catch {
     return undefined;
   }

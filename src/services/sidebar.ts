@@ -479,6 +479,7 @@ function sidebarHealth(db: Database, input: SidebarInput, anyFiles: boolean): Si
       reasons: s.reasons.slice(0, 3).map((r) => ({ ...r, path: tilde(r.path, home) })),
       gaps: s.gaps,
       estimatedTokens: s.estimatedTokens,
+      viaOtlp: s.viaOtlp,
     })),
     ledger: { file: tilde(h.ledger.file, home), bytes: h.ledger.bytes, firstImport: h.ledger.firstImport, lastNewData: h.ledger.lastNewData },
     linking: {
@@ -486,6 +487,12 @@ function sidebarHealth(db: Database, input: SidebarInput, anyFiles: boolean): Si
       unreadRepos,
       note: !anyFiles ? null : unreadRepos > 0 ? `${plural(unreadRepos, 'repository', 'repositories')} not read for commits yet.` : null,
     },
+    otel: h.otel
+      ? {
+          address: `${h.otel.host}:${h.otel.port}`, since: h.otel.since, stopped: h.otel.stopped ?? null, updated: h.otel.updated, bodies: h.otel.bodies, refused: h.otel.refused,
+          recorded: h.otel.recorded, duplicates: h.otel.duplicates, rejected: h.otel.rejected, forwardUrl: h.otel.forwardUrl, forwarded: h.otel.forwarded, forwardFailed: h.otel.forwardFailed,
+        }
+      : null,
   };
 }
 

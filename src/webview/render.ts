@@ -6,7 +6,7 @@ import { fmtInt, fmtTokens, fmtUSD, noun, plural } from '../core/usage/format';
 import { PERIOD_KINDS, PERIOD_NAMES, type PeriodKind } from '../core/usage/periods';
 import { SESSION_LABELS, toolList } from '../core/usage/model';
 import { ago, decisionReason, describeChange, formatFigure, noCandidateText, rangeLabel, shortDate } from '../core/sidebar/format';
-import type { Candidate, CommitRef, DecisionRow, Figure, FigureId, SidebarSnapshot, TaskRow, ViewMessage } from '../core/sidebar/protocol';
+import type { Candidate, CommitRef, DecisionRow, Figure, FigureId, SidebarOtel, SidebarSnapshot, TaskRow, ViewMessage } from '../core/sidebar/protocol';
 import { chartLegend, chartSvg, chartTable } from './chart';
 import { h, srOnly, type Child } from './dom';
 import type { UiState } from './state';
@@ -389,7 +389,7 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
       { class: 'source', 'data-source': src.source },
       h('div', { class: 'row-head' }, h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'), h('span', { class: 'title' }, src.name), h('span', { class: 'muted' }, src.enabled ? (src.found ? 'found' : 'not found') : 'off in settings')),
       src.found
-        ? h('div', { class: 'meta' }, `${fmtInt(src.files)} ${noun(src.files, 'file')} · ${fmtInt(src.interactions)} ${noun(src.interactions, 'request')} · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} ${noun(src.rejectedLines, 'line')} rejected`) : ' · no rejected lines')
+        ? h('div', { class: 'meta' }, `${fmtInt(src.files)} ${noun(src.files, 'file')} · ${fmtInt(src.interactions)} ${noun(src.interactions, 'request')}${src.viaOtlp ? ` (${fmtInt(src.viaOtlp)} via OTLP, no log file yet)` : ''} · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} ${noun(src.rejectedLines, 'line')} rejected`) : ' · no rejected lines')
         : null,
       h('div', { class: 'paths' }, `${src.found ? 'Reads' : 'Looked in'} `, ...rootList(src, ' (missing)', '')),
       ...src.reasons.map((r) => h('div', { class: 'why' }, `${r.path.split('/').pop() ?? r.path}${r.lineNo > 0 ? `:${r.lineNo}` : ''}: ${r.reason}`)),
@@ -406,12 +406,25 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
     h('ul', { class: 'list', id: 'health-sources' }, ...sources),
     h('p', { class: 'meta' }, `Last new data ${ago(h0.ledger.lastNewData, now)} · first import ${h0.ledger.firstImport ? shortDate(h0.ledger.firstImport.slice(0, 10), true) : 'never'} · ledger ${(h0.ledger.bytes / 1024 / 1024).toFixed(1)} MB`),
     h('p', { class: 'meta' }, `Linking: ${plural(h0.linking.repos, 'repository', 'repositories')} read.`, h0.linking.note ? h('span', { class: 'warn' }, ` ${h0.linking.note}`) : null),
+    h0.otel ? otelReceiver(h0.otel, now) : null,
     h(
       'div',
       { class: 'actions' },
       button('Import Now', { class: 'secondary small', 'data-key': 'health-import', onClick: () => a.post({ type: 'command/run', command: 'importNow' }) }),
       button('Full report', { class: 'secondary small', 'data-key': 'health-report', title: 'Show Data Health', onClick: () => a.post({ type: 'command/run', command: 'showDataHealth' }) }),
     ),
+  );
+}
+
+/** The local OpenTelemetry receiver's last status: where it listens (or when it stopped), what it recorded, forwarding. */
+function otelReceiver(o: SidebarOtel, now: number): HTMLElement {
+  return h(
+    'p',
+    { class: 'meta', id: 'health-otel' },
+    `OpenTelemetry receiver: ${o.stopped ? `stopped ${ago(o.stopped, now)} (was on ${o.address})` : `listening on ${o.address} since ${ago(o.since, now)}`} · ${plural(o.recorded, 'request')} recorded, ${fmtInt(o.duplicates)} already in the ledger`,
+    o.rejected + o.refused > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(o.rejected)} rejected, ${plural(o.refused, 'body', 'bodies')} refused`) : null,
+    o.forwardUrl ? ` · forwarding to ${o.forwardUrl}: ${fmtInt(o.forwarded)} sent` : null,
+    o.forwardUrl && o.forwardFailed > 0 ? h('span', { class: 'warn' }, `, ${fmtInt(o.forwardFailed)} failed`) : null,
   );
 }
 

@@ -5,8 +5,10 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { importAll } from '../../src/services/importer';
-import { dataHealth } from '../../src/services/health';
+import { DEFAULT_QUERY } from '../../src/core/sidebar/protocol';
+import { dataHealth, renderHealth } from '../../src/services/health';
 import { OtelPortBusyError, startOtelReceiver, type OtelReceiver } from '../../src/services/otel';
+import { sidebarSnapshot } from '../../src/services/sidebar';
 import { Ledger } from '../../src/store/ledger';
 import { FLAG_OTLP } from '../../src/store/schema';
 import { ledgerSums, tempDir } from '../helpers';
@@ -203,6 +205,22 @@ describe('OpenTelemetry receiver (a real server on an ephemeral port)', function
     assert.equal(claude?.found, true);
     assert.equal(h.otel?.recorded, 2);
     assert.equal(h.otel?.host, '127.0.0.1');
+    assert.match(h.otel?.stopped ?? '', /^\d{4}-\d\d-\d\dT/, 'the status says the receiver stopped');
+    const text = renderHealth(h);
+    assert.match(text, /2 requests read via OTLP \(the OpenTelemetry receiver, exact counts\) that no log file has given yet/);
+    assert.match(text, /## OpenTelemetry receiver\n- stopped \S+ \(listened on 127\.0\.0\.1:\d+ from \S+\)\n- 1 body accepted, 0 refused; 2 requests recorded/);
+    // The sidebar's data-health card carries the same: per tool, and the receiver.
+    const s = sidebarSnapshot(ledger.database, { timeZone: 'UTC', query: DEFAULT_QUERY, health: { ledgerFile: ledger.paths.file, env } });
+    assert.equal(s.health.sources.find((x) => x.source === 'claude-code')?.viaOtlp, 2);
+    assert.deepEqual([s.health.otel?.address, s.health.otel?.recorded, s.health.otel?.bodies, typeof s.health.otel?.stopped], [`127.0.0.1:${receiver.port}`, 2, 1, 'string']);
+  });
+
+  it('data health says the receiver is listening while it runs', async () => {
+    const h = dataHealth(ledger.database, ledger.paths.file, { env });
+    assert.equal(h.otel?.stopped, undefined);
+    assert.match(renderHealth(h), new RegExp(`- listening on 127\\.0\\.0\\.1:${receiver.port} since `));
+    const s = sidebarSnapshot(ledger.database, { timeZone: 'UTC', query: DEFAULT_QUERY, health: { ledgerFile: ledger.paths.file, env } });
+    assert.equal(s.health.otel?.stopped, null);
   });
 
   it('hostile bodies get a clear answer and the receiver keeps serving', async () => {

@@ -197,12 +197,34 @@ export interface HealthSource {
   gaps: string[];
   /** Tokens of this source that were estimated, not reported exactly. */
   estimatedTokens?: number;
+  /** Requests received over OTLP (the local OpenTelemetry receiver) that no log file has given yet. */
+  viaOtlp?: number;
+}
+
+/** The local OpenTelemetry receiver's last status (docs/otel.md), as data health shows it. */
+export interface SidebarOtel {
+  /** `host:port` it listened on. */
+  address: string;
+  since: string;
+  /** When it stopped; null while it runs. */
+  stopped: string | null;
+  updated: string;
+  bodies: number;
+  refused: number;
+  recorded: number;
+  duplicates: number;
+  rejected: number;
+  forwardUrl: string | null;
+  forwarded: number;
+  forwardFailed: number;
 }
 
 export interface SidebarHealth {
   sources: HealthSource[];
   ledger: { file: string; bytes: number; firstImport: string | null; lastNewData: string | null };
   linking: { repos: number; unreadRepos: number; note: string | null };
+  /** The OpenTelemetry receiver, when it ever ran beside this ledger. */
+  otel: SidebarOtel | null;
 }
 
 export interface ScopeOption {

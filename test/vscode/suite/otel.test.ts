@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as vscode from 'vscode';
+import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import { listSessions } from '../../../src/services/queries';
 import { claudeBody } from '../../fixtures/otlp';
-import { activateExtension, waitFor } from '../host';
+import { activateExtension, ui, waitFor } from '../host';
 
 const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('outcomeLedger');
 
@@ -51,6 +52,17 @@ describe('The OpenTelemetry receiver in VS Code (outcomeLedger.otel.enabled)', f
     const session = await waitFor('the session in the ledger', () => listSessions(ledger.database, { timeZone: 'UTC' }).find((s) => s.sessionId === sessionId));
     assert.equal(session.source, 'claude-code');
     assert.equal(session.tokens.total, 21 + 480 + 9000 + 300);
+    // The sidebar's data-health card says what came via OTLP, per tool, and where the receiver listens.
+    await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
+    const snapshot = await waitFor('a sidebar snapshot with the OTLP request', () => {
+      const s = api.observed.snapshot;
+      return s && (s.health.sources.find((x) => x.source === 'claude-code')?.viaOtlp ?? 0) >= 1 && s.health.otel?.stopped === null ? s : undefined;
+    });
+    assert.equal(snapshot.health.otel?.address, `127.0.0.1:${port}`);
+    await waitFor('the page to paint it', () => (api.observed.rendered?.seq ?? -1) >= snapshot.seq);
+    assert.match((await ui({ kind: 'text', selector: '#health-otel', webview: EXTENSION_ID })) ?? '', new RegExp(`OpenTelemetry receiver: listening on 127\\.0\\.0\\.1:${port} since`));
+    assert.match((await ui({ kind: 'text', selector: '#health-sources li[data-source="claude-code"]', webview: EXTENSION_ID })) ?? '', /\(\d+ via OTLP, no log file yet\)/);
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
     const applied = api.observed.otel.applied;
     await config().update('otel.enabled', false, vscode.ConfigurationTarget.Global);
     await waitFor('the receiver stopped', () => api.observed.otel.applied > applied && api.observed.otel.url === undefined);
