@@ -72,6 +72,13 @@ export function createWorld(options: WorldOptions): World {
   // Qwen Code's and Amp's folders, likewise (issue 18's sources).
   dir('home', '.qwen', 'projects');
   dir('home', '.local', 'share', 'amp', 'threads');
+  // And the rest of them: Copilot CLI, Factory Droid, Kimi CLI, Amazon Q Developer's IDE history, Kiro IDE, Cursor.
+  dir('home', '.copilot', 'session-state');
+  dir('home', '.factory', 'sessions');
+  dir('home', '.kimi', 'sessions');
+  dir('home', '.aws', 'amazonq', 'history');
+  dir('home', '.config', 'Kiro', 'User', 'globalStorage', 'kiro.kiroagent');
+  dir('home', '.config', 'Cursor', 'User', 'globalStorage');
   fs.chmodSync(dir('runtime'), 0o700);
   fs.mkdirSync(options.artifactsDir, { recursive: true });
   fs.writeFileSync(path.join(world.home, '.gitconfig'), '[user]\n\tname = Outcome Ledger Test\n\temail = test@outcome-ledger.invalid\n[init]\n\tdefaultBranch = main\n');

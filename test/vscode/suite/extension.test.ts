@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -9,6 +10,7 @@ import type { SessionsNode } from '../../../src/extension/sessionsTree';
 import { listSessions, type SessionJson } from '../../../src/services/queries';
 import { Ledger } from '../../../src/store/ledger';
 import { activateExtension, barrier, waitFor, world } from '../host';
+import { kiroIdeExecution, sqlite3 } from '../../fixtures/sources';
 import { writeClaudeTurns } from '../logs';
 
 async function treeSessions(api: OutcomeLedgerApi): Promise<SessionJson[]> {
@@ -211,6 +213,96 @@ describe('Outcome Ledger in VS Code', function () {
     assert.equal(amp.tokens.total, 330);
     assert.equal(amp.costUSD, 0.5, '0.5 credits at $1: the cost Amp billed');
     assert.equal(amp.repo, w.workspace);
+  });
+
+  it('notices Copilot CLI, Factory Droid, Kimi CLI and Amazon Q Developer logs without Import Now (live capture)', async () => {
+    const w = world();
+    await api.model.idle(); // only the watcher can pick the files up
+    const t = Date.now() - 3 * 86_400_000; // before the workspace's last commit: the meter is unaffected
+    const at = new Date(t).toISOString();
+    const lines = (rows: unknown[]): string => rows.map((l) => JSON.stringify(l)).join('\n') + '\n';
+    // Copilot CLI: an event log with per-request usage (input includes the cached input).
+    const ev = (id: string, type: string, data: Record<string, unknown>): Record<string, unknown> => ({ type, data, id, timestamp: at, parentId: null });
+    fs.mkdirSync(path.join(w.home, '.copilot', 'session-state', 'cli-live-1'), { recursive: true });
+    fs.writeFileSync(path.join(w.home, '.copilot', 'session-state', 'cli-live-1', 'events.jsonl'), lines([
+      ev('e1', 'session.start', { sessionId: 'cli-live-1', version: 1, producer: 'copilot-agent', copilotVersion: '0.0.400', startTime: at, selectedModel: 'gpt-5', context: { cwd: w.workspace } }),
+      ev('e2', 'assistant.usage', { model: 'gpt-5', inputTokens: 1500, outputTokens: 80, cacheReadTokens: 1000, cacheWriteTokens: 0 }),
+    ]));
+    const cli = await waitFor('the Copilot CLI session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'copilot-cli'), 20_000);
+    assert.deepEqual([cli.tokens.input, cli.tokens.cacheRead, cli.tokens.output], [500, 1000, 80]);
+    assert.equal(cli.repo, w.workspace);
+    // Factory Droid: the session's log (its folder) and its running totals.
+    const droid = path.join(w.home, '.factory', 'sessions', w.workspace.replace(/[\\/]/g, '-'));
+    fs.mkdirSync(droid, { recursive: true });
+    fs.writeFileSync(path.join(droid, 'd-live-1.jsonl'), lines([
+      { type: 'session_start', id: 'd-live-1', title: 'tidy the readme', owner: 'me', cwd: w.workspace },
+      { type: 'message', id: 'm1', timestamp: at, message: { role: 'user', content: [{ type: 'text', text: 'tidy the readme' }] } },
+    ]));
+    fs.writeFileSync(path.join(droid, 'd-live-1.settings.json'), JSON.stringify({ model: 'claude-sonnet-4-5-20250929', providerLock: 'anthropic', providerLockTimestamp: at, tokenUsage: { inputTokens: 500, outputTokens: 50, cacheCreationTokens: 100, cacheReadTokens: 2000, thinkingTokens: 0 } }));
+    const d = await waitFor('the Droid session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'droid'), 20_000);
+    assert.equal(d.tokens.total, 500 + 50 + 2000 + 100);
+    assert.equal(d.repo, w.workspace);
+    // Kimi CLI: a wire log under the md5 of its folder; the model from config.json, the folder from kimi.json.
+    const kimi = path.join(w.home, '.kimi');
+    fs.writeFileSync(path.join(kimi, 'config.json'), JSON.stringify({ default_model: 'kimi-k2', models: { 'kimi-k2': { provider: 'moonshot', model: 'kimi-k2-turbo-preview' } } }));
+    fs.writeFileSync(path.join(kimi, 'kimi.json'), JSON.stringify({ work_dirs: [{ path: w.workspace, last_session_id: 'k-live-1' }] }));
+    const wire = path.join(kimi, 'sessions', createHash('md5').update(w.workspace, 'utf8').digest('hex'), 'k-live-1');
+    fs.mkdirSync(wire, { recursive: true });
+    fs.writeFileSync(path.join(wire, 'wire.jsonl'), lines([
+      { type: 'metadata', protocol_version: '1.3' },
+      { timestamp: t / 1000, message: { type: 'TurnBegin', payload: { user_input: 'tidy the readme' } } },
+      { timestamp: t / 1000 + 2, message: { type: 'StatusUpdate', payload: { token_usage: { input_other: 1500, output: 200, input_cache_read: 4800, input_cache_creation: 0 }, message_id: 'chatcmpl-live-1' } } },
+    ]));
+    const k = await waitFor('the Kimi CLI session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'kimi'), 20_000);
+    assert.equal(k.tokens.total, 1500 + 200 + 4800);
+    assert.equal(k.repo, w.workspace);
+    // Amazon Q Developer's IDE chat history: no counts, so estimated and marked.
+    fs.writeFileSync(path.join(w.home, '.aws', 'amazonq', 'history', 'chat-history-live1.json'), JSON.stringify({
+      filename: 'chat-history-live1.json', databaseVersion: 1.5, engineVersion: 1.5,
+      collections: [{ name: 'tabs', data: [{ historyId: 'h-live', workspace: w.workspace, tabType: 'cwc', title: 'Readme', isOpen: false, updatedAt: at, conversations: [{ conversationId: 'q-live-1', clientType: 'vscode', messages: [
+        { type: 'prompt', body: 'tidy the readme', messageId: 'p1' }, { type: 'answer', body: 'Reworded the introduction and fixed two links.', messageId: 'a1' },
+      ] }], meta: { revision: 0, created: t, version: 0 }, $loki: 1 }] }],
+    }));
+    const q = await waitFor('the Amazon Q Developer session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'amazon-q'), 20_000);
+    assert.equal(q.tokenAccuracy, 'estimated');
+    assert.ok(q.tokens.total > 0);
+  });
+
+  it('notices a Kiro IDE execution and a Cursor reply without Import Now (live capture)', async () => {
+    const w = world();
+    await api.model.idle(); // only the watcher can pick the files up
+    const t = Date.now() - 3 * 86_400_000; // before the workspace's last commit: the meter is unaffected
+    // Kiro IDE: the workspace listed in workspace-sessions, then one execution in the store named by its hash.
+    const agent = path.join(w.home, '.config', 'Kiro', 'User', 'globalStorage', 'kiro.kiroagent');
+    const sha32 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 32);
+    const ws = path.join(agent, 'workspace-sessions', Buffer.from(w.workspace).toString('base64').replace(/=/g, '_'));
+    fs.mkdirSync(ws, { recursive: true });
+    fs.writeFileSync(path.join(ws, 'sessions.json'), JSON.stringify([{ sessionId: 'ide-live-1', title: 'tidy the readme', dateCreated: String(t), workspaceDirectory: w.workspace }]));
+    const store = path.join(agent, sha32(w.workspace), sha32('chat-agent'));
+    fs.mkdirSync(store, { recursive: true });
+    fs.writeFileSync(path.join(store, sha32('exec-live-1')), JSON.stringify(kiroIdeExecution({
+      id: 'exec-live-1', session: 'ide-live-1', start: t, end: t + 30_000, usage: [{ unit: 'credit', unitPlural: 'credits', usage: 0.4 }],
+      messages: [{ role: 'human', entries: [{ type: 'text', text: 'tidy the readme' }] }, { role: 'bot', entries: [{ type: 'text', text: 'Reworded the introduction.' }] }],
+    })));
+    const kiro = await waitFor('the Kiro IDE session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'kiro' && s.sessionId.includes('ide-live-1')), 20_000);
+    assert.equal(kiro.credits, 0.4);
+    assert.equal(kiro.tokenAccuracy, 'estimated');
+    assert.equal(kiro.repo, w.workspace);
+    // Cursor: its global state.vscdb (a copy is read; the database is never opened in place).
+    const at = new Date(t).toISOString();
+    const composer = { _v: 10, composerId: 'c-live', createdAt: t, lastUpdatedAt: t, modelConfig: { modelName: 'claude-4-sonnet' }, fullConversationHeadersOnly: [{ bubbleId: 'u1', type: 1 }, { bubbleId: 'a1', type: 2 }] };
+    const bubble = (id: string, type: number, text: string, tokenCount: Record<string, number>): string =>
+      `INSERT INTO cursorDiskKV VALUES ('bubbleId:c-live:${id}', CAST('${JSON.stringify({ _v: 3, type, bubbleId: id, text, tokenCount, createdAt: at })}' AS BLOB));`;
+    sqlite3(path.join(w.home, '.config', 'Cursor', 'User', 'globalStorage', 'state.vscdb'), [
+      'CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);',
+      'CREATE TABLE cursorDiskKV (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);',
+      `INSERT INTO cursorDiskKV VALUES ('composerData:c-live', '${JSON.stringify(composer)}');`,
+      bubble('u1', 1, 'tidy the readme', { inputTokens: 0, outputTokens: 0 }),
+      bubble('a1', 2, 'Reworded the introduction.', { inputTokens: 3000, outputTokens: 120 }),
+    ].join('\n'));
+    const cursor = await waitFor('the Cursor session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'cursor'), 20_000);
+    assert.equal(cursor.tokens.total, 3000 + 120);
+    assert.equal(cursor.tokenAccuracy, 'exact');
   });
 
   it('honours settings: a disabled source is not read, and days follow the time-zone setting', async () => {
