@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
-import { writeAider, writeAmp, writeCline, writeContinue, writeDroid, writeGemini, writeKimi, writeOpenCode, writeQwen } from '../fixtures/sources';
+import { writeAider, writeAmazonQ, writeAmp, writeCline, writeContinue, writeCopilotCli, writeCursor, writeCursorWorkspaces, writeDroid, writeGemini, writeKimi, writeKiro, writeKiroIde, writeOpenCode, writeQwen } from '../fixtures/sources';
 import { tempDir } from '../helpers';
 import { CLI, cli, reportJson, type Run } from './cli';
 import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
@@ -78,6 +79,12 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     const droid = writeDroid(home, repo.dir);
     const qwen = writeQwen(home, repo.dir);
     writeKimi(home, repo.dir);
+    writeKiro(home, path.join(dir, 'xdg-data'), repo.dir);
+    writeKiroIde(path.join(home, '.config'), repo.dir);
+    writeAmazonQ(home, path.join(dir, 'xdg-data'), repo.dir);
+    writeCursor(path.join(home, '.config'));
+    writeCursorWorkspaces(path.join(home, '.config'), repo.dir, ['c-1']);
+    writeCopilotCli(home, repo.dir);
     const user = path.join(home, '.config', 'Code', 'User');
     const chat = copilotWorkspace(user, 'a1b2c3', repo.dir);
     writeCopilotJson(chat, { sessionId: 'real', creationDate: D, requests: [{ requestId: 'request_1', timestamp: D, modelId: 'copilot/gpt-4.1', prompt: 'Fix it', reply: 'Fixed.', promptTokens: 100, outputTokens: 20, style: 'metadata' }] });
@@ -130,6 +137,18 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     fifos.push(mkfifo(path.join(home, '.kimi', 'sessions', 'f1f0', 'fifo-session', 'wire.jsonl')));
     fs.rmSync(path.join(home, '.kimi', 'kimi.json'));
     fifos.push(mkfifo(path.join(home, '.kimi', 'kimi.json')));
+    // Kiro: a v3 message log and a v2 session FIFO, and a Kiro IDE execution FIFO in its execution store. Amazon Q
+    // Developer: an IDE history FIFO. Copilot CLI: an event log FIFO. Cursor: a workspace whose state.vscdb (read for
+    // its chat list) is a FIFO.
+    fifos.push(mkfifo(path.join(home, '.kiro', 'sessions', 'fifo-ws', 'sess_fifo', 'messages.jsonl')));
+    fifos.push(mkfifo(path.join(home, '.kiro', 'sessions', 'cli', 'k2-fifo.json')));
+    const sha32 = (x: string): string => createHash('sha256').update(x).digest('hex').slice(0, 32);
+    fifos.push(mkfifo(path.join(home, '.config', 'Kiro', 'User', 'globalStorage', 'kiro.kiroagent', sha32(repo.dir), sha32('chat-agent'), 'e'.repeat(32))));
+    fifos.push(mkfifo(path.join(home, '.aws', 'amazonq', 'history', 'chat-history-fifo.json')));
+    fifos.push(mkfifo(path.join(home, '.copilot', 'session-state', 's-fifo', 'events.jsonl')));
+    fs.mkdirSync(path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32)), { recursive: true });
+    fs.writeFileSync(path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'workspace.json'), JSON.stringify({ folder: `file://${repo.dir}` }));
+    fifos.push(mkfifo(path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'state.vscdb')));
     logs.claude({ id: '7ccccccc-0000-4000-8000-000000000002', cwd: other, start: D, end: D + HOUR });
     env = { ...logs.env(), GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), XDG_CONFIG_HOME: path.join(home, '.config') };
   });
@@ -145,14 +164,14 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(fs.readdirSync(ledger).filter((n) => n.endsWith('.lock')), []);
     const report = reportJson(ledger, env, ['--no-import', '--since', '2024-01-01', '--until', '2100-01-01']);
-    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'cline', 'continue', 'aider', 'amp', 'droid', 'qwen-code', 'kimi']) {
+    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'cline', 'continue', 'aider', 'amp', 'droid', 'qwen-code', 'kimi', 'kiro', 'amazon-q', 'cursor', 'copilot-cli']) {
       assert.ok((report.bySource.find((x) => x.source === s)?.interactions ?? 0) > 0, `${s}: the regular logs beside the FIFOs were read`);
     }
     assert.equal(report.bySource.find((x) => x.source === 'droid')?.input, 5000 + 100 + 7, 'the Droid session whose message log is a FIFO still counts (dated by its file)');
     const h = cli(['health', '--json', '--home', ledger], env);
     assert.equal(h.code, 0, h.stderr);
     const health = JSON.parse(h.stdout) as HealthJson;
-    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'continue', 'aider', 'amp', 'droid', 'qwen-code', 'kimi']) {
+    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'continue', 'aider', 'amp', 'droid', 'qwen-code', 'kimi', 'kiro', 'amazon-q', 'copilot-cli']) {
       const reasons = health.sources.find((x) => x.source === s)?.reasons ?? [];
       assert.ok(reasons.some((x) => /not a regular file \(a named pipe\)/.test(x.reason)), `${s} names the FIFO: ${JSON.stringify(reasons)}`);
     }

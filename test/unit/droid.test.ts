@@ -56,6 +56,27 @@ describe('Factory Droid reader', () => {
     ledger.close();
   });
 
+  it('a settings file cut short is retried while being written, then rejected with a reason; nothing counted before is lost or counted again', async () => {
+    const home = path.join(dir, 'home');
+    const fx = writeDroid(home, path.join(dir, 'app'));
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const env = { HOME: home };
+    await importAll(ledger, { env, quietMs: 0 });
+    const good = ledgerSums(ledger.database, 'droid');
+    const text = fs.readFileSync(fx.files.settings, 'utf8');
+    fs.writeFileSync(fx.files.settings, text.slice(0, Math.floor(text.length / 2)));
+    const busy = await importAll(ledger, { env, quietMs: 60_000 });
+    assert.equal(busy.sources.find((x) => x.source === 'droid')?.linesRejected, 0, 'a file being written is waited for');
+    const quiet = await importAll(ledger, { env, quietMs: 0 });
+    assert.match(quiet.sources.find((x) => x.source === 'droid')?.reasons.join('\n') ?? '', /5b1e6c2a-8f3d-4a7b-9e0c-2d4f6a8b0c1e\.settings\.json: not a whole JSON document/);
+    assert.deepEqual(ledgerSums(ledger.database, 'droid'), good);
+    // Written whole again, with the same totals: nothing new.
+    fs.writeFileSync(fx.files.settings, text);
+    assert.equal((await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'droid')?.interactionsAdded, 0);
+    assert.deepEqual(ledgerSums(ledger.database, 'droid'), good);
+    ledger.close();
+  });
+
   it('an unknown tokenUsage shape and a count that is not one are rejected with the reason, never read as zeros', async () => {
     writeDroid(path.join(dir, 'home'), path.join(dir, 'app'));
     const ledger = await Ledger.open(path.join(dir, 'ledger'));
