@@ -143,6 +143,8 @@ class EventLogParser implements LineParser {
   }
 
   private usage(d: Record<string, unknown>, ts: number | undefined, id: string | undefined): ParseOutcome {
+    // Never an unrecognised shape read as zeros: it is a rejected line with the reason.
+    if (d.inputTokens === undefined && d.outputTokens === undefined) return rejected('assistant.usage in an unknown shape (no inputTokens or outputTokens)');
     const tokens = copilotTokens(d.inputTokens, d.outputTokens, d.cacheReadTokens, d.cacheWriteTokens, d.reasoningTokens);
     if (!tokens) return rejected('assistant.usage counts are not non-negative integers');
     this.s.usageInSegment = true;

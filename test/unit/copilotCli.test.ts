@@ -27,12 +27,15 @@ describe('GitHub Copilot CLI reader', () => {
       ev('c', 'session.shutdown', { modelMetrics: { 'gpt-5': { usage } } }),
       ev('d', 'session.shutdown', { modelMetrics: { 'gpt-5': { usage } } }), // a later segment without usage events counts
       ev('e', 'assistant.usage', { ...usage, inputTokens: -1 }),
+      'not json at all',
+      JSON.stringify({ type: 'assistant.usage', data: 'not an object', id: 'f', timestamp: '2026-02-14T11:00:01.000Z' }),
     ], { path: file, root: '/h/.copilot' });
     assert.deepEqual(interactions(r.records).map((x) => [x.key, x.tokens.input, x.tokens.cacheRead, x.tokens.cacheWrite, x.session.branch]), [
       ['copilot-cli:s-9:b', 300, 600, 100, 'main'],
       ['copilot-cli:s-9:d:gpt-5', 300, 600, 100, 'main'],
     ]);
-    assert.deepEqual(r.rejected, ['assistant.usage counts are not non-negative integers']);
+    // A line of garbage and a usage event of an unknown shape are rejected with the reason, never read as zeros.
+    assert.deepEqual(r.rejected, ['assistant.usage counts are not non-negative integers', 'not JSON', 'assistant.usage in an unknown shape (no inputTokens or outputTokens)']);
   });
 
   it('imports event logs, the session store and the OTel export with one precedence per session: totals equal the truth, nothing twice', async () => {
