@@ -49,6 +49,7 @@ import {
   setRepoState,
   StampWriter,
   upsertRepo,
+  type LinkRow,
   type RepoPath,
   type RepoRow,
   type RepoState,
@@ -679,12 +680,48 @@ function successorText(kind: SuccessorKind, s: CommitInfo, pr: number | null): s
   }
 }
 
-/** Rebuilds one repository's graph, successors and the links of the sessions near anything that changed. */
+/** One repository's stored commits, their graph and the two ways to look a commit up. */
+interface RepoGraph {
+  stored: StoredCommit[];
+  history: History;
+  byId: ReadonlyMap<number, StoredCommit>;
+  idOfSha: ReadonlyMap<string, number>;
+}
+
+/** The successor edges of a repository and those stored for the first time in this run. */
+interface Successors {
+  edges: SuccessorEdge[];
+  newEdges: ReturnType<typeof replaceSuccessors>;
+  successorsOf: ReadonlyMap<string, SuccessorEdge[]>;
+}
+
+/**
+ * Rebuilds one repository's graph, successors and the links of the sessions near anything that changed, in four
+ * steps: refresh the commits' flags, find successors, choose the sessions to score, link them; then the standing.
+ */
 async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: number; links: number }> {
   const stored = loadCommits(db, r.repoId, r.graphSince);
-  const history = new History(stored, r.tips.tips as Tip[], r.tips.defaultBranches);
-  const byId = new Map<number, StoredCommit>(stored.map((c) => [c.id, c]));
-  const idOfSha = new Map<string, number>(stored.map((c) => [c.sha, c.id]));
+  const graph: RepoGraph = {
+    stored,
+    history: new History(stored, r.tips.tips as Tip[], r.tips.defaultBranches),
+    byId: new Map<number, StoredCommit>(stored.map((c) => [c.id, c])),
+    idOfSha: new Map<string, number>(stored.map((c) => [c.sha, c.id])),
+  };
+  // 1. Tasks, PR numbers and gone flags of the stored commits; when the ones that changed were authored.
+  const changedTimes = refreshCommits(db, r, graph);
+  // 2. Successors of commits rebased, amended or squashed away.
+  const successors = await findRepoSuccessors(db, r, graph);
+  // 3. The sessions to score.
+  const { sessions, affected } = chooseAffected(db, r, changedTimes, successors);
+  // 4. Link them, inheriting through successors.
+  const links = affected.size === 0 ? 0 : linkAffected(db, r, graph, successors, sessions, affected);
+  // After the links are written: which linked commits were reverted is asked about the commits linked now.
+  await updateStanding(db, r, graph.history, stored, successors.edges);
+  return { scored: affected.size, links };
+}
+
+/** Step 1 of relinkRepo: each stored commit's tasks, PR and gone flag; returns the author times of those that changed. */
+function refreshCommits(db: Database, r: RelinkInput, { stored, history }: RepoGraph): number[] {
   const changedTimes: number[] = [];
   const updater = new CommitUpdater(db);
   try {
@@ -699,9 +736,15 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
   } finally {
     updater.free();
   }
+  return changedTimes;
+}
 
-  // Successors. patch-ids only for gone commits no author-time match explains, and commits with the same files after them.
-  // Squashes were found when they were new: search among new commits only, and keep the edges found before.
+/**
+ * Step 2 of relinkRepo: successors, stored. patch-ids only for gone commits no author-time match explains, and commits
+ * with the same files after them. Squashes were found when they were new: search among new commits only, and keep the
+ * edges found before.
+ */
+async function findRepoSuccessors(db: Database, r: RelinkInput, { stored, history, byId, idOfSha }: RepoGraph): Promise<Successors> {
   const among = r.all ? undefined : r.newShas;
   const kept: SuccessorEdge[] = r.all
     ? []
@@ -737,9 +780,14 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
     if (l) l.push(e);
     else successorsOf.set(e.original, [e]);
   }
+  return { edges, newEdges, successorsOf };
+}
 
-  // Sessions to score: new or changed ones, and every session whose window holds something that changed. A change
-  // older than the sessions loaded (a branch deleted long after its commits) needs them all.
+/**
+ * Step 3 of relinkRepo: sessions to score: new or changed ones, and every session whose window holds something that
+ * changed. A change older than the sessions loaded (a branch deleted long after its commits) needs them all.
+ */
+function chooseAffected(db: Database, r: RelinkInput, changedTimes: readonly number[], { newEdges }: Successors): { sessions: LinkSession[]; affected: Set<number> } {
   const changedRanges = [
     ...changedTimes,
     ...r.sessions.filter((s) => r.all || r.stamps.get(s.ref)?.stamp !== stampOf(s)).map((s) => s.start),
@@ -758,7 +806,6 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
     end: s.end,
     codexHead: r.codexHeads.get(s.ref) || r.stamps.get(s.ref)?.codexHead || null,
   }));
-  const factsByRef = new Map(r.sessions.map((s) => [s.ref, s]));
   const affected = new Set<number>();
   const ranges: Array<[number, number]> = changedTimes.map((t) => [t, t]);
   for (const s of r.sessions) {
@@ -779,63 +826,24 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
       if (ranges.some(([a, b]) => a <= to && b >= from)) affected.add(s.ref);
     }
   }
-  // After the links are written: which linked commits were reverted is asked about the commits linked now.
-  const finish = async (res: { scored: number; links: number }): Promise<{ scored: number; links: number }> => {
-    await updateStanding(db, r, history, stored, edges);
-    return res;
-  };
-  if (affected.size === 0) return finish({ scored: 0, links: 0 });
+  return { sessions, affected };
+}
 
+/** Step 4 of relinkRepo: score each affected session, inherit through successors, store; returns the links written. */
+function linkAffected(db: Database, r: RelinkInput, graph: RepoGraph, successors: Successors, sessions: readonly LinkSession[], affected: ReadonlySet<number>): number {
+  const { history, idOfSha } = graph;
   const spans = sessions.filter((s) => affected.has(s.ref));
   const files = new FileIndex(history, Math.min(...spans.map((s) => s.start)) - r.options.skewMs, Math.max(...spans.map((s) => s.end)) + r.options.windowMs);
   const index = new SessionIndex(sessions);
   const decisions = loadLinks(db, [...affected]).filter((l) => l.state !== 'auto');
+  const factsByRef = new Map(r.sessions.map((s) => [s.ref, s]));
   let written = 0;
   for (const s of sessions) {
     if (!affected.has(s.ref)) continue;
     const direct = linkSession(s, history, files, index, { ...r.options, includeGone: true });
-    const links = new Map<string, ScoredLink>();
-    for (const l of direct) if (history.reachable.has(l.sha)) links.set(l.sha, l);
-    // Inherit through successors (a squash of a rebased commit is two hops).
-    let frontier: ScoredLink[] = [
-      ...direct,
-      ...decisions
-        .filter((d) => d.sessionRef === s.ref && d.state === 'confirmed')
-        .map((d) => ({ sessionRef: s.ref, sha: byId.get(d.commitRef)?.sha ?? '', confidence: 1, evidence: d.evidence }))
-        .filter((l) => l.sha !== ''),
-    ];
-    for (let hop = 0; hop < 3 && frontier.length > 0; hop++) {
-      const next: ScoredLink[] = [];
-      for (const l of frontier) {
-        for (const e of successorsOf.get(l.sha) ?? []) {
-          const succ = history.bySha.get(e.successor);
-          if (!succ) continue;
-          const confidence = Math.round(l.confidence * INHERIT[e.kind] * 1000) / 1000;
-          if (confidence < MIN_KEPT_CONFIDENCE) continue;
-          const evidence: Evidence[] = [...l.evidence.filter((x) => x.weight > 0 && x.kind !== 'successor'), { kind: 'successor', text: successorText(e.kind, succ, history.prs.get(succ.sha) ?? succ.pr), weight: 0 }];
-          const inherited: ScoredLink = { sessionRef: s.ref, sha: e.successor, confidence, evidence, via: l.sha };
-          const have = links.get(e.successor);
-          if (!have || have.confidence < confidence) links.set(e.successor, inherited);
-          next.push(inherited);
-        }
-      }
-      frontier = next;
-    }
-    // Decisions follow the work: a confirmed or rejected commit that was rebased or squashed carries the decision.
-    for (const d of decisions.filter((x) => x.sessionRef === s.ref)) {
-      const c = byId.get(d.commitRef);
-      if (!c || history.reachable.has(c.sha)) continue;
-      for (const e of successorsOf.get(c.sha) ?? []) {
-        const succId = idOfSha.get(e.successor);
-        if (succId === undefined || decisions.some((x) => x.sessionRef === s.ref && x.commitRef === succId)) continue;
-        const code = d.state === 'confirmed' ? 1 : 2;
-        const ev = links.get(e.successor)?.evidence ?? [{ kind: 'successor' as const, text: successorText(e.kind, history.bySha.get(e.successor) ?? c, null), weight: 0 }];
-        db.run(
-          'INSERT INTO links (session_ref, commit_ref, confidence, evidence, state) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_ref, commit_ref) DO UPDATE SET state = excluded.state',
-          [s.ref, succId, links.get(e.successor)?.confidence ?? (code === 1 ? 1 : 0), encodeEvidence(ev), code],
-        );
-      }
-    }
+    const mine = decisions.filter((x) => x.sessionRef === s.ref);
+    const links = inheritLinks(s.ref, direct, mine, graph, successors);
+    carryDecisions(db, s.ref, mine, links, graph, successors);
     const rows = [...links.values()]
       .map((l) => ({ commitRef: idOfSha.get(l.sha), confidence: l.confidence, evidence: l.evidence }))
       .filter((l): l is { commitRef: number; confidence: number; evidence: Evidence[] } => l.commitRef !== undefined);
@@ -844,7 +852,59 @@ async function relinkRepo(db: Database, r: RelinkInput): Promise<{ scored: numbe
     const f = factsByRef.get(s.ref);
     if (f) r.stampWriter.save(s.ref, { stamp: stampOf(f), codexHead: r.codexHeads.get(s.ref) ?? null });
   }
-  return finish({ scored: affected.size, links: written });
+  return written;
+}
+
+/**
+ * A session's links by commit: its direct links to reachable commits, and what they and its confirmed decisions pass
+ * on through successors (a squash of a rebased commit is two hops).
+ */
+function inheritLinks(sessionRef: number, direct: readonly ScoredLink[], decisions: readonly LinkRow[], { history, byId }: RepoGraph, { successorsOf }: Successors): Map<string, ScoredLink> {
+  const links = new Map<string, ScoredLink>();
+  for (const l of direct) if (history.reachable.has(l.sha)) links.set(l.sha, l);
+  let frontier: ScoredLink[] = [
+    ...direct,
+    ...decisions
+      .filter((d) => d.state === 'confirmed')
+      .map((d) => ({ sessionRef, sha: byId.get(d.commitRef)?.sha ?? '', confidence: 1, evidence: d.evidence }))
+      .filter((l) => l.sha !== ''),
+  ];
+  for (let hop = 0; hop < 3 && frontier.length > 0; hop++) {
+    const next: ScoredLink[] = [];
+    for (const l of frontier) {
+      for (const e of successorsOf.get(l.sha) ?? []) {
+        const succ = history.bySha.get(e.successor);
+        if (!succ) continue;
+        const confidence = Math.round(l.confidence * INHERIT[e.kind] * 1000) / 1000;
+        if (confidence < MIN_KEPT_CONFIDENCE) continue;
+        const evidence: Evidence[] = [...l.evidence.filter((x) => x.weight > 0 && x.kind !== 'successor'), { kind: 'successor', text: successorText(e.kind, succ, history.prs.get(succ.sha) ?? succ.pr), weight: 0 }];
+        const inherited: ScoredLink = { sessionRef, sha: e.successor, confidence, evidence, via: l.sha };
+        const have = links.get(e.successor);
+        if (!have || have.confidence < confidence) links.set(e.successor, inherited);
+        next.push(inherited);
+      }
+    }
+    frontier = next;
+  }
+  return links;
+}
+
+/** Decisions follow the work: a confirmed or rejected commit that was rebased or squashed carries the decision. */
+function carryDecisions(db: Database, sessionRef: number, decisions: readonly LinkRow[], links: ReadonlyMap<string, ScoredLink>, { history, byId, idOfSha }: RepoGraph, { successorsOf }: Successors): void {
+  for (const d of decisions) {
+    const c = byId.get(d.commitRef);
+    if (!c || history.reachable.has(c.sha)) continue;
+    for (const e of successorsOf.get(c.sha) ?? []) {
+      const succId = idOfSha.get(e.successor);
+      if (succId === undefined || decisions.some((x) => x.commitRef === succId)) continue;
+      const code = d.state === 'confirmed' ? 1 : 2;
+      const ev = links.get(e.successor)?.evidence ?? [{ kind: 'successor' as const, text: successorText(e.kind, history.bySha.get(e.successor) ?? c, null), weight: 0 }];
+      db.run(
+        'INSERT INTO links (session_ref, commit_ref, confidence, evidence, state) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_ref, commit_ref) DO UPDATE SET state = excluded.state',
+        [sessionRef, succId, links.get(e.successor)?.confidence ?? (code === 1 ? 1 : 0), encodeEvidence(ev), code],
+      );
+    }
+  }
 }
 
 /** Pairs of commits checked for a reversed patch per run, at most. */
