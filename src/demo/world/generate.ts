@@ -57,51 +57,14 @@ export function generateBase(b: Builder): void {
     }
     if (s.traps.has('subdir')) b.trap(`${s.source}-subdir`, s.id);
     if (g?.worktree) b.trap(`${s.source}-worktree`, s.id);
+    // What both writers take; `turns` is drawn here, where each writer's call drew it.
+    const spec = { r, id: s.id, start: s.start, deadline, cwd, base, repo, branch, role: s.role, taskKey: g?.key ?? null, title, area, edits, traps: s.traps, turns: r.int(1, 4), badLines: s.badLines };
     let gen: Generated;
     if (s.source === 'claude-code') {
-      gen = genClaude(b, {
-        r,
-        id: s.id,
-        start: s.start,
-        deadline,
-        proj,
-        base,
-        cwd,
-        repo,
-        branch,
-        rootIdx: s.rootIdx,
-        role: s.role,
-        taskKey: g?.key ?? null,
-        title,
-        area,
-        edits,
-        traps: s.traps,
-        turns: r.int(1, 4),
-        subagentChance: 0.1,
-        resumes: s.resumes ? (b.generated.get(s.resumes.id) ?? null) : null,
-        badLines: s.badLines,
-      });
+      gen = genClaude(b, { ...spec, proj, rootIdx: s.rootIdx, subagentChance: 0.1, resumes: s.resumes ? (b.generated.get(s.resumes.id) ?? null) : null });
     } else {
       const gitMeta = repo !== null && sha !== null && branch !== null && proj.repoIdx !== null ? { commit_hash: sha, branch, repository_url: b.git?.repoUrl(proj.repoIdx) ?? '' } : null;
-      gen = genCodex(b, {
-        r,
-        id: s.id,
-        start: s.start,
-        deadline,
-        cwd,
-        base,
-        repo,
-        branch,
-        gitMeta,
-        role: s.role,
-        taskKey: g?.key ?? null,
-        title,
-        area,
-        edits,
-        traps: s.traps,
-        turns: r.int(1, 4),
-        badLines: s.badLines,
-      });
+      gen = genCodex(b, { ...spec, gitMeta });
     }
     // Commit right after the session; merge after the group's last session.
     if (b.git && g && proj.repoIdx !== null && gen.truth.editedFiles.length > 0) {
@@ -160,52 +123,12 @@ export function generateExtra(b: Builder, target: number): void {
     const turns = x < 0.75 ? 1 : x < 0.95 ? r.int(2, 3) : r.int(4, 8);
     const id = source === 'claude-code' ? r.uuid4() : r.uuid7(start);
     const title = `${r.pick(TASK_TITLES).replace('{area}', area)}`;
+    const spec = { r, id, start, deadline, cwd, base, repo, branch: st?.branch ?? null, role: 'extra' as const, taskKey: null, title, area, edits, traps: new Set<string>(), turns, badLines: 0, tiny };
     if (source === 'claude-code') {
-      genClaude(b, {
-        r,
-        id,
-        start,
-        deadline,
-        proj,
-        base,
-        cwd,
-        repo,
-        branch: st?.branch ?? null,
-        rootIdx: r.chance(0.4) ? 1 : 0,
-        role: 'extra',
-        taskKey: null,
-        title,
-        area,
-        edits,
-        traps: new Set(),
-        turns,
-        subagentChance: tiny ? 0 : 0.3,
-        resumes: null,
-        badLines: 0,
-        tiny,
-      });
+      genClaude(b, { ...spec, proj, rootIdx: r.chance(0.4) ? 1 : 0, subagentChance: tiny ? 0 : 0.3, resumes: null });
     } else {
       const gitMeta = st && repo !== null && proj.repoIdx !== null ? { commit_hash: st.sha, branch: st.branch, repository_url: b.git?.repoUrl(proj.repoIdx) ?? '' } : null;
-      genCodex(b, {
-        r,
-        id,
-        start,
-        deadline,
-        cwd,
-        base,
-        repo,
-        branch: st?.branch ?? null,
-        gitMeta,
-        role: 'extra',
-        taskKey: null,
-        title,
-        area,
-        edits,
-        traps: new Set(),
-        turns,
-        badLines: 0,
-        tiny,
-      });
+      genCodex(b, { ...spec, gitMeta });
     }
   }
 }

@@ -75,20 +75,17 @@ function firstPrompt(r: Rng, pool: TextPool, title: string, key: string | null, 
   return key !== null && r.chance(0.6) ? `${title} (${key}). ${tail}` : `${title}. ${tail}`;
 }
 
-/** Generate, write and record one Claude Code session. */
-export function genClaude(
-  b: Builder,
-  p: {
+/** What either writer is told of a planned session. */
+interface SessionSpec {
   r: Rng;
   id: string;
   start: number;
   deadline: number;
-  proj: Project;
+  /** Repository (or worktree) root the edits are relative to; `cwd` may be a folder below it. */
   base: string;
   cwd: string;
   repo: string | null;
   branch: string | null;
-  rootIdx: number;
   role: TruthSession['role'];
   taskKey: string | null;
   title: string;
@@ -96,12 +93,13 @@ export function genClaude(
   edits: FileChange[];
   traps: Set<string>;
   turns: number;
-  subagentChance: number;
-  resumes: Generated | null;
   badLines: number;
   /** Tiny sessions (one short turn) make bench worlds hold many small files, as real histories do. */
   tiny?: boolean;
-}): Generated {
+}
+
+/** Generate, write and record one Claude Code session. */
+export function genClaude(b: Builder, p: SessionSpec & { proj: Project; rootIdx: number; subagentChance: number; resumes: Generated | null }): Generated {
   const { r, traps } = p;
   const old = traps.has('cost-usd');
   const version = old ? CLAUDE_OLD_VERSION : p.resumes?.live?.version ?? r.pick(CLAUDE_VERSIONS);
@@ -239,28 +237,7 @@ export function genClaude(
 }
 
 /** Generate, write and record one Codex session. */
-export function genCodex(
-  b: Builder,
-  p: {
-  r: Rng;
-  id: string;
-  start: number;
-  deadline: number;
-  cwd: string;
-  base: string;
-  repo: string | null;
-  branch: string | null;
-  gitMeta: { commit_hash: string; branch: string; repository_url: string } | null;
-  role: TruthSession['role'];
-  taskKey: string | null;
-  title: string;
-  area: string;
-  edits: FileChange[];
-  traps: Set<string>;
-  turns: number;
-  badLines: number;
-  tiny?: boolean;
-}): Generated {
+export function genCodex(b: Builder, p: SessionSpec & { gitMeta: { commit_hash: string; branch: string; repository_url: string } | null }): Generated {
   const { r, traps } = p;
   const noTc = traps.has('no-turn-context');
   const model = pickCodexModel(r);
