@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { Rng, TextPool } from '../rng';
-import type { TruthSession } from '../truth';
+import type { TruthInteraction, TruthSession, TruthSource } from '../truth';
 import {
   CLAUDE_HAIKU,
   CLAUDE_OLD_VERSION,
@@ -96,6 +96,25 @@ interface SessionSpec {
   badLines: number;
   /** Tiny sessions (one short turn) make bench worlds hold many small files, as real histories do. */
   tiny?: boolean;
+}
+
+/** A written session's truth: what it edited (repo-relative), where it is logged, when it ended, its models. */
+function sessionTruth(p: SessionSpec, source: TruthSource, edited: string[], logFiles: string[], end: number, out: readonly TruthInteraction[]): TruthSession {
+  return {
+    source,
+    sessionId: p.id,
+    cwd: p.cwd,
+    repo: p.repo,
+    branch: p.branch,
+    editedFiles: uniqSorted(edited),
+    logFiles: uniqSorted(logFiles),
+    start: p.start,
+    end,
+    models: uniqSorted(out.map((i) => i.model)),
+    role: p.role,
+    taskKey: p.taskKey,
+    traps: [...p.traps].sort(),
+  };
 }
 
 /** Generate, write and record one Claude Code session. */
@@ -211,21 +230,7 @@ export function genClaude(b: Builder, p: SessionSpec & { proj: Project; rootIdx:
   }
   if (p.resumes) p.resumes.truth.logFiles = uniqSorted([...p.resumes.truth.logFiles, file]);
   const relBase = p.repo ?? p.cwd;
-  const truth: TruthSession = {
-    source: 'claude-code',
-    sessionId: p.id,
-    cwd: p.cwd,
-    repo: p.repo,
-    branch: p.branch,
-    editedFiles: uniqSorted(w.edited.map((a) => posixRel(relBase, a))),
-    logFiles: uniqSorted(logFiles),
-    start: p.start,
-    end: w.live.t,
-    models: uniqSorted(w.out.map((i) => i.model)),
-    role: p.role,
-    taskKey: p.taskKey,
-    traps: [...traps].sort(),
-  };
+  const truth = sessionTruth(p, 'claude-code', w.edited.map((a) => posixRel(relBase, a)), logFiles, w.live.t, w.out);
   b.interactions.push(...w.out);
   b.sessions.set(p.id, truth);
   b.state.claude[p.id] = { file, live: w.live, base: relBase };
@@ -313,21 +318,7 @@ export function genCodex(b: Builder, p: SessionSpec & { gitMeta: { commit_hash: 
     }
   }
   const relBase = p.repo ?? p.cwd;
-  const truth: TruthSession = {
-    source: 'codex',
-    sessionId: p.id,
-    cwd: p.cwd,
-    repo: p.repo,
-    branch: p.branch,
-    editedFiles: uniqSorted(w.editedRel.map((f) => posixRel(relBase, path.resolve(p.cwd, f)))),
-    logFiles: uniqSorted(logFiles),
-    start: p.start,
-    end: w.live.t,
-    models: uniqSorted(w.out.map((i) => i.model)),
-    role: p.role,
-    taskKey: p.taskKey,
-    traps: [...traps].sort(),
-  };
+  const truth = sessionTruth(p, 'codex', w.editedRel.map((f) => posixRel(relBase, path.resolve(p.cwd, f))), logFiles, w.live.t, w.out);
   if (p.gitMeta) truth.gitCommit = p.gitMeta.commit_hash;
   b.interactions.push(...w.out);
   b.sessions.set(p.id, truth);
