@@ -10,7 +10,7 @@ export class UsageError extends Error {}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export const COMMON_OPTIONS: Options = {
+const COMMON_OPTIONS: Options = {
   help: { type: 'boolean', short: 'h' },
   home: { type: 'string' },
   tz: { type: 'string' },

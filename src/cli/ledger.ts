@@ -35,7 +35,7 @@ export async function withLedger<T>(p: Parsed, io: CliIo, use: (ledger: Ledger) 
 }
 
 /** One stderr line when the ledger home, keys/ or the private key is open to other users (store/permissions.ts). */
-export function warnPermissions(home: string, io: CliIo): void {
+function warnPermissions(home: string, io: CliIo): void {
   const problems = permissionProblems(home);
   if (problems.length > 0) io.err(`outcome-ledger: ${permissionWarning(problems, `run \`outcome-ledger health --fix-permissions${homeArg(home, io)}\``)}`);
 }

@@ -1,7 +1,7 @@
 /** "Did you mean": the closest candidate to a mistyped command or option, when it is close enough to be a typo. */
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of two neighbours cost 1. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {

@@ -110,7 +110,7 @@ function usageJson(u: Usage, old: boolean): Record<string, unknown> {
 }
 
 /** Writes lines that share one header (session, cwd, branch, version, sidechain). */
-export class ClaudeEmitter {
+class ClaudeEmitter {
   readonly lines: string[] = [];
   parent: string | null;
   private readonly tail: string;

@@ -37,7 +37,7 @@ function fileUri(p: string): Record<string, unknown> {
 }
 
 /** One serialised request as VS Code keeps it (response parts, result with timings and metadata). */
-export function copilotRequestJson(r: CopilotRequestSpec): Record<string, unknown> {
+function copilotRequestJson(r: CopilotRequestSpec): Record<string, unknown> {
   const response: unknown[] = [{ value: r.reply, supportThemeIcons: false, supportHtml: false }];
   for (const e of r.edits ?? []) {
     response.push({ kind: 'textEditGroup', uri: fileUri(e), edits: [[{ text: 'export const x = 1;\n', range: { startLineNumber: 1, startColumn: 1, endLineNumber: 1, endColumn: 1 } }]], done: true });
@@ -70,7 +70,7 @@ export function copilotRequestJson(r: CopilotRequestSpec): Record<string, unknow
   return out;
 }
 
-export function copilotSessionJson(s: CopilotSessionSpec): Record<string, unknown> {
+function copilotSessionJson(s: CopilotSessionSpec): Record<string, unknown> {
   return {
     version: 3,
     requesterUsername: 'me',

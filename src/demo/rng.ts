@@ -166,7 +166,7 @@ let rawQueue: string[] = [];
  * A value whose JSON text is already known (a pre-escaped slice of the text pool). `stringify` splices it in, so the
  * big payloads of a 600 MB world are never escaped again (JSON.rawJSON is not in Node 20).
  */
-export class RawJson {
+class RawJson {
   constructor(readonly json: string) {}
 
   toJSON(): string {

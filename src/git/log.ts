@@ -210,7 +210,7 @@ function unquote(p: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-export function parseLog(out: string): RawCommit[] {
+function parseLog(out: string): RawCommit[] {
   const commits: RawCommit[] = [];
   for (const rec of out.split('\u001e')) {
     if (!rec) continue;

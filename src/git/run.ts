@@ -45,7 +45,7 @@ const NO_PROGRAM = os.devNull;
  * are pinned to git's defaults. (Per-driver keys such as `filter.<x>.process` cannot be listed in advance: the
  * flags in READS keep git from ever consulting them.)
  */
-export const HARDENING: readonly string[] = [
+const HARDENING: readonly string[] = [
   // programs
   'core.fsmonitor=false',
   `core.hooksPath=${NO_PROGRAM}`,
@@ -119,7 +119,7 @@ const READS: Readonly<Record<string, readonly string[]>> = {
 const PASSED_ENV = ['PATH', 'HOME', 'GIT_CONFIG_GLOBAL', 'USERPROFILE', 'HOMEDRIVE', 'HOMEPATH', 'XDG_CONFIG_HOME', 'SYSTEMROOT', 'WINDIR', 'TMPDIR', 'TEMP', 'TMP', 'EMAIL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'];
 
 /** The fixed environment every git call gets (from `from`, only the PASSED_ENV names). */
-export function gitEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+function gitEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PASSED_ENV) {
     const v = from[name];
@@ -146,7 +146,7 @@ export function gitEnv(from: NodeJS.ProcessEnv = process.env): Record<string, st
 }
 
 /** The full argument list for a read: global overrides, the subcommand, its forced flags, then the caller's. */
-export function hardenedArgs(args: readonly string[]): string[] {
+function hardenedArgs(args: readonly string[]): string[] {
   const [sub = '', ...rest] = args;
   const forced = READS[sub];
   if (forced === undefined) throw new GitError(`git ${sub} is not one of the read-only commands Outcome Ledger runs`, null);

@@ -158,7 +158,7 @@ export async function addManualEntry(ledger: Ledger, e: ManualEntryInput, now = 
 }
 
 /** Finds an entry by `manual:<key>`, `<key>`, or a unique prefix of either. */
-export function resolveManualKey(db: Database, id: string): string {
+function resolveManualKey(db: Database, id: string): string {
   const bare = id.startsWith('manual:') ? id.slice(7) : id;
   if (!bare) throw new ManualEntryError('give the id of a manual entry (see `outcome-ledger manual list`)');
   const rows = (db.exec("SELECT s.session_key FROM sessions s JOIN manual_entries m ON m.session_ref = s.id WHERE s.source = 'manual' AND s.session_key LIKE ? ESCAPE '\\'", [`${bare.replace(/[\\%_]/g, (c) => `\\${c}`)}%`])[0]?.values ?? []).map((v) => String(v[0]));

@@ -36,7 +36,7 @@ export interface PeriodQuery {
  * The engineer's identities (docs/outcomes.md): the user.email git uses in each repository read (stored at link
  * time), the global user.email, those kept with `link --identity`, and `extra` (this call's), lower case and sorted.
  */
-export function identitiesOf(db: Database, extra: readonly string[] = []): string[] {
+function identitiesOf(db: Database, extra: readonly string[] = []): string[] {
   const emails: Array<string | null> = (db.exec('SELECT me FROM repos WHERE me IS NOT NULL')[0]?.values ?? []).map((v) => String(v[0]));
   emails.push(getMeta(db, 'git_global_email') ?? null);
   emails.push(...keptIdentities(db));
@@ -45,7 +45,7 @@ export function identitiesOf(db: Database, extra: readonly string[] = []): strin
 }
 
 /** Identities kept with `link --identity` (replaced by the next `link --identity`). */
-export function keptIdentities(db: Database): string[] {
+function keptIdentities(db: Database): string[] {
   try {
     const v = JSON.parse(getMeta(db, 'identities') ?? '[]') as unknown;
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -65,7 +65,7 @@ export function isEmail(v: string): boolean {
 }
 
 /** Whose each linked commit is and whether it counts (core/standing.ts), by commit id. */
-export function commitStandings(db: Database, identities: readonly string[]): Map<number, CommitStanding> {
+function commitStandings(db: Database, identities: readonly string[]): Map<number, CommitStanding> {
   const ids = identitySet(identities);
   const out = new Map<number, CommitStanding>();
   for (const [id, flags, email, name, co] of db.exec('SELECT id, flags, author_email, author_name, co_authors FROM commits WHERE id IN (SELECT commit_ref FROM links)')[0]?.values ?? []) {
@@ -113,7 +113,7 @@ export function countedOutcomes(db: Database, threshold: number = DEFAULT_THRESH
 }
 
 /** Counted commits per session (countedOutcomes). */
-export function countedLinks(db: Database, threshold: number = DEFAULT_THRESHOLD, extraIdentities: readonly string[] = []): Map<number, number[]> {
+function countedLinks(db: Database, threshold: number = DEFAULT_THRESHOLD, extraIdentities: readonly string[] = []): Map<number, number[]> {
   return countedOutcomes(db, threshold, extraIdentities).counted;
 }
 

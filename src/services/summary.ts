@@ -194,7 +194,7 @@ export interface SummarySigner {
 }
 
 /** A signer over the engineer's git SSH signing key (`user.signingkey`, `gpg.format ssh`), via `ssh-keygen -Y sign`. */
-export function gitSshSigner(signingKey: string): SummarySigner {
+function gitSshSigner(signingKey: string): SummarySigner {
   return { signCanonical: (payload) => ({ ...sshSign(signingKey, SSH_NAMESPACE, canonicalJson(payload)), namespace: SSH_NAMESPACE }) };
 }
 

@@ -63,7 +63,7 @@ function differences(c: SummaryCommit, actual: RawCommit, subjects: boolean): st
  * Checks every cited commit against `repos`. Never throws for what a repository holds: a folder that is not a
  * repository, or one git refuses to read, is a problem line of its own.
  */
-export async function checkCitedCommits(doc: SummaryDocument, repos: readonly string[]): Promise<RepoCheck> {
+async function checkCitedCommits(doc: SummaryDocument, repos: readonly string[]): Promise<RepoCheck> {
   const problems: string[] = [];
   const checks: string[] = [];
   const notChecked: string[] = [];

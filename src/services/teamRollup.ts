@@ -158,7 +158,7 @@ export function rollupText(file: TeamRollupFile): string {
  * Writes a rollup, a team report or the team-report state (temp file + rename: a reader never sees half of it). A write that fails is one
  * line (TeamRollupError) and leaves no temp file behind.
  */
-export function writeTeamRollup(file: string, text: string): void {
+export function writeTeamFile(file: string, text: string): void {
   try {
     writeFileAtomic(file, text, { mode: 0o644, mkdirMode: 0o777 });
   } catch (e) {
@@ -428,7 +428,7 @@ export function recordTeamReport(stateFile: string, report: TeamReportJson): voi
   const same = (p: PublishedReport): boolean => p.since === since && p.until === until && p.members.length === members.length && p.members.every((m, i) => m === members[i]);
   if (published.some(same)) return;
   published.push({ since, until, k: report.k, generatedAt: report.generatedAt, members });
-  writeTeamRollup(stateFile, publishedText(published));
+  writeTeamFile(stateFile, publishedText(published));
 }
 
 /**

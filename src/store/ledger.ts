@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { activePriceBook, costUSD, creditCostUSD, toNanoUSD } from '../core/usage/pricing';
 import type { SourceName } from '../core/usage/model';
+import { noun, plural } from '../core/usage/format';
 import { writeFileAtomic, removeStaleTemps } from './atomic';
 import { diskFaultOf, diskFaultState, type DiskFaultError } from './diskFault';
 import { ledgerPaths, type LedgerPaths } from './home';
@@ -307,7 +308,7 @@ export class Ledger {
         setMeta(restored, 'snapshot_id', newSnapshotId());
         this.warn(
           `The ledger is damaged (${problem}) and cannot be repaired now: ${diskFaultState(readOnly.code, readOnly.folder)}. ` +
-            `Showing its backup${replayed > 0 ? ` with ${replayed === 1 ? '1 write' : `${replayed} writes`} from the journal` : ''}, read-only; nothing on disk was changed.`,
+            `Showing its backup${replayed > 0 ? ` with ${plural(replayed, 'write')} from the journal` : ''}, read-only; nothing on disk was changed.`,
         );
         return restored;
       }
@@ -322,7 +323,7 @@ export class Ledger {
       }
       this.warn(
         `The ledger was damaged (${problem}); it was moved to ${aside} and restored from the backup.` +
-          (replayed > 0 ? ` ${replayed === 1 ? '1 write was' : `${replayed} writes were`} replayed from the journal.` : '') +
+          (replayed > 0 ? ` ${plural(replayed, 'write')} ${noun(replayed, 'was', 'were')} replayed from the journal.` : '') +
           ' Run an import to re-read anything newer from your logs.',
       );
       return restored;

@@ -6,7 +6,7 @@
 import { PERIOD_KINDS, type PeriodKind } from '../core/usage/periods';
 import type { SidebarQuery } from '../core/sidebar/protocol';
 
-export const UI_STATE_VERSION = 1;
+const UI_STATE_VERSION = 1;
 
 export interface UiState {
   v: typeof UI_STATE_VERSION;
@@ -18,9 +18,9 @@ export interface UiState {
   labelsFor: string | null;
 }
 
-export const DEFAULT_DECISIONS = 8;
+const DEFAULT_DECISIONS = 8;
 
-export function defaultState(): UiState {
+function defaultState(): UiState {
   return { v: UI_STATE_VERSION, query: { period: '7d', scope: '', decisions: DEFAULT_DECISIONS }, open: {}, chartTable: false, scrollY: 0, labelsFor: null };
 }
 

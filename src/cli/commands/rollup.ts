@@ -5,7 +5,7 @@ import { renderRollupPreview } from '../../core/team/preview';
 import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
 import { SHAREABLE, type Shareable } from '../../core/team/rollup';
 import { plural } from '../../core/usage/format';
-import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollups, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, writeTeamRollup } from '../../services/teamRollup';
+import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollups, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, writeTeamFile } from '../../services/teamRollup';
 import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, numberOption, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
 import { checkOutFile, OUT_OPTIONS } from '../output';
@@ -46,7 +46,7 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
         return 1;
       }
     }
-    writeTeamRollup(out, text);
+    writeTeamFile(out, text);
     const t = file.rollup.totals;
     io.out(`Wrote your team rollup for ${since} … ${until} to ${out} (${t.interactions} requests, ${t.sessions} sessions; signed ${file.signature.fingerprint}). Send it to your team lead.`);
     return 0;
@@ -79,7 +79,7 @@ async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<numbe
   const context = { team: teamName, version: PACKAGE_VERSION };
   const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : format === 'otlp' ? renderTeamOtlp(team, context)
     : format === 'ndjson' ? renderTeamNdjson(team, context) : renderTeamMarkdown(team);
-  if (out) writeTeamRollup(out, text);
+  if (out) writeTeamFile(out, text);
   else if (text) io.out(text.trimEnd());
   recordTeamReport(stateFile, team);
   const f = team.files;

@@ -27,7 +27,7 @@ const FIGURE_HEADER = ['total', 'input', 'output', 'cache read', 'cache write', 
 const COMPACT = [0, 5, 6] as const;
 
 /** The plan cost line, labelled so it is never read as the list-price estimate. */
-export function planLine(p: PlanCost): string {
+function planLine(p: PlanCost): string {
   const per = [p.perCommit !== null ? `${fmtUSD(p.perCommit)} per commit` : '', p.perTask !== null ? `${fmtUSD(p.perTask)} per task` : ''].filter(Boolean);
   return `plan cost (amortised): ${fmtUSD(p.periodUsd)} of ${p.label} at ${fmtUSD(p.monthlyUsd)}/month over ${fmtInt(p.days)} days${per.length > 0 ? ` · ${per.join(' · ')}` : ''}`;
 }

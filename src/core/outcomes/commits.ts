@@ -14,7 +14,7 @@ export const TRAILER_AIDER = 4;
 /** GitHub Copilot (coding agent) co-author lines. */
 export const TRAILER_COPILOT = 8;
 /** Codex co-author lines (some setups add them). */
-export const TRAILER_CODEX = 16;
+const TRAILER_CODEX = 16;
 /** No longer reachable from any branch (rebased, amended, branch deleted): kept as history. */
 export const COMMIT_GONE = 32;
 /** Authored by someone other than the repository's configured user (a teammate's commit, pulled in). */

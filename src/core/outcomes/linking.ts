@@ -51,7 +51,7 @@ export const DEFAULT_LINK_OPTIONS: LinkOptions = { windowMs: 24 * 3_600_000, ske
 /** Links below this confidence are not kept at all (they would only be noise to confirm or reject). */
 export const MIN_KEPT_CONFIDENCE = 0.3;
 /** A session that edited nothing never gets a counted automatic link; its suggestions are capped below any sane threshold. */
-export const NO_EDIT_CAP = 0.3;
+const NO_EDIT_CAP = 0.3;
 
 export interface ScoredLink {
   sessionRef: number;
@@ -84,7 +84,7 @@ const W = {
   competitor: -2.5,
 } as const;
 
-export function logistic(x: number): number {
+function logistic(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 

@@ -36,7 +36,7 @@ export interface SelfCheck {
   longWithoutOutcome: Signal;
 }
 
-export const SELF_CHECK_RULES = {
+const SELF_CHECK_RULES = {
   repeatMin: 3,
   paddingRatio: 200,
   paddingMinSent: 200_000,

@@ -62,7 +62,7 @@ function nearestAncestor(history: History, from: CommitInfo, match: (c: CommitIn
 }
 
 /** Whether `ancestor` is reachable from `sha` along parents (bounded). */
-export function isAncestor(history: History, ancestor: string, sha: string): boolean {
+function isAncestor(history: History, ancestor: string, sha: string): boolean {
   const c = history.bySha.get(sha);
   if (!c) return false;
   return nearestAncestor(history, c, (x) => x.sha === ancestor) !== null;

@@ -284,7 +284,7 @@ function methodology(s: Summary): Array<{ title: string; text: string }> {
 }
 
 /** How the signature is named to a reader: the built-in Ed25519 key, or the engineer's git SSH signing key. */
-export function signatureName(doc: Pick<SummaryDocument, 'signature'>): string {
+function signatureName(doc: Pick<SummaryDocument, 'signature'>): string {
   return doc.signature.algorithm === 'ssh' ? `SSH (the engineer's git signing key, ssh-keygen -Y, namespace ${doc.signature.namespace})` : 'Ed25519 (Outcome Ledger\'s signing key)';
 }
 

@@ -20,7 +20,7 @@ export const SUMMARY_VERSION = 1;
 /** The `ssh-keygen -Y` namespace of a summary signature: a signature made for another purpose never verifies here. */
 export const SSH_NAMESPACE = 'outcome-ledger-summary';
 /** An OpenSSH public key as `type base64` (no comment), of the key types `ssh-keygen -Y sign` uses. */
-export const SSH_PUBLIC_KEY = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,2}$/;
+const SSH_PUBLIC_KEY = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,2}$/;
 
 /**
  * What a signature proves, what `verify --repo` adds, and what nothing can prove (issue 14): signed with the figures,

@@ -14,8 +14,6 @@ export interface TeamExportContext {
   version: string;
 }
 
-export type TeamExportFormat = 'otlp' | 'ndjson';
-
 type Figures = NonNullable<TeamReportJson['totals']>;
 type Row = NonNullable<TeamReportJson['bySource']>[number] | NonNullable<TeamReportJson['byModel']>[number];
 

@@ -15,10 +15,10 @@ import { TOKEN_FIELDS } from './tokens';
 /** Ceiling of one token field (input, output, cache read, cache write, reasoning) of one request: 10^9. */
 export const MAX_TOKENS_PER_FIELD = 1_000_000_000;
 /** Ceiling of the cost a tool recorded for one request, in USD. */
-export const MAX_COST_USD_PER_REQUEST = 100_000;
+const MAX_COST_USD_PER_REQUEST = 100_000;
 
 /** Ceiling of the credits a tool metered for one request (Kiro, Amp): 100,000 (at Amp's $1 a credit, the cost ceiling). */
-export const MAX_CREDITS_PER_REQUEST = 100_000;
+const MAX_CREDITS_PER_REQUEST = 100_000;
 
 /** A token count as a source may store it: an integer in [0, 10^9]; undefined for anything else. */
 export function boundedTokens(v: unknown): number | undefined {
@@ -26,7 +26,7 @@ export function boundedTokens(v: unknown): number | undefined {
 }
 
 /** A recorded cost as a source may store it: finite, in [0, MAX_COST_USD_PER_REQUEST]; undefined otherwise. */
-export function boundedCost(v: unknown): number | undefined {
+function boundedCost(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_COST_USD_PER_REQUEST ? v : undefined;
 }
 

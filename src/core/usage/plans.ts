@@ -10,7 +10,7 @@ export const PLAN_NAMES = [
 export type PlanName = (typeof PLAN_NAMES)[number];
 
 /** Published monthly list prices in USD (monthly billing, one seat); `none` and `custom` have none. */
-export const PLAN_LIST_PRICES: Readonly<Partial<Record<PlanName, { monthlyUsd: number; label: string; since: string; source: string }>>> = {
+const PLAN_LIST_PRICES: Readonly<Partial<Record<PlanName, { monthlyUsd: number; label: string; since: string; source: string }>>> = {
   'claude-pro': { monthlyUsd: 20, label: 'Claude Pro', since: '2023-09', source: 'claude.com/pricing' },
   'claude-max-5x': { monthlyUsd: 100, label: 'Claude Max 5x', since: '2025-04', source: 'claude.com/pricing' },
   'claude-max-20x': { monthlyUsd: 200, label: 'Claude Max 20x', since: '2025-04', source: 'claude.com/pricing' },
@@ -21,7 +21,7 @@ export const PLAN_LIST_PRICES: Readonly<Partial<Record<PlanName, { monthlyUsd: n
 };
 
 /** Days in the average month the plan cost is amortised over (365.25 / 12, rounded as docs/measurement.md states). */
-export const DAYS_PER_MONTH = 30.4;
+const DAYS_PER_MONTH = 30.4;
 
 export interface Plan {
   name: PlanName;

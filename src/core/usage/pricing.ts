@@ -71,7 +71,7 @@ const BEDROCK_PREFIX = /^(?:(?:us|us-gov|eu|apac|au|jp|ca|sa|global)\.)?(?:anthr
  * provider prefixes (`anthropic/`, `models/`, a Bedrock ARN, Bedrock's `us.anthropic.`), suffixes (Bedrock's
  * `-v1:0`, Vertex's `@date`, a `[1m]` context marker); then without a date or `-latest` at the end.
  */
-export function nameCandidates(model: string): string[] {
+function nameCandidates(model: string): string[] {
   const raw = model.trim().toLowerCase();
   let id = raw.replace(BEDROCK_ARN, '');
   id = id.replace(/^(?:[a-z0-9_.-]+\/)+/, ''); // provider/ and models/ prefixes
@@ -214,14 +214,14 @@ export interface BillableTokens extends Tokens {
 }
 
 /** The prices of one request: the highest long-context tier its prompt passes, else the base prices. */
-export function tierFor(price: ModelPrice, prompt: number): PriceSet {
+function tierFor(price: ModelPrice, prompt: number): PriceSet {
   let p: PriceSet = price;
   for (const tier of price.tiers ?? []) if (prompt > tier.above) p = tier;
   return p;
 }
 
 /** The cost of one request at a price: cache writes without a price bill as input, 1-hour writes as 5-minute ones. */
-export function requestCost(price: ModelPrice, t: BillableTokens): number {
+function requestCost(price: ModelPrice, t: BillableTokens): number {
   const p = tierFor(price, t.input + t.cacheRead + t.cacheWrite);
   const cacheWrite5m = p.cacheWrite ?? p.input;
   const cacheWrite1h = p.cacheWrite1h ?? cacheWrite5m;

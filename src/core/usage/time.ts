@@ -50,7 +50,7 @@ function wallClock(timeZone: string, epochMs: number): WallClock {
 }
 
 /** Offset of the zone from UTC at that instant, in milliseconds (positive east of Greenwich). */
-export function zoneOffsetMs(timeZone: string, epochMs: number): number {
+function zoneOffsetMs(timeZone: string, epochMs: number): number {
   const w = wallClock(timeZone, epochMs);
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   return asUtc - Math.floor(epochMs / 1000) * 1000;

@@ -9,7 +9,7 @@ import { localDate } from '../../core/usage/time';
 import { SHAREABLE, type Shareable, type TeamRollupFile } from '../../core/team/rollup';
 import { renderRollupPreview, rollupPeriodChoices } from '../../core/team/preview';
 import { isIsoDate } from '../../core/usage/time';
-import { buildTeamRollup, displayNameOf, rollupText, TeamRollupError, writeTeamRollup } from '../../services/teamRollup';
+import { buildTeamRollup, displayNameOf, rollupText, TeamRollupError, writeTeamFile } from '../../services/teamRollup';
 import type { LedgerModel } from '../ledgerModel';
 import { askConsentInTab } from './teamRollupConsent';
 
@@ -116,7 +116,7 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
     out = target.fsPath;
   }
   try {
-    writeTeamRollup(out, text);
+    writeTeamFile(out, text);
   } catch (e) {
     if (!(e instanceof TeamRollupError)) throw e;
     void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}; nothing was shared.`);

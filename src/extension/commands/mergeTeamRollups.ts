@@ -9,7 +9,7 @@ import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../../core/team
 import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
 import { renderTeamNdjson, renderTeamOtlp } from '../../core/team/export';
 import type { Roster } from '../../core/team/guards';
-import { findRoster, mergeTeamRollupsAsync, readRoster, recordTeamReport, teamNameOf, teamStateFile, TeamRollupError, writeTeamRollup } from '../../services/teamRollup';
+import { findRoster, mergeTeamRollupsAsync, readRoster, recordTeamReport, teamNameOf, teamStateFile, TeamRollupError, writeTeamFile } from '../../services/teamRollup';
 import { version as PACKAGE_VERSION } from '../../../package.json';
 import type { ReadOnlyDocuments } from '../documents';
 
@@ -115,7 +115,7 @@ export async function mergeTeamRollupFiles(documents: ReadOnlyDocuments, args: M
   const extension = format === 'otlp' || format === 'ndjson' ? 'jsonl' : format;
   const save = (target: string): boolean => {
     try {
-      writeTeamRollup(target, text);
+      writeTeamFile(target, text);
     } catch (e) {
       if (!(e instanceof TeamRollupError)) throw e;
       void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);
