@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { reduceRollup, TeamMerger, type StoredContribution } from '../../src/core/team/merge';
 import { Rng } from '../../src/demo/rng';
 import { syntheticRollup } from '../../src/demo/teamRollups';
+import { mergeTeamRollups, mergeTeamRollupsAsync, readRoster } from '../../src/services/teamRollup';
 import { SpillContributionStore } from '../../src/store/contributionSpill';
 import { ephemeralSigningKey, type SigningKey } from '../../src/store/signing';
+import { tempDir } from '../helpers';
 
 const spillFolders = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('outcome-ledger-merge-'));
 
@@ -65,5 +68,41 @@ describe('team merge at scale', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('a merge in worker threads gives the report of a merge in one thread: order, duplicates, copies, roster and refusals alike', async () => {
+    const dir = tempDir('ol-merge-workers-');
+    const keys: SigningKey[] = Array.from({ length: 12 }, () => ephemeralSigningKey());
+    const periods = [['2026-11-01', '2026-11-30'], ['2026-11-01', '2026-11-07'], ['2026-11-05', '2026-12-05'], ['2026-10-01', '2026-10-31']] as const;
+    let written = 0;
+    for (let i = 0; i < 420; i++) {
+      const member = i % 12;
+      const machine = `${String(member).padStart(2, '0')}${'b'.repeat(29)}${i % 3}`;
+      const [since, until] = periods[Math.floor(i / 12) % periods.length] as readonly [string, string];
+      const f = syntheticRollup({ key: keys[member] as SigningKey, seed: i + 1, machineId: machine, since, until, displayName: member % 4 === 0 ? 'Ana' : null });
+      const folder = path.join(dir, `team-${member % 3}`, `member-${member}`);
+      fs.mkdirSync(folder, { recursive: true });
+      const text = `${JSON.stringify(f, null, 2)}\n`;
+      fs.writeFileSync(path.join(folder, `rollup-${i}.json`), text);
+      written++;
+      // Copies under another name, edited files and files that are not rollups, among the others: each in its place.
+      if (i % 37 === 0) fs.writeFileSync(path.join(folder, `rollup-${i}-again.json`), text);
+      if (i % 53 === 0) fs.writeFileSync(path.join(folder, `rollup-${i}-edited.json`), text.replace(/"commits": \d+/, '"commits": 100000000'));
+      if (i % 71 === 0) fs.writeFileSync(path.join(folder, `rollup-${i}-broken.json`), text.slice(0, 100));
+    }
+    // One member's key is not on the roster: their rollups are refused, in the same places.
+    fs.writeFileSync(path.join(dir, 'roster.txt'), `${keys.slice(1).map((k) => k.fingerprint).join('\n')}\n`);
+    const o = { k: 3, cwd: dir, now: Date.parse('2026-12-06T00:00:00Z'), roster: readRoster(path.join(dir, 'roster.txt')) };
+    const one = mergeTeamRollups([dir], o);
+    assert.ok(one.files.read > written && one.files.counted > 0 && one.files.refused > 0 && one.files.duplicates > 0 && one.files.superseded > 0, JSON.stringify(one.files));
+    // Workers from the start, and after the first hundred files checked in this thread (the switch mid-merge).
+    for (const inThreadFirst of [0, 100]) {
+      const done: number[] = [];
+      const workers = await mergeTeamRollupsAsync([dir], { ...o, threads: 2, inThreadFirst, onFile: (n) => done.push(n) });
+      assert.deepEqual(workers, one);
+      assert.deepEqual(done, Array.from({ length: one.files.read }, (_, i) => i + 1), 'progress counts every file once, in order');
+    }
+    const cancelled = await mergeTeamRollupsAsync([dir], { ...o, threads: 2, inThreadFirst: 0, cancelled: () => true });
+    assert.equal(cancelled, undefined);
   });
 });
