@@ -382,7 +382,12 @@ function mergeInWorker(job: MergeJob, onProgress: (done: number) => void, cancel
       else if (m.type === 'cancelled') settle(() => resolve(undefined));
       else settle(() => reject(new TeamRollupError(m.message)));
     });
-    worker.on('error', (e) => settle(() => reject(new TeamRollupError(`the merge stopped: ${e.message.split('\n')[0] ?? ''}`))));
+    worker.on('error', (e: Error & { code?: string }) => {
+      const why = e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? 'it ran out of memory (one merge holds what counting once needs for about two million rollups: merge fewer at a time)'
+        : (e.message.split('\n')[0] ?? '');
+      settle(() => reject(new TeamRollupError(`the merge stopped: ${why}`)));
+    });
     worker.on('exit', (code) => settle(() => reject(new TeamRollupError(`the merge stopped: its worker thread ended early (exit code ${code})`))));
   });
 }

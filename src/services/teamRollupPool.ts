@@ -45,20 +45,22 @@ export type MergeMessage =
   | { type: 'failed'; message: string };
 
 /**
- * The merge worker's heap: its young generation is kept small (garbage is collected often, so memory stays flat); its
- * old generation holds what counting once needs for any number of files, so it is not capped.
+ * The merge worker's heap: a small young generation (the batches' garbage is collected often); an old generation of
+ * at most 256 MB, which holds what counting once needs for about two million files (some 11 MB per 100,000, the rest
+ * in typed arrays outside it), and under which V8 lets the heap grow by at most twice what is live, not four times.
  */
-export const MERGE_WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
+export const MERGE_WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 256 };
 
 /** Files per batch: a few milliseconds of work, few enough messages to cost nothing. */
 const BATCH_FILES = 64;
 /** Batches out per worker: one being checked, one waiting, so a worker never waits for the merging thread. */
 const PER_WORKER = 2;
 /**
- * A worker's heap: a rollup is at most 1 MB of text (MAX_ROLLUP_BYTES), parsed and checked one at a time, so a small
- * heap is plenty, and a file that would need more fails that worker, not the merge.
+ * A checking worker's heap: a rollup is at most 1 MB of text (MAX_ROLLUP_BYTES), parsed and checked one at a time, so
+ * a small heap is plenty, and a file that would need more fails that worker, not the merge. A small young generation
+ * keeps the garbage of each file from piling up (the merge's memory budget is for every thread together).
  */
-export const WORKER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 };
+export const WORKER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 2, stackSizeMb: 4 };
 
 /** The worker's script: beside the bundle that runs this (dist/), or beside this module when compiled for the tests. */
 export const WORKER_SCRIPT = path.join(__dirname, 'teamRollupWorker.js');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { HexTable } from '../../src/core/team/hexTable';
 import { reduceRollup, TeamMerger, type StoredContribution } from '../../src/core/team/merge';
 import { Rng } from '../../src/demo/rng';
 import { syntheticRollup } from '../../src/demo/teamRollups';
@@ -13,6 +14,28 @@ import { tempDir } from '../helpers';
 const spillFolders = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('outcome-ledger-merge-'));
 
 describe('team merge at scale', () => {
+  it('the hex table of digests and machines finds every key it was given (with its number), and no other', () => {
+    const rng = new Rng(11);
+    const hex = (n: number): string => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(rng.next() * 16)]).join('');
+    const table = new HexTable(32);
+    const model = new Map<string, number>();
+    const keys: Array<[string, number]> = [];
+    for (let i = 0; i < 5000; i++) {
+      // Some machine ids come back with another member's number: a different key.
+      const [id, member] = i % 7 === 0 && keys.length > 0 ? [(keys[i % keys.length] as [string, number])[0], i] : [hex(32), i % 50];
+      keys.push([id, member]);
+      const e = table.entry(id, member);
+      assert.equal(table.value(e), model.has(`${member}/${id}`) ? model.get(`${member}/${id}`) : -1);
+      table.setValue(e, i);
+      model.set(`${member}/${id}`, i);
+    }
+    for (const [id, member] of keys) assert.equal(table.value(table.find(id, member)), model.get(`${member}/${id}`));
+    for (let i = 0; i < 500; i++) assert.equal(table.find(hex(32), i), -1);
+    assert.equal(table.find((keys[0] as [string, number])[0], 999_999), -1);
+    assert.throws(() => table.find('ABCDEF'.repeat(5) + 'AB'), /lowercase hex/);
+    assert.throws(() => table.find('abc'), /32 hex digits/);
+  });
+
   it('the spill store gives back every record exactly, from memory and from its temporary file, and leaves nothing behind', () => {
     const before = new Set(spillFolders());
     const store = new SpillContributionStore(4096);
@@ -26,7 +49,8 @@ describe('team merge at scale', () => {
         const c: StoredContribution = {
           file: `team-${i % 5}/membre-é-${i}.json`, displayName: i % 3 === 0 ? 'Zoë O’Brien' : null, timezone: i % 2 ? 'Europe/Paris' : 'UTC',
           figures, sources: ['claude-code', 'codex'].slice(0, 1 + (i % 2)), models: [`claude-code\u0000model-${i % 4}`],
-          shared: i % 4 === 0 ? { repos: [`repo-${i}`], subjects: ['fix: a "quoted" subject'] } : undefined,
+          // One record larger than a chunk (4 KB here): written on its own.
+          shared: i === 200 ? { subjects: Array.from({ length: 50 }, (_, j) => `${j} ${'é'.repeat(290)}`) } : i % 4 === 0 ? { repos: [`repo-${i}`], subjects: ['fix: a "quoted" subject'] } : undefined,
         };
         records.push(c);
         handles.push(store.put(c));
