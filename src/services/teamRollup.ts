@@ -1,7 +1,8 @@
 /**
  * Team rollups, the Node side: build and sign a member's rollup from the ledger (the figures are `report --json`'s
- * for the same period), read untrusted rollup files one at a time (size limit before reading, the pure checks of
- * core/team/rollup.ts, the signature), and merge any number of them into the team report with bounded memory.
+ * for the same period), and merge any number of untrusted rollup files into the team report with bounded memory: the
+ * files are listed by teamRollupInputs.ts, each read and checked by teamRollupFile.ts, on every core through
+ * teamRollupPool.ts and its worker threads (teamRollupWorker.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
