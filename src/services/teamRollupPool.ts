@@ -95,6 +95,8 @@ export interface PoolOptions {
   fold(items: readonly MergeItem[], results: readonly CheckedFile[]): void;
   /** Asked after each batch: true stops the merge (the workers are ended). */
   cancelled?: () => boolean;
+  /** The checking workers' script (`WORKER_SCRIPT`; another in tests). */
+  script?: string;
 }
 
 /**
@@ -112,6 +114,7 @@ export function checkInWorkers(items: Iterator<MergeItem>, o: PoolOptions): Prom
     let started = false;
     /** Files checked in this thread before the workers start. */
     let checkedHere = 0;
+    const script = o.script ?? WORKER_SCRIPT;
 
     const end = (value: boolean | Error): void => {
       if (settled) return;
@@ -203,7 +206,7 @@ export function checkInWorkers(items: Iterator<MergeItem>, o: PoolOptions): Prom
     const start = (): PoolWorker | undefined => {
       let worker: Worker;
       try {
-        worker = new Worker(WORKER_SCRIPT, { resourceLimits: WORKER_LIMITS });
+        worker = new Worker(script, { resourceLimits: WORKER_LIMITS });
       } catch {
         return undefined;
       }
@@ -223,7 +226,7 @@ export function checkInWorkers(items: Iterator<MergeItem>, o: PoolOptions): Prom
 
     const startWorkers = (): void => {
       started = true;
-      if (o.threads <= 0 || !fs.existsSync(WORKER_SCRIPT)) return;
+      if (o.threads <= 0 || !fs.existsSync(script)) return;
       for (let i = 0; i < o.threads; i++) {
         const w = start();
         if (w) workers.push(w);
@@ -240,6 +243,7 @@ export interface FoldOptions {
   cancelled?: () => boolean;
   /** Called after each batch with the count of inputs folded so far. */
   onProgress?: (done: number) => void;
+  script?: string;
 }
 
 /**
@@ -261,5 +265,7 @@ export function foldFiles(merger: TeamMerger, inputs: readonly string[], o: Fold
     done += items.length;
     o.onProgress?.(done);
   };
-  return checkInWorkers(expandRollupInputs(inputs, o.cwd), { threads: o.threads, inThreadFirst: o.inThreadFirst, fold, ...(o.cancelled ? { cancelled: o.cancelled } : {}) });
+  return checkInWorkers(expandRollupInputs(inputs, o.cwd), {
+    threads: o.threads, inThreadFirst: o.inThreadFirst, fold, ...(o.cancelled ? { cancelled: o.cancelled } : {}), ...(o.script ? { script: o.script } : {}),
+  });
 }

@@ -7,6 +7,7 @@ import { reduceRollup, TeamMerger, type StoredContribution } from '../../src/cor
 import { Rng } from '../../src/demo/rng';
 import { syntheticRollup } from '../../src/demo/teamRollups';
 import { mergeTeamRollups, mergeTeamRollupsAsync, readRoster } from '../../src/services/teamRollup';
+import { foldFiles } from '../../src/services/teamRollupPool';
 import { SpillContributionStore } from '../../src/store/contributionSpill';
 import { ephemeralSigningKey, type SigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';
@@ -128,5 +129,27 @@ describe('team merge at scale', () => {
     }
     const cancelled = await mergeTeamRollupsAsync([dir], { ...o, threads: 2, inThreadFirst: 0, cancelled: () => true });
     assert.equal(cancelled, undefined);
+    // Checking workers that fail (one ends after its first batch, one throws at once): the batches they held are
+    // checked in the merging thread, and the report is the same.
+    const failing = path.join(tempDir('ol-failing-worker-'), 'worker.js');
+    fs.writeFileSync(failing, [
+      "const { parentPort, threadId } = require('node:worker_threads');",
+      `const { checkBatch } = require(${JSON.stringify(require.resolve('../../src/services/teamRollupFile'))});`,
+      'let batches = 0;',
+      "parentPort.on('message', (m) => {",
+      "  if (threadId % 2 === 0) throw new Error('a checking worker that fails');",
+      '  if (++batches > 1) process.exit(3);',
+      '  const { results, buffer } = checkBatch(m.files);',
+      '  parentPort.postMessage({ seq: m.seq, results }, [buffer]);',
+      '});',
+    ].join('\n'));
+    const store = new SpillContributionStore();
+    try {
+      const merger = new TeamMerger({ store, roster: o.roster });
+      assert.equal(await foldFiles(merger, [dir], { cwd: dir, threads: 2, inThreadFirst: 0, script: failing }), true);
+      assert.deepEqual(merger.result(3, one.generatedAt), one);
+    } finally {
+      store.close();
+    }
   });
 });
