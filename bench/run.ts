@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   if (only.includes('year')) {
     console.log('▶ a year of heavy use: capture, import and report');
     results.year = await yearBench(
-      { workDir: path.join(workDir, 'year'), cli: path.join(ROOT, 'dist', 'cli.js'), ccusage: ccusageBinary(), targetBytes: Number(arg('year-mb', '880')) * 1e6, runs },
+      { workDir: path.join(workDir, 'year'), cli: path.join(ROOT, 'dist', 'cli.js'), ccusage: ccusageBinary(), targetBytes: Number(arg('year-mb', '880')) * 1e6, runs, root: ROOT, vscode: !process.argv.includes('--no-vscode') },
       (s) => console.log(s),
     );
     print(results.year);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportJson } from '../src/core/outcomes/report';
@@ -14,6 +15,9 @@ export interface YearBenchOptions {
   /** Size of the year's logs; ~880 MB holds about 250,000 requests in 45,000 sessions. */
   targetBytes: number;
   runs: number;
+  /** The repository (for the VS Code tier); with `vscode`, the extension host's memory is measured on the year's ledger. */
+  root?: string;
+  vscode?: boolean;
 }
 
 /**
@@ -28,6 +32,8 @@ export interface YearBenchOptions {
  *   captured by `outcome-ledger import`, on the year's ledger and on an almost empty one (the same world's first
  *   session alone), and in-process as the extension does it (an open Ledger, importAll);
  * - ledger bytes per request (database plus journal);
+ * - unless --no-vscode: the extension host's memory in the real VS Code (code-server) before and after its ledger is
+ *   switched to the year's and the sidebar is shown on it (the VS Code suite's first-paint test, handed the ledger);
  * - start-up of `--version`, `--help` and an unknown command (ten spawns each; they must not create a ledger).
  */
 export async function yearBench(o: YearBenchOptions, log: (s: string) => void): Promise<Figure[]> {
@@ -153,6 +159,7 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   figures.push({ name: 'in-process full rescan (every minute, and for a file not seen before)', value: Math.round(median(rescan)), unit: 'ms' });
   figures.push({ name: `peak memory, any CLI command (${peak[0]})`, value: Math.round(peak[1]), unit: 'MB', target: '≤ 150 MB', pass: peak[1] <= 150 });
   figures.push({ name: 'ledger bytes per request (database + journal)', value: Math.round(bytes / Math.max(1, requests)), unit: 'B' });
+  if (o.vscode && o.root) figures.push(...extensionHostMemory(o.root, home, log));
   if (!o.ccusage) {
     log('  ccusage not available: comparison skipped');
     return figures;
@@ -173,6 +180,41 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   figures.push({ name: 'warm report --json ÷ ccusage', value: round2(warm / ccMs), unit: 'x', target: '≤ 0.25x', pass: warm <= 0.25 * ccMs });
   figures.push({ name: 'cold import + report ÷ ccusage', value: round2(cold.ms / ccMs), unit: 'x', target: '≤ 2x', pass: cold.ms <= 2 * ccMs });
   return figures;
+}
+
+/**
+ * The extension host's memory with the sidebar open on the year's ledger: the VS Code suite's first-paint test reads
+ * the host's RSS (its own process) on the suite's small ledger, switches `outcomeLedger.ledgerHome` to the given one,
+ * shows the view and waits for its first paint and for the model to settle, then reads the RSS again. The difference
+ * is what the year's ledger and the view add (the extension itself is already active on the small ledger).
+ */
+function extensionHostMemory(root: string, home: string, log: (s: string) => void): Figure[] {
+  const setup = spawnSync(process.execPath, [path.join(root, 'scripts', 'vscode-setup.mjs')], { stdio: 'inherit' });
+  if (setup.status !== 0) {
+    log('  VS Code tier not available (setup failed): the extension host\'s memory not measured');
+    return [];
+  }
+  const file = path.join(root, 'test-artifacts', 'sidebar-paint.json');
+  fs.rmSync(file, { force: true });
+  const r = spawnSync(process.execPath, [path.join(root, 'out', 'test', 'vscode', 'harness.js'), '--suite', 'sidebar', '--grep', 'first paint', '--no-ui'], {
+    encoding: 'utf8',
+    env: { ...process.env, OL_BENCH_LEDGER_HOME: home },
+  });
+  if (r.status !== 0 || !fs.existsSync(file)) {
+    log(`  the extension host's memory: the VS Code run failed:\n${r.stdout}${r.stderr}`);
+    return [{ name: 'extension host: memory added by the year\'s ledger with the sidebar open', value: NaN, unit: 'MB', target: '≤ 100 MB', pass: false }];
+  }
+  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { rssBefore: number; rssAfter: number; firstPaintMs: number; documentMs: number };
+  const before = m.rssBefore / 1048576;
+  const after = m.rssAfter / 1048576;
+  const added = after - before;
+  log(`  extension host RSS: ${before.toFixed(0)} MB on the suite's small ledger, ${after.toFixed(0)} MB with the sidebar open on the year's ledger (first paint ${(m.firstPaintMs - m.documentMs).toFixed(0)} ms)`);
+  return [
+    { name: 'extension host RSS, extension active on a small ledger', value: Math.round(before), unit: 'MB' },
+    { name: 'extension host RSS, sidebar open on the year\'s ledger', value: Math.round(after), unit: 'MB' },
+    { name: 'extension host: memory added by the year\'s ledger with the sidebar open', value: Math.round(added), unit: 'MB', target: '≤ 100 MB', pass: added <= 100 },
+    { name: 'sidebar first paint in VS Code on the year\'s ledger (document → painted)', value: Math.round(m.firstPaintMs - m.documentMs), unit: 'ms' },
+  ];
 }
 
 interface Saved {

@@ -10,7 +10,8 @@ import { exportSummary } from '../services/summary';
 import { writeFileAtomic } from '../store/atomic';
 import { Ledger } from '../store/ledger';
 import type { CliIo } from './io';
-import { renderImport, renderReport } from './render';
+import { renderReport } from './render/report';
+import { renderImport } from './render/sessions';
 
 /** `npm run demo`: a realistic world in a temp folder, imported into its own ledger, reported. */
 export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo }): Promise<number> {

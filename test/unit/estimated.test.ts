@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderReport, renderSessions } from '../../src/cli/render';
+import { renderReport } from '../../src/cli/render/report';
+import { renderSessions } from '../../src/cli/render/sessions';
 import { fmtTokensMarked } from '../../src/core/usage/format';
 import type { InteractionRecord } from '../../src/core/usage/model';
 import { accuracyOf } from '../../src/core/outcomes/report';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { InteractionRecord, SourceName } from '../../src/core/usage/model';
-import { renderLinks, renderReport } from '../../src/cli/render';
+import { renderLinks } from '../../src/cli/render/links';
+import { renderReport } from '../../src/cli/render/report';
 import type { LinkJson } from '../../src/services/queries';
 import { report } from '../../src/services/queries';
 import { Ledger } from '../../src/store/ledger';

@@ -6,7 +6,7 @@ import { UsageError } from '../args';
 import type { Command } from '../command';
 import { ProgressBar } from '../format';
 import { withLedger } from '../ledger';
-import { renderImport } from '../render';
+import { renderImport } from '../render/sessions';
 import { didYouMean } from '../suggest';
 
 function parseExtraSources(values: string[] | undefined): ExtraSource[] {

@@ -7,7 +7,7 @@ import type { Command } from '../command';
 import { didYouMean } from '../suggest';
 import type { CliIo } from '../io';
 import { GIT_MISSING, withLedger } from '../ledger';
-import { renderLinks, renderLinkSummary, renderPending } from '../render';
+import { renderLinks, renderLinkSummary, renderPending } from '../render/links';
 import { pendingDecisions } from '../../services/sidebar';
 
 /** `link confirm|reject|reset SESSION_ID COMMIT_SHA`: the engineer's decision on one pair. */

@@ -5,7 +5,7 @@ import { didYouMean } from '../suggest';
 import { durabilityDaysOf, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodQueryOf, planArg, str, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
 import { refresh, withLedger } from '../ledger';
-import { GROUPINGS, renderCsv, renderGrouped, renderReport, type Grouping } from '../render';
+import { GROUPINGS, renderCsv, renderGrouped, renderReport, type Grouping } from '../render/report';
 
 function groupingOf(p: Parsed): Grouping | undefined {
   const by = str(p, 'by');

@@ -2,7 +2,7 @@ import { listSessions } from '../../services/queries';
 import { LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodQueryOf } from '../args';
 import type { Command } from '../command';
 import { refresh, withLedger } from '../ledger';
-import { renderSessions } from '../render';
+import { renderSessions } from '../render/sessions';
 
 export const sessionsCommand: Command = {
   name: 'sessions',

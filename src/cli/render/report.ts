@@ -1,14 +1,8 @@
-import { standingSuffix } from '../core/outcomes/standing';
-import { accuracyOf, type ReportJson, type UsageFigures } from '../core/outcomes/report';
-import type { PlanCost } from '../core/usage/plans';
-import type { ImportSummary } from '../services/importer';
-import type { LinkSummary } from '../services/linker';
-import type { LinkJson, SessionJson } from '../services/queries';
-import { fmtCredits, noun, plural } from '../core/usage/format';
-import { SOURCE_TITLES, toolList } from '../core/usage/model';
-import { decisionReason, noCandidateText } from '../core/sidebar/format';
-import type { SidebarSnapshot } from '../core/sidebar/protocol';
-import { fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD, table } from './format';
+import { accuracyOf, type ReportJson, type UsageFigures } from '../../core/outcomes/report';
+import type { PlanCost } from '../../core/usage/plans';
+import { fmtCredits, noun } from '../../core/usage/format';
+import { toolList } from '../../core/usage/model';
+import { fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD, table } from '../format';
 
 function figureCells(f: UsageFigures): string[] {
   return [
@@ -215,98 +209,5 @@ export function renderReport(r: ReportJson, maxDays = 31, columns?: number): str
     out.push(`Credits (${fmtCredits(r.totals.credits)}) are what tools that bill in credits (Kiro, Amp) metered, as they recorded them: priced at their documented price per credit, never counted as tokens.`);
   }
   out.push('Tokens are not value: more tokens for the same outcomes is worse, never better.');
-  return out.join('\n');
-}
-
-export function renderImport(s: ImportSummary): string {
-  const found = s.sources.filter((src) => src.found);
-  const missing = s.sources.filter((src) => !src.found).map((src) => src.source);
-  if (found.length === 0) {
-    return `No AI-assistant logs found on this machine; looked for ${s.sources.length} tools. \`outcome-ledger health\` shows where it looked, and --source NAME=PATH reads a folder of your choice.`;
-  }
-  const rows = found.map((src) => [
-    src.source,
-    `${fmtInt(src.filesRead)}/${fmtInt(src.files)}`,
-    fmtInt(src.interactionsAdded),
-    fmtInt(src.duplicatesSkipped),
-    fmtInt(src.linesRejected),
-  ]);
-  const out = [table(['source', 'files read', 'requests added', 'duplicates skipped', 'lines rejected'], rows)];
-  for (const src of found) for (const reason of src.reasons) out.push(`  ${src.source} rejected ${reason}`);
-  if (missing.length > 0) out.push(`Not found on this machine: ${missing.join(', ')} (\`outcome-ledger health\` shows where it looked).`);
-  out.push(`Read ${(s.bytesRead / (1 << 20)).toFixed(1)} MB in ${(s.elapsedMs / 1000).toFixed(1)} s.`);
-  return out.join('\n');
-}
-
-export function renderSessions(list: SessionJson[]): string {
-  if (list.length === 0) return 'No sessions recorded for this period.';
-  const t = table(
-    ['session', 'start', 'tool', 'branch', 'tokens', 'est. cost', 'files', 'commits', 'status'],
-    list.map((s) => [
-      s.id.length > 24 ? `${s.id.slice(0, 23)}…` : s.id,
-      s.start.slice(0, 16).replace('T', ' '),
-      s.manual ? `manual: ${s.manual.tool}` : s.source,
-      s.branch ?? s.manual?.task ?? '—',
-      `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)}${s.credits !== undefined ? ` + ${fmtCredits(s.credits)} cr` : ''}`,
-      fmtUSD(s.costUSD),
-      fmtInt(s.editedFiles.length),
-      fmtInt(s.links.filter((l) => l.counted).length),
-      s.status,
-    ]),
-  );
-  return list.some((s) => s.tokenAccuracy !== 'exact') ? `${t}\n~ tokens estimated (counted from text or rounded by the tool), not reported exactly` : t;
-}
-
-/** `link show`: each link with its confidence, whether it counts, the engineer's decision and the reasons. */
-export function renderLinks(sessionId: string, links: readonly LinkJson[]): string {
-  if (links.length === 0) return `${sessionId}: no links. Run \`outcome-ledger link\`, or confirm a commit with \`outcome-ledger link confirm ${sessionId} SHA\`.`;
-  const out = [`${sessionId}`];
-  for (const l of links) {
-    const mark = l.counted ? '✔' : '·';
-    const state = l.state === 'auto' ? '' : ` [${l.state}]`;
-    // A squash or merge subject usually names its PR already ("… (#71)", "Merge pull request #71 …"): not twice.
-    const pr = l.pr !== null && !new RegExp(`#${l.pr}(?!\\d)`).test(l.subject) ? ` (#${l.pr})` : '';
-    out.push(`  ${mark} ${l.confidence.toFixed(2)} ${l.commit.slice(0, 7)} ${l.subject}${pr}${state}${standingSuffix(l)}`);
-    if (l.why) out.push(`      ${l.why}`);
-  }
-  out.push('✔ counts as an outcome · confirm or reject with `outcome-ledger link confirm|reject SESSION_ID SHA`');
-  return out.join('\n');
-}
-
-/** `link pending`: each session needing a decision, its best candidate with the evidence, and what to run. */
-export function renderPending(d: SidebarSnapshot['decisions'], self: string): string {
-  if (d.total === 0) return 'Nothing needs a decision: every session in this period has a counted commit, is open, or is labelled.';
-  const out = [`${plural(d.total, 'session needs', 'sessions need')} a decision${d.rows.length < d.total ? ` (the ${d.rows.length} costliest shown; --limit for more)` : ''}:`];
-  for (const r of d.rows) {
-    out.push('');
-    out.push(`${r.sessionId} · ${r.title}`);
-    out.push(`  ${SOURCE_TITLES[r.source]} · ${r.start.slice(0, 10)} · ${r.estimated ? '~' : ''}${fmtTokens(r.tokens)} tokens · ${fmtUSD(r.costUSD)} · ${decisionReason(r.reason)}`);
-    const c = r.candidate;
-    if (c) {
-      out.push(`  candidate ${c.sha.slice(0, 7)} ${c.subject}${c.pr !== null ? ` (#${c.pr})` : ''} · ${Math.round(c.confidence * 100)}% · ${c.counted ? 'counts' : c.standing ? `not counted: ${c.standing}` : 'below the threshold'}`);
-      if (c.why) out.push(`    ${c.why}`);
-      if (c.state !== 'confirmed') out.push(`  → ${self} link confirm ${r.sessionId} ${c.sha.slice(0, 7)}   (or reject)`);
-    } else {
-      out.push(`  ${noCandidateText(r.rejected)}`);
-    }
-    out.push(`  → ${self} label ${r.sessionId} exploration|learning|review|abandoned   if it was not meant to ship`);
-  }
-  return out.join('\n');
-}
-
-export function renderLinkSummary(s: LinkSummary): string {
-  if (s.repos.length === 0) return 'No repositories to read: no session worked in a git repository (add one with --repo PATH).';
-  const rows = s.repos.map((r) => [r.root, r.state, fmtInt(r.commitsRead), fmtInt(r.sessions)]);
-  const out = [table(['repository', 'state', 'new commits', 'sessions'], rows)];
-  for (const r of s.repos) if (r.note) out.push(`  ${r.root}: ${r.note}`);
-  out.push(
-    s.unchanged
-      ? 'Nothing moved since the last run: links are current.'
-      : `Scored ${fmtInt(s.sessionsScored)} sessions, ${fmtInt(s.linksWritten)} links kept.`,
-  );
-  if (s.durability && (s.durability.computed > 0 || s.durability.remaining > 0)) {
-    out.push(`Durability: ${fmtInt(s.durability.computed)} commits measured (${fmtInt(s.durability.blamedFiles)} files blamed)` + (s.durability.remaining > 0 ? `, ${fmtInt(s.durability.remaining)} left for the next run` : '') + '.');
-  }
-  out.push(`Done in ${(s.elapsedMs / 1000).toFixed(1)} s. See a session's links with \`outcome-ledger link show SESSION_ID\`.`);
   return out.join('\n');
 }
