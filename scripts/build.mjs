@@ -49,6 +49,13 @@ await build({
 });
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(dist, 'sql-wasm.wasm'));
 
+// A team merge's worker thread (src/services/teamRollupPool.ts): loaded by path beside the CLI and extension bundles.
+await build({
+  ...common,
+  entryPoints: ['src/services/teamRollupWorker.ts'],
+  outfile: join(dist, 'teamRollupWorker.js'),
+});
+
 // The tokenizer (token estimates for logs without counts) is big: its own file, required on first use only.
 await build({
   ...common,

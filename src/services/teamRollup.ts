@@ -1,22 +1,20 @@
 /**
  * Team rollups, the Node side: build and sign a member's rollup from the ledger (the figures are `report --json`'s
- * for the same period), read untrusted rollup files one at a time (size limit before reading, the pure checks of
- * core/team/rollup.ts, the signature), and merge any number of them into the team report with bounded memory.
+ * for the same period), and merge any number of untrusted rollup files into the team report with bounded memory: the
+ * files are listed by teamRollupInputs.ts, each read and checked by teamRollupFile.ts, on every core through
+ * teamRollupPool.ts and its worker threads (teamRollupWorker.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Database } from 'sql.js';
 import { type TeamReportJson, TeamMerger, DEFAULT_MIN_MEMBERS } from '../core/team/merge';
 import { MAX_ROSTER_BYTES, parsePublished, parseRoster, publishedText, type PublishedReport, type Roster } from '../core/team/guards';
 import {
   displayNameProblem,
-  MAX_ROLLUP_BYTES,
-  parseTeamRollup,
   signedPart,
-  sumProblem,
   TEAM_ROLLUP_FORMAT,
   TEAM_ROLLUP_VERSION,
-  type Checked,
   type Shareable,
   type TeamRollup,
   type TeamRollupFile,
@@ -25,12 +23,16 @@ import type { UsageFigures } from '../core/outcomes/report';
 import { periodRange } from '../core/usage/time';
 import { cleanText } from '../core/common/text';
 import { loadOrCreateMachineId } from '../store/machineId';
-import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
+import { loadOrCreateSigningKey, sha256Hex } from '../store/signing';
 import { listSessions, report, type PeriodQuery } from './queries';
-import { openRegular } from '../sources/regular';
 import { writeFileAtomic } from '../store/atomic';
 import { diskFaultOf } from '../store/diskFault';
 import { SpillContributionStore } from '../store/contributionSpill';
+import { checkTeamRollupText, memberIdOf, readTeamRollupFile } from './teamRollupFile';
+import { defaultThreads, foldFiles, MERGE_WORKER_LIMITS, WORKER_SCRIPT, type MergeJob, type MergeMessage } from './teamRollupPool';
+import { expandRollupInputs, GLOB, isDirectory, label, type MergeItem } from './teamRollupInputs';
+
+export { checkTeamRollupText, expandRollupInputs, memberIdOf };
 
 export class TeamRollupError extends Error {}
 
@@ -41,11 +43,6 @@ export interface TeamRollupOptions extends PeriodQuery {
   displayName?: string | null;
   /** What the member opts in to share in this export besides aggregates (nothing by default). */
   include?: readonly Shareable[];
-}
-
-/** The pseudonymous member id: derived from the signing key, so nobody can send rollups under someone else's id. */
-export function memberIdOf(publicKeyB64: string): string {
-  return `m-${sha256Hex(Buffer.from(publicKeyB64, 'base64')).slice(0, 16)}`;
 }
 
 
@@ -169,181 +166,6 @@ export function writeTeamFile(file: string, text: string): void {
   }
 }
 
-let readBuffer: Buffer | undefined;
-
-/** A checked rollup and the fingerprint of the key that signed it (what a roster lists). */
-interface Signed {
-  rollup: TeamRollup;
-  signer: string;
-}
-
-/** Every check a merge runs on one file, in order; one line on failure. Reads at most MAX_ROLLUP_BYTES. */
-function readTeamRollupFile(file: string): Checked<Signed> {
-  let text: string;
-  let fd: number | undefined;
-  try {
-    // Opened without blocking (a FIFO would wait for a writer), then checked on the open file itself: a name swapped
-    // for a device or a FIFO between a check and the read cannot make the merge hang or read without end.
-    const opened = openRegular(file);
-    if ('refused' in opened) return { ok: false, reason: opened.refused };
-    fd = opened.fd;
-    const st = opened.stat;
-    if (st.size > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (${(st.size / (1 << 20)).toFixed(1)} MB; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)` };
-    // At most one byte more than the limit, whatever the size said: a file growing while it is read stays bounded.
-    // One buffer for every file (reads are synchronous, and the text is decoded out of it before the next one).
-    const bytes = (readBuffer ??= Buffer.allocUnsafe(MAX_ROLLUP_BYTES + 1));
-    let length = 0;
-    for (let n = -1; n !== 0 && length < bytes.length; length += n) n = fs.readSync(fd, bytes, length, bytes.length - length, null);
-    if (length > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (it grew past ${MAX_ROLLUP_BYTES / 1024} KB while being read)` };
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, length));
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') return { ok: false, reason: 'no such file' };
-    if (err.code === 'EACCES') return { ok: false, reason: 'cannot be read (permission denied)' };
-    if (e instanceof TypeError) return { ok: false, reason: 'not UTF-8 text' };
-    if (err.code === 'ELOOP') return { ok: false, reason: 'a symbolic link that loops' };
-    if (err.code === 'EISDIR') return { ok: false, reason: 'not a regular file (a folder)' };
-    return { ok: false, reason: `cannot be read (${err.code ?? err.message})` };
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-  return checkSigned(text);
-}
-
-
-/** The checks of a rollup's text: the pure ones, then the signature and that the member id is the signer's. */
-export function checkTeamRollupText(text: string): Checked<TeamRollup> {
-  const checked = checkSigned(text);
-  return checked.ok ? { ok: true, value: checked.value.rollup } : checked;
-}
-
-function checkSigned(text: string): Checked<Signed> {
-  const parsed = parseTeamRollup(text);
-  if (!parsed.ok) return parsed;
-  const f = parsed.value;
-  const sig = verifyCanonical(signedPart(f), f.signature);
-  if (!sig.ok) return { ok: false, reason: `signature: ${sig.reason}` };
-  if (memberIdOf(f.signature.publicKey) !== f.rollup.member.id) {
-    return { ok: false, reason: `member id ${f.rollup.member.id} does not belong to the key that signed it (expected ${memberIdOf(f.signature.publicKey)})` };
-  }
-  const sums = sumProblem(f.rollup);
-  if (sums) return { ok: false, reason: `figures do not add up: ${sums}` };
-  return { ok: true, value: { rollup: f.rollup, signer: f.signature.fingerprint } };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Inputs: files, folders (every *.json below them) and glob patterns (* ? and ** in any segment)
-
-const GLOB = /[*?[]/;
-
-function globRegex(segment: string): RegExp {
-  let re = '';
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i] as string;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = segment.indexOf(']', i + 1);
-      if (end === -1) re += '\\[';
-      else {
-        re += `[${segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function* walkJson(dir: string): Generator<string> {
-  for (const e of dirEntries(dir)) {
-    if (e.name.startsWith('.')) continue; // .git and friends
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) yield* walkJson(p);
-    // Symbolic links to folders are not followed (a link loop cannot trap the walk); every other *.json entry is read,
-    // so a link to a rollup counts and a link to a device, a FIFO or nothing is refused with its reason.
-    else if (e.name.endsWith('.json') && !(e.isSymbolicLink() && isDirectory(p))) yield p;
-  }
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function dirEntries(dir: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  } catch {
-    return [];
-  }
-}
-
-function* globFiles(base: string, segments: readonly string[]): Generator<string> {
-  if (segments.length === 0) {
-    // A pattern that names folders takes every rollup below them, like a folder given by name.
-    // Anything else that exists (a FIFO, a device, a dangling or looping link) is read and refused with its reason.
-    if (isDirectory(base)) yield* walkJson(base);
-    else if (fs.lstatSync(base, { throwIfNoEntry: false })) yield base;
-    return;
-  }
-  const [head, ...rest] = segments as [string, ...string[]];
-  if (head === '**') {
-    yield* globFiles(base, rest);
-    for (const e of dirEntries(base)) if (e.isDirectory() && !e.name.startsWith('.')) yield* globFiles(path.join(base, e.name), segments);
-    return;
-  }
-  if (!GLOB.test(head)) {
-    yield* globFiles(path.join(base, head), rest);
-    return;
-  }
-  const re = globRegex(head);
-  for (const e of dirEntries(base)) {
-    if (!re.test(e.name) || (e.name.startsWith('.') && !head.startsWith('.'))) continue;
-    if (rest.length === 0 || e.isDirectory()) yield* globFiles(path.join(base, e.name), rest);
-  }
-}
-
-/** What a merge input names: a file, every *.json under a folder, or the files a pattern matches (or a reason). */
-export function* expandRollupInputs(inputs: readonly string[], cwd = process.cwd()): Generator<{ file: string } | { input: string; reason: string }> {
-  // A file named twice (by two inputs, or by a pattern with **) is read once. One folder or a pattern without ** cannot
-  // name a file twice: no set of every path is kept then (100,000 paths would be 15 MB).
-  const seen = inputs.length > 1 || inputs.some((i) => i.includes('**')) ? new Set<string>() : undefined;
-  for (const input of inputs) {
-    const abs = path.resolve(cwd, input);
-    let found = 0;
-    const emit = function* (p: string): Generator<{ file: string }> {
-      found++;
-      if (seen?.has(p)) return;
-      seen?.add(p);
-      yield { file: p };
-    };
-    if (GLOB.test(input) && !fs.existsSync(abs)) {
-      const parts = abs.split(path.sep);
-      const first = parts.findIndex((s) => GLOB.test(s));
-      const base = parts.slice(0, first).join(path.sep) || path.sep;
-      for (const p of globFiles(base, parts.slice(first))) yield* emit(p);
-      if (found === 0) yield { input, reason: 'the pattern matches no file' };
-      continue;
-    }
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(abs);
-    } catch {
-      yield { input, reason: 'no such file or folder' };
-      continue;
-    }
-    if (st.isDirectory()) {
-      for (const p of walkJson(abs)) yield* emit(p);
-      if (found === 0) yield { input, reason: 'the folder holds no .json file' };
-    } else {
-      yield* emit(abs);
-    }
-  }
-}
-
 export interface MergeOptions {
   /** Minimum members for figures and breakdowns (default 3). */
   k?: number;
@@ -360,13 +182,7 @@ export interface MergeOptions {
   onFile?: (done: number) => void;
 }
 
-/** How a file is named in the report: relative to the working folder when below it. */
-function label(file: string, cwd: string): string {
-  const rel = path.relative(cwd, file);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
-}
-
-function mergeOne(merger: TeamMerger, item: { file: string } | { input: string; reason: string }, cwd: string): void {
+function mergeOne(merger: TeamMerger, item: MergeItem, cwd: string): void {
   if ('reason' in item) {
     merger.refuse(item.input, item.reason);
     return;
@@ -505,20 +321,74 @@ export function findRoster(inputs: readonly string[], cwd = process.cwd()): stri
   return undefined;
 }
 
-/** The same merge, giving the event loop a turn every 100 files (the extension host stays responsive); undefined when cancelled. */
-export async function mergeTeamRollupsAsync(inputs: readonly string[], o: MergeOptions & { cancelled?: () => boolean } = {}): Promise<TeamReportJson | undefined> {
+/**
+ * The same merge, on several cores, for the CLI and the extension: a worker thread lists the files and folds them
+ * into the merger; past the first few hundred files, each file is read, checked and reduced in checking workers
+ * (`threads`, default one per core; services/teamRollupPool.ts), and the folding follows the order the files were
+ * listed, so the report is the same as `mergeTeamRollups`'s. The calling thread only waits (the extension host stays
+ * responsive, and its heap does not grow with the merge); undefined when cancelled. Without the worker's script (a
+ * build without it), the same steps run in this thread, giving the event loop a turn between batches.
+ */
+export async function mergeTeamRollupsAsync(
+  inputs: readonly string[],
+  o: MergeOptions & { cancelled?: () => boolean; threads?: number; inThreadFirst?: number } = {},
+): Promise<TeamReportJson | undefined> {
   const published = o.stateFile ? loadPublished(o.stateFile) : [];
+  const cwd = o.cwd ?? process.cwd();
+  const threads = o.threads ?? defaultThreads();
+  const inThreadFirst = o.inThreadFirst ?? IN_THREAD_FIRST;
+  let progressed = 0;
+  const onProgress = (done: number): void => {
+    // Every count, as the one-thread merge gives them (callers report every so many files).
+    for (const onFile = o.onFile; onFile && progressed < done; ) onFile(++progressed);
+  };
+  if (threads > 0 && fs.existsSync(WORKER_SCRIPT)) {
+    const k = o.k ?? DEFAULT_MIN_MEMBERS;
+    const generatedAt = new Date(o.now ?? Date.now()).toISOString();
+    const job: MergeJob = { role: 'merge', inputs: [...inputs], cwd, roster: o.roster, k, generatedAt, published, threads, inThreadFirst };
+    const merged = await mergeInWorker(job, onProgress, o.cancelled);
+    if (!merged) return undefined;
+    countedMembers.set(merged.report, merged.members);
+    return merged.report;
+  }
   const store = new SpillContributionStore();
   try {
     const merger = new TeamMerger({ store, ...(o.roster ? { roster: o.roster } : {}) });
-    for (const done of mergeSteps(merger, inputs, o)) {
-      if (done % 100 === 0) {
-        await new Promise((resolve) => setImmediate(resolve));
-        if (o.cancelled?.()) return undefined;
-      }
-    }
-    return finish(merger, published, o);
+    const complete = await foldFiles(merger, inputs, { cwd, threads: 0, inThreadFirst, onProgress, ...(o.cancelled ? { cancelled: o.cancelled } : {}) });
+    return complete ? finish(merger, published, o) : undefined;
   } finally {
     store.close();
   }
+}
+
+/** Files a merge checks in its own thread before starting workers: a small merge is done before they would be ready. */
+const IN_THREAD_FIRST = 256;
+
+/** Runs a merge in a worker thread (`MergeJob`); undefined when cancelled. */
+function mergeInWorker(job: MergeJob, onProgress: (done: number) => void, cancelled?: () => boolean): Promise<{ report: TeamReportJson; members: string[] } | undefined> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_SCRIPT, { workerData: job, resourceLimits: MERGE_WORKER_LIMITS });
+    let settled = false;
+    const settle = (then: () => void): void => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      then();
+    };
+    worker.on('message', (m: MergeMessage) => {
+      if (m.type === 'progress') {
+        onProgress(m.done);
+        if (cancelled?.()) worker.postMessage({ type: 'cancel' });
+      } else if (m.type === 'done') settle(() => resolve({ report: m.report, members: m.members }));
+      else if (m.type === 'cancelled') settle(() => resolve(undefined));
+      else settle(() => reject(new TeamRollupError(m.message)));
+    });
+    worker.on('error', (e: Error & { code?: string }) => {
+      const why = e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? 'it ran out of memory (one merge holds what counting once needs for about two million rollups: merge fewer at a time)'
+        : (e.message.split('\n')[0] ?? '');
+      settle(() => reject(new TeamRollupError(`the merge stopped: ${why}`)));
+    });
+    worker.on('exit', (code) => settle(() => reject(new TeamRollupError(`the merge stopped: its worker thread ended early (exit code ${code})`))));
+  });
 }

@@ -5,7 +5,7 @@ import type { ContributionStore, StoredContribution } from '../core/team/merge';
 import { withDiskFaults } from './diskFault';
 
 /** Records kept in memory before the store starts writing to its temporary file (a merge of a few thousand files never does). */
-const MEMORY_BYTES = 8 << 20;
+const MEMORY_BYTES = 2 << 20;
 /** Records are written in chunks of about this size. */
 const CHUNK_BYTES = 1 << 20;
 const ACTION = "keep a team merge's figures in a temporary file";
@@ -14,33 +14,40 @@ const ACTION = "keep a team merge's figures in a temporary file";
  * The figures of a team merge's counted rollups, spilled to disk: the first few megabytes stay in memory, the rest go
  * to a temporary file (owner-only, in the system's temp folder, removed as soon as it is open where the system allows,
  * else on `close`), so a merge of 100,000 files keeps its memory flat. Each record is encoded once (a small JSON
- * header, then the packed figures as float64) and read back by its handle when the report is computed.
+ * header, then the packed figures as float64) straight into a chunk of about a megabyte: a chunk that is full is kept
+ * (while the store is within its memory) or written to the file and filled again, so records allocate no buffer each,
+ * and nothing waits for the garbage collector. Records are read back by their handle when the report is computed.
  */
 export class SpillContributionStore implements ContributionStore {
-  private readonly memory: Buffer[] = [];
+  /** Full chunks kept in memory (the start of the records), and where the records in the file begin. */
+  private readonly memory: Array<{ start: number; bytes: Buffer }> = [];
   private memoryBytes = 0;
+  private spilling = false;
+  private fileStart = 0;
+  /** The chunk being filled, and where its first byte is among all the records. */
+  private chunk: Buffer | undefined;
+  private chunkStart = 0;
+  private used = 0;
+  private readonly chunkBytes: number;
   private dir: string | undefined;
   private fd: number | undefined;
-  /** Offset and length in the file of record `memory.length + i`. */
+  /** Where record `i` starts among all the records, and its length. */
   private offsets = new Float64Array(1024);
   private lengths = new Int32Array(1024);
-  private onDisk = 0;
-  /** Bytes written to the file so far; `pending` holds what comes after them. */
-  private flushed = 0;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private count = 0;
 
-  constructor(private readonly memoryLimit = MEMORY_BYTES) {}
+  constructor(private readonly memoryLimit = MEMORY_BYTES) {
+    this.chunkBytes = Math.max(64, Math.min(CHUNK_BYTES, memoryLimit));
+  }
 
   put(c: StoredContribution): number {
-    const record = encode(c);
-    if (this.fd === undefined && this.memoryBytes + record.length <= this.memoryLimit) {
-      this.memory.push(record);
-      this.memoryBytes += record.length;
-      return this.memory.length - 1;
-    }
-    this.open();
-    if (this.onDisk === this.offsets.length) {
+    const header = JSON.stringify([c.file, c.displayName, c.timezone, c.sources, c.models, c.shared ?? null]);
+    const headerBytes = Buffer.byteLength(header, 'utf8');
+    const size = 8 + ((headerBytes + 7) & ~7) + c.figures.length * 8;
+    if (!this.chunk || this.used + size > this.chunk.length) this.nextChunk(size);
+    const chunk = this.chunk as Buffer;
+    encodeInto(chunk, this.used, header, headerBytes, c.figures);
+    if (this.count === this.offsets.length) {
       const offsets = new Float64Array(this.offsets.length * 2);
       offsets.set(this.offsets);
       this.offsets = offsets;
@@ -48,33 +55,27 @@ export class SpillContributionStore implements ContributionStore {
       lengths.set(this.lengths);
       this.lengths = lengths;
     }
-    this.offsets[this.onDisk] = this.flushed + this.pendingBytes;
-    this.lengths[this.onDisk] = record.length;
-    this.pending.push(record);
-    this.pendingBytes += record.length;
-    if (this.pendingBytes >= CHUNK_BYTES) this.flush();
-    return this.memory.length + this.onDisk++;
+    this.offsets[this.count] = this.chunkStart + this.used;
+    this.lengths[this.count] = size;
+    this.used += size;
+    return this.count++;
   }
 
   get(handle: number): StoredContribution {
-    if (handle < this.memory.length) return decode(this.memory[handle] as Buffer);
-    const i = handle - this.memory.length;
-    if (i < 0 || i >= this.onDisk || this.fd === undefined) throw new Error(`no stored contribution ${handle}`);
-    const offset = this.offsets[i] as number;
-    const length = this.lengths[i] as number;
-    if (offset >= this.flushed) {
-      // Still in the chunk being filled.
-      let at = this.flushed;
-      for (const b of this.pending) {
-        if (at === offset) return decode(b);
-        at += b.length;
-      }
-      throw new Error(`no stored contribution ${handle}`);
+    if (!(handle >= 0 && handle < this.count)) throw new Error(`no stored contribution ${handle}`);
+    const offset = this.offsets[handle] as number;
+    const length = this.lengths[handle] as number;
+    if (this.chunk && offset >= this.chunkStart) return decode(this.chunk.subarray(offset - this.chunkStart, offset - this.chunkStart + length));
+    if (!this.spilling || offset < this.fileStart) {
+      const m = this.memory.find((x) => offset >= x.start && offset < x.start + x.bytes.length);
+      if (!m) throw new Error(`no stored contribution ${handle}`);
+      return decode(m.bytes.subarray(offset - m.start, offset - m.start + length));
     }
+    if (this.fd === undefined) throw new Error(`no stored contribution ${handle}`);
     const bytes = Buffer.allocUnsafe(length);
     let read = 0;
     while (read < length) {
-      const n = fs.readSync(this.fd, bytes, read, length - read, offset + read);
+      const n = fs.readSync(this.fd, bytes, read, length - read, offset - this.fileStart + read);
       if (n === 0) throw new Error(`the merge's temporary file ended early (record ${handle})`);
       read += n;
     }
@@ -88,7 +89,30 @@ export class SpillContributionStore implements ContributionStore {
     if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
     this.memory.length = 0;
-    this.pending = [];
+    this.chunk = undefined;
+  }
+
+  /** The chunk being filled is done: kept in memory while there is room, else written to the file (and reused). */
+  private nextChunk(size: number): void {
+    const full = this.chunk;
+    const end = this.chunkStart + this.used;
+    if (full && this.used > 0) {
+      if (!this.spilling && this.memoryBytes + this.used <= this.memoryLimit) {
+        this.memory.push({ start: this.chunkStart, bytes: full.subarray(0, this.used) });
+        this.memoryBytes += this.used;
+        this.chunk = undefined;
+      } else {
+        if (!this.spilling) {
+          this.spilling = true;
+          this.fileStart = this.chunkStart;
+          this.open();
+        }
+        this.write(full.subarray(0, this.used), this.chunkStart - this.fileStart);
+      }
+    }
+    this.chunkStart = end;
+    this.used = 0;
+    if (!this.chunk || this.chunk.length < size) this.chunk = Buffer.allocUnsafe(Math.max(this.chunkBytes, size));
   }
 
   private open(): void {
@@ -110,30 +134,23 @@ export class SpillContributionStore implements ContributionStore {
     });
   }
 
-  private flush(): void {
-    if (this.fd === undefined || this.pendingBytes === 0) return;
-    const chunk = Buffer.concat(this.pending, this.pendingBytes);
-    const fd = this.fd;
+  private write(bytes: Buffer, at: number): void {
+    const fd = this.fd as number;
     withDiskFaults(ACTION, os.tmpdir(), () => {
       let written = 0;
-      while (written < chunk.length) written += fs.writeSync(fd, chunk, written, chunk.length - written, this.flushed + written);
+      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written, at + written);
     });
-    this.flushed += chunk.length;
-    this.pending = [];
-    this.pendingBytes = 0;
   }
 }
 
-/** [header length u32][figure count u32][header: JSON, padded to 8 bytes][figures: float64 little-endian]. */
-function encode(c: StoredContribution): Buffer {
-  const header = Buffer.from(JSON.stringify([c.file, c.displayName, c.timezone, c.sources, c.models, c.shared ?? null]), 'utf8');
-  const padded = (header.length + 7) & ~7;
-  const out = Buffer.alloc(8 + padded + c.figures.length * 8);
-  out.writeUInt32LE(header.length, 0);
-  out.writeUInt32LE(c.figures.length, 4);
-  header.copy(out, 8);
-  for (let i = 0; i < c.figures.length; i++) out.writeDoubleLE(c.figures[i] as number, 8 + padded + i * 8);
-  return out;
+/** [header length u32][figure count u32][header: JSON, padded to 8 bytes][figures: float64 little-endian], at `at`. */
+function encodeInto(out: Buffer, at: number, header: string, headerBytes: number, figures: Float64Array): void {
+  out.writeUInt32LE(headerBytes, at);
+  out.writeUInt32LE(figures.length, at + 4);
+  out.write(header, at + 8, headerBytes, 'utf8');
+  const start = at + 8 + ((headerBytes + 7) & ~7);
+  out.fill(0, at + 8 + headerBytes, start);
+  for (let i = 0; i < figures.length; i++) out.writeDoubleLE(figures[i] as number, start + i * 8);
 }
 
 function decode(b: Buffer): StoredContribution {

@@ -54,11 +54,12 @@ function rawPublicKey(key: KeyObject): string {
 }
 
 /**
- * Public keys seen lately (a team merge checks several files per member; importing a key costs as much as verifying).
- * Bounded: the oldest entry goes first.
+ * Public keys seen lately (a team merge checks several files per member, usually one after another). Bounded, per
+ * thread (each of a merge's checking workers has its own): the oldest entry goes first. Small, since a key holds
+ * OpenSSL memory and importing one (as a JWK) costs a few microseconds.
  */
 const recentKeys = new Map<string, KeyObject>();
-const RECENT_KEYS = 4096;
+const RECENT_KEYS = 256;
 
 function publicKeyFromRaw(b64: string): KeyObject | undefined {
   const cached = recentKeys.get(b64);

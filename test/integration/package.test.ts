@@ -74,7 +74,7 @@ describe('packaging (npm run package)', function () {
     const size = fs.statSync(out).size;
     assert.ok(size < 5 * 1024 * 1024, `${size} bytes`);
     const listing = zipEntries(out);
-    for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/sql-wasm.wasm', 'extension/dist/cli.js', 'extension/media/icon.png', 'extension/readme.md']) {
+    for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/sql-wasm.wasm', 'extension/dist/cli.js', 'extension/dist/teamRollupWorker.js', 'extension/media/icon.png', 'extension/readme.md']) {
       assert.ok(listing.includes(needed), `${needed} in ${listing.join(', ')}`);
     }
     assert.deepEqual(listing.filter((f) => /node_modules|\/src\/|\/test\/|\.map$|\.ts$/.test(f)), []);

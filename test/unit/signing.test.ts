@@ -14,6 +14,10 @@ describe('canonical JSON', () => {
     assert.throws(() => canonicalJson({ x: [1, undefined] }), /\$\.x\[1\]: undefined/);
     assert.throws(() => canonicalJson({ when: new Date(0) }), /non-plain object/);
     assert.throws(() => canonicalJson({ n: 10n }), /bigint/);
+    // The location is built on the way out of a refused value: every step named, arrays and objects alike.
+    assert.throws(() => canonicalJson({ a: [{ ok: 1 }, { b: { c: [0, Infinity] } }] }), (e: Error) => e.message === '$.a[1].b.c[1]: Infinity cannot be written as canonical JSON');
+    assert.throws(() => canonicalJson([undefined]), (e: Error) => e.message === '$[0]: undefined cannot be written as canonical JSON');
+    assert.throws(() => canonicalJson(() => 1), (e: Error) => e.message === '$: function cannot be written as canonical JSON');
     // A "__proto__" key read from JSON is an own property and is written like any other.
     assert.equal(canonicalJson(JSON.parse('{"__proto__":{"x":1}}')), '{"__proto__":{"x":1}}');
   });

@@ -10,7 +10,7 @@ import { Rng } from '../../src/demo/rng';
 import { renderTeamHtml, renderTeamMarkdown } from '../../src/core/team/render';
 import { htmlText, mdText } from '../../src/core/common/text';
 import { syntheticRollup } from '../../src/demo/teamRollups';
-import { checkTeamRollupText, mergeTeamRollups } from '../../src/services/teamRollup';
+import { checkTeamRollupText, mergeTeamRollups, mergeTeamRollupsAsync } from '../../src/services/teamRollup';
 import { loadOrCreateSigningKey, type SigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';
 
@@ -32,7 +32,7 @@ describe('team rollup files', () => {
     assert.ok(!bad.ok && /member id m-0+ does not belong to the key that signed it/.test(bad.reason));
   });
 
-  it('refuses a battery of hostile files, each with a one-line reason, while the good ones still merge', () => {
+  it('refuses a battery of hostile files, each with a one-line reason, while the good ones still merge (in one thread and in worker threads)', async () => {
     const dir = tempDir('ol-hostile-');
     const good = [0, 1, 2].map((i) => syntheticRollup({ key: key(i), seed: 10 + i, displayName: `Good ${['Ana', 'Bo', 'Chiara'][i]}` }));
     good.forEach((f, i) => fs.writeFileSync(path.join(dir, `good-${i}.json`), text(f)));
@@ -98,7 +98,10 @@ describe('team rollup files', () => {
     const evilModel = syntheticRollup({ key: key(4), seed: 25, models: [['claude-code', '<script>alert(1)</script>|**x**[y](http://z.example)']] });
     fs.writeFileSync(path.join(dir, 'html-model.json'), text(evilModel));
     good.push(evilModel);
-    const team = mergeTeamRollups([dir], { k: 3, cwd: dir });
+    const now = Date.parse('2026-12-01T00:00:00Z');
+    const team = mergeTeamRollups([dir], { k: 3, cwd: dir, now });
+    // The CLI and the extension check the files in worker threads: the same report, reason for reason.
+    assert.deepEqual(await mergeTeamRollupsAsync([dir], { k: 3, cwd: dir, now, threads: 2, inThreadFirst: 0 }), team);
     assert.equal(team.files.counted, 4, JSON.stringify(team.notCounted, null, 1));
     assert.equal(team.members, 4);
     assert.equal(team.files.refused, Object.keys(hostile).length);

@@ -1,11 +1,11 @@
 import { version as PACKAGE_VERSION } from '../../../package.json';
 import { renderTeamNdjson, renderTeamOtlp } from '../../core/team/export';
-import { DEFAULT_MIN_MEMBERS, MIN_K } from '../../core/team/merge';
+import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../../core/team/merge';
 import { renderRollupPreview } from '../../core/team/preview';
 import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
 import { SHAREABLE, type Shareable } from '../../core/team/rollup';
 import { plural } from '../../core/usage/format';
-import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollups, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, writeTeamFile } from '../../services/teamRollup';
+import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollupsAsync, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, writeTeamFile } from '../../services/teamRollup';
 import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, numberOption, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
 import { checkOutFile, OUT_OPTIONS } from '../output';
@@ -74,7 +74,8 @@ async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<numbe
   const stateFile = str(p, 'state') ?? teamStateFile(out, files);
   // On a terminal, a count of files read so far (the total is not known until the folders are walked).
   const tty = io.tty;
-  const team = mergeTeamRollups(files, { k, stateFile, ...(roster ? { roster } : {}), ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) });
+  // Checked on every core (worker threads); never cancelled, so the report is always there.
+  const team = (await mergeTeamRollupsAsync(files, { k, stateFile, ...(roster ? { roster } : {}), ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) })) as TeamReportJson;
   if (tty && team.files.read >= 500) tty.write('\r\x1b[2K');
   const context = { team: teamName, version: PACKAGE_VERSION };
   const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : format === 'otlp' ? renderTeamOtlp(team, context)

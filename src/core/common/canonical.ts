@@ -6,50 +6,11 @@
  * bigints, and objects other than plain objects and arrays (a Date would become a string on one side only).
  */
 export function canonicalJson(value: unknown): string {
-  // The fast path builds no location strings (a team merge writes 100,000 of these); a value it refuses is written
-  // again by the slow path, which names where the problem is.
-  const fast = writeFast(value);
-  return fast ?? write(value, '$');
-}
-
-/** The same text as `write`, or undefined for a value canonical JSON cannot carry. */
-function writeFast(v: unknown): string | undefined {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'string':
-      return JSON.stringify(v);
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'number':
-      return Number.isFinite(v) ? JSON.stringify(v) : undefined;
-    case 'object': {
-      if (Array.isArray(v)) {
-        let out = '[';
-        for (let i = 0; i < v.length; i++) {
-          const x: unknown = v[i];
-          const w = x === undefined ? undefined : writeFast(x);
-          if (w === undefined) return undefined;
-          out += i === 0 ? w : `,${w}`;
-        }
-        return `${out}]`;
-      }
-      const proto = Object.getPrototypeOf(v) as unknown;
-      if (proto !== Object.prototype && proto !== null) return undefined;
-      const obj = v as Record<string, unknown>;
-      let out = '{';
-      let first = true;
-      for (const k of Object.keys(obj).sort()) {
-        const x = obj[k];
-        if (x === undefined) continue;
-        const w = writeFast(x);
-        if (w === undefined) return undefined;
-        out += `${first ? '' : ','}${JSON.stringify(k)}:${w}`;
-        first = false;
-      }
-      return `${out}}`;
-    }
-    default:
-      return undefined;
+  try {
+    return write(value);
+  } catch (e) {
+    if (e instanceof Refused) throw new CanonicalJsonError(`$${e.path.reverse().join('')}`, e.what);
+    throw e;
   }
 }
 
@@ -60,7 +21,16 @@ export class CanonicalJsonError extends Error {
   }
 }
 
-function write(v: unknown, at: string): string {
+/**
+ * A value canonical JSON cannot carry, and where: each enclosing array or object adds its step on the way out. The
+ * location is built only when a value is refused, so writing (a team merge verifies 100,000 of these) builds none.
+ */
+class Refused {
+  readonly path: string[] = [];
+  constructor(readonly what: string) {}
+}
+
+function write(v: unknown): string {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'string':
@@ -68,27 +38,42 @@ function write(v: unknown, at: string): string {
     case 'boolean':
       return v ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(v)) throw new CanonicalJsonError(at, String(v));
+      if (!Number.isFinite(v)) throw new Refused(String(v));
       return JSON.stringify(v);
     case 'object': {
       if (Array.isArray(v)) {
-        return `[${v.map((x, i) => {
-          if (x === undefined) throw new CanonicalJsonError(`${at}[${i}]`, 'undefined');
-          return write(x, `${at}[${i}]`);
-        }).join(',')}]`;
+        let out = '[';
+        let i = 0;
+        try {
+          for (; i < v.length; i++) {
+            const x: unknown = v[i];
+            if (x === undefined) throw new Refused('undefined');
+            out += i === 0 ? write(x) : `,${write(x)}`;
+          }
+        } catch (e) {
+          if (e instanceof Refused) e.path.push(`[${i}]`);
+          throw e;
+        }
+        return `${out}]`;
       }
       const proto = Object.getPrototypeOf(v) as unknown;
-      if (proto !== Object.prototype && proto !== null) throw new CanonicalJsonError(at, 'a non-plain object');
+      if (proto !== Object.prototype && proto !== null) throw new Refused('a non-plain object');
       const obj = v as Record<string, unknown>;
-      const parts: string[] = [];
-      for (const k of Object.keys(obj).sort()) {
-        const x = obj[k];
-        if (x === undefined) continue;
-        parts.push(`${JSON.stringify(k)}:${write(x, `${at}.${k}`)}`);
+      let out = '{';
+      let k = '';
+      try {
+        for (k of Object.keys(obj).sort()) {
+          const x = obj[k];
+          if (x === undefined) continue;
+          out += `${out.length === 1 ? '' : ','}${JSON.stringify(k)}:${write(x)}`;
+        }
+      } catch (e) {
+        if (e instanceof Refused) e.path.push(`.${k}`);
+        throw e;
       }
-      return `{${parts.join(',')}}`;
+      return `${out}}`;
     }
     default:
-      throw new CanonicalJsonError(at, typeof v);
+      throw new Refused(typeof v);
   }
 }

@@ -21,6 +21,7 @@
  * than half of a team figure, the report says so.
  */
 import { SOURCE_NAMES } from '../usage/model';
+import { HexTable } from './hexTable';
 import { BOUNDS, differencingConflict, implausible, nearIdentical, type PublishedReport, type Roster } from './guards';
 import { valueOf, type RollupFigures, type RollupOutcomes, type TeamRollup } from './rollup';
 
@@ -294,9 +295,10 @@ class Index {
   interactions = new Float64Array(256);
   generatedAt = new Float64Array(256);
   near = new Float64Array(256 * 6);
-  digest: string[] = [];
+  /** The entry of its interaction digest in the merger's table of digests. */
+  digest = new Int32Array(256);
 
-  push(member: number, machine: number, p: Period, figures: Float64Array, digest: string, handle: number): number {
+  push(member: number, machine: number, p: Period, figures: Float64Array, digest: number, handle: number): number {
     if (this.size === this.member.length) this.grow();
     const i = this.size++;
     this.member[i] = member;
@@ -336,6 +338,7 @@ class Index {
     this.interactions = twice(this.interactions);
     this.generatedAt = twice(this.generatedAt);
     this.near = twice(this.near);
+    this.digest = twice(this.digest);
   }
 }
 
@@ -359,7 +362,7 @@ export class TeamMerger {
   private readonly memberIds: string[] = [];
   private readonly memberNumbers = new Map<string, number>();
   /** Machines (member/machine) with a counted contribution, numbered in the order first counted; each one's list. */
-  private readonly machineNumbers = new Map<string, number>();
+  private readonly machineNumbers = new HexTable(32);
   private readonly machineHead: number[] = [];
   private readonly machineTail: number[] = [];
   /** Machines with a counted contribution, per member: for the machine bound and near-identical copies. */
@@ -375,8 +378,8 @@ export class TeamMerger {
   private read = 0;
   /** One copy of each source and model key, shared by every contribution kept in memory. */
   private readonly keys = new Map<string, string>();
-  /** Counted contributions by interaction digest: two members never cover the same requests. */
-  private readonly digests = new Map<string, number>();
+  /** Counted contributions by interaction digest (-1: none now): two members never cover the same requests. */
+  private readonly digests = new HexTable(64);
 
   private intern(k: string): string {
     const found = this.keys.get(k);
@@ -447,17 +450,18 @@ export class TeamMerger {
       member = this.memberIds.push(r.member) - 1;
       this.memberNumbers.set(r.member, member);
     }
-    const key = `${member}/${r.machine}`;
-    let machine = this.machineNumbers.get(key);
+    const machineEntry = this.machineNumbers.find(r.machine, member);
+    let machine = machineEntry === -1 ? undefined : this.machineNumbers.value(machineEntry);
     const incoming: Period = { since: dayNumber(r.since), until: dayNumber(r.until), interactions: r.interactions, generatedAt: Date.parse(r.generatedAt) };
-    const claimed = this.digests.get(r.digest);
-    if (claimed !== undefined && ix.member[claimed] !== member) {
+    const digest = this.digests.find(r.digest);
+    const claimed = digest === -1 ? -1 : this.digests.value(digest);
+    if (claimed !== -1 && ix.member[claimed] !== member) {
       this.notes.push({ file, status: 'duplicate', reason: `covers exactly the requests of ${this.fileOf(claimed)}, which another member's key signed: counted once, from that file` });
       return;
     }
     const touching = this.listOf(machine).filter((c) => overlaps(ix.period(c), incoming));
     for (const c of touching) {
-      if (ix.digest[c] === r.digest && ix.since[c] === incoming.since && ix.until[c] === incoming.until) {
+      if (ix.digest[c] === digest && ix.since[c] === incoming.since && ix.until[c] === incoming.until) {
         this.notes.push({ file, status: 'duplicate', reason: `the same rollup as ${this.fileOf(c)} (same member, machine, period and interactions): counted once` });
         return;
       }
@@ -485,8 +489,8 @@ export class TeamMerger {
       for (const c of touching) {
         this.notes.push({ file: this.fileOf(c), status: 'superseded', reason: `${file} from the same machine covers its period (${r.since} … ${r.until}): counted once, from that file` });
         this.unlink(machine as number, c);
-        const d = ix.digest[c] as string;
-        if (this.digests.get(d) === c) this.digests.delete(d);
+        const d = ix.digest[c] as number;
+        if (this.digests.value(d) === c) this.digests.setValue(d, -1);
       }
       const rosterName = this.roster && signer !== undefined ? (this.roster.keys.get(signer) ?? null) : undefined;
       const handle = this.store.put({
@@ -495,18 +499,19 @@ export class TeamMerger {
       });
       if (machine === undefined) {
         machine = this.machineHead.length;
-        this.machineNumbers.set(key, machine);
+        this.machineNumbers.setValue(this.machineNumbers.entry(r.machine, member), machine);
         this.machineHead.push(-1);
         this.machineTail.push(-1);
         machines.push(machine);
         this.memberMachines.set(member, machines);
       }
-      const c = ix.push(member, machine, incoming, r.figures, r.digest, handle);
+      const entry = digest === -1 ? this.digests.entry(r.digest) : digest;
+      const c = ix.push(member, machine, incoming, r.figures, entry, handle);
       const tail = this.machineTail[machine] as number;
       if (tail === -1) this.machineHead[machine] = c;
       else ix.next[tail] = c;
       this.machineTail[machine] = c;
-      this.digests.set(r.digest, c);
+      this.digests.setValue(entry, c);
       return;
     }
     const other = touching.find((c) => !wins(incoming, ix.period(c))) as number;

@@ -26,7 +26,7 @@ export function boundedTokens(v: unknown): number | undefined {
 }
 
 /** A recorded cost as a source may store it: finite, in [0, MAX_COST_USD_PER_REQUEST]; undefined otherwise. */
-function boundedCost(v: unknown): number | undefined {
+export function boundedCost(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_COST_USD_PER_REQUEST ? v : undefined;
 }
 
