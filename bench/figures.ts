@@ -10,7 +10,8 @@ import type { Figure } from './import';
  */
 export const FIGURES_JSON = path.join('docs', 'benchmarks.json');
 export const FIGURES_PAGE = path.join('docs', 'benchmarks.md');
-export const BEGIN = '<!-- figures:begin (written by `npm run bench` from docs/benchmarks.json; do not edit by hand) -->';
+export const BEGIN =
+  '<!-- figures:begin (written by `npm run bench` from docs/benchmarks.json; do not edit by hand) -->';
 export const END = '<!-- figures:end -->';
 
 export interface FigureSection {
@@ -50,12 +51,24 @@ function cell(text: string): string {
 
 /** The Markdown of the figures: one table per section, in a fixed order. */
 export function renderFigures(file: FiguresFile): string {
-  const names = [...Object.keys(TITLES).filter((k) => file.sections[k]), ...Object.keys(file.sections).filter((k) => !TITLES[k]).sort()];
+  const names = [
+    ...Object.keys(TITLES).filter((k) => file.sections[k]),
+    ...Object.keys(file.sections)
+      .filter((k) => !TITLES[k])
+      .sort(),
+  ];
   const out: string[] = [];
   for (const name of names) {
     const s = file.sections[name];
     if (!s) continue;
-    out.push(`### ${TITLES[name] ?? name}`, '', `Measured on ${s.date} with \`${s.command}\` (${s.machine}).`, '', '| figure | value | target |', '| --- | ---: | --- |');
+    out.push(
+      `### ${TITLES[name] ?? name}`,
+      '',
+      `Measured on ${s.date} with \`${s.command}\` (${s.machine}).`,
+      '',
+      '| figure | value | target |',
+      '| --- | ---: | --- |',
+    );
     for (const f of s.figures) {
       const target = f.unit === 'bool' && f.target === '1' ? 'yes' : f.target;
       const verdict = target === undefined ? '' : `${target}${f.pass === undefined ? '' : f.pass ? ' ✔' : ' ✖'}`;

@@ -28,7 +28,8 @@ function envOf(world: World, home: string): NodeJS.ProcessEnv {
 
 async function runOk(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
   const m = await measure(cmd, args, env);
-  if (m.code !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
+  if (m.code !== 0)
+    throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
   return m;
 }
 
@@ -44,11 +45,24 @@ interface CcusageTotals {
 export async function importBench(o: ImportBenchOptions, log: (s: string) => void): Promise<Figure[]> {
   fs.rmSync(o.workDir, { recursive: true, force: true });
   fs.mkdirSync(o.workDir, { recursive: true });
-  log(`building a ${(o.targetBytes / 1e6).toFixed(0)} MB world (Claude Code lines with tool results of tens of KB; Codex rollouts) …`);
-  const world = buildWorld({ root: path.join(o.workDir, 'world'), seed: 2026, repos: 0, traps: false, targetBytes: o.targetBytes, toolResultBytes: 30_000, days: 90 });
-  log(`  ${world.files} files, ${(world.bytes / 1e6).toFixed(0)} MB, ${world.truth.interactions.length} billed requests, built in ${(world.buildMs / 1000).toFixed(1)} s`);
+  log(
+    `building a ${(o.targetBytes / 1e6).toFixed(0)} MB world (Claude Code lines with tool results of tens of KB; Codex rollouts) …`,
+  );
+  const world = buildWorld({
+    root: path.join(o.workDir, 'world'),
+    seed: 2026,
+    repos: 0,
+    traps: false,
+    targetBytes: o.targetBytes,
+    toolResultBytes: 30_000,
+    days: 90,
+  });
+  log(
+    `  ${world.files} files, ${(world.bytes / 1e6).toFixed(0)} MB, ${world.truth.interactions.length} billed requests, built in ${(world.buildMs / 1000).toFixed(1)} s`,
+  );
   // Read every file once so both tools start from the same warm page cache.
-  for (const root of [...world.claudeRoots, world.codexHome]) spawnSync('sh', ['-c', `find "${root}" -type f -exec cat {} + > /dev/null`]);
+  for (const root of [...world.claudeRoots, world.codexHome])
+    spawnSync('sh', ['-c', `find "${root}" -type f -exec cat {} + > /dev/null`]);
 
   const figures: Figure[] = [];
   const ours: { cold: number[]; warm: number[]; peak: number[] } = { cold: [], warm: [], peak: [] };
@@ -65,13 +79,21 @@ export async function importBench(o: ImportBenchOptions, log: (s: string) => voi
     const warm = await runOk(process.execPath, [o.cli, 'report', '--json'], env);
     ours.warm.push(warm.ms);
     ours.peak.push(warm.peakMB);
-    const alone = await runOk(process.execPath, [o.cli, 'import'], envOf(world, path.join(o.workDir, `import-only-${i}`)));
+    const alone = await runOk(
+      process.execPath,
+      [o.cli, 'import'],
+      envOf(world, path.join(o.workDir, `import-only-${i}`)),
+    );
     importOnly.push(alone.ms);
     ours.peak.push(alone.peakMB);
     lastHome = home;
-    log(`  run ${i + 1}: cold report (imports everything) ${cold.ms.toFixed(0)} ms, peak ${cold.peakMB.toFixed(0)} MB; warm report ${warm.ms.toFixed(0)} ms; import alone ${alone.ms.toFixed(0)} ms`);
+    log(
+      `  run ${i + 1}: cold report (imports everything) ${cold.ms.toFixed(0)} ms, peak ${cold.peakMB.toFixed(0)} MB; warm report ${warm.ms.toFixed(0)} ms; import alone ${alone.ms.toFixed(0)} ms`,
+    );
   }
-  const report = JSON.parse((await runOk(process.execPath, [o.cli, 'report', '--json'], envOf(world, lastHome))).stdout) as ReportJson;
+  const report = JSON.parse(
+    (await runOk(process.execPath, [o.cli, 'report', '--json'], envOf(world, lastHome))).stdout,
+  ) as ReportJson;
   const ledgerBytes = fs.statSync(path.join(lastHome, 'ledger.sqlite')).size;
   const interactions = report.totals.interactions;
   const truthTotal = world.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
@@ -79,12 +101,38 @@ export async function importBench(o: ImportBenchOptions, log: (s: string) => voi
   const coldMs = median(ours.cold);
   const warmMs = median(ours.warm);
   const peakMB = Math.max(...ours.peak);
-  figures.push({ name: 'cold import + report (Outcome Ledger `report --json` on an empty ledger)', value: Math.round(coldMs), unit: 'ms' });
-  figures.push({ name: 'warm re-import + report (Outcome Ledger `report --json` again)', value: Math.round(warmMs), unit: 'ms' });
+  figures.push({
+    name: 'cold import + report (Outcome Ledger `report --json` on an empty ledger)',
+    value: Math.round(coldMs),
+    unit: 'ms',
+  });
+  figures.push({
+    name: 'warm re-import + report (Outcome Ledger `report --json` again)',
+    value: Math.round(warmMs),
+    unit: 'ms',
+  });
   figures.push({ name: 'cold `import` alone', value: Math.round(median(importOnly)), unit: 'ms' });
-  figures.push({ name: 'peak memory (Outcome Ledger, any step)', value: Math.round(peakMB), unit: 'MB', target: '< 200 MB', pass: peakMB < 200 });
-  figures.push({ name: 'ledger bytes per interaction', value: Math.round(ledgerBytes / Math.max(1, interactions)), unit: 'B', target: '< 300 B', pass: ledgerBytes / interactions < 300 });
-  figures.push({ name: 'totals equal the generator\'s truth', value: report.totals.total === truthTotal ? 1 : 0, unit: 'bool', target: '1', pass: report.totals.total === truthTotal });
+  figures.push({
+    name: 'peak memory (Outcome Ledger, any step)',
+    value: Math.round(peakMB),
+    unit: 'MB',
+    target: '< 200 MB',
+    pass: peakMB < 200,
+  });
+  figures.push({
+    name: 'ledger bytes per interaction',
+    value: Math.round(ledgerBytes / Math.max(1, interactions)),
+    unit: 'B',
+    target: '< 300 B',
+    pass: ledgerBytes / interactions < 300,
+  });
+  figures.push({
+    name: "totals equal the generator's truth",
+    value: report.totals.total === truthTotal ? 1 : 0,
+    unit: 'bool',
+    target: '1',
+    pass: report.totals.total === truthTotal,
+  });
 
   if (!o.ccusage) {
     log('  ccusage not available: comparison skipped');
@@ -104,15 +152,33 @@ export async function importBench(o: ImportBenchOptions, log: (s: string) => voi
   const ccTotals = (JSON.parse(ccOut) as { totals: CcusageTotals }).totals;
   figures.push({ name: 'ccusage 20 full report (daily --json --offline)', value: Math.round(ccMs), unit: 'ms' });
   figures.push({ name: 'ccusage 20 peak memory', value: Math.round(ccPeak), unit: 'MB' });
-  figures.push({ name: 'cold import + report ÷ ccusage', value: round2(coldMs / ccMs), unit: 'x', target: '≤ 2x', pass: coldMs <= 2 * ccMs });
-  figures.push({ name: 'warm re-import + report ÷ ccusage', value: round2(warmMs / ccMs), unit: 'x', target: '≤ 0.25x', pass: warmMs <= 0.25 * ccMs });
+  figures.push({
+    name: 'cold import + report ÷ ccusage',
+    value: round2(coldMs / ccMs),
+    unit: 'x',
+    target: '≤ 2x',
+    pass: coldMs <= 2 * ccMs,
+  });
+  figures.push({
+    name: 'warm re-import + report ÷ ccusage',
+    value: round2(warmMs / ccMs),
+    unit: 'x',
+    target: '≤ 0.25x',
+    pass: warmMs <= 0.25 * ccMs,
+  });
   const agree =
     ccTotals.totalTokens === report.totals.total &&
     ccTotals.inputTokens === report.totals.input &&
     ccTotals.outputTokens === report.totals.output &&
     ccTotals.cacheReadTokens === report.totals.cacheRead &&
     ccTotals.cacheCreationTokens === report.totals.cacheWrite;
-  figures.push({ name: `token totals agree with ccusage (${ccTotals.totalTokens} vs ${report.totals.total})`, value: agree ? 1 : 0, unit: 'bool', target: '1', pass: agree });
+  figures.push({
+    name: `token totals agree with ccusage (${ccTotals.totalTokens} vs ${report.totals.total})`,
+    value: agree ? 1 : 0,
+    unit: 'bool',
+    target: '1',
+    pass: agree,
+  });
   return figures;
 }
 

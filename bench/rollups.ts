@@ -23,7 +23,20 @@ const MERGE_MB = 200;
  * this version and the file count, so a second run measures the merge, not the generation.
  */
 const GENERATOR_VERSION = 2;
-const NAMES = ['Ana', 'Bo', 'Chiara', 'Dmitri', 'Eun-ji', 'Farah', 'Gustavo', 'Hana', 'Ines', "Jo O'Neill", 'Kwame', 'Lea'];
+const NAMES = [
+  'Ana',
+  'Bo',
+  'Chiara',
+  'Dmitri',
+  'Eun-ji',
+  'Farah',
+  'Gustavo',
+  'Hana',
+  'Ines',
+  "Jo O'Neill",
+  'Kwame',
+  'Lea',
+];
 
 /** Writes `files` signed rollups (with a roster of their keys) into `dir`, unless a complete set is already there. */
 export function generateRollups(dir: string, files: number, log: (s: string) => void): void {
@@ -38,7 +51,11 @@ export function generateRollups(dir: string, files: number, log: (s: string) => 
   for (let i = 0; written < files; i++) {
     const m = i % members;
     keys[m] ??= ephemeralSigningKey();
-    const f = syntheticRollup({ key: keys[m] as SigningKey, seed: i + 1, displayName: m % 3 === 0 ? NAMES[m % NAMES.length] : null });
+    const f = syntheticRollup({
+      key: keys[m] as SigningKey,
+      seed: i + 1,
+      displayName: m % 3 === 0 ? NAMES[m % NAMES.length] : null,
+    });
     const folder = path.join(dir, `team-${m % 50}`, `member-${m}`);
     fs.mkdirSync(folder, { recursive: true });
     const text = `${JSON.stringify(f, null, 2)}\n`;
@@ -73,7 +90,19 @@ export async function rollupsBench(o: RollupsBenchOptions, log: (s: string) => v
     let team: TeamReportJson | undefined;
     for (let r = 0; r < o.runs; r++) {
       const out = path.join(o.workDir, `team-${label}.json`);
-      const args = [o.cli, 'rollup', 'merge', target, '--members', path.join(dir, 'roster.txt'), '--format', 'json', '--out', out, '--force'];
+      const args = [
+        o.cli,
+        'rollup',
+        'merge',
+        target,
+        '--members',
+        path.join(dir, 'roster.txt'),
+        '--format',
+        'json',
+        '--out',
+        out,
+        '--force',
+      ];
       // Each run is a new publication of the same report: the state file of the output folder starts empty.
       fs.rmSync(path.join(o.workDir, '.outcome-ledger-team-reports.json'), { force: true });
       const m = await measure(process.execPath, args, { PATH: process.env.PATH ?? '' });
@@ -86,11 +115,25 @@ export async function rollupsBench(o: RollupsBenchOptions, log: (s: string) => v
   };
   const full = await run(dir, 'full');
   const f = full.team.files;
-  log(`  ${f.read} files read, ${f.counted} counted, ${f.duplicates} duplicates, ${f.refused} refused; ${full.team.members} members on ${full.team.machines} machines`);
+  log(
+    `  ${f.read} files read, ${f.counted} counted, ${f.duplicates} duplicates, ${f.refused} refused; ${full.team.members} members on ${full.team.machines} machines`,
+  );
   const part = await run(path.join(dir, 'team-1*'), 'part');
   figures.push(
-    { name: `rollup merge, ${f.read} files`, value: Math.round(full.ms), unit: 'ms', target: `≤ ${MERGE_MS} ms`, pass: full.ms <= MERGE_MS },
-    { name: `  peak memory, ${f.read} files`, value: Math.round(full.peakMB), unit: 'MB', target: `≤ ${MERGE_MB} MB`, pass: full.peakMB <= MERGE_MB },
+    {
+      name: `rollup merge, ${f.read} files`,
+      value: Math.round(full.ms),
+      unit: 'ms',
+      target: `≤ ${MERGE_MS} ms`,
+      pass: full.ms <= MERGE_MS,
+    },
+    {
+      name: `  peak memory, ${f.read} files`,
+      value: Math.round(full.peakMB),
+      unit: 'MB',
+      target: `≤ ${MERGE_MB} MB`,
+      pass: full.peakMB <= MERGE_MB,
+    },
     { name: `rollup merge, ${part.team.files.read} files`, value: Math.round(part.ms), unit: 'ms' },
     { name: `  peak memory, ${part.team.files.read} files`, value: Math.round(part.peakMB), unit: 'MB' },
   );

@@ -33,9 +33,13 @@ function ccusageBinary(): string | null {
   const native = path.join(dir, 'node_modules', '@ccusage', 'ccusage-linux-x64');
   if (!fs.existsSync(path.join(dir, 'node_modules', 'ccusage', 'package.json')) || !fs.existsSync(native)) {
     fs.mkdirSync(dir, { recursive: true });
-    if (!fs.existsSync(path.join(dir, 'package.json'))) fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
+    if (!fs.existsSync(path.join(dir, 'package.json')))
+      fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
     console.log(`installing ccusage@${CCUSAGE_VERSION} for the comparison …`);
-    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', `ccusage@${CCUSAGE_VERSION}`], { cwd: dir, stdio: 'inherit' });
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', `ccusage@${CCUSAGE_VERSION}`], {
+      cwd: dir,
+      stdio: 'inherit',
+    });
     if (r.status !== 0) return null;
   }
   const bin = path.join(dir, 'node_modules', '.bin', 'ccusage');
@@ -60,7 +64,13 @@ async function main(): Promise<void> {
   if (only.includes('import')) {
     console.log('▶ import and report');
     results.import = await importBench(
-      { targetBytes: size, runs, workDir: path.join(workDir, 'import'), cli: path.join(ROOT, 'dist', 'cli.js'), ccusage: ccusageBinary() },
+      {
+        targetBytes: size,
+        runs,
+        workDir: path.join(workDir, 'import'),
+        cli: path.join(ROOT, 'dist', 'cli.js'),
+        ccusage: ccusageBinary(),
+      },
       (s) => console.log(s),
     );
     print(results.import);
@@ -68,7 +78,15 @@ async function main(): Promise<void> {
   if (only.includes('year')) {
     console.log('▶ a year of heavy use: capture, import and report');
     results.year = await yearBench(
-      { workDir: path.join(workDir, 'year'), cli: path.join(ROOT, 'dist', 'cli.js'), ccusage: ccusageBinary(), targetBytes: Number(arg('year-mb', '880')) * 1e6, runs, root: ROOT, vscode: !process.argv.includes('--no-vscode') },
+      {
+        workDir: path.join(workDir, 'year'),
+        cli: path.join(ROOT, 'dist', 'cli.js'),
+        ccusage: ccusageBinary(),
+        targetBytes: Number(arg('year-mb', '880')) * 1e6,
+        runs,
+        root: ROOT,
+        vscode: !process.argv.includes('--no-vscode'),
+      },
       (s) => console.log(s),
     );
     print(results.year);
@@ -111,7 +129,12 @@ async function main(): Promise<void> {
   if (only.includes('summary')) {
     console.log('▶ the outcome summary on a year of heavy use');
     results.summary = await summaryBench(
-      { workDir: path.join(workDir, 'summary'), runs, interactions: Number(arg('sidebar-interactions', '100000')), sessions: Number(arg('sidebar-sessions', '3000')) },
+      {
+        workDir: path.join(workDir, 'summary'),
+        runs,
+        interactions: Number(arg('sidebar-interactions', '100000')),
+        sessions: Number(arg('sidebar-sessions', '3000')),
+      },
       (s) => console.log(s),
     );
     print(results.summary);
@@ -119,7 +142,12 @@ async function main(): Promise<void> {
   if (only.includes('rollups')) {
     console.log('▶ merging team rollups');
     results.rollups = await rollupsBench(
-      { workDir: path.join(workDir, 'rollups'), cli: path.join(ROOT, 'dist', 'cli.js'), files: Number(arg('rollup-files', '100000')), runs },
+      {
+        workDir: path.join(workDir, 'rollups'),
+        cli: path.join(ROOT, 'dist', 'cli.js'),
+        files: Number(arg('rollup-files', '100000')),
+        runs,
+      },
       (s) => console.log(s),
     );
     print(results.rollups);
@@ -130,9 +158,14 @@ async function main(): Promise<void> {
   fs.rmSync(path.join(workDir, 'import'), { recursive: true, force: true });
   fs.rmSync(path.join(workDir, 'link'), { recursive: true, force: true });
   // The documented figures: docs/benchmarks.json and the table of docs/benchmarks.md (--no-docs leaves them alone).
-  if (!process.argv.includes('--no-docs')) writeFigures(ROOT, results, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''));
-  console.log(`\nfigures written to ${path.relative(ROOT, out)}${process.argv.includes('--no-docs') ? '' : ` and ${FIGURES_PAGE}`}`);
-  const failed = Object.values(results).flat().filter((f) => f.pass === false);
+  if (!process.argv.includes('--no-docs'))
+    writeFigures(ROOT, results, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''));
+  console.log(
+    `\nfigures written to ${path.relative(ROOT, out)}${process.argv.includes('--no-docs') ? '' : ` and ${FIGURES_PAGE}`}`,
+  );
+  const failed = Object.values(results)
+    .flat()
+    .filter((f) => f.pass === false);
   if (failed.length > 0) {
     console.log(`${failed.length} target(s) missed`);
     process.exitCode = 1;

@@ -26,22 +26,46 @@ export async function summaryBench(o: SummaryBenchOptions, log: (s: string) => v
   const ledger = await Ledger.open(home);
   const figures: Figure[] = [];
   try {
-    const built = await buildHeavyLedger(ledger, { sessions: o.sessions, interactions: o.interactions, root: path.join(o.workDir, 'repos') });
-    log(`  ledger: ${built.interactions} interactions, ${built.sessions} sessions, ${built.commits} commits, ${built.links} links`);
+    const built = await buildHeavyLedger(ledger, {
+      sessions: o.sessions,
+      interactions: o.interactions,
+      root: path.join(o.workDir, 'repos'),
+    });
+    log(
+      `  ledger: ${built.interactions} interactions, ${built.sessions} sessions, ${built.commits} commits, ${built.links} links`,
+    );
     const db = ledger.database;
     const until = new Date().toISOString().slice(0, 10);
-    const periods: Array<[string, string]> = [['a quarter (91 days)', addDays(until, -90)], ['the whole year', addDays(until, -364)]];
+    const periods: Array<[string, string]> = [
+      ['a quarter (91 days)', addDays(until, -90)],
+      ['the whole year', addDays(until, -364)],
+    ];
     for (const [name, since] of periods) {
       for (const format of ['html', 'json'] as const) {
         const times: number[] = [];
         let text = '';
         for (let i = 0; i < Math.max(3, o.runs); i++) {
           const t = performance.now();
-          text = exportSummary(db, home, { since, until, timeZone: 'UTC', format, ledgerFile: ledger.paths.file, env: {} }).text;
+          text = exportSummary(db, home, {
+            since,
+            until,
+            timeZone: 'UTC',
+            format,
+            ledgerFile: ledger.paths.file,
+            env: {},
+          }).text;
           times.push(performance.now() - t);
         }
-        figures.push({ name: `summary export, ${name}, ${format} (median)`, value: Math.round(median(times)), unit: 'ms' });
-        figures.push({ name: `summary size, ${name}, ${format}`, value: Math.round(Buffer.byteLength(text) / 102.4) / 10, unit: 'KB' });
+        figures.push({
+          name: `summary export, ${name}, ${format} (median)`,
+          value: Math.round(median(times)),
+          unit: 'ms',
+        });
+        figures.push({
+          name: `summary size, ${name}, ${format}`,
+          value: Math.round(Buffer.byteLength(text) / 102.4) / 10,
+          unit: 'KB',
+        });
         if (format === 'html') {
           const plain: number[] = [];
           const withLedger: number[] = [];
@@ -50,11 +74,20 @@ export async function summaryBench(o: SummaryBenchOptions, log: (s: string) => v
             if (!verifySummary(text).ok) throw new Error('the exported summary does not verify');
             plain.push(performance.now() - t);
             t = performance.now();
-            if (!verifySummary(text, { db, ledgerFile: ledger.paths.file, env: {} }).ok) throw new Error('the exported summary does not match the ledger');
+            if (!verifySummary(text, { db, ledgerFile: ledger.paths.file, env: {} }).ok)
+              throw new Error('the exported summary does not match the ledger');
             withLedger.push(performance.now() - t);
           }
-          figures.push({ name: `summary verify, ${name} (median)`, value: Math.round(median(plain) * 10) / 10, unit: 'ms' });
-          figures.push({ name: `summary verify --ledger, ${name} (median)`, value: Math.round(median(withLedger)), unit: 'ms' });
+          figures.push({
+            name: `summary verify, ${name} (median)`,
+            value: Math.round(median(plain) * 10) / 10,
+            unit: 'ms',
+          });
+          figures.push({
+            name: `summary verify --ledger, ${name} (median)`,
+            value: Math.round(median(withLedger)),
+            unit: 'ms',
+          });
         }
       }
     }

@@ -93,7 +93,18 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
     return mark;
   };
   const sessionsOf = new Map<number, string[]>();
-  const emitCommit = (ref: string, c: { author: Author; at: number; committedAt?: number; message: string; from?: number; merge?: number; changes: Map<string, number> }): number => {
+  const emitCommit = (
+    ref: string,
+    c: {
+      author: Author;
+      at: number;
+      committedAt?: number;
+      message: string;
+      from?: number;
+      merge?: number;
+      changes: Map<string, number>;
+    },
+  ): number => {
     mark++;
     commits++;
     const when = (ms: number): string => `${Math.floor(ms / 1000)} +0000`;
@@ -115,7 +126,8 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
   // Files in modules: sessions of one task stay within a module, as real work does.
   const modules = Array.from({ length: Math.max(1, Math.floor(o.files / 12)) }, (_, i) => `mod${i}`);
   const allFiles: string[] = [];
-  for (const m of modules) for (let j = 0; j < 12; j++) allFiles.push(`src/${m}/${j % 3 === 2 ? `${m}-${j}.test.ts` : `${m}-${j}.ts`}`);
+  for (const m of modules)
+    for (let j = 0; j < 12; j++) allFiles.push(`src/${m}/${j % 3 === 2 ? `${m}-${j}.test.ts` : `${m}-${j}.ts`}`);
   const start = o.end - o.days * DAY;
   const change = (files: Map<string, number>, p: string, rr: Rng): number => {
     const prev = files.get(p);
@@ -133,7 +145,12 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
     const init = new Map<string, number>();
     for (const p of allFiles) init.set(p, change(main.files, p, r));
     main.files = init;
-    main.tip = emitCommit('refs/heads/main', { author: ME, at: start - DAY, message: 'Initial import\n', changes: init });
+    main.tip = emitCommit('refs/heads/main', {
+      author: ME,
+      at: start - DAY,
+      message: 'Initial import\n',
+      changes: init,
+    });
   }
 
   const queue: Ev[] = [];
@@ -153,7 +170,15 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
     branches.set(name, b);
     return b;
   };
-  const commitOn = (b: Branch, author: Author, t: number, files: readonly string[], message: string, rr: Rng, sessionIds: string[]): number => {
+  const commitOn = (
+    b: Branch,
+    author: Author,
+    t: number,
+    files: readonly string[],
+    message: string,
+    rr: Rng,
+    sessionIds: string[],
+  ): number => {
     const changes = new Map<string, number>();
     for (const p of files) {
       const m = change(b.files, p, rr);
@@ -177,7 +202,13 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
       for (const p of b.ownFiles) changes.set(p, b.files.get(p) as number);
       for (const [p, m] of changes) main.files.set(p, m);
       const key = b.name.split('/')[1] ?? b.name;
-      main.tip = emitCommit('refs/heads/main', { author: ME, at: t, message: `${key} work (#${n})\n`, from: main.tip, changes });
+      main.tip = emitCommit('refs/heads/main', {
+        author: ME,
+        at: t,
+        message: `${key} work (#${n})\n`,
+        from: main.tip,
+        changes,
+      });
       // The squash holds every session's work of the branch; the branch itself goes away.
       const ids = new Set(b.own.flatMap((c) => sessionsOf.get(c) ?? []));
       for (const s of ids) truthMarks.push({ session: s, mark: main.tip });
@@ -198,7 +229,14 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
           rebased.files.set(p, m);
           changes.set(p, m);
         }
-        rebased.tip = emitCommit(`refs/heads/${b.name}`, { author: ME, at: meta.at, committedAt: t - MIN, message: meta.message, from: rebased.tip, changes });
+        rebased.tip = emitCommit(`refs/heads/${b.name}`, {
+          author: ME,
+          at: meta.at,
+          committedAt: t - MIN,
+          message: meta.message,
+          from: rebased.tip,
+          changes,
+        });
         rebased.own.push(rebased.tip);
         for (const p of meta.files) rebased.ownFiles.add(p);
         sessionsOf.set(rebased.tip, ids);
@@ -255,13 +293,17 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
   };
   const message = (key: string | null, subject: string, source: SourceName, rr: Rng): string => {
     let m = key && rr.chance(0.7) ? `${key}: ${subject}\n` : `${subject}\n`;
-    if (source === 'claude-code' && rr.chance(0.5)) m += '\nGenerated with Claude Code\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n';
+    if (source === 'claude-code' && rr.chance(0.5))
+      m += '\nGenerated with Claude Code\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n';
     return m;
   };
   let sessionsPlanned = 0;
   let i = 0;
   const newSession = (rr: Rng, s: Omit<SyntheticSession, 'id'>): SyntheticSession => {
-    const full: SyntheticSession = { ...s, id: s.source === 'codex' ? `019a${rr.hex(4)}-${rr.hex(4)}-7${rr.hex(3)}-8${rr.hex(3)}-${rr.hex(12)}` : rr.uuid4() };
+    const full: SyntheticSession = {
+      ...s,
+      id: s.source === 'codex' ? `019a${rr.hex(4)}-${rr.hex(4)}-7${rr.hex(3)}-8${rr.hex(3)}-${rr.hex(12)}` : rr.uuid4(),
+    };
     sessions.push(full);
     sessionsPlanned++;
     return full;
@@ -285,7 +327,14 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
     if (x < 0.45) {
       const key = `PAY-${keyN++}`;
       const name = `feature/${key}`;
-      const s = newSession(rr, { source, start: t, end: t + dur, branch: name, files: pickFiles(rr, m, rr.int(1, 4)), kind: 'task' });
+      const s = newSession(rr, {
+        source,
+        start: t,
+        end: t + dur,
+        branch: name,
+        files: pickFiles(rr, m, rr.int(1, 4)),
+        kind: 'task',
+      });
       let b: Branch | undefined;
       at(t - 3 * MIN, () => {
         b = newBranch(name);
@@ -311,8 +360,22 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
       const name = `feature/${key}`;
       const files = pickFiles(rr, m, rr.int(2, 5));
       const half = Math.ceil(files.length / 2);
-      const a = newSession(rr, { source: 'claude-code', start: t, end: t + dur, branch: name, files: files.slice(0, half), kind: 'pair' });
-      const c = newSession(rr, { source: 'codex', start: t + 5 * MIN, end: t + dur + rr.int(1, 15) * MIN, branch: name, files: files.slice(half), kind: 'pair' });
+      const a = newSession(rr, {
+        source: 'claude-code',
+        start: t,
+        end: t + dur,
+        branch: name,
+        files: files.slice(0, half),
+        kind: 'pair',
+      });
+      const c = newSession(rr, {
+        source: 'codex',
+        start: t + 5 * MIN,
+        end: t + dur + rr.int(1, 15) * MIN,
+        branch: name,
+        files: files.slice(half),
+        kind: 'pair',
+      });
       let b: Branch | undefined;
       at(t - 3 * MIN, () => {
         b = newBranch(name);
@@ -326,9 +389,23 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
       // Two sessions one after the other on one branch, a commit after each.
       const key = `PAY-${keyN++}`;
       const name = `feature/${key}`;
-      const s1 = newSession(rr, { source, start: t, end: t + dur, branch: name, files: pickFiles(rr, m, rr.int(1, 3)), kind: 'sequential' });
+      const s1 = newSession(rr, {
+        source,
+        start: t,
+        end: t + dur,
+        branch: name,
+        files: pickFiles(rr, m, rr.int(1, 3)),
+        kind: 'sequential',
+      });
       const t2 = s1.end + rr.int(40, 180) * MIN;
-      const s2 = newSession(rr, { source: rr.pick(sources), start: t2, end: t2 + rr.int(5, 40) * MIN, branch: name, files: pickFiles(rr, m, rr.int(1, 3)), kind: 'sequential' });
+      const s2 = newSession(rr, {
+        source: rr.pick(sources),
+        start: t2,
+        end: t2 + rr.int(5, 40) * MIN,
+        branch: name,
+        files: pickFiles(rr, m, rr.int(1, 3)),
+        kind: 'sequential',
+      });
       let b: Branch | undefined;
       at(t - 3 * MIN, () => {
         b = newBranch(name);
@@ -342,7 +419,14 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
       const lt = c2 + rr.int(10, 200) * MIN;
       at(lt, () => b && land(b, lt, 'merge'));
     } else if (x < 0.72) {
-      const s = newSession(rr, { source, start: t, end: t + dur, branch: 'main', files: pickFiles(rr, m, rr.int(1, 3)), kind: 'trunk' });
+      const s = newSession(rr, {
+        source,
+        start: t,
+        end: t + dur,
+        branch: 'main',
+        files: pickFiles(rr, m, rr.int(1, 3)),
+        kind: 'trunk',
+      });
       headAt(s, () => main);
       const ct = s.end + rr.int(2, 25) * MIN;
       at(ct, () => commitOn(main, ME, ct, s.files, message(null, `Tidy ${m}`, source, rr), rr, [s.id]));
@@ -351,7 +435,14 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
       headAt(s, () => main);
     } else {
       // Edits never committed (the attempt was thrown away).
-      const s = newSession(rr, { source, start: t, end: t + dur, branch: rr.chance(0.5) ? 'main' : `spike/${m}-${i}`, files: pickFiles(rr, m, rr.int(1, 3)), kind: 'abandoned' });
+      const s = newSession(rr, {
+        source,
+        start: t,
+        end: t + dur,
+        branch: rr.chance(0.5) ? 'main' : `spike/${m}-${i}`,
+        files: pickFiles(rr, m, rr.int(1, 3)),
+        kind: 'abandoned',
+      });
       headAt(s, () => main);
     }
   }
@@ -380,7 +471,17 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
     const t = start + rr.next() * o.days * DAY;
     const files = [rr.pick(allFiles), ...(rr.chance(0.4) ? [rr.pick(allFiles)] : [])];
     const who = rr.chance(0.2) && farFromSessions(t) ? ME : TEAMMATE;
-    at(t, () => commitOn(main, who, t, [...new Set(files)].sort(), `${who === ME ? 'Manual' : 'Teammate'} change to ${files[0]}\n`, rr, []));
+    at(t, () =>
+      commitOn(
+        main,
+        who,
+        t,
+        [...new Set(files)].sort(),
+        `${who === ME ? 'Manual' : 'Teammate'} change to ${files[0]}\n`,
+        rr,
+        [],
+      ),
+    );
   }
   queue.sort((a, b) => a.t - b.t || a.seq - b.seq);
   for (const e of queue) e.run();
@@ -388,7 +489,11 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
   const stream = path.join(o.dir, 'history.fi');
   fs.writeFileSync(stream, chunks.join(''));
   const marksFile = path.join(o.dir, 'marks');
-  const fi = spawnSync('git', ['-C', repo, 'fast-import', '--quiet', `--export-marks=${marksFile}`], { env, input: fs.readFileSync(stream), maxBuffer: 1 << 26 });
+  const fi = spawnSync('git', ['-C', repo, 'fast-import', '--quiet', `--export-marks=${marksFile}`], {
+    env,
+    input: fs.readFileSync(stream),
+    maxBuffer: 1 << 26,
+  });
   if (fi.status !== 0) throw new Error(`fast-import failed: ${fi.stderr.toString()}`);
   fs.rmSync(stream);
   // Merged branches are deleted, as after a PR merge; their names live on in the merge subjects.
@@ -408,7 +513,12 @@ export function buildSynthetic(o: SyntheticOptions): SyntheticWorld {
 }
 
 /** Writes the sessions into a ledger as an import would: interactions, edited files, branch, Codex rollouts. */
-export async function writeSessions(ledger: Ledger, world: SyntheticWorld, dir: string, list: readonly SyntheticSession[] = world.sessions): Promise<void> {
+export async function writeSessions(
+  ledger: Ledger,
+  world: SyntheticWorld,
+  dir: string,
+  list: readonly SyntheticSession[] = world.sessions,
+): Promise<void> {
   const shaOf = world.shaOf;
   const logs = path.join(dir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
@@ -419,7 +529,11 @@ export async function writeSessions(ledger: Ledger, world: SyntheticWorld, dir: 
       let logPath = path.join(logs, `${s.id}.jsonl`);
       if (s.source === 'codex') {
         const head = s.headMark !== undefined ? shaOf.get(s.headMark) : undefined;
-        const meta = { timestamp: new Date(s.start).toISOString(), type: 'session_meta', payload: { id: s.id, cwd: world.repo, git: head ? { commit_hash: head, branch: s.branch } : undefined } };
+        const meta = {
+          timestamp: new Date(s.start).toISOString(),
+          type: 'session_meta',
+          payload: { id: s.id, cwd: world.repo, git: head ? { commit_hash: head, branch: s.branch } : undefined },
+        };
         fs.writeFileSync(logPath, `${JSON.stringify(meta)}\n`);
       } else logPath = path.join(logs, 'claude', `${s.id}.jsonl`);
       const session = { source: s.source, sessionId: s.id, cwd: world.repo, branch: s.branch };
@@ -432,7 +546,13 @@ export async function writeSessions(ledger: Ledger, world: SyntheticWorld, dir: 
           session,
           timestamp: ts,
           model: s.source === 'codex' ? 'gpt-5-codex' : 'claude-sonnet-4-5-20250929',
-          tokens: { input: r.int(10, 2000), output: r.int(100, 3000), cacheRead: r.int(5000, 60000), cacheWrite: r.int(0, 8000), reasoning: 0 },
+          tokens: {
+            input: r.int(10, 2000),
+            output: r.int(100, 3000),
+            cacheRead: r.int(5000, 60000),
+            cacheWrite: r.int(0, 8000),
+            reasoning: 0,
+          },
           cacheWrite1h: 0,
           sidechain: false,
         };

@@ -40,16 +40,25 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   fs.mkdirSync(o.workDir, { recursive: true });
   const world = loadOrBuild(o, log);
   const figures: Figure[] = [];
-  const env = (home: string): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? '', ...world.env, OUTCOME_LEDGER_HOME: home });
+  const env = (home: string): NodeJS.ProcessEnv => ({
+    PATH: process.env.PATH ?? '',
+    ...world.env,
+    OUTCOME_LEDGER_HOME: home,
+  });
   const run = async (args: string[], home: string): Promise<Measured> => {
     const m = await measure(process.execPath, [o.cli, ...args], env(home));
-    if (m.code !== 0) throw new Error(`outcome-ledger ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
+    if (m.code !== 0)
+      throw new Error(`outcome-ledger ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
     return m;
   };
   const home = path.join(o.workDir, 'ledger');
   fs.rmSync(home, { recursive: true, force: true });
   // Start-up of commands that need no ledger (sql.js and the ledger are never loaded): repeated spawns, as hyperfine does.
-  const startup: Array<[string, string[]]> = [['`--version`', ['--version']], ['`--help`', ['--help']], ['an unknown command', ['no-such-command']]];
+  const startup: Array<[string, string[]]> = [
+    ['`--version`', ['--version']],
+    ['`--help`', ['--help']],
+    ['an unknown command', ['no-such-command']],
+  ];
   const startupMs: Array<[string, number, number]> = [];
   for (const [label, args] of startup) {
     const ms: number[] = [];
@@ -74,7 +83,9 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     warmImport.push(a.ms);
     warmReport.push(b.ms);
     peaks.push(['warm import', a.peakMB], ['warm report --json', b.peakMB]);
-    log(`  run ${i + 1}: warm import ${a.ms.toFixed(0)} ms (peak ${a.peakMB.toFixed(0)} MB); warm report --json ${b.ms.toFixed(0)} ms (peak ${b.peakMB.toFixed(0)} MB)`);
+    log(
+      `  run ${i + 1}: warm import ${a.ms.toFixed(0)} ms (peak ${a.peakMB.toFixed(0)} MB); warm report --json ${b.ms.toFixed(0)} ms (peak ${b.peakMB.toFixed(0)} MB)`,
+    );
   }
   const report = JSON.parse((await run(['report', '--json', '--no-import'], home)).stdout) as ReportJson;
   const requests = report.totals.interactions;
@@ -88,14 +99,34 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   const firstFile = world.state.claude[sessionIds[0] ?? '']?.file ?? '';
   const smallHome = path.join(o.workDir, 'small-ledger');
   fs.rmSync(smallHome, { recursive: true, force: true });
-  const smallEnv = { ...world.env, CLAUDE_CONFIG_DIR: path.join(small, 'claude'), CODEX_HOME: path.join(small, 'codex') };
+  const smallEnv = {
+    ...world.env,
+    CLAUDE_CONFIG_DIR: path.join(small, 'claude'),
+    CODEX_HOME: path.join(small, 'codex'),
+  };
   fs.mkdirSync(path.join(small, 'claude', 'projects', 'p'), { recursive: true });
   const smallFile = path.join(small, 'claude', 'projects', 'p', path.basename(firstFile));
   fs.copyFileSync(firstFile, smallFile);
-  const smallWorld: World = { ...world, state: { ...world.state, claude: { [sessionIds[0] ?? '']: { ...(world.state.claude[sessionIds[0] ?? ''] as World['state']['claude'][string]), file: smallFile } } } };
+  const smallWorld: World = {
+    ...world,
+    state: {
+      ...world.state,
+      claude: {
+        [sessionIds[0] ?? '']: {
+          ...(world.state.claude[sessionIds[0] ?? ''] as World['state']['claude'][string]),
+          file: smallFile,
+        },
+      },
+    },
+  };
   const runSmall = async (args: string[]): Promise<Measured> => {
-    const m = await measure(process.execPath, [o.cli, ...args], { PATH: process.env.PATH ?? '', ...smallEnv, OUTCOME_LEDGER_HOME: smallHome });
-    if (m.code !== 0) throw new Error(`outcome-ledger ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
+    const m = await measure(process.execPath, [o.cli, ...args], {
+      PATH: process.env.PATH ?? '',
+      ...smallEnv,
+      OUTCOME_LEDGER_HOME: smallHome,
+    });
+    if (m.code !== 0)
+      throw new Error(`outcome-ledger ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
     return m;
   };
   await runSmall(['import']);
@@ -109,7 +140,9 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     appendClaudeTurn(smallWorld, sessionIds[0] ?? '', { steps: 0 });
     const tiny = await runSmall(['import']);
     oneSmall.push(tiny.ms);
-    log(`  one new turn: year ${big.ms.toFixed(0)} ms (peak ${big.peakMB.toFixed(0)} MB), almost empty ${tiny.ms.toFixed(0)} ms`);
+    log(
+      `  one new turn: year ${big.ms.toFixed(0)} ms (peak ${big.peakMB.toFixed(0)} MB), almost empty ${tiny.ms.toFixed(0)} ms`,
+    );
   }
 
   // In-process, as the extension captures: an open ledger, importAll of the file its watcher reported; and the full
@@ -125,7 +158,8 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
       const t = performance.now();
       const s = await importAll(ledger, { env: world.env, changed: [file] });
       inProcess.push(performance.now() - t);
-      if (s.sources.reduce((n, x) => n + x.interactionsAdded, 0) < 1) throw new Error('the in-process capture added nothing');
+      if (s.sources.reduce((n, x) => n + x.interactionsAdded, 0) < 1)
+        throw new Error('the in-process capture added nothing');
     }
     for (let i = 0; i < 2; i++) {
       appendClaudeTurn(world, target, { steps: 0 });
@@ -136,7 +170,9 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   } finally {
     ledger.close();
   }
-  log(`  in-process captures: ${inProcess.map((v) => v.toFixed(0)).join(', ')} ms; full rescans ${rescan.map((v) => v.toFixed(0)).join(', ')} ms`);
+  log(
+    `  in-process captures: ${inProcess.map((v) => v.toFixed(0)).join(', ')} ms; full rescans ${rescan.map((v) => v.toFixed(0)).join(', ')} ms`,
+  );
   saveState(o, world);
 
   const bytes = ledgerBytes(home);
@@ -144,21 +180,55 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   const big = median(oneBig);
   const tiny = median(oneSmall);
   const inProc = median(inProcess);
-  figures.push({ name: `year world: requests in the ledger (${world.files} files, ${(world.bytes / 1e6).toFixed(0)} MB of logs)`, value: requests, unit: '' });
+  figures.push({
+    name: `year world: requests in the ledger (${world.files} files, ${(world.bytes / 1e6).toFixed(0)} MB of logs)`,
+    value: requests,
+    unit: '',
+  });
   for (const [label, ms, peakMB] of startupMs) {
     figures.push({ name: `${label} (median of 10 spawns; no sql.js, no ledger)`, value: Math.round(ms), unit: 'ms' });
     figures.push({ name: `${label}: peak memory`, value: Math.round(peakMB), unit: 'MB' });
   }
-  figures.push({ name: 'cold import + report (`report --json`, empty ledger)', value: Math.round(cold.ms), unit: 'ms' });
+  figures.push({
+    name: 'cold import + report (`report --json`, empty ledger)',
+    value: Math.round(cold.ms),
+    unit: 'ms',
+  });
   figures.push({ name: 'warm `import` (nothing new)', value: Math.round(median(warmImport)), unit: 'ms' });
   figures.push({ name: 'warm `report --json`', value: Math.round(median(warmReport)), unit: 'ms' });
   figures.push({ name: 'one new turn, CLI `import`, year ledger', value: Math.round(big), unit: 'ms' });
   figures.push({ name: 'one new turn, CLI `import`, almost empty ledger', value: Math.round(tiny), unit: 'ms' });
-  figures.push({ name: 'one new turn: year ÷ almost empty', value: round2(big / tiny), unit: 'x', target: '≤ 1.2x', pass: big <= 1.2 * tiny });
-  figures.push({ name: 'one new turn, in-process (as the extension)', value: Math.round(inProc), unit: 'ms', target: '< 30 ms', pass: inProc < 30 });
-  figures.push({ name: 'in-process full rescan (every minute, and for a file not seen before)', value: Math.round(median(rescan)), unit: 'ms' });
-  figures.push({ name: `peak memory, any CLI command (${peak[0]})`, value: Math.round(peak[1]), unit: 'MB', target: '≤ 150 MB', pass: peak[1] <= 150 });
-  figures.push({ name: 'ledger bytes per request (database + journal)', value: Math.round(bytes / Math.max(1, requests)), unit: 'B' });
+  figures.push({
+    name: 'one new turn: year ÷ almost empty',
+    value: round2(big / tiny),
+    unit: 'x',
+    target: '≤ 1.2x',
+    pass: big <= 1.2 * tiny,
+  });
+  figures.push({
+    name: 'one new turn, in-process (as the extension)',
+    value: Math.round(inProc),
+    unit: 'ms',
+    target: '< 30 ms',
+    pass: inProc < 30,
+  });
+  figures.push({
+    name: 'in-process full rescan (every minute, and for a file not seen before)',
+    value: Math.round(median(rescan)),
+    unit: 'ms',
+  });
+  figures.push({
+    name: `peak memory, any CLI command (${peak[0]})`,
+    value: Math.round(peak[1]),
+    unit: 'MB',
+    target: '≤ 150 MB',
+    pass: peak[1] <= 150,
+  });
+  figures.push({
+    name: 'ledger bytes per request (database + journal)',
+    value: Math.round(bytes / Math.max(1, requests)),
+    unit: 'B',
+  });
   if (o.vscode && o.root) figures.push(...extensionHostMemory(o.root, home, log));
   if (!o.ccusage) {
     log('  ccusage not available: comparison skipped');
@@ -177,8 +247,20 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   const warm = median(warmReport);
   figures.push({ name: 'ccusage 20 full report (daily --json --offline)', value: Math.round(ccMs), unit: 'ms' });
   figures.push({ name: 'ccusage 20 peak memory', value: Math.round(ccPeak), unit: 'MB' });
-  figures.push({ name: 'warm report --json ÷ ccusage', value: round2(warm / ccMs), unit: 'x', target: '≤ 0.25x', pass: warm <= 0.25 * ccMs });
-  figures.push({ name: 'cold import + report ÷ ccusage', value: round2(cold.ms / ccMs), unit: 'x', target: '≤ 2x', pass: cold.ms <= 2 * ccMs });
+  figures.push({
+    name: 'warm report --json ÷ ccusage',
+    value: round2(warm / ccMs),
+    unit: 'x',
+    target: '≤ 0.25x',
+    pass: warm <= 0.25 * ccMs,
+  });
+  figures.push({
+    name: 'cold import + report ÷ ccusage',
+    value: round2(cold.ms / ccMs),
+    unit: 'x',
+    target: '≤ 2x',
+    pass: cold.ms <= 2 * ccMs,
+  });
   return figures;
 }
 
@@ -191,29 +273,58 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
 function extensionHostMemory(root: string, home: string, log: (s: string) => void): Figure[] {
   const setup = spawnSync(process.execPath, [path.join(root, 'scripts', 'vscode-setup.mjs')], { stdio: 'inherit' });
   if (setup.status !== 0) {
-    log('  VS Code tier not available (setup failed): the extension host\'s memory not measured');
+    log("  VS Code tier not available (setup failed): the extension host's memory not measured");
     return [];
   }
   const file = path.join(root, 'test-artifacts', 'sidebar-paint.json');
   fs.rmSync(file, { force: true });
-  const r = spawnSync(process.execPath, [path.join(root, 'out', 'test', 'vscode', 'harness.js'), '--suite', 'sidebar', '--grep', 'first paint', '--no-ui'], {
-    encoding: 'utf8',
-    env: { ...process.env, OL_BENCH_LEDGER_HOME: home },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(root, 'out', 'test', 'vscode', 'harness.js'), '--suite', 'sidebar', '--grep', 'first paint', '--no-ui'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, OL_BENCH_LEDGER_HOME: home },
+    },
+  );
   if (r.status !== 0 || !fs.existsSync(file)) {
     log(`  the extension host's memory: the VS Code run failed:\n${r.stdout}${r.stderr}`);
-    return [{ name: 'extension host: memory added by the year\'s ledger with the sidebar open', value: NaN, unit: 'MB', target: '≤ 100 MB', pass: false }];
+    return [
+      {
+        name: "extension host: memory added by the year's ledger with the sidebar open",
+        value: NaN,
+        unit: 'MB',
+        target: '≤ 100 MB',
+        pass: false,
+      },
+    ];
   }
-  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { rssBefore: number; rssAfter: number; firstPaintMs: number; documentMs: number };
+  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    rssBefore: number;
+    rssAfter: number;
+    firstPaintMs: number;
+    documentMs: number;
+  };
   const before = m.rssBefore / 1048576;
   const after = m.rssAfter / 1048576;
   const added = after - before;
-  log(`  extension host RSS: ${before.toFixed(0)} MB on the suite's small ledger, ${after.toFixed(0)} MB with the sidebar open on the year's ledger (first paint ${(m.firstPaintMs - m.documentMs).toFixed(0)} ms)`);
+  log(
+    `  extension host RSS: ${before.toFixed(0)} MB on the suite's small ledger, ${after.toFixed(0)} MB with the sidebar open on the year's ledger (first paint ${(m.firstPaintMs - m.documentMs).toFixed(0)} ms)`,
+  );
   return [
     { name: 'extension host RSS, extension active on a small ledger', value: Math.round(before), unit: 'MB' },
-    { name: 'extension host RSS, sidebar open on the year\'s ledger', value: Math.round(after), unit: 'MB' },
-    { name: 'extension host: memory added by the year\'s ledger with the sidebar open', value: Math.round(added), unit: 'MB', target: '≤ 100 MB', pass: added <= 100 },
-    { name: 'sidebar first paint in VS Code on the year\'s ledger (document → painted)', value: Math.round(m.firstPaintMs - m.documentMs), unit: 'ms' },
+    { name: "extension host RSS, sidebar open on the year's ledger", value: Math.round(after), unit: 'MB' },
+    {
+      name: "extension host: memory added by the year's ledger with the sidebar open",
+      value: Math.round(added),
+      unit: 'MB',
+      target: '≤ 100 MB',
+      pass: added <= 100,
+    },
+    {
+      name: "sidebar first paint in VS Code on the year's ledger (document → painted)",
+      value: Math.round(m.firstPaintMs - m.documentMs),
+      unit: 'ms',
+    },
   ];
 }
 
@@ -228,7 +339,9 @@ function loadOrBuild(o: YearBenchOptions, log: (s: string) => void): World {
   try {
     const saved = JSON.parse(fs.readFileSync(meta, 'utf8')) as Saved;
     if (saved.targetBytes === o.targetBytes && fs.existsSync(saved.world.root)) {
-      log(`  reusing the year world in ${path.relative(process.cwd(), saved.world.root)} (${saved.world.files} files, ${(saved.world.bytes / 1e6).toFixed(0)} MB)`);
+      log(
+        `  reusing the year world in ${path.relative(process.cwd(), saved.world.root)} (${saved.world.files} files, ${(saved.world.bytes / 1e6).toFixed(0)} MB)`,
+      );
       return saved.world;
     }
   } catch {
@@ -237,17 +350,35 @@ function loadOrBuild(o: YearBenchOptions, log: (s: string) => void): World {
   const root = path.join(o.workDir, 'world');
   fs.rmSync(root, { recursive: true, force: true });
   fs.mkdirSync(root, { recursive: true });
-  log(`building a year of heavy use (${(o.targetBytes / 1e6).toFixed(0)} MB of Claude Code and Codex logs over 365 days) …`);
-  const built = buildWorld({ root, seed: 2027, repos: 0, traps: false, targetBytes: o.targetBytes, toolResultBytes: 200, days: 365 });
-  log(`  ${built.files} files, ${(built.bytes / 1e6).toFixed(0)} MB, ${built.truth.interactions.length} requests in ${built.truth.sessions.length} sessions, built in ${(built.buildMs / 1000).toFixed(0)} s`);
-  const world: World = { ...built, truth: { ...built.truth, interactions: [], sessions: [], commits: [], badLineDetails: [] } };
+  log(
+    `building a year of heavy use (${(o.targetBytes / 1e6).toFixed(0)} MB of Claude Code and Codex logs over 365 days) …`,
+  );
+  const built = buildWorld({
+    root,
+    seed: 2027,
+    repos: 0,
+    traps: false,
+    targetBytes: o.targetBytes,
+    toolResultBytes: 200,
+    days: 365,
+  });
+  log(
+    `  ${built.files} files, ${(built.bytes / 1e6).toFixed(0)} MB, ${built.truth.interactions.length} requests in ${built.truth.sessions.length} sessions, built in ${(built.buildMs / 1000).toFixed(0)} s`,
+  );
+  const world: World = {
+    ...built,
+    truth: { ...built.truth, interactions: [], sessions: [], commits: [], badLineDetails: [] },
+  };
   saveState(o, world);
   return world;
 }
 
 function saveState(o: YearBenchOptions, world: World): void {
   const light: World = { ...world, truth: { ...world.truth, interactions: [], sessions: [] } };
-  fs.writeFileSync(path.join(o.workDir, 'world.json'), JSON.stringify({ targetBytes: o.targetBytes, world: light } satisfies Saved));
+  fs.writeFileSync(
+    path.join(o.workDir, 'world.json'),
+    JSON.stringify({ targetBytes: o.targetBytes, world: light } satisfies Saved),
+  );
 }
 
 function ledgerBytes(home: string): number {

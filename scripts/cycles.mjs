@@ -23,10 +23,12 @@ const target = (from, spec) => {
   const base = resolve(dirname(from), spec);
   return [`${base}.ts`, join(base, 'index.ts')].find((p) => existsSync(p));
 };
-const edges = new Map(files.map((f) => {
-  const text = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '');
-  return [f, [...new Set([...text.matchAll(SPECIFIER)].map((m) => target(f, m[2])).filter(Boolean))]];
-}));
+const edges = new Map(
+  files.map((f) => {
+    const text = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '');
+    return [f, [...new Set([...text.matchAll(SPECIFIER)].map((m) => target(f, m[2])).filter(Boolean))]];
+  }),
+);
 
 // Tarjan's strongly connected components: every component of more than one module (or a module importing itself).
 let counter = 0;
@@ -86,7 +88,9 @@ const cycleOf = (component) => {
 const name = (p) => relative(root, p);
 if (components.length > 0) {
   for (const c of components) process.stderr.write(`import cycle: ${cycleOf(c).map(name).join(' → ')}\n`);
-  process.stderr.write(`${components.length} import cycle(s) in src/: move what both sides need into a module below them.\n`);
+  process.stderr.write(
+    `${components.length} import cycle(s) in src/: move what both sides need into a module below them.\n`,
+  );
   process.exit(1);
 }
 process.stdout.write(`no import cycles (${files.length} modules of src/)\n`);

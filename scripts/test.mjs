@@ -1,5 +1,5 @@
 // `npm test`: every tier, in order, stopping at the first failure.
-// 1. build the bundles  2. lint (incl. the layer rule, and no import cycles)  3. compile (type-check) sources and tests, and the webview
+// 1. build the bundles  2. format check and lint (incl. the layer rule, and no import cycles)  3. compile (type-check) sources and tests, and the webview
 // 4. mocha: unit tests of the core and Node layers, integration tests that run the real CLI on generated worlds.
 // 5. the VS Code tier (OL_SKIP_VSCODE=1 skips it on machines that cannot run it).
 import { spawnSync } from 'node:child_process';
@@ -8,9 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+/** What Prettier formats (fixtures, JSON and Markdown are left as written: see .prettierignore). */
+const FORMATTED = ['src', 'test', 'bench', 'scripts', 'eslint.config.mjs', 'media'];
 
 const steps = [
   ['build', process.execPath, [join(root, 'scripts', 'build.mjs')]],
+  // Prettier at 120 columns (.prettierrc.json); `npm run format` rewrites what this check reports.
+  ['format', bin('prettier'), ['--check', '--log-level', 'warn', ...FORMATTED]],
   ['lint', bin('eslint'), ['src', 'test', 'scripts', 'bench']],
   ['import cycles', process.execPath, [join(root, 'scripts', 'cycles.mjs')]],
   ['compile', bin('tsc'), ['-p', join(root, 'tsconfig.test.json')]],
@@ -28,7 +32,10 @@ const steps = [
 ];
 if (process.env.OL_SKIP_VSCODE === '1') {
   process.stdout.write('\n⚠ OL_SKIP_VSCODE=1: the VS Code tier is skipped (never set it in CI)\n');
-  steps.splice(steps.findIndex(([name]) => name === 'setup'), 1);
+  steps.splice(
+    steps.findIndex(([name]) => name === 'setup'),
+    1,
+  );
   steps.splice(steps.findIndex(([name]) => name === 'vscode'));
 }
 

@@ -5,7 +5,17 @@
 //      then checks that its native parts are really there and repairs what an install script left out.
 // Usage: node scripts/vscode-setup.mjs [--force]   (--force reinstalls code-server)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync, chmodSync, mkdtempSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  copyFileSync,
+  chmodSync,
+  mkdtempSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +24,22 @@ export const CODE_SERVER_VERSION = '4.99.4';
 export const VSCODE_VERSION = '1.99.3';
 // sqlite3: the SQLite shell writes the OpenCode fixtures (real databases with real write-ahead logs) in the mocha tier.
 // openssh-client: ssh-keygen, for the summary signed with a git SSH signing key (test/integration/verify.test.ts).
-const SYSTEM_PACKAGES = ['libkrb5-dev', 'libx11-dev', 'libxkbfile-dev', 'libsecret-1-dev', 'ripgrep', 'chromium', 'sqlite3', 'openssh-client'];
+const SYSTEM_PACKAGES = [
+  'libkrb5-dev',
+  'libx11-dev',
+  'libxkbfile-dev',
+  'libsecret-1-dev',
+  'ripgrep',
+  'chromium',
+  'sqlite3',
+  'openssh-client',
+];
 // code-server builds argon2 (and VS Code's native modules) from source when the prebuilt download fails, as it does here.
-const BUILD_TOOLS = [['make', 'build-essential'], ['g++', 'build-essential'], ['python3', 'python3']];
+const BUILD_TOOLS = [
+  ['make', 'build-essential'],
+  ['g++', 'build-essential'],
+  ['python3', 'python3'],
+];
 // @vscode/ripgrep versions code-server's VS Code may pull, and the rg release tags their postinstall asks for
 // (1.15.11 pins v13.0.0-10; later ones moved to v13.0.0-13). An extra name in the cache costs nothing.
 const RIPGREP_PACKAGE_VERSIONS = ['1.15.11', '1.15.12', '1.15.13', '1.15.14'];
@@ -33,8 +56,12 @@ const ripgrepDir = join(pkgDir, 'lib', 'vscode', 'node_modules', '@vscode', 'rip
 const argon2Binding = join(codeServerPrefix, 'node_modules', 'argon2', 'lib', 'binding', 'napi-v3', 'argon2.node');
 const vscodeDir = join(pkgDir, 'lib', 'vscode');
 // Native modules VS Code's server loads (built by their install scripts, from source here).
-const vscodeNative = ['@vscode/spdlog/build/Release/spdlog.node', 'node-pty/build/Release/pty.node', 'native-watchdog/build/Release/watchdog.node', 'kerberos/build/Release/kerberos.node']
-  .map((p) => join(vscodeDir, 'node_modules', ...p.split('/')));
+const vscodeNative = [
+  '@vscode/spdlog/build/Release/spdlog.node',
+  'node-pty/build/Release/pty.node',
+  'native-watchdog/build/Release/watchdog.node',
+  'kerberos/build/Release/kerberos.node',
+].map((p) => join(vscodeDir, 'node_modules', ...p.split('/')));
 const force = process.argv.includes('--force');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -67,7 +94,9 @@ function npmEnv() {
 }
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  fail(`the VS Code tier runs on Linux x64 (Debian) only; this is ${process.platform}/${process.arch}. On a desktop with internet use out/test/vscode/electron.js.`);
+  fail(
+    `the VS Code tier runs on Linux x64 (Debian) only; this is ${process.platform}/${process.arch}. On a desktop with internet use out/test/vscode/electron.js.`,
+  );
 }
 if (Number(process.versions.node.split('.')[0]) !== 20) {
   fail(`code-server ${CODE_SERVER_VERSION} needs Node 20; this is Node ${process.versions.node}.`);
@@ -76,7 +105,9 @@ if (Number(process.versions.node.split('.')[0]) !== 20) {
 // 1. System packages ---------------------------------------------------------------------------------------------
 step('system packages', () => {
   if (run('dpkg-query', ['--version']).status !== 0) {
-    fail(`dpkg-query not found: install these Debian packages (or your system's equivalents) and rerun:\n  ${SYSTEM_PACKAGES.join(' ')}`);
+    fail(
+      `dpkg-query not found: install these Debian packages (or your system's equivalents) and rerun:\n  ${SYSTEM_PACKAGES.join(' ')}`,
+    );
   }
   const installed = (pkg) => run('dpkg-query', ['-W', '-f=${Status}', pkg]).stdout?.trim() === 'install ok installed';
   const missing = SYSTEM_PACKAGES.filter((p) => !installed(p));
@@ -85,11 +116,24 @@ step('system packages', () => {
   }
   if (missing.length === 0) return 'all present';
   if (!isRoot) {
-    fail(`missing Debian packages: ${missing.join(' ')}\nInstall them and rerun:\n  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`, 2);
+    fail(
+      `missing Debian packages: ${missing.join(' ')}\nInstall them and rerun:\n  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+      2,
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   say(`installing ${missing.join(' ')}`);
-  for (const args of [['update', '-q'], ['install', '-y', '-q', '--no-install-recommends', ...SYSTEM_PACKAGES, ...missing.filter((p) => !SYSTEM_PACKAGES.includes(p))]]) {
+  for (const args of [
+    ['update', '-q'],
+    [
+      'install',
+      '-y',
+      '-q',
+      '--no-install-recommends',
+      ...SYSTEM_PACKAGES,
+      ...missing.filter((p) => !SYSTEM_PACKAGES.includes(p)),
+    ],
+  ]) {
     const r = run('apt-get', args, { env, stdio: 'inherit' });
     if (r.status !== 0) fail(`apt-get ${args[0]} failed (exit ${r.status ?? r.signal})`);
   }
@@ -133,8 +177,14 @@ step('ripgrep cache', () => {
 function readyState() {
   try {
     const m = JSON.parse(readFileSync(marker, 'utf8'));
-    return m.codeServer === CODE_SERVER_VERSION && m.node === process.versions.node.split('.')[0] && existsSync(entry) &&
-      existsSync(join(ripgrepDir, 'bin', 'rg')) && existsSync(argon2Binding) && vscodeNative.every((f) => existsSync(f));
+    return (
+      m.codeServer === CODE_SERVER_VERSION &&
+      m.node === process.versions.node.split('.')[0] &&
+      existsSync(entry) &&
+      existsSync(join(ripgrepDir, 'bin', 'rg')) &&
+      existsSync(argon2Binding) &&
+      vscodeNative.every((f) => existsSync(f))
+    );
   } catch {
     return false;
   }
@@ -153,11 +203,20 @@ if (!force && readyState()) {
   step(`code-server ${CODE_SERVER_VERSION} install`, () => {
     rmSync(codeServerPrefix, { recursive: true, force: true }); // a half-finished install is not worth repairing
     mkdirSync(codeServerPrefix, { recursive: true });
-    writeFileSync(join(codeServerPrefix, 'package.json'), JSON.stringify({ name: 'ol-code-server', private: true }, null, 2) + '\n');
+    writeFileSync(
+      join(codeServerPrefix, 'package.json'),
+      JSON.stringify({ name: 'ol-code-server', private: true }, null, 2) + '\n',
+    );
     say(`npm install code-server@${CODE_SERVER_VERSION} (about a minute; log: ${installLog})`);
-    const r = run('npm', ['install', '--prefix', codeServerPrefix, '--no-save', `code-server@${CODE_SERVER_VERSION}`], { cwd: codeServerPrefix, env: npmEnv() });
+    const r = run('npm', ['install', '--prefix', codeServerPrefix, '--no-save', `code-server@${CODE_SERVER_VERSION}`], {
+      cwd: codeServerPrefix,
+      env: npmEnv(),
+    });
     writeFileSync(installLog, `${r.stdout ?? ''}\n${r.stderr ?? ''}`);
-    if (r.status !== 0) fail(`npm install code-server failed (exit ${r.status ?? r.signal}); last lines of ${installLog}:\n${tail(installLog)}`);
+    if (r.status !== 0)
+      fail(
+        `npm install code-server failed (exit ${r.status ?? r.signal}); last lines of ${installLog}:\n${tail(installLog)}`,
+      );
     return `into ${codeServerPrefix}`;
   });
 
@@ -177,11 +236,17 @@ if (!force && readyState()) {
       const r = run('npm', ['rebuild', '--prefix', vscodeDir], { cwd: vscodeDir, env: npmEnv() });
       writeFileSync(installLog, `${r.stdout ?? ''}\n${r.stderr ?? ''}`, { flag: 'a' });
       const still = vscodeNative.filter((f) => !existsSync(f));
-      if (r.status !== 0 || still.length) fail(`building VS Code's native modules failed (${still.join(', ')}):\n${tail(installLog)}`);
-      repaired.push(`native modules (${unbuilt.map((f) => f.split('node_modules/')[1]?.split('/build')[0]).join(', ')})`);
+      if (r.status !== 0 || still.length)
+        fail(`building VS Code's native modules failed (${still.join(', ')}):\n${tail(installLog)}`);
+      repaired.push(
+        `native modules (${unbuilt.map((f) => f.split('node_modules/')[1]?.split('/build')[0]).join(', ')})`,
+      );
     }
     if (!existsSync(argon2Binding)) {
-      const r = run('npm', ['rebuild', '--prefix', codeServerPrefix, 'argon2'], { cwd: codeServerPrefix, env: npmEnv() });
+      const r = run('npm', ['rebuild', '--prefix', codeServerPrefix, 'argon2'], {
+        cwd: codeServerPrefix,
+        env: npmEnv(),
+      });
       writeFileSync(installLog, `${r.stdout ?? ''}\n${r.stderr ?? ''}`, { flag: 'a' });
       if (r.status !== 0 || !existsSync(argon2Binding)) fail(`building argon2 failed:\n${tail(installLog)}`);
       repaired.push('argon2');
@@ -189,10 +254,16 @@ if (!force && readyState()) {
     if (!existsSync(join(ripgrepDir, 'bin', 'rg'))) {
       // Seed the exact asset this @vscode/ripgrep asks for, rerun its postinstall, and copy rg in as a last resort.
       const pkg = JSON.parse(readFileSync(join(ripgrepDir, 'package.json'), 'utf8'));
-      const tag = /const VERSION = '([^']+)'/.exec(readFileSync(join(ripgrepDir, 'lib', 'postinstall.js'), 'utf8'))?.[1];
+      const tag = /const VERSION = '([^']+)'/.exec(
+        readFileSync(join(ripgrepDir, 'lib', 'postinstall.js'), 'utf8'),
+      )?.[1];
       if (tag) seedRipgrep([pkg.version], [tag]);
       rmSync(join(ripgrepDir, 'bin'), { recursive: true, force: true });
-      const r = run(process.execPath, [join(ripgrepDir, 'lib', 'postinstall.js')], { cwd: ripgrepDir, env: npmEnv(), timeout: 60_000 });
+      const r = run(process.execPath, [join(ripgrepDir, 'lib', 'postinstall.js')], {
+        cwd: ripgrepDir,
+        env: npmEnv(),
+        timeout: 60_000,
+      });
       if (r.status !== 0 || !existsSync(join(ripgrepDir, 'bin', 'rg'))) {
         mkdirSync(join(ripgrepDir, 'bin'), { recursive: true });
         copyFileSync(rgSystem, join(ripgrepDir, 'bin', 'rg'));
@@ -200,21 +271,40 @@ if (!force && readyState()) {
       }
       repaired.push(`ripgrep ${pkg.version} (${tag ?? 'unknown tag'})`);
     }
-    return repaired.length ? `ran by hand: ${repaired.join(', ')}` : 'native modules, VS Code dependencies and rg present';
+    return repaired.length
+      ? `ran by hand: ${repaired.join(', ')}`
+      : 'native modules, VS Code dependencies and rg present';
   });
 }
 
 step('code-server runs', () => {
   // A throwaway HOME: code-server writes a default config file on any start, --version included.
   const home = mkdtempSync(join(tmpdir(), 'ol-cs-home-'));
-  const r = run(process.execPath, [entry, '--version'], { timeout: 60_000, env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local', 'share') } });
+  const r = run(process.execPath, [entry, '--version'], {
+    timeout: 60_000,
+    env: {
+      ...process.env,
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      XDG_DATA_HOME: join(home, '.local', 'share'),
+    },
+  });
   rmSync(home, { recursive: true, force: true });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
   if (r.status !== 0 || !out.includes(CODE_SERVER_VERSION) || !out.includes(VSCODE_VERSION)) {
     rmSync(marker, { force: true });
-    fail(`\`code-server --version\` did not report ${CODE_SERVER_VERSION} with Code ${VSCODE_VERSION} (exit ${r.status ?? r.signal}):\n${out}`);
+    fail(
+      `\`code-server --version\` did not report ${CODE_SERVER_VERSION} with Code ${VSCODE_VERSION} (exit ${r.status ?? r.signal}):\n${out}`,
+    );
   }
-  writeFileSync(marker, JSON.stringify({ codeServer: CODE_SERVER_VERSION, vscode: VSCODE_VERSION, node: process.versions.node.split('.')[0], entry }, null, 2) + '\n');
+  writeFileSync(
+    marker,
+    JSON.stringify(
+      { codeServer: CODE_SERVER_VERSION, vscode: VSCODE_VERSION, node: process.versions.node.split('.')[0], entry },
+      null,
+      2,
+    ) + '\n',
+  );
   return out.split('\n').find((l) => l.includes(CODE_SERVER_VERSION)) ?? out;
 });
 

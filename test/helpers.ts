@@ -16,8 +16,17 @@ export interface ParsedLines {
 }
 
 /** Feeds lines through a source's parser the way the importer does (one Buffer view per line). */
-export function parseLines(reader: SourceReader, lines: string[], file: Partial<LogFile> = {}, state: string | null = null): ParsedLines {
-  const logFile: LogFile = { source: reader.source, path: file.path ?? '/logs/5f0c-session.jsonl', root: file.root ?? '/logs' };
+export function parseLines(
+  reader: SourceReader,
+  lines: string[],
+  file: Partial<LogFile> = {},
+  state: string | null = null,
+): ParsedLines {
+  const logFile: LogFile = {
+    source: reader.source,
+    path: file.path ?? '/logs/5f0c-session.jsonl',
+    root: file.root ?? '/logs',
+  };
   const parser = reader.createParser(logFile, state);
   const records: LedgerRecord[] = [];
   const rejected: string[] = [];
@@ -51,5 +60,12 @@ export function ledgerSums(db: Database, source: string): LedgerSums {
     [source],
   );
   const [input, output, cacheRead, cacheWrite, reasoning, n] = (r[0]?.values[0] ?? []).map(Number);
-  return { input: input ?? 0, output: output ?? 0, cacheRead: cacheRead ?? 0, cacheWrite: cacheWrite ?? 0, reasoning: reasoning ?? 0, n: n ?? 0 };
+  return {
+    input: input ?? 0,
+    output: output ?? 0,
+    cacheRead: cacheRead ?? 0,
+    cacheWrite: cacheWrite ?? 0,
+    reasoning: reasoning ?? 0,
+    n: n ?? 0,
+  };
 }

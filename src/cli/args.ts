@@ -41,7 +41,13 @@ function joinNegativeValues(argv: readonly string[], options: Options): string[]
       out.push(...argv.slice(i));
       break;
     }
-    if (name !== undefined && !name.includes('=') && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+    if (
+      name !== undefined &&
+      !name.includes('=') &&
+      options[name]?.type === 'string' &&
+      next !== undefined &&
+      /^-\d/.test(next)
+    ) {
       out.push(`--${name}=${next}`);
       i++;
     } else out.push(a);
@@ -65,7 +71,10 @@ export function parse(argv: string[], options: Options, allowPositionals: boolea
       throw new UsageError(`unknown option ${flag}${hint || ' (see --help for the options)'}`);
     }
     const positional = /^Unexpected argument '([^']*)'/.exec(message);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && positional) throw new UsageError(`unexpected argument "${positional[1] ?? ''}": this command takes options only (see --help)`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && positional)
+      throw new UsageError(
+        `unexpected argument "${positional[1] ?? ''}": this command takes options only (see --help)`,
+      );
     const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message);
     if (missing) throw new UsageError(`${missing[1] ?? 'an option'} needs a value (see --help)`);
     throw new UsageError(message.split('\n')[0] ?? 'bad arguments');
@@ -79,22 +88,31 @@ export function str(p: Parsed, name: string): string | undefined {
 
 export function timeZoneOf(p: Parsed, env: NodeJS.ProcessEnv): string {
   const tz = str(p, 'tz') ?? (env.TZ && env.TZ.trim() ? env.TZ.trim().replace(/^:/, '') : systemTimeZone());
-  if (!isValidTimeZone(tz)) throw new UsageError(`unknown time zone "${tz}" (use an IANA name such as Europe/Berlin or UTC)`);
+  if (!isValidTimeZone(tz))
+    throw new UsageError(`unknown time zone "${tz}" (use an IANA name such as Europe/Berlin or UTC)`);
   return tz;
 }
 
 export function periodOf(p: Parsed): { since?: string; until?: string } {
   const since = str(p, 'since');
   const until = str(p, 'until');
-  for (const [name, v] of [['--since', since], ['--until', until]] as const) {
+  for (const [name, v] of [
+    ['--since', since],
+    ['--until', until],
+  ] as const) {
     if (v !== undefined && !isIsoDate(v)) {
-      throw new UsageError(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${name} ${v} is not a date in the calendar (check the month and the day)` : `${name} needs a date as YYYY-MM-DD, got "${v}"`);
+      throw new UsageError(
+        /^\d{4}-\d{2}-\d{2}$/.test(v)
+          ? `${name} ${v} is not a date in the calendar (check the month and the day)`
+          : `${name} needs a date as YYYY-MM-DD, got "${v}"`,
+      );
     }
   }
   if (since && until && since > until) throw new UsageError(`--since ${since} is after --until ${until}`);
   // Without --until the period ends today: a --since after today is the same inverted range (judged against the
   // furthest-ahead zone, UTC+14, so no zone's today is refused).
-  if (since && !until && since > localDate('Etc/GMT-14', Date.now())) throw new UsageError(`--since ${since} is after today (the period would end before it starts)`);
+  if (since && !until && since > localDate('Etc/GMT-14', Date.now()))
+    throw new UsageError(`--since ${since} is after today (the period would end before it starts)`);
   return { ...(since ? { since } : {}), ...(until ? { until } : {}) };
 }
 
@@ -102,12 +120,17 @@ export function numberOption(p: Parsed, name: string, min: number, max: number):
   const v = str(p, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} needs a number from ${min} to ${max}, got "${v}"`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} needs a number from ${min} to ${max}, got "${v}"`);
   return n;
 }
 
 /** The options of the commands that count links: the confidence threshold, the durability age, more identities. */
-export const LINK_VIEW_OPTIONS = { threshold: { type: 'string' }, 'durability-days': { type: 'string' }, identity: { type: 'string', multiple: true } } as const;
+export const LINK_VIEW_OPTIONS = {
+  threshold: { type: 'string' },
+  'durability-days': { type: 'string' },
+  identity: { type: 'string', multiple: true },
+} as const;
 
 export function thresholdOf(p: Parsed): number | undefined {
   return numberOption(p, 'threshold', 0, 1);
@@ -118,7 +141,10 @@ export function durabilityDaysOf(p: Parsed): number {
 }
 
 /** What `report`, `sessions` and the like query: the time zone, the period, the link threshold and more identities. */
-export function periodQueryOf(p: Parsed, env: NodeJS.ProcessEnv): { timeZone: string; since?: string; until?: string; threshold?: number; identities?: string[] } {
+export function periodQueryOf(
+  p: Parsed,
+  env: NodeJS.ProcessEnv,
+): { timeZone: string; since?: string; until?: string; threshold?: number; identities?: string[] } {
   const timeZone = timeZoneOf(p, env);
   const period = periodOf(p);
   const threshold = thresholdOf(p);
@@ -128,7 +154,11 @@ export function periodQueryOf(p: Parsed, env: NodeJS.ProcessEnv): { timeZone: st
 /** `--identity EMAIL` (repeatable): more author emails that are yours (docs/outcomes.md). */
 export function identitiesArg(p: Parsed): { identities?: string[] } {
   const list = (p.values.identity as string[] | undefined) ?? [];
-  for (const v of list) if (!isEmail(v)) throw new UsageError(`--identity needs an email address as git records authors, such as you@example.com; got "${v}"`);
+  for (const v of list)
+    if (!isEmail(v))
+      throw new UsageError(
+        `--identity needs an email address as git records authors, such as you@example.com; got "${v}"`,
+      );
   return list.length > 0 ? { identities: list.map((v) => v.trim().toLowerCase()) } : {};
 }
 

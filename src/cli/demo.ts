@@ -42,7 +42,18 @@ export async function runDemo(opts: { keep: boolean; timeZone: string; io: CliIo
         const written: string[] = [];
         for (const format of ['md', 'html'] as const) {
           const file = path.join(root, `outcome-summary.${format}`);
-          writeFileAtomic(file, exportSummary(ledger.database, path.join(root, 'ledger'), { since, until, timeZone: opts.timeZone, format, env: world.env, ledgerFile: ledger.paths.file }).text, { mode: 0o644 });
+          writeFileAtomic(
+            file,
+            exportSummary(ledger.database, path.join(root, 'ledger'), {
+              since,
+              until,
+              timeZone: opts.timeZone,
+              format,
+              env: world.env,
+              ledgerFile: ledger.paths.file,
+            }).text,
+            { mode: 0o644 },
+          );
           written.push(file);
         }
         io.out('');

@@ -8,7 +8,10 @@ export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '─'.repeat(w)).join('  ');
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
@@ -16,7 +19,10 @@ export function table(header: string[], rows: string[][]): string {
 /** A one-line progress bar for a TTY, redrawn in place. */
 export class ProgressBar {
   private last = -1;
-  constructor(private readonly stream: NodeJS.WriteStream, private readonly label: string) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly label: string,
+  ) {}
 
   update(done: number, total: number): void {
     if (total <= 0) return;
@@ -25,7 +31,9 @@ export class ProgressBar {
     this.last = pct;
     const width = 30;
     const filled = Math.round((pct / 100) * width);
-    this.stream.write(`\r${this.label} [${'█'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}%  ${fmtBytes(done)} of ${fmtBytes(total)}`);
+    this.stream.write(
+      `\r${this.label} [${'█'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}%  ${fmtBytes(done)} of ${fmtBytes(total)}`,
+    );
   }
 
   done(): void {
@@ -33,18 +41,25 @@ export class ProgressBar {
   }
 }
 
-
 /**
  * Colour for stdout (https://no-color.org): never with NO_COLOR or --no-color or TERM=dumb; with FORCE_COLOR (not 0)
  * even into a pipe; otherwise only on a terminal.
  */
 export function colourWanted(env: NodeJS.ProcessEnv, stdoutTty: boolean, noColorFlag: boolean): boolean {
   if (noColorFlag || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false')
+    return true;
   return stdoutTty && env.TERM !== 'dumb';
 }
 
-const SGR = { bold: '\x1b[1m', dim: '\x1b[2m', green: '\x1b[32m', yellow: '\x1b[33m', red: '\x1b[31m', reset: '\x1b[0m' } as const;
+const SGR = {
+  bold: '\x1b[1m',
+  dim: '\x1b[2m',
+  green: '\x1b[32m',
+  yellow: '\x1b[33m',
+  red: '\x1b[31m',
+  reset: '\x1b[0m',
+} as const;
 
 /**
  * Colours text the CLI has already made printable (every control character from a log is gone by then), by its

@@ -19,7 +19,8 @@ function confirm(question: string): Promise<boolean> {
 /** How the user ran this CLI: installed (npm -g, npx, a project's node_modules) it is on the PATH; else `node PATH`. */
 function selfCommand(): string {
   const script = process.argv[1] ?? '';
-  if (script.includes(`${path.sep}node_modules${path.sep}`) || path.basename(script) === 'outcome-ledger') return 'outcome-ledger';
+  if (script.includes(`${path.sep}node_modules${path.sep}`) || path.basename(script) === 'outcome-ledger')
+    return 'outcome-ledger';
   const rel = path.relative(process.cwd(), script) || script;
   return `node ${/\s/.test(rel) ? JSON.stringify(rel) : rel}`;
 }

@@ -20,7 +20,8 @@ function cacheDir(env: NodeJS.ProcessEnv): string {
   if (env.XDG_CACHE_HOME) return path.join(env.XDG_CACHE_HOME, 'outcome-ledger');
   const home = env.HOME || env.USERPROFILE || os.homedir();
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'outcome-ledger');
-  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'outcome-ledger', 'Cache');
+  if (process.platform === 'win32')
+    return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'outcome-ledger', 'Cache');
   return path.join(home, '.cache', 'outcome-ledger');
 }
 
@@ -32,7 +33,10 @@ function run(): void {
   const source = fs.readFileSync(bundle, 'utf8');
   const stat = fs.statSync(bundle);
   const enabled = process.env.OUTCOME_LEDGER_CODE_CACHE !== '0';
-  const cacheFile = path.join(cacheDir(process.env), `cli-${process.version}-${process.arch}-${stat.size}-${Math.floor(stat.mtimeMs)}.v8cache`);
+  const cacheFile = path.join(
+    cacheDir(process.env),
+    `cli-${process.version}-${process.arch}-${stat.size}-${Math.floor(stat.mtimeMs)}.v8cache`,
+  );
   let cachedData: Buffer | undefined;
   if (enabled) {
     try {
@@ -51,14 +55,21 @@ function run(): void {
         writeFileAtomic(cacheFile, data, { mode: 0o600, mkdirMode: 0o700 });
         // Caches of other builds or Node versions are of no use any more.
         for (const name of fs.readdirSync(path.dirname(cacheFile))) {
-          if (name.startsWith('cli-') && name.endsWith('.v8cache') && name !== path.basename(cacheFile)) fs.rmSync(path.join(path.dirname(cacheFile), name), { force: true });
+          if (name.startsWith('cli-') && name.endsWith('.v8cache') && name !== path.basename(cacheFile))
+            fs.rmSync(path.join(path.dirname(cacheFile), name), { force: true });
         }
       } catch {
         // a read-only or full disk: the next run compiles again
       }
     });
   }
-  const fn = script.runInThisContext() as (exports: unknown, require: NodeRequire, module: unknown, filename: string, dirname: string) => void;
+  const fn = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeRequire,
+    module: unknown,
+    filename: string,
+    dirname: string,
+  ) => void;
   const mod = { exports: {} };
   fn.call(mod.exports, mod.exports, createRequire(bundle), mod, bundle, __dirname);
 }

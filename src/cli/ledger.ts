@@ -18,7 +18,8 @@ export function homeOf(p: Parsed, env: NodeJS.ProcessEnv): string {
   const home = str(p, 'home');
   const dir = home ? path.resolve(home) : defaultLedgerHome(env);
   // A file named as the home would read as an empty ledger and exit 0: say so instead.
-  if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new UsageError(`${home ? '--home' : 'the ledger home'} ${dir} is a file, not a folder`);
+  if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false)
+    throw new UsageError(`${home ? '--home' : 'the ledger home'} ${dir} is a file, not a folder`);
   return dir;
 }
 
@@ -37,7 +38,10 @@ export async function withLedger<T>(p: Parsed, io: CliIo, use: (ledger: Ledger) 
 /** One stderr line when the ledger home, keys/ or the private key is open to other users (store/permissions.ts). */
 function warnPermissions(home: string, io: CliIo): void {
   const problems = permissionProblems(home);
-  if (problems.length > 0) io.err(`outcome-ledger: ${permissionWarning(problems, `run \`outcome-ledger health --fix-permissions${homeArg(home, io)}\``)}`);
+  if (problems.length > 0)
+    io.err(
+      `outcome-ledger: ${permissionWarning(problems, `run \`outcome-ledger health --fix-permissions${homeArg(home, io)}\``)}`,
+    );
 }
 
 /** ` --home DIR` when the home is not the default one, so the suggested command fixes the right folder. */
@@ -69,7 +73,12 @@ export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<voi
   // Linking is incremental: when no ref moved and no session changed it costs one `git for-each-ref` per repository.
   try {
     // Kept lines of what a commit touched are brought up to date here; a first pass over a big history is `link`'s.
-    const linked = await linkAll(ledger, { timeoutMs: 3000, durabilityDays: durabilityDaysOf(p), durabilityBudgetMs: 1000, durabilityMaxFiles: 8 });
+    const linked = await linkAll(ledger, {
+      timeoutMs: 3000,
+      durabilityDays: durabilityDaysOf(p),
+      durabilityBudgetMs: 1000,
+      durabilityMaxFiles: 8,
+    });
     if (linked.gitMissing) io.err(`outcome-ledger: ${GIT_MISSING}; sessions were not linked to commits`);
   } catch (e) {
     if (e instanceof LockTimeoutError || e instanceof LedgerWriteError || e instanceof DiskFaultError) {

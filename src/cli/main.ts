@@ -89,7 +89,9 @@ function helpOf(name: string | undefined): string {
 function unknownCommand(name: string): UsageError {
   const names = COMMANDS.map((c) => c.name);
   const hint = didYouMean(name, [...names, 'help', 'version']);
-  return new UsageError(`unknown command "${name}"${hint || ` (commands: ${names.join(', ')})`}; see outcome-ledger --help`);
+  return new UsageError(
+    `unknown command "${name}"${hint || ` (commands: ${names.join(', ')})`}; see outcome-ledger --help`,
+  );
 }
 
 /**
@@ -101,7 +103,11 @@ function globalFlags(argv: string[]): { argv: string[]; debug: boolean; noColor:
   const scan = before === -1 ? argv : argv.slice(0, before);
   const rest = before === -1 ? [] : argv.slice(before);
   const flags = new Set(['--debug', '--no-color']);
-  return { argv: [...scan.filter((a) => !flags.has(a)), ...rest], debug: scan.includes('--debug'), noColor: scan.includes('--no-color') };
+  return {
+    argv: [...scan.filter((a) => !flags.has(a)), ...rest],
+    debug: scan.includes('--debug'),
+    noColor: scan.includes('--no-color'),
+  };
 }
 
 /** The streams with colour when wanted: the text is made printable first, then coloured by its shape. */
@@ -119,7 +125,8 @@ export async function main(argvIn: string[], ioIn: CliIo): Promise<number> {
   try {
     if (!name || name === '--help' || name === '-h' || name === 'help') {
       const topic = rest[0];
-      if (topic !== undefined && topic !== '--help' && topic !== '-h' && !COMMANDS.some((c) => c.name === topic)) throw unknownCommand(topic);
+      if (topic !== undefined && topic !== '--help' && topic !== '-h' && !COMMANDS.some((c) => c.name === topic))
+        throw unknownCommand(topic);
       io.out(helpOf(topic));
       return 0;
     }

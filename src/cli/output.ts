@@ -22,7 +22,8 @@ export async function checkOutFile(file: string, p: Parsed, io: CliIo, example: 
   } catch {
     stat = undefined;
   }
-  if (stat?.isDirectory()) throw new UsageError(`--out ${file} is a folder: give a file name, such as ${path.join(file, example)}`);
+  if (stat?.isDirectory())
+    throw new UsageError(`--out ${file} is a folder: give a file name, such as ${path.join(file, example)}`);
   if (stat && p.values.force !== true && !(io.confirm && (await io.confirm(`${file} exists. Replace it?`)))) {
     throw new UsageError(`--out ${file} exists: add --force to replace it (nothing was written)`);
   }

@@ -103,7 +103,10 @@ function usageJson(u: Usage, old: boolean): Record<string, unknown> {
     input_tokens: u.input,
     cache_creation_input_tokens: u.cacheWrite,
     cache_read_input_tokens: u.cacheRead,
-    cache_creation: { ephemeral_5m_input_tokens: u.cacheWrite - u.cacheWrite1h, ephemeral_1h_input_tokens: u.cacheWrite1h },
+    cache_creation: {
+      ephemeral_5m_input_tokens: u.cacheWrite - u.cacheWrite1h,
+      ephemeral_1h_input_tokens: u.cacheWrite1h,
+    },
     output_tokens: u.output,
     service_tier: 'standard',
   };
@@ -117,7 +120,14 @@ class ClaudeEmitter {
 
   constructor(
     private readonly r: Rng,
-    readonly h: { sessionId: string; cwd: string; gitBranch: string; version: string; isSidechain: boolean; agentId?: string },
+    readonly h: {
+      sessionId: string;
+      cwd: string;
+      gitBranch: string;
+      version: string;
+      isSidechain: boolean;
+      agentId?: string;
+    },
     parent: string | null,
   ) {
     const head: Record<string, unknown> = {
@@ -184,7 +194,14 @@ export class ClaudeWriter {
     this.live = init.live;
     this.deadline = init.deadline ?? Number.POSITIVE_INFINITY;
     this.file = init.file;
-    const h: { sessionId: string; cwd: string; gitBranch: string; version: string; isSidechain: boolean; agentId?: string } = {
+    const h: {
+      sessionId: string;
+      cwd: string;
+      gitBranch: string;
+      version: string;
+      isSidechain: boolean;
+      agentId?: string;
+    } = {
       sessionId: init.live.sessionId,
       cwd: init.live.cwd,
       gitBranch: init.live.gitBranch,
@@ -212,7 +229,8 @@ export class ClaudeWriter {
     const cacheRead = this.live.ctx;
     const cacheWrite = this.live.pending + r.int(0, 400);
     const output = r.int(20, 900) + (thinking ? r.int(100, 1500) : 0);
-    const cacheWrite1h = this.live.oneHour && !this.live.oldVersion ? (r.chance(0.7) ? cacheWrite : Math.floor(cacheWrite / 2)) : 0;
+    const cacheWrite1h =
+      this.live.oneHour && !this.live.oldVersion ? (r.chance(0.7) ? cacheWrite : Math.floor(cacheWrite / 2)) : 0;
     this.live.ctx = cacheRead + cacheWrite + input;
     this.live.pending = output;
     return { input, output, cacheRead, cacheWrite, cacheWrite1h };
@@ -282,7 +300,11 @@ export class ClaudeWriter {
   }
 
   /** Build, write and record one billed message. */
-  private message(model: string, blocks: Record<string, unknown>[], opts: { noRequestId?: boolean; stop?: string | null } = {}): AssistantMsg {
+  private message(
+    model: string,
+    blocks: Record<string, unknown>[],
+    opts: { noRequestId?: boolean; stop?: string | null } = {},
+  ): AssistantMsg {
     const thinking = blocks.some((b) => b.type === 'thinking');
     const usage = this.nextUsage(thinking);
     const partialMode = blocks.length > 1 && (opts.noRequestId === true || this.r.chance(0.5));
@@ -332,17 +354,19 @@ export class ClaudeWriter {
       });
     }
     const old = this.live.oldVersion;
-    this.em.line(
-      (u) => {
-        const o: Record<string, unknown> = { type: 'user', message: { role: 'user', content: text }, uuid: u, timestamp: iso(t) };
-        if (!old) {
-          o.thinkingMetadata = { level: 'high', disabled: false, triggers: [] };
-          o.todos = [];
-        }
-        return o;
-      },
-      uuid,
-    );
+    this.em.line((u) => {
+      const o: Record<string, unknown> = {
+        type: 'user',
+        message: { role: 'user', content: text },
+        uuid: u,
+        timestamp: iso(t),
+      };
+      if (!old) {
+        o.thinkingMetadata = { level: 'high', disabled: false, triggers: [] };
+        o.todos = [];
+      }
+      return o;
+    }, uuid);
     this.live.pending += Math.ceil(text.length / 4);
   }
 
@@ -396,25 +420,46 @@ export class ClaudeWriter {
             const shown = pool.raw(r, 'numbered', size);
             const raw = pool.raw(r, 'code', size);
             const lines = Math.max(1, Math.floor(size / 48));
-            this.toolResult(id, shown, { type: 'text', file: { filePath: a.abs, content: raw, numLines: lines, startLine: 1, totalLines: lines } });
+            this.toolResult(id, shown, {
+              type: 'text',
+              file: { filePath: a.abs, content: raw, numLines: lines, startLine: 1, totalLines: lines },
+            });
             feed(size);
           },
         };
       }
       case 'grep': {
         const pattern = pool.words(r, 1);
-        const block = { type: 'tool_use', id, name: 'Grep', input: { pattern, path: path.dirname(a.abs), output_mode: 'content', '-n': true } };
+        const block = {
+          type: 'tool_use',
+          id,
+          name: 'Grep',
+          input: { pattern, path: path.dirname(a.abs), output_mode: 'content', '-n': true },
+        };
         return {
           block,
           run: () => {
             const content = pool.raw(r, 'shell', size);
-            this.toolResult(id, content, { mode: 'content', numFiles: 0, filenames: [], content, numLines: Math.max(1, Math.floor(size / 70)) });
+            this.toolResult(id, content, {
+              mode: 'content',
+              numFiles: 0,
+              filenames: [],
+              content,
+              numLines: Math.max(1, Math.floor(size / 70)),
+            });
             feed(size);
           },
         };
       }
       case 'bash': {
-        const command = r.pick(['npm test', 'npx tsc --noEmit', 'git status --short', 'git diff --stat', 'ls -la src', 'npm run lint']);
+        const command = r.pick([
+          'npm test',
+          'npx tsc --noEmit',
+          'git status --short',
+          'git diff --stat',
+          'ls -la src',
+          'npm run lint',
+        ]);
         const block = { type: 'tool_use', id, name: 'Bash', input: { command, description: pool.words(r, 4) } };
         return {
           block,
@@ -430,7 +475,12 @@ export class ClaudeWriter {
       case 'task': {
         const prompt = `Investigate ${pool.words(r, 6)} and report the relevant files`;
         const description = pool.words(r, 3);
-        const block = { type: 'tool_use', id, name: 'Task', input: { description, prompt, subagent_type: 'general-purpose' } };
+        const block = {
+          type: 'tool_use',
+          id,
+          name: 'Task',
+          input: { description, prompt, subagent_type: 'general-purpose' },
+        };
         return {
           block,
           run: () => {
@@ -460,17 +510,35 @@ export class ClaudeWriter {
     const small = (): string => pool.slice(r, 'code', r.int(30, 300));
     this.edited.push(e.abs);
     const snippet = (): unknown =>
-      pool.raw(r, 'numbered', Math.max(64, Math.floor(size / 4)), `The file ${e.abs} has been updated. Here's the result of running \`cat -n\` on a snippet of the edited file:\n`);
+      pool.raw(
+        r,
+        'numbered',
+        Math.max(64, Math.floor(size / 4)),
+        `The file ${e.abs} has been updated. Here's the result of running \`cat -n\` on a snippet of the edited file:\n`,
+      );
     const patch = (): unknown[] => {
       const start = r.int(1, 300);
-      return [{ oldStart: start, oldLines: 3, newStart: start, newLines: 4, lines: [` ${small()}`, `-${small()}`, `+${small()}`, `+${small()}`, ` ${small()}`] }];
+      return [
+        {
+          oldStart: start,
+          oldLines: 3,
+          newStart: start,
+          newLines: 4,
+          lines: [` ${small()}`, `-${small()}`, `+${small()}`, `+${small()}`, ` ${small()}`],
+        },
+      ];
     };
     switch (e.tool) {
       case 'Edit': {
         const oldString = small();
         const newString = small();
         return {
-          block: { type: 'tool_use', id, name: 'Edit', input: { file_path: e.abs, old_string: oldString, new_string: newString } },
+          block: {
+            type: 'tool_use',
+            id,
+            name: 'Edit',
+            input: { file_path: e.abs, old_string: oldString, new_string: newString },
+          },
           run: () => {
             this.toolResult(id, snippet(), {
               filePath: e.abs,
@@ -509,7 +577,12 @@ export class ClaudeWriter {
         return {
           block: { type: 'tool_use', id, name: 'Write', input: { file_path: e.abs, content } },
           run: () => {
-            this.toolResult(id, `File created successfully at: ${e.abs}`, { type: 'create', filePath: e.abs, content, structuredPatch: [] });
+            this.toolResult(id, `File created successfully at: ${e.abs}`, {
+              type: 'create',
+              filePath: e.abs,
+              content,
+              structuredPatch: [],
+            });
             this.live.pending += 20;
           },
         };
@@ -518,7 +591,18 @@ export class ClaudeWriter {
         const cellId = `cell-${r.int(0, 12)}`;
         const newSource = small();
         return {
-          block: { type: 'tool_use', id, name: 'NotebookEdit', input: { notebook_path: e.abs, cell_id: cellId, new_source: newSource, cell_type: 'code', edit_mode: 'replace' } },
+          block: {
+            type: 'tool_use',
+            id,
+            name: 'NotebookEdit',
+            input: {
+              notebook_path: e.abs,
+              cell_id: cellId,
+              new_source: newSource,
+              cell_type: 'code',
+              edit_mode: 'replace',
+            },
+          },
           run: () => {
             this.toolResult(id, `Updated cell ${cellId} with ${newSource}`, {
               new_source: newSource,
@@ -581,7 +665,13 @@ export class ClaudeWriter {
   apiError(model: string): void {
     this.adv(500, 6000);
     const t = this.live.t;
-    const usage: Usage = { input: this.r.int(1, 9), output: this.r.int(1, 30), cacheRead: this.live.ctx, cacheWrite: this.r.int(100, 900), cacheWrite1h: 0 };
+    const usage: Usage = {
+      input: this.r.int(1, 9),
+      output: this.r.int(1, 30),
+      cacheRead: this.live.ctx,
+      cacheWrite: this.r.int(100, 900),
+      cacheWrite1h: 0,
+    };
     const message = {
       id: this.msgId(),
       container: null,
@@ -591,10 +681,22 @@ export class ClaudeWriter {
       stop_sequence: '',
       type: 'message',
       usage: usageJson(usage, false),
-      content: [{ type: 'text', text: 'API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' }],
+      content: [
+        {
+          type: 'text',
+          text: 'API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+        },
+      ],
     };
     const requestId = this.reqId();
-    this.em.line((uuid) => ({ type: 'assistant', uuid, timestamp: iso(t), message, requestId, isApiErrorMessage: true }));
+    this.em.line((uuid) => ({
+      type: 'assistant',
+      uuid,
+      timestamp: iso(t),
+      message,
+      requestId,
+      isApiErrorMessage: true,
+    }));
   }
 
   /** A hook / informational system line. */
@@ -616,7 +718,10 @@ export class ClaudeWriter {
     this.em.raw({ type: 'summary', summary: text, leafUuid });
   }
 
-  private subagent(spec: SubagentSpec, prompt: string): { agentId: string; text: string; last: Usage; tools: number; durationMs: number } {
+  private subagent(
+    spec: SubagentSpec,
+    prompt: string,
+  ): { agentId: string; text: string; last: Usage; tools: number; durationMs: number } {
     const agentId = this.r.hex(8);
     const started = this.live.t;
     const subLive: ClaudeLive = {
@@ -689,7 +794,8 @@ export class ClaudeWriter {
     this.message(model, [this.textBlock(this.r.int(15, 90))], { stop: 'end_turn' });
     const line = this.em.lines[before] ?? '';
     const truth = this.out[this.out.length - 1];
-    if (this.em.lines.length !== before + 1 || truth === undefined) throw new Error('finalLine: expected exactly one line');
+    if (this.em.lines.length !== before + 1 || truth === undefined)
+      throw new Error('finalLine: expected exactly one line');
     return { line, truth };
   }
 

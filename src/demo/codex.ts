@@ -151,7 +151,11 @@ export class CodexWriter {
     this.live.primaryUsed = Math.min(100, this.live.primaryUsed + this.r.int(0, 2));
     return {
       primary: { used_percent: this.live.primaryUsed, window_minutes: 299, resets_in_seconds: this.r.int(60, 17000) },
-      secondary: { used_percent: Math.floor(this.live.primaryUsed / 3), window_minutes: 10079, resets_in_seconds: this.r.int(20000, 600000) },
+      secondary: {
+        used_percent: Math.floor(this.live.primaryUsed / 3),
+        window_minutes: 10079,
+        resets_in_seconds: this.r.int(20000, 600000),
+      },
     };
   }
 
@@ -159,7 +163,9 @@ export class CodexWriter {
   private nextUsage(): { last: OaUsage; total: OaUsage } {
     const r = this.r;
     const input = this.live.ctx + this.live.pending + r.int(0, 200);
-    const cached = r.chance(0.08) ? 0 : Math.min(input, Math.floor((this.live.ctx * (0.85 + 0.15 * r.next())) / 64) * 64);
+    const cached = r.chance(0.08)
+      ? 0
+      : Math.min(input, Math.floor((this.live.ctx * (0.85 + 0.15 * r.next())) / 64) * 64);
     const output = r.int(40, 1400);
     const reasoning = r.chance(0.2) ? 0 : Math.floor(output * (0.2 + 0.6 * r.next()));
     const last: OaUsage = {
@@ -285,7 +291,14 @@ export class CodexWriter {
     let output: unknown;
     let outputType: 'function_call_output' | 'custom_tool_call_output';
     if (c.kind === 'shell') {
-      const cmd = r.pick(['rg -n "TODO" src', 'npm test -- --run', "sed -n '1,200p' src/index.ts", 'git status --short', 'ls -la src', 'npx tsc --noEmit']);
+      const cmd = r.pick([
+        'rg -n "TODO" src',
+        'npm test -- --run',
+        "sed -n '1,200p' src/index.ts",
+        'git status --short',
+        'ls -la src',
+        'npx tsc --noEmit',
+      ]);
       this.push('response_item', {
         type: 'function_call',
         name: 'shell',
@@ -303,7 +316,13 @@ export class CodexWriter {
       const summary = `Success. Updated the following files:\n${c.files.map((f) => `${f.add ? 'A' : 'M'} ${f.rel}`).join('\n')}\n`;
       output = JSON.stringify({ output: summary, metadata: { exit_code: 0, duration_seconds: 0 } });
       if (c.via === 'custom') {
-        this.push('response_item', { type: 'custom_tool_call', status: 'completed', call_id: id, name: 'apply_patch', input: patch });
+        this.push('response_item', {
+          type: 'custom_tool_call',
+          status: 'completed',
+          call_id: id,
+          name: 'apply_patch',
+          input: patch,
+        });
         outputType = 'custom_tool_call_output';
       } else {
         this.push('response_item', {
@@ -347,7 +366,12 @@ export class CodexWriter {
       this.push('turn_context', {
         cwd: this.live.cwd,
         approval_policy: 'on-request',
-        sandbox_policy: { mode: 'workspace-write', network_access: false, exclude_tmpdir_env_var: false, exclude_slash_tmp: false },
+        sandbox_policy: {
+          mode: 'workspace-write',
+          network_access: false,
+          exclude_tmpdir_env_var: false,
+          exclude_slash_tmp: false,
+        },
         model: this.live.model ?? CODEX_DEFAULT_MODEL,
         effort: this.live.effort,
         summary: 'auto',
@@ -375,7 +399,8 @@ export class CodexWriter {
     this.tokenCount(last, total, 0);
     const line = this.lines[before];
     const truth = this.out[this.out.length - 1];
-    if (line === undefined || truth === undefined || this.lines.length !== before + 1) throw new Error('pendingTokenCount: expected one line');
+    if (line === undefined || truth === undefined || this.lines.length !== before + 1)
+      throw new Error('pendingTokenCount: expected one line');
     return { line, truth };
   }
 }

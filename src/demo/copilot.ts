@@ -40,11 +40,26 @@ function fileUri(p: string): Record<string, unknown> {
 function copilotRequestJson(r: CopilotRequestSpec): Record<string, unknown> {
   const response: unknown[] = [{ value: r.reply, supportThemeIcons: false, supportHtml: false }];
   for (const e of r.edits ?? []) {
-    response.push({ kind: 'textEditGroup', uri: fileUri(e), edits: [[{ text: 'export const x = 1;\n', range: { startLineNumber: 1, startColumn: 1, endLineNumber: 1, endColumn: 1 } }]], done: true });
+    response.push({
+      kind: 'textEditGroup',
+      uri: fileUri(e),
+      edits: [
+        [
+          {
+            text: 'export const x = 1;\n',
+            range: { startLineNumber: 1, startColumn: 1, endLineNumber: 1, endColumn: 1 },
+          },
+        ],
+      ],
+      done: true,
+    });
   }
   const out: Record<string, unknown> = {
     requestId: r.requestId,
-    message: { text: r.prompt, parts: [{ range: { start: 0, endExclusive: r.prompt.length }, kind: 'text', text: r.prompt }] },
+    message: {
+      text: r.prompt,
+      parts: [{ range: { start: 0, endExclusive: r.prompt.length }, kind: 'text', text: r.prompt }],
+    },
     variableData: { variables: [] },
     response,
     followups: [],
@@ -58,9 +73,20 @@ function copilotRequestJson(r: CopilotRequestSpec): Record<string, unknown> {
   if (!r.pending) {
     const result: Record<string, unknown> = { timings: { firstProgress: 900, totalElapsed: 4200 } };
     if (r.style === 'metadata') {
-      result.metadata = { promptTokens: r.promptTokens, outputTokens: r.outputTokens, modelMessageId: `msg-${r.requestId}`, responseId: `resp-${r.requestId}`, sessionId: 'x', agentId: 'github.copilot.editsAgent' };
+      result.metadata = {
+        promptTokens: r.promptTokens,
+        outputTokens: r.outputTokens,
+        modelMessageId: `msg-${r.requestId}`,
+        responseId: `resp-${r.requestId}`,
+        sessionId: 'x',
+        agentId: 'github.copilot.editsAgent',
+      };
     } else if (r.style === 'usage') {
-      result.usage = { promptTokens: r.promptTokens, completionTokens: r.outputTokens, totalTokens: r.promptTokens + r.outputTokens };
+      result.usage = {
+        promptTokens: r.promptTokens,
+        completionTokens: r.outputTokens,
+        totalTokens: r.promptTokens + r.outputTokens,
+      };
       result.metadata = { modelMessageId: `msg-${r.requestId}` };
     } else {
       result.metadata = { modelMessageId: `msg-${r.requestId}` };
@@ -88,7 +114,8 @@ function copilotSessionJson(s: CopilotSessionSpec): Record<string, unknown> {
 export function copilotWorkspace(userDir: string, workspaceId: string, folder: string | null): string {
   const ws = path.join(userDir, 'workspaceStorage', workspaceId);
   fs.mkdirSync(path.join(ws, 'chatSessions'), { recursive: true });
-  if (folder) fs.writeFileSync(path.join(ws, 'workspace.json'), JSON.stringify({ folder: `file://${encodeURI(folder)}` }));
+  if (folder)
+    fs.writeFileSync(path.join(ws, 'workspace.json'), JSON.stringify({ folder: `file://${encodeURI(folder)}` }));
   return path.join(ws, 'chatSessions');
 }
 
@@ -114,7 +141,11 @@ export function copilotMutationLines(s: CopilotSessionSpec, compact = false): st
     lines.push({ kind: 2, k: ['requests'], v: [{ ...head, response: [] }] });
     const parts = response as unknown[];
     // Streaming: a first partial markdown part, then the part replaced (truncate at 0) with the whole response.
-    lines.push({ kind: 2, k: ['requests', i, 'response'], v: [{ value: r.reply.slice(0, Math.ceil(r.reply.length / 2)) }] });
+    lines.push({
+      kind: 2,
+      k: ['requests', i, 'response'],
+      v: [{ value: r.reply.slice(0, Math.ceil(r.reply.length / 2)) }],
+    });
     lines.push({ kind: 2, k: ['requests', i, 'response'], v: parts, i: 0 });
     if (result !== undefined) lines.push({ kind: 1, k: ['requests', i, 'result'], v: result });
     lines.push({ kind: 1, k: ['lastMessageDate'], v: r.timestamp });

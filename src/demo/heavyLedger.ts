@@ -35,8 +35,36 @@ export interface HeavyLedger {
 
 const DAY = 86_400_000;
 const MIN = 60_000;
-const FILES = ['src/api/client.ts', 'src/api/routes.ts', 'src/ui/panel.ts', 'src/ui/chart.ts', 'src/core/model.ts', 'src/core/rules.ts', 'src/db/schema.sql', 'src/db/migrate.ts', 'test/api.test.ts', 'test/ui.test.ts', 'README.md', 'docs/design.md', 'package.json', 'src/auth/session.ts', 'src/auth/tokens.ts', 'src/jobs/queue.ts'];
-const PROMPTS = ['fix the failing test', 'add pagination to the list endpoint', 'why is this slow?', 'refactor the session handling', 'write tests for the parser', 'continue', 'try again', 'explain this error', 'update the docs', 'make the build pass'];
+const FILES = [
+  'src/api/client.ts',
+  'src/api/routes.ts',
+  'src/ui/panel.ts',
+  'src/ui/chart.ts',
+  'src/core/model.ts',
+  'src/core/rules.ts',
+  'src/db/schema.sql',
+  'src/db/migrate.ts',
+  'test/api.test.ts',
+  'test/ui.test.ts',
+  'README.md',
+  'docs/design.md',
+  'package.json',
+  'src/auth/session.ts',
+  'src/auth/tokens.ts',
+  'src/jobs/queue.ts',
+];
+const PROMPTS = [
+  'fix the failing test',
+  'add pagination to the list endpoint',
+  'why is this slow?',
+  'refactor the session handling',
+  'write tests for the parser',
+  'continue',
+  'try again',
+  'explain this error',
+  'update the docs',
+  'make the build pass',
+];
 const LABELS = ['exploration', 'learning', 'review', 'abandoned'] as const;
 
 /** Writes the history into `ledger` (which should be empty) and returns what it wrote. */
@@ -74,7 +102,18 @@ export async function buildHeavyLedger(ledger: Ledger, o: HeavyOptions = {}): Pr
     const n = counts[i] ?? 1;
     const task = r.chance(0.6) ? `PAY-${r.int(100, 400)}` : null;
     const roll = r.next();
-    const fate: Planned['fate'] = roll < 0.55 ? 'shipped' : roll < 0.68 ? 'candidate' : roll < 0.8 ? 'none' : roll < 0.9 ? 'label' : roll < 0.95 ? 'rejected' : 'confirmed';
+    const fate: Planned['fate'] =
+      roll < 0.55
+        ? 'shipped'
+        : roll < 0.68
+          ? 'candidate'
+          : roll < 0.8
+            ? 'none'
+            : roll < 0.9
+              ? 'label'
+              : roll < 0.95
+                ? 'rejected'
+                : 'confirmed';
     const files = fate === 'none' && r.chance(0.5) ? [] : r.shuffle([...FILES]).slice(0, r.int(1, 5));
     planned.push({
       key: `heavy-${o.seed ?? 11}-${i}`,
@@ -99,18 +138,40 @@ export async function buildHeavyLedger(ledger: Ledger, o: HeavyOptions = {}): Pr
       const session = { source: p.source, sessionId: p.key, cwd: p.repo, branch: p.branch };
       const logPath = `${root}/logs/${p.key}.jsonl`;
       const n = counts[i] ?? 1;
-      const model = p.source === 'codex' ? 'gpt-5-codex' : r.chance(0.12) ? 'claude-opus-4-5-20251101' : 'claude-sonnet-4-5-20250929';
+      const model =
+        p.source === 'codex'
+          ? 'gpt-5-codex'
+          : r.chance(0.12)
+            ? 'claude-opus-4-5-20251101'
+            : 'claude-sonnet-4-5-20250929';
       for (let k = 0; k < n; k++) {
         const ts = Math.round(p.start + ((p.end - p.start) * k) / Math.max(1, n - 1));
         const rec: InteractionRecord = {
-          kind: 'interaction', key: `${p.key}:${k}`, session, timestamp: ts, model,
-          tokens: { input: r.int(5, 3_000), output: r.int(50, 4_000), cacheRead: r.int(2_000, 150_000), cacheWrite: r.int(0, 20_000), reasoning: 0 },
-          cacheWrite1h: 0, sidechain: false,
+          kind: 'interaction',
+          key: `${p.key}:${k}`,
+          session,
+          timestamp: ts,
+          model,
+          tokens: {
+            input: r.int(5, 3_000),
+            output: r.int(50, 4_000),
+            cacheRead: r.int(2_000, 150_000),
+            cacheWrite: r.int(0, 20_000),
+            reasoning: 0,
+          },
+          cacheWrite1h: 0,
+          sidechain: false,
         };
         w.add(rec, logPath);
         interactions++;
         if (k % 3 === 0) {
-          const prompt: PromptRecord = { kind: 'prompt', key: `${p.key}:p${k}`, session, timestamp: ts, text: r.chance(0.3) ? r.pick(PROMPTS) : `${r.pick(PROMPTS)} ${r.hex(8)}` };
+          const prompt: PromptRecord = {
+            kind: 'prompt',
+            key: `${p.key}:p${k}`,
+            session,
+            timestamp: ts,
+            text: r.chance(0.3) ? r.pick(PROMPTS) : `${r.pick(PROMPTS)} ${r.hex(8)}`,
+          };
           w.add(prompt, logPath);
         }
       }
@@ -122,7 +183,8 @@ export async function buildHeavyLedger(ledger: Ledger, o: HeavyOptions = {}): Pr
     w.free();
 
     const refs = new Map<string, number>();
-    for (const [id, key] of db.exec('SELECT id, session_key FROM sessions')[0]?.values ?? []) refs.set(String(key), Number(id));
+    for (const [id, key] of db.exec('SELECT id, session_key FROM sessions')[0]?.values ?? [])
+      refs.set(String(key), Number(id));
     const repoIds = new Map<string, number>();
     for (const repo of repos) {
       const id = upsertRepo(db, { commonDir: `${repo}/.git`, root: repo, me: 'alex.kim@example.com' });
@@ -130,7 +192,18 @@ export async function buildHeavyLedger(ledger: Ledger, o: HeavyOptions = {}): Pr
       repoIds.set(repo, id);
     }
     // One or two commits right after each session that produced something, plus teammates' commits.
-    const byRepo = new Map<string, Array<{ plan: Planned | null; sha: string; at: number; files: FileStat[]; subject: string; tasks: string[]; pr: number | null }>>();
+    const byRepo = new Map<
+      string,
+      Array<{
+        plan: Planned | null;
+        sha: string;
+        at: number;
+        files: FileStat[];
+        subject: string;
+        tasks: string[];
+        pr: number | null;
+      }>
+    >();
     let pr = 1;
     for (const p of planned) {
       if (p.fate === 'none' || p.fate === 'label') continue;
@@ -139,7 +212,9 @@ export async function buildHeavyLedger(ledger: Ledger, o: HeavyOptions = {}): Pr
         const list = byRepo.get(p.repo) ?? [];
         const landed = p.task !== null && r.chance(0.4);
         list.push({
-          plan: p, sha: r.hex(40), at: p.end + r.int(2, 50) * MIN + c * MIN,
+          plan: p,
+          sha: r.hex(40),
+          at: p.end + r.int(2, 50) * MIN + c * MIN,
           files: p.files.map((f) => ({ path: f, added: r.int(1, 120), removed: r.int(0, 40) })),
           subject: `${p.task ? `${p.task} ` : ''}${r.pick(['fix', 'add', 'refactor', 'test', 'document'])} ${r.pick(['the client', 'pagination', 'session refresh', 'the queue', 'the chart'])}${landed ? ` (#${pr})` : ''}`,
           tasks: p.task ? [p.task] : [],
@@ -150,10 +225,26 @@ export async function buildHeavyLedger(ledger: Ledger, o: HeavyOptions = {}): Pr
     }
     for (const [repo, list] of byRepo) {
       const id = repoIds.get(repo) as number;
-      commits += insertCommits(db, id, list.map((c) => ({ sha: c.sha, parents: [], authorTime: c.at, commitTime: c.at, subject: c.subject, files: c.files, flags: 0, tasks: c.tasks, pr: c.pr, mergedBranch: null })));
+      commits += insertCommits(
+        db,
+        id,
+        list.map((c) => ({
+          sha: c.sha,
+          parents: [],
+          authorTime: c.at,
+          commitTime: c.at,
+          subject: c.subject,
+          files: c.files,
+          flags: 0,
+          tasks: c.tasks,
+          pr: c.pr,
+          mergedBranch: null,
+        })),
+      );
     }
     const commitIds = new Map<string, number>();
-    for (const [id, sha] of db.exec('SELECT id, sha FROM commits')[0]?.values ?? []) commitIds.set(String(sha), Number(id));
+    for (const [id, sha] of db.exec('SELECT id, sha FROM commits')[0]?.values ?? [])
+      commitIds.set(String(sha), Number(id));
     const writer = new LinkWriter(db);
     const kept: Array<{ commitRef: number; head: string; kept: number }> = [];
     for (const list of byRepo.values()) {
@@ -169,10 +260,17 @@ export async function buildHeavyLedger(ledger: Ledger, o: HeavyOptions = {}): Pr
           { kind: 'time', text: `committed ${Math.round((c.at - p.end) / MIN)} min after the last reply`, weight: 1.5 },
         ];
         writer.replace(ref, [{ commitRef, confidence: Math.round(confidence * 1000) / 1000, evidence }]);
-        if (p.fate === 'rejected') setDecision(db, ref, commitRef, 'rejected', [{ kind: 'manual', text: 'rejected by you', weight: 0 }]);
-        if (p.fate === 'confirmed') setDecision(db, ref, commitRef, 'confirmed', [{ kind: 'manual', text: 'confirmed by you', weight: 0 }]);
+        if (p.fate === 'rejected')
+          setDecision(db, ref, commitRef, 'rejected', [{ kind: 'manual', text: 'rejected by you', weight: 0 }]);
+        if (p.fate === 'confirmed')
+          setDecision(db, ref, commitRef, 'confirmed', [{ kind: 'manual', text: 'confirmed by you', weight: 0 }]);
         links++;
-        if (end - c.at > 30 * DAY) kept.push({ commitRef, head: 'f'.repeat(40), kept: c.files.reduce((s, f) => s + Math.round((f.added ?? 0) * (0.4 + r.next() * 0.6)), 0) });
+        if (end - c.at > 30 * DAY)
+          kept.push({
+            commitRef,
+            head: 'f'.repeat(40),
+            kept: c.files.reduce((s, f) => s + Math.round((f.added ?? 0) * (0.4 + r.next() * 0.6)), 0),
+          });
       }
     }
     writer.free();

@@ -102,13 +102,43 @@ const WORDS = (
 ).split(' ');
 
 const IDENTS = [
-  'amount', 'currency', 'userId', 'orderId', 'invoice', 'refund', 'ledger', 'retries', 'payload', 'headers',
-  'options', 'config', 'client', 'logger', 'metrics', 'cursor', 'batch', 'items', 'total', 'status', 'result',
+  'amount',
+  'currency',
+  'userId',
+  'orderId',
+  'invoice',
+  'refund',
+  'ledger',
+  'retries',
+  'payload',
+  'headers',
+  'options',
+  'config',
+  'client',
+  'logger',
+  'metrics',
+  'cursor',
+  'batch',
+  'items',
+  'total',
+  'status',
+  'result',
 ];
 
 const FUNCS = [
-  'createRefund', 'applyDiscount', 'parseInvoice', 'validateAmount', 'fetchCustomer', 'retryWithBackoff',
-  'formatCurrency', 'buildQuery', 'normaliseEvent', 'renderSummary', 'loadConfig', 'flushQueue', 'hashKey',
+  'createRefund',
+  'applyDiscount',
+  'parseInvoice',
+  'validateAmount',
+  'fetchCustomer',
+  'retryWithBackoff',
+  'formatCurrency',
+  'buildQuery',
+  'normaliseEvent',
+  'renderSummary',
+  'loadConfig',
+  'flushQueue',
+  'hashKey',
 ];
 
 const NON_ASCII = ['é', '→', '—', 'ü', '✓', '·', 'ñ', '≥'];
@@ -289,7 +319,8 @@ export class TextPool {
 
   /** A slice of about `len` characters starting at a line boundary. */
   slice(r: Rng, which: 'code' | 'shell' | 'numbered' | 'b64', len: number): string {
-    const src = which === 'code' ? this.code : which === 'shell' ? this.shell : which === 'b64' ? this.b64 : this.numbered;
+    const src =
+      which === 'code' ? this.code : which === 'shell' ? this.shell : which === 'b64' ? this.b64 : this.numbered;
     const n = Math.max(1, Math.min(Math.floor(len), src.length - 1));
     let start = r.int(0, src.length - n - 1);
     const nl = src.indexOf('\n', start);

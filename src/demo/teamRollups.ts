@@ -3,7 +3,15 @@
  * (Rollups from real ledgers come from `buildTeamRollup`; these cover thousands of members cheaply.)
  */
 import type { SourceName } from '../core/usage/model';
-import { valueOf, signedPart, TEAM_ROLLUP_FORMAT, TEAM_ROLLUP_VERSION, type RollupFigures, type TeamRollup, type TeamRollupFile } from '../core/team/rollup';
+import {
+  valueOf,
+  signedPart,
+  TEAM_ROLLUP_FORMAT,
+  TEAM_ROLLUP_VERSION,
+  type RollupFigures,
+  type TeamRollup,
+  type TeamRollupFile,
+} from '../core/team/rollup';
 import { memberIdOf } from '../services/teamRollup';
 import { sha256Hex, type SigningKey } from '../store/signing';
 import { Rng } from './rng';
@@ -32,7 +40,19 @@ export interface SyntheticRollupOptions {
 }
 
 function zero(): RollupFigures {
-  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, total: 0, costUSD: 0, interactions: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0 };
+  return {
+    input: 0,
+    output: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    reasoning: 0,
+    total: 0,
+    costUSD: 0,
+    interactions: 0,
+    sessions: 0,
+    unpricedInteractions: 0,
+    estimatedTokens: 0,
+  };
 }
 
 function add(a: RollupFigures, b: RollupFigures): void {
@@ -50,8 +70,18 @@ export function syntheticRollup(o: SyntheticRollupOptions): TeamRollupFile {
     const cacheWrite = r.int(0, 300_000);
     const interactions = r.int(5, 400);
     return {
-      source, model, input, output, cacheRead, cacheWrite, reasoning: r.int(0, Math.floor(output / 4)), total: input + output + cacheRead + cacheWrite,
-      costUSD: r.int(1_000, 20_000_000) / 1e6, interactions, sessions: r.int(1, Math.min(20, interactions)), unpricedInteractions: 0,
+      source,
+      model,
+      input,
+      output,
+      cacheRead,
+      cacheWrite,
+      reasoning: r.int(0, Math.floor(output / 4)),
+      total: input + output + cacheRead + cacheWrite,
+      costUSD: r.int(1_000, 20_000_000) / 1e6,
+      interactions,
+      sessions: r.int(1, Math.min(20, interactions)),
+      unpricedInteractions: 0,
       estimatedTokens: 0,
     };
   });
@@ -65,7 +95,8 @@ export function syntheticRollup(o: SyntheticRollupOptions): TeamRollupFile {
     bySource.set(source, s);
   }
   // A session uses one source but several models may share it: a source's sessions are at most the sum of its rows.
-  for (const [source, s] of bySource) s.sessions = Math.max(...byModel.filter((m) => m.source === source).map((m) => m.sessions));
+  for (const [source, s] of bySource)
+    s.sessions = Math.max(...byModel.filter((m) => m.source === source).map((m) => m.sessions));
   for (const s of bySource.values()) add(totals, s);
   const commits = r.int(0, 40);
   const shipped = Math.floor(totals.total * (0.3 + r.next() * 0.65));
@@ -75,9 +106,18 @@ export function syntheticRollup(o: SyntheticRollupOptions): TeamRollupFile {
   const unlinkedSessions = r.int(0, totals.sessions - shippedSessions - openSessions);
   const tasks = Math.min(commits, r.int(0, 20));
   const outcomes = {
-    commits, tasks, prs: r.int(0, commits), shippedSessions, openSessions, unlinkedSessions,
-    labelledSessions: totals.sessions - shippedSessions - openSessions - unlinkedSessions, shippedTokens: shipped, tokensWithoutOutcome: without,
-    keptLines: commits > 0 ? r.int(0, 3_000) : 0, keptLinesOutput: commits > 0 ? r.int(1, totals.output) : 0, pendingCommits: r.int(0, commits),
+    commits,
+    tasks,
+    prs: r.int(0, commits),
+    shippedSessions,
+    openSessions,
+    unlinkedSessions,
+    labelledSessions: totals.sessions - shippedSessions - openSessions - unlinkedSessions,
+    shippedTokens: shipped,
+    tokensWithoutOutcome: without,
+    keptLines: commits > 0 ? r.int(0, 3_000) : 0,
+    keptLinesOutput: commits > 0 ? r.int(1, totals.output) : 0,
+    pendingCommits: r.int(0, commits),
     taskCostUSD: tasks > 0 ? Math.round(totals.costUSD * r.next() * 1e6) / 1e6 : 0,
   };
   const rollup: TeamRollup = {

@@ -104,13 +104,25 @@ export interface TruthTotals {
 // ---------------------------------------------------------------------------------------------------------------
 // Aggregation
 
-export function truthTotals(interactions: readonly TruthInteraction[], groupBy: (t: TruthInteraction) => string): Map<string, TruthTotals> {
+export function truthTotals(
+  interactions: readonly TruthInteraction[],
+  groupBy: (t: TruthInteraction) => string,
+): Map<string, TruthTotals> {
   const m = new Map<string, TruthTotals>();
   for (const t of interactions) {
     const k = groupBy(t);
     let a = m.get(k);
     if (!a) {
-      a = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, reasoning: 0, total: 0, interactions: 0 };
+      a = {
+        input: 0,
+        output: 0,
+        cacheRead: 0,
+        cacheWrite: 0,
+        cacheWrite1h: 0,
+        reasoning: 0,
+        total: 0,
+        interactions: 0,
+      };
       m.set(k, a);
     }
     a.input += t.input;

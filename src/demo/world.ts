@@ -38,7 +38,14 @@ import { finishWorld } from './world/truth';
 import { addCopilotSessions } from './world/copilotSessions';
 import type { World, WorldOptions } from './world/types';
 
-export type { ClaudeSessionState, CodexSessionState, PendingTail, World, WorldOptions, WorldState } from './world/types';
+export type {
+  ClaudeSessionState,
+  CodexSessionState,
+  PendingTail,
+  World,
+  WorldOptions,
+  WorldState,
+} from './world/types';
 export { appendClaudeTurn, appendCodexTurn, type AppendClaudeOptions, type AppendCodexOptions } from './world/append';
 export { encodeProjectDir } from './claude';
 export { CODEX_DEFAULT_MODEL } from './codex';

@@ -78,7 +78,8 @@ export function readSettings(): Settings {
   // wherever its user folder is, beside the platform's usual folders the importer looks in anyway.
   if (hostUserDir && !disabled.has('copilot-chat')) extra.push({ source: 'copilot-chat', path: hostUserDir });
   if (hostUserDir) {
-    for (const [source, id] of GLOBAL_STORAGE_SOURCES) extra.push({ source, path: path.join(hostUserDir, 'globalStorage', id) });
+    for (const [source, id] of GLOBAL_STORAGE_SOURCES)
+      extra.push({ source, path: path.join(hostUserDir, 'globalStorage', id) });
   }
   let zone: string | undefined;
   return {
@@ -90,19 +91,30 @@ export function readSettings(): Settings {
     disabled,
     extra,
     linkThreshold: Math.min(1, Math.max(0, c.get<number>('linkThreshold', 0.6))),
-    identities: c.get<unknown[]>('identities', []).filter((v): v is string => typeof v === 'string' && /^[^\s@<>]+@[^\s@<>]+$/.test(v.trim())).map((v) => v.trim().toLowerCase()),
+    identities: c
+      .get<unknown[]>('identities', [])
+      .filter((v): v is string => typeof v === 'string' && /^[^\s@<>]+@[^\s@<>]+$/.test(v.trim()))
+      .map((v) => v.trim().toLowerCase()),
     storePromptText: c.get<boolean>('storePromptText', false),
     rescanMs: Math.max(10, c.get<number>('rescanIntervalSeconds', 60)) * 1000,
-    priceAliases: Object.fromEntries(Object.entries(c.get<Record<string, unknown>>('prices.aliases', {}) ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string')),
+    priceAliases: Object.fromEntries(
+      Object.entries(c.get<Record<string, unknown>>('prices.aliases', {}) ?? {}).filter(
+        (e): e is [string, string] => typeof e[1] === 'string',
+      ),
+    ),
     ...planSetting(c),
   };
 }
 
 /** The plan settings: `none` or unset → no plan from the settings; a bad value is reported, never guessed. */
-function planSetting(c: vscode.WorkspaceConfiguration): { plan: Plan | null | undefined; planProblem: string | undefined } {
+function planSetting(c: vscode.WorkspaceConfiguration): {
+  plan: Plan | null | undefined;
+  planProblem: string | undefined;
+} {
   const name = c.get<string>('plan', 'none');
   const monthly = c.get<number | null>('plan.monthlyUsd', null);
-  if (typeof name !== 'string' || (name === 'none' && monthly === null)) return { plan: undefined, planProblem: undefined };
+  if (typeof name !== 'string' || (name === 'none' && monthly === null))
+    return { plan: undefined, planProblem: undefined };
   try {
     return { plan: planOf(name, typeof monthly === 'number' ? monthly : undefined), planProblem: undefined };
   } catch (e) {

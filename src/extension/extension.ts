@@ -40,7 +40,11 @@ export interface OutcomeLedgerApi {
 
 function warnTimeZone(notifier: Notifier): void {
   const bad = invalidTimeZoneSetting();
-  if (bad) notifier.warn('time-zone', `"${bad}" is not an IANA time zone (for example Europe/Berlin); the system zone is used.`);
+  if (bad)
+    notifier.warn(
+      'time-zone',
+      `"${bad}" is not an IANA time zone (for example Europe/Berlin); the system zone is used.`,
+    );
 }
 
 /** Wires everything and returns: sql.js, the ledger and the importers load on first use (after activation). */

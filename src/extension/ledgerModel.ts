@@ -1,6 +1,14 @@
 import * as vscode from 'vscode';
 import { importAll, watchTargets, type ImportSummary } from '../services/importer';
-import { applyPriceConfig, DiskFaultError, Ledger, ledgerProblem, LockTimeoutError, permissionNotice, type PermissionProblem } from '../services/ledger';
+import {
+  applyPriceConfig,
+  DiskFaultError,
+  Ledger,
+  ledgerProblem,
+  LockTimeoutError,
+  permissionNotice,
+  type PermissionProblem,
+} from '../services/ledger';
 import { CommandId } from './commands/ids';
 import type { Settings } from './config';
 import type { Notifier } from './notifier';
@@ -50,7 +58,10 @@ export class LedgerModel implements vscode.Disposable {
   /** Why the ledger cannot be written now (a read-only or full disk): it is shown as last saved until a write works. */
   private fault: DiskFaultError | undefined;
 
-  constructor(private settings: Settings, private readonly notifier: Notifier) {}
+  constructor(
+    private settings: Settings,
+    private readonly notifier: Notifier,
+  ) {}
 
   get home(): string {
     return this.settings.ledgerHome;
@@ -95,7 +106,8 @@ export class LedgerModel implements vscode.Disposable {
     const aliasesChanged = JSON.stringify(next.priceAliases) !== JSON.stringify(this.settings.priceAliases);
     this.settings = next;
     // New aliases change the price table's version: the next import reprices what the ledger holds.
-    if (aliasesChanged && !homeChanged && this.ledger) for (const p of applyPriceConfig(next.ledgerHome, next.priceAliases).problems) this.notifier.warn('prices', p);
+    if (aliasesChanged && !homeChanged && this.ledger)
+      for (const p of applyPriceConfig(next.ledgerHome, next.priceAliases).problems) this.notifier.warn('prices', p);
     if (homeChanged) {
       this.ledger?.close();
       this.ledger = undefined;
@@ -127,7 +139,11 @@ export class LedgerModel implements vscode.Disposable {
    */
   checkPermissions(): PermissionProblem[] {
     const { problems, warning } = permissionNotice(this.settings.ledgerHome, 'choose "Fix permissions"');
-    if (warning) this.notifier.warnWithAction('permissions', warning, { title: 'Fix permissions', command: CommandId.fixPermissions });
+    if (warning)
+      this.notifier.warnWithAction('permissions', warning, {
+        title: 'Fix permissions',
+        command: CommandId.fixPermissions,
+      });
     return problems;
   }
 
@@ -244,7 +260,9 @@ export class LedgerModel implements vscode.Disposable {
   }
 
   private watchLedgerFile(): void {
-    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.settings.ledgerHome), 'ledger.{sqlite,journal}'));
+    const w = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(this.settings.ledgerHome), 'ledger.{sqlite,journal}'),
+    );
     const onEvent = (): void => this.refreshFromDisk();
     this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
   }
@@ -254,7 +272,9 @@ export class LedgerModel implements vscode.Disposable {
       const id = `${target.dir}\u0000${target.glob}`;
       if (this.watchedRoots.has(id)) continue;
       this.watchedRoots.add(id);
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(target.dir), target.glob));
+      const w = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(target.dir), target.glob),
+      );
       const onEvent = (uri: vscode.Uri): void => this.fileChanged(uri.fsPath);
       this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
     }

@@ -39,7 +39,10 @@ export class LinkScheduler implements vscode.Disposable {
   readonly onDidLink = this.linked.event;
   gitMissing = false;
 
-  constructor(private readonly model: LedgerModel, private readonly notifier: Notifier) {
+  constructor(
+    private readonly model: LedgerModel,
+    private readonly notifier: Notifier,
+  ) {
     this.subscription = model.onDidChange(() => {
       if (!this.active) return;
       void this.model.get().then((l) => {
@@ -129,9 +132,14 @@ export class LinkScheduler implements vscode.Disposable {
         dir = null;
       }
       if (!dir) continue;
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '{HEAD,logs/HEAD,refs/heads/**,packed-refs,ORIG_HEAD}'));
+      const w = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(dir), '{HEAD,logs/HEAD,refs/heads/**,packed-refs,ORIG_HEAD}'),
+      );
       const onEvent = (): void => this.schedule(AFTER_GIT_MS);
-      this.watchers.set(root, vscode.Disposable.from(w, w.onDidChange(onEvent), w.onDidCreate(onEvent), w.onDidDelete(onEvent)));
+      this.watchers.set(
+        root,
+        vscode.Disposable.from(w, w.onDidChange(onEvent), w.onDidCreate(onEvent), w.onDidDelete(onEvent)),
+      );
     }
   }
 

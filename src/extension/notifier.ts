@@ -30,7 +30,14 @@ export class Notifier implements vscode.Disposable {
     this.show('error', kind, message, folder, detail);
   }
 
-  private show(level: 'warning' | 'error', kind: string, message: string, folder?: string, detail?: unknown, action?: { title: string; command: string }): void {
+  private show(
+    level: 'warning' | 'error',
+    kind: string,
+    message: string,
+    folder?: string,
+    detail?: unknown,
+    action?: { title: string; command: string },
+  ): void {
     this.output.appendLine(`[${level}] ${message}`);
     if (detail instanceof Error && detail.stack) this.output.appendLine(detail.stack);
     if (this.shown.has(kind)) return;
@@ -39,7 +46,10 @@ export class Notifier implements vscode.Disposable {
     const actions = [...(action ? [action.title] : []), 'Show Details', ...(folder ? ['Open Ledger Folder'] : [])];
     // A message may quote a path or a name from a log: plain text only (core/common/text.ts).
     const text = lineText(message);
-    const shown = level === 'error' ? vscode.window.showErrorMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions);
+    const shown =
+      level === 'error'
+        ? vscode.window.showErrorMessage(text, ...actions)
+        : vscode.window.showWarningMessage(text, ...actions);
     void shown.then((choice) => {
       if (action && choice === action.title) void vscode.commands.executeCommand(action.command);
       else if (choice === 'Show Details') this.output.show(true);

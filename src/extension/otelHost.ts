@@ -1,5 +1,13 @@
 import * as vscode from 'vscode';
-import { OtelConfigError, OtelPortBusyError, otelForwardBase, otelPort, OTEL_DEFAULT_PORT, startOtelReceiver, type OtelReceiver } from '../services/otel';
+import {
+  OtelConfigError,
+  OtelPortBusyError,
+  otelForwardBase,
+  otelPort,
+  OTEL_DEFAULT_PORT,
+  startOtelReceiver,
+  type OtelReceiver,
+} from '../services/otel';
 import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
 
@@ -15,8 +23,12 @@ interface OtelSettings {
  */
 function otelSettings(): OtelSettings {
   const c = vscode.workspace.getConfiguration('outcomeLedger');
-  const user = <T>(key: string, fallback: T): T => (c.inspect<T>(key)?.globalValue ?? fallback);
-  return { enabled: user<boolean>('otel.enabled', false) === true, port: user<unknown>('otel.port', OTEL_DEFAULT_PORT), forwardUrl: String(user<string>('otel.forwardUrl', '') ?? '').trim() };
+  const user = <T>(key: string, fallback: T): T => c.inspect<T>(key)?.globalValue ?? fallback;
+  return {
+    enabled: user<boolean>('otel.enabled', false) === true,
+    port: user<unknown>('otel.port', OTEL_DEFAULT_PORT),
+    forwardUrl: String(user<string>('otel.forwardUrl', '') ?? '').trim(),
+  };
 }
 
 /**
@@ -32,13 +44,18 @@ export class OtelHost implements vscode.Disposable {
   /** Fired each time an `apply()` has taken effect: the URL the receiver listens on, or undefined when it does not. */
   readonly onDidApply = this.changed.event;
 
-  constructor(private readonly model: LedgerModel, private readonly notifier: Notifier) {}
+  constructor(
+    private readonly model: LedgerModel,
+    private readonly notifier: Notifier,
+  ) {}
 
   /** Brings the receiver in line with the settings (and the ledger home); call at start and on every settings change. */
   apply(): void {
     this.queue = this.queue
       .then(() => this.sync())
-      .catch((e: unknown) => this.notifier.error('otel', `The OpenTelemetry receiver stopped: ${(e as Error).message}`, undefined, e))
+      .catch((e: unknown) =>
+        this.notifier.error('otel', `The OpenTelemetry receiver stopped: ${(e as Error).message}`, undefined, e),
+      )
       .then(() => this.changed.fire(this.receiver?.url));
   }
 
@@ -56,19 +73,29 @@ export class OtelHost implements vscode.Disposable {
       port = otelPort(s.port);
       if (s.forwardUrl) otelForwardBase(s.forwardUrl);
     } catch (e) {
-      if (e instanceof OtelConfigError) this.notifier.warn('otel-config', `outcomeLedger.otel: ${e.message}; the receiver did not start.`);
+      if (e instanceof OtelConfigError)
+        this.notifier.warn('otel-config', `outcomeLedger.otel: ${e.message}; the receiver did not start.`);
       else throw e;
       return;
     }
     const ledger = await this.model.get();
     if (!ledger) return;
     try {
-      this.receiver = await startOtelReceiver(ledger, { port, ...(s.forwardUrl ? { forwardUrl: s.forwardUrl } : {}), onRecorded: () => this.model.refreshFromDisk() });
-      this.notifier.info(`OpenTelemetry receiver listening on ${this.receiver.url}${s.forwardUrl ? `, forwarding to ${s.forwardUrl}` : ''}`);
+      this.receiver = await startOtelReceiver(ledger, {
+        port,
+        ...(s.forwardUrl ? { forwardUrl: s.forwardUrl } : {}),
+        onRecorded: () => this.model.refreshFromDisk(),
+      });
+      this.notifier.info(
+        `OpenTelemetry receiver listening on ${this.receiver.url}${s.forwardUrl ? `, forwarding to ${s.forwardUrl}` : ''}`,
+      );
     } catch (e) {
       if (!(e instanceof OtelPortBusyError)) throw e;
       // Quietly: another window (or a collector) has the port; said once in the Output channel.
-      if (!this.busyTold) this.notifier.info(`${e.message}. If another Outcome Ledger window has it, its requests reach the same ledger.`);
+      if (!this.busyTold)
+        this.notifier.info(
+          `${e.message}. If another Outcome Ledger window has it, its requests reach the same ledger.`,
+        );
       this.busyTold = true;
     }
   }

@@ -20,7 +20,8 @@ export type SessionsNode =
   | { kind: 'file'; session: SessionJson; file: string };
 
 function sessionTitle(s: SessionJson): string {
-  const where = s.branch ?? s.manual?.task ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
+  const where =
+    s.branch ?? s.manual?.task ?? (s.repo ? path.basename(s.repo) : s.cwd ? path.basename(s.cwd) : 'no folder');
   // Names from logs are shown as text: no control or bidi character reaches the tree (core/common/text.ts).
   return lineText(`${s.manual ? s.manual.tool : SOURCE_TITLES[s.source]} · ${where}`);
 }
@@ -29,20 +30,33 @@ function sessionTooltip(s: SessionJson): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${mdText(sessionTitle(s))}** — ${s.status}\n\n`);
   md.appendMarkdown(`${s.start.replace('T', ' ').slice(0, 16)} → ${s.end.replace('T', ' ').slice(0, 16)} UTC\n\n`);
-  md.appendMarkdown(`${fmtTokens(s.tokens.total)} tokens (${fmtTokens(s.tokens.input)} input, ${fmtTokens(s.tokens.output)} output, `);
-  md.appendMarkdown(`${fmtTokens(s.tokens.cacheRead)} cache read, ${fmtTokens(s.tokens.cacheWrite)} cache write) · est. ${fmtUSD(s.costUSD)}\n\n`);
-  if (s.credits !== undefined) md.appendMarkdown(`${fmtCredits(s.credits)} credits metered by the tool (priced at its documented price per credit; never counted as tokens).\n\n`);
+  md.appendMarkdown(
+    `${fmtTokens(s.tokens.total)} tokens (${fmtTokens(s.tokens.input)} input, ${fmtTokens(s.tokens.output)} output, `,
+  );
+  md.appendMarkdown(
+    `${fmtTokens(s.tokens.cacheRead)} cache read, ${fmtTokens(s.tokens.cacheWrite)} cache write) · est. ${fmtUSD(s.costUSD)}\n\n`,
+  );
+  if (s.credits !== undefined)
+    md.appendMarkdown(
+      `${fmtCredits(s.credits)} credits metered by the tool (priced at its documented price per credit; never counted as tokens).\n\n`,
+    );
   if (s.tokenAccuracy !== 'exact') {
-    md.appendMarkdown(`~ ${s.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(s.estimatedTokens)}`} of these tokens were estimated (counted from text), not reported by the tool.\n\n`);
+    md.appendMarkdown(
+      `~ ${s.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(s.estimatedTokens)}`} of these tokens were estimated (counted from text), not reported by the tool.\n\n`,
+    );
   }
-  if (s.manual) md.appendMarkdown(`Logged by hand${s.manual.task ? ` for ${mdText(s.manual.task)}` : ''}: edit or delete it from this item's context menu.\n\n`);
+  if (s.manual)
+    md.appendMarkdown(
+      `Logged by hand${s.manual.task ? ` for ${mdText(s.manual.task)}` : ''}: edit or delete it from this item's context menu.\n\n`,
+    );
   if (s.repo) md.appendMarkdown(`Repository: ${mdText(s.repo)}\n\n`);
   md.appendMarkdown(`Models: ${s.models.map(mdText).join(', ')} · ${s.editedFiles.length} files edited`);
   // Linked commits that count, and those set aside (reverted, not merged, someone else's), with why (docs/outcomes.md).
   const shown = s.links.filter((l) => l.counted || l.excluded !== null).slice(0, 8);
   if (shown.length > 0) {
     md.appendMarkdown('\n\nCommits:');
-    for (const l of shown) md.appendText(`\n${l.counted ? '✔' : '·'} ${l.commit.slice(0, 7)} ${lineText(l.subject)}${standingSuffix(l)}`);
+    for (const l of shown)
+      md.appendText(`\n${l.counted ? '✔' : '·'} ${l.commit.slice(0, 7)} ${lineText(l.subject)}${standingSuffix(l)}`);
   }
   return md;
 }
@@ -92,7 +106,11 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
     if (!ledger) return [];
     const tz = this.model.currentSettings.timeZone;
     const today = localDate(tz, Date.now());
-    const sessions = listSessions(ledger.database, { timeZone: tz, since: addDays(today, -TREE_DAYS), identities: this.model.currentSettings.identities });
+    const sessions = listSessions(ledger.database, {
+      timeZone: tz,
+      since: addDays(today, -TREE_DAYS),
+      identities: this.model.currentSettings.identities,
+    });
     const byDay = new Map<string, SessionJson[]>();
     for (const s of sessions) {
       const day = localDate(tz, Date.parse(s.start));
@@ -102,7 +120,11 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
     }
     this.days = [...byDay.keys()]
       .sort((a, b) => b.localeCompare(a))
-      .map((date) => ({ kind: 'day', date, sessions: (byDay.get(date) ?? []).sort((a, b) => b.start.localeCompare(a.start)) }));
+      .map((date) => ({
+        kind: 'day',
+        date,
+        sessions: (byDay.get(date) ?? []).sort((a, b) => b.start.localeCompare(a.start)),
+      }));
     return this.days;
   }
 
@@ -128,8 +150,22 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         const aside = s.links.filter((l) => l.excluded !== null && l.excluded !== 'revert').length;
         item.description = `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)} tokens${s.credits !== undefined ? ` · ${fmtCredits(s.credits)} credits` : ''} · ${fmtUSD(s.costUSD)} · ${s.status}${aside > 0 ? ` · ${aside} not counted` : ''}`;
         item.tooltip = sessionTooltip(s);
-        item.iconPath = new vscode.ThemeIcon(s.status === 'shipped' ? 'pass' : s.status === 'open' ? 'circle-outline' : s.status === 'unlinked' ? 'circle-slash' : 'tag');
-        item.contextValue = s.manual ? (s.repo ? 'session.repo.manual' : 'session.manual') : s.repo ? 'session.repo' : 'session';
+        item.iconPath = new vscode.ThemeIcon(
+          s.status === 'shipped'
+            ? 'pass'
+            : s.status === 'open'
+              ? 'circle-outline'
+              : s.status === 'unlinked'
+                ? 'circle-slash'
+                : 'tag',
+        );
+        item.contextValue = s.manual
+          ? s.repo
+            ? 'session.repo.manual'
+            : 'session.manual'
+          : s.repo
+            ? 'session.repo'
+            : 'session';
         item.accessibilityInformation = {
           label: `${sessionTitle(s)}, ${s.tokenAccuracy === 'exact' ? '' : 'about '}${fmtTokens(s.tokens.total)} tokens${s.tokenAccuracy === 'exact' ? '' : ' (estimated)'}, ${fmtUSD(s.costUSD)} estimated, ${s.status}`,
         };
@@ -137,7 +173,10 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
       }
       case 'group': {
         const n = node.group === 'models' ? node.session.models.length : node.session.editedFiles.length;
-        const item = new vscode.TreeItem(node.group === 'models' ? `Models (${n})` : `Edited files (${n})`, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(
+          node.group === 'models' ? `Models (${n})` : `Edited files (${n})`,
+          vscode.TreeItemCollapsibleState.Collapsed,
+        );
         item.id = `${node.group}:${node.session.id}`;
         item.iconPath = new vscode.ThemeIcon(node.group === 'models' ? 'hubot' : 'files');
         return item;
@@ -153,7 +192,8 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
         if (base) {
           const abs = path.join(base, node.file);
           item.resourceUri = vscode.Uri.file(abs);
-          if (fs.existsSync(abs)) item.command = { command: 'vscode.open', title: 'Open File', arguments: [vscode.Uri.file(abs)] };
+          if (fs.existsSync(abs))
+            item.command = { command: 'vscode.open', title: 'Open File', arguments: [vscode.Uri.file(abs)] };
         }
         return item;
       }

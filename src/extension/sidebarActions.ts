@@ -35,7 +35,13 @@ export async function sidebarAction(model: LedgerModel, m: ActionMessage): Promi
         return await relink(model, m.sessionId);
       case 'session/label':
         await vscode.commands.executeCommand(CommandId.labelSession, m.sessionId, m.label);
-        return { ok: true, message: m.label === 'none' ? 'Label removed.' : `Labelled ${m.label}: its tokens still count as tokens without an outcome.` };
+        return {
+          ok: true,
+          message:
+            m.label === 'none'
+              ? 'Label removed.'
+              : `Labelled ${m.label}: its tokens still count as tokens without an outcome.`,
+        };
       case 'session/open':
         return await openLog(model, m.sessionId);
       case 'commit/open':
@@ -55,9 +61,10 @@ async function decideLink(model: LedgerModel, sessionId: string, sha: string, st
   model.refreshFromDisk();
   return {
     ok: true,
-    message: state === 'confirmed'
-      ? `Confirmed: ${short(d.sha)} “${d.subject}” counts as an outcome of this session.`
-      : `Rejected: ${short(d.sha)} “${d.subject}” will never count for this session.`,
+    message:
+      state === 'confirmed'
+        ? `Confirmed: ${short(d.sha)} “${d.subject}” counts as an outcome of this session.`
+        : `Rejected: ${short(d.sha)} “${d.subject}” will never count for this session.`,
   };
 }
 
@@ -81,7 +88,15 @@ async function relink(model: LedgerModel, sessionId: string): Promise<ActionResu
     matchOnDetail: true,
   });
   if (!pick) return undefined;
-  const sha = pick.sha ?? (await vscode.window.showInputBox({ title: 'Commit sha (at least 4 hex digits)', validateInput: (v) => (/^[0-9a-fA-F]{4,64}$/.test(v.trim()) ? undefined : 'Give at least 4 hex digits of the sha') }))?.trim();
+  const sha =
+    pick.sha ??
+    (
+      await vscode.window.showInputBox({
+        title: 'Commit sha (at least 4 hex digits)',
+        validateInput: (v) =>
+          /^[0-9a-fA-F]{4,64}$/.test(v.trim()) ? undefined : 'Give at least 4 hex digits of the sha',
+      })
+    )?.trim();
   if (!sha) return undefined;
   const confirmed = await decide(ledger, sessionId, sha, 'confirmed');
   let note = '';
@@ -112,7 +127,10 @@ async function openCommitOf(model: LedgerModel, repo: string, sha: string): Prom
   // Only a repository the ledger knows: the page never chooses where git runs.
   if (!isKnownRepository(ledger.database, repo)) return { ok: false, message: 'That repository is not in the ledger.' };
   const how = await openCommit(repo, sha);
-  return { ok: true, message: how === 'scm' ? `Opened ${short(sha)} in the commit view.` : `Opened ${short(sha)} (git show).` };
+  return {
+    ok: true,
+    message: how === 'scm' ? `Opened ${short(sha)} in the commit view.` : `Opened ${short(sha)} (git show).`,
+  };
 }
 
 async function runCommand(command: ViewCommand): Promise<ActionResult | undefined> {

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { DEFAULT_QUERY, parseViewMessage, SIDEBAR_PROTOCOL, type HostMessage, type SidebarQuery, type SidebarSnapshot } from '../core/sidebar/protocol';
+import {
+  DEFAULT_QUERY,
+  parseViewMessage,
+  SIDEBAR_PROTOCOL,
+  type HostMessage,
+  type SidebarQuery,
+  type SidebarSnapshot,
+} from '../core/sidebar/protocol';
 import type { Ledger } from '../services/ledger';
 import { sidebarSnapshot, type SnapshotBody } from '../services/sidebar';
 import type { LedgerModel } from './ledgerModel';
@@ -26,7 +33,9 @@ export interface RenderedInfo {
 }
 
 function nonce(): string {
-  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  return randomBytes(18)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '');
 }
 
 /** The same query however its keys are ordered (custom dates only matter for a custom period). */
@@ -85,7 +94,10 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
     this.ready = false;
     view.webview.options = {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+      localResourceRoots: [
+        vscode.Uri.joinPath(this.extensionUri, 'dist'),
+        vscode.Uri.joinPath(this.extensionUri, 'media'),
+      ],
     };
     view.webview.html = this.html(view.webview);
     this.prepare();
@@ -149,7 +161,11 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
     if (!view || !this.ready) return undefined;
     const ledger = await this.model.get();
     if (!ledger) {
-      await this.post({ type: 'host/result', ok: false, message: 'The ledger could not be opened: see the Outcome Ledger output.' });
+      await this.post({
+        type: 'host/result',
+        ok: false,
+        message: 'The ledger could not be opened: see the Outcome Ledger output.',
+      });
       return undefined;
     }
     let snapshot: SidebarSnapshot;
@@ -159,10 +175,17 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
       const fresh = p && p.query === queryKey(this.query) && p.version === ledger.version && Date.now() - p.at < 10_000;
       snapshot = { ...(fresh ? p.body : this.compute(ledger)), seq: ++this.seq };
     } catch (e) {
-      this.notifier.error('sidebar', `The Outcome Ledger view could not compute its figures: ${(e as Error).message}`, undefined, e);
+      this.notifier.error(
+        'sidebar',
+        `The Outcome Ledger view could not compute its figures: ${(e as Error).message}`,
+        undefined,
+        e,
+      );
       return undefined;
     }
-    if (this.linker.gitMissing) snapshot.health.linking.note = 'git was not found: sessions cannot be linked to commits. Install git to see outcomes.';
+    if (this.linker.gitMissing)
+      snapshot.health.linking.note =
+        'git was not found: sessions cannot be linked to commits. Install git to see outcomes.';
     const message: HostMessage = { type: 'host/snapshot', snapshot };
     this.sizes.set(snapshot.seq, { computeMs: snapshot.computeMs, bytes: JSON.stringify(message).length });
     if (this.sizes.size > 20) this.sizes.delete(Math.min(...this.sizes.keys()));
@@ -193,7 +216,12 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
       void this.model.get().then((ledger) => {
         if (!ledger || this.ready) return;
         try {
-          this.prepared = { query: queryKey(this.query), version: ledger.version, at: Date.now(), body: this.compute(ledger) };
+          this.prepared = {
+            query: queryKey(this.query),
+            version: ledger.version,
+            at: Date.now(),
+            body: this.compute(ledger),
+          };
         } catch {
           this.prepared = undefined; // sendSnapshot computes it again and reports what went wrong
         }
@@ -233,11 +261,15 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
         const info: RenderedInfo = {
           seq: m.seq,
           renderMs: m.renderMs,
-          ...(m.firstPaintMs !== undefined ? { firstPaintMs: m.firstPaintMs, documentMs: m.documentMs, readyMs: m.readyMs, receivedMs: m.receivedMs } : {}),
+          ...(m.firstPaintMs !== undefined
+            ? { firstPaintMs: m.firstPaintMs, documentMs: m.documentMs, readyMs: m.readyMs, receivedMs: m.receivedMs }
+            : {}),
           ...size,
         };
         if (m.firstPaintMs !== undefined) {
-          this.notifier.info(`sidebar first paint ${m.firstPaintMs.toFixed(0)} ms (document in at ${m.documentMs?.toFixed(0)} ms, ready at ${m.readyMs?.toFixed(0)} ms, snapshot in at ${m.receivedMs?.toFixed(0)} ms, computed in ${size.computeMs} ms, ${size.bytes} bytes, render ${m.renderMs.toFixed(1)} ms)`);
+          this.notifier.info(
+            `sidebar first paint ${m.firstPaintMs.toFixed(0)} ms (document in at ${m.documentMs?.toFixed(0)} ms, ready at ${m.readyMs?.toFixed(0)} ms, snapshot in at ${m.receivedMs?.toFixed(0)} ms, computed in ${size.computeMs} ms, ${size.bytes} bytes, render ${m.renderMs.toFixed(1)} ms)`,
+          );
         }
         // Linking can wait until the figures are on screen.
         this.linker.afterPaint();

@@ -35,7 +35,10 @@ export class StatusMeter implements vscode.Disposable {
   /** Fires with what the meter shows after each update (the extension's test API records it). */
   readonly onDidUpdate = this.updated.event;
 
-  constructor(private readonly model: LedgerModel, private readonly notifier: Notifier) {
+  constructor(
+    private readonly model: LedgerModel,
+    private readonly notifier: Notifier,
+  ) {
     this.item.name = 'Outcome Ledger';
     this.item.command = CommandId.showView;
     this.item.text = '$(graph-line) Outcome Ledger';
@@ -67,7 +70,9 @@ export class StatusMeter implements vscode.Disposable {
     if (this.pending) clearTimeout(this.pending);
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      this.update().catch((e: unknown) => this.notifier.error('meter', `The status-bar meter could not update: ${(e as Error).message}`, undefined, e));
+      this.update().catch((e: unknown) =>
+        this.notifier.error('meter', `The status-bar meter could not update: ${(e as Error).message}`, undefined, e),
+      );
     }, delay);
   }
 
@@ -101,17 +106,31 @@ export class StatusMeter implements vscode.Disposable {
       this.updated.fire({ repo, sinceCommit: head, total: since.total, costUSD: since.costUSD });
       const approx = since.tokenAccuracy === 'exact' ? '' : ' (partly estimated)';
       this.item.text = `$(graph-line) ${fmtTokensMarked(since.total, since.tokenAccuracy)} · ${fmtUSD(since.costUSD)}`;
-      this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(since.total)} tokens${approx}, ${fmtUSD(since.costUSD)} estimated since the last commit` };
-      tooltip.appendMarkdown(`**Since the last commit** in ${mdText(path.basename(repo))} (${new Date(head).toLocaleString()}):\n\n`);
-      tooltip.appendMarkdown(`${fmtTokensMarked(since.total, since.tokenAccuracy)} tokens${approx} · est. ${fmtUSD(since.costUSD)} · ${since.sessions} sessions\n\n`);
+      this.item.accessibilityInformation = {
+        label: `Outcome Ledger: ${fmtTokens(since.total)} tokens${approx}, ${fmtUSD(since.costUSD)} estimated since the last commit`,
+      };
+      tooltip.appendMarkdown(
+        `**Since the last commit** in ${mdText(path.basename(repo))} (${new Date(head).toLocaleString()}):\n\n`,
+      );
+      tooltip.appendMarkdown(
+        `${fmtTokensMarked(since.total, since.tokenAccuracy)} tokens${approx} · est. ${fmtUSD(since.costUSD)} · ${since.sessions} sessions\n\n`,
+      );
     } else {
       this.updated.fire({ repo, sinceCommit: null, total: t.total, costUSD: t.costUSD });
       this.item.text = `$(graph-line) ${fmtTokensMarked(t.total, t.tokenAccuracy)} · ${fmtUSD(t.costUSD)} today`;
-      this.item.accessibilityInformation = { label: `Outcome Ledger: ${fmtTokens(t.total)} tokens${t.tokenAccuracy === 'exact' ? '' : ' (partly estimated)'}, ${fmtUSD(t.costUSD)} estimated today` };
-      tooltip.appendMarkdown(repo ? `No commits yet in \`${path.basename(repo)}\`.\n\n` : 'No git repository is active.\n\n');
+      this.item.accessibilityInformation = {
+        label: `Outcome Ledger: ${fmtTokens(t.total)} tokens${t.tokenAccuracy === 'exact' ? '' : ' (partly estimated)'}, ${fmtUSD(t.costUSD)} estimated today`,
+      };
+      tooltip.appendMarkdown(
+        repo ? `No commits yet in \`${path.basename(repo)}\`.\n\n` : 'No git repository is active.\n\n',
+      );
     }
-    tooltip.appendMarkdown(`**Today:** ${fmtTokensMarked(t.total, t.tokenAccuracy)} tokens · est. ${fmtUSD(t.costUSD)} · yield ${fmtPercent(todayReport.outcomes.yield)}\n\n`);
-    tooltip.appendMarkdown(`Costs are list-price estimates (prices ${todayReport.pricing.version}). [Open Outcome Ledger](command:${CommandId.showView})`);
+    tooltip.appendMarkdown(
+      `**Today:** ${fmtTokensMarked(t.total, t.tokenAccuracy)} tokens · est. ${fmtUSD(t.costUSD)} · yield ${fmtPercent(todayReport.outcomes.yield)}\n\n`,
+    );
+    tooltip.appendMarkdown(
+      `Costs are list-price estimates (prices ${todayReport.pricing.version}). [Open Outcome Ledger](command:${CommandId.showView})`,
+    );
     this.item.tooltip = tooltip;
   }
 
@@ -121,7 +140,9 @@ export class StatusMeter implements vscode.Disposable {
     this.headWatcher?.watcher.dispose();
     const dir = await gitDir(repo);
     if (!dir) return;
-    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '{HEAD,logs/HEAD,refs/heads/**}'));
+    const w = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(dir), '{HEAD,logs/HEAD,refs/heads/**}'),
+    );
     const onEvent = (): void => this.schedule(300);
     const subs = vscode.Disposable.from(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
     this.headWatcher = { repo, watcher: subs };

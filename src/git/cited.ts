@@ -16,7 +16,10 @@ export interface DefaultBranch {
 /** Whether a ref exists and names a commit. */
 async function hasCommit(repo: string, ref: string): Promise<boolean> {
   try {
-    await gitText(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], repo, { timeoutMs: 30_000, maxBytes: 4096 });
+    await gitText(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], repo, {
+      timeoutMs: 30_000,
+      maxBytes: 4096,
+    });
     return true;
   } catch (e) {
     if (e instanceof GitError) return false;
@@ -27,12 +30,19 @@ async function hasCommit(repo: string, ref: string): Promise<boolean> {
 /** The repository's default branch: origin/HEAD, else main, else master, else HEAD (undefined: no commit at all). */
 export async function defaultBranch(repo: string): Promise<DefaultBranch | undefined> {
   try {
-    const target = (await gitText(['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD'], repo, { timeoutMs: 30_000, maxBytes: 4096 })).trim();
-    if (/^refs\/remotes\/[^\s]+$/.test(target) && (await hasCommit(repo, target))) return { ref: target, name: `${target.slice('refs/remotes/'.length)} (origin/HEAD)` };
+    const target = (
+      await gitText(['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD'], repo, {
+        timeoutMs: 30_000,
+        maxBytes: 4096,
+      })
+    ).trim();
+    if (/^refs\/remotes\/[^\s]+$/.test(target) && (await hasCommit(repo, target)))
+      return { ref: target, name: `${target.slice('refs/remotes/'.length)} (origin/HEAD)` };
   } catch (e) {
     if (!(e instanceof GitError)) throw e;
   }
-  for (const b of ['main', 'master']) if (await hasCommit(repo, `refs/heads/${b}`)) return { ref: `refs/heads/${b}`, name: `${b} (no origin/HEAD)` };
+  for (const b of ['main', 'master'])
+    if (await hasCommit(repo, `refs/heads/${b}`)) return { ref: `refs/heads/${b}`, name: `${b} (no origin/HEAD)` };
   if (await hasCommit(repo, 'HEAD')) return { ref: 'HEAD', name: 'HEAD (no origin/HEAD, main or master)' };
   return undefined;
 }
@@ -60,7 +70,11 @@ export async function citedCommits(repo: string, shas: readonly string[]): Promi
 /** Of `shas` (present in `repo`), those not reachable from `ref`: one `git rev-list ^ref sha…`. */
 export async function notReachable(repo: string, shas: readonly string[], ref: string): Promise<Set<string>> {
   if (shas.length === 0) return new Set();
-  const out = await gitText(['rev-list', '--stdin'], repo, { input: `${shas.join('\n')}\n^${ref}\n`, timeoutMs: 300_000, maxBytes: 256 << 20 });
+  const out = await gitText(['rev-list', '--stdin'], repo, {
+    input: `${shas.join('\n')}\n^${ref}\n`,
+    timeoutMs: 300_000,
+    maxBytes: 256 << 20,
+  });
   const unreachable = new Set(out.split('\n').filter(Boolean));
   return new Set(shas.filter((s) => unreachable.has(s)));
 }

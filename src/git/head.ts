@@ -3,7 +3,9 @@ import { GitError, GitMissingError, gitText } from './run';
 /** Commit time of HEAD (epoch ms), or null for a repository without commits. Through the hardened runner. */
 export async function headCommitTime(repo: string): Promise<number | null> {
   try {
-    const out = (await gitText(['log', '-1', '--format=%ct', 'HEAD'], repo, { maxBytes: 1 << 10, timeoutMs: 10_000 })).trim();
+    const out = (
+      await gitText(['log', '-1', '--format=%ct', 'HEAD'], repo, { maxBytes: 1 << 10, timeoutMs: 10_000 })
+    ).trim();
     return out ? Number(out) * 1000 : null;
   } catch (e) {
     if (e instanceof GitMissingError) throw e;
@@ -14,7 +16,10 @@ export async function headCommitTime(repo: string): Promise<number | null> {
 /** The repository's git dir (for watching HEAD and refs: a worktree's differs from the main one). */
 export async function gitDir(repo: string): Promise<string | null> {
   try {
-    return (await gitText(['rev-parse', '--absolute-git-dir'], repo, { maxBytes: 64 << 10, timeoutMs: 10_000 })).trim() || null;
+    return (
+      (await gitText(['rev-parse', '--absolute-git-dir'], repo, { maxBytes: 64 << 10, timeoutMs: 10_000 })).trim() ||
+      null
+    );
   } catch (e) {
     if (e instanceof GitMissingError || !(e instanceof GitError)) throw e;
     return null;

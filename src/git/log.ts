@@ -124,10 +124,14 @@ function refsFromFiles(commonDir: string): Array<{ ref: string; sha?: string; sy
 }
 
 async function refsFromGit(repoDir: string): Promise<Array<{ ref: string; sha?: string; symref?: string }>> {
-  const out = await gitText(['for-each-ref', '--format=%(objectname) %(objecttype) %(refname) %(symref)', 'refs/heads', 'refs/remotes'], repoDir, {
-    timeoutMs: 30_000,
-    maxBytes: 32 << 20,
-  });
+  const out = await gitText(
+    ['for-each-ref', '--format=%(objectname) %(objecttype) %(refname) %(symref)', 'refs/heads', 'refs/remotes'],
+    repoDir,
+    {
+      timeoutMs: 30_000,
+      maxBytes: 32 << 20,
+    },
+  );
   const refs: Array<{ ref: string; sha?: string; symref?: string }> = [];
   for (const line of out.split('\n')) {
     if (!line) continue;
@@ -205,7 +209,11 @@ function unquote(p: string): string {
     if (/[0-7]/.test(next)) {
       bytes.push(parseInt(body.slice(i, i + 3), 8));
       i += 2;
-    } else bytes.push(({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[next] ?? next.charCodeAt(0));
+    } else
+      bytes.push(
+        ({ n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 } as Record<string, number>)[next] ??
+          next.charCodeAt(0),
+      );
   }
   return Buffer.from(bytes).toString('utf8');
 }
@@ -226,7 +234,11 @@ function parseLog(out: string): RawCommit[] {
       if (a < 0 || b < 0) continue;
       const added = line.slice(0, a);
       const removed = line.slice(a + 1, b);
-      files.push({ path: unquote(line.slice(b + 1)), added: added === '-' ? null : Number(added), removed: removed === '-' ? null : Number(removed) });
+      files.push({
+        path: unquote(line.slice(b + 1)),
+        added: added === '-' ? null : Number(added),
+        removed: removed === '-' ? null : Number(removed),
+      });
     }
     commits.push({
       sha,
@@ -278,7 +290,10 @@ export async function readLog(repoDir: string, range: LogRange, maxBytes = 512 <
 /** Which of these shas still exist as commits in the object store (one `git cat-file --batch-check`). */
 export async function existingCommits(repoDir: string, shas: readonly string[]): Promise<Set<string>> {
   if (shas.length === 0) return new Set();
-  const out = await gitText(['cat-file', '--batch-check=%(objectname) %(objecttype)'], repoDir, { input: `${shas.join('\n')}\n`, timeoutMs: 60_000 });
+  const out = await gitText(['cat-file', '--batch-check=%(objectname) %(objecttype)'], repoDir, {
+    input: `${shas.join('\n')}\n`,
+    timeoutMs: 60_000,
+  });
   const ok = new Set<string>();
   for (const line of out.split('\n')) {
     const [sha = '', type = ''] = line.split(' ');
@@ -293,11 +308,15 @@ export async function patchIds(repoDir: string, shas: readonly string[]): Promis
   if (shas.length === 0) return out;
   const present = await existingCommits(repoDir, shas);
   if (present.size === 0) return out;
-  const patches = await runGit(['log', '--no-walk=unsorted', '--stdin', '-p', '--no-renames', '--format=commit %H'], repoDir, {
-    input: `${[...present].join('\n')}\n`,
-    maxBytes: 256 << 20,
-    timeoutMs: 120_000,
-  });
+  const patches = await runGit(
+    ['log', '--no-walk=unsorted', '--stdin', '-p', '--no-renames', '--format=commit %H'],
+    repoDir,
+    {
+      input: `${[...present].join('\n')}\n`,
+      maxBytes: 256 << 20,
+      timeoutMs: 120_000,
+    },
+  );
   const ids = await gitText(['patch-id', '--stable'], repoDir, { input: patches, timeoutMs: 120_000 });
   for (const line of ids.split('\n')) {
     const [pid, sha] = line.split(' ');
@@ -307,12 +326,31 @@ export async function patchIds(repoDir: string, shas: readonly string[]): Promis
 }
 
 /** `git patch-id --stable` of each commit's patch, reversed when asked, without path prefixes (so a reversed patch and a revert's compare equal). */
-async function noPrefixPatchIds(repoDir: string, shas: readonly string[], reverse: boolean): Promise<Map<string, string>> {
+async function noPrefixPatchIds(
+  repoDir: string,
+  shas: readonly string[],
+  reverse: boolean,
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (shas.length === 0) return out;
-  const args = ['log', '--no-walk=unsorted', '--stdin', '-p', '--no-prefix', '--no-renames', '--no-ext-diff', '--no-textconv', '--no-color', '--format=commit %H'];
+  const args = [
+    'log',
+    '--no-walk=unsorted',
+    '--stdin',
+    '-p',
+    '--no-prefix',
+    '--no-renames',
+    '--no-ext-diff',
+    '--no-textconv',
+    '--no-color',
+    '--format=commit %H',
+  ];
   if (reverse) args.splice(4, 0, '-R');
-  const patches = await runGit(args, repoDir, { input: `${shas.join('\n')}\n`, maxBytes: 256 << 20, timeoutMs: 120_000 });
+  const patches = await runGit(args, repoDir, {
+    input: `${shas.join('\n')}\n`,
+    maxBytes: 256 << 20,
+    timeoutMs: 120_000,
+  });
   const ids = await gitText(['patch-id', '--stable'], repoDir, { input: patches, timeoutMs: 120_000 });
   for (const line of ids.split('\n')) {
     const [pid, sha] = line.split(' ');
@@ -325,20 +363,27 @@ async function noPrefixPatchIds(repoDir: string, shas: readonly string[], revers
  * Of [later, target] pairs, those where the later commit's patch is exactly the target's patch reversed (it undoes
  * it: a revert made by hand or squashed). Four git calls for any number of pairs.
  */
-export async function patchUndoes(repoDir: string, pairs: ReadonlyArray<readonly [string, string]>): Promise<Array<[string, string]>> {
+export async function patchUndoes(
+  repoDir: string,
+  pairs: ReadonlyArray<readonly [string, string]>,
+): Promise<Array<[string, string]>> {
   if (pairs.length === 0) return [];
   const present = await existingCommits(repoDir, [...new Set(pairs.flat())]);
   const ok = pairs.filter(([r, t]) => present.has(r) && present.has(t));
   if (ok.length === 0) return [];
   const forward = await noPrefixPatchIds(repoDir, [...new Set(ok.map(([r]) => r))], false);
   const reversed = await noPrefixPatchIds(repoDir, [...new Set(ok.map(([, t]) => t))], true);
-  return ok.filter(([r, t]) => forward.get(r) !== undefined && forward.get(r) === reversed.get(t)).map(([r, t]) => [r, t]);
+  return ok
+    .filter(([r, t]) => forward.get(r) !== undefined && forward.get(r) === reversed.get(t))
+    .map(([r, t]) => [r, t]);
 }
 
 /** The global user.email (lower case), or null when none is set: one of the engineer's identities. */
 export async function globalEmail(cwd: string): Promise<string | null> {
   try {
-    const v = (await gitText(['config', '--global', '--get', 'user.email'], cwd, { timeoutMs: 15_000 })).trim().toLowerCase();
+    const v = (await gitText(['config', '--global', '--get', 'user.email'], cwd, { timeoutMs: 15_000 }))
+      .trim()
+      .toLowerCase();
     return v || null;
   } catch (e) {
     if (e instanceof GitError) return null; // not set (exit 1)
@@ -352,10 +397,18 @@ export function blameCounts(repoDir: string, rev: string, file: string): Promise
 }
 
 /** `git blame --incremental` (with `lineArgs` such as `-L a,+n`) summed per commit; null when git cannot blame it. */
-async function blameLines(repoDir: string, rev: string, file: string, lineArgs: string[]): Promise<Map<string, number> | null> {
+async function blameLines(
+  repoDir: string,
+  rev: string,
+  file: string,
+  lineArgs: string[],
+): Promise<Map<string, number> | null> {
   let out: string;
   try {
-    out = await gitText(['blame', '--incremental', ...lineArgs, rev, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 120_000 });
+    out = await gitText(['blame', '--incremental', ...lineArgs, rev, '--', file], repoDir, {
+      maxBytes: 64 << 20,
+      timeoutMs: 120_000,
+    });
   } catch (e) {
     if (e instanceof GitError) return null; // deleted or renamed since: none of its lines are kept under this name
     throw e;
@@ -374,7 +427,10 @@ async function blameLines(repoDir: string, rev: string, file: string, lineArgs: 
  */
 export async function changedFiles(repoDir: string, from: string, to: string): Promise<Set<string> | null> {
   try {
-    const out = await gitText(['diff', '--numstat', '--no-renames', '-z', from, to], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
+    const out = await gitText(['diff', '--numstat', '--no-renames', '-z', from, to], repoDir, {
+      maxBytes: 64 << 20,
+      timeoutMs: 60_000,
+    });
     const changed = new Set<string>();
     for (const rec of out.split('\u0000')) {
       const m = /^(\d+|-)\t(\d+|-)\t(.+)$/s.exec(rec);
@@ -391,10 +447,18 @@ export async function changedFiles(repoDir: string, from: string, to: string): P
  * Line ranges of `file` at `from` that are gone or changed at `to` (`git diff -U0`): start and count, 1-based.
  * Null when git cannot compare the two revisions.
  */
-export async function removedRanges(repoDir: string, from: string, to: string, file: string): Promise<Array<[number, number]> | null> {
+export async function removedRanges(
+  repoDir: string,
+  from: string,
+  to: string,
+  file: string,
+): Promise<Array<[number, number]> | null> {
   let out: string;
   try {
-    out = await gitText(['diff', '-U0', '--no-renames', from, to, '--', file], repoDir, { maxBytes: 64 << 20, timeoutMs: 60_000 });
+    out = await gitText(['diff', '-U0', '--no-renames', from, to, '--', file], repoDir, {
+      maxBytes: 64 << 20,
+      timeoutMs: 60_000,
+    });
   } catch (e) {
     if (e instanceof GitError) return null;
     throw e;
@@ -408,7 +472,17 @@ export async function removedRanges(repoDir: string, from: string, to: string, f
 }
 
 /** Lines of `file` at `rev` in these ranges, per commit that last touched them (`git blame -L`). */
-export async function blameRanges(repoDir: string, rev: string, file: string, ranges: ReadonlyArray<[number, number]>): Promise<Map<string, number> | null> {
+export async function blameRanges(
+  repoDir: string,
+  rev: string,
+  file: string,
+  ranges: ReadonlyArray<[number, number]>,
+): Promise<Map<string, number> | null> {
   if (ranges.length === 0) return new Map();
-  return blameLines(repoDir, rev, file, ranges.flatMap(([a, n]) => ['-L', `${a},+${n}`]));
+  return blameLines(
+    repoDir,
+    rev,
+    file,
+    ranges.flatMap(([a, n]) => ['-L', `${a},+${n}`]),
+  );
 }

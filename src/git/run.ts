@@ -116,7 +116,25 @@ const READS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Variables passed through from our own environment: where git is, whose config (HOME, or the user's own GIT_CONFIG_GLOBAL: the -c overrides beat it as they beat ~/.gitconfig), and nothing that steers git. */
-const PASSED_ENV = ['PATH', 'HOME', 'GIT_CONFIG_GLOBAL', 'USERPROFILE', 'HOMEDRIVE', 'HOMEPATH', 'XDG_CONFIG_HOME', 'SYSTEMROOT', 'WINDIR', 'TMPDIR', 'TEMP', 'TMP', 'EMAIL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'];
+const PASSED_ENV = [
+  'PATH',
+  'HOME',
+  'GIT_CONFIG_GLOBAL',
+  'USERPROFILE',
+  'HOMEDRIVE',
+  'HOMEPATH',
+  'XDG_CONFIG_HOME',
+  'SYSTEMROOT',
+  'WINDIR',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  'EMAIL',
+  'GIT_AUTHOR_NAME',
+  'GIT_AUTHOR_EMAIL',
+  'GIT_COMMITTER_NAME',
+  'GIT_COMMITTER_EMAIL',
+];
 
 /** The fixed environment every git call gets (from `from`, only the PASSED_ENV names). */
 function gitEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
@@ -149,7 +167,8 @@ function gitEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
 function hardenedArgs(args: readonly string[]): string[] {
   const [sub = '', ...rest] = args;
   const forced = READS[sub];
-  if (forced === undefined) throw new GitError(`git ${sub} is not one of the read-only commands Outcome Ledger runs`, null);
+  if (forced === undefined)
+    throw new GitError(`git ${sub} is not one of the read-only commands Outcome Ledger runs`, null);
   return ['--no-pager', ...HARDENING.flatMap((c) => ['-c', c]), sub, ...forced, ...rest];
 }
 
@@ -214,7 +233,8 @@ export function runGit(args: readonly string[], cwd: string, options: RunOptions
     child.on('close', (code) => {
       clearTimeout(timer);
       if (failed) reject(failed);
-      else if (code !== 0) reject(new GitError(stderr.trim().split('\n')[0] || `git ${args[0] ?? ''} exited with ${code}`, code));
+      else if (code !== 0)
+        reject(new GitError(stderr.trim().split('\n')[0] || `git ${args[0] ?? ''} exited with ${code}`, code));
       else resolve(Buffer.concat(chunks));
     });
     child.stdin.on('error', () => undefined); // git may exit before reading all of its input
@@ -232,10 +252,33 @@ export async function gitText(args: readonly string[], cwd: string, options: Run
  * fixed environment and overrides plus signing off (hooks, filters and signing programs never run). Never call it
  * on a repository a user or a log pointed at: those are read with runGit only.
  */
-export function gitOwnRepoSync(args: readonly string[], cwd: string, extraEnv: Record<string, string> = {}, input?: string): string {
-  const argv = ['--no-pager', ...HARDENING.flatMap((c) => ['-c', c]), '-c', 'commit.gpgsign=false', '-c', 'tag.gpgSign=false', '-c', 'init.defaultBranch=main', ...args];
-  const r = spawnSync('git', argv, { cwd, env: { ...gitEnv(), ...extraEnv }, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+export function gitOwnRepoSync(
+  args: readonly string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+  input?: string,
+): string {
+  const argv = [
+    '--no-pager',
+    ...HARDENING.flatMap((c) => ['-c', c]),
+    '-c',
+    'commit.gpgsign=false',
+    '-c',
+    'tag.gpgSign=false',
+    '-c',
+    'init.defaultBranch=main',
+    ...args,
+  ];
+  const r = spawnSync('git', argv, {
+    cwd,
+    env: { ...gitEnv(), ...extraEnv },
+    input,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
   if (r.error) throw (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? new GitMissingError() : r.error;
-  if (r.status !== 0) throw new GitError(r.stderr.trim().split('\n')[0] || `git ${args[0] ?? ''} exited with ${r.status}`, r.status);
+  if (r.status !== 0)
+    throw new GitError(r.stderr.trim().split('\n')[0] || `git ${args[0] ?? ''} exited with ${r.status}`, r.status);
   return r.stdout.trim();
 }

@@ -9,7 +9,15 @@ import type { Evidence, LinkState } from '../core/outcomes/linking';
 import { GitError } from '../git/run';
 import { identify, readLog } from '../git/log';
 import type { Ledger } from '../store/ledger';
-import { findCommits, insertCommits, loadRepoPaths, saveRepoPath, setDecision, upsertRepo, type StoredCommit } from '../store/outcomes';
+import {
+  findCommits,
+  insertCommits,
+  loadRepoPaths,
+  saveRepoPath,
+  setDecision,
+  upsertRepo,
+  type StoredCommit,
+} from '../store/outcomes';
 import { linkConfigOf } from './linker';
 import { resolveSession, SessionNotFoundError } from './queries';
 
@@ -31,15 +39,23 @@ function sessionRepo(db: Database, ref: number): string | null {
  * Records a decision on (session, commit). The commit is looked up by sha or unique prefix among the commits read
  * so far; when it is not there yet (older than the history read, or a repository never linked), git is asked.
  */
-export async function decide(ledger: Ledger, sessionQuery: string, shaQuery: string, state: LinkState): Promise<Decision> {
-  if (!/^[0-9a-fA-F]{4,64}$/.test(shaQuery)) throw new CommitNotFoundError(`"${shaQuery}" is not a commit sha (give at least 4 hex digits)`);
+export async function decide(
+  ledger: Ledger,
+  sessionQuery: string,
+  shaQuery: string,
+  state: LinkState,
+): Promise<Decision> {
+  if (!/^[0-9a-fA-F]{4,64}$/.test(shaQuery))
+    throw new CommitNotFoundError(`"${shaQuery}" is not a commit sha (give at least 4 hex digits)`);
   // Look the session up first: a typo in its id should not cost a git call.
   const found = resolveSession(ledger.database, sessionQuery);
   const repoPath = sessionRepo(ledger.database, found.ref);
   const paths = loadRepoPaths(ledger.database);
   const repoRef = repoPath ? (paths.get(repoPath)?.repoRef ?? undefined) : undefined;
   let matches: StoredCommit[] = findCommits(ledger.database, shaQuery, repoRef ?? undefined);
-  let fromGit: { ident: NonNullable<Awaited<ReturnType<typeof identify>>>; commits: ReturnType<typeof reduceCommit>[] } | undefined;
+  let fromGit:
+    | { ident: NonNullable<Awaited<ReturnType<typeof identify>>>; commits: ReturnType<typeof reduceCommit>[] }
+    | undefined;
   if (matches.length === 0 && repoPath) {
     const ident = await identify(repoPath);
     if (ident) {
@@ -67,9 +83,12 @@ export async function decide(ledger: Ledger, sessionQuery: string, shaQuery: str
         `no commit ${shaQuery} in ${repoPath ?? 'the repositories read so far'} (run \`outcome-ledger link\` first, or check the sha)`,
       );
     }
-    if (matches.length > 1) throw new CommitNotFoundError(`"${shaQuery}" matches several commits; give more of the sha`);
+    if (matches.length > 1)
+      throw new CommitNotFoundError(`"${shaQuery}" matches several commits; give more of the sha`);
     const c = matches[0] as StoredCommit;
-    const manual: Evidence[] = [{ kind: 'manual', text: state === 'rejected' ? 'rejected by you' : 'confirmed by you', weight: 0 }];
+    const manual: Evidence[] = [
+      { kind: 'manual', text: state === 'rejected' ? 'rejected by you' : 'confirmed by you', weight: 0 },
+    ];
     setDecision(db, s.ref, c.id, state, manual);
     return { sessionId: s.id, sha: c.sha, subject: c.subject, state };
   });

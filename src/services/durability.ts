@@ -80,10 +80,24 @@ export async function planDurability(db: Database, o: DurabilityOptions): Promis
     const w = work.get(repoId);
     if (!w) return;
     if (w.mature.some((m) => m.id === Number(v[0]))) return;
-    const files = decodeFiles(String(v[2] ?? '')).filter((f) => (f.added ?? 0) > 0).map((f) => f.path);
-    w.mature.push({ id: Number(v[0]), sha: String(v[1]), files, blame: changed ? files.filter((f) => changed.has(f)) : files });
+    const files = decodeFiles(String(v[2] ?? ''))
+      .filter((f) => (f.added ?? 0) > 0)
+      .map((f) => f.path);
+    w.mature.push({
+      id: Number(v[0]),
+      sha: String(v[1]),
+      files,
+      blame: changed ? files.filter((f) => changed.has(f)) : files,
+    });
   };
-  for (const r of repos) work.set(r.id, { repoId: r.id, root: r.root, head: r.head as string, keptHead: getMeta(db, keptHeadKey(r.id)) ?? null, mature: [] });
+  for (const r of repos)
+    work.set(r.id, {
+      repoId: r.id,
+      root: r.root,
+      head: r.head as string,
+      keptHead: getMeta(db, keptHeadKey(r.id)) ?? null,
+      mature: [],
+    });
   for (const v of db.exec(
     `SELECT DISTINCT c.id, c.sha, c.files, c.repo_ref FROM links l JOIN commits c ON c.id = l.commit_ref LEFT JOIN kept_lines k ON k.commit_ref = c.id
      WHERE ${mature} AND k.commit_ref IS NULL`,
@@ -97,7 +111,7 @@ export async function planDurability(db: Database, o: DurabilityOptions): Promis
     if (changed !== null && changed.size === 0) continue;
     const filter =
       changed !== null && changed.size <= MAX_CHANGED_FILTER
-        ? ` AND (${[...changed].map(() => "instr(char(10) || c.files || char(10), char(9) || ? || char(10)) > 0").join(' OR ')})`
+        ? ` AND (${[...changed].map(() => 'instr(char(10) || c.files || char(10), char(9) || ? || char(10)) > 0').join(' OR ')})`
         : '';
     const before = w.mature.length;
     for (const v of db.exec(
@@ -108,7 +122,10 @@ export async function planDurability(db: Database, o: DurabilityOptions): Promis
     }
     // Counted before with per-file counts: only the files that changed need a new blame.
     const again = w.mature.slice(before);
-    const perFile = loadKeptPerFile(db, again.map((m) => m.id));
+    const perFile = loadKeptPerFile(
+      db,
+      again.map((m) => m.id),
+    );
     for (const m of again) {
       const known = perFile.get(m.id);
       if (known && m.files.every((f) => known.files.has(f))) {
@@ -150,7 +167,11 @@ export async function runDurability(plan: DurabilityPlan, o: DurabilityOptions):
       // since then attributed (`git diff -U0` + `git blame -L` at that HEAD): the cost of the change, not of the
       // file's history. Otherwise the whole file is blamed at HEAD.
       const incremental = new Set(
-        w.keptHead === null ? [] : files.filter((f) => commits.every((m) => !m.blame.includes(f) || (m.known?.has(f) === true && m.knownHead === w.keptHead))),
+        w.keptHead === null
+          ? []
+          : files.filter((f) =>
+              commits.every((m) => !m.blame.includes(f) || (m.known?.has(f) === true && m.knownHead === w.keptHead)),
+            ),
       );
       const counts = new Map<string, Map<string, number> | null>();
       const lost = new Map<string, Map<string, number>>();
@@ -165,7 +186,8 @@ export async function runDurability(plan: DurabilityPlan, o: DurabilityOptions):
           const f = files[next++] as string;
           if (incremental.has(f) && w.keptHead) {
             const ranges = await removedRanges(w.root, w.keptHead, w.head, f);
-            const gone = ranges && ranges.length <= MAX_RANGES ? await blameRanges(w.root, w.keptHead, f, ranges) : null;
+            const gone =
+              ranges && ranges.length <= MAX_RANGES ? await blameRanges(w.root, w.keptHead, f, ranges) : null;
             if (gone) {
               lost.set(f, gone);
               result.summary.blamedFiles++;
@@ -189,11 +211,18 @@ export async function runDurability(plan: DurabilityPlan, o: DurabilityOptions):
           else if (gone) perFile.set(f, Math.max(0, (m.known?.get(f) ?? 0) - (gone.get(m.sha) ?? 0)));
           else perFile.set(f, counts.get(f)?.get(m.sha) ?? 0);
         }
-        result.rows.push({ commitRef: m.id, head: w.head, kept: [...perFile.values()].reduce((a, b) => a + b, 0), perFile });
+        result.rows.push({
+          commitRef: m.id,
+          head: w.head,
+          kept: [...perFile.values()].reduce((a, b) => a + b, 0),
+          perFile,
+        });
         result.summary.computed++;
       }
       if (outOfTime) {
-        result.summary.remaining += plan.repos.slice(plan.repos.indexOf(w) + 1).reduce((n, x) => n + x.mature.length, 0);
+        result.summary.remaining += plan.repos
+          .slice(plan.repos.indexOf(w) + 1)
+          .reduce((n, x) => n + x.mature.length, 0);
         // The HEAD is not recorded as current: the commits left are found again next time (never counted yet).
         break;
       }

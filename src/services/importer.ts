@@ -33,7 +33,25 @@ import { loadSqlJs } from '../store/sqljs';
 import { openRegular, readRegularFile } from '../sources/regular';
 
 /** Every source this build can read, in display order. */
-export const READERS: readonly SourceReader[] = [claudeCode, codex, copilotChat, geminiCli, opencode, cline, rooCode, continueDev, aider, kiro, amazonQ, cursor, copilotCli, amp, droid, qwenCode, kimi];
+export const READERS: readonly SourceReader[] = [
+  claudeCode,
+  codex,
+  copilotChat,
+  geminiCli,
+  opencode,
+  cline,
+  rooCode,
+  continueDev,
+  aider,
+  kiro,
+  amazonQ,
+  cursor,
+  copilotCli,
+  amp,
+  droid,
+  qwenCode,
+  kimi,
+];
 
 /** Names of files whose change means new usage may be there (for watchers): logs, whole-file sessions, databases. */
 export const LOG_FILE_GLOB = '**/*.{jsonl,json,db,db-wal,sqlite3,sqlite3-wal,vscdb,vscdb-wal}';
@@ -168,7 +186,8 @@ function cleanRecord(record: LedgerRecord): LedgerRecord {
   const sessionId = cleanText(s.sessionId);
   const branch = s.branch === undefined ? undefined : cleanText(s.branch);
   const model = record.kind === 'interaction' ? cleanText(record.model) : '';
-  if (sessionId === s.sessionId && branch === s.branch && (record.kind !== 'interaction' || model === record.model)) return record; // the usual case: no copy
+  if (sessionId === s.sessionId && branch === s.branch && (record.kind !== 'interaction' || model === record.model))
+    return record; // the usual case: no copy
   const session = { ...s, sessionId, ...(branch !== undefined ? { branch } : {}) };
   return record.kind === 'interaction' ? { ...record, session, model } : { ...record, session };
 }
@@ -188,7 +207,9 @@ export function projectDirs(db: Database, given: readonly string[] = []): string
     const root = repos.rootOf(d);
     if (root) dirs.add(root);
   }
-  const rows = db.exec('SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL UNION SELECT DISTINCT cwd FROM sessions WHERE cwd IS NOT NULL');
+  const rows = db.exec(
+    'SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL UNION SELECT DISTINCT cwd FROM sessions WHERE cwd IS NOT NULL',
+  );
   for (const [d] of rows[0]?.values ?? []) if (typeof d === 'string' && d) dirs.add(d);
   return [...dirs];
 }
@@ -197,7 +218,11 @@ export function projectDirs(db: Database, given: readonly string[] = []): string
  * The logs some tools keep inside project folders, not already discovered: looked for in the repositories and working
  * folders of the sessions in the ledger and in the given folders (one stat each; nothing is walked).
  */
-function projectFiles(db: Database, discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>, given: string[]): Map<SourceReader, LogFile[]> {
+function projectFiles(
+  db: Database,
+  discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>,
+  given: string[],
+): Map<SourceReader, LogFile[]> {
   const out = new Map<SourceReader, LogFile[]>();
   const readers = [...discovered.keys()].filter((r) => r.discoverInProjects);
   if (readers.length === 0) return out;
@@ -216,12 +241,18 @@ function projectFiles(db: Database, discovered: Map<SourceReader, { roots: strin
 }
 
 /** The folders each enabled source is read from: its own detected roots plus any extra paths. */
-export function sourceRoots(env: NodeJS.ProcessEnv, extra: ExtraSource[] = [], disabled: ReadonlySet<SourceName> = new Set()): Map<SourceName, string[]> {
+export function sourceRoots(
+  env: NodeJS.ProcessEnv,
+  extra: ExtraSource[] = [],
+  disabled: ReadonlySet<SourceName> = new Set(),
+): Map<SourceName, string[]> {
   const out = new Map<SourceName, string[]>();
   for (const reader of READERS) {
     if (disabled.has(reader.source)) continue;
     // The same folder given twice (a detected root also named in the settings) is listed once.
-    out.set(reader.source, [...new Set([...reader.roots(env), ...extra.filter((e) => e.source === reader.source).map((e) => e.path)])]);
+    out.set(reader.source, [
+      ...new Set([...reader.roots(env), ...extra.filter((e) => e.source === reader.source).map((e) => e.path)]),
+    ]);
   }
   return out;
 }
@@ -274,7 +305,12 @@ export function watchTargets(
       if (source === 'cursor') {
         // Cursor's user folder is busy: only its global state database (and its write-ahead log) is watched.
         const db = /\.vscdb$/.test(root) ? path.dirname(root) : `${root}/globalStorage`;
-        out.push({ dir: db, glob: 'state.vscdb{,-wal}', accepts: (f) => f === 'state.vscdb' || f === 'state.vscdb-wal', recursive: false });
+        out.push({
+          dir: db,
+          glob: 'state.vscdb{,-wal}',
+          accepts: (f) => f === 'state.vscdb' || f === 'state.vscdb-wal',
+          recursive: false,
+        });
         continue;
       }
       if (source === 'kiro' && path.basename(root) === 'kiro.kiroagent') {
@@ -298,10 +334,25 @@ export function watchTargets(
         continue;
       }
       out.push(
-        { dir: `${root}/workspaceStorage`, glob: '*/chatSessions/*.{json,jsonl}', accepts: (f) => SESSION_JSON(f) && /(^|[\\/])chatSessions[\\/][^\\/]+$/.test(f), recursive: true },
-        { dir: `${root}/globalStorage/emptyWindowChatSessions`, glob: '*.{json,jsonl}', accepts: SESSION_JSON, recursive: true },
+        {
+          dir: `${root}/workspaceStorage`,
+          glob: '*/chatSessions/*.{json,jsonl}',
+          accepts: (f) => SESSION_JSON(f) && /(^|[\\/])chatSessions[\\/][^\\/]+$/.test(f),
+          recursive: true,
+        },
+        {
+          dir: `${root}/globalStorage/emptyWindowChatSessions`,
+          glob: '*.{json,jsonl}',
+          accepts: SESSION_JSON,
+          recursive: true,
+        },
         // Copilot Chat's OpenTelemetry store (exact counts of the session files' requests).
-        { dir: `${root}/globalStorage/github.copilot-chat`, glob: 'agent-traces.db{,-wal}', accepts: (f) => f === 'agent-traces.db' || f === 'agent-traces.db-wal', recursive: false },
+        {
+          dir: `${root}/globalStorage/github.copilot-chat`,
+          glob: 'agent-traces.db{,-wal}',
+          accepts: (f) => f === 'agent-traces.db' || f === 'agent-traces.db-wal',
+          recursive: false,
+        },
       );
     }
   }
@@ -318,7 +369,11 @@ export function watchTargets(
   return out;
 }
 
-function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: ReadonlySet<SourceName>): Map<SourceReader, { roots: string[]; files: LogFile[] }> {
+function discoverAll(
+  env: NodeJS.ProcessEnv,
+  extra: ExtraSource[],
+  disabled: ReadonlySet<SourceName>,
+): Map<SourceReader, { roots: string[]; files: LogFile[] }> {
   const out = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
   const rootsBySource = sourceRoots(env, extra, disabled);
   for (const reader of READERS) {
@@ -363,7 +418,14 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
     return ledger.write((db, ctx) => {
       const targeted = targetedPlan(db, changed, options.disabled ?? new Set());
       if (targeted) return runImport(db, ctx, targeted.discovered, options, started, whole, targeted.cursors);
-      return runImport(db, ctx, discoverAll(env, options.extra ?? [], options.disabled ?? new Set()), options, started, whole);
+      return runImport(
+        db,
+        ctx,
+        discoverAll(env, options.extra ?? [], options.disabled ?? new Set()),
+        options,
+        started,
+        whole,
+      );
     }, lock);
   }
   const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
@@ -382,12 +444,19 @@ export interface PendingImport {
  * cursors (the same test `importAll` uses). For a ledger that cannot be written (a read-only or full disk), so the
  * user is told what was not imported. Logs kept inside projects (Aider's) are not looked for here.
  */
-export function pendingImport(db: Database, options: Pick<ImportOptions, 'env' | 'extra' | 'disabled'> = {}): PendingImport {
+export function pendingImport(
+  db: Database,
+  options: Pick<ImportOptions, 'env' | 'extra' | 'disabled'> = {},
+): PendingImport {
   const cursors = loadCursors(db);
   const counts = new Map<SourceName, number>();
   let files = 0;
   let bytes = 0;
-  for (const [reader, { files: found }] of discoverAll(options.env ?? process.env, options.extra ?? [], options.disabled ?? new Set())) {
+  for (const [reader, { files: found }] of discoverAll(
+    options.env ?? process.env,
+    options.extra ?? [],
+    options.disabled ?? new Set(),
+  )) {
     for (const file of found) {
       if (file.skip) continue;
       let stat: FileStat;
@@ -418,13 +487,16 @@ function targetedPlan(
   db: Database,
   changed: readonly string[],
   disabled: ReadonlySet<SourceName>,
-): { discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>; cursors: Map<string, FileCursor> } | undefined {
+):
+  | { discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>; cursors: Map<string, FileCursor> }
+  | undefined {
   const paths = [...new Set(changed)];
   const cursors = loadCursors(db, paths);
   const discovered = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
   for (const p of paths) {
     const cursor = cursors.get(p);
-    if (!cursor || cursor.status !== null || !TARGETED.has(cursor.source) || disabled.has(cursor.source)) return undefined;
+    if (!cursor || cursor.status !== null || !TARGETED.has(cursor.source) || disabled.has(cursor.source))
+      return undefined;
     const reader = READERS.find((r) => r.source === cursor.source);
     if (!reader) return undefined;
     const entry = discovered.get(reader) ?? { roots: [], files: [] };
@@ -467,12 +539,22 @@ function runImport(
       return;
     }
     const unchanged =
-      cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev &&
-      cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs);
+      cursor &&
+      cursor.status === null &&
+      cursor.ino === stat.ino &&
+      cursor.dev === stat.dev &&
+      cursor.size === stat.size &&
+      cursor.mtimeMs === Math.floor(stat.mtimeMs);
     // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
     if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) return;
     // A whole-file format is read again from the start (its records dedupe by key); an append log resumes.
-    const resumable = !file.whole && cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev && stat.size >= cursor.offset;
+    const resumable =
+      !file.whole &&
+      cursor &&
+      cursor.status === null &&
+      cursor.ino === stat.ino &&
+      cursor.dev === stat.dev &&
+      stat.size >= cursor.offset;
     // A whole file keeps its cursor for the parser's state; it is read from the start all the same.
     const keep = resumable || (file.whole && cursor?.status === null);
     plan.push({ file, reader, stat, cursor: keep ? cursor : undefined });
@@ -480,8 +562,15 @@ function runImport(
   };
   for (const [reader, { roots, files }] of discovered) {
     const summary: SourceSummary = {
-      source: reader.source, roots, found: false, files: 0, filesRead: 0,
-      interactionsAdded: 0, duplicatesSkipped: 0, linesRejected: 0, reasons: [],
+      source: reader.source,
+      roots,
+      found: false,
+      files: 0,
+      filesRead: 0,
+      interactionsAdded: 0,
+      duplicatesSkipped: 0,
+      linesRejected: 0,
+      reasons: [],
     };
     summaries.push(summary);
     for (const file of files) planFile(reader, summary, file);
@@ -489,7 +578,10 @@ function runImport(
 
   const bySource = new Map(summaries.map((s) => [s.source, s]));
   const repos = new RepoFinder();
-  const writer = new RecordWriter(db, { repoOf: (cwd) => repos.rootOf(cwd), storePromptText: options.storePromptText ?? false });
+  const writer = new RecordWriter(db, {
+    repoOf: (cwd) => repos.rootOf(cwd),
+    storePromptText: options.storePromptText ?? false,
+  });
   let done = 0;
   let sinceCheckpoint = 0;
   const runPlan = (): void => {
@@ -536,8 +628,17 @@ function runImport(
 
 function blankCursor(file: LogFile, stat: FileStat): FileCursor {
   return {
-    path: file.path, source: file.source, dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs),
-    offset: 0, lineNo: 0, state: null, rejected: 0, status: null,
+    path: file.path,
+    source: file.source,
+    dev: stat.dev,
+    ino: stat.ino,
+    size: stat.size,
+    mtimeMs: Math.floor(stat.mtimeMs),
+    offset: 0,
+    lineNo: 0,
+    state: null,
+    rejected: 0,
+    status: null,
   };
 }
 
@@ -559,7 +660,8 @@ function importFile(
     rejectedHere++;
     summary.linesRejected++;
     if (rejects.length < MAX_REASONS) rejects.push({ lineNo, reason });
-    if (summary.reasons.length < MAX_REASONS) summary.reasons.push(`${file.path}${lineNo > 0 ? `:${lineNo}` : ''}: ${reason}`);
+    if (summary.reasons.length < MAX_REASONS)
+      summary.reasons.push(`${file.path}${lineNo > 0 ? `:${lineNo}` : ''}: ${reason}`);
   };
   // Keys added by this read, for a format that may withdraw them again in the same read (a Gemini CLI rewind).
   const addedHere = parser.retracted ? new Set<string>() : undefined;
@@ -583,8 +685,16 @@ function importFile(
     const quiet = now() - stat.mtimeMs >= quietMs;
     const done = (): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } => ({
       cursor: {
-        ...base, dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs),
-        offset: stat.size, lineNo: 0, state: parser.state(), rejected: rejectedHere, status: null,
+        ...base,
+        dev: stat.dev,
+        ino: stat.ino,
+        size: stat.size,
+        mtimeMs: Math.floor(stat.mtimeMs),
+        offset: stat.size,
+        lineNo: 0,
+        state: parser.state(),
+        rejected: rejectedHere,
+        status: null,
       },
       rejects,
     });
@@ -602,7 +712,9 @@ function importFile(
     onBytes(buf.length);
     let result: ReturnType<NonNullable<typeof parser.parseWhole>>;
     try {
-      result = parser.parseWhole ? parser.parseWhole(buf, whole) : { incomplete: 'no whole-file reader for this format' };
+      result = parser.parseWhole
+        ? parser.parseWhole(buf, whole)
+        : { incomplete: 'no whole-file reader for this format' };
     } catch (e) {
       result = { incomplete: `unreadable (${(e as Error).message})` };
     }
@@ -617,11 +729,14 @@ function importFile(
     // A JSON document with a key twice in one object could show one figure and count another: none of it is stored.
     const twice = looksLikeJsonText(buf) ? duplicateKey(buf.toString('utf8')) : undefined;
     if (twice !== undefined) reject(0, duplicateKeyReason(twice));
-    else addRecords(result.records.filter((record) => {
-      const why = implausible(record);
-      if (why !== null) reject(0, why);
-      return why === null;
-    }));
+    else
+      addRecords(
+        result.records.filter((record) => {
+          const why = implausible(record);
+          if (why !== null) reject(0, why);
+          return why === null;
+        }),
+      );
     retract();
     return done();
   }
@@ -669,10 +784,16 @@ function importFile(
   return {
     cursor: {
       ...base,
-      dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: Math.floor(stat.mtimeMs),
-      offset: result.offset, lineNo: result.lineNo, state: parser.state(), rejected: base.rejected + rejectedHere, status: null,
+      dev: stat.dev,
+      ino: stat.ino,
+      size: stat.size,
+      mtimeMs: Math.floor(stat.mtimeMs),
+      offset: result.offset,
+      lineNo: result.lineNo,
+      state: parser.state(),
+      rejected: base.rejected + rejectedHere,
+      status: null,
     },
     rejects,
   };
 }
-

@@ -6,7 +6,13 @@
 import { DiskFaultError, diskFaultOf, diskFaultState, withDiskFaults } from '../store/diskFault';
 import { LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
-import { describeFix, fixPermissions, permissionProblems, permissionWarning, type PermissionProblem } from '../store/permissions';
+import {
+  describeFix,
+  fixPermissions,
+  permissionProblems,
+  permissionWarning,
+  type PermissionProblem,
+} from '../store/permissions';
 import { SchemaTooNewError } from '../store/schema';
 import { writeFileAtomic } from '../store/atomic';
 
@@ -38,11 +44,18 @@ export function ledgerProblem(e: unknown, home: string): LedgerProblem {
   if (e instanceof SchemaTooNewError) return { kind: 'schema', level: 'error', message: e.message };
   if (e instanceof LedgerWriteError) return { kind: 'ledger-write', level: 'error', message: e.message, folder: home };
   if (e instanceof LockTimeoutError) return { kind: 'ledger-locked', level: 'error', message: e.message, folder: home };
-  return { kind: 'unexpected', level: 'error', message: `Outcome Ledger hit an unexpected error: ${(e as Error).message ?? String(e)}` };
+  return {
+    kind: 'unexpected',
+    level: 'error',
+    message: `Outcome Ledger hit an unexpected error: ${(e as Error).message ?? String(e)}`,
+  };
 }
 
 /** The ledger home, keys/ or the private key open to other users: the warning to show (with `fix` as the remedy), or undefined. */
-export function permissionNotice(home: string, fix: string): { problems: PermissionProblem[]; warning: string | undefined } {
+export function permissionNotice(
+  home: string,
+  fix: string,
+): { problems: PermissionProblem[]; warning: string | undefined } {
   const problems = permissionProblems(home);
   return { problems, warning: problems.length > 0 ? permissionWarning(problems, fix) : undefined };
 }
@@ -50,7 +63,13 @@ export function permissionNotice(home: string, fix: string): { problems: Permiss
 /** Makes the ledger home and its keys private (700/600); says what changed. Throws DiskFaultError when it cannot. */
 export function makeLedgerPrivate(home: string): { fixed: PermissionProblem[]; text: string } {
   const fixed = withDiskFaults('fix the permissions', home, () => fixPermissions(home));
-  return { fixed, text: fixed.length === 0 ? `Nothing to fix: ${home} and its keys are private.` : `Made the ledger private: ${fixed.map(describeFix).join(', ')}.` };
+  return {
+    fixed,
+    text:
+      fixed.length === 0
+        ? `Nothing to fix: ${home} and its keys are private.`
+        : `Made the ledger private: ${fixed.map(describeFix).join(', ')}.`,
+  };
 }
 
 /** Saves a file the user exported (a summary), atomically; a refusing disk is one plain line, e.g. "Cannot write the summary: …". */

@@ -18,7 +18,17 @@ import { SUCCESSOR_WINDOW_MS } from '../core/outcomes/successors';
 import { DEFAULT_TASK_PATTERNS, invalidPattern } from '../core/outcomes/tasks';
 import { BUCKET_MS } from '../core/usage/time';
 import { GitError, GitMissingError } from '../git/run';
-import { globalEmail, identify, parseTipsKey, readLog, readTips, existingCommits, tipsKey, type RepoIdentity, type TipsRead } from '../git/log';
+import {
+  globalEmail,
+  identify,
+  parseTipsKey,
+  readLog,
+  readTips,
+  existingCommits,
+  tipsKey,
+  type RepoIdentity,
+  type TipsRead,
+} from '../git/log';
 import type { Ledger } from '../store/ledger';
 import {
   commitsWithoutAuthor,
@@ -39,7 +49,14 @@ import {
 } from '../store/outcomes';
 import { getMeta, setMeta } from '../store/schema';
 import { groupStrings } from '../store/group';
-import { filesToBlame, planDurability, runDurability, saveDurability, updateDurability, type DurabilitySummary } from './durability';
+import {
+  filesToBlame,
+  planDurability,
+  runDurability,
+  saveDurability,
+  updateDurability,
+  type DurabilitySummary,
+} from './durability';
 import { openRegular } from '../sources/regular';
 import { relinkRepo, stampOf, type SessionFacts } from './relink';
 
@@ -72,8 +89,12 @@ export function linkConfigOf(db: Database): LinkConfig {
   try {
     const v = JSON.parse(raw) as Partial<LinkConfig>;
     return {
-      windowHours: typeof v.windowHours === 'number' && v.windowHours > 0 ? v.windowHours : DEFAULT_LINK_CONFIG.windowHours,
-      taskPatterns: Array.isArray(v.taskPatterns) && v.taskPatterns.every((p) => typeof p === 'string') ? v.taskPatterns : DEFAULT_LINK_CONFIG.taskPatterns,
+      windowHours:
+        typeof v.windowHours === 'number' && v.windowHours > 0 ? v.windowHours : DEFAULT_LINK_CONFIG.windowHours,
+      taskPatterns:
+        Array.isArray(v.taskPatterns) && v.taskPatterns.every((p) => typeof p === 'string')
+          ? v.taskPatterns
+          : DEFAULT_LINK_CONFIG.taskPatterns,
     };
   } catch {
     return DEFAULT_LINK_CONFIG;
@@ -133,13 +154,24 @@ export interface LinkSummary {
 function loadSessionFacts(db: Database, since?: number, alsoIds: readonly number[] = []): SessionFacts[] {
   let only = '';
   if (since !== undefined) {
-    const ids = new Set((db.exec('SELECT DISTINCT session_ref FROM usage_rollup WHERE bucket >= ?', [Math.floor(since / BUCKET_MS)])[0]?.values ?? []).map((v) => Number(v[0])));
+    const ids = new Set(
+      (
+        db.exec('SELECT DISTINCT session_ref FROM usage_rollup WHERE bucket >= ?', [Math.floor(since / BUCKET_MS)])[0]
+          ?.values ?? []
+      ).map((v) => Number(v[0])),
+    );
     for (const id of alsoIds) ids.add(id);
     if (ids.size === 0) return [];
     only = ` AND s.id IN (${[...ids].join(',')})`;
   }
-  const files = groupStrings(db, `SELECT f.session_ref, f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.repo IS NOT NULL${only}`);
-  const branches = groupStrings(db, `SELECT b.session_ref, b.branch FROM session_branches b JOIN sessions s ON s.id = b.session_ref WHERE s.repo IS NOT NULL${only}`);
+  const files = groupStrings(
+    db,
+    `SELECT f.session_ref, f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.repo IS NOT NULL${only}`,
+  );
+  const branches = groupStrings(
+    db,
+    `SELECT b.session_ref, b.branch FROM session_branches b JOIN sessions s ON s.id = b.session_ref WHERE s.repo IS NOT NULL${only}`,
+  );
   const r = db.exec(
     `SELECT s.id, s.source, s.repo, s.log_path, min(r.first_ts), max(r.last_ts)
      FROM sessions s JOIN usage_rollup r ON r.session_ref = s.id WHERE s.repo IS NOT NULL${only} GROUP BY s.id`,
@@ -236,7 +268,9 @@ interface ChosenSessions {
 /** Step 1 of linkAll: the repository paths sessions worked in, plus --repo, grouped by repository. Throws GitMissingError. */
 async function planRepos(run: LinkRun): Promise<{ plans: Map<string, RepoPlan>; pathUpdates: RepoPath[] }> {
   const { db: db0, options } = run;
-  const sessionPaths = new Set((db0.exec('SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL')[0]?.values ?? []).map((v) => String(v[0])));
+  const sessionPaths = new Set(
+    (db0.exec('SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL')[0]?.values ?? []).map((v) => String(v[0])),
+  );
   const extra = (options.repos ?? []).map((p) => path.resolve(p));
   const knownPaths = loadRepoPaths(db0);
   const repos = loadRepos(db0);
@@ -247,7 +281,20 @@ async function planRepos(run: LinkRun): Promise<{ plans: Map<string, RepoPlan>; 
   const planFor = (commonDir: string, root: string, row: RepoRow | null, ident: RepoIdentity | null): RepoPlan => {
     let p = plans.get(commonDir);
     if (!p) {
-      p = { row, ident, commonDir, root, paths: [], state: 'ok', note: null, horizon: row?.horizon ?? null, read: [], backfill: [], moved: false, forwardOnly: true };
+      p = {
+        row,
+        ident,
+        commonDir,
+        root,
+        paths: [],
+        state: 'ok',
+        note: null,
+        horizon: row?.horizon ?? null,
+        read: [],
+        backfill: [],
+        moved: false,
+        forwardOnly: true,
+      };
       plans.set(commonDir, p);
     }
     return p;
@@ -266,14 +313,16 @@ async function planRepos(run: LinkRun): Promise<{ plans: Map<string, RepoPlan>; 
     }
     if (!exists) {
       // A vanished working tree keeps its history and links; its repository may live on elsewhere (worktrees).
-      if (!known || known.state !== 'vanished') pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'vanished' });
+      if (!known || known.state !== 'vanished')
+        pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'vanished' });
       const row = known?.repoRef != null ? byId.get(known.repoRef) : undefined;
       if (row) planFor(row.commonDir, row.root, row, null).paths.push(p);
       continue;
     }
     const ident = await identify(p);
     if (!ident) {
-      if (!known || known.state !== 'not-a-repo') pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'not-a-repo' });
+      if (!known || known.state !== 'not-a-repo')
+        pathUpdates.push({ path: p, repoRef: known?.repoRef ?? null, state: 'not-a-repo' });
       continue;
     }
     const row = byCommon.get(ident.commonDir) ?? null;
@@ -288,14 +337,20 @@ async function planRepos(run: LinkRun): Promise<{ plans: Map<string, RepoPlan>; 
 }
 
 /** Step 2 of linkAll: per repository, did any ref move? Reads only the new commits; true when anything was read. Throws GitMissingError. */
-async function readHistories(run: LinkRun, plans: ReadonlyMap<string, RepoPlan>, sessionsMoved: boolean): Promise<boolean> {
+async function readHistories(
+  run: LinkRun,
+  plans: ReadonlyMap<string, RepoPlan>,
+  sessionsMoved: boolean,
+): Promise<boolean> {
   const { db: db0, now, config } = run;
   // The earliest session per repository sets how far back history is read; it only moves when sessions do.
   let minStartCache: Map<string, number> | undefined;
   const minStart = (): Map<string, number> => {
     if (!minStartCache) {
       minStartCache = new Map();
-      for (const [p, first] of db0.exec('SELECT s.repo, min(r.first_ts) FROM sessions s JOIN usage_rollup r ON r.session_ref = s.id WHERE s.repo IS NOT NULL GROUP BY s.repo')[0]?.values ?? []) {
+      for (const [p, first] of db0.exec(
+        'SELECT s.repo, min(r.first_ts) FROM sessions s JOIN usage_rollup r ON r.session_ref = s.id WHERE s.repo IS NOT NULL GROUP BY s.repo',
+      )[0]?.values ?? []) {
         minStartCache.set(String(p), Number(first));
       }
     }
@@ -322,7 +377,8 @@ async function readHistories(run: LinkRun, plans: ReadonlyMap<string, RepoPlan>,
     plan.tipsText = tipsKey(plan.tips.tips);
     const me = plan.ident?.me ?? plan.row?.me ?? null;
     const patterns = { patterns: config.taskPatterns };
-    const reduce = (raws: Awaited<ReturnType<typeof readLog>>): CommitInfo[] => raws.map((r) => reduceCommit(r, patterns, me));
+    const reduce = (raws: Awaited<ReturnType<typeof readLog>>): CommitInfo[] =>
+      raws.map((r) => reduceCommit(r, patterns, me));
     if (plan.row !== null) {
       // Rows stored before authors were (schema 5): read those commits again, once.
       const missing = commitsWithoutAuthor(db0, plan.row.id);
@@ -332,12 +388,33 @@ async function readHistories(run: LinkRun, plans: ReadonlyMap<string, RepoPlan>,
         // Commits gone from the object store keep an empty author: never asked again, judged by the old flag.
         const filled = new Set(plan.backfill.map((c) => c.sha));
         for (const sha of missing) {
-          if (!filled.has(sha)) plan.backfill.push({ sha, parents: [], authorTime: 0, commitTime: 0, subject: '', files: [], flags: 0, tasks: [], pr: null, mergedBranch: null, authorEmail: '', authorName: '', coAuthors: [], reverts: null });
+          if (!filled.has(sha))
+            plan.backfill.push({
+              sha,
+              parents: [],
+              authorTime: 0,
+              commitTime: 0,
+              subject: '',
+              files: [],
+              flags: 0,
+              tasks: [],
+              pr: null,
+              mergedBranch: null,
+              authorEmail: '',
+              authorName: '',
+              coAuthors: [],
+              reverts: null,
+            });
         }
         anyRead = true;
       }
     }
-    const settled = plan.row !== null && plan.row.horizon !== null && plan.row.tips === plan.tipsText && plan.row.state === 'ok' && !sessionsMoved;
+    const settled =
+      plan.row !== null &&
+      plan.row.horizon !== null &&
+      plan.row.tips === plan.tipsText &&
+      plan.row.state === 'ok' &&
+      !sessionsMoved;
     if (settled) continue;
     const starts = plan.paths.map((p) => minStart().get(p)).filter((v): v is number => v !== undefined);
     const wanted = starts.length > 0 ? Math.min(...starts) - DAY : now() - REPO_ONLY_HORIZON_DAYS * DAY;
@@ -359,7 +436,12 @@ async function readHistories(run: LinkRun, plans: ReadonlyMap<string, RepoPlan>,
         if (!(e instanceof GitError)) throw e;
         // A tip read last time is gone from the object store (gc after a force-push): exclude only what exists.
         const still = await existingCommits(cwd, old);
-        raws = await readLog(cwd, { include: shas, exclude: old.filter((s) => still.has(s)), since: plan.horizon, reflog: true });
+        raws = await readLog(cwd, {
+          include: shas,
+          exclude: old.filter((s) => still.has(s)),
+          since: plan.horizon,
+          reflog: true,
+        });
       }
       plan.read = reduce(raws);
       plan.forwardOnly = movedForward(parseTipsKey(row.tips), plan.tips.tips, plan.read);
@@ -381,7 +463,12 @@ async function readHistories(run: LinkRun, plans: ReadonlyMap<string, RepoPlan>,
  * (the ones that changed are among them), new ones, and those within a window of the new commits; relinkRepo loads
  * the rest if it needs them.
  */
-async function chooseSessions(run: LinkRun, plans: ReadonlyMap<string, RepoPlan>, sessionsMoved: boolean, standingStale: boolean): Promise<ChosenSessions> {
+async function chooseSessions(
+  run: LinkRun,
+  plans: ReadonlyMap<string, RepoPlan>,
+  sessionsMoved: boolean,
+  standingStale: boolean,
+): Promise<ChosenSessions> {
   const { db: db0, options, now, configChanged, o } = run;
   const firstRead = [...plans.values()].some((p) => p.state === 'ok' && (p.row === null || p.row.horizon === null));
   const incremental = !configChanged && !standingStale && !options.full && !firstRead;
@@ -402,7 +489,9 @@ async function chooseSessions(run: LinkRun, plans: ReadonlyMap<string, RepoPlan>
     const bounds = newTimes.map((t) => t - o.windowMs - o.skewMs - DAY);
     if (sessionsMoved) {
       bounds.push(lastWall - DAY);
-      newIds = (db0.exec('SELECT id FROM sessions WHERE id > ? AND repo IS NOT NULL', [maxId])[0]?.values ?? []).map((v) => Number(v[0]));
+      newIds = (db0.exec('SELECT id FROM sessions WHERE id > ? AND repo IS NOT NULL', [maxId])[0]?.values ?? []).map(
+        (v) => Number(v[0]),
+      );
     }
     since = bounds.length > 0 ? Math.min(...bounds) : now();
   }
@@ -449,7 +538,11 @@ function storeAndLink(
           if (row) setRepoState(db, row.id, plan.state, plan.note);
           continue;
         }
-        const id = upsertRepo(db, { commonDir: plan.commonDir, root: plan.root, me: plan.ident?.me ?? plan.row?.me ?? null });
+        const id = upsertRepo(db, {
+          commonDir: plan.commonDir,
+          root: plan.root,
+          me: plan.ident?.me ?? plan.row?.me ?? null,
+        });
         idOf.set(plan.commonDir, id);
         if (plan.moved) setRepoState(db, id, 'ok', null);
       }
@@ -478,7 +571,10 @@ function storeAndLink(
             newShas: new Set(plan.read.map((c) => c.sha)),
             sessions: repoFacts,
             loadedSince: since ?? null,
-            loadAll: () => ({ sessions: loadSessionFacts(db).filter((s) => paths.get(s.repoPath)?.repoRef === repoId), stamps: loadStamps(db) }),
+            loadAll: () => ({
+              sessions: loadSessionFacts(db).filter((s) => paths.get(s.repoPath)?.repoRef === repoId),
+              stamps: loadStamps(db),
+            }),
             stamps: allStamps,
             codexHeads,
             all: configChanged || options.full === true || plan.row === null || plan.row.horizon === null,
@@ -507,11 +603,21 @@ function storeAndLink(
         if (plan.state === 'ok') continue;
         // As stored: a repository found again elsewhere in this run was flagged "moved" after its plan said "vanished".
         const row = stateNow.get(plan.commonDir);
-        summary.repos.push({ root: plan.root, state: row?.state ?? plan.state, note: row?.note ?? plan.note, commitsRead: 0, sessions: plan.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) });
+        summary.repos.push({
+          root: plan.root,
+          state: row?.state ?? plan.state,
+          note: row?.note ?? plan.note,
+          commitsRead: 0,
+          sessions: plan.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0),
+        });
       }
       setMeta(db, 'linked_data', dataStamp);
       setMeta(db, 'linked_wall', String(now()));
-      setMeta(db, 'linked_max_session', String(Number(db.exec('SELECT coalesce(max(id), 0) FROM sessions')[0]?.values[0]?.[0] ?? 0)));
+      setMeta(
+        db,
+        'linked_max_session',
+        String(Number(db.exec('SELECT coalesce(max(id), 0) FROM sessions')[0]?.values[0]?.[0] ?? 0)),
+      );
       setMeta(db, 'link_config', JSON.stringify(config));
       setMeta(db, 'standing_version', STANDING_VERSION);
       setMeta(db, 'git_global_email', globalIdentity ?? '');
@@ -543,10 +649,20 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
   if (bad) throw new LinkConfigError(bad);
   const configChanged = JSON.stringify(config) !== (getMeta(db0, 'link_config') ?? JSON.stringify(DEFAULT_LINK_CONFIG));
   const run: LinkRun = { db: db0, options, now, config, configChanged, o: optionsOf(config) };
-  const summary: LinkSummary = { repos: [], gitMissing: false, unchanged: false, sessionsScored: 0, linksWritten: 0, durability: null, elapsedMs: 0 };
+  const summary: LinkSummary = {
+    repos: [],
+    gitMissing: false,
+    unchanged: false,
+    sessionsScored: 0,
+    linksWritten: 0,
+    durability: null,
+    elapsedMs: 0,
+  };
 
   const sessionsByPath = new Map<string, number>();
-  for (const [p, n] of db0.exec('SELECT repo, count(*) FROM sessions WHERE repo IS NOT NULL GROUP BY repo')[0]?.values ?? []) sessionsByPath.set(String(p), Number(n));
+  for (const [p, n] of db0.exec('SELECT repo, count(*) FROM sessions WHERE repo IS NOT NULL GROUP BY repo')[0]
+    ?.values ?? [])
+    sessionsByPath.set(String(p), Number(n));
   const dataStamp = getMeta(db0, 'last_new_data') ?? '';
   const sessionsMoved = dataStamp !== (getMeta(db0, 'linked_data') ?? '');
   const standingStale = getMeta(db0, 'standing_version') !== STANDING_VERSION;
@@ -566,7 +682,13 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
   const statesMoved = [...plans.values()].some((p) => p.state !== (p.row?.state ?? 'ok')) || pathUpdates.length > 0;
   if (!anyRead && !sessionsMoved && !statesMoved && !configChanged && !standingStale && !options.full) {
     summary.unchanged = true;
-    summary.repos = [...plans.values()].map((p) => ({ root: p.root, state: p.row?.state ?? p.state, note: p.row?.note ?? p.note, commitsRead: 0, sessions: p.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0) }));
+    summary.repos = [...plans.values()].map((p) => ({
+      root: p.root,
+      state: p.row?.state ?? p.state,
+      note: p.row?.note ?? p.note,
+      commitsRead: 0,
+      sessions: p.paths.reduce((n, x) => n + (sessionsByPath.get(x) ?? 0), 0),
+    }));
     if (!options.skipDurability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
     summary.elapsedMs = Date.now() - t0;
     return summary;
@@ -578,7 +700,8 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
   const written = await storeAndLink(ledger, run, plans, pathUpdates, chosen, summary, sessionsByPath, dataStamp);
   summary.sessionsScored = written.scored;
   summary.linksWritten = written.links;
-  if (!options.skipDurability && !summary.durability) summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
+  if (!options.skipDurability && !summary.durability)
+    summary.durability = await updateDurability(ledger, durabilityOptions(options, now()));
   summary.elapsedMs = Date.now() - t0;
   return summary;
 }
@@ -602,7 +725,16 @@ function flagMoved(db: Database, repoId: number, root: string, read: readonly Co
   if (vanished.length === 0 || read.length === 0) return;
   const sample = read.slice(0, 200).map((c) => c.sha);
   for (const v of vanished) {
-    const hit = db.exec(`SELECT 1 FROM commits WHERE repo_ref = ? AND sha IN (${sample.map(() => '?').join(',')}) LIMIT 1`, [v.id, ...sample]);
-    if ((hit[0]?.values.length ?? 0) > 0) setRepoState(db, v.id, 'moved', `${v.root} moved to ${root} (or was cloned there again); its links are kept as history`);
+    const hit = db.exec(
+      `SELECT 1 FROM commits WHERE repo_ref = ? AND sha IN (${sample.map(() => '?').join(',')}) LIMIT 1`,
+      [v.id, ...sample],
+    );
+    if ((hit[0]?.values.length ?? 0) > 0)
+      setRepoState(
+        db,
+        v.id,
+        'moved',
+        `${v.root} moved to ${root} (or was cloned there again); its links are kept as history`,
+      );
   }
 }

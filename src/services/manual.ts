@@ -81,21 +81,28 @@ interface Resolved {
 /** Validates an entry and counts its tokens. Throws ManualEntryError with a message a person can act on. */
 function resolve(e: ManualEntryInput, repos: RepoFinder, now: number): Resolved {
   const tool = clean(e.tool);
-  if (!tool || tool.length > MAX_NAME) throw new ManualEntryError(`the tool name is required (at most ${MAX_NAME} characters), for example "ChatGPT web"`);
+  if (!tool || tool.length > MAX_NAME)
+    throw new ManualEntryError(`the tool name is required (at most ${MAX_NAME} characters), for example "ChatGPT web"`);
   const model = clean(e.model);
-  if (!model || model.length > MAX_NAME || /\s/.test(model)) throw new ManualEntryError('the model is required, one word such as gpt-4o or claude-sonnet-4-5');
+  if (!model || model.length > MAX_NAME || /\s/.test(model))
+    throw new ManualEntryError('the model is required, one word such as gpt-4o or claude-sonnet-4-5');
   const hasCounts = e.inputTokens !== undefined || e.outputTokens !== undefined;
   const hasText = Boolean(e.promptText || e.replyText);
   if (hasCounts && hasText) throw new ManualEntryError('give token counts or text to estimate them from, not both');
-  if (!hasCounts && !hasText) throw new ManualEntryError('give the token counts the tool showed, or paste the text to estimate them from');
+  if (!hasCounts && !hasText)
+    throw new ManualEntryError('give the token counts the tool showed, or paste the text to estimate them from');
   let input: number;
   let output: number;
   if (hasCounts) {
     input = e.inputTokens ?? 0;
     output = e.outputTokens ?? 0;
-    if (boundedTokens(input) === undefined || boundedTokens(output) === undefined) throw new ManualEntryError(`token counts must be whole numbers from 0 to ${MAX_TOKENS_PER_FIELD.toLocaleString('en-US')}`);
+    if (boundedTokens(input) === undefined || boundedTokens(output) === undefined)
+      throw new ManualEntryError(
+        `token counts must be whole numbers from 0 to ${MAX_TOKENS_PER_FIELD.toLocaleString('en-US')}`,
+      );
   } else {
-    if ((e.promptText?.length ?? 0) + (e.replyText?.length ?? 0) > MAX_TEXT) throw new ManualEntryError('the pasted text is larger than 4 MB; give token counts instead');
+    if ((e.promptText?.length ?? 0) + (e.replyText?.length ?? 0) > MAX_TEXT)
+      throw new ManualEntryError('the pasted text is larger than 4 MB; give token counts instead');
     input = estimateTokens(e.promptText ?? '');
     output = estimateTokens(e.replyText ?? '');
   }
@@ -103,7 +110,8 @@ function resolve(e: ManualEntryInput, repos: RepoFinder, now: number): Resolved 
   if (!Number.isFinite(e.at) || e.at < Date.UTC(2015, 0, 1)) throw new ManualEntryError('the time is not a valid date');
   if (e.at > now + 5 * 60_000) throw new ManualEntryError('the time is in the future');
   const task = clean(e.task);
-  if (task && !TASK.test(task)) throw new ManualEntryError(`"${task}" does not look like a task key (for example PAY-7 or #123)`);
+  if (task && !TASK.test(task))
+    throw new ManualEntryError(`"${task}" does not look like a task key (for example PAY-7 or #123)`);
   const branch = clean(e.branch);
   const folder = clean(e.repo);
   const cwd = folder ? path.resolve(folder) : null;
@@ -121,7 +129,12 @@ function write(db: Database, key: string, r: Resolved, repos: RepoFinder): numbe
   const record: InteractionRecord = {
     kind: 'interaction',
     key: `manual:${key}`,
-    session: { source: 'manual', sessionId: key, ...(r.cwd ? { cwd: r.cwd } : {}), ...(r.branch ? { branch: r.branch } : {}) },
+    session: {
+      source: 'manual',
+      sessionId: key,
+      ...(r.cwd ? { cwd: r.cwd } : {}),
+      ...(r.branch ? { branch: r.branch } : {}),
+    },
     timestamp: r.at,
     model: r.model,
     tokens: { input: r.input, output: r.output, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
@@ -152,7 +165,14 @@ export async function addManualEntry(ledger: Ledger, e: ManualEntryInput, now = 
   const key = newKey();
   await ledger.write((db) => {
     const ref = write(db, key, r, repos);
-    db.run('INSERT INTO manual_entries (session_ref, tool, task, from_text, created, updated) VALUES (?,?,?,?,?,?)', [ref, r.tool, r.task, r.estimated ? 1 : 0, now, now]);
+    db.run('INSERT INTO manual_entries (session_ref, tool, task, from_text, created, updated) VALUES (?,?,?,?,?,?)', [
+      ref,
+      r.tool,
+      r.task,
+      r.estimated ? 1 : 0,
+      now,
+      now,
+    ]);
   });
   return getManualEntry(ledger.database, key);
 }
@@ -161,10 +181,16 @@ export async function addManualEntry(ledger: Ledger, e: ManualEntryInput, now = 
 function resolveManualKey(db: Database, id: string): string {
   const bare = id.startsWith('manual:') ? id.slice(7) : id;
   if (!bare) throw new ManualEntryError('give the id of a manual entry (see `outcome-ledger manual list`)');
-  const rows = (db.exec("SELECT s.session_key FROM sessions s JOIN manual_entries m ON m.session_ref = s.id WHERE s.source = 'manual' AND s.session_key LIKE ? ESCAPE '\\'", [`${bare.replace(/[\\%_]/g, (c) => `\\${c}`)}%`])[0]?.values ?? []).map((v) => String(v[0]));
+  const rows = (
+    db.exec(
+      "SELECT s.session_key FROM sessions s JOIN manual_entries m ON m.session_ref = s.id WHERE s.source = 'manual' AND s.session_key LIKE ? ESCAPE '\\'",
+      [`${bare.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+    )[0]?.values ?? []
+  ).map((v) => String(v[0]));
   if (rows.includes(bare)) return bare;
   if (rows.length === 1 && rows[0]) return rows[0];
-  if (rows.length === 0) throw new ManualEntryError(`no manual entry matches "${id}" (see \`outcome-ledger manual list\`)`);
+  if (rows.length === 0)
+    throw new ManualEntryError(`no manual entry matches "${id}" (see \`outcome-ledger manual list\`)`);
   throw new ManualEntryError(`"${id}" matches several manual entries; give more of the id`);
 }
 
@@ -202,12 +228,21 @@ export function getManualEntry(db: Database, id: string): ManualEntry {
 }
 
 /** Changes an entry: fields given replace the stored ones (new counts or new text replace the tokens). */
-export async function editManualEntry(ledger: Ledger, id: string, patch: ManualEntryPatch, now = Date.now()): Promise<ManualEntry> {
+export async function editManualEntry(
+  ledger: Ledger,
+  id: string,
+  patch: ManualEntryPatch,
+  now = Date.now(),
+): Promise<ManualEntry> {
   const repos = new RepoFinder();
   const key = await ledger.write((db) => {
     const k = resolveManualKey(db, id);
     const old = getManualEntry(db, k);
-    const tokensGiven = patch.inputTokens !== undefined || patch.outputTokens !== undefined || patch.promptText !== undefined || patch.replyText !== undefined;
+    const tokensGiven =
+      patch.inputTokens !== undefined ||
+      patch.outputTokens !== undefined ||
+      patch.promptText !== undefined ||
+      patch.replyText !== undefined;
     const merged: ManualEntryInput = {
       tool: patch.tool ?? old.tool,
       model: patch.model ?? old.model,
@@ -216,7 +251,12 @@ export async function editManualEntry(ledger: Ledger, id: string, patch: ManualE
       branch: patch.branch !== undefined ? patch.branch : old.branch,
       repo: patch.repo !== undefined ? patch.repo : old.repo,
       ...(tokensGiven
-        ? { inputTokens: patch.inputTokens, outputTokens: patch.outputTokens, promptText: patch.promptText, replyText: patch.replyText }
+        ? {
+            inputTokens: patch.inputTokens,
+            outputTokens: patch.outputTokens,
+            promptText: patch.promptText,
+            replyText: patch.replyText,
+          }
         : {}),
     };
     let r: Resolved;
@@ -235,7 +275,13 @@ export async function editManualEntry(ledger: Ledger, id: string, patch: ManualE
     db.run('DELETE FROM session_links WHERE session_ref = ?', [ref]);
     write(db, k, r, repos);
     rebuildRollup(db, new Set([ref]));
-    db.run('UPDATE manual_entries SET tool = ?, task = ?, from_text = ?, updated = ? WHERE session_ref = ?', [r.tool, r.task, r.estimated ? 1 : 0, now, ref]);
+    db.run('UPDATE manual_entries SET tool = ?, task = ?, from_text = ?, updated = ? WHERE session_ref = ?', [
+      r.tool,
+      r.task,
+      r.estimated ? 1 : 0,
+      now,
+      ref,
+    ]);
     return k;
   });
   return getManualEntry(ledger.database, key);
@@ -247,7 +293,15 @@ export async function deleteManualEntry(ledger: Ledger, id: string): Promise<str
     const k = resolveManualKey(db, id);
     const ref = sessionRef(db, k);
     if (ref === undefined) throw new ManualEntryError(`no manual entry matches "${id}"`);
-    for (const table of ['interactions', 'session_files', 'session_branches', 'prompts', 'links', 'session_links', 'manual_entries']) {
+    for (const table of [
+      'interactions',
+      'session_files',
+      'session_branches',
+      'prompts',
+      'links',
+      'session_links',
+      'manual_entries',
+    ]) {
       db.run(`DELETE FROM ${table} WHERE session_ref = ?`, [ref]);
     }
     db.run('DELETE FROM sessions WHERE id = ?', [ref]);

@@ -25,7 +25,10 @@ export function usageSince(db: Database, repo: string, sinceMs: number): UsageSi
   );
   const v = r[0]?.values[0] ?? [0, 0, 0, 0, 0];
   return {
-    total: Number(v[0]), costUSD: roundUSD(fromNanoUSD(Number(v[1]))), interactions: Number(v[2]), sessions: Number(v[3]),
+    total: Number(v[0]),
+    costUSD: roundUSD(fromNanoUSD(Number(v[1]))),
+    interactions: Number(v[2]),
+    sessions: Number(v[3]),
     tokenAccuracy: accuracyOf(Number(v[0]), Number(v[4])),
   };
 }

@@ -34,9 +34,17 @@ const MAX_FORWARDS = 32;
 const STATUS_EVERY_MS = 1000;
 export const OTEL_STATUS_FILE = 'otel-status.json';
 
-const SIGNALS: Readonly<Record<string, OtlpSignal>> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
+const SIGNALS: Readonly<Record<string, OtlpSignal>> = {
+  '/v1/logs': 'logs',
+  '/v1/metrics': 'metrics',
+  '/v1/traces': 'traces',
+};
 /** OTLP's partial-success field of each signal. */
-const REJECTED_FIELD: Readonly<Record<OtlpSignal, string>> = { logs: 'rejectedLogRecords', metrics: 'rejectedDataPoints', traces: 'rejectedSpans' };
+const REJECTED_FIELD: Readonly<Record<OtlpSignal, string>> = {
+  logs: 'rejectedLogRecords',
+  metrics: 'rejectedDataPoints',
+  traces: 'rejectedSpans',
+};
 
 export class OtelConfigError extends Error {}
 export class OtelPortBusyError extends Error {}
@@ -87,7 +95,9 @@ export interface OtelReceiver {
 export function otelPort(v: unknown, ephemeral = false): number {
   const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < (ephemeral ? 0 : 1) || n > 65535) {
-    throw new OtelConfigError(`the OpenTelemetry receiver's port must be a whole number from ${ephemeral ? 0 : 1} to 65535, got ${JSON.stringify(v)}`);
+    throw new OtelConfigError(
+      `the OpenTelemetry receiver's port must be a whole number from ${ephemeral ? 0 : 1} to 65535, got ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }
@@ -95,7 +105,9 @@ export function otelPort(v: unknown, ephemeral = false): number {
 /** The host to bind: the loopback only. */
 export function otelHost(v: string | undefined): string {
   if (v === undefined || v === OTEL_HOST || v === 'localhost') return OTEL_HOST;
-  throw new OtelConfigError(`the OpenTelemetry receiver listens on ${OTEL_HOST} only (not "${v}"): it is for tools on this machine`);
+  throw new OtelConfigError(
+    `the OpenTelemetry receiver listens on ${OTEL_HOST} only (not "${v}"): it is for tools on this machine`,
+  );
 }
 
 /**
@@ -110,8 +122,12 @@ export function otelForwardBase(v: string): URL {
   } catch {
     throw new OtelConfigError(`the forward URL "${v}" is not a URL (for example http://collector.example.com:4318)`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new OtelConfigError(`the forward URL must be http:// or https://, got ${u.protocol}`);
-  if (u.username || u.password) throw new OtelConfigError('the forward URL must not carry a user name or password (the tools\' own headers are forwarded)');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new OtelConfigError(`the forward URL must be http:// or https://, got ${u.protocol}`);
+  if (u.username || u.password)
+    throw new OtelConfigError(
+      "the forward URL must not carry a user name or password (the tools' own headers are forwarded)",
+    );
   u.pathname = u.pathname.replace(/\/v1\/(?:logs|metrics|traces)\/?$/, '').replace(/\/+$/, '');
   u.search = '';
   u.hash = '';
@@ -124,7 +140,11 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-const error = (status: number, message: string, headers?: Record<string, string>): Reply => ({ status, body: { code: status, message }, ...(headers ? { headers } : {}) });
+const error = (status: number, message: string, headers?: Record<string, string>): Reply => ({
+  status,
+  body: { code: status, message },
+  ...(headers ? { headers } : {}),
+});
 
 /** Reads a request body up to `max` bytes; undefined when it is larger (the rest is not read). */
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
@@ -160,7 +180,10 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | unde
 class Forwarder {
   private inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly base: URL, private readonly stats: OtelStats) {}
+  constructor(
+    private readonly base: URL,
+    private readonly stats: OtelStats,
+  ) {}
 
   send(pathname: string, body: Buffer, headers: http.IncomingHttpHeaders): void {
     if (this.inFlight.size >= MAX_FORWARDS) {
@@ -175,7 +198,13 @@ class Forwarder {
       const v = headers[h];
       if (typeof v === 'string') out[h] = v;
     }
-    const p = fetch(target, { method: 'POST', body: new Uint8Array(body), headers: out, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS), redirect: 'error' })
+    const p = fetch(target, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: out,
+      signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+      redirect: 'error',
+    })
       .then(async (r) => {
         await r.arrayBuffer().catch(() => undefined);
         if (r.ok) this.stats.forwarded++;
@@ -208,8 +237,21 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
   const max = options.maxBodyBytes ?? OTEL_MAX_BODY_BYTES;
   const now = new Date().toISOString();
   const stats: OtelStats = {
-    host, port: wanted, since: now, forwardUrl: forwardBase ? forwardBase.href : null, bodies: 0, refused: 0, recorded: 0, duplicates: 0,
-    rejected: 0, ignored: 0, forwarded: 0, forwardFailed: 0, lastForwardError: null, lastRejection: null, updated: now,
+    host,
+    port: wanted,
+    since: now,
+    forwardUrl: forwardBase ? forwardBase.href : null,
+    bodies: 0,
+    refused: 0,
+    recorded: 0,
+    duplicates: 0,
+    rejected: 0,
+    ignored: 0,
+    forwarded: 0,
+    forwardFailed: 0,
+    lastForwardError: null,
+    lastRejection: null,
+    updated: now,
   };
   const forwarder = forwardBase ? new Forwarder(forwardBase, stats) : undefined;
   const statusFile = path.join(ledger.paths.home, OTEL_STATUS_FILE);
@@ -228,20 +270,32 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
 
   const handle = async (req: http.IncomingMessage): Promise<Reply> => {
     const hostHeader = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    if (hostHeader !== OTEL_HOST && hostHeader !== 'localhost') return error(403, `only requests to ${OTEL_HOST} or localhost are answered`);
+    if (hostHeader !== OTEL_HOST && hostHeader !== 'localhost')
+      return error(403, `only requests to ${OTEL_HOST} or localhost are answered`);
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     const signal = SIGNALS[pathname];
     if (!signal) return error(404, `no such OTLP endpoint: use POST /v1/logs, /v1/metrics or /v1/traces`);
     if (req.method !== 'POST') return error(405, `${pathname} takes POST`, { allow: 'POST' });
-    const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const type =
+      String(req.headers['content-type'] ?? '')
+        .split(';')[0]
+        ?.trim()
+        .toLowerCase() ?? '';
     if (type !== 'application/json') {
       const proto = type.includes('protobuf');
-      return error(415, `${proto ? 'protobuf is not accepted' : `content type "${type.slice(0, 60)}" is not accepted`}: Outcome Ledger's receiver takes OTLP/HTTP JSON only (set OTEL_EXPORTER_OTLP_PROTOCOL=http/json)`);
+      return error(
+        415,
+        `${proto ? 'protobuf is not accepted' : `content type "${type.slice(0, 60)}" is not accepted`}: Outcome Ledger's receiver takes OTLP/HTTP JSON only (set OTEL_EXPORTER_OTLP_PROTOCOL=http/json)`,
+      );
     }
-    const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (encoding !== 'identity' && encoding !== 'gzip') return error(415, `content encoding "${encoding.slice(0, 30)}" is not accepted (gzip or none)`);
+    const encoding = String(req.headers['content-encoding'] ?? 'identity')
+      .trim()
+      .toLowerCase();
+    if (encoding !== 'identity' && encoding !== 'gzip')
+      return error(415, `content encoding "${encoding.slice(0, 30)}" is not accepted (gzip or none)`);
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) return error(413, `the body is larger than ${max} bytes`, { connection: 'close' });
+    if (Number.isFinite(declared) && declared > max)
+      return error(413, `the body is larger than ${max} bytes`, { connection: 'close' });
     const raw = await readBody(req, max);
     if (!raw) return error(413, `the body is larger than ${max} bytes`, { connection: 'close' });
     let bytes = raw;
@@ -261,7 +315,8 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
       return error(400, 'the body is not JSON (OTLP/HTTP JSON encoding expected)');
     }
     const mapped = mapOtlp(signal, parsed);
-    if (mapped.rejected.length === 1 && mapped.rejected[0] === 'the body is not a JSON object') return error(400, 'the body is not a JSON object');
+    if (mapped.rejected.length === 1 && mapped.rejected[0] === 'the body is not a JSON object')
+      return error(400, 'the body is not a JSON object');
     if (mapped.records.length > 0) {
       try {
         const [added, duplicates] = await ledger.write((db) => {
@@ -284,7 +339,9 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
         stats.duplicates += duplicates;
         if (added > 0) options.onRecorded?.(added);
       } catch (e) {
-        return error(503, `the ledger could not be written (${(e as Error).message.slice(0, 200)}); send again later`, { 'retry-after': '5' });
+        return error(503, `the ledger could not be written (${(e as Error).message.slice(0, 200)}); send again later`, {
+          'retry-after': '5',
+        });
       }
     }
     // Forwarded once accepted (a 503 above is retried by the exporter, and forwarded then).
@@ -294,32 +351,55 @@ export async function startOtelReceiver(ledger: Ledger, options: OtelReceiverOpt
     stats.rejected += mapped.rejected.length;
     if (mapped.rejected.length === 0) return { status: 200, body: {} };
     stats.lastRejection = mapped.rejected[0] ?? null;
-    return { status: 200, body: { partialSuccess: { [REJECTED_FIELD[signal]]: mapped.rejected.length, errorMessage: mapped.rejected.slice(0, 3).join('; ') } } };
+    return {
+      status: 200,
+      body: {
+        partialSuccess: {
+          [REJECTED_FIELD[signal]]: mapped.rejected.length,
+          errorMessage: mapped.rejected.slice(0, 3).join('; '),
+        },
+      },
+    };
   };
 
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   // Timeouts are checked every connectionsCheckingInterval (30 s by default): often enough that they hold.
-  const server = http.createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 10_000), connectionsCheckingInterval: Math.min(1000, requestTimeout) }, (req, res) => {
-    handle(req)
-      .catch((): Reply => error(400, 'the request could not be read'))
-      .then((reply) => {
-        if (reply.status >= 400) stats.refused++;
-        saveStatus();
-        if (res.headersSent || res.destroyed) return;
-        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-        res.end(JSON.stringify(reply.body));
-        if (reply.headers?.connection === 'close') req.destroy();
-      })
-      .catch(() => req.destroy());
-  });
+  const server = http.createServer(
+    {
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 10_000),
+      connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    },
+    (req, res) => {
+      handle(req)
+        .catch((): Reply => error(400, 'the request could not be read'))
+        .then((reply) => {
+          if (reply.status >= 400) stats.refused++;
+          saveStatus();
+          if (res.headersSent || res.destroyed) return;
+          res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+          res.end(JSON.stringify(reply.body));
+          if (reply.headers?.connection === 'close') req.destroy();
+        })
+        .catch(() => req.destroy());
+    },
+  );
   server.keepAliveTimeout = 5_000;
   server.maxConnections = 64;
   server.maxHeadersCount = 64;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EADDRINUSE') reject(new OtelPortBusyError(`port ${wanted} on ${host} is already in use (another Outcome Ledger window, or an OpenTelemetry collector): the receiver did not start`));
-      else if (e.code === 'EACCES') reject(new OtelPortBusyError(`port ${wanted} on ${host} may not be used by this user: choose a port above 1024`));
+      if (e.code === 'EADDRINUSE')
+        reject(
+          new OtelPortBusyError(
+            `port ${wanted} on ${host} is already in use (another Outcome Ledger window, or an OpenTelemetry collector): the receiver did not start`,
+          ),
+        );
+      else if (e.code === 'EACCES')
+        reject(
+          new OtelPortBusyError(`port ${wanted} on ${host} may not be used by this user: choose a port above 1024`),
+        );
       else reject(e);
     });
     server.listen(wanted, host, () => resolve());

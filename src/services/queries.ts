@@ -1,11 +1,27 @@
 import type { Database } from 'sql.js';
-import { DEFAULT_THRESHOLD, evidenceKinds, explain, isCounted, type EvidenceKind, type LinkState } from '../core/outcomes/linking';
+import {
+  DEFAULT_THRESHOLD,
+  evidenceKinds,
+  explain,
+  isCounted,
+  type EvidenceKind,
+  type LinkState,
+} from '../core/outcomes/linking';
 import type { SessionStatus, SourceName } from '../core/usage/model';
 import type { OutcomeCommit, OutcomeFacts } from '../core/outcomes/outcomes';
 import { identitySet, standingOf, type CommitStanding, type SetAside } from '../core/outcomes/standing';
 import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/usage/pricing';
 import type { Plan } from '../core/usage/plans';
-import { accuracyOf, buildReport, creditsField, roundUSD, sessionStatus, type ReportJson, type TokenAccuracy, type UsageRow } from '../core/outcomes/report';
+import {
+  accuracyOf,
+  buildReport,
+  creditsField,
+  roundUSD,
+  sessionStatus,
+  type ReportJson,
+  type TokenAccuracy,
+  type UsageRow,
+} from '../core/outcomes/report';
 import { tasksInBranch } from '../core/outcomes/tasks';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
@@ -37,7 +53,9 @@ export interface PeriodQuery {
  * time), the global user.email, those kept with `link --identity`, and `extra` (this call's), lower case and sorted.
  */
 function identitiesOf(db: Database, extra: readonly string[] = []): string[] {
-  const emails: Array<string | null> = (db.exec('SELECT me FROM repos WHERE me IS NOT NULL')[0]?.values ?? []).map((v) => String(v[0]));
+  const emails: Array<string | null> = (db.exec('SELECT me FROM repos WHERE me IS NOT NULL')[0]?.values ?? []).map(
+    (v) => String(v[0]),
+  );
   emails.push(getMeta(db, 'git_global_email') ?? null);
   emails.push(...keptIdentities(db));
   emails.push(...extra);
@@ -68,11 +86,21 @@ export function isEmail(v: string): boolean {
 function commitStandings(db: Database, identities: readonly string[]): Map<number, CommitStanding> {
   const ids = identitySet(identities);
   const out = new Map<number, CommitStanding>();
-  for (const [id, flags, email, name, co] of db.exec('SELECT id, flags, author_email, author_name, co_authors FROM commits WHERE id IN (SELECT commit_ref FROM links)')[0]?.values ?? []) {
-    out.set(Number(id), standingOf({
-      flags: Number(flags), authorEmail: email === null ? null : String(email), authorName: name === null ? null : String(name),
-      coAuthors: co ? String(co).split(' ') : [],
-    }, ids));
+  for (const [id, flags, email, name, co] of db.exec(
+    'SELECT id, flags, author_email, author_name, co_authors FROM commits WHERE id IN (SELECT commit_ref FROM links)',
+  )[0]?.values ?? []) {
+    out.set(
+      Number(id),
+      standingOf(
+        {
+          flags: Number(flags),
+          authorEmail: email === null ? null : String(email),
+          authorName: name === null ? null : String(name),
+          coAuthors: co ? String(co).split(' ') : [],
+        },
+        ids,
+      ),
+    );
   }
   return out;
 }
@@ -91,7 +119,11 @@ export interface CountedOutcomes {
  * its commit counts only when it is the engineer's (author or co-author), was not reverted, reached the default
  * branch, and is not itself a revert. The rest is set aside, visible as what it is.
  */
-export function countedOutcomes(db: Database, threshold: number = DEFAULT_THRESHOLD, extraIdentities: readonly string[] = []): CountedOutcomes {
+export function countedOutcomes(
+  db: Database,
+  threshold: number = DEFAULT_THRESHOLD,
+  extraIdentities: readonly string[] = [],
+): CountedOutcomes {
   const identities = identitiesOf(db, extraIdentities);
   const standing = commitStandings(db, identities);
   const counted = new Map<number, number[]>();
@@ -113,7 +145,11 @@ export function countedOutcomes(db: Database, threshold: number = DEFAULT_THRESH
 }
 
 /** Counted commits per session (countedOutcomes). */
-function countedLinks(db: Database, threshold: number = DEFAULT_THRESHOLD, extraIdentities: readonly string[] = []): Map<number, number[]> {
+function countedLinks(
+  db: Database,
+  threshold: number = DEFAULT_THRESHOLD,
+  extraIdentities: readonly string[] = [],
+): Map<number, number[]> {
   return countedOutcomes(db, threshold, extraIdentities).counted;
 }
 
@@ -134,10 +170,14 @@ export function sessionTaskKeys(db: Database, refs?: ReadonlySet<number>): Map<n
   const patterns = { patterns: linkConfigOf(db).taskPatterns };
   const out = new Map<number, string[]>();
   // A manual entry names its task directly.
-  for (const [ref, task] of db.exec(`SELECT session_ref, task FROM manual_entries WHERE task IS NOT NULL${refsClause('session_ref', refs)}`)[0]?.values ?? []) {
+  for (const [ref, task] of db.exec(
+    `SELECT session_ref, task FROM manual_entries WHERE task IS NOT NULL${refsClause('session_ref', refs)}`,
+  )[0]?.values ?? []) {
     out.set(Number(ref), [String(task)]);
   }
-  for (const [ref, branch] of db.exec(`SELECT session_ref, branch FROM session_branches WHERE 1${refsClause('session_ref', refs)}`)[0]?.values ?? []) {
+  for (const [ref, branch] of db.exec(
+    `SELECT session_ref, branch FROM session_branches WHERE 1${refsClause('session_ref', refs)}`,
+  )[0]?.values ?? []) {
     const keys = tasksInBranch(String(branch), patterns);
     if (keys.length === 0) continue;
     const list = out.get(Number(ref)) ?? [];
@@ -161,17 +201,31 @@ export function outcomeFacts(
   const kept = loadKept(db);
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500).join(',');
-    for (const [id, repo, tasks, pr, at] of db.exec(`SELECT id, repo_ref, tasks, pr, author_ts FROM commits WHERE id IN (${chunk})`)[0]?.values ?? []) {
+    for (const [id, repo, tasks, pr, at] of db.exec(
+      `SELECT id, repo_ref, tasks, pr, author_ts FROM commits WHERE id IN (${chunk})`,
+    )[0]?.values ?? []) {
       const t = String(tasks ?? '');
       commits.set(Number(id), {
-        id: Number(id), repo: Number(repo), tasks: t ? t.split(' ') : [], pr: pr === null ? null : Number(pr), authorTime: Number(at),
+        id: Number(id),
+        repo: Number(repo),
+        tasks: t ? t.split(' ') : [],
+        pr: pr === null ? null : Number(pr),
+        authorTime: Number(at),
         kept: kept.get(Number(id))?.kept ?? null,
       });
     }
   }
   // A squash or rebase successor and its original are one outcome when both count.
   const successors = loadSuccessors(db).map((e) => [e.original, e.successor] as const);
-  return { counted, commits, successors, sessionTasks: sessionTaskKeys(db, refs), now, durabilityDays, ...(setAside ? { setAside } : {}) };
+  return {
+    counted,
+    commits,
+    successors,
+    sessionTasks: sessionTaskKeys(db, refs),
+    now,
+    durabilityDays,
+    ...(setAside ? { setAside } : {}),
+  };
 }
 
 interface SessionBasics {
@@ -184,10 +238,14 @@ interface SessionBasics {
  */
 function sessionBasics(db: Database, refs?: ReadonlySet<number>): Map<number, SessionBasics> {
   const out = new Map<number, SessionBasics>();
-  for (const [ref, end] of db.exec(`SELECT session_ref, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`)[0]?.values ?? []) {
+  for (const [ref, end] of db.exec(
+    `SELECT session_ref, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
+  )[0]?.values ?? []) {
     out.set(Number(ref), { label: null, end: Number(end ?? 0) });
   }
-  for (const [id, label] of db.exec(`SELECT id, label FROM sessions WHERE label IS NOT NULL${refsClause('id', refs)}`)[0]?.values ?? []) {
+  for (const [id, label] of db.exec(
+    `SELECT id, label FROM sessions WHERE label IS NOT NULL${refsClause('id', refs)}`,
+  )[0]?.values ?? []) {
     const b = out.get(Number(id));
     if (b) b.label = String(label);
     else out.set(Number(id), { label: String(label), end: 0 });
@@ -214,21 +272,34 @@ export function statusResolver(
       b = sessionBasics(db, new Set([ref])).get(ref) ?? { label: null, end: 0 };
       basics.set(ref, b);
     }
-    return sessionStatus({ label: b?.label ?? null, shipped: (links.get(ref)?.length ?? 0) > 0, end: b?.end ?? 0 }, now);
+    return sessionStatus(
+      { label: b?.label ?? null, shipped: (links.get(ref)?.length ?? 0) > 0, end: b?.end ?? 0 },
+      now,
+    );
   };
 }
 
 /** Whole-session facts the self-check signals need (edited files, span), only for sessions in the report. */
-export function sessionInfo(db: Database, refs: ReadonlySet<number>): Map<number, { id: string; editedFiles: number; start: number; end: number }> {
+export function sessionInfo(
+  db: Database,
+  refs: ReadonlySet<number>,
+): Map<number, { id: string; editedFiles: number; start: number; end: number }> {
   const out = new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
   if (refs.size === 0) return out;
   const files = new Map<number, number>();
-  for (const [ref, n] of db.exec(`SELECT session_ref, count(*) FROM session_files WHERE 1${refsClause('session_ref', refs)} GROUP BY session_ref`)[0]?.values ?? []) files.set(Number(ref), Number(n));
+  for (const [ref, n] of db.exec(
+    `SELECT session_ref, count(*) FROM session_files WHERE 1${refsClause('session_ref', refs)} GROUP BY session_ref`,
+  )[0]?.values ?? [])
+    files.set(Number(ref), Number(n));
   const span = new Map<number, [number, number]>();
-  for (const [ref, a, b] of db.exec(`SELECT session_ref, first_ts, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`)[0]?.values ?? []) {
+  for (const [ref, a, b] of db.exec(
+    `SELECT session_ref, first_ts, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
+  )[0]?.values ?? []) {
     span.set(Number(ref), [Number(a), Number(b)]);
   }
-  for (const [id, source, key] of db.exec(`SELECT id, source, session_key FROM sessions WHERE 1${refsClause('id', refs)}`)[0]?.values ?? []) {
+  for (const [id, source, key] of db.exec(
+    `SELECT id, source, session_key FROM sessions WHERE 1${refsClause('id', refs)}`,
+  )[0]?.values ?? []) {
     const ref = Number(id);
     if (!refs.has(ref)) continue;
     const [start, end] = span.get(ref) ?? [0, 0];
@@ -239,7 +310,8 @@ export function sessionInfo(db: Database, refs: ReadonlySet<number>): Map<number
 
 export function promptHashes(db: Database, from: number, to: number): Map<number, number[]> {
   const out = new Map<number, number[]>();
-  for (const [ref, hash] of db.exec('SELECT session_ref, hash FROM prompts WHERE ts >= ? AND ts < ?', [from, to])[0]?.values ?? []) {
+  for (const [ref, hash] of db.exec('SELECT session_ref, hash FROM prompts WHERE ts >= ? AND ts < ?', [from, to])[0]
+    ?.values ?? []) {
     const list = out.get(Number(ref));
     if (list) list.push(Number(hash));
     else out.set(Number(ref), [Number(hash)]);
@@ -269,10 +341,24 @@ export function usageRows(db: Database, buckets?: { from: number; to: number }):
       const v = stmt.get() as number[];
       const model = models.get(Number(v[1])) ?? { name: 'unknown', priced: false };
       rows.push({
-        sessionRef: Number(v[0]), source: v[18] === null ? 'manual' : (String(v[18]) as SourceName), model: model.name, priced: model.priced, bucket: Number(v[2]),
-        firstTs: Number(v[3]), lastTs: Number(v[4]), input: Number(v[5]), output: Number(v[6]), cacheRead: Number(v[7]),
-        cacheWrite: Number(v[8]), reasoning: Number(v[9]), costNano: Number(v[10]), interactions: Number(v[11]),
-        unpriced: Number(v[12]), assumedModel: Number(v[13]), estimatedTokens: Number(v[14]), creditsMicro: Number(v[15] ?? 0),
+        sessionRef: Number(v[0]),
+        source: v[18] === null ? 'manual' : (String(v[18]) as SourceName),
+        model: model.name,
+        priced: model.priced,
+        bucket: Number(v[2]),
+        firstTs: Number(v[3]),
+        lastTs: Number(v[4]),
+        input: Number(v[5]),
+        output: Number(v[6]),
+        cacheRead: Number(v[7]),
+        cacheWrite: Number(v[8]),
+        reasoning: Number(v[9]),
+        costNano: Number(v[10]),
+        interactions: Number(v[11]),
+        unpriced: Number(v[12]),
+        assumedModel: Number(v[13]),
+        estimatedTokens: Number(v[14]),
+        creditsMicro: Number(v[15] ?? 0),
         // What the tools recorded as their own cost (Cline/Roo, Aider, OpenCode, Claude Code's costUSD), summed in the rollup.
         ...(Number(v[17]) > 0 ? { recordedNano: Number(v[16]), recordedInteractions: Number(v[17]) } : {}),
       });
@@ -297,8 +383,16 @@ export function report(db: Database, q: PeriodQuery): ReportJson {
  * `report --json` for several periods (the summary's weekly trend) over one read of the rows, links, statuses and
  * outcome facts: each report is exactly what `report` gives for that period.
  */
-export function reports(db: Database, q: Omit<PeriodQuery, 'since' | 'until'>, periods: ReadonlyArray<{ since?: string; until?: string }>): ReportJson[] {
-  const ranges = periods.map((p) => ({ ...p, range: periodRange(q.timeZone, p.since, p.until), bounded: p.since !== undefined || p.until !== undefined }));
+export function reports(
+  db: Database,
+  q: Omit<PeriodQuery, 'since' | 'until'>,
+  periods: ReadonlyArray<{ since?: string; until?: string }>,
+): ReportJson[] {
+  const ranges = periods.map((p) => ({
+    ...p,
+    range: periodRange(q.timeZone, p.since, p.until),
+    bounded: p.since !== undefined || p.until !== undefined,
+  }));
   const now = q.now ?? Date.now();
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
   const co = countedOutcomes(db, threshold, q.identities);
@@ -307,7 +401,13 @@ export function reports(db: Database, q: Omit<PeriodQuery, 'since' | 'until'>, p
   const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
   const all = ranges.some((r) => !r.bounded)
     ? usageRows(db)
-    : usageRows(db, bucketsOf({ from: Math.min(...ranges.map((r) => r.range.from)), to: Math.max(...ranges.map((r) => r.range.to)) }));
+    : usageRows(
+        db,
+        bucketsOf({
+          from: Math.min(...ranges.map((r) => r.range.from)),
+          to: Math.max(...ranges.map((r) => r.range.to)),
+        }),
+      );
   // Per-session work (status, task keys, span) for the sessions of these periods only.
   const refs = new Set(all.map((r) => r.sessionRef));
   const statusOf = statusResolver(db, now, threshold, counted, refs);
@@ -389,7 +489,12 @@ export interface LinkJson {
 }
 
 /** Links of sessions, counted ones first, then by confidence. */
-export function linksOf(db: Database, refs: readonly number[], threshold: number = DEFAULT_THRESHOLD, extraIdentities: readonly string[] = []): Map<number, LinkJson[]> {
+export function linksOf(
+  db: Database,
+  refs: readonly number[],
+  threshold: number = DEFAULT_THRESHOLD,
+  extraIdentities: readonly string[] = [],
+): Map<number, LinkJson[]> {
   const out = new Map<number, LinkJson[]>();
   const rows = loadLinks(db, refs);
   if (rows.length === 0) return out;
@@ -398,8 +503,16 @@ export function linksOf(db: Database, refs: readonly number[], threshold: number
   const commits = new Map<number, { sha: string; repo: string; subject: string; at: number; pr: number | null }>();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500).join(',');
-    for (const [id, sha, root, subject, at, pr] of db.exec(`SELECT c.id, c.sha, r.root, c.subject, c.author_ts, c.pr FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`)[0]?.values ?? []) {
-      commits.set(Number(id), { sha: String(sha), repo: String(root), subject: String(subject), at: Number(at), pr: pr === null ? null : Number(pr) });
+    for (const [id, sha, root, subject, at, pr] of db.exec(
+      `SELECT c.id, c.sha, r.root, c.subject, c.author_ts, c.pr FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`,
+    )[0]?.values ?? []) {
+      commits.set(Number(id), {
+        sha: String(sha),
+        repo: String(root),
+        subject: String(subject),
+        at: Number(at),
+        pr: pr === null ? null : Number(pr),
+      });
     }
   }
   for (const l of rows) {
@@ -414,7 +527,12 @@ export function linksOf(db: Database, refs: readonly number[], threshold: number
       repo: c.repo,
       confidence: l.confidence,
       counted: linkCounts && excluded === null,
-      evidence: evidenceKinds(l.evidence).length > 0 ? evidenceKinds(l.evidence) : l.evidence.some((e) => e.kind === 'manual') ? ['manual'] : [],
+      evidence:
+        evidenceKinds(l.evidence).length > 0
+          ? evidenceKinds(l.evidence)
+          : l.evidence.some((e) => e.kind === 'manual')
+            ? ['manual']
+            : [],
       state: l.state,
       subject: c.subject,
       committed: isoUtc(c.at),
@@ -430,7 +548,11 @@ export function linksOf(db: Database, refs: readonly number[], threshold: number
     });
     out.set(l.sessionRef, list);
   }
-  for (const list of out.values()) list.sort((a, b) => Number(b.counted) - Number(a.counted) || b.confidence - a.confidence || a.committed.localeCompare(b.committed));
+  for (const list of out.values())
+    list.sort(
+      (a, b) =>
+        Number(b.counted) - Number(a.counted) || b.confidence - a.confidence || a.committed.localeCompare(b.committed),
+    );
   return out;
 }
 
@@ -450,19 +572,32 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   );
   const values = r[0]?.values ?? [];
   const refs = new Set(values.map((v) => Number(v[0])));
-  const files = groupStrings(db, `SELECT session_ref, path FROM session_files WHERE 1${refsClause('session_ref', refs)} ORDER BY session_ref, path`);
-  const branches = groupStrings(db, `SELECT session_ref, branch FROM session_branches WHERE 1${refsClause('session_ref', refs)} ORDER BY session_ref, branch`);
+  const files = groupStrings(
+    db,
+    `SELECT session_ref, path FROM session_files WHERE 1${refsClause('session_ref', refs)} ORDER BY session_ref, path`,
+  );
+  const branches = groupStrings(
+    db,
+    `SELECT session_ref, branch FROM session_branches WHERE 1${refsClause('session_ref', refs)} ORDER BY session_ref, branch`,
+  );
   const models = groupStrings(
     db,
     `SELECT DISTINCT r.session_ref, m.name FROM usage_rollup r JOIN models m ON m.id = r.model_ref WHERE 1${refsClause('r.session_ref', refs)} ORDER BY r.session_ref, m.name`,
   );
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
-  const links = linksOf(db, values.map((v) => Number(v[0])), threshold, q.identities);
+  const links = linksOf(
+    db,
+    values.map((v) => Number(v[0])),
+    threshold,
+    q.identities,
+  );
   const branchTasks = sessionTaskKeys(db, refs);
   const counted = countedLinks(db, threshold, q.identities);
   const manual = manualInfo(db);
   const commitTasks = new Map<number, string[]>();
-  for (const [id, tasks] of db.exec("SELECT id, tasks FROM commits WHERE tasks != '' AND id IN (SELECT commit_ref FROM links)")[0]?.values ?? []) {
+  for (const [id, tasks] of db.exec(
+    "SELECT id, tasks FROM commits WHERE tasks != '' AND id IN (SELECT commit_ref FROM links)",
+  )[0]?.values ?? []) {
     commitTasks.set(Number(id), String(tasks).split(' '));
   }
   return values.map((v) => {
@@ -472,7 +607,12 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
     const label = v[6] === null ? null : String(v[6]);
     const end = Number(v[9]);
     const tokens = {
-      input: Number(v[10]), output: Number(v[11]), cacheRead: Number(v[12]), cacheWrite: Number(v[13]), reasoning: Number(v[14]), total: 0,
+      input: Number(v[10]),
+      output: Number(v[11]),
+      cacheRead: Number(v[12]),
+      cacheWrite: Number(v[13]),
+      reasoning: Number(v[14]),
+      total: 0,
     };
     tokens.total = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
     return {
@@ -498,7 +638,12 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
       label,
       logPath: v[7] === null ? null : String(v[7]),
       links: links.get(ref) ?? [],
-      tasks: [...new Set([...(branchTasks.get(ref) ?? []), ...(counted.get(ref) ?? []).flatMap((id) => commitTasks.get(id) ?? [])])].sort(),
+      tasks: [
+        ...new Set([
+          ...(branchTasks.get(ref) ?? []),
+          ...(counted.get(ref) ?? []).flatMap((id) => commitTasks.get(id) ?? []),
+        ]),
+      ].sort(),
     };
   });
 }
@@ -515,7 +660,8 @@ export function resolveSession(db: Database, query: string): { ref: number; id: 
   const exact = rows.find((row) => String(row[1]) === query || String(row[1]).endsWith(`:${query}`));
   if (exact) return { ref: Number(exact[0]), id: String(exact[1]) };
   if (rows.length === 1 && rows[0]) return { ref: Number(rows[0][0]), id: String(rows[0][1]) };
-  if (rows.length === 0) throw new SessionNotFoundError(`no session matches "${query}" (see \`outcome-ledger sessions\`)`);
+  if (rows.length === 0)
+    throw new SessionNotFoundError(`no session matches "${query}" (see \`outcome-ledger sessions\`)`);
   throw new SessionNotFoundError(`"${query}" matches several sessions; give more of the id`);
 }
 

@@ -5,9 +5,24 @@
  */
 import type { Database } from 'sql.js';
 import { COMMIT_GONE, COMMIT_MERGE, type CommitInfo } from '../core/outcomes/commits';
-import { defaultBranchesOf, messageReverts, reachableFrom, reversePatchCandidates, standings } from '../core/outcomes/standing';
+import {
+  defaultBranchesOf,
+  messageReverts,
+  reachableFrom,
+  reversePatchCandidates,
+  standings,
+} from '../core/outcomes/standing';
 import { History, type Tip } from '../core/outcomes/history';
-import { FileIndex, linkSession, MIN_KEPT_CONFIDENCE, SessionIndex, type Evidence, type LinkOptions, type LinkSession, type ScoredLink } from '../core/outcomes/linking';
+import {
+  FileIndex,
+  linkSession,
+  MIN_KEPT_CONFIDENCE,
+  SessionIndex,
+  type Evidence,
+  type LinkOptions,
+  type LinkSession,
+  type ScoredLink,
+} from '../core/outcomes/linking';
 import type { SourceName } from '../core/usage/model';
 import { findSuccessors, type SuccessorEdge, type SuccessorKind } from '../core/outcomes/successors';
 import { patchIds, patchUndoes, type TipsRead } from '../git/log';
@@ -146,22 +161,48 @@ function refreshCommits(db: Database, r: RelinkInput, { stored, history }: RepoG
  * with the same files after them. Squashes were found when they were new: search among new commits only, and keep the
  * edges found before.
  */
-async function findRepoSuccessors(db: Database, r: RelinkInput, { stored, history, byId, idOfSha }: RepoGraph): Promise<Successors> {
+async function findRepoSuccessors(
+  db: Database,
+  r: RelinkInput,
+  { stored, history, byId, idOfSha }: RepoGraph,
+): Promise<Successors> {
   const among = r.all ? undefined : r.newShas;
   const kept: SuccessorEdge[] = r.all
     ? []
     : loadSuccessors(db)
-        .filter((e) => e.kind === 'squash' && byId.has(e.original) && byId.has(e.successor) && !r.newShas.has(byId.get(e.successor)?.sha ?? ''))
-        .map((e) => ({ original: byId.get(e.original)?.sha ?? '', successor: byId.get(e.successor)?.sha ?? '', kind: 'squash' as const }));
+        .filter(
+          (e) =>
+            e.kind === 'squash' &&
+            byId.has(e.original) &&
+            byId.has(e.successor) &&
+            !r.newShas.has(byId.get(e.successor)?.sha ?? ''),
+        )
+        .map((e) => ({
+          original: byId.get(e.original)?.sha ?? '',
+          successor: byId.get(e.successor)?.sha ?? '',
+          kind: 'squash' as const,
+        }));
   let edges: SuccessorEdge[] = [...findSuccessors(history, new Map(), among), ...kept];
   const explained = new Set(edges.map((e) => e.original));
-  const unexplained = stored.filter((c) => !history.reachable.has(c.sha) && (c.flags & COMMIT_MERGE) === 0 && !explained.has(c.sha));
+  const unexplained = stored.filter(
+    (c) => !history.reachable.has(c.sha) && (c.flags & COMMIT_MERGE) === 0 && !explained.has(c.sha),
+  );
   if (unexplained.length > 0 && unexplained.length <= 500) {
     const want = new Set(unexplained.map((c) => c.sha));
     for (const g of unexplained) {
-      const key = g.files.map((f) => f.path).sort().join('\n');
+      const key = g.files
+        .map((f) => f.path)
+        .sort()
+        .join('\n');
       for (const c of history.between(g.authorTime - DAY, g.authorTime + 30 * DAY)) {
-        if (history.reachable.has(c.sha) && c.files.map((f) => f.path).sort().join('\n') === key) want.add(c.sha);
+        if (
+          history.reachable.has(c.sha) &&
+          c.files
+            .map((f) => f.path)
+            .sort()
+            .join('\n') === key
+        )
+          want.add(c.sha);
       }
     }
     if (want.size <= 2000) {
@@ -174,8 +215,16 @@ async function findRepoSuccessors(db: Database, r: RelinkInput, { stored, histor
   }
   const edgeRows = edges
     .map((e) => ({ original: idOfSha.get(e.original), successor: idOfSha.get(e.successor), kind: e.kind }))
-    .filter((e): e is { original: number; successor: number; kind: SuccessorKind } => e.original !== undefined && e.successor !== undefined);
-  const newEdges = replaceSuccessors(db, r.repoId, edgeRows, r.graphSince === undefined ? undefined : new Set(stored.map((c) => c.id)));
+    .filter(
+      (e): e is { original: number; successor: number; kind: SuccessorKind } =>
+        e.original !== undefined && e.successor !== undefined,
+    );
+  const newEdges = replaceSuccessors(
+    db,
+    r.repoId,
+    edgeRows,
+    r.graphSince === undefined ? undefined : new Set(stored.map((c) => c.id)),
+  );
   const successorsOf = new Map<string, SuccessorEdge[]>();
   for (const e of edges) {
     const l = successorsOf.get(e.original);
@@ -189,12 +238,20 @@ async function findRepoSuccessors(db: Database, r: RelinkInput, { stored, histor
  * Step 3 of relinkRepo: sessions to score: new or changed ones, and every session whose window holds something that
  * changed. A change older than the sessions loaded (a branch deleted long after its commits) needs them all.
  */
-function chooseAffected(db: Database, r: RelinkInput, changedTimes: readonly number[], { newEdges }: Successors): { sessions: LinkSession[]; affected: Set<number> } {
+function chooseAffected(
+  db: Database,
+  r: RelinkInput,
+  changedTimes: readonly number[],
+  { newEdges }: Successors,
+): { sessions: LinkSession[]; affected: Set<number> } {
   const changedRanges = [
     ...changedTimes,
     ...r.sessions.filter((s) => r.all || r.stamps.get(s.ref)?.stamp !== stampOf(s)).map((s) => s.start),
   ];
-  if (r.loadedSince !== null && changedRanges.some((t) => t - r.options.windowMs - r.options.skewMs < (r.loadedSince as number))) {
+  if (
+    r.loadedSince !== null &&
+    changedRanges.some((t) => t - r.options.windowMs - r.options.skewMs < (r.loadedSince as number))
+  ) {
     const all = r.loadAll();
     r.sessions = all.sessions;
     r.stamps = all.stamps;
@@ -218,7 +275,11 @@ function chooseAffected(db: Database, r: RelinkInput, changedTimes: readonly num
   }
   if (newEdges.length > 0) {
     const originals = new Set(newEdges.map((e) => e.original));
-    for (const l of loadLinks(db, r.sessions.map((s) => s.ref))) if (originals.has(l.commitRef)) affected.add(l.sessionRef);
+    for (const l of loadLinks(
+      db,
+      r.sessions.map((s) => s.ref),
+    ))
+      if (originals.has(l.commitRef)) affected.add(l.sessionRef);
   }
   if (ranges.length > 400) for (const s of r.sessions) affected.add(s.ref);
   else if (ranges.length > 0) {
@@ -232,10 +293,21 @@ function chooseAffected(db: Database, r: RelinkInput, changedTimes: readonly num
 }
 
 /** Step 4 of relinkRepo: score each affected session, inherit through successors, store; returns the links written. */
-function linkAffected(db: Database, r: RelinkInput, graph: RepoGraph, successors: Successors, sessions: readonly LinkSession[], affected: ReadonlySet<number>): number {
+function linkAffected(
+  db: Database,
+  r: RelinkInput,
+  graph: RepoGraph,
+  successors: Successors,
+  sessions: readonly LinkSession[],
+  affected: ReadonlySet<number>,
+): number {
   const { history, idOfSha } = graph;
   const spans = sessions.filter((s) => affected.has(s.ref));
-  const files = new FileIndex(history, Math.min(...spans.map((s) => s.start)) - r.options.skewMs, Math.max(...spans.map((s) => s.end)) + r.options.windowMs);
+  const files = new FileIndex(
+    history,
+    Math.min(...spans.map((s) => s.start)) - r.options.skewMs,
+    Math.max(...spans.map((s) => s.end)) + r.options.windowMs,
+  );
   const index = new SessionIndex(sessions);
   const decisions = loadLinks(db, [...affected]).filter((l) => l.state !== 'auto');
   const factsByRef = new Map(r.sessions.map((s) => [s.ref, s]));
@@ -261,7 +333,13 @@ function linkAffected(db: Database, r: RelinkInput, graph: RepoGraph, successors
  * A session's links by commit: its direct links to reachable commits, and what they and its confirmed decisions pass
  * on through successors (a squash of a rebased commit is two hops).
  */
-function inheritLinks(sessionRef: number, direct: readonly ScoredLink[], decisions: readonly LinkRow[], { history, byId }: RepoGraph, { successorsOf }: Successors): Map<string, ScoredLink> {
+function inheritLinks(
+  sessionRef: number,
+  direct: readonly ScoredLink[],
+  decisions: readonly LinkRow[],
+  { history, byId }: RepoGraph,
+  { successorsOf }: Successors,
+): Map<string, ScoredLink> {
   const links = new Map<string, ScoredLink>();
   for (const l of direct) if (history.reachable.has(l.sha)) links.set(l.sha, l);
   let frontier: ScoredLink[] = [
@@ -279,7 +357,10 @@ function inheritLinks(sessionRef: number, direct: readonly ScoredLink[], decisio
         if (!succ) continue;
         const confidence = Math.round(l.confidence * INHERIT[e.kind] * 1000) / 1000;
         if (confidence < MIN_KEPT_CONFIDENCE) continue;
-        const evidence: Evidence[] = [...l.evidence.filter((x) => x.weight > 0 && x.kind !== 'successor'), { kind: 'successor', text: successorText(e.kind, succ, history.prs.get(succ.sha) ?? succ.pr), weight: 0 }];
+        const evidence: Evidence[] = [
+          ...l.evidence.filter((x) => x.weight > 0 && x.kind !== 'successor'),
+          { kind: 'successor', text: successorText(e.kind, succ, history.prs.get(succ.sha) ?? succ.pr), weight: 0 },
+        ];
         const inherited: ScoredLink = { sessionRef, sha: e.successor, confidence, evidence, via: l.sha };
         const have = links.get(e.successor);
         if (!have || have.confidence < confidence) links.set(e.successor, inherited);
@@ -292,7 +373,14 @@ function inheritLinks(sessionRef: number, direct: readonly ScoredLink[], decisio
 }
 
 /** Decisions follow the work: a confirmed or rejected commit that was rebased or squashed carries the decision. */
-function carryDecisions(db: Database, sessionRef: number, decisions: readonly LinkRow[], links: ReadonlyMap<string, ScoredLink>, { history, byId, idOfSha }: RepoGraph, { successorsOf }: Successors): void {
+function carryDecisions(
+  db: Database,
+  sessionRef: number,
+  decisions: readonly LinkRow[],
+  links: ReadonlyMap<string, ScoredLink>,
+  { history, byId, idOfSha }: RepoGraph,
+  { successorsOf }: Successors,
+): void {
   for (const d of decisions) {
     const c = byId.get(d.commitRef);
     if (!c || history.reachable.has(c.sha)) continue;
@@ -300,7 +388,13 @@ function carryDecisions(db: Database, sessionRef: number, decisions: readonly Li
       const succId = idOfSha.get(e.successor);
       if (succId === undefined || decisions.some((x) => x.commitRef === succId)) continue;
       const code = d.state === 'confirmed' ? 1 : 2;
-      const ev = links.get(e.successor)?.evidence ?? [{ kind: 'successor' as const, text: successorText(e.kind, history.bySha.get(e.successor) ?? c, null), weight: 0 }];
+      const ev = links.get(e.successor)?.evidence ?? [
+        {
+          kind: 'successor' as const,
+          text: successorText(e.kind, history.bySha.get(e.successor) ?? c, null),
+          weight: 0,
+        },
+      ];
       db.run(
         'INSERT INTO links (session_ref, commit_ref, confidence, evidence, state) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_ref, commit_ref) DO UPDATE SET state = excluded.state',
         [sessionRef, succId, links.get(e.successor)?.confidence ?? (code === 1 ? 1 : 0), encodeEvidence(ev), code],
@@ -317,15 +411,28 @@ const MAX_UNDO_CHECKS = 200;
  * by patch (a squash or a hand-made revert) is looked for only for linked commits: git compares the few pairs whose
  * line counts mirror each other.
  */
-async function updateStanding(db: Database, r: RelinkInput, history: History, stored: StoredCommit[], edges: readonly SuccessorEdge[]): Promise<void> {
+async function updateStanding(
+  db: Database,
+  r: RelinkInput,
+  history: History,
+  stored: StoredCommit[],
+  edges: readonly SuccessorEdge[],
+): Promise<void> {
   const defaults = defaultBranchesOf(history, r.tips.defaultBranches);
   const onDefault = reachableFrom(history, defaults);
   const byMessage = messageReverts(history);
   const known = new Set(byMessage.map(([a, b]) => `${a} ${b}`));
-  const linked = (db.exec('SELECT DISTINCT c.sha FROM links l JOIN commits c ON c.id = l.commit_ref WHERE c.repo_ref = ? AND l.state != 2', [r.repoId])[0]?.values ?? [])
+  const linked = (
+    db.exec(
+      'SELECT DISTINCT c.sha FROM links l JOIN commits c ON c.id = l.commit_ref WHERE c.repo_ref = ? AND l.state != 2',
+      [r.repoId],
+    )[0]?.values ?? []
+  )
     .map((v) => String(v[0]))
     .filter((sha) => history.bySha.has(sha));
-  const candidates = reversePatchCandidates(history, linked, onDefault, MAX_UNDO_CHECKS).filter(([a, b]) => !known.has(`${a} ${b}`));
+  const candidates = reversePatchCandidates(history, linked, onDefault, MAX_UNDO_CHECKS).filter(
+    ([a, b]) => !known.has(`${a} ${b}`),
+  );
   let byPatch: Array<[string, string]> = [];
   if (candidates.length > 0) {
     try {
@@ -334,7 +441,13 @@ async function updateStanding(db: Database, r: RelinkInput, history: History, st
       // a refinement like patch-ids for successors: without it only reverts their message names are known
     }
   }
-  const flags = standings({ history, defaultBranches: defaults, reverts: [...byMessage, ...byPatch], successors: edges, horizon: r.horizon });
+  const flags = standings({
+    history,
+    defaultBranches: defaults,
+    reverts: [...byMessage, ...byPatch],
+    successors: edges,
+    horizon: r.horizon,
+  });
   const updater = new CommitUpdater(db);
   try {
     for (const c of stored) updater.update(c, c.tasks, (c.flags & COMMIT_GONE) !== 0, c.pr, flags.get(c.sha) ?? 0);

@@ -15,7 +15,18 @@ import { buildReport, roundUSD, type ReportJson, type UsageRow } from '../core/o
 import { fmtTokens, fmtUSD, plural } from '../core/usage/format';
 import type { Plan, PlanCost } from '../core/usage/plans';
 import { shortDate } from '../core/sidebar/format';
-import type { ChartBar, CommitRef, Coverage, DecisionRow, Figure, HealthSource, ScopeOption, SidebarQuery, SidebarSnapshot, TaskRow } from '../core/sidebar/protocol';
+import type {
+  ChartBar,
+  CommitRef,
+  Coverage,
+  DecisionRow,
+  Figure,
+  HealthSource,
+  ScopeOption,
+  SidebarQuery,
+  SidebarSnapshot,
+  TaskRow,
+} from '../core/sidebar/protocol';
 import { addDays, LocalDayMapper, localDate, periodRange } from '../core/usage/time';
 import { fromNanoUSD } from '../core/usage/pricing';
 import { sourceHealth } from '../store/files';
@@ -24,7 +35,17 @@ import { getMeta } from '../store/schema';
 import { dataHealth } from './health';
 import type { ExtraSource } from './importer';
 import { DEFAULT_DURABILITY_DAYS } from './linker';
-import { bucketsOf, countedOutcomes, linksOf, outcomeFacts, promptHashes, sessionInfo, sessionTaskKeys, statusResolver, usageRows } from './queries';
+import {
+  bucketsOf,
+  countedOutcomes,
+  linksOf,
+  outcomeFacts,
+  promptHashes,
+  sessionInfo,
+  sessionTaskKeys,
+  statusResolver,
+  usageRows,
+} from './queries';
 
 export interface SidebarInput {
   timeZone: string;
@@ -67,11 +88,21 @@ interface Scope {
 }
 
 /** Sessions a scope selects (null: all). Only values the snapshot offers are accepted. */
-function scopeOf(db: Database, scope: string, sessionTasks: ReadonlyMap<number, readonly string[]>, counted: ReadonlyMap<number, readonly number[]>, commitTasks: ReadonlyMap<number, readonly string[]>): Scope {
+function scopeOf(
+  db: Database,
+  scope: string,
+  sessionTasks: ReadonlyMap<number, readonly string[]>,
+  counted: ReadonlyMap<number, readonly number[]>,
+  commitTasks: ReadonlyMap<number, readonly string[]>,
+): Scope {
   if (scope === '') return { refs: null, notice: null };
   if (scope.startsWith('repo:')) {
-    const refs = new Set((db.exec('SELECT id FROM sessions WHERE repo = ?', [scope.slice(5)])[0]?.values ?? []).map((v) => Number(v[0])));
-    return refs.size > 0 ? { refs, notice: null } : { refs: null, notice: 'That repository has no sessions in the ledger: showing everything.' };
+    const refs = new Set(
+      (db.exec('SELECT id FROM sessions WHERE repo = ?', [scope.slice(5)])[0]?.values ?? []).map((v) => Number(v[0])),
+    );
+    return refs.size > 0
+      ? { refs, notice: null }
+      : { refs: null, notice: 'That repository has no sessions in the ledger: showing everything.' };
   }
   if (scope.startsWith('task:')) {
     const key = scope.slice(5);
@@ -80,7 +111,9 @@ function scopeOf(db: Database, scope: string, sessionTasks: ReadonlyMap<number, 
     for (const [ref, ids] of counted) if (ids.some((id) => commitTasks.get(id)?.includes(key))) refs.add(ref);
     // The task keys at hand are those of the periods shown; a task only older sessions worked on is looked up in all.
     if (refs.size === 0) for (const [ref, keys] of sessionTaskKeys(db)) if (keys.includes(key)) refs.add(ref);
-    return refs.size > 0 ? { refs, notice: null } : { refs: null, notice: `No session worked on ${key}: showing everything.` };
+    return refs.size > 0
+      ? { refs, notice: null }
+      : { refs: null, notice: `No session worked on ${key}: showing everything.` };
   }
   return { refs: null, notice: 'Unknown filter: showing everything.' };
 }
@@ -89,7 +122,14 @@ function repoLabels(repos: readonly string[]): Map<string, string> {
   const base = new Map<string, number>();
   for (const r of repos) base.set(path.basename(r), (base.get(path.basename(r)) ?? 0) + 1);
   // Two checkouts called "api" read as "work/api" and "old/api".
-  return new Map(repos.map((r) => [r, (base.get(path.basename(r)) ?? 0) > 1 ? `${path.basename(path.dirname(r))}/${path.basename(r)}` : path.basename(r)]));
+  return new Map(
+    repos.map((r) => [
+      r,
+      (base.get(path.basename(r)) ?? 0) > 1
+        ? `${path.basename(path.dirname(r))}/${path.basename(r)}`
+        : path.basename(r),
+    ]),
+  );
 }
 
 export function sidebarSnapshot(db: Database, input: SidebarInput): SnapshotBody {
@@ -142,9 +182,30 @@ export function sidebarSnapshot(db: Database, input: SidebarInput): SnapshotBody
   const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
   const prompts = promptHashes(db, cur.from, cur.to);
   if (scope.refs) for (const ref of [...prompts.keys()]) if (!scope.refs.has(ref)) prompts.delete(ref);
-  const common = { statusOf, outcomes: facts, threshold, files, timeZone: tz, pricingVersion, identities: co.identities, plan: input.plan ?? null };
-  const current = buildReport({ ...common, rows: curRows, sessionInfo: sessionInfo(db, curRefs), prompts, since: period.since, until: period.until });
-  const previous = buildReport({ ...common, rows: prevRows, since: period.previous.since, until: period.previous.until });
+  const common = {
+    statusOf,
+    outcomes: facts,
+    threshold,
+    files,
+    timeZone: tz,
+    pricingVersion,
+    identities: co.identities,
+    plan: input.plan ?? null,
+  };
+  const current = buildReport({
+    ...common,
+    rows: curRows,
+    sessionInfo: sessionInfo(db, curRefs),
+    prompts,
+    since: period.since,
+    until: period.until,
+  });
+  const previous = buildReport({
+    ...common,
+    rows: prevRows,
+    since: period.previous.since,
+    until: period.previous.until,
+  });
 
   const empty = (db.exec('SELECT 1 FROM usage_rollup LIMIT 1')[0]?.values.length ?? 0) === 0;
   const health = sidebarHealth(db, input, files.length > 0);
@@ -178,7 +239,13 @@ export function sidebarSnapshot(db: Database, input: SidebarInput): SnapshotBody
 
 // ---- figures and their coverage ---------------------------------------------------------------------------------
 
-function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, sources: readonly HealthSource[], unreadRepos: number): Figure[] {
+function figuresOf(
+  cur: ReportJson,
+  prev: ReportJson,
+  period: ResolvedPeriod,
+  sources: readonly HealthSource[],
+  unreadRepos: number,
+): Figure[] {
   const o = cur.outcomes;
   const p = prev.outcomes;
   const hasPrev = prev.totals.interactions > 0;
@@ -188,20 +255,37 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
   const from = (s: HealthSource): string => (s.first ? shortDate(s.first.slice(0, 10), true) : '');
 
   // Tokens: which logs they come from, and whether a source's history may have been deleted before we first read it.
-  const gapped = sources.filter((s) => s.found && s.gaps.some((g) => g.startsWith('history before')) && s.first !== null && period.since <= s.first.slice(0, 10));
+  const gapped = sources.filter(
+    (s) =>
+      s.found &&
+      s.gaps.some((g) => g.startsWith('history before')) &&
+      s.first !== null &&
+      period.since <= s.first.slice(0, 10),
+  );
   const tokenCov: Coverage = !hasData
     ? none('No usage recorded in this period.')
     : gapped.length > 0
-      ? { level: 'partial', note: `${list(gapped.map((s) => `${s.name} history before ${from(s)}`))} may have been deleted before the first import.` }
+      ? {
+          level: 'partial',
+          note: `${list(gapped.map((s) => `${s.name} history before ${from(s)}`))} may have been deleted before the first import.`,
+        }
       : { level: 'complete', note: `From ${list(used)} logs.` };
   const costCov: Coverage = !hasData
     ? tokenCov
     : cur.totals.unpricedInteractions > 0
-      ? { level: 'partial', note: `List-price estimate (prices ${cur.pricing.version}); ${plural(cur.totals.unpricedInteractions, 'request')} of models without a price are not in it.` }
-      : { level: tokenCov.level, note: `List-price estimate (prices ${cur.pricing.version}). ${tokenCov.level === 'partial' ? tokenCov.note : ''}`.trim() };
+      ? {
+          level: 'partial',
+          note: `List-price estimate (prices ${cur.pricing.version}); ${plural(cur.totals.unpricedInteractions, 'request')} of models without a price are not in it.`,
+        }
+      : {
+          level: tokenCov.level,
+          note: `List-price estimate (prices ${cur.pricing.version}). ${tokenCov.level === 'partial' ? tokenCov.note : ''}`.trim(),
+        };
   const pending: string[] = [];
-  if (o.openSessions > 0) pending.push(`${plural(o.openSessions, 'session is', 'sessions are')} still open and may yet link to a commit`);
-  if (unreadRepos > 0) pending.push(`${plural(unreadRepos, 'repository has', 'repositories have')} not been read for commits yet`);
+  if (o.openSessions > 0)
+    pending.push(`${plural(o.openSessions, 'session is', 'sessions are')} still open and may yet link to a commit`);
+  if (unreadRepos > 0)
+    pending.push(`${plural(unreadRepos, 'repository has', 'repositories have')} not been read for commits yet`);
   // Linked commits that are not the engineer's outcomes are named beside the figures (docs/outcomes.md).
   const aside = [
     o.reverted > 0 ? `${plural(o.reverted, 'reverted commit')}` : '',
@@ -213,41 +297,118 @@ function figuresOf(cur: ReportJson, prev: ReportJson, period: ResolvedPeriod, so
     ? none('No sessions in this period.')
     : pending.length > 0
       ? { level: 'partial', note: `${pending.join('; ')}.${asideNote}` }
-      : { level: 'complete', note: `Your own commits, linked at ${Math.round(o.threshold * 100)}% confidence or more, or confirmed by you.${asideNote}` };
-  const keptCov: Coverage = o.commits === 0
-    ? none('No linked commits in this period.')
-    : o.keptLinesPer1kOutput === null
-      ? none(`All ${plural(o.pendingCommits, 'commit')} are younger than ${o.durabilityDays} days: their lines are judged later.`)
-      : o.pendingCommits > 0
-        ? { level: 'partial', note: `${o.pendingCommits} of ${o.commits} commits are younger than ${o.durabilityDays} days and not judged yet.` }
-        : { level: 'complete', note: `Lines of linked commits still present at HEAD after ${o.durabilityDays} days.` };
-  const v = (value: number | null, before: number | null): Pick<Figure, 'value' | 'previous'> => ({ value, previous: hasPrev ? before : null });
+      : {
+          level: 'complete',
+          note: `Your own commits, linked at ${Math.round(o.threshold * 100)}% confidence or more, or confirmed by you.${asideNote}`,
+        };
+  const keptCov: Coverage =
+    o.commits === 0
+      ? none('No linked commits in this period.')
+      : o.keptLinesPer1kOutput === null
+        ? none(
+            `All ${plural(o.pendingCommits, 'commit')} are younger than ${o.durabilityDays} days: their lines are judged later.`,
+          )
+        : o.pendingCommits > 0
+          ? {
+              level: 'partial',
+              note: `${o.pendingCommits} of ${o.commits} commits are younger than ${o.durabilityDays} days and not judged yet.`,
+            }
+          : {
+              level: 'complete',
+              note: `Lines of linked commits still present at HEAD after ${o.durabilityDays} days.`,
+            };
+  const v = (value: number | null, before: number | null): Pick<Figure, 'value' | 'previous'> => ({
+    value,
+    previous: hasPrev ? before : null,
+  });
   // Token figures say whether they are exact: estimated tokens (counted from text, or rounded by a tool) are marked.
   const est = cur.totals.estimatedTokens;
-  const acc: Pick<Figure, 'accuracy' | 'estimatedTokens'> = { accuracy: cur.totals.tokenAccuracy, estimatedTokens: est };
-  const estNote = est > 0 ? ` ${cur.totals.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(est)} of ${fmtTokens(cur.totals.total)}`} tokens are estimated (counted from text or rounded by the tool), not reported exactly.` : '';
-  const withEst = (c: Coverage): Coverage => (estNote && c.level !== 'none' ? { level: c.level, note: `${c.note}${estNote}` } : c);
+  const acc: Pick<Figure, 'accuracy' | 'estimatedTokens'> = {
+    accuracy: cur.totals.tokenAccuracy,
+    estimatedTokens: est,
+  };
+  const estNote =
+    est > 0
+      ? ` ${cur.totals.tokenAccuracy === 'estimated' ? 'All' : `${fmtTokens(est)} of ${fmtTokens(cur.totals.total)}`} tokens are estimated (counted from text or rounded by the tool), not reported exactly.`
+      : '';
+  const withEst = (c: Coverage): Coverage =>
+    estNote && c.level !== 'none' ? { level: c.level, note: `${c.note}${estNote}` } : c;
   return [
     { id: 'commits', label: 'Commits', ...v(o.commits, p.commits), better: 'neutral', coverage: outcomeCov },
     { id: 'tasks', label: 'Tasks', ...v(o.tasks, p.tasks), better: 'neutral', coverage: outcomeCov },
     { id: 'prs', label: 'PRs', ...v(o.prs, p.prs), better: 'neutral', coverage: outcomeCov },
-    { id: 'tokens', label: 'Tokens', ...v(cur.totals.total, prev.totals.total), better: 'neutral', coverage: withEst(tokenCov), ...acc },
+    {
+      id: 'tokens',
+      label: 'Tokens',
+      ...v(cur.totals.total, prev.totals.total),
+      better: 'neutral',
+      coverage: withEst(tokenCov),
+      ...acc,
+    },
     ...(cur.totals.credits !== undefined || prev.totals.credits !== undefined
-      ? [{ id: 'credits' as const, label: 'Credits', ...v(cur.totals.credits ?? 0, prev.totals.credits ?? 0), better: 'neutral' as const, coverage: creditsCov(cur.totals.credits ?? 0) }]
+      ? [
+          {
+            id: 'credits' as const,
+            label: 'Credits',
+            ...v(cur.totals.credits ?? 0, prev.totals.credits ?? 0),
+            better: 'neutral' as const,
+            coverage: creditsCov(cur.totals.credits ?? 0),
+          },
+        ]
       : []),
-    { id: 'cost', label: 'Est. cost', ...v(cur.totals.costUSD, prev.totals.costUSD), better: 'neutral', coverage: withEst(costCov), ...acc },
+    {
+      id: 'cost',
+      label: 'Est. cost',
+      ...v(cur.totals.costUSD, prev.totals.costUSD),
+      better: 'neutral',
+      coverage: withEst(costCov),
+      ...acc,
+    },
     // A plan's cost beside the list-price estimate, never instead of it (docs/measurement.md, "Plan cost").
-    ...(cur.planCost ? [{ id: 'planCost' as const, label: 'Plan cost (amortised)', ...v(cur.planCost.periodUsd, prev.planCost?.periodUsd ?? null), better: 'neutral' as const, coverage: planCov(cur.planCost) }] : []),
+    ...(cur.planCost
+      ? [
+          {
+            id: 'planCost' as const,
+            label: 'Plan cost (amortised)',
+            ...v(cur.planCost.periodUsd, prev.planCost?.periodUsd ?? null),
+            better: 'neutral' as const,
+            coverage: planCov(cur.planCost),
+          },
+        ]
+      : []),
     { id: 'yield', label: 'Yield', ...v(o.yield, p.yield), better: 'higher', coverage: outcomeCov },
-    { id: 'tokensPerCommit', label: 'Tokens per commit', ...v(o.tokensPerCommit, p.tokensPerCommit), better: 'lower', coverage: withEst(outcomeCov), ...acc },
-    { id: 'keptPer1k', label: 'Kept lines per 1k output', ...v(o.keptLinesPer1kOutput, p.keptLinesPer1kOutput), better: 'higher', coverage: keptCov },
-    { id: 'withoutOutcome', label: 'Tokens without outcome', ...v(o.tokensWithoutOutcome, p.tokensWithoutOutcome), better: 'lower', coverage: withEst(outcomeCov), ...acc },
+    {
+      id: 'tokensPerCommit',
+      label: 'Tokens per commit',
+      ...v(o.tokensPerCommit, p.tokensPerCommit),
+      better: 'lower',
+      coverage: withEst(outcomeCov),
+      ...acc,
+    },
+    {
+      id: 'keptPer1k',
+      label: 'Kept lines per 1k output',
+      ...v(o.keptLinesPer1kOutput, p.keptLinesPer1kOutput),
+      better: 'higher',
+      coverage: keptCov,
+    },
+    {
+      id: 'withoutOutcome',
+      label: 'Tokens without outcome',
+      ...v(o.tokensWithoutOutcome, p.tokensWithoutOutcome),
+      better: 'lower',
+      coverage: withEst(outcomeCov),
+      ...acc,
+    },
   ];
 }
 
 /** The plan cost: what the engineer pays, spread over the period and its outcomes, next to the list-price estimate. */
 function planCov(p: PlanCost): Coverage {
-  const per = [p.perCommit !== null ? `${fmtUSD(p.perCommit)} per commit` : '', p.perTask !== null ? `${fmtUSD(p.perTask)} per task` : ''].filter(Boolean);
+  const per = [
+    p.perCommit !== null ? `${fmtUSD(p.perCommit)} per commit` : '',
+    p.perTask !== null ? `${fmtUSD(p.perTask)} per task` : '',
+  ].filter(Boolean);
   return {
     level: 'complete',
     note: `${p.label} at ${fmtUSD(p.monthlyUsd)}/month over ${p.days} days${per.length > 0 ? ` (${per.join(', ')})` : ''}: what you pay, amortised, beside the list-price estimate (Est. cost), not instead of it.`,
@@ -257,13 +418,23 @@ function planCov(p: PlanCost): Coverage {
 /** Credits are what tools that bill in credits (Kiro, Amp) metered: exact, and priced at the tool's documented rate. */
 function creditsCov(credits: number): Coverage {
   return credits > 0
-    ? { level: 'complete', note: 'Credits metered by tools that bill in credits (Kiro, Amp), as they recorded them; in the cost at their documented price per credit, never counted as tokens.' }
+    ? {
+        level: 'complete',
+        note: 'Credits metered by tools that bill in credits (Kiro, Amp), as they recorded them; in the cost at their documented price per credit, never counted as tokens.',
+      }
     : { level: 'none', note: 'No credits in this period.' };
 }
 
 // ---- chart ------------------------------------------------------------------------------------------------------
 
-function chartOf(rows: readonly UsageRow[], statusOf: (ref: number) => SessionStatus, facts: ReturnType<typeof outcomeFacts>, counted: ReadonlyMap<number, readonly number[]>, period: ResolvedPeriod, tz: string): SidebarSnapshot['chart'] {
+function chartOf(
+  rows: readonly UsageRow[],
+  statusOf: (ref: number) => SessionStatus,
+  facts: ReturnType<typeof outcomeFacts>,
+  counted: ReadonlyMap<number, readonly number[]>,
+  period: ResolvedPeriod,
+  tz: string,
+): SidebarSnapshot['chart'] {
   const unit = period.days > MAX_DAY_BARS ? 'week' : 'day';
   const step = unit === 'week' ? 7 : 1;
   const bars: ChartBar[] = [];
@@ -307,15 +478,31 @@ function chartOf(rows: readonly UsageRow[], statusOf: (ref: number) => SessionSt
 function commitRefs(db: Database, ids: readonly number[]): Map<number, CommitRef> {
   const out = new Map<number, CommitRef>();
   for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500).map(Number).join(',');
-    for (const [id, sha, subject, pr, root] of db.exec(`SELECT c.id, c.sha, c.subject, c.pr, r.root FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`)[0]?.values ?? []) {
-      out.set(Number(id), { repo: String(root), sha: String(sha), subject: String(subject), pr: pr === null ? null : Number(pr) });
+    const chunk = ids
+      .slice(i, i + 500)
+      .map(Number)
+      .join(',');
+    for (const [id, sha, subject, pr, root] of db.exec(
+      `SELECT c.id, c.sha, c.subject, c.pr, r.root FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`,
+    )[0]?.values ?? []) {
+      out.set(Number(id), {
+        repo: String(root),
+        sha: String(sha),
+        subject: String(subject),
+        pr: pr === null ? null : Number(pr),
+      });
     }
   }
   return out;
 }
 
-function tasksOf(db: Database, cur: ReportJson, refs: ReadonlySet<number>, counted: ReadonlyMap<number, readonly number[]>, facts: ReturnType<typeof outcomeFacts>): SidebarSnapshot['tasks'] {
+function tasksOf(
+  db: Database,
+  cur: ReportJson,
+  refs: ReadonlySet<number>,
+  counted: ReadonlyMap<number, readonly number[]>,
+  facts: ReturnType<typeof outcomeFacts>,
+): SidebarSnapshot['tasks'] {
   const byTask = cur.outcomes.byTask.slice(0, MAX_TASKS);
   const wanted = new Set(byTask.map((t) => t.task));
   // A task's commits: counted commits naming it, and those of shipped sessions whose branch names it.
@@ -336,11 +523,17 @@ function tasksOf(db: Database, cur: ReportJson, refs: ReadonlySet<number>, count
     }
   }
   const shown = new Set<number>();
-  for (const ids of commitsOf.values()) [...ids].sort((a, b) => (facts.commits.get(b)?.authorTime ?? 0) - (facts.commits.get(a)?.authorTime ?? 0)).slice(0, MAX_TASK_COMMITS).forEach((id) => shown.add(id));
+  for (const ids of commitsOf.values())
+    [...ids]
+      .sort((a, b) => (facts.commits.get(b)?.authorTime ?? 0) - (facts.commits.get(a)?.authorTime ?? 0))
+      .slice(0, MAX_TASK_COMMITS)
+      .forEach((id) => shown.add(id));
   const refsById = commitRefs(db, [...shown]);
   const rows: TaskRow[] = byTask.map((t) => {
     const ids = [...(commitsOf.get(t.task) ?? [])];
-    const prs = [...new Set(ids.map((id) => facts.commits.get(id)?.pr).filter((pr): pr is number => typeof pr === 'number'))].sort((a, b) => a - b);
+    const prs = [
+      ...new Set(ids.map((id) => facts.commits.get(id)?.pr).filter((pr): pr is number => typeof pr === 'number')),
+    ].sort((a, b) => a - b);
     return {
       task: t.task,
       tokens: t.tokens,
@@ -363,7 +556,15 @@ function tasksOf(db: Database, cur: ReportJson, refs: ReadonlySet<number>, count
  */
 export function pendingDecisions(
   db: Database,
-  q: { timeZone: string; since?: string; until?: string; threshold?: number; identities?: readonly string[]; limit: number; now?: number },
+  q: {
+    timeZone: string;
+    since?: string;
+    until?: string;
+    threshold?: number;
+    identities?: readonly string[];
+    limit: number;
+    now?: number;
+  },
 ): SidebarSnapshot['decisions'] {
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
   const range = periodRange(q.timeZone, q.since, q.until);
@@ -399,7 +600,8 @@ function decisionsOf(
     if (LABELLED.has(status)) continue; // a label is a decision
     const e = links.get(ref);
     if (status === 'unlinked') listed.push({ ref, reason: 'unlinked', status });
-    else if (status === 'shipped' && e && !e.confirmed && e.countedAuto > 0 && e.countedAuto < LOW_CONFIDENCE) listed.push({ ref, reason: 'low-confidence', status });
+    else if (status === 'shipped' && e && !e.confirmed && e.countedAuto > 0 && e.countedAuto < LOW_CONFIDENCE)
+      listed.push({ ref, reason: 'low-confidence', status });
     else if (status === 'open' && e && e.candidate > 0) listed.push({ ref, reason: 'candidate', status });
   }
   if (listed.length === 0) return { total: 0, rows: [] };
@@ -407,8 +609,14 @@ function decisionsOf(
   // totals.
   const totals = new Map<number, unknown[]>();
   for (let i = 0; i < listed.length; i += 500) {
-    const chunk = listed.slice(i, i + 500).map((t) => t.ref).join(',');
-    for (const v of db.exec(`SELECT session_ref, first_ts, last_ts, input + output + cache_read + cache_write, cost_nusd, estimated FROM session_totals WHERE session_ref IN (${chunk})`)[0]?.values ?? []) totals.set(Number(v[0]), v);
+    const chunk = listed
+      .slice(i, i + 500)
+      .map((t) => t.ref)
+      .join(',');
+    for (const v of db.exec(
+      `SELECT session_ref, first_ts, last_ts, input + output + cache_read + cache_write, cost_nusd, estimated FROM session_totals WHERE session_ref IN (${chunk})`,
+    )[0]?.values ?? [])
+      totals.set(Number(v[0]), v);
   }
   // The costliest first: a decision on a big session moves the figures most.
   const tokensOf = (ref: number): number => Number(totals.get(ref)?.[3] ?? 0);
@@ -416,7 +624,10 @@ function decisionsOf(
   const top = listed.slice(0, limit);
   const ids = top.map((t) => t.ref);
   const info = new Map<number, unknown[]>();
-  for (const v of db.exec(`SELECT id, source, session_key, cwd, repo, branch, log_path FROM sessions WHERE id IN (${ids.join(',')})`)[0]?.values ?? []) info.set(Number(v[0]), v);
+  for (const v of db.exec(
+    `SELECT id, source, session_key, cwd, repo, branch, log_path FROM sessions WHERE id IN (${ids.join(',')})`,
+  )[0]?.values ?? [])
+    info.set(Number(v[0]), v);
   const linkLists = linksOf(db, ids, threshold);
   const out: DecisionRow[] = [];
   for (const t of top) {
@@ -445,7 +656,15 @@ function decisionsOf(
       estimated: Number(u[5] ?? 0) > 0,
       candidate: best
         ? {
-            repo: best.repo, sha: best.commit, subject: best.subject, pr: best.pr, committed: best.committed, confidence: best.confidence, counted: best.counted, state: best.state, why: best.why,
+            repo: best.repo,
+            sha: best.commit,
+            subject: best.subject,
+            pr: best.pr,
+            committed: best.committed,
+            confidence: best.confidence,
+            counted: best.counted,
+            state: best.state,
+            why: best.why,
             ...(standingSuffix(best) ? { standing: standingSuffix(best).replace(/^ — /, '') } : {}),
           }
         : null,
@@ -458,11 +677,17 @@ function decisionsOf(
 // ---- data health and filters ------------------------------------------------------------------------------------
 
 function sidebarHealth(db: Database, input: SidebarInput, anyFiles: boolean): SidebarSnapshot['health'] {
-  const h = dataHealth(db, input.health.ledgerFile, { env: input.health.env, extra: input.health.extra, disabled: input.health.disabled });
+  const h = dataHealth(db, input.health.ledgerFile, {
+    env: input.health.env,
+    extra: input.health.extra,
+    disabled: input.health.disabled,
+  });
   const home = input.health.env.HOME;
   const repos = Number(db.exec('SELECT count(*) FROM repos')[0]?.values[0]?.[0] ?? 0);
   const unreadRepos = Number(
-    db.exec('SELECT count(DISTINCT repo) FROM sessions WHERE repo IS NOT NULL AND repo NOT IN (SELECT path FROM repo_paths)')[0]?.values[0]?.[0] ?? 0,
+    db.exec(
+      'SELECT count(DISTINCT repo) FROM sessions WHERE repo IS NOT NULL AND repo NOT IN (SELECT path FROM repo_paths)',
+    )[0]?.values[0]?.[0] ?? 0,
   );
   return {
     sources: h.sources.map((s) => ({
@@ -481,16 +706,35 @@ function sidebarHealth(db: Database, input: SidebarInput, anyFiles: boolean): Si
       estimatedTokens: s.estimatedTokens,
       viaOtlp: s.viaOtlp,
     })),
-    ledger: { file: tilde(h.ledger.file, home), bytes: h.ledger.bytes, firstImport: h.ledger.firstImport, lastNewData: h.ledger.lastNewData },
+    ledger: {
+      file: tilde(h.ledger.file, home),
+      bytes: h.ledger.bytes,
+      firstImport: h.ledger.firstImport,
+      lastNewData: h.ledger.lastNewData,
+    },
     linking: {
       repos,
       unreadRepos,
-      note: !anyFiles ? null : unreadRepos > 0 ? `${plural(unreadRepos, 'repository', 'repositories')} not read for commits yet.` : null,
+      note: !anyFiles
+        ? null
+        : unreadRepos > 0
+          ? `${plural(unreadRepos, 'repository', 'repositories')} not read for commits yet.`
+          : null,
     },
     otel: h.otel
       ? {
-          address: `${h.otel.host}:${h.otel.port}`, since: h.otel.since, stopped: h.otel.stopped ?? null, updated: h.otel.updated, bodies: h.otel.bodies, refused: h.otel.refused,
-          recorded: h.otel.recorded, duplicates: h.otel.duplicates, rejected: h.otel.rejected, forwardUrl: h.otel.forwardUrl, forwarded: h.otel.forwarded, forwardFailed: h.otel.forwardFailed,
+          address: `${h.otel.host}:${h.otel.port}`,
+          since: h.otel.since,
+          stopped: h.otel.stopped ?? null,
+          updated: h.otel.updated,
+          bodies: h.otel.bodies,
+          refused: h.otel.refused,
+          recorded: h.otel.recorded,
+          duplicates: h.otel.duplicates,
+          rejected: h.otel.rejected,
+          forwardUrl: h.otel.forwardUrl,
+          forwarded: h.otel.forwarded,
+          forwardFailed: h.otel.forwardFailed,
         }
       : null,
   };
@@ -504,18 +748,32 @@ function scopesOf(
   commitTasks: ReadonlyMap<number, readonly string[]>,
   selected: string,
 ): SidebarSnapshot['scopes'] {
-  const repoRows = (db.exec(`SELECT repo, count(*) AS n FROM sessions WHERE repo IS NOT NULL GROUP BY repo ORDER BY n DESC, repo LIMIT ${MAX_SCOPES}`)[0]?.values ?? []).map((v) => String(v[0]));
+  const repoRows = (
+    db.exec(
+      `SELECT repo, count(*) AS n FROM sessions WHERE repo IS NOT NULL GROUP BY repo ORDER BY n DESC, repo LIMIT ${MAX_SCOPES}`,
+    )[0]?.values ?? []
+  ).map((v) => String(v[0]));
   const labels = repoLabels(repoRows);
-  const repos: ScopeOption[] = repoRows.map((r) => ({ value: `repo:${r}`, label: labels.get(r) ?? r })).sort((a, b) => a.label.localeCompare(b.label));
+  const repos: ScopeOption[] = repoRows
+    .map((r) => ({ value: `repo:${r}`, label: labels.get(r) ?? r }))
+    .sort((a, b) => a.label.localeCompare(b.label));
   // Tasks worked on in the period, the costliest first.
   const taskTokens = new Map<string, number>();
   for (const [ref, tokens] of periodSessions) {
-    const keys = new Set([...(sessionTasks.get(ref) ?? []), ...(counted.get(ref) ?? []).flatMap((id) => commitTasks.get(id) ?? [])]);
+    const keys = new Set([
+      ...(sessionTasks.get(ref) ?? []),
+      ...(counted.get(ref) ?? []).flatMap((id) => commitTasks.get(id) ?? []),
+    ]);
     for (const k of keys) taskTokens.set(k, (taskTokens.get(k) ?? 0) + tokens);
   }
-  const tasks: ScopeOption[] = [...taskTokens].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, MAX_SCOPES).map(([k]) => ({ value: `task:${k}`, label: k }));
+  const tasks: ScopeOption[] = [...taskTokens]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, MAX_SCOPES)
+    .map(([k]) => ({ value: `task:${k}`, label: k }));
   // The selected scope stays selectable even when the period no longer has it.
-  if (selected.startsWith('task:') && !tasks.some((t) => t.value === selected)) tasks.unshift({ value: selected, label: selected.slice(5) });
-  if (selected.startsWith('repo:') && !repos.some((r) => r.value === selected)) repos.unshift({ value: selected, label: path.basename(selected.slice(5)) });
+  if (selected.startsWith('task:') && !tasks.some((t) => t.value === selected))
+    tasks.unshift({ value: selected, label: selected.slice(5) });
+  if (selected.startsWith('repo:') && !repos.some((r) => r.value === selected))
+    repos.unshift({ value: selected, label: path.basename(selected.slice(5)) });
   return { repos, tasks };
 }

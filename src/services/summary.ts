@@ -1,14 +1,44 @@
 import type { Database } from 'sql.js';
 import { canonicalJson } from '../core/common/canonical';
 import { decodeFiles } from '../core/outcomes/commits';
-import { DEFAULT_THRESHOLD, evidenceKinds, isCounted, type EvidenceKind, type LinkState } from '../core/outcomes/linking';
+import {
+  DEFAULT_THRESHOLD,
+  evidenceKinds,
+  isCounted,
+  type EvidenceKind,
+  type LinkState,
+} from '../core/outcomes/linking';
 import { OPEN_WINDOW_MS, type ReportJson } from '../core/outcomes/report';
-import { buildSummary, figureDifferences, weeksOf, type SummaryCommitFacts, type SummarySession } from '../core/summary/build';
+import {
+  buildSummary,
+  figureDifferences,
+  weeksOf,
+  type SummaryCommitFacts,
+  type SummarySession,
+} from '../core/summary/build';
 import { manifestEntries } from '../core/summary/manifest';
-import { CLAIM, parseSummaryDocument, signedPart, SSH_NAMESPACE, SUMMARY_FORMAT, SUMMARY_VERSION, type Summary, type SummaryDocument, type SummarySignature } from '../core/summary/schema';
+import {
+  CLAIM,
+  parseSummaryDocument,
+  signedPart,
+  SSH_NAMESPACE,
+  SUMMARY_FORMAT,
+  SUMMARY_VERSION,
+  type Summary,
+  type SummaryDocument,
+  type SummarySignature,
+} from '../core/summary/schema';
 import { extractDocument, firstDifference, renderSummary, type SummaryFormat } from '../core/summary/render';
 import { inconsistencies } from '../core/summary/consistency';
-import { bucketsOf, countedOutcomes, outcomeFacts, reports, sessionTaskKeys, statusResolver, usageRows } from './queries';
+import {
+  bucketsOf,
+  countedOutcomes,
+  outcomeFacts,
+  reports,
+  sessionTaskKeys,
+  statusResolver,
+  usageRows,
+} from './queries';
 import { isoUtc, periodRange } from '../core/usage/time';
 import { loadLinks } from '../store/outcomes';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
@@ -44,9 +74,19 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const now = o.now ?? Date.now();
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
   const durabilityDays = o.durabilityDays ?? DEFAULT_DURABILITY_DAYS;
-  const q = { timeZone: o.timeZone, threshold, durabilityDays, now, plan: o.plan ?? null, ...(o.identities ? { identities: o.identities } : {}) };
+  const q = {
+    timeZone: o.timeZone,
+    threshold,
+    durabilityDays,
+    now,
+    plan: o.plan ?? null,
+    ...(o.identities ? { identities: o.identities } : {}),
+  };
   const spans = weeksOf(o.since, o.until);
-  const [main, ...weekly] = reports(db, q, [{ since: o.since, until: o.until }, ...spans]) as [ReportJson, ...ReportJson[]];
+  const [main, ...weekly] = reports(db, q, [{ since: o.since, until: o.until }, ...spans]) as [
+    ReportJson,
+    ...ReportJson[],
+  ];
   const weeks = spans.map((w, i) => ({ ...w, report: weekly[i] as ReportJson }));
 
   const range = periodRange(o.timeZone, o.since, o.until);
@@ -58,7 +98,10 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const facts = outcomeFacts(db, counted, now, durabilityDays, co.setAside, periodRefs);
   const branchTasks = sessionTaskKeys(db, periodRefs);
 
-  const perSession = new Map<number, { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> }>();
+  const perSession = new Map<
+    number,
+    { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> }
+  >();
   for (const r of rows) {
     const s = perSession.get(r.sessionRef) ?? { tokens: 0, estimatedTokens: 0, costNano: 0, models: new Set<string>() };
     s.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
@@ -73,26 +116,51 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     const u = perSession.get(ref) as { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> };
     const s = ids.get(ref) ?? { source: 'manual', key: String(ref) };
     return {
-      ref, id: citedId(s.source, s.key), ledgerId: `${s.source}:${s.key}`, source: s.source, status: statusOf(ref), tokens: u.tokens,
-      estimatedTokens: u.estimatedTokens, costNano: u.costNano,
-      models: [...u.models].sort(), branchTasks: branchTasks.get(ref) ?? [], counted: counted.get(ref) ?? [], setAside: co.setAside.get(ref) ?? [],
+      ref,
+      id: citedId(s.source, s.key),
+      ledgerId: `${s.source}:${s.key}`,
+      source: s.source,
+      status: statusOf(ref),
+      tokens: u.tokens,
+      estimatedTokens: u.estimatedTokens,
+      costNano: u.costNano,
+      models: [...u.models].sort(),
+      branchTasks: branchTasks.get(ref) ?? [],
+      counted: counted.get(ref) ?? [],
+      setAside: co.setAside.get(ref) ?? [],
     };
   });
 
   // The commits the period's sessions count (a commit only sessions outside the period count is not cited).
   // Commits set aside (reverted, not merged, someone else's) are cited apart, with what makes them so.
   const commitIds = [...new Set(sessions.flatMap((s) => s.counted))].filter((id) => facts.commits.has(id));
-  const asideIds = [...new Set(sessions.flatMap((s) => (s.setAside ?? []).filter((a) => a.why !== 'revert').map((a) => a.id)))];
+  const asideIds = [
+    ...new Set(sessions.flatMap((s) => (s.setAside ?? []).filter((a) => a.why !== 'revert').map((a) => a.id))),
+  ];
   const commits = new Map<number, SummaryCommitFacts>();
   const wanted = [...new Set([...commitIds, ...asideIds])];
   for (let i = 0; i < wanted.length; i += 500) {
     const chunk = wanted.slice(i, i + 500).join(',');
-    for (const [id, sha, root, subject, repo, tasks, pr, at, files] of db.exec(`SELECT c.id, c.sha, r.root, c.subject, c.repo_ref, c.tasks, c.pr, c.author_ts, c.files FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`)[0]?.values ?? []) {
+    for (const [id, sha, root, subject, repo, tasks, pr, at, files] of db.exec(
+      `SELECT c.id, c.sha, r.root, c.subject, c.repo_ref, c.tasks, c.pr, c.author_ts, c.files FROM commits c JOIN repos r ON r.id = c.repo_ref WHERE c.id IN (${chunk})`,
+    )[0]?.values ?? []) {
       const f = facts.commits.get(Number(id)) ?? {
-        id: Number(id), repo: Number(repo), tasks: tasks ? String(tasks).split(' ') : [], pr: pr === null ? null : Number(pr), authorTime: Number(at), kept: null,
+        id: Number(id),
+        repo: Number(repo),
+        tasks: tasks ? String(tasks).split(' ') : [],
+        pr: pr === null ? null : Number(pr),
+        authorTime: Number(at),
+        kept: null,
       };
       const standing = co.standing.get(Number(id));
-      commits.set(Number(id), { ...f, sha: String(sha), repoRoot: String(root), subject: String(subject), files: filesDigest(decodeFiles(String(files)).map((x) => x.path)), ...(standing ? { standing } : {}) });
+      commits.set(Number(id), {
+        ...f,
+        sha: String(sha),
+        repoRoot: String(root),
+        subject: String(subject),
+        files: filesDigest(decodeFiles(String(files)).map((x) => x.path)),
+        ...(standing ? { standing } : {}),
+      });
     }
   }
   const links = new Map<string, { kinds: EvidenceKind[]; state: LinkState }>();
@@ -107,7 +175,8 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     // counts them over the whole ledger (not the period) and marks them ~, where a summary marks them ≈.
     const inPeriod = new Set(main.coverage.filter((c) => c.first !== null).map((c) => c.source as string));
     for (const s of dataHealth(db, o.ledgerFile, { env: o.env ?? {} }).sources) {
-      if (inPeriod.has(s.source)) for (const g of s.gaps) if (!/They are marked ~\.$/.test(g)) gaps.push(`${s.source}: ${g}`);
+      if (inPeriod.has(s.source))
+        for (const g of s.gaps) if (!/They are marked ~\.$/.test(g)) gaps.push(`${s.source}: ${g}`);
     }
   }
 
@@ -133,7 +202,8 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
 
 function sessionIds(db: Database): Map<number, { source: string; key: string }> {
   const out = new Map<number, { source: string; key: string }>();
-  for (const [id, source, key] of db.exec('SELECT id, source, session_key FROM sessions')[0]?.values ?? []) out.set(Number(id), { source: String(source), key: String(key) });
+  for (const [id, source, key] of db.exec('SELECT id, source, session_key FROM sessions')[0]?.values ?? [])
+    out.set(Number(id), { source: String(source), key: String(key) });
   return out;
 }
 
@@ -160,15 +230,24 @@ export function filesDigest(paths: readonly string[]): { count: number; sha256: 
  * stable id, session, time, model, canonical token fields and estimated cost), the sessions' labels, their counted
  * links and the linked commits (task keys, PR, kept lines, author, and whether each is the engineer's, reverted, merged). Re-importing the same logs gives the same digest.
  */
-function recordsDigest(db: Database, range: { from: number; to: number }, sessions: readonly SummarySession[], commits: ReadonlyMap<number, SummaryCommitFacts>): Summary['records'] {
-  const interactions = (db.exec(
-    `SELECT i.id, s.source || ':' || s.session_key, i.ts, m.name, i.input, i.output, i.cache_read, i.cache_write, i.reasoning, coalesce(i.cost_nusd, -1)
+function recordsDigest(
+  db: Database,
+  range: { from: number; to: number },
+  sessions: readonly SummarySession[],
+  commits: ReadonlyMap<number, SummaryCommitFacts>,
+): Summary['records'] {
+  const interactions = (
+    db.exec(
+      `SELECT i.id, s.source || ':' || s.session_key, i.ts, m.name, i.input, i.output, i.cache_read, i.cache_write, i.reasoning, coalesce(i.cost_nusd, -1)
      FROM interactions i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref
      WHERE i.ts >= ? AND i.ts < ? ORDER BY i.id`,
-    [range.from, range.to],
-  )[0]?.values ?? []).map((v) => v.map((x) => (typeof x === 'number' ? x : String(x))));
+      [range.from, range.to],
+    )[0]?.values ?? []
+  ).map((v) => v.map((x) => (typeof x === 'number' ? x : String(x))));
   const inPeriod = new Set(sessions.map((s) => s.ledgerId));
-  const labels = (db.exec('SELECT source || \':\' || session_key, label FROM sessions WHERE label IS NOT NULL')[0]?.values ?? [])
+  const labels = (
+    db.exec("SELECT source || ':' || session_key, label FROM sessions WHERE label IS NOT NULL")[0]?.values ?? []
+  )
     .map((v) => [String(v[0]), String(v[1])])
     .filter(([id]) => inPeriod.has(id as string))
     .sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
@@ -182,10 +261,30 @@ function recordsDigest(db: Database, range: { from: number; to: number }, sessio
   }
   links.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
   const commitRecords = [...commits.values()]
-    .map((c) => [c.sha, c.authorTime, c.tasks.join(' '), c.pr ?? -1, c.kept ?? -1, c.standing?.author ?? '', c.standing ? Number(c.standing.authoredByEngineer) + 2 * Number(c.standing.reverted) + 4 * Number(!c.standing.merged) : -1] as const)
+    .map(
+      (c) =>
+        [
+          c.sha,
+          c.authorTime,
+          c.tasks.join(' '),
+          c.pr ?? -1,
+          c.kept ?? -1,
+          c.standing?.author ?? '',
+          c.standing
+            ? Number(c.standing.authoredByEngineer) + 2 * Number(c.standing.reverted) + 4 * Number(!c.standing.merged)
+            : -1,
+        ] as const,
+    )
     .sort((a, b) => a[0].localeCompare(b[0]));
   const digest = sha256Hex(canonicalJson({ interactions, labels, links, commits: commitRecords }));
-  return { algorithm: 'sha256', digest, interactions: interactions.length, sessions: sessions.length, links: links.length, commits: commitRecords.length };
+  return {
+    algorithm: 'sha256',
+    digest,
+    interactions: interactions.length,
+    sessions: sessions.length,
+    links: links.length,
+    commits: commitRecords.length,
+  };
 }
 
 /** What signs a summary: the built-in Ed25519 key (store/signing.ts) or the engineer's git SSH signing key. */
@@ -195,7 +294,12 @@ export interface SummarySigner {
 
 /** A signer over the engineer's git SSH signing key (`user.signingkey`, `gpg.format ssh`), via `ssh-keygen -Y sign`. */
 function gitSshSigner(signingKey: string): SummarySigner {
-  return { signCanonical: (payload) => ({ ...sshSign(signingKey, SSH_NAMESPACE, canonicalJson(payload)), namespace: SSH_NAMESPACE }) };
+  return {
+    signCanonical: (payload) => ({
+      ...sshSign(signingKey, SSH_NAMESPACE, canonicalJson(payload)),
+      namespace: SSH_NAMESPACE,
+    }),
+  };
 }
 
 /** Git is not set up to sign with SSH (`gpg.format ssh`, `user.signingkey`): the message says how to set it up. */
@@ -207,8 +311,14 @@ export class GitSigningSetupError extends Error {}
  */
 export async function gitSshSignerIn(cwd: string): Promise<SummarySigner> {
   const config = await gitSigningConfig(cwd);
-  if (config.format !== 'ssh') throw new GitSigningSetupError(`signing with your git SSH signing key needs git's gpg.format to be ssh (it is ${config.format === null ? 'not set' : `"${config.format}"`}): run git config --global gpg.format ssh and git config --global user.signingkey ~/.ssh/id_ed25519.pub`);
-  if (config.key === null) throw new GitSigningSetupError('signing with your git SSH signing key needs user.signingkey: run git config --global user.signingkey ~/.ssh/id_ed25519.pub');
+  if (config.format !== 'ssh')
+    throw new GitSigningSetupError(
+      `signing with your git SSH signing key needs git's gpg.format to be ssh (it is ${config.format === null ? 'not set' : `"${config.format}"`}): run git config --global gpg.format ssh and git config --global user.signingkey ~/.ssh/id_ed25519.pub`,
+    );
+  if (config.key === null)
+    throw new GitSigningSetupError(
+      'signing with your git SSH signing key needs user.signingkey: run git config --global user.signingkey ~/.ssh/id_ed25519.pub',
+    );
   return gitSshSigner(config.key);
 }
 
@@ -217,7 +327,13 @@ export function signSummary(summary: Summary, key: SummarySigner): SummaryDocume
   const manifest: Record<string, string> = {};
   for (const e of manifestEntries(summary)) manifest[e.key] = sha256Hex(canonicalJson(e.value));
   const head = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, manifest } as const;
-  return { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, summary, manifest, signature: key.signCanonical(signedPart(head)) };
+  return {
+    format: SUMMARY_FORMAT,
+    version: SUMMARY_VERSION,
+    summary,
+    manifest,
+    signature: key.signCanonical(signedPart(head)),
+  };
 }
 
 export interface ExportedSummary {
@@ -232,10 +348,19 @@ export interface ExportedSummary {
  * Figures, signature and rendering, in one call. Signed with `signer` when given (the git SSH key), else with the
  * built-in key in `home` (created on first use).
  */
-export function exportSummary(db: Database, home: string, o: SummaryOptions & { format: SummaryFormat; signer?: SummarySigner }): ExportedSummary {
+export function exportSummary(
+  db: Database,
+  home: string,
+  o: SummaryOptions & { format: SummaryFormat; signer?: SummarySigner },
+): ExportedSummary {
   const signer = o.signer ?? loadOrCreateSigningKey(home);
   const doc = signSummary(summaryOf(db, o), signer);
-  return { doc, text: renderSummary(doc, o.format), format: o.format, key: { fingerprint: doc.signature.fingerprint, algorithm: doc.signature.algorithm } };
+  return {
+    doc,
+    text: renderSummary(doc, o.format),
+    format: o.format,
+    key: { fingerprint: doc.signature.fingerprint, algorithm: doc.signature.algorithm },
+  };
 }
 
 export interface Verdict {
@@ -254,7 +379,9 @@ export interface Verdict {
   doc?: SummaryDocument;
 }
 
-function verdict(v: Omit<Verdict, 'notChecked' | 'signed' | 'warnings'> & Partial<Pick<Verdict, 'notChecked' | 'signed' | 'warnings'>>): Verdict {
+function verdict(
+  v: Omit<Verdict, 'notChecked' | 'signed' | 'warnings'> & Partial<Pick<Verdict, 'notChecked' | 'signed' | 'warnings'>>,
+): Verdict {
   return { notChecked: [], signed: false, warnings: [], ...v };
 }
 
@@ -262,7 +389,11 @@ function verdict(v: Omit<Verdict, 'notChecked' | 'signed' | 'warnings'> & Partia
 function checkSignature(doc: SummaryDocument): { ok: true } | { ok: false; reason: string } {
   const sig = doc.signature;
   if (sig.algorithm === 'Ed25519') return verifyCanonical(signedPart(doc), sig);
-  if (sshFingerprint(sig.publicKey) !== sig.fingerprint) return { ok: false, reason: `the fingerprint ${sig.fingerprint} does not belong to the embedded public key (it is ${sshFingerprint(sig.publicKey)})` };
+  if (sshFingerprint(sig.publicKey) !== sig.fingerprint)
+    return {
+      ok: false,
+      reason: `the fingerprint ${sig.fingerprint} does not belong to the embedded public key (it is ${sshFingerprint(sig.publicKey)})`,
+    };
   return sshVerify(sig.publicKey, sig.namespace, sig.value, canonicalJson(signedPart(doc)));
 }
 
@@ -280,7 +411,11 @@ function pinHint(doc: SummaryDocument): string {
  * that every headline figure adds up from the records the file carries (a key holder can sign figures that do not).
  * With a ledger, the figures are recomputed for the same period and settings and compared, figure by figure.
  */
-export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?: string; env?: NodeJS.ProcessEnv }, expect: { fingerprint?: string } = {}): Verdict {
+export function verifySummary(
+  text: string,
+  ledger?: { db: Database; ledgerFile?: string; env?: NodeJS.ProcessEnv },
+  expect: { fingerprint?: string } = {},
+): Verdict {
   const ex = extractDocument(text);
   if (!ex.ok) return verdict({ ok: false, format: null, problems: [ex.reason], checks: [] });
   const parsed = parseSummaryDocument(ex.value);
@@ -289,18 +424,37 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
   const checks: string[] = [`the file follows the summary schema (version ${doc.version})`];
   const sig = checkSignature(doc);
   if (!sig.ok) {
-    return verdict({ ok: false, format: ex.format, doc, checks, problems: [`the signature does not hold: ${sig.reason}`] });
+    return verdict({
+      ok: false,
+      format: ex.format,
+      doc,
+      checks,
+      problems: [`the signature does not hold: ${sig.reason}`],
+    });
   }
-  checks.push(`the signature holds: the signed data has not changed since it was signed by the key ${doc.signature.fingerprint} (${doc.signature.algorithm === 'ssh' ? 'SSH, ssh-keygen -Y verify' : 'Ed25519'})`);
+  checks.push(
+    `the signature holds: the signed data has not changed since it was signed by the key ${doc.signature.fingerprint} (${doc.signature.algorithm === 'ssh' ? 'SSH, ssh-keygen -Y verify' : 'Ed25519'})`,
+  );
   const notChecked: string[] = [];
   // Anyone can sign an edited copy with a key of their own: only the fingerprint the engineer gave you says whose it is.
   if (expect.fingerprint !== undefined) {
     if (normalFingerprint(expect.fingerprint) !== normalFingerprint(doc.signature.fingerprint)) {
-      return verdict({ ok: false, format: ex.format, doc, checks, signed: true, problems: [`the file was signed by the key ${doc.signature.fingerprint}, not by the expected key ${expect.fingerprint}`] });
+      return verdict({
+        ok: false,
+        format: ex.format,
+        doc,
+        checks,
+        signed: true,
+        problems: [
+          `the file was signed by the key ${doc.signature.fingerprint}, not by the expected key ${expect.fingerprint}`,
+        ],
+      });
     }
     checks.push('the signing key is the one expected (--key)');
   } else {
-    notChecked.push(`not checked: who signed it. This checked the file's integrity, not who holds the key ${doc.signature.fingerprint} (anyone can sign a copy with a key of their own). To pin it, ${pinHint(doc)}`);
+    notChecked.push(
+      `not checked: who signed it. This checked the file's integrity, not who holds the key ${doc.signature.fingerprint} (anyone can sign a copy with a key of their own). To pin it, ${pinHint(doc)}`,
+    );
   }
   const entries = manifestEntries(doc.summary);
   const problems: string[] = [];
@@ -317,7 +471,8 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
   // A changed figure also changes its section: name the figure alone.
   const named = new Set(changed.map((e) => e.parent).filter((p): p is string => p !== undefined));
   for (const e of changed) {
-    if (!named.has(e.key)) problems.push(`${e.label} (${e.key}) changed after the export: it does not match its signed digest`);
+    if (!named.has(e.key))
+      problems.push(`${e.label} (${e.key}) changed after the export: it does not match its signed digest`);
   }
   for (const k of expected) problems.push(`${k} was removed after the export: the signature covers it`);
   if (problems.length > 0) return verdict({ ok: false, format: ex.format, doc, checks, problems, signed: true });
@@ -327,38 +482,76 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
     if (diff && doc.summary.tool.version !== TOOL_VERSION) {
       // Another version may render the same signed data in other words: that is not an edit, and cannot be told from one.
       return verdict({
-        ok: false, format: ex.format, doc, checks, signed: true,
-        problems: [`line ${diff.line} of the visible text differs from what this version (${TOOL_VERSION}) renders from the signed data, and the file was exported by Outcome Ledger ${doc.summary.tool.version}, which may word it differently: check the visible text with version ${doc.summary.tool.version} (the signed figures and citations themselves hold)`],
+        ok: false,
+        format: ex.format,
+        doc,
+        checks,
+        signed: true,
+        problems: [
+          `line ${diff.line} of the visible text differs from what this version (${TOOL_VERSION}) renders from the signed data, and the file was exported by Outcome Ledger ${doc.summary.tool.version}, which may word it differently: check the visible text with version ${doc.summary.tool.version} (the signed figures and citations themselves hold)`,
+        ],
       });
     }
     if (diff) {
       return verdict({
-        ok: false, format: ex.format, doc, checks, signed: true,
-        problems: [`line ${diff.line} of the visible text was changed after the export: it reads ${JSON.stringify(clip(diff.found))}, the signed data renders ${JSON.stringify(clip(diff.expected))}`],
+        ok: false,
+        format: ex.format,
+        doc,
+        checks,
+        signed: true,
+        problems: [
+          `line ${diff.line} of the visible text was changed after the export: it reads ${JSON.stringify(clip(diff.found))}, the signed data renders ${JSON.stringify(clip(diff.expected))}`,
+        ],
       });
     }
     checks.push(`the visible ${ex.format === 'md' ? 'Markdown' : 'HTML'} is exactly what the signed data renders`);
   }
   const wrong = inconsistencies(doc.summary);
   if (wrong.length > 0) {
-    return verdict({ ok: false, format: ex.format, doc, checks, signed: true, problems: ['the figures do not add up from the records the file carries (the signature holds, but whoever holds the key signed figures that disagree with each other)', ...wrong] });
+    return verdict({
+      ok: false,
+      format: ex.format,
+      doc,
+      checks,
+      signed: true,
+      problems: [
+        'the figures do not add up from the records the file carries (the signature holds, but whoever holds the key signed figures that disagree with each other)',
+        ...wrong,
+      ],
+    });
   }
-  checks.push('every headline figure adds up from the records the file carries (tools, models, weeks, sessions, cited outcomes and tasks)');
+  checks.push(
+    'every headline figure adds up from the records the file carries (tools, models, weeks, sessions, cited outcomes and tasks)',
+  );
   if (ledger) {
     const s = doc.summary;
     const again = summaryOf(ledger.db, {
-      since: s.period.since, until: s.period.until, timeZone: s.period.timezone, redact: s.redacted,
-      threshold: s.settings.threshold, durabilityDays: s.settings.durabilityDays, now: Date.parse(s.generatedAt),
+      since: s.period.since,
+      until: s.period.until,
+      timeZone: s.period.timezone,
+      redact: s.redacted,
+      threshold: s.settings.threshold,
+      durabilityDays: s.settings.durabilityDays,
+      now: Date.parse(s.generatedAt),
       ...(s.settings.identities ? { identities: s.settings.identities } : {}),
       plan: planOfSummary(s),
-      env: ledger.env, ledgerFile: ledger.ledgerFile,
+      env: ledger.env,
+      ledgerFile: ledger.ledgerFile,
     });
     const diffs = figureDifferences(s, again);
     if (diffs.length > 0) {
-      const records = again.records.digest === s.records.digest
-        ? 'the ledger holds the same records, so the figures were computed differently'
-        : `the ledger's records for the period differ from those the summary was computed from (${again.records.interactions} requests and ${again.records.links} counted links now; the summary says ${s.records.interactions} and ${s.records.links})`;
-      return verdict({ ok: false, format: ex.format, doc, checks, signed: true, problems: [`the figures do not match the local ledger: ${records}`, ...diffs] });
+      const records =
+        again.records.digest === s.records.digest
+          ? 'the ledger holds the same records, so the figures were computed differently'
+          : `the ledger's records for the period differ from those the summary was computed from (${again.records.interactions} requests and ${again.records.links} counted links now; the summary says ${s.records.interactions} and ${s.records.links})`;
+      return verdict({
+        ok: false,
+        format: ex.format,
+        doc,
+        checks,
+        signed: true,
+        problems: [`the figures do not match the local ledger: ${records}`, ...diffs],
+      });
     }
     checks.push(`every figure matches the local ledger (records digest ${s.records.digest.slice(0, 16)}…)`);
   }
@@ -367,7 +560,11 @@ export function verifySummary(text: string, ledger?: { db: Database; ledgerFile?
 }
 
 function normalFingerprint(v: string): string {
-  return v.trim().toLowerCase().replace(/^sha256:/, '').replace(/:/g, '');
+  return v
+    .trim()
+    .toLowerCase()
+    .replace(/^sha256:/, '')
+    .replace(/:/g, '');
 }
 
 function clip(v: string): string {

@@ -41,7 +41,9 @@ function citedOf(doc: SummaryDocument): Map<string, Cited> {
   const out = new Map<string, Cited>();
   for (const t of doc.summary.tasks) {
     for (const o of t.outcomes) {
-      for (const c of o.commits) if (!out.has(c.sha)) out.set(c.sha, { commit: c, where: t.task === null ? 'an outcome without a task key' : `task ${t.task}` });
+      for (const c of o.commits)
+        if (!out.has(c.sha))
+          out.set(c.sha, { commit: c, where: t.task === null ? 'an outcome without a task key' : `task ${t.task}` });
     }
   }
   return out;
@@ -52,9 +54,11 @@ function differences(c: SummaryCommit, actual: RawCommit, subjects: boolean): st
   const out: string[] = [];
   const at = isoSecond(actual.authorTime);
   if (at !== c.authoredAt) out.push(`authored ${at}, the summary says ${c.authoredAt}`);
-  if (subjects && c.subject !== null && c.subject !== actual.subject) out.push(`its subject is ${quoted(actual.subject)}, the summary says ${quoted(c.subject)}`);
+  if (subjects && c.subject !== null && c.subject !== actual.subject)
+    out.push(`its subject is ${quoted(actual.subject)}, the summary says ${quoted(c.subject)}`);
   const files = filesDigest(actual.parents.length > 1 ? [] : actual.files.map((f) => f.path));
-  if (files.count !== c.files.count) out.push(`it changed ${files.count} ${noun(files.count, 'file')}, the summary says ${c.files.count}`);
+  if (files.count !== c.files.count)
+    out.push(`it changed ${files.count} ${noun(files.count, 'file')}, the summary says ${c.files.count}`);
   else if (files.sha256 !== c.files.sha256) out.push('it changed other files than the summary says');
   return out;
 }
@@ -71,7 +75,10 @@ async function checkCitedCommits(doc: SummaryDocument, repos: readonly string[])
   const cited = citedOf(doc);
   const redacted = doc.summary.redacted;
   const remaining = new Set(cited.keys());
-  const found = new Map<string, { repo: string; commit: RawCommit; branch: DefaultBranch | undefined; reachable: boolean }>();
+  const found = new Map<
+    string,
+    { repo: string; commit: RawCommit; branch: DefaultBranch | undefined; reachable: boolean }
+  >();
   const readable: string[] = [];
   for (const given of repos) {
     const repo = path.resolve(given);
@@ -112,23 +119,38 @@ async function checkCitedCommits(doc: SummaryDocument, repos: readonly string[])
     const name = `commit ${sha.slice(0, 12)} (${c.where}${c.commit.subject !== null ? `, ${quoted(c.commit.subject, 60)}` : ''})`;
     const f = found.get(sha);
     if (!f) {
-      problems.push(`${name} is in none of the repositories given (${readable.map((r) => quoted(r, 120)).join(', ')}): the summary cites a commit they do not hold`);
+      problems.push(
+        `${name} is in none of the repositories given (${readable.map((r) => quoted(r, 120)).join(', ')}): the summary cites a commit they do not hold`,
+      );
       continue;
     }
     const diff = differences(c.commit, f.commit, subjects);
     if (diff.length > 0) problems.push(`${name} differs in ${quoted(f.repo, 120)}: ${diff.join('; ')}`);
     else same++;
     if (f.branch) branches.add(`${f.branch.name} in ${quoted(f.repo, 120)}`);
-    if (!f.reachable) warnings.push(`${name} is not on the default branch of ${quoted(f.repo, 120)} (${f.branch?.name ?? 'the repository has no commit on a branch'}): it exists, but has not shipped there (yet)`);
+    if (!f.reachable)
+      warnings.push(
+        `${name} is not on the default branch of ${quoted(f.repo, 120)} (${f.branch?.name ?? 'the repository has no commit on a branch'}): it exists, but has not shipped there (yet)`,
+      );
     else merged++;
   }
   if (cited.size === 0) checks.push('the summary cites no commit, so the repositories had nothing to confirm');
   else {
-    if (same === cited.size) checks.push(`all ${cited.size} cited ${noun(cited.size, 'commit exists', 'commits exist')} in the repositories given, with the author time${subjects ? ', subject' : ''} and changed files the summary gives`);
-    if (merged === cited.size) checks.push(`all ${cited.size} are on the default branch (${[...branches].sort().join('; ')})`);
+    if (same === cited.size)
+      checks.push(
+        `all ${cited.size} cited ${noun(cited.size, 'commit exists', 'commits exist')} in the repositories given, with the author time${subjects ? ', subject' : ''} and changed files the summary gives`,
+      );
+    if (merged === cited.size)
+      checks.push(`all ${cited.size} are on the default branch (${[...branches].sort().join('; ')})`);
   }
-  if (redacted.subjects) notChecked.push('not checked: the commit subjects. The summary redacts them, so they were not compared (each commit was still found by its full SHA, with its author time and changed files)');
-  if (redacted.repos) notChecked.push('not checked: which repository each commit belongs to. The summary redacts repository names, so each commit was looked up in every repository given');
+  if (redacted.subjects)
+    notChecked.push(
+      'not checked: the commit subjects. The summary redacts them, so they were not compared (each commit was still found by its full SHA, with its author time and changed files)',
+    );
+  if (redacted.repos)
+    notChecked.push(
+      'not checked: which repository each commit belongs to. The summary redacts repository names, so each commit was looked up in every repository given',
+    );
   return { problems, checks, notChecked, warnings };
 }
 
@@ -141,9 +163,22 @@ export async function withRepositories(v: Verdict, repos: readonly string[]): Pr
   if (repos.length === 0) {
     const n = citedOf(v.doc).size;
     if (n === 0) return v;
-    return { ...v, notChecked: [`not checked: that the ${n} cited ${noun(n, 'commit exists', 'commits exist')} and shipped: run verify with --repo PATH for each repository (a clone will do)`, ...v.notChecked] };
+    return {
+      ...v,
+      notChecked: [
+        `not checked: that the ${n} cited ${noun(n, 'commit exists', 'commits exist')} and shipped: run verify with --repo PATH for each repository (a clone will do)`,
+        ...v.notChecked,
+      ],
+    };
   }
   const r = await checkCitedCommits(v.doc, repos);
   const problems = [...v.problems, ...r.problems];
-  return { ...v, ok: v.ok && problems.length === 0, problems, checks: [...v.checks, ...r.checks], warnings: [...v.warnings, ...r.warnings], notChecked: [...r.notChecked, ...v.notChecked] };
+  return {
+    ...v,
+    ok: v.ok && problems.length === 0,
+    problems,
+    checks: [...v.checks, ...r.checks],
+    warnings: [...v.warnings, ...r.warnings],
+    notChecked: [...r.notChecked, ...v.notChecked],
+  };
 }

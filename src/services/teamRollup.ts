@@ -9,7 +9,14 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'sql.js';
 import { type TeamReportJson, TeamMerger, DEFAULT_MIN_MEMBERS } from '../core/team/merge';
-import { MAX_ROSTER_BYTES, parsePublished, parseRoster, publishedText, type PublishedReport, type Roster } from '../core/team/guards';
+import {
+  MAX_ROSTER_BYTES,
+  parsePublished,
+  parseRoster,
+  publishedText,
+  type PublishedReport,
+  type Roster,
+} from '../core/team/guards';
 import {
   displayNameProblem,
   signedPart,
@@ -29,7 +36,14 @@ import { writeFileAtomic } from '../store/atomic';
 import { diskFaultOf } from '../store/diskFault';
 import { SpillContributionStore } from '../store/contributionSpill';
 import { checkTeamRollupText, memberIdOf, readTeamRollupFile } from './teamRollupFile';
-import { defaultThreads, foldFiles, MERGE_WORKER_LIMITS, WORKER_SCRIPT, type MergeJob, type MergeMessage } from './teamRollupPool';
+import {
+  defaultThreads,
+  foldFiles,
+  MERGE_WORKER_LIMITS,
+  WORKER_SCRIPT,
+  type MergeJob,
+  type MergeMessage,
+} from './teamRollupPool';
 import { expandRollupInputs, GLOB, isDirectory, label, type MergeItem } from './teamRollupInputs';
 
 export { checkTeamRollupText, expandRollupInputs, memberIdOf };
@@ -44,7 +58,6 @@ export interface TeamRollupOptions extends PeriodQuery {
   /** What the member opts in to share in this export besides aggregates (nothing by default). */
   include?: readonly Shareable[];
 }
-
 
 /** Checks a display name a member typed; returns it trimmed, or null for none. */
 export function displayNameOf(name: string | null | undefined): string | null {
@@ -77,11 +90,14 @@ function sharedOf(db: Database, q: TeamRollupOptions): TeamRollup['shared'] {
   const shared: NonNullable<TeamRollup['shared']> = {};
   if (include.has('repos')) {
     // Names only (the last folder of the repository root), never paths.
-    shared.repos = [...new Set(sessions.map((s) => (s.repo ? clean(path.basename(s.repo), 200) : '')).filter(Boolean))].sort().slice(0, 500);
+    shared.repos = [...new Set(sessions.map((s) => (s.repo ? clean(path.basename(s.repo), 200) : '')).filter(Boolean))]
+      .sort()
+      .slice(0, 500);
   }
   if (include.has('subjects')) {
     const subjects = new Set<string>();
-    for (const s of sessions) for (const l of s.links) if (l.counted && l.subject.trim()) subjects.add(clean(l.subject, 300));
+    for (const s of sessions)
+      for (const l of s.links) if (l.counted && l.subject.trim()) subjects.add(clean(l.subject, 300));
     shared.subjects = [...subjects].filter(Boolean).sort().slice(0, 500);
   }
   return shared;
@@ -93,12 +109,22 @@ export function buildTeamRollup(db: Database, home: string, q: TeamRollupOptions
   const { from, to } = periodRange(q.timeZone, q.since, q.until);
   const ids = interactionDigest(db, from, to);
   if (ids.count !== r.totals.interactions) {
-    throw new TeamRollupError(`the ledger changed while the rollup was built (${ids.count} requests vs ${r.totals.interactions}); try again`);
+    throw new TeamRollupError(
+      `the ledger changed while the rollup was built (${ids.count} requests vs ${r.totals.interactions}); try again`,
+    );
   }
   const key = loadOrCreateSigningKey(home);
   const figures = (f: UsageFigures): TeamRollup['totals'] => ({
-    input: f.input, output: f.output, cacheRead: f.cacheRead, cacheWrite: f.cacheWrite, reasoning: f.reasoning, total: f.total,
-    costUSD: f.costUSD, interactions: f.interactions, sessions: f.sessions, unpricedInteractions: f.unpricedInteractions,
+    input: f.input,
+    output: f.output,
+    cacheRead: f.cacheRead,
+    cacheWrite: f.cacheWrite,
+    reasoning: f.reasoning,
+    total: f.total,
+    costUSD: f.costUSD,
+    interactions: f.interactions,
+    sessions: f.sessions,
+    unpricedInteractions: f.unpricedInteractions,
     estimatedTokens: f.estimatedTokens,
     ...(f.credits !== undefined ? { credits: f.credits } : {}),
   });
@@ -241,7 +267,11 @@ export function recordTeamReport(stateFile: string, report: TeamReportJson): voi
   if (!members || report.withheld || !report.period.since || !report.period.until) return;
   const published = loadPublished(stateFile);
   const { since, until } = report.period;
-  const same = (p: PublishedReport): boolean => p.since === since && p.until === until && p.members.length === members.length && p.members.every((m, i) => m === members[i]);
+  const same = (p: PublishedReport): boolean =>
+    p.since === since &&
+    p.until === until &&
+    p.members.length === members.length &&
+    p.members.every((m, i) => m === members[i]);
   if (published.some(same)) return;
   published.push({ since, until, k: report.k, generatedAt: report.generatedAt, members });
   writeTeamFile(stateFile, publishedText(published));
@@ -254,7 +284,8 @@ export function recordTeamReport(stateFile: string, report: TeamReportJson): voi
 export function teamNameOf(name: string | undefined, inputs: readonly string[], cwd = process.cwd()): string {
   if (name !== undefined) {
     const v = name.trim();
-    if (!v || v.length > 100 || cleanText(v) !== v) throw new TeamRollupError('a team name is 1 to 100 printable characters');
+    if (!v || v.length > 100 || cleanText(v) !== v)
+      throw new TeamRollupError('a team name is 1 to 100 printable characters');
     return v;
   }
   const first = inputs[0] !== undefined ? path.resolve(cwd, inputs[0]) : undefined;
@@ -272,7 +303,15 @@ export function teamStateFile(out: string | undefined, inputs: readonly string[]
   if (GLOB.test(input) && !fs.existsSync(first)) {
     // A pattern: the folder it starts from (the segments before the first wildcard).
     const parts = first.split(path.sep);
-    return path.join(parts.slice(0, parts.findIndex((p) => GLOB.test(p))).join(path.sep) || path.sep, TEAM_STATE_FILE);
+    return path.join(
+      parts
+        .slice(
+          0,
+          parts.findIndex((p) => GLOB.test(p)),
+        )
+        .join(path.sep) || path.sep,
+      TEAM_STATE_FILE,
+    );
   }
   return path.join(isDirectory(first) ? first : path.dirname(first), TEAM_STATE_FILE);
 }
@@ -287,7 +326,10 @@ function loadPublished(file: string): PublishedReport[] {
     throw new TeamRollupError(`cannot read the team report state ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
   const parsed = parsePublished(text);
-  if (!parsed.ok) throw new TeamRollupError(`the team report state ${file} ${parsed.reason}: it remembers which members earlier reports counted, so it is not replaced silently; restore it, or move it aside knowingly`);
+  if (!parsed.ok)
+    throw new TeamRollupError(
+      `the team report state ${file} ${parsed.reason}: it remembers which members earlier reports counted, so it is not replaced silently; restore it, or move it aside knowingly`,
+    );
   return parsed.value;
 }
 
@@ -298,12 +340,15 @@ export function readRoster(file: string, cwd = process.cwd()): Roster {
   try {
     const st = fs.statSync(abs);
     if (!st.isFile()) throw new TeamRollupError(`the roster ${file} is not a file`);
-    if (st.size > MAX_ROSTER_BYTES) throw new TeamRollupError(`the roster ${file} is too large (at most ${MAX_ROSTER_BYTES >> 20} MB)`);
+    if (st.size > MAX_ROSTER_BYTES)
+      throw new TeamRollupError(`the roster ${file} is too large (at most ${MAX_ROSTER_BYTES >> 20} MB)`);
     text = fs.readFileSync(abs, 'utf8');
   } catch (e) {
     if (e instanceof TeamRollupError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new TeamRollupError(`cannot read the roster ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message.split('\n')[0]}`);
+    throw new TeamRollupError(
+      `cannot read the roster ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message.split('\n')[0]}`,
+    );
   }
   const parsed = parseRoster(text, path.basename(file));
   if (!parsed.ok) throw new TeamRollupError(`roster: ${parsed.reason}`);
@@ -345,7 +390,17 @@ export async function mergeTeamRollupsAsync(
   if (threads > 0 && fs.existsSync(WORKER_SCRIPT)) {
     const k = o.k ?? DEFAULT_MIN_MEMBERS;
     const generatedAt = new Date(o.now ?? Date.now()).toISOString();
-    const job: MergeJob = { role: 'merge', inputs: [...inputs], cwd, roster: o.roster, k, generatedAt, published, threads, inThreadFirst };
+    const job: MergeJob = {
+      role: 'merge',
+      inputs: [...inputs],
+      cwd,
+      roster: o.roster,
+      k,
+      generatedAt,
+      published,
+      threads,
+      inThreadFirst,
+    };
     const merged = await mergeInWorker(job, onProgress, o.cancelled);
     if (!merged) return undefined;
     countedMembers.set(merged.report, merged.members);
@@ -354,7 +409,13 @@ export async function mergeTeamRollupsAsync(
   const store = new SpillContributionStore();
   try {
     const merger = new TeamMerger({ store, ...(o.roster ? { roster: o.roster } : {}) });
-    const complete = await foldFiles(merger, inputs, { cwd, threads: 0, inThreadFirst, onProgress, ...(o.cancelled ? { cancelled: o.cancelled } : {}) });
+    const complete = await foldFiles(merger, inputs, {
+      cwd,
+      threads: 0,
+      inThreadFirst,
+      onProgress,
+      ...(o.cancelled ? { cancelled: o.cancelled } : {}),
+    });
     return complete ? finish(merger, published, o) : undefined;
   } finally {
     store.close();
@@ -365,7 +426,11 @@ export async function mergeTeamRollupsAsync(
 const IN_THREAD_FIRST = 256;
 
 /** Runs a merge in a worker thread (`MergeJob`); undefined when cancelled. */
-function mergeInWorker(job: MergeJob, onProgress: (done: number) => void, cancelled?: () => boolean): Promise<{ report: TeamReportJson; members: string[] } | undefined> {
+function mergeInWorker(
+  job: MergeJob,
+  onProgress: (done: number) => void,
+  cancelled?: () => boolean,
+): Promise<{ report: TeamReportJson; members: string[] } | undefined> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SCRIPT, { workerData: job, resourceLimits: MERGE_WORKER_LIMITS });
     let settled = false;
@@ -384,11 +449,14 @@ function mergeInWorker(job: MergeJob, onProgress: (done: number) => void, cancel
       else settle(() => reject(new TeamRollupError(m.message)));
     });
     worker.on('error', (e: Error & { code?: string }) => {
-      const why = e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-        ? 'it ran out of memory (one merge holds what counting once needs for about two million rollups: merge fewer at a time)'
-        : (e.message.split('\n')[0] ?? '');
+      const why =
+        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? 'it ran out of memory (one merge holds what counting once needs for about two million rollups: merge fewer at a time)'
+          : (e.message.split('\n')[0] ?? '');
       settle(() => reject(new TeamRollupError(`the merge stopped: ${why}`)));
     });
-    worker.on('exit', (code) => settle(() => reject(new TeamRollupError(`the merge stopped: its worker thread ended early (exit code ${code})`))));
+    worker.on('exit', (code) =>
+      settle(() => reject(new TeamRollupError(`the merge stopped: its worker thread ended early (exit code ${code})`))),
+    );
   });
 }

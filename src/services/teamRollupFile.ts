@@ -6,7 +6,14 @@
  */
 import * as fs from 'node:fs';
 import { reduceRollup, type ReducedRollup } from '../core/team/merge';
-import { MAX_ROLLUP_BYTES, parseTeamRollup, signedPart, sumProblem, type Checked, type TeamRollup } from '../core/team/rollup';
+import {
+  MAX_ROLLUP_BYTES,
+  parseTeamRollup,
+  signedPart,
+  sumProblem,
+  type Checked,
+  type TeamRollup,
+} from '../core/team/rollup';
 import { openRegular } from '../sources/regular';
 import { sha256Hex, verifyCanonical } from '../store/signing';
 
@@ -34,13 +41,19 @@ export function readTeamRollupFile(file: string): Checked<Signed> {
     if ('refused' in opened) return { ok: false, reason: opened.refused };
     fd = opened.fd;
     const st = opened.stat;
-    if (st.size > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (${(st.size / (1 << 20)).toFixed(1)} MB; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)` };
+    if (st.size > MAX_ROLLUP_BYTES)
+      return {
+        ok: false,
+        reason: `too large (${(st.size / (1 << 20)).toFixed(1)} MB; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)`,
+      };
     // At most one byte more than the limit, whatever the size said: a file growing while it is read stays bounded.
     // One buffer for every file (reads are synchronous, and the text is decoded out of it before the next one).
     const bytes = (readBuffer ??= Buffer.allocUnsafe(MAX_ROLLUP_BYTES + 1));
     let length = 0;
-    for (let n = -1; n !== 0 && length < bytes.length; length += n) n = fs.readSync(fd, bytes, length, bytes.length - length, null);
-    if (length > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (it grew past ${MAX_ROLLUP_BYTES / 1024} KB while being read)` };
+    for (let n = -1; n !== 0 && length < bytes.length; length += n)
+      n = fs.readSync(fd, bytes, length, bytes.length - length, null);
+    if (length > MAX_ROLLUP_BYTES)
+      return { ok: false, reason: `too large (it grew past ${MAX_ROLLUP_BYTES / 1024} KB while being read)` };
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, length));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -56,7 +69,6 @@ export function readTeamRollupFile(file: string): Checked<Signed> {
   return checkSigned(text);
 }
 
-
 /** The checks of a rollup's text: the pure ones, then the signature and that the member id is the signer's. */
 export function checkTeamRollupText(text: string): Checked<TeamRollup> {
   const checked = checkSigned(text);
@@ -70,7 +82,10 @@ function checkSigned(text: string): Checked<Signed> {
   const sig = verifyCanonical(signedPart(f), f.signature);
   if (!sig.ok) return { ok: false, reason: `signature: ${sig.reason}` };
   if (memberIdOf(f.signature.publicKey) !== f.rollup.member.id) {
-    return { ok: false, reason: `member id ${f.rollup.member.id} does not belong to the key that signed it (expected ${memberIdOf(f.signature.publicKey)})` };
+    return {
+      ok: false,
+      reason: `member id ${f.rollup.member.id} does not belong to the key that signed it (expected ${memberIdOf(f.signature.publicKey)})`,
+    };
   }
   const sums = sumProblem(f.rollup);
   if (sums) return { ok: false, reason: `figures do not add up: ${sums}` };

@@ -21,7 +21,10 @@ function globRegex(segment: string): RegExp {
       const end = segment.indexOf(']', i + 1);
       if (end === -1) re += '\\[';
       else {
-        re += `[${segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${segment
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -50,7 +53,9 @@ export function isDirectory(p: string): boolean {
 
 function dirEntries(dir: string): fs.Dirent[] {
   try {
-    return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch {
     return [];
   }
@@ -67,7 +72,8 @@ function* globFiles(base: string, segments: readonly string[]): Generator<string
   const [head, ...rest] = segments as [string, ...string[]];
   if (head === '**') {
     yield* globFiles(base, rest);
-    for (const e of dirEntries(base)) if (e.isDirectory() && !e.name.startsWith('.')) yield* globFiles(path.join(base, e.name), segments);
+    for (const e of dirEntries(base))
+      if (e.isDirectory() && !e.name.startsWith('.')) yield* globFiles(path.join(base, e.name), segments);
     return;
   }
   if (!GLOB.test(head)) {

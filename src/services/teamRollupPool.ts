@@ -60,7 +60,11 @@ const PER_WORKER = 2;
  * a small heap is plenty, and a file that would need more fails that worker, not the merge. A small young generation
  * keeps the garbage of each file from piling up (the merge's memory budget is for every thread together).
  */
-export const WORKER_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 2, stackSizeMb: 4 };
+export const WORKER_LIMITS: ResourceLimits = {
+  maxOldGenerationSizeMb: 64,
+  maxYoungGenerationSizeMb: 2,
+  stackSizeMb: 4,
+};
 
 /** The worker's script: beside the bundle that runs this (dist/), or beside this module when compiled for the tests. */
 export const WORKER_SCRIPT = path.join(__dirname, 'teamRollupWorker.js');
@@ -266,6 +270,10 @@ export function foldFiles(merger: TeamMerger, inputs: readonly string[], o: Fold
     o.onProgress?.(done);
   };
   return checkInWorkers(expandRollupInputs(inputs, o.cwd), {
-    threads: o.threads, inThreadFirst: o.inThreadFirst, fold, ...(o.cancelled ? { cancelled: o.cancelled } : {}), ...(o.script ? { script: o.script } : {}),
+    threads: o.threads,
+    inThreadFirst: o.inThreadFirst,
+    fold,
+    ...(o.cancelled ? { cancelled: o.cancelled } : {}),
+    ...(o.script ? { script: o.script } : {}),
   });
 }

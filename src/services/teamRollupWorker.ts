@@ -22,10 +22,19 @@ async function merge(port: MessagePort, job: MergeJob): Promise<void> {
   try {
     const merger = new TeamMerger({ store, ...(job.roster ? { roster: job.roster } : {}) });
     const complete = await foldFiles(merger, job.inputs, {
-      cwd: job.cwd, threads: job.threads, inThreadFirst: job.inThreadFirst, cancelled: () => cancelled, onProgress: (done) => say({ type: 'progress', done }),
+      cwd: job.cwd,
+      threads: job.threads,
+      inThreadFirst: job.inThreadFirst,
+      cancelled: () => cancelled,
+      onProgress: (done) => say({ type: 'progress', done }),
     });
     if (!complete) say({ type: 'cancelled' });
-    else say({ type: 'done', report: merger.result(job.k, job.generatedAt, job.published), members: [...merger.memberSet()].sort() });
+    else
+      say({
+        type: 'done',
+        report: merger.result(job.k, job.generatedAt, job.published),
+        members: [...merger.memberSet()].sort(),
+      });
   } catch (e) {
     say({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
   } finally {

@@ -142,7 +142,11 @@ class AiderParser implements LineParser {
     const started = STARTED.exec(line);
     if (started) {
       const [, y, mo, d, h, mi, se] = started.map(Number);
-      this.s = { started: line.slice('# aider chat started at '.length), startMs: new Date(y ?? 0, (mo ?? 1) - 1, d, h, mi, se).getTime(), ordinal: 0 };
+      this.s = {
+        started: line.slice('# aider chat started at '.length),
+        startMs: new Date(y ?? 0, (mo ?? 1) - 1, d, h, mi, se).getTime(),
+        ordinal: 0,
+      };
       return null;
     }
     const model = MODEL.exec(line);
@@ -152,7 +156,14 @@ class AiderParser implements LineParser {
     }
     const applied = APPLIED.exec(line);
     if (applied) {
-      return [{ kind: 'edit', session: this.session(), timestamp: (this.s.startMs ?? 0) + this.s.ordinal, path: applied[1] ?? '' }];
+      return [
+        {
+          kind: 'edit',
+          session: this.session(),
+          timestamp: (this.s.startMs ?? 0) + this.s.ordinal,
+          path: applied[1] ?? '',
+        },
+      ];
     }
     const tokens = TOKENS.exec(line);
     if (!tokens) return null;
@@ -171,7 +182,13 @@ class AiderParser implements LineParser {
         session: this.session(),
         timestamp: this.s.startMs + this.s.ordinal,
         model: m ?? AIDER_UNKNOWN_MODEL,
-        tokens: { input: t.sent - cacheWrite - cacheRead, cacheWrite, cacheRead, output: t.received, reasoning: Math.min(t.thinking, t.received) },
+        tokens: {
+          input: t.sent - cacheWrite - cacheRead,
+          cacheWrite,
+          cacheRead,
+          output: t.received,
+          reasoning: Math.min(t.thinking, t.received),
+        },
         cacheWrite1h: 0,
         sidechain: false,
         estimated: true,

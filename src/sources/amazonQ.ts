@@ -1,6 +1,15 @@
 import * as path from 'node:path';
 import type { SessionContext } from '../core/usage/model';
-import { interactionRecord, isObject, parseTimestamp, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import {
+  interactionRecord,
+  isObject,
+  parseTimestamp,
+  type LogFile,
+  type SourceReader,
+  WholeFileParser,
+  wholeJson,
+  type WholeResult,
+} from './parser';
 import { platformBase } from './platform';
 import { readConversationDatabase } from './qConversation';
 import { SqliteCopyParser } from './sqliteCopy';
@@ -25,27 +34,36 @@ export const amazonQ: SourceReader = {
   source: 'amazon-q',
 
   roots(env) {
-    return uniqueDirs([path.join(platformBase('data', env), 'amazon-q'), path.join(homeDir(env), '.aws', 'amazonq', 'history')]);
+    return uniqueDirs([
+      path.join(platformBase('data', env), 'amazon-q'),
+      path.join(homeDir(env), '.aws', 'amazonq', 'history'),
+    ]);
   },
 
   discover(roots) {
     const files: LogFile[] = [];
     for (const root of roots) {
       if (isLogCandidate(root)) {
-        if (root.endsWith('.sqlite3')) files.push({ source: 'amazon-q', path: root, root, whole: true, companions: [`${root}-wal`] });
+        if (root.endsWith('.sqlite3'))
+          files.push({ source: 'amazon-q', path: root, root, whole: true, companions: [`${root}-wal`] });
         else if (root.endsWith('.json')) files.push({ source: 'amazon-q', path: root, root, whole: true });
         continue;
       }
       if (!isDirectory(root)) continue;
       const db = path.join(root, 'data.sqlite3');
-      if (isLogCandidate(db)) files.push({ source: 'amazon-q', path: db, root, whole: true, companions: [`${db}-wal`] });
-      for (const p of walkFiles(root, (n) => n.startsWith('chat-history-') && n.endsWith('.json'), 0)) files.push({ source: 'amazon-q', path: p, root, whole: true });
+      if (isLogCandidate(db))
+        files.push({ source: 'amazon-q', path: db, root, whole: true, companions: [`${db}-wal`] });
+      for (const p of walkFiles(root, (n) => n.startsWith('chat-history-') && n.endsWith('.json'), 0))
+        files.push({ source: 'amazon-q', path: p, root, whole: true });
     }
     return files;
   },
 
   createParser(file) {
-    if (file.path.endsWith('.sqlite3')) return new SqliteCopyParser(file.path, 'Amazon Q CLI database', (db) => readConversationDatabase(db, { source: 'amazon-q', estimate: true }));
+    if (file.path.endsWith('.sqlite3'))
+      return new SqliteCopyParser(file.path, 'Amazon Q CLI database', (db) =>
+        readConversationDatabase(db, { source: 'amazon-q', estimate: true }),
+      );
     return new ChatHistoryParser();
   },
 };
@@ -56,17 +74,25 @@ class ChatHistoryParser extends WholeFileParser {
     const read = wholeJson(buf);
     if ('incomplete' in read) return read;
     const doc = read.doc;
-    if (!isObject(doc) || !Array.isArray(doc.collections)) return { incomplete: 'not an Amazon Q chat history (no collections)' };
+    if (!isObject(doc) || !Array.isArray(doc.collections))
+      return { incomplete: 'not an Amazon Q chat history (no collections)' };
     const out: WholeResult = { records: [], rejects: [] };
     const tabs = doc.collections.find((c) => isObject(c) && c.name === 'tabs');
     const data = isObject(tabs) && Array.isArray(tabs.data) ? tabs.data : [];
     data.forEach((tab, t) => {
       if (!isObject(tab) || !Array.isArray(tab.conversations)) return;
-      const ts = parseTimestamp(tab.updatedAt) ?? (isObject(tab.meta) ? parseTimestamp(tab.meta.updated ?? tab.meta.created) : undefined);
+      const ts =
+        parseTimestamp(tab.updatedAt) ??
+        (isObject(tab.meta) ? parseTimestamp(tab.meta.updated ?? tab.meta.created) : undefined);
       const cwd = typeof tab.workspace === 'string' && path.isAbsolute(tab.workspace) ? tab.workspace : undefined;
       for (const conv of tab.conversations) {
         if (!isObject(conv) || !Array.isArray(conv.messages)) continue;
-        const id = typeof conv.conversationId === 'string' && conv.conversationId ? conv.conversationId : typeof tab.historyId === 'string' ? `${tab.historyId}` : `tab-${t}`;
+        const id =
+          typeof conv.conversationId === 'string' && conv.conversationId
+            ? conv.conversationId
+            : typeof tab.historyId === 'string'
+              ? `${tab.historyId}`
+              : `tab-${t}`;
         const session: SessionContext = { source: 'amazon-q', sessionId: id, ...(cwd ? { cwd } : {}) };
         let prompt = '';
         conv.messages.forEach((m, i) => {
@@ -83,8 +109,18 @@ class ChatHistoryParser extends WholeFileParser {
           }
           const model = typeof m.modelId === 'string' && m.modelId ? m.modelId : undefined;
           const record = interactionRecord({
-            key: `amazon-q:${id}:${typeof m.messageId === 'string' && m.messageId ? m.messageId : i}`, session, timestamp: ts, model,
-            tokens: { input: estimateTokens(prompt), output: estimateTokens(body), cacheRead: 0, cacheWrite: 0, reasoning: 0 }, estimated: true,
+            key: `amazon-q:${id}:${typeof m.messageId === 'string' && m.messageId ? m.messageId : i}`,
+            session,
+            timestamp: ts,
+            model,
+            tokens: {
+              input: estimateTokens(prompt),
+              output: estimateTokens(body),
+              cacheRead: 0,
+              cacheWrite: 0,
+              reasoning: 0,
+            },
+            estimated: true,
           });
           // The plugin does not name the model: the record says so (assumed) under the product's name.
           out.records.push(model ? record : { ...record, model: 'amazon-q-developer' });

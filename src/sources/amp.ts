@@ -1,7 +1,16 @@
 import * as path from 'node:path';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { interactionRecord, isObject, parseTimestamp, WholeFileParser, wholeJson, type LogFile, type SourceReader, type WholeResult } from './parser';
+import {
+  interactionRecord,
+  isObject,
+  parseTimestamp,
+  WholeFileParser,
+  wholeJson,
+  type LogFile,
+  type SourceReader,
+  type WholeResult,
+} from './parser';
 import { platformBase } from './platform';
 import { homeDir, isDirectory, isLogCandidate, uniqueDirs, walkFiles } from './walk';
 
@@ -31,7 +40,9 @@ export const amp: SourceReader = {
       path.join(xdg || path.join(homeDir(env), '.local', 'share'), 'amp'),
       // Amp's own default, whatever XDG_DATA_HOME says.
       path.join(homeDir(env), '.local', 'share', 'amp'),
-      ...(process.platform === 'win32' || process.platform === 'darwin' ? [path.join(platformBase('data', env), 'amp')] : []),
+      ...(process.platform === 'win32' || process.platform === 'darwin'
+        ? [path.join(platformBase('data', env), 'amp')]
+        : []),
     ]);
   },
 
@@ -44,7 +55,8 @@ export const amp: SourceReader = {
       }
       if (!isDirectory(root)) continue;
       const threads = isDirectory(path.join(root, 'threads')) ? path.join(root, 'threads') : root;
-      for (const p of walkFiles(threads, (n) => /^T-.+\.json$/.test(n), 0)) files.push({ source: 'amp', path: p, root, whole: true });
+      for (const p of walkFiles(threads, (n) => /^T-.+\.json$/.test(n), 0))
+        files.push({ source: 'amp', path: p, root, whole: true });
     }
     return files;
   },
@@ -60,7 +72,14 @@ interface Usage {
   credits: number;
 }
 
-const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'totalInputTokens', 'credits'];
+const USAGE_FIELDS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheCreationInputTokens',
+  'cacheReadInputTokens',
+  'totalInputTokens',
+  'credits',
+];
 
 /** A credit amount as Amp writes it: absent (0), or a finite non-negative number. */
 function creditAmount(v: unknown): number | undefined {
@@ -75,21 +94,36 @@ function creditAmount(v: unknown): number | undefined {
  * shape: rejected with the reason, never read as zeros.
  */
 function messageUsage(u: Record<string, unknown>): Usage | { bad: string } {
-  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null)) return { bad: `usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
+  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
+    return { bad: `usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
   const input = optionalCount(u.inputTokens);
   const output = optionalCount(u.outputTokens);
   const cacheWrite = optionalCount(u.cacheCreationInputTokens);
   const cacheRead = optionalCount(u.cacheReadInputTokens);
-  const totalInput = u.totalInputTokens === undefined || u.totalInputTokens === null ? undefined : optionalCount(u.totalInputTokens);
+  const totalInput =
+    u.totalInputTokens === undefined || u.totalInputTokens === null ? undefined : optionalCount(u.totalInputTokens);
   const credits = creditAmount(u.credits);
-  if (input === undefined || output === undefined || cacheWrite === undefined || cacheRead === undefined || (u.totalInputTokens !== undefined && u.totalInputTokens !== null && totalInput === undefined)) {
+  if (
+    input === undefined ||
+    output === undefined ||
+    cacheWrite === undefined ||
+    cacheRead === undefined ||
+    (u.totalInputTokens !== undefined && u.totalInputTokens !== null && totalInput === undefined)
+  ) {
     return { bad: 'usage counts are not non-negative integers' };
   }
   if (credits === undefined) return { bad: 'usage credits is not a non-negative number' };
-  const cacheInside = totalInput !== undefined && cacheRead + cacheWrite > 0 && totalInput === input && input >= cacheRead + cacheWrite;
+  const cacheInside =
+    totalInput !== undefined && cacheRead + cacheWrite > 0 && totalInput === input && input >= cacheRead + cacheWrite;
   return {
     model: typeof u.model === 'string' && u.model ? u.model : undefined,
-    tokens: { input: cacheInside ? input - cacheRead - cacheWrite : input, output, cacheRead, cacheWrite, reasoning: 0 },
+    tokens: {
+      input: cacheInside ? input - cacheRead - cacheWrite : input,
+      output,
+      cacheRead,
+      cacheWrite,
+      reasoning: 0,
+    },
     credits,
   };
 }
@@ -117,14 +151,16 @@ class AmpThreadParser extends WholeFileParser {
     const read = wholeJson(buf);
     if ('incomplete' in read) return read;
     const doc = read.doc;
-    if (!isObject(doc) || (doc.messages !== undefined && !Array.isArray(doc.messages))) return { incomplete: 'not an Amp thread (no messages list)' };
+    if (!isObject(doc) || (doc.messages !== undefined && !Array.isArray(doc.messages)))
+      return { incomplete: 'not an Amp thread (no messages list)' };
     const out: WholeResult = { records: [], rejects: [] };
     const threadId = typeof doc.id === 'string' && doc.id ? doc.id : path.basename(this.file, '.json');
     const env = isObject(doc.env) && isObject(doc.env.initial) ? doc.env.initial : {};
     const trees = Array.isArray(env.trees) ? env.trees : [];
     const cwd = treePath(isObject(trees[0]) ? trees[0].uri : undefined);
     const session: SessionContext = { source: 'amp', sessionId: threadId, ...(cwd ? { cwd } : {}) };
-    const created = typeof doc.created === 'number' && Number.isFinite(doc.created) && doc.created > 0 ? doc.created : undefined;
+    const created =
+      typeof doc.created === 'number' && Number.isFinite(doc.created) && doc.created > 0 ? doc.created : undefined;
 
     // Assistant messages with usage, by message id.
     const messages = new Map<number, Usage & { ts: number | undefined }>();
@@ -154,7 +190,8 @@ class AmpThreadParser extends WholeFileParser {
 
     const consumed = new Set<number>();
     const ledger = isObject(doc.usageLedger) ? doc.usageLedger.events : undefined;
-    if (ledger !== undefined && ledger !== null && !Array.isArray(ledger)) out.rejects.push({ entry: 0, reason: 'usageLedger.events is not a list' });
+    if (ledger !== undefined && ledger !== null && !Array.isArray(ledger))
+      out.rejects.push({ entry: 0, reason: 'usageLedger.events is not a list' });
     (Array.isArray(ledger) ? ledger : []).forEach((e, i) => {
       const where = `usageLedger event ${i + 1}`;
       if (!isObject(e)) {
@@ -183,10 +220,19 @@ class AmpThreadParser extends WholeFileParser {
       }
       const model = typeof e.model === 'string' && e.model ? e.model : undefined;
       // The assistant message this event paid for: named, else the one unmatched message with the same counts.
-      let msgId = typeof e.toMessageId === 'number' && messages.has(e.toMessageId) && !consumed.has(e.toMessageId) ? e.toMessageId : undefined;
+      let msgId =
+        typeof e.toMessageId === 'number' && messages.has(e.toMessageId) && !consumed.has(e.toMessageId)
+          ? e.toMessageId
+          : undefined;
       msgId ??= order.find((id) => {
         const m = messages.get(id);
-        return !consumed.has(id) && m !== undefined && m.model === model && m.tokens.output === output && (m.tokens.input === input || m.tokens.input + m.tokens.cacheRead + m.tokens.cacheWrite === input);
+        return (
+          !consumed.has(id) &&
+          m !== undefined &&
+          m.model === model &&
+          m.tokens.output === output &&
+          (m.tokens.input === input || m.tokens.input + m.tokens.cacheRead + m.tokens.cacheWrite === input)
+        );
       });
       const msg = msgId === undefined ? undefined : messages.get(msgId);
       if (msgId !== undefined) consumed.add(msgId);
@@ -198,8 +244,20 @@ class AmpThreadParser extends WholeFileParser {
       if (input + output === 0 && credits === 0 && !msg) return; // nothing billed
       // The message's split wins (it names the cache counts); the event's counts stand when there is no message.
       const tokens: Tokens = msg ? msg.tokens : { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
-      const key = msgId !== undefined ? `amp:${threadId}:m${msgId}` : `amp:${threadId}:e${typeof e.id === 'string' && e.id ? e.id : String(i)}`;
-      out.records.push(interactionRecord({ key, session, timestamp: ts, model: model ?? msg?.model, tokens, credits: credits || msg?.credits || 0 }));
+      const key =
+        msgId !== undefined
+          ? `amp:${threadId}:m${msgId}`
+          : `amp:${threadId}:e${typeof e.id === 'string' && e.id ? e.id : String(i)}`;
+      out.records.push(
+        interactionRecord({
+          key,
+          session,
+          timestamp: ts,
+          model: model ?? msg?.model,
+          tokens,
+          credits: credits || msg?.credits || 0,
+        }),
+      );
     });
 
     // Messages no ledger event accounts for (threads from builds before the ledger): each is one request.
@@ -213,16 +271,37 @@ class AmpThreadParser extends WholeFileParser {
         out.rejects.push({ entry: 0, reason: `message ${id}: no time (no meta.sentAt and no thread created time)` });
         continue;
       }
-      out.records.push(interactionRecord({ key: `amp:${threadId}:m${id}`, session, timestamp: m.ts, model: m.model, tokens: m.tokens, credits: m.credits }));
+      out.records.push(
+        interactionRecord({
+          key: `amp:${threadId}:m${id}`,
+          session,
+          timestamp: m.ts,
+          model: m.model,
+          tokens: m.tokens,
+          credits: m.credits,
+        }),
+      );
     }
     return out;
   }
 
   /** Files an assistant message's tool calls wrote (`edit_file`, `create_file`: `input.path`). */
-  private edits(m: Record<string, unknown>, session: SessionContext, ts: number | undefined, out: LedgerRecord[]): void {
+  private edits(
+    m: Record<string, unknown>,
+    session: SessionContext,
+    ts: number | undefined,
+    out: LedgerRecord[],
+  ): void {
     if (ts === undefined || !Array.isArray(m.content)) return;
     for (const block of m.content) {
-      if (!isObject(block) || block.type !== 'tool_use' || typeof block.name !== 'string' || !EDIT_TOOLS.test(block.name) || !isObject(block.input)) continue;
+      if (
+        !isObject(block) ||
+        block.type !== 'tool_use' ||
+        typeof block.name !== 'string' ||
+        !EDIT_TOOLS.test(block.name) ||
+        !isObject(block.input)
+      )
+        continue;
       const p = block.input.path ?? block.input.file_path;
       if (typeof p === 'string' && p) out.push({ kind: 'edit', session, timestamp: ts, path: p });
     }

@@ -47,7 +47,11 @@ export const claudeCode: SourceReader = {
 
   roots(env) {
     if (env.CLAUDE_CONFIG_DIR && env.CLAUDE_CONFIG_DIR.trim()) {
-      return uniqueDirs(env.CLAUDE_CONFIG_DIR.split(',').map((s) => s.trim()).filter(Boolean));
+      return uniqueDirs(
+        env.CLAUDE_CONFIG_DIR.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
     }
     const home = homeDir(env);
     const xdg = env.XDG_CONFIG_HOME || path.join(home, '.config');
@@ -60,7 +64,8 @@ export const claudeCode: SourceReader = {
       // A root is a Claude config dir (holding projects/) or, given explicitly, a projects folder itself.
       const projects = isDirectory(path.join(root, 'projects')) ? path.join(root, 'projects') : root;
       if (!isDirectory(projects)) continue;
-      for (const p of walkFiles(projects, (n) => n.endsWith('.jsonl'), 4)) files.push({ source: 'claude-code', path: p, root });
+      for (const p of walkFiles(projects, (n) => n.endsWith('.jsonl'), 4))
+        files.push({ source: 'claude-code', path: p, root });
     }
     return files;
   },
@@ -90,7 +95,8 @@ class ClaudeParser implements LineParser {
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
     const line = buf.subarray(start, end);
-    if ((has(line, ROLE_USER, HEAD_BYTES) || has(line, TYPE_USER, HEAD_BYTES)) && has(line, TOOL_RESULT, HEAD_BYTES)) return null;
+    if ((has(line, ROLE_USER, HEAD_BYTES) || has(line, TYPE_USER, HEAD_BYTES)) && has(line, TOOL_RESULT, HEAD_BYTES))
+      return null;
     const hasUsage = has(line, USAGE);
     const maybePrompt = !hasUsage && line.length < MAX_PROMPT_LINE && has(line, USER) && !has(line, TOOL_RESULT);
     if (!hasUsage && !maybePrompt) {
@@ -142,7 +148,9 @@ class ClaudeParser implements LineParser {
         tokens: canonical,
         cacheWrite1h,
         sidechain: line.isSidechain === true,
-        ...(typeof line.costUSD === 'number' && Number.isFinite(line.costUSD) && line.costUSD >= 0 ? { recordedCostUSD: line.costUSD } : {}),
+        ...(typeof line.costUSD === 'number' && Number.isFinite(line.costUSD) && line.costUSD >= 0
+          ? { recordedCostUSD: line.costUSD }
+          : {}),
       },
     ];
     if (Array.isArray(message.content)) {
@@ -161,12 +169,16 @@ class ClaudeParser implements LineParser {
     let text: string | undefined;
     if (typeof message.content === 'string') text = message.content;
     else if (Array.isArray(message.content)) {
-      const texts = message.content.filter((b): b is Record<string, unknown> => isObject(b) && b.type === 'text' && typeof b.text === 'string');
-      if (texts.length === message.content.length && texts.length > 0) text = texts.map((b) => String(b.text)).join('\n');
+      const texts = message.content.filter(
+        (b): b is Record<string, unknown> => isObject(b) && b.type === 'text' && typeof b.text === 'string',
+      );
+      if (texts.length === message.content.length && texts.length > 0)
+        text = texts.map((b) => String(b.text)).join('\n');
     }
     if (!text || !text.trim()) return null;
     // Slash-command plumbing and interrupted-request notes are not prompts the engineer wrote.
-    if (text.startsWith('<command-') || text.startsWith('<local-command-') || text.startsWith('[Request interrupted')) return null;
+    if (text.startsWith('<command-') || text.startsWith('<local-command-') || text.startsWith('[Request interrupted'))
+      return null;
     const timestamp = parseTimestamp(line.timestamp);
     const uuid = typeof line.uuid === 'string' ? line.uuid : undefined;
     if (timestamp === undefined || !uuid) return null;

@@ -2,7 +2,15 @@ import * as path from 'node:path';
 import type { LedgerRecord, SessionContext, SourceName } from '../core/usage/model';
 import { costUSD } from '../core/usage/pricing';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { isObject, type LogFile, restoreState, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import {
+  isObject,
+  type LogFile,
+  restoreState,
+  type SourceReader,
+  WholeFileParser,
+  wholeJson,
+  type WholeResult,
+} from './parser';
 import { vscodeUserDirs } from './vscodeUser';
 import { isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
 import { readRegularText } from './regular';
@@ -25,7 +33,25 @@ function modelInText(text: string): string | undefined {
  * from an OpenAI-compatible API): used when the recorded cost cannot tell. Evidence: every recorded OpenRouter cost
  * equals (tokensIn − cacheReads) × input + cacheReads × cache read + tokensOut × output.
  */
-const INCLUSIVE_PROVIDERS = new Set(['openrouter', 'openai', 'openai-native', 'requesty', 'litellm', 'deepseek', 'xai', 'groq', 'together', 'fireworks', 'cerebras', 'sambanova', 'nebius', 'huggingface', 'lmstudio', 'ollama', 'vercel-ai-gateway']);
+const INCLUSIVE_PROVIDERS = new Set([
+  'openrouter',
+  'openai',
+  'openai-native',
+  'requesty',
+  'litellm',
+  'deepseek',
+  'xai',
+  'groq',
+  'together',
+  'fireworks',
+  'cerebras',
+  'sambanova',
+  'nebius',
+  'huggingface',
+  'lmstudio',
+  'ollama',
+  'vercel-ai-gateway',
+]);
 
 interface Flavour {
   source: SourceName;
@@ -56,7 +82,17 @@ function clineReader(f: Flavour): SourceReader {
         for (const tasks of taskFolders(root, f.extensionId)) {
           for (const id of listDir(tasks)) {
             const ui = path.join(tasks, id, 'ui_messages.json');
-            if (isLogCandidate(ui)) files.push({ source: f.source, path: ui, root, whole: true, companions: [path.join(tasks, id, 'task_metadata.json'), path.join(tasks, id, 'api_conversation_history.json')] });
+            if (isLogCandidate(ui))
+              files.push({
+                source: f.source,
+                path: ui,
+                root,
+                whole: true,
+                companions: [
+                  path.join(tasks, id, 'task_metadata.json'),
+                  path.join(tasks, id, 'api_conversation_history.json'),
+                ],
+              });
           }
         }
       }
@@ -80,7 +116,11 @@ function taskFolders(root: string, extensionId: string): string[] {
 }
 
 export const cline = clineReader({ source: 'cline', extensionId: 'saoudrizwan.claude-dev', editedBy: 'cline_edited' });
-export const rooCode = clineReader({ source: 'roo-code', extensionId: 'rooveterinaryinc.roo-cline', editedBy: 'roo_edited' });
+export const rooCode = clineReader({
+  source: 'roo-code',
+  extensionId: 'rooveterinaryinc.roo-cline',
+  editedBy: 'roo_edited',
+});
 
 interface ModelUse {
   ts: number;
@@ -105,7 +145,11 @@ function readMetadata(file: string, editedBy: string): Metadata {
   if (Array.isArray(data.model_usage)) {
     for (const m of data.model_usage) {
       if (isObject(m) && typeof m.model_id === 'string' && m.model_id && typeof m.ts === 'number') {
-        out.models.push({ ts: m.ts, model: m.model_id, ...(typeof m.model_provider_id === 'string' && m.model_provider_id ? { provider: m.model_provider_id } : {}) });
+        out.models.push({
+          ts: m.ts,
+          model: m.model_id,
+          ...(typeof m.model_provider_id === 'string' && m.model_provider_id ? { provider: m.model_provider_id } : {}),
+        });
       }
     }
     out.models.sort((a, b) => a.ts - b.ts);
@@ -113,9 +157,13 @@ function readMetadata(file: string, editedBy: string): Metadata {
   if (Array.isArray(data.files_in_context)) {
     for (const e of data.files_in_context) {
       if (!isObject(e) || typeof e.path !== 'string' || !e.path) continue;
-      const edited = e.record_source === editedBy || e.record_source === 'cline_edited' || e.record_source === 'roo_edited';
-      const editDate = Object.entries(e).find(([k, v]) => k.endsWith('_edit_date') && k !== 'user_edit_date' && typeof v === 'number')?.[1];
-      if (edited || typeof editDate === 'number') out.edits.push({ path: e.path, ts: typeof editDate === 'number' ? editDate : 0 });
+      const edited =
+        e.record_source === editedBy || e.record_source === 'cline_edited' || e.record_source === 'roo_edited';
+      const editDate = Object.entries(e).find(
+        ([k, v]) => k.endsWith('_edit_date') && k !== 'user_edit_date' && typeof v === 'number',
+      )?.[1];
+      if (edited || typeof editDate === 'number')
+        out.edits.push({ path: e.path, ts: typeof editDate === 'number' ? editDate : 0 });
     }
   }
   return out;
@@ -150,11 +198,20 @@ function modelsFromHistory(file: string): ModelUse[] {
     const ts = typeof m.ts === 'number' && Number.isFinite(m.ts) ? m.ts : 0;
     const info = isObject(m.modelInfo) ? m.modelInfo : undefined;
     if (info && typeof info.modelId === 'string' && info.modelId) {
-      out.push({ ts, model: info.modelId, ...(typeof info.providerId === 'string' && info.providerId ? { provider: info.providerId } : {}) });
+      out.push({
+        ts,
+        model: info.modelId,
+        ...(typeof info.providerId === 'string' && info.providerId ? { provider: info.providerId } : {}),
+      });
       continue;
     }
     if (m.role !== 'user') continue;
-    const texts = typeof m.content === 'string' ? [m.content] : Array.isArray(m.content) ? m.content.map((c) => (isObject(c) && typeof c.text === 'string' ? c.text : '')) : [];
+    const texts =
+      typeof m.content === 'string'
+        ? [m.content]
+        : Array.isArray(m.content)
+          ? m.content.map((c) => (isObject(c) && typeof c.text === 'string' ? c.text : ''))
+          : [];
     for (const t of texts) {
       const named = modelInText(t);
       if (named) out.push({ ts, model: named });
@@ -178,8 +235,17 @@ interface RawUsage {
  * cache reads above tokensIn can only be the first; Roo's `apiProtocol` says which; else the recorded cost, when the
  * model is priced, is matched against both readings; else the provider's known shape; else the first.
  */
-export function clineTokens(raw: RawUsage, evidence: { provider?: string; apiProtocol?: string; model?: string; costRecorded: boolean }): Tokens {
-  const exclusive: Tokens = { input: raw.tokensIn, output: raw.tokensOut, cacheRead: raw.cacheReads, cacheWrite: raw.cacheWrites, reasoning: 0 };
+export function clineTokens(
+  raw: RawUsage,
+  evidence: { provider?: string; apiProtocol?: string; model?: string; costRecorded: boolean },
+): Tokens {
+  const exclusive: Tokens = {
+    input: raw.tokensIn,
+    output: raw.tokensOut,
+    cacheRead: raw.cacheReads,
+    cacheWrite: raw.cacheWrites,
+    reasoning: 0,
+  };
   if (raw.cacheReads === 0 || raw.cacheReads > raw.tokensIn) return exclusive;
   const inclusive: Tokens = { ...exclusive, input: raw.tokensIn - raw.cacheReads };
   if (evidence.apiProtocol === 'anthropic') return exclusive;
@@ -187,7 +253,8 @@ export function clineTokens(raw: RawUsage, evidence: { provider?: string; apiPro
   if (evidence.costRecorded && raw.cost > 0 && evidence.model) {
     const a = costUSD(evidence.model, { ...exclusive, cacheWrite1h: 0 });
     const b = costUSD(evidence.model, { ...inclusive, cacheWrite1h: 0 });
-    if (a !== null && b !== null && a !== b) return Math.abs(b - raw.cost) < Math.abs(a - raw.cost) ? inclusive : exclusive;
+    if (a !== null && b !== null && a !== b)
+      return Math.abs(b - raw.cost) < Math.abs(a - raw.cost) ? inclusive : exclusive;
   }
   return evidence.provider && INCLUSIVE_PROVIDERS.has(evidence.provider.toLowerCase()) ? inclusive : exclusive;
 }
@@ -221,7 +288,11 @@ function cwdFromHistory(tasksDir: string, taskId: string): string | undefined {
 function requestModel(m: Record<string, unknown>, info: Record<string, unknown>): ModelUse | undefined {
   const mi = isObject(m.modelInfo) ? m.modelInfo : undefined;
   if (mi && typeof mi.modelId === 'string' && mi.modelId) {
-    return { ts: 0, model: mi.modelId, ...(typeof mi.providerId === 'string' && mi.providerId ? { provider: mi.providerId } : {}) };
+    return {
+      ts: 0,
+      model: mi.modelId,
+      ...(typeof mi.providerId === 'string' && mi.providerId ? { provider: mi.providerId } : {}),
+    };
   }
   const named = typeof info.request === 'string' ? modelInText(info.request) : undefined;
   return named ? { ts: 0, model: named } : undefined;
@@ -230,7 +301,11 @@ function requestModel(m: Record<string, unknown>, info: Record<string, unknown>)
 class ClineParser extends WholeFileParser {
   private s: ClineState;
 
-  constructor(private readonly file: LogFile, private readonly f: Flavour, state: string | null = null) {
+  constructor(
+    private readonly file: LogFile,
+    private readonly f: Flavour,
+    state: string | null = null,
+  ) {
     super();
     const restored = restoreState<ClineState>(state);
     this.s = restored && Array.isArray(restored.seen) ? restored : { seen: [] };
@@ -264,7 +339,13 @@ class ClineParser extends WholeFileParser {
     this.s.seen = this.s.seen.filter((e) => !(e[0] > after && e[0] < at));
     this.remember(at, total);
     const clamp = (n: number): number => Math.max(0, Math.round(n));
-    const r: RawUsage = { tokensIn: clamp(rest.tokensIn), tokensOut: clamp(rest.tokensOut), cacheWrites: clamp(rest.cacheWrites), cacheReads: clamp(rest.cacheReads), cost: Math.max(0, rest.cost) };
+    const r: RawUsage = {
+      tokensIn: clamp(rest.tokensIn),
+      tokensOut: clamp(rest.tokensOut),
+      cacheWrites: clamp(rest.cacheWrites),
+      cacheReads: clamp(rest.cacheReads),
+      cost: Math.max(0, rest.cost),
+    };
     return r.tokensIn + r.tokensOut + r.cacheWrites + r.cacheReads > 0 ? r : undefined;
   }
 
@@ -291,14 +372,18 @@ class ClineParser extends WholeFileParser {
       if (m.say !== 'api_req_started' && m.say !== 'api_req_finished' && m.say !== 'deleted_api_reqs') return;
       const entry = i + 1;
       if (typeof m.text !== 'string') {
-        if (m.say !== 'api_req_finished' && m.partial !== true) rejects.push({ entry: 0, reason: `entry ${entry}: ${m.say} without text` });
+        if (m.say !== 'api_req_finished' && m.partial !== true)
+          rejects.push({ entry: 0, reason: `entry ${entry}: ${m.say} without text` });
         return;
       }
       let info: unknown;
       try {
         info = JSON.parse(m.text);
       } catch {
-        rejects.push({ entry: 0, reason: `entry ${entry}: ${m.say === 'deleted_api_reqs' ? 'deleted_api_reqs' : 'api_req_started'} text is not JSON` });
+        rejects.push({
+          entry: 0,
+          reason: `entry ${entry}: ${m.say === 'deleted_api_reqs' ? 'deleted_api_reqs' : 'api_req_started'} text is not JSON`,
+        });
         return;
       }
       if (!isObject(info)) return;
@@ -321,8 +406,15 @@ class ClineParser extends WholeFileParser {
         rejects.push({ entry: 0, reason: `entry ${entry}: token counts are not non-negative integers` });
         return;
       }
-      const cost = typeof info.cost === 'number' && Number.isFinite(info.cost) && info.cost >= 0 ? info.cost : undefined;
-      let raw: RawUsage | undefined = { tokensIn: input, tokensOut: output, cacheWrites: cacheWrite, cacheReads: cacheRead, cost: cost ?? 0 };
+      const cost =
+        typeof info.cost === 'number' && Number.isFinite(info.cost) && info.cost >= 0 ? info.cost : undefined;
+      let raw: RawUsage | undefined = {
+        tokensIn: input,
+        tokensOut: output,
+        cacheWrites: cacheWrite,
+        cacheReads: cacheRead,
+        cost: cost ?? 0,
+      };
       let key = `${this.f.source}:${taskId}:${at}`;
       if (m.say === 'deleted_api_reqs') {
         raw = this.restored(before ?? 0, at, raw);
@@ -341,7 +433,7 @@ class ClineParser extends WholeFileParser {
       lastUse = use;
       const model = use?.model;
       const tokens = clineTokens(raw, {
-        ...(use?.provider ?? named?.provider ? { provider: use?.provider ?? named?.provider } : {}),
+        ...((use?.provider ?? named?.provider) ? { provider: use?.provider ?? named?.provider } : {}),
         ...(typeof info.apiProtocol === 'string' ? { apiProtocol: info.apiProtocol } : {}),
         ...(model ? { model } : {}),
         costRecorded: cost !== undefined,
@@ -360,7 +452,8 @@ class ClineParser extends WholeFileParser {
       });
     });
     const firstTs = records[0]?.timestamp ?? 0;
-    for (const e of meta.edits) records.push({ kind: 'edit', session: session(), timestamp: e.ts || firstTs, path: e.path });
+    for (const e of meta.edits)
+      records.push({ kind: 'edit', session: session(), timestamp: e.ts || firstTs, path: e.path });
     return { records, rejects };
   }
 }

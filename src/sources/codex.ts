@@ -18,10 +18,19 @@ import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
 /** Builds without turn_context never say which model ran; this is the CLI's default of that era (flagged as assumed). */
 export const CODEX_DEFAULT_MODEL = 'gpt-5';
 
-const NEEDLES = ['"token_count"', '"session_meta"', '"turn_context"', 'apply_patch', '"user_message"'].map((s) => Buffer.from(s));
+const NEEDLES = ['"token_count"', '"session_meta"', '"turn_context"', 'apply_patch', '"user_message"'].map((s) =>
+  Buffer.from(s),
+);
 const PAYLOAD_TYPE = Buffer.from('"payload":{"type":"');
 /** Payload types worth a parse; every other line (outputs of tens of KB, reasoning, messages) is skipped unscanned. */
-const WANTED = new Set(['token_count', 'session_meta', 'turn_context', 'user_message', 'custom_tool_call', 'function_call']);
+const WANTED = new Set([
+  'token_count',
+  'session_meta',
+  'turn_context',
+  'user_message',
+  'custom_tool_call',
+  'function_call',
+]);
 const HEAD_BYTES = 256;
 const QUOTE = 0x22;
 
@@ -73,7 +82,9 @@ export const codex: SourceReader = {
   source: 'codex',
 
   roots(env) {
-    return uniqueDirs([env.CODEX_HOME && env.CODEX_HOME.trim() ? env.CODEX_HOME.trim() : path.join(homeDir(env), '.codex')]);
+    return uniqueDirs([
+      env.CODEX_HOME && env.CODEX_HOME.trim() ? env.CODEX_HOME.trim() : path.join(homeDir(env), '.codex'),
+    ]);
   },
 
   discover(roots) {
@@ -84,7 +95,8 @@ export const codex: SourceReader = {
       const hasLayout = isDirectory(sessions) || isDirectory(archived);
       const accept = (n: string): boolean => n.endsWith('.jsonl');
       if (!hasLayout) {
-        if (isDirectory(root)) for (const p of walkFiles(root, accept, 4)) files.push({ source: 'codex', path: p, root });
+        if (isDirectory(root))
+          for (const p of walkFiles(root, accept, 4)) files.push({ source: 'codex', path: p, root });
         continue;
       }
       const active = walkFiles(sessions, accept, 4);
@@ -92,7 +104,12 @@ export const codex: SourceReader = {
       for (const p of active) files.push({ source: 'codex', path: p, root });
       for (const p of walkFiles(archived, accept, 4)) {
         const copy = activeNames.has(path.basename(p));
-        files.push({ source: 'codex', path: p, root, ...(copy ? { skip: 'archived copy of an active session (counted once)' } : {}) });
+        files.push({
+          source: 'codex',
+          path: p,
+          root,
+          ...(copy ? { skip: 'archived copy of an active session (counted once)' } : {}),
+        });
       }
     }
     return files;
@@ -183,7 +200,8 @@ class CodexParser implements LineParser {
     }
     if (typeof payload.id === 'string' && payload.id) this.s.sessionId = payload.id;
     if (typeof payload.cwd === 'string' && payload.cwd) this.s.cwd = payload.cwd;
-    if (isObject(payload.git) && typeof payload.git.branch === 'string' && payload.git.branch) this.s.branch = payload.git.branch;
+    if (isObject(payload.git) && typeof payload.git.branch === 'string' && payload.git.branch)
+      this.s.branch = payload.git.branch;
     return null;
   }
 
@@ -241,14 +259,26 @@ class CodexParser implements LineParser {
     const text = payload.message;
     const timestamp = parseTimestamp(line.timestamp);
     if (typeof text !== 'string' || !text.trim() || timestamp === undefined) return null;
-    return [{ kind: 'prompt', key: `codex:prompt:${this.s.sessionId}:${timestamp}:${text.length}`, session: this.context(), timestamp, text }];
+    return [
+      {
+        kind: 'prompt',
+        key: `codex:prompt:${this.s.sessionId}:${timestamp}:${text.length}`,
+        session: this.context(),
+        timestamp,
+        text,
+      },
+    ];
   }
 
   private edits(line: Record<string, unknown>, payload: Record<string, unknown>): ParseOutcome {
     let patch: string | undefined;
     if (payload.type === 'custom_tool_call' && payload.name === 'apply_patch' && typeof payload.input === 'string') {
       patch = payload.input;
-    } else if (payload.type === 'function_call' && typeof payload.arguments === 'string' && payload.arguments.includes('apply_patch')) {
+    } else if (
+      payload.type === 'function_call' &&
+      typeof payload.arguments === 'string' &&
+      payload.arguments.includes('apply_patch')
+    ) {
       try {
         const args: unknown = JSON.parse(payload.arguments);
         const command = isObject(args) ? args.command : undefined;
@@ -309,6 +339,13 @@ function subtract(now: OpenAiUsage, before: OpenAiUsage): OpenAiUsage | undefine
     reasoning_output_tokens: now.reasoning_output_tokens - before.reasoning_output_tokens,
     total_tokens: now.total_tokens - before.total_tokens,
   };
-  if (d.input_tokens < 0 || d.cached_input_tokens < 0 || d.output_tokens < 0 || d.reasoning_output_tokens < 0 || d.total_tokens < 0) return undefined;
+  if (
+    d.input_tokens < 0 ||
+    d.cached_input_tokens < 0 ||
+    d.output_tokens < 0 ||
+    d.reasoning_output_tokens < 0 ||
+    d.total_tokens < 0
+  )
+    return undefined;
   return d;
 }

@@ -3,7 +3,19 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { isObject, jsonObjectLine, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import {
+  isObject,
+  jsonObjectLine,
+  type LineParser,
+  type LogFile,
+  parseTimestamp,
+  rejected,
+  restoreState,
+  type SourceReader,
+  WholeFileParser,
+  wholeJson,
+  type WholeResult,
+} from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs, walkFiles } from './walk';
 import { readRegularFile, readRegularText } from './regular';
 
@@ -53,7 +65,13 @@ function fromSnakeUsage(u: Record<string, unknown>): Tokens | undefined {
   const reasoning = optionalCount(out.reasoning_tokens);
   if (cached === undefined || reasoning === undefined) return undefined;
   const cacheRead = Math.min(cached, prompt);
-  return { input: prompt - cacheRead, cacheRead, cacheWrite: 0, output: completion, reasoning: Math.min(reasoning, completion) };
+  return {
+    input: prompt - cacheRead,
+    cacheRead,
+    cacheWrite: 0,
+    output: completion,
+    reasoning: Math.min(reasoning, completion),
+  };
 }
 
 /** What one usage object of a session file says: tokens (with the model and cost it names), or why it is unusable. */
@@ -66,7 +84,11 @@ export type ContinueUsage = { tokens: Tokens; model?: string; costUSD?: number }
 export function readContinueUsage(u: Record<string, unknown>): ContinueUsage {
   const camel = u.promptTokens !== undefined || u.completionTokens !== undefined;
   const snake = u.prompt_tokens !== undefined || u.completion_tokens !== undefined;
-  if (!camel && !snake) return { reason: 'usage in a shape Continue is not known to write (no promptTokens/completionTokens or prompt_tokens/completion_tokens)' };
+  if (!camel && !snake)
+    return {
+      reason:
+        'usage in a shape Continue is not known to write (no promptTokens/completionTokens or prompt_tokens/completion_tokens)',
+    };
   const tokens = camel ? fromContinueUsage(u) : fromSnakeUsage(u);
   if (!tokens) return { reason: 'usage counts are not non-negative integers' };
   const model = typeof u.model === 'string' && u.model ? u.model : undefined;
@@ -117,12 +139,14 @@ export const continueDev: SourceReader = {
       const sessions = path.basename(root) === 'sessions' ? root : path.join(root, 'sessions');
       if (isDirectory(sessions)) {
         for (const n of listDir(sessions)) {
-          if (n.endsWith('.json') && n !== 'sessions.json') files.push({ source: 'continue', path: path.join(sessions, n), root, whole: true });
+          if (n.endsWith('.json') && n !== 'sessions.json')
+            files.push({ source: 'continue', path: path.join(sessions, n), root, whole: true });
         }
       }
       const devData = path.join(root, 'dev_data');
       if (isDirectory(devData)) {
-        for (const p of walkFiles(devData, (n) => DEV_DATA_NAMES.has(n), 2)) files.push({ source: 'continue', path: p, root });
+        for (const p of walkFiles(devData, (n) => DEV_DATA_NAMES.has(n), 2))
+          files.push({ source: 'continue', path: p, root });
       }
     }
     return files;
@@ -145,7 +169,10 @@ function sessionIndex(sessionsDir: string): Map<string, number> {
   if (!Array.isArray(list)) return out;
   for (const s of list) {
     if (!isObject(s) || typeof s.sessionId !== 'string') continue;
-    const t = typeof s.dateCreated === 'string' && /^\d+$/.test(s.dateCreated) ? Number(s.dateCreated) : parseTimestamp(s.dateCreated);
+    const t =
+      typeof s.dateCreated === 'string' && /^\d+$/.test(s.dateCreated)
+        ? Number(s.dateCreated)
+        : parseTimestamp(s.dateCreated);
     if (t !== undefined) out.set(s.sessionId, t);
   }
   return out;
@@ -172,8 +199,10 @@ class SessionParser extends WholeFileParser {
     const read = wholeJson(buf);
     if ('incomplete' in read) return read;
     const doc = read.doc;
-    if (!isObject(doc) || !Array.isArray(doc.history)) return { incomplete: 'not a Continue session (no history list)' };
-    const sessionId = typeof doc.sessionId === 'string' && doc.sessionId ? doc.sessionId : path.basename(this.file.path, '.json');
+    if (!isObject(doc) || !Array.isArray(doc.history))
+      return { incomplete: 'not a Continue session (no history list)' };
+    const sessionId =
+      typeof doc.sessionId === 'string' && doc.sessionId ? doc.sessionId : path.basename(this.file.path, '.json');
     let created = sessionIndex(path.dirname(this.file.path)).get(sessionId);
     if (created === undefined) {
       try {
@@ -198,10 +227,11 @@ class SessionParser extends WholeFileParser {
       if (Array.isArray(m.toolCalls)) {
         for (const call of m.toolCalls) {
           const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
-          if (!fn || typeof fn.name !== 'string' || !EDIT_TOOLS.has(fn.name) || typeof fn.arguments !== 'string') continue;
+          if (!fn || typeof fn.name !== 'string' || !EDIT_TOOLS.has(fn.name) || typeof fn.arguments !== 'string')
+            continue;
           try {
             const args: unknown = JSON.parse(fn.arguments);
-            const p = isObject(args) ? args.filepath ?? args.filePath : undefined;
+            const p = isObject(args) ? (args.filepath ?? args.filePath) : undefined;
             if (typeof p === 'string' && p) records.push({ kind: 'edit', session, timestamp, path: folderOf(p) ?? p });
           } catch {
             // arguments still streaming: the edit shows up when the file is written again
@@ -326,7 +356,8 @@ class DevDataParser implements LineParser {
         continue;
       }
       if (!hasExactUsage(doc)) continue;
-      const created = index.get(n.slice(0, -'.json'.length)) ?? Math.floor(st.birthtimeMs > 0 ? st.birthtimeMs : st.mtimeMs);
+      const created =
+        index.get(n.slice(0, -'.json'.length)) ?? Math.floor(st.birthtimeMs > 0 ? st.birthtimeMs : st.mtimeMs);
       this.s.cutoff = Math.min(this.s.cutoff ?? Infinity, created);
     }
     this.s.scannedUntil = newest;

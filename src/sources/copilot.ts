@@ -3,7 +3,15 @@ import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/usage/model';
 import { isCount } from '../core/usage/tokens';
 import { copilotTracesDb, exactPerRequest, readCopilotTraces, type ExactRequest, type TraceRead } from './copilotOtel';
-import { isObject, rejected, type LineParser, type LogFile, type SourceReader, type WholeContext, type WholeResult } from './parser';
+import {
+  isObject,
+  rejected,
+  type LineParser,
+  type LogFile,
+  type SourceReader,
+  type WholeContext,
+  type WholeResult,
+} from './parser';
 import { estimateTokens } from './tokenize';
 import { vscodeUserDirs } from './vscodeUser';
 import { isDirectory, isLogCandidate, uniqueDirs, walkFiles } from './walk';
@@ -73,8 +81,10 @@ export const copilotChat: SourceReader = {
 /** The User folder a session file is in (`workspaceStorage/<id>/chatSessions/…`, `globalStorage/emptyWindowChatSessions/…`). */
 function userDirOf(file: string): string | undefined {
   const dir = path.dirname(file);
-  if (path.basename(dir) === 'chatSessions' && path.basename(path.dirname(path.dirname(dir))) === 'workspaceStorage') return path.dirname(path.dirname(path.dirname(dir)));
-  if (path.basename(dir) === 'emptyWindowChatSessions' && path.basename(path.dirname(dir)) === 'globalStorage') return path.dirname(path.dirname(dir));
+  if (path.basename(dir) === 'chatSessions' && path.basename(path.dirname(path.dirname(dir))) === 'workspaceStorage')
+    return path.dirname(path.dirname(path.dirname(dir)));
+  if (path.basename(dir) === 'emptyWindowChatSessions' && path.basename(path.dirname(dir)) === 'globalStorage')
+    return path.dirname(path.dirname(dir));
   return undefined;
 }
 
@@ -90,7 +100,13 @@ function sessionFile(p: string, root: string): LogFile {
   } catch {
     recent = false;
   }
-  return { source: 'copilot-chat', path: p, root, whole: true, ...(recent && db ? { companions: [db, `${db}-wal`] } : {}) };
+  return {
+    source: 'copilot-chat',
+    path: p,
+    root,
+    whole: true,
+    ...(recent && db ? { companions: [db, `${db}-wal`] } : {}),
+  };
 }
 
 /**
@@ -200,7 +216,11 @@ export function replayMutationLog(buf: Buffer, quiet: boolean): Replay {
       rejects.push({ lineNo, reason: terminated ? 'not JSON' : 'half-written last line' });
       continue;
     }
-    const err = applyMutation(entry, (s) => (state = s), () => state);
+    const err = applyMutation(
+      entry,
+      (s) => (state = s),
+      () => state,
+    );
     if (err) rejects.push({ lineNo, reason: err });
   }
   return { state, rejects, complete };
@@ -219,7 +239,10 @@ function applyMutation(entry: unknown, set: (s: unknown) => void, get: () => unk
   }
   if (kind !== 1 && kind !== 2 && kind !== 3) return `unknown mutation kind ${JSON.stringify(kind)}`;
   const k = entry.k;
-  if (!Array.isArray(k) || !k.every((x): x is Key => typeof x === 'string' || (typeof x === 'number' && Number.isInteger(x) && x >= 0))) {
+  if (
+    !Array.isArray(k) ||
+    !k.every((x): x is Key => typeof x === 'string' || (typeof x === 'number' && Number.isInteger(x) && x >= 0))
+  ) {
     return 'mutation path k is not a list of keys';
   }
   const root = get();
@@ -270,12 +293,23 @@ function child(node: unknown, key: Key): unknown {
 
 // ---- session → records ---------------------------------------------------------------------------------------------
 
-function sessionRecords(session: Record<string, unknown>, file: string, rejects: CopilotFileResult['rejects'], traces: TraceRead | undefined): LedgerRecord[] {
-  const sessionId = typeof session.sessionId === 'string' && session.sessionId ? session.sessionId : path.basename(file).replace(/\.jsonl?$/, '');
+function sessionRecords(
+  session: Record<string, unknown>,
+  file: string,
+  rejects: CopilotFileResult['rejects'],
+  traces: TraceRead | undefined,
+): LedgerRecord[] {
+  const sessionId =
+    typeof session.sessionId === 'string' && session.sessionId
+      ? session.sessionId
+      : path.basename(file).replace(/\.jsonl?$/, '');
   const ctx: SessionContext = { source: 'copilot-chat', sessionId };
   const cwd = workspaceFolderOf(file);
   if (cwd) ctx.cwd = cwd;
-  const created = typeof session.creationDate === 'number' && Number.isFinite(session.creationDate) ? session.creationDate : undefined;
+  const created =
+    typeof session.creationDate === 'number' && Number.isFinite(session.creationDate)
+      ? session.creationDate
+      : undefined;
   const requests = session.requests;
   if (requests === undefined) return [];
   if (!Array.isArray(requests)) {
@@ -285,7 +319,12 @@ function sessionRecords(session: Record<string, unknown>, file: string, rejects:
   const out: LedgerRecord[] = [];
   // Exact counts from Copilot Chat's OpenTelemetry store, given to the request running when each call started.
   const calls = traces?.sessions.get(sessionId);
-  const exact = calls ? exactPerRequest(calls, requests.map((r) => (isObject(r) ? requestTime(r, created) : undefined))) : [];
+  const exact = calls
+    ? exactPerRequest(
+        calls,
+        requests.map((r) => (isObject(r) ? requestTime(r, created) : undefined)),
+      )
+    : [];
   for (const x of traces?.rejects ?? []) if (x.session === sessionId) rejects.push({ lineNo: 0, reason: x.reason });
   requests.forEach((req, index) => {
     const r = requestRecords(req, ctx, created, exact[index]);
@@ -296,14 +335,21 @@ function sessionRecords(session: Record<string, unknown>, file: string, rejects:
 }
 
 function requestTime(req: Record<string, unknown>, created: number | undefined): number | undefined {
-  return typeof req.timestamp === 'number' && Number.isFinite(req.timestamp) && req.timestamp > 0 ? req.timestamp : created;
+  return typeof req.timestamp === 'number' && Number.isFinite(req.timestamp) && req.timestamp > 0
+    ? req.timestamp
+    : created;
 }
 
 /**
  * Records of one request, or why it was rejected (a request still running yields nothing yet, unless the
  * OpenTelemetry store already has its calls: `exact`, which then stands for the request's counts).
  */
-function requestRecords(req: unknown, ctx: SessionContext, created: number | undefined, exact: ExactRequest | undefined): LedgerRecord[] | string {
+function requestRecords(
+  req: unknown,
+  ctx: SessionContext,
+  created: number | undefined,
+  exact: ExactRequest | undefined,
+): LedgerRecord[] | string {
   if (!isObject(req)) return 'not an object';
   const requestId = typeof req.requestId === 'string' && req.requestId ? req.requestId : undefined;
   if (!requestId) return 'no requestId';
@@ -315,7 +361,8 @@ function requestRecords(req: unknown, ctx: SessionContext, created: number | und
   const counts = exact ? null : tokenCounts(result);
   if (typeof counts === 'string') return counts;
   const messageText = messageTextOf(req.message);
-  let tokens: { input: number; output: number; cacheRead?: number; cacheWrite?: number; reasoning?: number } | null = exact ? exact.tokens : counts;
+  let tokens: { input: number; output: number; cacheRead?: number; cacheWrite?: number; reasoning?: number } | null =
+    exact ? exact.tokens : counts;
   let estimated = false;
   if (!tokens) {
     // No counts in the file: estimate from what was said (the visible prompt and reply; the tool's own context is not
@@ -334,7 +381,13 @@ function requestRecords(req: unknown, ctx: SessionContext, created: number | und
     session: ctx,
     timestamp: exact ? Math.max(timestamp, exact.timestamp) : timestamp,
     model: modelId ? normaliseModel(modelId) : COPILOT_DEFAULT_MODEL,
-    tokens: { input: tokens.input, output: tokens.output, cacheRead: tokens.cacheRead ?? 0, cacheWrite: tokens.cacheWrite ?? 0, reasoning: tokens.reasoning ?? 0 },
+    tokens: {
+      input: tokens.input,
+      output: tokens.output,
+      cacheRead: tokens.cacheRead ?? 0,
+      cacheWrite: tokens.cacheWrite ?? 0,
+      reasoning: tokens.reasoning ?? 0,
+    },
     cacheWrite1h: 0,
     sidechain: false,
     ...(modelId ? {} : { modelAssumed: true }),
@@ -342,7 +395,13 @@ function requestRecords(req: unknown, ctx: SessionContext, created: number | und
   };
   const out: LedgerRecord[] = [interaction];
   if (messageText.trim()) {
-    const prompt: PromptRecord = { kind: 'prompt', key: `copilot-chat:prompt:${requestId}`, session: ctx, timestamp, text: messageText };
+    const prompt: PromptRecord = {
+      kind: 'prompt',
+      key: `copilot-chat:prompt:${requestId}`,
+      session: ctx,
+      timestamp,
+      text: messageText,
+    };
     out.push(prompt);
   }
   for (const p of editedPaths(req.response)) {

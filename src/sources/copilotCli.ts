@@ -2,7 +2,18 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
 import { fromCopilotTokens, type Tokens } from '../core/usage/tokens';
-import { interactionRecord, isObject, jsonLine, parseTimestamp, rejected, restoreState, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
+import {
+  interactionRecord,
+  isObject,
+  jsonLine,
+  parseTimestamp,
+  rejected,
+  restoreState,
+  type LineParser,
+  type LogFile,
+  type SourceReader,
+  type WholeResult,
+} from './parser';
 import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
 import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs, walkFiles } from './walk';
 
@@ -32,7 +43,8 @@ export const copilotCli: SourceReader = {
     const files: LogFile[] = [];
     for (const root of roots) {
       if (isLogCandidate(root)) {
-        if (root.endsWith('.db')) files.push({ source: 'copilot-cli', path: root, root, whole: true, companions: [`${root}-wal`] });
+        if (root.endsWith('.db'))
+          files.push({ source: 'copilot-cli', path: root, root, whole: true, companions: [`${root}-wal`] });
         else files.push({ source: 'copilot-cli', path: root, root }); // an event log or an OTel export given directly
         continue;
       }
@@ -41,20 +53,25 @@ export const copilotCli: SourceReader = {
       for (const name of listDir(state)) {
         const p = path.join(state, name);
         if (name.endsWith('.jsonl') && isLogCandidate(p)) files.push({ source: 'copilot-cli', path: p, root });
-        else if (isLogCandidate(path.join(p, 'events.jsonl'))) files.push({ source: 'copilot-cli', path: path.join(p, 'events.jsonl'), root });
+        else if (isLogCandidate(path.join(p, 'events.jsonl')))
+          files.push({ source: 'copilot-cli', path: path.join(p, 'events.jsonl'), root });
       }
       const db = path.join(root, 'session-store.db');
-      if (isLogCandidate(db)) files.push({ source: 'copilot-cli', path: db, root, whole: true, companions: [`${db}-wal`] });
-      for (const p of walkFiles(path.join(root, 'otel'), (n) => n.endsWith('.jsonl') || n.endsWith('.json'), 1)) files.push({ source: 'copilot-cli', path: p, root });
+      if (isLogCandidate(db))
+        files.push({ source: 'copilot-cli', path: db, root, whole: true, companions: [`${db}-wal`] });
+      for (const p of walkFiles(path.join(root, 'otel'), (n) => n.endsWith('.jsonl') || n.endsWith('.json'), 1))
+        files.push({ source: 'copilot-cli', path: p, root });
     }
     return files;
   },
 
   createParser(file, state) {
     const stateDir = sessionStateDir(file.root);
-    if (file.path.endsWith('.db')) return new SqliteCopyParser(file.path, 'Copilot CLI session store', (db) => readSessionStore(db, stateDir));
+    if (file.path.endsWith('.db'))
+      return new SqliteCopyParser(file.path, 'Copilot CLI session store', (db) => readSessionStore(db, stateDir));
     const parent = path.basename(path.dirname(file.path));
-    if (path.basename(file.path) === 'events.jsonl' || parent === 'session-state') return new EventLogParser(file.path, state);
+    if (path.basename(file.path) === 'events.jsonl' || parent === 'session-state')
+      return new EventLogParser(file.path, state);
     return new OtelParser(stateDir);
   },
 };
@@ -65,7 +82,11 @@ function sessionStateDir(root: string): string {
 
 /** Whether a session's own event log is on disk (it then wins over the store and the OTel export). */
 function hasEventLog(stateDir: string, sessionId: string): boolean {
-  return /^[\w.-]+$/.test(sessionId) && (isLogCandidate(path.join(stateDir, sessionId, 'events.jsonl')) || isLogCandidate(path.join(stateDir, `${sessionId}.jsonl`)));
+  return (
+    /^[\w.-]+$/.test(sessionId) &&
+    (isLogCandidate(path.join(stateDir, sessionId, 'events.jsonl')) ||
+      isLogCandidate(path.join(stateDir, `${sessionId}.jsonl`)))
+  );
 }
 
 const copilotTokens = fromCopilotTokens;
@@ -90,7 +111,9 @@ class EventLogParser implements LineParser {
 
   constructor(file: string, state: string | null) {
     const name = path.basename(file);
-    this.s = restoreState<EventState>(state) ?? { sessionId: name === 'events.jsonl' ? path.basename(path.dirname(file)) : path.basename(name, '.jsonl') };
+    this.s = restoreState<EventState>(state) ?? {
+      sessionId: name === 'events.jsonl' ? path.basename(path.dirname(file)) : path.basename(name, '.jsonl'),
+    };
   }
 
   state(): string | null {
@@ -98,7 +121,12 @@ class EventLogParser implements LineParser {
   }
 
   private get session(): SessionContext {
-    return { source: 'copilot-cli', sessionId: this.s.sessionId, ...(this.s.cwd ? { cwd: this.s.cwd } : {}), ...(this.s.branch ? { branch: this.s.branch } : {}) };
+    return {
+      source: 'copilot-cli',
+      sessionId: this.s.sessionId,
+      ...(this.s.cwd ? { cwd: this.s.cwd } : {}),
+      ...(this.s.branch ? { branch: this.s.branch } : {}),
+    };
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
@@ -113,7 +141,8 @@ class EventLogParser implements LineParser {
       case 'session.start':
       case 'session.resume': {
         const context = isObject(data.context) ? data.context : {};
-        if (typeof data.sessionId === 'string' && data.sessionId && v.type === 'session.start') this.s.sessionId = data.sessionId;
+        if (typeof data.sessionId === 'string' && data.sessionId && v.type === 'session.start')
+          this.s.sessionId = data.sessionId;
         const cwd = [context.cwd, context.gitRoot].find((x): x is string => typeof x === 'string' && x !== '');
         if (cwd) this.s.cwd = cwd;
         if (typeof context.branch === 'string' && context.branch) this.s.branch = context.branch;
@@ -126,12 +155,24 @@ class EventLogParser implements LineParser {
         return null;
       case 'user.message':
         return typeof data.content === 'string' && data.content && ts !== undefined && id
-          ? [{ kind: 'prompt', key: `copilot-cli:${this.s.sessionId}:prompt:${id}`, session: this.session, timestamp: ts, text: data.content }]
+          ? [
+              {
+                kind: 'prompt',
+                key: `copilot-cli:${this.s.sessionId}:prompt:${id}`,
+                session: this.session,
+                timestamp: ts,
+                text: data.content,
+              },
+            ]
           : null;
       case 'tool.execution_start': {
         const args = isObject(data.arguments) ? data.arguments : {};
-        const file = [args.path, args.file_path, args.filePath].find((x): x is string => typeof x === 'string' && x !== '');
-        return typeof data.toolName === 'string' && EDIT_TOOLS.test(data.toolName) && file && ts !== undefined ? [{ kind: 'edit', session: this.session, timestamp: ts, path: file }] : null;
+        const file = [args.path, args.file_path, args.filePath].find(
+          (x): x is string => typeof x === 'string' && x !== '',
+        );
+        return typeof data.toolName === 'string' && EDIT_TOOLS.test(data.toolName) && file && ts !== undefined
+          ? [{ kind: 'edit', session: this.session, timestamp: ts, path: file }]
+          : null;
       }
       case 'assistant.usage':
         return this.usage(data, ts, id);
@@ -144,8 +185,15 @@ class EventLogParser implements LineParser {
 
   private usage(d: Record<string, unknown>, ts: number | undefined, id: string | undefined): ParseOutcome {
     // Never an unrecognised shape read as zeros: it is a rejected line with the reason.
-    if (d.inputTokens === undefined && d.outputTokens === undefined) return rejected('assistant.usage in an unknown shape (no inputTokens or outputTokens)');
-    const tokens = copilotTokens(d.inputTokens, d.outputTokens, d.cacheReadTokens, d.cacheWriteTokens, d.reasoningTokens);
+    if (d.inputTokens === undefined && d.outputTokens === undefined)
+      return rejected('assistant.usage in an unknown shape (no inputTokens or outputTokens)');
+    const tokens = copilotTokens(
+      d.inputTokens,
+      d.outputTokens,
+      d.cacheReadTokens,
+      d.cacheWriteTokens,
+      d.reasoningTokens,
+    );
     if (!tokens) return rejected('assistant.usage counts are not non-negative integers');
     this.s.usageInSegment = true;
     if (sum(tokens) === 0) return null;
@@ -163,15 +211,31 @@ class EventLogParser implements LineParser {
     for (const [model, m] of Object.entries(d.modelMetrics)) {
       const u = isObject(m) && isObject(m.usage) ? m.usage : undefined;
       if (!u) continue; // a model with request counts only (older builds): no tokens to count
-      const tokens = copilotTokens(u.inputTokens ?? u.input, u.outputTokens ?? u.output, u.cacheReadTokens, u.cacheWriteTokens, u.reasoningTokens);
-      if (!tokens) return rejected(`session.shutdown modelMetrics.${model.slice(0, 80)}.usage counts are not non-negative integers`);
-      if (sum(tokens) > 0) out.push(interaction(`copilot-cli:${this.s.sessionId}:${id}:${model}`, this.session, ts, model, tokens));
+      const tokens = copilotTokens(
+        u.inputTokens ?? u.input,
+        u.outputTokens ?? u.output,
+        u.cacheReadTokens,
+        u.cacheWriteTokens,
+        u.reasoningTokens,
+      );
+      if (!tokens)
+        return rejected(
+          `session.shutdown modelMetrics.${model.slice(0, 80)}.usage counts are not non-negative integers`,
+        );
+      if (sum(tokens) > 0)
+        out.push(interaction(`copilot-cli:${this.s.sessionId}:${id}:${model}`, this.session, ts, model, tokens));
     }
     return out.length > 0 ? out : null;
   }
 }
 
-function interaction(key: string, session: SessionContext, timestamp: number, model: string | undefined, tokens: Tokens): LedgerRecord {
+function interaction(
+  key: string,
+  session: SessionContext,
+  timestamp: number,
+  model: string | undefined,
+  tokens: Tokens,
+): LedgerRecord {
   return interactionRecord({ key, session, timestamp, model, tokens });
 }
 
@@ -182,7 +246,8 @@ const SESSION_ATTRS = ['gen_ai.conversation.id', 'session.id', 'copilot_chat.ses
 
 /** OTel's time: `[seconds, nanoseconds]` (HrTime), epoch ms or ns, or an ISO string. */
 function otelTime(v: unknown): number | undefined {
-  if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'number') return v[0] * 1000 + Math.floor(v[1] / 1e6);
+  if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'number')
+    return v[0] * 1000 + Math.floor(v[1] / 1e6);
   if (typeof v === 'number' && Number.isFinite(v)) return v > 1e15 ? Math.floor(v / 1e6) : v;
   if (typeof v === 'string' && /^\d+$/.test(v)) return otelTime(Number(v));
   return parseTimestamp(v);
@@ -206,20 +271,29 @@ class OtelParser implements LineParser {
     const a = v.attributes;
     const chat = a['gen_ai.operation.name'] === 'chat' || (typeof v.name === 'string' && v.name.startsWith('chat '));
     if (!chat || (v.type !== undefined && v.type !== 'span')) return null;
-    const tokens = copilotTokens(a['gen_ai.usage.input_tokens'], a['gen_ai.usage.output_tokens'], a['gen_ai.usage.cache_read.input_tokens'], a['gen_ai.usage.cache_creation.input_tokens'] ?? a['gen_ai.usage.cache_write.input_tokens'], a['gen_ai.usage.reasoning.output_tokens']);
+    const tokens = copilotTokens(
+      a['gen_ai.usage.input_tokens'],
+      a['gen_ai.usage.output_tokens'],
+      a['gen_ai.usage.cache_read.input_tokens'],
+      a['gen_ai.usage.cache_creation.input_tokens'] ?? a['gen_ai.usage.cache_write.input_tokens'],
+      a['gen_ai.usage.reasoning.output_tokens'],
+    );
     if (!tokens) return rejected('gen_ai.usage attributes are not non-negative integers');
     if (sum(tokens) === 0) return null;
     const context = isObject(v.spanContext) ? v.spanContext : {};
     const traceId = [v.traceId, context.traceId].find((x): x is string => typeof x === 'string' && x !== '');
     const spanId = [v.spanId, v.id, context.spanId].find((x): x is string => typeof x === 'string' && x !== '');
     if (!traceId || !spanId) return rejected('chat span without traceId and spanId');
-    const sessionId = SESSION_ATTRS.map((k) => a[k]).find((x): x is string => typeof x === 'string' && x !== '') ?? traceId;
+    const sessionId =
+      SESSION_ATTRS.map((k) => a[k]).find((x): x is string => typeof x === 'string' && x !== '') ?? traceId;
     if (!this.checked.has(sessionId)) this.checked.set(sessionId, hasEventLog(this.stateDir, sessionId));
     if (this.checked.get(sessionId)) return null; // the session's own event log counts these requests
     const ts = otelTime(v.endTime) ?? otelTime(v.startTime) ?? otelTime(v.timestamp);
     if (ts === undefined) return rejected('chat span without a time');
     const model = MODEL_ATTRS.map((k) => a[k]).find((x): x is string => typeof x === 'string' && x !== '');
-    return [interaction(`copilot-cli:otel:${traceId}:${spanId}`, { source: 'copilot-cli', sessionId }, ts, model, tokens)];
+    return [
+      interaction(`copilot-cli:otel:${traceId}:${spanId}`, { source: 'copilot-cli', sessionId }, ts, model, tokens),
+    ];
   }
 }
 
@@ -239,7 +313,21 @@ export function readSessionStore(db: Database, stateDir: string): WholeResult {
   const out: WholeResult = { records: [], rejects: [] };
   const own = new Map<string, boolean>();
   for (const row of db.exec(sql)[0]?.values ?? []) {
-    const [id, sid, model, usageModel, input, output, cacheRead, cacheWrite, reasoning, created, cwd, branch, sessionCreated] = row;
+    const [
+      id,
+      sid,
+      model,
+      usageModel,
+      input,
+      output,
+      cacheRead,
+      cacheWrite,
+      reasoning,
+      created,
+      cwd,
+      branch,
+      sessionCreated,
+    ] = row;
     const sessionId = textOf(sid) ?? '';
     if (!sessionId) continue;
     if (!own.has(sessionId)) own.set(sessionId, hasEventLog(stateDir, sessionId));
@@ -258,7 +346,8 @@ export function readSessionStore(db: Database, stateDir: string): WholeResult {
     }
     const name = [textOf(usageModel), textOf(model)].find((x) => x !== undefined && x.trim() !== '');
     const session: SessionContext = {
-      source: 'copilot-cli', sessionId,
+      source: 'copilot-cli',
+      sessionId,
       ...(textOf(cwd) ? { cwd: textOf(cwd) as string } : {}),
       ...(textOf(branch) ? { branch: textOf(branch) as string } : {}),
     };

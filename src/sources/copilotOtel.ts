@@ -45,14 +45,16 @@ export interface TraceRead {
 const reads = new Map<string, { stamp: string; read: TraceRead }>();
 
 function stampOf(files: string[]): string {
-  return files.map((f) => {
-    try {
-      const st = fs.statSync(f);
-      return `${st.size}:${st.mtimeMs}`;
-    } catch {
-      return '-';
-    }
-  }).join('|');
+  return files
+    .map((f) => {
+      try {
+        const st = fs.statSync(f);
+        return `${st.size}:${st.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
 }
 
 /**
@@ -90,8 +92,11 @@ export function traceCalls(db: Database): TraceRead {
   }
   const creation = new Map<string, unknown>();
   if (columnsOf(db, 'span_attributes').has('key')) {
-    const r = db.exec("SELECT a.span_id, a.value FROM span_attributes a JOIN spans s ON s.span_id = a.span_id WHERE a.key = 'gen_ai.usage.cache_creation.input_tokens' AND s.operation_name = 'chat'");
-    for (const [id, v] of r[0]?.values ?? []) creation.set(String(id), typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
+    const r = db.exec(
+      "SELECT a.span_id, a.value FROM span_attributes a JOIN spans s ON s.span_id = a.span_id WHERE a.key = 'gen_ai.usage.cache_creation.input_tokens' AND s.operation_name = 'chat'",
+    );
+    for (const [id, v] of r[0]?.values ?? [])
+      creation.set(String(id), typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
   }
   const out: TraceRead = { sessions: new Map(), rejects: [] };
   const r = db.exec(
@@ -109,7 +114,13 @@ export function traceCalls(db: Database): TraceRead {
     const cacheRead = optionalCount(cached);
     const cacheWrite = optionalCount(creation.get(id));
     const thinking = optionalCount(reasoning);
-    if (inTokens === undefined || outTokens === undefined || cacheRead === undefined || cacheWrite === undefined || thinking === undefined) {
+    if (
+      inTokens === undefined ||
+      outTokens === undefined ||
+      cacheRead === undefined ||
+      cacheWrite === undefined ||
+      thinking === undefined
+    ) {
       reject('token counts are not non-negative integers');
       continue;
     }
@@ -125,8 +136,17 @@ export function traceCalls(db: Database): TraceRead {
     const t1 = typeof end === 'number' && Number.isFinite(end) && end >= t0 ? end : t0;
     const model = [textOf(responded), textOf(requested)].find((m) => m !== undefined && m !== '');
     const call: TraceCall = {
-      spanId: id, start: t0, end: t1, model,
-      tokens: { input: inTokens - cacheRead - cacheWrite, output: outTokens, cacheRead, cacheWrite, reasoning: Math.min(thinking, outTokens) },
+      spanId: id,
+      start: t0,
+      end: t1,
+      model,
+      tokens: {
+        input: inTokens - cacheRead - cacheWrite,
+        output: outTokens,
+        cacheRead,
+        cacheWrite,
+        reasoning: Math.min(thinking, outTokens),
+      },
     };
     let list = out.sessions.get(key);
     if (!list) out.sessions.set(key, (list = []));
@@ -148,7 +168,10 @@ export interface ExactRequest {
  * start to the start of request i + 1 (a chat session runs one request at a time). Calls before the first request
  * belong to none. `starts` are the requests' start times, in the session's order.
  */
-export function exactPerRequest(calls: readonly TraceCall[], starts: ReadonlyArray<number | undefined>): Array<ExactRequest | undefined> {
+export function exactPerRequest(
+  calls: readonly TraceCall[],
+  starts: ReadonlyArray<number | undefined>,
+): Array<ExactRequest | undefined> {
   const out: Array<ExactRequest | undefined> = starts.map(() => undefined);
   const byModel: Array<Map<string, number>> = starts.map(() => new Map());
   for (const call of calls) {
@@ -158,7 +181,12 @@ export function exactPerRequest(calls: readonly TraceCall[], starts: ReadonlyArr
       if (s !== undefined && s <= call.start) owner = i;
     }
     if (owner < 0) continue;
-    const e = (out[owner] ??= { tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 }, timestamp: call.end, model: undefined, calls: 0 });
+    const e = (out[owner] ??= {
+      tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+      timestamp: call.end,
+      model: undefined,
+      calls: 0,
+    });
     e.tokens.input += call.tokens.input;
     e.tokens.output += call.tokens.output;
     e.tokens.cacheRead += call.tokens.cacheRead;
@@ -168,7 +196,14 @@ export function exactPerRequest(calls: readonly TraceCall[], starts: ReadonlyArr
     e.calls++;
     if (call.model) {
       const m = byModel[owner] as Map<string, number>;
-      m.set(call.model, (m.get(call.model) ?? 0) + call.tokens.input + call.tokens.output + call.tokens.cacheRead + call.tokens.cacheWrite);
+      m.set(
+        call.model,
+        (m.get(call.model) ?? 0) +
+          call.tokens.input +
+          call.tokens.output +
+          call.tokens.cacheRead +
+          call.tokens.cacheWrite,
+      );
     }
   }
   out.forEach((e, i) => {

@@ -4,7 +4,15 @@ import type { LedgerRecord, SessionContext } from '../core/usage/model';
 import { optionalCount } from '../core/usage/tokens';
 import * as fs from 'node:fs';
 import { workspaceStorageFolder } from './copilot';
-import { interactionRecord, isObject, parseTimestamp, type LogFile, type SourceReader, type WholeContext, type WholeResult } from './parser';
+import {
+  interactionRecord,
+  isObject,
+  parseTimestamp,
+  type LogFile,
+  type SourceReader,
+  type WholeContext,
+  type WholeResult,
+} from './parser';
 import { platformBase } from './platform';
 import { readRegularFile } from './regular';
 import { applyWal, columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
@@ -39,8 +47,11 @@ export const cursor: SourceReader = {
   discover(roots) {
     const files: LogFile[] = [];
     for (const root of roots) {
-      const db = isLogCandidate(root) ? root : [path.join(root, 'globalStorage', 'state.vscdb'), path.join(root, 'state.vscdb')].find(isLogCandidate);
-      if (db && (isLogCandidate(root) || isDirectory(root))) files.push({ source: 'cursor', path: db, root, whole: true, companions: [`${db}-wal`] });
+      const db = isLogCandidate(root)
+        ? root
+        : [path.join(root, 'globalStorage', 'state.vscdb'), path.join(root, 'state.vscdb')].find(isLogCandidate);
+      if (db && (isLogCandidate(root) || isDirectory(root)))
+        files.push({ source: 'cursor', path: db, root, whole: true, companions: [`${db}-wal`] });
     }
     return files;
   },
@@ -48,7 +59,9 @@ export const cursor: SourceReader = {
   createParser(file) {
     // <User>/globalStorage/state.vscdb: the workspaces are in <User>/workspaceStorage.
     const storage = path.join(path.dirname(path.dirname(file.path)), 'workspaceStorage');
-    return new SqliteCopyParser(file.path, 'Cursor state database', (db, ctx) => readCursorDatabase(db, cursorWorkspaces(storage, ctx)));
+    return new SqliteCopyParser(file.path, 'Cursor state database', (db, ctx) =>
+      readCursorDatabase(db, cursorWorkspaces(storage, ctx)),
+    );
   },
 };
 
@@ -87,14 +100,16 @@ interface WorkspaceRead {
 const workspaceReads = new Map<string, WorkspaceRead>();
 
 function stampOf(files: string[]): string {
-  return files.map((f) => {
-    try {
-      const st = fs.statSync(f);
-      return `${st.size}:${st.mtimeMs}`;
-    } catch {
-      return '-';
-    }
-  }).join('|');
+  return files
+    .map((f) => {
+      try {
+        const st = fs.statSync(f);
+        return `${st.size}:${st.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
 }
 
 /** The composer ids a workspace database lists (`ItemTable` `composer.composerData` → `allComposers[].composerId`). */
@@ -192,7 +207,10 @@ export function readCursorDatabase(db: Database, workspaces: ReadonlyMap<string,
   }
   for (const [composerId, list] of bubbles) {
     const c = composers.get(composerId) ?? { order: [] };
-    const ordered = [...c.order.filter((id) => list.has(id)), ...[...list.keys()].filter((id) => !c.order.includes(id)).sort()];
+    const ordered = [
+      ...c.order.filter((id) => list.has(id)),
+      ...[...list.keys()].filter((id) => !c.order.includes(id)).sort(),
+    ];
     const cwd = workspaces.get(composerId);
     const session: SessionContext = { source: 'cursor', sessionId: composerId, ...(cwd ? { cwd } : {}) };
     let prompt = '';
@@ -215,22 +233,48 @@ export function readCursorDatabase(db: Database, workspaces: ReadonlyMap<string,
   return out;
 }
 
-function bubbleRecord(composerId: string, bubbleId: string, b: Record<string, unknown>, c: Composer, session: SessionContext, text: string, prompt: string): LedgerRecord | string | undefined {
-  const count = isObject(b.tokenCount) ? b.tokenCount : b.tokenCount === undefined || b.tokenCount === null ? {} : undefined;
+function bubbleRecord(
+  composerId: string,
+  bubbleId: string,
+  b: Record<string, unknown>,
+  c: Composer,
+  session: SessionContext,
+  text: string,
+  prompt: string,
+): LedgerRecord | string | undefined {
+  const count = isObject(b.tokenCount)
+    ? b.tokenCount
+    : b.tokenCount === undefined || b.tokenCount === null
+      ? {}
+      : undefined;
   if (!count) return 'tokenCount is not an object';
   const input = optionalCount(count.inputTokens);
   const output = optionalCount(count.outputTokens);
   if (input === undefined || output === undefined) return 'tokenCount holds no non-negative integers';
   const recorded = input + output > 0;
-  const tool = isObject(b.toolFormerData) ? JSON.stringify(b.toolFormerData.rawArgs ?? b.toolFormerData.params ?? '') : '';
+  const tool = isObject(b.toolFormerData)
+    ? JSON.stringify(b.toolFormerData.rawArgs ?? b.toolFormerData.params ?? '')
+    : '';
   if (!recorded && !text && !tool) return undefined; // an empty placeholder bubble (a tool step still streaming)
   const timing = isObject(b.timingInfo) ? b.timingInfo : {};
-  const ts = parseTimestamp(b.createdAt) ?? parseTimestamp(timing.clientEndTime) ?? parseTimestamp(timing.clientStartTime) ?? c.updatedAt ?? c.createdAt;
+  const ts =
+    parseTimestamp(b.createdAt) ??
+    parseTimestamp(timing.clientEndTime) ??
+    parseTimestamp(timing.clientStartTime) ??
+    c.updatedAt ??
+    c.createdAt;
   if (ts === undefined) return 'no time (createdAt) on the message or its conversation';
   const info = isObject(b.modelInfo) ? b.modelInfo : {};
   const model = typeof info.modelName === 'string' && info.modelName ? info.modelName : c.model;
   const tokens = recorded
     ? { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 }
     : { input: estimateTokens(prompt), output: estimateTokens(text + tool), cacheRead: 0, cacheWrite: 0, reasoning: 0 };
-  return interactionRecord({ key: `cursor:${composerId}:${bubbleId}`, session, timestamp: ts, model, tokens, estimated: !recorded });
+  return interactionRecord({
+    key: `cursor:${composerId}:${bubbleId}`,
+    session,
+    timestamp: ts,
+    model,
+    tokens,
+    estimated: !recorded,
+  });
 }

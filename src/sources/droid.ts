@@ -2,7 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { interactionRecord, isObject, parseTimestamp, restoreState, wholeJson, type LineParser, type LogFile, type SourceReader, type WholeResult } from './parser';
+import {
+  interactionRecord,
+  isObject,
+  parseTimestamp,
+  restoreState,
+  wholeJson,
+  type LineParser,
+  type LogFile,
+  type SourceReader,
+  type WholeResult,
+} from './parser';
 import { openRegular } from './regular';
 import { homeDir, isDirectory, isLogCandidate, uniqueDirs, walkFiles } from './walk';
 
@@ -54,7 +64,13 @@ function companionLog(settings: string): string {
   return path.join(path.dirname(settings), `${path.basename(settings, '.settings.json')}.jsonl`);
 }
 
-const TOTAL_FIELDS = ['inputTokens', 'outputTokens', 'cacheCreationTokens', 'cacheReadTokens', 'thinkingTokens'] as const;
+const TOTAL_FIELDS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheCreationTokens',
+  'cacheReadTokens',
+  'thinkingTokens',
+] as const;
 type Totals = Record<(typeof TOTAL_FIELDS)[number], number>;
 
 interface DroidState {
@@ -89,7 +105,11 @@ function logFacts(log: string): { last?: number; cwd?: string } {
     if (!line.includes('"cwd"')) continue;
     try {
       const v: unknown = JSON.parse(line);
-      const cwd = isObject(v) ? [v.cwd, isObject(v.session) ? v.session.cwd : undefined].find((x): x is string => typeof x === 'string' && x !== '') : undefined;
+      const cwd = isObject(v)
+        ? [v.cwd, isObject(v.session) ? v.session.cwd : undefined].find(
+            (x): x is string => typeof x === 'string' && x !== '',
+          )
+        : undefined;
       if (cwd) {
         out.cwd = cwd;
         break;
@@ -133,7 +153,11 @@ function factoryDirOf(file: string): string | undefined {
 export function customModelOf(name: string, factoryDir: string | undefined): string | undefined {
   if (!factoryDir || !name.startsWith('custom:')) return undefined;
   const wanted = name.slice('custom:'.length);
-  for (const [file, key, display] of [['settings.local.json', 'customModels', 'displayName'], ['settings.json', 'customModels', 'displayName'], ['config.json', 'custom_models', 'model_display_name']] as const) {
+  for (const [file, key, display] of [
+    ['settings.local.json', 'customModels', 'displayName'],
+    ['settings.json', 'customModels', 'displayName'],
+    ['config.json', 'custom_models', 'model_display_name'],
+  ] as const) {
     let doc: unknown;
     try {
       doc = JSON.parse(readSmallText(path.join(factoryDir, file)) ?? 'null');
@@ -144,7 +168,9 @@ export function customModelOf(name: string, factoryDir: string | undefined): str
     for (const [i, e] of list.entries()) {
       if (!isObject(e) || typeof e.model !== 'string' || !e.model) continue;
       const shown = typeof e[display] === 'string' ? e[display] : '';
-      const names = [e.model, shown, `${shown.replace(/\s+/g, '-')}-${i}`, typeof e.id === 'string' ? e.id : ''].filter(Boolean);
+      const names = [e.model, shown, `${shown.replace(/\s+/g, '-')}-${i}`, typeof e.id === 'string' ? e.id : ''].filter(
+        Boolean,
+      );
       if (names.includes(wanted)) return e.model;
     }
   }
@@ -159,9 +185,15 @@ function readSmallText(file: string): string | undefined {
 class DroidSettingsParser implements LineParser {
   private s: DroidState;
 
-  constructor(private readonly file: string, state: string | null) {
+  constructor(
+    private readonly file: string,
+    state: string | null,
+  ) {
     const restored = restoreState<DroidState>(state);
-    this.s = restored && isObject(restored.counted) && TOTAL_FIELDS.every((f) => typeof restored.counted[f] === 'number') ? restored : { counted: { ...ZERO } };
+    this.s =
+      restored && isObject(restored.counted) && TOTAL_FIELDS.every((f) => typeof restored.counted[f] === 'number')
+        ? restored
+        : { counted: { ...ZERO } };
   }
 
   state(): string | null {
@@ -182,12 +214,21 @@ class DroidSettingsParser implements LineParser {
     if (u === undefined || u === null) return out; // a session that has not spent anything yet
     if (!isObject(u)) return { records: [], rejects: [{ entry: 0, reason: 'tokenUsage is not an object' }] };
     if (!TOTAL_FIELDS.some((f) => u[f] !== undefined && u[f] !== null)) {
-      return { records: [], rejects: [{ entry: 0, reason: `tokenUsage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` }] };
+      return {
+        records: [],
+        rejects: [
+          {
+            entry: 0,
+            reason: `tokenUsage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`,
+          },
+        ],
+      };
     }
     const now = {} as Totals;
     for (const f of TOTAL_FIELDS) {
       const v = optionalCount(u[f]);
-      if (v === undefined) return { records: [], rejects: [{ entry: 0, reason: `tokenUsage.${f} is not a non-negative integer` }] };
+      if (v === undefined)
+        return { records: [], rejects: [{ entry: 0, reason: `tokenUsage.${f} is not a non-negative integer` }] };
       now[f] = v;
     }
     // Totals that went down: the session's counter restarted; what it holds now is new.
@@ -209,16 +250,32 @@ class DroidSettingsParser implements LineParser {
       mtime = undefined;
     }
     const ts = facts.last ?? mtime ?? locked;
-    if (ts === undefined) return { records: [], rejects: [{ entry: 0, reason: 'no time for the session\'s usage' }] };
-    const session: SessionContext = { source: 'droid', sessionId, ...(facts.cwd ? { cwd: facts.cwd } : typeof doc.cwd === 'string' && doc.cwd ? { cwd: doc.cwd } : {}) };
+    if (ts === undefined) return { records: [], rejects: [{ entry: 0, reason: "no time for the session's usage" }] };
+    const session: SessionContext = {
+      source: 'droid',
+      sessionId,
+      ...(facts.cwd ? { cwd: facts.cwd } : typeof doc.cwd === 'string' && doc.cwd ? { cwd: doc.cwd } : {}),
+    };
     const tokens: Tokens = {
-      input: d.inputTokens, output: d.outputTokens + d.thinkingTokens, cacheRead: d.cacheReadTokens, cacheWrite: d.cacheCreationTokens, reasoning: d.thinkingTokens,
+      input: d.inputTokens,
+      output: d.outputTokens + d.thinkingTokens,
+      cacheRead: d.cacheReadTokens,
+      cacheWrite: d.cacheCreationTokens,
+      reasoning: d.thinkingTokens,
     };
     const written = typeof doc.model === 'string' && doc.model ? doc.model : undefined;
     // A bring-your-own-key model: the one the settings name, else the name as written (unpriced, shown in data health).
     const model = written ? (customModelOf(written, factoryDirOf(this.file)) ?? written) : undefined;
     const at = TOTAL_FIELDS.map((f) => now[f]).join('.');
-    out.records.push(interactionRecord({ key: `droid:${sessionId}:${at}`, session, timestamp: Math.max(ts, locked ?? 0), model, tokens }));
+    out.records.push(
+      interactionRecord({
+        key: `droid:${sessionId}:${at}`,
+        session,
+        timestamp: Math.max(ts, locked ?? 0),
+        model,
+        tokens,
+      }),
+    );
     this.s = { counted: now };
     return out;
   }

@@ -3,7 +3,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EditRecord, InteractionRecord, LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
 import { fromGeminiTokens } from '../core/usage/tokens';
-import { isObject, jsonObjectLine, type LineParser, type LogFile, parseTimestamp, rejected, restoreState, type SourceReader, wholeJson, type WholeResult } from './parser';
+import {
+  isObject,
+  jsonObjectLine,
+  type LineParser,
+  type LogFile,
+  parseTimestamp,
+  rejected,
+  restoreState,
+  type SourceReader,
+  wholeJson,
+  type WholeResult,
+} from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs } from './walk';
 import { readRegularText } from './regular';
 
@@ -69,7 +80,8 @@ export const geminiCli: SourceReader = {
           const p = path.join(chats, e.name);
           if (e.isDirectory()) {
             // Subagent recordings of one parent session.
-            for (const sub of listDir(p)) if (sub.endsWith('.jsonl')) files.push({ source: 'gemini-cli', path: path.join(p, sub), root });
+            for (const sub of listDir(p))
+              if (sub.endsWith('.jsonl')) files.push({ source: 'gemini-cli', path: path.join(p, sub), root });
           } else if (e.name.endsWith('.jsonl')) {
             files.push({ source: 'gemini-cli', path: p, root });
           } else if (e.name.endsWith('.json')) {
@@ -92,7 +104,9 @@ function chatFolders(root: string): string[] {
   if (path.basename(root) === 'chats') return [root];
   if (isDirectory(path.join(root, 'chats'))) return [path.join(root, 'chats')];
   const tmp = isDirectory(path.join(root, 'tmp')) ? path.join(root, 'tmp') : root;
-  return listDir(tmp).map((d) => path.join(tmp, d, 'chats')).filter(isDirectory);
+  return listDir(tmp)
+    .map((d) => path.join(tmp, d, 'chats'))
+    .filter(isDirectory);
 }
 
 interface GeminiState {
@@ -110,11 +124,16 @@ class GeminiParser implements LineParser {
   private readonly fallbackId: string;
   private pending: string[] = [];
 
-  constructor(private readonly file: LogFile, state: string | null) {
+  constructor(
+    private readonly file: LogFile,
+    state: string | null,
+  ) {
     const restored = restoreState<GeminiState>(state);
-    this.s = restored && Array.isArray(restored.ids) && Array.isArray(restored.counted) ? restored : { ids: [], counted: [] };
+    this.s =
+      restored && Array.isArray(restored.ids) && Array.isArray(restored.counted) ? restored : { ids: [], counted: [] };
     const dir = path.dirname(file.path);
-    this.subagentOf = path.basename(dir) !== 'chats' && path.basename(path.dirname(dir)) === 'chats' ? path.basename(dir) : undefined;
+    this.subagentOf =
+      path.basename(dir) !== 'chats' && path.basename(path.dirname(dir)) === 'chats' ? path.basename(dir) : undefined;
     this.fallbackId = path.basename(file.path).replace(/\.jsonl?$/, '');
     if (this.s.cwd === undefined) {
       const projectDir = path.dirname(this.subagentOf ? path.dirname(dir) : dir);
@@ -169,7 +188,8 @@ class GeminiParser implements LineParser {
     const read = wholeJson(buf);
     if ('incomplete' in read) return read;
     const doc = read.doc;
-    if (!isObject(doc) || !Array.isArray(doc.messages)) return { incomplete: 'not a Gemini CLI conversation (no messages list)' };
+    if (!isObject(doc) || !Array.isArray(doc.messages))
+      return { incomplete: 'not a Gemini CLI conversation (no messages list)' };
     if (typeof doc.sessionId === 'string' && doc.sessionId) this.s.sessionId = doc.sessionId;
     const records: LedgerRecord[] = [];
     const rejects: WholeResult['rejects'] = [];
@@ -240,10 +260,12 @@ class GeminiParser implements LineParser {
     const records: LedgerRecord[] = [interaction];
     if (Array.isArray(m.toolCalls)) {
       for (const call of m.toolCalls) {
-        if (!isObject(call) || typeof call.name !== 'string' || !EDIT_TOOLS.has(call.name) || !isObject(call.args)) continue;
+        if (!isObject(call) || typeof call.name !== 'string' || !EDIT_TOOLS.has(call.name) || !isObject(call.args))
+          continue;
         if (call.status !== undefined && call.status !== 'success') continue;
         const p = call.args.file_path ?? call.args.absolute_path;
-        if (typeof p === 'string' && p) records.push({ kind: 'edit', session, timestamp, path: p } satisfies EditRecord);
+        if (typeof p === 'string' && p)
+          records.push({ kind: 'edit', session, timestamp, path: p } satisfies EditRecord);
       }
     }
     return records;
@@ -257,6 +279,8 @@ class GeminiParser implements LineParser {
       text = m.content.map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('');
     }
     if (!text || !text.trim() || timestamp === undefined || text.startsWith('/')) return null;
-    return [{ kind: 'prompt', key: `gemini-cli:prompt:${this.sessionId()}:${id}`, session: this.context(), timestamp, text }];
+    return [
+      { kind: 'prompt', key: `gemini-cli:prompt:${this.sessionId()}:${id}`, session: this.context(), timestamp, text },
+    ];
   }
 }

@@ -2,7 +2,18 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { has, interactionRecord, isObject, jsonObjectLine, looksLikeJsonObject, rejected, restoreState, type LineParser, type LogFile, type SourceReader } from './parser';
+import {
+  has,
+  interactionRecord,
+  isObject,
+  jsonObjectLine,
+  looksLikeJsonObject,
+  rejected,
+  restoreState,
+  type LineParser,
+  type LogFile,
+  type SourceReader,
+} from './parser';
 import { readRegularText } from './regular';
 import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
 
@@ -44,7 +55,10 @@ export const kimi: SourceReader = {
       for (const group of listDir(sessions)) {
         const g = path.join(sessions, group);
         // `<group>/<session>/wire.jsonl`, or a session folder given directly.
-        const dirs = isLogCandidate(path.join(g, 'wire.jsonl')) || isDirectory(path.join(g, 'agents')) ? [g] : listDir(g).map((s) => path.join(g, s));
+        const dirs =
+          isLogCandidate(path.join(g, 'wire.jsonl')) || isDirectory(path.join(g, 'agents'))
+            ? [g]
+            : listDir(g).map((s) => path.join(g, s));
         for (const d of dirs) {
           const wire = path.join(d, 'wire.jsonl');
           if (isLogCandidate(wire)) files.push({ source: 'kimi', path: wire, root });
@@ -55,7 +69,8 @@ export const kimi: SourceReader = {
           }
         }
       }
-      if (isLogCandidate(path.join(root, 'wire.jsonl'))) files.push({ source: 'kimi', path: path.join(root, 'wire.jsonl'), root });
+      if (isLogCandidate(path.join(root, 'wire.jsonl')))
+        files.push({ source: 'kimi', path: path.join(root, 'wire.jsonl'), root });
     }
     return files;
   },
@@ -122,7 +137,10 @@ function tomlModelConfig(text: string): { default_model?: string; models: Record
  */
 export function kimiModel(share: string): string | undefined {
   const toml = readRegularText(path.join(share, 'config.toml'), 1 << 20);
-  const config: Record<string, unknown> | undefined = toml !== undefined ? tomlModelConfig(toml) : readJson(path.join(share, 'config.json')) ?? readJson(path.join(share, 'config.json.bak'));
+  const config: Record<string, unknown> | undefined =
+    toml !== undefined
+      ? tomlModelConfig(toml)
+      : (readJson(path.join(share, 'config.json')) ?? readJson(path.join(share, 'config.json.bak')));
   if (!config) return undefined;
   const name = typeof config.default_model === 'string' && config.default_model ? config.default_model : undefined;
   if (!name) return typeof config.model === 'string' && config.model ? config.model : undefined;
@@ -146,12 +164,14 @@ export function kimiWorkDir(share: string, group: string, sessionId: string): st
 const USAGE_FIELDS = ['input_other', 'output', 'input_cache_read', 'input_cache_creation'];
 
 export function fromKimiUsage(u: Record<string, unknown>): Tokens | { bad: string } {
-  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null)) return { bad: `token_usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
+  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
+    return { bad: `token_usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
   const input = optionalCount(u.input_other);
   const output = optionalCount(u.output);
   const cacheRead = optionalCount(u.input_cache_read);
   const cacheWrite = optionalCount(u.input_cache_creation);
-  if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined) return { bad: 'token_usage counts are not non-negative integers' };
+  if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined)
+    return { bad: 'token_usage counts are not non-negative integers' };
   return { input, output, cacheRead, cacheWrite, reasoning: 0 };
 }
 
@@ -196,7 +216,8 @@ class KimiWireParser implements LineParser {
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
     const line = buf.subarray(start, end);
-    if (!has(line, STATUS) && !has(line, TURN)) return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
+    if (!has(line, STATUS) && !has(line, TURN))
+      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     const parsed = jsonObjectLine(buf, start, end);
     if ('reason' in parsed) return parsed;
     const v = parsed.value;
@@ -206,9 +227,22 @@ class KimiWireParser implements LineParser {
     const ts = kimiTime(v.timestamp);
     if (msg.type === 'TurnBegin') {
       const input = p.user_input;
-      const text = typeof input === 'string' ? input : Array.isArray(input) ? input.map((x) => (isObject(x) && typeof x.text === 'string' ? x.text : '')).join('') : '';
+      const text =
+        typeof input === 'string'
+          ? input
+          : Array.isArray(input)
+            ? input.map((x) => (isObject(x) && typeof x.text === 'string' ? x.text : '')).join('')
+            : '';
       if (!text.trim() || text.startsWith('/') || ts === undefined) return null;
-      return [{ kind: 'prompt', key: `kimi:${this.s.sessionId}:prompt:${String(v.timestamp)}`, session: this.session, timestamp: ts, text }];
+      return [
+        {
+          kind: 'prompt',
+          key: `kimi:${this.s.sessionId}:prompt:${String(v.timestamp)}`,
+          session: this.session,
+          timestamp: ts,
+          text,
+        },
+      ];
     }
     if (msg.type !== 'StatusUpdate') return null;
     if (p.token_usage === undefined || p.token_usage === null) return null; // a status without usage (context only)
@@ -219,7 +253,15 @@ class KimiWireParser implements LineParser {
     if (ts === undefined) return rejected('StatusUpdate without a timestamp');
     // One step: its message id (repeated updates of a step share it), else its time.
     const id = typeof p.message_id === 'string' && p.message_id ? p.message_id : `t${String(v.timestamp)}`;
-    return [interactionRecord({ key: `kimi:${this.s.sessionId}:${id}`, session: this.session, timestamp: ts, model: this.s.model, tokens })];
+    return [
+      interactionRecord({
+        key: `kimi:${this.s.sessionId}:${id}`,
+        session: this.session,
+        timestamp: ts,
+        model: this.s.model,
+        tokens,
+      }),
+    ];
   }
 }
 
@@ -233,7 +275,10 @@ function isKimiCodeLog(file: string): boolean {
 /** A model name Kimi Code writes, without its `kimi-code/` prefix; undefined for a symbolic alias (`__name__`) or blank. */
 function concreteModel(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
-  const m = v.trim().replace(/^kimi-code\//, '').trim();
+  const m = v
+    .trim()
+    .replace(/^kimi-code\//, '')
+    .trim();
   return m && !/^__.*__$/.test(m) ? m : undefined;
 }
 
@@ -276,7 +321,10 @@ class KimiCodeParser implements LineParser {
     const restored = restoreState<KimiCodeState>(state);
     const agentDir = path.dirname(file);
     const sessionDir = path.dirname(path.dirname(agentDir));
-    this.s = restored && typeof restored.sessionId === 'string' ? restored : { sessionId: path.basename(sessionDir), agent: path.basename(agentDir) };
+    this.s =
+      restored && typeof restored.sessionId === 'string'
+        ? restored
+        : { sessionId: path.basename(sessionDir), agent: path.basename(agentDir) };
     if (!restored) {
       const slugDir = path.dirname(sessionDir);
       const root = path.dirname(path.dirname(slugDir));
@@ -291,7 +339,8 @@ class KimiCodeParser implements LineParser {
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
     const line = buf.subarray(start, end);
-    if (!has(line, USAGE_RECORD) && !has(line, LLM_REQUEST)) return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
+    if (!has(line, USAGE_RECORD) && !has(line, LLM_REQUEST))
+      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     const parsed = jsonObjectLine(buf, start, end);
     if ('reason' in parsed) return parsed;
     const v = parsed.value;
@@ -303,14 +352,32 @@ class KimiCodeParser implements LineParser {
     if (v.type !== 'usage.record' || v.usageScope !== 'turn') return null; // session bookkeeping, or not usage at all
     if (!isObject(v.usage)) return rejected('usage.record without a usage object');
     const u = v.usage;
-    if (!CODE_USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null)) return rejected(`usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`);
-    const tokens = fromKimiUsage({ input_other: u.inputOther, output: u.output, input_cache_read: u.inputCacheRead, input_cache_creation: u.inputCacheCreation });
+    if (!CODE_USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
+      return rejected(`usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`);
+    const tokens = fromKimiUsage({
+      input_other: u.inputOther,
+      output: u.output,
+      input_cache_read: u.inputCacheRead,
+      input_cache_creation: u.inputCacheCreation,
+    });
     if ('bad' in tokens) return rejected(tokens.bad.replace('token_usage', 'usage'));
     if (tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite === 0) return null;
     const ts = typeof v.time === 'number' && Number.isFinite(v.time) && v.time > 0 ? Math.round(v.time) : undefined;
     if (ts === undefined) return rejected('usage.record without a time');
-    const session: SessionContext = { source: 'kimi', sessionId: this.s.sessionId, ...(this.s.cwd ? { cwd: this.s.cwd } : {}) };
+    const session: SessionContext = {
+      source: 'kimi',
+      sessionId: this.s.sessionId,
+      ...(this.s.cwd ? { cwd: this.s.cwd } : {}),
+    };
     const model = concreteModel(v.model) ?? this.s.model;
-    return [interactionRecord({ key: `kimi:${this.s.sessionId}:${this.s.agent}:${ts}`, session, timestamp: ts, model, tokens })];
+    return [
+      interactionRecord({
+        key: `kimi:${this.s.sessionId}:${this.s.agent}:${ts}`,
+        session,
+        timestamp: ts,
+        model,
+        tokens,
+      }),
+    ];
   }
 }

@@ -45,7 +45,11 @@ export const kiro: SourceReader = {
   source: 'kiro',
 
   roots(env) {
-    return uniqueDirs([path.join(homeDir(env), '.kiro', 'sessions'), path.join(platformBase('data', env), 'kiro-cli'), ...kiroIdeRoots(env)]);
+    return uniqueDirs([
+      path.join(homeDir(env), '.kiro', 'sessions'),
+      path.join(platformBase('data', env), 'kiro-cli'),
+      ...kiroIdeRoots(env),
+    ]);
   },
 
   discover(roots) {
@@ -54,7 +58,8 @@ export const kiro: SourceReader = {
       const base = path.basename(root);
       if (isLogCandidate(root)) {
         // One file given directly: a database, a v2 session document or a v3 message log.
-        if (base.endsWith('.sqlite3')) files.push({ source: 'kiro', path: root, root, whole: true, companions: [`${root}-wal`] });
+        if (base.endsWith('.sqlite3'))
+          files.push({ source: 'kiro', path: root, root, whole: true, companions: [`${root}-wal`] });
         else if (base.endsWith('.json')) files.push({ source: 'kiro', path: root, root, whole: true });
         else if (base === 'messages.jsonl') files.push({ source: 'kiro', path: root, root });
         else if (/^[0-9a-f]{32}$/.test(base)) files.push({ source: 'kiro', path: root, root, whole: true }); // an IDE execution
@@ -62,7 +67,11 @@ export const kiro: SourceReader = {
       }
       if (!isDirectory(root)) continue;
       // Kiro IDE's agent storage, or the Kiro user folder (or its User folder) above it.
-      const agent = [root, path.join(root, 'globalStorage', 'kiro.kiroagent'), path.join(root, 'User', 'globalStorage', 'kiro.kiroagent')].find((d) => isDirectory(d) && isKiroAgentDir(d));
+      const agent = [
+        root,
+        path.join(root, 'globalStorage', 'kiro.kiroagent'),
+        path.join(root, 'User', 'globalStorage', 'kiro.kiroagent'),
+      ].find((d) => isDirectory(d) && isKiroAgentDir(d));
       if (agent) {
         files.push(...discoverKiroIde(agent, root));
         continue;
@@ -71,24 +80,31 @@ export const kiro: SourceReader = {
       if (isLogCandidate(db)) files.push({ source: 'kiro', path: db, root, whole: true, companions: [`${db}-wal`] });
       // A sessions folder (or the ~/.kiro above it).
       const sessions = isDirectory(path.join(root, 'sessions')) ? path.join(root, 'sessions') : root;
-      for (const p of walkFiles(path.join(sessions, 'cli'), (n) => n.endsWith('.json'), 0)) files.push({ source: 'kiro', path: p, root, whole: true });
+      for (const p of walkFiles(path.join(sessions, 'cli'), (n) => n.endsWith('.json'), 0))
+        files.push({ source: 'kiro', path: p, root, whole: true });
       for (const ws of listDir(sessions)) {
         if (ws === 'cli') continue;
         const wsDir = path.join(sessions, ws);
         // `<workspace>/sess_<id>/messages.jsonl`, or a session folder given directly.
-        const candidates = isLogCandidate(path.join(wsDir, 'messages.jsonl')) ? [wsDir] : listDir(wsDir).map((s) => path.join(wsDir, s));
+        const candidates = isLogCandidate(path.join(wsDir, 'messages.jsonl'))
+          ? [wsDir]
+          : listDir(wsDir).map((s) => path.join(wsDir, s));
         for (const dir of candidates) {
           const log = path.join(dir, 'messages.jsonl');
           if (isLogCandidate(log)) files.push({ source: 'kiro', path: log, root });
         }
       }
-      if (isLogCandidate(path.join(root, 'messages.jsonl'))) files.push({ source: 'kiro', path: path.join(root, 'messages.jsonl'), root });
+      if (isLogCandidate(path.join(root, 'messages.jsonl')))
+        files.push({ source: 'kiro', path: path.join(root, 'messages.jsonl'), root });
     }
     return files;
   },
 
   createParser(file, state) {
-    if (file.path.endsWith('.sqlite3')) return new SqliteCopyParser(file.path, 'Kiro CLI database', (db) => readConversationDatabase(db, { source: 'kiro', estimate: false }));
+    if (file.path.endsWith('.sqlite3'))
+      return new SqliteCopyParser(file.path, 'Kiro CLI database', (db) =>
+        readConversationDatabase(db, { source: 'kiro', estimate: false }),
+      );
     if (file.path.endsWith('.jsonl')) return new KiroLogParser(file.path, state);
     if (/^[0-9a-f]{32}$/.test(path.basename(file.path))) return new KiroIdeExecutionParser(file.path);
     return new KiroSessionParser();
@@ -103,7 +119,8 @@ function turnTokens(t: Record<string, unknown>): Tokens | undefined {
   const output = optionalCount(t.output_token_count);
   const cacheRead = optionalCount(t.cache_read_input_token_count);
   const cacheWrite = optionalCount(t.cache_write_input_token_count);
-  if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined) return undefined;
+  if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined)
+    return undefined;
   return { input, output, cacheRead, cacheWrite, reasoning: 0 };
 }
 
@@ -117,13 +134,19 @@ class KiroSessionParser extends WholeFileParser {
     const sessionId = typeof doc.session_id === 'string' && doc.session_id ? doc.session_id : undefined;
     if (!sessionId) return { records: [], rejects: [{ entry: 0, reason: 'session_id missing' }] };
     const state = doc.session_state;
-    const modelInfo = isObject(state.rts_model_state) && isObject(state.rts_model_state.model_info) ? state.rts_model_state.model_info : {};
+    const modelInfo =
+      isObject(state.rts_model_state) && isObject(state.rts_model_state.model_info)
+        ? state.rts_model_state.model_info
+        : {};
     const sessionModel = typeof modelInfo.model_id === 'string' && modelInfo.model_id ? modelInfo.model_id : undefined;
     const cwd = typeof doc.cwd === 'string' && doc.cwd ? doc.cwd : undefined;
     const session: SessionContext = { source: 'kiro', sessionId, ...(cwd ? { cwd } : {}) };
     const fallbackTs = parseTimestamp(doc.updated_at) ?? parseTimestamp(doc.created_at);
     // A session still running (or killed) has no turn accounting yet: nothing to count, nothing wrong.
-    const turns = isObject(state.conversation_metadata) && Array.isArray(state.conversation_metadata.user_turn_metadatas) ? state.conversation_metadata.user_turn_metadatas : [];
+    const turns =
+      isObject(state.conversation_metadata) && Array.isArray(state.conversation_metadata.user_turn_metadatas)
+        ? state.conversation_metadata.user_turn_metadatas
+        : [];
     turns.forEach((turn, i) => {
       const where = `turn ${i}`;
       if (!isObject(turn)) {
@@ -146,9 +169,20 @@ class KiroSessionParser extends WholeFileParser {
         out.rejects.push({ entry: 0, reason: `${where}: no end_timestamp` });
         return;
       }
-      const ids = Array.isArray(turn.message_ids) ? turn.message_ids.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+      const ids = Array.isArray(turn.message_ids)
+        ? turn.message_ids.filter((x): x is string => typeof x === 'string' && x !== '')
+        : [];
       const model = typeof turn.model === 'string' && turn.model ? turn.model : sessionModel;
-      out.records.push(interactionRecord({ key: `kiro:${sessionId}:turn:${ids[0] ?? i}`, session, timestamp: ts, model, tokens, credits: credits.credits }));
+      out.records.push(
+        interactionRecord({
+          key: `kiro:${sessionId}:turn:${ids[0] ?? i}`,
+          session,
+          timestamp: ts,
+          model,
+          tokens,
+          credits: credits.credits,
+        }),
+      );
     });
     return out;
   }
@@ -196,7 +230,9 @@ class KiroLogParser implements LineParser {
       const model = [meta.modelId, meta.model].find((x): x is string => typeof x === 'string' && x !== '');
       if (model) this.s.model = model;
       const paths = [meta.workspacePaths, meta.workspaceFolders].find(Array.isArray) as unknown[] | undefined;
-      const cwd = [paths?.[0], meta.cwd, meta.workspaceDirectory].find((x): x is string => typeof x === 'string' && x !== '');
+      const cwd = [paths?.[0], meta.cwd, meta.workspaceDirectory].find(
+        (x): x is string => typeof x === 'string' && x !== '',
+      );
       if (cwd) this.s.cwd = cwd;
     }
   }
@@ -211,7 +247,8 @@ class KiroLogParser implements LineParser {
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
     const line = buf.subarray(start, end);
-    if (!has(line, USAGE) && !has(line, USER) && !has(line, TOOL_CALL)) return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
+    if (!has(line, USAGE) && !has(line, USER) && !has(line, TOOL_CALL))
+      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     const parsed = jsonLine(buf, start, end);
     if ('reason' in parsed) return parsed;
     const v = parsed.value;
@@ -224,12 +261,24 @@ class KiroLogParser implements LineParser {
         return this.usage(p, ts, id);
       case 'user':
         return typeof p.content === 'string' && p.content && ts !== undefined && id
-          ? [{ kind: 'prompt', key: `kiro:${this.s.sessionId}:prompt:${id}`, session: this.session, timestamp: ts, text: p.content }]
+          ? [
+              {
+                kind: 'prompt',
+                key: `kiro:${this.s.sessionId}:prompt:${id}`,
+                session: this.session,
+                timestamp: ts,
+                text: p.content,
+              },
+            ]
           : null;
       case 'tool_call': {
         const args = isObject(p.args) ? p.args : {};
-        const file = [args.path, args.targetFile, args.file_path].find((x): x is string => typeof x === 'string' && x !== '');
-        return typeof p.toolName === 'string' && WRITE_TOOLS.test(p.toolName) && file && ts !== undefined ? [{ kind: 'edit', session: this.session, timestamp: ts, path: file }] : null;
+        const file = [args.path, args.targetFile, args.file_path].find(
+          (x): x is string => typeof x === 'string' && x !== '',
+        );
+        return typeof p.toolName === 'string' && WRITE_TOOLS.test(p.toolName) && file && ts !== undefined
+          ? [{ kind: 'edit', session: this.session, timestamp: ts, path: file }]
+          : null;
       }
       default:
         return null;
@@ -247,6 +296,15 @@ class KiroLogParser implements LineParser {
     const key = id ?? (typeof p.executionId === 'string' && p.executionId ? p.executionId : undefined);
     if (!key) return rejected('usage_summary without an id');
     const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
-    return [interactionRecord({ key: `kiro:${this.s.sessionId}:${key}`, session: this.session, timestamp: ts, model: this.s.model, tokens, credits: credits.credits })];
+    return [
+      interactionRecord({
+        key: `kiro:${this.s.sessionId}:${key}`,
+        session: this.session,
+        timestamp: ts,
+        model: this.s.model,
+        tokens,
+        credits: credits.credits,
+      }),
+    ];
   }
 }

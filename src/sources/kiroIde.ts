@@ -42,7 +42,8 @@ export function discoverKiroIde(agentDir: string, root: string): LogFile[] {
   const files: LogFile[] = [];
   for (const name of listDir(agentDir)) {
     if (!HASH.test(name)) continue;
-    for (const p of walkFiles(path.join(agentDir, name), (n) => HASH.test(n), 2)) files.push({ source: 'kiro', path: p, root, whole: true });
+    for (const p of walkFiles(path.join(agentDir, name), (n) => HASH.test(n), 2))
+      files.push({ source: 'kiro', path: p, root, whole: true });
   }
   return files;
 }
@@ -70,7 +71,9 @@ export function workspaceOfHash(agentDir: string, hash: string): string | undefi
     try {
       const index: unknown = JSON.parse(readRegularText(path.join(dir, name, 'sessions.json'), 4 << 20) ?? 'null');
       if (Array.isArray(index)) {
-        for (const e of index) if (isObject(e) && typeof e.workspaceDirectory === 'string' && e.workspaceDirectory) candidates.add(e.workspaceDirectory);
+        for (const e of index)
+          if (isObject(e) && typeof e.workspaceDirectory === 'string' && e.workspaceDirectory)
+            candidates.add(e.workspaceDirectory);
       }
     } catch {
       // being written, or not JSON: the folder name still says
@@ -85,7 +88,8 @@ function storeOf(file: string): { agentDir: string; hash: string } | undefined {
   let dir = path.dirname(file);
   for (let i = 0; i < 3; i++) {
     const parent = path.dirname(dir);
-    if (HASH.test(path.basename(dir)) && !HASH.test(path.basename(parent))) return { agentDir: parent, hash: path.basename(dir) };
+    if (HASH.test(path.basename(dir)) && !HASH.test(path.basename(parent)))
+      return { agentDir: parent, hash: path.basename(dir) };
     dir = parent;
   }
   return undefined;
@@ -115,7 +119,8 @@ export class KiroIdeExecutionParser extends WholeFileParser {
     const read = wholeJson(buf);
     if ('incomplete' in read) return read;
     const doc = read.doc;
-    if (!isObject(doc)) return { records: [], rejects: [{ entry: 0, reason: 'not a Kiro execution (not a JSON object)' }] };
+    if (!isObject(doc))
+      return { records: [], rejects: [{ entry: 0, reason: 'not a Kiro execution (not a JSON object)' }] };
     const out: WholeResult = { records: [], rejects: [] };
     if (Array.isArray(doc.executions) && doc.executionId === undefined) return out; // an execution index
     const executionId = typeof doc.executionId === 'string' && doc.executionId ? doc.executionId : undefined;
@@ -126,28 +131,50 @@ export class KiroIdeExecutionParser extends WholeFileParser {
     const store = storeOf(this.file);
     const cwd = store ? workspaceOfHash(store.agentDir, store.hash) : undefined;
     const session: SessionContext = { source: 'kiro', sessionId, ...(cwd ? { cwd } : {}) };
-    const time = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+    const time = (v: unknown): number | undefined =>
+      typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
     const meta = isObject(doc.metadata) ? doc.metadata : {};
     const ts = time(doc.endTime) ?? time(meta.endTime) ?? time(doc.startTime);
-    const messages = (isObject(doc.context) && Array.isArray(doc.context.messages) ? doc.context.messages : []).filter(isObject);
+    const messages = (isObject(doc.context) && Array.isArray(doc.context.messages) ? doc.context.messages : []).filter(
+      isObject,
+    );
     if (credits.credits === 0 && messages.length === 0) return out; // nothing metered, nothing said (a run still starting)
     if (ts === undefined) return { records: [], rejects: [{ entry: 0, reason: 'no startTime or endTime' }] };
     const last = messages[messages.length - 1];
     const replied = last !== undefined && last.role === 'bot';
     const input = (replied ? messages.slice(0, -1) : messages).map(messageText).join('\n');
     const output = replied ? messageText(last) : '';
-    const model = [doc.modelId, doc.model, meta.modelId, meta.model].find((x): x is string => typeof x === 'string' && x !== '');
+    const model = [doc.modelId, doc.model, meta.modelId, meta.model].find(
+      (x): x is string => typeof x === 'string' && x !== '',
+    );
     const records: LedgerRecord[] = [
       interactionRecord({
-        key: `kiro:ide:${executionId}`, session, timestamp: ts, model,
-        tokens: { input: estimateTokens(input), output: estimateTokens(output), cacheRead: 0, cacheWrite: 0, reasoning: 0 },
-        estimated: true, credits: credits.credits,
+        key: `kiro:ide:${executionId}`,
+        session,
+        timestamp: ts,
+        model,
+        tokens: {
+          input: estimateTokens(input),
+          output: estimateTokens(output),
+          cacheRead: 0,
+          cacheWrite: 0,
+          reasoning: 0,
+        },
+        estimated: true,
+        credits: credits.credits,
       }),
     ];
     // The engineer's prompt: the last human message before the run.
     const human = [...messages].reverse().find((m) => m.role === 'human' || m.role === 'user');
     const prompt = human ? messageText(human) : '';
-    if (prompt.trim()) records.push({ kind: 'prompt', key: `kiro:ide:prompt:${executionId}`, session, timestamp: time(doc.startTime) ?? ts, text: prompt });
+    if (prompt.trim())
+      records.push({
+        kind: 'prompt',
+        key: `kiro:ide:prompt:${executionId}`,
+        session,
+        timestamp: time(doc.startTime) ?? ts,
+        text: prompt,
+      });
     for (const a of Array.isArray(doc.actions) ? doc.actions : []) {
       if (!isObject(a) || typeof a.actionState !== 'string' || !ACCEPTED.test(a.actionState)) continue;
       const input = isObject(a.input) ? a.input : {};

@@ -30,7 +30,10 @@ export function readLines(
   to: number,
   firstLineNo: number,
   sink: LineSink,
-  options: { acceptTail?: (buf: Buffer, start: number, end: number) => boolean; onProgress?: (bytes: number) => void } = {},
+  options: {
+    acceptTail?: (buf: Buffer, start: number, end: number) => boolean;
+    onProgress?: (bytes: number) => void;
+  } = {},
 ): ReadResult {
   let buf = shared ?? Buffer.allocUnsafe(CHUNK);
   let carry = 0; // bytes of an unfinished line at the start of buf

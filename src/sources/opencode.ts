@@ -20,7 +20,14 @@ export function fromOpenCodeTokens(t: Record<string, unknown>): Tokens | undefin
   const cache = isObject(t.cache) ? t.cache : {};
   const read = optionalCount(cache.read);
   const write = optionalCount(cache.write);
-  if (input === undefined || output === undefined || reasoning === undefined || read === undefined || write === undefined) return undefined;
+  if (
+    input === undefined ||
+    output === undefined ||
+    reasoning === undefined ||
+    read === undefined ||
+    write === undefined
+  )
+    return undefined;
   return { input, output: output + reasoning, reasoning, cacheRead: read, cacheWrite: write };
 }
 
@@ -35,7 +42,10 @@ export const opencode: SourceReader = {
   source: 'opencode',
 
   roots(env) {
-    const data = env.XDG_DATA_HOME && env.XDG_DATA_HOME.trim() ? env.XDG_DATA_HOME.trim() : path.join(homeDir(env), '.local', 'share');
+    const data =
+      env.XDG_DATA_HOME && env.XDG_DATA_HOME.trim()
+        ? env.XDG_DATA_HOME.trim()
+        : path.join(homeDir(env), '.local', 'share');
     return uniqueDirs([path.join(data, 'opencode')]);
   },
 
@@ -45,20 +55,24 @@ export const opencode: SourceReader = {
       if (!isDirectory(root)) continue;
       const db = path.join(root, 'opencode.db');
       try {
-        if (fs.statSync(db).isFile()) files.push({ source: 'opencode', path: db, root, whole: true, companions: [`${db}-wal`] });
+        if (fs.statSync(db).isFile())
+          files.push({ source: 'opencode', path: db, root, whole: true, companions: [`${db}-wal`] });
       } catch {
         // no database: a build from before it, or not installed
       }
       for (const base of [path.join(root, 'storage', 'message'), ...projectStores(root)]) {
         if (!isDirectory(base)) continue;
-        for (const p of walkFiles(base, (n) => n.endsWith('.json'), 1)) files.push({ source: 'opencode', path: p, root, whole: true });
+        for (const p of walkFiles(base, (n) => n.endsWith('.json'), 1))
+          files.push({ source: 'opencode', path: p, root, whole: true });
       }
     }
     return files;
   },
 
   createParser(file) {
-    return file.path.endsWith('.db') ? new SqliteCopyParser(file.path, 'OpenCode database', readOpenCodeDatabase) : new MessageFileParser();
+    return file.path.endsWith('.db')
+      ? new SqliteCopyParser(file.path, 'OpenCode database', readOpenCodeDatabase)
+      : new MessageFileParser();
   },
 };
 
@@ -74,7 +88,13 @@ function projectStores(root: string): string[] {
 }
 
 /** One assistant message as an interaction (undefined: not an assistant message with tokens; a string: why it is bad). */
-function messageRecord(id: string, sessionId: string, data: Record<string, unknown>, fallbackCwd?: string, rowCreated?: number): LedgerRecord | string | undefined {
+function messageRecord(
+  id: string,
+  sessionId: string,
+  data: Record<string, unknown>,
+  fallbackCwd?: string,
+  rowCreated?: number,
+): LedgerRecord | string | undefined {
   if (data.role !== 'assistant') return undefined;
   if (data.tokens === undefined || data.tokens === null) return undefined;
   if (!isObject(data.tokens)) return 'tokens is not an object';
@@ -88,7 +108,12 @@ function messageRecord(id: string, sessionId: string, data: Record<string, unkno
   const model = typeof data.modelID === 'string' && data.modelID ? data.modelID : undefined;
   if (!model) return 'modelID missing';
   const where = isObject(data.path) ? data.path : {};
-  const cwd = typeof where.cwd === 'string' && where.cwd ? where.cwd : typeof where.root === 'string' && where.root ? where.root : fallbackCwd;
+  const cwd =
+    typeof where.cwd === 'string' && where.cwd
+      ? where.cwd
+      : typeof where.root === 'string' && where.root
+        ? where.root
+        : fallbackCwd;
   const session: SessionContext = { source: 'opencode', sessionId, ...(cwd ? { cwd } : {}) };
   const cost = data.cost;
   return {
@@ -109,7 +134,8 @@ class MessageFileParser extends WholeFileParser {
     const read = wholeJson(buf);
     if ('incomplete' in read) return read;
     const data = read.doc;
-    if (!isObject(data) || typeof data.id !== 'string' || typeof data.sessionID !== 'string') return { incomplete: 'not an OpenCode message (no id and sessionID)' };
+    if (!isObject(data) || typeof data.id !== 'string' || typeof data.sessionID !== 'string')
+      return { incomplete: 'not an OpenCode message (no id and sessionID)' };
     const r = messageRecord(data.id, data.sessionID, data);
     if (typeof r === 'string') return { records: [], rejects: [{ entry: 0, reason: r }] };
     return { records: r ? [r] : [], rejects: [] };
@@ -123,11 +149,16 @@ export function readOpenCodeDatabase(db: Database): WholeResult {
   const columns = (table: string): Set<string> => columnsOf(db, table);
   const messageCols = columns('message');
   if (!messageCols.has('data') || !messageCols.has('id')) throw new Error('no message table with a data column');
-  const sessionCol = messageCols.has('session_id') ? 'session_id' : messageCols.has('sessionID') ? 'sessionID' : undefined;
+  const sessionCol = messageCols.has('session_id')
+    ? 'session_id'
+    : messageCols.has('sessionID')
+      ? 'sessionID'
+      : undefined;
   const dirs = new Map<string, string>();
   const sessionCols = columns('session');
   if (sessionCols.has('id') && sessionCols.has('directory')) {
-    for (const [id, dir] of db.exec('SELECT id, directory FROM session')[0]?.values ?? []) if (typeof dir === 'string' && dir) dirs.set(String(id), dir);
+    for (const [id, dir] of db.exec('SELECT id, directory FROM session')[0]?.values ?? [])
+      if (typeof dir === 'string' && dir) dirs.set(String(id), dir);
   }
   const createdCol = messageCols.has('time_created') ? 'time_created' : 'NULL';
   const stmt = db.prepare(`SELECT id, ${sessionCol ?? "''"}, data, ${createdCol} FROM message`);

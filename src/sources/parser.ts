@@ -1,5 +1,12 @@
 import type { Database } from 'sql.js';
-import type { InteractionRecord, LedgerRecord, ParseOutcome, Rejection, SessionContext, SourceName } from '../core/usage/model';
+import type {
+  InteractionRecord,
+  LedgerRecord,
+  ParseOutcome,
+  Rejection,
+  SessionContext,
+  SourceName,
+} from '../core/usage/model';
 import type { Tokens } from '../core/usage/tokens';
 
 /** What the importer lends a whole-file parser: a SQLite engine (sql.js) for tools that keep a database. */
@@ -134,7 +141,11 @@ export function jsonLine(buf: Buffer, start: number, end: number): { value: unkn
  * A log line as a JSON object, or the rejection a parser returns as it is ('not JSON', 'not a JSON object'): the
  * parse-or-reject opening of the JSON-lines parsers.
  */
-export function jsonObjectLine(buf: Buffer, start: number, end: number): { value: Record<string, unknown> } | Rejection {
+export function jsonObjectLine(
+  buf: Buffer,
+  start: number,
+  end: number,
+): { value: Record<string, unknown> } | Rejection {
   let value: unknown;
   try {
     value = parseJson(buf, start, end);
@@ -148,9 +159,24 @@ export function jsonObjectLine(buf: Buffer, start: number, end: number): { value
  * A request as the newer readers record it: no model in the file means `auto` was assumed (and flagged); estimated
  * counts and credits are carried only when there are some.
  */
-export function interactionRecord(r: { key: string; session: SessionContext; timestamp: number; model: string | undefined; tokens: Tokens; estimated?: boolean; credits?: number }): InteractionRecord {
+export function interactionRecord(r: {
+  key: string;
+  session: SessionContext;
+  timestamp: number;
+  model: string | undefined;
+  tokens: Tokens;
+  estimated?: boolean;
+  credits?: number;
+}): InteractionRecord {
   return {
-    kind: 'interaction', key: r.key, session: r.session, timestamp: r.timestamp, model: r.model ?? 'auto', tokens: r.tokens, cacheWrite1h: 0, sidechain: false,
+    kind: 'interaction',
+    key: r.key,
+    session: r.session,
+    timestamp: r.timestamp,
+    model: r.model ?? 'auto',
+    tokens: r.tokens,
+    cacheWrite1h: 0,
+    sidechain: false,
     ...(r.model ? {} : { modelAssumed: true }),
     ...(r.estimated ? { estimated: true } : {}),
     ...(r.credits !== undefined && r.credits > 0 ? { credits: r.credits } : {}),

@@ -38,13 +38,25 @@ export function readConversationDatabase(db: Database, options: ConversationOpti
   const v1 = columnsOf(db, 'conversations');
   if (!v2.has('value') && !v1.has('value')) throw new Error('no conversations table');
   if (v2.has('value')) {
-    const cols = ['key', v2.has('conversation_id') ? 'conversation_id' : 'NULL', 'value', v2.has('updated_at') ? 'updated_at' : 'NULL'];
-    for (const [key, id, value, updated] of db.exec(`SELECT ${cols.join(', ')} FROM conversations_v2`)[0]?.values ?? []) {
-      rows.push({ key: String(key), conversationId: id === null ? undefined : String(id), value: textOf(value) ?? '', updatedAt: typeof updated === 'number' ? updated : undefined });
+    const cols = [
+      'key',
+      v2.has('conversation_id') ? 'conversation_id' : 'NULL',
+      'value',
+      v2.has('updated_at') ? 'updated_at' : 'NULL',
+    ];
+    for (const [key, id, value, updated] of db.exec(`SELECT ${cols.join(', ')} FROM conversations_v2`)[0]?.values ??
+      []) {
+      rows.push({
+        key: String(key),
+        conversationId: id === null ? undefined : String(id),
+        value: textOf(value) ?? '',
+        updatedAt: typeof updated === 'number' ? updated : undefined,
+      });
     }
   }
   if (v1.has('value')) {
-    for (const [key, value] of db.exec('SELECT key, value FROM conversations')[0]?.values ?? []) rows.push({ key: String(key), value: textOf(value) ?? '' });
+    for (const [key, value] of db.exec('SELECT key, value FROM conversations')[0]?.values ?? [])
+      rows.push({ key: String(key), value: textOf(value) ?? '' });
   }
   const out: WholeResult = { records: [], rejects: [] };
   for (const row of rows) {
@@ -69,8 +81,12 @@ export function readConversationDatabase(db: Database, options: ConversationOpti
 /** The text of a user message (a prompt, or the tool results sent back), for estimates. */
 function userText(user: Record<string, unknown>): { text: string; prompt?: string } {
   const content = isObject(user.content) ? user.content : {};
-  if (isObject(content.Prompt) && typeof content.Prompt.prompt === 'string') return { text: content.Prompt.prompt, prompt: content.Prompt.prompt };
-  const results = isObject(content.ToolUseResults) && Array.isArray(content.ToolUseResults.tool_use_results) ? content.ToolUseResults.tool_use_results : [];
+  if (isObject(content.Prompt) && typeof content.Prompt.prompt === 'string')
+    return { text: content.Prompt.prompt, prompt: content.Prompt.prompt };
+  const results =
+    isObject(content.ToolUseResults) && Array.isArray(content.ToolUseResults.tool_use_results)
+      ? content.ToolUseResults.tool_use_results
+      : [];
   const parts: string[] = [];
   for (const r of results) {
     if (!isObject(r) || !Array.isArray(r.content)) continue;
@@ -85,10 +101,15 @@ function userText(user: Record<string, unknown>): { text: string; prompt?: strin
 
 function assistantText(assistant: unknown): { text: string; messageId?: string } {
   if (!isObject(assistant)) return { text: '' };
-  const body = isObject(assistant.Response) ? assistant.Response : isObject(assistant.ToolUse) ? assistant.ToolUse : undefined;
+  const body = isObject(assistant.Response)
+    ? assistant.Response
+    : isObject(assistant.ToolUse)
+      ? assistant.ToolUse
+      : undefined;
   if (!body) return { text: '' };
   let text = typeof body.content === 'string' ? body.content : '';
-  if (Array.isArray(body.tool_uses)) text += body.tool_uses.map((t) => (isObject(t) ? JSON.stringify(t.args ?? {}) : '')).join('\n');
+  if (Array.isArray(body.tool_uses))
+    text += body.tool_uses.map((t) => (isObject(t) ? JSON.stringify(t.args ?? {}) : '')).join('\n');
   return { text, messageId: typeof body.message_id === 'string' ? body.message_id : undefined };
 }
 
@@ -101,8 +122,10 @@ export function creditsOf(list: unknown): { credits: number } | { bad: string } 
     if (!isObject(e)) return { bad: 'usage entry is not an object' };
     const unit = typeof e.unit === 'string' ? e.unit.toLowerCase() : undefined;
     const value = e.value ?? e.usage;
-    if (unit !== undefined && unit !== 'credit' && unit !== 'credits') return { bad: `usage in an unknown unit "${String(e.unit).slice(0, 40)}"` };
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return { bad: 'usage value is not a non-negative number' };
+    if (unit !== undefined && unit !== 'credit' && unit !== 'credits')
+      return { bad: `usage in an unknown unit "${String(e.unit).slice(0, 40)}"` };
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      return { bad: 'usage value is not a non-negative number' };
     credits += value;
   }
   return { credits };
@@ -110,7 +133,13 @@ export function creditsOf(list: unknown): { credits: number } | { bad: string } 
 
 /** The token counts a request_metadata may carry (later builds; null in the ones seen so far). */
 function metadataTokens(meta: Record<string, unknown>): Tokens | undefined | 'bad' {
-  const fields = ['uncached_input_tokens', 'input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_write_input_tokens'];
+  const fields = [
+    'uncached_input_tokens',
+    'input_tokens',
+    'output_tokens',
+    'cache_read_input_tokens',
+    'cache_write_input_tokens',
+  ];
   if (!fields.some((f) => meta[f] !== undefined && meta[f] !== null)) return undefined;
   const input = optionalCount(meta.uncached_input_tokens ?? meta.input_tokens);
   const output = optionalCount(meta.output_tokens);
@@ -122,20 +151,30 @@ function metadataTokens(meta: Record<string, unknown>): Tokens | undefined | 'ba
 
 function conversationRecords(doc: Record<string, unknown>, row: Row, o: ConversationOptions): WholeResult {
   const out: WholeResult = { records: [], rejects: [] };
-  const conversation = typeof doc.conversation_id === 'string' && doc.conversation_id ? doc.conversation_id : row.conversationId;
+  const conversation =
+    typeof doc.conversation_id === 'string' && doc.conversation_id ? doc.conversation_id : row.conversationId;
   if (!conversation) {
     out.rejects.push({ entry: 0, reason: `conversation of ${row.key}: no conversation_id` });
     return out;
   }
   const history = Array.isArray(doc.history) ? doc.history : [];
   const modelInfo = isObject(doc.model_info) ? doc.model_info : {};
-  const defaultModel = typeof modelInfo.model_id === 'string' && modelInfo.model_id ? modelInfo.model_id : typeof doc.model === 'string' && doc.model ? doc.model : undefined;
+  const defaultModel =
+    typeof modelInfo.model_id === 'string' && modelInfo.model_id
+      ? modelInfo.model_id
+      : typeof doc.model === 'string' && doc.model
+        ? doc.model
+        : undefined;
   const cwd = row.key.startsWith('/') || /^[A-Za-z]:[\\/]/.test(row.key) ? row.key : undefined;
   const session: SessionContext = { source: o.source, sessionId: conversation, ...(cwd ? { cwd } : {}) };
   // Kiro's credits of the current user turn: on the turn's first request (a stable key while the turn grows).
   const turnStart = lastPromptIndex(history);
   const credits = creditsOf(isObject(doc.user_turn_metadata) ? doc.user_turn_metadata.usage_info : undefined);
-  if ('bad' in credits) out.rejects.push({ entry: 0, reason: `conversation ${conversation}: user_turn_metadata.usage_info: ${credits.bad}` });
+  if ('bad' in credits)
+    out.rejects.push({
+      entry: 0,
+      reason: `conversation ${conversation}: user_turn_metadata.usage_info: ${credits.bad}`,
+    });
   let lastTs: number | undefined;
   history.forEach((entry, i) => {
     if (!isObject(entry)) return;
@@ -144,11 +183,24 @@ function conversationRecords(doc: Record<string, unknown>, row: Row, o: Conversa
     const user = isObject(entry.user) ? entry.user : {};
     const asked = userText(user);
     const userTs = parseTimestamp(user.timestamp);
-    if (asked.prompt && userTs !== undefined) out.records.push({ kind: 'prompt', key: `${o.source}:${conversation}:prompt:${i}`, session, timestamp: userTs, text: asked.prompt });
+    if (asked.prompt && userTs !== undefined)
+      out.records.push({
+        kind: 'prompt',
+        key: `${o.source}:${conversation}:prompt:${i}`,
+        session,
+        timestamp: userTs,
+        text: asked.prompt,
+      });
     if (!meta) return; // a request the tool kept no metadata for (older builds): nothing to count it by
     const answer = assistantText(entry.assistant);
-    const id = typeof meta.message_id === 'string' && meta.message_id ? meta.message_id : answer.messageId ?? `#${i}`;
-    const ts = [meta.stream_end_timestamp_ms, meta.request_start_timestamp_ms].map(parseTimestamp).find((t) => t !== undefined) ?? userTs ?? lastTs ?? row.updatedAt;
+    const id = typeof meta.message_id === 'string' && meta.message_id ? meta.message_id : (answer.messageId ?? `#${i}`);
+    const ts =
+      [meta.stream_end_timestamp_ms, meta.request_start_timestamp_ms]
+        .map(parseTimestamp)
+        .find((t) => t !== undefined) ??
+      userTs ??
+      lastTs ??
+      row.updatedAt;
     if (ts === undefined) {
       out.rejects.push({ entry: 0, reason: `${where}: no request time` });
       return;
@@ -170,14 +222,27 @@ function conversationRecords(doc: Record<string, unknown>, row: Row, o: Conversa
       tokens = {
         input: asked.text ? estimateTokens(asked.text) : Math.ceil(promptLen / 4),
         output: answer.text ? estimateTokens(answer.text) : Math.ceil(responseLen / 4),
-        cacheRead: 0, cacheWrite: 0, reasoning: 0,
+        cacheRead: 0,
+        cacheWrite: 0,
+        reasoning: 0,
       };
       estimated = true;
     } else tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
     const turnCredits = i === turnStart && 'credits' in credits ? credits.credits : 0;
-    if (tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite === 0 && turnCredits === 0 && !o.estimate) return;
+    if (tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite === 0 && turnCredits === 0 && !o.estimate)
+      return;
     const model = typeof meta.model_id === 'string' && meta.model_id ? meta.model_id : defaultModel;
-    out.records.push(interactionRecord({ key: `${o.source}:${conversation}:${id}`, session, timestamp: ts, model, tokens, estimated, credits: turnCredits }));
+    out.records.push(
+      interactionRecord({
+        key: `${o.source}:${conversation}:${id}`,
+        session,
+        timestamp: ts,
+        model,
+        tokens,
+        estimated,
+        credits: turnCredits,
+      }),
+    );
   });
   // Files the agent wrote lines into (its own tracker): edits of the session, at its last request.
   const tracker = isObject(doc.file_line_tracker) ? doc.file_line_tracker : {};
@@ -199,4 +264,3 @@ function lastPromptIndex(history: readonly unknown[]): number {
   }
   return 0;
 }
-

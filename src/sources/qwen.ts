@@ -1,7 +1,19 @@
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { has, interactionRecord, jsonObjectLine, looksLikeJsonObject, parseTimestamp, rejected, restoreState, isObject, type LineParser, type LogFile, type SourceReader } from './parser';
+import {
+  has,
+  interactionRecord,
+  jsonObjectLine,
+  looksLikeJsonObject,
+  parseTimestamp,
+  rejected,
+  restoreState,
+  isObject,
+  type LineParser,
+  type LogFile,
+  type SourceReader,
+} from './parser';
 import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
 
 /**
@@ -52,20 +64,36 @@ function chatFolders(root: string): string[] {
   if (path.basename(root) === 'chats') return [root];
   if (isDirectory(path.join(root, 'chats'))) return [path.join(root, 'chats')];
   const projects = isDirectory(path.join(root, 'projects')) ? path.join(root, 'projects') : root;
-  return listDir(projects).map((d) => path.join(projects, d, 'chats')).filter(isDirectory);
+  return listDir(projects)
+    .map((d) => path.join(projects, d, 'chats'))
+    .filter(isDirectory);
 }
 
-const USAGE_FIELDS = ['promptTokenCount', 'candidatesTokenCount', 'cachedContentTokenCount', 'thoughtsTokenCount', 'totalTokenCount'];
+const USAGE_FIELDS = [
+  'promptTokenCount',
+  'candidatesTokenCount',
+  'cachedContentTokenCount',
+  'thoughtsTokenCount',
+  'totalTokenCount',
+];
 
 /** `usageMetadata` → canonical tokens, or why it cannot be read. */
 export function fromUsageMetadata(u: Record<string, unknown>): Tokens | { bad: string } {
-  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null)) return { bad: `usageMetadata in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
+  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
+    return { bad: `usageMetadata in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
   const prompt = optionalCount(u.promptTokenCount);
   const candidates = optionalCount(u.candidatesTokenCount);
   const cached = optionalCount(u.cachedContentTokenCount);
   const thoughts = optionalCount(u.thoughtsTokenCount);
-  const total = u.totalTokenCount === undefined || u.totalTokenCount === null ? undefined : optionalCount(u.totalTokenCount);
-  if (prompt === undefined || candidates === undefined || cached === undefined || thoughts === undefined || (u.totalTokenCount !== undefined && u.totalTokenCount !== null && total === undefined)) {
+  const total =
+    u.totalTokenCount === undefined || u.totalTokenCount === null ? undefined : optionalCount(u.totalTokenCount);
+  if (
+    prompt === undefined ||
+    candidates === undefined ||
+    cached === undefined ||
+    thoughts === undefined ||
+    (u.totalTokenCount !== undefined && u.totalTokenCount !== null && total === undefined)
+  ) {
     return { bad: 'usageMetadata counts are not non-negative integers' };
   }
   const cacheRead = Math.min(cached, prompt);
@@ -97,13 +125,19 @@ class QwenParser implements LineParser {
   }
 
   private session(): SessionContext {
-    return { source: 'qwen-code', sessionId: this.s.sessionId ?? this.fallbackId, ...(this.s.cwd ? { cwd: this.s.cwd } : {}), ...(this.s.branch ? { branch: this.s.branch } : {}) };
+    return {
+      source: 'qwen-code',
+      sessionId: this.s.sessionId ?? this.fallbackId,
+      ...(this.s.cwd ? { cwd: this.s.cwd } : {}),
+      ...(this.s.branch ? { branch: this.s.branch } : {}),
+    };
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
     const line = buf.subarray(start, end);
     // Tool results and system records (often large) are skipped unparsed; a line that is no JSON at all is rejected.
-    if (!has(line, ASSISTANT) && !has(line, USER)) return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
+    if (!has(line, ASSISTANT) && !has(line, USER))
+      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
     const parsed = jsonObjectLine(buf, start, end);
     if ('reason' in parsed) return parsed;
     const v = parsed.value;
@@ -114,9 +148,19 @@ class QwenParser implements LineParser {
     const id = typeof v.uuid === 'string' && v.uuid ? v.uuid : undefined;
     if (v.type === 'user') {
       const msg = isObject(v.message) ? v.message : {};
-      const text = Array.isArray(msg.parts) ? msg.parts.map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('') : '';
+      const text = Array.isArray(msg.parts)
+        ? msg.parts.map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('')
+        : '';
       if (!text.trim() || text.startsWith('/') || ts === undefined || !id) return null;
-      return [{ kind: 'prompt', key: `qwen-code:${this.session().sessionId}:prompt:${id}`, session: this.session(), timestamp: ts, text }];
+      return [
+        {
+          kind: 'prompt',
+          key: `qwen-code:${this.session().sessionId}:prompt:${id}`,
+          session: this.session(),
+          timestamp: ts,
+          text,
+        },
+      ];
     }
     if (v.type !== 'assistant') return null;
     if (v.usageMetadata === undefined || v.usageMetadata === null) return null; // a response without accounting (aborted)
@@ -127,6 +171,14 @@ class QwenParser implements LineParser {
     if (ts === undefined) return rejected('assistant record without a timestamp');
     if (!id) return rejected('assistant record without a uuid');
     const model = typeof v.model === 'string' && v.model ? v.model : undefined;
-    return [interactionRecord({ key: `qwen-code:${this.session().sessionId}:${id}`, session: this.session(), timestamp: ts, model, tokens })];
+    return [
+      interactionRecord({
+        key: `qwen-code:${this.session().sessionId}:${id}`,
+        session: this.session(),
+        timestamp: ts,
+        model,
+        tokens,
+      }),
+    ];
   }
 }

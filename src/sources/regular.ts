@@ -72,11 +72,16 @@ export function readRegularFile(file: string, maxBytes = 64 << 20): { bytes: Buf
   const opened = openRegular(file);
   if ('refused' in opened) return opened;
   try {
-    if (opened.stat.size > maxBytes) return { refused: `too large (${(opened.stat.size / (1 << 20)).toFixed(1)} MB; at most ${(maxBytes / (1 << 20)).toFixed(0)} MB is read)` };
+    if (opened.stat.size > maxBytes)
+      return {
+        refused: `too large (${(opened.stat.size / (1 << 20)).toFixed(1)} MB; at most ${(maxBytes / (1 << 20)).toFixed(0)} MB is read)`,
+      };
     const bytes = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(opened.stat.size + 1, 1)));
     let length = 0;
-    for (let n = -1; n !== 0 && length < bytes.length; length += n) n = fs.readSync(opened.fd, bytes, length, bytes.length - length, null);
-    if (length > maxBytes) return { refused: `too large (it grew past ${(maxBytes / (1 << 20)).toFixed(0)} MB while being read)` };
+    for (let n = -1; n !== 0 && length < bytes.length; length += n)
+      n = fs.readSync(opened.fd, bytes, length, bytes.length - length, null);
+    if (length > maxBytes)
+      return { refused: `too large (it grew past ${(maxBytes / (1 << 20)).toFixed(0)} MB while being read)` };
     return { bytes: length === bytes.length ? bytes : bytes.subarray(0, length) };
   } catch (e) {
     return { refused: openProblem(e) };

@@ -22,7 +22,12 @@ export function applyWal(db: Buffer, wal: Buffer | undefined): Buffer {
       const salt1 = wal.readUInt32BE(16);
       const salt2 = wal.readUInt32BE(20);
       let [s0, s1] = walChecksum(wal, 0, 24, 0, 0, big);
-      if (s0 === wal.readUInt32BE(24) && s1 === wal.readUInt32BE(28) && pageSize >= 512 && (pageSize & (pageSize - 1)) === 0) {
+      if (
+        s0 === wal.readUInt32BE(24) &&
+        s1 === wal.readUInt32BE(28) &&
+        pageSize >= 512 &&
+        (pageSize & (pageSize - 1)) === 0
+      ) {
         const frames: Array<{ page: number; at: number }> = [];
         let committed: { count: number; pages: number } | undefined;
         for (let at = WAL_HEADER; at + FRAME_HEADER + pageSize <= wal.length; at += FRAME_HEADER + pageSize) {
@@ -64,7 +69,6 @@ function walChecksum(buf: Buffer, at: number, len: number, s0: number, s1: numbe
   }
   return [a, b];
 }
-
 
 /**
  * A SQLite database a tool keeps (OpenCode, Kiro CLI, Amazon Q CLI, Cursor, Copilot CLI): copied into memory with its

@@ -15,5 +15,8 @@ const SERVERS = ['.vscode-server', '.vscode-server-insiders', '.vscodium-server'
 export function vscodeUserDirs(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string[] {
   const home = homeDir(env);
   const base = platformBase('config', env, platform);
-  return [...FLAVOURS.map((f) => path.join(base, f, 'User')), ...SERVERS.map((s) => path.join(home, s, 'data', 'User'))];
+  return [
+    ...FLAVOURS.map((f) => path.join(base, f, 'User')),
+    ...SERVERS.map((s) => path.join(home, s, 'data', 'User')),
+  ];
 }

@@ -49,7 +49,10 @@ export function rebuildSessionTotals(db: Database, sessions: readonly number[] |
     return;
   }
   for (let i = 0; i < sessions.length; i += 500) {
-    const chunk = sessions.slice(i, i + 500).map(Number).join(',');
+    const chunk = sessions
+      .slice(i, i + 500)
+      .map(Number)
+      .join(',');
     db.exec(`DELETE FROM session_totals WHERE session_ref IN (${chunk})`);
     db.exec(`INSERT INTO session_totals ${SELECT_TOTALS} WHERE session_ref IN (${chunk}) GROUP BY session_ref`);
   }

@@ -68,7 +68,10 @@ export function writeFileAtomic(target: string, data: Uint8Array | string, optio
 
 /** `.<name>.<pid>.<time>.tmp` beside the target: hidden, and recognisable by `removeStaleTemps`. */
 function tempNameFor(target: string): string {
-  return path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.${process.pid}.${Date.now()}.${Math.floor(Math.random() * 1e6)}.tmp`);
+  return path.join(
+    path.dirname(path.resolve(target)),
+    `.${path.basename(target)}.${process.pid}.${Date.now()}.${Math.floor(Math.random() * 1e6)}.tmp`,
+  );
 }
 
 function keepBackup(target: string, backup: string): void {

@@ -65,7 +65,8 @@ export class SpillContributionStore implements ContributionStore {
     if (!(handle >= 0 && handle < this.count)) throw new Error(`no stored contribution ${handle}`);
     const offset = this.offsets[handle] as number;
     const length = this.lengths[handle] as number;
-    if (this.chunk && offset >= this.chunkStart) return decode(this.chunk.subarray(offset - this.chunkStart, offset - this.chunkStart + length));
+    if (this.chunk && offset >= this.chunkStart)
+      return decode(this.chunk.subarray(offset - this.chunkStart, offset - this.chunkStart + length));
     if (!this.spilling || offset < this.fileStart) {
       const m = this.memory.find((x) => offset >= x.start && offset < x.start + x.bytes.length);
       if (!m) throw new Error(`no stored contribution ${handle}`);
@@ -156,9 +157,9 @@ function encodeInto(out: Buffer, at: number, header: string, headerBytes: number
 function decode(b: Buffer): StoredContribution {
   const headerLength = b.readUInt32LE(0);
   const count = b.readUInt32LE(4);
-  const [file, displayName, timezone, sources, models, shared] = JSON.parse(b.toString('utf8', 8, 8 + headerLength)) as [
-    string, string | null, string, string[], string[], StoredContribution['shared'] | null,
-  ];
+  const [file, displayName, timezone, sources, models, shared] = JSON.parse(
+    b.toString('utf8', 8, 8 + headerLength),
+  ) as [string, string | null, string, string[], string[], StoredContribution['shared'] | null];
   const start = 8 + ((headerLength + 7) & ~7);
   const figures = new Float64Array(count);
   for (let i = 0; i < count; i++) figures[i] = b.readDoubleLE(start + i * 8);

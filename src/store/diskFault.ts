@@ -5,7 +5,8 @@ import * as path from 'node:path';
 export const DISK_FAULT_CODES = ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT'] as const;
 export type DiskFaultCode = (typeof DISK_FAULT_CODES)[number];
 
-const isFaultCode = (code: unknown): code is DiskFaultCode => typeof code === 'string' && (DISK_FAULT_CODES as readonly string[]).includes(code);
+const isFaultCode = (code: unknown): code is DiskFaultCode =>
+  typeof code === 'string' && (DISK_FAULT_CODES as readonly string[]).includes(code);
 
 /**
  * A write the disk refused, as ONE plain line naming the folder and what to do, e.g. "Cannot save the ledger: the

@@ -51,7 +51,8 @@ export function loadCursors(db: Database, only?: readonly string[]): Map<string,
   return out;
 }
 
-const SAVE_CURSOR = 'INSERT OR REPLACE INTO files (path, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)';
+const SAVE_CURSOR =
+  'INSERT OR REPLACE INTO files (path, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)';
 
 /** Saves cursors with one prepared statement (an import saves one per file read). */
 export class CursorWriter {
@@ -61,7 +62,19 @@ export class CursorWriter {
   }
 
   save(c: FileCursor): void {
-    this.stmt.run([c.path, c.source, c.dev, c.ino, c.size, Math.floor(c.mtimeMs), c.offset, c.lineNo, c.state, c.rejected, c.status]);
+    this.stmt.run([
+      c.path,
+      c.source,
+      c.dev,
+      c.ino,
+      c.size,
+      Math.floor(c.mtimeMs),
+      c.offset,
+      c.lineNo,
+      c.state,
+      c.rejected,
+      c.status,
+    ]);
   }
 
   free(): void {
@@ -72,7 +85,12 @@ export class CursorWriter {
 /** The first reasons per source are kept for the data-health view; beyond that only counts. */
 export const MAX_REJECT_REASONS_PER_SOURCE = 20;
 
-export function saveRejects(db: Database, source: SourceName, path: string, rejects: ReadonlyArray<{ lineNo: number; reason: string }>): void {
+export function saveRejects(
+  db: Database,
+  source: SourceName,
+  path: string,
+  rejects: ReadonlyArray<{ lineNo: number; reason: string }>,
+): void {
   if (rejects.length === 0) return;
   const have = Number(db.exec('SELECT count(*) FROM rejects WHERE source = ?', [source])[0]?.values[0]?.[0] ?? 0);
   const room = MAX_REJECT_REASONS_PER_SOURCE - have;
@@ -90,9 +108,14 @@ export interface SourceHealth {
 
 export function sourceHealth(db: Database): SourceHealth[] {
   const bySource = new Map<string, SourceHealth>();
-  const r = db.exec("SELECT source, count(*), sum(rejected) FROM files WHERE status IS NULL GROUP BY source");
+  const r = db.exec('SELECT source, count(*), sum(rejected) FROM files WHERE status IS NULL GROUP BY source');
   for (const [source, files, rejected] of r[0]?.values ?? []) {
-    bySource.set(String(source), { source: String(source) as SourceName, files: Number(files), rejectedLines: Number(rejected ?? 0), reasons: [] });
+    bySource.set(String(source), {
+      source: String(source) as SourceName,
+      files: Number(files),
+      rejectedLines: Number(rejected ?? 0),
+      reasons: [],
+    });
   }
   const reasons = db.exec('SELECT source, path, line_no, reason FROM rejects ORDER BY rowid');
   for (const [source, p, lineNo, reason] of reasons[0]?.values ?? []) {

@@ -2,7 +2,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** The ledger home (docs/ledger.md, "Where the ledger lives"): one ledger per user, shared by the CLI and every VS Code window. */
-export function defaultLedgerHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function defaultLedgerHome(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (env.OUTCOME_LEDGER_HOME) return path.resolve(env.OUTCOME_LEDGER_HOME);
   const home = env.HOME || env.USERPROFILE || os.homedir();
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'outcome-ledger');

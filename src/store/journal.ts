@@ -100,7 +100,9 @@ export function readBlocks(bytes: Uint8Array, base: number): ReadBlocks {
     const last = bodyAt + len === buf.length;
     if (!sum.equals(buf.subarray(at + 8, at + BLOCK_HEAD))) {
       // The last block of a file a crash cut (its length written, not all of its bytes) is a torn tail, not damage.
-      return last ? { blocks, end: base + at } : { blocks, end: base + at, damaged: `a block at byte ${base + at} fails its checksum` };
+      return last
+        ? { blocks, end: base + at }
+        : { blocks, end: base + at, damaged: `a block at byte ${base + at} fails its checksum` };
     }
     let block: Block;
     try {
@@ -169,7 +171,10 @@ export class Recorder {
   private active = false;
   overflowed = false;
 
-  constructor(db: Database, private readonly limitBytes: number) {
+  constructor(
+    db: Database,
+    private readonly limitBytes: number,
+  ) {
     const exec = db.exec.bind(db);
     const run = db.run.bind(db);
     const prepare = db.prepare.bind(db);

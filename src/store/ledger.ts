@@ -10,8 +10,19 @@ import { ledgerPaths, type LedgerPaths } from './home';
 import { acquireLock, type LockOptions } from './lock';
 import { getMeta, migrate, schemaVersion, setMeta, SCHEMA_VERSION, SchemaTooNewError } from './schema';
 import {
-  appendBlock, decodeHeader, encodeBlock, encodeHeader, HEADER_BYTES, JOURNAL_FORMAT, readBlocks, readTail, Recorder, replay, totalChanges,
-  type Block, type JournalHeader,
+  appendBlock,
+  decodeHeader,
+  encodeBlock,
+  encodeHeader,
+  HEADER_BYTES,
+  JOURNAL_FORMAT,
+  readBlocks,
+  readTail,
+  Recorder,
+  replay,
+  totalChanges,
+  type Block,
+  type JournalHeader,
 } from './journal';
 import { ensureRollupFresh, isRollupStale, rebuildRollup } from './rollup';
 import { loadSqlJs } from './sqljs';
@@ -53,12 +64,14 @@ const SQLITE_MAGIC = 'SQLite format 3\u0000';
 /** Cheap structural check before trusting a file: magic header and page count agreeing with the file size. */
 function headerProblem(bytes: Uint8Array): string | undefined {
   if (bytes.length < 100) return 'the file is too short to be a ledger';
-  if (Buffer.from(bytes.subarray(0, 16)).toString('latin1') !== SQLITE_MAGIC) return 'the file is not an SQLite database';
+  if (Buffer.from(bytes.subarray(0, 16)).toString('latin1') !== SQLITE_MAGIC)
+    return 'the file is not an SQLite database';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pageSize = view.getUint16(16);
   if (pageSize === 1) pageSize = 65536;
   const pages = view.getUint32(28);
-  if (pages > 0 && pages * pageSize !== bytes.length) return `the file is truncated (${bytes.length} of ${pages * pageSize} bytes)`;
+  if (pages > 0 && pages * pageSize !== bytes.length)
+    return `the file is truncated (${bytes.length} of ${pages * pageSize} bytes)`;
   return undefined;
 }
 
@@ -218,7 +231,8 @@ export class Ledger {
           const read = readBlocks(journal.bytes.subarray(HEADER_BYTES), HEADER_BYTES);
           const done = replay(db, read.blocks);
           journalEnd = read.end;
-          const problem = done.problem ?? (done.applied < read.blocks.length ? 'a block could not be applied' : read.damaged);
+          const problem =
+            done.problem ?? (done.applied < read.blocks.length ? 'a block could not be applied' : read.damaged);
           if (problem) {
             if (done.applied < read.blocks.length) journalEnd = undefined;
             damaged = true;
@@ -268,7 +282,9 @@ export class Ledger {
     } catch (e) {
       readOnly = diskFaultOf(e, SAVE, file);
       if (!readOnly && (e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new LedgerWriteError(`the ledger at ${file} is damaged (${problem}) and could not be moved aside: ${(e as Error).message}`);
+        throw new LedgerWriteError(
+          `the ledger at ${file} is damaged (${problem}) and could not be moved aside: ${(e as Error).message}`,
+        );
       }
     }
     if (!readOnly && !fs.existsSync(aside)) {
@@ -316,20 +332,27 @@ export class Ledger {
         const id = newSnapshotId();
         setMeta(restored, 'snapshot_id', id);
         writeFileAtomic(file, restored.export());
-        writeFileAtomic(this.paths.journal, encodeHeader({ format: JOURNAL_FORMAT, schema: SCHEMA_VERSION, id, prev: backupId ?? '' }));
+        writeFileAtomic(
+          this.paths.journal,
+          encodeHeader({ format: JOURNAL_FORMAT, schema: SCHEMA_VERSION, id, prev: backupId ?? '' }),
+        );
       } catch (e) {
         restored.close();
         throw writeFailure(e, `the ledger at ${file} was damaged and its backup could not be written back`, file);
       }
       this.warn(
         `The ledger was damaged (${problem}); it was moved to ${aside} and restored from the backup.` +
-          (replayed > 0 ? ` ${plural(replayed, 'write')} ${noun(replayed, 'was', 'were')} replayed from the journal.` : '') +
+          (replayed > 0
+            ? ` ${plural(replayed, 'write')} ${noun(replayed, 'was', 'were')} replayed from the journal.`
+            : '') +
           ' Run an import to re-read anything newer from your logs.',
       );
       return restored;
     }
     if (readOnly) {
-      throw new LedgerWriteError(`the ledger at ${file} is damaged (${problem}), has no usable backup, and cannot be moved aside: ${diskFaultState(readOnly.code, readOnly.folder)}`);
+      throw new LedgerWriteError(
+        `the ledger at ${file} is damaged (${problem}), has no usable backup, and cannot be moved aside: ${diskFaultState(readOnly.code, readOnly.folder)}`,
+      );
     }
     try {
       fs.renameSync(this.paths.journal, `${this.paths.journal}.damaged-${stampNow}`);
@@ -358,7 +381,14 @@ export class Ledger {
     const from = this.journalEnd;
     // Blocks written by an older build (before a migration this process ran in memory) do not keep what the
     // migration added (the aggregates): load, which replays them onto the old schema and migrates again.
-    if (from === undefined || this.journalSchema < SCHEMA_VERSION || !journalNow || !this.journalStamp || journalNow.ino !== this.journalStamp.ino || journalNow.size < from) {
+    if (
+      from === undefined ||
+      this.journalSchema < SCHEMA_VERSION ||
+      !journalNow ||
+      !this.journalStamp ||
+      journalNow.ino !== this.journalStamp.ino ||
+      journalNow.size < from
+    ) {
       this.load();
       return true;
     }
@@ -418,7 +448,10 @@ export class Ledger {
     return folded;
   }
 
-  private async writeLocked<T>(change: (db: Database, ctx: WriteContext) => T | Promise<T>, lockOptions: LockOptions): Promise<T> {
+  private async writeLocked<T>(
+    change: (db: Database, ctx: WriteContext) => T | Promise<T>,
+    lockOptions: LockOptions,
+  ): Promise<T> {
     try {
       fs.mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
     } catch (e) {
@@ -527,7 +560,9 @@ export class Ledger {
       // The first save has no previous snapshot to keep: a copy of itself is the backup (with the journal after it).
       if (first) writeFileAtomic(this.paths.backup, bytes);
       if (fs.existsSync(this.paths.journal)) {
-        const to = damaged ? `${this.paths.journal}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}` : this.paths.journalBackup;
+        const to = damaged
+          ? `${this.paths.journal}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`
+          : this.paths.journalBackup;
         fs.renameSync(this.paths.journal, to);
       }
       writeFileAtomic(this.paths.journal, encodeHeader({ format: JOURNAL_FORMAT, schema: SCHEMA_VERSION, id, prev }));
@@ -574,13 +609,23 @@ function repriceAll(db: Database): void {
   const update = db.prepare('UPDATE interactions SET cost_nusd = ? WHERE id = ?');
   try {
     while (rows.step()) {
-      const [id, model, input, output, cacheRead, cacheWrite, cacheWrite1h, reasoning, ts, credits, source] = rows.get() as number[] & [number, string];
-      const cost = Number(credits) > 0
-        ? creditCostUSD(String(source) as SourceName, Number(credits) / 1e6)
-        : costUSD(String(model), {
-          input: Number(input), output: Number(output), cacheRead: Number(cacheRead), cacheWrite: Number(cacheWrite),
-          cacheWrite1h: Number(cacheWrite1h), reasoning: Number(reasoning),
-        }, Number(ts));
+      const [id, model, input, output, cacheRead, cacheWrite, cacheWrite1h, reasoning, ts, credits, source] =
+        rows.get() as number[] & [number, string];
+      const cost =
+        Number(credits) > 0
+          ? creditCostUSD(String(source) as SourceName, Number(credits) / 1e6)
+          : costUSD(
+              String(model),
+              {
+                input: Number(input),
+                output: Number(output),
+                cacheRead: Number(cacheRead),
+                cacheWrite: Number(cacheWrite),
+                cacheWrite1h: Number(cacheWrite1h),
+                reasoning: Number(reasoning),
+              },
+              Number(ts),
+            );
       update.run([cost === null ? null : toNanoUSD(cost), id as number]);
     }
   } finally {

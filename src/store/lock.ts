@@ -16,7 +16,11 @@ export interface LockOwner {
 }
 
 export class LockTimeoutError extends Error {
-  constructor(readonly lockPath: string, readonly owner: LockOwner | undefined, waitedMs: number) {
+  constructor(
+    readonly lockPath: string,
+    readonly owner: LockOwner | undefined,
+    waitedMs: number,
+  ) {
     super(
       `the ledger is locked by another writer${owner ? ` (pid ${owner.pid} on ${owner.host} since ${owner.since})` : ''}; ` +
         `waited ${Math.round(waitedMs / 1000)} s. If no Outcome Ledger process is running, delete ${lockPath}.`,
@@ -96,7 +100,12 @@ function tryCreate(lockPath: string, owner: LockOwner): boolean {
 /** Removes `lockPath` only if it still holds the stale owner we saw, under a breaker lock. */
 function breakStale(lockPath: string, seen: LockOwner | undefined, staleMs: number): void {
   const breaker = `${lockPath}.break`;
-  const me: LockOwner = { pid: process.pid, host: os.hostname(), nonce: randomBytes(8).toString('hex'), since: new Date().toISOString() };
+  const me: LockOwner = {
+    pid: process.pid,
+    host: os.hostname(),
+    nonce: randomBytes(8).toString('hex'),
+    since: new Date().toISOString(),
+  };
   if (!tryCreate(breaker, me)) {
     const breakerOwner = readOwner(breaker);
     if (isStale(breaker, breakerOwner, 10_000)) {
@@ -132,7 +141,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function acquireLock(lockPath: string, options: LockOptions = {}): Promise<HeldLock> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const staleMs = options.staleMs ?? 10 * 60_000;
-  const owner: LockOwner = { pid: process.pid, host: os.hostname(), nonce: randomBytes(12).toString('hex'), since: new Date().toISOString() };
+  const owner: LockOwner = {
+    pid: process.pid,
+    host: os.hostname(),
+    nonce: randomBytes(12).toString('hex'),
+    since: new Date().toISOString(),
+  };
   const started = Date.now();
   let delay = 5;
   for (;;) {

@@ -3,7 +3,14 @@
  * engineer's decisions, successor edges, link stamps and kept-line counts. Runs inside the caller's transaction.
  */
 import type { Database, Statement } from 'sql.js';
-import { COMMIT_GONE, STANDING_MASK, decodeFiles, encodeFiles, type CommitInfo, type FileStat } from '../core/outcomes/commits';
+import {
+  COMMIT_GONE,
+  STANDING_MASK,
+  decodeFiles,
+  encodeFiles,
+  type CommitInfo,
+  type FileStat,
+} from '../core/outcomes/commits';
 import type { Evidence, EvidenceKind, LinkState } from '../core/outcomes/linking';
 
 export type RepoState = 'ok' | 'vanished' | 'moved' | 'no-git';
@@ -32,7 +39,10 @@ function num(v: unknown): number | null {
 }
 
 export function loadRepos(db: Database): RepoRow[] {
-  return (db.exec('SELECT id, common_dir, root, state, note, me, tips, head, horizon, read_ms FROM repos ORDER BY id')[0]?.values ?? []).map((v) => ({
+  return (
+    db.exec('SELECT id, common_dir, root, state, note, me, tips, head, horizon, read_ms FROM repos ORDER BY id')[0]
+      ?.values ?? []
+  ).map((v) => ({
     id: Number(v[0]),
     commonDir: String(v[1]),
     root: String(v[2]),
@@ -48,16 +58,25 @@ export function loadRepos(db: Database): RepoRow[] {
 
 /** Returns the repository's id, creating its row on first sight (identified by its shared git dir). */
 export function upsertRepo(db: Database, r: { commonDir: string; root: string; me: string | null }): number {
-  db.run('INSERT INTO repos (common_dir, root, me) VALUES (?, ?, ?) ON CONFLICT (common_dir) DO UPDATE SET root = excluded.root, me = coalesce(excluded.me, me)', [
-    r.commonDir,
-    r.root,
-    r.me,
-  ]);
+  db.run(
+    'INSERT INTO repos (common_dir, root, me) VALUES (?, ?, ?) ON CONFLICT (common_dir) DO UPDATE SET root = excluded.root, me = coalesce(excluded.me, me)',
+    [r.commonDir, r.root, r.me],
+  );
   return Number(db.exec('SELECT id FROM repos WHERE common_dir = ?', [r.commonDir])[0]?.values[0]?.[0]);
 }
 
-export function saveRepoRead(db: Database, id: number, r: { tips: string; head: string | null; horizon: number | null; readMs: number }): void {
-  db.run("UPDATE repos SET tips = ?, head = ?, horizon = ?, read_ms = ?, state = 'ok', note = NULL WHERE id = ?", [r.tips, r.head, r.horizon, r.readMs, id]);
+export function saveRepoRead(
+  db: Database,
+  id: number,
+  r: { tips: string; head: string | null; horizon: number | null; readMs: number },
+): void {
+  db.run("UPDATE repos SET tips = ?, head = ?, horizon = ?, read_ms = ?, state = 'ok', note = NULL WHERE id = ?", [
+    r.tips,
+    r.head,
+    r.horizon,
+    r.readMs,
+    id,
+  ]);
 }
 
 export function setRepoState(db: Database, id: number, state: RepoState, note: string | null): void {
@@ -88,7 +107,8 @@ export interface StoredCommit extends CommitInfo {
   repoRef: number;
 }
 
-const COMMIT_COLUMNS = 'id, repo_ref, sha, parents, author_ts, commit_ts, subject, files, flags, tasks, pr, merged_branch, author_email, author_name, co_authors, reverts';
+const COMMIT_COLUMNS =
+  'id, repo_ref, sha, parents, author_ts, commit_ts, subject, files, flags, tasks, pr, merged_branch, author_email, author_name, co_authors, reverts';
 
 function commitOf(v: unknown[]): StoredCommit {
   const tasks = String(v[9] ?? '');
@@ -129,8 +149,21 @@ export function insertCommits(db: Database, repoRef: number, commits: readonly C
   try {
     for (const c of commits) {
       stmt.run([
-        repoRef, c.sha, c.parents.join(' '), c.authorTime, c.commitTime, c.subject, encodeFiles(c.files), c.flags, c.tasks.join(' '), c.pr, c.mergedBranch,
-        c.authorEmail ?? null, c.authorName ?? null, (c.coAuthors ?? []).join(' '), c.reverts ?? null,
+        repoRef,
+        c.sha,
+        c.parents.join(' '),
+        c.authorTime,
+        c.commitTime,
+        c.subject,
+        encodeFiles(c.files),
+        c.flags,
+        c.tasks.join(' '),
+        c.pr,
+        c.mergedBranch,
+        c.authorEmail ?? null,
+        c.authorName ?? null,
+        (c.coAuthors ?? []).join(' '),
+        c.reverts ?? null,
       ]);
       added += db.getRowsModified();
     }
@@ -142,14 +175,26 @@ export function insertCommits(db: Database, repoRef: number, commits: readonly C
 
 /** Shas of a repository's commits stored before their author was (schema 5): the next link run reads them again. */
 export function commitsWithoutAuthor(db: Database, repoRef: number): string[] {
-  return (db.exec('SELECT sha FROM commits WHERE repo_ref = ? AND author_email IS NULL', [repoRef])[0]?.values ?? []).map((v) => String(v[0]));
+  return (
+    db.exec('SELECT sha FROM commits WHERE repo_ref = ? AND author_email IS NULL', [repoRef])[0]?.values ?? []
+  ).map((v) => String(v[0]));
 }
 
 /** Fills the author, co-authors and revert target of commits read again from git (rows stored before schema 5). */
 export function saveAuthors(db: Database, repoRef: number, commits: readonly CommitInfo[]): void {
-  const stmt = db.prepare('UPDATE commits SET author_email = ?, author_name = ?, co_authors = ?, reverts = ? WHERE repo_ref = ? AND sha = ?');
+  const stmt = db.prepare(
+    'UPDATE commits SET author_email = ?, author_name = ?, co_authors = ?, reverts = ? WHERE repo_ref = ? AND sha = ?',
+  );
   try {
-    for (const c of commits) stmt.run([c.authorEmail ?? '', c.authorName ?? '', (c.coAuthors ?? []).join(' '), c.reverts ?? null, repoRef, c.sha]);
+    for (const c of commits)
+      stmt.run([
+        c.authorEmail ?? '',
+        c.authorName ?? '',
+        (c.coAuthors ?? []).join(' '),
+        c.reverts ?? null,
+        repoRef,
+        c.sha,
+      ]);
   } finally {
     stmt.free();
   }
@@ -158,7 +203,9 @@ export function saveAuthors(db: Database, repoRef: number, commits: readonly Com
 /** A repository's commits; with `since`, only those committed since then (the recent part of the graph). */
 export function loadCommits(db: Database, repoRef: number, since?: number): StoredCommit[] {
   const out: StoredCommit[] = [];
-  const stmt = db.prepare(`SELECT ${COMMIT_COLUMNS} FROM commits WHERE repo_ref = ?${since === undefined ? '' : ' AND commit_ts >= ?'}`);
+  const stmt = db.prepare(
+    `SELECT ${COMMIT_COLUMNS} FROM commits WHERE repo_ref = ?${since === undefined ? '' : ' AND commit_ts >= ?'}`,
+  );
   try {
     stmt.bind(since === undefined ? [repoRef] : [repoRef, since]);
     while (stmt.step()) out.push(commitOf(stmt.get()));
@@ -171,9 +218,10 @@ export function loadCommits(db: Database, repoRef: number, since?: number): Stor
 /** Commits whose sha starts with `prefix` (for `link confirm`); optionally in one repository. */
 export function findCommits(db: Database, prefix: string, repoRef?: number): StoredCommit[] {
   const like = `${prefix.toLowerCase().replace(/[^0-9a-f]/g, '')}%`;
-  const r = repoRef === undefined
-    ? db.exec(`SELECT ${COMMIT_COLUMNS} FROM commits WHERE sha LIKE ? LIMIT 5`, [like])
-    : db.exec(`SELECT ${COMMIT_COLUMNS} FROM commits WHERE repo_ref = ? AND sha LIKE ? LIMIT 5`, [repoRef, like]);
+  const r =
+    repoRef === undefined
+      ? db.exec(`SELECT ${COMMIT_COLUMNS} FROM commits WHERE sha LIKE ? LIMIT 5`, [like])
+      : db.exec(`SELECT ${COMMIT_COLUMNS} FROM commits WHERE repo_ref = ? AND sha LIKE ? LIMIT 5`, [repoRef, like]);
   return (r[0]?.values ?? []).map(commitOf);
 }
 
@@ -211,7 +259,11 @@ export function decodeEvidence(text: string): Evidence[] {
   try {
     const v = JSON.parse(text) as unknown;
     if (!Array.isArray(v)) return [];
-    return v.filter(Array.isArray).map((e: unknown[]) => ({ kind: String(e[0]) as EvidenceKind, text: String(e[1] ?? ''), weight: Number(e[2] ?? 0) }));
+    return v.filter(Array.isArray).map((e: unknown[]) => ({
+      kind: String(e[0]) as EvidenceKind,
+      text: String(e[1] ?? ''),
+      weight: Number(e[2] ?? 0),
+    }));
   } catch {
     return [];
   }
@@ -231,7 +283,10 @@ export function loadLinks(db: Database, sessionRefs?: readonly number[]): LinkRo
   if (sessionRefs === undefined) rows.push(...(db.exec(sql)[0]?.values ?? []));
   else {
     for (let i = 0; i < sessionRefs.length; i += 500) {
-      const chunk = sessionRefs.slice(i, i + 500).map(Number).join(',');
+      const chunk = sessionRefs
+        .slice(i, i + 500)
+        .map(Number)
+        .join(',');
       rows.push(...(db.exec(`${sql} WHERE session_ref IN (${chunk})`)[0]?.values ?? []));
     }
   }
@@ -245,7 +300,9 @@ export function loadLinks(db: Database, sessionRefs?: readonly number[]): LinkRo
 }
 
 /** Links as the report needs them: no evidence text (the report never shows it). */
-export function loadLinkFacts(db: Database): Array<{ sessionRef: number; commitRef: number; confidence: number; state: LinkState }> {
+export function loadLinkFacts(
+  db: Database,
+): Array<{ sessionRef: number; commitRef: number; confidence: number; state: LinkState }> {
   return (db.exec('SELECT session_ref, commit_ref, confidence, state FROM links')[0]?.values ?? []).map((v) => ({
     sessionRef: Number(v[0]),
     commitRef: Number(v[1]),
@@ -267,7 +324,10 @@ export class LinkWriter {
       'INSERT INTO links (session_ref, commit_ref, confidence, evidence, state) VALUES (?, ?, ?, ?, 0) ON CONFLICT (session_ref, commit_ref) DO UPDATE SET confidence = excluded.confidence, evidence = excluded.evidence',
     );
   }
-  replace(sessionRef: number, links: ReadonlyArray<{ commitRef: number; confidence: number; evidence: readonly Evidence[] }>): void {
+  replace(
+    sessionRef: number,
+    links: ReadonlyArray<{ commitRef: number; confidence: number; evidence: readonly Evidence[] }>,
+  ): void {
     this.clear.run([sessionRef]);
     for (const l of links) this.upsert.run([sessionRef, l.commitRef, l.confidence, encodeEvidence(l.evidence)]);
   }
@@ -278,13 +338,23 @@ export class LinkWriter {
 }
 
 /** Records the engineer's decision on a pair; creates the pair (manual evidence) when the linker never proposed it. */
-export function setDecision(db: Database, sessionRef: number, commitRef: number, state: LinkState, manual: readonly Evidence[]): void {
+export function setDecision(
+  db: Database,
+  sessionRef: number,
+  commitRef: number,
+  state: LinkState,
+  manual: readonly Evidence[],
+): void {
   db.run(
     'INSERT INTO links (session_ref, commit_ref, confidence, evidence, state) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_ref, commit_ref) DO UPDATE SET state = excluded.state',
     [sessionRef, commitRef, state === 'confirmed' ? 1 : 0, encodeEvidence(manual), STATE_CODE[state]],
   );
   // Undoing a decision on a pair only the engineer created leaves nothing to keep: the next link run re-proposes it.
-  if (state === 'auto') db.run("DELETE FROM links WHERE session_ref = ? AND commit_ref = ? AND evidence LIKE '[[\"manual\"%'", [sessionRef, commitRef]);
+  if (state === 'auto')
+    db.run('DELETE FROM links WHERE session_ref = ? AND commit_ref = ? AND evidence LIKE \'[["manual"%\'', [
+      sessionRef,
+      commitRef,
+    ]);
 }
 
 export interface SuccessorRow {
@@ -294,24 +364,45 @@ export interface SuccessorRow {
 }
 
 export function loadSuccessors(db: Database): SuccessorRow[] {
-  return (db.exec('SELECT original_ref, successor_ref, kind FROM successors')[0]?.values ?? []).map((v) => ({ original: Number(v[0]), successor: Number(v[1]), kind: String(v[2]) }));
+  return (db.exec('SELECT original_ref, successor_ref, kind FROM successors')[0]?.values ?? []).map((v) => ({
+    original: Number(v[0]),
+    successor: Number(v[1]),
+    kind: String(v[2]),
+  }));
 }
 
 /**
  * Replaces a repository's successor edges (only those whose original is in `scope`, when given: a re-link that
  * loaded the recent history leaves older edges alone); returns the edges that are new.
  */
-export function replaceSuccessors(db: Database, repoRef: number, edges: readonly SuccessorRow[], scope?: ReadonlySet<number>): SuccessorRow[] {
+export function replaceSuccessors(
+  db: Database,
+  repoRef: number,
+  edges: readonly SuccessorRow[],
+  scope?: ReadonlySet<number>,
+): SuccessorRow[] {
   const inScope = (v: unknown): boolean => scope === undefined || scope.has(Number(v));
   const before = new Set(
-    (db.exec('SELECT s.original_ref, s.successor_ref FROM successors s JOIN commits c ON c.id = s.original_ref WHERE c.repo_ref = ?', [repoRef])[0]?.values ?? [])
+    (
+      db.exec(
+        'SELECT s.original_ref, s.successor_ref FROM successors s JOIN commits c ON c.id = s.original_ref WHERE c.repo_ref = ?',
+        [repoRef],
+      )[0]?.values ?? []
+    )
       .filter((v) => inScope(v[0]))
       .map((v) => `${Number(v[0])}:${Number(v[1])}`),
   );
-  if (scope === undefined) db.run('DELETE FROM successors WHERE original_ref IN (SELECT id FROM commits WHERE repo_ref = ?)', [repoRef]);
+  if (scope === undefined)
+    db.run('DELETE FROM successors WHERE original_ref IN (SELECT id FROM commits WHERE repo_ref = ?)', [repoRef]);
   else {
     const ids = [...scope];
-    for (let i = 0; i < ids.length; i += 500) db.run(`DELETE FROM successors WHERE original_ref IN (${ids.slice(i, i + 500).map(Number).join(',')})`);
+    for (let i = 0; i < ids.length; i += 500)
+      db.run(
+        `DELETE FROM successors WHERE original_ref IN (${ids
+          .slice(i, i + 500)
+          .map(Number)
+          .join(',')})`,
+      );
   }
   const stmt = db.prepare('INSERT OR IGNORE INTO successors (original_ref, successor_ref, kind) VALUES (?, ?, ?)');
   try {
@@ -332,10 +423,18 @@ export interface SessionStamp {
 export function loadStamps(db: Database, refs?: readonly number[]): Map<number, SessionStamp> {
   const out = new Map<number, SessionStamp>();
   const rows: unknown[][] = [];
-  if (refs === undefined) rows.push(...(db.exec('SELECT session_ref, stamp, codex_head FROM session_links')[0]?.values ?? []));
+  if (refs === undefined)
+    rows.push(...(db.exec('SELECT session_ref, stamp, codex_head FROM session_links')[0]?.values ?? []));
   else {
     for (let i = 0; i < refs.length; i += 500) {
-      rows.push(...(db.exec(`SELECT session_ref, stamp, codex_head FROM session_links WHERE session_ref IN (${refs.slice(i, i + 500).map(Number).join(',')})`)[0]?.values ?? []));
+      rows.push(
+        ...(db.exec(
+          `SELECT session_ref, stamp, codex_head FROM session_links WHERE session_ref IN (${refs
+            .slice(i, i + 500)
+            .map(Number)
+            .join(',')})`,
+        )[0]?.values ?? []),
+      );
     }
   }
   for (const [ref, stamp, head] of rows) out.set(Number(ref), { stamp: String(stamp), codexHead: str(head) });
@@ -357,16 +456,25 @@ export class StampWriter {
 
 export function loadKept(db: Database): Map<number, { head: string; kept: number }> {
   const out = new Map<number, { head: string; kept: number }>();
-  for (const [ref, head, kept] of db.exec('SELECT commit_ref, head, kept FROM kept_lines')[0]?.values ?? []) out.set(Number(ref), { head: String(head), kept: Number(kept) });
+  for (const [ref, head, kept] of db.exec('SELECT commit_ref, head, kept FROM kept_lines')[0]?.values ?? [])
+    out.set(Number(ref), { head: String(head), kept: Number(kept) });
   return out;
 }
 
 /** Kept lines per file ("count\tpath" lines) of these commits, with the HEAD they were counted at, where known. */
-export function loadKeptPerFile(db: Database, ids: readonly number[]): Map<number, { head: string; files: Map<string, number> }> {
+export function loadKeptPerFile(
+  db: Database,
+  ids: readonly number[],
+): Map<number, { head: string; files: Map<string, number> }> {
   const out = new Map<number, { head: string; files: Map<string, number> }>();
   for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500).map(Number).join(',');
-    for (const [ref, head, text] of db.exec(`SELECT commit_ref, head, per_file FROM kept_lines WHERE per_file IS NOT NULL AND commit_ref IN (${chunk})`)[0]?.values ?? []) {
+    const chunk = ids
+      .slice(i, i + 500)
+      .map(Number)
+      .join(',');
+    for (const [ref, head, text] of db.exec(
+      `SELECT commit_ref, head, per_file FROM kept_lines WHERE per_file IS NOT NULL AND commit_ref IN (${chunk})`,
+    )[0]?.values ?? []) {
       const m = new Map<string, number>();
       for (const line of String(text).split('\n')) {
         const tab = line.indexOf('\t');
@@ -378,7 +486,10 @@ export function loadKeptPerFile(db: Database, ids: readonly number[]): Map<numbe
   return out;
 }
 
-export function saveKept(db: Database, rows: ReadonlyArray<{ commitRef: number; head: string; kept: number; perFile?: ReadonlyMap<string, number> }>): void {
+export function saveKept(
+  db: Database,
+  rows: ReadonlyArray<{ commitRef: number; head: string; kept: number; perFile?: ReadonlyMap<string, number> }>,
+): void {
   const stmt = db.prepare('INSERT OR REPLACE INTO kept_lines (commit_ref, head, kept, per_file) VALUES (?, ?, ?, ?)');
   try {
     for (const r of rows) {

@@ -33,13 +33,23 @@ export function permissionProblems(home: string, platform: NodeJS.Platform = pro
   if (platform === 'win32') return [];
   const out: PermissionProblem[] = [];
   const keys = keyPaths(home);
-  for (const [p, kind] of [[home, 'ledger home'], [keys.dir, 'keys folder']] as const) {
+  for (const [p, kind] of [
+    [home, 'ledger home'],
+    [keys.dir, 'keys folder'],
+  ] as const) {
     const mode = modeOf(p);
-    if (mode !== undefined && (mode & 0o022) !== 0) out.push({ path: p, kind, mode, want: 0o700, problem: 'writable by other users' });
+    if (mode !== undefined && (mode & 0o022) !== 0)
+      out.push({ path: p, kind, mode, want: 0o700, problem: 'writable by other users' });
   }
   const keyMode = modeOf(keys.privateKey);
   if (keyMode !== undefined && (keyMode & 0o077) !== 0) {
-    out.push({ path: keys.privateKey, kind: 'private key', mode: keyMode, want: 0o600, problem: (keyMode & 0o044) !== 0 ? 'readable by other users' : 'open to other users' });
+    out.push({
+      path: keys.privateKey,
+      kind: 'private key',
+      mode: keyMode,
+      want: 0o600,
+      problem: (keyMode & 0o044) !== 0 ? 'readable by other users' : 'open to other users',
+    });
   }
   return out;
 }

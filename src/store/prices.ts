@@ -15,12 +15,18 @@ export function readPriceFile(home: string): PriceFile {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { config: {}, plan: null, problems: [] };
-    return { config: {}, plan: null, problems: [`${file}: cannot be read (${code ?? (e as Error).message}); its prices are not used`] };
+    return {
+      config: {},
+      plan: null,
+      problems: [`${file}: cannot be read (${code ?? (e as Error).message}); its prices are not used`],
+    };
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { config: {}, plan: null, problems: [`${file}: not a regular file; its prices are not used`] };
-    if (st.size > MAX_BYTES) return { config: {}, plan: null, problems: [`${file}: larger than 1 MB; its prices are not used`] };
+    if (!st.isFile())
+      return { config: {}, plan: null, problems: [`${file}: not a regular file; its prices are not used`] };
+    if (st.size > MAX_BYTES)
+      return { config: {}, plan: null, problems: [`${file}: larger than 1 MB; its prices are not used`] };
     const buf = Buffer.alloc(st.size);
     let read = 0;
     while (read < st.size) {

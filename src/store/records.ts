@@ -52,28 +52,38 @@ export class RecordWriter {
   /** The ledger holds requests received over OTLP (meta `otlp_records`): only then does a log copy look for its twin. */
   private readonly otlpSeen: boolean;
 
-  constructor(private readonly db: Database, private readonly options: RecordWriterOptions) {
+  constructor(
+    private readonly db: Database,
+    private readonly options: RecordWriterOptions,
+  ) {
     const prep = (sql: string): Statement => {
       const s = db.prepare(sql);
       this.stmts.push(s);
       return s;
     };
-    this.findInteraction = prep('SELECT input + output + cache_read + cache_write, flags, session_ref, credits_u FROM interactions WHERE id = ?');
+    this.findInteraction = prep(
+      'SELECT input + output + cache_read + cache_write, flags, session_ref, credits_u FROM interactions WHERE id = ?',
+    );
     this.insertInteraction = prep(
       'INSERT OR IGNORE INTO interactions (id, session_ref, ts, model_ref, input, output, cache_read, cache_write, cache_write_1h, reasoning, cost_nusd, recorded_cost_nusd, flags, credits_u) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
     );
     this.replaceInteraction = prep(
       'UPDATE interactions SET session_ref=?, ts=?, model_ref=?, input=?, output=?, cache_read=?, cache_write=?, cache_write_1h=?, reasoning=?, cost_nusd=?, recorded_cost_nusd=?, flags=?, credits_u=? WHERE id=?',
     );
-    this.findSession = prep('SELECT id, cwd, repo, branch, log_path FROM sessions WHERE source = ? AND session_key = ?');
-    this.insertSession = prep('INSERT INTO sessions (source, session_key, cwd, repo, branch, log_path) VALUES (?,?,?,?,?,?)');
+    this.findSession = prep(
+      'SELECT id, cwd, repo, branch, log_path FROM sessions WHERE source = ? AND session_key = ?',
+    );
+    this.insertSession = prep(
+      'INSERT INTO sessions (source, session_key, cwd, repo, branch, log_path) VALUES (?,?,?,?,?,?)',
+    );
     this.updateSession = prep('UPDATE sessions SET cwd = ?, repo = ?, branch = ?, log_path = ? WHERE id = ?');
     this.findModel = prep('SELECT id FROM models WHERE name = ?');
     this.insertModel = prep('INSERT INTO models (name) VALUES (?)');
     this.insertFile = prep('INSERT OR IGNORE INTO session_files (session_ref, path) VALUES (?, ?)');
     this.insertBranch = prep('INSERT OR IGNORE INTO session_branches (session_ref, branch) VALUES (?, ?)');
     this.insertPrompt = prep('INSERT OR IGNORE INTO prompts (id, session_ref, ts, hash, text) VALUES (?,?,?,?,?)');
-    const twin = 'SELECT id FROM interactions WHERE session_ref = ? AND ts BETWEEN ? AND ? AND input = ? AND output = ? AND cache_read = ? AND cache_write = ?';
+    const twin =
+      'SELECT id FROM interactions WHERE session_ref = ? AND ts BETWEEN ? AND ? AND input = ? AND output = ? AND cache_read = ? AND cache_write = ?';
     this.findLogTwin = prep(`${twin} AND (flags & ${FLAG_OTLP}) = 0 LIMIT 1`);
     this.findOtlpTwin = prep(`${twin} AND (flags & ${FLAG_OTLP}) != 0 AND id != ? LIMIT 1`);
     this.otlpSeen = getMeta(db, OTLP_META) !== undefined;
@@ -86,7 +96,16 @@ export class RecordWriter {
    */
   private twin(stmt: Statement, sessionRef: number, r: InteractionRecord, not?: number): number | undefined {
     const t = r.tokens;
-    stmt.bind([sessionRef, r.timestamp - TWIN_WINDOW_MS, r.timestamp + TWIN_WINDOW_MS, t.input, t.output, t.cacheRead, t.cacheWrite, ...(not === undefined ? [] : [not])]);
+    stmt.bind([
+      sessionRef,
+      r.timestamp - TWIN_WINDOW_MS,
+      r.timestamp + TWIN_WINDOW_MS,
+      t.input,
+      t.output,
+      t.cacheRead,
+      t.cacheWrite,
+      ...(not === undefined ? [] : [not]),
+    ]);
     const id = stmt.step() ? Number(stmt.get()[0]) : undefined;
     stmt.reset();
     return id;
@@ -119,7 +138,8 @@ export class RecordWriter {
 
   private addInteraction(r: InteractionRecord, sessionRef: number): 'added' | 'duplicate' {
     const total = totalOf(r.tokens);
-    const credits = r.credits !== undefined && Number.isFinite(r.credits) && r.credits > 0 ? toMicroCredits(r.credits) : 0;
+    const credits =
+      r.credits !== undefined && Number.isFinite(r.credits) && r.credits > 0 ? toMicroCredits(r.credits) : 0;
     const copy: Copy = { total, credits, sidechain: r.sidechain, estimated: r.estimated === true };
     // Claude Code repeats a message on every content-block line: the copies seen in this run are settled here,
     // without touching SQLite, unless the new copy is better.
@@ -128,9 +148,16 @@ export class RecordWriter {
     const id = seen?.id ?? stableId(r.key);
     // A request received over OTLP that a log file already gave is not stored twice.
     if (r.viaOtlp && this.twin(this.findLogTwin, sessionRef, r) !== undefined) return 'duplicate';
-    const flags = (r.sidechain ? FLAG_SIDECHAIN : 0) | (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0) | (r.estimated ? FLAG_ESTIMATED : 0) | (r.viaOtlp ? FLAG_OTLP : 0);
+    const flags =
+      (r.sidechain ? FLAG_SIDECHAIN : 0) |
+      (r.modelAssumed ? FLAG_MODEL_ASSUMED : 0) |
+      (r.estimated ? FLAG_ESTIMATED : 0) |
+      (r.viaOtlp ? FLAG_OTLP : 0);
     // A request metered in credits is priced from them (its tokens, if any, are what the credits paid for).
-    const cost = credits > 0 ? creditCostUSD(r.session.source, credits / 1e6) : costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h }, r.timestamp);
+    const cost =
+      credits > 0
+        ? creditCostUSD(r.session.source, credits / 1e6)
+        : costUSD(r.model, { ...r.tokens, cacheWrite1h: r.cacheWrite1h }, r.timestamp);
     const values = [
       sessionRef,
       r.timestamp,
@@ -159,7 +186,12 @@ export class RecordWriter {
     const existing = (this.findInteraction.step() ? this.findInteraction.get() : []) as number[];
     this.findInteraction.reset();
     const [oldTotal = 0, oldFlags = 0, oldSession = sessionRef, oldCredits = 0] = existing;
-    const old: Copy = { total: oldTotal, credits: oldCredits, sidechain: (oldFlags & FLAG_SIDECHAIN) !== 0, estimated: (oldFlags & FLAG_ESTIMATED) !== 0 };
+    const old: Copy = {
+      total: oldTotal,
+      credits: oldCredits,
+      sidechain: (oldFlags & FLAG_SIDECHAIN) !== 0,
+      estimated: (oldFlags & FLAG_ESTIMATED) !== 0,
+    };
     if (betterCopy(copy, old)) {
       this.replaceInteraction.run([...values, id]);
       this.dirty.add(sessionRef);
@@ -198,7 +230,13 @@ export class RecordWriter {
   }
 
   private addPrompt(r: PromptRecord, sessionRef: number): void {
-    this.insertPrompt.run([stableId(r.key), sessionRef, r.timestamp, promptHash(r.text), this.options.storePromptText ? r.text : null]);
+    this.insertPrompt.run([
+      stableId(r.key),
+      sessionRef,
+      r.timestamp,
+      promptHash(r.text),
+      this.options.storePromptText ? r.text : null,
+    ]);
   }
 
   private model(name: string): number {
@@ -223,7 +261,13 @@ export class RecordWriter {
       this.findSession.bind([ctx.source, ctx.sessionId]);
       if (this.findSession.step()) {
         const [id, cwd, repo, branch, log] = this.findSession.get();
-        row = { id: Number(id), cwd: nullable(cwd), repo: nullable(repo), branch: nullable(branch), logPath: nullable(log) };
+        row = {
+          id: Number(id),
+          cwd: nullable(cwd),
+          repo: nullable(repo),
+          branch: nullable(branch),
+          logPath: nullable(log),
+        };
       }
       this.findSession.reset();
       if (!row) {
@@ -245,7 +289,10 @@ export class RecordWriter {
       changed = true;
     }
     // Subagent files belong to their parent session: its log is the parent's file.
-    if (!row.logPath || (row.logPath.includes(`${path.sep}subagents${path.sep}`) && !logPath.includes(`${path.sep}subagents${path.sep}`))) {
+    if (
+      !row.logPath ||
+      (row.logPath.includes(`${path.sep}subagents${path.sep}`) && !logPath.includes(`${path.sep}subagents${path.sep}`))
+    ) {
       if (row.logPath !== logPath) {
         row.logPath = logPath;
         changed = true;

@@ -43,9 +43,14 @@ export function rebuildRollup(db: Database, sessions: ReadonlySet<number> | 'all
   if (sessions.size === 0) return;
   const ids = [...sessions];
   for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500).map(Number).join(',');
+    const chunk = ids
+      .slice(i, i + 500)
+      .map(Number)
+      .join(',');
     db.exec(`DELETE FROM usage_rollup WHERE session_ref IN (${chunk})`);
-    db.exec(`INSERT INTO usage_rollup ${SELECT_GROUPED} WHERE session_ref IN (${chunk}) GROUP BY session_ref, model_ref, ts / ${BUCKET_MS}`);
+    db.exec(
+      `INSERT INTO usage_rollup ${SELECT_GROUPED} WHERE session_ref IN (${chunk}) GROUP BY session_ref, model_ref, ts / ${BUCKET_MS}`,
+    );
   }
   rebuildSessionTotals(db, ids.map(Number));
 }

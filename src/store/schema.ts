@@ -233,7 +233,10 @@ export const FLAG_ESTIMATED = 4;
 export const FLAG_OTLP = 8;
 
 export class SchemaTooNewError extends Error {
-  constructor(readonly found: number, detail = `schema ${found}; this build knows ${SCHEMA_VERSION}`) {
+  constructor(
+    readonly found: number,
+    detail = `schema ${found}; this build knows ${SCHEMA_VERSION}`,
+  ) {
     super(
       `the ledger was written by a newer Outcome Ledger (${detail}). ` +
         'Update Outcome Ledger; the ledger was left untouched.',
@@ -262,7 +265,8 @@ export function migrate(db: Database): boolean {
       else m.sql(db);
     }
     db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", [String(SCHEMA_VERSION)]);
-    if (current === 0) db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('created', ?)", [new Date().toISOString()]);
+    if (current === 0)
+      db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('created', ?)", [new Date().toISOString()]);
     db.exec('COMMIT');
   } catch (e) {
     db.exec('ROLLBACK');

@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson } from '../core/common/canonical';
@@ -100,14 +108,17 @@ export function loadOrCreateSigningKey(home: string): SigningKey {
   try {
     pem = fs.readFileSync(p.privateKey, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SigningKeyError(`cannot read the signing key ${p.privateKey}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new SigningKeyError(`cannot read the signing key ${p.privateKey}: ${(e as Error).message}`);
     pem = createKey(p);
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch {
-    throw new SigningKeyError(`the signing key ${p.privateKey} is damaged; move it aside to create a new one (summaries signed with it can still be verified: they carry their public key)`);
+    throw new SigningKeyError(
+      `the signing key ${p.privateKey} is damaged; move it aside to create a new one (summaries signed with it can still be verified: they carry their public key)`,
+    );
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new SigningKeyError(`${p.privateKey} is not an Ed25519 key`);
   return signingKey(key, p.privateKey);
@@ -137,7 +148,8 @@ function createKey(p: ReturnType<typeof keyPaths>): string {
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   return withDiskFaults('create the signing key', p.dir, () => {
     // Exclusive: of several windows racing, exactly one key is created and the others read it.
-    if (!writeFileAtomic(p.privateKey, pem, { mode: 0o600, exclusive: true, mkdirMode: 0o700 })) return fs.readFileSync(p.privateKey, 'utf8');
+    if (!writeFileAtomic(p.privateKey, pem, { mode: 0o600, exclusive: true, mkdirMode: 0o700 }))
+      return fs.readFileSync(p.privateKey, 'utf8');
     const pub = rawPublicKey(publicKey);
     writeFileAtomic(p.publicKey, `${SIGNATURE_ALGORITHM} ${pub} ${fingerprintOf(pub)}\n`, { mode: 0o644 });
     return pem;
@@ -148,17 +160,32 @@ export type VerifyResult = { ok: true } | { ok: false; reason: string };
 
 /** Checks a signature over the canonical JSON of `payload`, naming what is wrong when it does not hold. */
 export function verifyCanonical(payload: unknown, sig: Signature): VerifyResult {
-  if (sig.algorithm !== SIGNATURE_ALGORITHM) return { ok: false, reason: `unsupported signature algorithm ${JSON.stringify(sig.algorithm)} (expected ${SIGNATURE_ALGORITHM})` };
+  if (sig.algorithm !== SIGNATURE_ALGORITHM)
+    return {
+      ok: false,
+      reason: `unsupported signature algorithm ${JSON.stringify(sig.algorithm)} (expected ${SIGNATURE_ALGORITHM})`,
+    };
   const key = publicKeyFromRaw(sig.publicKey);
   if (!key) return { ok: false, reason: 'the public key is not a 32-byte Ed25519 key in base64' };
-  if (fingerprintOf(sig.publicKey) !== sig.fingerprint) return { ok: false, reason: `the fingerprint ${sig.fingerprint} does not belong to the embedded public key (it is ${fingerprintOf(sig.publicKey)})` };
+  if (fingerprintOf(sig.publicKey) !== sig.fingerprint)
+    return {
+      ok: false,
+      reason: `the fingerprint ${sig.fingerprint} does not belong to the embedded public key (it is ${fingerprintOf(sig.publicKey)})`,
+    };
   const value = Buffer.from(sig.value, 'base64');
-  if (value.length !== 64 || value.toString('base64') !== sig.value) return { ok: false, reason: 'the signature is not 64 bytes of base64' };
+  if (value.length !== 64 || value.toString('base64') !== sig.value)
+    return { ok: false, reason: 'the signature is not 64 bytes of base64' };
   let text: string;
   try {
     text = canonicalJson(payload);
   } catch (e) {
     return { ok: false, reason: (e as Error).message };
   }
-  return verify(null, Buffer.from(text, 'utf8'), key, value) ? { ok: true } : { ok: false, reason: 'the signature does not match the content: the file was changed after it was signed (or signed by another key)' };
+  return verify(null, Buffer.from(text, 'utf8'), key, value)
+    ? { ok: true }
+    : {
+        ok: false,
+        reason:
+          'the signature does not match the content: the file was changed after it was signed (or signed by another key)',
+      };
 }

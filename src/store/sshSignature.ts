@@ -37,13 +37,28 @@ export interface SshSignature {
   value: string;
 }
 
-function keygen(args: readonly string[], input: string | Buffer): { status: number | null; stdout: string; stderr: string; missing: boolean } {
-  const r = spawnSync('ssh-keygen', args, { input, timeout: TIMEOUT_MS, maxBuffer: MAX_OUTPUT, windowsHide: true, env: { ...process.env, LC_ALL: 'C' } });
+function keygen(
+  args: readonly string[],
+  input: string | Buffer,
+): { status: number | null; stdout: string; stderr: string; missing: boolean } {
+  const r = spawnSync('ssh-keygen', args, {
+    input,
+    timeout: TIMEOUT_MS,
+    maxBuffer: MAX_OUTPUT,
+    windowsHide: true,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
   const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-  return { status: r.status, stdout: r.stdout?.toString('utf8') ?? '', stderr: r.stderr?.toString('utf8') ?? '', missing };
+  return {
+    status: r.status,
+    stdout: r.stdout?.toString('utf8') ?? '',
+    stderr: r.stderr?.toString('utf8') ?? '',
+    missing,
+  };
 }
 
-const NO_KEYGEN = 'ssh-keygen (OpenSSH) was not found on PATH: install OpenSSH (Debian/Ubuntu: apt-get install openssh-client)';
+const NO_KEYGEN =
+  'ssh-keygen (OpenSSH) was not found on PATH: install OpenSSH (Debian/Ubuntu: apt-get install openssh-client)';
 
 /** The fingerprint of an OpenSSH public key `type base64 [comment]`, as `ssh-keygen -l` prints it. */
 export function sshFingerprint(publicKey: string): string {
@@ -80,13 +95,24 @@ function withTempDir<T>(f: (dir: string) => T): T {
  * or public with its private half in ssh-agent), or the key itself (`key::ssh-ed25519 AAAA…`, or `ssh-ed25519 AAAA…`).
  */
 export function sshSign(signingKey: string, namespace: string, data: string, home = os.homedir()): SshSignature {
-  const literal = /^key::/.test(signingKey) ? signingKey.slice(5).trim() : /^(ssh-|ecdsa-|sk-)/.test(signingKey) ? signingKey.trim() : undefined;
+  const literal = /^key::/.test(signingKey)
+    ? signingKey.slice(5).trim()
+    : /^(ssh-|ecdsa-|sk-)/.test(signingKey)
+      ? signingKey.trim()
+      : undefined;
   const sign = (keyFile: string): SshSignature => {
     const r = keygen(['-Y', 'sign', '-n', namespace, '-f', keyFile], data);
     if (r.missing) throw new SshSignError(NO_KEYGEN);
     if (r.status !== 0) {
-      const why = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Signing data on standard input/.test(l))[0] ?? `ssh-keygen exited with ${r.status ?? 'a timeout'}`;
-      throw new SshSignError(`ssh-keygen could not sign with the git signing key ${keyFile}: ${why} (a key with a passphrase must be loaded in ssh-agent)`);
+      const why =
+        r.stderr
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l && !/^Signing data on standard input/.test(l))[0] ??
+        `ssh-keygen exited with ${r.status ?? 'a timeout'}`;
+      throw new SshSignError(
+        `ssh-keygen could not sign with the git signing key ${keyFile}: ${why} (a key with a passphrase must be loaded in ssh-agent)`,
+      );
     }
     const value = r.stdout.trim() + '\n';
     const publicKey = publicKeyOfSignature(value);
@@ -101,7 +127,8 @@ export function sshSign(signingKey: string, namespace: string, data: string, hom
     });
   }
   const file = signingKey.startsWith('~/') ? path.join(home, signingKey.slice(2)) : signingKey;
-  if (!fs.existsSync(file)) throw new SshSignError(`the git signing key ${file} (git config user.signingkey) does not exist`);
+  if (!fs.existsSync(file))
+    throw new SshSignError(`the git signing key ${file} (git config user.signingkey) does not exist`);
   return sign(file);
 }
 
@@ -111,15 +138,25 @@ export type SshVerifyResult = { ok: true } | { ok: false; reason: string; missin
 export function sshVerify(publicKey: string, namespace: string, armored: string, data: string): SshVerifyResult {
   const embedded = publicKeyOfSignature(armored);
   if (!embedded) return { ok: false, reason: 'the SSH signature cannot be read (not an SSHSIG)' };
-  if (embedded !== publicKey.trim()) return { ok: false, reason: 'the SSH signature was made by another key than the one the file names' };
+  if (embedded !== publicKey.trim())
+    return { ok: false, reason: 'the SSH signature was made by another key than the one the file names' };
   return withTempDir((dir) => {
     const allowed = path.join(dir, 'allowed_signers');
     const sig = path.join(dir, 'summary.sig');
     writeFileAtomic(allowed, `summary-signer namespaces="${namespace}" ${publicKey.trim()}\n`);
     writeFileAtomic(sig, armored);
     const r = keygen(['-Y', 'verify', '-f', allowed, '-I', 'summary-signer', '-n', namespace, '-s', sig], data);
-    if (r.missing) return { ok: false, reason: `this summary is signed with an SSH key; checking it needs ${NO_KEYGEN}`, missing: true };
+    if (r.missing)
+      return {
+        ok: false,
+        reason: `this summary is signed with an SSH key; checking it needs ${NO_KEYGEN}`,
+        missing: true,
+      };
     if (r.status === 0) return { ok: true };
-    return { ok: false, reason: 'the signature does not match the content: the file was changed after it was signed (or signed by another key)' };
+    return {
+      ok: false,
+      reason:
+        'the signature does not match the content: the file was changed after it was signed (or signed by another key)',
+    };
   });
 }

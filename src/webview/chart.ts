@@ -22,7 +22,8 @@ function barTitle(b: ChartBar, unit: 'day' | 'week'): string {
   const total = b.shipped + b.open + b.without;
   const when = unit === 'week' ? `week of ${shortDate(b.date)}` : shortDate(b.date);
   const parts = [`${when}: ${fmtTokens(total)} tokens`];
-  if (total > 0) parts.push(`${fmtTokens(b.shipped)} shipped, ${fmtTokens(b.open)} open, ${fmtTokens(b.without)} without outcome`);
+  if (total > 0)
+    parts.push(`${fmtTokens(b.shipped)} shipped, ${fmtTokens(b.open)} open, ${fmtTokens(b.without)} without outcome`);
   if (b.commits > 0) parts.push(plural(b.commits, 'commit'));
   return parts.join(' · ');
 }
@@ -37,7 +38,14 @@ export function chartSvg(chart: SidebarSnapshot['chart'], width: number): SVGSVG
   const gap = slot >= 6 ? Math.min(3, slot * 0.2) : 0.5;
   const bw = Math.max(1, slot - gap);
   const y = (v: number): number => TOP + plotH - (v / max) * plotH;
-  const root = svg('svg', { class: 'chart', width: w, height: HEIGHT, viewBox: `0 0 ${w} ${HEIGHT}`, 'aria-hidden': 'true', focusable: 'false' });
+  const root = svg('svg', {
+    class: 'chart',
+    width: w,
+    height: HEIGHT,
+    viewBox: `0 0 ${w} ${HEIGHT}`,
+    'aria-hidden': 'true',
+    focusable: 'false',
+  });
   // Gridlines at the top value and half of it, labelled inside the plot (no axis column at sidebar width).
   for (const v of [max, max / 2]) {
     root.append(svg('line', { class: 'gridline', x1: 0, x2: w, y1: y(v), y2: y(v) }));
@@ -52,7 +60,15 @@ export function chartSvg(chart: SidebarSnapshot['chart'], width: number): SVGSVG
       const v = b[s.key];
       if (v <= 0) continue;
       const top = y(base + v);
-      g.append(svg('rect', { class: `seg ${s.cls}`, x: x.toFixed(2), y: top.toFixed(2), width: bw.toFixed(2), height: Math.max(0.5, y(base) - top).toFixed(2) }));
+      g.append(
+        svg('rect', {
+          class: `seg ${s.cls}`,
+          x: x.toFixed(2),
+          y: top.toFixed(2),
+          width: bw.toFixed(2),
+          height: Math.max(0.5, y(base) - top).toFixed(2),
+        }),
+      );
       base += v;
     }
     // An invisible full-height target, so the tooltip shows on empty days too.
@@ -60,7 +76,12 @@ export function chartSvg(chart: SidebarSnapshot['chart'], width: number): SVGSVG
     if (b.commits > 0) {
       const cx = x + bw / 2;
       const cy = Math.max(4, y(base) - 5);
-      g.append(svg('path', { class: 'commit-mark', d: `M ${cx.toFixed(2)} ${(cy - 3.5).toFixed(2)} l 3.5 3.5 l -3.5 3.5 l -3.5 -3.5 z` }));
+      g.append(
+        svg('path', {
+          class: 'commit-mark',
+          d: `M ${cx.toFixed(2)} ${(cy - 3.5).toFixed(2)} l 3.5 3.5 l -3.5 3.5 l -3.5 -3.5 z`,
+        }),
+      );
     }
     root.append(g);
   });
@@ -72,7 +93,9 @@ export function chartSvg(chart: SidebarSnapshot['chart'], width: number): SVGSVG
     const cx = i * slot + slot / 2;
     const anchor = i === 0 && bars.length > 1 ? 'start' : i === bars.length - 1 && bars.length > 1 ? 'end' : 'middle';
     const x = anchor === 'start' ? Math.max(0, i * slot) : anchor === 'end' ? Math.min(w, (i + 1) * slot) : cx;
-    root.append(svg('text', { class: 'axis', x: x.toFixed(2), y: HEIGHT - 3, 'text-anchor': anchor }, shortDate(b.date)));
+    root.append(
+      svg('text', { class: 'axis', x: x.toFixed(2), y: HEIGHT - 3, 'text-anchor': anchor }, shortDate(b.date)),
+    );
   }
   return root;
 }
@@ -92,19 +115,39 @@ export function chartLegend(): HTMLElement {
  */
 export function chartTable(chart: SidebarSnapshot['chart'], shown: boolean): HTMLDivElement {
   const head = chart.unit === 'week' ? 'Week of' : 'Day';
-  return h('div', { class: shown ? 'table-wrap' : 'table-wrap sr-only', id: 'chart-table' }, h(
-    'table',
-    { class: 'data-table' },
-    h('caption', {}, `Tokens per ${chart.unit}: shipped, open and without outcome, and commits`),
-    h('thead', {}, h('tr', {}, ...[head, 'Shipped', 'Open', 'Without outcome', 'Commits'].map((t) => h('th', { scope: 'col' }, t)))),
+  return h(
+    'div',
+    { class: shown ? 'table-wrap' : 'table-wrap sr-only', id: 'chart-table' },
     h(
-      'tbody',
-      {},
-      ...chart.bars.map((b) =>
-        h('tr', {}, h('th', { scope: 'row' }, shortDate(b.date)), h('td', {}, fmtTokens(b.shipped)), h('td', {}, fmtTokens(b.open)), h('td', {}, fmtTokens(b.without)), h('td', {}, fmtInt(b.commits))),
+      'table',
+      { class: 'data-table' },
+      h('caption', {}, `Tokens per ${chart.unit}: shipped, open and without outcome, and commits`),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...[head, 'Shipped', 'Open', 'Without outcome', 'Commits'].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ...chart.bars.map((b) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, shortDate(b.date)),
+            h('td', {}, fmtTokens(b.shipped)),
+            h('td', {}, fmtTokens(b.open)),
+            h('td', {}, fmtTokens(b.without)),
+            h('td', {}, fmtInt(b.commits)),
+          ),
+        ),
       ),
     ),
-  ));
+  );
 }
 
 /** Axis labels: "250k", "1M", "2.5M" (no decimals a gridline does not need). */

@@ -24,7 +24,11 @@ function apply(el: Element, props: Props | undefined): void {
 }
 
 /** An HTML element: `h('button', { class: 'link', onClick: … }, 'text')`. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props?: Props,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   apply(el, props);
   append(el, children);
@@ -34,7 +38,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props, 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element (the chart). */
-export function svg<K extends keyof SVGElementTagNameMap>(tag: K, props?: Props, ...children: Child[]): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  props?: Props,
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG_NS, tag);
   apply(el, props);
   append(el, children);

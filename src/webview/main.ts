@@ -61,7 +61,11 @@ const actions: view.Actions = {
     if (kind === 'custom' && !(ui.query.since && ui.query.until) && snapshot) {
       // Start the custom range from what is shown now, so "Custom" never shows an empty period.
       setQuery({ period: kind, since: snapshot.period.since, until: snapshot.period.until }, 'Custom range');
-    } else setQuery({ period: kind }, `Showing ${kind === 'today' ? 'today' : kind === 'quarter' ? 'this quarter' : kind === 'custom' ? 'the custom range' : `the last ${kind.replace('d', ' days')}`}`);
+    } else
+      setQuery(
+        { period: kind },
+        `Showing ${kind === 'today' ? 'today' : kind === 'quarter' ? 'this quarter' : kind === 'custom' ? 'the custom range' : `the last ${kind.replace('d', ' days')}`}`,
+      );
     (document.querySelector(`[data-period="${kind}"]`) as HTMLElement | null)?.focus();
   },
   setCustom(since: string, until: string) {
@@ -69,7 +73,10 @@ const actions: view.Actions = {
     setQuery({ period: 'custom', since, until }, `Showing ${since} to ${until}`);
   },
   setScope(scope: string) {
-    setQuery({ scope, decisions: ui.query.decisions }, scope ? `Showing ${scope.replace(/^(repo|task):/, '')}` : 'Showing all repositories and tasks');
+    setQuery(
+      { scope, decisions: ui.query.decisions },
+      scope ? `Showing ${scope.replace(/^(repo|task):/, '')}` : 'Showing all repositories and tasks',
+    );
   },
   showMoreDecisions() {
     setQuery({ decisions: Math.min(200, ui.query.decisions + 10) });
@@ -88,7 +95,10 @@ const actions: view.Actions = {
     ui = { ...ui, labelsFor: ui.labelsFor === sessionId ? null : sessionId };
     save();
     paint();
-    if (ui.labelsFor) (document.querySelector(`[data-session="${CSS.escape(sessionId)}"] .label-choices button`) as HTMLElement | null)?.focus();
+    if (ui.labelsFor)
+      (
+        document.querySelector(`[data-session="${CSS.escape(sessionId)}"] .label-choices button`) as HTMLElement | null
+      )?.focus();
   },
 };
 
@@ -102,7 +112,8 @@ function place(key: string, inputs: unknown, make: () => HTMLElement | null): vo
   const focusKey = active && slot.contains(active) ? active.closest<HTMLElement>('[data-key]')?.dataset.key : undefined;
   const el = make();
   slot.replaceChildren(...(el ? [el] : []));
-  if (focusKey) (slot.querySelector(`[data-key="${CSS.escape(focusKey)}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
+  if (focusKey)
+    (slot.querySelector(`[data-key="${CSS.escape(focusKey)}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
 }
 
 function ensureSlots(): void {
@@ -118,15 +129,23 @@ function paint(): void {
   const s = snapshot;
   // A first run has nothing to pick a period or a repository from.
   const empty = s?.empty ?? false;
-  place('controls', empty ? null : [s ? [s.scopes, s.period, s.notice] : null, ui.query], () => (empty ? null : view.controls(s, ui, actions)));
+  place('controls', empty ? null : [s ? [s.scopes, s.period, s.notice] : null, ui.query], () =>
+    empty ? null : view.controls(s, ui, actions),
+  );
   if (!s) return;
   place('empty', empty ? [s.health.sources] : null, () => (empty ? view.emptyState(s, actions) : null));
   place('figures', empty ? null : [s.figures, s.pricingVersion], () => (empty ? null : view.figures(s)));
   const width = chartWidth || (document.getElementById('slot-chart')?.clientWidth ?? 280) - 2;
-  place('chart', empty ? null : [s.chart, ui.chartTable, width], () => (empty ? null : view.chart(s, ui, actions, width)));
-  place('decisions', empty ? null : [s.decisions, ui.labelsFor, ui.open.decisions], () => (empty ? null : view.decisions(s, ui, actions)));
+  place('chart', empty ? null : [s.chart, ui.chartTable, width], () =>
+    empty ? null : view.chart(s, ui, actions, width),
+  );
+  place('decisions', empty ? null : [s.decisions, ui.labelsFor, ui.open.decisions], () =>
+    empty ? null : view.decisions(s, ui, actions),
+  );
   place('tasks', empty ? null : [s.tasks, ui.open.tasks], () => (empty ? null : view.tasks(s, ui, actions)));
-  place('selfcheck', empty ? null : [s.selfCheck, ui.open.selfcheck], () => (empty ? null : view.selfCheck(s, ui, actions)));
+  place('selfcheck', empty ? null : [s.selfCheck, ui.open.selfcheck], () =>
+    empty ? null : view.selfCheck(s, ui, actions),
+  );
   // Relative times ("4 min ago") are redrawn with every snapshot; the rest of the card only when it changed.
   place('health', empty ? null : [s.health, s.seq, ui.open.health], () => (empty ? null : view.health(s, ui, actions)));
 }
@@ -160,7 +179,14 @@ function onSnapshot(next: SidebarSnapshot): void {
     if (sent) return;
     sent = true;
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-    post({ type: 'view/rendered', seq: next.seq, renderMs, ...(first ? { firstPaintMs: performance.now(), documentMs: nav?.responseEnd ?? 0, readyMs, receivedMs: started } : {}) });
+    post({
+      type: 'view/rendered',
+      seq: next.seq,
+      renderMs,
+      ...(first
+        ? { firstPaintMs: performance.now(), documentMs: nav?.responseEnd ?? 0, readyMs, receivedMs: started }
+        : {}),
+    });
   };
   requestAnimationFrame(() => window.setTimeout(ack, 0));
   window.setTimeout(ack, 500);
@@ -172,7 +198,9 @@ window.addEventListener('message', (e: MessageEvent<HostMessage>) => {
   if (m.type === 'host/snapshot') onSnapshot(m.snapshot);
   else if (m.type === 'host/result') {
     announce(m.message);
-    const toast = document.getElementById('toast') ?? document.body.appendChild(h('div', { id: 'toast', class: 'toast', 'aria-hidden': 'true' }));
+    const toast =
+      document.getElementById('toast') ??
+      document.body.appendChild(h('div', { id: 'toast', class: 'toast', 'aria-hidden': 'true' }));
     toast.textContent = m.message;
     toast.className = `toast ${m.ok ? 'ok' : 'error'} shown`;
     window.setTimeout(() => toast.classList.remove('shown'), 4000);

@@ -5,8 +5,26 @@
 import { fmtInt, fmtTokens, fmtUSD, noun, plural } from '../core/usage/format';
 import { PERIOD_KINDS, PERIOD_NAMES, type PeriodKind } from '../core/usage/periods';
 import { SESSION_LABELS, toolList } from '../core/usage/model';
-import { ago, decisionReason, describeChange, formatFigure, noCandidateText, rangeLabel, shortDate } from '../core/sidebar/format';
-import type { Candidate, CommitRef, DecisionRow, Figure, FigureId, SidebarOtel, SidebarSnapshot, TaskRow, ViewMessage } from '../core/sidebar/protocol';
+import {
+  ago,
+  decisionReason,
+  describeChange,
+  formatFigure,
+  noCandidateText,
+  rangeLabel,
+  shortDate,
+} from '../core/sidebar/format';
+import type {
+  Candidate,
+  CommitRef,
+  DecisionRow,
+  Figure,
+  FigureId,
+  SidebarOtel,
+  SidebarSnapshot,
+  TaskRow,
+  ViewMessage,
+} from '../core/sidebar/protocol';
 import { chartLegend, chartSvg, chartTable } from './chart';
 import { h, srOnly, type Child } from './dom';
 import type { UiState } from './state';
@@ -24,11 +42,26 @@ export interface Actions {
 }
 
 const TOOL: Record<string, string> = {
-  'claude-code': 'Claude Code', codex: 'Codex', 'copilot-chat': 'Copilot Chat', kiro: 'Kiro', 'amazon-q': 'Amazon Q', cursor: 'Cursor', 'copilot-cli': 'Copilot CLI', amp: 'Amp', droid: 'Droid', 'qwen-code': 'Qwen Code', kimi: 'Kimi', manual: 'Manual entry',
+  'claude-code': 'Claude Code',
+  codex: 'Codex',
+  'copilot-chat': 'Copilot Chat',
+  kiro: 'Kiro',
+  'amazon-q': 'Amazon Q',
+  cursor: 'Cursor',
+  'copilot-cli': 'Copilot CLI',
+  amp: 'Amp',
+  droid: 'Droid',
+  'qwen-code': 'Qwen Code',
+  kimi: 'Kimi',
+  manual: 'Manual entry',
 };
 const toolName = (s: string): string => TOOL[s] ?? s;
 
-function button(text: string, props: Record<string, string | ((e: Event) => void) | boolean | undefined>, ...extra: Child[]): HTMLButtonElement {
+function button(
+  text: string,
+  props: Record<string, string | ((e: Event) => void) | boolean | undefined>,
+  ...extra: Child[]
+): HTMLButtonElement {
   return h('button', { type: 'button', ...props }, text, ...extra);
 }
 
@@ -62,7 +95,16 @@ export function controls(s: SidebarSnapshot | undefined, ui: UiState, a: Actions
   group.addEventListener('keydown', (e) => {
     const k = (e as KeyboardEvent).key;
     const i = PERIOD_KINDS.indexOf(current);
-    const next = k === 'ArrowRight' || k === 'ArrowDown' ? (i + 1) % PERIOD_KINDS.length : k === 'ArrowLeft' || k === 'ArrowUp' ? (i + PERIOD_KINDS.length - 1) % PERIOD_KINDS.length : k === 'Home' ? 0 : k === 'End' ? PERIOD_KINDS.length - 1 : -1;
+    const next =
+      k === 'ArrowRight' || k === 'ArrowDown'
+        ? (i + 1) % PERIOD_KINDS.length
+        : k === 'ArrowLeft' || k === 'ArrowUp'
+          ? (i + PERIOD_KINDS.length - 1) % PERIOD_KINDS.length
+          : k === 'Home'
+            ? 0
+            : k === 'End'
+              ? PERIOD_KINDS.length - 1
+              : -1;
     if (next < 0) return;
     e.preventDefault();
     a.setPeriod(PERIOD_KINDS[next] as PeriodKind);
@@ -71,8 +113,22 @@ export function controls(s: SidebarSnapshot | undefined, ui: UiState, a: Actions
   const out = h('div', { class: 'controls' }, group);
   if (current === 'custom') {
     const today = new Date().toISOString().slice(0, 10);
-    const since = h('input', { type: 'date', id: 'custom-since', 'data-key': 'custom-since', value: ui.query.since ?? s?.period.since ?? '', max: today, required: true });
-    const until = h('input', { type: 'date', id: 'custom-until', 'data-key': 'custom-until', value: ui.query.until ?? s?.period.until ?? '', max: today, required: true });
+    const since = h('input', {
+      type: 'date',
+      id: 'custom-since',
+      'data-key': 'custom-since',
+      value: ui.query.since ?? s?.period.since ?? '',
+      max: today,
+      required: true,
+    });
+    const until = h('input', {
+      type: 'date',
+      id: 'custom-until',
+      'data-key': 'custom-until',
+      value: ui.query.until ?? s?.period.until ?? '',
+      max: today,
+      required: true,
+    });
     const form = h(
       'form',
       { class: 'custom-range', 'aria-label': 'Custom range' },
@@ -93,8 +149,12 @@ export function controls(s: SidebarSnapshot | undefined, ui: UiState, a: Actions
   select.append(h('option', { value: '' }, 'All repositories and tasks'));
   const repos = s?.scopes.repos ?? [];
   const tasks = s?.scopes.tasks ?? [];
-  if (repos.length > 0) select.append(h('optgroup', { label: 'Repository' }, ...repos.map((o) => h('option', { value: o.value }, o.label))));
-  if (tasks.length > 0) select.append(h('optgroup', { label: 'Task' }, ...tasks.map((o) => h('option', { value: o.value }, o.label))));
+  if (repos.length > 0)
+    select.append(
+      h('optgroup', { label: 'Repository' }, ...repos.map((o) => h('option', { value: o.value }, o.label))),
+    );
+  if (tasks.length > 0)
+    select.append(h('optgroup', { label: 'Task' }, ...tasks.map((o) => h('option', { value: o.value }, o.label))));
   select.value = ui.query.scope;
   // A scope the snapshot does not offer (yet) still shows as chosen.
   if (select.value !== ui.query.scope && ui.query.scope) {
@@ -107,7 +167,12 @@ export function controls(s: SidebarSnapshot | undefined, ui: UiState, a: Actions
   if (s) {
     const p = s.period;
     out.append(
-      h('p', { class: 'period-label', id: 'period-label' }, h('strong', {}, rangeLabel(p)), ` · vs. ${rangeLabel(p.previous)}`),
+      h(
+        'p',
+        { class: 'period-label', id: 'period-label' },
+        h('strong', {}, rangeLabel(p)),
+        ` · vs. ${rangeLabel(p.previous)}`,
+      ),
     );
     if (s.notice) out.append(h('p', { class: 'notice', role: 'note' }, s.notice));
   }
@@ -120,7 +185,15 @@ const COVERAGE_MARK = { complete: '●', partial: '◐', none: '○' } as const;
 const COVERAGE_WORD = { complete: 'Complete', partial: 'Partial', none: 'No data' } as const;
 
 function coverageMark(f: Figure): HTMLElement {
-  return h('span', { class: `cov cov-${f.coverage.level}`, title: `${COVERAGE_WORD[f.coverage.level]} coverage: ${f.coverage.note}`, 'aria-hidden': 'true' }, COVERAGE_MARK[f.coverage.level]);
+  return h(
+    'span',
+    {
+      class: `cov cov-${f.coverage.level}`,
+      title: `${COVERAGE_WORD[f.coverage.level]} coverage: ${f.coverage.note}`,
+      'aria-hidden': 'true',
+    },
+    COVERAGE_MARK[f.coverage.level],
+  );
 }
 
 const APPROX_TEXT = {
@@ -131,18 +204,28 @@ const APPROX_TEXT = {
 /** `~` beside a token figure that is wholly or partly estimated (nothing for exact figures). */
 function approxMark(f: Figure): HTMLElement | null {
   if (!f.accuracy || f.accuracy === 'exact') return null;
-  return h('span', { class: `approx approx-${f.accuracy}`, title: APPROX_TEXT[f.accuracy], 'aria-hidden': 'true' }, '~');
+  return h(
+    'span',
+    { class: `approx approx-${f.accuracy}`, title: APPROX_TEXT[f.accuracy], 'aria-hidden': 'true' },
+    '~',
+  );
 }
 
 function change(f: Figure): HTMLElement {
   const c = describeChange(f);
-  return h('div', { class: `change tone-${c.tone}` }, h('span', { 'aria-hidden': 'true' }, c.text), srOnly(c.spoken ? `, ${c.spoken}` : ''));
+  return h(
+    'div',
+    { class: `change tone-${c.tone}` },
+    h('span', { 'aria-hidden': 'true' }, c.text),
+    srOnly(c.spoken ? `, ${c.spoken}` : ''),
+  );
 }
 
 /** The unrounded figure, for the tooltip ("1,234,567 tokens" behind "1.2M"). */
 function exact(f: Figure): string {
   if (f.value === null) return 'no figure';
-  if (f.id === 'tokens' || f.id === 'withoutOutcome' || f.id === 'tokensPerCommit') return `${fmtInt(Math.round(f.value))} tokens`;
+  if (f.id === 'tokens' || f.id === 'withoutOutcome' || f.id === 'tokensPerCommit')
+    return `${fmtInt(Math.round(f.value))} tokens`;
   if (f.id === 'cost') return `$${f.value.toFixed(4)} (estimate)`;
   if (f.id === 'credits') return `${f.value} credits`;
   return formatFigure(f.id, f.value);
@@ -152,17 +235,46 @@ function tile(f: Figure, wide = false): HTMLElement {
   const labelId = `fig-${f.id}-label`;
   const el = h(
     'div',
-    { class: `tile${wide ? ' wide' : ''}`, role: 'group', 'aria-labelledby': labelId, 'data-figure': f.id, id: `tile-${f.id}` },
-    h('div', { class: 'tile-head' }, h('span', { class: 'tile-label', id: labelId }, f.label), approxMark(f), coverageMark(f)),
-    h('div', { class: 'tile-value', id: `fig-${f.id}`, 'data-value': f.value === null ? '' : String(f.value), 'data-accuracy': f.accuracy ?? '', title: exact(f) }, formatFigure(f.id, f.value)),
+    {
+      class: `tile${wide ? ' wide' : ''}`,
+      role: 'group',
+      'aria-labelledby': labelId,
+      'data-figure': f.id,
+      id: `tile-${f.id}`,
+    },
+    h(
+      'div',
+      { class: 'tile-head' },
+      h('span', { class: 'tile-label', id: labelId }, f.label),
+      approxMark(f),
+      coverageMark(f),
+    ),
+    h(
+      'div',
+      {
+        class: 'tile-value',
+        id: `fig-${f.id}`,
+        'data-value': f.value === null ? '' : String(f.value),
+        'data-accuracy': f.accuracy ?? '',
+        title: exact(f),
+      },
+      formatFigure(f.id, f.value),
+    ),
     change(f),
-    srOnly(`${f.accuracy && f.accuracy !== 'exact' ? `${APPROX_TEXT[f.accuracy]} ` : ''}${COVERAGE_WORD[f.coverage.level]} coverage: ${f.coverage.note}`),
+    srOnly(
+      `${f.accuracy && f.accuracy !== 'exact' ? `${APPROX_TEXT[f.accuracy]} ` : ''}${COVERAGE_WORD[f.coverage.level]} coverage: ${f.coverage.note}`,
+    ),
   );
-  if (f.coverage.level !== 'complete') el.append(h('div', { class: 'tile-note', 'aria-hidden': 'true' }, f.coverage.note));
+  if (f.coverage.level !== 'complete')
+    el.append(h('div', { class: 'tile-note', 'aria-hidden': 'true' }, f.coverage.note));
   return el;
 }
 
-const UNITS: Partial<Record<FigureId, [string, string]>> = { commits: ['commit', 'commits'], tasks: ['task', 'tasks'], prs: ['PR', 'PRs'] };
+const UNITS: Partial<Record<FigureId, [string, string]>> = {
+  commits: ['commit', 'commits'],
+  tasks: ['task', 'tasks'],
+  prs: ['PR', 'PRs'],
+};
 
 function unitOf(f: Figure): string {
   const [one, many] = UNITS[f.id] ?? [f.label, f.label];
@@ -177,24 +289,56 @@ export function figures(s: SidebarSnapshot): HTMLElement {
   const outcomeTile = h(
     'div',
     { class: 'tile wide outcomes', role: 'group', 'aria-labelledby': 'fig-outcomes-label', id: 'tile-outcomes' },
-    h('div', { class: 'tile-head' }, h('span', { class: 'tile-label', id: 'fig-outcomes-label' }, 'Outcomes'), coverageMark(cov)),
+    h(
+      'div',
+      { class: 'tile-head' },
+      h('span', { class: 'tile-label', id: 'fig-outcomes-label' }, 'Outcomes'),
+      coverageMark(cov),
+    ),
     h(
       'div',
       { class: 'outcome-row' },
       ...outcomes.map((f) =>
-        h('div', { class: 'outcome', 'data-figure': f.id }, h('span', { class: 'tile-value', id: `fig-${f.id}`, 'data-value': f.value === null ? '' : String(f.value) }, formatFigure(f.id, f.value)), ' ', h('span', { class: 'outcome-unit' }, unitOf(f)), change(f)),
+        h(
+          'div',
+          { class: 'outcome', 'data-figure': f.id },
+          h(
+            'span',
+            { class: 'tile-value', id: `fig-${f.id}`, 'data-value': f.value === null ? '' : String(f.value) },
+            formatFigure(f.id, f.value),
+          ),
+          ' ',
+          h('span', { class: 'outcome-unit' }, unitOf(f)),
+          change(f),
+        ),
       ),
     ),
     srOnly(`${COVERAGE_WORD[cov.coverage.level]} coverage: ${cov.coverage.note}`),
   );
-  if (cov.coverage.level !== 'complete') outcomeTile.append(h('div', { class: 'tile-note', 'aria-hidden': 'true' }, cov.coverage.note));
+  if (cov.coverage.level !== 'complete')
+    outcomeTile.append(h('div', { class: 'tile-note', 'aria-hidden': 'true' }, cov.coverage.note));
   return h(
     'section',
     { class: 'figures', 'aria-labelledby': 'figures-title' },
     h('h2', { id: 'figures-title', class: 'sr-only' }, 'Figures for the period'),
     outcomeTile,
     // Credits only when a tool that bills in credits (Kiro, Amp) was used: beside the tokens, never folded into them.
-    h('div', { class: 'grid' }, ...(['tokens', ...(by.has('credits') ? ['credits'] : []), 'cost', ...(by.has('planCost') ? ['planCost'] : []), 'yield', 'tokensPerCommit', 'keptPer1k', 'withoutOutcome'] as FigureId[]).map((id) => tile(get(id)))),
+    h(
+      'div',
+      { class: 'grid' },
+      ...(
+        [
+          'tokens',
+          ...(by.has('credits') ? ['credits'] : []),
+          'cost',
+          ...(by.has('planCost') ? ['planCost'] : []),
+          'yield',
+          'tokensPerCommit',
+          'keptPer1k',
+          'withoutOutcome',
+        ] as FigureId[]
+      ).map((id) => tile(get(id))),
+    ),
     h(
       'p',
       { class: 'fineprint' },
@@ -224,8 +368,17 @@ export function chart(s: SidebarSnapshot, ui: UiState, a: Actions, width: number
   return h(
     'section',
     { class: 'card chart-card', 'aria-labelledby': 'chart-title' },
-    h('div', { class: 'card-head' }, h('h2', { id: 'chart-title' }, `Tokens per ${s.chart.unit}`), total > 0 ? toggle : null),
-    h('p', { class: 'sr-only' }, `${fmtTokens(total)} tokens and ${commits} commits in the period; the table below has the numbers per ${s.chart.unit}.`),
+    h(
+      'div',
+      { class: 'card-head' },
+      h('h2', { id: 'chart-title' }, `Tokens per ${s.chart.unit}`),
+      total > 0 ? toggle : null,
+    ),
+    h(
+      'p',
+      { class: 'sr-only' },
+      `${fmtTokens(total)} tokens and ${commits} commits in the period; the table below has the numbers per ${s.chart.unit}.`,
+    ),
     ...body,
     total > 0 ? chartTable(s.chart, ui.chartTable) : null,
   );
@@ -233,12 +386,24 @@ export function chart(s: SidebarSnapshot, ui: UiState, a: Actions, width: number
 
 // ---- sections in disclosures -------------------------------------------------------------------------------------
 
-function disclosure(key: string, title: string, count: string | null, ui: UiState, a: Actions, ...content: Child[]): HTMLDetailsElement {
+function disclosure(
+  key: string,
+  title: string,
+  count: string | null,
+  ui: UiState,
+  a: Actions,
+  ...content: Child[]
+): HTMLDetailsElement {
   const open = ui.open[key] ?? key !== 'selfcheck';
   const d = h(
     'details',
     { class: 'card', id: `section-${key}`, open },
-    h('summary', { 'data-key': `summary-${key}` }, h('h2', {}, title), count !== null ? h('span', { class: 'badge' }, count) : null),
+    h(
+      'summary',
+      { 'data-key': `summary-${key}` },
+      h('h2', {}, title),
+      count !== null ? h('span', { class: 'badge' }, count) : null,
+    ),
     h('div', { class: 'card-body' }, ...content),
   );
   d.addEventListener('toggle', () => a.toggle(key, d.open));
@@ -249,7 +414,14 @@ function candidateLine(c: Candidate, a: Actions, key: string): HTMLElement {
   return h(
     'div',
     { class: 'candidate' },
-    h('div', { class: 'cand-head' }, commitButton(c, a, `${key}-commit`), ' ', h('span', { class: 'subject' }, c.subject), c.pr !== null ? h('span', { class: 'muted' }, ` #${c.pr}`) : null),
+    h(
+      'div',
+      { class: 'cand-head' },
+      commitButton(c, a, `${key}-commit`),
+      ' ',
+      h('span', { class: 'subject' }, c.subject),
+      c.pr !== null ? h('span', { class: 'muted' }, ` #${c.pr}`) : null,
+    ),
     h(
       'div',
       { class: 'cand-meta' },
@@ -267,13 +439,33 @@ function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
   const actions: Child[] = [];
   if (d.candidate && d.candidate.state !== 'confirmed') {
     actions.push(
-      button('Confirm', { class: 'primary small', 'data-key': `${key}-confirm`, 'aria-label': `Confirm ${d.candidate.sha.slice(0, 7)} as this session's outcome`, onClick: () => a.post({ type: 'link/confirm', sessionId: d.sessionId, sha: d.candidate?.sha ?? '' }) }),
-      button('Reject', { class: 'secondary small', 'data-key': `${key}-reject`, 'aria-label': `Reject ${d.candidate.sha.slice(0, 7)} for this session`, onClick: () => a.post({ type: 'link/reject', sessionId: d.sessionId, sha: d.candidate?.sha ?? '' }) }),
+      button('Confirm', {
+        class: 'primary small',
+        'data-key': `${key}-confirm`,
+        'aria-label': `Confirm ${d.candidate.sha.slice(0, 7)} as this session's outcome`,
+        onClick: () => a.post({ type: 'link/confirm', sessionId: d.sessionId, sha: d.candidate?.sha ?? '' }),
+      }),
+      button('Reject', {
+        class: 'secondary small',
+        'data-key': `${key}-reject`,
+        'aria-label': `Reject ${d.candidate.sha.slice(0, 7)} for this session`,
+        onClick: () => a.post({ type: 'link/reject', sessionId: d.sessionId, sha: d.candidate?.sha ?? '' }),
+      }),
     );
   }
   actions.push(
-    button('Relink…', { class: 'secondary small', 'data-key': `${key}-relink`, title: 'Pick the commit this session produced', onClick: () => a.post({ type: 'link/relink', sessionId: d.sessionId }) }),
-    button('Label…', { class: 'secondary small', 'data-key': `${key}-label`, 'aria-expanded': String(labelsOpen), onClick: () => a.toggleLabels(d.sessionId) }),
+    button('Relink…', {
+      class: 'secondary small',
+      'data-key': `${key}-relink`,
+      title: 'Pick the commit this session produced',
+      onClick: () => a.post({ type: 'link/relink', sessionId: d.sessionId }),
+    }),
+    button('Label…', {
+      class: 'secondary small',
+      'data-key': `${key}-label`,
+      'aria-expanded': String(labelsOpen),
+      onClick: () => a.toggleLabels(d.sessionId),
+    }),
   );
   return h(
     'li',
@@ -282,17 +474,33 @@ function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
       'div',
       { class: 'row-head' },
       d.hasLog
-        ? button(d.title, { class: 'link title', 'data-key': `${key}-open`, title: 'Open the session log', onClick: () => a.post({ type: 'session/open', sessionId: d.sessionId }) })
+        ? button(d.title, {
+            class: 'link title',
+            'data-key': `${key}-open`,
+            title: 'Open the session log',
+            onClick: () => a.post({ type: 'session/open', sessionId: d.sessionId }),
+          })
         : h('span', { class: 'title' }, d.title),
     ),
-    h('div', { class: 'meta' }, `${toolName(d.source)} · ${shortDate(d.start.slice(0, 10))} · ${d.estimated ? '~' : ''}${fmtTokens(d.tokens)} tokens${d.estimated ? ' (estimated)' : ''} · ${fmtUSD(d.costUSD)} · `, h('span', { class: `status status-${d.status}` }, reason)),
+    h(
+      'div',
+      { class: 'meta' },
+      `${toolName(d.source)} · ${shortDate(d.start.slice(0, 10))} · ${d.estimated ? '~' : ''}${fmtTokens(d.tokens)} tokens${d.estimated ? ' (estimated)' : ''} · ${fmtUSD(d.costUSD)} · `,
+      h('span', { class: `status status-${d.status}` }, reason),
+    ),
     d.candidate ? candidateLine(d.candidate, a, key) : h('div', { class: 'why' }, noCandidateText(d.rejected)),
     h('div', { class: 'actions', role: 'group', 'aria-label': `Decide on ${d.title}` }, ...actions),
     labelsOpen
       ? h(
           'div',
           { class: 'label-choices', role: 'group', 'aria-label': 'Label as' },
-          ...SESSION_LABELS.map((l) => button(l, { class: 'chip', 'data-key': `${key}-label-${l}`, onClick: () => a.post({ type: 'session/label', sessionId: d.sessionId, label: l }) })),
+          ...SESSION_LABELS.map((l) =>
+            button(l, {
+              class: 'chip',
+              'data-key': `${key}-label-${l}`,
+              onClick: () => a.post({ type: 'session/label', sessionId: d.sessionId, label: l }),
+            }),
+          ),
           h('span', { class: 'muted small-text' }, 'Labelled tokens still count as without outcome.'),
         )
       : null,
@@ -302,10 +510,19 @@ function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
 export function decisions(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement {
   const rows = s.decisions.rows;
   const content: Child[] = [];
-  if (rows.length === 0) content.push(h('p', { class: 'muted' }, 'Nothing to decide in this period: every session is linked, open or labelled.'));
+  if (rows.length === 0)
+    content.push(
+      h('p', { class: 'muted' }, 'Nothing to decide in this period: every session is linked, open or labelled.'),
+    );
   else content.push(h('ul', { class: 'list', id: 'decisions' }, ...rows.map((d) => decisionItem(d, ui, a))));
   if (s.decisions.total > rows.length) {
-    content.push(button(`Show more (${s.decisions.total - rows.length} more)`, { class: 'link', 'data-key': 'decisions-more', onClick: () => a.showMoreDecisions() }));
+    content.push(
+      button(`Show more (${s.decisions.total - rows.length} more)`, {
+        class: 'link',
+        'data-key': 'decisions-more',
+        onClick: () => a.showMoreDecisions(),
+      }),
+    );
   }
   return disclosure('decisions', 'Needs a decision', fmtInt(s.decisions.total), ui, a, ...content);
 }
@@ -314,32 +531,99 @@ function taskItem(t: TaskRow, a: Actions): HTMLElement {
   return h(
     'li',
     { class: 'task', 'data-task': t.task },
-    h('div', { class: 'row-head' }, h('span', { class: 'title mono' }, t.task), h('span', { class: t.delivered ? 'pill delivered' : 'pill' }, t.delivered ? 'delivered' : 'no outcome yet')),
-    h('div', { class: 'meta' }, `${t.estimated ? '~' : ''}${fmtTokens(t.tokens)} tokens${t.estimated ? ' (partly estimated)' : ''} · ${fmtUSD(t.costUSD)} · ${plural(t.sessions, 'session')} · ${plural(t.commits.length, 'commit')}${t.prs.length ? ` · PR ${t.prs.map((p) => `#${p}`).join(', ')}` : ''}`),
-    t.commits.length > 0 ? h('ul', { class: 'commits' }, ...t.commits.map((c) => h('li', {}, commitButton(c, a, `t-${t.task}-${c.sha}`), ' ', h('span', { class: 'subject' }, c.subject)))) : null,
+    h(
+      'div',
+      { class: 'row-head' },
+      h('span', { class: 'title mono' }, t.task),
+      h('span', { class: t.delivered ? 'pill delivered' : 'pill' }, t.delivered ? 'delivered' : 'no outcome yet'),
+    ),
+    h(
+      'div',
+      { class: 'meta' },
+      `${t.estimated ? '~' : ''}${fmtTokens(t.tokens)} tokens${t.estimated ? ' (partly estimated)' : ''} · ${fmtUSD(t.costUSD)} · ${plural(t.sessions, 'session')} · ${plural(t.commits.length, 'commit')}${t.prs.length ? ` · PR ${t.prs.map((p) => `#${p}`).join(', ')}` : ''}`,
+    ),
+    t.commits.length > 0
+      ? h(
+          'ul',
+          { class: 'commits' },
+          ...t.commits.map((c) =>
+            h('li', {}, commitButton(c, a, `t-${t.task}-${c.sha}`), ' ', h('span', { class: 'subject' }, c.subject)),
+          ),
+        )
+      : null,
   );
 }
 
 export function tasks(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement {
-  const content: Child[] = s.tasks.rows.length === 0
-    ? [h('p', { class: 'muted' }, 'No task keys (like PAY-7 or #12) in branch names or linked commits in this period.')]
-    : [h('ul', { class: 'list', id: 'tasks' }, ...s.tasks.rows.map((t) => taskItem(t, a)))];
-  if (s.tasks.total > s.tasks.rows.length) content.push(h('p', { class: 'muted' }, `and ${s.tasks.total - s.tasks.rows.length} more tasks`));
+  const content: Child[] =
+    s.tasks.rows.length === 0
+      ? [
+          h(
+            'p',
+            { class: 'muted' },
+            'No task keys (like PAY-7 or #12) in branch names or linked commits in this period.',
+          ),
+        ]
+      : [h('ul', { class: 'list', id: 'tasks' }, ...s.tasks.rows.map((t) => taskItem(t, a)))];
+  if (s.tasks.total > s.tasks.rows.length)
+    content.push(h('p', { class: 'muted' }, `and ${s.tasks.total - s.tasks.rows.length} more tasks`));
   return disclosure('tasks', 'Tasks', fmtInt(s.tasks.total), ui, a, ...content);
 }
 
 export function selfCheck(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement {
   const c = s.selfCheck;
-  const share = (tokens: number): string => (c.tokens > 0 ? ` (${((tokens / c.tokens) * 100).toFixed(tokens / c.tokens < 0.1 ? 1 : 0)}% of the period)` : '');
+  const share = (tokens: number): string =>
+    c.tokens > 0 ? ` (${((tokens / c.tokens) * 100).toFixed(tokens / c.tokens < 0.1 ? 1 : 0)}% of the period)` : '';
   const examples = (ids: readonly string[]): Child =>
     ids.length === 0
       ? null
-      : h('div', { class: 'examples' }, 'Look at: ', ...ids.flatMap((id, i) => [i > 0 ? ', ' : '', button(id.split(':')[1]?.slice(0, 8) ?? id, { class: 'link mono', 'data-key': `sc-${id}`, title: 'Open the session log', onClick: () => a.post({ type: 'session/open', sessionId: id }) })]));
+      : h(
+          'div',
+          { class: 'examples' },
+          'Look at: ',
+          ...ids.flatMap((id, i) => [
+            i > 0 ? ', ' : '',
+            button(id.split(':')[1]?.slice(0, 8) ?? id, {
+              class: 'link mono',
+              'data-key': `sc-${id}`,
+              title: 'Open the session log',
+              onClick: () => a.post({ type: 'session/open', sessionId: id }),
+            }),
+          ]),
+        );
   const items: Array<[string, string, string, Child]> = [
-    ['Repeated prompts', c.repeatedPrompts.prompts === 0 ? 'none' : `${plural(c.repeatedPrompts.prompts, 'prompt')} sent ${c.repeatedPrompts.prompts + c.repeatedPrompts.repeats} times in ${plural(c.repeatedPrompts.sessions, 'session')}`, c.repeatedPrompts.rule, null],
-    ['Context padding', c.contextPadding.sessions === 0 ? 'none' : `${c.contextPadding.sessions} sessions · ${fmtTokens(c.contextPadding.tokens)} tokens${share(c.contextPadding.tokens)}`, c.contextPadding.rule, examples(c.contextPadding.examples)],
-    ['Loops without edits', c.loopsWithoutEdits.sessions === 0 ? 'none' : `${c.loopsWithoutEdits.sessions} sessions · ${fmtTokens(c.loopsWithoutEdits.tokens)} tokens${share(c.loopsWithoutEdits.tokens)}`, c.loopsWithoutEdits.rule, examples(c.loopsWithoutEdits.examples)],
-    ['Long, nothing shipped', c.longWithoutOutcome.sessions === 0 ? 'none' : `${c.longWithoutOutcome.sessions} sessions · ${fmtTokens(c.longWithoutOutcome.tokens)} tokens${share(c.longWithoutOutcome.tokens)}`, c.longWithoutOutcome.rule, examples(c.longWithoutOutcome.examples)],
+    [
+      'Repeated prompts',
+      c.repeatedPrompts.prompts === 0
+        ? 'none'
+        : `${plural(c.repeatedPrompts.prompts, 'prompt')} sent ${c.repeatedPrompts.prompts + c.repeatedPrompts.repeats} times in ${plural(c.repeatedPrompts.sessions, 'session')}`,
+      c.repeatedPrompts.rule,
+      null,
+    ],
+    [
+      'Context padding',
+      c.contextPadding.sessions === 0
+        ? 'none'
+        : `${c.contextPadding.sessions} sessions · ${fmtTokens(c.contextPadding.tokens)} tokens${share(c.contextPadding.tokens)}`,
+      c.contextPadding.rule,
+      examples(c.contextPadding.examples),
+    ],
+    [
+      'Loops without edits',
+      c.loopsWithoutEdits.sessions === 0
+        ? 'none'
+        : `${c.loopsWithoutEdits.sessions} sessions · ${fmtTokens(c.loopsWithoutEdits.tokens)} tokens${share(c.loopsWithoutEdits.tokens)}`,
+      c.loopsWithoutEdits.rule,
+      examples(c.loopsWithoutEdits.examples),
+    ],
+    [
+      'Long, nothing shipped',
+      c.longWithoutOutcome.sessions === 0
+        ? 'none'
+        : `${c.longWithoutOutcome.sessions} sessions · ${fmtTokens(c.longWithoutOutcome.tokens)} tokens${share(c.longWithoutOutcome.tokens)}`,
+      c.longWithoutOutcome.rule,
+      examples(c.longWithoutOutcome.examples),
+    ],
   ];
   const flagged = items.filter(([, v]) => v !== 'none').length;
   return disclosure(
@@ -349,7 +633,20 @@ export function selfCheck(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElem
     ui,
     a,
     h('p', { class: 'muted' }, 'Private: your own mirror, never exported or shared.'),
-    h('dl', { class: 'signals' }, ...items.flatMap(([name, value, rule, ex]) => [h('dt', {}, name), h('dd', {}, h('span', { class: value === 'none' ? 'muted' : '' }, value), h('div', { class: 'rule' }, rule), ex)])),
+    h(
+      'dl',
+      { class: 'signals' },
+      ...items.flatMap(([name, value, rule, ex]) => [
+        h('dt', {}, name),
+        h(
+          'dd',
+          {},
+          h('span', { class: value === 'none' ? 'muted' : '' }, value),
+          h('div', { class: 'rule' }, rule),
+          ex,
+        ),
+      ]),
+    ),
   );
 }
 
@@ -367,15 +664,30 @@ function shownRoots(src: HealthSourceView): { roots: HealthSourceView['roots']; 
 
 function rootList(src: HealthSourceView, missing: string, present: string): Child[] {
   const { roots, more } = shownRoots(src);
-  return [...roots.flatMap((r, i) => [i > 0 ? ', ' : '', h('code', {}, r.path), r.exists ? present : missing]), more > 0 ? ` (and ${more} other places)` : ''];
+  return [
+    ...roots.flatMap((r, i) => [i > 0 ? ', ' : '', h('code', {}, r.path), r.exists ? present : missing]),
+    more > 0 ? ` (and ${more} other places)` : '',
+  ];
 }
 
 function manualSource(src: HealthSourceView, now: number): HTMLElement {
   return h(
     'li',
     { class: 'source', 'data-source': src.source },
-    h('div', { class: 'row-head' }, h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'), h('span', { class: 'title' }, src.name), h('span', { class: 'muted' }, src.found ? 'logged by hand' : 'none')),
-    h('div', { class: 'meta' }, src.found ? `${fmtInt(src.interactions)} interactions · last ${ago(src.last, now)}` : 'Log a web chat with "Log an AI Interaction…" in the Sessions view.'),
+    h(
+      'div',
+      { class: 'row-head' },
+      h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'),
+      h('span', { class: 'title' }, src.name),
+      h('span', { class: 'muted' }, src.found ? 'logged by hand' : 'none'),
+    ),
+    h(
+      'div',
+      { class: 'meta' },
+      src.found
+        ? `${fmtInt(src.interactions)} interactions · last ${ago(src.last, now)}`
+        : 'Log a web chat with "Log an AI Interaction…" in the Sessions view.',
+    ),
     ...src.gaps.map((g) => h('div', { class: 'gap' }, g)),
   );
 }
@@ -384,17 +696,46 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
   const now = Date.now();
   const h0 = s.health;
   const sources = h0.sources.map((src) =>
-    src.source === 'manual' ? manualSource(src, now) : h(
-      'li',
-      { class: 'source', 'data-source': src.source },
-      h('div', { class: 'row-head' }, h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'), h('span', { class: 'title' }, src.name), h('span', { class: 'muted' }, src.enabled ? (src.found ? 'found' : 'not found') : 'off in settings')),
-      src.found
-        ? h('div', { class: 'meta' }, `${fmtInt(src.files)} ${noun(src.files, 'file')} · ${fmtInt(src.interactions)} ${noun(src.interactions, 'request')}${src.viaOtlp ? ` (${fmtInt(src.viaOtlp)} via OTLP, no log file yet)` : ''} · last record ${ago(src.last, now)}`, src.rejectedLines > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(src.rejectedLines)} ${noun(src.rejectedLines, 'line')} rejected`) : ' · no rejected lines')
-        : null,
-      h('div', { class: 'paths' }, `${src.found ? 'Reads' : 'Looked in'} `, ...rootList(src, ' (missing)', '')),
-      ...src.reasons.map((r) => h('div', { class: 'why' }, `${r.path.split('/').pop() ?? r.path}${r.lineNo > 0 ? `:${r.lineNo}` : ''}: ${r.reason}`)),
-      ...src.gaps.map((g) => h('div', { class: 'gap' }, h('strong', {}, 'Known gap: '), g)),
-    ),
+    src.source === 'manual'
+      ? manualSource(src, now)
+      : h(
+          'li',
+          { class: 'source', 'data-source': src.source },
+          h(
+            'div',
+            { class: 'row-head' },
+            h(
+              'span',
+              { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' },
+              src.found ? '●' : '○',
+            ),
+            h('span', { class: 'title' }, src.name),
+            h('span', { class: 'muted' }, src.enabled ? (src.found ? 'found' : 'not found') : 'off in settings'),
+          ),
+          src.found
+            ? h(
+                'div',
+                { class: 'meta' },
+                `${fmtInt(src.files)} ${noun(src.files, 'file')} · ${fmtInt(src.interactions)} ${noun(src.interactions, 'request')}${src.viaOtlp ? ` (${fmtInt(src.viaOtlp)} via OTLP, no log file yet)` : ''} · last record ${ago(src.last, now)}`,
+                src.rejectedLines > 0
+                  ? h(
+                      'span',
+                      { class: 'warn' },
+                      ` · ${fmtInt(src.rejectedLines)} ${noun(src.rejectedLines, 'line')} rejected`,
+                    )
+                  : ' · no rejected lines',
+              )
+            : null,
+          h('div', { class: 'paths' }, `${src.found ? 'Reads' : 'Looked in'} `, ...rootList(src, ' (missing)', '')),
+          ...src.reasons.map((r) =>
+            h(
+              'div',
+              { class: 'why' },
+              `${r.path.split('/').pop() ?? r.path}${r.lineNo > 0 ? `:${r.lineNo}` : ''}: ${r.reason}`,
+            ),
+          ),
+          ...src.gaps.map((g) => h('div', { class: 'gap' }, h('strong', {}, 'Known gap: '), g)),
+        ),
   );
   const missing = h0.sources.filter((x) => !x.found && x.source !== 'manual').length;
   return disclosure(
@@ -404,14 +745,32 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
     ui,
     a,
     h('ul', { class: 'list', id: 'health-sources' }, ...sources),
-    h('p', { class: 'meta' }, `Last new data ${ago(h0.ledger.lastNewData, now)} · first import ${h0.ledger.firstImport ? shortDate(h0.ledger.firstImport.slice(0, 10), true) : 'never'} · ledger ${(h0.ledger.bytes / 1024 / 1024).toFixed(1)} MB`),
-    h('p', { class: 'meta' }, `Linking: ${plural(h0.linking.repos, 'repository', 'repositories')} read.`, h0.linking.note ? h('span', { class: 'warn' }, ` ${h0.linking.note}`) : null),
+    h(
+      'p',
+      { class: 'meta' },
+      `Last new data ${ago(h0.ledger.lastNewData, now)} · first import ${h0.ledger.firstImport ? shortDate(h0.ledger.firstImport.slice(0, 10), true) : 'never'} · ledger ${(h0.ledger.bytes / 1024 / 1024).toFixed(1)} MB`,
+    ),
+    h(
+      'p',
+      { class: 'meta' },
+      `Linking: ${plural(h0.linking.repos, 'repository', 'repositories')} read.`,
+      h0.linking.note ? h('span', { class: 'warn' }, ` ${h0.linking.note}`) : null,
+    ),
     h0.otel ? otelReceiver(h0.otel, now) : null,
     h(
       'div',
       { class: 'actions' },
-      button('Import Now', { class: 'secondary small', 'data-key': 'health-import', onClick: () => a.post({ type: 'command/run', command: 'importNow' }) }),
-      button('Full report', { class: 'secondary small', 'data-key': 'health-report', title: 'Show Data Health', onClick: () => a.post({ type: 'command/run', command: 'showDataHealth' }) }),
+      button('Import Now', {
+        class: 'secondary small',
+        'data-key': 'health-import',
+        onClick: () => a.post({ type: 'command/run', command: 'importNow' }),
+      }),
+      button('Full report', {
+        class: 'secondary small',
+        'data-key': 'health-report',
+        title: 'Show Data Health',
+        onClick: () => a.post({ type: 'command/run', command: 'showDataHealth' }),
+      }),
     ),
   );
 }
@@ -422,7 +781,13 @@ function otelReceiver(o: SidebarOtel, now: number): HTMLElement {
     'p',
     { class: 'meta', id: 'health-otel' },
     `OpenTelemetry receiver: ${o.stopped ? `stopped ${ago(o.stopped, now)} (was on ${o.address})` : `listening on ${o.address} since ${ago(o.since, now)}`} · ${plural(o.recorded, 'request')} recorded, ${fmtInt(o.duplicates)} already in the ledger`,
-    o.rejected + o.refused > 0 ? h('span', { class: 'warn' }, ` · ${fmtInt(o.rejected)} rejected, ${plural(o.refused, 'body', 'bodies')} refused`) : null,
+    o.rejected + o.refused > 0
+      ? h(
+          'span',
+          { class: 'warn' },
+          ` · ${fmtInt(o.rejected)} rejected, ${plural(o.refused, 'body', 'bodies')} refused`,
+        )
+      : null,
     o.forwardUrl ? ` · forwarding to ${o.forwardUrl}: ${fmtInt(o.forwarded)} sent` : null,
     o.forwardUrl && o.forwardFailed > 0 ? h('span', { class: 'warn' }, `, ${fmtInt(o.forwardFailed)} failed`) : null,
   );
@@ -434,24 +799,68 @@ export function emptyState(s: SidebarSnapshot, a: Actions): HTMLElement {
     'section',
     { class: 'empty', id: 'empty', 'aria-labelledby': 'empty-title' },
     h('h2', { id: 'empty-title' }, 'No AI-assistant usage recorded yet'),
-    h('p', {}, 'Outcome Ledger reads the logs your AI tools already write, on this machine only, and shows what each token produced.'),
+    h(
+      'p',
+      {},
+      'Outcome Ledger reads the logs your AI tools already write, on this machine only, and shows what each token produced.',
+    ),
     h('h3', {}, 'Where it looked'),
     h(
       'ul',
       { class: 'looked', id: 'empty-sources' },
       ...s.health.sources
         .filter((src) => src.source !== 'manual')
-        .map((src) => h('li', { 'data-source': src.source }, h('strong', {}, src.name), src.enabled ? '' : ' (off in settings)', ': ', ...rootList(src, ' (not found)', ' (no logs)'))),
+        .map((src) =>
+          h(
+            'li',
+            { 'data-source': src.source },
+            h('strong', {}, src.name),
+            src.enabled ? '' : ' (off in settings)',
+            ': ',
+            ...rootList(src, ' (not found)', ' (no logs)'),
+          ),
+        ),
     ),
     h('h3', {}, 'What to do next'),
     h(
       'ol',
       { class: 'steps' },
-      h('li', {}, `Work with ${toolList('or')} in a git repository: sessions show up here within seconds, with the commits they led to.`),
-      h('li', {}, 'Used a web chat? Log it with "Log an AI Interaction…" in the Sessions view (counts, or text to estimate them from).'),
-      h('li', {}, 'Logs somewhere else? Add the folder to a source\'s extra paths. ', button('Open Settings', { class: 'link', 'data-key': 'empty-settings', onClick: () => a.post({ type: 'command/run', command: 'openSettings' }) })),
-      h('li', {}, 'Already used them here? ', button('Import Now', { class: 'primary small', 'data-key': 'empty-import', id: 'empty-import', onClick: () => a.post({ type: 'command/run', command: 'importNow' }) })),
+      h(
+        'li',
+        {},
+        `Work with ${toolList('or')} in a git repository: sessions show up here within seconds, with the commits they led to.`,
+      ),
+      h(
+        'li',
+        {},
+        'Used a web chat? Log it with "Log an AI Interaction…" in the Sessions view (counts, or text to estimate them from).',
+      ),
+      h(
+        'li',
+        {},
+        "Logs somewhere else? Add the folder to a source's extra paths. ",
+        button('Open Settings', {
+          class: 'link',
+          'data-key': 'empty-settings',
+          onClick: () => a.post({ type: 'command/run', command: 'openSettings' }),
+        }),
+      ),
+      h(
+        'li',
+        {},
+        'Already used them here? ',
+        button('Import Now', {
+          class: 'primary small',
+          'data-key': 'empty-import',
+          id: 'empty-import',
+          onClick: () => a.post({ type: 'command/run', command: 'importNow' }),
+        }),
+      ),
     ),
-    h('p', { class: 'muted' }, 'Nothing leaves this machine. Only a hash of each prompt is kept unless you opt in to storing prompt text.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Nothing leaves this machine. Only a hash of each prompt is kept unless you opt in to storing prompt text.',
+    ),
   );
 }

@@ -21,7 +21,14 @@ export interface UiState {
 const DEFAULT_DECISIONS = 8;
 
 function defaultState(): UiState {
-  return { v: UI_STATE_VERSION, query: { period: '7d', scope: '', decisions: DEFAULT_DECISIONS }, open: {}, chartTable: false, scrollY: 0, labelsFor: null };
+  return {
+    v: UI_STATE_VERSION,
+    query: { period: '7d', scope: '', decisions: DEFAULT_DECISIONS },
+    open: {},
+    chartTable: false,
+    scrollY: 0,
+    labelsFor: null,
+  };
 }
 
 const isDate = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v);
@@ -34,12 +41,20 @@ export function restoreState(raw: unknown): UiState {
   if (r.v !== UI_STATE_VERSION) return d;
   const q = (r.query ?? {}) as Partial<Record<keyof SidebarQuery, unknown>>;
   const period = PERIOD_KINDS.includes(q.period as PeriodKind) ? (q.period as PeriodKind) : d.query.period;
-  const decisions = typeof q.decisions === 'number' && Number.isInteger(q.decisions) && q.decisions >= 1 && q.decisions <= 200 ? q.decisions : DEFAULT_DECISIONS;
-  const query: SidebarQuery = { period, scope: typeof q.scope === 'string' && q.scope.length <= 1024 ? q.scope : '', decisions };
+  const decisions =
+    typeof q.decisions === 'number' && Number.isInteger(q.decisions) && q.decisions >= 1 && q.decisions <= 200
+      ? q.decisions
+      : DEFAULT_DECISIONS;
+  const query: SidebarQuery = {
+    period,
+    scope: typeof q.scope === 'string' && q.scope.length <= 1024 ? q.scope : '',
+    decisions,
+  };
   if (isDate(q.since)) query.since = q.since;
   if (isDate(q.until)) query.until = q.until;
   const open: Record<string, boolean> = {};
-  if (r.open && typeof r.open === 'object') for (const [k, v] of Object.entries(r.open)) if (typeof v === 'boolean') open[k] = v;
+  if (r.open && typeof r.open === 'object')
+    for (const [k, v] of Object.entries(r.open)) if (typeof v === 'boolean') open[k] = v;
   return {
     v: UI_STATE_VERSION,
     query,
@@ -51,5 +66,10 @@ export function restoreState(raw: unknown): UiState {
 }
 
 export function sameQuery(a: SidebarQuery, b: SidebarQuery): boolean {
-  return a.period === b.period && a.scope === b.scope && a.decisions === b.decisions && (a.period !== 'custom' || (a.since === b.since && a.until === b.until));
+  return (
+    a.period === b.period &&
+    a.scope === b.scope &&
+    a.decisions === b.decisions &&
+    (a.period !== 'custom' || (a.since === b.since && a.until === b.until))
+  );
 }

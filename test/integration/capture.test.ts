@@ -6,7 +6,8 @@ import { importAll } from '../../src/services/importer';
 import { Ledger } from '../../src/store/ledger';
 import { tempDir } from '../helpers';
 
-const totalOf = (w: World): number => w.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
+const totalOf = (w: World): number =>
+  w.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
 
 /** The extension's live capture: only the files a watcher reported are read, with the full scan as the fallback. */
 describe('live capture of the files a watcher reported', function () {
@@ -14,7 +15,11 @@ describe('live capture of the files a watcher reported', function () {
   let dir: string;
   let world: World;
   let ledger: Ledger;
-  const total = (): number => Number(ledger.database.exec('SELECT sum(input + output + cache_read + cache_write) FROM interactions')[0]?.values[0]?.[0] ?? 0);
+  const total = (): number =>
+    Number(
+      ledger.database.exec('SELECT sum(input + output + cache_read + cache_write) FROM interactions')[0]
+        ?.values[0]?.[0] ?? 0,
+    );
 
   before(async () => {
     dir = tempDir('ol-capture-');
@@ -39,7 +44,11 @@ describe('live capture of the files a watcher reported', function () {
     const sum = (xs: typeof a): number => xs.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
     const summary = await importAll(ledger, { env: world.env, changed: [world.state.claude[reported]?.file ?? ''] });
     assert.equal(total(), before + sum(a), 'the reported file was read, the other not yet');
-    assert.deepEqual(summary.sources.map((s) => s.source), ['claude-code'], 'no other source was scanned');
+    assert.deepEqual(
+      summary.sources.map((s) => s.source),
+      ['claude-code'],
+      'no other source was scanned',
+    );
     await importAll(ledger, { env: world.env, changed: [world.state.codex[unreported]?.file ?? ''] });
     assert.equal(total(), before + sum(a) + sum(b));
     await importAll(ledger, { env: world.env });
@@ -51,10 +60,15 @@ describe('live capture of the files a watcher reported', function () {
     assert.ok(source);
     const fresh = path.join(path.dirname(source.file), 'new-session-copy.jsonl');
     const before = total();
-    fs.writeFileSync(fresh, fs.readFileSync(source.file, 'utf8').replace(/"sessionId":"[^"]+"/g, '"sessionId":"new-session-copy"'));
+    fs.writeFileSync(
+      fresh,
+      fs.readFileSync(source.file, 'utf8').replace(/"sessionId":"[^"]+"/g, '"sessionId":"new-session-copy"'),
+    );
     await importAll(ledger, { env: world.env, changed: [fresh] });
     assert.ok(total() >= before, 'the new file was read by the full scan (its copies dedupe by message id)');
-    const cursors = Number(ledger.database.exec('SELECT count(*) FROM files WHERE path = ?', [fresh])[0]?.values[0]?.[0]);
+    const cursors = Number(
+      ledger.database.exec('SELECT count(*) FROM files WHERE path = ?', [fresh])[0]?.values[0]?.[0],
+    );
     assert.equal(cursors, 1, 'the new file is now known');
   });
 });

@@ -16,7 +16,10 @@ export interface Run {
 
 /** Runs the real bundled CLI (dist/cli.js) as a user would. */
 export function cli(args: string[], env: Record<string, string>): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -54,18 +57,33 @@ export function assertReimportAddsNothing(home: string, env: Record<string, stri
 }
 
 export interface HealthJson {
-  sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }>; last: string | null; rejectedLines: number; gaps: string[] }>;
+  sources: Array<{
+    source: string;
+    found: boolean;
+    roots: Array<{ path: string; exists: boolean }>;
+    last: string | null;
+    rejectedLines: number;
+    gaps: string[];
+  }>;
 }
 
 /** `health --json`, checked to show each source found, where, with a last record and its rejected entries. */
-export function assertSourcesFound(home: string, env: Record<string, string>, sources: readonly string[], rejects: Readonly<Record<string, number>>): HealthJson {
+export function assertSourcesFound(
+  home: string,
+  env: Record<string, string>,
+  sources: readonly string[],
+  rejects: Readonly<Record<string, number>>,
+): HealthJson {
   const r = cli(['health', '--json', '--home', home], env);
   assert.equal(r.code, 0, r.stderr);
   const h = JSON.parse(r.stdout) as HealthJson;
   for (const source of sources) {
     const s = h.sources.find((x) => x.source === source);
     assert.equal(s?.found, true, source);
-    assert.ok(s?.roots.some((x) => x.exists), `${source} shows where it was found`);
+    assert.ok(
+      s?.roots.some((x) => x.exists),
+      `${source} shows where it was found`,
+    );
     assert.ok(s?.last, `${source} has a last record`);
     assert.equal(s?.rejectedLines, rejects[source], source);
   }
@@ -76,7 +94,14 @@ export function assertSourcesFound(home: string, env: Record<string, string>, so
  * Imports with the CLI, then checks `report --json`: per source, the canonical token fields and the request count
  * equal the fixture's truth, and the rejected entries are counted. Returns the report.
  */
-export function importAndCheckTotals(home: string, env: Record<string, string>, period: string[], sources: readonly SourceName[], truth: readonly Truth[], rejects: Readonly<Record<string, number>>): ReportJson {
+export function importAndCheckTotals(
+  home: string,
+  env: Record<string, string>,
+  period: string[],
+  sources: readonly SourceName[],
+  truth: readonly Truth[],
+  rejects: Readonly<Record<string, number>>,
+): ReportJson {
   const r = cli(['import', '--home', home], env);
   assert.equal(r.code, 0, r.stderr);
   for (const s of sources) assert.match(r.stdout, new RegExp(s));
@@ -84,8 +109,23 @@ export function importAndCheckTotals(home: string, env: Record<string, string>, 
   for (const source of sources) {
     const want = total(truth.filter((t) => t.source === source));
     const got = report.bySource.find((s) => s.source === source);
-    assert.deepEqual(got && { input: got.input, output: got.output, cacheRead: got.cacheRead, cacheWrite: got.cacheWrite, reasoning: got.reasoning, n: got.interactions }, want, source);
-    assert.equal(report.coverage.find((c) => c.source === source)?.rejectedLines, rejects[source], `${source} rejected entries`);
+    assert.deepEqual(
+      got && {
+        input: got.input,
+        output: got.output,
+        cacheRead: got.cacheRead,
+        cacheWrite: got.cacheWrite,
+        reasoning: got.reasoning,
+        n: got.interactions,
+      },
+      want,
+      source,
+    );
+    assert.equal(
+      report.coverage.find((c) => c.source === source)?.rejectedLines,
+      rejects[source],
+      `${source} rejected entries`,
+    );
   }
   return report;
 }

@@ -7,7 +7,8 @@ import { Ledger } from '../../src/store/ledger';
 import { tempDir } from '../helpers';
 import { CLI, cliAsync, reportJson } from './cli';
 
-const truthTotal = (w: World): number => w.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
+const truthTotal = (w: World): number =>
+  w.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
 
 describe('several writers and crashes', function () {
   this.timeout(180_000);
@@ -17,7 +18,13 @@ describe('several writers and crashes', function () {
   before(() => {
     dir = tempDir('ol-conc-');
     // Big enough that an import takes a while and saves progress several times (1 MB checkpoints).
-    world = buildWorld({ root: path.join(dir, 'world'), seed: 9, repos: 0, targetBytes: 40e6, toolResultBytes: 20_000 });
+    world = buildWorld({
+      root: path.join(dir, 'world'),
+      seed: 9,
+      repos: 0,
+      targetBytes: 40e6,
+      toolResultBytes: 20_000,
+    });
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -41,7 +48,10 @@ describe('several writers and crashes', function () {
     const fullMs = Date.now() - t0;
     let kills = 0;
     for (let attempt = 0, fraction = 0.25; kills < 4 && attempt < 16; attempt++) {
-      const child = spawn(process.execPath, [CLI, 'import', '--home', home], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI, 'import', '--home', home], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: 'ignore',
+      });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       const timer = setTimeout(() => child.kill('SIGKILL'), Math.round(fullMs * fraction));
       const code = await exited;
@@ -71,7 +81,9 @@ describe('several writers and crashes', function () {
     const reader = await Ledger.open(home);
     const confirmed = new Map<string, string[]>();
     const start = (prefix: string, count: number): { done: Promise<number | null>; kill: () => void } => {
-      const child = spawn(process.execPath, [script, home, prefix, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [script, home, prefix, String(count)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const keys: string[] = [];
       confirmed.set(prefix, keys);
       let buffer = '';
@@ -81,7 +93,10 @@ describe('several writers and crashes', function () {
         buffer = lines.pop() ?? '';
         keys.push(...lines);
       });
-      return { done: new Promise((resolve) => child.on('exit', (code) => resolve(code))), kill: () => child.kill('SIGKILL') };
+      return {
+        done: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+        kill: () => child.kill('SIGKILL'),
+      };
     };
     const a = start('a', 60);
     const b = start('b', 60);
@@ -100,14 +115,28 @@ describe('several writers and crashes', function () {
     assert.equal(await b.done, 0);
     reader.refresh();
     const fresh = await Ledger.open(home);
-    const count = (l: Ledger, prefix: string): number => Number(l.database.exec(`SELECT count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE s.session_key LIKE '${prefix}-%'`)[0]?.values[0]?.[0]);
+    const count = (l: Ledger, prefix: string): number =>
+      Number(
+        l.database.exec(
+          `SELECT count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE s.session_key LIKE '${prefix}-%'`,
+        )[0]?.values[0]?.[0],
+      );
     assert.equal(count(fresh, 'a'), 60);
     assert.equal(count(fresh, 'b'), 60);
     const killedHas = count(fresh, 'c');
     const cConfirmed = confirmed.get('c')?.length ?? 0;
-    assert.ok(killedHas >= cConfirmed && killedHas <= cConfirmed + 1, `the killed writer: its ${cConfirmed} confirmed writes (and at most the one in flight), found ${killedHas}`);
-    const sums = (l: Ledger): unknown => l.database.exec('SELECT count(*), sum(output), (SELECT sum(output) FROM usage_rollup) FROM interactions')[0]?.values;
-    assert.deepEqual(sums(reader), sums(fresh), 'the window that read along by journal tails sees what a fresh open sees');
+    assert.ok(
+      killedHas >= cConfirmed && killedHas <= cConfirmed + 1,
+      `the killed writer: its ${cConfirmed} confirmed writes (and at most the one in flight), found ${killedHas}`,
+    );
+    const sums = (l: Ledger): unknown =>
+      l.database.exec('SELECT count(*), sum(output), (SELECT sum(output) FROM usage_rollup) FROM interactions')[0]
+        ?.values;
+    assert.deepEqual(
+      sums(reader),
+      sums(fresh),
+      'the window that read along by journal tails sees what a fresh open sees',
+    );
     assert.equal(fs.existsSync(path.join(home, 'ledger.sqlite.bak')), true, 'folds happened during the run');
     reader.close();
     fresh.close();

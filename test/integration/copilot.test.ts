@@ -5,7 +5,14 @@ import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import { truthTotals } from '../../src/demo/truth';
 import { buildWorld } from '../../src/demo/world';
-import { copilotMutationLines, copilotWorkspace, writeCopilotJson, writeCopilotJsonl, type CopilotRequestSpec, type CopilotSessionSpec } from '../../src/demo/copilot';
+import {
+  copilotMutationLines,
+  copilotWorkspace,
+  writeCopilotJson,
+  writeCopilotJsonl,
+  type CopilotRequestSpec,
+  type CopilotSessionSpec,
+} from '../../src/demo/copilot';
 import { estimateTokens } from '../../src/sources/tokenize';
 import { tempDir } from '../helpers';
 import { cli, reportJson, sessionsJson } from './cli';
@@ -15,8 +22,15 @@ const HOUR = 3_600_000;
 
 function req(id: string, at: number, over: Partial<CopilotRequestSpec> = {}): CopilotRequestSpec {
   return {
-    requestId: id, timestamp: at, modelId: 'copilot/gpt-4.1', prompt: `Please fix ${id}`, reply: `Fixed ${id}: the loop now stops after three attempts.`,
-    promptTokens: 0, outputTokens: 0, style: 'metadata', ...over,
+    requestId: id,
+    timestamp: at,
+    modelId: 'copilot/gpt-4.1',
+    prompt: `Please fix ${id}`,
+    reply: `Fixed ${id}: the loop now stops after three attempts.`,
+    promptTokens: 0,
+    outputTokens: 0,
+    style: 'metadata',
+    ...over,
   };
 }
 
@@ -52,21 +66,42 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     const user = path.join(userHome, '.config', 'Code', 'User');
     chat = copilotWorkspace(user, '9f1c0ab2e3', repo);
     // Current build: result.metadata counts, a .jsonl mutation log with a streamed response and an edit group.
-    sessions.push({ sessionId: 'jsonl-new', creationDate: T0, requests: [
-      req('request_a1', T0, { promptTokens: 12_400, outputTokens: 830, edits: [path.join(repo, 'src', 'cart.ts')] }),
-      req('request_a2', T0 + 5 * 60_000, { modelId: 'copilot/claude-sonnet-4', promptTokens: 15_020, outputTokens: 1_204, edits: [path.join(repo, 'src', 'cart.ts'), path.join(repo, 'src', 'price.ts')] }),
-    ] });
+    sessions.push({
+      sessionId: 'jsonl-new',
+      creationDate: T0,
+      requests: [
+        req('request_a1', T0, { promptTokens: 12_400, outputTokens: 830, edits: [path.join(repo, 'src', 'cart.ts')] }),
+        req('request_a2', T0 + 5 * 60_000, {
+          modelId: 'copilot/claude-sonnet-4',
+          promptTokens: 15_020,
+          outputTokens: 1_204,
+          edits: [path.join(repo, 'src', 'cart.ts'), path.join(repo, 'src', 'price.ts')],
+        }),
+      ],
+    });
     files.jsonl = writeCopilotJsonl(chat, sessions[0] as CopilotSessionSpec);
     // Older build: a .json document with result.usage counts.
-    sessions.push({ sessionId: 'json-usage', creationDate: T0 + HOUR, requests: [req('request_b1', T0 + HOUR, { style: 'usage', promptTokens: 8_000, outputTokens: 400 })] });
+    sessions.push({
+      sessionId: 'json-usage',
+      creationDate: T0 + HOUR,
+      requests: [req('request_b1', T0 + HOUR, { style: 'usage', promptTokens: 8_000, outputTokens: 400 })],
+    });
     files.usage = writeCopilotJson(chat, sessions[1] as CopilotSessionSpec);
     // Oldest: no counts at all (estimated), no modelId.
-    sessions.push({ sessionId: 'json-none', creationDate: T0 + 2 * HOUR, requests: [req('request_c1', T0 + 2 * HOUR, { style: 'none', modelId: undefined })] });
+    sessions.push({
+      sessionId: 'json-none',
+      creationDate: T0 + 2 * HOUR,
+      requests: [req('request_c1', T0 + 2 * HOUR, { style: 'none', modelId: undefined })],
+    });
     files.none = writeCopilotJson(chat, sessions[2] as CopilotSessionSpec);
     // An empty window's chat (no folder), compacted.
     const empty = path.join(user, 'globalStorage', 'emptyWindowChatSessions');
     fs.mkdirSync(empty, { recursive: true });
-    sessions.push({ sessionId: 'empty-window', creationDate: T0 + 3 * HOUR, requests: [req('request_d1', T0 + 3 * HOUR, { promptTokens: 300, outputTokens: 90 })] });
+    sessions.push({
+      sessionId: 'empty-window',
+      creationDate: T0 + 3 * HOUR,
+      requests: [req('request_d1', T0 + 3 * HOUR, { promptTokens: 300, outputTokens: 90 })],
+    });
     files.empty = writeCopilotJsonl(empty, sessions[3] as CopilotSessionSpec, true);
     // Garbage: a session file that is not JSON at all (quiet: not being written), and a log with a bad line.
     files.garbage = path.join(chat, 'broken.json');
@@ -79,17 +114,18 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     let total = 0;
     let estimated = 0;
     let interactions = 0;
-    for (const s of sessions) for (const r of s.requests) {
-      if (r.pending) continue;
-      const t = truthOf(r);
-      total += t.input + t.output;
-      if (t.estimated) estimated += t.input + t.output;
-      interactions++;
-    }
+    for (const s of sessions)
+      for (const r of s.requests) {
+        if (r.pending) continue;
+        const t = truthOf(r);
+        total += t.input + t.output;
+        if (t.estimated) estimated += t.input + t.output;
+        interactions++;
+      }
     return { total, estimated, interactions };
   };
 
-  it('imports every format and reports totals equal to the fixtures\' truth, exact and estimated apart', () => {
+  it("imports every format and reports totals equal to the fixtures' truth, exact and estimated apart", () => {
     const r = cli(['import', '--home', home], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /copilot-chat/);
@@ -137,7 +173,19 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
   it('data health shows Copilot Chat: found, where, last record, rejected lines with reasons, and the estimated tokens', () => {
     const r = cli(['health', '--json', '--home', home], env);
     assert.equal(r.code, 0, r.stderr);
-    const h = JSON.parse(r.stdout) as { sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }>; files: number; last: string | null; rejectedLines: number; reasons: Array<{ reason: string }>; gaps: string[]; estimatedTokens: number }> };
+    const h = JSON.parse(r.stdout) as {
+      sources: Array<{
+        source: string;
+        found: boolean;
+        roots: Array<{ path: string; exists: boolean }>;
+        files: number;
+        last: string | null;
+        rejectedLines: number;
+        reasons: Array<{ reason: string }>;
+        gaps: string[];
+        estimatedTokens: number;
+      }>;
+    };
     const c = h.sources.find((s) => s.source === 'copilot-chat');
     assert.ok(c);
     assert.equal(c.found, true);
@@ -146,7 +194,10 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     assert.ok(c.roots.some((x) => x.path.endsWith(path.join('.vscode-server', 'data', 'User'))));
     assert.equal(c.last, new Date(T0 + 3 * HOUR).toISOString());
     assert.equal(c.rejectedLines, 1);
-    assert.deepEqual(c.reasons.map((x) => x.reason), ['not a complete JSON document']);
+    assert.deepEqual(
+      c.reasons.map((x) => x.reason),
+      ['not a complete JSON document'],
+    );
     assert.equal(c.estimatedTokens, truthTotal().estimated);
     assert.ok(c.gaps.some((g) => /estimated: older Copilot Chat files record no token counts/.test(g)));
     const text = cli(['health', '--home', home], env).stdout;
@@ -170,9 +221,16 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     const full = copilotMutationLines(s);
     fs.writeFileSync(files.jsonl as string, `${full.join('\n')}\n`);
     assert.equal(cli(['import', '--home', home], env).code, 0);
-    assert.equal(reportJson(home, env, ['--no-import']).totals.total, truthTotal().total, 'a running request adds nothing yet');
+    assert.equal(
+      reportJson(home, env, ['--no-import']).totals.total,
+      truthTotal().total,
+      'a running request adds nothing yet',
+    );
     next.pending = false;
-    fs.appendFileSync(files.jsonl as string, `${JSON.stringify({ kind: 1, k: ['requests', 2, 'result'], v: { metadata: { promptTokens: 17_777, outputTokens: 333 } } })}\n`);
+    fs.appendFileSync(
+      files.jsonl as string,
+      `${JSON.stringify({ kind: 1, k: ['requests', 2, 'result'], v: { metadata: { promptTokens: 17_777, outputTokens: 333 } } })}\n`,
+    );
     // The old .json session is rewritten whole with one more request.
     const u = sessions[1] as CopilotSessionSpec;
     u.requests.push(req('request_b2', T0 + HOUR + 60_000, { style: 'usage', promptTokens: 900, outputTokens: 50 }));
@@ -197,7 +255,11 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
   it('reads one session file given with --source copilot-chat=FILE (a whole document, not lines)', () => {
     const loose = path.join(dir, 'exported', 'chat.json');
     fs.mkdirSync(path.dirname(loose), { recursive: true });
-    const spec: CopilotSessionSpec = { sessionId: 'exported', creationDate: T0 + 5 * HOUR, requests: [req('request_e1', T0 + 5 * HOUR, { promptTokens: 1_111, outputTokens: 222 })] };
+    const spec: CopilotSessionSpec = {
+      sessionId: 'exported',
+      creationDate: T0 + 5 * HOUR,
+      requests: [req('request_e1', T0 + 5 * HOUR, { promptTokens: 1_111, outputTokens: 222 })],
+    };
     writeCopilotJson(path.dirname(loose), spec);
     fs.renameSync(path.join(path.dirname(loose), 'exported.json'), loose);
     const before = reportJson(home, env, ['--no-import']).totals.total;
@@ -213,8 +275,12 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     const db = new SQL.Database(fs.readFileSync(file));
     // Make it look like a version-3 ledger: drop what versions 4 (estimates) and 6 (credits) added.
     db.exec('ALTER TABLE interactions DROP COLUMN credits_u');
-    db.exec("CREATE TABLE r3 AS SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning, cost_nusd, n, unpriced, assumed FROM usage_rollup; DROP TABLE usage_rollup; DROP TABLE manual_entries;");
-    db.exec('CREATE TABLE usage_rollup (session_ref INTEGER NOT NULL, model_ref INTEGER NOT NULL, bucket INTEGER NOT NULL, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, input INTEGER NOT NULL, output INTEGER NOT NULL, cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL, reasoning INTEGER NOT NULL, cost_nusd INTEGER NOT NULL, n INTEGER NOT NULL, unpriced INTEGER NOT NULL, assumed INTEGER NOT NULL, PRIMARY KEY (session_ref, model_ref, bucket)) WITHOUT ROWID; INSERT INTO usage_rollup SELECT * FROM r3; DROP TABLE r3;');
+    db.exec(
+      'CREATE TABLE r3 AS SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning, cost_nusd, n, unpriced, assumed FROM usage_rollup; DROP TABLE usage_rollup; DROP TABLE manual_entries;',
+    );
+    db.exec(
+      'CREATE TABLE usage_rollup (session_ref INTEGER NOT NULL, model_ref INTEGER NOT NULL, bucket INTEGER NOT NULL, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, input INTEGER NOT NULL, output INTEGER NOT NULL, cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL, reasoning INTEGER NOT NULL, cost_nusd INTEGER NOT NULL, n INTEGER NOT NULL, unpriced INTEGER NOT NULL, assumed INTEGER NOT NULL, PRIMARY KEY (session_ref, model_ref, bucket)) WITHOUT ROWID; INSERT INTO usage_rollup SELECT * FROM r3; DROP TABLE r3;',
+    );
     // Version 3 knew no estimates.
     db.exec('UPDATE interactions SET flags = flags & ~4');
     db.run("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
@@ -228,7 +294,7 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
   });
 });
 
-describe('Copilot Chat in the demo world (copilotSessions): totals equal the world\'s truth', function () {
+describe("Copilot Chat in the demo world (copilotSessions): totals equal the world's truth", function () {
   this.timeout(120_000);
   let dir: string;
 
@@ -244,18 +310,35 @@ describe('Copilot Chat in the demo world (copilotSessions): totals equal the wor
     const r = cli(['import', '--home', home], env);
     assert.equal(r.code, 0, r.stderr);
     const report = reportJson(home, env, ['--no-import']);
-    const pick = (f: { input: number; output: number; total: number; interactions: number }): number[] => [f.input, f.output, f.total, f.interactions];
+    const pick = (f: { input: number; output: number; total: number; interactions: number }): number[] => [
+      f.input,
+      f.output,
+      f.total,
+      f.interactions,
+    ];
     const bySource = truthTotals(world.truth.interactions, (t) => t.source);
-    assert.deepEqual(Object.fromEntries(report.bySource.map((s) => [s.source, pick(s)])), Object.fromEntries([...bySource].map(([k, v]) => [k, pick(v)])));
+    assert.deepEqual(
+      Object.fromEntries(report.bySource.map((s) => [s.source, pick(s)])),
+      Object.fromEntries([...bySource].map(([k, v]) => [k, pick(v)])),
+    );
     const byModel = truthTotals(world.truth.interactions, (t) => `${t.source}/${t.model}`);
-    assert.deepEqual(Object.fromEntries(report.byModel.map((m) => [`${m.source}/${m.model}`, pick(m)])), Object.fromEntries([...byModel].map(([k, v]) => [k, pick(v)])));
+    assert.deepEqual(
+      Object.fromEntries(report.byModel.map((m) => [`${m.source}/${m.model}`, pick(m)])),
+      Object.fromEntries([...byModel].map(([k, v]) => [k, pick(v)])),
+    );
     const estimated = world.truth.interactions.filter((t) => t.estimated).reduce((s, t) => s + t.input + t.output, 0);
     assert.ok(estimated > 0);
     assert.equal(report.totals.estimatedTokens, estimated);
     assert.equal(report.bySource.find((s) => s.source === 'claude-code')?.tokenAccuracy, 'exact');
     assert.equal(report.bySource.find((s) => s.source === 'copilot-chat')?.tokenAccuracy, 'mixed');
     const sessions = sessionsJson(home, env).filter((s) => s.source === 'copilot-chat');
-    assert.deepEqual(sessions.map((s) => [s.sessionId, s.cwd]).sort(), world.truth.sessions.filter((s) => s.source === 'copilot-chat').map((s) => [s.sessionId, s.cwd]).sort());
+    assert.deepEqual(
+      sessions.map((s) => [s.sessionId, s.cwd]).sort(),
+      world.truth.sessions
+        .filter((s) => s.source === 'copilot-chat')
+        .map((s) => [s.sessionId, s.cwd])
+        .sort(),
+    );
     assert.equal(cli(['import', '--home', home], env).code, 0);
     assert.deepEqual(reportJson(home, env, ['--no-import']).totals, report.totals);
   });

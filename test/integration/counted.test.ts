@@ -20,7 +20,16 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
   let ledger: string;
   let env: Record<string, string>;
   let app: Repo;
-  const sha = { reverted: '', revert: '', squashReverted: '', undo: '', teammate: '', coAuthored: '', unmerged: '', own: '' };
+  const sha = {
+    reverted: '',
+    revert: '',
+    squashReverted: '',
+    undo: '',
+    teammate: '',
+    coAuthored: '',
+    unmerged: '',
+    own: '',
+  };
   const ids = {
     reverted: '1bbbbbbb-0000-4000-8000-000000000001',
     squashReverted: '2bbbbbbb-0000-4000-8000-000000000002',
@@ -40,7 +49,10 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
     new Map(json<SessionJson[]>(['sessions', '--json', '--no-import', ...extra]).map((s) => [s.sessionId, s]));
   const linkTo = (s: SessionJson | undefined, commit: string): SessionJson['links'][number] => {
     const l = s?.links.find((x) => x.commit === commit);
-    assert.ok(l, `${s?.sessionId ?? '?'} has no link to ${commit.slice(0, 7)}: ${JSON.stringify(s?.links.map((x) => [x.commit.slice(0, 7), x.confidence]))}`);
+    assert.ok(
+      l,
+      `${s?.sessionId ?? '?'} has no link to ${commit.slice(0, 7)}: ${JSON.stringify(s?.links.map((x) => [x.commit.slice(0, 7), x.confidence]))}`,
+    );
     return l;
   };
 
@@ -56,7 +68,14 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
     app.commit('Initial commit', D - DAY);
     const day = (n: number): number => D + n * DAY + 10 * HOUR;
     const session = (id: string, n: number, files: string[], branch = 'main'): void => {
-      logs.claude({ id, cwd: app.dir, branch, start: day(n), end: day(n) + 30 * MIN, edits: files.map((f) => app.abs(f)) });
+      logs.claude({
+        id,
+        cwd: app.dir,
+        branch,
+        start: day(n),
+        end: day(n) + 30 * MIN,
+        edits: files.map((f) => app.abs(f)),
+      });
     };
 
     // 1. A commit reverted with `git revert` a day later (the revert is another session's work).
@@ -81,12 +100,16 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
     // 3. A teammate's commit, which the engineer will confirm for their session.
     session(ids.teammate, 4, ['src/d.ts']);
     app.append('src/d.ts', 8, 'd');
-    sha.teammate = app.commit('PAY-3: Sam\'s big refactor', day(4) + 35 * MIN, TEAMMATE);
+    sha.teammate = app.commit("PAY-3: Sam's big refactor", day(4) + 35 * MIN, TEAMMATE);
 
     // 4. A teammate's commit naming the engineer as co-author: the engineer's too.
     session(ids.coAuthored, 5, ['src/e.ts']);
     app.append('src/e.ts', 6, 'e');
-    sha.coAuthored = app.commit(`PAY-4: pair on e\n\nCo-authored-by: ${ME.name} <${ME.email}>`, day(5) + 35 * MIN, TEAMMATE);
+    sha.coAuthored = app.commit(
+      `PAY-4: pair on e\n\nCo-authored-by: ${ME.name} <${ME.email}>`,
+      day(5) + 35 * MIN,
+      TEAMMATE,
+    );
 
     // 5. Work on a branch that never reached main.
     app.git(['checkout', '-q', '-b', 'feature/PAY-5']);
@@ -110,7 +133,7 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('marks each link with its author and whether it was reverted or merged, and counts only the engineer\'s own', () => {
+  it("marks each link with its author and whether it was reverted or merged, and counts only the engineer's own", () => {
     const s = sessions();
     const reverted = linkTo(s.get(ids.reverted), sha.reverted);
     assert.equal(reverted.reverted, true);
@@ -153,11 +176,17 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
     assert.equal(s.get(ids.reverted)?.status, 'unlinked', 'a session whose only commit was reverted shipped nothing');
   });
 
-  it('report --json: headline figures count only the engineer\'s own, unreverted, merged commits; the rest is counted apart', () => {
+  it("report --json: headline figures count only the engineer's own, unreverted, merged commits; the rest is counted apart", () => {
     const r = json<ReportJson>(['report', '--json', '--no-import']);
     assert.equal(r.outcomes.commits, 2, 'the co-authored commit and the own commit');
     assert.equal(r.outcomes.tasks, 2, 'PAY-4 and PAY-6 only');
-    assert.deepEqual(r.outcomes.byTask.filter((t) => t.delivered).map((t) => t.task).sort(), ['PAY-4', 'PAY-6']);
+    assert.deepEqual(
+      r.outcomes.byTask
+        .filter((t) => t.delivered)
+        .map((t) => t.task)
+        .sort(),
+      ['PAY-4', 'PAY-6'],
+    );
     assert.equal(r.outcomes.reverted, 2);
     assert.equal(r.outcomes.unmerged, 1);
     assert.equal(r.outcomes.authoredByOthers, 1);
@@ -169,7 +198,7 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
     assert.ok(r.identities.includes(ME.email), JSON.stringify(r.identities));
   });
 
-  it('--identity adds an author email for the call: the teammate\'s confirmed commit then counts', () => {
+  it("--identity adds an author email for the call: the teammate's confirmed commit then counts", () => {
     const r = json<ReportJson>(['report', '--json', '--no-import', '--identity', TEAMMATE.email]);
     assert.equal(r.outcomes.commits, 3);
     assert.equal(r.outcomes.authoredByOthers, 0);

@@ -21,7 +21,10 @@ const isRoot = process.getuid?.() === 0;
 function tryRun(cmd: string, args: string[]): { ok: boolean; why: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error) return { ok: false, why: `${cmd}: ${r.error.message}` };
-  return { ok: r.status === 0, why: `${cmd} ${args.join(' ')}: ${(r.stderr || r.stdout).trim() || `exit ${r.status}`}` };
+  return {
+    ok: r.status === 0,
+    why: `${cmd} ${args.join(' ')}: ${(r.stderr || r.stdout).trim() || `exit ${r.status}`}`,
+  };
 }
 
 /** Whether `mount -t tmpfs` works here (needs root, or CAP_SYS_ADMIN). */
@@ -47,7 +50,17 @@ const SETPRIV = MOUNT.ok ? { ok: false, why: 'not needed' } : probeSetpriv();
 type Mechanism = 'read-only tmpfs' | 'setpriv nobody' | 'chmod 555';
 /** OL_READ_ONLY_BY=setpriv tries the fallback on a machine where mount works. */
 const FORCED = process.env.OL_READ_ONLY_BY === 'setpriv' ? probeSetpriv() : undefined;
-const READ_ONLY: Mechanism | undefined = FORCED ? (FORCED.ok ? 'setpriv nobody' : undefined) : MOUNT.ok ? 'read-only tmpfs' : SETPRIV.ok ? 'setpriv nobody' : !isRoot ? 'chmod 555' : undefined;
+const READ_ONLY: Mechanism | undefined = FORCED
+  ? FORCED.ok
+    ? 'setpriv nobody'
+    : undefined
+  : MOUNT.ok
+    ? 'read-only tmpfs'
+    : SETPRIV.ok
+      ? 'setpriv nobody'
+      : !isRoot
+        ? 'chmod 555'
+        : undefined;
 
 function mountTmpfs(dir: string, size: string): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -97,7 +110,12 @@ function assertOneLine(r: Run, pattern: RegExp, what: string): void {
 
 /** The days around the sessions (a long period makes a summary of megabytes: it lists every week). */
 const DAY0 = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
-const PERIOD = ['--since', new Date(DAY0 - DAY).toISOString().slice(0, 10), '--until', new Date(DAY0 + 3 * DAY).toISOString().slice(0, 10)];
+const PERIOD = [
+  '--since',
+  new Date(DAY0 - DAY).toISOString().slice(0, 10),
+  '--until',
+  new Date(DAY0 + 3 * DAY).toISOString().slice(0, 10),
+];
 
 const SESSION_1 = '7ddddddd-0000-4000-8000-000000000001';
 const SESSION_2 = '7ddddddd-0000-4000-8000-000000000002';
@@ -123,7 +141,10 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
   this.timeout(180_000);
 
   it('this machine offers a way to make a ledger home read-only (else the reason)', () => {
-    assert.ok(READ_ONLY, `no read-only mechanism works here: mount (${MOUNT.why}), setpriv (${(FORCED ?? SETPRIV).why})`);
+    assert.ok(
+      READ_ONLY,
+      `no read-only mechanism works here: mount (${MOUNT.why}), setpriv (${(FORCED ?? SETPRIV).why})`,
+    );
   });
 
   describe(`a read-only ledger home (${READ_ONLY ?? 'no mechanism'})`, () => {
@@ -133,7 +154,10 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
     let asUser: string[] = [];
     const run = (args: string[]): Run => {
       const argv = [...asUser, process.execPath, CLI, ...args, '--home', home];
-      const r = spawnSync(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '', ...w.env }, encoding: 'utf8' });
+      const r = spawnSync(argv[0]!, argv.slice(1), {
+        env: { PATH: process.env.PATH ?? '', ...w.env },
+        encoding: 'utf8',
+      });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     };
 
@@ -176,7 +200,8 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       fs.rmSync(w.dir, { recursive: true, force: true });
     });
 
-    const refused = /^outcome-ledger: Cannot save the ledger: (.+ is on a read-only file system \(EROFS\)|you have no permission to write in .+ \((EACCES|EPERM)\))\. .*run the command again\.$/;
+    const refused =
+      /^outcome-ledger: Cannot save the ledger: (.+ is on a read-only file system \(EROFS\)|you have no permission to write in .+ \((EACCES|EPERM)\))\. .*run the command again\.$/;
 
     it('import, label, link and manual add: one plain line naming the folder, exit 1, nothing changed, no temp file', function () {
       if (!READ_ONLY) this.skip();
@@ -197,7 +222,8 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
 
     it('report, sessions, summary and rollup export show the saved ledger, saying once that it is read-only and what was not imported', function () {
       if (!READ_ONLY) this.skip();
-      const readOnly = /^outcome-ledger: showing the ledger read-only, as last saved: .+; not imported: 1 new or changed log file \(claude-code 1\); links not updated\.$/;
+      const readOnly =
+        /^outcome-ledger: showing the ledger read-only, as last saved: .+; not imported: 1 new or changed log file \(claude-code 1\); links not updated\.$/;
       const report = run(['report', '--json']);
       assert.equal(report.code, 0, report.stderr);
       assertOneLine(report, readOnly, 'report');
@@ -207,7 +233,10 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       const sessions = run(['sessions', '--json']);
       assert.equal(sessions.code, 0, sessions.stderr);
       assertOneLine(sessions, readOnly, 'sessions');
-      assert.deepEqual((JSON.parse(sessions.stdout) as Array<{ id: string }>).map((s) => s.id), [`claude-code:${SESSION_1}`]);
+      assert.deepEqual(
+        (JSON.parse(sessions.stdout) as Array<{ id: string }>).map((s) => s.id),
+        [`claude-code:${SESSION_1}`],
+      );
 
       const summary = run(['summary', ...PERIOD, '--format', 'json']);
       assert.equal(summary.code, 0, summary.stderr);
@@ -227,7 +256,11 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       const health = run(['health', '--json']);
       assert.equal(health.code, 0, health.stderr);
       assertOneLine(health, readOnly, 'health (it only reads, and says the ledger is read-only)');
-      assert.ok((JSON.parse(health.stdout) as { sources: Array<{ source: string; found: boolean }> }).sources.some((s) => s.source === 'claude-code' && s.found));
+      assert.ok(
+        (JSON.parse(health.stdout) as { sources: Array<{ source: string; found: boolean }> }).sources.some(
+          (s) => s.source === 'claude-code' && s.found,
+        ),
+      );
 
       assert.deepEqual(tempsIn(w.dir), []);
       assert.deepEqual(snapshotOf(home), saved, 'reading changed nothing');
@@ -241,7 +274,11 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       // A team report (and its state file) the disk refuses: one line too.
       const m = run(['rollup', 'merge', path.join(w.dir, 'first.json'), '--out', path.join(home, 'team.md')]);
       assert.equal(m.code, 1, m.stderr);
-      assertOneLine(m, /^outcome-ledger: Cannot write (team\.md|\.outcome-ledger-team-reports\.json): .+\((EROFS|EACCES|EPERM)\)\. /, 'rollup merge --out');
+      assertOneLine(
+        m,
+        /^outcome-ledger: Cannot write (team\.md|\.outcome-ledger-team-reports\.json): .+\((EROFS|EACCES|EPERM)\)\. /,
+        'rollup merge --out',
+      );
       assert.deepEqual(tempsIn(w.dir), []);
       assert.deepEqual(snapshotOf(home), saved);
     });
@@ -266,10 +303,17 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stderr.split('\n').filter((l) => l !== '');
       assert.equal(lines.length, 2, r.stderr);
-      assert.match(lines[0]!, /^outcome-ledger: The ledger is damaged \(the file is not an SQLite database\) and cannot be repaired now: .+\. Showing its backup.*, read-only; nothing on disk was changed\.$/);
+      assert.match(
+        lines[0]!,
+        /^outcome-ledger: The ledger is damaged \(the file is not an SQLite database\) and cannot be repaired now: .+\. Showing its backup.*, read-only; nothing on disk was changed\.$/,
+      );
       assert.match(lines[1]!, /^outcome-ledger: showing the ledger read-only, as last saved: /);
       assert.doesNotMatch(r.stderr, /^\s+at /m);
-      assert.equal((JSON.parse(r.stdout) as { totals: { interactions: number } }).totals.interactions, 3, 'the backup holds the saved session');
+      assert.equal(
+        (JSON.parse(r.stdout) as { totals: { interactions: number } }).totals.interactions,
+        3,
+        'the backup holds the saved session',
+      );
       assert.deepEqual(snapshotOf(home), damaged, 'nothing moved aside or written');
       assert.deepEqual(tempsIn(w.dir), []);
     });
@@ -279,10 +323,14 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
     let w: World;
     const mounts: string[] = [];
     const run = (home: string, args: string[]): Run => {
-      const r = spawnSync(process.execPath, [CLI, ...args, '--home', home], { env: { PATH: process.env.PATH ?? '', ...w.env }, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [CLI, ...args, '--home', home], {
+        env: { PATH: process.env.PATH ?? '', ...w.env },
+        encoding: 'utf8',
+      });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     };
-    const full = /^outcome-ledger: Cannot save the ledger: the disk holding .+ is full \(ENOSPC\)\. Free some space and run the command again\.$/;
+    const full =
+      /^outcome-ledger: Cannot save the ledger: the disk holding .+ is full \(ENOSPC\)\. Free some space and run the command again\.$/;
 
     before(function () {
       if (!MOUNT.ok) {
@@ -316,11 +364,23 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       mounts.push(home);
       assert.equal(run(home, ['import']).code, 0);
       // A longer session: its journal block needs more room than one page.
-      w.logs.claude({ id: SESSION_2, cwd: path.join(w.dir, 'app'), start: w.D + 2 * HOUR, end: w.D + 3 * HOUR, calls: 200 });
+      w.logs.claude({
+        id: SESSION_2,
+        cwd: path.join(w.dir, 'app'),
+        start: w.D + 2 * HOUR,
+        end: w.D + 3 * HOUR,
+        calls: 200,
+      });
       const before = snapshotOf(home);
       // Fill the disk but one page: the lock file fits, the new lines do not.
-      const avail = Number(execFileSync('df', ['-k', '--output=avail', home], { encoding: 'utf8' }).trim().split('\n').pop());
-      execFileSync('dd', ['if=/dev/zero', `of=${path.join(home, 'fill')}`, 'bs=4k', `count=${Math.floor(avail / 4) - 1}`], { stdio: 'ignore' });
+      const avail = Number(
+        execFileSync('df', ['-k', '--output=avail', home], { encoding: 'utf8' }).trim().split('\n').pop(),
+      );
+      execFileSync(
+        'dd',
+        ['if=/dev/zero', `of=${path.join(home, 'fill')}`, 'bs=4k', `count=${Math.floor(avail / 4) - 1}`],
+        { stdio: 'ignore' },
+      );
 
       const r = run(home, ['import']);
       assert.equal(r.code, 1, r.stderr);
@@ -330,17 +390,37 @@ describe('disk faults: a read-only or full ledger home (the bundled CLI on real 
       assert.deepEqual(snapshotOf(home), before, 'the ledger is unchanged (the torn journal block was cut off)');
       const report = run(home, ['report', '--json']);
       assert.equal(report.code, 0, report.stderr);
-      assertOneLine(report, /^outcome-ledger: showing the ledger read-only, as last saved: the disk holding .+ is full \(ENOSPC\); not imported: 1 new or changed log file \(claude-code 1\); links not updated\.$/, 'report');
+      assertOneLine(
+        report,
+        /^outcome-ledger: showing the ledger read-only, as last saved: the disk holding .+ is full \(ENOSPC\); not imported: 1 new or changed log file \(claude-code 1\); links not updated\.$/,
+        'report',
+      );
       assert.equal((JSON.parse(report.stdout) as { totals: { interactions: number } }).totals.interactions, 3);
       // Health sees a disk with no free block at all (statfs): fill the last page too.
       spawnSync('dd', ['if=/dev/zero', `of=${path.join(home, 'fill-last')}`, 'bs=4k', 'count=1'], { stdio: 'ignore' });
       const health = run(home, ['health', '--json']);
       assert.equal(health.code, 0, health.stderr);
-      assertOneLine(health, /^outcome-ledger: showing the ledger read-only, as last saved: the disk holding .+ is full \(ENOSPC\); not imported: 1 new/, 'health');
+      assertOneLine(
+        health,
+        /^outcome-ledger: showing the ledger read-only, as last saved: the disk holding .+ is full \(ENOSPC\); not imported: 1 new/,
+        'health',
+      );
 
-      const summary = run(home, ['summary', ...PERIOD, '--no-import', '--out', path.join(home, 'summary.html'), '--format', 'html']);
+      const summary = run(home, [
+        'summary',
+        ...PERIOD,
+        '--no-import',
+        '--out',
+        path.join(home, 'summary.html'),
+        '--format',
+        'html',
+      ]);
       assert.equal(summary.code, 1, summary.stderr);
-      assertOneLine(summary, /^outcome-ledger: Cannot (write the summary|create the signing key): the disk holding .+ is full \(ENOSPC\)\. /, 'summary --out');
+      assertOneLine(
+        summary,
+        /^outcome-ledger: Cannot (write the summary|create the signing key): the disk holding .+ is full \(ENOSPC\)\. /,
+        'summary --out',
+      );
       assert.deepEqual(tempsIn(home), []);
 
       // Room again: nothing was lost, the import takes everything.
@@ -360,7 +440,10 @@ describe('permissions: a ledger home or key open to other users (real modes, the
   let w: World;
   let home: string;
   const run = (args: string[]): Run => {
-    const r = spawnSync(process.execPath, [CLI, ...args, '--home', home], { env: { PATH: process.env.PATH ?? '', ...w.env }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, ...args, '--home', home], {
+      env: { PATH: process.env.PATH ?? '', ...w.env },
+      encoding: 'utf8',
+    });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
   const modeOf = (p: string): number => fs.statSync(p).mode & 0o777;
@@ -390,7 +473,8 @@ describe('permissions: a ledger home or key open to other users (real modes, the
     for (const args of [['report', '--no-import'], ['sessions', '--no-import'], ['health']]) {
       const r = run(args);
       assert.equal(r.code, 0, r.stderr);
-      const line = `outcome-ledger: The ledger home ${home} is writable by other users (mode 777); the keys folder ${keys} is writable by other users (mode 770); ` +
+      const line =
+        `outcome-ledger: The ledger home ${home} is writable by other users (mode 777); the keys folder ${keys} is writable by other users (mode 770); ` +
         `the private key ${key} is readable by other users (mode 640). Other users could alter your ledger or sign summaries as you: ` +
         `run \`outcome-ledger health --fix-permissions --home ${home}\` to make them private (folders 700, the key 600).\n`;
       assert.equal(r.stderr, line, args[0]);
@@ -407,7 +491,10 @@ describe('permissions: a ledger home or key open to other users (real modes, the
     assert.match(run(['health', '--fix-permissions']).stdout, /^Nothing to fix: /);
     // Readable by others alone (not the group) is still open.
     fs.chmodSync(key, 0o604);
-    assert.match(run(['report', '--no-import']).stderr, /^outcome-ledger: The private key .+ is readable by other users \(mode 604\)/);
+    assert.match(
+      run(['report', '--no-import']).stderr,
+      /^outcome-ledger: The private key .+ is readable by other users \(mode 604\)/,
+    );
     assert.equal(run(['health', '--fix-permissions']).code, 0);
     assert.equal(modeOf(key), 0o600);
   });

@@ -8,7 +8,11 @@ import { cli, reportJson } from './cli';
 import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
 
 interface HealthJson {
-  sources: Array<{ source: string; rejectedLines: number; reasons: Array<{ path: string; lineNo: number; reason: string }> }>;
+  sources: Array<{
+    source: string;
+    rejectedLines: number;
+    reasons: Array<{ path: string; lineNo: number; reason: string }>;
+  }>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -35,32 +39,101 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
     repo.append('src/a.ts', 3, 'a');
     repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
     const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
-    const base = { sessionId: SESSION, cwd: repo.dir, gitBranch: 'main', version: '2.0.14', isSidechain: false, userType: 'external' };
+    const base = {
+      sessionId: SESSION,
+      cwd: repo.dir,
+      gitBranch: 'main',
+      version: '2.0.14',
+      isSidechain: false,
+      userType: 'external',
+    };
     const assistant = (i: number, usage: string): string =>
       `{"parentUuid":null,"sessionId":"${SESSION}","cwd":${JSON.stringify(repo.dir)},"gitBranch":"main","version":"2.0.14","isSidechain":false,"userType":"external","type":"assistant","uuid":"${SESSION}-a${i}","timestamp":"${iso(D + i * 60_000)}","requestId":"req_${i}","message":{"id":"msg_${i}","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"ok"}],"usage":${usage}}}`;
     const file = path.join(home, '.claude', 'projects', '-app', `${SESSION}.jsonl`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, [
-      JSON.stringify({ ...base, type: 'user', uuid: `${SESSION}-u0`, timestamp: iso(D), message: { role: 'user', content: 'Do it' } }),
-      assistant(1, '{"input_tokens":100,"output_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}'),
-      assistant(2, '{"input_tokens":9007199254740991,"output_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}'),
-      assistant(3, '{"input_tokens":100,"output_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"input_tokens":5000000}'),
-      assistant(4, `{"input_tokens":100,"output_tokens":${MAX_TOKENS_PER_FIELD + 1},"cache_creation_input_tokens":0,"cache_read_input_tokens":0}`),
-      assistant(5, `{"input_tokens":${MAX_TOKENS_PER_FIELD},"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}`),
-    ].join('\n') + '\n');
-    fs.writeFileSync(path.join(repo.dir, '.aider.chat.history.md'), [
-      '', '# aider chat started at 2026-03-09 16:40:11', '', '> Aider v0.86.1', '> Main model: anthropic/claude-sonnet-4-20250514 with diff edit format', '',
-      '#### make it sortable', '', 'Done.', '',
-      `> Tokens: 1${'0'.repeat(44)} sent, 251 received. Cost: $0.02 message, $0.02 session.  `, '',
-      '#### and faster', '', 'Done.', '',
-      '> Tokens: 2,000 sent, 300 received. Cost: $0.01 message, $0.03 session.  ', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      file,
+      [
+        JSON.stringify({
+          ...base,
+          type: 'user',
+          uuid: `${SESSION}-u0`,
+          timestamp: iso(D),
+          message: { role: 'user', content: 'Do it' },
+        }),
+        assistant(
+          1,
+          '{"input_tokens":100,"output_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}',
+        ),
+        assistant(
+          2,
+          '{"input_tokens":9007199254740991,"output_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}',
+        ),
+        assistant(
+          3,
+          '{"input_tokens":100,"output_tokens":50,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"input_tokens":5000000}',
+        ),
+        assistant(
+          4,
+          `{"input_tokens":100,"output_tokens":${MAX_TOKENS_PER_FIELD + 1},"cache_creation_input_tokens":0,"cache_read_input_tokens":0}`,
+        ),
+        assistant(
+          5,
+          `{"input_tokens":${MAX_TOKENS_PER_FIELD},"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}`,
+        ),
+      ].join('\n') + '\n',
+    );
+    fs.writeFileSync(
+      path.join(repo.dir, '.aider.chat.history.md'),
+      [
+        '',
+        '# aider chat started at 2026-03-09 16:40:11',
+        '',
+        '> Aider v0.86.1',
+        '> Main model: anthropic/claude-sonnet-4-20250514 with diff edit format',
+        '',
+        '#### make it sortable',
+        '',
+        'Done.',
+        '',
+        `> Tokens: 1${'0'.repeat(44)} sent, 251 received. Cost: $0.02 message, $0.02 session.  `,
+        '',
+        '#### and faster',
+        '',
+        'Done.',
+        '',
+        '> Tokens: 2,000 sent, 300 received. Cost: $0.01 message, $0.03 session.  ',
+        '',
+      ].join('\n'),
+    );
     const user = path.join(home, '.config', 'Code', 'User');
     const chat = copilotWorkspace(user, 'f00d', repo.dir);
-    writeCopilotJson(chat, { sessionId: 'huge', creationDate: D, requests: [
-      { requestId: 'request_1', timestamp: D, modelId: 'copilot/gpt-4.1', prompt: 'a', reply: 'b', promptTokens: 3 * MAX_TOKENS_PER_FIELD, outputTokens: 20, style: 'metadata' },
-      { requestId: 'request_2', timestamp: D + 1000, modelId: 'copilot/gpt-4.1', prompt: 'c', reply: 'd', promptTokens: 700, outputTokens: 20, style: 'metadata' },
-    ] });
+    writeCopilotJson(chat, {
+      sessionId: 'huge',
+      creationDate: D,
+      requests: [
+        {
+          requestId: 'request_1',
+          timestamp: D,
+          modelId: 'copilot/gpt-4.1',
+          prompt: 'a',
+          reply: 'b',
+          promptTokens: 3 * MAX_TOKENS_PER_FIELD,
+          outputTokens: 20,
+          style: 'metadata',
+        },
+        {
+          requestId: 'request_2',
+          timestamp: D + 1000,
+          modelId: 'copilot/gpt-4.1',
+          prompt: 'c',
+          reply: 'd',
+          promptTokens: 700,
+          outputTokens: 20,
+          style: 'metadata',
+        },
+      ],
+    });
     const old = new Date(Date.now() - HOUR);
     fs.utimesSync(path.join(chat, 'huge.json'), old, old);
     // Amp, Droid, Qwen Code and Kimi CLI: one absurd figure beside a plausible one each.
@@ -69,23 +142,72 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
       fs.writeFileSync(file, text);
     };
     const sonnet = 'claude-sonnet-4-5-20250929';
-    write(path.join(dir, 'xdg-data', 'amp', 'threads', 'T-huge.json'), JSON.stringify({ id: 'T-huge', created: D, messages: [], usageLedger: { events: [
-      { id: 'h1', timestamp: iso(D), model: sonnet, credits: 0.5, tokens: { input: 9007199254740991, output: 1 } },
-      { id: 'h2', timestamp: iso(D + 1000), model: sonnet, credits: 1e12, tokens: { input: 1, output: 1 } },
-      { id: 'h3', timestamp: iso(D + 2000), model: sonnet, credits: 0.25, tokens: { input: 300, output: 30 } },
-    ] } }));
+    write(
+      path.join(dir, 'xdg-data', 'amp', 'threads', 'T-huge.json'),
+      JSON.stringify({
+        id: 'T-huge',
+        created: D,
+        messages: [],
+        usageLedger: {
+          events: [
+            {
+              id: 'h1',
+              timestamp: iso(D),
+              model: sonnet,
+              credits: 0.5,
+              tokens: { input: 9007199254740991, output: 1 },
+            },
+            { id: 'h2', timestamp: iso(D + 1000), model: sonnet, credits: 1e12, tokens: { input: 1, output: 1 } },
+            { id: 'h3', timestamp: iso(D + 2000), model: sonnet, credits: 0.25, tokens: { input: 300, output: 30 } },
+          ],
+        },
+      }),
+    );
     const droid = path.join(home, '.factory', 'sessions', '-app');
-    write(path.join(droid, 'aaaaaaaa-0000-4000-8000-000000000001.settings.json'), JSON.stringify({ model: sonnet, tokenUsage: { inputTokens: 5 * MAX_TOKENS_PER_FIELD, outputTokens: 10 } }));
-    write(path.join(droid, 'aaaaaaaa-0000-4000-8000-000000000002.settings.json'), JSON.stringify({ model: sonnet, tokenUsage: { inputTokens: 400, outputTokens: 40 } }));
-    const qwenRec = (uuid: string, prompt: number): string => JSON.stringify({ uuid, parentUuid: null, sessionId: 'q-huge', timestamp: iso(D), type: 'assistant', cwd: repo.dir, version: '0.2.1', model: 'qwen3-coder-plus', usageMetadata: { promptTokenCount: prompt, candidatesTokenCount: 5, totalTokenCount: prompt + 5 } });
-    write(path.join(home, '.qwen', 'projects', '-app', 'chats', 'q-huge.jsonl'), `${qwenRec('q1', 3 * MAX_TOKENS_PER_FIELD)}\n${qwenRec('q2', 700)}\n`);
-    const kimiRec = (id: string, input: number): string => JSON.stringify({ timestamp: D / 1000, message: { type: 'StatusUpdate', payload: { token_usage: { input_other: input, output: 5, input_cache_read: 0, input_cache_creation: 0 }, message_id: id } } });
-    write(path.join(home, '.kimi', 'sessions', 'g', 'k-huge', 'wire.jsonl'), `${kimiRec('k1', 2 * MAX_TOKENS_PER_FIELD)}\n${kimiRec('k2', 900)}\n`);
+    write(
+      path.join(droid, 'aaaaaaaa-0000-4000-8000-000000000001.settings.json'),
+      JSON.stringify({ model: sonnet, tokenUsage: { inputTokens: 5 * MAX_TOKENS_PER_FIELD, outputTokens: 10 } }),
+    );
+    write(
+      path.join(droid, 'aaaaaaaa-0000-4000-8000-000000000002.settings.json'),
+      JSON.stringify({ model: sonnet, tokenUsage: { inputTokens: 400, outputTokens: 40 } }),
+    );
+    const qwenRec = (uuid: string, prompt: number): string =>
+      JSON.stringify({
+        uuid,
+        parentUuid: null,
+        sessionId: 'q-huge',
+        timestamp: iso(D),
+        type: 'assistant',
+        cwd: repo.dir,
+        version: '0.2.1',
+        model: 'qwen3-coder-plus',
+        usageMetadata: { promptTokenCount: prompt, candidatesTokenCount: 5, totalTokenCount: prompt + 5 },
+      });
+    write(
+      path.join(home, '.qwen', 'projects', '-app', 'chats', 'q-huge.jsonl'),
+      `${qwenRec('q1', 3 * MAX_TOKENS_PER_FIELD)}\n${qwenRec('q2', 700)}\n`,
+    );
+    const kimiRec = (id: string, input: number): string =>
+      JSON.stringify({
+        timestamp: D / 1000,
+        message: {
+          type: 'StatusUpdate',
+          payload: {
+            token_usage: { input_other: input, output: 5, input_cache_read: 0, input_cache_creation: 0 },
+            message_id: id,
+          },
+        },
+      });
+    write(
+      path.join(home, '.kimi', 'sessions', 'g', 'k-huge', 'wire.jsonl'),
+      `${kimiRec('k1', 2 * MAX_TOKENS_PER_FIELD)}\n${kimiRec('k2', 900)}\n`,
+    );
     env = { ...logs.env(), XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(dir, 'xdg-data') };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('stores only the plausible requests and names each rejected line\'s reason in data health', () => {
+  it("stores only the plausible requests and names each rejected line's reason in data health", () => {
     const r = cli(['import', '--home', ledger], env);
     assert.equal(r.code, 0, r.stderr);
     const report = reportJson(ledger, env, ['--no-import', '--since', '2000-01-01', '--until', '2100-01-01']);
@@ -101,29 +223,79 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
     assert.equal(report.bySource.find((s) => s.source === 'kimi')?.input, 900);
     assert.ok(report.totals.total < 2e9, `no absurd total: ${report.totals.total}`);
     const h = JSON.parse(cli(['health', '--json', '--home', ledger], env).stdout) as HealthJson;
-    const reasons = (s: string): string[] => (h.sources.find((x) => x.source === s)?.reasons ?? []).map((x) => x.reason);
-    assert.ok(reasons('claude-code').some((x) => /implausible input token count 9007199254740991/.test(x)), reasons('claude-code').join(' | '));
-    assert.ok(reasons('claude-code').some((x) => /the key "input_tokens" appears twice/.test(x)), reasons('claude-code').join(' | '));
-    assert.ok(reasons('claude-code').some((x) => /implausible output token count 1000000001/.test(x)), reasons('claude-code').join(' | '));
-    assert.ok(reasons('aider').some((x) => /implausible input token count 1e\+44/.test(x)), reasons('aider').join(' | '));
-    assert.ok(reasons('copilot-chat').some((x) => /implausible input token count 3000000000/.test(x)), reasons('copilot-chat').join(' | '));
-    assert.ok(reasons('amp').some((x) => /implausible input token count 9007199254740991/.test(x)), reasons('amp').join(' | '));
-    assert.ok(reasons('amp').some((x) => /implausible credits 1000000000000/.test(x)), reasons('amp').join(' | '));
-    assert.ok(reasons('droid').some((x) => /implausible input token count 5000000000/.test(x)), reasons('droid').join(' | '));
-    assert.ok(reasons('qwen-code').some((x) => /implausible input token count 3000000000/.test(x)), reasons('qwen-code').join(' | '));
-    assert.ok(reasons('kimi').some((x) => /implausible input token count 2000000000/.test(x)), reasons('kimi').join(' | '));
+    const reasons = (s: string): string[] =>
+      (h.sources.find((x) => x.source === s)?.reasons ?? []).map((x) => x.reason);
+    assert.ok(
+      reasons('claude-code').some((x) => /implausible input token count 9007199254740991/.test(x)),
+      reasons('claude-code').join(' | '),
+    );
+    assert.ok(
+      reasons('claude-code').some((x) => /the key "input_tokens" appears twice/.test(x)),
+      reasons('claude-code').join(' | '),
+    );
+    assert.ok(
+      reasons('claude-code').some((x) => /implausible output token count 1000000001/.test(x)),
+      reasons('claude-code').join(' | '),
+    );
+    assert.ok(
+      reasons('aider').some((x) => /implausible input token count 1e\+44/.test(x)),
+      reasons('aider').join(' | '),
+    );
+    assert.ok(
+      reasons('copilot-chat').some((x) => /implausible input token count 3000000000/.test(x)),
+      reasons('copilot-chat').join(' | '),
+    );
+    assert.ok(
+      reasons('amp').some((x) => /implausible input token count 9007199254740991/.test(x)),
+      reasons('amp').join(' | '),
+    );
+    assert.ok(
+      reasons('amp').some((x) => /implausible credits 1000000000000/.test(x)),
+      reasons('amp').join(' | '),
+    );
+    assert.ok(
+      reasons('droid').some((x) => /implausible input token count 5000000000/.test(x)),
+      reasons('droid').join(' | '),
+    );
+    assert.ok(
+      reasons('qwen-code').some((x) => /implausible input token count 3000000000/.test(x)),
+      reasons('qwen-code').join(' | '),
+    );
+    assert.ok(
+      reasons('kimi').some((x) => /implausible input token count 2000000000/.test(x)),
+      reasons('kimi').join(' | '),
+    );
   });
 
   it('report, a signed summary that verifies, and a rollup export still work afterwards', () => {
     const text = cli(['report', '--no-import', '--home', ledger], env);
     assert.equal(text.code, 0, text.stderr);
     const md = path.join(dir, 'summary.md');
-    const s = cli(['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--out', md, '--no-import', '--home', ledger], env);
+    const s = cli(
+      ['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--out', md, '--no-import', '--home', ledger],
+      env,
+    );
     assert.equal(s.code, 0, s.stderr);
     const v = cli(['verify', md, '--ledger', '--home', ledger], env);
     assert.equal(v.code, 0, `${v.stdout}${v.stderr}`);
     const out = path.join(dir, 'rollup.json');
-    const x = cli(['rollup', 'export', '--since', '2000-01-01', '--until', '2100-01-01', '--out', out, '--yes', '--no-import', '--home', ledger], env);
+    const x = cli(
+      [
+        'rollup',
+        'export',
+        '--since',
+        '2000-01-01',
+        '--until',
+        '2100-01-01',
+        '--out',
+        out,
+        '--yes',
+        '--no-import',
+        '--home',
+        ledger,
+      ],
+      env,
+    );
     assert.equal(x.code, 0, x.stderr);
     assert.ok(fs.statSync(out).size > 0);
   });

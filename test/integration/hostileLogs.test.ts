@@ -4,7 +4,23 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
-import { writeAider, writeAmazonQ, writeAmp, writeCline, writeContinue, writeCopilotCli, writeCursor, writeCursorWorkspaces, writeDroid, writeGemini, writeKimi, writeKiro, writeKiroIde, writeOpenCode, writeQwen } from '../fixtures/sources';
+import {
+  writeAider,
+  writeAmazonQ,
+  writeAmp,
+  writeCline,
+  writeContinue,
+  writeCopilotCli,
+  writeCursor,
+  writeCursorWorkspaces,
+  writeDroid,
+  writeGemini,
+  writeKimi,
+  writeKiro,
+  writeKiroIde,
+  writeOpenCode,
+  writeQwen,
+} from '../fixtures/sources';
 import { tempDir } from '../helpers';
 import { CLI, cli, reportJson, type Run } from './cli';
 import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
@@ -42,7 +58,11 @@ const symlinkTo = (target: string, p: string): string => {
 };
 
 interface HealthJson {
-  sources: Array<{ source: string; rejectedLines: number; reasons: Array<{ path: string; lineNo: number; reason: string }> }>;
+  sources: Array<{
+    source: string;
+    rejectedLines: number;
+    reasons: Array<{ path: string; lineNo: number; reason: string }>;
+  }>;
 }
 
 /**
@@ -50,7 +70,7 @@ interface HealthJson {
  * up by: Copilot's workspace.json, Cline's task_metadata.json, Continue's sessions.json, Gemini's projects.json) in
  * every source's folder. A plain open would wait for a writer forever while holding the ledger lock.
  */
-describe('hostile log folders: FIFOs in every source\'s folder never hang import (the bundled CLI)', function () {
+describe("hostile log folders: FIFOs in every source's folder never hang import (the bundled CLI)", function () {
   this.timeout(180_000);
   let dir: string;
   let home: string;
@@ -87,21 +107,76 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     writeCopilotCli(home, repo.dir);
     const user = path.join(home, '.config', 'Code', 'User');
     const chat = copilotWorkspace(user, 'a1b2c3', repo.dir);
-    writeCopilotJson(chat, { sessionId: 'real', creationDate: D, requests: [{ requestId: 'request_1', timestamp: D, modelId: 'copilot/gpt-4.1', prompt: 'Fix it', reply: 'Fixed.', promptTokens: 100, outputTokens: 20, style: 'metadata' }] });
+    writeCopilotJson(chat, {
+      sessionId: 'real',
+      creationDate: D,
+      requests: [
+        {
+          requestId: 'request_1',
+          timestamp: D,
+          modelId: 'copilot/gpt-4.1',
+          prompt: 'Fix it',
+          reply: 'Fixed.',
+          promptTokens: 100,
+          outputTokens: 20,
+          style: 'metadata',
+        },
+      ],
+    });
 
     const pipes = path.join(dir, 'pipes');
     const target = (name: string): string => mkfifo(path.join(pipes, name));
     // Claude Code and Codex: a FIFO and a symlink to one, named like logs.
     fifos.push(mkfifo(path.join(home, '.claude', 'projects', '-fifo', 'f1.jsonl')));
     fifos.push(symlinkTo(target('claude'), path.join(home, '.claude', 'projects', '-fifo', 'f2.jsonl')));
-    fifos.push(symlinkTo(target('codex'), path.join(home, '.codex', 'sessions', '2026', '01', '01', 'rollout-2026-01-01T00-00-00-019a00ff-0000-7000-8000-00000000ffff.jsonl')));
-    fifos.push(mkfifo(path.join(home, '.codex', 'sessions', '2026', '01', '02', 'rollout-2026-01-02T00-00-00-019a00ff-0000-7000-8000-00000000fffe.jsonl')));
+    fifos.push(
+      symlinkTo(
+        target('codex'),
+        path.join(
+          home,
+          '.codex',
+          'sessions',
+          '2026',
+          '01',
+          '01',
+          'rollout-2026-01-01T00-00-00-019a00ff-0000-7000-8000-00000000ffff.jsonl',
+        ),
+      ),
+    );
+    fifos.push(
+      mkfifo(
+        path.join(
+          home,
+          '.codex',
+          'sessions',
+          '2026',
+          '01',
+          '02',
+          'rollout-2026-01-02T00-00-00-019a00ff-0000-7000-8000-00000000fffe.jsonl',
+        ),
+      ),
+    );
     // Copilot: a FIFO session, a symlinked one, and a workspace with a FIFO workspace.json beside a real session.
     fifos.push(mkfifo(path.join(chat, 'pipe.json')));
     fifos.push(symlinkTo(target('copilot'), path.join(chat, 'link.jsonl')));
     const chat2 = copilotWorkspace(user, 'd4e5f6', null);
     fifos.push(mkfifo(path.join(path.dirname(chat2), 'workspace.json')));
-    writeCopilotJson(chat2, { sessionId: 'beside-fifo', creationDate: D, requests: [{ requestId: 'request_2', timestamp: D, modelId: 'copilot/gpt-4.1', prompt: 'Hi', reply: 'Hello.', promptTokens: 10, outputTokens: 2, style: 'metadata' }] });
+    writeCopilotJson(chat2, {
+      sessionId: 'beside-fifo',
+      creationDate: D,
+      requests: [
+        {
+          requestId: 'request_2',
+          timestamp: D,
+          modelId: 'copilot/gpt-4.1',
+          prompt: 'Hi',
+          reply: 'Hello.',
+          promptTokens: 10,
+          outputTokens: 2,
+          style: 'metadata',
+        },
+      ],
+    });
     // Cline: a task whose task_metadata.json and ui_messages.json are FIFOs; state/taskHistory.json a FIFO.
     const tasks = path.join(user, 'globalStorage', 'saoudrizwan.claude-dev', 'tasks');
     fifos.push(mkfifo(path.join(tasks, '1772460999999', 'ui_messages.json')));
@@ -113,7 +188,9 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     const geminiTmp = path.join(dir, 'gemini-home', '.gemini', 'tmp');
     const project = fs.readdirSync(geminiTmp).find((p) => fs.existsSync(path.join(geminiTmp, p, 'chats'))) ?? '';
     fifos.push(mkfifo(path.join(geminiTmp, project, 'chats', 'session-2026-01-01T00-00-fifo.json')));
-    fifos.push(symlinkTo(target('gemini'), path.join(geminiTmp, project, 'chats', 'session-2026-01-01T00-01-link.jsonl')));
+    fifos.push(
+      symlinkTo(target('gemini'), path.join(geminiTmp, project, 'chats', 'session-2026-01-01T00-01-link.jsonl')),
+    );
     // Continue: a session FIFO and a symlinked one.
     fifos.push(mkfifo(path.join(home, '.continue', 'sessions', 'fifo-session.json')));
     fifos.push(symlinkTo(target('continue'), path.join(home, '.continue', 'sessions', 'link-session.json')));
@@ -131,7 +208,10 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     fifos.push(symlinkTo(target('amp'), path.join(threads, 'T-link.json')));
     const droidDir = path.dirname(droid.files.settings);
     fifos.push(mkfifo(path.join(droidDir, '33333333-4444-4555-8666-777777777777.settings.json')));
-    fs.writeFileSync(path.join(droidDir, '44444444-5555-4666-8777-888888888888.settings.json'), JSON.stringify({ model: 'gpt-5', tokenUsage: { inputTokens: 7, outputTokens: 3 } }));
+    fs.writeFileSync(
+      path.join(droidDir, '44444444-5555-4666-8777-888888888888.settings.json'),
+      JSON.stringify({ model: 'gpt-5', tokenUsage: { inputTokens: 7, outputTokens: 3 } }),
+    );
     fifos.push(mkfifo(path.join(droidDir, '44444444-5555-4666-8777-888888888888.jsonl')));
     fifos.push(mkfifo(path.join(path.dirname(qwen.file), 'fifo-session.jsonl')));
     fifos.push(mkfifo(path.join(home, '.kimi', 'sessions', 'f1f0', 'fifo-session', 'wire.jsonl')));
@@ -143,14 +223,36 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     fifos.push(mkfifo(path.join(home, '.kiro', 'sessions', 'fifo-ws', 'sess_fifo', 'messages.jsonl')));
     fifos.push(mkfifo(path.join(home, '.kiro', 'sessions', 'cli', 'k2-fifo.json')));
     const sha32 = (x: string): string => createHash('sha256').update(x).digest('hex').slice(0, 32);
-    fifos.push(mkfifo(path.join(home, '.config', 'Kiro', 'User', 'globalStorage', 'kiro.kiroagent', sha32(repo.dir), sha32('chat-agent'), 'e'.repeat(32))));
+    fifos.push(
+      mkfifo(
+        path.join(
+          home,
+          '.config',
+          'Kiro',
+          'User',
+          'globalStorage',
+          'kiro.kiroagent',
+          sha32(repo.dir),
+          sha32('chat-agent'),
+          'e'.repeat(32),
+        ),
+      ),
+    );
     fifos.push(mkfifo(path.join(home, '.aws', 'amazonq', 'history', 'chat-history-fifo.json')));
     fifos.push(mkfifo(path.join(home, '.copilot', 'session-state', 's-fifo', 'events.jsonl')));
     fs.mkdirSync(path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32)), { recursive: true });
-    fs.writeFileSync(path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'workspace.json'), JSON.stringify({ folder: `file://${repo.dir}` }));
+    fs.writeFileSync(
+      path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'workspace.json'),
+      JSON.stringify({ folder: `file://${repo.dir}` }),
+    );
     fifos.push(mkfifo(path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'state.vscdb')));
     logs.claude({ id: '7ccccccc-0000-4000-8000-000000000002', cwd: other, start: D, end: D + HOUR });
-    env = { ...logs.env(), GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), XDG_CONFIG_HOME: path.join(home, '.config') };
+    env = {
+      ...logs.env(),
+      GEMINI_CLI_HOME: path.join(dir, 'gemini-home'),
+      XDG_DATA_HOME: path.join(dir, 'xdg-data'),
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+    };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -162,18 +264,63 @@ describe('hostile log folders: FIFOs in every source\'s folder never hang import
     const again = await cliBounded(['import', '--home', ledger], env, 60_000);
     assert.equal(again.timedOut, false);
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(fs.readdirSync(ledger).filter((n) => n.endsWith('.lock')), []);
+    assert.deepEqual(
+      fs.readdirSync(ledger).filter((n) => n.endsWith('.lock')),
+      [],
+    );
     const report = reportJson(ledger, env, ['--no-import', '--since', '2024-01-01', '--until', '2100-01-01']);
-    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'cline', 'continue', 'aider', 'amp', 'droid', 'qwen-code', 'kimi', 'kiro', 'amazon-q', 'cursor', 'copilot-cli']) {
-      assert.ok((report.bySource.find((x) => x.source === s)?.interactions ?? 0) > 0, `${s}: the regular logs beside the FIFOs were read`);
+    for (const s of [
+      'claude-code',
+      'codex',
+      'copilot-chat',
+      'gemini-cli',
+      'opencode',
+      'cline',
+      'continue',
+      'aider',
+      'amp',
+      'droid',
+      'qwen-code',
+      'kimi',
+      'kiro',
+      'amazon-q',
+      'cursor',
+      'copilot-cli',
+    ]) {
+      assert.ok(
+        (report.bySource.find((x) => x.source === s)?.interactions ?? 0) > 0,
+        `${s}: the regular logs beside the FIFOs were read`,
+      );
     }
-    assert.equal(report.bySource.find((x) => x.source === 'droid')?.input, 5000 + 100 + 7, 'the Droid session whose message log is a FIFO still counts (dated by its file)');
+    assert.equal(
+      report.bySource.find((x) => x.source === 'droid')?.input,
+      5000 + 100 + 7,
+      'the Droid session whose message log is a FIFO still counts (dated by its file)',
+    );
     const h = cli(['health', '--json', '--home', ledger], env);
     assert.equal(h.code, 0, h.stderr);
     const health = JSON.parse(h.stdout) as HealthJson;
-    for (const s of ['claude-code', 'codex', 'copilot-chat', 'gemini-cli', 'opencode', 'continue', 'aider', 'amp', 'droid', 'qwen-code', 'kimi', 'kiro', 'amazon-q', 'copilot-cli']) {
+    for (const s of [
+      'claude-code',
+      'codex',
+      'copilot-chat',
+      'gemini-cli',
+      'opencode',
+      'continue',
+      'aider',
+      'amp',
+      'droid',
+      'qwen-code',
+      'kimi',
+      'kiro',
+      'amazon-q',
+      'copilot-cli',
+    ]) {
       const reasons = health.sources.find((x) => x.source === s)?.reasons ?? [];
-      assert.ok(reasons.some((x) => /not a regular file \(a named pipe\)/.test(x.reason)), `${s} names the FIFO: ${JSON.stringify(reasons)}`);
+      assert.ok(
+        reasons.some((x) => /not a regular file \(a named pipe\)/.test(x.reason)),
+        `${s} names the FIFO: ${JSON.stringify(reasons)}`,
+      );
     }
   });
 });

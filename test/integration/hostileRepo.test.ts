@@ -3,7 +3,17 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { headCommitTime, showCommit } from '../../src/git/head';
-import { blameCounts, blameRanges, changedFiles, existingCommits, identify, patchIds, readLog, readTips, removedRanges } from '../../src/git/log';
+import {
+  blameCounts,
+  blameRanges,
+  changedFiles,
+  existingCommits,
+  identify,
+  patchIds,
+  readLog,
+  readTips,
+  removedRanges,
+} from '../../src/git/log';
 import { GitError, runGit } from '../../src/git/run';
 import type { SessionJson } from '../../src/services/queries';
 import { armUserConfig, buildHostileRepo, hostileEnv, markersWritten, type HostileRepo } from '../fixtures/hostileRepo';
@@ -29,7 +39,11 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
 
   const run = (args: string[]): ReturnType<typeof cli> => cli([...args, '--home', ledger], env);
   const assertNoMarker = (what: string): void => {
-    assert.deepEqual([...markersWritten(repo.markers), ...markersWritten(other.markers)], [], `${what} ran a program the repository or environment armed`);
+    assert.deepEqual(
+      [...markersWritten(repo.markers), ...markersWritten(other.markers)],
+      [],
+      `${what} ran a program the repository or environment armed`,
+    );
   };
 
   before(() => {
@@ -38,32 +52,63 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
     ledger = path.join(dir, 'ledger');
     const logs = new Logs(home);
     const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
-    repo = buildHostileRepo(path.join(dir, 'app'), path.join(dir, 'markers'), home, { firstAt: D - 2 * HOUR, signedAt: D + 40 * MIN });
-    other = buildHostileRepo(path.join(dir, 'other'), path.join(dir, 'markers-other'), home, { firstAt: D - 3 * HOUR, signedAt: D - HOUR });
+    repo = buildHostileRepo(path.join(dir, 'app'), path.join(dir, 'markers'), home, {
+      firstAt: D - 2 * HOUR,
+      signedAt: D + 40 * MIN,
+    });
+    other = buildHostileRepo(path.join(dir, 'other'), path.join(dir, 'markers-other'), home, {
+      firstAt: D - 3 * HOUR,
+      signedAt: D - HOUR,
+    });
     armUserConfig(home, repo.markers);
-    logs.claude({ id: SESSION, cwd: repo.dir, branch: 'main', start: D, end: D + 30 * MIN, edits: [path.join(repo.dir, repo.file)] });
+    logs.claude({
+      id: SESSION,
+      cwd: repo.dir,
+      branch: 'main',
+      start: D,
+      end: D + 30 * MIN,
+      edits: [path.join(repo.dir, repo.file)],
+    });
     // A hostile shell: git pointed at programs and at another repository's object store through the environment.
-    env = { ...logs.env(), ...hostileEnv(path.join(dir, 'markers'), path.join(dir, 'env-bin')), GIT_DIR: path.join(other.dir, '.git'), GIT_WORK_TREE: other.dir };
+    env = {
+      ...logs.env(),
+      ...hostileEnv(path.join(dir, 'markers'), path.join(dir, 'env-bin')),
+      GIT_DIR: path.join(other.dir, '.git'),
+      GIT_WORK_TREE: other.dir,
+    };
   });
 
-  it('the fixture is armed: plain git runs the repository\'s programs on the very reads the tool makes', () => {
+  it("the fixture is armed: plain git runs the repository's programs on the very reads the tool makes", () => {
     const probe = tempDir('ol-hostile-probe-');
-    const p = buildHostileRepo(path.join(probe, 'r'), path.join(probe, 'm'), makeHome(path.join(probe, 'h')), { firstAt: Date.now() - DAY, signedAt: Date.now() - HOUR });
+    const p = buildHostileRepo(path.join(probe, 'r'), path.join(probe, 'm'), makeHome(path.join(probe, 'h')), {
+      firstAt: Date.now() - DAY,
+      signedAt: Date.now() - HOUR,
+    });
     const plain = (args: string[]): void => {
       try {
-        execFileSync('git', args, { cwd: p.dir, env: { PATH: process.env.PATH, HOME: path.join(probe, 'h'), GIT_CONFIG_NOSYSTEM: '1' }, stdio: 'pipe' });
+        execFileSync('git', args, {
+          cwd: p.dir,
+          env: { PATH: process.env.PATH, HOME: path.join(probe, 'h'), GIT_CONFIG_NOSYSTEM: '1' },
+          stdio: 'pipe',
+        });
       } catch {
         // a failing program still ran
       }
     };
     plain(['log', '-1', '--format=%ct', 'HEAD']); // the meter's read
-    assert.ok(markersWritten(p.markers).some((m) => m.startsWith('gpg')), `log.showSignature + gpg.program: ${markersWritten(p.markers).join(', ')}`);
+    assert.ok(
+      markersWritten(p.markers).some((m) => m.startsWith('gpg')),
+      `log.showSignature + gpg.program: ${markersWritten(p.markers).join(', ')}`,
+    );
     plain(['blame', '--incremental', 'HEAD', '--', p.file]); // durability's read
-    assert.ok(markersWritten(p.markers).some((m) => m === 'diff.x.textconv' || m === 'filter.x.process'), markersWritten(p.markers).join(', '));
+    assert.ok(
+      markersWritten(p.markers).some((m) => m === 'diff.x.textconv' || m === 'filter.x.process'),
+      markersWritten(p.markers).join(', '),
+    );
     fs.rmSync(probe, { recursive: true, force: true });
   });
 
-  it('import, link (as a session\'s folder and via --repo), report, sessions, summary and health run nothing', () => {
+  it("import, link (as a session's folder and via --repo), report, sessions, summary and health run nothing", () => {
     for (const args of [
       ['import'],
       ['link', '--durability-days', '0'],
@@ -72,7 +117,17 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
       ['report', '--json'],
       ['sessions'],
       ['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--out', path.join(dir, 'summary.md')],
-      ['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--format', 'html', '--out', path.join(dir, 'summary.html')],
+      [
+        'summary',
+        '--since',
+        '2000-01-01',
+        '--until',
+        '2100-01-01',
+        '--format',
+        'html',
+        '--out',
+        path.join(dir, 'summary.html'),
+      ],
       ['health'],
     ]) {
       const r = run(args);
@@ -83,11 +138,14 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
     const r = run(['sessions', '--json', '--no-import']);
     const s = (JSON.parse(r.stdout) as SessionJson[]).find((x) => x.sessionId === SESSION);
     assert.ok(s, 'the session was imported');
-    assert.ok(s.links.some((l) => l.commit === repo.signed), `linked to the signed commit: ${JSON.stringify(s.links)}`);
+    assert.ok(
+      s.links.some((l) => l.commit === repo.signed),
+      `linked to the signed commit: ${JSON.stringify(s.links)}`,
+    );
     assertNoMarker('sessions --json');
   });
 
-  it('the meter\'s HEAD time, the commit view\'s `git show` and every history read run nothing, with the same answers', async () => {
+  it("the meter's HEAD time, the commit view's `git show` and every history read run nothing, with the same answers", async () => {
     const head = await headCommitTime(repo.dir);
     assert.equal(typeof head, 'number');
     const shown = await showCommit(repo.dir, repo.signed);
@@ -99,10 +157,19 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
     const tips = await readTips(repo.dir, id.commonDir);
     assert.equal(tips.head, repo.signed);
     const log = await readLog(repo.dir, { include: [repo.signed] });
-    assert.deepEqual(log.map((c) => c.sha), [repo.signed, repo.first]);
+    assert.deepEqual(
+      log.map((c) => c.sha),
+      [repo.signed, repo.first],
+    );
     assert.equal((await existingCommits(repo.dir, [repo.signed])).size, 1);
     assert.equal((await patchIds(repo.dir, [repo.signed])).size, 1);
-    assert.equal([...((await blameCounts(repo.dir, repo.signed, repo.file)) ?? new Map<string, number>()).values()].reduce((a, b) => a + b, 0), 10);
+    assert.equal(
+      [...((await blameCounts(repo.dir, repo.signed, repo.file)) ?? new Map<string, number>()).values()].reduce(
+        (a, b) => a + b,
+        0,
+      ),
+      10,
+    );
     assert.ok((await blameRanges(repo.dir, repo.signed, repo.file, [[1, 2]]))?.size);
     assert.ok((await changedFiles(repo.dir, repo.first, repo.signed)) !== null);
     assert.deepEqual(await removedRanges(repo.dir, repo.first, repo.signed, repo.file), []);
@@ -110,7 +177,10 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
   });
 
   it('the runner refuses a subcommand outside its read-only list', async () => {
-    await assert.rejects(runGit(['checkout', 'main'], repo.dir), (e: unknown) => e instanceof GitError && /not one of the read-only commands/.test(e.message));
+    await assert.rejects(
+      runGit(['checkout', 'main'], repo.dir),
+      (e: unknown) => e instanceof GitError && /not one of the read-only commands/.test(e.message),
+    );
     await assert.rejects(runGit(['-c', 'core.pager=x', 'log'], repo.dir), GitError);
     assertNoMarker('a refused command');
   });

@@ -8,7 +8,8 @@ import { DAY, HOUR, Logs, makeHome, MIN, Repo } from './scripted';
 /** Every control character, escape sequence and bidi character a log or repository string could carry. */
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-const EVIL = '\u001b[2J\u001b[31mred\u001b]8;;https://evil.example/\u0007link\u001b]8;;\u0007\u202egnp.exe\u009b31m\u0007';
+const EVIL =
+  '\u001b[2J\u001b[31mred\u001b]8;;https://evil.example/\u0007link\u001b]8;;\u0007\u202egnp.exe\u009b31m\u0007';
 
 /**
  * Issue 12, hostile strings: a model name and a branch from a real-format Claude Code log, and a commit subject and
@@ -31,9 +32,21 @@ describe('hostile strings from logs and repositories are data: no escape, contro
     repo.append('src/a.ts', 3, 'a');
     const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
     repo.commit('Initial commit', D - DAY);
-    const file = logs.claude({ id: SESSION, cwd: repo.dir, branch: `main\n| x | y |${EVIL}`, start: D, end: D + 30 * MIN, edits: [repo.abs('src/a.ts')] });
+    const file = logs.claude({
+      id: SESSION,
+      cwd: repo.dir,
+      branch: `main\n| x | y |${EVIL}`,
+      start: D,
+      end: D + 30 * MIN,
+      edits: [repo.abs('src/a.ts')],
+    });
     // The model name as JSON writes it (escaped), so the log line stays valid JSON.
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('claude-sonnet-4-5-20250929', `claude-sonnet-4-5${JSON.stringify(EVIL).slice(1, -1)}`));
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(file, 'utf8')
+        .replaceAll('claude-sonnet-4-5-20250929', `claude-sonnet-4-5${JSON.stringify(EVIL).slice(1, -1)}`),
+    );
     repo.append('src/a.ts', 5, 'b');
     repo.commit(`PAY-9 ${EVIL} fix\n\nbody ${EVIL}`, D + 40 * MIN);
     env = logs.env();
@@ -43,7 +56,11 @@ describe('hostile strings from logs and repositories are data: no escape, contro
 
   const clean = (what: string, text: string): void => {
     const m = FORBIDDEN.exec(text);
-    assert.equal(m, null, `${what} carries U+${m?.[0].charCodeAt(0).toString(16).padStart(4, '0')} near ${JSON.stringify(text.slice(Math.max(0, (m?.index ?? 0) - 40), (m?.index ?? 0) + 20))}`);
+    assert.equal(
+      m,
+      null,
+      `${what} carries U+${m?.[0].charCodeAt(0).toString(16).padStart(4, '0')} near ${JSON.stringify(text.slice(Math.max(0, (m?.index ?? 0) - 40), (m?.index ?? 0) + 20))}`,
+    );
   };
 
   it('report, sessions, link show, health and summaries in every format print and write none of it', () => {
@@ -63,12 +80,28 @@ describe('hostile strings from logs and repositories are data: no escape, contro
     run(['health']);
     for (const format of ['md', 'html', 'json']) {
       const out = path.join(dir, `summary.${format}`);
-      run(['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--no-import', '--format', format, '--out', out]);
+      run([
+        'summary',
+        '--since',
+        '2000-01-01',
+        '--until',
+        '2100-01-01',
+        '--no-import',
+        '--format',
+        format,
+        '--out',
+        out,
+      ]);
       clean(`summary.${format}`, fs.readFileSync(out, 'utf8'));
     }
     const md = fs.readFileSync(path.join(dir, 'summary.md'), 'utf8');
-    for (const line of md.split('\n').filter((l) => l.startsWith('|'))) assert.ok(line.trimEnd().endsWith('|'), `a table row stays one line: ${line}`);
-    const sessions = JSON.parse(cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout) as Array<{ sessionId: string; branch: string | null; models?: string[] }>;
+    for (const line of md.split('\n').filter((l) => l.startsWith('|')))
+      assert.ok(line.trimEnd().endsWith('|'), `a table row stays one line: ${line}`);
+    const sessions = JSON.parse(cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout) as Array<{
+      sessionId: string;
+      branch: string | null;
+      models?: string[];
+    }>;
     const s = sessions.find((x) => x.sessionId === SESSION);
     assert.ok(s, 'the session is there, its names kept as text');
     assert.match(JSON.stringify(s), /red/);
@@ -77,7 +110,25 @@ describe('hostile strings from logs and repositories are data: no escape, contro
   it('a rollup and the team report made from it carry none of it', () => {
     const rollups = path.join(dir, 'rollups');
     fs.mkdirSync(rollups);
-    const x = cli(['rollup', 'export', '--since', '2000-01-01', '--until', '2100-01-01', '--out', path.join(rollups, 'me.json'), '--yes', '--no-import', '--include', 'repos,subjects', '--home', ledger], env);
+    const x = cli(
+      [
+        'rollup',
+        'export',
+        '--since',
+        '2000-01-01',
+        '--until',
+        '2100-01-01',
+        '--out',
+        path.join(rollups, 'me.json'),
+        '--yes',
+        '--no-import',
+        '--include',
+        'repos,subjects',
+        '--home',
+        ledger,
+      ],
+      env,
+    );
     assert.equal(x.code, 0, x.stderr);
     clean('rollup export stdout', x.stdout + x.stderr);
     clean('the rollup', fs.readFileSync(path.join(rollups, 'me.json'), 'utf8'));

@@ -13,19 +13,48 @@ function pick(f: UsageFigures): Record<string, number> {
   return Object.fromEntries(FIELDS.map((k) => [k, f[k]]));
 }
 
-function expectMatches(r: ReportJson, truth: TruthInteraction[], kolkataDays: ReportJson['byDay'], utc: (ms: number) => string): void {
+function expectMatches(
+  r: ReportJson,
+  truth: TruthInteraction[],
+  kolkataDays: ReportJson['byDay'],
+  utc: (ms: number) => string,
+): void {
   const bySource = truthTotals(truth, (t) => t.source);
-  assert.deepEqual(Object.fromEntries(r.bySource.map((s) => [s.source, pick(s)])), Object.fromEntries([...bySource].map(([k, v]) => [k, pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0, tokenAccuracy: 'exact' })])));
+  assert.deepEqual(
+    Object.fromEntries(r.bySource.map((s) => [s.source, pick(s)])),
+    Object.fromEntries(
+      [...bySource].map(([k, v]) => [
+        k,
+        pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0, tokenAccuracy: 'exact' }),
+      ]),
+    ),
+  );
   const byModel = truthTotals(truth, (t) => `${t.source}/${t.model}`);
   assert.deepEqual(
     Object.fromEntries(r.byModel.map((m) => [`${m.source}/${m.model}`, pick(m)])),
-    Object.fromEntries([...byModel].map(([k, v]) => [k, pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0, tokenAccuracy: 'exact' })])),
+    Object.fromEntries(
+      [...byModel].map(([k, v]) => [
+        k,
+        pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0, tokenAccuracy: 'exact' }),
+      ]),
+    ),
   );
   const byDay = truthTotals(truth, (t) => utc(t.timestamp));
-  assert.deepEqual(Object.fromEntries(r.byDay.map((d) => [d.date, pick(d)])), Object.fromEntries([...byDay].map(([k, v]) => [k, pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0, tokenAccuracy: 'exact' })])));
+  assert.deepEqual(
+    Object.fromEntries(r.byDay.map((d) => [d.date, pick(d)])),
+    Object.fromEntries(
+      [...byDay].map(([k, v]) => [
+        k,
+        pick({ ...v, costUSD: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0, tokenAccuracy: 'exact' }),
+      ]),
+    ),
+  );
   // Same world grouped in a +05:30 zone, computed independently of the code under test.
   const kolkata = truthTotals(truth, (t) => new Date(t.timestamp + 5.5 * 3_600_000).toISOString().slice(0, 10));
-  assert.deepEqual(Object.fromEntries(kolkataDays.map((d) => [d.date, d.total])), Object.fromEntries([...kolkata].map(([k, v]) => [k, v.total])));
+  assert.deepEqual(
+    Object.fromEntries(kolkataDays.map((d) => [d.date, d.total])),
+    Object.fromEntries([...kolkata].map(([k, v]) => [k, v.total])),
+  );
 }
 
 describe('import → report on a generated world (real files, real git, the bundled CLI)', function () {
@@ -51,14 +80,19 @@ describe('import → report on a generated world (real files, real git, the bund
     const report = reportJson(home, env, ['--tz', 'UTC']);
     const kolkata = reportJson(home, env, ['--tz', 'Asia/Kolkata']);
     expectMatches(report, world.truth.interactions, kolkata.byDay, (ms) => new Date(ms).toISOString().slice(0, 10));
-    assert.equal(report.totals.total, world.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0));
+    assert.equal(
+      report.totals.total,
+      world.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0),
+    );
     assert.ok(report.totals.costUSD > 0);
   });
 
   it('reports rejected lines per source with reasons, and they never stop the good lines from counting', () => {
     const r = reportJson(home, env);
     const rejected = r.coverage.reduce((s, c) => s + c.rejectedLines, 0);
-    const notJson = world.truth.badLineDetails.filter((b) => b.kind === 'not-json' || b.kind === 'truncated-json').length;
+    const notJson = world.truth.badLineDetails.filter(
+      (b) => b.kind === 'not-json' || b.kind === 'truncated-json',
+    ).length;
     assert.ok(rejected >= notJson, `rejected ${rejected} >= ${notJson} malformed lines`);
     assert.ok(rejected <= world.truth.badLines);
   });
@@ -73,7 +107,8 @@ describe('import → report on a generated world (real files, real git, the bund
       compared++;
       assert.equal(s.repo, t.repo, `repo of ${t.sessionId}`);
       assert.equal(s.cwd, t.cwd);
-      if (t.branch) assert.ok(s.branches.includes(t.branch), `branch ${t.branch} of ${t.sessionId} in ${s.branches.join(',')}`);
+      if (t.branch)
+        assert.ok(s.branches.includes(t.branch), `branch ${t.branch} of ${t.sessionId} in ${s.branches.join(',')}`);
       assert.deepEqual(s.editedFiles, t.editedFiles, `files of ${t.sessionId}`);
     }
     assert.ok(compared >= world.truth.sessions.length - 2, `compared ${compared} of ${world.truth.sessions.length}`);
@@ -91,12 +126,18 @@ describe('import → report on a generated world (real files, real git, the bund
     const claudeSession = world.truth.sessions.find((s) => s.source === 'claude-code' && s.role === 'task');
     const codexSession = world.truth.sessions.find((s) => s.source === 'codex');
     assert.ok(claudeSession && codexSession);
-    const added = [...appendClaudeTurn(world, claudeSession.sessionId), ...appendCodexTurn(world, codexSession.sessionId)];
+    const added = [
+      ...appendClaudeTurn(world, claudeSession.sessionId),
+      ...appendCodexTurn(world, codexSession.sessionId),
+    ];
     assert.ok(added.length > 0);
     assert.equal(cli(['import', '--home', home], env).code, 0);
     const all = [...world.truth.interactions];
     const r = reportJson(home, env);
-    assert.equal(r.totals.total, all.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0));
+    assert.equal(
+      r.totals.total,
+      all.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0),
+    );
     assert.equal(r.totals.interactions, all.length);
   });
 
@@ -122,7 +163,10 @@ describe('import → report on a generated world (real files, real git, the bund
     assert.equal(again?.status, 'exploration');
     const report = reportJson(home, env);
     assert.ok(report.outcomes.labelledSessions >= 1);
-    assert.ok(report.outcomes.tokensWithoutOutcome >= s.tokens.total, 'labelled tokens still count as tokens without outcome');
+    assert.ok(
+      report.outcomes.tokensWithoutOutcome >= s.tokens.total,
+      'labelled tokens still count as tokens without outcome',
+    );
   });
 
   it('filters by period in the requested zone', () => {
@@ -130,14 +174,24 @@ describe('import → report on a generated world (real files, real git, the bund
     assert.ok(day);
     const r = reportJson(home, env, ['--since', day.date, '--until', day.date]);
     assert.equal(r.totals.total, day.total);
-    assert.deepEqual(r.byDay.map((d) => d.date), [day.date]);
+    assert.deepEqual(
+      r.byDay.map((d) => d.date),
+      [day.date],
+    );
   });
 });
 
 describe('CLI contract', () => {
   it('exits 2 with a one-line message on usage errors, and every command has --help', () => {
     const env = { HOME: tempDir() };
-    for (const args of [['report', '--since', 'yesterday'], ['report', '--tz', 'Mars/Base'], ['report', '--bogus'], ['label', 'x'], ['frobnicate'], ['import', '--source', 'nope=/x']]) {
+    for (const args of [
+      ['report', '--since', 'yesterday'],
+      ['report', '--tz', 'Mars/Base'],
+      ['report', '--bogus'],
+      ['label', 'x'],
+      ['frobnicate'],
+      ['import', '--source', 'nope=/x'],
+    ]) {
       const r = cli(args, env);
       assert.equal(r.code, 2, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

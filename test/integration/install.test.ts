@@ -5,13 +5,24 @@ import * as path from 'node:path';
 import { tempDir } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const NPM_CLI = process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath) ? process.env.npm_execpath : undefined;
+const NPM_CLI =
+  process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath) ? process.env.npm_execpath : undefined;
 
 /** npm as the user runs it (through the same Node when npm told us where it lives). */
 function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv): string {
   return NPM_CLI
-    ? execFileSync(process.execPath, [NPM_CLI, ...args], { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-    : execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    ? execFileSync(process.execPath, [NPM_CLI, ...args], {
+        cwd,
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, {
+        cwd,
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
 }
 
 describe('installing the CLI from the npm package (npm pack, then npm install -g)', function () {
@@ -25,13 +36,22 @@ describe('installing the CLI from the npm package (npm pack, then npm install -g
   before(() => {
     dir = tempDir('ol-install-cli-');
     // --offline: the package has no run-time dependencies (everything is bundled), so nothing is downloaded.
-    const packed = npm(['pack', '--silent', '--pack-destination', dir], ROOT, process.env).trim().split('\n').pop() ?? '';
+    const packed =
+      npm(['pack', '--silent', '--pack-destination', dir], ROOT, process.env).trim().split('\n').pop() ?? '';
     tarball = path.join(dir, packed);
     assert.ok(fs.existsSync(tarball), `npm pack wrote ${tarball}`);
-    npm(['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', path.join(dir, 'prefix'), tarball], dir, process.env);
+    npm(
+      ['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', path.join(dir, 'prefix'), tarball],
+      dir,
+      process.env,
+    );
     bin = path.join(dir, 'prefix', process.platform === 'win32' ? '' : 'bin');
     // A machine with nothing else: an empty home, no AI tools' logs, only the installed package and Node on PATH.
-    env = { PATH: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter), HOME: path.join(dir, 'user'), TZ: 'UTC' };
+    env = {
+      PATH: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
+      HOME: path.join(dir, 'user'),
+      TZ: 'UTC',
+    };
     fs.mkdirSync(env.HOME ?? '', { recursive: true });
   });
 
@@ -54,15 +74,27 @@ describe('installing the CLI from the npm package (npm pack, then npm install -g
     const r = run(['report']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /No AI-assistant/);
-    assert.ok(fs.existsSync(path.join(env.HOME ?? '', '.local', 'share', 'outcome-ledger')) || process.platform !== 'linux');
+    assert.ok(
+      fs.existsSync(path.join(env.HOME ?? '', '.local', 'share', 'outcome-ledger')) || process.platform !== 'linux',
+    );
   });
 
   it('runs straight from the tarball with npx, with nothing installed and no network', () => {
     const home = path.join(dir, 'npx-user');
     fs.mkdirSync(home, { recursive: true });
     // Not the PATH of the global install above: only Node and the system.
-    const npxEnv = { ...env, PATH: [path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter), HOME: home, npm_config_update_notifier: 'false', npm_config_cache: path.join(home, '.npm') };
-    const out = npm(['exec', '--offline', '--yes', `--package=${tarball}`, '--', 'outcome-ledger', '--version'], home, npxEnv);
+    const npxEnv = {
+      ...env,
+      PATH: [path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
+      HOME: home,
+      npm_config_update_notifier: 'false',
+      npm_config_cache: path.join(home, '.npm'),
+    };
+    const out = npm(
+      ['exec', '--offline', '--yes', `--package=${tarball}`, '--', 'outcome-ledger', '--version'],
+      home,
+      npxEnv,
+    );
     assert.equal(out.trim(), version);
   });
 
@@ -76,7 +108,18 @@ describe('installing the CLI from the npm package (npm pack, then npm install -g
       }
     };
     walk(installed);
-    for (const needed of ['dist/cli.js', 'dist/sql-wasm.wasm', 'dist/tokenizer.js', 'README.md', 'LICENSE', 'docs/README.md']) assert.ok(files.includes(needed), needed);
-    assert.deepEqual(files.filter((f) => /^(src|test|bench|scripts|node_modules)\/|\.map$|\.ts$/.test(f)), []);
+    for (const needed of [
+      'dist/cli.js',
+      'dist/sql-wasm.wasm',
+      'dist/tokenizer.js',
+      'README.md',
+      'LICENSE',
+      'docs/README.md',
+    ])
+      assert.ok(files.includes(needed), needed);
+    assert.deepEqual(
+      files.filter((f) => /^(src|test|bench|scripts|node_modules)\/|\.map$|\.ts$/.test(f)),
+      [],
+    );
   });
 });

@@ -16,8 +16,14 @@ async function main(): Promise<void> {
       try {
         w.add(
           {
-            kind: 'interaction', key, session: { source: 'claude-code', sessionId: `${prefix}-${i % 4}`, cwd: '/nowhere' }, timestamp: Date.parse('2026-05-01T10:00:00Z') + i * 1000,
-            model: 'claude-sonnet-4-5', tokens: { input: 10, output: i + 1, cacheRead: 100, cacheWrite: 0, reasoning: 0 }, cacheWrite1h: 0, sidechain: false,
+            kind: 'interaction',
+            key,
+            session: { source: 'claude-code', sessionId: `${prefix}-${i % 4}`, cwd: '/nowhere' },
+            timestamp: Date.parse('2026-05-01T10:00:00Z') + i * 1000,
+            model: 'claude-sonnet-4-5',
+            tokens: { input: 10, output: i + 1, cacheRead: 100, cacheWrite: 0, reasoning: 0 },
+            cacheWrite1h: 0,
+            sidechain: false,
           },
           `/logs/${prefix}.jsonl`,
         );

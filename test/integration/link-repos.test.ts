@@ -30,13 +30,26 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     const wt = path.join(dir, 'app-wt');
     app.git(['worktree', 'add', '-q', '-b', 'feature/WT-1', wt]);
     const wtRepo = new Repo(wt, home, false);
-    logs.claude({ id: '10000000-0000-4000-8000-000000000001', cwd: wt, branch: 'feature/WT-1', start: D + 9 * HOUR, end: D + 9.3 * HOUR, edits: [path.join(wt, 'src/w.ts')] });
+    logs.claude({
+      id: '10000000-0000-4000-8000-000000000001',
+      cwd: wt,
+      branch: 'feature/WT-1',
+      start: D + 9 * HOUR,
+      end: D + 9.3 * HOUR,
+      edits: [path.join(wt, 'src/w.ts')],
+    });
     wtRepo.append('src/w.ts', 3, 'w');
     wtRepo.commit('WT-1: w', D + 9.4 * HOUR);
 
     // A detached HEAD: the commit is on no branch, only HEAD points at it.
     app.git(['checkout', '-q', '--detach']);
-    logs.claude({ id: '20000000-0000-4000-8000-000000000002', cwd: app.dir, start: D + 10 * HOUR, end: D + 10.3 * HOUR, edits: [app.abs('src/d.ts')] });
+    logs.claude({
+      id: '20000000-0000-4000-8000-000000000002',
+      cwd: app.dir,
+      start: D + 10 * HOUR,
+      end: D + 10.3 * HOUR,
+      edits: [app.abs('src/d.ts')],
+    });
     app.append('src/d.ts', 2, 'd');
     app.commit('Detached work', D + 10.4 * HOUR);
 
@@ -44,7 +57,15 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     const shallow = path.join(dir, 'shallow');
     app.git(['clone', '-q', '--depth', '1', `file://${app.dir}`, shallow]);
     const sh = new Repo(shallow, home, false);
-    logs.codex({ id: '019a0003-0000-7000-8000-000000000003', cwd: shallow, branch: 'HEAD', gitHead: sh.head(), start: D + 11 * HOUR, end: D + 11.3 * HOUR, edits: [path.join(shallow, 'src/s.ts')] });
+    logs.codex({
+      id: '019a0003-0000-7000-8000-000000000003',
+      cwd: shallow,
+      branch: 'HEAD',
+      gitHead: sh.head(),
+      start: D + 11 * HOUR,
+      end: D + 11.3 * HOUR,
+      edits: [path.join(shallow, 'src/s.ts')],
+    });
     sh.append('src/s.ts', 2, 's');
     sh.commit('Shallow work', D + 11.4 * HOUR);
 
@@ -52,10 +73,19 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     const sub = new Repo(path.join(dir, 'sub'), home);
     sub.append('s.ts', 1, 's');
     sub.commit('sub init', D);
-    app.git(['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', `file://${sub.dir}`, 'vendor/sub'], { at: D + 12 * HOUR });
+    app.git(['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', `file://${sub.dir}`, 'vendor/sub'], {
+      at: D + 12 * HOUR,
+    });
     app.commit('Add submodule', D + 12 * HOUR);
     const inner = new Repo(app.abs('vendor/sub'), home, false);
-    logs.claude({ id: '40000000-0000-4000-8000-000000000004', cwd: inner.dir, branch: 'main', start: D + 13 * HOUR, end: D + 13.3 * HOUR, edits: [path.join(inner.dir, 's.ts')] });
+    logs.claude({
+      id: '40000000-0000-4000-8000-000000000004',
+      cwd: inner.dir,
+      branch: 'main',
+      start: D + 13 * HOUR,
+      end: D + 13.3 * HOUR,
+      edits: [path.join(inner.dir, 's.ts')],
+    });
     inner.append('s.ts', 2, 'more');
     inner.commit('Submodule work', D + 13.4 * HOUR);
 
@@ -67,12 +97,19 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     const r = cli(['link', '--json', '--home', ledger], env);
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as LinkSummary;
-    assert.equal(summary.repos.length, 3, 'the worktree shares the main repository; the shallow clone and the submodule are their own');
+    assert.equal(
+      summary.repos.length,
+      3,
+      'the worktree shares the main repository; the shallow clone and the submodule are their own',
+    );
     assert.match(summary.repos.find((x) => x.root.endsWith('shallow'))?.note ?? '', /shallow clone/);
-    const sessions = JSON.parse(cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout) as SessionJson[];
+    const sessions = JSON.parse(
+      cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout,
+    ) as SessionJson[];
     // Linked at a counting confidence; work that never reached the default branch is linked but not merged, so not
     // (yet) an outcome (docs/outcomes.md).
-    const linked = (id: string): SessionJson['links'] => (sessions.find((s) => s.sessionId === id)?.links ?? []).filter((l) => l.counted || l.excluded === 'unmerged');
+    const linked = (id: string): SessionJson['links'] =>
+      (sessions.find((s) => s.sessionId === id)?.links ?? []).filter((l) => l.counted || l.excluded === 'unmerged');
     const subjectOf = (id: string): string[] => linked(id).map((l) => l.subject);
     const mergedOf = (id: string): boolean[] => linked(id).map((l) => l.merged);
     assert.deepEqual(subjectOf('10000000-0000-4000-8000-000000000001'), ['WT-1: w']);
@@ -83,7 +120,11 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     assert.deepEqual(mergedOf('019a0003-0000-7000-8000-000000000003'), [true]);
     assert.deepEqual(subjectOf('40000000-0000-4000-8000-000000000004'), ['Submodule work']);
     assert.deepEqual(mergedOf('40000000-0000-4000-8000-000000000004'), [true]);
-    for (const id of ['019a0003-0000-7000-8000-000000000003', '40000000-0000-4000-8000-000000000004']) assert.ok(linked(id).every((l) => l.counted), id);
+    for (const id of ['019a0003-0000-7000-8000-000000000003', '40000000-0000-4000-8000-000000000004'])
+      assert.ok(
+        linked(id).every((l) => l.counted),
+        id,
+      );
     const wt = sessions.find((s) => s.sessionId === '10000000-0000-4000-8000-000000000001');
     assert.equal(wt?.repo, path.join(dir, 'app-wt'));
     assert.equal(wt?.links[0]?.repo, path.join(dir, 'app'), 'links name the repository, not the worktree');

@@ -34,16 +34,29 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     old: '9aaaaaaa-0000-4000-8000-000000000009',
   };
 
-  const run = (args: string[], extra: Record<string, string> = {}): ReturnType<typeof cli> => cli([...args, '--home', ledger], { ...env, ...extra });
+  const run = (args: string[], extra: Record<string, string> = {}): ReturnType<typeof cli> =>
+    cli([...args, '--home', ledger], { ...env, ...extra });
   const sessions = (extra: string[] = []): Map<string, SessionJson> => {
     const r = run(['sessions', '--json', '--no-import', ...extra]);
     assert.equal(r.code, 0, r.stderr);
     return new Map((JSON.parse(r.stdout) as SessionJson[]).map((s) => [s.sessionId, s]));
   };
-  const counted = (s: SessionJson | undefined): string[] => (s?.links ?? []).filter((l) => l.counted).map((l) => l.commit).sort();
+  const counted = (s: SessionJson | undefined): string[] =>
+    (s?.links ?? [])
+      .filter((l) => l.counted)
+      .map((l) => l.commit)
+      .sort();
   /** Links at a counting confidence, also to work that never reached main (linked, but not an outcome: docs/outcomes.md). */
-  const linked = (s: SessionJson | undefined): string[] => (s?.links ?? []).filter((l) => l.counted || l.excluded === 'unmerged').map((l) => l.commit).sort();
-  const unmerged = (s: SessionJson | undefined): string[] => (s?.links ?? []).filter((l) => l.excluded === 'unmerged').map((l) => l.commit).sort();
+  const linked = (s: SessionJson | undefined): string[] =>
+    (s?.links ?? [])
+      .filter((l) => l.counted || l.excluded === 'unmerged')
+      .map((l) => l.commit)
+      .sort();
+  const unmerged = (s: SessionJson | undefined): string[] =>
+    (s?.links ?? [])
+      .filter((l) => l.excluded === 'unmerged')
+      .map((l) => l.commit)
+      .sort();
   const report = (): ReportJson => {
     const r = run(['report', '--json', '--no-import']);
     assert.equal(r.code, 0, r.stderr);
@@ -66,21 +79,44 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
     // 40 days ago: a Claude session on feature/PAY-7, its commit (with trailer), a PR merge, the branch deleted.
     app.git(['checkout', '-q', '-b', 'feature/PAY-7']);
-    logs.claude({ id: ids.durable, cwd: app.dir, branch: 'feature/PAY-7', start: D40 + 10 * HOUR, end: D40 + 10.5 * HOUR, edits: [app.abs('src/pay.ts'), app.abs('src/pay.test.ts')] });
+    logs.claude({
+      id: ids.durable,
+      cwd: app.dir,
+      branch: 'feature/PAY-7',
+      start: D40 + 10 * HOUR,
+      end: D40 + 10.5 * HOUR,
+      edits: [app.abs('src/pay.ts'), app.abs('src/pay.test.ts')],
+    });
     app.append('src/pay.ts', 10, 'card');
     app.append('src/pay.test.ts', 5, 'test');
-    sha.c1 = app.commit('PAY-7: pay by card\n\nCo-authored-by: Claude <noreply@anthropic.com>', D40 + 10.5 * HOUR + 5 * MIN);
+    sha.c1 = app.commit(
+      'PAY-7: pay by card\n\nCo-authored-by: Claude <noreply@anthropic.com>',
+      D40 + 10.5 * HOUR + 5 * MIN,
+    );
     app.git(['checkout', '-q', 'main']);
-    app.git(['merge', '--no-ff', '-q', '-m', 'Merge pull request #12 from acme/feature/PAY-7', 'feature/PAY-7'], { at: D40 + 11 * HOUR });
+    app.git(['merge', '--no-ff', '-q', '-m', 'Merge pull request #12 from acme/feature/PAY-7', 'feature/PAY-7'], {
+      at: D40 + 11 * HOUR,
+    });
     app.git(['branch', '-q', '-D', 'feature/PAY-7']);
     // Five days later a teammate removes 3 of its 10 lines in pay.ts: 12 of its 15 added lines stay.
-    const pay = fs.readFileSync(app.abs('src/pay.ts'), 'utf8').split('\n').filter((l) => !/^card line [123]$/.test(l));
+    const pay = fs
+      .readFileSync(app.abs('src/pay.ts'), 'utf8')
+      .split('\n')
+      .filter((l) => !/^card line [123]$/.test(l));
     app.write('src/pay.ts', pay.join('\n'));
     app.commit('Trim card handling', D40 + 5 * DAY, TEAMMATE);
 
     // Day D. Squash merge: a Codex session's commit squashed into main as "Refunds (#13)", the branch deleted.
     app.git(['checkout', '-q', '-b', 'feature/PAY-8'], { at: D + 9.9 * HOUR });
-    logs.codex({ id: ids.squash, cwd: app.dir, branch: 'feature/PAY-8', gitHead: app.head(), start: D + 10 * HOUR, end: D + 10.33 * HOUR, edits: [app.abs('src/refund.ts')] });
+    logs.codex({
+      id: ids.squash,
+      cwd: app.dir,
+      branch: 'feature/PAY-8',
+      gitHead: app.head(),
+      start: D + 10 * HOUR,
+      end: D + 10.33 * HOUR,
+      edits: [app.abs('src/refund.ts')],
+    });
     app.append('src/refund.ts', 8, 'refund');
     sha.c2 = app.commit('Add refunds', D + 10.4 * HOUR);
     app.git(['checkout', '-q', 'main']);
@@ -90,7 +126,14 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
     // Rebase: the session's commit is replayed onto a newer main (same author time, new sha).
     app.git(['checkout', '-q', '-b', 'feature/PAY-9']);
-    logs.claude({ id: ids.rebase, cwd: app.dir, branch: 'feature/PAY-9', start: D + 13 * HOUR, end: D + 13.33 * HOUR, edits: [app.abs('src/invoice.ts')] });
+    logs.claude({
+      id: ids.rebase,
+      cwd: app.dir,
+      branch: 'feature/PAY-9',
+      start: D + 13 * HOUR,
+      end: D + 13.33 * HOUR,
+      edits: [app.abs('src/invoice.ts')],
+    });
     app.append('src/invoice.ts', 6, 'invoice');
     sha.c3 = app.commit('PAY-9: invoices', D + 13.4 * HOUR);
     app.git(['checkout', '-q', 'main']);
@@ -102,7 +145,14 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
     // Amend: committed as "wip", amended a few minutes later (author time kept).
     app.git(['checkout', '-q', '-b', 'feature/PAY-10']);
-    logs.claude({ id: ids.amend, cwd: app.dir, branch: 'feature/PAY-10', start: D + 15 * HOUR, end: D + 15.17 * HOUR, edits: [app.abs('src/a.ts')] });
+    logs.claude({
+      id: ids.amend,
+      cwd: app.dir,
+      branch: 'feature/PAY-10',
+      start: D + 15 * HOUR,
+      end: D + 15.17 * HOUR,
+      edits: [app.abs('src/a.ts')],
+    });
     app.append('src/a.ts', 4, 'a');
     sha.c4 = app.commit('wip', D + 15.2 * HOUR);
     app.git(['commit', '-q', '--amend', '-m', 'PAY-10: add a'], { committedAt: D + 15.3 * HOUR });
@@ -110,19 +160,52 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
     // Two tools on one task at once, one commit with both sessions' files.
     app.git(['checkout', '-q', '-b', 'feature/PAY-11', 'main']);
-    logs.claude({ id: ids.pairClaude, cwd: app.dir, branch: 'feature/PAY-11', start: D + 16 * HOUR, end: D + 16.66 * HOUR, edits: [app.abs('src/b.ts')] });
-    logs.codex({ id: ids.pairCodex, cwd: app.dir, branch: 'feature/PAY-11', gitHead: app.head(), start: D + 16.16 * HOUR, end: D + 16.75 * HOUR, edits: [app.abs('src/c.ts')] });
+    logs.claude({
+      id: ids.pairClaude,
+      cwd: app.dir,
+      branch: 'feature/PAY-11',
+      start: D + 16 * HOUR,
+      end: D + 16.66 * HOUR,
+      edits: [app.abs('src/b.ts')],
+    });
+    logs.codex({
+      id: ids.pairCodex,
+      cwd: app.dir,
+      branch: 'feature/PAY-11',
+      gitHead: app.head(),
+      start: D + 16.16 * HOUR,
+      end: D + 16.75 * HOUR,
+      edits: [app.abs('src/c.ts')],
+    });
     app.append('src/b.ts', 3, 'b');
     app.append('src/c.ts', 3, 'c');
     sha.c5 = app.commit('PAY-11: b and c', D + 16.83 * HOUR);
     app.git(['checkout', '-q', 'main']);
 
     // An exploration that edits nothing, then a commit by hand right after: never claimed.
-    logs.claude({ id: ids.explore, cwd: app.dir, branch: 'main', start: D + 17 * HOUR, end: D + 17.5 * HOUR, prompts: ['How does billing work? Do not change anything.'] });
+    logs.claude({
+      id: ids.explore,
+      cwd: app.dir,
+      branch: 'main',
+      start: D + 17 * HOUR,
+      end: D + 17.5 * HOUR,
+      prompts: ['How does billing work? Do not change anything.'],
+    });
     app.append('src/x.ts', 2, 'x');
     sha.c6 = app.commit('Tweak x', D + 17.66 * HOUR);
     // Padding: huge context per output token, no edits, the same prompt again and again.
-    logs.codex({ id: ids.padding, cwd: app.dir, branch: 'main', gitHead: app.head(), start: D + 18 * HOUR, end: D + 18.5 * HOUR, calls: 4, output: 40, cacheRead: 300_000, prompts: ['continue', 'continue', 'continue', 'continue'] });
+    logs.codex({
+      id: ids.padding,
+      cwd: app.dir,
+      branch: 'main',
+      gitHead: app.head(),
+      start: D + 18 * HOUR,
+      end: D + 18.5 * HOUR,
+      calls: 4,
+      output: 40,
+      cacheRead: 300_000,
+      prompts: ['continue', 'continue', 'continue', 'continue'],
+    });
     // A teammate's commit hours later, far from any session.
     app.append('docs/runbook.md', 1, 'teammate');
     sha.human2 = app.commit('Runbook: escalation', D + 21 * HOUR, TEAMMATE);
@@ -131,7 +214,14 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     old = new Repo(path.join(dir, 'old'), home);
     old.append('lib.ts', 2, 'lib');
     old.commit('init', D + 8 * HOUR);
-    logs.claude({ id: ids.old, cwd: old.dir, branch: 'main', start: D + 9 * HOUR, end: D + 9.33 * HOUR, edits: [old.abs('lib.ts')] });
+    logs.claude({
+      id: ids.old,
+      cwd: old.dir,
+      branch: 'main',
+      start: D + 9 * HOUR,
+      end: D + 9.33 * HOUR,
+      edits: [old.abs('lib.ts')],
+    });
     old.append('lib.ts', 4, 'more');
     sha.old = old.commit('More lib', D + 9.4 * HOUR);
 
@@ -153,7 +243,12 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.deepEqual(linked(s.get(ids.pairClaude)), [sha.c5]);
     assert.deepEqual(linked(s.get(ids.pairCodex)), [sha.c5]);
     // Their branches were never merged into main: linked, shown as not merged, and not (yet) outcomes.
-    for (const [id, c] of [[ids.rebase, sha.c3r], [ids.amend, sha.c4a], [ids.pairClaude, sha.c5], [ids.pairCodex, sha.c5]] as const) {
+    for (const [id, c] of [
+      [ids.rebase, sha.c3r],
+      [ids.amend, sha.c4a],
+      [ids.pairClaude, sha.c5],
+      [ids.pairCodex, sha.c5],
+    ] as const) {
       assert.deepEqual(unmerged(s.get(id)), [c], id);
       assert.deepEqual(counted(s.get(id)), [], id);
     }
@@ -161,7 +256,8 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.deepEqual(counted(s.get(ids.padding)), []);
     assert.deepEqual(counted(s.get(ids.old)), [sha.old]);
     const claimed = new Set([...s.values()].flatMap(counted));
-    for (const human of [sha.human1, sha.human2, sha.c6]) assert.ok(!claimed.has(human as string), `human commit ${human} is never claimed`);
+    for (const human of [sha.human1, sha.human2, sha.c6])
+      assert.ok(!claimed.has(human as string), `human commit ${human} is never claimed`);
     assert.equal(s.get(ids.durable)?.status, 'shipped');
     assert.equal(s.get(ids.explore)?.status, 'unlinked');
   });
@@ -174,7 +270,10 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.equal(l.state, 'auto');
     assert.ok(l.confidence >= 0.95 && l.confidence <= 1);
     assert.equal(l.repo, app.dir);
-    assert.match(l.why, /^same branch feature\/PAY-7; edited exactly its files: src\/pay\.test\.ts, src\/pay\.ts; committed 5 min after the last reply; co-authored by Claude/);
+    assert.match(
+      l.why,
+      /^same branch feature\/PAY-7; edited exactly its files: src\/pay\.test\.ts, src\/pay\.ts; committed 5 min after the last reply; co-authored by Claude/,
+    );
     assert.equal(l.pr, 12);
     const squash = s.get(ids.squash)?.links.find((x) => x.commit === sha.squash);
     assert.ok(squash?.evidence.includes('codex-git'), 'Codex recorded the HEAD the commit was made on');
@@ -182,7 +281,10 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.deepEqual(s.get(ids.durable)?.tasks, ['PAY-7']);
     const shown = run(['link', 'show', ids.durable.slice(0, 8)]);
     assert.equal(shown.code, 0, shown.stderr);
-    assert.match(shown.stdout, /✔ (?:0\.9\d|1\.00) [0-9a-f]{7} PAY-7: pay by card \(#12\)\n {6}same branch feature\/PAY-7; edited exactly its files/);
+    assert.match(
+      shown.stdout,
+      /✔ (?:0\.9\d|1\.00) [0-9a-f]{7} PAY-7: pay by card \(#12\)\n {6}same branch feature\/PAY-7; edited exactly its files/,
+    );
   });
 
   it('reports outcomes: commits, tasks across tools, PRs, yield, cost per commit and task, kept lines, self-check', () => {
@@ -193,12 +295,23 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.equal(o.unmerged, 3);
     assert.equal(o.reverted, 0);
     assert.equal(o.tasks, 2);
-    assert.deepEqual(o.byTask.filter((t) => t.delivered).map((t) => t.task).sort(), ['PAY-7', 'PAY-8']);
+    assert.deepEqual(
+      o.byTask
+        .filter((t) => t.delivered)
+        .map((t) => t.task)
+        .sort(),
+      ['PAY-7', 'PAY-8'],
+    );
     assert.equal(o.prs, 2);
     assert.equal(o.shippedSessions, 3);
     assert.equal(o.unlinkedSessions, 6);
     assert.ok(o.yield !== null && o.yield > 0 && o.yield < 1);
-    assert.ok(o.tokensPerCommit !== null && o.costPerCommit !== null && o.costPerTask !== null && o.tokensPerTaskMedian !== null);
+    assert.ok(
+      o.tokensPerCommit !== null &&
+        o.costPerCommit !== null &&
+        o.costPerTask !== null &&
+        o.tokensPerTaskMedian !== null,
+    );
     const pair = o.byTask.find((t) => t.task === 'PAY-11');
     assert.deepEqual(pair?.sources, ['claude-code', 'codex'], 'one task, two tools: their cost adds up');
     assert.equal(pair?.sessions, 2);
@@ -208,7 +321,10 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.equal(r.selfCheck.private, true);
     assert.equal(r.selfCheck.contextPadding.sessions, 1);
     assert.ok(r.selfCheck.repeatedPrompts.prompts >= 1, 'the padding session sent "continue" four times');
-    assert.equal(o.tokensWithoutOutcome, [...sessions().values()].filter((s) => s.status === 'unlinked').reduce((n, s) => n + s.tokens.total, 0));
+    assert.equal(
+      o.tokensWithoutOutcome,
+      [...sessions().values()].filter((s) => s.status === 'unlinked').reduce((n, s) => n + s.tokens.total, 0),
+    );
   });
 
   it('keeps confirm, reject and labels through every re-link, also after history moves', () => {
@@ -245,14 +361,21 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
   });
 
   it('durability follows HEAD: a later commit that removes lines lowers the kept count, re-blaming only that file', () => {
-    const pay = fs.readFileSync(app.abs('src/pay.ts'), 'utf8').split('\n').filter((l) => !/^card line [45]$/.test(l));
+    const pay = fs
+      .readFileSync(app.abs('src/pay.ts'), 'utf8')
+      .split('\n')
+      .filter((l) => !/^card line [45]$/.test(l));
     app.write('src/pay.ts', pay.join('\n'));
     app.commit('Trim more', Date.now() - HOUR, TEAMMATE);
     const r = JSON.parse(run(['link', '--json']).stdout) as LinkSummary;
     assert.equal(r.durability?.blamedFiles, 1, 'only the file that changed is blamed again');
     assert.equal(report().outcomes.keptLines, 10);
     // Younger than --durability-days: pending; older: judged.
-    assert.equal((JSON.parse(run(['report', '--json', '--no-import', '--durability-days', '60']).stdout) as ReportJson).outcomes.keptLinesPer1kOutput, null);
+    assert.equal(
+      (JSON.parse(run(['report', '--json', '--no-import', '--durability-days', '60']).stdout) as ReportJson).outcomes
+        .keptLinesPer1kOutput,
+      null,
+    );
   });
 
   it('a repository that vanished keeps its links as history and is flagged', () => {
@@ -272,7 +395,14 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     const legacy = new Repo(path.join(dir, 'legacy'), home);
     legacy.append('l.ts', 2, 'l');
     legacy.commit('legacy init', T - HOUR);
-    logs.claude({ id: '9ccccccc-0000-4000-8000-000000000011', cwd: legacy.dir, branch: 'main', start: T, end: T + 10 * MIN, edits: [legacy.abs('l.ts')] });
+    logs.claude({
+      id: '9ccccccc-0000-4000-8000-000000000011',
+      cwd: legacy.dir,
+      branch: 'main',
+      start: T,
+      end: T + 10 * MIN,
+      edits: [legacy.abs('l.ts')],
+    });
     legacy.append('l.ts', 3, 'more');
     sha.legacy = legacy.commit('Legacy work', T + 15 * MIN);
     assert.equal(run(['import']).code, 0);
@@ -281,7 +411,14 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     const moved = path.join(dir, 'legacy-moved');
     fs.renameSync(legacy.dir, moved);
     const there = new Repo(moved, home, false);
-    logs.claude({ id: '9ddddddd-0000-4000-8000-000000000012', cwd: moved, branch: 'main', start: T + 2 * HOUR, end: T + 2.2 * HOUR, edits: [there.abs('l.ts')] });
+    logs.claude({
+      id: '9ddddddd-0000-4000-8000-000000000012',
+      cwd: moved,
+      branch: 'main',
+      start: T + 2 * HOUR,
+      end: T + 2.2 * HOUR,
+      edits: [there.abs('l.ts')],
+    });
     there.append('l.ts', 1, 'there');
     sha.there = there.commit('Work after the move', T + 2.3 * HOUR);
     assert.equal(run(['import']).code, 0);
@@ -305,15 +442,30 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     app.commit('z', Date.now() - HOUR);
     const r = run(['link'], noGit);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr.trim(), 'outcome-ledger: git was not found on PATH (install git to link sessions to commits)');
+    assert.equal(
+      r.stderr.trim(),
+      'outcome-ledger: git was not found on PATH (install git to link sessions to commits)',
+    );
     const rep = run(['report', '--json'], noGit);
     assert.equal(rep.code, 0, rep.stderr);
     assert.match(rep.stderr, /git was not found on PATH/);
-    assert.equal((JSON.parse(rep.stdout) as ReportJson).outcomes.commits, 5, 'the three of the first test and the two of the moved repository');
+    assert.equal(
+      (JSON.parse(rep.stdout) as ReportJson).outcomes.commits,
+      5,
+      'the three of the first test and the two of the moved repository',
+    );
   });
 
   it('rejects bad input with exit 2 and one line', () => {
-    for (const args of [['link', 'confirm', ids.durable], ['link', 'confirm', 'nope', 'abcd1234'], ['link', 'confirm', ids.durable, 'zzz'], ['link', 'frob'], ['link', '--window-hours', 'x'], ['link', '--task-pattern', '(['], ['report', '--threshold', '2']]) {
+    for (const args of [
+      ['link', 'confirm', ids.durable],
+      ['link', 'confirm', 'nope', 'abcd1234'],
+      ['link', 'confirm', ids.durable, 'zzz'],
+      ['link', 'frob'],
+      ['link', '--window-hours', 'x'],
+      ['link', '--task-pattern', '(['],
+      ['report', '--threshold', '2'],
+    ]) {
       const r = run(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -35,13 +35,45 @@ describe('manual entries through the bundled CLI (outcome-ledger manual add|list
   };
 
   it('adds an entry with the counts the tool showed (exact) and one from pasted text (estimated), which report and sessions show', () => {
-    const exact = add(['--tool', 'ChatGPT web', '--model', 'gpt-4o', '--input', '1200', '--output', '800', '--task', 'PAY-7', '--at', '2026-10-01 14:30']);
+    const exact = add([
+      '--tool',
+      'ChatGPT web',
+      '--model',
+      'gpt-4o',
+      '--input',
+      '1200',
+      '--output',
+      '800',
+      '--task',
+      'PAY-7',
+      '--at',
+      '2026-10-01 14:30',
+    ]);
     assert.deepEqual(exact.tokens, { input: 1200, output: 800, total: 2000 });
     assert.equal(exact.tokenAccuracy, 'exact');
     assert.equal(exact.at, '2026-10-01T14:30:00.000Z');
     assert.ok(exact.costUSD > 0, 'gpt-4o is priced');
-    const est = add(['--tool', 'Claude.ai', '--model', 'claude-sonnet-4-5', '--prompt-file', path.join(dir, 'prompt.txt'), '--reply-file', path.join(dir, 'reply.txt'), '--repo', repo, '--branch', 'feature/PAY-7-retry', '--at', '2026-10-02']);
-    assert.deepEqual(est.tokens, { input: estimateTokens(PROMPT), output: estimateTokens(REPLY), total: estimateTokens(PROMPT) + estimateTokens(REPLY) });
+    const est = add([
+      '--tool',
+      'Claude.ai',
+      '--model',
+      'claude-sonnet-4-5',
+      '--prompt-file',
+      path.join(dir, 'prompt.txt'),
+      '--reply-file',
+      path.join(dir, 'reply.txt'),
+      '--repo',
+      repo,
+      '--branch',
+      'feature/PAY-7-retry',
+      '--at',
+      '2026-10-02',
+    ]);
+    assert.deepEqual(est.tokens, {
+      input: estimateTokens(PROMPT),
+      output: estimateTokens(REPLY),
+      total: estimateTokens(PROMPT) + estimateTokens(REPLY),
+    });
     assert.equal(est.tokenAccuracy, 'estimated');
     const r = reportJson(home, env, ['--no-import']);
     const manual = r.bySource.find((s) => s.source === 'manual');
@@ -62,7 +94,8 @@ describe('manual entries through the bundled CLI (outcome-ledger manual add|list
     assert.equal(s2?.logPath, null);
     // Privacy: the pasted text was counted, never stored.
     for (const file of ['ledger.sqlite', 'ledger.journal']) {
-      if (fs.existsSync(path.join(home, file))) assert.ok(!fs.readFileSync(path.join(home, file)).includes(Buffer.from('SECRET-PROMPT-TEXT')), file);
+      if (fs.existsSync(path.join(home, file)))
+        assert.ok(!fs.readFileSync(path.join(home, file)).includes(Buffer.from('SECRET-PROMPT-TEXT')), file);
     }
   });
 
@@ -75,12 +108,23 @@ describe('manual entries through the bundled CLI (outcome-ledger manual add|list
     const est = entries.find((e) => e.tool === 'Claude.ai');
     const exact = entries.find((e) => e.tool === 'ChatGPT web');
     assert.ok(est && exact);
-    const edited = cli(['manual', 'edit', est.id.slice(0, 12), '--input', '300', '--output', '100', '--json', '--home', home], env);
+    const edited = cli(
+      ['manual', 'edit', est.id.slice(0, 12), '--input', '300', '--output', '100', '--json', '--home', home],
+      env,
+    );
     assert.equal(edited.code, 0, edited.stderr);
     const e = JSON.parse(edited.stdout) as ManualEntry;
-    assert.deepEqual([e.tokens.total, e.tokenAccuracy, e.branch, e.tool], [400, 'exact', 'feature/PAY-7-retry', 'Claude.ai']);
-    const renamed = JSON.parse(cli(['manual', 'edit', exact.id, '--tool', 'ChatGPT app', '--task', '', '--json', '--home', home], env).stdout) as ManualEntry;
-    assert.deepEqual([renamed.tool, renamed.task, renamed.tokens.total, renamed.at], ['ChatGPT app', null, 2000, exact.at]);
+    assert.deepEqual(
+      [e.tokens.total, e.tokenAccuracy, e.branch, e.tool],
+      [400, 'exact', 'feature/PAY-7-retry', 'Claude.ai'],
+    );
+    const renamed = JSON.parse(
+      cli(['manual', 'edit', exact.id, '--tool', 'ChatGPT app', '--task', '', '--json', '--home', home], env).stdout,
+    ) as ManualEntry;
+    assert.deepEqual(
+      [renamed.tool, renamed.task, renamed.tokens.total, renamed.at],
+      ['ChatGPT app', null, 2000, exact.at],
+    );
     let r = reportJson(home, env, ['--no-import']);
     assert.equal(r.bySource.find((s) => s.source === 'manual')?.total, 2400);
     assert.equal(r.totals.tokenAccuracy, 'exact');
@@ -90,11 +134,16 @@ describe('manual entries through the bundled CLI (outcome-ledger manual add|list
     r = reportJson(home, env, ['--no-import']);
     assert.equal(r.totals.total, 400);
     assert.equal(r.totals.sessions, 1);
-    assert.equal(sessionsJson(home, env).some((s) => s.id === exact.id), false);
+    assert.equal(
+      sessionsJson(home, env).some((s) => s.id === exact.id),
+      false,
+    );
   });
 
   it('data health lists manual entries like a source', () => {
-    const h = JSON.parse(cli(['health', '--json', '--home', home], env).stdout) as { sources: Array<{ source: string; found: boolean; interactions: number; last: string | null }> };
+    const h = JSON.parse(cli(['health', '--json', '--home', home], env).stdout) as {
+      sources: Array<{ source: string; found: boolean; interactions: number; last: string | null }>;
+    };
     const m = h.sources.find((s) => s.source === 'manual');
     assert.deepEqual([m?.found, m?.interactions, m?.last], [true, 1, '2026-10-02T12:00:00.000Z']);
     assert.match(cli(['health', '--home', home], env).stdout, /## manual\n- 1 interactions logged by hand/);
@@ -107,12 +156,35 @@ describe('manual entries through the bundled CLI (outcome-ledger manual add|list
       [['manual', 'add', '--model', 'gpt-4o', '--input', '5'], /needs --tool and --model/],
       [['manual', 'add', '--tool', 'x', '--model', 'gpt-4o'], /token counts the tool showed, or paste the text/],
       [['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--input', '5.5'], /whole number/],
-      [['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--input', '5', '--prompt-file', path.join(dir, 'prompt.txt')], /not both/],
+      [
+        [
+          'manual',
+          'add',
+          '--tool',
+          'x',
+          '--model',
+          'gpt-4o',
+          '--input',
+          '5',
+          '--prompt-file',
+          path.join(dir, 'prompt.txt'),
+        ],
+        /not both/,
+      ],
       [['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--input', '5', '--at', 'yesterday'], /--at needs/],
       [['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--input', '5', '--at', '2999-01-01'], /in the future/],
-      [['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--input', '5', '--repo', dir], /not inside a git repository/],
-      [['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--input', '5', '--task', 'not a task!'], /does not look like a task key/],
-      [['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--prompt-file', path.join(dir, 'missing.txt')], /no such file/],
+      [
+        ['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--input', '5', '--repo', dir],
+        /not inside a git repository/,
+      ],
+      [
+        ['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--input', '5', '--task', 'not a task!'],
+        /does not look like a task key/,
+      ],
+      [
+        ['manual', 'add', '--tool', 'x', '--model', 'gpt-4o', '--prompt-file', path.join(dir, 'missing.txt')],
+        /no such file/,
+      ],
       [['manual', 'edit', 'manual:m-nope', '--input', '5'], /no manual entry matches/],
       [['manual', 'edit', 'm-'], /at least one option/],
       [['manual', 'delete'], /needs the ID/],

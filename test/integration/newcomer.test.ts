@@ -20,7 +20,11 @@ describe('the command line a new user expects', function () {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('--version, -v and version print the package version; version takes no arguments', () => {
-    const version = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    const version = (
+      JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
     for (const a of ['--version', '-v', 'version']) {
       const r = cli([a], env);
       assert.equal(r.code, 0, r.stderr);
@@ -55,7 +59,23 @@ describe('the command line a new user expects', function () {
   });
 
   it('`manual add --input -5` is judged as a number (not "argument is ambiguous")', () => {
-    const r = cli(['manual', 'add', '--tool', 'ChatGPT web', '--model', 'gpt-4o', '--input', '-5', '--output', '3', '--home', path.join(dir, 'manual')], env);
+    const r = cli(
+      [
+        'manual',
+        'add',
+        '--tool',
+        'ChatGPT web',
+        '--model',
+        'gpt-4o',
+        '--input',
+        '-5',
+        '--output',
+        '3',
+        '--home',
+        path.join(dir, 'manual'),
+      ],
+      env,
+    );
     assert.equal(r.code, 2);
     assert.doesNotMatch(r.stderr, /ambiguous/);
     assert.match(r.stderr, /^outcome-ledger: --input needs a whole number of tokens, got "-5"\n$/);
@@ -74,8 +94,14 @@ describe('the command line a new user expects', function () {
   it('--source: a missing path, `manual` and a mistyped name are usage errors in one line, from one list of sources', () => {
     const home = path.join(dir, 'sources');
     const cases: Array<[string, RegExp]> = [
-      ['codex=/nonexistent-folder-of-logs', /^outcome-ledger: --source codex=\/nonexistent-folder-of-logs: no such file or folder\n$/],
-      [`manual=${dir}`, /^outcome-ledger: --source manual: not a source this version reads \(manual entries are logged with `outcome-ledger manual add`\)/],
+      [
+        'codex=/nonexistent-folder-of-logs',
+        /^outcome-ledger: --source codex=\/nonexistent-folder-of-logs: no such file or folder\n$/,
+      ],
+      [
+        `manual=${dir}`,
+        /^outcome-ledger: --source manual: not a source this version reads \(manual entries are logged with `outcome-ledger manual add`\)/,
+      ],
       [`codx=${dir}`, /\(did you mean codex\?\); NAME is one of claude-code, codex, /],
     ];
     for (const [source, re] of cases) {
@@ -90,10 +116,16 @@ describe('the command line a new user expects', function () {
   it('--since after today without --until is exit 2, like the same inverted range given explicitly', () => {
     const home = path.join(dir, 'future');
     const future = `${new Date().getUTCFullYear() + 1}-01-01`;
-    for (const args of [['report', '--since', future, '--no-import'], ['sessions', '--since', future, '--no-import']]) {
+    for (const args of [
+      ['report', '--since', future, '--no-import'],
+      ['sessions', '--since', future, '--no-import'],
+    ]) {
       const r = cli([...args, '--home', home], env);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
-      assert.equal(r.stderr, `outcome-ledger: --since ${future} is after today (the period would end before it starts)\n`);
+      assert.equal(
+        r.stderr,
+        `outcome-ledger: --since ${future} is after today (the period would end before it starts)\n`,
+      );
     }
     assert.equal(cli(['report', '--since', '2020-01-01', '--no-import', '--home', home], env).code, 0);
   });

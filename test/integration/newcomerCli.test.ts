@@ -34,10 +34,17 @@ describe('link pending and the --out rules (the bundled CLI on a demo world)', f
     assert.equal(j.code, 0, j.stderr);
     const d = JSON.parse(j.stdout) as SidebarSnapshot['decisions'];
     assert.ok(d.total > 0 && d.rows.length > 0, 'the demo world has sessions without an outcome');
-    for (let i = 1; i < d.rows.length; i++) assert.ok((d.rows[i - 1]?.tokens ?? 0) >= (d.rows[i]?.tokens ?? 0), 'costliest first');
+    for (let i = 1; i < d.rows.length; i++)
+      assert.ok((d.rows[i - 1]?.tokens ?? 0) >= (d.rows[i]?.tokens ?? 0), 'costliest first');
     // Every listed session is one `sessions --json` does not count as shipped or labelled.
-    const sessions = JSON.parse(cli(['sessions', '--json', '--no-import', '--home', home, ...period], env).stdout) as Array<{ id: string; status: string }>;
-    for (const r of d.rows) assert.ok(['unlinked', 'open', 'shipped'].includes(sessions.find((s) => s.id === r.sessionId)?.status ?? ''), r.sessionId);
+    const sessions = JSON.parse(
+      cli(['sessions', '--json', '--no-import', '--home', home, ...period], env).stdout,
+    ) as Array<{ id: string; status: string }>;
+    for (const r of d.rows)
+      assert.ok(
+        ['unlinked', 'open', 'shipped'].includes(sessions.find((s) => s.id === r.sessionId)?.status ?? ''),
+        r.sessionId,
+      );
     assert.ok(d.rows.every((r) => !['exploration', 'learning', 'review', 'abandoned'].includes(r.status)));
     const t = cli(['link', 'pending', '--home', home, ...period], env);
     assert.equal(t.code, 0, t.stderr);
@@ -45,15 +52,25 @@ describe('link pending and the --out rules (the bundled CLI on a demo world)', f
     const first = d.rows[0];
     assert.ok(first);
     assert.ok(t.stdout.includes(first.sessionId));
-    if (first.candidate) assert.ok(t.stdout.includes(`link confirm ${first.sessionId} ${first.candidate.sha.slice(0, 7)}`));
+    if (first.candidate)
+      assert.ok(t.stdout.includes(`link confirm ${first.sessionId} ${first.candidate.sha.slice(0, 7)}`));
     assert.match(t.stdout, /label \S+ exploration\|learning\|review\|abandoned/);
     // A label is a decision: the labelled session leaves the list.
     assert.equal(cli(['label', first.sessionId, 'exploration', '--home', home], env).code, 0);
-    const after = JSON.parse(cli(['link', 'pending', '--json', '--home', home, ...period], env).stdout) as SidebarSnapshot['decisions'];
+    const after = JSON.parse(
+      cli(['link', 'pending', '--json', '--home', home, ...period], env).stdout,
+    ) as SidebarSnapshot['decisions'];
     assert.equal(after.total, d.total - 1);
     assert.ok(!after.rows.some((r) => r.sessionId === first.sessionId));
     // --limit, and a mistyped subcommand.
-    assert.equal((JSON.parse(cli(['link', 'pending', '--json', '--limit', '1', '--home', home], env).stdout) as SidebarSnapshot['decisions']).rows.length, 1);
+    assert.equal(
+      (
+        JSON.parse(
+          cli(['link', 'pending', '--json', '--limit', '1', '--home', home], env).stdout,
+        ) as SidebarSnapshot['decisions']
+      ).rows.length,
+      1,
+    );
     const bad = cli(['link', 'pendng', '--home', home], env);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /did you mean pending/);
@@ -75,7 +92,10 @@ describe('link pending and the --out rules (the bundled CLI on a demo world)', f
       fs.writeFileSync(file, 'keep me');
       const again = cli([...w.args(file), '--home', home], env);
       assert.equal(again.code, 2, `${w.name} refuses to replace`);
-      assert.equal(again.stderr.trim(), `outcome-ledger: --out ${file} exists: add --force to replace it (nothing was written)`);
+      assert.equal(
+        again.stderr.trim(),
+        `outcome-ledger: --out ${file} exists: add --force to replace it (nothing was written)`,
+      );
       assert.equal(fs.readFileSync(file, 'utf8'), 'keep me', `${w.name} left the file alone`);
       const forced = cli([...w.args(file), '--force', '--home', home], env);
       assert.notEqual(forced.code, 2, `${w.name} --force: ${forced.stderr}`);
@@ -92,7 +112,7 @@ describe('link pending and the --out rules (the bundled CLI on a demo world)', f
     }
   });
 
-  it('every command\'s --help ends with examples of that command, and the main help lists every command', () => {
+  it("every command's --help ends with examples of that command, and the main help lists every command", () => {
     const main = cli(['--help'], env);
     const names = [...main.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1] ?? '');
     assert.ok(names.length >= 12, names.join(', '));
@@ -102,7 +122,8 @@ describe('link pending and the --out rules (the bundled CLI on a demo world)', f
       const examples = h.stdout.split('\nExamples:\n')[1] ?? '';
       const lines = examples.trimEnd().split('\n');
       assert.ok(lines.length >= 2, `${name} --help has examples`);
-      for (const l of lines) assert.match(l, new RegExp(`^ {2}(outcome-ledger ${name}\\b|npm run ${name}\\b)`), `${name}: ${l}`);
+      for (const l of lines)
+        assert.match(l, new RegExp(`^ {2}(outcome-ledger ${name}\\b|npm run ${name}\\b)`), `${name}: ${l}`);
     }
   });
 });

@@ -28,7 +28,12 @@ function zipDirectory(file: string): { buf: Buffer; entries: ZipEntry[] } {
     const nameLength = buf.readUInt16LE(at + 28);
     const extraLength = buf.readUInt16LE(at + 30);
     const commentLength = buf.readUInt16LE(at + 32);
-    entries.push({ name: buf.toString('utf8', at + 46, at + 46 + nameLength), method: buf.readUInt16LE(at + 10), compressedSize: buf.readUInt32LE(at + 20), localHeader: buf.readUInt32LE(at + 42) });
+    entries.push({
+      name: buf.toString('utf8', at + 46, at + 46 + nameLength),
+      method: buf.readUInt16LE(at + 10),
+      compressedSize: buf.readUInt32LE(at + 20),
+      localHeader: buf.readUInt32LE(at + 42),
+    });
     at += 46 + nameLength + extraLength + commentLength;
   }
   return { buf, entries };
@@ -57,7 +62,8 @@ function relativeLinks(markdown: string): { images: string[]; links: string[] } 
     if (!target || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
     (m[1] ? images : links).push(target);
   }
-  for (const m of markdown.matchAll(/<img\s[^>]*src="([^"]+)"/g)) if (!/^[a-z][a-z0-9+.-]*:/i.test(m[1] ?? '')) images.push(m[1] ?? '');
+  for (const m of markdown.matchAll(/<img\s[^>]*src="([^"]+)"/g))
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(m[1] ?? '')) images.push(m[1] ?? '');
   return { images, links };
 }
 
@@ -67,17 +73,32 @@ describe('packaging (npm run package)', function () {
 
   before(() => {
     out = path.join(tempDir('ol-vsix-'), 'outcome-ledger.vsix');
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '--out', out], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(
+      path.join(ROOT, 'node_modules', '.bin', 'vsce'),
+      ['package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '--out', out],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
   });
 
   it('produces a .vsix under 5 MB with the bundles and the wasm, and no sources or node_modules', () => {
     const size = fs.statSync(out).size;
     assert.ok(size < 5 * 1024 * 1024, `${size} bytes`);
     const listing = zipEntries(out);
-    for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/sql-wasm.wasm', 'extension/dist/cli.js', 'extension/dist/teamRollupWorker.js', 'extension/media/icon.png', 'extension/readme.md']) {
+    for (const needed of [
+      'extension/package.json',
+      'extension/dist/extension.js',
+      'extension/dist/sql-wasm.wasm',
+      'extension/dist/cli.js',
+      'extension/dist/teamRollupWorker.js',
+      'extension/media/icon.png',
+      'extension/readme.md',
+    ]) {
       assert.ok(listing.includes(needed), `${needed} in ${listing.join(', ')}`);
     }
-    assert.deepEqual(listing.filter((f) => /node_modules|\/src\/|\/test\/|\.map$|\.ts$/.test(f)), []);
+    assert.deepEqual(
+      listing.filter((f) => /node_modules|\/src\/|\/test\/|\.map$|\.ts$/.test(f)),
+      [],
+    );
   });
 
   it('the packaged README shows its screenshots: every image and page it links is inside the .vsix', () => {

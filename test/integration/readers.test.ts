@@ -22,12 +22,26 @@ interface Usage {
   reasoning_output_tokens: number;
   total_tokens: number;
 }
-const usage = (input: number, cached: number, output: number): Usage => ({ input_tokens: input, cached_input_tokens: cached, output_tokens: output, reasoning_output_tokens: 0, total_tokens: input + output });
-const add = (a: Usage, b: Usage): Usage => ({
-  input_tokens: a.input_tokens + b.input_tokens, cached_input_tokens: a.cached_input_tokens + b.cached_input_tokens, output_tokens: a.output_tokens + b.output_tokens,
-  reasoning_output_tokens: 0, total_tokens: a.total_tokens + b.total_tokens,
+const usage = (input: number, cached: number, output: number): Usage => ({
+  input_tokens: input,
+  cached_input_tokens: cached,
+  output_tokens: output,
+  reasoning_output_tokens: 0,
+  total_tokens: input + output,
 });
-const tokenCount = (t: number, total: Usage, last: Usage): string => JSON.stringify({ timestamp: iso(t), type: 'event_msg', payload: { type: 'token_count', info: { total_token_usage: total, last_token_usage: last } } });
+const add = (a: Usage, b: Usage): Usage => ({
+  input_tokens: a.input_tokens + b.input_tokens,
+  cached_input_tokens: a.cached_input_tokens + b.cached_input_tokens,
+  output_tokens: a.output_tokens + b.output_tokens,
+  reasoning_output_tokens: 0,
+  total_tokens: a.total_tokens + b.total_tokens,
+});
+const tokenCount = (t: number, total: Usage, last: Usage): string =>
+  JSON.stringify({
+    timestamp: iso(t),
+    type: 'event_msg',
+    payload: { type: 'token_count', info: { total_token_usage: total, last_token_usage: last } },
+  });
 
 /**
  * Readers that were wrong on real data, end to end through the bundled CLI: Codex forked subagents, and Copilot
@@ -59,16 +73,27 @@ describe('readers on real data: Codex forked subagents and Copilot auto requests
       const t = t0 + n * 60_000;
       const u = usage(1000 + n, 200, 100);
       truth += u.input_tokens + u.output_tokens;
-      fs.writeFileSync(path.join(day, `rollout-2026-05-13T08-00-00-${id}.jsonl`), [
-        JSON.stringify({ timestamp: iso(t), type: 'session_meta', payload: { id, cwd: '/w/app', cli_version: '0.119.0' } }),
-        JSON.stringify({ timestamp: iso(t), type: 'turn_context', payload: { cwd: '/w/app', model: 'gpt-5-codex' } }),
-        tokenCount(t + 5000, u, u),
-      ].join('\n') + '\n');
+      fs.writeFileSync(
+        path.join(day, `rollout-2026-05-13T08-00-00-${id}.jsonl`),
+        [
+          JSON.stringify({
+            timestamp: iso(t),
+            type: 'session_meta',
+            payload: { id, cwd: '/w/app', cli_version: '0.119.0' },
+          }),
+          JSON.stringify({ timestamp: iso(t), type: 'turn_context', payload: { cwd: '/w/app', model: 'gpt-5-codex' } }),
+          tokenCount(t + 5000, u, u),
+        ].join('\n') + '\n',
+      );
     }
     // The parent: three requests.
     const p0 = Date.parse('2026-05-13T10:00:00.000Z');
     const parentLines = [
-      JSON.stringify({ timestamp: iso(p0), type: 'session_meta', payload: { id: PARENT, cwd: '/w/app', cli_version: '0.119.0', originator: 'Codex Desktop' } }),
+      JSON.stringify({
+        timestamp: iso(p0),
+        type: 'session_meta',
+        payload: { id: PARENT, cwd: '/w/app', cli_version: '0.119.0', originator: 'Codex Desktop' },
+      }),
       JSON.stringify({ timestamp: iso(p0), type: 'turn_context', payload: { cwd: '/w/app', model: 'gpt-5.1-codex' } }),
     ];
     let total = usage(0, 0, 0);
@@ -82,9 +107,21 @@ describe('readers on real data: Codex forked subagents and Copilot auto requests
     // The child, forked from the parent: its own meta, the parent's rollout copied in (re-stamped in one burst at the
     // fork instant), then two requests of its own whose running totals continue from the parent's.
     const f0 = Date.parse('2026-05-13T10:05:00.000Z');
-    const stamped = (line: string, t: number): string => JSON.stringify({ ...(JSON.parse(line) as object), timestamp: iso(t) });
+    const stamped = (line: string, t: number): string =>
+      JSON.stringify({ ...(JSON.parse(line) as object), timestamp: iso(t) });
     const childLines = [
-      JSON.stringify({ timestamp: iso(f0), type: 'session_meta', payload: { id: CHILD, forked_from_id: PARENT, cwd: '/w/app', cli_version: '0.119.0', source: { subagent: { thread_spawn: { parent_thread_id: PARENT, depth: 1 } } }, agent_nickname: 'Carson' } }),
+      JSON.stringify({
+        timestamp: iso(f0),
+        type: 'session_meta',
+        payload: {
+          id: CHILD,
+          forked_from_id: PARENT,
+          cwd: '/w/app',
+          cli_version: '0.119.0',
+          source: { subagent: { thread_spawn: { parent_thread_id: PARENT, depth: 1 } } },
+          agent_nickname: 'Carson',
+        },
+      }),
       ...parentLines.map((l, i) => stamped(l, f0 + 1 + Math.floor(i / 3))),
     ];
     for (let i = 1; i <= 2; i++) {
@@ -98,12 +135,27 @@ describe('readers on real data: Codex forked subagents and Copilot auto requests
     // Copilot Chat in VS Code: an `auto` request that resolved to gpt-4.1.
     const chat = path.join(home, '.config', 'Code', 'User', 'workspaceStorage', 'a1b2c3', 'chatSessions');
     fs.mkdirSync(chat, { recursive: true });
-    fs.writeFileSync(path.join(chat, 'auto-session.json'), JSON.stringify({
-      version: 3, sessionId: 'auto-session', creationDate: Date.parse('2026-05-14T09:00:00.000Z'), requests: [{
-        requestId: 'request_auto_1', timestamp: Date.parse('2026-05-14T09:00:05.000Z'), modelId: 'copilot/auto', message: { text: 'Rename the helper' },
-        response: [{ value: 'Renamed.' }], result: { timings: { totalElapsed: 2100 }, metadata: { promptTokens: 8100, outputTokens: 240, resolvedModel: 'gpt-4.1-2025-04-14' } },
-      }],
-    }));
+    fs.writeFileSync(
+      path.join(chat, 'auto-session.json'),
+      JSON.stringify({
+        version: 3,
+        sessionId: 'auto-session',
+        creationDate: Date.parse('2026-05-14T09:00:00.000Z'),
+        requests: [
+          {
+            requestId: 'request_auto_1',
+            timestamp: Date.parse('2026-05-14T09:00:05.000Z'),
+            modelId: 'copilot/auto',
+            message: { text: 'Rename the helper' },
+            response: [{ value: 'Renamed.' }],
+            result: {
+              timings: { totalElapsed: 2100 },
+              metadata: { promptTokens: 8100, outputTokens: 240, resolvedModel: 'gpt-4.1-2025-04-14' },
+            },
+          },
+        ],
+      }),
+    );
     env = { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -117,19 +169,31 @@ describe('readers on real data: Codex forked subagents and Copilot auto requests
     const parent = codex.find((s) => s.sessionId === PARENT);
     assert.equal(parent?.interactions, 3);
     assert.equal(child?.interactions, 2);
-    assert.equal((child?.tokens.input ?? 0) + (child?.tokens.cacheRead ?? 0) + (child?.tokens.output ?? 0), 3000 + 200 + 6000 + 400);
-    assert.equal(codex.reduce((n, s) => n + s.tokens.input + s.tokens.cacheRead + s.tokens.output, 0), truth);
+    assert.equal(
+      (child?.tokens.input ?? 0) + (child?.tokens.cacheRead ?? 0) + (child?.tokens.output ?? 0),
+      3000 + 200 + 6000 + 400,
+    );
+    assert.equal(
+      codex.reduce((n, s) => n + s.tokens.input + s.tokens.cacheRead + s.tokens.output, 0),
+      truth,
+    );
   });
 
   it('a second import adds nothing', () => {
     const before = sessions(ledger, env);
     const r = cli(['import', '--home', ledger], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(sessions(ledger, env).map((s) => [s.sessionId, s.tokens, s.interactions]), before.map((s) => [s.sessionId, s.tokens, s.interactions]));
+    assert.deepEqual(
+      sessions(ledger, env).map((s) => [s.sessionId, s.tokens, s.interactions]),
+      before.map((s) => [s.sessionId, s.tokens, s.interactions]),
+    );
   });
 
   it('a Copilot `auto` request shows the model it ran on', () => {
     const copilot = sessions(ledger, env).filter((s) => s.source === 'copilot-chat');
-    assert.deepEqual(copilot.map((s) => [s.sessionId, s.models, s.tokens.input, s.tokens.output]), [['auto-session', ['gpt-4.1-2025-04-14'], 8100, 240]]);
+    assert.deepEqual(
+      copilot.map((s) => [s.sessionId, s.models, s.tokens.input, s.tokens.output]),
+      [['auto-session', ['gpt-4.1-2025-04-14'], 8100, 240]],
+    );
   });
 });

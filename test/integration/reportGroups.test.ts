@@ -37,8 +37,22 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
     assert.ok(r.byWeek.length >= 5, `five weeks or more: ${r.byWeek.map((w) => w.week).join(', ')}`);
     assert.ok(r.byMonth.length >= 2, 'the history crosses a month boundary');
     for (const rows of [r.byWeek, r.byMonth, r.byDay, r.bySession ?? []]) {
-      for (const field of ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'unpricedInteractions', 'estimatedTokens'] as const) {
-        assert.equal(rows.reduce((a, x) => a + x[field], 0), r.totals[field], field);
+      for (const field of [
+        'input',
+        'output',
+        'cacheRead',
+        'cacheWrite',
+        'reasoning',
+        'total',
+        'interactions',
+        'unpricedInteractions',
+        'estimatedTokens',
+      ] as const) {
+        assert.equal(
+          rows.reduce((a, x) => a + x[field], 0),
+          r.totals[field],
+          field,
+        );
       }
       assert.ok(Math.abs(rows.reduce((a, x) => a + x.costUSD, 0) - r.totals.costUSD) < 1e-4);
     }
@@ -67,7 +81,8 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
       assert.doesNotMatch(t.stdout, /Self-check/, 'one table, not the whole report');
     }
     const weeks = cli(['report', '--no-import', '--home', home, '--by', 'week'], env).stdout;
-    for (const w of r.byWeek) assert.match(weeks, new RegExp(`^${w.week}\\s+.*\\s${w.interactions}\\s+${w.sessions}$`, 'm'));
+    for (const w of r.byWeek)
+      assert.match(weeks, new RegExp(`^${w.week}\\s+.*\\s${w.interactions}\\s+${w.sessions}$`, 'm'));
     const tasks = cli(['report', '--no-import', '--home', home, '--by', 'task'], env);
     assert.equal(tasks.code, 0, tasks.stderr);
     for (const t of r.outcomes.byTask.slice(0, 3)) assert.match(tasks.stdout, new RegExp(`^${t.task}\\s`, 'm'));
@@ -77,7 +92,10 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
     const c = cli(['report', '--no-import', '--home', home, '--by', 'month', '--csv'], env);
     assert.equal(c.code, 0, c.stderr);
     const lines = c.stdout.trim().split('\n');
-    assert.equal(lines[0], 'month,input,output,cacheRead,cacheWrite,reasoning,total,costUSD,interactions,sessions,estimatedTokens,unpricedInteractions');
+    assert.equal(
+      lines[0],
+      'month,input,output,cacheRead,cacheWrite,reasoning,total,costUSD,interactions,sessions,estimatedTokens,unpricedInteractions',
+    );
     assert.equal(lines.length, r.byMonth.length + 1);
     for (const [i, m] of r.byMonth.entries()) {
       const cells = (lines[i + 1] ?? '').split(',');
@@ -86,8 +104,12 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
       assert.equal(Number(cells[7]), m.costUSD);
     }
     // Without --by, CSV is by day; every grouping has a CSV.
-    assert.equal(cli(['report', '--no-import', '--home', home, '--csv'], env).stdout.trim().split('\n').length, r.byDay.length + 1);
-    for (const by of ['week', 'session', 'model', 'source', 'task']) assert.equal(cli(['report', '--no-import', '--home', home, '--csv', '--by', by], env).code, 0, by);
+    assert.equal(
+      cli(['report', '--no-import', '--home', home, '--csv'], env).stdout.trim().split('\n').length,
+      r.byDay.length + 1,
+    );
+    for (const by of ['week', 'session', 'model', 'source', 'task'])
+      assert.equal(cli(['report', '--no-import', '--home', home, '--csv', '--by', by], env).code, 0, by);
     assert.equal(cli(['report', '--no-import', '--home', home, '--csv', '--json'], env).code, 2);
   });
 
@@ -106,15 +128,37 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
     assert.ok(!hasEsc(plain.stdout), 'a pipe gets no colour');
     const forced = cli(['report', '--no-import', '--home', home, '--by', 'week'], { ...env, FORCE_COLOR: '1' });
     assert.ok(forced.stdout.includes(`${ESC}[1mOutcome Ledger`), 'headings bold');
-    assert.equal(forced.stdout.split(ESC).map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*m/, ''))).join(''), plain.stdout, 'colour changes nothing else');
-    assert.ok(!hasEsc(cli(['report', '--no-import', '--home', home, '--by', 'week'], { ...env, FORCE_COLOR: '1', NO_COLOR: '1' }).stdout), 'NO_COLOR wins');
-    assert.ok(!hasEsc(cli(['report', '--no-import', '--home', home, '--by', 'week', '--no-color'], { ...env, FORCE_COLOR: '1' }).stdout), '--no-color wins');
+    assert.equal(
+      forced.stdout
+        .split(ESC)
+        .map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*m/, '')))
+        .join(''),
+      plain.stdout,
+      'colour changes nothing else',
+    );
+    assert.ok(
+      !hasEsc(
+        cli(['report', '--no-import', '--home', home, '--by', 'week'], { ...env, FORCE_COLOR: '1', NO_COLOR: '1' })
+          .stdout,
+      ),
+      'NO_COLOR wins',
+    );
+    assert.ok(
+      !hasEsc(
+        cli(['report', '--no-import', '--home', home, '--by', 'week', '--no-color'], { ...env, FORCE_COLOR: '1' })
+          .stdout,
+      ),
+      '--no-color wins',
+    );
   });
 
   it('a narrow terminal gets the compact table (total, cost, requests) instead of lines that wrap', () => {
     // A real terminal: script(1) gives the CLI a pty of 60 columns.
     const cmd = `stty cols 60; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} report --no-import --no-color --home ${JSON.stringify(home)} --by week`;
-    const t = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...env, TERM: 'xterm' }, encoding: 'utf8' });
+    const t = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', ...env, TERM: 'xterm' },
+      encoding: 'utf8',
+    });
     assert.equal(t.status, 0, t.stderr);
     const out = t.stdout.replace(/\r/g, '');
     assert.match(out, /by week\s+total\s+est\. cost\s+requests/);
@@ -136,14 +180,20 @@ describe('the first run: what a new user is told', function () {
     fs.mkdirSync(home, { recursive: true });
     const r = cli(['import', '--home', path.join(dir, 'ledger')], { HOME: home, TZ: 'UTC' });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^No AI-assistant logs found on this machine; looked for \d+ tools\. `outcome-ledger health` shows where it looked/m);
+    assert.match(
+      r.stdout,
+      /^No AI-assistant logs found on this machine; looked for \d+ tools\. `outcome-ledger health` shows where it looked/m,
+    );
     assert.doesNotMatch(r.stdout, /looked in|not found\s+0/, 'no wall of folders');
   });
 
-  it('the demo counts the engineer\'s commits on a machine whose own git identity is someone else', () => {
+  it("the demo counts the engineer's commits on a machine whose own git identity is someone else", () => {
     const home = path.join(dir, 'other-identity');
     fs.mkdirSync(home, { recursive: true });
-    fs.writeFileSync(path.join(home, '.gitconfig'), '[user]\n\tname = Someone Else\n\temail = someone.else@example.org\n');
+    fs.writeFileSync(
+      path.join(home, '.gitconfig'),
+      '[user]\n\tname = Someone Else\n\temail = someone.else@example.org\n',
+    );
     const r = cli(['demo'], { HOME: home, TZ: 'UTC' });
     assert.equal(r.code, 0, r.stderr);
     const commits = Number(/^ {2}(\d+) commits/m.exec(r.stdout)?.[1] ?? 0);

@@ -11,10 +11,16 @@ import { tempDir } from '../helpers';
 import { CLI, cli, reportJson } from './cli';
 
 /** Runs the CLI on a real terminal (util-linux `script` gives it a pty) and answers its question when it is asked. */
-function onTerminal(args: string[], env: Record<string, string>, answer: string): Promise<{ code: number; output: string }> {
+function onTerminal(
+  args: string[],
+  env: Record<string, string>,
+  answer: string,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env } });
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env },
+    });
     let output = '';
     let answered = false;
     child.stdout.on('data', (d: Buffer) => {
@@ -32,7 +38,17 @@ function onTerminal(args: string[], env: Record<string, string>, answer: string)
 const PERIOD = ['--since', '2026-11-01', '--until', '2026-11-30', '--tz', 'UTC'];
 /** Display names are letters only (a digit could carry a figure): the third name is one person's on two machines. */
 const NAMES = ['Member Ana', 'Member Bo', 'Member Chiara'];
-const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'sessions', 'estimatedTokens'] as const;
+const FIELDS = [
+  'input',
+  'output',
+  'cacheRead',
+  'cacheWrite',
+  'reasoning',
+  'total',
+  'interactions',
+  'sessions',
+  'estimatedTokens',
+] as const;
 
 interface Member {
   home: string;
@@ -51,17 +67,44 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     // Four ledgers: three people, the third working on two machines (the same signing key, two ledger homes).
     for (const seed of [11, 12, 13, 14]) {
       // Two of the people also use Copilot Chat (some of its files carry no counts: estimated tokens).
-      const world = buildWorld({ root: path.join(dir, `world${seed}`), seed, repos: 2, claudeSessions: 6, codexSessions: 3, copilotSessions: seed === 11 || seed === 12 ? 4 : 0 });
+      const world = buildWorld({
+        root: path.join(dir, `world${seed}`),
+        seed,
+        repos: 2,
+        claudeSessions: 6,
+        codexSessions: 3,
+        copilotSessions: seed === 11 || seed === 12 ? 4 : 0,
+      });
       const home = path.join(dir, `home${seed}`);
       const env = { ...world.env };
       assert.equal(cli(['import', '--home', home], env).code, 0);
       assert.equal(cli(['link', '--home', home], env).code, 0);
-      members.push({ home, env, report: reportJson(home, env, [...PERIOD, '--no-import']), rollup: path.join(dir, 'rollups', `r${seed}.json`) });
+      members.push({
+        home,
+        env,
+        report: reportJson(home, env, [...PERIOD, '--no-import']),
+        rollup: path.join(dir, 'rollups', `r${seed}.json`),
+      });
     }
     for (const [i, m] of members.entries()) {
       // The third member's second machine: their signing key (created by the first export) copied over.
       if (i === 3) fs.cpSync(path.join(members[2]!.home, 'keys'), path.join(m.home, 'keys'), { recursive: true });
-      const r = cli(['rollup', 'export', '--home', m.home, ...PERIOD, '--no-import', '--out', m.rollup, '--yes', '--name', NAMES[i === 3 ? 2 : i] as string], m.env);
+      const r = cli(
+        [
+          'rollup',
+          'export',
+          '--home',
+          m.home,
+          ...PERIOD,
+          '--no-import',
+          '--out',
+          m.rollup,
+          '--yes',
+          '--name',
+          NAMES[i === 3 ? 2 : i] as string,
+        ],
+        m.env,
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Wrote your team rollup/);
     }
@@ -79,8 +122,14 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
       const r = file.rollup;
       for (const k of FIELDS) assert.equal(r.totals[k], m.report.totals[k], k);
       assert.equal(r.totals.costUSD, m.report.totals.costUSD);
-      assert.deepEqual(r.bySource.map((s) => [s.source, s.total]), m.report.bySource.map((s) => [s.source, s.total]));
-      assert.deepEqual(r.byModel.map((s) => [s.model, s.total]), m.report.byModel.map((s) => [s.model, s.total]));
+      assert.deepEqual(
+        r.bySource.map((s) => [s.source, s.total]),
+        m.report.bySource.map((s) => [s.source, s.total]),
+      );
+      assert.deepEqual(
+        r.byModel.map((s) => [s.model, s.total]),
+        m.report.byModel.map((s) => [s.model, s.total]),
+      );
       assert.equal(r.outcomes.commits, m.report.outcomes.commits);
       assert.equal(r.outcomes.tasks, m.report.outcomes.tasks);
       assert.equal(r.outcomes.prs, m.report.outcomes.prs);
@@ -95,7 +144,10 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
       assert.ok(!/feature\/|\.ts"|\.jsonl/.test(text), 'no branch, file or log name');
       assert.equal(file.signature.algorithm, 'Ed25519');
     }
-    assert.ok(members.some((m) => m.report.outcomes.commits > 0), 'the demo worlds shipped commits');
+    assert.ok(
+      members.some((m) => m.report.outcomes.commits > 0),
+      'the demo worlds shipped commits',
+    );
   });
 
   it('merges to exact team totals: the sum of every ledger, each machine once, one member per key', () => {
@@ -105,36 +157,74 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     assert.equal(team.machines, 4);
     assert.equal(team.withheld, false);
     assert.ok(team.totals);
-    for (const k of FIELDS) assert.equal(team.totals[k], members.reduce((s, m) => s + m.report.totals[k], 0), k);
+    for (const k of FIELDS)
+      assert.equal(
+        team.totals[k],
+        members.reduce((s, m) => s + m.report.totals[k], 0),
+        k,
+      );
     assert.ok(Math.abs(team.totals.costUSD - members.reduce((s, m) => s + m.report.totals.costUSD, 0)) < 1e-5);
-    assert.equal(team.outcomes?.commits, members.reduce((s, m) => s + m.report.outcomes.commits, 0));
-    assert.equal(team.outcomes?.tasks, members.reduce((s, m) => s + m.report.outcomes.tasks, 0));
-    assert.equal(team.outcomes?.prs, members.reduce((s, m) => s + m.report.outcomes.prs, 0));
+    assert.equal(
+      team.outcomes?.commits,
+      members.reduce((s, m) => s + m.report.outcomes.commits, 0),
+    );
+    assert.equal(
+      team.outcomes?.tasks,
+      members.reduce((s, m) => s + m.report.outcomes.tasks, 0),
+    );
+    assert.equal(
+      team.outcomes?.prs,
+      members.reduce((s, m) => s + m.report.outcomes.prs, 0),
+    );
     assert.deepEqual(team.named, NAMES);
     const claude = team.bySource?.find((s) => s.source === 'claude-code');
-    assert.equal(claude?.total, members.reduce((s, m) => s + (m.report.bySource.find((x) => x.source === 'claude-code')?.total ?? 0), 0));
+    assert.equal(
+      claude?.total,
+      members.reduce((s, m) => s + (m.report.bySource.find((x) => x.source === 'claude-code')?.total ?? 0), 0),
+    );
     assert.equal(claude?.members, 3);
     // Copilot Chat is used by two people: fewer than k = 3, so its row is grouped as "other" (and not named); a group of
     // two would still be two people's figures, so the smallest tool shown (Codex CLI) joins it: a group of three.
-    const sourceTotal = (source: string): number => members.reduce((s, m) => s + (m.report.bySource.find((x) => x.source === source)?.total ?? 0), 0);
+    const sourceTotal = (source: string): number =>
+      members.reduce((s, m) => s + (m.report.bySource.find((x) => x.source === source)?.total ?? 0), 0);
     const copilot = sourceTotal('copilot-chat');
     assert.ok(copilot > 0);
     assert.ok(sourceTotal('codex') < sourceTotal('claude-code'));
-    assert.deepEqual(team.bySource?.map((s) => s.source), ['claude-code', 'other']);
-    assert.deepEqual(team.bySource?.filter((s) => s.source === 'other').map((s) => [s.members, s.total]), [[3, copilot + sourceTotal('codex')]]);
-    for (const row of [...(team.bySource ?? []), ...(team.byModel ?? [])]) assert.ok(row.members >= 3, JSON.stringify(row));
-    assert.ok((team.bySource?.find((s) => s.source === 'other')?.estimatedTokens ?? 0) > 0, 'the group holding Copilot Chat carries its estimate');
+    assert.deepEqual(
+      team.bySource?.map((s) => s.source),
+      ['claude-code', 'other'],
+    );
+    assert.deepEqual(
+      team.bySource?.filter((s) => s.source === 'other').map((s) => [s.members, s.total]),
+      [[3, copilot + sourceTotal('codex')]],
+    );
+    for (const row of [...(team.bySource ?? []), ...(team.byModel ?? [])])
+      assert.ok(row.members >= 3, JSON.stringify(row));
+    assert.ok(
+      (team.bySource?.find((s) => s.source === 'other')?.estimatedTokens ?? 0) > 0,
+      'the group holding Copilot Chat carries its estimate',
+    );
     assert.ok((team.totals.estimatedTokens ?? 0) > 0, 'estimated tokens are carried through');
     const yieldDist = team.distributions?.find((d) => d.metric === 'yield');
     assert.equal(yieldDist?.members, 3);
-    assert.ok(yieldDist?.median !== null && yieldDist?.q1 !== null && (yieldDist?.q1 ?? 0) <= (yieldDist?.median ?? 0) && (yieldDist?.median ?? 0) <= (yieldDist?.q3 ?? 0));
+    assert.ok(
+      yieldDist?.median !== null &&
+        yieldDist?.q1 !== null &&
+        (yieldDist?.q1 ?? 0) <= (yieldDist?.median ?? 0) &&
+        (yieldDist?.median ?? 0) <= (yieldDist?.q3 ?? 0),
+    );
   });
 
   it('the team report marks token figures that include estimated tokens with ~ (totals, and the tool row they are in)', () => {
     const r = cli(['rollup', 'merge', ...members.map((m) => m.rollup), '--format', 'md'], {});
     assert.equal(r.code, 0, r.stderr);
     const { team } = merge(members.map((m) => m.rollup));
-    assert.match(r.stdout, new RegExp(`\\| Tokens \\(input \\+ cache \\+ output\\) \\| ~${(team.totals?.total ?? 0).toLocaleString('en-US')} \\|`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `\\| Tokens \\(input \\+ cache \\+ output\\) \\| ~${(team.totals?.total ?? 0).toLocaleString('en-US')} \\|`,
+      ),
+    );
     // Copilot Chat's estimated tokens sit in the "other" row; Claude Code's are all exact.
     const rowOf = (label: string): string => r.stdout.split('\n').find((l) => l.startsWith(`| ${label}`)) ?? '';
     assert.match(rowOf('Claude Code'), /\| [0-9,]+ \|/, 'exact figures stay unmarked');
@@ -150,13 +240,37 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     // Member 2 also exported a single week of the same month from the same machine: inside the month, counted once.
     const week = path.join(copies, 'r12-week.json');
     const m2 = members[1]!;
-    assert.equal(cli(['rollup', 'export', '--home', m2.home, '--since', '2026-11-10', '--until', '2026-11-16', '--tz', 'UTC', '--no-import', '--out', week, '--yes'], m2.env).code, 0);
+    assert.equal(
+      cli(
+        [
+          'rollup',
+          'export',
+          '--home',
+          m2.home,
+          '--since',
+          '2026-11-10',
+          '--until',
+          '2026-11-16',
+          '--tz',
+          'UTC',
+          '--no-import',
+          '--out',
+          week,
+          '--yes',
+        ],
+        m2.env,
+      ).code,
+      0,
+    );
     const { team } = merge([copies]);
     assert.equal(team.files.read, 6);
     assert.equal(team.files.counted, 4);
     assert.equal(team.files.duplicates, 1);
     assert.equal(team.files.superseded, 1);
-    assert.equal(team.totals?.total, members.reduce((s, m) => s + m.report.totals.total, 0));
+    assert.equal(
+      team.totals?.total,
+      members.reduce((s, m) => s + m.report.totals.total, 0),
+    );
     assert.match(team.notCounted.find((n) => n.status === 'duplicate')?.reason ?? '', /counted once/);
     assert.match(team.notCounted.find((n) => n.status === 'superseded')?.file ?? '', /r12-week\.json$/);
     // Patterns too.
@@ -181,17 +295,25 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
 
   it('no per-person token figure anywhere in the Markdown, HTML or JSON report, and the report says why', () => {
     const inputs = members.map((m) => m.rollup);
-    const outputs = ['md', 'html', 'json'].map((format) => cli(['rollup', 'merge', ...inputs, '--format', format], {}).stdout);
+    const outputs = ['md', 'html', 'json'].map(
+      (format) => cli(['rollup', 'merge', ...inputs, '--format', format], {}).stdout,
+    );
     const perPerson = [
       ...members.slice(0, 2).map((m) => m.report.totals),
       // The third member's two machines: their sum is that person's figure.
-      [members[2]!, members[3]!].reduce((a, m) => ({ ...a, total: a.total + m.report.totals.total, output: a.output + m.report.totals.output }), { ...members[2]!.report.totals, total: 0, output: 0 }),
+      [members[2]!, members[3]!].reduce(
+        (a, m) => ({ ...a, total: a.total + m.report.totals.total, output: a.output + m.report.totals.output }),
+        { ...members[2]!.report.totals, total: 0, output: 0 },
+      ),
       ...members.map((m) => m.report.totals),
     ];
     for (const text of outputs) {
       for (const t of perPerson) {
         for (const n of [t.total, t.output, t.input, t.cacheRead]) {
-          assert.ok(!text.includes(fmtInt(n)) && !new RegExp(`\\b${n}\\b`).test(text), `a per-person figure ${n} appears in the report`);
+          assert.ok(
+            !text.includes(fmtInt(n)) && !new RegExp(`\\b${n}\\b`).test(text),
+            `a per-person figure ${n} appears in the report`,
+          );
         }
       }
       assert.match(text, /tokens are not a performance measure/);
@@ -213,9 +335,45 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
       ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', path.join(dir, 'x.json')],
       ['rollup', 'export', '--since', '2026-11-01', '--out', path.join(dir, 'x.json'), '--yes'],
       ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--yes'],
-      ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', 'x.json', '--yes', '--include', 'prompts'],
-      ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', 'x.json', '--yes', '--name', 'Bo 1234567 tokens'],
-      ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', 'x.json', '--yes', '--name', '<b>Bo</b>'],
+      [
+        'rollup',
+        'export',
+        '--since',
+        '2026-11-01',
+        '--until',
+        '2026-11-30',
+        '--out',
+        'x.json',
+        '--yes',
+        '--include',
+        'prompts',
+      ],
+      [
+        'rollup',
+        'export',
+        '--since',
+        '2026-11-01',
+        '--until',
+        '2026-11-30',
+        '--out',
+        'x.json',
+        '--yes',
+        '--name',
+        'Bo 1234567 tokens',
+      ],
+      [
+        'rollup',
+        'export',
+        '--since',
+        '2026-11-01',
+        '--until',
+        '2026-11-30',
+        '--out',
+        'x.json',
+        '--yes',
+        '--name',
+        '<b>Bo</b>',
+      ],
       ['rollup', 'merge'],
       ['rollup', 'merge', 'x.json', '--format', 'pdf'],
       ['rollup', 'merge', 'x.json', '--k', '1'],
@@ -231,16 +389,50 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     fs.writeFileSync(blocked, '');
     for (const args of [
       ['rollup', 'merge', ...members.map((m) => m.rollup), '--out', path.join(blocked, 'team.md')],
-      ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--no-import', '--yes', '--out', path.join(blocked, 'r.json')],
+      [
+        'rollup',
+        'export',
+        '--since',
+        '2026-11-01',
+        '--until',
+        '2026-11-30',
+        '--no-import',
+        '--yes',
+        '--out',
+        path.join(blocked, 'r.json'),
+      ],
     ]) {
       const w = cli([...args, '--home', members[0]!.home], members[0]!.env);
       assert.equal(w.code, 1, w.stderr);
-      assert.match(w.stderr, new RegExp(`^outcome-ledger: cannot write ${blocked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`, 'm'));
+      assert.match(
+        w.stderr,
+        new RegExp(`^outcome-ledger: cannot write ${blocked.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`, 'm'),
+      );
       assert.equal(w.stderr.split('\n').filter((l) => l.startsWith('outcome-ledger: cannot write')).length, 1);
       assert.ok(!/\n\s+at /.test(w.stderr), `no stack trace: ${w.stderr}`);
     }
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
-    assert.match(cli(['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', 'x.json', '--home', members[0]!.home], members[0]!.env).stderr, /consent.*--yes/);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
+    assert.match(
+      cli(
+        [
+          'rollup',
+          'export',
+          '--since',
+          '2026-11-01',
+          '--until',
+          '2026-11-30',
+          '--out',
+          'x.json',
+          '--home',
+          members[0]!.home,
+        ],
+        members[0]!.env,
+      ).stderr,
+      /consent.*--yes/,
+    );
     assert.match(cli(['rollup', '--help'], {}).stdout, /Usage: outcome-ledger rollup export/);
   });
 
@@ -258,14 +450,35 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     assert.equal(yes.code, 0, yes.output);
     const written = fs.readFileSync(out, 'utf8');
     const shown = yes.output.replace(/\r\n/g, '\n');
-    const exact = shown.slice(shown.indexOf('The exact file:\n') + 'The exact file:\n'.length, shown.lastIndexOf('}') + 1);
+    const exact = shown.slice(
+      shown.indexOf('The exact file:\n') + 'The exact file:\n'.length,
+      shown.lastIndexOf('}') + 1,
+    );
     assert.equal(`${exact}\n`, written, 'the preview showed the file byte for byte');
   });
 
   it('opt-in sharing: --include repos,subjects adds repository names and commit subjects, never paths', () => {
     const m = members[0]!;
     const out = path.join(dir, 'with-subjects.json');
-    assert.equal(cli(['rollup', 'export', '--home', m.home, ...PERIOD, '--no-import', '--out', out, '--yes', '--include', 'repos,subjects'], m.env).code, 0);
+    assert.equal(
+      cli(
+        [
+          'rollup',
+          'export',
+          '--home',
+          m.home,
+          ...PERIOD,
+          '--no-import',
+          '--out',
+          out,
+          '--yes',
+          '--include',
+          'repos,subjects',
+        ],
+        m.env,
+      ).code,
+      0,
+    );
     const r = (JSON.parse(fs.readFileSync(out, 'utf8')) as TeamRollupFile).rollup;
     assert.ok((r.shared?.repos?.length ?? 0) > 0);
     assert.ok(r.shared?.repos?.every((x) => !x.includes('/')));

@@ -48,7 +48,12 @@ export class Repo {
       env.GIT_COMMITTER_DATE = gitDate(o.at);
     }
     if (o.committedAt !== undefined) env.GIT_COMMITTER_DATE = gitDate(o.committedAt);
-    return execFileSync('git', ['-c', 'commit.gpgsign=false', ...args], { cwd: this.dir, env, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+    return execFileSync('git', ['-c', 'commit.gpgsign=false', ...args], {
+      cwd: this.dir,
+      env,
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }).trim();
   }
 
   write(rel: string, content: string): void {
@@ -127,15 +132,37 @@ export class Logs {
     const file = path.join(this.claudeDir, 'projects', s.cwd.replace(/[^a-zA-Z0-9]/g, '-'), `${s.id}.jsonl`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const lines: string[] = [];
-    const base = { sessionId: s.id, cwd: s.cwd, gitBranch: s.branch ?? '', version: '2.0.14', isSidechain: false, userType: 'external' };
+    const base = {
+      sessionId: s.id,
+      cwd: s.cwd,
+      gitBranch: s.branch ?? '',
+      version: '2.0.14',
+      isSidechain: false,
+      userType: 'external',
+    };
     const prompts = s.prompts ?? ['Please do the task.'];
     this.times(s).forEach((t, i) => {
       const prompt = prompts[i];
       if (prompt !== undefined) {
-        lines.push(JSON.stringify({ ...base, type: 'user', uuid: `${s.id}-u${i}`, timestamp: iso(t), message: { role: 'user', content: prompt } }));
+        lines.push(
+          JSON.stringify({
+            ...base,
+            type: 'user',
+            uuid: `${s.id}-u${i}`,
+            timestamp: iso(t),
+            message: { role: 'user', content: prompt },
+          }),
+        );
       }
       const content: unknown[] = [{ type: 'text', text: 'Working on it.' }];
-      if (i === 0) for (const [k, abs] of (s.edits ?? []).entries()) content.push({ type: 'tool_use', id: `toolu_${s.id}_${k}`, name: 'Edit', input: { file_path: abs, old_string: 'a', new_string: 'b' } });
+      if (i === 0)
+        for (const [k, abs] of (s.edits ?? []).entries())
+          content.push({
+            type: 'tool_use',
+            id: `toolu_${s.id}_${k}`,
+            name: 'Edit',
+            input: { file_path: abs, old_string: 'a', new_string: 'b' },
+          });
       lines.push(
         JSON.stringify({
           ...base,
@@ -148,7 +175,12 @@ export class Logs {
             role: 'assistant',
             model: 'claude-sonnet-4-5-20250929',
             content,
-            usage: { input_tokens: 20, output_tokens: s.output ?? 800, cache_creation_input_tokens: 1000, cache_read_input_tokens: s.cacheRead ?? 20_000 },
+            usage: {
+              input_tokens: 20,
+              output_tokens: s.output ?? 800,
+              cache_creation_input_tokens: 1000,
+              cache_read_input_tokens: s.cacheRead ?? 20_000,
+            },
           },
         }),
       );
@@ -159,30 +191,81 @@ export class Logs {
 
   codex(s: SessionSpec): string {
     const d = new Date(s.start);
-    const dir = path.join(this.codexHome, 'sessions', String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'), String(d.getUTCDate()).padStart(2, '0'));
+    const dir = path.join(
+      this.codexHome,
+      'sessions',
+      String(d.getUTCFullYear()),
+      String(d.getUTCMonth() + 1).padStart(2, '0'),
+      String(d.getUTCDate()).padStart(2, '0'),
+    );
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `rollout-${iso(s.start).slice(0, 19).replace(/:/g, '-')}-${s.id}.jsonl`);
     const lines: string[] = [];
-    const git = s.gitHead ? { commit_hash: s.gitHead, branch: s.branch ?? 'main', repository_url: 'git@example.com:acme/app.git' } : undefined;
-    lines.push(JSON.stringify({ timestamp: iso(s.start), type: 'session_meta', payload: { id: s.id, cwd: s.cwd, cli_version: '0.46.0', ...(git ? { git } : {}) } }));
-    lines.push(JSON.stringify({ timestamp: iso(s.start), type: 'turn_context', payload: { cwd: s.cwd, model: 'gpt-5-codex', effort: 'medium' } }));
-    const total = { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, reasoning_output_tokens: 0, total_tokens: 0 };
+    const git = s.gitHead
+      ? { commit_hash: s.gitHead, branch: s.branch ?? 'main', repository_url: 'git@example.com:acme/app.git' }
+      : undefined;
+    lines.push(
+      JSON.stringify({
+        timestamp: iso(s.start),
+        type: 'session_meta',
+        payload: { id: s.id, cwd: s.cwd, cli_version: '0.46.0', ...(git ? { git } : {}) },
+      }),
+    );
+    lines.push(
+      JSON.stringify({
+        timestamp: iso(s.start),
+        type: 'turn_context',
+        payload: { cwd: s.cwd, model: 'gpt-5-codex', effort: 'medium' },
+      }),
+    );
+    const total = {
+      input_tokens: 0,
+      cached_input_tokens: 0,
+      output_tokens: 0,
+      reasoning_output_tokens: 0,
+      total_tokens: 0,
+    };
     const prompts = s.prompts ?? ['Please do the task.'];
     this.times(s).forEach((t, i) => {
       const prompt = prompts[i];
-      if (prompt !== undefined) lines.push(JSON.stringify({ timestamp: iso(t), type: 'event_msg', payload: { type: 'user_message', message: prompt } }));
+      if (prompt !== undefined)
+        lines.push(
+          JSON.stringify({ timestamp: iso(t), type: 'event_msg', payload: { type: 'user_message', message: prompt } }),
+        );
       if (i === 0 && (s.edits ?? []).length > 0) {
-        const patch = ['*** Begin Patch', ...(s.edits ?? []).map((abs) => `*** Update File: ${path.relative(s.cwd, abs)}`), '*** End Patch'].join('\n');
-        lines.push(JSON.stringify({ timestamp: iso(t + 500), type: 'response_item', payload: { type: 'custom_tool_call', name: 'apply_patch', call_id: `c${i}`, input: patch } }));
+        const patch = [
+          '*** Begin Patch',
+          ...(s.edits ?? []).map((abs) => `*** Update File: ${path.relative(s.cwd, abs)}`),
+          '*** End Patch',
+        ].join('\n');
+        lines.push(
+          JSON.stringify({
+            timestamp: iso(t + 500),
+            type: 'response_item',
+            payload: { type: 'custom_tool_call', name: 'apply_patch', call_id: `c${i}`, input: patch },
+          }),
+        );
       }
       const cached = s.cacheRead ?? 20_000;
-      const last = { input_tokens: cached + 500, cached_input_tokens: cached, output_tokens: s.output ?? 800, reasoning_output_tokens: 100, total_tokens: cached + 500 + (s.output ?? 800) };
+      const last = {
+        input_tokens: cached + 500,
+        cached_input_tokens: cached,
+        output_tokens: s.output ?? 800,
+        reasoning_output_tokens: 100,
+        total_tokens: cached + 500 + (s.output ?? 800),
+      };
       total.input_tokens += last.input_tokens;
       total.cached_input_tokens += last.cached_input_tokens;
       total.output_tokens += last.output_tokens;
       total.reasoning_output_tokens += last.reasoning_output_tokens;
       total.total_tokens += last.total_tokens;
-      lines.push(JSON.stringify({ timestamp: iso(t + 1000), type: 'event_msg', payload: { type: 'token_count', info: { total_token_usage: { ...total }, last_token_usage: last } } }));
+      lines.push(
+        JSON.stringify({
+          timestamp: iso(t + 1000),
+          type: 'event_msg',
+          payload: { type: 'token_count', info: { total_token_usage: { ...total }, last_token_usage: last } },
+        }),
+      );
     });
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
     return file;
@@ -192,6 +275,9 @@ export class Logs {
 /** A home with git configured as the engineer (the linker asks git who "me" is). */
 export function makeHome(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, '.gitconfig'), `[user]\n\tname = ${ME.name}\n\temail = ${ME.email}\n[init]\n\tdefaultBranch = main\n`);
+  fs.writeFileSync(
+    path.join(dir, '.gitconfig'),
+    `[user]\n\tname = ${ME.name}\n\temail = ${ME.email}\n[init]\n\tdefaultBranch = main\n`,
+  );
   return dir;
 }

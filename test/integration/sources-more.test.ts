@@ -34,15 +34,31 @@ describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue 
     const cont = writeContinue(path.join(home, '.continue'), repo.dir);
     const ai = writeAider(repo.dir);
     truth = [...gemini.truth, ...oc.truth, ...cl.truth, ...cont.truth, ...ai.truth];
-    rejects = { 'gemini-cli': gemini.rejects, opencode: oc.rejects, cline: cl.rejects.cline, 'roo-code': cl.rejects.roo, continue: cont.rejects, aider: ai.rejects };
+    rejects = {
+      'gemini-cli': gemini.rejects,
+      opencode: oc.rejects,
+      cline: cl.rejects.cline,
+      'roo-code': cl.rejects.roo,
+      continue: cont.rejects,
+      aider: ai.rejects,
+    };
     // aider's own commit of the session's edit, minutes after the exchange (its author suffix and co-author trailer).
     repo.append('src/report.py', 5, 's');
-    repo.commit('feat: Make the report sortable\n\nCo-authored-by: aider (anthropic/claude-sonnet-4-20250514) <aider@aider.chat>', new Date(2026, 2, 9, 16, 48, 0).getTime(), { name: `${ME.name} (aider)`, email: ME.email });
-    env = { HOME: home, GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data'), ...(process.env.TZ ? { TZ: process.env.TZ } : {}) };
+    repo.commit(
+      'feat: Make the report sortable\n\nCo-authored-by: aider (anthropic/claude-sonnet-4-20250514) <aider@aider.chat>',
+      new Date(2026, 2, 9, 16, 48, 0).getTime(),
+      { name: `${ME.name} (aider)`, email: ME.email },
+    );
+    env = {
+      HOME: home,
+      GEMINI_CLI_HOME: path.join(dir, 'gemini-home'),
+      XDG_DATA_HOME: path.join(dir, 'xdg-data'),
+      ...(process.env.TZ ? { TZ: process.env.TZ } : {}),
+    };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('reports per-source totals equal to the fixtures\' truth, with rejected lines counted per source', () => {
+  it("reports per-source totals equal to the fixtures' truth, with rejected lines counted per source", () => {
     // aider's history is found in the repository the other tools' sessions worked in, on the first import.
     importAndCheckTotals(ledger, env, PERIOD, SOURCES, truth, rejects);
   });
@@ -59,28 +75,45 @@ describe('import → report for Gemini CLI, OpenCode, Cline, Roo Code, Continue 
     // An unknown usage shape and a database row that is not JSON are named, never read as zeros or skipped.
     assert.match(text, /c-snake\.json`: history 4: usage in a shape Continue is not known to write/);
     assert.match(text, /opencode\.db`: message msg_garbled: data is not JSON/);
-    assert.match(text, /session-2026-04-10T09-00-bbbb2222\.jsonl` line 15: not JSON/, 'a line-based log keeps its line number');
+    assert.match(
+      text,
+      /session-2026-04-10T09-00-bbbb2222\.jsonl` line 15: not JSON/,
+      'a line-based log keeps its line number',
+    );
   });
 
   it('links the aider session to the commit aider made, with its author and trailer as evidence', () => {
     const r = cli(['link', '--home', ledger, '--repo', repo.dir, '--json'], env);
     assert.equal(r.code, 0, r.stderr);
     const sessions = sessionsJson(ledger, env).filter((s) => s.source === 'aider');
-    const linked = sessions.flatMap((s) => s.links.filter((l) => l.counted).map((l) => ({ session: s.sessionId, subject: l.subject, evidence: l.evidence })));
+    const linked = sessions.flatMap((s) =>
+      s.links.filter((l) => l.counted).map((l) => ({ session: s.sessionId, subject: l.subject, evidence: l.evidence })),
+    );
     assert.equal(linked.length, 1, JSON.stringify(sessions.map((s) => s.links)));
     assert.equal(linked[0]?.subject, 'feat: Make the report sortable');
     assert.ok(linked[0]?.evidence.includes('trailer'));
     assert.ok(linked[0]?.evidence.includes('files'));
   });
 
-  it('an outcome summary of these sources carries no path (aider\'s session key holds its folder) and verifies', () => {
+  it("an outcome summary of these sources carries no path (aider's session key holds its folder) and verifies", () => {
     const out = path.join(dir, 'summary.json');
-    const r = cli(['summary', '--home', ledger, '--no-import', ...PERIOD, '--format', 'json', '--redact', 'repos', '--out', out], env);
+    const r = cli(
+      ['summary', '--home', ledger, '--no-import', ...PERIOD, '--format', 'json', '--redact', 'repos', '--out', out],
+      env,
+    );
     assert.equal(r.code, 0, r.stderr);
     const text = fs.readFileSync(out, 'utf8');
     assert.ok(!text.includes(dir), 'no path of this machine is in the summary');
-    const doc = JSON.parse(text) as { summary: { tasks: Array<{ citedSessions: string[] }>; withoutOutcome: { groups: Array<{ sessionIds: string[] }> } } };
-    const cited = [...doc.summary.tasks.flatMap((t) => t.citedSessions), ...doc.summary.withoutOutcome.groups.flatMap((g) => g.sessionIds)];
+    const doc = JSON.parse(text) as {
+      summary: {
+        tasks: Array<{ citedSessions: string[] }>;
+        withoutOutcome: { groups: Array<{ sessionIds: string[] }> };
+      };
+    };
+    const cited = [
+      ...doc.summary.tasks.flatMap((t) => t.citedSessions),
+      ...doc.summary.withoutOutcome.groups.flatMap((g) => g.sessionIds),
+    ];
     const aider = cited.filter((id) => id.startsWith('aider:'));
     assert.ok(aider.length >= 2, JSON.stringify(cited));
     for (const id of aider) assert.match(id, /^aider:#[0-9a-f]{16}$/);

@@ -25,9 +25,14 @@ const T0 = Date.parse('2026-03-01T00:00:00Z');
 
 function interaction(key: string, session: string, ts: number, output: number): InteractionRecord {
   return {
-    kind: 'interaction', key, session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' }, timestamp: ts,
-    model: output % 3 === 0 ? 'claude-sonnet-4-5' : 'claude-opus-4-1', tokens: { input: 10 + (output % 7), output, cacheRead: 100, cacheWrite: output % 5, reasoning: 0 },
-    cacheWrite1h: 0, sidechain: output % 4 === 0,
+    kind: 'interaction',
+    key,
+    session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' },
+    timestamp: ts,
+    model: output % 3 === 0 ? 'claude-sonnet-4-5' : 'claude-opus-4-1',
+    tokens: { input: 10 + (output % 7), output, cacheRead: 100, cacheWrite: output % 5, reasoning: 0 },
+    cacheWrite1h: 0,
+    sidechain: output % 4 === 0,
     // Some requests carry the cost the tool recorded (Claude Code's costUSD): summed in the rollup since schema 8.
     ...(output % 2 === 0 ? { recordedCostUSD: output / 10_000 } : {}),
   };
@@ -35,27 +40,37 @@ function interaction(key: string, session: string, ts: number, output: number): 
 
 /** What the tools recorded as their cost, per rollup row, from the detail and from the maintained rollup. */
 function recordedFromDetail(ledger: Ledger): string {
-  return JSON.stringify(ledger.database.exec(`
+  return JSON.stringify(
+    ledger.database.exec(`
     SELECT session_ref, model_ref, ts / 900000, sum(coalesce(recorded_cost_nusd, 0)), count(recorded_cost_nusd)
-    FROM interactions GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)[0]?.values ?? []);
+    FROM interactions GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)[0]?.values ?? [],
+  );
 }
 
 function recordedFromRollup(ledger: Ledger): string {
-  return JSON.stringify(ledger.database.exec('SELECT session_ref, model_ref, bucket, recorded_nusd, recorded_n FROM usage_rollup ORDER BY 1, 2, 3')[0]?.values ?? []);
+  return JSON.stringify(
+    ledger.database.exec(
+      'SELECT session_ref, model_ref, bucket, recorded_nusd, recorded_n FROM usage_rollup ORDER BY 1, 2, 3',
+    )[0]?.values ?? [],
+  );
 }
 
 /** The per-session totals as the detail (every interaction) gives them, and as the maintained table holds them. */
 function fromDetail(ledger: Ledger): string {
-  return JSON.stringify(ledger.database.exec(`
+  return JSON.stringify(
+    ledger.database.exec(`
     SELECT session_ref, min(ts), max(ts), sum(input), sum(output), sum(cache_read), sum(cache_write), sum(reasoning),
            sum(coalesce(cost_nusd, 0)), count(*), count(*) - count(cost_nusd), sum(credits_u)
-    FROM interactions GROUP BY session_ref ORDER BY session_ref`)[0]?.values ?? []);
+    FROM interactions GROUP BY session_ref ORDER BY session_ref`)[0]?.values ?? [],
+  );
 }
 
 function fromAggregate(ledger: Ledger): string {
-  return JSON.stringify(ledger.database.exec(`
+  return JSON.stringify(
+    ledger.database.exec(`
     SELECT session_ref, first_ts, last_ts, input, output, cache_read, cache_write, reasoning, cost_nusd, n, unpriced, credits_u
-    FROM session_totals ORDER BY session_ref`)[0]?.values ?? []);
+    FROM session_totals ORDER BY session_ref`)[0]?.values ?? [],
+  );
 }
 
 function rollupFromDetail(ledger: Ledger): string {
@@ -86,7 +101,10 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
                 const key = again ? (keys[Math.floor(r() * keys.length)] as string) : `k${step}-${i}`;
                 if (!again) keys.push(key);
                 const session = `s${Math.floor(r() * 6)}`;
-                w.add(interaction(key, session, T0 + Math.floor(r() * 20 * 86_400_000), 1 + Math.floor(r() * 900)), `/logs/${session}.jsonl`);
+                w.add(
+                  interaction(key, session, T0 + Math.floor(r() * 20 * 86_400_000), 1 + Math.floor(r() * 900)),
+                  `/logs/${session}.jsonl`,
+                );
               }
             } finally {
               w.free();
@@ -104,7 +122,13 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
             }
           });
         } else if (what < 0.82) {
-          const e = await addManualEntry(writer, { tool: 'web chat', model: 'claude-sonnet-4-5', inputTokens: 100 + step, outputTokens: 50, at: T0 + step * 3_600_000 });
+          const e = await addManualEntry(writer, {
+            tool: 'web chat',
+            model: 'claude-sonnet-4-5',
+            inputTokens: 100 + step,
+            outputTokens: 50,
+            at: T0 + step * 3_600_000,
+          });
           manual.push(e.id);
         } else if (what < 0.9 && manual.length > 0) {
           await editManualEntry(writer, manual[Math.floor(r() * manual.length)] as string, { outputTokens: 7 + step });
@@ -113,13 +137,21 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
         }
         if (step % 9 === 0) follower.refresh();
         assert.equal(fromAggregate(writer), fromDetail(writer), `seed ${seed}, step ${step}: the writer's totals`);
-        assert.equal(recordedFromRollup(writer), recordedFromDetail(writer), `seed ${seed}, step ${step}: the writer's recorded cost`);
+        assert.equal(
+          recordedFromRollup(writer),
+          recordedFromDetail(writer),
+          `seed ${seed}, step ${step}: the writer's recorded cost`,
+        );
       }
       follower.refresh();
       const fresh = await Ledger.open(home);
       for (const l of [follower, fresh]) {
         assert.equal(fromAggregate(l), fromDetail(l), `seed ${seed}: totals after replaying the journal`);
-        assert.equal(recordedFromRollup(l), recordedFromDetail(l), `seed ${seed}: recorded cost after replaying the journal`);
+        assert.equal(
+          recordedFromRollup(l),
+          recordedFromDetail(l),
+          `seed ${seed}: recorded cost after replaying the journal`,
+        );
         assert.equal(fromDetail(l), fromDetail(writer), 'the same detail everywhere');
       }
       // The maintained rollup equals a regroup from scratch too.
@@ -162,7 +194,8 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
     await a.write((db) => {
       const w = new RecordWriter(db, { repoOf: () => null });
       try {
-        for (let i = 0; i < 30; i++) w.add(interaction(`m${i}`, `s${i % 4}`, T0 + i * 3_600_000, 5 + i), '/logs/m.jsonl');
+        for (let i = 0; i < 30; i++)
+          w.add(interaction(`m${i}`, `s${i % 4}`, T0 + i * 3_600_000, 5 + i), '/logs/m.jsonl');
       } finally {
         w.free();
       }
@@ -178,7 +211,10 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
     });
     a.close();
     const b = await Ledger.open(home);
-    assert.equal(Number(b.database.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0]), SCHEMA_VERSION);
+    assert.equal(
+      Number(b.database.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0]),
+      SCHEMA_VERSION,
+    );
     assert.equal(fromAggregate(b), fromDetail(b));
     assert.deepEqual(report(b.database, q), reportBefore);
     assert.deepEqual(listSessions(b.database, q), sessionsBefore);
@@ -193,12 +229,19 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
     await a.write((db) => {
       const w = new RecordWriter(db, { repoOf: () => null });
       try {
-        for (let i = 0; i < 40; i++) w.add(interaction(`r${i}`, `s${i % 5}`, T0 + i * 1_800_000, 4 + i), '/logs/r.jsonl');
+        for (let i = 0; i < 40; i++)
+          w.add(interaction(`r${i}`, `s${i % 5}`, T0 + i * 1_800_000, 4 + i), '/logs/r.jsonl');
       } finally {
         w.free();
       }
     });
-    await addManualEntry(a, { tool: 'web chat', model: 'claude-sonnet-4-5', inputTokens: 120, outputTokens: 30, at: T0 + 3_600_000 });
+    await addManualEntry(a, {
+      tool: 'web chat',
+      model: 'claude-sonnet-4-5',
+      inputTokens: 120,
+      outputTokens: 30,
+      at: T0 + 3_600_000,
+    });
     const q = { timeZone: 'UTC', now: T0 + 40 * 86_400_000 };
     const reportBefore = report(a.database, q);
     assert.ok((reportBefore.totals.recordedInteractions ?? 0) > 0, 'the world has recorded costs');
@@ -213,10 +256,17 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
     a.close();
     const bytes = fs.readFileSync(path.join(home, 'ledger.sqlite'));
     const b = await Ledger.open(home);
-    assert.equal(Number(b.database.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0]), SCHEMA_VERSION);
+    assert.equal(
+      Number(b.database.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0]),
+      SCHEMA_VERSION,
+    );
     assert.equal(recordedFromRollup(b), recordedFromDetail(b));
     assert.equal(fromAggregate(b), fromDetail(b));
-    assert.equal(b.database.exec("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_health'")[0]?.values.length, 1);
+    assert.equal(
+      b.database.exec("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'files_health'")[0]?.values
+        .length,
+      1,
+    );
     assert.deepEqual(report(b.database, q), reportBefore);
     // Migrated in memory only: the version-7 file is untouched until the first write folds the migrated database.
     assert.ok(fs.readFileSync(path.join(home, 'ledger.sqlite')).equals(bytes));

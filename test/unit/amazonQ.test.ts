@@ -22,7 +22,7 @@ describe('Amazon Q Developer reader', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('looks in the CLI data folder of each platform and the IDE plugins\' history folder', () => {
+  it("looks in the CLI data folder of each platform and the IDE plugins' history folder", () => {
     assert.deepEqual(amazonQ.roots({ HOME: '/h' }), ['/h/.local/share/amazon-q', '/h/.aws/amazonq/history']);
   });
 
@@ -39,25 +39,35 @@ describe('Amazon Q Developer reader', () => {
     assert.equal(row?.tokenAccuracy, 'estimated');
     assert.equal(row?.estimatedTokens, row?.total);
     assert.equal(row?.credits, undefined, 'Amazon Q bills no credits: no credits field');
-    const files = ledger.database.exec("SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'amazon-q'")[0]?.values.map((v) => v[0]);
+    const files = ledger.database
+      .exec("SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'amazon-q'")[0]
+      ?.values.map((v) => v[0]);
     assert.deepEqual(files, ['app.py']);
-    assert.equal((await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'amazon-q')?.interactionsAdded, 0, 're-import adds nothing');
+    assert.equal(
+      (await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'amazon-q')?.interactionsAdded,
+      0,
+      're-import adds nothing',
+    );
     ledger.close();
   });
 
-  it('a conversation overwritten in its folder\'s row keeps what was captured of it; the new one is added', async () => {
+  it("a conversation overwritten in its folder's row keeps what was captured of it; the new one is added", async () => {
     const fx = writeAmazonQ(env.HOME as string, env.XDG_DATA_HOME as string, project);
     const ledger = await Ledger.open(path.join(dir, 'ledger'));
     await importAll(ledger, { env, quietMs: 0 });
     const first = ledgerSums(ledger.database, 'amazon-q');
     // The CLI starts a new conversation in the same folder: one row per folder, overwritten.
-    const next = amazonQConversation('q-conv-b', project, Date.parse('2026-02-12T10:00:00.000Z'), [{ prompt: 'Now dockerize it', reply: 'Added a Dockerfile based on python:3.12-slim.' }]);
+    const next = amazonQConversation('q-conv-b', project, Date.parse('2026-02-12T10:00:00.000Z'), [
+      { prompt: 'Now dockerize it', reply: 'Added a Dockerfile based on python:3.12-slim.' },
+    ]);
     sqlite3(fx.db, `UPDATE conversations SET value = ${q(next)} WHERE key = ${q(project).replace(/^'"|"'$/g, "'")};`);
     await importAll(ledger, { env, quietMs: 0 });
     const want = total([...fx.truth, ...amazonQTruth(next)]);
     assert.deepEqual(ledgerSums(ledger.database, 'amazon-q'), want);
     assert.equal(ledgerSums(ledger.database, 'amazon-q').n, first.n + 1);
-    const ids = ledger.database.exec("SELECT session_key FROM sessions WHERE source = 'amazon-q' ORDER BY session_key")[0]?.values.map((v) => v[0]);
+    const ids = ledger.database
+      .exec("SELECT session_key FROM sessions WHERE source = 'amazon-q' ORDER BY session_key")[0]
+      ?.values.map((v) => v[0]);
     assert.deepEqual(ids, ['ide-conv-1', 'q-conv-a', 'q-conv-b']);
     ledger.close();
   });
@@ -72,7 +82,10 @@ describe('Amazon Q Developer reader', () => {
     const busy = await importAll(ledger, { env, quietMs: 60_000 });
     assert.equal(busy.sources.find((x) => x.source === 'amazon-q')?.linesRejected, 0);
     const quiet = await importAll(ledger, { env, quietMs: 0 });
-    assert.match(quiet.sources.find((x) => x.source === 'amazon-q')?.reasons.join('\n') ?? '', /chat-history-3f2a9c\.json: not a whole JSON document/);
+    assert.match(
+      quiet.sources.find((x) => x.source === 'amazon-q')?.reasons.join('\n') ?? '',
+      /chat-history-3f2a9c\.json: not a whole JSON document/,
+    );
     assert.deepEqual(ledgerSums(ledger.database, 'amazon-q'), good);
     void fx;
     ledger.close();

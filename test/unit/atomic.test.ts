@@ -37,7 +37,10 @@ describe('writeFileAtomic: the one writer', () => {
     const target = path.join(dir, 'busy');
     fs.mkdirSync(target);
     fs.writeFileSync(path.join(target, 'inside'), 'x');
-    assert.throws(() => writeFileAtomic(target, 'data'), (e: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST', 'EPERM'].includes(e.code ?? ''));
+    assert.throws(
+      () => writeFileAtomic(target, 'data'),
+      (e: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST', 'EPERM'].includes(e.code ?? ''),
+    );
     assert.equal(fs.readFileSync(path.join(target, 'inside'), 'utf8'), 'x');
     assert.deepEqual(temps(dir), []);
   });
@@ -49,7 +52,10 @@ describe('writeFileAtomic: the one writer', () => {
     fs.writeFileSync(path.join(dir, 'bak', 'x'), '');
     assert.throws(() => writeFileAtomic(file, 'new', { backup: path.join(dir, 'bak') }));
     assert.equal(fs.readFileSync(file, 'utf8'), 'old');
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('tmp')), []);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.includes('tmp')),
+      [],
+    );
   });
 
   it('removeStaleTemps: temp files of the given files older than an hour go; fresh ones (a save in progress) and others stay', () => {
@@ -70,17 +76,30 @@ describe('writeFileAtomic: the one writer', () => {
 });
 
 describe('disk faults: one plain line naming the folder and what to do', () => {
-  const errno = (code: string, p: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: failed, open '${p}'`), { code, path: p });
+  const errno = (code: string, p: string): NodeJS.ErrnoException =>
+    Object.assign(new Error(`${code}: failed, open '${p}'`), { code, path: p });
 
   it('classifies EACCES, EPERM, EROFS, ENOSPC and EDQUOT, and nothing else', () => {
     const dir = tempDir('ol-fault-');
     try {
       const file = path.join(dir, 'ledger.lock');
       const cases: Array<[string, RegExp]> = [
-        ['ENOSPC', /^Cannot save the ledger: the disk holding .+ is full \(ENOSPC\)\. Free some space and run the command again\.$/],
-        ['EDQUOT', /^Cannot save the ledger: your disk quota for .+ is used up \(EDQUOT\)\. Free some space and run the command again\.$/],
-        ['EROFS', /^Cannot save the ledger: .+ is on a read-only file system \(EROFS\)\. Remount it read-write, or use a writable ledger home/],
-        ['EACCES', /^Cannot save the ledger: you have no permission to write in .+ \(EACCES\)\. Give your user write access/],
+        [
+          'ENOSPC',
+          /^Cannot save the ledger: the disk holding .+ is full \(ENOSPC\)\. Free some space and run the command again\.$/,
+        ],
+        [
+          'EDQUOT',
+          /^Cannot save the ledger: your disk quota for .+ is used up \(EDQUOT\)\. Free some space and run the command again\.$/,
+        ],
+        [
+          'EROFS',
+          /^Cannot save the ledger: .+ is on a read-only file system \(EROFS\)\. Remount it read-write, or use a writable ledger home/,
+        ],
+        [
+          'EACCES',
+          /^Cannot save the ledger: you have no permission to write in .+ \(EACCES\)\. Give your user write access/,
+        ],
         ['EPERM', /\(EPERM\)/],
       ];
       for (const [code, want] of cases) {
@@ -96,12 +115,16 @@ describe('disk faults: one plain line naming the folder and what to do', () => {
       const deep = path.join(dir, 'a', 'b', 'c');
       assert.equal(diskFaultOf(errno('EACCES', deep), 'x', deep)?.folder, dir);
       assert.throws(
-        () => withDiskFaults('write the summary', file, () => {
-          throw errno('EROFS', file);
-        }),
+        () =>
+          withDiskFaults('write the summary', file, () => {
+            throw errno('EROFS', file);
+          }),
         (e: Error) => e instanceof DiskFaultError && /^Cannot write the summary: .+ \(EROFS\)\./.test(e.message),
       );
-      assert.equal(withDiskFaults('x', file, () => 7), 7);
+      assert.equal(
+        withDiskFaults('x', file, () => 7),
+        7,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -2,8 +2,22 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LedgerRecord } from '../../src/core/usage/model';
-import { copilotMutationLines, copilotWorkspace, writeCopilotJson, writeCopilotJsonl, type CopilotRequestSpec, type CopilotSessionSpec } from '../../src/demo/copilot';
-import { copilotChat, COPILOT_DEFAULT_MODEL, readCopilotFile, replayMutationLog, uriToPath, workspaceFolderOf } from '../../src/sources/copilot';
+import {
+  copilotMutationLines,
+  copilotWorkspace,
+  writeCopilotJson,
+  writeCopilotJsonl,
+  type CopilotRequestSpec,
+  type CopilotSessionSpec,
+} from '../../src/demo/copilot';
+import {
+  copilotChat,
+  COPILOT_DEFAULT_MODEL,
+  readCopilotFile,
+  replayMutationLog,
+  uriToPath,
+  workspaceFolderOf,
+} from '../../src/sources/copilot';
 import { vscodeUserDirs } from '../../src/sources/vscodeUser';
 import { estimateTokens } from '../../src/sources/tokenize';
 import { interactions, tempDir } from '../helpers';
@@ -40,10 +54,13 @@ describe('Copilot Chat reader', () => {
     assert.deepEqual(r.records, []);
     const s = session([req(1), req(2)]);
     const list = interactions(read('/u/s.jsonl', lines(s)).records);
-    assert.deepEqual(list.map((i) => [i.key, i.model, i.tokens.input, i.tokens.output, i.estimated ?? false]), [
-      ['copilot-chat:request_1', 'gpt-4.1', 1000, 100, false],
-      ['copilot-chat:request_2', 'gpt-4.1', 2000, 200, false],
-    ]);
+    assert.deepEqual(
+      list.map((i) => [i.key, i.model, i.tokens.input, i.tokens.output, i.estimated ?? false]),
+      [
+        ['copilot-chat:request_1', 'gpt-4.1', 1000, 100, false],
+        ['copilot-chat:request_2', 'gpt-4.1', 2000, 200, false],
+      ],
+    );
     assert.deepEqual(list[0]?.tokens, { input: 1000, output: 100, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
   });
 
@@ -74,7 +91,10 @@ describe('Copilot Chat reader', () => {
     const dir = tempDir();
     const file = writeCopilotJson(dir, session([failed, req(6, { style: 'none' })]));
     const list = interactions(read(file, fs.readFileSync(file, 'utf8')).records);
-    assert.deepEqual(list.map((i) => i.key), ['copilot-chat:request_6']);
+    assert.deepEqual(
+      list.map((i) => i.key),
+      ['copilot-chat:request_6'],
+    );
   });
 
   it('replays the .jsonl mutation log exactly: a streamed response truncated and re-pushed counts once, set and delete apply in order', () => {
@@ -83,7 +103,11 @@ describe('Copilot Chat reader', () => {
       JSON.stringify({ kind: 1, k: ['customTitle'], v: 'Retry' }),
       JSON.stringify({ kind: 3, k: ['customTitle'] }),
       // A later request pushed and then removed again (the engineer undid it before it ran): nothing billed.
-      JSON.stringify({ kind: 2, k: ['requests'], v: [{ requestId: 'request_gone', timestamp: T0, message: { text: 'x' }, response: [] }] }),
+      JSON.stringify({
+        kind: 2,
+        k: ['requests'],
+        v: [{ requestId: 'request_gone', timestamp: T0, message: { text: 'x' }, response: [] }],
+      }),
       JSON.stringify({ kind: 2, k: ['requests'], v: [], i: 1 }),
     ];
     const text = `${copilotMutationLines(s).join('\n')}\n${extra.join('\n')}\n`;
@@ -96,7 +120,10 @@ describe('Copilot Chat reader', () => {
     assert.equal(state.requests[0]?.response.length, 2);
     const out = read('/u/workspaceStorage/x/chatSessions/sess-a.jsonl', text);
     assert.equal(interactions(out.records).length, 1);
-    assert.deepEqual(out.records.filter((r) => r.kind === 'edit').map((r) => (r as Extract<LedgerRecord, { kind: 'edit' }>).path), ['/home/me/app/src/a.ts']);
+    assert.deepEqual(
+      out.records.filter((r) => r.kind === 'edit').map((r) => (r as Extract<LedgerRecord, { kind: 'edit' }>).path),
+      ['/home/me/app/src/a.ts'],
+    );
   });
 
   it('a compacted log (one kind 0 line) yields the same records as the log it replaced', () => {
@@ -109,9 +136,18 @@ describe('Copilot Chat reader', () => {
   it('a request still running (no result) yields nothing until its result is set', () => {
     const s = session([req(1), req(2, { pending: true })]);
     const before = interactions(read('/u/s.jsonl', lines(s)).records);
-    assert.deepEqual(before.map((i) => i.key), ['copilot-chat:request_1']);
+    assert.deepEqual(
+      before.map((i) => i.key),
+      ['copilot-chat:request_1'],
+    );
     const done = `${lines(s)}${JSON.stringify({ kind: 1, k: ['requests', 1, 'result'], v: { metadata: { promptTokens: 7, outputTokens: 3 } } })}\n`;
-    assert.deepEqual(interactions(read('/u/s.jsonl', done).records).map((i) => [i.key, i.tokens.input]), [['copilot-chat:request_1', 1000], ['copilot-chat:request_2', 7]]);
+    assert.deepEqual(
+      interactions(read('/u/s.jsonl', done).records).map((i) => [i.key, i.tokens.input]),
+      [
+        ['copilot-chat:request_1', 1000],
+        ['copilot-chat:request_2', 7],
+      ],
+    );
   });
 
   it('leaves a half-written last line for later while the file is fresh, and rejects it once the file is quiet', () => {
@@ -122,7 +158,10 @@ describe('Copilot Chat reader', () => {
     assert.equal(interactions(fresh.records).length, 1);
     const quiet = read('/u/s.jsonl', text, true);
     assert.equal(quiet.complete, true);
-    assert.deepEqual(quiet.rejects.map((r) => r.reason), ['half-written last line']);
+    assert.deepEqual(
+      quiet.rejects.map((r) => r.reason),
+      ['half-written last line'],
+    );
   });
 
   it('a .json session caught mid-rewrite is read again later; once quiet it is rejected with a reason', () => {
@@ -130,34 +169,53 @@ describe('Copilot Chat reader', () => {
     const file = writeCopilotJson(dir, session([req(1)]));
     const half = fs.readFileSync(file, 'utf8').slice(0, 200);
     assert.deepEqual(read(file, half, false), { records: [], rejects: [], complete: false });
-    assert.deepEqual(read(file, half, true).rejects.map((r) => r.reason), ['not a complete JSON document']);
+    assert.deepEqual(
+      read(file, half, true).rejects.map((r) => r.reason),
+      ['not a complete JSON document'],
+    );
   });
 
   it('counts garbage and impossible mutations as rejected lines with reasons, and keeps every good line', () => {
     const good = copilotMutationLines(session([req(1), req(2)]));
     const text = [
-      good[0], 'this is not json', good[1], '{"kind":9}', '{"kind":1,"k":["requests",42,"result"],"v":{}}', ...good.slice(2),
-      '[1,2]', '{"kind":2,"k":["lastMessageDate"],"v":[1]}',
+      good[0],
+      'this is not json',
+      good[1],
+      '{"kind":9}',
+      '{"kind":1,"k":["requests",42,"result"],"v":{}}',
+      ...good.slice(2),
+      '[1,2]',
+      '{"kind":2,"k":["lastMessageDate"],"v":[1]}',
     ].join('\n');
     const r = read('/u/s.jsonl', `${text}\n`);
-    assert.deepEqual(r.rejects.map((x) => [x.lineNo, x.reason]), [
-      [2, 'not JSON'],
-      [4, 'unknown mutation kind 9'],
-      [5, 'mutation path ["requests",42,"result"] does not exist'],
-      [good.length + 4, 'not a JSON object'],
-      [good.length + 5, 'push target ["lastMessageDate"] is not an array'],
-    ]);
+    assert.deepEqual(
+      r.rejects.map((x) => [x.lineNo, x.reason]),
+      [
+        [2, 'not JSON'],
+        [4, 'unknown mutation kind 9'],
+        [5, 'mutation path ["requests",42,"result"] does not exist'],
+        [good.length + 4, 'not a JSON object'],
+        [good.length + 5, 'push target ["lastMessageDate"] is not an array'],
+      ],
+    );
     assert.equal(interactions(r.records).length, 2);
   });
 
   it('rejects a request with wrong-typed counts, naming it, and still reads the others', () => {
     const s = session([req(1), req(2)]);
-    const text = lines(s) + [
-      JSON.stringify({ kind: 1, k: ['requests', 0, 'result', 'metadata', 'promptTokens'], v: -5 }),
-    ].join('\n') + '\n';
+    const text =
+      lines(s) +
+      [JSON.stringify({ kind: 1, k: ['requests', 0, 'result', 'metadata', 'promptTokens'], v: -5 })].join('\n') +
+      '\n';
     const r = read('/u/s.jsonl', text);
-    assert.deepEqual(r.rejects.map((x) => x.reason), ['requests[0]: result.metadata token counts are not non-negative integers']);
-    assert.deepEqual(interactions(r.records).map((i) => i.key), ['copilot-chat:request_2']);
+    assert.deepEqual(
+      r.rejects.map((x) => x.reason),
+      ['requests[0]: result.metadata token counts are not non-negative integers'],
+    );
+    assert.deepEqual(
+      interactions(r.records).map((i) => i.key),
+      ['copilot-chat:request_2'],
+    );
   });
 
   it('maps the workspace id to its folder (workspace.json) so sessions get a cwd for linking', () => {
@@ -172,7 +230,10 @@ describe('Copilot Chat reader', () => {
     fs.writeFileSync(ws, JSON.stringify({ folders: [{ path: 'api' }, { path: 'web' }] }));
     const chat2 = path.join(user, 'workspaceStorage', 'd4e5', 'chatSessions');
     fs.mkdirSync(chat2, { recursive: true });
-    fs.writeFileSync(path.join(user, 'workspaceStorage', 'd4e5', 'workspace.json'), JSON.stringify({ workspace: `file://${ws}` }));
+    fs.writeFileSync(
+      path.join(user, 'workspaceStorage', 'd4e5', 'workspace.json'),
+      JSON.stringify({ workspace: `file://${ws}` }),
+    );
     assert.equal(workspaceFolderOf(path.join(chat2, 'x.json')), path.join(user, 'api'));
     assert.equal(uriToPath('vscode-remote://ssh-remote%2Bbox/home/me/app'), '/home/me/app');
     assert.equal(uriToPath({ scheme: 'untitled', path: 'Untitled-1' }), undefined);
@@ -189,7 +250,10 @@ describe('Copilot Chat reader', () => {
     fs.mkdirSync(path.join(user, 'globalStorage', 'some.extension'), { recursive: true });
     fs.writeFileSync(path.join(user, 'globalStorage', 'some.extension', 'state.json'), '{}');
     fs.writeFileSync(path.join(user, 'workspaceStorage', 'w1', 'state.json'), '{}');
-    const found = copilotChat.discover([user]).map((f) => path.relative(user, f.path)).sort();
+    const found = copilotChat
+      .discover([user])
+      .map((f) => path.relative(user, f.path))
+      .sort();
     assert.deepEqual(found, [
       path.join('globalStorage', 'emptyWindowChatSessions', 'loose.json'),
       path.join('workspaceStorage', 'w1', 'chatSessions', 'new.jsonl'),
@@ -199,30 +263,58 @@ describe('Copilot Chat reader', () => {
 
   it('looks in the user folders of VS Code, Insiders, VSCodium and the remote servers, per platform', () => {
     const linux = vscodeUserDirs({ HOME: '/home/me' }, 'linux');
-    for (const p of ['/home/me/.config/Code/User', '/home/me/.config/Code - Insiders/User', '/home/me/.config/VSCodium/User', '/home/me/.vscode-server/data/User', '/home/me/.vscode-server-insiders/data/User']) {
+    for (const p of [
+      '/home/me/.config/Code/User',
+      '/home/me/.config/Code - Insiders/User',
+      '/home/me/.config/VSCodium/User',
+      '/home/me/.vscode-server/data/User',
+      '/home/me/.vscode-server-insiders/data/User',
+    ]) {
       assert.ok(linux.includes(p), p);
     }
     assert.ok(vscodeUserDirs({ HOME: '/home/me', XDG_CONFIG_HOME: '/x' }, 'linux').includes('/x/Code/User'));
-    assert.ok(vscodeUserDirs({ HOME: '/Users/me' }, 'darwin').includes('/Users/me/Library/Application Support/Code/User'));
-    assert.ok(vscodeUserDirs({ HOME: 'C:\\Users\\me', APPDATA: 'C:\\Users\\me\\AppData\\Roaming' }, 'win32').some((p) => p.includes('Roaming') && p.endsWith(`Code${path.sep}User`)));
+    assert.ok(
+      vscodeUserDirs({ HOME: '/Users/me' }, 'darwin').includes('/Users/me/Library/Application Support/Code/User'),
+    );
+    assert.ok(
+      vscodeUserDirs({ HOME: 'C:\\Users\\me', APPDATA: 'C:\\Users\\me\\AppData\\Roaming' }, 'win32').some(
+        (p) => p.includes('Roaming') && p.endsWith(`Code${path.sep}User`),
+      ),
+    );
   });
-  it('an `auto` request takes the model it resolved to (resolvedModel, else the result metadata\'s model), not `auto`', () => {
-    const request = (n: number, metadata: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-      requestId: `request_auto_${n}`, timestamp: T0 + n * 1000, modelId: 'copilot/auto', message: { text: 'Fix it' },
-      response: [{ value: 'Fixed.' }], result: { metadata: { promptTokens: 500 * n, outputTokens: 50 * n, ...metadata } }, ...extra,
+  it("an `auto` request takes the model it resolved to (resolvedModel, else the result metadata's model), not `auto`", () => {
+    const request = (
+      n: number,
+      metadata: Record<string, unknown>,
+      extra: Record<string, unknown> = {},
+    ): Record<string, unknown> => ({
+      requestId: `request_auto_${n}`,
+      timestamp: T0 + n * 1000,
+      modelId: 'copilot/auto',
+      message: { text: 'Fix it' },
+      response: [{ value: 'Fixed.' }],
+      result: { metadata: { promptTokens: 500 * n, outputTokens: 50 * n, ...metadata } },
+      ...extra,
     });
-    const doc = { sessionId: 'sess-auto', creationDate: T0, requests: [
-      request(1, { resolvedModel: 'gpt-4.1-2025-04-14' }),
-      request(2, { modelId: 'copilot/claude-sonnet-4' }),
-      request(3, {}, { resolvedModel: 'copilot/gpt-5-mini' }),
-      request(4, {}),
-    ] };
+    const doc = {
+      sessionId: 'sess-auto',
+      creationDate: T0,
+      requests: [
+        request(1, { resolvedModel: 'gpt-4.1-2025-04-14' }),
+        request(2, { modelId: 'copilot/claude-sonnet-4' }),
+        request(3, {}, { resolvedModel: 'copilot/gpt-5-mini' }),
+        request(4, {}),
+      ],
+    };
     const list = interactions(read('/u/auto.json', JSON.stringify(doc)).records);
-    assert.deepEqual(list.map((i) => [i.model, i.modelAssumed ?? false]), [
-      ['gpt-4.1-2025-04-14', false],
-      ['claude-sonnet-4', false],
-      ['gpt-5-mini', false],
-      ['auto', false], // nothing names the model it ran on: `auto`, as recorded
-    ]);
+    assert.deepEqual(
+      list.map((i) => [i.model, i.modelAssumed ?? false]),
+      [
+        ['gpt-4.1-2025-04-14', false],
+        ['claude-sonnet-4', false],
+        ['gpt-5-mini', false],
+        ['auto', false], // nothing names the model it ran on: `auto`, as recorded
+      ],
+    );
   });
 });

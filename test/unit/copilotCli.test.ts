@@ -14,28 +14,54 @@ describe('GitHub Copilot CLI reader', () => {
 
   it('looks in ~/.copilot and the OTel export file $COPILOT_OTEL_FILE_EXPORTER_PATH names', () => {
     assert.deepEqual(copilotCli.roots({ HOME: '/h' }), ['/h/.copilot']);
-    assert.deepEqual(copilotCli.roots({ HOME: '/h', COPILOT_OTEL_FILE_EXPORTER_PATH: '/t/otel.jsonl' }), ['/h/.copilot', '/t/otel.jsonl']);
+    assert.deepEqual(copilotCli.roots({ HOME: '/h', COPILOT_OTEL_FILE_EXPORTER_PATH: '/t/otel.jsonl' }), [
+      '/h/.copilot',
+      '/t/otel.jsonl',
+    ]);
   });
 
   it('per-request usage: input includes the cached input; the shutdown totals of the same segment are not added again', () => {
     const file = '/h/.copilot/session-state/s-9/events.jsonl';
-    const ev = (id: string, type: string, data: Record<string, unknown>): string => JSON.stringify({ type, data, id, timestamp: '2026-02-14T11:00:00.000Z', parentId: null });
+    const ev = (id: string, type: string, data: Record<string, unknown>): string =>
+      JSON.stringify({ type, data, id, timestamp: '2026-02-14T11:00:00.000Z', parentId: null });
     const usage = { model: 'gpt-5', inputTokens: 1000, outputTokens: 50, cacheReadTokens: 600, cacheWriteTokens: 100 };
-    const r = parseLines(copilotCli, [
-      ev('a', 'session.start', { sessionId: 's-9', context: { cwd: '/p', branch: 'main' } }),
-      ev('b', 'assistant.usage', usage),
-      ev('c', 'session.shutdown', { modelMetrics: { 'gpt-5': { usage } } }),
-      ev('d', 'session.shutdown', { modelMetrics: { 'gpt-5': { usage } } }), // a later segment without usage events counts
-      ev('e', 'assistant.usage', { ...usage, inputTokens: -1 }),
-      'not json at all',
-      JSON.stringify({ type: 'assistant.usage', data: 'not an object', id: 'f', timestamp: '2026-02-14T11:00:01.000Z' }),
-    ], { path: file, root: '/h/.copilot' });
-    assert.deepEqual(interactions(r.records).map((x) => [x.key, x.tokens.input, x.tokens.cacheRead, x.tokens.cacheWrite, x.session.branch]), [
-      ['copilot-cli:s-9:b', 300, 600, 100, 'main'],
-      ['copilot-cli:s-9:d:gpt-5', 300, 600, 100, 'main'],
-    ]);
+    const r = parseLines(
+      copilotCli,
+      [
+        ev('a', 'session.start', { sessionId: 's-9', context: { cwd: '/p', branch: 'main' } }),
+        ev('b', 'assistant.usage', usage),
+        ev('c', 'session.shutdown', { modelMetrics: { 'gpt-5': { usage } } }),
+        ev('d', 'session.shutdown', { modelMetrics: { 'gpt-5': { usage } } }), // a later segment without usage events counts
+        ev('e', 'assistant.usage', { ...usage, inputTokens: -1 }),
+        'not json at all',
+        JSON.stringify({
+          type: 'assistant.usage',
+          data: 'not an object',
+          id: 'f',
+          timestamp: '2026-02-14T11:00:01.000Z',
+        }),
+      ],
+      { path: file, root: '/h/.copilot' },
+    );
+    assert.deepEqual(
+      interactions(r.records).map((x) => [
+        x.key,
+        x.tokens.input,
+        x.tokens.cacheRead,
+        x.tokens.cacheWrite,
+        x.session.branch,
+      ]),
+      [
+        ['copilot-cli:s-9:b', 300, 600, 100, 'main'],
+        ['copilot-cli:s-9:d:gpt-5', 300, 600, 100, 'main'],
+      ],
+    );
     // A line of garbage and a usage event of an unknown shape are rejected with the reason, never read as zeros.
-    assert.deepEqual(r.rejected, ['assistant.usage counts are not non-negative integers', 'not JSON', 'assistant.usage in an unknown shape (no inputTokens or outputTokens)']);
+    assert.deepEqual(r.rejected, [
+      'assistant.usage counts are not non-negative integers',
+      'not JSON',
+      'assistant.usage in an unknown shape (no inputTokens or outputTokens)',
+    ]);
   });
 
   it('imports event logs, the session store and the OTel export with one precedence per session: totals equal the truth, nothing twice', async () => {
@@ -48,11 +74,26 @@ describe('GitHub Copilot CLI reader', () => {
     const src = s.sources.find((x) => x.source === 'copilot-cli');
     assert.equal(src?.linesRejected, fx.rejects, src?.reasons.join('\n'));
     assert.deepEqual(ledgerSums(ledger.database, 'copilot-cli'), total(fx.truth));
-    const sessions = ledger.database.exec("SELECT session_key, branch FROM sessions WHERE source = 'copilot-cli' ORDER BY session_key")[0]?.values;
-    assert.deepEqual(sessions, [['s-111', 'feature/login'], ['s-222', null], ['s-333', 'main'], ['s-444', null]]);
-    const files = ledger.database.exec("SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'copilot-cli'")[0]?.values.map((v) => v[0]);
+    const sessions = ledger.database.exec(
+      "SELECT session_key, branch FROM sessions WHERE source = 'copilot-cli' ORDER BY session_key",
+    )[0]?.values;
+    assert.deepEqual(sessions, [
+      ['s-111', 'feature/login'],
+      ['s-222', null],
+      ['s-333', 'main'],
+      ['s-444', null],
+    ]);
+    const files = ledger.database
+      .exec(
+        "SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'copilot-cli'",
+      )[0]
+      ?.values.map((v) => v[0]);
     assert.deepEqual(files, ['src/login.ts']);
-    assert.equal((await importAll(ledger, { env: { HOME: home }, quietMs: 0 })).sources.find((x) => x.source === 'copilot-cli')?.interactionsAdded, 0);
+    assert.equal(
+      (await importAll(ledger, { env: { HOME: home }, quietMs: 0 })).sources.find((x) => x.source === 'copilot-cli')
+        ?.interactionsAdded,
+      0,
+    );
     ledger.close();
   });
 });

@@ -14,7 +14,7 @@ describe('Cursor reader', () => {
   beforeEach(() => (dir = tempDir('ol-cursor-')));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('finds the global state.vscdb in Cursor\'s user folder on each platform', () => {
+  it("finds the global state.vscdb in Cursor's user folder on each platform", () => {
     assert.deepEqual(cursor.roots({ HOME: '/h' }), ['/h/.config/Cursor/User']);
     assert.deepEqual(cursor.roots({ HOME: '/h', XDG_CONFIG_HOME: '/c' }), ['/c/Cursor/User']);
   });
@@ -33,9 +33,19 @@ describe('Cursor reader', () => {
     const main = fs.readFileSync(fx.db);
     assert.equal(read(applyWal(main, undefined)).records.length, 2);
     const all = read(applyWal(main, fs.readFileSync(`${fx.db}-wal`)));
-    assert.deepEqual(all.rejects.map((r) => r.reason), ['bubbleId:c-1:a4: tokenCount holds no non-negative integers']);
-    const got = all.records.flatMap((r) => (r.kind === 'interaction' ? [{ model: r.model, input: r.tokens.input, output: r.tokens.output, estimated: r.estimated === true }] : []));
-    assert.deepEqual(got, fx.truth.map((t) => ({ model: t.model, input: t.input, output: t.output, estimated: t.estimated === true })));
+    assert.deepEqual(
+      all.rejects.map((r) => r.reason),
+      ['bubbleId:c-1:a4: tokenCount holds no non-negative integers'],
+    );
+    const got = all.records.flatMap((r) =>
+      r.kind === 'interaction'
+        ? [{ model: r.model, input: r.tokens.input, output: r.tokens.output, estimated: r.estimated === true }]
+        : [],
+    );
+    assert.deepEqual(
+      got,
+      fx.truth.map((t) => ({ model: t.model, input: t.input, output: t.output, estimated: t.estimated === true })),
+    );
   });
 
   it('imports a copy (the database and its WAL are never touched); totals equal the truth; re-import adds nothing', async () => {
@@ -46,18 +56,23 @@ describe('Cursor reader', () => {
     const s = await importAll(ledger, { env, quietMs: 0 });
     assert.equal(s.sources.find((x) => x.source === 'cursor')?.linesRejected, fx.rejects);
     assert.deepEqual(ledgerSums(ledger.database, 'cursor'), total(fx.truth));
-    assert.ok(fs.readFileSync(fx.db).equals(before[0] as Buffer) && fs.readFileSync(`${fx.db}-wal`).equals(before[1] as Buffer));
+    assert.ok(
+      fs.readFileSync(fx.db).equals(before[0] as Buffer) && fs.readFileSync(`${fx.db}-wal`).equals(before[1] as Buffer),
+    );
     assert.equal((await importAll(ledger, { env, quietMs: 0 })).bytesRead, 0);
     // Garbage in place of the database: retried while busy, then one clear reason; what was read stays.
     fs.rmSync(`${fx.db}-wal`);
     fs.writeFileSync(fx.db, Buffer.concat([Buffer.from('SQLite format 3\u0000'), Buffer.alloc(4000, 7)]));
     const quiet = await importAll(ledger, { env, quietMs: 0 });
-    assert.match(quiet.sources.find((x) => x.source === 'cursor')?.reasons.join('\n') ?? '', /state\.vscdb: not a readable Cursor state database right now/);
+    assert.match(
+      quiet.sources.find((x) => x.source === 'cursor')?.reasons.join('\n') ?? '',
+      /state\.vscdb: not a readable Cursor state database right now/,
+    );
     assert.deepEqual(ledgerSums(ledger.database, 'cursor'), total(fx.truth));
     ledger.close();
   });
 
-  it('maps each chat to its workspace folder (workspace.json + the workspace\'s composer list, read from a copy with its WAL), so its sessions link to the repository', async () => {
+  it("maps each chat to its workspace folder (workspace.json + the workspace's composer list, read from a copy with its WAL), so its sessions link to the repository", async () => {
     const config = path.join(dir, 'config');
     const fx = writeCursor(config);
     const project = path.join(dir, 'app');
@@ -69,11 +84,14 @@ describe('Cursor reader', () => {
     const env = { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config };
     const s = await importAll(ledger, { env, quietMs: 0 });
     assert.equal(s.sources.find((x) => x.source === 'cursor')?.linesRejected, fx.rejects);
-    const rows = ledger.database.exec("SELECT session_key, cwd, repo FROM sessions WHERE source = 'cursor'")[0]?.values ?? [];
+    const rows =
+      ledger.database.exec("SELECT session_key, cwd, repo FROM sessions WHERE source = 'cursor'")[0]?.values ?? [];
     assert.deepEqual(rows, [['c-1', project, project]]);
     assert.deepEqual(ledgerSums(ledger.database, 'cursor'), total(fx.truth));
     // The workspace database and its WAL were read from copies, never touched.
-    assert.ok(fs.readFileSync(wsDb).equals(before[0] as Buffer) && fs.readFileSync(`${wsDb}-wal`).equals(before[1] as Buffer));
+    assert.ok(
+      fs.readFileSync(wsDb).equals(before[0] as Buffer) && fs.readFileSync(`${wsDb}-wal`).equals(before[1] as Buffer),
+    );
     ledger.close();
   });
 
@@ -83,7 +101,9 @@ describe('Cursor reader', () => {
     writeCursorWorkspaces(config, path.join(dir, 'app'), ['c-other']);
     const ledger = await Ledger.open(path.join(dir, 'ledger'));
     await importAll(ledger, { env: { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config }, quietMs: 0 });
-    assert.deepEqual(ledger.database.exec("SELECT session_key, cwd FROM sessions WHERE source = 'cursor'")[0]?.values, [['c-1', null]]);
+    assert.deepEqual(ledger.database.exec("SELECT session_key, cwd FROM sessions WHERE source = 'cursor'")[0]?.values, [
+      ['c-1', null],
+    ]);
     ledger.close();
   });
 });

@@ -7,7 +7,10 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** Markdown files of the repository a reader sees: the README, the CHANGELOG and docs/. */
 function pages(): string[] {
-  const docs = fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => path.join('docs', f));
+  const docs = fs
+    .readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => path.join('docs', f));
   return ['README.md', 'CHANGELOG.md', ...docs];
 }
 
@@ -27,7 +30,10 @@ describe('documentation', () => {
       for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
         const target = (m[1] ?? '').split('#')[0] ?? '';
         if (!target || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
-        assert.ok(fs.existsSync(path.resolve(ROOT, path.dirname(page), target)), `${page} links ${target}, which does not exist`);
+        assert.ok(
+          fs.existsSync(path.resolve(ROOT, path.dirname(page), target)),
+          `${page} links ${target}, which does not exist`,
+        );
       }
     }
   });

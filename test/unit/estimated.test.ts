@@ -20,10 +20,24 @@ import { tempDir } from '../helpers';
 
 const NOW = Date.parse('2026-06-15T12:00:00Z');
 
-function interaction(key: string, session: string, at: number, input: number, output: number, estimated: boolean): InteractionRecord {
+function interaction(
+  key: string,
+  session: string,
+  at: number,
+  input: number,
+  output: number,
+  estimated: boolean,
+): InteractionRecord {
   return {
-    kind: 'interaction', key, session: { source: 'copilot-chat', sessionId: session }, timestamp: at, model: 'gpt-4.1',
-    tokens: { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 }, cacheWrite1h: 0, sidechain: false, ...(estimated ? { estimated: true } : {}),
+    kind: 'interaction',
+    key,
+    session: { source: 'copilot-chat', sessionId: session },
+    timestamp: at,
+    model: 'gpt-4.1',
+    tokens: { input, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+    cacheWrite1h: 0,
+    sidechain: false,
+    ...(estimated ? { estimated: true } : {}),
   };
 }
 
@@ -67,7 +81,10 @@ describe('estimated vs exact', function () {
     assert.equal(r.bySource[0]?.estimatedTokens, 500);
     assert.equal(r.byModel[0]?.tokenAccuracy, 'mixed');
     assert.equal(r.byDay[0]?.estimatedTokens, 500);
-    assert.deepEqual(r.coverage.map((c) => [c.source, c.estimatedTokens, c.tokenAccuracy]), [['copilot-chat', 500, 'mixed']]);
+    assert.deepEqual(
+      r.coverage.map((c) => [c.source, c.estimatedTokens, c.tokenAccuracy]),
+      [['copilot-chat', 500, 'mixed']],
+    );
     const text = renderReport(r);
     assert.match(text, /copilot-chat\s+~2,300/);
     assert.match(text, /500 tokens estimated/);
@@ -80,12 +97,24 @@ describe('estimated vs exact', function () {
     const r = report(ledger.database, { timeZone: 'UTC', now: later });
     assert.deepEqual([r.outcomes.tokensWithoutOutcome, r.outcomes.estimatedTokensWithoutOutcome], [2300, 500]);
     assert.match(renderReport(r), /~2,300 tokens without outcome/);
-    const sum = summaryOf(ledger.database, { since: '2026-06-01', until: '2026-06-30', timeZone: 'UTC', now: later, env: { HOME: dir } });
+    const sum = summaryOf(ledger.database, {
+      since: '2026-06-01',
+      until: '2026-06-30',
+      timeZone: 'UTC',
+      now: later,
+      env: { HOME: dir },
+    });
     assert.equal(sum.withoutOutcome.estimatedTokens, 500);
-    assert.deepEqual(sum.withoutOutcome.groups.map((g) => [g.status, g.tokens, g.estimatedTokens]), [['unlinked', 2300, 500]]);
+    assert.deepEqual(
+      sum.withoutOutcome.groups.map((g) => [g.status, g.tokens, g.estimatedTokens]),
+      [['unlinked', 2300, 500]],
+    );
     const week = sum.trend.find((w) => w.tokens > 0);
     assert.equal(week?.estimatedTokens, 500);
-    assert.ok(sum.trend.filter((w) => w.tokens === 0).every((w) => w.estimatedTokens === undefined), 'weeks without estimates carry no field');
+    assert.ok(
+      sum.trend.filter((w) => w.tokens === 0).every((w) => w.estimatedTokens === undefined),
+      'weeks without estimates carry no field',
+    );
     const md = renderSummary(signSummary(sum, loadOrCreateSigningKey(path.join(dir, 'key'))), 'md');
     assert.match(md, /\| Tokens without outcome \| ≈ 2,300 \(/);
     assert.match(md, /\| 2026-06-15 – 2026-06-21 \| ≈ 2,300 \| .* \| ≈ 2,300 \|/);
@@ -97,7 +126,11 @@ describe('estimated vs exact', function () {
     const list = listSessions(ledger.database, { timeZone: 'UTC', now: NOW });
     assert.deepEqual(
       list.map((s) => [s.sessionId, s.tokens.total, s.estimatedTokens, s.tokenAccuracy]),
-      [['exact-only', 1200, 0, 'exact'], ['mixed', 1000, 400, 'mixed'], ['estimated-only', 100, 100, 'estimated']],
+      [
+        ['exact-only', 1200, 0, 'exact'],
+        ['mixed', 1000, 400, 'mixed'],
+        ['estimated-only', 100, 100, 'estimated'],
+      ],
     );
     const text = renderSessions(list);
     assert.match(text, /~1,000/);
@@ -107,51 +140,83 @@ describe('estimated vs exact', function () {
 
   it('the sidebar marks the token figures and says how much is estimated; data health names it per source', () => {
     // Two days later: the sessions are no longer open, so they are listed as needing a decision.
-    const s = sidebarSnapshot(ledger.database, { timeZone: 'UTC', now: NOW + 2 * 86_400_000, query: { ...DEFAULT_QUERY, period: '7d' }, health: { ledgerFile: ledger.paths.file, env: { HOME: dir } } });
+    const s = sidebarSnapshot(ledger.database, {
+      timeZone: 'UTC',
+      now: NOW + 2 * 86_400_000,
+      query: { ...DEFAULT_QUERY, period: '7d' },
+      health: { ledgerFile: ledger.paths.file, env: { HOME: dir } },
+    });
     const tokens = s.figures.find((f) => f.id === 'tokens');
     assert.equal(tokens?.accuracy, 'mixed');
     assert.equal(tokens?.estimatedTokens, 500);
     assert.match(tokens?.coverage.note ?? '', /500 of 2,300 tokens are estimated/);
     assert.equal(s.figures.find((f) => f.id === 'cost')?.accuracy, 'mixed');
     assert.equal(s.figures.find((f) => f.id === 'yield')?.accuracy, undefined, 'a ratio of outcomes is not marked');
-    assert.deepEqual(
-      s.decisions.rows.map((d) => [d.sessionId, d.estimated]).sort(),
-      [['copilot-chat:estimated-only', true], ['copilot-chat:exact-only', false], ['copilot-chat:mixed', true]],
-    );
+    assert.deepEqual(s.decisions.rows.map((d) => [d.sessionId, d.estimated]).sort(), [
+      ['copilot-chat:estimated-only', true],
+      ['copilot-chat:exact-only', false],
+      ['copilot-chat:mixed', true],
+    ]);
     const h = dataHealth(ledger.database, ledger.paths.file, { env: { HOME: dir } });
     const copilot = h.sources.find((x) => x.source === 'copilot-chat');
     assert.equal(copilot?.estimatedTokens, 500);
     assert.ok(copilot?.gaps.some((g) => /500 tokens are estimated/.test(g)));
   });
 
-  it('the sidebar\'s task rows say when some of their tokens were estimated', async () => {
+  it("the sidebar's task rows say when some of their tokens were estimated", async () => {
     const other = await Ledger.open(path.join(dir, 'tasks-ledger'));
     try {
       await other.write((db) => {
         const w = new RecordWriter(db, { repoOf: () => null });
-        const onBranch = (r: InteractionRecord, branch: string): InteractionRecord => ({ ...r, session: { ...r.session, branch } });
-        w.add(onBranch(interaction('copilot-chat:t1', 'est-task', NOW - 3_600_000, 300, 100, true), 'feature/PAY-9-retry'), '/logs/t1.json');
-        w.add(onBranch(interaction('copilot-chat:t2', 'exact-task', NOW - 3_000_000, 700, 100, false), 'feature/PAY-10'), '/logs/t2.json');
+        const onBranch = (r: InteractionRecord, branch: string): InteractionRecord => ({
+          ...r,
+          session: { ...r.session, branch },
+        });
+        w.add(
+          onBranch(interaction('copilot-chat:t1', 'est-task', NOW - 3_600_000, 300, 100, true), 'feature/PAY-9-retry'),
+          '/logs/t1.json',
+        );
+        w.add(
+          onBranch(interaction('copilot-chat:t2', 'exact-task', NOW - 3_000_000, 700, 100, false), 'feature/PAY-10'),
+          '/logs/t2.json',
+        );
         w.free();
       });
-      const s = sidebarSnapshot(other.database, { timeZone: 'UTC', now: NOW + 2 * 86_400_000, query: { ...DEFAULT_QUERY, period: '7d' }, health: { ledgerFile: other.paths.file, env: { HOME: dir } } });
-      assert.deepEqual(s.tasks.rows.map((t) => [t.task, t.tokens, t.estimated ?? false]).sort(), [['PAY-10', 800, false], ['PAY-9', 400, true]]);
+      const s = sidebarSnapshot(other.database, {
+        timeZone: 'UTC',
+        now: NOW + 2 * 86_400_000,
+        query: { ...DEFAULT_QUERY, period: '7d' },
+        health: { ledgerFile: other.paths.file, env: { HOME: dir } },
+      });
+      assert.deepEqual(s.tasks.rows.map((t) => [t.task, t.tokens, t.estimated ?? false]).sort(), [
+        ['PAY-10', 800, false],
+        ['PAY-9', 400, true],
+      ]);
     } finally {
       other.close();
     }
   });
 
-  it('the status-bar meter\'s figure says whether it is exact', async () => {
+  it("the status-bar meter's figure says whether it is exact", async () => {
     const other = await Ledger.open(path.join(dir, 'meter'));
     try {
       await other.write((db) => {
         const w = new RecordWriter(db, { repoOf: (cwd) => cwd });
-        const inRepo = (r: InteractionRecord): InteractionRecord => ({ ...r, session: { ...r.session, cwd: '/work/app' } });
+        const inRepo = (r: InteractionRecord): InteractionRecord => ({
+          ...r,
+          session: { ...r.session, cwd: '/work/app' },
+        });
         w.add(inRepo(interaction('copilot-chat:m1', 'm', NOW - 60_000, 100, 10, false)), '/logs/m.json');
         w.add(inRepo(interaction('copilot-chat:m2', 'm', NOW - 30_000, 50, 5, true)), '/logs/m.json');
         w.free();
       });
-      assert.deepEqual(usageSince(other.database, '/work/app', NOW - 120_000), { total: 165, costUSD: usageSince(other.database, '/work/app', NOW - 120_000).costUSD, interactions: 2, sessions: 1, tokenAccuracy: 'mixed' });
+      assert.deepEqual(usageSince(other.database, '/work/app', NOW - 120_000), {
+        total: 165,
+        costUSD: usageSince(other.database, '/work/app', NOW - 120_000).costUSD,
+        interactions: 2,
+        sessions: 1,
+        tokenAccuracy: 'mixed',
+      });
       assert.equal(usageSince(other.database, '/work/app', NOW - 45_000).tokenAccuracy, 'estimated');
       assert.equal(usageSince(other.database, '/work/app', NOW - 10_000).tokenAccuracy, 'exact');
     } finally {

@@ -9,14 +9,31 @@ import { total, writeGemini } from '../fixtures/sources';
 import { interactions, ledgerSums, parseLines, tempDir } from '../helpers';
 
 const FILE = '/g/.gemini/tmp/app/chats/session-2026-04-10T09-00-bbbb2222.jsonl';
-const meta = JSON.stringify({ sessionId: 'sess-g', projectHash: 'h', startTime: '2026-04-10T09:00:00.000Z', lastUpdated: '2026-04-10T09:00:00.000Z' });
+const meta = JSON.stringify({
+  sessionId: 'sess-g',
+  projectHash: 'h',
+  startTime: '2026-04-10T09:00:00.000Z',
+  lastUpdated: '2026-04-10T09:00:00.000Z',
+});
 const reply = (id: string, input: number, extra: Record<string, unknown> = {}): string =>
-  JSON.stringify({ id, timestamp: '2026-04-10T09:00:10.000Z', type: 'gemini', content: 'x', model: 'gemini-2.5-pro', tokens: { input, output: 10, cached: 0, thoughts: 0, tool: 0, total: input + 10 }, ...extra });
+  JSON.stringify({
+    id,
+    timestamp: '2026-04-10T09:00:10.000Z',
+    type: 'gemini',
+    content: 'x',
+    model: 'gemini-2.5-pro',
+    tokens: { input, output: 10, cached: 0, thoughts: 0, tool: 0, total: input + 10 },
+    ...extra,
+  });
 
 describe('Gemini CLI reader', () => {
   it('normalises tokens: input includes cached, thoughts and tool prompt tokens are separate', () => {
     assert.deepEqual(fromGeminiTokens({ input: 1000, output: 100, cached: 600, thoughts: 40, tool: 25, total: 1165 }), {
-      input: 425, cacheRead: 600, cacheWrite: 0, output: 140, reasoning: 40,
+      input: 425,
+      cacheRead: 600,
+      cacheWrite: 0,
+      output: 140,
+      reasoning: 40,
     });
     assert.equal(fromGeminiTokens({ input: -1, output: 1 }), undefined);
     assert.equal(fromGeminiTokens({ input: '5', output: 1 }), undefined);
@@ -28,7 +45,16 @@ describe('Gemini CLI reader', () => {
   });
 
   it('counts a reply re-appended on every update once, under one key (the last copy carries the tokens)', () => {
-    const r = parseLines(geminiCli, [meta, JSON.stringify({ id: 'a', timestamp: '2026-04-10T09:00:10.000Z', type: 'gemini', content: '' }), reply('a', 100), reply('a', 100, { content: 'done' })], { path: FILE });
+    const r = parseLines(
+      geminiCli,
+      [
+        meta,
+        JSON.stringify({ id: 'a', timestamp: '2026-04-10T09:00:10.000Z', type: 'gemini', content: '' }),
+        reply('a', 100),
+        reply('a', 100, { content: 'done' }),
+      ],
+      { path: FILE },
+    );
     const list = interactions(r.records);
     assert.equal(new Set(list.map((i) => i.key)).size, 1);
     assert.equal(list[0]?.key, 'gemini-cli:sess-g:a');
@@ -36,37 +62,91 @@ describe('Gemini CLI reader', () => {
   });
 
   it('$rewindTo drops that message and everything after it (retracting what was counted), even across reads', () => {
-    const first = parseLines(geminiCli, [meta, JSON.stringify({ id: 'u1', type: 'user', content: 'q', timestamp: '2026-04-10T09:00:00Z' }), reply('a', 100), reply('b', 200)], { path: FILE });
+    const first = parseLines(
+      geminiCli,
+      [
+        meta,
+        JSON.stringify({ id: 'u1', type: 'user', content: 'q', timestamp: '2026-04-10T09:00:00Z' }),
+        reply('a', 100),
+        reply('b', 200),
+      ],
+      { path: FILE },
+    );
     assert.equal(interactions(first.records).length, 2);
     // Next import resumes from the saved state and sees the rewind to the first user message.
-    const second = parseLines(geminiCli, [JSON.stringify({ $rewindTo: 'u1' }), reply('c', 300)], { path: FILE }, first.parser.state());
+    const second = parseLines(
+      geminiCli,
+      [JSON.stringify({ $rewindTo: 'u1' }), reply('c', 300)],
+      { path: FILE },
+      first.parser.state(),
+    );
     assert.deepEqual(second.parser.retracted?.().sort(), ['gemini-cli:sess-g:a', 'gemini-cli:sess-g:b']);
-    assert.deepEqual(interactions(second.records).map((i) => i.key), ['gemini-cli:sess-g:c']);
+    assert.deepEqual(
+      interactions(second.records).map((i) => i.key),
+      ['gemini-cli:sess-g:c'],
+    );
   });
 
-  it('a rewind to an id it never saw clears the conversation (as Gemini CLI\'s loader does)', () => {
+  it("a rewind to an id it never saw clears the conversation (as Gemini CLI's loader does)", () => {
     const r = parseLines(geminiCli, [meta, reply('a', 100), JSON.stringify({ $rewindTo: 'nope' })], { path: FILE });
     assert.deepEqual(r.parser.retracted?.(), ['gemini-cli:sess-g:a']);
   });
 
   it('$set patches metadata; $set.messages replaces the conversation without uncounting replies already made', () => {
-    const r = parseLines(geminiCli, [meta, reply('a', 100), JSON.stringify({ $set: { summary: 's', messages: [JSON.parse(reply('z', 50)) as unknown] } }), JSON.stringify({ $rewindTo: 'z' })], { path: FILE });
-    assert.deepEqual(interactions(r.records).map((i) => i.key), ['gemini-cli:sess-g:a', 'gemini-cli:sess-g:z']);
+    const r = parseLines(
+      geminiCli,
+      [
+        meta,
+        reply('a', 100),
+        JSON.stringify({ $set: { summary: 's', messages: [JSON.parse(reply('z', 50)) as unknown] } }),
+        JSON.stringify({ $rewindTo: 'z' }),
+      ],
+      { path: FILE },
+    );
+    assert.deepEqual(
+      interactions(r.records).map((i) => i.key),
+      ['gemini-cli:sess-g:a', 'gemini-cli:sess-g:z'],
+    );
     assert.deepEqual(r.parser.retracted?.(), ['gemini-cli:sess-g:z']);
   });
 
   it('assumes the default model when a reply names none, and rejects hostile counts with a reason', () => {
-    const r = parseLines(geminiCli, [
-      meta,
-      JSON.stringify({ id: 'a', timestamp: '2026-04-10T09:00:10.000Z', type: 'gemini', tokens: { input: 5, output: 1, cached: 0, thoughts: 0, tool: 0, total: 6 } }),
-      JSON.stringify({ id: 'b', timestamp: '2026-04-10T09:00:10.000Z', type: 'gemini', model: 'm', tokens: { input: 'many', output: 1 } }),
-      JSON.stringify({ id: 'c', timestamp: 'yesterday', type: 'gemini', model: 'm', tokens: { input: 1, output: 1 } }),
-      '{"id": "d", "type": "gem',
-    ], { path: FILE });
+    const r = parseLines(
+      geminiCli,
+      [
+        meta,
+        JSON.stringify({
+          id: 'a',
+          timestamp: '2026-04-10T09:00:10.000Z',
+          type: 'gemini',
+          tokens: { input: 5, output: 1, cached: 0, thoughts: 0, tool: 0, total: 6 },
+        }),
+        JSON.stringify({
+          id: 'b',
+          timestamp: '2026-04-10T09:00:10.000Z',
+          type: 'gemini',
+          model: 'm',
+          tokens: { input: 'many', output: 1 },
+        }),
+        JSON.stringify({
+          id: 'c',
+          timestamp: 'yesterday',
+          type: 'gemini',
+          model: 'm',
+          tokens: { input: 1, output: 1 },
+        }),
+        '{"id": "d", "type": "gem',
+      ],
+      { path: FILE },
+    );
     const [i] = interactions(r.records);
     assert.equal(i?.model, GEMINI_DEFAULT_MODEL);
     assert.equal(i?.modelAssumed, true);
-    assert.deepEqual(r.rejected, ['token counts are not non-negative integers', 'timestamp missing or not a date', 'not JSON']);
+    assert.deepEqual(r.rejected, [
+      'token counts are not non-negative integers',
+      'timestamp missing or not a date',
+      'not JSON',
+    ]);
   });
 
   describe('import', () => {
@@ -91,7 +171,9 @@ describe('Gemini CLI reader', () => {
       assert.equal(again.bytesRead, 0);
       assert.deepEqual(ledgerSums(ledger.database, 'gemini-cli'), want);
       // Working folders came from .project_root and from projects.json (the legacy folder is named by the path's hash).
-      const cwds = ledger.database.exec("SELECT DISTINCT cwd FROM sessions WHERE source = 'gemini-cli' ORDER BY cwd")[0]?.values.map((v) => v[0]);
+      const cwds = ledger.database
+        .exec("SELECT DISTINCT cwd FROM sessions WHERE source = 'gemini-cli' ORDER BY cwd")[0]
+        ?.values.map((v) => v[0]);
       assert.deepEqual(cwds, [projects.current, projects.legacy].sort());
       ledger.close();
     });
@@ -100,7 +182,15 @@ describe('Gemini CLI reader', () => {
       const chats = path.join(dir, 'gh', '.gemini', 'tmp', 'p', 'chats');
       fs.mkdirSync(chats, { recursive: true });
       const file = path.join(chats, 'session-x.jsonl');
-      fs.writeFileSync(file, [meta, JSON.stringify({ id: 'u1', type: 'user', content: 'q', timestamp: '2026-04-10T09:00:00Z' }), reply('a', 100), reply('b', 200)].join('\n') + '\n');
+      fs.writeFileSync(
+        file,
+        [
+          meta,
+          JSON.stringify({ id: 'u1', type: 'user', content: 'q', timestamp: '2026-04-10T09:00:00Z' }),
+          reply('a', 100),
+          reply('b', 200),
+        ].join('\n') + '\n',
+      );
       const env = { HOME: path.join(dir, 'home'), GEMINI_CLI_HOME: path.join(dir, 'gh') };
       const ledger = await Ledger.open(path.join(dir, 'ledger'));
       await importAll(ledger, { env, quietMs: 0 });
@@ -120,7 +210,11 @@ describe('Gemini CLI reader', () => {
       const chats = path.join(dir, 'gh', '.gemini', 'tmp', 'p', 'chats');
       fs.mkdirSync(chats, { recursive: true });
       const file = path.join(chats, 'session-y.json');
-      const doc = JSON.stringify({ sessionId: 'y', projectHash: 'h', messages: [JSON.parse(reply('a', 100)) as unknown] }, null, 2);
+      const doc = JSON.stringify(
+        { sessionId: 'y', projectHash: 'h', messages: [JSON.parse(reply('a', 100)) as unknown] },
+        null,
+        2,
+      );
       fs.writeFileSync(file, doc.slice(0, doc.length - 20));
       const env = { HOME: path.join(dir, 'home'), GEMINI_CLI_HOME: path.join(dir, 'gh') };
       const ledger = await Ledger.open(path.join(dir, 'ledger'));

@@ -10,8 +10,14 @@ import { tempDir } from '../helpers';
 
 function interaction(key: string, output: number, session = 's1'): InteractionRecord {
   return {
-    kind: 'interaction', key, session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' }, timestamp: Date.parse('2026-05-01T10:00:00Z') + output * 1000,
-    model: 'claude-sonnet-4-5', tokens: { input: 10, output, cacheRead: 100, cacheWrite: 0, reasoning: 0 }, cacheWrite1h: 0, sidechain: false,
+    kind: 'interaction',
+    key,
+    session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' },
+    timestamp: Date.parse('2026-05-01T10:00:00Z') + output * 1000,
+    model: 'claude-sonnet-4-5',
+    tokens: { input: 10, output, cacheRead: 100, cacheWrite: 0, reasoning: 0 },
+    cacheWrite1h: 0,
+    sidechain: false,
   };
 }
 
@@ -31,7 +37,13 @@ async function add(ledger: Ledger, ...records: InteractionRecord[]): Promise<voi
 /** Everything a reader would show, to compare two ledgers row for row. */
 function contents(ledger: Ledger): string {
   const tables = ['interactions', 'sessions', 'usage_rollup', 'models', 'meta'];
-  return tables.map((t) => JSON.stringify(ledger.database.exec(`SELECT * FROM ${t} ${t === 'meta' ? "WHERE key <> 'snapshot_id'" : ''} ORDER BY 1, 2`))).join('\n');
+  return tables
+    .map((t) =>
+      JSON.stringify(
+        ledger.database.exec(`SELECT * FROM ${t} ${t === 'meta' ? "WHERE key <> 'snapshot_id'" : ''} ORDER BY 1, 2`),
+      ),
+    )
+    .join('\n');
 }
 
 /** Offsets of the journal's blocks (after the header): [start, end) of each. */
@@ -89,7 +101,10 @@ describe('ledger journal', () => {
       await add(i % 2 ? a : b, interaction(`k${i}`, i + 1, `s${i % 3}`));
       if (i % 5 === 0) reader.refresh();
     }
-    assert.ok(fs.existsSync(path.join(home, 'ledger.sqlite.bak')), 'a fold happened (the previous snapshot is the backup)');
+    assert.ok(
+      fs.existsSync(path.join(home, 'ledger.sqlite.bak')),
+      'a fold happened (the previous snapshot is the backup)',
+    );
     assert.ok(fs.statSync(journal).size < 6000);
     reader.refresh();
     const fresh = await open();
@@ -135,10 +150,16 @@ describe('ledger journal', () => {
     const warnings: string[] = [];
     const b = await open({ onWarning: (m) => warnings.push(m) });
     assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 1, 'k1 only: nothing after the damage is applied');
-    assert.match(warnings[0] ?? '', /journal is damaged \(a block at byte \d+ fails its checksum\).*moved aside at the next write.*Run an import/);
+    assert.match(
+      warnings[0] ?? '',
+      /journal is damaged \(a block at byte \d+ fails its checksum\).*moved aside at the next write.*Run an import/,
+    );
     await add(b, interaction('k4', 4));
     b.close();
-    assert.ok(fs.readdirSync(home).some((n) => n.startsWith('ledger.journal.damaged-')), 'the damaged journal is kept');
+    assert.ok(
+      fs.readdirSync(home).some((n) => n.startsWith('ledger.journal.damaged-')),
+      'the damaged journal is kept',
+    );
     const c = await open({ onWarning: (m) => warnings.push(m) });
     assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 2);
     assert.equal(warnings.length, 1, 'the damage is reported once, then gone');
@@ -151,7 +172,10 @@ describe('ledger journal', () => {
     await add(a, interaction('k2', 2));
     a.close();
     const original = fs.readFileSync(journal);
-    for (const [offset, value, message] of [[12, 99, /newer Outcome Ledger \(schema 99/], [8, 7, /newer Outcome Ledger \(journal format 7/]] as const) {
+    for (const [offset, value, message] of [
+      [12, 99, /newer Outcome Ledger \(schema 99/],
+      [8, 7, /newer Outcome Ledger \(journal format 7/],
+    ] as const) {
       const bytes = Buffer.from(original);
       bytes.writeUInt32BE(value, offset);
       fs.writeFileSync(journal, bytes);

@@ -12,7 +12,7 @@ describe('Kimi CLI reader', () => {
   beforeEach(() => (dir = tempDir('ol-kimi-')));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('looks in ~/.kimi (or $KIMI_SHARE_DIR) and Kimi Code\'s ~/.kimi-code (or $KIMI_CODE_HOME)', () => {
+  it("looks in ~/.kimi (or $KIMI_SHARE_DIR) and Kimi Code's ~/.kimi-code (or $KIMI_CODE_HOME)", () => {
     assert.deepEqual(kimi.roots({ HOME: '/h' }), ['/h/.kimi', '/h/.kimi-code']);
     assert.deepEqual(kimi.roots({ HOME: '/h', KIMI_SHARE_DIR: '/k', KIMI_CODE_HOME: '/c' }), ['/k', '/c']);
   });
@@ -22,13 +22,32 @@ describe('Kimi CLI reader', () => {
     const fx = writeKimi(path.join(dir, 'home'), project);
     const lines = fs.readFileSync(fx.file, 'utf8').split('\n').filter(Boolean);
     const r = parseLines(kimi, lines, { path: fx.file, root: path.join(dir, 'home', '.kimi') });
-    assert.deepEqual(interactions(r.records).map((x) => [x.key.split(':').pop(), x.model, x.tokens.input, x.tokens.cacheRead, x.session.cwd]), [
-      ['chatcmpl-1', 'kimi-k2-turbo-preview', 1500, 4800, project],
-      ['chatcmpl-2', 'kimi-k2-turbo-preview', 100, 0, project],
-      ['chatcmpl-2', 'kimi-k2-turbo-preview', 120, 5, project],
-      [`t${String(Date.parse('2026-02-21T08:00:00.000Z') / 1000 + 12.123456)}`, 'kimi-k2-turbo-preview', 40, 0, project],
+    assert.deepEqual(
+      interactions(r.records).map((x) => [
+        x.key.split(':').pop(),
+        x.model,
+        x.tokens.input,
+        x.tokens.cacheRead,
+        x.session.cwd,
+      ]),
+      [
+        ['chatcmpl-1', 'kimi-k2-turbo-preview', 1500, 4800, project],
+        ['chatcmpl-2', 'kimi-k2-turbo-preview', 100, 0, project],
+        ['chatcmpl-2', 'kimi-k2-turbo-preview', 120, 5, project],
+        [
+          `t${String(Date.parse('2026-02-21T08:00:00.000Z') / 1000 + 12.123456)}`,
+          'kimi-k2-turbo-preview',
+          40,
+          0,
+          project,
+        ],
+      ],
+    );
+    assert.deepEqual(r.rejected, [
+      'token_usage in an unknown shape (keys: tokens)',
+      'token_usage counts are not non-negative integers',
+      'not JSON',
     ]);
-    assert.deepEqual(r.rejected, ['token_usage in an unknown shape (keys: tokens)', 'token_usage counts are not non-negative integers', 'not JSON']);
     assert.equal(r.records.filter((x) => x.kind === 'prompt').length, 1);
   });
 
@@ -37,17 +56,29 @@ describe('Kimi CLI reader', () => {
     const fx = writeKimi(path.join(dir, 'home'), project);
     const lines = fs.readFileSync(fx.codeFile, 'utf8').split('\n').filter(Boolean);
     const r = parseLines(kimi, lines, { path: fx.codeFile, root: path.join(dir, 'home', '.kimi-code') });
-    assert.deepEqual(interactions(r.records).map((x) => [x.model, x.tokens.input, x.tokens.cacheRead, x.session.sessionId, x.session.cwd]), [
-      ['k3', 2000, 9000, 'sess-code-1', project],
-      ['kimi-for-coding', 300, 0, 'sess-code-1', project],
-    ]);
+    assert.deepEqual(
+      interactions(r.records).map((x) => [
+        x.model,
+        x.tokens.input,
+        x.tokens.cacheRead,
+        x.session.sessionId,
+        x.session.cwd,
+      ]),
+      [
+        ['k3', 2000, 9000, 'sess-code-1', project],
+        ['kimi-for-coding', 300, 0, 'sess-code-1', project],
+      ],
+    );
     assert.deepEqual(r.rejected, ['usage in an unknown shape (keys: tokens)']);
     const files = kimi.discover(kimi.roots({ HOME: path.join(dir, 'home') })).map((f) => path.relative(dir, f.path));
-    assert.deepEqual(files.sort(), [
-      'home/.kimi-code/sessions/wd_app_4c02790435a7/sess-code-1/agents/explore/wire.jsonl',
-      'home/.kimi-code/sessions/wd_app_4c02790435a7/sess-code-1/agents/main/wire.jsonl',
-      path.relative(dir, fx.file),
-    ].sort());
+    assert.deepEqual(
+      files.sort(),
+      [
+        'home/.kimi-code/sessions/wd_app_4c02790435a7/sess-code-1/agents/explore/wire.jsonl',
+        'home/.kimi-code/sessions/wd_app_4c02790435a7/sess-code-1/agents/main/wire.jsonl',
+        path.relative(dir, fx.file),
+      ].sort(),
+    );
   });
 
   it('imports exactly: a step reported twice counts once (the larger), re-import adds nothing', async () => {
@@ -58,7 +89,10 @@ describe('Kimi CLI reader', () => {
     const k = s.sources.find((x) => x.source === 'kimi');
     assert.equal(k?.linesRejected, fx.rejects, k?.reasons.join('\n'));
     assert.deepEqual(ledgerSums(ledger.database, 'kimi'), total(fx.truth));
-    assert.equal((await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'kimi')?.interactionsAdded, 0);
+    assert.equal(
+      (await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'kimi')?.interactionsAdded,
+      0,
+    );
     ledger.close();
   });
 });
@@ -69,12 +103,29 @@ describe('Kimi CLI configuration', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('config.toml (current builds) names the model: default_model resolved through [models.<name>]; config.json is the older place', () => {
-    fs.writeFileSync(path.join(dir, 'config.toml'), [
-      'default_model = "kimi-for-coding"', 'default_thinking = false', '',
-      '[models.other]', 'provider = "moonshot"', 'model = "not-this-one"', '',
-      '[models."kimi-for-coding"]', 'provider = "kimi"', "model = 'kimi-k2-thinking-turbo'", 'max_context_size = 262144', '',
-      '[providers.kimi]', 'type = "kimi"', 'api_key = "NEVER-READ"', '', '[[hooks]]', 'model = "nor-this"',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(dir, 'config.toml'),
+      [
+        'default_model = "kimi-for-coding"',
+        'default_thinking = false',
+        '',
+        '[models.other]',
+        'provider = "moonshot"',
+        'model = "not-this-one"',
+        '',
+        '[models."kimi-for-coding"]',
+        'provider = "kimi"',
+        "model = 'kimi-k2-thinking-turbo'",
+        'max_context_size = 262144',
+        '',
+        '[providers.kimi]',
+        'type = "kimi"',
+        'api_key = "NEVER-READ"',
+        '',
+        '[[hooks]]',
+        'model = "nor-this"',
+      ].join('\n'),
+    );
     fs.writeFileSync(path.join(dir, 'config.json.bak'), JSON.stringify({ default_model: 'old' }));
     assert.equal(kimiModel(dir), 'kimi-k2-thinking-turbo');
     fs.rmSync(path.join(dir, 'config.toml'));

@@ -21,10 +21,14 @@ describe('Kiro reader', () => {
     return { fx, env: { HOME: home, XDG_DATA_HOME: path.join(dir, 'data') }, project };
   };
 
-  it('looks in ~/.kiro/sessions, the CLI data folder and the IDE\'s agent storage of each platform', () => {
+  it("looks in ~/.kiro/sessions, the CLI data folder and the IDE's agent storage of each platform", () => {
     const ide = (base: string): string => `${base}/Kiro/User/globalStorage/kiro.kiroagent`;
     assert.deepEqual(kiro.roots({ HOME: '/h' }), ['/h/.kiro/sessions', '/h/.local/share/kiro-cli', ide('/h/.config')]);
-    assert.deepEqual(kiro.roots({ HOME: '/h', XDG_DATA_HOME: '/d', XDG_CONFIG_HOME: '/c' }), ['/h/.kiro/sessions', '/d/kiro-cli', ide('/c')]);
+    assert.deepEqual(kiro.roots({ HOME: '/h', XDG_DATA_HOME: '/d', XDG_CONFIG_HOME: '/c' }), [
+      '/h/.kiro/sessions',
+      '/d/kiro-cli',
+      ide('/c'),
+    ]);
   });
 
   it('imports all three versions: credits stored and summed as credits, tokens only where Kiro wrote them, cost at $0.04 a credit', async () => {
@@ -39,15 +43,30 @@ describe('Kiro reader', () => {
     const bySource = r.bySource.find((x) => x.source === 'kiro');
     assert.equal(bySource?.credits, credits(fx.truth));
     assert.equal(r.totals.credits, credits(fx.truth));
-    assert.equal(bySource?.costUSD, Math.round(credits(fx.truth) * 0.04 * 1e6) / 1e6, 'credits priced at the documented $0.04, never from invented tokens');
-    assert.equal(bySource?.unpricedInteractions, 0, 'a request metered in credits is priced even when its model ("auto") is not in the price table');
+    assert.equal(
+      bySource?.costUSD,
+      Math.round(credits(fx.truth) * 0.04 * 1e6) / 1e6,
+      'credits priced at the documented $0.04, never from invented tokens',
+    );
+    assert.equal(
+      bySource?.unpricedInteractions,
+      0,
+      'a request metered in credits is priced even when its model ("auto") is not in the price table',
+    );
     assert.ok(fs.readFileSync(fx.files.v1).equals(before), 'the CLI database is read from a copy, never written');
     // Re-import adds nothing.
     const again = await importAll(ledger, { env, quietMs: 0 });
     assert.equal(again.sources.find((x) => x.source === 'kiro')?.interactionsAdded, 0);
-    assert.equal(report(ledger.database, { timeZone: 'UTC', since: '2026-01-01', until: '2026-12-31' }).totals.credits, credits(fx.truth));
+    assert.equal(
+      report(ledger.database, { timeZone: 'UTC', since: '2026-01-01', until: '2026-12-31' }).totals.credits,
+      credits(fx.truth),
+    );
     // Edits: the v3 fs_write and the v1 file_line_tracker.
-    const files = ledger.database.exec("SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'kiro' ORDER BY f.path")[0]?.values.map((v) => v[0]);
+    const files = ledger.database
+      .exec(
+        "SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'kiro' ORDER BY f.path",
+      )[0]
+      ?.values.map((v) => v[0]);
     assert.deepEqual(files, ['src/login.ts', 'src/main.rs']);
     ledger.close();
   });
@@ -55,12 +74,31 @@ describe('Kiro reader', () => {
   it('v2: an unknown usage unit is rejected with a reason, never summed; a running session (no turn accounting) is no error', () => {
     const { fx } = setup();
     void fx;
-    const parser = kiro.createParser({ source: 'kiro', path: path.join(dir, 'home/.kiro/sessions/cli/k2-0001.json'), root: dir, whole: true }, null);
-    const res = parser.parseWhole?.(fs.readFileSync(path.join(dir, 'home/.kiro/sessions/cli/k2-0001.json')), { openSqlite: () => { throw new Error('no'); } });
+    const parser = kiro.createParser(
+      { source: 'kiro', path: path.join(dir, 'home/.kiro/sessions/cli/k2-0001.json'), root: dir, whole: true },
+      null,
+    );
+    const res = parser.parseWhole?.(fs.readFileSync(path.join(dir, 'home/.kiro/sessions/cli/k2-0001.json')), {
+      openSqlite: () => {
+        throw new Error('no');
+      },
+    });
     assert.ok(res && 'records' in res);
-    assert.deepEqual(res.rejects.map((x) => x.reason), ['turn 3: metering_usage: usage in an unknown unit "token"']);
-    assert.deepEqual(interactions(res.records).map((x) => x.credits), [0.75, 1]);
-    const live = kiro.createParser({ source: 'kiro', path: 'k2-live.json', root: dir, whole: true }, null).parseWhole?.(fs.readFileSync(path.join(dir, 'home/.kiro/sessions/cli/k2-live.json')), { openSqlite: () => { throw new Error('no'); } });
+    assert.deepEqual(
+      res.rejects.map((x) => x.reason),
+      ['turn 3: metering_usage: usage in an unknown unit "token"'],
+    );
+    assert.deepEqual(
+      interactions(res.records).map((x) => x.credits),
+      [0.75, 1],
+    );
+    const live = kiro
+      .createParser({ source: 'kiro', path: 'k2-live.json', root: dir, whole: true }, null)
+      .parseWhole?.(fs.readFileSync(path.join(dir, 'home/.kiro/sessions/cli/k2-live.json')), {
+        openSqlite: () => {
+          throw new Error('no');
+        },
+      });
     assert.deepEqual(live, { records: [], rejects: [] });
   });
 
@@ -69,7 +107,13 @@ describe('Kiro reader', () => {
     const file = path.join(dir, 'home/.kiro/sessions/9f3c1d0b7a4e2856/sess_0a1b2c3d/messages.jsonl');
     const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
     const r = parseLines(kiro, lines, { path: file, root: dir });
-    assert.deepEqual(interactions(r.records).map((x) => [x.model, x.credits, x.session.sessionId, x.tokens.input + x.tokens.output]), [['auto', 1.06, 'sess_0a1b2c3d', 0], ['auto', 0.75, 'sess_0a1b2c3d', 0]]);
+    assert.deepEqual(
+      interactions(r.records).map((x) => [x.model, x.credits, x.session.sessionId, x.tokens.input + x.tokens.output]),
+      [
+        ['auto', 1.06, 'sess_0a1b2c3d', 0],
+        ['auto', 0.75, 'sess_0a1b2c3d', 0],
+      ],
+    );
     assert.deepEqual(r.rejected, ['not JSON'], 'the half-written last line');
     assert.equal(r.records.filter((x) => x.kind === 'prompt').length, 2);
   });
@@ -78,8 +122,13 @@ describe('Kiro reader', () => {
     const { fx, env } = setup();
     const ledger = await Ledger.open(path.join(dir, 'ledger'));
     await importAll(ledger, { env, quietMs: 0 });
-    const doc = JSON.parse(fs.readFileSync(fx.files.v2, 'utf8')) as { session_state: { conversation_metadata: { user_turn_metadatas: Array<{ metering_usage: unknown[] }> } } };
-    doc.session_state.conversation_metadata.user_turn_metadatas[0]?.metering_usage.push({ value: 0.25, unit: 'credit' });
+    const doc = JSON.parse(fs.readFileSync(fx.files.v2, 'utf8')) as {
+      session_state: { conversation_metadata: { user_turn_metadatas: Array<{ metering_usage: unknown[] }> } };
+    };
+    doc.session_state.conversation_metadata.user_turn_metadatas[0]?.metering_usage.push({
+      value: 0.25,
+      unit: 'credit',
+    });
     fs.writeFileSync(fx.files.v2, JSON.stringify(doc));
     await importAll(ledger, { env, quietMs: 0 });
     const r = report(ledger.database, { timeZone: 'UTC', since: '2026-01-01', until: '2026-12-31' });

@@ -12,8 +12,15 @@ import { tempDir } from '../helpers';
 
 function interaction(key: string, output: number, over: Partial<InteractionRecord> = {}): InteractionRecord {
   return {
-    kind: 'interaction', key, session: { source: 'claude-code', sessionId: 's1', cwd: '/nowhere' }, timestamp: Date.parse('2026-05-01T10:00:00Z'),
-    model: 'claude-sonnet-4-5', tokens: { input: 10, output, cacheRead: 100, cacheWrite: 0, reasoning: 0 }, cacheWrite1h: 0, sidechain: false, ...over,
+    kind: 'interaction',
+    key,
+    session: { source: 'claude-code', sessionId: 's1', cwd: '/nowhere' },
+    timestamp: Date.parse('2026-05-01T10:00:00Z'),
+    model: 'claude-sonnet-4-5',
+    tokens: { input: 10, output, cacheRead: 100, cacheWrite: 0, reasoning: 0 },
+    cacheWrite1h: 0,
+    sidechain: false,
+    ...over,
   };
 }
 
@@ -71,7 +78,8 @@ describe('ledger', () => {
     await a.compact();
     assert.ok(fs.existsSync(path.join(home, 'ledger.sqlite.bak')));
     assert.ok(fs.existsSync(path.join(home, 'ledger.journal.bak')));
-    for (const name of ['ledger.sqlite', 'ledger.journal']) assert.equal(fs.statSync(path.join(home, name)).mode & 0o077, 0, `${name}: owner-only permissions`);
+    for (const name of ['ledger.sqlite', 'ledger.journal'])
+      assert.equal(fs.statSync(path.join(home, name)).mode & 0o077, 0, `${name}: owner-only permissions`);
     const c = await Ledger.open(home);
     assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 2);
     for (const l of [a, b, c]) l.close();
@@ -89,7 +97,10 @@ describe('ledger', () => {
   });
 
   it('recovers a lock left by a dead process', async () => {
-    fs.writeFileSync(path.join(home, 'ledger.lock'), JSON.stringify({ pid: deadPid(), host: os.hostname(), nonce: 'x', since: 'then' }));
+    fs.writeFileSync(
+      path.join(home, 'ledger.lock'),
+      JSON.stringify({ pid: deadPid(), host: os.hostname(), nonce: 'x', since: 'then' }),
+    );
     const ledger = await Ledger.open(home, { timeoutMs: 2000 });
     await addAll(ledger, [interaction('k', 1)]);
     assert.equal(fs.existsSync(path.join(home, 'ledger.lock')), false);
@@ -121,8 +132,14 @@ describe('ledger', () => {
     const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
     assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 3);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? '', /damaged .*moved to .*restored from the backup\. 2 writes were replayed from the journal\./);
-    assert.ok(fs.readdirSync(home).some((n) => n.startsWith('ledger.sqlite.damaged-')), 'the damaged file is kept');
+    assert.match(
+      warnings[0] ?? '',
+      /damaged .*moved to .*restored from the backup\. 2 writes were replayed from the journal\./,
+    );
+    assert.ok(
+      fs.readdirSync(home).some((n) => n.startsWith('ledger.sqlite.damaged-')),
+      'the damaged file is kept',
+    );
     b.close();
     // The restore sticks: a later open (another window, the CLI) sees the restored ledger, and writes go on from it.
     const c = await Ledger.open(home);
@@ -158,7 +175,11 @@ describe('ledger', () => {
     fs.writeFileSync(path.join(home, 'ledger.sqlite'), 'garbage, not a database');
     const warnings: string[] = [];
     const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
-    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 1, 'the backup: k1 (the newer journal needs the missing one first)');
+    assert.equal(
+      scalar(b, 'SELECT count(*) FROM interactions'),
+      1,
+      'the backup: k1 (the newer journal needs the missing one first)',
+    );
     assert.match(warnings[0] ?? '', /restored from the backup\. Run an import/);
     b.close();
   });
@@ -183,7 +204,10 @@ describe('ledger', () => {
     await a.write((db) => db.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'"));
     a.close();
     const before = fs.readFileSync(path.join(home, 'ledger.sqlite'));
-    await assert.rejects(Ledger.open(home), (e: unknown) => e instanceof SchemaTooNewError && /newer Outcome Ledger \(schema 99/.test(e.message));
+    await assert.rejects(
+      Ledger.open(home),
+      (e: unknown) => e instanceof SchemaTooNewError && /newer Outcome Ledger \(schema 99/.test(e.message),
+    );
     assert.deepEqual(fs.readFileSync(path.join(home, 'ledger.sqlite')), before);
   });
 

@@ -8,7 +8,14 @@ function readAll(file: string, from = 0, acceptTail = false): { lines: string[];
   const fd = fs.openSync(file, 'r');
   try {
     const lines: string[] = [];
-    const r = readLines(fd, from, fs.fstatSync(fd).size, 0, (b, s, e) => lines.push(b.toString('utf8', s, e)), acceptTail ? { acceptTail: isWholeJson } : {});
+    const r = readLines(
+      fd,
+      from,
+      fs.fstatSync(fd).size,
+      0,
+      (b, s, e) => lines.push(b.toString('utf8', s, e)),
+      acceptTail ? { acceptTail: isWholeJson } : {},
+    );
     return { lines, offset: r.offset };
   } finally {
     fs.closeSync(fd);

@@ -1,7 +1,29 @@
 import assert from 'node:assert/strict';
-import { COMMIT_MERGE, COMMIT_OTHER_AUTHOR, decodeFiles, encodeFiles, reduceCommit, trailerFlags, TRAILER_AIDER, TRAILER_CLAUDE, TRAILER_COPILOT, type CommitInfo } from '../../src/core/outcomes/commits';
+import {
+  COMMIT_MERGE,
+  COMMIT_OTHER_AUTHOR,
+  decodeFiles,
+  encodeFiles,
+  reduceCommit,
+  trailerFlags,
+  TRAILER_AIDER,
+  TRAILER_CLAUDE,
+  TRAILER_COPILOT,
+  type CommitInfo,
+} from '../../src/core/outcomes/commits';
 import { branchName, History, type Tip } from '../../src/core/outcomes/history';
-import { DEFAULT_LINK_OPTIONS, explain, evidenceKinds, FileIndex, isCounted, linkSession, scorePair, SessionIndex, timeWeight, type LinkSession } from '../../src/core/outcomes/linking';
+import {
+  DEFAULT_LINK_OPTIONS,
+  explain,
+  evidenceKinds,
+  FileIndex,
+  isCounted,
+  linkSession,
+  scorePair,
+  SessionIndex,
+  timeWeight,
+  type LinkSession,
+} from '../../src/core/outcomes/linking';
 import { computeOutcomes, median } from '../../src/core/outcomes/outcomes';
 import { selfCheck } from '../../src/core/outcomes/selfcheck';
 import { findSuccessors } from '../../src/core/outcomes/successors';
@@ -34,15 +56,27 @@ function commit(over: Omit<Partial<CommitInfo>, 'files'> & { files?: string[] })
 
 function session(over: Omit<Partial<LinkSession>, 'files'> & { files?: string[] } = {}): LinkSession {
   const files = new Set(over.files ?? ['src/pay.ts']);
-  return { ref: over.ref ?? 1, source: over.source ?? 'claude-code', branches: over.branches ?? ['feature/PAY-7'], start: over.start ?? T0, end: over.end ?? T0 + 30 * MIN, files, codexHead: over.codexHead ?? null };
+  return {
+    ref: over.ref ?? 1,
+    source: over.source ?? 'claude-code',
+    branches: over.branches ?? ['feature/PAY-7'],
+    start: over.start ?? T0,
+    end: over.end ?? T0 + 30 * MIN,
+    files,
+    codexHead: over.codexHead ?? null,
+  };
 }
 
 /** main: base ← (feature/PAY-7: c1) and a trunk commit; tips given explicitly. */
-function world(extra: CommitInfo[] = [], tips: Tip[] = []): { base: CommitInfo; h: (more?: CommitInfo[], moreTips?: Tip[]) => History } {
+function world(
+  extra: CommitInfo[] = [],
+  tips: Tip[] = [],
+): { base: CommitInfo; h: (more?: CommitInfo[], moreTips?: Tip[]) => History } {
   const base = commit({ authorTime: T0 - 86_400_000, files: ['README.md'] });
   return {
     base,
-    h: (more = [], moreTips = []) => new History([base, ...extra, ...more], [{ ref: 'refs/heads/main', sha: base.sha }, ...tips, ...moreTips]),
+    h: (more = [], moreTips = []) =>
+      new History([base, ...extra, ...more], [{ ref: 'refs/heads/main', sha: base.sha }, ...tips, ...moreTips]),
   };
 }
 
@@ -78,21 +112,40 @@ describe('tasks and PRs', () => {
 describe('commits', () => {
   it('reads trailers of Claude, aider and Copilot', () => {
     assert.equal(trailerFlags('body\n\nCo-authored-by: Claude <noreply@anthropic.com>', 'A', 'a@x'), TRAILER_CLAUDE);
-    assert.equal(trailerFlags('🤖 Generated with [Claude Code](https://claude.com/claude-code)', 'A', 'a@x'), TRAILER_CLAUDE);
+    assert.equal(
+      trailerFlags('🤖 Generated with [Claude Code](https://claude.com/claude-code)', 'A', 'a@x'),
+      TRAILER_CLAUDE,
+    );
     assert.equal(trailerFlags('', 'Alex Kim (aider)', 'a@x'), TRAILER_AIDER);
     assert.equal(trailerFlags('Co-authored-by: aider (gpt-4o) <aider@aider.chat>', 'A', 'a@x'), TRAILER_AIDER);
-    assert.equal(trailerFlags('Co-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>', 'A', 'a@x'), TRAILER_COPILOT);
+    assert.equal(
+      trailerFlags('Co-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>', 'A', 'a@x'),
+      TRAILER_COPILOT,
+    );
     assert.equal(trailerFlags('Co-authored-by: Sam Lee <sam@example.com>', 'A', 'a@x'), 0);
   });
 
   it('flags merges (no files kept), other authors, and keeps files through the stored encoding', () => {
-    const raw = { sha: 'a', parents: ['b', 'c'], authorTime: 1, commitTime: 1, authorName: 'Sam', authorEmail: 'sam@x', subject: 'Merge pull request #3 from acme/feature/X-1', body: '', files: [{ path: 'a', added: 1, removed: 0 }] };
+    const raw = {
+      sha: 'a',
+      parents: ['b', 'c'],
+      authorTime: 1,
+      commitTime: 1,
+      authorName: 'Sam',
+      authorEmail: 'sam@x',
+      subject: 'Merge pull request #3 from acme/feature/X-1',
+      body: '',
+      files: [{ path: 'a', added: 1, removed: 0 }],
+    };
     const c = reduceCommit(raw, undefined, 'me@x');
     assert.equal(c.flags & COMMIT_MERGE, COMMIT_MERGE);
     assert.equal(c.flags & COMMIT_OTHER_AUTHOR, COMMIT_OTHER_AUTHOR);
     assert.deepEqual(c.files, []);
     assert.equal(c.mergedBranch, 'feature/X-1');
-    const files = [{ path: 'src/a b.ts', added: 3, removed: 1 }, { path: 'img.png', added: null, removed: null }];
+    const files = [
+      { path: 'src/a b.ts', added: 3, removed: 1 },
+      { path: 'img.png', added: null, removed: null },
+    ];
     assert.deepEqual(decodeFiles(encodeFiles(files)), files);
   });
 });
@@ -104,7 +157,14 @@ describe('history', () => {
     const base = commit({ authorTime: T0 });
     const c1 = commit({ parents: [base.sha], authorTime: T0 + 10 * MIN, files: ['src/pay.ts'] });
     const trunk = commit({ parents: [base.sha], authorTime: T0 + 20 * MIN, files: ['docs/x.md'] });
-    const merge = commit({ parents: [trunk.sha, c1.sha], authorTime: T0 + 30 * MIN, flags: COMMIT_MERGE, pr: 12, mergedBranch: 'feature/PAY-7', subject: 'Merge pull request #12 from acme/feature/PAY-7' });
+    const merge = commit({
+      parents: [trunk.sha, c1.sha],
+      authorTime: T0 + 30 * MIN,
+      flags: COMMIT_MERGE,
+      pr: 12,
+      mergedBranch: 'feature/PAY-7',
+      subject: 'Merge pull request #12 from acme/feature/PAY-7',
+    });
     const h = new History([base, c1, trunk, merge], [{ ref: 'refs/heads/main', sha: merge.sha }]);
     assert.ok(h.branchesOf(c1.sha).has('feature/PAY-7'), 'the merged side keeps its branch name');
     assert.ok(!h.branchesOf(c1.sha).has('main'), 'a side commit is not on the trunk first-parent line');
@@ -118,7 +178,13 @@ describe('history', () => {
     const base = commit({ authorTime: T0 });
     const c1 = commit({ parents: [base.sha], authorTime: T0 + 10 * MIN });
     const gone = commit({ parents: [base.sha], authorTime: T0 + 5 * MIN });
-    const h = new History([base, c1, gone], [{ ref: 'refs/heads/main', sha: c1.sha }, { ref: 'refs/heads/feature/PAY-7', sha: c1.sha }]);
+    const h = new History(
+      [base, c1, gone],
+      [
+        { ref: 'refs/heads/main', sha: c1.sha },
+        { ref: 'refs/heads/feature/PAY-7', sha: c1.sha },
+      ],
+    );
     assert.ok(h.onBranch(c1.sha, 'feature/PAY-7', T0));
     assert.ok(!h.reachable.has(gone.sha));
     assert.equal(h.distanceTo(c1.sha, base.sha), 1);
@@ -129,33 +195,53 @@ describe('link evidence rules', () => {
   const { base, h } = world();
   const onBranch = (c: CommitInfo): Tip => ({ ref: 'refs/heads/feature/PAY-7', sha: c.sha });
 
-  it('branch: the commit on the session\'s task branch is strong evidence; another task\'s branch counts against', () => {
+  it("branch: the commit on the session's task branch is strong evidence; another task's branch counts against", () => {
     const c = commit({ parents: [base.sha], authorTime: T0 + 40 * MIN, files: ['src/pay.ts'] });
     const same = scorePair(session(), c, h([c], [onBranch(c)]), {});
     const other = scorePair(session(), c, h([c], [{ ref: 'refs/heads/feature/PAY-8', sha: c.sha }]), {});
-    assert.ok(same.evidence.some((e) => e.kind === 'branch' && e.weight > 0 && /same branch feature\/PAY-7/.test(e.text)));
+    assert.ok(
+      same.evidence.some((e) => e.kind === 'branch' && e.weight > 0 && /same branch feature\/PAY-7/.test(e.text)),
+    );
     assert.ok(other.evidence.some((e) => e.kind === 'branch' && e.weight < 0));
     assert.ok(same.confidence > 0.95 && other.confidence < 0.6, `${same.confidence} ${other.confidence}`);
   });
 
   it('files: a commit sharing no file with the session is never counted, however close', () => {
-    const c = commit({ parents: [base.sha], authorTime: T0 + 35 * MIN, files: ['docs/runbook.md'], flags: TRAILER_CLAUDE });
+    const c = commit({
+      parents: [base.sha],
+      authorTime: T0 + 35 * MIN,
+      files: ['docs/runbook.md'],
+      flags: TRAILER_CLAUDE,
+    });
     const s = scorePair(session(), c, h([c], [onBranch(c)]), {});
     assert.ok(s.confidence < 0.6, String(s.confidence));
     assert.ok(s.evidence.some((e) => e.kind === 'files' && e.weight < 0));
   });
 
   it('time: best during or right after the session, decaying over the window', () => {
-    assert.ok(timeWeight(10 * MIN, DEFAULT_LINK_OPTIONS.windowMs) > timeWeight(3 * 3_600_000, DEFAULT_LINK_OPTIONS.windowMs));
-    assert.ok(timeWeight(3 * 3_600_000, DEFAULT_LINK_OPTIONS.windowMs) > timeWeight(20 * 3_600_000, DEFAULT_LINK_OPTIONS.windowMs));
+    assert.ok(
+      timeWeight(10 * MIN, DEFAULT_LINK_OPTIONS.windowMs) > timeWeight(3 * 3_600_000, DEFAULT_LINK_OPTIONS.windowMs),
+    );
+    assert.ok(
+      timeWeight(3 * 3_600_000, DEFAULT_LINK_OPTIONS.windowMs) >
+        timeWeight(20 * 3_600_000, DEFAULT_LINK_OPTIONS.windowMs),
+    );
     const c = commit({ parents: [base.sha], authorTime: T0 + 44 * MIN, files: ['src/pay.ts'] });
     const s = scorePair(session(), c, h([c], [onBranch(c)]), {});
-    assert.match(explain(s.evidence), /^same branch feature\/PAY-7; edited exactly its files: src\/pay\.ts; committed 14 min after the last reply/);
+    assert.match(
+      explain(s.evidence),
+      /^same branch feature\/PAY-7; edited exactly its files: src\/pay\.ts; committed 14 min after the last reply/,
+    );
     assert.deepEqual(evidenceKinds(s.evidence), ['branch', 'files', 'time', 'task']);
   });
 
   it('trailers: evidence for the tool they name, against the others', () => {
-    const c = commit({ parents: [base.sha], authorTime: T0 + 40 * MIN, files: ['src/pay.ts', 'src/other.ts'], flags: TRAILER_CLAUDE });
+    const c = commit({
+      parents: [base.sha],
+      authorTime: T0 + 40 * MIN,
+      files: ['src/pay.ts', 'src/other.ts'],
+      flags: TRAILER_CLAUDE,
+    });
     const hist = h([c], []);
     const claude = scorePair(session({ branches: [] }), c, hist, {});
     const codex = scorePair(session({ branches: [], source: 'codex' }), c, hist, {});
@@ -169,7 +255,9 @@ describe('link evidence rules', () => {
     const hist = h([c], []);
     const without = scorePair(session({ branches: [], source: 'codex' }), c, hist, {});
     const withHead = scorePair(session({ branches: [], source: 'codex', codexHead: base.sha }), c, hist, {});
-    assert.ok(withHead.evidence.some((e) => e.kind === 'codex-git' && /on top of the HEAD Codex recorded/.test(e.text)));
+    assert.ok(
+      withHead.evidence.some((e) => e.kind === 'codex-git' && /on top of the HEAD Codex recorded/.test(e.text)),
+    );
     assert.ok(withHead.confidence > without.confidence);
   });
 
@@ -180,28 +268,45 @@ describe('link evidence rules', () => {
   });
 
   it("someone else's commit is not the session's outcome", () => {
-    const c = commit({ parents: [base.sha], authorTime: T0 + 40 * MIN, files: ['src/pay.ts'], flags: COMMIT_OTHER_AUTHOR });
+    const c = commit({
+      parents: [base.sha],
+      authorTime: T0 + 40 * MIN,
+      files: ['src/pay.ts'],
+      flags: COMMIT_OTHER_AUTHOR,
+    });
     const s = scorePair(session({ branches: ['main'] }), c, h([c], [{ ref: 'refs/heads/main', sha: c.sha }]), {});
     assert.ok(s.confidence < 0.6, String(s.confidence));
   });
 
   it('a session that edited nothing never gets a counted link', () => {
-    const c = commit({ parents: [base.sha], authorTime: T0 + 35 * MIN, files: ['src/pay.ts'], flags: TRAILER_CLAUDE, tasks: ['PAY-7'] });
+    const c = commit({
+      parents: [base.sha],
+      authorTime: T0 + 35 * MIN,
+      files: ['src/pay.ts'],
+      flags: TRAILER_CLAUDE,
+      tasks: ['PAY-7'],
+    });
     const hist = h([c], [onBranch(c)]);
     assert.ok(scorePair(session({ files: [] }), c, hist, {}).confidence <= 0.3);
     assert.deepEqual(linkSession(session({ files: [] }), hist, new FileIndex(hist), new SessionIndex([])), []);
   });
 
-  it('a later commit after the session\'s work was already committed, or after a later session redid it, is penalised', () => {
+  it("a later commit after the session's work was already committed, or after a later session redid it, is penalised", () => {
     const c1 = commit({ parents: [base.sha], authorTime: T0 + 35 * MIN, files: ['src/pay.ts'] });
     const c2 = commit({ parents: [c1.sha], authorTime: T0 + 6 * 3_600_000, files: ['src/pay.ts'] });
     const hist = h([c1, c2], [{ ref: 'refs/heads/feature/PAY-7', sha: c2.sha }]);
     const s = session();
     const later = session({ ref: 2, start: T0 + 5 * 3_600_000, end: T0 + 5.5 * 3_600_000 });
     const links = linkSession(s, hist, new FileIndex(hist), new SessionIndex([s, later]));
-    assert.deepEqual(links.filter((l) => l.confidence >= 0.6).map((l) => l.sha), [c1.sha]);
+    assert.deepEqual(
+      links.filter((l) => l.confidence >= 0.6).map((l) => l.sha),
+      [c1.sha],
+    );
     const second = linkSession(later, hist, new FileIndex(hist), new SessionIndex([s, later]));
-    assert.deepEqual(second.filter((l) => l.confidence >= 0.6).map((l) => l.sha), [c2.sha]);
+    assert.deepEqual(
+      second.filter((l) => l.confidence >= 0.6).map((l) => l.sha),
+      [c2.sha],
+    );
   });
 
   it('counts confirmed links always, rejected never, automatic ones from the threshold', () => {
@@ -215,26 +320,51 @@ describe('link evidence rules', () => {
 describe('successors', () => {
   it('follows a rebase or an amend (same author time) and a squash merge (same files, PR subject)', () => {
     const base = commit({ authorTime: T0 });
-    const orig = commit({ parents: [base.sha], authorTime: T0 + 10 * MIN, subject: 'PAY-7: pay', files: ['src/pay.ts'] });
-    const rebased = commit({ parents: [base.sha], authorTime: T0 + 10 * MIN, commitTime: T0 + 99 * MIN, subject: 'PAY-7: pay', files: ['src/pay.ts'] });
+    const orig = commit({
+      parents: [base.sha],
+      authorTime: T0 + 10 * MIN,
+      subject: 'PAY-7: pay',
+      files: ['src/pay.ts'],
+    });
+    const rebased = commit({
+      parents: [base.sha],
+      authorTime: T0 + 10 * MIN,
+      commitTime: T0 + 99 * MIN,
+      subject: 'PAY-7: pay',
+      files: ['src/pay.ts'],
+    });
     const amendedFrom = commit({ parents: [base.sha], authorTime: T0 + 20 * MIN, subject: 'wip', files: ['src/b.ts'] });
     const amended = commit({ parents: [base.sha], authorTime: T0 + 20 * MIN, subject: 'Add b', files: ['src/b.ts'] });
     const b1 = commit({ parents: [base.sha], authorTime: T0 + 30 * MIN, files: ['src/r.ts'] });
     const b2 = commit({ parents: [b1.sha], authorTime: T0 + 40 * MIN, files: ['src/r.test.ts'] });
-    const squash = commit({ parents: [base.sha], authorTime: T0 + 90 * MIN, subject: 'Refunds (#13)', pr: 13, files: ['src/r.ts', 'src/r.test.ts'] });
+    const squash = commit({
+      parents: [base.sha],
+      authorTime: T0 + 90 * MIN,
+      subject: 'Refunds (#13)',
+      pr: 13,
+      files: ['src/r.ts', 'src/r.test.ts'],
+    });
     const tip = commit({ parents: [squash.sha, rebased.sha], authorTime: T0 + 95 * MIN, flags: COMMIT_MERGE });
-    const h = new History([base, orig, rebased, amendedFrom, amended, b1, b2, squash, tip], [
-      { ref: 'refs/heads/main', sha: tip.sha },
-      { ref: 'refs/heads/x', sha: amended.sha },
-      { ref: 'refs/heads/feature/refunds', sha: b2.sha },
-    ]);
-    const edges = findSuccessors(h).map((e) => `${e.original}>${e.successor}:${e.kind}`).sort();
-    assert.deepEqual(edges, [
-      `${orig.sha}>${rebased.sha}:rebased`,
-      `${amendedFrom.sha}>${amended.sha}:amended`,
-      `${b1.sha}>${squash.sha}:squash`,
-      `${b2.sha}>${squash.sha}:squash`,
-    ].sort());
+    const h = new History(
+      [base, orig, rebased, amendedFrom, amended, b1, b2, squash, tip],
+      [
+        { ref: 'refs/heads/main', sha: tip.sha },
+        { ref: 'refs/heads/x', sha: amended.sha },
+        { ref: 'refs/heads/feature/refunds', sha: b2.sha },
+      ],
+    );
+    const edges = findSuccessors(h)
+      .map((e) => `${e.original}>${e.successor}:${e.kind}`)
+      .sort();
+    assert.deepEqual(
+      edges,
+      [
+        `${orig.sha}>${rebased.sha}:rebased`,
+        `${amendedFrom.sha}>${amended.sha}:amended`,
+        `${b1.sha}>${squash.sha}:squash`,
+        `${b2.sha}>${squash.sha}:squash`,
+      ].sort(),
+    );
   });
 
   it('uses patch-ids when only the patch survived, and never pairs a squash with another task', () => {
@@ -242,10 +372,31 @@ describe('successors', () => {
     const gone = commit({ parents: [base.sha], authorTime: T0 + 10 * MIN, files: ['a.ts'] });
     const picked = commit({ parents: [base.sha], authorTime: T0 + 50 * MIN, files: ['a.ts'] });
     const other = commit({ parents: [base.sha], authorTime: T0 + 60 * MIN, files: ['c.ts'], tasks: ['PAY-1'] });
-    const squash = commit({ parents: [picked.sha], authorTime: T0 + 90 * MIN, subject: 'PAY-2 work (#5)', tasks: ['PAY-2'], files: ['c.ts'] });
-    const h = new History([base, gone, picked, other, squash], [{ ref: 'refs/heads/main', sha: squash.sha }, { ref: 'refs/heads/feature/PAY-1', sha: other.sha }]);
+    const squash = commit({
+      parents: [picked.sha],
+      authorTime: T0 + 90 * MIN,
+      subject: 'PAY-2 work (#5)',
+      tasks: ['PAY-2'],
+      files: ['c.ts'],
+    });
+    const h = new History(
+      [base, gone, picked, other, squash],
+      [
+        { ref: 'refs/heads/main', sha: squash.sha },
+        { ref: 'refs/heads/feature/PAY-1', sha: other.sha },
+      ],
+    );
     assert.deepEqual(findSuccessors(h), []);
-    assert.deepEqual(findSuccessors(h, new Map([[gone.sha, 'p1'], [picked.sha, 'p1']])), [{ original: gone.sha, successor: picked.sha, kind: 'same-patch' }]);
+    assert.deepEqual(
+      findSuccessors(
+        h,
+        new Map([
+          [gone.sha, 'p1'],
+          [picked.sha, 'p1'],
+        ]),
+      ),
+      [{ original: gone.sha, successor: picked.sha, kind: 'same-patch' }],
+    );
   });
 });
 
@@ -263,14 +414,22 @@ describe('value metrics', () => {
   ]);
 
   it('counts outcomes (a squash and its original are one), tasks across tools, PRs and durability', () => {
-    const f = computeOutcomes(usage, (r) => (r === 3 ? 'unlinked' : 'shipped'), (r) => (r === 1 ? 'claude-code' : 'codex'), {
-      counted: new Map([[1, [10, 11]], [2, [10, 12]]]),
-      commits,
-      successors: [[10, 11]],
-      sessionTasks: new Map([[3, ['PAY-7']]]),
-      now,
-      durabilityDays: 30,
-    });
+    const f = computeOutcomes(
+      usage,
+      (r) => (r === 3 ? 'unlinked' : 'shipped'),
+      (r) => (r === 1 ? 'claude-code' : 'codex'),
+      {
+        counted: new Map([
+          [1, [10, 11]],
+          [2, [10, 12]],
+        ]),
+        commits,
+        successors: [[10, 11]],
+        sessionTasks: new Map([[3, ['PAY-7']]]),
+        now,
+        durabilityDays: 30,
+      },
+    );
     assert.equal(f.commits, 2);
     assert.equal(f.tasks, 2);
     assert.equal(f.prs, 1);
@@ -286,7 +445,16 @@ describe('value metrics', () => {
   });
 
   it('flags repeated prompts, padding, loops without edits and long sessions that shipped nothing', () => {
-    const base = { tokens: 0, sent: 0, output: 1, interactions: 1, editedFiles: 0, start: 0, end: 60_000, status: 'unlinked' as const };
+    const base = {
+      tokens: 0,
+      sent: 0,
+      output: 1,
+      interactions: 1,
+      editedFiles: 0,
+      start: 0,
+      end: 60_000,
+      status: 'unlinked' as const,
+    };
     const sc = selfCheck(
       [
         { ...base, ref: 1, id: 'a', tokens: 500_000, sent: 500_000, output: 100 },
@@ -294,7 +462,10 @@ describe('value metrics', () => {
         { ...base, ref: 3, id: 'c', tokens: 10, editedFiles: 2, end: 3 * 3_600_000 },
         { ...base, ref: 4, id: 'd', tokens: 10, editedFiles: 2, end: 3 * 3_600_000, status: 'shipped' },
       ],
-      new Map([[1, [7, 7]], [2, [7, 8]]]),
+      new Map([
+        [1, [7, 7]],
+        [2, [7, 8]],
+      ]),
     );
     assert.equal(sc.private, true);
     assert.deepEqual([sc.repeatedPrompts.prompts, sc.repeatedPrompts.repeats], [1, 2]);

@@ -13,7 +13,18 @@ interface Manifest {
     viewsContainers: { activitybar: Array<{ id: string }> };
     menus: Record<string, Array<{ command: string }>>;
     configuration: { properties: Record<string, unknown> };
-    walkthroughs: Array<{ id: string; title: string; when?: string; steps: Array<{ id: string; title: string; description: string; media: { image?: string; altText?: string }; completionEvents?: string[] }> }>;
+    walkthroughs: Array<{
+      id: string;
+      title: string;
+      when?: string;
+      steps: Array<{
+        id: string;
+        title: string;
+        description: string;
+        media: { image?: string; altText?: string };
+        completionEvents?: string[];
+      }>;
+    }>;
   };
   files: string[];
   private?: boolean;
@@ -39,12 +50,17 @@ describe('extension manifest', () => {
     // commands/index.ts imports vscode, so it cannot load here: its handler table is read as text.
     const dir = path.join(ROOT, 'src', 'extension', 'commands');
     const index = fs.readFileSync(path.join(dir, 'index.ts'), 'utf8');
-    const registered = [...index.matchAll(/^\s+\[CommandId\.(\w+)\]:\s*(.+)$/gm)].map((m) => ({ member: m[1]!, handler: m[2]! }));
+    const registered = [...index.matchAll(/^\s+\[CommandId\.(\w+)\]:\s*(.+)$/gm)].map((m) => ({
+      member: m[1]!,
+      handler: m[2]!,
+    }));
     assert.deepEqual(registered.map((r) => r.member).sort(), Object.keys(CommandId).sort());
     for (const { member, handler } of registered) {
       // A command's body is a function of its own file: imported by name, or loaded on first use with import('./file').
       const lazy = /import\('\.\/(\w+)'\)\)\.(\w+)\(/.exec(handler);
-      const file = lazy ? lazy[1]! : new RegExp(`import \\{[^}]*\\b${handler.replace(/,$/, '')}\\b[^}]*\\} from '\\./(\\w+)'`).exec(index)?.[1];
+      const file = lazy
+        ? lazy[1]!
+        : new RegExp(`import \\{[^}]*\\b${handler.replace(/,$/, '')}\\b[^}]*\\} from '\\./(\\w+)'`).exec(index)?.[1];
       assert.ok(file, `${member}: its handler ${handler} is not a function imported from a file in commands/`);
       const body = fs.readFileSync(path.join(dir, `${file}.ts`), 'utf8');
       const fn = lazy ? lazy[2]! : handler.replace(/,$/, '');
@@ -67,8 +83,13 @@ describe('extension manifest', () => {
     const page = fs.readFileSync(path.join(ROOT, 'docs', 'vscode.md'), 'utf8');
     const offered = Object.keys(manifest.contributes.configuration.properties);
     for (const key of offered) {
-      const pair = key.endsWith('.extraPaths') ? `\`${key.replace(/\.extraPaths$/, '.enabled')}\` / \`.extraPaths\`` : undefined;
-      assert.ok(page.includes(`\`${key}\``) || (pair !== undefined && page.includes(pair)), `${key} is not documented in docs/vscode.md`);
+      const pair = key.endsWith('.extraPaths')
+        ? `\`${key.replace(/\.extraPaths$/, '.enabled')}\` / \`.extraPaths\``
+        : undefined;
+      assert.ok(
+        page.includes(`\`${key}\``) || (pair !== undefined && page.includes(pair)),
+        `${key} is not documented in docs/vscode.md`,
+      );
     }
     // Table rows name settings: each must exist (a row's "`.x.enabled` / `.extraPaths`" pair names both).
     for (const m of page.matchAll(/^\| `(outcomeLedger\.[\w.]+)`( \/ `\.extraPaths`)?/gm)) {
@@ -94,18 +115,25 @@ describe('extension manifest', () => {
   it('has a walkthrough whose every step shows a packaged image and runs only commands it contributes', () => {
     const [walk, ...more] = manifest.contributes.walkthroughs;
     assert.ok(walk && more.length === 0, 'one walkthrough');
-    assert.deepEqual(walk.steps.map((s) => s.id), ['findTools', 'sidebar', 'linkSession', 'summary', 'teamRollups']);
+    assert.deepEqual(
+      walk.steps.map((s) => s.id),
+      ['findTools', 'sidebar', 'linkSession', 'summary', 'teamRollups'],
+    );
     const commands = new Set(manifest.contributes.commands.map((c) => c.command));
     for (const step of walk.steps) {
       const image = step.media.image ?? '';
       assert.ok(fs.existsSync(path.join(ROOT, image)), `${step.id}: ${image} exists`);
-      assert.ok(manifest.files.includes('docs/screenshots/*.png') && /^docs\/screenshots\/[^/]+\.png$/.test(image), `${step.id}: the image is in the package`);
+      assert.ok(
+        manifest.files.includes('docs/screenshots/*.png') && /^docs\/screenshots\/[^/]+\.png$/.test(image),
+        `${step.id}: the image is in the package`,
+      );
       assert.ok((step.media.altText ?? '').length > 20, `${step.id}: the image is described for screen readers`);
       const linked = [...step.description.matchAll(/\]\(command:([\w.]+)\)/g)].map((m) => m[1] ?? '');
       assert.ok(linked.length > 0, `${step.id} offers its command`);
       for (const c of linked) assert.ok(commands.has(c), `${step.id}: ${c} is contributed`);
       assert.ok((step.completionEvents ?? []).length > 0, `${step.id} completes when its command runs`);
-      for (const e of step.completionEvents ?? []) assert.ok(commands.has(e.replace(/^onCommand:/, '')) || e === 'onView:outcomeLedger.sidebar', e);
+      for (const e of step.completionEvents ?? [])
+        assert.ok(commands.has(e.replace(/^onCommand:/, '')) || e === 'onView:outcomeLedger.sidebar', e);
     }
   });
 });

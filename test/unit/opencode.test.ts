@@ -16,7 +16,13 @@ describe('OpenCode reader', () => {
   it('honours XDG_DATA_HOME, else ~/.local/share; counts message tokens with reasoning on top of output', () => {
     assert.deepEqual(opencode.roots({ HOME: '/h' }), ['/h/.local/share/opencode']);
     assert.deepEqual(opencode.roots({ HOME: '/h', XDG_DATA_HOME: '/d' }), ['/d/opencode']);
-    assert.deepEqual(fromOpenCodeTokens({ input: 10, output: 5, reasoning: 3, cache: { read: 100, write: 7 } }), { input: 10, output: 8, reasoning: 3, cacheRead: 100, cacheWrite: 7 });
+    assert.deepEqual(fromOpenCodeTokens({ input: 10, output: 5, reasoning: 3, cache: { read: 100, write: 7 } }), {
+      input: 10,
+      output: 8,
+      reasoning: 3,
+      cacheRead: 100,
+      cacheWrite: 7,
+    });
     assert.equal(fromOpenCodeTokens({ input: 1, output: -5 }), undefined);
   });
 
@@ -53,7 +59,10 @@ describe('OpenCode reader', () => {
     const o = s.sources.find((x) => x.source === 'opencode');
     assert.equal(o?.linesRejected, fx.rejects, o?.reasons.join('; '));
     assert.deepEqual(ledgerSums(ledger.database, 'opencode'), total(fx.truth));
-    assert.ok(fs.readFileSync(fx.db).equals(before) && fs.readFileSync(`${fx.db}-wal`).equals(beforeWal), 'the database and its log are untouched');
+    assert.ok(
+      fs.readFileSync(fx.db).equals(before) && fs.readFileSync(`${fx.db}-wal`).equals(beforeWal),
+      'the database and its log are untouched',
+    );
     assert.equal((await importAll(ledger, { env, quietMs: 0 })).bytesRead, 0);
     const cwds = ledger.database.exec("SELECT DISTINCT repo FROM sessions WHERE source = 'opencode'")[0]?.values;
     assert.deepEqual(cwds, [[project]]);
@@ -71,27 +80,43 @@ describe('OpenCode reader', () => {
     const busy = await importAll(ledger, { env, quietMs: 60_000 });
     assert.equal(busy.sources.find((x) => x.source === 'opencode')?.linesRejected, 0);
     const quiet = await importAll(ledger, { env, quietMs: 0 });
-    assert.match(quiet.sources.find((x) => x.source === 'opencode')?.reasons.join('\n') ?? '', /opencode\.db: not a readable OpenCode database right now/);
+    assert.match(
+      quiet.sources.find((x) => x.source === 'opencode')?.reasons.join('\n') ?? '',
+      /opencode\.db: not a readable OpenCode database right now/,
+    );
     assert.deepEqual(ledgerSums(ledger.database, 'opencode'), good);
     ledger.close();
   });
-  it('a message without time.created takes its row\'s time_created; a row whose data is not JSON is rejected, never skipped', async () => {
+  it("a message without time.created takes its row's time_created; a row whose data is not JSON is rejected, never skipped", async () => {
     const SQL = await loadSqlJs();
     const db = new SQL.Database();
     try {
-      db.run('CREATE TABLE session (id text PRIMARY KEY, directory text NOT NULL); CREATE TABLE message (id text PRIMARY KEY, session_id text NOT NULL, time_created integer NOT NULL, time_updated integer NOT NULL, data text NOT NULL)');
+      db.run(
+        'CREATE TABLE session (id text PRIMARY KEY, directory text NOT NULL); CREATE TABLE message (id text PRIMARY KEY, session_id text NOT NULL, time_created integer NOT NULL, time_updated integer NOT NULL, data text NOT NULL)',
+      );
       db.run("INSERT INTO session VALUES ('ses_1', '/w/app')");
       const t0 = Date.parse('2026-06-01T08:00:00.000Z');
       const tokens = { input: 100, output: 20, reasoning: 0, cache: { read: 0, write: 0 } };
-      const insert = (id: string, ts: number, data: string): void => void db.run('INSERT INTO message VALUES (?, ?, ?, ?, ?)', [id, 'ses_1', ts, ts, data]);
+      const insert = (id: string, ts: number, data: string): void =>
+        void db.run('INSERT INTO message VALUES (?, ?, ?, ?, ?)', [id, 'ses_1', ts, ts, data]);
       insert('msg_a', t0, JSON.stringify({ role: 'assistant', time: { created: t0 - 5 }, modelID: 'gpt-5', tokens }));
       insert('msg_b', t0 + 1000, JSON.stringify({ role: 'assistant', modelID: 'gpt-5', tokens })); // no time at all
-      insert('msg_c', t0 + 2000, JSON.stringify({ role: 'assistant', time: { completed: t0 + 2500 }, modelID: 'gpt-5', tokens }));
+      insert(
+        'msg_c',
+        t0 + 2000,
+        JSON.stringify({ role: 'assistant', time: { completed: t0 + 2500 }, modelID: 'gpt-5', tokens }),
+      );
       insert('msg_d', t0 + 3000, '\u0000\u0007 not json'); // no "assistant" in it: still a row that could not be read
       insert('msg_e', t0 + 4000, JSON.stringify({ role: 'user', time: { created: t0 + 4000 } }));
       const r = readOpenCodeDatabase(db);
-      assert.deepEqual(r.records.map((x) => x.timestamp), [t0 - 5, t0 + 1000, t0 + 2000]);
-      assert.deepEqual(r.rejects.map((x) => x.reason), ['message msg_d: data is not JSON']);
+      assert.deepEqual(
+        r.records.map((x) => x.timestamp),
+        [t0 - 5, t0 + 1000, t0 + 2000],
+      );
+      assert.deepEqual(
+        r.rejects.map((x) => x.reason),
+        ['message msg_d: data is not JSON'],
+      );
     } finally {
       db.close();
     }

@@ -7,33 +7,78 @@ import { parsePriceFile } from '../../src/core/usage/priceConfig';
 import { PRICE_DATA_DATE, PRICE_DATA_VERSION } from '../../src/core/usage/priceData';
 import { PRICE_SUPPLEMENT } from '../../src/core/usage/priceSupplement';
 import {
-  activePriceBook, costUSD, knownModels, modelFamily, PriceBook, priceOf, PRICING_VERSION, usePriceBook,
+  activePriceBook,
+  costUSD,
+  knownModels,
+  modelFamily,
+  PriceBook,
+  priceOf,
+  PRICING_VERSION,
+  usePriceBook,
 } from '../../src/core/usage/pricing';
 import { parsePlan, planCost, PlanError } from '../../src/core/usage/plans';
 import { applyPriceConfig } from '../../src/store/prices';
 
-const t = (over: Partial<Record<'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'cacheWrite1h' | 'reasoning', number>>) => ({
-  input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, reasoning: 0, ...over,
+const t = (
+  over: Partial<Record<'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'cacheWrite1h' | 'reasoning', number>>,
+) => ({
+  input: 0,
+  output: 0,
+  cacheRead: 0,
+  cacheWrite: 0,
+  cacheWrite1h: 0,
+  reasoning: 0,
+  ...over,
 });
-const near = (a: number | null, b: number, eps = 1e-9): void => assert.ok(a !== null && Math.abs(a - b) < eps, `${String(a)} ≈ ${b}`);
+const near = (a: number | null, b: number, eps = 1e-9): void =>
+  assert.ok(a !== null && Math.abs(a - b) < eps, `${String(a)} ≈ ${b}`);
 const root = path.join(__dirname, '..', '..', '..');
 
 /** The models issue 14 found unpriced in 720 real log files, and the current families of each vendor. */
 const ISSUE_MODELS = [
-  'claude-sonnet-4-6', 'claude-opus-4-6', 'claude-opus-4-7', 'gpt-5.2', 'gpt-5.2-codex', 'gpt-5.3-codex', 'gpt-5.4', 'gpt-5.4-mini',
-  'gemini-3-flash-preview', 'gemini-3.1-pro-preview',
+  'claude-sonnet-4-6',
+  'claude-opus-4-6',
+  'claude-opus-4-7',
+  'gpt-5.2',
+  'gpt-5.2-codex',
+  'gpt-5.3-codex',
+  'gpt-5.4',
+  'gpt-5.4-mini',
+  'gemini-3-flash-preview',
+  'gemini-3.1-pro-preview',
 ];
 const CURRENT = [
-  'claude-sonnet-4-5', 'claude-opus-4-5', 'claude-opus-4-1', 'claude-haiku-4-5', 'claude-3-7-sonnet', 'claude-3-5-haiku',
-  'gpt-5', 'gpt-5-codex', 'gpt-5.1-codex', 'gpt-5.1-codex-max', 'gpt-5.1-codex-mini', 'gpt-5-codex-mini', 'gpt-5-mini', 'gpt-4.1', 'o3', 'o4-mini',
-  'codex-mini-latest', 'gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-3-pro-preview',
+  'claude-sonnet-4-5',
+  'claude-opus-4-5',
+  'claude-opus-4-1',
+  'claude-haiku-4-5',
+  'claude-3-7-sonnet',
+  'claude-3-5-haiku',
+  'gpt-5',
+  'gpt-5-codex',
+  'gpt-5.1-codex',
+  'gpt-5.1-codex-max',
+  'gpt-5.1-codex-mini',
+  'gpt-5-codex-mini',
+  'gpt-5-mini',
+  'gpt-4.1',
+  'o3',
+  'o4-mini',
+  'codex-mini-latest',
+  'gemini-2.5-pro',
+  'gemini-2.5-flash',
+  'gemini-2.5-flash-lite',
+  'gemini-3-pro-preview',
 ];
 
 describe('pricing', () => {
   afterEach(() => usePriceBook(new PriceBook()));
 
   it('names the genai-prices version (and the supplement revision) as the table version', () => {
-    assert.match(PRICING_VERSION, new RegExp(`^genai-prices@${PRICE_DATA_VERSION.replace(/\./g, '\\.')}(\\+supplement\\.\\d+)?$`));
+    assert.match(
+      PRICING_VERSION,
+      new RegExp(`^genai-prices@${PRICE_DATA_VERSION.replace(/\./g, '\\.')}(\\+supplement\\.\\d+)?$`),
+    );
     assert.equal(activePriceBook().version, PRICING_VERSION);
   });
 
@@ -63,8 +108,16 @@ describe('pricing', () => {
       assert.equal(modelFamily(`${prefix}anthropic.claude-haiku-4-5-20251001-v1:0`), 'claude-haiku-4-5', prefix);
     }
     assert.equal(modelFamily('global.anthropic.claude-opus-4-6-v1'), 'claude-opus-4-6');
-    assert.equal(modelFamily('arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0'), 'claude-sonnet-4-0');
-    assert.equal(activePriceBook().resolve('au.anthropic.claude-haiku-4-5-20251001-v1:0')?.matched, 'claude-haiku-4-5-20251001');
+    assert.equal(
+      modelFamily(
+        'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0',
+      ),
+      'claude-sonnet-4-0',
+    );
+    assert.equal(
+      activePriceBook().resolve('au.anthropic.claude-haiku-4-5-20251001-v1:0')?.matched,
+      'claude-haiku-4-5-20251001',
+    );
   });
 
   it('resolves Vertex model@date ids', () => {
@@ -76,13 +129,20 @@ describe('pricing', () => {
   it('maps an application inference profile ARN through an alias, and overrides a price', () => {
     const arn = 'arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/a1b2c3d4e5';
     assert.equal(modelFamily(arn), null, 'an application profile id says nothing about its model');
-    const book = new PriceBook({ aliases: { [arn]: 'claude-sonnet-4-5' }, overrides: { 'my-local-llama': { input: 0.5, output: 1 } } });
+    const book = new PriceBook({
+      aliases: { [arn]: 'claude-sonnet-4-5' },
+      overrides: { 'my-local-llama': { input: 0.5, output: 1 } },
+    });
     assert.equal(book.family(arn), 'claude-sonnet-4-5');
     assert.equal(book.resolve(arn)?.alias, 'claude-sonnet-4-5');
     near(book.cost('my-local-llama', t({ input: 2_000_000 })), 1);
     assert.equal(book.resolve('my-local-llama')?.origin, 'override');
     assert.match(book.version, new RegExp(`^${PRICING_VERSION.replace(/[.+]/g, '\\$&')}\\+local\\.[0-9a-f]{8}$`));
-    assert.notEqual(new PriceBook({ aliases: { [arn]: 'claude-opus-4-5' } }).version, book.version, 'another config, another version');
+    assert.notEqual(
+      new PriceBook({ aliases: { [arn]: 'claude-opus-4-5' } }).version,
+      book.version,
+      'another config, another version',
+    );
   });
 
   it('leaves unknown models unpriced instead of guessing', () => {
@@ -93,7 +153,13 @@ describe('pricing', () => {
 
   it('prices input, output, cache reads and 5-minute writes from the table', () => {
     // Sonnet 4.5: $3 in, $15 out, $3.75 write, $0.30 read per million
-    near(costUSD('claude-sonnet-4-5-20250929', t({ input: 100_000, output: 100_000, cacheRead: 50_000, cacheWrite: 40_000 })), 0.3 + 1.5 + 0.015 + 0.15);
+    near(
+      costUSD(
+        'claude-sonnet-4-5-20250929',
+        t({ input: 100_000, output: 100_000, cacheRead: 50_000, cacheWrite: 40_000 }),
+      ),
+      0.3 + 1.5 + 0.015 + 0.15,
+    );
   });
 
   it('bills 1-hour cache writes at their own price (2x input for Anthropic)', () => {
@@ -102,10 +168,13 @@ describe('pricing', () => {
 
   it('applies the long-context tier when the prompt exceeds it', () => {
     near(costUSD('claude-sonnet-4-5', t({ input: 100_000, cacheRead: 100_000, output: 1000 })), 0.3 + 0.03 + 0.015);
-    near(costUSD('claude-sonnet-4-5', t({ input: 100_000, cacheRead: 100_001, output: 1000 })), 0.6 + (100_001 * 0.6) / 1e6 + 0.0225);
+    near(
+      costUSD('claude-sonnet-4-5', t({ input: 100_000, cacheRead: 100_001, output: 1000 })),
+      0.6 + (100_001 * 0.6) / 1e6 + 0.0225,
+    );
     // gpt-5.4: the tier starts above 271,999 prompt tokens.
-    near(costUSD('gpt-5.4', t({ input: 272_000 })), 272_000 * 5 / 1e6);
-    near(costUSD('gpt-5.4', t({ input: 271_999 })), 271_999 * 2.5 / 1e6);
+    near(costUSD('gpt-5.4', t({ input: 272_000 })), (272_000 * 5) / 1e6);
+    near(costUSD('gpt-5.4', t({ input: 271_999 })), (271_999 * 2.5) / 1e6);
   });
 
   it('prices a request at the price of its time when the database dates a change', () => {
@@ -116,7 +185,11 @@ describe('pricing', () => {
   });
 
   it('prices OpenAI cached input at the cached rate and charges no cache write', () => {
-    near(costUSD('gpt-5-codex', t({ input: 750, cacheRead: 250, output: 125 })), (750 * 1.25 + 250 * 0.125 + 125 * 10) / 1e6, 1e-12);
+    near(
+      costUSD('gpt-5-codex', t({ input: 750, cacheRead: 250, output: 125 })),
+      (750 * 1.25 + 250 * 0.125 + 125 * 10) / 1e6,
+      1e-12,
+    );
     near(costUSD('gpt-5-codex', t({ cacheWrite: 1_000_000 })), 1.25);
   });
 
@@ -125,17 +198,28 @@ describe('pricing', () => {
     assert.ok(known.length > 150);
     for (const s of PRICE_SUPPLEMENT) {
       assert.ok(s.source.length > 20, s.id);
-      assert.equal(activePriceBook().resolve(s.id)?.origin, 'supplement', `${s.id} is not in the database (else remove it here)`);
+      assert.equal(
+        activePriceBook().resolve(s.id)?.origin,
+        'supplement',
+        `${s.id} is not in the database (else remove it here)`,
+      );
     }
   });
 
   it('reads prices.json leniently: bad entries are reported, the rest apply', () => {
-    const f = parsePriceFile(JSON.stringify({
-      aliases: { 'arn:x': 'claude-sonnet-4-5', bad: 3 },
-      overrides: { good: { input: 1, output: 2, tiers: [{ above: 1000, input: 2, output: 4 }] }, negative: { input: -1, output: 2 }, partial: { input: 1 } },
-      plan: 'claude-max-5x',
-      extra: true,
-    }), 'prices.json');
+    const f = parsePriceFile(
+      JSON.stringify({
+        aliases: { 'arn:x': 'claude-sonnet-4-5', bad: 3 },
+        overrides: {
+          good: { input: 1, output: 2, tiers: [{ above: 1000, input: 2, output: 4 }] },
+          negative: { input: -1, output: 2 },
+          partial: { input: 1 },
+        },
+        plan: 'claude-max-5x',
+        extra: true,
+      }),
+      'prices.json',
+    );
     assert.deepEqual(f.config.aliases, { 'arn:x': 'claude-sonnet-4-5' });
     assert.deepEqual(Object.keys(f.config.overrides ?? {}), ['good']);
     assert.deepEqual(f.plan, { name: 'claude-max-5x', monthlyUsd: 100 });
@@ -149,7 +233,13 @@ describe('pricing', () => {
   it('applies a ledger home prices.json and the setting aliases (the setting wins)', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ol-prices-'));
     try {
-      fs.writeFileSync(path.join(home, 'prices.json'), JSON.stringify({ aliases: { 'team-proxy-model': 'gpt-5.4', other: 'gpt-5' }, plan: { name: 'custom', monthlyUsd: 60 } }));
+      fs.writeFileSync(
+        path.join(home, 'prices.json'),
+        JSON.stringify({
+          aliases: { 'team-proxy-model': 'gpt-5.4', other: 'gpt-5' },
+          plan: { name: 'custom', monthlyUsd: 60 },
+        }),
+      );
       const applied = applyPriceConfig(home, { other: 'claude-opus-4-7' });
       assert.deepEqual(applied.plan, { name: 'custom', monthlyUsd: 60 });
       assert.equal(modelFamily('team-proxy-model'), 'gpt-5.4');
@@ -181,9 +271,16 @@ describe('pricing', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ol-pricedata-'));
     try {
       const out = path.join(dir, 'priceData.ts');
-      execFileSync(process.execPath, [path.join(root, 'scripts', 'prices.mjs'), '--out', out, '--date', PRICE_DATA_DATE], { cwd: root, stdio: 'pipe' });
+      execFileSync(
+        process.execPath,
+        [path.join(root, 'scripts', 'prices.mjs'), '--out', out, '--date', PRICE_DATA_DATE],
+        { cwd: root, stdio: 'pipe' },
+      );
       const committed = fs.readFileSync(path.join(root, 'src', 'core', 'usage', 'priceData.ts'), 'utf8');
-      assert.ok(fs.readFileSync(out, 'utf8') === committed, 'src/core/usage/priceData.ts differs from the generator output: run `node scripts/prices.mjs`');
+      assert.ok(
+        fs.readFileSync(out, 'utf8') === committed,
+        'src/core/usage/priceData.ts differs from the generator output: run `node scripts/prices.mjs`',
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

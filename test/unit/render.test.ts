@@ -10,8 +10,14 @@ import { tempDir } from '../helpers';
 
 function interaction(source: SourceName, key: string, model: string, output: number): InteractionRecord {
   return {
-    kind: 'interaction', key, session: { source, sessionId: `${source}-s1` }, timestamp: Date.parse('2026-11-20T10:00:00Z'),
-    model, tokens: { input: 100, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 }, cacheWrite1h: 0, sidechain: false,
+    kind: 'interaction',
+    key,
+    session: { source, sessionId: `${source}-s1` },
+    timestamp: Date.parse('2026-11-20T10:00:00Z'),
+    model,
+    tokens: { input: 100, output, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+    cacheWrite1h: 0,
+    sidechain: false,
   };
 }
 
@@ -42,9 +48,23 @@ describe('the text report', () => {
 
 describe('link show', () => {
   const link = (subject: string, pr: number | null): LinkJson => ({
-    commit: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', repo: '/r', confidence: 0.92, counted: true, evidence: ['branch'], state: 'auto',
-    subject, committed: '2026-11-02T10:00:00Z', why: 'same branch', pr, author: 'me@example.com', authoredByEngineer: true,
-    coAuthored: false, reverted: false, revert: false, merged: true, excluded: null,
+    commit: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+    repo: '/r',
+    confidence: 0.92,
+    counted: true,
+    evidence: ['branch'],
+    state: 'auto',
+    subject,
+    committed: '2026-11-02T10:00:00Z',
+    why: 'same branch',
+    pr,
+    author: 'me@example.com',
+    authoredByEngineer: true,
+    coAuthored: false,
+    reverted: false,
+    revert: false,
+    merged: true,
+    excluded: null,
   });
 
   it('names a PR once: not again when the subject already names it (issue 17: "(#71) (#71)")', () => {

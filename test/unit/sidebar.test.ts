@@ -14,7 +14,13 @@ import { tempDir } from '../helpers';
 
 describe('sidebar periods', () => {
   it('resolves each period and the same-length range before it', () => {
-    assert.deepEqual(resolvePeriod('today', '2026-03-10'), { kind: 'today', since: '2026-03-10', until: '2026-03-10', days: 1, previous: { since: '2026-03-09', until: '2026-03-09' } });
+    assert.deepEqual(resolvePeriod('today', '2026-03-10'), {
+      kind: 'today',
+      since: '2026-03-10',
+      until: '2026-03-10',
+      days: 1,
+      previous: { since: '2026-03-09', until: '2026-03-09' },
+    });
     assert.deepEqual(resolvePeriod('7d', '2026-03-10').previous, { since: '2026-02-25', until: '2026-03-03' });
     assert.equal(resolvePeriod('30d', '2026-03-10').since, '2026-02-09');
     const q = resolvePeriod('quarter', '2026-05-20');
@@ -23,19 +29,38 @@ describe('sidebar periods', () => {
     // A quarter to date is compared with the 50 days before it, not with the whole previous quarter.
     assert.deepEqual(q.previous, { since: '2026-02-10', until: '2026-03-31' });
     assert.equal(resolvePeriod('quarter', '2026-01-01').since, '2026-01-01');
-    assert.deepEqual(resolvePeriod('custom', '2026-03-10', { since: '2025-12-30', until: '2026-01-02' }).previous, { since: '2025-12-26', until: '2025-12-29' });
+    assert.deepEqual(resolvePeriod('custom', '2026-03-10', { since: '2025-12-30', until: '2026-01-02' }).previous, {
+      since: '2025-12-26',
+      until: '2025-12-29',
+    });
   });
 
   it('refuses a custom range that is missing, reversed or too long', () => {
     assert.throws(() => resolvePeriod('custom', '2026-03-10'), PeriodError);
-    assert.throws(() => resolvePeriod('custom', '2026-03-10', { since: '2026-03-05', until: '2026-03-01' }), PeriodError);
-    assert.throws(() => resolvePeriod('custom', '2026-03-10', { since: '2020-01-01', until: '2026-03-01' }), PeriodError);
-    assert.throws(() => resolvePeriod('custom', '2026-03-10', { since: '2026-02-30', until: '2026-03-01' }), PeriodError);
+    assert.throws(
+      () => resolvePeriod('custom', '2026-03-10', { since: '2026-03-05', until: '2026-03-01' }),
+      PeriodError,
+    );
+    assert.throws(
+      () => resolvePeriod('custom', '2026-03-10', { since: '2020-01-01', until: '2026-03-01' }),
+      PeriodError,
+    );
+    assert.throws(
+      () => resolvePeriod('custom', '2026-03-10', { since: '2026-02-30', until: '2026-03-01' }),
+      PeriodError,
+    );
   });
 });
 
 describe('sidebar formatting', () => {
-  const fig = (id: Figure['id'], value: number | null, previous: number | null, better: Figure['better']): Figure => ({ id, label: id, value, previous, better, coverage: { level: 'complete', note: '' } });
+  const fig = (id: Figure['id'], value: number | null, previous: number | null, better: Figure['better']): Figure => ({
+    id,
+    label: id,
+    value,
+    previous,
+    better,
+    coverage: { level: 'complete', note: '' },
+  });
 
   it('never shows more tokens or dollars as better or worse: only value ratios have a direction', () => {
     assert.equal(describeChange(fig('tokens', 2_000_000, 1_000_000, 'neutral')).tone, 'neutral');
@@ -70,7 +95,11 @@ describe('sidebar formatting', () => {
 
 describe('sidebar protocol', () => {
   it('accepts the messages the view sends and nothing else', () => {
-    assert.deepEqual(parseViewMessage({ type: 'view/ready', protocol: 1, query: DEFAULT_QUERY }), { type: 'view/ready', protocol: 1, query: DEFAULT_QUERY });
+    assert.deepEqual(parseViewMessage({ type: 'view/ready', protocol: 1, query: DEFAULT_QUERY }), {
+      type: 'view/ready',
+      protocol: 1,
+      query: DEFAULT_QUERY,
+    });
     assert.ok(parseViewMessage({ type: 'link/confirm', sessionId: 'claude-code:abc', sha: 'deadbeef' }));
     assert.ok(parseViewMessage({ type: 'session/label', sessionId: 'codex:x', label: 'none' }));
     for (const bad of [
@@ -105,7 +134,13 @@ describe('sidebar snapshot', function () {
   before(async () => {
     dir = tempDir('ol-sidebar-');
     ledger = await Ledger.open(path.join(dir, 'ledger'));
-    await buildHeavyLedger(ledger, { sessions: 400, interactions: 12_000, days: 120, end: now - 3_600_000, root: path.join(dir, 'repos') });
+    await buildHeavyLedger(ledger, {
+      sessions: 400,
+      interactions: 12_000,
+      days: 120,
+      end: now - 3_600_000,
+      root: path.join(dir, 'repos'),
+    });
   });
 
   after(() => {
@@ -117,7 +152,12 @@ describe('sidebar snapshot', function () {
     for (const period of ['today', '7d', '30d', 'quarter'] as const) {
       const s = sidebarSnapshot(ledger.database, input({ period }));
       const cur = report(ledger.database, { timeZone: 'UTC', since: s.period.since, until: s.period.until, now });
-      const prev = report(ledger.database, { timeZone: 'UTC', since: s.period.previous.since, until: s.period.previous.until, now });
+      const prev = report(ledger.database, {
+        timeZone: 'UTC',
+        since: s.period.previous.since,
+        until: s.period.previous.until,
+        now,
+      });
       const v = (id: Figure['id']): Figure | undefined => s.figures.find((f) => f.id === id);
       assert.equal(v('tokens')?.value, cur.totals.total, period);
       assert.equal(v('cost')?.value, cur.totals.costUSD);
@@ -131,14 +171,20 @@ describe('sidebar snapshot', function () {
       assert.equal(v('tokens')?.previous, prev.totals.interactions > 0 ? prev.totals.total : null);
       assert.equal(v('yield')?.previous, prev.totals.interactions > 0 ? prev.outcomes.yield : null);
       // The chart splits the same tokens by what became of their sessions.
-      assert.equal(s.chart.bars.reduce((n, b) => n + b.shipped + b.open + b.without, 0), cur.totals.total);
+      assert.equal(
+        s.chart.bars.reduce((n, b) => n + b.shipped + b.open + b.without, 0),
+        cur.totals.total,
+      );
       assert.equal(s.chart.bars.length, s.period.days);
       assert.equal(s.selfCheck.tokens, cur.totals.total);
     }
   });
 
   it('draws long ranges per week, and falls back to 7 days (saying so) for a bad custom range', () => {
-    const year = sidebarSnapshot(ledger.database, input({ period: 'custom', since: '2026-01-01', until: '2026-06-15' }));
+    const year = sidebarSnapshot(
+      ledger.database,
+      input({ period: 'custom', since: '2026-01-01', until: '2026-06-15' }),
+    );
     assert.equal(year.chart.unit, 'week');
     assert.equal(year.chart.bars.length, Math.ceil(year.period.days / 7));
     const bad = sidebarSnapshot(ledger.database, input({ period: 'custom', since: '2026-06-10', until: '2026-06-01' }));
@@ -152,35 +198,56 @@ describe('sidebar snapshot', function () {
     assert.ok(repo && repo.value.startsWith('repo:'));
     const scoped = sidebarSnapshot(ledger.database, input({ period: '30d', scope: repo.value }));
     const { from, to } = periodRange('UTC', all.period.since, all.period.until);
-    const refs = new Set((ledger.database.exec('SELECT id FROM sessions WHERE repo = ?', [repo.value.slice(5)])[0]?.values ?? []).map((r) => Number(r[0])));
-    const expected = usageRows(ledger.database, bucketsOf({ from, to })).filter((r) => refs.has(r.sessionRef)).reduce((n, r) => n + r.input + r.output + r.cacheRead + r.cacheWrite, 0);
+    const refs = new Set(
+      (ledger.database.exec('SELECT id FROM sessions WHERE repo = ?', [repo.value.slice(5)])[0]?.values ?? []).map(
+        (r) => Number(r[0]),
+      ),
+    );
+    const expected = usageRows(ledger.database, bucketsOf({ from, to }))
+      .filter((r) => refs.has(r.sessionRef))
+      .reduce((n, r) => n + r.input + r.output + r.cacheRead + r.cacheWrite, 0);
     assert.equal(scoped.figures.find((f) => f.id === 'tokens')?.value, expected);
     assert.ok(expected < (all.figures.find((f) => f.id === 'tokens')?.value ?? 0));
     const task = all.scopes.tasks[0];
     assert.ok(task);
     const byTask = sidebarSnapshot(ledger.database, input({ period: '30d', scope: task.value }));
     assert.ok(byTask.tasks.rows.some((t) => `task:${t.task}` === task.value));
-    assert.equal(sidebarSnapshot(ledger.database, input({ scope: 'repo:/nowhere' })).notice, 'That repository has no sessions in the ledger: showing everything.');
+    assert.equal(
+      sidebarSnapshot(ledger.database, input({ scope: 'repo:/nowhere' })).notice,
+      'That repository has no sessions in the ledger: showing everything.',
+    );
   });
 
   it('lists the sessions needing a decision, costliest first, with their best candidate', () => {
     const s = sidebarSnapshot(ledger.database, input({ period: '30d', decisions: 200 }));
     assert.ok(s.decisions.total > 0 && s.decisions.rows.length === Math.min(200, s.decisions.total));
     const tokens = s.decisions.rows.map((r) => r.tokens);
-    const sessions = new Map(listSessions(ledger.database, { timeZone: 'UTC', since: s.period.since, until: s.period.until, now }).map((x) => [x.id, x]));
+    const sessions = new Map(
+      listSessions(ledger.database, { timeZone: 'UTC', since: s.period.since, until: s.period.until, now }).map((x) => [
+        x.id,
+        x,
+      ]),
+    );
     for (const r of s.decisions.rows) {
       const x = sessions.get(r.sessionId);
       assert.ok(x, r.sessionId);
       assert.equal(r.status, x.status);
-      assert.ok(!['exploration', 'learning', 'review', 'abandoned'].includes(x.status), 'a labelled session is decided');
+      assert.ok(
+        !['exploration', 'learning', 'review', 'abandoned'].includes(x.status),
+        'a labelled session is decided',
+      );
       if (r.reason === 'unlinked') assert.equal(x.status, 'unlinked');
-      if (r.reason === 'low-confidence') assert.ok(x.links.some((l) => l.counted && l.state === 'auto' && l.confidence < LOW_CONFIDENCE));
+      if (r.reason === 'low-confidence')
+        assert.ok(x.links.some((l) => l.counted && l.state === 'auto' && l.confidence < LOW_CONFIDENCE));
       if (r.candidate) assert.notEqual(r.candidate.state, 'rejected');
       assert.equal(r.rejected, x.links.filter((l) => l.state === 'rejected').length);
     }
     // Costliest first (whole-session tokens).
     assert.ok(tokens.length > 1);
-    assert.deepEqual(tokens, [...tokens].sort((a, b) => b - a));
+    assert.deepEqual(
+      tokens,
+      [...tokens].sort((a, b) => b - a),
+    );
     for (const r of s.decisions.rows) assert.equal(r.tokens, sessions.get(r.sessionId)?.tokens.total);
     const unlinked = [...sessions.values()].filter((x) => x.status === 'unlinked').length;
     assert.ok(s.decisions.total >= unlinked);
@@ -189,8 +256,17 @@ describe('sidebar snapshot', function () {
     assert.equal(limited.decisions.total, s.decisions.total);
     const withCandidate = s.decisions.rows.find((r) => r.candidate);
     assert.ok(withCandidate);
-    const ref = Number(ledger.database.exec("SELECT id FROM sessions WHERE source || ':' || session_key = ?", [withCandidate.sessionId])[0]?.values[0]?.[0]);
-    assert.equal(linksOf(ledger.database, [ref]).get(ref)?.find((l) => l.state !== 'rejected')?.commit, withCandidate.candidate?.sha);
+    const ref = Number(
+      ledger.database.exec("SELECT id FROM sessions WHERE source || ':' || session_key = ?", [
+        withCandidate.sessionId,
+      ])[0]?.values[0]?.[0],
+    );
+    assert.equal(
+      linksOf(ledger.database, [ref])
+        .get(ref)
+        ?.find((l) => l.state !== 'rejected')?.commit,
+      withCandidate.candidate?.sha,
+    );
   });
 
   it('gives every task its cost, tokens, commits and PRs', () => {
@@ -204,7 +280,10 @@ describe('sidebar snapshot', function () {
       assert.ok(t.commits.length <= 5);
       for (const c of t.commits) assert.match(c.sha, /^[0-9a-f]{40}$/);
     }
-    assert.ok(s.tasks.rows.some((t) => t.prs.length > 0), 'landed PRs are listed');
+    assert.ok(
+      s.tasks.rows.some((t) => t.prs.length > 0),
+      'landed PRs are listed',
+    );
   });
 
   it('says what a figure covers: partial while sessions are open or commits are too young to judge', () => {
@@ -224,23 +303,38 @@ describe('sidebar snapshot', function () {
     assert.equal(tile?.value, cur.planCost?.periodUsd);
     assert.equal(cur.planCost?.days, 30);
     assert.ok(Math.abs((tile?.value ?? 0) - (100 * 30) / 30.4) < 1e-6);
-    assert.match(tile?.coverage.note ?? '', /Claude Max 5x at \$100\.00\/month over 30 days .*beside the list-price estimate \(Est\. cost\), not instead of it/);
+    assert.match(
+      tile?.coverage.note ?? '',
+      /Claude Max 5x at \$100\.00\/month over 30 days .*beside the list-price estimate \(Est\. cost\), not instead of it/,
+    );
     assert.equal(s.figures.find((f) => f.id === 'cost')?.value, cur.totals.costUSD, 'the list-price estimate stays');
-    assert.equal(sidebarSnapshot(ledger.database, input({ period: '30d' })).figures.find((f) => f.id === 'planCost'), undefined, 'no plan, no tile');
+    assert.equal(
+      sidebarSnapshot(ledger.database, input({ period: '30d' })).figures.find((f) => f.id === 'planCost'),
+      undefined,
+      'no plan, no tile',
+    );
   });
 
   it('knows an empty ledger, and where it looked for logs', async () => {
     const home = tempDir('ol-sidebar-empty-');
     const empty = await Ledger.open(path.join(home, 'ledger'));
     try {
-      const s = sidebarSnapshot(empty.database, { timeZone: 'UTC', now, query: DEFAULT_QUERY, health: { ledgerFile: empty.paths.file, env: { HOME: home } } });
+      const s = sidebarSnapshot(empty.database, {
+        timeZone: 'UTC',
+        now,
+        query: DEFAULT_QUERY,
+        health: { ledgerFile: empty.paths.file, env: { HOME: home } },
+      });
       assert.equal(s.empty, true);
       assert.equal(s.figures.find((f) => f.id === 'tokens')?.value, 0);
       assert.equal(s.figures.find((f) => f.id === 'yield')?.value, null);
       assert.equal(s.figures.find((f) => f.id === 'tokens')?.coverage.level, 'none');
       const claude = s.health.sources.find((x) => x.source === 'claude-code');
       assert.equal(claude?.found, false);
-      assert.ok(claude?.roots.every((r) => r.path.startsWith('~/')), JSON.stringify(claude?.roots));
+      assert.ok(
+        claude?.roots.every((r) => r.path.startsWith('~/')),
+        JSON.stringify(claude?.roots),
+      );
       assert.equal(localDate('UTC', now), s.period.until);
     } finally {
       empty.close();

@@ -8,16 +8,28 @@ import { tempDir } from '../helpers';
 
 describe('canonical JSON', () => {
   it('writes one text for one value whatever the key order, and refuses what JSON would change', () => {
-    assert.equal(canonicalJson({ b: 1, a: [true, null, 'x', { d: 2, c: undefined, e: 1.5 }] }), '{"a":[true,null,"x",{"d":2,"e":1.5}],"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: [true, null, 'x', { d: 2, c: undefined, e: 1.5 }] }),
+      '{"a":[true,null,"x",{"d":2,"e":1.5}],"b":1}',
+    );
     assert.equal(canonicalJson({ a: 1, b: 2 }), canonicalJson({ b: 2, a: 1 }));
     assert.throws(() => canonicalJson({ x: NaN }), /\$\.x: NaN/);
     assert.throws(() => canonicalJson({ x: [1, undefined] }), /\$\.x\[1\]: undefined/);
     assert.throws(() => canonicalJson({ when: new Date(0) }), /non-plain object/);
     assert.throws(() => canonicalJson({ n: 10n }), /bigint/);
     // The location is built on the way out of a refused value: every step named, arrays and objects alike.
-    assert.throws(() => canonicalJson({ a: [{ ok: 1 }, { b: { c: [0, Infinity] } }] }), (e: Error) => e.message === '$.a[1].b.c[1]: Infinity cannot be written as canonical JSON');
-    assert.throws(() => canonicalJson([undefined]), (e: Error) => e.message === '$[0]: undefined cannot be written as canonical JSON');
-    assert.throws(() => canonicalJson(() => 1), (e: Error) => e.message === '$: function cannot be written as canonical JSON');
+    assert.throws(
+      () => canonicalJson({ a: [{ ok: 1 }, { b: { c: [0, Infinity] } }] }),
+      (e: Error) => e.message === '$.a[1].b.c[1]: Infinity cannot be written as canonical JSON',
+    );
+    assert.throws(
+      () => canonicalJson([undefined]),
+      (e: Error) => e.message === '$[0]: undefined cannot be written as canonical JSON',
+    );
+    assert.throws(
+      () => canonicalJson(() => 1),
+      (e: Error) => e.message === '$: function cannot be written as canonical JSON',
+    );
     // A "__proto__" key read from JSON is an own property and is written like any other.
     assert.equal(canonicalJson(JSON.parse('{"__proto__":{"x":1}}')), '{"__proto__":{"x":1}}');
   });
@@ -35,11 +47,21 @@ describe('the signing key', () => {
       assert.equal(fs.statSync(keyPaths(home).privateKey).mode & 0o777, 0o600);
       assert.equal(fs.statSync(keyPaths(home).dir).mode & 0o077, 0);
     }
-    assert.match(fs.readFileSync(keyPaths(home).publicKey, 'utf8'), new RegExp(`^Ed25519 ${key.publicKey.replace(/[+/]/g, '\\$&')} ${key.fingerprint}\n$`));
+    assert.match(
+      fs.readFileSync(keyPaths(home).publicKey, 'utf8'),
+      new RegExp(`^Ed25519 ${key.publicKey.replace(/[+/]/g, '\\$&')} ${key.fingerprint}\n$`),
+    );
 
     const doc = { figures: { tokens: 1200, commits: 3 }, period: { since: '2026-11-01', until: '2026-11-25' } };
     const sig = key.signCanonical(doc);
-    assert.deepEqual(verifyCanonical({ period: { until: '2026-11-25', since: '2026-11-01' }, figures: { commits: 3, tokens: 1200 } }, sig), { ok: true }, 'key order does not matter');
+    assert.deepEqual(
+      verifyCanonical(
+        { period: { until: '2026-11-25', since: '2026-11-01' }, figures: { commits: 3, tokens: 1200 } },
+        sig,
+      ),
+      { ok: true },
+      'key order does not matter',
+    );
     const edited = verifyCanonical({ ...doc, figures: { tokens: 1200, commits: 4 } }, sig);
     assert.equal(edited.ok, false);
     assert.match((edited as { reason: string }).reason, /changed after it was signed/);
@@ -49,7 +71,10 @@ describe('the signing key', () => {
     const resigned = verifyCanonical(doc, { ...sig, publicKey: other.publicKey, fingerprint: other.fingerprint });
     assert.equal(resigned.ok, false, 'a signature does not verify under another key');
     assert.match((verifyCanonical(doc, { ...sig, value: 'AAAA' }) as { reason: string }).reason, /not 64 bytes/);
-    assert.match((verifyCanonical(doc, { ...sig, publicKey: 'bm90IGEga2V5' }) as { reason: string }).reason, /not a 32-byte Ed25519 key/);
+    assert.match(
+      (verifyCanonical(doc, { ...sig, publicKey: 'bm90IGEga2V5' }) as { reason: string }).reason,
+      /not a 32-byte Ed25519 key/,
+    );
   });
 
   it('a damaged key file is reported with what to do, not replaced', () => {
@@ -63,13 +88,21 @@ describe('the signing key', () => {
   it('several processes creating the key at once end up with one key', async () => {
     const home = tempDir();
     const script = path.join(tempDir(), 'make-key.js');
-    fs.writeFileSync(script, `const { loadOrCreateSigningKey } = require(${JSON.stringify(path.resolve(__dirname, '../../src/store/signing.js'))});
-process.send(loadOrCreateSigningKey(process.argv[2]).publicKey);`);
-    const keys = await Promise.all([0, 1, 2, 3].map(() => new Promise<string>((resolve, reject) => {
-      const child = fork(script, [home]);
-      child.on('message', (m) => resolve(String(m)));
-      child.on('error', reject);
-    })));
+    fs.writeFileSync(
+      script,
+      `const { loadOrCreateSigningKey } = require(${JSON.stringify(path.resolve(__dirname, '../../src/store/signing.js'))});
+process.send(loadOrCreateSigningKey(process.argv[2]).publicKey);`,
+    );
+    const keys = await Promise.all(
+      [0, 1, 2, 3].map(
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const child = fork(script, [home]);
+            child.on('message', (m) => resolve(String(m)));
+            child.on('error', reject);
+          }),
+      ),
+    );
     assert.equal(new Set(keys).size, 1, `one key for all: ${keys.join(', ')}`);
     assert.deepEqual(fs.readdirSync(keyPaths(home).dir).sort(), ['signing-ed25519.pem', 'signing-ed25519.pub']);
   });

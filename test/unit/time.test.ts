@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { addDays, isIsoDate, isValidTimeZone, localDate, LocalDayMapper, periodRange, startOfLocalDay } from '../../src/core/usage/time';
+import {
+  addDays,
+  isIsoDate,
+  isValidTimeZone,
+  localDate,
+  LocalDayMapper,
+  periodRange,
+  startOfLocalDay,
+} from '../../src/core/usage/time';
 
 describe('time zones', () => {
   it('groups an instant into the calendar day of the requested zone', () => {

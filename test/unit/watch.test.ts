@@ -4,7 +4,23 @@ import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJson, writeCopilotJsonl } from '../../src/demo/copilot';
 import { READERS, sourceRoots, watchTargets, type ExtraSource, type WatchTarget } from '../../src/services/importer';
 import { AIDER_HISTORY } from '../../src/sources/aider';
-import { writeAider, writeAmazonQ, writeAmp, writeCline, writeContinue, writeCopilotCli, writeCursor, writeDroid, writeGemini, writeKimi, writeKiro, writeKiroIde, writeOpenCode, writeQwen, writeCopilotTraces } from '../fixtures/sources';
+import {
+  writeAider,
+  writeAmazonQ,
+  writeAmp,
+  writeCline,
+  writeContinue,
+  writeCopilotCli,
+  writeCursor,
+  writeDroid,
+  writeGemini,
+  writeKimi,
+  writeKiro,
+  writeKiroIde,
+  writeOpenCode,
+  writeQwen,
+  writeCopilotTraces,
+} from '../fixtures/sources';
 import { tempDir } from '../helpers';
 
 /** The watch target that reports a change of `file`, if any (as the extension's watchers see it). */
@@ -42,20 +58,34 @@ describe('Live capture: what the extension watches', () => {
     writeKimi(home, repo);
     const chat = copilotWorkspace(path.join(home, '.config', 'Code', 'User'), 'ws1', repo);
     const T0 = Date.parse('2026-10-05T09:00:00Z');
-    const req = { requestId: 'r1', timestamp: T0, modelId: 'copilot/gpt-4.1', prompt: 'p', reply: 'r', promptTokens: 10, outputTokens: 2, style: 'metadata' as const };
+    const req = {
+      requestId: 'r1',
+      timestamp: T0,
+      modelId: 'copilot/gpt-4.1',
+      prompt: 'p',
+      reply: 'r',
+      promptTokens: 10,
+      outputTokens: 2,
+      style: 'metadata' as const,
+    };
     writeCopilotJsonl(chat, { sessionId: 'a', creationDate: T0, requests: [req] });
     writeCopilotJson(chat, { sessionId: 'b', creationDate: T0, requests: [{ ...req, requestId: 'r2' }] });
-    writeCopilotTraces(path.join(home, '.config', 'Code', 'User'), [{ spanId: 's1', session: 'a', start: T0 + 1000, input: 10, output: 2 }]);
+    writeCopilotTraces(path.join(home, '.config', 'Code', 'User'), [
+      { spanId: 's1', session: 'a', start: T0 + 1000, input: 10, output: 2 },
+    ]);
     env = { HOME: home, GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data') };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('a change to any log file of every source (and its companions) reaches a watcher, the workspace folder\'s Aider history included', () => {
+  it("a change to any log file of every source (and its companions) reaches a watcher, the workspace folder's Aider history included", () => {
     const targets = watchTargets(env, [], new Set(), [repo]);
     const roots = sourceRoots(env);
     let checked = 0;
     for (const reader of READERS) {
-      const files = [...reader.discover(roots.get(reader.source) ?? []), ...(reader.discoverInProjects?.([repo]) ?? [])];
+      const files = [
+        ...reader.discover(roots.get(reader.source) ?? []),
+        ...(reader.discoverInProjects?.([repo]) ?? []),
+      ];
       if (reader.source === 'claude-code' || reader.source === 'codex') continue; // their own suites write those
       assert.ok(files.length > 0, `the fixture has ${reader.source} files`);
       for (const f of files) {
@@ -68,7 +98,7 @@ describe('Live capture: what the extension watches', () => {
     assert.ok(checked >= 15, String(checked));
   });
 
-  it('Cursor\'s busy user folder is not watched whole: only its global state database and its write-ahead log', () => {
+  it("Cursor's busy user folder is not watched whole: only its global state database and its write-ahead log", () => {
     const targets = watchTargets(env);
     const user = path.join(home, '.config', 'Cursor', 'User');
     assert.ok(watcherOf(targets, path.join(user, 'globalStorage', 'state.vscdb-wal')));
@@ -76,7 +106,7 @@ describe('Live capture: what the extension watches', () => {
     assert.equal(watcherOf(targets, path.join(user, 'globalStorage', 'other.json')), undefined);
   });
 
-  it('Copilot CLI\'s OTel export named by $COPILOT_OTEL_FILE_EXPORTER_PATH is watched as that one file', () => {
+  it("Copilot CLI's OTel export named by $COPILOT_OTEL_FILE_EXPORTER_PATH is watched as that one file", () => {
     const file = path.join(dir, 'telemetry', 'copilot.jsonl');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, '');
@@ -89,7 +119,13 @@ describe('Live capture: what the extension watches', () => {
     const targets = watchTargets(env, [], new Set(), [path.join(repo, 'src')]);
     const onRepo = targets.filter((t) => t.dir === repo || t.dir === path.join(repo, 'src'));
     // the folder given and the repository it is in, each for its own history file
-    assert.deepEqual(onRepo.map((t) => [t.dir, t.glob, t.recursive]).sort(), [[repo, AIDER_HISTORY, false], [path.join(repo, 'src'), AIDER_HISTORY, false]].sort());
+    assert.deepEqual(
+      onRepo.map((t) => [t.dir, t.glob, t.recursive]).sort(),
+      [
+        [repo, AIDER_HISTORY, false],
+        [path.join(repo, 'src'), AIDER_HISTORY, false],
+      ].sort(),
+    );
     assert.ok(!watcherOf(targets, path.join(repo, 'src', 'main.py')));
     assert.ok(!watcherOf(targets, path.join(repo, 'notes.md')));
     const off = watchTargets(env, [], new Set(['aider']), [repo]);
@@ -103,7 +139,10 @@ describe('Live capture: what the extension watches', () => {
     const other = path.join(dir, 'elsewhere', 'proj', AIDER_HISTORY);
     fs.mkdirSync(path.dirname(other), { recursive: true });
     fs.writeFileSync(other, '');
-    assert.ok(watcherOf(watchTargets(env, [{ source: 'aider', path: other }]), other), 'the history file named directly');
+    assert.ok(
+      watcherOf(watchTargets(env, [{ source: 'aider', path: other }]), other),
+      'the history file named directly',
+    );
     const custom = path.join(dir, 'elsewhere', 'proj', 'my-chat.md'); // aider --chat-history-file my-chat.md
     fs.writeFileSync(custom, '');
     const t = watchTargets(env, [{ source: 'aider', path: custom }]);

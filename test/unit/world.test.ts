@@ -64,7 +64,8 @@ function naiveRead(world: World): TruthInteraction[] {
       for (const o of readObjs(file)) {
         if (o.type !== 'assistant' || o.isApiErrorMessage === true || !isObj(o.message)) continue;
         const m = o.message;
-        if (m.model === '<synthetic>' || typeof m.model !== 'string' || typeof m.id !== 'string' || !isObj(m.usage)) continue;
+        if (m.model === '<synthetic>' || typeof m.model !== 'string' || typeof m.id !== 'string' || !isObj(m.usage))
+          continue;
         const u = m.usage;
         const input = count(u.input_tokens);
         const output = count(u.output_tokens);
@@ -102,10 +103,15 @@ function naiveRead(world: World): TruthInteraction[] {
   }
   // Codex: one file per name (active first), deltas of total_token_usage; a drop counts last_token_usage.
   const seen = new Set<string>();
-  const files = [...walk(path.join(world.codexHome, 'sessions')), ...walk(path.join(world.codexHome, 'archived_sessions'))];
+  const files = [
+    ...walk(path.join(world.codexHome, 'sessions')),
+    ...walk(path.join(world.codexHome, 'archived_sessions')),
+  ];
   const usage = (v: unknown): number[] | null => {
     if (!isObj(v)) return null;
-    const xs = [v.input_tokens, v.cached_input_tokens, v.output_tokens, v.reasoning_output_tokens, v.total_tokens].map(count);
+    const xs = [v.input_tokens, v.cached_input_tokens, v.output_tokens, v.reasoning_output_tokens, v.total_tokens].map(
+      count,
+    );
     return xs.every((x): x is number => x !== null) ? xs : null;
   };
   for (const file of files) {
@@ -157,7 +163,10 @@ function assertSameTotals(world: World): void {
   const got = truthTotals(naive, byKey);
   assert.deepEqual([...got.entries()].sort(), [...want.entries()].sort());
   const bySession = (t: TruthInteraction): string => `${t.source}|${t.sessionId}|${t.sidechain}`;
-  assert.deepEqual([...truthTotals(naive, bySession).entries()].sort(), [...truthTotals(world.truth.interactions, bySession).entries()].sort());
+  assert.deepEqual(
+    [...truthTotals(naive, bySession).entries()].sort(),
+    [...truthTotals(world.truth.interactions, bySession).entries()].sort(),
+  );
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -194,7 +203,11 @@ function digest(world: World): Map<string, string> {
 }
 
 function neutral(world: World): string {
-  return JSON.stringify({ truth: world.truth, files: world.files }).split(world.root).join('<ROOT>').split(encodeProjectDir(world.root)).join('<ENC>');
+  return JSON.stringify({ truth: world.truth, files: world.files })
+    .split(world.root)
+    .join('<ROOT>')
+    .split(encodeProjectDir(world.root))
+    .join('<ENC>');
 }
 
 function allLines(files: string[]): string[] {
@@ -258,10 +271,33 @@ describe('demo world', function () {
     assert.ok(claude.some((l) => l.includes('"model":"<synthetic>"')));
     assert.ok(claude.some((l) => l.includes('"isApiErrorMessage":true')));
     assert.ok(claude.some((l) => l.includes('"costUSD":')));
-    assert.ok(claude.some((l) => l.includes('"type":"assistant"') && !l.includes('"requestId"') && !l.includes('<synthetic>') && l.includes('"msg_01')));
-    assert.ok(claude.some((l) => l.includes('"type":"summary"')) && claude.some((l) => l.includes('"type":"file-history-snapshot"')) && claude.some((l) => l.includes('"type":"system"')));
-    for (const tool of ['"name":"Edit"', '"name":"MultiEdit"', '"name":"Write"', '"name":"NotebookEdit"', '"name":"Read"', '"name":"Task"', '"type":"create"']) {
-      assert.ok(claude.some((l) => l.includes(tool)), tool);
+    assert.ok(
+      claude.some(
+        (l) =>
+          l.includes('"type":"assistant"') &&
+          !l.includes('"requestId"') &&
+          !l.includes('<synthetic>') &&
+          l.includes('"msg_01'),
+      ),
+    );
+    assert.ok(
+      claude.some((l) => l.includes('"type":"summary"')) &&
+        claude.some((l) => l.includes('"type":"file-history-snapshot"')) &&
+        claude.some((l) => l.includes('"type":"system"')),
+    );
+    for (const tool of [
+      '"name":"Edit"',
+      '"name":"MultiEdit"',
+      '"name":"Write"',
+      '"name":"NotebookEdit"',
+      '"name":"Read"',
+      '"name":"Task"',
+      '"type":"create"',
+    ]) {
+      assert.ok(
+        claude.some((l) => l.includes(tool)),
+        tool,
+      );
     }
     // Subagent files: sidechain lines carrying the parent's session id.
     const sub = claudeFiles.filter((f) => /\/subagents\/agent-[0-9a-f]{8}\.jsonl$/.test(f));
@@ -279,8 +315,18 @@ describe('demo world', function () {
     const active = walk(path.join(w.codexHome, 'sessions'));
     const archived = walk(path.join(w.codexHome, 'archived_sessions'));
     assert.ok(archived.length >= 2);
-    assert.ok(archived.some((a) => active.some((f) => path.basename(f) === path.basename(a) && fs.readFileSync(f, 'utf8') === fs.readFileSync(a, 'utf8'))));
-    assert.ok(active.every((f) => /\/sessions\/\d{4}\/\d{2}\/\d{2}\/rollout-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.jsonl$/.test(f)));
+    assert.ok(
+      archived.some((a) =>
+        active.some(
+          (f) => path.basename(f) === path.basename(a) && fs.readFileSync(f, 'utf8') === fs.readFileSync(a, 'utf8'),
+        ),
+      ),
+    );
+    assert.ok(
+      active.every((f) =>
+        /\/sessions\/\d{4}\/\d{2}\/\d{2}\/rollout-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.jsonl$/.test(f),
+      ),
+    );
     const codex = allLines([...active, ...archived]);
     assert.ok(codex.some((l) => l.includes('"info":null')));
     assert.ok(codex.some((l) => l.includes('"type":"custom_tool_call"') && l.includes('*** Update File: ')));
@@ -314,10 +360,19 @@ describe('demo world', function () {
     // Git: real repos, worktree, commits after their sessions touching the edited files, trailers, merges.
     const wt = execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: w.repos[0] ?? '', encoding: 'utf8' });
     assert.ok(w.repos.length === 3 && w.repos.every((r) => fs.existsSync(path.join(r, '.git'))));
-    assert.ok(wt.split('\n').filter((l) => l.startsWith('worktree ')).length >= 2 || w.repos.some((r) => execFileSync('git', ['worktree', 'list'], { cwd: r, encoding: 'utf8' }).trim().split('\n').length >= 2));
+    assert.ok(
+      wt.split('\n').filter((l) => l.startsWith('worktree ')).length >= 2 ||
+        w.repos.some(
+          (r) => execFileSync('git', ['worktree', 'list'], { cwd: r, encoding: 'utf8' }).trim().split('\n').length >= 2,
+        ),
+    );
     const commits = w.truth.commits;
     assert.ok(commits.length >= 15 && commits.length <= 60, `commits ${commits.length}`);
-    for (const k of ['human', 'merge', 'squash', 'session'] as const) assert.ok(commits.some((c) => c.kind === k), k);
+    for (const k of ['human', 'merge', 'squash', 'session'] as const)
+      assert.ok(
+        commits.some((c) => c.kind === k),
+        k,
+      );
     assert.ok(commits.some((c) => /co-authored-by: claude <noreply@anthropic\.com>/i.test(c.message)));
     for (const c of commits.filter((x) => x.kind === 'session')) {
       const s = sess.find((x) => x.sessionId === c.sessionIds[0]);
@@ -325,11 +380,17 @@ describe('demo world', function () {
       assert.ok(c.time > s.end && c.time - s.end < 15 * 60_000);
       assert.deepEqual(c.files, s.editedFiles);
       assert.equal(c.branch, s.branch);
-      const show = execFileSync('git', ['show', '--name-only', '--format=%H', c.sha], { cwd: c.dir, encoding: 'utf8' }).trim().split('\n');
+      const show = execFileSync('git', ['show', '--name-only', '--format=%H', c.sha], { cwd: c.dir, encoding: 'utf8' })
+        .trim()
+        .split('\n');
       assert.equal(show[0], c.sha);
       assert.deepEqual(show.slice(1).filter(Boolean).sort(), c.files);
     }
-    assert.ok(sess.some((s) => s.source === 'codex' && typeof s.gitCommit === 'string' && commits.some((c) => c.sha === s.gitCommit)));
+    assert.ok(
+      sess.some(
+        (s) => s.source === 'codex' && typeof s.gitCommit === 'string' && commits.some((c) => c.sha === s.gitCommit),
+      ),
+    );
     for (const i of w.truth.interactions) assert.ok(i.timestamp >= w.start && i.timestamp <= w.end);
   });
 
@@ -343,7 +404,8 @@ describe('demo world', function () {
     assertSameTotals(w);
     // Summing every Claude line instead would over-count.
     const models = new Set(w.truth.interactions.map((i) => i.model));
-    for (const m of ['claude-sonnet-4-5-20250929', 'claude-opus-4-5-20251101', 'claude-haiku-4-5-20251001']) assert.ok(models.has(m), m);
+    for (const m of ['claude-sonnet-4-5-20250929', 'claude-opus-4-5-20251101', 'claude-haiku-4-5-20251001'])
+      assert.ok(models.has(m), m);
     assert.ok(!models.has('<synthetic>'));
   });
 
@@ -388,14 +450,24 @@ describe('demo world', function () {
     for (const o of shapes) {
       const w = build(o);
       assertSameTotals(w);
-      for (const i of w.truth.interactions) assert.ok(i.timestamp >= w.start && i.timestamp <= w.end, JSON.stringify(o));
+      for (const i of w.truth.interactions)
+        assert.ok(i.timestamp >= w.start && i.timestamp <= w.end, JSON.stringify(o));
       for (const c of w.truth.commits) assert.ok(c.time <= w.end && c.sha.length === 40);
-      assert.equal(w.truth.sessions.filter((s) => s.role !== 'extra').length, (o.claudeSessions ?? 12) + (o.codexSessions ?? 6));
+      assert.equal(
+        w.truth.sessions.filter((s) => s.role !== 'extra').length,
+        (o.claudeSessions ?? 12) + (o.codexSessions ?? 6),
+      );
       if (o.traps === false) {
         const lines = allLines([...w.claudeRoots.flatMap((r) => walk(path.join(r, 'projects'))), ...walk(w.codexHome)]);
         assert.ok(!lines.some((l) => l.includes('<synthetic>') || l.includes('isApiErrorMessage')));
         assert.equal(walk(path.join(w.codexHome, 'archived_sessions')).length, 0);
-        assert.ok(!w.claudeRoots.some((r) => walk(path.join(r, 'projects')).some((f) => f.includes('/subagents/') && readObjs(f).some((x) => x.isSidechain === false))));
+        assert.ok(
+          !w.claudeRoots.some((r) =>
+            walk(path.join(r, 'projects')).some(
+              (f) => f.includes('/subagents/') && readObjs(f).some((x) => x.isSidechain === false),
+            ),
+          ),
+        );
       }
     }
   });
@@ -428,7 +500,9 @@ describe('demo world', function () {
     const w = build({ seed: 9, repos: 0, targetBytes: 50e6, toolResultBytes: 30000 });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const mbps = w.bytes / 1e6 / (ms / 1000);
-    console.log(`      world: ${(w.bytes / 1e6).toFixed(1)} MB in ${w.files} files, ${w.truth.interactions.length} interactions, ${ms.toFixed(0)} ms = ${mbps.toFixed(0)} MB/s`);
+    console.log(
+      `      world: ${(w.bytes / 1e6).toFixed(1)} MB in ${w.files} files, ${w.truth.interactions.length} interactions, ${ms.toFixed(0)} ms = ${mbps.toFixed(0)} MB/s`,
+    );
     assert.ok(w.bytes >= 50e6 && w.bytes < 60e6);
     assert.ok(w.files > 100);
     assert.ok(ms < 30_000);

@@ -9,7 +9,10 @@ export const CODE_SERVER_VERSION = '4.99.4';
 
 /** Where scripts/vscode-setup.mjs installs code-server; OL_CODE_SERVER may point at another entry.js. */
 export function codeServerEntry(repoRoot: string): string {
-  return process.env.OL_CODE_SERVER || path.join(repoRoot, '.vscode-test', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+  return (
+    process.env.OL_CODE_SERVER ||
+    path.join(repoRoot, '.vscode-test', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js')
+  );
 }
 
 export interface CodeServerOptions {
@@ -70,14 +73,18 @@ async function startOnce(opts: CodeServerOptions, port: number): Promise<CodeSer
   const log = fs.openSync(opts.logFile, 'a');
   const args = [
     opts.entry,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
-    '--user-data-dir', opts.userDataDir,
-    '--extensions-dir', opts.extensionsDir,
+    '--user-data-dir',
+    opts.userDataDir,
+    '--extensions-dir',
+    opts.extensionsDir,
     opts.folder,
   ];
   fs.writeSync(log, `$ ${process.execPath} ${args.join(' ')}\n`);
@@ -118,7 +125,9 @@ async function startOnce(opts: CodeServerOptions, port: number): Promise<CodeSer
     await sleep(250);
   }
   await server.stop();
-  throw new Error(`code-server ${exitInfo ?? 'did not answer on /healthz within 90 s'} (port ${port}); see ${opts.logFile}`);
+  throw new Error(
+    `code-server ${exitInfo ?? 'did not answer on /healthz within 90 s'} (port ${port}); see ${opts.logFile}`,
+  );
 }
 
 /** Starts code-server; a port taken between choosing and binding it gets another try on a new port. */

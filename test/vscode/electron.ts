@@ -29,11 +29,19 @@ async function main(argv: string[]): Promise<number> {
   const roles = ROLES.filter((r) => findTestFiles(path.join(__dirname, ROLE_SUITE_DIR[r]), suite).length > 0);
   if (roles.length === 0) throw new Error('no suite to run: compile the tests first (npm run compile-tests)');
 
-  const world = createWorld({ roles, artifactsDir: path.join(repoRoot, 'test-artifacts'), ui: false, ...(suite ? { suite } : {}), ...(grep ? { grep } : {}) });
+  const world = createWorld({
+    roles,
+    artifactsDir: path.join(repoRoot, 'test-artifacts'),
+    ui: false,
+    ...(suite ? { suite } : {}),
+    ...(grep ? { grep } : {}),
+  });
   // The desktop session's own display and runtime folders stay: Electron needs them to open a window.
   const env: Record<string, string | undefined> = { ...worldEnv(world) };
-  for (const k of ['XDG_RUNTIME_DIR', 'DISPLAY', 'WAYLAND_DISPLAY', 'XAUTHORITY', 'DBUS_SESSION_BUS_ADDRESS']) if (process.env[k]) env[k] = process.env[k];
-  if (!env.XAUTHORITY && process.env.HOME && fs.existsSync(path.join(process.env.HOME, '.Xauthority'))) env.XAUTHORITY = path.join(process.env.HOME, '.Xauthority');
+  for (const k of ['XDG_RUNTIME_DIR', 'DISPLAY', 'WAYLAND_DISPLAY', 'XAUTHORITY', 'DBUS_SESSION_BUS_ADDRESS'])
+    if (process.env[k]) env[k] = process.env[k];
+  if (!env.XAUTHORITY && process.env.HOME && fs.existsSync(path.join(process.env.HOME, '.Xauthority')))
+    env.XAUTHORITY = path.join(process.env.HOME, '.Xauthority');
 
   const folders: Record<Role, string> = { main: world.workspace, second: world.workspace2 };
   const tally: Tally = { passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -48,7 +56,17 @@ async function main(argv: string[]): Promise<number> {
           extensionDevelopmentPath: repoRoot,
           extensionTestsPath: path.join(__dirname, ROLE_ENTRY[role]),
           extensionTestsEnv: env,
-          launchArgs: [folders[role], '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes', '--user-data-dir', userDataDir, '--extensions-dir', path.join(world.root, `extensions-${role}`)],
+          launchArgs: [
+            folders[role],
+            '--disable-extensions',
+            '--disable-workspace-trust',
+            '--skip-welcome',
+            '--skip-release-notes',
+            '--user-data-dir',
+            userDataDir,
+            '--extensions-dir',
+            path.join(world.root, `extensions-${role}`),
+          ],
         }).then(
           (code) => ({ role, code, error: undefined as string | undefined }),
           (e: unknown) => ({ role, code: 1, error: (e as Error).message }),
@@ -61,9 +79,11 @@ async function main(argv: string[]): Promise<number> {
       if (fs.existsSync(file)) {
         const r = JSON.parse(fs.readFileSync(file, 'utf8')) as ResultsFile;
         printResults(`${role} window · VS Code ${r.vscodeVersion}`, r.tests, tally);
-        if (r.runError) tally.failures.push({ title: `${role} window: the runner failed`, error: { message: r.runError } });
+        if (r.runError)
+          tally.failures.push({ title: `${role} window: the runner failed`, error: { message: r.runError } });
       }
-      if (code !== 0 && tally.failures.length === before) tally.failures.push({ title: `${role} window`, error: { message: error ?? `VS Code exited with ${code}` } });
+      if (code !== 0 && tally.failures.length === before)
+        tally.failures.push({ title: `${role} window`, error: { message: error ?? `VS Code exited with ${code}` } });
     }
   } finally {
     if (keep) process.stdout.write(`kept ${world.root}\n`);
@@ -72,7 +92,9 @@ async function main(argv: string[]): Promise<number> {
   tally.failed = Math.max(tally.failed, tally.failures.length);
   printFailures(tally);
   if (tally.passed + tally.failed === 0) tally.failed = 1;
-  process.stdout.write(`\nvscode: ${tally.passed} passed, ${tally.failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}\n`);
+  process.stdout.write(
+    `\nvscode: ${tally.passed} passed, ${tally.failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}\n`,
+  );
   return tally.failed > 0 ? 1 : 0;
 }
 

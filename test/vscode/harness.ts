@@ -19,7 +19,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { codeServerEntry, startCodeServer, type CodeServer } from './codeServer';
-import { ROLE_ENTRY, ROLE_SUITE_DIR, ROLES, UI_REQUEST_PATTERN, uiAnswerFile, type ProgressLine, type ResultsFile, type Role, type TestResult, type UiAnswer, type UiRequest, type World } from './protocol';
+import {
+  ROLE_ENTRY,
+  ROLE_SUITE_DIR,
+  ROLES,
+  UI_REQUEST_PATTERN,
+  uiAnswerFile,
+  type ProgressLine,
+  type ResultsFile,
+  type Role,
+  type TestResult,
+  type UiAnswer,
+  type UiRequest,
+  type World,
+} from './protocol';
 import { createWorld, removeWorld, worldEnv, writeUserSettings } from './tempWorld';
 import { printFailures, printResults, type Tally } from './report';
 import { findTestFiles } from './testFiles';
@@ -28,13 +41,21 @@ import { Workbench, workbenchUrl } from './workbench';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const artifactsDir = path.join(repoRoot, 'test-artifacts');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const VIEWPORT = { width: 1280, height: 800 };
 /** code-server asks open-vsx.org for extension metadata: point it at a closed loopback port instead. */
 const OFFLINE_GALLERY = JSON.stringify({
   serviceUrl: 'http://127.0.0.1:9/gallery',
   itemUrl: 'http://127.0.0.1:9/item',
-  resourceUrlTemplate: 'http://127.0.0.1:9/asset/{publisher}/{name}/{version}/Microsoft.VisualStudio.Code.WebResources/{path}',
+  resourceUrlTemplate:
+    'http://127.0.0.1:9/asset/{publisher}/{name}/{version}/Microsoft.VisualStudio.Code.WebResources/{path}',
   controlUrl: '',
   recommendationsUrl: '',
 });
@@ -61,16 +82,30 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     switch (flag) {
-      case '--suite': opts.suite = value(); break;
-      case '--grep': opts.grep = value(); break;
-      case '--timeout': opts.timeoutSec = Number(value()); break;
-      case '--keep': opts.keep = true; break;
-      case '--no-ui': opts.ui = false; break;
-      case '--help': case '-h':
-        process.stdout.write('node out/test/vscode/harness.js [--suite REGEX] [--grep REGEX] [--timeout SECONDS (480)] [--keep] [--no-ui]\n');
+      case '--suite':
+        opts.suite = value();
+        break;
+      case '--grep':
+        opts.grep = value();
+        break;
+      case '--timeout':
+        opts.timeoutSec = Number(value());
+        break;
+      case '--keep':
+        opts.keep = true;
+        break;
+      case '--no-ui':
+        opts.ui = false;
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(
+          'node out/test/vscode/harness.js [--suite REGEX] [--grep REGEX] [--timeout SECONDS (480)] [--keep] [--no-ui]\n',
+        );
         process.exit(0);
         break;
-      default: throw new UsageError(`unknown argument ${argv[i]}`);
+      default:
+        throw new UsageError(`unknown argument ${argv[i]}`);
     }
   }
   if (!(opts.timeoutSec > 0)) throw new UsageError('--timeout needs a positive number of seconds');
@@ -92,11 +127,19 @@ function tail(file: string, lines: number): string {
 }
 
 /** Browser console lines that say nothing about the extension: info chatter, stack frames, the offline gallery. */
-const CONSOLE_NOISE = /color: #33f (?!\[ol-test)|^\s+at |127\.0\.0\.1:9\/|Failed to load resource|same-origin iframe|allow-same-origin|Long running operations during shutdown/;
+const CONSOLE_NOISE =
+  /color: #33f (?!\[ol-test)|^\s+at |127\.0\.0\.1:9\/|Failed to load resource|same-origin iframe|allow-same-origin|Long running operations during shutdown/;
 
 function consoleTail(file: string, lines: number): string {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && !CONSOLE_NOISE.test(l)).slice(-lines).join('\n') || '(nothing notable)';
+    return (
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() && !CONSOLE_NOISE.test(l))
+        .slice(-lines)
+        .join('\n') || '(nothing notable)'
+    );
   } catch {
     return '(none)';
   }
@@ -122,7 +165,10 @@ function readProgress(file: string): { done: TestResult[]; running?: string } {
 async function bounded<T>(what: string, work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${(ms / 1000).toFixed(0)} s: ${what}`)), Math.max(ms, 0));
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${(ms / 1000).toFixed(0)} s: ${what}`)),
+      Math.max(ms, 0),
+    );
   });
   try {
     return await Promise.race([work, timeout]);
@@ -152,23 +198,35 @@ async function run(opts: Options): Promise<number> {
   const missing: string[] = [];
   if (!fs.existsSync(entry)) missing.push(`code-server (${entry}): run \`node scripts/vscode-setup.mjs\``);
   if (!fs.existsSync(chromiumPath)) missing.push(`Chromium (${chromiumPath}): run \`node scripts/vscode-setup.mjs\``);
-  if (pkg.main && !fs.existsSync(path.join(repoRoot, pkg.main))) missing.push(`the extension bundle ${pkg.main}: run \`npm run build\``);
+  if (pkg.main && !fs.existsSync(path.join(repoRoot, pkg.main)))
+    missing.push(`the extension bundle ${pkg.main}: run \`npm run build\``);
   if (!pkg.main) missing.push('package.json has no "main": there is no extension to load');
   for (const role of ROLES) {
-    if (!fs.existsSync(path.join(outDir, ROLE_ENTRY[role]))) missing.push(`${path.join(outDir, ROLE_ENTRY[role])}: run \`npm run compile-tests\``);
+    if (!fs.existsSync(path.join(outDir, ROLE_ENTRY[role])))
+      missing.push(`${path.join(outDir, ROLE_ENTRY[role])}: run \`npm run compile-tests\``);
   }
   if (missing.length) throw new UsageError(`missing:\n  ${missing.join('\n  ')}`);
 
   const roles = ROLES.filter((r) => findTestFiles(path.join(outDir, ROLE_SUITE_DIR[r]), opts.suite).length > 0);
-  if (roles.length === 0) throw new UsageError(`no *.test.js under ${outDir}/{${Object.values(ROLE_SUITE_DIR).join(',')}}${opts.suite ? ` matching /${opts.suite}/` : ''}`);
+  if (roles.length === 0)
+    throw new UsageError(
+      `no *.test.js under ${outDir}/{${Object.values(ROLE_SUITE_DIR).join(',')}}${opts.suite ? ` matching /${opts.suite}/` : ''}`,
+    );
 
   // What an earlier failed run left in test-artifacts/ would read as this run's.
   if (fs.existsSync(artifactsDir)) {
     for (const name of fs.readdirSync(artifactsDir)) {
-      if (/^(ui-)?failure-.*\.png$/.test(name) || name === 'vscode-logs') fs.rmSync(path.join(artifactsDir, name), { recursive: true, force: true });
+      if (/^(ui-)?failure-.*\.png$/.test(name) || name === 'vscode-logs')
+        fs.rmSync(path.join(artifactsDir, name), { recursive: true, force: true });
     }
   }
-  const world = createWorld({ roles, artifactsDir, ui: true, ...(opts.suite ? { suite: opts.suite } : {}), ...(opts.grep ? { grep: opts.grep } : {}) });
+  const world = createWorld({
+    roles,
+    artifactsDir,
+    ui: true,
+    ...(opts.suite ? { suite: opts.suite } : {}),
+    ...(opts.grep ? { grep: opts.grep } : {}),
+  });
   const logsDir = path.join(world.root, 'logs');
   const userDataDir = path.join(world.root, 'user-data');
   fs.mkdirSync(logsDir, { recursive: true });
@@ -185,14 +243,18 @@ async function run(opts: Options): Promise<number> {
   // One cleanup, however many paths ask for it (the run's finally, a signal, the watchdog): all wait for the same.
   const cleanup = (): Promise<void> => (cleaning ??= doCleanup());
   const doCleanup = async (): Promise<void> => {
-    if (context) await bounded('closing the browser', context.close(), 15_000).catch((e: unknown) => log(`browser close: ${(e as Error).message}`));
+    if (context)
+      await bounded('closing the browser', context.close(), 15_000).catch((e: unknown) =>
+        log(`browser close: ${(e as Error).message}`),
+      );
     if (server) await server.stop();
     if (failed) {
       // What CI keeps: our logs and VS Code's own (extension host, remote agent).
       const dest = path.join(artifactsDir, 'vscode-logs');
       fs.rmSync(dest, { recursive: true, force: true });
       fs.cpSync(logsDir, dest, { recursive: true });
-      if (fs.existsSync(path.join(userDataDir, 'logs'))) fs.cpSync(path.join(userDataDir, 'logs'), path.join(dest, 'vscode'), { recursive: true });
+      if (fs.existsSync(path.join(userDataDir, 'logs')))
+        fs.cpSync(path.join(userDataDir, 'logs'), path.join(dest, 'vscode'), { recursive: true });
       log(`logs copied to ${path.relative(repoRoot, dest)}/`);
     }
     if (opts.keep) log(`kept ${world.root}`);
@@ -208,11 +270,14 @@ async function run(opts: Options): Promise<number> {
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
   // The last line of defence against a hang: every wait below is bounded, this catches a bug in that.
-  const watchdog = setTimeout(() => {
-    log(`overall timeout of ${opts.timeoutSec} s passed: stopping`);
-    failed = true;
-    void bounded('cleanup', cleanup(), 30_000).finally(() => process.exit(1));
-  }, opts.timeoutSec * 1000 + 60_000);
+  const watchdog = setTimeout(
+    () => {
+      log(`overall timeout of ${opts.timeoutSec} s passed: stopping`);
+      failed = true;
+      void bounded('cleanup', cleanup(), 30_000).finally(() => process.exit(1));
+    },
+    opts.timeoutSec * 1000 + 60_000,
+  );
   watchdog.unref();
 
   const tally: Tally = { passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -244,12 +309,22 @@ async function run(opts: Options): Promise<number> {
     const openWindow = async (role: Role | 'ui', folder: string, testsModule?: string): Promise<Window> => {
       const page = await ctx.newPage();
       const consoleLog = path.join(logsDir, `${role}-console.log`);
-      const win: Window = { role, page, workbench: new Workbench(page, artifactsDir), consoleLog, openedAt: Date.now(), closed: false };
+      const win: Window = {
+        role,
+        page,
+        workbench: new Workbench(page, artifactsDir),
+        consoleLog,
+        openedAt: Date.now(),
+        closed: false,
+      };
       page.on('console', (m) => fs.appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
       page.on('pageerror', (e) => fs.appendFileSync(consoleLog, `[pageerror] ${e.stack ?? e.message}\n`));
       page.on('crash', () => fs.appendFileSync(consoleLog, '[crash] the page crashed\n'));
       page.on('close', () => (win.closed = true));
-      const url = workbenchUrl(srv.origin, folder, { extensionDevelopmentPath: repoRoot, ...(testsModule ? { extensionTestsPath: testsModule } : {}) });
+      const url = workbenchUrl(srv.origin, folder, {
+        extensionDevelopmentPath: repoRoot,
+        ...(testsModule ? { extensionTestsPath: testsModule } : {}),
+      });
       await page.goto(url, { waitUntil: 'domcontentloaded', timeout: Math.min(60_000, remaining()) });
       windows.set(role, win);
       return win;
@@ -267,7 +342,8 @@ async function run(opts: Options): Promise<number> {
     let problem: string | undefined;
     while (results.size < roles.length && !problem) {
       if (interrupted) problem = `interrupted by ${interrupted}`;
-      else if (remaining() <= 0) problem = `timed out after ${opts.timeoutSec} s (--timeout) waiting for ${roles.filter((r) => !results.has(r)).join(', ')}`;
+      else if (remaining() <= 0)
+        problem = `timed out after ${opts.timeoutSec} s (--timeout) waiting for ${roles.filter((r) => !results.has(r)).join(', ')}`;
       else if (srv.exit()) problem = `code-server ${srv.exit()}`;
       for (const role of roles) {
         if (problem || results.has(role)) continue;
@@ -279,7 +355,8 @@ async function run(opts: Options): Promise<number> {
         }
         const win = windows.get(role);
         if (!win) continue;
-        if (!started(role) && Date.now() - win.openedAt > START_TIMEOUT_MS) problem = `the ${role} window did not start its tests module within ${START_TIMEOUT_MS / 1000} s`;
+        if (!started(role) && Date.now() - win.openedAt > START_TIMEOUT_MS)
+          problem = `the ${role} window did not start its tests module within ${START_TIMEOUT_MS / 1000} s`;
         else if (win.closed) problem = `the ${role} window closed before writing its results`;
       }
       // The next window opens once the previous one runs its tests: one VS Code at a time starts on 2 cores.
@@ -322,14 +399,34 @@ async function run(opts: Options): Promise<number> {
           const begun = Date.now();
           try {
             await bounded(check.name, check.run(ui.workbench, world), Math.min(90_000, remaining()));
-            checks.push({ title: check.name, fullTitle: `UI ${check.name}`, titlePath: ['workbench'], state: 'passed', durationMs: Date.now() - begun });
+            checks.push({
+              title: check.name,
+              fullTitle: `UI ${check.name}`,
+              titlePath: ['workbench'],
+              state: 'passed',
+              durationMs: Date.now() - begun,
+            });
           } catch (e) {
-            checks.push({ title: check.name, fullTitle: `UI ${check.name}`, titlePath: ['workbench'], state: 'failed', durationMs: Date.now() - begun, error: { message: (e as Error).message, ...((e as Error).stack ? { stack: (e as Error).stack } : {}) } });
+            checks.push({
+              title: check.name,
+              fullTitle: `UI ${check.name}`,
+              titlePath: ['workbench'],
+              state: 'failed',
+              durationMs: Date.now() - begun,
+              error: { message: (e as Error).message, ...((e as Error).stack ? { stack: (e as Error).stack } : {}) },
+            });
             await ui.workbench.screenshot(`ui-failure-${checks.length}`).catch(() => undefined);
           }
         }
       } catch (e) {
-        checks.push({ title: 'the workbench loads', fullTitle: 'UI the workbench loads', titlePath: ['workbench'], state: 'failed', durationMs: 0, error: { message: (e as Error).message } });
+        checks.push({
+          title: 'the workbench loads',
+          fullTitle: 'UI the workbench loads',
+          titlePath: ['workbench'],
+          state: 'failed',
+          durationMs: 0,
+          error: { message: (e as Error).message },
+        });
       }
       printResults('UI checks (development window, no tests module)', checks, tally);
     }
@@ -337,16 +434,25 @@ async function run(opts: Options): Promise<number> {
     if (tally.failed > 0) {
       failed = true;
       for (const w of windows.values()) {
-        if (!w.closed) await w.workbench.screenshot(`failure-${w.role}`).then((f) => log(`screenshot ${path.relative(repoRoot, f)}`), () => undefined);
+        if (!w.closed)
+          await w.workbench.screenshot(`failure-${w.role}`).then(
+            (f) => log(`screenshot ${path.relative(repoRoot, f)}`),
+            () => undefined,
+          );
       }
       printFailures(tally);
       process.stdout.write(`\n--- code-server log (last 40 lines) ---\n${tail(codeServerLog, 40)}\n`);
-      for (const w of windows.values()) process.stdout.write(`--- ${w.role} window console (last 40 lines, without noise) ---\n${consoleTail(w.consoleLog, 40)}\n`);
+      for (const w of windows.values())
+        process.stdout.write(
+          `--- ${w.role} window console (last 40 lines, without noise) ---\n${consoleTail(w.consoleLog, 40)}\n`,
+        );
     }
   } catch (e) {
     failed = true;
     tally.failed++;
-    process.stdout.write(`\n  ✖ harness: ${(e as Error).stack ?? String(e)}\n\n--- code-server log (last 40 lines) ---\n${tail(codeServerLog, 40)}\n`);
+    process.stdout.write(
+      `\n  ✖ harness: ${(e as Error).stack ?? String(e)}\n\n--- code-server log (last 40 lines) ---\n${tail(codeServerLog, 40)}\n`,
+    );
   } finally {
     await bounded('cleanup', cleanup(), 45_000).catch((e: unknown) => log((e as Error).message));
     clearTimeout(watchdog);
@@ -356,8 +462,12 @@ async function run(opts: Options): Promise<number> {
     tally.failed++;
     process.stdout.write('\n  ✖ no test ran\n');
   }
-  process.stdout.write(`\n  ${tally.passed} passing, ${tally.failed} failing${tally.skipped ? `, ${tally.skipped} pending` : ''} (${elapsed()})\n`);
-  process.stdout.write(`vscode: ${tally.passed} passed, ${tally.failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}\n`);
+  process.stdout.write(
+    `\n  ${tally.passed} passing, ${tally.failed} failing${tally.skipped ? `, ${tally.skipped} pending` : ''} (${elapsed()})\n`,
+  );
+  process.stdout.write(
+    `vscode: ${tally.passed} passed, ${tally.failed} failed${tally.skipped ? `, ${tally.skipped} skipped` : ''}\n`,
+  );
   return tally.failed > 0 ? 1 : 0;
 }
 
@@ -383,23 +493,40 @@ async function serveUiRequests(world: World, windows: Map<Role | 'ui', Window>, 
 }
 
 async function perform(wb: Workbench, req: UiRequest): Promise<{ value?: string }> {
-  const within = (r: { selector: string; webview?: string }): Locator => (r.webview ? wb.webviewOf(r.webview) : wb.page).locator(r.selector).first();
+  const within = (r: { selector: string; webview?: string }): Locator =>
+    (r.webview ? wb.webviewOf(r.webview) : wb.page).locator(r.selector).first();
   switch (req.kind) {
-    case 'screenshot': return { value: await wb.screenshot(req.name, req.selector) };
-    case 'click': await within(req).click({ timeout: 15_000 }); return {};
-    case 'text': return { value: (await within(req).innerText({ timeout: 15_000 })).trim() };
-    case 'waitFor': await within(req).waitFor({ state: 'visible', timeout: req.timeoutMs ?? 15_000 }); return {};
-    case 'select': await within(req).selectOption(req.value, { timeout: 15_000 }); return {};
-    case 'press': await wb.page.keyboard.press(req.key); return {};
+    case 'screenshot':
+      return { value: await wb.screenshot(req.name, req.selector) };
+    case 'click':
+      await within(req).click({ timeout: 15_000 });
+      return {};
+    case 'text':
+      return { value: (await within(req).innerText({ timeout: 15_000 })).trim() };
+    case 'waitFor':
+      await within(req).waitFor({ state: 'visible', timeout: req.timeoutMs ?? 15_000 });
+      return {};
+    case 'select':
+      await within(req).selectOption(req.value, { timeout: 15_000 });
+      return {};
+    case 'press':
+      await wb.page.keyboard.press(req.key);
+      return {};
     case 'scroll': {
-      const y = await wb.webviewOf(req.webview).locator('html').evaluate((el, to) => {
-        if (typeof to === 'number') el.ownerDocument.defaultView?.scrollTo(0, to);
-        return el.ownerDocument.defaultView?.scrollY ?? 0;
-      }, req.y);
+      const y = await wb
+        .webviewOf(req.webview)
+        .locator('html')
+        .evaluate((el, to) => {
+          if (typeof to === 'number') el.ownerDocument.defaultView?.scrollTo(0, to);
+          return el.ownerDocument.defaultView?.scrollY ?? 0;
+        }, req.y);
       return { value: String(Math.round(y)) };
     }
-    case 'runCommand': await wb.runCommand(req.title); return {};
-    case 'statusBar': return { value: await wb.statusBarText(req.label) };
+    case 'runCommand':
+      await wb.runCommand(req.title);
+      return {};
+    case 'statusBar':
+      return { value: await wb.statusBarText(req.label) };
   }
 }
 

@@ -3,7 +3,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { WORLD_ENV, WORLD_FILE, uiAnswerFile, uiRequestFile, type Role, type UiAnswer, type UiRequest, type World } from './protocol';
+import {
+  WORLD_ENV,
+  WORLD_FILE,
+  uiAnswerFile,
+  uiRequestFile,
+  type Role,
+  type UiAnswer,
+  type UiRequest,
+  type World,
+} from './protocol';
 
 export const EXTENSION_ID = 'outcome-ledger.outcome-ledger';
 
@@ -29,7 +38,9 @@ export function worldFile(): string {
     const candidate = path.join(path.dirname(folder.uri.fsPath), WORLD_FILE);
     if (fs.existsSync(candidate)) return candidate;
   }
-  throw new Error(`No test world: ${WORLD_ENV} is ${fromEnv ? `"${fromEnv}" (missing)` : 'unset'} and no ${WORLD_FILE} sits next to the workspace folder. Run the suites through out/test/vscode/harness.js or electron.js.`);
+  throw new Error(
+    `No test world: ${WORLD_ENV} is ${fromEnv ? `"${fromEnv}" (missing)` : 'unset'} and no ${WORLD_FILE} sits next to the workspace folder. Run the suites through out/test/vscode/harness.js or electron.js.`,
+  );
 }
 
 export function world(): World {
@@ -40,7 +51,12 @@ export function world(): World {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `probe` returns something other than undefined/false, or fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -51,7 +67,9 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
       lastError = e;
     }
     if (Date.now() >= end) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await sleep(intervalMs);
   }
@@ -65,19 +83,30 @@ export async function barrier(name: string, timeoutMs = 120_000): Promise<void> 
   const w = world();
   const file = (r: Role): string => path.join(w.syncDir, `barrier-${name}.${r}`);
   fs.writeFileSync(file(currentRole), new Date().toISOString());
-  await waitFor(`windows ${w.roles.filter((r) => !fs.existsSync(file(r))).join(', ') || '(none)'} at barrier "${name}"`, () => w.roles.every((r) => fs.existsSync(file(r))), timeoutMs, 100);
+  await waitFor(
+    `windows ${w.roles.filter((r) => !fs.existsSync(file(r))).join(', ') || '(none)'} at barrier "${name}"`,
+    () => w.roles.every((r) => fs.existsSync(file(r))),
+    timeoutMs,
+    100,
+  );
 }
 
 /** Asks the harness to act on this window's page (click, read text, run a command, screenshot). Returns its value. */
 export async function ui(request: UiRequest, timeoutMs = 60_000): Promise<string | undefined> {
   const w = world();
-  if (!w.ui) throw new Error('This run has no UI harness (the desktop launcher): UI requests need out/test/vscode/harness.js.');
+  if (!w.ui)
+    throw new Error('This run has no UI harness (the desktop launcher): UI requests need out/test/vscode/harness.js.');
   const name = uiRequestFile(currentRole, ++uiSeq);
   const tmp = path.join(w.syncDir, `${name}.tmp`);
   fs.writeFileSync(tmp, JSON.stringify(request));
   fs.renameSync(tmp, path.join(w.syncDir, name));
   const answerPath = path.join(w.syncDir, uiAnswerFile(name));
-  const answer = await waitFor(`the harness to answer ${JSON.stringify(request)}`, () => (fs.existsSync(answerPath) ? (JSON.parse(fs.readFileSync(answerPath, 'utf8')) as UiAnswer) : undefined), timeoutMs, 100);
+  const answer = await waitFor(
+    `the harness to answer ${JSON.stringify(request)}`,
+    () => (fs.existsSync(answerPath) ? (JSON.parse(fs.readFileSync(answerPath, 'utf8')) as UiAnswer) : undefined),
+    timeoutMs,
+    100,
+  );
   if (!answer.ok) throw new Error(`UI request ${JSON.stringify(request)} failed: ${answer.error ?? 'unknown error'}`);
   return answer.value;
 }

@@ -12,16 +12,40 @@ function main(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ol-install-'));
   try {
     const vsix = path.join(dir, 'outcome-ledger.vsix');
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '--out', vsix], { cwd: ROOT, stdio: 'pipe' });
-    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+    execFileSync(
+      path.join(ROOT, 'node_modules', '.bin', 'vsce'),
+      ['package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '--out', vsix],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      publisher: string;
+      name: string;
+      version: string;
+    };
     const expected = `${manifest.publisher}.${manifest.name}@${manifest.version}`;
     const args = ['--extensions-dir', path.join(dir, 'extensions'), '--user-data-dir', path.join(dir, 'user')];
     const env = { ...process.env, HOME: dir, EXTENSIONS_GALLERY: '{"serviceUrl":"http://127.0.0.1:9/"}' };
-    execFileSync(process.execPath, [codeServerEntry(ROOT), ...args, '--install-extension', vsix], { env, stdio: 'pipe', timeout: 120_000 });
-    const listed = execFileSync(process.execPath, [codeServerEntry(ROOT), ...args, '--list-extensions', '--show-versions'], { env, encoding: 'utf8', timeout: 60_000 });
-    if (!listed.split('\n').map((l) => l.trim()).includes(expected)) throw new Error(`installed extensions were:\n${listed}\nexpected ${expected}`);
+    execFileSync(process.execPath, [codeServerEntry(ROOT), ...args, '--install-extension', vsix], {
+      env,
+      stdio: 'pipe',
+      timeout: 120_000,
+    });
+    const listed = execFileSync(
+      process.execPath,
+      [codeServerEntry(ROOT), ...args, '--list-extensions', '--show-versions'],
+      { env, encoding: 'utf8', timeout: 60_000 },
+    );
+    if (
+      !listed
+        .split('\n')
+        .map((l) => l.trim())
+        .includes(expected)
+    )
+      throw new Error(`installed extensions were:\n${listed}\nexpected ${expected}`);
     const size = fs.statSync(vsix).size;
-    process.stdout.write(`  ✔ the .vsix (${(size / 1024).toFixed(0)} KB) installs into code-server: ${expected}\nvsix install: 1 passed, 0 failed\n`);
+    process.stdout.write(
+      `  ✔ the .vsix (${(size / 1024).toFixed(0)} KB) installs into code-server: ${expected}\nvsix install: 1 passed, 0 failed\n`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -30,6 +54,8 @@ function main(): void {
 try {
   main();
 } catch (e) {
-  process.stderr.write(`  ✖ installing the .vsix into code-server failed: ${(e as Error).message}\nvsix install: 0 passed, 1 failed\n`);
+  process.stderr.write(
+    `  ✖ installing the .vsix into code-server failed: ${(e as Error).message}\nvsix install: 0 passed, 1 failed\n`,
+  );
   process.exitCode = 1;
 }

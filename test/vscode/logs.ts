@@ -40,19 +40,59 @@ export function writeClaudeTurns(
   for (const turn of opts.turns) {
     const at = (turn.at ?? new Date()).toISOString();
     const base = {
-      parentUuid: null, isSidechain: false, userType: 'external', cwd: opts.cwd, sessionId, version: '2.0.42', gitBranch: opts.branch ?? 'main',
+      parentUuid: null,
+      isSidechain: false,
+      userType: 'external',
+      cwd: opts.cwd,
+      sessionId,
+      version: '2.0.42',
+      gitBranch: opts.branch ?? 'main',
     };
-    lines.push(JSON.stringify({ ...base, type: 'user', message: { role: 'user', content: 'please make the change' }, uuid: randomUUID(), timestamp: at }));
+    lines.push(
+      JSON.stringify({
+        ...base,
+        type: 'user',
+        message: { role: 'user', content: 'please make the change' },
+        uuid: randomUUID(),
+        timestamp: at,
+      }),
+    );
     const messageId = `msg_${randomUUID().replace(/-/g, '')}`;
     const requestId = `req_${randomUUID().replace(/-/g, '')}`;
-    const usage = { input_tokens: turn.input, output_tokens: turn.output, cache_read_input_tokens: turn.cacheRead ?? 0, cache_creation_input_tokens: turn.cacheWrite ?? 0, service_tier: 'standard' };
+    const usage = {
+      input_tokens: turn.input,
+      output_tokens: turn.output,
+      cache_read_input_tokens: turn.cacheRead ?? 0,
+      cache_creation_input_tokens: turn.cacheWrite ?? 0,
+      service_tier: 'standard',
+    };
     const blocks: unknown[] = [{ type: 'text', text: 'Working on it.' }];
-    for (const file of turn.edits ?? []) blocks.push({ type: 'tool_use', id: `toolu_${randomUUID().slice(0, 8)}`, name: 'Edit', input: { file_path: file, old_string: 'a', new_string: 'b' } });
+    for (const file of turn.edits ?? [])
+      blocks.push({
+        type: 'tool_use',
+        id: `toolu_${randomUUID().slice(0, 8)}`,
+        name: 'Edit',
+        input: { file_path: file, old_string: 'a', new_string: 'b' },
+      });
     for (const block of blocks) {
-      lines.push(JSON.stringify({
-        ...base, message: { id: messageId, type: 'message', role: 'assistant', model: turn.model ?? 'claude-sonnet-4-5-20250929', content: [block], stop_reason: null, usage },
-        requestId, type: 'assistant', uuid: randomUUID(), timestamp: at,
-      }));
+      lines.push(
+        JSON.stringify({
+          ...base,
+          message: {
+            id: messageId,
+            type: 'message',
+            role: 'assistant',
+            model: turn.model ?? 'claude-sonnet-4-5-20250929',
+            content: [block],
+            stop_reason: null,
+            usage,
+          },
+          requestId,
+          type: 'assistant',
+          uuid: randomUUID(),
+          timestamp: at,
+        }),
+      );
     }
     total += turn.input + turn.output + (turn.cacheRead ?? 0) + (turn.cacheWrite ?? 0);
   }

@@ -39,7 +39,9 @@ export function printFailures(tally: Tally): void {
     process.stdout.write(`${body.replace(/^/gm, '     ')}\n`);
     // Node's assert already puts a diff into multi-line messages; mocha-style expected/actual for the others.
     if (f.error?.expected !== undefined && f.error.actual !== undefined && !f.error.message.includes('\n')) {
-      process.stdout.write(`     expected: ${f.error.expected.replace(/\n/g, '\n               ')}\n     actual:   ${f.error.actual.replace(/\n/g, '\n               ')}\n`);
+      process.stdout.write(
+        `     expected: ${f.error.expected.replace(/\n/g, '\n               ')}\n     actual:   ${f.error.actual.replace(/\n/g, '\n               ')}\n`,
+      );
     }
   });
 }

@@ -14,12 +14,16 @@ function writeAtomically(file: string, data: unknown): void {
 }
 
 function errorOf(err: unknown): TestResult['error'] {
-  const e = err as { message?: unknown; stack?: unknown; expected?: unknown; actual?: unknown; showDiff?: boolean } | undefined;
-  const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v, null, 2) ?? String(v));
+  const e = err as
+    | { message?: unknown; stack?: unknown; expected?: unknown; actual?: unknown; showDiff?: boolean }
+    | undefined;
+  const show = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v, null, 2) ?? String(v)));
   return {
     message: typeof e?.message === 'string' ? e.message : String(err),
     ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}),
-    ...(e?.showDiff !== false && e && 'expected' in e && 'actual' in e ? { expected: show(e.expected), actual: show(e.actual) } : {}),
+    ...(e?.showDiff !== false && e && 'expected' in e && 'actual' in e
+      ? { expected: show(e.expected), actual: show(e.actual) }
+      : {}),
   };
 }
 
@@ -27,7 +31,10 @@ export async function runSuites(role: Role): Promise<void> {
   setRole(role);
   const w = world();
   const resultsFile = path.join(w.resultsDir, `${role}.json`);
-  fs.writeFileSync(path.join(w.resultsDir, `${role}.started`), JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
+  fs.writeFileSync(
+    path.join(w.resultsDir, `${role}.started`),
+    JSON.stringify({ pid: process.pid, at: new Date().toISOString() }),
+  );
   const suiteDir = path.join(__dirname, ROLE_SUITE_DIR[role]);
   const results: ResultsFile = {
     role,
@@ -59,7 +66,9 @@ export async function runSuites(role: Role): Promise<void> {
     else if (state === 'failed') results.failures++;
     else results.pending++;
     // Shows up in the browser console (the harness keeps it in its log) while the run goes on.
-    console.log(`[ol-test ${role}] ${state === 'passed' ? '✔' : state === 'failed' ? '✖' : '-'} ${result.fullTitle}${result.error ? `: ${result.error.message}` : ''}`);
+    console.log(
+      `[ol-test ${role}] ${state === 'passed' ? '✔' : state === 'failed' ? '✖' : '-'} ${result.fullTitle}${result.error ? `: ${result.error.message}` : ''}`,
+    );
   };
 
   class Collector extends Mocha.reporters.Base {
@@ -82,7 +91,14 @@ export async function runSuites(role: Role): Promise<void> {
     const files = findTestFiles(suiteDir, w.suite);
     results.files = files.map((f) => path.relative(suiteDir, f));
     if (files.length === 0) throw new Error(`no *.test.js under ${suiteDir}${w.suite ? ` matching /${w.suite}/` : ''}`);
-    const mocha = new Mocha({ ui: 'bdd', timeout: w.mochaTimeoutMs, color: false, forbidOnly: true, reporter: Collector, ...(w.grep ? { grep: w.grep } : {}) });
+    const mocha = new Mocha({
+      ui: 'bdd',
+      timeout: w.mochaTimeoutMs,
+      color: false,
+      forbidOnly: true,
+      reporter: Collector,
+      ...(w.grep ? { grep: w.grep } : {}),
+    });
     for (const f of files) mocha.addFile(f);
     const failures = await new Promise<number>((resolve, reject) => {
       try {

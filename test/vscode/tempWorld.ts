@@ -17,7 +17,8 @@ export interface WorldOptions {
 }
 
 /** Variables that would let the run see (or write to) the real user's data, or steer code-server (PORT, PASSWORD). */
-const SCRUBBED = /^(VSCODE_|ELECTRON_|CLAUDE_|CODEX_|OUTCOME_LEDGER_|XDG_|OL_TEST_|CS_|CODE_SERVER_|GIT_DIR$|GIT_WORK_TREE$|PORT$|PASSWORD$|HASHED_PASSWORD$|GITHUB_TOKEN$)/;
+const SCRUBBED =
+  /^(VSCODE_|ELECTRON_|CLAUDE_|CODEX_|OUTCOME_LEDGER_|XDG_|OL_TEST_|CS_|CODE_SERVER_|GIT_DIR$|GIT_WORK_TREE$|PORT$|PASSWORD$|HASHED_PASSWORD$|GITHUB_TOKEN$)/;
 
 /**
  * User settings of a VS Code profile created for a test run: no welcome page over the editor area, nothing that
@@ -81,9 +82,15 @@ export function createWorld(options: WorldOptions): World {
   dir('home', '.config', 'Cursor', 'User', 'globalStorage');
   fs.chmodSync(dir('runtime'), 0o700);
   fs.mkdirSync(options.artifactsDir, { recursive: true });
-  fs.writeFileSync(path.join(world.home, '.gitconfig'), '[user]\n\tname = Outcome Ledger Test\n\temail = test@outcome-ledger.invalid\n[init]\n\tdefaultBranch = main\n');
+  fs.writeFileSync(
+    path.join(world.home, '.gitconfig'),
+    '[user]\n\tname = Outcome Ledger Test\n\temail = test@outcome-ledger.invalid\n[init]\n\tdefaultBranch = main\n',
+  );
   const env = worldEnv(world);
-  for (const [repo, name] of [[world.workspace, 'outcome-ledger-test'], [world.workspace2, 'outcome-ledger-test-2']] as const) {
+  for (const [repo, name] of [
+    [world.workspace, 'outcome-ledger-test'],
+    [world.workspace2, 'outcome-ledger-test-2'],
+  ] as const) {
     fs.writeFileSync(path.join(repo, 'README.md'), `# ${name}\n\nA throwaway repository of the VS Code test run.\n`);
     const git = (...args: string[]): void => {
       execFileSync('git', args, { cwd: repo, env, stdio: 'pipe', timeout: 30_000 });

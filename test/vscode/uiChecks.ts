@@ -23,7 +23,10 @@ const THEMES = [
 
 /** The profile's settings file (the harness runs code-server with --user-data-dir <world>/user-data); VS Code applies edits live. */
 function writeSettings(world: World, extra: Record<string, unknown>): void {
-  fs.writeFileSync(path.join(world.root, 'user-data', 'User', 'settings.json'), JSON.stringify({ ...TEST_USER_SETTINGS, ...extra }, null, 2));
+  fs.writeFileSync(
+    path.join(world.root, 'user-data', 'User', 'settings.json'),
+    JSON.stringify({ ...TEST_USER_SETTINGS, ...extra }, null, 2),
+  );
 }
 
 export interface UiCheck {
@@ -48,7 +51,10 @@ export const UI_CHECKS: UiCheck[] = [
     async run(wb) {
       await wb.openViewContainer('Outcome Ledger');
       // Something real in the view: its welcome content (empty ledger) or the sessions tree, with no progress bar.
-      await wb.page.locator('.part.sidebar .pane-body .welcome-view-content, .part.sidebar .pane-body .monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.page
+        .locator('.part.sidebar .pane-body .welcome-view-content, .part.sidebar .pane-body .monaco-list-row')
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
       await wb.sideBarIdle();
       await wb.screenshot('workbench');
     },
@@ -62,7 +68,8 @@ export const UI_CHECKS: UiCheck[] = [
       // Only the demo in the pictures: the suites' throwaway sessions go aside (their windows are closed by now),
       // and the demo lives under HOME so its folders read as ~/demo/… in the data-health card.
       for (const dir of [path.join(world.claudeConfigDir, 'projects'), path.join(world.codexHome, 'sessions')]) {
-        if (fs.existsSync(dir)) fs.renameSync(dir, path.join(world.root, `suites-${path.basename(path.dirname(dir))}-${path.basename(dir)}`));
+        if (fs.existsSync(dir))
+          fs.renameSync(dir, path.join(world.root, `suites-${path.basename(path.dirname(dir))}-${path.basename(dir)}`));
       }
       const root = path.join(world.home, 'demo');
       const demo = buildWorld({ root, end: new Date(), seed: 7 });
@@ -90,7 +97,11 @@ export const UI_CHECKS: UiCheck[] = [
         await wb.ready();
         // The command opens the container (a click on its icon would close it if the reload restored it open).
         await wb.runCommand('Outcome Ledger: Show Outcome Ledger');
-        await wb.page.locator('.part.sidebar .composite.title .title-label').filter({ hasText: /Outcome Ledger/i }).first().waitFor({ timeout: 30_000 });
+        await wb.page
+          .locator('.part.sidebar .composite.title .title-label')
+          .filter({ hasText: /Outcome Ledger/i })
+          .first()
+          .waitFor({ timeout: 30_000 });
         // The Sessions tree collapsed, so the sidebar view has the side bar's whole height.
         const sessions = wb.page.locator('.part.sidebar .pane-header[aria-label*="Sessions"]').first();
         if ((await sessions.getAttribute('aria-expanded')) === 'true') await sessions.click();
@@ -105,10 +116,15 @@ export const UI_CHECKS: UiCheck[] = [
           await page.locator('#decisions, #section-decisions .muted').first().waitFor({ timeout: 10_000 });
           // Nothing wider than the side bar: no horizontal scrolling at sidebar width.
           const overflow = await page.locator('html').evaluate((el) => {
-            const wide = [...el.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > el.clientWidth + 0.5).map((e) => `${e.tagName.toLowerCase()}.${e.getAttribute('class') ?? ''}#${e.id}`);
+            const wide = [...el.querySelectorAll('*')]
+              .filter((e) => e.getBoundingClientRect().right > el.clientWidth + 0.5)
+              .map((e) => `${e.tagName.toLowerCase()}.${e.getAttribute('class') ?? ''}#${e.id}`);
             return { px: el.scrollWidth - el.clientWidth, wide: wide.slice(0, 5) };
           });
-          assert.ok(overflow.px <= 0, `the view is ${overflow.px} px wider than the side bar in ${t.label}: ${overflow.wide.join(', ')}`);
+          assert.ok(
+            overflow.px <= 0,
+            `the view is ${overflow.px} px wider than the side bar in ${t.label}: ${overflow.wide.join(', ')}`,
+          );
           // From the top (the view restores its last scroll position, and the suites' window left one).
           await page.locator('html').evaluate((el) => el.scrollIntoView({ block: 'start' }));
           await wb.page.waitForTimeout(500);

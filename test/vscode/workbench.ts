@@ -15,15 +15,21 @@ export interface WorkbenchPayload {
 /** The URL of a workbench on `folder`, loading the extension in development mode (and its tests, if given). */
 export function workbenchUrl(origin: string, folder: string, payload: WorkbenchPayload): string {
   const authority = new URL(origin).host;
-  const entries: [string, string][] = [['extensionDevelopmentPath', `vscode-remote://${authority}${payload.extensionDevelopmentPath}`]];
-  if (payload.extensionTestsPath) entries.push(['extensionTestsPath', `vscode-remote://${authority}${payload.extensionTestsPath}`]);
+  const entries: [string, string][] = [
+    ['extensionDevelopmentPath', `vscode-remote://${authority}${payload.extensionDevelopmentPath}`],
+  ];
+  if (payload.extensionTestsPath)
+    entries.push(['extensionTestsPath', `vscode-remote://${authority}${payload.extensionTestsPath}`]);
   return `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(entries))}`;
 }
 
 const cssString = (s: string): string => JSON.stringify(s);
 
 export class Workbench {
-  constructor(readonly page: Page, readonly artifactsDir: string) {}
+  constructor(
+    readonly page: Page,
+    readonly artifactsDir: string,
+  ) {}
 
   /** Waits until the workbench shows its activity bar, side bar container and status bar. */
   async ready(timeoutMs = 60_000): Promise<void> {
@@ -33,14 +39,20 @@ export class Workbench {
 
   /** The activity-bar entry whose aria-label contains `label` (for example "Outcome Ledger"). */
   activityBarItem(label: string): Locator {
-    return this.page.locator(`.part.activitybar .action-item [aria-label*=${cssString(label)}], .part.activitybar .action-item[aria-label*=${cssString(label)}]`).first();
+    return this.page
+      .locator(
+        `.part.activitybar .action-item [aria-label*=${cssString(label)}], .part.activitybar .action-item[aria-label*=${cssString(label)}]`,
+      )
+      .first();
   }
 
   /** Opens the view container with that activity-bar label and waits until the side bar shows its title. */
   async openViewContainer(label: string, timeoutMs = 30_000): Promise<void> {
     const item = this.activityBarItem(label);
     await item.waitFor({ state: 'visible', timeout: timeoutMs });
-    const title = this.page.locator('.part.sidebar .composite.title .title-label').filter({ hasText: new RegExp(escapeRegExp(label), 'i') });
+    const title = this.page
+      .locator('.part.sidebar .composite.title .title-label')
+      .filter({ hasText: new RegExp(escapeRegExp(label), 'i') });
     if (!(await title.isVisible())) await item.click({ timeout: timeoutMs });
     await title.first().waitFor({ state: 'visible', timeout: timeoutMs });
     await this.moveMouseAway(timeoutMs);
@@ -48,19 +60,28 @@ export class Workbench {
 
   /** Waits until no view in the side bar shows its progress bar (a tree still waiting for its data provider). */
   async sideBarIdle(timeoutMs = 30_000): Promise<void> {
-    await this.page.locator('.part.sidebar .monaco-progress-container.active:not(.done)').first().waitFor({ state: 'hidden', timeout: timeoutMs });
+    await this.page
+      .locator('.part.sidebar .monaco-progress-container.active:not(.done)')
+      .first()
+      .waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
   /** Parks the mouse over the editor area and waits for any hover tooltip to go, so screenshots show no tooltip. */
   async moveMouseAway(timeoutMs = 10_000): Promise<void> {
     const viewport = this.page.viewportSize() ?? { width: 1280, height: 800 };
     await this.page.mouse.move(viewport.width - 20, Math.round(viewport.height / 2));
-    await this.page.locator('.monaco-hover, .workbench-hover-container').first().waitFor({ state: 'hidden', timeout: timeoutMs });
+    await this.page
+      .locator('.monaco-hover, .workbench-hover-container')
+      .first()
+      .waitFor({ state: 'hidden', timeout: timeoutMs });
   }
 
   /** A view (pane) in the side bar by its name, for example "Sessions". */
   sideBarPane(name: string): Locator {
-    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator(`.pane-header[aria-label*=${cssString(name)}]`) }).first();
+    return this.page
+      .locator('.part.sidebar .pane')
+      .filter({ has: this.page.locator(`.pane-header[aria-label*=${cssString(name)}]`) })
+      .first();
   }
 
   /** A status-bar item by its id: `<publisher>.<extension name>.<id given to createStatusBarItem>` for extensions. */
@@ -102,14 +123,21 @@ export class Workbench {
    * so a row found a moment ago may be gone by the time the mouse gets there.)
    */
   private async acceptRow(widget: Locator, title: string, timeoutMs: number): Promise<void> {
-    const label = (row: Locator): Promise<string> => row.getAttribute('aria-label', { timeout: timeoutMs }).then((v) => v ?? '');
-    const matches = (text: string): boolean => text === title || text.startsWith(`${title},`) || text.startsWith(`${title} `);
-    await widget.locator('.monaco-list-row').filter({ hasText: title }).first().waitFor({ state: 'visible', timeout: timeoutMs });
+    const label = (row: Locator): Promise<string> =>
+      row.getAttribute('aria-label', { timeout: timeoutMs }).then((v) => v ?? '');
+    const matches = (text: string): boolean =>
+      text === title || text.startsWith(`${title},`) || text.startsWith(`${title} `);
+    await widget
+      .locator('.monaco-list-row')
+      .filter({ hasText: title })
+      .first()
+      .waitFor({ state: 'visible', timeout: timeoutMs });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const focused = widget.locator('.monaco-list-row.focused').first();
       if (matches(await label(focused))) break;
-      if (Date.now() > deadline) throw new Error(`the quick pick never focused "${title}" (last focused: "${await label(focused)}")`);
+      if (Date.now() > deadline)
+        throw new Error(`the quick pick never focused "${title}" (last focused: "${await label(focused)}")`);
       await this.page.keyboard.press('ArrowDown');
     }
     await this.page.keyboard.press('Enter');
@@ -129,7 +157,11 @@ export class Workbench {
     // The theme list replaces the command list (its input empties); the list is virtual, so filter before looking.
     await widget.locator('input.input[placeholder*="Color Theme"]').waitFor({ state: 'visible', timeout: timeoutMs });
     await input.fill(label, { timeout: timeoutMs });
-    await widget.locator('.monaco-list-row.focused').filter({ hasText: label }).first().waitFor({ state: 'visible', timeout: timeoutMs });
+    await widget
+      .locator('.monaco-list-row.focused')
+      .filter({ hasText: label })
+      .first()
+      .waitFor({ state: 'visible', timeout: timeoutMs });
     await this.page.keyboard.press('Enter');
     await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
     await this.page.locator(`.monaco-workbench.${uiTheme}`).waitFor({ state: 'attached', timeout: timeoutMs });
@@ -137,12 +169,17 @@ export class Workbench {
 
   /** Texts of the notification toasts on screen. */
   async notifications(): Promise<string[]> {
-    return (await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map((t) => t.trim());
+    return (await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map((t) =>
+      t.trim(),
+    );
   }
 
   /** Waits for a notification toast containing `text` and returns its full text. */
   async waitForNotification(text: string, timeoutMs = 30_000): Promise<string> {
-    const toast = this.page.locator('.notifications-toasts .notification-list-item-message').filter({ hasText: text }).first();
+    const toast = this.page
+      .locator('.notifications-toasts .notification-list-item-message')
+      .filter({ hasText: text })
+      .first();
     await toast.waitFor({ state: 'visible', timeout: timeoutMs });
     return (await toast.innerText()).trim();
   }
@@ -152,7 +189,12 @@ export class Workbench {
    * in an inner iframe. With several webviews open pass `index`.
    */
   webview(index = 0): FrameLocator {
-    return this.page.locator('iframe.webview.ready').nth(index).contentFrame().locator('iframe#active-frame').contentFrame();
+    return this.page
+      .locator('iframe.webview.ready')
+      .nth(index)
+      .contentFrame()
+      .locator('iframe#active-frame')
+      .contentFrame();
   }
 
   /**

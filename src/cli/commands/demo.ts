@@ -11,8 +11,8 @@ their real formats), imports it into a ledger inside that folder and prints its 
 
   --keep   keep the demo folder (its path is printed) instead of deleting it`,
   examples: [
-    ["npm run demo", "a demo world's report (from a checkout)"],
-    ["outcome-ledger demo --keep", "keep the demo world, its ledger and a signed summary"],
+    ['npm run demo', "a demo world's report (from a checkout)"],
+    ['outcome-ledger demo --keep', 'keep the demo world, its ledger and a signed summary'],
   ],
   options: { keep: { type: 'boolean' } },
   positionals: false,

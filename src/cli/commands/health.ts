@@ -21,17 +21,22 @@ reasons, and known gaps (for example Claude Code history deleted before the firs
   --fix-permissions     make the ledger home and its keys private when other users may change them or read the
                         private key (folders 700, the key 600); prints what it changed`,
   examples: [
-    ["outcome-ledger health", "which tools were found, where, and what could not be read"],
-    ["outcome-ledger health --fix-permissions", "make the ledger home readable by you only"],
+    ['outcome-ledger health', 'which tools were found, where, and what could not be read'],
+    ['outcome-ledger health --fix-permissions', 'make the ledger home readable by you only'],
   ],
   options: { json: { type: 'boolean' }, format: { type: 'string' }, 'fix-permissions': { type: 'boolean' } },
   positionals: false,
   async run(p, io) {
     if (p.values['fix-permissions'] === true) {
-      if (p.values.json !== undefined || p.values.format !== undefined) throw new UsageError('--fix-permissions takes no --json or --format');
+      if (p.values.json !== undefined || p.values.format !== undefined)
+        throw new UsageError('--fix-permissions takes no --json or --format');
       const home = homeOf(p, io.env);
       const fixed = withDiskFaults('fix the permissions', home, () => fixPermissions(home));
-      io.out(fixed.length === 0 ? `Nothing to fix: ${home} and its keys are private.` : `Made private:\n${fixed.map((f) => `  ${describeFix(f)}`).join('\n')}`);
+      io.out(
+        fixed.length === 0
+          ? `Nothing to fix: ${home} and its keys are private.`
+          : `Made private:\n${fixed.map((f) => `  ${describeFix(f)}`).join('\n')}`,
+      );
       return 0;
     }
     return withLedger(p, io, (ledger) => {
@@ -41,7 +46,9 @@ reasons, and known gaps (for example Claude Code history deleted before the firs
       const h = dataHealth(ledger.database, ledger.paths.file, { env: io.env });
       const format = str(p, 'format') ?? (io.tty !== undefined && process.stdout.isTTY === true ? 'text' : 'md');
       if (format !== 'text' && format !== 'md') throw new UsageError(`--format needs text or md, got "${format}"`);
-      io.out(p.values.json ? JSON.stringify(h, null, 2) : format === 'md' ? renderHealth(h) : plainText(renderHealth(h)));
+      io.out(
+        p.values.json ? JSON.stringify(h, null, 2) : format === 'md' ? renderHealth(h) : plainText(renderHealth(h)),
+      );
       return 0;
     });
   },
@@ -51,6 +58,11 @@ reasons, and known gaps (for example Claude Code history deleted before the firs
 function plainText(markdown: string): string {
   return markdown
     .split('\n')
-    .map((line) => line.replace(/^#{1,6} /, '').replace(/`([^`]*)`/g, '$1').replace(/\*\*([^*]*)\*\*/g, '$1'))
+    .map((line) =>
+      line
+        .replace(/^#{1,6} /, '')
+        .replace(/`([^`]*)`/g, '$1')
+        .replace(/\*\*([^*]*)\*\*/g, '$1'),
+    )
     .join('\n');
 }

@@ -16,10 +16,16 @@ function parseExtraSources(values: string[] | undefined): ExtraSource[] {
     const eq = v.indexOf('=');
     const name = eq > 0 ? v.slice(0, eq) : '';
     const p = eq > 0 ? v.slice(eq + 1) : '';
-    if (!name || !p) throw new UsageError(`--source needs NAME=PATH with NAME one of ${readable.join(', ')}; got "${v}"`);
+    if (!name || !p)
+      throw new UsageError(`--source needs NAME=PATH with NAME one of ${readable.join(', ')}; got "${v}"`);
     if (!readable.includes(name as SourceName)) {
-      const hint = name === 'manual' ? ' (manual entries are logged with `outcome-ledger manual add`)' : didYouMean(name, readable);
-      throw new UsageError(`--source ${name}: not a source this version reads${hint}; NAME is one of ${readable.join(', ')}`);
+      const hint =
+        name === 'manual'
+          ? ' (manual entries are logged with `outcome-ledger manual add`)'
+          : didYouMean(name, readable);
+      throw new UsageError(
+        `--source ${name}: not a source this version reads${hint}; NAME is one of ${readable.join(', ')}`,
+      );
     }
     const resolved = path.resolve(p);
     if (!fs.existsSync(resolved)) throw new UsageError(`--source ${name}=${p}: no such file or folder`);
@@ -40,8 +46,8 @@ skipped and lines rejected (with the first reasons).
                        for copilot-chat: a VS Code user folder, a chatSessions folder or one session file
   --store-prompts      keep prompt text in the ledger (off by default: only a hash is kept)`,
   examples: [
-    ["outcome-ledger import", "read new lines of every assistant's logs into the ledger"],
-    ["outcome-ledger import --source claude-code=~/backup/.claude", "also read a copied folder of Claude Code logs"],
+    ['outcome-ledger import', "read new lines of every assistant's logs into the ledger"],
+    ['outcome-ledger import --source claude-code=~/backup/.claude', 'also read a copied folder of Claude Code logs'],
   ],
   options: { source: { type: 'string', multiple: true }, 'store-prompts': { type: 'boolean' } },
   positionals: false,
@@ -55,7 +61,9 @@ skipped and lines rejected (with the first reasons).
         storePromptText: p.values['store-prompts'] === true,
         projectDirs: [process.cwd()],
         // Tuning knob (documented in docs/ledger.md): how much to read between saves of progress.
-        ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0 ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) } : {}),
+        ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0
+          ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) }
+          : {}),
         onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
       });
       bar?.done();

@@ -1,8 +1,23 @@
 import * as fs from 'node:fs';
 import { decide } from '../../services/decisions';
-import { DEFAULT_DURABILITY_DAYS, linkAll, LinkConfigError, type LinkRunOptions, type LinkSummary } from '../../services/linker';
+import {
+  DEFAULT_DURABILITY_DAYS,
+  linkAll,
+  LinkConfigError,
+  type LinkRunOptions,
+  type LinkSummary,
+} from '../../services/linker';
 import { keepIdentities, linksOf, resolveSession } from '../../services/queries';
-import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, numberOption, periodQueryOf, thresholdOf, UsageError, type Parsed } from '../args';
+import {
+  durabilityDaysOf,
+  identitiesArg,
+  LINK_VIEW_OPTIONS,
+  numberOption,
+  periodQueryOf,
+  thresholdOf,
+  UsageError,
+  type Parsed,
+} from '../args';
 import type { Command } from '../command';
 import { didYouMean } from '../suggest';
 import type { CliIo } from '../io';
@@ -15,7 +30,12 @@ async function linkDecide(p: Parsed, sub: 'confirm' | 'reject' | 'reset', args: 
   const [session, sha, ...rest] = args;
   if (!session || !sha || rest.length > 0) throw new UsageError(`link ${sub} needs SESSION_ID and COMMIT_SHA`);
   return withLedger(p, io, async (ledger) => {
-    const d = await decide(ledger, session, sha, sub === 'confirm' ? 'confirmed' : sub === 'reject' ? 'rejected' : 'auto');
+    const d = await decide(
+      ledger,
+      session,
+      sha,
+      sub === 'confirm' ? 'confirmed' : sub === 'reject' ? 'rejected' : 'auto',
+    );
     const what = sub === 'confirm' ? 'Confirmed' : sub === 'reject' ? 'Rejected' : 'Forgot your decision on';
     io.out(`${what} ${d.sessionId} → ${d.sha.slice(0, 7)} ${d.subject}`);
     return 0;
@@ -108,10 +128,10 @@ threshold, costliest first, each with its best candidate and the evidence. Durab
   --limit N              (pending) how many sessions to list (default 20)
   --json                 print JSON`,
   examples: [
-    ["outcome-ledger link", "read new commits and link new sessions"],
-    ["outcome-ledger link pending --since 2026-11-01", "what needs your decision this month"],
-    ["outcome-ledger link show claude-code:5f0c", "a session's links and why"],
-    ["outcome-ledger link confirm claude-code:5f0c 3fa2b1c", "this commit is that session's outcome"],
+    ['outcome-ledger link', 'read new commits and link new sessions'],
+    ['outcome-ledger link pending --since 2026-11-01', 'what needs your decision this month'],
+    ['outcome-ledger link show claude-code:5f0c', "a session's links and why"],
+    ['outcome-ledger link confirm claude-code:5f0c 3fa2b1c', "this commit is that session's outcome"],
   ],
   options: {
     repo: { type: 'string', multiple: true },
@@ -131,7 +151,10 @@ threshold, costliest first, each with its best candidate and the evidence. Durab
     if (sub === 'confirm' || sub === 'reject' || sub === 'reset') return linkDecide(p, sub, args, io);
     if (sub === 'show') return linkShow(p, args, io);
     if (sub === 'pending') return linkPending(p, args, io);
-    if (sub !== undefined) throw new UsageError(`unknown link subcommand "${sub}"${didYouMean(sub, ['pending', 'show', 'confirm', 'reject', 'reset']) || ' (use pending, show, confirm, reject or reset; see --help)'}`);
+    if (sub !== undefined)
+      throw new UsageError(
+        `unknown link subcommand "${sub}"${didYouMean(sub, ['pending', 'show', 'confirm', 'reject', 'reset']) || ' (use pending, show, confirm, reject or reset; see --help)'}`,
+      );
     return linkRun(p, io);
   },
 };

@@ -1,6 +1,14 @@
 import * as fs from 'node:fs';
 import { parseLocalMoment } from '../../core/usage/time';
-import { addManualEntry, deleteManualEntry, editManualEntry, listManualEntries, ManualEntryError, type ManualEntry, type ManualEntryPatch } from '../../services/manual';
+import {
+  addManualEntry,
+  deleteManualEntry,
+  editManualEntry,
+  listManualEntries,
+  ManualEntryError,
+  type ManualEntry,
+  type ManualEntryPatch,
+} from '../../services/manual';
 import { str, timeZoneOf, UsageError, type Parsed } from '../args';
 import type { Command } from '../command';
 import { fmtInt, fmtUSD } from '../format';
@@ -34,7 +42,9 @@ function textOption(p: Parsed, name: string): string | undefined {
   try {
     return fs.readFileSync(f === '-' ? 0 : f, 'utf8');
   } catch (e) {
-    throw new UsageError(`--${name} ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(
+      `--${name} ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
 }
 
@@ -60,7 +70,8 @@ function manualPatch(p: Parsed, io: CliIo): ManualEntryPatch {
   const at = str(p, 'at');
   if (at !== undefined) {
     const t = parseLocalMoment(timeZoneOf(p, io.env), at);
-    if (t === undefined) throw new UsageError(`--at needs YYYY-MM-DD, "YYYY-MM-DD HH:MM" or an ISO time with an offset, got "${at}"`);
+    if (t === undefined)
+      throw new UsageError(`--at needs YYYY-MM-DD, "YYYY-MM-DD HH:MM" or an ISO time with an offset, got "${at}"`);
     patch.at = t;
   }
   return patch;
@@ -68,7 +79,9 @@ function manualPatch(p: Parsed, io: CliIo): ManualEntryPatch {
 
 function renderManual(e: ManualEntry): string {
   const tokens = `${e.tokenAccuracy === 'exact' ? '' : '~'}${fmtInt(e.tokens.total)} tokens (${fmtInt(e.tokens.input)} in, ${fmtInt(e.tokens.output)} out${e.tokenAccuracy === 'exact' ? '' : ', estimated from text'})`;
-  const extras = [e.task ? `task ${e.task}` : '', e.branch ? `branch ${e.branch}` : '', e.repo ? `repo ${e.repo}` : ''].filter(Boolean).join(' · ');
+  const extras = [e.task ? `task ${e.task}` : '', e.branch ? `branch ${e.branch}` : '', e.repo ? `repo ${e.repo}` : '']
+    .filter(Boolean)
+    .join(' · ');
   return `${e.id}  ${e.at.slice(0, 16).replace('T', ' ')} UTC  ${e.tool} · ${e.model} · ${tokens} · est. ${fmtUSD(e.costUSD)}${extras ? ` · ${extras}` : ''}`;
 }
 
@@ -108,8 +121,11 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
   --at WHEN            when: YYYY-MM-DD, "YYYY-MM-DD HH:MM" (in --tz) or an ISO time with offset (default: now)
   --json               print JSON`,
   examples: [
-    ["outcome-ledger manual add --tool ChatGPT --model gpt-5 --input 1200 --output 800", "log a chat the tools do not record"],
-    ["outcome-ledger manual list", "the entries you added"],
+    [
+      'outcome-ledger manual add --tool ChatGPT --model gpt-5 --input 1200 --output 800',
+      'log a chat the tools do not record',
+    ],
+    ['outcome-ledger manual list', 'the entries you added'],
   ],
   options: MANUAL_OPTIONS,
   positionals: true,
@@ -118,9 +134,12 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
     if (sub === 'add') {
       if (args.length > 0) throw new UsageError('manual add takes options only (see --help)');
       const patch = manualPatch(p, io);
-      if (patch.tool === undefined || patch.model === undefined) throw new UsageError('manual add needs --tool and --model (see --help)');
+      if (patch.tool === undefined || patch.model === undefined)
+        throw new UsageError('manual add needs --tool and --model (see --help)');
       return withLedger(p, io, async (ledger) => {
-        const e = await asUsage(() => addManualEntry(ledger, { at: Date.now(), ...patch, tool: patch.tool ?? '', model: patch.model ?? '' }));
+        const e = await asUsage(() =>
+          addManualEntry(ledger, { at: Date.now(), ...patch, tool: patch.tool ?? '', model: patch.model ?? '' }),
+        );
         io.out(p.values.json ? JSON.stringify(e, null, 2) : `Logged ${renderManual(e)}`);
         return 0;
       });
@@ -129,15 +148,23 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
       if (args.length > 0) throw new UsageError('manual list takes no arguments');
       return withLedger(p, io, (ledger) => {
         const list = listManualEntries(ledger.database);
-        io.out(p.values.json ? JSON.stringify(list, null, 2) : list.length === 0 ? 'No manual entries. Log one with `outcome-ledger manual add`.' : list.map(renderManual).join('\n'));
+        io.out(
+          p.values.json
+            ? JSON.stringify(list, null, 2)
+            : list.length === 0
+              ? 'No manual entries. Log one with `outcome-ledger manual add`.'
+              : list.map(renderManual).join('\n'),
+        );
         return 0;
       });
     }
     if (sub === 'edit' || sub === 'delete') {
       const [id, ...rest] = args;
-      if (!id || rest.length > 0) throw new UsageError(`manual ${sub} needs the ID of one entry (see \`outcome-ledger manual list\`)`);
+      if (!id || rest.length > 0)
+        throw new UsageError(`manual ${sub} needs the ID of one entry (see \`outcome-ledger manual list\`)`);
       const patch = sub === 'edit' ? manualPatch(p, io) : {};
-      if (sub === 'edit' && Object.keys(patch).length === 0) throw new UsageError('manual edit needs at least one option to change (see --help)');
+      if (sub === 'edit' && Object.keys(patch).length === 0)
+        throw new UsageError('manual edit needs at least one option to change (see --help)');
       return withLedger(p, io, async (ledger) => {
         if (sub === 'delete') {
           const gone = await asUsage(() => deleteManualEntry(ledger, id));
@@ -149,6 +176,10 @@ ID is the id \`manual list\` prints (manual:m-…), or a unique prefix.
         return 0;
       });
     }
-    throw new UsageError(sub === undefined ? 'manual needs add, list, edit or delete (see --help)' : `unknown manual subcommand "${sub}" (use add, list, edit or delete)`);
+    throw new UsageError(
+      sub === undefined
+        ? 'manual needs add, list, edit or delete (see --help)'
+        : `unknown manual subcommand "${sub}" (use add, list, edit or delete)`,
+    );
   },
 };

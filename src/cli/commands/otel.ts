@@ -1,5 +1,12 @@
 import { plural } from '../../core/usage/format';
-import { OTEL_DEFAULT_PORT, OtelConfigError, otelForwardBase, otelPort, startOtelReceiver, type OtelStats } from '../../services/otel';
+import {
+  OTEL_DEFAULT_PORT,
+  OtelConfigError,
+  otelForwardBase,
+  otelPort,
+  startOtelReceiver,
+  type OtelStats,
+} from '../../services/otel';
 import { str, UsageError } from '../args';
 import type { Command } from '../command';
 import type { CliIo } from '../io';
@@ -11,7 +18,9 @@ export function listeningLine(url: string, forward: string | null): string {
 }
 
 function stoppedLine(s: OtelStats): string {
-  const forward = s.forwardUrl ? `; forwarded ${s.forwarded}${s.forwardFailed > 0 ? ` (${s.forwardFailed} failed: ${s.lastForwardError ?? 'unknown'})` : ''}` : '';
+  const forward = s.forwardUrl
+    ? `; forwarded ${s.forwarded}${s.forwardFailed > 0 ? ` (${s.forwardFailed} failed: ${s.lastForwardError ?? 'unknown'})` : ''}`
+    : '';
   return `Stopped: ${plural(s.recorded, 'request')} recorded, ${s.duplicates} already in the ledger, ${s.rejected} rejected${forward}.`;
 }
 
@@ -65,13 +74,19 @@ a log file counts once. Prompt text is never read. Runs until Ctrl-C. Settings f
   examples: [
     ['outcome-ledger otel serve', `receive on 127.0.0.1:${OTEL_DEFAULT_PORT}`],
     ['outcome-ledger otel serve --port 4319', 'another port (4318 is taken by a collector)'],
-    ['outcome-ledger otel serve --forward http://collector.example.com:4318', 'record locally and keep feeding your collector'],
+    [
+      'outcome-ledger otel serve --forward http://collector.example.com:4318',
+      'record locally and keep feeding your collector',
+    ],
   ],
   options: { port: { type: 'string' }, forward: { type: 'string' } },
   positionals: true,
   async run(p, io) {
     const [sub, ...extra] = p.positionals;
-    if (sub !== 'serve') throw new UsageError(sub === undefined ? 'otel needs a subcommand: otel serve' : `unknown otel subcommand "${sub}" (otel serve)`);
+    if (sub !== 'serve')
+      throw new UsageError(
+        sub === undefined ? 'otel needs a subcommand: otel serve' : `unknown otel subcommand "${sub}" (otel serve)`,
+      );
     if (extra.length > 0) throw new UsageError(`otel serve takes no arguments (got "${extra[0]}")`);
     return serve(p, io);
   },

@@ -2,7 +2,16 @@ import { DEFAULT_DURABILITY_DAYS } from '../../services/linker';
 import { report } from '../../services/queries';
 import { PLAN_NAMES } from '../../core/usage/plans';
 import { didYouMean } from '../suggest';
-import { durabilityDaysOf, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodQueryOf, planArg, str, UsageError, type Parsed } from '../args';
+import {
+  durabilityDaysOf,
+  LINK_VIEW_OPTIONS,
+  PERIOD_OPTIONS,
+  periodQueryOf,
+  planArg,
+  str,
+  UsageError,
+  type Parsed,
+} from '../args';
 import type { Command } from '../command';
 import { refresh, withLedger } from '../ledger';
 import { GROUPINGS, renderCsv, renderGrouped, renderReport, type Grouping } from '../render/report';
@@ -37,13 +46,20 @@ New log lines are imported and new commits linked first (incremental), so the re
                           ${PLAN_NAMES.join(', ')}
                           (USD: your monthly amount; default: the plan in the ledger home's prices.json, if any)`,
   examples: [
-    ["outcome-ledger report", "this ledger's whole history, outcomes first"],
-    ["outcome-ledger report --since 2026-11-01 --by week", "weekly totals since November"],
-    ["outcome-ledger report --by month --csv > usage.csv", "monthly figures for a spreadsheet"],
-    ["outcome-ledger report --by task", "tokens and cost per task, and whether it shipped"],
-    ["outcome-ledger report --json | jq .outcomes", "the value metrics for a script"],
+    ['outcome-ledger report', "this ledger's whole history, outcomes first"],
+    ['outcome-ledger report --since 2026-11-01 --by week', 'weekly totals since November'],
+    ['outcome-ledger report --by month --csv > usage.csv', 'monthly figures for a spreadsheet'],
+    ['outcome-ledger report --by task', 'tokens and cost per task, and whether it shipped'],
+    ['outcome-ledger report --json | jq .outcomes', 'the value metrics for a script'],
   ],
-  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' }, by: { type: 'string' }, csv: { type: 'boolean' }, plan: { type: 'string' } },
+  options: {
+    ...PERIOD_OPTIONS,
+    ...LINK_VIEW_OPTIONS,
+    'no-import': { type: 'boolean' },
+    by: { type: 'string' },
+    csv: { type: 'boolean' },
+    plan: { type: 'string' },
+  },
   positionals: false,
   async run(p, io) {
     const by = groupingOf(p);

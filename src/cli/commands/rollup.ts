@@ -5,25 +5,57 @@ import { renderRollupPreview } from '../../core/team/preview';
 import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
 import { SHAREABLE, type Shareable } from '../../core/team/rollup';
 import { plural } from '../../core/usage/format';
-import { buildTeamRollup, displayNameOf, findRoster, mergeTeamRollupsAsync, readRoster, recordTeamReport, rollupText, teamNameOf, teamStateFile, writeTeamFile } from '../../services/teamRollup';
-import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, numberOption, PERIOD_OPTIONS, periodOf, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
+import {
+  buildTeamRollup,
+  displayNameOf,
+  findRoster,
+  mergeTeamRollupsAsync,
+  readRoster,
+  recordTeamReport,
+  rollupText,
+  teamNameOf,
+  teamStateFile,
+  writeTeamFile,
+} from '../../services/teamRollup';
+import {
+  durabilityDaysOf,
+  identitiesArg,
+  LINK_VIEW_OPTIONS,
+  numberOption,
+  PERIOD_OPTIONS,
+  periodOf,
+  str,
+  thresholdOf,
+  timeZoneOf,
+  UsageError,
+  type Parsed,
+} from '../args';
 import type { Command } from '../command';
 import { checkOutFile, OUT_OPTIONS } from '../output';
 import type { CliIo } from '../io';
 import { refresh, withLedger } from '../ledger';
 
 async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<number> {
-  if (extra.length > 0) throw new UsageError(`rollup export takes no file arguments (got "${extra[0]}"); use --out FILE`);
+  if (extra.length > 0)
+    throw new UsageError(`rollup export takes no file arguments (got "${extra[0]}"); use --out FILE`);
   const period = periodOf(p);
   if (!period.since || !period.until) throw new UsageError('rollup export needs --since and --until (YYYY-MM-DD)');
   const { since, until } = period;
   const out = str(p, 'out');
   if (!out) throw new UsageError('rollup export needs --out FILE');
   await checkOutFile(out, p, io, 'rollup.json');
-  const include = (str(p, 'include') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-  for (const x of include) if (!(SHAREABLE as readonly string[]).includes(x)) throw new UsageError(`--include takes ${SHAREABLE.join(', ')}; got "${x}"`);
+  const include = (str(p, 'include') ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const x of include)
+    if (!(SHAREABLE as readonly string[]).includes(x))
+      throw new UsageError(`--include takes ${SHAREABLE.join(', ')}; got "${x}"`);
   const consented = p.values.yes === true;
-  if (!consented && !io.confirm) throw new UsageError('rollup export shares your figures only with your consent: run it in a terminal to preview and confirm, or add --yes');
+  if (!consented && !io.confirm)
+    throw new UsageError(
+      'rollup export shares your figures only with your consent: run it in a terminal to preview and confirm, or add --yes',
+    );
   let displayName: string | null;
   try {
     displayName = displayNameOf(str(p, 'name'));
@@ -35,8 +67,14 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
   return withLedger(p, io, async (ledger) => {
     await refresh(ledger, p, io);
     const file = buildTeamRollup(ledger.database, ledger.paths.home, {
-      timeZone, since, until, durabilityDays: durabilityDaysOf(p), displayName, include: include as Shareable[],
-      ...(threshold !== undefined ? { threshold } : {}), ...identitiesArg(p),
+      timeZone,
+      since,
+      until,
+      durabilityDays: durabilityDaysOf(p),
+      displayName,
+      include: include as Shareable[],
+      ...(threshold !== undefined ? { threshold } : {}),
+      ...identitiesArg(p),
     });
     const text = rollupText(file);
     if (!consented) {
@@ -48,7 +86,9 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
     }
     writeTeamFile(out, text);
     const t = file.rollup.totals;
-    io.out(`Wrote your team rollup for ${since} … ${until} to ${out} (${t.interactions} requests, ${t.sessions} sessions; signed ${file.signature.fingerprint}). Send it to your team lead.`);
+    io.out(
+      `Wrote your team rollup for ${since} … ${until} to ${out} (${t.interactions} requests, ${t.sessions} sessions; signed ${file.signature.fingerprint}). Send it to your team lead.`,
+    );
     return 0;
   });
 }
@@ -58,7 +98,8 @@ const MERGE_FORMATS = ['md', 'html', 'json', 'otlp', 'ndjson'] as const;
 async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<number> {
   if (files.length === 0) throw new UsageError('rollup merge needs at least one FILE, FOLDER or PATTERN');
   const format = str(p, 'format') ?? 'md';
-  if (!(MERGE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format takes ${MERGE_FORMATS.join(', ')}; got "${format}"`);
+  if (!(MERGE_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format takes ${MERGE_FORMATS.join(', ')}; got "${format}"`);
   const k = numberOption(p, 'k', MIN_K, 1_000_000) ?? DEFAULT_MIN_MEMBERS;
   if (!Number.isInteger(k)) throw new UsageError(`--k needs a whole number, got "${str(p, 'k')}"`);
   let teamName: string;
@@ -75,11 +116,24 @@ async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<numbe
   // On a terminal, a count of files read so far (the total is not known until the folders are walked).
   const tty = io.tty;
   // Checked on every core (worker threads); never cancelled, so the report is always there.
-  const team = (await mergeTeamRollupsAsync(files, { k, stateFile, ...(roster ? { roster } : {}), ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}) })) as TeamReportJson;
+  const team = (await mergeTeamRollupsAsync(files, {
+    k,
+    stateFile,
+    ...(roster ? { roster } : {}),
+    ...(tty ? { onFile: (n: number) => n % 500 === 0 && tty.write(`\rmerging: ${n} files read`) } : {}),
+  })) as TeamReportJson;
   if (tty && team.files.read >= 500) tty.write('\r\x1b[2K');
   const context = { team: teamName, version: PACKAGE_VERSION };
-  const text = format === 'json' ? `${JSON.stringify(team, null, 2)}\n` : format === 'html' ? renderTeamHtml(team) : format === 'otlp' ? renderTeamOtlp(team, context)
-    : format === 'ndjson' ? renderTeamNdjson(team, context) : renderTeamMarkdown(team);
+  const text =
+    format === 'json'
+      ? `${JSON.stringify(team, null, 2)}\n`
+      : format === 'html'
+        ? renderTeamHtml(team)
+        : format === 'otlp'
+          ? renderTeamOtlp(team, context)
+          : format === 'ndjson'
+            ? renderTeamNdjson(team, context)
+            : renderTeamMarkdown(team);
   if (out) writeTeamFile(out, text);
   else if (text) io.out(text.trimEnd());
   recordTeamReport(stateFile, team);
@@ -132,8 +186,14 @@ a report published before for an overlapping period by fewer than k is withheld 
                   the first merged folder: ${'.outcome-ledger-team-reports.json'})
   --k N           minimum members for figures and breakdowns (default ${DEFAULT_MIN_MEMBERS}, at least ${MIN_K})`,
   examples: [
-    ["outcome-ledger rollup export --since 2026-11-01 --until 2026-11-30 --out rollup.json", "preview, consent, then write your signed rollup"],
-    ["outcome-ledger rollup merge team/ --format html --out team.html --force", "the team report from a folder of rollups"],
+    [
+      'outcome-ledger rollup export --since 2026-11-01 --until 2026-11-30 --out rollup.json',
+      'preview, consent, then write your signed rollup',
+    ],
+    [
+      'outcome-ledger rollup merge team/ --format html --out team.html --force',
+      'the team report from a folder of rollups',
+    ],
   ],
   options: {
     ...PERIOD_OPTIONS,
@@ -154,6 +214,10 @@ a report published before for an overlapping period by fewer than k is withheld 
     const [sub, ...files] = p.positionals;
     if (sub === 'export') return rollupExport(p, files, io);
     if (sub === 'merge') return rollupMerge(p, files, io);
-    throw new UsageError(sub ? `unknown rollup subcommand "${sub}" (use export or merge; see --help)` : 'rollup needs export or merge (see --help)');
+    throw new UsageError(
+      sub
+        ? `unknown rollup subcommand "${sub}" (use export or merge; see --help)`
+        : 'rollup needs export or merge (see --help)',
+    );
   },
 };

@@ -19,8 +19,11 @@ status. New log lines are imported and new commits linked first (incremental).
   --threshold X   confidence from which an automatic link counts (0..1, default 0.6)
   --identity EMAIL  also count commits authored by EMAIL as yours (repeatable)`,
   examples: [
-    ["outcome-ledger sessions --since 2026-11-01", "this month's sessions, their tokens, cost and commits"],
-    ["outcome-ledger sessions --json | jq '.[] | select(.status==\"unlinked\")'", "sessions without an outcome, for a script"],
+    ['outcome-ledger sessions --since 2026-11-01', "this month's sessions, their tokens, cost and commits"],
+    [
+      'outcome-ledger sessions --json | jq \'.[] | select(.status=="unlinked")\'',
+      'sessions without an outcome, for a script',
+    ],
   ],
   options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, 'no-import': { type: 'boolean' } },
   positionals: false,

@@ -5,7 +5,19 @@ import { DEFAULT_DURABILITY_DAYS } from '../../services/linker';
 import { writeFileAtomic } from '../../store/atomic';
 import { diskFaultOf } from '../../store/diskFault';
 import { SshSignError } from '../../store/sshSignature';
-import { durabilityDaysOf, identitiesArg, LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodOf, planArg, str, thresholdOf, timeZoneOf, UsageError, type Parsed } from '../args';
+import {
+  durabilityDaysOf,
+  identitiesArg,
+  LINK_VIEW_OPTIONS,
+  PERIOD_OPTIONS,
+  periodOf,
+  planArg,
+  str,
+  thresholdOf,
+  timeZoneOf,
+  UsageError,
+  type Parsed,
+} from '../args';
 import type { Command } from '../command';
 import { checkOutFile, FORCE_HELP, OUT_OPTIONS } from '../output';
 import { homeOf, refresh, withLedger } from '../ledger';
@@ -14,7 +26,10 @@ function redactionOf(p: Parsed): { repos: boolean; subjects: boolean } {
   const v = str(p, 'redact');
   const out = { repos: false, subjects: false };
   if (v === undefined) return out;
-  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     if (part === 'repos') out.repos = true;
     else if (part === 'subjects') out.subjects = true;
     else throw new UsageError(`--redact takes repos, subjects or repos,subjects; got "${part}"`);
@@ -51,18 +66,39 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
   --plan NAME[:USD]       add your subscription's cost amortised over the period, beside the list-price estimate
                           (as for report; default: the plan in the ledger home's prices.json, if any)`,
   examples: [
-    ["outcome-ledger summary --since 2026-11-01 --until 2026-11-30 --out november.md", "a signed Markdown summary of November"],
-    ["outcome-ledger summary --since 2026-10-01 --until 2026-12-31 --format html --redact repos --out q4.html", "a quarter as one HTML file, repository names left out"],
+    [
+      'outcome-ledger summary --since 2026-11-01 --until 2026-11-30 --out november.md',
+      'a signed Markdown summary of November',
+    ],
+    [
+      'outcome-ledger summary --since 2026-10-01 --until 2026-12-31 --format html --redact repos --out q4.html',
+      'a quarter as one HTML file, repository names left out',
+    ],
   ],
-  options: { ...PERIOD_OPTIONS, ...LINK_VIEW_OPTIONS, format: { type: 'string' }, ...OUT_OPTIONS, redact: { type: 'string' }, sign: { type: 'string' }, 'no-import': { type: 'boolean' }, plan: { type: 'string' } },
+  options: {
+    ...PERIOD_OPTIONS,
+    ...LINK_VIEW_OPTIONS,
+    format: { type: 'string' },
+    ...OUT_OPTIONS,
+    redact: { type: 'string' },
+    sign: { type: 'string' },
+    'no-import': { type: 'boolean' },
+    plan: { type: 'string' },
+  },
   positionals: false,
   async run(p, io) {
     const sign = str(p, 'sign') ?? 'ed25519';
-    if (sign !== 'ed25519' && sign !== 'ssh') throw new UsageError(`--sign takes ed25519 (Outcome Ledger's own key, the default) or ssh (your git SSH signing key); got "${sign}"`);
+    if (sign !== 'ed25519' && sign !== 'ssh')
+      throw new UsageError(
+        `--sign takes ed25519 (Outcome Ledger's own key, the default) or ssh (your git SSH signing key); got "${sign}"`,
+      );
     if (p.values.json !== undefined) throw new UsageError('summary takes --format json, not --json');
     const timeZone = timeZoneOf(p, io.env);
     const period = periodOf(p);
-    if (!period.since || !period.until) throw new UsageError('summary needs --since and --until (YYYY-MM-DD), for example --since 2026-10-01 --until 2026-10-31');
+    if (!period.since || !period.until)
+      throw new UsageError(
+        'summary needs --since and --until (YYYY-MM-DD), for example --since 2026-10-01 --until 2026-10-31',
+      );
     const { since, until } = period;
     const format = str(p, 'format') ?? 'md';
     if (!isSummaryFormat(format)) throw new UsageError(`--format takes md, html or json; got "${format}"`);
@@ -79,7 +115,8 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
       signer = sign === 'ssh' ? await gitSshSignerIn(process.cwd()) : undefined;
     } catch (e) {
       if (e instanceof GitSigningSetupError) throw new UsageError(`--sign ssh: ${e.message}`);
-      if (e instanceof GitMissingError) throw new UsageError('--sign ssh reads your git signing key: git is not on PATH');
+      if (e instanceof GitMissingError)
+        throw new UsageError('--sign ssh reads your git signing key: git is not on PATH');
       throw e;
     }
     return withLedger(p, io, async (ledger) => {
@@ -87,8 +124,17 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
       let r;
       try {
         r = exportSummary(ledger.database, home, {
-          since, until, timeZone, redact, durabilityDays, format, env: io.env, ledgerFile: ledger.paths.file, plan: plan === undefined ? ledger.plan : plan,
-          ...(threshold !== undefined ? { threshold } : {}), ...identitiesArg(p),
+          since,
+          until,
+          timeZone,
+          redact,
+          durabilityDays,
+          format,
+          env: io.env,
+          ledgerFile: ledger.paths.file,
+          plan: plan === undefined ? ledger.plan : plan,
+          ...(threshold !== undefined ? { threshold } : {}),
+          ...identitiesArg(p),
           ...(signer !== undefined ? { signer } : {}),
         });
       } catch (e) {
@@ -107,7 +153,9 @@ and changed files (for \`verify --repo\`). The figures are the same as \`report 
         io.err(`outcome-ledger: ${fault ? fault.message : `cannot write ${out}: ${(e as Error).message}`}`);
         return 1;
       }
-      io.err(`Wrote the ${format === 'md' ? 'Markdown' : format.toUpperCase()} summary for ${since} – ${until} to ${out}, signed with ${r.key.fingerprint}. Check it with: outcome-ledger verify ${out}`);
+      io.err(
+        `Wrote the ${format === 'md' ? 'Markdown' : format.toUpperCase()} summary for ${since} – ${until} to ${out}, signed with ${r.key.fingerprint}. Check it with: outcome-ledger verify ${out}`,
+      );
       return 0;
     });
   },

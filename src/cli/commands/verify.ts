@@ -18,28 +18,41 @@ function readSummaryFile(file: string): string {
   try {
     const stat = fs.statSync(file);
     if (!stat.isFile()) throw new UsageError(`${file} is not a file`);
-    if (stat.size > MAX_SUMMARY_BYTES) throw new UsageError(`${file} is ${stat.size} bytes: larger than any summary (${MAX_SUMMARY_BYTES} bytes at most)`);
+    if (stat.size > MAX_SUMMARY_BYTES)
+      throw new UsageError(
+        `${file} is ${stat.size} bytes: larger than any summary (${MAX_SUMMARY_BYTES} bytes at most)`,
+      );
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
 }
 
 async function verify(p: Parsed, io: CliIo): Promise<number> {
   const [file, ...rest] = p.positionals;
-  if (!file || rest.length > 0) throw new UsageError('verify needs one FILE (a summary exported by `outcome-ledger summary`)');
+  if (!file || rest.length > 0)
+    throw new UsageError('verify needs one FILE (a summary exported by `outcome-ledger summary`)');
   const text = readSummaryFile(file);
   const key = str(p, 'key');
-  if (key !== undefined && !isFingerprint(key)) throw new UsageError(`--key needs a key fingerprint such as SHA256:1a2b:3c4d:… (Outcome Ledger's key) or SHA256:… as ssh-keygen -l prints it, got "${key}"`);
+  if (key !== undefined && !isFingerprint(key))
+    throw new UsageError(
+      `--key needs a key fingerprint such as SHA256:1a2b:3c4d:… (Outcome Ledger's key) or SHA256:… as ssh-keygen -l prints it, got "${key}"`,
+    );
   const repos = (p.values.repo as string[] | undefined) ?? [];
-  for (const r of repos) if (!fs.existsSync(r) || !fs.statSync(r).isDirectory()) throw new UsageError(`--repo ${r}: no such folder (give the path of a clone of the repository)`);
+  for (const r of repos)
+    if (!fs.existsSync(r) || !fs.statSync(r).isDirectory())
+      throw new UsageError(`--repo ${r}: no such folder (give the path of a clone of the repository)`);
   const expect = key !== undefined ? { fingerprint: key } : {};
   const { verifySummary } = await import('../../services/summary');
   const { withRepositories } = await import('../../services/summaryRepos');
   let verdict =
     p.values.ledger === true
-      ? await withLedger(p, io, (ledger) => verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: io.env }, expect))
+      ? await withLedger(p, io, (ledger) =>
+          verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: io.env }, expect),
+        )
       : verifySummary(text, undefined, expect);
   try {
     verdict = await withRepositories(verdict, repos);
@@ -50,11 +63,14 @@ async function verify(p: Parsed, io: CliIo): Promise<number> {
   const sig = verdict.doc?.signature;
   if (verdict.ok && sig) {
     const s = verdict.doc?.summary;
-    io.out(`Verified: ${file}${s ? ` (${s.period.since} – ${s.period.until})` : ''} has not changed since it was signed by ${key !== undefined ? 'the expected key' : 'the key'} ${sig.fingerprint}.`);
+    io.out(
+      `Verified: ${file}${s ? ` (${s.period.since} – ${s.period.until})` : ''} has not changed since it was signed by ${key !== undefined ? 'the expected key' : 'the key'} ${sig.fingerprint}.`,
+    );
     for (const c of verdict.checks) io.out(`  ✓ ${lineText(c)}`);
     for (const w of verdict.warnings) io.out(`  ! ${lineText(w)}`);
     for (const n of verdict.notChecked) io.out(`  ○ ${lineText(n)}`);
-    if (p.values.ledger !== true) io.out('  (on the engineer\'s machine, --ledger also recomputes every figure from the ledger)');
+    if (p.values.ledger !== true)
+      io.out("  (on the engineer's machine, --ledger also recomputes every figure from the ledger)");
     return 0;
   }
   io.err(`Not verified: ${file}`);
@@ -85,8 +101,11 @@ edited before they were imported.
 
 Exit status: 0 verified; 1 not verified (what is wrong is printed); 2 usage error or unreadable file.`,
   examples: [
-    ["outcome-ledger verify november.md", "check the signature and that the figures add up"],
-    ["outcome-ledger verify november.md --repo ~/src/app --key SHA256:\u2026", "and that every cited commit exists there, signed by that key"],
+    ['outcome-ledger verify november.md', 'check the signature and that the figures add up'],
+    [
+      'outcome-ledger verify november.md --repo ~/src/app --key SHA256:\u2026',
+      'and that every cited commit exists there, signed by that key',
+    ],
   ],
   options: { ledger: { type: 'boolean' }, key: { type: 'string' }, repo: { type: 'string', multiple: true } },
   positionals: true,

@@ -18,7 +18,8 @@ export function renderImport(s: ImportSummary): string {
   ]);
   const out = [table(['source', 'files read', 'requests added', 'duplicates skipped', 'lines rejected'], rows)];
   for (const src of found) for (const reason of src.reasons) out.push(`  ${src.source} rejected ${reason}`);
-  if (missing.length > 0) out.push(`Not found on this machine: ${missing.join(', ')} (\`outcome-ledger health\` shows where it looked).`);
+  if (missing.length > 0)
+    out.push(`Not found on this machine: ${missing.join(', ')} (\`outcome-ledger health\` shows where it looked).`);
   out.push(`Read ${(s.bytesRead / (1 << 20)).toFixed(1)} MB in ${(s.elapsedMs / 1000).toFixed(1)} s.`);
   return out.join('\n');
 }
@@ -39,5 +40,7 @@ export function renderSessions(list: SessionJson[]): string {
       s.status,
     ]),
   );
-  return list.some((s) => s.tokenAccuracy !== 'exact') ? `${t}\n~ tokens estimated (counted from text or rounded by the tool), not reported exactly` : t;
+  return list.some((s) => s.tokenAccuracy !== 'exact')
+    ? `${t}\n~ tokens estimated (counted from text or rounded by the tool), not reported exactly`
+    : t;
 }

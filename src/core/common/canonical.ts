@@ -15,7 +15,10 @@ export function canonicalJson(value: unknown): string {
 }
 
 export class CanonicalJsonError extends Error {
-  constructor(readonly at: string, what: string) {
+  constructor(
+    readonly at: string,
+    what: string,
+  ) {
     super(`${at}: ${what} cannot be written as canonical JSON`);
     this.name = 'CanonicalJsonError';
   }

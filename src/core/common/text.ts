@@ -11,8 +11,9 @@
  */
 
 /** Escape sequences: CSI (ESC [ or 0x9b ... final byte), string commands (OSC, DCS, SOS, PM, APC up to BEL/ST), ESC + one byte. */
-// eslint-disable-next-line no-control-regex
-const ESCAPES = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[ -~]?/g;
+const ESCAPES =
+  // eslint-disable-next-line no-control-regex
+  /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[ -~]?/g;
 
 /** The bidirectional formatting characters: marks, embeddings, overrides and isolates. */
 const BIDI = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
@@ -51,7 +52,9 @@ const ALL_CONTROLS = new RegExp(`[${C0_C1}${BIDI}\\u2028\\u2029]`, 'g');
 
 /** Text for a terminal: the output's own newlines and tabs kept, every other control or bidi character → U+FFFD. */
 export function terminalText(s: string): string {
-  return SUSPECT.test(s) || /[\u2028\u2029]/.test(s) ? s.replace(CONTROLS, '\uFFFD').replace(/[\u2028\u2029]/g, ' ') : s;
+  return SUSPECT.test(s) || /[\u2028\u2029]/.test(s)
+    ? s.replace(CONTROLS, '\uFFFD').replace(/[\u2028\u2029]/g, ' ')
+    : s;
 }
 
 /** One line of plain text for a UI (a tree item, the status bar, a notification): controls → U+FFFD. */

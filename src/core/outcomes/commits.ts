@@ -92,7 +92,11 @@ export function trailerFlags(body: string, authorName: string, authorEmail: stri
   let flags = 0;
   if (/generated with \[?claude code/i.test(body)) flags |= TRAILER_CLAUDE;
   if (/\(aider\)\s*$/i.test(authorName)) flags |= TRAILER_AIDER;
-  if (/^copilot$|copilot\[bot\]|copilot-swe-agent/i.test(authorName) || /copilot/i.test(authorEmail) && /\[bot\]|noreply/i.test(authorEmail)) flags |= TRAILER_COPILOT;
+  if (
+    /^copilot$|copilot\[bot\]|copilot-swe-agent/i.test(authorName) ||
+    (/copilot/i.test(authorEmail) && /\[bot\]|noreply/i.test(authorEmail))
+  )
+    flags |= TRAILER_COPILOT;
   for (const m of body.matchAll(CO_AUTHOR)) {
     const who = (m[1] ?? '').toLowerCase();
     if (who.includes('claude') || who.includes('anthropic.com')) flags |= TRAILER_CLAUDE;
@@ -127,11 +131,21 @@ export function revertTarget(body: string): string | null {
  * `me`: the repository's configured user.email (lower case), when known: a commit by anyone else is a teammate's
  * and weak evidence for this engineer's sessions.
  */
-export function reduceCommit(raw: RawCommit, patterns: TaskPatterns = DEFAULT_TASK_PATTERNS, me: string | null = null): CommitInfo {
+export function reduceCommit(
+  raw: RawCommit,
+  patterns: TaskPatterns = DEFAULT_TASK_PATTERNS,
+  me: string | null = null,
+): CommitInfo {
   const merge = raw.parents.length > 1;
   const coAuthors = coAuthorsOf(raw.body);
   // A teammate's commit that names this engineer as co-author is theirs too (docs/outcomes.md).
-  const other = me !== null && raw.authorEmail.toLowerCase() !== me && !/\(aider\)\s*$/i.test(raw.authorName) && !coAuthors.includes(me) ? COMMIT_OTHER_AUTHOR : 0;
+  const other =
+    me !== null &&
+    raw.authorEmail.toLowerCase() !== me &&
+    !/\(aider\)\s*$/i.test(raw.authorName) &&
+    !coAuthors.includes(me)
+      ? COMMIT_OTHER_AUTHOR
+      : 0;
   const message = raw.body ? `${raw.subject}\n\n${raw.body}` : raw.subject;
   return {
     sha: raw.sha,
@@ -163,7 +177,11 @@ export function decodeFiles(text: string): FileStat[] {
     const b = line.indexOf('\t', a + 1);
     const added = line.slice(0, a);
     const removed = line.slice(a + 1, b);
-    return { path: line.slice(b + 1), added: added === '-' ? null : Number(added), removed: removed === '-' ? null : Number(removed) };
+    return {
+      path: line.slice(b + 1),
+      added: added === '-' ? null : Number(added),
+      removed: removed === '-' ? null : Number(removed),
+    };
   });
 }
 

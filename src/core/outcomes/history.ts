@@ -100,7 +100,8 @@ export class History {
 
   private computeLabels(): void {
     const branches = [...this.tipsByBranch.entries()];
-    for (const [name, shas] of branches) if (this.trunks.has(name)) for (const s of shas) this.walkFirstParents(s, name, true, null);
+    for (const [name, shas] of branches)
+      if (this.trunks.has(name)) for (const s of shas) this.walkFirstParents(s, name, true, null);
     // Merges name the branch they merged (kept after the branch is deleted): oldest first, so nested merges label
     // their own sides before an outer merge would walk into them.
     const merges = this.byTime.filter((c) => (c.flags & COMMIT_MERGE) !== 0 && c.parents.length > 1);
@@ -109,8 +110,10 @@ export class History {
       if (m.mergedBranch) this.walkFirstParents(side, m.mergedBranch, false, m.pr);
       else if (m.pr !== null) this.walkFirstParents(side, `#${m.pr}`, false, m.pr);
     }
-    for (const [name, shas] of branches) if (!this.trunks.has(name)) for (const s of shas) this.walkFirstParents(s, name, false, null);
-    for (const c of this.bySha.values()) if (c.pr !== null && (c.flags & COMMIT_MERGE) === 0 && !this.prs.has(c.sha)) this.prs.set(c.sha, c.pr);
+    for (const [name, shas] of branches)
+      if (!this.trunks.has(name)) for (const s of shas) this.walkFirstParents(s, name, false, null);
+    for (const c of this.bySha.values())
+      if (c.pr !== null && (c.flags & COMMIT_MERGE) === 0 && !this.prs.has(c.sha)) this.prs.set(c.sha, c.pr);
   }
 
   private computeReachable(tips: readonly Tip[]): void {

@@ -13,7 +13,16 @@ import type { SourceName } from '../usage/model';
 import { lowerBound } from '../common/sorted';
 import { tasksInBranch, type TaskPatterns, DEFAULT_TASK_PATTERNS } from './tasks';
 
-export type EvidenceKind = 'branch' | 'files' | 'time' | 'trailer' | 'codex-git' | 'task' | 'author' | 'successor' | 'manual';
+export type EvidenceKind =
+  | 'branch'
+  | 'files'
+  | 'time'
+  | 'trailer'
+  | 'codex-git'
+  | 'task'
+  | 'author'
+  | 'successor'
+  | 'manual';
 
 export interface Evidence {
   kind: EvidenceKind;
@@ -47,7 +56,11 @@ export interface LinkOptions {
 }
 
 export const DEFAULT_THRESHOLD = 0.6;
-export const DEFAULT_LINK_OPTIONS: LinkOptions = { windowMs: 24 * 3_600_000, skewMs: 2 * 60_000, patterns: DEFAULT_TASK_PATTERNS };
+export const DEFAULT_LINK_OPTIONS: LinkOptions = {
+  windowMs: 24 * 3_600_000,
+  skewMs: 2 * 60_000,
+  patterns: DEFAULT_TASK_PATTERNS,
+};
 /** Links below this confidence are not kept at all (they would only be noise to confirm or reject). */
 export const MIN_KEPT_CONFIDENCE = 0.3;
 /** A session that edited nothing never gets a counted automatic link; its suggestions are capped below any sane threshold. */
@@ -124,7 +137,13 @@ export interface PairContext {
 }
 
 /** Scores one candidate. Pure and cheap: called for every commit in each session's window. */
-export function scorePair(s: LinkSession, c: CommitInfo, history: History, ctx: PairContext, o: LinkOptions = DEFAULT_LINK_OPTIONS): { confidence: number; evidence: Evidence[] } {
+export function scorePair(
+  s: LinkSession,
+  c: CommitInfo,
+  history: History,
+  ctx: PairContext,
+  o: LinkOptions = DEFAULT_LINK_OPTIONS,
+): { confidence: number; evidence: Evidence[] } {
   const ev: Evidence[] = [];
   let x = W.base;
   const add = (kind: EvidenceKind, text: string, weight: number): void => {
@@ -144,31 +163,53 @@ export function scorePair(s: LinkSession, c: CommitInfo, history: History, ctx: 
     const pr = history.prs.get(c.sha) ?? c.pr;
     const sessionKeys = new Set(s.branches.flatMap((b) => tasksInBranch(b, o.patterns)));
     const landed = pr !== null && (c.flags & COMMIT_MERGE) === 0 && c.tasks.some((k) => sessionKeys.has(k));
-    if (landed) add('branch', `lands the session's branch ${s.branches.find((b) => !history.trunks.has(b)) ?? s.branches[0] ?? ''} as PR #${pr}`, W.branchLanded);
+    if (landed)
+      add(
+        'branch',
+        `lands the session's branch ${s.branches.find((b) => !history.trunks.has(b)) ?? s.branches[0] ?? ''} as PR #${pr}`,
+        W.branchLanded,
+      );
     else {
       // How far apart: a task session's work does not land directly on another task's branch (or on the trunk,
       // except by a merge); a trunk session may have moved to a new branch the log did not record.
       const sessionSpecific = s.branches.some((b) => !history.trunks.has(b));
       const commitSpecific = [...history.branchesOf(c.sha)].some((b) => !history.trunks.has(b));
       const weight = !sessionSpecific ? W.branchOther : commitSpecific ? W.branchOtherTask : W.branchTrunkForTask;
-      add('branch', `on ${[...history.branchesOf(c.sha)].slice(0, 2).join(', ')}, not the session's ${s.branches.slice(0, 2).join(', ')}`, weight);
+      add(
+        'branch',
+        `on ${[...history.branchesOf(c.sha)].slice(0, 2).join(', ')}, not the session's ${s.branches.slice(0, 2).join(', ')}`,
+        weight,
+      );
     }
   }
 
   // Files: which of the commit's files the session edited.
   const shared = c.files.filter((f) => s.files.has(f.path)).map((f) => f.path);
   if (shared.length === 0) {
-    add('files', s.files.size === 0 ? 'the session edited no files' : 'the session edited none of its files', W.filesNone);
+    add(
+      'files',
+      s.files.size === 0 ? 'the session edited no files' : 'the session edited none of its files',
+      W.filesNone,
+    );
   } else {
     const ofCommit = shared.length / Math.max(1, c.files.length);
     const ofSession = shared.length / Math.max(1, s.files.size);
-    const how = ofCommit === 1 && ofSession === 1 ? 'edited exactly its files: ' : ofCommit === 1 ? 'edited all its files: ' : `edited ${shared.length} of its ${c.files.length} files: `;
+    const how =
+      ofCommit === 1 && ofSession === 1
+        ? 'edited exactly its files: '
+        : ofCommit === 1
+          ? 'edited all its files: '
+          : `edited ${shared.length} of its ${c.files.length} files: `;
     add('files', `${how}${listFiles(shared)}`, W.filesSome + W.filesOfCommit * ofCommit + W.filesOfSession * ofSession);
   }
 
   // Time: committed during the session or after its last reply, within the window.
   const after = c.authorTime - s.end;
-  add('time', after <= 0 ? 'committed during the session' : `committed ${minutes(after)} after the last reply`, timeWeight(after, o.windowMs));
+  add(
+    'time',
+    after <= 0 ? 'committed during the session' : `committed ${minutes(after)} after the last reply`,
+    timeWeight(after, o.windowMs),
+  );
 
   // Trailers name a tool: evidence for that tool's sessions, against the others'.
   const trailers = c.flags & TRAILER_MASK;
@@ -185,11 +226,13 @@ export function scorePair(s: LinkSession, c: CommitInfo, history: History, ctx: 
   // commit is on another branch: branches forked from one trunk commit share that parent).
   const mismatch = ev.some((e) => e.kind === 'branch' && e.weight < 0);
   if (s.codexHead && !mismatch) {
-    if (c.parents[0] === s.codexHead) add('codex-git', `made on top of the HEAD Codex recorded (${shortSha(s.codexHead)})`, W.codexParent);
+    if (c.parents[0] === s.codexHead)
+      add('codex-git', `made on top of the HEAD Codex recorded (${shortSha(s.codexHead)})`, W.codexParent);
     else if (c.parents.length > 0 && ![...history.branchesOf(c.sha)].some((b) => history.trunks.has(b))) {
       // Off the trunk only: on a busy trunk nearly every later commit descends from it, which says nothing.
       const d = history.distanceTo(c.sha, s.codexHead, 20);
-      if (d !== null && d > 0) add('codex-git', `descends from the HEAD Codex recorded (${shortSha(s.codexHead)})`, W.codexAncestor);
+      if (d !== null && d > 0)
+        add('codex-git', `descends from the HEAD Codex recorded (${shortSha(s.codexHead)})`, W.codexAncestor);
     }
   }
 
@@ -200,9 +243,15 @@ export function scorePair(s: LinkSession, c: CommitInfo, history: History, ctx: 
     if (ct.length > 0) add('task', `same task ${ct.join(', ')}`, W.task);
   }
 
-  if ((c.flags & COMMIT_OTHER_AUTHOR) !== 0 && (trailers & TRAILER_MASK) === 0) add('author', 'authored by someone else', W.otherAuthor);
+  if ((c.flags & COMMIT_OTHER_AUTHOR) !== 0 && (trailers & TRAILER_MASK) === 0)
+    add('author', 'authored by someone else', W.otherAuthor);
 
-  if (ctx.intervening) add('time', `its shared files were already committed in ${shortSha(ctx.intervening.sha)} before this`, W.intervening);
+  if (ctx.intervening)
+    add(
+      'time',
+      `its shared files were already committed in ${shortSha(ctx.intervening.sha)} before this`,
+      W.intervening,
+    );
   if (ctx.competitor) add('time', 'a later session edited the same files closer to this commit', W.competitor);
 
   let confidence = logistic(x);
@@ -236,7 +285,8 @@ export class SessionIndex {
   endingIn(from: number, to: number): LinkSession[] {
     const list = this.byEnd;
     const out: LinkSession[] = [];
-    for (let i = lowerBound(list, (s) => s.end <= from); i < list.length && (list[i] as LinkSession).end <= to; i++) out.push(list[i] as LinkSession);
+    for (let i = lowerBound(list, (s) => s.end <= from); i < list.length && (list[i] as LinkSession).end <= to; i++)
+      out.push(list[i] as LinkSession);
     return out;
   }
 }
@@ -281,9 +331,17 @@ export class FileIndex {
  * - competitor: a later session, not overlapping this one, edited every shared file and ended closer to the commit.
  * Returns links at or above MIN_KEPT_CONFIDENCE.
  */
-export function linkSession(s: LinkSession, history: History, files: FileIndex, sessions: SessionIndex, o: LinkOptions = DEFAULT_LINK_OPTIONS): ScoredLink[] {
+export function linkSession(
+  s: LinkSession,
+  history: History,
+  files: FileIndex,
+  sessions: SessionIndex,
+  o: LinkOptions = DEFAULT_LINK_OPTIONS,
+): ScoredLink[] {
   if (s.files.size === 0) return [];
-  const candidates = files.touching(s.files, s.start - o.skewMs, s.end + o.windowMs).filter((c) => o.includeGone === true || history.reachable.has(c.sha));
+  const candidates = files
+    .touching(s.files, s.start - o.skewMs, s.end + o.windowMs)
+    .filter((c) => o.includeGone === true || history.reachable.has(c.sha));
   const out: ScoredLink[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i] as CommitInfo;
@@ -310,7 +368,8 @@ export function linkSession(s: LinkSession, history: History, files: FileIndex, 
       }
     }
     const scored = scorePair(s, c, history, ctx, o);
-    if (scored.confidence >= MIN_KEPT_CONFIDENCE) out.push({ sessionRef: s.ref, sha: c.sha, confidence: scored.confidence, evidence: scored.evidence });
+    if (scored.confidence >= MIN_KEPT_CONFIDENCE)
+      out.push({ sessionRef: s.ref, sha: c.sha, confidence: scored.confidence, evidence: scored.evidence });
   }
   return out;
 }

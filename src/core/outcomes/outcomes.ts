@@ -93,7 +93,10 @@ export function median(values: readonly number[]): number | null {
 }
 
 /** Union-find over successor edges: the outcome each commit belongs to. */
-export function outcomeOf(commits: ReadonlyMap<number, OutcomeCommit>, successors: ReadonlyArray<readonly [number, number]>): (id: number) => number {
+export function outcomeOf(
+  commits: ReadonlyMap<number, OutcomeCommit>,
+  successors: ReadonlyArray<readonly [number, number]>,
+): (id: number) => number {
   const parent = new Map<number, number>();
   const find = (x: number): number => {
     let r = x;
@@ -129,11 +132,30 @@ export function computeOutcomes(
   const perOutcome = new Map<number, { tokens: number; costNano: number; output: number }>();
   const outcomeCommits = new Map<number, Set<number>>();
   const prs = new Set<string>();
-  const tasks = new Map<string, { sessions: Set<number>; sources: Set<string>; tokens: number; estimated: number; costNano: number; outcomes: Set<number>; delivered: boolean }>();
+  const tasks = new Map<
+    string,
+    {
+      sessions: Set<number>;
+      sources: Set<string>;
+      tokens: number;
+      estimated: number;
+      costNano: number;
+      outcomes: Set<number>;
+      delivered: boolean;
+    }
+  >();
   const task = (k: string): NonNullable<ReturnType<typeof tasks.get>> => {
     let t = tasks.get(k);
     if (!t) {
-      t = { sessions: new Set(), sources: new Set(), tokens: 0, estimated: 0, costNano: 0, outcomes: new Set(), delivered: false };
+      t = {
+        sessions: new Set(),
+        sources: new Set(),
+        tokens: 0,
+        estimated: 0,
+        costNano: 0,
+        outcomes: new Set(),
+        delivered: false,
+      };
       tasks.set(k, t);
     }
     return t;
@@ -190,7 +212,9 @@ export function computeOutcomes(
   const aside = { reverted: new Set<number>(), unmerged: new Set<number>(), others: new Set<number>() };
   if (f.setAside) {
     const ids = new Map<number, OutcomeCommit>();
-    for (const [ref, list] of f.setAside) if (usage.has(ref)) for (const a of list) ids.set(a.id, { id: a.id, repo: 0, tasks: [], pr: null, authorTime: 0, kept: null });
+    for (const [ref, list] of f.setAside)
+      if (usage.has(ref))
+        for (const a of list) ids.set(a.id, { id: a.id, repo: 0, tasks: [], pr: null, authorTime: 0, kept: null });
     const findAside = outcomeOf(ids, f.successors);
     for (const [ref, list] of f.setAside) {
       if (!usage.has(ref)) continue;
@@ -241,7 +265,8 @@ export function computeOutcomes(
     tokensPerTaskMedian: medTask === null ? null : Math.round(medTask),
     costPerTaskMedian: medTaskCost === null ? null : round6(medTaskCost),
     keptLines,
-    keptLinesPer1kOutput: judged > 0 && keptOutput > 0 ? Math.round((keptLines / (keptOutput / 1000)) * 100) / 100 : null,
+    keptLinesPer1kOutput:
+      judged > 0 && keptOutput > 0 ? Math.round((keptLines / (keptOutput / 1000)) * 100) / 100 : null,
     keptLinesOutput: Math.round(keptOutput),
     pendingCommits: pending,
     durabilityDays: f.durabilityDays,

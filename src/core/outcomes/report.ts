@@ -185,7 +185,9 @@ class Acc {
       estimatedTokens: this.estimated,
       tokenAccuracy: accuracyOf(this.total, this.estimated),
       ...creditsField(this.creditsMicro),
-      ...(this.recorded > 0 ? { recordedCostUsd: roundUSD(fromNanoUSD(this.recordedNano)), recordedInteractions: this.recorded } : {}),
+      ...(this.recorded > 0
+        ? { recordedCostUsd: roundUSD(fromNanoUSD(this.recordedNano)), recordedInteractions: this.recorded }
+        : {}),
     };
   }
 }
@@ -254,7 +256,14 @@ export function buildReport(input: ReportInput): ReportJson {
   const usage = new Map<number, SessionUsage>();
   const sessionSource = new Map<number, SourceName>();
   for (const r of input.rows) {
-    const u = getOrCreate(usage, r.sessionRef, () => ({ tokens: 0, output: 0, sent: 0, costNano: 0, interactions: 0, estimated: 0 }));
+    const u = getOrCreate(usage, r.sessionRef, () => ({
+      tokens: 0,
+      output: 0,
+      sent: 0,
+      costNano: 0,
+      interactions: 0,
+      estimated: 0,
+    }));
     u.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
     u.estimated = (u.estimated ?? 0) + r.estimatedTokens;
     u.output += r.output;
@@ -264,15 +273,28 @@ export function buildReport(input: ReportInput): ReportJson {
     sessionSource.set(r.sessionRef, r.source);
     totals.add(r);
     getOrCreate(bySource, r.source, () => new Acc()).add(r);
-    getOrCreate(byModel, `${r.source}\u0000${r.model}`, () => ({ source: r.source, model: r.model, priced: r.priced, acc: new Acc() })).acc.add(r);
+    getOrCreate(byModel, `${r.source}\u0000${r.model}`, () => ({
+      source: r.source,
+      model: r.model,
+      priced: r.priced,
+      acc: new Acc(),
+    })).acc.add(r);
     getOrCreate(byDay, days.dateOfBucket(r.bucket), () => new Acc()).add(r);
     if (input.bySession) getOrCreate(bySession, r.sessionRef, () => new Acc()).add(r);
-    const s = getOrCreate(span, r.source, () => ({ first: r.firstTs, last: r.lastTs, unpriced: new Set<string>(), assumed: 0 }));
+    const s = getOrCreate(span, r.source, () => ({
+      first: r.firstTs,
+      last: r.lastTs,
+      unpriced: new Set<string>(),
+      assumed: 0,
+    }));
     s.first = Math.min(s.first, r.firstTs);
     s.last = Math.max(s.last, r.lastTs);
     if (r.unpriced > 0) s.unpriced.add(r.model);
     s.assumed += r.assumedModel;
-    sessionTokens.set(r.sessionRef, (sessionTokens.get(r.sessionRef) ?? 0) + r.input + r.output + r.cacheRead + r.cacheWrite);
+    sessionTokens.set(
+      r.sessionRef,
+      (sessionTokens.get(r.sessionRef) ?? 0) + r.input + r.output + r.cacheRead + r.cacheWrite,
+    );
     sessionEstimated.set(r.sessionRef, (sessionEstimated.get(r.sessionRef) ?? 0) + r.estimatedTokens);
   }
 
@@ -301,7 +323,12 @@ export function buildReport(input: ReportInput): ReportJson {
     }
   }
   const facts: OutcomeFacts = input.outcomes ?? {
-    counted: new Map(), commits: new Map(), successors: [], sessionTasks: new Map(), now: 0, durabilityDays: 30,
+    counted: new Map(),
+    commits: new Map(),
+    successors: [],
+    sessionTasks: new Map(),
+    now: 0,
+    durabilityDays: 30,
   };
   const figures = computeOutcomes(usage, input.statusOf, (ref) => sessionSource.get(ref) ?? 'manual', facts);
   const commits = figures.commits;
@@ -311,8 +338,16 @@ export function buildReport(input: ReportInput): ReportJson {
     [...usage].map(([ref, u]) => {
       const i = info.get(ref);
       return {
-        ref, id: i?.id ?? String(ref), tokens: u.tokens, sent: u.sent, output: u.output, interactions: u.interactions,
-        editedFiles: i?.editedFiles ?? 0, start: i?.start ?? 0, end: i?.end ?? 0, status: input.statusOf(ref),
+        ref,
+        id: i?.id ?? String(ref),
+        tokens: u.tokens,
+        sent: u.sent,
+        output: u.output,
+        interactions: u.interactions,
+        editedFiles: i?.editedFiles ?? 0,
+        start: i?.start ?? 0,
+        end: i?.end ?? 0,
+        status: input.statusOf(ref),
       };
     }),
     input.prompts ?? new Map(),
@@ -331,7 +366,9 @@ export function buildReport(input: ReportInput): ReportJson {
     },
     planCost: input.plan ? planCost(input.plan, periodDays(input, days, span), commits, figures.tasks) : null,
     totals: totals.figures(),
-    bySource: [...bySource].sort(([a], [b]) => a.localeCompare(b)).map(([source, acc]) => ({ source, ...acc.figures() })),
+    bySource: [...bySource]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([source, acc]) => ({ source, ...acc.figures() })),
     byModel: [...byModel.values()]
       .sort((a, b) => b.acc.total - a.acc.total || a.model.localeCompare(b.model))
       .map((m) => ({ source: m.source, model: m.model, priced: m.priced, ...m.acc.figures() })),
@@ -343,7 +380,13 @@ export function buildReport(input: ReportInput): ReportJson {
           bySession: [...bySession]
             .map(([ref, acc]) => {
               const i = info.get(ref);
-              return { session: i?.id ?? String(ref), source: sessionSource.get(ref) ?? 'manual', start: isoUtc(i?.start ?? 0), status: input.statusOf(ref), ...acc.figures() };
+              return {
+                session: i?.id ?? String(ref),
+                source: sessionSource.get(ref) ?? 'manual',
+                start: isoUtc(i?.start ?? 0),
+                status: input.statusOf(ref),
+                ...acc.figures(),
+              };
             })
             .sort((a, b) => b.total - a.total || a.session.localeCompare(b.session)),
         }
@@ -402,7 +445,11 @@ export function buildReport(input: ReportInput): ReportJson {
  * Days a plan cost is spread over: the period's days (since..until, both included); an open end stops at the first or
  * last record. No records and no bounds: 0 days.
  */
-function periodDays(input: ReportInput, days: LocalDayMapper, span: ReadonlyMap<SourceName, { first: number; last: number }>): number {
+function periodDays(
+  input: ReportInput,
+  days: LocalDayMapper,
+  span: ReadonlyMap<SourceName, { first: number; last: number }>,
+): number {
   const spans = [...span.values()];
   const first = input.since ?? (spans.length > 0 ? days.date(Math.min(...spans.map((s) => s.first))) : undefined);
   const last = input.until ?? (spans.length > 0 ? days.date(Math.max(...spans.map((s) => s.last))) : undefined);

@@ -46,14 +46,22 @@ const SELF_CHECK_RULES = {
 
 function signal(list: SelfCheckSession[], rule: string): Signal {
   const sorted = [...list].sort((a, b) => b.tokens - a.tokens);
-  return { sessions: list.length, tokens: list.reduce((n, s) => n + s.tokens, 0), rule, examples: sorted.slice(0, 3).map((s) => s.id) };
+  return {
+    sessions: list.length,
+    tokens: list.reduce((n, s) => n + s.tokens, 0),
+    rule,
+    examples: sorted.slice(0, 3).map((s) => s.id),
+  };
 }
 
 /**
  * `prompts`: hashes of the prompts typed in the period, per session. A prompt repeated word for word `repeatMin`
  * times or more (across sessions) is a retry loop worth a look.
  */
-export function selfCheck(sessions: readonly SelfCheckSession[], prompts: ReadonlyMap<number, readonly number[]>): SelfCheck {
+export function selfCheck(
+  sessions: readonly SelfCheckSession[],
+  prompts: ReadonlyMap<number, readonly number[]>,
+): SelfCheck {
   const r = SELF_CHECK_RULES;
   const byHash = new Map<number, { n: number; sessions: Set<number> }>();
   for (const [ref, hashes] of prompts) {

@@ -10,7 +10,15 @@
  * - A commit is the engineer's when its author email is one of their identities, or a `Co-authored-by:` trailer names
  *   one of them.
  */
-import { COMMIT_MERGE, COMMIT_OTHER_AUTHOR, COMMIT_REVERT, COMMIT_REVERTED, COMMIT_UNMERGED, type CommitInfo, type FileStat } from './commits';
+import {
+  COMMIT_MERGE,
+  COMMIT_OTHER_AUTHOR,
+  COMMIT_REVERT,
+  COMMIT_REVERTED,
+  COMMIT_UNMERGED,
+  type CommitInfo,
+  type FileStat,
+} from './commits';
 import type { History } from './history';
 
 /** Branch names taken for the default branch when no remote HEAD says which it is (the first that exists wins). */
@@ -80,7 +88,8 @@ export function messageReverts(history: History): Array<readonly [string, string
     if (named) target = nearestAncestor(history, c, (x) => x.sha.startsWith(named));
     if (!target) {
       const inner = REVERT_SUBJECT.exec(c.subject)?.[1];
-      if (inner !== undefined) target = nearestAncestor(history, c, (x) => x.subject === inner && (x.flags & COMMIT_MERGE) === 0);
+      if (inner !== undefined)
+        target = nearestAncestor(history, c, (x) => x.subject === inner && (x.flags & COMMIT_MERGE) === 0);
     }
     if (target) out.push([c.sha, target.sha]);
   }
@@ -100,7 +109,12 @@ function signature(files: readonly FileStat[], reverse: boolean): string {
  * removed line counts swapped, comes after the target, and contains it or is on the default branch. Cheap (numstat
  * only): git is asked about these few pairs alone.
  */
-export function reversePatchCandidates(history: History, targets: Iterable<string>, onDefault: ReadonlySet<string>, limit = 500): Array<[string, string]> {
+export function reversePatchCandidates(
+  history: History,
+  targets: Iterable<string>,
+  onDefault: ReadonlySet<string>,
+  limit = 500,
+): Array<[string, string]> {
   const bySignature = new Map<string, CommitInfo[]>();
   for (const c of history.byTime) {
     if ((c.flags & COMMIT_MERGE) !== 0 || c.files.length === 0) continue;
@@ -233,12 +247,35 @@ export function standingOf(c: AuthorFacts, identities: ReadonlySet<string>): Com
   const reverted = (c.flags & COMMIT_REVERTED) !== 0;
   const merged = (c.flags & COMMIT_UNMERGED) === 0;
   const mine = own || coAuthored;
-  const setAside: SetAside | null = revert ? 'revert' : !mine ? 'others' : reverted ? 'reverted' : !merged ? 'unmerged' : null;
-  return { author: known ? email : (c.authorName ?? ''), authoredByEngineer: mine, coAuthored, revert, reverted, merged, setAside };
+  const setAside: SetAside | null = revert
+    ? 'revert'
+    : !mine
+      ? 'others'
+      : reverted
+        ? 'reverted'
+        : !merged
+          ? 'unmerged'
+          : null;
+  return {
+    author: known ? email : (c.authorName ?? ''),
+    authoredByEngineer: mine,
+    coAuthored,
+    revert,
+    reverted,
+    merged,
+    setAside,
+  };
 }
 
 /** A link's standing in words for text views: " — reverted later", " — assisted, authored by someone else (x@y)"; '' when plain. */
-export function standingSuffix(l: { author: string; authoredByEngineer: boolean; coAuthored: boolean; revert: boolean; reverted: boolean; merged: boolean }): string {
+export function standingSuffix(l: {
+  author: string;
+  authoredByEngineer: boolean;
+  coAuthored: boolean;
+  revert: boolean;
+  reverted: boolean;
+  merged: boolean;
+}): string {
   const parts: string[] = [];
   if (l.revert) parts.push('a revert, never an outcome');
   else if (!l.authoredByEngineer) parts.push(`assisted, authored by someone else${l.author ? ` (${l.author})` : ''}`);

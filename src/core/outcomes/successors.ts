@@ -34,7 +34,11 @@ function sameFiles(a: CommitInfo, b: CommitInfo): boolean {
  * it only for gone commits that no author-time match explains, and for their plausible successors. `squashesAmong`
  * limits the squash search to these commits (the new ones: older squashes were found when they were new).
  */
-export function findSuccessors(h: History, patchIds: ReadonlyMap<string, string> = new Map(), squashesAmong?: ReadonlySet<string>): SuccessorEdge[] {
+export function findSuccessors(
+  h: History,
+  patchIds: ReadonlyMap<string, string> = new Map(),
+  squashesAmong?: ReadonlySet<string>,
+): SuccessorEdge[] {
   const edges: SuccessorEdge[] = [];
   const byAuthorTime = new Map<number, CommitInfo[]>();
   const byPatch = new Map<string, CommitInfo[]>();
@@ -65,7 +69,9 @@ export function findSuccessors(h: History, patchIds: ReadonlyMap<string, string>
       continue;
     }
     const pid = patchIds.get(g.sha);
-    const same = pid ? (byPatch.get(pid) ?? []).find((r) => r.sha !== g.sha && r.authorTime >= g.authorTime - SUCCESSOR_WINDOW_MS) : undefined;
+    const same = pid
+      ? (byPatch.get(pid) ?? []).find((r) => r.sha !== g.sha && r.authorTime >= g.authorTime - SUCCESSOR_WINDOW_MS)
+      : undefined;
     if (same) edges.push({ original: g.sha, successor: same.sha, kind: 'same-patch' });
   }
   edges.push(...findSquashes(h, squashesAmong));
@@ -79,9 +85,11 @@ export function findSuccessors(h: History, patchIds: ReadonlyMap<string, string>
 function findSquashes(h: History, among?: ReadonlySet<string>): SuccessorEdge[] {
   const edges: SuccessorEdge[] = [];
   const ownPr = (c: CommitInfo): number | null => (isMerge(c) ? null : prOf(c.subject));
-  const squashes = (among ? [...among].map((x) => h.bySha.get(x)).filter((c): c is CommitInfo => c !== undefined) : [...h.bySha.values()]).filter(
-    (s) => ownPr(s) !== null && h.reachable.has(s.sha) && s.files.length > 0,
-  );
+  const squashes = (
+    among
+      ? [...among].map((x) => h.bySha.get(x)).filter((c): c is CommitInfo => c !== undefined)
+      : [...h.bySha.values()]
+  ).filter((s) => ownPr(s) !== null && h.reachable.has(s.sha) && s.files.length > 0);
   if (squashes.length === 0) return edges;
   // Originals come from the 30 days before a squash: index only those (their files are decoded on demand).
   const from = Math.min(...squashes.map((s) => s.commitTime)) - SUCCESSOR_WINDOW_MS;

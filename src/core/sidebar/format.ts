@@ -46,7 +46,8 @@ export interface Change {
 export function describeChange(f: Figure): Change {
   const prevText = formatFigure(f.id, f.previous);
   if (f.value === null || f.previous === null) {
-    if (f.value !== null && f.previous === null) return { text: 'nothing to compare', tone: 'none', spoken: 'no figure for the previous period' };
+    if (f.value !== null && f.previous === null)
+      return { text: 'nothing to compare', tone: 'none', spoken: 'no figure for the previous period' };
     return { text: '', tone: 'none', spoken: '' };
   }
   const diff = f.value - f.previous;
@@ -82,8 +83,11 @@ export function shortDate(date: string, withYear = false): string {
 export function rangeLabel(r: DateRange): string {
   if (r.since === r.until) return shortDate(r.since, false);
   const sameYear = r.since.slice(0, 4) === r.until.slice(0, 4);
-  if (sameYear && r.since.slice(5, 7) === r.until.slice(5, 7)) return `${shortDate(r.since)} – ${Number(r.until.slice(8, 10))}`;
-  return sameYear ? `${shortDate(r.since)} – ${shortDate(r.until)}` : `${shortDate(r.since, true)} – ${shortDate(r.until, true)}`;
+  if (sameYear && r.since.slice(5, 7) === r.until.slice(5, 7))
+    return `${shortDate(r.since)} – ${Number(r.until.slice(8, 10))}`;
+  return sameYear
+    ? `${shortDate(r.since)} – ${shortDate(r.until)}`
+    : `${shortDate(r.since, true)} – ${shortDate(r.until, true)}`;
 }
 
 /** "just now", "4 min ago", "3 h ago", "yesterday", "5 days ago", then the date. */
@@ -111,10 +115,16 @@ export function niceMax(v: number): number {
 
 /** Why a session is listed for a decision, in the words the sidebar and `link pending` both use. */
 export function decisionReason(reason: DecisionRow['reason']): string {
-  return reason === 'unlinked' ? 'no commit counts' : reason === 'low-confidence' ? 'low-confidence link' : 'a possible commit';
+  return reason === 'unlinked'
+    ? 'no commit counts'
+    : reason === 'low-confidence'
+      ? 'low-confidence link'
+      : 'a possible commit';
 }
 
 /** The sentence under a listed session without a candidate commit. */
 export function noCandidateText(rejected: number): string {
-  return rejected > 0 ? `You rejected ${plural(rejected, 'commit')}; no other candidate.` : 'No commit touched the files it edited in time.';
+  return rejected > 0
+    ? `You rejected ${plural(rejected, 'commit')}; no other candidate.`
+    : 'No commit touched the files it edited in time.';
 }

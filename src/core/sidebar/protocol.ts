@@ -90,7 +90,18 @@ export function parseViewMessage(raw: unknown): ViewMessage | undefined {
 
 // ---- host → view ------------------------------------------------------------------------------------------------
 
-export type FigureId = 'commits' | 'tasks' | 'prs' | 'tokens' | 'credits' | 'cost' | 'planCost' | 'yield' | 'tokensPerCommit' | 'keptPer1k' | 'withoutOutcome';
+export type FigureId =
+  | 'commits'
+  | 'tasks'
+  | 'prs'
+  | 'tokens'
+  | 'credits'
+  | 'cost'
+  | 'planCost'
+  | 'yield'
+  | 'tokensPerCommit'
+  | 'keptPer1k'
+  | 'withoutOutcome';
 
 /**
  * How a change reads. `neutral`: a volume, not a score — more tokens or dollars are never shown as progress, and

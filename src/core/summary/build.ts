@@ -9,7 +9,17 @@ import type { CommitStanding, SetAside } from '../outcomes/standing';
 import type { ReportJson } from '../outcomes/report';
 import { noun } from '../usage/format';
 import { int } from './numbers';
-import { CLAIM, EVIDENCE_KINDS, STATUSES, type Summary, type SummaryCommit, type SummaryOutcome, type SummarySetAside, type SummaryTask, type SummaryWeek } from './schema';
+import {
+  CLAIM,
+  EVIDENCE_KINDS,
+  STATUSES,
+  type Summary,
+  type SummaryCommit,
+  type SummaryOutcome,
+  type SummarySetAside,
+  type SummaryTask,
+  type SummaryWeek,
+} from './schema';
 
 export interface SummarySession {
   ref: number;
@@ -73,12 +83,15 @@ interface Accuracy {
 
 /** Why a source's tokens can be estimates (docs/sources.md), for the summary's coverage. */
 const ESTIMATE_REASONS: Record<string, string> = {
-  'copilot-chat': 'older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor)',
+  'copilot-chat':
+    'older Copilot Chat files record no token counts, so the visible prompt and reply were counted with a tokenizer (a floor)',
   aider: 'aider writes rounded counts such as 1.2k',
-  continue: 'Continue\'s dev data holds its own estimates',
+  continue: "Continue's dev data holds its own estimates",
   manual: 'manual entries estimated from pasted text',
-  'amazon-q': 'Amazon Q Developer records no token counts, so its prompts and replies were counted with a tokenizer (a floor)',
-  cursor: 'newer Cursor builds record 0 tokens for some replies, so those were counted from their text with a tokenizer',
+  'amazon-q':
+    'Amazon Q Developer records no token counts, so its prompts and replies were counted with a tokenizer (a floor)',
+  cursor:
+    'newer Cursor builds record 0 tokens for some replies, so those were counted from their text with a tokenizer',
 };
 
 /** `{ estimatedTokens }` when some tokens of a figure were estimated, else nothing (an exact figure carries no field). */
@@ -88,16 +101,29 @@ function estimated(n: number): { estimatedTokens?: number } {
 
 function accuracyOf(x: object): Accuracy {
   const a = x as Accuracy;
-  return a.estimatedTokens === undefined ? {} : { estimatedTokens: a.estimatedTokens, ...(a.tokenAccuracy ? { tokenAccuracy: a.tokenAccuracy } : {}) };
+  return a.estimatedTokens === undefined
+    ? {}
+    : { estimatedTokens: a.estimatedTokens, ...(a.tokenAccuracy ? { tokenAccuracy: a.tokenAccuracy } : {}) };
 }
 
 /** The usage figures a summary carries, field by field (a report may have more fields than this version knows). */
 function usageOf(x: ReportJson['totals']): Summary['totals'] {
   return {
-    input: x.input, output: x.output, cacheRead: x.cacheRead, cacheWrite: x.cacheWrite, reasoning: x.reasoning, total: x.total,
-    costUSD: x.costUSD, interactions: x.interactions, sessions: x.sessions, unpricedInteractions: x.unpricedInteractions, ...accuracyOf(x),
+    input: x.input,
+    output: x.output,
+    cacheRead: x.cacheRead,
+    cacheWrite: x.cacheWrite,
+    reasoning: x.reasoning,
+    total: x.total,
+    costUSD: x.costUSD,
+    interactions: x.interactions,
+    sessions: x.sessions,
+    unpricedInteractions: x.unpricedInteractions,
+    ...accuracyOf(x),
     ...(x.credits !== undefined ? { credits: x.credits } : {}),
-    ...(x.recordedCostUsd !== undefined ? { recordedCostUsd: x.recordedCostUsd, recordedInteractions: x.recordedInteractions ?? 0 } : {}),
+    ...(x.recordedCostUsd !== undefined
+      ? { recordedCostUsd: x.recordedCostUsd, recordedInteractions: x.recordedInteractions ?? 0 }
+      : {}),
   };
 }
 
@@ -120,11 +146,17 @@ function buildTasks(input: SummaryInput): { tasks: SummaryTask[]; notCounted: Su
   const find = outcomeOf(input.commits, input.successors);
   const mature = input.now - input.durabilityDays * DAY;
   const repoRoots = [...new Set([...input.commits.values()].map((c) => c.repoRoot))].sort();
-  const repoLabel = new Map(repoRoots.map((root, i) => [root, input.redact.repos ? `repository ${i + 1}` : baseName(root)]));
+  const repoLabel = new Map(
+    repoRoots.map((root, i) => [root, input.redact.repos ? `repository ${i + 1}` : baseName(root)]),
+  );
 
   // Task membership, as computeOutcomes (outcomes.ts) decides it: a shipped session's branch tasks get all its
   // counted commits; a counted commit's own task keys get that commit; a session belongs to every task either names.
-  interface TaskAcc { sessions: Set<number>; outcomes: Set<number>; models: Set<string> }
+  interface TaskAcc {
+    sessions: Set<number>;
+    outcomes: Set<number>;
+    models: Set<string>;
+  }
   const tasks = new Map<string | null, TaskAcc>();
   const taskAcc = (k: string | null): TaskAcc => {
     let t = tasks.get(k);
@@ -172,10 +204,18 @@ function buildTasks(input: SummaryInput): { tasks: SummaryTask[]; notCounted: Su
     }
   }
 
-  const standingOf = (c: SummaryCommitFacts): Pick<SummaryCommit, 'author' | 'authoredByEngineer' | 'coAuthored' | 'reverted' | 'merged'> => {
+  const standingOf = (
+    c: SummaryCommitFacts,
+  ): Pick<SummaryCommit, 'author' | 'authoredByEngineer' | 'coAuthored' | 'reverted' | 'merged'> => {
     const st = c.standing;
     if (!st) return {};
-    return { author: st.author, authoredByEngineer: st.authoredByEngineer, ...(st.coAuthored ? { coAuthored: true } : {}), reverted: st.reverted, merged: st.merged };
+    return {
+      author: st.author,
+      authoredByEngineer: st.authoredByEngineer,
+      ...(st.coAuthored ? { coAuthored: true } : {}),
+      reverted: st.reverted,
+      merged: st.merged,
+    };
   };
   /** What every cited commit says, counted or not: its full sha, where, what, when, its PR, whose and what became of it. */
   const citedOf = (c: SummaryCommitFacts): Omit<SummaryCommit, 'keptLines' | 'authoredAt' | 'files'> => ({
@@ -207,10 +247,16 @@ function buildTasks(input: SummaryInput): { tasks: SummaryTask[]; notCounted: Su
     }
   }
   const notCounted: SummarySetAside[] = [...asideSessions]
-    .map(([id, e]) => ({ ...citedOf(input.commits.get(id) as SummaryCommitFacts), reason: e.why as SummarySetAside['reason'], sessions: [...e.sessions].sort() }))
+    .map(([id, e]) => ({
+      ...citedOf(input.commits.get(id) as SummaryCommitFacts),
+      reason: e.why as SummarySetAside['reason'],
+      sessions: [...e.sessions].sort(),
+    }))
     .sort((a, b) => a.committed.localeCompare(b.committed) || a.sha.localeCompare(b.sha));
   const outcomeOfRoot = (o: number): SummaryOutcome & { firstTime: number } => {
-    const members = [...(outcomeMembers.get(o) ?? [])].sort((a, b) => (input.commits.get(a)?.authorTime ?? 0) - (input.commits.get(b)?.authorTime ?? 0) || a - b);
+    const members = [...(outcomeMembers.get(o) ?? [])].sort(
+      (a, b) => (input.commits.get(a)?.authorTime ?? 0) - (input.commits.get(b)?.authorTime ?? 0) || a - b,
+    );
     const sessions = [...(outcomeSessions.get(o) ?? [])].map((ref) => sessionById.get(ref) as SummarySession);
     const kinds = new Set<EvidenceKind>();
     let confirmed = false;
@@ -247,7 +293,9 @@ function buildTasks(input: SummaryInput): { tasks: SummaryTask[]; notCounted: Su
   for (const k of [...keys, ...(tasks.has(null) ? [null] : [])]) {
     const acc = tasks.get(k) as TaskAcc;
     const figures = k === null ? undefined : byTask.get(k);
-    const outcomes = [...acc.outcomes].map(outcomeOfRoot).sort((a, b) => a.firstTime - b.firstTime || a.commits[0]!.sha.localeCompare(b.commits[0]!.sha));
+    const outcomes = [...acc.outcomes]
+      .map(outcomeOfRoot)
+      .sort((a, b) => a.firstTime - b.firstTime || a.commits[0]!.sha.localeCompare(b.commits[0]!.sha));
     const sessions = [...acc.sessions].map((ref) => sessionById.get(ref) as SummarySession);
     taskList.push({
       task: k,
@@ -262,7 +310,14 @@ function buildTasks(input: SummaryInput): { tasks: SummaryTask[]; notCounted: Su
       pendingCommits: outcomes.filter((o) => o.pending).length,
       outcomes: outcomes.map((o) => withoutFirstTime(o)),
       citedSessions: sessions.map((s) => s.id).sort(),
-      ...estimated(Math.ceil(sessions.reduce((a, x) => a + x.estimatedTokens / (k === null ? 1 : Math.max(1, taskCount.get(x.ref) ?? 1)), 0))),
+      ...estimated(
+        Math.ceil(
+          sessions.reduce(
+            (a, x) => a + x.estimatedTokens / (k === null ? 1 : Math.max(1, taskCount.get(x.ref) ?? 1)),
+            0,
+          ),
+        ),
+      ),
     });
   }
   // Delivered tasks first; a task only named by a branch with nothing counted yet comes after them.
@@ -288,7 +343,12 @@ function buildWithoutOutcome(input: SummaryInput): Summary['withoutOutcome'] {
     tokens: input.report.outcomes.tokensWithoutOutcome,
     costUSD: round6(groups.reduce((a, g) => a + g.costUSD, 0)),
     groups,
-    open: { sessions: open.length, tokens: open.reduce((a, s) => a + s.tokens, 0), costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9), ...estimated(open.reduce((a, s) => a + s.estimatedTokens, 0)) },
+    open: {
+      sessions: open.length,
+      tokens: open.reduce((a, s) => a + s.tokens, 0),
+      costUSD: round6(open.reduce((a, s) => a + s.costNano, 0) / 1e9),
+      ...estimated(open.reduce((a, s) => a + s.estimatedTokens, 0)),
+    },
     ...estimated(groups.reduce((a, g) => a + (g.estimatedTokens ?? 0), 0)),
   };
 }
@@ -322,23 +382,41 @@ function buildEstimates(input: SummaryInput): string[] {
   ];
   if (r.totals.unpricedInteractions > 0) {
     const models = [...new Set(r.coverage.flatMap((c) => c.unpricedModels))].sort();
-    estimates.push(`${int(r.totals.unpricedInteractions)} requests used models the price table does not know (${models.join(', ')}): their cost is not in the totals.`);
+    estimates.push(
+      `${int(r.totals.unpricedInteractions)} requests used models the price table does not know (${models.join(', ')}): their cost is not in the totals.`,
+    );
   }
   const assumed = r.coverage.reduce((a, c) => a + c.assumedModelInteractions, 0);
-  if (assumed > 0) estimates.push(`${int(assumed)} requests came from tool builds that did not record the model: the default model was assumed for their cost.`);
+  if (assumed > 0)
+    estimates.push(
+      `${int(assumed)} requests came from tool builds that did not record the model: the default model was assumed for their cost.`,
+    );
   const estimatedTokens = (r.totals as Accuracy).estimatedTokens ?? 0;
   if (estimatedTokens > 0) {
     const parts = r.coverage
       .filter((c) => ((c as Accuracy).estimatedTokens ?? 0) > 0)
-      .map((c) => `${c.source}: ${int((c as Accuracy).estimatedTokens ?? 0)}, ${ESTIMATE_REASONS[c.source] ?? 'counted from text or rounded by the tool'}`);
-    estimates.push(`${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated, not reported exactly (${parts.join('; ')}): figures that include them are marked ≈.`);
+      .map(
+        (c) =>
+          `${c.source}: ${int((c as Accuracy).estimatedTokens ?? 0)}, ${ESTIMATE_REASONS[c.source] ?? 'counted from text or rounded by the tool'}`,
+      );
+    estimates.push(
+      `${int(estimatedTokens)} of the ${int(r.totals.total)} tokens were estimated, not reported exactly (${parts.join('; ')}): figures that include them are marked ≈.`,
+    );
   }
   if (r.totals.credits !== undefined) {
     const parts = r.bySource.filter((x) => x.credits !== undefined).map((x) => `${x.source}: ${x.credits}`);
-    estimates.push(`${r.totals.credits} credits were metered by tools that bill in credits (${parts.join('; ')}): they are priced at the tool's documented price per credit and never counted as tokens.`);
+    estimates.push(
+      `${r.totals.credits} credits were metered by tools that bill in credits (${parts.join('; ')}): they are priced at the tool's documented price per credit and never counted as tokens.`,
+    );
   }
-  if (open.length > 0) estimates.push(`${open.length} ${noun(open.length, 'session')} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`);
-  if (o.pendingCommits > 0) estimates.push(`${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`);
+  if (open.length > 0)
+    estimates.push(
+      `${open.length} ${noun(open.length, 'session')} ended less than ${input.openWindowHours} hours before the export and may still lead to a commit: they are counted as open, neither shipped nor without outcome.`,
+    );
+  if (o.pendingCommits > 0)
+    estimates.push(
+      `${o.pendingCommits} outcomes are younger than ${input.durabilityDays} days: their kept lines are not judged yet.`,
+    );
   return estimates;
 }
 
@@ -351,19 +429,39 @@ export function buildSummary(input: SummaryInput): Summary {
     tool: { name: 'outcome-ledger', version: input.toolVersion },
     period: { ...input.period, days: dayNumber(input.period.until) - dayNumber(input.period.since) + 1 },
     redacted: { ...input.redact },
-    settings: { threshold: o.threshold, durabilityDays: o.durabilityDays, openWindowHours: input.openWindowHours, ...(input.identities ? { identities: [...input.identities] } : {}) },
+    settings: {
+      threshold: o.threshold,
+      durabilityDays: o.durabilityDays,
+      openWindowHours: input.openWindowHours,
+      ...(input.identities ? { identities: [...input.identities] } : {}),
+    },
     pricing: { version: r.pricing.version, note: r.pricing.note },
     ...(r.planCost ? { planCost: { ...r.planCost } } : {}),
     totals: usageOf(r.totals),
     outcomes: {
-      commits: o.commits, tasks: o.tasks, prs: o.prs, shippedSessions: o.shippedSessions, openSessions: o.openSessions,
-      unlinkedSessions: o.unlinkedSessions, labelledSessions: o.labelledSessions, yield: o.yield,
-      tokensPerCommit: o.tokensPerCommit, costPerCommit: o.costPerCommit, tokensPerCommitMedian: o.tokensPerCommitMedian,
-      costPerCommitMedian: o.costPerCommitMedian, tokensPerTask: o.tokensPerTask, costPerTask: o.costPerTask,
-      tokensPerTaskMedian: o.tokensPerTaskMedian, costPerTaskMedian: o.costPerTaskMedian,
-      tokensWithoutOutcome: o.tokensWithoutOutcome, keptLines: o.keptLines, keptLinesPer1kOutput: o.keptLinesPer1kOutput,
+      commits: o.commits,
+      tasks: o.tasks,
+      prs: o.prs,
+      shippedSessions: o.shippedSessions,
+      openSessions: o.openSessions,
+      unlinkedSessions: o.unlinkedSessions,
+      labelledSessions: o.labelledSessions,
+      yield: o.yield,
+      tokensPerCommit: o.tokensPerCommit,
+      costPerCommit: o.costPerCommit,
+      tokensPerCommitMedian: o.tokensPerCommitMedian,
+      costPerCommitMedian: o.costPerCommitMedian,
+      tokensPerTask: o.tokensPerTask,
+      costPerTask: o.costPerTask,
+      tokensPerTaskMedian: o.tokensPerTaskMedian,
+      costPerTaskMedian: o.costPerTaskMedian,
+      tokensWithoutOutcome: o.tokensWithoutOutcome,
+      keptLines: o.keptLines,
+      keptLinesPer1kOutput: o.keptLinesPer1kOutput,
       pendingCommits: o.pendingCommits,
-      reverted: o.reverted, unmerged: o.unmerged, authoredByOthers: o.authoredByOthers,
+      reverted: o.reverted,
+      unmerged: o.unmerged,
+      authoredByOthers: o.authoredByOthers,
     },
     tasks,
     notCounted,
@@ -373,8 +471,14 @@ export function buildSummary(input: SummaryInput): Summary {
     byModel: r.byModel.map((x) => ({ source: x.source, model: x.model, priced: x.priced, ...usageOf(x) })),
     coverage: {
       sources: r.coverage.map((c) => ({
-        source: c.source, first: c.first, last: c.last, files: c.files, rejectedLines: c.rejectedLines,
-        unpricedModels: [...c.unpricedModels], assumedModelInteractions: c.assumedModelInteractions, ...accuracyOf(c),
+        source: c.source,
+        first: c.first,
+        last: c.last,
+        files: c.files,
+        rejectedLines: c.rejectedLines,
+        unpricedModels: [...c.unpricedModels],
+        assumedModelInteractions: c.assumedModelInteractions,
+        ...accuracyOf(c),
       })),
       gaps: [...input.gaps],
       estimates: buildEstimates(input),
@@ -423,10 +527,12 @@ export function figureDifferences(file: Summary, ledger: Summary, limit = 12): s
     }
     if (a && b && typeof a === 'object' && typeof b === 'object') {
       const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-      for (const k of keys) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], at ? `${at}.${k}` : k);
+      for (const k of keys)
+        walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], at ? `${at}.${k}` : k);
       return;
     }
-    if (a !== b) out.push(`${at}: the file says ${JSON.stringify(a ?? null)}, the ledger gives ${JSON.stringify(b ?? null)}`);
+    if (a !== b)
+      out.push(`${at}: the file says ${JSON.stringify(a ?? null)}, the ledger gives ${JSON.stringify(b ?? null)}`);
   };
   walk({ ...file, generatedAt: null, tool: null }, { ...ledger, generatedAt: null, tool: null }, '');
   return out;

@@ -15,12 +15,29 @@ const LIMIT = 12;
 const USD = 1e-6;
 
 type Usage = Summary['totals'];
-const ADDITIVE = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'unpricedInteractions'] as const;
+const ADDITIVE = [
+  'input',
+  'output',
+  'cacheRead',
+  'cacheWrite',
+  'reasoning',
+  'total',
+  'interactions',
+  'unpricedInteractions',
+] as const;
 
 const WORDS: Record<string, string> = {
-  input: 'input tokens', output: 'output tokens', cacheRead: 'cache-read tokens', cacheWrite: 'cache-write tokens',
-  reasoning: 'reasoning tokens', total: 'total tokens', interactions: 'requests', unpricedInteractions: 'unpriced requests',
-  sessions: 'sessions', costUSD: 'estimated cost', estimatedTokens: 'estimated tokens',
+  input: 'input tokens',
+  output: 'output tokens',
+  cacheRead: 'cache-read tokens',
+  cacheWrite: 'cache-write tokens',
+  reasoning: 'reasoning tokens',
+  total: 'total tokens',
+  interactions: 'requests',
+  unpricedInteractions: 'unpriced requests',
+  sessions: 'sessions',
+  costUSD: 'estimated cost',
+  estimatedTokens: 'estimated tokens',
 };
 
 function show(v: number | null): string {
@@ -42,7 +59,8 @@ export function inconsistencies(s: Summary): string[] {
     if (says !== records) out.push(`${what}: the file says ${show(says)}, but ${from} give ${show(records)}`);
   };
   const near = (what: string, says: number | null, records: number | null, tolerance: number, from: string): void => {
-    if (says === null || records === null ? says !== records : Math.abs(says - records) > tolerance + 1e-9) out.push(`${what}: the file says ${show(says)}, but ${from} give ${show(records)}`);
+    if (says === null || records === null ? says !== records : Math.abs(says - records) > tolerance + 1e-9)
+      out.push(`${what}: the file says ${show(says)}, but ${from} give ${show(records)}`);
   };
   const t = s.totals;
   const o = s.outcomes;
@@ -50,51 +68,157 @@ export function inconsistencies(s: Summary): string[] {
   // The tools and the models add up to the totals.
   const sums = (rows: readonly Usage[], from: string, withSessions: boolean): void => {
     if (rows.length === 0 && t.interactions === 0) return;
-    for (const k of ADDITIVE) exact(`the ${WORDS[k]} in the totals`, t[k], rows.reduce((a, r) => a + r[k], 0), from);
-    if (withSessions) exact('the number of sessions in the totals', t.sessions, rows.reduce((a, r) => a + r.sessions, 0), from);
-    exact('the estimated tokens in the totals', t.estimatedTokens ?? 0, rows.reduce((a, r) => a + (r.estimatedTokens ?? 0), 0), from);
-    near('the estimated cost in the totals', t.costUSD, rows.reduce((a, r) => a + r.costUSD, 0), USD * (rows.length + 1), from);
+    for (const k of ADDITIVE)
+      exact(
+        `the ${WORDS[k]} in the totals`,
+        t[k],
+        rows.reduce((a, r) => a + r[k], 0),
+        from,
+      );
+    if (withSessions)
+      exact(
+        'the number of sessions in the totals',
+        t.sessions,
+        rows.reduce((a, r) => a + r.sessions, 0),
+        from,
+      );
+    exact(
+      'the estimated tokens in the totals',
+      t.estimatedTokens ?? 0,
+      rows.reduce((a, r) => a + (r.estimatedTokens ?? 0), 0),
+      from,
+    );
+    near(
+      'the estimated cost in the totals',
+      t.costUSD,
+      rows.reduce((a, r) => a + r.costUSD, 0),
+      USD * (rows.length + 1),
+      from,
+    );
   };
   sums(s.bySource, 'the figures by tool', true);
   sums(s.byModel, 'the figures by model', false);
-  exact('the total tokens', t.total, t.input + t.output + t.cacheRead + t.cacheWrite, 'its input, output, cache-read and cache-write tokens');
+  exact(
+    'the total tokens',
+    t.total,
+    t.input + t.output + t.cacheRead + t.cacheWrite,
+    'its input, output, cache-read and cache-write tokens',
+  );
   exact('the number of requests in the records digest', s.records.interactions, t.interactions, 'the totals');
   exact('the number of sessions in the records digest', s.records.sessions, t.sessions, 'the totals');
 
   // The weeks add up to the period.
   if (s.trend.length > 0) {
-    exact('the total tokens', t.total, s.trend.reduce((a, w) => a + w.tokens, 0), 'the weeks of the trend');
-    exact('the tokens without outcome', o.tokensWithoutOutcome, s.trend.reduce((a, w) => a + w.tokensWithoutOutcome, 0), 'the weeks of the trend');
-    near('the estimated cost in the totals', t.costUSD, s.trend.reduce((a, w) => a + w.costUSD, 0), USD * (s.trend.length + 1), 'the weeks of the trend');
+    exact(
+      'the total tokens',
+      t.total,
+      s.trend.reduce((a, w) => a + w.tokens, 0),
+      'the weeks of the trend',
+    );
+    exact(
+      'the tokens without outcome',
+      o.tokensWithoutOutcome,
+      s.trend.reduce((a, w) => a + w.tokensWithoutOutcome, 0),
+      'the weeks of the trend',
+    );
+    near(
+      'the estimated cost in the totals',
+      t.costUSD,
+      s.trend.reduce((a, w) => a + w.costUSD, 0),
+      USD * (s.trend.length + 1),
+      'the weeks of the trend',
+    );
   }
 
   // The sessions: shipped, open, unlinked and labelled are all of them; the groups are what the outcome figures say.
   const groups = s.withoutOutcome.groups;
   const group = (status: string) => groups.find((g) => g.status === status);
-  for (const g of groups) exact(`the number of ${g.status} sessions`, g.sessions, g.sessionIds.length, 'the sessions the group cites');
+  for (const g of groups)
+    exact(`the number of ${g.status} sessions`, g.sessions, g.sessionIds.length, 'the sessions the group cites');
   exact('the number of unlinked sessions', o.unlinkedSessions, group('unlinked')?.sessions ?? 0, 'the unlinked group');
-  exact('the number of labelled sessions', o.labelledSessions, groups.filter((g) => g.status !== 'unlinked').reduce((a, g) => a + g.sessions, 0), 'the labelled groups');
+  exact(
+    'the number of labelled sessions',
+    o.labelledSessions,
+    groups.filter((g) => g.status !== 'unlinked').reduce((a, g) => a + g.sessions, 0),
+    'the labelled groups',
+  );
   exact('the number of open sessions', o.openSessions, s.withoutOutcome.open.sessions, 'the open sessions');
-  exact('the number of sessions in the totals', t.sessions, o.shippedSessions + o.openSessions + o.unlinkedSessions + o.labelledSessions, 'the shipped, open, unlinked and labelled sessions');
-  exact('the tokens without outcome', o.tokensWithoutOutcome, groups.reduce((a, g) => a + g.tokens, 0), 'the unlinked and labelled groups');
+  exact(
+    'the number of sessions in the totals',
+    t.sessions,
+    o.shippedSessions + o.openSessions + o.unlinkedSessions + o.labelledSessions,
+    'the shipped, open, unlinked and labelled sessions',
+  );
+  exact(
+    'the tokens without outcome',
+    o.tokensWithoutOutcome,
+    groups.reduce((a, g) => a + g.tokens, 0),
+    'the unlinked and labelled groups',
+  );
   exact('the tokens without outcome', s.withoutOutcome.tokens, o.tokensWithoutOutcome, 'the outcome figures');
-  near('the cost without outcome', s.withoutOutcome.costUSD, groups.reduce((a, g) => a + g.costUSD, 0), USD * (groups.length + 1), 'the unlinked and labelled groups');
+  near(
+    'the cost without outcome',
+    s.withoutOutcome.costUSD,
+    groups.reduce((a, g) => a + g.costUSD, 0),
+    USD * (groups.length + 1),
+    'the unlinked and labelled groups',
+  );
 
   // The outcomes the tasks cite (an outcome cited by several tasks counts once).
   const outcomes = new Map<string, SummaryOutcome>();
   for (const task of s.tasks) {
-    exact(`the number of outcomes of ${taskName(task.task)}`, task.commits, task.outcomes.length, 'the outcomes it cites');
-    exact(`the pending outcomes of ${taskName(task.task)}`, task.pendingCommits, task.outcomes.filter((x) => x.pending).length, 'the outcomes it cites');
-    exact(`the kept lines of ${taskName(task.task)}`, task.keptLines, task.outcomes.reduce((a, x) => a + (x.keptLines ?? 0), 0), 'the outcomes it cites');
-    exact(`the number of sessions of ${taskName(task.task)}`, task.sessions, task.citedSessions.length, 'the sessions it cites');
+    exact(
+      `the number of outcomes of ${taskName(task.task)}`,
+      task.commits,
+      task.outcomes.length,
+      'the outcomes it cites',
+    );
+    exact(
+      `the pending outcomes of ${taskName(task.task)}`,
+      task.pendingCommits,
+      task.outcomes.filter((x) => x.pending).length,
+      'the outcomes it cites',
+    );
+    exact(
+      `the kept lines of ${taskName(task.task)}`,
+      task.keptLines,
+      task.outcomes.reduce((a, x) => a + (x.keptLines ?? 0), 0),
+      'the outcomes it cites',
+    );
+    exact(
+      `the number of sessions of ${taskName(task.task)}`,
+      task.sessions,
+      task.citedSessions.length,
+      'the sessions it cites',
+    );
     for (const x of task.outcomes) outcomes.set(x.commits.map((c) => `${c.repo}\u0000${c.sha}`).join(' '), x);
   }
   const cited = [...outcomes.values()];
   exact('the number of outcomes (commits)', o.commits, cited.length, 'the distinct outcomes the tasks cite');
-  exact('the number of pending outcomes', o.pendingCommits, cited.filter((x) => x.pending).length, 'the distinct outcomes the tasks cite');
-  exact('the kept lines', o.keptLines, cited.reduce((a, x) => a + (x.keptLines ?? 0), 0), 'the distinct outcomes the tasks cite');
-  exact('the number of pull requests', o.prs, new Set(cited.flatMap((x) => x.commits.filter((c) => c.pr !== null).map((c) => `${c.repo}#${c.pr}`))).size, 'the distinct outcomes the tasks cite');
-  exact('the number of shipped sessions', o.shippedSessions, new Set(cited.flatMap((x) => x.sessions)).size, 'the sessions the outcomes cite');
+  exact(
+    'the number of pending outcomes',
+    o.pendingCommits,
+    cited.filter((x) => x.pending).length,
+    'the distinct outcomes the tasks cite',
+  );
+  exact(
+    'the kept lines',
+    o.keptLines,
+    cited.reduce((a, x) => a + (x.keptLines ?? 0), 0),
+    'the distinct outcomes the tasks cite',
+  );
+  exact(
+    'the number of pull requests',
+    o.prs,
+    new Set(cited.flatMap((x) => x.commits.filter((c) => c.pr !== null).map((c) => `${c.repo}#${c.pr}`))).size,
+    'the distinct outcomes the tasks cite',
+  );
+  exact(
+    'the number of shipped sessions',
+    o.shippedSessions,
+    new Set(cited.flatMap((x) => x.sessions)).size,
+    'the sessions the outcomes cite',
+  );
 
   // Tasks delivered and the per-task figures.
   const delivered = s.tasks.filter((x) => x.task !== null && x.delivered);
@@ -102,28 +226,83 @@ export function inconsistencies(s: Summary): string[] {
   const taskTokens = delivered.map((x) => x.tokens);
   const taskCost = delivered.map((x) => x.costUSD);
   const n = delivered.length;
-  near('the tokens per task', o.tokensPerTask, n > 0 ? taskTokens.reduce((a, b) => a + b, 0) / n : null, 1, 'the delivered tasks');
-  near('the cost per task', o.costPerTask, n > 0 ? taskCost.reduce((a, b) => a + b, 0) / n : null, 2 * USD, 'the delivered tasks');
+  near(
+    'the tokens per task',
+    o.tokensPerTask,
+    n > 0 ? taskTokens.reduce((a, b) => a + b, 0) / n : null,
+    1,
+    'the delivered tasks',
+  );
+  near(
+    'the cost per task',
+    o.costPerTask,
+    n > 0 ? taskCost.reduce((a, b) => a + b, 0) / n : null,
+    2 * USD,
+    'the delivered tasks',
+  );
   near('the median tokens per task', o.tokensPerTaskMedian, median(taskTokens), 1, 'the delivered tasks');
   near('the median cost per task', o.costPerTaskMedian, median(taskCost), 2 * USD, 'the delivered tasks');
 
   // Yield and the per-commit figures from the tokens of shipped sessions (all but those without outcome and open).
   const shippedTokens = t.total - o.tokensWithoutOutcome - s.withoutOutcome.open.tokens;
-  near('the yield', o.yield, t.total > 0 ? shippedTokens / t.total : null, 1e-9, 'the tokens of shipped sessions over all tokens');
-  exact('the tokens per commit', o.tokensPerCommit, o.commits > 0 ? Math.round(shippedTokens / o.commits) : null, 'the tokens of shipped sessions over the outcomes');
-  near('the cost per commit', o.costPerCommit, o.commits > 0 ? t.costUSD / o.commits : null, 2 * USD, 'the estimated cost over the outcomes');
-  if ((o.tokensPerCommitMedian === null) !== (o.commits === 0)) out.push(`the median tokens per commit: the file says ${show(o.tokensPerCommitMedian)} for ${int(o.commits)} outcomes`);
+  near(
+    'the yield',
+    o.yield,
+    t.total > 0 ? shippedTokens / t.total : null,
+    1e-9,
+    'the tokens of shipped sessions over all tokens',
+  );
+  exact(
+    'the tokens per commit',
+    o.tokensPerCommit,
+    o.commits > 0 ? Math.round(shippedTokens / o.commits) : null,
+    'the tokens of shipped sessions over the outcomes',
+  );
+  near(
+    'the cost per commit',
+    o.costPerCommit,
+    o.commits > 0 ? t.costUSD / o.commits : null,
+    2 * USD,
+    'the estimated cost over the outcomes',
+  );
+  if ((o.tokensPerCommitMedian === null) !== (o.commits === 0))
+    out.push(
+      `the median tokens per commit: the file says ${show(o.tokensPerCommitMedian)} for ${int(o.commits)} outcomes`,
+    );
   // The plan cost: the monthly price over the period's days, over the outcomes.
   const plan = s.planCost;
   if (plan) {
     exact('the days of the plan cost', plan.days, s.period.days, 'the period');
-    near('the plan cost of the period', plan.periodUsd, (plan.monthlyUsd * plan.days) / 30.4, 2 * USD, 'its monthly price over the days');
-    near('the plan cost per commit', plan.perCommit, o.commits > 0 ? plan.periodUsd / o.commits : null, 2 * USD, 'the plan cost over the outcomes');
-    near('the plan cost per task', plan.perTask, o.tasks > 0 ? plan.periodUsd / o.tasks : null, 2 * USD, 'the plan cost over the tasks delivered');
+    near(
+      'the plan cost of the period',
+      plan.periodUsd,
+      (plan.monthlyUsd * plan.days) / 30.4,
+      2 * USD,
+      'its monthly price over the days',
+    );
+    near(
+      'the plan cost per commit',
+      plan.perCommit,
+      o.commits > 0 ? plan.periodUsd / o.commits : null,
+      2 * USD,
+      'the plan cost over the outcomes',
+    );
+    near(
+      'the plan cost per task',
+      plan.perTask,
+      o.tasks > 0 ? plan.periodUsd / o.tasks : null,
+      2 * USD,
+      'the plan cost over the tasks delivered',
+    );
   }
-  if (shippedTokens < 0) out.push(`the tokens without outcome and of open sessions (${int(o.tokensWithoutOutcome + s.withoutOutcome.open.tokens)}) are more than all tokens (${int(t.total)})`);
+  if (shippedTokens < 0)
+    out.push(
+      `the tokens without outcome and of open sessions (${int(o.tokensWithoutOutcome + s.withoutOutcome.open.tokens)}) are more than all tokens (${int(t.total)})`,
+    );
 
-  return out.length > LIMIT ? [...out.slice(0, LIMIT), `and ${out.length - LIMIT} more figures that do not add up`] : out;
+  return out.length > LIMIT
+    ? [...out.slice(0, LIMIT), `and ${out.length - LIMIT} more figures that do not add up`]
+    : out;
 }
 
 function taskName(task: string | null): string {

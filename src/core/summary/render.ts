@@ -19,7 +19,8 @@ export function isSummaryFormat(v: string): v is SummaryFormat {
   return (SUMMARY_FORMATS as readonly string[]).includes(v);
 }
 
-const MD_OPEN = '<!-- outcome-ledger-summary: the signed data this file was rendered from (verify compares every line with it)';
+const MD_OPEN =
+  '<!-- outcome-ledger-summary: the signed data this file was rendered from (verify compares every line with it)';
 const MD_CLOSE = '-->';
 const HTML_ID = 'outcome-ledger-summary';
 
@@ -43,28 +44,58 @@ export function extractDocument(text: string): Extracted {
     try {
       return { ok: true, format, value: JSON.parse(json) as unknown };
     } catch (e) {
-      return { ok: false, reason: `the signed data in this ${format === 'json' ? 'JSON' : format === 'md' ? 'Markdown' : 'HTML'} file is not valid JSON (${(e as Error).message})` };
+      return {
+        ok: false,
+        reason: `the signed data in this ${format === 'json' ? 'JSON' : format === 'md' ? 'Markdown' : 'HTML'} file is not valid JSON (${(e as Error).message})`,
+      };
     }
   };
   if (trimmed.startsWith('{')) return parse(trimmed, 'json');
   if (/^<!doctype html/i.test(trimmed) || /^<html[\s>]/i.test(trimmed)) {
     const m = /<script type="application\/json" id="outcome-ledger-summary">([^<]*)<\/script>/.exec(body);
     if (!m) {
-      if (body.includes('<script type="application/json" id="outcome-ledger-summary">')) return { ok: false, reason: 'the signed data block of this HTML file is cut off (the file is incomplete: export or copy it again)' };
-      if (!/<\/html>\s*$/i.test(body)) return { ok: false, reason: 'this HTML file is cut off before its signed data block (the file is incomplete: export or copy it again)' };
-      return { ok: false, reason: 'this HTML file carries no signed Outcome Ledger data (the <script type="application/json" id="outcome-ledger-summary"> block is missing)' };
+      if (body.includes('<script type="application/json" id="outcome-ledger-summary">'))
+        return {
+          ok: false,
+          reason:
+            'the signed data block of this HTML file is cut off (the file is incomplete: export or copy it again)',
+        };
+      if (!/<\/html>\s*$/i.test(body))
+        return {
+          ok: false,
+          reason:
+            'this HTML file is cut off before its signed data block (the file is incomplete: export or copy it again)',
+        };
+      return {
+        ok: false,
+        reason:
+          'this HTML file carries no signed Outcome Ledger data (the <script type="application/json" id="outcome-ledger-summary"> block is missing)',
+      };
     }
     return parse(m[1] as string, 'html');
   }
   const start = body.lastIndexOf(MD_OPEN);
-  if (start < 0) return { ok: false, reason: 'this file carries no signed Outcome Ledger data (expected a JSON summary, or Markdown/HTML exported by `outcome-ledger summary`)' };
+  if (start < 0)
+    return {
+      ok: false,
+      reason:
+        'this file carries no signed Outcome Ledger data (expected a JSON summary, or Markdown/HTML exported by `outcome-ledger summary`)',
+    };
   const end = body.indexOf(MD_CLOSE, start + MD_OPEN.length);
-  if (end < 0) return { ok: false, reason: 'the signed data block at the end of this Markdown file is cut off (the file is incomplete: export or copy it again)' };
+  if (end < 0)
+    return {
+      ok: false,
+      reason:
+        'the signed data block at the end of this Markdown file is cut off (the file is incomplete: export or copy it again)',
+    };
   return parse(body.slice(start + MD_OPEN.length, end).trim(), 'md');
 }
 
 /** The first line where a file differs from what its signed data renders to (line endings normalised). */
-export function firstDifference(actual: string, expected: string): { line: number; found: string; expected: string } | null {
+export function firstDifference(
+  actual: string,
+  expected: string,
+): { line: number; found: string; expected: string } | null {
   const a = actual.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
   if (a === expected) return null;
   const al = a.split('\n');
@@ -102,7 +133,17 @@ function maybeInt(v: number | null): string {
 }
 
 /** The weekly table: per commit and per task, tokens and estimated cost share a cell (the table fits a printed page). */
-const TREND_HEAD = ['Week', 'Tokens', 'Est. cost', 'Outcomes', 'Tasks', 'Yield', 'Per commit: tokens · cost', 'Per task: tokens · cost', 'Without outcome'];
+const TREND_HEAD = [
+  'Week',
+  'Tokens',
+  'Est. cost',
+  'Outcomes',
+  'Tasks',
+  'Yield',
+  'Per commit: tokens · cost',
+  'Per task: tokens · cost',
+  'Without outcome',
+];
 
 function perText(tokens: number | null, cost: number | null, a: { estimatedTokens?: number }): string {
   return tokens === null ? '—' : `${tokensText(tokens, a)} · ${est(cost)}`;
@@ -158,8 +199,15 @@ export function sessionNamer(s: Summary): (id: string) => string {
 }
 
 const EVIDENCE_WORDS: Record<string, string> = {
-  branch: 'branch', files: 'edited files', time: 'time', trailer: 'commit trailer', 'codex-git': 'recorded git state',
-  task: 'task key', author: 'author', successor: 'squash/rebase', manual: 'confirmed by the engineer',
+  branch: 'branch',
+  files: 'edited files',
+  time: 'time',
+  trailer: 'commit trailer',
+  'codex-git': 'recorded git state',
+  task: 'task key',
+  author: 'author',
+  successor: 'squash/rebase',
+  manual: 'confirmed by the engineer',
 };
 
 function evidenceText(kinds: readonly string[]): string {
@@ -205,7 +253,12 @@ function notCountedNote(o: Summary['outcomes']): string | null {
 }
 
 /** Rows of the "linked but not counted" table: commit, repository, subject, why, author, sessions. */
-function notCountedRows(s: Summary, cell: (v: string) => string, code: (v: string) => string, sid: (id: string) => string): string[][] {
+function notCountedRows(
+  s: Summary,
+  cell: (v: string) => string,
+  code: (v: string) => string,
+  sid: (id: string) => string,
+): string[][] {
   return (s.notCounted ?? []).map((c) => [
     `${code(shaText(c))} ${cell(c.committed)}`,
     cell(c.repo),
@@ -217,7 +270,8 @@ function notCountedRows(s: Summary, cell: (v: string) => string, code: (v: strin
 }
 
 const NOT_COUNTED_HEAD = ['Commit', 'Repository', 'Subject', 'Not counted because', 'Author', 'Sessions'];
-const NOT_COUNTED_TEXT = 'Commits these sessions helped with that are not the engineer\'s outcomes: reverted later, never merged into the default branch, or authored by someone else. They are in no figure above.';
+const NOT_COUNTED_TEXT =
+  "Commits these sessions helped with that are not the engineer's outcomes: reverted later, never merged into the default branch, or authored by someone else. They are in no figure above.";
 
 interface Glance {
   label: string;
@@ -235,26 +289,58 @@ function glance(s: Summary): Glance[] {
     { label: 'Outcomes (commits; a squash or rebase counted once)', value: int(o.commits) },
     { label: 'Tasks delivered', value: int(o.tasks) },
     { label: 'Pull requests', value: int(o.prs) },
-    { label: 'Sessions', value: int(t.sessions), note: `${int(o.shippedSessions)} shipped · ${int(o.openSessions)} open · ${int(o.unlinkedSessions)} unlinked · ${int(o.labelledSessions)} labelled` },
-    { label: 'Tokens', value: tokensText(t.total, t), ...(t.estimatedTokens ? { note: `${int(t.estimatedTokens)} of them estimated, not reported by their tool` } : {}) },
+    {
+      label: 'Sessions',
+      value: int(t.sessions),
+      note: `${int(o.shippedSessions)} shipped · ${int(o.openSessions)} open · ${int(o.unlinkedSessions)} unlinked · ${int(o.labelledSessions)} labelled`,
+    },
+    {
+      label: 'Tokens',
+      value: tokensText(t.total, t),
+      ...(t.estimatedTokens ? { note: `${int(t.estimatedTokens)} of them estimated, not reported by their tool` } : {}),
+    },
     { label: 'Estimated cost', value: est(t.costUSD), note: `list-price estimate, price table ${s.pricing.version}` },
     ...(s.planCost
-      ? [{
-        label: 'Plan cost (amortised)',
-        value: usd(s.planCost.periodUsd),
-        note: `${s.planCost.label} at ${usd(s.planCost.monthlyUsd)}/month over ${int(s.planCost.days)} days${s.planCost.perCommit !== null ? ` · ${usd(s.planCost.perCommit)} per commit` : ''}${s.planCost.perTask !== null ? ` · ${usd(s.planCost.perTask)} per task` : ''}; what the engineer pays, beside the list-price estimate`,
-      }]
+      ? [
+          {
+            label: 'Plan cost (amortised)',
+            value: usd(s.planCost.periodUsd),
+            note: `${s.planCost.label} at ${usd(s.planCost.monthlyUsd)}/month over ${int(s.planCost.days)} days${s.planCost.perCommit !== null ? ` · ${usd(s.planCost.perCommit)} per commit` : ''}${s.planCost.perTask !== null ? ` · ${usd(s.planCost.perTask)} per task` : ''}; what the engineer pays, beside the list-price estimate`,
+          },
+        ]
       : []),
     { label: 'Yield', value: pct(o.yield), note: 'share of tokens in sessions that shipped' },
-    { label: 'Tokens per commit', value: maybeTokens(o.tokensPerCommit, perTask), note: `median ${maybeTokens(o.tokensPerCommitMedian, perTask)}` },
+    {
+      label: 'Tokens per commit',
+      value: maybeTokens(o.tokensPerCommit, perTask),
+      note: `median ${maybeTokens(o.tokensPerCommitMedian, perTask)}`,
+    },
     { label: 'Cost per commit', value: est(o.costPerCommit), note: `median ${est(o.costPerCommitMedian)}` },
-    { label: 'Tokens per task', value: maybeTokens(o.tokensPerTask, perTask), note: `median ${maybeTokens(o.tokensPerTaskMedian, perTask)}` },
+    {
+      label: 'Tokens per task',
+      value: maybeTokens(o.tokensPerTask, perTask),
+      note: `median ${maybeTokens(o.tokensPerTaskMedian, perTask)}`,
+    },
     { label: 'Cost per task', value: est(o.costPerTask), note: `median ${est(o.costPerTaskMedian)}` },
-    { label: `Kept lines after ${s.settings.durabilityDays} days`, value: int(o.keptLines), note: `${o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2)} per 1k output tokens; ${count(o.pendingCommits, 'outcome')} pending` },
-    { label: 'Tokens without outcome', value: tokensText(o.tokensWithoutOutcome, s.withoutOutcome), note: `${share(o.tokensWithoutOutcome, t.total)} of all tokens` },
+    {
+      label: `Kept lines after ${s.settings.durabilityDays} days`,
+      value: int(o.keptLines),
+      note: `${o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2)} per 1k output tokens; ${count(o.pendingCommits, 'outcome')} pending`,
+    },
+    {
+      label: 'Tokens without outcome',
+      value: tokensText(o.tokensWithoutOutcome, s.withoutOutcome),
+      note: `${share(o.tokensWithoutOutcome, t.total)} of all tokens`,
+    },
     ...(notCountedNote(o) === null
       ? []
-      : [{ label: 'Linked commits not counted', value: int((o.reverted ?? 0) + (o.unmerged ?? 0) + (o.authoredByOthers ?? 0)), note: notCountedNote(o) as string }]),
+      : [
+          {
+            label: 'Linked commits not counted',
+            value: int((o.reverted ?? 0) + (o.unmerged ?? 0) + (o.authoredByOthers ?? 0)),
+            note: notCountedNote(o) as string,
+          },
+        ]),
   ];
 }
 
@@ -285,7 +371,9 @@ function methodology(s: Summary): Array<{ title: string; text: string }> {
 
 /** How the signature is named to a reader: the built-in Ed25519 key, or the engineer's git SSH signing key. */
 function signatureName(doc: Pick<SummaryDocument, 'signature'>): string {
-  return doc.signature.algorithm === 'ssh' ? `SSH (the engineer's git signing key, ssh-keygen -Y, namespace ${doc.signature.namespace})` : 'Ed25519 (Outcome Ledger\'s signing key)';
+  return doc.signature.algorithm === 'ssh'
+    ? `SSH (the engineer's git signing key, ssh-keygen -Y, namespace ${doc.signature.namespace})`
+    : "Ed25519 (Outcome Ledger's signing key)";
 }
 
 function integrityText(doc: SummaryDocument): { proves: string; repository: string; cannot: string; how: string[] } {
@@ -311,7 +399,11 @@ function mdCell(v: string): string {
 }
 
 function mdTable(head: string[], rows: string[][]): string[] {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
 }
 
 function renderMarkdown(doc: SummaryDocument): string {
@@ -319,79 +411,162 @@ function renderMarkdown(doc: SummaryDocument): string {
   const sid = sessionNamer(s);
   const out: string[] = [];
   out.push(`# Outcome summary: ${periodTitle(s)}`, '');
-  out.push(`Outcome Ledger ${mdCell(s.tool.version)} · exported ${dateTime(s.generatedAt)} · ${s.period.days} days in ${mdCell(s.period.timezone)} · ${redactionText(s)} · signed by ${doc.signature.fingerprint}`, '');
+  out.push(
+    `Outcome Ledger ${mdCell(s.tool.version)} · exported ${dateTime(s.generatedAt)} · ${s.period.days} days in ${mdCell(s.period.timezone)} · ${redactionText(s)} · signed by ${doc.signature.fingerprint}`,
+    '',
+  );
   out.push('## At a glance', '');
-  out.push(...mdTable(['Figure', 'Value'], glance(s).map((g) => [mdCell(g.label), g.note ? `${g.value} (${mdCell(g.note)})` : g.value])), '');
-  out.push(`Figures marked ≈ are estimates: costs at list price (price table ${mdCell(s.pricing.version)})${s.totals.estimatedTokens ? ', and token figures that include tokens estimated rather than reported by their tool' : ''}.`, '');
+  out.push(
+    ...mdTable(
+      ['Figure', 'Value'],
+      glance(s).map((g) => [mdCell(g.label), g.note ? `${g.value} (${mdCell(g.note)})` : g.value]),
+    ),
+    '',
+  );
+  out.push(
+    `Figures marked ≈ are estimates: costs at list price (price table ${mdCell(s.pricing.version)})${s.totals.estimatedTokens ? ', and token figures that include tokens estimated rather than reported by their tool' : ''}.`,
+    '',
+  );
 
   out.push('## Outcomes by task', '');
   if (s.tasks.length === 0) out.push('No commit was linked to a session in this period.', '');
   for (const t of s.tasks) {
     out.push(`### ${mdCell(taskTitle(t))}${t.delivered ? '' : ' (not delivered in this period)'}`, '');
-    out.push(`${t.estimatedTokens ? '≈ ' : ''}${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`, '');
+    out.push(
+      `${t.estimatedTokens ? '≈ ' : ''}${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`,
+      '',
+    );
     out.push(`Tools: ${mdCell(t.sources.join(', ') || '—')} · models: ${mdCell(t.models.join(', ') || '—')}`, '');
     if (t.outcomes.length > 0) {
-      out.push(...mdTable(
-        ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],
-        t.outcomes.map((o) => [
-          o.commits.map((c) => `\`${shaText(c)}\` ${c.committed}${c.coAuthored ? ' (co-authored)' : ''}`).join(' → '),
-          mdCell([...new Set(o.commits.map((c) => c.repo))].join(', ')),
-          o.commits.map((c) => (c.subject === null ? '(redacted)' : mdCell(c.subject))).join(' → '),
-          [...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—',
-          o.pending ? 'pending' : maybeInt(o.keptLines),
-          `${o.sessions.map((id) => `\`${sid(id)}\``).join(', ')} (${evidenceText(o.evidence)})`,
-        ]),
-      ), '');
+      out.push(
+        ...mdTable(
+          ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],
+          t.outcomes.map((o) => [
+            o.commits.map((c) => `\`${shaText(c)}\` ${c.committed}${c.coAuthored ? ' (co-authored)' : ''}`).join(' → '),
+            mdCell([...new Set(o.commits.map((c) => c.repo))].join(', ')),
+            o.commits.map((c) => (c.subject === null ? '(redacted)' : mdCell(c.subject))).join(' → '),
+            [...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))]
+              .map((p) => `#${p}`)
+              .join(', ') || '—',
+            o.pending ? 'pending' : maybeInt(o.keptLines),
+            `${o.sessions.map((id) => `\`${sid(id)}\``).join(', ')} (${evidenceText(o.evidence)})`,
+          ]),
+        ),
+        '',
+      );
     }
     out.push(`Sessions cited: ${t.citedSessions.map((id) => `\`${sid(id)}\``).join(', ') || '—'}`, '');
   }
 
   if ((s.notCounted ?? []).length > 0) {
     out.push('## Linked but not counted', '', NOT_COUNTED_TEXT, '');
-    out.push(...mdTable(NOT_COUNTED_HEAD, notCountedRows(s, mdCell, (v) => `\`${v}\``, sid)), '');
+    out.push(
+      ...mdTable(
+        NOT_COUNTED_HEAD,
+        notCountedRows(s, mdCell, (v) => `\`${v}\``, sid),
+      ),
+      '',
+    );
   }
 
   out.push('## Efficiency over the period', '');
-  out.push(...mdTable(
-    TREND_HEAD,
-    s.trend.map((w) => [`${w.since} – ${w.until}`, tokensText(w.tokens, w), est(w.costUSD), int(w.commits), maybeInt(w.tasks ?? null), pct(w.yield), perText(w.tokensPerCommit, w.costPerCommit, w), perText(w.tokensPerTask ?? null, w.costPerTask ?? null, w), tokensText(w.tokensWithoutOutcome, w)]),
-  ), '');
+  out.push(
+    ...mdTable(
+      TREND_HEAD,
+      s.trend.map((w) => [
+        `${w.since} – ${w.until}`,
+        tokensText(w.tokens, w),
+        est(w.costUSD),
+        int(w.commits),
+        maybeInt(w.tasks ?? null),
+        pct(w.yield),
+        perText(w.tokensPerCommit, w.costPerCommit, w),
+        perText(w.tokensPerTask ?? null, w.costPerTask ?? null, w),
+        tokensText(w.tokensWithoutOutcome, w),
+      ]),
+    ),
+    '',
+  );
 
   out.push('## Tokens without an outcome', '');
-  out.push(`${tokensText(s.withoutOutcome.tokens, s.withoutOutcome)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`, '');
+  out.push(
+    `${tokensText(s.withoutOutcome.tokens, s.withoutOutcome)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`,
+    '',
+  );
   if (s.withoutOutcome.groups.length > 0) {
-    out.push(...mdTable(
-      ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost'],
-      s.withoutOutcome.groups.map((g) => [STATUS_WORDS[g.status] ?? g.status, int(g.sessions), tokensText(g.tokens, g), share(g.tokens, s.totals.total), est(g.costUSD)]),
-    ), '');
-    for (const g of s.withoutOutcome.groups) out.push(`- ${STATUS_WORDS[g.status] ?? g.status}: ${g.sessionIds.map((id) => `\`${sid(id)}\``).join(', ')}`);
+    out.push(
+      ...mdTable(
+        ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost'],
+        s.withoutOutcome.groups.map((g) => [
+          STATUS_WORDS[g.status] ?? g.status,
+          int(g.sessions),
+          tokensText(g.tokens, g),
+          share(g.tokens, s.totals.total),
+          est(g.costUSD),
+        ]),
+      ),
+      '',
+    );
+    for (const g of s.withoutOutcome.groups)
+      out.push(`- ${STATUS_WORDS[g.status] ?? g.status}: ${g.sessionIds.map((id) => `\`${sid(id)}\``).join(', ')}`);
     out.push('');
   }
-  if (s.withoutOutcome.open.sessions > 0) out.push(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`, '');
+  if (s.withoutOutcome.open.sessions > 0)
+    out.push(
+      `Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`,
+      '',
+    );
 
   out.push('## Tools and models', '');
   if (s.byModel.length === 0) out.push('No AI requests were recorded in this period.', '');
-  else out.push(...mdTable(
-    ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
-    s.byModel.map((m) => [mdCell(m.source), mdCell(m.model) + (m.priced ? '' : ' (not in the price table)'), int(m.interactions), tokensText(m.total, m), tokensText(m.output, m), m.priced ? est(m.costUSD) : '—']),
-  ), '');
+  else
+    out.push(
+      ...mdTable(
+        ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
+        s.byModel.map((m) => [
+          mdCell(m.source),
+          mdCell(m.model) + (m.priced ? '' : ' (not in the price table)'),
+          int(m.interactions),
+          tokensText(m.total, m),
+          tokensText(m.output, m),
+          m.priced ? est(m.costUSD) : '—',
+        ]),
+      ),
+      '',
+    );
 
   out.push('## Methodology', '');
   for (const m of methodology(s)) out.push(`**${m.title}.** ${mdCell(m.text)}`, '');
 
   out.push('## Coverage and limits', '');
-  out.push(...mdTable(
-    ['Source', 'First record', 'Last record', 'Log files', 'Rejected lines'],
-    s.coverage.sources.map((c) => [mdCell(c.source), c.first ? dateTime(c.first) : '—', c.last ? dateTime(c.last) : '—', int(c.files), int(c.rejectedLines)]),
-  ), '');
+  out.push(
+    ...mdTable(
+      ['Source', 'First record', 'Last record', 'Log files', 'Rejected lines'],
+      s.coverage.sources.map((c) => [
+        mdCell(c.source),
+        c.first ? dateTime(c.first) : '—',
+        c.last ? dateTime(c.last) : '—',
+        int(c.files),
+        int(c.rejectedLines),
+      ]),
+    ),
+    '',
+  );
   for (const g of s.coverage.gaps) out.push(`- Gap: ${mdCell(g)}`);
   for (const e of s.coverage.estimates) out.push(`- Estimate: ${mdCell(e)}`);
-  out.push('- Only tools whose logs Outcome Ledger reads are included; AI use elsewhere (web chats, other tools) is not in these figures.', '');
+  out.push(
+    '- Only tools whose logs Outcome Ledger reads are included; AI use elsewhere (web chats, other tools) is not in these figures.',
+    '',
+  );
 
   const it = integrityText(doc);
   out.push('## Integrity', '');
-  out.push(`- Records digest (${s.records.algorithm} over the canonical ledger records the figures came from: ${int(s.records.interactions)} requests in ${int(s.records.sessions)} sessions, ${int(s.records.links)} counted links, ${int(s.records.commits)} commits): \`${s.records.digest}\``);
-  out.push(`- Signature: ${signatureName(doc)}, key fingerprint \`${doc.signature.fingerprint}\`, public key \`${doc.signature.publicKey}\``);
+  out.push(
+    `- Records digest (${s.records.algorithm} over the canonical ledger records the figures came from: ${int(s.records.interactions)} requests in ${int(s.records.sessions)} sessions, ${int(s.records.links)} counted links, ${int(s.records.commits)} commits): \`${s.records.digest}\``,
+  );
+  out.push(
+    `- Signature: ${signatureName(doc)}, key fingerprint \`${doc.signature.fingerprint}\`, public key \`${doc.signature.publicKey}\``,
+  );
   out.push(`- What it proves: ${mdCell(it.proves)}`);
   out.push(`- What the repositories add: ${mdCell(it.repository)}`);
   out.push(`- What nothing can prove: ${mdCell(it.cannot)}`, '');
@@ -404,10 +579,19 @@ function renderMarkdown(doc: SummaryDocument): string {
 // HTML: one self-contained file (inline CSS and SVG, no script, no external resource), prints cleanly.
 
 function esc(v: string): string {
-  return terminalText(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return terminalText(v).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
-function htmlTable(head: string[], rows: string[][], caption?: string, numeric: readonly number[] = [], className?: string): string {
+function htmlTable(
+  head: string[],
+  rows: string[][],
+  caption?: string,
+  numeric: readonly number[] = [],
+  className?: string,
+): string {
   const cls = (i: number): string => (numeric.includes(i) ? ' class="num"' : '');
   return [
     className ? `<table class="${className}">` : '<table>',
@@ -415,16 +599,34 @@ function htmlTable(head: string[], rows: string[][], caption?: string, numeric: 
     `<thead><tr>${head.map((h, i) => `<th scope="col"${cls(i)}>${esc(h)}</th>`).join('')}</tr></thead>`,
     `<tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`).join('\n')}</tbody>`,
     '</table>',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 /** The frame both weekly bar charts share: 640 wide, `n` bars, values 0..max mapped to y, and each bar's left edge. */
-function barFrame(n: number, h: number, max: number): { w: number; pad: { l: number; r: number; t: number; b: number }; bar: number; y: (v: number) => number; x: (i: number) => number } {
+function barFrame(
+  n: number,
+  h: number,
+  max: number,
+): {
+  w: number;
+  pad: { l: number; r: number; t: number; b: number };
+  bar: number;
+  y: (v: number) => number;
+  x: (i: number) => number;
+} {
   const w = 640;
   const pad = { l: 56, r: 12, t: 22, b: 34 };
   const band = (w - pad.l - pad.r) / n;
   const bar = Math.max(4, band * 0.6);
-  return { w, pad, bar, y: (v) => pad.t + (h - pad.t - pad.b) * (1 - v / max), x: (i) => pad.l + i * band + (band - bar) / 2 };
+  return {
+    w,
+    pad,
+    bar,
+    y: (v) => pad.t + (h - pad.t - pad.b) * (1 - v / max),
+    x: (i) => pad.l + i * band + (band - bar) / 2,
+  };
 }
 
 /** Weekly tokens, shipped part dark, the rest light; the yield above each bar. */
@@ -435,18 +637,32 @@ function trendChart(s: Summary): string {
   const max = Math.max(1, ...weeks.map((x) => x.tokens));
   const { w, pad, bar, y, x: left } = barFrame(weeks.length, h, max);
   const parts: string[] = [];
-  parts.push(`<svg class="chart" viewBox="0 0 ${w} ${h}" role="img" aria-labelledby="trend-title" xmlns="http://www.w3.org/2000/svg">`);
-  parts.push('<title id="trend-title">Tokens per week: the dark part went into sessions that shipped; the yield is written above each bar</title>');
+  parts.push(
+    `<svg class="chart" viewBox="0 0 ${w} ${h}" role="img" aria-labelledby="trend-title" xmlns="http://www.w3.org/2000/svg">`,
+  );
+  parts.push(
+    '<title id="trend-title">Tokens per week: the dark part went into sessions that shipped; the yield is written above each bar</title>',
+  );
   parts.push(`<line class="axis" x1="${pad.l}" y1="${y(0).toFixed(1)}" x2="${w - pad.r}" y2="${y(0).toFixed(1)}"/>`);
-  parts.push(`<text class="tick" x="${pad.l - 6}" y="${(y(max) + 4).toFixed(1)}" text-anchor="end">${esc(compact(max))}</text>`);
+  parts.push(
+    `<text class="tick" x="${pad.l - 6}" y="${(y(max) + 4).toFixed(1)}" text-anchor="end">${esc(compact(max))}</text>`,
+  );
   parts.push(`<text class="tick" x="${pad.l - 6}" y="${(y(0) + 4).toFixed(1)}" text-anchor="end">0</text>`);
   weeks.forEach((wk, i) => {
     const x = left(i);
     const shipped = wk.yield === null ? 0 : wk.tokens * wk.yield;
-    parts.push(`<rect class="rest" x="${x.toFixed(1)}" y="${y(wk.tokens).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(wk.tokens)).toFixed(1)}"><title>${esc(`${wk.since} – ${wk.until}: ${int(wk.tokens)} tokens`)}</title></rect>`);
-    parts.push(`<rect class="shipped" x="${x.toFixed(1)}" y="${y(shipped).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(shipped)).toFixed(1)}"><title>${esc(`${int(shipped)} tokens in shipped sessions (${pct(wk.yield)})`)}</title></rect>`);
-    parts.push(`<text class="label" x="${(x + bar / 2).toFixed(1)}" y="${(y(wk.tokens) - 5).toFixed(1)}" text-anchor="middle">${esc(pct(wk.yield))}</text>`);
-    parts.push(`<text class="tick" x="${(x + bar / 2).toFixed(1)}" y="${(h - pad.b + 16).toFixed(1)}" text-anchor="middle">${esc(wk.since.slice(5))}</text>`);
+    parts.push(
+      `<rect class="rest" x="${x.toFixed(1)}" y="${y(wk.tokens).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(wk.tokens)).toFixed(1)}"><title>${esc(`${wk.since} – ${wk.until}: ${int(wk.tokens)} tokens`)}</title></rect>`,
+    );
+    parts.push(
+      `<rect class="shipped" x="${x.toFixed(1)}" y="${y(shipped).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(shipped)).toFixed(1)}"><title>${esc(`${int(shipped)} tokens in shipped sessions (${pct(wk.yield)})`)}</title></rect>`,
+    );
+    parts.push(
+      `<text class="label" x="${(x + bar / 2).toFixed(1)}" y="${(y(wk.tokens) - 5).toFixed(1)}" text-anchor="middle">${esc(pct(wk.yield))}</text>`,
+    );
+    parts.push(
+      `<text class="tick" x="${(x + bar / 2).toFixed(1)}" y="${(h - pad.b + 16).toFixed(1)}" text-anchor="middle">${esc(wk.since.slice(5))}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -460,16 +676,26 @@ function costChart(s: Summary): string {
   const max = Math.max(0.0001, ...weeks.map((x) => x.costPerCommit ?? 0));
   const { w, pad, bar, y, x: left } = barFrame(weeks.length, h, max);
   const parts: string[] = [];
-  parts.push(`<svg class="chart" viewBox="0 0 ${w} ${h}" role="img" aria-labelledby="cost-title" xmlns="http://www.w3.org/2000/svg">`);
+  parts.push(
+    `<svg class="chart" viewBox="0 0 ${w} ${h}" role="img" aria-labelledby="cost-title" xmlns="http://www.w3.org/2000/svg">`,
+  );
   parts.push('<title id="cost-title">Estimated cost per commit, per week (lower is better)</title>');
   parts.push(`<line class="axis" x1="${pad.l}" y1="${y(0).toFixed(1)}" x2="${w - pad.r}" y2="${y(0).toFixed(1)}"/>`);
-  parts.push(`<text class="tick" x="${pad.l - 6}" y="${(y(max) + 4).toFixed(1)}" text-anchor="end">${esc(usd(max))}</text>`);
+  parts.push(
+    `<text class="tick" x="${pad.l - 6}" y="${(y(max) + 4).toFixed(1)}" text-anchor="end">${esc(usd(max))}</text>`,
+  );
   weeks.forEach((wk, i) => {
     const x = left(i);
-    parts.push(`<text class="tick" x="${(x + bar / 2).toFixed(1)}" y="${(h - pad.b + 16).toFixed(1)}" text-anchor="middle">${esc(wk.since.slice(5))}</text>`);
+    parts.push(
+      `<text class="tick" x="${(x + bar / 2).toFixed(1)}" y="${(h - pad.b + 16).toFixed(1)}" text-anchor="middle">${esc(wk.since.slice(5))}</text>`,
+    );
     if (wk.costPerCommit === null) return;
-    parts.push(`<rect class="cost" x="${x.toFixed(1)}" y="${y(wk.costPerCommit).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(wk.costPerCommit)).toFixed(1)}"><title>${esc(`${wk.since} – ${wk.until}: ${est(wk.costPerCommit)} per commit`)}</title></rect>`);
-    parts.push(`<text class="label" x="${(x + bar / 2).toFixed(1)}" y="${(y(wk.costPerCommit) - 5).toFixed(1)}" text-anchor="middle">${esc(usd(wk.costPerCommit))}</text>`);
+    parts.push(
+      `<rect class="cost" x="${x.toFixed(1)}" y="${y(wk.costPerCommit).toFixed(1)}" width="${bar.toFixed(1)}" height="${(y(0) - y(wk.costPerCommit)).toFixed(1)}"><title>${esc(`${wk.since} – ${wk.until}: ${est(wk.costPerCommit)} per commit`)}</title></rect>`,
+    );
+    parts.push(
+      `<text class="label" x="${(x + bar / 2).toFixed(1)}" y="${(y(wk.costPerCommit) - 5).toFixed(1)}" text-anchor="middle">${esc(usd(wk.costPerCommit))}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -535,104 +761,193 @@ function renderHtml(doc: SummaryDocument): string {
   out.push('<head>');
   out.push('<meta charset="utf-8">');
   // Nothing may load: no script runs, no image, font or stylesheet is fetched, the page cannot be framed into a form.
-  out.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">`);
+  out.push(
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">`,
+  );
   out.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
   out.push(`<title>Outcome summary ${esc(periodTitle(s))}</title>`);
   out.push(`<style>${CSS}</style>`);
   out.push('</head>');
   out.push('<body>');
   out.push(`<h1>Outcome summary: ${esc(periodTitle(s))}</h1>`);
-  out.push(`<p class="meta">Outcome Ledger ${esc(s.tool.version)} · exported ${esc(dateTime(s.generatedAt))} · ${s.period.days} days in ${esc(s.period.timezone)} · ${esc(redactionText(s))} · signed by <code>${esc(doc.signature.fingerprint)}</code></p>`);
+  out.push(
+    `<p class="meta">Outcome Ledger ${esc(s.tool.version)} · exported ${esc(dateTime(s.generatedAt))} · ${s.period.days} days in ${esc(s.period.timezone)} · ${esc(redactionText(s))} · signed by <code>${esc(doc.signature.fingerprint)}</code></p>`,
+  );
 
   out.push('<h2>At a glance</h2>');
-  out.push(`<dl class="glance">${glance(s).map((g) => `<div><dt>${esc(g.label)}</dt><dd>${esc(g.value)}${g.note ? `<small>${esc(g.note)}</small>` : ''}</dd></div>`).join('\n')}</dl>`);
-  out.push(`<p class="muted">Figures marked ≈ are estimates: costs at list price (price table ${esc(s.pricing.version)})${s.totals.estimatedTokens ? ', and token figures that include tokens estimated rather than reported by their tool' : ''}.</p>`);
+  out.push(
+    `<dl class="glance">${glance(s)
+      .map(
+        (g) =>
+          `<div><dt>${esc(g.label)}</dt><dd>${esc(g.value)}${g.note ? `<small>${esc(g.note)}</small>` : ''}</dd></div>`,
+      )
+      .join('\n')}</dl>`,
+  );
+  out.push(
+    `<p class="muted">Figures marked ≈ are estimates: costs at list price (price table ${esc(s.pricing.version)})${s.totals.estimatedTokens ? ', and token figures that include tokens estimated rather than reported by their tool' : ''}.</p>`,
+  );
 
   out.push('<h2>Outcomes by task</h2>');
   if (s.tasks.length === 0) out.push('<p>No commit was linked to a session in this period.</p>');
   for (const t of s.tasks) {
-    out.push(`<h3>${esc(taskTitle(t))}${t.delivered ? '' : ' <span class="muted">(not delivered in this period)</span>'}</h3>`);
-    out.push(`<p>${esc(`${t.estimatedTokens ? '≈ ' : ''}${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`)}<br><span class="muted">Tools: ${esc(t.sources.join(', ') || '—')} · models: ${esc(t.models.join(', ') || '—')}</span></p>`);
+    out.push(
+      `<h3>${esc(taskTitle(t))}${t.delivered ? '' : ' <span class="muted">(not delivered in this period)</span>'}</h3>`,
+    );
+    out.push(
+      `<p>${esc(`${t.estimatedTokens ? '≈ ' : ''}${count(t.tokens, 'token')} · ${est(t.costUSD)} · ${count(t.sessions, 'session')} · ${count(t.commits, 'outcome')} · kept lines ${int(t.keptLines)}${t.pendingCommits ? ` (${int(t.pendingCommits)} pending)` : ''}`)}<br><span class="muted">Tools: ${esc(t.sources.join(', ') || '—')} · models: ${esc(t.models.join(', ') || '—')}</span></p>`,
+    );
     if (t.outcomes.length > 0) {
-      out.push(htmlTable(
-        ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],
-        t.outcomes.map((o) => [
-          o.commits.map((c) => `<code>${esc(shaText(c))}</code> ${esc(c.committed)}${c.coAuthored ? ' (co-authored)' : ''}`).join('<br>→ '),
-          esc([...new Set(o.commits.map((c) => c.repo))].join(', ')),
-          o.commits.map((c) => (c.subject === null ? '<span class="muted">(redacted)</span>' : esc(c.subject))).join(' → '),
-          esc([...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))].map((p) => `#${p}`).join(', ') || '—'),
-          esc(o.pending ? 'pending' : maybeInt(o.keptLines)),
-          `${o.sessions.map((id) => `<code>${esc(sid(id))}</code>`).join(', ')} <span class="muted">(${esc(evidenceText(o.evidence))})</span>`,
-        ]),
-        undefined,
-        [4],
-        'outcomes',
-      ));
+      out.push(
+        htmlTable(
+          ['Commits', 'Repository', 'Subject', 'PR', 'Kept lines', 'Sessions (evidence)'],
+          t.outcomes.map((o) => [
+            o.commits
+              .map((c) => `<code>${esc(shaText(c))}</code> ${esc(c.committed)}${c.coAuthored ? ' (co-authored)' : ''}`)
+              .join('<br>→ '),
+            esc([...new Set(o.commits.map((c) => c.repo))].join(', ')),
+            o.commits
+              .map((c) => (c.subject === null ? '<span class="muted">(redacted)</span>' : esc(c.subject)))
+              .join(' → '),
+            esc(
+              [...new Set(o.commits.map((c) => c.pr).filter((p): p is number => p !== null))]
+                .map((p) => `#${p}`)
+                .join(', ') || '—',
+            ),
+            esc(o.pending ? 'pending' : maybeInt(o.keptLines)),
+            `${o.sessions.map((id) => `<code>${esc(sid(id))}</code>`).join(', ')} <span class="muted">(${esc(evidenceText(o.evidence))})</span>`,
+          ]),
+          undefined,
+          [4],
+          'outcomes',
+        ),
+      );
     }
-    out.push(`<p class="muted">Sessions cited: ${t.citedSessions.map((id) => `<code>${esc(sid(id))}</code>`).join(', ') || '—'}</p>`);
+    out.push(
+      `<p class="muted">Sessions cited: ${t.citedSessions.map((id) => `<code>${esc(sid(id))}</code>`).join(', ') || '—'}</p>`,
+    );
   }
 
   if ((s.notCounted ?? []).length > 0) {
     out.push('<h2>Linked but not counted</h2>', `<p>${esc(NOT_COUNTED_TEXT)}</p>`);
-    out.push(htmlTable(NOT_COUNTED_HEAD, notCountedRows(s, esc, (v) => `<code>${esc(v)}</code>`, sid), undefined, [], 'not-counted'));
+    out.push(
+      htmlTable(
+        NOT_COUNTED_HEAD,
+        notCountedRows(s, esc, (v) => `<code>${esc(v)}</code>`, sid),
+        undefined,
+        [],
+        'not-counted',
+      ),
+    );
   }
 
   out.push('<h2>Efficiency over the period</h2>');
   out.push('<p class="chart-caption">Tokens per week</p>');
   out.push(trendChart(s));
-  out.push('<p class="legend muted"><span class="l-shipped"></span>tokens in sessions that shipped<span class="l-rest"></span>other tokens · the yield above each bar</p>');
+  out.push(
+    '<p class="legend muted"><span class="l-shipped"></span>tokens in sessions that shipped<span class="l-rest"></span>other tokens · the yield above each bar</p>',
+  );
   const cost = costChart(s);
   if (cost) out.push('<p class="chart-caption">Estimated cost per commit, per week (lower is better)</p>', cost);
-  out.push(htmlTable(
-    TREND_HEAD,
-    s.trend.map((w) => [esc(`${w.since} – ${w.until}`), tokensText(w.tokens, w), esc(est(w.costUSD)), int(w.commits), maybeInt(w.tasks ?? null), pct(w.yield), perHtml(w.tokensPerCommit, w.costPerCommit, w), perHtml(w.tokensPerTask ?? null, w.costPerTask ?? null, w), tokensText(w.tokensWithoutOutcome, w)]),
-    'Figures per week (the last week may be shorter)',
-    [1, 2, 3, 4, 5, 6, 7, 8],
-    'trend',
-  ));
+  out.push(
+    htmlTable(
+      TREND_HEAD,
+      s.trend.map((w) => [
+        esc(`${w.since} – ${w.until}`),
+        tokensText(w.tokens, w),
+        esc(est(w.costUSD)),
+        int(w.commits),
+        maybeInt(w.tasks ?? null),
+        pct(w.yield),
+        perHtml(w.tokensPerCommit, w.costPerCommit, w),
+        perHtml(w.tokensPerTask ?? null, w.costPerTask ?? null, w),
+        tokensText(w.tokensWithoutOutcome, w),
+      ]),
+      'Figures per week (the last week may be shorter)',
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      'trend',
+    ),
+  );
 
   out.push('<h2>Tokens without an outcome</h2>');
-  out.push(`<p>${esc(`${tokensText(s.withoutOutcome.tokens, s.withoutOutcome)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`)}</p>`);
+  out.push(
+    `<p>${esc(`${tokensText(s.withoutOutcome.tokens, s.withoutOutcome)} tokens (${share(s.withoutOutcome.tokens, s.totals.total)} of all, ${est(s.withoutOutcome.costUSD)}) went into sessions with no counted commit. The engineer's labels say what they were; labelled tokens still count here.`)}</p>`,
+  );
   if (s.withoutOutcome.groups.length > 0) {
-    out.push(htmlTable(
-      ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost', 'Sessions cited'],
-      s.withoutOutcome.groups.map((g) => [esc(STATUS_WORDS[g.status] ?? g.status), int(g.sessions), tokensText(g.tokens, g), share(g.tokens, s.totals.total), esc(est(g.costUSD)), g.sessionIds.map((id) => `<code>${esc(sid(id))}</code>`).join(', ')]),
-      undefined,
-      [1, 2, 3, 4],
-    ));
+    out.push(
+      htmlTable(
+        ['Status', 'Sessions', 'Tokens', 'Share of all tokens', 'Est. cost', 'Sessions cited'],
+        s.withoutOutcome.groups.map((g) => [
+          esc(STATUS_WORDS[g.status] ?? g.status),
+          int(g.sessions),
+          tokensText(g.tokens, g),
+          share(g.tokens, s.totals.total),
+          esc(est(g.costUSD)),
+          g.sessionIds.map((id) => `<code>${esc(sid(id))}</code>`).join(', '),
+        ]),
+        undefined,
+        [1, 2, 3, 4],
+      ),
+    );
   }
-  if (s.withoutOutcome.open.sessions > 0) out.push(`<p class="muted">${esc(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`)}</p>`);
+  if (s.withoutOutcome.open.sessions > 0)
+    out.push(
+      `<p class="muted">${esc(`Open (may still lead to a commit): ${count(s.withoutOutcome.open.sessions, 'session')}, ${s.withoutOutcome.open.estimatedTokens ? '≈ ' : ''}${count(s.withoutOutcome.open.tokens, 'token')}, ${est(s.withoutOutcome.open.costUSD)}.`)}</p>`,
+    );
 
   out.push('<h2>Tools and models</h2>');
   if (s.byModel.length === 0) out.push('<p>No AI requests were recorded in this period.</p>');
-  else out.push(htmlTable(
-    ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
-    s.byModel.map((m) => [esc(m.source), esc(m.model) + (m.priced ? '' : ' <span class="muted">(not in the price table)</span>'), int(m.interactions), esc(tokensText(m.total, m)), esc(tokensText(m.output, m)), m.priced ? esc(est(m.costUSD)) : '—']),
-    undefined,
-    [2, 3, 4, 5],
-  ));
+  else
+    out.push(
+      htmlTable(
+        ['Tool', 'Model', 'Requests', 'Tokens', 'Output', 'Est. cost'],
+        s.byModel.map((m) => [
+          esc(m.source),
+          esc(m.model) + (m.priced ? '' : ' <span class="muted">(not in the price table)</span>'),
+          int(m.interactions),
+          esc(tokensText(m.total, m)),
+          esc(tokensText(m.output, m)),
+          m.priced ? esc(est(m.costUSD)) : '—',
+        ]),
+        undefined,
+        [2, 3, 4, 5],
+      ),
+    );
 
   out.push('<h2>Methodology</h2>');
   for (const m of methodology(s)) out.push(`<p><strong>${esc(m.title)}.</strong> ${esc(m.text)}</p>`);
 
   out.push('<h2>Coverage and limits</h2>');
-  out.push(htmlTable(
-    ['Source', 'First record', 'Last record', 'Log files', 'Rejected lines'],
-    s.coverage.sources.map((c) => [esc(c.source), esc(c.first ? dateTime(c.first) : '—'), esc(c.last ? dateTime(c.last) : '—'), int(c.files), int(c.rejectedLines)]),
-    undefined,
-    [3, 4],
-  ));
+  out.push(
+    htmlTable(
+      ['Source', 'First record', 'Last record', 'Log files', 'Rejected lines'],
+      s.coverage.sources.map((c) => [
+        esc(c.source),
+        esc(c.first ? dateTime(c.first) : '—'),
+        esc(c.last ? dateTime(c.last) : '—'),
+        int(c.files),
+        int(c.rejectedLines),
+      ]),
+      undefined,
+      [3, 4],
+    ),
+  );
   out.push('<ul>');
   for (const g of s.coverage.gaps) out.push(`<li>Gap: ${esc(g)}</li>`);
   for (const e of s.coverage.estimates) out.push(`<li>Estimate: ${esc(e)}</li>`);
-  out.push('<li>Only tools whose logs Outcome Ledger reads are included; AI use elsewhere (web chats, other tools) is not in these figures.</li>');
+  out.push(
+    '<li>Only tools whose logs Outcome Ledger reads are included; AI use elsewhere (web chats, other tools) is not in these figures.</li>',
+  );
   out.push('</ul>');
 
   const it = integrityText(doc);
   out.push('<h2>Integrity</h2>');
   out.push('<div class="integrity">');
-  out.push(`<p>Records digest (${esc(s.records.algorithm)} over the canonical ledger records the figures came from: ${int(s.records.interactions)} requests in ${int(s.records.sessions)} sessions, ${int(s.records.links)} counted links, ${int(s.records.commits)} commits):<br><code>${esc(s.records.digest)}</code></p>`);
-  out.push(`<p>Signature: ${esc(signatureName(doc))}, key fingerprint <code>${esc(doc.signature.fingerprint)}</code>, public key <code>${esc(doc.signature.publicKey)}</code></p>`);
+  out.push(
+    `<p>Records digest (${esc(s.records.algorithm)} over the canonical ledger records the figures came from: ${int(s.records.interactions)} requests in ${int(s.records.sessions)} sessions, ${int(s.records.links)} counted links, ${int(s.records.commits)} commits):<br><code>${esc(s.records.digest)}</code></p>`,
+  );
+  out.push(
+    `<p>Signature: ${esc(signatureName(doc))}, key fingerprint <code>${esc(doc.signature.fingerprint)}</code>, public key <code>${esc(doc.signature.publicKey)}</code></p>`,
+  );
   out.push(`<p><strong>What it proves.</strong> ${esc(it.proves)}</p>`);
   out.push(`<p><strong>What the repositories add.</strong> ${esc(it.repository)}</p>`);
   out.push(`<p><strong>What nothing can prove.</strong> ${esc(it.cannot)}</p>`);

@@ -20,19 +20,33 @@ export const SUMMARY_VERSION = 1;
 /** The `ssh-keygen -Y` namespace of a summary signature: a signature made for another purpose never verifies here. */
 export const SSH_NAMESPACE = 'outcome-ledger-summary';
 /** An OpenSSH public key as `type base64` (no comment), of the key types `ssh-keygen -Y sign` uses. */
-const SSH_PUBLIC_KEY = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,2}$/;
+const SSH_PUBLIC_KEY =
+  /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,2}$/;
 
 /**
  * What a signature proves, what `verify --repo` adds, and what nothing can prove (issue 14): signed with the figures,
  * shown in every format and by `verify`.
  */
 export const CLAIM: Readonly<{ signature: string; repository: string; cannot: string }> = {
-  signature: 'The signature proves that this data has not changed since it was signed, and that it was signed by the holder of the key named below. It does not say who holds that key: compare the key\'s fingerprint with the one the engineer publishes (for an SSH key, the signing key on their code host) and verify with --key FINGERPRINT.',
-  repository: '`outcome-ledger verify --repo PATH` against the repositories adds that every cited commit exists there with the author time, subject and changed files this summary gives, and whether it is on the default branch (shipped).',
-  cannot: 'Nothing can prove that the AI logs were not edited before they were imported: the token and cost figures are only as genuine as those logs.',
+  signature:
+    "The signature proves that this data has not changed since it was signed, and that it was signed by the holder of the key named below. It does not say who holds that key: compare the key's fingerprint with the one the engineer publishes (for an SSH key, the signing key on their code host) and verify with --key FINGERPRINT.",
+  repository:
+    '`outcome-ledger verify --repo PATH` against the repositories adds that every cited commit exists there with the author time, subject and changed files this summary gives, and whether it is on the default branch (shipped).',
+  cannot:
+    'Nothing can prove that the AI logs were not edited before they were imported: the token and cost figures are only as genuine as those logs.',
 };
 
-export const EVIDENCE_KINDS = ['branch', 'files', 'time', 'trailer', 'codex-git', 'task', 'author', 'successor', 'manual'] as const;
+export const EVIDENCE_KINDS = [
+  'branch',
+  'files',
+  'time',
+  'trailer',
+  'codex-git',
+  'task',
+  'author',
+  'successor',
+  'manual',
+] as const;
 export const STATUSES = ['unlinked', ...SESSION_LABELS] as const;
 
 /** The schemas, built on first use (activation and `--help` do not pay for them). */
@@ -48,8 +62,17 @@ function buildSchemas() {
     tokenAccuracy: z.optional(z.enum(['exact', 'estimated', 'mixed'])),
   };
   const usage = {
-    input: nat(), output: nat(), cacheRead: nat(), cacheWrite: nat(), reasoning: nat(), total: nat(),
-    costUSD: num(), interactions: nat(), sessions: nat(), unpricedInteractions: nat(), ...accuracy,
+    input: nat(),
+    output: nat(),
+    cacheRead: nat(),
+    cacheWrite: nat(),
+    reasoning: nat(),
+    total: nat(),
+    costUSD: num(),
+    interactions: nat(),
+    sessions: nat(),
+    unpricedInteractions: nat(),
+    ...accuracy,
     /** Credits of tools that bill in credits (Kiro, Amp), beside the tokens. */
     credits: z.optional(num()),
     /** What the tools recorded as their own cost, beside the list-price estimate, and of how many requests. */
@@ -116,13 +139,26 @@ function buildSchemas() {
     estimatedTokens: z.optional(nat()),
   });
   const week = z.strictObject({
-    since: date(), until: date(), tokens: nat(), costUSD: num(), commits: nat(), yield: z.nullable(num()),
-    tokensPerCommit: z.nullable(num()), costPerCommit: z.nullable(num()), tokensWithoutOutcome: nat(),
-    tasks: z.optional(nat()), tokensPerTask: z.optional(z.nullable(num())), costPerTask: z.optional(z.nullable(num())),
+    since: date(),
+    until: date(),
+    tokens: nat(),
+    costUSD: num(),
+    commits: nat(),
+    yield: z.nullable(num()),
+    tokensPerCommit: z.nullable(num()),
+    costPerCommit: z.nullable(num()),
+    tokensWithoutOutcome: nat(),
+    tasks: z.optional(nat()),
+    tokensPerTask: z.optional(z.nullable(num())),
+    costPerTask: z.optional(z.nullable(num())),
     estimatedTokens: z.optional(nat()),
   });
   const group = z.strictObject({
-    status: z.enum(STATUSES), sessions: nat(), tokens: nat(), costUSD: num(), sessionIds: z.array(text(400)),
+    status: z.enum(STATUSES),
+    sessions: nat(),
+    tokens: nat(),
+    costUSD: num(),
+    sessionIds: z.array(text(400)),
     estimatedTokens: z.optional(nat()),
   });
   const summary = z.strictObject({
@@ -130,36 +166,76 @@ function buildSchemas() {
     tool: z.strictObject({ name: z.literal('outcome-ledger'), version: text(40) }),
     period: z.strictObject({ since: date(), until: date(), timezone: text(100), days: nat() }),
     redacted: z.strictObject({ repos: z.boolean(), subjects: z.boolean() }),
-    settings: z.strictObject({ threshold: num(), durabilityDays: nat(), openWindowHours: num(), identities: z.optional(z.array(text(320))) }),
+    settings: z.strictObject({
+      threshold: num(),
+      durabilityDays: nat(),
+      openWindowHours: num(),
+      identities: z.optional(z.array(text(320))),
+    }),
     pricing: z.strictObject({ version: text(100), note: text(1000) }),
     /** The engineer's subscription amortised over the period, beside the list-price estimate (absent: no plan set). */
-    planCost: z.optional(z.strictObject({
-      plan: text(40), label: text(100), monthlyUsd: num(), days: nat(), periodUsd: num(), perCommit: z.nullable(num()), perTask: z.nullable(num()),
-    })),
+    planCost: z.optional(
+      z.strictObject({
+        plan: text(40),
+        label: text(100),
+        monthlyUsd: num(),
+        days: nat(),
+        periodUsd: num(),
+        perCommit: z.nullable(num()),
+        perTask: z.nullable(num()),
+      }),
+    ),
     totals: z.strictObject(usage),
     outcomes: z.strictObject({
-      commits: nat(), tasks: nat(), prs: nat(), shippedSessions: nat(), openSessions: nat(), unlinkedSessions: nat(),
-      labelledSessions: nat(), yield: z.nullable(num()), tokensPerCommit: z.nullable(num()), costPerCommit: z.nullable(num()),
-      tokensPerCommitMedian: z.nullable(num()), costPerCommitMedian: z.nullable(num()), tokensPerTask: z.nullable(num()),
-      costPerTask: z.nullable(num()), tokensPerTaskMedian: z.nullable(num()), costPerTaskMedian: z.nullable(num()),
-      tokensWithoutOutcome: nat(), keptLines: nat(), keptLinesPer1kOutput: z.nullable(num()), pendingCommits: nat(),
-      reverted: z.optional(nat()), unmerged: z.optional(nat()), authoredByOthers: z.optional(nat()),
+      commits: nat(),
+      tasks: nat(),
+      prs: nat(),
+      shippedSessions: nat(),
+      openSessions: nat(),
+      unlinkedSessions: nat(),
+      labelledSessions: nat(),
+      yield: z.nullable(num()),
+      tokensPerCommit: z.nullable(num()),
+      costPerCommit: z.nullable(num()),
+      tokensPerCommitMedian: z.nullable(num()),
+      costPerCommitMedian: z.nullable(num()),
+      tokensPerTask: z.nullable(num()),
+      costPerTask: z.nullable(num()),
+      tokensPerTaskMedian: z.nullable(num()),
+      costPerTaskMedian: z.nullable(num()),
+      tokensWithoutOutcome: nat(),
+      keptLines: nat(),
+      keptLinesPer1kOutput: z.nullable(num()),
+      pendingCommits: nat(),
+      reverted: z.optional(nat()),
+      unmerged: z.optional(nat()),
+      authoredByOthers: z.optional(nat()),
     }),
     tasks: z.array(task),
     notCounted: z.optional(z.array(setAside)),
     trend: z.array(week),
     withoutOutcome: z.strictObject({
-      tokens: nat(), costUSD: num(), groups: z.array(group),
+      tokens: nat(),
+      costUSD: num(),
+      groups: z.array(group),
       open: z.strictObject({ sessions: nat(), tokens: nat(), costUSD: num(), estimatedTokens: z.optional(nat()) }),
       estimatedTokens: z.optional(nat()),
     }),
     bySource: z.array(z.strictObject({ source: text(40), ...usage })),
     byModel: z.array(z.strictObject({ source: text(40), model: text(200), priced: z.boolean(), ...usage })),
     coverage: z.strictObject({
-      sources: z.array(z.strictObject({
-        source: text(40), first: z.nullable(iso()), last: z.nullable(iso()), files: nat(), rejectedLines: nat(),
-        unpricedModels: z.array(text(200)), assumedModelInteractions: nat(), ...accuracy,
-      })),
+      sources: z.array(
+        z.strictObject({
+          source: text(40),
+          first: z.nullable(iso()),
+          last: z.nullable(iso()),
+          files: nat(),
+          rejectedLines: nat(),
+          unpricedModels: z.array(text(200)),
+          assumedModelInteractions: nat(),
+          ...accuracy,
+        }),
+      ),
       gaps: z.array(text()),
       estimates: z.array(text()),
     }),
@@ -167,7 +243,10 @@ function buildSchemas() {
     records: z.strictObject({
       algorithm: z.literal('sha256'),
       digest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
-      interactions: nat(), sessions: nat(), links: nat(), commits: nat(),
+      interactions: nat(),
+      sessions: nat(),
+      links: nat(),
+      commits: nat(),
     }),
   });
   const ed25519 = z.strictObject({
@@ -182,7 +261,12 @@ function buildSchemas() {
     publicKey: z.string().check(z.maxLength(4000), z.regex(SSH_PUBLIC_KEY)),
     fingerprint: z.string().check(z.regex(/^SHA256:[A-Za-z0-9+/]{43}$/)),
     namespace: z.literal(SSH_NAMESPACE),
-    value: z.string().check(z.maxLength(20000), z.regex(/^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]+\n-----END SSH SIGNATURE-----\n?$/)),
+    value: z
+      .string()
+      .check(
+        z.maxLength(20000),
+        z.regex(/^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]+\n-----END SSH SIGNATURE-----\n?$/),
+      ),
   });
   const signature = z.union([ed25519, ssh]);
   const document = z.strictObject({
@@ -212,7 +296,11 @@ export type SummaryWeek = Summary['trend'][number];
 export type SummarySignature = SummaryDocument['signature'];
 
 /** What the signature covers: the header and the manifest (which covers every section). */
-export function signedPart(doc: Pick<SummaryDocument, 'format' | 'version' | 'manifest'>): { format: string; version: number; manifest: Record<string, string> } {
+export function signedPart(doc: Pick<SummaryDocument, 'format' | 'version' | 'manifest'>): {
+  format: string;
+  version: number;
+  manifest: Record<string, string>;
+} {
   return { format: doc.format, version: doc.version, manifest: doc.manifest };
 }
 
@@ -223,9 +311,14 @@ export type ParseResult = { ok: true; doc: SummaryDocument } | { ok: false; reas
  * then every field, naming the first few that are wrong.
  */
 export function parseSummaryDocument(value: unknown): ParseResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'the file does not hold a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: 'the file does not hold a JSON object' };
   const head = value as { format?: unknown; version?: unknown };
-  if (head.format !== SUMMARY_FORMAT) return { ok: false, reason: `this is not an Outcome Ledger summary (format ${JSON.stringify(head.format ?? null)}, expected "${SUMMARY_FORMAT}")` };
+  if (head.format !== SUMMARY_FORMAT)
+    return {
+      ok: false,
+      reason: `this is not an Outcome Ledger summary (format ${JSON.stringify(head.format ?? null)}, expected "${SUMMARY_FORMAT}")`,
+    };
   if (head.version !== SUMMARY_VERSION) {
     const newer = typeof head.version === 'number' && head.version > SUMMARY_VERSION;
     return {
@@ -238,17 +331,31 @@ export function parseSummaryDocument(value: unknown): ParseResult {
   const r = schemas().document.safeParse(value);
   if (r.success) return { ok: true, doc: r.data };
   const issues = r.error.issues.slice(0, 3).map((i) => `${pathText(i.path)}: ${issueText(i as unknown as IssueLike)}`);
-  return { ok: false, reason: `the file does not follow the summary schema (version ${SUMMARY_VERSION}): ${issues.join('; ')}` };
+  return {
+    ok: false,
+    reason: `the file does not follow the summary schema (version ${SUMMARY_VERSION}): ${issues.join('; ')}`,
+  };
 }
 
-interface IssueLike { code?: string; message: string; keys?: readonly string[]; expected?: string; origin?: string }
+interface IssueLike {
+  code?: string;
+  message: string;
+  keys?: readonly string[];
+  expected?: string;
+  origin?: string;
+}
 
 /** zod/mini carries no message locale ("Invalid input"): say what is wrong in words. */
 function issueText(i: IssueLike): string {
-  if (i.code === 'unrecognized_keys' && i.keys) return `unexpected field ${i.keys.map((k) => JSON.stringify(k)).join(', ')} (not in this version of the schema)`;
-  if (i.code === 'invalid_type' && i.expected) return i.expected === 'undefined' ? 'unexpected field' : `expected ${i.expected === 'nonoptional' ? 'a value' : `a ${i.expected}`}`;
+  if (i.code === 'unrecognized_keys' && i.keys)
+    return `unexpected field ${i.keys.map((k) => JSON.stringify(k)).join(', ')} (not in this version of the schema)`;
+  if (i.code === 'invalid_type' && i.expected)
+    return i.expected === 'undefined'
+      ? 'unexpected field'
+      : `expected ${i.expected === 'nonoptional' ? 'a value' : `a ${i.expected}`}`;
   if (i.code === 'invalid_value' || i.code === 'invalid_format') return 'not an allowed value';
-  if (i.code === 'too_small' || i.code === 'too_big') return `out of range (${i.code === 'too_small' ? 'too small' : 'too large'})`;
+  if (i.code === 'too_small' || i.code === 'too_big')
+    return `out of range (${i.code === 'too_small' ? 'too small' : 'too large'})`;
   if (i.code === 'custom') return 'not a finite number';
   return i.message;
 }

@@ -41,18 +41,55 @@ function bounds(r: TeamReportJson): { start: number; end: number } {
 
 /** The columns of every NDJSON row, in order (a warehouse table has exactly these; docs/team.md lists their types). */
 export const NDJSON_COLUMNS = [
-  'record', 'team', 'period_start', 'period_end', 'generated_at', 'k', 'source', 'model', 'grouped', 'members',
-  'input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens', 'estimated_tokens',
-  'cost_usd', 'requests', 'sessions', 'commits', 'tasks', 'prs', 'shipped_sessions', 'yield', 'tokens_per_commit', 'cost_per_commit',
-  'cost_per_task', 'kept_lines_per_1k_output', 'metric', 'q1', 'median', 'q3',
+  'record',
+  'team',
+  'period_start',
+  'period_end',
+  'generated_at',
+  'k',
+  'source',
+  'model',
+  'grouped',
+  'members',
+  'input_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'output_tokens',
+  'reasoning_tokens',
+  'total_tokens',
+  'estimated_tokens',
+  'cost_usd',
+  'requests',
+  'sessions',
+  'commits',
+  'tasks',
+  'prs',
+  'shipped_sessions',
+  'yield',
+  'tokens_per_commit',
+  'cost_per_commit',
+  'cost_per_task',
+  'kept_lines_per_1k_output',
+  'metric',
+  'q1',
+  'median',
+  'q3',
 ] as const;
 
 type NdjsonRow = Record<(typeof NDJSON_COLUMNS)[number], string | number | boolean | null>;
 
 function figureColumns(f: Figures): Partial<NdjsonRow> {
   return {
-    input_tokens: f.input, cache_read_tokens: f.cacheRead, cache_write_tokens: f.cacheWrite, output_tokens: f.output, reasoning_tokens: f.reasoning,
-    total_tokens: f.total, estimated_tokens: f.estimatedTokens, cost_usd: f.costUSD, requests: f.interactions, sessions: f.sessions,
+    input_tokens: f.input,
+    cache_read_tokens: f.cacheRead,
+    cache_write_tokens: f.cacheWrite,
+    output_tokens: f.output,
+    reasoning_tokens: f.reasoning,
+    total_tokens: f.total,
+    estimated_tokens: f.estimatedTokens,
+    cost_usd: f.costUSD,
+    requests: f.interactions,
+    sessions: f.sessions,
   };
 }
 
@@ -65,22 +102,49 @@ function figureColumns(f: Figures): Partial<NdjsonRow> {
 export function renderTeamNdjson(r: TeamReportJson, ctx: TeamExportContext): string {
   if (r.withheld || !r.totals || !r.outcomes) return '';
   const empty = Object.fromEntries(NDJSON_COLUMNS.map((c) => [c, null])) as NdjsonRow;
-  const base: Partial<NdjsonRow> = { team: ctx.team, period_start: r.period.since, period_end: r.period.until, generated_at: r.generatedAt, k: r.k, grouped: false };
+  const base: Partial<NdjsonRow> = {
+    team: ctx.team,
+    period_start: r.period.since,
+    period_end: r.period.until,
+    generated_at: r.generatedAt,
+    k: r.k,
+    grouped: false,
+  };
   const rows: NdjsonRow[] = [];
   const push = (row: Partial<NdjsonRow>): void => {
     rows.push({ ...empty, ...base, ...row });
   };
   const o = r.outcomes;
   push({
-    record: 'team', members: r.members, ...figureColumns(r.totals), commits: o.commits, tasks: o.tasks, prs: o.prs, shipped_sessions: o.shippedSessions,
-    yield: o.yield, tokens_per_commit: o.tokensPerCommit, cost_per_commit: o.costPerCommit, cost_per_task: o.costPerTask, kept_lines_per_1k_output: o.keptLinesPer1kOutput,
+    record: 'team',
+    members: r.members,
+    ...figureColumns(r.totals),
+    commits: o.commits,
+    tasks: o.tasks,
+    prs: o.prs,
+    shipped_sessions: o.shippedSessions,
+    yield: o.yield,
+    tokens_per_commit: o.tokensPerCommit,
+    cost_per_commit: o.costPerCommit,
+    cost_per_task: o.costPerTask,
+    kept_lines_per_1k_output: o.keptLinesPer1kOutput,
   });
-  for (const s of r.bySource ?? []) push({ record: 'source', source: s.source, grouped: s.source === OTHER, members: s.members, ...figureColumns(s) });
+  for (const s of r.bySource ?? [])
+    push({ record: 'source', source: s.source, grouped: s.source === OTHER, members: s.members, ...figureColumns(s) });
   for (const m of r.byModel ?? []) {
     const grouped = isGroupedModel(m.model);
-    push({ record: 'model', source: m.source, model: grouped ? OTHER : m.model, grouped: grouped || m.source === OTHER, members: m.members, ...figureColumns(m) });
+    push({
+      record: 'model',
+      source: m.source,
+      model: grouped ? OTHER : m.model,
+      grouped: grouped || m.source === OTHER,
+      members: m.members,
+      ...figureColumns(m),
+    });
   }
-  for (const d of r.distributions ?? []) if (d.median !== null) push({ record: 'distribution', metric: d.metric, members: d.members, q1: d.q1, median: d.median, q3: d.q3 });
+  for (const d of r.distributions ?? [])
+    if (d.median !== null)
+      push({ record: 'distribution', metric: d.metric, members: d.members, q1: d.q1, median: d.median, q3: d.q3 });
   return rows.map((row) => `${JSON.stringify(row, NDJSON_COLUMNS as unknown as string[])}\n`).join('');
 }
 
@@ -124,7 +188,11 @@ const str = (key: string, value: string): KeyValue => ({ key, value: { stringVal
 function breakdownAttributes(row: Row | null): KeyValue[] {
   if (!row) return [str('outcome_ledger.breakdown', 'team')];
   if ('model' in row) {
-    return [str('outcome_ledger.breakdown', 'model'), str('outcome_ledger.source', row.source), str('gen_ai.request.model', isGroupedModel(row.model) ? OTHER : row.model)];
+    return [
+      str('outcome_ledger.breakdown', 'model'),
+      str('outcome_ledger.source', row.source),
+      str('gen_ai.request.model', isGroupedModel(row.model) ? OTHER : row.model),
+    ];
   }
   return [str('outcome_ledger.breakdown', 'source'), str('outcome_ledger.source', row.source)];
 }
@@ -139,38 +207,74 @@ function breakdownAttributes(row: Row | null): KeyValue[] {
 export function renderTeamOtlp(r: TeamReportJson, ctx: TeamExportContext): string {
   if (r.withheld || !r.totals || !r.outcomes) return '';
   const { start, end } = bounds(r);
-  const time = { startTimeUnixNano: (BigInt(start) * 1_000_000n).toString(), timeUnixNano: (BigInt(end) * 1_000_000n).toString() };
+  const time = {
+    startTimeUnixNano: (BigInt(start) * 1_000_000n).toString(),
+    timeUnixNano: (BigInt(end) * 1_000_000n).toString(),
+  };
   const point = (attributes: KeyValue[], value: number, integer: boolean): NumberDataPoint => ({
-    attributes, ...time, ...(integer ? { asInt: String(Math.round(value)) } : { asDouble: value }),
+    attributes,
+    ...time,
+    ...(integer ? { asInt: String(Math.round(value)) } : { asDouble: value }),
   });
   const rows: Array<{ row: Row | null; figures: Figures; members: number }> = [
     { row: null, figures: r.totals, members: r.members },
     ...(r.bySource ?? []).map((s) => ({ row: s, figures: s, members: s.members })),
     ...(r.byModel ?? []).map((m) => ({ row: m, figures: m, members: m.members })),
   ];
-  const tokenTypes = [['input', 'input'], ['cache_read', 'cacheRead'], ['cache_write', 'cacheWrite'], ['output', 'output']] as const;
+  const tokenTypes = [
+    ['input', 'input'],
+    ['cache_read', 'cacheRead'],
+    ['cache_write', 'cacheWrite'],
+    ['output', 'output'],
+  ] as const;
   const sum = (name: string, description: string, unit: string, dataPoints: NumberDataPoint[]): Metric => ({
-    name, description, unit, sum: { dataPoints, aggregationTemporality: DELTA, isMonotonic: true },
+    name,
+    description,
+    unit,
+    sum: { dataPoints, aggregationTemporality: DELTA, isMonotonic: true },
   });
   const team = breakdownAttributes(null);
   const o = r.outcomes;
   const metrics: Metric[] = [
-    sum(OTLP_METRICS.tokens, 'Tokens the team\'s AI assistants used in the period, by token type (input not cached, cache read, cache write, output)', '{token}',
-      rows.flatMap(({ row, figures }) => tokenTypes.map(([type, k]) => point([str('gen_ai.token.type', type), ...breakdownAttributes(row)], figures[k], true)))),
-    sum(OTLP_METRICS.commits, 'Commits the team\'s AI sessions produced in the period', '{commit}', [point(team, o.commits, true)]),
-    sum(OTLP_METRICS.tasks, 'Tasks the team\'s AI sessions delivered in the period', '{task}', [point(team, o.tasks, true)]),
-    sum(OTLP_METRICS.prs, 'Pull requests the team\'s AI sessions produced in the period', '{pull_request}', [point(team, o.prs, true)]),
-    sum(OTLP_METRICS.cost, 'Estimated cost of the team\'s AI use in the period at list prices, USD', '{USD}', rows.map(({ row, figures }) => point(breakdownAttributes(row), figures.costUSD, false))),
+    sum(
+      OTLP_METRICS.tokens,
+      "Tokens the team's AI assistants used in the period, by token type (input not cached, cache read, cache write, output)",
+      '{token}',
+      rows.flatMap(({ row, figures }) =>
+        tokenTypes.map(([type, k]) =>
+          point([str('gen_ai.token.type', type), ...breakdownAttributes(row)], figures[k], true),
+        ),
+      ),
+    ),
+    sum(OTLP_METRICS.commits, "Commits the team's AI sessions produced in the period", '{commit}', [
+      point(team, o.commits, true),
+    ]),
+    sum(OTLP_METRICS.tasks, "Tasks the team's AI sessions delivered in the period", '{task}', [
+      point(team, o.tasks, true),
+    ]),
+    sum(OTLP_METRICS.prs, "Pull requests the team's AI sessions produced in the period", '{pull_request}', [
+      point(team, o.prs, true),
+    ]),
+    sum(
+      OTLP_METRICS.cost,
+      "Estimated cost of the team's AI use in the period at list prices, USD",
+      '{USD}',
+      rows.map(({ row, figures }) => point(breakdownAttributes(row), figures.costUSD, false)),
+    ),
     {
-      name: OTLP_METRICS.members, description: 'Members whose rollups (with at least one request) the figures cover', unit: '{member}',
+      name: OTLP_METRICS.members,
+      description: 'Members whose rollups (with at least one request) the figures cover',
+      unit: '{member}',
       gauge: { dataPoints: rows.map(({ row, members }) => point(breakdownAttributes(row), members, true)) },
     },
   ];
   const data = {
-    resourceMetrics: [{
-      resource: { attributes: [str('service.name', 'outcome-ledger'), str('outcome_ledger.team', ctx.team)] },
-      scopeMetrics: [{ scope: { name: 'outcome-ledger', version: ctx.version }, metrics }],
-    }],
+    resourceMetrics: [
+      {
+        resource: { attributes: [str('service.name', 'outcome-ledger'), str('outcome_ledger.team', ctx.team)] },
+        scopeMetrics: [{ scope: { name: 'outcome-ledger', version: ctx.version }, metrics }],
+      },
+    ],
   };
   return `${JSON.stringify(data)}\n`;
 }

@@ -21,7 +21,11 @@ export const MAX_ROSTER_BYTES = 16 << 20;
 
 /** `SHA256:1a2b:…` as `outcome-ledger` prints it, with or without the prefix and the colons, in any case. */
 export function normalFingerprint(text: string): string | undefined {
-  const hex = text.trim().replace(/^SHA256:/i, '').replace(/:/g, '').toLowerCase();
+  const hex = text
+    .trim()
+    .replace(/^SHA256:/i, '')
+    .replace(/:/g, '')
+    .toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
   return `SHA256:${hex.match(/.{4}/g)!.join(':')}`;
 }
@@ -32,7 +36,8 @@ export function normalFingerprint(text: string): string | undefined {
  * listed twice is refused with its line number: a roster is the lead's own file, and a silent skip would drop a member.
  */
 export function parseRoster(text: string, source: string): Checked<Roster> {
-  if (text.length > MAX_ROSTER_BYTES) return { ok: false, reason: `${source} is too large for a roster (at most ${MAX_ROSTER_BYTES >> 20} MB)` };
+  if (text.length > MAX_ROSTER_BYTES)
+    return { ok: false, reason: `${source} is too large for a roster (at most ${MAX_ROSTER_BYTES >> 20} MB)` };
   const keys = new Map<string, string | null>();
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -41,7 +46,11 @@ export function parseRoster(text: string, source: string): Checked<Roster> {
     const [first = '', ...rest] = line.split(/\s+/);
     const fingerprint = normalFingerprint(first);
     const at = `${source} line ${i + 1}`;
-    if (!fingerprint) return { ok: false, reason: `${at}: not a key fingerprint (expected SHA256:xxxx:… as \`outcome-ledger rollup export\` prints it)` };
+    if (!fingerprint)
+      return {
+        ok: false,
+        reason: `${at}: not a key fingerprint (expected SHA256:xxxx:… as \`outcome-ledger rollup export\` prints it)`,
+      };
     if (keys.has(fingerprint)) return { ok: false, reason: `${at}: the key ${fingerprint} is listed twice` };
     const name = rest.join(' ') || null;
     const problem = name === null ? undefined : displayNameProblem(name);
@@ -81,8 +90,13 @@ export function periodDays(since: string, until: string): number {
 export function implausible(r: TeamRollup): string | undefined {
   const days = periodDays(r.period.since, r.period.until);
   const perDay = BOUNDS.outcomesPerDay * days;
-  for (const [k, label] of [['commits', 'commits'], ['tasks', 'tasks'], ['prs', 'pull requests']] as const) {
-    if (r.outcomes[k] > perDay) return `implausible: more ${label} than ${BOUNDS.outcomesPerDay} a day over its period (the documented bound); not counted`;
+  for (const [k, label] of [
+    ['commits', 'commits'],
+    ['tasks', 'tasks'],
+    ['prs', 'pull requests'],
+  ] as const) {
+    if (r.outcomes[k] > perDay)
+      return `implausible: more ${label} than ${BOUNDS.outcomesPerDay} a day over its period (the documented bound); not counted`;
   }
   if (r.totals.total > BOUNDS.tokensPerRequest * Math.max(1, r.totals.interactions)) {
     return `implausible: more than ${BOUNDS.tokensPerRequest.toLocaleString('en-US')} tokens per request on average (the documented bound); not counted`;
@@ -93,7 +107,10 @@ export function implausible(r: TeamRollup): string | undefined {
 const TOKEN_KEYS = ['input', 'output', 'cacheRead', 'cacheWrite'] as const;
 
 /** Same requests and sessions, and every token figure within `BOUNDS.nearIdentical`: one rollup copied under another machine id. */
-export function nearIdentical(a: Pick<TeamRollup['totals'], (typeof TOKEN_KEYS)[number] | 'interactions' | 'sessions'>, b: typeof a): boolean {
+export function nearIdentical(
+  a: Pick<TeamRollup['totals'], (typeof TOKEN_KEYS)[number] | 'interactions' | 'sessions'>,
+  b: typeof a,
+): boolean {
   if (a.interactions !== b.interactions || a.sessions !== b.sessions) return false;
   return TOKEN_KEYS.every((k) => Math.abs(a[k] - b[k]) <= BOUNDS.nearIdentical * Math.max(a[k], b[k]));
 }
@@ -120,15 +137,17 @@ function stateSchema() {
   return z.strictObject({
     format: z.literal(TEAM_STATE_FORMAT),
     version: z.literal(TEAM_STATE_VERSION),
-    reports: z.array(
-      z.strictObject({
-        since: date,
-        until: date,
-        k: z.number().check(z.int(), z.gte(2)),
-        generatedAt: z.string().check(z.maxLength(40)),
-        members: z.array(z.string().check(z.regex(/^m-[0-9a-f]{16}$/))),
-      }),
-    ).check(z.maxLength(MAX_PUBLISHED * 2)),
+    reports: z
+      .array(
+        z.strictObject({
+          since: date,
+          until: date,
+          k: z.number().check(z.int(), z.gte(2)),
+          generatedAt: z.string().check(z.maxLength(40)),
+          members: z.array(z.string().check(z.regex(/^m-[0-9a-f]{16}$/))),
+        }),
+      )
+      .check(z.maxLength(MAX_PUBLISHED * 2)),
   });
 }
 
@@ -141,7 +160,8 @@ export function parsePublished(text: string): Checked<PublishedReport[]> {
     return { ok: false, reason: 'is not JSON' };
   }
   const parsed = stateSchema().safeParse(raw);
-  if (!parsed.success) return { ok: false, reason: 'is not an Outcome Ledger team report state file (or a newer version of one)' };
+  if (!parsed.success)
+    return { ok: false, reason: 'is not an Outcome Ledger team report state file (or a newer version of one)' };
   return { ok: true, value: parsed.data.reports };
 }
 

@@ -62,13 +62,15 @@ export class HexTable {
 
   /** Writes the key's bytes into `scratch`; returns its hash. */
   private encode(hex: string, extra: number): number {
-    if (hex.length !== this.hexLength) throw new Error(`a key of ${this.hexLength} hex digits was expected, not ${hex.length}`);
+    if (hex.length !== this.hexLength)
+      throw new Error(`a key of ${this.hexLength} hex digits was expected, not ${hex.length}`);
     const s = this.scratch;
     s[0] = extra & 0xff;
     s[1] = (extra >>> 8) & 0xff;
     s[2] = (extra >>> 16) & 0xff;
     s[3] = extra >>> 24;
-    for (let i = 0; i < hex.length; i += 2) s[4 + i / 2] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
+    for (let i = 0; i < hex.length; i += 2)
+      s[4 + i / 2] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
     return this.hash(s, 0);
   }
 

@@ -34,7 +34,7 @@ export const MIN_K = 2;
 export const NO_PER_PERSON_NOTE =
   'There is no per-person token figure in this report, on purpose: tokens are not a performance measure. Someone who ' +
   'solves a problem with one precise prompt spends fewer tokens than someone who fumbles through ten, and ranking ' +
-  'people by tokens rewards waste. The report shows what the team\'s AI use produced and how efficiency is spread ' +
+  "people by tokens rewards waste. The report shows what the team's AI use produced and how efficiency is spread " +
   'across members, never who spent what.';
 
 export type NoteStatus = 'refused' | 'duplicate' | 'superseded' | 'overlap' | 'empty' | 'implausible';
@@ -46,7 +46,7 @@ export type DominanceFigure = (typeof DOMINANCE_FIGURES)[number];
 /** The note when no roster was given: who could have contributed. */
 export const NO_ROSTER_NOTE =
   'No roster was given: anyone with an Outcome Ledger signing key could have contributed a rollup to this report. ' +
-  'Merge with a roster of your team\'s key fingerprints (--members FILE, or roster.txt in the rollups folder) to count only them.';
+  "Merge with a roster of your team's key fingerprints (--members FILE, or roster.txt in the rollups folder) to count only them.";
 
 export interface FileNote {
   file: string;
@@ -119,7 +119,13 @@ export class MemoryContributionStore implements ContributionStore {
 }
 
 export interface Distribution {
-  metric: 'yield' | 'tokensPerCommit' | 'costPerCommit' | 'costPerTask' | 'keptLinesPer1kOutput' | 'shareWithoutOutcome';
+  metric:
+    | 'yield'
+    | 'tokensPerCommit'
+    | 'costPerCommit'
+    | 'costPerTask'
+    | 'keptLinesPer1kOutput'
+    | 'shareWithoutOutcome';
   label: string;
   better: 'higher' | 'lower';
   /** Members for whom the metric is defined (for example: with at least one commit). */
@@ -139,13 +145,27 @@ export interface TeamReportJson {
    * From the earliest to the latest day covered; `periods` lists the distinct periods of the counted rollups (most
    * common first, at most 10), so a lead sees when members exported different periods.
    */
-  period: { since: string | null; until: string | null; timezones: string[]; periods: Array<{ since: string; until: string; rollups: number }> };
+  period: {
+    since: string | null;
+    until: string | null;
+    timezones: string[];
+    periods: Array<{ since: string; until: string; rollups: number }>;
+  };
   members: number;
   machines: number;
   /** Display names the members chose (sorted; members without one are only counted). */
   named: string[];
   /** `empty`: rollups without a request (never counted toward k); `implausible`: beyond the documented bounds. */
-  files: { read: number; counted: number; duplicates: number; superseded: number; overlapping: number; refused: number; empty: number; implausible: number };
+  files: {
+    read: number;
+    counted: number;
+    duplicates: number;
+    superseded: number;
+    overlapping: number;
+    refused: number;
+    empty: number;
+    implausible: number;
+  };
   /** The roster the rollups were checked against (keys outside it are refused), or null: anyone with a key could contribute. */
   roster: { source: string; keys: number } | null;
   /**
@@ -191,10 +211,34 @@ export interface TeamReportJson {
   notCounted: FileNote[];
 }
 
-const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'costUSD', 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens', 'credits'] as const;
+const FIELDS = [
+  'input',
+  'output',
+  'cacheRead',
+  'cacheWrite',
+  'reasoning',
+  'total',
+  'costUSD',
+  'interactions',
+  'sessions',
+  'unpricedInteractions',
+  'estimatedTokens',
+  'credits',
+] as const;
 const OUTCOME_FIELDS = [
-  'commits', 'tasks', 'prs', 'shippedSessions', 'openSessions', 'unlinkedSessions', 'labelledSessions', 'shippedTokens', 'tokensWithoutOutcome',
-  'keptLines', 'keptLinesOutput', 'pendingCommits', 'taskCostUSD',
+  'commits',
+  'tasks',
+  'prs',
+  'shippedSessions',
+  'openSessions',
+  'unlinkedSessions',
+  'labelledSessions',
+  'shippedTokens',
+  'tokensWithoutOutcome',
+  'keptLines',
+  'keptLinesOutput',
+  'pendingCommits',
+  'taskCostUSD',
 ] as const;
 
 const F = FIELDS.length;
@@ -216,10 +260,20 @@ function pack(r: TeamRollup): Float64Array {
 /** What the merge uses of a verified rollup (pure; a worker thread computes it beside the checks). */
 export function reduceRollup(r: TeamRollup): ReducedRollup {
   return {
-    member: r.member.id, displayName: r.member.displayName, machine: r.machine.id, since: r.period.since, until: r.period.until,
-    timezone: r.period.timezone, digest: r.interactions.digest, interactions: r.interactions.count, generatedAt: r.generatedAt,
+    member: r.member.id,
+    displayName: r.member.displayName,
+    machine: r.machine.id,
+    since: r.period.since,
+    until: r.period.until,
+    timezone: r.period.timezone,
+    digest: r.interactions.digest,
+    interactions: r.interactions.count,
+    generatedAt: r.generatedAt,
     implausible: r.interactions.count > 0 ? (implausible(r) ?? null) : null,
-    figures: pack(r), sources: r.bySource.map((x) => x.source), models: r.byModel.map((x) => `${x.source}\u0000${x.model}`), shared: r.shared,
+    figures: pack(r),
+    sources: r.bySource.map((x) => x.source),
+    models: r.byModel.map((x) => `${x.source}\u0000${x.model}`),
+    shared: r.shared,
   };
 }
 
@@ -241,13 +295,36 @@ function addField(into: RollupFigures, k: (typeof FIELDS)[number], v: number): v
 }
 
 function zeroFigures(): RollupFigures {
-  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, total: 0, costUSD: 0, interactions: 0, sessions: 0, unpricedInteractions: 0, estimatedTokens: 0 };
+  return {
+    input: 0,
+    output: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    reasoning: 0,
+    total: 0,
+    costUSD: 0,
+    interactions: 0,
+    sessions: 0,
+    unpricedInteractions: 0,
+    estimatedTokens: 0,
+  };
 }
 
 function zeroOutcomes(): RollupOutcomes {
   return {
-    commits: 0, tasks: 0, prs: 0, shippedSessions: 0, openSessions: 0, unlinkedSessions: 0, labelledSessions: 0, shippedTokens: 0,
-    tokensWithoutOutcome: 0, keptLines: 0, keptLinesOutput: 0, pendingCommits: 0, taskCostUSD: 0,
+    commits: 0,
+    tasks: 0,
+    prs: 0,
+    shippedSessions: 0,
+    openSessions: 0,
+    unlinkedSessions: 0,
+    labelledSessions: 0,
+    shippedTokens: 0,
+    tokensWithoutOutcome: 0,
+    keptLines: 0,
+    keptLinesOutput: 0,
+    pendingCommits: 0,
+    taskCostUSD: 0,
   };
 }
 
@@ -269,8 +346,10 @@ export function quantile(sorted: readonly number[], q: number): number | null {
 }
 
 /** Periods as day numbers (YYYYMMDD): number order is date order, as text order is for YYYY-MM-DD. */
-const dayNumber = (d: string): number => Number(d.slice(0, 4)) * 10_000 + Number(d.slice(5, 7)) * 100 + Number(d.slice(8, 10));
-const dayText = (n: number): string => `${String(Math.floor(n / 10_000)).padStart(4, '0')}-${String(Math.floor(n / 100) % 100).padStart(2, '0')}-${String(n % 100).padStart(2, '0')}`;
+const dayNumber = (d: string): number =>
+  Number(d.slice(0, 4)) * 10_000 + Number(d.slice(5, 7)) * 100 + Number(d.slice(8, 10));
+const dayText = (n: number): string =>
+  `${String(Math.floor(n / 10_000)).padStart(4, '0')}-${String(Math.floor(n / 100) % 100).padStart(2, '0')}-${String(n % 100).padStart(2, '0')}`;
 
 interface Period {
   since: number;
@@ -315,12 +394,24 @@ class Index {
   }
 
   period(i: number): Period {
-    return { since: this.since[i] as number, until: this.until[i] as number, interactions: this.interactions[i] as number, generatedAt: this.generatedAt[i] as number };
+    return {
+      since: this.since[i] as number,
+      until: this.until[i] as number,
+      interactions: this.interactions[i] as number,
+      generatedAt: this.generatedAt[i] as number,
+    };
   }
 
   totals(i: number): Parameters<typeof nearIdentical>[0] {
     const n = this.near;
-    return { input: n[i * 6] as number, output: n[i * 6 + 1] as number, cacheRead: n[i * 6 + 2] as number, cacheWrite: n[i * 6 + 3] as number, interactions: n[i * 6 + 4] as number, sessions: n[i * 6 + 5] as number };
+    return {
+      input: n[i * 6] as number,
+      output: n[i * 6 + 1] as number,
+      cacheRead: n[i * 6 + 2] as number,
+      cacheWrite: n[i * 6 + 3] as number,
+      interactions: n[i * 6 + 4] as number,
+      sessions: n[i * 6 + 5] as number,
+    };
   }
 
   private grow(): void {
@@ -346,7 +437,9 @@ const overlaps = (a: Period, b: Period): boolean => a.since <= b.until && b.sinc
 const contains = (a: Period, b: Period): boolean => a.since <= b.since && b.until <= a.until;
 /** Of two exports of one machine, which counts: the same period keeps the one with more requests (then the later), else the wider. */
 const wins = (a: Period, b: Period): boolean =>
-  a.since === b.since && a.until === b.until ? a.interactions > b.interactions || (a.interactions === b.interactions && a.generatedAt > b.generatedAt) : contains(a, b);
+  a.since === b.since && a.until === b.until
+    ? a.interactions > b.interactions || (a.interactions === b.interactions && a.generatedAt > b.generatedAt)
+    : contains(a, b);
 
 export interface MergerOptions {
   /** Only rollups signed by these keys count; the others are refused with their reason. */
@@ -431,13 +524,21 @@ export class TeamMerger {
     if (this.roster) {
       const listed = signer !== undefined && this.roster.keys.has(signer);
       if (!listed) {
-        this.refuse(file, `signed by ${signer ?? 'an unknown key'}, which is not on the roster (${this.roster.source}): not counted (add the key to the roster if this member belongs to the team)`);
+        this.refuse(
+          file,
+          `signed by ${signer ?? 'an unknown key'}, which is not on the roster (${this.roster.source}): not counted (add the key to the roster if this member belongs to the team)`,
+        );
         return;
       }
     }
     this.read++;
     if (r.interactions === 0) {
-      this.notes.push({ file, status: 'empty', reason: 'holds no request in its period: an empty rollup never counts toward k (it would add a member without adding work)' });
+      this.notes.push({
+        file,
+        status: 'empty',
+        reason:
+          'holds no request in its period: an empty rollup never counts toward k (it would add a member without adding work)',
+      });
       return;
     }
     if (r.implausible) {
@@ -452,50 +553,93 @@ export class TeamMerger {
     }
     const machineEntry = this.machineNumbers.find(r.machine, member);
     let machine = machineEntry === -1 ? undefined : this.machineNumbers.value(machineEntry);
-    const incoming: Period = { since: dayNumber(r.since), until: dayNumber(r.until), interactions: r.interactions, generatedAt: Date.parse(r.generatedAt) };
+    const incoming: Period = {
+      since: dayNumber(r.since),
+      until: dayNumber(r.until),
+      interactions: r.interactions,
+      generatedAt: Date.parse(r.generatedAt),
+    };
     const digest = this.digests.find(r.digest);
     const claimed = digest === -1 ? -1 : this.digests.value(digest);
     if (claimed !== -1 && ix.member[claimed] !== member) {
-      this.notes.push({ file, status: 'duplicate', reason: `covers exactly the requests of ${this.fileOf(claimed)}, which another member's key signed: counted once, from that file` });
+      this.notes.push({
+        file,
+        status: 'duplicate',
+        reason: `covers exactly the requests of ${this.fileOf(claimed)}, which another member's key signed: counted once, from that file`,
+      });
       return;
     }
     const touching = this.listOf(machine).filter((c) => overlaps(ix.period(c), incoming));
     for (const c of touching) {
       if (ix.digest[c] === digest && ix.since[c] === incoming.since && ix.until[c] === incoming.until) {
-        this.notes.push({ file, status: 'duplicate', reason: `the same rollup as ${this.fileOf(c)} (same member, machine, period and interactions): counted once` });
+        this.notes.push({
+          file,
+          status: 'duplicate',
+          reason: `the same rollup as ${this.fileOf(c)} (same member, machine, period and interactions): counted once`,
+        });
         return;
       }
     }
     const machines = this.memberMachines.get(member) ?? [];
-    const totals = { input: r.figures[NEAR.input] as number, output: r.figures[NEAR.output] as number, cacheRead: r.figures[NEAR.cacheRead] as number, cacheWrite: r.figures[NEAR.cacheWrite] as number, interactions: r.figures[NEAR.interactions] as number, sessions: r.figures[NEAR.sessions] as number };
+    const totals = {
+      input: r.figures[NEAR.input] as number,
+      output: r.figures[NEAR.output] as number,
+      cacheRead: r.figures[NEAR.cacheRead] as number,
+      cacheWrite: r.figures[NEAR.cacheWrite] as number,
+      interactions: r.figures[NEAR.interactions] as number,
+      sessions: r.figures[NEAR.sessions] as number,
+    };
     for (const other of machines) {
       if (other === machine) continue;
-      const copy = this.listOf(other).find((c) => overlaps(ix.period(c), incoming) && nearIdentical(ix.totals(c), totals));
+      const copy = this.listOf(other).find(
+        (c) => overlaps(ix.period(c), incoming) && nearIdentical(ix.totals(c), totals),
+      );
       if (copy !== undefined) {
-        this.notes.push({ file, status: 'duplicate', reason: `near-identical to ${this.fileOf(copy)} from another machine of the same member (same requests and sessions, tokens within ${BOUNDS.nearIdentical * 100}%): a copy, counted once` });
+        this.notes.push({
+          file,
+          status: 'duplicate',
+          reason: `near-identical to ${this.fileOf(copy)} from another machine of the same member (same requests and sessions, tokens within ${BOUNDS.nearIdentical * 100}%): a copy, counted once`,
+        });
         return;
       }
     }
     if (machine === undefined && machines.length >= BOUNDS.machinesPerMember) {
-      this.notes.push({ file, status: 'implausible', reason: `implausible: one member on more than ${BOUNDS.machinesPerMember} machines in one merge (the documented bound); this machine is not counted` });
+      this.notes.push({
+        file,
+        status: 'implausible',
+        reason: `implausible: one member on more than ${BOUNDS.machinesPerMember} machines in one merge (the documented bound); this machine is not counted`,
+      });
       return;
     }
     const covering = touching.find((c) => contains(ix.period(c), incoming) && !wins(incoming, ix.period(c)));
     if (covering !== undefined) {
-      this.notes.push({ file, status: 'superseded', reason: `${this.fileOf(covering)} from the same machine covers its period (${dayText(ix.since[covering] as number)} … ${dayText(ix.until[covering] as number)}): counted once, from that file` });
+      this.notes.push({
+        file,
+        status: 'superseded',
+        reason: `${this.fileOf(covering)} from the same machine covers its period (${dayText(ix.since[covering] as number)} … ${dayText(ix.until[covering] as number)}): counted once, from that file`,
+      });
       return;
     }
     if (touching.every((c) => wins(incoming, ix.period(c)))) {
       for (const c of touching) {
-        this.notes.push({ file: this.fileOf(c), status: 'superseded', reason: `${file} from the same machine covers its period (${r.since} … ${r.until}): counted once, from that file` });
+        this.notes.push({
+          file: this.fileOf(c),
+          status: 'superseded',
+          reason: `${file} from the same machine covers its period (${r.since} … ${r.until}): counted once, from that file`,
+        });
         this.unlink(machine as number, c);
         const d = ix.digest[c] as number;
         if (this.digests.value(d) === c) this.digests.setValue(d, -1);
       }
       const rosterName = this.roster && signer !== undefined ? (this.roster.keys.get(signer) ?? null) : undefined;
       const handle = this.store.put({
-        file, displayName: rosterName === undefined ? r.displayName : rosterName, timezone: r.timezone, figures: r.figures,
-        sources: r.sources.map((x) => this.intern(x)), models: r.models.map((x) => this.intern(x)), shared: r.shared,
+        file,
+        displayName: rosterName === undefined ? r.displayName : rosterName,
+        timezone: r.timezone,
+        figures: r.figures,
+        sources: r.sources.map((x) => this.intern(x)),
+        models: r.models.map((x) => this.intern(x)),
+        shared: r.shared,
       });
       if (machine === undefined) {
         machine = this.machineHead.length;
@@ -588,7 +732,10 @@ export class TeamMerger {
     }
     this.counted = new Set(members.keys());
     const few = members.size < k;
-    const conflict = few || since === null || until === null ? undefined : differencingConflict(published, { since, until, members: this.counted }, k);
+    const conflict =
+      few || since === null || until === null
+        ? undefined
+        : differencingConflict(published, { since, until, members: this.counted }, k);
     const withheld = few || conflict !== undefined;
     const notCounted = [...this.notes].sort((a, b) => a.file.localeCompare(b.file));
     const count = (s: NoteStatus): number => this.notes.filter((n) => n.status === s).length;
@@ -598,29 +745,50 @@ export class TeamMerger {
       generatedAt,
       k,
       period: {
-        since, until, timezones: [...timezones].sort(),
-        periods: [...periods].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10).map(([p, rollups]) => {
-          const [s = '', u = ''] = p.split(' ');
-          return { since: s, until: u, rollups };
-        }),
+        since,
+        until,
+        timezones: [...timezones].sort(),
+        periods: [...periods]
+          .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+          .slice(0, 10)
+          .map(([p, rollups]) => {
+            const [s = '', u = ''] = p.split(' ');
+            return { since: s, until: u, rollups };
+          }),
       },
       members: members.size,
       machines: this.machineHead.filter((head) => head !== -1).length,
       named: [],
       files: {
-        read: this.read, counted, duplicates: count('duplicate'), superseded: count('superseded'), overlapping: count('overlap'), refused: count('refused'),
-        empty: count('empty'), implausible: count('implausible'),
+        read: this.read,
+        counted,
+        duplicates: count('duplicate'),
+        superseded: count('superseded'),
+        overlapping: count('overlap'),
+        refused: count('refused'),
+        empty: count('empty'),
+        implausible: count('implausible'),
       },
       roster: this.roster ? { source: this.roster.source, keys: this.roster.keys.size } : null,
       withheld,
       withheldBecause: few ? 'members' : conflict ? 'differencing' : null,
-      differencing: conflict ? { since: conflict.since, until: conflict.until, publishedAt: conflict.generatedAt } : null,
+      differencing: conflict
+        ? { since: conflict.since, until: conflict.until, publishedAt: conflict.generatedAt }
+        : null,
       dominated: [],
       note: NO_PER_PERSON_NOTE,
       notCounted,
     } satisfies Partial<TeamReportJson>;
     if (withheld) {
-      return { ...base, totals: null, outcomes: null, bySource: null, byModel: null, distributions: null, shared: null };
+      return {
+        ...base,
+        totals: null,
+        outcomes: null,
+        bySource: null,
+        byModel: null,
+        distributions: null,
+        shared: null,
+      };
     }
     return {
       ...base,
@@ -628,15 +796,29 @@ export class TeamMerger {
       named: [...names.values()].sort(),
       totals: roundFigures(totals),
       outcomes: {
-        commits: outcomes.commits, tasks: outcomes.tasks, prs: outcomes.prs, shippedSessions: outcomes.shippedSessions, openSessions: outcomes.openSessions,
-        unlinkedSessions: outcomes.unlinkedSessions, labelledSessions: outcomes.labelledSessions, tokensWithoutOutcome: outcomes.tokensWithoutOutcome,
-        keptLines: outcomes.keptLines, pendingCommits: outcomes.pendingCommits, ...valueOf(totals, outcomes),
+        commits: outcomes.commits,
+        tasks: outcomes.tasks,
+        prs: outcomes.prs,
+        shippedSessions: outcomes.shippedSessions,
+        openSessions: outcomes.openSessions,
+        unlinkedSessions: outcomes.unlinkedSessions,
+        labelledSessions: outcomes.labelledSessions,
+        tokensWithoutOutcome: outcomes.tokensWithoutOutcome,
+        keptLines: outcomes.keptLines,
+        pendingCommits: outcomes.pendingCommits,
+        ...valueOf(totals, outcomes),
       },
       ...breakdowns(bySource, byModel, k),
       distributions: distributions([...members.values()], k),
-      shared: repos.size + subjects.size > 0
-        ? { repos: [...repos].map(([name, set]) => ({ name, members: set.size })).sort((a, b) => b.members - a.members || a.name.localeCompare(b.name)), subjects: [...subjects].sort() }
-        : null,
+      shared:
+        repos.size + subjects.size > 0
+          ? {
+              repos: [...repos]
+                .map(([name, set]) => ({ name, members: set.size }))
+                .sort((a, b) => b.members - a.members || a.name.localeCompare(b.name)),
+              subjects: [...subjects].sort(),
+            }
+          : null,
     };
   }
 }
@@ -667,7 +849,8 @@ function roundFigures(f: RollupFigures): RollupFigures {
 }
 
 /** The label of the row that groups the tools or models no row may show on its own. */
-export const otherModelsLabel = (k: number): string => `other models (grouped so that no row covers fewer than ${k} members)`;
+export const otherModelsLabel = (k: number): string =>
+  `other models (grouped so that no row covers fewer than ${k} members)`;
 
 interface Row<L> {
   label: L;
@@ -680,7 +863,11 @@ interface Row<L> {
  * row would cover fewer than k members, the smallest shown rows join it until it covers k: otherwise it would show
  * fewer than k people's figures, directly or as the total minus the rows shown.
  */
-function foldRows<L extends object>(rows: ReadonlyArray<Row<L>>, k: number, other: L): Array<L & { members: number } & RollupFigures> {
+function foldRows<L extends object>(
+  rows: ReadonlyArray<Row<L>>,
+  k: number,
+  other: L,
+): Array<L & { members: number } & RollupFigures> {
   const shown = rows.filter((r) => r.members.size >= k).sort((a, b) => a.figures.total - b.figures.total);
   const folded = rows.filter((r) => r.members.size < k);
   const foldedMembers = new Set<string>();
@@ -714,18 +901,32 @@ function breakdowns(
   byModel: ReadonlyMap<string, { source: string; model: string; figures: RollupFigures; members: Set<string> }>,
   k: number,
 ): { bySource: SourceRow[]; byModel: ModelRow[] } {
-  const sources = foldRows([...bySource].map(([source, row]) => ({ label: { source }, members: row.members, figures: row.figures })), k, { source: 'other' })
-    .sort((a, b) => order(a.source) - order(b.source) || a.source.localeCompare(b.source));
+  const sources = foldRows(
+    [...bySource].map(([source, row]) => ({ label: { source }, members: row.members, figures: row.figures })),
+    k,
+    { source: 'other' },
+  ).sort((a, b) => order(a.source) - order(b.source) || a.source.localeCompare(b.source));
   const label = otherModelsLabel(k);
   const models: ModelRow[] = [];
   const grouped: Array<Row<{ source: string; model: string }>> = [];
   for (const s of sources) {
     if (s.source === 'other') continue;
-    const rows = [...byModel.values()].filter((m) => m.source === s.source).map((m) => ({ label: { source: m.source, model: m.model }, members: m.members, figures: m.figures }));
-    models.push(...foldRows(rows, k, { source: s.source, model: label }).sort((a, b) => (a.model === label ? 1 : 0) - (b.model === label ? 1 : 0) || b.total - a.total || a.model.localeCompare(b.model)));
+    const rows = [...byModel.values()]
+      .filter((m) => m.source === s.source)
+      .map((m) => ({ label: { source: m.source, model: m.model }, members: m.members, figures: m.figures }));
+    models.push(
+      ...foldRows(rows, k, { source: s.source, model: label }).sort(
+        (a, b) =>
+          (a.model === label ? 1 : 0) - (b.model === label ? 1 : 0) ||
+          b.total - a.total ||
+          a.model.localeCompare(b.model),
+      ),
+    );
   }
   const shownSources = new Set(sources.map((s) => s.source));
-  for (const m of byModel.values()) if (!shownSources.has(m.source)) grouped.push({ label: { source: 'other', model: label }, members: m.members, figures: m.figures });
+  for (const m of byModel.values())
+    if (!shownSources.has(m.source))
+      grouped.push({ label: { source: 'other', model: label }, members: m.members, figures: m.figures });
   if (grouped.length > 0) {
     const members = new Set<string>();
     for (const g of grouped) for (const m of g.members) members.add(m);
@@ -743,7 +944,10 @@ const METRICS: ReadonlyArray<{ metric: Distribution['metric']; label: string; be
   { metric: 'keptLinesPer1kOutput', label: 'Kept lines per 1k output tokens', better: 'higher' },
 ];
 
-function distributions(members: ReadonlyArray<{ figures: RollupFigures; outcomes: RollupOutcomes }>, k: number): Distribution[] {
+function distributions(
+  members: ReadonlyArray<{ figures: RollupFigures; outcomes: RollupOutcomes }>,
+  k: number,
+): Distribution[] {
   const values = new Map<Distribution['metric'], number[]>(METRICS.map((m) => [m.metric, []]));
   for (const m of members) {
     const v = valueOf(m.figures, m.outcomes);

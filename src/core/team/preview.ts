@@ -8,7 +8,10 @@ export function renderRollupPreview(file: TeamRollupFile, exactText: string, des
   const o = r.outcomes;
   const shared = r.shared ?? {};
   const extra: string[] = [];
-  if (shared.repos) extra.push(`${shared.repos.length} repository ${noun(shared.repos.length, 'name')} (${shared.repos.slice(0, 10).join(', ')}${shared.repos.length > 10 ? ', …' : ''})`);
+  if (shared.repos)
+    extra.push(
+      `${shared.repos.length} repository ${noun(shared.repos.length, 'name')} (${shared.repos.slice(0, 10).join(', ')}${shared.repos.length > 10 ? ', …' : ''})`,
+    );
   if (shared.subjects) extra.push(`${shared.subjects.length} commit ${noun(shared.subjects.length, 'subject')}`);
   const est = (f: { estimatedTokens: number }): string => (f.estimatedTokens > 0 ? '~' : '');
   const lines = [
@@ -21,10 +24,14 @@ export function renderRollupPreview(file: TeamRollupFile, exactText: string, des
     `  totals: ${fmtTokens(t.total)} tokens (${fmtInt(t.total)}${t.estimatedTokens > 0 ? `, ~${fmtInt(t.estimatedTokens)} of them estimated` : ''}), ${fmtUSD(t.costUSD)} estimated, ${fmtInt(t.interactions)} ${noun(t.interactions, 'request')}, ${fmtInt(t.sessions)} ${noun(t.sessions, 'session')}`,
     `  by tool: ${r.bySource.map((s) => `${s.source} ${est(s)}${fmtTokens(s.total)}`).join(', ') || 'none'}`,
     `  by model: ${r.byModel.map((m) => `${m.model} ${est(m)}${fmtTokens(m.total)}`).join(', ') || 'none'}`,
-    ...(t.estimatedTokens > 0 ? ['  (~ marks token figures that are partly or wholly estimated: counted from text or rounded by the tool)'] : []),
+    ...(t.estimatedTokens > 0
+      ? ['  (~ marks token figures that are partly or wholly estimated: counted from text or rounded by the tool)']
+      : []),
     `  outcomes: ${fmtInt(o.commits)} commits, ${fmtInt(o.tasks)} tasks, ${fmtInt(o.prs)} PRs, ${fmtInt(o.shippedSessions)} shipped sessions; the value metrics`,
     `  a SHA-256 digest of the ${fmtInt(r.interactions.count)} request ids it covers (so a merge never counts them twice)`,
-    extra.length ? `  and, because you opted in: ${extra.join('; ')}` : '  no paths, prompts, commit subjects, repository or session names',
+    extra.length
+      ? `  and, because you opted in: ${extra.join('; ')}`
+      : '  no paths, prompts, commit subjects, repository or session names',
     '',
     'The team report never shows a figure per person: your tokens are added to the team total and your value metrics',
     'only appear inside quartiles across at least k members.',

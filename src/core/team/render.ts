@@ -9,9 +9,16 @@ import { NO_ROSTER_NOTE, type DominanceFigure, type Distribution, type TeamRepor
 import { htmlText, mdText } from '../common/text';
 import { sourceTitle } from '../usage/model';
 
-const DOMINANCE_LABELS: Record<DominanceFigure, string> = { tokens: 'tokens', cost: 'estimated cost', commits: 'commits', tasks: 'tasks', prs: 'pull requests' };
+const DOMINANCE_LABELS: Record<DominanceFigure, string> = {
+  tokens: 'tokens',
+  cost: 'estimated cost',
+  commits: 'commits',
+  tasks: 'tasks',
+  prs: 'pull requests',
+};
 
-const listOf = (xs: readonly string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+const listOf = (xs: readonly string[]): string =>
+  xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 
 function metricValue(d: Distribution, v: number | null): string {
   if (v === null) return '—';
@@ -29,13 +36,25 @@ function metricValue(d: Distribution, v: number | null): string {
   }
 }
 
-const sourceLabel = (s: string, k: number): string => (s === 'other' ? `Other tools (grouped so that no row covers fewer than ${k} members)` : sourceTitle(s));
+const sourceLabel = (s: string, k: number): string =>
+  s === 'other' ? `Other tools (grouped so that no row covers fewer than ${k} members)` : sourceTitle(s);
 
 /** A token figure, marked ~ when some of it was estimated (counted from text or rounded by the tool), as in `report`. */
 const tokens = (n: number, f: { estimatedTokens: number }): string => `${f.estimatedTokens > 0 ? '~' : ''}${fmtInt(n)}`;
 
-function estimatedNote(rows: ReadonlyArray<{ estimatedTokens: number }>, own: (s: string) => string): { text: string[] } | Record<string, never> {
-  return rows.some((x) => x.estimatedTokens > 0) ? { text: [own('~ marks token figures that are partly or wholly estimated (counted from text or rounded by the tool), not reported exactly.')] } : {};
+function estimatedNote(
+  rows: ReadonlyArray<{ estimatedTokens: number }>,
+  own: (s: string) => string,
+): { text: string[] } | Record<string, never> {
+  return rows.some((x) => x.estimatedTokens > 0)
+    ? {
+        text: [
+          own(
+            '~ marks token figures that are partly or wholly estimated (counted from text or rounded by the tool), not reported exactly.',
+          ),
+        ],
+      }
+    : {};
 }
 
 interface Section {
@@ -46,36 +65,72 @@ interface Section {
 }
 
 /** The report as sections of plain strings, escaped with `esc`: both renderers share one layout. */
-function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string) => string): { title: string; lead: string[]; sections: Section[] } {
+function sections(
+  r: TeamReportJson,
+  esc: (s: string) => string,
+  own: (s: string) => string,
+): { title: string; lead: string[]; sections: Section[] } {
   const period = r.period.since && r.period.until ? `${r.period.since} … ${r.period.until}` : 'no counted rollup';
   const zones = r.period.timezones.length ? ` (${r.period.timezones.map(esc).join(', ')})` : '';
   const f = r.files;
   const lead = [
-    own(`Period: ${period}`) + zones + own(`. ${r.members} ${noun(r.members, 'member')} on ${r.machines} ${noun(r.machines, 'machine')}; ` +
-      `${fmtInt(f.read)} rollup ${noun(f.read, 'file')} read: ${fmtInt(f.counted)} counted, ${fmtInt(f.duplicates)} duplicate, ` +
-      `${fmtInt(f.superseded)} superseded, ${fmtInt(f.overlapping)} overlapping, ${fmtInt(f.empty)} empty, ${fmtInt(f.implausible)} implausible, ${fmtInt(f.refused)} refused. ` +
-      `Breakdowns need at least ${r.k} members (k = ${r.k}).`),
+    own(`Period: ${period}`) +
+      zones +
+      own(
+        `. ${r.members} ${noun(r.members, 'member')} on ${r.machines} ${noun(r.machines, 'machine')}; ` +
+          `${fmtInt(f.read)} rollup ${noun(f.read, 'file')} read: ${fmtInt(f.counted)} counted, ${fmtInt(f.duplicates)} duplicate, ` +
+          `${fmtInt(f.superseded)} superseded, ${fmtInt(f.overlapping)} overlapping, ${fmtInt(f.empty)} empty, ${fmtInt(f.implausible)} implausible, ${fmtInt(f.refused)} refused. ` +
+          `Breakdowns need at least ${r.k} members (k = ${r.k}).`,
+      ),
   ];
   if (r.period.periods.length > 1) {
-    lead.push(own(`The counted rollups cover different periods: ${r.period.periods.map((p) => `${p.since} … ${p.until} (${fmtInt(p.rollups)})`).join(', ')}${r.period.periods.length === 10 ? ', …' : ''}.`));
+    lead.push(
+      own(
+        `The counted rollups cover different periods: ${r.period.periods.map((p) => `${p.since} … ${p.until} (${fmtInt(p.rollups)})`).join(', ')}${r.period.periods.length === 10 ? ', …' : ''}.`,
+      ),
+    );
   }
-  if (r.named.length > 0) lead.push(`${own(r.roster ? 'Members named by the roster: ' : 'Members who chose a display name: ')}${r.named.map(esc).join(', ')}.`);
-  lead.push(r.roster ? `${own('Checked against the roster ')}${esc(r.roster.source)}${own(` (${plural(r.roster.keys, 'key')}): rollups signed by any other key are refused.`)}` : own(NO_ROSTER_NOTE));
-  if (f.empty > 0) lead.push(own(`${plural(f.empty, 'empty rollup')} (no request in the period) ignored: members count toward k only with at least one request.`));
+  if (r.named.length > 0)
+    lead.push(
+      `${own(r.roster ? 'Members named by the roster: ' : 'Members who chose a display name: ')}${r.named.map(esc).join(', ')}.`,
+    );
+  lead.push(
+    r.roster
+      ? `${own('Checked against the roster ')}${esc(r.roster.source)}${own(` (${plural(r.roster.keys, 'key')}): rollups signed by any other key are refused.`)}`
+      : own(NO_ROSTER_NOTE),
+  );
+  if (f.empty > 0)
+    lead.push(
+      own(
+        `${plural(f.empty, 'empty rollup')} (no request in the period) ignored: members count toward k only with at least one request.`,
+      ),
+    );
   if (r.dominated.length > 0) {
-    lead.push(own(`One member accounts for more than half of the team's ${listOf(r.dominated.map((d) => DOMINANCE_LABELS[d]))}: read ${noun(r.dominated.length, 'that figure', 'those figures')} as largely one person's work (nobody is named).`));
+    lead.push(
+      own(
+        `One member accounts for more than half of the team's ${listOf(r.dominated.map((d) => DOMINANCE_LABELS[d]))}: read ${noun(r.dominated.length, 'that figure', 'those figures')} as largely one person's work (nobody is named).`,
+      ),
+    );
   }
   const out: Section[] = [{ title: 'Why there is no per-person figure', text: [own(r.note)] }];
   if (r.withheldBecause === 'differencing' && r.differencing) {
     const d = r.differencing;
     out.push({
       title: 'Figures withheld',
-      text: [own(`The members of this report differ from those of the report published at ${d.publishedAt} for ${d.since} … ${d.until} (an overlapping period) by fewer than ${r.k} members: subtracting one report from the other would show those members' figures. Merge again when the difference is at least ${r.k} members, or for a period that does not overlap.`)],
+      text: [
+        own(
+          `The members of this report differ from those of the report published at ${d.publishedAt} for ${d.since} … ${d.until} (an overlapping period) by fewer than ${r.k} members: subtracting one report from the other would show those members' figures. Merge again when the difference is at least ${r.k} members, or for a period that does not overlap.`,
+        ),
+      ],
     });
   } else if (r.withheld || !r.totals || !r.outcomes) {
     out.push({
       title: 'Figures withheld',
-      text: [own(`Fewer than ${r.k} members contributed (${r.members}), so no token figure, outcome or breakdown is shown: with so few people, team figures would be one person's figures. Merge again when at least ${r.k} members have shared a rollup.`)],
+      text: [
+        own(
+          `Fewer than ${r.k} members contributed (${r.members}), so no token figure, outcome or breakdown is shown: with so few people, team figures would be one person's figures. Merge again when at least ${r.k} members have shared a rollup.`,
+        ),
+      ],
     });
   } else {
     const t = r.totals;
@@ -87,7 +142,9 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
         numeric: [false, true],
         rows: [
           ['Tokens (input + cache + output)', tokens(t.total, t)],
-          ...(t.estimatedTokens > 0 ? [['… of which estimated (not reported exactly by the tool)', `~${fmtInt(t.estimatedTokens)}`]] : []),
+          ...(t.estimatedTokens > 0
+            ? [['… of which estimated (not reported exactly by the tool)', `~${fmtInt(t.estimatedTokens)}`]]
+            : []),
           ['Input (not cached)', fmtInt(t.input)],
           ['Cache read', fmtInt(t.cacheRead)],
           ['Cache write', fmtInt(t.cacheWrite)],
@@ -113,18 +170,34 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
           ['Tokens per commit', o.tokensPerCommit === null ? '—' : fmtTokens(o.tokensPerCommit)],
           ['Cost per commit', o.costPerCommit === null ? '—' : fmtUSD(o.costPerCommit)],
           ['Cost per task', o.costPerTask === null ? '—' : fmtUSD(o.costPerTask)],
-          ['Kept lines per 1k output tokens', o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2)],
+          [
+            'Kept lines per 1k output tokens',
+            o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2),
+          ],
           ['Tokens without an outcome', fmtInt(o.tokensWithoutOutcome)],
         ].map((row) => row.map(own)),
       },
     });
     out.push({
       title: 'Value metrics across members',
-      text: [own(`Quartiles across the members for whom a metric is defined (for example, tokens per commit needs a commit); shown when at least ${r.k} members have it. A spread, not a ranking: nobody is named.`)],
+      text: [
+        own(
+          `Quartiles across the members for whom a metric is defined (for example, tokens per commit needs a commit); shown when at least ${r.k} members have it. A spread, not a ranking: nobody is named.`,
+        ),
+      ],
       table: {
         head: ['Metric', 'Members', 'Lower quartile', 'Median', 'Upper quartile', 'Better'],
         numeric: [false, true, true, true, true, false],
-        rows: (r.distributions ?? []).map((d) => [d.label, fmtInt(d.members), metricValue(d, d.q1), metricValue(d, d.median), metricValue(d, d.q3), d.better].map(own)),
+        rows: (r.distributions ?? []).map((d) =>
+          [
+            d.label,
+            fmtInt(d.members),
+            metricValue(d, d.q1),
+            metricValue(d, d.median),
+            metricValue(d, d.q3),
+            d.better,
+          ].map(own),
+        ),
       },
     });
     out.push({
@@ -132,7 +205,17 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
       table: {
         head: ['Tool', 'Members', 'Tokens', 'Output', 'Cost (est.)', 'Requests', 'Sessions'],
         numeric: [false, true, true, true, true, true, true],
-        rows: (r.bySource ?? []).map((s) => [esc(sourceLabel(s.source, r.k)), ...[fmtInt(s.members), tokens(s.total, s), fmtInt(s.output), fmtUSD(s.costUSD), fmtInt(s.interactions), fmtInt(s.sessions)].map(own)]),
+        rows: (r.bySource ?? []).map((s) => [
+          esc(sourceLabel(s.source, r.k)),
+          ...[
+            fmtInt(s.members),
+            tokens(s.total, s),
+            fmtInt(s.output),
+            fmtUSD(s.costUSD),
+            fmtInt(s.interactions),
+            fmtInt(s.sessions),
+          ].map(own),
+        ]),
       },
       ...estimatedNote(r.bySource ?? [], own),
     });
@@ -141,18 +224,33 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
       table: {
         head: ['Tool', 'Model', 'Members', 'Tokens', 'Output', 'Cost (est.)', 'Requests'],
         numeric: [false, false, true, true, true, true, true],
-        rows: (r.byModel ?? []).map((m) => [esc(m.source === 'other' ? 'Other tools' : sourceLabel(m.source, r.k)), esc(m.model), ...[fmtInt(m.members), tokens(m.total, m), fmtInt(m.output), fmtUSD(m.costUSD), fmtInt(m.interactions)].map(own)]),
+        rows: (r.byModel ?? []).map((m) => [
+          esc(m.source === 'other' ? 'Other tools' : sourceLabel(m.source, r.k)),
+          esc(m.model),
+          ...[fmtInt(m.members), tokens(m.total, m), fmtInt(m.output), fmtUSD(m.costUSD), fmtInt(m.interactions)].map(
+            own,
+          ),
+        ]),
       },
       ...estimatedNote(r.byModel ?? [], own),
     });
     if (r.shared) {
       const text: string[] = [own('Members may opt in, per rollup, to share repository names and commit subjects.')];
-      if (r.shared.subjects.length) text.push(`${own('Commit subjects: ')}${r.shared.subjects.slice(0, 200).map(esc).join(' · ')}${own(r.shared.subjects.length > 200 ? ` … and ${r.shared.subjects.length - 200} more` : '')}`);
+      if (r.shared.subjects.length)
+        text.push(
+          `${own('Commit subjects: ')}${r.shared.subjects.slice(0, 200).map(esc).join(' · ')}${own(r.shared.subjects.length > 200 ? ` … and ${r.shared.subjects.length - 200} more` : '')}`,
+        );
       out.push({
         title: 'Shared by members who opted in',
         text,
         ...(r.shared.repos.length
-          ? { table: { head: ['Repository', 'Members'], numeric: [false, true], rows: r.shared.repos.map((x) => [esc(x.name), own(fmtInt(x.members))]) } }
+          ? {
+              table: {
+                head: ['Repository', 'Members'],
+                numeric: [false, true],
+                rows: r.shared.repos.map((x) => [esc(x.name), own(fmtInt(x.members))]),
+              },
+            }
           : {}),
       });
     }
@@ -162,7 +260,11 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
       ? { title: 'Files not counted', text: [own('None: every file read was counted.')] }
       : {
           title: 'Files not counted',
-          table: { head: ['File', 'Status', 'Reason'], numeric: [false, false, false], rows: r.notCounted.map((n) => [esc(n.file), own(n.status), esc(n.reason)]) },
+          table: {
+            head: ['File', 'Status', 'Reason'],
+            numeric: [false, false, false],
+            rows: r.notCounted.map((n) => [esc(n.file), own(n.status), esc(n.reason)]),
+          },
         },
   );
   return { title: 'Team report', lead, sections: out };
@@ -170,7 +272,13 @@ function sections(r: TeamReportJson, esc: (s: string) => string, own: (s: string
 
 export function renderTeamMarkdown(r: TeamReportJson): string {
   const s = sections(r, mdText, (x) => x);
-  const lines: string[] = [`# ${s.title}`, '', ...s.lead.flatMap((l) => [l, '']), `_Generated by Outcome Ledger at ${r.generatedAt}._`, ''];
+  const lines: string[] = [
+    `# ${s.title}`,
+    '',
+    ...s.lead.flatMap((l) => [l, '']),
+    `_Generated by Outcome Ledger at ${r.generatedAt}._`,
+    '',
+  ];
   for (const sec of s.sections) {
     lines.push(`## ${sec.title}`, '');
     for (const t of sec.text ?? []) lines.push(t, '');
@@ -203,7 +311,11 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 
 export function renderTeamHtml(r: TeamReportJson): string {
   const s = sections(r, htmlText, htmlText);
-  const body: string[] = [`<h1>${s.title}</h1>`, ...s.lead.map((l) => `<p>${l}</p>`), `<p class="muted">Generated by Outcome Ledger at ${htmlText(r.generatedAt)}.</p>`];
+  const body: string[] = [
+    `<h1>${s.title}</h1>`,
+    ...s.lead.map((l) => `<p>${l}</p>`),
+    `<p class="muted">Generated by Outcome Ledger at ${htmlText(r.generatedAt)}.</p>`,
+  ];
   for (const sec of s.sections) {
     const id = sec.title.toLowerCase().replace(/[^a-z]+/g, '-');
     body.push(`<section aria-labelledby="${id}"><h2 id="${id}">${sec.title}</h2>`);
@@ -211,7 +323,11 @@ export function renderTeamHtml(r: TeamReportJson): string {
     if (sec.table) {
       const { head, rows, numeric } = sec.table;
       const cls = (i: number): string => (numeric[i] ? ' class="num"' : '');
-      body.push('<table>', `<thead><tr>${head.map((h, i) => `<th scope="col"${cls(i)}>${htmlText(h)}</th>`).join('')}</tr></thead>`, '<tbody>');
+      body.push(
+        '<table>',
+        `<thead><tr>${head.map((h, i) => `<th scope="col"${cls(i)}>${htmlText(h)}</th>`).join('')}</tr></thead>`,
+        '<tbody>',
+      );
       for (const row of rows) body.push(`<tr>${row.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`);
       body.push('</tbody></table>');
     }

@@ -41,14 +41,71 @@ const DANGEROUS_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor',
  * "commits", "pct", "million", "seven"…) and no words spelled with digit look-alikes (O, o, l, I: "lO", "OO").
  */
 export const DISPLAY_NAME = /^[\p{L}\p{M} .'’-]{1,64}$/u;
-export const DISPLAY_NAME_RULE = "letters, spaces and . ' - only (no digits, no figure words such as tokens or commits), up to 64 characters";
+export const DISPLAY_NAME_RULE =
+  "letters, spaces and . ' - only (no digits, no figure words such as tokens or commits), up to 64 characters";
 
 /** Words that name a figure or a number: a display name holding one could say something about someone's figures. */
 const FIGURE_WORDS: ReadonlySet<string> = new Set([
-  'token', 'tokens', 'tok', 'toks', 'commit', 'commits', 'pct', 'percent', 'percentage', 'yield', 'cost', 'costs', 'usd', 'eur', 'dollar', 'dollars',
-  'cent', 'cents', 'request', 'requests', 'req', 'reqs', 'session', 'sessions', 'pr', 'prs', 'task', 'tasks', 'line', 'lines', 'loc', 'kloc',
-  'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'twenty', 'thirty', 'forty',
-  'fifty', 'hundred', 'hundreds', 'thousand', 'thousands', 'million', 'millions', 'billion', 'billions', 'trillion', 'mm', 'bn',
+  'token',
+  'tokens',
+  'tok',
+  'toks',
+  'commit',
+  'commits',
+  'pct',
+  'percent',
+  'percentage',
+  'yield',
+  'cost',
+  'costs',
+  'usd',
+  'eur',
+  'dollar',
+  'dollars',
+  'cent',
+  'cents',
+  'request',
+  'requests',
+  'req',
+  'reqs',
+  'session',
+  'sessions',
+  'pr',
+  'prs',
+  'task',
+  'tasks',
+  'line',
+  'lines',
+  'loc',
+  'kloc',
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'twenty',
+  'thirty',
+  'forty',
+  'fifty',
+  'hundred',
+  'hundreds',
+  'thousand',
+  'thousands',
+  'million',
+  'millions',
+  'billion',
+  'billions',
+  'trillion',
+  'mm',
+  'bn',
 ]);
 /** A word of two or more characters made only of letters that read as 0 or 1. */
 const LOOK_ALIKE = /^[OoIl]{2,}$/u;
@@ -91,7 +148,10 @@ function schemas() {
   const source = z.enum(SOURCE_NAMES);
   const rollup = z.strictObject({
     period: z.strictObject({ since: date, until: date, timezone: text(64) }),
-    member: z.strictObject({ id: z.string().check(z.regex(/^m-[0-9a-f]{16}$/)), displayName: z.nullable(z.string().check(z.minLength(1), z.maxLength(64))) }),
+    member: z.strictObject({
+      id: z.string().check(z.regex(/^m-[0-9a-f]{16}$/)),
+      displayName: z.nullable(z.string().check(z.minLength(1), z.maxLength(64))),
+    }),
     machine: z.strictObject({ id: z.string().check(z.regex(/^[0-9a-f]{32}$/)) }),
     generatedAt: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/)),
     pricing: z.strictObject({ version: text(64) }),
@@ -137,7 +197,12 @@ function schemas() {
     fingerprint: z.string().check(z.maxLength(100)),
     value: z.string().check(z.maxLength(200)),
   });
-  const file = z.strictObject({ format: z.literal(TEAM_ROLLUP_FORMAT), version: z.literal(TEAM_ROLLUP_VERSION), rollup, signature });
+  const file = z.strictObject({
+    format: z.literal(TEAM_ROLLUP_FORMAT),
+    version: z.literal(TEAM_ROLLUP_VERSION),
+    rollup,
+    signature,
+  });
   return { rollup, file };
 }
 
@@ -150,7 +215,11 @@ export type RollupFigures = TeamRollup['totals'];
 export type RollupOutcomes = TeamRollup['outcomes'];
 
 /** What the signature covers: the whole file but the signature. */
-export function signedPart(f: Pick<TeamRollupFile, 'format' | 'version' | 'rollup'>): { format: string; version: number; rollup: TeamRollup } {
+export function signedPart(f: Pick<TeamRollupFile, 'format' | 'version' | 'rollup'>): {
+  format: string;
+  version: number;
+  rollup: TeamRollup;
+} {
   return { format: f.format, version: f.version, rollup: f.rollup };
 }
 
@@ -166,7 +235,8 @@ function jsonDepthExceeds(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) {
       inString = true;
@@ -233,14 +303,20 @@ function issueText(issue: Issue): string {
       if (issue.pattern === String(PRINTABLE_LINE)) return 'has control characters or bidirectional overrides';
       return issue.message.startsWith('Invalid') ? 'not in the expected format' : issue.message;
     case 'invalid_value':
-      return `expected ${(issue.values ?? []).slice(0, 12).map((v) => JSON.stringify(v)).join(' or ')}`;
+      return `expected ${(issue.values ?? [])
+        .slice(0, 12)
+        .map((v) => JSON.stringify(v))
+        .join(' or ')}`;
     default:
       return issue.message;
   }
 }
 
 function issueLine(issue: Issue): string {
-  const at = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const at = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
   return `${at || 'the file'}: ${issueText(issue)}`;
 }
 
@@ -250,23 +326,41 @@ function issueLine(issue: Issue): string {
  * is reported as an edit, not as a sum that does not add up.
  */
 export function parseTeamRollup(text: string): Checked<TeamRollupFile> {
-  if (text.length > MAX_ROLLUP_BYTES) return { ok: false, reason: `too large (${text.length} characters; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)` };
-  if (jsonDepthExceeds(text, MAX_ROLLUP_DEPTH)) return { ok: false, reason: `nested deeper than ${MAX_ROLLUP_DEPTH} levels: not a rollup` };
+  if (text.length > MAX_ROLLUP_BYTES)
+    return {
+      ok: false,
+      reason: `too large (${text.length} characters; a rollup is at most ${MAX_ROLLUP_BYTES / 1024} KB)`,
+    };
+  if (jsonDepthExceeds(text, MAX_ROLLUP_DEPTH))
+    return { ok: false, reason: `nested deeper than ${MAX_ROLLUP_DEPTH} levels: not a rollup` };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     return { ok: false, reason: `not JSON (${(e as Error).message.split('\n')[0]})` };
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, reason: 'not an Outcome Ledger team rollup (a JSON object is expected)' };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    return { ok: false, reason: 'not an Outcome Ledger team rollup (a JSON object is expected)' };
   const twice = duplicateKey(text);
-  if (twice !== undefined) return { ok: false, reason: `has the key ${JSON.stringify(twice).slice(0, 60)} twice in one object (a reader and a merge could see different values)` };
+  if (twice !== undefined)
+    return {
+      ok: false,
+      reason: `has the key ${JSON.stringify(twice).slice(0, 60)} twice in one object (a reader and a merge could see different values)`,
+    };
   const bad = dangerousKey(raw);
-  if (bad !== undefined) return { ok: false, reason: `has a "${bad}" key, which no rollup has (refused as a prototype-pollution attempt)` };
+  if (bad !== undefined)
+    return { ok: false, reason: `has a "${bad}" key, which no rollup has (refused as a prototype-pollution attempt)` };
   const envelope = raw as { format?: unknown; version?: unknown };
-  if (envelope.format !== TEAM_ROLLUP_FORMAT) return { ok: false, reason: `not an Outcome Ledger team rollup (format ${JSON.stringify(envelope.format ?? null)?.slice(0, 60)})` };
+  if (envelope.format !== TEAM_ROLLUP_FORMAT)
+    return {
+      ok: false,
+      reason: `not an Outcome Ledger team rollup (format ${JSON.stringify(envelope.format ?? null)?.slice(0, 60)})`,
+    };
   if (envelope.version !== TEAM_ROLLUP_VERSION) {
-    return { ok: false, reason: `rollup version ${JSON.stringify(envelope.version ?? null)?.slice(0, 20)} is not supported (this build reads version ${TEAM_ROLLUP_VERSION}; update Outcome Ledger)` };
+    return {
+      ok: false,
+      reason: `rollup version ${JSON.stringify(envelope.version ?? null)?.slice(0, 20)} is not supported (this build reads version ${TEAM_ROLLUP_VERSION}; update Outcome Ledger)`,
+    };
   }
   const parsed = schema().file.safeParse(raw);
   if (!parsed.success) {
@@ -283,7 +377,18 @@ export function parseTeamRollup(text: string): Checked<TeamRollupFile> {
   return { ok: true, value: parsed.data };
 }
 
-const TOKEN_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens'] as const;
+const TOKEN_FIELDS = [
+  'input',
+  'output',
+  'cacheRead',
+  'cacheWrite',
+  'reasoning',
+  'total',
+  'interactions',
+  'sessions',
+  'unpricedInteractions',
+  'estimatedTokens',
+] as const;
 
 function near(a: number, b: number, rows: number): boolean {
   // Costs are rounded to 1e-6 USD per row: their sums may differ by that much per row.
@@ -304,13 +409,20 @@ function close(actual: number | null, expected: number | null, tolerance: number
  */
 export function sumProblem(r: TeamRollup): string | undefined {
   const check = (label: string, f: RollupFigures): string | undefined => {
-    if (f.total !== f.input + f.output + f.cacheRead + f.cacheWrite) return `${label}.total ≠ input + output + cacheRead + cacheWrite`;
+    if (f.total !== f.input + f.output + f.cacheRead + f.cacheWrite)
+      return `${label}.total ≠ input + output + cacheRead + cacheWrite`;
     if (f.reasoning > f.output) return `${label}.reasoning > output`;
     if (f.unpricedInteractions > f.interactions) return `${label}.unpricedInteractions > interactions`;
     if (f.estimatedTokens > f.total) return `${label}.estimatedTokens > total`;
     return undefined;
   };
-  const against = (whole: string, parts: string, w: RollupFigures, rows: readonly RollupFigures[], sessionsMayRepeat: boolean): string | undefined => {
+  const against = (
+    whole: string,
+    parts: string,
+    w: RollupFigures,
+    rows: readonly RollupFigures[],
+    sessionsMayRepeat: boolean,
+  ): string | undefined => {
     for (const k of TOKEN_FIELDS) {
       const sum = rows.reduce((s, p) => s + p[k], 0);
       // A session uses one source but may use several models: model rows may count it more than once.
@@ -336,13 +448,26 @@ export function sumProblem(r: TeamRollup): string | undefined {
     if (!sources.has(m.source)) return `byModel names ${m.source}, which bySource does not list`;
     models.add(key);
   }
-  problems.push(against('totals', 'bySource', r.totals, r.bySource, false), against('totals', 'byModel', r.totals, r.byModel, true));
-  for (const s of r.bySource) problems.push(against(`bySource ${s.source}`, `its byModel rows`, s, r.byModel.filter((m) => m.source === s.source), true));
+  problems.push(
+    against('totals', 'bySource', r.totals, r.bySource, false),
+    against('totals', 'byModel', r.totals, r.byModel, true),
+  );
+  for (const s of r.bySource)
+    problems.push(
+      against(
+        `bySource ${s.source}`,
+        `its byModel rows`,
+        s,
+        r.byModel.filter((m) => m.source === s.source),
+        true,
+      ),
+    );
   const found = problems.find((p) => p !== undefined);
   if (found) return found;
   if (r.interactions.count !== r.totals.interactions) return 'interactions.count ≠ totals.interactions';
   const o = r.outcomes;
-  if (o.shippedTokens + o.tokensWithoutOutcome > r.totals.total) return 'shipped tokens + tokens without outcome > totals.total';
+  if (o.shippedTokens + o.tokensWithoutOutcome > r.totals.total)
+    return 'shipped tokens + tokens without outcome > totals.total';
   if (o.keptLinesOutput > r.totals.output) return 'outcomes.keptLinesOutput > totals.output';
   if (o.shippedSessions + o.openSessions + o.unlinkedSessions + o.labelledSessions !== r.totals.sessions) {
     return 'the session statuses do not add up to totals.sessions';
@@ -370,6 +495,7 @@ export function valueOf(t: Pick<RollupFigures, 'total' | 'costUSD'>, o: RollupOu
     tokensPerCommit: o.commits > 0 ? Math.round(o.shippedTokens / o.commits) : null,
     costPerCommit: o.commits > 0 ? Math.round((t.costUSD / o.commits) * 1e6) / 1e6 : null,
     costPerTask: o.tasks > 0 ? Math.round((o.taskCostUSD / o.tasks) * 1e6) / 1e6 : null,
-    keptLinesPer1kOutput: o.keptLinesOutput > 0 ? Math.round((o.keptLines / (o.keptLinesOutput / 1000)) * 100) / 100 : null,
+    keptLinesPer1kOutput:
+      o.keptLinesOutput > 0 ? Math.round((o.keptLines / (o.keptLinesOutput / 1000)) * 100) / 100 : null,
   };
 }

@@ -57,7 +57,10 @@ export function implausible(record: LedgerRecord): string | null {
   if (record.recordedCostUSD !== undefined && boundedCost(record.recordedCostUSD) === undefined) {
     return `implausible recorded cost ${shown(record.recordedCostUSD)} USD (a request costs 0 to ${MAX_COST_USD_PER_REQUEST.toLocaleString('en-US')} USD)`;
   }
-  if (record.credits !== undefined && !(Number.isFinite(record.credits) && record.credits >= 0 && record.credits <= MAX_CREDITS_PER_REQUEST)) {
+  if (
+    record.credits !== undefined &&
+    !(Number.isFinite(record.credits) && record.credits >= 0 && record.credits <= MAX_CREDITS_PER_REQUEST)
+  ) {
     return `implausible credits ${shown(record.credits)} (a request meters 0 to ${MAX_CREDITS_PER_REQUEST.toLocaleString('en-US')} credits)`;
   }
   if (!Number.isFinite(record.timestamp)) return 'implausible timestamp';

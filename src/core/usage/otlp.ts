@@ -60,7 +60,8 @@ const UNREADABLE = Symbol('unreadable');
 function scalar(v: unknown): unknown {
   if (!isObj(v)) return UNREADABLE;
   if (typeof v.stringValue === 'string') return v.stringValue;
-  if (v.intValue !== undefined) return typeof v.intValue === 'string' || typeof v.intValue === 'number' ? intOf(v.intValue) : UNREADABLE;
+  if (v.intValue !== undefined)
+    return typeof v.intValue === 'string' || typeof v.intValue === 'number' ? intOf(v.intValue) : UNREADABLE;
   if (typeof v.doubleValue === 'number' || typeof v.doubleValue === 'string') return Number(v.doubleValue);
   if (typeof v.boolValue === 'boolean') return v.boolValue;
   return UNREADABLE;
@@ -128,18 +129,26 @@ function timeOf(a: Attrs, item: Record<string, unknown>, ...fields: string[]): n
 
 /** The event an OTLP log record is: `eventName`, the `event.name` attribute, or the body (Claude Code writes it there). */
 function eventNameOf(item: Record<string, unknown>, a: Attrs): string {
-  const names = [item.eventName, a.get('event.name'), scalar(item.body)].filter((x): x is string => typeof x === 'string');
+  const names = [item.eventName, a.get('event.name'), scalar(item.body)].filter(
+    (x): x is string => typeof x === 'string',
+  );
   for (const n of names) if (KNOWN_EVENTS.has(n)) return n;
   // `event.name` without its prefix (some builds): the service says which tool it is.
   const service = a.get('service.name');
-  if (names.includes('api_request') && typeof service === 'string' && /claude/i.test(service)) return 'claude_code.api_request';
+  if (names.includes('api_request') && typeof service === 'string' && /claude/i.test(service))
+    return 'claude_code.api_request';
   if (names.includes('sse_event') && typeof service === 'string' && /codex/i.test(service)) return 'codex.sse_event';
   return names[0] ?? '';
 }
 
 const KNOWN_EVENTS = new Set(['claude_code.api_request', 'codex.sse_event', 'gemini_cli.api_response']);
 
-function sessionKey(source: SourceName, session: string | undefined, ts: number, t: Tokens): { sessionId: string; key: (id?: string) => string } {
+function sessionKey(
+  source: SourceName,
+  session: string | undefined,
+  ts: number,
+  t: Tokens,
+): { sessionId: string; key: (id?: string) => string } {
   // No session id: the request still counts, in a session of its own day (the tool did not say which it was).
   const sessionId = session ?? `otlp-${new Date(ts).toISOString().slice(0, 10)}`;
   return {
@@ -148,9 +157,24 @@ function sessionKey(source: SourceName, session: string | undefined, ts: number,
   };
 }
 
-function record(source: SourceName, key: string, sessionId: string, ts: number, model: string | undefined, tokens: Tokens, extra: Partial<InteractionRecord> = {}): InteractionRecord {
+function record(
+  source: SourceName,
+  key: string,
+  sessionId: string,
+  ts: number,
+  model: string | undefined,
+  tokens: Tokens,
+  extra: Partial<InteractionRecord> = {},
+): InteractionRecord {
   return {
-    kind: 'interaction', key, session: { source, sessionId }, timestamp: ts, model: model ?? 'auto', tokens, cacheWrite1h: 0, sidechain: false,
+    kind: 'interaction',
+    key,
+    session: { source, sessionId },
+    timestamp: ts,
+    model: model ?? 'auto',
+    tokens,
+    cacheWrite1h: 0,
+    sidechain: false,
     ...(model ? {} : { modelAssumed: true }),
     ...extra,
     viaOtlp: true,
@@ -171,7 +195,12 @@ function logRecord(item: Record<string, unknown>, resource: unknown): Interactio
     const c = counts(a, ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_creation_tokens'] as const);
     if (!c) return `${name}: token counts are not integers from 0 to 10^9`;
     const [input, output, cacheRead, cacheWrite] = c;
-    const usage = fromAnthropicUsage({ input_tokens: input, output_tokens: output, cache_read_input_tokens: cacheRead, cache_creation_input_tokens: cacheWrite });
+    const usage = fromAnthropicUsage({
+      input_tokens: input,
+      output_tokens: output,
+      cache_read_input_tokens: cacheRead,
+      cache_creation_input_tokens: cacheWrite,
+    });
     if (!usage) return `${name}: token counts are not integers`;
     const { cacheWrite1h, ...tokens } = usage;
     if (isZero(tokens)) return null;
@@ -187,16 +216,33 @@ function logRecord(item: Record<string, unknown>, resource: unknown): Interactio
   if (name === 'codex.sse_event') {
     const kind = a.get('event.kind');
     if (kind !== undefined && kind !== 'response.completed') return null;
-    const c = counts(a, ['input_token_count', 'cached_token_count', 'output_token_count', 'reasoning_token_count'] as const);
+    const c = counts(a, [
+      'input_token_count',
+      'cached_token_count',
+      'output_token_count',
+      'reasoning_token_count',
+    ] as const);
     if (!c) return `${name}: token counts are not integers from 0 to 10^9`;
     const [input, cached, output, reasoning] = c;
-    const tokens = fromOpenAiUsage({ input_tokens: input, cached_input_tokens: cached, output_tokens: output, reasoning_output_tokens: reasoning, total_tokens: 0 });
+    const tokens = fromOpenAiUsage({
+      input_tokens: input,
+      cached_input_tokens: cached,
+      output_tokens: output,
+      reasoning_output_tokens: reasoning,
+      total_tokens: 0,
+    });
     if (isZero(tokens)) return null;
     const s = sessionKey('codex', text(a, 'conversation.id', 'session.id'), ts, tokens);
     return record('codex', s.key(), s.sessionId, ts, model, tokens);
   }
   // gemini_cli.api_response
-  const c = counts(a, ['input_token_count', 'output_token_count', 'cached_content_token_count', 'thoughts_token_count', 'tool_token_count'] as const);
+  const c = counts(a, [
+    'input_token_count',
+    'output_token_count',
+    'cached_content_token_count',
+    'thoughts_token_count',
+    'tool_token_count',
+  ] as const);
   if (!c) return `${name}: token counts are not integers from 0 to 10^9`;
   const [input, output, cached, thoughts, tool] = c;
   const tokens = fromGeminiTokens({ input, output, cached, thoughts, tool });
@@ -210,9 +256,16 @@ function logRecord(item: Record<string, unknown>, resource: unknown): Interactio
 function span(item: Record<string, unknown>, resource: unknown): InteractionRecord | string | null {
   const a = attrsOf(item.attributes, resource);
   const service = a.get('service.name');
-  const chat = a.get('gen_ai.operation.name') === 'chat' || (typeof item.name === 'string' && item.name.startsWith('chat '));
+  const chat =
+    a.get('gen_ai.operation.name') === 'chat' || (typeof item.name === 'string' && item.name.startsWith('chat '));
   if (!chat || typeof service !== 'string' || !/copilot/i.test(service)) return null;
-  const c = counts(a, ['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_creation.input_tokens', 'gen_ai.usage.reasoning.output_tokens'] as const);
+  const c = counts(a, [
+    'gen_ai.usage.input_tokens',
+    'gen_ai.usage.output_tokens',
+    'gen_ai.usage.cache_read.input_tokens',
+    'gen_ai.usage.cache_creation.input_tokens',
+    'gen_ai.usage.reasoning.output_tokens',
+  ] as const);
   if (!c) return 'gen_ai.usage attributes are not integers from 0 to 10^9';
   const tokens = fromCopilotTokens(...c);
   if (!tokens || isZero(tokens)) return null;
@@ -223,13 +276,24 @@ function span(item: Record<string, unknown>, resource: unknown): InteractionReco
   if (!traceId || !spanId) return 'chat span without traceId and spanId';
   const source: SourceName = /vscode|copilot[-_ ]?chat/i.test(service) ? 'copilot-chat' : 'copilot-cli';
   const sessionId = text(a, 'gen_ai.conversation.id', 'session.id') ?? traceId;
-  return record(source, `${source}:otel:${traceId}:${spanId}`, sessionId, ts, text(a, 'gen_ai.response.model', 'gen_ai.request.model'), tokens);
+  return record(
+    source,
+    `${source}:otel:${traceId}:${spanId}`,
+    sessionId,
+    ts,
+    text(a, 'gen_ai.response.model', 'gen_ai.request.model'),
+    tokens,
+  );
 }
 
 /** The items of a signal's body: [item, its resource's attributes]. At most MAX_ITEMS; `more` says some were left. */
 function* items(signal: OtlpSignal, body: Record<string, unknown>): Generator<[Record<string, unknown>, unknown]> {
   const [top, scopes, list] =
-    signal === 'logs' ? ['resourceLogs', 'scopeLogs', 'logRecords'] : signal === 'traces' ? ['resourceSpans', 'scopeSpans', 'spans'] : ['resourceMetrics', 'scopeMetrics', 'metrics'];
+    signal === 'logs'
+      ? ['resourceLogs', 'scopeLogs', 'logRecords']
+      : signal === 'traces'
+        ? ['resourceSpans', 'scopeSpans', 'spans']
+        : ['resourceMetrics', 'scopeMetrics', 'metrics'];
   for (const r of arr(body[top])) {
     if (!isObj(r)) continue;
     const resource = isObj(r.resource) ? r.resource.attributes : undefined;

@@ -71,9 +71,11 @@ export function resolvePeriod(kind: PeriodKind, today: string, custom?: Partial<
     case 'custom': {
       const since = custom?.since ?? '';
       const until = custom?.until ?? '';
-      if (!isIsoDate(since) || !isIsoDate(until)) throw new PeriodError('Give both dates of the custom range (YYYY-MM-DD).');
+      if (!isIsoDate(since) || !isIsoDate(until))
+        throw new PeriodError('Give both dates of the custom range (YYYY-MM-DD).');
       if (since > until) throw new PeriodError('The custom range starts after it ends.');
-      if (daysBetween(since, until) + 1 > MAX_PERIOD_DAYS) throw new PeriodError(`A custom range covers at most ${MAX_PERIOD_DAYS} days.`);
+      if (daysBetween(since, until) + 1 > MAX_PERIOD_DAYS)
+        throw new PeriodError(`A custom range covers at most ${MAX_PERIOD_DAYS} days.`);
       return withPrevious(kind, since, until);
     }
   }

@@ -4,20 +4,40 @@
  * published monthly prices per seat (docs/measurement.md gives the dates); `custom` and `NAME:USD` set an amount.
  */
 export const PLAN_NAMES = [
-  'none', 'claude-pro', 'claude-max-5x', 'claude-max-20x', 'chatgpt-plus', 'chatgpt-pro', 'copilot-business', 'copilot-enterprise', 'custom',
+  'none',
+  'claude-pro',
+  'claude-max-5x',
+  'claude-max-20x',
+  'chatgpt-plus',
+  'chatgpt-pro',
+  'copilot-business',
+  'copilot-enterprise',
+  'custom',
 ] as const;
 
 export type PlanName = (typeof PLAN_NAMES)[number];
 
 /** Published monthly list prices in USD (monthly billing, one seat); `none` and `custom` have none. */
-const PLAN_LIST_PRICES: Readonly<Partial<Record<PlanName, { monthlyUsd: number; label: string; since: string; source: string }>>> = {
+const PLAN_LIST_PRICES: Readonly<
+  Partial<Record<PlanName, { monthlyUsd: number; label: string; since: string; source: string }>>
+> = {
   'claude-pro': { monthlyUsd: 20, label: 'Claude Pro', since: '2023-09', source: 'claude.com/pricing' },
   'claude-max-5x': { monthlyUsd: 100, label: 'Claude Max 5x', since: '2025-04', source: 'claude.com/pricing' },
   'claude-max-20x': { monthlyUsd: 200, label: 'Claude Max 20x', since: '2025-04', source: 'claude.com/pricing' },
   'chatgpt-plus': { monthlyUsd: 20, label: 'ChatGPT Plus', since: '2023-02', source: 'chatgpt.com/pricing' },
   'chatgpt-pro': { monthlyUsd: 200, label: 'ChatGPT Pro', since: '2024-12', source: 'chatgpt.com/pricing' },
-  'copilot-business': { monthlyUsd: 19, label: 'GitHub Copilot Business', since: '2023-02', source: 'github.com/features/copilot/plans' },
-  'copilot-enterprise': { monthlyUsd: 39, label: 'GitHub Copilot Enterprise', since: '2024-02', source: 'github.com/features/copilot/plans' },
+  'copilot-business': {
+    monthlyUsd: 19,
+    label: 'GitHub Copilot Business',
+    since: '2023-02',
+    source: 'github.com/features/copilot/plans',
+  },
+  'copilot-enterprise': {
+    monthlyUsd: 39,
+    label: 'GitHub Copilot Enterprise',
+    since: '2024-02',
+    source: 'github.com/features/copilot/plans',
+  },
 };
 
 /** Days in the average month the plan cost is amortised over (365.25 / 12, rounded as docs/measurement.md states). */
@@ -36,14 +56,18 @@ const MAX_MONTHLY_USD = 100_000;
 /** The plan of a name and optional amount; throws PlanError with a one-line, actionable message. None → null. */
 export function planOf(name: string, monthlyUsd?: number): Plan | null {
   const n = name.trim().toLowerCase();
-  if (!(PLAN_NAMES as readonly string[]).includes(n)) throw new PlanError(`unknown plan "${name}" (one of ${PLAN_NAMES.join(', ')})`);
+  if (!(PLAN_NAMES as readonly string[]).includes(n))
+    throw new PlanError(`unknown plan "${name}" (one of ${PLAN_NAMES.join(', ')})`);
   const plan = n as PlanName;
   if (monthlyUsd !== undefined && !(Number.isFinite(monthlyUsd) && monthlyUsd >= 0 && monthlyUsd <= MAX_MONTHLY_USD)) {
-    throw new PlanError(`a plan's monthly amount is USD from 0 to ${MAX_MONTHLY_USD.toLocaleString('en-US')}, got ${String(monthlyUsd)}`);
+    throw new PlanError(
+      `a plan's monthly amount is USD from 0 to ${MAX_MONTHLY_USD.toLocaleString('en-US')}, got ${String(monthlyUsd)}`,
+    );
   }
   if (plan === 'none') return null;
   const amount = monthlyUsd ?? PLAN_LIST_PRICES[plan]?.monthlyUsd;
-  if (amount === undefined) throw new PlanError('plan "custom" needs a monthly amount (custom:USD, or the monthly setting)');
+  if (amount === undefined)
+    throw new PlanError('plan "custom" needs a monthly amount (custom:USD, or the monthly setting)');
   return { name: plan, monthlyUsd: amount };
 }
 

@@ -40,7 +40,8 @@ function priceSet(v: unknown, where: string, problems: string[]): PriceSet | nul
     out[f] = x;
   }
   const unknown = Object.keys(v).filter((k) => !(FIELDS as readonly string[]).includes(k) && k !== 'tiers');
-  if (unknown.length > 0) problems.push(`${where}: ignored unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  if (unknown.length > 0)
+    problems.push(`${where}: ignored unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
   if (out.input === undefined || out.output === undefined) {
     problems.push(`${where}: needs at least "input" and "output"`);
     return null;
@@ -57,7 +58,11 @@ function modelPrice(v: unknown, where: string, problems: string[]): ModelPrice |
   }
   const tiers: Array<PriceSet & { above: number }> = [];
   for (const [i, t] of v.tiers.entries()) {
-    const set = priceSet(isRecord(t) ? Object.fromEntries(Object.entries(t).filter(([k]) => k !== 'above')) : t, `${where}.tiers[${i}]`, problems);
+    const set = priceSet(
+      isRecord(t) ? Object.fromEntries(Object.entries(t).filter(([k]) => k !== 'above')) : t,
+      `${where}.tiers[${i}]`,
+      problems,
+    );
     const above = isRecord(t) ? t.above : undefined;
     if (!set) return null;
     if (typeof above !== 'number' || !Number.isInteger(above) || above < 0) {
@@ -78,7 +83,13 @@ export function parseAliases(v: unknown, where: string, problems: string[]): Rec
     return out;
   }
   for (const [k, target] of Object.entries(v)) {
-    if (typeof target !== 'string' || target.trim() === '' || k.trim() === '' || k.length > 2048 || target.length > 256) {
+    if (
+      typeof target !== 'string' ||
+      target.trim() === '' ||
+      k.trim() === '' ||
+      k.length > 2048 ||
+      target.length > 256
+    ) {
       problems.push(`${where}[${JSON.stringify(k.slice(0, 80))}]: needs a model name, got ${JSON.stringify(target)}`);
       continue;
     }
@@ -93,13 +104,19 @@ export function parsePriceFile(text: string, file: string): PriceFile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { config: {}, plan: null, problems: [`${file}: not valid JSON (${(e as Error).message}); its aliases, overrides and plan are not used`] };
+    return {
+      config: {},
+      plan: null,
+      problems: [`${file}: not valid JSON (${(e as Error).message}); its aliases, overrides and plan are not used`],
+    };
   }
-  if (!isRecord(json)) return { config: {}, plan: null, problems: [`${file}: needs a JSON object with "aliases", "overrides" or "plan"`] };
+  if (!isRecord(json))
+    return { config: {}, plan: null, problems: [`${file}: needs a JSON object with "aliases", "overrides" or "plan"`] };
   const aliases = parseAliases(json.aliases, `${file}: aliases`, problems);
   const overrides: Record<string, ModelPrice> = {};
   if (json.overrides !== undefined) {
-    if (!isRecord(json.overrides)) problems.push(`${file}: overrides needs an object of "model": {"input": …, "output": …}`);
+    if (!isRecord(json.overrides))
+      problems.push(`${file}: overrides needs an object of "model": {"input": …, "output": …}`);
     else {
       for (const [k, v] of Object.entries(json.overrides)) {
         const p = modelPrice(v, `${file}: overrides[${JSON.stringify(k.slice(0, 80))}]`, problems);
@@ -113,7 +130,8 @@ export function parsePriceFile(text: string, file: string): PriceFile {
       if (typeof json.plan === 'string') plan = planOf(json.plan);
       else if (isRecord(json.plan) && typeof json.plan.name === 'string') {
         const m = json.plan.monthlyUsd;
-        if (m !== undefined && typeof m !== 'number') throw new PlanError(`monthlyUsd needs a number, got ${JSON.stringify(m)}`);
+        if (m !== undefined && typeof m !== 'number')
+          throw new PlanError(`monthlyUsd needs a number, got ${JSON.stringify(m)}`);
         plan = planOf(json.plan.name, m);
       } else throw new PlanError('needs a plan name or {"name": …, "monthlyUsd": …}');
     } catch (e) {
@@ -123,6 +141,7 @@ export function parsePriceFile(text: string, file: string): PriceFile {
   }
   const known = new Set(['aliases', 'overrides', 'plan', '$comment']);
   const unknown = Object.keys(json).filter((k) => !known.has(k));
-  if (unknown.length > 0) problems.push(`${file}: ignored unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  if (unknown.length > 0)
+    problems.push(`${file}: ignored unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
   return { config: { aliases, overrides }, plan, problems };
 }

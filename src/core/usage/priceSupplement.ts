@@ -15,6 +15,7 @@ export const PRICE_SUPPLEMENT: ReadonlyArray<PricedModel & { source: string }> =
     id: 'gpt-5-codex-mini',
     match: { or: [{ equals: 'gpt-5-codex-mini' }, { regex: '^gpt-5-codex-mini-\\d{4}-\\d{2}-\\d{2}$' }] },
     price: { input: 0.25, output: 2, cacheRead: 0.025 },
-    source: 'OpenAI API pricing (platform.openai.com/docs/pricing), gpt-5-codex-mini as listed at its launch, November 2025',
+    source:
+      'OpenAI API pricing (platform.openai.com/docs/pricing), gpt-5-codex-mini as listed at its launch, November 2025',
   },
 ];

@@ -13,7 +13,11 @@ export type { ModelPrice, PriceSet } from './priceTypes';
  */
 export const PRICING_VERSION = `genai-prices@${PRICE_DATA_VERSION}${SUPPLEMENT_REVISION > 0 ? `+supplement.${SUPPLEMENT_REVISION}` : ''}`;
 
-export const PRICE_DATA = { package: PRICE_DATA_PACKAGE, version: PRICE_DATA_VERSION, generated: PRICE_DATA_DATE } as const;
+export const PRICE_DATA = {
+  package: PRICE_DATA_PACKAGE,
+  version: PRICE_DATA_VERSION,
+  generated: PRICE_DATA_DATE,
+} as const;
 
 /** The engineer's own price settings (`prices.json` in the ledger home, the `outcomeLedger.prices.aliases` setting). */
 export interface PriceConfig {
@@ -39,7 +43,12 @@ export interface PriceResolution {
   entry: PricedModel;
 }
 
-const SUPPLEMENT_PROVIDER: PriceProvider = { id: 'supplement', name: 'Hand-kept supplement', match: null, models: PRICE_SUPPLEMENT };
+const SUPPLEMENT_PROVIDER: PriceProvider = {
+  id: 'supplement',
+  name: 'Hand-kept supplement',
+  match: null,
+  models: PRICE_SUPPLEMENT,
+};
 
 function matches(rule: PriceMatch, id: string): boolean {
   if ('or' in rule) return rule.or.some((r) => matches(r, id));
@@ -64,7 +73,8 @@ function regexOf(source: string): RegExp {
 
 const BEDROCK_ARN = /^arn:aws[a-z-]*:bedrock:[^:]*:[^:]*:(?:foundation-model|inference-profile)\//;
 // Cross-region inference profile prefixes (us., eu., apac., au., jp., global., …) before a Bedrock vendor prefix.
-const BEDROCK_PREFIX = /^(?:(?:us|us-gov|eu|apac|au|jp|ca|sa|global)\.)?(?:anthropic|openai|meta|mistral|deepseek|qwen|moonshot|moonshotai|google|xai|cohere)\./;
+const BEDROCK_PREFIX =
+  /^(?:(?:us|us-gov|eu|apac|au|jp|ca|sa|global)\.)?(?:anthropic|openai|meta|mistral|deepseek|qwen|moonshot|moonshotai|google|xai|cohere)\./;
 
 /**
  * The names to try for a model id as tools write it, most literal first: the id itself (lower case); then without
@@ -83,7 +93,10 @@ function nameCandidates(model: string): string[] {
   return [...new Set([raw, id, undated])].filter((n) => n.length > 0);
 }
 
-function findIn(providers: readonly PriceProvider[], name: string): { provider: PriceProvider; model: PricedModel } | null {
+function findIn(
+  providers: readonly PriceProvider[],
+  name: string,
+): { provider: PriceProvider; model: PricedModel } | null {
   for (const provider of providers) {
     for (const model of provider.models) if (matches(model.match, name)) return { provider, model };
   }
@@ -94,7 +107,10 @@ function findIn(providers: readonly PriceProvider[], name: string): { provider: 
 function configKey(config: PriceConfig): string {
   const sorted = (o: Readonly<Record<string, unknown>> | undefined): Array<[string, unknown]> =>
     Object.entries(o ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([sorted(config.aliases), sorted(config.overrides).map(([k, v]) => [k, Object.entries(v as object).sort()])]);
+  return JSON.stringify([
+    sorted(config.aliases),
+    sorted(config.overrides).map(([k, v]) => [k, Object.entries(v as object).sort()]),
+  ]);
 }
 
 function fnv1a(text: string): string {
@@ -144,7 +160,15 @@ export class PriceBook {
     const base = { model, alias: target };
     for (const c of candidates) {
       const o = this.overrides.get(c);
-      if (o) return { ...base, matched: c, family: c, provider: 'override', origin: 'override', entry: { id: c, match: { equals: c }, price: o } };
+      if (o)
+        return {
+          ...base,
+          matched: c,
+          family: c,
+          provider: 'override',
+          origin: 'override',
+          entry: { id: c, match: { equals: c }, price: o },
+        };
     }
     // First the providers that claim the name as theirs (`claude…` is Anthropic's), then every provider, then the supplement.
     const passes: Array<(c: string) => PriceProvider[]> = [
@@ -157,7 +181,15 @@ export class PriceBook {
         const hit = findIn(providersFor(c), c);
         if (!hit) continue;
         const override = this.overrides.get(hit.model.id);
-        if (override) return { ...base, matched: c, family: hit.model.id, provider: 'override', origin: 'override', entry: { id: hit.model.id, match: hit.model.match, price: override } };
+        if (override)
+          return {
+            ...base,
+            matched: c,
+            family: hit.model.id,
+            provider: 'override',
+            origin: 'override',
+            entry: { id: hit.model.id, match: hit.model.match, price: override },
+          };
         const origin = hit.provider === SUPPLEMENT_PROVIDER ? 'supplement' : 'database';
         return { ...base, matched: c, family: hit.model.id, provider: hit.provider.id, origin, entry: hit.model };
       }
@@ -228,7 +260,11 @@ function requestCost(price: ModelPrice, t: BillableTokens): number {
   const cacheRead = p.cacheRead ?? p.input;
   const oneHour = Math.min(t.cacheWrite1h, t.cacheWrite);
   const perMillion =
-    t.input * p.input + t.output * p.output + t.cacheRead * cacheRead + (t.cacheWrite - oneHour) * cacheWrite5m + oneHour * cacheWrite1h;
+    t.input * p.input +
+    t.output * p.output +
+    t.cacheRead * cacheRead +
+    (t.cacheWrite - oneHour) * cacheWrite5m +
+    oneHour * cacheWrite1h;
   return perMillion / 1_000_000;
 }
 
@@ -263,7 +299,9 @@ export function costUSD(model: string, t: BillableTokens, at?: number): number |
 /** Every model the database and supplement price, with the provider that prices it. */
 export function knownModels(): Array<{ provider: string; model: PricedModel; origin: 'database' | 'supplement' }> {
   return [
-    ...PRICE_PROVIDERS.flatMap((p) => p.models.map((model) => ({ provider: p.id, model, origin: 'database' as const }))),
+    ...PRICE_PROVIDERS.flatMap((p) =>
+      p.models.map((model) => ({ provider: p.id, model, origin: 'database' as const })),
+    ),
     ...PRICE_SUPPLEMENT.map((model) => ({ provider: 'supplement', model, origin: 'supplement' as const })),
   ];
 }

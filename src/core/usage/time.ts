@@ -46,7 +46,14 @@ interface WallClock {
 function wallClock(timeZone: string, epochMs: number): WallClock {
   const parts = formatter(timeZone).formatToParts(new Date(epochMs));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
+  return {
+    year: get('year'),
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour'),
+    minute: get('minute'),
+    second: get('second'),
+  };
 }
 
 /** Offset of the zone from UTC at that instant, in milliseconds (positive east of Greenwich). */

@@ -38,7 +38,8 @@ export function fromAnthropicUsage(usage: Record<string, unknown>): (Tokens & { 
   const output = optionalCount(usage.output_tokens);
   const cacheWrite = optionalCount(usage.cache_creation_input_tokens);
   const cacheRead = optionalCount(usage.cache_read_input_tokens);
-  if (input === undefined || output === undefined || cacheWrite === undefined || cacheRead === undefined) return undefined;
+  if (input === undefined || output === undefined || cacheWrite === undefined || cacheRead === undefined)
+    return undefined;
   let cacheWrite1h = 0;
   const creation = usage.cache_creation;
   if (creation && typeof creation === 'object') {
@@ -66,7 +67,13 @@ export function readOpenAiUsage(v: unknown): OpenAiUsage | undefined {
   const output = optionalCount(o.output_tokens);
   const reasoning = optionalCount(o.reasoning_output_tokens);
   const total = optionalCount(o.total_tokens);
-  if (input === undefined || cached === undefined || output === undefined || reasoning === undefined || total === undefined) {
+  if (
+    input === undefined ||
+    cached === undefined ||
+    output === undefined ||
+    reasoning === undefined ||
+    total === undefined
+  ) {
     return undefined;
   }
   return {
@@ -104,13 +111,26 @@ export function fromGeminiTokens(t: Record<string, unknown>): Tokens | undefined
   const cached = optionalCount(t.cached);
   const thoughts = optionalCount(t.thoughts);
   const tool = optionalCount(t.tool);
-  if (input === undefined || output === undefined || cached === undefined || thoughts === undefined || tool === undefined) return undefined;
+  if (
+    input === undefined ||
+    output === undefined ||
+    cached === undefined ||
+    thoughts === undefined ||
+    tool === undefined
+  )
+    return undefined;
   const cacheRead = Math.min(cached, input);
   return { input: input - cacheRead + tool, cacheRead, cacheWrite: 0, output: output + thoughts, reasoning: thoughts };
 }
 
 /** Copilot's counts (CLI and gen_ai spans): input includes the cached input (read and written); canonical input excludes both. */
-export function fromCopilotTokens(input: unknown, output: unknown, cacheRead: unknown, cacheWrite: unknown, reasoning: unknown): Tokens | undefined {
+export function fromCopilotTokens(
+  input: unknown,
+  output: unknown,
+  cacheRead: unknown,
+  cacheWrite: unknown,
+  reasoning: unknown,
+): Tokens | undefined {
   const i = optionalCount(input);
   const o = optionalCount(output);
   const r = optionalCount(cacheRead);

@@ -43,14 +43,24 @@ function msOf(at: number | Date | undefined): number | undefined {
   return at === undefined ? undefined : typeof at === 'number' ? at : at.getTime();
 }
 
-function completePending(world: World, file: string): { text: string; truth: TruthInteraction[]; pend: PendingTail | undefined } {
+function completePending(
+  world: World,
+  file: string,
+): { text: string; truth: TruthInteraction[]; pend: PendingTail | undefined } {
   const pend = world.state.pending[file];
   if (!pend) return { text: '', truth: [], pend: undefined };
   delete world.state.pending[file];
   return { text: `${pend.rest}\n`, truth: [pend.truth], pend };
 }
 
-function recordAppend(world: World, sessionId: string, added: TruthInteraction[], edited: string[], bytes: number, end: number): void {
+function recordAppend(
+  world: World,
+  sessionId: string,
+  added: TruthInteraction[],
+  edited: string[],
+  bytes: number,
+  end: number,
+): void {
   world.truth.interactions.push(...added);
   world.bytes += bytes;
   const s = world.truth.sessions.find((x) => x.sessionId === sessionId);
@@ -72,17 +82,32 @@ export function appendClaudeTurn(world: World, sessionId: string, opts: AppendCl
   const live = st.live;
   if (opts.model !== undefined) live.model = opts.model;
   const at = msOf(opts.at);
-  const w = new ClaudeWriter({ rng: r, pool, toolResultBytes: opts.toolResultBytes ?? world.state.toolResultBytes, live, file: st.file });
+  const w = new ClaudeWriter({
+    rng: r,
+    pool,
+    toolResultBytes: opts.toolResultBytes ?? world.state.toolResultBytes,
+    live,
+    file: st.file,
+  });
   const steps: ClaudeAction[][] = [];
-  for (let i = 0; i < (opts.steps ?? 2); i++) steps.push([r.chance(0.6) ? { kind: 'read', abs: path.join(live.cwd, 'README.md') } : { kind: 'bash' }]);
-  for (const rel of opts.edits ?? []) steps.push([{ kind: 'edit', edit: { tool: 'Edit', abs: path.join(st.base, rel) } }]);
-  for (const rel of opts.creates ?? []) steps.push([{ kind: 'edit', edit: { tool: 'Write', abs: path.join(st.base, rel) } }]);
+  for (let i = 0; i < (opts.steps ?? 2); i++)
+    steps.push([r.chance(0.6) ? { kind: 'read', abs: path.join(live.cwd, 'README.md') } : { kind: 'bash' }]);
+  for (const rel of opts.edits ?? [])
+    steps.push([{ kind: 'edit', edit: { tool: 'Edit', abs: path.join(st.base, rel) } }]);
+  for (const rel of opts.creates ?? [])
+    steps.push([{ kind: 'edit', edit: { tool: 'Write', abs: path.join(st.base, rel) } }]);
   w.turn({ prompt: r.pick(FOLLOW_UPS), model: live.model, steps, ...(at !== undefined ? { at } : {}) });
   const added = [...done.truth, ...w.out];
   let text = `${done.text}${w.lines.join('\n')}\n`;
   if (opts.leaveHalfWritten === true) {
     const after: ClaudeLive = { ...live, lastUuid: w.em.parent };
-    const hw = new ClaudeWriter({ rng: r.fork('half'), pool, toolResultBytes: world.state.toolResultBytes, live: after, file: st.file });
+    const hw = new ClaudeWriter({
+      rng: r.fork('half'),
+      pool,
+      toolResultBytes: world.state.toolResultBytes,
+      live: after,
+      file: st.file,
+    });
     const { line, truth } = hw.finalLine(after.model);
     after.lastUuid = hw.em.parent;
     const cut = Math.floor(line.length * 0.55);
@@ -106,7 +131,12 @@ export function appendCodexTurn(world: World, sessionId: string, opts: AppendCod
   const r = new Rng(world.state.seed).fork(`append:${world.state.appends++}`);
   const live = st.live;
   const at = msOf(opts.at);
-  const w = new CodexWriter({ rng: r, pool, toolResultBytes: opts.toolResultBytes ?? world.state.toolResultBytes, live });
+  const w = new CodexWriter({
+    rng: r,
+    pool,
+    toolResultBytes: opts.toolResultBytes ?? world.state.toolResultBytes,
+    live,
+  });
   const calls: CodexCall[] = [];
   for (let i = 0; i < (opts.calls ?? 2); i++) calls.push({ kind: 'shell' });
   const files: CodexPatchFile[] = [
@@ -114,12 +144,23 @@ export function appendCodexTurn(world: World, sessionId: string, opts: AppendCod
     ...(opts.creates ?? []).map((rel) => ({ rel: posixRel(live.cwd, path.join(st.base, rel)), add: true })),
   ];
   if (files.length > 0) calls.push({ kind: 'patch', via: 'custom', files });
-  w.turn({ prompt: r.pick(FOLLOW_UPS), calls, ...(opts.model !== undefined ? { model: opts.model } : {}), ...(at !== undefined ? { at } : {}), reemit: 0.2 });
+  w.turn({
+    prompt: r.pick(FOLLOW_UPS),
+    calls,
+    ...(opts.model !== undefined ? { model: opts.model } : {}),
+    ...(at !== undefined ? { at } : {}),
+    reemit: 0.2,
+  });
   const added = [...done.truth, ...w.out];
   let text = `${done.text}${w.lines.join('\n')}\n`;
   if (opts.leaveHalfWritten === true) {
     const after: CodexLive = { ...live, total: { ...live.total } };
-    const hw = new CodexWriter({ rng: r.fork('half'), pool, toolResultBytes: world.state.toolResultBytes, live: after });
+    const hw = new CodexWriter({
+      rng: r.fork('half'),
+      pool,
+      toolResultBytes: world.state.toolResultBytes,
+      live: after,
+    });
     const { line, truth } = hw.pendingTokenCount();
     const cut = Math.floor(line.length * 0.55);
     text += line.slice(0, cut);

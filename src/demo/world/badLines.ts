@@ -7,7 +7,15 @@ import type { BadLineKind, TruthSource } from '../truth';
 import { CLAUDE_SONNET } from '../claude';
 import type { Builder } from './builder';
 
-export function injectBad(b: Builder, r: Rng, source: TruthSource, file: string, lines: string[], n: number, t: number): string[] {
+export function injectBad(
+  b: Builder,
+  r: Rng,
+  source: TruthSource,
+  file: string,
+  lines: string[],
+  n: number,
+  t: number,
+): string[] {
   if (n <= 0) return lines;
   const out = lines.slice();
   for (let k = 0; k < n; k++) {
@@ -24,7 +32,14 @@ export function injectBad(b: Builder, r: Rng, source: TruthSource, file: string,
 function makeBadLine(r: Rng, source: TruthSource, kind: BadLineKind, t: number): string {
   const ts = new Date(t).toISOString();
   if (kind === 'not-json') {
-    return r.pick(['this is not json', '<<<<<<< HEAD', 'Error: ENOSPC: no space left on device, write', '{{{{', 'undefined', '\u0007\u001b[31mgarbage\u001b[0m']);
+    return r.pick([
+      'this is not json',
+      '<<<<<<< HEAD',
+      'Error: ENOSPC: no space left on device, write',
+      '{{{{',
+      'undefined',
+      '\u0007\u001b[31mgarbage\u001b[0m',
+    ]);
   }
   if (source === 'claude-code') {
     const msg = (output: unknown, input: unknown = r.int(1, 9)): string =>
@@ -44,7 +59,13 @@ function makeBadLine(r: Rng, source: TruthSource, kind: BadLineKind, t: number):
           content: [{ type: 'text', text: 'bad' }],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: input, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000, output_tokens: output, service_tier: 'standard' },
+          usage: {
+            input_tokens: input,
+            cache_creation_input_tokens: 100,
+            cache_read_input_tokens: 1000,
+            output_tokens: output,
+            service_tier: 'standard',
+          },
         },
         requestId: `req_011CBAD${r.base62(17)}`,
         type: 'assistant',
@@ -79,7 +100,15 @@ function makeBadLine(r: Rng, source: TruthSource, kind: BadLineKind, t: number):
     total_tokens: 9_700_000,
   });
   const tc = (bad: boolean): string =>
-    JSON.stringify({ timestamp: ts, type: 'event_msg', payload: { type: 'token_count', info: { total_token_usage: usage(bad), last_token_usage: usage(bad), model_context_window: 272000 }, rate_limits: null } });
+    JSON.stringify({
+      timestamp: ts,
+      type: 'event_msg',
+      payload: {
+        type: 'token_count',
+        info: { total_token_usage: usage(bad), last_token_usage: usage(bad), model_context_window: 272000 },
+        rate_limits: null,
+      },
+    });
   if (kind === 'truncated-json') {
     const full = tc(false);
     return full.slice(0, Math.floor(full.length * (0.3 + 0.5 * r.next())));

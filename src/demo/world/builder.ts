@@ -102,7 +102,10 @@ function buildProjectFiles(r: Rng, pool: TextPool, def: { name: string; areas: s
   };
   const m = new Map<string, string>();
   m.set('README.md', `# ${def.name}\n\n${pool.words(r, 30)}\n`);
-  m.set('package.json', `${JSON.stringify({ name: def.name, version: '1.4.0', private: true, scripts: { test: 'vitest run', build: 'tsc -p .' } }, null, 2)}\n`);
+  m.set(
+    'package.json',
+    `${JSON.stringify({ name: def.name, version: '1.4.0', private: true, scripts: { test: 'vitest run', build: 'tsc -p .' } }, null, 2)}\n`,
+  );
   m.set('tsconfig.json', `${JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022' } }, null, 2)}\n`);
   m.set('src/index.ts', code(r.int(10, 30)));
   m.set('src/config.ts', code(r.int(10, 30)));
@@ -127,7 +130,14 @@ function buildProjectFiles(r: Rng, pool: TextPool, def: { name: string; areas: s
 }
 
 export const HUMAN_FILES = ['CHANGELOG.md', 'docs/runbook.md', '.github/CODEOWNERS'];
-const NOT_EDITABLE = new Set(['CHANGELOG.md', 'docs/runbook.md', 'package.json', 'tsconfig.json', 'notebooks/analysis.ipynb', `${FAKE_SUBDIR}/package.json`]);
+const NOT_EDITABLE = new Set([
+  'CHANGELOG.md',
+  'docs/runbook.md',
+  'package.json',
+  'tsconfig.json',
+  'notebooks/analysis.ipynb',
+  `${FAKE_SUBDIR}/package.json`,
+]);
 
 export class Builder {
   readonly root: string;
@@ -168,7 +178,11 @@ export class Builder {
     this.trapsOn = opts.traps ?? true;
     this.rng = new Rng(this.seed);
     this.pool = poolFor(this.seed);
-    for (const d of [...this.claudeRoots.map((c) => path.join(c, 'projects')), path.join(this.codexHome, 'sessions'), path.join(this.codexHome, 'archived_sessions')]) {
+    for (const d of [
+      ...this.claudeRoots.map((c) => path.join(c, 'projects')),
+      path.join(this.codexHome, 'sessions'),
+      path.join(this.codexHome, 'archived_sessions'),
+    ]) {
       fs.mkdirSync(d, { recursive: true });
     }
     fs.mkdirSync(path.join(this.home, '.local', 'share'), { recursive: true });
@@ -190,14 +204,28 @@ export class Builder {
     for (let i = 0; i < n; i++) {
       const base = PROJECT_DEFS[i % PROJECT_DEFS.length] ?? { name: 'service', key: 'SVC', areas: ['core'] };
       const suffix = i >= PROJECT_DEFS.length ? `-${Math.floor(i / PROJECT_DEFS.length) + 1}` : '';
-      const key = i >= PROJECT_DEFS.length ? `${base.key}${String.fromCharCode(65 + (Math.floor(i / PROJECT_DEFS.length) % 26))}` : base.key;
+      const key =
+        i >= PROJECT_DEFS.length
+          ? `${base.key}${String.fromCharCode(65 + (Math.floor(i / PROJECT_DEFS.length) % 26))}`
+          : base.key;
       const name = `${base.name}${suffix}`;
       const files = buildProjectFiles(r, this.pool, { name, areas: base.areas });
       const dir = nRepos > 0 ? path.join(this.root, 'repos', name) : path.join(this.root, 'projects', name);
       const editable = [...files.keys()].filter((f) => !NOT_EDITABLE.has(f));
       let repoIdx: number | null = null;
       if (this.git) repoIdx = this.git.addRepo(name, dir, files, this.ws - DAY + i * 7 * MIN);
-      this.projects.push({ name, key, areas: base.areas, dir, repoIdx, files, editable, nextKey: r.int(5, 60), nextPr: r.int(10, 80), newFiles: 0 });
+      this.projects.push({
+        name,
+        key,
+        areas: base.areas,
+        dir,
+        repoIdx,
+        files,
+        editable,
+        nextKey: r.int(5, 60),
+        nextPr: r.int(10, 80),
+        newFiles: 0,
+      });
     }
   }
 }

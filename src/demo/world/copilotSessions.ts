@@ -5,12 +5,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '../rng';
 import { estimateTokens } from '../../sources/tokenize';
-import { copilotWorkspace, writeCopilotJson, writeCopilotJsonl, type CopilotRequestSpec, type CopilotTokenStyle } from '../copilot';
+import {
+  copilotWorkspace,
+  writeCopilotJson,
+  writeCopilotJsonl,
+  type CopilotRequestSpec,
+  type CopilotTokenStyle,
+} from '../copilot';
 import { MIN } from './common';
 import type { World } from './types';
 
 const COPILOT_MODELS = ['copilot/gpt-4.1', 'copilot/claude-sonnet-4', 'copilot/gpt-4o'];
-const COPILOT_PROMPTS = ['Explain why this test is flaky', 'Add input validation to the handler', 'Refactor this into smaller functions', 'Write a unit test for the parser', 'Why does this query scan the whole table?'];
+const COPILOT_PROMPTS = [
+  'Explain why this test is flaky',
+  'Add input validation to the handler',
+  'Refactor this into smaller functions',
+  'Write a unit test for the parser',
+  'Why does this query scan the whole table?',
+];
 
 /**
  * Copilot Chat sessions in the world's VS Code user folder, in each format generation, with their exact truth
@@ -37,7 +49,10 @@ export function addCopilotSessions(world: World, n: number): void {
         timestamp: start + t * r.int(1, 6) * MIN,
         ...(style === 'none' ? {} : { modelId: r.pick(COPILOT_MODELS) }),
         prompt,
-        reply: `Here is what I would change for "${prompt}": keep the public signature, move the checks into a helper, and cover the edge cases with a test. `.repeat(r.int(1, 4)),
+        reply:
+          `Here is what I would change for "${prompt}": keep the public signature, move the checks into a helper, and cover the edge cases with a test. `.repeat(
+            r.int(1, 4),
+          ),
         promptTokens: r.int(2_000, 30_000),
         outputTokens: r.int(80, 2_500),
         style,
@@ -53,15 +68,37 @@ export function addCopilotSessions(world: World, n: number): void {
       const input = estimated ? estimateTokens(q.prompt) : q.promptTokens;
       const output = estimated ? estimateTokens(q.reply) : q.outputTokens;
       world.truth.interactions.push({
-        source: 'copilot-chat', sessionId, model: q.modelId ? q.modelId.replace(/^copilot\//, '') : 'gpt-4o', timestamp: q.timestamp,
-        input, output, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, reasoning: 0, sidechain: false,
-        ...(q.modelId ? {} : { modelAssumed: true }), ...(estimated ? { estimated: true } : {}),
+        source: 'copilot-chat',
+        sessionId,
+        model: q.modelId ? q.modelId.replace(/^copilot\//, '') : 'gpt-4o',
+        timestamp: q.timestamp,
+        input,
+        output,
+        cacheRead: 0,
+        cacheWrite: 0,
+        cacheWrite1h: 0,
+        reasoning: 0,
+        sidechain: false,
+        ...(q.modelId ? {} : { modelAssumed: true }),
+        ...(estimated ? { estimated: true } : {}),
       });
     }
     world.truth.sessions.push({
-      source: 'copilot-chat', sessionId, cwd: dir, repo: world.repos.length > 0 ? dir : null, branch: null, editedFiles: [], logFiles: [file],
-      start, end: requests[requests.length - 1]?.timestamp ?? start, models: [...new Set(world.truth.interactions.filter((t) => t.sessionId === sessionId).map((t) => t.model))].sort(),
-      role: 'exploration', taskKey: null, traps: [],
+      source: 'copilot-chat',
+      sessionId,
+      cwd: dir,
+      repo: world.repos.length > 0 ? dir : null,
+      branch: null,
+      editedFiles: [],
+      logFiles: [file],
+      start,
+      end: requests[requests.length - 1]?.timestamp ?? start,
+      models: [
+        ...new Set(world.truth.interactions.filter((t) => t.sessionId === sessionId).map((t) => t.model)),
+      ].sort(),
+      role: 'exploration',
+      taskKey: null,
+      traps: [],
     });
   }
   world.truth.interactions.sort((a, b) => a.timestamp - b.timestamp);

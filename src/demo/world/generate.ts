@@ -51,19 +51,46 @@ export function generateBase(b: Builder): void {
       proj.newFiles += 2;
       const dirRel = editSub !== null ? `${editSub}/src` : `src/${area}`;
       edits.splice(0, edits.length, ...edits.filter((e) => !e.create).slice(0, 1));
-      if (edits.length === 0) edits.push({ rel: editSub !== null ? `${editSub}/src/util.ts` : `src/${area}.ts`, create: false });
+      if (edits.length === 0)
+        edits.push({ rel: editSub !== null ? `${editSub}/src/util.ts` : `src/${area}.ts`, create: false });
       edits.unshift({ rel: `${dirRel}/${slug}-${proj.newFiles - 1}.ts`, create: true });
       edits.push({ rel: `${dirRel}/${slug}-${proj.newFiles}.ts`, create: true });
     }
     if (s.traps.has('subdir')) b.trap(`${s.source}-subdir`, s.id);
     if (g?.worktree) b.trap(`${s.source}-worktree`, s.id);
     // What both writers take; `turns` is drawn here, where each writer's call drew it.
-    const spec = { r, id: s.id, start: s.start, deadline, cwd, base, repo, branch, role: s.role, taskKey: g?.key ?? null, title, area, edits, traps: s.traps, turns: r.int(1, 4), badLines: s.badLines };
+    const spec = {
+      r,
+      id: s.id,
+      start: s.start,
+      deadline,
+      cwd,
+      base,
+      repo,
+      branch,
+      role: s.role,
+      taskKey: g?.key ?? null,
+      title,
+      area,
+      edits,
+      traps: s.traps,
+      turns: r.int(1, 4),
+      badLines: s.badLines,
+    };
     let gen: Generated;
     if (s.source === 'claude-code') {
-      gen = genClaude(b, { ...spec, proj, rootIdx: s.rootIdx, subagentChance: 0.1, resumes: s.resumes ? (b.generated.get(s.resumes.id) ?? null) : null });
+      gen = genClaude(b, {
+        ...spec,
+        proj,
+        rootIdx: s.rootIdx,
+        subagentChance: 0.1,
+        resumes: s.resumes ? (b.generated.get(s.resumes.id) ?? null) : null,
+      });
     } else {
-      const gitMeta = repo !== null && sha !== null && branch !== null && proj.repoIdx !== null ? { commit_hash: sha, branch, repository_url: b.git?.repoUrl(proj.repoIdx) ?? '' } : null;
+      const gitMeta =
+        repo !== null && sha !== null && branch !== null && proj.repoIdx !== null
+          ? { commit_hash: sha, branch, repository_url: b.git?.repoUrl(proj.repoIdx) ?? '' }
+          : null;
       gen = genCodex(b, { ...spec, gitMeta });
     }
     // Commit right after the session; merge after the group's last session.
@@ -76,10 +103,22 @@ export function generateBase(b: Builder): void {
         body += `\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\n${r.chance(0.5) ? 'Co-Authored-By' : 'Co-authored-by'}: Claude <noreply@anthropic.com>`;
       }
       const changes = gen.truth.editedFiles.map((rel) => ({ rel, create: gen.creates.has(rel) }));
-      b.git.schedule({ kind: 'commit', t, repo: proj.repoIdx, dir: base, branch: branch ?? g.branch, changes, subject, body, sessionIds: [s.id] });
+      b.git.schedule({
+        kind: 'commit',
+        t,
+        repo: proj.repoIdx,
+        dir: base,
+        branch: branch ?? g.branch,
+        changes,
+        subject,
+        body,
+        sessionIds: [s.id],
+      });
       g.lastCommitT = Math.max(g.lastCommitT, t);
     }
-    const lastOfGroup = g ? g.slots.every((o) => o === s || o.start < s.start || (o.start === s.start && o.i < s.i)) : false;
+    const lastOfGroup = g
+      ? g.slots.every((o) => o === s || o.start < s.start || (o.start === s.start && o.i < s.i))
+      : false;
     if (b.git && g && lastOfGroup && !g.open && g.lastCommitT > 0 && proj.repoIdx !== null) {
       const list = byProject.get(s.project) ?? [];
       const next = list.find((o) => o.start > s.start);
@@ -87,7 +126,15 @@ export function generateBase(b: Builder): void {
       if (next) t = Math.min(t, next.start - 20 * MIN);
       t = Math.max(t, g.lastCommitT + MIN);
       if (t <= b.end - MIN) {
-        b.git.schedule({ kind: 'merge', t, repo: proj.repoIdx, branch: g.branch, squash: g.squash, pr: g.pr, title: g.title });
+        b.git.schedule({
+          kind: 'merge',
+          t,
+          repo: proj.repoIdx,
+          branch: g.branch,
+          squash: g.squash,
+          pr: g.pr,
+          title: g.title,
+        });
         if (g.squash) b.trap('git-squash-merge', g.branch);
       }
     }
@@ -107,7 +154,14 @@ export function generateExtra(b: Builder, target: number): void {
     k++;
     const proj = b.projects[r.int(0, b.projects.length - 1)];
     if (!proj) break;
-    const source: TruthSource = nCodex === 0 && nClaude > 0 ? 'claude-code' : nClaude === 0 && nCodex > 0 ? 'codex' : r.chance(pCodex) ? 'codex' : 'claude-code';
+    const source: TruthSource =
+      nCodex === 0 && nClaude > 0
+        ? 'claude-code'
+        : nClaude === 0 && nCodex > 0
+          ? 'codex'
+          : r.chance(pCodex)
+            ? 'codex'
+            : 'claude-code';
     const span = Math.max(MIN, b.end - b.ws - 3 * HOUR);
     const start = Math.floor(b.ws + 10 * MIN + r.next() * span);
     const deadline = Math.min(start + 2 * HOUR, b.end - 5 * MIN);
@@ -123,11 +177,32 @@ export function generateExtra(b: Builder, target: number): void {
     const turns = x < 0.75 ? 1 : x < 0.95 ? r.int(2, 3) : r.int(4, 8);
     const id = source === 'claude-code' ? r.uuid4() : r.uuid7(start);
     const title = `${r.pick(TASK_TITLES).replace('{area}', area)}`;
-    const spec = { r, id, start, deadline, cwd, base, repo, branch: st?.branch ?? null, role: 'extra' as const, taskKey: null, title, area, edits, traps: new Set<string>(), turns, badLines: 0, tiny };
+    const spec = {
+      r,
+      id,
+      start,
+      deadline,
+      cwd,
+      base,
+      repo,
+      branch: st?.branch ?? null,
+      role: 'extra' as const,
+      taskKey: null,
+      title,
+      area,
+      edits,
+      traps: new Set<string>(),
+      turns,
+      badLines: 0,
+      tiny,
+    };
     if (source === 'claude-code') {
       genClaude(b, { ...spec, proj, rootIdx: r.chance(0.4) ? 1 : 0, subagentChance: tiny ? 0 : 0.3, resumes: null });
     } else {
-      const gitMeta = st && repo !== null && proj.repoIdx !== null ? { commit_hash: st.sha, branch: st.branch, repository_url: b.git?.repoUrl(proj.repoIdx) ?? '' } : null;
+      const gitMeta =
+        st && repo !== null && proj.repoIdx !== null
+          ? { commit_hash: st.sha, branch: st.branch, repository_url: b.git?.repoUrl(proj.repoIdx) ?? '' }
+          : null;
       genCodex(b, { ...spec, gitMeta });
     }
   }
@@ -135,12 +210,20 @@ export function generateExtra(b: Builder, target: number): void {
 
 /** Half-written last lines: one Claude file, one Codex file (not in the truth until completed by an append). */
 export function halfWritten(b: Builder): void {
-  const pick = (src: TruthSource): Slot | undefined => b.slots.find((s) => s.source === src && s.traps.has('half-written'));
+  const pick = (src: TruthSource): Slot | undefined =>
+    b.slots.find((s) => s.source === src && s.traps.has('half-written'));
   const c = pick('claude-code');
   const cs = c ? b.state.claude[c.id] : undefined;
   if (c && cs) {
     const live: ClaudeLive = { ...cs.live };
-    const w = new ClaudeWriter({ rng: b.rng.fork('half:claude'), pool: b.pool, toolResultBytes: b.trb, live, file: cs.file, deadline: b.end });
+    const w = new ClaudeWriter({
+      rng: b.rng.fork('half:claude'),
+      pool: b.pool,
+      toolResultBytes: b.trb,
+      live,
+      file: cs.file,
+      deadline: b.end,
+    });
     const { line, truth } = w.finalLine(live.model);
     live.lastUuid = w.em.parent;
     writeHalf(b, cs.file, line, { source: 'claude-code', sessionId: c.id, rest: '', truth, claude: live });
@@ -149,7 +232,13 @@ export function halfWritten(b: Builder): void {
   const xs = x ? b.state.codex[x.id] : undefined;
   if (x && xs) {
     const live: CodexLive = { ...xs.live, total: { ...xs.live.total } };
-    const w = new CodexWriter({ rng: b.rng.fork('half:codex'), pool: b.pool, toolResultBytes: b.trb, live, deadline: b.end });
+    const w = new CodexWriter({
+      rng: b.rng.fork('half:codex'),
+      pool: b.pool,
+      toolResultBytes: b.trb,
+      live,
+      deadline: b.end,
+    });
     const { line, truth } = w.pendingTokenCount();
     writeHalf(b, xs.file, line, { source: 'codex', sessionId: x.id, rest: '', truth, codex: live });
   }

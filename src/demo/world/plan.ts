@@ -93,8 +93,24 @@ function planGroups(b: Builder, r: Rng, perProject: Slot[][]): Group | null {
         proj.nextKey += r.int(1, 9);
         const title = r.pick(TASK_TITLES).replace('{area}', area);
         const slug = slugOf(title);
-        const branch = r.chance(0.75) ? `feature/${key}` : r.chance(0.5) ? `fix/${key}-${slug}` : `${key.toLowerCase()}-${slug}`;
-        cur = { project: p, key, title, area, branch, slots: [], worktree: null, squash: false, open: false, pr: proj.nextPr, lastCommitT: 0 };
+        const branch = r.chance(0.75)
+          ? `feature/${key}`
+          : r.chance(0.5)
+            ? `fix/${key}-${slug}`
+            : `${key.toLowerCase()}-${slug}`;
+        cur = {
+          project: p,
+          key,
+          title,
+          area,
+          branch,
+          slots: [],
+          worktree: null,
+          squash: false,
+          open: false,
+          pr: proj.nextPr,
+          lastCommitT: 0,
+        };
         proj.nextPr += r.int(1, 3);
         b.groups.push(cur);
         want = p === 0 && resumeGroup === null && b.trapsOn ? 2 : r.chance(0.4) ? 2 : 1;
@@ -141,13 +157,17 @@ function planGitFlags(b: Builder, rg: Group | null): void {
   const lastGroups = b.groups.filter((g) => g.project === lastProj);
   const openG = lastGroups.length >= 2 ? lastGroups[lastGroups.length - 1] : undefined;
   if (openG) openG.open = true;
-  const sq = b.groups.find((g) => g.project === Math.min(1, lastProj) && !g.open && g.worktree === null && g !== rg) ?? b.groups.find((g) => !g.open && g.worktree === null && g !== rg);
+  const sq =
+    b.groups.find((g) => g.project === Math.min(1, lastProj) && !g.open && g.worktree === null && g !== rg) ??
+    b.groups.find((g) => !g.open && g.worktree === null && g !== rg);
   if (sq) sq.squash = true;
 }
 
 /** Step 5: the Claude traps, then the Codex traps, each on the first shuffled slot that can take it. */
 function planTraps(b: Builder, r: Rng): void {
-  const claude = r.shuffle(b.slots.filter((s) => s.source === 'claude-code' && s.resumes === null && !s.traps.has('resumed-source')));
+  const claude = r.shuffle(
+    b.slots.filter((s) => s.source === 'claude-code' && s.resumes === null && !s.traps.has('resumed-source')),
+  );
   const claudeAll = claude.length > 0 ? claude : b.slots.filter((s) => s.source === 'claude-code');
   const claudeTraps: TrapRule[] = [];
   if (b.trapsOn) {
@@ -160,10 +180,14 @@ function planTraps(b: Builder, r: Rng): void {
       { name: 'model-switch', ok: () => true },
       { name: 'notebook', ok: (s) => s.role === 'task' },
       { name: 'subdir', ok: (s) => s.group?.worktree == null },
-      { name: 'second-root', ok: (s) => !s.traps.has('root-copy') && s.resumes === null && !s.traps.has('resumed-source') },
+      {
+        name: 'second-root',
+        ok: (s) => !s.traps.has('root-copy') && s.resumes === null && !s.traps.has('resumed-source'),
+      },
     );
   }
-  if (b.opts.halfWrittenTail === true) claudeTraps.push({ name: 'half-written', ok: (s) => !s.traps.has('root-copy') && !s.traps.has('resumed-source') });
+  if (b.opts.halfWrittenTail === true)
+    claudeTraps.push({ name: 'half-written', ok: (s) => !s.traps.has('root-copy') && !s.traps.has('resumed-source') });
   assignTraps(claudeAll, claudeTraps);
   const codex = r.shuffle(b.slots.filter((s) => s.source === 'codex'));
   const codexTraps: TrapRule[] = [];
@@ -179,7 +203,11 @@ function planTraps(b: Builder, r: Rng): void {
       { name: 'subdir', ok: (s) => s.group?.worktree == null },
     );
   }
-  if (b.opts.halfWrittenTail === true) codexTraps.push({ name: 'half-written', ok: (s) => !s.traps.has('archived-copy') && !s.traps.has('archived-only') });
+  if (b.opts.halfWrittenTail === true)
+    codexTraps.push({
+      name: 'half-written',
+      ok: (s) => !s.traps.has('archived-copy') && !s.traps.has('archived-only'),
+    });
   assignTraps(codex, codexTraps);
 }
 
@@ -241,7 +269,13 @@ function planHumanCommits(b: Builder, r: Rng, perProject: Slot[][]): void {
   if (!b.git) return;
   const busy = b.slots.map((s) => [s.start - 10 * MIN, s.start + 70 * MIN] as const);
   const far = (t: number): boolean => busy.every(([a, b]) => t < a - 2 * HOUR || t > b + 2 * HOUR);
-  const subjects = ['Update CHANGELOG for release', 'Bump dependencies', 'Docs: clarify the on-call runbook', 'Add CODEOWNERS', 'Tidy README badges'];
+  const subjects = [
+    'Update CHANGELOG for release',
+    'Bump dependencies',
+    'Docs: clarify the on-call runbook',
+    'Add CODEOWNERS',
+    'Tidy README badges',
+  ];
   perProject.forEach((list, p) => {
     const proj = b.projects[p];
     if (!proj || proj.repoIdx === null) return;
@@ -258,7 +292,14 @@ function planHumanCommits(b: Builder, r: Rng, perProject: Slot[][]): void {
     r.shuffle(cands);
     for (const t of cands.slice(0, 2)) {
       const rel = r.pick(HUMAN_FILES);
-      b.git?.schedule({ kind: 'human', t, repo: proj.repoIdx, subject: r.pick(subjects), rel, author: r.chance(0.7) ? ENGINEER : TEAMMATE });
+      b.git?.schedule({
+        kind: 'human',
+        t,
+        repo: proj.repoIdx,
+        subject: r.pick(subjects),
+        rel,
+        author: r.chance(0.7) ? ENGINEER : TEAMMATE,
+      });
       b.trap('human-commit', `${proj.name}@${t}`);
     }
   });

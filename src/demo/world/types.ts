@@ -39,7 +39,6 @@ export interface WorldOptions {
   copilotSessions?: number;
 }
 
-
 export interface ClaudeSessionState {
   file: string;
   live: ClaudeLive;

@@ -17,25 +17,43 @@ import {
   ClaudeWriter,
   encodeProjectDir,
 } from '../claude';
-import { CODEX_MODELS, CODEX_VERSIONS, type CodexCall, type CodexLive, type CodexPatchFile, CodexWriter, rolloutRelPath, zeroOa } from '../codex';
+import {
+  CODEX_MODELS,
+  CODEX_VERSIONS,
+  type CodexCall,
+  type CodexLive,
+  type CodexPatchFile,
+  CodexWriter,
+  rolloutRelPath,
+  zeroOa,
+} from '../codex';
 import type { FileChange } from '../git';
 import { FOLLOW_UPS, EXPLORE_PROMPTS, posixRel, uniqSorted } from './common';
 import type { Builder, Generated, Project } from './builder';
 import { injectBad } from './badLines';
 
 /** Edits for a session: repo/worktree-relative paths, with whether they create the file. */
-export function chooseEdits(r: Rng, proj: Project, sub: string | null, area: string | null, slug: string, allowCreate: boolean): FileChange[] {
+export function chooseEdits(
+  r: Rng,
+  proj: Project,
+  sub: string | null,
+  area: string | null,
+  slug: string,
+  allowCreate: boolean,
+): FileChange[] {
   const pool = sub !== null ? proj.editable.filter((f) => f.startsWith(`${sub}/`)) : proj.editable;
   const preferred = area !== null ? pool.filter((f) => f.includes(area)) : [];
   const out: FileChange[] = [];
   const n = r.int(1, 3);
   for (let i = 0; i < n; i++) {
-    const f = preferred.length > 0 && r.chance(0.6) ? r.pick(preferred) : r.pick(pool.length > 0 ? pool : proj.editable);
+    const f =
+      preferred.length > 0 && r.chance(0.6) ? r.pick(preferred) : r.pick(pool.length > 0 ? pool : proj.editable);
     if (!out.some((c) => c.rel === f)) out.push({ rel: f, create: false });
   }
   if (allowCreate && r.chance(0.45)) {
     proj.newFiles++;
-    const rel = sub !== null ? `${sub}/src/${slug}-${proj.newFiles}.ts` : `src/${area ?? 'lib'}/${slug}-${proj.newFiles}.ts`;
+    const rel =
+      sub !== null ? `${sub}/src/${slug}-${proj.newFiles}.ts` : `src/${area ?? 'lib'}/${slug}-${proj.newFiles}.ts`;
     out.push({ rel, create: true });
   }
   return out;
@@ -69,7 +87,14 @@ function pickCodexModel(r: Rng): string {
   return x < 0.5 ? CODEX_MODELS[0] : x < 0.8 ? CODEX_MODELS[1] : CODEX_MODELS[2];
 }
 
-function firstPrompt(r: Rng, pool: TextPool, title: string, key: string | null, explore: boolean, area: string): string {
+function firstPrompt(
+  r: Rng,
+  pool: TextPool,
+  title: string,
+  key: string | null,
+  explore: boolean,
+  area: string,
+): string {
   if (explore) return r.pick(EXPLORE_PROMPTS).replace('{area}', area);
   const tail = pool.words(r, r.int(8, 30));
   return key !== null && r.chance(0.6) ? `${title} (${key}). ${tail}` : `${title}. ${tail}`;
@@ -99,7 +124,14 @@ interface SessionSpec {
 }
 
 /** A written session's truth: what it edited (repo-relative), where it is logged, when it ended, its models. */
-function sessionTruth(p: SessionSpec, source: TruthSource, edited: string[], logFiles: string[], end: number, out: readonly TruthInteraction[]): TruthSession {
+function sessionTruth(
+  p: SessionSpec,
+  source: TruthSource,
+  edited: string[],
+  logFiles: string[],
+  end: number,
+  out: readonly TruthInteraction[],
+): TruthSession {
   return {
     source,
     sessionId: p.id,
@@ -118,10 +150,13 @@ function sessionTruth(p: SessionSpec, source: TruthSource, edited: string[], log
 }
 
 /** Generate, write and record one Claude Code session. */
-export function genClaude(b: Builder, p: SessionSpec & { proj: Project; rootIdx: number; subagentChance: number; resumes: Generated | null }): Generated {
+export function genClaude(
+  b: Builder,
+  p: SessionSpec & { proj: Project; rootIdx: number; subagentChance: number; resumes: Generated | null },
+): Generated {
   const { r, traps } = p;
   const old = traps.has('cost-usd');
-  const version = old ? CLAUDE_OLD_VERSION : p.resumes?.live?.version ?? r.pick(CLAUDE_VERSIONS);
+  const version = old ? CLAUDE_OLD_VERSION : (p.resumes?.live?.version ?? r.pick(CLAUDE_VERSIONS));
   const model = p.resumes?.live?.model ?? pickClaudeModel(r);
   const enc = encodeProjectDir(p.cwd);
   const file = path.join(b.claudeRoots[p.rootIdx] ?? b.claudeRoots[0] ?? '', 'projects', enc, `${p.id}.jsonl`);
@@ -138,7 +173,14 @@ export function genClaude(b: Builder, p: SessionSpec & { proj: Project; rootIdx:
     oneHour: r.chance(0.3),
     oldVersion: old,
   };
-  const w = new ClaudeWriter({ rng: r.fork('claude'), pool: b.pool, toolResultBytes: b.trb, live, deadline: p.deadline, file });
+  const w = new ClaudeWriter({
+    rng: r.fork('claude'),
+    pool: b.pool,
+    toolResultBytes: b.trb,
+    live,
+    deadline: p.deadline,
+    file,
+  });
   if (p.resumes) {
     // A resumed session: a new file that first copies the earlier session's lines verbatim.
     w.summary(`${p.title}`, p.resumes.lastUuid ?? '');
@@ -151,20 +193,39 @@ export function genClaude(b: Builder, p: SessionSpec & { proj: Project; rootIdx:
   const editActions: ClaudeAction[] = [];
   for (const e of p.edits) {
     const abs = path.join(p.base, e.rel);
-    const tool: ClaudeEdit['tool'] = e.rel.endsWith('.ipynb') ? 'NotebookEdit' : e.create ? 'Write' : r.chance(0.65) ? 'Edit' : 'MultiEdit';
+    const tool: ClaudeEdit['tool'] = e.rel.endsWith('.ipynb')
+      ? 'NotebookEdit'
+      : e.create
+        ? 'Write'
+        : r.chance(0.65)
+          ? 'Edit'
+          : 'MultiEdit';
     editActions.push({ kind: 'edit', edit: { tool, abs } });
-    if (tool !== 'Write' && tool !== 'NotebookEdit' && r.chance(0.25)) editActions.push({ kind: 'edit', edit: { tool: 'Edit', abs } });
+    if (tool !== 'Write' && tool !== 'NotebookEdit' && r.chance(0.25))
+      editActions.push({ kind: 'edit', edit: { tool: 'Edit', abs } });
   }
   const nReads = p.tiny === true ? r.int(0, 1) : r.int(1, 3) + editActions.length;
   for (let i = 0; i < nReads; i++) {
     const x = r.next();
-    actions.push(x < 0.55 ? { kind: 'read', abs: r.pick(reads) } : x < 0.8 ? { kind: 'grep', abs: r.pick(reads) } : { kind: 'bash' });
+    actions.push(
+      x < 0.55
+        ? { kind: 'read', abs: r.pick(reads) }
+        : x < 0.8
+          ? { kind: 'grep', abs: r.pick(reads) }
+          : { kind: 'bash' },
+    );
   }
   // Reads first, edits after (roughly how sessions go), spread over turns.
-  const all = [...actions.slice(0, Math.ceil(actions.length / 2)), ...editActions, ...actions.slice(Math.ceil(actions.length / 2))];
+  const all = [
+    ...actions.slice(0, Math.ceil(actions.length / 2)),
+    ...editActions,
+    ...actions.slice(Math.ceil(actions.length / 2)),
+  ];
   const wantSub = traps.has('subagent') || r.chance(p.subagentChance);
   if (wantSub) {
-    const subEdit = traps.has('subagent') ? editActions.find((a) => a.kind === 'edit' && a.edit.tool === 'Edit') : undefined;
+    const subEdit = traps.has('subagent')
+      ? editActions.find((a) => a.kind === 'edit' && a.edit.tool === 'Edit')
+      : undefined;
     if (subEdit && subEdit.kind === 'edit') all.splice(all.indexOf(subEdit), 1);
     const sub: ClaudeAction = {
       kind: 'task',
@@ -193,7 +254,8 @@ export function genClaude(b: Builder, p: SessionSpec & { proj: Project; rootIdx:
         i++;
       } else steps.push([a]);
     }
-    const prompt = t === 0 ? firstPrompt(r, b.pool, p.title, p.taskKey, p.role === 'exploration', p.area) : r.pick(FOLLOW_UPS);
+    const prompt =
+      t === 0 ? firstPrompt(r, b.pool, p.title, p.taskKey, p.role === 'exploration', p.area) : r.pick(FOLLOW_UPS);
     const m = switchTo !== null && t >= 1 ? switchTo : model;
     w.live.model = m;
     w.turn({
@@ -230,19 +292,36 @@ export function genClaude(b: Builder, p: SessionSpec & { proj: Project; rootIdx:
   }
   if (p.resumes) p.resumes.truth.logFiles = uniqSorted([...p.resumes.truth.logFiles, file]);
   const relBase = p.repo ?? p.cwd;
-  const truth = sessionTruth(p, 'claude-code', w.edited.map((a) => posixRel(relBase, a)), logFiles, w.live.t, w.out);
+  const truth = sessionTruth(
+    p,
+    'claude-code',
+    w.edited.map((a) => posixRel(relBase, a)),
+    logFiles,
+    w.live.t,
+    w.out,
+  );
   b.interactions.push(...w.out);
   b.sessions.set(p.id, truth);
   b.state.claude[p.id] = { file, live: w.live, base: relBase };
   w.live.lastUuid = w.em.parent;
   // Keep the lines only where a later session resumes this one (otherwise they would pin every log in memory).
-  const g: Generated = { truth, mainFile: file, lines: traps.has('resumed-source') ? clean : [], lastUuid: w.em.parent, live: w.live, creates: new Set(p.edits.filter((e) => e.create).map((e) => e.rel)) };
+  const g: Generated = {
+    truth,
+    mainFile: file,
+    lines: traps.has('resumed-source') ? clean : [],
+    lastUuid: w.em.parent,
+    live: w.live,
+    creates: new Set(p.edits.filter((e) => e.create).map((e) => e.rel)),
+  };
   b.generated.set(p.id, g);
   return g;
 }
 
 /** Generate, write and record one Codex session. */
-export function genCodex(b: Builder, p: SessionSpec & { gitMeta: { commit_hash: string; branch: string; repository_url: string } | null }): Generated {
+export function genCodex(
+  b: Builder,
+  p: SessionSpec & { gitMeta: { commit_hash: string; branch: string; repository_url: string } | null },
+): Generated {
   const { r, traps } = p;
   const noTc = traps.has('no-turn-context');
   const model = pickCodexModel(r);
@@ -262,7 +341,10 @@ export function genCodex(b: Builder, p: SessionSpec & { gitMeta: { commit_hash: 
   w.meta(noTc ? '0.39.0' : r.pick(CODEX_VERSIONS), p.gitMeta);
   // Calls: patches for the edits (paths relative to cwd), shell calls around them.
   const patchCalls: CodexCall[] = [];
-  const files: CodexPatchFile[] = p.edits.map((e) => ({ rel: posixRel(p.cwd, path.join(p.base, e.rel)), add: e.create }));
+  const files: CodexPatchFile[] = p.edits.map((e) => ({
+    rel: posixRel(p.cwd, path.join(p.base, e.rel)),
+    add: e.create,
+  }));
   let shellDone = false;
   for (let i = 0; i < files.length; ) {
     const take = traps.has('shell-apply-patch') ? (shellDone ? 2 : 1) : r.chance(0.3) ? 2 : 1;
@@ -282,7 +364,8 @@ export function genCodex(b: Builder, p: SessionSpec & { gitMeta: { commit_hash: 
     for (let i = 0; i < nShell; i++) calls.push({ kind: 'shell' });
     calls.push(...(perTurn[t] ?? []));
     if (p.tiny !== true && r.chance(0.5)) calls.push({ kind: 'shell' });
-    const prompt = t === 0 ? firstPrompt(r, b.pool, p.title, p.taskKey, p.role === 'exploration', p.area) : r.pick(FOLLOW_UPS);
+    const prompt =
+      t === 0 ? firstPrompt(r, b.pool, p.title, p.taskKey, p.role === 'exploration', p.area) : r.pick(FOLLOW_UPS);
     w.turn({
       prompt,
       calls,
@@ -318,12 +401,26 @@ export function genCodex(b: Builder, p: SessionSpec & { gitMeta: { commit_hash: 
     }
   }
   const relBase = p.repo ?? p.cwd;
-  const truth = sessionTruth(p, 'codex', w.editedRel.map((f) => posixRel(relBase, path.resolve(p.cwd, f))), logFiles, w.live.t, w.out);
+  const truth = sessionTruth(
+    p,
+    'codex',
+    w.editedRel.map((f) => posixRel(relBase, path.resolve(p.cwd, f))),
+    logFiles,
+    w.live.t,
+    w.out,
+  );
   if (p.gitMeta) truth.gitCommit = p.gitMeta.commit_hash;
   b.interactions.push(...w.out);
   b.sessions.set(p.id, truth);
   b.state.codex[p.id] = { file, live: w.live, base: relBase };
-  const g: Generated = { truth, mainFile: file, lines: [], lastUuid: null, live: null, creates: new Set(p.edits.filter((e) => e.create).map((e) => e.rel)) };
+  const g: Generated = {
+    truth,
+    mainFile: file,
+    lines: [],
+    lastUuid: null,
+    live: null,
+    creates: new Set(p.edits.filter((e) => e.create).map((e) => e.rel)),
+  };
   b.generated.set(p.id, g);
   return g;
 }

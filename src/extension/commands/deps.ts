@@ -17,7 +17,9 @@ export interface CommandDeps {
 
 /** Command arguments from scripts and tests: an object, else none (a menu may pass a URI or a tree node). */
 export function argsOf<T extends object>(v: unknown): Partial<T> {
-  return typeof v === 'object' && v !== null && !(v instanceof vscode.Uri) && !Array.isArray(v) ? (v as Partial<T>) : {};
+  return typeof v === 'object' && v !== null && !(v instanceof vscode.Uri) && !Array.isArray(v)
+    ? (v as Partial<T>)
+    : {};
 }
 
 /** The session of a Sessions tree node (the tree's context menu passes the node). */

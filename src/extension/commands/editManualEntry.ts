@@ -6,7 +6,11 @@ import type { CommandDeps } from './deps';
 import { askTokens, askWhen, describe, entryIdOf, notLogged } from './manualAsk';
 
 /** "Edit Manual Entry" (the Sessions tree): one field at a time; takes the entry id and the patch as arguments (scripts, tests). */
-export async function editManualEntryCommand({ model, tree }: CommandDeps, arg?: unknown, patchArg?: ManualEntryPatch): Promise<ManualEntry | undefined> {
+export async function editManualEntryCommand(
+  { model, tree }: CommandDeps,
+  arg?: unknown,
+  patchArg?: ManualEntryPatch,
+): Promise<ManualEntry | undefined> {
   const ledger = await model.get();
   if (!ledger) return undefined;
   const id = entryIdOf(arg);
@@ -19,7 +23,11 @@ export async function editManualEntryCommand({ model, tree }: CommandDeps, arg?:
       [
         { label: 'Tool', description: current.tool, value: 'tool' as const },
         { label: 'Model', description: current.model, value: 'model' as const },
-        { label: 'Tokens', description: `${fmtInt(current.tokens.total)}${current.tokenAccuracy === 'exact' ? '' : ' (estimated)'}`, value: 'tokens' as const },
+        {
+          label: 'Tokens',
+          description: `${fmtInt(current.tokens.total)}${current.tokenAccuracy === 'exact' ? '' : ' (estimated)'}`,
+          value: 'tokens' as const,
+        },
         { label: 'Task', description: current.task ?? 'none', value: 'task' as const },
         { label: 'When', description: current.at.slice(0, 16).replace('T', ' ') + ' UTC', value: 'at' as const },
       ],
@@ -36,7 +44,10 @@ export async function editManualEntryCommand({ model, tree }: CommandDeps, arg?:
       if (when === undefined) return undefined;
       patch.at = when.trim() === 'now' ? Date.now() : parseLocalMoment(model.currentSettings.timeZone, when);
     } else {
-      const v = await vscode.window.showInputBox({ title: field.label, value: field.value === 'task' ? current.task ?? '' : current[field.value] });
+      const v = await vscode.window.showInputBox({
+        title: field.label,
+        value: field.value === 'task' ? (current.task ?? '') : current[field.value],
+      });
       if (v === undefined) return undefined;
       if (field.value === 'task') patch.task = v.trim() ? v : null;
       else patch[field.value] = v;

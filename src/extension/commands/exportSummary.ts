@@ -8,7 +8,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isIsoDate, localDate } from '../../core/usage/time';
-import { SUMMARY_PERIOD_NAMES, SUMMARY_PERIODS, summaryRange, PeriodError, type DateRange, type SummaryPeriod } from '../../core/usage/periods';
+import {
+  SUMMARY_PERIOD_NAMES,
+  SUMMARY_PERIODS,
+  summaryRange,
+  PeriodError,
+  type DateRange,
+  type SummaryPeriod,
+} from '../../core/usage/periods';
 import { isSummaryFormat, type SummaryFormat } from '../../core/summary/render';
 import { exportSummary, gitSshSignerIn, type SummarySigner } from '../../services/summary';
 import { saveExport } from '../../services/ledger';
@@ -44,7 +51,11 @@ export interface ExportArgs {
  * would use it in the first workspace folder, or undefined for Outcome Ledger's own key. Throws a message to show.
  */
 async function signerFor(sign: 'ed25519' | 'ssh' | undefined): Promise<SummarySigner | undefined> {
-  const wanted = sign ?? (vscode.workspace.getConfiguration('outcomeLedger').get<string>('summary.signWith', 'outcomeLedger') === 'gitSsh' ? 'ssh' : 'ed25519');
+  const wanted =
+    sign ??
+    (vscode.workspace.getConfiguration('outcomeLedger').get<string>('summary.signWith', 'outcomeLedger') === 'gitSsh'
+      ? 'ssh'
+      : 'ed25519');
   if (wanted !== 'ssh') return undefined;
   return gitSshSignerIn(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir());
 }
@@ -81,7 +92,9 @@ function previewDocuments(subscriptions: vscode.Disposable[]): PreviewDocuments 
   if (!previews) {
     const p = new PreviewDocuments();
     previews = p;
-    subscriptions.push(p, vscode.workspace.registerTextDocumentContentProvider(SUMMARY_SCHEME, p), { dispose: () => (previews = undefined) });
+    subscriptions.push(p, vscode.workspace.registerTextDocumentContentProvider(SUMMARY_SCHEME, p), {
+      dispose: () => (previews = undefined),
+    });
   }
   return previews;
 }
@@ -90,14 +103,23 @@ async function askPeriod(today: string): Promise<DateRange | undefined> {
   const pick = await vscode.window.showQuickPick(
     SUMMARY_PERIODS.map((kind) => {
       const r = kind === 'custom' ? undefined : summaryRange(kind, today);
-      return { label: SUMMARY_PERIOD_NAMES[kind], description: r ? `${r.since} – ${r.until}` : 'pick the first and last day', period: kind };
+      return {
+        label: SUMMARY_PERIOD_NAMES[kind],
+        description: r ? `${r.since} – ${r.until}` : 'pick the first and last day',
+        period: kind,
+      };
     }),
     { title: 'Export outcome summary (1/3): which period?' },
   );
   if (!pick) return undefined;
   if (pick.period !== 'custom') return summaryRange(pick.period, today);
   const date = (title: string, value: string): Thenable<string | undefined> =>
-    vscode.window.showInputBox({ title, value, placeHolder: 'YYYY-MM-DD', validateInput: (v) => (isIsoDate(v.trim()) ? undefined : 'A date as YYYY-MM-DD') });
+    vscode.window.showInputBox({
+      title,
+      value,
+      placeHolder: 'YYYY-MM-DD',
+      validateInput: (v) => (isIsoDate(v.trim()) ? undefined : 'A date as YYYY-MM-DD'),
+    });
   const since = await date('First day of the summary (included)', summaryRange('last30', today).since);
   if (!since) return undefined;
   const until = await date('Last day of the summary (included)', today);
@@ -121,7 +143,11 @@ async function askFormat(): Promise<SummaryFormat | undefined> {
 async function askRedaction(): Promise<{ repos: boolean; subjects: boolean } | undefined> {
   const items = [
     { label: 'Repository names', detail: 'shown as "repository 1", "repository 2"…', key: 'repos' as const },
-    { label: 'Commit subjects', detail: 'commits keep their short SHA, date, PR and evidence', key: 'subjects' as const },
+    {
+      label: 'Commit subjects',
+      detail: 'commits keep their short SHA, date, PR and evidence',
+      key: 'subjects' as const,
+    },
   ];
   const picked = await vscode.window.showQuickPick(items, {
     title: 'Export outcome summary (3/3): what to redact? (none picked: nothing redacted)',
@@ -131,10 +157,18 @@ async function askRedaction(): Promise<{ repos: boolean; subjects: boolean } | u
   return { repos: picked.some((p) => p.key === 'repos'), subjects: picked.some((p) => p.key === 'subjects') };
 }
 
-async function preview(text: string, format: SummaryFormat, title: string, subscriptions: vscode.Disposable[]): Promise<ExportResult['preview']> {
+async function preview(
+  text: string,
+  format: SummaryFormat,
+  title: string,
+  subscriptions: vscode.Disposable[],
+): Promise<ExportResult['preview']> {
   if (format === 'html') {
     // The page carries its own CSP (default-src 'none'): no script, nothing loaded; the panel allows no local files.
-    const panel = vscode.window.createWebviewPanel(SUMMARY_PREVIEW_VIEW, title, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
+    const panel = vscode.window.createWebviewPanel(SUMMARY_PREVIEW_VIEW, title, vscode.ViewColumn.Active, {
+      enableScripts: false,
+      localResourceRoots: [],
+    });
     panel.webview.html = text;
     return { kind: 'webview' };
   }
@@ -151,7 +185,10 @@ async function preview(text: string, format: SummaryFormat, title: string, subsc
   return { kind: 'json', uri: uri.toString() };
 }
 
-export async function exportSummaryCommand({ model, context }: CommandDeps, raw?: unknown): Promise<ExportResult | undefined> {
+export async function exportSummaryCommand(
+  { model, context }: CommandDeps,
+  raw?: unknown,
+): Promise<ExportResult | undefined> {
   const subscriptions = context.subscriptions;
   const a = argsOf<ExportArgs>(raw);
   const settings = model.currentSettings;
@@ -164,7 +201,9 @@ export async function exportSummaryCommand({ model, context }: CommandDeps, raw?
   if (!period) return undefined;
   const format = a.format && isSummaryFormat(a.format) ? a.format : await askFormat();
   if (!format) return undefined;
-  const redact = a.redact ? { repos: a.redact.repos === true, subjects: a.redact.subjects === true } : await askRedaction();
+  const redact = a.redact
+    ? { repos: a.redact.repos === true, subjects: a.redact.subjects === true }
+    : await askRedaction();
   if (!redact) return undefined;
 
   const ledger = await model.get();
@@ -173,14 +212,25 @@ export async function exportSummaryCommand({ model, context }: CommandDeps, raw?
   let exported;
   try {
     const signer = await signerFor(a.sign === 'ssh' || a.sign === 'ed25519' ? a.sign : undefined);
-    exported = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Outcome Ledger: building the outcome summary…' }, async () => {
-      ledger.refresh();
-      return exportSummary(ledger.database, model.home, {
-        since: chosen.since, until: chosen.until, timeZone: tz, redact, format, threshold: settings.linkThreshold,
-        identities: settings.identities, env: process.env, ledgerFile: ledger.paths.file, plan: settings.plan === undefined ? ledger.plan : settings.plan,
-        ...(signer ? { signer } : {}),
-      });
-    });
+    exported = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Outcome Ledger: building the outcome summary…' },
+      async () => {
+        ledger.refresh();
+        return exportSummary(ledger.database, model.home, {
+          since: chosen.since,
+          until: chosen.until,
+          timeZone: tz,
+          redact,
+          format,
+          threshold: settings.linkThreshold,
+          identities: settings.identities,
+          env: process.env,
+          ledgerFile: ledger.paths.file,
+          plan: settings.plan === undefined ? ledger.plan : settings.plan,
+          ...(signer ? { signer } : {}),
+        });
+      },
+    );
   } catch (e) {
     void vscode.window.showErrorMessage(`Outcome Ledger: the summary was not exported: ${(e as Error).message}`);
     return undefined;
@@ -208,7 +258,9 @@ export async function exportSummaryCommand({ model, context }: CommandDeps, raw?
   if (a.copy === true) await vscode.env.clipboard.writeText(exported.text);
   else {
     // Not awaited: the command returns at once; the message offers the copy until it is dismissed.
-    const saved = file ? `Saved the outcome summary to ${path.basename(file)}, signed with ${exported.key.fingerprint}.` : 'The outcome summary was not saved.';
+    const saved = file
+      ? `Saved the outcome summary to ${path.basename(file)}, signed with ${exported.key.fingerprint}.`
+      : 'The outcome summary was not saved.';
     void vscode.window.showInformationMessage(saved, 'Copy to Clipboard').then(async (choice) => {
       if (choice === 'Copy to Clipboard') await vscode.env.clipboard.writeText(exported.text);
     });

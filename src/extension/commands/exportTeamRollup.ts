@@ -26,13 +26,26 @@ async function pickPeriod(timeZone: string): Promise<{ since: string; until: str
   const today = localDate(timeZone, Date.now());
   const choices = rollupPeriodChoices(today);
   const pick = await vscode.window.showQuickPick(
-    [...choices.map((c) => ({ label: c.label, description: `${c.since} … ${c.until}`, period: c as { since: string; until: string } | undefined })), { label: 'Custom…', description: 'type the first and last day', period: undefined }],
+    [
+      ...choices.map((c) => ({
+        label: c.label,
+        description: `${c.since} … ${c.until}`,
+        period: c as { since: string; until: string } | undefined,
+      })),
+      { label: 'Custom…', description: 'type the first and last day', period: undefined },
+    ],
     { title: 'Export team rollup (1/3): which period?', ignoreFocusOut: true },
   );
   if (!pick) return undefined;
   if (pick.period) return pick.period;
   const ask = async (prompt: string, value: string): Promise<string | undefined> =>
-    vscode.window.showInputBox({ title: 'Export team rollup: custom period', prompt, value, ignoreFocusOut: true, validateInput: (v) => (isIsoDate(v.trim()) ? undefined : 'A date as YYYY-MM-DD') });
+    vscode.window.showInputBox({
+      title: 'Export team rollup: custom period',
+      prompt,
+      value,
+      ignoreFocusOut: true,
+      validateInput: (v) => (isIsoDate(v.trim()) ? undefined : 'A date as YYYY-MM-DD'),
+    });
   const since = (await ask('First day (YYYY-MM-DD)', choices[0]?.since ?? today))?.trim();
   if (!since) return undefined;
   const until = (await ask('Last day (YYYY-MM-DD)', today))?.trim();
@@ -40,9 +53,13 @@ async function pickPeriod(timeZone: string): Promise<{ since: string; until: str
   return since <= until ? { since, until } : { since: until, until: since };
 }
 
-export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}): Promise<{ file: string; rollup: TeamRollupFile } | undefined> {
+export async function exportTeamRollup(
+  model: LedgerModel,
+  args: ExportArgs = {},
+): Promise<{ file: string; rollup: TeamRollupFile } | undefined> {
   for (const d of [args.since, args.until]) {
-    if (d !== undefined && (typeof d !== 'string' || !isIsoDate(d))) throw new TeamRollupError(`not a date as YYYY-MM-DD: ${JSON.stringify(d)}`);
+    if (d !== undefined && (typeof d !== 'string' || !isIsoDate(d)))
+      throw new TeamRollupError(`not a date as YYYY-MM-DD: ${JSON.stringify(d)}`);
   }
   const ledger = await model.get();
   if (!ledger) return undefined;
@@ -53,7 +70,8 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
   if (displayName === undefined) {
     displayName = await vscode.window.showInputBox({
       title: 'Export team rollup (2/3): a display name (optional)',
-      prompt: 'How the team report lists you among the members who shared (never next to a figure). Leave empty to be only counted.',
+      prompt:
+        'How the team report lists you among the members who shared (never next to a figure). Leave empty to be only counted.',
       ignoreFocusOut: true,
       validateInput: (v) => {
         try {
@@ -70,10 +88,22 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
   if (!include) {
     const picked = await vscode.window.showQuickPick(
       [
-        { label: 'Repository names', description: 'the names of the repositories you worked in (no paths)', value: 'repos' as Shareable },
-        { label: 'Commit subjects', description: 'the subjects of the commits your sessions produced', value: 'subjects' as Shareable },
+        {
+          label: 'Repository names',
+          description: 'the names of the repositories you worked in (no paths)',
+          value: 'repos' as Shareable,
+        },
+        {
+          label: 'Commit subjects',
+          description: 'the subjects of the commits your sessions produced',
+          value: 'subjects' as Shareable,
+        },
       ],
-      { title: 'Export team rollup (3/3): share anything beyond aggregates? (nothing is selected: aggregates only)', canPickMany: true, ignoreFocusOut: true },
+      {
+        title: 'Export team rollup (3/3): share anything beyond aggregates? (nothing is selected: aggregates only)',
+        canPickMany: true,
+        ignoreFocusOut: true,
+      },
     );
     if (!picked) return undefined;
     include = picked.map((p) => p.value);
@@ -82,7 +112,14 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
   ledger.refresh();
   let rollup: TeamRollupFile;
   try {
-    rollup = buildTeamRollup(ledger.database, ledger.paths.home, { timeZone, ...period, displayName, include, threshold: model.currentSettings.linkThreshold, identities: model.currentSettings.identities });
+    rollup = buildTeamRollup(ledger.database, ledger.paths.home, {
+      timeZone,
+      ...period,
+      displayName,
+      include,
+      threshold: model.currentSettings.linkThreshold,
+      identities: model.currentSettings.identities,
+    });
   } catch (e) {
     if (e instanceof TeamRollupError) {
       void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);
@@ -122,6 +159,8 @@ export async function exportTeamRollup(model: LedgerModel, args: ExportArgs = {}
     void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}; nothing was shared.`);
     return undefined;
   }
-  void vscode.window.showInformationMessage(`Outcome Ledger: saved your team rollup to ${path.basename(out)}. Send it to your team lead (chat, a shared folder or a repository of rollups).`);
+  void vscode.window.showInformationMessage(
+    `Outcome Ledger: saved your team rollup to ${path.basename(out)}. Send it to your team lead (chat, a shared folder or a repository of rollups).`,
+  );
   return { file: out, rollup };
 }

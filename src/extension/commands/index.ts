@@ -32,13 +32,19 @@ const HANDLERS: Record<CommandId, Handler> = {
   [CommandId.editManualEntry]: editManualEntryCommand,
   [CommandId.deleteManualEntry]: deleteManualEntryCommand,
   [CommandId.showView]: showView,
-  [CommandId.exportSummary]: async (d: CommandDeps, args?: unknown) => (await import('./exportSummary')).exportSummaryCommand(d, args),
-  [CommandId.verifySummary]: async (d: CommandDeps, args?: unknown) => (await import('./verifySummary')).verifySummaryCommand(d, args),
-  [CommandId.exportTeamRollup]: async (d: CommandDeps, args?: unknown) => (await import('./exportTeamRollup')).exportTeamRollup(d.model, argsOf(args)),
-  [CommandId.mergeTeamRollups]: async (d: CommandDeps, args?: unknown) => (await import('./mergeTeamRollups')).mergeTeamRollupFiles(d.documents, argsOf(args)),
+  [CommandId.exportSummary]: async (d: CommandDeps, args?: unknown) =>
+    (await import('./exportSummary')).exportSummaryCommand(d, args),
+  [CommandId.verifySummary]: async (d: CommandDeps, args?: unknown) =>
+    (await import('./verifySummary')).verifySummaryCommand(d, args),
+  [CommandId.exportTeamRollup]: async (d: CommandDeps, args?: unknown) =>
+    (await import('./exportTeamRollup')).exportTeamRollup(d.model, argsOf(args)),
+  [CommandId.mergeTeamRollups]: async (d: CommandDeps, args?: unknown) =>
+    (await import('./mergeTeamRollups')).mergeTeamRollupFiles(d.documents, argsOf(args)),
 };
 
 /** Registers every contributed command; the disposables go to the extension's subscriptions. */
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  return (Object.keys(HANDLERS) as CommandId[]).map((id) => vscode.commands.registerCommand(id, (...args: never[]) => HANDLERS[id](deps, ...args)));
+  return (Object.keys(HANDLERS) as CommandId[]).map((id) =>
+    vscode.commands.registerCommand(id, (...args: never[]) => HANDLERS[id](deps, ...args)),
+  );
 }

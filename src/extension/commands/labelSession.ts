@@ -13,21 +13,34 @@ import { sessionOf, type CommandDeps } from './deps';
 export async function labelSession({ model, tree }: CommandDeps, arg?: unknown, labelArg?: unknown): Promise<void> {
   const ledger = await model.get();
   if (!ledger) return;
-  let id: string | undefined = sessionOf(arg)?.id ?? (typeof arg === 'string' ? arg : (arg as { sessionId?: string } | undefined)?.sessionId);
+  let id: string | undefined =
+    sessionOf(arg)?.id ?? (typeof arg === 'string' ? arg : (arg as { sessionId?: string } | undefined)?.sessionId);
   if (!id) {
     const tz = model.currentSettings.timeZone;
-    const recent = listSessions(ledger.database, { timeZone: tz, since: addDays(localDate(tz, Date.now()), -14) }).reverse();
+    const recent = listSessions(ledger.database, {
+      timeZone: tz,
+      since: addDays(localDate(tz, Date.now()), -14),
+    }).reverse();
     const pick = await vscode.window.showQuickPick(
-      recent.map((s) => ({ label: `${s.source} · ${s.branch ?? s.repo ?? s.cwd ?? ''}`, description: `${fmtTokens(s.tokens.total)} tokens · ${s.status}`, detail: s.start.slice(0, 16).replace('T', ' '), id: s.id })),
+      recent.map((s) => ({
+        label: `${s.source} · ${s.branch ?? s.repo ?? s.cwd ?? ''}`,
+        description: `${fmtTokens(s.tokens.total)} tokens · ${s.status}`,
+        detail: s.start.slice(0, 16).replace('T', ' '),
+        id: s.id,
+      })),
       { title: 'Label which session?', matchOnDescription: true },
     );
     id = pick?.id;
   }
   if (!id) return;
-  let label: SessionLabel | 'none' | undefined = typeof labelArg === 'string' && (isSessionLabel(labelArg) || labelArg === 'none') ? labelArg : undefined;
+  let label: SessionLabel | 'none' | undefined =
+    typeof labelArg === 'string' && (isSessionLabel(labelArg) || labelArg === 'none') ? labelArg : undefined;
   if (!label) {
     const pick = await vscode.window.showQuickPick(
-      [...SESSION_LABELS.map((l) => ({ label: l, value: l as SessionLabel | 'none' })), { label: 'Remove label', value: 'none' as const }],
+      [
+        ...SESSION_LABELS.map((l) => ({ label: l, value: l as SessionLabel | 'none' })),
+        { label: 'Remove label', value: 'none' as const },
+      ],
       { title: 'Label the session honestly: its tokens still count as tokens without an outcome' },
     );
     label = pick?.value;

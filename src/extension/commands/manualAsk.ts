@@ -24,12 +24,23 @@ const countInput = (title: string, value = ''): Thenable<string | undefined> =>
     validateInput: (v) => (/^\s*\d+\s*$/.test(v) ? undefined : 'A whole number of tokens (0 or more)'),
   });
 
-export async function askTokens(): Promise<Pick<ManualEntryInput, 'inputTokens' | 'outputTokens' | 'promptText' | 'replyText'> | undefined> {
+export async function askTokens(): Promise<
+  Pick<ManualEntryInput, 'inputTokens' | 'outputTokens' | 'promptText' | 'replyText'> | undefined
+> {
   const how = await vscode.window.showQuickPick(
     [
       { label: 'Enter the token counts the tool showed', detail: 'Exact figures.', value: 'counts' as const },
-      { label: 'Estimate from the text on the clipboard', detail: 'Copy the conversation first. The text is counted with a tokenizer, never stored; figures are marked estimated (~).', value: 'clipboard' as const },
-      { label: 'Paste the text to estimate from…', detail: 'The text is counted, never stored; figures are marked estimated (~).', value: 'paste' as const },
+      {
+        label: 'Estimate from the text on the clipboard',
+        detail:
+          'Copy the conversation first. The text is counted with a tokenizer, never stored; figures are marked estimated (~).',
+        value: 'clipboard' as const,
+      },
+      {
+        label: 'Paste the text to estimate from…',
+        detail: 'The text is counted, never stored; figures are marked estimated (~).',
+        value: 'paste' as const,
+      },
     ],
     { title: 'Tokens' },
   );
@@ -44,14 +55,19 @@ export async function askTokens(): Promise<Pick<ManualEntryInput, 'inputTokens' 
   if (how.value === 'clipboard') {
     const text = await vscode.env.clipboard.readText();
     if (!text.trim()) {
-      void vscode.window.showWarningMessage('The clipboard holds no text: copy the conversation first, or enter the counts.');
+      void vscode.window.showWarningMessage(
+        'The clipboard holds no text: copy the conversation first, or enter the counts.',
+      );
       return undefined;
     }
     return { promptText: text };
   }
   const prompt = await vscode.window.showInputBox({ title: 'Paste what you sent', prompt: 'Counted, never stored.' });
   if (prompt === undefined) return undefined;
-  const reply = await vscode.window.showInputBox({ title: 'Paste what you received (optional)', prompt: 'Counted as output tokens, never stored.' });
+  const reply = await vscode.window.showInputBox({
+    title: 'Paste what you received (optional)',
+    prompt: 'Counted as output tokens, never stored.',
+  });
   if (reply === undefined) return undefined;
   return { promptText: prompt, replyText: reply };
 }
@@ -61,14 +77,16 @@ export function askWhen(tz: string, value = 'now'): Thenable<string | undefined>
     title: 'When',
     value,
     prompt: '"now", YYYY-MM-DD or "YYYY-MM-DD HH:MM" (local time)',
-    validateInput: (v) => (v.trim() === 'now' || parseLocalMoment(tz, v) !== undefined ? undefined : 'now, YYYY-MM-DD or YYYY-MM-DD HH:MM'),
+    validateInput: (v) =>
+      v.trim() === 'now' || parseLocalMoment(tz, v) !== undefined ? undefined : 'now, YYYY-MM-DD or YYYY-MM-DD HH:MM',
   });
 }
 
 export function entryIdOf(arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
   const node = arg as SessionsNode | undefined;
-  if (node && typeof node === 'object' && node.kind === 'session' && node.session.source === 'manual') return node.session.id;
+  if (node && typeof node === 'object' && node.kind === 'session' && node.session.source === 'manual')
+    return node.session.id;
   return undefined;
 }
 

@@ -9,10 +9,18 @@ import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../../core/team
 import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
 import { renderTeamNdjson, renderTeamOtlp } from '../../core/team/export';
 import type { Roster } from '../../core/team/guards';
-import { findRoster, mergeTeamRollupsAsync, readRoster, recordTeamReport, teamNameOf, teamStateFile, TeamRollupError, writeTeamFile } from '../../services/teamRollup';
+import {
+  findRoster,
+  mergeTeamRollupsAsync,
+  readRoster,
+  recordTeamReport,
+  teamNameOf,
+  teamStateFile,
+  TeamRollupError,
+  writeTeamFile,
+} from '../../services/teamRollup';
 import { version as PACKAGE_VERSION } from '../../../package.json';
 import type { ReadOnlyDocuments } from '../documents';
-
 
 export interface MergeArgs {
   files?: string[];
@@ -32,13 +40,15 @@ function rosterOf(inputs: readonly string[]): Roster | undefined {
   return file ? readRoster(file) : undefined;
 }
 
-
 function minimumMembers(): number {
   const v = vscode.workspace.getConfiguration('outcomeLedger').get<number>('team.minimumMembers', DEFAULT_MIN_MEMBERS);
   return Number.isFinite(v) ? Math.max(MIN_K, Math.floor(v)) : DEFAULT_MIN_MEMBERS;
 }
 
-export async function mergeTeamRollupFiles(documents: ReadOnlyDocuments, args: MergeArgs = {}): Promise<{ report: TeamReportJson; file?: string; summary: string } | undefined> {
+export async function mergeTeamRollupFiles(
+  documents: ReadOnlyDocuments,
+  args: MergeArgs = {},
+): Promise<{ report: TeamReportJson; file?: string; summary: string } | undefined> {
   let files = args.files;
   if (!files) {
     const picked = await vscode.window.showOpenDialog({
@@ -59,8 +69,16 @@ export async function mergeTeamRollupFiles(documents: ReadOnlyDocuments, args: M
         { label: 'Markdown', description: 'for a wiki page or a pull request', value: 'md' as const },
         { label: 'HTML', description: 'one self-contained page (loads nothing)', value: 'html' as const },
         { label: 'JSON', description: 'for scripts', value: 'json' as const },
-        { label: 'OTLP JSON lines', description: 'for an OpenTelemetry Collector (otlpjsonfile receiver)', value: 'otlp' as const },
-        { label: 'NDJSON', description: 'one row per team, breakdown and metric, for a warehouse', value: 'ndjson' as const },
+        {
+          label: 'OTLP JSON lines',
+          description: 'for an OpenTelemetry Collector (otlpjsonfile receiver)',
+          value: 'otlp' as const,
+        },
+        {
+          label: 'NDJSON',
+          description: 'one row per team, breakdown and metric, for a warehouse',
+          value: 'ndjson' as const,
+        },
       ],
       { title: 'Merge team rollups: report format' },
     );
@@ -77,7 +95,13 @@ export async function mergeTeamRollupFiles(documents: ReadOnlyDocuments, args: M
     report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Merging team rollups', cancellable: true },
       (progress, token) =>
-        mergeTeamRollupsAsync(inputs, { k, stateFile, ...(roster ? { roster } : {}), cancelled: () => token.isCancellationRequested, onFile: (n) => n % 500 === 0 && progress.report({ message: `${n} files` }) }),
+        mergeTeamRollupsAsync(inputs, {
+          k,
+          stateFile,
+          ...(roster ? { roster } : {}),
+          cancelled: () => token.isCancellationRequested,
+          onFile: (n) => n % 500 === 0 && progress.report({ message: `${n} files` }),
+        }),
     );
   } catch (e) {
     if (!(e instanceof TeamRollupError)) throw e;
@@ -86,15 +110,31 @@ export async function mergeTeamRollupFiles(documents: ReadOnlyDocuments, args: M
   }
   if (!report) return undefined;
   const context = { team: teamNameOf(undefined, inputs), version: PACKAGE_VERSION };
-  const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'html' ? renderTeamHtml(report) : format === 'otlp' ? renderTeamOtlp(report, context)
-    : format === 'ndjson' ? renderTeamNdjson(report, context) : renderTeamMarkdown(report);
+  const text =
+    format === 'json'
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : format === 'html'
+        ? renderTeamHtml(report)
+        : format === 'otlp'
+          ? renderTeamOtlp(report, context)
+          : format === 'ndjson'
+            ? renderTeamNdjson(report, context)
+            : renderTeamMarkdown(report);
   const title = `Team report ${report.period.since ?? ''} … ${report.period.until ?? ''}`;
   if (format === 'html') {
     // The page has no script and a CSP that loads nothing; the webview runs no script either.
-    const panel = vscode.window.createWebviewPanel('outcomeLedger.teamReport', title, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
+    const panel = vscode.window.createWebviewPanel('outcomeLedger.teamReport', title, vscode.ViewColumn.Active, {
+      enableScripts: false,
+      localResourceRoots: [],
+    });
     panel.webview.html = text;
   } else {
-    await documents.show(`${title}.${format}`, text, format === 'md' ? 'markdown' : format === 'json' ? 'json' : 'jsonl', false);
+    await documents.show(
+      `${title}.${format}`,
+      text,
+      format === 'md' ? 'markdown' : format === 'json' ? 'json' : 'jsonl',
+      false,
+    );
   }
   // Shown to the lead: published. Recorded so that a later report cannot difference against it.
   try {
@@ -104,7 +144,9 @@ export async function mergeTeamRollupFiles(documents: ReadOnlyDocuments, args: M
     void vscode.window.showErrorMessage(`Outcome Ledger: ${e.message}`);
   }
   const f = report.files;
-  const outside = report.notCounted.filter((n) => n.status === 'refused' && n.reason.includes('not on the roster')).length;
+  const outside = report.notCounted.filter(
+    (n) => n.status === 'refused' && n.reason.includes('not on the roster'),
+  ).length;
   const summary =
     `${f.counted} of ${plural(f.read, 'rollup file')} counted (${plural(report.members, 'member')})` +
     `${f.refused ? `, ${f.refused} refused${outside ? ` (${outside} signed by keys not on the roster)` : ''}, listed in the report` : ''}` +
@@ -132,7 +174,10 @@ export async function mergeTeamRollupFiles(documents: ReadOnlyDocuments, args: M
       if (choice !== 'Save Report…') return;
       const target = await vscode.window.showSaveDialog({
         title: 'Save the team report',
-        defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(inputs[0] ?? '.')), `team-report.${extension}`),
+        defaultUri: vscode.Uri.joinPath(
+          vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(inputs[0] ?? '.')),
+          `team-report.${extension}`,
+        ),
         filters: { [format.toUpperCase()]: [extension] },
       });
       if (target) save(target.fsPath);

@@ -10,9 +10,12 @@ export async function openLedgerFolder({ model }: CommandDeps): Promise<string> 
     return home;
   }
   // Not awaited: the command returns at once, the message stays until the user picks an action or dismisses it.
-  void vscode.window.showInformationMessage(`The ledger is in ${home}`, 'Copy Path', 'Open in New Window').then(async (choice) => {
-    if (choice === 'Copy Path') await vscode.env.clipboard.writeText(home);
-    else if (choice === 'Open in New Window') await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(home), { forceNewWindow: true });
-  });
+  void vscode.window
+    .showInformationMessage(`The ledger is in ${home}`, 'Copy Path', 'Open in New Window')
+    .then(async (choice) => {
+      if (choice === 'Copy Path') await vscode.env.clipboard.writeText(home);
+      else if (choice === 'Open in New Window')
+        await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(home), { forceNewWindow: true });
+    });
   return home;
 }

@@ -7,7 +7,11 @@ export async function showDataHealth({ model, documents }: CommandDeps): Promise
   if (!ledger) return undefined;
   ledger.refresh();
   const s = model.currentSettings;
-  const health = dataHealth(ledger.database, ledger.paths.file, { env: process.env, extra: s.extra, disabled: s.disabled });
+  const health = dataHealth(ledger.database, ledger.paths.file, {
+    env: process.env,
+    extra: s.extra,
+    disabled: s.disabled,
+  });
   await documents.show('Data Health.md', renderHealth(health), 'markdown', true);
   return health;
 }

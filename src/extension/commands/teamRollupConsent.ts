@@ -17,7 +17,9 @@ export function askConsentInTab(title: string, summary: string, exactPreview: st
     enableScripts: true,
     localResourceRoots: [],
   });
-  const nonce = randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  const nonce = randomBytes(18)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '');
   panel.webview.html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'">
@@ -40,7 +42,7 @@ pre { background: var(--vscode-textCodeBlock-background); padding: 12px; overflo
   <button id="${CONSENT_CANCEL_ID}" class="secondary">Don't share</button>
 </div>
 <p>Below is everything the file will contain. Nothing is sent anywhere: you choose where to save it and how to pass it on.</p>
-<pre aria-label="The rollup, exactly as it will be shared">${exactPreview.split("\n").map(htmlText).join("\n")}</pre>
+<pre aria-label="The rollup, exactly as it will be shared">${exactPreview.split('\n').map(htmlText).join('\n')}</pre>
 <script nonce="${nonce}">
 const vscode = acquireVsCodeApi();
 for (const [id, share] of [['${CONSENT_SHARE_ID}', true], ['${CONSENT_CANCEL_ID}', false]]) {
@@ -63,7 +65,8 @@ document.getElementById('${CONSENT_SHARE_ID}').focus();
       // A webview is a web page: accept only the one message it may send.
       panel.webview.onDidReceiveMessage((m: unknown) => {
         const msg = m as { type?: unknown; share?: unknown } | null;
-        if (msg && typeof msg === 'object' && msg.type === 'consent' && typeof msg.share === 'boolean') finish(msg.share);
+        if (msg && typeof msg === 'object' && msg.type === 'consent' && typeof msg.share === 'boolean')
+          finish(msg.share);
       }),
       panel.onDidDispose(() => finish(false)),
     );

@@ -23,7 +23,9 @@ export interface VerifyArgs {
 
 /** The workspace folders that are git repositories (a `.git` folder or file): where a summary's commits would be. */
 function workspaceRepositories(): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath).filter((p) => fs.existsSync(path.join(p, '.git')));
+  return (vscode.workspace.workspaceFolders ?? [])
+    .map((f) => f.uri.fsPath)
+    .filter((p) => fs.existsSync(path.join(p, '.git')));
 }
 
 async function askRepositories(name: string): Promise<string[] | undefined> {
@@ -31,7 +33,10 @@ async function askRepositories(name: string): Promise<string[] | undefined> {
   if (repos.length === 0) return [];
   const picked = await vscode.window.showQuickPick(
     repos.map((r) => ({ label: path.basename(r), description: r, picked: true, repo: r })),
-    { title: `Verify ${name}: check its cited commits against these repositories? (none picked: not checked)`, canPickMany: true },
+    {
+      title: `Verify ${name}: check its cited commits against these repositories? (none picked: not checked)`,
+      canPickMany: true,
+    },
   );
   return picked?.map((p) => p.repo);
 }
@@ -52,8 +57,16 @@ export async function verifySummaryCommand({ model }: CommandDeps, raw?: unknown
   if (withLedger === undefined && a.file === undefined) {
     const pick = await vscode.window.showQuickPick(
       [
-        { label: 'Check the signature and every line', detail: 'anyone can do this: was the file edited after export?', ledger: false },
-        { label: 'Also recompute the figures from my ledger', detail: 'on the machine that exported it: do the figures match the ledger?', ledger: true },
+        {
+          label: 'Check the signature and every line',
+          detail: 'anyone can do this: was the file edited after export?',
+          ledger: false,
+        },
+        {
+          label: 'Also recompute the figures from my ledger',
+          detail: 'on the machine that exported it: do the figures match the ledger?',
+          ledger: true,
+        },
       ],
       { title: `Verify ${path.basename(file)}` },
     );
@@ -70,7 +83,9 @@ export async function verifySummaryCommand({ model }: CommandDeps, raw?: unknown
     const uri = vscode.Uri.file(file);
     // A summary is a few hundred KB (a year of heavy use: about 1.5 MB); anything far larger is not one.
     if ((await vscode.workspace.fs.stat(uri)).size > 64 << 20) {
-      void vscode.window.showErrorMessage(`Not verified: ${path.basename(file)} is far larger than any outcome summary.`);
+      void vscode.window.showErrorMessage(
+        `Not verified: ${path.basename(file)} is far larger than any outcome summary.`,
+      );
       return undefined;
     }
     text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
@@ -84,18 +99,21 @@ export async function verifySummaryCommand({ model }: CommandDeps, raw?: unknown
   try {
     // In the status bar, not as a toast: VS Code shows at most three toasts within 800 ms and sends the rest to the
     // notification centre, so a progress toast plus the previous verdict would hide this verdict from the user.
-    verdict = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Outcome Ledger: verifying ${name}…` }, async () => {
-      let v: Verdict;
-      if (withLedger) {
-        const ledger = await model.get();
-        if (!ledger) return undefined;
-        ledger.refresh();
-        v = verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: process.env }, expect);
-      } else {
-        v = verifySummary(text, undefined, expect);
-      }
-      return withRepositories(v, repos ?? []);
-    });
+    verdict = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `Outcome Ledger: verifying ${name}…` },
+      async () => {
+        let v: Verdict;
+        if (withLedger) {
+          const ledger = await model.get();
+          if (!ledger) return undefined;
+          ledger.refresh();
+          v = verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: process.env }, expect);
+        } else {
+          v = verifySummary(text, undefined, expect);
+        }
+        return withRepositories(v, repos ?? []);
+      },
+    );
   } catch (e) {
     void vscode.window.showErrorMessage(`Cannot verify ${name}: ${(e as Error).message}`);
     return undefined;
@@ -104,7 +122,9 @@ export async function verifySummaryCommand({ model }: CommandDeps, raw?: unknown
   const tail = [...verdict.warnings, ...verdict.notChecked].join(' · ');
   if (verdict.ok) {
     const repoCheck = verdict.checks.find((c) => /cited commits? exists?/.test(c));
-    void vscode.window.showInformationMessage(`Verified: ${name} has not changed since it was signed by the key ${verdict.doc?.signature.fingerprint ?? '?'}${withLedger ? '; every figure matches your ledger' : ''}${repoCheck ? `; ${repoCheck}` : ''}. ${tail}`);
+    void vscode.window.showInformationMessage(
+      `Verified: ${name} has not changed since it was signed by the key ${verdict.doc?.signature.fingerprint ?? '?'}${withLedger ? '; every figure matches your ledger' : ''}${repoCheck ? `; ${repoCheck}` : ''}. ${tail}`,
+    );
   } else {
     void vscode.window.showErrorMessage(`Not verified: ${name}: ${verdict.problems.join(' · ')}`);
   }

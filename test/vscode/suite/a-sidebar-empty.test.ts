@@ -30,8 +30,14 @@ describe('The sidebar on a machine with no AI tools', () => {
     assert.equal(codex?.found, false);
     // The world's HOME holds both tool folders (empty): shown with ~, as the user knows them.
     assert.ok(world().claudeConfigDir.startsWith(world().home));
-    assert.deepEqual(claude?.roots.map((r) => r.path), ['~/.claude']);
-    assert.deepEqual(codex?.roots.map((r) => r.path), ['~/.codex']);
+    assert.deepEqual(
+      claude?.roots.map((r) => r.path),
+      ['~/.claude'],
+    );
+    assert.deepEqual(
+      codex?.roots.map((r) => r.path),
+      ['~/.codex'],
+    );
 
     await ui({ kind: 'waitFor', selector: '#empty', webview: EXTENSION_ID });
     const looked = await ui({ kind: 'text', selector: '#empty-sources', webview: EXTENSION_ID });
@@ -39,12 +45,18 @@ describe('The sidebar on a machine with no AI tools', () => {
     assert.match(looked ?? '', /Codex CLI: ~\/\.codex \(no logs\)/);
     // The newer sources are named where they were looked for too.
     assert.match(looked ?? '', /Kiro: ~\/\.kiro\/sessions \(no logs\)/);
-    for (const name of ['Amazon Q Developer', 'Cursor', 'Copilot CLI', 'Amp', 'Factory Droid', 'Qwen Code', 'Kimi CLI']) assert.match(looked ?? '', new RegExp(`${name}: ~/`));
+    for (const name of ['Amazon Q Developer', 'Cursor', 'Copilot CLI', 'Amp', 'Factory Droid', 'Qwen Code', 'Kimi CLI'])
+      assert.match(looked ?? '', new RegExp(`${name}: ~/`));
     const page = await ui({ kind: 'text', selector: '#empty', webview: EXTENSION_ID });
     assert.match(page ?? '', /No AI-assistant usage recorded yet/);
     assert.match(page ?? '', /What to do next/);
     // No figures pretend to mean something on an empty ledger.
-    assert.equal(await ui({ kind: 'text', selector: 'body', webview: EXTENSION_ID }).then((t) => /Tokens per commit/.test(t ?? '')), false);
+    assert.equal(
+      await ui({ kind: 'text', selector: 'body', webview: EXTENSION_ID }).then((t) =>
+        /Tokens per commit/.test(t ?? ''),
+      ),
+      false,
+    );
     await ui({ kind: 'screenshot', name: 'sidebar-empty', selector: '.part.sidebar' });
   });
 
@@ -57,6 +69,12 @@ describe('The sidebar on a machine with no AI tools', () => {
     await ui({ kind: 'press', key: 'Enter' });
     await waitFor('a second import result', () => api.observed.results[before + 1], 30_000);
     // The result is read out by the live region.
-    await waitFor('the live region to read the result', async () => /Import finished\./.test((await ui({ kind: 'text', selector: '#live', webview: EXTENSION_ID })) ?? ''), 10_000, 300);
+    await waitFor(
+      'the live region to read the result',
+      async () =>
+        /Import finished\./.test((await ui({ kind: 'text', selector: '#live', webview: EXTENSION_ID })) ?? ''),
+      10_000,
+      300,
+    );
   });
 });

@@ -44,7 +44,10 @@ describe('Outcome Ledger in VS Code', function () {
   it('activates without "*" and registers every contributed command', async () => {
     assert.ok(api.activationMs > 0 && api.activationMs < 1000, `activation took ${api.activationMs} ms`);
     // npm run bench reads this figure (target: under 50 ms).
-    fs.writeFileSync(path.join(world().artifactsDir, 'activation.json'), JSON.stringify({ activationMs: api.activationMs, vscode: vscode.version }));
+    fs.writeFileSync(
+      path.join(world().artifactsDir, 'activation.json'),
+      JSON.stringify({ activationMs: api.activationMs, vscode: vscode.version }),
+    );
     const registered = new Set(await vscode.commands.getCommands(true));
     for (const id of Object.values(CommandId)) assert.ok(registered.has(id), `${id} is not registered`);
   });
@@ -61,20 +64,31 @@ describe('Outcome Ledger in VS Code', function () {
     });
     first = written;
     const started = Date.now();
-    const session = await waitFor('the session in the tree', async () => (await treeSessions(api)).find((s) => s.sessionId === written.sessionId), 15_000);
+    const session = await waitFor(
+      'the session in the tree',
+      async () => (await treeSessions(api)).find((s) => s.sessionId === written.sessionId),
+      15_000,
+    );
     assert.equal(session.tokens.total, written.total);
     assert.equal(session.branch, 'feature/PAY-7');
     assert.equal(session.repo, w.workspace);
     assert.deepEqual(session.editedFiles, ['README.md']);
     const children = await api.tree.getChildren({ kind: 'session', session } satisfies SessionsNode);
-    assert.deepEqual(children.map((c) => c.kind === 'group' && c.group), ['models', 'files']);
+    assert.deepEqual(
+      children.map((c) => c.kind === 'group' && c.group),
+      ['models', 'files'],
+    );
     assert.ok(Date.now() - started < 15_000);
   });
 
   it('Import Now reports what it read, and Show Data Health opens the per-source health', async () => {
-    const summary = (await vscode.commands.executeCommand(CommandId.importNow)) as { sources: Array<{ source: string; found: boolean }> };
+    const summary = (await vscode.commands.executeCommand(CommandId.importNow)) as {
+      sources: Array<{ source: string; found: boolean }>;
+    };
     assert.ok(summary.sources.find((s) => s.source === 'claude-code')?.found);
-    const health = (await vscode.commands.executeCommand(CommandId.showDataHealth)) as { sources: Array<{ source: string; found: boolean; files: number }> };
+    const health = (await vscode.commands.executeCommand(CommandId.showDataHealth)) as {
+      sources: Array<{ source: string; found: boolean; files: number }>;
+    };
     const claude = health.sources.find((s) => s.source === 'claude-code');
     assert.equal(claude?.found, true);
     assert.equal(claude?.files, 1);
@@ -85,35 +99,70 @@ describe('Outcome Ledger in VS Code', function () {
     assert.match(doc?.getText() ?? '', /## codex\nNot found\. Looked in: /);
   });
 
-  it('reads Cline tasks kept in this window\'s own VS Code user folder, and data health says where', async () => {
+  it("reads Cline tasks kept in this window's own VS Code user folder, and data health says where", async () => {
     const w = world();
     const tasks = path.join(api.hostUserDir, 'globalStorage', 'saoudrizwan.claude-dev', 'tasks', '1772460000000');
     fs.mkdirSync(tasks, { recursive: true });
     const ts = Date.now() - 60_000;
     const usage = { tokensIn: 40, tokensOut: 700, cacheWrites: 5000, cacheReads: 20_000, cost: 0.0321 };
-    fs.writeFileSync(path.join(tasks, 'ui_messages.json'), JSON.stringify([
-      { ts: ts - 1000, type: 'say', say: 'task', text: 'Tidy the README' },
-      { ts, type: 'say', say: 'api_req_started', text: JSON.stringify({ request: `<environment_details>\n# Current Working Directory (${w.workspace}) Files\n</environment_details>`, ...usage }) },
-    ]));
-    fs.writeFileSync(path.join(tasks, 'task_metadata.json'), JSON.stringify({
-      files_in_context: [{ path: 'README.md', record_state: 'active', record_source: 'cline_edited', cline_read_date: ts, cline_edit_date: ts + 500 }],
-      model_usage: [{ ts: ts - 1000, model_id: 'claude-sonnet-4-5', model_provider_id: 'anthropic', mode: 'act' }],
-    }));
+    fs.writeFileSync(
+      path.join(tasks, 'ui_messages.json'),
+      JSON.stringify([
+        { ts: ts - 1000, type: 'say', say: 'task', text: 'Tidy the README' },
+        {
+          ts,
+          type: 'say',
+          say: 'api_req_started',
+          text: JSON.stringify({
+            request: `<environment_details>\n# Current Working Directory (${w.workspace}) Files\n</environment_details>`,
+            ...usage,
+          }),
+        },
+      ]),
+    );
+    fs.writeFileSync(
+      path.join(tasks, 'task_metadata.json'),
+      JSON.stringify({
+        files_in_context: [
+          {
+            path: 'README.md',
+            record_state: 'active',
+            record_source: 'cline_edited',
+            cline_read_date: ts,
+            cline_edit_date: ts + 500,
+          },
+        ],
+        model_usage: [{ ts: ts - 1000, model_id: 'claude-sonnet-4-5', model_provider_id: 'anthropic', mode: 'act' }],
+      }),
+    );
     await vscode.commands.executeCommand(CommandId.importNow);
-    const session = await waitFor('the Cline task in the tree', async () => (await treeSessions(api)).find((s) => s.source === 'cline'), 15_000);
+    const session = await waitFor(
+      'the Cline task in the tree',
+      async () => (await treeSessions(api)).find((s) => s.source === 'cline'),
+      15_000,
+    );
     assert.equal(session.tokens.total, 40 + 700 + 5000 + 20_000);
     assert.equal(session.repo, w.workspace);
     assert.deepEqual(session.editedFiles, ['README.md']);
     assert.deepEqual(session.models, ['claude-sonnet-4-5']);
-    const health = (await vscode.commands.executeCommand(CommandId.showDataHealth)) as { sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }> }> };
+    const health = (await vscode.commands.executeCommand(CommandId.showDataHealth)) as {
+      sources: Array<{ source: string; found: boolean; roots: Array<{ path: string; exists: boolean }> }>;
+    };
     const cline = health.sources.find((s) => s.source === 'cline');
     assert.equal(cline?.found, true);
-    assert.ok(cline?.roots.some((r) => r.exists && r.path.startsWith(api.hostUserDir)), JSON.stringify(cline?.roots));
+    assert.ok(
+      cline?.roots.some((r) => r.exists && r.path.startsWith(api.hostUserDir)),
+      JSON.stringify(cline?.roots),
+    );
   });
 
   it('labels a session, and the label persists in the shared ledger', async () => {
     await vscode.commands.executeCommand(CommandId.labelSession, first.sessionId, 'exploration');
-    const inTree = await waitFor('the label in the tree', async () => (await treeSessions(api)).find((s) => s.sessionId === first.sessionId && s.status === 'exploration'), 10_000);
+    const inTree = await waitFor(
+      'the label in the tree',
+      async () => (await treeSessions(api)).find((s) => s.sessionId === first.sessionId && s.status === 'exploration'),
+      10_000,
+    );
     assert.equal(inTree.label, 'exploration');
     const onDisk = (await freshLedgerSessions()).find((s) => s.sessionId === first.sessionId);
     assert.equal(onDisk?.label, 'exploration');
@@ -121,7 +170,7 @@ describe('Outcome Ledger in VS Code', function () {
     assert.equal((await freshLedgerSessions()).find((s) => s.sessionId === first.sessionId)?.label, null);
   });
 
-  it('context actions open the session\'s log file and reveal its repository; Open Ledger Folder names the folder', async () => {
+  it("context actions open the session's log file and reveal its repository; Open Ledger Folder names the folder", async () => {
     const w = world();
     const session = (await treeSessions(api)).find((s) => s.sessionId === first.sessionId);
     assert.ok(session);
@@ -139,7 +188,8 @@ describe('Outcome Ledger in VS Code', function () {
   it('the status-bar meter shows tokens since the last commit of the active repository, and resets on commit', async () => {
     const w = world();
     await api.meter.update();
-    const head = Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: w.workspace, encoding: 'utf8' }).trim()) * 1000;
+    const head =
+      Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: w.workspace, encoding: 'utf8' }).trim()) * 1000;
     assert.equal(api.observed.meter?.repo, w.workspace);
     assert.equal(api.observed.meter?.sinceCommit, head);
     assert.equal(api.observed.meter?.total, first.total);
@@ -148,8 +198,15 @@ describe('Outcome Ledger in VS Code', function () {
     // ahead explicitly (commit times have one-second resolution, and we don't sleep for it).
     fs.appendFileSync(path.join(w.workspace, 'README.md'), '\nChanged by the assistant.\n');
     const date = `${Math.floor(Date.now() / 1000) + 60} +0000`;
-    execFileSync('git', ['commit', '-qam', 'PAY-7 apply the change'], { cwd: w.workspace, env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
-    const after = await waitFor('the meter to follow the commit', () => (api.observed.meter && api.observed.meter.sinceCommit !== head ? api.observed.meter : undefined), 15_000);
+    execFileSync('git', ['commit', '-qam', 'PAY-7 apply the change'], {
+      cwd: w.workspace,
+      env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    });
+    const after = await waitFor(
+      'the meter to follow the commit',
+      () => (api.observed.meter && api.observed.meter.sinceCommit !== head ? api.observed.meter : undefined),
+      15_000,
+    );
     assert.equal(after.total, 0);
   });
 
@@ -160,12 +217,27 @@ describe('Outcome Ledger in VS Code', function () {
     const d = new Date(Date.now() - 3 * 86_400_000);
     const p2 = (n: number): string => String(n).padStart(2, '0');
     const started = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
-    fs.writeFileSync(path.join(w.workspace, '.aider.chat.history.md'), [
-      '', `# aider chat started at ${started}`, '', '> Main model: gpt-4.1 with diff edit format', '',
-      '#### tidy the readme', '', '> Tokens: 2.4k sent, 88 received. Cost: $0.0055 message, $0.0055 session.  ', '',
-      '> Applied edit to README.md  ', '',
-    ].join('\n'));
-    const session = await waitFor('the Aider session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'aider'), 20_000);
+    fs.writeFileSync(
+      path.join(w.workspace, '.aider.chat.history.md'),
+      [
+        '',
+        `# aider chat started at ${started}`,
+        '',
+        '> Main model: gpt-4.1 with diff edit format',
+        '',
+        '#### tidy the readme',
+        '',
+        '> Tokens: 2.4k sent, 88 received. Cost: $0.0055 message, $0.0055 session.  ',
+        '',
+        '> Applied edit to README.md  ',
+        '',
+      ].join('\n'),
+    );
+    const session = await waitFor(
+      'the Aider session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'aider'),
+      20_000,
+    );
     assert.equal(session.tokens.total, 2400 + 88);
     assert.equal(session.tokenAccuracy, 'estimated');
     assert.equal(session.repo, w.workspace);
@@ -176,39 +248,122 @@ describe('Outcome Ledger in VS Code', function () {
     await api.model.idle(); // only the watcher can pick the file up
     const dir = path.join(w.home, '.kiro', 'sessions', '9f3c1d0b7a4e2856', 'sess_live0001');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'session.json'), JSON.stringify({ id: 'sess_live0001', workspacePaths: [w.workspace], modelId: 'auto' }));
+    fs.writeFileSync(
+      path.join(dir, 'session.json'),
+      JSON.stringify({ id: 'sess_live0001', workspacePaths: [w.workspace], modelId: 'auto' }),
+    );
     const at = new Date(Date.now() - 3 * 86_400_000).toISOString(); // before the workspace's last commit: the meter is unaffected
-    fs.writeFileSync(path.join(dir, 'messages.jsonl'), [
-      { id: 'r1', timestamp: at, payload: { type: 'user', content: 'tidy the readme' } },
-      { id: 'r2', timestamp: at, payload: { type: 'usage_summary', status: 'success', executionId: 'x1', promptTurnSummaries: [{ unit: 'credit', usage: 1.25, usedTools: ['fs_write'] }, { unit: 'credit', usage: 0.5, usedTools: [] }] } },
-    ].map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const session = await waitFor('the Kiro session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'kiro'), 20_000);
+    fs.writeFileSync(
+      path.join(dir, 'messages.jsonl'),
+      [
+        { id: 'r1', timestamp: at, payload: { type: 'user', content: 'tidy the readme' } },
+        {
+          id: 'r2',
+          timestamp: at,
+          payload: {
+            type: 'usage_summary',
+            status: 'success',
+            executionId: 'x1',
+            promptTurnSummaries: [
+              { unit: 'credit', usage: 1.25, usedTools: ['fs_write'] },
+              { unit: 'credit', usage: 0.5, usedTools: [] },
+            ],
+          },
+        },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n') + '\n',
+    );
+    const session = await waitFor(
+      'the Kiro session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'kiro'),
+      20_000,
+    );
     assert.equal(session.credits, 1.75);
     assert.equal(session.tokens.total, 0, 'credits are never turned into tokens');
     assert.equal(session.costUSD, 0.07, '1.75 credits at $0.04');
     assert.equal(session.repo, w.workspace);
   });
 
-  it('notices a Qwen Code chat and an Amp thread without Import Now; Amp\'s credits are its cost (live capture)', async () => {
+  it("notices a Qwen Code chat and an Amp thread without Import Now; Amp's credits are its cost (live capture)", async () => {
     const w = world();
     await api.model.idle(); // only the watcher can pick the files up
     const at = new Date(Date.now() - 3 * 86_400_000).toISOString(); // before the workspace's last commit: the meter is unaffected
     const chats = path.join(w.home, '.qwen', 'projects', '-workspace', 'chats');
     fs.mkdirSync(chats, { recursive: true });
     const base = { sessionId: 'qwen-live-1', timestamp: at, cwd: w.workspace, version: '0.2.1' };
-    fs.writeFileSync(path.join(chats, 'qwen-live-1.jsonl'), [
-      { ...base, uuid: 'u1', parentUuid: null, type: 'user', message: { role: 'user', parts: [{ text: 'tidy the readme' }] } },
-      { ...base, uuid: 'a1', parentUuid: 'u1', type: 'assistant', model: 'qwen3-coder-plus', usageMetadata: { promptTokenCount: 1200, candidatesTokenCount: 80, cachedContentTokenCount: 1000, totalTokenCount: 1280 } },
-    ].map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const qwen = await waitFor('the Qwen Code session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'qwen-code'), 20_000);
+    fs.writeFileSync(
+      path.join(chats, 'qwen-live-1.jsonl'),
+      [
+        {
+          ...base,
+          uuid: 'u1',
+          parentUuid: null,
+          type: 'user',
+          message: { role: 'user', parts: [{ text: 'tidy the readme' }] },
+        },
+        {
+          ...base,
+          uuid: 'a1',
+          parentUuid: 'u1',
+          type: 'assistant',
+          model: 'qwen3-coder-plus',
+          usageMetadata: {
+            promptTokenCount: 1200,
+            candidatesTokenCount: 80,
+            cachedContentTokenCount: 1000,
+            totalTokenCount: 1280,
+          },
+        },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n') + '\n',
+    );
+    const qwen = await waitFor(
+      'the Qwen Code session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'qwen-code'),
+      20_000,
+    );
     assert.deepEqual([qwen.tokens.input, qwen.tokens.cacheRead, qwen.tokens.output], [200, 1000, 80]);
     assert.equal(qwen.repo, w.workspace);
-    fs.writeFileSync(path.join(w.home, '.local', 'share', 'amp', 'threads', 'T-live-1.json'), JSON.stringify({
-      id: 'T-live-1', created: Date.parse(at), env: { initial: { trees: [{ uri: `file://${w.workspace}` }] } },
-      messages: [{ role: 'assistant', messageId: 1, usage: { model: 'claude-sonnet-4-5', inputTokens: 10, outputTokens: 20, cacheReadInputTokens: 300, credits: 0.5 } }],
-      usageLedger: { events: [{ id: 'e1', timestamp: at, model: 'claude-sonnet-4-5', credits: 0.5, tokens: { input: 10, output: 20 }, toMessageId: 1 }] },
-    }));
-    const amp = await waitFor('the Amp thread in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'amp'), 20_000);
+    fs.writeFileSync(
+      path.join(w.home, '.local', 'share', 'amp', 'threads', 'T-live-1.json'),
+      JSON.stringify({
+        id: 'T-live-1',
+        created: Date.parse(at),
+        env: { initial: { trees: [{ uri: `file://${w.workspace}` }] } },
+        messages: [
+          {
+            role: 'assistant',
+            messageId: 1,
+            usage: {
+              model: 'claude-sonnet-4-5',
+              inputTokens: 10,
+              outputTokens: 20,
+              cacheReadInputTokens: 300,
+              credits: 0.5,
+            },
+          },
+        ],
+        usageLedger: {
+          events: [
+            {
+              id: 'e1',
+              timestamp: at,
+              model: 'claude-sonnet-4-5',
+              credits: 0.5,
+              tokens: { input: 10, output: 20 },
+              toMessageId: 1,
+            },
+          ],
+        },
+      }),
+    );
+    const amp = await waitFor(
+      'the Amp thread in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'amp'),
+      20_000,
+    );
     assert.equal(amp.credits, 0.5);
     assert.equal(amp.tokens.total, 330);
     assert.equal(amp.costUSD, 0.5, '0.5 credits at $1: the cost Amp billed');
@@ -222,48 +377,159 @@ describe('Outcome Ledger in VS Code', function () {
     const at = new Date(t).toISOString();
     const lines = (rows: unknown[]): string => rows.map((l) => JSON.stringify(l)).join('\n') + '\n';
     // Copilot CLI: an event log with per-request usage (input includes the cached input).
-    const ev = (id: string, type: string, data: Record<string, unknown>): Record<string, unknown> => ({ type, data, id, timestamp: at, parentId: null });
+    const ev = (id: string, type: string, data: Record<string, unknown>): Record<string, unknown> => ({
+      type,
+      data,
+      id,
+      timestamp: at,
+      parentId: null,
+    });
     fs.mkdirSync(path.join(w.home, '.copilot', 'session-state', 'cli-live-1'), { recursive: true });
-    fs.writeFileSync(path.join(w.home, '.copilot', 'session-state', 'cli-live-1', 'events.jsonl'), lines([
-      ev('e1', 'session.start', { sessionId: 'cli-live-1', version: 1, producer: 'copilot-agent', copilotVersion: '0.0.400', startTime: at, selectedModel: 'gpt-5', context: { cwd: w.workspace } }),
-      ev('e2', 'assistant.usage', { model: 'gpt-5', inputTokens: 1500, outputTokens: 80, cacheReadTokens: 1000, cacheWriteTokens: 0 }),
-    ]));
-    const cli = await waitFor('the Copilot CLI session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'copilot-cli'), 20_000);
+    fs.writeFileSync(
+      path.join(w.home, '.copilot', 'session-state', 'cli-live-1', 'events.jsonl'),
+      lines([
+        ev('e1', 'session.start', {
+          sessionId: 'cli-live-1',
+          version: 1,
+          producer: 'copilot-agent',
+          copilotVersion: '0.0.400',
+          startTime: at,
+          selectedModel: 'gpt-5',
+          context: { cwd: w.workspace },
+        }),
+        ev('e2', 'assistant.usage', {
+          model: 'gpt-5',
+          inputTokens: 1500,
+          outputTokens: 80,
+          cacheReadTokens: 1000,
+          cacheWriteTokens: 0,
+        }),
+      ]),
+    );
+    const cli = await waitFor(
+      'the Copilot CLI session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'copilot-cli'),
+      20_000,
+    );
     assert.deepEqual([cli.tokens.input, cli.tokens.cacheRead, cli.tokens.output], [500, 1000, 80]);
     assert.equal(cli.repo, w.workspace);
     // Factory Droid: the session's log (its folder) and its running totals.
     const droid = path.join(w.home, '.factory', 'sessions', w.workspace.replace(/[\\/]/g, '-'));
     fs.mkdirSync(droid, { recursive: true });
-    fs.writeFileSync(path.join(droid, 'd-live-1.jsonl'), lines([
-      { type: 'session_start', id: 'd-live-1', title: 'tidy the readme', owner: 'me', cwd: w.workspace },
-      { type: 'message', id: 'm1', timestamp: at, message: { role: 'user', content: [{ type: 'text', text: 'tidy the readme' }] } },
-    ]));
-    fs.writeFileSync(path.join(droid, 'd-live-1.settings.json'), JSON.stringify({ model: 'claude-sonnet-4-5-20250929', providerLock: 'anthropic', providerLockTimestamp: at, tokenUsage: { inputTokens: 500, outputTokens: 50, cacheCreationTokens: 100, cacheReadTokens: 2000, thinkingTokens: 0 } }));
-    const d = await waitFor('the Droid session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'droid'), 20_000);
+    fs.writeFileSync(
+      path.join(droid, 'd-live-1.jsonl'),
+      lines([
+        { type: 'session_start', id: 'd-live-1', title: 'tidy the readme', owner: 'me', cwd: w.workspace },
+        {
+          type: 'message',
+          id: 'm1',
+          timestamp: at,
+          message: { role: 'user', content: [{ type: 'text', text: 'tidy the readme' }] },
+        },
+      ]),
+    );
+    fs.writeFileSync(
+      path.join(droid, 'd-live-1.settings.json'),
+      JSON.stringify({
+        model: 'claude-sonnet-4-5-20250929',
+        providerLock: 'anthropic',
+        providerLockTimestamp: at,
+        tokenUsage: {
+          inputTokens: 500,
+          outputTokens: 50,
+          cacheCreationTokens: 100,
+          cacheReadTokens: 2000,
+          thinkingTokens: 0,
+        },
+      }),
+    );
+    const d = await waitFor(
+      'the Droid session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'droid'),
+      20_000,
+    );
     assert.equal(d.tokens.total, 500 + 50 + 2000 + 100);
     assert.equal(d.repo, w.workspace);
     // Kimi CLI: a wire log under the md5 of its folder; the model from config.json, the folder from kimi.json.
     const kimi = path.join(w.home, '.kimi');
-    fs.writeFileSync(path.join(kimi, 'config.json'), JSON.stringify({ default_model: 'kimi-k2', models: { 'kimi-k2': { provider: 'moonshot', model: 'kimi-k2-turbo-preview' } } }));
-    fs.writeFileSync(path.join(kimi, 'kimi.json'), JSON.stringify({ work_dirs: [{ path: w.workspace, last_session_id: 'k-live-1' }] }));
+    fs.writeFileSync(
+      path.join(kimi, 'config.json'),
+      JSON.stringify({
+        default_model: 'kimi-k2',
+        models: { 'kimi-k2': { provider: 'moonshot', model: 'kimi-k2-turbo-preview' } },
+      }),
+    );
+    fs.writeFileSync(
+      path.join(kimi, 'kimi.json'),
+      JSON.stringify({ work_dirs: [{ path: w.workspace, last_session_id: 'k-live-1' }] }),
+    );
     const wire = path.join(kimi, 'sessions', createHash('md5').update(w.workspace, 'utf8').digest('hex'), 'k-live-1');
     fs.mkdirSync(wire, { recursive: true });
-    fs.writeFileSync(path.join(wire, 'wire.jsonl'), lines([
-      { type: 'metadata', protocol_version: '1.3' },
-      { timestamp: t / 1000, message: { type: 'TurnBegin', payload: { user_input: 'tidy the readme' } } },
-      { timestamp: t / 1000 + 2, message: { type: 'StatusUpdate', payload: { token_usage: { input_other: 1500, output: 200, input_cache_read: 4800, input_cache_creation: 0 }, message_id: 'chatcmpl-live-1' } } },
-    ]));
-    const k = await waitFor('the Kimi CLI session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'kimi'), 20_000);
+    fs.writeFileSync(
+      path.join(wire, 'wire.jsonl'),
+      lines([
+        { type: 'metadata', protocol_version: '1.3' },
+        { timestamp: t / 1000, message: { type: 'TurnBegin', payload: { user_input: 'tidy the readme' } } },
+        {
+          timestamp: t / 1000 + 2,
+          message: {
+            type: 'StatusUpdate',
+            payload: {
+              token_usage: { input_other: 1500, output: 200, input_cache_read: 4800, input_cache_creation: 0 },
+              message_id: 'chatcmpl-live-1',
+            },
+          },
+        },
+      ]),
+    );
+    const k = await waitFor(
+      'the Kimi CLI session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'kimi'),
+      20_000,
+    );
     assert.equal(k.tokens.total, 1500 + 200 + 4800);
     assert.equal(k.repo, w.workspace);
     // Amazon Q Developer's IDE chat history: no counts, so estimated and marked.
-    fs.writeFileSync(path.join(w.home, '.aws', 'amazonq', 'history', 'chat-history-live1.json'), JSON.stringify({
-      filename: 'chat-history-live1.json', databaseVersion: 1.5, engineVersion: 1.5,
-      collections: [{ name: 'tabs', data: [{ historyId: 'h-live', workspace: w.workspace, tabType: 'cwc', title: 'Readme', isOpen: false, updatedAt: at, conversations: [{ conversationId: 'q-live-1', clientType: 'vscode', messages: [
-        { type: 'prompt', body: 'tidy the readme', messageId: 'p1' }, { type: 'answer', body: 'Reworded the introduction and fixed two links.', messageId: 'a1' },
-      ] }], meta: { revision: 0, created: t, version: 0 }, $loki: 1 }] }],
-    }));
-    const q = await waitFor('the Amazon Q Developer session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'amazon-q'), 20_000);
+    fs.writeFileSync(
+      path.join(w.home, '.aws', 'amazonq', 'history', 'chat-history-live1.json'),
+      JSON.stringify({
+        filename: 'chat-history-live1.json',
+        databaseVersion: 1.5,
+        engineVersion: 1.5,
+        collections: [
+          {
+            name: 'tabs',
+            data: [
+              {
+                historyId: 'h-live',
+                workspace: w.workspace,
+                tabType: 'cwc',
+                title: 'Readme',
+                isOpen: false,
+                updatedAt: at,
+                conversations: [
+                  {
+                    conversationId: 'q-live-1',
+                    clientType: 'vscode',
+                    messages: [
+                      { type: 'prompt', body: 'tidy the readme', messageId: 'p1' },
+                      { type: 'answer', body: 'Reworded the introduction and fixed two links.', messageId: 'a1' },
+                    ],
+                  },
+                ],
+                meta: { revision: 0, created: t, version: 0 },
+                $loki: 1,
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const q = await waitFor(
+      'the Amazon Q Developer session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'amazon-q'),
+      20_000,
+    );
     assert.equal(q.tokenAccuracy, 'estimated');
     assert.ok(q.tokens.total > 0);
   });
@@ -277,30 +543,68 @@ describe('Outcome Ledger in VS Code', function () {
     const sha32 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 32);
     const ws = path.join(agent, 'workspace-sessions', Buffer.from(w.workspace).toString('base64').replace(/=/g, '_'));
     fs.mkdirSync(ws, { recursive: true });
-    fs.writeFileSync(path.join(ws, 'sessions.json'), JSON.stringify([{ sessionId: 'ide-live-1', title: 'tidy the readme', dateCreated: String(t), workspaceDirectory: w.workspace }]));
+    fs.writeFileSync(
+      path.join(ws, 'sessions.json'),
+      JSON.stringify([
+        { sessionId: 'ide-live-1', title: 'tidy the readme', dateCreated: String(t), workspaceDirectory: w.workspace },
+      ]),
+    );
     const store = path.join(agent, sha32(w.workspace), sha32('chat-agent'));
     fs.mkdirSync(store, { recursive: true });
-    fs.writeFileSync(path.join(store, sha32('exec-live-1')), JSON.stringify(kiroIdeExecution({
-      id: 'exec-live-1', session: 'ide-live-1', start: t, end: t + 30_000, usage: [{ unit: 'credit', unitPlural: 'credits', usage: 0.4 }],
-      messages: [{ role: 'human', entries: [{ type: 'text', text: 'tidy the readme' }] }, { role: 'bot', entries: [{ type: 'text', text: 'Reworded the introduction.' }] }],
-    })));
-    const kiro = await waitFor('the Kiro IDE session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'kiro' && s.sessionId.includes('ide-live-1')), 20_000);
+    fs.writeFileSync(
+      path.join(store, sha32('exec-live-1')),
+      JSON.stringify(
+        kiroIdeExecution({
+          id: 'exec-live-1',
+          session: 'ide-live-1',
+          start: t,
+          end: t + 30_000,
+          usage: [{ unit: 'credit', unitPlural: 'credits', usage: 0.4 }],
+          messages: [
+            { role: 'human', entries: [{ type: 'text', text: 'tidy the readme' }] },
+            { role: 'bot', entries: [{ type: 'text', text: 'Reworded the introduction.' }] },
+          ],
+        }),
+      ),
+    );
+    const kiro = await waitFor(
+      'the Kiro IDE session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'kiro' && s.sessionId.includes('ide-live-1')),
+      20_000,
+    );
     assert.equal(kiro.credits, 0.4);
     assert.equal(kiro.tokenAccuracy, 'estimated');
     assert.equal(kiro.repo, w.workspace);
     // Cursor: its global state.vscdb (a copy is read; the database is never opened in place).
     const at = new Date(t).toISOString();
-    const composer = { _v: 10, composerId: 'c-live', createdAt: t, lastUpdatedAt: t, modelConfig: { modelName: 'claude-4-sonnet' }, fullConversationHeadersOnly: [{ bubbleId: 'u1', type: 1 }, { bubbleId: 'a1', type: 2 }] };
+    const composer = {
+      _v: 10,
+      composerId: 'c-live',
+      createdAt: t,
+      lastUpdatedAt: t,
+      modelConfig: { modelName: 'claude-4-sonnet' },
+      fullConversationHeadersOnly: [
+        { bubbleId: 'u1', type: 1 },
+        { bubbleId: 'a1', type: 2 },
+      ],
+    };
     const bubble = (id: string, type: number, text: string, tokenCount: Record<string, number>): string =>
       `INSERT INTO cursorDiskKV VALUES ('bubbleId:c-live:${id}', CAST('${JSON.stringify({ _v: 3, type, bubbleId: id, text, tokenCount, createdAt: at })}' AS BLOB));`;
-    sqlite3(path.join(w.home, '.config', 'Cursor', 'User', 'globalStorage', 'state.vscdb'), [
-      'CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);',
-      'CREATE TABLE cursorDiskKV (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);',
-      `INSERT INTO cursorDiskKV VALUES ('composerData:c-live', '${JSON.stringify(composer)}');`,
-      bubble('u1', 1, 'tidy the readme', { inputTokens: 0, outputTokens: 0 }),
-      bubble('a1', 2, 'Reworded the introduction.', { inputTokens: 3000, outputTokens: 120 }),
-    ].join('\n'));
-    const cursor = await waitFor('the Cursor session in the tree (no Import Now)', async () => (await treeSessions(api)).find((s) => s.source === 'cursor'), 20_000);
+    sqlite3(
+      path.join(w.home, '.config', 'Cursor', 'User', 'globalStorage', 'state.vscdb'),
+      [
+        'CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);',
+        'CREATE TABLE cursorDiskKV (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);',
+        `INSERT INTO cursorDiskKV VALUES ('composerData:c-live', '${JSON.stringify(composer)}');`,
+        bubble('u1', 1, 'tidy the readme', { inputTokens: 0, outputTokens: 0 }),
+        bubble('a1', 2, 'Reworded the introduction.', { inputTokens: 3000, outputTokens: 120 }),
+      ].join('\n'),
+    );
+    const cursor = await waitFor(
+      'the Cursor session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'cursor'),
+      20_000,
+    );
     assert.equal(cursor.tokens.total, 3000 + 120);
     assert.equal(cursor.tokenAccuracy, 'exact');
   });
@@ -310,7 +614,9 @@ describe('Outcome Ledger in VS Code', function () {
     await config().update('sources.claudeCode.enabled', false, vscode.ConfigurationTarget.Global);
     try {
       const ignored = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 1, output: 1 }] });
-      const summary = (await vscode.commands.executeCommand(CommandId.importNow)) as { sources: Array<{ source: string }> };
+      const summary = (await vscode.commands.executeCommand(CommandId.importNow)) as {
+        sources: Array<{ source: string }>;
+      };
       assert.ok(!summary.sources.some((s) => s.source === 'claude-code'), 'claude-code was read although disabled');
       assert.ok(!(await freshLedgerSessions()).some((s) => s.sessionId === ignored.sessionId));
     } finally {
@@ -350,13 +656,20 @@ describe('Outcome Ledger in VS Code', function () {
     }
   });
 
-  it('a second window on the same ledger sees this window\'s session, and nothing is counted twice', async () => {
+  it("a second window on the same ledger sees this window's session, and nothing is counted twice", async () => {
     const w = world();
     await barrier('both-active', 40_000);
-    const shared = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 100, output: 200, cacheRead: 3000 }] });
+    const shared = writeClaudeTurns(w.claudeConfigDir, {
+      cwd: w.workspace,
+      turns: [{ input: 100, output: 200, cacheRead: 3000 }],
+    });
     fs.writeFileSync(path.join(w.syncDir, 'shared-session.json'), JSON.stringify(shared));
     await barrier('shared-written', 40_000);
-    await waitFor('this window to list the shared session', async () => (await treeSessions(api)).find((s) => s.sessionId === shared.sessionId), 15_000);
+    await waitFor(
+      'this window to list the shared session',
+      async () => (await treeSessions(api)).find((s) => s.sessionId === shared.sessionId),
+      15_000,
+    );
     await barrier('shared-seen', 40_000);
     const rows = (await freshLedgerSessions()).filter((s) => s.sessionId === shared.sessionId);
     assert.equal(rows.length, 1);
@@ -369,10 +682,21 @@ describe('Outcome Ledger in VS Code', function () {
     const file = path.join(w.ledgerHome, 'ledger.sqlite');
     fs.writeFileSync(file, Buffer.alloc(8192, 'this is not a database. '));
     api.model.refreshFromDisk();
-    const message = await waitFor('the damaged-ledger message', () => api.observed.messages.find((m) => m.kind === 'ledger-damaged'), 10_000);
-    assert.match(message.message, /^The ledger was damaged \(the file is not an SQLite database\); it was moved to .+ and restored from the backup\./);
+    const message = await waitFor(
+      'the damaged-ledger message',
+      () => api.observed.messages.find((m) => m.kind === 'ledger-damaged'),
+      10_000,
+    );
+    assert.match(
+      message.message,
+      /^The ledger was damaged \(the file is not an SQLite database\); it was moved to .+ and restored from the backup\./,
+    );
     assert.ok(fs.readdirSync(w.ledgerHome).some((n) => n.startsWith('ledger.sqlite.damaged-')));
     const again = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 7, output: 7 }] });
-    await waitFor('the ledger to keep capturing', async () => (await treeSessions(api)).find((s) => s.sessionId === again.sessionId), 15_000);
+    await waitFor(
+      'the ledger to keep capturing',
+      async () => (await treeSessions(api)).find((s) => s.sessionId === again.sessionId),
+      15_000,
+    );
   });
 });

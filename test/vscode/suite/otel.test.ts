@@ -35,7 +35,7 @@ describe('The OpenTelemetry receiver in VS Code (outcomeLedger.otel.enabled)', f
   });
 
   it('is off by default; the setting starts it, a Claude Code event lands in the ledger, turning it off stops it', async () => {
-    await waitFor('the receiver\'s first settings applied', () => api.observed.otel.applied >= 1);
+    await waitFor("the receiver's first settings applied", () => api.observed.otel.applied >= 1);
     assert.equal(api.observed.otel.url, undefined, 'off unless the user turns it on');
     const port = await freePort();
     await config().update('otel.port', port, vscode.ConfigurationTarget.Global);
@@ -43,29 +43,61 @@ describe('The OpenTelemetry receiver in VS Code (outcomeLedger.otel.enabled)', f
     const url = await waitFor('the receiver listening', () => api.observed.otel.url);
     assert.equal(url, `http://127.0.0.1:${port}`);
     const sessionId = 'otel-vscode-0001';
-    const body = claudeBody([{ sessionId, at: new Date(Date.now() - 60_000).toISOString(), model: 'claude-sonnet-4-5-20250929', input: 21, output: 480, cacheRead: 9000, cacheWrite: 300 }]);
-    const r = await fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const body = claudeBody([
+      {
+        sessionId,
+        at: new Date(Date.now() - 60_000).toISOString(),
+        model: 'claude-sonnet-4-5-20250929',
+        input: 21,
+        output: 480,
+        cacheRead: 9000,
+        cacheWrite: 300,
+      },
+    ]);
+    const r = await fetch(`${url}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(r.status, 200);
     assert.equal(await r.text(), '{}');
     const ledger = await api.model.get();
     assert.ok(ledger);
-    const session = await waitFor('the session in the ledger', () => listSessions(ledger.database, { timeZone: 'UTC' }).find((s) => s.sessionId === sessionId));
+    const session = await waitFor('the session in the ledger', () =>
+      listSessions(ledger.database, { timeZone: 'UTC' }).find((s) => s.sessionId === sessionId),
+    );
     assert.equal(session.source, 'claude-code');
     assert.equal(session.tokens.total, 21 + 480 + 9000 + 300);
     // The sidebar's data-health card says what came via OTLP, per tool, and where the receiver listens.
     await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
     const snapshot = await waitFor('a sidebar snapshot with the OTLP request', () => {
       const s = api.observed.snapshot;
-      return s && (s.health.sources.find((x) => x.source === 'claude-code')?.viaOtlp ?? 0) >= 1 && s.health.otel?.stopped === null ? s : undefined;
+      return s &&
+        (s.health.sources.find((x) => x.source === 'claude-code')?.viaOtlp ?? 0) >= 1 &&
+        s.health.otel?.stopped === null
+        ? s
+        : undefined;
     });
     assert.equal(snapshot.health.otel?.address, `127.0.0.1:${port}`);
     await waitFor('the page to paint it', () => (api.observed.rendered?.seq ?? -1) >= snapshot.seq);
-    assert.match((await ui({ kind: 'text', selector: '#health-otel', webview: EXTENSION_ID })) ?? '', new RegExp(`OpenTelemetry receiver: listening on 127\\.0\\.0\\.1:${port} since`));
-    assert.match((await ui({ kind: 'text', selector: '#health-sources li[data-source="claude-code"]', webview: EXTENSION_ID })) ?? '', /\(\d+ via OTLP, no log file yet\)/);
+    assert.match(
+      (await ui({ kind: 'text', selector: '#health-otel', webview: EXTENSION_ID })) ?? '',
+      new RegExp(`OpenTelemetry receiver: listening on 127\\.0\\.0\\.1:${port} since`),
+    );
+    assert.match(
+      (await ui({ kind: 'text', selector: '#health-sources li[data-source="claude-code"]', webview: EXTENSION_ID })) ??
+        '',
+      /\(\d+ via OTLP, no log file yet\)/,
+    );
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
     const applied = api.observed.otel.applied;
     await config().update('otel.enabled', false, vscode.ConfigurationTarget.Global);
-    await waitFor('the receiver stopped', () => api.observed.otel.applied > applied && api.observed.otel.url === undefined);
-    await assert.rejects(fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+    await waitFor(
+      'the receiver stopped',
+      () => api.observed.otel.applied > applied && api.observed.otel.url === undefined,
+    );
+    await assert.rejects(
+      fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+    );
   });
 });

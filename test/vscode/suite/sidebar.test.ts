@@ -31,27 +31,41 @@ function figure(s: SidebarSnapshot, id: FigureId): number | null {
   return s.figures.find((f) => f.id === id)?.value ?? null;
 }
 
-
 describe('The sidebar: value per token at a glance', () => {
   let api: OutcomeLedgerApi;
   const tz = (): string => api.model.currentSettings.timeZone;
 
   /** The latest snapshot, once the page painted it and nothing newer came for a moment (imports and links settled). */
-  async function settled(match: (s: SidebarSnapshot) => boolean = () => true, timeoutMs = 20_000): Promise<SidebarSnapshot> {
-    return waitFor('the sidebar to settle on a painted snapshot', async () => {
-      const s = api.observed.snapshot;
-      if (!s || api.observed.rendered?.seq !== s.seq || !match(s)) return undefined;
-      await sleep(500);
-      return api.observed.snapshot?.seq === s.seq && api.observed.rendered?.seq === s.seq ? s : undefined;
-    }, timeoutMs, 100);
+  async function settled(
+    match: (s: SidebarSnapshot) => boolean = () => true,
+    timeoutMs = 20_000,
+  ): Promise<SidebarSnapshot> {
+    return waitFor(
+      'the sidebar to settle on a painted snapshot',
+      async () => {
+        const s = api.observed.snapshot;
+        if (!s || api.observed.rendered?.seq !== s.seq || !match(s)) return undefined;
+        await sleep(500);
+        return api.observed.snapshot?.seq === s.seq && api.observed.rendered?.seq === s.seq ? s : undefined;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /** Resolves with the snapshot the page painted first that matches, and when (ms since epoch) it said so. */
-  function nextPaint(match: (s: SidebarSnapshot) => boolean, timeoutMs = 10_000): Promise<{ snapshot: SidebarSnapshot; at: number }> {
+  function nextPaint(
+    match: (s: SidebarSnapshot) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<{ snapshot: SidebarSnapshot; at: number }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         sub.dispose();
-        reject(new Error(`no painted snapshot matched within ${timeoutMs} ms (last: ${JSON.stringify(api.observed.snapshot?.figures.map((f) => [f.id, f.value]))})`));
+        reject(
+          new Error(
+            `no painted snapshot matched within ${timeoutMs} ms (last: ${JSON.stringify(api.observed.snapshot?.figures.map((f) => [f.id, f.value]))})`,
+          ),
+        );
       }, timeoutMs);
       const sub = api.sidebar.onDidRender((r) => {
         const s = api.observed.snapshot;
@@ -65,7 +79,14 @@ describe('The sidebar: value per token at a glance', () => {
 
   async function reportFor(kind: PeriodKind): Promise<ReportJson> {
     const p = resolvePeriod(kind, localDate(tz(), Date.now()));
-    return withLedger((l) => report(l.database, { timeZone: tz(), since: p.since, until: p.until, threshold: api.model.currentSettings.linkThreshold }));
+    return withLedger((l) =>
+      report(l.database, {
+        timeZone: tz(),
+        since: p.since,
+        until: p.until,
+        threshold: api.model.currentSettings.linkThreshold,
+      }),
+    );
   }
 
   /** Back to the default query (7 days, everything), whatever an earlier (failed) test left. */
@@ -88,12 +109,28 @@ describe('The sidebar: value per token at a glance', () => {
     const ops = writeClaudeTurns(w.claudeConfigDir, {
       cwd: w.workspace,
       branch: 'feature/OPS-3',
-      turns: [{ input: 800, output: 2_500, cacheRead: 120_000, cacheWrite: 3_000, edits: [path.join(w.workspace, 'notes', 'ops.md')], at: new Date(Date.now() - 20 * 60_000) }],
+      turns: [
+        {
+          input: 800,
+          output: 2_500,
+          cacheRead: 120_000,
+          cacheWrite: 3_000,
+          edits: [path.join(w.workspace, 'notes', 'ops.md')],
+          at: new Date(Date.now() - 20 * 60_000),
+        },
+      ],
     });
     await api.model.importNow(true);
     commit({ 'notes/ops.md': 'The runbook.\n' }, 'OPS-3 write down the runbook', new Date(Date.now() - 5 * 60_000));
     await api.linker.runNow();
-    await waitFor('the OPS-3 session to ship', async () => (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find((x) => x.sessionId === ops.sessionId)?.status === 'shipped', 15_000);
+    await waitFor(
+      'the OPS-3 session to ship',
+      async () =>
+        (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find(
+          (x) => x.sessionId === ops.sessionId,
+        )?.status === 'shipped',
+      15_000,
+    );
   });
 
   it('sits above the Sessions tree and shows what the ledger holds for the last 7 days', async () => {
@@ -110,9 +147,17 @@ describe('The sidebar: value per token at a glance', () => {
     assert.equal(await text('#fig-tokensPerCommit'), formatFigure('tokensPerCommit', r.outcomes.tokensPerCommit));
     assert.ok(r.outcomes.commits >= 1, 'the OPS-3 commit counts as an outcome');
     // The change against the previous period is the same query on the 7 days before.
-    const prev = await withLedger((l) => report(l.database, { timeZone: tz(), since: s.period.previous.since, until: s.period.previous.until }));
-    assert.equal(s.figures.find((f) => f.id === 'tokens')?.previous, prev.totals.interactions > 0 ? prev.totals.total : null);
-    assert.match(await text('#period-label'), new RegExp(`${rangeLabel(s.period)}.*vs\\. ${rangeLabel(s.period.previous)}`));
+    const prev = await withLedger((l) =>
+      report(l.database, { timeZone: tz(), since: s.period.previous.since, until: s.period.previous.until }),
+    );
+    assert.equal(
+      s.figures.find((f) => f.id === 'tokens')?.previous,
+      prev.totals.interactions > 0 ? prev.totals.total : null,
+    );
+    assert.match(
+      await text('#period-label'),
+      new RegExp(`${rangeLabel(s.period)}.*vs\\. ${rangeLabel(s.period.previous)}`),
+    );
     // Every figure carries its coverage, in words for a screen reader: here Claude Code's history before the first
     // record may have been deleted before the first import (its 30-day cleanup), and the period starts before it.
     assert.match(await text('#tile-tokens'), /(Complete|Partial) coverage: .*Claude Code/);
@@ -134,9 +179,16 @@ describe('The sidebar: value per token at a glance', () => {
 
     await ui({ kind: 'select', selector: '#scope', value: 'task:OPS-3', webview: W });
     const scoped = await settled((s) => s.query.scope === 'task:OPS-3' && s.query.period === '7d');
-    const ops3 = await withLedger((l) => listSessions(l.database, { timeZone: tz(), since: scoped.period.since, until: scoped.period.until }).filter((x) => x.tasks.includes('OPS-3')));
+    const ops3 = await withLedger((l) =>
+      listSessions(l.database, { timeZone: tz(), since: scoped.period.since, until: scoped.period.until }).filter((x) =>
+        x.tasks.includes('OPS-3'),
+      ),
+    );
     assert.ok(ops3.length > 0);
-    assert.equal(figure(scoped, 'tokens'), ops3.reduce((n, x) => n + x.tokens.total, 0));
+    assert.equal(
+      figure(scoped, 'tokens'),
+      ops3.reduce((n, x) => n + x.tokens.total, 0),
+    );
     assert.equal(await text('#fig-tokens'), formatFigure('tokens', figure(scoped, 'tokens')));
     // The filter stays when the period changes.
     await ui({ kind: 'click', selector: '[data-period="today"]', webview: W });
@@ -163,13 +215,25 @@ describe('The sidebar: value per token at a glance', () => {
     assert.ok(scrolled > 0, 'the view is tall enough to scroll');
     const readies = api.observed.readyCount;
     const tokens = figure(before, 'tokens') ?? 0;
-    const turn = { input: 1_200, output: 2_400, cacheRead: 310_000, cacheWrite: 4_000, edits: [path.join(w.workspace, 'notes', 'live.md')] };
-    const painted = nextPaint((s) => figure(s, 'tokens') === tokens + turn.input + turn.output + turn.cacheRead + turn.cacheWrite);
+    const turn = {
+      input: 1_200,
+      output: 2_400,
+      cacheRead: 310_000,
+      cacheWrite: 4_000,
+      edits: [path.join(w.workspace, 'notes', 'live.md')],
+    };
+    const painted = nextPaint(
+      (s) => figure(s, 'tokens') === tokens + turn.input + turn.output + turn.cacheRead + turn.cacheWrite,
+    );
     const t0 = Date.now();
     live = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, branch: 'main', turns: [turn] });
     const { snapshot, at } = await painted.catch(async (e: unknown) => {
-      const inLedger = (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find((x) => x.sessionId === live.sessionId);
-      throw new Error(`${(e as Error).message}; the session is ${inLedger ? `in the ledger (${inLedger.tokens.total} tokens)` : 'not in the ledger'}; before: ${tokens}`);
+      const inLedger = (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find(
+        (x) => x.sessionId === live.sessionId,
+      );
+      throw new Error(
+        `${(e as Error).message}; the session is ${inLedger ? `in the ledger (${inLedger.tokens.total} tokens)` : 'not in the ledger'}; before: ${tokens}`,
+      );
     });
     const ms = at - t0;
     assert.ok(ms < 2_000, `the new interaction took ${ms} ms to show`);
@@ -195,7 +259,9 @@ describe('The sidebar: value per token at a glance', () => {
     assert.ok((today?.commits ?? 0) >= 1);
     await ui({ kind: 'waitFor', selector: '.chart .commit-mark', webview: W });
     await ui({ kind: 'waitFor', selector: `#fig-commits[data-value="${commits + 1}"]`, webview: W });
-    const session = await withLedger((l) => listSessions(l.database, { timeZone: tz() }).find((x) => x.sessionId === live.sessionId));
+    const session = await withLedger((l) =>
+      listSessions(l.database, { timeZone: tz() }).find((x) => x.sessionId === live.sessionId),
+    );
     assert.equal(session?.status, 'shipped');
     liveTimes.commitMs = ms;
     fs.writeFileSync(path.join(world().artifactsDir, 'sidebar-live.json'), JSON.stringify(liveTimes, null, 2));
@@ -207,10 +273,17 @@ describe('The sidebar: value per token at a glance', () => {
     let d: WrittenSession;
     let shaB: string;
     let shaC: string;
-    const row = (s: SidebarSnapshot, x: WrittenSession): SidebarSnapshot['decisions']['rows'][number] | undefined => s.decisions.rows.find((r) => r.sessionId === `claude-code:${x.sessionId}`);
+    const row = (s: SidebarSnapshot, x: WrittenSession): SidebarSnapshot['decisions']['rows'][number] | undefined =>
+      s.decisions.rows.find((r) => r.sessionId === `claude-code:${x.sessionId}`);
     const key = (x: WrittenSession, what: string): string => `[data-key="d-claude-code:${x.sessionId}-${what}"]`;
     const linkStates = (x: WrittenSession): Promise<Array<{ commit: string; state: string }>> =>
-      withLedger((l) => (linksOf(l.database, [resolveSession(l.database, x.sessionId).ref]).get(resolveSession(l.database, x.sessionId).ref) ?? []).map((k) => ({ commit: k.commit, state: k.state })));
+      withLedger((l) =>
+        (
+          linksOf(l.database, [resolveSession(l.database, x.sessionId).ref]).get(
+            resolveSession(l.database, x.sessionId).ref,
+          ) ?? []
+        ).map((k) => ({ commit: k.commit, state: k.state })),
+      );
 
     before(async () => {
       // Three sessions three days ago (past the 24 h in which a session counts as open), each costly enough to head
@@ -220,16 +293,43 @@ describe('The sidebar: value per token at a glance', () => {
       await resetQuery();
       const start = Date.now() - 3 * DAY;
       const turns = (at: number, edits: string[]): Parameters<typeof writeClaudeTurns>[1]['turns'] => [
-        { input: 900, output: 3_000, cacheRead: 900_000, cacheWrite: 9_000, edits: edits.map((e) => path.join(w.workspace, e)), at: new Date(at) },
+        {
+          input: 900,
+          output: 3_000,
+          cacheRead: 900_000,
+          cacheWrite: 9_000,
+          edits: edits.map((e) => path.join(w.workspace, e)),
+          at: new Date(at),
+        },
         { input: 500, output: 1_000, cacheRead: 950_000, cacheWrite: 0, at: new Date(at + HOUR / 2) },
       ];
-      b = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, branch: 'main', turns: turns(start, ['notes/b1.md', 'notes/b2.md']) });
-      c = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, branch: 'main', turns: turns(start + 2 * HOUR, ['notes/c1.md', 'notes/c2.md']) });
+      b = writeClaudeTurns(w.claudeConfigDir, {
+        cwd: w.workspace,
+        branch: 'main',
+        turns: turns(start, ['notes/b1.md', 'notes/b2.md']),
+      });
+      c = writeClaudeTurns(w.claudeConfigDir, {
+        cwd: w.workspace,
+        branch: 'main',
+        turns: turns(start + 2 * HOUR, ['notes/c1.md', 'notes/c2.md']),
+      });
       d = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, branch: 'main', turns: turns(start + 4 * HOUR, []) });
-      const others = (p: string): Record<string, string> => Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`${p}/other-${i}.md`, `${i}\n`]));
-      shaB = commit({ 'notes/b1.md': 'b\n', ...others('misc-b') }, 'Tidy the notes', new Date(start + HOUR / 2 + 10 * HOUR));
-      shaC = commit({ 'notes/c1.md': 'c\n', ...others('misc-c') }, 'Reorganise the notes', new Date(start + 2.5 * HOUR + 10 * HOUR));
-      await settled((s) => row(s, b)?.candidate?.sha === shaB && row(s, c)?.candidate?.sha === shaC && row(s, d) !== undefined, 30_000);
+      const others = (p: string): Record<string, string> =>
+        Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`${p}/other-${i}.md`, `${i}\n`]));
+      shaB = commit(
+        { 'notes/b1.md': 'b\n', ...others('misc-b') },
+        'Tidy the notes',
+        new Date(start + HOUR / 2 + 10 * HOUR),
+      );
+      shaC = commit(
+        { 'notes/c1.md': 'c\n', ...others('misc-c') },
+        'Reorganise the notes',
+        new Date(start + 2.5 * HOUR + 10 * HOUR),
+      );
+      await settled(
+        (s) => row(s, b)?.candidate?.sha === shaB && row(s, c)?.candidate?.sha === shaC && row(s, d) !== undefined,
+        30_000,
+      );
     });
 
     it('lists unlinked sessions with their candidate commit and its evidence', async () => {
@@ -255,10 +355,14 @@ describe('The sidebar: value per token at a glance', () => {
       await waitFor('the live region to say so', async () => /Confirmed/.test(await text('#live')), 5_000, 300);
     });
 
-    it('opens a candidate commit in VS Code\'s commit view', async () => {
+    it("opens a candidate commit in VS Code's commit view", async () => {
       await ui({ kind: 'click', selector: key(c, 'commit'), webview: W });
       const before = api.observed.results.length;
-      await waitFor('the commit view', () => (vscode.window.tabGroups.activeTabGroup.activeTab?.label ?? '').includes(shaC.slice(0, 7)), 15_000);
+      await waitFor(
+        'the commit view',
+        () => (vscode.window.tabGroups.activeTabGroup.activeTab?.label ?? '').includes(shaC.slice(0, 7)),
+        15_000,
+      );
       const result = await waitFor('the result', () => api.observed.results[before], 10_000);
       assert.match(result.message, /commit view/);
       await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
@@ -289,7 +393,9 @@ describe('The sidebar: value per token at a glance', () => {
       await ui({ kind: 'click', selector: key(d, 'label'), webview: W });
       await ui({ kind: 'click', selector: key(d, 'label-exploration'), webview: W });
       const after = await settled((s) => row(s, d) === undefined);
-      const labelled = await withLedger((l) => listSessions(l.database, { timeZone: tz() }).find((x) => x.sessionId === d.sessionId));
+      const labelled = await withLedger((l) =>
+        listSessions(l.database, { timeZone: tz() }).find((x) => x.sessionId === d.sessionId),
+      );
       assert.equal(labelled?.label, 'exploration');
       // Unlinked before, labelled now: either way its tokens are without outcome.
       assert.equal(figure(after, 'withoutOutcome'), figure(before, 'withoutOutcome'));
@@ -303,14 +409,31 @@ describe('The sidebar: value per token at a glance', () => {
     const session = writeClaudeTurns(w.claudeConfigDir, {
       cwd: w.workspace,
       branch: 'main',
-      turns: [{ input: 700, output: 2_000, cacheRead: 80_000, cacheWrite: 1_000, edits: [path.join(w.workspace, 'notes', 'revert-me.md')], at: new Date(Date.now() - 15 * 60_000) }],
+      turns: [
+        {
+          input: 700,
+          output: 2_000,
+          cacheRead: 80_000,
+          cacheWrite: 1_000,
+          edits: [path.join(w.workspace, 'notes', 'revert-me.md')],
+          at: new Date(Date.now() - 15 * 60_000),
+        },
+      ],
     });
     await api.model.importNow(true);
-    const sha = commit({ 'notes/revert-me.md': 'Soon undone.\n' }, 'Add a note that gets reverted', new Date(Date.now() - 10 * 60_000));
+    const sha = commit(
+      { 'notes/revert-me.md': 'Soon undone.\n' },
+      'Add a note that gets reverted',
+      new Date(Date.now() - 10 * 60_000),
+    );
     await api.linker.runNow();
     await settled((s) => figure(s, 'commits') === commits + 1, 30_000);
     const date = `${Math.floor(Date.now() / 1000) - 60} +0000`;
-    execFileSync('git', ['revert', '--no-edit', sha], { cwd: w.workspace, env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }, stdio: 'pipe' });
+    execFileSync('git', ['revert', '--no-edit', sha], {
+      cwd: w.workspace,
+      env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+      stdio: 'pipe',
+    });
     await api.linker.runNow();
     const after = await settled((s) => figure(s, 'commits') === commits, 30_000);
     // The same figures as the ledger's report, which counts the reverted commit apart.
@@ -320,10 +443,18 @@ describe('The sidebar: value per token at a glance', () => {
     assert.equal(await text('#fig-commits'), formatFigure('commits', r.outcomes.commits));
     assert.equal(await text('#fig-yield'), formatFigure('yield', r.outcomes.yield));
     assert.match(await text('#tile-outcomes'), /Not counted: .*reverted commit/);
-    const links = await withLedger((l) => linksOf(l.database, [resolveSession(l.database, session.sessionId).ref]).get(resolveSession(l.database, session.sessionId).ref) ?? []);
+    const links = await withLedger(
+      (l) =>
+        linksOf(l.database, [resolveSession(l.database, session.sessionId).ref]).get(
+          resolveSession(l.database, session.sessionId).ref,
+        ) ?? [],
+    );
     const link = links.find((x) => x.commit === sha);
     assert.deepEqual([link?.reverted, link?.counted], [true, false]);
-    assert.ok(links.every((x) => !x.counted), 'the revert itself is no outcome either');
+    assert.ok(
+      links.every((x) => !x.counted),
+      'the revert itself is no outcome either',
+    );
   });
 
   it('shows the plan cost (amortised) beside the list-price estimate once a plan is set, and drops it when unset', async () => {
@@ -332,23 +463,38 @@ describe('The sidebar: value per token at a glance', () => {
     try {
       const s = await settled((x) => figure(x, 'planCost') !== null, 20_000);
       const p = resolvePeriod('7d', localDate(tz(), Date.now()));
-      const r = await withLedger((l) => report(l.database, { timeZone: tz(), since: p.since, until: p.until, threshold: api.model.currentSettings.linkThreshold, plan: { name: 'claude-max-5x', monthlyUsd: 100 } }));
+      const r = await withLedger((l) =>
+        report(l.database, {
+          timeZone: tz(),
+          since: p.since,
+          until: p.until,
+          threshold: api.model.currentSettings.linkThreshold,
+          plan: { name: 'claude-max-5x', monthlyUsd: 100 },
+        }),
+      );
       assert.equal(figure(s, 'planCost'), r.planCost?.periodUsd);
       assert.equal(await text('#fig-planCost'), formatFigure('planCost', r.planCost?.periodUsd ?? null));
       assert.match(await text('#tile-planCost'), /Plan cost \(amortised\)/);
-      assert.equal(await text('#fig-cost'), formatFigure('cost', r.totals.costUSD), 'the list-price estimate stays beside it');
+      assert.equal(
+        await text('#fig-cost'),
+        formatFigure('cost', r.totals.costUSD),
+        'the list-price estimate stays beside it',
+      );
     } finally {
       await config().update('plan', undefined, vscode.ConfigurationTarget.Global);
     }
     await settled((x) => figure(x, 'planCost') === null && !x.figures.some((f) => f.id === 'planCost'), 20_000);
   });
 
-  it('shows the chart\'s numbers as a table, by keyboard', async () => {
+  it("shows the chart's numbers as a table, by keyboard", async () => {
     await ui({ kind: 'click', selector: '[data-key="chart-toggle"]', webview: W });
     await ui({ kind: 'waitFor', selector: '#chart-table:not(.sr-only)', webview: W });
     const s = await settled();
     const last = s.chart.bars[s.chart.bars.length - 1];
-    assert.match(await text('#chart-table tbody tr:last-child'), new RegExp(formatFigure('tokens', last?.shipped ?? 0).replace('.', '\\.')));
+    assert.match(
+      await text('#chart-table tbody tr:last-child'),
+      new RegExp(formatFigure('tokens', last?.shipped ?? 0).replace('.', '\\.')),
+    );
     await ui({ kind: 'press', key: 'Enter' });
     await ui({ kind: 'waitFor', selector: '.chart', webview: W });
     await ui({ kind: 'screenshot', name: 'sidebar-suite', selector: '.part.sidebar' });
@@ -382,13 +528,30 @@ describe('The sidebar on a year of heavy use', () => {
       await api.model.idle();
       const before = api.observed.firstPaint;
       await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
-      const paint = await waitFor('the first paint', () => (api.observed.firstPaint !== before ? api.observed.firstPaint : undefined), 60_000);
+      const paint = await waitFor(
+        'the first paint',
+        () => (api.observed.firstPaint !== before ? api.observed.firstPaint : undefined),
+        60_000,
+      );
       const s = api.observed.snapshot;
       assert.ok(s && s.seq === paint.seq && !s.empty);
       if (!given) assert.ok(s.interactions > 0); // the bench's year may end before the default period
       await api.model.idle();
       const rssAfter = process.memoryUsage().rss;
-      const result = { firstPaintMs: paint.firstPaintMs ?? NaN, documentMs: paint.documentMs, readyMs: paint.readyMs, receivedMs: paint.receivedMs, computeMs: paint.computeMs, renderMs: paint.renderMs, bytes: paint.bytes, interactions: built.interactions, sessions: built.sessions, rssBefore, rssAfter, vscode: vscode.version };
+      const result = {
+        firstPaintMs: paint.firstPaintMs ?? NaN,
+        documentMs: paint.documentMs,
+        readyMs: paint.readyMs,
+        receivedMs: paint.receivedMs,
+        computeMs: paint.computeMs,
+        renderMs: paint.renderMs,
+        bytes: paint.bytes,
+        interactions: built.interactions,
+        sessions: built.sessions,
+        rssBefore,
+        rssAfter,
+        vscode: vscode.version,
+      };
       fs.writeFileSync(path.join(w.artifactsDir, 'sidebar-paint.json'), JSON.stringify(result, null, 2));
       // From the page's document to its first painted figures: the extension's share (page scripts, the ready
       // handshake, the snapshot, the render). Before it, VS Code's webview service worker may take a second to wake.

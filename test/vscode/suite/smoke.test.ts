@@ -25,7 +25,13 @@ describe('VS Code extension host', () => {
     try {
       const page = '.gettingStartedContainer';
       await ui({ kind: 'waitFor', selector: `${page} :text("Get started with Outcome Ledger")` });
-      for (const step of ['Find your AI tools', 'See value per token', 'Link a session to what it produced', 'Export a summary a reviewer can check', 'Share with your team, if you choose']) {
+      for (const step of [
+        'Find your AI tools',
+        'See value per token',
+        'Link a session to what it produced',
+        'Export a summary a reviewer can check',
+        'Share with your team, if you choose',
+      ]) {
         await ui({ kind: 'waitFor', selector: `${page} .getting-started-step:has-text(${JSON.stringify(step)})` });
       }
       // The first step is open, with its button for Import Now (the images are checked in the manifest test).

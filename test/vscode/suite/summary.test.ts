@@ -23,7 +23,6 @@ import { writeClaudeTurns } from '../logs';
 
 const SUBJECT = 'DOC-9 describe the release checklist';
 
-
 function openTabs(): vscode.Tab[] {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs);
 }
@@ -41,29 +40,58 @@ describe('The outcome summary: export and verify', () => {
     const session = writeClaudeTurns(w.claudeConfigDir, {
       cwd: w.workspace,
       branch: 'feature/DOC-9',
-      turns: [{ input: 600, output: 3_100, cacheRead: 90_000, cacheWrite: 2_000, edits: [path.join(w.workspace, 'docs', 'release.md')], at: new Date(Date.now() - 30 * 60_000) }],
+      turns: [
+        {
+          input: 600,
+          output: 3_100,
+          cacheRead: 90_000,
+          cacheWrite: 2_000,
+          edits: [path.join(w.workspace, 'docs', 'release.md')],
+          at: new Date(Date.now() - 30 * 60_000),
+        },
+      ],
     });
     await api.model.importNow(true);
     sha = commit({ 'docs/release.md': '# Release checklist\n' }, SUBJECT, new Date(Date.now() - 10 * 60_000));
     await api.linker.runNow();
-    await waitFor('the DOC-9 session to ship', async () => (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find((x) => x.sessionId === session.sessionId)?.status === 'shipped', 15_000);
+    await waitFor(
+      'the DOC-9 session to ship',
+      async () =>
+        (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find(
+          (x) => x.sessionId === session.sessionId,
+        )?.status === 'shipped',
+      15_000,
+    );
   });
 
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
-  it('exports Markdown: previews it, saves and copies it, with the figures of the ledger and the task\'s commit', async () => {
+  it("exports Markdown: previews it, saves and copies it, with the figures of the ledger and the task's commit", async () => {
     const file = path.join(out, 'summary.md');
-    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
+    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, {
+      period: 'last30',
+      format: 'md',
+      redact: {},
+      out: file,
+      copy: true,
+    })) as ExportResult;
     assert.equal(r.file, file);
     assert.equal(fs.readFileSync(file, 'utf8'), r.text);
     assert.equal(await vscode.env.clipboard.readText(), r.text, 'copied');
     assert.equal(r.preview.kind, 'markdown');
-    await waitFor('the Markdown preview tab', () => openTabs().find((t) => t.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(t.input.viewType)), 10_000);
+    await waitFor(
+      'the Markdown preview tab',
+      () =>
+        openTabs().find((t) => t.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(t.input.viewType)),
+      10_000,
+    );
     const range = summaryRange('last30', localDate(tz(), Date.now()));
     assert.deepEqual(r.period, range);
     const embedded = /<!-- outcome-ledger-summary[^\n]*\n(.*)\n-->/.exec(r.text)?.[1] ?? '';
     const doc = JSON.parse(embedded) as SummaryDocument;
-    const fresh = await withLedger((l) => report(l.database, { timeZone: tz(), ...range, now: Date.parse(doc.summary.generatedAt) }));
+    const fresh = await withLedger((l) =>
+      report(l.database, { timeZone: tz(), ...range, now: Date.parse(doc.summary.generatedAt) }),
+    );
     assert.deepEqual(doc.summary.totals, fresh.totals);
     assert.equal(doc.summary.outcomes.commits, fresh.outcomes.commits);
     assert.ok(fresh.outcomes.commits >= 1);
@@ -105,21 +133,45 @@ describe('The outcome summary: export and verify', () => {
     assert.equal(fs.readFileSync(r.file, 'utf8'), r.text);
     assert.ok(r.text.includes(SUBJECT), 'nothing redacted');
     await vscode.env.clipboard.writeText('');
-    await ui({ kind: 'click', selector: '.notifications-toasts .notification-list-item:has-text("Saved the outcome summary") .monaco-button:has-text("Copy to Clipboard")' });
-    await waitFor('the summary on the clipboard', async () => (await vscode.env.clipboard.readText()) === r.text, 10_000);
+    await ui({
+      kind: 'click',
+      selector:
+        '.notifications-toasts .notification-list-item:has-text("Saved the outcome summary") .monaco-button:has-text("Copy to Clipboard")',
+    });
+    await waitFor(
+      'the summary on the clipboard',
+      async () => (await vscode.env.clipboard.readText()) === r.text,
+      10_000,
+    );
     fs.rmSync(r.file);
   });
 
   it('exports HTML with repository names and subjects redacted, previewed in a webview', async () => {
     const file = path.join(out, 'summary.html');
-    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'html', redact: { repos: true, subjects: true }, out: file, copy: true })) as ExportResult;
+    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, {
+      period: 'last30',
+      format: 'html',
+      redact: { repos: true, subjects: true },
+      out: file,
+      copy: true,
+    })) as ExportResult;
     assert.equal(r.preview.kind, 'webview');
-    await waitFor('the summary webview tab', () => openTabs().find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('outcomeLedger.summaryPreview')), 10_000);
+    await waitFor(
+      'the summary webview tab',
+      () =>
+        openTabs().find(
+          (t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('outcomeLedger.summaryPreview'),
+        ),
+      10_000,
+    );
     const html = fs.readFileSync(file, 'utf8');
     assert.ok(!html.includes(SUBJECT), 'the subject is redacted');
     // The test repository is called "workspace": the coverage note on Aider ("the open workspace folders") is VS Code's
     // word, not the name, so it is left out of the search.
-    assert.ok(!html.replace(/workspace folders?/g, '').includes(path.basename(world().workspace)), 'the repository name is redacted');
+    assert.ok(
+      !html.replace(/workspace folders?/g, '').includes(path.basename(world().workspace)),
+      'the repository name is redacted',
+    );
     assert.match(html, /repository 1/, 'repositories are named by number');
     assert.match(html, /repository names and commit subjects redacted/);
     // The page renders inside the webview under its own CSP (no script, nothing loaded): its heading and charts show.
@@ -135,9 +187,23 @@ describe('The outcome summary: export and verify', () => {
 
   it('exports JSON into a JSON editor tab', async () => {
     const file = path.join(out, 'summary.json');
-    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { since: '2026-01-01', until: localDate(tz(), Date.now()), format: 'json', redact: {}, out: file, copy: true })) as ExportResult;
+    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, {
+      since: '2026-01-01',
+      until: localDate(tz(), Date.now()),
+      format: 'json',
+      redact: {},
+      out: file,
+      copy: true,
+    })) as ExportResult;
     assert.equal(r.preview.kind, 'json');
-    const editor = await waitFor('the JSON editor', () => (vscode.window.activeTextEditor?.document.uri.toString() === r.preview.uri ? vscode.window.activeTextEditor : undefined), 10_000);
+    const editor = await waitFor(
+      'the JSON editor',
+      () =>
+        vscode.window.activeTextEditor?.document.uri.toString() === r.preview.uri
+          ? vscode.window.activeTextEditor
+          : undefined,
+      10_000,
+    );
     assert.equal(editor.document.languageId, 'json');
     assert.equal(editor.document.getText(), r.text);
     assert.equal((JSON.parse(r.text) as SummaryDocument).summary.period.since, '2026-01-01');
@@ -145,51 +211,98 @@ describe('The outcome summary: export and verify', () => {
 
   it('verifies each saved file (with the ledger too), and names what was changed in an edited copy', async () => {
     for (const name of ['summary.md', 'summary.html', 'summary.json']) {
-      const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: path.join(out, name), ledger: true, repos: [world().workspace] })) as Verdict;
+      const v = (await vscode.commands.executeCommand(CommandId.verifySummary, {
+        file: path.join(out, name),
+        ledger: true,
+        repos: [world().workspace],
+      })) as Verdict;
       assert.deepEqual(v.problems, [], name);
       assert.ok(v.ok);
-      assert.ok(v.checks.some((c) => /every figure matches the local ledger/.test(c)), name);
+      assert.ok(
+        v.checks.some((c) => /every figure matches the local ledger/.test(c)),
+        name,
+      );
     }
     const md = fs.readFileSync(path.join(out, 'summary.md'), 'utf8');
     const edited = path.join(out, 'edited.md');
     fs.writeFileSync(edited, md.replace(SUBJECT, 'DOC-9 shipped the whole release'));
-    const bad = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: edited, ledger: false, repos: [] })) as Verdict;
+    const bad = (await vscode.commands.executeCommand(CommandId.verifySummary, {
+      file: edited,
+      ledger: false,
+      repos: [],
+    })) as Verdict;
     assert.equal(bad.ok, false);
-    assert.match(bad.problems[0] ?? '', /line \d+ of the visible text was changed after the export: it reads .*shipped the whole release/);
+    assert.match(
+      bad.problems[0] ?? '',
+      /line \d+ of the visible text was changed after the export: it reads .*shipped the whole release/,
+    );
     const json = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as SummaryDocument;
     json.summary.outcomes.commits += 5;
     const forged = path.join(out, 'forged.json');
     fs.writeFileSync(forged, JSON.stringify(json));
     const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: forged, repos: [] })) as Verdict;
     assert.equal(v.ok, false);
-    assert.match(v.problems.join('\n'), /the number of outcomes \(commits\) \(outcomes\.commits\) changed after the export/);
+    assert.match(
+      v.problems.join('\n'),
+      /the number of outcomes \(commits\) \(outcomes\.commits\) changed after the export/,
+    );
   });
 
-  it('offers the workspace\'s repositories and checks every cited commit there; a commit that exists nowhere is named', async () => {
+  it("offers the workspace's repositories and checks every cited commit there; a commit that exists nowhere is named", async () => {
     const file = path.join(out, 'summary.json');
-    const running = vscode.commands.executeCommand(CommandId.verifySummary, { file, ledger: false }) as Thenable<Verdict | undefined>;
+    const running = vscode.commands.executeCommand(CommandId.verifySummary, { file, ledger: false }) as Thenable<
+      Verdict | undefined
+    >;
     const quick = '.quick-input-widget';
-    await ui({ kind: 'waitFor', selector: `${quick} .quick-input-title:has-text("check its cited commits against these repositories?")` });
-    await ui({ kind: 'waitFor', selector: `${quick} .monaco-list-row:has-text(${JSON.stringify(path.basename(world().workspace))})` });
+    await ui({
+      kind: 'waitFor',
+      selector: `${quick} .quick-input-title:has-text("check its cited commits against these repositories?")`,
+    });
+    await ui({
+      kind: 'waitFor',
+      selector: `${quick} .monaco-list-row:has-text(${JSON.stringify(path.basename(world().workspace))})`,
+    });
     await ui({ kind: 'press', key: 'Enter' }); // the workspace repository, picked already
     const v = await running;
     assert.ok(v?.ok, v?.problems.join('\n'));
     const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as SummaryDocument;
     const shas = new Set(doc.summary.tasks.flatMap((t) => t.outcomes.flatMap((o) => o.commits.map((c) => c.sha))));
     assert.ok(shas.has(sha), 'the summary cites the full SHA of the DOC-9 commit');
-    assert.ok(v.checks.some((c) => new RegExp(`all ${shas.size} cited commits? exists? in the repositories given, with the author time, subject and changed files`).test(c)), v.checks.join('\n'));
-    assert.ok(v.notChecked.some((n) => /^not checked: who signed it/.test(n)), 'without a key, it says the signer was not checked');
+    assert.ok(
+      v.checks.some((c) =>
+        new RegExp(
+          `all ${shas.size} cited commits? exists? in the repositories given, with the author time, subject and changed files`,
+        ).test(c),
+      ),
+      v.checks.join('\n'),
+    );
+    assert.ok(
+      v.notChecked.some((n) => /^not checked: who signed it/.test(n)),
+      'without a key, it says the signer was not checked',
+    );
     // An edited copy citing a commit the repository does not hold, re-signed by someone's own key.
     const edited = structuredClone(doc);
     const cited = edited.summary.tasks.flatMap((t) => t.outcomes.flatMap((o) => o.commits)).find((c) => c.sha === sha);
     assert.ok(cited);
     cited.sha = 'f'.repeat(40);
     const forged = path.join(out, 'forged-commit.json');
-    fs.writeFileSync(forged, JSON.stringify(signSummary(edited.summary, loadOrCreateSigningKey(fs.mkdtempSync(path.join(os.tmpdir(), 'ol-key-'))))));
-    const bad = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: forged, ledger: false, repos: [world().workspace] })) as Verdict;
+    fs.writeFileSync(
+      forged,
+      JSON.stringify(
+        signSummary(edited.summary, loadOrCreateSigningKey(fs.mkdtempSync(path.join(os.tmpdir(), 'ol-key-')))),
+      ),
+    );
+    const bad = (await vscode.commands.executeCommand(CommandId.verifySummary, {
+      file: forged,
+      ledger: false,
+      repos: [world().workspace],
+    })) as Verdict;
     assert.equal(bad.ok, false);
     assert.match(bad.problems.join('\n'), /commit ffffffffffff \(task DOC-9.*\) is in none of the repositories given/);
-    await ui({ kind: 'waitFor', selector: '.notifications-toasts .notification-list-item:has-text("Not verified: forged-commit.json")' });
+    await ui({
+      kind: 'waitFor',
+      selector: '.notifications-toasts .notification-list-item:has-text("Not verified: forged-commit.json")',
+    });
   });
 
   it('signs with the git SSH signing key when the setting asks for it (a real ssh-keygen key), and verify pins it', async () => {
@@ -204,12 +317,27 @@ describe('The outcome summary: export and verify', () => {
     await config.update('summary.signWith', 'gitSsh', vscode.ConfigurationTarget.Global);
     try {
       const file = path.join(out, 'ssh.md');
-      const r = (await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'md', redact: {}, out: file, copy: true })) as ExportResult;
+      const r = (await vscode.commands.executeCommand(CommandId.exportSummary, {
+        period: 'last30',
+        format: 'md',
+        redact: {},
+        out: file,
+        copy: true,
+      })) as ExportResult;
       assert.equal(r.fingerprint, fingerprint, 'signed with the key git signs commits with');
       assert.match(r.text, /- Signature: SSH \(the engineer's git signing key/);
-      const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file, ledger: false, repos: [], key: fingerprint })) as Verdict;
+      const v = (await vscode.commands.executeCommand(CommandId.verifySummary, {
+        file,
+        ledger: false,
+        repos: [],
+        key: fingerprint,
+      })) as Verdict;
       assert.ok(v.ok, v.problems.join('\n'));
-      assert.ok(v.checks.some((c) => /\(SSH, ssh-keygen -Y verify\)/.test(c)) && v.checks.some((c) => /the signing key is the one expected/.test(c)), v.checks.join('\n'));
+      assert.ok(
+        v.checks.some((c) => /\(SSH, ssh-keygen -Y verify\)/.test(c)) &&
+          v.checks.some((c) => /the signing key is the one expected/.test(c)),
+        v.checks.join('\n'),
+      );
     } finally {
       await config.update('summary.signWith', undefined, vscode.ConfigurationTarget.Global);
       git('config', '--unset', 'gpg.format');

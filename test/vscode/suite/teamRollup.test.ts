@@ -27,12 +27,17 @@ describe('Team rollups in VS Code', function () {
     await activateExtension<OutcomeLedgerApi>();
     dir = path.join(world().root, 'team-rollups');
     fs.mkdirSync(dir, { recursive: true });
-    await vscode.workspace.getConfiguration('outcomeLedger').update('timeZone', 'UTC', vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('outcomeLedger')
+      .update('timeZone', 'UTC', vscode.ConfigurationTarget.Global);
     const w = world();
     writeClaudeTurns(w.claudeConfigDir, {
       cwd: w.workspace,
       branch: 'feature/TEAM-1',
-      turns: [{ input: 40, output: 700, cacheRead: 30_000, cacheWrite: 1_200 }, { input: 12, output: 300, cacheRead: 31_000, cacheWrite: 0 }],
+      turns: [
+        { input: 40, output: 700, cacheRead: 30_000, cacheWrite: 1_200 },
+        { input: 12, output: 300, cacheRead: 31_000, cacheWrite: 0 },
+      ],
     });
     await vscode.commands.executeCommand(CommandId.importNow);
     // The consent tab is this extension's only webview on screen: the sidebar's view goes (it is not retained).
@@ -40,12 +45,20 @@ describe('Team rollups in VS Code', function () {
   });
 
   after(async () => {
-    await vscode.workspace.getConfiguration('outcomeLedger').update('timeZone', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('outcomeLedger')
+      .update('timeZone', undefined, vscode.ConfigurationTarget.Global);
   });
 
   it('Export Team Rollup… previews exactly what will be shared, asks for consent, and writes nothing when declined', async () => {
     const out = path.join(dir, 'declined.json');
-    const pending = vscode.commands.executeCommand(CommandId.exportTeamRollup, { since: today, until: today, displayName: 'Dana', include: [], out });
+    const pending = vscode.commands.executeCommand(CommandId.exportTeamRollup, {
+      since: today,
+      until: today,
+      displayName: 'Dana',
+      include: [],
+      out,
+    });
     await ui({ kind: 'waitFor', selector: `#${CONSENT_SHARE_ID}`, webview: W });
     assert.match(tabLabel(), /^Share your team rollup for/);
     const preview = (await ui({ kind: 'text', selector: 'pre', webview: W })) ?? '';
@@ -58,9 +71,15 @@ describe('Team rollups in VS Code', function () {
     assert.ok(!fs.existsSync(out), 'nothing written without consent');
   });
 
-  it('with consent it writes the signed rollup shown in the preview, with the ledger\'s figures', async () => {
+  it("with consent it writes the signed rollup shown in the preview, with the ledger's figures", async () => {
     const out = path.join(dir, 'dana.json');
-    const pending = vscode.commands.executeCommand(CommandId.exportTeamRollup, { since: today, until: today, displayName: 'Dana', include: [], out }) as Thenable<{ file: string; rollup: TeamRollupFile } | undefined>;
+    const pending = vscode.commands.executeCommand(CommandId.exportTeamRollup, {
+      since: today,
+      until: today,
+      displayName: 'Dana',
+      include: [],
+      out,
+    }) as Thenable<{ file: string; rollup: TeamRollupFile } | undefined>;
     await ui({ kind: 'waitFor', selector: `#${CONSENT_SHARE_ID}`, webview: W });
     await ui({ kind: 'screenshot', name: 'team-rollup-consent' });
     const preview = (await ui({ kind: 'text', selector: 'pre', webview: W })) ?? '';
@@ -87,15 +106,32 @@ describe('Team rollups in VS Code', function () {
     fs.mkdirSync(team, { recursive: true });
     fs.copyFileSync(path.join(dir, 'dana.json'), path.join(team, 'dana.json'));
     for (const i of [1, 2]) {
-      const f = syntheticRollup({ key: loadOrCreateSigningKey(path.join(dir, `key${i}`)), seed: i, since: today, until: today, displayName: `Member ${['Ana', 'Bo'][i - 1]}` });
+      const f = syntheticRollup({
+        key: loadOrCreateSigningKey(path.join(dir, `key${i}`)),
+        seed: i,
+        since: today,
+        until: today,
+        displayName: `Member ${['Ana', 'Bo'][i - 1]}`,
+      });
       fs.writeFileSync(path.join(team, `member${i}.json`), JSON.stringify(f));
     }
-    fs.writeFileSync(path.join(team, 'hostile.json'), '{"format":"outcome-ledger-team-rollup","version":1,"rollup":{"__proto__":{}}}');
-    const result = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'md' })) as { report: TeamReportJson };
+    fs.writeFileSync(
+      path.join(team, 'hostile.json'),
+      '{"format":"outcome-ledger-team-rollup","version":1,"rollup":{"__proto__":{}}}',
+    );
+    const result = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, {
+      files: [team],
+      format: 'md',
+    })) as { report: TeamReportJson };
     assert.equal(result.report.k, 3, 'k from outcomeLedger.team.minimumMembers (default 3)');
     assert.equal(result.report.members, 3);
     assert.equal(result.report.withheld, false);
-    const doc = await waitFor('the team report tab', () => vscode.window.activeTextEditor?.document.languageId === 'markdown' && vscode.window.activeTextEditor.document.getText());
+    const doc = await waitFor(
+      'the team report tab',
+      () =>
+        vscode.window.activeTextEditor?.document.languageId === 'markdown' &&
+        vscode.window.activeTextEditor.document.getText(),
+    );
     assert.match(doc, /^# Team report/);
     assert.match(doc, /hostile\\\.json \| refused \| has a &#34;\\_\\_proto\\_\\_&#34; key/);
     assert.match(doc, /tokens are not a performance measure/);
@@ -105,24 +141,44 @@ describe('Team rollups in VS Code', function () {
     // A report that cannot be saved (its folder is a file): the report is still returned, and nothing is written.
     const blocked = path.join(dir, 'not-a-folder');
     fs.writeFileSync(blocked, '');
-    const unsaved = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'md', out: path.join(blocked, 'team.md') })) as { report: TeamReportJson; file?: string };
+    const unsaved = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, {
+      files: [team],
+      format: 'md',
+      out: path.join(blocked, 'team.md'),
+    })) as { report: TeamReportJson; file?: string };
     assert.equal(unsaved.report.members, 3);
     assert.equal(unsaved.file, undefined);
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
 
-    await vscode.workspace.getConfiguration('outcomeLedger').update('team.minimumMembers', 4, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('outcomeLedger')
+      .update('team.minimumMembers', 4, vscode.ConfigurationTarget.Global);
     try {
       const html = path.join(dir, 'team-report.html');
-      const withheld = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'html', out: html })) as { report: TeamReportJson };
+      const withheld = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, {
+        files: [team],
+        format: 'html',
+        out: html,
+      })) as { report: TeamReportJson };
       assert.equal(withheld.report.k, 4);
       assert.equal(withheld.report.withheld, true);
       assert.match(fs.readFileSync(html, 'utf8'), /Fewer than 4 members contributed \(3\)/);
-      await waitFor('the HTML report in a tab', () => vscode.window.tabGroups.activeTabGroup.activeTab?.label.startsWith('Team report'));
+      await waitFor('the HTML report in a tab', () =>
+        vscode.window.tabGroups.activeTabGroup.activeTab?.label.startsWith('Team report'),
+      );
       await ui({ kind: 'waitFor', selector: 'h1', webview: W });
-      assert.match((await ui({ kind: 'text', selector: 'main', webview: W })) ?? '', /Figures withheld[\s\S]*Files not counted[\s\S]*hostile\.json/);
+      assert.match(
+        (await ui({ kind: 'text', selector: 'main', webview: W })) ?? '',
+        /Figures withheld[\s\S]*Files not counted[\s\S]*hostile\.json/,
+      );
       await ui({ kind: 'screenshot', name: 'team-report-vscode' });
     } finally {
-      await vscode.workspace.getConfiguration('outcomeLedger').update('team.minimumMembers', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('outcomeLedger')
+        .update('team.minimumMembers', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 
@@ -133,25 +189,46 @@ describe('Team rollups in VS Code', function () {
     const member2 = JSON.parse(fs.readFileSync(path.join(team, 'member2.json'), 'utf8')) as TeamRollupFile;
     const roster = path.join(dir, 'roster-of-two.txt');
     fs.writeFileSync(roster, `# our team\n${dana.signature.fingerprint} Dana Lead\n${member1.signature.fingerprint}\n`);
-    await vscode.workspace.getConfiguration('outcomeLedger').update('team.roster', roster, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('outcomeLedger')
+      .update('team.roster', roster, vscode.ConfigurationTarget.Global);
     try {
       const out = path.join(dir, 'rostered', 'team.md');
-      const result = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'md', out, k: 2 })) as { report: TeamReportJson; summary: string };
+      const result = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, {
+        files: [team],
+        format: 'md',
+        out,
+        k: 2,
+      })) as { report: TeamReportJson; summary: string };
       assert.deepEqual(result.report.roster, { source: 'roster-of-two.txt', keys: 2 });
       assert.equal(result.report.members, 2);
       assert.deepEqual(result.report.named, ['Dana Lead'], 'names come from the roster');
       const refused = result.report.notCounted.find((n) => n.file.endsWith('member2.json'));
       assert.equal(refused?.status, 'refused');
-      assert.equal(refused?.reason, `signed by ${member2.signature.fingerprint}, which is not on the roster (roster-of-two.txt): not counted (add the key to the roster if this member belongs to the team)`);
+      assert.equal(
+        refused?.reason,
+        `signed by ${member2.signature.fingerprint}, which is not on the roster (roster-of-two.txt): not counted (add the key to the roster if this member belongs to the team)`,
+      );
       assert.match(result.summary, /2 refused \(1 signed by keys not on the roster\), listed in the report/);
-      const doc = await waitFor('the rostered report tab', () => vscode.window.activeTextEditor?.document.getText().includes('Checked against the roster') && vscode.window.activeTextEditor.document.getText());
+      const doc = await waitFor(
+        'the rostered report tab',
+        () =>
+          vscode.window.activeTextEditor?.document.getText().includes('Checked against the roster') &&
+          vscode.window.activeTextEditor.document.getText(),
+      );
       assert.match(doc, /Checked against the roster roster\\-of\\-two\\\.txt \(2 keys\)/);
       assert.match(doc, /member2\\\.json \| refused \| signed by SHA256/);
     } finally {
-      await vscode.workspace.getConfiguration('outcomeLedger').update('team.roster', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('outcomeLedger')
+        .update('team.roster', undefined, vscode.ConfigurationTarget.Global);
     }
     // Without the setting and without roster.txt, the report says who could have contributed.
-    const open = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, { files: [team], format: 'json', out: path.join(dir, 'open', 'team.json') })) as { report: TeamReportJson; summary: string };
+    const open = (await vscode.commands.executeCommand(CommandId.mergeTeamRollups, {
+      files: [team],
+      format: 'json',
+      out: path.join(dir, 'open', 'team.json'),
+    })) as { report: TeamReportJson; summary: string };
     assert.equal(open.report.roster, null);
     assert.match(open.summary, /no roster: anyone with a key could have contributed/);
   });

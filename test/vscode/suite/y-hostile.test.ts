@@ -23,8 +23,13 @@ describe('a hostile repository never runs its code in VS Code', function () {
   this.timeout(180_000);
   let api: OutcomeLedgerApi;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ol-vscode-hostile-'));
-  const markers = { app: path.join(dir, 'markers-app'), workspace: path.join(dir, 'markers-workspace'), user: path.join(dir, 'markers-user') };
-  const ran = (): string[] => Object.entries(markers).flatMap(([where, m]) => markersWritten(m).map((name) => `${where}: ${name}`));
+  const markers = {
+    app: path.join(dir, 'markers-app'),
+    workspace: path.join(dir, 'markers-workspace'),
+    user: path.join(dir, 'markers-user'),
+  };
+  const ran = (): string[] =>
+    Object.entries(markers).flatMap(([where, m]) => markersWritten(m).map((name) => `${where}: ${name}`));
   const userConfig = path.join(world().home, '.gitconfig');
   let savedConfig: string | undefined;
 
@@ -33,7 +38,12 @@ describe('a hostile repository never runs its code in VS Code', function () {
     savedConfig = fs.existsSync(userConfig) ? fs.readFileSync(userConfig, 'utf8') : undefined;
     await vscode.workspace.getConfiguration('git').update('enabled', false, vscode.ConfigurationTarget.Global);
     const git = vscode.extensions.getExtension<{ getAPI(v: 1): { repositories: unknown[] } }>('vscode.git');
-    if (git?.isActive) await waitFor('VS Code\'s Git to close its repositories', () => git.exports.getAPI(1).repositories.length === 0 || undefined, 15_000);
+    if (git?.isActive)
+      await waitFor(
+        "VS Code's Git to close its repositories",
+        () => git.exports.getAPI(1).repositories.length === 0 || undefined,
+        15_000,
+      );
   });
 
   after(async () => {
@@ -45,7 +55,10 @@ describe('a hostile repository never runs its code in VS Code', function () {
   it('import, live capture, the meter, the summary, verify and the commit view run none of the armed programs', async () => {
     const w = world();
     const now = Date.now();
-    const app = buildHostileRepo(path.join(dir, 'app'), markers.app, w.home, { firstAt: now - 3 * 3_600_000, signedAt: now - 3_600_000 });
+    const app = buildHostileRepo(path.join(dir, 'app'), markers.app, w.home, {
+      firstAt: now - 3 * 3_600_000,
+      signedAt: now - 3_600_000,
+    });
     armRepo(w.workspace, markers.workspace); // the open workspace folder
     armUserConfig(w.home, markers.user);
     assert.deepEqual(ran(), [], 'building and arming ran nothing');
@@ -56,22 +69,35 @@ describe('a hostile repository never runs its code in VS Code', function () {
       turns: [{ input: 20, output: 300, cacheRead: 10_000, cacheWrite: 500, edits: [path.join(app.dir, app.file)] }],
     });
     await vscode.commands.executeCommand(CommandId.importNow);
-    const session = await waitFor('the session in the armed repository', async () => {
-      for (const day of await api.tree.getChildren()) {
-        for (const node of await api.tree.getChildren(day)) if (node.kind === 'session' && node.session.sessionId === written.sessionId) return node.session;
-      }
-      return undefined;
-    }, 20_000);
+    const session = await waitFor(
+      'the session in the armed repository',
+      async () => {
+        for (const day of await api.tree.getChildren()) {
+          for (const node of await api.tree.getChildren(day))
+            if (node.kind === 'session' && node.session.sessionId === written.sessionId) return node.session;
+        }
+        return undefined;
+      },
+      20_000,
+    );
     assert.equal(session.repo, app.dir);
     await api.meter.update(); // git log -1 HEAD in the armed workspace, whose HEAD history the user config would verify
 
     const out = path.join(dir, 'summary.md');
     await vscode.commands.executeCommand(CommandId.exportSummary, { period: 'last30', format: 'md', redact: {}, out });
     assert.ok(fs.existsSync(out), 'the summary was written');
-    const v = (await vscode.commands.executeCommand(CommandId.verifySummary, { file: out, ledger: true, repos: [w.workspace, app.dir] })) as Verdict;
+    const v = (await vscode.commands.executeCommand(CommandId.verifySummary, {
+      file: out,
+      ledger: true,
+      repos: [w.workspace, app.dir],
+    })) as Verdict;
     assert.ok(v.ok, v.problems.join('\n'));
     // The commit view: the signed commit of a repository reached only through a log (read-only text, no textconv).
-    assert.equal(await openCommit(app.dir, app.signed), 'text', 'a repository reached through a log is read by the hardened runner');
+    assert.equal(
+      await openCommit(app.dir, app.signed),
+      'text',
+      'a repository reached through a log is read by the hardened runner',
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     assert.deepEqual(ran(), [], 'an armed program ran');
   });

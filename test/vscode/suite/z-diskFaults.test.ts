@@ -25,7 +25,7 @@ async function withLedgerHome(api: OutcomeLedgerApi, home: string, use: () => Pr
     await use();
   } finally {
     await config().update('ledgerHome', undefined, vscode.ConfigurationTarget.Global);
-    await waitFor('the extension to use the world\'s ledger again', () => api.model.home === world().ledgerHome, 10_000);
+    await waitFor("the extension to use the world's ledger again", () => api.model.home === world().ledgerHome, 10_000);
   }
 }
 
@@ -53,7 +53,11 @@ describe('disk faults and permissions in VS Code', () => {
     fs.chmodSync(key, 0o644);
     await withLedgerHome(api, home, async () => {
       await api.model.get(); // opening the ledger checks its permissions
-      const warning = await waitFor('the permissions warning', () => api.observed.messages.find((m) => m.kind === 'permissions'), 10_000);
+      const warning = await waitFor(
+        'the permissions warning',
+        () => api.observed.messages.find((m) => m.kind === 'permissions'),
+        10_000,
+      );
       assert.equal(
         warning.message,
         `The ledger home ${home} is writable by other users (mode 777); the keys folder ${keys} is writable by other users (mode 777); ` +
@@ -62,11 +66,19 @@ describe('disk faults and permissions in VS Code', () => {
       );
       assert.equal(api.observed.messages.filter((m) => m.kind === 'permissions').length, 1, 'once');
       if (world().ui) {
-        await ui({ kind: 'click', selector: '.notifications-toasts .notification-list-item:has-text("writable by other users") .monaco-button:has-text("Fix permissions")' });
+        await ui({
+          kind: 'click',
+          selector:
+            '.notifications-toasts .notification-list-item:has-text("writable by other users") .monaco-button:has-text("Fix permissions")',
+        });
       } else {
         await vscode.commands.executeCommand(CommandId.fixPermissions); // what the button runs
       }
-      await waitFor('the modes to be fixed', () => modeOf(home) === 0o700 && modeOf(keys) === 0o700 && modeOf(key) === 0o600, 10_000);
+      await waitFor(
+        'the modes to be fixed',
+        () => modeOf(home) === 0o700 && modeOf(keys) === 0o700 && modeOf(key) === 0o600,
+        10_000,
+      );
       assert.deepEqual(await vscode.commands.executeCommand(CommandId.fixPermissions), [], 'nothing left to fix');
     });
   });
@@ -76,7 +88,11 @@ describe('disk faults and permissions in VS Code', () => {
     fs.mkdirSync(home, { recursive: true });
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=700', 'tmpfs', home], { encoding: 'utf8' });
     // The harness runs as root on the CI machine, where mount works: say so rather than skip silently.
-    assert.equal(mounted.status, 0, `mount -t tmpfs must work for this test (run as root): ${mounted.stderr || mounted.error?.message}`);
+    assert.equal(
+      mounted.status,
+      0,
+      `mount -t tmpfs must work for this test (run as root): ${mounted.stderr || mounted.error?.message}`,
+    );
     try {
       const ledger = await Ledger.open(home);
       await ledger.write((db) => setMeta(db, 'first_import', '2026-01-01T00:00:00.000Z'));
@@ -86,8 +102,17 @@ describe('disk faults and permissions in VS Code', () => {
       await withLedgerHome(api, home, async () => {
         const summary = await vscode.commands.executeCommand(CommandId.importNow);
         assert.equal(summary, undefined, 'the import could not save');
-        const message = await waitFor('the read-only message', () => api.observed.messages.find((m) => m.kind === 'ledger-read-only'), 10_000);
-        assert.match(message.message, new RegExp(`^Outcome Ledger shows the ledger read-only, as last saved: ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is on a read-only file system \\(EROFS\\)\\. `));
+        const message = await waitFor(
+          'the read-only message',
+          () => api.observed.messages.find((m) => m.kind === 'ledger-read-only'),
+          10_000,
+        );
+        assert.match(
+          message.message,
+          new RegExp(
+            `^Outcome Ledger shows the ledger read-only, as last saved: ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is on a read-only file system \\(EROFS\\)\\. `,
+          ),
+        );
         assert.ok(api.model.readOnly, 'the model knows it is read-only');
         const opened = await api.model.get();
         assert.ok(opened, 'the ledger is open');
