@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { importAll, watchTargets, type ImportSummary } from '../services/importer';
+import { importAll, type ImportSummary } from '../services/importer';
 import {
   applyPriceConfig,
   DiskFaultError,
@@ -9,6 +9,7 @@ import {
   permissionNotice,
   type PermissionProblem,
 } from '../services/ledger';
+import { CaptureWatchers, workspaceDirs } from './captureWatchers';
 import { CommandId } from './commands/ids';
 import type { Settings } from './config';
 import type { Notifier } from './notifier';
@@ -26,11 +27,6 @@ const RETRY_MS = 2_000;
 export const IDLE_FOLD_MS = 120_000;
 export const IDLE_FOLD_BYTES = 64 << 10;
 
-/** The open workspace folders on disk: where tools that keep logs inside projects (Aider) are looked for and watched. */
-export function workspaceDirs(): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-}
-
 /**
  * The extension's one view of the shared ledger. Live capture: file watchers on every source folder (outside the
  * workspace too) and a light periodic rescan schedule a debounced, incremental import through the ledger's lock;
@@ -42,8 +38,7 @@ export class LedgerModel implements vscode.Disposable {
   private opening: Promise<Ledger | undefined> | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
-  private readonly watchers: vscode.Disposable[] = [];
-  private readonly watchedRoots = new Set<string>();
+  private readonly watchers = new CaptureWatchers();
   private debounce: NodeJS.Timeout | undefined;
   private rescan: NodeJS.Timeout | undefined;
   private idleFold: NodeJS.Timeout | undefined;
@@ -95,7 +90,7 @@ export class LedgerModel implements vscode.Disposable {
 
   /** Starts live capture: watchers, the periodic rescan and a first import. */
   start(): void {
-    this.watchLedgerFile();
+    this.watchers.watchLedgerFile(this.settings.ledgerHome, () => this.refreshFromDisk());
     this.watchSources();
     this.scheduleImport(0);
     this.armRescan();
@@ -113,9 +108,7 @@ export class LedgerModel implements vscode.Disposable {
       this.ledger = undefined;
       this.opening = undefined;
     }
-    for (const w of this.watchers) w.dispose();
-    this.watchers.length = 0;
-    this.watchedRoots.clear();
+    this.watchers.dispose();
     this.start();
     this.changed.fire();
   }
@@ -259,25 +252,8 @@ export class LedgerModel implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private watchLedgerFile(): void {
-    const w = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(this.settings.ledgerHome), 'ledger.{sqlite,journal}'),
-    );
-    const onEvent = (): void => this.refreshFromDisk();
-    this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
-  }
-
   private watchSources(): void {
-    for (const target of watchTargets(process.env, this.settings.extra, this.settings.disabled, workspaceDirs())) {
-      const id = `${target.dir}\u0000${target.glob}`;
-      if (this.watchedRoots.has(id)) continue;
-      this.watchedRoots.add(id);
-      const w = vscode.workspace.createFileSystemWatcher(
-        new vscode.RelativePattern(vscode.Uri.file(target.dir), target.glob),
-      );
-      const onEvent = (uri: vscode.Uri): void => this.fileChanged(uri.fsPath);
-      this.watchers.push(w, w.onDidChange(onEvent), w.onDidCreate(onEvent));
-    }
+    this.watchers.watchSources(this.settings, (file) => this.fileChanged(file));
   }
 
   /** The watcher can miss events (network drives, folders created later): a light rescan costs one stat per file. */
@@ -309,7 +285,7 @@ export class LedgerModel implements vscode.Disposable {
     if (this.debounce) clearTimeout(this.debounce);
     if (this.rescan) clearInterval(this.rescan);
     if (this.idleFold) clearTimeout(this.idleFold);
-    for (const w of this.watchers) w.dispose();
+    this.watchers.dispose();
     this.changed.dispose();
     this.ledger?.close();
   }

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { watchTargets } from '../services/importer';
-import { workspaceDirs, type LedgerModel } from './ledgerModel';
+import { workspaceDirs } from './captureWatchers';
+import type { LedgerModel } from './ledgerModel';
 
 /**
  * A second watch on the log folders: Node's own recursive `fs.watch` (inotify on Linux, FSEvents on macOS, one handle
