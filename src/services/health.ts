@@ -12,6 +12,9 @@ import { FLAG_OTLP } from '../store/schema';
 import { projectDirs, READERS, sourceRoots, type ExtraSource } from './importer';
 import { readOtelStatus, type OtelStats } from './otel';
 
+/** Every request's session, model and flags: the ledger's rows and the dedup keys of archived ones (store/archive.ts). */
+const REQUEST_KEYS = `SELECT session_ref, model_ref, flags FROM interactions UNION ALL SELECT session_ref, model_ref, flags FROM archived_requests`;
+
 export interface SourceHealthReport {
   source: SourceName;
   enabled: boolean;
@@ -89,7 +92,7 @@ export function dataHealth(
   const viaOtlp = new Map<string, number>();
   if (getMeta(db, OTLP_META) !== undefined) {
     const q = db.exec(
-      `SELECT s.source, count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE (i.flags & ${FLAG_OTLP}) != 0 GROUP BY s.source`,
+      `SELECT s.source, count(*) FROM (${REQUEST_KEYS}) i JOIN sessions s ON s.id = i.session_ref WHERE (i.flags & ${FLAG_OTLP}) != 0 GROUP BY s.source`,
     );
     for (const [source, n] of q[0]?.values ?? []) viaOtlp.set(String(source), Number(n));
   }
@@ -142,7 +145,7 @@ export function dataHealth(
       );
       const custom = Number(
         db.exec(
-          "SELECT count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref WHERE s.source = 'droid' AND m.name LIKE 'custom:%'",
+          `SELECT count(*) FROM (${REQUEST_KEYS}) i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref WHERE s.source = 'droid' AND m.name LIKE 'custom:%'`,
         )[0]?.values[0]?.[0] ?? 0,
       );
       if (custom > 0)

@@ -1,4 +1,5 @@
-import type { Database } from 'sql.js';
+import type { Database, SqlValue } from 'sql.js';
+import { requestsOfPeriod } from '../store/archive';
 import { canonicalJson } from '../core/common/canonical';
 import { decodeFiles } from '../core/outcomes/commits';
 import {
@@ -236,14 +237,20 @@ function recordsDigest(
   sessions: readonly SummarySession[],
   commits: ReadonlyMap<number, SummaryCommitFacts>,
 ): Summary['records'] {
-  const interactions = (
-    db.exec(
-      `SELECT i.id, s.source || ':' || s.session_key, i.ts, m.name, i.input, i.output, i.cache_read, i.cache_write, i.reasoning, coalesce(i.cost_nusd, -1)
-     FROM interactions i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref
-     WHERE i.ts >= ? AND i.ts < ? ORDER BY i.id`,
-      [range.from, range.to],
-    )[0]?.values ?? []
-  ).map((v) => v.map((x) => (typeof x === 'number' ? x : String(x))));
+  // The period's requests, from the archive files of that period too (store/archive.ts).
+  const period = requestsOfPeriod(db, range.from, range.to);
+  let rows: SqlValue[][];
+  try {
+    rows =
+      db.exec(
+        `SELECT i.id, s.source || ':' || s.session_key, i.ts, m.name, i.input, i.output, i.cache_read, i.cache_write, i.reasoning, coalesce(i.cost_nusd, -1)
+     FROM ${period.table} i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref
+     ORDER BY i.id`,
+      )[0]?.values ?? [];
+  } finally {
+    period.drop();
+  }
+  const interactions = rows.map((v) => v.map((x) => (typeof x === 'number' ? x : String(x))));
   const inPeriod = new Set(sessions.map((s) => s.ledgerId));
   const labels = (
     db.exec("SELECT source || ':' || session_key, label FROM sessions WHERE label IS NOT NULL")[0]?.values ?? []

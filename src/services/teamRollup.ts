@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'sql.js';
+import { requestsOfPeriod } from '../store/archive';
 import { type TeamReportJson, TeamMerger, DEFAULT_MIN_MEMBERS } from '../core/team/merge';
 import {
   MAX_ROSTER_BYTES,
@@ -70,13 +71,18 @@ export function displayNameOf(name: string | null | undefined): string | null {
 
 /** SHA-256 over the sorted interaction ids of a period: which requests the figures cover, without listing them. */
 function interactionDigest(db: Database, from: number, to: number): { count: number; digest: string } {
-  const stmt = db.prepare('SELECT id FROM interactions WHERE ts >= ? AND ts < ? ORDER BY id');
+  // The period's requests, from the archive files of that period too (store/archive.ts).
+  const period = requestsOfPeriod(db, from, to);
   const ids: string[] = [];
   try {
-    stmt.bind([from, to]);
-    while (stmt.step()) ids.push(String(stmt.get()[0]));
+    const stmt = db.prepare(`SELECT id FROM ${period.table} ORDER BY id`);
+    try {
+      while (stmt.step()) ids.push(String(stmt.get()[0]));
+    } finally {
+      stmt.free();
+    }
   } finally {
-    stmt.free();
+    period.drop();
   }
   return { count: ids.length, digest: sha256Hex(ids.join('\n')) };
 }

@@ -25,6 +25,7 @@ import {
   type JournalHeader,
 } from './journal';
 import { ensureRollupFresh, isRollupStale, rebuildRollup } from './rollup';
+import { archiveDir, archiveOldSessions, defaultHorizon, registerArchive, restoreAll } from './archive';
 import { loadSqlJs } from './sqljs';
 import { applyPriceConfig } from './prices';
 import type { Plan } from '../core/usage/plans';
@@ -102,9 +103,21 @@ export interface OpenOptions extends LockOptions {
   journalLimitBytes?: number;
   /** Model-name aliases beside the home's prices.json (the VS Code setting `outcomeLedger.prices.aliases`). */
   priceAliases?: unknown;
+  /**
+   * Sessions whose last request is before this time (ms) have their request rows moved to the archive at the next
+   * fold (store/archive.ts); default: the start of the previous calendar month (UTC). `false`: never (tests).
+   */
+  archiveBefore?: number | false;
+  /**
+   * Archiving starts once the ledger holds more request rows than this (default 50,000, about two months of heavy
+   * use): below it the detail costs a few MB and every query reads it directly.
+   */
+  archiveMinRequests?: number;
 }
 
 const JOURNAL_LIMIT = 1 << 20;
+/** Below this many request rows the ledger archives nothing (OpenOptions.archiveMinRequests). */
+const ARCHIVE_MIN_REQUESTS = 50_000;
 /** A write recording more SQL than this is saved as a whole snapshot instead of a journal block. */
 const BLOCK_LIMIT = 1 << 20;
 
@@ -155,6 +168,7 @@ export class Ledger {
   ) {
     this.db = new SQL.Database();
     this.recorder = new Recorder(this.db, BLOCK_LIMIT);
+    registerArchive(this.db, { dir: archiveDir(paths.home), SQL });
   }
 
   static async open(home: string, options: OpenOptions = {}): Promise<Ledger> {
@@ -256,6 +270,7 @@ export class Ledger {
     }
     this.db.close();
     this.db = db;
+    registerArchive(db, { dir: archiveDir(this.paths.home), SQL: this.SQL });
     this.recorder = new Recorder(db, BLOCK_LIMIT);
     this.stamp = stamp;
     this.journalStamp = journalStamp;
@@ -552,6 +567,11 @@ export class Ledger {
     const prev = this.snapshotId ?? '';
     const damaged = this.journalDamaged;
     this.recorder.stop();
+    try {
+      this.archive();
+    } catch (e) {
+      throw writeFailure(e, `cannot write the ledger's archive in ${archiveDir(this.paths.home)}`, this.paths.home);
+    }
     setMeta(this.db, 'snapshot_id', id);
     const bytes = this.db.export();
     try {
@@ -580,6 +600,26 @@ export class Ledger {
     this.generation++;
   }
 
+  /**
+   * Moves the request rows of sessions that ended before the horizon to archive files (store/archive.ts), in the
+   * database this fold is about to save: what every open loads keeps the aggregates and recent detail only.
+   */
+  private archive(): void {
+    const horizon = this.options.archiveBefore ?? defaultHorizon();
+    if (horizon === false) return;
+    registerArchive(this.db, { dir: archiveDir(this.paths.home), SQL: this.SQL });
+    this.db.exec('BEGIN');
+    try {
+      const min = this.options.archiveMinRequests ?? ARCHIVE_MIN_REQUESTS;
+      const hot = Number(this.db.exec('SELECT count(*) FROM interactions')[0]?.values[0]?.[0] ?? 0);
+      if (hot > min) archiveOldSessions(this.db, { dir: archiveDir(this.paths.home), SQL: this.SQL }, horizon);
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
   close(): void {
     this.db.close();
   }
@@ -602,6 +642,8 @@ function checkHeader(h: JournalHeader): void {
  * every interaction is priced again, at the price of its own time; requests metered in credits stay priced from them.
  */
 function repriceAll(db: Database): void {
+  // Every request is priced again: archived sessions come back first (the next fold archives them again).
+  restoreAll(db);
   const rows = db.prepare(
     `SELECT i.id, m.name, i.input, i.output, i.cache_read, i.cache_write, i.cache_write_1h, i.reasoning, i.ts, i.credits_u, s.source
      FROM interactions i JOIN models m ON m.id = i.model_ref JOIN sessions s ON s.id = i.session_ref`,

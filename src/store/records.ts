@@ -5,6 +5,7 @@ import { costUSD, creditCostUSD, toMicroCredits, toNanoUSD } from '../core/usage
 import { totalOf } from '../core/usage/tokens';
 import { promptHash, stableId } from './hash';
 import { isRollupStale, markRollupStale, rebuildRollup } from './rollup';
+import { restoreSession } from './archive';
 import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, FLAG_OTLP, FLAG_SIDECHAIN, getMeta } from './schema';
 
 export interface RecordWriterOptions {
@@ -51,6 +52,11 @@ export class RecordWriter {
   private readonly findOtlpTwin: Statement;
   /** The ledger holds requests received over OTLP (meta `otlp_records`): only then does a log copy look for its twin. */
   private readonly otlpSeen: boolean;
+  /** Dedup keys and sessions of requests moved to the archive (schema 9, store/archive.ts); undefined before. */
+  private readonly findArchived: Statement | undefined;
+  private readonly findArchivedSession: Statement | undefined;
+  /** Sessions known to hold their request rows in the ledger (checked, or restored from the archive) in this run. */
+  private readonly hot = new Set<number>();
 
   constructor(
     private readonly db: Database,
@@ -87,6 +93,41 @@ export class RecordWriter {
     this.findLogTwin = prep(`${twin} AND (flags & ${FLAG_OTLP}) = 0 LIMIT 1`);
     this.findOtlpTwin = prep(`${twin} AND (flags & ${FLAG_OTLP}) != 0 AND id != ? LIMIT 1`);
     this.otlpSeen = getMeta(db, OTLP_META) !== undefined;
+    const archive = db.exec("SELECT 1 FROM sqlite_master WHERE type='table' AND name='archived_requests'").length > 0;
+    this.findArchived = archive
+      ? prep('SELECT session_ref, total, flags, credits_u FROM archived_requests WHERE id = ?')
+      : undefined;
+    this.findArchivedSession = archive ? prep('SELECT 1 FROM archived_sessions WHERE session_ref = ?') : undefined;
+  }
+
+  /**
+   * A session whose request rows were moved to the archive is restored before any of its requests changes, so its
+   * rollup is regrouped from all of them (store/archive.ts).
+   */
+  private ensureHot(sessionRef: number): void {
+    if (!this.findArchivedSession || this.hot.has(sessionRef)) return;
+    this.findArchivedSession.bind([sessionRef]);
+    const archived = this.findArchivedSession.step();
+    this.findArchivedSession.reset();
+    if (archived) restoreSession(this.db, sessionRef);
+    this.hot.add(sessionRef);
+  }
+
+  /** The dedup key of an archived request with this id, if one is. */
+  private archivedCopy(id: number): (Copy & { session: number }) | undefined {
+    if (!this.findArchived) return undefined;
+    this.findArchived.bind([id]);
+    const row = this.findArchived.step() ? (this.findArchived.get() as number[]) : undefined;
+    this.findArchived.reset();
+    if (!row) return undefined;
+    const [session = 0, total = 0, flags = 0, credits = 0] = row.map(Number);
+    return {
+      session,
+      total,
+      credits,
+      sidechain: (flags & FLAG_SIDECHAIN) !== 0,
+      estimated: (flags & FLAG_ESTIMATED) !== 0,
+    };
   }
 
   /**
@@ -146,6 +187,19 @@ export class RecordWriter {
     const seen = this.recent.get(r.key);
     if (seen && !betterCopy(copy, seen)) return 'duplicate';
     const id = seen?.id ?? stableId(r.key);
+    this.ensureHot(sessionRef);
+    if (!seen) {
+      // A copy of a request moved to the archive (a resumed session copies old messages): settled from its key, or
+      // its session restored first when the new copy is better.
+      const archived = this.archivedCopy(id);
+      if (archived) {
+        if (!betterCopy(copy, archived)) {
+          this.remember(r.key, { id, ...archived });
+          return 'duplicate';
+        }
+        this.ensureHot(archived.session);
+      }
+    }
     // A request received over OTLP that a log file already gave is not stored twice.
     if (r.viaOtlp && this.twin(this.findLogTwin, sessionRef, r) !== undefined) return 'duplicate';
     const flags =
@@ -207,6 +261,8 @@ export class RecordWriter {
   retract(key: string): void {
     const id = stableId(key);
     this.recent.delete(key);
+    const archived = this.archivedCopy(id);
+    if (archived) this.ensureHot(archived.session);
     this.findInteraction.bind([id]);
     const row = this.findInteraction.step() ? this.findInteraction.get() : undefined;
     this.findInteraction.reset();

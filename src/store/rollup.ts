@@ -34,7 +34,13 @@ const SELECT_GROUPED = `
  */
 export function rebuildRollup(db: Database, sessions: ReadonlySet<number> | 'all'): void {
   if (sessions === 'all') {
-    db.exec('DELETE FROM usage_rollup');
+    // Archived sessions (store/archive.ts) keep their rows: their requests are not in the ledger to regroup from.
+    const archive = db.exec("SELECT 1 FROM sqlite_master WHERE type='table' AND name='archived_sessions'").length > 0;
+    db.exec(
+      archive
+        ? 'DELETE FROM usage_rollup WHERE session_ref NOT IN (SELECT session_ref FROM archived_sessions)'
+        : 'DELETE FROM usage_rollup',
+    );
     db.exec(`INSERT INTO usage_rollup ${SELECT_GROUPED} GROUP BY session_ref, model_ref, ts / ${BUCKET_MS}`);
     rebuildSessionTotals(db, 'all');
     if (isRollupStale(db)) setMeta(db, STALE, '0');

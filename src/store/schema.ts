@@ -1,5 +1,6 @@
 import type { Database } from 'sql.js';
 import { addSessionTotals } from './aggregates';
+import { ARCHIVE_DDL } from './archive';
 
 /**
  * Versioned schema. Each migration moves the ledger one version up inside the write that opened it; a ledger from a
@@ -41,8 +42,12 @@ import { addSessionTotals } from './aggregates';
  * `recorded_n` requests that recorded one), so a report never scans the per-request rows; the migration marks the
  * rollup stale, so the open that migrated regroups it (and the per-session totals) from the requests the ledger holds.
  * An index on `files (status, source, rejected)` answers data health without reading every path.
+ *
+ * Version 9 (the request archive, store/archive.ts): `archive_files`, `archived_sessions` and `archived_requests` (the
+ * compact dedup keys of requests moved to archive files). The migration only adds the tables; the first fold after it
+ * moves the request rows of sessions that ended before the previous month to the archive.
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string | ((db: Database) => void) }> = [
   {
@@ -213,6 +218,10 @@ CREATE TABLE manual_entries (
       // the files table with its paths and parser states.
       db.exec('CREATE INDEX IF NOT EXISTS files_health ON files (status, source, rejected)');
     },
+  },
+  {
+    version: 9,
+    sql: ARCHIVE_DDL,
   },
 ];
 

@@ -1,0 +1,342 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import { writeFileAtomic } from './atomic';
+
+/**
+ * The request archive (schema 9, docs/ledger.md "Hot ledger and archive"): per-request rows of sessions that ended
+ * before the archive horizon (the start of the previous calendar month, UTC) leave the ledger for immutable files
+ * beside it, `archive/requests-YYYY-MM-<id>.sqlite` (one per month of the sessions' last activity and fold), so what
+ * every open loads holds the aggregates (rollup, session totals) for all time but request detail only for recent
+ * sessions. The ledger keeps, per archived request, a compact dedup key (`archived_requests`: id, session, model,
+ * token total, flags, credits: what the dedup rule compares), so a copy of an old request (Claude Code's resumes copy
+ * old messages into new files) is recognised without reading any archive file.
+ *
+ * - Written at a fold, under the lock: the files first (temp, fsync, rename), then the rows moved to keys in the
+ *   database that the fold saves. A fold killed between the two leaves a file nothing refers to, never a lost row.
+ * - Immutable: a file is never rewritten or deleted, so the backup snapshot's files stay on disk too.
+ * - A write that must change an archived session (a new request in it, a better copy of one of its requests, a
+ *   withdrawn line, a reprice) first restores the session's rows into the ledger from its file (`restoreSession`),
+ *   with the values recorded in the journal like any write; the file's copy is then stale and never read again
+ *   (`archived_sessions` names the one file that holds each archived session's rows).
+ * - A query that needs old detail (a summary of an old period, `verify --ledger`, a team rollup) reads only the files
+ *   whose time span meets its period (`requestsOfPeriod`); reports, the sidebar and `sessions` read aggregates only.
+ * - Each file's SHA-256 is in the ledger (`archive_files`): a damaged file is refused with a plain message.
+ */
+export const ARCHIVE_DDL = `
+CREATE TABLE IF NOT EXISTS archive_files (
+  file_no INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  min_ts INTEGER NOT NULL,
+  max_ts INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  sha256 TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS archived_sessions (session_ref INTEGER PRIMARY KEY, file_no INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS archived_requests (
+  id INTEGER PRIMARY KEY,
+  session_ref INTEGER NOT NULL,
+  model_ref INTEGER NOT NULL,
+  total INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  credits_u INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS archived_requests_session ON archived_requests (session_ref);`;
+
+/** The columns of a request row, in the order the archive files keep them (the ledger's `interactions`). */
+export const REQUEST_COLUMNS = [
+  'id',
+  'session_ref',
+  'ts',
+  'model_ref',
+  'input',
+  'output',
+  'cache_read',
+  'cache_write',
+  'cache_write_1h',
+  'reasoning',
+  'cost_nusd',
+  'recorded_cost_nusd',
+  'flags',
+  'credits_u',
+] as const;
+const COLS = REQUEST_COLUMNS.join(', ');
+const FILE_DDL = `CREATE TABLE interactions (
+  id INTEGER PRIMARY KEY, session_ref INTEGER NOT NULL, ts INTEGER NOT NULL, model_ref INTEGER NOT NULL,
+  input INTEGER NOT NULL, output INTEGER NOT NULL, cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL,
+  cache_write_1h INTEGER NOT NULL, reasoning INTEGER NOT NULL, cost_nusd INTEGER, recorded_cost_nusd INTEGER,
+  flags INTEGER NOT NULL, credits_u INTEGER NOT NULL);
+CREATE INDEX interactions_session ON interactions (session_ref);
+CREATE INDEX interactions_ts ON interactions (ts);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`;
+
+export class ArchiveDamagedError extends Error {}
+
+/** Where a ledger's archive lives and the sql.js it opens files with; registered per database by the Ledger. */
+export interface ArchiveStore {
+  dir: string;
+  SQL: SqlJsStatic;
+}
+
+const stores = new WeakMap<Database, ArchiveStore>();
+
+/** The Ledger names the archive of each database it loads, so writers and readers deep in services find it. */
+export function registerArchive(db: Database, store: ArchiveStore): void {
+  stores.set(db, store);
+}
+
+export function archiveOf(db: Database): ArchiveStore | undefined {
+  return stores.get(db);
+}
+
+export function archiveDir(home: string): string {
+  return path.join(home, 'archive');
+}
+
+/** Sessions whose last request is before this are archived at the next fold: the start of the previous UTC month. */
+export function defaultHorizon(now = Date.now()): number {
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1);
+}
+
+function hasArchiveTables(db: Database): boolean {
+  return db.exec("SELECT 1 FROM sqlite_master WHERE type='table' AND name='archived_sessions'").length > 0;
+}
+
+function rowsOf(db: Database, sql: string, params: SqlValue[] = []): SqlValue[][] {
+  return db.exec(sql, params)[0]?.values ?? [];
+}
+
+/**
+ * Moves the request rows of sessions that ended before `horizon` (and hold rows, and are not manual entries) into new
+ * archive files, one per month of their last activity; returns the number of requests moved. Runs inside the fold,
+ * under the lock, on the database about to be saved: the files are on disk (fsync'd) before any row leaves it.
+ */
+export function archiveOldSessions(db: Database, store: ArchiveStore, horizon: number, maxRows = Infinity): number {
+  if (!hasArchiveTables(db)) return 0;
+  const candidates = rowsOf(
+    db,
+    `SELECT t.session_ref, t.last_ts FROM session_totals t
+     WHERE t.last_ts < ?
+       AND NOT EXISTS (SELECT 1 FROM archived_sessions a WHERE a.session_ref = t.session_ref)
+       AND NOT EXISTS (SELECT 1 FROM manual_entries m WHERE m.session_ref = t.session_ref)
+       AND EXISTS (SELECT 1 FROM interactions i WHERE i.session_ref = t.session_ref)
+     ORDER BY t.session_ref`,
+    [horizon],
+  );
+  if (candidates.length === 0) return 0;
+  const byMonth = new Map<string, number[]>();
+  for (const [ref, last] of candidates) {
+    const month = new Date(Number(last)).toISOString().slice(0, 7);
+    const list = byMonth.get(month) ?? [];
+    list.push(Number(ref));
+    byMonth.set(month, list);
+  }
+  fs.mkdirSync(store.dir, { recursive: true, mode: 0o700 });
+  let moved = 0;
+  let fileNo = Number(rowsOf(db, 'SELECT coalesce(max(file_no), 0) FROM archive_files')[0]?.[0] ?? 0);
+  for (const [month, refs] of [...byMonth].sort((a, b) => a[0].localeCompare(b[0]))) {
+    if (moved >= maxRows) break;
+    const file = new store.SQL.Database();
+    let bytes: Uint8Array;
+    let minTs = Infinity;
+    let maxTs = -Infinity;
+    let count = 0;
+    try {
+      file.exec(FILE_DDL);
+      file.exec('BEGIN');
+      const insert = file.prepare(
+        `INSERT INTO interactions (${COLS}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(',')})`,
+      );
+      const read = db.prepare(`SELECT ${COLS} FROM interactions WHERE session_ref = ?`);
+      try {
+        for (const ref of refs) {
+          read.bind([ref]);
+          while (read.step()) {
+            const row = read.get();
+            const ts = Number(row[2]);
+            if (ts < minTs) minTs = ts;
+            if (ts > maxTs) maxTs = ts;
+            insert.run(row);
+            count++;
+          }
+          read.reset();
+        }
+      } finally {
+        read.free();
+        insert.free();
+      }
+      file.run("INSERT INTO meta (key, value) VALUES ('month', ?), ('format', '1')", [month]);
+      file.exec('COMMIT');
+      bytes = file.export();
+    } finally {
+      file.close();
+    }
+    fileNo++;
+    const name = `requests-${month}-${randomBytes(6).toString('hex')}.sqlite`;
+    writeFileAtomic(path.join(store.dir, name), bytes);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const list = refs.join(',');
+    db.run('INSERT INTO archive_files (file_no, name, min_ts, max_ts, rows, sha256) VALUES (?,?,?,?,?,?)', [
+      fileNo,
+      name,
+      minTs,
+      maxTs,
+      count,
+      sha,
+    ]);
+    db.exec(
+      `INSERT INTO archived_sessions (session_ref, file_no) SELECT session_ref, ${fileNo} FROM session_totals WHERE session_ref IN (${list})`,
+    );
+    db.exec(
+      `INSERT INTO archived_requests (id, session_ref, model_ref, total, flags, credits_u)
+       SELECT id, session_ref, model_ref, input + output + cache_read + cache_write, flags, credits_u
+       FROM interactions WHERE session_ref IN (${list})`,
+    );
+    db.exec(`DELETE FROM interactions WHERE session_ref IN (${list})`);
+    moved += count;
+  }
+  return moved;
+}
+
+/** Reads an archive file, checking it against the SHA-256 the ledger recorded for it. */
+function openFile(store: ArchiveStore, name: string, sha: string): Database {
+  const file = path.join(store.dir, name);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new ArchiveDamagedError(
+      `the ledger's archive file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
+        'Its requests are still counted in every report (the ledger keeps their sums); restore the file from a backup of the ledger folder to export a summary of that period.',
+    );
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== sha) {
+    throw new ArchiveDamagedError(
+      `the ledger's archive file ${file} is damaged (its checksum does not match). ` +
+        'Its requests are still counted in every report (the ledger keeps their sums); restore the file from a backup of the ledger folder to export a summary of that period.',
+    );
+  }
+  return new store.SQL.Database(bytes);
+}
+
+/** The archived sessions among `refs` (all of them checked in one query). */
+export function archivedAmong(db: Database, refs: readonly number[]): number[] {
+  if (refs.length === 0 || !hasArchiveTables(db)) return [];
+  const list = refs.map((r) => Math.trunc(Number(r))).join(',');
+  return rowsOf(db, `SELECT session_ref FROM archived_sessions WHERE session_ref IN (${list})`).map((r) =>
+    Number(r[0]),
+  );
+}
+
+/**
+ * Brings an archived session's request rows back into the ledger (inside the caller's write: the inserts are
+ * journaled with their values), and drops its dedup keys. Returns the number of rows restored.
+ */
+export function restoreSession(db: Database, sessionRef: number): number {
+  const found = rowsOf(
+    db,
+    'SELECT f.name, f.sha256 FROM archived_sessions a JOIN archive_files f ON f.file_no = a.file_no WHERE a.session_ref = ?',
+    [sessionRef],
+  )[0];
+  if (!found) return 0;
+  const store = archiveOf(db);
+  if (!store) throw new ArchiveDamagedError('the ledger has archived requests but no archive folder is known');
+  const file = openFile(store, String(found[0]), String(found[1]));
+  let n = 0;
+  try {
+    const rows = rowsOf(file, `SELECT ${COLS} FROM interactions WHERE session_ref = ? ORDER BY id`, [sessionRef]);
+    const insert = db.prepare(
+      `INSERT OR IGNORE INTO interactions (${COLS}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(',')})`,
+    );
+    try {
+      for (const row of rows) {
+        insert.run(row);
+        n++;
+      }
+    } finally {
+      insert.free();
+    }
+  } finally {
+    file.close();
+  }
+  db.run('DELETE FROM archived_requests WHERE session_ref = ?', [sessionRef]);
+  db.run('DELETE FROM archived_sessions WHERE session_ref = ?', [sessionRef]);
+  return n;
+}
+
+/** Restores every archived session (a reprice needs every request's counts). */
+export function restoreAll(db: Database): number {
+  if (!hasArchiveTables(db)) return 0;
+  let n = 0;
+  for (const [ref] of rowsOf(db, 'SELECT session_ref FROM archived_sessions ORDER BY session_ref')) {
+    n += restoreSession(db, Number(ref));
+  }
+  return n;
+}
+
+/** Whether any archive file holds requests at or after `from` (a query from then must read the archive too). */
+export function archiveReaches(db: Database, from: number): boolean {
+  return hasArchiveTables(db) && rowsOf(db, 'SELECT 1 FROM archive_files WHERE max_ts >= ? LIMIT 1', [from]).length > 0;
+}
+
+/**
+ * A temporary table (`temp.<name>`) holding every request with `from <= ts < to`: the ledger's own rows and those of
+ * the archive files whose span meets the period (and only their current copies). Call `drop()` when done. What it
+ * loads follows the period asked for, not the history.
+ */
+export function requestsOfPeriod(
+  db: Database,
+  from: number,
+  to: number,
+  name = 'period_requests',
+): { table: string; drop(): void } {
+  const table = `temp.${name}`;
+  db.exec(`DROP TABLE IF EXISTS ${table}`);
+  db.run(`CREATE TABLE ${table} AS SELECT ${COLS} FROM interactions WHERE ts >= ? AND ts < ?`, [from, to]);
+  const drop = (): void => {
+    db.exec(`DROP TABLE IF EXISTS ${table}`);
+  };
+  try {
+    if (hasArchiveTables(db)) {
+      const files = rowsOf(db, 'SELECT file_no, name, sha256 FROM archive_files WHERE max_ts >= ? AND min_ts < ?', [
+        from,
+        to,
+      ]);
+      if (files.length > 0) {
+        const store = archiveOf(db);
+        if (!store) throw new ArchiveDamagedError('the ledger has archived requests but no archive folder is known');
+        const insert = db.prepare(
+          `INSERT INTO ${table} (${COLS}) SELECT ${REQUEST_COLUMNS.map(() => '?').join(',')}
+           WHERE EXISTS (SELECT 1 FROM archived_sessions WHERE session_ref = ? AND file_no = ?)`,
+        );
+        try {
+          for (const [fileNo, fname, sha] of files) {
+            const file = openFile(store, String(fname), String(sha));
+            try {
+              const read = file.prepare(`SELECT ${COLS} FROM interactions WHERE ts >= ? AND ts < ?`);
+              try {
+                read.bind([from, to]);
+                while (read.step()) {
+                  const row = read.get();
+                  insert.run([...row, row[1] as number, Number(fileNo)]);
+                }
+              } finally {
+                read.free();
+              }
+            } finally {
+              file.close();
+            }
+          }
+        } finally {
+          insert.free();
+        }
+      }
+    }
+  } catch (e) {
+    drop();
+    throw e;
+  }
+  return { table, drop };
+}
