@@ -8,6 +8,7 @@ import { diskFaultOf, DiskFaultError } from '../store/diskFault';
 import { LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { SchemaTooNewError } from '../store/schema';
+import { ArchiveDamagedError } from '../store/archive';
 import { SigningKeyError } from '../store/signing';
 import { parse, UsageError } from './args';
 import { COMMON_HELP, examplesHelp, type Command } from './command';
@@ -78,6 +79,7 @@ const EXIT_CODES: ReadonlyArray<readonly [new (...args: never[]) => Error, numbe
   [LedgerWriteError, 1],
   [DiskFaultError, 1],
   [SchemaTooNewError, 1],
+  [ArchiveDamagedError, 1],
   [OtelPortBusyError, 1],
 ];
 

@@ -200,6 +200,9 @@ export function archiveOldSessions(db: Database, store: ArchiveStore, horizon: n
   return moved;
 }
 
+const ARCHIVE_ADVICE =
+  'Its requests are still counted in every report (the ledger keeps their sums); restore the file from a backup of the ledger folder: until then a summary of its months, and a capture that continues one of its sessions, stop with this message.';
+
 /** Reads an archive file, checking it against the SHA-256 the ledger recorded for it. */
 function openFile(store: ArchiveStore, name: string, sha: string): Database {
   const file = path.join(store.dir, name);
@@ -209,13 +212,12 @@ function openFile(store: ArchiveStore, name: string, sha: string): Database {
   } catch (e) {
     throw new ArchiveDamagedError(
       `the ledger's archive file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
-        'Its requests are still counted in every report (the ledger keeps their sums); restore the file from a backup of the ledger folder to export a summary of that period.',
+        ARCHIVE_ADVICE,
     );
   }
   if (createHash('sha256').update(bytes).digest('hex') !== sha) {
     throw new ArchiveDamagedError(
-      `the ledger's archive file ${file} is damaged (its checksum does not match). ` +
-        'Its requests are still counted in every report (the ledger keeps their sums); restore the file from a backup of the ledger folder to export a summary of that period.',
+      `the ledger's archive file ${file} is damaged (its checksum does not match). ` + ARCHIVE_ADVICE,
     );
   }
   return new store.SQL.Database(bytes);

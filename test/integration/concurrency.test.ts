@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildWorld, type World } from '../../src/demo/world';
 import { Ledger } from '../../src/store/ledger';
+import { requestsOfPeriod } from '../../src/store/archive';
 import { tempDir } from '../helpers';
 import { CLI, cliAsync, reportJson } from './cli';
 
@@ -75,14 +76,16 @@ describe('several writers and crashes', function () {
     assert.equal(fs.existsSync(path.join(home, 'ledger.lock')), false, 'no lock left behind');
   });
 
-  it('three writers capturing line by line into the journal, one killed with SIGKILL mid-way, and a window reading along: every confirmed write is there, once', async () => {
-    const home = path.join(dir, 'journal');
+  /** Three writer processes (journalWriter.ts), one killed; `archiveBefore`: folds archive (and writes restore) too. */
+  async function threeWriters(home: string, archiveBefore?: number): Promise<void> {
+    const options = archiveBefore === undefined ? {} : { archiveBefore, archiveMinRequests: 0 };
     const script = path.join(__dirname, 'journalWriter.js');
-    const reader = await Ledger.open(home);
+    const reader = await Ledger.open(home, options);
     const confirmed = new Map<string, string[]>();
     const start = (prefix: string, count: number): { done: Promise<number | null>; kill: () => void } => {
       const child = spawn(process.execPath, [script, home, prefix, String(count)], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, OL_TEST_ARCHIVE_BEFORE: archiveBefore === undefined ? '' : String(archiveBefore) },
       });
       const keys: string[] = [];
       confirmed.set(prefix, keys);
@@ -114,12 +117,23 @@ describe('several writers and crashes', function () {
     assert.equal(await a.done, 0);
     assert.equal(await b.done, 0);
     reader.refresh();
-    const fresh = await Ledger.open(home);
+    const fresh = await Ledger.open(home, options);
+    // Every request, from the ledger's rows and its archive files (store/archive.ts).
+    const all = <T>(l: Ledger, f: (table: string) => T): T => {
+      const p = requestsOfPeriod(l.database, 0, Number.MAX_SAFE_INTEGER);
+      try {
+        return f(p.table);
+      } finally {
+        p.drop();
+      }
+    };
     const count = (l: Ledger, prefix: string): number =>
-      Number(
-        l.database.exec(
-          `SELECT count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE s.session_key LIKE '${prefix}-%'`,
-        )[0]?.values[0]?.[0],
+      all(l, (t) =>
+        Number(
+          l.database.exec(
+            `SELECT count(*) FROM ${t} i JOIN sessions s ON s.id = i.session_ref WHERE s.session_key LIKE '${prefix}-%'`,
+          )[0]?.values[0]?.[0],
+        ),
       );
     assert.equal(count(fresh, 'a'), 60);
     assert.equal(count(fresh, 'b'), 60);
@@ -130,15 +144,34 @@ describe('several writers and crashes', function () {
       `the killed writer: its ${cConfirmed} confirmed writes (and at most the one in flight), found ${killedHas}`,
     );
     const sums = (l: Ledger): unknown =>
-      l.database.exec('SELECT count(*), sum(output), (SELECT sum(output) FROM usage_rollup) FROM interactions')[0]
-        ?.values;
+      all(
+        l,
+        (t) =>
+          l.database.exec(`SELECT count(*), sum(output), (SELECT sum(output) FROM usage_rollup) FROM ${t}`)[0]?.values,
+      );
     assert.deepEqual(
       sums(reader),
       sums(fresh),
       'the window that read along by journal tails sees what a fresh open sees',
     );
     assert.equal(fs.existsSync(path.join(home, 'ledger.sqlite.bak')), true, 'folds happened during the run');
+    if (archiveBefore !== undefined) {
+      assert.ok(fs.readdirSync(path.join(home, 'archive')).length > 0, 'folds archived during the run');
+      assert.ok(
+        Number(fresh.database.exec('SELECT count(*) FROM archived_requests')[0]?.values[0]?.[0]) > 0,
+        'some requests are in the archive at the end',
+      );
+    }
     reader.close();
     fresh.close();
+  }
+
+  it('three writers capturing line by line into the journal, one killed with SIGKILL mid-way, and a window reading along: every confirmed write is there, once', async () => {
+    await threeWriters(path.join(dir, 'journal'));
+  });
+
+  it('the same with the request archive: folds move sessions to archive files and the next writes restore them, while one writer is killed: every confirmed write is there, once', async () => {
+    // Every session ends before this horizon: each fold archives them all, and the next capture restores its own.
+    await threeWriters(path.join(dir, 'archive'), Date.parse('2027-01-01T00:00:00Z'));
   });
 });

@@ -1,14 +1,20 @@
 /**
  * A writer process for the concurrency suite: opens the ledger at argv[2] and captures argv[4] interactions one write
  * at a time (as the extension captures lines), keyed argv[3]-N, printing each key once its write returned.
- * A small journal limit makes folds happen while the other writers append.
+ * A small journal limit makes folds happen while the other writers append (and archive, with OL_TEST_ARCHIVE_BEFORE).
  */
 import { Ledger } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
 
 async function main(): Promise<void> {
   const [home = '', prefix = 'w', countText = '10'] = process.argv.slice(2);
-  const ledger = await Ledger.open(home, { journalLimitBytes: 16_384 });
+  // OL_TEST_ARCHIVE_BEFORE: archive at every fold the sessions ended before this time (store/archive.ts), so folds
+  // move rows to archive files and later writes restore them while the other writers append.
+  const archiveBefore = Number(process.env.OL_TEST_ARCHIVE_BEFORE ?? NaN);
+  const ledger = await Ledger.open(home, {
+    journalLimitBytes: 16_384,
+    ...(Number.isFinite(archiveBefore) ? { archiveBefore, archiveMinRequests: 0 } : {}),
+  });
   for (let i = 0; i < Number(countText); i++) {
     const key = `${prefix}-${i}`;
     await ledger.write((db) => {

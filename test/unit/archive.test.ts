@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { InteractionRecord } from '../../src/core/usage/model';
+import { report } from '../../src/services/queries';
+import { ArchiveDamagedError, REQUEST_COLUMNS, requestsOfPeriod } from '../../src/store/archive';
+import { Ledger, type OpenOptions } from '../../src/store/ledger';
+import { RecordWriter } from '../../src/store/records';
+import { SCHEMA_VERSION } from '../../src/store/schema';
+import { tempDir } from '../helpers';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-01-05T00:00:00Z');
+/** Sessions whose last request is before this are archived (the tests' horizon, instead of "the previous month"). */
+const HORIZON = Date.parse('2026-03-01T00:00:00Z');
+const OPTIONS: OpenOptions = { archiveBefore: HORIZON, archiveMinRequests: 0 };
+
+function request(key: string, session: string, ts: number, output: number): InteractionRecord {
+  return {
+    kind: 'interaction',
+    key,
+    session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' },
+    timestamp: ts,
+    model: output % 3 === 0 ? 'claude-sonnet-4-5' : 'claude-opus-4-1',
+    tokens: { input: 10 + (output % 7), output, cacheRead: 100, cacheWrite: output % 5, reasoning: 0 },
+    cacheWrite1h: 0,
+    sidechain: output % 4 === 0,
+    ...(output % 2 === 0 ? { recordedCostUSD: output / 10_000 } : {}),
+  };
+}
+
+async function add(ledger: Ledger, records: InteractionRecord[], log = '/logs/a.jsonl'): Promise<string[]> {
+  return ledger.write((db) => {
+    const w = new RecordWriter(db, { repoOf: () => null });
+    try {
+      return records.map((r) => w.add(r, log));
+    } finally {
+      w.free();
+    }
+  });
+}
+
+/** Sixty days of sessions, two a day, four requests each: January and February end before the horizon. */
+function history(): InteractionRecord[] {
+  const out: InteractionRecord[] = [];
+  for (let d = 0; d < 75; d++)
+    for (let s = 0; s < 2; s++)
+      for (let i = 0; i < 4; i++)
+        out.push(request(`d${d}s${s}r${i}`, `d${d}s${s}`, T0 + d * DAY + s * 3_600_000 + i * 60_000, 5 + d + i));
+  return out;
+}
+
+/** Every request the ledger knows, from its rows and the archive files (sorted by id), as text. */
+function allRequests(ledger: Ledger): string {
+  const p = requestsOfPeriod(ledger.database, 0, Number.MAX_SAFE_INTEGER, 'all_requests');
+  try {
+    return JSON.stringify(ledger.database.exec(`SELECT ${REQUEST_COLUMNS.join(', ')} FROM ${p.table} ORDER BY id`));
+  } finally {
+    p.drop();
+  }
+}
+
+/** The rollup regrouped from every request (rows and archive) must equal the maintained rollup. */
+function rollupMatchesDetail(ledger: Ledger): void {
+  const db = ledger.database;
+  const p = requestsOfPeriod(db, 0, Number.MAX_SAFE_INTEGER, 'all_requests');
+  try {
+    const detail =
+      db.exec(`SELECT session_ref, model_ref, ts / 900000, sum(input), sum(output), sum(coalesce(cost_nusd, 0)), count(*)
+      FROM ${p.table} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
+    const rollup = db.exec(
+      'SELECT session_ref, model_ref, bucket, input, output, cost_nusd, n FROM usage_rollup ORDER BY 1, 2, 3',
+    );
+    assert.deepEqual(rollup[0]?.values, detail[0]?.values);
+  } finally {
+    p.drop();
+  }
+}
+
+const scalar = (ledger: Ledger, sql: string): number => Number(ledger.database.exec(sql)[0]?.values[0]?.[0] ?? 0);
+const q = { timeZone: 'UTC', now: T0 + 80 * DAY };
+
+describe('the request archive (schema 9): old request detail on disk, aggregates and dedup keys in the ledger', () => {
+  let home: string;
+  beforeEach(() => {
+    home = tempDir('ol-archive-');
+  });
+  afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('a fold moves the requests of sessions ended before the horizon to per-month files; reports, a period and a fresh open are unchanged', async () => {
+    const a = await Ledger.open(home, { ...OPTIONS, archiveBefore: false });
+    await add(a, history());
+    const before = { report: report(a.database, q), requests: allRequests(a) };
+    a.close();
+    const b = await Ledger.open(home, OPTIONS);
+    await b.compact();
+    assert.equal(allRequests(b), before.requests, 'every request is still there, from the rows or the archive');
+    await add(b, [request('late', 'd74s0', T0 + 74 * DAY + 5_000_000, 9)]);
+    await b.compact();
+    const archived = scalar(b, 'SELECT count(*) FROM archived_requests');
+    // January and February: 55 days (5 Jan – 28 Feb) of two sessions of four requests.
+    assert.equal(archived, 55 * 2 * 4);
+    assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), (75 - 55) * 2 * 4 + 1);
+    const files = fs.readdirSync(path.join(home, 'archive')).sort();
+    assert.deepEqual(
+      files.map((f) => f.slice(0, 'requests-2026-01'.length)),
+      ['requests-2026-01', 'requests-2026-02'],
+    );
+    const fresh = await Ledger.open(home, OPTIONS);
+    for (const l of [b, fresh]) {
+      const r = report(l.database, q);
+      assert.equal(r.totals.interactions, before.report.totals.interactions + 1);
+      rollupMatchesDetail(l);
+    }
+    // The period of January alone reads January's file only, and gives the rows the ledger had.
+    const jan = requestsOfPeriod(fresh.database, T0, Date.parse('2026-02-01T00:00:00Z'));
+    try {
+      assert.equal(scalar(fresh, `SELECT count(*) FROM ${jan.table}`), 27 * 2 * 4);
+    } finally {
+      jan.drop();
+    }
+    assert.equal(allRequests(fresh), allRequests(b));
+    b.close();
+    fresh.close();
+  });
+
+  it('a copy of an archived request (a resumed session) is a duplicate from its key; a better copy or a new request restores its session', async () => {
+    const a = await Ledger.open(home, OPTIONS);
+    await add(a, history());
+    await a.compact();
+    assert.ok(scalar(a, 'SELECT count(*) FROM archived_sessions') > 0);
+    const rowsBefore = scalar(a, 'SELECT count(*) FROM interactions');
+    // A resume copies old messages into a new session file: same keys, same counts.
+    const copies = history()
+      .slice(0, 8)
+      .map((r) => ({ ...r, session: { ...r.session, sessionId: 'resumed' } }));
+    assert.deepEqual(await add(a, copies, '/logs/resumed.jsonl'), Array(8).fill('duplicate'));
+    assert.equal(scalar(a, 'SELECT count(*) FROM interactions'), rowsBefore, 'nothing restored for equal copies');
+    const totals = report(a.database, q).totals.interactions;
+    // A better copy (more output) of one archived request: its session comes back, the copy replaces it.
+    const better = {
+      ...(history()[9] as InteractionRecord),
+      tokens: { ...(history()[9] as InteractionRecord).tokens, output: 5000 },
+    };
+    assert.deepEqual(await add(a, [better]), ['duplicate']);
+    assert.equal(
+      scalar(
+        a,
+        "SELECT count(*) FROM archived_sessions WHERE session_ref = (SELECT id FROM sessions WHERE session_key = 'd1s0')",
+      ),
+      0,
+    );
+    assert.equal(
+      scalar(
+        a,
+        "SELECT count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE s.session_key = 'd1s0'",
+      ),
+      4,
+    );
+    // A new request in another archived session: restored, then added.
+    await add(a, [request('new-in-old', 'd2s1', T0 + 2 * DAY + 4_000_000, 77)]);
+    assert.equal(
+      scalar(
+        a,
+        "SELECT count(*) FROM interactions i JOIN sessions s ON s.id = i.session_ref WHERE s.session_key = 'd2s1'",
+      ),
+      5,
+    );
+    assert.equal(report(a.database, q).totals.interactions, totals + 1);
+    rollupMatchesDetail(a);
+    // A follower and a fresh open replay the restores from the journal and agree.
+    const fresh = await Ledger.open(home, OPTIONS);
+    assert.equal(allRequests(fresh), allRequests(a));
+    rollupMatchesDetail(fresh);
+    fresh.close();
+    a.close();
+  });
+
+  it('a damaged archive file is refused with a plain message; reports still read the sums, and nothing else changes', async () => {
+    const a = await Ledger.open(home, OPTIONS);
+    await add(a, history());
+    await a.compact();
+    const totals = report(a.database, q).totals;
+    const [file] = fs.readdirSync(path.join(home, 'archive')).sort();
+    const full = path.join(home, 'archive', file as string);
+    const bytes = fs.readFileSync(full);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0xff, bytes.length - 10);
+    fs.writeFileSync(full, bytes);
+    assert.throws(
+      () => requestsOfPeriod(a.database, T0, T0 + 10 * DAY),
+      (e: unknown) =>
+        e instanceof ArchiveDamagedError &&
+        /is damaged/.test(e.message) &&
+        /restore the file from a backup/.test(e.message),
+    );
+    assert.equal(scalar(a, "SELECT count(*) FROM sqlite_temp_master WHERE name = 'period_requests'"), 0);
+    assert.deepEqual(report(a.database, q).totals, totals);
+    // A write that would need the damaged file fails plainly and leaves the ledger as it was.
+    const rows = allRequestsLater(a);
+    await assert.rejects(add(a, [request('x', 'd0s0', T0 + 1000, 3)]), ArchiveDamagedError);
+    assert.equal(allRequestsLater(a), rows);
+    a.close();
+  });
+
+  it('a schema 8 ledger file is migrated in memory, untouched on disk until the first write, which archives', async () => {
+    const a = await Ledger.open(home, { ...OPTIONS, archiveBefore: false });
+    await add(a, history());
+    const reportBefore = report(a.database, q);
+    // Back to version 8 as the build before this one saved it: no archive tables.
+    await a.write((db) => {
+      db.run('DROP TABLE archived_requests');
+      db.run('DROP TABLE archived_sessions');
+      db.run('DROP TABLE archive_files');
+      db.run("UPDATE meta SET value = '8' WHERE key = 'schema_version'");
+    });
+    await a.compact();
+    a.close();
+    const bytes = fs.readFileSync(path.join(home, 'ledger.sqlite'));
+    const b = await Ledger.open(home, OPTIONS);
+    assert.equal(scalar(b, "SELECT value FROM meta WHERE key = 'schema_version'"), SCHEMA_VERSION);
+    assert.ok(fs.readFileSync(path.join(home, 'ledger.sqlite')).equals(bytes), 'the schema 8 file is untouched');
+    assert.equal(fs.existsSync(path.join(home, 'archive')), false);
+    await add(b, [request('after', 'd74s1', T0 + 74 * DAY + 7_000_000, 11)]);
+    assert.ok(scalar(b, 'SELECT count(*) FROM archived_requests') > 0, 'the first write folded and archived');
+    assert.equal(report(b.database, q).totals.interactions, reportBefore.totals.interactions + 1);
+    rollupMatchesDetail(b);
+    b.close();
+  });
+});
+
+/** The ledger's own rows (not the archive), as text. */
+function allRequestsLater(ledger: Ledger): string {
+  return JSON.stringify(ledger.database.exec('SELECT * FROM interactions ORDER BY id'));
+}
