@@ -606,7 +606,8 @@ export class Ledger {
    */
   private archive(): void {
     const horizon = this.options.archiveBefore ?? defaultHorizon();
-    if (horizon === false) return;
+    // A checkpoint of a big import left the sums behind the rows: archive only once they are regrouped.
+    if (horizon === false || isRollupStale(this.db)) return;
     registerArchive(this.db, { dir: archiveDir(this.paths.home), SQL: this.SQL });
     this.db.exec('BEGIN');
     try {
