@@ -372,6 +372,10 @@ export class RecordWriter {
   checkpoint(): void {
     if (this.dirty.size > BIG_CHANGE) markRollupStale(this.db);
     else this.flush();
+    // The save that follows may fold and archive sessions this writer has seen (store/archive.ts): what it knew of
+    // them is asked again after it.
+    this.hot.clear();
+    this.recent.clear();
   }
 
   /** Brings derived tables up to date with what was written so far. */

@@ -233,6 +233,33 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     a.close();
   });
 
+  it('a session archived by a checkpoint in the middle of a write is restored again when the same write goes on with it', async () => {
+    const a = await Ledger.open(home, { ...OPTIONS, journalLimitBytes: 1 });
+    await a.write((db, ctx) => {
+      const w = new RecordWriter(db, { repoOf: () => null });
+      try {
+        for (let i = 0; i < 5; i++) w.add(request(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
+        w.checkpoint();
+        ctx.checkpoint(); // folds (journal limit 1 byte) and archives the session
+        assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), 1);
+        for (let i = 5; i < 8; i++) w.add(request(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
+        // A better copy of a request this writer saw before the checkpoint.
+        w.add(request('x1', 'old', T0 + 60_000, 500), '/logs/x.jsonl');
+      } finally {
+        w.free();
+      }
+    });
+    assert.equal(report(a.database, q).totals.interactions, 8);
+    const all = requestsOfPeriod(a.database, 0, Number.MAX_SAFE_INTEGER);
+    try {
+      assert.equal(scalar(a, `SELECT max(output) FROM ${all.table}`), 500);
+    } finally {
+      all.drop();
+    }
+    rollupMatchesDetail(a);
+    a.close();
+  });
+
   it('a schema 8 ledger file is migrated in memory, untouched on disk until the first write, which archives', async () => {
     const a = await Ledger.open(home, { ...OPTIONS, archiveBefore: false });
     await add(a, history());
