@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS archived_requests (
   flags INTEGER NOT NULL,
   credits_u INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS archived_requests_session ON archived_requests (session_ref);`;
+`;
 
 /** The columns of a request row, in the order the archive files keep them (the ledger's `interactions`). */
 export const REQUEST_COLUMNS = [
@@ -247,6 +247,7 @@ export function restoreSession(db: Database, sessionRef: number): number {
   if (!store) throw new ArchiveDamagedError('the ledger has archived requests but no archive folder is known');
   const file = openFile(store, String(found[0]), String(found[1]));
   let n = 0;
+  const restoredIds: number[] = [];
   try {
     const rows = rowsOf(file, `SELECT ${COLS} FROM interactions WHERE session_ref = ? ORDER BY id`, [sessionRef]);
     const insert = db.prepare(
@@ -255,6 +256,7 @@ export function restoreSession(db: Database, sessionRef: number): number {
     try {
       for (const row of rows) {
         insert.run(row);
+        restoredIds.push(Number(row[0]));
         n++;
       }
     } finally {
@@ -263,7 +265,13 @@ export function restoreSession(db: Database, sessionRef: number): number {
   } finally {
     file.close();
   }
-  db.run('DELETE FROM archived_requests WHERE session_ref = ?', [sessionRef]);
+  // By id (the keys have no session index: it would cost more than the rows it saves).
+  const dropKey = db.prepare('DELETE FROM archived_requests WHERE id = ? AND session_ref = ?');
+  try {
+    for (const id of restoredIds) dropKey.run([id, sessionRef]);
+  } finally {
+    dropKey.free();
+  }
   db.run('DELETE FROM archived_sessions WHERE session_ref = ?', [sessionRef]);
   return n;
 }

@@ -619,6 +619,11 @@ export class Ledger {
       this.db.exec('ROLLBACK');
       throw e;
     }
+    // SQLite keeps the pages the moved rows freed inside the file: when they are an eighth of it, the snapshot this
+    // fold saves is rebuilt without them (only after an archive pass moved many rows; a fold is under the lock).
+    const pages = Number(this.db.exec('PRAGMA page_count')[0]?.values[0]?.[0] ?? 0);
+    const free = Number(this.db.exec('PRAGMA freelist_count')[0]?.values[0]?.[0] ?? 0);
+    if (free * 8 > pages) this.db.exec('VACUUM');
   }
 
   close(): void {
