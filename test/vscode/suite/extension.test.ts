@@ -103,7 +103,12 @@ describe('Outcome Ledger in VS Code', function () {
     const w = world();
     const tasks = path.join(api.hostUserDir, 'globalStorage', 'saoudrizwan.claude-dev', 'tasks', '1772460000000');
     fs.mkdirSync(tasks, { recursive: true });
-    const ts = Date.now() - 60_000;
+    // A minute before the workspace's last commit, whenever this runs: the status-bar meter (tokens since that commit,
+    // checked below) must not count this task, however long the suites before it took on a loaded machine.
+    const head = Number(
+      execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: w.workspace, encoding: 'utf8' }).trim(),
+    );
+    const ts = head * 1000 - 60_000;
     const usage = { tokensIn: 40, tokensOut: 700, cacheWrites: 5000, cacheReads: 20_000, cost: 0.0321 };
     fs.writeFileSync(
       path.join(tasks, 'ui_messages.json'),
