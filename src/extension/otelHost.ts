@@ -43,6 +43,12 @@ export class OtelHost implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<string | undefined>();
   /** Fired each time an `apply()` has taken effect: the URL the receiver listens on, or undefined when it does not. */
   readonly onDidApply = this.changed.event;
+  private failure: string | undefined;
+
+  /** Why the receiver is on in the settings but not listening (its port in use, a bad setting), or undefined. */
+  get problem(): string | undefined {
+    return this.failure;
+  }
 
   constructor(
     private readonly model: LedgerModel,
@@ -53,9 +59,10 @@ export class OtelHost implements vscode.Disposable {
   apply(): void {
     this.queue = this.queue
       .then(() => this.sync())
-      .catch((e: unknown) =>
-        this.notifier.error('otel', `The OpenTelemetry receiver stopped: ${(e as Error).message}`, undefined, e),
-      )
+      .catch((e: unknown) => {
+        this.failure = `stopped: ${(e as Error).message}`;
+        this.notifier.error('otel', `The OpenTelemetry receiver stopped: ${(e as Error).message}`, undefined, e);
+      })
       .then(() => this.changed.fire(this.receiver?.url));
   }
 
@@ -66,6 +73,7 @@ export class OtelHost implements vscode.Disposable {
     const wanted = s.enabled ? JSON.stringify([s.port, s.forwardUrl, this.model.currentSettings.ledgerHome]) : '';
     if (wanted === this.running) return;
     await this.stop();
+    this.failure = undefined;
     if (!s.enabled) return;
     this.running = wanted;
     let port: number;
@@ -73,13 +81,16 @@ export class OtelHost implements vscode.Disposable {
       port = otelPort(s.port);
       if (s.forwardUrl) otelForwardBase(s.forwardUrl);
     } catch (e) {
-      if (e instanceof OtelConfigError)
-        this.notifier.warn('otel-config', `outcomeLedger.otel: ${e.message}; the receiver did not start.`);
-      else throw e;
+      if (!(e instanceof OtelConfigError)) throw e;
+      this.failure = `outcomeLedger.otel: ${e.message}; the receiver did not start`;
+      this.notifier.warn('otel-config', `${this.failure}.`);
       return;
     }
     const ledger = await this.model.get();
-    if (!ledger) return;
+    if (!ledger) {
+      this.failure = 'the ledger could not be opened, so the receiver did not start (see the Outcome Ledger output)';
+      return;
+    }
     try {
       this.receiver = await startOtelReceiver(ledger, {
         port,
@@ -91,6 +102,7 @@ export class OtelHost implements vscode.Disposable {
       );
     } catch (e) {
       if (!(e instanceof OtelPortBusyError)) throw e;
+      this.failure = e.message;
       // Quietly: another window (or a collector) has the port; said once in the Output channel.
       if (!this.busyTold)
         this.notifier.info(

@@ -315,6 +315,7 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
       'kiro',
       'amazon-q',
       'copilot-cli',
+      'cursor',
     ]) {
       const reasons = health.sources.find((x) => x.source === s)?.reasons ?? [];
       assert.ok(
@@ -322,5 +323,12 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
         `${s} names the FIFO: ${JSON.stringify(reasons)}`,
       );
     }
+    // Cursor's FIFO is a workspace database (read for its chat list): the reason says which one.
+    const cursorFifo = path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'state.vscdb');
+    assert.ok(
+      health.sources
+        .find((x) => x.source === 'cursor')
+        ?.reasons.some((x) => x.reason === `${cursorFifo}: not a regular file (a named pipe)`),
+    );
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJsonl, type CopilotRequestSpec } from '../../src/demo/copilot';
@@ -189,6 +190,54 @@ describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.d
     assert.deepEqual(rows(ledger).slice(0, 3), exact);
     assert.equal(rows(ledger).length, 4);
     assert.ok(fs.existsSync(file));
+    ledger.close();
+  });
+
+  it('a store that is a FIFO or not a database is named in the import summary; the estimate stands; once readable its counts replace it', async () => {
+    const config = path.join(dir, 'config');
+    const user = path.join(config, 'Code', 'User');
+    const project = path.join(dir, 'app');
+    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const r1 = req(1, { style: 'none' });
+    writeCopilotJsonl(copilotWorkspace(user, 'ws-1', project), {
+      sessionId: 'sess-f',
+      creationDate: T0,
+      requests: [r1],
+    });
+    const env = { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config };
+    const store = path.join(user, 'globalStorage', 'github.copilot-chat', 'agent-traces.db');
+    fs.mkdirSync(path.dirname(store), { recursive: true });
+    execFileSync('mkfifo', [store]);
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const reasons = async (): Promise<string> =>
+      (await importAll(ledger, { env, quietMs: 0 })).sources
+        .find((x) => x.source === 'copilot-chat')
+        ?.reasons.join('\n') ?? '';
+    const estimate = [estimateTokens(r1.prompt), estimateTokens(r1.reply), true];
+    assert.match(
+      await reasons(),
+      /agent-traces\.db: not a regular file \(a named pipe\) \(its exact counts for this session are not read/,
+    );
+    assert.deepEqual(
+      rows(ledger).map((r) => [r.input, r.output, r.estimated]),
+      [estimate],
+    );
+    fs.rmSync(store);
+    fs.writeFileSync(store, 'SQLite format 3\u0000garbage');
+    assert.match(await reasons(), /agent-traces\.db: not a readable agent-traces database right now/);
+    assert.deepEqual(
+      rows(ledger).map((r) => [r.input, r.output, r.estimated]),
+      [estimate],
+    );
+    fs.rmSync(store);
+    writeCopilotTraces(user, [
+      { spanId: 'c1', session: 'sess-f', start: T0 + 61_000, model: 'gpt-5', input: 900, output: 40 },
+    ]);
+    assert.equal(await reasons(), '');
+    assert.deepEqual(
+      rows(ledger).map((r) => [r.input, r.output, r.estimated]),
+      [[900, 40, false]],
+    );
     ledger.close();
   });
 });

@@ -100,4 +100,61 @@ describe('The OpenTelemetry receiver in VS Code (outcomeLedger.otel.enabled)', f
       fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
     );
   });
+
+  it("the sidebar's receiver line follows the receiver itself: port in use, listening, stopped", async () => {
+    await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
+    await waitFor('the sidebar page', () => api.observed.snapshot);
+    const painted = async (selector: string, seq: number): Promise<string> => {
+      await waitFor('the page to paint it', () => (api.observed.rendered?.seq ?? -1) >= seq);
+      return (await ui({ kind: 'text', selector, webview: EXTENSION_ID })) ?? '';
+    };
+    // Another program holds the port: the receiver does not start, and the sidebar says why.
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const busy = (holder.address() as net.AddressInfo).port;
+    try {
+      await config().update('otel.port', busy, vscode.ConfigurationTarget.Global);
+      await config().update('otel.enabled', true, vscode.ConfigurationTarget.Global);
+      const refused = await waitFor('a snapshot saying the port is in use', () => {
+        const s = api.observed.snapshot;
+        return s?.health.otelProblem?.startsWith(`port ${busy} on 127.0.0.1 is already in use`) ? s : undefined;
+      });
+      assert.equal(api.observed.otel.url, undefined);
+      assert.match(
+        await painted('#health-otel-problem', refused.seq),
+        new RegExp(`^OpenTelemetry receiver of this window: port ${busy} on 127\\.0\\.0\\.1 is already in use`),
+      );
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    // A free port: listening (in this window, or in the other window that took it first: then this one says so).
+    const port = await freePort();
+    await config().update('otel.port', port, vscode.ConfigurationTarget.Global);
+    const listening = await waitFor('a snapshot with the receiver listening', () => {
+      const s = api.observed.snapshot;
+      const mine = api.observed.otel.url === `http://127.0.0.1:${port}`;
+      return s?.health.otel?.address === `127.0.0.1:${port}` &&
+        s.health.otel.stopped === null &&
+        (mine ? !s.health.otelProblem : (s.health.otelProblem ?? '').includes(`port ${port} `))
+        ? s
+        : undefined;
+    });
+    assert.match(
+      await painted('#health-otel', listening.seq),
+      new RegExp(`OpenTelemetry receiver: listening on 127\\.0\\.0\\.1:${port} since`),
+    );
+    // Off: stopped, and no problem left to tell.
+    await config().update('otel.enabled', false, vscode.ConfigurationTarget.Global);
+    const stopped = await waitFor('a snapshot with the receiver stopped', () => {
+      const s = api.observed.snapshot;
+      return s?.health.otel?.address === `127.0.0.1:${port}` && s.health.otel.stopped !== null && !s.health.otelProblem
+        ? s
+        : undefined;
+    });
+    assert.match(
+      await painted('#health-otel', stopped.seq),
+      new RegExp(`OpenTelemetry receiver: stopped .* \\(was on 127\\.0\\.0\\.1:${port}\\)`),
+    );
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+  });
 });
