@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
+import { readOtelStatus } from '../../../src/services/otel';
 import { listSessions } from '../../../src/services/queries';
 import { claudeBody } from '../../fixtures/otlp';
 import { activateExtension, ui, waitFor } from '../host';
@@ -112,6 +113,8 @@ describe('The OpenTelemetry receiver in VS Code (outcomeLedger.otel.enabled)', f
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const busy = (holder.address() as net.AddressInfo).port;
+    // Retries come every rescan interval: the shortest allowed, so the take-over below is seen in seconds.
+    await config().update('rescanIntervalSeconds', 10, vscode.ConfigurationTarget.Global);
     try {
       await config().update('otel.port', busy, vscode.ConfigurationTarget.Global);
       await config().update('otel.enabled', true, vscode.ConfigurationTarget.Global);
@@ -127,6 +130,18 @@ describe('The OpenTelemetry receiver in VS Code (outcomeLedger.otel.enabled)', f
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }
+    // The program that held the port lets go: a window's receiver takes it over by itself (this one, or the other
+    // window of the test, whichever retries first), with no settings change and no reload.
+    await waitFor(
+      'a receiver listening on the port once it is free',
+      () => {
+        if (api.observed.otel.url === `http://127.0.0.1:${busy}`) return true;
+        const status = readOtelStatus(api.model.home); // the other window's receiver writes the same status file
+        return status?.port === busy && !status.stopped;
+      },
+      30_000,
+    );
+    await config().update('rescanIntervalSeconds', undefined, vscode.ConfigurationTarget.Global);
     // A free port: listening (in this window, or in the other window that took it first: then this one says so).
     const port = await freePort();
     await config().update('otel.port', port, vscode.ConfigurationTarget.Global);
