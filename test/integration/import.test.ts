@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportJson, UsageFigures } from '../../src/core/outcomes/report';
+import { TOKEN_FIGURES } from '../../src/core/usage/tokens';
 import { truthTotals, type TruthInteraction } from '../../src/demo/truth';
 import { appendClaudeTurn, appendCodexTurn, buildWorld, type World } from '../../src/demo/world';
 import { tempDir } from '../helpers';
 import { cli, reportJson, sessionsJson } from './cli';
 
-const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions'] as const;
+const FIELDS = [...TOKEN_FIGURES, 'interactions'] as const;
 
 function pick(f: UsageFigures): Record<string, number> {
   return Object.fromEntries(FIELDS.map((k) => [k, f[k]]));

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportJson } from '../../src/core/outcomes/report';
+import { TOKEN_FIGURES } from '../../src/core/usage/tokens';
 import { isoWeekOf } from '../../src/core/usage/time';
 import { buildWorld, type World } from '../../src/demo/world';
 import { tempDir } from '../helpers';
@@ -37,17 +38,7 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
     assert.ok(r.byWeek.length >= 5, `five weeks or more: ${r.byWeek.map((w) => w.week).join(', ')}`);
     assert.ok(r.byMonth.length >= 2, 'the history crosses a month boundary');
     for (const rows of [r.byWeek, r.byMonth, r.byDay, r.bySession ?? []]) {
-      for (const field of [
-        'input',
-        'output',
-        'cacheRead',
-        'cacheWrite',
-        'reasoning',
-        'total',
-        'interactions',
-        'unpricedInteractions',
-        'estimatedTokens',
-      ] as const) {
+      for (const field of [...TOKEN_FIGURES, 'interactions', 'unpricedInteractions', 'estimatedTokens'] as const) {
         assert.equal(
           rows.reduce((a, x) => a + x[field], 0),
           r.totals[field],

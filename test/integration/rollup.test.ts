@@ -7,6 +7,7 @@ import type { ReportJson } from '../../src/core/outcomes/report';
 import type { TeamReportJson } from '../../src/core/team/merge';
 import type { TeamRollupFile } from '../../src/core/team/rollup';
 import { fmtInt } from '../../src/core/usage/format';
+import { TOKEN_FIGURES } from '../../src/core/usage/tokens';
 import { tempDir } from '../helpers';
 import { CLI, cli, reportJson } from './cli';
 
@@ -38,17 +39,7 @@ function onTerminal(
 const PERIOD = ['--since', '2026-11-01', '--until', '2026-11-30', '--tz', 'UTC'];
 /** Display names are letters only (a digit could carry a figure): the third name is one person's on two machines. */
 const NAMES = ['Member Ana', 'Member Bo', 'Member Chiara'];
-const FIELDS = [
-  'input',
-  'output',
-  'cacheRead',
-  'cacheWrite',
-  'reasoning',
-  'total',
-  'interactions',
-  'sessions',
-  'estimatedTokens',
-] as const;
+const FIELDS = [...TOKEN_FIGURES, 'interactions', 'sessions', 'estimatedTokens'] as const;
 
 interface Member {
   home: string;
