@@ -7,7 +7,7 @@ import { exactPerRequest, type TraceCall } from '../../src/sources/copilotOtel';
 import { estimateTokens } from '../../src/sources/tokenize';
 import { Ledger } from '../../src/store/ledger';
 import { sqlite3, writeCopilotTraces } from '../fixtures/sources';
-import { tempDir } from '../helpers';
+import { tempDirEach } from '../helpers';
 
 const T0 = Date.parse('2026-10-05T09:00:00Z');
 
@@ -51,9 +51,7 @@ function rows(ledger: Ledger): Row[] {
 }
 
 describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.db)', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-copilot-otel-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-copilot-otel-');
 
   it('gives each call to the request running when it started; calls before the first request belong to none; the model is the one that took most tokens', () => {
     const call = (start: number, model: string, input: number): TraceCall => ({
@@ -74,17 +72,17 @@ describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.d
   });
 
   it("replaces the estimate of the same request with the exact per-request sum (and the session file's own count when the calls add up to more): counted once; a request without calls keeps its estimate; re-import adds nothing; pruned calls do not bring the estimate back", async () => {
-    const config = path.join(dir, 'config');
+    const config = path.join(tmp.dir, 'config');
     const user = path.join(config, 'Code', 'User');
-    const project = path.join(dir, 'app');
+    const project = path.join(tmp.dir, 'app');
     fs.mkdirSync(path.join(project, '.git'), { recursive: true });
     const chatDir = copilotWorkspace(user, 'ws-1', project);
     const r1 = req(1, { style: 'none' });
     const r3 = req(3, { style: 'none' });
     const spec = { sessionId: 'sess-o', creationDate: T0, requests: [r1, req(2), r3] };
     const file = writeCopilotJsonl(chatDir, spec);
-    const env = { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config };
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const env = { HOME: path.join(tmp.dir, 'home'), XDG_CONFIG_HOME: config };
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
     await importAll(ledger, { env, quietMs: 0 });
     const estimate = (r: CopilotRequestSpec): { input: number; output: number } => ({
       input: estimateTokens(r.prompt),
