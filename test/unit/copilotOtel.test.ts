@@ -6,24 +6,11 @@ import { importAll } from '../../src/services/importer';
 import { exactPerRequest, type TraceCall } from '../../src/sources/copilotOtel';
 import { estimateTokens } from '../../src/sources/tokenize';
 import { Ledger } from '../../src/store/ledger';
-import { sqlite3, writeCopilotTraces } from '../fixtures/sources';
+import { COPILOT_T0 as T0, copilotRequest, sqlite3, writeCopilotTraces } from '../fixtures/sources';
 import { tempDirEach } from '../helpers';
 
-const T0 = Date.parse('2026-10-05T09:00:00Z');
-
-function req(n: number, over: Partial<CopilotRequestSpec> = {}): CopilotRequestSpec {
-  return {
-    requestId: `request_${n}`,
-    timestamp: T0 + n * 60_000,
-    modelId: 'copilot/auto',
-    prompt: `Add a retry to fetchUser (${n})`,
-    reply: `Here is the change with a retry loop and backoff, attempt ${n}.`,
-    promptTokens: 1000 * n,
-    outputTokens: 100 * n,
-    style: 'metadata',
-    ...over,
-  };
-}
+const req = (n: number, over: Partial<CopilotRequestSpec> = {}): CopilotRequestSpec =>
+  copilotRequest(n, { modelId: 'copilot/auto', ...over });
 
 interface Row {
   model: string;
