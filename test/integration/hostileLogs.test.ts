@@ -22,7 +22,8 @@ import {
   writeQwen,
 } from '../fixtures/sources';
 import { CLI, cli, reportJson, type Run } from './cli';
-import { DAY, HOUR, Logs, Repo, sandbox } from './scripted';
+import { DAY, HOUR, Logs, Repo } from './scripted';
+import { sandbox } from './sandbox';
 
 /** Runs the CLI, killing it after `ms`: a read that blocks on a FIFO shows up as a timeout, not a hung suite. */
 function cliBounded(args: string[], env: Record<string, string>, ms: number): Promise<Run & { timedOut: boolean }> {

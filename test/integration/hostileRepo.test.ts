@@ -19,7 +19,8 @@ import type { SessionJson } from '../../src/services/queries';
 import { armUserConfig, buildHostileRepo, hostileEnv, markersWritten, type HostileRepo } from '../fixtures/hostileRepo';
 import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { DAY, HOUR, Logs, makeHome, MIN, sandbox } from './scripted';
+import { DAY, HOUR, Logs, makeHome, MIN } from './scripted';
+import { sandbox } from './sandbox';
 
 /**
  * Issue 12: a repository is untrusted input. The armed repository (test/fixtures/hostileRepo.ts) is reached as a

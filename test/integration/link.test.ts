@@ -5,7 +5,8 @@ import type { ReportJson } from '../../src/core/outcomes/report';
 import type { LinkSummary } from '../../src/services/linker';
 import type { SessionJson } from '../../src/services/queries';
 import { cli } from './cli';
-import { DAY, HOUR, Logs, MIN, Repo, TEAMMATE, sandbox } from './scripted';
+import { DAY, HOUR, Logs, MIN, Repo, TEAMMATE } from './scripted';
+import { sandbox } from './sandbox';
 
 /**
  * Linking on real repositories with a scripted history (see scripted.ts), through the bundled CLI as a user runs it.

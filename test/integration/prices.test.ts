@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeCline } from '../fixtures/sources';
 import { cli, reportJson } from './cli';
-import { Repo, sandbox } from './scripted';
+import { Repo } from './scripted';
+import { sandbox } from './sandbox';
 
 const PERIOD = ['--since', '2024-01-01', '--until', '2026-12-31', '--tz', 'UTC'];
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -111,7 +112,7 @@ describe('prices, recorded cost and plan cost (the bundled CLI)', function () {
     assert.match(bad.stderr, /--plan: unknown plan "gold" \(one of none, claude-pro/);
   });
 
-  it('prices.json in the box.ledger home: an alias and an override reprice the box.ledger, its plan is the default', () => {
+  it('prices.json in the ledger home: an alias and an override reprice the ledger, its plan is the default', () => {
     const before = reportJson(box.ledger, env, PERIOD);
     assert.ok(before.totals.unpricedInteractions > 0, 'the early Cline request names no model: unpriced');
     fs.writeFileSync(

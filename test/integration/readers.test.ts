@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SessionJson } from '../../src/services/queries';
 import { cli } from './cli';
-import { sandbox } from './scripted';
+import { sandbox } from './sandbox';
 
 const PERIOD = ['--since', '2026-01-01', '--until', '2026-12-31', '--tz', 'UTC'];
 const iso = (t: number): string => new Date(t).toISOString();

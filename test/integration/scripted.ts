@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../helpers';
 
 export const ME = { name: 'Alex Kim', email: 'alex.kim@example.com' };
 export const TEAMMATE = { name: 'Sam Lee', email: 'sam.lee@example.com' };
@@ -271,28 +270,6 @@ export class Logs {
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
     return file;
   }
-}
-
-/** A suite's temporary folder: the engineer's home (makeHome) and the ledger path inside it. */
-export interface Sandbox {
-  dir: string;
-  home: string;
-  ledger: string;
-}
-
-/**
- * Registers the suite's before/after hooks that make a sandbox and remove it; the fields are filled when the suite
- * starts (call this first in a describe, so the suite's own before hooks see them).
- */
-export function sandbox(prefix: string): Sandbox {
-  const box: Sandbox = { dir: '', home: '', ledger: '' };
-  before(() => {
-    box.dir = tempDir(prefix);
-    box.home = makeHome(path.join(box.dir, 'home'));
-    box.ledger = path.join(box.dir, 'ledger');
-  });
-  after(() => fs.rmSync(box.dir, { recursive: true, force: true }));
-  return box;
 }
 
 /** A home with git configured as the engineer (the linker asks git who "me" is). */

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import type { SourceName } from '../../src/core/usage/model';
 import { writeAider, writeCline, writeContinue, writeGemini, writeOpenCode, type Truth } from '../fixtures/sources';
 import { assertReimportAddsNothing, assertSourcesFound, cli, importAndCheckTotals, sessionsJson } from './cli';
-import { ME, Repo, sandbox } from './scripted';
+import { ME, Repo } from './scripted';
+import { sandbox } from './sandbox';
 
 const SOURCES: SourceName[] = ['gemini-cli', 'opencode', 'cline', 'roo-code', 'continue', 'aider'];
 const PERIOD = ['--since', '2024-01-01', '--until', '2026-12-31', '--tz', 'UTC'];
