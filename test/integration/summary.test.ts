@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { ReportJson } from '../../src/core/outcomes/report';
 import type { SummaryDocument } from '../../src/core/summary/schema';
 import { weeksOf } from '../../src/core/summary/build';
@@ -9,12 +8,12 @@ import { utcDay } from '../../src/demo/truth';
 import type { SessionJson } from '../../src/services/queries';
 import { signSummary } from '../../src/services/summary';
 import { loadOrCreateSigningKey } from '../../src/store/signing';
+import { launchChromium } from '../chromium';
 import { tempDir } from '../helpers';
 import { worldSandbox } from './sandbox';
 import { cli, type Run } from './cli';
 
 const ARTIFACTS = path.resolve(__dirname, '..', '..', '..', 'test-artifacts');
-const CHROMIUM = process.env.OL_CHROMIUM || '/usr/bin/chromium';
 
 /**
  * The shareable summary on a real demo world (git repositories + Claude Code and Codex logs), through the bundled CLI:
@@ -42,6 +41,9 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
         ),
       ).stdout,
     ) as ReportJson;
+  /** `summary` for the period with the linking of the `before` hook, written to `out`. */
+  const summarize = (format: string, out: string, more: string[] = []): Run =>
+    run(['summary', ...period(), '--no-import', '--durability-days', '7', '--format', format, ...more, '--out', out]);
   const readDoc = (file: string): SummaryDocument => JSON.parse(fs.readFileSync(file, 'utf8')) as SummaryDocument;
 
   before(() => {
@@ -51,19 +53,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     until = utcDay(box.world.end);
     for (const format of ['md', 'html', 'json'] as const) {
       files[format] = path.join(box.dir, `summary.${format}`);
-      const r = ok(
-        run([
-          'summary',
-          ...period(),
-          '--no-import',
-          '--durability-days',
-          '7',
-          '--format',
-          format,
-          '--out',
-          files[format],
-        ]),
-      );
+      const r = ok(summarize(format, files[format]));
       assert.match(r.stderr, new RegExp(`signed with SHA256:`));
     }
   });
@@ -322,21 +312,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
 
   it('--plan adds the plan cost (amortised) beside the list-price estimate; verify checks it adds up and matches the ledger', () => {
     const out = path.join(box.dir, 'summary-plan.json');
-    ok(
-      run([
-        'summary',
-        ...period(),
-        '--no-import',
-        '--durability-days',
-        '7',
-        '--format',
-        'json',
-        '--out',
-        out,
-        '--plan',
-        'claude-max-20x',
-      ]),
-    );
+    ok(summarize('json', out, ['--plan', 'claude-max-20x']));
     const doc = readDoc(out);
     const days = doc.summary.period.days;
     assert.deepEqual(
@@ -462,21 +438,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     );
     for (const format of ['md', 'html', 'json'] as const) {
       const out = path.join(box.dir, `redacted.${format}`);
-      ok(
-        run([
-          'summary',
-          ...period(),
-          '--no-import',
-          '--durability-days',
-          '7',
-          '--format',
-          format,
-          '--redact',
-          'repos,subjects',
-          '--out',
-          out,
-        ]),
-      );
+      ok(summarize(format, out, ['--redact', 'repos,subjects']));
       const text = fs.readFileSync(out, 'utf8');
       for (const n of names) assert.ok(!text.includes(n), `${format} names the repository ${n}`);
       for (const x of subjects) assert.ok(!text.includes(x), `${format} holds the subject "${x}"`);
@@ -544,21 +506,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     );
     assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
     assert.match(html, /<svg class="chart"/);
-    assert.ok(
-      fs.existsSync(CHROMIUM),
-      `Chromium is needed at ${CHROMIUM} (OL_CHROMIUM; \`node scripts/vscode-setup.mjs\` installs it)`,
-    );
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       const requests: string[] = [];
