@@ -22,8 +22,8 @@ import {
   writeOpenCode,
   writeQwen,
 } from '../fixtures/sources';
-import { CLI, cli, reportJson, type Run } from './cli';
-import { DAY, HOUR, Logs, Repo } from './scripted';
+import { CLI, cli, reportJson, type HealthJson, type Run } from './cli';
+import { daysAgo, HOUR, Logs, Repo } from './scripted';
 import { sandbox } from './sandbox';
 
 /**
@@ -65,14 +65,6 @@ const symlinkTo = (target: string, p: string): string => {
   return p;
 };
 
-interface HealthJson {
-  sources: Array<{
-    source: string;
-    rejectedLines: number;
-    reasons: Array<{ path: string; lineNo: number; reason: string }>;
-  }>;
-}
-
 /**
  * Issue 12, hostile log folders: a FIFO (directly, through a symlink, and under the names other files are looked
  * up by: Copilot's workspace.json, Cline's task_metadata.json, Continue's sessions.json, Gemini's projects.json) in
@@ -89,7 +81,7 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
     const repo = new Repo(path.join(box.dir, 'app'), box.home);
     repo.append('src/a.ts', 3, 'a');
     repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
-    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    const D = daysAgo(2);
     // Real logs for every source, so the test also shows the regular files beside the FIFOs are still read.
     logs.claude({ id: '7ccccccc-0000-4000-8000-000000000001', cwd: repo.dir, start: D, end: D + HOUR });
     logs.codex({ id: '019a00ff-0000-7000-8000-000000000001', cwd: repo.dir, start: D, end: D + HOUR });

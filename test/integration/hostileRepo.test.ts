@@ -19,7 +19,7 @@ import type { SessionJson } from '../../src/services/queries';
 import { armUserConfig, buildHostileRepo, hostileEnv, markersWritten, type HostileRepo } from '../fixtures/hostileRepo';
 import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { DAY, HOUR, Logs, makeHome, MIN } from './scripted';
+import { DAY, daysAgo, HOUR, Logs, makeHome, MIN } from './scripted';
 import { sandbox } from './sandbox';
 
 /**
@@ -47,7 +47,7 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
 
   before(() => {
     const logs = new Logs(box.home);
-    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    const D = daysAgo(2);
     repo = buildHostileRepo(path.join(box.dir, 'app'), path.join(box.dir, 'markers'), box.home, {
       firstAt: D - 2 * HOUR,
       signedAt: D + 40 * MIN,

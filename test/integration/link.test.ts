@@ -5,7 +5,7 @@ import type { ReportJson } from '../../src/core/outcomes/report';
 import type { LinkSummary } from '../../src/services/linker';
 import type { SessionJson } from '../../src/services/queries';
 import { cli } from './cli';
-import { DAY, HOUR, Logs, MIN, Repo, TEAMMATE } from './scripted';
+import { DAY, daysAgo, HOUR, Logs, MIN, Repo, TEAMMATE } from './scripted';
 import { sandbox } from './sandbox';
 
 /**
@@ -64,7 +64,7 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
   before(() => {
     logs = new Logs(box.home);
     env = logs.env();
-    const D = Math.floor(Date.now() / DAY) * DAY - 3 * DAY;
+    const D = daysAgo(3);
     const D40 = D - 37 * DAY;
     app = new Repo(path.join(box.dir, 'app'), box.home);
     app.write('README.md', '# app\n');
