@@ -15,30 +15,30 @@ describe('Qwen Code reader', () => {
   });
 
   it('canonical counts: cached input out of the prompt; thoughts inside or beside the candidates as totalTokenCount says', () => {
-    assert.deepEqual(
-      fromUsageMetadata({
-        promptTokenCount: 100,
-        candidatesTokenCount: 20,
-        cachedContentTokenCount: 60,
-        thoughtsTokenCount: 5,
-        totalTokenCount: 120,
-      }),
-      { input: 40, cacheRead: 60, cacheWrite: 0, output: 20, reasoning: 5 },
-    );
-    assert.deepEqual(
-      fromUsageMetadata({
-        promptTokenCount: 100,
-        candidatesTokenCount: 20,
-        thoughtsTokenCount: 5,
-        totalTokenCount: 125,
-      }),
-      { input: 100, cacheRead: 0, cacheWrite: 0, output: 25, reasoning: 5 },
-    );
-    assert.deepEqual(
-      fromUsageMetadata({ promptTokenCount: 100, candidatesTokenCount: 20, thoughtsTokenCount: 5 }),
-      { input: 100, cacheRead: 0, cacheWrite: 0, output: 20, reasoning: 5 },
-      'no total: never counted twice',
-    );
+    const cases: Array<[Record<string, number>, Record<string, number>, string]> = [
+      [
+        {
+          promptTokenCount: 100,
+          candidatesTokenCount: 20,
+          cachedContentTokenCount: 60,
+          thoughtsTokenCount: 5,
+          totalTokenCount: 120,
+        },
+        { input: 40, cacheRead: 60, cacheWrite: 0, output: 20, reasoning: 5 },
+        'the total says the thoughts are inside the candidates; the cached input is out of the prompt',
+      ],
+      [
+        { promptTokenCount: 100, candidatesTokenCount: 20, thoughtsTokenCount: 5, totalTokenCount: 125 },
+        { input: 100, cacheRead: 0, cacheWrite: 0, output: 25, reasoning: 5 },
+        'the total says the thoughts are beside the candidates',
+      ],
+      [
+        { promptTokenCount: 100, candidatesTokenCount: 20, thoughtsTokenCount: 5 },
+        { input: 100, cacheRead: 0, cacheWrite: 0, output: 20, reasoning: 5 },
+        'no total: never counted twice',
+      ],
+    ];
+    for (const [usage, tokens, why] of cases) assert.deepEqual(fromUsageMetadata(usage), tokens, why);
     assert.deepEqual(fromUsageMetadata({ prompt_tokens: 5 }), {
       bad: 'usageMetadata in an unknown shape (keys: prompt_tokens)',
     });
