@@ -15,7 +15,7 @@ import {
 } from './parser';
 import { platformBase } from './platform';
 import { readRegularFile } from './regular';
-import { applyWal, columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
+import { applyWal, columnsOf, SqliteCopyParser, textOf, sqliteLogFile } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
 import { isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
 
@@ -50,8 +50,7 @@ export const cursor: SourceReader = {
       const db = isLogCandidate(root)
         ? root
         : [path.join(root, 'globalStorage', 'state.vscdb'), path.join(root, 'state.vscdb')].find(isLogCandidate);
-      if (db && (isLogCandidate(root) || isDirectory(root)))
-        files.push({ source: 'cursor', path: db, root, whole: true, companions: [`${db}-wal`] });
+      if (db && (isLogCandidate(root) || isDirectory(root))) files.push(sqliteLogFile('cursor', db, root));
     }
     return files;
   },
