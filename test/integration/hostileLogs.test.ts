@@ -289,7 +289,15 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
       );
     }
     // Cursor's FIFO is a workspace database (read for its chat list): the reason says which one.
-    const cursorFifo = path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'state.vscdb');
+    const cursorFifo = path.join(
+      box.home,
+      '.config',
+      'Cursor',
+      'User',
+      'workspaceStorage',
+      'e'.repeat(32),
+      'state.vscdb',
+    );
     assert.ok(
       health.sources
         .find((x) => x.source === 'cursor')

@@ -179,9 +179,9 @@ describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.d
   });
 
   it('a store that is a FIFO or not a database is named in the import summary; the estimate stands; once readable its counts replace it', async () => {
-    const config = path.join(dir, 'config');
+    const config = path.join(tmp.dir, 'config');
     const user = path.join(config, 'Code', 'User');
-    const project = path.join(dir, 'app');
+    const project = path.join(tmp.dir, 'app');
     fs.mkdirSync(path.join(project, '.git'), { recursive: true });
     const r1 = req(1, { style: 'none' });
     writeCopilotJsonl(copilotWorkspace(user, 'ws-1', project), {
@@ -189,11 +189,11 @@ describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.d
       creationDate: T0,
       requests: [r1],
     });
-    const env = { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config };
+    const env = { HOME: path.join(tmp.dir, 'home'), XDG_CONFIG_HOME: config };
     const store = path.join(user, 'globalStorage', 'github.copilot-chat', 'agent-traces.db');
     fs.mkdirSync(path.dirname(store), { recursive: true });
     execFileSync('mkfifo', [store]);
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
     const reasons = async (): Promise<string> =>
       (await importAll(ledger, { env, quietMs: 0 })).sources
         .find((x) => x.source === 'copilot-chat')
