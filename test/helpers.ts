@@ -1,12 +1,24 @@
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { isRejection, type LedgerRecord } from '../src/core/usage/model';
+import { isRejection, type LedgerRecord, type SourceName } from '../src/core/usage/model';
+import { importAll, type SourceSummary } from '../src/services/importer';
 import type { LineParser, LogFile, SourceReader } from '../src/sources/parser';
+import type { Ledger } from '../src/store/ledger';
+import { total, type Truth } from './fixtures/sources';
 
 export function tempDir(prefix = 'ol-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A fresh temporary folder for each test of the suite it is called in, removed after the test: read `.dir` in a test. */
+export function tempDirEach(prefix: string): { dir: string } {
+  const tmp = { dir: '' };
+  beforeEach(() => (tmp.dir = tempDir(prefix)));
+  afterEach(() => fs.rmSync(tmp.dir, { recursive: true, force: true }));
+  return tmp;
 }
 
 export interface ParsedLines {
@@ -68,4 +80,22 @@ export function ledgerSums(db: Database, source: string): LedgerSums {
     reasoning: reasoning ?? 0,
     n: n ?? 0,
   };
+}
+
+/**
+ * Imports everything `env` points at into the ledger and checks that a source's fixture came in exactly: as many
+ * rejected lines as the fixture wrote, and the ledger's sums for the source equal to its truth. Returns the source's
+ * import summary for further checks.
+ */
+export async function importExactly(
+  ledger: Ledger,
+  env: NodeJS.ProcessEnv,
+  source: SourceName,
+  fx: { rejects: number; truth: Truth[] },
+): Promise<SourceSummary | undefined> {
+  const s = await importAll(ledger, { env, quietMs: 0 });
+  const row = s.sources.find((x) => x.source === source);
+  assert.equal(row?.linesRejected, fx.rejects, row?.reasons.join('\n'));
+  assert.deepEqual(ledgerSums(ledger.database, source), total(fx.truth));
+  return row;
 }

@@ -5,6 +5,7 @@
 import type { SourceName } from '../core/usage/model';
 import {
   valueOf,
+  zeroFigures,
   signedPart,
   TEAM_ROLLUP_FORMAT,
   TEAM_ROLLUP_VERSION,
@@ -39,22 +40,6 @@ export interface SyntheticRollupOptions {
   edit?: (r: TeamRollup) => void;
 }
 
-function zero(): RollupFigures {
-  return {
-    input: 0,
-    output: 0,
-    cacheRead: 0,
-    cacheWrite: 0,
-    reasoning: 0,
-    total: 0,
-    costUSD: 0,
-    interactions: 0,
-    sessions: 0,
-    unpricedInteractions: 0,
-    estimatedTokens: 0,
-  };
-}
-
 function add(a: RollupFigures, b: RollupFigures): void {
   for (const k of Object.keys(a) as Array<keyof RollupFigures>) a[k] = (a[k] ?? 0) + (b[k] ?? 0);
   a.costUSD = Math.round(a.costUSD * 1e6) / 1e6;
@@ -86,11 +71,11 @@ export function syntheticRollup(o: SyntheticRollupOptions): TeamRollupFile {
     };
   });
   const bySource = new Map<SourceName, RollupFigures>();
-  const totals = zero();
+  const totals = zeroFigures();
   for (const m of byModel) {
     const { source, model: _model, ...figures } = m;
     void _model;
-    const s = bySource.get(source) ?? zero();
+    const s = bySource.get(source) ?? zeroFigures();
     add(s, figures);
     bySource.set(source, s);
   }

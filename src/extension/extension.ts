@@ -63,6 +63,8 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const logWatch = new NodeLogWatch(model);
   const otel = new OtelHost(model, notifier);
   const observed = new Observations(sidebar, meter, notifier, otel);
+  // The receiver's line in data health follows its state (listening, stopped, port in use), not only ledger changes.
+  context.subscriptions.push(otel.onDidApply(() => sidebar.otelChanged(otel.problem)));
   const documents = new ReadOnlyDocuments();
   context.subscriptions.push(
     ...[notifier, otel, model, tree, meter, linker, sidebar, observed, logWatch, documents],

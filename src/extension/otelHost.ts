@@ -43,6 +43,16 @@ export class OtelHost implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<string | undefined>();
   /** Fired each time an `apply()` has taken effect: the URL the receiver listens on, or undefined when it does not. */
   readonly onDidApply = this.changed.event;
+  private failure: string | undefined;
+  /** While the port is busy (or the ledger would not open): the next try, every rescan interval. */
+  private retry: NodeJS.Timeout | undefined;
+  /** What onDidApply last told: it fires again only when the receiver's state changed (retries are quiet). */
+  private told: string | undefined;
+
+  /** Why the receiver is on in the settings but not listening (its port in use, a bad setting), or undefined. */
+  get problem(): string | undefined {
+    return this.failure;
+  }
 
   constructor(
     private readonly model: LedgerModel,
@@ -53,10 +63,29 @@ export class OtelHost implements vscode.Disposable {
   apply(): void {
     this.queue = this.queue
       .then(() => this.sync())
-      .catch((e: unknown) =>
-        this.notifier.error('otel', `The OpenTelemetry receiver stopped: ${(e as Error).message}`, undefined, e),
-      )
-      .then(() => this.changed.fire(this.receiver?.url));
+      .catch((e: unknown) => {
+        this.failure = `stopped: ${(e as Error).message}`;
+        this.notifier.error('otel', `The OpenTelemetry receiver stopped: ${(e as Error).message}`, undefined, e);
+      })
+      .then(() => {
+        const state = JSON.stringify([this.receiver?.url ?? null, this.failure ?? null]);
+        if (state === this.told) return;
+        this.told = state;
+        this.changed.fire(this.receiver?.url);
+      });
+  }
+
+  /**
+   * The port was busy or the ledger would not open: try again every rescan interval (`outcomeLedger.
+   * rescanIntervalSeconds`), so the window takes over the port when the window or program that held it lets go, with
+   * no reload. A settings change replaces the pending try.
+   */
+  private retryLater(): void {
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.running = '';
+      this.apply();
+    }, this.model.currentSettings.rescanMs);
   }
 
   private busyTold = false;
@@ -65,7 +94,10 @@ export class OtelHost implements vscode.Disposable {
     const s = otelSettings();
     const wanted = s.enabled ? JSON.stringify([s.port, s.forwardUrl, this.model.currentSettings.ledgerHome]) : '';
     if (wanted === this.running) return;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
     await this.stop();
+    this.failure = undefined;
     if (!s.enabled) return;
     this.running = wanted;
     let port: number;
@@ -73,13 +105,17 @@ export class OtelHost implements vscode.Disposable {
       port = otelPort(s.port);
       if (s.forwardUrl) otelForwardBase(s.forwardUrl);
     } catch (e) {
-      if (e instanceof OtelConfigError)
-        this.notifier.warn('otel-config', `outcomeLedger.otel: ${e.message}; the receiver did not start.`);
-      else throw e;
+      if (!(e instanceof OtelConfigError)) throw e;
+      this.failure = `outcomeLedger.otel: ${e.message}; the receiver did not start`;
+      this.notifier.warn('otel-config', `${this.failure}.`);
       return;
     }
     const ledger = await this.model.get();
-    if (!ledger) return;
+    if (!ledger) {
+      this.failure = 'the ledger could not be opened, so the receiver did not start (see the Outcome Ledger output)';
+      this.retryLater();
+      return;
+    }
     try {
       this.receiver = await startOtelReceiver(ledger, {
         port,
@@ -91,12 +127,14 @@ export class OtelHost implements vscode.Disposable {
       );
     } catch (e) {
       if (!(e instanceof OtelPortBusyError)) throw e;
+      this.failure = e.message;
       // Quietly: another window (or a collector) has the port; said once in the Output channel.
       if (!this.busyTold)
         this.notifier.info(
           `${e.message}. If another Outcome Ledger window has it, its requests reach the same ledger.`,
         );
       this.busyTold = true;
+      this.retryLater();
     }
   }
 
@@ -111,6 +149,7 @@ export class OtelHost implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.retry) clearTimeout(this.retry);
     void this.stop();
     this.changed.dispose();
   }

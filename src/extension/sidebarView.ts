@@ -58,6 +58,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
   private query: SidebarQuery = DEFAULT_QUERY;
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
+  private otelProblem: string | undefined;
   private sizes = new Map<number, { computeMs: number; bytes: number }>();
   /** A snapshot computed while the page loads, for the query it last asked for: its ready is answered at once. */
   private prepared: { query: string; version: number; at: number; body: SnapshotBody } | undefined;
@@ -82,6 +83,15 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
     private readonly notifier: Notifier,
   ) {
     this.subscription = model.onDidChange(() => this.schedule());
+  }
+
+  /**
+   * The OpenTelemetry receiver of this window changed state (started, stopped, failed to start: otelHost.ts): its line
+   * in data health is painted again now, whether or not the ledger changed. `problem`: why it is on but not listening.
+   */
+  otelChanged(problem: string | undefined): void {
+    this.otelProblem = problem;
+    this.schedule(0);
   }
 
   get visible(): boolean {
@@ -183,6 +193,7 @@ export class SidebarView implements vscode.WebviewViewProvider, vscode.Disposabl
       );
       return undefined;
     }
+    if (this.otelProblem) snapshot.health.otelProblem = this.otelProblem;
     if (this.linker.gitMissing)
       snapshot.health.linking.note =
         'git was not found: sessions cannot be linked to commits. Install git to see outcomes.';

@@ -429,6 +429,9 @@ export function verifySummary(
   if (!parsed.ok) return verdict({ ok: false, format: ex.format, problems: [parsed.reason], checks: [] });
   const doc = parsed.doc;
   const checks: string[] = [`the file follows the summary schema (version ${doc.version})`];
+  /** Once the signature holds, a failing verdict says the file is signed, and why it fails. */
+  const failSigned = (problems: string[]): Verdict =>
+    verdict({ ok: false, format: ex.format, doc, checks, problems, signed: true });
   const sig = checkSignature(doc);
   if (!sig.ok) {
     return verdict({
@@ -446,16 +449,9 @@ export function verifySummary(
   // Anyone can sign an edited copy with a key of their own: only the fingerprint the engineer gave you says whose it is.
   if (expect.fingerprint !== undefined) {
     if (normalFingerprint(expect.fingerprint) !== normalFingerprint(doc.signature.fingerprint)) {
-      return verdict({
-        ok: false,
-        format: ex.format,
-        doc,
-        checks,
-        signed: true,
-        problems: [
-          `the file was signed by the key ${doc.signature.fingerprint}, not by the expected key ${expect.fingerprint}`,
-        ],
-      });
+      return failSigned([
+        `the file was signed by the key ${doc.signature.fingerprint}, not by the expected key ${expect.fingerprint}`,
+      ]);
     }
     checks.push('the signing key is the one expected (--key)');
   } else {
@@ -482,50 +478,29 @@ export function verifySummary(
       problems.push(`${e.label} (${e.key}) changed after the export: it does not match its signed digest`);
   }
   for (const k of expected) problems.push(`${k} was removed after the export: the signature covers it`);
-  if (problems.length > 0) return verdict({ ok: false, format: ex.format, doc, checks, problems, signed: true });
+  if (problems.length > 0) return failSigned(problems);
   checks.push('every figure and citation matches its signed digest');
   if (ex.format !== 'json') {
     const diff = firstDifference(text, renderSummary(doc, ex.format));
     if (diff && doc.summary.tool.version !== TOOL_VERSION) {
       // Another version may render the same signed data in other words: that is not an edit, and cannot be told from one.
-      return verdict({
-        ok: false,
-        format: ex.format,
-        doc,
-        checks,
-        signed: true,
-        problems: [
-          `line ${diff.line} of the visible text differs from what this version (${TOOL_VERSION}) renders from the signed data, and the file was exported by Outcome Ledger ${doc.summary.tool.version}, which may word it differently: check the visible text with version ${doc.summary.tool.version} (the signed figures and citations themselves hold)`,
-        ],
-      });
+      return failSigned([
+        `line ${diff.line} of the visible text differs from what this version (${TOOL_VERSION}) renders from the signed data, and the file was exported by Outcome Ledger ${doc.summary.tool.version}, which may word it differently: check the visible text with version ${doc.summary.tool.version} (the signed figures and citations themselves hold)`,
+      ]);
     }
     if (diff) {
-      return verdict({
-        ok: false,
-        format: ex.format,
-        doc,
-        checks,
-        signed: true,
-        problems: [
-          `line ${diff.line} of the visible text was changed after the export: it reads ${JSON.stringify(clip(diff.found))}, the signed data renders ${JSON.stringify(clip(diff.expected))}`,
-        ],
-      });
+      return failSigned([
+        `line ${diff.line} of the visible text was changed after the export: it reads ${JSON.stringify(clip(diff.found))}, the signed data renders ${JSON.stringify(clip(diff.expected))}`,
+      ]);
     }
     checks.push(`the visible ${ex.format === 'md' ? 'Markdown' : 'HTML'} is exactly what the signed data renders`);
   }
   const wrong = inconsistencies(doc.summary);
   if (wrong.length > 0) {
-    return verdict({
-      ok: false,
-      format: ex.format,
-      doc,
-      checks,
-      signed: true,
-      problems: [
-        'the figures do not add up from the records the file carries (the signature holds, but whoever holds the key signed figures that disagree with each other)',
-        ...wrong,
-      ],
-    });
+    return failSigned([
+      'the figures do not add up from the records the file carries (the signature holds, but whoever holds the key signed figures that disagree with each other)',
+      ...wrong,
+    ]);
   }
   checks.push(
     'every headline figure adds up from the records the file carries (tools, models, weeks, sessions, cited outcomes and tasks)',
@@ -551,14 +526,7 @@ export function verifySummary(
         again.records.digest === s.records.digest
           ? 'the ledger holds the same records, so the figures were computed differently'
           : `the ledger's records for the period differ from those the summary was computed from (${again.records.interactions} requests and ${again.records.links} counted links now; the summary says ${s.records.interactions} and ${s.records.links})`;
-      return verdict({
-        ok: false,
-        format: ex.format,
-        doc,
-        checks,
-        signed: true,
-        problems: [`the figures do not match the local ledger: ${records}`, ...diffs],
-      });
+      return failSigned([`the figures do not match the local ledger: ${records}`, ...diffs]);
     }
     checks.push(`every figure matches the local ledger (records digest ${s.records.digest.slice(0, 16)}…)`);
   }

@@ -27,7 +27,7 @@ import {
   type TeamRollup,
   type TeamRollupFile,
 } from '../core/team/rollup';
-import type { UsageFigures } from '../core/outcomes/report';
+import { outcomeCounts, type UsageFigures } from '../core/outcomes/report';
 import { periodRange } from '../core/usage/time';
 import { cleanText } from '../core/common/text';
 import { loadOrCreateMachineId } from '../store/machineId';
@@ -147,13 +147,7 @@ export function buildTeamRollup(db: Database, home: string, q: TeamRollupOptions
     bySource: r.bySource.map((s) => ({ source: s.source, ...figures(s) })),
     byModel: r.byModel.map((m) => ({ source: m.source, model: m.model, ...figures(m) })),
     outcomes: {
-      commits: o.commits,
-      tasks: o.tasks,
-      prs: o.prs,
-      shippedSessions: o.shippedSessions,
-      openSessions: o.openSessions,
-      unlinkedSessions: o.unlinkedSessions,
-      labelledSessions: o.labelledSessions,
+      ...outcomeCounts(o),
       shippedTokens: o.yield === null ? 0 : Math.round(o.yield * r.totals.total),
       tokensWithoutOutcome: o.tokensWithoutOutcome,
       keptLines: o.keptLines,

@@ -12,7 +12,7 @@ import {
 } from './parser';
 import { platformBase } from './platform';
 import { readConversationDatabase } from './qConversation';
-import { SqliteCopyParser } from './sqliteCopy';
+import { SqliteCopyParser, sqliteLogFile } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
 import { homeDir, isDirectory, isLogCandidate, uniqueDirs, walkFiles } from './walk';
 
@@ -44,15 +44,13 @@ export const amazonQ: SourceReader = {
     const files: LogFile[] = [];
     for (const root of roots) {
       if (isLogCandidate(root)) {
-        if (root.endsWith('.sqlite3'))
-          files.push({ source: 'amazon-q', path: root, root, whole: true, companions: [`${root}-wal`] });
+        if (root.endsWith('.sqlite3')) files.push(sqliteLogFile('amazon-q', root, root));
         else if (root.endsWith('.json')) files.push({ source: 'amazon-q', path: root, root, whole: true });
         continue;
       }
       if (!isDirectory(root)) continue;
       const db = path.join(root, 'data.sqlite3');
-      if (isLogCandidate(db))
-        files.push({ source: 'amazon-q', path: db, root, whole: true, companions: [`${db}-wal`] });
+      if (isLogCandidate(db)) files.push(sqliteLogFile('amazon-q', db, root));
       for (const p of walkFiles(root, (n) => n.startsWith('chat-history-') && n.endsWith('.json'), 0))
         files.push({ source: 'amazon-q', path: p, root, whole: true });
     }

@@ -91,6 +91,14 @@ function userDirOf(file: string): string | undefined {
 /** The store keeps 7 days of calls: a session file untouched for longer gains none, and is not re-read for them. */
 const TRACE_WINDOW_MS = 8 * 86_400_000;
 
+function recentSession(p: string): boolean {
+  try {
+    return Date.now() - fs.statSync(p).mtimeMs < TRACE_WINDOW_MS;
+  } catch {
+    return false;
+  }
+}
+
 function sessionFile(p: string, root: string): LogFile {
   const user = userDirOf(p);
   const db = user ? copilotTracesDb(user) : undefined;
@@ -130,6 +138,12 @@ class CopilotParser implements LineParser {
     const traces = user ? readCopilotTraces(copilotTracesDb(user), ctx) : undefined;
     const r = readCopilotFile(this.file, buf, false, traces);
     if (!r.complete && !this.file.endsWith('.jsonl')) return { incomplete: 'not a complete JSON document' };
+    // A store that cannot be read is named with the sessions it could give exact counts to (the recent ones).
+    if (traces?.unreadable && r.records.length > 0 && recentSession(this.file))
+      r.rejects.unshift({
+        lineNo: 0,
+        reason: `${traces.unreadable} (its exact counts for this session are not read; estimates stand until it can be)`,
+      });
     return { records: r.records, rejects: r.rejects.map((x) => ({ entry: x.lineNo, reason: x.reason })) };
   }
 }

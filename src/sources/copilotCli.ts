@@ -14,7 +14,7 @@ import {
   type SourceReader,
   type WholeResult,
 } from './parser';
-import { columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
+import { columnsOf, SqliteCopyParser, textOf, sqliteLogFile } from './sqliteCopy';
 import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs, walkFiles } from './walk';
 
 /**
@@ -43,8 +43,7 @@ export const copilotCli: SourceReader = {
     const files: LogFile[] = [];
     for (const root of roots) {
       if (isLogCandidate(root)) {
-        if (root.endsWith('.db'))
-          files.push({ source: 'copilot-cli', path: root, root, whole: true, companions: [`${root}-wal`] });
+        if (root.endsWith('.db')) files.push(sqliteLogFile('copilot-cli', root, root));
         else files.push({ source: 'copilot-cli', path: root, root }); // an event log or an OTel export given directly
         continue;
       }
@@ -57,8 +56,7 @@ export const copilotCli: SourceReader = {
           files.push({ source: 'copilot-cli', path: path.join(p, 'events.jsonl'), root });
       }
       const db = path.join(root, 'session-store.db');
-      if (isLogCandidate(db))
-        files.push({ source: 'copilot-cli', path: db, root, whole: true, companions: [`${db}-wal`] });
+      if (isLogCandidate(db)) files.push(sqliteLogFile('copilot-cli', db, root));
       for (const p of walkFiles(path.join(root, 'otel'), (n) => n.endsWith('.jsonl') || n.endsWith('.json'), 1))
         files.push({ source: 'copilot-cli', path: p, root });
     }

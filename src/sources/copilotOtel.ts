@@ -40,6 +40,8 @@ export interface TraceCall {
 export interface TraceRead {
   sessions: Map<string, TraceCall[]>;
   rejects: Array<{ session: string; reason: string }>;
+  /** Why the store is there but could not be read (not a regular file, not a database, mid-write): no calls then. */
+  unreadable?: string;
 }
 
 const reads = new Map<string, { stamp: string; read: TraceRead }>();
@@ -59,7 +61,8 @@ function stampOf(files: string[]): string {
 
 /**
  * The store's calls, read from an in-memory copy (with its write-ahead log; never opened in place) once per change
- * of the files; undefined when there is no store or it cannot be read right now (mid-write: the next read retries).
+ * of the files; undefined when there is no store. One that cannot be read (a FIFO or device in its place, not a
+ * database, or caught mid-write) gives no calls and says why (`unreadable`); it is read again on its next change.
  */
 export function readCopilotTraces(dbFile: string, ctx: WholeContext): TraceRead | undefined {
   const stamp = stampOf([dbFile, `${dbFile}-wal`]);
@@ -67,15 +70,16 @@ export function readCopilotTraces(dbFile: string, ctx: WholeContext): TraceRead 
   const cached = reads.get(dbFile);
   if (cached && cached.stamp === stamp) return cached.read;
   const bytes = readRegularFile(dbFile, 512 << 20);
-  if (!('bytes' in bytes)) return undefined;
+  if (!('bytes' in bytes)) return { sessions: new Map(), rejects: [], unreadable: `${dbFile}: ${bytes.refused}` };
   const wal = readRegularFile(`${dbFile}-wal`, 512 << 20);
   let db: Database | undefined;
   let read: TraceRead;
   try {
     db = ctx.openSqlite(applyWal(bytes.bytes, 'bytes' in wal ? wal.bytes : undefined));
     read = traceCalls(db);
-  } catch {
-    return undefined;
+  } catch (e) {
+    const why = `not a readable agent-traces database right now (${(e as Error).message})`;
+    return { sessions: new Map(), rejects: [], unreadable: `${dbFile}: ${why}` };
   } finally {
     db?.close();
   }

@@ -15,7 +15,7 @@ import {
 } from './parser';
 import { platformBase } from './platform';
 import { readRegularFile } from './regular';
-import { applyWal, columnsOf, SqliteCopyParser, textOf } from './sqliteCopy';
+import { applyWal, columnsOf, SqliteCopyParser, textOf, sqliteLogFile } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
 import { isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
 
@@ -50,8 +50,7 @@ export const cursor: SourceReader = {
       const db = isLogCandidate(root)
         ? root
         : [path.join(root, 'globalStorage', 'state.vscdb'), path.join(root, 'state.vscdb')].find(isLogCandidate);
-      if (db && (isLogCandidate(root) || isDirectory(root)))
-        files.push({ source: 'cursor', path: db, root, whole: true, companions: [`${db}-wal`] });
+      if (db && (isLogCandidate(root) || isDirectory(root))) files.push(sqliteLogFile('cursor', db, root));
     }
     return files;
   },
@@ -59,9 +58,13 @@ export const cursor: SourceReader = {
   createParser(file) {
     // <User>/globalStorage/state.vscdb: the workspaces are in <User>/workspaceStorage.
     const storage = path.join(path.dirname(path.dirname(file.path)), 'workspaceStorage');
-    return new SqliteCopyParser(file.path, 'Cursor state database', (db, ctx) =>
-      readCursorDatabase(db, cursorWorkspaces(storage, ctx)),
-    );
+    return new SqliteCopyParser(file.path, 'Cursor state database', (db, ctx) => {
+      const refused: string[] = [];
+      const out = readCursorDatabase(db, cursorWorkspaces(storage, ctx, refused));
+      // A workspace database that is no regular file (a FIFO, a device) is named in data health, as other sources'.
+      out.rejects.unshift(...refused.map((reason) => ({ entry: 0, reason })));
+      return out;
+    });
   },
 };
 
@@ -95,6 +98,8 @@ interface WorkspaceRead {
   stamp: string;
   folder: string | undefined;
   composers: string[];
+  /** Why the workspace database was not read (not a regular file, unreadable), said on every read of Cursor. */
+  refused?: string;
 }
 
 const workspaceReads = new Map<string, WorkspaceRead>();
@@ -131,8 +136,10 @@ export function workspaceComposers(db: Database): string[] {
 /**
  * Composer id → workspace folder, from every `workspaceStorage/<id>` that has a `workspace.json` and a state
  * database. A workspace database that cannot be read now (mid-write) maps nothing this time; the next read retries.
+ * One that is not a regular file (a FIFO, a device, a folder) or cannot be opened is never read: why goes to `refused`
+ * (`<path>: <reason>`).
  */
-export function cursorWorkspaces(storage: string, ctx: WholeContext): Map<string, string> {
+export function cursorWorkspaces(storage: string, ctx: WholeContext, refused: string[] = []): Map<string, string> {
   const out = new Map<string, string>();
   for (const id of listDir(storage)) {
     const dir = path.join(storage, id);
@@ -143,7 +150,10 @@ export function cursorWorkspaces(storage: string, ctx: WholeContext): Map<string
       const folder = workspaceStorageFolder(dir);
       let composers: string[] = [];
       let settled = true;
+      let why: string | undefined;
       const bytes = folder ? readRegularFile(dbFile, 256 << 20) : { refused: 'no folder' };
+      // A workspace without a database yet (or without workspace.json) is no problem: nothing to say about it.
+      if ('refused' in bytes && folder && bytes.refused !== 'no such file') why = `${dbFile}: ${bytes.refused}`;
       if ('bytes' in bytes) {
         const wal = readRegularFile(`${dbFile}-wal`, 256 << 20);
         let db: Database | undefined;
@@ -156,10 +166,11 @@ export function cursorWorkspaces(storage: string, ctx: WholeContext): Map<string
           db?.close();
         }
       }
-      read = { stamp, folder, composers };
+      read = { stamp, folder, composers, ...(why ? { refused: why } : {}) };
       if (workspaceReads.size > 4096) workspaceReads.clear();
       if (settled) workspaceReads.set(dir, read);
     }
+    if (read.refused) refused.push(read.refused);
     if (read.folder) for (const c of read.composers) if (!out.has(c)) out.set(c, read.folder);
   }
   return out;

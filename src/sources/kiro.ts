@@ -21,7 +21,7 @@ import { platformBase } from './platform';
 import { readRegularFile } from './regular';
 import { discoverKiroIde, isKiroAgentDir, KiroIdeExecutionParser, kiroIdeRoots } from './kiroIde';
 import { creditsOf, readConversationDatabase } from './qConversation';
-import { SqliteCopyParser } from './sqliteCopy';
+import { SqliteCopyParser, sqliteLogFile } from './sqliteCopy';
 import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs, walkFiles } from './walk';
 
 /**
@@ -58,8 +58,7 @@ export const kiro: SourceReader = {
       const base = path.basename(root);
       if (isLogCandidate(root)) {
         // One file given directly: a database, a v2 session document or a v3 message log.
-        if (base.endsWith('.sqlite3'))
-          files.push({ source: 'kiro', path: root, root, whole: true, companions: [`${root}-wal`] });
+        if (base.endsWith('.sqlite3')) files.push(sqliteLogFile('kiro', root, root));
         else if (base.endsWith('.json')) files.push({ source: 'kiro', path: root, root, whole: true });
         else if (base === 'messages.jsonl') files.push({ source: 'kiro', path: root, root });
         else if (/^[0-9a-f]{32}$/.test(base)) files.push({ source: 'kiro', path: root, root, whole: true }); // an IDE execution
@@ -77,7 +76,7 @@ export const kiro: SourceReader = {
         continue;
       }
       const db = path.join(root, 'data.sqlite3');
-      if (isLogCandidate(db)) files.push({ source: 'kiro', path: db, root, whole: true, companions: [`${db}-wal`] });
+      if (isLogCandidate(db)) files.push(sqliteLogFile('kiro', db, root));
       // A sessions folder (or the ~/.kiro above it).
       const sessions = isDirectory(path.join(root, 'sessions')) ? path.join(root, 'sessions') : root;
       for (const p of walkFiles(path.join(sessions, 'cli'), (n) => n.endsWith('.json'), 0))

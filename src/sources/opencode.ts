@@ -4,7 +4,7 @@ import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { isObject, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
-import { columnsOf, SqliteCopyParser } from './sqliteCopy';
+import { columnsOf, SqliteCopyParser, sqliteLogFile } from './sqliteCopy';
 
 export { applyWal } from './sqliteCopy';
 import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
@@ -55,8 +55,7 @@ export const opencode: SourceReader = {
       if (!isDirectory(root)) continue;
       const db = path.join(root, 'opencode.db');
       try {
-        if (fs.statSync(db).isFile())
-          files.push({ source: 'opencode', path: db, root, whole: true, companions: [`${db}-wal`] });
+        if (fs.statSync(db).isFile()) files.push(sqliteLogFile('opencode', db, root));
       } catch {
         // no database: a build from before it, or not installed
       }

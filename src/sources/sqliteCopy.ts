@@ -1,6 +1,7 @@
 import type { Database } from 'sql.js';
 import { readRegularFile } from './regular';
-import { type WholeContext, WholeFileParser, type WholeResult } from './parser';
+import type { SourceName } from '../core/usage/model';
+import { type LogFile, type WholeContext, WholeFileParser, type WholeResult } from './parser';
 
 const WAL_MAGIC_LE = 0x377f0682;
 const WAL_MAGIC_BE = 0x377f0683;
@@ -68,6 +69,11 @@ function walChecksum(buf: Buffer, at: number, len: number, s0: number, s1: numbe
     b = (b + x1 + a) >>> 0;
   }
   return [a, b];
+}
+
+/** A SQLite store found by discovery: read whole, and read again when its write-ahead log (`-wal`) changes too. */
+export function sqliteLogFile(source: SourceName, db: string, root: string): LogFile {
+  return { source, path: db, root, whole: true, companions: [`${db}-wal`] };
 }
 
 /**

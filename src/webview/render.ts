@@ -757,6 +757,13 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
       h0.linking.note ? h('span', { class: 'warn' }, ` ${h0.linking.note}`) : null,
     ),
     h0.otel ? otelReceiver(h0.otel, now) : null,
+    h0.otelProblem
+      ? h(
+          'p',
+          { class: 'meta', id: 'health-otel-problem' },
+          h('span', { class: 'warn' }, `OpenTelemetry receiver of this window: ${h0.otelProblem}`),
+        )
+      : null,
     h(
       'div',
       { class: 'actions' },

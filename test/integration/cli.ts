@@ -63,6 +63,8 @@ export interface HealthJson {
     roots: Array<{ path: string; exists: boolean }>;
     last: string | null;
     rejectedLines: number;
+    /** The rejected lines and files not read, each with its reason. */
+    reasons: Array<{ path: string; lineNo: number; reason: string }>;
     gaps: string[];
   }>;
 }

@@ -6,7 +6,7 @@ import type { SummaryDocument } from '../../src/core/summary/schema';
 import type { SessionJson } from '../../src/services/queries';
 import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { DAY, HOUR, Logs, makeHome, ME, MIN, Repo, TEAMMATE } from './scripted';
+import { DAY, daysAgo, HOUR, Logs, makeHome, ME, MIN, Repo, TEAMMATE } from './scripted';
 
 /**
  * What counts as an outcome (issue 14, docs/outcomes.md), on a real repository through the bundled CLI: a commit
@@ -62,7 +62,7 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
     ledger = path.join(dir, 'ledger');
     const logs = new Logs(home);
     env = logs.env();
-    const D = Math.floor(Date.now() / DAY) * DAY - 20 * DAY;
+    const D = daysAgo(20);
     app = new Repo(path.join(dir, 'app'), home);
     app.write('README.md', '# app\n');
     app.commit('Initial commit', D - DAY);

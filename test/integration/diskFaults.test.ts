@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../helpers';
 import { CLI, type Run } from './cli';
-import { DAY, HOUR, Logs, makeHome } from './scripted';
+import { DAY, daysAgo, HOUR, Logs, makeHome } from './scripted';
 
 /**
  * Issue 12 item 7, disk faults, on real file systems with the bundled CLI (dist/cli.js):
@@ -109,7 +109,7 @@ function assertOneLine(r: Run, pattern: RegExp, what: string): void {
 }
 
 /** The days around the sessions (a long period makes a summary of megabytes: it lists every week). */
-const DAY0 = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+const DAY0 = daysAgo(2);
 const PERIOD = [
   '--since',
   new Date(DAY0 - DAY).toISOString().slice(0, 10),

@@ -3,17 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MAX_TOKENS_PER_FIELD } from '../../src/core/usage/bounds';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
-import { tempDir } from '../helpers';
-import { cli, reportJson } from './cli';
-import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
-
-interface HealthJson {
-  sources: Array<{
-    source: string;
-    rejectedLines: number;
-    reasons: Array<{ path: string; lineNo: number; reason: string }>;
-  }>;
-}
+import { cli, reportJson, type HealthJson } from './cli';
+import { daysAgo, HOUR, Logs, Repo } from './scripted';
+import { sandbox } from './sandbox';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -25,20 +17,16 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  */
 describe('hostile figures: implausible counts and duplicate keys are rejected lines, never stored figures (the bundled CLI)', function () {
   this.timeout(180_000);
-  let dir: string;
-  let ledger: string;
+  const box = sandbox('ol-figures-');
   let env: Record<string, string>;
   const SESSION = '8ddddddd-0000-4000-8000-000000000001';
 
   before(() => {
-    dir = tempDir('ol-figures-');
-    const home = makeHome(path.join(dir, 'home'));
-    ledger = path.join(dir, 'ledger');
-    const logs = new Logs(home);
-    const repo = new Repo(path.join(dir, 'app'), home);
+    const logs = new Logs(box.home);
+    const repo = new Repo(path.join(box.dir, 'app'), box.home);
     repo.append('src/a.ts', 3, 'a');
     repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
-    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    const D = daysAgo(2);
     const base = {
       sessionId: SESSION,
       cwd: repo.dir,
@@ -49,7 +37,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
     };
     const assistant = (i: number, usage: string): string =>
       `{"parentUuid":null,"sessionId":"${SESSION}","cwd":${JSON.stringify(repo.dir)},"gitBranch":"main","version":"2.0.14","isSidechain":false,"userType":"external","type":"assistant","uuid":"${SESSION}-a${i}","timestamp":"${iso(D + i * 60_000)}","requestId":"req_${i}","message":{"id":"msg_${i}","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"ok"}],"usage":${usage}}}`;
-    const file = path.join(home, '.claude', 'projects', '-app', `${SESSION}.jsonl`);
+    const file = path.join(box.home, '.claude', 'projects', '-app', `${SESSION}.jsonl`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(
       file,
@@ -106,7 +94,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
         '',
       ].join('\n'),
     );
-    const user = path.join(home, '.config', 'Code', 'User');
+    const user = path.join(box.home, '.config', 'Code', 'User');
     const chat = copilotWorkspace(user, 'f00d', repo.dir);
     writeCopilotJson(chat, {
       sessionId: 'huge',
@@ -143,7 +131,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
     };
     const sonnet = 'claude-sonnet-4-5-20250929';
     write(
-      path.join(dir, 'xdg-data', 'amp', 'threads', 'T-huge.json'),
+      path.join(box.dir, 'xdg-data', 'amp', 'threads', 'T-huge.json'),
       JSON.stringify({
         id: 'T-huge',
         created: D,
@@ -163,7 +151,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
         },
       }),
     );
-    const droid = path.join(home, '.factory', 'sessions', '-app');
+    const droid = path.join(box.home, '.factory', 'sessions', '-app');
     write(
       path.join(droid, 'aaaaaaaa-0000-4000-8000-000000000001.settings.json'),
       JSON.stringify({ model: sonnet, tokenUsage: { inputTokens: 5 * MAX_TOKENS_PER_FIELD, outputTokens: 10 } }),
@@ -185,7 +173,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
         usageMetadata: { promptTokenCount: prompt, candidatesTokenCount: 5, totalTokenCount: prompt + 5 },
       });
     write(
-      path.join(home, '.qwen', 'projects', '-app', 'chats', 'q-huge.jsonl'),
+      path.join(box.home, '.qwen', 'projects', '-app', 'chats', 'q-huge.jsonl'),
       `${qwenRec('q1', 3 * MAX_TOKENS_PER_FIELD)}\n${qwenRec('q2', 700)}\n`,
     );
     const kimiRec = (id: string, input: number): string =>
@@ -200,17 +188,20 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
         },
       });
     write(
-      path.join(home, '.kimi', 'sessions', 'g', 'k-huge', 'wire.jsonl'),
+      path.join(box.home, '.kimi', 'sessions', 'g', 'k-huge', 'wire.jsonl'),
       `${kimiRec('k1', 2 * MAX_TOKENS_PER_FIELD)}\n${kimiRec('k2', 900)}\n`,
     );
-    env = { ...logs.env(), XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(dir, 'xdg-data') };
+    env = {
+      ...logs.env(),
+      XDG_CONFIG_HOME: path.join(box.home, '.config'),
+      XDG_DATA_HOME: path.join(box.dir, 'xdg-data'),
+    };
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("stores only the plausible requests and names each rejected line's reason in data health", () => {
-    const r = cli(['import', '--home', ledger], env);
+    const r = cli(['import', '--home', box.ledger], env);
     assert.equal(r.code, 0, r.stderr);
-    const report = reportJson(ledger, env, ['--no-import', '--since', '2000-01-01', '--until', '2100-01-01']);
+    const report = reportJson(box.ledger, env, ['--no-import', '--since', '2000-01-01', '--until', '2100-01-01']);
     const claude = report.bySource.find((s) => s.source === 'claude-code');
     assert.equal(claude?.interactions, 2, 'lines 1 and 5 (10^9 is the ceiling, inclusive)');
     assert.equal(claude?.input, 100 + MAX_TOKENS_PER_FIELD);
@@ -222,7 +213,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
     assert.equal(report.bySource.find((s) => s.source === 'qwen-code')?.input, 700);
     assert.equal(report.bySource.find((s) => s.source === 'kimi')?.input, 900);
     assert.ok(report.totals.total < 2e9, `no absurd total: ${report.totals.total}`);
-    const h = JSON.parse(cli(['health', '--json', '--home', ledger], env).stdout) as HealthJson;
+    const h = JSON.parse(cli(['health', '--json', '--home', box.ledger], env).stdout) as HealthJson;
     const reasons = (s: string): string[] =>
       (h.sources.find((x) => x.source === s)?.reasons ?? []).map((x) => x.reason);
     assert.ok(
@@ -268,17 +259,17 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
   });
 
   it('report, a signed summary that verifies, and a rollup export still work afterwards', () => {
-    const text = cli(['report', '--no-import', '--home', ledger], env);
+    const text = cli(['report', '--no-import', '--home', box.ledger], env);
     assert.equal(text.code, 0, text.stderr);
-    const md = path.join(dir, 'summary.md');
+    const md = path.join(box.dir, 'summary.md');
     const s = cli(
-      ['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--out', md, '--no-import', '--home', ledger],
+      ['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--out', md, '--no-import', '--home', box.ledger],
       env,
     );
     assert.equal(s.code, 0, s.stderr);
-    const v = cli(['verify', md, '--ledger', '--home', ledger], env);
+    const v = cli(['verify', md, '--ledger', '--home', box.ledger], env);
     assert.equal(v.code, 0, `${v.stdout}${v.stderr}`);
-    const out = path.join(dir, 'rollup.json');
+    const out = path.join(box.dir, 'rollup.json');
     const x = cli(
       [
         'rollup',
@@ -292,7 +283,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
         '--yes',
         '--no-import',
         '--home',
-        ledger,
+        box.ledger,
       ],
       env,
     );

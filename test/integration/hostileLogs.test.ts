@@ -3,6 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SOURCE_NAMES } from '../../src/core/usage/model';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
 import {
   writeAider,
@@ -21,9 +22,16 @@ import {
   writeOpenCode,
   writeQwen,
 } from '../fixtures/sources';
-import { tempDir } from '../helpers';
-import { CLI, cli, reportJson, type Run } from './cli';
-import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
+import { CLI, cli, reportJson, type HealthJson, type Run } from './cli';
+import { daysAgo, HOUR, Logs, Repo } from './scripted';
+import { sandbox } from './sandbox';
+
+/**
+ * The sources this test writes logs for: every tool but Roo Code, and no manual entries.
+ * Each is read beside its FIFOs, and names its FIFO in data health but Cline, whose FIFO stands where a
+ * file is looked up by name.
+ */
+const WRITTEN = SOURCE_NAMES.filter((s) => s !== 'roo-code' && s !== 'manual');
 
 /** Runs the CLI, killing it after `ms`: a read that blocks on a FIFO shows up as a timeout, not a hung suite. */
 function cliBounded(args: string[], env: Record<string, string>, ms: number): Promise<Run & { timedOut: boolean }> {
@@ -57,14 +65,6 @@ const symlinkTo = (target: string, p: string): string => {
   return p;
 };
 
-interface HealthJson {
-  sources: Array<{
-    source: string;
-    rejectedLines: number;
-    reasons: Array<{ path: string; lineNo: number; reason: string }>;
-  }>;
-}
-
 /**
  * Issue 12, hostile log folders: a FIFO (directly, through a symlink, and under the names other files are looked
  * up by: Copilot's workspace.json, Cline's task_metadata.json, Continue's sessions.json, Gemini's projects.json) in
@@ -72,40 +72,35 @@ interface HealthJson {
  */
 describe("hostile log folders: FIFOs in every source's folder never hang import (the bundled CLI)", function () {
   this.timeout(180_000);
-  let dir: string;
-  let home: string;
-  let ledger: string;
+  const box = sandbox('ol-fifo-');
   let env: Record<string, string>;
   const fifos: string[] = [];
 
   before(() => {
-    dir = tempDir('ol-fifo-');
-    home = makeHome(path.join(dir, 'home'));
-    ledger = path.join(dir, 'ledger');
-    const logs = new Logs(home);
-    const repo = new Repo(path.join(dir, 'app'), home);
+    const logs = new Logs(box.home);
+    const repo = new Repo(path.join(box.dir, 'app'), box.home);
     repo.append('src/a.ts', 3, 'a');
     repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
-    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    const D = daysAgo(2);
     // Real logs for every source, so the test also shows the regular files beside the FIFOs are still read.
     logs.claude({ id: '7ccccccc-0000-4000-8000-000000000001', cwd: repo.dir, start: D, end: D + HOUR });
     logs.codex({ id: '019a00ff-0000-7000-8000-000000000001', cwd: repo.dir, start: D, end: D + HOUR });
-    writeGemini(path.join(dir, 'gemini-home'), { legacy: path.join(dir, 'old-app'), current: repo.dir });
-    writeOpenCode(path.join(dir, 'xdg-data'), repo.dir);
-    writeCline(home, repo.dir);
-    writeContinue(path.join(home, '.continue'), repo.dir);
+    writeGemini(path.join(box.dir, 'gemini-home'), { legacy: path.join(box.dir, 'old-app'), current: repo.dir });
+    writeOpenCode(path.join(box.dir, 'xdg-data'), repo.dir);
+    writeCline(box.home, repo.dir);
+    writeContinue(path.join(box.home, '.continue'), repo.dir);
     writeAider(repo.dir);
-    writeAmp(path.join(dir, 'xdg-data'), repo.dir);
-    const droid = writeDroid(home, repo.dir);
-    const qwen = writeQwen(home, repo.dir);
-    writeKimi(home, repo.dir);
-    writeKiro(home, path.join(dir, 'xdg-data'), repo.dir);
-    writeKiroIde(path.join(home, '.config'), repo.dir);
-    writeAmazonQ(home, path.join(dir, 'xdg-data'), repo.dir);
-    writeCursor(path.join(home, '.config'));
-    writeCursorWorkspaces(path.join(home, '.config'), repo.dir, ['c-1']);
-    writeCopilotCli(home, repo.dir);
-    const user = path.join(home, '.config', 'Code', 'User');
+    writeAmp(path.join(box.dir, 'xdg-data'), repo.dir);
+    const droid = writeDroid(box.home, repo.dir);
+    const qwen = writeQwen(box.home, repo.dir);
+    writeKimi(box.home, repo.dir);
+    writeKiro(box.home, path.join(box.dir, 'xdg-data'), repo.dir);
+    writeKiroIde(path.join(box.home, '.config'), repo.dir);
+    writeAmazonQ(box.home, path.join(box.dir, 'xdg-data'), repo.dir);
+    writeCursor(path.join(box.home, '.config'));
+    writeCursorWorkspaces(path.join(box.home, '.config'), repo.dir, ['c-1']);
+    writeCopilotCli(box.home, repo.dir);
+    const user = path.join(box.home, '.config', 'Code', 'User');
     const chat = copilotWorkspace(user, 'a1b2c3', repo.dir);
     writeCopilotJson(chat, {
       sessionId: 'real',
@@ -124,16 +119,16 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
       ],
     });
 
-    const pipes = path.join(dir, 'pipes');
+    const pipes = path.join(box.dir, 'pipes');
     const target = (name: string): string => mkfifo(path.join(pipes, name));
     // Claude Code and Codex: a FIFO and a symlink to one, named like logs.
-    fifos.push(mkfifo(path.join(home, '.claude', 'projects', '-fifo', 'f1.jsonl')));
-    fifos.push(symlinkTo(target('claude'), path.join(home, '.claude', 'projects', '-fifo', 'f2.jsonl')));
+    fifos.push(mkfifo(path.join(box.home, '.claude', 'projects', '-fifo', 'f1.jsonl')));
+    fifos.push(symlinkTo(target('claude'), path.join(box.home, '.claude', 'projects', '-fifo', 'f2.jsonl')));
     fifos.push(
       symlinkTo(
         target('codex'),
         path.join(
-          home,
+          box.home,
           '.codex',
           'sessions',
           '2026',
@@ -146,7 +141,7 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
     fifos.push(
       mkfifo(
         path.join(
-          home,
+          box.home,
           '.codex',
           'sessions',
           '2026',
@@ -185,25 +180,25 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
     fs.rmSync(path.join(tasks, realTask, 'task_metadata.json'), { force: true });
     fifos.push(symlinkTo(target('cline-meta'), path.join(tasks, realTask, 'task_metadata.json')));
     // Gemini CLI: a chat FIFO and a symlinked one.
-    const geminiTmp = path.join(dir, 'gemini-home', '.gemini', 'tmp');
+    const geminiTmp = path.join(box.dir, 'gemini-home', '.gemini', 'tmp');
     const project = fs.readdirSync(geminiTmp).find((p) => fs.existsSync(path.join(geminiTmp, p, 'chats'))) ?? '';
     fifos.push(mkfifo(path.join(geminiTmp, project, 'chats', 'session-2026-01-01T00-00-fifo.json')));
     fifos.push(
       symlinkTo(target('gemini'), path.join(geminiTmp, project, 'chats', 'session-2026-01-01T00-01-link.jsonl')),
     );
     // Continue: a session FIFO and a symlinked one.
-    fifos.push(mkfifo(path.join(home, '.continue', 'sessions', 'fifo-session.json')));
-    fifos.push(symlinkTo(target('continue'), path.join(home, '.continue', 'sessions', 'link-session.json')));
+    fifos.push(mkfifo(path.join(box.home, '.continue', 'sessions', 'fifo-session.json')));
+    fifos.push(symlinkTo(target('continue'), path.join(box.home, '.continue', 'sessions', 'link-session.json')));
     // OpenCode: a message FIFO in its storage folder.
-    const storage = path.join(dir, 'xdg-data', 'opencode', 'storage', 'message');
+    const storage = path.join(box.dir, 'xdg-data', 'opencode', 'storage', 'message');
     fs.mkdirSync(storage, { recursive: true });
     fifos.push(symlinkTo(target('opencode'), path.join(storage, 'ses_fifo', 'msg_fifo.json')));
     // Aider: the history file of a session's folder is a symlink to a FIFO.
-    const other = path.join(dir, 'other');
+    const other = path.join(box.dir, 'other');
     fifos.push(symlinkTo(target('aider'), path.join(other, '.aider.chat.history.md')));
     // Amp: a thread FIFO and a symlinked one. Droid: a settings FIFO, and a real session whose message log (read for
     // its times) is a FIFO. Qwen Code: a chat FIFO. Kimi CLI: a wire log FIFO, and kimi.json (read for the folders) one.
-    const threads = path.join(dir, 'xdg-data', 'amp', 'threads');
+    const threads = path.join(box.dir, 'xdg-data', 'amp', 'threads');
     fifos.push(mkfifo(path.join(threads, 'T-fifo.json')));
     fifos.push(symlinkTo(target('amp'), path.join(threads, 'T-link.json')));
     const droidDir = path.dirname(droid.files.settings);
@@ -214,19 +209,19 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
     );
     fifos.push(mkfifo(path.join(droidDir, '44444444-5555-4666-8777-888888888888.jsonl')));
     fifos.push(mkfifo(path.join(path.dirname(qwen.file), 'fifo-session.jsonl')));
-    fifos.push(mkfifo(path.join(home, '.kimi', 'sessions', 'f1f0', 'fifo-session', 'wire.jsonl')));
-    fs.rmSync(path.join(home, '.kimi', 'kimi.json'));
-    fifos.push(mkfifo(path.join(home, '.kimi', 'kimi.json')));
+    fifos.push(mkfifo(path.join(box.home, '.kimi', 'sessions', 'f1f0', 'fifo-session', 'wire.jsonl')));
+    fs.rmSync(path.join(box.home, '.kimi', 'kimi.json'));
+    fifos.push(mkfifo(path.join(box.home, '.kimi', 'kimi.json')));
     // Kiro: a v3 message log and a v2 session FIFO, and a Kiro IDE execution FIFO in its execution store. Amazon Q
     // Developer: an IDE history FIFO. Copilot CLI: an event log FIFO. Cursor: a workspace whose state.vscdb (read for
     // its chat list) is a FIFO.
-    fifos.push(mkfifo(path.join(home, '.kiro', 'sessions', 'fifo-ws', 'sess_fifo', 'messages.jsonl')));
-    fifos.push(mkfifo(path.join(home, '.kiro', 'sessions', 'cli', 'k2-fifo.json')));
+    fifos.push(mkfifo(path.join(box.home, '.kiro', 'sessions', 'fifo-ws', 'sess_fifo', 'messages.jsonl')));
+    fifos.push(mkfifo(path.join(box.home, '.kiro', 'sessions', 'cli', 'k2-fifo.json')));
     const sha32 = (x: string): string => createHash('sha256').update(x).digest('hex').slice(0, 32);
     fifos.push(
       mkfifo(
         path.join(
-          home,
+          box.home,
           '.config',
           'Kiro',
           'User',
@@ -238,55 +233,41 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
         ),
       ),
     );
-    fifos.push(mkfifo(path.join(home, '.aws', 'amazonq', 'history', 'chat-history-fifo.json')));
-    fifos.push(mkfifo(path.join(home, '.copilot', 'session-state', 's-fifo', 'events.jsonl')));
-    fs.mkdirSync(path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32)), { recursive: true });
+    fifos.push(mkfifo(path.join(box.home, '.aws', 'amazonq', 'history', 'chat-history-fifo.json')));
+    fifos.push(mkfifo(path.join(box.home, '.copilot', 'session-state', 's-fifo', 'events.jsonl')));
+    fs.mkdirSync(path.join(box.home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32)), {
+      recursive: true,
+    });
     fs.writeFileSync(
-      path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'workspace.json'),
+      path.join(box.home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'workspace.json'),
       JSON.stringify({ folder: `file://${repo.dir}` }),
     );
-    fifos.push(mkfifo(path.join(home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'state.vscdb')));
+    fifos.push(
+      mkfifo(path.join(box.home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'state.vscdb')),
+    );
     logs.claude({ id: '7ccccccc-0000-4000-8000-000000000002', cwd: other, start: D, end: D + HOUR });
     env = {
       ...logs.env(),
-      GEMINI_CLI_HOME: path.join(dir, 'gemini-home'),
-      XDG_DATA_HOME: path.join(dir, 'xdg-data'),
-      XDG_CONFIG_HOME: path.join(home, '.config'),
+      GEMINI_CLI_HOME: path.join(box.dir, 'gemini-home'),
+      XDG_DATA_HOME: path.join(box.dir, 'xdg-data'),
+      XDG_CONFIG_HOME: path.join(box.home, '.config'),
     };
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('import finishes, reads every regular log, names each FIFO it met in data health, and frees the lock', async () => {
-    const r = await cliBounded(['import', '--home', ledger], env, 90_000);
+    const r = await cliBounded(['import', '--home', box.ledger], env, 90_000);
     assert.equal(r.timedOut, false, `import hung on a FIFO: ${r.stdout}${r.stderr}`);
     assert.equal(r.code, 0, r.stderr);
     // A second import runs at once: no lock left behind, and still nothing hangs.
-    const again = await cliBounded(['import', '--home', ledger], env, 60_000);
+    const again = await cliBounded(['import', '--home', box.ledger], env, 60_000);
     assert.equal(again.timedOut, false);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(
-      fs.readdirSync(ledger).filter((n) => n.endsWith('.lock')),
+      fs.readdirSync(box.ledger).filter((n) => n.endsWith('.lock')),
       [],
     );
-    const report = reportJson(ledger, env, ['--no-import', '--since', '2024-01-01', '--until', '2100-01-01']);
-    for (const s of [
-      'claude-code',
-      'codex',
-      'copilot-chat',
-      'gemini-cli',
-      'opencode',
-      'cline',
-      'continue',
-      'aider',
-      'amp',
-      'droid',
-      'qwen-code',
-      'kimi',
-      'kiro',
-      'amazon-q',
-      'cursor',
-      'copilot-cli',
-    ]) {
+    const report = reportJson(box.ledger, env, ['--no-import', '--since', '2024-01-01', '--until', '2100-01-01']);
+    for (const s of WRITTEN) {
       assert.ok(
         (report.bySource.find((x) => x.source === s)?.interactions ?? 0) > 0,
         `${s}: the regular logs beside the FIFOs were read`,
@@ -297,30 +278,30 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
       5000 + 100 + 7,
       'the Droid session whose message log is a FIFO still counts (dated by its file)',
     );
-    const h = cli(['health', '--json', '--home', ledger], env);
+    const h = cli(['health', '--json', '--home', box.ledger], env);
     assert.equal(h.code, 0, h.stderr);
     const health = JSON.parse(h.stdout) as HealthJson;
-    for (const s of [
-      'claude-code',
-      'codex',
-      'copilot-chat',
-      'gemini-cli',
-      'opencode',
-      'continue',
-      'aider',
-      'amp',
-      'droid',
-      'qwen-code',
-      'kimi',
-      'kiro',
-      'amazon-q',
-      'copilot-cli',
-    ]) {
+    for (const s of WRITTEN.filter((x) => x !== 'cline')) {
       const reasons = health.sources.find((x) => x.source === s)?.reasons ?? [];
       assert.ok(
         reasons.some((x) => /not a regular file \(a named pipe\)/.test(x.reason)),
         `${s} names the FIFO: ${JSON.stringify(reasons)}`,
       );
     }
+    // Cursor's FIFO is a workspace database (read for its chat list): the reason says which one.
+    const cursorFifo = path.join(
+      box.home,
+      '.config',
+      'Cursor',
+      'User',
+      'workspaceStorage',
+      'e'.repeat(32),
+      'state.vscdb',
+    );
+    assert.ok(
+      health.sources
+        .find((x) => x.source === 'cursor')
+        ?.reasons.some((x) => x.reason === `${cursorFifo}: not a regular file (a named pipe)`),
+    );
   });
 });

@@ -19,7 +19,8 @@ import type { SessionJson } from '../../src/services/queries';
 import { armUserConfig, buildHostileRepo, hostileEnv, markersWritten, type HostileRepo } from '../fixtures/hostileRepo';
 import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { DAY, HOUR, Logs, makeHome, MIN } from './scripted';
+import { DAY, daysAgo, HOUR, Logs, makeHome, MIN } from './scripted';
+import { sandbox } from './sandbox';
 
 /**
  * Issue 12: a repository is untrusted input. The armed repository (test/fixtures/hostileRepo.ts) is reached as a
@@ -29,15 +30,13 @@ import { DAY, HOUR, Logs, makeHome, MIN } from './scripted';
  */
 describe('a hostile repository never runs its code (hardened git runner; the bundled CLI, real git)', function () {
   this.timeout(180_000);
-  let dir: string;
-  let home: string;
-  let ledger: string;
+  const box = sandbox('ol-hostile-');
   let env: Record<string, string>;
   let repo: HostileRepo;
   let other: HostileRepo;
   const SESSION = '6bbbbbbb-0000-4000-8000-000000000012';
 
-  const run = (args: string[]): ReturnType<typeof cli> => cli([...args, '--home', ledger], env);
+  const run = (args: string[]): ReturnType<typeof cli> => cli([...args, '--home', box.ledger], env);
   const assertNoMarker = (what: string): void => {
     assert.deepEqual(
       [...markersWritten(repo.markers), ...markersWritten(other.markers)],
@@ -47,20 +46,17 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
   };
 
   before(() => {
-    dir = tempDir('ol-hostile-');
-    home = makeHome(path.join(dir, 'home'));
-    ledger = path.join(dir, 'ledger');
-    const logs = new Logs(home);
-    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
-    repo = buildHostileRepo(path.join(dir, 'app'), path.join(dir, 'markers'), home, {
+    const logs = new Logs(box.home);
+    const D = daysAgo(2);
+    repo = buildHostileRepo(path.join(box.dir, 'app'), path.join(box.dir, 'markers'), box.home, {
       firstAt: D - 2 * HOUR,
       signedAt: D + 40 * MIN,
     });
-    other = buildHostileRepo(path.join(dir, 'other'), path.join(dir, 'markers-other'), home, {
+    other = buildHostileRepo(path.join(box.dir, 'other'), path.join(box.dir, 'markers-other'), box.home, {
       firstAt: D - 3 * HOUR,
       signedAt: D - HOUR,
     });
-    armUserConfig(home, repo.markers);
+    armUserConfig(box.home, repo.markers);
     logs.claude({
       id: SESSION,
       cwd: repo.dir,
@@ -72,7 +68,7 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
     // A hostile shell: git pointed at programs and at another repository's object store through the environment.
     env = {
       ...logs.env(),
-      ...hostileEnv(path.join(dir, 'markers'), path.join(dir, 'env-bin')),
+      ...hostileEnv(path.join(box.dir, 'markers'), path.join(box.dir, 'env-bin')),
       GIT_DIR: path.join(other.dir, '.git'),
       GIT_WORK_TREE: other.dir,
     };
@@ -116,7 +112,7 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
       ['report', '--durability-days', '0'],
       ['report', '--json'],
       ['sessions'],
-      ['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--out', path.join(dir, 'summary.md')],
+      ['summary', '--since', '2000-01-01', '--until', '2100-01-01', '--out', path.join(box.dir, 'summary.md')],
       [
         'summary',
         '--since',
@@ -126,7 +122,7 @@ describe('a hostile repository never runs its code (hardened git runner; the bun
         '--format',
         'html',
         '--out',
-        path.join(dir, 'summary.html'),
+        path.join(box.dir, 'summary.html'),
       ],
       ['health'],
     ]) {

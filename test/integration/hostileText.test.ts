@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { DAY, HOUR, Logs, makeHome, MIN, Repo } from './scripted';
+import { DAY, daysAgo, HOUR, Logs, MIN, Repo } from './scripted';
+import { sandbox } from './sandbox';
 
 /** Every control character, escape sequence and bidi character a log or repository string could carry. */
 // eslint-disable-next-line no-control-regex
@@ -18,19 +18,15 @@ const EVIL =
  */
 describe('hostile strings from logs and repositories are data: no escape, control or bidi character reaches any output (the bundled CLI)', function () {
   this.timeout(180_000);
-  let dir: string;
-  let ledger: string;
+  const box = sandbox('ol-text-');
   let env: Record<string, string>;
   const SESSION = '9eeeeeee-0000-4000-8000-000000000001';
 
   before(() => {
-    dir = tempDir('ol-text-');
-    const home = makeHome(path.join(dir, 'home'));
-    ledger = path.join(dir, 'ledger');
-    const logs = new Logs(home);
-    const repo = new Repo(path.join(dir, 'app'), home);
+    const logs = new Logs(box.home);
+    const repo = new Repo(path.join(box.dir, 'app'), box.home);
     repo.append('src/a.ts', 3, 'a');
-    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    const D = daysAgo(2);
     repo.commit('Initial commit', D - DAY);
     const file = logs.claude({
       id: SESSION,
@@ -52,7 +48,6 @@ describe('hostile strings from logs and repositories are data: no escape, contro
     env = logs.env();
     void HOUR;
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const clean = (what: string, text: string): void => {
     const m = FORBIDDEN.exec(text);
@@ -65,7 +60,7 @@ describe('hostile strings from logs and repositories are data: no escape, contro
 
   it('report, sessions, link show, health and summaries in every format print and write none of it', () => {
     const run = (args: string[]): void => {
-      const r = cli([...args, '--home', ledger], env);
+      const r = cli([...args, '--home', box.ledger], env);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       clean(`${args[0]} stdout`, r.stdout);
       clean(`${args[0]} stderr`, r.stderr);
@@ -79,7 +74,7 @@ describe('hostile strings from logs and repositories are data: no escape, contro
     run(['link', 'show', SESSION]);
     run(['health']);
     for (const format of ['md', 'html', 'json']) {
-      const out = path.join(dir, `summary.${format}`);
+      const out = path.join(box.dir, `summary.${format}`);
       run([
         'summary',
         '--since',
@@ -94,10 +89,10 @@ describe('hostile strings from logs and repositories are data: no escape, contro
       ]);
       clean(`summary.${format}`, fs.readFileSync(out, 'utf8'));
     }
-    const md = fs.readFileSync(path.join(dir, 'summary.md'), 'utf8');
+    const md = fs.readFileSync(path.join(box.dir, 'summary.md'), 'utf8');
     for (const line of md.split('\n').filter((l) => l.startsWith('|')))
       assert.ok(line.trimEnd().endsWith('|'), `a table row stays one line: ${line}`);
-    const sessions = JSON.parse(cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout) as Array<{
+    const sessions = JSON.parse(cli(['sessions', '--json', '--no-import', '--home', box.ledger], env).stdout) as Array<{
       sessionId: string;
       branch: string | null;
       models?: string[];
@@ -108,7 +103,7 @@ describe('hostile strings from logs and repositories are data: no escape, contro
   });
 
   it('a rollup and the team report made from it carry none of it', () => {
-    const rollups = path.join(dir, 'rollups');
+    const rollups = path.join(box.dir, 'rollups');
     fs.mkdirSync(rollups);
     const x = cli(
       [
@@ -125,7 +120,7 @@ describe('hostile strings from logs and repositories are data: no escape, contro
         '--include',
         'repos,subjects',
         '--home',
-        ledger,
+        box.ledger,
       ],
       env,
     );
@@ -133,7 +128,7 @@ describe('hostile strings from logs and repositories are data: no escape, contro
     clean('rollup export stdout', x.stdout + x.stderr);
     clean('the rollup', fs.readFileSync(path.join(rollups, 'me.json'), 'utf8'));
     for (const format of ['md', 'html', 'json']) {
-      const m = cli(['rollup', 'merge', rollups, '--k', '2', '--format', format, '--home', ledger], env);
+      const m = cli(['rollup', 'merge', rollups, '--k', '2', '--format', format, '--home', box.ledger], env);
       clean(`team report (${format})`, m.stdout + m.stderr);
     }
   });

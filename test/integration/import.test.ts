@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportJson, UsageFigures } from '../../src/core/outcomes/report';
+import { TOKEN_FIGURES } from '../../src/core/usage/tokens';
 import { truthTotals, type TruthInteraction } from '../../src/demo/truth';
-import { appendClaudeTurn, appendCodexTurn, buildWorld, type World } from '../../src/demo/world';
+import { appendClaudeTurn, appendCodexTurn } from '../../src/demo/world';
 import { tempDir } from '../helpers';
+import { worldSandbox } from './sandbox';
 import { cli, reportJson, sessionsJson } from './cli';
 
-const FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning', 'total', 'interactions'] as const;
+const FIELDS = [...TOKEN_FIGURES, 'interactions'] as const;
 
 function pick(f: UsageFigures): Record<string, number> {
   return Object.fromEntries(FIELDS.map((k) => [k, f[k]]));
@@ -59,49 +61,40 @@ function expectMatches(
 
 describe('import → report on a generated world (real files, real git, the bundled CLI)', function () {
   this.timeout(120_000);
-  let dir: string;
-  let world: World;
-  let env: Record<string, string>;
-  let home: string;
+  const box = worldSandbox('ol-int-', { seed: 42, badLines: 30, halfWrittenTail: true });
 
-  before(() => {
-    dir = tempDir('ol-int-');
-    world = buildWorld({ root: path.join(dir, 'world'), seed: 42, badLines: 30, halfWrittenTail: true });
-    home = path.join(dir, 'ledger');
-    env = { ...world.env };
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  before(() => {});
 
   it('imports every source and reports totals equal to the truth per source, model and day (UTC and Asia/Kolkata)', () => {
-    const r = cli(['import', '--home', home], env);
+    const r = cli(['import', '--home', box.ledger], box.env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /claude-code/);
     assert.match(r.stdout, /codex/);
-    const report = reportJson(home, env, ['--tz', 'UTC']);
-    const kolkata = reportJson(home, env, ['--tz', 'Asia/Kolkata']);
-    expectMatches(report, world.truth.interactions, kolkata.byDay, (ms) => new Date(ms).toISOString().slice(0, 10));
+    const report = reportJson(box.ledger, box.env, ['--tz', 'UTC']);
+    const kolkata = reportJson(box.ledger, box.env, ['--tz', 'Asia/Kolkata']);
+    expectMatches(report, box.world.truth.interactions, kolkata.byDay, (ms) => new Date(ms).toISOString().slice(0, 10));
     assert.equal(
       report.totals.total,
-      world.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0),
+      box.world.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0),
     );
     assert.ok(report.totals.costUSD > 0);
   });
 
   it('reports rejected lines per source with reasons, and they never stop the good lines from counting', () => {
-    const r = reportJson(home, env);
+    const r = reportJson(box.ledger, box.env);
     const rejected = r.coverage.reduce((s, c) => s + c.rejectedLines, 0);
-    const notJson = world.truth.badLineDetails.filter(
+    const notJson = box.world.truth.badLineDetails.filter(
       (b) => b.kind === 'not-json' || b.kind === 'truncated-json',
     ).length;
     assert.ok(rejected >= notJson, `rejected ${rejected} >= ${notJson} malformed lines`);
-    assert.ok(rejected <= world.truth.badLines);
+    assert.ok(rejected <= box.world.truth.badLines);
   });
 
   it('derives sessions: repository root (worktrees included), branch, repo-relative edited files', () => {
-    const sessions = sessionsJson(home, env);
+    const sessions = sessionsJson(box.ledger, box.env);
     const byKey = new Map(sessions.map((s) => [`${s.source}:${s.sessionId}`, s]));
     let compared = 0;
-    for (const t of world.truth.sessions) {
+    for (const t of box.world.truth.sessions) {
       const s = byKey.get(`${t.source}:${t.sessionId}`);
       if (!s) continue; // a resumed copy whose lines were all duplicates lives in its original session
       compared++;
@@ -111,29 +104,32 @@ describe('import → report on a generated world (real files, real git, the bund
         assert.ok(s.branches.includes(t.branch), `branch ${t.branch} of ${t.sessionId} in ${s.branches.join(',')}`);
       assert.deepEqual(s.editedFiles, t.editedFiles, `files of ${t.sessionId}`);
     }
-    assert.ok(compared >= world.truth.sessions.length - 2, `compared ${compared} of ${world.truth.sessions.length}`);
+    assert.ok(
+      compared >= box.world.truth.sessions.length - 2,
+      `compared ${compared} of ${box.world.truth.sessions.length}`,
+    );
   });
 
   it('re-import adds nothing and costs one stat per unchanged file', () => {
-    const before = reportJson(home, env);
-    const r = cli(['import', '--home', home], env);
+    const before = reportJson(box.ledger, box.env);
+    const r = cli(['import', '--home', box.ledger], box.env);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Read 0\.0 MB/);
-    assert.deepEqual(reportJson(home, env).totals, before.totals);
+    assert.deepEqual(reportJson(box.ledger, box.env).totals, before.totals);
   });
 
   it('picks up new turns appended to live logs exactly, including a half-written line completed later', () => {
-    const claudeSession = world.truth.sessions.find((s) => s.source === 'claude-code' && s.role === 'task');
-    const codexSession = world.truth.sessions.find((s) => s.source === 'codex');
+    const claudeSession = box.world.truth.sessions.find((s) => s.source === 'claude-code' && s.role === 'task');
+    const codexSession = box.world.truth.sessions.find((s) => s.source === 'codex');
     assert.ok(claudeSession && codexSession);
     const added = [
-      ...appendClaudeTurn(world, claudeSession.sessionId),
-      ...appendCodexTurn(world, codexSession.sessionId),
+      ...appendClaudeTurn(box.world, claudeSession.sessionId),
+      ...appendCodexTurn(box.world, codexSession.sessionId),
     ];
     assert.ok(added.length > 0);
-    assert.equal(cli(['import', '--home', home], env).code, 0);
-    const all = [...world.truth.interactions];
-    const r = reportJson(home, env);
+    assert.equal(cli(['import', '--home', box.ledger], box.env).code, 0);
+    const all = [...box.world.truth.interactions];
+    const r = reportJson(box.ledger, box.env);
     assert.equal(
       r.totals.total,
       all.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0),
@@ -142,26 +138,26 @@ describe('import → report on a generated world (real files, real git, the bund
   });
 
   it('report reads new log lines first; --no-import shows the ledger as it is', () => {
-    const session = world.truth.sessions.find((s) => s.source === 'claude-code' && s.role === 'task');
+    const session = box.world.truth.sessions.find((s) => s.source === 'claude-code' && s.role === 'task');
     assert.ok(session);
-    const before = reportJson(home, env, ['--no-import']).totals.total;
-    const added = appendClaudeTurn(world, session.sessionId);
+    const before = reportJson(box.ledger, box.env, ['--no-import']).totals.total;
+    const added = appendClaudeTurn(box.world, session.sessionId);
     const addedTotal = added.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
     assert.ok(addedTotal > 0);
-    assert.equal(reportJson(home, env, ['--no-import']).totals.total, before);
-    assert.equal(reportJson(home, env).totals.total, before + addedTotal);
+    assert.equal(reportJson(box.ledger, box.env, ['--no-import']).totals.total, before);
+    assert.equal(reportJson(box.ledger, box.env).totals.total, before + addedTotal);
   });
 
   it('labels persist across re-imports and show as the session status', () => {
-    const s = sessionsJson(home, env)[0];
+    const s = sessionsJson(box.ledger, box.env)[0];
     assert.ok(s);
-    const r = cli(['label', s.sessionId.slice(0, 8), 'exploration', '--home', home], env);
+    const r = cli(['label', s.sessionId.slice(0, 8), 'exploration', '--home', box.ledger], box.env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Labelled .* as exploration/);
-    cli(['import', '--home', home], env);
-    const again = sessionsJson(home, env).find((x) => x.id === s.id);
+    cli(['import', '--home', box.ledger], box.env);
+    const again = sessionsJson(box.ledger, box.env).find((x) => x.id === s.id);
     assert.equal(again?.status, 'exploration');
-    const report = reportJson(home, env);
+    const report = reportJson(box.ledger, box.env);
     assert.ok(report.outcomes.labelledSessions >= 1);
     assert.ok(
       report.outcomes.tokensWithoutOutcome >= s.tokens.total,
@@ -170,9 +166,9 @@ describe('import → report on a generated world (real files, real git, the bund
   });
 
   it('filters by period in the requested zone', () => {
-    const day = reportJson(home, env).byDay[1];
+    const day = reportJson(box.ledger, box.env).byDay[1];
     assert.ok(day);
-    const r = reportJson(home, env, ['--since', day.date, '--until', day.date]);
+    const r = reportJson(box.ledger, box.env, ['--since', day.date, '--until', day.date]);
     assert.equal(r.totals.total, day.total);
     assert.deepEqual(
       r.byDay.map((d) => d.date),

@@ -5,7 +5,7 @@ import type { LinkSummary } from '../../src/services/linker';
 import type { SessionJson } from '../../src/services/queries';
 import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { DAY, HOUR, Logs, makeHome, Repo } from './scripted';
+import { daysAgo, HOUR, Logs, makeHome, Repo } from './scripted';
 
 /** Repository shapes linking must handle: worktrees, a detached HEAD, a shallow clone, submodules. */
 describe('link: worktrees, detached HEAD, shallow clones and submodules (real git)', function () {
@@ -20,7 +20,7 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     ledger = path.join(dir, 'ledger');
     const logs = new Logs(home);
     env = logs.env();
-    const D = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+    const D = daysAgo(2);
     const app = new Repo(path.join(dir, 'app'), home);
     app.append('src/a.ts', 2, 'a');
     app.append('lib/mod/x.ts', 1, 'x');

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import type { ReportJson } from '../../src/core/outcomes/report';
 import type { LinkSummary } from '../../src/services/linker';
 import type { SessionJson } from '../../src/services/queries';
-import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { DAY, HOUR, Logs, makeHome, MIN, Repo, TEAMMATE } from './scripted';
+import { DAY, daysAgo, HOUR, Logs, MIN, Repo, TEAMMATE } from './scripted';
+import { sandbox } from './sandbox';
 
 /**
  * Linking on real repositories with a scripted history (see scripted.ts), through the bundled CLI as a user runs it.
@@ -14,9 +14,7 @@ import { DAY, HOUR, Logs, makeHome, MIN, Repo, TEAMMATE } from './scripted';
  */
 describe('link: sessions → commits, tasks and PRs on scripted git histories (real git, the bundled CLI)', function () {
   this.timeout(120_000);
-  let dir: string;
-  let home: string;
-  let ledger: string;
+  const box = sandbox('ol-link-');
   let logs: Logs;
   let env: Record<string, string>;
   let app: Repo;
@@ -35,7 +33,7 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
   };
 
   const run = (args: string[], extra: Record<string, string> = {}): ReturnType<typeof cli> =>
-    cli([...args, '--home', ledger], { ...env, ...extra });
+    cli([...args, '--home', box.ledger], { ...env, ...extra });
   const sessions = (extra: string[] = []): Map<string, SessionJson> => {
     const r = run(['sessions', '--json', '--no-import', ...extra]);
     assert.equal(r.code, 0, r.stderr);
@@ -64,14 +62,11 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
   };
 
   before(() => {
-    dir = tempDir('ol-link-');
-    home = makeHome(path.join(dir, 'home'));
-    ledger = path.join(dir, 'ledger');
-    logs = new Logs(home);
+    logs = new Logs(box.home);
     env = logs.env();
-    const D = Math.floor(Date.now() / DAY) * DAY - 3 * DAY;
+    const D = daysAgo(3);
     const D40 = D - 37 * DAY;
-    app = new Repo(path.join(dir, 'app'), home);
+    app = new Repo(path.join(box.dir, 'app'), box.home);
     app.write('README.md', '# app\n');
     app.write('docs/runbook.md', '# runbook\n');
     app.append('src/pay.ts', 3, 'base');
@@ -211,7 +206,7 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     sha.human2 = app.commit('Runbook: escalation', D + 21 * HOUR, TEAMMATE);
 
     // A second repository that will vanish.
-    old = new Repo(path.join(dir, 'old'), home);
+    old = new Repo(path.join(box.dir, 'old'), box.home);
     old.append('lib.ts', 2, 'lib');
     old.commit('init', D + 8 * HOUR);
     logs.claude({
@@ -225,9 +220,8 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     old.append('lib.ts', 4, 'more');
     sha.old = old.commit('More lib', D + 9.4 * HOUR);
 
-    assert.equal(cli(['import', '--home', ledger], env).code, 0);
+    assert.equal(cli(['import', '--home', box.ledger], env).code, 0);
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('links each session to exactly the commits it produced: merge, squash, rebase, amend, two tools on one task', () => {
     const r = run(['link', '--json']);
@@ -392,7 +386,7 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
   it('a repository that moved is recognised by its commits and flagged; its sessions keep their links', () => {
     const T = Date.now() - 6 * HOUR;
-    const legacy = new Repo(path.join(dir, 'legacy'), home);
+    const legacy = new Repo(path.join(box.dir, 'legacy'), box.home);
     legacy.append('l.ts', 2, 'l');
     legacy.commit('legacy init', T - HOUR);
     logs.claude({
@@ -408,9 +402,9 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     assert.equal(run(['import']).code, 0);
     assert.equal(run(['link']).code, 0);
     // Moved on disk; work goes on at the new place.
-    const moved = path.join(dir, 'legacy-moved');
+    const moved = path.join(box.dir, 'legacy-moved');
     fs.renameSync(legacy.dir, moved);
-    const there = new Repo(moved, home, false);
+    const there = new Repo(moved, box.home, false);
     logs.claude({
       id: '9ddddddd-0000-4000-8000-000000000012',
       cwd: moved,
@@ -435,7 +429,7 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
   });
 
   it('without git on PATH: a plain message, and reports still work', () => {
-    const noGit = { PATH: path.join(dir, 'no-such-bin') };
+    const noGit = { PATH: path.join(box.dir, 'no-such-bin') };
     // Nothing moved: the refs are read from their files, no git needed.
     assert.equal(run(['link'], noGit).code, 0);
     app.append('src/z.ts', 1, 'z');

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SessionJson } from '../../src/services/queries';
-import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { makeHome } from './scripted';
+import { sandbox } from './sandbox';
 
 const PERIOD = ['--since', '2026-01-01', '--until', '2026-12-31', '--tz', 'UTC'];
 const iso = (t: number): string => new Date(t).toISOString();
@@ -50,9 +49,7 @@ const tokenCount = (t: number, total: Usage, last: Usage): string =>
  */
 describe('readers on real data: Codex forked subagents and Copilot auto requests (the bundled CLI)', function () {
   this.timeout(120_000);
-  let dir: string;
-  let home: string;
-  let ledger: string;
+  const box = sandbox('ol-readers-');
   let env: Record<string, string>;
   const PARENT = '0199c0de-0000-7000-8000-0000000000aa';
   const CHILD = '0199c0de-0000-7000-8000-0000000000bb';
@@ -60,10 +57,7 @@ describe('readers on real data: Codex forked subagents and Copilot auto requests
   let truth = 0;
 
   before(() => {
-    dir = tempDir('ol-readers-');
-    home = makeHome(path.join(dir, 'home'));
-    ledger = path.join(dir, 'ledger');
-    const codexHome = path.join(home, '.codex');
+    const codexHome = path.join(box.home, '.codex');
     const day = path.join(codexHome, 'sessions', '2026', '05', '13');
     fs.mkdirSync(day, { recursive: true });
     const t0 = Date.parse('2026-05-13T08:00:00.000Z');
@@ -133,7 +127,7 @@ describe('readers on real data: Codex forked subagents and Copilot auto requests
     fs.writeFileSync(path.join(day, `rollout-2026-05-13T10-05-00-${CHILD}.jsonl`), childLines.join('\n') + '\n');
 
     // Copilot Chat in VS Code: an `auto` request that resolved to gpt-4.1.
-    const chat = path.join(home, '.config', 'Code', 'User', 'workspaceStorage', 'a1b2c3', 'chatSessions');
+    const chat = path.join(box.home, '.config', 'Code', 'User', 'workspaceStorage', 'a1b2c3', 'chatSessions');
     fs.mkdirSync(chat, { recursive: true });
     fs.writeFileSync(
       path.join(chat, 'auto-session.json'),
@@ -156,14 +150,13 @@ describe('readers on real data: Codex forked subagents and Copilot auto requests
         ],
       }),
     );
-    env = { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
+    env = { HOME: box.home, XDG_CONFIG_HOME: path.join(box.home, '.config') };
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('a forked subagent is a session of its own (72, not 71) and the copied parent history is counted once, in the parent', () => {
-    const r = cli(['import', '--home', ledger], env);
+    const r = cli(['import', '--home', box.ledger], env);
     assert.equal(r.code, 0, r.stderr);
-    const codex = sessions(ledger, env).filter((s) => s.source === 'codex');
+    const codex = sessions(box.ledger, env).filter((s) => s.source === 'codex');
     assert.equal(codex.length, 72);
     const child = codex.find((s) => s.sessionId === CHILD);
     const parent = codex.find((s) => s.sessionId === PARENT);
@@ -180,17 +173,17 @@ describe('readers on real data: Codex forked subagents and Copilot auto requests
   });
 
   it('a second import adds nothing', () => {
-    const before = sessions(ledger, env);
-    const r = cli(['import', '--home', ledger], env);
+    const before = sessions(box.ledger, env);
+    const r = cli(['import', '--home', box.ledger], env);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(
-      sessions(ledger, env).map((s) => [s.sessionId, s.tokens, s.interactions]),
+      sessions(box.ledger, env).map((s) => [s.sessionId, s.tokens, s.interactions]),
       before.map((s) => [s.sessionId, s.tokens, s.interactions]),
     );
   });
 
   it('a Copilot `auto` request shows the model it ran on', () => {
-    const copilot = sessions(ledger, env).filter((s) => s.source === 'copilot-chat');
+    const copilot = sessions(box.ledger, env).filter((s) => s.source === 'copilot-chat');
     assert.deepEqual(
       copilot.map((s) => [s.sessionId, s.models, s.tokens.input, s.tokens.output]),
       [['auto-session', ['gpt-4.1-2025-04-14'], 8100, 240]],

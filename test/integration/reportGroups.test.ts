@@ -5,49 +5,30 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportJson } from '../../src/core/outcomes/report';
+import { TOKEN_FIGURES } from '../../src/core/usage/tokens';
 import { isoWeekOf } from '../../src/core/usage/time';
-import { buildWorld, type World } from '../../src/demo/world';
 import { tempDir } from '../helpers';
+import { worldSandbox } from './sandbox';
 import { cli, CLI } from './cli';
 
 describe('report --by, --csv and colour (a year-end review in a spreadsheet)', function () {
   this.timeout(180_000);
-  let dir = '';
-  let home = '';
-  let world: World;
-  let env: Record<string, string> = {};
+  const box = worldSandbox('ol-groups-', { seed: 3, end: new Date('2026-12-03T18:00:00Z'), days: 35 }, { TZ: 'UTC' });
   let r: ReportJson;
 
   before(() => {
-    dir = tempDir('ol-groups-');
-    // Five weeks of history across a month boundary, with git repositories.
-    world = buildWorld({ root: path.join(dir, 'world'), seed: 3, end: new Date('2026-12-03T18:00:00Z'), days: 35 });
-    env = { ...world.env, TZ: 'UTC' };
-    home = path.join(dir, 'ledger');
-    const imp = cli(['import', '--home', home], env);
+    const imp = cli(['import', '--home', box.ledger], box.env);
     assert.equal(imp.code, 0, imp.stderr);
-    const j = cli(['report', '--json', '--no-import', '--home', home, '--by', 'session'], env);
+    const j = cli(['report', '--json', '--no-import', '--home', box.ledger, '--by', 'session'], box.env);
     assert.equal(j.code, 0, j.stderr);
     r = JSON.parse(j.stdout) as ReportJson;
   });
-
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('JSON: byWeek (ISO weeks) and byMonth (YYYY-MM) rows each sum exactly to the totals, field by field', () => {
     assert.ok(r.byWeek.length >= 5, `five weeks or more: ${r.byWeek.map((w) => w.week).join(', ')}`);
     assert.ok(r.byMonth.length >= 2, 'the history crosses a month boundary');
     for (const rows of [r.byWeek, r.byMonth, r.byDay, r.bySession ?? []]) {
-      for (const field of [
-        'input',
-        'output',
-        'cacheRead',
-        'cacheWrite',
-        'reasoning',
-        'total',
-        'interactions',
-        'unpricedInteractions',
-        'estimatedTokens',
-      ] as const) {
+      for (const field of [...TOKEN_FIGURES, 'interactions', 'unpricedInteractions', 'estimatedTokens'] as const) {
         assert.equal(
           rows.reduce((a, x) => a + x[field], 0),
           r.totals[field],
@@ -74,22 +55,22 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
 
   it('text: --by week and --by month print one table with a total row equal to the JSON', () => {
     for (const by of ['week', 'month', 'day', 'model', 'source', 'session'] as const) {
-      const t = cli(['report', '--no-import', '--home', home, '--by', by], env);
+      const t = cli(['report', '--no-import', '--home', box.ledger, '--by', by], box.env);
       assert.equal(t.code, 0, t.stderr);
       assert.match(t.stdout, new RegExp(`by ${by}`));
       assert.match(t.stdout, /^all\s/m, `${by}: a total row`);
       assert.doesNotMatch(t.stdout, /Self-check/, 'one table, not the whole report');
     }
-    const weeks = cli(['report', '--no-import', '--home', home, '--by', 'week'], env).stdout;
+    const weeks = cli(['report', '--no-import', '--home', box.ledger, '--by', 'week'], box.env).stdout;
     for (const w of r.byWeek)
       assert.match(weeks, new RegExp(`^${w.week}\\s+.*\\s${w.interactions}\\s+${w.sessions}$`, 'm'));
-    const tasks = cli(['report', '--no-import', '--home', home, '--by', 'task'], env);
+    const tasks = cli(['report', '--no-import', '--home', box.ledger, '--by', 'task'], box.env);
     assert.equal(tasks.code, 0, tasks.stderr);
     for (const t of r.outcomes.byTask.slice(0, 3)) assert.match(tasks.stdout, new RegExp(`^${t.task}\\s`, 'm'));
   });
 
   it('CSV: a header row and one line per group, numbers unformatted, equal to the JSON', () => {
-    const c = cli(['report', '--no-import', '--home', home, '--by', 'month', '--csv'], env);
+    const c = cli(['report', '--no-import', '--home', box.ledger, '--by', 'month', '--csv'], box.env);
     assert.equal(c.code, 0, c.stderr);
     const lines = c.stdout.trim().split('\n');
     assert.equal(
@@ -105,16 +86,16 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
     }
     // Without --by, CSV is by day; every grouping has a CSV.
     assert.equal(
-      cli(['report', '--no-import', '--home', home, '--csv'], env).stdout.trim().split('\n').length,
+      cli(['report', '--no-import', '--home', box.ledger, '--csv'], box.env).stdout.trim().split('\n').length,
       r.byDay.length + 1,
     );
     for (const by of ['week', 'session', 'model', 'source', 'task'])
-      assert.equal(cli(['report', '--no-import', '--home', home, '--csv', '--by', by], env).code, 0, by);
-    assert.equal(cli(['report', '--no-import', '--home', home, '--csv', '--json'], env).code, 2);
+      assert.equal(cli(['report', '--no-import', '--home', box.ledger, '--csv', '--by', by], box.env).code, 0, by);
+    assert.equal(cli(['report', '--no-import', '--home', box.ledger, '--csv', '--json'], box.env).code, 2);
   });
 
   it('a mistyped grouping is exit 2 with one line and a suggestion', () => {
-    const bad = cli(['report', '--no-import', '--home', home, '--by', 'weak'], env);
+    const bad = cli(['report', '--no-import', '--home', box.ledger, '--by', 'weak'], box.env);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim().split('\n').length, 1);
     assert.match(bad.stderr, /--by takes day, week, month.*did you mean week/);
@@ -124,9 +105,12 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
   const hasEsc = (s: string): boolean => s.includes(ESC);
 
   it('colour: never into a pipe, with FORCE_COLOR yes, and NO_COLOR or --no-color win; only our own codes', () => {
-    const plain = cli(['report', '--no-import', '--home', home, '--by', 'week'], env);
+    const plain = cli(['report', '--no-import', '--home', box.ledger, '--by', 'week'], box.env);
     assert.ok(!hasEsc(plain.stdout), 'a pipe gets no colour');
-    const forced = cli(['report', '--no-import', '--home', home, '--by', 'week'], { ...env, FORCE_COLOR: '1' });
+    const forced = cli(['report', '--no-import', '--home', box.ledger, '--by', 'week'], {
+      ...box.env,
+      FORCE_COLOR: '1',
+    });
     assert.ok(forced.stdout.includes(`${ESC}[1mOutcome Ledger`), 'headings bold');
     assert.equal(
       forced.stdout
@@ -138,15 +122,20 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
     );
     assert.ok(
       !hasEsc(
-        cli(['report', '--no-import', '--home', home, '--by', 'week'], { ...env, FORCE_COLOR: '1', NO_COLOR: '1' })
-          .stdout,
+        cli(['report', '--no-import', '--home', box.ledger, '--by', 'week'], {
+          ...box.env,
+          FORCE_COLOR: '1',
+          NO_COLOR: '1',
+        }).stdout,
       ),
       'NO_COLOR wins',
     );
     assert.ok(
       !hasEsc(
-        cli(['report', '--no-import', '--home', home, '--by', 'week', '--no-color'], { ...env, FORCE_COLOR: '1' })
-          .stdout,
+        cli(['report', '--no-import', '--home', box.ledger, '--by', 'week', '--no-color'], {
+          ...box.env,
+          FORCE_COLOR: '1',
+        }).stdout,
       ),
       '--no-color wins',
     );
@@ -154,9 +143,9 @@ describe('report --by, --csv and colour (a year-end review in a spreadsheet)', f
 
   it('a narrow terminal gets the compact table (total, cost, requests) instead of lines that wrap', () => {
     // A real terminal: script(1) gives the CLI a pty of 60 columns.
-    const cmd = `stty cols 60; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} report --no-import --no-color --home ${JSON.stringify(home)} --by week`;
+    const cmd = `stty cols 60; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} report --no-import --no-color --home ${JSON.stringify(box.ledger)} --by week`;
     const t = spawnSync('script', ['-qec', cmd, '/dev/null'], {
-      env: { PATH: process.env.PATH ?? '', ...env, TERM: 'xterm' },
+      env: { PATH: process.env.PATH ?? '', ...box.env, TERM: 'xterm' },
       encoding: 'utf8',
     });
     assert.equal(t.status, 0, t.stderr);

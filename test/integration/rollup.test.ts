@@ -7,6 +7,7 @@ import type { ReportJson } from '../../src/core/outcomes/report';
 import type { TeamReportJson } from '../../src/core/team/merge';
 import type { TeamRollupFile } from '../../src/core/team/rollup';
 import { fmtInt } from '../../src/core/usage/format';
+import { TOKEN_FIGURES } from '../../src/core/usage/tokens';
 import { tempDir } from '../helpers';
 import { CLI, cli, reportJson } from './cli';
 
@@ -38,17 +39,7 @@ function onTerminal(
 const PERIOD = ['--since', '2026-11-01', '--until', '2026-11-30', '--tz', 'UTC'];
 /** Display names are letters only (a digit could carry a figure): the third name is one person's on two machines. */
 const NAMES = ['Member Ana', 'Member Bo', 'Member Chiara'];
-const FIELDS = [
-  'input',
-  'output',
-  'cacheRead',
-  'cacheWrite',
-  'reasoning',
-  'total',
-  'interactions',
-  'sessions',
-  'estimatedTokens',
-] as const;
+const FIELDS = [...TOKEN_FIGURES, 'interactions', 'sessions', 'estimatedTokens'] as const;
 
 interface Member {
   home: string;
@@ -331,49 +322,16 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     assert.match(r.stdout, /bad\\\.json \| refused \| not JSON/);
     assert.match(r.stdout, /missing\\\.json \| refused \| no such file/);
     assert.match(r.stderr, /4 of 6 rollup files counted \(3 members\), 2 refused/);
+    // An export with its period, file and consent: each case below adds one mistake to it.
+    const november = ['--since', '2026-11-01', '--until', '2026-11-30'];
+    const consented = ['rollup', 'export', ...november, '--out', 'x.json', '--yes'];
     for (const args of [
       ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--out', path.join(dir, 'x.json')],
       ['rollup', 'export', '--since', '2026-11-01', '--out', path.join(dir, 'x.json'), '--yes'],
       ['rollup', 'export', '--since', '2026-11-01', '--until', '2026-11-30', '--yes'],
-      [
-        'rollup',
-        'export',
-        '--since',
-        '2026-11-01',
-        '--until',
-        '2026-11-30',
-        '--out',
-        'x.json',
-        '--yes',
-        '--include',
-        'prompts',
-      ],
-      [
-        'rollup',
-        'export',
-        '--since',
-        '2026-11-01',
-        '--until',
-        '2026-11-30',
-        '--out',
-        'x.json',
-        '--yes',
-        '--name',
-        'Bo 1234567 tokens',
-      ],
-      [
-        'rollup',
-        'export',
-        '--since',
-        '2026-11-01',
-        '--until',
-        '2026-11-30',
-        '--out',
-        'x.json',
-        '--yes',
-        '--name',
-        '<b>Bo</b>',
-      ],
+      [...consented, '--include', 'prompts'],
+      [...consented, '--name', 'Bo 1234567 tokens'],
+      [...consented, '--name', '<b>Bo</b>'],
       ['rollup', 'merge'],
       ['rollup', 'merge', 'x.json', '--format', 'pdf'],
       ['rollup', 'merge', 'x.json', '--k', '1'],

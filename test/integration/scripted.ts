@@ -15,6 +15,11 @@ export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 
+/** Midnight (UTC) `n` days before today: a scripted history's day zero, recent enough to be linked. */
+export function daysAgo(n: number): number {
+  return Math.floor(Date.now() / DAY) * DAY - n * DAY;
+}
+
 function gitDate(ms: number): string {
   return `@${Math.floor(ms / 1000)} +0000`;
 }

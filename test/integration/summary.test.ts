@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { ReportJson } from '../../src/core/outcomes/report';
 import type { SummaryDocument } from '../../src/core/summary/schema';
 import { weeksOf } from '../../src/core/summary/build';
 import { utcDay } from '../../src/demo/truth';
-import { buildWorld, type World } from '../../src/demo/world';
 import type { SessionJson } from '../../src/services/queries';
 import { signSummary } from '../../src/services/summary';
 import { loadOrCreateSigningKey } from '../../src/store/signing';
+import { launchChromium } from '../chromium';
 import { tempDir } from '../helpers';
+import { worldSandbox } from './sandbox';
 import { cli, type Run } from './cli';
 
 const ARTIFACTS = path.resolve(__dirname, '..', '..', '..', 'test-artifacts');
-const CHROMIUM = process.env.OL_CHROMIUM || '/usr/bin/chromium';
 
 /**
  * The shareable summary on a real demo world (git repositories + Claude Code and Codex logs), through the bundled CLI:
@@ -23,20 +22,17 @@ const CHROMIUM = process.env.OL_CHROMIUM || '/usr/bin/chromium';
  */
 describe('summary and verify (a demo world, the bundled CLI)', function () {
   this.timeout(180_000);
-  let dir: string;
-  let world: World;
-  let home: string;
-  let env: Record<string, string>;
+  const box = worldSandbox('ol-summary-', { seed: 7, copilotSessions: 6 });
   let since: string;
   let until: string;
   const files: Record<'md' | 'html' | 'json', string> = { md: '', html: '', json: '' };
   const period = (): string[] => ['--since', since, '--until', until, '--tz', 'UTC'];
-  const run = (args: string[], h = home): Run => cli([...args, '--home', h], env);
+  const run = (args: string[], h = box.ledger): Run => cli([...args, '--home', h], box.env);
   const ok = (r: Run): Run => {
     assert.equal(r.code, 0, r.stderr);
     return r;
   };
-  const reportFor = (s: string, u: string, h = home): ReportJson =>
+  const reportFor = (s: string, u: string, h = box.ledger): ReportJson =>
     JSON.parse(
       ok(
         run(
@@ -45,38 +41,22 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
         ),
       ).stdout,
     ) as ReportJson;
+  /** `summary` for the period with the linking of the `before` hook, written to `out`. */
+  const summarize = (format: string, out: string, more: string[] = []): Run =>
+    run(['summary', ...period(), '--no-import', '--durability-days', '7', '--format', format, ...more, '--out', out]);
   const readDoc = (file: string): SummaryDocument => JSON.parse(fs.readFileSync(file, 'utf8')) as SummaryDocument;
 
   before(() => {
-    dir = tempDir('ol-summary-');
-    // Copilot Chat sessions too: its oldest files carry no counts, so some tokens are estimated (and marked).
-    world = buildWorld({ root: path.join(dir, 'world'), seed: 7, copilotSessions: 6 });
-    home = path.join(dir, 'ledger');
-    env = { ...world.env };
     ok(run(['import']));
     ok(run(['link', '--durability-days', '7']));
-    since = utcDay(world.start);
-    until = utcDay(world.end);
+    since = utcDay(box.world.start);
+    until = utcDay(box.world.end);
     for (const format of ['md', 'html', 'json'] as const) {
-      files[format] = path.join(dir, `summary.${format}`);
-      const r = ok(
-        run([
-          'summary',
-          ...period(),
-          '--no-import',
-          '--durability-days',
-          '7',
-          '--format',
-          format,
-          '--out',
-          files[format],
-        ]),
-      );
+      files[format] = path.join(box.dir, `summary.${format}`);
+      const r = ok(summarize(format, files[format]));
       assert.match(r.stderr, new RegExp(`signed with SHA256:`));
     }
   });
-
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('has the figures `report --json` gives for the same period, and for each week of the trend', () => {
     const doc = readDoc(files.json);
@@ -213,7 +193,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       assert.match(ok(run(['verify', files[format], '--ledger'])).stdout, /every figure matches the local ledger/);
     }
     assert.match(fs.readFileSync(files.md, 'utf8'), /^# Outcome summary: /);
-    assert.equal(readDoc(files.json).signature.fingerprint, loadOrCreateSigningKey(home).fingerprint);
+    assert.equal(readDoc(files.json).signature.fingerprint, loadOrCreateSigningKey(box.ledger).fingerprint);
   });
 
   it('verify rejects the JSON after any figure, citation or the signature changed, naming what is wrong', () => {
@@ -221,7 +201,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     const tamper = (name: string, edit: (d: SummaryDocument) => void, expected: RegExp): void => {
       const d = structuredClone(original);
       edit(d);
-      const f = path.join(dir, `tampered-${name}.json`);
+      const f = path.join(box.dir, `tampered-${name}.json`);
       fs.writeFileSync(f, JSON.stringify(d, null, 2));
       const r = run(['verify', f]);
       assert.equal(r.code, 1, `${name}: ${r.stdout}`);
@@ -286,7 +266,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     const resigned = structuredClone(original);
     resigned.summary.totals.costUSD = 0.01;
     const forged = signSummary(resigned.summary, other);
-    const forgedFile = path.join(dir, 'resigned.json');
+    const forgedFile = path.join(box.dir, 'resigned.json');
     fs.writeFileSync(forgedFile, JSON.stringify(forged));
     // Their signature holds, but the edited cost no longer adds up from the tools and models the file lists.
     const inconsistent = run(['verify', forgedFile]);
@@ -331,22 +311,8 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
   });
 
   it('--plan adds the plan cost (amortised) beside the list-price estimate; verify checks it adds up and matches the ledger', () => {
-    const out = path.join(dir, 'summary-plan.json');
-    ok(
-      run([
-        'summary',
-        ...period(),
-        '--no-import',
-        '--durability-days',
-        '7',
-        '--format',
-        'json',
-        '--out',
-        out,
-        '--plan',
-        'claude-max-20x',
-      ]),
-    );
+    const out = path.join(box.dir, 'summary-plan.json');
+    ok(summarize('json', out, ['--plan', 'claude-max-20x']));
     const doc = readDoc(out);
     const days = doc.summary.period.days;
     assert.deepEqual(
@@ -372,8 +338,8 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     // Validly signed, but the plan cost does not add up: rejected, naming it.
     const forged = structuredClone(doc);
     if (forged.summary.planCost) forged.summary.planCost.periodUsd *= 3;
-    const f = path.join(dir, 'forged-plan.json');
-    fs.writeFileSync(f, JSON.stringify(signSummary(forged.summary, loadOrCreateSigningKey(home)), null, 2));
+    const f = path.join(box.dir, 'forged-plan.json');
+    fs.writeFileSync(f, JSON.stringify(signSummary(forged.summary, loadOrCreateSigningKey(box.ledger)), null, 2));
     const r = run(['verify', f]);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, /the plan cost of the period: the file says/);
@@ -384,7 +350,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       const text = fs.readFileSync(files[format], 'utf8');
       const total = readDoc(files.json).summary.totals.total.toLocaleString('en-US');
       assert.ok(text.includes(total), `${format} shows the total ${total}`);
-      const visible = path.join(dir, `visible.${format}`);
+      const visible = path.join(box.dir, `visible.${format}`);
       fs.writeFileSync(
         visible,
         text.replace(
@@ -400,11 +366,11 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
         /✗ line \d+ of the visible text was changed after the export: it reads .*, the signed data renders .*/,
       );
       // The embedded data edited as well (a figure in it): its digest no longer matches the signed manifest.
-      const embedded = path.join(dir, `embedded.${format}`);
+      const embedded = path.join(box.dir, `embedded.${format}`);
       fs.writeFileSync(embedded, text.replace(/"costUSD":([0-9.]+)/, '"costUSD":1$1'));
       assert.match(run(['verify', embedded]).stderr, /changed after the export: it does not match its signed digest/);
       // Without the signed data there is nothing to verify.
-      const stripped = path.join(dir, `stripped.${format}`);
+      const stripped = path.join(box.dir, `stripped.${format}`);
       fs.writeFileSync(
         stripped,
         format === 'md'
@@ -413,15 +379,15 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       );
       assert.match(run(['verify', stripped]).stderr, /carries no signed Outcome Ledger data/);
       // CRLF line endings (a Windows checkout) still verify.
-      const crlf = path.join(dir, `crlf.${format}`);
+      const crlf = path.join(box.dir, `crlf.${format}`);
       fs.writeFileSync(crlf, text.replace(/\n/g, '\r\n'));
       ok(run(['verify', crlf]));
     }
   });
 
   it('verify --ledger fails, naming the figure, when the ledger disagrees (a link rejected after the export)', () => {
-    const copy = path.join(dir, 'ledger-copy');
-    fs.cpSync(home, copy, { recursive: true });
+    const copy = path.join(box.dir, 'ledger-copy');
+    fs.cpSync(box.ledger, copy, { recursive: true });
     const s = readDoc(files.json).summary;
     const o = s.tasks[0]!.outcomes[0]!;
     ok(run(['link', 'reject', o.sessions[0]!, o.commits[0]!.sha], copy));
@@ -441,7 +407,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
 
   it("a period in another time zone has that zone's figures, and a period with no sessions says so; both verify against the ledger", () => {
     const tz = ['--since', since, '--until', until, '--tz', 'Pacific/Auckland'];
-    const out = path.join(dir, 'auckland.json');
+    const out = path.join(box.dir, 'auckland.json');
     ok(run(['summary', ...tz, '--no-import', '--durability-days', '7', '--format', 'json', '--out', out]));
     const s = readDoc(out).summary;
     const r = JSON.parse(
@@ -450,7 +416,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     assert.equal(s.period.timezone, 'Pacific/Auckland');
     assert.deepEqual(s.totals, r.totals);
     ok(run(['verify', out, '--ledger']));
-    const empty = path.join(dir, 'empty.md');
+    const empty = path.join(box.dir, 'empty.md');
     ok(
       run(['summary', '--since', '2020-01-01', '--until', '2020-01-31', '--tz', 'UTC', '--no-import', '--out', empty]),
     );
@@ -462,8 +428,8 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
   });
 
   it('redaction leaves no repository name or commit subject in any format', () => {
-    const names = world.repos.flatMap((r) => [r, path.basename(r)]);
-    const subjects = [...new Set(world.truth.commits.map((c) => c.subject))].filter((x) => x.length >= 8);
+    const names = box.world.repos.flatMap((r) => [r, path.basename(r)]);
+    const subjects = [...new Set(box.world.truth.commits.map((c) => c.subject))].filter((x) => x.length >= 8);
     assert.ok(names.length >= 6 && subjects.length >= 10);
     const plain = fs.readFileSync(files.md, 'utf8');
     assert.ok(
@@ -471,26 +437,12 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       'without --redact they appear',
     );
     for (const format of ['md', 'html', 'json'] as const) {
-      const out = path.join(dir, `redacted.${format}`);
-      ok(
-        run([
-          'summary',
-          ...period(),
-          '--no-import',
-          '--durability-days',
-          '7',
-          '--format',
-          format,
-          '--redact',
-          'repos,subjects',
-          '--out',
-          out,
-        ]),
-      );
+      const out = path.join(box.dir, `redacted.${format}`);
+      ok(summarize(format, out, ['--redact', 'repos,subjects']));
       const text = fs.readFileSync(out, 'utf8');
       for (const n of names) assert.ok(!text.includes(n), `${format} names the repository ${n}`);
       for (const x of subjects) assert.ok(!text.includes(x), `${format} holds the subject "${x}"`);
-      assert.ok(!text.includes(dir), `${format} holds a path`);
+      assert.ok(!text.includes(box.dir), `${format} holds a path`);
       if (format === 'json') assert.deepEqual(readDoc(out).summary.redacted, { repos: true, subjects: true });
       else assert.match(text, /repository names and commit subjects redacted/);
       ok(run(['verify', out, '--ledger']));
@@ -505,8 +457,8 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
       [['summary', ...period(), '--format', 'pdf'], /--format takes md, html or json/],
       [['summary', ...period(), '--redact', 'names'], /--redact takes repos, subjects/],
       [['verify'], /verify needs one FILE/],
-      [['verify', path.join(dir, 'missing.md')], /cannot read .*missing\.md: no such file/],
-      [['verify', dir], /is not a file/],
+      [['verify', path.join(box.dir, 'missing.md')], /cannot read .*missing\.md: no such file/],
+      [['verify', box.dir], /is not a file/],
       [
         ['summary', '--since', '2026-02-30', '--until', '2026-03-31'],
         /--since 2026-02-30 is not a date in the calendar/,
@@ -515,14 +467,14 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
         ['summary', '--since', '2026-03-01', '--until', '2026-03-10', '--tz', 'Mars/Olympus'],
         /unknown time zone "Mars\/Olympus"/,
       ],
-      [['summary', ...period(), '--no-import', '--out', dir], /--out .* is a folder: give a file name/],
+      [['summary', ...period(), '--no-import', '--out', box.dir], /--out .* is a folder: give a file name/],
     ];
     for (const [args, re] of cases) {
       const r = run(args);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, re);
     }
-    const notSummary = path.join(dir, 'notes.md');
+    const notSummary = path.join(box.dir, 'notes.md');
     fs.writeFileSync(notSummary, '# My notes\n');
     const r = run(['verify', notSummary]);
     assert.equal(r.code, 1);
@@ -530,7 +482,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     // A file cut off in transit (a truncated download or paste) says so, for each format.
     for (const format of ['md', 'html', 'json'] as const) {
       const text = fs.readFileSync(files[format], 'utf8');
-      const cut = path.join(dir, `cut.${format}`);
+      const cut = path.join(box.dir, `cut.${format}`);
       fs.writeFileSync(cut, text.slice(0, Math.floor(text.length * 0.9)));
       const v = run(['verify', cut]);
       assert.equal(v.code, 1, format);
@@ -554,21 +506,7 @@ describe('summary and verify (a demo world, the bundled CLI)', function () {
     );
     assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
     assert.match(html, /<svg class="chart"/);
-    assert.ok(
-      fs.existsSync(CHROMIUM),
-      `Chromium is needed at ${CHROMIUM} (OL_CHROMIUM; \`node scripts/vscode-setup.mjs\` installs it)`,
-    );
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       const requests: string[] = [];

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../chromium';
 import { TeamMerger, type TeamReportJson } from '../../src/core/team/merge';
 import { renderTeamHtml } from '../../src/core/team/render';
 import { syntheticRollup } from '../../src/demo/teamRollups';
@@ -9,7 +10,6 @@ import { loadOrCreateSigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';
 
 const ARTIFACTS = path.resolve(__dirname, '..', '..', '..', 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 
 function team(names: Array<string | null>, model?: string, evilFile?: string): TeamReportJson {
   const merger = new TeamMerger();
@@ -57,17 +57,7 @@ describe('the HTML team report in Chromium', function () {
   let browser: Browser;
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -4,12 +4,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SummaryDocument } from '../../src/core/summary/schema';
 import { utcDay } from '../../src/demo/truth';
-import { buildWorld, type World } from '../../src/demo/world';
 import type { SessionJson } from '../../src/services/queries';
 import { signSummary } from '../../src/services/summary';
 import { Ledger } from '../../src/store/ledger';
 import { loadOrCreateSigningKey } from '../../src/store/signing';
 import { tempDir } from '../helpers';
+import { worldSandbox } from './sandbox';
 import { cli, type Run } from './cli';
 
 /**
@@ -19,21 +19,18 @@ import { cli, type Run } from './cli';
  */
 describe('verify: the repositories, the figures and the key (a demo world, the bundled CLI)', function () {
   this.timeout(240_000);
-  let dir: string;
-  let world: World;
-  let home: string;
-  let env: Record<string, string>;
+  const box = worldSandbox('ol-verify-', { seed: 7 });
   let since: string;
   let until: string;
   let honest: string;
-  const run = (args: string[], h = home, extra: Record<string, string> = {}): Run =>
-    cli([...args, '--home', h], { ...env, ...extra });
+  const run = (args: string[], h = box.ledger, extra: Record<string, string> = {}): Run =>
+    cli([...args, '--home', h], { ...box.env, ...extra });
   const ok = (r: Run): Run => {
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     return r;
   };
-  const repoArgs = (): string[] => world.repos.flatMap((r) => ['--repo', r]);
-  const summary = (out: string, h = home, extra: string[] = [], more: Record<string, string> = {}): Run =>
+  const repoArgs = (): string[] => box.world.repos.flatMap((r) => ['--repo', r]);
+  const summary = (out: string, h = box.ledger, extra: string[] = [], more: Record<string, string> = {}): Run =>
     ok(
       run(
         [
@@ -61,19 +58,13 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
   ];
 
   before(() => {
-    dir = tempDir('ol-verify-');
-    world = buildWorld({ root: path.join(dir, 'world'), seed: 7 });
-    home = path.join(dir, 'ledger');
-    env = { ...world.env };
     ok(run(['import']));
     ok(run(['link', '--durability-days', '7']));
-    since = utcDay(world.start);
-    until = utcDay(world.end);
-    honest = path.join(dir, 'honest.json');
-    summary(honest, home, ['--format', 'json']);
+    since = utcDay(box.world.start);
+    until = utcDay(box.world.end);
+    honest = path.join(box.dir, 'honest.json');
+    summary(honest, box.ledger, ['--format', 'json']);
   });
-
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('an honest summary passes --repo against the real repositories; a commit not on the default branch is named, not failed', () => {
     const doc = readDoc(honest);
@@ -94,7 +85,7 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
     );
     assert.match(r.stdout, /○ not checked: who signed it/);
     // The Markdown form carries the same signed data and verifies the same way.
-    const md = path.join(dir, 'honest.md');
+    const md = path.join(box.dir, 'honest.md');
     summary(md);
     assert.match(ok(run(['verify', md, ...repoArgs()])).stdout, /✓ all \d+ cited commits exist/);
     // Without --repo, verify says the commits were not checked and how to check them.
@@ -103,10 +94,10 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
       new RegExp(`○ not checked: that the ${shas.length} cited commits exist and shipped: run verify with --repo PATH`),
     );
     // A clone's default branch is its origin/HEAD, and verify says so.
-    const clone = path.join(dir, 'clone');
-    const first = world.repos[0] as string;
+    const clone = path.join(box.dir, 'clone');
+    const first = box.world.repos[0] as string;
     assert.equal(spawnSync('git', ['clone', '--quiet', first, clone]).status, 0);
-    const r2 = run(['verify', honest, '--repo', clone, ...world.repos.slice(1).flatMap((x) => ['--repo', x])]);
+    const r2 = run(['verify', honest, '--repo', clone, ...box.world.repos.slice(1).flatMap((x) => ['--repo', x])]);
     assert.doesNotMatch(
       r2.stdout + r2.stderr,
       new RegExp(`not on the default branch of "${clone}" \\(main \\(no origin`),
@@ -114,8 +105,8 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
   });
 
   it('a ledger edited to cite commits that exist nowhere still verifies by signature alone; --repo fails naming each of them', async () => {
-    const copy = path.join(dir, 'forged-ledger');
-    fs.cpSync(home, copy, { recursive: true });
+    const copy = path.join(box.dir, 'forged-ledger');
+    fs.cpSync(box.ledger, copy, { recursive: true });
     const unlinked = (
       JSON.parse(
         ok(run(['sessions', '--json', '--no-import', '--since', since, '--until', until, '--tz', 'UTC'], copy)).stdout,
@@ -156,7 +147,7 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
       ledger.close();
     }
     unlinked.forEach((s, i) => ok(run(['link', 'confirm', s.id, fake[i] as string], copy)));
-    const forged = path.join(dir, 'forged.json');
+    const forged = path.join(box.dir, 'forged.json');
     summary(forged, copy, ['--format', 'json']);
     const doc = readDoc(forged);
     for (const sha of fake) assert.ok(cited(doc).includes(sha), `the summary cites ${sha}`);
@@ -185,8 +176,8 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
   });
 
   it('--repo names a cited commit whose subject, author time or files the ledger was made to misstate', async () => {
-    const copy = path.join(dir, 'misstated-ledger');
-    fs.cpSync(home, copy, { recursive: true });
+    const copy = path.join(box.dir, 'misstated-ledger');
+    fs.cpSync(box.ledger, copy, { recursive: true });
     const [a, b, c] = cited(readDoc(honest));
     const ledger = await Ledger.open(copy);
     try {
@@ -201,7 +192,7 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
     } finally {
       ledger.close();
     }
-    const file = path.join(dir, 'misstated.json');
+    const file = path.join(box.dir, 'misstated.json');
     summary(file, copy, ['--format', 'json']);
     const r = run(['verify', file, ...repoArgs()], copy);
     assert.equal(r.code, 1, r.stdout);
@@ -218,8 +209,8 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
   });
 
   it('a redacted summary still has every commit checked by SHA, time and files, and says what could not be compared', () => {
-    const file = path.join(dir, 'redacted.md');
-    summary(file, home, ['--redact', 'repos,subjects']);
+    const file = path.join(box.dir, 'redacted.md');
+    summary(file, box.ledger, ['--redact', 'repos,subjects']);
     const r = ok(run(['verify', file, ...repoArgs()]));
     assert.match(
       r.stdout,
@@ -238,7 +229,7 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
     const r = run(['verify', honest, '--repo', empty]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /✗ the repository ".*" cannot be read: not a git repository/);
-    const missing = run(['verify', honest, '--repo', path.join(dir, 'nowhere')]);
+    const missing = run(['verify', honest, '--repo', path.join(box.dir, 'nowhere')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--repo .*nowhere: no such folder/);
   });
@@ -249,8 +240,8 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
     s.outcomes.commits = 250;
     s.totals.total = 1000;
     // Signed with the engineer's own key: the signature holds, and --key says it is theirs.
-    const signed = signSummary(s, loadOrCreateSigningKey(home));
-    const file = path.join(dir, 'inconsistent.json');
+    const signed = signSummary(s, loadOrCreateSigningKey(box.ledger));
+    const file = path.join(box.dir, 'inconsistent.json');
     fs.writeFileSync(file, JSON.stringify(signed, null, 2));
     const r = run(['verify', file, '--key', doc.signature.fingerprint]);
     assert.equal(r.code, 1, r.stdout);
@@ -271,8 +262,8 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
     // One figure alone is caught too (tokens without outcome moved into the shipped tokens).
     const t = structuredClone(doc.summary);
     t.outcomes.yield = Math.min(1, (t.outcomes.yield ?? 0) + 0.2);
-    const f2 = path.join(dir, 'yield.json');
-    fs.writeFileSync(f2, JSON.stringify(signSummary(t, loadOrCreateSigningKey(home))));
+    const f2 = path.join(box.dir, 'yield.json');
+    fs.writeFileSync(f2, JSON.stringify(signSummary(t, loadOrCreateSigningKey(box.ledger))));
     assert.match(
       run(['verify', f2]).stderr,
       /✗ the yield: the file says [\d.]+, but the tokens of shipped sessions over all tokens give [\d.]+/,
@@ -282,7 +273,7 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
   it('a summary re-signed by a fresh key verifies without --key only as "integrity, signer not checked"; --key rejects it', () => {
     const doc = readDoc(honest);
     const fresh = loadOrCreateSigningKey(tempDir('ol-fresh-key-'));
-    const file = path.join(dir, 'resigned.json');
+    const file = path.join(box.dir, 'resigned.json');
     fs.writeFileSync(file, JSON.stringify(signSummary(doc.summary, fresh)));
     const r = ok(run(['verify', file]));
     assert.match(r.stdout, new RegExp(`has not changed since it was signed by the key ${fresh.fingerprint}\\.`));
@@ -321,8 +312,8 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
     fs.writeFileSync(gitconfig, `[gpg]\n\tformat = ssh\n[user]\n\tsigningkey = ${key}.pub\n`);
     const git = { GIT_CONFIG_GLOBAL: gitconfig, GIT_CONFIG_NOSYSTEM: '1' };
     for (const format of ['md', 'json'] as const) {
-      const file = path.join(dir, `ssh.${format}`);
-      const w = summary(file, home, ['--format', format, '--sign', 'ssh'], git);
+      const file = path.join(box.dir, `ssh.${format}`);
+      const w = summary(file, box.ledger, ['--format', format, '--sign', 'ssh'], git);
       assert.match(w.stderr, new RegExp(`signed with ${fingerprint.replace(/[+/]/g, '\\$&')}`));
       const r = ok(run(['verify', file, '--key', fingerprint, ...repoArgs()]));
       assert.match(r.stdout, /✓ the signature holds: .* \(SSH, ssh-keygen -Y verify\)/);
@@ -342,16 +333,16 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
       }
     }
     // A changed figure breaks the SSH signature like any other.
-    const doc = readDoc(path.join(dir, 'ssh.json'));
+    const doc = readDoc(path.join(box.dir, 'ssh.json'));
     doc.manifest.totals = '0'.repeat(64);
-    const bad = path.join(dir, 'ssh-bad.json');
+    const bad = path.join(box.dir, 'ssh-bad.json');
     fs.writeFileSync(bad, JSON.stringify(doc));
     const r = run(['verify', bad]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /✗ the signature does not hold: the signature does not match the content/);
     // Without gpg.format ssh, --sign ssh says how to set it up.
     fs.writeFileSync(gitconfig, '[user]\n\tname = Ana\n');
-    const unset = run(['summary', '--since', since, '--until', until, '--no-import', '--sign', 'ssh'], home, git);
+    const unset = run(['summary', '--since', since, '--until', until, '--no-import', '--sign', 'ssh'], box.ledger, git);
     assert.equal(unset.code, 2);
     assert.match(
       unset.stderr,
@@ -371,8 +362,8 @@ describe('verify: the repositories, the figures and the key (a demo world, the b
       /Nothing can prove that the AI logs were not edited before they were imported/,
     );
     for (const format of ['md', 'html'] as const) {
-      const file = path.join(dir, `claim.${format}`);
-      summary(file, home, ['--format', format]);
+      const file = path.join(box.dir, `claim.${format}`);
+      summary(file, box.ledger, ['--format', format]);
       const text = fs.readFileSync(file, 'utf8');
       assert.doesNotMatch(text, /exactly what Outcome Ledger exported/, `${format}: the old claim is gone`);
       for (const re of [

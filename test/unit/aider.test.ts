@@ -6,7 +6,7 @@ import { dataHealth } from '../../src/services/health';
 import { aider, aiderCount, parseAiderTokens } from '../../src/sources/aider';
 import { Ledger } from '../../src/store/ledger';
 import { total, writeAider } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDir } from '../helpers';
+import { interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
 
 describe('Aider reader', () => {
   it("reads aider's rounded counts: 350, 1,234, 1.2k, 12k, 1.5M", () => {
@@ -69,16 +69,14 @@ describe('Aider reader', () => {
   });
 
   describe('import', () => {
-    let dir: string;
-    beforeEach(() => (dir = tempDir('ol-aider-')));
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const tmp = tempDirEach('ol-aider-');
 
     it('finds the history in the project folders it is given and those the ledger knows; totals equal the truth; appends resume', async () => {
-      const repo = path.join(dir, 'repo');
+      const repo = path.join(tmp.dir, 'repo');
       fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
       const fx = writeAider(repo);
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
-      const env = { HOME: path.join(dir, 'home') };
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+      const env = { HOME: path.join(tmp.dir, 'home') };
       const none = await importAll(ledger, { env, quietMs: 0 });
       assert.equal(none.sources.find((s) => s.source === 'aider')?.found, false);
       const first = await importAll(ledger, { env, quietMs: 0, projectDirs: [path.join(repo, 'sub')] }); // a subfolder: its repository is looked in
@@ -101,7 +99,7 @@ describe('Aider reader', () => {
         )[0]
         ?.values.map((v) => v[0]);
       assert.deepEqual(files, ['cli.py', 'src/report.py']);
-      const h = dataHealth(ledger.database, path.join(dir, 'ledger', 'ledger.sqlite'), { env }).sources.find(
+      const h = dataHealth(ledger.database, path.join(tmp.dir, 'ledger', 'ledger.sqlite'), { env }).sources.find(
         (s) => s.source === 'aider',
       );
       assert.equal(h?.found, true);
@@ -110,11 +108,11 @@ describe('Aider reader', () => {
     });
 
     it('a half-written last line waits until aider finishes it; garbage is skipped or rejected with a reason, nothing lost', async () => {
-      const repo = path.join(dir, 'repo');
+      const repo = path.join(tmp.dir, 'repo');
       fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
       const fx = writeAider(repo);
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
-      const env = { HOME: path.join(dir, 'home') };
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+      const env = { HOME: path.join(tmp.dir, 'home') };
       await importAll(ledger, { env, quietMs: 0, projectDirs: [repo] });
       const full = ledgerSums(ledger.database, 'aider');
       fs.appendFileSync(fx.file, '#### and the tests\n\n> Tokens: 2.5k sent, 3');

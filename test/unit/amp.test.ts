@@ -6,7 +6,7 @@ import { report } from '../../src/services/queries';
 import { amp } from '../../src/sources/amp';
 import { Ledger } from '../../src/store/ledger';
 import { credits, total, writeAmp } from '../fixtures/sources';
-import { interactions, ledgerSums, tempDir } from '../helpers';
+import { interactions, ledgerSums, tempDirEach } from '../helpers';
 
 const PERIOD = { timeZone: 'UTC', since: '2026-01-01', until: '2026-12-31' };
 const noSqlite = {
@@ -16,16 +16,14 @@ const noSqlite = {
 };
 
 describe('Amp reader', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-amp-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-amp-');
 
   const parse = (
     file: string,
     doc: unknown,
   ): ReturnType<NonNullable<ReturnType<typeof amp.createParser>['parseWhole']>> | undefined =>
     amp
-      .createParser({ source: 'amp', path: file, root: dir, whole: true }, null)
+      .createParser({ source: 'amp', path: file, root: tmp.dir, whole: true }, null)
       .parseWhole?.(Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)), noSqlite);
 
   it('looks in $AMP_DATA_DIR and the XDG data folder', () => {
@@ -40,8 +38,8 @@ describe('Amp reader', () => {
   });
 
   it('each request once: ledger events take the cache split of their message (named or matched by counts); messages without an event count alone', () => {
-    const project = path.join(dir, 'app');
-    const fx = writeAmp(path.join(dir, 'data'), project);
+    const project = path.join(tmp.dir, 'app');
+    const fx = writeAmp(path.join(tmp.dir, 'data'), project);
     const file = fx.files[0] ?? '';
     const r = parse(file, fs.readFileSync(file, 'utf8'));
     assert.ok(r && 'records' in r);
@@ -120,10 +118,10 @@ describe('Amp reader', () => {
   });
 
   it('imports exactly, credits as credits priced at $1, and a re-import adds nothing', async () => {
-    const fx = writeAmp(path.join(dir, 'data'), path.join(dir, 'app'));
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const fx = writeAmp(path.join(tmp.dir, 'data'), path.join(tmp.dir, 'app'));
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
     const s = await importAll(ledger, {
-      env: { HOME: path.join(dir, 'home'), XDG_DATA_HOME: path.join(dir, 'data') },
+      env: { HOME: path.join(tmp.dir, 'home'), XDG_DATA_HOME: path.join(tmp.dir, 'data') },
       quietMs: 0,
     });
     const a = s.sources.find((x) => x.source === 'amp');
@@ -137,7 +135,7 @@ describe('Amp reader', () => {
       'the cost of a request Amp billed is its credits (US dollars), not its tokens at list prices',
     );
     const again = await importAll(ledger, {
-      env: { HOME: path.join(dir, 'home'), XDG_DATA_HOME: path.join(dir, 'data') },
+      env: { HOME: path.join(tmp.dir, 'home'), XDG_DATA_HOME: path.join(tmp.dir, 'data') },
       quietMs: 0,
     });
     assert.equal(again.sources.find((x) => x.source === 'amp')?.interactionsAdded, 0);

@@ -7,7 +7,7 @@ import type { LineParser } from '../../src/sources/parser';
 import { vscodeUserDirs } from '../../src/sources/vscodeUser';
 import { Ledger } from '../../src/store/ledger';
 import { total, write, writeCline } from '../fixtures/sources';
-import { interactions, ledgerSums, tempDir } from '../helpers';
+import { interactions, ledgerSums, tempDirEach } from '../helpers';
 
 describe('Cline and Roo Code readers', () => {
   it('look in every VS Code user folder of the platform: Code, Insiders, VSCodium and the remote server', () => {
@@ -37,20 +37,18 @@ describe('Cline and Roo Code readers', () => {
   });
 
   describe('import', () => {
-    let dir: string;
+    const tmp = tempDirEach('ol-cline-');
     let home: string;
     let project: string;
     beforeEach(() => {
-      dir = tempDir('ol-cline-');
-      home = path.join(dir, 'home');
-      project = path.join(dir, 'proj');
+      home = path.join(tmp.dir, 'home');
+      project = path.join(tmp.dir, 'proj');
       fs.mkdirSync(path.join(project, '.git'), { recursive: true });
     });
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it('counts api_req_started entries (and early api_req_finished ones), keeps the recorded cost, models from task metadata', async () => {
       const fx = writeCline(home, project);
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       const s = await importAll(ledger, { env: { HOME: home }, quietMs: 0 });
       for (const [source, rejects] of [
         ['cline', fx.rejects.cline],
@@ -96,7 +94,7 @@ describe('Cline and Roo Code readers', () => {
 
     it('a task file rewritten in place (the streaming entry gets its counts) adds only the new request; unchanged adds nothing', async () => {
       const fx = writeCline(home, project);
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       await importAll(ledger, { env: { HOME: home }, quietMs: 0 });
       const before = ledgerSums(ledger.database, 'cline');
       const again = await importAll(ledger, { env: { HOME: home }, quietMs: 0 });
@@ -137,7 +135,7 @@ describe('Cline and Roo Code readers', () => {
       const file = fx.files[0] ?? '';
       const good = fs.readFileSync(file, 'utf8');
       fs.writeFileSync(file, good.slice(0, good.length / 2));
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       const busy = await importAll(ledger, { env: { HOME: home }, quietMs: 60_000 });
       assert.equal(busy.sources.find((x) => x.source === 'cline')?.linesRejected, 0);
       fs.writeFileSync(file, good);
@@ -155,9 +153,7 @@ describe('Cline and Roo Code readers', () => {
     });
   });
   describe('traps of real task files', () => {
-    let dir: string;
-    beforeEach(() => (dir = tempDir('ol-cline-traps-')));
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const tmp = tempDirEach('ol-cline-traps-');
 
     const t0 = Date.parse('2026-04-07T09:00:00.000Z');
     const req = (
@@ -166,7 +162,7 @@ describe('Cline and Roo Code readers', () => {
       extra: Record<string, unknown> = {},
     ): Record<string, unknown> => ({ ts, type: 'say', say: 'api_req_started', text: JSON.stringify(info), ...extra });
     function taskFile(id: string, messages: unknown[], side: Record<string, unknown> = {}): string {
-      const task = path.join(dir, 'tasks', id);
+      const task = path.join(tmp.dir, 'tasks', id);
       for (const [name, doc] of Object.entries(side)) write(path.join(task, name), JSON.stringify(doc));
       return write(path.join(task, 'ui_messages.json'), JSON.stringify(messages));
     }
@@ -175,7 +171,7 @@ describe('Cline and Roo Code readers', () => {
       file: string,
       state: string | null = null,
     ): { r: ReturnType<NonNullable<LineParser['parseWhole']>>; parser: LineParser } {
-      const parser = reader.createParser({ source: reader.source, path: file, root: dir, whole: true }, state);
+      const parser = reader.createParser({ source: reader.source, path: file, root: tmp.dir, whole: true }, state);
       const r = parser.parseWhole?.(fs.readFileSync(file), {
         openSqlite: () => {
           throw new Error('no sqlite');

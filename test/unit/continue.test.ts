@@ -5,7 +5,7 @@ import { importAll } from '../../src/services/importer';
 import { continueDev, fromContinueUsage } from '../../src/sources/continue';
 import { Ledger } from '../../src/store/ledger';
 import { total, write, writeContinue } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDir } from '../helpers';
+import { interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
 import type { WholeResult } from '../../src/sources/parser';
 
 describe('Continue reader', () => {
@@ -51,24 +51,22 @@ describe('Continue reader', () => {
   });
 
   describe('import', () => {
-    let dir: string;
-    beforeEach(() => (dir = tempDir('ol-continue-')));
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const tmp = tempDirEach('ol-continue-');
 
     it('exact session usage plus earlier estimates (marked) equal the truth; a request is never counted twice', async () => {
-      const project = path.join(dir, 'proj');
+      const project = path.join(tmp.dir, 'proj');
       fs.mkdirSync(path.join(project, '.git'), { recursive: true });
-      const fx = writeContinue(path.join(dir, 'cont'), project);
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const fx = writeContinue(path.join(tmp.dir, 'cont'), project);
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       const s = await importAll(ledger, {
-        env: { HOME: path.join(dir, 'home'), CONTINUE_GLOBAL_DIR: path.join(dir, 'cont') },
+        env: { HOME: path.join(tmp.dir, 'home'), CONTINUE_GLOBAL_DIR: path.join(tmp.dir, 'cont') },
         quietMs: 0,
       });
       const c = s.sources.find((x) => x.source === 'continue');
       assert.equal(c?.linesRejected, fx.rejects, c?.reasons.join('; '));
       assert.deepEqual(ledgerSums(ledger.database, 'continue'), total(fx.truth));
       const again = await importAll(ledger, {
-        env: { HOME: path.join(dir, 'home'), CONTINUE_GLOBAL_DIR: path.join(dir, 'cont') },
+        env: { HOME: path.join(tmp.dir, 'home'), CONTINUE_GLOBAL_DIR: path.join(tmp.dir, 'cont') },
         quietMs: 0,
       });
       assert.equal(again.bytesRead, 0);
@@ -81,10 +79,10 @@ describe('Continue reader', () => {
     });
 
     it('a session caught half-written and a half-written dev-data line wait; garbage once quiet is rejected with a reason and loses nothing', async () => {
-      const cont = path.join(dir, 'cont');
-      const fx = writeContinue(cont, path.join(dir, 'proj'));
-      const env = { HOME: path.join(dir, 'home'), CONTINUE_GLOBAL_DIR: cont };
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const cont = path.join(tmp.dir, 'cont');
+      const fx = writeContinue(cont, path.join(tmp.dir, 'proj'));
+      const env = { HOME: path.join(tmp.dir, 'home'), CONTINUE_GLOBAL_DIR: cont };
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       await importAll(ledger, { env, quietMs: 0 });
       const full = ledgerSums(ledger.database, 'continue');
       assert.deepEqual(full, total(fx.truth));
@@ -120,9 +118,7 @@ describe('Continue reader', () => {
     });
   });
   describe('Continue 1.2.16 session files (snake_case usage) and unknown usage shapes', () => {
-    let dir: string;
-    beforeEach(() => (dir = tempDir('ol-continue-snake-')));
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const tmp = tempDirEach('ol-continue-snake-');
 
     const assistant = (usage: unknown): Record<string, unknown> => ({
       message: { role: 'assistant', content: 'ok', usage },
@@ -130,10 +126,10 @@ describe('Continue reader', () => {
     });
     function readSession(history: unknown[]): WholeResult {
       const file = write(
-        path.join(dir, 'sessions', 's1.json'),
+        path.join(tmp.dir, 'sessions', 's1.json'),
         JSON.stringify({ sessionId: 's1', title: 't', workspaceDirectory: '/w', history }),
       );
-      const parser = continueDev.createParser({ source: 'continue', path: file, root: dir, whole: true }, null);
+      const parser = continueDev.createParser({ source: 'continue', path: file, root: tmp.dir, whole: true }, null);
       const r = parser.parseWhole?.(fs.readFileSync(file), {
         openSqlite: () => {
           throw new Error('no sqlite');
@@ -211,7 +207,7 @@ describe('Continue reader', () => {
     });
 
     it('the estimate cut-off starts at the first session with exact NON-ZERO usage, camelCase or snake_case', async () => {
-      const cont = path.join(dir, 'cont');
+      const cont = path.join(tmp.dir, 'cont');
       const t = (iso: string): string => String(Date.parse(iso));
       write(
         path.join(cont, 'sessions', 'sessions.json'),
@@ -250,9 +246,9 @@ describe('Continue reader', () => {
           .map((x) => JSON.stringify(x))
           .join('\n') + '\n',
       );
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       const s = await importAll(ledger, {
-        env: { HOME: path.join(dir, 'home'), CONTINUE_GLOBAL_DIR: cont },
+        env: { HOME: path.join(tmp.dir, 'home'), CONTINUE_GLOBAL_DIR: cont },
         quietMs: 0,
       });
       assert.equal(s.sources.find((x) => x.source === 'continue')?.linesRejected, 0);

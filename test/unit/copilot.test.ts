@@ -20,23 +20,8 @@ import {
 } from '../../src/sources/copilot';
 import { vscodeUserDirs } from '../../src/sources/vscodeUser';
 import { estimateTokens } from '../../src/sources/tokenize';
+import { COPILOT_T0 as T0, copilotRequest as req } from '../fixtures/sources';
 import { interactions, tempDir } from '../helpers';
-
-const T0 = Date.parse('2026-10-05T09:00:00Z');
-
-function req(n: number, over: Partial<CopilotRequestSpec> = {}): CopilotRequestSpec {
-  return {
-    requestId: `request_${n}`,
-    timestamp: T0 + n * 60_000,
-    modelId: 'copilot/gpt-4.1',
-    prompt: `Add a retry to fetchUser (${n})`,
-    reply: `Here is the change with a retry loop and backoff, attempt ${n}.`,
-    promptTokens: 1000 * n,
-    outputTokens: 100 * n,
-    style: 'metadata',
-    ...over,
-  };
-}
 
 function session(requests: CopilotRequestSpec[], id = 'sess-a'): CopilotSessionSpec {
   return { sessionId: id, creationDate: T0, requests };

@@ -4,13 +4,11 @@ import * as path from 'node:path';
 import { importAll } from '../../src/services/importer';
 import { copilotCli } from '../../src/sources/copilotCli';
 import { Ledger } from '../../src/store/ledger';
-import { total, writeCopilotCli } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDir } from '../helpers';
+import { writeCopilotCli } from '../fixtures/sources';
+import { importExactly, interactions, parseLines, tempDirEach } from '../helpers';
 
 describe('GitHub Copilot CLI reader', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-copilot-cli-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-copilot-cli-');
 
   it('looks in ~/.copilot and the OTel export file $COPILOT_OTEL_FILE_EXPORTER_PATH names', () => {
     assert.deepEqual(copilotCli.roots({ HOME: '/h' }), ['/h/.copilot']);
@@ -65,15 +63,12 @@ describe('GitHub Copilot CLI reader', () => {
   });
 
   it('imports event logs, the session store and the OTel export with one precedence per session: totals equal the truth, nothing twice', async () => {
-    const project = path.join(dir, 'proj');
+    const project = path.join(tmp.dir, 'proj');
     fs.mkdirSync(path.join(project, '.git'), { recursive: true });
-    const home = path.join(dir, 'home');
+    const home = path.join(tmp.dir, 'home');
     const fx = writeCopilotCli(home, project);
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    const s = await importAll(ledger, { env: { HOME: home }, quietMs: 0 });
-    const src = s.sources.find((x) => x.source === 'copilot-cli');
-    assert.equal(src?.linesRejected, fx.rejects, src?.reasons.join('\n'));
-    assert.deepEqual(ledgerSums(ledger.database, 'copilot-cli'), total(fx.truth));
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    await importExactly(ledger, { HOME: home }, 'copilot-cli', fx);
     const sessions = ledger.database.exec(
       "SELECT session_key, branch FROM sessions WHERE source = 'copilot-cli' ORDER BY session_key",
     )[0]?.values;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJsonl, type CopilotRequestSpec } from '../../src/demo/copilot';
@@ -6,24 +7,11 @@ import { importAll } from '../../src/services/importer';
 import { exactPerRequest, type TraceCall } from '../../src/sources/copilotOtel';
 import { estimateTokens } from '../../src/sources/tokenize';
 import { Ledger } from '../../src/store/ledger';
-import { sqlite3, writeCopilotTraces } from '../fixtures/sources';
-import { tempDir } from '../helpers';
+import { COPILOT_T0 as T0, copilotRequest, sqlite3, writeCopilotTraces } from '../fixtures/sources';
+import { tempDirEach } from '../helpers';
 
-const T0 = Date.parse('2026-10-05T09:00:00Z');
-
-function req(n: number, over: Partial<CopilotRequestSpec> = {}): CopilotRequestSpec {
-  return {
-    requestId: `request_${n}`,
-    timestamp: T0 + n * 60_000,
-    modelId: 'copilot/auto',
-    prompt: `Add a retry to fetchUser (${n})`,
-    reply: `Here is the change with a retry loop and backoff, attempt ${n}.`,
-    promptTokens: 1000 * n,
-    outputTokens: 100 * n,
-    style: 'metadata',
-    ...over,
-  };
-}
+const req = (n: number, over: Partial<CopilotRequestSpec> = {}): CopilotRequestSpec =>
+  copilotRequest(n, { modelId: 'copilot/auto', ...over });
 
 interface Row {
   model: string;
@@ -51,9 +39,7 @@ function rows(ledger: Ledger): Row[] {
 }
 
 describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.db)', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-copilot-otel-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-copilot-otel-');
 
   it('gives each call to the request running when it started; calls before the first request belong to none; the model is the one that took most tokens', () => {
     const call = (start: number, model: string, input: number): TraceCall => ({
@@ -74,17 +60,17 @@ describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.d
   });
 
   it("replaces the estimate of the same request with the exact per-request sum (and the session file's own count when the calls add up to more): counted once; a request without calls keeps its estimate; re-import adds nothing; pruned calls do not bring the estimate back", async () => {
-    const config = path.join(dir, 'config');
+    const config = path.join(tmp.dir, 'config');
     const user = path.join(config, 'Code', 'User');
-    const project = path.join(dir, 'app');
+    const project = path.join(tmp.dir, 'app');
     fs.mkdirSync(path.join(project, '.git'), { recursive: true });
     const chatDir = copilotWorkspace(user, 'ws-1', project);
     const r1 = req(1, { style: 'none' });
     const r3 = req(3, { style: 'none' });
     const spec = { sessionId: 'sess-o', creationDate: T0, requests: [r1, req(2), r3] };
     const file = writeCopilotJsonl(chatDir, spec);
-    const env = { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config };
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const env = { HOME: path.join(tmp.dir, 'home'), XDG_CONFIG_HOME: config };
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
     await importAll(ledger, { env, quietMs: 0 });
     const estimate = (r: CopilotRequestSpec): { input: number; output: number } => ({
       input: estimateTokens(r.prompt),
@@ -189,6 +175,54 @@ describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.d
     assert.deepEqual(rows(ledger).slice(0, 3), exact);
     assert.equal(rows(ledger).length, 4);
     assert.ok(fs.existsSync(file));
+    ledger.close();
+  });
+
+  it('a store that is a FIFO or not a database is named in the import summary; the estimate stands; once readable its counts replace it', async () => {
+    const config = path.join(tmp.dir, 'config');
+    const user = path.join(config, 'Code', 'User');
+    const project = path.join(tmp.dir, 'app');
+    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const r1 = req(1, { style: 'none' });
+    writeCopilotJsonl(copilotWorkspace(user, 'ws-1', project), {
+      sessionId: 'sess-f',
+      creationDate: T0,
+      requests: [r1],
+    });
+    const env = { HOME: path.join(tmp.dir, 'home'), XDG_CONFIG_HOME: config };
+    const store = path.join(user, 'globalStorage', 'github.copilot-chat', 'agent-traces.db');
+    fs.mkdirSync(path.dirname(store), { recursive: true });
+    execFileSync('mkfifo', [store]);
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    const reasons = async (): Promise<string> =>
+      (await importAll(ledger, { env, quietMs: 0 })).sources
+        .find((x) => x.source === 'copilot-chat')
+        ?.reasons.join('\n') ?? '';
+    const estimate = [estimateTokens(r1.prompt), estimateTokens(r1.reply), true];
+    assert.match(
+      await reasons(),
+      /agent-traces\.db: not a regular file \(a named pipe\) \(its exact counts for this session are not read/,
+    );
+    assert.deepEqual(
+      rows(ledger).map((r) => [r.input, r.output, r.estimated]),
+      [estimate],
+    );
+    fs.rmSync(store);
+    fs.writeFileSync(store, 'SQLite format 3\u0000garbage');
+    assert.match(await reasons(), /agent-traces\.db: not a readable agent-traces database right now/);
+    assert.deepEqual(
+      rows(ledger).map((r) => [r.input, r.output, r.estimated]),
+      [estimate],
+    );
+    fs.rmSync(store);
+    writeCopilotTraces(user, [
+      { spanId: 'c1', session: 'sess-f', start: T0 + 61_000, model: 'gpt-5', input: 900, output: 40 },
+    ]);
+    assert.equal(await reasons(), '');
+    assert.deepEqual(
+      rows(ledger).map((r) => [r.input, r.output, r.estimated]),
+      [[900, 40, false]],
+    );
     ledger.close();
   });
 });

@@ -7,12 +7,10 @@ import { applyWal } from '../../src/sources/sqliteCopy';
 import { Ledger } from '../../src/store/ledger';
 import { loadSqlJs } from '../../src/store/sqljs';
 import { total, writeCursor, writeCursorWorkspaces } from '../fixtures/sources';
-import { ledgerSums, tempDir } from '../helpers';
+import { ledgerSums, tempDirEach } from '../helpers';
 
 describe('Cursor reader', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-cursor-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-cursor-');
 
   it("finds the global state.vscdb in Cursor's user folder on each platform", () => {
     assert.deepEqual(cursor.roots({ HOME: '/h' }), ['/h/.config/Cursor/User']);
@@ -20,7 +18,7 @@ describe('Cursor reader', () => {
   });
 
   it('exact counts are taken; {0,0} placeholders are estimated from the reply and its prompt and marked; empty placeholders are skipped; the newest reply is in the WAL', async () => {
-    const fx = writeCursor(path.join(dir, 'config'));
+    const fx = writeCursor(path.join(tmp.dir, 'config'));
     const SQL = await loadSqlJs();
     const read = (bytes: Buffer): ReturnType<typeof readCursorDatabase> => {
       const db = new SQL.Database(bytes);
@@ -49,10 +47,10 @@ describe('Cursor reader', () => {
   });
 
   it('imports a copy (the database and its WAL are never touched); totals equal the truth; re-import adds nothing', async () => {
-    const fx = writeCursor(path.join(dir, 'config'));
+    const fx = writeCursor(path.join(tmp.dir, 'config'));
     const before = [fs.readFileSync(fx.db), fs.readFileSync(`${fx.db}-wal`)];
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    const env = { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: path.join(dir, 'config') };
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    const env = { HOME: path.join(tmp.dir, 'home'), XDG_CONFIG_HOME: path.join(tmp.dir, 'config') };
     const s = await importAll(ledger, { env, quietMs: 0 });
     assert.equal(s.sources.find((x) => x.source === 'cursor')?.linesRejected, fx.rejects);
     assert.deepEqual(ledgerSums(ledger.database, 'cursor'), total(fx.truth));
@@ -73,15 +71,15 @@ describe('Cursor reader', () => {
   });
 
   it("maps each chat to its workspace folder (workspace.json + the workspace's composer list, read from a copy with its WAL), so its sessions link to the repository", async () => {
-    const config = path.join(dir, 'config');
+    const config = path.join(tmp.dir, 'config');
     const fx = writeCursor(config);
-    const project = path.join(dir, 'app');
+    const project = path.join(tmp.dir, 'app');
     fs.mkdirSync(path.join(project, '.git'), { recursive: true });
     const { storage } = writeCursorWorkspaces(config, project, ['c-1']);
     const wsDb = path.join(storage, '7f3a9c0d1e2b4a5f6c7d8e9f0a1b2c3d', 'state.vscdb');
     const before = [fs.readFileSync(wsDb), fs.readFileSync(`${wsDb}-wal`)];
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    const env = { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config };
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    const env = { HOME: path.join(tmp.dir, 'home'), XDG_CONFIG_HOME: config };
     const s = await importAll(ledger, { env, quietMs: 0 });
     assert.equal(s.sources.find((x) => x.source === 'cursor')?.linesRejected, fx.rejects);
     const rows =
@@ -96,11 +94,11 @@ describe('Cursor reader', () => {
   });
 
   it('a chat no workspace lists keeps no folder (never a guessed one)', async () => {
-    const config = path.join(dir, 'config');
+    const config = path.join(tmp.dir, 'config');
     writeCursor(config);
-    writeCursorWorkspaces(config, path.join(dir, 'app'), ['c-other']);
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    await importAll(ledger, { env: { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: config }, quietMs: 0 });
+    writeCursorWorkspaces(config, path.join(tmp.dir, 'app'), ['c-other']);
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    await importAll(ledger, { env: { HOME: path.join(tmp.dir, 'home'), XDG_CONFIG_HOME: config }, quietMs: 0 });
     assert.deepEqual(ledger.database.exec("SELECT session_key, cwd FROM sessions WHERE source = 'cursor'")[0]?.values, [
       ['c-1', null],
     ]);

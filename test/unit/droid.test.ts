@@ -5,28 +5,23 @@ import { dataHealth } from '../../src/services/health';
 import { importAll } from '../../src/services/importer';
 import { customModelOf, droid } from '../../src/sources/droid';
 import { Ledger } from '../../src/store/ledger';
-import { jsonl, total, write, writeDroid } from '../fixtures/sources';
-import { ledgerSums, tempDir } from '../helpers';
+import { jsonl, write, writeDroid } from '../fixtures/sources';
+import { importExactly, ledgerSums, tempDirEach } from '../helpers';
 
 describe('Factory Droid reader', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-droid-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-droid-');
 
   it('looks in ~/.factory/sessions', () => {
     assert.deepEqual(droid.roots({ HOME: '/h' }), ['/h/.factory/sessions']);
   });
 
   it('running totals: each import stores the growth since the last one, re-reading the same totals adds nothing, a reset starts a new count', async () => {
-    const project = path.join(dir, 'app');
-    const home = path.join(dir, 'home');
+    const project = path.join(tmp.dir, 'app');
+    const home = path.join(tmp.dir, 'home');
     const fx = writeDroid(home, project);
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
     const env = { HOME: home };
-    const s = await importAll(ledger, { env, quietMs: 0 });
-    const d = s.sources.find((x) => x.source === 'droid');
-    assert.equal(d?.linesRejected, fx.rejects, d?.reasons.join('\n'));
-    assert.deepEqual(ledgerSums(ledger.database, 'droid'), total(fx.truth));
+    await importExactly(ledger, env, 'droid', fx);
     const cwd = ledger.database.exec(
       "SELECT cwd FROM sessions WHERE source = 'droid' AND session_key = '5b1e6c2a-8f3d-4a7b-9e0c-2d4f6a8b0c1e'",
     )[0]?.values[0]?.[0];
@@ -86,9 +81,9 @@ describe('Factory Droid reader', () => {
   });
 
   it('a settings file cut short is retried while being written, then rejected with a reason; nothing counted before is lost or counted again', async () => {
-    const home = path.join(dir, 'home');
-    const fx = writeDroid(home, path.join(dir, 'app'));
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const home = path.join(tmp.dir, 'home');
+    const fx = writeDroid(home, path.join(tmp.dir, 'app'));
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
     const env = { HOME: home };
     await importAll(ledger, { env, quietMs: 0 });
     const good = ledgerSums(ledger.database, 'droid');
@@ -117,9 +112,9 @@ describe('Factory Droid reader', () => {
   });
 
   it('an unknown tokenUsage shape and a count that is not one are rejected with the reason, never read as zeros', async () => {
-    writeDroid(path.join(dir, 'home'), path.join(dir, 'app'));
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    const s = await importAll(ledger, { env: { HOME: path.join(dir, 'home') }, quietMs: 0 });
+    writeDroid(path.join(tmp.dir, 'home'), path.join(tmp.dir, 'app'));
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    const s = await importAll(ledger, { env: { HOME: path.join(tmp.dir, 'home') }, quietMs: 0 });
     const reasons =
       s.sources.find((x) => x.source === 'droid')?.reasons.map((r) => r.replace(/^.*: (?=tokenUsage)/, '')) ?? [];
     assert.deepEqual(reasons.sort(), [
@@ -130,7 +125,7 @@ describe('Factory Droid reader', () => {
   });
 
   it('a custom: model is the one the settings name (settings.json customModels, settings.local.json, legacy config.json); an unknown one stays as written', async () => {
-    const factory = path.join(dir, 'home', '.factory');
+    const factory = path.join(tmp.dir, 'home', '.factory');
     write(
       path.join(factory, 'settings.json'),
       JSON.stringify({
@@ -191,15 +186,15 @@ describe('Factory Droid reader', () => {
         tokenUsage: { inputTokens: 5, outputTokens: 1, cacheCreationTokens: 0, cacheReadTokens: 0, thinkingTokens: 0 },
       }),
     );
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    await importAll(ledger, { env: { HOME: path.join(dir, 'home') }, quietMs: 0 });
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    await importAll(ledger, { env: { HOME: path.join(tmp.dir, 'home') }, quietMs: 0 });
     const models = (
       ledger.database.exec('SELECT m.name FROM interactions i JOIN models m ON m.id = i.model_ref ORDER BY i.ts')[0]
         ?.values ?? []
     ).map((v) => String(v[0]));
     assert.deepEqual(models, ['claude-sonnet-4-5-20250929', 'custom:Unknown-3']);
-    const h = dataHealth(ledger.database, path.join(dir, 'ledger', 'ledger.sqlite'), {
-      env: { HOME: path.join(dir, 'home') },
+    const h = dataHealth(ledger.database, path.join(tmp.dir, 'ledger', 'ledger.sqlite'), {
+      env: { HOME: path.join(tmp.dir, 'home') },
     });
     assert.match(
       h.sources.find((x) => x.source === 'droid')?.gaps.join('\n') ?? '',

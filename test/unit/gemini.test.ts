@@ -6,7 +6,7 @@ import { fromGeminiTokens } from '../../src/core/usage/tokens';
 import { geminiCli, GEMINI_DEFAULT_MODEL } from '../../src/sources/gemini';
 import { Ledger } from '../../src/store/ledger';
 import { total, writeGemini } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDir } from '../helpers';
+import { interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
 
 const FILE = '/g/.gemini/tmp/app/chats/session-2026-04-10T09-00-bbbb2222.jsonl';
 const meta = JSON.stringify({
@@ -150,15 +150,13 @@ describe('Gemini CLI reader', () => {
   });
 
   describe('import', () => {
-    let dir: string;
-    beforeEach(() => (dir = tempDir('ol-gemini-')));
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const tmp = tempDirEach('ol-gemini-');
 
     it('legacy .json, its migrated .jsonl copy, rewinds and subagents add up to the truth; re-import adds nothing', async () => {
-      const projects = { legacy: path.join(dir, 'old-app'), current: path.join(dir, 'app') };
-      const fx = writeGemini(path.join(dir, 'gh'), projects);
-      const env = { HOME: path.join(dir, 'home'), GEMINI_CLI_HOME: path.join(dir, 'gh') };
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const projects = { legacy: path.join(tmp.dir, 'old-app'), current: path.join(tmp.dir, 'app') };
+      const fx = writeGemini(path.join(tmp.dir, 'gh'), projects);
+      const env = { HOME: path.join(tmp.dir, 'home'), GEMINI_CLI_HOME: path.join(tmp.dir, 'gh') };
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       const first = await importAll(ledger, { env, quietMs: 0 });
       const g = first.sources.find((s) => s.source === 'gemini-cli');
       assert.equal(g?.found, true);
@@ -179,7 +177,7 @@ describe('Gemini CLI reader', () => {
     });
 
     it('a rewind appended after an import removes the replies it dropped from the ledger', async () => {
-      const chats = path.join(dir, 'gh', '.gemini', 'tmp', 'p', 'chats');
+      const chats = path.join(tmp.dir, 'gh', '.gemini', 'tmp', 'p', 'chats');
       fs.mkdirSync(chats, { recursive: true });
       const file = path.join(chats, 'session-x.jsonl');
       fs.writeFileSync(
@@ -191,8 +189,8 @@ describe('Gemini CLI reader', () => {
           reply('b', 200),
         ].join('\n') + '\n',
       );
-      const env = { HOME: path.join(dir, 'home'), GEMINI_CLI_HOME: path.join(dir, 'gh') };
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const env = { HOME: path.join(tmp.dir, 'home'), GEMINI_CLI_HOME: path.join(tmp.dir, 'gh') };
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       await importAll(ledger, { env, quietMs: 0 });
       assert.equal(ledgerSums(ledger.database, 'gemini-cli').n, 2);
       fs.appendFileSync(file, JSON.stringify({ $rewindTo: 'b' }) + '\n' + reply('c', 7) + '\n');
@@ -207,7 +205,7 @@ describe('Gemini CLI reader', () => {
     });
 
     it('a legacy .json caught half-written is retried, not lost; once quiet and still broken it is rejected with a reason', async () => {
-      const chats = path.join(dir, 'gh', '.gemini', 'tmp', 'p', 'chats');
+      const chats = path.join(tmp.dir, 'gh', '.gemini', 'tmp', 'p', 'chats');
       fs.mkdirSync(chats, { recursive: true });
       const file = path.join(chats, 'session-y.json');
       const doc = JSON.stringify(
@@ -216,8 +214,8 @@ describe('Gemini CLI reader', () => {
         2,
       );
       fs.writeFileSync(file, doc.slice(0, doc.length - 20));
-      const env = { HOME: path.join(dir, 'home'), GEMINI_CLI_HOME: path.join(dir, 'gh') };
-      const ledger = await Ledger.open(path.join(dir, 'ledger'));
+      const env = { HOME: path.join(tmp.dir, 'home'), GEMINI_CLI_HOME: path.join(tmp.dir, 'gh') };
+      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       const busy = await importAll(ledger, { env, quietMs: 60_000 });
       assert.equal(busy.sources.find((s) => s.source === 'gemini-cli')?.linesRejected, 0);
       fs.writeFileSync(file, doc);

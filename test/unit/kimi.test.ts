@@ -4,13 +4,11 @@ import * as path from 'node:path';
 import { importAll } from '../../src/services/importer';
 import { kimi, kimiModel } from '../../src/sources/kimi';
 import { Ledger } from '../../src/store/ledger';
-import { total, writeKimi } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDir } from '../helpers';
+import { writeKimi } from '../fixtures/sources';
+import { importExactly, interactions, parseLines, tempDirEach } from '../helpers';
 
 describe('Kimi CLI reader', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-kimi-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-kimi-');
 
   it("looks in ~/.kimi (or $KIMI_SHARE_DIR) and Kimi Code's ~/.kimi-code (or $KIMI_CODE_HOME)", () => {
     assert.deepEqual(kimi.roots({ HOME: '/h' }), ['/h/.kimi', '/h/.kimi-code']);
@@ -18,10 +16,10 @@ describe('Kimi CLI reader', () => {
   });
 
   it('StatusUpdate steps: the model from config.json, the folder from kimi.json, unknown shapes and negative counts rejected', () => {
-    const project = path.join(dir, 'app');
-    const fx = writeKimi(path.join(dir, 'home'), project);
+    const project = path.join(tmp.dir, 'app');
+    const fx = writeKimi(path.join(tmp.dir, 'home'), project);
     const lines = fs.readFileSync(fx.file, 'utf8').split('\n').filter(Boolean);
-    const r = parseLines(kimi, lines, { path: fx.file, root: path.join(dir, 'home', '.kimi') });
+    const r = parseLines(kimi, lines, { path: fx.file, root: path.join(tmp.dir, 'home', '.kimi') });
     assert.deepEqual(
       interactions(r.records).map((x) => [
         x.key.split(':').pop(),
@@ -52,10 +50,10 @@ describe('Kimi CLI reader', () => {
   });
 
   it('Kimi Code: turn-scoped usage records only, an alias model resolved by the request before it, the folder from workspaces.json', () => {
-    const project = path.join(dir, 'app');
-    const fx = writeKimi(path.join(dir, 'home'), project);
+    const project = path.join(tmp.dir, 'app');
+    const fx = writeKimi(path.join(tmp.dir, 'home'), project);
     const lines = fs.readFileSync(fx.codeFile, 'utf8').split('\n').filter(Boolean);
-    const r = parseLines(kimi, lines, { path: fx.codeFile, root: path.join(dir, 'home', '.kimi-code') });
+    const r = parseLines(kimi, lines, { path: fx.codeFile, root: path.join(tmp.dir, 'home', '.kimi-code') });
     assert.deepEqual(
       interactions(r.records).map((x) => [
         x.model,
@@ -70,25 +68,24 @@ describe('Kimi CLI reader', () => {
       ],
     );
     assert.deepEqual(r.rejected, ['usage in an unknown shape (keys: tokens)']);
-    const files = kimi.discover(kimi.roots({ HOME: path.join(dir, 'home') })).map((f) => path.relative(dir, f.path));
+    const files = kimi
+      .discover(kimi.roots({ HOME: path.join(tmp.dir, 'home') }))
+      .map((f) => path.relative(tmp.dir, f.path));
     assert.deepEqual(
       files.sort(),
       [
         'home/.kimi-code/sessions/wd_app_4c02790435a7/sess-code-1/agents/explore/wire.jsonl',
         'home/.kimi-code/sessions/wd_app_4c02790435a7/sess-code-1/agents/main/wire.jsonl',
-        path.relative(dir, fx.file),
+        path.relative(tmp.dir, fx.file),
       ].sort(),
     );
   });
 
   it('imports exactly: a step reported twice counts once (the larger), re-import adds nothing', async () => {
-    const fx = writeKimi(path.join(dir, 'home'), path.join(dir, 'app'));
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    const env = { HOME: path.join(dir, 'home') };
-    const s = await importAll(ledger, { env, quietMs: 0 });
-    const k = s.sources.find((x) => x.source === 'kimi');
-    assert.equal(k?.linesRejected, fx.rejects, k?.reasons.join('\n'));
-    assert.deepEqual(ledgerSums(ledger.database, 'kimi'), total(fx.truth));
+    const fx = writeKimi(path.join(tmp.dir, 'home'), path.join(tmp.dir, 'app'));
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    const env = { HOME: path.join(tmp.dir, 'home') };
+    await importExactly(ledger, env, 'kimi', fx);
     assert.equal(
       (await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'kimi')?.interactionsAdded,
       0,
@@ -98,13 +95,11 @@ describe('Kimi CLI reader', () => {
 });
 
 describe('Kimi CLI configuration', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-kimi-config-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-kimi-config-');
 
   it('config.toml (current builds) names the model: default_model resolved through [models.<name>]; config.json is the older place', () => {
     fs.writeFileSync(
-      path.join(dir, 'config.toml'),
+      path.join(tmp.dir, 'config.toml'),
       [
         'default_model = "kimi-for-coding"',
         'default_thinking = false',
@@ -126,11 +121,11 @@ describe('Kimi CLI configuration', () => {
         'model = "nor-this"',
       ].join('\n'),
     );
-    fs.writeFileSync(path.join(dir, 'config.json.bak'), JSON.stringify({ default_model: 'old' }));
-    assert.equal(kimiModel(dir), 'kimi-k2-thinking-turbo');
-    fs.rmSync(path.join(dir, 'config.toml'));
-    assert.equal(kimiModel(dir), 'old', 'the migrated-away config.json');
-    fs.writeFileSync(path.join(dir, 'config.toml'), 'default_thinking = true\n');
-    assert.equal(kimiModel(dir), undefined, 'no model named: none invented');
+    fs.writeFileSync(path.join(tmp.dir, 'config.json.bak'), JSON.stringify({ default_model: 'old' }));
+    assert.equal(kimiModel(tmp.dir), 'kimi-k2-thinking-turbo');
+    fs.rmSync(path.join(tmp.dir, 'config.toml'));
+    assert.equal(kimiModel(tmp.dir), 'old', 'the migrated-away config.json');
+    fs.writeFileSync(path.join(tmp.dir, 'config.toml'), 'default_thinking = true\n');
+    assert.equal(kimiModel(tmp.dir), undefined, 'no model named: none invented');
   });
 });

@@ -50,10 +50,10 @@ describe('extension manifest', () => {
     // commands/index.ts imports vscode, so it cannot load here: its handler table is read as text.
     const dir = path.join(ROOT, 'src', 'extension', 'commands');
     const index = fs.readFileSync(path.join(dir, 'index.ts'), 'utf8');
-    const registered = [...index.matchAll(/^\s+\[CommandId\.(\w+)\]:\s*(.+)$/gm)].map((m) => ({
-      member: m[1]!,
-      handler: m[2]!,
-    }));
+    // An entry runs from its `[CommandId.x]:` to the next entry or the table's end (a lazy one spans two lines).
+    const registered = [...index.matchAll(/^\s+\[CommandId\.(\w+)\]:\s*([\s\S]*?)\s*(?=^\s+\[CommandId\.|^\};)/gm)].map(
+      (m) => ({ member: m[1]!, handler: m[2]!.replace(/\s+/g, ' ') }),
+    );
     assert.deepEqual(registered.map((r) => r.member).sort(), Object.keys(CommandId).sort());
     for (const { member, handler } of registered) {
       // A command's body is a function of its own file: imported by name, or loaded on first use with import('./file').

@@ -5,13 +5,11 @@ import { importAll } from '../../src/services/importer';
 import { applyWal, fromOpenCodeTokens, opencode, readOpenCodeDatabase } from '../../src/sources/opencode';
 import { Ledger } from '../../src/store/ledger';
 import { loadSqlJs } from '../../src/store/sqljs';
-import { total, writeOpenCode } from '../fixtures/sources';
-import { ledgerSums, tempDir } from '../helpers';
+import { writeOpenCode } from '../fixtures/sources';
+import { importExactly, ledgerSums, tempDirEach } from '../helpers';
 
 describe('OpenCode reader', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-opencode-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-opencode-');
 
   it('honours XDG_DATA_HOME, else ~/.local/share; counts message tokens with reasoning on top of output', () => {
     assert.deepEqual(opencode.roots({ HOME: '/h' }), ['/h/.local/share/opencode']);
@@ -27,7 +25,7 @@ describe('OpenCode reader', () => {
   });
 
   it('reads messages still only in the write-ahead log; the database file alone misses them; a torn log tail is ignored', async () => {
-    const fx = writeOpenCode(path.join(dir, 'data'), path.join(dir, 'proj'));
+    const fx = writeOpenCode(path.join(tmp.dir, 'data'), path.join(tmp.dir, 'proj'));
     const SQL = await loadSqlJs();
     const main = fs.readFileSync(fx.db);
     const wal = fs.readFileSync(`${fx.db}-wal`);
@@ -48,17 +46,14 @@ describe('OpenCode reader', () => {
   });
 
   it('imports the database (never written) and legacy files: totals equal the truth; a migrated message counts once; parts are not added', async () => {
-    const project = path.join(dir, 'proj');
+    const project = path.join(tmp.dir, 'proj');
     fs.mkdirSync(path.join(project, '.git'), { recursive: true });
-    const fx = writeOpenCode(path.join(dir, 'data'), project);
+    const fx = writeOpenCode(path.join(tmp.dir, 'data'), project);
     const before = fs.readFileSync(fx.db);
     const beforeWal = fs.readFileSync(`${fx.db}-wal`);
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    const env = { HOME: path.join(dir, 'home'), XDG_DATA_HOME: path.join(dir, 'data') };
-    const s = await importAll(ledger, { env, quietMs: 0 });
-    const o = s.sources.find((x) => x.source === 'opencode');
-    assert.equal(o?.linesRejected, fx.rejects, o?.reasons.join('; '));
-    assert.deepEqual(ledgerSums(ledger.database, 'opencode'), total(fx.truth));
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    const env = { HOME: path.join(tmp.dir, 'home'), XDG_DATA_HOME: path.join(tmp.dir, 'data') };
+    await importExactly(ledger, env, 'opencode', fx);
     assert.ok(
       fs.readFileSync(fx.db).equals(before) && fs.readFileSync(`${fx.db}-wal`).equals(beforeWal),
       'the database and its log are untouched',
@@ -70,9 +65,9 @@ describe('OpenCode reader', () => {
   });
 
   it('a database that is not one (or caught mid-write) is retried while busy, then rejected with a reason; nothing read is lost', async () => {
-    const fx = writeOpenCode(path.join(dir, 'data'), path.join(dir, 'proj'));
-    const env = { HOME: path.join(dir, 'home'), XDG_DATA_HOME: path.join(dir, 'data') };
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    const fx = writeOpenCode(path.join(tmp.dir, 'data'), path.join(tmp.dir, 'proj'));
+    const env = { HOME: path.join(tmp.dir, 'home'), XDG_DATA_HOME: path.join(tmp.dir, 'data') };
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
     await importAll(ledger, { env, quietMs: 0 });
     const good = ledgerSums(ledger.database, 'opencode');
     fs.rmSync(`${fx.db}-wal`);

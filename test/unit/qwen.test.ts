@@ -5,42 +5,40 @@ import { importAll } from '../../src/services/importer';
 import { fromUsageMetadata, qwenCode } from '../../src/sources/qwen';
 import { Ledger } from '../../src/store/ledger';
 import { total, writeQwen } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDir } from '../helpers';
+import { importExactly, interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
 
 describe('Qwen Code reader', () => {
-  let dir: string;
-  beforeEach(() => (dir = tempDir('ol-qwen-')));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const tmp = tempDirEach('ol-qwen-');
 
   it('looks in ~/.qwen', () => {
     assert.deepEqual(qwenCode.roots({ HOME: '/h' }), ['/h/.qwen']);
   });
 
   it('canonical counts: cached input out of the prompt; thoughts inside or beside the candidates as totalTokenCount says', () => {
-    assert.deepEqual(
-      fromUsageMetadata({
-        promptTokenCount: 100,
-        candidatesTokenCount: 20,
-        cachedContentTokenCount: 60,
-        thoughtsTokenCount: 5,
-        totalTokenCount: 120,
-      }),
-      { input: 40, cacheRead: 60, cacheWrite: 0, output: 20, reasoning: 5 },
-    );
-    assert.deepEqual(
-      fromUsageMetadata({
-        promptTokenCount: 100,
-        candidatesTokenCount: 20,
-        thoughtsTokenCount: 5,
-        totalTokenCount: 125,
-      }),
-      { input: 100, cacheRead: 0, cacheWrite: 0, output: 25, reasoning: 5 },
-    );
-    assert.deepEqual(
-      fromUsageMetadata({ promptTokenCount: 100, candidatesTokenCount: 20, thoughtsTokenCount: 5 }),
-      { input: 100, cacheRead: 0, cacheWrite: 0, output: 20, reasoning: 5 },
-      'no total: never counted twice',
-    );
+    const cases: Array<[Record<string, number>, Record<string, number>, string]> = [
+      [
+        {
+          promptTokenCount: 100,
+          candidatesTokenCount: 20,
+          cachedContentTokenCount: 60,
+          thoughtsTokenCount: 5,
+          totalTokenCount: 120,
+        },
+        { input: 40, cacheRead: 60, cacheWrite: 0, output: 20, reasoning: 5 },
+        'the total says the thoughts are inside the candidates; the cached input is out of the prompt',
+      ],
+      [
+        { promptTokenCount: 100, candidatesTokenCount: 20, thoughtsTokenCount: 5, totalTokenCount: 125 },
+        { input: 100, cacheRead: 0, cacheWrite: 0, output: 25, reasoning: 5 },
+        'the total says the thoughts are beside the candidates',
+      ],
+      [
+        { promptTokenCount: 100, candidatesTokenCount: 20, thoughtsTokenCount: 5 },
+        { input: 100, cacheRead: 0, cacheWrite: 0, output: 20, reasoning: 5 },
+        'no total: never counted twice',
+      ],
+    ];
+    for (const [usage, tokens, why] of cases) assert.deepEqual(fromUsageMetadata(usage), tokens, why);
     assert.deepEqual(fromUsageMetadata({ prompt_tokens: 5 }), {
       bad: 'usageMetadata in an unknown shape (keys: prompt_tokens)',
     });
@@ -50,11 +48,11 @@ describe('Qwen Code reader', () => {
   });
 
   it('reads records, keeps the folder and branch, rejects garbage and unknown shapes with a reason', () => {
-    const project = path.join(dir, 'app');
-    const fx = writeQwen(path.join(dir, 'home'), project);
+    const project = path.join(tmp.dir, 'app');
+    const fx = writeQwen(path.join(tmp.dir, 'home'), project);
     const lines = fs.readFileSync(fx.file, 'utf8').split('\n');
     lines.pop(); // the half-written last line is never handed to a parser (lines.ts keeps it for later)
-    const r = parseLines(qwenCode, lines.filter(Boolean), { path: fx.file, root: dir });
+    const r = parseLines(qwenCode, lines.filter(Boolean), { path: fx.file, root: tmp.dir });
     assert.deepEqual(
       interactions(r.records).map((x) => [
         x.key.split(':').pop(),
@@ -75,13 +73,10 @@ describe('Qwen Code reader', () => {
   });
 
   it('imports exactly: a record written again on a resume counts once, the half-written line waits, re-import adds nothing', async () => {
-    const fx = writeQwen(path.join(dir, 'home'), path.join(dir, 'app'));
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    const env = { HOME: path.join(dir, 'home') };
-    const s = await importAll(ledger, { env, quietMs: 0 });
-    const q = s.sources.find((x) => x.source === 'qwen-code');
-    assert.equal(q?.linesRejected, fx.rejects, q?.reasons.join('\n'));
-    assert.deepEqual(ledgerSums(ledger.database, 'qwen-code'), total(fx.truth));
+    const fx = writeQwen(path.join(tmp.dir, 'home'), path.join(tmp.dir, 'app'));
+    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
+    const env = { HOME: path.join(tmp.dir, 'home') };
+    await importExactly(ledger, env, 'qwen-code', fx);
     // The tool finishes the line it was writing: it is read then, once.
     fs.appendFileSync(
       fx.file,

@@ -36,19 +36,12 @@ import {
 import { createWorld, removeWorld, worldEnv, writeUserSettings } from './tempWorld';
 import { printFailures, printResults, type Tally } from './report';
 import { findTestFiles } from './testFiles';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium';
 import { UI_CHECKS } from './uiChecks';
 import { Workbench, workbenchUrl } from './workbench';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const artifactsDir = path.join(repoRoot, 'test-artifacts');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const VIEWPORT = { width: 1280, height: 800 };
 /** code-server asks open-vsx.org for extension metadata: point it at a closed loopback port instead. */
 const OFFLINE_GALLERY = JSON.stringify({
@@ -193,11 +186,10 @@ async function run(opts: Options): Promise<number> {
   const remaining = (): number => deadline - Date.now();
   const outDir = __dirname;
   const entry = codeServerEntry(repoRoot);
-  const chromiumPath = process.env.OL_CHROMIUM || '/usr/bin/chromium';
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { main?: string };
   const missing: string[] = [];
   if (!fs.existsSync(entry)) missing.push(`code-server (${entry}): run \`node scripts/vscode-setup.mjs\``);
-  if (!fs.existsSync(chromiumPath)) missing.push(`Chromium (${chromiumPath}): run \`node scripts/vscode-setup.mjs\``);
+  if (!fs.existsSync(CHROMIUM)) missing.push(`Chromium (${CHROMIUM}): run \`node scripts/vscode-setup.mjs\``);
   if (pkg.main && !fs.existsSync(path.join(repoRoot, pkg.main)))
     missing.push(`the extension bundle ${pkg.main}: run \`npm run build\``);
   if (!pkg.main) missing.push('package.json has no "main": there is no extension to load');
@@ -295,7 +287,7 @@ async function run(opts: Options): Promise<number> {
     const srv = server;
 
     context = await chromium.launchPersistentContext(path.join(world.root, 'browser'), {
-      executablePath: chromiumPath,
+      executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: VIEWPORT,

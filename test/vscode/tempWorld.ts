@@ -40,6 +40,8 @@ export const TEST_USER_SETTINGS = {
 
 export function writeUserSettings(userDataDir: string): void {
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  // Copilot Chat's global storage, as an installed Copilot Chat leaves it: its agent-traces.db is written there.
+  fs.mkdirSync(path.join(userDataDir, 'User', 'globalStorage', 'github.copilot-chat'), { recursive: true });
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(TEST_USER_SETTINGS, null, 2) + '\n');
 }
 
@@ -80,6 +82,9 @@ export function createWorld(options: WorldOptions): World {
   dir('home', '.aws', 'amazonq', 'history');
   dir('home', '.config', 'Kiro', 'User', 'globalStorage', 'kiro.kiroagent');
   dir('home', '.config', 'Cursor', 'User', 'globalStorage');
+  // The data folders of the Amazon Q Developer CLI and the Kiro CLI (their SQLite databases are written there).
+  dir('home', '.local', 'share', 'amazon-q');
+  dir('home', '.local', 'share', 'kiro-cli');
   fs.chmodSync(dir('runtime'), 0o700);
   fs.mkdirSync(options.artifactsDir, { recursive: true });
   fs.writeFileSync(

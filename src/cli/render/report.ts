@@ -2,6 +2,7 @@ import { accuracyOf, type ReportJson, type UsageFigures } from '../../core/outco
 import type { PlanCost } from '../../core/usage/plans';
 import { fmtCredits, noun } from '../../core/usage/format';
 import { toolList } from '../../core/usage/model';
+import { TOKEN_FIGURES } from '../../core/usage/tokens';
 import { fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD, table } from '../format';
 
 function figureCells(f: UsageFigures): string[] {
@@ -121,12 +122,7 @@ function csvField(v: string | number | boolean | null): string {
 }
 
 const CSV_FIGURES = [
-  'input',
-  'output',
-  'cacheRead',
-  'cacheWrite',
-  'reasoning',
-  'total',
+  ...TOKEN_FIGURES,
   'costUSD',
   'interactions',
   'sessions',

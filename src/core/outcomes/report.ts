@@ -41,6 +41,24 @@ export function accuracyOf(total: number, estimated: number): TokenAccuracy {
   return estimated >= total ? 'estimated' : 'mixed';
 }
 
+/** The outcome counts a report carries, as the summary and the team rollup copy them. */
+export function outcomeCounts(
+  o: ReportJson['outcomes'],
+): Pick<
+  ReportJson['outcomes'],
+  'commits' | 'tasks' | 'prs' | 'shippedSessions' | 'openSessions' | 'unlinkedSessions' | 'labelledSessions'
+> {
+  return {
+    commits: o.commits,
+    tasks: o.tasks,
+    prs: o.prs,
+    shippedSessions: o.shippedSessions,
+    openSessions: o.openSessions,
+    unlinkedSessions: o.unlinkedSessions,
+    labelledSessions: o.labelledSessions,
+  };
+}
+
 export interface ReportJson {
   period: { since: string | null; until: string | null; timezone: string };
   /** The author emails taken for the engineer's when judging whose a commit is (docs/outcomes.md). */

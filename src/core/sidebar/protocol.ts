@@ -236,6 +236,11 @@ export interface SidebarHealth {
   linking: { repos: number; unreadRepos: number; note: string | null };
   /** The OpenTelemetry receiver, when it ever ran beside this ledger. */
   otel: SidebarOtel | null;
+  /**
+   * Why this window's receiver is on in the settings but not listening (its port in use, a bad setting), or null;
+   * set by the extension host from the receiver's own state, not read from the ledger.
+   */
+  otelProblem?: string | null;
 }
 
 export interface ScopeOption {

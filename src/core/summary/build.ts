@@ -6,7 +6,7 @@ import type { EvidenceKind, LinkState } from '../outcomes/linking';
 import type { SessionStatus } from '../usage/model';
 import { outcomeOf, type OutcomeCommit } from '../outcomes/outcomes';
 import type { CommitStanding, SetAside } from '../outcomes/standing';
-import type { ReportJson } from '../outcomes/report';
+import { outcomeCounts, type ReportJson } from '../outcomes/report';
 import { noun } from '../usage/format';
 import { int } from './numbers';
 import {
@@ -439,13 +439,7 @@ export function buildSummary(input: SummaryInput): Summary {
     ...(r.planCost ? { planCost: { ...r.planCost } } : {}),
     totals: usageOf(r.totals),
     outcomes: {
-      commits: o.commits,
-      tasks: o.tasks,
-      prs: o.prs,
-      shippedSessions: o.shippedSessions,
-      openSessions: o.openSessions,
-      unlinkedSessions: o.unlinkedSessions,
-      labelledSessions: o.labelledSessions,
+      ...outcomeCounts(o),
       yield: o.yield,
       tokensPerCommit: o.tokensPerCommit,
       costPerCommit: o.costPerCommit,

@@ -7,6 +7,7 @@
  * Figures that are sums of rounded parts (costs, per-task averages) are compared within their rounding; every count
  * and token figure must agree exactly.
  */
+import { TOKEN_FIGURES } from '../usage/tokens';
 import type { Summary, SummaryOutcome } from './schema';
 import { int } from './numbers';
 
@@ -15,16 +16,7 @@ const LIMIT = 12;
 const USD = 1e-6;
 
 type Usage = Summary['totals'];
-const ADDITIVE = [
-  'input',
-  'output',
-  'cacheRead',
-  'cacheWrite',
-  'reasoning',
-  'total',
-  'interactions',
-  'unpricedInteractions',
-] as const;
+const ADDITIVE = [...TOKEN_FIGURES, 'interactions', 'unpricedInteractions'] as const;
 
 const WORDS: Record<string, string> = {
   input: 'input tokens',

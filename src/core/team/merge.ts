@@ -21,9 +21,10 @@
  * than half of a team figure, the report says so.
  */
 import { SOURCE_NAMES } from '../usage/model';
+import { TOKEN_FIGURES } from '../usage/tokens';
 import { HexTable } from './hexTable';
 import { BOUNDS, differencingConflict, implausible, nearIdentical, type PublishedReport, type Roster } from './guards';
-import { valueOf, type RollupFigures, type RollupOutcomes, type TeamRollup } from './rollup';
+import { valueOf, zeroFigures, type RollupFigures, type RollupOutcomes, type TeamRollup } from './rollup';
 
 export const TEAM_REPORT_FORMAT = 'outcome-ledger-team-report';
 export const TEAM_REPORT_VERSION = 1;
@@ -212,12 +213,7 @@ export interface TeamReportJson {
 }
 
 const FIELDS = [
-  'input',
-  'output',
-  'cacheRead',
-  'cacheWrite',
-  'reasoning',
-  'total',
+  ...TOKEN_FIGURES,
   'costUSD',
   'interactions',
   'sessions',
@@ -292,22 +288,6 @@ function addPackedOutcomes(into: RollupOutcomes, packed: Float64Array): void {
 /** Adds one figure; the optional credits appear only once some member has credits. */
 function addField(into: RollupFigures, k: (typeof FIELDS)[number], v: number): void {
   if (v !== 0 || into[k] !== undefined) into[k] = (into[k] ?? 0) + v;
-}
-
-function zeroFigures(): RollupFigures {
-  return {
-    input: 0,
-    output: 0,
-    cacheRead: 0,
-    cacheWrite: 0,
-    reasoning: 0,
-    total: 0,
-    costUSD: 0,
-    interactions: 0,
-    sessions: 0,
-    unpricedInteractions: 0,
-    estimatedTokens: 0,
-  };
 }
 
 function zeroOutcomes(): RollupOutcomes {

@@ -13,6 +13,7 @@ import * as z from 'zod/mini';
 import { duplicateKey } from '../common/json';
 import { PRINTABLE_LINE } from '../common/text';
 import { SOURCE_NAMES } from '../usage/model';
+import { TOKEN_FIGURES } from '../usage/tokens';
 
 export const TEAM_ROLLUP_FORMAT = 'outcome-ledger-team-rollup';
 /** Bumped when the shape changes incompatibly: a merge names the version it does not know instead of misreading it. */
@@ -214,6 +215,23 @@ export type TeamRollupFile = z.infer<ReturnType<typeof schemas>['file']>;
 export type RollupFigures = TeamRollup['totals'];
 export type RollupOutcomes = TeamRollup['outcomes'];
 
+/** A row of figures with every count at zero (the optional credits absent), to add rows into. */
+export function zeroFigures(): RollupFigures {
+  return {
+    input: 0,
+    output: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    reasoning: 0,
+    total: 0,
+    costUSD: 0,
+    interactions: 0,
+    sessions: 0,
+    unpricedInteractions: 0,
+    estimatedTokens: 0,
+  };
+}
+
 /** What the signature covers: the whole file but the signature. */
 export function signedPart(f: Pick<TeamRollupFile, 'format' | 'version' | 'rollup'>): {
   format: string;
@@ -377,18 +395,8 @@ export function parseTeamRollup(text: string): Checked<TeamRollupFile> {
   return { ok: true, value: parsed.data };
 }
 
-const TOKEN_FIELDS = [
-  'input',
-  'output',
-  'cacheRead',
-  'cacheWrite',
-  'reasoning',
-  'total',
-  'interactions',
-  'sessions',
-  'unpricedInteractions',
-  'estimatedTokens',
-] as const;
+/** The whole-number figures of a row: each whole is exactly the sum of its parts (cost is compared within rounding). */
+const COUNTED = [...TOKEN_FIGURES, 'interactions', 'sessions', 'unpricedInteractions', 'estimatedTokens'] as const;
 
 function near(a: number, b: number, rows: number): boolean {
   // Costs are rounded to 1e-6 USD per row: their sums may differ by that much per row.
@@ -423,7 +431,7 @@ export function sumProblem(r: TeamRollup): string | undefined {
     rows: readonly RollupFigures[],
     sessionsMayRepeat: boolean,
   ): string | undefined => {
-    for (const k of TOKEN_FIELDS) {
+    for (const k of COUNTED) {
       const sum = rows.reduce((s, p) => s + p[k], 0);
       // A session uses one source but may use several models: model rows may count it more than once.
       const ok = k === 'sessions' && sessionsMayRepeat ? sum >= w[k] : sum === w[k];

@@ -14,6 +14,9 @@ export interface Tokens {
 
 export const TOKEN_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const;
 
+/** The token figures every report row carries, in the order reports list them: the five counts, then their total. */
+export const TOKEN_FIGURES = [...TOKEN_FIELDS, 'total'] as const;
+
 export function totalOf(t: Tokens): number {
   return t.input + t.cacheRead + t.cacheWrite + t.output;
 }

@@ -10,7 +10,15 @@ import type { SessionsNode } from '../../../src/extension/sessionsTree';
 import { listSessions, type SessionJson } from '../../../src/services/queries';
 import { Ledger } from '../../../src/store/ledger';
 import { activateExtension, barrier, waitFor, world } from '../host';
-import { kiroIdeExecution, sqlite3 } from '../../fixtures/sources';
+import { copilotWorkspace, writeCopilotJsonl } from '../../../src/demo/copilot';
+import {
+  amazonQConversation,
+  amazonQTruth,
+  kiroIdeExecution,
+  sqlQuote,
+  sqlite3,
+  writeCopilotTraces,
+} from '../../fixtures/sources';
 import { writeClaudeTurns } from '../logs';
 
 async function treeSessions(api: OutcomeLedgerApi): Promise<SessionJson[]> {
@@ -103,7 +111,12 @@ describe('Outcome Ledger in VS Code', function () {
     const w = world();
     const tasks = path.join(api.hostUserDir, 'globalStorage', 'saoudrizwan.claude-dev', 'tasks', '1772460000000');
     fs.mkdirSync(tasks, { recursive: true });
-    const ts = Date.now() - 60_000;
+    // A minute before the workspace's last commit, whenever this runs: the status-bar meter (tokens since that commit,
+    // checked below) must not count this task, however long the suites before it took on a loaded machine.
+    const head = Number(
+      execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: w.workspace, encoding: 'utf8' }).trim(),
+    );
+    const ts = head * 1000 - 60_000;
     const usage = { tokensIn: 40, tokensOut: 700, cacheWrites: 5000, cacheReads: 20_000, cost: 0.0321 };
     fs.writeFileSync(
       path.join(tasks, 'ui_messages.json'),
@@ -607,6 +620,194 @@ describe('Outcome Ledger in VS Code', function () {
     );
     assert.equal(cursor.tokens.total, 3000 + 120);
     assert.equal(cursor.tokenAccuracy, 'exact');
+  });
+
+  it('captures each version of an Amazon Q CLI conversation row overwritten in place, without Import Now (live capture)', async () => {
+    const w = world();
+    await api.model.idle(); // only the watcher can pick the database up
+    const t = Date.now() - 3 * 86_400_000; // before the workspace's last commit: the meter is unaffected
+    // The CLI's database: one row per folder, the conversation state as JSON (a copy is read, never the file itself).
+    const db = path.join(w.home, '.local', 'share', 'amazon-q', 'data.sqlite3');
+    const first = amazonQConversation('q-cli-live-a', w.workspace, t, [
+      { prompt: 'Write a health endpoint', reply: 'Added GET /health returning {"ok": true}.' },
+    ]);
+    sqlite3(
+      db,
+      [
+        'CREATE TABLE auth_kv (key TEXT PRIMARY KEY, value TEXT);',
+        'CREATE TABLE conversations (key TEXT PRIMARY KEY, value TEXT);',
+        `INSERT INTO conversations VALUES (${sqlQuote(w.workspace)}, ${sqlQuote(first)});`,
+      ].join('\n'),
+    );
+    const sum = (c: Record<string, unknown>): number =>
+      amazonQTruth(c).reduce((a, x) => a + x.input + x.output + x.cacheRead + x.cacheWrite, 0);
+    const a = await waitFor(
+      'the first Amazon Q CLI conversation in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.sessionId === 'q-cli-live-a'),
+      20_000,
+    );
+    assert.equal(a.source, 'amazon-q');
+    assert.equal(a.tokenAccuracy, 'estimated');
+    assert.equal(a.tokens.total, sum(first));
+    assert.equal(a.repo, w.workspace);
+    // A new conversation in the same folder overwrites the row: the new one is captured, the old one kept.
+    await api.model.idle();
+    const next = amazonQConversation('q-cli-live-b', w.workspace, t + 3_600_000, [
+      { prompt: 'Now add a readiness probe', reply: 'Added GET /ready, which checks the database connection.' },
+      { prompt: 'And document both', reply: 'Documented /health and /ready in the README.' },
+    ]);
+    sqlite3(db, `UPDATE conversations SET value = ${sqlQuote(next)} WHERE key = ${sqlQuote(w.workspace)};`);
+    const b = await waitFor(
+      'the overwriting conversation in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.sessionId === 'q-cli-live-b'),
+      20_000,
+    );
+    assert.equal(b.tokens.total, sum(next));
+    assert.equal(b.interactions, 2);
+    const kept = (await treeSessions(api)).find((s) => s.sessionId === 'q-cli-live-a');
+    assert.equal(kept?.tokens.total, sum(first), 'the overwritten conversation keeps what was captured of it');
+  });
+
+  it('notices Kiro CLI conversations in its SQLite database (v1) and its session documents (v2) without Import Now; credits as credits (live capture)', async () => {
+    const w = world();
+    await api.model.idle(); // only the watcher can pick the files up
+    const t = Date.now() - 3 * 86_400_000; // before the workspace's last commit: the meter is unaffected
+    // v1: the renamed Amazon Q CLI's database, table conversations_v2; the current turn's credits in usage_info.
+    const v1 = {
+      ...amazonQConversation('k1-live', w.workspace, t, [
+        { prompt: 'what does main do', reply: 'It parses the flags and starts the server.', model: 'claude-sonnet-4' },
+      ]),
+      user_turn_metadata: { usage_info: [{ value: 0.3, unit: 'credit', unitPlural: 'credits' }] },
+    };
+    sqlite3(
+      path.join(w.home, '.local', 'share', 'kiro-cli', 'data.sqlite3'),
+      [
+        'CREATE TABLE conversations_v2 (key TEXT NOT NULL, conversation_id TEXT NOT NULL, value TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (key, conversation_id));',
+        `INSERT INTO conversations_v2 VALUES (${sqlQuote(w.workspace)}, 'k1-live', ${sqlQuote(v1)}, ${t}, ${t + 2000});`,
+      ].join('\n'),
+    );
+    const k1 = await waitFor(
+      'the Kiro CLI v1 conversation in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'kiro' && s.sessionId === 'k1-live'),
+      20_000,
+    );
+    assert.equal(k1.credits, 0.3);
+    assert.equal(k1.repo, w.workspace);
+    // v2: sessions/cli/<id>.json (turn accounting, rewritten as the session goes on) beside its .jsonl message log.
+    await api.model.idle();
+    const cli = path.join(w.home, '.kiro', 'sessions', 'cli');
+    fs.mkdirSync(cli, { recursive: true });
+    const turn = (i: number, credits: number, input: number, output: number): Record<string, unknown> => ({
+      message_ids: [`k2-${i}-u`, `k2-${i}-a`],
+      total_request_count: 1,
+      turn_duration: { secs: 20, nanos: 0 },
+      model: 'claude-sonnet-4.5',
+      input_token_count: input,
+      output_token_count: output,
+      cache_read_input_token_count: 0,
+      cache_write_input_token_count: 0,
+      context_usage_percentage: 4.5,
+      metering_usage: [{ value: credits, unit: 'credit', unitPlural: 'credits' }],
+      end_timestamp: new Date(t + (i + 1) * 60_000).toISOString(),
+    });
+    const writeV2 = (turns: Array<Record<string, unknown>>): void => {
+      fs.writeFileSync(
+        path.join(cli, 'k2-live.json'),
+        JSON.stringify({
+          session_id: 'k2-live',
+          cwd: w.workspace,
+          created_at: new Date(t).toISOString(),
+          updated_at: new Date(t + turns.length * 60_000).toISOString(),
+          session_state: {
+            rts_model_state: { model_info: { model_id: 'claude-sonnet-4.5', context_window_tokens: 200000 } },
+            conversation_metadata: { user_turn_metadatas: turns },
+          },
+        }),
+      );
+    };
+    fs.writeFileSync(
+      path.join(cli, 'k2-live.jsonl'),
+      JSON.stringify({
+        version: 'v1',
+        kind: 'Prompt',
+        data: {
+          message_id: 'k2-0-u',
+          content: [{ kind: 'text', data: 'tidy the readme' }],
+          meta: { timestamp: t / 1000 },
+        },
+      }) + '\n',
+    );
+    writeV2([turn(0, 0.5, 0, 0)]);
+    const k2 = await waitFor(
+      'the Kiro CLI v2 session in the tree (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.source === 'kiro' && s.sessionId === 'k2-live'),
+      20_000,
+    );
+    assert.equal(k2.credits, 0.5);
+    assert.equal(k2.repo, w.workspace);
+    // The session goes on: the document is rewritten with a second turn, which Kiro recorded tokens for.
+    await api.model.idle();
+    writeV2([turn(0, 0.5, 0, 0), turn(1, 1.25, 1200, 300)]);
+    const grown = await waitFor(
+      'the second Kiro CLI v2 turn in the tree (no Import Now)',
+      async () =>
+        (await treeSessions(api)).find((s) => s.sessionId === 'k2-live' && s.interactions === 2 && s.credits === 1.75),
+      20_000,
+    );
+    assert.equal(grown.tokens.total, 1200 + 300);
+  });
+
+  it("prefers Copilot Chat's exact counts from its agent-traces database over the estimate of the same request, without Import Now (live capture)", async () => {
+    const w = world();
+    await api.model.idle(); // only the watcher can pick the files up
+    const t = Date.now() - 3 * 86_400_000; // before the workspace's last commit: the meter is unaffected
+    // A chat session whose request recorded no counts: estimated from its text.
+    const chat = copilotWorkspace(api.hostUserDir, 'feedc0de42', w.workspace);
+    writeCopilotJsonl(chat, {
+      sessionId: 'copilot-traces-live',
+      creationDate: t,
+      requests: [
+        {
+          requestId: 'request_traces_1',
+          timestamp: t + 60_000,
+          modelId: 'copilot/auto',
+          prompt: 'Add a retry to fetchUser',
+          reply: 'Here is the change with a retry loop and backoff.',
+          promptTokens: 0,
+          outputTokens: 0,
+          style: 'none',
+        },
+      ],
+    });
+    const estimated = await waitFor(
+      'the Copilot Chat session, estimated (no Import Now)',
+      async () => (await treeSessions(api)).find((s) => s.sessionId === 'copilot-traces-live'),
+      20_000,
+    );
+    assert.equal(estimated.tokenAccuracy, 'estimated');
+    // Copilot Chat's OpenTelemetry store gets the request's model call (in its write-ahead log, as Copilot keeps it open).
+    await api.model.idle();
+    writeCopilotTraces(api.hostUserDir, [
+      {
+        spanId: 'live-c1',
+        session: 'copilot-traces-live',
+        start: t + 61_000,
+        model: 'gpt-5',
+        input: 5000,
+        cached: 3000,
+        output: 200,
+      },
+    ]);
+    const exact = await waitFor(
+      'the same request with exact counts (no Import Now)',
+      async () =>
+        (await treeSessions(api)).find((s) => s.sessionId === 'copilot-traces-live' && s.tokenAccuracy === 'exact'),
+      20_000,
+    );
+    assert.deepEqual([exact.tokens.input, exact.tokens.cacheRead, exact.tokens.output], [2000, 3000, 200]);
+    assert.equal(exact.interactions, 1, 'counted once: the exact counts replace the estimate');
+    assert.deepEqual(exact.models, ['gpt-5']);
+    assert.equal(exact.repo, w.workspace);
   });
 
   it('honours settings: a disabled source is not read, and days follow the time-zone setting', async () => {

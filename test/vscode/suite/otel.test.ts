@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
+import { readOtelStatus } from '../../../src/services/otel';
 import { listSessions } from '../../../src/services/queries';
 import { claudeBody } from '../../fixtures/otlp';
 import { activateExtension, ui, waitFor } from '../host';
@@ -99,5 +100,76 @@ describe('The OpenTelemetry receiver in VS Code (outcomeLedger.otel.enabled)', f
     await assert.rejects(
       fetch(`${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
     );
+  });
+
+  it("the sidebar's receiver line follows the receiver itself: port in use, listening, stopped", async () => {
+    await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
+    await waitFor('the sidebar page', () => api.observed.snapshot);
+    const painted = async (selector: string, seq: number): Promise<string> => {
+      await waitFor('the page to paint it', () => (api.observed.rendered?.seq ?? -1) >= seq);
+      return (await ui({ kind: 'text', selector, webview: EXTENSION_ID })) ?? '';
+    };
+    // Another program holds the port: the receiver does not start, and the sidebar says why.
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const busy = (holder.address() as net.AddressInfo).port;
+    // Retries come every rescan interval: the shortest allowed, so the take-over below is seen in seconds.
+    await config().update('rescanIntervalSeconds', 10, vscode.ConfigurationTarget.Global);
+    try {
+      await config().update('otel.port', busy, vscode.ConfigurationTarget.Global);
+      await config().update('otel.enabled', true, vscode.ConfigurationTarget.Global);
+      const refused = await waitFor('a snapshot saying the port is in use', () => {
+        const s = api.observed.snapshot;
+        return s?.health.otelProblem?.startsWith(`port ${busy} on 127.0.0.1 is already in use`) ? s : undefined;
+      });
+      assert.equal(api.observed.otel.url, undefined);
+      assert.match(
+        await painted('#health-otel-problem', refused.seq),
+        new RegExp(`^OpenTelemetry receiver of this window: port ${busy} on 127\\.0\\.0\\.1 is already in use`),
+      );
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    // The program that held the port lets go: a window's receiver takes it over by itself (this one, or the other
+    // window of the test, whichever retries first), with no settings change and no reload.
+    await waitFor(
+      'a receiver listening on the port once it is free',
+      () => {
+        if (api.observed.otel.url === `http://127.0.0.1:${busy}`) return true;
+        const status = readOtelStatus(api.model.home); // the other window's receiver writes the same status file
+        return status?.port === busy && !status.stopped;
+      },
+      30_000,
+    );
+    await config().update('rescanIntervalSeconds', undefined, vscode.ConfigurationTarget.Global);
+    // A free port: listening (in this window, or in the other window that took it first: then this one says so).
+    const port = await freePort();
+    await config().update('otel.port', port, vscode.ConfigurationTarget.Global);
+    const listening = await waitFor('a snapshot with the receiver listening', () => {
+      const s = api.observed.snapshot;
+      const mine = api.observed.otel.url === `http://127.0.0.1:${port}`;
+      return s?.health.otel?.address === `127.0.0.1:${port}` &&
+        s.health.otel.stopped === null &&
+        (mine ? !s.health.otelProblem : (s.health.otelProblem ?? '').includes(`port ${port} `))
+        ? s
+        : undefined;
+    });
+    assert.match(
+      await painted('#health-otel', listening.seq),
+      new RegExp(`OpenTelemetry receiver: listening on 127\\.0\\.0\\.1:${port} since`),
+    );
+    // Off: stopped, and no problem left to tell.
+    await config().update('otel.enabled', false, vscode.ConfigurationTarget.Global);
+    const stopped = await waitFor('a snapshot with the receiver stopped', () => {
+      const s = api.observed.snapshot;
+      return s?.health.otel?.address === `127.0.0.1:${port}` && s.health.otel.stopped !== null && !s.health.otelProblem
+        ? s
+        : undefined;
+    });
+    assert.match(
+      await painted('#health-otel', stopped.seq),
+      new RegExp(`OpenTelemetry receiver: stopped .* \\(was on 127\\.0\\.0\\.1:${port}\\)`),
+    );
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
   });
 });
