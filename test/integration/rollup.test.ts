@@ -314,18 +314,7 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     fs.writeFileSync(blocked, '');
     for (const args of [
       ['rollup', 'merge', ...members.map((m) => m.rollup), '--out', path.join(blocked, 'team.md')],
-      [
-        'rollup',
-        'export',
-        '--since',
-        '2026-11-01',
-        '--until',
-        '2026-11-30',
-        '--no-import',
-        '--yes',
-        '--out',
-        path.join(blocked, 'r.json'),
-      ],
+      ['rollup', 'export', ...november, '--no-import', '--yes', '--out', path.join(blocked, 'r.json')],
     ]) {
       const w = cli([...args, '--home', members[0]!.home], members[0]!.env);
       assert.equal(w.code, 1, w.stderr);
@@ -341,21 +330,7 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
       [],
     );
     assert.match(
-      cli(
-        [
-          'rollup',
-          'export',
-          '--since',
-          '2026-11-01',
-          '--until',
-          '2026-11-30',
-          '--out',
-          'x.json',
-          '--home',
-          members[0]!.home,
-        ],
-        members[0]!.env,
-      ).stderr,
+      cli(['rollup', 'export', ...november, '--out', 'x.json', '--home', members[0]!.home], members[0]!.env).stderr,
       /consent.*--yes/,
     );
     assert.match(cli(['rollup', '--help'], {}).stdout, /Usage: outcome-ledger rollup export/);
