@@ -13,8 +13,7 @@ import {
   type LineParser,
   type LogFile,
   type SourceReader,
-  WholeFileParser,
-  wholeJson,
+  WholeJsonParser,
   type WholeResult,
 } from './parser';
 import { platformBase } from './platform';
@@ -123,11 +122,8 @@ function turnTokens(t: Record<string, unknown>): Tokens | undefined {
   return { input, output, cacheRead, cacheWrite, reasoning: 0 };
 }
 
-class KiroSessionParser extends WholeFileParser {
-  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    const read = wholeJson(buf);
-    if ('incomplete' in read) return read;
-    const doc = read.doc;
+class KiroSessionParser extends WholeJsonParser {
+  parseDoc(doc: unknown): WholeResult | { incomplete: string } {
     if (!isObject(doc) || !isObject(doc.session_state)) return { incomplete: 'not a Kiro session (no session_state)' };
     const out: WholeResult = { records: [], rejects: [] };
     const sessionId = typeof doc.session_id === 'string' && doc.session_id ? doc.session_id : undefined;

@@ -204,3 +204,14 @@ export abstract class WholeFileParser implements LineParser {
 
   abstract parseWhole(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string };
 }
+
+/** A parser for a format that is one JSON document read whole: one cut short or being written is read again later. */
+export abstract class WholeJsonParser extends WholeFileParser {
+  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
+    const read = wholeJson(buf);
+    return 'incomplete' in read ? read : this.parseDoc(read.doc);
+  }
+
+  /** What the parsed document holds; `incomplete` when it is not (yet) the tool's document. */
+  abstract parseDoc(doc: unknown): WholeResult | { incomplete: string };
+}
