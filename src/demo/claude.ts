@@ -112,6 +112,16 @@ function usageJson(u: Usage, old: boolean): Record<string, unknown> {
   };
 }
 
+/** What every line of one Claude Code session file repeats. */
+interface LineHeader {
+  sessionId: string;
+  cwd: string;
+  gitBranch: string;
+  version: string;
+  isSidechain: boolean;
+  agentId?: string;
+}
+
 /** Writes lines that share one header (session, cwd, branch, version, sidechain). */
 class ClaudeEmitter {
   readonly lines: string[] = [];
@@ -120,14 +130,7 @@ class ClaudeEmitter {
 
   constructor(
     private readonly r: Rng,
-    readonly h: {
-      sessionId: string;
-      cwd: string;
-      gitBranch: string;
-      version: string;
-      isSidechain: boolean;
-      agentId?: string;
-    },
+    readonly h: LineHeader,
     parent: string | null,
   ) {
     const head: Record<string, unknown> = {
@@ -194,14 +197,7 @@ export class ClaudeWriter {
     this.live = init.live;
     this.deadline = init.deadline ?? Number.POSITIVE_INFINITY;
     this.file = init.file;
-    const h: {
-      sessionId: string;
-      cwd: string;
-      gitBranch: string;
-      version: string;
-      isSidechain: boolean;
-      agentId?: string;
-    } = {
+    const h: LineHeader = {
       sessionId: init.live.sessionId,
       cwd: init.live.cwd,
       gitBranch: init.live.gitBranch,

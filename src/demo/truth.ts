@@ -3,20 +3,16 @@
  * aggregation tests compare a report with. Plain data; the world (world.ts) and its writers fill it in.
  */
 
+import type { BillableTokens } from '../core/usage/pricing';
+
 export type TruthSource = 'claude-code' | 'codex' | 'copilot-chat';
 
-export interface TruthInteraction {
+export interface TruthInteraction extends BillableTokens {
   source: TruthSource;
   sessionId: string;
   model: string;
   /** Epoch ms. */
   timestamp: number;
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheWrite: number;
-  cacheWrite1h: number;
-  reasoning: number;
   /** The copy an importer keeps came from a sidechain (subagent) line. */
   sidechain: boolean;
   /** Cost the tool recorded itself (old Claude Code versions). */
@@ -89,13 +85,7 @@ export interface WorldTruth {
   traps: Record<string, string[]>;
 }
 
-export interface TruthTotals {
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheWrite: number;
-  cacheWrite1h: number;
-  reasoning: number;
+export interface TruthTotals extends BillableTokens {
   /** input + cacheRead + cacheWrite + output. */
   total: number;
   interactions: number;

@@ -304,19 +304,25 @@ export async function existingCommits(repoDir: string, shas: readonly string[]):
 
 /** `git patch-id --stable` of each commit (merges and empty commits have none). Two git calls for any number. */
 export async function patchIds(repoDir: string, shas: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (shas.length === 0) return out;
+  if (shas.length === 0) return new Map();
   const present = await existingCommits(repoDir, shas);
-  if (present.size === 0) return out;
-  const patches = await runGit(
-    ['log', '--no-walk=unsorted', '--stdin', '-p', '--no-renames', '--format=commit %H'],
-    repoDir,
-    {
-      input: `${[...present].join('\n')}\n`,
-      maxBytes: 256 << 20,
-      timeoutMs: 120_000,
-    },
-  );
+  if (present.size === 0) return new Map();
+  const args = ['log', '--no-walk=unsorted', '--stdin', '-p', '--no-renames', '--format=commit %H'];
+  return patchIdsOfLog(repoDir, args, [...present]);
+}
+
+/** Runs `git <logArgs>` over `shas` (given on its input) and `git patch-id --stable` over the patches it prints. */
+async function patchIdsOfLog(
+  repoDir: string,
+  logArgs: string[],
+  shas: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const patches = await runGit(logArgs, repoDir, {
+    input: `${shas.join('\n')}\n`,
+    maxBytes: 256 << 20,
+    timeoutMs: 120_000,
+  });
   const ids = await gitText(['patch-id', '--stable'], repoDir, { input: patches, timeoutMs: 120_000 });
   for (const line of ids.split('\n')) {
     const [pid, sha] = line.split(' ');
@@ -331,8 +337,7 @@ async function noPrefixPatchIds(
   shas: readonly string[],
   reverse: boolean,
 ): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (shas.length === 0) return out;
+  if (shas.length === 0) return new Map();
   const args = [
     'log',
     '--no-walk=unsorted',
@@ -346,17 +351,7 @@ async function noPrefixPatchIds(
     '--format=commit %H',
   ];
   if (reverse) args.splice(4, 0, '-R');
-  const patches = await runGit(args, repoDir, {
-    input: `${shas.join('\n')}\n`,
-    maxBytes: 256 << 20,
-    timeoutMs: 120_000,
-  });
-  const ids = await gitText(['patch-id', '--stable'], repoDir, { input: patches, timeoutMs: 120_000 });
-  for (const line of ids.split('\n')) {
-    const [pid, sha] = line.split(' ');
-    if (pid && sha) out.set(sha, pid);
-  }
-  return out;
+  return patchIdsOfLog(repoDir, args, shas);
 }
 
 /**

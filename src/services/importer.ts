@@ -663,6 +663,19 @@ function importFile(
     if (summary.reasons.length < MAX_REASONS)
       summary.reasons.push(`${file.path}${lineNo > 0 ? `:${lineNo}` : ''}: ${reason}`);
   };
+  /** The cursor after a read that got to `offset` (line `lineNo`), the file as it is now and the parser's state. */
+  const readTo = (offset: number, lineNo: number, rejected: number): FileCursor => ({
+    ...base,
+    dev: stat.dev,
+    ino: stat.ino,
+    size: stat.size,
+    mtimeMs: Math.floor(stat.mtimeMs),
+    offset,
+    lineNo,
+    state: parser.state(),
+    rejected,
+    status: null,
+  });
   // Keys added by this read, for a format that may withdraw them again in the same read (a Gemini CLI rewind).
   const addedHere = parser.retracted ? new Set<string>() : undefined;
   const addRecords = (records: readonly LedgerRecord[]): void => {
@@ -683,19 +696,9 @@ function importFile(
   };
   if (file.whole) {
     const quiet = now() - stat.mtimeMs >= quietMs;
+    // A whole file is read again whole on its next change, so only this read's rejects count.
     const done = (): { cursor: FileCursor; rejects: Array<{ lineNo: number; reason: string }> } => ({
-      cursor: {
-        ...base,
-        dev: stat.dev,
-        ino: stat.ino,
-        size: stat.size,
-        mtimeMs: Math.floor(stat.mtimeMs),
-        offset: stat.size,
-        lineNo: 0,
-        state: parser.state(),
-        rejected: rejectedHere,
-        status: null,
-      },
+      cursor: readTo(stat.size, 0, rejectedHere),
       rejects,
     });
     if (stat.size > MAX_WHOLE_BYTES) {
@@ -781,19 +784,5 @@ function importFile(
     fs.closeSync(fd);
   }
   for (const lineNo of result.overlong) reject(lineNo, 'line longer than 64 MB (skipped)');
-  return {
-    cursor: {
-      ...base,
-      dev: stat.dev,
-      ino: stat.ino,
-      size: stat.size,
-      mtimeMs: Math.floor(stat.mtimeMs),
-      offset: result.offset,
-      lineNo: result.lineNo,
-      state: parser.state(),
-      rejected: base.rejected + rejectedHere,
-      status: null,
-    },
-    rejects,
-  };
+  return { cursor: readTo(result.offset, result.lineNo, base.rejected + rejectedHere), rejects };
 }

@@ -6,8 +6,7 @@ import {
   parseTimestamp,
   type LogFile,
   type SourceReader,
-  WholeFileParser,
-  wholeJson,
+  WholeJsonParser,
   type WholeResult,
 } from './parser';
 import { platformBase } from './platform';
@@ -67,11 +66,8 @@ export const amazonQ: SourceReader = {
 };
 
 /** The IDE plugin's chat history (LokiJS): answers, each estimated from its prompt and its text. */
-class ChatHistoryParser extends WholeFileParser {
-  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    const read = wholeJson(buf);
-    if ('incomplete' in read) return read;
-    const doc = read.doc;
+class ChatHistoryParser extends WholeJsonParser {
+  parseDoc(doc: unknown): WholeResult | { incomplete: string } {
     if (!isObject(doc) || !Array.isArray(doc.collections))
       return { incomplete: 'not an Amazon Q chat history (no collections)' };
     const out: WholeResult = { records: [], rejects: [] };

@@ -5,8 +5,7 @@ import {
   interactionRecord,
   isObject,
   parseTimestamp,
-  WholeFileParser,
-  wholeJson,
+  WholeJsonParser,
   type LogFile,
   type SourceReader,
   type WholeResult,
@@ -142,15 +141,12 @@ function treePath(uri: unknown): string | undefined {
 /** Tools whose `input.path` is a file the agent wrote. */
 const EDIT_TOOLS = /^(?:edit_file|create_file|write_file|apply_patch|undo_edit)$/;
 
-class AmpThreadParser extends WholeFileParser {
+class AmpThreadParser extends WholeJsonParser {
   constructor(private readonly file: string) {
     super();
   }
 
-  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    const read = wholeJson(buf);
-    if ('incomplete' in read) return read;
-    const doc = read.doc;
+  parseDoc(doc: unknown): WholeResult | { incomplete: string } {
     if (!isObject(doc) || (doc.messages !== undefined && !Array.isArray(doc.messages)))
       return { incomplete: 'not an Amp thread (no messages list)' };
     const out: WholeResult = { records: [], rejects: [] };

@@ -2,15 +2,7 @@ import * as path from 'node:path';
 import type { LedgerRecord, SessionContext, SourceName } from '../core/usage/model';
 import { costUSD } from '../core/usage/pricing';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import {
-  isObject,
-  type LogFile,
-  restoreState,
-  type SourceReader,
-  WholeFileParser,
-  wholeJson,
-  type WholeResult,
-} from './parser';
+import { isObject, type LogFile, restoreState, type SourceReader, WholeJsonParser, type WholeResult } from './parser';
 import { vscodeUserDirs } from './vscodeUser';
 import { isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
 import { readRegularText } from './regular';
@@ -298,7 +290,7 @@ function requestModel(m: Record<string, unknown>, info: Record<string, unknown>)
   return named ? { ts: 0, model: named } : undefined;
 }
 
-class ClineParser extends WholeFileParser {
+class ClineParser extends WholeJsonParser {
   private s: ClineState;
 
   constructor(
@@ -349,10 +341,7 @@ class ClineParser extends WholeFileParser {
     return r.tokensIn + r.tokensOut + r.cacheWrites + r.cacheReads > 0 ? r : undefined;
   }
 
-  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    const read = wholeJson(buf);
-    if ('incomplete' in read) return read;
-    const messages = read.doc;
+  parseDoc(messages: unknown): WholeResult | { incomplete: string } {
     if (!Array.isArray(messages)) return { incomplete: 'not a list of task messages' };
     const taskDir = path.dirname(this.file.path);
     const taskId = path.basename(taskDir);

@@ -12,8 +12,7 @@ import {
   rejected,
   restoreState,
   type SourceReader,
-  WholeFileParser,
-  wholeJson,
+  WholeJsonParser,
   type WholeResult,
 } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs, walkFiles } from './walk';
@@ -190,15 +189,12 @@ function folderOf(dir: unknown): string | undefined {
   return dir;
 }
 
-class SessionParser extends WholeFileParser {
+class SessionParser extends WholeJsonParser {
   constructor(private readonly file: LogFile) {
     super();
   }
 
-  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    const read = wholeJson(buf);
-    if ('incomplete' in read) return read;
-    const doc = read.doc;
+  parseDoc(doc: unknown): WholeResult | { incomplete: string } {
     if (!isObject(doc) || !Array.isArray(doc.history))
       return { incomplete: 'not a Continue session (no history list)' };
     const sessionId =

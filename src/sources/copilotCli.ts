@@ -3,6 +3,7 @@ import type { Database } from 'sql.js';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
 import { fromCopilotTokens, type Tokens } from '../core/usage/tokens';
 import {
+  agentEvent,
   interactionRecord,
   isObject,
   jsonLine,
@@ -152,26 +153,13 @@ class EventLogParser implements LineParser {
         if (typeof data.newModel === 'string' && data.newModel) this.s.model = data.newModel;
         return null;
       case 'user.message':
-        return typeof data.content === 'string' && data.content && ts !== undefined && id
-          ? [
-              {
-                kind: 'prompt',
-                key: `copilot-cli:${this.s.sessionId}:prompt:${id}`,
-                session: this.session,
-                timestamp: ts,
-                text: data.content,
-              },
-            ]
-          : null;
-      case 'tool.execution_start': {
-        const args = isObject(data.arguments) ? data.arguments : {};
-        const file = [args.path, args.file_path, args.filePath].find(
-          (x): x is string => typeof x === 'string' && x !== '',
-        );
-        return typeof data.toolName === 'string' && EDIT_TOOLS.test(data.toolName) && file && ts !== undefined
-          ? [{ kind: 'edit', session: this.session, timestamp: ts, path: file }]
-          : null;
-      }
+        return agentEvent.prompt(`copilot-cli:${this.s.sessionId}`, this.session, ts, id, data.content);
+      case 'tool.execution_start':
+        return agentEvent.edit(this.session, ts, data.toolName, EDIT_TOOLS, data.arguments, [
+          'path',
+          'file_path',
+          'filePath',
+        ]);
       case 'assistant.usage':
         return this.usage(data, ts, id);
       case 'session.shutdown':

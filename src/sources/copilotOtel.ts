@@ -1,10 +1,9 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
 import type { WholeContext } from './parser';
 import { readRegularFile } from './regular';
-import { applyWal, columnsOf, textOf } from './sqliteCopy';
+import { columnsOf, readSqliteCopy, stampOf, textOf } from './sqliteCopy';
 
 /**
  * Copilot Chat's own OpenTelemetry store. With `github.copilot.chat.otel.dbSpanExporter.enabled` (VS Code setting; the
@@ -46,19 +45,6 @@ export interface TraceRead {
 
 const reads = new Map<string, { stamp: string; read: TraceRead }>();
 
-function stampOf(files: string[]): string {
-  return files
-    .map((f) => {
-      try {
-        const st = fs.statSync(f);
-        return `${st.size}:${st.mtimeMs}`;
-      } catch {
-        return '-';
-      }
-    })
-    .join('|');
-}
-
 /**
  * The store's calls, read from an in-memory copy (with its write-ahead log; never opened in place) once per change
  * of the files; undefined when there is no store. One that cannot be read (a FIFO or device in its place, not a
@@ -71,17 +57,12 @@ export function readCopilotTraces(dbFile: string, ctx: WholeContext): TraceRead 
   if (cached && cached.stamp === stamp) return cached.read;
   const bytes = readRegularFile(dbFile, 512 << 20);
   if (!('bytes' in bytes)) return { sessions: new Map(), rejects: [], unreadable: `${dbFile}: ${bytes.refused}` };
-  const wal = readRegularFile(`${dbFile}-wal`, 512 << 20);
-  let db: Database | undefined;
   let read: TraceRead;
   try {
-    db = ctx.openSqlite(applyWal(bytes.bytes, 'bytes' in wal ? wal.bytes : undefined));
-    read = traceCalls(db);
+    read = readSqliteCopy(bytes.bytes, dbFile, ctx, traceCalls);
   } catch (e) {
     const why = `not a readable agent-traces database right now (${(e as Error).message})`;
     return { sessions: new Map(), rejects: [], unreadable: `${dbFile}: ${why}` };
-  } finally {
-    db?.close();
   }
   if (reads.size > 64) reads.clear();
   reads.set(dbFile, { stamp, read });

@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
 import { optionalCount } from '../core/usage/tokens';
-import * as fs from 'node:fs';
 import { workspaceStorageFolder } from './copilot';
 import {
   interactionRecord,
@@ -15,7 +14,7 @@ import {
 } from './parser';
 import { platformBase } from './platform';
 import { readRegularFile } from './regular';
-import { applyWal, columnsOf, SqliteCopyParser, textOf, sqliteLogFile } from './sqliteCopy';
+import { columnsOf, readSqliteCopy, SqliteCopyParser, stampOf, textOf, sqliteLogFile } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
 import { isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
 
@@ -104,19 +103,6 @@ interface WorkspaceRead {
 
 const workspaceReads = new Map<string, WorkspaceRead>();
 
-function stampOf(files: string[]): string {
-  return files
-    .map((f) => {
-      try {
-        const st = fs.statSync(f);
-        return `${st.size}:${st.mtimeMs}`;
-      } catch {
-        return '-';
-      }
-    })
-    .join('|');
-}
-
 /** The composer ids a workspace database lists (`ItemTable` `composer.composerData` → `allComposers[].composerId`). */
 export function workspaceComposers(db: Database): string[] {
   if (!columnsOf(db, 'ItemTable').has('key')) return [];
@@ -155,15 +141,10 @@ export function cursorWorkspaces(storage: string, ctx: WholeContext, refused: st
       // A workspace without a database yet (or without workspace.json) is no problem: nothing to say about it.
       if ('refused' in bytes && folder && bytes.refused !== 'no such file') why = `${dbFile}: ${bytes.refused}`;
       if ('bytes' in bytes) {
-        const wal = readRegularFile(`${dbFile}-wal`, 256 << 20);
-        let db: Database | undefined;
         try {
-          db = ctx.openSqlite(applyWal(bytes.bytes, 'bytes' in wal ? wal.bytes : undefined));
-          composers = workspaceComposers(db);
+          composers = readSqliteCopy(bytes.bytes, dbFile, ctx, workspaceComposers, 256 << 20);
         } catch {
           settled = false; // mid-write or not a database: nothing mapped from it now, read again next time
-        } finally {
-          db?.close();
         }
       }
       read = { stamp, folder, composers, ...(why ? { refused: why } : {}) };

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
 import {
+  agentEvent,
   has,
   interactionRecord,
   isObject,
@@ -13,8 +14,7 @@ import {
   type LineParser,
   type LogFile,
   type SourceReader,
-  WholeFileParser,
-  wholeJson,
+  WholeJsonParser,
   type WholeResult,
 } from './parser';
 import { platformBase } from './platform';
@@ -123,11 +123,8 @@ function turnTokens(t: Record<string, unknown>): Tokens | undefined {
   return { input, output, cacheRead, cacheWrite, reasoning: 0 };
 }
 
-class KiroSessionParser extends WholeFileParser {
-  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    const read = wholeJson(buf);
-    if ('incomplete' in read) return read;
-    const doc = read.doc;
+class KiroSessionParser extends WholeJsonParser {
+  parseDoc(doc: unknown): WholeResult | { incomplete: string } {
     if (!isObject(doc) || !isObject(doc.session_state)) return { incomplete: 'not a Kiro session (no session_state)' };
     const out: WholeResult = { records: [], rejects: [] };
     const sessionId = typeof doc.session_id === 'string' && doc.session_id ? doc.session_id : undefined;
@@ -259,26 +256,9 @@ class KiroLogParser implements LineParser {
       case 'usage_summary':
         return this.usage(p, ts, id);
       case 'user':
-        return typeof p.content === 'string' && p.content && ts !== undefined && id
-          ? [
-              {
-                kind: 'prompt',
-                key: `kiro:${this.s.sessionId}:prompt:${id}`,
-                session: this.session,
-                timestamp: ts,
-                text: p.content,
-              },
-            ]
-          : null;
-      case 'tool_call': {
-        const args = isObject(p.args) ? p.args : {};
-        const file = [args.path, args.targetFile, args.file_path].find(
-          (x): x is string => typeof x === 'string' && x !== '',
-        );
-        return typeof p.toolName === 'string' && WRITE_TOOLS.test(p.toolName) && file && ts !== undefined
-          ? [{ kind: 'edit', session: this.session, timestamp: ts, path: file }]
-          : null;
-      }
+        return agentEvent.prompt(`kiro:${this.s.sessionId}`, this.session, ts, id, p.content);
+      case 'tool_call':
+        return agentEvent.edit(this.session, ts, p.toolName, WRITE_TOOLS, p.args, ['path', 'targetFile', 'file_path']);
       default:
         return null;
     }

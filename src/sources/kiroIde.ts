@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
-import { interactionRecord, isObject, WholeFileParser, wholeJson, type LogFile, type WholeResult } from './parser';
+import { interactionRecord, isObject, WholeJsonParser, type LogFile, type WholeResult } from './parser';
 import { platformBase } from './platform';
 import { creditsOf } from './qConversation';
 import { readRegularText } from './regular';
@@ -110,15 +110,12 @@ function messageText(m: Record<string, unknown>): string {
 
 const ACCEPTED = /^accept/i;
 
-export class KiroIdeExecutionParser extends WholeFileParser {
+export class KiroIdeExecutionParser extends WholeJsonParser {
   constructor(private readonly file: string) {
     super();
   }
 
-  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    const read = wholeJson(buf);
-    if ('incomplete' in read) return read;
-    const doc = read.doc;
+  parseDoc(doc: unknown): WholeResult | { incomplete: string } {
     if (!isObject(doc))
       return { records: [], rejects: [{ entry: 0, reason: 'not a Kiro execution (not a JSON object)' }] };
     const out: WholeResult = { records: [], rejects: [] };

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { isObject, type LogFile, type SourceReader, WholeFileParser, wholeJson, type WholeResult } from './parser';
+import { isObject, type LogFile, type SourceReader, WholeJsonParser, type WholeResult } from './parser';
 import { columnsOf, SqliteCopyParser, sqliteLogFile } from './sqliteCopy';
 
 export { applyWal } from './sqliteCopy';
@@ -128,11 +128,8 @@ function messageRecord(
   };
 }
 
-class MessageFileParser extends WholeFileParser {
-  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
-    const read = wholeJson(buf);
-    if ('incomplete' in read) return read;
-    const data = read.doc;
+class MessageFileParser extends WholeJsonParser {
+  parseDoc(data: unknown): WholeResult | { incomplete: string } {
     if (!isObject(data) || typeof data.id !== 'string' || typeof data.sessionID !== 'string')
       return { incomplete: 'not an OpenCode message (no id and sessionID)' };
     const r = messageRecord(data.id, data.sessionID, data);

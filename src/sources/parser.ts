@@ -183,6 +183,33 @@ export function interactionRecord(r: {
   };
 }
 
+/**
+ * An agent log's event records (Copilot CLI, Kiro): the prompt of a user message that has its id and time (keyed
+ * `<keyPrefix>:prompt:<id>`), or the edit of a write tool's call, the file being the first of `pathKeys` its arguments
+ * name. Null when the event lacks any of it.
+ */
+export const agentEvent = {
+  prompt(keyPrefix: string, session: SessionContext, ts: number | undefined, id: string | undefined, text: unknown) {
+    return typeof text === 'string' && text && ts !== undefined && id
+      ? [{ kind: 'prompt', key: `${keyPrefix}:prompt:${id}`, session, timestamp: ts, text } satisfies LedgerRecord]
+      : null;
+  },
+  edit(
+    session: SessionContext,
+    ts: number | undefined,
+    tool: unknown,
+    writes: RegExp,
+    args: unknown,
+    pathKeys: string[],
+  ) {
+    const named = isObject(args) ? args : {};
+    const file = pathKeys.map((k) => named[k]).find((x): x is string => typeof x === 'string' && x !== '');
+    return typeof tool === 'string' && writes.test(tool) && file && ts !== undefined
+      ? [{ kind: 'edit', session, timestamp: ts, path: file } satisfies LedgerRecord]
+      : null;
+  },
+};
+
 /** Parses a document read whole; one that does not parse was caught mid-write (or is not JSON): the importer retries. */
 export function wholeJson(buf: Buffer): { doc: unknown } | { incomplete: string } {
   try {
@@ -203,4 +230,15 @@ export abstract class WholeFileParser implements LineParser {
   }
 
   abstract parseWhole(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string };
+}
+
+/** A parser for a format that is one JSON document read whole: one cut short or being written is read again later. */
+export abstract class WholeJsonParser extends WholeFileParser {
+  parseWhole(buf: Buffer): WholeResult | { incomplete: string } {
+    const read = wholeJson(buf);
+    return 'incomplete' in read ? read : this.parseDoc(read.doc);
+  }
+
+  /** What the parsed document holds; `incomplete` when it is not (yet) the tool's document. */
+  abstract parseDoc(doc: unknown): WholeResult | { incomplete: string };
 }

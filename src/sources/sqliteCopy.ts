@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { Database } from 'sql.js';
 import { readRegularFile } from './regular';
 import type { SourceName } from '../core/usage/model';
@@ -91,19 +92,48 @@ export class SqliteCopyParser extends WholeFileParser {
   }
 
   parseWhole(buf: Buffer, ctx: WholeContext): WholeResult | { incomplete: string } {
-    // checkpointed and removed, or never written: no write-ahead log (a FIFO or device there is refused too)
-    const walRead = readRegularFile(`${this.file}-wal`, 512 << 20);
-    const wal = 'bytes' in walRead ? walRead.bytes : undefined;
-    let db: Database | undefined;
     try {
-      db = ctx.openSqlite(applyWal(buf, wal));
-      return this.read(db, ctx);
+      return readSqliteCopy(buf, this.file, ctx, (db) => this.read(db, ctx));
     } catch (e) {
       return { incomplete: `not a readable ${this.what} right now (${(e as Error).message})` };
-    } finally {
-      db?.close();
     }
   }
+}
+
+/**
+ * Opens `buf` (the bytes of the database at `file`) in memory with the committed part of its write-ahead log applied,
+ * gives it to `read` and closes it. Throws as the open or `read` does: a copy caught mid-write may not open.
+ */
+export function readSqliteCopy<T>(
+  buf: Buffer,
+  file: string,
+  ctx: WholeContext,
+  read: (db: Database) => T,
+  maxWalBytes = 512 << 20,
+): T {
+  // checkpointed and removed, or never written: no write-ahead log (a FIFO or device there is refused too)
+  const walRead = readRegularFile(`${file}-wal`, maxWalBytes);
+  let db: Database | undefined;
+  try {
+    db = ctx.openSqlite(applyWal(buf, 'bytes' in walRead ? walRead.bytes : undefined));
+    return read(db);
+  } finally {
+    db?.close();
+  }
+}
+
+/** What a set of files is now (size and time of each, `-` for one missing): a read is kept until this changes. */
+export function stampOf(files: string[]): string {
+  return files
+    .map((f) => {
+      try {
+        const st = fs.statSync(f);
+        return `${st.size}:${st.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
 }
 
 /** The names of a table's columns (none when the table is not there). */

@@ -591,6 +591,13 @@ export function selfCheck(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElem
             }),
           ]),
         );
+  /** A signal measured in sessions and their tokens, with the sessions to look at. */
+  const signal = (name: string, x: (typeof c)['contextPadding']): [string, string, string, Child] => [
+    name,
+    x.sessions === 0 ? 'none' : `${x.sessions} sessions · ${fmtTokens(x.tokens)} tokens${share(x.tokens)}`,
+    x.rule,
+    examples(x.examples),
+  ];
   const items: Array<[string, string, string, Child]> = [
     [
       'Repeated prompts',
@@ -600,30 +607,9 @@ export function selfCheck(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElem
       c.repeatedPrompts.rule,
       null,
     ],
-    [
-      'Context padding',
-      c.contextPadding.sessions === 0
-        ? 'none'
-        : `${c.contextPadding.sessions} sessions · ${fmtTokens(c.contextPadding.tokens)} tokens${share(c.contextPadding.tokens)}`,
-      c.contextPadding.rule,
-      examples(c.contextPadding.examples),
-    ],
-    [
-      'Loops without edits',
-      c.loopsWithoutEdits.sessions === 0
-        ? 'none'
-        : `${c.loopsWithoutEdits.sessions} sessions · ${fmtTokens(c.loopsWithoutEdits.tokens)} tokens${share(c.loopsWithoutEdits.tokens)}`,
-      c.loopsWithoutEdits.rule,
-      examples(c.loopsWithoutEdits.examples),
-    ],
-    [
-      'Long, nothing shipped',
-      c.longWithoutOutcome.sessions === 0
-        ? 'none'
-        : `${c.longWithoutOutcome.sessions} sessions · ${fmtTokens(c.longWithoutOutcome.tokens)} tokens${share(c.longWithoutOutcome.tokens)}`,
-      c.longWithoutOutcome.rule,
-      examples(c.longWithoutOutcome.examples),
-    ],
+    signal('Context padding', c.contextPadding),
+    signal('Loops without edits', c.loopsWithoutEdits),
+    signal('Long, nothing shipped', c.longWithoutOutcome),
   ];
   const flagged = items.filter(([, v]) => v !== 'none').length;
   return disclosure(

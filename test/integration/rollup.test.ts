@@ -52,6 +52,9 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
   this.timeout(300_000);
   let dir: string;
   const members: Member[] = [];
+  /** `rollup export` of a member's ledger over `period` into `out`, consented (`--yes`), without importing first. */
+  const exportRollup = (m: Member, out: string, period: string[], extra: string[] = []): ReturnType<typeof cli> =>
+    cli(['rollup', 'export', '--home', m.home, ...period, '--no-import', '--out', out, '--yes', ...extra], m.env);
 
   before(() => {
     dir = tempDir('ol-rollup-');
@@ -80,22 +83,7 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     for (const [i, m] of members.entries()) {
       // The third member's second machine: their signing key (created by the first export) copied over.
       if (i === 3) fs.cpSync(path.join(members[2]!.home, 'keys'), path.join(m.home, 'keys'), { recursive: true });
-      const r = cli(
-        [
-          'rollup',
-          'export',
-          '--home',
-          m.home,
-          ...PERIOD,
-          '--no-import',
-          '--out',
-          m.rollup,
-          '--yes',
-          '--name',
-          NAMES[i === 3 ? 2 : i] as string,
-        ],
-        m.env,
-      );
+      const r = exportRollup(m, m.rollup, PERIOD, ['--name', NAMES[i === 3 ? 2 : i] as string]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Wrote your team rollup/);
     }
@@ -231,28 +219,7 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     // Member 2 also exported a single week of the same month from the same machine: inside the month, counted once.
     const week = path.join(copies, 'r12-week.json');
     const m2 = members[1]!;
-    assert.equal(
-      cli(
-        [
-          'rollup',
-          'export',
-          '--home',
-          m2.home,
-          '--since',
-          '2026-11-10',
-          '--until',
-          '2026-11-16',
-          '--tz',
-          'UTC',
-          '--no-import',
-          '--out',
-          week,
-          '--yes',
-        ],
-        m2.env,
-      ).code,
-      0,
-    );
+    assert.equal(exportRollup(m2, week, ['--since', '2026-11-10', '--until', '2026-11-16', '--tz', 'UTC']).code, 0);
     const { team } = merge([copies]);
     assert.equal(team.files.read, 6);
     assert.equal(team.files.counted, 4);
@@ -347,18 +314,7 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
     fs.writeFileSync(blocked, '');
     for (const args of [
       ['rollup', 'merge', ...members.map((m) => m.rollup), '--out', path.join(blocked, 'team.md')],
-      [
-        'rollup',
-        'export',
-        '--since',
-        '2026-11-01',
-        '--until',
-        '2026-11-30',
-        '--no-import',
-        '--yes',
-        '--out',
-        path.join(blocked, 'r.json'),
-      ],
+      ['rollup', 'export', ...november, '--no-import', '--yes', '--out', path.join(blocked, 'r.json')],
     ]) {
       const w = cli([...args, '--home', members[0]!.home], members[0]!.env);
       assert.equal(w.code, 1, w.stderr);
@@ -374,21 +330,7 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
       [],
     );
     assert.match(
-      cli(
-        [
-          'rollup',
-          'export',
-          '--since',
-          '2026-11-01',
-          '--until',
-          '2026-11-30',
-          '--out',
-          'x.json',
-          '--home',
-          members[0]!.home,
-        ],
-        members[0]!.env,
-      ).stderr,
+      cli(['rollup', 'export', ...november, '--out', 'x.json', '--home', members[0]!.home], members[0]!.env).stderr,
       /consent.*--yes/,
     );
     assert.match(cli(['rollup', '--help'], {}).stdout, /Usage: outcome-ledger rollup export/);
@@ -418,25 +360,7 @@ describe('team rollups: real ledgers from demo worlds → rollup export → roll
   it('opt-in sharing: --include repos,subjects adds repository names and commit subjects, never paths', () => {
     const m = members[0]!;
     const out = path.join(dir, 'with-subjects.json');
-    assert.equal(
-      cli(
-        [
-          'rollup',
-          'export',
-          '--home',
-          m.home,
-          ...PERIOD,
-          '--no-import',
-          '--out',
-          out,
-          '--yes',
-          '--include',
-          'repos,subjects',
-        ],
-        m.env,
-      ).code,
-      0,
-    );
+    assert.equal(exportRollup(m, out, PERIOD, ['--include', 'repos,subjects']).code, 0);
     const r = (JSON.parse(fs.readFileSync(out, 'utf8')) as TeamRollupFile).rollup;
     assert.ok((r.shared?.repos?.length ?? 0) > 0);
     assert.ok(r.shared?.repos?.every((x) => !x.includes('/')));

@@ -18,6 +18,38 @@ describe('GitHub Copilot CLI reader', () => {
     ]);
   });
 
+  it('a user message with an id and a time is a prompt; a write tool with a path is an edit; others are neither', () => {
+    const file = '/h/.copilot/session-state/s-8/events.jsonl';
+    const ev = (id: string, type: string, data: Record<string, unknown>): string =>
+      JSON.stringify({ type, data, id, timestamp: '2026-02-14T11:00:00.000Z', parentId: null });
+    const r = parseLines(
+      copilotCli,
+      [
+        ev('a', 'session.start', { sessionId: 's-8', context: { cwd: '/p', branch: 'main' } }),
+        ev('b', 'user.message', { content: 'Fix the login redirect' }),
+        ev('c', 'user.message', { content: '' }),
+        ev('', 'user.message', { content: 'no id' }),
+        ev('d', 'tool.execution_start', { toolName: 'str_replace_editor', arguments: { path: '/p/a.ts' } }),
+        ev('e', 'tool.execution_start', { toolName: 'create', arguments: { filePath: '/p/b.ts' } }),
+        ev('f', 'tool.execution_start', { toolName: 'view', arguments: { path: '/p/c.ts' } }),
+        ev('g', 'tool.execution_start', { toolName: 'edit', arguments: { path: '' } }),
+      ],
+      { path: file },
+    );
+    const at = Date.parse('2026-02-14T11:00:00.000Z');
+    assert.deepEqual(
+      r.records.filter((x) => x.kind === 'prompt').map((x) => [x.key, x.timestamp, x.text]),
+      [['copilot-cli:s-8:prompt:b', at, 'Fix the login redirect']],
+    );
+    assert.deepEqual(
+      r.records.filter((x) => x.kind === 'edit').map((x) => [x.path, x.timestamp, x.session.sessionId]),
+      [
+        ['/p/a.ts', at, 's-8'],
+        ['/p/b.ts', at, 's-8'],
+      ],
+    );
+  });
+
   it('per-request usage: input includes the cached input; the shutdown totals of the same segment are not added again', () => {
     const file = '/h/.copilot/session-state/s-9/events.jsonl';
     const ev = (id: string, type: string, data: Record<string, unknown>): string =>

@@ -125,43 +125,22 @@ describe('Dedup: an exact count beats an estimate, and an OTLP copy counts once 
   });
 
   it('both at once: an estimate, then the OTLP copy, then the exact log copy of the same key leave one exact log row', async () => {
+    const estimate: Copy = { key: 'copilot-cli:turn-1', at: T0, input: 2500, output: 400, estimated: true };
+    const otlp: Copy = { key: 'copilot-cli:otlp:s1', at: T0 + 1000, input: 1000, output: 300, viaOtlp: true };
+    const exact: Copy = { key: 'copilot-cli:turn-1', at: T0, input: 1000, output: 300 };
     // The estimate's counts differ from the exact ones, so the OTLP copy finds no log twin and is kept for now.
-    assert.equal(
-      await add('copilot-cli', 'c', { key: 'copilot-cli:turn-1', at: T0, input: 2500, output: 400, estimated: true }),
-      'added',
-    );
-    assert.equal(
-      await add('copilot-cli', 'c', {
-        key: 'copilot-cli:otlp:s1',
-        at: T0 + 1000,
-        input: 1000,
-        output: 300,
-        viaOtlp: true,
-      }),
-      'added',
-    );
+    assert.equal(await add('copilot-cli', 'c', estimate), 'added');
+    assert.equal(await add('copilot-cli', 'c', otlp), 'added');
     assert.deepEqual(rows(ledger, 'c'), [
       [2500, 400, true, false],
       [1000, 300, false, true],
     ]);
     // The exact log copy beats the (larger) estimate of its key, and takes the OTLP copy's place: one request, exact.
-    await add('copilot-cli', 'c', { key: 'copilot-cli:turn-1', at: T0, input: 1000, output: 300 });
+    await add('copilot-cli', 'c', exact);
     assert.deepEqual(rows(ledger, 'c'), [[1000, 300, false, false]]);
     // Sent again, each copy adds nothing.
-    assert.equal(
-      await add('copilot-cli', 'c', {
-        key: 'copilot-cli:otlp:s1',
-        at: T0 + 1000,
-        input: 1000,
-        output: 300,
-        viaOtlp: true,
-      }),
-      'duplicate',
-    );
-    assert.equal(
-      await add('copilot-cli', 'c', { key: 'copilot-cli:turn-1', at: T0, input: 2500, output: 400, estimated: true }),
-      'duplicate',
-    );
+    assert.equal(await add('copilot-cli', 'c', otlp), 'duplicate');
+    assert.equal(await add('copilot-cli', 'c', estimate), 'duplicate');
     assert.deepEqual(rows(ledger, 'c'), [[1000, 300, false, false]]);
   });
 });

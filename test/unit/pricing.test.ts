@@ -8,6 +8,7 @@ import { PRICE_DATA_DATE, PRICE_DATA_VERSION } from '../../src/core/usage/priceD
 import { PRICE_SUPPLEMENT } from '../../src/core/usage/priceSupplement';
 import {
   activePriceBook,
+  type BillableTokens,
   costUSD,
   knownModels,
   modelFamily,
@@ -19,9 +20,7 @@ import {
 import { parsePlan, planCost, PlanError } from '../../src/core/usage/plans';
 import { applyPriceConfig } from '../../src/store/prices';
 
-const t = (
-  over: Partial<Record<'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'cacheWrite1h' | 'reasoning', number>>,
-) => ({
+const t = (over: Partial<BillableTokens>) => ({
   input: 0,
   output: 0,
   cacheRead: 0,

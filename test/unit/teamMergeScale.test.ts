@@ -14,6 +14,14 @@ import { tempDir } from '../helpers';
 
 const spillFolders = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('outcome-ledger-merge-'));
 
+/** The periods the synthetic rollups cover: a month, a week inside it, a month across it, the month before. */
+const PERIODS = [
+  ['2026-11-01', '2026-11-30'],
+  ['2026-11-01', '2026-11-07'],
+  ['2026-11-05', '2026-12-05'],
+  ['2026-10-01', '2026-10-31'],
+] as const;
+
 describe('team merge at scale', () => {
   it('the hex table of digests and machines finds every key it was given (with its number), and no other', () => {
     const rng = new Rng(11);
@@ -92,13 +100,7 @@ describe('team merge at scale', () => {
     for (let i = 0; i < 60; i++) {
       const member = i % 6;
       const machine = `${String(member).padStart(2, '0')}${'a'.repeat(29)}${i % 2}`;
-      const periods = [
-        ['2026-11-01', '2026-11-30'],
-        ['2026-11-01', '2026-11-07'],
-        ['2026-11-05', '2026-12-05'],
-        ['2026-10-01', '2026-10-31'],
-      ] as const;
-      const [since, until] = periods[Math.floor(i / 6) % periods.length] as readonly [string, string];
+      const [since, until] = PERIODS[Math.floor(i / 6) % PERIODS.length] as readonly [string, string];
       rollups.push(
         syntheticRollup({
           key: keys[member] as SigningKey,
@@ -132,17 +134,11 @@ describe('team merge at scale', () => {
   it('a merge in worker threads gives the report of a merge in one thread: order, duplicates, copies, roster and refusals alike', async () => {
     const dir = tempDir('ol-merge-workers-');
     const keys: SigningKey[] = Array.from({ length: 12 }, () => ephemeralSigningKey());
-    const periods = [
-      ['2026-11-01', '2026-11-30'],
-      ['2026-11-01', '2026-11-07'],
-      ['2026-11-05', '2026-12-05'],
-      ['2026-10-01', '2026-10-31'],
-    ] as const;
     let written = 0;
     for (let i = 0; i < 420; i++) {
       const member = i % 12;
       const machine = `${String(member).padStart(2, '0')}${'b'.repeat(29)}${i % 3}`;
-      const [since, until] = periods[Math.floor(i / 12) % periods.length] as readonly [string, string];
+      const [since, until] = PERIODS[Math.floor(i / 12) % PERIODS.length] as readonly [string, string];
       const f = syntheticRollup({
         key: keys[member] as SigningKey,
         seed: i + 1,

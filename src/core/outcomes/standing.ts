@@ -268,14 +268,7 @@ export function standingOf(c: AuthorFacts, identities: ReadonlySet<string>): Com
 }
 
 /** A link's standing in words for text views: " — reverted later", " — assisted, authored by someone else (x@y)"; '' when plain. */
-export function standingSuffix(l: {
-  author: string;
-  authoredByEngineer: boolean;
-  coAuthored: boolean;
-  revert: boolean;
-  reverted: boolean;
-  merged: boolean;
-}): string {
+export function standingSuffix(l: Omit<CommitStanding, 'setAside'>): string {
   const parts: string[] = [];
   if (l.revert) parts.push('a revert, never an outcome');
   else if (!l.authoredByEngineer) parts.push(`assisted, authored by someone else${l.author ? ` (${l.author})` : ''}`);

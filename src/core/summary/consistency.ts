@@ -7,7 +7,7 @@
  * Figures that are sums of rounded parts (costs, per-task averages) are compared within their rounding; every count
  * and token figure must agree exactly.
  */
-import { TOKEN_FIGURES } from '../usage/tokens';
+import { TOKEN_FIGURES, TOKEN_WORDS } from '../usage/tokens';
 import type { Summary, SummaryOutcome } from './schema';
 import { int } from './numbers';
 
@@ -19,12 +19,7 @@ type Usage = Summary['totals'];
 const ADDITIVE = [...TOKEN_FIGURES, 'interactions', 'unpricedInteractions'] as const;
 
 const WORDS: Record<string, string> = {
-  input: 'input tokens',
-  output: 'output tokens',
-  cacheRead: 'cache-read tokens',
-  cacheWrite: 'cache-write tokens',
-  reasoning: 'reasoning tokens',
-  total: 'total tokens',
+  ...TOKEN_WORDS,
   interactions: 'requests',
   unpricedInteractions: 'unpriced requests',
   sessions: 'sessions',

@@ -1,5 +1,6 @@
 /** The manifest of a summary: which parts get their own digest, and how each is named to a person (pure). */
 import type { Summary } from './schema';
+import { TOKEN_WORDS } from '../usage/tokens';
 
 export interface ManifestEntry {
   /** Stable key, e.g. `totals`, `tasks[2]`, `trend[0]`. */
@@ -13,12 +14,7 @@ export interface ManifestEntry {
 
 /** The headline figures get a digest each, so `verify` names the very figure that was changed. */
 const FIGURE_WORDS: Record<string, string> = {
-  input: 'input tokens',
-  output: 'output tokens',
-  cacheRead: 'cache-read tokens',
-  cacheWrite: 'cache-write tokens',
-  reasoning: 'reasoning tokens',
-  total: 'total tokens',
+  ...TOKEN_WORDS,
   costUSD: 'estimated cost',
   interactions: 'number of requests',
   sessions: 'number of sessions',

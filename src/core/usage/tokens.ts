@@ -17,6 +17,16 @@ export const TOKEN_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reas
 /** The token figures every report row carries, in the order reports list them: the five counts, then their total. */
 export const TOKEN_FIGURES = [...TOKEN_FIELDS, 'total'] as const;
 
+/** Each token figure in words, as messages name it ("the cache-read tokens in the totals"). */
+export const TOKEN_WORDS: Record<(typeof TOKEN_FIGURES)[number], string> = {
+  input: 'input tokens',
+  output: 'output tokens',
+  cacheRead: 'cache-read tokens',
+  cacheWrite: 'cache-write tokens',
+  reasoning: 'reasoning tokens',
+  total: 'total tokens',
+};
+
 export function totalOf(t: Tokens): number {
   return t.input + t.cacheRead + t.cacheWrite + t.output;
 }
