@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { isRejection, type LedgerRecord, type SourceName } from '../src/core/usage/model';
+import { isRejection, type InteractionRecord, type LedgerRecord, type SourceName } from '../src/core/usage/model';
 import { importAll, type SourceSummary } from '../src/services/importer';
 import type { LineParser, LogFile, SourceReader } from '../src/sources/parser';
 import type { Ledger } from '../src/store/ledger';
@@ -98,4 +98,23 @@ export async function importExactly(
   assert.equal(row?.linesRejected, fx.rejects, row?.reasons.join('\n'));
   assert.deepEqual(ledgerSums(ledger.database, source), total(fx.truth));
   return row;
+}
+
+/**
+ * A Claude Code request whose figures follow from `output` (model, cache, sidechain and a recorded cost vary with it):
+ * the synthetic traffic of the ledger's rollup and archive tests.
+ */
+export function syntheticRequest(key: string, session: string, ts: number, output: number): InteractionRecord {
+  return {
+    kind: 'interaction',
+    key,
+    session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' },
+    timestamp: ts,
+    model: output % 3 === 0 ? 'claude-sonnet-4-5' : 'claude-opus-4-1',
+    tokens: { input: 10 + (output % 7), output, cacheRead: 100, cacheWrite: output % 5, reasoning: 0 },
+    cacheWrite1h: 0,
+    sidechain: output % 4 === 0,
+    // Some requests carry the cost the tool recorded (Claude Code's costUSD): summed in the rollup since schema 8.
+    ...(output % 2 === 0 ? { recordedCostUSD: output / 10_000 } : {}),
+  };
 }

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { InteractionRecord } from '../../src/core/usage/model';
 import { addManualEntry, deleteManualEntry, editManualEntry } from '../../src/services/manual';
 import { listSessions, report } from '../../src/services/queries';
 import { Ledger } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
 import { rebuildRollup } from '../../src/store/rollup';
 import { SCHEMA_VERSION } from '../../src/store/schema';
-import { tempDir } from '../helpers';
+import { syntheticRequest, tempDir } from '../helpers';
 
 /** A small deterministic generator (the sequences differ per seed, and a failure names its seed). */
 function rng(seed: number): () => number {
@@ -22,21 +21,6 @@ function rng(seed: number): () => number {
 }
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
-
-function interaction(key: string, session: string, ts: number, output: number): InteractionRecord {
-  return {
-    kind: 'interaction',
-    key,
-    session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' },
-    timestamp: ts,
-    model: output % 3 === 0 ? 'claude-sonnet-4-5' : 'claude-opus-4-1',
-    tokens: { input: 10 + (output % 7), output, cacheRead: 100, cacheWrite: output % 5, reasoning: 0 },
-    cacheWrite1h: 0,
-    sidechain: output % 4 === 0,
-    // Some requests carry the cost the tool recorded (Claude Code's costUSD): summed in the rollup since schema 8.
-    ...(output % 2 === 0 ? { recordedCostUSD: output / 10_000 } : {}),
-  };
-}
 
 /** What the tools recorded as their cost, per rollup row, from the detail and from the maintained rollup. */
 function recordedFromDetail(ledger: Ledger): string {
@@ -102,7 +86,7 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
                 if (!again) keys.push(key);
                 const session = `s${Math.floor(r() * 6)}`;
                 w.add(
-                  interaction(key, session, T0 + Math.floor(r() * 20 * 86_400_000), 1 + Math.floor(r() * 900)),
+                  syntheticRequest(key, session, T0 + Math.floor(r() * 20 * 86_400_000), 1 + Math.floor(r() * 900)),
                   `/logs/${session}.jsonl`,
                 );
               }
@@ -169,7 +153,7 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
       a.write((db) => {
         const w = new RecordWriter(db, { repoOf: () => null });
         try {
-          w.add(interaction(key, session, T0 + output * 60_000, output), '/logs/x.jsonl');
+          w.add(syntheticRequest(key, session, T0 + output * 60_000, output), '/logs/x.jsonl');
         } finally {
           w.free();
         }
@@ -195,7 +179,7 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
       const w = new RecordWriter(db, { repoOf: () => null });
       try {
         for (let i = 0; i < 30; i++)
-          w.add(interaction(`m${i}`, `s${i % 4}`, T0 + i * 3_600_000, 5 + i), '/logs/m.jsonl');
+          w.add(syntheticRequest(`m${i}`, `s${i % 4}`, T0 + i * 3_600_000, 5 + i), '/logs/m.jsonl');
       } finally {
         w.free();
       }
@@ -230,7 +214,7 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
       const w = new RecordWriter(db, { repoOf: () => null });
       try {
         for (let i = 0; i < 40; i++)
-          w.add(interaction(`r${i}`, `s${i % 5}`, T0 + i * 1_800_000, 4 + i), '/logs/r.jsonl');
+          w.add(syntheticRequest(`r${i}`, `s${i % 5}`, T0 + i * 1_800_000, 4 + i), '/logs/r.jsonl');
       } finally {
         w.free();
       }

@@ -7,27 +7,13 @@ import { ArchiveDamagedError, REQUEST_COLUMNS, requestsOfPeriod } from '../../sr
 import { Ledger, type OpenOptions } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
 import { SCHEMA_VERSION } from '../../src/store/schema';
-import { tempDir } from '../helpers';
+import { syntheticRequest, tempDir } from '../helpers';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-05T00:00:00Z');
 /** Sessions whose last request is before this are archived (the tests' horizon, instead of "the previous month"). */
 const HORIZON = Date.parse('2026-03-01T00:00:00Z');
 const OPTIONS: OpenOptions = { archiveBefore: HORIZON, archiveMinRequests: 0 };
-
-function request(key: string, session: string, ts: number, output: number): InteractionRecord {
-  return {
-    kind: 'interaction',
-    key,
-    session: { source: 'claude-code', sessionId: session, cwd: '/nowhere' },
-    timestamp: ts,
-    model: output % 3 === 0 ? 'claude-sonnet-4-5' : 'claude-opus-4-1',
-    tokens: { input: 10 + (output % 7), output, cacheRead: 100, cacheWrite: output % 5, reasoning: 0 },
-    cacheWrite1h: 0,
-    sidechain: output % 4 === 0,
-    ...(output % 2 === 0 ? { recordedCostUSD: output / 10_000 } : {}),
-  };
-}
 
 async function add(ledger: Ledger, records: InteractionRecord[], log = '/logs/a.jsonl'): Promise<string[]> {
   return ledger.write((db) => {
@@ -46,7 +32,9 @@ function history(): InteractionRecord[] {
   for (let d = 0; d < 75; d++)
     for (let s = 0; s < 2; s++)
       for (let i = 0; i < 4; i++)
-        out.push(request(`d${d}s${s}r${i}`, `d${d}s${s}`, T0 + d * DAY + s * 3_600_000 + i * 60_000, 5 + d + i));
+        out.push(
+          syntheticRequest(`d${d}s${s}r${i}`, `d${d}s${s}`, T0 + d * DAY + s * 3_600_000 + i * 60_000, 5 + d + i),
+        );
   return out;
 }
 
@@ -96,7 +84,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     const b = await Ledger.open(home, OPTIONS);
     await b.compact();
     assert.equal(allRequests(b), before.requests, 'every request is still there, from the rows or the archive');
-    await add(b, [request('late', 'd74s0', T0 + 74 * DAY + 5_000_000, 9)]);
+    await add(b, [syntheticRequest('late', 'd74s0', T0 + 74 * DAY + 5_000_000, 9)]);
     await b.compact();
     const archived = scalar(b, 'SELECT count(*) FROM archived_requests');
     // January and February: 55 days (5 Jan – 28 Feb) of two sessions of four requests.
@@ -163,7 +151,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
       4,
     );
     // A new request in another archived session: restored, then added.
-    await add(a, [request('new-in-old', 'd2s1', T0 + 2 * DAY + 4_000_000, 77)]);
+    await add(a, [syntheticRequest('new-in-old', 'd2s1', T0 + 2 * DAY + 4_000_000, 77)]);
     assert.equal(
       scalar(
         a,
@@ -202,7 +190,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     assert.deepEqual(report(a.database, q).totals, totals);
     // A write that would need the damaged file fails plainly and leaves the ledger as it was.
     const rows = allRequestsLater(a);
-    await assert.rejects(add(a, [request('x', 'd0s0', T0 + 1000, 3)]), ArchiveDamagedError);
+    await assert.rejects(add(a, [syntheticRequest('x', 'd0s0', T0 + 1000, 3)]), ArchiveDamagedError);
     assert.equal(allRequestsLater(a), rows);
     a.close();
   });
@@ -212,7 +200,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     const sessions = 400;
     await add(
       a,
-      Array.from({ length: sessions }, (_, k) => request(`b${k}`, `b${k}`, T0 + k * 60_000, 7 + (k % 9))),
+      Array.from({ length: sessions }, (_, k) => syntheticRequest(`b${k}`, `b${k}`, T0 + k * 60_000, 7 + (k % 9))),
     );
     await a.compact();
     assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), sessions);
@@ -222,7 +210,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
       const w = new RecordWriter(db, { repoOf: () => null });
       try {
         for (let k = 0; k < sessions; k++)
-          w.add(request(`b${k}-2`, `b${k}`, T0 + k * 60_000 + 1000, 3), '/logs/b.jsonl');
+          w.add(syntheticRequest(`b${k}-2`, `b${k}`, T0 + k * 60_000 + 1000, 3), '/logs/b.jsonl');
         w.checkpoint();
         ctx.checkpoint();
       } finally {
@@ -243,13 +231,13 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     await a.write((db, ctx) => {
       const w = new RecordWriter(db, { repoOf: () => null });
       try {
-        for (let i = 0; i < 5; i++) w.add(request(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
+        for (let i = 0; i < 5; i++) w.add(syntheticRequest(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
         w.checkpoint();
         ctx.checkpoint(); // folds (journal limit 1 byte) and archives the session
         assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), 1);
-        for (let i = 5; i < 8; i++) w.add(request(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
+        for (let i = 5; i < 8; i++) w.add(syntheticRequest(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
         // A better copy of a request this writer saw before the checkpoint.
-        w.add(request('x1', 'old', T0 + 60_000, 500), '/logs/x.jsonl');
+        w.add(syntheticRequest('x1', 'old', T0 + 60_000, 500), '/logs/x.jsonl');
       } finally {
         w.free();
       }
@@ -283,7 +271,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     assert.equal(scalar(b, "SELECT value FROM meta WHERE key = 'schema_version'"), SCHEMA_VERSION);
     assert.ok(fs.readFileSync(path.join(home, 'ledger.sqlite')).equals(bytes), 'the schema 8 file is untouched');
     assert.equal(fs.existsSync(path.join(home, 'archive')), false);
-    await add(b, [request('after', 'd74s1', T0 + 74 * DAY + 7_000_000, 11)]);
+    await add(b, [syntheticRequest('after', 'd74s1', T0 + 74 * DAY + 7_000_000, 11)]);
     assert.ok(scalar(b, 'SELECT count(*) FROM archived_requests') > 0, 'the first write folded and archived');
     assert.equal(report(b.database, q).totals.interactions, reportBefore.totals.interactions + 1);
     rollupMatchesDetail(b);
