@@ -17,7 +17,7 @@ import type { LedgerModel } from './ledgerModel';
  * (`projects/<project>/<session>.jsonl`). In code-server 4.99 / VS Code 1.99 such a session waited for the 60-second
  * rescan: reproduced with nothing but a 3-second pause between activation and the first log (the Sessions tree's
  * own live test then fails too). A double signal costs nothing: the model coalesces both into one import.
- * (It belongs next to LedgerModel's watchers; it lives here because the sidebar is what needed it.)
+ * It complements the VS Code watchers of captureWatchers.ts (same targets, from `watchTargets`).
  */
 export class NodeLogWatch implements vscode.Disposable {
   private watchers: fs.FSWatcher[] = [];

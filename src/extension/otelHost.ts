@@ -46,6 +46,7 @@ export class OtelHost implements vscode.Disposable {
   private failure: string | undefined;
   /** While the port is busy (or the ledger would not open): the next try, every rescan interval. */
   private retry: NodeJS.Timeout | undefined;
+  private disposed = false;
   /** What onDidApply last told: it fires again only when the receiver's state changed (retries are quiet). */
   private told: string | undefined;
 
@@ -81,6 +82,7 @@ export class OtelHost implements vscode.Disposable {
    * no reload. A settings change replaces the pending try.
    */
   private retryLater(): void {
+    if (this.disposed) return; // a start that finished after the window closed
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.running = '';
@@ -149,6 +151,7 @@ export class OtelHost implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     if (this.retry) clearTimeout(this.retry);
     void this.stop();
     this.changed.dispose();

@@ -608,12 +608,13 @@ export class Ledger {
     const horizon = this.options.archiveBefore ?? defaultHorizon();
     // A checkpoint of a big import left the sums behind the rows: archive only once they are regrouped.
     if (horizon === false || isRollupStale(this.db)) return;
-    registerArchive(this.db, { dir: archiveDir(this.paths.home), SQL: this.SQL });
+    const store = { dir: archiveDir(this.paths.home), SQL: this.SQL };
+    registerArchive(this.db, store);
     this.db.exec('BEGIN');
     try {
       const min = this.options.archiveMinRequests ?? ARCHIVE_MIN_REQUESTS;
       const hot = Number(this.db.exec('SELECT count(*) FROM interactions')[0]?.values[0]?.[0] ?? 0);
-      if (hot > min) archiveOldSessions(this.db, { dir: archiveDir(this.paths.home), SQL: this.SQL }, horizon);
+      if (hot > min) archiveOldSessions(this.db, store, horizon);
       this.db.exec('COMMIT');
     } catch (e) {
       this.db.exec('ROLLBACK');
