@@ -14,6 +14,15 @@ export interface Run {
   stderr: string;
 }
 
+/**
+ * `rollup export` of everything the ledger holds (2000–2100), consented and without an import: for the tests that
+ * check what a rollup carries.
+ */
+export function exportAllRollup(home: string, env: Record<string, string>, out: string, extra: string[] = []): Run {
+  const args = ['rollup', 'export', '--since', '2000-01-01', '--until', '2100-01-01', '--out', out, '--yes'];
+  return cli([...args, '--no-import', ...extra, '--home', home], env);
+}
+
 /** Runs the real bundled CLI (dist/cli.js) as a user would. */
 export function cli(args: string[], env: Record<string, string>): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MAX_TOKENS_PER_FIELD } from '../../src/core/usage/bounds';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
-import { cli, reportJson, type HealthJson } from './cli';
+import { cli, exportAllRollup, reportJson, type HealthJson } from './cli';
 import { daysAgo, HOUR, Logs, Repo } from './scripted';
 import { sandbox } from './sandbox';
 
@@ -247,23 +247,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
     const v = cli(['verify', md, '--ledger', '--home', box.ledger], env);
     assert.equal(v.code, 0, `${v.stdout}${v.stderr}`);
     const out = path.join(box.dir, 'rollup.json');
-    const x = cli(
-      [
-        'rollup',
-        'export',
-        '--since',
-        '2000-01-01',
-        '--until',
-        '2100-01-01',
-        '--out',
-        out,
-        '--yes',
-        '--no-import',
-        '--home',
-        box.ledger,
-      ],
-      env,
-    );
+    const x = exportAllRollup(box.ledger, env, out);
     assert.equal(x.code, 0, x.stderr);
     assert.ok(fs.statSync(out).size > 0);
   });

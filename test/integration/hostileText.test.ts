@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli } from './cli';
+import { cli, exportAllRollup } from './cli';
 import { DAY, daysAgo, HOUR, Logs, MIN, Repo } from './scripted';
 import { sandbox } from './sandbox';
 
@@ -105,25 +105,7 @@ describe('hostile strings from logs and repositories are data: no escape, contro
   it('a rollup and the team report made from it carry none of it', () => {
     const rollups = path.join(box.dir, 'rollups');
     fs.mkdirSync(rollups);
-    const x = cli(
-      [
-        'rollup',
-        'export',
-        '--since',
-        '2000-01-01',
-        '--until',
-        '2100-01-01',
-        '--out',
-        path.join(rollups, 'me.json'),
-        '--yes',
-        '--no-import',
-        '--include',
-        'repos,subjects',
-        '--home',
-        box.ledger,
-      ],
-      env,
-    );
+    const x = exportAllRollup(box.ledger, env, path.join(rollups, 'me.json'), ['--include', 'repos,subjects']);
     assert.equal(x.code, 0, x.stderr);
     clean('rollup export stdout', x.stdout + x.stderr);
     clean('the rollup', fs.readFileSync(path.join(rollups, 'me.json'), 'utf8'));
