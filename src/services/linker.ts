@@ -357,7 +357,9 @@ async function readHistories(
     return minStartCache;
   };
   let anyRead = false;
-  const cwdOf = (plan: RepoPlan): string => plan.paths.find((p) => fs.existsSync(p)) ?? plan.commonDir;
+  // git runs in the repository's shared git dir, which outlives its working trees: a folder the ledger knew as a
+  // worktree may be gone, or exist again outside any repository ("not a git repository" there).
+  const cwdOf = (plan: RepoPlan): string => plan.commonDir;
   const live = [...plans.values()].filter((plan) => {
     if (fs.existsSync(plan.commonDir)) return true;
     if (plan.row?.state === 'moved') {
@@ -566,7 +568,7 @@ function storeAndLink(
           const repoFacts = facts.filter((s) => paths.get(s.repoPath)?.repoRef === repoId);
           const r = await relinkRepo(db, {
             repoId,
-            cwd: plan.paths.find((p) => fs.existsSync(p)) ?? plan.commonDir,
+            cwd: plan.commonDir,
             tips: plan.tips,
             newShas: new Set(plan.read.map((c) => c.sha)),
             sessions: repoFacts,

@@ -13,6 +13,7 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
   let dir: string;
   let ledger: string;
   let env: Record<string, string>;
+  let app: Repo;
 
   before(() => {
     dir = tempDir('ol-link-repos-');
@@ -21,7 +22,7 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     const logs = new Logs(home);
     env = logs.env();
     const D = daysAgo(2);
-    const app = new Repo(path.join(dir, 'app'), home);
+    app = new Repo(path.join(dir, 'app'), home);
     app.append('src/a.ts', 2, 'a');
     app.append('lib/mod/x.ts', 1, 'x');
     app.commit('Initial commit', D);
@@ -128,5 +129,24 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     const wt = sessions.find((s) => s.sessionId === '10000000-0000-4000-8000-000000000001');
     assert.equal(wt?.repo, path.join(dir, 'app-wt'));
     assert.equal(wt?.links[0]?.repo, path.join(dir, 'app'), 'links name the repository, not the worktree');
+  });
+
+  it('keeps reading the repository when a worktree is removed and its folder made again outside any repository', () => {
+    // The ledger knows app-wt as a working tree of app; now it is a plain folder, and app's refs moved.
+    const wt = path.join(dir, 'app-wt');
+    app.git(['worktree', 'remove', '--force', wt]);
+    fs.mkdirSync(wt);
+    app.git(['branch', 'after-wt-removed']);
+    const r = cli(['link', '--json', '--home', ledger], env);
+    assert.equal(r.code, 0, r.stderr);
+    const sessions = JSON.parse(
+      cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout,
+    ) as SessionJson[];
+    const links = sessions.find((s) => s.sessionId === '10000000-0000-4000-8000-000000000001')?.links ?? [];
+    assert.deepEqual(
+      links.map((l) => l.subject),
+      ['WT-1: w'],
+      "the worktree's session keeps its link",
+    );
   });
 });
