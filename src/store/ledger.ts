@@ -77,7 +77,7 @@ function headerProblem(bytes: Uint8Array): string | undefined {
 }
 
 function openBytes(SQL: SqlJsStatic, bytes: Uint8Array | undefined): Database {
-  if (!bytes) return new SQL.Database();
+  if (!bytes) return withMemoryJournal(new SQL.Database());
   const problem = headerProblem(bytes);
   if (problem) throw new Error(problem);
   const db = new SQL.Database(bytes);
@@ -88,6 +88,17 @@ function openBytes(SQL: SqlJsStatic, bytes: Uint8Array | undefined): Database {
     db.close();
     throw e;
   }
+  return withMemoryJournal(db);
+}
+
+/**
+ * SQLite's rollback journal kept in its own memory instead of a second in-memory file beside the database: sql.js's
+ * files grow by reallocating and copying, which a big transaction (an import's checkpoint, a fold's archive pass)
+ * repeats many times. Nothing is lost by it: the database itself lives in memory, and what is durable is the snapshot
+ * and the ledger's own journal on disk; ROLLBACK and savepoints work the same.
+ */
+function withMemoryJournal(db: Database): Database {
+  db.exec('PRAGMA journal_mode = MEMORY');
   return db;
 }
 

@@ -118,6 +118,25 @@ describe('ledger journal', () => {
     fresh.close();
   });
 
+  it("SQLite's rollback journal stays in its own memory (not a second in-memory file copied as it grows), and a failed write still rolls back", async () => {
+    const a = await open();
+    await add(a, interaction('kept', 3));
+    assert.equal(String(a.database.exec('PRAGMA journal_mode')[0]?.values[0]?.[0]), 'memory');
+    await assert.rejects(
+      a.write((db) => {
+        db.exec("INSERT INTO meta (key, value) VALUES ('half-done', 'x')");
+        throw new Error('the write fails half-way');
+      }),
+      /half-way/,
+    );
+    assert.equal(scalar(a, "SELECT count(*) FROM meta WHERE key = 'half-done'"), 0, 'rolled back');
+    const again = await open();
+    assert.equal(String(again.database.exec('PRAGMA journal_mode')[0]?.values[0]?.[0]), 'memory', 'at every open');
+    assert.equal(scalar(again, 'SELECT count(*) FROM interactions'), 1);
+    a.close();
+    again.close();
+  });
+
   it('writers in turn append to one journal; past its size it is folded into a new snapshot, and every reader follows', async () => {
     const a = await open({ journalLimitBytes: 6000 });
     const b = await open({ journalLimitBytes: 6000 });
