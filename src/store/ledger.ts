@@ -25,7 +25,15 @@ import {
   type JournalHeader,
 } from './journal';
 import { ensureRollupFresh, isRollupStale, rebuildRollup } from './rollup';
-import { archiveDir, archiveOldSessions, defaultHorizon, registerArchive, restoreAll } from './archive';
+import {
+  archiveDir,
+  archiveOldSessions,
+  defaultHorizon,
+  registerArchive,
+  removeUnusedFiles,
+  restoreAll,
+  retireStaleFiles,
+} from './archive';
 import { loadSqlJs } from './sqljs';
 import { applyPriceConfig } from './prices';
 import type { Plan } from '../core/usage/plans';
@@ -610,6 +618,7 @@ export class Ledger {
       throw writeFailure(e, `cannot write the ledger's archive in ${archiveDir(this.paths.home)}`, this.paths.home);
     }
     setMeta(this.db, 'snapshot_id', id);
+    retireStaleFiles(this.db);
     keepFreePages(this.db);
     const bytes = this.db.export();
     try {
@@ -627,6 +636,8 @@ export class Ledger {
     } catch (e) {
       throw writeFailure(e, `cannot write the ledger at ${this.paths.file}`, this.paths.file);
     }
+    // Saved: archive files neither this snapshot nor its backup can read go (store/archive.ts retireStaleFiles).
+    removeUnusedFiles(this.db, { dir: archiveDir(this.paths.home), SQL: this.SQL });
     this.recorder.start();
     this.stamp = stampOf(this.paths.file);
     this.journalStamp = stampOf(this.paths.journal);
