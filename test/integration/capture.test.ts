@@ -55,7 +55,7 @@ describe('live capture of the files a watcher reported', function () {
     assert.equal(total(), totalOf(world), 'a full scan after it finds nothing twice');
   });
 
-  it('a file not seen before (a new session) falls back to the full scan', async () => {
+  it('a file not seen before (a new session) is read alone where its tool writes sessions', async () => {
     const source = world.state.claude[Object.keys(world.state.claude)[1] ?? ''];
     assert.ok(source);
     const fresh = path.join(path.dirname(source.file), 'new-session-copy.jsonl');
@@ -65,7 +65,7 @@ describe('live capture of the files a watcher reported', function () {
       fs.readFileSync(source.file, 'utf8').replace(/"sessionId":"[^"]+"/g, '"sessionId":"new-session-copy"'),
     );
     await importAll(ledger, { env: world.env, changed: [fresh] });
-    assert.ok(total() >= before, 'the new file was read by the full scan (its copies dedupe by message id)');
+    assert.ok(total() >= before, 'the new file was read (its copies dedupe by message id)');
     const cursors = Number(
       ledger.database.exec('SELECT count(*) FROM files WHERE path = ?', [fresh])[0]?.values[0]?.[0],
     );

@@ -76,23 +76,31 @@ describe('import --file and --hook: capture of one log, as a hook runs it', func
     assert.equal(requests(), before + added);
   });
 
-  it('a --file the ledger does not follow yet makes it a full import', () => {
+  it("a new session's log is read alone too; a file outside the tools' folders makes it a full import", () => {
+    const ids = Object.keys(world.state.claude);
     const before = requests();
-    const fresh = path.join(
-      path.dirname(world.state.claude[Object.keys(world.state.claude)[0] ?? '']?.file ?? ''),
-      'x',
-    );
-    const id = Object.keys(world.state.claude)[3] ?? '';
-    const added = appendClaudeTurn(world, id, { steps: 0 }).length;
-    fs.copyFileSync(world.state.claude[id]?.file ?? '', `${fresh}.jsonl`);
-    const r = cli(['import', '--file', `${fresh}.jsonl`, '--home', home], env);
+    // A new session: Claude Code's first Stop hook of it names a file the ledger has never seen.
+    const source = world.state.claude[ids[3] ?? '']?.file ?? '';
+    const fresh = path.join(path.dirname(source), 'a-new-session.jsonl');
+    const text = fs.readFileSync(source, 'utf8').replace(/"sessionId":"[^"]+"/g, '"sessionId":"a-new-session"');
+    fs.writeFileSync(fresh, text.replace(/"(id|requestId|uuid)":"/g, '"$1":"new-'));
+    const waiting = appendClaudeTurn(world, ids[4] ?? '', { steps: 0 }).length;
+    let r = cli(['import', '--file', fresh, '--home', home], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(
-      requests(),
-      before + added,
-      "the appended turn is read by the full import; the copy's requests are duplicates",
-    );
-    assert.match(r.stdout, /duplicates skipped/);
+    assert.match(r.stdout, /claude-code\s+1\/1\s/, `only the new file read: ${r.stdout}`);
+    const listed = JSON.parse(cli(['sessions', '--json', '--no-import', '--home', home], env).stdout) as Array<{
+      sessionId: string;
+      interactions: number;
+    }>;
+    const fresher = listed.find((x) => x.sessionId === 'a-new-session')?.interactions ?? 0;
+    assert.ok(fresher > 0, 'the new session is in the ledger');
+    assert.equal(requests(), before + fresher, 'its requests are in; the other new turn waits');
+    // A copy of a log somewhere else: no tool writes sessions there, so every source is scanned.
+    const elsewhere = path.join(dir, 'elsewhere.jsonl');
+    fs.copyFileSync(source, elsewhere);
+    r = cli(['import', '--file', elsewhere, '--home', home], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(requests(), before + fresher + waiting, 'the full import read the waiting turn');
   });
 
   it('a hook payload naming no readable log: one line, exit 1 (a Stop hook takes exit 2 as "keep going")', () => {

@@ -83,8 +83,9 @@ skipped and lines rejected (with the first reasons).
   --source NAME=PATH   also read PATH (a file or folder) as source NAME (${READERS.map((r) => r.source).join(', ')});
                        for copilot-chat: a VS Code user folder, a chatSessions folder or one session file
   --file PATH          read only this log file (repeatable), as an assistant's hook does after a turn: a Claude
-                       Code or Codex log the ledger already follows costs one stat and its new lines, however
-                       many logs and years the machine holds; any other file makes it a full import
+                       Code or Codex session log (one the ledger follows, or a new one where the tool writes
+                       them) costs one stat and its new lines, however many logs and years the machine holds;
+                       any other file makes it a full import
   --hook               read the file an assistant's hook names in the JSON on stdin (Claude Code's
                        "transcript_path"), as --file; a payload naming no readable file exits 1 (never 2, which
                        a Stop hook would take as "keep going")
