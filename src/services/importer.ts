@@ -29,6 +29,7 @@ import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../stor
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
+import { sessionFolders } from '../store/paths';
 import { loadSqlJs } from '../store/sqljs';
 import { openRegular, readRegularFile } from '../sources/regular';
 
@@ -208,10 +209,7 @@ export function projectDirs(db: Database, given: readonly string[] = []): string
     const root = repos.rootOf(d);
     if (root) dirs.add(root);
   }
-  const rows = db.exec(
-    'SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL UNION SELECT DISTINCT cwd FROM sessions WHERE cwd IS NOT NULL',
-  );
-  for (const [d] of rows[0]?.values ?? []) if (typeof d === 'string' && d) dirs.add(d);
+  for (const d of sessionFolders(db)) if (d) dirs.add(d);
   return [...dirs];
 }
 

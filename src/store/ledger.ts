@@ -198,6 +198,8 @@ export class Ledger {
   private journalSchema = SCHEMA_VERSION;
   /** This process's database differs from snapshot + journal (migrated, regrouped, restored, journal damaged). */
   private mustFold = false;
+  /** This process migrated the schema since its last fold: the fold saves the database vacuumed if that freed pages. */
+  private migrated = false;
   /** The journal has a damaged block: it is moved aside when the next write folds. */
   private journalDamaged = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -274,6 +276,7 @@ export class Ledger {
       stamp = stampOf(file);
     }
     let mustFold = false;
+    let migrated = false;
     let damaged = false;
     let journalEnd: number | undefined;
     let journalStamp: DiskStamp | undefined;
@@ -304,7 +307,7 @@ export class Ledger {
         }
       }
       if (!snapshotId || journalEnd === undefined) mustFold = true;
-      if (migrate(db)) mustFold = true;
+      if (migrate(db)) mustFold = migrated = true;
       if (isRollupStale(db)) {
         ensureRollupFresh(db);
         mustFold = true;
@@ -323,6 +326,7 @@ export class Ledger {
     this.snapshotId = snapshotId;
     this.journalSchema = journalSchema;
     this.mustFold = mustFold;
+    this.migrated = migrated;
     this.journalDamaged = damaged;
     this.generation++;
   }
@@ -612,11 +616,13 @@ export class Ledger {
     const prev = this.snapshotId ?? '';
     const damaged = this.journalDamaged;
     this.recorder.stop();
+    let archived: boolean;
     try {
-      this.archive();
+      archived = this.archive();
     } catch (e) {
       throw writeFailure(e, `cannot write the ledger's archive in ${archiveDir(this.paths.home)}`, this.paths.home);
     }
+    if (archived || this.migrated) this.vacuumIfFree();
     setMeta(this.db, 'snapshot_id', id);
     retireStaleFiles(this.db);
     keepFreePages(this.db);
@@ -645,6 +651,7 @@ export class Ledger {
     this.snapshotId = id;
     this.journalSchema = SCHEMA_VERSION;
     this.mustFold = false;
+    this.migrated = false;
     this.journalDamaged = false;
     this.generation++;
   }
@@ -653,10 +660,10 @@ export class Ledger {
    * Moves the request rows of sessions that ended before the horizon to archive files (store/archive.ts), in the
    * database this fold is about to save: what every open loads keeps the aggregates and recent detail only.
    */
-  private archive(): void {
+  private archive(): boolean {
     const horizon = this.options.archiveBefore ?? defaultHorizon();
     // A checkpoint of a big import left the sums behind the rows: archive only once they are regrouped.
-    if (horizon === false || isRollupStale(this.db)) return;
+    if (horizon === false || isRollupStale(this.db)) return false;
     const store = { dir: archiveDir(this.paths.home), SQL: this.SQL };
     registerArchive(this.db, store);
     this.db.exec('BEGIN');
@@ -669,8 +676,15 @@ export class Ledger {
       this.db.exec('ROLLBACK');
       throw e;
     }
-    // SQLite keeps the pages the moved rows freed inside the file: when they are an eighth of it, the snapshot this
-    // fold saves is rebuilt without them (only after an archive pass moved many rows; a fold is under the lock).
+    return true;
+  }
+
+  /**
+   * SQLite keeps the pages freed rows leave inside the file: when they are an eighth of it, the snapshot this fold
+   * saves is rebuilt without them (after an archive pass moved many rows, or a migration rebuilt a table; a fold is
+   * under the lock).
+   */
+  private vacuumIfFree(): void {
     const pages = Number(this.db.exec('PRAGMA page_count')[0]?.values[0]?.[0] ?? 0);
     const free = Number(this.db.exec('PRAGMA freelist_count')[0]?.values[0]?.[0] ?? 0);
     if (free * 8 > pages) this.db.exec('VACUUM');
