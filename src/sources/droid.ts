@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { optionalCount, type Tokens, unknownUsageShape } from '../core/usage/tokens';
 import {
   interactionRecord,
   isObject,
@@ -213,17 +213,8 @@ class DroidSettingsParser implements LineParser {
     const u = doc.tokenUsage;
     if (u === undefined || u === null) return out; // a session that has not spent anything yet
     if (!isObject(u)) return { records: [], rejects: [{ entry: 0, reason: 'tokenUsage is not an object' }] };
-    if (!TOTAL_FIELDS.some((f) => u[f] !== undefined && u[f] !== null)) {
-      return {
-        records: [],
-        rejects: [
-          {
-            entry: 0,
-            reason: `tokenUsage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`,
-          },
-        ],
-      };
-    }
+    const unknown = unknownUsageShape(u, TOTAL_FIELDS, 'tokenUsage');
+    if (unknown) return { records: [], rejects: [{ entry: 0, reason: unknown }] };
     const now = {} as Totals;
     for (const f of TOTAL_FIELDS) {
       const v = optionalCount(u[f]);

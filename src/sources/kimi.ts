@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { countsOf, type Tokens, unknownUsageShape } from '../core/usage/tokens';
 import {
   has,
   interactionRecord,
@@ -161,18 +161,20 @@ export function kimiWorkDir(share: string, group: string, sessionId: string): st
   return undefined;
 }
 
-const USAGE_FIELDS = ['input_other', 'output', 'input_cache_read', 'input_cache_creation'];
+const USAGE_FIELDS = ['input_other', 'output', 'input_cache_read', 'input_cache_creation'] as const;
 
 export function fromKimiUsage(u: Record<string, unknown>): Tokens | { bad: string } {
-  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
-    return { bad: `token_usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
-  const input = optionalCount(u.input_other);
-  const output = optionalCount(u.output);
-  const cacheRead = optionalCount(u.input_cache_read);
-  const cacheWrite = optionalCount(u.input_cache_creation);
-  if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined)
-    return { bad: 'token_usage counts are not non-negative integers' };
-  return { input, output, cacheRead, cacheWrite, reasoning: 0 };
+  const unknown = unknownUsageShape(u, USAGE_FIELDS, 'token_usage');
+  if (unknown) return { bad: unknown };
+  const c = countsOf(u, USAGE_FIELDS);
+  if (!c) return { bad: 'token_usage counts are not non-negative integers' };
+  return {
+    input: c.input_other,
+    output: c.output,
+    cacheRead: c.input_cache_read,
+    cacheWrite: c.input_cache_creation,
+    reasoning: 0,
+  };
 }
 
 interface KimiState {
@@ -352,8 +354,8 @@ class KimiCodeParser implements LineParser {
     if (v.type !== 'usage.record' || v.usageScope !== 'turn') return null; // session bookkeeping, or not usage at all
     if (!isObject(v.usage)) return rejected('usage.record without a usage object');
     const u = v.usage;
-    if (!CODE_USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
-      return rejected(`usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`);
+    const unknown = unknownUsageShape(u, CODE_USAGE_FIELDS, 'usage');
+    if (unknown) return rejected(unknown);
     const tokens = fromKimiUsage({
       input_other: u.inputOther,
       output: u.output,

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { countsOf, type Tokens } from '../core/usage/tokens';
 import {
   agentEvent,
   has,
@@ -114,13 +114,20 @@ export const kiro: SourceReader = {
 
 /** Turn tokens as Kiro writes them; zeros (what Kiro writes today) mean "not recorded", never a count of zero. */
 function turnTokens(t: Record<string, unknown>): Tokens | undefined {
-  const input = optionalCount(t.input_token_count);
-  const output = optionalCount(t.output_token_count);
-  const cacheRead = optionalCount(t.cache_read_input_token_count);
-  const cacheWrite = optionalCount(t.cache_write_input_token_count);
-  if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined)
-    return undefined;
-  return { input, output, cacheRead, cacheWrite, reasoning: 0 };
+  const c = countsOf(t, [
+    'input_token_count',
+    'output_token_count',
+    'cache_read_input_token_count',
+    'cache_write_input_token_count',
+  ]);
+  if (!c) return undefined;
+  return {
+    input: c.input_token_count,
+    output: c.output_token_count,
+    cacheRead: c.cache_read_input_token_count,
+    cacheWrite: c.cache_write_input_token_count,
+    reasoning: 0,
+  };
 }
 
 class KiroSessionParser extends WholeJsonParser {

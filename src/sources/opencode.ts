@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { countsOf, type Tokens } from '../core/usage/tokens';
 import { isObject, type LogFile, type SourceReader, WholeJsonParser, type WholeResult } from './parser';
 import { columnsOf, SqliteCopyParser, sqliteLogFile } from './sqliteCopy';
 
@@ -14,21 +14,16 @@ import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
  * own total adds reasoning on top of output. Canonical: output = output + reasoning, reasoning = reasoning.
  */
 export function fromOpenCodeTokens(t: Record<string, unknown>): Tokens | undefined {
-  const input = optionalCount(t.input);
-  const output = optionalCount(t.output);
-  const reasoning = optionalCount(t.reasoning);
-  const cache = isObject(t.cache) ? t.cache : {};
-  const read = optionalCount(cache.read);
-  const write = optionalCount(cache.write);
-  if (
-    input === undefined ||
-    output === undefined ||
-    reasoning === undefined ||
-    read === undefined ||
-    write === undefined
-  )
-    return undefined;
-  return { input, output: output + reasoning, reasoning, cacheRead: read, cacheWrite: write };
+  const c = countsOf(t, ['input', 'output', 'reasoning']);
+  const cache = countsOf(isObject(t.cache) ? t.cache : {}, ['read', 'write']);
+  if (!c || !cache) return undefined;
+  return {
+    input: c.input,
+    output: c.output + c.reasoning,
+    reasoning: c.reasoning,
+    cacheRead: cache.read,
+    cacheWrite: cache.write,
+  };
 }
 
 /**

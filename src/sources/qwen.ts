@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { countsOf, type Tokens, unknownUsageShape } from '../core/usage/tokens';
 import {
   has,
   interactionRecord,
@@ -75,27 +75,21 @@ const USAGE_FIELDS = [
   'cachedContentTokenCount',
   'thoughtsTokenCount',
   'totalTokenCount',
-];
+] as const;
 
 /** `usageMetadata` → canonical tokens, or why it cannot be read. */
 export function fromUsageMetadata(u: Record<string, unknown>): Tokens | { bad: string } {
-  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
-    return { bad: `usageMetadata in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
-  const prompt = optionalCount(u.promptTokenCount);
-  const candidates = optionalCount(u.candidatesTokenCount);
-  const cached = optionalCount(u.cachedContentTokenCount);
-  const thoughts = optionalCount(u.thoughtsTokenCount);
-  const total =
-    u.totalTokenCount === undefined || u.totalTokenCount === null ? undefined : optionalCount(u.totalTokenCount);
-  if (
-    prompt === undefined ||
-    candidates === undefined ||
-    cached === undefined ||
-    thoughts === undefined ||
-    (u.totalTokenCount !== undefined && u.totalTokenCount !== null && total === undefined)
-  ) {
-    return { bad: 'usageMetadata counts are not non-negative integers' };
-  }
+  const unknown = unknownUsageShape(u, USAGE_FIELDS, 'usageMetadata');
+  if (unknown) return { bad: unknown };
+  const c = countsOf(u, USAGE_FIELDS);
+  if (!c) return { bad: 'usageMetadata counts are not non-negative integers' };
+  const {
+    promptTokenCount: prompt,
+    candidatesTokenCount: candidates,
+    cachedContentTokenCount: cached,
+    thoughtsTokenCount: thoughts,
+  } = c;
+  const total = u.totalTokenCount === undefined || u.totalTokenCount === null ? undefined : c.totalTokenCount;
   const cacheRead = Math.min(cached, prompt);
   const apart = thoughts > 0 && total !== undefined && total === prompt + candidates + thoughts;
   const output = apart ? candidates + thoughts : candidates;
