@@ -3,11 +3,9 @@ import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
 import { countsOf, type Tokens, unknownUsageShape } from '../core/usage/tokens';
 import {
-  has,
   interactionRecord,
   isObject,
-  jsonObjectLine,
-  looksLikeJsonObject,
+  skimmedJsonLine,
   rejected,
   restoreState,
   type LineParser,
@@ -183,8 +181,8 @@ interface KimiState {
   cwd?: string;
 }
 
-const STATUS = Buffer.from('"StatusUpdate"');
-const TURN = Buffer.from('"TurnBegin"');
+/** The wire lines worth a parse: usage and prompts. */
+const WIRE_NEEDLES = ['"StatusUpdate"', '"TurnBegin"'].map((s) => Buffer.from(s));
 
 /** Kimi's times: epoch seconds (a float); milliseconds from builds that write them. */
 function kimiTime(v: unknown): number | undefined {
@@ -217,11 +215,8 @@ class KimiWireParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    const line = buf.subarray(start, end);
-    if (!has(line, STATUS) && !has(line, TURN))
-      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
-    const parsed = jsonObjectLine(buf, start, end);
-    if ('reason' in parsed) return parsed;
+    const parsed = skimmedJsonLine(buf, start, end, WIRE_NEEDLES);
+    if (parsed === null || 'reason' in parsed) return parsed;
     const v = parsed.value;
     const msg = isObject(v.message) ? v.message : undefined;
     if (!msg) return null;
@@ -313,8 +308,8 @@ interface KimiCodeState {
   cwd?: string;
 }
 
-const USAGE_RECORD = Buffer.from('"usage.record"');
-const LLM_REQUEST = Buffer.from('"llm.request"');
+/** The Kimi Code lines worth a parse: usage records and the requests that name their model. */
+const CODE_NEEDLES = ['"usage.record"', '"llm.request"'].map((s) => Buffer.from(s));
 
 class KimiCodeParser implements LineParser {
   private readonly s: KimiCodeState;
@@ -340,11 +335,8 @@ class KimiCodeParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    const line = buf.subarray(start, end);
-    if (!has(line, USAGE_RECORD) && !has(line, LLM_REQUEST))
-      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
-    const parsed = jsonObjectLine(buf, start, end);
-    if ('reason' in parsed) return parsed;
+    const parsed = skimmedJsonLine(buf, start, end, CODE_NEEDLES);
+    if (parsed === null || 'reason' in parsed) return parsed;
     const v = parsed.value;
     if (v.type === 'llm.request') {
       const model = concreteModel(v.model);

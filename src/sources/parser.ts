@@ -156,6 +156,22 @@ export function jsonObjectLine(
 }
 
 /**
+ * The opening of a parser that skims its log: a line that mentions none of `needles` is passed over unparsed (null) if
+ * it looks like a JSON object and rejected ('not JSON') if not; any other line is read as a JSON object
+ * (`jsonObjectLine`).
+ */
+export function skimmedJsonLine(
+  buf: Buffer,
+  start: number,
+  end: number,
+  needles: readonly Buffer[],
+): { value: Record<string, unknown> } | Rejection | null {
+  const line = buf.subarray(start, end);
+  if (!needles.some((n) => has(line, n))) return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
+  return jsonObjectLine(buf, start, end);
+}
+
+/**
  * A request as the newer readers record it: no model in the file means `auto` was assumed (and flagged); estimated
  * counts and credits are carried only when there are some.
  */

@@ -2,10 +2,8 @@ import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
 import { countsOf, type Tokens, unknownUsageShape } from '../core/usage/tokens';
 import {
-  has,
   interactionRecord,
-  jsonObjectLine,
-  looksLikeJsonObject,
+  skimmedJsonLine,
   parseTimestamp,
   rejected,
   restoreState,
@@ -14,7 +12,8 @@ import {
   type LogFile,
   type SourceReader,
 } from './parser';
-import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
+import { chatFolders } from './gemini';
+import { homeDir, isLogCandidate, listDir, uniqueDirs } from './walk';
 
 /**
  * Qwen Code (a Gemini CLI fork): `~/.qwen/projects/<project>/chats/<sessionId>.jsonl`, an append-only log of chat
@@ -43,7 +42,7 @@ export const qwenCode: SourceReader = {
         if (root.endsWith('.jsonl')) files.push({ source: 'qwen-code', path: root, root });
         continue;
       }
-      for (const chats of chatFolders(root)) {
+      for (const chats of chatFolders(root, 'projects')) {
         for (const name of listDir(chats)) {
           const p = path.join(chats, name);
           if (name.endsWith('.jsonl') && isLogCandidate(p)) files.push({ source: 'qwen-code', path: p, root });
@@ -57,17 +56,6 @@ export const qwenCode: SourceReader = {
     return new QwenParser(file.path, state);
   },
 };
-
-/** The `chats` folders under a root: `~/.qwen` (projects/*), its projects folder, one project, or a chats folder. */
-function chatFolders(root: string): string[] {
-  if (!isDirectory(root)) return [];
-  if (path.basename(root) === 'chats') return [root];
-  if (isDirectory(path.join(root, 'chats'))) return [path.join(root, 'chats')];
-  const projects = isDirectory(path.join(root, 'projects')) ? path.join(root, 'projects') : root;
-  return listDir(projects)
-    .map((d) => path.join(projects, d, 'chats'))
-    .filter(isDirectory);
-}
 
 const USAGE_FIELDS = [
   'promptTokenCount',
@@ -102,8 +90,7 @@ interface QwenState {
   branch?: string;
 }
 
-const ASSISTANT = Buffer.from('"assistant"');
-const USER = Buffer.from('"user"');
+const NEEDLES = ['"assistant"', '"user"'].map((s) => Buffer.from(s));
 
 class QwenParser implements LineParser {
   private readonly s: QwenState;
@@ -128,12 +115,9 @@ class QwenParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    const line = buf.subarray(start, end);
     // Tool results and system records (often large) are skipped unparsed; a line that is no JSON at all is rejected.
-    if (!has(line, ASSISTANT) && !has(line, USER))
-      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
-    const parsed = jsonObjectLine(buf, start, end);
-    if ('reason' in parsed) return parsed;
+    const parsed = skimmedJsonLine(buf, start, end, NEEDLES);
+    if (parsed === null || 'reason' in parsed) return parsed;
     const v = parsed.value;
     if (typeof v.sessionId === 'string' && v.sessionId) this.s.sessionId ??= v.sessionId;
     if (typeof v.cwd === 'string' && v.cwd) this.s.cwd = v.cwd;
