@@ -4,6 +4,7 @@ import type { SessionContext } from '../core/usage/model';
 import { optionalCount, type Tokens, unknownUsageShape } from '../core/usage/tokens';
 import {
   interactionRecord,
+  isNonEmptyString,
   isObject,
   parseTimestamp,
   restoreState,
@@ -106,9 +107,7 @@ function logFacts(log: string): { last?: number; cwd?: string } {
     try {
       const v: unknown = JSON.parse(line);
       const cwd = isObject(v)
-        ? [v.cwd, isObject(v.session) ? v.session.cwd : undefined].find(
-            (x): x is string => typeof x === 'string' && x !== '',
-          )
+        ? [v.cwd, isObject(v.session) ? v.session.cwd : undefined].find(isNonEmptyString)
         : undefined;
       if (cwd) {
         out.cwd = cwd;

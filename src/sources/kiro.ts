@@ -5,6 +5,7 @@ import {
   agentEvent,
   has,
   interactionRecord,
+  isNonEmptyString,
   isObject,
   jsonLine,
   looksLikeJsonObject,
@@ -172,9 +173,7 @@ class KiroSessionParser extends WholeJsonParser {
         out.rejects.push({ entry: 0, reason: `${where}: no end_timestamp` });
         return;
       }
-      const ids = Array.isArray(turn.message_ids)
-        ? turn.message_ids.filter((x): x is string => typeof x === 'string' && x !== '')
-        : [];
+      const ids = Array.isArray(turn.message_ids) ? turn.message_ids.filter(isNonEmptyString) : [];
       const model = typeof turn.model === 'string' && turn.model ? turn.model : sessionModel;
       out.records.push(
         interactionRecord({
@@ -228,14 +227,12 @@ class KiroLogParser implements LineParser {
       meta = undefined; // not written yet (the IDE writes it late) or mid-write: the folder name is the session
     }
     if (isObject(meta)) {
-      const id = [meta.id, meta.sessionId, meta.session_id].find((x): x is string => typeof x === 'string' && x !== '');
+      const id = [meta.id, meta.sessionId, meta.session_id].find(isNonEmptyString);
       if (id && !restored) this.s.sessionId = id;
-      const model = [meta.modelId, meta.model].find((x): x is string => typeof x === 'string' && x !== '');
+      const model = [meta.modelId, meta.model].find(isNonEmptyString);
       if (model) this.s.model = model;
       const paths = [meta.workspacePaths, meta.workspaceFolders].find(Array.isArray) as unknown[] | undefined;
-      const cwd = [paths?.[0], meta.cwd, meta.workspaceDirectory].find(
-        (x): x is string => typeof x === 'string' && x !== '',
-      );
+      const cwd = [paths?.[0], meta.cwd, meta.workspaceDirectory].find(isNonEmptyString);
       if (cwd) this.s.cwd = cwd;
     }
   }

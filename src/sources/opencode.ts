@@ -3,7 +3,14 @@ import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
 import { countsOf, type Tokens } from '../core/usage/tokens';
-import { isObject, type LogFile, type SourceReader, WholeJsonParser, type WholeResult } from './parser';
+import {
+  isNonEmptyString,
+  isObject,
+  type LogFile,
+  type SourceReader,
+  WholeJsonParser,
+  type WholeResult,
+} from './parser';
 import { columnsOf, SqliteCopyParser, sqliteLogFile } from './sqliteCopy';
 
 export { applyWal } from './sqliteCopy';
@@ -102,12 +109,7 @@ function messageRecord(
   const model = typeof data.modelID === 'string' && data.modelID ? data.modelID : undefined;
   if (!model) return 'modelID missing';
   const where = isObject(data.path) ? data.path : {};
-  const cwd =
-    typeof where.cwd === 'string' && where.cwd
-      ? where.cwd
-      : typeof where.root === 'string' && where.root
-        ? where.root
-        : fallbackCwd;
+  const cwd = [where.cwd, where.root].find(isNonEmptyString) ?? fallbackCwd;
   const session: SessionContext = { source: 'opencode', sessionId, ...(cwd ? { cwd } : {}) };
   const cost = data.cost;
   return {

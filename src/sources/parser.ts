@@ -102,6 +102,11 @@ export function parseJson(buf: Buffer, start: number, end: number): unknown {
   return JSON.parse(buf.toString('utf8', start, end));
 }
 
+/** A string with something in it (a name, an id, a path): what a reader takes from a field that may be anything. */
+export function isNonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v !== '';
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -219,7 +224,7 @@ export const agentEvent = {
     pathKeys: string[],
   ) {
     const named = isObject(args) ? args : {};
-    const file = pathKeys.map((k) => named[k]).find((x): x is string => typeof x === 'string' && x !== '');
+    const file = pathKeys.map((k) => named[k]).find(isNonEmptyString);
     return typeof tool === 'string' && writes.test(tool) && file && ts !== undefined
       ? [{ kind: 'edit', session, timestamp: ts, path: file } satisfies LedgerRecord]
       : null;
