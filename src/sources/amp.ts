@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
-import { countsOf, optionalCount, type Tokens, unknownUsageShape } from '../core/usage/tokens';
+import { optionalCount, type Tokens, usageCounts } from '../core/usage/tokens';
 import {
   interactionRecord,
   isObject,
@@ -93,16 +93,13 @@ function creditAmount(v: unknown): number | undefined {
  * shape: rejected with the reason, never read as zeros.
  */
 function messageUsage(u: Record<string, unknown>): Usage | { bad: string } {
-  const unknown = unknownUsageShape(u, USAGE_FIELDS, 'usage');
-  if (unknown) return { bad: unknown };
-  const c = countsOf(u, [
-    'inputTokens',
-    'outputTokens',
-    'cacheCreationInputTokens',
-    'cacheReadInputTokens',
-    'totalInputTokens',
-  ]);
-  if (!c) return { bad: 'usage counts are not non-negative integers' };
+  const c = usageCounts(
+    u,
+    'usage',
+    ['inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'totalInputTokens'],
+    USAGE_FIELDS,
+  );
+  if ('bad' in c) return c;
   const credits = creditAmount(u.credits);
   if (credits === undefined) return { bad: 'usage credits is not a non-negative number' };
   const { inputTokens: input, cacheReadInputTokens: cacheRead, cacheCreationInputTokens: cacheWrite } = c;

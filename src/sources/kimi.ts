@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
-import { countsOf, type Tokens, unknownUsageShape } from '../core/usage/tokens';
+import { type Tokens, unknownUsageShape, usageCounts } from '../core/usage/tokens';
 import {
   interactionRecord,
   isObject,
@@ -162,10 +162,8 @@ export function kimiWorkDir(share: string, group: string, sessionId: string): st
 const USAGE_FIELDS = ['input_other', 'output', 'input_cache_read', 'input_cache_creation'] as const;
 
 export function fromKimiUsage(u: Record<string, unknown>): Tokens | { bad: string } {
-  const unknown = unknownUsageShape(u, USAGE_FIELDS, 'token_usage');
-  if (unknown) return { bad: unknown };
-  const c = countsOf(u, USAGE_FIELDS);
-  if (!c) return { bad: 'token_usage counts are not non-negative integers' };
+  const c = usageCounts(u, 'token_usage', USAGE_FIELDS);
+  if ('bad' in c) return c;
   return {
     input: c.input_other,
     output: c.output,

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
-import { countsOf, type Tokens, unknownUsageShape } from '../core/usage/tokens';
+import { type Tokens, usageCounts } from '../core/usage/tokens';
 import {
   interactionRecord,
   skimmedJsonLine,
@@ -67,10 +67,8 @@ const USAGE_FIELDS = [
 
 /** `usageMetadata` → canonical tokens, or why it cannot be read. */
 export function fromUsageMetadata(u: Record<string, unknown>): Tokens | { bad: string } {
-  const unknown = unknownUsageShape(u, USAGE_FIELDS, 'usageMetadata');
-  if (unknown) return { bad: unknown };
-  const c = countsOf(u, USAGE_FIELDS);
-  if (!c) return { bad: 'usageMetadata counts are not non-negative integers' };
+  const c = usageCounts(u, 'usageMetadata', USAGE_FIELDS);
+  if ('bad' in c) return c;
   const {
     promptTokenCount: prompt,
     candidatesTokenCount: candidates,

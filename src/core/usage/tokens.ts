@@ -72,6 +72,21 @@ export function unknownUsageShape(
   return `${what} in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`;
 }
 
+/**
+ * A usage object's counts (`countsOf`), or why it is rejected: `what` in an unknown shape when it has none of the
+ * fields its format knows (`known`, by default the counted ones), or counts that are not counts.
+ */
+export function usageCounts<K extends string>(
+  u: Record<string, unknown>,
+  what: string,
+  counted: readonly K[],
+  known: readonly string[] = counted,
+): Record<K, number> | { bad: string } {
+  const unknown = unknownUsageShape(u, known, what);
+  if (unknown) return { bad: unknown };
+  return countsOf(u, counted) ?? { bad: `${what} counts are not non-negative integers` };
+}
+
 const ANTHROPIC_FIELDS = [
   'input_tokens',
   'output_tokens',
