@@ -15,7 +15,7 @@ import {
   parseTimestamp,
   rejected,
   restoreState,
-  type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
 } from './parser';
@@ -128,20 +128,14 @@ export const codex: SourceReader = {
   },
 };
 
-class CodexParser implements LineParser {
-  private s: CodexState;
-
+class CodexParser extends StatefulLineParser<CodexState> {
   constructor(file: string, state: string | null) {
     const restored = restoreState<CodexState>(state);
-    this.s = restored ?? { ordinal: 0 };
+    super(restored ?? { ordinal: 0 });
     if (!this.s.sessionId) {
       const m = UUID_IN_NAME.exec(path.basename(file));
       this.s.sessionId = m?.[1] ?? path.basename(file, '.jsonl');
     }
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {

@@ -12,6 +12,7 @@ import {
   rejected,
   restoreState,
   type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
   type WholeResult,
@@ -106,18 +107,14 @@ interface EventState {
 
 const EDIT_TOOLS = /^(?:edit|create|write|str_replace_editor|str_replace|apply_patch|write_file|create_file)$/;
 
-class EventLogParser implements LineParser {
-  private readonly s: EventState;
-
+class EventLogParser extends StatefulLineParser<EventState> {
   constructor(file: string, state: string | null) {
     const name = path.basename(file);
-    this.s = restoreState<EventState>(state) ?? {
-      sessionId: name === 'events.jsonl' ? path.basename(path.dirname(file)) : path.basename(name, '.jsonl'),
-    };
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
+    super(
+      restoreState<EventState>(state) ?? {
+        sessionId: name === 'events.jsonl' ? path.basename(path.dirname(file)) : path.basename(name, '.jsonl'),
+      },
+    );
   }
 
   private get session(): SessionContext {

@@ -8,7 +8,7 @@ import {
   skimmedJsonLine,
   rejected,
   restoreState,
-  type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
 } from './parser';
@@ -188,13 +188,11 @@ function kimiTime(v: unknown): number | undefined {
   return v < 1e12 ? Math.round(v * 1000) : Math.round(v);
 }
 
-class KimiWireParser implements LineParser {
-  private readonly s: KimiState;
-
+class KimiWireParser extends StatefulLineParser<KimiState> {
   constructor(file: LogFile, state: string | null) {
     const restored = restoreState<KimiState>(state);
     const sessionDir = path.dirname(file.path);
-    this.s = restored && typeof restored.sessionId === 'string' ? restored : { sessionId: path.basename(sessionDir) };
+    super(restored && typeof restored.sessionId === 'string' ? restored : { sessionId: path.basename(sessionDir) });
     const share = shareDirOf(file.path);
     if (share && !restored) {
       const model = kimiModel(share);
@@ -202,10 +200,6 @@ class KimiWireParser implements LineParser {
       const cwd = kimiWorkDir(share, path.basename(path.dirname(sessionDir)), this.s.sessionId);
       if (cwd) this.s.cwd = cwd;
     }
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
   }
 
   private get session(): SessionContext {
@@ -309,27 +303,22 @@ interface KimiCodeState {
 /** The Kimi Code lines worth a parse: usage records and the requests that name their model. */
 const CODE_NEEDLES = ['"usage.record"', '"llm.request"'].map((s) => Buffer.from(s));
 
-class KimiCodeParser implements LineParser {
-  private readonly s: KimiCodeState;
-
+class KimiCodeParser extends StatefulLineParser<KimiCodeState> {
   constructor(file: string, state: string | null) {
     const restored = restoreState<KimiCodeState>(state);
     const agentDir = path.dirname(file);
     const sessionDir = path.dirname(path.dirname(agentDir));
-    this.s =
+    super(
       restored && typeof restored.sessionId === 'string'
         ? restored
-        : { sessionId: path.basename(sessionDir), agent: path.basename(agentDir) };
+        : { sessionId: path.basename(sessionDir), agent: path.basename(agentDir) },
+    );
     if (!restored) {
       const slugDir = path.dirname(sessionDir);
       const root = path.dirname(path.dirname(slugDir));
       const cwd = kimiCodeWorkDir(root, path.basename(slugDir), this.s.sessionId);
       if (cwd) this.s.cwd = cwd;
     }
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {

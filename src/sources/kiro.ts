@@ -12,7 +12,7 @@ import {
   parseTimestamp,
   rejected,
   restoreState,
-  type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
   WholeJsonParser,
@@ -210,15 +210,13 @@ const TOOL_CALL = Buffer.from('"tool_call"');
 /** Tools whose `path` argument is a file the agent wrote. */
 const WRITE_TOOLS = /^(?:fs_write|write_file|create_file|str_replace|edit_file|replace_in_file|write|edit|create)$/;
 
-class KiroLogParser implements LineParser {
-  private readonly s: LogState;
-
+class KiroLogParser extends StatefulLineParser<LogState> {
   constructor(file: string, state: string | null) {
     // session.json beside the log names the session, its model and its workspace; it is re-read each time (cheap)
     // because the IDE writes it after the first lines.
     const restored = restoreState<LogState>(state);
     const dir = path.dirname(file);
-    this.s = restored ?? { sessionId: path.basename(dir) };
+    super(restored ?? { sessionId: path.basename(dir) });
     let meta: unknown;
     const metaRead = readRegularFile(path.join(dir, 'session.json'), 4 << 20);
     try {
@@ -235,10 +233,6 @@ class KiroLogParser implements LineParser {
       const cwd = [paths?.[0], meta.cwd, meta.workspaceDirectory].find(isNonEmptyString);
       if (cwd) this.s.cwd = cwd;
     }
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
   }
 
   private get session(): SessionContext {

@@ -240,6 +240,20 @@ export function wholeJson(buf: Buffer): { doc: unknown } | { incomplete: string 
   }
 }
 
+/**
+ * A line parser whose state between reads is one plain object (`s`: the session it is in, how far it got), saved
+ * after every read as it is; the subclass restores it (`restoreState`) and hands it to the constructor.
+ */
+export abstract class StatefulLineParser<S> implements LineParser {
+  protected constructor(protected s: S) {}
+
+  state(): string | null {
+    return JSON.stringify(this.s);
+  }
+
+  abstract parse(buf: Buffer, start: number, end: number): ParseOutcome;
+}
+
 /** A parser for a format read whole: no lines to parse and no state carried between reads. */
 export abstract class WholeFileParser implements LineParser {
   state(): string | null {

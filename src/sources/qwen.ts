@@ -8,7 +8,7 @@ import {
   rejected,
   restoreState,
   isObject,
-  type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
 } from './parser';
@@ -90,17 +90,12 @@ interface QwenState {
 
 const NEEDLES = ['"assistant"', '"user"'].map((s) => Buffer.from(s));
 
-class QwenParser implements LineParser {
-  private readonly s: QwenState;
+class QwenParser extends StatefulLineParser<QwenState> {
   private readonly fallbackId: string;
 
   constructor(file: string, state: string | null) {
-    this.s = restoreState<QwenState>(state) ?? {};
+    super(restoreState<QwenState>(state) ?? {});
     this.fallbackId = path.basename(file, '.jsonl');
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
   }
 
   private session(): SessionContext {

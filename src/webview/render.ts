@@ -113,22 +113,10 @@ export function controls(s: SidebarSnapshot | undefined, ui: UiState, a: Actions
   const out = h('div', { class: 'controls' }, group);
   if (current === 'custom') {
     const today = new Date().toISOString().slice(0, 10);
-    const since = h('input', {
-      type: 'date',
-      id: 'custom-since',
-      'data-key': 'custom-since',
-      value: ui.query.since ?? s?.period.since ?? '',
-      max: today,
-      required: true,
-    });
-    const until = h('input', {
-      type: 'date',
-      id: 'custom-until',
-      'data-key': 'custom-until',
-      value: ui.query.until ?? s?.period.until ?? '',
-      max: today,
-      required: true,
-    });
+    const dateInput = (id: string, value: string): HTMLInputElement =>
+      h('input', { type: 'date', id, 'data-key': id, value, max: today, required: true });
+    const since = dateInput('custom-since', ui.query.since ?? s?.period.since ?? '');
+    const until = dateInput('custom-until', ui.query.until ?? s?.period.until ?? '');
     const form = h(
       'form',
       { class: 'custom-range', 'aria-label': 'Custom range' },
