@@ -31,7 +31,8 @@ export interface YearBenchOptions {
  * - warm `import` with nothing new, warm `report --json` (which imports first, as a user runs it), peak memory;
  * - one new turn (a prompt and its answer, appended to an existing session file by the world's own generator)
  *   captured by `outcome-ledger import`, on the year's ledger and on an almost empty one (the same world's first
- *   session alone), and in-process as the extension does it (an open Ledger, importAll);
+ *   session alone), captured as an assistant's hook does it (`import --file`, both ledgers), and in-process as the
+ *   extension does it (an open Ledger, importAll);
  * - ledger bytes per request (database plus journal);
  * - unless --no-vscode: the extension host's memory in the real VS Code (code-server) before and after its ledger is
  *   switched to the year's and the sidebar is shown on it (the VS Code suite's first-paint test, handed the ledger);
@@ -146,6 +147,22 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     );
   }
 
+  // The same turn captured as an assistant's hook does (`import --file`): no walk of every source's folders.
+  const yearFile = world.state.claude[target]?.file ?? '';
+  const hookBig: number[] = [];
+  const hookSmall: number[] = [];
+  for (let i = 0; i < Math.max(3, o.runs); i++) {
+    appendClaudeTurn(world, target, { steps: 0 });
+    const big = await run(['import', '--file', yearFile], home);
+    hookBig.push(big.ms);
+    peaks.push(['one new turn, `import --file` (year)', big.peakMB]);
+    appendClaudeTurn(smallWorld, sessionIds[0] ?? '', { steps: 0 });
+    hookSmall.push((await runSmall(['import', '--file', smallFile])).ms);
+    log(
+      `  one new turn by import --file: year ${big.ms.toFixed(0)} ms, almost empty ${hookSmall.at(-1)?.toFixed(0)} ms`,
+    );
+  }
+
   // In-process, as the extension captures: an open ledger, importAll of the file its watcher reported; and the full
   // rescan it runs every minute (and when a watcher event names a file it has not seen).
   const inProcess: number[] = [];
@@ -200,6 +217,19 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   figures.push({ name: 'one new turn, CLI `import`, year ledger', value: Math.round(big), unit: 'ms' });
   figures.push({ name: 'one new turn, CLI `import`, almost empty ledger', value: Math.round(tiny), unit: 'ms' });
   figures.push(ratioFigure('one new turn: year ÷ almost empty', big, tiny, 1.2));
+  const hookYear = median(hookBig);
+  const hookTiny = median(hookSmall);
+  figures.push({
+    name: 'one new turn, CLI `import --file` (a hook), year ledger',
+    value: Math.round(hookYear),
+    unit: 'ms',
+  });
+  figures.push({
+    name: 'one new turn, CLI `import --file` (a hook), almost empty ledger',
+    value: Math.round(hookTiny),
+    unit: 'ms',
+  });
+  figures.push(ratioFigure('one new turn by `import --file`: year ÷ almost empty', hookYear, hookTiny, 1.2));
   figures.push({
     name: 'one new turn, in-process (as the extension)',
     value: Math.round(inProc),
