@@ -3,10 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
+import type { TruthInteraction } from '../src/demo/truth';
 import { isRejection, type InteractionRecord, type LedgerRecord, type SourceName } from '../src/core/usage/model';
 import { importAll, type SourceSummary } from '../src/services/importer';
 import type { LineParser, LogFile, SourceReader } from '../src/sources/parser';
 import type { Ledger } from '../src/store/ledger';
+import { totalOf } from '../src/core/usage/tokens';
 import { total, type Truth } from './fixtures/sources';
 
 export function tempDir(prefix = 'ol-test-'): string {
@@ -117,4 +119,9 @@ export function syntheticRequest(key: string, session: string, ts: number, outpu
     // Some requests carry the cost the tool recorded (Claude Code's costUSD): summed in the rollup since schema 8.
     ...(output % 2 === 0 ? { recordedCostUSD: output / 10_000 } : {}),
   };
+}
+
+/** The total tokens (input, output and both cache figures) of demo-world truth rows: what a report's total must say. */
+export function truthTotal(rows: readonly TruthInteraction[]): number {
+  return rows.reduce((s, t) => s + totalOf(t), 0);
 }

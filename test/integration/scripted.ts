@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { zeroOa } from '../../src/demo/codex';
 
 export const ME = { name: 'Alex Kim', email: 'alex.kim@example.com' };
 export const TEAMMATE = { name: 'Sam Lee', email: 'sam.lee@example.com' };
@@ -223,13 +224,7 @@ export class Logs {
         payload: { cwd: s.cwd, model: 'gpt-5-codex', effort: 'medium' },
       }),
     );
-    const total = {
-      input_tokens: 0,
-      cached_input_tokens: 0,
-      output_tokens: 0,
-      reasoning_output_tokens: 0,
-      total_tokens: 0,
-    };
+    const total = zeroOa();
     const prompts = s.prompts ?? ['Please do the task.'];
     this.times(s).forEach((t, i) => {
       const prompt = prompts[i];

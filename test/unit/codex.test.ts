@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { codex, CODEX_DEFAULT_MODEL } from '../../src/sources/codex';
+import { codexUsage as usage } from '../fixtures/sources';
 import { interactions, parseLines } from '../helpers';
 
 const FILE = '/c/sessions/2026/05/13/rollout-2026-05-13T09-00-00-0197aaaa-bbbb-cccc-dddd-eeeeffff0000.jsonl';
@@ -19,13 +20,6 @@ const turn = (model: string): string =>
     type: 'turn_context',
     payload: { cwd: '/home/me/app', model, effort: 'medium' },
   });
-const usage = (input: number, cached: number, output: number, reasoning: number) => ({
-  input_tokens: input,
-  cached_input_tokens: cached,
-  output_tokens: output,
-  reasoning_output_tokens: reasoning,
-  total_tokens: input + output,
-});
 function tokenCount(total: ReturnType<typeof usage>, last: ReturnType<typeof usage>, minute = 1): string {
   return JSON.stringify({
     timestamp: `2026-05-13T09:${String(minute).padStart(2, '0')}:00.000Z`,
