@@ -63,15 +63,8 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
     app.write('README.md', '# app\n');
     app.commit('Initial commit', D - DAY);
     const day = (n: number): number => D + n * DAY + 10 * HOUR;
-    const session = (id: string, n: number, files: string[], branch = 'main'): void => {
-      logs.claude({
-        id,
-        cwd: app.dir,
-        branch,
-        start: day(n),
-        end: day(n) + 30 * MIN,
-        edits: files.map((f) => app.abs(f)),
-      });
+    const session = (id: string, n: number, edits: string[]): void => {
+      logs.session('claude', app, { id, start: day(n), end: day(n) + 30 * MIN, edits });
     };
 
     // 1. A commit reverted with `git revert` a day later (the revert is another session's work).
@@ -109,7 +102,7 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
 
     // 5. Work on a branch that never reached main.
     app.git(['checkout', '-q', '-b', 'feature/PAY-5']);
-    session(ids.unmerged, 6, ['src/f.ts'], 'feature/PAY-5');
+    session(ids.unmerged, 6, ['src/f.ts']);
     app.append('src/f.ts', 9, 'f');
     sha.unmerged = app.commit('PAY-5: try f', day(6) + 35 * MIN);
     app.git(['checkout', '-q', 'main']);

@@ -25,13 +25,11 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     const wt = path.join(box.dir, 'app-wt');
     app.git(['worktree', 'add', '-q', '-b', 'feature/WT-1', wt]);
     const wtRepo = new Repo(wt, box.home, false);
-    logs.claude({
+    logs.session('claude', wtRepo, {
       id: '10000000-0000-4000-8000-000000000001',
-      cwd: wt,
-      branch: 'feature/WT-1',
       start: D + 9 * HOUR,
       end: D + 9.3 * HOUR,
-      edits: [path.join(wt, 'src/w.ts')],
+      edits: ['src/w.ts'],
     });
     wtRepo.append('src/w.ts', 3, 'w');
     wtRepo.commit('WT-1: w', D + 9.4 * HOUR);

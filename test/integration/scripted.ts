@@ -89,6 +89,11 @@ export class Repo {
   abs(rel: string): string {
     return path.join(this.dir, rel);
   }
+
+  /** The branch checked out. */
+  branch(): string {
+    return this.git(['branch', '--show-current']);
+  }
 }
 
 export interface SessionSpec {
@@ -109,6 +114,12 @@ export interface SessionSpec {
   gitHead?: string;
 }
 
+/** A session's work in a repository, for `Logs.session`: the files it edits are relative to the repository. */
+export interface WorkSpec extends Omit<SessionSpec, 'cwd' | 'branch' | 'gitHead' | 'edits'> {
+  /** Paths relative to the repository. */
+  edits?: string[];
+}
+
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -127,6 +138,15 @@ export class Logs {
 
   env(): Record<string, string> {
     return { HOME: this.home, CLAUDE_CONFIG_DIR: this.claudeDir, CODEX_HOME: this.codexHome, TZ: 'UTC' };
+  }
+
+  /**
+   * A session of `tool` in `repo`, recorded as the tool records it: the repository's folder, the branch checked out,
+   * the files it edits and, for Codex, the HEAD it started on.
+   */
+  session(tool: 'claude' | 'codex', repo: Repo, s: WorkSpec): string {
+    const spec = { ...s, cwd: repo.dir, branch: repo.branch(), edits: s.edits?.map((rel) => repo.abs(rel)) };
+    return tool === 'claude' ? this.claude(spec) : this.codex({ ...spec, gitHead: repo.head() });
   }
 
   private times(s: SessionSpec): number[] {
