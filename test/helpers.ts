@@ -84,6 +84,15 @@ export function ledgerSums(db: Database, source: string): LedgerSums {
   };
 }
 
+/** The files a source's sessions edited, as the ledger stores them (relative to the repository), sorted. */
+export function sessionFiles(db: Database, source: SourceName): string[] {
+  const r = db.exec(
+    'SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = ? ORDER BY f.path',
+    [source],
+  );
+  return (r[0]?.values ?? []).map((v) => String(v[0]));
+}
+
 /**
  * Imports everything `env` points at into the ledger and checks that a source's fixture came in exactly: as many
  * rejected lines as the fixture wrote, and the ledger's sums for the source equal to its truth. Returns the source's

@@ -6,7 +6,7 @@ import { dataHealth } from '../../src/services/health';
 import { aider, aiderCount, parseAiderTokens } from '../../src/sources/aider';
 import { Ledger } from '../../src/store/ledger';
 import { total, writeAider } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
+import { interactions, ledgerSums, parseLines, sessionFiles, tempDirEach } from '../helpers';
 
 describe('Aider reader', () => {
   it("reads aider's rounded counts: 350, 1,234, 1.2k, 12k, 1.5M", () => {
@@ -93,12 +93,7 @@ describe('Aider reader', () => {
       assert.equal(later.sources.find((s) => s.source === 'aider')?.interactionsAdded, 1);
       assert.equal(ledgerSums(ledger.database, 'aider').input, total(fx.truth).input + 1500);
       assert.equal((await importAll(ledger, { env, quietMs: 0 })).bytesRead, 0);
-      const files = ledger.database
-        .exec(
-          "SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'aider' ORDER BY f.path",
-        )[0]
-        ?.values.map((v) => v[0]);
-      assert.deepEqual(files, ['cli.py', 'src/report.py']);
+      assert.deepEqual(sessionFiles(ledger.database, 'aider'), ['cli.py', 'src/report.py']);
       const h = dataHealth(ledger.database, path.join(tmp.dir, 'ledger', 'ledger.sqlite'), { env }).sources.find(
         (s) => s.source === 'aider',
       );

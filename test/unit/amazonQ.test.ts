@@ -6,7 +6,7 @@ import { report } from '../../src/services/queries';
 import { amazonQ } from '../../src/sources/amazonQ';
 import { Ledger } from '../../src/store/ledger';
 import { amazonQConversation, amazonQTruth, sqlite3, total, writeAmazonQ } from '../fixtures/sources';
-import { importExactly, ledgerSums, tempDir } from '../helpers';
+import { importExactly, ledgerSums, sessionFiles, tempDir } from '../helpers';
 
 const q = (v: unknown): string => `'${JSON.stringify(v).replace(/'/g, "''")}'`;
 
@@ -36,10 +36,7 @@ describe('Amazon Q Developer reader', () => {
     assert.equal(row?.tokenAccuracy, 'estimated');
     assert.equal(row?.estimatedTokens, row?.total);
     assert.equal(row?.credits, undefined, 'Amazon Q bills no credits: no credits field');
-    const files = ledger.database
-      .exec("SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'amazon-q'")[0]
-      ?.values.map((v) => v[0]);
-    assert.deepEqual(files, ['app.py']);
+    assert.deepEqual(sessionFiles(ledger.database, 'amazon-q'), ['app.py']);
     assert.equal(
       (await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'amazon-q')?.interactionsAdded,
       0,

@@ -5,7 +5,7 @@ import { importAll } from '../../src/services/importer';
 import { copilotCli } from '../../src/sources/copilotCli';
 import { Ledger } from '../../src/store/ledger';
 import { writeCopilotCli } from '../fixtures/sources';
-import { importExactly, interactions, parseLines, tempDirEach } from '../helpers';
+import { importExactly, interactions, parseLines, sessionFiles, tempDirEach } from '../helpers';
 
 describe('GitHub Copilot CLI reader', () => {
   const tmp = tempDirEach('ol-copilot-cli-');
@@ -110,12 +110,7 @@ describe('GitHub Copilot CLI reader', () => {
       ['s-333', 'main'],
       ['s-444', null],
     ]);
-    const files = ledger.database
-      .exec(
-        "SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'copilot-cli'",
-      )[0]
-      ?.values.map((v) => v[0]);
-    assert.deepEqual(files, ['src/login.ts']);
+    assert.deepEqual(sessionFiles(ledger.database, 'copilot-cli'), ['src/login.ts']);
     assert.equal(
       (await importAll(ledger, { env: { HOME: home }, quietMs: 0 })).sources.find((x) => x.source === 'copilot-cli')
         ?.interactionsAdded,

@@ -6,7 +6,7 @@ import { report } from '../../src/services/queries';
 import { kiro } from '../../src/sources/kiro';
 import { Ledger } from '../../src/store/ledger';
 import { credits, writeKiro } from '../fixtures/sources';
-import { importExactly, interactions, parseLines, tempDirEach } from '../helpers';
+import { importExactly, interactions, parseLines, sessionFiles, tempDirEach } from '../helpers';
 
 describe('Kiro reader', () => {
   const tmp = tempDirEach('ol-kiro-');
@@ -57,12 +57,7 @@ describe('Kiro reader', () => {
       credits(fx.truth),
     );
     // Edits: the v3 fs_write and the v1 file_line_tracker.
-    const files = ledger.database
-      .exec(
-        "SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'kiro' ORDER BY f.path",
-      )[0]
-      ?.values.map((v) => v[0]);
-    assert.deepEqual(files, ['src/login.ts', 'src/main.rs']);
+    assert.deepEqual(sessionFiles(ledger.database, 'kiro'), ['src/login.ts', 'src/main.rs']);
     ledger.close();
   });
 
