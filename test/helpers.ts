@@ -23,6 +23,12 @@ export function tempDirEach(prefix: string): { dir: string } {
   return tmp;
 }
 
+/** Makes `dir` a repository's root as the readers see one (a `.git` folder in it) and returns it. */
+export function repoFolder(dir: string): string {
+  fs.mkdirSync(path.join(dir, '.git'), { recursive: true });
+  return dir;
+}
+
 export interface ParsedLines {
   records: LedgerRecord[];
   rejected: string[];
@@ -52,6 +58,11 @@ export function parseLines(
     else records.push(...outcome);
   }
   return { records, rejected, parser };
+}
+
+/** Feeds a log file's non-empty lines through a source's parser (`root`: the folder the reader found it under). */
+export function parseFile(reader: SourceReader, file: string, root: string): ParsedLines {
+  return parseLines(reader, fs.readFileSync(file, 'utf8').split('\n').filter(Boolean), { path: file, root });
 }
 
 export function interactions(records: LedgerRecord[]): Extract<LedgerRecord, { kind: 'interaction' }>[] {

@@ -5,7 +5,7 @@ import { importAll } from '../../src/services/importer';
 import { continueDev, fromContinueUsage } from '../../src/sources/continue';
 import { Ledger } from '../../src/store/ledger';
 import { total, write, writeContinue } from '../fixtures/sources';
-import { importExactly, interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
+import { importExactly, interactions, ledgerSums, parseLines, repoFolder, tempDirEach } from '../helpers';
 import type { WholeResult } from '../../src/sources/parser';
 
 describe('Continue reader', () => {
@@ -54,8 +54,7 @@ describe('Continue reader', () => {
     const tmp = tempDirEach('ol-continue-');
 
     it('exact session usage plus earlier estimates (marked) equal the truth; a request is never counted twice', async () => {
-      const project = path.join(tmp.dir, 'proj');
-      fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+      const project = repoFolder(path.join(tmp.dir, 'proj'));
       const fx = writeContinue(path.join(tmp.dir, 'cont'), project);
       const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
       const env = { HOME: path.join(tmp.dir, 'home'), CONTINUE_GLOBAL_DIR: path.join(tmp.dir, 'cont') };

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importAll } from '../../src/services/importer';
 import { copilotCli } from '../../src/sources/copilotCli';
 import { Ledger } from '../../src/store/ledger';
 import { writeCopilotCli } from '../fixtures/sources';
-import { importExactly, interactions, parseLines, sessionFiles, tempDirEach } from '../helpers';
+import { importExactly, interactions, parseLines, repoFolder, sessionFiles, tempDirEach } from '../helpers';
 
 describe('GitHub Copilot CLI reader', () => {
   const tmp = tempDirEach('ol-copilot-cli-');
@@ -95,8 +94,7 @@ describe('GitHub Copilot CLI reader', () => {
   });
 
   it('imports event logs, the session store and the OTel export with one precedence per session: totals equal the truth, nothing twice', async () => {
-    const project = path.join(tmp.dir, 'proj');
-    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const project = repoFolder(path.join(tmp.dir, 'proj'));
     const home = path.join(tmp.dir, 'home');
     const fx = writeCopilotCli(home, project);
     const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));

@@ -21,7 +21,7 @@ import {
   writeQwen,
   writeCopilotTraces,
 } from '../fixtures/sources';
-import { tempDir } from '../helpers';
+import { repoFolder, tempDir } from '../helpers';
 
 /** The watch target that reports a change of `file`, if any (as the extension's watchers see it). */
 function watcherOf(targets: WatchTarget[], file: string): WatchTarget | undefined {
@@ -40,8 +40,7 @@ describe('Live capture: what the extension watches', () => {
   before(() => {
     dir = tempDir('ol-watch-');
     home = path.join(dir, 'home');
-    repo = path.join(dir, 'app');
-    fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
+    repo = repoFolder(path.join(dir, 'app'));
     writeGemini(path.join(dir, 'gemini-home'), { legacy: path.join(dir, 'old-app'), current: repo });
     writeOpenCode(path.join(dir, 'xdg-data'), repo);
     writeCline(home, repo);
