@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { MAX_TOKENS_PER_FIELD } from '../../src/core/usage/bounds';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
 import { cli, exportAllRollup, reportJson, type HealthJson } from './cli';
-import { daysAgo, HOUR, Logs, Repo } from './scripted';
+import { daysAgo, HOUR, Logs, startRepo } from './scripted';
 import { sandbox } from './sandbox';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -23,9 +23,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
 
   before(() => {
     const logs = new Logs(box.home);
-    const repo = new Repo(path.join(box.dir, 'app'), box.home);
-    repo.append('src/a.ts', 3, 'a');
-    repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
+    const repo = startRepo(box.dir, box.home, Date.parse('2026-03-01T10:00:00Z'));
     const D = daysAgo(2);
     const base = {
       sessionId: SESSION,

@@ -96,6 +96,14 @@ export class Repo {
   }
 }
 
+/** A repository at `<dir>/app` with a first commit (three lines of src/a.ts) at `at`: the ground a suite builds on. */
+export function startRepo(dir: string, home: string, at: number): Repo {
+  const repo = new Repo(path.join(dir, 'app'), home);
+  repo.append('src/a.ts', 3, 'a');
+  repo.commit('Initial commit', at);
+  return repo;
+}
+
 export interface SessionSpec {
   id: string;
   cwd: string;
