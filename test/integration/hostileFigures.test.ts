@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MAX_TOKENS_PER_FIELD } from '../../src/core/usage/bounds';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
+import { copilotRequest } from '../fixtures/sources';
 import { cli, exportAllRollup, reportJson, type HealthJson } from './cli';
 import { daysAgo, HOUR, Logs, startRepo } from './scripted';
 import { sandbox } from './sandbox';
@@ -98,26 +99,14 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
       sessionId: 'huge',
       creationDate: D,
       requests: [
-        {
-          requestId: 'request_1',
+        copilotRequest(1, {
           timestamp: D,
-          modelId: 'copilot/gpt-4.1',
           prompt: 'a',
           reply: 'b',
           promptTokens: 3 * MAX_TOKENS_PER_FIELD,
           outputTokens: 20,
-          style: 'metadata',
-        },
-        {
-          requestId: 'request_2',
-          timestamp: D + 1000,
-          modelId: 'copilot/gpt-4.1',
-          prompt: 'c',
-          reply: 'd',
-          promptTokens: 700,
-          outputTokens: 20,
-          style: 'metadata',
-        },
+        }),
+        copilotRequest(2, { timestamp: D + 1000, prompt: 'c', reply: 'd', promptTokens: 700, outputTokens: 20 }),
       ],
     });
     const old = new Date(Date.now() - HOUR);

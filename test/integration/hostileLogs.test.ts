@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SOURCE_NAMES } from '../../src/core/usage/model';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
-import { writeCursorWorkspaces, writeEveryFixture } from '../fixtures/sources';
+import { copilotRequest, writeCursorWorkspaces, writeEveryFixture } from '../fixtures/sources';
 import { CLI, cli, reportJson, type HealthJson, type Run } from './cli';
 import { daysAgo, HOUR, Logs, startRepo } from './scripted';
 import { sandbox } from './sandbox';
@@ -76,16 +76,7 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
       sessionId: 'real',
       creationDate: D,
       requests: [
-        {
-          requestId: 'request_1',
-          timestamp: D,
-          modelId: 'copilot/gpt-4.1',
-          prompt: 'Fix it',
-          reply: 'Fixed.',
-          promptTokens: 100,
-          outputTokens: 20,
-          style: 'metadata',
-        },
+        copilotRequest(1, { timestamp: D, prompt: 'Fix it', reply: 'Fixed.', promptTokens: 100, outputTokens: 20 }),
       ],
     });
 
@@ -111,18 +102,7 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
     writeCopilotJson(chat2, {
       sessionId: 'beside-fifo',
       creationDate: D,
-      requests: [
-        {
-          requestId: 'request_2',
-          timestamp: D,
-          modelId: 'copilot/gpt-4.1',
-          prompt: 'Hi',
-          reply: 'Hello.',
-          promptTokens: 10,
-          outputTokens: 2,
-          style: 'metadata',
-        },
-      ],
+      requests: [copilotRequest(2, { timestamp: D, prompt: 'Hi', reply: 'Hello.', promptTokens: 10, outputTokens: 2 })],
     });
     // Cline: a task whose task_metadata.json and ui_messages.json are FIFOs; state/taskHistory.json a FIFO.
     const tasks = path.join(user, 'globalStorage', 'saoudrizwan.claude-dev', 'tasks');
