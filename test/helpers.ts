@@ -145,3 +145,17 @@ export function syntheticRequest(key: string, session: string, ts: number, outpu
 export function truthTotal(rows: readonly TruthInteraction[]): number {
   return rows.reduce((s, t) => s + totalOf(t), 0);
 }
+
+/**
+ * Saves a ledger as an older build left it: runs `undo` (the statements that take the newer schemas' additions away),
+ * sets the schema version, compacts and closes it. Returns the file's bytes, to show that reading it leaves them be.
+ */
+export async function saveAsSchema(ledger: Ledger, home: string, version: number, undo: string[]): Promise<Buffer> {
+  await ledger.write((db) => {
+    for (const sql of undo) db.run(sql);
+    db.run("UPDATE meta SET value = ? WHERE key = 'schema_version'", [String(version)]);
+  });
+  await ledger.compact();
+  ledger.close();
+  return fs.readFileSync(path.join(home, 'ledger.sqlite'));
+}

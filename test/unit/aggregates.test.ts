@@ -7,7 +7,7 @@ import { Ledger } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
 import { rebuildRollup } from '../../src/store/rollup';
 import { SCHEMA_VERSION } from '../../src/store/schema';
-import { syntheticRequest, tempDir } from '../helpers';
+import { saveAsSchema, syntheticRequest, tempDir } from '../helpers';
 
 /** A small deterministic generator (the sequences differ per seed, and a failure names its seed). */
 function rng(seed: number): () => number {
@@ -230,15 +230,11 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
     const reportBefore = report(a.database, q);
     assert.ok((reportBefore.totals.recordedInteractions ?? 0) > 0, 'the world has recorded costs');
     // Back to version 7 as the build before this one saved it: a rollup without the recorded cost.
-    await a.write((db) => {
-      db.run('ALTER TABLE usage_rollup DROP COLUMN recorded_nusd');
-      db.run('ALTER TABLE usage_rollup DROP COLUMN recorded_n');
-      db.run('DROP INDEX files_health');
-      db.run("UPDATE meta SET value = '7' WHERE key = 'schema_version'");
-    });
-    await a.compact();
-    a.close();
-    const bytes = fs.readFileSync(path.join(home, 'ledger.sqlite'));
+    const bytes = await saveAsSchema(a, home, 7, [
+      'ALTER TABLE usage_rollup DROP COLUMN recorded_nusd',
+      'ALTER TABLE usage_rollup DROP COLUMN recorded_n',
+      'DROP INDEX files_health',
+    ]);
     const b = await Ledger.open(home);
     assert.equal(
       Number(b.database.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0]),

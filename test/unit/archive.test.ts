@@ -7,7 +7,7 @@ import { ArchiveDamagedError, REQUEST_COLUMNS, requestsOfPeriod } from '../../sr
 import { Ledger, type OpenOptions } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
 import { SCHEMA_VERSION } from '../../src/store/schema';
-import { syntheticRequest, tempDir } from '../helpers';
+import { saveAsSchema, syntheticRequest, tempDir } from '../helpers';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-05T00:00:00Z');
@@ -65,6 +65,14 @@ function rollupMatchesDetail(ledger: Ledger): void {
   }
 }
 
+/** A ledger in `home` holding the history, compacted: with OPTIONS its sessions ended before the horizon are archived. */
+async function compactedHistory(home: string, options: OpenOptions = OPTIONS): Promise<Ledger> {
+  const ledger = await Ledger.open(home, options);
+  await add(ledger, history());
+  await ledger.compact();
+  return ledger;
+}
+
 const scalar = (ledger: Ledger, sql: string): number => Number(ledger.database.exec(sql)[0]?.values[0]?.[0] ?? 0);
 const q = { timeZone: 'UTC', now: T0 + 80 * DAY };
 
@@ -76,9 +84,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
   afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
 
   it('a fold moves the requests of sessions ended before the horizon to per-month files; reports, a period and a fresh open are unchanged', async () => {
-    const a = await Ledger.open(home, { ...OPTIONS, archiveBefore: false });
-    await add(a, history());
-    await a.compact();
+    const a = await compactedHistory(home, { ...OPTIONS, archiveBefore: false });
     const before = { report: report(a.database, q), requests: allRequests(a) };
     a.close();
     const b = await Ledger.open(home, OPTIONS);
@@ -118,9 +124,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
   });
 
   it('a copy of an archived request (a resumed session) is a duplicate from its key; a better copy or a new request restores its session', async () => {
-    const a = await Ledger.open(home, OPTIONS);
-    await add(a, history());
-    await a.compact();
+    const a = await compactedHistory(home);
     assert.ok(scalar(a, 'SELECT count(*) FROM archived_sessions') > 0);
     const rowsBefore = scalar(a, 'SELECT count(*) FROM interactions');
     // A resume copies old messages into a new session file: same keys, same counts.
@@ -170,9 +174,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
   });
 
   it('a damaged archive file is refused with a plain message; reports still read the sums, and nothing else changes', async () => {
-    const a = await Ledger.open(home, OPTIONS);
-    await add(a, history());
-    await a.compact();
+    const a = await compactedHistory(home);
     const totals = report(a.database, q).totals;
     const [file] = fs.readdirSync(path.join(home, 'archive')).sort();
     const full = path.join(home, 'archive', file as string);
@@ -258,15 +260,11 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     await add(a, history());
     const reportBefore = report(a.database, q);
     // Back to version 8 as the build before this one saved it: no archive tables.
-    await a.write((db) => {
-      db.run('DROP TABLE archived_requests');
-      db.run('DROP TABLE archived_sessions');
-      db.run('DROP TABLE archive_files');
-      db.run("UPDATE meta SET value = '8' WHERE key = 'schema_version'");
-    });
-    await a.compact();
-    a.close();
-    const bytes = fs.readFileSync(path.join(home, 'ledger.sqlite'));
+    const bytes = await saveAsSchema(a, home, 8, [
+      'DROP TABLE archived_requests',
+      'DROP TABLE archived_sessions',
+      'DROP TABLE archive_files',
+    ]);
     const b = await Ledger.open(home, OPTIONS);
     assert.equal(scalar(b, "SELECT value FROM meta WHERE key = 'schema_version'"), SCHEMA_VERSION);
     assert.ok(fs.readFileSync(path.join(home, 'ledger.sqlite')).equals(bytes), 'the schema 8 file is untouched');

@@ -26,6 +26,16 @@ function interaction(key: string, output: number, over: Partial<InteractionRecor
 
 const scalar = (ledger: Ledger, sql: string): number => Number(ledger.database.exec(sql)[0]?.values[0]?.[0] ?? 0);
 
+/** One figure as a fresh open of the ledger reads it (another window, the CLI), closed again. */
+async function freshScalar(home: string, sql: string): Promise<number> {
+  const ledger = await Ledger.open(home);
+  try {
+    return scalar(ledger, sql);
+  } finally {
+    ledger.close();
+  }
+}
+
 async function addAll(ledger: Ledger, records: InteractionRecord[]): Promise<string[]> {
   return ledger.write((db) => {
     const w = new RecordWriter(db, { repoOf: () => null });
@@ -146,9 +156,7 @@ describe('ledger', () => {
     assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 3);
     await addAll(c, [interaction('k4', 1)]);
     c.close();
-    const d = await Ledger.open(home);
-    assert.equal(scalar(d, 'SELECT count(*) FROM interactions'), 4);
-    d.close();
+    assert.equal(await freshScalar(home, 'SELECT count(*) FROM interactions'), 4);
   });
 
   it('right after the first save the backup is a copy of it: a damaged snapshot is rebuilt with its journal, nothing lost', async () => {
@@ -220,9 +228,7 @@ describe('ledger', () => {
       db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_stale', '1')");
     });
     a.close();
-    const b = await Ledger.open(home);
-    assert.equal(scalar(b, 'SELECT sum(output) FROM usage_rollup'), 30);
-    b.close();
+    assert.equal(await freshScalar(home, 'SELECT sum(output) FROM usage_rollup'), 30);
   });
 
   it('stores edited files relative to the repository and drops files outside it', async () => {
