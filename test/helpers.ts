@@ -8,6 +8,7 @@ import { isRejection, type InteractionRecord, type LedgerRecord, type SourceName
 import { importAll, type SourceSummary } from '../src/services/importer';
 import type { LineParser, LogFile, SourceReader } from '../src/sources/parser';
 import type { Ledger } from '../src/store/ledger';
+import { RecordWriter } from '../src/store/records';
 import { totalOf } from '../src/core/usage/tokens';
 import { total, type Truth } from './fixtures/sources';
 
@@ -158,4 +159,20 @@ export async function saveAsSchema(ledger: Ledger, home: string, version: number
   await ledger.compact();
   ledger.close();
   return fs.readFileSync(path.join(home, 'ledger.sqlite'));
+}
+
+/** Writes records into the ledger as an import of the log `log` does (one writer, freed); returns each one's outcome. */
+export async function addRecords(
+  ledger: Ledger,
+  records: InteractionRecord[],
+  log = '/logs/a.jsonl',
+): Promise<string[]> {
+  return ledger.write((db) => {
+    const w = new RecordWriter(db, { repoOf: () => null });
+    try {
+      return records.map((r) => w.add(r, log));
+    } finally {
+      w.free();
+    }
+  });
 }
