@@ -7,7 +7,7 @@ import type { TruthInteraction } from '../src/demo/truth';
 import { isRejection, type InteractionRecord, type LedgerRecord, type SourceName } from '../src/core/usage/model';
 import { importAll, type SourceSummary } from '../src/services/importer';
 import type { LineParser, LogFile, SourceReader } from '../src/sources/parser';
-import type { Ledger } from '../src/store/ledger';
+import { Ledger } from '../src/store/ledger';
 import { RecordWriter } from '../src/store/records';
 import { totalOf } from '../src/core/usage/tokens';
 import { total, type Truth } from './fixtures/sources';
@@ -121,6 +121,22 @@ export async function importExactly(
   assert.equal(row?.linesRejected, fx.rejects, row?.reasons.join('\n'));
   assert.deepEqual(ledgerSums(ledger.database, source), total(fx.truth));
   return row;
+}
+
+/**
+ * Writes a tool's fixture into `<dir>/home` for the project `<dir>/app` and imports it exactly (importExactly) into a
+ * fresh ledger at `<dir>/ledger`: returns the fixture, the ledger and the env, for the test's next steps.
+ */
+export async function importHomeFixture<F extends { rejects: number; truth: Truth[] }>(
+  dir: string,
+  source: SourceName,
+  write: (home: string, project: string) => F,
+): Promise<{ fx: F; ledger: Ledger; env: { HOME: string } }> {
+  const fx = write(path.join(dir, 'home'), path.join(dir, 'app'));
+  const ledger = await Ledger.open(path.join(dir, 'ledger'));
+  const env = { HOME: path.join(dir, 'home') };
+  await importExactly(ledger, env, source, fx);
+  return { fx, ledger, env };
 }
 
 /**

@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importAll } from '../../src/services/importer';
 import { kimi, kimiModel } from '../../src/sources/kimi';
-import { Ledger } from '../../src/store/ledger';
 import { writeKimi } from '../fixtures/sources';
-import { importExactly, interactions, parseFile, tempDirEach } from '../helpers';
+import { importHomeFixture, interactions, parseFile, tempDirEach } from '../helpers';
 
 describe('Kimi CLI reader', () => {
   const tmp = tempDirEach('ol-kimi-');
@@ -80,10 +79,7 @@ describe('Kimi CLI reader', () => {
   });
 
   it('imports exactly: a step reported twice counts once (the larger), re-import adds nothing', async () => {
-    const fx = writeKimi(path.join(tmp.dir, 'home'), path.join(tmp.dir, 'app'));
-    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
-    const env = { HOME: path.join(tmp.dir, 'home') };
-    await importExactly(ledger, env, 'kimi', fx);
+    const { ledger, env } = await importHomeFixture(tmp.dir, 'kimi', writeKimi);
     assert.equal(
       (await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'kimi')?.interactionsAdded,
       0,
