@@ -39,6 +39,17 @@ const TITLES: Record<string, string> = {
   rollups: 'Team rollup merge',
 };
 
+/** A ratio with its budget: `ours ÷ theirs` to two decimals, passing when it is at most `atMost`. */
+export function ratioFigure(name: string, ours: number, theirs: number, atMost: number): Figure {
+  return {
+    name,
+    value: Math.round((ours / theirs) * 100) / 100,
+    unit: 'x',
+    target: `≤ ${atMost}x`,
+    pass: ours <= atMost * theirs,
+  };
+}
+
 function fmtValue(f: Figure): string {
   if (f.unit === 'bool') return f.value === 1 ? 'yes' : 'no';
   const n = Number.isInteger(f.value) ? f.value.toLocaleString('en-US') : String(f.value);

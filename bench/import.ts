@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportJson } from '../src/core/outcomes/report';
 import { buildWorld, type World } from '../src/demo/world';
-import { measure, median, type Measured } from './measure';
+import { ratioFigure } from './figures';
+import { measureCcusage, measureOk, median } from './measure';
 
 export interface ImportBenchOptions {
   /** Size of the generated logs (default 600 MB). */
@@ -24,13 +25,6 @@ export interface Figure {
 
 function envOf(world: World, home: string): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '', ...world.env, OUTCOME_LEDGER_HOME: home };
-}
-
-async function runOk(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
-  const m = await measure(cmd, args, env);
-  if (m.code !== 0)
-    throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
-  return m;
 }
 
 interface CcusageTotals {
@@ -73,13 +67,13 @@ export async function importBench(o: ImportBenchOptions, log: (s: string) => voi
   for (let i = 0; i < o.runs; i++) {
     const home = path.join(o.workDir, `ledger-${i}`);
     const env = envOf(world, home);
-    const cold = await runOk(process.execPath, [o.cli, 'report', '--json'], env);
+    const cold = await measureOk(process.execPath, [o.cli, 'report', '--json'], env);
     ours.cold.push(cold.ms);
     ours.peak.push(cold.peakMB);
-    const warm = await runOk(process.execPath, [o.cli, 'report', '--json'], env);
+    const warm = await measureOk(process.execPath, [o.cli, 'report', '--json'], env);
     ours.warm.push(warm.ms);
     ours.peak.push(warm.peakMB);
-    const alone = await runOk(
+    const alone = await measureOk(
       process.execPath,
       [o.cli, 'import'],
       envOf(world, path.join(o.workDir, `import-only-${i}`)),
@@ -92,7 +86,7 @@ export async function importBench(o: ImportBenchOptions, log: (s: string) => voi
     );
   }
   const report = JSON.parse(
-    (await runOk(process.execPath, [o.cli, 'report', '--json'], envOf(world, lastHome))).stdout,
+    (await measureOk(process.execPath, [o.cli, 'report', '--json'], envOf(world, lastHome))).stdout,
   ) as ReportJson;
   const ledgerBytes = fs.statSync(path.join(lastHome, 'ledger.sqlite')).size;
   const interactions = report.totals.interactions;
@@ -138,34 +132,11 @@ export async function importBench(o: ImportBenchOptions, log: (s: string) => voi
     log('  ccusage not available: comparison skipped');
     return figures;
   }
-  const cc: number[] = [];
-  let ccPeak = 0;
-  let ccOut = '';
-  for (let i = 0; i < o.runs; i++) {
-    const m = await runOk(o.ccusage, ['daily', '--json', '--offline'], envOf(world, path.join(o.workDir, 'unused')));
-    cc.push(m.ms);
-    ccPeak = Math.max(ccPeak, m.peakMB);
-    ccOut = m.stdout;
-    log(`  ccusage run ${i + 1}: ${m.ms.toFixed(0)} ms (peak ${m.peakMB.toFixed(0)} MB)`);
-  }
-  const ccMs = median(cc);
-  const ccTotals = (JSON.parse(ccOut) as { totals: CcusageTotals }).totals;
-  figures.push({ name: 'ccusage 20 full report (daily --json --offline)', value: Math.round(ccMs), unit: 'ms' });
-  figures.push({ name: 'ccusage 20 peak memory', value: Math.round(ccPeak), unit: 'MB' });
-  figures.push({
-    name: 'cold import + report ÷ ccusage',
-    value: round2(coldMs / ccMs),
-    unit: 'x',
-    target: '≤ 2x',
-    pass: coldMs <= 2 * ccMs,
-  });
-  figures.push({
-    name: 'warm re-import + report ÷ ccusage',
-    value: round2(warmMs / ccMs),
-    unit: 'x',
-    target: '≤ 0.25x',
-    pass: warmMs <= 0.25 * ccMs,
-  });
+  const cc = await measureCcusage(o.ccusage, envOf(world, path.join(o.workDir, 'unused')), o.runs, log);
+  const ccTotals = (JSON.parse(cc.stdout) as { totals: CcusageTotals }).totals;
+  figures.push(...cc.figures);
+  figures.push(ratioFigure('cold import + report ÷ ccusage', coldMs, cc.ms, 2));
+  figures.push(ratioFigure('warm re-import + report ÷ ccusage', warmMs, cc.ms, 0.25));
   const agree =
     ccTotals.totalTokens === report.totals.total &&
     ccTotals.inputTokens === report.totals.input &&
@@ -180,8 +151,4 @@ export async function importBench(o: ImportBenchOptions, log: (s: string) => voi
     pass: agree,
   });
   return figures;
-}
-
-function round2(v: number): number {
-  return Math.round(v * 100) / 100;
 }

@@ -5,7 +5,7 @@ import type { LinkSummary } from '../src/services/linker';
 import type { SessionJson } from '../src/services/queries';
 import { Ledger } from '../src/store/ledger';
 import type { Figure } from './import';
-import { measure, median, type Measured } from './measure';
+import { measureOk, median, type Measured } from './measure';
 import { addCommit, buildSynthetic, writeSessions, type SyntheticSession } from './synthetic';
 
 /**
@@ -45,10 +45,9 @@ function score(truth: ReadonlySet<string>, producers: ReadonlySet<string>, sessi
   return { truth: truth.size, counted, correct, nothingShipped };
 }
 
-async function runOk(cli: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
-  const m = await measure(process.execPath, [cli, ...args], env);
-  if (m.code !== 0) throw new Error(`${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
-  return m;
+/** The CLI's command, measured; a failure stops the bench with its own words. */
+function runOk(cli: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
+  return measureOk(process.execPath, [cli, ...args], env);
 }
 
 function add(a: Score, b: Score): Score {

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Figure } from './import';
 
 export interface Measured {
   code: number | null;
@@ -59,4 +61,43 @@ export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/** `measure`, failing with the command's own words when it exits with anything but 0. */
+export async function measureOk(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
+  const m = await measure(cmd, args, env);
+  if (m.code !== 0)
+    throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
+  return m;
+}
+
+/**
+ * ccusage's full report (`daily --json --offline`) on the logs `env` points it at, `runs` times: its median time, its
+ * last output and its two figures (time and peak memory), the yardstick the ratios are measured against.
+ */
+export async function measureCcusage(
+  ccusage: string,
+  env: NodeJS.ProcessEnv,
+  runs: number,
+  log: (s: string) => void,
+): Promise<{ ms: number; stdout: string; figures: Figure[] }> {
+  const times: number[] = [];
+  let peak = 0;
+  let stdout = '';
+  for (let i = 0; i < runs; i++) {
+    const m = await measureOk(ccusage, ['daily', '--json', '--offline'], env);
+    times.push(m.ms);
+    peak = Math.max(peak, m.peakMB);
+    stdout = m.stdout;
+    log(`  ccusage run ${i + 1}: ${m.ms.toFixed(0)} ms (peak ${m.peakMB.toFixed(0)} MB)`);
+  }
+  const ms = median(times);
+  return {
+    ms,
+    stdout,
+    figures: [
+      { name: 'ccusage 20 full report (daily --json --offline)', value: Math.round(ms), unit: 'ms' },
+      { name: 'ccusage 20 peak memory', value: Math.round(peak), unit: 'MB' },
+    ],
+  };
 }

@@ -61,96 +61,104 @@ async function main(): Promise<void> {
   const workDir = path.join(ROOT, '.cache', 'bench');
   const results: Record<string, Figure[]> = {};
   const only = arg('only', 'import,year,activation,link,sidebar,summary,rollups').split(',');
-  if (only.includes('import')) {
-    console.log('▶ import and report');
-    results.import = await importBench(
-      {
-        targetBytes: size,
-        runs,
-        workDir: path.join(workDir, 'import'),
-        cli: path.join(ROOT, 'dist', 'cli.js'),
-        ccusage: ccusageBinary(),
-      },
-      (s) => console.log(s),
-    );
-    print(results.import);
-  }
-  if (only.includes('year')) {
-    console.log('▶ a year of heavy use: capture, import and report');
-    results.year = await yearBench(
-      {
-        workDir: path.join(workDir, 'year'),
-        cli: path.join(ROOT, 'dist', 'cli.js'),
-        ccusage: ccusageBinary(),
-        targetBytes: Number(arg('year-mb', '880')) * 1e6,
-        runs,
-        root: ROOT,
-        vscode: !process.argv.includes('--no-vscode'),
-      },
-      (s) => console.log(s),
-    );
-    print(results.year);
-  }
-  if (only.includes('activation')) {
-    console.log('▶ extension activation in the real VS Code');
-    results.activation = activationBench(ROOT, Number(arg('activation-runs', '5')), (s) => console.log(s));
-    print(results.activation);
-  }
-  if (only.includes('link')) {
-    console.log('▶ linking sessions to commits');
-    results.link = await linkBench(
-      {
-        workDir: path.join(workDir, 'link'),
-        cli: path.join(ROOT, 'dist', 'cli.js'),
-        seeds: arg('link-seeds', '1,2,3,4,5,6').split(',').map(Number),
-        sessions: Number(arg('link-sessions', '5000')),
-        commits: Number(arg('link-commits', '10000')),
-        runs: Math.max(3, runs),
-      },
-      (s) => console.log(s),
-    );
-    print(results.link);
-  }
-  if (only.includes('sidebar')) {
-    console.log('▶ the sidebar on a year of heavy use');
-    results.sidebar = await sidebarBench(
-      {
-        workDir: path.join(workDir, 'sidebar'),
-        root: ROOT,
-        runs,
-        interactions: Number(arg('sidebar-interactions', '100000')),
-        sessions: Number(arg('sidebar-sessions', '3000')),
-        vscode: !process.argv.includes('--no-vscode'),
-      },
-      (s) => console.log(s),
-    );
-    print(results.sidebar);
-  }
-  if (only.includes('summary')) {
-    console.log('▶ the outcome summary on a year of heavy use');
-    results.summary = await summaryBench(
-      {
-        workDir: path.join(workDir, 'summary'),
-        runs,
-        interactions: Number(arg('sidebar-interactions', '100000')),
-        sessions: Number(arg('sidebar-sessions', '3000')),
-      },
-      (s) => console.log(s),
-    );
-    print(results.summary);
-  }
-  if (only.includes('rollups')) {
-    console.log('▶ merging team rollups');
-    results.rollups = await rollupsBench(
-      {
-        workDir: path.join(workDir, 'rollups'),
-        cli: path.join(ROOT, 'dist', 'cli.js'),
-        files: Number(arg('rollup-files', '100000')),
-        runs,
-      },
-      (s) => console.log(s),
-    );
-    print(results.rollups);
+  const log = (s: string): void => console.log(s);
+  const cli = path.join(ROOT, 'dist', 'cli.js');
+  const vscode = !process.argv.includes('--no-vscode');
+  /** The parts in the order they run: the name `--only` takes, what it measures, and the measuring. */
+  const parts: Array<[string, string, () => Figure[] | Promise<Figure[]>]> = [
+    [
+      'import',
+      'import and report',
+      () =>
+        importBench(
+          { targetBytes: size, runs, workDir: path.join(workDir, 'import'), cli, ccusage: ccusageBinary() },
+          log,
+        ),
+    ],
+    [
+      'year',
+      'a year of heavy use: capture, import and report',
+      () =>
+        yearBench(
+          {
+            workDir: path.join(workDir, 'year'),
+            cli,
+            ccusage: ccusageBinary(),
+            targetBytes: Number(arg('year-mb', '880')) * 1e6,
+            runs,
+            root: ROOT,
+            vscode,
+          },
+          log,
+        ),
+    ],
+    [
+      'activation',
+      'extension activation in the real VS Code',
+      () => activationBench(ROOT, Number(arg('activation-runs', '5')), log),
+    ],
+    [
+      'link',
+      'linking sessions to commits',
+      () =>
+        linkBench(
+          {
+            workDir: path.join(workDir, 'link'),
+            cli,
+            seeds: arg('link-seeds', '1,2,3,4,5,6').split(',').map(Number),
+            sessions: Number(arg('link-sessions', '5000')),
+            commits: Number(arg('link-commits', '10000')),
+            runs: Math.max(3, runs),
+          },
+          log,
+        ),
+    ],
+    [
+      'sidebar',
+      'the sidebar on a year of heavy use',
+      () =>
+        sidebarBench(
+          {
+            workDir: path.join(workDir, 'sidebar'),
+            root: ROOT,
+            runs,
+            interactions: Number(arg('sidebar-interactions', '100000')),
+            sessions: Number(arg('sidebar-sessions', '3000')),
+            vscode,
+          },
+          log,
+        ),
+    ],
+    [
+      'summary',
+      'the outcome summary on a year of heavy use',
+      () =>
+        summaryBench(
+          {
+            workDir: path.join(workDir, 'summary'),
+            runs,
+            interactions: Number(arg('sidebar-interactions', '100000')),
+            sessions: Number(arg('sidebar-sessions', '3000')),
+          },
+          log,
+        ),
+    ],
+    [
+      'rollups',
+      'merging team rollups',
+      () =>
+        rollupsBench(
+          { workDir: path.join(workDir, 'rollups'), cli, files: Number(arg('rollup-files', '100000')), runs },
+          log,
+        ),
+    ],
+  ];
+  for (const [name, title, measure] of parts) {
+    if (!only.includes(name)) continue;
+    console.log(`▶ ${title}`);
+    const figures = await measure();
+    results[name] = figures;
+    print(figures);
   }
   fs.mkdirSync(workDir, { recursive: true });
   const out = path.join(workDir, 'latest.json');

@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { DEFAULT_QUERY, type SidebarQuery } from '../src/core/sidebar/protocol';
-import { buildHeavyLedger } from '../src/demo/heavyLedger';
 import { sidebarSnapshot } from '../src/services/sidebar';
-import { Ledger } from '../src/store/ledger';
+import { onHeavyLedger } from './heavyLedger';
 import type { Figure } from './import';
 import { median } from './measure';
 
@@ -31,19 +30,8 @@ const FIRST_PAINT_MS = 300;
  *   adds VS Code's own webview service worker, which can take a second to wake after it went idle.
  */
 export async function sidebarBench(o: SidebarBenchOptions, log: (s: string) => void): Promise<Figure[]> {
-  fs.rmSync(o.workDir, { recursive: true, force: true });
-  fs.mkdirSync(o.workDir, { recursive: true });
-  const ledger = await Ledger.open(path.join(o.workDir, 'ledger'));
-  const figures: Figure[] = [];
-  try {
-    const built = await buildHeavyLedger(ledger, {
-      sessions: o.sessions,
-      interactions: o.interactions,
-      root: path.join(o.workDir, 'repos'),
-    });
-    log(
-      `  ledger: ${built.interactions} interactions, ${built.sessions} sessions, ${built.commits} commits, ${built.links} links (built in ${(built.buildMs / 1000).toFixed(1)} s)`,
-    );
+  const figures = await onHeavyLedger(o, log, (ledger) => {
+    const figures: Figure[] = [];
     const db = ledger.database;
     const rollup = Number(db.exec('SELECT count(*) FROM usage_rollup')[0]?.values[0]?.[0] ?? 0);
     log(`  usage rollup rows: ${rollup}; ledger file ${(fs.statSync(ledger.paths.file).size / 1e6).toFixed(1)} MB`);
@@ -88,30 +76,56 @@ export async function sidebarBench(o: SidebarBenchOptions, log: (s: string) => v
         unit: 'KB',
       });
     }
-  } finally {
-    ledger.close();
-  }
+    return figures;
+  });
   if (o.vscode) figures.push(...firstPaintInVsCode(o.root, log));
-  fs.rmSync(o.workDir, { recursive: true, force: true });
   return figures;
 }
 
-/** Runs the VS Code suite's first-paint test (it builds the same ledger inside the extension host) and reads its figure. */
-function firstPaintInVsCode(root: string, log: (s: string) => void): Figure[] {
+/** What the VS Code suite's first-paint test writes (test-artifacts/sidebar-paint.json): times in ms, RSS in bytes. */
+export interface FirstPaint {
+  firstPaintMs: number;
+  documentMs: number;
+  readyMs: number;
+  receivedMs: number;
+  computeMs: number;
+  renderMs: number;
+  bytes: number;
+  rssBefore: number;
+  rssAfter: number;
+}
+
+/**
+ * Runs the VS Code suite's first-paint test (real code-server + Chromium; `env` adds to the harness's environment)
+ * and reads what it wrote: undefined when the VS Code tier is not available here (its setup failed), `failed` with the
+ * run's output when the test did not pass or wrote nothing.
+ */
+export function runFirstPaintTest(
+  root: string,
+  env: NodeJS.ProcessEnv,
+): { paint: FirstPaint } | { failed: string } | undefined {
   const setup = spawnSync(process.execPath, [path.join(root, 'scripts', 'vscode-setup.mjs')], { stdio: 'inherit' });
-  if (setup.status !== 0) {
-    log('  VS Code tier not available (setup failed): first paint not measured');
-    return [];
-  }
+  if (setup.status !== 0) return undefined;
   const file = path.join(root, 'test-artifacts', 'sidebar-paint.json');
   fs.rmSync(file, { force: true });
   const r = spawnSync(
     process.execPath,
     [path.join(root, 'out', 'test', 'vscode', 'harness.js'), '--suite', 'sidebar', '--grep', 'first paint', '--no-ui'],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', env: { ...process.env, ...env } },
   );
-  if (r.status !== 0 || !fs.existsSync(file)) {
-    log(`  first-paint run failed:\n${r.stdout}${r.stderr}`);
+  if (r.status !== 0 || !fs.existsSync(file)) return { failed: `${r.stdout}${r.stderr}` };
+  return { paint: JSON.parse(fs.readFileSync(file, 'utf8')) as FirstPaint };
+}
+
+/** Runs the VS Code suite's first-paint test (it builds the same ledger inside the extension host) and reads its figure. */
+function firstPaintInVsCode(root: string, log: (s: string) => void): Figure[] {
+  const run = runFirstPaintTest(root, {});
+  if (!run) {
+    log('  VS Code tier not available (setup failed): first paint not measured');
+    return [];
+  }
+  if ('failed' in run) {
+    log(`  first-paint run failed:\n${run.failed}`);
     return [
       {
         name: 'sidebar first paint in VS Code (heavy ledger)',
@@ -122,15 +136,7 @@ function firstPaintInVsCode(root: string, log: (s: string) => void): Figure[] {
       },
     ];
   }
-  const paint = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-    firstPaintMs: number;
-    documentMs: number;
-    readyMs: number;
-    receivedMs: number;
-    computeMs: number;
-    renderMs: number;
-    bytes: number;
-  };
+  const paint = run.paint;
   const ours = paint.firstPaintMs - paint.documentMs;
   log(
     `  first paint in VS Code: ${ours.toFixed(0)} ms from the page's document to painted figures (ready at +${(paint.readyMs - paint.documentMs).toFixed(0)} ms, ` +

@@ -1,9 +1,6 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { addDays } from '../src/core/usage/time';
-import { buildHeavyLedger } from '../src/demo/heavyLedger';
 import { exportSummary, verifySummary } from '../src/services/summary';
-import { Ledger } from '../src/store/ledger';
+import { onHeavyLedger } from './heavyLedger';
 import type { Figure } from './import';
 import { median } from './measure';
 
@@ -19,21 +16,9 @@ export interface SummaryBenchOptions {
  * commits, links in every state, labels and kept lines): export (figures, weekly trend, records digest, signature,
  * rendering) for a quarter and for the whole year, its size, and verify with and without recomputing from the ledger.
  */
-export async function summaryBench(o: SummaryBenchOptions, log: (s: string) => void): Promise<Figure[]> {
-  fs.rmSync(o.workDir, { recursive: true, force: true });
-  fs.mkdirSync(o.workDir, { recursive: true });
-  const home = path.join(o.workDir, 'ledger');
-  const ledger = await Ledger.open(home);
-  const figures: Figure[] = [];
-  try {
-    const built = await buildHeavyLedger(ledger, {
-      sessions: o.sessions,
-      interactions: o.interactions,
-      root: path.join(o.workDir, 'repos'),
-    });
-    log(
-      `  ledger: ${built.interactions} interactions, ${built.sessions} sessions, ${built.commits} commits, ${built.links} links`,
-    );
+export function summaryBench(o: SummaryBenchOptions, log: (s: string) => void): Promise<Figure[]> {
+  return onHeavyLedger(o, log, (ledger, home) => {
+    const figures: Figure[] = [];
     const db = ledger.database;
     const until = new Date().toISOString().slice(0, 10);
     const periods: Array<[string, string]> = [
@@ -91,9 +76,6 @@ export async function summaryBench(o: SummaryBenchOptions, log: (s: string) => v
         }
       }
     }
-  } finally {
-    ledger.close();
-  }
-  fs.rmSync(o.workDir, { recursive: true, force: true });
-  return figures;
+    return figures;
+  });
 }

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportJson } from '../src/core/outcomes/report';
@@ -6,7 +5,9 @@ import { appendClaudeTurn, buildWorld, type World } from '../src/demo/world';
 import { importAll } from '../src/services/importer';
 import { Ledger } from '../src/store/ledger';
 import type { Figure } from './import';
-import { measure, median, type Measured } from './measure';
+import { ratioFigure } from './figures';
+import { measure, measureCcusage, median, type Measured } from './measure';
+import { runFirstPaintTest } from './sidebar';
 
 export interface YearBenchOptions {
   workDir: string;
@@ -198,13 +199,7 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   figures.push({ name: 'warm `report --json`', value: Math.round(median(warmReport)), unit: 'ms' });
   figures.push({ name: 'one new turn, CLI `import`, year ledger', value: Math.round(big), unit: 'ms' });
   figures.push({ name: 'one new turn, CLI `import`, almost empty ledger', value: Math.round(tiny), unit: 'ms' });
-  figures.push({
-    name: 'one new turn: year ÷ almost empty',
-    value: round2(big / tiny),
-    unit: 'x',
-    target: '≤ 1.2x',
-    pass: big <= 1.2 * tiny,
-  });
+  figures.push(ratioFigure('one new turn: year ÷ almost empty', big, tiny, 1.2));
   figures.push({
     name: 'one new turn, in-process (as the extension)',
     value: Math.round(inProc),
@@ -234,33 +229,10 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     log('  ccusage not available: comparison skipped');
     return figures;
   }
-  const cc: number[] = [];
-  let ccPeak = 0;
-  for (let i = 0; i < o.runs; i++) {
-    const m = await measure(o.ccusage, ['daily', '--json', '--offline'], env(path.join(o.workDir, 'unused')));
-    if (m.code !== 0) throw new Error(`ccusage failed (${m.code}): ${m.stderr.slice(0, 2000)}`);
-    cc.push(m.ms);
-    ccPeak = Math.max(ccPeak, m.peakMB);
-    log(`  ccusage run ${i + 1}: ${m.ms.toFixed(0)} ms (peak ${m.peakMB.toFixed(0)} MB)`);
-  }
-  const ccMs = median(cc);
-  const warm = median(warmReport);
-  figures.push({ name: 'ccusage 20 full report (daily --json --offline)', value: Math.round(ccMs), unit: 'ms' });
-  figures.push({ name: 'ccusage 20 peak memory', value: Math.round(ccPeak), unit: 'MB' });
-  figures.push({
-    name: 'warm report --json ÷ ccusage',
-    value: round2(warm / ccMs),
-    unit: 'x',
-    target: '≤ 0.25x',
-    pass: warm <= 0.25 * ccMs,
-  });
-  figures.push({
-    name: 'cold import + report ÷ ccusage',
-    value: round2(cold.ms / ccMs),
-    unit: 'x',
-    target: '≤ 2x',
-    pass: cold.ms <= 2 * ccMs,
-  });
+  const cc = await measureCcusage(o.ccusage, env(path.join(o.workDir, 'unused')), o.runs, log);
+  figures.push(...cc.figures);
+  figures.push(ratioFigure('warm report --json ÷ ccusage', median(warmReport), cc.ms, 0.25));
+  figures.push(ratioFigure('cold import + report ÷ ccusage', cold.ms, cc.ms, 2));
   return figures;
 }
 
@@ -271,23 +243,13 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
  * is what the year's ledger and the view add (the extension itself is already active on the small ledger).
  */
 function extensionHostMemory(root: string, home: string, log: (s: string) => void): Figure[] {
-  const setup = spawnSync(process.execPath, [path.join(root, 'scripts', 'vscode-setup.mjs')], { stdio: 'inherit' });
-  if (setup.status !== 0) {
+  const run = runFirstPaintTest(root, { OL_BENCH_LEDGER_HOME: home });
+  if (!run) {
     log("  VS Code tier not available (setup failed): the extension host's memory not measured");
     return [];
   }
-  const file = path.join(root, 'test-artifacts', 'sidebar-paint.json');
-  fs.rmSync(file, { force: true });
-  const r = spawnSync(
-    process.execPath,
-    [path.join(root, 'out', 'test', 'vscode', 'harness.js'), '--suite', 'sidebar', '--grep', 'first paint', '--no-ui'],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, OL_BENCH_LEDGER_HOME: home },
-    },
-  );
-  if (r.status !== 0 || !fs.existsSync(file)) {
-    log(`  the extension host's memory: the VS Code run failed:\n${r.stdout}${r.stderr}`);
+  if ('failed' in run) {
+    log(`  the extension host's memory: the VS Code run failed:\n${run.failed}`);
     return [
       {
         name: "extension host: memory added by the year's ledger with the sidebar open",
@@ -298,12 +260,7 @@ function extensionHostMemory(root: string, home: string, log: (s: string) => voi
       },
     ];
   }
-  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-    rssBefore: number;
-    rssAfter: number;
-    firstPaintMs: number;
-    documentMs: number;
-  };
+  const m = run.paint;
   const before = m.rssBefore / 1048576;
   const after = m.rssAfter / 1048576;
   const added = after - before;
@@ -391,8 +348,4 @@ function ledgerBytes(home: string): number {
     }
   }
   return total;
-}
-
-function round2(v: number): number {
-  return Math.round(v * 100) / 100;
 }

@@ -24,24 +24,15 @@ const common = {
   absWorkingDir: root,
 };
 
+/** Bundles one entry point into dist/ with the common options and any of its own. */
+const bundle = (entry, file, own = {}) => build({ ...common, entryPoints: [entry], outfile: join(dist, file), ...own });
+
 // The CLI: cli.js is a small launcher that loads the bundle (cli-main.js) through a V8 code cache (src/cli/launch.ts).
-await build({
-  ...common,
-  entryPoints: ['src/cli/index.ts'],
-  outfile: join(dist, 'cli-main.js'),
-});
-await build({
-  ...common,
-  entryPoints: ['src/cli/launch.ts'],
-  outfile: join(dist, 'cli.js'),
-  banner: { js: '#!/usr/bin/env node' },
-});
+await bundle('src/cli/index.ts', 'cli-main.js');
+await bundle('src/cli/launch.ts', 'cli.js', { banner: { js: '#!/usr/bin/env node' } });
 chmodSync(join(dist, 'cli.js'), 0o755);
 
-await build({
-  ...common,
-  entryPoints: ['src/extension/extension.ts'],
-  outfile: join(dist, 'extension.js'),
+await bundle('src/extension/extension.ts', 'extension.js', {
   external: ['vscode'],
   // Lets the extension report activation time including the evaluation of this bundle.
   banner: { js: 'var __outcomeLedgerLoadStart = performance.now();' },
@@ -50,26 +41,15 @@ await build({
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(dist, 'sql-wasm.wasm'));
 
 // A team merge's worker thread (src/services/teamRollupPool.ts): loaded by path beside the CLI and extension bundles.
-await build({
-  ...common,
-  entryPoints: ['src/services/teamRollupWorker.ts'],
-  outfile: join(dist, 'teamRollupWorker.js'),
-});
+await bundle('src/services/teamRollupWorker.ts', 'teamRollupWorker.js');
 
 // The tokenizer (token estimates for logs without counts) is big: its own file, required on first use only.
-await build({
-  ...common,
-  entryPoints: ['src/tokenizer/entry.ts'],
-  outfile: join(dist, 'tokenizer.js'),
-});
+await bundle('src/tokenizer/entry.ts', 'tokenizer.js');
 
 // The sidebar's page: browser, one IIFE loaded by a nonce'd <script> under a strict CSP (no eval, no inline code).
-await build({
-  ...common,
+await bundle('src/webview/main.ts', 'webview.js', {
   platform: 'browser',
   target: ['chrome120'],
   format: 'iife',
-  entryPoints: ['src/webview/main.ts'],
-  outfile: join(dist, 'webview.js'),
   metafile: false,
 });

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { terminalText } from '../core/common/text';
@@ -25,6 +26,42 @@ function selfCommand(): string {
   return `node ${/\s/.test(rel) ? JSON.stringify(rel) : rel}`;
 }
 
+/** Stdin's bytes read at the most: an assistant hook's JSON payload is a few hundred bytes. */
+const STDIN_LIMIT = 1 << 20;
+
+/**
+ * What is piped to stdin, up to STDIN_LIMIT + 1 bytes (the reader of it can tell "too long"); nothing when stdin is a
+ * terminal (a user typing `import --hook` by hand is not kept waiting).
+ */
+function readStdin(): string {
+  if (process.stdin.isTTY) return '';
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(64 << 10);
+  const deadline = Date.now() + 10_000;
+  while (total <= STDIN_LIMIT) {
+    let n: number;
+    try {
+      n = fs.readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EOF') break;
+      // A non-blocking pipe with nothing yet: wait a little, never past the deadline.
+      if (code === 'EAGAIN' && Date.now() < deadline) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+    total += n;
+  }
+  return Buffer.concat(chunks)
+    .subarray(0, STDIN_LIMIT + 1)
+    .toString('utf8');
+}
+
 // `outcome-ledger report | head` closes the pipe early: that is not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
@@ -48,6 +85,7 @@ main(args, {
   ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
   tty: process.stderr.isTTY ? process.stderr : undefined,
   confirm: process.stdin.isTTY && process.stderr.isTTY ? confirm : undefined,
+  readStdin,
 }).then(
   (code) => {
     process.exitCode = code;

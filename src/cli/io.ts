@@ -13,6 +13,8 @@ export interface CliIo {
   stdoutTty?: boolean;
   /** Writes a line to stdout as is: the caller has made it printable already (main.ts, to add colour). */
   rawOut?: (text: string) => void;
+  /** Reads what is piped to stdin (at most 1 MB; an assistant hook's JSON payload); absent in tests that pipe nothing. */
+  readStdin?: () => string;
   /** How the user runs this CLI, for hints they can paste: `outcome-ledger` when installed, `node dist/cli.js` from a checkout. */
   self?: string;
 }

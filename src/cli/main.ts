@@ -14,7 +14,7 @@ import { parse, UsageError } from './args';
 import { COMMON_HELP, examplesHelp, type Command } from './command';
 import { demoCommand } from './commands/demo';
 import { healthCommand } from './commands/health';
-import { importCommand } from './commands/import';
+import { HookInputError, importCommand } from './commands/import';
 import { labelCommand } from './commands/label';
 import { linkCommand } from './commands/link';
 import { manualCommand } from './commands/manual';
@@ -81,6 +81,7 @@ const EXIT_CODES: ReadonlyArray<readonly [new (...args: never[]) => Error, numbe
   [SchemaTooNewError, 1],
   [ArchiveDamagedError, 1],
   [OtelPortBusyError, 1],
+  [HookInputError, 1],
 ];
 
 function helpOf(name: string | undefined): string {

@@ -24,11 +24,12 @@ import { qwenCode } from '../sources/qwen';
 import { kimi } from '../sources/kimi';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
-import { isLogCandidate } from '../sources/walk';
+import { isDirectory, isLogCandidate } from '../sources/walk';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
+import { sessionFolders } from '../store/paths';
 import { loadSqlJs } from '../store/sqljs';
 import { openRegular, readRegularFile } from '../sources/regular';
 
@@ -88,9 +89,10 @@ export interface ImportOptions {
    */
   projectDirs?: string[];
   /**
-   * The files a watcher reported changed. When each is an append log already in the ledger (Claude Code, Codex), only
-   * those files are read — no discovery, one stat and one cursor each — so a captured line costs the same in a year's
-   * ledger as in an empty one. Otherwise (a new file, a whole-file source) everything is scanned as usual.
+   * The files a watcher (or `import --file`) reported changed. When each is an append log (Claude Code, Codex) the
+   * ledger follows, or a new session's file where that tool writes them, only those files are read — no discovery, one
+   * stat and one cursor each — so a captured line costs the same in a year's ledger as in an empty one. Otherwise (a
+   * whole-file source, a file elsewhere) everything is scanned as usual.
    */
   changed?: readonly string[];
 }
@@ -207,10 +209,7 @@ export function projectDirs(db: Database, given: readonly string[] = []): string
     const root = repos.rootOf(d);
     if (root) dirs.add(root);
   }
-  const rows = db.exec(
-    'SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL UNION SELECT DISTINCT cwd FROM sessions WHERE cwd IS NOT NULL',
-  );
-  for (const [d] of rows[0]?.values ?? []) if (typeof d === 'string' && d) dirs.add(d);
+  for (const d of sessionFolders(db)) if (d) dirs.add(d);
   return [...dirs];
 }
 
@@ -416,7 +415,7 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   const changed = options.changed;
   if (changed && changed.length > 0) {
     return ledger.write((db, ctx) => {
-      const targeted = targetedPlan(db, changed, options.disabled ?? new Set());
+      const targeted = targetedPlan(db, changed, options.disabled ?? new Set(), env, options.extra ?? []);
       if (targeted) return runImport(db, ctx, targeted.discovered, options, started, whole, targeted.cursors);
       return runImport(
         db,
@@ -480,13 +479,43 @@ export function pendingImport(
 const TARGETED: ReadonlySet<SourceName> = new Set(['claude-code', 'codex']);
 
 /**
- * The plan for a capture of known append logs only, or undefined when any changed file needs the full scan (a file
- * not seen before, a whole-file source, a file deliberately skipped, a disabled source).
+ * Where a log file no cursor knows yet may still be read alone: a new session's file in the folder its tool writes
+ * sessions to (Claude Code's `projects/`, Codex's `sessions/`), at the depth discovery walks. Codex's
+ * `archived_sessions/` is left to the full scan, which knows when an archived rollout is a copy of an active one.
+ */
+function newAppendLog(
+  p: string,
+  env: NodeJS.ProcessEnv,
+  extra: ExtraSource[],
+  disabled: ReadonlySet<SourceName>,
+): LogFile | undefined {
+  if (!p.endsWith('.jsonl')) return undefined;
+  const roots = sourceRoots(env, extra, disabled);
+  const within = (dir: string): boolean => {
+    const rel = path.relative(dir, p);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) && rel.split(/[\\/]/).length <= 5;
+  };
+  for (const root of roots.get('claude-code') ?? []) {
+    const projects = isDirectory(path.join(root, 'projects')) ? path.join(root, 'projects') : root;
+    if (within(projects)) return { source: 'claude-code', path: p, root };
+  }
+  for (const root of roots.get('codex') ?? []) {
+    if (within(path.join(root, 'sessions'))) return { source: 'codex', path: p, root };
+  }
+  return undefined;
+}
+
+/**
+ * The plan for a capture of append logs only (Claude Code, Codex): the files the ledger follows, and new session
+ * files where their tool writes them; undefined when any changed file needs the full scan (a whole-file source, a file
+ * elsewhere, one deliberately skipped, a disabled source).
  */
 function targetedPlan(
   db: Database,
   changed: readonly string[],
   disabled: ReadonlySet<SourceName>,
+  env: NodeJS.ProcessEnv,
+  extra: ExtraSource[],
 ):
   | { discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>; cursors: Map<string, FileCursor> }
   | undefined {
@@ -495,12 +524,18 @@ function targetedPlan(
   const discovered = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
   for (const p of paths) {
     const cursor = cursors.get(p);
-    if (!cursor || cursor.status !== null || !TARGETED.has(cursor.source) || disabled.has(cursor.source))
-      return undefined;
-    const reader = READERS.find((r) => r.source === cursor.source);
+    let file: LogFile | undefined;
+    if (cursor) {
+      if (cursor.status !== null || !TARGETED.has(cursor.source) || disabled.has(cursor.source)) return undefined;
+      file = { source: cursor.source, path: p, root: path.dirname(p) };
+    } else {
+      file = newAppendLog(p, env, extra, disabled);
+      if (!file) return undefined;
+    }
+    const reader = READERS.find((r) => r.source === file.source);
     if (!reader) return undefined;
     const entry = discovered.get(reader) ?? { roots: [], files: [] };
-    entry.files.push({ source: cursor.source, path: p, root: path.dirname(p) });
+    entry.files.push(file);
     discovered.set(reader, entry);
   }
   return { discovered, cursors };

@@ -59,6 +59,7 @@ import {
 } from './durability';
 import { openRegular } from '../sources/regular';
 import { relinkRepo, stampOf, type SessionFacts } from './relink';
+import { sessionLogPathSql } from '../store/paths';
 
 export interface LinkConfig {
   /** Hours after a session's last reply in which a commit can still be its outcome. */
@@ -173,7 +174,7 @@ function loadSessionFacts(db: Database, since?: number, alsoIds: readonly number
     `SELECT b.session_ref, b.branch FROM session_branches b JOIN sessions s ON s.id = b.session_ref WHERE s.repo IS NOT NULL${only}`,
   );
   const r = db.exec(
-    `SELECT s.id, s.source, s.repo, s.log_path, min(r.first_ts), max(r.last_ts)
+    `SELECT s.id, s.source, s.repo, ${sessionLogPathSql()}, min(r.first_ts), max(r.last_ts)
      FROM sessions s JOIN usage_rollup r ON r.session_ref = s.id WHERE s.repo IS NOT NULL${only} GROUP BY s.id`,
   );
   return (r[0]?.values ?? []).map((v) => ({
@@ -357,7 +358,9 @@ async function readHistories(
     return minStartCache;
   };
   let anyRead = false;
-  const cwdOf = (plan: RepoPlan): string => plan.paths.find((p) => fs.existsSync(p)) ?? plan.commonDir;
+  // git runs in the repository's shared git dir, which outlives its working trees: a folder the ledger knew as a
+  // worktree may be gone, or exist again outside any repository ("not a git repository" there).
+  const cwdOf = (plan: RepoPlan): string => plan.commonDir;
   const live = [...plans.values()].filter((plan) => {
     if (fs.existsSync(plan.commonDir)) return true;
     if (plan.row?.state === 'moved') {
@@ -566,7 +569,7 @@ function storeAndLink(
           const repoFacts = facts.filter((s) => paths.get(s.repoPath)?.repoRef === repoId);
           const r = await relinkRepo(db, {
             repoId,
-            cwd: plan.paths.find((p) => fs.existsSync(p)) ?? plan.commonDir,
+            cwd: plan.commonDir,
             tips: plan.tips,
             newShas: new Set(plan.read.map((c) => c.sha)),
             sessions: repoFacts,

@@ -18,6 +18,7 @@ import { estimateTokens } from '../sources/tokenize';
 import type { Ledger } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { rebuildRollup } from '../store/rollup';
+import { clearSessionLog, setSessionPlace } from '../store/paths';
 
 export class ManualEntryError extends Error {}
 
@@ -149,7 +150,7 @@ function write(db: Database, key: string, r: Resolved, repos: RepoFinder): numbe
   }
   const ref = sessionRef(db, key) ?? -1;
   // The session keeps no log path: there is no log to open.
-  db.run('UPDATE sessions SET log_path = NULL WHERE id = ?', [ref]);
+  clearSessionLog(db, ref);
   return ref;
 }
 
@@ -270,7 +271,7 @@ export async function editManualEntry(
     if (ref === undefined) throw new ManualEntryError(`no manual entry matches "${id}"`);
     db.run('DELETE FROM interactions WHERE session_ref = ?', [ref]);
     db.run('DELETE FROM session_branches WHERE session_ref = ?', [ref]);
-    db.run('UPDATE sessions SET cwd = ?, repo = ?, branch = ? WHERE id = ?', [r.cwd, r.repo, r.branch, ref]);
+    setSessionPlace(db, ref, r.cwd, r.repo, r.branch);
     // Re-linked on the next link run: what the entry says about its repository or branch may have changed.
     db.run('DELETE FROM session_links WHERE session_ref = ?', [ref]);
     write(db, k, r, repos);

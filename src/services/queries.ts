@@ -30,6 +30,7 @@ import { getMeta, setMeta } from '../store/schema';
 import { groupStrings } from '../store/group';
 import { refsClause } from '../store/aggregates';
 import { DEFAULT_DURABILITY_DAYS, linkConfigOf } from './linker';
+import { sessionCwdSql, sessionLogPathSql } from '../store/paths';
 
 export interface PeriodQuery {
   timeZone: string;
@@ -562,7 +563,7 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   const now = q.now ?? Date.now();
   // The period's sessions through the per-session totals' span index, whole-session sums from the same row.
   const r = db.exec(
-    `SELECT s.id, s.source, s.session_key, s.cwd, s.repo, s.branch, s.label, s.log_path,
+    `SELECT s.id, s.source, s.session_key, ${sessionCwdSql()}, s.repo, s.branch, s.label, ${sessionLogPathSql()},
             t.first_ts, t.last_ts, t.input, t.output, t.cache_read, t.cache_write, t.reasoning,
             t.cost_nusd, t.n, t.estimated, t.credits_u
      FROM session_totals t JOIN sessions s ON s.id = t.session_ref

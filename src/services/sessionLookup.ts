@@ -5,6 +5,7 @@
 import type { Database } from 'sql.js';
 import { loadRepoPaths } from '../store/outcomes';
 import { linksOf, resolveSession, type LinkJson } from './queries';
+import { sessionLogPathSql } from '../store/paths';
 
 const DAY_MS = 86_400_000;
 
@@ -58,7 +59,7 @@ export function relinkChoices(
 /** The log file a session was read from, or null when none is on record. */
 export function sessionLogPath(db: Database, sessionId: string): string | null {
   const s = resolveSession(db, sessionId);
-  const p = db.exec('SELECT log_path FROM sessions WHERE id = ?', [s.ref])[0]?.values[0]?.[0];
+  const p = db.exec(`SELECT ${sessionLogPathSql()} FROM sessions s WHERE id = ?`, [s.ref])[0]?.values[0]?.[0];
   return p === null || p === undefined ? null : String(p);
 }
 

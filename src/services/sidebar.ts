@@ -32,6 +32,7 @@ import { fromNanoUSD } from '../core/usage/pricing';
 import { sourceHealth } from '../store/files';
 import { loadLinkFacts } from '../store/outcomes';
 import { getMeta } from '../store/schema';
+import { sessionCwdSql, sessionLogPathSql } from '../store/paths';
 import { dataHealth } from './health';
 import type { ExtraSource } from './importer';
 import { DEFAULT_DURABILITY_DAYS } from './linker';
@@ -625,7 +626,7 @@ function decisionsOf(
   const ids = top.map((t) => t.ref);
   const info = new Map<number, unknown[]>();
   for (const v of db.exec(
-    `SELECT id, source, session_key, cwd, repo, branch, log_path FROM sessions WHERE id IN (${ids.join(',')})`,
+    `SELECT id, source, session_key, ${sessionCwdSql()}, repo, branch, ${sessionLogPathSql()} FROM sessions s WHERE id IN (${ids.join(',')})`,
   )[0]?.values ?? [])
     info.set(Number(v[0]), v);
   const linkLists = linksOf(db, ids, threshold);

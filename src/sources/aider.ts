@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
-import { rejected, restoreState, type LineParser, type LogFile, type SourceReader } from './parser';
+import { rejected, restoreState, StatefulLineParser, type LogFile, type SourceReader } from './parser';
 import { isDirectory, isLogCandidate, listDir } from './walk';
 
 export const AIDER_HISTORY = '.aider.chat.history.md';
@@ -116,18 +116,13 @@ interface AiderState {
   ordinal: number;
 }
 
-class AiderParser implements LineParser {
-  private s: AiderState;
+class AiderParser extends StatefulLineParser<AiderState> {
   private readonly cwd: string;
 
   constructor(file: LogFile, state: string | null) {
     const restored = restoreState<AiderState>(state);
-    this.s = restored ?? { ordinal: 0 };
+    super(restored ?? { ordinal: 0 });
     this.cwd = path.dirname(file.path);
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
   }
 
   private session(): SessionContext {

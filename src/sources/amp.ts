@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { optionalCount, type Tokens, usageCounts } from '../core/usage/tokens';
 import {
   interactionRecord,
   isObject,
@@ -93,32 +93,24 @@ function creditAmount(v: unknown): number | undefined {
  * shape: rejected with the reason, never read as zeros.
  */
 function messageUsage(u: Record<string, unknown>): Usage | { bad: string } {
-  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
-    return { bad: `usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
-  const input = optionalCount(u.inputTokens);
-  const output = optionalCount(u.outputTokens);
-  const cacheWrite = optionalCount(u.cacheCreationInputTokens);
-  const cacheRead = optionalCount(u.cacheReadInputTokens);
-  const totalInput =
-    u.totalInputTokens === undefined || u.totalInputTokens === null ? undefined : optionalCount(u.totalInputTokens);
+  const c = usageCounts(
+    u,
+    'usage',
+    ['inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'totalInputTokens'],
+    USAGE_FIELDS,
+  );
+  if ('bad' in c) return c;
   const credits = creditAmount(u.credits);
-  if (
-    input === undefined ||
-    output === undefined ||
-    cacheWrite === undefined ||
-    cacheRead === undefined ||
-    (u.totalInputTokens !== undefined && u.totalInputTokens !== null && totalInput === undefined)
-  ) {
-    return { bad: 'usage counts are not non-negative integers' };
-  }
   if (credits === undefined) return { bad: 'usage credits is not a non-negative number' };
+  const { inputTokens: input, cacheReadInputTokens: cacheRead, cacheCreationInputTokens: cacheWrite } = c;
+  const totalInput = u.totalInputTokens === undefined || u.totalInputTokens === null ? undefined : c.totalInputTokens;
   const cacheInside =
     totalInput !== undefined && cacheRead + cacheWrite > 0 && totalInput === input && input >= cacheRead + cacheWrite;
   return {
     model: typeof u.model === 'string' && u.model ? u.model : undefined,
     tokens: {
       input: cacheInside ? input - cacheRead - cacheWrite : input,
-      output,
+      output: c.outputTokens,
       cacheRead,
       cacheWrite,
       reasoning: 0,

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { LedgerRecord, SessionContext, SourceName } from '../core/usage/model';
 import { costUSD } from '../core/usage/pricing';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { countsOf, type Tokens } from '../core/usage/tokens';
 import { isObject, type LogFile, restoreState, type SourceReader, WholeJsonParser, type WholeResult } from './parser';
 import { vscodeUserDirs } from './vscodeUser';
 import { isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
@@ -387,23 +387,14 @@ class ClineParser extends WholeJsonParser {
       const at = m.say !== 'api_req_finished' ? ts : lastStarted && !lastStarted.counted ? lastStarted.ts : undefined;
       if (at === undefined) return;
       if (info.tokensIn === undefined && info.tokensOut === undefined) return; // still streaming: counts come later
-      const input = optionalCount(info.tokensIn);
-      const output = optionalCount(info.tokensOut);
-      const cacheWrite = optionalCount(info.cacheWrites);
-      const cacheRead = optionalCount(info.cacheReads);
-      if (input === undefined || output === undefined || cacheWrite === undefined || cacheRead === undefined) {
+      const counts = countsOf(info, ['tokensIn', 'tokensOut', 'cacheWrites', 'cacheReads']);
+      if (!counts) {
         rejects.push({ entry: 0, reason: `entry ${entry}: token counts are not non-negative integers` });
         return;
       }
       const cost =
         typeof info.cost === 'number' && Number.isFinite(info.cost) && info.cost >= 0 ? info.cost : undefined;
-      let raw: RawUsage | undefined = {
-        tokensIn: input,
-        tokensOut: output,
-        cacheWrites: cacheWrite,
-        cacheReads: cacheRead,
-        cost: cost ?? 0,
-      };
+      let raw: RawUsage | undefined = { ...counts, cost: cost ?? 0 };
       let key = `${this.f.source}:${taskId}:${at}`;
       if (m.say === 'deleted_api_reqs') {
         raw = this.restored(before ?? 0, at, raw);

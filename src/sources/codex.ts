@@ -1,6 +1,12 @@
 import * as path from 'node:path';
 import type { LedgerRecord, ParseOutcome, SessionContext } from '../core/usage/model';
-import { fromOpenAiUsage, readOpenAiUsage, type OpenAiUsage } from '../core/usage/tokens';
+import {
+  fromOpenAiUsage,
+  OPENAI_USAGE_FIELDS,
+  readOpenAiUsage,
+  sameOpenAiUsage,
+  type OpenAiUsage,
+} from '../core/usage/tokens';
 import {
   isObject,
   has,
@@ -9,7 +15,7 @@ import {
   parseTimestamp,
   rejected,
   restoreState,
-  type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
 } from './parser';
@@ -35,17 +41,19 @@ const HEAD_BYTES = 256;
 const QUOTE = 0x22;
 
 /**
- * The payload type, read from the first bytes of a compact line (`{"timestamp":…,"type":…,"payload":{"type":"…"`), or
- * undefined when the line is laid out otherwise (then the whole line is scanned for the needles).
+ * The string that follows `opening` (a key and its opening quote) in the first bytes of a compact line, up to its
+ * closing quote, without parsing the line; undefined when the line's head does not have it. The payload type
+ * (`{"timestamp":…,"type":…,"payload":{"type":"…"`) and the time are read this way.
  */
-function payloadTypeOf(line: Buffer): string | undefined {
+function headString(line: Buffer, opening: Buffer): string | undefined {
   const head = line.length > HEAD_BYTES ? line.subarray(0, HEAD_BYTES) : line;
-  const at = head.indexOf(PAYLOAD_TYPE);
+  const at = head.indexOf(opening);
   if (at === -1) return undefined;
-  const from = at + PAYLOAD_TYPE.length;
+  const from = at + opening.length;
   const to = head.indexOf(QUOTE, from);
   return to === -1 ? undefined : head.toString('latin1', from, to);
 }
+
 /**
  * A forked rollout (`forked_from_id`, or a subagent spawned from a thread) opens with the parent's rollout copied in,
  * every copied line stamped as it was written: one burst at the fork instant. The copy ends at the first line written
@@ -120,27 +128,22 @@ export const codex: SourceReader = {
   },
 };
 
-class CodexParser implements LineParser {
-  private s: CodexState;
-
+class CodexParser extends StatefulLineParser<CodexState> {
   constructor(file: string, state: string | null) {
     const restored = restoreState<CodexState>(state);
-    this.s = restored ?? { ordinal: 0 };
+    super(restored ?? { ordinal: 0 });
     if (!this.s.sessionId) {
       const m = UUID_IN_NAME.exec(path.basename(file));
       this.s.sessionId = m?.[1] ?? path.basename(file, '.jsonl');
     }
   }
 
-  state(): string | null {
-    return JSON.stringify(this.s);
-  }
-
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
     const line = buf.subarray(start, end);
     if (this.s.copying) this.followCopy(line);
-    const type = payloadTypeOf(line);
-    // session_meta and turn_context payloads carry no type of their own: they take the needle scan (small lines).
+    const type = headString(line, PAYLOAD_TYPE);
+    // A line laid out otherwise, and session_meta and turn_context payloads (no type of their own), take the needle
+    // scan (small lines).
     const wanted = type === undefined ? NEEDLES.some((n) => has(line, n)) : WANTED.has(type);
     if (!wanted) {
       return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
@@ -222,7 +225,7 @@ class CodexParser implements LineParser {
     let counted: OpenAiUsage;
     if (!prev) {
       counted = total;
-    } else if (sameTotals(prev, total)) {
+    } else if (sameOpenAiUsage(prev, total)) {
       return null; // re-emitted: nothing new was billed
     } else {
       const delta = subtract(total, prev);
@@ -310,42 +313,18 @@ function isFork(payload: Record<string, unknown>): boolean {
 
 /** The line's own time from its first bytes (`{"timestamp":"…"`), without parsing it; undefined when not there. */
 function headTimestamp(line: Buffer): number | undefined {
-  const head = line.length > HEAD_BYTES ? line.subarray(0, HEAD_BYTES) : line;
-  const at = head.indexOf(TIMESTAMP_HEAD);
-  if (at === -1) return undefined;
-  const from = at + TIMESTAMP_HEAD.length;
-  const to = head.indexOf(QUOTE, from);
-  if (to === -1 || to - from > 40) return undefined;
-  const t = Date.parse(head.toString('latin1', from, to));
+  const text = headString(line, TIMESTAMP_HEAD);
+  if (text === undefined || text.length > 40) return undefined;
+  const t = Date.parse(text);
   return Number.isFinite(t) ? t : undefined;
-}
-
-function sameTotals(a: OpenAiUsage, b: OpenAiUsage): boolean {
-  return (
-    a.total_tokens === b.total_tokens &&
-    a.input_tokens === b.input_tokens &&
-    a.output_tokens === b.output_tokens &&
-    a.cached_input_tokens === b.cached_input_tokens &&
-    a.reasoning_output_tokens === b.reasoning_output_tokens
-  );
 }
 
 /** Field-wise difference, or undefined when any counter went down (a reset). */
 function subtract(now: OpenAiUsage, before: OpenAiUsage): OpenAiUsage | undefined {
-  const d: OpenAiUsage = {
-    input_tokens: now.input_tokens - before.input_tokens,
-    cached_input_tokens: now.cached_input_tokens - before.cached_input_tokens,
-    output_tokens: now.output_tokens - before.output_tokens,
-    reasoning_output_tokens: now.reasoning_output_tokens - before.reasoning_output_tokens,
-    total_tokens: now.total_tokens - before.total_tokens,
-  };
-  if (
-    d.input_tokens < 0 ||
-    d.cached_input_tokens < 0 ||
-    d.output_tokens < 0 ||
-    d.reasoning_output_tokens < 0 ||
-    d.total_tokens < 0
-  )
-    return undefined;
+  const d = {} as OpenAiUsage;
+  for (const f of OPENAI_USAGE_FIELDS) {
+    d[f] = now[f] - before[f];
+    if (d[f] < 0) return undefined;
+  }
   return d;
 }

@@ -6,7 +6,7 @@ import { optionalCount, type Tokens } from '../core/usage/tokens';
 import {
   isObject,
   jsonObjectLine,
-  type LineParser,
+  StatefulLineParser,
   type LogFile,
   parseTimestamp,
   rejected,
@@ -309,12 +309,10 @@ interface DevDataState {
 
 const USAGE_NEEDLES = [Buffer.from('"promptTokens"'), Buffer.from('"prompt_tokens"')];
 
-class DevDataParser implements LineParser {
-  private s: DevDataState;
-
+class DevDataParser extends StatefulLineParser<DevDataState> {
   constructor(file: LogFile, state: string | null) {
     const restored = restoreState<DevDataState>(state);
-    this.s = restored ?? { scannedUntil: 0, ordinal: 0 };
+    super(restored ?? { scannedUntil: 0, ordinal: 0 });
     if (this.s.cutoff === undefined) this.findCutoff(path.join(file.root, 'sessions'));
   }
 
@@ -357,10 +355,6 @@ class DevDataParser implements LineParser {
       this.s.cutoff = Math.min(this.s.cutoff ?? Infinity, created);
     }
     this.s.scannedUntil = newest;
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {

@@ -443,21 +443,26 @@ function requestModel(req: Record<string, unknown>, result: Record<string, unkno
 
 /** Exact counts from `result.metadata` (current) or `result.usage` (older); null when the file has none. */
 function tokenCounts(result: Record<string, unknown>): { input: number; output: number } | null | string {
-  const meta = isObject(result.metadata) ? result.metadata : undefined;
-  if (meta && (meta.promptTokens !== undefined || meta.outputTokens !== undefined)) {
-    const input = meta.promptTokens ?? 0;
-    const output = meta.outputTokens ?? 0;
-    if (!isCount(input) || !isCount(output)) return 'result.metadata token counts are not non-negative integers';
-    return { input, output };
-  }
-  const usage = isObject(result.usage) ? result.usage : undefined;
-  if (usage && (usage.promptTokens !== undefined || usage.completionTokens !== undefined)) {
-    const input = usage.promptTokens ?? 0;
-    const output = usage.completionTokens ?? 0;
-    if (!isCount(input) || !isCount(output)) return 'result.usage token counts are not non-negative integers';
-    return { input, output };
-  }
-  return null;
+  return (
+    countPair(result, 'metadata', 'promptTokens', 'outputTokens') ??
+    countPair(result, 'usage', 'promptTokens', 'completionTokens') ??
+    null
+  );
+}
+
+/** The input and output counts of `result[field]`; undefined when it names neither, the reason when one is no count. */
+function countPair(
+  result: Record<string, unknown>,
+  field: string,
+  inputKey: string,
+  outputKey: string,
+): { input: number; output: number } | string | undefined {
+  const o = result[field];
+  if (!isObject(o) || (o[inputKey] === undefined && o[outputKey] === undefined)) return undefined;
+  const input = o[inputKey] ?? 0;
+  const output = o[outputKey] ?? 0;
+  if (!isCount(input) || !isCount(output)) return `result.${field} token counts are not non-negative integers`;
+  return { input, output };
 }
 
 function normaliseModel(id: string): string {

@@ -5,12 +5,14 @@ import { fromCopilotTokens, type Tokens } from '../core/usage/tokens';
 import {
   agentEvent,
   interactionRecord,
+  isNonEmptyString,
   isObject,
   jsonLine,
   parseTimestamp,
   rejected,
   restoreState,
   type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
   type WholeResult,
@@ -105,18 +107,14 @@ interface EventState {
 
 const EDIT_TOOLS = /^(?:edit|create|write|str_replace_editor|str_replace|apply_patch|write_file|create_file)$/;
 
-class EventLogParser implements LineParser {
-  private readonly s: EventState;
-
+class EventLogParser extends StatefulLineParser<EventState> {
   constructor(file: string, state: string | null) {
     const name = path.basename(file);
-    this.s = restoreState<EventState>(state) ?? {
-      sessionId: name === 'events.jsonl' ? path.basename(path.dirname(file)) : path.basename(name, '.jsonl'),
-    };
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
+    super(
+      restoreState<EventState>(state) ?? {
+        sessionId: name === 'events.jsonl' ? path.basename(path.dirname(file)) : path.basename(name, '.jsonl'),
+      },
+    );
   }
 
   private get session(): SessionContext {
@@ -142,10 +140,10 @@ class EventLogParser implements LineParser {
         const context = isObject(data.context) ? data.context : {};
         if (typeof data.sessionId === 'string' && data.sessionId && v.type === 'session.start')
           this.s.sessionId = data.sessionId;
-        const cwd = [context.cwd, context.gitRoot].find((x): x is string => typeof x === 'string' && x !== '');
+        const cwd = [context.cwd, context.gitRoot].find(isNonEmptyString);
         if (cwd) this.s.cwd = cwd;
         if (typeof context.branch === 'string' && context.branch) this.s.branch = context.branch;
-        const model = [data.selectedModel, context.model].find((x): x is string => typeof x === 'string' && x !== '');
+        const model = [data.selectedModel, context.model].find(isNonEmptyString);
         if (model) this.s.model = model;
         return null;
       }
@@ -267,16 +265,15 @@ class OtelParser implements LineParser {
     if (!tokens) return rejected('gen_ai.usage attributes are not non-negative integers');
     if (sum(tokens) === 0) return null;
     const context = isObject(v.spanContext) ? v.spanContext : {};
-    const traceId = [v.traceId, context.traceId].find((x): x is string => typeof x === 'string' && x !== '');
-    const spanId = [v.spanId, v.id, context.spanId].find((x): x is string => typeof x === 'string' && x !== '');
+    const traceId = [v.traceId, context.traceId].find(isNonEmptyString);
+    const spanId = [v.spanId, v.id, context.spanId].find(isNonEmptyString);
     if (!traceId || !spanId) return rejected('chat span without traceId and spanId');
-    const sessionId =
-      SESSION_ATTRS.map((k) => a[k]).find((x): x is string => typeof x === 'string' && x !== '') ?? traceId;
+    const sessionId = SESSION_ATTRS.map((k) => a[k]).find(isNonEmptyString) ?? traceId;
     if (!this.checked.has(sessionId)) this.checked.set(sessionId, hasEventLog(this.stateDir, sessionId));
     if (this.checked.get(sessionId)) return null; // the session's own event log counts these requests
     const ts = otelTime(v.endTime) ?? otelTime(v.startTime) ?? otelTime(v.timestamp);
     if (ts === undefined) return rejected('chat span without a time');
-    const model = MODEL_ATTRS.map((k) => a[k]).find((x): x is string => typeof x === 'string' && x !== '');
+    const model = MODEL_ATTRS.map((k) => a[k]).find(isNonEmptyString);
     return [
       interaction(`copilot-cli:otel:${traceId}:${spanId}`, { source: 'copilot-cli', sessionId }, ts, model, tokens),
     ];

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { countsOf, TOKEN_FIELDS, type Tokens } from '../core/usage/tokens';
 import type { WholeContext } from './parser';
 import { readRegularFile } from './regular';
 import { columnsOf, readSqliteCopy, stampOf, textOf } from './sqliteCopy';
@@ -94,23 +94,14 @@ export function traceCalls(db: Database): TraceRead {
     const key = textOf(session) ?? '';
     const where = `agent-traces.db span ${id.slice(0, 40)}`;
     const reject = (reason: string): void => void out.rejects.push({ session: key, reason: `${where}: ${reason}` });
-    const inTokens = optionalCount(input);
-    const outTokens = optionalCount(output);
-    const cacheRead = optionalCount(cached);
-    const cacheWrite = optionalCount(creation.get(id));
-    const thinking = optionalCount(reasoning);
-    if (
-      inTokens === undefined ||
-      outTokens === undefined ||
-      cacheRead === undefined ||
-      cacheWrite === undefined ||
-      thinking === undefined
-    ) {
+    const c = countsOf({ input, output, cacheRead: cached, cacheWrite: creation.get(id), reasoning }, TOKEN_FIELDS);
+    if (!c) {
       reject('token counts are not non-negative integers');
       continue;
     }
-    if (cacheRead + cacheWrite > inTokens) {
-      reject(`cached tokens (${cacheRead + cacheWrite}) exceed the input tokens (${inTokens})`);
+    const { cacheRead, cacheWrite } = c;
+    if (cacheRead + cacheWrite > c.input) {
+      reject(`cached tokens (${cacheRead + cacheWrite}) exceed the input tokens (${c.input})`);
       continue;
     }
     const t0 = typeof start === 'number' && Number.isFinite(start) && start > 0 ? start : undefined;
@@ -126,11 +117,11 @@ export function traceCalls(db: Database): TraceRead {
       end: t1,
       model,
       tokens: {
-        input: inTokens - cacheRead - cacheWrite,
-        output: outTokens,
+        input: c.input - cacheRead - cacheWrite,
+        output: c.output,
         cacheRead,
         cacheWrite,
-        reasoning: Math.min(thinking, outTokens),
+        reasoning: Math.min(c.reasoning, c.output),
       },
     };
     let list = out.sessions.get(key);

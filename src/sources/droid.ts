@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { optionalCount, type Tokens, unknownUsageShape } from '../core/usage/tokens';
 import {
   interactionRecord,
+  isNonEmptyString,
   isObject,
   parseTimestamp,
   restoreState,
@@ -106,9 +107,7 @@ function logFacts(log: string): { last?: number; cwd?: string } {
     try {
       const v: unknown = JSON.parse(line);
       const cwd = isObject(v)
-        ? [v.cwd, isObject(v.session) ? v.session.cwd : undefined].find(
-            (x): x is string => typeof x === 'string' && x !== '',
-          )
+        ? [v.cwd, isObject(v.session) ? v.session.cwd : undefined].find(isNonEmptyString)
         : undefined;
       if (cwd) {
         out.cwd = cwd;
@@ -213,17 +212,8 @@ class DroidSettingsParser implements LineParser {
     const u = doc.tokenUsage;
     if (u === undefined || u === null) return out; // a session that has not spent anything yet
     if (!isObject(u)) return { records: [], rejects: [{ entry: 0, reason: 'tokenUsage is not an object' }] };
-    if (!TOTAL_FIELDS.some((f) => u[f] !== undefined && u[f] !== null)) {
-      return {
-        records: [],
-        rejects: [
-          {
-            entry: 0,
-            reason: `tokenUsage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`,
-          },
-        ],
-      };
-    }
+    const unknown = unknownUsageShape(u, TOTAL_FIELDS, 'tokenUsage');
+    if (unknown) return { records: [], rejects: [{ entry: 0, reason: unknown }] };
     const now = {} as Totals;
     for (const f of TOTAL_FIELDS) {
       const v = optionalCount(u[f]);

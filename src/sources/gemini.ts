@@ -69,7 +69,7 @@ export const geminiCli: SourceReader = {
   discover(roots) {
     const files: LogFile[] = [];
     for (const root of roots) {
-      for (const chats of chatFolders(root)) {
+      for (const chats of chatFolders(root, 'tmp')) {
         let entries: fs.Dirent[];
         try {
           entries = fs.readdirSync(chats, { withFileTypes: true });
@@ -98,14 +98,17 @@ export const geminiCli: SourceReader = {
   },
 };
 
-/** The `chats` folders under a root: a `.gemini` folder (holding tmp/), its tmp folder, one project folder, or a chats folder. */
-function chatFolders(root: string): string[] {
+/**
+ * The `chats` folders under a root: the tool's folder (`.gemini` holding `tmp/`; its fork Qwen Code's `.qwen` holding
+ * `projects/`: the `projects` folder named), that projects folder, one project folder, or a chats folder.
+ */
+export function chatFolders(root: string, projects: string): string[] {
   if (!isDirectory(root)) return [];
   if (path.basename(root) === 'chats') return [root];
   if (isDirectory(path.join(root, 'chats'))) return [path.join(root, 'chats')];
-  const tmp = isDirectory(path.join(root, 'tmp')) ? path.join(root, 'tmp') : root;
-  return listDir(tmp)
-    .map((d) => path.join(tmp, d, 'chats'))
+  const dir = isDirectory(path.join(root, projects)) ? path.join(root, projects) : root;
+  return listDir(dir)
+    .map((d) => path.join(dir, d, 'chats'))
     .filter(isDirectory);
 }
 

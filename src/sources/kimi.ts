@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { type Tokens, unknownUsageShape, usageCounts } from '../core/usage/tokens';
 import {
-  has,
   interactionRecord,
   isObject,
-  jsonObjectLine,
-  looksLikeJsonObject,
+  skimmedJsonLine,
   rejected,
   restoreState,
-  type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
 } from './parser';
@@ -161,18 +159,18 @@ export function kimiWorkDir(share: string, group: string, sessionId: string): st
   return undefined;
 }
 
-const USAGE_FIELDS = ['input_other', 'output', 'input_cache_read', 'input_cache_creation'];
+const USAGE_FIELDS = ['input_other', 'output', 'input_cache_read', 'input_cache_creation'] as const;
 
 export function fromKimiUsage(u: Record<string, unknown>): Tokens | { bad: string } {
-  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
-    return { bad: `token_usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
-  const input = optionalCount(u.input_other);
-  const output = optionalCount(u.output);
-  const cacheRead = optionalCount(u.input_cache_read);
-  const cacheWrite = optionalCount(u.input_cache_creation);
-  if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined)
-    return { bad: 'token_usage counts are not non-negative integers' };
-  return { input, output, cacheRead, cacheWrite, reasoning: 0 };
+  const c = usageCounts(u, 'token_usage', USAGE_FIELDS);
+  if ('bad' in c) return c;
+  return {
+    input: c.input_other,
+    output: c.output,
+    cacheRead: c.input_cache_read,
+    cacheWrite: c.input_cache_creation,
+    reasoning: 0,
+  };
 }
 
 interface KimiState {
@@ -181,8 +179,8 @@ interface KimiState {
   cwd?: string;
 }
 
-const STATUS = Buffer.from('"StatusUpdate"');
-const TURN = Buffer.from('"TurnBegin"');
+/** The wire lines worth a parse: usage and prompts. */
+const WIRE_NEEDLES = ['"StatusUpdate"', '"TurnBegin"'].map((s) => Buffer.from(s));
 
 /** Kimi's times: epoch seconds (a float); milliseconds from builds that write them. */
 function kimiTime(v: unknown): number | undefined {
@@ -190,13 +188,11 @@ function kimiTime(v: unknown): number | undefined {
   return v < 1e12 ? Math.round(v * 1000) : Math.round(v);
 }
 
-class KimiWireParser implements LineParser {
-  private readonly s: KimiState;
-
+class KimiWireParser extends StatefulLineParser<KimiState> {
   constructor(file: LogFile, state: string | null) {
     const restored = restoreState<KimiState>(state);
     const sessionDir = path.dirname(file.path);
-    this.s = restored && typeof restored.sessionId === 'string' ? restored : { sessionId: path.basename(sessionDir) };
+    super(restored && typeof restored.sessionId === 'string' ? restored : { sessionId: path.basename(sessionDir) });
     const share = shareDirOf(file.path);
     if (share && !restored) {
       const model = kimiModel(share);
@@ -206,20 +202,13 @@ class KimiWireParser implements LineParser {
     }
   }
 
-  state(): string | null {
-    return JSON.stringify(this.s);
-  }
-
   private get session(): SessionContext {
     return { source: 'kimi', sessionId: this.s.sessionId, ...(this.s.cwd ? { cwd: this.s.cwd } : {}) };
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    const line = buf.subarray(start, end);
-    if (!has(line, STATUS) && !has(line, TURN))
-      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
-    const parsed = jsonObjectLine(buf, start, end);
-    if ('reason' in parsed) return parsed;
+    const parsed = skimmedJsonLine(buf, start, end, WIRE_NEEDLES);
+    if (parsed === null || 'reason' in parsed) return parsed;
     const v = parsed.value;
     const msg = isObject(v.message) ? v.message : undefined;
     if (!msg) return null;
@@ -311,20 +300,19 @@ interface KimiCodeState {
   cwd?: string;
 }
 
-const USAGE_RECORD = Buffer.from('"usage.record"');
-const LLM_REQUEST = Buffer.from('"llm.request"');
+/** The Kimi Code lines worth a parse: usage records and the requests that name their model. */
+const CODE_NEEDLES = ['"usage.record"', '"llm.request"'].map((s) => Buffer.from(s));
 
-class KimiCodeParser implements LineParser {
-  private readonly s: KimiCodeState;
-
+class KimiCodeParser extends StatefulLineParser<KimiCodeState> {
   constructor(file: string, state: string | null) {
     const restored = restoreState<KimiCodeState>(state);
     const agentDir = path.dirname(file);
     const sessionDir = path.dirname(path.dirname(agentDir));
-    this.s =
+    super(
       restored && typeof restored.sessionId === 'string'
         ? restored
-        : { sessionId: path.basename(sessionDir), agent: path.basename(agentDir) };
+        : { sessionId: path.basename(sessionDir), agent: path.basename(agentDir) },
+    );
     if (!restored) {
       const slugDir = path.dirname(sessionDir);
       const root = path.dirname(path.dirname(slugDir));
@@ -333,16 +321,9 @@ class KimiCodeParser implements LineParser {
     }
   }
 
-  state(): string | null {
-    return JSON.stringify(this.s);
-  }
-
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    const line = buf.subarray(start, end);
-    if (!has(line, USAGE_RECORD) && !has(line, LLM_REQUEST))
-      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
-    const parsed = jsonObjectLine(buf, start, end);
-    if ('reason' in parsed) return parsed;
+    const parsed = skimmedJsonLine(buf, start, end, CODE_NEEDLES);
+    if (parsed === null || 'reason' in parsed) return parsed;
     const v = parsed.value;
     if (v.type === 'llm.request') {
       const model = concreteModel(v.model);
@@ -352,8 +333,8 @@ class KimiCodeParser implements LineParser {
     if (v.type !== 'usage.record' || v.usageScope !== 'turn') return null; // session bookkeeping, or not usage at all
     if (!isObject(v.usage)) return rejected('usage.record without a usage object');
     const u = v.usage;
-    if (!CODE_USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
-      return rejected(`usage in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`);
+    const unknown = unknownUsageShape(u, CODE_USAGE_FIELDS, 'usage');
+    if (unknown) return rejected(unknown);
     const tokens = fromKimiUsage({
       input_other: u.inputOther,
       output: u.output,

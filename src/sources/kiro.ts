@@ -1,17 +1,18 @@
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { countsOf, type Tokens } from '../core/usage/tokens';
 import {
   agentEvent,
   has,
   interactionRecord,
+  isNonEmptyString,
   isObject,
   jsonLine,
   looksLikeJsonObject,
   parseTimestamp,
   rejected,
   restoreState,
-  type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
   WholeJsonParser,
@@ -114,13 +115,20 @@ export const kiro: SourceReader = {
 
 /** Turn tokens as Kiro writes them; zeros (what Kiro writes today) mean "not recorded", never a count of zero. */
 function turnTokens(t: Record<string, unknown>): Tokens | undefined {
-  const input = optionalCount(t.input_token_count);
-  const output = optionalCount(t.output_token_count);
-  const cacheRead = optionalCount(t.cache_read_input_token_count);
-  const cacheWrite = optionalCount(t.cache_write_input_token_count);
-  if (input === undefined || output === undefined || cacheRead === undefined || cacheWrite === undefined)
-    return undefined;
-  return { input, output, cacheRead, cacheWrite, reasoning: 0 };
+  const c = countsOf(t, [
+    'input_token_count',
+    'output_token_count',
+    'cache_read_input_token_count',
+    'cache_write_input_token_count',
+  ]);
+  if (!c) return undefined;
+  return {
+    input: c.input_token_count,
+    output: c.output_token_count,
+    cacheRead: c.cache_read_input_token_count,
+    cacheWrite: c.cache_write_input_token_count,
+    reasoning: 0,
+  };
 }
 
 class KiroSessionParser extends WholeJsonParser {
@@ -165,9 +173,7 @@ class KiroSessionParser extends WholeJsonParser {
         out.rejects.push({ entry: 0, reason: `${where}: no end_timestamp` });
         return;
       }
-      const ids = Array.isArray(turn.message_ids)
-        ? turn.message_ids.filter((x): x is string => typeof x === 'string' && x !== '')
-        : [];
+      const ids = Array.isArray(turn.message_ids) ? turn.message_ids.filter(isNonEmptyString) : [];
       const model = typeof turn.model === 'string' && turn.model ? turn.model : sessionModel;
       out.records.push(
         interactionRecord({
@@ -204,15 +210,13 @@ const TOOL_CALL = Buffer.from('"tool_call"');
 /** Tools whose `path` argument is a file the agent wrote. */
 const WRITE_TOOLS = /^(?:fs_write|write_file|create_file|str_replace|edit_file|replace_in_file|write|edit|create)$/;
 
-class KiroLogParser implements LineParser {
-  private readonly s: LogState;
-
+class KiroLogParser extends StatefulLineParser<LogState> {
   constructor(file: string, state: string | null) {
     // session.json beside the log names the session, its model and its workspace; it is re-read each time (cheap)
     // because the IDE writes it after the first lines.
     const restored = restoreState<LogState>(state);
     const dir = path.dirname(file);
-    this.s = restored ?? { sessionId: path.basename(dir) };
+    super(restored ?? { sessionId: path.basename(dir) });
     let meta: unknown;
     const metaRead = readRegularFile(path.join(dir, 'session.json'), 4 << 20);
     try {
@@ -221,20 +225,14 @@ class KiroLogParser implements LineParser {
       meta = undefined; // not written yet (the IDE writes it late) or mid-write: the folder name is the session
     }
     if (isObject(meta)) {
-      const id = [meta.id, meta.sessionId, meta.session_id].find((x): x is string => typeof x === 'string' && x !== '');
+      const id = [meta.id, meta.sessionId, meta.session_id].find(isNonEmptyString);
       if (id && !restored) this.s.sessionId = id;
-      const model = [meta.modelId, meta.model].find((x): x is string => typeof x === 'string' && x !== '');
+      const model = [meta.modelId, meta.model].find(isNonEmptyString);
       if (model) this.s.model = model;
       const paths = [meta.workspacePaths, meta.workspaceFolders].find(Array.isArray) as unknown[] | undefined;
-      const cwd = [paths?.[0], meta.cwd, meta.workspaceDirectory].find(
-        (x): x is string => typeof x === 'string' && x !== '',
-      );
+      const cwd = [paths?.[0], meta.cwd, meta.workspaceDirectory].find(isNonEmptyString);
       if (cwd) this.s.cwd = cwd;
     }
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
   }
 
   private get session(): SessionContext {

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
-import { interactionRecord, isObject, WholeJsonParser, type LogFile, type WholeResult } from './parser';
+import {
+  interactionRecord,
+  isNonEmptyString,
+  isObject,
+  WholeJsonParser,
+  type LogFile,
+  type WholeResult,
+} from './parser';
 import { platformBase } from './platform';
 import { creditsOf } from './qConversation';
 import { readRegularText } from './regular';
@@ -141,9 +148,7 @@ export class KiroIdeExecutionParser extends WholeJsonParser {
     const replied = last !== undefined && last.role === 'bot';
     const input = (replied ? messages.slice(0, -1) : messages).map(messageText).join('\n');
     const output = replied ? messageText(last) : '';
-    const model = [doc.modelId, doc.model, meta.modelId, meta.model].find(
-      (x): x is string => typeof x === 'string' && x !== '',
-    );
+    const model = [doc.modelId, doc.model, meta.modelId, meta.model].find(isNonEmptyString);
     const records: LedgerRecord[] = [
       interactionRecord({
         key: `kiro:ide:${executionId}`,
@@ -175,7 +180,7 @@ export class KiroIdeExecutionParser extends WholeJsonParser {
     for (const a of Array.isArray(doc.actions) ? doc.actions : []) {
       if (!isObject(a) || typeof a.actionState !== 'string' || !ACCEPTED.test(a.actionState)) continue;
       const input = isObject(a.input) ? a.input : {};
-      const file = [input.file, input.path, input.filePath].find((x): x is string => typeof x === 'string' && x !== '');
+      const file = [input.file, input.path, input.filePath].find(isNonEmptyString);
       if (!file) continue;
       const abs = path.isAbsolute(file) || !cwd ? file : path.join(cwd, file);
       records.push({ kind: 'edit', session, timestamp: time(a.emittedAt) ?? ts, path: abs });

@@ -2,8 +2,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import type { LedgerRecord, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { isObject, type LogFile, type SourceReader, WholeJsonParser, type WholeResult } from './parser';
+import { countsOf, type Tokens } from '../core/usage/tokens';
+import {
+  isNonEmptyString,
+  isObject,
+  type LogFile,
+  type SourceReader,
+  WholeJsonParser,
+  type WholeResult,
+} from './parser';
 import { columnsOf, SqliteCopyParser, sqliteLogFile } from './sqliteCopy';
 
 export { applyWal } from './sqliteCopy';
@@ -14,21 +21,16 @@ import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
  * own total adds reasoning on top of output. Canonical: output = output + reasoning, reasoning = reasoning.
  */
 export function fromOpenCodeTokens(t: Record<string, unknown>): Tokens | undefined {
-  const input = optionalCount(t.input);
-  const output = optionalCount(t.output);
-  const reasoning = optionalCount(t.reasoning);
-  const cache = isObject(t.cache) ? t.cache : {};
-  const read = optionalCount(cache.read);
-  const write = optionalCount(cache.write);
-  if (
-    input === undefined ||
-    output === undefined ||
-    reasoning === undefined ||
-    read === undefined ||
-    write === undefined
-  )
-    return undefined;
-  return { input, output: output + reasoning, reasoning, cacheRead: read, cacheWrite: write };
+  const c = countsOf(t, ['input', 'output', 'reasoning']);
+  const cache = countsOf(isObject(t.cache) ? t.cache : {}, ['read', 'write']);
+  if (!c || !cache) return undefined;
+  return {
+    input: c.input,
+    output: c.output + c.reasoning,
+    reasoning: c.reasoning,
+    cacheRead: cache.read,
+    cacheWrite: cache.write,
+  };
 }
 
 /**
@@ -107,12 +109,7 @@ function messageRecord(
   const model = typeof data.modelID === 'string' && data.modelID ? data.modelID : undefined;
   if (!model) return 'modelID missing';
   const where = isObject(data.path) ? data.path : {};
-  const cwd =
-    typeof where.cwd === 'string' && where.cwd
-      ? where.cwd
-      : typeof where.root === 'string' && where.root
-        ? where.root
-        : fallbackCwd;
+  const cwd = [where.cwd, where.root].find(isNonEmptyString) ?? fallbackCwd;
   const session: SessionContext = { source: 'opencode', sessionId, ...(cwd ? { cwd } : {}) };
   const cost = data.cost;
   return {

@@ -102,6 +102,11 @@ export function parseJson(buf: Buffer, start: number, end: number): unknown {
   return JSON.parse(buf.toString('utf8', start, end));
 }
 
+/** A string with something in it (a name, an id, a path): what a reader takes from a field that may be anything. */
+export function isNonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v !== '';
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -156,6 +161,22 @@ export function jsonObjectLine(
 }
 
 /**
+ * The opening of a parser that skims its log: a line that mentions none of `needles` is passed over unparsed (null) if
+ * it looks like a JSON object and rejected ('not JSON') if not; any other line is read as a JSON object
+ * (`jsonObjectLine`).
+ */
+export function skimmedJsonLine(
+  buf: Buffer,
+  start: number,
+  end: number,
+  needles: readonly Buffer[],
+): { value: Record<string, unknown> } | Rejection | null {
+  const line = buf.subarray(start, end);
+  if (!needles.some((n) => has(line, n))) return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
+  return jsonObjectLine(buf, start, end);
+}
+
+/**
  * A request as the newer readers record it: no model in the file means `auto` was assumed (and flagged); estimated
  * counts and credits are carried only when there are some.
  */
@@ -203,7 +224,7 @@ export const agentEvent = {
     pathKeys: string[],
   ) {
     const named = isObject(args) ? args : {};
-    const file = pathKeys.map((k) => named[k]).find((x): x is string => typeof x === 'string' && x !== '');
+    const file = pathKeys.map((k) => named[k]).find(isNonEmptyString);
     return typeof tool === 'string' && writes.test(tool) && file && ts !== undefined
       ? [{ kind: 'edit', session, timestamp: ts, path: file } satisfies LedgerRecord]
       : null;
@@ -217,6 +238,20 @@ export function wholeJson(buf: Buffer): { doc: unknown } | { incomplete: string 
   } catch {
     return { incomplete: 'not a whole JSON document (cut short or being written)' };
   }
+}
+
+/**
+ * A line parser whose state between reads is one plain object (`s`: the session it is in, how far it got), saved
+ * after every read as it is; the subclass restores it (`restoreState`) and hands it to the constructor.
+ */
+export abstract class StatefulLineParser<S> implements LineParser {
+  protected constructor(protected s: S) {}
+
+  state(): string | null {
+    return JSON.stringify(this.s);
+  }
+
+  abstract parse(buf: Buffer, start: number, end: number): ParseOutcome;
 }
 
 /** A parser for a format read whole: no lines to parse and no state carried between reads. */

@@ -1,7 +1,7 @@
 import type { Database } from 'sql.js';
 import type { SessionContext, SourceName } from '../core/usage/model';
 import { optionalCount, type Tokens } from '../core/usage/tokens';
-import { interactionRecord, isObject, parseTimestamp, type WholeResult } from './parser';
+import { interactionRecord, isNonEmptyString, isObject, parseTimestamp, type WholeResult } from './parser';
 import { columnsOf, textOf } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
 
@@ -159,12 +159,7 @@ function conversationRecords(doc: Record<string, unknown>, row: Row, o: Conversa
   }
   const history = Array.isArray(doc.history) ? doc.history : [];
   const modelInfo = isObject(doc.model_info) ? doc.model_info : {};
-  const defaultModel =
-    typeof modelInfo.model_id === 'string' && modelInfo.model_id
-      ? modelInfo.model_id
-      : typeof doc.model === 'string' && doc.model
-        ? doc.model
-        : undefined;
+  const defaultModel = [modelInfo.model_id, doc.model].find(isNonEmptyString);
   const cwd = row.key.startsWith('/') || /^[A-Za-z]:[\\/]/.test(row.key) ? row.key : undefined;
   const session: SessionContext = { source: o.source, sessionId: conversation, ...(cwd ? { cwd } : {}) };
   // Kiro's credits of the current user turn: on the turn's first request (a stable key while the turn grows).

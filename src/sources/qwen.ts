@@ -1,20 +1,19 @@
 import * as path from 'node:path';
 import type { ParseOutcome, SessionContext } from '../core/usage/model';
-import { optionalCount, type Tokens } from '../core/usage/tokens';
+import { type Tokens, usageCounts } from '../core/usage/tokens';
 import {
-  has,
   interactionRecord,
-  jsonObjectLine,
-  looksLikeJsonObject,
+  skimmedJsonLine,
   parseTimestamp,
   rejected,
   restoreState,
   isObject,
-  type LineParser,
+  StatefulLineParser,
   type LogFile,
   type SourceReader,
 } from './parser';
-import { homeDir, isDirectory, isLogCandidate, listDir, uniqueDirs } from './walk';
+import { chatFolders } from './gemini';
+import { homeDir, isLogCandidate, listDir, uniqueDirs } from './walk';
 
 /**
  * Qwen Code (a Gemini CLI fork): `~/.qwen/projects/<project>/chats/<sessionId>.jsonl`, an append-only log of chat
@@ -43,7 +42,7 @@ export const qwenCode: SourceReader = {
         if (root.endsWith('.jsonl')) files.push({ source: 'qwen-code', path: root, root });
         continue;
       }
-      for (const chats of chatFolders(root)) {
+      for (const chats of chatFolders(root, 'projects')) {
         for (const name of listDir(chats)) {
           const p = path.join(chats, name);
           if (name.endsWith('.jsonl') && isLogCandidate(p)) files.push({ source: 'qwen-code', path: p, root });
@@ -58,44 +57,25 @@ export const qwenCode: SourceReader = {
   },
 };
 
-/** The `chats` folders under a root: `~/.qwen` (projects/*), its projects folder, one project, or a chats folder. */
-function chatFolders(root: string): string[] {
-  if (!isDirectory(root)) return [];
-  if (path.basename(root) === 'chats') return [root];
-  if (isDirectory(path.join(root, 'chats'))) return [path.join(root, 'chats')];
-  const projects = isDirectory(path.join(root, 'projects')) ? path.join(root, 'projects') : root;
-  return listDir(projects)
-    .map((d) => path.join(projects, d, 'chats'))
-    .filter(isDirectory);
-}
-
 const USAGE_FIELDS = [
   'promptTokenCount',
   'candidatesTokenCount',
   'cachedContentTokenCount',
   'thoughtsTokenCount',
   'totalTokenCount',
-];
+] as const;
 
 /** `usageMetadata` → canonical tokens, or why it cannot be read. */
 export function fromUsageMetadata(u: Record<string, unknown>): Tokens | { bad: string } {
-  if (!USAGE_FIELDS.some((f) => u[f] !== undefined && u[f] !== null))
-    return { bad: `usageMetadata in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})` };
-  const prompt = optionalCount(u.promptTokenCount);
-  const candidates = optionalCount(u.candidatesTokenCount);
-  const cached = optionalCount(u.cachedContentTokenCount);
-  const thoughts = optionalCount(u.thoughtsTokenCount);
-  const total =
-    u.totalTokenCount === undefined || u.totalTokenCount === null ? undefined : optionalCount(u.totalTokenCount);
-  if (
-    prompt === undefined ||
-    candidates === undefined ||
-    cached === undefined ||
-    thoughts === undefined ||
-    (u.totalTokenCount !== undefined && u.totalTokenCount !== null && total === undefined)
-  ) {
-    return { bad: 'usageMetadata counts are not non-negative integers' };
-  }
+  const c = usageCounts(u, 'usageMetadata', USAGE_FIELDS);
+  if ('bad' in c) return c;
+  const {
+    promptTokenCount: prompt,
+    candidatesTokenCount: candidates,
+    cachedContentTokenCount: cached,
+    thoughtsTokenCount: thoughts,
+  } = c;
+  const total = u.totalTokenCount === undefined || u.totalTokenCount === null ? undefined : c.totalTokenCount;
   const cacheRead = Math.min(cached, prompt);
   const apart = thoughts > 0 && total !== undefined && total === prompt + candidates + thoughts;
   const output = apart ? candidates + thoughts : candidates;
@@ -108,20 +88,14 @@ interface QwenState {
   branch?: string;
 }
 
-const ASSISTANT = Buffer.from('"assistant"');
-const USER = Buffer.from('"user"');
+const NEEDLES = ['"assistant"', '"user"'].map((s) => Buffer.from(s));
 
-class QwenParser implements LineParser {
-  private readonly s: QwenState;
+class QwenParser extends StatefulLineParser<QwenState> {
   private readonly fallbackId: string;
 
   constructor(file: string, state: string | null) {
-    this.s = restoreState<QwenState>(state) ?? {};
+    super(restoreState<QwenState>(state) ?? {});
     this.fallbackId = path.basename(file, '.jsonl');
-  }
-
-  state(): string | null {
-    return JSON.stringify(this.s);
   }
 
   private session(): SessionContext {
@@ -134,12 +108,9 @@ class QwenParser implements LineParser {
   }
 
   parse(buf: Buffer, start: number, end: number): ParseOutcome {
-    const line = buf.subarray(start, end);
     // Tool results and system records (often large) are skipped unparsed; a line that is no JSON at all is rejected.
-    if (!has(line, ASSISTANT) && !has(line, USER))
-      return looksLikeJsonObject(buf, start, end) ? null : rejected('not JSON');
-    const parsed = jsonObjectLine(buf, start, end);
-    if ('reason' in parsed) return parsed;
+    const parsed = skimmedJsonLine(buf, start, end, NEEDLES);
+    if (parsed === null || 'reason' in parsed) return parsed;
     const v = parsed.value;
     if (typeof v.sessionId === 'string' && v.sessionId) this.s.sessionId ??= v.sessionId;
     if (typeof v.cwd === 'string' && v.cwd) this.s.cwd = v.cwd;

@@ -15,7 +15,9 @@ import { writeFileAtomic } from './atomic';
  *
  * - Written at a fold, under the lock: the files first (temp, fsync, rename), then the rows moved to keys in the
  *   database that the fold saves. A fold killed between the two leaves a file nothing refers to, never a lost row.
- * - Immutable: a file is never rewritten or deleted, so the backup snapshot's files stay on disk too.
+ * - Immutable: a file is never rewritten. It is deleted only once neither the ledger nor its backup can read it
+ *   (`retireStaleFiles`): no archived session has named it at two folds in a row (its sessions were restored and
+ *   archived again elsewhere), or no `archive_files` row names it at all (a fold killed before its snapshot was saved).
  * - A write that must change an archived session (a new request in it, a better copy of one of its requests, a
  *   withdrawn line, a reprice) first restores the session's rows into the ledger from its file (`restoreSession`),
  *   with the values recorded in the journal like any write; the file's copy is then stale and never read again
@@ -286,6 +288,77 @@ export function restoreAll(db: Database): number {
   return n;
 }
 
+/** `requests-YYYY-MM-<12 hex>.sqlite`: the names archiveOldSessions gives its files. */
+const FILE_NAME = /^requests-\d{4}-\d{2}-[0-9a-f]{12}\.sqlite$/;
+/** Meta key: the files no archived session named at the last fold (JSON list of file numbers). */
+const STALE_KEY = 'archive_stale_files';
+
+/** Files that still hold the current copy of some archived session's rows (the others are never read again). */
+function filesInUse(db: Database): Set<number> {
+  return new Set(rowsOf(db, 'SELECT DISTINCT file_no FROM archived_sessions').map((r) => Number(r[0])));
+}
+
+/**
+ * Step one, in the fold, before the snapshot is saved: the files no archived session names now *and* named at the
+ * previous fold (so the previous snapshot, which becomes the backup, does not need them either) leave `archive_files`;
+ * the ones only stale now are remembered for the next fold. Returns what step two may delete once the snapshot is saved.
+ */
+export function retireStaleFiles(db: Database): string[] {
+  if (!hasArchiveTables(db)) return [];
+  const inUse = filesInUse(db);
+  const staleNow = rowsOf(db, 'SELECT file_no, name FROM archive_files ORDER BY file_no').filter(
+    ([no]) => !inUse.has(Number(no)),
+  );
+  let before: number[] = [];
+  try {
+    const saved: unknown = JSON.parse(
+      String(rowsOf(db, 'SELECT value FROM meta WHERE key = ?', [STALE_KEY])[0]?.[0] ?? '[]'),
+    );
+    if (Array.isArray(saved)) before = saved.map(Number).filter(Number.isSafeInteger);
+  } catch {
+    // an unreadable list: nothing is retired this time, the list is written again below
+  }
+  const wasStale = new Set(before);
+  const retire = staleNow.filter(([no]) => wasStale.has(Number(no)));
+  const keep = staleNow.filter(([no]) => !wasStale.has(Number(no))).map(([no]) => Number(no));
+  if (retire.length > 0)
+    db.exec(`DELETE FROM archive_files WHERE file_no IN (${retire.map(([no]) => Number(no)).join(',')})`);
+  db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [STALE_KEY, JSON.stringify(keep)]);
+  return retire.map(([, name]) => String(name));
+}
+
+/**
+ * Step two, after the snapshot is saved (still under the lock): deletes every archive file no `archive_files` row
+ * names — the ones step one retired, and any left by a fold killed before its snapshot was saved or between the two
+ * steps — and temp files of an archive write killed more than an hour ago. Never throws: what is left is tried again
+ * at the next fold.
+ */
+export function removeUnusedFiles(db: Database, store: ArchiveStore): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(store.dir);
+  } catch {
+    return 0;
+  }
+  const known = new Set(
+    hasArchiveTables(db) ? rowsOf(db, 'SELECT name FROM archive_files').map((r) => String(r[0])) : [],
+  );
+  const hourAgo = Date.now() - 3_600_000;
+  let removed = 0;
+  for (const n of names) {
+    const p = path.join(store.dir, n);
+    try {
+      if (FILE_NAME.test(n) ? known.has(n) : !(n.startsWith('.requests-') && n.endsWith('.tmp'))) continue;
+      if (!FILE_NAME.test(n) && fs.statSync(p).mtimeMs >= hourAgo) continue;
+      fs.unlinkSync(p);
+      removed++;
+    } catch {
+      // refused by the disk, or gone: tried again at the next fold
+    }
+  }
+  return removed;
+}
+
 /** Whether any archive file holds requests at or after `from` (a query from then must read the archive too). */
 export function archiveReaches(db: Database, from: number): boolean {
   return hasArchiveTables(db) && rowsOf(db, 'SELECT 1 FROM archive_files WHERE max_ts >= ? LIMIT 1', [from]).length > 0;
@@ -310,10 +383,12 @@ export function requestsOfPeriod(
   };
   try {
     if (hasArchiveTables(db)) {
+      // Only files that still hold some session's current rows: a stale copy is never read (nor needed on disk).
+      const inUse = filesInUse(db);
       const files = rowsOf(db, 'SELECT file_no, name, sha256 FROM archive_files WHERE max_ts >= ? AND min_ts < ?', [
         from,
         to,
-      ]);
+      ]).filter(([no]) => inUse.has(Number(no)));
       if (files.length > 0) {
         const store = archiveOf(db);
         if (!store) throw new ArchiveDamagedError('the ledger has archived requests but no archive folder is known');

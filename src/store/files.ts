@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'sql.js';
 import type { SourceName } from '../core/usage/model';
+import { PathInterner, PATH_ID_SQL, splitPath } from './paths';
 
 /** What the ledger remembers per log file so unchanged files cost one stat and changed ones resume where they stopped. */
 export interface FileCursor {
@@ -19,16 +20,22 @@ export interface FileCursor {
   status: string | null;
 }
 
+const CURSOR_COLUMNS =
+  'p.text || f.name, f.source, f.dev, f.ino, f.size, f.mtime_ms, f.offset, f.line_no, f.state, f.rejected, f.status';
+
 /**
  * The cursors of every file, or of the given paths only (a capture of the files a watcher reported reads a few rows,
- * not one per log file ever seen).
+ * not one per log file ever seen). Files are keyed by folder and name (schema 10, store/paths.ts): a path given is
+ * found through the folder's unique index and the files' key, never by reading every row.
  */
 export function loadCursors(db: Database, only?: readonly string[]): Map<string, FileCursor> {
   const out = new Map<string, FileCursor>();
-  const select = 'SELECT path, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status FROM files';
-  const stmt = db.prepare(only ? `${select} WHERE path IN (SELECT value FROM json_each(?))` : select);
-  if (only) stmt.bind([JSON.stringify(only)]);
-  try {
+  const stmt = db.prepare(
+    only
+      ? `SELECT ${CURSOR_COLUMNS} FROM paths p JOIN files f ON f.dir_ref = p.id WHERE p.text = ? AND f.name = ?`
+      : `SELECT ${CURSOR_COLUMNS} FROM files f JOIN paths p ON p.id = f.dir_ref`,
+  );
+  const read = (): void => {
     while (stmt.step()) {
       const [p, source, dev, ino, size, mtimeMs, offset, lineNo, state, rejected, status] = stmt.get();
       out.set(String(p), {
@@ -45,25 +52,42 @@ export function loadCursors(db: Database, only?: readonly string[]): Map<string,
         status: status === null ? null : String(status),
       });
     }
+  };
+  try {
+    if (!only) read();
+    // One lookup per path asked for: the folder by its unique text, then the file by its key.
+    else
+      for (const path of only) {
+        stmt.bind(splitPath(path));
+        read();
+        stmt.reset();
+      }
   } finally {
     stmt.free();
   }
   return out;
 }
 
-const SAVE_CURSOR =
-  'INSERT OR REPLACE INTO files (path, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)';
+const SAVE_CURSOR = `INSERT OR REPLACE INTO files (dir_ref, name, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status) VALUES (${PATH_ID_SQL},?,?,?,?,?,?,?,?,?,?,?)`;
 
-/** Saves cursors with one prepared statement (an import saves one per file read). */
+/**
+ * Saves cursors with prepared statements (an import saves one per file read): the file's folder is interned first
+ * (store/paths.ts), then the row refers to it.
+ */
 export class CursorWriter {
   private readonly stmt: Statement;
+  private readonly paths: PathInterner;
   constructor(db: Database) {
+    this.paths = new PathInterner(db);
     this.stmt = db.prepare(SAVE_CURSOR);
   }
 
   save(c: FileCursor): void {
+    const [folder, name] = splitPath(c.path);
+    this.paths.intern(folder);
     this.stmt.run([
-      c.path,
+      folder,
+      name,
       c.source,
       c.dev,
       c.ino,
@@ -79,6 +103,7 @@ export class CursorWriter {
 
   free(): void {
     this.stmt.free();
+    this.paths.free();
   }
 }
 

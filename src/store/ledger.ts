@@ -25,7 +25,15 @@ import {
   type JournalHeader,
 } from './journal';
 import { ensureRollupFresh, isRollupStale, rebuildRollup } from './rollup';
-import { archiveDir, archiveOldSessions, defaultHorizon, registerArchive, restoreAll } from './archive';
+import {
+  archiveDir,
+  archiveOldSessions,
+  defaultHorizon,
+  registerArchive,
+  removeUnusedFiles,
+  restoreAll,
+  retireStaleFiles,
+} from './archive';
 import { loadSqlJs } from './sqljs';
 import { applyPriceConfig } from './prices';
 import type { Plan } from '../core/usage/plans';
@@ -77,7 +85,7 @@ function headerProblem(bytes: Uint8Array): string | undefined {
 }
 
 function openBytes(SQL: SqlJsStatic, bytes: Uint8Array | undefined): Database {
-  if (!bytes) return new SQL.Database();
+  if (!bytes) return withMemoryJournal(new SQL.Database());
   const problem = headerProblem(bytes);
   if (problem) throw new Error(problem);
   const db = new SQL.Database(bytes);
@@ -88,6 +96,17 @@ function openBytes(SQL: SqlJsStatic, bytes: Uint8Array | undefined): Database {
     db.close();
     throw e;
   }
+  return withMemoryJournal(db);
+}
+
+/**
+ * SQLite's rollback journal kept in its own memory instead of a second in-memory file beside the database: sql.js's
+ * files grow by reallocating and copying, which a big transaction (an import's checkpoint, a fold's archive pass)
+ * repeats many times. Nothing is lost by it: the database itself lives in memory, and what is durable is the snapshot
+ * and the ledger's own journal on disk; ROLLBACK and savepoints work the same.
+ */
+function withMemoryJournal(db: Database): Database {
+  db.exec('PRAGMA journal_mode = MEMORY');
   return db;
 }
 
@@ -123,6 +142,32 @@ const BLOCK_LIMIT = 1 << 20;
 
 const newSnapshotId = (): string => randomBytes(12).toString('hex');
 
+/**
+ * Free pages every snapshot keeps: a 32nd of its pages, at most 1,024 (4 MB at SQLite's default page size). sql.js
+ * holds the database file in one array exactly the size of the file it was loaded from, so the first write that needs
+ * a page past its end makes it allocate a bigger array and copy the whole database into it: on a year of heavy use
+ * that is tens of MB copied by every process that writes once (a CLI capture, a window replaying the journal), about
+ * a second where fresh memory is slow, and the old array's memory on top until it is collected. With free pages in the
+ * file, SQLite reuses them and the array does not grow for ordinary writes.
+ */
+const SLACK_SHARE = 32;
+const SLACK_MAX_PAGES = 1024;
+
+/** Makes sure the database holds at least its share of free pages (above) before it is saved as a snapshot. */
+export function keepFreePages(db: Database): void {
+  const pragma = (name: string): number => Number(db.exec(`PRAGMA ${name}`)[0]?.values[0]?.[0] ?? 0);
+  const want = Math.min(SLACK_MAX_PAGES, Math.floor(pragma('page_count') / SLACK_SHARE));
+  const missing = want - pragma('freelist_count');
+  if (missing <= 0) return;
+  // A value spanning `missing` overflow pages, deleted at once: the pages stay in the file as free pages. Not
+  // journaled (a fold writes the whole file); rows, rowids and what a replay does are the same with or without them.
+  db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, zeroblob(?))', [
+    'free_pages',
+    missing * pragma('page_size'),
+  ]);
+  db.run("DELETE FROM meta WHERE key = 'free_pages'");
+}
+
 function snapshotIdOf(db: Database): string | undefined {
   const hasMeta = db.exec("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").length > 0;
   return hasMeta ? getMeta(db, 'snapshot_id') : undefined;
@@ -153,6 +198,8 @@ export class Ledger {
   private journalSchema = SCHEMA_VERSION;
   /** This process's database differs from snapshot + journal (migrated, regrouped, restored, journal damaged). */
   private mustFold = false;
+  /** This process migrated the schema since its last fold: the fold saves the database vacuumed if that freed pages. */
+  private migrated = false;
   /** The journal has a damaged block: it is moved aside when the next write folds. */
   private journalDamaged = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -229,6 +276,7 @@ export class Ledger {
       stamp = stampOf(file);
     }
     let mustFold = false;
+    let migrated = false;
     let damaged = false;
     let journalEnd: number | undefined;
     let journalStamp: DiskStamp | undefined;
@@ -259,7 +307,7 @@ export class Ledger {
         }
       }
       if (!snapshotId || journalEnd === undefined) mustFold = true;
-      if (migrate(db)) mustFold = true;
+      if (migrate(db)) mustFold = migrated = true;
       if (isRollupStale(db)) {
         ensureRollupFresh(db);
         mustFold = true;
@@ -278,6 +326,7 @@ export class Ledger {
     this.snapshotId = snapshotId;
     this.journalSchema = journalSchema;
     this.mustFold = mustFold;
+    this.migrated = migrated;
     this.journalDamaged = damaged;
     this.generation++;
   }
@@ -567,12 +616,16 @@ export class Ledger {
     const prev = this.snapshotId ?? '';
     const damaged = this.journalDamaged;
     this.recorder.stop();
+    let archived: boolean;
     try {
-      this.archive();
+      archived = this.archive();
     } catch (e) {
       throw writeFailure(e, `cannot write the ledger's archive in ${archiveDir(this.paths.home)}`, this.paths.home);
     }
+    if (archived || this.migrated) this.vacuumIfFree();
     setMeta(this.db, 'snapshot_id', id);
+    retireStaleFiles(this.db);
+    keepFreePages(this.db);
     const bytes = this.db.export();
     try {
       const first = !fs.existsSync(this.paths.file);
@@ -589,6 +642,8 @@ export class Ledger {
     } catch (e) {
       throw writeFailure(e, `cannot write the ledger at ${this.paths.file}`, this.paths.file);
     }
+    // Saved: archive files neither this snapshot nor its backup can read go (store/archive.ts retireStaleFiles).
+    removeUnusedFiles(this.db, { dir: archiveDir(this.paths.home), SQL: this.SQL });
     this.recorder.start();
     this.stamp = stampOf(this.paths.file);
     this.journalStamp = stampOf(this.paths.journal);
@@ -596,6 +651,7 @@ export class Ledger {
     this.snapshotId = id;
     this.journalSchema = SCHEMA_VERSION;
     this.mustFold = false;
+    this.migrated = false;
     this.journalDamaged = false;
     this.generation++;
   }
@@ -604,10 +660,10 @@ export class Ledger {
    * Moves the request rows of sessions that ended before the horizon to archive files (store/archive.ts), in the
    * database this fold is about to save: what every open loads keeps the aggregates and recent detail only.
    */
-  private archive(): void {
+  private archive(): boolean {
     const horizon = this.options.archiveBefore ?? defaultHorizon();
     // A checkpoint of a big import left the sums behind the rows: archive only once they are regrouped.
-    if (horizon === false || isRollupStale(this.db)) return;
+    if (horizon === false || isRollupStale(this.db)) return false;
     const store = { dir: archiveDir(this.paths.home), SQL: this.SQL };
     registerArchive(this.db, store);
     this.db.exec('BEGIN');
@@ -620,8 +676,15 @@ export class Ledger {
       this.db.exec('ROLLBACK');
       throw e;
     }
-    // SQLite keeps the pages the moved rows freed inside the file: when they are an eighth of it, the snapshot this
-    // fold saves is rebuilt without them (only after an archive pass moved many rows; a fold is under the lock).
+    return true;
+  }
+
+  /**
+   * SQLite keeps the pages freed rows leave inside the file: when they are an eighth of it, the snapshot this fold
+   * saves is rebuilt without them (after an archive pass moved many rows, or a migration rebuilt a table; a fold is
+   * under the lock).
+   */
+  private vacuumIfFree(): void {
     const pages = Number(this.db.exec('PRAGMA page_count')[0]?.values[0]?.[0] ?? 0);
     const free = Number(this.db.exec('PRAGMA freelist_count')[0]?.values[0]?.[0] ?? 0);
     if (free * 8 > pages) this.db.exec('VACUUM');

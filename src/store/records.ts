@@ -7,6 +7,7 @@ import { promptHash, stableId } from './hash';
 import { isRollupStale, markRollupStale, rebuildRollup } from './rollup';
 import { restoreSession } from './archive';
 import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, FLAG_OTLP, FLAG_SIDECHAIN, getMeta } from './schema';
+import { logPathParts, PathInterner, PATH_ID_SQL, sessionCwdSql, sessionLogPathSql } from './paths';
 
 export interface RecordWriterOptions {
   /** Repository root for a working directory (null when it is not in a repository or no longer exists). */
@@ -57,6 +58,7 @@ export class RecordWriter {
   private readonly findArchivedSession: Statement | undefined;
   /** Sessions known to hold their request rows in the ledger (checked, or restored from the archive) in this run. */
   private readonly hot = new Set<number>();
+  private readonly paths: PathInterner;
 
   constructor(
     private readonly db: Database,
@@ -77,12 +79,16 @@ export class RecordWriter {
       'UPDATE interactions SET session_ref=?, ts=?, model_ref=?, input=?, output=?, cache_read=?, cache_write=?, cache_write_1h=?, reasoning=?, cost_nusd=?, recorded_cost_nusd=?, flags=?, credits_u=? WHERE id=?',
     );
     this.findSession = prep(
-      'SELECT id, cwd, repo, branch, log_path FROM sessions WHERE source = ? AND session_key = ?',
+      `SELECT id, ${sessionCwdSql()}, repo, branch, ${sessionLogPathSql()} FROM sessions s WHERE source = ? AND session_key = ?`,
     );
+    // Working folder and log file by reference (schema 10, store/paths.ts): interned first, then found by text.
     this.insertSession = prep(
-      'INSERT INTO sessions (source, session_key, cwd, repo, branch, log_path) VALUES (?,?,?,?,?,?)',
+      `INSERT INTO sessions (source, session_key, cwd_ref, repo, branch, log_dir_ref, log_name) VALUES (?,?,${PATH_ID_SQL},?,?,${PATH_ID_SQL},?)`,
     );
-    this.updateSession = prep('UPDATE sessions SET cwd = ?, repo = ?, branch = ?, log_path = ? WHERE id = ?');
+    this.updateSession = prep(
+      `UPDATE sessions SET cwd_ref = ${PATH_ID_SQL}, repo = ?, branch = ?, log_dir_ref = ${PATH_ID_SQL}, log_name = ? WHERE id = ?`,
+    );
+    this.paths = new PathInterner(db);
     this.findModel = prep('SELECT id FROM models WHERE name = ?');
     this.insertModel = prep('INSERT INTO models (name) VALUES (?)');
     this.insertFile = prep('INSERT OR IGNORE INTO session_files (session_ref, path) VALUES (?, ?)');
@@ -329,7 +335,10 @@ export class RecordWriter {
       if (!row) {
         const cwd = ctx.cwd ?? null;
         const repo = cwd ? this.options.repoOf(cwd) : null;
-        this.insertSession.run([ctx.source, ctx.sessionId, cwd, repo, ctx.branch ?? null, logPath]);
+        const [folder, name] = logPathParts(logPath);
+        this.paths.intern(cwd);
+        this.paths.intern(folder);
+        this.insertSession.run([ctx.source, ctx.sessionId, cwd, repo, ctx.branch ?? null, folder, name]);
         row = { id: lastRowId(this.db), cwd, repo, branch: ctx.branch ?? null, logPath };
       }
       this.sessions.set(key, row);
@@ -354,7 +363,12 @@ export class RecordWriter {
         changed = true;
       }
     }
-    if (changed) this.updateSession.run([row.cwd, row.repo, row.branch, row.logPath, row.id]);
+    if (changed) {
+      const [folder, name] = logPathParts(row.logPath);
+      this.paths.intern(row.cwd);
+      this.paths.intern(folder);
+      this.updateSession.run([row.cwd, row.repo, row.branch, folder, name, row.id]);
+    }
     if (ctx.branch) {
       const bkey = `${row.id}\u0000${ctx.branch}`;
       if (!this.seenBranches.has(bkey)) {
@@ -392,6 +406,7 @@ export class RecordWriter {
     this.flush();
     for (const s of this.stmts) s.free();
     this.stmts.length = 0;
+    this.paths.free();
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Database } from 'sql.js';
 import { addSessionTotals } from './aggregates';
 import { ARCHIVE_DDL } from './archive';
+import { storePathsOnce } from './paths';
 
 /**
  * Versioned schema. Each migration moves the ledger one version up inside the write that opened it; a ledger from a
@@ -46,8 +47,15 @@ import { ARCHIVE_DDL } from './archive';
  * Version 9 (the request archive, store/archive.ts): `archive_files`, `archived_sessions` and `archived_requests` (the
  * compact dedup keys of requests moved to archive files). The migration only adds the tables; the first fold after it
  * moves the request rows of sessions that ended before the previous month to the archive.
+ *
+ * Version 10 (paths stored once, store/paths.ts): `paths` holds each folder once (`id`, `text` unique); `files` is keyed
+ * by (`dir_ref`, `name`), the folder keeping its trailing separator so that folder + name is the path exactly;
+ * `sessions` refers to its working folder (`cwd_ref`) and to its log file's folder (`log_dir_ref`, with `log_name`)
+ * instead of holding the strings. The migration moves the rows over in the write that opened the ledger (ids and
+ * everything else unchanged); the fold that follows saves the smaller snapshot (vacuumed, as the old tables' pages are
+ * free). The store reads and writes those columns and hands services whole paths.
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string | ((db: Database) => void) }> = [
   {
@@ -222,6 +230,10 @@ CREATE TABLE manual_entries (
   {
     version: 9,
     sql: ARCHIVE_DDL,
+  },
+  {
+    version: 10,
+    sql: storePathsOnce,
   },
 ];
 

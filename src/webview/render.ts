@@ -26,7 +26,7 @@ import type {
   ViewMessage,
 } from '../core/sidebar/protocol';
 import { chartLegend, chartSvg, chartTable } from './chart';
-import { h, srOnly, type Child } from './dom';
+import { h, srOnly, type Child, type Props } from './dom';
 import type { UiState } from './state';
 
 export interface Actions {
@@ -113,22 +113,10 @@ export function controls(s: SidebarSnapshot | undefined, ui: UiState, a: Actions
   const out = h('div', { class: 'controls' }, group);
   if (current === 'custom') {
     const today = new Date().toISOString().slice(0, 10);
-    const since = h('input', {
-      type: 'date',
-      id: 'custom-since',
-      'data-key': 'custom-since',
-      value: ui.query.since ?? s?.period.since ?? '',
-      max: today,
-      required: true,
-    });
-    const until = h('input', {
-      type: 'date',
-      id: 'custom-until',
-      'data-key': 'custom-until',
-      value: ui.query.until ?? s?.period.until ?? '',
-      max: today,
-      required: true,
-    });
+    const dateInput = (id: string, value: string): HTMLInputElement =>
+      h('input', { type: 'date', id, 'data-key': id, value, max: today, required: true });
+    const since = dateInput('custom-since', ui.query.since ?? s?.period.since ?? '');
+    const until = dateInput('custom-until', ui.query.until ?? s?.period.until ?? '');
     const form = h(
       'form',
       { class: 'custom-range', 'aria-label': 'Custom range' },
@@ -467,12 +455,9 @@ function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
       onClick: () => a.toggleLabels(d.sessionId),
     }),
   );
-  return h(
-    'li',
+  return listRow(
     { class: 'decision', 'data-session': d.sessionId },
-    h(
-      'div',
-      { class: 'row-head' },
+    [
       d.hasLog
         ? button(d.title, {
             class: 'link title',
@@ -481,7 +466,7 @@ function decisionItem(d: DecisionRow, ui: UiState, a: Actions): HTMLElement {
             onClick: () => a.post({ type: 'session/open', sessionId: d.sessionId }),
           })
         : h('span', { class: 'title' }, d.title),
-    ),
+    ],
     h(
       'div',
       { class: 'meta' },
@@ -528,15 +513,12 @@ export function decisions(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElem
 }
 
 function taskItem(t: TaskRow, a: Actions): HTMLElement {
-  return h(
-    'li',
+  return listRow(
     { class: 'task', 'data-task': t.task },
-    h(
-      'div',
-      { class: 'row-head' },
+    [
       h('span', { class: 'title mono' }, t.task),
       h('span', { class: t.delivered ? 'pill delivered' : 'pill' }, t.delivered ? 'delivered' : 'no outcome yet'),
-    ),
+    ],
     h(
       'div',
       { class: 'meta' },
@@ -656,17 +638,28 @@ function rootList(src: HealthSourceView, missing: string, present: string): Chil
   ];
 }
 
-function manualSource(src: HealthSourceView, now: number): HTMLElement {
-  return h(
-    'li',
+/** A list's row: its head line (a title and what it is in a word or two), then the lines under it. */
+function listRow(props: Props, head: Child[], ...body: Child[]): HTMLElement {
+  return h('li', props, h('div', { class: 'row-head' }, ...head), ...body);
+}
+
+/** A source's row in Data health, headed by found or not (a dot), its name and its state. */
+function sourceRow(src: HealthSourceView, state: string, ...body: Child[]): HTMLElement {
+  return listRow(
     { class: 'source', 'data-source': src.source },
-    h(
-      'div',
-      { class: 'row-head' },
+    [
       h('span', { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' }, src.found ? '●' : '○'),
       h('span', { class: 'title' }, src.name),
-      h('span', { class: 'muted' }, src.found ? 'logged by hand' : 'none'),
-    ),
+      h('span', { class: 'muted' }, state),
+    ],
+    ...body,
+  );
+}
+
+function manualSource(src: HealthSourceView, now: number): HTMLElement {
+  return sourceRow(
+    src,
+    src.found ? 'logged by hand' : 'none',
     h(
       'div',
       { class: 'meta' },
@@ -684,20 +677,9 @@ export function health(s: SidebarSnapshot, ui: UiState, a: Actions): HTMLElement
   const sources = h0.sources.map((src) =>
     src.source === 'manual'
       ? manualSource(src, now)
-      : h(
-          'li',
-          { class: 'source', 'data-source': src.source },
-          h(
-            'div',
-            { class: 'row-head' },
-            h(
-              'span',
-              { class: `dot ${src.found ? 'found' : 'missing'}`, 'aria-hidden': 'true' },
-              src.found ? '●' : '○',
-            ),
-            h('span', { class: 'title' }, src.name),
-            h('span', { class: 'muted' }, src.enabled ? (src.found ? 'found' : 'not found') : 'off in settings'),
-          ),
+      : sourceRow(
+          src,
+          src.enabled ? (src.found ? 'found' : 'not found') : 'off in settings',
           src.found
             ? h(
                 'div',

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinkSummary } from '../../src/services/linker';
 import type { SessionJson } from '../../src/services/queries';
@@ -11,12 +12,13 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
   this.timeout(120_000);
   const box = sandbox('ol-link-repos-');
   let env: Record<string, string>;
+  let app: Repo;
 
   before(() => {
     const logs = new Logs(box.home);
     env = logs.env();
     const D = daysAgo(2);
-    const app = new Repo(path.join(box.dir, 'app'), box.home);
+    app = new Repo(path.join(box.dir, 'app'), box.home);
     app.append('src/a.ts', 2, 'a');
     app.append('lib/mod/x.ts', 1, 'x');
     app.commit('Initial commit', D);
@@ -120,5 +122,24 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     const wt = sessions.find((s) => s.sessionId === '10000000-0000-4000-8000-000000000001');
     assert.equal(wt?.repo, path.join(box.dir, 'app-wt'));
     assert.equal(wt?.links[0]?.repo, path.join(box.dir, 'app'), 'links name the repository, not the worktree');
+  });
+
+  it('keeps reading the repository when a worktree is removed and its folder made again outside any repository', () => {
+    // The box.ledger knows app-wt as a working tree of app; now it is a plain folder, and app's refs moved.
+    const wt = path.join(box.dir, 'app-wt');
+    app.git(['worktree', 'remove', '--force', wt]);
+    fs.mkdirSync(wt);
+    app.git(['branch', 'after-wt-removed']);
+    const r = cli(['link', '--json', '--home', box.ledger], env);
+    assert.equal(r.code, 0, r.stderr);
+    const sessions = JSON.parse(
+      cli(['sessions', '--json', '--no-import', '--home', box.ledger], env).stdout,
+    ) as SessionJson[];
+    const links = sessions.find((s) => s.sessionId === '10000000-0000-4000-8000-000000000001')?.links ?? [];
+    assert.deepEqual(
+      links.map((l) => l.subject),
+      ['WT-1: w'],
+      "the worktree's session keeps its link",
+    );
   });
 });

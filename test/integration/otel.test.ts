@@ -25,6 +25,7 @@ import {
 } from '../fixtures/otlp';
 import { codexUsage as usage, jsonl, write } from '../fixtures/sources';
 import { CLI, cli, reportJson } from './cli';
+import { sessionCwdSql } from '../../src/store/paths';
 
 interface Posted {
   status: number;
@@ -398,7 +399,8 @@ describe('OpenTelemetry receiver (a real server on an ephemeral port)', function
       for (const tool of TOOLS) assertTruth(ledger, tool, order);
       // The log copies won: they know the folder (and Claude's edits); nothing is left marked as received over OTLP.
       assert.equal(otlpRows(ledger), 0);
-      const cwd = ledger.database.exec("SELECT cwd FROM sessions WHERE source = 'claude-code'")[0]?.values[0]?.[0];
+      const cwd = ledger.database.exec(`SELECT ${sessionCwdSql()} FROM sessions s WHERE source = 'claude-code'`)[0]
+        ?.values[0]?.[0];
       assert.equal(cwd, project);
       // Again, both ways: still once.
       await importAll(ledger, { env });

@@ -6,7 +6,7 @@ import { report } from '../../src/services/queries';
 import { ArchiveDamagedError, REQUEST_COLUMNS, requestsOfPeriod } from '../../src/store/archive';
 import { Ledger, type OpenOptions } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
-import { SCHEMA_VERSION } from '../../src/store/schema';
+import { SCHEMA_VERSION, setMeta } from '../../src/store/schema';
 import { addRecords, saveAsSchema, syntheticRequest, tempDir } from '../helpers';
 
 const DAY = 86_400_000;
@@ -263,6 +263,72 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     assert.equal(report(b.database, q).totals.interactions, reportBefore.totals.interactions + 1);
     rollupMatchesDetail(b);
     b.close();
+  });
+
+  it('files whose sessions were all restored and archived again (a new price table) are deleted at the second fold after, never before; the backup can still rebuild the ledger', async () => {
+    const dir = path.join(home, 'archive');
+    const files = (): string[] => fs.readdirSync(dir).sort();
+    const a = await Ledger.open(home, OPTIONS);
+    await addRecords(a, history());
+    await a.compact();
+    const first = files();
+    assert.ok(first.length >= 2, `January and February archived (${first.join(', ')})`);
+    const requests = allRequests(a);
+    const totals = report(a.database, q).totals;
+    // A new price table: every archived session is restored to be priced again, and the next fold archives it anew.
+    await a.write((db) => setMeta(db, 'pricing_version', 'an older price table'));
+    await a.compact();
+    const second = files();
+    assert.equal(second.length, first.length * 2, 'new files beside the old ones');
+    assert.deepEqual(
+      first.filter((f) => second.includes(f)),
+      first,
+      'the old files stay while the backup snapshot may still read them',
+    );
+    await addRecords(a, [syntheticRequest('march', 'd70s0', T0 + 70 * DAY + 7_000_000, 9)]);
+    await a.compact();
+    assert.deepEqual(
+      files(),
+      second.filter((f) => !first.includes(f)),
+      'at the next fold the old files go: neither the ledger nor its backup names them',
+    );
+    assert.equal(scalar(a, 'SELECT count(*) FROM archive_files'), first.length);
+    const withMarch = allRequests(a);
+    assert.equal(report(a.database, q).totals.interactions, totals.interactions + 1);
+    assert.ok(withMarch.length > requests.length);
+    a.close();
+    // The snapshot damaged: the backup (and the journal folded into the snapshot) rebuild it from the files left.
+    fs.writeFileSync(path.join(home, 'ledger.sqlite'), 'not a database');
+    const b = await Ledger.open(home, OPTIONS);
+    assert.equal(allRequests(b), withMarch);
+    rollupMatchesDetail(b);
+    b.close();
+  });
+
+  it("a fold removes archive files no snapshot names (a fold killed before saving) and a killed write's old temp files", async () => {
+    const dir = path.join(home, 'archive');
+    const a = await Ledger.open(home, OPTIONS);
+    await addRecords(a, history());
+    await a.compact();
+    const real = fs.readdirSync(dir).sort();
+    const requests = allRequests(a);
+    const orphan = path.join(dir, 'requests-2026-01-0123456789ab.sqlite');
+    fs.copyFileSync(path.join(dir, real[0] ?? ''), orphan);
+    const oldTemp = path.join(dir, `.${real[0]}.123.456.789.tmp`);
+    const newTemp = path.join(dir, '.requests-2026-02-aaaaaaaaaaaa.sqlite.124.457.790.tmp');
+    const notOurs = path.join(dir, 'notes.txt');
+    for (const f of [oldTemp, newTemp, notOurs]) fs.writeFileSync(f, 'x');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    fs.utimesSync(oldTemp, twoHoursAgo, twoHoursAgo);
+    await addRecords(a, [syntheticRequest('march', 'd70s0', T0 + 70 * DAY + 7_000_000, 9)]);
+    await a.compact();
+    assert.deepEqual(
+      fs.readdirSync(dir).sort(),
+      [...real, path.basename(newTemp), 'notes.txt'].sort(),
+      'the orphan and the old temp file are gone; the files in use, a write maybe in progress and a stranger stay',
+    );
+    assert.ok(allRequests(a).length > requests.length);
+    a.close();
   });
 });
 

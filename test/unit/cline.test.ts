@@ -8,6 +8,7 @@ import { vscodeUserDirs } from '../../src/sources/vscodeUser';
 import { Ledger } from '../../src/store/ledger';
 import { total, write, writeCline } from '../fixtures/sources';
 import { interactions, ledgerSums, repoFolder, tempDirEach } from '../helpers';
+import { sessionCwdSql } from '../../src/store/paths';
 
 describe('Cline and Roo Code readers', () => {
   it('look in every VS Code user folder of the platform: Code, Insiders, VSCodium and the remote server', () => {
@@ -80,7 +81,7 @@ describe('Cline and Roo Code readers', () => {
       ]);
       // Working folder from the task history (and, for the early build and Roo, from the request text); edited files for linking.
       const sessions = ledger.database.exec(
-        "SELECT s.source, s.cwd, s.repo, group_concat(f.path) FROM sessions s LEFT JOIN session_files f ON f.session_ref = s.id WHERE s.source IN ('cline','roo-code') GROUP BY s.id ORDER BY s.source, s.session_key",
+        `SELECT s.source, ${sessionCwdSql()}, s.repo, group_concat(f.path) FROM sessions s LEFT JOIN session_files f ON f.session_ref = s.id WHERE s.source IN ('cline','roo-code') GROUP BY s.id ORDER BY s.source, s.session_key`,
       )[0]?.values;
       assert.deepEqual(sessions, [
         ['cline', project, project, null],

@@ -7,6 +7,7 @@ import { Ledger } from '../../src/store/ledger';
 import { total, write, writeContinue } from '../fixtures/sources';
 import { importExactly, interactions, ledgerSums, parseLines, repoFolder, tempDirEach } from '../helpers';
 import type { WholeResult } from '../../src/sources/parser';
+import { sessionCwdSql } from '../../src/store/paths';
 
 describe('Continue reader', () => {
   it('reads usage with Anthropic semantics when cacheWriteTokens is present, else OpenAI semantics', () => {
@@ -63,7 +64,7 @@ describe('Continue reader', () => {
       assert.equal(again.bytesRead, 0);
       assert.deepEqual(ledgerSums(ledger.database, 'continue'), total(fx.truth));
       const files = ledger.database.exec(
-        "SELECT s.cwd, f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'continue'",
+        `SELECT ${sessionCwdSql()}, f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'continue'`,
       )[0]?.values;
       assert.deepEqual(files, [[project, 'src/search.ts']]);
       ledger.close();

@@ -8,6 +8,7 @@ import { Ledger } from '../../src/store/ledger';
 import { loadSqlJs } from '../../src/store/sqljs';
 import { total, writeCursor, writeCursorWorkspaces } from '../fixtures/sources';
 import { ledgerSums, repoFolder, tempDirEach } from '../helpers';
+import { sessionCwdSql } from '../../src/store/paths';
 
 describe('Cursor reader', () => {
   const tmp = tempDirEach('ol-cursor-');
@@ -82,7 +83,8 @@ describe('Cursor reader', () => {
     const s = await importAll(ledger, { env, quietMs: 0 });
     assert.equal(s.sources.find((x) => x.source === 'cursor')?.linesRejected, fx.rejects);
     const rows =
-      ledger.database.exec("SELECT session_key, cwd, repo FROM sessions WHERE source = 'cursor'")[0]?.values ?? [];
+      ledger.database.exec(`SELECT session_key, ${sessionCwdSql()}, repo FROM sessions s WHERE source = 'cursor'`)[0]
+        ?.values ?? [];
     assert.deepEqual(rows, [['c-1', project, project]]);
     assert.deepEqual(ledgerSums(ledger.database, 'cursor'), total(fx.truth));
     // The workspace database and its WAL were read from copies, never touched.
@@ -98,9 +100,10 @@ describe('Cursor reader', () => {
     writeCursorWorkspaces(config, path.join(tmp.dir, 'app'), ['c-other']);
     const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
     await importAll(ledger, { env: { HOME: path.join(tmp.dir, 'home'), XDG_CONFIG_HOME: config }, quietMs: 0 });
-    assert.deepEqual(ledger.database.exec("SELECT session_key, cwd FROM sessions WHERE source = 'cursor'")[0]?.values, [
-      ['c-1', null],
-    ]);
+    assert.deepEqual(
+      ledger.database.exec(`SELECT session_key, ${sessionCwdSql()} FROM sessions s WHERE source = 'cursor'`)[0]?.values,
+      [['c-1', null]],
+    );
     ledger.close();
   });
 });

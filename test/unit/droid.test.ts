@@ -7,6 +7,7 @@ import { customModelOf, droid } from '../../src/sources/droid';
 import { Ledger } from '../../src/store/ledger';
 import { jsonl, write, writeDroid } from '../fixtures/sources';
 import { importExactly, ledgerSums, tempDirEach } from '../helpers';
+import { sessionCwdSql } from '../../src/store/paths';
 
 describe('Factory Droid reader', () => {
   const tmp = tempDirEach('ol-droid-');
@@ -23,7 +24,7 @@ describe('Factory Droid reader', () => {
     const env = { HOME: home };
     await importExactly(ledger, env, 'droid', fx);
     const cwd = ledger.database.exec(
-      "SELECT cwd FROM sessions WHERE source = 'droid' AND session_key = '5b1e6c2a-8f3d-4a7b-9e0c-2d4f6a8b0c1e'",
+      `SELECT ${sessionCwdSql()} FROM sessions s WHERE source = 'droid' AND session_key = '5b1e6c2a-8f3d-4a7b-9e0c-2d4f6a8b0c1e'`,
     )[0]?.values[0]?.[0];
     assert.equal(cwd, project, 'the folder from the message log');
 

@@ -7,6 +7,7 @@ import { geminiCli, GEMINI_DEFAULT_MODEL } from '../../src/sources/gemini';
 import { Ledger } from '../../src/store/ledger';
 import { total, writeGemini } from '../fixtures/sources';
 import { interactions, ledgerSums, parseLines, tempDirEach, type ParsedLines } from '../helpers';
+import { sessionCwdSql } from '../../src/store/paths';
 
 const FILE = '/g/.gemini/tmp/app/chats/session-2026-04-10T09-00-bbbb2222.jsonl';
 /** Gemini CLI lines of the conversation FILE, fed through the parser as the importer reads them. */
@@ -160,7 +161,7 @@ describe('Gemini CLI reader', () => {
       assert.deepEqual(ledgerSums(ledger.database, 'gemini-cli'), want);
       // Working folders came from .project_root and from projects.json (the legacy folder is named by the path's hash).
       const cwds = ledger.database
-        .exec("SELECT DISTINCT cwd FROM sessions WHERE source = 'gemini-cli' ORDER BY cwd")[0]
+        .exec(`SELECT DISTINCT ${sessionCwdSql()} AS cwd FROM sessions s WHERE source = 'gemini-cli' ORDER BY cwd`)[0]
         ?.values.map((v) => v[0]);
       assert.deepEqual(cwds, [projects.current, projects.legacy].sort());
       ledger.close();

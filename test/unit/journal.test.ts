@@ -93,6 +93,50 @@ describe('ledger journal', () => {
     for (const l of [a, reader, fresh]) l.close();
   });
 
+  it('a snapshot keeps free pages, so a capture after an open writes into them instead of making sql.js grow and copy the whole file', async () => {
+    const a = await open();
+    const many: InteractionRecord[] = [];
+    for (let i = 0; i < 20_000; i++) many.push(interaction(`bulk-${i}`, 1 + (i % 500), `s${i % 400}`));
+    await add(a, ...many);
+    a.close();
+    const other = await open();
+    const pages = scalar(other, 'PRAGMA page_count');
+    const free = scalar(other, 'PRAGMA freelist_count');
+    assert.ok(
+      free >= Math.floor(pages / 32) && free <= pages / 16,
+      `a 32nd of the pages are free (${free} of ${pages})`,
+    );
+    // The other process's first write after opening (new sessions): the pages it needs are free ones.
+    const next: InteractionRecord[] = [];
+    for (let i = 0; i < 300; i++) next.push(interaction(`next-${i}`, 1 + i, `new-${i % 30}`));
+    await add(other, ...next);
+    assert.equal(scalar(other, 'PRAGMA page_count'), pages, 'the database file did not grow');
+    assert.ok(scalar(other, 'PRAGMA freelist_count') < free, 'it used free pages');
+    const fresh = await open();
+    assert.equal(contents(fresh), contents(other), 'a replay onto the snapshot gives the same rows');
+    other.close();
+    fresh.close();
+  });
+
+  it("SQLite's rollback journal stays in its own memory (not a second in-memory file copied as it grows), and a failed write still rolls back", async () => {
+    const a = await open();
+    await add(a, interaction('kept', 3));
+    assert.equal(String(a.database.exec('PRAGMA journal_mode')[0]?.values[0]?.[0]), 'memory');
+    await assert.rejects(
+      a.write((db) => {
+        db.exec("INSERT INTO meta (key, value) VALUES ('half-done', 'x')");
+        throw new Error('the write fails half-way');
+      }),
+      /half-way/,
+    );
+    assert.equal(scalar(a, "SELECT count(*) FROM meta WHERE key = 'half-done'"), 0, 'rolled back');
+    const again = await open();
+    assert.equal(String(again.database.exec('PRAGMA journal_mode')[0]?.values[0]?.[0]), 'memory', 'at every open');
+    assert.equal(scalar(again, 'SELECT count(*) FROM interactions'), 1);
+    a.close();
+    again.close();
+  });
+
   it('writers in turn append to one journal; past its size it is folded into a new snapshot, and every reader follows', async () => {
     const a = await open({ journalLimitBytes: 6000 });
     const b = await open({ journalLimitBytes: 6000 });

@@ -6,6 +6,7 @@ import { decodeWorkspaceFolder, KiroIdeExecutionParser, kiroIdeRoots } from '../
 import { Ledger } from '../../src/store/ledger';
 import { credits, kiroIdeExecution, total, writeKiroIde } from '../fixtures/sources';
 import { importExactly, ledgerSums, repoFolder, tempDirEach } from '../helpers';
+import { sessionCwdSql } from '../../src/store/paths';
 
 describe('Kiro IDE reader (kiro.kiroagent executions)', () => {
   const tmp = tempDirEach('ol-kiro-ide-');
@@ -56,7 +57,8 @@ describe('Kiro IDE reader (kiro.kiroagent executions)', () => {
       Math.round(credits(fx.truth) * 0.04 * 1e6),
     );
     const sessions =
-      ledger.database.exec("SELECT session_key, cwd FROM sessions WHERE source = 'kiro'")[0]?.values ?? [];
+      ledger.database.exec(`SELECT session_key, ${sessionCwdSql()} FROM sessions s WHERE source = 'kiro'`)[0]?.values ??
+      [];
     assert.deepEqual(sessions, [['ide-s1', project]]);
     const files = (ledger.database.exec('SELECT path FROM session_files ORDER BY path')[0]?.values ?? []).map((v) =>
       String(v[0]),

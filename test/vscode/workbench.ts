@@ -108,10 +108,30 @@ export class Workbench {
   /** Runs a command by its palette title ("Outcome Ledger: Import Now") through F1, as a person would. */
   async runCommand(title: string, timeoutMs = 15_000): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
-    await this.page.keyboard.press('F1');
-    await widget.waitFor({ state: 'visible', timeout: timeoutMs });
     const input = widget.locator('input.input');
-    await input.fill(`>${title}`, { timeout: timeoutMs });
+    // The palette closes when something else takes the focus while it opens (a view painting on a busy machine): a
+    // person opens it again, and so does this, until the deadline.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.page.keyboard.press('F1');
+      await widget.waitFor({ state: 'visible', timeout: timeoutMs });
+      await input.fill(`>${title}`, { timeout: timeoutMs });
+      const row = widget.locator('.monaco-list-row').filter({ hasText: title }).first();
+      // Whichever comes first; the other wait's later timeout is swallowed (never an unhandled rejection).
+      const shown = await Promise.race([
+        row.waitFor({ state: 'visible', timeout: timeoutMs }).then(
+          () => true,
+          () => false,
+        ),
+        widget.waitFor({ state: 'hidden', timeout: timeoutMs }).then(
+          () => false,
+          () => false,
+        ),
+      ]);
+      if (shown) break;
+      if (Date.now() > deadline) throw new Error(`the command palette never listed "${title}"`);
+      await this.page.keyboard.press('Escape');
+    }
     await this.acceptRow(widget, title, timeoutMs);
     await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
     await this.moveMouseAway(timeoutMs);

@@ -33,10 +33,48 @@ function parseExtraSources(values: string[] | undefined): ExtraSource[] {
   });
 }
 
+/** An assistant hook's payload that names no readable log: exit 1, never 2 (a Stop hook takes 2 as "keep going"). */
+export class HookInputError extends Error {}
+
+function existingFile(p: string, option: string): string {
+  const resolved = path.resolve(p);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(resolved);
+  } catch {
+    throw new UsageError(`${option} ${p}: no such file`);
+  }
+  if (!stat.isFile()) throw new UsageError(`${option} ${p}: not a regular file`);
+  return resolved;
+}
+
+/** The hook payload is untrusted input: at most 1 MB of JSON, whose `transcript_path` must name an existing file. */
+function hookFile(payload: string): string {
+  const problem = (why: string): HookInputError =>
+    new HookInputError(
+      `import --hook: ${why}; expected the JSON a Claude Code hook writes on stdin, with "transcript_path"`,
+    );
+  if (payload.trim() === '') throw problem('nothing on stdin');
+  if (payload.length > 1 << 20) throw problem('stdin holds more than 1 MB');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    throw problem('stdin is not JSON');
+  }
+  const file = (parsed as { transcript_path?: unknown } | null)?.transcript_path;
+  if (typeof file !== 'string' || file === '' || !path.isAbsolute(file)) throw problem('no absolute "transcript_path"');
+  try {
+    return existingFile(file, '"transcript_path"');
+  } catch (e) {
+    throw problem((e as Error).message.replace(/^"transcript_path" /, 'no readable file at '));
+  }
+}
+
 export const importCommand: Command = {
   name: 'import',
   summary: "read every AI tool's logs on this machine into the ledger (incremental; see import --help)",
-  help: `Usage: outcome-ledger import [--source NAME=PATH]... [--store-prompts]
+  help: `Usage: outcome-ledger import [--source NAME=PATH]... [--file PATH]... [--hook] [--store-prompts]
 
 Reads every detected source incrementally into the ledger (${READERS.map((r) => r.source).join(', ')})
 and prints, per source: files read, requests added, duplicates
@@ -44,15 +82,35 @@ skipped and lines rejected (with the first reasons).
 
   --source NAME=PATH   also read PATH (a file or folder) as source NAME (${READERS.map((r) => r.source).join(', ')});
                        for copilot-chat: a VS Code user folder, a chatSessions folder or one session file
+  --file PATH          read only this log file (repeatable), as an assistant's hook does after a turn: a Claude
+                       Code or Codex session log (one the ledger follows, or a new one where the tool writes
+                       them) costs one stat and its new lines, however many logs and years the machine holds;
+                       any other file makes it a full import
+  --hook               read the file an assistant's hook names in the JSON on stdin (Claude Code's
+                       "transcript_path"), as --file; a payload naming no readable file exits 1 (never 2, which
+                       a Stop hook would take as "keep going")
   --store-prompts      keep prompt text in the ledger (off by default: only a hash is kept)`,
   examples: [
     ['outcome-ledger import', "read new lines of every assistant's logs into the ledger"],
     ['outcome-ledger import --source claude-code=~/backup/.claude', 'also read a copied folder of Claude Code logs'],
+    [
+      'outcome-ledger import --hook',
+      'as a Claude Code Stop hook: capture the turn that just ended (docs/cli.md, import)',
+    ],
   ],
-  options: { source: { type: 'string', multiple: true }, 'store-prompts': { type: 'boolean' } },
+  options: {
+    source: { type: 'string', multiple: true },
+    file: { type: 'string', multiple: true },
+    hook: { type: 'boolean' },
+    'store-prompts': { type: 'boolean' },
+  },
   positionals: false,
   async run(p, io) {
     const extra = parseExtraSources(p.values.source as string[] | undefined);
+    const changed = [
+      ...((p.values.file as string[] | undefined) ?? []).map((f) => existingFile(f, '--file')),
+      ...(p.values.hook === true ? [hookFile(io.readStdin?.() ?? '')] : []),
+    ];
     return withLedger(p, io, async (ledger) => {
       const bar = io.tty ? new ProgressBar(io.tty, 'importing') : undefined;
       const summary = await importAll(ledger, {
@@ -60,6 +118,7 @@ skipped and lines rejected (with the first reasons).
         extra,
         storePromptText: p.values['store-prompts'] === true,
         projectDirs: [process.cwd()],
+        ...(changed.length > 0 ? { changed } : {}),
         // Tuning knob (documented in docs/ledger.md): how much to read between saves of progress.
         ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0
           ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) }

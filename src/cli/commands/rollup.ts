@@ -1,8 +1,7 @@
 import { version as PACKAGE_VERSION } from '../../../package.json';
-import { renderTeamNdjson, renderTeamOtlp } from '../../core/team/export';
+import { isTeamReportFormat, TEAM_REPORT_FORMATS, teamReportText } from '../../core/team/export';
 import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../../core/team/merge';
 import { renderRollupPreview } from '../../core/team/preview';
-import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
 import { SHAREABLE, type Shareable } from '../../core/team/rollup';
 import { plural } from '../../core/usage/format';
 import {
@@ -93,13 +92,11 @@ async function rollupExport(p: Parsed, extra: string[], io: CliIo): Promise<numb
   });
 }
 
-const MERGE_FORMATS = ['md', 'html', 'json', 'otlp', 'ndjson'] as const;
-
 async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<number> {
   if (files.length === 0) throw new UsageError('rollup merge needs at least one FILE, FOLDER or PATTERN');
   const format = str(p, 'format') ?? 'md';
-  if (!(MERGE_FORMATS as readonly string[]).includes(format))
-    throw new UsageError(`--format takes ${MERGE_FORMATS.join(', ')}; got "${format}"`);
+  if (!isTeamReportFormat(format))
+    throw new UsageError(`--format takes ${TEAM_REPORT_FORMATS.join(', ')}; got "${format}"`);
   const k = numberOption(p, 'k', MIN_K, 1_000_000) ?? DEFAULT_MIN_MEMBERS;
   if (!Number.isInteger(k)) throw new UsageError(`--k needs a whole number, got "${str(p, 'k')}"`);
   let teamName: string;
@@ -124,16 +121,7 @@ async function rollupMerge(p: Parsed, files: string[], io: CliIo): Promise<numbe
   })) as TeamReportJson;
   if (tty && team.files.read >= 500) tty.write('\r\x1b[2K');
   const context = { team: teamName, version: PACKAGE_VERSION };
-  const text =
-    format === 'json'
-      ? `${JSON.stringify(team, null, 2)}\n`
-      : format === 'html'
-        ? renderTeamHtml(team)
-        : format === 'otlp'
-          ? renderTeamOtlp(team, context)
-          : format === 'ndjson'
-            ? renderTeamNdjson(team, context)
-            : renderTeamMarkdown(team);
+  const text = teamReportText(team, format, context);
   if (out) writeTeamFile(out, text);
   else if (text) io.out(text.trimEnd());
   recordTeamReport(stateFile, team);

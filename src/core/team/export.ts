@@ -5,7 +5,32 @@
  * members). A withheld report (fewer than k members, or a differencing risk) exports nothing.
  */
 import type { TeamReportJson } from './merge';
+import { renderTeamHtml, renderTeamMarkdown } from './render';
 import { periodRange } from '../usage/time';
+
+/** The formats of the team report: Markdown (the default), HTML, its JSON, OTLP JSON lines and NDJSON rows. */
+export const TEAM_REPORT_FORMATS = ['md', 'html', 'json', 'otlp', 'ndjson'] as const;
+export type TeamReportFormat = (typeof TEAM_REPORT_FORMATS)[number];
+
+export function isTeamReportFormat(v: string): v is TeamReportFormat {
+  return (TEAM_REPORT_FORMATS as readonly string[]).includes(v);
+}
+
+/** The team report as the text of a format (what `rollup merge --format` writes and the extension shows). */
+export function teamReportText(r: TeamReportJson, format: TeamReportFormat, ctx: TeamExportContext): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(r, null, 2)}\n`;
+    case 'html':
+      return renderTeamHtml(r);
+    case 'otlp':
+      return renderTeamOtlp(r, ctx);
+    case 'ndjson':
+      return renderTeamNdjson(r, ctx);
+    default:
+      return renderTeamMarkdown(r);
+  }
+}
 
 export interface TeamExportContext {
   /** The team's name: the resource attribute `outcome_ledger.team` and the NDJSON `team` column. */

@@ -135,49 +135,41 @@ function sections(
   } else {
     const t = r.totals;
     const o = r.outcomes;
-    out.push({
-      title: 'Team totals',
-      table: {
-        head: ['Figure', 'Value'],
-        numeric: [false, true],
-        rows: [
-          ['Tokens (input + cache + output)', tokens(t.total, t)],
-          ...(t.estimatedTokens > 0
-            ? [['… of which estimated (not reported exactly by the tool)', `~${fmtInt(t.estimatedTokens)}`]]
-            : []),
-          ['Input (not cached)', fmtInt(t.input)],
-          ['Cache read', fmtInt(t.cacheRead)],
-          ['Cache write', fmtInt(t.cacheWrite)],
-          ['Output (incl. reasoning)', fmtInt(t.output)],
-          ['Estimated cost (list prices)', fmtUSD(t.costUSD)],
-          ['Requests', fmtInt(t.interactions)],
-          ['Sessions', fmtInt(t.sessions)],
-        ].map((row) => row.map(own)),
-      },
+    /** A section of team figures: each figure's name and its value. */
+    const figures = (title: string, rows: string[][]): Section => ({
+      title,
+      table: { head: ['Figure', 'Value'], numeric: [false, true], rows: rows.map((row) => row.map(own)) },
     });
-    out.push({
-      title: 'Outcomes',
-      table: {
-        head: ['Figure', 'Value'],
-        numeric: [false, true],
-        rows: [
-          ['Commits', fmtInt(o.commits)],
-          ['Tasks', fmtInt(o.tasks)],
-          ['Pull requests', fmtInt(o.prs)],
-          ['Shipped sessions', fmtInt(o.shippedSessions)],
-          ['Sessions without an outcome (unlinked + labelled)', fmtInt(o.unlinkedSessions + o.labelledSessions)],
-          ['Yield (share of tokens in shipped sessions)', fmtPercent(o.yield)],
-          ['Tokens per commit', o.tokensPerCommit === null ? '—' : fmtTokens(o.tokensPerCommit)],
-          ['Cost per commit', o.costPerCommit === null ? '—' : fmtUSD(o.costPerCommit)],
-          ['Cost per task', o.costPerTask === null ? '—' : fmtUSD(o.costPerTask)],
-          [
-            'Kept lines per 1k output tokens',
-            o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2),
-          ],
-          ['Tokens without an outcome', fmtInt(o.tokensWithoutOutcome)],
-        ].map((row) => row.map(own)),
-      },
-    });
+    out.push(
+      figures('Team totals', [
+        ['Tokens (input + cache + output)', tokens(t.total, t)],
+        ...(t.estimatedTokens > 0
+          ? [['… of which estimated (not reported exactly by the tool)', `~${fmtInt(t.estimatedTokens)}`]]
+          : []),
+        ['Input (not cached)', fmtInt(t.input)],
+        ['Cache read', fmtInt(t.cacheRead)],
+        ['Cache write', fmtInt(t.cacheWrite)],
+        ['Output (incl. reasoning)', fmtInt(t.output)],
+        ['Estimated cost (list prices)', fmtUSD(t.costUSD)],
+        ['Requests', fmtInt(t.interactions)],
+        ['Sessions', fmtInt(t.sessions)],
+      ]),
+    );
+    out.push(
+      figures('Outcomes', [
+        ['Commits', fmtInt(o.commits)],
+        ['Tasks', fmtInt(o.tasks)],
+        ['Pull requests', fmtInt(o.prs)],
+        ['Shipped sessions', fmtInt(o.shippedSessions)],
+        ['Sessions without an outcome (unlinked + labelled)', fmtInt(o.unlinkedSessions + o.labelledSessions)],
+        ['Yield (share of tokens in shipped sessions)', fmtPercent(o.yield)],
+        ['Tokens per commit', o.tokensPerCommit === null ? '—' : fmtTokens(o.tokensPerCommit)],
+        ['Cost per commit', o.costPerCommit === null ? '—' : fmtUSD(o.costPerCommit)],
+        ['Cost per task', o.costPerTask === null ? '—' : fmtUSD(o.costPerTask)],
+        ['Kept lines per 1k output tokens', o.keptLinesPer1kOutput === null ? '—' : o.keptLinesPer1kOutput.toFixed(2)],
+        ['Tokens without an outcome', fmtInt(o.tokensWithoutOutcome)],
+      ]),
+    );
     out.push({
       title: 'Value metrics across members',
       text: [

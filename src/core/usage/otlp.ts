@@ -103,15 +103,18 @@ function count(a: Attrs, key: string): number | null {
   return boundedTokens(n) ?? null;
 }
 
-/** Several counts, in order; null when one of them is unusable. */
-function counts<const K extends readonly string[]>(a: Attrs, keys: K): { [I in keyof K]: number } | null {
-  const out: number[] = [];
-  for (const k of keys) {
-    const n = count(a, k);
+/**
+ * Several counts, each named as the usage reader it goes to names it (`{ input_tokens: 'input_token_count' }`: the
+ * field, then the attribute that holds it); null when one of them is unusable.
+ */
+function counts<K extends string>(a: Attrs, attributes: Record<K, string>): Record<K, number> | null {
+  const out = {} as Record<K, number>;
+  for (const k of Object.keys(attributes) as K[]) {
+    const n = count(a, attributes[k]);
     if (n === null) return null;
-    out.push(n);
+    out[k] = n;
   }
-  return out as { [I in keyof K]: number };
+  return out;
 }
 
 /** Nanoseconds since the epoch (a decimal string or a number) → ms. */
@@ -192,15 +195,14 @@ function logRecord(item: Record<string, unknown>, resource: unknown): Interactio
   if (ts === undefined) return `${name} without a usable time`;
   const model = text(a, 'model', 'gen_ai.response.model', 'gen_ai.request.model');
   if (name === 'claude_code.api_request') {
-    const c = counts(a, ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_creation_tokens'] as const);
-    if (!c) return `${name}: token counts are not integers from 0 to 10^9`;
-    const [input, output, cacheRead, cacheWrite] = c;
-    const usage = fromAnthropicUsage({
-      input_tokens: input,
-      output_tokens: output,
-      cache_read_input_tokens: cacheRead,
-      cache_creation_input_tokens: cacheWrite,
+    const c = counts(a, {
+      input_tokens: 'input_tokens',
+      output_tokens: 'output_tokens',
+      cache_read_input_tokens: 'cache_read_tokens',
+      cache_creation_input_tokens: 'cache_creation_tokens',
     });
+    if (!c) return `${name}: token counts are not integers from 0 to 10^9`;
+    const usage = fromAnthropicUsage(c);
     if (!usage) return `${name}: token counts are not integers`;
     const { cacheWrite1h, ...tokens } = usage;
     if (isZero(tokens)) return null;
@@ -216,36 +218,28 @@ function logRecord(item: Record<string, unknown>, resource: unknown): Interactio
   if (name === 'codex.sse_event') {
     const kind = a.get('event.kind');
     if (kind !== undefined && kind !== 'response.completed') return null;
-    const c = counts(a, [
-      'input_token_count',
-      'cached_token_count',
-      'output_token_count',
-      'reasoning_token_count',
-    ] as const);
-    if (!c) return `${name}: token counts are not integers from 0 to 10^9`;
-    const [input, cached, output, reasoning] = c;
-    const tokens = fromOpenAiUsage({
-      input_tokens: input,
-      cached_input_tokens: cached,
-      output_tokens: output,
-      reasoning_output_tokens: reasoning,
-      total_tokens: 0,
+    const c = counts(a, {
+      input_tokens: 'input_token_count',
+      cached_input_tokens: 'cached_token_count',
+      output_tokens: 'output_token_count',
+      reasoning_output_tokens: 'reasoning_token_count',
     });
+    if (!c) return `${name}: token counts are not integers from 0 to 10^9`;
+    const tokens = fromOpenAiUsage({ ...c, total_tokens: 0 });
     if (isZero(tokens)) return null;
     const s = sessionKey('codex', text(a, 'conversation.id', 'session.id'), ts, tokens);
     return record('codex', s.key(), s.sessionId, ts, model, tokens);
   }
   // gemini_cli.api_response
-  const c = counts(a, [
-    'input_token_count',
-    'output_token_count',
-    'cached_content_token_count',
-    'thoughts_token_count',
-    'tool_token_count',
-  ] as const);
+  const c = counts(a, {
+    input: 'input_token_count',
+    output: 'output_token_count',
+    cached: 'cached_content_token_count',
+    thoughts: 'thoughts_token_count',
+    tool: 'tool_token_count',
+  });
   if (!c) return `${name}: token counts are not integers from 0 to 10^9`;
-  const [input, output, cached, thoughts, tool] = c;
-  const tokens = fromGeminiTokens({ input, output, cached, thoughts, tool });
+  const tokens = fromGeminiTokens(c);
   if (!tokens) return `${name}: token counts are not integers`;
   if (isZero(tokens)) return null;
   const s = sessionKey('gemini-cli', text(a, 'session.id'), ts, tokens);
@@ -259,15 +253,15 @@ function span(item: Record<string, unknown>, resource: unknown): InteractionReco
   const chat =
     a.get('gen_ai.operation.name') === 'chat' || (typeof item.name === 'string' && item.name.startsWith('chat '));
   if (!chat || typeof service !== 'string' || !/copilot/i.test(service)) return null;
-  const c = counts(a, [
-    'gen_ai.usage.input_tokens',
-    'gen_ai.usage.output_tokens',
-    'gen_ai.usage.cache_read.input_tokens',
-    'gen_ai.usage.cache_creation.input_tokens',
-    'gen_ai.usage.reasoning.output_tokens',
-  ] as const);
+  const c = counts(a, {
+    input: 'gen_ai.usage.input_tokens',
+    output: 'gen_ai.usage.output_tokens',
+    cacheRead: 'gen_ai.usage.cache_read.input_tokens',
+    cacheWrite: 'gen_ai.usage.cache_creation.input_tokens',
+    reasoning: 'gen_ai.usage.reasoning.output_tokens',
+  });
   if (!c) return 'gen_ai.usage attributes are not integers from 0 to 10^9';
-  const tokens = fromCopilotTokens(...c);
+  const tokens = fromCopilotTokens(c.input, c.output, c.cacheRead, c.cacheWrite, c.reasoning);
   if (!tokens || isZero(tokens)) return null;
   const ts = timeOf(a, item, 'endTimeUnixNano', 'startTimeUnixNano');
   if (ts === undefined) return 'chat span without a usable time';

@@ -43,24 +43,79 @@ export function optionalCount(v: unknown): number | undefined {
 }
 
 /**
+ * The named fields of a usage object as counts (each an `optionalCount`: absent or null reads as 0), or undefined
+ * when one of them is not a count: the check every reader of a log's usage object starts with.
+ */
+export function countsOf<K extends string>(
+  o: Record<string, unknown>,
+  fields: readonly K[],
+): Record<K, number> | undefined {
+  const counts = {} as Record<K, number>;
+  for (const f of fields) {
+    const v = optionalCount(o[f]);
+    if (v === undefined) return undefined;
+    counts[f] = v;
+  }
+  return counts;
+}
+
+/**
+ * Why a usage object that has none of the fields its format names is rejected (never read as zeros): `what` in an
+ * unknown shape, with its first keys. Undefined when one of the fields is there.
+ */
+export function unknownUsageShape(
+  u: Record<string, unknown>,
+  fields: readonly string[],
+  what: string,
+): string | undefined {
+  if (fields.some((f) => u[f] !== undefined && u[f] !== null)) return undefined;
+  return `${what} in an unknown shape (keys: ${Object.keys(u).slice(0, 6).join(', ') || 'none'})`;
+}
+
+/**
+ * A usage object's counts (`countsOf`), or why it is rejected: `what` in an unknown shape when it has none of the
+ * fields its format knows (`known`, by default the counted ones), or counts that are not counts.
+ */
+export function usageCounts<K extends string>(
+  u: Record<string, unknown>,
+  what: string,
+  counted: readonly K[],
+  known: readonly string[] = counted,
+): Record<K, number> | { bad: string } {
+  const unknown = unknownUsageShape(u, known, what);
+  if (unknown) return { bad: unknown };
+  return countsOf(u, counted) ?? { bad: `${what} counts are not non-negative integers` };
+}
+
+const ANTHROPIC_FIELDS = [
+  'input_tokens',
+  'output_tokens',
+  'cache_creation_input_tokens',
+  'cache_read_input_tokens',
+] as const;
+
+/**
  * Anthropic usage: input_tokens excludes cache tokens and the four counts add up; thinking is inside output.
  * Returns undefined when a field has the wrong type (the caller reports the line as rejected).
  */
 export function fromAnthropicUsage(usage: Record<string, unknown>): (Tokens & { cacheWrite1h: number }) | undefined {
-  const input = optionalCount(usage.input_tokens);
-  const output = optionalCount(usage.output_tokens);
-  const cacheWrite = optionalCount(usage.cache_creation_input_tokens);
-  const cacheRead = optionalCount(usage.cache_read_input_tokens);
-  if (input === undefined || output === undefined || cacheWrite === undefined || cacheRead === undefined)
-    return undefined;
+  const c = countsOf(usage, ANTHROPIC_FIELDS);
+  if (!c) return undefined;
   let cacheWrite1h = 0;
   const creation = usage.cache_creation;
   if (creation && typeof creation === 'object') {
     const oneHour = optionalCount((creation as Record<string, unknown>).ephemeral_1h_input_tokens);
     if (oneHour === undefined) return undefined;
-    cacheWrite1h = Math.min(oneHour, cacheWrite);
+    cacheWrite1h = Math.min(oneHour, c.cache_creation_input_tokens);
   }
-  return { input, output, cacheRead, cacheWrite, reasoning: 0, cacheWrite1h };
+  return {
+    input: c.input_tokens,
+    output: c.output_tokens,
+    cacheRead: c.cache_read_input_tokens,
+    cacheWrite: c.cache_creation_input_tokens,
+    reasoning: 0,
+    cacheWrite1h,
+  };
 }
 
 /** OpenAI usage counters as Codex writes them. */
@@ -72,30 +127,26 @@ export interface OpenAiUsage {
   total_tokens: number;
 }
 
+/** The counters of `OpenAiUsage`, in the order Codex writes them. */
+export const OPENAI_USAGE_FIELDS = [
+  'input_tokens',
+  'cached_input_tokens',
+  'output_tokens',
+  'reasoning_output_tokens',
+  'total_tokens',
+] as const satisfies ReadonlyArray<keyof OpenAiUsage>;
+
+/** Codex's usage counters, or undefined when one is not a count; a total of 0 (not written) is input + output. */
 export function readOpenAiUsage(v: unknown): OpenAiUsage | undefined {
   if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  const input = optionalCount(o.input_tokens);
-  const cached = optionalCount(o.cached_input_tokens);
-  const output = optionalCount(o.output_tokens);
-  const reasoning = optionalCount(o.reasoning_output_tokens);
-  const total = optionalCount(o.total_tokens);
-  if (
-    input === undefined ||
-    cached === undefined ||
-    output === undefined ||
-    reasoning === undefined ||
-    total === undefined
-  ) {
-    return undefined;
-  }
-  return {
-    input_tokens: input,
-    cached_input_tokens: cached,
-    output_tokens: output,
-    reasoning_output_tokens: reasoning,
-    total_tokens: total === 0 ? input + output : total,
-  };
+  const u = countsOf(v as Record<string, unknown>, OPENAI_USAGE_FIELDS);
+  if (u && u.total_tokens === 0) u.total_tokens = u.input_tokens + u.output_tokens;
+  return u;
+}
+
+/** Whether two usage counters say the same (a repeated report of the same request). */
+export function sameOpenAiUsage(a: OpenAiUsage, b: OpenAiUsage): boolean {
+  return OPENAI_USAGE_FIELDS.every((f) => a[f] === b[f]);
 }
 
 /**
@@ -119,20 +170,10 @@ export function fromOpenAiUsage(u: OpenAiUsage): Tokens {
  * output = output + thoughts, reasoning = thoughts (docs/sources.md). Undefined when a count is not a count.
  */
 export function fromGeminiTokens(t: Record<string, unknown>): Tokens | undefined {
-  const input = optionalCount(t.input);
-  const output = optionalCount(t.output);
-  const cached = optionalCount(t.cached);
-  const thoughts = optionalCount(t.thoughts);
-  const tool = optionalCount(t.tool);
-  if (
-    input === undefined ||
-    output === undefined ||
-    cached === undefined ||
-    thoughts === undefined ||
-    tool === undefined
-  )
-    return undefined;
-  const cacheRead = Math.min(cached, input);
+  const c = countsOf(t, ['input', 'output', 'cached', 'thoughts', 'tool']);
+  if (!c) return undefined;
+  const { input, output, thoughts, tool } = c;
+  const cacheRead = Math.min(c.cached, input);
   return { input: input - cacheRead + tool, cacheRead, cacheWrite: 0, output: output + thoughts, reasoning: thoughts };
 }
 
@@ -144,11 +185,13 @@ export function fromCopilotTokens(
   cacheWrite: unknown,
   reasoning: unknown,
 ): Tokens | undefined {
-  const i = optionalCount(input);
-  const o = optionalCount(output);
-  const r = optionalCount(cacheRead);
-  const w = optionalCount(cacheWrite);
-  const th = optionalCount(reasoning);
-  if (i === undefined || o === undefined || r === undefined || w === undefined || th === undefined) return undefined;
-  return { input: Math.max(0, i - r - w), output: o, cacheRead: r, cacheWrite: w, reasoning: Math.min(th, o) };
+  const c = countsOf({ input, output, cacheRead, cacheWrite, reasoning }, TOKEN_FIELDS);
+  if (!c) return undefined;
+  return {
+    input: Math.max(0, c.input - c.cacheRead - c.cacheWrite),
+    output: c.output,
+    cacheRead: c.cacheRead,
+    cacheWrite: c.cacheWrite,
+    reasoning: Math.min(c.reasoning, c.output),
+  };
 }

@@ -3,7 +3,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Rng } from '../rng';
+import { Rng, type TextPool } from '../rng';
 import type { TruthInteraction } from '../truth';
 import { type ClaudeAction, type ClaudeLive, ClaudeWriter } from '../claude';
 import { type CodexCall, type CodexLive, type CodexPatchFile, CodexWriter } from '../codex';
@@ -71,24 +71,34 @@ function recordAppend(
   }
 }
 
+/**
+ * The opening of every append: the file's half-written line completed first (its truth and text lead the append's),
+ * then the writer's options: this append's own random stream, the world's text pool and the tool-result size.
+ */
+function beginAppend(
+  world: World,
+  file: string,
+  toolResultBytes: number | undefined,
+): { done: ReturnType<typeof completePending>; writer: { rng: Rng; pool: TextPool; toolResultBytes: number } } {
+  const done = completePending(world, file);
+  const rng = new Rng(world.state.seed).fork(`append:${world.state.appends++}`);
+  return {
+    done,
+    writer: { rng, pool: poolFor(world.state.seed), toolResultBytes: toolResultBytes ?? world.state.toolResultBytes },
+  };
+}
+
 /** Append one complete user turn to a Claude Code session's file (completing a half-written line first). */
 export function appendClaudeTurn(world: World, sessionId: string, opts: AppendClaudeOptions = {}): TruthInteraction[] {
   const st = world.state.claude[sessionId];
   if (!st) throw new Error(`no Claude Code session ${sessionId} in this world`);
-  const done = completePending(world, st.file);
+  const { done, writer } = beginAppend(world, st.file, opts.toolResultBytes);
   if (done.pend?.claude) st.live = done.pend.claude;
-  const pool = poolFor(world.state.seed);
-  const r = new Rng(world.state.seed).fork(`append:${world.state.appends++}`);
+  const { rng: r, pool } = writer;
   const live = st.live;
   if (opts.model !== undefined) live.model = opts.model;
   const at = msOf(opts.at);
-  const w = new ClaudeWriter({
-    rng: r,
-    pool,
-    toolResultBytes: opts.toolResultBytes ?? world.state.toolResultBytes,
-    live,
-    file: st.file,
-  });
+  const w = new ClaudeWriter({ ...writer, live, file: st.file });
   const steps: ClaudeAction[][] = [];
   for (let i = 0; i < (opts.steps ?? 2); i++)
     steps.push([r.chance(0.6) ? { kind: 'read', abs: path.join(live.cwd, 'README.md') } : { kind: 'bash' }]);
@@ -125,18 +135,12 @@ export function appendClaudeTurn(world: World, sessionId: string, opts: AppendCl
 export function appendCodexTurn(world: World, sessionId: string, opts: AppendCodexOptions = {}): TruthInteraction[] {
   const st = world.state.codex[sessionId];
   if (!st) throw new Error(`no Codex session ${sessionId} in this world`);
-  const done = completePending(world, st.file);
+  const { done, writer } = beginAppend(world, st.file, opts.toolResultBytes);
   if (done.pend?.codex) st.live = done.pend.codex;
-  const pool = poolFor(world.state.seed);
-  const r = new Rng(world.state.seed).fork(`append:${world.state.appends++}`);
+  const { rng: r, pool } = writer;
   const live = st.live;
   const at = msOf(opts.at);
-  const w = new CodexWriter({
-    rng: r,
-    pool,
-    toolResultBytes: opts.toolResultBytes ?? world.state.toolResultBytes,
-    live,
-  });
+  const w = new CodexWriter({ ...writer, live });
   const calls: CodexCall[] = [];
   for (let i = 0; i < (opts.calls ?? 2); i++) calls.push({ kind: 'shell' });
   const files: CodexPatchFile[] = [

@@ -6,8 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { plural } from '../../core/usage/format';
 import { DEFAULT_MIN_MEMBERS, MIN_K, type TeamReportJson } from '../../core/team/merge';
-import { renderTeamHtml, renderTeamMarkdown } from '../../core/team/render';
-import { renderTeamNdjson, renderTeamOtlp } from '../../core/team/export';
+import { teamReportText, type TeamReportFormat } from '../../core/team/export';
 import type { Roster } from '../../core/team/guards';
 import {
   findRoster,
@@ -24,7 +23,7 @@ import type { ReadOnlyDocuments } from '../documents';
 
 export interface MergeArgs {
   files?: string[];
-  format?: 'md' | 'html' | 'json' | 'otlp' | 'ndjson';
+  format?: TeamReportFormat;
   out?: string;
   k?: number;
 }
@@ -110,16 +109,7 @@ export async function mergeTeamRollupFiles(
   }
   if (!report) return undefined;
   const context = { team: teamNameOf(undefined, inputs), version: PACKAGE_VERSION };
-  const text =
-    format === 'json'
-      ? `${JSON.stringify(report, null, 2)}\n`
-      : format === 'html'
-        ? renderTeamHtml(report)
-        : format === 'otlp'
-          ? renderTeamOtlp(report, context)
-          : format === 'ndjson'
-            ? renderTeamNdjson(report, context)
-            : renderTeamMarkdown(report);
+  const text = teamReportText(report, format, context);
   const title = `Team report ${report.period.since ?? ''} … ${report.period.until ?? ''}`;
   if (format === 'html') {
     // The page has no script and a CSP that loads nothing; the webview runs no script either.
