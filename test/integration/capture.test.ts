@@ -4,11 +4,8 @@ import * as path from 'node:path';
 import { appendClaudeTurn, appendCodexTurn, buildWorld, type World } from '../../src/demo/world';
 import { importAll } from '../../src/services/importer';
 import { Ledger } from '../../src/store/ledger';
-import { tempDir } from '../helpers';
+import { tempDir, truthTotal } from '../helpers';
 import { loadCursors } from '../../src/store/files';
-
-const totalOf = (w: World): number =>
-  w.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
 
 /** The extension's live capture: only the files a watcher reported are read, with the full scan as the fallback. */
 describe('live capture of the files a watcher reported', function () {
@@ -27,7 +24,7 @@ describe('live capture of the files a watcher reported', function () {
     world = buildWorld({ root: path.join(dir, 'world'), seed: 5, repos: 0 });
     ledger = await Ledger.open(path.join(dir, 'ledger'));
     await importAll(ledger, { env: world.env });
-    assert.equal(total(), totalOf(world));
+    assert.equal(total(), truthTotal(world.truth.interactions));
   });
   after(() => {
     ledger.close();
@@ -42,18 +39,17 @@ describe('live capture of the files a watcher reported', function () {
     const before = total();
     const a = appendClaudeTurn(world, reported);
     const b = appendCodexTurn(world, unreported);
-    const sum = (xs: typeof a): number => xs.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
     const summary = await importAll(ledger, { env: world.env, changed: [world.state.claude[reported]?.file ?? ''] });
-    assert.equal(total(), before + sum(a), 'the reported file was read, the other not yet');
+    assert.equal(total(), before + truthTotal(a), 'the reported file was read, the other not yet');
     assert.deepEqual(
       summary.sources.map((s) => s.source),
       ['claude-code'],
       'no other source was scanned',
     );
     await importAll(ledger, { env: world.env, changed: [world.state.codex[unreported]?.file ?? ''] });
-    assert.equal(total(), before + sum(a) + sum(b));
+    assert.equal(total(), before + truthTotal(a) + truthTotal(b));
     await importAll(ledger, { env: world.env });
-    assert.equal(total(), totalOf(world), 'a full scan after it finds nothing twice');
+    assert.equal(total(), truthTotal(world.truth.interactions), 'a full scan after it finds nothing twice');
   });
 
   it('a file not seen before (a new session) is read alone where its tool writes sessions', async () => {

@@ -65,6 +65,12 @@ export function assertReimportAddsNothing(home: string, env: Record<string, stri
   assert.deepEqual(after.totals, before.totals);
 }
 
+/** A `verify --key EXPECTED` run on a file another key signed: exit 1, and the message names both keys. */
+export function assertSignedByOtherKey(r: Run, signer: string, expected: string): void {
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`✗ the file was signed by the key ${signer}, not by the expected key ${expected}`));
+}
+
 export interface HealthJson {
   sources: Array<{
     source: string;

@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import { truthTotals } from '../../src/demo/truth';
-import { buildWorld } from '../../src/demo/world';
 import {
   copilotMutationLines,
   copilotWorkspace,
@@ -14,8 +13,8 @@ import {
   type CopilotSessionSpec,
 } from '../../src/demo/copilot';
 import { estimateTokens } from '../../src/sources/tokenize';
-import { tempDir } from '../helpers';
 import { cli, reportJson, sessionsJson } from './cli';
+import { sandbox, worldSandbox } from './sandbox';
 
 const T0 = Date.parse('2026-10-05T09:00:00Z');
 const HOUR = 3_600_000;
@@ -47,8 +46,7 @@ function old(file: string): void {
 
 describe('Copilot Chat: end to end through the bundled CLI (real VS Code user folder layout, real git)', function () {
   this.timeout(120_000);
-  let dir: string;
-  let home: string;
+  const box = sandbox('ol-copilot-');
   let env: Record<string, string>;
   let repo: string;
   let chat: string;
@@ -56,14 +54,11 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
   const files: Record<string, string> = {};
 
   before(() => {
-    dir = tempDir('ol-copilot-');
-    home = path.join(dir, 'ledger');
-    const userHome = path.join(dir, 'home');
-    env = { HOME: userHome, XDG_CONFIG_HOME: path.join(userHome, '.config'), TZ: 'UTC' };
-    repo = path.join(dir, 'repos', 'shop');
+    env = { HOME: box.home, XDG_CONFIG_HOME: path.join(box.home, '.config'), TZ: 'UTC' };
+    repo = path.join(box.dir, 'repos', 'shop');
     fs.mkdirSync(path.join(repo, 'src'), { recursive: true });
     spawnSync('git', ['init', '-q', repo]);
-    const user = path.join(userHome, '.config', 'Code', 'User');
+    const user = path.join(box.home, '.config', 'Code', 'User');
     chat = copilotWorkspace(user, '9f1c0ab2e3', repo);
     // Current build: result.metadata counts, a .jsonl mutation log with a streamed response and an edit group.
     sessions.push({
@@ -108,7 +103,6 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     fs.writeFileSync(files.garbage, '{"version": 3, "requests": [ {"requestId": "x", ');
     old(files.garbage);
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const truthTotal = (): { total: number; estimated: number; interactions: number } => {
     let total = 0;
@@ -126,11 +120,11 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
   };
 
   it("imports every format and reports totals equal to the fixtures' truth, exact and estimated apart", () => {
-    const r = cli(['import', '--home', home], env);
+    const r = cli(['import', '--home', box.ledger], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /copilot-chat/);
     assert.match(r.stdout, /broken\.json: not a complete JSON document/);
-    const report = reportJson(home, env, ['--no-import']);
+    const report = reportJson(box.ledger, env, ['--no-import']);
     const truth = truthTotal();
     const src = report.bySource.find((s) => s.source === 'copilot-chat');
     assert.ok(src);
@@ -149,13 +143,13 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     const cov = report.coverage.find((c) => c.source === 'copilot-chat');
     assert.equal(cov?.rejectedLines, 1);
     assert.equal(cov?.assumedModelInteractions, 1);
-    const text = cli(['report', '--home', home, '--no-import'], env).stdout;
+    const text = cli(['report', '--home', box.ledger, '--no-import'], env).stdout;
     assert.match(text, /copilot-chat\s+~/);
     assert.match(text, /~ marks token figures that are partly or wholly estimated/);
   });
 
   it('sessions --json: the workspace folder as cwd and repository, repo-relative edited files, and whether tokens are estimated', () => {
-    const list = sessionsJson(home, env);
+    const list = sessionsJson(box.ledger, env);
     const by = new Map(list.map((s) => [s.sessionId, s]));
     const a = by.get('jsonl-new');
     assert.equal(a?.cwd, repo);
@@ -167,11 +161,11 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     assert.equal(by.get('json-none')?.tokenAccuracy, 'estimated');
     assert.equal(by.get('json-none')?.estimatedTokens, by.get('json-none')?.tokens.total);
     assert.equal(by.get('empty-window')?.cwd, null);
-    assert.match(cli(['sessions', '--home', home, '--no-import'], env).stdout, /~\d/);
+    assert.match(cli(['sessions', '--home', box.ledger, '--no-import'], env).stdout, /~\d/);
   });
 
   it('data health shows Copilot Chat: found, where, last record, rejected lines with reasons, and the estimated tokens', () => {
-    const r = cli(['health', '--json', '--home', home], env);
+    const r = cli(['health', '--json', '--home', box.ledger], env);
     assert.equal(r.code, 0, r.stderr);
     const h = JSON.parse(r.stdout) as {
       sources: Array<{
@@ -200,17 +194,17 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     );
     assert.equal(c.estimatedTokens, truthTotal().estimated);
     assert.ok(c.gaps.some((g) => /estimated: older Copilot Chat files record no token counts/.test(g)));
-    const text = cli(['health', '--home', home], env).stdout;
+    const text = cli(['health', '--home', box.ledger], env).stdout;
     assert.match(text, /## copilot-chat/);
     assert.match(text, /broken\.json`: not a complete JSON document/);
   });
 
   it('re-import of unchanged files adds nothing', () => {
-    const before = reportJson(home, env, ['--no-import']).totals;
-    const r = cli(['import', '--home', home], env);
+    const before = reportJson(box.ledger, env, ['--no-import']).totals;
+    const r = cli(['import', '--home', box.ledger], env);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Read 0\.0 MB/);
-    assert.deepEqual(reportJson(home, env, ['--no-import']).totals, before);
+    assert.deepEqual(reportJson(box.ledger, env, ['--no-import']).totals, before);
   });
 
   it('appends to the mutation log (a new request, its result later) and a rewritten .json add exactly the new requests', () => {
@@ -220,9 +214,9 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     // VS Code pushes the request first; its result arrives with a later write.
     const full = copilotMutationLines(s);
     fs.writeFileSync(files.jsonl as string, `${full.join('\n')}\n`);
-    assert.equal(cli(['import', '--home', home], env).code, 0);
+    assert.equal(cli(['import', '--home', box.ledger], env).code, 0);
     assert.equal(
-      reportJson(home, env, ['--no-import']).totals.total,
+      reportJson(box.ledger, env, ['--no-import']).totals.total,
       truthTotal().total,
       'a running request adds nothing yet',
     );
@@ -235,25 +229,25 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     const u = sessions[1] as CopilotSessionSpec;
     u.requests.push(req('request_b2', T0 + HOUR + 60_000, { style: 'usage', promptTokens: 900, outputTokens: 50 }));
     writeCopilotJson(chat, u);
-    const r = cli(['import', '--home', home], env);
+    const r = cli(['import', '--home', box.ledger], env);
     assert.equal(r.code, 0, r.stderr);
-    const totals = reportJson(home, env, ['--no-import']).totals;
+    const totals = reportJson(box.ledger, env, ['--no-import']).totals;
     assert.equal(totals.total, truthTotal().total);
     assert.equal(totals.interactions, truthTotal().interactions);
   });
 
   it('compaction (the log rewritten as one kind 0 line) and a half-written tail add nothing and lose nothing', () => {
-    const before = reportJson(home, env, ['--no-import']).totals;
+    const before = reportJson(box.ledger, env, ['--no-import']).totals;
     const s = sessions[0] as CopilotSessionSpec;
     fs.writeFileSync(files.jsonl as string, `${copilotMutationLines(s, true).join('\n')}\n{"kind":1,"k":["customTi`);
-    const r = cli(['import', '--home', home], env);
+    const r = cli(['import', '--home', box.ledger], env);
     assert.equal(r.code, 0);
     assert.doesNotMatch(r.stdout, /jsonl.*rejected|half-written/);
-    assert.deepEqual(reportJson(home, env, ['--no-import']).totals, before);
+    assert.deepEqual(reportJson(box.ledger, env, ['--no-import']).totals, before);
   });
 
   it('reads one session file given with --source copilot-chat=FILE (a whole document, not lines)', () => {
-    const loose = path.join(dir, 'exported', 'chat.json');
+    const loose = path.join(box.dir, 'exported', 'chat.json');
     fs.mkdirSync(path.dirname(loose), { recursive: true });
     const spec: CopilotSessionSpec = {
       sessionId: 'exported',
@@ -262,16 +256,16 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     };
     writeCopilotJson(path.dirname(loose), spec);
     fs.renameSync(path.join(path.dirname(loose), 'exported.json'), loose);
-    const before = reportJson(home, env, ['--no-import']).totals.total;
-    const r = cli(['import', '--home', home, '--source', `copilot-chat=${loose}`], env);
+    const before = reportJson(box.ledger, env, ['--no-import']).totals.total;
+    const r = cli(['import', '--home', box.ledger, '--source', `copilot-chat=${loose}`], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(reportJson(home, env, ['--no-import']).totals.total, before + 1_333);
-    assert.equal(cli(['import', '--home', home, '--source', 'gemini-nope=/x'], env).code, 2);
+    assert.equal(reportJson(box.ledger, env, ['--no-import']).totals.total, before + 1_333);
+    assert.equal(cli(['import', '--home', box.ledger, '--source', 'gemini-nope=/x'], env).code, 2);
   });
 
   it('opens a ledger written by the previous schema (no estimated column) and keeps its figures', async () => {
     const SQL = await initSqlJs();
-    const file = path.join(home, 'ledger.sqlite');
+    const file = path.join(box.ledger, 'ledger.sqlite');
     const db = new SQL.Database(fs.readFileSync(file));
     // Make it look like a version-3 ledger: drop what versions 4 (estimates) and 6 (credits) added.
     db.exec('ALTER TABLE interactions DROP COLUMN credits_u');
@@ -287,7 +281,7 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
     const before = Number(db.exec('SELECT sum(input + output) FROM interactions')[0]?.values[0]?.[0]);
     fs.writeFileSync(file, Buffer.from(db.export()));
     db.close();
-    const r = reportJson(home, env, ['--no-import']);
+    const r = reportJson(box.ledger, env, ['--no-import']);
     assert.equal(r.totals.total, before);
     assert.equal(r.totals.tokenAccuracy, 'exact');
     assert.equal(r.totals.estimatedTokens, 0);
@@ -296,20 +290,13 @@ describe('Copilot Chat: end to end through the bundled CLI (real VS Code user fo
 
 describe("Copilot Chat in the demo world (copilotSessions): totals equal the world's truth", function () {
   this.timeout(120_000);
-  let dir: string;
-
-  before(() => {
-    dir = tempDir('ol-copilot-world-');
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const box = worldSandbox('ol-copilot-world-', { seed: 11, copilotSessions: 8 });
 
   it('imports Claude Code, Codex and Copilot Chat together: per source and model equal to the truth, estimates marked, re-import adds nothing', () => {
-    const world = buildWorld({ root: path.join(dir, 'world'), seed: 11, copilotSessions: 8 });
-    const home = path.join(dir, 'ledger');
-    const env = { ...world.env };
-    const r = cli(['import', '--home', home], env);
+    const { world, env } = box;
+    const r = cli(['import', '--home', box.ledger], env);
     assert.equal(r.code, 0, r.stderr);
-    const report = reportJson(home, env, ['--no-import']);
+    const report = reportJson(box.ledger, env, ['--no-import']);
     const pick = (f: { input: number; output: number; total: number; interactions: number }): number[] => [
       f.input,
       f.output,
@@ -331,7 +318,7 @@ describe("Copilot Chat in the demo world (copilotSessions): totals equal the wor
     assert.equal(report.totals.estimatedTokens, estimated);
     assert.equal(report.bySource.find((s) => s.source === 'claude-code')?.tokenAccuracy, 'exact');
     assert.equal(report.bySource.find((s) => s.source === 'copilot-chat')?.tokenAccuracy, 'mixed');
-    const sessions = sessionsJson(home, env).filter((s) => s.source === 'copilot-chat');
+    const sessions = sessionsJson(box.ledger, env).filter((s) => s.source === 'copilot-chat');
     assert.deepEqual(
       sessions.map((s) => [s.sessionId, s.cwd]).sort(),
       world.truth.sessions
@@ -339,7 +326,7 @@ describe("Copilot Chat in the demo world (copilotSessions): totals equal the wor
         .map((s) => [s.sessionId, s.cwd])
         .sort(),
     );
-    assert.equal(cli(['import', '--home', home], env).code, 0);
-    assert.deepEqual(reportJson(home, env, ['--no-import']).totals, report.totals);
+    assert.equal(cli(['import', '--home', box.ledger], env).code, 0);
+    assert.deepEqual(reportJson(box.ledger, env, ['--no-import']).totals, report.totals);
   });
 });

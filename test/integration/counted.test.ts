@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import type { ReportJson } from '../../src/core/outcomes/report';
 import type { SummaryDocument } from '../../src/core/summary/schema';
 import type { SessionJson } from '../../src/services/queries';
-import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { DAY, daysAgo, HOUR, Logs, makeHome, ME, MIN, Repo, TEAMMATE } from './scripted';
+import { sandbox } from './sandbox';
+import { DAY, daysAgo, HOUR, Logs, ME, MIN, Repo, TEAMMATE } from './scripted';
 
 /**
  * What counts as an outcome (issue 14, docs/outcomes.md), on a real repository through the bundled CLI: a commit
@@ -16,8 +16,7 @@ import { DAY, daysAgo, HOUR, Logs, makeHome, ME, MIN, Repo, TEAMMATE } from './s
  */
 describe('counted outcomes: authorship, reverts and unmerged work (real git, the bundled CLI)', function () {
   this.timeout(180_000);
-  let dir: string;
-  let ledger: string;
+  const box = sandbox('ol-counted-');
   let env: Record<string, string>;
   let app: Repo;
   const sha = {
@@ -39,7 +38,7 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
     own: '6bbbbbbb-0000-4000-8000-000000000006',
     reverter: '7bbbbbbb-0000-4000-8000-000000000007',
   };
-  const run = (args: string[]): ReturnType<typeof cli> => cli([...args, '--home', ledger], env);
+  const run = (args: string[]): ReturnType<typeof cli> => cli([...args, '--home', box.ledger], env);
   const json = <T>(args: string[]): T => {
     const r = run(args);
     assert.equal(r.code, 0, r.stderr);
@@ -57,25 +56,15 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
   };
 
   before(() => {
-    dir = tempDir('ol-counted-');
-    const home = makeHome(path.join(dir, 'home'));
-    ledger = path.join(dir, 'ledger');
-    const logs = new Logs(home);
+    const logs = new Logs(box.home);
     env = logs.env();
     const D = daysAgo(20);
-    app = new Repo(path.join(dir, 'app'), home);
+    app = new Repo(path.join(box.dir, 'app'), box.home);
     app.write('README.md', '# app\n');
     app.commit('Initial commit', D - DAY);
     const day = (n: number): number => D + n * DAY + 10 * HOUR;
-    const session = (id: string, n: number, files: string[], branch = 'main'): void => {
-      logs.claude({
-        id,
-        cwd: app.dir,
-        branch,
-        start: day(n),
-        end: day(n) + 30 * MIN,
-        edits: files.map((f) => app.abs(f)),
-      });
+    const session = (id: string, n: number, edits: string[]): void => {
+      logs.session('claude', app, { id, start: day(n), end: day(n) + 30 * MIN, edits });
     };
 
     // 1. A commit reverted with `git revert` a day later (the revert is another session's work).
@@ -113,7 +102,7 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
 
     // 5. Work on a branch that never reached main.
     app.git(['checkout', '-q', '-b', 'feature/PAY-5']);
-    session(ids.unmerged, 6, ['src/f.ts'], 'feature/PAY-5');
+    session(ids.unmerged, 6, ['src/f.ts']);
     app.append('src/f.ts', 9, 'f');
     sha.unmerged = app.commit('PAY-5: try f', day(6) + 35 * MIN);
     app.git(['checkout', '-q', 'main']);
@@ -130,8 +119,6 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
     const confirmed = run(['link', 'confirm', ids.teammate, sha.teammate]);
     assert.equal(confirmed.code, 0, confirmed.stderr);
   });
-
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("marks each link with its author and whether it was reverted or merged, and counts only the engineer's own", () => {
     const s = sessions();
@@ -210,7 +197,7 @@ describe('counted outcomes: authorship, reverts and unmerged work (real git, the
   it('summary JSON cites full shas with authoredByEngineer, lists set-aside commits apart, and verifies against the ledger', () => {
     const since = new Date(Date.now() - 40 * DAY).toISOString().slice(0, 10);
     const until = new Date().toISOString().slice(0, 10);
-    const out = path.join(dir, 'summary.json');
+    const out = path.join(box.dir, 'summary.json');
     const r = run(['summary', '--since', since, '--until', until, '--format', 'json', '--out', out, '--no-import']);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(fs.readFileSync(out, 'utf8')) as SummaryDocument;

@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MAX_TOKENS_PER_FIELD } from '../../src/core/usage/bounds';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
+import { copilotRequest } from '../fixtures/sources';
 import { cli, exportAllRollup, reportJson, type HealthJson } from './cli';
-import { daysAgo, HOUR, Logs, Repo } from './scripted';
+import { daysAgo, HOUR, Logs, startRepo } from './scripted';
 import { sandbox } from './sandbox';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -23,9 +24,7 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
 
   before(() => {
     const logs = new Logs(box.home);
-    const repo = new Repo(path.join(box.dir, 'app'), box.home);
-    repo.append('src/a.ts', 3, 'a');
-    repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
+    const repo = startRepo(box.dir, box.home, Date.parse('2026-03-01T10:00:00Z'));
     const D = daysAgo(2);
     const base = {
       sessionId: SESSION,
@@ -100,26 +99,14 @@ describe('hostile figures: implausible counts and duplicate keys are rejected li
       sessionId: 'huge',
       creationDate: D,
       requests: [
-        {
-          requestId: 'request_1',
+        copilotRequest(1, {
           timestamp: D,
-          modelId: 'copilot/gpt-4.1',
           prompt: 'a',
           reply: 'b',
           promptTokens: 3 * MAX_TOKENS_PER_FIELD,
           outputTokens: 20,
-          style: 'metadata',
-        },
-        {
-          requestId: 'request_2',
-          timestamp: D + 1000,
-          modelId: 'copilot/gpt-4.1',
-          prompt: 'c',
-          reply: 'd',
-          promptTokens: 700,
-          outputTokens: 20,
-          style: 'metadata',
-        },
+        }),
+        copilotRequest(2, { timestamp: D + 1000, prompt: 'c', reply: 'd', promptTokens: 700, outputTokens: 20 }),
       ],
     });
     const old = new Date(Date.now() - HOUR);

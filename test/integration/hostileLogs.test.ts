@@ -5,25 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SOURCE_NAMES } from '../../src/core/usage/model';
 import { copilotWorkspace, writeCopilotJson } from '../../src/demo/copilot';
-import {
-  writeAider,
-  writeAmazonQ,
-  writeAmp,
-  writeCline,
-  writeContinue,
-  writeCopilotCli,
-  writeCursor,
-  writeCursorWorkspaces,
-  writeDroid,
-  writeGemini,
-  writeKimi,
-  writeKiro,
-  writeKiroIde,
-  writeOpenCode,
-  writeQwen,
-} from '../fixtures/sources';
+import { copilotRequest, writeCursorWorkspaces, writeEveryFixture } from '../fixtures/sources';
 import { CLI, cli, reportJson, type HealthJson, type Run } from './cli';
-import { daysAgo, HOUR, Logs, Repo } from './scripted';
+import { daysAgo, HOUR, Logs, startRepo } from './scripted';
 import { sandbox } from './sandbox';
 
 /**
@@ -78,79 +62,38 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
 
   before(() => {
     const logs = new Logs(box.home);
-    const repo = new Repo(path.join(box.dir, 'app'), box.home);
-    repo.append('src/a.ts', 3, 'a');
-    repo.commit('Initial commit', Date.parse('2026-03-01T10:00:00Z'));
+    const repo = startRepo(box.dir, box.home, Date.parse('2026-03-01T10:00:00Z'));
     const D = daysAgo(2);
     // Real logs for every source, so the test also shows the regular files beside the FIFOs are still read.
     logs.claude({ id: '7ccccccc-0000-4000-8000-000000000001', cwd: repo.dir, start: D, end: D + HOUR });
     logs.codex({ id: '019a00ff-0000-7000-8000-000000000001', cwd: repo.dir, start: D, end: D + HOUR });
-    writeGemini(path.join(box.dir, 'gemini-home'), { legacy: path.join(box.dir, 'old-app'), current: repo.dir });
-    writeOpenCode(path.join(box.dir, 'xdg-data'), repo.dir);
-    writeCline(box.home, repo.dir);
-    writeContinue(path.join(box.home, '.continue'), repo.dir);
-    writeAider(repo.dir);
-    writeAmp(path.join(box.dir, 'xdg-data'), repo.dir);
-    const droid = writeDroid(box.home, repo.dir);
-    const qwen = writeQwen(box.home, repo.dir);
-    writeKimi(box.home, repo.dir);
-    writeKiro(box.home, path.join(box.dir, 'xdg-data'), repo.dir);
-    writeKiroIde(path.join(box.home, '.config'), repo.dir);
-    writeAmazonQ(box.home, path.join(box.dir, 'xdg-data'), repo.dir);
-    writeCursor(path.join(box.home, '.config'));
+    const every = writeEveryFixture(box.dir, box.home, repo.dir);
+    const { droid, qwen } = every;
     writeCursorWorkspaces(path.join(box.home, '.config'), repo.dir, ['c-1']);
-    writeCopilotCli(box.home, repo.dir);
     const user = path.join(box.home, '.config', 'Code', 'User');
     const chat = copilotWorkspace(user, 'a1b2c3', repo.dir);
     writeCopilotJson(chat, {
       sessionId: 'real',
       creationDate: D,
       requests: [
-        {
-          requestId: 'request_1',
-          timestamp: D,
-          modelId: 'copilot/gpt-4.1',
-          prompt: 'Fix it',
-          reply: 'Fixed.',
-          promptTokens: 100,
-          outputTokens: 20,
-          style: 'metadata',
-        },
+        copilotRequest(1, { timestamp: D, prompt: 'Fix it', reply: 'Fixed.', promptTokens: 100, outputTokens: 20 }),
       ],
     });
 
     const pipes = path.join(box.dir, 'pipes');
     const target = (name: string): string => mkfifo(path.join(pipes, name));
+    const codexDay = (day: string, name: string): string =>
+      path.join(box.home, '.codex', 'sessions', '2026', '01', day, name);
     // Claude Code and Codex: a FIFO and a symlink to one, named like logs.
     fifos.push(mkfifo(path.join(box.home, '.claude', 'projects', '-fifo', 'f1.jsonl')));
     fifos.push(symlinkTo(target('claude'), path.join(box.home, '.claude', 'projects', '-fifo', 'f2.jsonl')));
     fifos.push(
       symlinkTo(
         target('codex'),
-        path.join(
-          box.home,
-          '.codex',
-          'sessions',
-          '2026',
-          '01',
-          '01',
-          'rollout-2026-01-01T00-00-00-019a00ff-0000-7000-8000-00000000ffff.jsonl',
-        ),
+        codexDay('01', 'rollout-2026-01-01T00-00-00-019a00ff-0000-7000-8000-00000000ffff.jsonl'),
       ),
     );
-    fifos.push(
-      mkfifo(
-        path.join(
-          box.home,
-          '.codex',
-          'sessions',
-          '2026',
-          '01',
-          '02',
-          'rollout-2026-01-02T00-00-00-019a00ff-0000-7000-8000-00000000fffe.jsonl',
-        ),
-      ),
-    );
+    fifos.push(mkfifo(codexDay('02', 'rollout-2026-01-02T00-00-00-019a00ff-0000-7000-8000-00000000fffe.jsonl')));
     // Copilot: a FIFO session, a symlinked one, and a workspace with a FIFO workspace.json beside a real session.
     fifos.push(mkfifo(path.join(chat, 'pipe.json')));
     fifos.push(symlinkTo(target('copilot'), path.join(chat, 'link.jsonl')));
@@ -159,18 +102,7 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
     writeCopilotJson(chat2, {
       sessionId: 'beside-fifo',
       creationDate: D,
-      requests: [
-        {
-          requestId: 'request_2',
-          timestamp: D,
-          modelId: 'copilot/gpt-4.1',
-          prompt: 'Hi',
-          reply: 'Hello.',
-          promptTokens: 10,
-          outputTokens: 2,
-          style: 'metadata',
-        },
-      ],
+      requests: [copilotRequest(2, { timestamp: D, prompt: 'Hi', reply: 'Hello.', promptTokens: 10, outputTokens: 2 })],
     });
     // Cline: a task whose task_metadata.json and ui_messages.json are FIFOs; state/taskHistory.json a FIFO.
     const tasks = path.join(user, 'globalStorage', 'saoudrizwan.claude-dev', 'tasks');
@@ -246,12 +178,7 @@ describe("hostile log folders: FIFOs in every source's folder never hang import 
       mkfifo(path.join(box.home, '.config', 'Cursor', 'User', 'workspaceStorage', 'e'.repeat(32), 'state.vscdb')),
     );
     logs.claude({ id: '7ccccccc-0000-4000-8000-000000000002', cwd: other, start: D, end: D + HOUR });
-    env = {
-      ...logs.env(),
-      GEMINI_CLI_HOME: path.join(box.dir, 'gemini-home'),
-      XDG_DATA_HOME: path.join(box.dir, 'xdg-data'),
-      XDG_CONFIG_HOME: path.join(box.home, '.config'),
-    };
+    env = { ...logs.env(), ...every.env, XDG_CONFIG_HOME: path.join(box.home, '.config') };
   });
 
   it('import finishes, reads every regular log, names each FIFO it met in data health, and frees the lock', async () => {

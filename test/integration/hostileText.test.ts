@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cli, exportAllRollup } from './cli';
-import { DAY, daysAgo, HOUR, Logs, MIN, Repo } from './scripted';
+import { DAY, daysAgo, HOUR, Logs, MIN, startRepo } from './scripted';
 import { sandbox } from './sandbox';
 
 /** Every control character, escape sequence and bidi character a log or repository string could carry. */
@@ -24,10 +24,8 @@ describe('hostile strings from logs and repositories are data: no escape, contro
 
   before(() => {
     const logs = new Logs(box.home);
-    const repo = new Repo(path.join(box.dir, 'app'), box.home);
-    repo.append('src/a.ts', 3, 'a');
     const D = daysAgo(2);
-    repo.commit('Initial commit', D - DAY);
+    const repo = startRepo(box.dir, box.home, D - DAY);
     const file = logs.claude({
       id: SESSION,
       cwd: repo.dir,

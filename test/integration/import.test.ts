@@ -5,7 +5,7 @@ import type { ReportJson, UsageFigures } from '../../src/core/outcomes/report';
 import { TOKEN_FIGURES } from '../../src/core/usage/tokens';
 import { truthTotals, type TruthInteraction } from '../../src/demo/truth';
 import { appendClaudeTurn, appendCodexTurn } from '../../src/demo/world';
-import { tempDir } from '../helpers';
+import { tempDir, truthTotal } from '../helpers';
 import { worldSandbox } from './sandbox';
 import { cli, reportJson, sessionsJson } from './cli';
 
@@ -73,10 +73,7 @@ describe('import → report on a generated world (real files, real git, the bund
     const report = reportJson(box.ledger, box.env, ['--tz', 'UTC']);
     const kolkata = reportJson(box.ledger, box.env, ['--tz', 'Asia/Kolkata']);
     expectMatches(report, box.world.truth.interactions, kolkata.byDay, (ms) => new Date(ms).toISOString().slice(0, 10));
-    assert.equal(
-      report.totals.total,
-      box.world.truth.interactions.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0),
-    );
+    assert.equal(report.totals.total, truthTotal(box.world.truth.interactions));
     assert.ok(report.totals.costUSD > 0);
   });
 
@@ -130,10 +127,7 @@ describe('import → report on a generated world (real files, real git, the bund
     assert.equal(cli(['import', '--home', box.ledger], box.env).code, 0);
     const all = [...box.world.truth.interactions];
     const r = reportJson(box.ledger, box.env);
-    assert.equal(
-      r.totals.total,
-      all.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0),
-    );
+    assert.equal(r.totals.total, truthTotal(all));
     assert.equal(r.totals.interactions, all.length);
   });
 
@@ -142,7 +136,7 @@ describe('import → report on a generated world (real files, real git, the bund
     assert.ok(session);
     const before = reportJson(box.ledger, box.env, ['--no-import']).totals.total;
     const added = appendClaudeTurn(box.world, session.sessionId);
-    const addedTotal = added.reduce((s, t) => s + t.input + t.output + t.cacheRead + t.cacheWrite, 0);
+    const addedTotal = truthTotal(added);
     assert.ok(addedTotal > 0);
     assert.equal(reportJson(box.ledger, box.env, ['--no-import']).totals.total, before);
     assert.equal(reportJson(box.ledger, box.env).totals.total, before + addedTotal);

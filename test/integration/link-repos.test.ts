@@ -3,41 +3,35 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinkSummary } from '../../src/services/linker';
 import type { SessionJson } from '../../src/services/queries';
-import { tempDir } from '../helpers';
 import { cli } from './cli';
-import { daysAgo, HOUR, Logs, makeHome, Repo } from './scripted';
+import { sandbox } from './sandbox';
+import { daysAgo, HOUR, Logs, Repo } from './scripted';
 
 /** Repository shapes linking must handle: worktrees, a detached HEAD, a shallow clone, submodules. */
 describe('link: worktrees, detached HEAD, shallow clones and submodules (real git)', function () {
   this.timeout(120_000);
-  let dir: string;
-  let ledger: string;
+  const box = sandbox('ol-link-repos-');
   let env: Record<string, string>;
   let app: Repo;
 
   before(() => {
-    dir = tempDir('ol-link-repos-');
-    const home = makeHome(path.join(dir, 'home'));
-    ledger = path.join(dir, 'ledger');
-    const logs = new Logs(home);
+    const logs = new Logs(box.home);
     env = logs.env();
     const D = daysAgo(2);
-    app = new Repo(path.join(dir, 'app'), home);
+    app = new Repo(path.join(box.dir, 'app'), box.home);
     app.append('src/a.ts', 2, 'a');
     app.append('lib/mod/x.ts', 1, 'x');
     app.commit('Initial commit', D);
 
     // A session in a worktree: its repository is the worktree's root; its history is the main repository's.
-    const wt = path.join(dir, 'app-wt');
+    const wt = path.join(box.dir, 'app-wt');
     app.git(['worktree', 'add', '-q', '-b', 'feature/WT-1', wt]);
-    const wtRepo = new Repo(wt, home, false);
-    logs.claude({
+    const wtRepo = new Repo(wt, box.home, false);
+    logs.session('claude', wtRepo, {
       id: '10000000-0000-4000-8000-000000000001',
-      cwd: wt,
-      branch: 'feature/WT-1',
       start: D + 9 * HOUR,
       end: D + 9.3 * HOUR,
-      edits: [path.join(wt, 'src/w.ts')],
+      edits: ['src/w.ts'],
     });
     wtRepo.append('src/w.ts', 3, 'w');
     wtRepo.commit('WT-1: w', D + 9.4 * HOUR);
@@ -55,9 +49,9 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     app.commit('Detached work', D + 10.4 * HOUR);
 
     // A shallow clone with one commit of history; a session and a commit in it.
-    const shallow = path.join(dir, 'shallow');
+    const shallow = path.join(box.dir, 'shallow');
     app.git(['clone', '-q', '--depth', '1', `file://${app.dir}`, shallow]);
-    const sh = new Repo(shallow, home, false);
+    const sh = new Repo(shallow, box.home, false);
     logs.codex({
       id: '019a0003-0000-7000-8000-000000000003',
       cwd: shallow,
@@ -71,14 +65,14 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     sh.commit('Shallow work', D + 11.4 * HOUR);
 
     // A submodule: its own repository (a session inside it links there); the superproject only sees a pointer.
-    const sub = new Repo(path.join(dir, 'sub'), home);
+    const sub = new Repo(path.join(box.dir, 'sub'), box.home);
     sub.append('s.ts', 1, 's');
     sub.commit('sub init', D);
     app.git(['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', `file://${sub.dir}`, 'vendor/sub'], {
       at: D + 12 * HOUR,
     });
     app.commit('Add submodule', D + 12 * HOUR);
-    const inner = new Repo(app.abs('vendor/sub'), home, false);
+    const inner = new Repo(app.abs('vendor/sub'), box.home, false);
     logs.claude({
       id: '40000000-0000-4000-8000-000000000004',
       cwd: inner.dir,
@@ -90,12 +84,11 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     inner.append('s.ts', 2, 'more');
     inner.commit('Submodule work', D + 13.4 * HOUR);
 
-    assert.equal(cli(['import', '--home', ledger], env).code, 0);
+    assert.equal(cli(['import', '--home', box.ledger], env).code, 0);
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('links sessions in each of them to their commit', () => {
-    const r = cli(['link', '--json', '--home', ledger], env);
+    const r = cli(['link', '--json', '--home', box.ledger], env);
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as LinkSummary;
     assert.equal(
@@ -105,7 +98,7 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
     );
     assert.match(summary.repos.find((x) => x.root.endsWith('shallow'))?.note ?? '', /shallow clone/);
     const sessions = JSON.parse(
-      cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout,
+      cli(['sessions', '--json', '--no-import', '--home', box.ledger], env).stdout,
     ) as SessionJson[];
     // Linked at a counting confidence; work that never reached the default branch is linked but not merged, so not
     // (yet) an outcome (docs/outcomes.md).
@@ -127,20 +120,20 @@ describe('link: worktrees, detached HEAD, shallow clones and submodules (real gi
         id,
       );
     const wt = sessions.find((s) => s.sessionId === '10000000-0000-4000-8000-000000000001');
-    assert.equal(wt?.repo, path.join(dir, 'app-wt'));
-    assert.equal(wt?.links[0]?.repo, path.join(dir, 'app'), 'links name the repository, not the worktree');
+    assert.equal(wt?.repo, path.join(box.dir, 'app-wt'));
+    assert.equal(wt?.links[0]?.repo, path.join(box.dir, 'app'), 'links name the repository, not the worktree');
   });
 
   it('keeps reading the repository when a worktree is removed and its folder made again outside any repository', () => {
-    // The ledger knows app-wt as a working tree of app; now it is a plain folder, and app's refs moved.
-    const wt = path.join(dir, 'app-wt');
+    // The box.ledger knows app-wt as a working tree of app; now it is a plain folder, and app's refs moved.
+    const wt = path.join(box.dir, 'app-wt');
     app.git(['worktree', 'remove', '--force', wt]);
     fs.mkdirSync(wt);
     app.git(['branch', 'after-wt-removed']);
-    const r = cli(['link', '--json', '--home', ledger], env);
+    const r = cli(['link', '--json', '--home', box.ledger], env);
     assert.equal(r.code, 0, r.stderr);
     const sessions = JSON.parse(
-      cli(['sessions', '--json', '--no-import', '--home', ledger], env).stdout,
+      cli(['sessions', '--json', '--no-import', '--home', box.ledger], env).stdout,
     ) as SessionJson[];
     const links = sessions.find((s) => s.sessionId === '10000000-0000-4000-8000-000000000001')?.links ?? [];
     assert.deepEqual(

@@ -74,13 +74,11 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
     // 40 days ago: a Claude session on feature/PAY-7, its commit (with trailer), a PR merge, the branch deleted.
     app.git(['checkout', '-q', '-b', 'feature/PAY-7']);
-    logs.claude({
+    logs.session('claude', app, {
       id: ids.durable,
-      cwd: app.dir,
-      branch: 'feature/PAY-7',
       start: D40 + 10 * HOUR,
       end: D40 + 10.5 * HOUR,
-      edits: [app.abs('src/pay.ts'), app.abs('src/pay.test.ts')],
+      edits: ['src/pay.ts', 'src/pay.test.ts'],
     });
     app.append('src/pay.ts', 10, 'card');
     app.append('src/pay.test.ts', 5, 'test');
@@ -103,14 +101,11 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
     // Day D. Squash merge: a Codex session's commit squashed into main as "Refunds (#13)", the branch deleted.
     app.git(['checkout', '-q', '-b', 'feature/PAY-8'], { at: D + 9.9 * HOUR });
-    logs.codex({
+    logs.session('codex', app, {
       id: ids.squash,
-      cwd: app.dir,
-      branch: 'feature/PAY-8',
-      gitHead: app.head(),
       start: D + 10 * HOUR,
       end: D + 10.33 * HOUR,
-      edits: [app.abs('src/refund.ts')],
+      edits: ['src/refund.ts'],
     });
     app.append('src/refund.ts', 8, 'refund');
     sha.c2 = app.commit('Add refunds', D + 10.4 * HOUR);
@@ -121,13 +116,11 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
     // Rebase: the session's commit is replayed onto a newer main (same author time, new sha).
     app.git(['checkout', '-q', '-b', 'feature/PAY-9']);
-    logs.claude({
+    logs.session('claude', app, {
       id: ids.rebase,
-      cwd: app.dir,
-      branch: 'feature/PAY-9',
       start: D + 13 * HOUR,
       end: D + 13.33 * HOUR,
-      edits: [app.abs('src/invoice.ts')],
+      edits: ['src/invoice.ts'],
     });
     app.append('src/invoice.ts', 6, 'invoice');
     sha.c3 = app.commit('PAY-9: invoices', D + 13.4 * HOUR);
@@ -140,13 +133,11 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
     // Amend: committed as "wip", amended a few minutes later (author time kept).
     app.git(['checkout', '-q', '-b', 'feature/PAY-10']);
-    logs.claude({
+    logs.session('claude', app, {
       id: ids.amend,
-      cwd: app.dir,
-      branch: 'feature/PAY-10',
       start: D + 15 * HOUR,
       end: D + 15.17 * HOUR,
-      edits: [app.abs('src/a.ts')],
+      edits: ['src/a.ts'],
     });
     app.append('src/a.ts', 4, 'a');
     sha.c4 = app.commit('wip', D + 15.2 * HOUR);
@@ -155,22 +146,17 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
 
     // Two tools on one task at once, one commit with both sessions' files.
     app.git(['checkout', '-q', '-b', 'feature/PAY-11', 'main']);
-    logs.claude({
+    logs.session('claude', app, {
       id: ids.pairClaude,
-      cwd: app.dir,
-      branch: 'feature/PAY-11',
       start: D + 16 * HOUR,
       end: D + 16.66 * HOUR,
-      edits: [app.abs('src/b.ts')],
+      edits: ['src/b.ts'],
     });
-    logs.codex({
+    logs.session('codex', app, {
       id: ids.pairCodex,
-      cwd: app.dir,
-      branch: 'feature/PAY-11',
-      gitHead: app.head(),
       start: D + 16.16 * HOUR,
       end: D + 16.75 * HOUR,
-      edits: [app.abs('src/c.ts')],
+      edits: ['src/c.ts'],
     });
     app.append('src/b.ts', 3, 'b');
     app.append('src/c.ts', 3, 'c');
@@ -178,10 +164,8 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     app.git(['checkout', '-q', 'main']);
 
     // An exploration that edits nothing, then a commit by hand right after: never claimed.
-    logs.claude({
+    logs.session('claude', app, {
       id: ids.explore,
-      cwd: app.dir,
-      branch: 'main',
       start: D + 17 * HOUR,
       end: D + 17.5 * HOUR,
       prompts: ['How does billing work? Do not change anything.'],
@@ -189,11 +173,8 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     app.append('src/x.ts', 2, 'x');
     sha.c6 = app.commit('Tweak x', D + 17.66 * HOUR);
     // Padding: huge context per output token, no edits, the same prompt again and again.
-    logs.codex({
+    logs.session('codex', app, {
       id: ids.padding,
-      cwd: app.dir,
-      branch: 'main',
-      gitHead: app.head(),
       start: D + 18 * HOUR,
       end: D + 18.5 * HOUR,
       calls: 4,
@@ -209,13 +190,11 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     old = new Repo(path.join(box.dir, 'old'), box.home);
     old.append('lib.ts', 2, 'lib');
     old.commit('init', D + 8 * HOUR);
-    logs.claude({
+    logs.session('claude', old, {
       id: ids.old,
-      cwd: old.dir,
-      branch: 'main',
       start: D + 9 * HOUR,
       end: D + 9.33 * HOUR,
-      edits: [old.abs('lib.ts')],
+      edits: ['lib.ts'],
     });
     old.append('lib.ts', 4, 'more');
     sha.old = old.commit('More lib', D + 9.4 * HOUR);
@@ -389,13 +368,11 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     const legacy = new Repo(path.join(box.dir, 'legacy'), box.home);
     legacy.append('l.ts', 2, 'l');
     legacy.commit('legacy init', T - HOUR);
-    logs.claude({
+    logs.session('claude', legacy, {
       id: '9ccccccc-0000-4000-8000-000000000011',
-      cwd: legacy.dir,
-      branch: 'main',
       start: T,
       end: T + 10 * MIN,
-      edits: [legacy.abs('l.ts')],
+      edits: ['l.ts'],
     });
     legacy.append('l.ts', 3, 'more');
     sha.legacy = legacy.commit('Legacy work', T + 15 * MIN);
@@ -405,13 +382,11 @@ describe('link: sessions → commits, tasks and PRs on scripted git histories (r
     const moved = path.join(box.dir, 'legacy-moved');
     fs.renameSync(legacy.dir, moved);
     const there = new Repo(moved, box.home, false);
-    logs.claude({
+    logs.session('claude', there, {
       id: '9ddddddd-0000-4000-8000-000000000012',
-      cwd: moved,
-      branch: 'main',
       start: T + 2 * HOUR,
       end: T + 2.2 * HOUR,
-      edits: [there.abs('l.ts')],
+      edits: ['l.ts'],
     });
     there.append('l.ts', 1, 'there');
     sha.there = there.commit('Work after the move', T + 2.3 * HOUR);

@@ -23,7 +23,7 @@ import {
   type CodexResponse,
   type GeminiResponse,
 } from '../fixtures/otlp';
-import { jsonl, write } from '../fixtures/sources';
+import { codexUsage as usage, jsonl, write } from '../fixtures/sources';
 import { CLI, cli, reportJson } from './cli';
 import { sessionCwdSql } from '../../src/store/paths';
 
@@ -162,13 +162,6 @@ const CODEX_RESPONSES: CodexResponse[] = [
 
 /** Codex's rollout for the same responses: cumulative token_count events. */
 function writeCodexLog(home: string, project: string): void {
-  const usage = (input: number, cached: number, output: number, reasoning: number) => ({
-    input_tokens: input,
-    cached_input_tokens: cached,
-    output_tokens: output,
-    reasoning_output_tokens: reasoning,
-    total_tokens: input + output,
-  });
   let total = usage(0, 0, 0, 0);
   const events = CODEX_RESPONSES.map((r) => {
     const last = usage(r.input, r.cached, r.output, r.reasoning);

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { zeroOa } from '../../src/demo/codex';
 
 export const ME = { name: 'Alex Kim', email: 'alex.kim@example.com' };
 export const TEAMMATE = { name: 'Sam Lee', email: 'sam.lee@example.com' };
@@ -88,6 +89,19 @@ export class Repo {
   abs(rel: string): string {
     return path.join(this.dir, rel);
   }
+
+  /** The branch checked out. */
+  branch(): string {
+    return this.git(['branch', '--show-current']);
+  }
+}
+
+/** A repository at `<dir>/app` with a first commit (three lines of src/a.ts) at `at`: the ground a suite builds on. */
+export function startRepo(dir: string, home: string, at: number): Repo {
+  const repo = new Repo(path.join(dir, 'app'), home);
+  repo.append('src/a.ts', 3, 'a');
+  repo.commit('Initial commit', at);
+  return repo;
 }
 
 export interface SessionSpec {
@@ -108,6 +122,12 @@ export interface SessionSpec {
   gitHead?: string;
 }
 
+/** A session's work in a repository, for `Logs.session`: the files it edits are relative to the repository. */
+export interface WorkSpec extends Omit<SessionSpec, 'cwd' | 'branch' | 'gitHead' | 'edits'> {
+  /** Paths relative to the repository. */
+  edits?: string[];
+}
+
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -126,6 +146,15 @@ export class Logs {
 
   env(): Record<string, string> {
     return { HOME: this.home, CLAUDE_CONFIG_DIR: this.claudeDir, CODEX_HOME: this.codexHome, TZ: 'UTC' };
+  }
+
+  /**
+   * A session of `tool` in `repo`, recorded as the tool records it: the repository's folder, the branch checked out,
+   * the files it edits and, for Codex, the HEAD it started on.
+   */
+  session(tool: 'claude' | 'codex', repo: Repo, s: WorkSpec): string {
+    const spec = { ...s, cwd: repo.dir, branch: repo.branch(), edits: s.edits?.map((rel) => repo.abs(rel)) };
+    return tool === 'claude' ? this.claude(spec) : this.codex({ ...spec, gitHead: repo.head() });
   }
 
   private times(s: SessionSpec): number[] {
@@ -223,13 +252,7 @@ export class Logs {
         payload: { cwd: s.cwd, model: 'gpt-5-codex', effort: 'medium' },
       }),
     );
-    const total = {
-      input_tokens: 0,
-      cached_input_tokens: 0,
-      output_tokens: 0,
-      reasoning_output_tokens: 0,
-      total_tokens: 0,
-    };
+    const total = zeroOa();
     const prompts = s.prompts ?? ['Please do the task.'];
     this.times(s).forEach((t, i) => {
       const prompt = prompts[i];

@@ -18,7 +18,7 @@ import {
   writeQwen,
   type Truth,
 } from '../fixtures/sources';
-import { tempDir } from '../helpers';
+import { repoFolder, tempDir } from '../helpers';
 import {
   assertReimportAddsNothing,
   assertSourcesFound,
@@ -334,8 +334,7 @@ for (const group of GROUPS) {
     before(() => {
       const dir = tempDir('ol-reach-');
       const home = makeHome(path.join(dir, 'home'));
-      const project = path.join(dir, 'app');
-      fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+      const project = repoFolder(path.join(dir, 'app'));
       const data = path.join(dir, 'xdg-data');
       const { written, env } = group.write({ dir, home, data, project });
       assert.deepEqual(

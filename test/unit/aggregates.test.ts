@@ -7,7 +7,7 @@ import { Ledger } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
 import { rebuildRollup } from '../../src/store/rollup';
 import { SCHEMA_VERSION } from '../../src/store/schema';
-import { syntheticRequest, tempDir } from '../helpers';
+import { addRecords, saveAsSchema, syntheticRequest, tempDir } from '../helpers';
 
 /** A small deterministic generator (the sequences differ per seed, and a failure names its seed). */
 function rng(seed: number): () => number {
@@ -149,15 +149,9 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
 
   it('after a crash mid-append (a torn journal tail) the totals still equal the detail that survived', async () => {
     const a = await Ledger.open(home);
-    const add = (key: string, session: string, output: number): Promise<void> =>
-      a.write((db) => {
-        const w = new RecordWriter(db, { repoOf: () => null });
-        try {
-          w.add(syntheticRequest(key, session, T0 + output * 60_000, output), '/logs/x.jsonl');
-        } finally {
-          w.free();
-        }
-      });
+    const add = async (key: string, session: string, output: number): Promise<void> => {
+      await addRecords(a, [syntheticRequest(key, session, T0 + output * 60_000, output)], '/logs/x.jsonl');
+    };
     await add('a', 's1', 10);
     await add('b', 's2', 20);
     const journal = path.join(home, 'ledger.journal');
@@ -175,15 +169,11 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
 
   it('a version-6 ledger is migrated: its totals are filled from what it holds, and reports read the same figures', async () => {
     const a = await Ledger.open(home);
-    await a.write((db) => {
-      const w = new RecordWriter(db, { repoOf: () => null });
-      try {
-        for (let i = 0; i < 30; i++)
-          w.add(syntheticRequest(`m${i}`, `s${i % 4}`, T0 + i * 3_600_000, 5 + i), '/logs/m.jsonl');
-      } finally {
-        w.free();
-      }
-    });
+    await addRecords(
+      a,
+      Array.from({ length: 30 }, (_, i) => syntheticRequest(`m${i}`, `s${i % 4}`, T0 + i * 3_600_000, 5 + i)),
+      '/logs/m.jsonl',
+    );
     const q = { timeZone: 'Europe/Berlin', now: T0 + 40 * 86_400_000 };
     const reportBefore = report(a.database, q);
     const sessionsBefore = listSessions(a.database, q);
@@ -210,15 +200,11 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
 
   it('a version-7 ledger is migrated: the rollup gains the recorded cost from the requests, reports read the same figures', async () => {
     const a = await Ledger.open(home);
-    await a.write((db) => {
-      const w = new RecordWriter(db, { repoOf: () => null });
-      try {
-        for (let i = 0; i < 40; i++)
-          w.add(syntheticRequest(`r${i}`, `s${i % 5}`, T0 + i * 1_800_000, 4 + i), '/logs/r.jsonl');
-      } finally {
-        w.free();
-      }
-    });
+    await addRecords(
+      a,
+      Array.from({ length: 40 }, (_, i) => syntheticRequest(`r${i}`, `s${i % 5}`, T0 + i * 1_800_000, 4 + i)),
+      '/logs/r.jsonl',
+    );
     await addManualEntry(a, {
       tool: 'web chat',
       model: 'claude-sonnet-4-5',
@@ -230,15 +216,11 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
     const reportBefore = report(a.database, q);
     assert.ok((reportBefore.totals.recordedInteractions ?? 0) > 0, 'the world has recorded costs');
     // Back to version 7 as the build before this one saved it: a rollup without the recorded cost.
-    await a.write((db) => {
-      db.run('ALTER TABLE usage_rollup DROP COLUMN recorded_nusd');
-      db.run('ALTER TABLE usage_rollup DROP COLUMN recorded_n');
-      db.run('DROP INDEX files_health');
-      db.run("UPDATE meta SET value = '7' WHERE key = 'schema_version'");
-    });
-    await a.compact();
-    a.close();
-    const bytes = fs.readFileSync(path.join(home, 'ledger.sqlite'));
+    const bytes = await saveAsSchema(a, home, 7, [
+      'ALTER TABLE usage_rollup DROP COLUMN recorded_nusd',
+      'ALTER TABLE usage_rollup DROP COLUMN recorded_n',
+      'DROP INDEX files_health',
+    ]);
     const b = await Ledger.open(home);
     assert.equal(
       Number(b.database.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0]),

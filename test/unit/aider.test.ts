@@ -6,7 +6,7 @@ import { dataHealth } from '../../src/services/health';
 import { aider, aiderCount, parseAiderTokens } from '../../src/sources/aider';
 import { Ledger } from '../../src/store/ledger';
 import { total, writeAider } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
+import { interactions, ledgerSums, parseLines, repoFolder, sessionFiles, tempDirEach } from '../helpers';
 
 describe('Aider reader', () => {
   it("reads aider's rounded counts: 350, 1,234, 1.2k, 12k, 1.5M", () => {
@@ -70,13 +70,21 @@ describe('Aider reader', () => {
 
   describe('import', () => {
     const tmp = tempDirEach('ol-aider-');
-
-    it('finds the history in the project folders it is given and those the ledger knows; totals equal the truth; appends resume', async () => {
-      const repo = path.join(tmp.dir, 'repo');
-      fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
+    /** A repository with aider's history in it, a fresh ledger and a home without aider's files. */
+    const setup = async (): Promise<{
+      repo: string;
+      fx: ReturnType<typeof writeAider>;
+      ledger: Ledger;
+      env: Record<string, string>;
+    }> => {
+      const repo = repoFolder(path.join(tmp.dir, 'repo'));
       const fx = writeAider(repo);
       const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
-      const env = { HOME: path.join(tmp.dir, 'home') };
+      return { repo, fx, ledger, env: { HOME: path.join(tmp.dir, 'home') } };
+    };
+
+    it('finds the history in the project folders it is given and those the ledger knows; totals equal the truth; appends resume', async () => {
+      const { repo, fx, ledger, env } = await setup();
       const none = await importAll(ledger, { env, quietMs: 0 });
       assert.equal(none.sources.find((s) => s.source === 'aider')?.found, false);
       const first = await importAll(ledger, { env, quietMs: 0, projectDirs: [path.join(repo, 'sub')] }); // a subfolder: its repository is looked in
@@ -93,12 +101,7 @@ describe('Aider reader', () => {
       assert.equal(later.sources.find((s) => s.source === 'aider')?.interactionsAdded, 1);
       assert.equal(ledgerSums(ledger.database, 'aider').input, total(fx.truth).input + 1500);
       assert.equal((await importAll(ledger, { env, quietMs: 0 })).bytesRead, 0);
-      const files = ledger.database
-        .exec(
-          "SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'aider' ORDER BY f.path",
-        )[0]
-        ?.values.map((v) => v[0]);
-      assert.deepEqual(files, ['cli.py', 'src/report.py']);
+      assert.deepEqual(sessionFiles(ledger.database, 'aider'), ['cli.py', 'src/report.py']);
       const h = dataHealth(ledger.database, path.join(tmp.dir, 'ledger', 'ledger.sqlite'), { env }).sources.find(
         (s) => s.source === 'aider',
       );
@@ -108,11 +111,7 @@ describe('Aider reader', () => {
     });
 
     it('a half-written last line waits until aider finishes it; garbage is skipped or rejected with a reason, nothing lost', async () => {
-      const repo = path.join(tmp.dir, 'repo');
-      fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
-      const fx = writeAider(repo);
-      const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
-      const env = { HOME: path.join(tmp.dir, 'home') };
+      const { repo, fx, ledger, env } = await setup();
       await importAll(ledger, { env, quietMs: 0, projectDirs: [repo] });
       const full = ledgerSums(ledger.database, 'aider');
       fs.appendFileSync(fx.file, '#### and the tests\n\n> Tokens: 2.5k sent, 3');

@@ -6,7 +6,7 @@ import { report } from '../../src/services/queries';
 import { amazonQ } from '../../src/sources/amazonQ';
 import { Ledger } from '../../src/store/ledger';
 import { amazonQConversation, amazonQTruth, sqlite3, total, writeAmazonQ } from '../fixtures/sources';
-import { importExactly, ledgerSums, tempDir } from '../helpers';
+import { importExactly, ledgerSums, repoFolder, sessionFiles, tempDir } from '../helpers';
 
 const q = (v: unknown): string => `'${JSON.stringify(v).replace(/'/g, "''")}'`;
 
@@ -16,11 +16,17 @@ describe('Amazon Q Developer reader', () => {
   let env: Record<string, string>;
   beforeEach(() => {
     dir = tempDir('ol-amazonq-');
-    project = path.join(dir, 'proj');
-    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    project = repoFolder(path.join(dir, 'proj'));
     env = { HOME: path.join(dir, 'home'), XDG_DATA_HOME: path.join(dir, 'data') };
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  /** The fixture written and imported once into a fresh ledger. */
+  const importedOnce = async (): Promise<{ fx: ReturnType<typeof writeAmazonQ>; ledger: Ledger }> => {
+    const fx = writeAmazonQ(env.HOME as string, env.XDG_DATA_HOME as string, project);
+    const ledger = await Ledger.open(path.join(dir, 'ledger'));
+    await importAll(ledger, { env, quietMs: 0 });
+    return { fx, ledger };
+  };
 
   it("looks in the CLI data folder of each platform and the IDE plugins' history folder", () => {
     assert.deepEqual(amazonQ.roots({ HOME: '/h' }), ['/h/.local/share/amazon-q', '/h/.aws/amazonq/history']);
@@ -36,10 +42,7 @@ describe('Amazon Q Developer reader', () => {
     assert.equal(row?.tokenAccuracy, 'estimated');
     assert.equal(row?.estimatedTokens, row?.total);
     assert.equal(row?.credits, undefined, 'Amazon Q bills no credits: no credits field');
-    const files = ledger.database
-      .exec("SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'amazon-q'")[0]
-      ?.values.map((v) => v[0]);
-    assert.deepEqual(files, ['app.py']);
+    assert.deepEqual(sessionFiles(ledger.database, 'amazon-q'), ['app.py']);
     assert.equal(
       (await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'amazon-q')?.interactionsAdded,
       0,
@@ -49,9 +52,7 @@ describe('Amazon Q Developer reader', () => {
   });
 
   it("a conversation overwritten in its folder's row keeps what was captured of it; the new one is added", async () => {
-    const fx = writeAmazonQ(env.HOME as string, env.XDG_DATA_HOME as string, project);
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    await importAll(ledger, { env, quietMs: 0 });
+    const { fx, ledger } = await importedOnce();
     const first = ledgerSums(ledger.database, 'amazon-q');
     // The CLI starts a new conversation in the same folder: one row per folder, overwritten.
     const next = amazonQConversation('q-conv-b', project, Date.parse('2026-02-12T10:00:00.000Z'), [
@@ -70,9 +71,7 @@ describe('Amazon Q Developer reader', () => {
   });
 
   it('a history file cut short is retried while being written, then rejected with a reason; nothing read before is lost', async () => {
-    const fx = writeAmazonQ(env.HOME as string, env.XDG_DATA_HOME as string, project);
-    const ledger = await Ledger.open(path.join(dir, 'ledger'));
-    await importAll(ledger, { env, quietMs: 0 });
+    const { fx, ledger } = await importedOnce();
     const good = ledgerSums(ledger.database, 'amazon-q');
     const hist = path.join(env.HOME as string, '.aws', 'amazonq', 'history', 'chat-history-3f2a9c.json');
     fs.writeFileSync(hist, fs.readFileSync(hist, 'utf8').slice(0, 200));

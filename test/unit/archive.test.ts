@@ -7,24 +7,13 @@ import { ArchiveDamagedError, REQUEST_COLUMNS, requestsOfPeriod } from '../../sr
 import { Ledger, type OpenOptions } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
 import { SCHEMA_VERSION, setMeta } from '../../src/store/schema';
-import { syntheticRequest, tempDir } from '../helpers';
+import { addRecords, saveAsSchema, syntheticRequest, tempDir } from '../helpers';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-05T00:00:00Z');
 /** Sessions whose last request is before this are archived (the tests' horizon, instead of "the previous month"). */
 const HORIZON = Date.parse('2026-03-01T00:00:00Z');
 const OPTIONS: OpenOptions = { archiveBefore: HORIZON, archiveMinRequests: 0 };
-
-async function add(ledger: Ledger, records: InteractionRecord[], log = '/logs/a.jsonl'): Promise<string[]> {
-  return ledger.write((db) => {
-    const w = new RecordWriter(db, { repoOf: () => null });
-    try {
-      return records.map((r) => w.add(r, log));
-    } finally {
-      w.free();
-    }
-  });
-}
 
 /** Sixty days of sessions, two a day, four requests each: January and February end before the horizon. */
 function history(): InteractionRecord[] {
@@ -65,6 +54,14 @@ function rollupMatchesDetail(ledger: Ledger): void {
   }
 }
 
+/** A ledger in `home` holding the history, compacted: with OPTIONS its sessions ended before the horizon are archived. */
+async function compactedHistory(home: string, options: OpenOptions = OPTIONS): Promise<Ledger> {
+  const ledger = await Ledger.open(home, options);
+  await addRecords(ledger, history());
+  await ledger.compact();
+  return ledger;
+}
+
 const scalar = (ledger: Ledger, sql: string): number => Number(ledger.database.exec(sql)[0]?.values[0]?.[0] ?? 0);
 const q = { timeZone: 'UTC', now: T0 + 80 * DAY };
 
@@ -76,15 +73,13 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
   afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
 
   it('a fold moves the requests of sessions ended before the horizon to per-month files; reports, a period and a fresh open are unchanged', async () => {
-    const a = await Ledger.open(home, { ...OPTIONS, archiveBefore: false });
-    await add(a, history());
-    await a.compact();
+    const a = await compactedHistory(home, { ...OPTIONS, archiveBefore: false });
     const before = { report: report(a.database, q), requests: allRequests(a) };
     a.close();
     const b = await Ledger.open(home, OPTIONS);
     await b.compact();
     assert.equal(allRequests(b), before.requests, 'every request is still there, from the rows or the archive');
-    await add(b, [syntheticRequest('late', 'd74s0', T0 + 74 * DAY + 5_000_000, 9)]);
+    await addRecords(b, [syntheticRequest('late', 'd74s0', T0 + 74 * DAY + 5_000_000, 9)]);
     await b.compact();
     const archived = scalar(b, 'SELECT count(*) FROM archived_requests');
     // January and February: 55 days (5 Jan – 28 Feb) of two sessions of four requests.
@@ -118,16 +113,14 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
   });
 
   it('a copy of an archived request (a resumed session) is a duplicate from its key; a better copy or a new request restores its session', async () => {
-    const a = await Ledger.open(home, OPTIONS);
-    await add(a, history());
-    await a.compact();
+    const a = await compactedHistory(home);
     assert.ok(scalar(a, 'SELECT count(*) FROM archived_sessions') > 0);
     const rowsBefore = scalar(a, 'SELECT count(*) FROM interactions');
     // A resume copies old messages into a new session file: same keys, same counts.
     const copies = history()
       .slice(0, 8)
       .map((r) => ({ ...r, session: { ...r.session, sessionId: 'resumed' } }));
-    assert.deepEqual(await add(a, copies, '/logs/resumed.jsonl'), Array(8).fill('duplicate'));
+    assert.deepEqual(await addRecords(a, copies, '/logs/resumed.jsonl'), Array(8).fill('duplicate'));
     assert.equal(scalar(a, 'SELECT count(*) FROM interactions'), rowsBefore, 'nothing restored for equal copies');
     const totals = report(a.database, q).totals.interactions;
     // A better copy (more output) of one archived request: its session comes back, the copy replaces it.
@@ -135,7 +128,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
       ...(history()[9] as InteractionRecord),
       tokens: { ...(history()[9] as InteractionRecord).tokens, output: 5000 },
     };
-    assert.deepEqual(await add(a, [better]), ['duplicate']);
+    assert.deepEqual(await addRecords(a, [better]), ['duplicate']);
     assert.equal(
       scalar(
         a,
@@ -151,7 +144,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
       4,
     );
     // A new request in another archived session: restored, then added.
-    await add(a, [syntheticRequest('new-in-old', 'd2s1', T0 + 2 * DAY + 4_000_000, 77)]);
+    await addRecords(a, [syntheticRequest('new-in-old', 'd2s1', T0 + 2 * DAY + 4_000_000, 77)]);
     assert.equal(
       scalar(
         a,
@@ -170,9 +163,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
   });
 
   it('a damaged archive file is refused with a plain message; reports still read the sums, and nothing else changes', async () => {
-    const a = await Ledger.open(home, OPTIONS);
-    await add(a, history());
-    await a.compact();
+    const a = await compactedHistory(home);
     const totals = report(a.database, q).totals;
     const [file] = fs.readdirSync(path.join(home, 'archive')).sort();
     const full = path.join(home, 'archive', file as string);
@@ -190,7 +181,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     assert.deepEqual(report(a.database, q).totals, totals);
     // A write that would need the damaged file fails plainly and leaves the ledger as it was.
     const rows = allRequestsLater(a);
-    await assert.rejects(add(a, [syntheticRequest('x', 'd0s0', T0 + 1000, 3)]), ArchiveDamagedError);
+    await assert.rejects(addRecords(a, [syntheticRequest('x', 'd0s0', T0 + 1000, 3)]), ArchiveDamagedError);
     assert.equal(allRequestsLater(a), rows);
     a.close();
   });
@@ -198,7 +189,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
   it('a big write whose checkpoint folds with the sums behind the rows (stale rollup) archives nothing until they are regrouped', async () => {
     const a = await Ledger.open(home, { ...OPTIONS, journalLimitBytes: 1 });
     const sessions = 400;
-    await add(
+    await addRecords(
       a,
       Array.from({ length: sessions }, (_, k) => syntheticRequest(`b${k}`, `b${k}`, T0 + k * 60_000, 7 + (k % 9))),
     );
@@ -255,23 +246,19 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
 
   it('a schema 8 ledger file is migrated in memory, untouched on disk until the first write, which archives', async () => {
     const a = await Ledger.open(home, { ...OPTIONS, archiveBefore: false });
-    await add(a, history());
+    await addRecords(a, history());
     const reportBefore = report(a.database, q);
     // Back to version 8 as the build before this one saved it: no archive tables.
-    await a.write((db) => {
-      db.run('DROP TABLE archived_requests');
-      db.run('DROP TABLE archived_sessions');
-      db.run('DROP TABLE archive_files');
-      db.run("UPDATE meta SET value = '8' WHERE key = 'schema_version'");
-    });
-    await a.compact();
-    a.close();
-    const bytes = fs.readFileSync(path.join(home, 'ledger.sqlite'));
+    const bytes = await saveAsSchema(a, home, 8, [
+      'DROP TABLE archived_requests',
+      'DROP TABLE archived_sessions',
+      'DROP TABLE archive_files',
+    ]);
     const b = await Ledger.open(home, OPTIONS);
     assert.equal(scalar(b, "SELECT value FROM meta WHERE key = 'schema_version'"), SCHEMA_VERSION);
     assert.ok(fs.readFileSync(path.join(home, 'ledger.sqlite')).equals(bytes), 'the schema 8 file is untouched');
     assert.equal(fs.existsSync(path.join(home, 'archive')), false);
-    await add(b, [syntheticRequest('after', 'd74s1', T0 + 74 * DAY + 7_000_000, 11)]);
+    await addRecords(b, [syntheticRequest('after', 'd74s1', T0 + 74 * DAY + 7_000_000, 11)]);
     assert.ok(scalar(b, 'SELECT count(*) FROM archived_requests') > 0, 'the first write folded and archived');
     assert.equal(report(b.database, q).totals.interactions, reportBefore.totals.interactions + 1);
     rollupMatchesDetail(b);
@@ -282,7 +269,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     const dir = path.join(home, 'archive');
     const files = (): string[] => fs.readdirSync(dir).sort();
     const a = await Ledger.open(home, OPTIONS);
-    await add(a, history());
+    await addRecords(a, history());
     await a.compact();
     const first = files();
     assert.ok(first.length >= 2, `January and February archived (${first.join(', ')})`);
@@ -298,7 +285,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
       first,
       'the old files stay while the backup snapshot may still read them',
     );
-    await add(a, [syntheticRequest('march', 'd70s0', T0 + 70 * DAY + 7_000_000, 9)]);
+    await addRecords(a, [syntheticRequest('march', 'd70s0', T0 + 70 * DAY + 7_000_000, 9)]);
     await a.compact();
     assert.deepEqual(
       files(),
@@ -321,7 +308,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
   it("a fold removes archive files no snapshot names (a fold killed before saving) and a killed write's old temp files", async () => {
     const dir = path.join(home, 'archive');
     const a = await Ledger.open(home, OPTIONS);
-    await add(a, history());
+    await addRecords(a, history());
     await a.compact();
     const real = fs.readdirSync(dir).sort();
     const requests = allRequests(a);
@@ -333,7 +320,7 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     for (const f of [oldTemp, newTemp, notOurs]) fs.writeFileSync(f, 'x');
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
     fs.utimesSync(oldTemp, twoHoursAgo, twoHoursAgo);
-    await add(a, [syntheticRequest('march', 'd70s0', T0 + 70 * DAY + 7_000_000, 9)]);
+    await addRecords(a, [syntheticRequest('march', 'd70s0', T0 + 70 * DAY + 7_000_000, 9)]);
     await a.compact();
     assert.deepEqual(
       fs.readdirSync(dir).sort(),

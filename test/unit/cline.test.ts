@@ -7,7 +7,7 @@ import type { LineParser } from '../../src/sources/parser';
 import { vscodeUserDirs } from '../../src/sources/vscodeUser';
 import { Ledger } from '../../src/store/ledger';
 import { total, write, writeCline } from '../fixtures/sources';
-import { interactions, ledgerSums, tempDirEach } from '../helpers';
+import { interactions, ledgerSums, repoFolder, tempDirEach } from '../helpers';
 import { sessionCwdSql } from '../../src/store/paths';
 
 describe('Cline and Roo Code readers', () => {
@@ -43,8 +43,7 @@ describe('Cline and Roo Code readers', () => {
     let project: string;
     beforeEach(() => {
       home = path.join(tmp.dir, 'home');
-      project = path.join(tmp.dir, 'proj');
-      fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+      project = repoFolder(path.join(tmp.dir, 'proj'));
     });
 
     it('counts api_req_started entries (and early api_req_finished ones), keeps the recorded cost, models from task metadata', async () => {

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { codex, CODEX_DEFAULT_MODEL } from '../../src/sources/codex';
-import { interactions, parseLines } from '../helpers';
+import { codexUsage as usage } from '../fixtures/sources';
+import { interactions, parseLines, type ParsedLines } from '../helpers';
 
 const FILE = '/c/sessions/2026/05/13/rollout-2026-05-13T09-00-00-0197aaaa-bbbb-cccc-dddd-eeeeffff0000.jsonl';
+/** Codex lines of the rollout FILE, fed through the parser as the importer reads them. */
+const parse = (...lines: string[]): ParsedLines => parseLines(codex, lines, { path: FILE });
 const meta = JSON.stringify({
   timestamp: '2026-05-13T09:00:00.000Z',
   type: 'session_meta',
@@ -19,13 +22,6 @@ const turn = (model: string): string =>
     type: 'turn_context',
     payload: { cwd: '/home/me/app', model, effort: 'medium' },
   });
-const usage = (input: number, cached: number, output: number, reasoning: number) => ({
-  input_tokens: input,
-  cached_input_tokens: cached,
-  output_tokens: output,
-  reasoning_output_tokens: reasoning,
-  total_tokens: input + output,
-});
 function tokenCount(total: ReturnType<typeof usage>, last: ReturnType<typeof usage>, minute = 1): string {
   return JSON.stringify({
     timestamp: `2026-05-13T09:${String(minute).padStart(2, '0')}:00.000Z`,
@@ -36,11 +32,7 @@ function tokenCount(total: ReturnType<typeof usage>, last: ReturnType<typeof usa
 
 describe('Codex parser', () => {
   it('converts OpenAI semantics: cached is part of input, reasoning part of output', () => {
-    const r = parseLines(
-      codex,
-      [meta, turn('gpt-5-codex'), tokenCount(usage(1000, 250, 125, 75), usage(1000, 250, 125, 75))],
-      { path: FILE },
-    );
+    const r = parse(meta, turn('gpt-5-codex'), tokenCount(usage(1000, 250, 125, 75), usage(1000, 250, 125, 75)));
     const [i] = interactions(r.records);
     assert.deepEqual(i?.tokens, { input: 750, cacheRead: 250, cacheWrite: 0, output: 125, reasoning: 75 });
     assert.equal(i?.model, 'gpt-5-codex');
@@ -53,16 +45,12 @@ describe('Codex parser', () => {
   });
 
   it('counts deltas of cumulative totals and skips re-emitted events', () => {
-    const r = parseLines(
-      codex,
-      [
-        meta,
-        turn('gpt-5-codex'),
-        tokenCount(usage(1000, 0, 100, 0), usage(1000, 0, 100, 0), 1),
-        tokenCount(usage(1000, 0, 100, 0), usage(1000, 0, 100, 0), 2), // re-emit
-        tokenCount(usage(3000, 800, 300, 50), usage(2000, 800, 200, 50), 3),
-      ],
-      { path: FILE },
+    const r = parse(
+      meta,
+      turn('gpt-5-codex'),
+      tokenCount(usage(1000, 0, 100, 0), usage(1000, 0, 100, 0), 1),
+      tokenCount(usage(1000, 0, 100, 0), usage(1000, 0, 100, 0), 2), // re-emit
+      tokenCount(usage(3000, 800, 300, 50), usage(2000, 800, 200, 50), 3),
     );
     const list = interactions(r.records);
     assert.equal(list.length, 2);
@@ -71,16 +59,12 @@ describe('Codex parser', () => {
   });
 
   it("takes a drop in the totals as a new baseline and counts that event's last_token_usage", () => {
-    const r = parseLines(
-      codex,
-      [
-        meta,
-        turn('gpt-5-codex'),
-        tokenCount(usage(5000, 0, 500, 0), usage(5000, 0, 500, 0), 1),
-        tokenCount(usage(800, 100, 80, 0), usage(800, 100, 80, 0), 2), // reset (resume/compaction)
-        tokenCount(usage(1800, 100, 180, 0), usage(1000, 0, 100, 0), 3),
-      ],
-      { path: FILE },
+    const r = parse(
+      meta,
+      turn('gpt-5-codex'),
+      tokenCount(usage(5000, 0, 500, 0), usage(5000, 0, 500, 0), 1),
+      tokenCount(usage(800, 100, 80, 0), usage(800, 100, 80, 0), 2), // reset (resume/compaction)
+      tokenCount(usage(1800, 100, 180, 0), usage(1000, 0, 100, 0), 3),
     );
     const totals = interactions(r.records).map((i) => i.tokens.input + i.tokens.cacheRead + i.tokens.output);
     assert.deepEqual(totals, [5500, 880, 1100]);
@@ -92,25 +76,19 @@ describe('Codex parser', () => {
       type: 'event_msg',
       payload: { type: 'token_count', info: null, rate_limits: {} },
     });
-    const r = parseLines(codex, [meta, line], { path: FILE });
+    const r = parse(meta, line);
     assert.equal(r.records.length, 0);
     assert.equal(r.rejected.length, 0);
   });
 
   it('assumes the default model when a build wrote no turn_context, and says so', () => {
-    const [i] = interactions(
-      parseLines(codex, [meta, tokenCount(usage(10, 0, 5, 0), usage(10, 0, 5, 0))], { path: FILE }).records,
-    );
+    const [i] = interactions(parse(meta, tokenCount(usage(10, 0, 5, 0), usage(10, 0, 5, 0))).records);
     assert.equal(i?.model, CODEX_DEFAULT_MODEL);
     assert.equal(i?.modelAssumed, true);
   });
 
   it('resumes from saved state: a second read continues the deltas instead of recounting', () => {
-    const first = parseLines(
-      codex,
-      [meta, turn('gpt-5'), tokenCount(usage(1000, 0, 100, 0), usage(1000, 0, 100, 0), 1)],
-      { path: FILE },
-    );
+    const first = parse(meta, turn('gpt-5'), tokenCount(usage(1000, 0, 100, 0), usage(1000, 0, 100, 0), 1));
     const second = parseLines(
       codex,
       [tokenCount(usage(1500, 0, 150, 0), usage(500, 0, 50, 0), 2)],
@@ -124,9 +102,7 @@ describe('Codex parser', () => {
   });
 
   it('takes the session id from the file name when session_meta is missing', () => {
-    const [i] = interactions(
-      parseLines(codex, [tokenCount(usage(10, 0, 5, 0), usage(10, 0, 5, 0))], { path: FILE }).records,
-    );
+    const [i] = interactions(parse(tokenCount(usage(10, 0, 5, 0), usage(10, 0, 5, 0))).records);
     assert.equal(i?.session.sessionId, '0197aaaa-bbbb-cccc-dddd-eeeeffff0000');
   });
 
@@ -153,7 +129,7 @@ describe('Codex parser', () => {
         }),
       },
     });
-    const edits = parseLines(codex, [meta, custom, shell], { path: FILE }).records.filter((r) => r.kind === 'edit');
+    const edits = parse(meta, custom, shell).records.filter((r) => r.kind === 'edit');
     assert.deepEqual(
       edits.map((e) => (e.kind === 'edit' ? e.path : '')),
       ['src/pay.ts', 'src/new.ts', '/home/me/app/README.md'],
@@ -279,7 +255,7 @@ describe('Codex parser', () => {
         type: 'session_meta',
         payload: { id: PARENT, cwd: '/home/me/app' },
       });
-      const r = parseLines(codex, [plain, ...replay.slice(1)], { path: FILE });
+      const r = parse(plain, ...replay.slice(1));
       assert.equal(interactions(r.records).length, 2);
     });
   });

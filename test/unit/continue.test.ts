@@ -5,7 +5,7 @@ import { importAll } from '../../src/services/importer';
 import { continueDev, fromContinueUsage } from '../../src/sources/continue';
 import { Ledger } from '../../src/store/ledger';
 import { total, write, writeContinue } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
+import { importExactly, interactions, ledgerSums, parseLines, repoFolder, tempDirEach } from '../helpers';
 import type { WholeResult } from '../../src/sources/parser';
 import { sessionCwdSql } from '../../src/store/paths';
 
@@ -55,21 +55,12 @@ describe('Continue reader', () => {
     const tmp = tempDirEach('ol-continue-');
 
     it('exact session usage plus earlier estimates (marked) equal the truth; a request is never counted twice', async () => {
-      const project = path.join(tmp.dir, 'proj');
-      fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+      const project = repoFolder(path.join(tmp.dir, 'proj'));
       const fx = writeContinue(path.join(tmp.dir, 'cont'), project);
       const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
-      const s = await importAll(ledger, {
-        env: { HOME: path.join(tmp.dir, 'home'), CONTINUE_GLOBAL_DIR: path.join(tmp.dir, 'cont') },
-        quietMs: 0,
-      });
-      const c = s.sources.find((x) => x.source === 'continue');
-      assert.equal(c?.linesRejected, fx.rejects, c?.reasons.join('; '));
-      assert.deepEqual(ledgerSums(ledger.database, 'continue'), total(fx.truth));
-      const again = await importAll(ledger, {
-        env: { HOME: path.join(tmp.dir, 'home'), CONTINUE_GLOBAL_DIR: path.join(tmp.dir, 'cont') },
-        quietMs: 0,
-      });
+      const env = { HOME: path.join(tmp.dir, 'home'), CONTINUE_GLOBAL_DIR: path.join(tmp.dir, 'cont') };
+      await importExactly(ledger, env, 'continue', fx);
+      const again = await importAll(ledger, { env, quietMs: 0 });
       assert.equal(again.bytesRead, 0);
       assert.deepEqual(ledgerSums(ledger.database, 'continue'), total(fx.truth));
       const files = ledger.database.exec(

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importAll } from '../../src/services/importer';
 import { copilotCli } from '../../src/sources/copilotCli';
 import { Ledger } from '../../src/store/ledger';
 import { writeCopilotCli } from '../fixtures/sources';
-import { importExactly, interactions, parseLines, tempDirEach } from '../helpers';
+import { importExactly, interactions, parseLines, repoFolder, sessionFiles, tempDirEach } from '../helpers';
 
 describe('GitHub Copilot CLI reader', () => {
   const tmp = tempDirEach('ol-copilot-cli-');
@@ -95,8 +94,7 @@ describe('GitHub Copilot CLI reader', () => {
   });
 
   it('imports event logs, the session store and the OTel export with one precedence per session: totals equal the truth, nothing twice', async () => {
-    const project = path.join(tmp.dir, 'proj');
-    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const project = repoFolder(path.join(tmp.dir, 'proj'));
     const home = path.join(tmp.dir, 'home');
     const fx = writeCopilotCli(home, project);
     const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
@@ -110,12 +108,7 @@ describe('GitHub Copilot CLI reader', () => {
       ['s-333', 'main'],
       ['s-444', null],
     ]);
-    const files = ledger.database
-      .exec(
-        "SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'copilot-cli'",
-      )[0]
-      ?.values.map((v) => v[0]);
-    assert.deepEqual(files, ['src/login.ts']);
+    assert.deepEqual(sessionFiles(ledger.database, 'copilot-cli'), ['src/login.ts']);
     assert.equal(
       (await importAll(ledger, { env: { HOME: home }, quietMs: 0 })).sources.find((x) => x.source === 'copilot-cli')
         ?.interactionsAdded,

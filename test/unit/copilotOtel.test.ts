@@ -8,7 +8,7 @@ import { exactPerRequest, type TraceCall } from '../../src/sources/copilotOtel';
 import { estimateTokens } from '../../src/sources/tokenize';
 import { Ledger } from '../../src/store/ledger';
 import { COPILOT_T0 as T0, copilotRequest, sqlite3, writeCopilotTraces } from '../fixtures/sources';
-import { tempDirEach } from '../helpers';
+import { repoFolder, tempDirEach } from '../helpers';
 
 const req = (n: number, over: Partial<CopilotRequestSpec> = {}): CopilotRequestSpec =>
   copilotRequest(n, { modelId: 'copilot/auto', ...over });
@@ -62,8 +62,7 @@ describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.d
   it("replaces the estimate of the same request with the exact per-request sum (and the session file's own count when the calls add up to more): counted once; a request without calls keeps its estimate; re-import adds nothing; pruned calls do not bring the estimate back", async () => {
     const config = path.join(tmp.dir, 'config');
     const user = path.join(config, 'Code', 'User');
-    const project = path.join(tmp.dir, 'app');
-    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const project = repoFolder(path.join(tmp.dir, 'app'));
     const chatDir = copilotWorkspace(user, 'ws-1', project);
     const r1 = req(1, { style: 'none' });
     const r3 = req(3, { style: 'none' });
@@ -181,8 +180,7 @@ describe('Copilot Chat exact counts from its OpenTelemetry store (agent-traces.d
   it('a store that is a FIFO or not a database is named in the import summary; the estimate stands; once readable its counts replace it', async () => {
     const config = path.join(tmp.dir, 'config');
     const user = path.join(config, 'Code', 'User');
-    const project = path.join(tmp.dir, 'app');
-    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const project = repoFolder(path.join(tmp.dir, 'app'));
     const r1 = req(1, { style: 'none' });
     writeCopilotJsonl(copilotWorkspace(user, 'ws-1', project), {
       sessionId: 'sess-f',

@@ -7,7 +7,7 @@ import { applyWal } from '../../src/sources/sqliteCopy';
 import { Ledger } from '../../src/store/ledger';
 import { loadSqlJs } from '../../src/store/sqljs';
 import { total, writeCursor, writeCursorWorkspaces } from '../fixtures/sources';
-import { ledgerSums, tempDirEach } from '../helpers';
+import { ledgerSums, repoFolder, tempDirEach } from '../helpers';
 import { sessionCwdSql } from '../../src/store/paths';
 
 describe('Cursor reader', () => {
@@ -74,8 +74,7 @@ describe('Cursor reader', () => {
   it("maps each chat to its workspace folder (workspace.json + the workspace's composer list, read from a copy with its WAL), so its sessions link to the repository", async () => {
     const config = path.join(tmp.dir, 'config');
     const fx = writeCursor(config);
-    const project = path.join(tmp.dir, 'app');
-    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const project = repoFolder(path.join(tmp.dir, 'app'));
     const { storage } = writeCursorWorkspaces(config, project, ['c-1']);
     const wsDb = path.join(storage, '7f3a9c0d1e2b4a5f6c7d8e9f0a1b2c3d', 'state.vscdb');
     const before = [fs.readFileSync(wsDb), fs.readFileSync(`${wsDb}-wal`)];

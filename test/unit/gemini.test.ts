@@ -6,10 +6,12 @@ import { fromGeminiTokens } from '../../src/core/usage/tokens';
 import { geminiCli, GEMINI_DEFAULT_MODEL } from '../../src/sources/gemini';
 import { Ledger } from '../../src/store/ledger';
 import { total, writeGemini } from '../fixtures/sources';
-import { interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
+import { interactions, ledgerSums, parseLines, tempDirEach, type ParsedLines } from '../helpers';
 import { sessionCwdSql } from '../../src/store/paths';
 
 const FILE = '/g/.gemini/tmp/app/chats/session-2026-04-10T09-00-bbbb2222.jsonl';
+/** Gemini CLI lines of the conversation FILE, fed through the parser as the importer reads them. */
+const parse = (...lines: string[]): ParsedLines => parseLines(geminiCli, lines, { path: FILE });
 const meta = JSON.stringify({
   sessionId: 'sess-g',
   projectHash: 'h',
@@ -46,15 +48,11 @@ describe('Gemini CLI reader', () => {
   });
 
   it('counts a reply re-appended on every update once, under one key (the last copy carries the tokens)', () => {
-    const r = parseLines(
-      geminiCli,
-      [
-        meta,
-        JSON.stringify({ id: 'a', timestamp: '2026-04-10T09:00:10.000Z', type: 'gemini', content: '' }),
-        reply('a', 100),
-        reply('a', 100, { content: 'done' }),
-      ],
-      { path: FILE },
+    const r = parse(
+      meta,
+      JSON.stringify({ id: 'a', timestamp: '2026-04-10T09:00:10.000Z', type: 'gemini', content: '' }),
+      reply('a', 100),
+      reply('a', 100, { content: 'done' }),
     );
     const list = interactions(r.records);
     assert.equal(new Set(list.map((i) => i.key)).size, 1);
@@ -63,15 +61,11 @@ describe('Gemini CLI reader', () => {
   });
 
   it('$rewindTo drops that message and everything after it (retracting what was counted), even across reads', () => {
-    const first = parseLines(
-      geminiCli,
-      [
-        meta,
-        JSON.stringify({ id: 'u1', type: 'user', content: 'q', timestamp: '2026-04-10T09:00:00Z' }),
-        reply('a', 100),
-        reply('b', 200),
-      ],
-      { path: FILE },
+    const first = parse(
+      meta,
+      JSON.stringify({ id: 'u1', type: 'user', content: 'q', timestamp: '2026-04-10T09:00:00Z' }),
+      reply('a', 100),
+      reply('b', 200),
     );
     assert.equal(interactions(first.records).length, 2);
     // Next import resumes from the saved state and sees the rewind to the first user message.
@@ -89,20 +83,16 @@ describe('Gemini CLI reader', () => {
   });
 
   it("a rewind to an id it never saw clears the conversation (as Gemini CLI's loader does)", () => {
-    const r = parseLines(geminiCli, [meta, reply('a', 100), JSON.stringify({ $rewindTo: 'nope' })], { path: FILE });
+    const r = parse(meta, reply('a', 100), JSON.stringify({ $rewindTo: 'nope' }));
     assert.deepEqual(r.parser.retracted?.(), ['gemini-cli:sess-g:a']);
   });
 
   it('$set patches metadata; $set.messages replaces the conversation without uncounting replies already made', () => {
-    const r = parseLines(
-      geminiCli,
-      [
-        meta,
-        reply('a', 100),
-        JSON.stringify({ $set: { summary: 's', messages: [JSON.parse(reply('z', 50)) as unknown] } }),
-        JSON.stringify({ $rewindTo: 'z' }),
-      ],
-      { path: FILE },
+    const r = parse(
+      meta,
+      reply('a', 100),
+      JSON.stringify({ $set: { summary: 's', messages: [JSON.parse(reply('z', 50)) as unknown] } }),
+      JSON.stringify({ $rewindTo: 'z' }),
     );
     assert.deepEqual(
       interactions(r.records).map((i) => i.key),

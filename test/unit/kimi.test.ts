@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importAll } from '../../src/services/importer';
 import { kimi, kimiModel } from '../../src/sources/kimi';
-import { Ledger } from '../../src/store/ledger';
 import { writeKimi } from '../fixtures/sources';
-import { importExactly, interactions, parseLines, tempDirEach } from '../helpers';
+import { importHomeFixture, interactions, parseFile, tempDirEach } from '../helpers';
 
 describe('Kimi CLI reader', () => {
   const tmp = tempDirEach('ol-kimi-');
@@ -18,8 +17,7 @@ describe('Kimi CLI reader', () => {
   it('StatusUpdate steps: the model from config.json, the folder from kimi.json, unknown shapes and negative counts rejected', () => {
     const project = path.join(tmp.dir, 'app');
     const fx = writeKimi(path.join(tmp.dir, 'home'), project);
-    const lines = fs.readFileSync(fx.file, 'utf8').split('\n').filter(Boolean);
-    const r = parseLines(kimi, lines, { path: fx.file, root: path.join(tmp.dir, 'home', '.kimi') });
+    const r = parseFile(kimi, fx.file, path.join(tmp.dir, 'home', '.kimi'));
     assert.deepEqual(
       interactions(r.records).map((x) => [
         x.key.split(':').pop(),
@@ -52,8 +50,7 @@ describe('Kimi CLI reader', () => {
   it('Kimi Code: turn-scoped usage records only, an alias model resolved by the request before it, the folder from workspaces.json', () => {
     const project = path.join(tmp.dir, 'app');
     const fx = writeKimi(path.join(tmp.dir, 'home'), project);
-    const lines = fs.readFileSync(fx.codeFile, 'utf8').split('\n').filter(Boolean);
-    const r = parseLines(kimi, lines, { path: fx.codeFile, root: path.join(tmp.dir, 'home', '.kimi-code') });
+    const r = parseFile(kimi, fx.codeFile, path.join(tmp.dir, 'home', '.kimi-code'));
     assert.deepEqual(
       interactions(r.records).map((x) => [
         x.model,
@@ -82,10 +79,7 @@ describe('Kimi CLI reader', () => {
   });
 
   it('imports exactly: a step reported twice counts once (the larger), re-import adds nothing', async () => {
-    const fx = writeKimi(path.join(tmp.dir, 'home'), path.join(tmp.dir, 'app'));
-    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
-    const env = { HOME: path.join(tmp.dir, 'home') };
-    await importExactly(ledger, env, 'kimi', fx);
+    const { ledger, env } = await importHomeFixture(tmp.dir, 'kimi', writeKimi);
     assert.equal(
       (await importAll(ledger, { env, quietMs: 0 })).sources.find((x) => x.source === 'kimi')?.interactionsAdded,
       0,

@@ -6,14 +6,13 @@ import { report } from '../../src/services/queries';
 import { kiro } from '../../src/sources/kiro';
 import { Ledger } from '../../src/store/ledger';
 import { credits, writeKiro } from '../fixtures/sources';
-import { importExactly, interactions, parseLines, tempDirEach } from '../helpers';
+import { importExactly, interactions, parseFile, repoFolder, sessionFiles, tempDirEach } from '../helpers';
 
 describe('Kiro reader', () => {
   const tmp = tempDirEach('ol-kiro-');
 
   const setup = (): { fx: ReturnType<typeof writeKiro>; env: Record<string, string>; project: string } => {
-    const project = path.join(tmp.dir, 'proj');
-    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const project = repoFolder(path.join(tmp.dir, 'proj'));
     const home = path.join(tmp.dir, 'home');
     const fx = writeKiro(home, path.join(tmp.dir, 'data'), project);
     return { fx, env: { HOME: home, XDG_DATA_HOME: path.join(tmp.dir, 'data') }, project };
@@ -57,12 +56,7 @@ describe('Kiro reader', () => {
       credits(fx.truth),
     );
     // Edits: the v3 fs_write and the v1 file_line_tracker.
-    const files = ledger.database
-      .exec(
-        "SELECT f.path FROM session_files f JOIN sessions s ON s.id = f.session_ref WHERE s.source = 'kiro' ORDER BY f.path",
-      )[0]
-      ?.values.map((v) => v[0]);
-    assert.deepEqual(files, ['src/login.ts', 'src/main.rs']);
+    assert.deepEqual(sessionFiles(ledger.database, 'kiro'), ['src/login.ts', 'src/main.rs']);
     ledger.close();
   });
 
@@ -100,8 +94,7 @@ describe('Kiro reader', () => {
   it('v3: credits come from usage_summary lines only (a reply that says "usage_summary" is not one); aborted turns meter nothing', () => {
     setup();
     const file = path.join(tmp.dir, 'home/.kiro/sessions/9f3c1d0b7a4e2856/sess_0a1b2c3d/messages.jsonl');
-    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    const r = parseLines(kiro, lines, { path: file, root: tmp.dir });
+    const r = parseFile(kiro, file, tmp.dir);
     assert.deepEqual(
       interactions(r.records).map((x) => [x.model, x.credits, x.session.sessionId, x.tokens.input + x.tokens.output]),
       [

@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importAll } from '../../src/services/importer';
 import { report } from '../../src/services/queries';
 import { decodeWorkspaceFolder, KiroIdeExecutionParser, kiroIdeRoots } from '../../src/sources/kiroIde';
 import { Ledger } from '../../src/store/ledger';
 import { credits, kiroIdeExecution, total, writeKiroIde } from '../fixtures/sources';
-import { importExactly, ledgerSums, tempDirEach } from '../helpers';
+import { importExactly, ledgerSums, repoFolder, tempDirEach } from '../helpers';
 import { sessionCwdSql } from '../../src/store/paths';
 
 describe('Kiro IDE reader (kiro.kiroagent executions)', () => {
   const tmp = tempDirEach('ol-kiro-ide-');
 
   const setup = (): { fx: ReturnType<typeof writeKiroIde>; env: Record<string, string>; project: string } => {
-    const project = path.join(tmp.dir, 'proj');
-    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const project = repoFolder(path.join(tmp.dir, 'proj'));
     const config = path.join(tmp.dir, 'config');
     const fx = writeKiroIde(config, project);
     return { fx, env: { HOME: path.join(tmp.dir, 'home'), XDG_CONFIG_HOME: config }, project };

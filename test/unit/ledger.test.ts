@@ -8,7 +8,7 @@ import { Ledger } from '../../src/store/ledger';
 import { acquireLock, LockTimeoutError } from '../../src/store/lock';
 import { RecordWriter } from '../../src/store/records';
 import { SchemaTooNewError } from '../../src/store/schema';
-import { tempDir } from '../helpers';
+import { addRecords, tempDir } from '../helpers';
 
 function interaction(key: string, output: number, over: Partial<InteractionRecord> = {}): InteractionRecord {
   return {
@@ -26,15 +26,14 @@ function interaction(key: string, output: number, over: Partial<InteractionRecor
 
 const scalar = (ledger: Ledger, sql: string): number => Number(ledger.database.exec(sql)[0]?.values[0]?.[0] ?? 0);
 
-async function addAll(ledger: Ledger, records: InteractionRecord[]): Promise<string[]> {
-  return ledger.write((db) => {
-    const w = new RecordWriter(db, { repoOf: () => null });
-    try {
-      return records.map((r) => w.add(r, '/logs/a.jsonl'));
-    } finally {
-      w.free();
-    }
-  });
+/** One figure as a fresh open of the ledger reads it (another window, the CLI), closed again. */
+async function freshScalar(home: string, sql: string): Promise<number> {
+  const ledger = await Ledger.open(home);
+  try {
+    return scalar(ledger, sql);
+  } finally {
+    ledger.close();
+  }
 }
 
 function deadPid(): number {
@@ -51,7 +50,7 @@ describe('ledger', () => {
 
   it('keeps one copy per natural key: the larger token total, a non-sidechain copy winning a tie', async () => {
     const ledger = await Ledger.open(home);
-    const results = await addAll(ledger, [
+    const results = await addRecords(ledger, [
       interaction('k1', 5),
       interaction('k1', 240), // the final streamed usage
       interaction('k1', 100),
@@ -67,9 +66,9 @@ describe('ledger', () => {
 
   it('saves a write as a small journal block, readable by another instance; folding keeps the previous snapshot and journal as the backup', async () => {
     const a = await Ledger.open(home);
-    await addAll(a, [interaction('k1', 1)]);
+    await addRecords(a, [interaction('k1', 1)]);
     const snapshot = fs.statSync(path.join(home, 'ledger.sqlite'));
-    await addAll(a, [interaction('k2', 1)]);
+    await addRecords(a, [interaction('k2', 1)]);
     const after = fs.statSync(path.join(home, 'ledger.sqlite'));
     assert.equal(after.mtimeMs, snapshot.mtimeMs, 'the snapshot is not rewritten for a small write');
     assert.ok(fs.statSync(path.join(home, 'ledger.journal')).size < 4096, 'the journal holds a few KB');
@@ -88,9 +87,9 @@ describe('ledger', () => {
   it('reloads before writing when another writer saved since it loaded: nothing is lost', async () => {
     const a = await Ledger.open(home);
     const b = await Ledger.open(home);
-    await addAll(a, [interaction('from-a', 1)]);
-    await addAll(b, [interaction('from-b', 1)]);
-    await addAll(a, [interaction('from-a-2', 1)]);
+    await addRecords(a, [interaction('from-a', 1)]);
+    await addRecords(b, [interaction('from-b', 1)]);
+    await addRecords(a, [interaction('from-a-2', 1)]);
     const c = await Ledger.open(home);
     assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 3);
     for (const l of [a, b, c]) l.close();
@@ -102,7 +101,7 @@ describe('ledger', () => {
       JSON.stringify({ pid: deadPid(), host: os.hostname(), nonce: 'x', since: 'then' }),
     );
     const ledger = await Ledger.open(home, { timeoutMs: 2000 });
-    await addAll(ledger, [interaction('k', 1)]);
+    await addRecords(ledger, [interaction('k', 1)]);
     assert.equal(fs.existsSync(path.join(home, 'ledger.lock')), false);
     ledger.close();
   });
@@ -110,22 +109,22 @@ describe('ledger', () => {
   it('waits for a live lock and then says plainly who holds it', async () => {
     const held = await acquireLock(path.join(home, 'ledger.lock'));
     const ledger = await Ledger.open(home, { timeoutMs: 300 });
-    await assert.rejects(addAll(ledger, [interaction('k', 1)]), (e: unknown) => {
+    await assert.rejects(addRecords(ledger, [interaction('k', 1)]), (e: unknown) => {
       assert.ok(e instanceof LockTimeoutError);
       assert.match(e.message, new RegExp(`locked by another writer \\(pid ${process.pid}`));
       return true;
     });
     held.release();
-    await addAll(ledger, [interaction('k', 1)]);
+    await addRecords(ledger, [interaction('k', 1)]);
     ledger.close();
   });
 
   it('moves a damaged ledger aside and restores the backup and both journals: nothing is lost, with a plain message', async () => {
     const a = await Ledger.open(home);
-    await addAll(a, [interaction('k1', 1)]);
-    await addAll(a, [interaction('k2', 1)]);
+    await addRecords(a, [interaction('k1', 1)]);
+    await addRecords(a, [interaction('k2', 1)]);
     await a.compact(); // backup: k1 and the journal with k2; the snapshot: k1, k2
-    await addAll(a, [interaction('k3', 1)]); // in the new journal
+    await addRecords(a, [interaction('k3', 1)]); // in the new journal
     a.close();
     fs.writeFileSync(path.join(home, 'ledger.sqlite'), 'garbage, not a database');
     const warnings: string[] = [];
@@ -144,17 +143,15 @@ describe('ledger', () => {
     // The restore sticks: a later open (another window, the CLI) sees the restored ledger, and writes go on from it.
     const c = await Ledger.open(home);
     assert.equal(scalar(c, 'SELECT count(*) FROM interactions'), 3);
-    await addAll(c, [interaction('k4', 1)]);
+    await addRecords(c, [interaction('k4', 1)]);
     c.close();
-    const d = await Ledger.open(home);
-    assert.equal(scalar(d, 'SELECT count(*) FROM interactions'), 4);
-    d.close();
+    assert.equal(await freshScalar(home, 'SELECT count(*) FROM interactions'), 4);
   });
 
   it('right after the first save the backup is a copy of it: a damaged snapshot is rebuilt with its journal, nothing lost', async () => {
     const a = await Ledger.open(home);
-    await addAll(a, [interaction('k1', 1)]);
-    await addAll(a, [interaction('k2', 1)]);
+    await addRecords(a, [interaction('k1', 1)]);
+    await addRecords(a, [interaction('k2', 1)]);
     a.close();
     fs.writeFileSync(path.join(home, 'ledger.sqlite'), Buffer.alloc(8192, 'this is not a database. '));
     const warnings: string[] = [];
@@ -166,10 +163,10 @@ describe('ledger', () => {
 
   it('restores the backup alone when the journal folded into the damaged snapshot is gone', async () => {
     const a = await Ledger.open(home);
-    await addAll(a, [interaction('k1', 1)]);
-    await addAll(a, [interaction('k2', 1)]);
+    await addRecords(a, [interaction('k1', 1)]);
+    await addRecords(a, [interaction('k2', 1)]);
     await a.compact();
-    await addAll(a, [interaction('k3', 1)]);
+    await addRecords(a, [interaction('k3', 1)]);
     a.close();
     fs.rmSync(path.join(home, 'ledger.journal.bak'));
     fs.writeFileSync(path.join(home, 'ledger.sqlite'), 'garbage, not a database');
@@ -186,7 +183,7 @@ describe('ledger', () => {
 
   it('detects a truncated ledger and starts over when no backup is usable', async () => {
     const a = await Ledger.open(home);
-    await addAll(a, [interaction('k1', 1)]);
+    await addRecords(a, [interaction('k1', 1)]);
     a.close();
     const file = path.join(home, 'ledger.sqlite');
     const bytes = fs.readFileSync(file);
@@ -213,16 +210,14 @@ describe('ledger', () => {
 
   it('regroups the usage sums of a ledger saved mid-import (stale rollup) before anyone reads them', async () => {
     const a = await Ledger.open(home);
-    await addAll(a, [interaction('k1', 10), interaction('k2', 20)]);
+    await addRecords(a, [interaction('k1', 10), interaction('k2', 20)]);
     // What a killed import leaves: rows saved at a checkpoint, sums not regrouped yet.
     await a.write((db) => {
       db.run('DELETE FROM usage_rollup');
       db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_stale', '1')");
     });
     a.close();
-    const b = await Ledger.open(home);
-    assert.equal(scalar(b, 'SELECT sum(output) FROM usage_rollup'), 30);
-    b.close();
+    assert.equal(await freshScalar(home, 'SELECT sum(output) FROM usage_rollup'), 30);
   });
 
   it('stores edited files relative to the repository and drops files outside it', async () => {

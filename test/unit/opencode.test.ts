@@ -6,7 +6,7 @@ import { applyWal, fromOpenCodeTokens, opencode, readOpenCodeDatabase } from '..
 import { Ledger } from '../../src/store/ledger';
 import { loadSqlJs } from '../../src/store/sqljs';
 import { writeOpenCode } from '../fixtures/sources';
-import { importExactly, ledgerSums, tempDirEach } from '../helpers';
+import { importExactly, ledgerSums, repoFolder, tempDirEach } from '../helpers';
 
 describe('OpenCode reader', () => {
   const tmp = tempDirEach('ol-opencode-');
@@ -46,8 +46,7 @@ describe('OpenCode reader', () => {
   });
 
   it('imports the database (never written) and legacy files: totals equal the truth; a migrated message counts once; parts are not added', async () => {
-    const project = path.join(tmp.dir, 'proj');
-    fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+    const project = repoFolder(path.join(tmp.dir, 'proj'));
     const fx = writeOpenCode(path.join(tmp.dir, 'data'), project);
     const before = fs.readFileSync(fx.db);
     const beforeWal = fs.readFileSync(`${fx.db}-wal`);

@@ -92,13 +92,16 @@ describe('pricing', () => {
   });
 
   it('resolves date-suffixed and provider-prefixed ids to their family', () => {
-    assert.equal(modelFamily('claude-sonnet-4-5-20250929'), 'claude-sonnet-4-5');
-    assert.equal(modelFamily('anthropic/claude-opus-4-5-20251101'), 'claude-opus-4-5');
-    assert.equal(modelFamily('openai/gpt-5.4'), 'gpt-5.4');
-    assert.equal(modelFamily('gpt-5-2025-08-07'), 'gpt-5');
-    assert.equal(modelFamily('models/gemini-2.5-pro'), 'gemini-2.5-pro');
-    assert.equal(modelFamily('GPT-5-Codex'), 'gpt-5');
-    assert.equal(modelFamily('claude-opus-4-6[1m]'), 'claude-opus-4-6');
+    const families: Array<[id: string, family: string]> = [
+      ['claude-sonnet-4-5-20250929', 'claude-sonnet-4-5'],
+      ['anthropic/claude-opus-4-5-20251101', 'claude-opus-4-5'],
+      ['openai/gpt-5.4', 'gpt-5.4'],
+      ['gpt-5-2025-08-07', 'gpt-5'],
+      ['models/gemini-2.5-pro', 'gemini-2.5-pro'],
+      ['GPT-5-Codex', 'gpt-5'],
+      ['claude-opus-4-6[1m]', 'claude-opus-4-6'],
+    ];
+    for (const [id, family] of families) assert.equal(modelFamily(id), family, id);
   });
 
   it('resolves Bedrock ids with every cross-region prefix, the -v1:0 suffix and system inference profile ARNs', () => {

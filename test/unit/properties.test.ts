@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Database } from 'sql.js';
+import { zeroOa } from '../../src/demo/codex';
 import { claudeCode } from '../../src/sources/claude';
 import { codex } from '../../src/sources/codex';
 import type { SourceReader } from '../../src/sources/parser';
@@ -142,13 +143,7 @@ describe("properties: garbage, truncation and order never change the valid lines
         fc.array(fc.nat(), { maxLength: 10 }),
         (steps, garbage, positions) => {
           const lines = ['{"timestamp":"2026-05-13T09:00:00Z","type":"session_meta","payload":{"id":"s","cwd":"/w"}}'];
-          const total = {
-            input_tokens: 0,
-            cached_input_tokens: 0,
-            output_tokens: 0,
-            reasoning_output_tokens: 0,
-            total_tokens: 0,
-          };
+          const total = zeroOa();
           let expected = 0;
           for (const [i, s] of steps.entries()) {
             const cached = Math.min(s.cached, s.input);

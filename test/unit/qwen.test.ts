@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importAll } from '../../src/services/importer';
 import { fromUsageMetadata, qwenCode } from '../../src/sources/qwen';
-import { Ledger } from '../../src/store/ledger';
 import { total, writeQwen } from '../fixtures/sources';
-import { importExactly, interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
+import { importHomeFixture, interactions, ledgerSums, parseLines, tempDirEach } from '../helpers';
 
 describe('Qwen Code reader', () => {
   const tmp = tempDirEach('ol-qwen-');
@@ -73,10 +72,7 @@ describe('Qwen Code reader', () => {
   });
 
   it('imports exactly: a record written again on a resume counts once, the half-written line waits, re-import adds nothing', async () => {
-    const fx = writeQwen(path.join(tmp.dir, 'home'), path.join(tmp.dir, 'app'));
-    const ledger = await Ledger.open(path.join(tmp.dir, 'ledger'));
-    const env = { HOME: path.join(tmp.dir, 'home') };
-    await importExactly(ledger, env, 'qwen-code', fx);
+    const { fx, ledger, env } = await importHomeFixture(tmp.dir, 'qwen-code', writeQwen);
     // The tool finishes the line it was writing: it is read then, once.
     fs.appendFileSync(
       fx.file,

@@ -4,24 +4,8 @@ import * as path from 'node:path';
 import { copilotWorkspace, writeCopilotJson, writeCopilotJsonl } from '../../src/demo/copilot';
 import { READERS, sourceRoots, watchTargets, type ExtraSource, type WatchTarget } from '../../src/services/importer';
 import { AIDER_HISTORY } from '../../src/sources/aider';
-import {
-  writeAider,
-  writeAmazonQ,
-  writeAmp,
-  writeCline,
-  writeContinue,
-  writeCopilotCli,
-  writeCursor,
-  writeDroid,
-  writeGemini,
-  writeKimi,
-  writeKiro,
-  writeKiroIde,
-  writeOpenCode,
-  writeQwen,
-  writeCopilotTraces,
-} from '../fixtures/sources';
-import { tempDir } from '../helpers';
+import { writeCopilotTraces, writeEveryFixture } from '../fixtures/sources';
+import { repoFolder, tempDir } from '../helpers';
 
 /** The watch target that reports a change of `file`, if any (as the extension's watchers see it). */
 function watcherOf(targets: WatchTarget[], file: string): WatchTarget | undefined {
@@ -40,22 +24,8 @@ describe('Live capture: what the extension watches', () => {
   before(() => {
     dir = tempDir('ol-watch-');
     home = path.join(dir, 'home');
-    repo = path.join(dir, 'app');
-    fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
-    writeGemini(path.join(dir, 'gemini-home'), { legacy: path.join(dir, 'old-app'), current: repo });
-    writeOpenCode(path.join(dir, 'xdg-data'), repo);
-    writeCline(home, repo);
-    writeContinue(path.join(home, '.continue'), repo);
-    writeAider(repo);
-    writeKiro(home, path.join(dir, 'xdg-data'), repo);
-    writeAmazonQ(home, path.join(dir, 'xdg-data'), repo);
-    writeCursor(path.join(home, '.config'));
-    writeKiroIde(path.join(home, '.config'), repo);
-    writeCopilotCli(home, repo);
-    writeAmp(path.join(dir, 'xdg-data'), repo);
-    writeDroid(home, repo);
-    writeQwen(home, repo);
-    writeKimi(home, repo);
+    repo = repoFolder(path.join(dir, 'app'));
+    env = writeEveryFixture(dir, home, repo).env;
     const chat = copilotWorkspace(path.join(home, '.config', 'Code', 'User'), 'ws1', repo);
     const T0 = Date.parse('2026-10-05T09:00:00Z');
     const req = {
@@ -73,7 +43,6 @@ describe('Live capture: what the extension watches', () => {
     writeCopilotTraces(path.join(home, '.config', 'Code', 'User'), [
       { spanId: 's1', session: 'a', start: T0 + 1000, input: 10, output: 2 },
     ]);
-    env = { HOME: home, GEMINI_CLI_HOME: path.join(dir, 'gemini-home'), XDG_DATA_HOME: path.join(dir, 'xdg-data') };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

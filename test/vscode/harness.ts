@@ -389,22 +389,19 @@ async function run(opts: Options): Promise<number> {
         await ui.workbench.ready(Math.min(90_000, remaining()));
         for (const check of UI_CHECKS) {
           const begun = Date.now();
+          const result = (state: TestResult['state']): TestResult => ({
+            title: check.name,
+            fullTitle: `UI ${check.name}`,
+            titlePath: ['workbench'],
+            state,
+            durationMs: Date.now() - begun,
+          });
           try {
             await bounded(check.name, check.run(ui.workbench, world), Math.min(90_000, remaining()));
-            checks.push({
-              title: check.name,
-              fullTitle: `UI ${check.name}`,
-              titlePath: ['workbench'],
-              state: 'passed',
-              durationMs: Date.now() - begun,
-            });
+            checks.push(result('passed'));
           } catch (e) {
             checks.push({
-              title: check.name,
-              fullTitle: `UI ${check.name}`,
-              titlePath: ['workbench'],
-              state: 'failed',
-              durationMs: Date.now() - begun,
+              ...result('failed'),
               error: { message: (e as Error).message, ...((e as Error).stack ? { stack: (e as Error).stack } : {}) },
             });
             await ui.workbench.screenshot(`ui-failure-${checks.length}`).catch(() => undefined);

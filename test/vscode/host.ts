@@ -75,6 +75,15 @@ export async function waitFor<T>(
   }
 }
 
+/** Waits (10 s at most) for the extension to show a message of `kind` (as its test API observed it), naming `what`. */
+export function messageShown(
+  api: { observed: { messages: ReadonlyArray<{ kind: string; message: string }> } },
+  kind: string,
+  what: string,
+): Promise<{ kind: string; message: string }> {
+  return waitFor(what, () => api.observed.messages.find((m) => m.kind === kind), 10_000);
+}
+
 /**
  * Waits until every window of the run reached the barrier `name` (each window calls it once with the same name).
  * With only the main window it returns at once.

@@ -99,3 +99,17 @@ export function writeClaudeTurns(
   fs.appendFileSync(file, `${lines.join('\n')}\n`);
   return { sessionId, file, total };
 }
+
+/** A session of one Claude Code turn in `workspace`, `minutesAgo` minutes ago, that edits `file` (relative to it). */
+export function writeEditTurn(
+  claudeConfigDir: string,
+  workspace: string,
+  o: { branch: string; file: string; minutesAgo: number } & Omit<ClaudeTurn, 'edits' | 'at'>,
+): WrittenSession {
+  const { branch, file, minutesAgo, ...figures } = o;
+  return writeClaudeTurns(claudeConfigDir, {
+    cwd: workspace,
+    branch,
+    turns: [{ ...figures, edits: [path.join(workspace, file)], at: new Date(Date.now() - minutesAgo * 60_000) }],
+  });
+}

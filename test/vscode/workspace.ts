@@ -3,8 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { listSessions } from '../../src/services/queries';
 import { Ledger } from '../../src/store/ledger';
-import { world } from './host';
+import { waitFor, world } from './host';
 
 /** A commit in the workspace with pinned dates (git has one-second resolution; tests don't sleep for it). */
 export function commit(files: Record<string, string>, message: string, at: Date): string {
@@ -28,4 +29,15 @@ export async function withLedger<T>(read: (l: Ledger) => T): Promise<T> {
   } finally {
     ledger.close();
   }
+}
+
+/** Waits (15 s at most) until the shared ledger shows the session as shipped (linked to a counted commit). */
+export async function shipped(sessionId: string, timeZone: string, what: string): Promise<void> {
+  await waitFor(
+    what,
+    async () =>
+      (await withLedger((l) => listSessions(l.database, { timeZone }))).find((x) => x.sessionId === sessionId)
+        ?.status === 'shipped',
+    15_000,
+  );
 }

@@ -9,7 +9,7 @@ import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import type { SessionsNode } from '../../../src/extension/sessionsTree';
 import { listSessions, type SessionJson } from '../../../src/services/queries';
 import { Ledger } from '../../../src/store/ledger';
-import { activateExtension, barrier, waitFor, world } from '../host';
+import { activateExtension, barrier, messageShown, waitFor, world } from '../host';
 import { copilotWorkspace, writeCopilotJsonl } from '../../../src/demo/copilot';
 import {
   amazonQConversation,
@@ -28,6 +28,15 @@ async function treeSessions(api: OutcomeLedgerApi): Promise<SessionJson[]> {
     for (const node of await api.tree.getChildren(day)) if (node.kind === 'session') out.push(node.session);
   }
   return out;
+}
+
+/** Waits (20 s at most) for live capture to list the session `match` picks in the Sessions tree, without Import Now. */
+function capturedSession(
+  api: OutcomeLedgerApi,
+  what: string,
+  match: (s: SessionJson) => boolean,
+): Promise<SessionJson> {
+  return waitFor(`${what} in the tree (no Import Now)`, async () => (await treeSessions(api)).find(match), 20_000);
 }
 
 async function freshLedgerSessions(): Promise<SessionJson[]> {
@@ -246,11 +255,7 @@ describe('Outcome Ledger in VS Code', function () {
         '',
       ].join('\n'),
     );
-    const session = await waitFor(
-      'the Aider session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'aider'),
-      20_000,
-    );
+    const session = await capturedSession(api, 'the Aider session', (s) => s.source === 'aider');
     assert.equal(session.tokens.total, 2400 + 88);
     assert.equal(session.tokenAccuracy, 'estimated');
     assert.equal(session.repo, w.workspace);
@@ -287,11 +292,7 @@ describe('Outcome Ledger in VS Code', function () {
         .map((l) => JSON.stringify(l))
         .join('\n') + '\n',
     );
-    const session = await waitFor(
-      'the Kiro session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'kiro'),
-      20_000,
-    );
+    const session = await capturedSession(api, 'the Kiro session', (s) => s.source === 'kiro');
     assert.equal(session.credits, 1.75);
     assert.equal(session.tokens.total, 0, 'credits are never turned into tokens');
     assert.equal(session.costUSD, 0.07, '1.75 credits at $0.04');
@@ -332,11 +333,7 @@ describe('Outcome Ledger in VS Code', function () {
         .map((l) => JSON.stringify(l))
         .join('\n') + '\n',
     );
-    const qwen = await waitFor(
-      'the Qwen Code session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'qwen-code'),
-      20_000,
-    );
+    const qwen = await capturedSession(api, 'the Qwen Code session', (s) => s.source === 'qwen-code');
     assert.deepEqual([qwen.tokens.input, qwen.tokens.cacheRead, qwen.tokens.output], [200, 1000, 80]);
     assert.equal(qwen.repo, w.workspace);
     fs.writeFileSync(
@@ -372,11 +369,7 @@ describe('Outcome Ledger in VS Code', function () {
         },
       }),
     );
-    const amp = await waitFor(
-      'the Amp thread in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'amp'),
-      20_000,
-    );
+    const amp = await capturedSession(api, 'the Amp thread', (s) => s.source === 'amp');
     assert.equal(amp.credits, 0.5);
     assert.equal(amp.tokens.total, 330);
     assert.equal(amp.costUSD, 0.5, '0.5 credits at $1: the cost Amp billed');
@@ -419,11 +412,7 @@ describe('Outcome Ledger in VS Code', function () {
         }),
       ]),
     );
-    const cli = await waitFor(
-      'the Copilot CLI session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'copilot-cli'),
-      20_000,
-    );
+    const cli = await capturedSession(api, 'the Copilot CLI session', (s) => s.source === 'copilot-cli');
     assert.deepEqual([cli.tokens.input, cli.tokens.cacheRead, cli.tokens.output], [500, 1000, 80]);
     assert.equal(cli.repo, w.workspace);
     // Factory Droid: the session's log (its folder) and its running totals.
@@ -456,11 +445,7 @@ describe('Outcome Ledger in VS Code', function () {
         },
       }),
     );
-    const d = await waitFor(
-      'the Droid session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'droid'),
-      20_000,
-    );
+    const d = await capturedSession(api, 'the Droid session', (s) => s.source === 'droid');
     assert.equal(d.tokens.total, 500 + 50 + 2000 + 100);
     assert.equal(d.repo, w.workspace);
     // Kimi CLI: a wire log under the md5 of its folder; the model from config.json, the folder from kimi.json.
@@ -495,11 +480,7 @@ describe('Outcome Ledger in VS Code', function () {
         },
       ]),
     );
-    const k = await waitFor(
-      'the Kimi CLI session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'kimi'),
-      20_000,
-    );
+    const k = await capturedSession(api, 'the Kimi CLI session', (s) => s.source === 'kimi');
     assert.equal(k.tokens.total, 1500 + 200 + 4800);
     assert.equal(k.repo, w.workspace);
     // Amazon Q Developer's IDE chat history: no counts, so estimated and marked.
@@ -538,11 +519,7 @@ describe('Outcome Ledger in VS Code', function () {
         ],
       }),
     );
-    const q = await waitFor(
-      'the Amazon Q Developer session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'amazon-q'),
-      20_000,
-    );
+    const q = await capturedSession(api, 'the Amazon Q Developer session', (s) => s.source === 'amazon-q');
     assert.equal(q.tokenAccuracy, 'estimated');
     assert.ok(q.tokens.total > 0);
   });
@@ -580,10 +557,10 @@ describe('Outcome Ledger in VS Code', function () {
         }),
       ),
     );
-    const kiro = await waitFor(
-      'the Kiro IDE session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'kiro' && s.sessionId.includes('ide-live-1')),
-      20_000,
+    const kiro = await capturedSession(
+      api,
+      'the Kiro IDE session',
+      (s) => s.source === 'kiro' && s.sessionId.includes('ide-live-1'),
     );
     assert.equal(kiro.credits, 0.4);
     assert.equal(kiro.tokenAccuracy, 'estimated');
@@ -613,11 +590,7 @@ describe('Outcome Ledger in VS Code', function () {
         bubble('a1', 2, 'Reworded the introduction.', { inputTokens: 3000, outputTokens: 120 }),
       ].join('\n'),
     );
-    const cursor = await waitFor(
-      'the Cursor session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'cursor'),
-      20_000,
-    );
+    const cursor = await capturedSession(api, 'the Cursor session', (s) => s.source === 'cursor');
     assert.equal(cursor.tokens.total, 3000 + 120);
     assert.equal(cursor.tokenAccuracy, 'exact');
   });
@@ -641,11 +614,7 @@ describe('Outcome Ledger in VS Code', function () {
     );
     const sum = (c: Record<string, unknown>): number =>
       amazonQTruth(c).reduce((a, x) => a + x.input + x.output + x.cacheRead + x.cacheWrite, 0);
-    const a = await waitFor(
-      'the first Amazon Q CLI conversation in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.sessionId === 'q-cli-live-a'),
-      20_000,
-    );
+    const a = await capturedSession(api, 'the first Amazon Q CLI conversation', (s) => s.sessionId === 'q-cli-live-a');
     assert.equal(a.source, 'amazon-q');
     assert.equal(a.tokenAccuracy, 'estimated');
     assert.equal(a.tokens.total, sum(first));
@@ -657,11 +626,7 @@ describe('Outcome Ledger in VS Code', function () {
       { prompt: 'And document both', reply: 'Documented /health and /ready in the README.' },
     ]);
     sqlite3(db, `UPDATE conversations SET value = ${sqlQuote(next)} WHERE key = ${sqlQuote(w.workspace)};`);
-    const b = await waitFor(
-      'the overwriting conversation in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.sessionId === 'q-cli-live-b'),
-      20_000,
-    );
+    const b = await capturedSession(api, 'the overwriting conversation', (s) => s.sessionId === 'q-cli-live-b');
     assert.equal(b.tokens.total, sum(next));
     assert.equal(b.interactions, 2);
     const kept = (await treeSessions(api)).find((s) => s.sessionId === 'q-cli-live-a');
@@ -686,10 +651,10 @@ describe('Outcome Ledger in VS Code', function () {
         `INSERT INTO conversations_v2 VALUES (${sqlQuote(w.workspace)}, 'k1-live', ${sqlQuote(v1)}, ${t}, ${t + 2000});`,
       ].join('\n'),
     );
-    const k1 = await waitFor(
-      'the Kiro CLI v1 conversation in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'kiro' && s.sessionId === 'k1-live'),
-      20_000,
+    const k1 = await capturedSession(
+      api,
+      'the Kiro CLI v1 conversation',
+      (s) => s.source === 'kiro' && s.sessionId === 'k1-live',
     );
     assert.equal(k1.credits, 0.3);
     assert.equal(k1.repo, w.workspace);
@@ -738,10 +703,10 @@ describe('Outcome Ledger in VS Code', function () {
       }) + '\n',
     );
     writeV2([turn(0, 0.5, 0, 0)]);
-    const k2 = await waitFor(
-      'the Kiro CLI v2 session in the tree (no Import Now)',
-      async () => (await treeSessions(api)).find((s) => s.source === 'kiro' && s.sessionId === 'k2-live'),
-      20_000,
+    const k2 = await capturedSession(
+      api,
+      'the Kiro CLI v2 session',
+      (s) => s.source === 'kiro' && s.sessionId === 'k2-live',
     );
     assert.equal(k2.credits, 0.5);
     assert.equal(k2.repo, w.workspace);
@@ -883,11 +848,7 @@ describe('Outcome Ledger in VS Code', function () {
     const file = path.join(w.ledgerHome, 'ledger.sqlite');
     fs.writeFileSync(file, Buffer.alloc(8192, 'this is not a database. '));
     api.model.refreshFromDisk();
-    const message = await waitFor(
-      'the damaged-ledger message',
-      () => api.observed.messages.find((m) => m.kind === 'ledger-damaged'),
-      10_000,
-    );
+    const message = await messageShown(api, 'ledger-damaged', 'the damaged-ledger message');
     assert.match(
       message.message,
       /^The ledger was damaged \(the file is not an SQLite database\); it was moved to .+ and restored from the backup\./,

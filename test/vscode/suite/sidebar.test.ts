@@ -18,8 +18,8 @@ import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import { linksOf, listSessions, report, resolveSession } from '../../../src/services/queries';
 import { Ledger } from '../../../src/store/ledger';
 import { activateExtension, ui, waitFor, world } from '../host';
-import { commit, withLedger } from '../workspace';
-import { writeClaudeTurns, type WrittenSession } from '../logs';
+import { commit, shipped, withLedger } from '../workspace';
+import { writeClaudeTurns, writeEditTurn, type WrittenSession } from '../logs';
 
 const W = EXTENSION_ID;
 const HOUR = 3_600_000;
@@ -106,31 +106,19 @@ describe('The sidebar: value per token at a glance', () => {
     await vscode.commands.executeCommand(`${SIDEBAR_VIEW}.focus`);
     // A session on a task branch, and the commit it led to a quarter of an hour after its last reply.
     const w = world();
-    const ops = writeClaudeTurns(w.claudeConfigDir, {
-      cwd: w.workspace,
+    const ops = writeEditTurn(w.claudeConfigDir, w.workspace, {
       branch: 'feature/OPS-3',
-      turns: [
-        {
-          input: 800,
-          output: 2_500,
-          cacheRead: 120_000,
-          cacheWrite: 3_000,
-          edits: [path.join(w.workspace, 'notes', 'ops.md')],
-          at: new Date(Date.now() - 20 * 60_000),
-        },
-      ],
+      file: 'notes/ops.md',
+      minutesAgo: 20,
+      input: 800,
+      output: 2_500,
+      cacheRead: 120_000,
+      cacheWrite: 3_000,
     });
     await api.model.importNow(true);
     commit({ 'notes/ops.md': 'The runbook.\n' }, 'OPS-3 write down the runbook', new Date(Date.now() - 5 * 60_000));
     await api.linker.runNow();
-    await waitFor(
-      'the OPS-3 session to ship',
-      async () =>
-        (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find(
-          (x) => x.sessionId === ops.sessionId,
-        )?.status === 'shipped',
-      15_000,
-    );
+    await shipped(ops.sessionId, tz(), 'the OPS-3 session to ship');
   });
 
   it('sits above the Sessions tree and shows what the ledger holds for the last 7 days', async () => {
@@ -406,19 +394,14 @@ describe('The sidebar: value per token at a glance', () => {
     await resetQuery();
     const w = world();
     const commits = figure(await settled(), 'commits') ?? 0;
-    const session = writeClaudeTurns(w.claudeConfigDir, {
-      cwd: w.workspace,
+    const session = writeEditTurn(w.claudeConfigDir, w.workspace, {
       branch: 'main',
-      turns: [
-        {
-          input: 700,
-          output: 2_000,
-          cacheRead: 80_000,
-          cacheWrite: 1_000,
-          edits: [path.join(w.workspace, 'notes', 'revert-me.md')],
-          at: new Date(Date.now() - 15 * 60_000),
-        },
-      ],
+      file: 'notes/revert-me.md',
+      minutesAgo: 15,
+      input: 700,
+      output: 2_000,
+      cacheRead: 80_000,
+      cacheWrite: 1_000,
     });
     await api.model.importNow(true);
     const sha = commit(

@@ -14,12 +14,12 @@ import { localDate } from '../../../src/core/usage/time';
 import { CommandId, EXTENSION_ID } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
 import type { ExportResult } from '../../../src/extension/commands/exportSummary';
-import { listSessions, report } from '../../../src/services/queries';
+import { report } from '../../../src/services/queries';
 import { signSummary, type Verdict } from '../../../src/services/summary';
 import { loadOrCreateSigningKey } from '../../../src/store/signing';
 import { activateExtension, ui, waitFor, world } from '../host';
-import { commit, withLedger } from '../workspace';
-import { writeClaudeTurns } from '../logs';
+import { commit, shipped, withLedger } from '../workspace';
+import { writeEditTurn } from '../logs';
 
 const SUBJECT = 'DOC-9 describe the release checklist';
 
@@ -32,49 +32,40 @@ describe('The outcome summary: export and verify', () => {
   let sha: string;
   let out: string;
   const tz = (): string => api.model.currentSettings.timeZone;
-
-  before(async () => {
-    api = await activateExtension<OutcomeLedgerApi>();
-    out = fs.mkdtempSync(path.join(os.tmpdir(), 'ol-summary-'));
-    const w = world();
-    const session = writeClaudeTurns(w.claudeConfigDir, {
-      cwd: w.workspace,
-      branch: 'feature/DOC-9',
-      turns: [
-        {
-          input: 600,
-          output: 3_100,
-          cacheRead: 90_000,
-          cacheWrite: 2_000,
-          edits: [path.join(w.workspace, 'docs', 'release.md')],
-          at: new Date(Date.now() - 30 * 60_000),
-        },
-      ],
-    });
-    await api.model.importNow(true);
-    sha = commit({ 'docs/release.md': '# Release checklist\n' }, SUBJECT, new Date(Date.now() - 10 * 60_000));
-    await api.linker.runNow();
-    await waitFor(
-      'the DOC-9 session to ship',
-      async () =>
-        (await withLedger((l) => listSessions(l.database, { timeZone: tz() }))).find(
-          (x) => x.sessionId === session.sessionId,
-        )?.status === 'shipped',
-      15_000,
-    );
-  });
-
-  after(() => fs.rmSync(out, { recursive: true, force: true }));
-
-  it("exports Markdown: previews it, saves and copies it, with the figures of the ledger and the task's commit", async () => {
-    const file = path.join(out, 'summary.md');
-    const r = (await vscode.commands.executeCommand(CommandId.exportSummary, {
+  /** Exports the last 30 days as Markdown to `file`, unredacted, and copies it. */
+  const exportMarkdown = async (file: string): Promise<ExportResult> =>
+    (await vscode.commands.executeCommand(CommandId.exportSummary, {
       period: 'last30',
       format: 'md',
       redact: {},
       out: file,
       copy: true,
     })) as ExportResult;
+
+  before(async () => {
+    api = await activateExtension<OutcomeLedgerApi>();
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'ol-summary-'));
+    const w = world();
+    const session = writeEditTurn(w.claudeConfigDir, w.workspace, {
+      branch: 'feature/DOC-9',
+      file: 'docs/release.md',
+      minutesAgo: 30,
+      input: 600,
+      output: 3_100,
+      cacheRead: 90_000,
+      cacheWrite: 2_000,
+    });
+    await api.model.importNow(true);
+    sha = commit({ 'docs/release.md': '# Release checklist\n' }, SUBJECT, new Date(Date.now() - 10 * 60_000));
+    await api.linker.runNow();
+    await shipped(session.sessionId, tz(), 'the DOC-9 session to ship');
+  });
+
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it("exports Markdown: previews it, saves and copies it, with the figures of the ledger and the task's commit", async () => {
+    const file = path.join(out, 'summary.md');
+    const r = await exportMarkdown(file);
     assert.equal(r.file, file);
     assert.equal(fs.readFileSync(file, 'utf8'), r.text);
     assert.equal(await vscode.env.clipboard.readText(), r.text, 'copied');
@@ -317,13 +308,7 @@ describe('The outcome summary: export and verify', () => {
     await config.update('summary.signWith', 'gitSsh', vscode.ConfigurationTarget.Global);
     try {
       const file = path.join(out, 'ssh.md');
-      const r = (await vscode.commands.executeCommand(CommandId.exportSummary, {
-        period: 'last30',
-        format: 'md',
-        redact: {},
-        out: file,
-        copy: true,
-      })) as ExportResult;
+      const r = await exportMarkdown(file);
       assert.equal(r.fingerprint, fingerprint, 'signed with the key git signs commits with');
       assert.match(r.text, /- Signature: SSH \(the engineer's git signing key/);
       const v = (await vscode.commands.executeCommand(CommandId.verifySummary, {

@@ -22,6 +22,15 @@ const tabLabel = (): string => vscode.window.tabGroups.activeTabGroup.activeTab?
 describe('Team rollups in VS Code', function () {
   let dir: string;
   const today = localDate('UTC', Date.now());
+  /** Starts Export Team Rollup… for today as "Dana" with no optional fields, writing to `out` once consented. */
+  const exportAsDana = (out: string): Thenable<{ file: string; rollup: TeamRollupFile } | undefined> =>
+    vscode.commands.executeCommand(CommandId.exportTeamRollup, {
+      since: today,
+      until: today,
+      displayName: 'Dana',
+      include: [],
+      out,
+    });
 
   before(async () => {
     await activateExtension<OutcomeLedgerApi>();
@@ -52,13 +61,7 @@ describe('Team rollups in VS Code', function () {
 
   it('Export Team Rollup… previews exactly what will be shared, asks for consent, and writes nothing when declined', async () => {
     const out = path.join(dir, 'declined.json');
-    const pending = vscode.commands.executeCommand(CommandId.exportTeamRollup, {
-      since: today,
-      until: today,
-      displayName: 'Dana',
-      include: [],
-      out,
-    });
+    const pending = exportAsDana(out);
     await ui({ kind: 'waitFor', selector: `#${CONSENT_SHARE_ID}`, webview: W });
     assert.match(tabLabel(), /^Share your team rollup for/);
     const preview = (await ui({ kind: 'text', selector: 'pre', webview: W })) ?? '';
@@ -73,13 +76,7 @@ describe('Team rollups in VS Code', function () {
 
   it("with consent it writes the signed rollup shown in the preview, with the ledger's figures", async () => {
     const out = path.join(dir, 'dana.json');
-    const pending = vscode.commands.executeCommand(CommandId.exportTeamRollup, {
-      since: today,
-      until: today,
-      displayName: 'Dana',
-      include: [],
-      out,
-    }) as Thenable<{ file: string; rollup: TeamRollupFile } | undefined>;
+    const pending = exportAsDana(out);
     await ui({ kind: 'waitFor', selector: `#${CONSENT_SHARE_ID}`, webview: W });
     await ui({ kind: 'screenshot', name: 'team-rollup-consent' });
     const preview = (await ui({ kind: 'text', selector: 'pre', webview: W })) ?? '';

@@ -8,7 +8,7 @@ import { CommandId } from '../../../src/extension/commands/ids';
 import { Ledger } from '../../../src/store/ledger';
 import { getMeta, setMeta } from '../../../src/store/schema';
 import { loadOrCreateSigningKey } from '../../../src/store/signing';
-import { activateExtension, ui, waitFor, world } from '../host';
+import { activateExtension, messageShown, ui, waitFor, world } from '../host';
 
 /*
  * Named z-… so it runs after the other suites of this window: its notifications and the switch of the ledger home
@@ -53,11 +53,7 @@ describe('disk faults and permissions in VS Code', () => {
     fs.chmodSync(key, 0o644);
     await withLedgerHome(api, home, async () => {
       await api.model.get(); // opening the ledger checks its permissions
-      const warning = await waitFor(
-        'the permissions warning',
-        () => api.observed.messages.find((m) => m.kind === 'permissions'),
-        10_000,
-      );
+      const warning = await messageShown(api, 'permissions', 'the permissions warning');
       assert.equal(
         warning.message,
         `The ledger home ${home} is writable by other users (mode 777); the keys folder ${keys} is writable by other users (mode 777); ` +
@@ -102,11 +98,7 @@ describe('disk faults and permissions in VS Code', () => {
       await withLedgerHome(api, home, async () => {
         const summary = await vscode.commands.executeCommand(CommandId.importNow);
         assert.equal(summary, undefined, 'the import could not save');
-        const message = await waitFor(
-          'the read-only message',
-          () => api.observed.messages.find((m) => m.kind === 'ledger-read-only'),
-          10_000,
-        );
+        const message = await messageShown(api, 'ledger-read-only', 'the read-only message');
         assert.match(
           message.message,
           new RegExp(
