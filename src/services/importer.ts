@@ -24,7 +24,7 @@ import { qwenCode } from '../sources/qwen';
 import { kimi } from '../sources/kimi';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
-import { isDirectory, isLogCandidate } from '../sources/walk';
+import { isLogCandidate } from '../sources/walk';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
@@ -475,36 +475,6 @@ export function pendingImport(
   return { files, bytes, bySource: [...counts].map(([source, n]) => ({ source, files: n })) };
 }
 
-/** Append logs whose files can be read alone: a line is a record, the root only names the file in messages. */
-const TARGETED: ReadonlySet<SourceName> = new Set(['claude-code', 'codex']);
-
-/**
- * Where a log file no cursor knows yet may still be read alone: a new session's file in the folder its tool writes
- * sessions to (Claude Code's `projects/`, Codex's `sessions/`), at the depth discovery walks. Codex's
- * `archived_sessions/` is left to the full scan, which knows when an archived rollout is a copy of an active one.
- */
-function newAppendLog(
-  p: string,
-  env: NodeJS.ProcessEnv,
-  extra: ExtraSource[],
-  disabled: ReadonlySet<SourceName>,
-): LogFile | undefined {
-  if (!p.endsWith('.jsonl')) return undefined;
-  const roots = sourceRoots(env, extra, disabled);
-  const within = (dir: string): boolean => {
-    const rel = path.relative(dir, p);
-    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) && rel.split(/[\\/]/).length <= 5;
-  };
-  for (const root of roots.get('claude-code') ?? []) {
-    const projects = isDirectory(path.join(root, 'projects')) ? path.join(root, 'projects') : root;
-    if (within(projects)) return { source: 'claude-code', path: p, root };
-  }
-  for (const root of roots.get('codex') ?? []) {
-    if (within(path.join(root, 'sessions'))) return { source: 'codex', path: p, root };
-  }
-  return undefined;
-}
-
 /**
  * The plan for a capture of append logs only (Claude Code, Codex): the files the ledger follows, and new session
  * files where their tool writes them; undefined when any changed file needs the full scan (a whole-file source, a file
@@ -522,18 +492,22 @@ function targetedPlan(
   const paths = [...new Set(changed)];
   const cursors = loadCursors(db, paths);
   const discovered = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
+  let roots: Map<SourceName, string[]> | undefined;
   for (const p of paths) {
     const cursor = cursors.get(p);
     let file: LogFile | undefined;
     if (cursor) {
-      if (cursor.status !== null || !TARGETED.has(cursor.source) || disabled.has(cursor.source)) return undefined;
+      if (cursor.status !== null || disabled.has(cursor.source)) return undefined;
       file = { source: cursor.source, path: p, root: path.dirname(p) };
     } else {
-      file = newAppendLog(p, env, extra, disabled);
+      // Disabled sources have no roots here, so no file of theirs is taken.
+      const found = (roots ??= sourceRoots(env, extra, disabled));
+      file = READERS.map((r) => r.sessionFile?.(found.get(r.source) ?? [], p)).find((f) => f !== undefined);
       if (!file) return undefined;
     }
+    // Only append logs whose files read alone (their reader knows its session files); any other needs the full scan.
     const reader = READERS.find((r) => r.source === file.source);
-    if (!reader) return undefined;
+    if (!reader?.sessionFile) return undefined;
     const entry = discovered.get(reader) ?? { roots: [], files: [] };
     entry.files.push(file);
     discovered.set(reader, entry);

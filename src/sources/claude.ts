@@ -12,7 +12,7 @@ import {
   type LogFile,
   type SourceReader,
 } from './parser';
-import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
+import { homeDir, isDirectory, isWithin, uniqueDirs, walkFiles } from './walk';
 
 const USAGE = Buffer.from('"usage"');
 const USER = Buffer.from('"user"');
@@ -61,8 +61,7 @@ export const claudeCode: SourceReader = {
   discover(roots) {
     const files: LogFile[] = [];
     for (const root of roots) {
-      // A root is a Claude config dir (holding projects/) or, given explicitly, a projects folder itself.
-      const projects = isDirectory(path.join(root, 'projects')) ? path.join(root, 'projects') : root;
+      const projects = projectsDir(root);
       if (!isDirectory(projects)) continue;
       for (const p of walkFiles(projects, (n) => n.endsWith('.jsonl'), 4))
         files.push({ source: 'claude-code', path: p, root });
@@ -70,10 +69,21 @@ export const claudeCode: SourceReader = {
     return files;
   },
 
+  sessionFile(roots, p) {
+    if (!p.endsWith('.jsonl')) return undefined;
+    const root = roots.find((r) => isWithin(projectsDir(r), p, 4));
+    return root === undefined ? undefined : { source: 'claude-code', path: p, root };
+  },
+
   createParser(file) {
     return new ClaudeParser(file.path);
   },
 };
+
+/** A root is a Claude config dir (holding projects/) or, given explicitly, a projects folder itself. */
+function projectsDir(root: string): string {
+  return isDirectory(path.join(root, 'projects')) ? path.join(root, 'projects') : root;
+}
 
 function sessionIdFromPath(file: string): string {
   const parts = file.split(path.sep);

@@ -19,7 +19,7 @@ import {
   type LogFile,
   type SourceReader,
 } from './parser';
-import { homeDir, isDirectory, uniqueDirs, walkFiles } from './walk';
+import { homeDir, isDirectory, isWithin, uniqueDirs, walkFiles } from './walk';
 
 /** Builds without turn_context never say which model ran; this is the CLI's default of that era (flagged as assumed). */
 export const CODEX_DEFAULT_MODEL = 'gpt-5';
@@ -121,6 +121,14 @@ export const codex: SourceReader = {
       }
     }
     return files;
+  },
+
+  // A new rollout under sessions/ reads alone; archived_sessions/ is left to discovery, which knows when an archived
+  // rollout is a copy of an active one.
+  sessionFile(roots, p) {
+    if (!p.endsWith('.jsonl')) return undefined;
+    const root = roots.find((r) => isWithin(path.join(r, 'sessions'), p, 4));
+    return root === undefined ? undefined : { source: 'codex', path: p, root };
   },
 
   createParser(file, state) {

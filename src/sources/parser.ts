@@ -65,6 +65,12 @@ export interface SourceReader {
   roots(env: NodeJS.ProcessEnv): string[];
   /** The log files under the roots that exist. */
   discover(roots: string[]): LogFile[];
+  /**
+   * For append logs whose files can be read alone (a line is a record): the log file `p` is, when it stands where this
+   * tool writes its sessions under one of `roots` — a new session's file a capture can read without discovering every
+   * other one (importer's targeted capture). Absent for tools whose files must be read together or whole.
+   */
+  sessionFile?(roots: string[], p: string): LogFile | undefined;
   createParser(file: LogFile, state: string | null): LineParser;
   /**
    * Log files this tool keeps inside project folders (Aider's `.aider.chat.history.md`): called with the

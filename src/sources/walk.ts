@@ -27,6 +27,12 @@ export function walkFiles(dir: string, accept: (name: string) => boolean, maxDep
   return out.sort();
 }
 
+/** Whether `p` is a file `walkFiles(dir, …, maxDepth)` could list: below `dir`, at most `maxDepth` folders down. */
+export function isWithin(dir: string, p: string, maxDepth: number): boolean {
+  const rel = path.relative(dir, p);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) && rel.split(/[\\/]/).length <= maxDepth + 1;
+}
+
 export function homeDir(env: NodeJS.ProcessEnv): string {
   return env.HOME || env.USERPROFILE || os.homedir();
 }
