@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { terminalText } from '../core/common/text';
+import { STDIN_LIMIT } from './io';
 import { main } from './main';
 
 /** A yes/no question on the terminal (answer on stdin); only offered when both ends are a terminal. */
@@ -25,9 +26,6 @@ function selfCommand(): string {
   const rel = path.relative(process.cwd(), script) || script;
   return `node ${/\s/.test(rel) ? JSON.stringify(rel) : rel}`;
 }
-
-/** Stdin's bytes read at the most: an assistant hook's JSON payload is a few hundred bytes. */
-const STDIN_LIMIT = 1 << 20;
 
 /**
  * What is piped to stdin, up to STDIN_LIMIT + 1 bytes (the reader of it can tell "too long"); nothing when stdin is a

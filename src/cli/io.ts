@@ -1,3 +1,6 @@
+/** Bytes of stdin read at the most: an assistant hook's JSON payload is a few hundred bytes. */
+export const STDIN_LIMIT = 1 << 20;
+
 /** What a CLI command reads and writes: its output streams, environment and terminal (tests pass their own). */
 export interface CliIo {
   out(text: string): void;

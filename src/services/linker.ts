@@ -358,9 +358,6 @@ async function readHistories(
     return minStartCache;
   };
   let anyRead = false;
-  // git runs in the repository's shared git dir, which outlives its working trees: a folder the ledger knew as a
-  // worktree may be gone, or exist again outside any repository ("not a git repository" there).
-  const cwdOf = (plan: RepoPlan): string => plan.commonDir;
   const live = [...plans.values()].filter((plan) => {
     if (fs.existsSync(plan.commonDir)) return true;
     if (plan.row?.state === 'moved') {
@@ -373,9 +370,11 @@ async function readHistories(
     return false;
   });
   // One `git for-each-ref` per repository, all at once: this is the whole cost of a run where nothing moved.
-  const tips = await Promise.all(live.map((plan) => readTips(cwdOf(plan), plan.commonDir)));
+  const tips = await Promise.all(live.map((plan) => readTips(plan.commonDir, plan.commonDir)));
   for (const [i, plan] of live.entries()) {
-    const cwd = cwdOf(plan);
+    // git runs in the repository's shared git dir, which outlives its working trees: a folder the ledger knew as a
+    // worktree may be gone, or exist again outside any repository ("not a git repository" there).
+    const cwd = plan.commonDir;
     plan.tips = tips[i] as TipsRead;
     plan.tipsText = tipsKey(plan.tips.tips);
     const me = plan.ident?.me ?? plan.row?.me ?? null;

@@ -347,9 +347,10 @@ export function removeUnusedFiles(db: Database, store: ArchiveStore): number {
   let removed = 0;
   for (const n of names) {
     const p = path.join(store.dir, n);
+    const unused = FILE_NAME.test(n) && !known.has(n);
+    const killedWrite = n.startsWith('.requests-') && n.endsWith('.tmp');
     try {
-      if (FILE_NAME.test(n) ? known.has(n) : !(n.startsWith('.requests-') && n.endsWith('.tmp'))) continue;
-      if (!FILE_NAME.test(n) && fs.statSync(p).mtimeMs >= hourAgo) continue;
+      if (!unused && !(killedWrite && fs.statSync(p).mtimeMs < hourAgo)) continue;
       fs.unlinkSync(p);
       removed++;
     } catch {

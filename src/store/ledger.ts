@@ -28,6 +28,7 @@ import { ensureRollupFresh, isRollupStale, rebuildRollup } from './rollup';
 import {
   archiveDir,
   archiveOldSessions,
+  type ArchiveStore,
   defaultHorizon,
   registerArchive,
   removeUnusedFiles,
@@ -154,7 +155,7 @@ const SLACK_SHARE = 32;
 const SLACK_MAX_PAGES = 1024;
 
 /** Makes sure the database holds at least its share of free pages (above) before it is saved as a snapshot. */
-export function keepFreePages(db: Database): void {
+function keepFreePages(db: Database): void {
   const pragma = (name: string): number => Number(db.exec(`PRAGMA ${name}`)[0]?.values[0]?.[0] ?? 0);
   const want = Math.min(SLACK_MAX_PAGES, Math.floor(pragma('page_count') / SLACK_SHARE));
   const missing = want - pragma('freelist_count');
@@ -227,6 +228,11 @@ export class Ledger {
     for (const p of prices.problems) ledger.warn(p);
     ledger.load();
     return ledger;
+  }
+
+  /** The archive folder beside this ledger (store/archive.ts), with the sql.js that reads its files. */
+  private get archiveStore(): ArchiveStore {
+    return { dir: archiveDir(this.paths.home), SQL: this.SQL };
   }
 
   /** The in-memory database. Valid until the next `refresh()`/`write()` reloads it: don't keep it. */
@@ -318,7 +324,7 @@ export class Ledger {
     }
     this.db.close();
     this.db = db;
-    registerArchive(db, { dir: archiveDir(this.paths.home), SQL: this.SQL });
+    registerArchive(db, this.archiveStore);
     this.recorder = new Recorder(db, BLOCK_LIMIT);
     this.stamp = stamp;
     this.journalStamp = journalStamp;
@@ -643,7 +649,7 @@ export class Ledger {
       throw writeFailure(e, `cannot write the ledger at ${this.paths.file}`, this.paths.file);
     }
     // Saved: archive files neither this snapshot nor its backup can read go (store/archive.ts retireStaleFiles).
-    removeUnusedFiles(this.db, { dir: archiveDir(this.paths.home), SQL: this.SQL });
+    removeUnusedFiles(this.db, this.archiveStore);
     this.recorder.start();
     this.stamp = stampOf(this.paths.file);
     this.journalStamp = stampOf(this.paths.journal);
@@ -664,7 +670,7 @@ export class Ledger {
     const horizon = this.options.archiveBefore ?? defaultHorizon();
     // A checkpoint of a big import left the sums behind the rows: archive only once they are regrouped.
     if (horizon === false || isRollupStale(this.db)) return false;
-    const store = { dir: archiveDir(this.paths.home), SQL: this.SQL };
+    const store = this.archiveStore;
     registerArchive(this.db, store);
     this.db.exec('BEGIN');
     try {

@@ -4,6 +4,7 @@ import type { SourceName } from '../../core/usage/model';
 import { importAll, READERS, type ExtraSource } from '../../services/importer';
 import { UsageError } from '../args';
 import type { Command } from '../command';
+import { STDIN_LIMIT } from '../io';
 import { ProgressBar } from '../format';
 import { withLedger } from '../ledger';
 import { renderImport } from '../render/sessions';
@@ -55,7 +56,7 @@ function hookFile(payload: string): string {
       `import --hook: ${why}; expected the JSON a Claude Code hook writes on stdin, with "transcript_path"`,
     );
   if (payload.trim() === '') throw problem('nothing on stdin');
-  if (payload.length > 1 << 20) throw problem('stdin holds more than 1 MB');
+  if (payload.length > STDIN_LIMIT) throw problem('stdin holds more than 1 MB');
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
