@@ -23,11 +23,12 @@ export function exportAllRollup(home: string, env: Record<string, string>, out: 
   return cli([...args, '--no-import', ...extra, '--home', home], env);
 }
 
-/** Runs the real bundled CLI (dist/cli.js) as a user would. */
-export function cli(args: string[], env: Record<string, string>): Run {
+/** Runs the real bundled CLI (dist/cli.js) as a user would (`input`: what is piped to its stdin). */
+export function cli(args: string[], env: Record<string, string>, input?: string): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
+    ...(input !== undefined ? { input } : {}),
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

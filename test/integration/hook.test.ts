@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendClaudeTurn, appendCodexTurn, buildWorld, type World } from '../../src/demo/world';
 import { tempDir } from '../helpers';
-import { CLI, cli, type Run } from './cli';
+import { cli, type Run } from './cli';
 
 /** `outcome-ledger import --hook` as Claude Code runs a Stop hook: the payload's JSON on stdin. */
 function hook(payload: string, home: string, env: Record<string, string>): Run {
-  const r = spawnSync(process.execPath, [CLI, 'import', '--hook', '--home', home], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    input: payload,
-    encoding: 'utf8',
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return cli(['import', '--hook', '--home', home], env, payload);
 }
 
 /** Capture after each turn from an assistant's hook: only the named log is read, the rest waits for a full import. */
