@@ -132,36 +132,35 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     return m;
   };
   await runSmall(['import']);
-  const oneBig: number[] = [];
-  const oneSmall: number[] = [];
-  for (let i = 0; i < Math.max(3, o.runs); i++) {
-    appendClaudeTurn(world, target, { steps: 0 });
-    const big = await run(['import'], home);
-    oneBig.push(big.ms);
-    peaks.push(['one new turn (year)', big.peakMB]);
-    appendClaudeTurn(smallWorld, sessionIds[0] ?? '', { steps: 0 });
-    const tiny = await runSmall(['import']);
-    oneSmall.push(tiny.ms);
-    log(
-      `  one new turn: year ${big.ms.toFixed(0)} ms (peak ${big.peakMB.toFixed(0)} MB), almost empty ${tiny.ms.toFixed(0)} ms`,
-    );
-  }
-
+  /** One new turn appended to each world and captured by `args` on each ledger, `o.runs` times (at least 3). */
+  const captureTurns = async (
+    label: string,
+    yearArgs: string[],
+    smallArgs: string[],
+  ): Promise<{ big: number[]; small: number[] }> => {
+    const big: number[] = [];
+    const small: number[] = [];
+    for (let i = 0; i < Math.max(3, o.runs); i++) {
+      appendClaudeTurn(world, target, { steps: 0 });
+      const year = await run(yearArgs, home);
+      big.push(year.ms);
+      peaks.push([`${label} (year)`, year.peakMB]);
+      appendClaudeTurn(smallWorld, sessionIds[0] ?? '', { steps: 0 });
+      small.push((await runSmall(smallArgs)).ms);
+      log(
+        `  ${label}: year ${year.ms.toFixed(0)} ms (peak ${year.peakMB.toFixed(0)} MB), almost empty ${small.at(-1)?.toFixed(0)} ms`,
+      );
+    }
+    return { big, small };
+  };
+  const { big: oneBig, small: oneSmall } = await captureTurns('one new turn', ['import'], ['import']);
   // The same turn captured as an assistant's hook does (`import --file`): no walk of every source's folders.
   const yearFile = world.state.claude[target]?.file ?? '';
-  const hookBig: number[] = [];
-  const hookSmall: number[] = [];
-  for (let i = 0; i < Math.max(3, o.runs); i++) {
-    appendClaudeTurn(world, target, { steps: 0 });
-    const big = await run(['import', '--file', yearFile], home);
-    hookBig.push(big.ms);
-    peaks.push(['one new turn, `import --file` (year)', big.peakMB]);
-    appendClaudeTurn(smallWorld, sessionIds[0] ?? '', { steps: 0 });
-    hookSmall.push((await runSmall(['import', '--file', smallFile])).ms);
-    log(
-      `  one new turn by import --file: year ${big.ms.toFixed(0)} ms, almost empty ${hookSmall.at(-1)?.toFixed(0)} ms`,
-    );
-  }
+  const { big: hookBig, small: hookSmall } = await captureTurns(
+    'one new turn, `import --file`',
+    ['import', '--file', yearFile],
+    ['import', '--file', smallFile],
+  );
 
   // In-process, as the extension captures: an open ledger, importAll of the file its watcher reported; and the full
   // rescan it runs every minute (and when a watcher event names a file it has not seen).
