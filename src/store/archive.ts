@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import { writeFileAtomic } from './atomic';
+import { writableDatabase } from './sqljs';
 
 /**
  * The request archive (schema 9, docs/ledger.md "Hot ledger and archive"): per-request rows of sessions that ended
@@ -140,7 +141,7 @@ export function archiveOldSessions(db: Database, store: ArchiveStore, horizon: n
   let fileNo = Number(rowsOf(db, 'SELECT coalesce(max(file_no), 0) FROM archive_files')[0]?.[0] ?? 0);
   for (const [month, refs] of [...byMonth].sort((a, b) => a[0].localeCompare(b[0]))) {
     if (moved >= maxRows) break;
-    const file = new store.SQL.Database();
+    const file = writableDatabase(store.SQL);
     let bytes: Uint8Array;
     let minTs = Infinity;
     let maxTs = -Infinity;

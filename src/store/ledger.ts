@@ -35,7 +35,7 @@ import {
   restoreAll,
   retireStaleFiles,
 } from './archive';
-import { loadSqlJs } from './sqljs';
+import { loadSqlJs, writableDatabase } from './sqljs';
 import { applyPriceConfig } from './prices';
 import type { Plan } from '../core/usage/plans';
 
@@ -86,10 +86,10 @@ function headerProblem(bytes: Uint8Array): string | undefined {
 }
 
 function openBytes(SQL: SqlJsStatic, bytes: Uint8Array | undefined): Database {
-  if (!bytes) return withMemoryJournal(new SQL.Database());
+  if (!bytes) return writableDatabase(SQL);
   const problem = headerProblem(bytes);
   if (problem) throw new Error(problem);
-  const db = new SQL.Database(bytes);
+  const db = writableDatabase(SQL, bytes);
   try {
     db.exec('SELECT count(*) FROM sqlite_master');
     schemaVersion(db);
@@ -97,17 +97,6 @@ function openBytes(SQL: SqlJsStatic, bytes: Uint8Array | undefined): Database {
     db.close();
     throw e;
   }
-  return withMemoryJournal(db);
-}
-
-/**
- * SQLite's rollback journal kept in its own memory instead of a second in-memory file beside the database: sql.js's
- * files grow by reallocating and copying, which a big transaction (an import's checkpoint, a fold's archive pass)
- * repeats many times. Nothing is lost by it: the database itself lives in memory, and what is durable is the snapshot
- * and the ledger's own journal on disk; ROLLBACK and savepoints work the same.
- */
-function withMemoryJournal(db: Database): Database {
-  db.exec('PRAGMA journal_mode = MEMORY');
   return db;
 }
 
@@ -433,7 +422,7 @@ export class Ledger {
       `The ledger was damaged (${problem}) and no usable backup exists; it was moved to ${aside} and a new ledger was started. ` +
         'Run an import to rebuild it from your logs (labels from the damaged file are lost; logs your tools already deleted cannot be re-read).',
     );
-    return new this.SQL.Database();
+    return writableDatabase(this.SQL);
   }
 
   /**

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
-import type { SqlJsStatic } from 'sql.js';
+import type { Database, SqlJsStatic } from 'sql.js';
 
 let loading: Promise<SqlJsStatic> | undefined;
 
@@ -23,4 +23,22 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
     loading = initSqlJs(config);
   }
   return loading;
+}
+
+/**
+ * A database the ledger writes (the ledger itself, an archive file being built), from a file's bytes or empty, with
+ * SQLite's rollback journal kept in its own memory instead of a second in-memory file beside the database: sql.js's
+ * files grow by reallocating and copying, which a big transaction (an import's checkpoint, a fold's archive pass)
+ * repeats many times. Nothing is lost by it: the database itself lives in memory, and what is durable is the snapshot
+ * and the ledger's own journal on disk; ROLLBACK and savepoints work the same.
+ */
+export function writableDatabase(SQL: SqlJsStatic, bytes?: Uint8Array): Database {
+  const db = new SQL.Database(bytes);
+  try {
+    db.exec('PRAGMA journal_mode = MEMORY');
+  } catch (e) {
+    db.close(); // bytes that are not a database: the caller says so
+    throw e;
+  }
+  return db;
 }
