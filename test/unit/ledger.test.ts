@@ -193,6 +193,11 @@ describe('ledger', () => {
     const b = await Ledger.open(home, { onWarning: (m) => warnings.push(m) });
     assert.match(warnings[0] ?? '', /truncated.*new ledger was started.*Run an import/);
     assert.equal(scalar(b, 'SELECT count(*) FROM interactions'), 0);
+    assert.equal(
+      String(b.database.exec('PRAGMA journal_mode')[0]?.values[0]?.[0]),
+      'memory',
+      "the new ledger keeps SQLite's rollback journal in memory like any other",
+    );
     b.close();
   });
 
