@@ -97,6 +97,30 @@ describe('import --file and --hook: capture of one log, as a hook runs it', func
     assert.equal(requests(), before + fresher + waiting, 'the full import read the waiting turn');
   });
 
+  it('a new Codex rollout under sessions/ is read alone; one under archived_sessions/ makes it a full import', () => {
+    const source = world.state.codex[Object.keys(world.state.codex)[1] ?? '']?.file ?? '';
+    const codexHome = env.CODEX_HOME ?? '';
+    const fresh = path.join(
+      path.dirname(source),
+      'rollout-2026-11-30T10-00-00-0199aaaa-0000-7000-8000-000000000001.jsonl',
+    );
+    fs.copyFileSync(source, fresh);
+    let r = cli(['import', '--file', fresh, '--home', home], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /codex\s+1\/1\s/, `only the new rollout read: ${r.stdout}`);
+    assert.doesNotMatch(r.stdout, /claude-code/, 'no other source looked at');
+    const archived = path.join(
+      codexHome,
+      'archived_sessions',
+      path.basename(fresh).replace('0001.jsonl', '0002.jsonl'),
+    );
+    fs.mkdirSync(path.dirname(archived), { recursive: true });
+    fs.copyFileSync(source, archived);
+    r = cli(['import', '--file', archived, '--home', home], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /claude-code/, `the full import lists every source: ${r.stdout}`);
+  });
+
   it('a hook payload naming no readable log: one line, exit 1 (a Stop hook takes exit 2 as "keep going")', () => {
     const cases: Array<[payload: string, says: RegExp]> = [
       ['', /nothing on stdin/],
