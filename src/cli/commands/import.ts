@@ -37,15 +37,19 @@ function parseExtraSources(values: string[] | undefined): ExtraSource[] {
 /** An assistant hook's payload that names no readable log: exit 1, never 2 (a Stop hook takes 2 as "keep going"). */
 export class HookInputError extends Error {}
 
+/** Why `p` cannot be read as a log file, or undefined when it can. */
+function notAFile(p: string): string | undefined {
+  try {
+    return fs.statSync(p).isFile() ? undefined : 'not a regular file';
+  } catch {
+    return 'no such file';
+  }
+}
+
 function existingFile(p: string, option: string): string {
   const resolved = path.resolve(p);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(resolved);
-  } catch {
-    throw new UsageError(`${option} ${p}: no such file`);
-  }
-  if (!stat.isFile()) throw new UsageError(`${option} ${p}: not a regular file`);
+  const why = notAFile(resolved);
+  if (why) throw new UsageError(`${option} ${p}: ${why}`);
   return resolved;
 }
 
@@ -65,11 +69,10 @@ function hookFile(payload: string): string {
   }
   const file = (parsed as { transcript_path?: unknown } | null)?.transcript_path;
   if (typeof file !== 'string' || file === '' || !path.isAbsolute(file)) throw problem('no absolute "transcript_path"');
-  try {
-    return existingFile(file, '"transcript_path"');
-  } catch (e) {
-    throw problem((e as Error).message.replace(/^"transcript_path" /, 'no readable file at '));
-  }
+  const resolved = path.resolve(file);
+  const why = notAFile(resolved);
+  if (why) throw problem(`no readable file at ${file}: ${why}`);
+  return resolved;
 }
 
 export const importCommand: Command = {
