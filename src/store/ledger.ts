@@ -35,7 +35,8 @@ import {
   restoreAll,
   retireStaleFiles,
 } from './archive';
-import { loadSqlJs, writableDatabase } from './sqljs';
+import { PagedFile } from './pagedFile';
+import { emptyDatabaseImage, loadSqlJs, writableDatabase } from './sqljs';
 import { applyPriceConfig } from './prices';
 import type { Plan } from '../core/usage/plans';
 
@@ -71,25 +72,34 @@ function sameStamp(a: DiskStamp | undefined, b: DiskStamp | undefined): boolean 
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
 
-/** Cheap structural check before trusting a file: magic header and page count agreeing with the file size. */
-function headerProblem(bytes: Uint8Array): string | undefined {
-  if (bytes.length < 100) return 'the file is too short to be a ledger';
+/** Where the snapshot is read whole instead of on demand (store/pagedFile.ts): an open file there blocks its renaming. */
+const READ_WHOLE = process.platform === 'win32';
+
+/**
+ * Cheap structural check before trusting a file: magic header and page count agreeing with the file size (`header`:
+ * at least the file's first 100 bytes; `size`: the file's).
+ */
+function headerProblem(header: Uint8Array, size = header.length): string | undefined {
+  const bytes = header;
+  if (size < 100 || bytes.length < 100) return 'the file is too short to be a ledger';
   if (Buffer.from(bytes.subarray(0, 16)).toString('latin1') !== SQLITE_MAGIC)
     return 'the file is not an SQLite database';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pageSize = view.getUint16(16);
   if (pageSize === 1) pageSize = 65536;
   const pages = view.getUint32(28);
-  if (pages > 0 && pages * pageSize !== bytes.length)
-    return `the file is truncated (${bytes.length} of ${pages * pageSize} bytes)`;
+  if (pages > 0 && pages * pageSize !== size) return `the file is truncated (${size} of ${pages * pageSize} bytes)`;
   return undefined;
 }
 
-function openBytes(SQL: SqlJsStatic, bytes: Uint8Array | undefined): Database {
-  if (!bytes) return writableDatabase(SQL);
+function openBytes(SQL: SqlJsStatic, bytes: Uint8Array): Database {
   const problem = headerProblem(bytes);
   if (problem) throw new Error(problem);
-  const db = writableDatabase(SQL, bytes);
+  return checkedDatabase(writableDatabase(SQL, bytes));
+}
+
+/** A database that must be a ledger: it answers a first query and its schema is one this build reads. */
+function checkedDatabase(db: Database): Database {
   try {
     db.exec('SELECT count(*) FROM sqlite_master');
     schemaVersion(db);
@@ -178,6 +188,8 @@ function snapshotIdOf(db: Database): string | undefined {
  */
 export class Ledger {
   private db: Database;
+  /** The snapshot's bytes behind `db`, read on demand (store/pagedFile.ts); undefined when `db` holds its own copy. */
+  private paged: PagedFile | undefined;
   private recorder: Recorder;
   private stamp: DiskStamp | undefined;
   private journalStamp: DiskStamp | undefined;
@@ -229,6 +241,15 @@ export class Ledger {
     return this.db;
   }
 
+  /**
+   * How this process holds the snapshot: bytes read from the file so far, bytes of pages written and held in memory,
+   * and whether pages are read from the file on demand (store/pagedFile.ts) or it was read whole.
+   */
+  get snapshotMemory(): { read: number; held: number; onDemand: boolean } {
+    const p = this.paged;
+    return { read: p?.bytesRead ?? 0, held: p?.heldBytes ?? 0, onDemand: !!p?.readsFromDisk && !p.detached };
+  }
+
   get schemaVersion(): number {
     return SCHEMA_VERSION;
   }
@@ -253,20 +274,13 @@ export class Ledger {
 
   private load(): void {
     const { file, backup } = this.paths;
-    let stamp = stampOf(file);
-    let bytes: Uint8Array | undefined;
-    if (stamp) {
-      try {
-        bytes = fs.readFileSync(file);
-      } catch (e) {
-        throw new LedgerWriteError(`cannot read the ledger at ${file}: ${(e as Error).message}`);
-      }
-    }
     let db: Database;
+    let paged: PagedFile | undefined;
+    let stamp: DiskStamp | undefined;
     try {
-      db = openBytes(this.SQL, bytes);
+      ({ db, paged, stamp } = this.openSnapshot(file));
     } catch (e) {
-      if (e instanceof SchemaTooNewError) throw e;
+      if (e instanceof SchemaTooNewError || e instanceof LedgerWriteError) throw e;
       db = this.recover(file, backup, (e as Error).message);
       stamp = stampOf(file);
     }
@@ -309,10 +323,13 @@ export class Ledger {
       }
     } catch (e) {
       db.close();
+      paged?.close();
       throw e;
     }
     this.db.close();
+    this.paged?.close();
     this.db = db;
+    this.paged = paged;
     registerArchive(db, this.archiveStore);
     this.recorder = new Recorder(db, BLOCK_LIMIT);
     this.stamp = stamp;
@@ -324,6 +341,53 @@ export class Ledger {
     this.migrated = migrated;
     this.journalDamaged = damaged;
     this.generation++;
+  }
+
+  /**
+   * The snapshot as a database whose pages are read from the file when SQLite asks for them (store/pagedFile.ts),
+   * with the stamp of the file it reads; a new, empty database when there is none yet. Throws what `recover` mends
+   * (a damaged file) as a plain Error; a file that cannot be read at all as a LedgerWriteError.
+   */
+  private openSnapshot(file: string): { db: Database; paged: PagedFile; stamp: DiskStamp | undefined } {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new LedgerWriteError(`cannot read the ledger at ${file}: ${(e as Error).message}`);
+      const paged = PagedFile.inMemory(emptyDatabaseImage(this.SQL));
+      return { db: writableDatabase(this.SQL, paged), paged, stamp: undefined };
+    }
+    let fdOpen = true;
+    let paged: PagedFile | undefined;
+    try {
+      let stat: fs.Stats;
+      const header = new Uint8Array(100);
+      let got: number;
+      try {
+        stat = fs.fstatSync(fd);
+        got = fs.readSync(fd, header, 0, header.length, 0);
+      } catch (e) {
+        throw new LedgerWriteError(`cannot read the ledger at ${file}: ${(e as Error).message}`);
+      }
+      const problem = headerProblem(header.subarray(0, got), stat.size);
+      if (problem) throw new Error(problem);
+      if (READ_WHOLE) {
+        // Windows cannot replace a file another process holds open: there the snapshot is read whole, as before.
+        const bytes = fs.readFileSync(fd);
+        fs.closeSync(fd);
+        fdOpen = false;
+        paged = PagedFile.inMemory(bytes);
+      } else {
+        paged = PagedFile.onDisk(fd, stat.size);
+        fdOpen = false;
+      }
+      return { db: checkedDatabase(writableDatabase(this.SQL, paged)), paged, stamp: stampFromStat(stat) };
+    } catch (e) {
+      if (fdOpen) fs.closeSync(fd);
+      paged?.close();
+      throw e;
+    }
   }
 
   /**
@@ -431,7 +495,8 @@ export class Ledger {
    */
   refresh(): boolean {
     const now = stampOf(this.paths.file);
-    if (!sameStamp(now, this.stamp)) {
+    // A VACUUM that shrank the database made sql.js copy it whole into memory: read it from the saved file again.
+    if (!sameStamp(now, this.stamp) || this.paged?.detached) {
       this.load();
       return true;
     }
@@ -637,6 +702,7 @@ export class Ledger {
     } catch (e) {
       throw writeFailure(e, `cannot write the ledger at ${this.paths.file}`, this.paths.file);
     }
+    this.readFromSaved(bytes.length);
     // Saved: archive files neither this snapshot nor its backup can read go (store/archive.ts retireStaleFiles).
     removeUnusedFiles(this.db, this.archiveStore);
     this.recorder.start();
@@ -649,6 +715,27 @@ export class Ledger {
     this.migrated = false;
     this.journalDamaged = false;
     this.generation++;
+  }
+
+  /**
+   * The snapshot just saved holds exactly what the database holds: read its pages from that file from now on and let
+   * the pages written in memory go, so what a long import or a window keeps is what it touches, not what it wrote.
+   */
+  private readFromSaved(size: number): void {
+    const paged = this.paged;
+    if (!paged || paged.detached || READ_WHOLE) return;
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(this.paths.file, 'r');
+      if (fs.fstatSync(fd).size === size) {
+        paged.rebase(fd, size);
+        fd = undefined;
+      }
+    } catch {
+      // Keep the pages in memory: they are the same content.
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
   }
 
   /**
@@ -682,11 +769,17 @@ export class Ledger {
   private vacuumIfFree(): void {
     const pages = Number(this.db.exec('PRAGMA page_count')[0]?.values[0]?.[0] ?? 0);
     const free = Number(this.db.exec('PRAGMA freelist_count')[0]?.values[0]?.[0] ?? 0);
-    if (free * 8 > pages) this.db.exec('VACUUM');
+    if (free * 8 <= pages) return;
+    this.db.exec('VACUUM');
+    // The file shrank, and sql.js copies a file it resizes whole into its own memory: the next refresh reads the
+    // saved snapshot on demand again (store/pagedFile.ts).
+    if (this.paged) this.paged.detached = true;
   }
 
   close(): void {
     this.db.close();
+    this.paged?.close();
+    this.paged = undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic } from 'sql.js';
+import type { PagedFile } from './pagedFile';
 
 let loading: Promise<SqlJsStatic> | undefined;
 
@@ -32,8 +33,9 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
  * repeats many times. Nothing is lost by it: the database itself lives in memory, and what is durable is the snapshot
  * and the ledger's own journal on disk; ROLLBACK and savepoints work the same.
  */
-export function writableDatabase(SQL: SqlJsStatic, bytes?: Uint8Array): Database {
-  const db = new SQL.Database(bytes);
+export function writableDatabase(SQL: SqlJsStatic, bytes?: Uint8Array | PagedFile): Database {
+  // A PagedFile stands in for the bytes (store/pagedFile.ts): sql.js's file system only uses what it provides.
+  const db = new SQL.Database(bytes as Uint8Array | undefined);
   try {
     db.exec('PRAGMA journal_mode = MEMORY');
   } catch (e) {
@@ -41,4 +43,19 @@ export function writableDatabase(SQL: SqlJsStatic, bytes?: Uint8Array): Database
     throw e;
   }
   return db;
+}
+
+let empty: Uint8Array | undefined;
+
+/** The bytes of an empty database (one page): what a new ledger's PagedFile starts from. */
+export function emptyDatabaseImage(SQL: SqlJsStatic): Uint8Array {
+  if (!empty) {
+    const db = new SQL.Database();
+    try {
+      empty = db.export();
+    } finally {
+      db.close();
+    }
+  }
+  return empty.slice();
 }
