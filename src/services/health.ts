@@ -74,8 +74,9 @@ export function dataHealth(
     string,
     { first: number; last: number; n: number; assumed: number; estimated: number; credits: number }
   >();
+  // From the per-source aggregates (store/aggregates.ts): a row per source, not a pass over the rollup.
   const r = db.exec(
-    'SELECT s.source, min(u.first_ts), max(u.last_ts), sum(u.n), sum(u.assumed), sum(u.estimated), sum(u.credits_u) FROM usage_rollup u JOIN sessions s ON s.id = u.session_ref GROUP BY s.source',
+    'SELECT source, first_ts, last_ts, n, assumed, estimated, credits_u FROM source_totals WHERE sessions > 0',
   );
   for (const [source, first, last, n, assumed, estimated, credits] of r[0]?.values ?? []) {
     spans.set(String(source), {

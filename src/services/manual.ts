@@ -305,8 +305,9 @@ export async function deleteManualEntry(ledger: Ledger, id: string): Promise<str
     ]) {
       db.run(`DELETE FROM ${table} WHERE session_ref = ?`, [ref]);
     }
-    db.run('DELETE FROM sessions WHERE id = ?', [ref]);
+    // Regrouped before the session row goes: the per-source totals take its source from it (store/aggregates.ts).
     rebuildRollup(db, new Set([ref]));
+    db.run('DELETE FROM sessions WHERE id = ?', [ref]);
     return `manual:${k}`;
   });
 }

@@ -686,9 +686,7 @@ function sidebarHealth(db: Database, input: SidebarInput, anyFiles: boolean): Si
   const home = input.health.env.HOME;
   const repos = Number(db.exec('SELECT count(*) FROM repos')[0]?.values[0]?.[0] ?? 0);
   const unreadRepos = Number(
-    db.exec(
-      'SELECT count(DISTINCT repo) FROM sessions WHERE repo IS NOT NULL AND repo NOT IN (SELECT path FROM repo_paths)',
-    )[0]?.values[0]?.[0] ?? 0,
+    db.exec('SELECT count(*) FROM repo_totals WHERE repo NOT IN (SELECT path FROM repo_paths)')[0]?.values[0]?.[0] ?? 0,
   );
   return {
     sources: h.sources.map((s) => ({
@@ -750,9 +748,7 @@ function scopesOf(
   selected: string,
 ): SidebarSnapshot['scopes'] {
   const repoRows = (
-    db.exec(
-      `SELECT repo, count(*) AS n FROM sessions WHERE repo IS NOT NULL GROUP BY repo ORDER BY n DESC, repo LIMIT ${MAX_SCOPES}`,
-    )[0]?.values ?? []
+    db.exec(`SELECT repo, sessions AS n FROM repo_totals ORDER BY n DESC, repo LIMIT ${MAX_SCOPES}`)[0]?.values ?? []
   ).map((v) => String(v[0]));
   const labels = repoLabels(repoRows);
   const repos: ScopeOption[] = repoRows

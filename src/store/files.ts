@@ -68,7 +68,14 @@ export function loadCursors(db: Database, only?: readonly string[]): Map<string,
   return out;
 }
 
-const SAVE_CURSOR = `INSERT OR REPLACE INTO files (dir_ref, name, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status) VALUES (${PATH_ID_SQL},?,?,?,?,?,?,?,?,?,?,?)`;
+/**
+ * An upsert, not INSERT OR REPLACE: the update of a known file fires the per-source triggers with its old and new
+ * counts (a REPLACE deletes without firing them), so `source_totals` stays exact (store/aggregates.ts).
+ */
+const SAVE_CURSOR = `INSERT INTO files (dir_ref, name, source, dev, ino, size, mtime_ms, offset, line_no, state, rejected, status) VALUES (${PATH_ID_SQL},?,?,?,?,?,?,?,?,?,?,?)
+  ON CONFLICT (dir_ref, name) DO UPDATE SET source = excluded.source, dev = excluded.dev, ino = excluded.ino,
+    size = excluded.size, mtime_ms = excluded.mtime_ms, offset = excluded.offset, line_no = excluded.line_no,
+    state = excluded.state, rejected = excluded.rejected, status = excluded.status`;
 
 /**
  * Saves cursors with prepared statements (an import saves one per file read): the file's folder is interned first
@@ -133,7 +140,8 @@ export interface SourceHealth {
 
 export function sourceHealth(db: Database): SourceHealth[] {
   const bySource = new Map<string, SourceHealth>();
-  const r = db.exec('SELECT source, count(*), sum(rejected) FROM files WHERE status IS NULL GROUP BY source');
+  // From the per-source aggregates (store/aggregates.ts): a row per source, not a pass over every file.
+  const r = db.exec('SELECT source, files, rejected FROM source_totals WHERE files > 0');
   for (const [source, files, rejected] of r[0]?.values ?? []) {
     bySource.set(String(source), {
       source: String(source) as SourceName,

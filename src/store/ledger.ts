@@ -156,16 +156,19 @@ const SLACK_MAX_PAGES = 1024;
 /** Makes sure the database holds at least its share of free pages (above) before it is saved as a snapshot. */
 function keepFreePages(db: Database): void {
   const pragma = (name: string): number => Number(db.exec(`PRAGMA ${name}`)[0]?.values[0]?.[0] ?? 0);
-  const want = Math.min(SLACK_MAX_PAGES, Math.floor(pragma('page_count') / SLACK_SHARE));
-  const missing = want - pragma('freelist_count');
-  if (missing <= 0) return;
-  // A value spanning `missing` overflow pages, deleted at once: the pages stay in the file as free pages. Not
-  // journaled (a fold writes the whole file); rows, rowids and what a replay does are the same with or without them.
-  db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, zeroblob(?))', [
-    'free_pages',
-    missing * pragma('page_size'),
-  ]);
-  db.run("DELETE FROM meta WHERE key = 'free_pages'");
+  // Adding free pages makes the file longer, and so its share larger: measured again until the share is there.
+  for (let round = 0; round < 3; round++) {
+    const want = Math.min(SLACK_MAX_PAGES, Math.floor(pragma('page_count') / SLACK_SHARE));
+    const missing = want - pragma('freelist_count');
+    if (missing <= 0) return;
+    // A value spanning `missing` overflow pages, deleted at once: the pages stay in the file as free pages. Not
+    // journaled (a fold writes the whole file); rows, rowids and what a replay does are the same with or without them.
+    db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, zeroblob(?))', [
+      'free_pages',
+      missing * pragma('page_size'),
+    ]);
+    db.run("DELETE FROM meta WHERE key = 'free_pages'");
+  }
 }
 
 function snapshotIdOf(db: Database): string | undefined {

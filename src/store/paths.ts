@@ -62,7 +62,8 @@ export function logPathParts(logPath: string | null): [folder: string | null, na
 /** The repositories and working folders of the sessions in the ledger (each once). */
 export function sessionFolders(db: Database): string[] {
   const rows = db.exec(
-    'SELECT DISTINCT repo FROM sessions WHERE repo IS NOT NULL UNION SELECT text FROM paths WHERE id IN (SELECT cwd_ref FROM sessions)',
+    // The repositories from their counts (repo_totals) and the folders from their index (sessions_cwd; schema 11).
+    'SELECT repo FROM repo_totals UNION SELECT text FROM paths WHERE id IN (SELECT DISTINCT cwd_ref FROM sessions)',
   );
   return (rows[0]?.values ?? []).flatMap(([d]) => (typeof d === 'string' ? [d] : []));
 }

@@ -1,5 +1,5 @@
 import type { Database } from 'sql.js';
-import { addSessionTotals } from './aggregates';
+import { addSessionTotals, addSourceTotals } from './aggregates';
 import { ARCHIVE_DDL } from './archive';
 import { storePathsOnce } from './paths';
 
@@ -54,8 +54,15 @@ import { storePathsOnce } from './paths';
  * instead of holding the strings. The migration moves the rows over in the write that opened the ledger (ids and
  * everything else unchanged); the fold that follows saves the smaller snapshot (vacuumed, as the old tables' pages are
  * free). The store reads and writes those columns and hands services whole paths.
+ *
+ * Version 11 (per-source aggregates, store/aggregates.ts): `session_totals` also keeps each session's `source`;
+ * `source_totals` holds per source its sessions, first and last record, requests, estimated tokens, credits, log files
+ * and rejected lines, kept by triggers on `session_totals` and `files` (a cursor is saved by upsert, so its update
+ * fires them), so data health and the sidebar read a row per source instead of every session and file. Indexes on
+ * `sessions (repo)` and `sessions (cwd_ref)` answer the repository filters and the project folders from the index.
+ * Migration 7 now only creates its table and marks the rollup stale: the open regroups it with today's columns.
  */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string | ((db: Database) => void) }> = [
   {
@@ -234,6 +241,10 @@ CREATE TABLE manual_entries (
   {
     version: 10,
     sql: storePathsOnce,
+  },
+  {
+    version: 11,
+    sql: addSourceTotals,
   },
 ];
 

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { addManualEntry, deleteManualEntry, editManualEntry } from '../../src/services/manual';
 import { listSessions, report } from '../../src/services/queries';
 import { Ledger } from '../../src/store/ledger';
+import { CursorWriter } from '../../src/store/files';
 import { RecordWriter } from '../../src/store/records';
 import { rebuildRollup } from '../../src/store/rollup';
 import { SCHEMA_VERSION } from '../../src/store/schema';
@@ -55,6 +56,31 @@ function fromAggregate(ledger: Ledger): string {
     SELECT session_ref, first_ts, last_ts, input, output, cache_read, cache_write, reasoning, cost_nusd, n, unpriced, credits_u
     FROM session_totals ORDER BY session_ref`)[0]?.values ?? [],
   );
+}
+
+/** Per source and per repository, as grouping every session and file gives them, and as the maintained tables hold them. */
+function sourcesFromScratch(ledger: Ledger): string {
+  const db = ledger.database;
+  return JSON.stringify([
+    db.exec(`
+    SELECT s.source, count(*), min(t.first_ts), max(t.last_ts), sum(t.n), sum(t.assumed), sum(t.estimated), sum(t.credits_u)
+    FROM session_totals t JOIN sessions s ON s.id = t.session_ref GROUP BY s.source ORDER BY s.source`)[0]?.values ??
+      [],
+    db.exec('SELECT source, count(*), sum(rejected) FROM files WHERE status IS NULL GROUP BY source ORDER BY source')[0]
+      ?.values ?? [],
+    db.exec('SELECT repo, count(*) FROM sessions WHERE repo IS NOT NULL GROUP BY repo ORDER BY repo')[0]?.values ?? [],
+  ]);
+}
+
+function sourcesFromAggregate(ledger: Ledger): string {
+  const db = ledger.database;
+  return JSON.stringify([
+    db.exec(`
+    SELECT source, sessions, first_ts, last_ts, n, assumed, estimated, credits_u FROM source_totals
+    WHERE sessions > 0 ORDER BY source`)[0]?.values ?? [],
+    db.exec('SELECT source, files, rejected FROM source_totals WHERE files > 0 ORDER BY source')[0]?.values ?? [],
+    db.exec('SELECT repo, sessions FROM repo_totals ORDER BY repo')[0]?.values ?? [],
+  ]);
 }
 
 function rollupFromDetail(ledger: Ledger): string {
@@ -146,6 +172,142 @@ describe('maintained aggregates (schemas 7 and 8)', () => {
       for (const l of [writer, follower, fresh]) l.close();
     });
   }
+
+  for (const seed of [3, 11]) {
+    it(`per-source and per-repository totals (schema 11) equal a regroup of every session and file after random writes, in the writer, a follower and a fresh open (seed ${seed})`, async () => {
+      const r = rng(seed);
+      const writer = await Ledger.open(home, { journalLimitBytes: 24_000 });
+      const follower = await Ledger.open(home);
+      const keys: Array<{ key: string; ts: number }> = [];
+      const manual: string[] = [];
+      const repos = ['/src/api', '/src/web', null];
+      for (let step = 0; step < 45; step++) {
+        const what = r();
+        if (what < 0.5) {
+          // An import: requests of a few sessions in two sources (some working in repositories), and their files' cursors.
+          await writer.write((db) => {
+            const w = new RecordWriter(db, { repoOf: (cwd) => repos[cwd.length % 3] ?? null });
+            const c = new CursorWriter(db);
+            try {
+              for (let i = 0, n = 1 + Math.floor(r() * 5); i < n; i++) {
+                const key = `k${step}-${i}`;
+                const session = `s${Math.floor(r() * 5)}`;
+                const ts = T0 + Math.floor(r() * 30 * 86_400_000);
+                keys.push({ key, ts });
+                const req = syntheticRequest(key, session, ts, 1 + Math.floor(r() * 900));
+                const codex = r() < 0.3;
+                w.add(
+                  {
+                    ...req,
+                    session: {
+                      ...req.session,
+                      source: codex ? 'codex' : 'claude-code',
+                      cwd: `/work/${'x'.repeat(Number(session.slice(1)))}`,
+                    },
+                  },
+                  `/logs/${session}.jsonl`,
+                );
+                // A file seen again (an update of its cursor), its rejected lines changing, sometimes set aside.
+                c.save({
+                  path: `/logs/${codex ? 'codex' : 'claude'}/${session}.jsonl`,
+                  source: codex ? 'codex' : 'claude-code',
+                  dev: 1,
+                  ino: step,
+                  size: step * 10,
+                  mtimeMs: T0 + step,
+                  offset: step * 10,
+                  lineNo: step,
+                  state: null,
+                  rejected: Math.floor(r() * 3),
+                  status: r() < 0.15 ? 'an archived copy of an active file' : null,
+                });
+              }
+            } finally {
+              w.free();
+              c.free();
+            }
+          });
+        } else if (what < 0.68 && keys.length > 0) {
+          // A request withdrawn: often a session's first or last (its source's bounds are looked up again).
+          keys.sort((a, b) => a.ts - b.ts);
+          const at = r() < 0.5 ? 0 : r() < 0.5 ? keys.length - 1 : Math.floor(r() * keys.length);
+          const { key } = keys.splice(at, 1)[0] as { key: string };
+          await writer.write((db) => {
+            const w = new RecordWriter(db, { repoOf: () => null });
+            try {
+              w.retract(key);
+            } finally {
+              w.free();
+            }
+          });
+        } else if (what < 0.82) {
+          const e = await addManualEntry(writer, {
+            tool: 'web chat',
+            model: 'claude-sonnet-4-5',
+            inputTokens: 100 + step,
+            outputTokens: 50,
+            at: T0 - step * 3_600_000,
+          });
+          manual.push(e.id);
+        } else if (manual.length > 0) {
+          await deleteManualEntry(writer, manual.splice(Math.floor(r() * manual.length), 1)[0] as string);
+        }
+        if (step % 7 === 0) follower.refresh();
+        assert.equal(
+          sourcesFromAggregate(writer),
+          sourcesFromScratch(writer),
+          `seed ${seed}, step ${step}: the writer`,
+        );
+      }
+      follower.refresh();
+      const fresh = await Ledger.open(home);
+      for (const l of [follower, fresh]) {
+        assert.equal(sourcesFromAggregate(l), sourcesFromScratch(l), `seed ${seed}: after replaying the journal`);
+        assert.equal(sourcesFromScratch(l), sourcesFromScratch(writer), 'the same everywhere');
+      }
+      // A full regroup (a ledger saved mid-import) gives the same.
+      await fresh.write((db) => rebuildRollup(db, 'all'));
+      assert.equal(sourcesFromAggregate(fresh), sourcesFromScratch(fresh));
+      assert.ok(JSON.parse(sourcesFromScratch(fresh))[2].length > 0, 'the world has repositories');
+      for (const l of [writer, follower, fresh]) l.close();
+    });
+  }
+
+  it('a version-10 ledger is migrated: per-source and per-repository totals are filled from what it holds', async () => {
+    const a = await Ledger.open(home);
+    await a.write((db) => {
+      const w = new RecordWriter(db, { repoOf: () => '/src/api' });
+      const c = new CursorWriter(db);
+      try {
+        for (let i = 0; i < 20; i++)
+          w.add(syntheticRequest(`v${i}`, `s${i % 3}`, T0 + i * 3_600_000, 5 + i), '/l.jsonl');
+        c.save({
+          path: '/l.jsonl',
+          source: 'claude-code',
+          dev: 1,
+          ino: 1,
+          size: 9,
+          mtimeMs: T0,
+          offset: 9,
+          lineNo: 2,
+          state: null,
+          rejected: 2,
+          status: null,
+        });
+      } finally {
+        w.free();
+        c.free();
+      }
+    });
+    await saveAsSchema(a, home, 10, ['DROP TABLE source_totals', 'DROP TABLE repo_totals', 'DROP INDEX sessions_cwd']);
+    const b = await Ledger.open(home);
+    assert.equal(sourcesFromAggregate(b), sourcesFromScratch(b));
+    assert.deepEqual(b.database.exec('SELECT source, sessions, n, files, rejected FROM source_totals')[0]?.values, [
+      ['claude-code', 3, 20, 1, 2],
+    ]);
+    assert.deepEqual(b.database.exec('SELECT repo, sessions FROM repo_totals')[0]?.values, [['/src/api', 3]]);
+    b.close();
+  });
 
   it('after a crash mid-append (a torn journal tail) the totals still equal the detail that survived', async () => {
     const a = await Ledger.open(home);
