@@ -25,6 +25,25 @@ export interface AtomicWriteOptions {
  */
 export function writeFileAtomic(target: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): boolean {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return writeAtomicWith(
+    target,
+    (fd) => {
+      let written = 0;
+      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+    },
+    options,
+  );
+}
+
+/**
+ * The same, with the content written by `write` to the temp file's descriptor (a snapshot written from its pages, never
+ * held whole in memory). `write` throwing leaves nothing behind.
+ */
+export function writeAtomicWith(
+  target: string,
+  write: (fd: number) => void,
+  options: AtomicWriteOptions = {},
+): boolean {
   const dir = path.dirname(path.resolve(target));
   if (options.mkdirMode !== undefined) fs.mkdirSync(dir, { recursive: true, mode: options.mkdirMode });
   const tmp = tempNameFor(target);
@@ -33,8 +52,7 @@ export function writeFileAtomic(target: string, data: Uint8Array | string, optio
     const fd = fs.openSync(tmp, 'wx', options.mode ?? 0o600);
     created = true;
     try {
-      let written = 0;
-      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+      write(fd);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

@@ -4,7 +4,7 @@ import type { Database, SqlJsStatic } from 'sql.js';
 import { activePriceBook, costUSD, creditCostUSD, toNanoUSD } from '../core/usage/pricing';
 import type { SourceName } from '../core/usage/model';
 import { noun, plural } from '../core/usage/format';
-import { writeFileAtomic, removeStaleTemps } from './atomic';
+import { removeStaleTemps, writeAtomicWith, writeFileAtomic } from './atomic';
 import { diskFaultOf, diskFaultState, type DiskFaultError } from './diskFault';
 import { ledgerPaths, type LedgerPaths } from './home';
 import { acquireLock, type LockOptions } from './lock';
@@ -689,12 +689,20 @@ export class Ledger {
     setMeta(this.db, 'snapshot_id', id);
     retireStaleFiles(this.db);
     keepFreePages(this.db);
-    const bytes = this.db.export();
+    // Written from the pages (those in memory and the rest read from the old snapshot) when the content is paged;
+    // sql.js's export() — a copy of the database, copied again — only when it holds the content itself.
+    const paged = this.paged && !this.paged.detached ? this.paged : undefined;
+    const bytes = paged ? undefined : this.db.export();
+    const save = (target: string, options?: { backup: string }): void => {
+      if (bytes) writeFileAtomic(target, bytes, options);
+      else if (paged) writeAtomicWith(target, (fd) => paged.writeTo(fd), options);
+    };
+    const size = bytes ? bytes.length : (paged?.byteLength ?? 0);
     try {
       const first = !fs.existsSync(this.paths.file);
-      writeFileAtomic(this.paths.file, bytes, { backup: this.paths.backup });
+      save(this.paths.file, { backup: this.paths.backup });
       // The first save has no previous snapshot to keep: a copy of itself is the backup (with the journal after it).
-      if (first) writeFileAtomic(this.paths.backup, bytes);
+      if (first) save(this.paths.backup);
       if (fs.existsSync(this.paths.journal)) {
         const to = damaged
           ? `${this.paths.journal}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`
@@ -705,7 +713,7 @@ export class Ledger {
     } catch (e) {
       throw writeFailure(e, `cannot write the ledger at ${this.paths.file}`, this.paths.file);
     }
-    this.readFromSaved(bytes.length);
+    this.readFromSaved(size);
     // Saved: archive files neither this snapshot nor its backup can read go (store/archive.ts retireStaleFiles).
     removeUnusedFiles(this.db, this.archiveStore);
     this.recorder.start();

@@ -9,6 +9,10 @@ const SCRATCH_MAX = 1 << 16;
  * copying the file whole because it resized it (a VACUUM, or a rolled back transaction that had grown the file).
  */
 const WHOLE_READ = 1 << 16;
+/** What a save writes at a time (a multiple of CHUNK). */
+const WRITE_BATCH = 256 * CHUNK;
+/** Written pages are cut from slabs of this many pages (1 MB). */
+const SLAB_PAGES = 256;
 
 /**
  * The bytes of the ledger's database as sql.js sees them, read from the snapshot on disk only when SQLite asks for
@@ -35,6 +39,8 @@ export class PagedFile {
   private readonly dirty = new Map<number, Uint8Array>();
   private adopted = false;
   private scratch = new Uint8Array(CHUNK);
+  private slab: Uint8Array | undefined;
+  private slabUsed = 0;
   /** sql.js replaced this content by a copy of it (a resize): nothing is read or written here any more. */
   detached = false;
   /** The first read the disk refused or cut short, if any. */
@@ -103,7 +109,7 @@ export class PagedFile {
       const n = Math.min(CHUNK - within, len - done);
       let page = this.dirty.get(index);
       if (!page) {
-        page = new Uint8Array(CHUNK);
+        page = this.newPage();
         if (within !== 0 || n !== CHUNK) this.readBase(page, 0, index * CHUNK, CHUNK);
         this.dirty.set(index, page);
       }
@@ -111,6 +117,18 @@ export class PagedFile {
       done += n;
     }
     this.size = Math.max(this.size, offset + len);
+  }
+
+  /**
+   * A page for a write, cut from a slab of SLAB_PAGES pages: one allocation per slab instead of one per page, so a long
+   * import's written pages neither cost an allocation each nor leave the allocator fragmented when they are let go.
+   */
+  private newPage(): Uint8Array {
+    if (this.slabUsed === SLAB_PAGES || !this.slab) {
+      this.slab = new Uint8Array(SLAB_PAGES * CHUNK);
+      this.slabUsed = 0;
+    }
+    return this.slab.subarray(this.slabUsed * CHUNK, ++this.slabUsed * CHUNK);
   }
 
   // --- the ledger's side -----------------------------------------------------------------------------------------
@@ -126,6 +144,28 @@ export class PagedFile {
     this.baseSize = size;
     this.size = size;
     this.dirty.clear();
+    this.slab = undefined;
+  }
+
+  /** The content's size in bytes. */
+  get byteLength(): number {
+    return this.size;
+  }
+
+  /**
+   * Writes the whole content to `fd` (a new snapshot) a megabyte at a time: the written pages from memory, the rest
+   * read from the file on disk in runs. A fold thus never holds a copy of the database (sql.js's `export()` makes two).
+   * Returns the bytes written.
+   */
+  writeTo(fd: number): number {
+    const buf = new Uint8Array(WRITE_BATCH);
+    for (let at = 0; at < this.size; at += WRITE_BATCH) {
+      const end = Math.min(this.size, at + WRITE_BATCH);
+      const out = this.copy(at, end, buf.subarray(0, end - at));
+      let written = 0;
+      while (written < out.length) written += fs.writeSync(fd, out, written, out.length - written);
+    }
+    return this.size;
   }
 
   /** Closes the descriptor (the database must be closed too: nothing can be read any more). */
@@ -133,6 +173,7 @@ export class PagedFile {
     this.closeFile();
     this.base = undefined;
     this.dirty.clear();
+    this.slab = undefined;
   }
 
   private closeFile(): void {

@@ -74,9 +74,12 @@ describe('the snapshot read on demand (store/pagedFile.ts)', () => {
         }
       }
       assert.ok(paged.heldBytes > 0);
-      // Saved whole as a new file: reads go there and the written pages go.
+      // Saved whole as a new file (as a fold writes it, from the pages): reads go there and the written pages go.
       const saved = path.join(tmp.dir, 'saved');
-      fs.writeFileSync(saved, reference);
+      const out = fs.openSync(saved, 'w');
+      assert.equal(paged.writeTo(out), reference.length);
+      fs.closeSync(out);
+      assert.ok(fs.readFileSync(saved).equals(reference), 'the saved file is the content, byte for byte');
       paged.rebase(fs.openSync(saved, 'r'), reference.length);
       assert.equal(paged.heldBytes, 0);
       assert.deepEqual(paged.subarray(0, reference.length), reference);
@@ -84,6 +87,28 @@ describe('the snapshot read on demand (store/pagedFile.ts)', () => {
       paged.close();
     });
   }
+
+  it('a save writes the content of a file of several megabytes exactly: written pages over the file, runs read in between, a grown tail', () => {
+    const rnd = random(5);
+    const size = 3 * 1024 * 1024 + 1234;
+    const model = new Uint8Array(size).map(() => Math.floor(rnd() * 256));
+    const file = path.join(tmp.dir, 'big');
+    fs.writeFileSync(file, model);
+    const paged = PagedFile.onDisk(fs.openSync(file, 'r'), size);
+    const reference = new Uint8Array(size + 9000);
+    reference.set(model);
+    for (const at of [0, 4096 * 255, 4096 * 256 - 10, 1024 * 1024 + 77, size - 100, size + 5000]) {
+      const src = new Uint8Array(4000).map(() => Math.floor(rnd() * 256));
+      paged.set(src, at);
+      reference.set(src, at);
+    }
+    const saved = path.join(tmp.dir, 'big-saved');
+    const out = fs.openSync(saved, 'w');
+    assert.equal(paged.writeTo(out), reference.length);
+    fs.closeSync(out);
+    assert.ok(fs.readFileSync(saved).equals(reference));
+    paged.close();
+  });
 
   it('a read past what the disk gives is zeros and is remembered (SQLite then reports a damaged database)', () => {
     const file = path.join(tmp.dir, 'short');
