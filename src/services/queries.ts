@@ -14,14 +14,15 @@ import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/usage/pricing';
 import type { Plan } from '../core/usage/plans';
 import {
   accuracyOf,
-  buildReport,
   creditsField,
+  ReportBuilder,
   roundUSD,
   sessionStatus,
   type ReportJson,
   type TokenAccuracy,
   type UsageRow,
 } from '../core/outcomes/report';
+import { REPEATED_PROMPT_MIN, type RepeatedPrompts } from '../core/outcomes/selfcheck';
 import { tasksInBranch } from '../core/outcomes/tasks';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
@@ -321,52 +322,141 @@ export function promptHashes(db: Database, from: number, to: number): Map<number
 }
 
 /**
- * Usage rows (sums per session, model and 15-minute bucket, recorded cost included) from the rollup, never from the
- * per-request rows; `buckets` bounds them to [from, to) through the rollup's bucket index, and only their sessions'
- * sources are read. A period starts and ends on local midnights, which fall
- * on quarter hours in every zone, so whole buckets are exact.
+ * The self-check's repeated-prompt counts for [from, to), counted by SQLite (core/selfcheck.ts's rule): only the
+ * prompts sent often enough come out of the grouping, never a row per prompt.
  */
-export function usageRows(db: Database, buckets?: { from: number; to: number }): UsageRow[] {
-  const stmt = db.prepare(`
-    SELECT r.session_ref, r.model_ref, r.bucket, r.first_ts, r.last_ts, r.input, r.output, r.cache_read, r.cache_write, r.reasoning,
-           r.cost_nusd, r.n, r.unpriced, r.assumed, r.estimated, r.credits_u, r.recorded_nusd, r.recorded_n, s.source
-    FROM usage_rollup r LEFT JOIN sessions s ON s.id = r.session_ref ${buckets ? 'WHERE r.bucket >= ? AND r.bucket < ?' : ''}`);
-  const models = new Map<number, { name: string; priced: boolean }>();
-  for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? []) {
-    models.set(Number(id), { name: String(name), priced: priceOf(String(name)) !== null });
+export function repeatedPrompts(db: Database, from: number, to: number): RepeatedPrompts {
+  const v = db.exec(
+    `WITH p AS (SELECT session_ref, hash FROM prompts WHERE ts >= ?1 AND ts < ?2),
+          r AS (SELECT hash, count(*) AS n FROM p GROUP BY hash HAVING count(*) >= ?3)
+     SELECT (SELECT count(*) FROM r), (SELECT coalesce(sum(n - 1), 0) FROM r),
+            (SELECT count(DISTINCT session_ref) FROM p WHERE hash IN (SELECT hash FROM r))`,
+    [from, to, REPEATED_PROMPT_MIN],
+  )[0]?.values[0] ?? [0, 0, 0];
+  return { prompts: Number(v[0]), repeats: Number(v[1]), sessions: Number(v[2]) };
+}
+
+/**
+ * Sources of sessions by id: those of the rollup rows in `buckets` (listed from the bucket index alone), else every
+ * one. One pass over `sessions` in id order: a lookup per rollup row would read its pages again and again (the ledger
+ * file is read on demand, store/pagedFile.ts).
+ */
+function sessionSources(db: Database, buckets?: { from: number; to: number }): Map<number, SourceName> {
+  let refs: number[] | undefined;
+  if (buckets) {
+    refs = [];
+    const stmt = db.prepare('SELECT DISTINCT session_ref FROM usage_rollup WHERE bucket >= ? AND bucket < ?');
+    try {
+      stmt.bind([buckets.from, buckets.to]);
+      while (stmt.step()) refs.push(Number(stmt.get()[0]));
+    } finally {
+      stmt.free();
+    }
   }
-  const rows: UsageRow[] = [];
+  const out = new Map<number, SourceName>();
+  const names = new Map<string, SourceName>();
+  const stmt = db.prepare(`SELECT id, source FROM sessions WHERE 1${refsClause('id', refs)}`);
   try {
-    if (buckets) stmt.bind([buckets.from, buckets.to]);
     while (stmt.step()) {
-      const v = stmt.get() as number[];
-      const model = models.get(Number(v[1])) ?? { name: 'unknown', priced: false };
-      rows.push({
-        sessionRef: Number(v[0]),
-        source: v[18] === null ? 'manual' : (String(v[18]) as SourceName),
-        model: model.name,
-        priced: model.priced,
-        bucket: Number(v[2]),
-        firstTs: Number(v[3]),
-        lastTs: Number(v[4]),
-        input: Number(v[5]),
-        output: Number(v[6]),
-        cacheRead: Number(v[7]),
-        cacheWrite: Number(v[8]),
-        reasoning: Number(v[9]),
-        costNano: Number(v[10]),
-        interactions: Number(v[11]),
-        unpriced: Number(v[12]),
-        assumedModel: Number(v[13]),
-        estimatedTokens: Number(v[14]),
-        creditsMicro: Number(v[15] ?? 0),
-        // What the tools recorded as their own cost (Cline/Roo, Aider, OpenCode, Claude Code's costUSD), summed in the rollup.
-        ...(Number(v[17]) > 0 ? { recordedNano: Number(v[16]), recordedInteractions: Number(v[17]) } : {}),
-      });
+      const [id, source] = stmt.get();
+      const text = String(source);
+      let name = names.get(text);
+      if (name === undefined) {
+        name = text as SourceName;
+        names.set(text, name);
+      }
+      out.set(Number(id), name);
     }
   } finally {
     stmt.free();
   }
+  return out;
+}
+
+/**
+ * Usage rows (sums per session, model and 15-minute bucket, recorded cost included) from the rollup, never from the
+ * per-request rows, handed to `fn` one at a time in one reused object (copy it to keep it); `buckets` bounds them to
+ * [from, to) through the rollup's bucket index. A period starts and ends on local midnights, which fall on quarter
+ * hours in every zone, so whole buckets are exact.
+ */
+export function eachUsageRow(
+  db: Database,
+  buckets: { from: number; to: number } | undefined,
+  fn: (row: Readonly<UsageRow>) => void,
+): void {
+  const models = new Map<number, { name: string; priced: boolean }>();
+  for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? []) {
+    models.set(Number(id), { name: String(name), priced: priceOf(String(name)) !== null });
+  }
+  const sources = sessionSources(db, buckets);
+  const stmt = db.prepare(`
+    SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning,
+           cost_nusd, n, unpriced, assumed, estimated, credits_u, recorded_nusd, recorded_n
+    FROM usage_rollup ${buckets ? 'WHERE bucket >= ? AND bucket < ?' : ''}`);
+  const unknown = { name: 'unknown', priced: false };
+  const row: UsageRow = {
+    sessionRef: 0,
+    source: 'manual',
+    model: '',
+    priced: false,
+    bucket: 0,
+    firstTs: 0,
+    lastTs: 0,
+    input: 0,
+    output: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    reasoning: 0,
+    costNano: 0,
+    interactions: 0,
+    unpriced: 0,
+    assumedModel: 0,
+    estimatedTokens: 0,
+    creditsMicro: 0,
+    recordedNano: 0,
+    recordedInteractions: 0,
+  };
+  try {
+    if (buckets) stmt.bind([buckets.from, buckets.to]);
+    while (stmt.step()) {
+      const v = stmt.get() as number[];
+      const model = models.get(Number(v[1])) ?? unknown;
+      row.sessionRef = Number(v[0]);
+      row.source = sources.get(row.sessionRef) ?? 'manual';
+      row.model = model.name;
+      row.priced = model.priced;
+      row.bucket = Number(v[2]);
+      row.firstTs = Number(v[3]);
+      row.lastTs = Number(v[4]);
+      row.input = Number(v[5]);
+      row.output = Number(v[6]);
+      row.cacheRead = Number(v[7]);
+      row.cacheWrite = Number(v[8]);
+      row.reasoning = Number(v[9]);
+      row.costNano = Number(v[10]);
+      row.interactions = Number(v[11]);
+      row.unpriced = Number(v[12]);
+      row.assumedModel = Number(v[13]);
+      row.estimatedTokens = Number(v[14]);
+      row.creditsMicro = Number(v[15] ?? 0);
+      // What the tools recorded as their own cost (Cline/Roo, Aider, OpenCode, Claude Code's costUSD), summed in the rollup.
+      const recorded = Number(v[17]);
+      row.recordedNano = recorded > 0 ? Number(v[16]) : 0;
+      row.recordedInteractions = recorded > 0 ? recorded : 0;
+      fn(row);
+    }
+  } finally {
+    stmt.free();
+  }
+}
+
+/** The usage rows of `eachUsageRow` as an array (for views that go over them more than once). */
+export function usageRows(db: Database, buckets?: { from: number; to: number }): UsageRow[] {
+  const rows: UsageRow[] = [];
+  eachUsageRow(db, buckets, (r) => {
+    const { recordedNano, recordedInteractions, ...rest } = r;
+    rows.push((recordedInteractions ?? 0) > 0 ? { ...rest, recordedNano, recordedInteractions } : { ...rest });
+  });
   return rows;
 }
 
@@ -400,40 +490,45 @@ export function reports(
   const counted = co.counted;
   const files = sourceHealth(db);
   const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
-  const all = ranges.some((r) => !r.bounded)
-    ? usageRows(db)
-    : usageRows(
-        db,
-        bucketsOf({
-          from: Math.min(...ranges.map((r) => r.range.from)),
-          to: Math.max(...ranges.map((r) => r.range.to)),
-        }),
-      );
+  const span = ranges.some((r) => !r.bounded)
+    ? undefined
+    : bucketsOf({
+        from: Math.min(...ranges.map((r) => r.range.from)),
+        to: Math.max(...ranges.map((r) => r.range.to)),
+      });
+  // One pass over the rows, each added to the report of every period it falls in; nothing is kept per row.
+  const builders = ranges.map((r) => ({
+    ...r,
+    buckets: bucketsOf(r.range),
+    // One bounded period reads only its own buckets; several read their union and each takes its own.
+    filtered: r.bounded && ranges.length > 1,
+    builder: new ReportBuilder(q.timeZone, q.bySession === true),
+  }));
+  eachUsageRow(db, span, (row) => {
+    for (const p of builders)
+      if (!p.filtered || (row.bucket >= p.buckets.from && row.bucket < p.buckets.to)) p.builder.add(row);
+  });
   // Per-session work (status, task keys, span) for the sessions of these periods only.
-  const refs = new Set(all.map((r) => r.sessionRef));
+  const refs = new Set<number>();
+  for (const p of builders) for (const ref of p.builder.sessionRefs()) refs.add(ref);
   const statusOf = statusResolver(db, now, threshold, counted, refs);
   const outcomes = outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside, refs);
   const info = sessionInfo(db, refs);
-  return ranges.map(({ since, until, range, bounded }) => {
-    const b = bucketsOf(range);
-    const rows = bounded && ranges.length > 1 ? all.filter((r) => r.bucket >= b.from && r.bucket < b.to) : all;
-    return buildReport({
-      rows,
+  return builders.map(({ since, until, range, builder }) =>
+    builder.finish({
       statusOf,
       outcomes,
       sessionInfo: info,
-      prompts: promptHashes(db, range.from, range.to),
+      repeatedPrompts: repeatedPrompts(db, range.from, range.to),
       threshold,
       files,
-      timeZone: q.timeZone,
       since,
       until,
       pricingVersion,
       identities: co.identities,
       plan: q.plan ?? null,
-      bySession: q.bySession === true,
-    });
-  });
+    }),
+  );
 }
 
 export interface SessionJson {

@@ -54,15 +54,21 @@ function signal(list: SelfCheckSession[], rule: string): Signal {
   };
 }
 
-/**
- * `prompts`: hashes of the prompts typed in the period, per session. A prompt repeated word for word `repeatMin`
- * times or more (across sessions) is a retry loop worth a look.
- */
-export function selfCheck(
-  sessions: readonly SelfCheckSession[],
-  prompts: ReadonlyMap<number, readonly number[]>,
-): SelfCheck {
-  const r = SELF_CHECK_RULES;
+/** How many times a prompt must be sent, word for word (by hash), to count as repeated. */
+export const REPEATED_PROMPT_MIN = SELF_CHECK_RULES.repeatMin;
+
+/** What the repeated-prompt signal counts: prompts sent `REPEATED_PROMPT_MIN`+ times, their repeats, their sessions. */
+export interface RepeatedPrompts {
+  /** Distinct prompts (hashes) sent REPEATED_PROMPT_MIN or more times. */
+  prompts: number;
+  /** Of those, every sending after the first. */
+  repeats: number;
+  /** Sessions that sent any of them. */
+  sessions: number;
+}
+
+/** The repeated-prompt counts from the hashes typed in the period, per session (the ledger counts them in SQL). */
+export function repeatedPromptsOf(prompts: ReadonlyMap<number, readonly number[]>): RepeatedPrompts {
   const byHash = new Map<number, { n: number; sessions: Set<number> }>();
   for (const [ref, hashes] of prompts) {
     for (const h of hashes) {
@@ -76,18 +82,31 @@ export function selfCheck(
   let repeats = 0;
   const repeatSessions = new Set<number>();
   for (const e of byHash.values()) {
-    if (e.n < r.repeatMin) continue;
+    if (e.n < REPEATED_PROMPT_MIN) continue;
     repeated++;
     repeats += e.n - 1;
     for (const s of e.sessions) repeatSessions.add(s);
   }
+  return { prompts: repeated, repeats, sessions: repeatSessions.size };
+}
+
+/**
+ * `prompts`: hashes of the prompts typed in the period, per session, or what `repeatedPromptsOf` makes of them. A
+ * prompt repeated word for word `repeatMin` times or more (across sessions) is a retry loop worth a look.
+ */
+export function selfCheck(
+  sessions: readonly SelfCheckSession[],
+  prompts: ReadonlyMap<number, readonly number[]> | RepeatedPrompts,
+): SelfCheck {
+  const r = SELF_CHECK_RULES;
+  const repeated = prompts instanceof Map ? repeatedPromptsOf(prompts) : (prompts as RepeatedPrompts);
   const noEdits = sessions.filter((s) => s.editedFiles === 0);
   return {
     private: true,
     repeatedPrompts: {
-      prompts: repeated,
-      repeats,
-      sessions: repeatSessions.size,
+      prompts: repeated.prompts,
+      repeats: repeated.repeats,
+      sessions: repeated.sessions,
       rule: `the same prompt (by hash) sent ${r.repeatMin} or more times`,
     },
     contextPadding: signal(
