@@ -22,13 +22,14 @@ import {
   type TokenAccuracy,
   type UsageRow,
 } from '../core/outcomes/report';
-import { REPEATED_PROMPT_MIN, type RepeatedPrompts } from '../core/outcomes/selfcheck';
+import { repeatedPromptsIn, type RepeatedPrompts } from '../core/outcomes/selfcheck';
 import { tasksInBranch } from '../core/outcomes/tasks';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
 import { loadKept, loadLinkFacts, loadLinks, loadSuccessors } from '../store/outcomes';
 import { getMeta, setMeta } from '../store/schema';
 import { groupStrings } from '../store/group';
+import { eachRow } from '../store/rows';
 import { refsClause } from '../store/aggregates';
 import { DEFAULT_DURABILITY_DAYS, linkConfigOf } from './linker';
 import { sessionCwdSql, sessionLogPathSql } from '../store/paths';
@@ -240,18 +241,22 @@ interface SessionBasics {
  */
 function sessionBasics(db: Database, refs?: ReadonlySet<number>): Map<number, SessionBasics> {
   const out = new Map<number, SessionBasics>();
-  for (const [ref, end] of db.exec(
+  eachRow(
+    db,
     `SELECT session_ref, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
-  )[0]?.values ?? []) {
-    out.set(Number(ref), { label: null, end: Number(end ?? 0) });
-  }
-  for (const [id, label] of db.exec(
+    undefined,
+    (v) => out.set(Number(v[0]), { label: null, end: Number(v[1] ?? 0) }),
+  );
+  eachRow(
+    db,
     `SELECT id, label FROM sessions WHERE label IS NOT NULL${refsClause('id', refs)}`,
-  )[0]?.values ?? []) {
-    const b = out.get(Number(id));
-    if (b) b.label = String(label);
-    else out.set(Number(id), { label: String(label), end: 0 });
-  }
+    undefined,
+    ([id, label]) => {
+      const b = out.get(Number(id));
+      if (b) b.label = String(label);
+      else out.set(Number(id), { label: String(label), end: 0 });
+    },
+  );
   return out;
 }
 
@@ -289,24 +294,25 @@ export function sessionInfo(
   const out = new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
   if (refs.size === 0) return out;
   const files = new Map<number, number>();
-  for (const [ref, n] of db.exec(
+  eachRow(
+    db,
     `SELECT session_ref, count(*) FROM session_files WHERE 1${refsClause('session_ref', refs)} GROUP BY session_ref`,
-  )[0]?.values ?? [])
-    files.set(Number(ref), Number(n));
+    undefined,
+    (v) => files.set(Number(v[0]), Number(v[1])),
+  );
   const span = new Map<number, [number, number]>();
-  for (const [ref, a, b] of db.exec(
+  eachRow(
+    db,
     `SELECT session_ref, first_ts, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
-  )[0]?.values ?? []) {
-    span.set(Number(ref), [Number(a), Number(b)]);
-  }
-  for (const [id, source, key] of db.exec(
-    `SELECT id, source, session_key FROM sessions WHERE 1${refsClause('id', refs)}`,
-  )[0]?.values ?? []) {
-    const ref = Number(id);
-    if (!refs.has(ref)) continue;
+    undefined,
+    (v) => span.set(Number(v[0]), [Number(v[1]), Number(v[2])]),
+  );
+  eachRow(db, `SELECT id, source, session_key FROM sessions WHERE 1${refsClause('id', refs)}`, undefined, (v) => {
+    const ref = Number(v[0]);
+    if (!refs.has(ref)) return;
     const [start, end] = span.get(ref) ?? [0, 0];
-    out.set(ref, { id: `${String(source)}:${String(key)}`, editedFiles: files.get(ref) ?? 0, start, end });
-  }
+    out.set(ref, { id: `${String(v[1])}:${String(v[2])}`, editedFiles: files.get(ref) ?? 0, start, end });
+  });
   return out;
 }
 
@@ -322,18 +328,30 @@ export function promptHashes(db: Database, from: number, to: number): Map<number
 }
 
 /**
- * The self-check's repeated-prompt counts for [from, to), counted by SQLite (core/selfcheck.ts's rule): only the
- * prompts sent often enough come out of the grouping, never a row per prompt.
+ * The self-check's repeated-prompt counts for [from, to) (core/selfcheck.ts), from two arrays of numbers rather than a
+ * list per session. The prompts are read in table order: a whole history as one pass over the table, a bounded period
+ * through the time index's ids, sorted, so each page of the table is read once however the times fall.
  */
 export function repeatedPrompts(db: Database, from: number, to: number): RepeatedPrompts {
-  const v = db.exec(
-    `WITH p AS (SELECT session_ref, hash FROM prompts WHERE ts >= ?1 AND ts < ?2),
-          r AS (SELECT hash, count(*) AS n FROM p GROUP BY hash HAVING count(*) >= ?3)
-     SELECT (SELECT count(*) FROM r), (SELECT coalesce(sum(n - 1), 0) FROM r),
-            (SELECT count(DISTINCT session_ref) FROM p WHERE hash IN (SELECT hash FROM r))`,
-    [from, to, REPEATED_PROMPT_MIN],
-  )[0]?.values[0] ?? [0, 0, 0];
-  return { prompts: Number(v[0]), repeats: Number(v[1]), sessions: Number(v[2]) };
+  const whole = from <= Number.MIN_SAFE_INTEGER && to >= Number.MAX_SAFE_INTEGER;
+  const stmt = db.prepare(
+    whole
+      ? 'SELECT session_ref, hash FROM prompts NOT INDEXED'
+      : 'SELECT session_ref, hash FROM prompts WHERE id IN (SELECT id FROM prompts WHERE ts >= ? AND ts < ?)',
+  );
+  const refs: number[] = [];
+  const hashes: number[] = [];
+  try {
+    if (!whole) stmt.bind([from, to]);
+    while (stmt.step()) {
+      const [ref, hash] = stmt.get();
+      refs.push(Number(ref));
+      hashes.push(Number(hash));
+    }
+  } finally {
+    stmt.free();
+  }
+  return repeatedPromptsIn(refs, hashes);
 }
 
 /**

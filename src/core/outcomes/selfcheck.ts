@@ -67,27 +67,41 @@ export interface RepeatedPrompts {
   sessions: number;
 }
 
-/** The repeated-prompt counts from the hashes typed in the period, per session (the ledger counts them in SQL). */
+/** The repeated-prompt counts from the hashes typed in the period, per session. */
 export function repeatedPromptsOf(prompts: ReadonlyMap<number, readonly number[]>): RepeatedPrompts {
-  const byHash = new Map<number, { n: number; sessions: Set<number> }>();
-  for (const [ref, hashes] of prompts) {
-    for (const h of hashes) {
-      const e = byHash.get(h) ?? { n: 0, sessions: new Set<number>() };
-      e.n++;
-      e.sessions.add(ref);
-      byHash.set(h, e);
+  const refs: number[] = [];
+  const hashes: number[] = [];
+  for (const [ref, list] of prompts) {
+    for (const h of list) {
+      refs.push(ref);
+      hashes.push(h);
     }
+  }
+  return repeatedPromptsIn(refs, hashes);
+}
+
+/**
+ * The repeated-prompt counts from the prompts typed in the period as two parallel lists (the session and the hash of
+ * each prompt), so a reader of many prompts keeps two arrays of numbers rather than an object per prompt.
+ */
+export function repeatedPromptsIn(refs: ArrayLike<number>, hashes: ArrayLike<number>): RepeatedPrompts {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < hashes.length; i++) {
+    const h = hashes[i] as number;
+    counts.set(h, (counts.get(h) ?? 0) + 1);
   }
   let repeated = 0;
   let repeats = 0;
-  const repeatSessions = new Set<number>();
-  for (const e of byHash.values()) {
-    if (e.n < REPEATED_PROMPT_MIN) continue;
+  for (const n of counts.values()) {
+    if (n < REPEATED_PROMPT_MIN) continue;
     repeated++;
-    repeats += e.n - 1;
-    for (const s of e.sessions) repeatSessions.add(s);
+    repeats += n - 1;
   }
-  return { prompts: repeated, repeats, sessions: repeatSessions.size };
+  const sessions = new Set<number>();
+  if (repeated > 0)
+    for (let i = 0; i < hashes.length; i++)
+      if ((counts.get(hashes[i] as number) as number) >= REPEATED_PROMPT_MIN) sessions.add(refs[i] as number);
+  return { prompts: repeated, repeats, sessions: sessions.size };
 }
 
 /**
