@@ -231,21 +231,23 @@ export function outcomeFacts(
   };
 }
 
-interface SessionBasics {
+export interface SessionBasics {
   label: string | null;
+  /** First and last activity (0 for a session without usage). */
+  start: number;
   end: number;
 }
 
 /**
- * Label and last activity of sessions: those given (a period's, from the per-session totals' key), else every one.
+ * Label and span of sessions: those given (a period's, from the per-session totals' key), else every one.
  */
-function sessionBasics(db: Database, refs?: ReadonlySet<number>): Map<number, SessionBasics> {
+export function sessionBasics(db: Database, refs?: ReadonlySet<number>): Map<number, SessionBasics> {
   const out = new Map<number, SessionBasics>();
   eachRow(
     db,
-    `SELECT session_ref, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
+    `SELECT session_ref, first_ts, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
     undefined,
-    (v) => out.set(Number(v[0]), { label: null, end: Number(v[1] ?? 0) }),
+    (v) => out.set(Number(v[0]), { label: null, start: Number(v[1] ?? 0), end: Number(v[2] ?? 0) }),
   );
   eachRow(
     db,
@@ -254,7 +256,7 @@ function sessionBasics(db: Database, refs?: ReadonlySet<number>): Map<number, Se
     ([id, label]) => {
       const b = out.get(Number(id));
       if (b) b.label = String(label);
-      else out.set(Number(id), { label: String(label), end: 0 });
+      else out.set(Number(id), { label: String(label), start: 0, end: 0 });
     },
   );
   return out;
@@ -262,7 +264,8 @@ function sessionBasics(db: Database, refs?: ReadonlySet<number>): Map<number, Se
 
 /**
  * Status of every session: its label, else shipped when a counted link exists, else open or unlinked. With `refs`
- * (the sessions a view shows) only theirs are read at once; any other session asked about is looked up alone.
+ * (the sessions a view shows) only theirs are read at once (or taken from `basics`, read for them already); any other
+ * session asked about is looked up alone.
  */
 export function statusResolver(
   db: Database,
@@ -270,13 +273,13 @@ export function statusResolver(
   threshold: number = DEFAULT_THRESHOLD,
   counted?: Map<number, number[]>,
   refs?: ReadonlySet<number>,
+  basics: Map<number, SessionBasics> = sessionBasics(db, refs),
 ): (ref: number) => SessionStatus {
-  const basics = sessionBasics(db, refs);
   const links = counted ?? countedLinks(db, threshold);
   return (ref) => {
     let b = basics.get(ref);
     if (!b && refs && !refs.has(ref)) {
-      b = sessionBasics(db, new Set([ref])).get(ref) ?? { label: null, end: 0 };
+      b = sessionBasics(db, new Set([ref])).get(ref) ?? { label: null, start: 0, end: 0 };
       basics.set(ref, b);
     }
     return sessionStatus(
@@ -286,12 +289,25 @@ export function statusResolver(
   };
 }
 
-/** Whole-session facts the self-check signals need (edited files, span), only for sessions in the report. */
+export interface SessionInfo {
+  /** `source:key`; absent when not asked for (`sessionIdOf` finds the few a report names). */
+  id?: string;
+  editedFiles: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * Whole-session facts the self-check signals need (edited files, span), only for sessions in the report. `basics`:
+ * their spans, read already (sessionBasics); `ids: false` leaves the ids out, which saves a pass over every session of
+ * a long period when only a few of them will be named.
+ */
 export function sessionInfo(
   db: Database,
   refs: ReadonlySet<number>,
-): Map<number, { id: string; editedFiles: number; start: number; end: number }> {
-  const out = new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
+  o: { basics?: ReadonlyMap<number, SessionBasics>; ids?: boolean } = {},
+): Map<number, SessionInfo> {
+  const out = new Map<number, SessionInfo>();
   if (refs.size === 0) return out;
   const files = new Map<number, number>();
   eachRow(
@@ -300,20 +316,34 @@ export function sessionInfo(
     undefined,
     (v) => files.set(Number(v[0]), Number(v[1])),
   );
-  const span = new Map<number, [number, number]>();
-  eachRow(
-    db,
-    `SELECT session_ref, first_ts, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
-    undefined,
-    (v) => span.set(Number(v[0]), [Number(v[1]), Number(v[2])]),
-  );
+  const span = o.basics ?? sessionBasics(db, refs);
+  if (o.ids === false) {
+    for (const ref of refs) {
+      const b = span.get(ref);
+      out.set(ref, { editedFiles: files.get(ref) ?? 0, start: b?.start ?? 0, end: b?.end ?? 0 });
+    }
+    return out;
+  }
   eachRow(db, `SELECT id, source, session_key FROM sessions WHERE 1${refsClause('id', refs)}`, undefined, (v) => {
     const ref = Number(v[0]);
     if (!refs.has(ref)) return;
-    const [start, end] = span.get(ref) ?? [0, 0];
-    out.set(ref, { id: `${String(v[1])}:${String(v[2])}`, editedFiles: files.get(ref) ?? 0, start, end });
+    const b = span.get(ref);
+    out.set(ref, {
+      id: `${String(v[1])}:${String(v[2])}`,
+      editedFiles: files.get(ref) ?? 0,
+      start: b?.start ?? 0,
+      end: b?.end ?? 0,
+    });
   });
   return out;
+}
+
+/** The `source:key` id of one session, looked up when asked (a report names a few: the self-check's examples). */
+export function sessionIdOf(db: Database): (ref: number) => string | undefined {
+  return (ref) => {
+    const v = db.exec('SELECT source, session_key FROM sessions WHERE id = ?', [ref])[0]?.values[0];
+    return v ? `${String(v[0])}:${String(v[1])}` : undefined;
+  };
 }
 
 export function promptHashes(db: Database, from: number, to: number): Map<number, number[]> {
@@ -529,14 +559,18 @@ export function reports(
   // Per-session work (status, task keys, span) for the sessions of these periods only.
   const refs = new Set<number>();
   for (const p of builders) for (const ref of p.builder.sessionRefs()) refs.add(ref);
-  const statusOf = statusResolver(db, now, threshold, counted, refs);
+  const basics = sessionBasics(db, refs);
+  const statusOf = statusResolver(db, now, threshold, counted, refs, basics);
   const outcomes = outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside, refs);
-  const info = sessionInfo(db, refs);
+  // Every session's id only for `--by session`; otherwise the few the self-check names are looked up.
+  const info = sessionInfo(db, refs, { basics, ids: q.bySession === true });
+  const sessionId = sessionIdOf(db);
   return builders.map(({ since, until, range, builder }) =>
     builder.finish({
       statusOf,
       outcomes,
       sessionInfo: info,
+      sessionId,
       repeatedPrompts: repeatedPrompts(db, range.from, range.to),
       threshold,
       files,

@@ -251,7 +251,9 @@ export interface ReportInput {
   /** Links, commits and tasks behind the value metrics; without them every outcome figure is zero. */
   outcomes?: OutcomeFacts;
   /** Per session: its id, edited-file count and whole-session span (self-check signals). */
-  sessionInfo?: ReadonlyMap<number, { id: string; editedFiles: number; start: number; end: number }>;
+  sessionInfo?: ReadonlyMap<number, { id?: string; editedFiles: number; start: number; end: number }>;
+  /** The id of a session `sessionInfo` gives none for, asked only for the sessions the report names. */
+  sessionId?: (sessionRef: number) => string | undefined;
   /** Prompt hashes typed in the period, per session. */
   prompts?: ReadonlyMap<number, readonly number[]>;
   /** Or, in their place, what the self-check makes of them (counted by the ledger's SQL: repeatedPrompts). */
@@ -441,13 +443,13 @@ export class ReportBuilder {
     const commits = figures.commits;
     const total = totals.total;
     const info =
-      input.sessionInfo ?? new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
+      input.sessionInfo ?? new Map<number, { id?: string; editedFiles: number; start: number; end: number }>();
+    const idOf = (ref: number): string => info.get(ref)?.id ?? input.sessionId?.(ref) ?? String(ref);
     const signals = selfCheck(
       [...usage].map(([ref, u]) => {
         const i = info.get(ref);
         return {
           ref,
-          id: i?.id ?? String(ref),
           tokens: u.tokens,
           sent: u.sent,
           output: u.output,
@@ -459,6 +461,7 @@ export class ReportBuilder {
         };
       }),
       input.repeatedPrompts ?? input.prompts ?? new Map(),
+      idOf,
     );
     const costUSD = fromNanoUSD(totals.costNano);
 
@@ -492,7 +495,7 @@ export class ReportBuilder {
               .map(([ref, u]) => {
                 const i = info.get(ref);
                 return {
-                  session: i?.id ?? String(ref),
+                  session: idOf(ref),
                   source: u.source,
                   start: isoUtc(i?.start ?? 0),
                   status: input.statusOf(ref),

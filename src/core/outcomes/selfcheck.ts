@@ -6,7 +6,8 @@ import type { SessionStatus } from '../usage/model';
 
 export interface SelfCheckSession {
   ref: number;
-  id: string;
+  /** Its `source:key` (else `idOf` in selfCheck names it, when it is an example). */
+  id?: string;
   tokens: number;
   /** input + cacheRead + cacheWrite in the period. */
   sent: number;
@@ -44,13 +45,13 @@ const SELF_CHECK_RULES = {
   longMs: 2 * 3_600_000,
 } as const;
 
-function signal(list: SelfCheckSession[], rule: string): Signal {
+function signal(list: SelfCheckSession[], rule: string, idOf: (ref: number) => string): Signal {
   const sorted = [...list].sort((a, b) => b.tokens - a.tokens);
   return {
     sessions: list.length,
     tokens: list.reduce((n, s) => n + s.tokens, 0),
     rule,
-    examples: sorted.slice(0, 3).map((s) => s.id),
+    examples: sorted.slice(0, 3).map((s) => s.id ?? idOf(s.ref)),
   };
 }
 
@@ -111,6 +112,7 @@ export function repeatedPromptsIn(refs: ArrayLike<number>, hashes: ArrayLike<num
 export function selfCheck(
   sessions: readonly SelfCheckSession[],
   prompts: ReadonlyMap<number, readonly number[]> | RepeatedPrompts,
+  idOf: (ref: number) => string = String,
 ): SelfCheck {
   const r = SELF_CHECK_RULES;
   const repeated = prompts instanceof Map ? repeatedPromptsOf(prompts) : (prompts as RepeatedPrompts);
@@ -126,14 +128,17 @@ export function selfCheck(
     contextPadding: signal(
       noEdits.filter((s) => s.sent >= r.paddingMinSent && s.sent >= r.paddingRatio * Math.max(1, s.output)),
       `no edits and ${r.paddingRatio}+ input tokens per output token (at least ${r.paddingMinSent / 1000}k sent)`,
+      idOf,
     ),
     loopsWithoutEdits: signal(
       noEdits.filter((s) => s.interactions >= r.loopMinCalls),
       `${r.loopMinCalls}+ model calls without a single edit`,
+      idOf,
     ),
     longWithoutOutcome: signal(
       sessions.filter((s) => s.end - s.start >= r.longMs && s.status !== 'shipped' && s.status !== 'open'),
       `active for ${r.longMs / 3_600_000}+ hours and nothing shipped`,
+      idOf,
     ),
   };
 }
