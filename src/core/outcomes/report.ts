@@ -189,6 +189,13 @@ class Acc {
     for (const ref of o.sessions) this.sessions.add(ref);
   }
 
+  /** `merge`, with the tools' recorded cost too (what a source's or the period's total is made of). */
+  mergeAll(o: Acc): void {
+    this.merge(o);
+    this.recordedNano += o.recordedNano;
+    this.recorded += o.recorded;
+  }
+
   get total(): number {
     return this.input + this.output + this.cacheRead + this.cacheWrite;
   }
@@ -296,11 +303,17 @@ interface SourceAcc {
   assumed: number;
 }
 
+/** One source and model's figures, and what its source's coverage line takes from it. */
 interface ModelAcc {
   source: SourceName;
   model: string;
   priced: boolean;
   acc: Acc;
+  first: number;
+  last: number;
+  /** Some request of it was unpriced. */
+  unpriced: boolean;
+  assumed: number;
 }
 
 /**
@@ -310,8 +323,6 @@ interface ModelAcc {
  */
 export class ReportBuilder {
   private readonly days: LocalDayMapper;
-  private readonly totals = new Acc();
-  private readonly bySource = new Map<SourceName, SourceAcc>();
   /** Source and model pairs in the order first seen (ties in the report keep it), found through `modelIndex`. */
   private readonly models: ModelAcc[] = [];
   private readonly modelIndex = new Map<SourceName, Map<string, ModelAcc>>();
@@ -358,20 +369,14 @@ export class ReportBuilder {
     u.interactions += r.interactions;
     u.source = r.source;
     u.acc?.add(r);
-    this.totals.add(r);
 
-    let s = this.bySource.get(r.source);
-    if (s === undefined) {
-      s = { acc: new Acc(), first: r.firstTs, last: r.lastTs, unpriced: new Set<string>(), assumed: 0 };
-      this.bySource.set(r.source, s);
-    }
-    s.acc.add(r);
-    if (r.firstTs < s.first) s.first = r.firstTs;
-    if (r.lastTs > s.last) s.last = r.lastTs;
-    if (r.unpriced > 0) s.unpriced.add(r.model);
-    s.assumed += r.assumedModel;
-
-    this.modelOf(r).acc.add(r);
+    // The period's and each source's figures are their models' (summed in finish), so a row is added once here.
+    const m = this.modelOf(r);
+    m.acc.add(r);
+    if (r.firstTs < m.first) m.first = r.firstTs;
+    if (r.lastTs > m.last) m.last = r.lastTs;
+    if (r.unpriced > 0) m.unpriced = true;
+    m.assumed += r.assumedModel;
 
     const day = this.days.dayOfBucket(r.bucket);
     let d = this.byDay.get(day);
@@ -392,7 +397,16 @@ export class ReportBuilder {
     }
     let m = bySource.get(r.model);
     if (m === undefined) {
-      m = { source: r.source, model: r.model, priced: r.priced, acc: new Acc() };
+      m = {
+        source: r.source,
+        model: r.model,
+        priced: r.priced,
+        acc: new Acc(),
+        first: r.firstTs,
+        last: r.lastTs,
+        unpriced: false,
+        assumed: 0,
+      };
       bySource.set(r.model, m);
       this.models.push(m);
     }
@@ -405,8 +419,29 @@ export class ReportBuilder {
     return this.sessions.keys();
   }
 
+  /** The period's and each source's figures, from their models'. */
+  private sums(): { totals: Acc; bySource: Map<SourceName, SourceAcc> } {
+    const totals = new Acc();
+    const bySource = new Map<SourceName, SourceAcc>();
+    for (const m of this.models) {
+      totals.mergeAll(m.acc);
+      let s = bySource.get(m.source);
+      if (s === undefined) {
+        s = { acc: new Acc(), first: m.first, last: m.last, unpriced: new Set<string>(), assumed: 0 };
+        bySource.set(m.source, s);
+      }
+      s.acc.mergeAll(m.acc);
+      if (m.first < s.first) s.first = m.first;
+      if (m.last > s.last) s.last = m.last;
+      if (m.unpriced) s.unpriced.add(m.model);
+      s.assumed += m.assumed;
+    }
+    return { totals, bySource };
+  }
+
   finish(input: ReportContext): ReportJson {
-    const { days, totals, bySource, sessions: usage } = this;
+    const { days, sessions: usage } = this;
+    const { totals, bySource } = this.sums();
     let shipped = 0;
     let open = 0;
     let unlinked = 0;
