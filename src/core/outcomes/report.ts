@@ -263,7 +263,7 @@ export interface ReportInput {
   sessionId?: (sessionRef: number) => string | undefined;
   /** Prompt hashes typed in the period, per session. */
   prompts?: ReadonlyMap<number, readonly number[]>;
-  /** Or, in their place, what the self-check makes of them (counted by the ledger's SQL: repeatedPrompts). */
+  /** Or, in their place, what the self-check makes of them (counted from the ledger: services/queries.ts). */
   repeatedPrompts?: RepeatedPrompts;
   threshold?: number;
   /** The engineer's identities the outcomes were judged with (shown in the report). */
@@ -317,9 +317,10 @@ interface ModelAcc {
 }
 
 /**
- * A report built from rows as they come (one pass, nothing kept per row): `add` each row of the period, in any order,
- * then `finish` with what the report needs about sessions and outcomes. Rows are read, never kept, so a caller can
- * hand the same object back refilled. `buildReport` is this over an array.
+ * A report built from rows as they come (one pass, nothing kept per row): `add` each row of the period, then `finish`
+ * with what the report needs about sessions and outcomes. Rows are read, never kept, so a caller can hand the same
+ * object back refilled. The sums do not depend on the order of the rows; the order sessions and models are first seen
+ * in breaks ties, as an array's order did. `buildReport` is this over an array.
  */
 export class ReportBuilder {
   private readonly days: LocalDayMapper;
