@@ -144,7 +144,11 @@ describe('reports from a stream of rows', () => {
       );
     const refs: number[] = [];
     const hashes: number[] = [];
-    for (const [ref, list] of prompts) for (const h of list) (refs.push(ref), hashes.push(h));
+    for (const [ref, list] of prompts)
+      for (const h of list) {
+        refs.push(ref);
+        hashes.push(h);
+      }
     const counted = repeatedPromptsIn(refs, hashes);
     assert.deepEqual(counted, repeatedPromptsOf(prompts));
     assert.ok(counted.prompts > 0 && counted.repeats > counted.prompts);
