@@ -14,20 +14,22 @@ import { PRICING_VERSION, fromNanoUSD, priceOf } from '../core/usage/pricing';
 import type { Plan } from '../core/usage/plans';
 import {
   accuracyOf,
-  buildReport,
   creditsField,
+  ReportBuilder,
   roundUSD,
   sessionStatus,
   type ReportJson,
   type TokenAccuracy,
   type UsageRow,
 } from '../core/outcomes/report';
+import { repeatedPromptsIn, type RepeatedPrompts } from '../core/outcomes/selfcheck';
 import { tasksInBranch } from '../core/outcomes/tasks';
 import { BUCKET_MS, isoUtc, periodRange } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
 import { loadKept, loadLinkFacts, loadLinks, loadSuccessors } from '../store/outcomes';
 import { getMeta, setMeta } from '../store/schema';
 import { groupStrings } from '../store/group';
+import { eachRow } from '../store/rows';
 import { refsClause } from '../store/aggregates';
 import { DEFAULT_DURABILITY_DAYS, linkConfigOf } from './linker';
 import { sessionCwdSql, sessionLogPathSql } from '../store/paths';
@@ -229,34 +231,41 @@ export function outcomeFacts(
   };
 }
 
-interface SessionBasics {
+export interface SessionBasics {
   label: string | null;
+  /** First and last activity (0 for a session without usage). */
+  start: number;
   end: number;
 }
 
 /**
- * Label and last activity of sessions: those given (a period's, from the per-session totals' key), else every one.
+ * Label and span of sessions: those given (a period's, from the per-session totals' key), else every one.
  */
-function sessionBasics(db: Database, refs?: ReadonlySet<number>): Map<number, SessionBasics> {
+export function sessionBasics(db: Database, refs?: ReadonlySet<number>): Map<number, SessionBasics> {
   const out = new Map<number, SessionBasics>();
-  for (const [ref, end] of db.exec(
-    `SELECT session_ref, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
-  )[0]?.values ?? []) {
-    out.set(Number(ref), { label: null, end: Number(end ?? 0) });
-  }
-  for (const [id, label] of db.exec(
+  eachRow(
+    db,
+    `SELECT session_ref, first_ts, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
+    undefined,
+    (v) => out.set(Number(v[0]), { label: null, start: Number(v[1] ?? 0), end: Number(v[2] ?? 0) }),
+  );
+  eachRow(
+    db,
     `SELECT id, label FROM sessions WHERE label IS NOT NULL${refsClause('id', refs)}`,
-  )[0]?.values ?? []) {
-    const b = out.get(Number(id));
-    if (b) b.label = String(label);
-    else out.set(Number(id), { label: String(label), end: 0 });
-  }
+    undefined,
+    ([id, label]) => {
+      const b = out.get(Number(id));
+      if (b) b.label = String(label);
+      else out.set(Number(id), { label: String(label), start: 0, end: 0 });
+    },
+  );
   return out;
 }
 
 /**
  * Status of every session: its label, else shipped when a counted link exists, else open or unlinked. With `refs`
- * (the sessions a view shows) only theirs are read at once; any other session asked about is looked up alone.
+ * (the sessions a view shows) only theirs are read at once (or taken from `basics`, read for them already); any other
+ * session asked about is looked up alone.
  */
 export function statusResolver(
   db: Database,
@@ -264,13 +273,13 @@ export function statusResolver(
   threshold: number = DEFAULT_THRESHOLD,
   counted?: Map<number, number[]>,
   refs?: ReadonlySet<number>,
+  basics: Map<number, SessionBasics> = sessionBasics(db, refs),
 ): (ref: number) => SessionStatus {
-  const basics = sessionBasics(db, refs);
   const links = counted ?? countedLinks(db, threshold);
   return (ref) => {
     let b = basics.get(ref);
     if (!b && refs && !refs.has(ref)) {
-      b = sessionBasics(db, new Set([ref])).get(ref) ?? { label: null, end: 0 };
+      b = sessionBasics(db, new Set([ref])).get(ref) ?? { label: null, start: 0, end: 0 };
       basics.set(ref, b);
     }
     return sessionStatus(
@@ -280,33 +289,61 @@ export function statusResolver(
   };
 }
 
-/** Whole-session facts the self-check signals need (edited files, span), only for sessions in the report. */
+export interface SessionInfo {
+  /** `source:key`; absent when not asked for (`sessionIdOf` finds the few a report names). */
+  id?: string;
+  editedFiles: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * Whole-session facts the self-check signals need (edited files, span), only for sessions in the report. `basics`:
+ * their spans, read already (sessionBasics); `ids: false` leaves the ids out, which saves a pass over every session of
+ * a long period when only a few of them will be named.
+ */
 export function sessionInfo(
   db: Database,
   refs: ReadonlySet<number>,
-): Map<number, { id: string; editedFiles: number; start: number; end: number }> {
-  const out = new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
+  o: { basics?: ReadonlyMap<number, SessionBasics>; ids?: boolean } = {},
+): Map<number, SessionInfo> {
+  const out = new Map<number, SessionInfo>();
   if (refs.size === 0) return out;
   const files = new Map<number, number>();
-  for (const [ref, n] of db.exec(
+  eachRow(
+    db,
     `SELECT session_ref, count(*) FROM session_files WHERE 1${refsClause('session_ref', refs)} GROUP BY session_ref`,
-  )[0]?.values ?? [])
-    files.set(Number(ref), Number(n));
-  const span = new Map<number, [number, number]>();
-  for (const [ref, a, b] of db.exec(
-    `SELECT session_ref, first_ts, last_ts FROM session_totals WHERE 1${refsClause('session_ref', refs)}`,
-  )[0]?.values ?? []) {
-    span.set(Number(ref), [Number(a), Number(b)]);
+    undefined,
+    (v) => files.set(Number(v[0]), Number(v[1])),
+  );
+  const span = o.basics ?? sessionBasics(db, refs);
+  if (o.ids === false) {
+    for (const ref of refs) {
+      const b = span.get(ref);
+      out.set(ref, { editedFiles: files.get(ref) ?? 0, start: b?.start ?? 0, end: b?.end ?? 0 });
+    }
+    return out;
   }
-  for (const [id, source, key] of db.exec(
-    `SELECT id, source, session_key FROM sessions WHERE 1${refsClause('id', refs)}`,
-  )[0]?.values ?? []) {
-    const ref = Number(id);
-    if (!refs.has(ref)) continue;
-    const [start, end] = span.get(ref) ?? [0, 0];
-    out.set(ref, { id: `${String(source)}:${String(key)}`, editedFiles: files.get(ref) ?? 0, start, end });
-  }
+  eachRow(db, `SELECT id, source, session_key FROM sessions WHERE 1${refsClause('id', refs)}`, undefined, (v) => {
+    const ref = Number(v[0]);
+    if (!refs.has(ref)) return;
+    const b = span.get(ref);
+    out.set(ref, {
+      id: `${String(v[1])}:${String(v[2])}`,
+      editedFiles: files.get(ref) ?? 0,
+      start: b?.start ?? 0,
+      end: b?.end ?? 0,
+    });
+  });
   return out;
+}
+
+/** The `source:key` id of one session, looked up when asked (a report names a few: the self-check's examples). */
+export function sessionIdOf(db: Database): (ref: number) => string | undefined {
+  return (ref) => {
+    const v = db.exec('SELECT source, session_key FROM sessions WHERE id = ?', [ref])[0]?.values[0];
+    return v ? `${String(v[0])}:${String(v[1])}` : undefined;
+  };
 }
 
 export function promptHashes(db: Database, from: number, to: number): Map<number, number[]> {
@@ -321,52 +358,153 @@ export function promptHashes(db: Database, from: number, to: number): Map<number
 }
 
 /**
- * Usage rows (sums per session, model and 15-minute bucket, recorded cost included) from the rollup, never from the
- * per-request rows; `buckets` bounds them to [from, to) through the rollup's bucket index, and only their sessions'
- * sources are read. A period starts and ends on local midnights, which fall
- * on quarter hours in every zone, so whole buckets are exact.
+ * The self-check's repeated-prompt counts for [from, to) (core/selfcheck.ts), from two arrays of numbers rather than a
+ * list per session. The prompts are read in table order: a whole history as one pass over the table, a bounded period
+ * through the time index's ids, sorted, so each page of the table is read once however the times fall.
  */
-export function usageRows(db: Database, buckets?: { from: number; to: number }): UsageRow[] {
-  const stmt = db.prepare(`
-    SELECT r.session_ref, r.model_ref, r.bucket, r.first_ts, r.last_ts, r.input, r.output, r.cache_read, r.cache_write, r.reasoning,
-           r.cost_nusd, r.n, r.unpriced, r.assumed, r.estimated, r.credits_u, r.recorded_nusd, r.recorded_n, s.source
-    FROM usage_rollup r LEFT JOIN sessions s ON s.id = r.session_ref ${buckets ? 'WHERE r.bucket >= ? AND r.bucket < ?' : ''}`);
-  const models = new Map<number, { name: string; priced: boolean }>();
-  for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? []) {
-    models.set(Number(id), { name: String(name), priced: priceOf(String(name)) !== null });
-  }
-  const rows: UsageRow[] = [];
+export function repeatedPrompts(db: Database, from: number, to: number): RepeatedPrompts {
+  const whole = from <= Number.MIN_SAFE_INTEGER && to >= Number.MAX_SAFE_INTEGER;
+  const stmt = db.prepare(
+    whole
+      ? 'SELECT session_ref, hash FROM prompts NOT INDEXED'
+      : 'SELECT session_ref, hash FROM prompts WHERE id IN (SELECT id FROM prompts WHERE ts >= ? AND ts < ?)',
+  );
+  const refs: number[] = [];
+  const hashes: number[] = [];
   try {
-    if (buckets) stmt.bind([buckets.from, buckets.to]);
+    if (!whole) stmt.bind([from, to]);
     while (stmt.step()) {
-      const v = stmt.get() as number[];
-      const model = models.get(Number(v[1])) ?? { name: 'unknown', priced: false };
-      rows.push({
-        sessionRef: Number(v[0]),
-        source: v[18] === null ? 'manual' : (String(v[18]) as SourceName),
-        model: model.name,
-        priced: model.priced,
-        bucket: Number(v[2]),
-        firstTs: Number(v[3]),
-        lastTs: Number(v[4]),
-        input: Number(v[5]),
-        output: Number(v[6]),
-        cacheRead: Number(v[7]),
-        cacheWrite: Number(v[8]),
-        reasoning: Number(v[9]),
-        costNano: Number(v[10]),
-        interactions: Number(v[11]),
-        unpriced: Number(v[12]),
-        assumedModel: Number(v[13]),
-        estimatedTokens: Number(v[14]),
-        creditsMicro: Number(v[15] ?? 0),
-        // What the tools recorded as their own cost (Cline/Roo, Aider, OpenCode, Claude Code's costUSD), summed in the rollup.
-        ...(Number(v[17]) > 0 ? { recordedNano: Number(v[16]), recordedInteractions: Number(v[17]) } : {}),
-      });
+      const [ref, hash] = stmt.get();
+      refs.push(Number(ref));
+      hashes.push(Number(hash));
     }
   } finally {
     stmt.free();
   }
+  return repeatedPromptsIn(refs, hashes);
+}
+
+/**
+ * Sources of sessions by id: those of the rollup rows in `buckets` (listed from the bucket index alone), else every
+ * one. One pass over `sessions` in id order: a lookup per rollup row would read its pages again and again (the ledger
+ * file is read on demand, store/pagedFile.ts).
+ */
+function sessionSources(db: Database, buckets?: { from: number; to: number }): Map<number, SourceName> {
+  let refs: number[] | undefined;
+  if (buckets) {
+    refs = [];
+    const stmt = db.prepare('SELECT DISTINCT session_ref FROM usage_rollup WHERE bucket >= ? AND bucket < ?');
+    try {
+      stmt.bind([buckets.from, buckets.to]);
+      while (stmt.step()) refs.push(Number(stmt.get()[0]));
+    } finally {
+      stmt.free();
+    }
+  }
+  const out = new Map<number, SourceName>();
+  const names = new Map<string, SourceName>();
+  const stmt = db.prepare(`SELECT id, source FROM sessions WHERE 1${refsClause('id', refs)}`);
+  try {
+    while (stmt.step()) {
+      const [id, source] = stmt.get();
+      const text = String(source);
+      let name = names.get(text);
+      if (name === undefined) {
+        name = text as SourceName;
+        names.set(text, name);
+      }
+      out.set(Number(id), name);
+    }
+  } finally {
+    stmt.free();
+  }
+  return out;
+}
+
+/**
+ * Usage rows (sums per session, model and 15-minute bucket, recorded cost included) from the rollup, never from the
+ * per-request rows, handed to `fn` one at a time in one reused object (copy it to keep it); `buckets` bounds them to
+ * [from, to) through the rollup's bucket index. A period starts and ends on local midnights, which fall on quarter
+ * hours in every zone, so whole buckets are exact.
+ */
+export function eachUsageRow(
+  db: Database,
+  buckets: { from: number; to: number } | undefined,
+  fn: (row: Readonly<UsageRow>) => void,
+): void {
+  const models = new Map<number, { name: string; priced: boolean }>();
+  for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? []) {
+    models.set(Number(id), { name: String(name), priced: priceOf(String(name)) !== null });
+  }
+  const sources = sessionSources(db, buckets);
+  const stmt = db.prepare(`
+    SELECT session_ref, model_ref, bucket, first_ts, last_ts, input, output, cache_read, cache_write, reasoning,
+           cost_nusd, n, unpriced, assumed, estimated, credits_u, recorded_nusd, recorded_n
+    FROM usage_rollup ${buckets ? 'WHERE bucket >= ? AND bucket < ?' : ''}`);
+  const unknown = { name: 'unknown', priced: false };
+  const row: UsageRow = {
+    sessionRef: 0,
+    source: 'manual',
+    model: '',
+    priced: false,
+    bucket: 0,
+    firstTs: 0,
+    lastTs: 0,
+    input: 0,
+    output: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    reasoning: 0,
+    costNano: 0,
+    interactions: 0,
+    unpriced: 0,
+    assumedModel: 0,
+    estimatedTokens: 0,
+    creditsMicro: 0,
+    recordedNano: 0,
+    recordedInteractions: 0,
+  };
+  try {
+    if (buckets) stmt.bind([buckets.from, buckets.to]);
+    while (stmt.step()) {
+      const v = stmt.get() as number[];
+      const model = models.get(Number(v[1])) ?? unknown;
+      row.sessionRef = Number(v[0]);
+      row.source = sources.get(row.sessionRef) ?? 'manual';
+      row.model = model.name;
+      row.priced = model.priced;
+      row.bucket = Number(v[2]);
+      row.firstTs = Number(v[3]);
+      row.lastTs = Number(v[4]);
+      row.input = Number(v[5]);
+      row.output = Number(v[6]);
+      row.cacheRead = Number(v[7]);
+      row.cacheWrite = Number(v[8]);
+      row.reasoning = Number(v[9]);
+      row.costNano = Number(v[10]);
+      row.interactions = Number(v[11]);
+      row.unpriced = Number(v[12]);
+      row.assumedModel = Number(v[13]);
+      row.estimatedTokens = Number(v[14]);
+      row.creditsMicro = Number(v[15] ?? 0);
+      // What the tools recorded as their own cost (Cline/Roo, Aider, OpenCode, Claude Code's costUSD), summed in the rollup.
+      const recorded = Number(v[17]);
+      row.recordedNano = recorded > 0 ? Number(v[16]) : 0;
+      row.recordedInteractions = recorded > 0 ? recorded : 0;
+      fn(row);
+    }
+  } finally {
+    stmt.free();
+  }
+}
+
+/** The usage rows of `eachUsageRow` as an array (for views that go over them more than once). */
+export function usageRows(db: Database, buckets?: { from: number; to: number }): UsageRow[] {
+  const rows: UsageRow[] = [];
+  eachUsageRow(db, buckets, (r) => {
+    const { recordedNano, recordedInteractions, ...rest } = r;
+    rows.push((recordedInteractions ?? 0) > 0 ? { ...rest, recordedNano, recordedInteractions } : { ...rest });
+  });
   return rows;
 }
 
@@ -400,40 +538,49 @@ export function reports(
   const counted = co.counted;
   const files = sourceHealth(db);
   const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
-  const all = ranges.some((r) => !r.bounded)
-    ? usageRows(db)
-    : usageRows(
-        db,
-        bucketsOf({
-          from: Math.min(...ranges.map((r) => r.range.from)),
-          to: Math.max(...ranges.map((r) => r.range.to)),
-        }),
-      );
+  const span = ranges.some((r) => !r.bounded)
+    ? undefined
+    : bucketsOf({
+        from: Math.min(...ranges.map((r) => r.range.from)),
+        to: Math.max(...ranges.map((r) => r.range.to)),
+      });
+  // One pass over the rows, each added to the report of every period it falls in; nothing is kept per row.
+  const builders = ranges.map((r) => ({
+    ...r,
+    buckets: bucketsOf(r.range),
+    // One bounded period reads only its own buckets; several read their union and each takes its own.
+    filtered: r.bounded && ranges.length > 1,
+    builder: new ReportBuilder(q.timeZone, q.bySession === true),
+  }));
+  eachUsageRow(db, span, (row) => {
+    for (const p of builders)
+      if (!p.filtered || (row.bucket >= p.buckets.from && row.bucket < p.buckets.to)) p.builder.add(row);
+  });
   // Per-session work (status, task keys, span) for the sessions of these periods only.
-  const refs = new Set(all.map((r) => r.sessionRef));
-  const statusOf = statusResolver(db, now, threshold, counted, refs);
+  const refs = new Set<number>();
+  for (const p of builders) for (const ref of p.builder.sessionRefs()) refs.add(ref);
+  const basics = sessionBasics(db, refs);
+  const statusOf = statusResolver(db, now, threshold, counted, refs, basics);
   const outcomes = outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside, refs);
-  const info = sessionInfo(db, refs);
-  return ranges.map(({ since, until, range, bounded }) => {
-    const b = bucketsOf(range);
-    const rows = bounded && ranges.length > 1 ? all.filter((r) => r.bucket >= b.from && r.bucket < b.to) : all;
-    return buildReport({
-      rows,
+  // Every session's id only for `--by session`; otherwise the few the self-check names are looked up.
+  const info = sessionInfo(db, refs, { basics, ids: q.bySession === true });
+  const sessionId = sessionIdOf(db);
+  return builders.map(({ since, until, range, builder }) =>
+    builder.finish({
       statusOf,
       outcomes,
       sessionInfo: info,
-      prompts: promptHashes(db, range.from, range.to),
+      sessionId,
+      repeatedPrompts: repeatedPrompts(db, range.from, range.to),
       threshold,
       files,
-      timeZone: q.timeZone,
       since,
       until,
       pricingVersion,
       identities: co.identities,
       plan: q.plan ?? null,
-      bySession: q.bySession === true,
-    });
-  });
+    }),
+  );
 }
 
 export interface SessionJson {

@@ -38,7 +38,7 @@ import {
   reports,
   sessionTaskKeys,
   statusResolver,
-  usageRows,
+  eachUsageRow,
 } from './queries';
 import { isoUtc, periodRange } from '../core/usage/time';
 import { loadLinks } from '../store/outcomes';
@@ -91,26 +91,24 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const weeks = spans.map((w, i) => ({ ...w, report: weekly[i] as ReportJson }));
 
   const range = periodRange(o.timeZone, o.since, o.until);
-  const rows = usageRows(db, bucketsOf(range));
-  const co = countedOutcomes(db, threshold, o.identities);
-  const counted = co.counted;
-  const periodRefs = new Set(rows.map((r) => r.sessionRef));
-  const statusOf = statusResolver(db, now, threshold, counted, periodRefs);
-  const facts = outcomeFacts(db, counted, now, durabilityDays, co.setAside, periodRefs);
-  const branchTasks = sessionTaskKeys(db, periodRefs);
-
   const perSession = new Map<
     number,
     { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> }
   >();
-  for (const r of rows) {
+  eachUsageRow(db, bucketsOf(range), (r) => {
     const s = perSession.get(r.sessionRef) ?? { tokens: 0, estimatedTokens: 0, costNano: 0, models: new Set<string>() };
     s.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
     s.estimatedTokens += r.estimatedTokens;
     s.costNano += r.costNano;
     s.models.add(r.model);
     perSession.set(r.sessionRef, s);
-  }
+  });
+  const co = countedOutcomes(db, threshold, o.identities);
+  const counted = co.counted;
+  const periodRefs = new Set(perSession.keys());
+  const statusOf = statusResolver(db, now, threshold, counted, periodRefs);
+  const facts = outcomeFacts(db, counted, now, durabilityDays, co.setAside, periodRefs);
+  const branchTasks = sessionTaskKeys(db, periodRefs);
   const refs = [...perSession.keys()].sort((a, b) => a - b);
   const ids = sessionIds(db);
   const sessions: SummarySession[] = refs.map((ref) => {

@@ -1,9 +1,9 @@
 import type { SessionLabel, SessionStatus, SourceName } from '../usage/model';
-import { isoUtc, isoWeekOf, LocalDayMapper } from '../usage/time';
+import { dateOfDayNumber, isoUtc, isoWeekOf, LocalDayMapper } from '../usage/time';
 import { fromMicroCredits, fromNanoUSD } from '../usage/pricing';
 import { planCost, type Plan, type PlanCost } from '../usage/plans';
 import { computeOutcomes, type OutcomeFacts, type OutcomeFigures, type SessionUsage } from './outcomes';
-import { selfCheck, type SelfCheck } from './selfcheck';
+import { selfCheck, type RepeatedPrompts, type SelfCheck } from './selfcheck';
 
 /** Token fields of every report row (docs/cli.md). */
 export interface UsageFigures {
@@ -153,6 +153,8 @@ class Acc {
   recordedNano = 0;
   recorded = 0;
   readonly sessions = new Set<number>();
+  /** The session added last: a session's rows mostly come together, so most rows skip the set. */
+  private lastRef = Number.NaN;
 
   add(r: UsageRow): void {
     this.input += r.input;
@@ -167,7 +169,10 @@ class Acc {
     this.creditsMicro += r.creditsMicro ?? 0;
     this.recordedNano += r.recordedNano ?? 0;
     this.recorded += r.recordedInteractions ?? 0;
-    this.sessions.add(r.sessionRef);
+    if (r.sessionRef !== this.lastRef) {
+      this.sessions.add(r.sessionRef);
+      this.lastRef = r.sessionRef;
+    }
   }
 
   merge(o: Acc): void {
@@ -182,6 +187,13 @@ class Acc {
     this.estimated += o.estimated;
     this.creditsMicro += o.creditsMicro;
     for (const ref of o.sessions) this.sessions.add(ref);
+  }
+
+  /** `merge`, with the tools' recorded cost too (what a source's or the period's total is made of). */
+  mergeAll(o: Acc): void {
+    this.merge(o);
+    this.recordedNano += o.recordedNano;
+    this.recorded += o.recorded;
   }
 
   get total(): number {
@@ -246,9 +258,13 @@ export interface ReportInput {
   /** Links, commits and tasks behind the value metrics; without them every outcome figure is zero. */
   outcomes?: OutcomeFacts;
   /** Per session: its id, edited-file count and whole-session span (self-check signals). */
-  sessionInfo?: ReadonlyMap<number, { id: string; editedFiles: number; start: number; end: number }>;
+  sessionInfo?: ReadonlyMap<number, { id?: string; editedFiles: number; start: number; end: number }>;
+  /** The id of a session `sessionInfo` gives none for, asked only for the sessions the report names. */
+  sessionId?: (sessionRef: number) => string | undefined;
   /** Prompt hashes typed in the period, per session. */
   prompts?: ReadonlyMap<number, readonly number[]>;
+  /** Or, in their place, what the self-check makes of them (counted from the ledger: services/queries.ts). */
+  repeatedPrompts?: RepeatedPrompts;
   threshold?: number;
   /** The engineer's identities the outcomes were judged with (shown in the report). */
   identities?: readonly string[];
@@ -262,201 +278,317 @@ const LABELS: ReadonlySet<SessionStatus> = new Set<SessionLabel>(['exploration',
 
 /** Totals and value metrics for a period, from aggregate rows (pure: the SQL does the heavy lifting). */
 export function buildReport(input: ReportInput): ReportJson {
-  const days = new LocalDayMapper(input.timeZone);
-  const totals = new Acc();
-  const bySource = new Map<SourceName, Acc>();
-  const byModel = new Map<string, { source: SourceName; model: string; priced: boolean; acc: Acc }>();
-  const byDay = new Map<string, Acc>();
-  const bySession = new Map<number, Acc>();
-  const span = new Map<SourceName, { first: number; last: number; unpriced: Set<string>; assumed: number }>();
-  const sessionTokens = new Map<number, number>();
-  const sessionEstimated = new Map<number, number>();
-  const usage = new Map<number, SessionUsage>();
-  const sessionSource = new Map<number, SourceName>();
-  for (const r of input.rows) {
-    const u = getOrCreate(usage, r.sessionRef, () => ({
-      tokens: 0,
-      output: 0,
-      sent: 0,
-      costNano: 0,
-      interactions: 0,
-      estimated: 0,
-    }));
-    u.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
-    u.estimated = (u.estimated ?? 0) + r.estimatedTokens;
+  const builder = new ReportBuilder(input.timeZone, input.bySession === true);
+  for (const r of input.rows) builder.add(r);
+  return builder.finish(input);
+}
+
+/** What a report needs beside its rows: the period, the sessions' statuses and facts, the outcomes. */
+export type ReportContext = Omit<ReportInput, 'rows' | 'timeZone' | 'bySession'>;
+
+/** One session's usage in the period (what the value metrics and the self-check read), its source and its row. */
+interface SessionAcc extends SessionUsage {
+  estimated: number;
+  source: SourceName;
+  /** Its `bySession` figures (only when asked for). */
+  acc: Acc | null;
+}
+
+/** One source's figures and the span, unpriced models and assumed-model requests its coverage line shows. */
+interface SourceAcc {
+  acc: Acc;
+  first: number;
+  last: number;
+  unpriced: Set<string>;
+  assumed: number;
+}
+
+/** One source and model's figures, and what its source's coverage line takes from it. */
+interface ModelAcc {
+  source: SourceName;
+  model: string;
+  priced: boolean;
+  acc: Acc;
+  first: number;
+  last: number;
+  /** Some request of it was unpriced. */
+  unpriced: boolean;
+  assumed: number;
+}
+
+/**
+ * A report built from rows as they come (one pass, nothing kept per row): `add` each row of the period, then `finish`
+ * with what the report needs about sessions and outcomes. Rows are read, never kept, so a caller can hand the same
+ * object back refilled. The sums do not depend on the order of the rows; the order sessions and models are first seen
+ * in breaks ties, as an array's order did. `buildReport` is this over an array.
+ */
+export class ReportBuilder {
+  private readonly days: LocalDayMapper;
+  /** Source and model pairs in the order first seen (ties in the report keep it), found through `modelIndex`. */
+  private readonly models: ModelAcc[] = [];
+  private readonly modelIndex = new Map<SourceName, Map<string, ModelAcc>>();
+  /** By local day number (LocalDayMapper.dayOfBucket). */
+  private readonly byDay = new Map<number, Acc>();
+  private readonly sessions = new Map<number, SessionAcc>();
+  private lastSession: SessionAcc | null = null;
+  private lastSessionRef = Number.NaN;
+  private lastModel: ModelAcc | null = null;
+
+  constructor(
+    private readonly timeZone: string,
+    private readonly withSessions = false,
+  ) {
+    this.days = new LocalDayMapper(timeZone);
+  }
+
+  add(r: UsageRow): void {
+    const tokens = r.input + r.output + r.cacheRead + r.cacheWrite;
+    let u = this.lastSession;
+    if (u === null || this.lastSessionRef !== r.sessionRef) {
+      u = this.sessions.get(r.sessionRef) ?? null;
+      if (u === null) {
+        u = {
+          tokens: 0,
+          output: 0,
+          sent: 0,
+          costNano: 0,
+          interactions: 0,
+          estimated: 0,
+          source: r.source,
+          acc: this.withSessions ? new Acc() : null,
+        };
+        this.sessions.set(r.sessionRef, u);
+      }
+      this.lastSession = u;
+      this.lastSessionRef = r.sessionRef;
+    }
+    u.tokens += tokens;
+    u.estimated += r.estimatedTokens;
     u.output += r.output;
     u.sent += r.input + r.cacheRead + r.cacheWrite;
     u.costNano += r.costNano;
     u.interactions += r.interactions;
-    sessionSource.set(r.sessionRef, r.source);
-    totals.add(r);
-    getOrCreate(bySource, r.source, () => new Acc()).add(r);
-    getOrCreate(byModel, `${r.source}\u0000${r.model}`, () => ({
-      source: r.source,
-      model: r.model,
-      priced: r.priced,
-      acc: new Acc(),
-    })).acc.add(r);
-    getOrCreate(byDay, days.dateOfBucket(r.bucket), () => new Acc()).add(r);
-    if (input.bySession) getOrCreate(bySession, r.sessionRef, () => new Acc()).add(r);
-    const s = getOrCreate(span, r.source, () => ({
-      first: r.firstTs,
-      last: r.lastTs,
-      unpriced: new Set<string>(),
-      assumed: 0,
-    }));
-    s.first = Math.min(s.first, r.firstTs);
-    s.last = Math.max(s.last, r.lastTs);
-    if (r.unpriced > 0) s.unpriced.add(r.model);
-    s.assumed += r.assumedModel;
-    sessionTokens.set(
-      r.sessionRef,
-      (sessionTokens.get(r.sessionRef) ?? 0) + r.input + r.output + r.cacheRead + r.cacheWrite,
-    );
-    sessionEstimated.set(r.sessionRef, (sessionEstimated.get(r.sessionRef) ?? 0) + r.estimatedTokens);
-  }
+    u.source = r.source;
+    u.acc?.add(r);
 
-  let shipped = 0;
-  let open = 0;
-  let unlinked = 0;
-  let labelled = 0;
-  let shippedTokens = 0;
-  let withoutOutcome = 0;
-  let estimatedWithoutOutcome = 0;
-  for (const [ref, tokens] of sessionTokens) {
-    const status = input.statusOf(ref);
-    if (status === 'shipped') {
-      shipped++;
-      shippedTokens += tokens;
-    } else if (status === 'open') {
-      open++;
-    } else if (status === 'unlinked') {
-      unlinked++;
-      withoutOutcome += tokens;
-      estimatedWithoutOutcome += sessionEstimated.get(ref) ?? 0;
-    } else if (LABELS.has(status)) {
-      labelled++;
-      withoutOutcome += tokens;
-      estimatedWithoutOutcome += sessionEstimated.get(ref) ?? 0;
+    // The period's and each source's figures are their models' (summed in finish), so a row is added once here.
+    const m = this.modelOf(r);
+    m.acc.add(r);
+    if (r.firstTs < m.first) m.first = r.firstTs;
+    if (r.lastTs > m.last) m.last = r.lastTs;
+    if (r.unpriced > 0) m.unpriced = true;
+    m.assumed += r.assumedModel;
+
+    const day = this.days.dayOfBucket(r.bucket);
+    let d = this.byDay.get(day);
+    if (d === undefined) {
+      d = new Acc();
+      this.byDay.set(day, d);
     }
+    d.add(r);
   }
-  const facts: OutcomeFacts = input.outcomes ?? {
-    counted: new Map(),
-    commits: new Map(),
-    successors: [],
-    sessionTasks: new Map(),
-    now: 0,
-    durabilityDays: 30,
-  };
-  const figures = computeOutcomes(usage, input.statusOf, (ref) => sessionSource.get(ref) ?? 'manual', facts);
-  const commits = figures.commits;
-  const total = totals.total;
-  const info = input.sessionInfo ?? new Map<number, { id: string; editedFiles: number; start: number; end: number }>();
-  const signals = selfCheck(
-    [...usage].map(([ref, u]) => {
-      const i = info.get(ref);
-      return {
-        ref,
-        id: i?.id ?? String(ref),
-        tokens: u.tokens,
-        sent: u.sent,
-        output: u.output,
-        interactions: u.interactions,
-        editedFiles: i?.editedFiles ?? 0,
-        start: i?.start ?? 0,
-        end: i?.end ?? 0,
-        status: input.statusOf(ref),
-      };
-    }),
-    input.prompts ?? new Map(),
-  );
-  const costUSD = fromNanoUSD(totals.costNano);
 
-  const fileInfo = new Map(input.files.map((f) => [f.source, f]));
-  const coverageSources = new Set<SourceName>([...span.keys(), ...fileInfo.keys()]);
-
-  return {
-    period: { since: input.since ?? null, until: input.until ?? null, timezone: input.timeZone },
-    identities: [...(input.identities ?? [])],
-    pricing: {
-      version: input.pricingVersion,
-      note: 'Costs are list-price estimates from the embedded price table (@pydantic/genai-prices); models not in the table are left unpriced.',
-    },
-    planCost: input.plan ? planCost(input.plan, periodDays(input, days, span), commits, figures.tasks) : null,
-    totals: totals.figures(),
-    bySource: [...bySource]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([source, acc]) => ({ source, ...acc.figures() })),
-    byModel: [...byModel.values()]
-      .sort((a, b) => b.acc.total - a.acc.total || a.model.localeCompare(b.model))
-      .map((m) => ({ source: m.source, model: m.model, priced: m.priced, ...m.acc.figures() })),
-    byDay: [...byDay].sort(([a], [b]) => a.localeCompare(b)).map(([date, acc]) => ({ date, ...acc.figures() })),
-    byWeek: regroup(byDay, isoWeekOf).map(([week, acc]) => ({ week, ...acc.figures() })),
-    byMonth: regroup(byDay, (date) => date.slice(0, 7)).map(([month, acc]) => ({ month, ...acc.figures() })),
-    ...(input.bySession
-      ? {
-          bySession: [...bySession]
-            .map(([ref, acc]) => {
-              const i = info.get(ref);
-              return {
-                session: i?.id ?? String(ref),
-                source: sessionSource.get(ref) ?? 'manual',
-                start: isoUtc(i?.start ?? 0),
-                status: input.statusOf(ref),
-                ...acc.figures(),
-              };
-            })
-            .sort((a, b) => b.total - a.total || a.session.localeCompare(b.session)),
-        }
-      : {}),
-    outcomes: {
-      commits,
-      tasks: figures.tasks,
-      shippedSessions: shipped,
-      openSessions: open,
-      unlinkedSessions: unlinked,
-      labelledSessions: labelled,
-      yield: total > 0 ? shippedTokens / total : null,
-      tokensPerCommit: commits > 0 ? Math.round(shippedTokens / commits) : null,
-      costPerCommit: commits > 0 ? roundUSD(costUSD / commits) : null,
-      tokensWithoutOutcome: withoutOutcome,
-      estimatedTokensWithoutOutcome: estimatedWithoutOutcome,
-      prs: figures.prs,
-      threshold: input.threshold ?? 0.6,
-      tokensPerCommitMedian: figures.tokensPerCommitMedian,
-      costPerCommitMedian: figures.costPerCommitMedian,
-      tokensPerTask: figures.tokensPerTask,
-      costPerTask: figures.costPerTask,
-      tokensPerTaskMedian: figures.tokensPerTaskMedian,
-      costPerTaskMedian: figures.costPerTaskMedian,
-      keptLines: figures.keptLines,
-      keptLinesPer1kOutput: figures.keptLinesPer1kOutput,
-      keptLinesOutput: figures.keptLinesOutput,
-      pendingCommits: figures.pendingCommits,
-      durabilityDays: figures.durabilityDays,
-      byTask: figures.byTask,
-      reverted: figures.reverted,
-      unmerged: figures.unmerged,
-      authoredByOthers: figures.authoredByOthers,
-    },
-    selfCheck: signals,
-    coverage: [...coverageSources].sort().map((source) => {
-      const s = span.get(source);
-      const f = fileInfo.get(source);
-      const src = bySource.get(source);
-      return {
-        source,
-        first: s ? isoUtc(s.first) : null,
-        last: s ? isoUtc(s.last) : null,
-        files: f?.files ?? 0,
-        rejectedLines: f?.rejectedLines ?? 0,
-        unpricedModels: s ? [...s.unpriced].sort() : [],
-        assumedModelInteractions: s?.assumed ?? 0,
-        estimatedTokens: src?.estimated ?? 0,
-        tokenAccuracy: accuracyOf(src?.total ?? 0, src?.estimated ?? 0),
+  private modelOf(r: UsageRow): ModelAcc {
+    const last = this.lastModel;
+    if (last !== null && last.model === r.model && last.source === r.source) return last;
+    let bySource = this.modelIndex.get(r.source);
+    if (bySource === undefined) {
+      bySource = new Map();
+      this.modelIndex.set(r.source, bySource);
+    }
+    let m = bySource.get(r.model);
+    if (m === undefined) {
+      m = {
+        source: r.source,
+        model: r.model,
+        priced: r.priced,
+        acc: new Acc(),
+        first: r.firstTs,
+        last: r.lastTs,
+        unpriced: false,
+        assumed: 0,
       };
-    }),
-  };
+      bySource.set(r.model, m);
+      this.models.push(m);
+    }
+    this.lastModel = m;
+    return m;
+  }
+
+  /** The sessions the rows added so far belong to (whose status and facts `finish` will ask for). */
+  sessionRefs(): IterableIterator<number> {
+    return this.sessions.keys();
+  }
+
+  /** The period's and each source's figures, from their models'. */
+  private sums(): { totals: Acc; bySource: Map<SourceName, SourceAcc> } {
+    const totals = new Acc();
+    const bySource = new Map<SourceName, SourceAcc>();
+    for (const m of this.models) {
+      totals.mergeAll(m.acc);
+      let s = bySource.get(m.source);
+      if (s === undefined) {
+        s = { acc: new Acc(), first: m.first, last: m.last, unpriced: new Set<string>(), assumed: 0 };
+        bySource.set(m.source, s);
+      }
+      s.acc.mergeAll(m.acc);
+      if (m.first < s.first) s.first = m.first;
+      if (m.last > s.last) s.last = m.last;
+      if (m.unpriced) s.unpriced.add(m.model);
+      s.assumed += m.assumed;
+    }
+    return { totals, bySource };
+  }
+
+  finish(input: ReportContext): ReportJson {
+    const { days, sessions: usage } = this;
+    const { totals, bySource } = this.sums();
+    let shipped = 0;
+    let open = 0;
+    let unlinked = 0;
+    let labelled = 0;
+    let shippedTokens = 0;
+    let withoutOutcome = 0;
+    let estimatedWithoutOutcome = 0;
+    for (const [ref, u] of usage) {
+      const status = input.statusOf(ref);
+      if (status === 'shipped') {
+        shipped++;
+        shippedTokens += u.tokens;
+      } else if (status === 'open') {
+        open++;
+      } else if (status === 'unlinked') {
+        unlinked++;
+        withoutOutcome += u.tokens;
+        estimatedWithoutOutcome += u.estimated;
+      } else if (LABELS.has(status)) {
+        labelled++;
+        withoutOutcome += u.tokens;
+        estimatedWithoutOutcome += u.estimated;
+      }
+    }
+    const facts: OutcomeFacts = input.outcomes ?? {
+      counted: new Map(),
+      commits: new Map(),
+      successors: [],
+      sessionTasks: new Map(),
+      now: 0,
+      durabilityDays: 30,
+    };
+    const figures = computeOutcomes(usage, input.statusOf, (ref) => usage.get(ref)?.source ?? 'manual', facts);
+    const commits = figures.commits;
+    const total = totals.total;
+    const info =
+      input.sessionInfo ?? new Map<number, { id?: string; editedFiles: number; start: number; end: number }>();
+    const idOf = (ref: number): string => info.get(ref)?.id ?? input.sessionId?.(ref) ?? String(ref);
+    const signals = selfCheck(
+      [...usage].map(([ref, u]) => {
+        const i = info.get(ref);
+        return {
+          ref,
+          tokens: u.tokens,
+          sent: u.sent,
+          output: u.output,
+          interactions: u.interactions,
+          editedFiles: i?.editedFiles ?? 0,
+          start: i?.start ?? 0,
+          end: i?.end ?? 0,
+          status: input.statusOf(ref),
+        };
+      }),
+      input.repeatedPrompts ?? input.prompts ?? new Map(),
+      idOf,
+    );
+    const costUSD = fromNanoUSD(totals.costNano);
+
+    const fileInfo = new Map(input.files.map((f) => [f.source, f]));
+    const coverageSources = new Set<SourceName>([...bySource.keys(), ...fileInfo.keys()]);
+    const byDay = new Map(
+      [...this.byDay].sort(([a], [b]) => a - b).map(([day, acc]) => [dateOfDayNumber(day), acc] as const),
+    );
+
+    return {
+      period: { since: input.since ?? null, until: input.until ?? null, timezone: this.timeZone },
+      identities: [...(input.identities ?? [])],
+      pricing: {
+        version: input.pricingVersion,
+        note: 'Costs are list-price estimates from the embedded price table (@pydantic/genai-prices); models not in the table are left unpriced.',
+      },
+      planCost: input.plan ? planCost(input.plan, periodDays(input, days, bySource), commits, figures.tasks) : null,
+      totals: totals.figures(),
+      bySource: [...bySource]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([source, s]) => ({ source, ...s.acc.figures() })),
+      byModel: [...this.models]
+        .sort((a, b) => b.acc.total - a.acc.total || a.model.localeCompare(b.model))
+        .map((m) => ({ source: m.source, model: m.model, priced: m.priced, ...m.acc.figures() })),
+      byDay: [...byDay].map(([date, acc]) => ({ date, ...acc.figures() })),
+      byWeek: regroup(byDay, isoWeekOf).map(([week, acc]) => ({ week, ...acc.figures() })),
+      byMonth: regroup(byDay, (date) => date.slice(0, 7)).map(([month, acc]) => ({ month, ...acc.figures() })),
+      ...(this.withSessions
+        ? {
+            bySession: [...usage]
+              .map(([ref, u]) => {
+                const i = info.get(ref);
+                return {
+                  session: idOf(ref),
+                  source: u.source,
+                  start: isoUtc(i?.start ?? 0),
+                  status: input.statusOf(ref),
+                  ...(u.acc as Acc).figures(),
+                };
+              })
+              .sort((a, b) => b.total - a.total || a.session.localeCompare(b.session)),
+          }
+        : {}),
+      outcomes: {
+        commits,
+        tasks: figures.tasks,
+        shippedSessions: shipped,
+        openSessions: open,
+        unlinkedSessions: unlinked,
+        labelledSessions: labelled,
+        yield: total > 0 ? shippedTokens / total : null,
+        tokensPerCommit: commits > 0 ? Math.round(shippedTokens / commits) : null,
+        costPerCommit: commits > 0 ? roundUSD(costUSD / commits) : null,
+        tokensWithoutOutcome: withoutOutcome,
+        estimatedTokensWithoutOutcome: estimatedWithoutOutcome,
+        prs: figures.prs,
+        threshold: input.threshold ?? 0.6,
+        tokensPerCommitMedian: figures.tokensPerCommitMedian,
+        costPerCommitMedian: figures.costPerCommitMedian,
+        tokensPerTask: figures.tokensPerTask,
+        costPerTask: figures.costPerTask,
+        tokensPerTaskMedian: figures.tokensPerTaskMedian,
+        costPerTaskMedian: figures.costPerTaskMedian,
+        keptLines: figures.keptLines,
+        keptLinesPer1kOutput: figures.keptLinesPer1kOutput,
+        keptLinesOutput: figures.keptLinesOutput,
+        pendingCommits: figures.pendingCommits,
+        durabilityDays: figures.durabilityDays,
+        byTask: figures.byTask,
+        reverted: figures.reverted,
+        unmerged: figures.unmerged,
+        authoredByOthers: figures.authoredByOthers,
+      },
+      selfCheck: signals,
+      coverage: [...coverageSources].sort().map((source) => {
+        const s = bySource.get(source);
+        const f = fileInfo.get(source);
+        return {
+          source,
+          first: s ? isoUtc(s.first) : null,
+          last: s ? isoUtc(s.last) : null,
+          files: f?.files ?? 0,
+          rejectedLines: f?.rejectedLines ?? 0,
+          unpricedModels: s ? [...s.unpriced].sort() : [],
+          assumedModelInteractions: s?.assumed ?? 0,
+          estimatedTokens: s?.acc.estimated ?? 0,
+          tokenAccuracy: accuracyOf(s?.acc.total ?? 0, s?.acc.estimated ?? 0),
+        };
+      }),
+    };
+  }
 }
 
 /**
@@ -464,7 +596,7 @@ export function buildReport(input: ReportInput): ReportJson {
  * last record. No records and no bounds: 0 days.
  */
 function periodDays(
-  input: ReportInput,
+  input: ReportContext,
   days: LocalDayMapper,
   span: ReadonlyMap<SourceName, { first: number; last: number }>,
 ): number {

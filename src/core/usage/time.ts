@@ -165,6 +165,37 @@ export class LocalDayMapper {
   date(epochMs: number): string {
     return this.dateOfBucket(Math.floor(epochMs / BUCKET_MS));
   }
+
+  /**
+   * The local date of a bucket as a day number (days since 1970-01-01, see `dateOfDayNumber`) without making a string:
+   * on a UTC day without an offset change it is arithmetic on the cached offset; on the few days with a change the
+   * bucket's date is read once and its number cached.
+   */
+  dayOfBucket(bucket: number): number {
+    const t = bucket * BUCKET_MS;
+    const utcDay = Math.floor(t / DAY_MS);
+    if (utcDay !== this.lastUtcDay) {
+      this.lastUtcDay = utcDay;
+      this.lastOffset = this.offsetForDay(utcDay);
+    }
+    if (this.lastOffset !== null) return Math.floor((t + this.lastOffset) / DAY_MS);
+    let n = this.irregular.get(bucket);
+    if (n === undefined) {
+      n = Date.parse(`${this.dateOfBucket(bucket)}T00:00:00Z`) / DAY_MS;
+      this.irregular.set(bucket, n);
+    }
+    return n;
+  }
+
+  private lastUtcDay = Number.NaN;
+  private lastOffset: number | null = null;
+  /** Day numbers of the buckets of UTC days with an offset change. */
+  private readonly irregular = new Map<number, number>();
+}
+
+/** The calendar date (YYYY-MM-DD) of a day number from `LocalDayMapper.dayOfBucket`. */
+export function dateOfDayNumber(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
 const DAY_MS = 86_400_000;
