@@ -24,7 +24,8 @@ import { qwenCode } from '../sources/qwen';
 import { kimi } from '../sources/kimi';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
-import { isLogCandidate } from '../sources/walk';
+import { type FolderListings, isLogCandidate, withFolderListings } from '../sources/walk';
+import { loadFolderListings, saveFolderListings } from './folderListings';
 import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
@@ -413,22 +414,27 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   const whole: WholeContext = { openSqlite: (bytes) => new SQL.Database(bytes) };
   const lock = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   const changed = options.changed;
+  // What the last walk saw per folder (folder-listings.json): an unchanged folder is stat'ed, not read again.
+  const cacheFile = ledger.paths.folderListings;
+  let listings: FolderListings | undefined;
+  const discover = (): Map<SourceReader, { roots: string[]; files: LogFile[] }> => {
+    listings = loadFolderListings(cacheFile);
+    return withFolderListings(listings, () => discoverAll(env, options.extra ?? [], options.disabled ?? new Set()));
+  };
+  let summary: ImportSummary;
   if (changed && changed.length > 0) {
-    return ledger.write((db, ctx) => {
+    summary = await ledger.write((db, ctx) => {
       const targeted = targetedPlan(db, changed, options.disabled ?? new Set(), env, options.extra ?? []);
       if (targeted) return runImport(db, ctx, targeted.discovered, options, started, whole, targeted.cursors);
-      return runImport(
-        db,
-        ctx,
-        discoverAll(env, options.extra ?? [], options.disabled ?? new Set()),
-        options,
-        started,
-        whole,
-      );
+      return runImport(db, ctx, discover(), options, started, whole);
     }, lock);
+  } else {
+    const discovered = discover();
+    summary = await ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
   }
-  const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
-  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
+  // Saved once the import is done (the ledger home exists by then); a walk of nothing new saves nothing.
+  if (listings) saveFolderListings(cacheFile, listings);
+  return summary;
 }
 
 /** What an import would read now: the log files with lines the ledger does not hold yet, per source. */

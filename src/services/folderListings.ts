@@ -1,0 +1,92 @@
+/**
+ * @fileoverview The folder listings a discovery walk keeps between runs (`folder-listings.json` in the ledger home),
+ * so a warm import stats an unchanged log folder instead of reading it (sources/walk.ts, docs/ledger.md "How discovery
+ * skips unchanged folders"). Only a cache: a file that is missing, unreadable, corrupt, truncated or of another version
+ * or platform is ignored (and replaced by the next walk's), and deleting it only costs speed. It never makes a walk miss
+ * a file: a listing is used only for a folder whose identity and times still match it, taken safely after its mtime.
+ * Several processes may walk at once: each reads the file once, and writes what it saw whole and atomically.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FolderListings, type FolderListing } from '../sources/walk';
+import { writeFileAtomic } from '../store/atomic';
+
+const FORMAT = 'outcome-ledger folder listings';
+/** Bumped whenever the layout or the meaning of an entry changes: a file of another version is ignored. */
+const VERSION = 1;
+
+/** One folder as saved: path, dev, ino, mtimeMs, ctimeMs, listedAt, entries. */
+type SavedFolder = [string, number, number, number, number, number, string[]];
+
+interface SavedListings {
+  format: string;
+  version: number;
+  /** Listings are only valid where they were taken (separators, identities). */
+  platform: string;
+  folders: SavedFolder[];
+}
+
+/** The listings saved in `file`, ready for a walk; none (a walk that reads every folder) when the file is not usable. */
+export function loadFolderListings(file: string, now: () => number = Date.now): FolderListings {
+  let previous: Map<string, FolderListing>;
+  try {
+    previous = parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    previous = new Map();
+  }
+  return new FolderListings(previous, now);
+}
+
+/** Saves what the walk saw when it differs from what it started from; a failure is ignored (the cache is optional). */
+export function saveFolderListings(file: string, listings: FolderListings): boolean {
+  if (!listings.changed()) return false;
+  const folders: SavedFolder[] = [];
+  for (const [dir, l] of listings.seen) folders.push([dir, l.dev, l.ino, l.mtimeMs, l.ctimeMs, l.listedAt, l.entries]);
+  const saved: SavedListings = { format: FORMAT, version: VERSION, platform: process.platform, folders };
+  try {
+    return writeFileAtomic(file, JSON.stringify(saved));
+  } catch {
+    return false; // a read-only or full disk: the next walk reads the folders again
+  }
+}
+
+/** The listings in a saved file's text; throws on anything that is not exactly what `saveFolderListings` writes. */
+function parse(text: string): Map<string, FolderListing> {
+  const saved = JSON.parse(text) as Partial<SavedListings> | null;
+  if (
+    typeof saved !== 'object' ||
+    saved === null ||
+    saved.format !== FORMAT ||
+    saved.version !== VERSION ||
+    saved.platform !== process.platform ||
+    !Array.isArray(saved.folders)
+  )
+    throw new Error('not a folder listings file of this version');
+  const out = new Map<string, FolderListing>();
+  for (const f of saved.folders as unknown[]) {
+    if (!Array.isArray(f) || f.length !== 7 || typeof f[0] !== 'string' || !path.isAbsolute(f[0]))
+      throw new Error('bad folder');
+    for (let i = 1; i < 6; i++) if (typeof f[i] !== 'number' || !Number.isFinite(f[i])) throw new Error('bad folder');
+    const entries = f[6] as unknown;
+    if (!Array.isArray(entries) || !entries.every(isEntry)) throw new Error('bad entry');
+    out.set(f[0], {
+      dev: f[1] as number,
+      ino: f[2] as number,
+      mtimeMs: f[3] as number,
+      ctimeMs: f[4] as number,
+      listedAt: f[5] as number,
+      entries: entries as string[],
+    });
+  }
+  return out;
+}
+
+/** What a name in a listing may not hold: a separator (a sub-folder's name is followed by one, nothing else is). */
+const NOT_IN_A_NAME = process.platform === 'win32' ? /[/\\\0]/ : /[/\0]/;
+
+/** A name as a folder listing holds it: one path segment (a sub-folder's followed by the separator), never `.`/`..`. */
+function isEntry(e: unknown): boolean {
+  if (typeof e !== 'string') return false;
+  const name = e.endsWith(path.sep) ? e.slice(0, -1) : e;
+  return name !== '' && name !== '.' && name !== '..' && !NOT_IN_A_NAME.test(name);
+}
