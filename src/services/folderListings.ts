@@ -44,7 +44,8 @@ export function saveFolderListings(file: string, listings: FolderListings): bool
   for (const [dir, l] of listings.seen) folders.push([dir, l.dev, l.ino, l.mtimeMs, l.ctimeMs, l.listedAt, l.entries]);
   const saved: SavedListings = { format: FORMAT, version: VERSION, platform: process.platform, folders };
   try {
-    return writeFileAtomic(file, JSON.stringify(saved));
+    // The ledger home is made (owner-only) as the ledger makes it: a first import saves its walk before the ledger.
+    return writeFileAtomic(file, JSON.stringify(saved), { mkdirMode: 0o700 });
   } catch {
     return false; // a read-only or full disk: the next walk reads the folders again
   }
