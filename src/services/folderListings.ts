@@ -15,8 +15,12 @@ const FORMAT = 'outcome-ledger folder listings';
 /** Bumped whenever the layout or the meaning of an entry changes: a file of another version is ignored. */
 const VERSION = 1;
 
-/** One folder as saved: path, dev, ino, mtimeMs, ctimeMs, listedAt, entries. */
-type SavedFolder = [string, number, number, number, number, number, string[]];
+/**
+ * One folder as saved: the index of its parent folder among those saved before it and its name (or -1 and its whole
+ * path: a walk's root), dev, ino, mtimeMs, ctimeMs, listedAt, entries. A year's session folders hold long paths: each
+ * is written once, as its last part.
+ */
+type SavedFolder = [number, string, number, number, number, number, number, string[]];
 
 interface SavedListings {
   format: string;
@@ -41,7 +45,16 @@ export function loadFolderListings(file: string, now: () => number = Date.now): 
 export function saveFolderListings(file: string, listings: FolderListings): boolean {
   if (!listings.changed()) return false;
   const folders: SavedFolder[] = [];
-  for (const [dir, l] of listings.seen) folders.push([dir, l.dev, l.ino, l.mtimeMs, l.ctimeMs, l.listedAt, l.entries]);
+  const indexOf = new Map<string, number>();
+  for (const [dir, l] of listings.seen) {
+    // A relative root (an extra path given so) means another folder from another working folder: not kept.
+    if (!path.isAbsolute(dir)) continue;
+    const cut = dir.lastIndexOf(path.sep);
+    const parent = cut > 0 ? indexOf.get(dir.slice(0, cut)) : undefined;
+    indexOf.set(dir, folders.length);
+    const [at, name] = parent === undefined ? [-1, dir] : [parent, dir.slice(cut + 1)];
+    folders.push([at, name, l.dev, l.ino, l.mtimeMs, l.ctimeMs, l.listedAt, l.entries]);
+  }
   const saved: SavedListings = { format: FORMAT, version: VERSION, platform: process.platform, folders };
   try {
     // The ledger home is made (owner-only) as the ledger makes it: a first import saves its walk before the ledger.
@@ -64,18 +77,25 @@ function parse(text: string): Map<string, FolderListing> {
   )
     throw new Error('not a folder listings file of this version');
   const out = new Map<string, FolderListing>();
+  const dirs: string[] = [];
   for (const f of saved.folders as unknown[]) {
-    if (!Array.isArray(f) || f.length !== 7 || typeof f[0] !== 'string' || !path.isAbsolute(f[0]))
-      throw new Error('bad folder');
-    for (let i = 1; i < 6; i++) if (typeof f[i] !== 'number' || !Number.isFinite(f[i])) throw new Error('bad folder');
-    const entries = f[6] as unknown;
+    if (!Array.isArray(f) || f.length !== 8) throw new Error('bad folder');
+    const [parent, name] = f as unknown[];
+    let dir: string;
+    if (parent === -1 && typeof name === 'string' && path.isAbsolute(name)) dir = name;
+    else if (Number.isInteger(parent) && typeof name === 'string' && isName(name))
+      dir = `${dirs[parent as number] ?? fail('bad parent')}${path.sep}${name}`;
+    else throw new Error('bad folder');
+    for (let i = 2; i < 7; i++) if (typeof f[i] !== 'number' || !Number.isFinite(f[i])) throw new Error('bad folder');
+    const entries = f[7] as unknown;
     if (!Array.isArray(entries) || !entries.every(isEntry)) throw new Error('bad entry');
-    out.set(f[0], {
-      dev: f[1] as number,
-      ino: f[2] as number,
-      mtimeMs: f[3] as number,
-      ctimeMs: f[4] as number,
-      listedAt: f[5] as number,
+    dirs.push(dir);
+    out.set(dir, {
+      dev: f[2] as number,
+      ino: f[3] as number,
+      mtimeMs: f[4] as number,
+      ctimeMs: f[5] as number,
+      listedAt: f[6] as number,
       entries: entries as string[],
     });
   }
@@ -85,9 +105,16 @@ function parse(text: string): Map<string, FolderListing> {
 /** What a name in a listing may not hold: a separator (a sub-folder's name is followed by one, nothing else is). */
 const NOT_IN_A_NAME = process.platform === 'win32' ? /[/\\\0]/ : /[/\0]/;
 
-/** A name as a folder listing holds it: one path segment (a sub-folder's followed by the separator), never `.`/`..`. */
-function isEntry(e: unknown): boolean {
-  if (typeof e !== 'string') return false;
-  const name = e.endsWith(path.sep) ? e.slice(0, -1) : e;
+function fail(why: string): never {
+  throw new Error(why);
+}
+
+/** One path segment: never empty, `.` or `..`, no separator. */
+function isName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !NOT_IN_A_NAME.test(name);
+}
+
+/** A name as a folder listing holds it: one path segment, a sub-folder's followed by the separator. */
+function isEntry(e: unknown): boolean {
+  return typeof e === 'string' && isName(e.endsWith(path.sep) ? e.slice(0, -1) : e);
 }

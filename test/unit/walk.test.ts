@@ -196,16 +196,22 @@ describe('walk: files in the order of their paths, and folder listings reused wh
     const good = fs.readFileSync(cache, 'utf8');
     const saved = JSON.parse(good) as { version: number; folders: unknown[][] };
     const escape = structuredClone(saved);
-    (escape.folders[0]![6] as string[]).push('../../../etc/passwd.jsonl');
-    const unsorted = structuredClone(saved);
-    unsorted.folders[0]![3] = 'not a number';
+    (escape.folders[0]![7] as string[]).push('../../../etc/passwd.jsonl');
+    const climb = structuredClone(saved);
+    climb.folders[1]![1] = '..';
+    const orphan = structuredClone(saved);
+    orphan.folders[1]![0] = 7;
+    const notANumber = structuredClone(saved);
+    notANumber.folders[0]![4] = 'not a number';
     for (const [what, text] of [
       ['garbage', 'not json at all'],
       ['truncated', good.slice(0, Math.floor(good.length / 2))],
       ['empty', ''],
       ['another version', JSON.stringify({ ...saved, version: saved.version + 1 })],
       ['a name that leaves its folder', JSON.stringify(escape)],
-      ['a time that is not a number', JSON.stringify(unsorted)],
+      ['a time that is not a number', JSON.stringify(notANumber)],
+      ['a folder named ..', JSON.stringify(climb)],
+      ['a folder whose parent is not there', JSON.stringify(orphan)],
       ['null', 'null'],
     ] as const) {
       fs.writeFileSync(cache, text);
