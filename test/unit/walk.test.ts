@@ -185,6 +185,25 @@ describe('walk: files in the order of their paths, and folder listings reused wh
     assert.equal(walk(otherInode).listings.listed, 1);
   });
 
+  it('a stale cache saved last by a slower process never hides a file', () => {
+    const root = path.join(tmp.dir, 'projects');
+    const cache = path.join(tmp.dir, 'home', 'folder-listings.json');
+    write(path.join(root, 'p1', 's1.jsonl'));
+    write(path.join(root, 'p2', 's2.jsonl'));
+    ageFolders(root);
+    // A slow process (a VS Code window) walks first and saves last; another (the CLI) walks after a new session file.
+    const slow = loadFolderListings(cache);
+    const slowFiles = withFolderListings(slow, () => walkFiles(root, jsonl, 4));
+    write(path.join(root, 'p2', 's3.jsonl'));
+    const fast = cachedWalk(cache, root);
+    assert.ok(fast.files.includes(path.join(root, 'p2', 's3.jsonl')));
+    assert.equal(saveFolderListings(cache, slow), true, 'the older listings win the rename');
+    assert.ok(!slowFiles.includes(path.join(root, 'p2', 's3.jsonl')));
+    const next = cachedWalk(cache, root);
+    assert.deepEqual(next.files, plainWalk(root, jsonl, 4), 'the new file is found all the same');
+    assert.equal(next.listed, 1, 'its folder no longer matches the old listing: read again');
+  });
+
   it('ignores a corrupt, truncated or foreign cache file and writes a good one in its place', () => {
     const root = path.join(tmp.dir, 'projects');
     const cache = path.join(tmp.dir, 'home', 'folder-listings.json');
