@@ -57,8 +57,7 @@ export function saveFolderListings(file: string, listings: FolderListings): bool
   }
   const saved: SavedListings = { format: FORMAT, version: VERSION, platform: process.platform, folders };
   try {
-    // The ledger home is made (owner-only) as the ledger makes it: a first import saves its walk before the ledger.
-    return writeFileAtomic(file, JSON.stringify(saved), { mkdirMode: 0o700 });
+    return writeFileAtomic(file, JSON.stringify(saved));
   } catch {
     return false; // a read-only or full disk: the next walk reads the folders again
   }

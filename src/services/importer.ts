@@ -24,7 +24,7 @@ import { qwenCode } from '../sources/qwen';
 import { kimi } from '../sources/kimi';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
-import { isLogCandidate, withFolderListings } from '../sources/walk';
+import { type FolderListings, isLogCandidate, withFolderListings } from '../sources/walk';
 import { loadFolderListings, saveFolderListings } from './folderListings';
 import {
   CompactCursors,
@@ -423,24 +423,26 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   const lock = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   const changed = options.changed;
   // What the last walk saw per folder (folder-listings.json): an unchanged folder is stat'ed, not read again. What this
-  // walk saw is saved at once (a walk of nothing new saves nothing), so none of it is held while the files are read.
+  // walk saw is saved once the import succeeded (a walk of nothing new saves nothing; a failed import leaves the
+  // ledger home as it was).
+  let listings: FolderListings | undefined;
   const discover = (): Map<SourceReader, { roots: string[]; files: LogFile[] }> => {
-    const listings = loadFolderListings(ledger.paths.folderListings);
-    const found = withFolderListings(listings, () =>
-      discoverAll(env, options.extra ?? [], options.disabled ?? new Set()),
-    );
-    saveFolderListings(ledger.paths.folderListings, listings);
-    return found;
+    listings = loadFolderListings(ledger.paths.folderListings);
+    return withFolderListings(listings, () => discoverAll(env, options.extra ?? [], options.disabled ?? new Set()));
   };
+  let summary: ImportSummary;
   if (changed && changed.length > 0) {
-    return ledger.write((db, ctx) => {
+    summary = await ledger.write((db, ctx) => {
       const targeted = targetedPlan(db, changed, options.disabled ?? new Set(), env, options.extra ?? []);
       if (targeted) return runImport(db, ctx, targeted.discovered, options, started, whole, targeted.cursors);
       return runImport(db, ctx, discover(), options, started, whole);
     }, lock);
+  } else {
+    const discovered = discover();
+    summary = await ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
   }
-  const discovered = discover();
-  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
+  if (listings) saveFolderListings(ledger.paths.folderListings, listings);
+  return summary;
 }
 
 /** What an import would read now: the log files with lines the ledger does not hold yet, per source. */

@@ -57,6 +57,7 @@ function cachedWalk(
   dir: string,
   maxDepth = 4,
 ): { files: string[]; listed: number; reused: number; saved: boolean } {
+  fs.mkdirSync(path.dirname(cache), { recursive: true }); // the ledger home, there once an import has written
   const listings = loadFolderListings(cache);
   const files = withFolderListings(listings, () => walkFiles(dir, jsonl, maxDepth));
   const saved = saveFolderListings(cache, listings);
