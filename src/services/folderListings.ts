@@ -44,23 +44,34 @@ export function loadFolderListings(file: string, now: () => number = Date.now): 
 /** Saves what the walk saw when it differs from what it started from; a failure is ignored (the cache is optional). */
 export function saveFolderListings(file: string, listings: FolderListings): boolean {
   if (!listings.changed()) return false;
-  const folders: SavedFolder[] = [];
+  try {
+    return writeFileAtomic(file, savedText(listings));
+  } catch {
+    return false; // a read-only or full disk: the next walk reads the folders again
+  }
+}
+
+/** The file's text in pieces of about 64 KB (a year's listings are MBs: never held as one string). */
+function* savedText(listings: FolderListings): Generator<string> {
+  const head: Omit<SavedListings, 'folders'> = { format: FORMAT, version: VERSION, platform: process.platform };
+  let text = `${JSON.stringify(head).slice(0, -1)},"folders":[`;
+  let count = 0;
   const indexOf = new Map<string, number>();
   for (const [dir, l] of listings.seen) {
     // A relative root (an extra path given so) means another folder from another working folder: not kept.
     if (!path.isAbsolute(dir)) continue;
     const cut = dir.lastIndexOf(path.sep);
     const parent = cut > 0 ? indexOf.get(dir.slice(0, cut)) : undefined;
-    indexOf.set(dir, folders.length);
+    indexOf.set(dir, count);
     const [at, name] = parent === undefined ? [-1, dir] : [parent, dir.slice(cut + 1)];
-    folders.push([at, name, l.dev, l.ino, l.mtimeMs, l.ctimeMs, l.listedAt, l.entries]);
+    const folder: SavedFolder = [at, name, l.dev, l.ino, l.mtimeMs, l.ctimeMs, l.listedAt, l.entries];
+    text += `${count++ > 0 ? ',' : ''}${JSON.stringify(folder)}`;
+    if (text.length >= 1 << 16) {
+      yield text;
+      text = '';
+    }
   }
-  const saved: SavedListings = { format: FORMAT, version: VERSION, platform: process.platform, folders };
-  try {
-    return writeFileAtomic(file, JSON.stringify(saved));
-  } catch {
-    return false; // a read-only or full disk: the next walk reads the folders again
-  }
+  yield `${text}]}`;
 }
 
 /** The listings in a saved file's text; throws on anything that is not exactly what `saveFolderListings` writes. */
