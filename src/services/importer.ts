@@ -24,8 +24,17 @@ import { qwenCode } from '../sources/qwen';
 import { kimi } from '../sources/kimi';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
-import { isLogCandidate } from '../sources/walk';
-import { CursorWriter, loadCursors, saveRejects, type FileCursor } from '../store/files';
+import { type FolderListings, isLogCandidate, withFolderListings } from '../sources/walk';
+import { loadFolderListings, saveFolderListings } from './folderListings';
+import {
+  CompactCursors,
+  CursorWriter,
+  cursorsOf,
+  loadCursors,
+  saveRejects,
+  type Cursors,
+  type FileCursor,
+} from '../store/files';
 import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
@@ -413,22 +422,27 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   const whole: WholeContext = { openSqlite: (bytes) => new SQL.Database(bytes) };
   const lock = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   const changed = options.changed;
+  // What the last walk saw per folder (folder-listings.json): an unchanged folder is stat'ed, not read again. What this
+  // walk saw is saved once the import succeeded (a walk of nothing new saves nothing; a failed import leaves the
+  // ledger home as it was).
+  let listings: FolderListings | undefined;
+  const discover = (): Map<SourceReader, { roots: string[]; files: LogFile[] }> => {
+    listings = loadFolderListings(ledger.paths.folderListings);
+    return withFolderListings(listings, () => discoverAll(env, options.extra ?? [], options.disabled ?? new Set()));
+  };
+  let summary: ImportSummary;
   if (changed && changed.length > 0) {
-    return ledger.write((db, ctx) => {
+    summary = await ledger.write((db, ctx) => {
       const targeted = targetedPlan(db, changed, options.disabled ?? new Set(), env, options.extra ?? []);
       if (targeted) return runImport(db, ctx, targeted.discovered, options, started, whole, targeted.cursors);
-      return runImport(
-        db,
-        ctx,
-        discoverAll(env, options.extra ?? [], options.disabled ?? new Set()),
-        options,
-        started,
-        whole,
-      );
+      return runImport(db, ctx, discover(), options, started, whole);
     }, lock);
+  } else {
+    const discovered = discover();
+    summary = await ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
   }
-  const discovered = discoverAll(env, options.extra ?? [], options.disabled ?? new Set());
-  return ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
+  if (listings) saveFolderListings(ledger.paths.folderListings, listings);
+  return summary;
 }
 
 /** What an import would read now: the log files with lines the ledger does not hold yet, per source. */
@@ -447,7 +461,7 @@ export function pendingImport(
   db: Database,
   options: Pick<ImportOptions, 'env' | 'extra' | 'disabled'> = {},
 ): PendingImport {
-  const cursors = loadCursors(db);
+  const cursors = new CompactCursors(db);
   const counts = new Map<SourceName, number>();
   let files = 0;
   let bytes = 0;
@@ -464,7 +478,7 @@ export function pendingImport(
       } catch {
         continue;
       }
-      const cursor = cursors.get(file.path);
+      const cursor = cursors.facts(file.path);
       const same = cursor && cursor.status === null && cursor.ino === stat.ino && cursor.dev === stat.dev;
       if (same && cursor.size === stat.size && cursor.mtimeMs === Math.floor(stat.mtimeMs)) continue;
       files++;
@@ -472,6 +486,7 @@ export function pendingImport(
       counts.set(reader.source, (counts.get(reader.source) ?? 0) + 1);
     }
   }
+  cursors.free();
   return { files, bytes, bySource: [...counts].map(([source, n]) => ({ source, files: n })) };
 }
 
@@ -528,7 +543,8 @@ function runImport(
   const now = options.now ?? Date.now;
   const quietMs = options.quietMs ?? 60_000;
   const checkpointBytes = options.checkpointBytes ?? 128 << 20;
-  const cursors = only ?? loadCursors(db);
+  const compact = only ? undefined : new CompactCursors(db);
+  const cursors: Cursors = compact ?? cursorsOf(only ?? new Map());
   const cursorWriter = new CursorWriter(db);
   const summaries: SourceSummary[] = [];
   let plan: Planned[] = [];
@@ -542,7 +558,7 @@ function runImport(
     }
     summary.files++;
     summary.found = true;
-    const cursor = cursors.get(file.path);
+    const cursor = cursors.facts(file.path);
     if (file.skip) {
       if (cursor?.status !== file.skip) cursorWriter.save({ ...blankCursor(file, stat), status: file.skip });
       return;
@@ -566,7 +582,8 @@ function runImport(
       stat.size >= cursor.offset;
     // A whole file keeps its cursor for the parser's state; it is read from the start all the same.
     const keep = resumable || (file.whole && cursor?.status === null);
-    plan.push({ file, reader, stat, cursor: keep ? cursor : undefined });
+    // The full cursor (the parser's state) is read only now, for a file that will be read.
+    plan.push({ file, reader, stat, cursor: keep ? cursors.cursor(file.path) : undefined });
     totalBytes += stat.size - (resumable ? cursor.offset : 0);
   };
   for (const [reader, { roots, files }] of discovered) {
@@ -626,6 +643,7 @@ function runImport(
   } finally {
     writer.free();
     cursorWriter.free();
+    compact?.free();
   }
   if (summaries.some((s) => s.filesRead > 0)) {
     const at = new Date(now()).toISOString();

@@ -2,29 +2,143 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** Files under `dir` (to `maxDepth` levels) whose name passes `accept`; unreadable folders are skipped. */
+/**
+ * A folder's entries as a walk last read them, with what it takes to know they are still true: the folder's identity
+ * and times when it was listed. Adding, removing or renaming an entry changes a folder's mtime (and ctime), so while
+ * they are the same the listing is too — provided it was taken safely after that mtime (see RACY_MS).
+ */
+export interface FolderListing {
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  /** When the listing was taken (this machine's clock, ms), just before the folder was read. */
+  listedAt: number;
+  /**
+   * The entries in walk order: each entry's name, a sub-folder's followed by the path separator, sorted as strings —
+   * the order of the full paths, so a walk needs no sort of its own (see `walkFiles`).
+   */
+  entries: string[];
+}
+
+/**
+ * A listing is only trusted when the folder's mtime is this much older than the moment it was listed (git's "racy"
+ * rule): a change made within the same clock tick as the listing (or, on a file system with coarse times — FAT's 2 s —
+ * within its granularity) could leave the mtime as it was. Afterwards any change gives the folder a newer mtime.
+ */
+export const RACY_MS = 2_000;
+
+/**
+ * The folder listings one discovery reads and reuses: `previous` is what the last walk saw (a cache: it may be stale or
+ * empty, never wrong for a folder whose identity and times still match), `seen` is what this walk saw, to be saved
+ * for the next one. Each folder costs one stat when its listing is reused, a stat and a read otherwise.
+ */
+export class FolderListings {
+  readonly seen = new Map<string, FolderListing>();
+  /** Folders read this time (not reused). */
+  listed = 0;
+  /** Folders whose previous listing was reused (one stat, no read). */
+  reused = 0;
+
+  constructor(
+    private readonly previous: ReadonlyMap<string, FolderListing> = new Map(),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The entries of `dir` in walk order, or undefined when it is not a readable folder. */
+  entries(dir: string): string[] | undefined {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(dir, { throwIfNoEntry: false });
+    } catch {
+      return undefined;
+    }
+    if (!st || !st.isDirectory()) return undefined;
+    const before = this.previous.get(dir);
+    if (
+      before &&
+      before.mtimeMs === st.mtimeMs &&
+      before.ctimeMs === st.ctimeMs &&
+      before.ino === st.ino &&
+      before.dev === st.dev &&
+      before.mtimeMs + RACY_MS < before.listedAt
+    ) {
+      this.reused++;
+      this.seen.set(dir, before);
+      return before.entries;
+    }
+    const listedAt = this.now();
+    const entries = readEntries(dir);
+    if (entries === undefined) return undefined;
+    this.listed++;
+    this.seen.set(dir, { dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, listedAt, entries });
+    return entries;
+  }
+
+  /** Whether what this walk saw differs from the previous listings (a folder read again, one no longer walked). */
+  changed(): boolean {
+    if (this.listed > 0 || this.seen.size !== this.previous.size) return true;
+    for (const dir of this.previous.keys()) if (!this.seen.has(dir)) return true;
+    return false;
+  }
+}
+
+/** A folder's entries in walk order (sub-folders marked with the separator), or undefined when it cannot be read. */
+function readEntries(dir: string): string[] | undefined {
+  let dirents: fs.Dirent[];
+  try {
+    dirents = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+  const entries = new Array<string>(dirents.length);
+  for (let i = 0; i < dirents.length; i++) {
+    const e = dirents[i]!;
+    // Anything but a folder counts as a file: a FIFO, a device or a symlink to one is listed too, and refused with its
+    // reason (data health) when opened — never read (regular.ts).
+    entries[i] = e.isDirectory() ? e.name + path.sep : e.name;
+  }
+  return entries.sort();
+}
+
+let active: FolderListings | undefined;
+
+/** Runs `fn` (a discovery: synchronous) with its walks reading and reusing folder listings through `listings`. */
+export function withFolderListings<T>(listings: FolderListings, fn: () => T): T {
+  const outer = active;
+  active = listings;
+  try {
+    return fn();
+  } finally {
+    active = outer;
+  }
+}
+
+/**
+ * Files under `dir` (to `maxDepth` levels) whose name passes `accept`, sorted; unreadable folders are skipped. Each
+ * folder's entries are sorted with a sub-folder's name followed by the separator, which is the order of the full
+ * paths: the files come out sorted without sorting them. Inside `withFolderListings`, an unchanged folder is
+ * stat'ed instead of read.
+ */
 export function walkFiles(dir: string, accept: (name: string) => boolean, maxDepth: number): string[] {
   const out: string[] = [];
-  const visit = (d: string, depth: number): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
+  const listings = active;
+  const visit = (d: string, prefix: string, depth: number): void => {
+    const entries = listings ? listings.entries(d) : readEntries(d);
+    if (!entries) return;
     for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        if (depth < maxDepth) visit(p, depth + 1);
-      } else if (accept(e.name)) {
-        // Anything but a folder: a FIFO, a device or a symlink to one is listed too, and refused with its reason
-        // (data health) when opened — never read (regular.ts).
-        out.push(p);
-      }
+      if (e.endsWith(path.sep)) {
+        if (depth < maxDepth) {
+          const sub = prefix + e.slice(0, -1);
+          visit(sub, sub + path.sep, depth + 1);
+        }
+      } else if (accept(e)) out.push(prefix + e);
     }
   };
-  visit(dir, 0);
-  return out.sort();
+  // The files' paths are normalised as path.join would: the root's once, then each is `folder + sep + name`.
+  const root = path.join(dir, '.');
+  visit(dir, root.endsWith(path.sep) ? root : root + path.sep, 0);
+  return out;
 }
 
 /** Whether `p` is a file `walkFiles(dir, …, maxDepth)` could list: below `dir`, at most `maxDepth` folders down. */

@@ -23,13 +23,21 @@ export interface AtomicWriteOptions {
  * for `exclusive`), fsync the folder. On ANY failure the temp file is removed and the error (an errno error: see
  * store/diskFault.ts for turning it into one plain line) is thrown; the target is untouched.
  */
-export function writeFileAtomic(target: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): boolean {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+export function writeFileAtomic(
+  target: string,
+  /** The content, or its pieces in order (written as they come: a large file need not be held whole). */
+  data: Uint8Array | string | Iterable<Uint8Array | string>,
+  options: AtomicWriteOptions = {},
+): boolean {
+  const pieces = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
   return writeAtomicWith(
     target,
     (fd) => {
-      let written = 0;
-      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+      for (const piece of pieces) {
+        const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+        let written = 0;
+        while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+      }
     },
     options,
   );

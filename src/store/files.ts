@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'sql.js';
+import type { Database, SqlValue, Statement } from 'sql.js';
 import type { SourceName } from '../core/usage/model';
 import { PathInterner, PATH_ID_SQL, splitPath } from './paths';
 
@@ -20,6 +20,23 @@ export interface FileCursor {
   status: string | null;
 }
 
+function cursorOfRow(row: SqlValue[]): FileCursor {
+  const [p, source, dev, ino, size, mtimeMs, offset, lineNo, state, rejected, status] = row;
+  return {
+    path: String(p),
+    source: String(source) as SourceName,
+    dev: Number(dev),
+    ino: Number(ino),
+    size: Number(size),
+    mtimeMs: Number(mtimeMs),
+    offset: Number(offset),
+    lineNo: Number(lineNo),
+    state: state === null ? null : String(state),
+    rejected: Number(rejected),
+    status: status === null ? null : String(status),
+  };
+}
+
 const CURSOR_COLUMNS =
   'p.text || f.name, f.source, f.dev, f.ino, f.size, f.mtime_ms, f.offset, f.line_no, f.state, f.rejected, f.status';
 
@@ -37,20 +54,8 @@ export function loadCursors(db: Database, only?: readonly string[]): Map<string,
   );
   const read = (): void => {
     while (stmt.step()) {
-      const [p, source, dev, ino, size, mtimeMs, offset, lineNo, state, rejected, status] = stmt.get();
-      out.set(String(p), {
-        path: String(p),
-        source: String(source) as SourceName,
-        dev: Number(dev),
-        ino: Number(ino),
-        size: Number(size),
-        mtimeMs: Number(mtimeMs),
-        offset: Number(offset),
-        lineNo: Number(lineNo),
-        state: state === null ? null : String(state),
-        rejected: Number(rejected),
-        status: status === null ? null : String(status),
-      });
+      const cursor = cursorOfRow(stmt.get());
+      out.set(cursor.path, cursor);
     }
   };
   try {
@@ -67,6 +72,119 @@ export function loadCursors(db: Database, only?: readonly string[]): Map<string,
   }
   return out;
 }
+
+/** What the unchanged test needs of a file's cursor (the full cursor is read only for a file about to be read). */
+export interface CursorFacts {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  offset: number;
+  status: string | null;
+}
+
+/** The cursors an import plans with: the facts of each known file, and the full cursor of one about to be read. */
+export interface Cursors {
+  facts(path: string): CursorFacts | undefined;
+  cursor(path: string): FileCursor | undefined;
+}
+
+/** Cursors already loaded whole (a capture's few files: `loadCursors(db, paths)`). */
+export function cursorsOf(loaded: ReadonlyMap<string, FileCursor>): Cursors {
+  return { facts: (p) => loaded.get(p), cursor: (p) => loaded.get(p) };
+}
+
+/**
+ * Every file's cursor facts, held compactly: one index per path and a column of numbers per fact, read without the
+ * join, the parser state or the other columns (a year's ledger holds ~50,000 files and MBs of Codex state, and a warm
+ * import needs the state of none of them). A full cursor is looked up by key for each file about to be read.
+ */
+export class CompactCursors implements Cursors {
+  /** Folder, then name (as the ledger keeps them): no key string per file beyond the names the rows give. */
+  private readonly at = new Map<string, Map<string, number>>();
+  private readonly numbers: Float64Array;
+  /** The few statuses set (null for every file that is read). */
+  private readonly statuses = new Map<number, string>();
+  private lookup: Statement | undefined;
+
+  constructor(private readonly db: Database) {
+    const count = Number(db.exec('SELECT count(*) FROM files')[0]?.values[0]?.[0] ?? 0);
+    const folders = new Map<number, string>();
+    const paths = db.prepare('SELECT id, text FROM paths WHERE id IN (SELECT DISTINCT dir_ref FROM files)');
+    try {
+      while (paths.step()) {
+        const [id, text] = paths.get();
+        folders.set(Number(id), String(text));
+      }
+    } finally {
+      paths.free();
+    }
+    this.numbers = new Float64Array(count * FACTS);
+    const rows = db.prepare('SELECT dir_ref, name, dev, ino, size, mtime_ms, offset, status FROM files');
+    try {
+      let i = 0;
+      while (i < count && rows.step()) {
+        const [dirRef, name, dev, ino, size, mtimeMs, offset, status] = rows.get();
+        const folder = folders.get(Number(dirRef));
+        if (folder === undefined) continue; // as the join would: a file whose folder has no row is not known
+        let names = this.at.get(folder);
+        if (!names) this.at.set(folder, (names = new Map()));
+        names.set(String(name), i);
+        const n = i * FACTS;
+        this.numbers[n] = Number(dev);
+        this.numbers[n + 1] = Number(ino);
+        this.numbers[n + 2] = Number(size);
+        this.numbers[n + 3] = Number(mtimeMs);
+        this.numbers[n + 4] = Number(offset);
+        if (status !== null) this.statuses.set(i, String(status));
+        i++;
+      }
+    } finally {
+      rows.free();
+    }
+  }
+
+  private indexOf(path: string): number | undefined {
+    const [folder, name] = splitPath(path);
+    return this.at.get(folder)?.get(name);
+  }
+
+  facts(path: string): CursorFacts | undefined {
+    const i = this.indexOf(path);
+    if (i === undefined) return undefined;
+    const n = i * FACTS;
+    return {
+      dev: this.numbers[n]!,
+      ino: this.numbers[n + 1]!,
+      size: this.numbers[n + 2]!,
+      mtimeMs: this.numbers[n + 3]!,
+      offset: this.numbers[n + 4]!,
+      status: this.statuses.get(i) ?? null,
+    };
+  }
+
+  cursor(path: string): FileCursor | undefined {
+    if (this.indexOf(path) === undefined) return undefined;
+    this.lookup ??= this.db.prepare(
+      `SELECT ${CURSOR_COLUMNS} FROM paths p JOIN files f ON f.dir_ref = p.id WHERE p.text = ? AND f.name = ?`,
+    );
+    const stmt = this.lookup;
+    try {
+      stmt.bind(splitPath(path));
+      return stmt.step() ? cursorOfRow(stmt.get()) : undefined;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  free(): void {
+    this.lookup?.free();
+    this.lookup = undefined;
+  }
+}
+
+/** dev, ino, size, mtimeMs, offset */
+const FACTS = 5;
 
 /**
  * An upsert, not INSERT OR REPLACE: the update of a known file fires the per-source triggers with its old and new

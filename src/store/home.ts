@@ -22,6 +22,8 @@ export interface LedgerPaths {
   /** The journal that was folded into the current snapshot: with `backup` it rebuilds the snapshot. */
   journalBackup: string;
   lock: string;
+  /** What the last discovery walk saw per log folder (a cache: services/folderListings.ts). */
+  folderListings: string;
 }
 
 export function ledgerPaths(home: string): LedgerPaths {
@@ -32,5 +34,6 @@ export function ledgerPaths(home: string): LedgerPaths {
     journal: path.join(home, 'ledger.journal'),
     journalBackup: path.join(home, 'ledger.journal.bak'),
     lock: path.join(home, 'ledger.lock'),
+    folderListings: path.join(home, 'folder-listings.json'),
   };
 }

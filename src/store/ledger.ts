@@ -592,7 +592,7 @@ export class Ledger {
     }
     try {
       this.refresh();
-      removeStaleTemps(this.paths.file, this.paths.backup, this.paths.journal);
+      removeStaleTemps(this.paths.file, this.paths.backup, this.paths.journal, this.paths.folderListings);
       if (!this.stamp) this.mustFold = true;
       this.recorder.start();
       let base = totalChanges(this.db);
