@@ -4,7 +4,8 @@
  * skips unchanged folders"). Only a cache: a file that is missing, unreadable, corrupt, truncated or of another version
  * or platform is ignored (and replaced by the next walk's), and deleting it only costs speed. It never makes a walk miss
  * a file: a listing is used only for a folder whose identity and times still match it, taken safely after its mtime.
- * Several processes may walk at once: each reads the file once, and writes what it saw whole and atomically.
+ * Several processes may walk at once: each reads the file once, and writes what it saw whole and atomically, with the
+ * listings of folders outside its own roots that it read (another process's, whose settings or home differ).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -57,7 +58,8 @@ function* savedText(listings: FolderListings): Generator<string> {
   let text = `${JSON.stringify(head).slice(0, -1)},"folders":[`;
   let count = 0;
   const indexOf = new Map<string, number>();
-  for (const [dir, l] of listings.seen) {
+  // What this walk saw, then what it kept of another process's (a window and the CLI with other sources or homes).
+  for (const [dir, l] of chain(listings.seen, listings.others())) {
     // A relative root (an extra path given so) means another folder from another working folder: not kept.
     if (!path.isAbsolute(dir)) continue;
     const cut = dir.lastIndexOf(path.sep);
@@ -72,6 +74,10 @@ function* savedText(listings: FolderListings): Generator<string> {
     }
   }
   yield `${text}]}`;
+}
+
+function* chain<T>(...parts: Iterable<T>[]): Generator<T> {
+  for (const p of parts) yield* p;
 }
 
 /** The listings in a saved file's text; throws on anything that is not exactly what `saveFolderListings` writes. */

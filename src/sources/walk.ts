@@ -35,6 +35,8 @@ export const RACY_MS = 2_000;
  */
 export class FolderListings {
   readonly seen = new Map<string, FolderListing>();
+  /** The folders this walk started from: what the previous listings hold below them and it did not see is gone. */
+  readonly roots = new Set<string>();
   /** Folders read this time (not reused). */
   listed = 0;
   /** Folders whose previous listing was reused (one stat, no read). */
@@ -75,12 +77,41 @@ export class FolderListings {
     return entries;
   }
 
-  /** Whether what this walk saw differs from the previous listings (a folder read again, one no longer walked). */
+  /** Whether what this walk saw differs from the previous listings (a folder read again, one no longer there). */
   changed(): boolean {
-    if (this.listed > 0 || this.seen.size !== this.previous.size) return true;
-    for (const dir of this.previous.keys()) if (!this.seen.has(dir)) return true;
+    if (this.listed > 0) return true;
+    for (const dir of this.previous.keys()) if (!this.seen.has(dir) && !this.isOthers(dir)) return true;
     return false;
   }
+
+  /**
+   * The previous listings of folders outside every root of this walk, in their saved order (parents first): another
+   * process's, whose settings or home differ (a VS Code window and the CLI share one ledger home), kept for it while
+   * their root is there. A folder below one of this walk's roots that it did not see is gone, and is dropped.
+   */
+  *others(): Generator<[string, FolderListing]> {
+    const kept = new Set<string>();
+    for (const [dir, l] of this.previous) {
+      if (this.seen.has(dir) || !this.isOthers(dir)) continue;
+      // A folder goes with its parent; a top folder (a root of theirs) costs one stat, so a removed home or temporary
+      // folder takes its listings with it.
+      const parent = path.dirname(dir);
+      if (this.previous.has(parent) && parent !== dir ? !kept.has(parent) : !isDirectory(dir)) continue;
+      kept.add(dir);
+      yield [dir, l];
+    }
+  }
+
+  /** Whether `dir` is outside every root of this walk (and so another process's to keep). */
+  private isOthers(dir: string): boolean {
+    for (const r of this.roots) if (dir === r || isBelow(dir, r)) return false;
+    return true;
+  }
+}
+
+/** Whether `dir` is strictly below `parent`. */
+function isBelow(dir: string, parent: string): boolean {
+  return dir.length > parent.length && dir.startsWith(parent) && dir.startsWith(path.sep, parent.length);
 }
 
 /** A folder's entries in walk order (sub-folders marked with the separator), or undefined when it cannot be read. */
@@ -123,6 +154,7 @@ export function withFolderListings<T>(listings: FolderListings, fn: () => T): T 
 export function walkFiles(dir: string, accept: (name: string) => boolean, maxDepth: number): string[] {
   const out: string[] = [];
   const listings = active;
+  listings?.roots.add(dir);
   const visit = (d: string, prefix: string, depth: number): void => {
     const entries = listings ? listings.entries(d) : readEntries(d);
     if (!entries) return;

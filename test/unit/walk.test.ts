@@ -64,6 +64,20 @@ function cachedWalk(
   return { files, listed: listings.listed, reused: listings.reused, saved };
 }
 
+function pick(w: { listed: number; reused: number; saved: boolean }): {
+  listed: number;
+  reused: number;
+  saved: boolean;
+} {
+  return { listed: w.listed, reused: w.reused, saved: w.saved };
+}
+
+/** The folders a cache file holds listings of (through a walk over nothing, which reuses none of them). */
+function loadFolderListingsMap(cache: string): Map<string, FolderListing> {
+  const l = loadFolderListings(cache);
+  return new Map(l.others());
+}
+
 describe('walk: files in the order of their paths, and folder listings reused while a folder is unchanged', function () {
   const tmp = tempDirEach('ol-walk-');
 
@@ -203,6 +217,40 @@ describe('walk: files in the order of their paths, and folder listings reused wh
     const next = cachedWalk(cache, root);
     assert.deepEqual(next.files, plainWalk(root, jsonl, 4), 'the new file is found all the same');
     assert.equal(next.listed, 1, 'its folder no longer matches the old listing: read again');
+  });
+
+  it("keeps another process's listings (other roots) and drops folders that are gone", () => {
+    // A VS Code window and the CLI share one ledger home but walk other roots (other settings, another HOME).
+    const cli = path.join(tmp.dir, 'cli', 'projects');
+    const win = path.join(tmp.dir, 'window', 'projects');
+    const cache = path.join(tmp.dir, 'home', 'folder-listings.json');
+    for (const r of [cli, win]) {
+      write(path.join(r, 'p1', 's1.jsonl'));
+      write(path.join(r, 'p2', 's2.jsonl'));
+      ageFolders(r);
+    }
+    assert.equal(cachedWalk(cache, cli).listed, 3);
+    assert.equal(cachedWalk(cache, win).listed, 3);
+    // Each saved after the other: neither's listings were lost to the other's save.
+    assert.deepEqual(pick(cachedWalk(cache, cli)), { listed: 0, reused: 3, saved: false });
+    assert.deepEqual(pick(cachedWalk(cache, win)), { listed: 0, reused: 3, saved: false });
+    const savedDirs = (): string[] => [...loadFolderListingsMap(cache).keys()].sort();
+    assert.equal(savedDirs().length, 6);
+    // A folder removed below a root the walk covers is dropped by that walk's save.
+    fs.rmSync(path.join(cli, 'p2'), { recursive: true });
+    const after = cachedWalk(cache, cli);
+    assert.deepEqual(after.files, plainWalk(cli, jsonl, 4));
+    assert.ok(!savedDirs().includes(path.join(cli, 'p2')));
+    assert.ok(savedDirs().includes(path.join(win, 'p2')), "the window's folders are still there");
+    // Another process's root that is gone (a removed temporary home) goes with the next save.
+    fs.rmSync(path.join(tmp.dir, 'window'), { recursive: true });
+    write(path.join(cli, 'p3', 's3.jsonl'));
+    assert.equal(cachedWalk(cache, cli).saved, true);
+    assert.deepEqual(
+      savedDirs(),
+      [cli, path.join(cli, 'p1'), path.join(cli, 'p3')].sort(),
+      'only the folders still there are kept',
+    );
   });
 
   it('ignores a corrupt, truncated or foreign cache file and writes a good one in its place', () => {
