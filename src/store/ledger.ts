@@ -207,6 +207,8 @@ export class Ledger {
   private migrated = false;
   /** The journal has a damaged block: it is moved aside when the next write folds. */
   private journalDamaged = false;
+  /** A write's checkpoint is saving: more of the same write follows (a fold then leaves freed pages to be reused). */
+  private midWrite = false;
   private queue: Promise<unknown> = Promise.resolve();
   private generation = 0;
   readonly warnings: string[] = [];
@@ -607,7 +609,13 @@ export class Ledger {
       const ctx: WriteContext = {
         checkpoint: () => {
           this.db.exec('COMMIT');
-          commit();
+          // A fold here leaves the pages an archive pass freed for the rest of this write to fill (see fold).
+          this.midWrite = true;
+          try {
+            commit();
+          } finally {
+            this.midWrite = false;
+          }
           lock.touch();
           this.db.exec('BEGIN');
         },
@@ -685,7 +693,10 @@ export class Ledger {
     } catch (e) {
       throw writeFailure(e, `cannot write the ledger's archive in ${archiveDir(this.paths.home)}`, this.paths.home);
     }
-    if (archived || this.migrated) this.vacuumIfFree();
+    // A VACUUM rewrites every page and sql.js then copies the shrunk file whole (twice) and exports it (once more):
+    // about four copies of the ledger in memory. In the middle of a write (a first import's checkpoint) the pages an
+    // archive pass freed are about to be filled again by the rest of it, so only the fold that ends a write does it.
+    if ((archived && !this.midWrite) || this.migrated) this.vacuumIfFree();
     setMeta(this.db, 'snapshot_id', id);
     retireStaleFiles(this.db);
     keepFreePages(this.db);
