@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { importAll, type ImportSummary } from '../services/importer';
+import { importAll, RescanMemo, type ImportSummary } from '../services/importer';
 import {
   applyPriceConfig,
   DiskFaultError,
@@ -26,6 +26,11 @@ const RETRY_MS = 2_000;
  */
 export const IDLE_FOLD_MS = 120_000;
 export const IDLE_FOLD_BYTES = 64 << 10;
+/**
+ * The periodic rescan stats every log file at most this often; the ones in between are light (services/importer.ts
+ * RescanMemo): files and folders untouched for an hour are taken as the last full scan found them.
+ */
+export const FULL_RESCAN_MS = 15 * 60_000;
 
 /**
  * The extension's one view of the shared ledger. Live capture: file watchers on every source folder (outside the
@@ -47,6 +52,10 @@ export class LedgerModel implements vscode.Disposable {
   /** Files watchers reported since the last import; a capture of only these when nothing asked for a full scan. */
   private readonly changedFiles = new Set<string>();
   private fullScan = true;
+  /** The periodic rescan asked for a light scan (what the last full one learnt is in `memo`). */
+  private lightDue = false;
+  private memo = new RescanMemo();
+  private lastFullScan = 0;
   private disposed = false;
   /** The ledger version the views last heard about. */
   private announced = -1;
@@ -103,6 +112,9 @@ export class LedgerModel implements vscode.Disposable {
     // New aliases change the price table's version: the next import reprices what the ledger holds.
     if (aliasesChanged && !homeChanged && this.ledger)
       for (const p of applyPriceConfig(next.ledgerHome, next.priceAliases).problems) this.notifier.warn('prices', p);
+    // Other sources, folders or ledger: the next rescans are full until one has learnt them again.
+    this.memo = new RescanMemo();
+    this.lastFullScan = 0;
     if (homeChanged) {
       this.ledger?.close();
       this.ledger = undefined;
@@ -170,18 +182,26 @@ export class LedgerModel implements vscode.Disposable {
     const ledger = await this.get();
     if (!ledger) return undefined;
     const s = this.settings;
-    const changed = interactive || this.fullScan || this.changedFiles.size === 0 ? undefined : [...this.changedFiles];
+    const full = interactive || this.fullScan;
+    // A light rescan also stats the files watchers reported; otherwise those alone are captured.
+    const light = !full && this.lightDue;
+    if (light) for (const f of this.changedFiles) this.memo.settled.delete(f);
+    const changed = full || light || this.changedFiles.size === 0 ? undefined : [...this.changedFiles];
     this.fullScan = false;
+    this.lightDue = false;
     this.changedFiles.clear();
     try {
       const summary = await importAll(ledger, {
         ...(changed ? { changed } : {}),
+        memo: this.memo,
+        light,
         extra: s.extra,
         disabled: s.disabled,
         storePromptText: s.storePromptText,
         projectDirs: workspaceDirs(),
         timeoutMs: interactive ? 60_000 : BACKGROUND_LOCK_MS,
       });
+      if (!changed && !light) this.lastFullScan = Date.now();
       this.watchSources(); // a tool installed since start now has a folder to watch
       if (this.fault) {
         this.fault = undefined;
@@ -256,12 +276,19 @@ export class LedgerModel implements vscode.Disposable {
     this.watchers.watchSources(this.settings, (file) => this.fileChanged(file));
   }
 
-  /** The watcher can miss events (network drives, folders created later): a light rescan costs one stat per file. */
+  /**
+   * The watcher can miss events (network drives, folders created later): a periodic rescan. A full one (one stat per
+   * log file and folder) every FULL_RESCAN_MS; light ones in between, which skip what has been untouched for an hour.
+   */
   private armRescan(): void {
     if (this.rescan) clearInterval(this.rescan);
     this.rescan = setInterval(() => {
       this.refreshFromDisk();
-      this.scheduleImport(0);
+      if (Date.now() - this.lastFullScan >= FULL_RESCAN_MS) this.scheduleImport(0);
+      else {
+        this.lightDue = true;
+        this.scheduleImport(0, false);
+      }
     }, this.settings.rescanMs);
   }
 

@@ -31,35 +31,58 @@ interface SavedListings {
   folders: SavedFolder[];
 }
 
-/** The listings saved in `file`, ready for a walk; none (a walk that reads every folder) when the file is not usable. */
-export function loadFolderListings(file: string, now: () => number = Date.now): FolderListings {
-  let previous: Map<string, FolderListing>;
+/**
+ * The listings last read or written by this process, with the file's identity then: a window's walks every minute
+ * reuse them while the file is unchanged instead of parsing MBs of JSON again. Never mutated once kept.
+ */
+let kept: { file: string; stamp: string; listings: ReadonlyMap<string, FolderListing> } | undefined;
+
+function stampOf(file: string): string | undefined {
+  const s = fs.statSync(file, { throwIfNoEntry: false });
+  return s ? `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : undefined;
+}
+
+/**
+ * The listings saved in `file`, ready for a walk; none (a walk that reads every folder) when the file is not usable.
+ * `trustBefore` (a light rescan): a folder whose listing shows an mtime before it is reused without a stat.
+ */
+export function loadFolderListings(file: string, now: () => number = Date.now, trustBefore?: number): FolderListings {
+  let previous: ReadonlyMap<string, FolderListing>;
   try {
-    previous = parse(fs.readFileSync(file, 'utf8'));
+    const stamp = stampOf(file);
+    if (stamp !== undefined && kept?.file === file && kept.stamp === stamp) previous = kept.listings;
+    else {
+      previous = parse(fs.readFileSync(file, 'utf8'));
+      kept = stamp === undefined ? undefined : { file, stamp, listings: previous };
+    }
   } catch {
     previous = new Map();
   }
-  return new FolderListings(previous, now);
+  return new FolderListings(previous, now, trustBefore);
 }
 
 /** Saves what the walk saw when it differs from what it started from; a failure is ignored (the cache is optional). */
 export function saveFolderListings(file: string, listings: FolderListings): boolean {
   if (!listings.changed()) return false;
+  // What this walk saw, then what it kept of another process's (a window and the CLI with other sources or homes).
+  const saved = new Map(chain(listings.seen, listings.others()));
   try {
-    return writeFileAtomic(file, savedText(listings));
+    if (!writeFileAtomic(file, savedText(saved))) return false;
+    const stamp = stampOf(file);
+    kept = stamp === undefined ? undefined : { file, stamp, listings: saved };
+    return true;
   } catch {
     return false; // a read-only or full disk: the next walk reads the folders again
   }
 }
 
 /** The file's text in pieces of about 64 KB (a year's listings are MBs: never held as one string). */
-function* savedText(listings: FolderListings): Generator<string> {
+function* savedText(saved: ReadonlyMap<string, FolderListing>): Generator<string> {
   const head: Omit<SavedListings, 'folders'> = { format: FORMAT, version: VERSION, platform: process.platform };
   let text = `${JSON.stringify(head).slice(0, -1)},"folders":[`;
   let count = 0;
   const indexOf = new Map<string, number>();
-  // What this walk saw, then what it kept of another process's (a window and the CLI with other sources or homes).
-  for (const [dir, l] of chain(listings.seen, listings.others())) {
+  for (const [dir, l] of saved) {
     // A relative root (an extra path given so) means another folder from another working folder: not kept.
     if (!path.isAbsolute(dir)) continue;
     const cut = dir.lastIndexOf(path.sep);

@@ -28,6 +28,7 @@ import { type FolderListings, isLogCandidate, withFolderListings } from '../sour
 import { loadFolderListings, saveFolderListings } from './folderListings';
 import {
   CompactCursors,
+  CursorsByKey,
   CursorWriter,
   cursorsOf,
   loadCursors,
@@ -104,6 +105,38 @@ export interface ImportOptions {
    * whole-file source, a file elsewhere) everything is scanned as usual.
    */
   changed?: readonly string[];
+  /**
+   * What full scans learn for the light rescans after them (the extension's periodic safety net): a full scan fills
+   * it; with `light`, files it names settled are taken as unchanged without a stat (see RescanMemo).
+   */
+  memo?: RescanMemo;
+  /** A light rescan (with a `memo` a full scan has filled; otherwise this import is a full scan). */
+  light?: boolean;
+}
+
+/** A file read to its end and untouched for this long is settled: a light rescan does not stat it (1 hour). */
+export const SETTLED_MS = 60 * 60_000;
+/** A folder of files only, untouched for this long, is settled: a light rescan reuses its listing unseen (2 days). */
+export const FOLDER_SETTLED_MS = 48 * 60 * 60_000;
+
+/**
+ * What a full scan learnt for the light rescans after it: the log files it found read to their end and untouched for
+ * `settledMs`. A light rescan takes those as unchanged without a `stat`, and reuses without a `stat` the listings of
+ * folders of files only untouched for `folderSettledMs` (sources/walk.ts); everything else it checks as a full scan
+ * does. On a year of heavy use that is a few
+ * hundred `stat`s instead of ~66,000 (docs/ledger.md "Light rescans"). An append to a settled file (a session resumed
+ * after an hour) is seen at once by the watcher that reports changed files; one the watcher missed waits for the next
+ * full scan (the extension runs one every 15 minutes).
+ */
+export class RescanMemo {
+  readonly settled = new Set<string>();
+  /** A full scan has filled it: light rescans may rely on it. */
+  filled = false;
+
+  constructor(
+    readonly settledMs = SETTLED_MS,
+    readonly folderSettledMs = FOLDER_SETTLED_MS,
+  ) {}
 }
 
 export interface SourceSummary {
@@ -426,10 +459,14 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   // walk saw is saved once the import succeeded (a walk of nothing new saves nothing; a failed import leaves the
   // ledger home as it was).
   let listings: FolderListings | undefined;
+  const light = options.light === true && options.memo?.filled === true ? options.memo : undefined;
   const discover = (): Map<SourceReader, { roots: string[]; files: LogFile[] }> => {
-    listings = loadFolderListings(ledger.paths.folderListings);
+    const now = options.now ?? Date.now;
+    listings = loadFolderListings(ledger.paths.folderListings, now, light && now() - light.folderSettledMs);
     return withFolderListings(listings, () => discoverAll(env, options.extra ?? [], options.disabled ?? new Set()));
   };
+  // Files a watcher reported changed are no longer settled: light rescans stat them again.
+  for (const p of changed ?? []) options.memo?.settled.delete(p);
   let summary: ImportSummary;
   if (changed && changed.length > 0) {
     summary = await ledger.write((db, ctx) => {
@@ -543,13 +580,22 @@ function runImport(
   const now = options.now ?? Date.now;
   const quietMs = options.quietMs ?? 60_000;
   const checkpointBytes = options.checkpointBytes ?? 128 << 20;
-  const compact = only ? undefined : new CompactCursors(db);
-  const cursors: Cursors = compact ?? cursorsOf(only ?? new Map());
+  const memo = only ? undefined : options.memo;
+  const light = options.light === true && memo?.filled === true ? memo : undefined;
+  // A light rescan stats a few files: their cursors are looked up by key rather than every file's read.
+  const compact = only || light ? undefined : new CompactCursors(db);
+  const byKey = light ? new CursorsByKey(db) : undefined;
+  const cursors: Cursors = compact ?? byKey ?? cursorsOf(only ?? new Map());
   const cursorWriter = new CursorWriter(db);
   const summaries: SourceSummary[] = [];
   let plan: Planned[] = [];
   let totalBytes = 0;
   const planFile = (reader: SourceReader, summary: SourceSummary, file: LogFile): void => {
+    if (light?.settled.has(file.path)) {
+      summary.files++;
+      summary.found = true;
+      return;
+    }
     let stat: FileStat;
     try {
       stat = statOf(file);
@@ -570,6 +616,12 @@ function runImport(
       cursor.dev === stat.dev &&
       cursor.size === stat.size &&
       cursor.mtimeMs === Math.floor(stat.mtimeMs);
+    if (memo) {
+      // Read to its end and untouched for a while: the next light rescans need not stat it.
+      if (unchanged && cursor.offset === stat.size && now() - stat.mtimeMs >= memo.settledMs)
+        memo.settled.add(file.path);
+      else memo.settled.delete(file.path);
+    }
     // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
     if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) return;
     // A whole-file format is read again from the start (its records dedupe by key); an append log resumes.
@@ -620,6 +672,14 @@ function runImport(
         options.onProgress?.(done, totalBytes);
       });
       cursorWriter.save(read.cursor);
+      // Read to its end, and untouched for a while before: settled from now on, like an unchanged one (planFile).
+      if (
+        memo &&
+        read.cursor.status === null &&
+        read.cursor.offset === item.stat.size &&
+        now() - item.stat.mtimeMs >= memo.settledMs
+      )
+        memo.settled.add(item.file.path);
       // A whole file's rejects are those of its latest read, not added to the earlier ones.
       if (item.file.whole) db.run('DELETE FROM rejects WHERE path = ?', [item.file.path]);
       saveRejects(db, item.reader.source, item.file.path, read.rejects);
@@ -644,7 +704,10 @@ function runImport(
     writer.free();
     cursorWriter.free();
     compact?.free();
+    byKey?.free();
   }
+  // A full scan went through every file: light rescans may rely on what it learnt.
+  if (memo && !light) memo.filled = true;
   if (summaries.some((s) => s.filesRead > 0)) {
     const at = new Date(now()).toISOString();
     if (!getMeta(db, 'first_import')) setMeta(db, 'first_import', at);

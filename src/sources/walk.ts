@@ -45,10 +45,31 @@ export class FolderListings {
   constructor(
     private readonly previous: ReadonlyMap<string, FolderListing> = new Map(),
     private readonly now: () => number = Date.now,
+    /**
+     * A light rescan's (services/importer.ts RescanMemo): a folder of files only (no sub-folder: a session's
+     * `subagents/`, a past day of Codex sessions) two or more levels below its walk's root, whose listing shows an
+     * mtime before this time, taken safely after it, is reused without even a stat. A root, its folders (a project)
+     * and every folder holding folders (a month) are always stat-ed: new sessions and new days appear there. A new
+     * file in a settled folder is left to its watcher or the next full scan.
+     */
+    private readonly trustBefore?: number,
   ) {}
 
-  /** The entries of `dir` in walk order, or undefined when it is not a readable folder. */
-  entries(dir: string): string[] | undefined {
+  /** The entries of `dir` (`depth` levels below its walk's root) in walk order, or undefined when it is not a folder. */
+  entries(dir: string, depth = 0): string[] | undefined {
+    const settled = this.previous.get(dir);
+    if (
+      settled &&
+      this.trustBefore !== undefined &&
+      depth >= 2 &&
+      settled.mtimeMs < this.trustBefore &&
+      settled.mtimeMs + RACY_MS < settled.listedAt &&
+      !settled.entries.some((e) => e.endsWith(path.sep))
+    ) {
+      this.reused++;
+      this.seen.set(dir, settled);
+      return settled.entries;
+    }
     let st: fs.Stats | undefined;
     try {
       st = fs.statSync(dir, { throwIfNoEntry: false });
@@ -156,7 +177,7 @@ export function walkFiles(dir: string, accept: (name: string) => boolean, maxDep
   const listings = active;
   listings?.roots.add(dir);
   const visit = (d: string, prefix: string, depth: number): void => {
-    const entries = listings ? listings.entries(d) : readEntries(d);
+    const entries = listings ? listings.entries(d, depth) : readEntries(d);
     if (!entries) return;
     for (const e of entries) {
       if (e.endsWith(path.sep)) {

@@ -95,6 +95,42 @@ export function cursorsOf(loaded: ReadonlyMap<string, FileCursor>): Cursors {
 }
 
 /**
+ * Cursors looked up one file at a time by key (a light rescan plans the few files it stats: reading every file's row
+ * would cost more than its whole scan).
+ */
+export class CursorsByKey implements Cursors {
+  private readonly got = new Map<string, FileCursor | undefined>();
+  private stmt: Statement | undefined;
+
+  constructor(private readonly db: Database) {}
+
+  facts(path: string): CursorFacts | undefined {
+    return this.cursor(path);
+  }
+
+  cursor(path: string): FileCursor | undefined {
+    if (this.got.has(path)) return this.got.get(path);
+    this.stmt ??= this.db.prepare(
+      `SELECT ${CURSOR_COLUMNS} FROM paths p JOIN files f ON f.dir_ref = p.id WHERE p.text = ? AND f.name = ?`,
+    );
+    let found: FileCursor | undefined;
+    try {
+      this.stmt.bind(splitPath(path));
+      found = this.stmt.step() ? cursorOfRow(this.stmt.get()) : undefined;
+    } finally {
+      this.stmt.reset();
+    }
+    this.got.set(path, found);
+    return found;
+  }
+
+  free(): void {
+    this.stmt?.free();
+    this.stmt = undefined;
+  }
+}
+
+/**
  * Every file's cursor facts, held compactly: one index per path and a column of numbers per fact, read without the
  * join, the parser state or the other columns (a year's ledger holds ~50,000 files and MBs of Codex state, and a warm
  * import needs the state of none of them). A full cursor is looked up by key for each file about to be read.
