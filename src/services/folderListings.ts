@@ -32,10 +32,13 @@ interface SavedListings {
 }
 
 /**
- * The listings last read or written by this process, with the file's identity then: a window's walks every minute
- * reuse them while the file is unchanged instead of parsing MBs of JSON again. Never mutated once kept.
+ * Where a long-lived process (a VS Code window: services/importer.ts RescanMemo) keeps the listings it last read or
+ * wrote, with the file's identity then: its walks every minute reuse them while the file is unchanged instead of
+ * parsing MBs of JSON again. The CLI keeps none (one walk per run: nothing to reuse, memory to spare).
  */
-let kept: { file: string; stamp: string; listings: ReadonlyMap<string, FolderListing> } | undefined;
+export interface ListingsHolder {
+  kept?: { file: string; stamp: string; listings: ReadonlyMap<string, FolderListing> };
+}
 
 function stampOf(file: string): string | undefined {
   const s = fs.statSync(file, { throwIfNoEntry: false });
@@ -44,32 +47,40 @@ function stampOf(file: string): string | undefined {
 
 /**
  * The listings saved in `file`, ready for a walk; none (a walk that reads every folder) when the file is not usable.
- * `trustBefore` (a light rescan): a folder whose listing shows an mtime before it is reused without a stat.
+ * `trustBefore` (a light rescan): settled folders whose listing shows an mtime before it are reused without a stat.
  */
-export function loadFolderListings(file: string, now: () => number = Date.now, trustBefore?: number): FolderListings {
+export function loadFolderListings(
+  file: string,
+  now: () => number = Date.now,
+  options: { trustBefore?: number; holder?: ListingsHolder } = {},
+): FolderListings {
+  const { holder } = options;
   let previous: ReadonlyMap<string, FolderListing>;
   try {
-    const stamp = stampOf(file);
-    if (stamp !== undefined && kept?.file === file && kept.stamp === stamp) previous = kept.listings;
+    const stamp = holder ? stampOf(file) : undefined;
+    if (holder && stamp !== undefined && holder.kept?.file === file && holder.kept.stamp === stamp)
+      previous = holder.kept.listings;
     else {
       previous = parse(fs.readFileSync(file, 'utf8'));
-      kept = stamp === undefined ? undefined : { file, stamp, listings: previous };
+      if (holder) holder.kept = stamp === undefined ? undefined : { file, stamp, listings: previous };
     }
   } catch {
     previous = new Map();
   }
-  return new FolderListings(previous, now, trustBefore);
+  return new FolderListings(previous, now, options.trustBefore);
 }
 
 /** Saves what the walk saw when it differs from what it started from; a failure is ignored (the cache is optional). */
-export function saveFolderListings(file: string, listings: FolderListings): boolean {
+export function saveFolderListings(file: string, listings: FolderListings, holder?: ListingsHolder): boolean {
   if (!listings.changed()) return false;
   // What this walk saw, then what it kept of another process's (a window and the CLI with other sources or homes).
   const saved = new Map(chain(listings.seen, listings.others()));
   try {
     if (!writeFileAtomic(file, savedText(saved))) return false;
-    const stamp = stampOf(file);
-    kept = stamp === undefined ? undefined : { file, stamp, listings: saved };
+    if (holder) {
+      const stamp = stampOf(file);
+      holder.kept = stamp === undefined ? undefined : { file, stamp, listings: saved };
+    }
     return true;
   } catch {
     return false; // a read-only or full disk: the next walk reads the folders again

@@ -25,7 +25,7 @@ import { kimi } from '../sources/kimi';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
 import { type FolderListings, isLogCandidate, withFolderListings } from '../sources/walk';
-import { loadFolderListings, saveFolderListings } from './folderListings';
+import { loadFolderListings, saveFolderListings, type ListingsHolder } from './folderListings';
 import {
   CompactCursors,
   CursorsByKey,
@@ -130,6 +130,8 @@ export const FOLDER_SETTLED_MS = 48 * 60 * 60_000;
  */
 export class RescanMemo {
   readonly settled = new Set<string>();
+  /** The parsed folder listings, reused while their file is unchanged. */
+  readonly listings: ListingsHolder = {};
   /** A full scan has filled it: light rescans may rely on it. */
   filled = false;
 
@@ -462,7 +464,10 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   const light = options.light === true && options.memo?.filled === true ? options.memo : undefined;
   const discover = (): Map<SourceReader, { roots: string[]; files: LogFile[] }> => {
     const now = options.now ?? Date.now;
-    listings = loadFolderListings(ledger.paths.folderListings, now, light && now() - light.folderSettledMs);
+    listings = loadFolderListings(ledger.paths.folderListings, now, {
+      ...(light ? { trustBefore: now() - light.folderSettledMs } : {}),
+      ...(options.memo ? { holder: options.memo.listings } : {}),
+    });
     return withFolderListings(listings, () => discoverAll(env, options.extra ?? [], options.disabled ?? new Set()));
   };
   // Files a watcher reported changed are no longer settled: light rescans stat them again.
@@ -478,7 +483,7 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
     const discovered = discover();
     summary = await ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
   }
-  if (listings) saveFolderListings(ledger.paths.folderListings, listings);
+  if (listings) saveFolderListings(ledger.paths.folderListings, listings, options.memo?.listings);
   return summary;
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendClaudeTurn, buildWorld } from '../../src/demo/world';
-import { loadFolderListings, saveFolderListings } from '../../src/services/folderListings';
+import { loadFolderListings, saveFolderListings, type ListingsHolder } from '../../src/services/folderListings';
 import { importAll } from '../../src/services/importer';
 import { FolderListings, RACY_MS, walkFiles, withFolderListings, type FolderListing } from '../../src/sources/walk';
 import { Ledger } from '../../src/store/ledger';
@@ -251,6 +251,34 @@ describe('walk: files in the order of their paths, and folder listings reused wh
       [cli, path.join(cli, 'p1'), path.join(cli, 'p3')].sort(),
       'only the folders still there are kept',
     );
+  });
+
+  it('a window keeps the parsed listings while the file is unchanged, and reads it again once another process saved', () => {
+    const win = path.join(tmp.dir, 'window', 'projects');
+    const cli = path.join(tmp.dir, 'cli', 'projects');
+    const cache = path.join(tmp.dir, 'home', 'folder-listings.json');
+    for (const r of [win, cli]) {
+      write(path.join(r, 'p1', 's1.jsonl'));
+      ageFolders(r);
+    }
+    fs.mkdirSync(path.dirname(cache), { recursive: true });
+    const holder: ListingsHolder = {};
+    const walk = (): FolderListings => {
+      const l = loadFolderListings(cache, Date.now, { holder });
+      withFolderListings(l, () => walkFiles(win, jsonl, 4));
+      saveFolderListings(cache, l, holder);
+      return l;
+    };
+    walk();
+    const kept = holder.kept;
+    assert.ok(kept, 'kept after the save');
+    assert.equal(walk().reused, 2);
+    assert.equal(holder.kept, kept, 'not parsed again: the file did not change');
+    // The CLI (no holder) saves its own folders: the window reads the file again and keeps them.
+    cachedWalk(cache, cli);
+    walk();
+    assert.notEqual(holder.kept, kept);
+    assert.ok(holder.kept?.listings.has(path.join(cli, 'p1')), "the CLI's listings are read and kept");
   });
 
   it('ignores a corrupt, truncated or foreign cache file and writes a good one in its place', () => {
