@@ -185,7 +185,7 @@ export class LedgerModel implements vscode.Disposable {
     const full = interactive || this.fullScan;
     // A light rescan also stats the files watchers reported; otherwise those alone are captured.
     const light = !full && this.lightDue;
-    if (light) for (const f of this.changedFiles) this.memo.settled.delete(f);
+    if (light) for (const f of this.changedFiles) this.memo.unsettle(f);
     const changed = full || light || this.changedFiles.size === 0 ? undefined : [...this.changedFiles];
     this.fullScan = false;
     this.lightDue = false;

@@ -128,7 +128,8 @@ export const FOLDER_SETTLED_MS = 48 * 60 * 60_000;
  * watcher missed waits for the next full scan (the extension runs one every 15 minutes).
  */
 export class RescanMemo {
-  readonly settled = new Set<string>();
+  /** The settled files by a 53-bit hash of their path: numbers, not a year's 53,000 path strings (12 MB → 1 MB). */
+  private readonly settled = new Set<number>();
   /** The parsed folder listings, reused while their file is unchanged. */
   readonly listings: ListingsHolder = {};
   /** A full scan has filled it: light rescans may rely on it. */
@@ -138,6 +139,39 @@ export class RescanMemo {
     readonly settledMs = SETTLED_MS,
     readonly folderSettledMs = FOLDER_SETTLED_MS,
   ) {}
+
+  /** Whether a light rescan may take `file` as unchanged. A hash collision would only delay it to the next full scan. */
+  isSettled(file: string): boolean {
+    return this.settled.has(pathKey(file));
+  }
+
+  settle(file: string): void {
+    this.settled.add(pathKey(file));
+  }
+
+  unsettle(file: string): void {
+    this.settled.delete(pathKey(file));
+  }
+
+  get settledFiles(): number {
+    return this.settled.size;
+  }
+}
+
+/** A 53-bit hash of a path from two independent 32-bit multiplicative lanes (fast: it runs for every file, every minute). */
+export function pathKey(p: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9 ^ p.length;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  a ^= a >>> 16;
+  a = Math.imul(a, 0x85ebca6b);
+  a ^= a >>> 13;
+  return (b >>> 11) * 0x1_0000_0000 + (a >>> 0);
 }
 
 export interface SourceSummary {
@@ -470,7 +504,7 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
     return withFolderListings(listings, () => discoverAll(env, options.extra ?? [], options.disabled ?? new Set()));
   };
   // Files a watcher reported changed are no longer settled: light rescans stat them again.
-  for (const p of changed ?? []) options.memo?.settled.delete(p);
+  for (const p of changed ?? []) options.memo?.unsettle(p);
   let summary: ImportSummary;
   if (changed && changed.length > 0) {
     summary = await ledger.write((db, ctx) => {
@@ -595,7 +629,7 @@ function runImport(
   let plan: Planned[] = [];
   let totalBytes = 0;
   const planFile = (reader: SourceReader, summary: SourceSummary, file: LogFile): void => {
-    if (light?.settled.has(file.path)) {
+    if (light?.isSettled(file.path)) {
       summary.files++;
       summary.found = true;
       return;
@@ -622,9 +656,8 @@ function runImport(
       cursor.mtimeMs === Math.floor(stat.mtimeMs);
     if (memo) {
       // Read to its end and untouched for a while: the next light rescans need not stat it.
-      if (unchanged && cursor.offset === stat.size && now() - stat.mtimeMs >= memo.settledMs)
-        memo.settled.add(file.path);
-      else memo.settled.delete(file.path);
+      if (unchanged && cursor.offset === stat.size && now() - stat.mtimeMs >= memo.settledMs) memo.settle(file.path);
+      else memo.unsettle(file.path);
     }
     // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
     if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) return;
@@ -683,7 +716,7 @@ function runImport(
         read.cursor.offset === item.stat.size &&
         now() - item.stat.mtimeMs >= memo.settledMs
       )
-        memo.settled.add(item.file.path);
+        memo.settle(item.file.path);
       // A whole file's rejects are those of its latest read, not added to the earlier ones.
       if (item.file.whole) db.run('DELETE FROM rejects WHERE path = ?', [item.file.path]);
       saveRejects(db, item.reader.source, item.file.path, read.rejects);

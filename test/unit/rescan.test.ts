@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendClaudeTurn, buildWorld, type World } from '../../src/demo/world';
-import { importAll, RescanMemo, type ImportSummary } from '../../src/services/importer';
+import { importAll, pathKey, RescanMemo, type ImportSummary } from '../../src/services/importer';
 import { Ledger } from '../../src/store/ledger';
 import { tempDirEach, truthTotal } from '../helpers';
 
@@ -43,7 +43,7 @@ describe('light rescans: what a full scan found settled is not stat-ed again unt
     assert.ok(memo.filled);
     // Every old file read to its end (not those the world left with a half-written last line).
     const sessions = Object.keys(world.state.claude);
-    const settled = sessions.filter((k) => memo.settled.has(world.state.claude[k]?.file ?? ''));
+    const settled = sessions.filter((k) => memo.isSettled(world.state.claude[k]?.file ?? ''));
     assert.ok(settled.length >= sessions.length - 3 && settled.length > 2, `${settled.length} of ${sessions.length}`);
 
     const [a, b] = settled;
@@ -54,7 +54,7 @@ describe('light rescans: what a full scan found settled is not stat-ed again unt
     // ...a full scan does, and the file, written a moment ago, is no longer settled.
     assert.equal(claudeRead(await importAll(ledger, { env: world.env, memo })), 1);
     assert.equal(total(), truthTotal(world.truth.interactions));
-    assert.ok(!memo.settled.has(fileA));
+    assert.ok(!memo.isSettled(fileA));
     // A recent file is stat-ed by every light rescan.
     appendClaudeTurn(world, a ?? '');
     assert.equal(claudeRead(await importAll(ledger, { env: world.env, memo, light: true })), 1);
@@ -64,7 +64,7 @@ describe('light rescans: what a full scan found settled is not stat-ed again unt
     const fileB = world.state.claude[b ?? '']?.file ?? '';
     appendClaudeTurn(world, b ?? '');
     assert.equal(claudeRead(await importAll(ledger, { env: world.env, memo, changed: [fileB] })), 1);
-    assert.ok(!memo.settled.has(fileB));
+    assert.ok(!memo.isSettled(fileB));
     appendClaudeTurn(world, b ?? '');
     assert.equal(claudeRead(await importAll(ledger, { env: world.env, memo, light: true })), 1);
     assert.equal(total(), truthTotal(world.truth.interactions));
@@ -83,6 +83,24 @@ describe('light rescans: what a full scan found settled is not stat-ed again unt
     fs.copyFileSync(fileB, path.join(agents, 'agent-2.jsonl'));
     assert.equal(claudeRead(await importAll(ledger, { env: world.env, memo, light: true })), 0);
     assert.equal(claudeRead(await importAll(ledger, { env: world.env, memo })), 1);
+  });
+
+  it('keeps settled files as 53-bit keys: 200,000 paths shaped like a year of logs, no two alike', () => {
+    const keys = new Set<number>();
+    const hex = (n: number): string => n.toString(16).padStart(8, '0');
+    for (let i = 0; i < 200_000; i++) {
+      const id = `${hex(i * 2654435761)}-${hex(i)}-4${hex(i * 40503).slice(1, 4)}-${hex(i ^ 0x5bd1).slice(0, 4)}`;
+      const p =
+        i % 3 === 0
+          ? `/home/dev/.codex/sessions/2026/${String((i % 12) + 1).padStart(2, '0')}/${String((i % 28) + 1).padStart(2, '0')}/rollout-${id}.jsonl`
+          : `/home/dev/.claude/projects/-home-dev-src-project-${i % 40}/${id}${i % 2 ? '' : `/subagents/agent-${hex(i)}`}.jsonl`;
+      const k = pathKey(p);
+      assert.ok(Number.isSafeInteger(k) && k >= 0);
+      keys.add(k);
+    }
+    assert.equal(keys.size, 200_000);
+    assert.notEqual(pathKey('/a/b.jsonl'), pathKey('/a/c.jsonl'));
+    assert.equal(pathKey('/a/b.jsonl'), pathKey(['', 'a', 'b.jsonl'].join('/')), 'a key depends on the text only');
   });
 
   it('with nothing changed, a light rescan and a full scan leave the ledger the same', async () => {
