@@ -28,7 +28,8 @@ export const IDLE_FOLD_MS = 120_000;
 export const IDLE_FOLD_BYTES = 64 << 10;
 /**
  * The periodic rescan stats every log file at most this often; the ones in between are light (services/importer.ts
- * RescanMemo): files and folders untouched for an hour are taken as the last full scan found them.
+ * RescanMemo): files untouched for an hour, and folders of files untouched for two days, are taken as the last full
+ * scan found them.
  */
 export const FULL_RESCAN_MS = 15 * 60_000;
 
@@ -278,7 +279,7 @@ export class LedgerModel implements vscode.Disposable {
 
   /**
    * The watcher can miss events (network drives, folders created later): a periodic rescan. A full one (one stat per
-   * log file and folder) every FULL_RESCAN_MS; light ones in between, which skip what has been untouched for an hour.
+   * log file and folder) every FULL_RESCAN_MS; light ones in between, which skip what has long been untouched.
    */
   private armRescan(): void {
     if (this.rescan) clearInterval(this.rescan);

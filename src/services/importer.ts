@@ -25,6 +25,7 @@ import { kimi } from '../sources/kimi';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
 import { type FolderListings, isLogCandidate, withFolderListings } from '../sources/walk';
+import { pathKey } from '../store/hash';
 import { loadFolderListings, saveFolderListings, type ListingsHolder } from './folderListings';
 import {
   CompactCursors,
@@ -128,7 +129,7 @@ export const FOLDER_SETTLED_MS = 48 * 60 * 60_000;
  * watcher missed waits for the next full scan (the extension runs one every 15 minutes).
  */
 export class RescanMemo {
-  /** The settled files by a 53-bit hash of their path: numbers, not a year's 53,000 path strings (12 MB → 1 MB). */
+  /** The settled files by a 53-bit hash of their path: numbers, not a year's 53,000 path strings (12 MB → 2 MB). */
   private readonly settled = new Set<number>();
   /** The parsed folder listings, reused while their file is unchanged. */
   readonly listings: ListingsHolder = {};
@@ -145,8 +146,13 @@ export class RescanMemo {
     return this.settled.has(pathKey(file));
   }
 
-  settle(file: string): void {
-    this.settled.add(pathKey(file));
+  /**
+   * What a scan found of `file`: settled when read to its end (`complete`) and untouched for `settledMs` at `now`,
+   * otherwise checked again by the next light rescans.
+   */
+  observe(file: string, complete: boolean, mtimeMs: number, now: number): void {
+    if (complete && now - mtimeMs >= this.settledMs) this.settled.add(pathKey(file));
+    else this.unsettle(file);
   }
 
   unsettle(file: string): void {
@@ -158,20 +164,9 @@ export class RescanMemo {
   }
 }
 
-/** A 53-bit hash of a path from two independent 32-bit multiplicative lanes (fast: it runs for every file, every minute). */
-export function pathKey(p: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x9e3779b9 ^ p.length;
-  for (let i = 0; i < p.length; i++) {
-    const c = p.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 13;
-  }
-  a ^= a >>> 16;
-  a = Math.imul(a, 0x85ebca6b);
-  a ^= a >>> 13;
-  return (b >>> 11) * 0x1_0000_0000 + (a >>> 0);
+/** The memo a light rescan relies on: only once a full scan has filled it (before that, the import is a full scan). */
+function lightMemo(options: ImportOptions): RescanMemo | undefined {
+  return options.light === true && options.memo?.filled === true ? options.memo : undefined;
 }
 
 export interface SourceSummary {
@@ -494,7 +489,7 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   // walk saw is saved once the import succeeded (a walk of nothing new saves nothing; a failed import leaves the
   // ledger home as it was).
   let listings: FolderListings | undefined;
-  const light = options.light === true && options.memo?.filled === true ? options.memo : undefined;
+  const light = lightMemo(options);
   const discover = (): Map<SourceReader, { roots: string[]; files: LogFile[] }> => {
     const now = options.now ?? Date.now;
     listings = loadFolderListings(ledger.paths.folderListings, now, {
@@ -619,7 +614,7 @@ function runImport(
   const quietMs = options.quietMs ?? 60_000;
   const checkpointBytes = options.checkpointBytes ?? 128 << 20;
   const memo = only ? undefined : options.memo;
-  const light = options.light === true && memo?.filled === true ? memo : undefined;
+  const light = only ? undefined : lightMemo(options);
   // A light rescan stats a few files: their cursors are looked up by key rather than every file's read.
   const compact = only || light ? undefined : new CompactCursors(db);
   const byKey = light ? new CursorsByKey(db) : undefined;
@@ -654,11 +649,8 @@ function runImport(
       cursor.dev === stat.dev &&
       cursor.size === stat.size &&
       cursor.mtimeMs === Math.floor(stat.mtimeMs);
-    if (memo) {
-      // Read to its end and untouched for a while: the next light rescans need not stat it.
-      if (unchanged && cursor.offset === stat.size && now() - stat.mtimeMs >= memo.settledMs) memo.settle(file.path);
-      else memo.unsettle(file.path);
-    }
+    // Read to its end and untouched for a while: the next light rescans need not stat it.
+    memo?.observe(file.path, unchanged === true && cursor.offset === stat.size, stat.mtimeMs, now());
     // An unchanged file costs one stat; one with an unterminated last line is looked at again once it is quiet.
     if (unchanged && (cursor.offset === stat.size || now() - stat.mtimeMs < quietMs)) return;
     // A whole-file format is read again from the start (its records dedupe by key); an append log resumes.
@@ -710,13 +702,12 @@ function runImport(
       });
       cursorWriter.save(read.cursor);
       // Read to its end, and untouched for a while before: settled from now on, like an unchanged one (planFile).
-      if (
-        memo &&
-        read.cursor.status === null &&
-        read.cursor.offset === item.stat.size &&
-        now() - item.stat.mtimeMs >= memo.settledMs
-      )
-        memo.settle(item.file.path);
+      memo?.observe(
+        item.file.path,
+        read.cursor.status === null && read.cursor.offset === item.stat.size,
+        item.stat.mtimeMs,
+        now(),
+      );
       // A whole file's rejects are those of its latest read, not added to the earlier ones.
       if (item.file.whole) db.run('DELETE FROM rejects WHERE path = ?', [item.file.path]);
       saveRejects(db, item.reader.source, item.file.path, read.rejects);

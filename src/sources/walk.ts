@@ -39,7 +39,7 @@ export class FolderListings {
   readonly roots = new Set<string>();
   /** Folders read this time (not reused). */
   listed = 0;
-  /** Folders whose previous listing was reused (one stat, no read). */
+  /** Folders whose previous listing was reused (one stat and no read; a light rescan's settled folders: neither). */
   reused = 0;
 
   constructor(
@@ -117,7 +117,8 @@ export class FolderListings {
       // A folder goes with its parent; a top folder (a root of theirs) costs one stat, so a removed home or temporary
       // folder takes its listings with it.
       const parent = path.dirname(dir);
-      if (this.previous.has(parent) && parent !== dir ? !kept.has(parent) : !isDirectory(dir)) continue;
+      const top = parent === dir || !this.previous.has(parent);
+      if (top ? !isDirectory(dir) : !kept.has(parent)) continue;
       kept.add(dir);
       yield [dir, l];
     }

@@ -39,6 +39,18 @@ function cursorOfRow(row: SqlValue[]): FileCursor {
 
 const CURSOR_COLUMNS =
   'p.text || f.name, f.source, f.dev, f.ino, f.size, f.mtime_ms, f.offset, f.line_no, f.state, f.rejected, f.status';
+/** One file's cursor by its key: the folder through its unique text, then the file by folder and name. */
+const CURSOR_BY_KEY = `SELECT ${CURSOR_COLUMNS} FROM paths p JOIN files f ON f.dir_ref = p.id WHERE p.text = ? AND f.name = ?`;
+
+/** The cursor of `path` through a prepared CURSOR_BY_KEY statement (reset after, ready for the next path). */
+function cursorByKey(stmt: Statement, path: string): FileCursor | undefined {
+  try {
+    stmt.bind(splitPath(path));
+    return stmt.step() ? cursorOfRow(stmt.get()) : undefined;
+  } finally {
+    stmt.reset();
+  }
+}
 
 /**
  * The cursors of every file, or of the given paths only (a capture of the files a watcher reported reads a few rows,
@@ -48,24 +60,19 @@ const CURSOR_COLUMNS =
 export function loadCursors(db: Database, only?: readonly string[]): Map<string, FileCursor> {
   const out = new Map<string, FileCursor>();
   const stmt = db.prepare(
-    only
-      ? `SELECT ${CURSOR_COLUMNS} FROM paths p JOIN files f ON f.dir_ref = p.id WHERE p.text = ? AND f.name = ?`
-      : `SELECT ${CURSOR_COLUMNS} FROM files f JOIN paths p ON p.id = f.dir_ref`,
+    only ? CURSOR_BY_KEY : `SELECT ${CURSOR_COLUMNS} FROM files f JOIN paths p ON p.id = f.dir_ref`,
   );
-  const read = (): void => {
-    while (stmt.step()) {
-      const cursor = cursorOfRow(stmt.get());
-      out.set(cursor.path, cursor);
-    }
-  };
   try {
-    if (!only) read();
-    // One lookup per path asked for: the folder by its unique text, then the file by its key.
+    if (!only)
+      while (stmt.step()) {
+        const cursor = cursorOfRow(stmt.get());
+        out.set(cursor.path, cursor);
+      }
+    // One lookup per path asked for, by its key.
     else
       for (const path of only) {
-        stmt.bind(splitPath(path));
-        read();
-        stmt.reset();
+        const cursor = cursorByKey(stmt, path);
+        if (cursor) out.set(cursor.path, cursor);
       }
   } finally {
     stmt.free();
@@ -110,16 +117,7 @@ export class CursorsByKey implements Cursors {
 
   cursor(path: string): FileCursor | undefined {
     if (this.got.has(path)) return this.got.get(path);
-    this.stmt ??= this.db.prepare(
-      `SELECT ${CURSOR_COLUMNS} FROM paths p JOIN files f ON f.dir_ref = p.id WHERE p.text = ? AND f.name = ?`,
-    );
-    let found: FileCursor | undefined;
-    try {
-      this.stmt.bind(splitPath(path));
-      found = this.stmt.step() ? cursorOfRow(this.stmt.get()) : undefined;
-    } finally {
-      this.stmt.reset();
-    }
+    const found = cursorByKey((this.stmt ??= this.db.prepare(CURSOR_BY_KEY)), path);
     this.got.set(path, found);
     return found;
   }
@@ -201,16 +199,7 @@ export class CompactCursors implements Cursors {
 
   cursor(path: string): FileCursor | undefined {
     if (this.indexOf(path) === undefined) return undefined;
-    this.lookup ??= this.db.prepare(
-      `SELECT ${CURSOR_COLUMNS} FROM paths p JOIN files f ON f.dir_ref = p.id WHERE p.text = ? AND f.name = ?`,
-    );
-    const stmt = this.lookup;
-    try {
-      stmt.bind(splitPath(path));
-      return stmt.step() ? cursorOfRow(stmt.get()) : undefined;
-    } finally {
-      stmt.reset();
-    }
+    return cursorByKey((this.lookup ??= this.db.prepare(CURSOR_BY_KEY)), path);
   }
 
   free(): void {

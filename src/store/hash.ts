@@ -10,3 +10,22 @@ export function stableId(key: string): number {
 export function promptHash(text: string): number {
   return stableId(text.trim().replace(/\s+/g, ' '));
 }
+
+/**
+ * A 53-bit hash of a path from two independent 32-bit multiplicative lanes — not a digest like `stableId`: it runs for
+ * every log file at every rescan, so it must be cheap; a collision costs no data (services/importer.ts RescanMemo).
+ */
+export function pathKey(p: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9 ^ p.length;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  a ^= a >>> 16;
+  a = Math.imul(a, 0x85ebca6b);
+  a ^= a >>> 13;
+  return (b >>> 11) * 0x1_0000_0000 + (a >>> 0);
+}

@@ -207,8 +207,6 @@ export class Ledger {
   private migrated = false;
   /** The journal has a damaged block: it is moved aside when the next write folds. */
   private journalDamaged = false;
-  /** A write's checkpoint is saving: more of the same write follows (a fold then leaves freed pages to be reused). */
-  private midWrite = false;
   private queue: Promise<unknown> = Promise.resolve();
   private generation = 0;
   readonly warnings: string[] = [];
@@ -599,23 +597,18 @@ export class Ledger {
       this.recorder.start();
       let base = totalChanges(this.db);
       if (getMeta(this.db, 'pricing_version') !== activePriceBook().version) repriceAll(this.db);
-      const commit = (): void => {
+      /** Saves what the write did so far; `midWrite`: a checkpoint, more of the same write follows (see fold). */
+      const commit = (midWrite = false): void => {
         const changed = totalChanges(this.db) - base;
         const block = this.recorder.take(changed);
-        if (this.mustFold || block === 'overflow') this.fold();
-        else if (block) this.append(block);
+        if (this.mustFold || block === 'overflow') this.fold(midWrite);
+        else if (block) this.append(block, midWrite);
         base = totalChanges(this.db);
       };
       const ctx: WriteContext = {
         checkpoint: () => {
           this.db.exec('COMMIT');
-          // A fold here leaves the pages an archive pass freed for the rest of this write to fill (see fold).
-          this.midWrite = true;
-          try {
-            commit();
-          } finally {
-            this.midWrite = false;
-          }
+          commit(true);
           lock.touch();
           this.db.exec('BEGIN');
         },
@@ -662,11 +655,11 @@ export class Ledger {
   }
 
   /** Appends one block to the journal (folding instead when the journal would grow past its limit). */
-  private append(block: Block): void {
+  private append(block: Block, midWrite: boolean): void {
     const bytes = encodeBlock(block);
     const end = this.journalEnd;
     if (end === undefined || end + bytes.length > (this.options.journalLimitBytes ?? JOURNAL_LIMIT)) {
-      this.fold();
+      this.fold(midWrite);
       return;
     }
     try {
@@ -682,7 +675,8 @@ export class Ledger {
    * Saves the whole database as a new snapshot: the previous snapshot becomes the backup and the journal folded into
    * the new one is kept beside it (together they rebuild it), then a new, empty journal starts.
    */
-  private fold(): void {
+  /** Saves the whole database as a new snapshot; `midWrite`: at a checkpoint, the same write goes on after it. */
+  private fold(midWrite = false): void {
     const id = newSnapshotId();
     const prev = this.snapshotId ?? '';
     const damaged = this.journalDamaged;
@@ -696,7 +690,7 @@ export class Ledger {
     // A VACUUM rewrites every page and sql.js then copies the shrunk file whole (twice) and exports it (once more):
     // about four copies of the ledger in memory. In the middle of a write (a first import's checkpoint) the pages an
     // archive pass freed are about to be filled again by the rest of it, so only the fold that ends a write does it.
-    if ((archived && !this.midWrite) || this.migrated) this.vacuumIfFree();
+    if ((archived && !midWrite) || this.migrated) this.vacuumIfFree();
     setMeta(this.db, 'snapshot_id', id);
     retireStaleFiles(this.db);
     keepFreePages(this.db);

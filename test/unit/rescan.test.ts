@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendClaudeTurn, buildWorld, type World } from '../../src/demo/world';
-import { importAll, pathKey, RescanMemo, type ImportSummary } from '../../src/services/importer';
+import { importAll, RescanMemo, type ImportSummary } from '../../src/services/importer';
+import { pathKey } from '../../src/store/hash';
 import { Ledger } from '../../src/store/ledger';
 import { tempDirEach, truthTotal } from '../helpers';
 
