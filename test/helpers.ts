@@ -24,6 +24,14 @@ export function tempDirEach(prefix: string): { dir: string } {
   return tmp;
 }
 
+/** The tokens (input, output, cache read and write) of every request the ledger holds in detail. */
+export function ledgerTokens(ledger: Ledger): number {
+  return Number(
+    ledger.database.exec('SELECT sum(input + output + cache_read + cache_write) FROM interactions')[0]
+      ?.values[0]?.[0] ?? 0,
+  );
+}
+
 /** Makes `dir` a repository's root as the readers see one (a `.git` folder in it) and returns it. */
 export function repoFolder(dir: string): string {
   fs.mkdirSync(path.join(dir, '.git'), { recursive: true });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { appendClaudeTurn, appendCodexTurn, buildWorld, type World } from '../../src/demo/world';
 import { importAll } from '../../src/services/importer';
 import { Ledger } from '../../src/store/ledger';
-import { tempDir, truthTotal } from '../helpers';
+import { ledgerTokens, tempDir, truthTotal } from '../helpers';
 import { loadCursors } from '../../src/store/files';
 
 /** The extension's live capture: only the files a watcher reported are read, with the full scan as the fallback. */
@@ -13,11 +13,7 @@ describe('live capture of the files a watcher reported', function () {
   let dir: string;
   let world: World;
   let ledger: Ledger;
-  const total = (): number =>
-    Number(
-      ledger.database.exec('SELECT sum(input + output + cache_read + cache_write) FROM interactions')[0]
-        ?.values[0]?.[0] ?? 0,
-    );
+  const total = (): number => ledgerTokens(ledger);
 
   before(async () => {
     dir = tempDir('ol-capture-');

@@ -5,7 +5,7 @@ import { appendClaudeTurn, buildWorld, type World } from '../../src/demo/world';
 import { importAll, RescanMemo, type ImportSummary } from '../../src/services/importer';
 import { pathKey } from '../../src/store/hash';
 import { Ledger } from '../../src/store/ledger';
-import { tempDirEach, truthTotal } from '../helpers';
+import { ledgerTokens, tempDirEach, truthTotal } from '../helpers';
 
 /** Sets every file's and folder's times two hours back (deepest first: a child's times do not touch its parent's). */
 function age(dir: string): void {
@@ -23,11 +23,7 @@ describe('light rescans: what a full scan found settled is not stat-ed again unt
   const tmp = tempDirEach('ol-rescan-');
   let world: World;
   let ledger: Ledger;
-  const total = (): number =>
-    Number(
-      ledger.database.exec('SELECT sum(input + output + cache_read + cache_write) FROM interactions')[0]
-        ?.values[0]?.[0] ?? 0,
-    );
+  const total = (): number => ledgerTokens(ledger);
 
   beforeEach(async () => {
     world = buildWorld({ root: path.join(tmp.dir, 'world'), seed: 5, repos: 0 });

@@ -6,7 +6,7 @@ import { loadFolderListings, saveFolderListings, type ListingsHolder } from '../
 import { importAll } from '../../src/services/importer';
 import { FolderListings, RACY_MS, walkFiles, withFolderListings, type FolderListing } from '../../src/sources/walk';
 import { Ledger } from '../../src/store/ledger';
-import { tempDirEach, truthTotal } from '../helpers';
+import { ledgerTokens, tempDirEach, truthTotal } from '../helpers';
 
 const jsonl = (n: string): boolean => n.endsWith('.jsonl');
 
@@ -62,6 +62,20 @@ function cachedWalk(
   const files = withFolderListings(listings, () => walkFiles(dir, jsonl, maxDepth));
   const saved = saveFolderListings(cache, listings);
   return { files, listed: listings.listed, reused: listings.reused, saved };
+}
+
+/**
+ * A VS Code window and the CLI sharing one ledger home (`cache`) but walking other roots (other settings, another
+ * HOME): each root holds `files` (relative paths), its folders aged.
+ */
+function twoProcesses(dir: string, files: string[]): { cli: string; win: string; cache: string } {
+  const cli = path.join(dir, 'cli', 'projects');
+  const win = path.join(dir, 'window', 'projects');
+  for (const r of [cli, win]) {
+    for (const f of files) write(path.join(r, ...f.split('/')));
+    ageFolders(r);
+  }
+  return { cli, win, cache: path.join(dir, 'home', 'folder-listings.json') };
 }
 
 function pick(w: { listed: number; reused: number; saved: boolean }): {
@@ -220,15 +234,7 @@ describe('walk: files in the order of their paths, and folder listings reused wh
   });
 
   it("keeps another process's listings (other roots) and drops folders that are gone", () => {
-    // A VS Code window and the CLI share one ledger home but walk other roots (other settings, another HOME).
-    const cli = path.join(tmp.dir, 'cli', 'projects');
-    const win = path.join(tmp.dir, 'window', 'projects');
-    const cache = path.join(tmp.dir, 'home', 'folder-listings.json');
-    for (const r of [cli, win]) {
-      write(path.join(r, 'p1', 's1.jsonl'));
-      write(path.join(r, 'p2', 's2.jsonl'));
-      ageFolders(r);
-    }
+    const { cli, win, cache } = twoProcesses(tmp.dir, ['p1/s1.jsonl', 'p2/s2.jsonl']);
     assert.equal(cachedWalk(cache, cli).listed, 3);
     assert.equal(cachedWalk(cache, win).listed, 3);
     // Each saved after the other: neither's listings were lost to the other's save.
@@ -254,13 +260,7 @@ describe('walk: files in the order of their paths, and folder listings reused wh
   });
 
   it('a window keeps the parsed listings while the file is unchanged, and reads it again once another process saved', () => {
-    const win = path.join(tmp.dir, 'window', 'projects');
-    const cli = path.join(tmp.dir, 'cli', 'projects');
-    const cache = path.join(tmp.dir, 'home', 'folder-listings.json');
-    for (const r of [win, cli]) {
-      write(path.join(r, 'p1', 's1.jsonl'));
-      ageFolders(r);
-    }
+    const { cli, win, cache } = twoProcesses(tmp.dir, ['p1/s1.jsonl']);
     fs.mkdirSync(path.dirname(cache), { recursive: true });
     const holder: ListingsHolder = {};
     const walk = (): FolderListings => {
@@ -326,11 +326,7 @@ describe('walk: files in the order of their paths, and folder listings reused wh
     ageFolders(path.join(tmp.dir, 'world'));
     const home = path.join(tmp.dir, 'ledger');
     const ledger = await Ledger.open(home);
-    const total = (): number =>
-      Number(
-        ledger.database.exec('SELECT sum(input + output + cache_read + cache_write) FROM interactions')[0]
-          ?.values[0]?.[0] ?? 0,
-      );
+    const total = (): number => ledgerTokens(ledger);
     try {
       await importAll(ledger, { env: world.env });
       assert.equal(total(), truthTotal(world.truth.interactions));
