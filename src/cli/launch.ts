@@ -6,15 +6,16 @@
  * bundle's size and mtime, Node's version and the architecture; V8 itself rejects a cache that does not match the
  * source or the flags. A missing or rejected cache is written once, at exit, so it holds the functions that run
  * needed. Any problem with the cache only costs the compile: the CLI runs the same. OUTCOME_LEDGER_CODE_CACHE=0 turns
- * it off. Node built-ins only (and the one atomic writer, itself built-ins only): this file runs before anything else.
+ * it off. Node built-ins only (and the one atomic writer and cli/v8.ts, themselves built-ins only): this file runs
+ * before anything else.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import * as vm from 'node:vm';
 import { writeFileAtomic } from '../store/atomic';
+import { setCliV8Flags } from './v8';
 
 function cacheDir(env: NodeJS.ProcessEnv): string {
   if (env.XDG_CACHE_HOME) return path.join(env.XDG_CACHE_HOME, 'outcome-ledger');
@@ -26,9 +27,8 @@ function cacheDir(env: NodeJS.ProcessEnv): string {
 }
 
 function run(): void {
-  // The flag the CLI sets for sql.js (cli/main.ts), set before compiling: V8 accepts a cache only under the flags it
-  // was made with.
-  setFlagsFromString('--liftoff-only');
+  // The CLI's V8 flags (cli/v8.ts), set before compiling: V8 accepts a cache only under the flags it was made with.
+  setCliV8Flags();
   const bundle = path.join(__dirname, 'cli-main.js');
   const source = fs.readFileSync(bundle, 'utf8');
   const stat = fs.statSync(bundle);

@@ -10,6 +10,7 @@ import { LockTimeoutError } from '../store/lock';
 import { plural } from '../core/usage/format';
 import { durabilityDaysOf, str, UsageError, type Parsed } from './args';
 import type { CliIo } from './io';
+import { collectGarbage } from './v8';
 
 export const GIT_MISSING = 'git was not found on PATH (install git to link sessions to commits)';
 
@@ -57,7 +58,12 @@ function homeArg(home: string, io: CliIo): string {
 export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<void> {
   if (p.values['no-import'] === true) return;
   try {
-    await importAll(ledger, { env: io.env, timeoutMs: 3000, projectDirs: [process.cwd()] });
+    await importAll(ledger, {
+      env: io.env,
+      timeoutMs: 3000,
+      projectDirs: [process.cwd()],
+      afterCheckpoint: collectGarbage,
+    });
   } catch (e) {
     if (e instanceof DiskFaultError) {
       // A read-only ledger home (or a full disk): the saved ledger is still read and shown, with one line.
@@ -70,6 +76,8 @@ export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<voi
     }
     throw e;
   }
+  // What the import let go is collected before linking and reporting grow on top of it (cli/v8.ts).
+  collectGarbage();
   // Linking is incremental: when no ref moved and no session changed it costs one `git for-each-ref` per repository.
   try {
     // Kept lines of what a commit touched are brought up to date here; a first pass over a big history is `link`'s.
@@ -80,6 +88,7 @@ export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<voi
       durabilityMaxFiles: 8,
     });
     if (linked.gitMissing) io.err(`outcome-ledger: ${GIT_MISSING}; sessions were not linked to commits`);
+    collectGarbage();
   } catch (e) {
     if (e instanceof LockTimeoutError || e instanceof LedgerWriteError || e instanceof DiskFaultError) {
       io.err(`outcome-ledger: links were not updated (${e.message})`);

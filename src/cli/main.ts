@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { terminalText } from '../core/common/text';
 import { CommitNotFoundError } from '../services/decisions';
 import { OtelPortBusyError } from '../services/otel';
@@ -28,12 +27,10 @@ import { verifyCommand } from './commands/verify';
 import { colourise, colourWanted } from './format';
 import type { CliIo } from './io';
 import { didYouMean } from './suggest';
+import { setCliV8Flags } from './v8';
 
-// sql.js is one large wasm module. V8 compiles it quickly (Liftoff), then recompiles hot functions in the background
-// (tier-up); in a CLI run of well under a second that recompilation costs more than it saves, competes for the CPU and
-// stalls the first await by ~70 ms. Measured on 150 MB of logs: warm `report --json` 224 → 140 ms, cold 520 → 410 ms;
-// `link` when nothing moved 200 → 130 ms. Set before sql.js loads (on the first ledger open).
-setFlagsFromString('--liftoff-only');
+// The CLI's V8 flags (cli/v8.ts): set again for a run from the sources; the launcher set them before compiling.
+setCliV8Flags();
 
 /** Every command, in the order `--help` lists them. A new command is a file in commands/ and a line here. */
 const COMMANDS: readonly Command[] = [

@@ -89,6 +89,8 @@ export interface ImportOptions {
   onProgress?: (done: number, total: number) => void;
   /** Save progress after this many bytes read (a killed cold import keeps what it finished). */
   checkpointBytes?: number;
+  /** Called after each checkpoint's save (the CLI collects garbage there: cli/v8.ts). */
+  afterCheckpoint?: () => void;
   /** An unterminated last line is only taken once its file has been quiet this long (the tool may still be writing). */
   quietMs?: number;
   now?: () => number;
@@ -612,7 +614,7 @@ function runImport(
 ): ImportSummary {
   const now = options.now ?? Date.now;
   const quietMs = options.quietMs ?? 60_000;
-  const checkpointBytes = options.checkpointBytes ?? 128 << 20;
+  const checkpointBytes = options.checkpointBytes ?? 32 << 20;
   const memo = only ? undefined : options.memo;
   const light = only ? undefined : lightMemo(options);
   // A light rescan stats a few files: their cursors are looked up by key rather than every file's read.
@@ -621,7 +623,7 @@ function runImport(
   const cursors: Cursors = compact ?? byKey ?? cursorsOf(only ?? new Map());
   const cursorWriter = new CursorWriter(db);
   const summaries: SourceSummary[] = [];
-  let plan: Planned[] = [];
+  let plan: Array<Planned | undefined> = [];
   let totalBytes = 0;
   const planFile = (reader: SourceReader, summary: SourceSummary, file: LogFile): void => {
     if (light?.isSettled(file.path)) {
@@ -692,7 +694,11 @@ function runImport(
   let done = 0;
   let sinceCheckpoint = 0;
   const runPlan = (): void => {
-    for (const item of plan) {
+    for (let i = 0; i < plan.length; i++) {
+      const item = plan[i];
+      if (!item) continue;
+      // Each file's plan is let go once it is read: a first import's plan covers every file of the history.
+      plan[i] = undefined;
       const summary = bySource.get(item.reader.source);
       if (!summary) continue;
       const read = importFile(item, writer, summary, now, quietMs, whole, (n) => {
@@ -716,6 +722,7 @@ function runImport(
         sinceCheckpoint = 0;
         writer.checkpoint();
         ctx.checkpoint();
+        options.afterCheckpoint?.();
       }
     }
   };

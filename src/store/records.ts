@@ -393,6 +393,11 @@ export class RecordWriter {
     // them is asked again after it.
     this.hot.clear();
     this.recent.clear();
+    // What else this writer keeps is a cache of rows already written (every insert is OR IGNORE, every session change
+    // is written at once): let it go, so a first import of a year holds one checkpoint's sessions, not all 47,000.
+    this.sessions.clear();
+    this.seenFiles.clear();
+    this.seenBranches.clear();
   }
 
   /** Brings derived tables up to date with what was written so far. */

@@ -7,6 +7,7 @@ import type { Command } from '../command';
 import { STDIN_LIMIT } from '../io';
 import { ProgressBar } from '../format';
 import { withLedger } from '../ledger';
+import { collectGarbage } from '../v8';
 import { renderImport } from '../render/sessions';
 import { didYouMean } from '../suggest';
 
@@ -128,6 +129,7 @@ skipped and lines rejected (with the first reasons).
           ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) }
           : {}),
         onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
+        afterCheckpoint: collectGarbage,
       });
       bar?.done();
       io.out(renderImport(summary));
