@@ -1,12 +1,13 @@
 /** Plain-text tables and progress for the terminal; numbers are formatted by core/usage/format. */
 import { fmtBytes } from '../core/usage/format';
+import { maxOf } from '../core/common/numbers';
 
 export { fmtBytes, fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
 
 /** Right-aligns every column but the first. */
 export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const widths = header.map((_, i) => maxOf(all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string =>
     r
       .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))

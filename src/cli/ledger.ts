@@ -86,6 +86,7 @@ export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<voi
       durabilityDays: durabilityDaysOf(p),
       durabilityBudgetMs: 1000,
       durabilityMaxFiles: 8,
+      betweenSteps: collectGarbage,
     });
     if (linked.gitMissing) io.err(`outcome-ledger: ${GIT_MISSING}; sessions were not linked to commits`);
     collectGarbage();

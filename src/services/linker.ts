@@ -60,6 +60,7 @@ import {
 import { openRegular } from '../sources/regular';
 import { relinkRepo, stampOf, type SessionFacts } from './relink';
 import { sessionLogPathSql } from '../store/paths';
+import { minOf } from '../core/common/numbers';
 
 export interface LinkConfig {
   /** Hours after a session's last reply in which a commit can still be its outcome. */
@@ -126,6 +127,8 @@ export interface LinkRunOptions {
   now?: () => number;
   /** Lock wait (LockTimeoutError past it). */
   timeoutMs?: number;
+  /** Called between the steps of a run that relinks (the CLI collects garbage there: cli/v8.ts). */
+  betweenSteps?: () => void;
 }
 
 export interface RepoSummary {
@@ -173,21 +176,47 @@ function loadSessionFacts(db: Database, since?: number, alsoIds: readonly number
     db,
     `SELECT b.session_ref, b.branch FROM session_branches b JOIN sessions s ON s.id = b.session_ref WHERE s.repo IS NOT NULL${only}`,
   );
-  const r = db.exec(
-    `SELECT s.id, s.source, s.repo, ${sessionLogPathSql()}, min(r.first_ts), max(r.last_ts)
+  // A first link of a year holds every session of a repository at once (47,000 in the bench's year world): rows are
+  // read one at a time, a repository path or source name is kept once however many sessions share it, a session
+  // without edited files or branches shares one empty list, and the log path (read only for Codex's recorded HEAD,
+  // codexHeadOf) is not read for other sources. The first link of the year world held ~48 MB live before.
+  const texts = new Map<string, string>();
+  const once = (v: unknown): string => {
+    const t = String(v);
+    const kept = texts.get(t);
+    if (kept !== undefined) return kept;
+    texts.set(t, t);
+    return t;
+  };
+  const out: SessionFacts[] = [];
+  const stmt = db.prepare(
+    `SELECT s.id, s.source, s.repo, CASE WHEN s.source = 'codex' THEN ${sessionLogPathSql()} END,
+            min(r.first_ts), max(r.last_ts)
      FROM sessions s JOIN usage_rollup r ON r.session_ref = s.id WHERE s.repo IS NOT NULL${only} GROUP BY s.id`,
   );
-  return (r[0]?.values ?? []).map((v) => ({
-    ref: Number(v[0]),
-    source: String(v[1]) as SourceName,
-    repoPath: String(v[2]),
-    logPath: v[3] === null ? null : String(v[3]),
-    start: Number(v[4]),
-    end: Number(v[5]),
-    files: files.get(Number(v[0])) ?? [],
-    branches: branches.get(Number(v[0])) ?? [],
-  }));
+  try {
+    while (stmt.step()) {
+      const v = stmt.get();
+      const ref = Number(v[0]);
+      out.push({
+        ref,
+        source: once(v[1]) as SourceName,
+        repoPath: once(v[2]),
+        logPath: v[3] === null ? null : String(v[3]),
+        start: Number(v[4]),
+        end: Number(v[5]),
+        files: files.get(ref) ?? NONE,
+        branches: branches.get(ref) ?? NONE,
+      });
+    }
+  } finally {
+    stmt.free();
+  }
+  return out;
 }
+
+/** The edited files or branches of a session that has none (shared, so it must never be added to). */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
 
 /** Codex records the repository state when a session starts (session_meta.git.commit_hash, docs/sources.md). */
 function codexHeadOf(logPath: string): string {
@@ -419,7 +448,7 @@ async function readHistories(
       !sessionsMoved;
     if (settled) continue;
     const starts = plan.paths.map((p) => minStart().get(p)).filter((v): v is number => v !== undefined);
-    const wanted = starts.length > 0 ? Math.min(...starts) - DAY : now() - REPO_ONLY_HORIZON_DAYS * DAY;
+    const wanted = starts.length > 0 ? minOf(starts) - DAY : now() - REPO_ONLY_HORIZON_DAYS * DAY;
     const shas = [...new Set(plan.tips.tips.map((t) => t.sha))];
     const row = plan.row;
     if (!row || row.horizon === null) {
@@ -495,7 +524,7 @@ async function chooseSessions(
         (v) => Number(v[0]),
       );
     }
-    since = bounds.length > 0 ? Math.min(...bounds) : now();
+    since = bounds.length > 0 ? minOf(bounds) : now();
   }
   const facts = loadSessionFacts(db0, since, newIds);
   const stamps = loadStamps(db0, since === undefined ? undefined : facts.map((f) => f.ref));
@@ -505,7 +534,7 @@ async function chooseSessions(
   const graphSince = (plan: RepoPlan): number | undefined => {
     if (!incremental || since === undefined || !plan.forwardOnly) return undefined;
     const times = [...plan.read.map((c) => Math.min(c.authorTime, c.commitTime)), ...changedStarts];
-    return (times.length > 0 ? Math.min(...times) : now()) - Math.max(o.windowMs, SUCCESSOR_WINDOW_MS) - DAY;
+    return (times.length > 0 ? minOf(times) : now()) - Math.max(o.windowMs, SUCCESSOR_WINDOW_MS) - DAY;
   };
   const codexHeads = new Map<number, string>();
   for (const s of facts) {
@@ -698,8 +727,10 @@ export async function linkAll(ledger: Ledger, options: LinkRunOptions = {}): Pro
 
   // 3. Sessions to relink.
   const chosen = await chooseSessions(run, plans, sessionsMoved, standingStale);
+  options.betweenSteps?.();
   // 4. Store and link, under the lock.
   const written = await storeAndLink(ledger, run, plans, pathUpdates, chosen, summary, sessionsByPath, dataStamp);
+  options.betweenSteps?.();
   summary.sessionsScored = written.scored;
   summary.linksWritten = written.links;
   if (!options.skipDurability && !summary.durability)

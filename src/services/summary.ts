@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Database, SqlValue } from 'sql.js';
-import { requestsOfPeriod } from '../store/archive';
+import { eachRequestOfPeriodById, REQUEST_COLUMNS } from '../store/archive';
 import { canonicalJson } from '../core/common/canonical';
 import { decodeFiles } from '../core/outcomes/commits';
 import {
@@ -235,20 +236,6 @@ function recordsDigest(
   sessions: readonly SummarySession[],
   commits: ReadonlyMap<number, SummaryCommitFacts>,
 ): Summary['records'] {
-  // The period's requests, from the archive files of that period too (store/archive.ts).
-  const period = requestsOfPeriod(db, range.from, range.to);
-  let rows: SqlValue[][];
-  try {
-    rows =
-      db.exec(
-        `SELECT i.id, s.source || ':' || s.session_key, i.ts, m.name, i.input, i.output, i.cache_read, i.cache_write, i.reasoning, coalesce(i.cost_nusd, -1)
-     FROM ${period.table} i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref
-     ORDER BY i.id`,
-      )[0]?.values ?? [];
-  } finally {
-    period.drop();
-  }
-  const interactions = rows.map((v) => v.map((x) => (typeof x === 'number' ? x : String(x))));
   const inPeriod = new Set(sessions.map((s) => s.ledgerId));
   const labels = (
     db.exec("SELECT source || ':' || session_key, label FROM sessions WHERE label IS NOT NULL")[0]?.values ?? []
@@ -281,11 +268,52 @@ function recordsDigest(
         ] as const,
     )
     .sort((a, b) => a[0].localeCompare(b[0]));
-  const digest = sha256Hex(canonicalJson({ interactions, labels, links, commits: commitRecords }));
+  // The canonical JSON of { commits, interactions, labels, links } (keys in that order), hashed as it is written: the
+  // period's requests are read one at a time, never held (a year of heavy use: 250,000 of them, which as arrays and
+  // one string took ~150 MB). The text hashed is byte for byte canonicalJson's (test/unit/archive.test.ts).
+  const hash = createHash('sha256');
+  hash.update(`{"commits":${canonicalJson(commitRecords)},"interactions":[`);
+  let chunk = '';
+  // Each request's session and model by name, as the digest has always written them.
+  const sessionIds = new Map<number, string>();
+  for (const [id, name] of db.exec("SELECT id, source || ':' || session_key FROM sessions")[0]?.values ?? [])
+    sessionIds.set(Number(id), String(name));
+  const models = new Map<number, string>();
+  for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? [])
+    models.set(Number(id), String(name));
+  const at = Object.fromEntries(REQUEST_COLUMNS.map((c, i) => [c, i])) as Record<string, number>;
+  const col = (row: SqlValue[], name: string): SqlValue => row[at[name] ?? -1] ?? null;
+  // The period's requests in id order, from the archive files of that period too (store/archive.ts).
+  let interactions = 0;
+  eachRequestOfPeriodById(db, range.from, range.to, (r) => {
+    const session = sessionIds.get(Number(col(r, 'session_ref')));
+    const model = models.get(Number(col(r, 'model_ref')));
+    // A request whose session or model row is missing was never in the digest (an inner join): it is left out.
+    if (session === undefined || model === undefined) return;
+    const cost = col(r, 'cost_nusd');
+    const row = [
+      Number(col(r, 'id')),
+      session,
+      Number(col(r, 'ts')),
+      model,
+      Number(col(r, 'input')),
+      Number(col(r, 'output')),
+      Number(col(r, 'cache_read')),
+      Number(col(r, 'cache_write')),
+      Number(col(r, 'reasoning')),
+      cost === null ? -1 : Number(cost),
+    ];
+    chunk += `${interactions++ === 0 ? '' : ','}${canonicalJson(row)}`;
+    if (chunk.length >= 1 << 16) {
+      hash.update(chunk);
+      chunk = '';
+    }
+  });
+  hash.update(`${chunk}],"labels":${canonicalJson(labels)},"links":${canonicalJson(links)}}`);
   return {
     algorithm: 'sha256',
-    digest,
-    interactions: interactions.length,
+    digest: hash.digest('hex'),
+    interactions,
     sessions: sessions.length,
     links: links.length,
     commits: commitRecords.length,

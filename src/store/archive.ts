@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { writeFileAtomic } from './atomic';
 import { writableDatabase } from './sqljs';
 
@@ -426,4 +426,74 @@ export function requestsOfPeriod(
     throw e;
   }
   return { table, drop };
+}
+
+/**
+ * Every request with `from <= ts < to` — the ledger's rows and the current rows of the archive files whose span meets
+ * the period — handed to `fn` one at a time in id order (the columns of REQUEST_COLUMNS), without the temporary table
+ * `requestsOfPeriod` builds: each source is read in id order and the sources are merged. For a pass over a long
+ * period (a summary of a year), where that table is hundreds of thousands of rows written through sql.js's in-memory
+ * file system: a year of heavy use took 4.5 s and ~100 MB that way. Returns the number of requests.
+ */
+export function eachRequestOfPeriodById(db: Database, from: number, to: number, fn: (row: SqlValue[]) => void): number {
+  const streams: Array<{ stmt: Statement; file?: Database; no: number; head: SqlValue[] | undefined }> = [];
+  const select = `SELECT ${COLS} FROM interactions WHERE ts >= ? AND ts < ? ORDER BY id`;
+  let count = 0;
+  try {
+    streams.push({ stmt: db.prepare(select), no: -1, head: undefined });
+    // Archived sessions and the file holding each one's current rows (a file may also hold stale copies).
+    const currentFile = new Map<number, number>();
+    if (hasArchiveTables(db)) {
+      for (const [ref, no] of rowsOf(db, 'SELECT session_ref, file_no FROM archived_sessions'))
+        currentFile.set(Number(ref), Number(no));
+      const inUse = new Set(currentFile.values());
+      const files = rowsOf(db, 'SELECT file_no, name, sha256 FROM archive_files WHERE max_ts >= ? AND min_ts < ?', [
+        from,
+        to,
+      ]).filter(([no]) => inUse.has(Number(no)));
+      if (files.length > 0) {
+        const store = archiveOf(db);
+        if (!store) throw new ArchiveDamagedError('the ledger has archived requests but no archive folder is known');
+        for (const [no, name, sha] of files) {
+          const file = openFile(store, String(name), String(sha));
+          // Many files are open at once, each read in order once: a small page cache each is enough.
+          try {
+            file.exec('PRAGMA cache_size = -64');
+            streams.push({ stmt: file.prepare(select), file, no: Number(no), head: undefined });
+          } catch (e) {
+            file.close();
+            throw e;
+          }
+        }
+      }
+    }
+    const advance = (s: (typeof streams)[number]): void => {
+      s.head = undefined;
+      while (s.stmt.step()) {
+        const row = s.stmt.get();
+        // An archive file's row counts only while its session's current rows are in that file.
+        if (s.no >= 0 && currentFile.get(Number(row[1])) !== s.no) continue;
+        s.head = row;
+        return;
+      }
+    };
+    for (const s of streams) {
+      s.stmt.bind([from, to]);
+      advance(s);
+    }
+    for (;;) {
+      let next: (typeof streams)[number] | undefined;
+      for (const s of streams) if (s.head && (!next || Number(s.head[0]) < Number(next.head?.[0]))) next = s;
+      if (!next?.head) break;
+      fn(next.head);
+      count++;
+      advance(next);
+    }
+  } finally {
+    for (const s of streams) {
+      s.stmt.free();
+      s.file?.close();
+    }
+  }
+  return count;
 }

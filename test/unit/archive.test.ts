@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InteractionRecord } from '../../src/core/usage/model';
+import { canonicalJson } from '../../src/core/common/canonical';
 import { report } from '../../src/services/queries';
+import { summaryOf } from '../../src/services/summary';
 import { ArchiveDamagedError, REQUEST_COLUMNS, requestsOfPeriod } from '../../src/store/archive';
 import { Ledger, type OpenOptions } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
@@ -160,6 +163,35 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     rollupMatchesDetail(fresh);
     fresh.close();
     a.close();
+  });
+
+  it("a summary's records digest is the SHA-256 of the canonical JSON of every request of its period, archived ones included", async () => {
+    const ledger = await compactedHistory(home);
+    try {
+      const db = ledger.database;
+      assert.ok(scalar(ledger, 'SELECT count(*) FROM archived_sessions') > 0, 'January and February are archived');
+      const o = { since: '2026-01-01', until: '2026-03-31', timeZone: 'UTC', now: T0 + 80 * DAY, env: { HOME: home } };
+      const records = summaryOf(db, o).records;
+      // The records as one value, written whole (what the summary hashes while it reads them, one request at a time).
+      const p = requestsOfPeriod(db, Date.parse('2026-01-01T00:00:00Z'), Date.parse('2026-04-01T00:00:00Z'));
+      let rows: unknown[][];
+      try {
+        rows = (
+          db.exec(`SELECT i.id, s.source || ':' || s.session_key, i.ts, m.name, i.input, i.output, i.cache_read,
+                          i.cache_write, i.reasoning, coalesce(i.cost_nusd, -1)
+                   FROM ${p.table} i JOIN sessions s ON s.id = i.session_ref JOIN models m ON m.id = i.model_ref
+                   ORDER BY i.id`)[0]?.values ?? []
+        ).map((v) => v.map((x) => (typeof x === 'number' ? x : String(x))));
+      } finally {
+        p.drop();
+      }
+      assert.equal(records.interactions, history().length);
+      assert.equal(rows.length, history().length);
+      const whole = canonicalJson({ interactions: rows, labels: [], links: [], commits: [] });
+      assert.equal(records.digest, createHash('sha256').update(whole).digest('hex'));
+    } finally {
+      ledger.close();
+    }
   });
 
   it('a damaged archive file is refused with a plain message; reports still read the sums, and nothing else changes', async () => {

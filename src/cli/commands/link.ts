@@ -24,6 +24,7 @@ import type { CliIo } from '../io';
 import { GIT_MISSING, withLedger } from '../ledger';
 import { renderLinks, renderLinkSummary, renderPending } from '../render/links';
 import { pendingDecisions } from '../../services/sidebar';
+import { collectGarbage } from '../v8';
 
 /** `link confirm|reject|reset SESSION_ID COMMIT_SHA`: the engineer's decision on one pair. */
 async function linkDecide(p: Parsed, sub: 'confirm' | 'reject' | 'reset', args: string[], io: CliIo): Promise<number> {
@@ -79,6 +80,7 @@ async function linkRun(p: Parsed, io: CliIo): Promise<number> {
     // A first pass over a big history blames many files: stop after a while, the next run goes on from there.
     durabilityBudgetMs: 60_000,
     config: { ...(windowHours !== undefined ? { windowHours } : {}), ...(patterns ? { taskPatterns: patterns } : {}) },
+    betweenSteps: collectGarbage,
   };
   for (const r of options.repos ?? []) if (!fs.existsSync(r)) throw new UsageError(`--repo ${r}: no such folder`);
   const kept = identitiesArg(p).identities;

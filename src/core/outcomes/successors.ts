@@ -7,6 +7,7 @@
 import { COMMIT_MERGE, type CommitInfo } from './commits';
 import type { History } from './history';
 import { prOf } from './tasks';
+import { maxOf, minOf } from '../common/numbers';
 
 export type SuccessorKind = 'rebased' | 'amended' | 'same-patch' | 'squash';
 
@@ -92,8 +93,8 @@ function findSquashes(h: History, among?: ReadonlySet<string>): SuccessorEdge[] 
   ).filter((s) => ownPr(s) !== null && h.reachable.has(s.sha) && s.files.length > 0);
   if (squashes.length === 0) return edges;
   // Originals come from the 30 days before a squash: index only those (their files are decoded on demand).
-  const from = Math.min(...squashes.map((s) => s.commitTime)) - SUCCESSOR_WINDOW_MS;
-  const to = Math.max(...squashes.map((s) => s.commitTime));
+  const from = minOf(squashes.map((s) => s.commitTime)) - SUCCESSOR_WINDOW_MS;
+  const to = maxOf(squashes.map((s) => s.commitTime));
   const byFile = new Map<string, CommitInfo[]>();
   for (const c of h.between(from, to)) {
     if (isMerge(c)) continue;
