@@ -97,6 +97,41 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
   const requests = report.totals.interactions;
   log(`  ledger: ${requests} requests`);
 
+  // The other commands on the year, each in a fresh process as a user runs them: a signed summary of the whole year
+  // (an annual review, HTML), its check against the ledger, the session list and data health.
+  const days = report.byDay.map((d) => d.date).sort();
+  const yearSince = days[0] ?? '2026-01-01';
+  const yearUntil = days.at(-1) ?? '2026-12-31';
+  const summaryFile = path.join(o.workDir, 'year-summary.html');
+  const others: Array<[string, string[]]> = [
+    [
+      'year summary (HTML)',
+      [
+        'summary',
+        '--since',
+        yearSince,
+        '--until',
+        yearUntil,
+        '--format',
+        'html',
+        '--out',
+        summaryFile,
+        '--force',
+        '--no-import',
+      ],
+    ],
+    ['`verify --ledger` of it', ['verify', summaryFile, '--ledger']],
+    ['`sessions --json --no-import`', ['sessions', '--json', '--no-import']],
+    ['`health --json`', ['health', '--json']],
+  ];
+  const otherFigures: Array<[string, number, number]> = [];
+  for (const [label, args] of others) {
+    const m = await run(args, home);
+    otherFigures.push([label, m.ms, m.peakMB]);
+    peaks.push([label, m.peakMB]);
+    log(`  ${label}: ${m.ms.toFixed(0)} ms, peak ${m.peakMB.toFixed(0)} MB`);
+  }
+
   // One new turn, into the year's ledger and into an almost empty one (a ledger of the first session only).
   const sessionIds = Object.keys(world.state.claude);
   const target = sessionIds[Math.floor(sessionIds.length / 2)] ?? '';
@@ -287,6 +322,10 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     value: Math.round(median(lightRescan)),
     unit: 'ms',
   });
+  for (const [label, ms, peakMB] of otherFigures) {
+    figures.push({ name: `${label}`, value: Math.round(ms), unit: 'ms' });
+    figures.push({ name: `${label}: peak memory`, value: Math.round(peakMB), unit: 'MB' });
+  }
   figures.push({
     name: `peak memory, any CLI command (${peak[0]})`,
     value: Math.round(peak[1]),

@@ -82,3 +82,31 @@ export function colourise(text: string): string {
     })
     .join('\n');
 }
+
+/**
+ * Prints `JSON.stringify(list, null, 2)` one element at a time, as the elements come (`add`, then `end`): the same
+ * text, without the list or one string of it all (the sessions of a year of heavy use are 48 MB of JSON).
+ */
+export function jsonArrayPrinter(out: (text: string) => void): { add(item: unknown): void; end(): void } {
+  let pending: string | undefined;
+  return {
+    add(item) {
+      out(pending === undefined ? '[' : `${pending},`);
+      pending = `  ${JSON.stringify(item ?? null, null, 2).replace(/\n/g, '\n  ')}`;
+    },
+    end() {
+      if (pending === undefined) out('[]');
+      else {
+        out(pending);
+        out(']');
+      }
+    },
+  };
+}
+
+/** `JSON.stringify(list, null, 2)`, printed by jsonArrayPrinter. */
+export function printJsonArray(out: (text: string) => void, list: readonly unknown[]): void {
+  const printer = jsonArrayPrinter(out);
+  for (const item of list) printer.add(item);
+  printer.end();
+}

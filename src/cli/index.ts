@@ -84,6 +84,10 @@ main(args, {
   tty: process.stderr.isTTY ? process.stderr : undefined,
   confirm: process.stdin.isTTY && process.stderr.isTTY ? confirm : undefined,
   readStdin,
+  drained: () =>
+    process.stdout.writableNeedDrain
+      ? new Promise((resolve) => process.stdout.once('drain', resolve))
+      : Promise.resolve(),
 }).then(
   (code) => {
     process.exitCode = code;

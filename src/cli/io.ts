@@ -20,4 +20,6 @@ export interface CliIo {
   readStdin?: () => string;
   /** How the user runs this CLI, for hints they can paste: `outcome-ledger` when installed, `node dist/cli.js` from a checkout. */
   self?: string;
+  /** Resolves once stdout has taken what was written (at once when it has): long output waits for a slow reader. */
+  drained?: () => Promise<void>;
 }

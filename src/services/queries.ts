@@ -1,4 +1,4 @@
-import type { Database } from 'sql.js';
+import type { Database, SqlValue } from 'sql.js';
 import {
   DEFAULT_THRESHOLD,
   evidenceKinds,
@@ -706,20 +706,36 @@ export function linksOf(
 
 /** `sessions --json`: every session that was active in the period, with whole-session totals. */
 export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
+  return [...sessionsOf(db, q)];
+}
+
+/**
+ * The sessions of `listSessions`, in the same order, one at a time: what a session carries from other tables (files,
+ * branches, models, links, tasks) is read first for all of them, its own row only when it is asked for, so a caller
+ * that prints each one (`sessions --json`) never holds the list (a year of heavy use: 47,000). The database must not
+ * change while the iteration is open.
+ */
+export function* sessionsOf(db: Database, q: PeriodQuery): Generator<SessionJson, void, undefined> {
   const { from, to } = periodRange(q.timeZone, q.since, q.until);
   const now = q.now ?? Date.now();
-  // The period's sessions through the per-session totals' span index, whole-session sums from the same row.
-  const r = db.exec(
-    `SELECT s.id, s.source, s.session_key, ${sessionCwdSql()}, s.repo, s.branch, s.label, ${sessionLogPathSql()},
+  const select = `SELECT s.id, s.source, s.session_key, ${sessionCwdSql()}, s.repo, s.branch, s.label, ${sessionLogPathSql()},
             t.first_ts, t.last_ts, t.input, t.output, t.cache_read, t.cache_write, t.reasoning,
             t.cost_nusd, t.n, t.estimated, t.credits_u
      FROM session_totals t JOIN sessions s ON s.id = t.session_ref
      WHERE t.last_ts >= ? AND t.first_ts < ?
-     ORDER BY t.first_ts, s.id`,
-    [from, to],
-  );
-  const values = r[0]?.values ?? [];
-  const refs = new Set(values.map((v) => Number(v[0])));
+     ORDER BY t.first_ts, s.id`;
+  // The period's sessions through the per-session totals' span index, whole-session sums from the same row: their
+  // ids first (in order), their rows one at a time below.
+  const ordered: number[] = [];
+  const ids = db.prepare(`SELECT s.id FROM session_totals t JOIN sessions s ON s.id = t.session_ref
+     WHERE t.last_ts >= ? AND t.first_ts < ? ORDER BY t.first_ts, s.id`);
+  try {
+    ids.bind([from, to]);
+    while (ids.step()) ordered.push(Number(ids.get()[0]));
+  } finally {
+    ids.free();
+  }
+  const refs = new Set(ordered);
   const files = groupStrings(
     db,
     `SELECT session_ref, path FROM session_files WHERE 1${refsClause('session_ref', refs)} ORDER BY session_ref, path`,
@@ -733,12 +749,7 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
     `SELECT DISTINCT r.session_ref, m.name FROM usage_rollup r JOIN models m ON m.id = r.model_ref WHERE 1${refsClause('r.session_ref', refs)} ORDER BY r.session_ref, m.name`,
   );
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
-  const links = linksOf(
-    db,
-    values.map((v) => Number(v[0])),
-    threshold,
-    q.identities,
-  );
+  const links = linksOf(db, ordered, threshold, q.identities);
   const branchTasks = sessionTaskKeys(db, refs);
   const counted = countedLinks(db, threshold, q.identities);
   const manual = manualInfo(db);
@@ -748,7 +759,14 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   )[0]?.values ?? []) {
     commitTasks.set(Number(id), String(tasks).split(' '));
   }
-  return values.map((v) => {
+  const stmt = db.prepare(select);
+  try {
+    stmt.bind([from, to]);
+    while (stmt.step()) yield sessionJson(stmt.get());
+  } finally {
+    stmt.free();
+  }
+  function sessionJson(v: SqlValue[]): SessionJson {
     const ref = Number(v[0]);
     const source = String(v[1]) as SourceName;
     const key = String(v[2]);
@@ -793,7 +811,7 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
         ]),
       ].sort(),
     };
-  });
+  }
 }
 
 export class SessionNotFoundError extends Error {}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { table } from '../../src/cli/format';
+import { printJsonArray, table } from '../../src/cli/format';
 import { maxOf, minOf } from '../../src/core/common/numbers';
 import { sessionNamer } from '../../src/core/summary/render';
 import type { Summary } from '../../src/core/summary/schema';
@@ -29,5 +29,18 @@ describe('figures over a few years of sessions', () => {
     const s = { tasks: [], withoutOutcome: { groups: [{ sessionIds: ids }] } } as unknown as Summary;
     const name = sessionNamer(s);
     assert.equal(new Set(ids.map(name)).size, ids.length);
+  });
+
+  it('prints a JSON list one element at a time, the same text as JSON.stringify(list, null, 2)', () => {
+    const list = [
+      { id: 'claude-code:a', tokens: { input: 1, output: 2 }, files: ['src/a.ts'], links: [], label: null },
+      { id: 'codex:b "quoted"\n', tokens: { input: 3, output: 4 }, files: [], links: [{ sha: 'abc', n: 0.5 }] },
+      [1, [2, 3]],
+    ];
+    for (const l of [list, [], [list[0]]]) {
+      const lines: string[] = [];
+      printJsonArray((t) => lines.push(t), l);
+      assert.equal(`${lines.join('\n')}\n`, `${JSON.stringify(l, null, 2)}\n`);
+    }
   });
 });

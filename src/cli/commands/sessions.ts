@@ -1,6 +1,7 @@
-import { listSessions } from '../../services/queries';
+import { listSessions, sessionsOf } from '../../services/queries';
 import { LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodQueryOf } from '../args';
 import type { Command } from '../command';
+import { jsonArrayPrinter } from '../format';
 import { refresh, withLedger } from '../ledger';
 import { renderSessions } from '../render/sessions';
 
@@ -31,8 +32,16 @@ status. New log lines are imported and new commits linked first (incremental).
     const query = periodQueryOf(p, io.env);
     return withLedger(p, io, async (ledger) => {
       await refresh(ledger, p, io);
-      const list = listSessions(ledger.database, query);
-      io.out(p.values.json ? JSON.stringify(list, null, 2) : renderSessions(list));
+      if (p.values.json) {
+        // Printed as each session is read: a long history is never held as one list (services/queries.ts).
+        const printer = jsonArrayPrinter(io.out);
+        for (const s of sessionsOf(ledger.database, query)) {
+          printer.add(s);
+          // A slow reader (a pipe into jq) is waited for, so what is printed does not pile up in memory.
+          await io.drained?.();
+        }
+        printer.end();
+      } else io.out(renderSessions(listSessions(ledger.database, query)));
       return 0;
     });
   },
