@@ -367,6 +367,26 @@ export function archiveReaches(db: Database, from: number): boolean {
 }
 
 /**
+ * The archive files whose span meets [from, to) and that still hold some session's current rows (`inUse`: a stale
+ * copy is never read, nor needed on disk), with the store to open them from; no store when there are none.
+ */
+function periodFiles(
+  db: Database,
+  from: number,
+  to: number,
+  inUse: ReadonlySet<number>,
+): { store: ArchiveStore | undefined; files: SqlValue[][] } {
+  const files = rowsOf(db, 'SELECT file_no, name, sha256 FROM archive_files WHERE max_ts >= ? AND min_ts < ?', [
+    from,
+    to,
+  ]).filter(([no]) => inUse.has(Number(no)));
+  if (files.length === 0) return { store: undefined, files };
+  const store = archiveOf(db);
+  if (!store) throw new ArchiveDamagedError('the ledger has archived requests but no archive folder is known');
+  return { store, files };
+}
+
+/**
  * A temporary table (`temp.<name>`) holding every request with `from <= ts < to`: the ledger's own rows and those of
  * the archive files whose span meets the period (and only their current copies). Call `drop()` when done. What it
  * loads follows the period asked for, not the history.
@@ -385,15 +405,8 @@ export function requestsOfPeriod(
   };
   try {
     if (hasArchiveTables(db)) {
-      // Only files that still hold some session's current rows: a stale copy is never read (nor needed on disk).
-      const inUse = filesInUse(db);
-      const files = rowsOf(db, 'SELECT file_no, name, sha256 FROM archive_files WHERE max_ts >= ? AND min_ts < ?', [
-        from,
-        to,
-      ]).filter(([no]) => inUse.has(Number(no)));
-      if (files.length > 0) {
-        const store = archiveOf(db);
-        if (!store) throw new ArchiveDamagedError('the ledger has archived requests but no archive folder is known');
+      const { store, files } = periodFiles(db, from, to, filesInUse(db));
+      if (store) {
         const insert = db.prepare(
           `INSERT INTO ${table} (${COLS}) SELECT ${REQUEST_COLUMNS.map(() => '?').join(',')}
            WHERE EXISTS (SELECT 1 FROM archived_sessions WHERE session_ref = ? AND file_no = ?)`,
@@ -446,14 +459,8 @@ export function eachRequestOfPeriodById(db: Database, from: number, to: number, 
     if (hasArchiveTables(db)) {
       for (const [ref, no] of rowsOf(db, 'SELECT session_ref, file_no FROM archived_sessions'))
         currentFile.set(Number(ref), Number(no));
-      const inUse = new Set(currentFile.values());
-      const files = rowsOf(db, 'SELECT file_no, name, sha256 FROM archive_files WHERE max_ts >= ? AND min_ts < ?', [
-        from,
-        to,
-      ]).filter(([no]) => inUse.has(Number(no)));
-      if (files.length > 0) {
-        const store = archiveOf(db);
-        if (!store) throw new ArchiveDamagedError('the ledger has archived requests but no archive folder is known');
+      const { store, files } = periodFiles(db, from, to, new Set(currentFile.values()));
+      if (store) {
         for (const [no, name, sha] of files) {
           const file = openFile(store, String(name), String(sha));
           // Many files are open at once, each read in order once: a small page cache each is enough.
