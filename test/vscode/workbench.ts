@@ -109,9 +109,11 @@ export class Workbench {
   async runCommand(title: string, timeoutMs = 15_000): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
     const input = widget.locator('input.input');
-    // The palette closes when something else takes the focus while it opens (a view painting on a busy machine): a
-    // person opens it again, and so does this, until the deadline.
-    const deadline = Date.now() + timeoutMs;
+    // The palette closes when something else takes the focus while it opens (a view painting on a busy machine), or
+    // drops what was typed before its list was ready: a person opens it again and retypes, and so does this, every few
+    // seconds, until the deadline (one attempt that waited the whole time left no second one on a loaded machine).
+    const deadline = Date.now() + 2 * timeoutMs;
+    const attemptMs = Math.min(timeoutMs, 5_000);
     for (;;) {
       await this.page.keyboard.press('F1');
       await widget.waitFor({ state: 'visible', timeout: timeoutMs });
@@ -119,11 +121,11 @@ export class Workbench {
       const row = widget.locator('.monaco-list-row').filter({ hasText: title }).first();
       // Whichever comes first; the other wait's later timeout is swallowed (never an unhandled rejection).
       const shown = await Promise.race([
-        row.waitFor({ state: 'visible', timeout: timeoutMs }).then(
+        row.waitFor({ state: 'visible', timeout: attemptMs }).then(
           () => true,
           () => false,
         ),
-        widget.waitFor({ state: 'hidden', timeout: timeoutMs }).then(
+        widget.waitFor({ state: 'hidden', timeout: attemptMs }).then(
           () => false,
           () => false,
         ),
