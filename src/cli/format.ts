@@ -103,10 +103,3 @@ export function jsonArrayPrinter(out: (text: string) => void): { add(item: unkno
     },
   };
 }
-
-/** `JSON.stringify(list, null, 2)`, printed by jsonArrayPrinter. */
-export function printJsonArray(out: (text: string) => void, list: readonly unknown[]): void {
-  const printer = jsonArrayPrinter(out);
-  for (const item of list) printer.add(item);
-  printer.end();
-}

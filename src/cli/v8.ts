@@ -49,8 +49,8 @@ let gc: (() => void) | null | undefined;
 export function collectGarbage(): void {
   if (gc === undefined) {
     try {
-      // `gc` is given to contexts made after --expose-gc was set: a new one hands it over.
-      setFlagsFromString('--expose-gc');
+      // `gc` is given to contexts made after --expose-gc was set (setCliV8Flags): a new one hands it over. Without the
+      // flag there is none, and nothing is collected.
       const fn = runInNewContext('typeof gc === "function" ? gc : null') as (() => void) | null;
       gc = fn;
     } catch {

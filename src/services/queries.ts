@@ -718,17 +718,17 @@ export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
 export function* sessionsOf(db: Database, q: PeriodQuery): Generator<SessionJson, void, undefined> {
   const { from, to } = periodRange(q.timeZone, q.since, q.until);
   const now = q.now ?? Date.now();
+  // The period's sessions through the per-session totals' span index, whole-session sums from the same row: their
+  // ids first (in order), their rows one at a time below.
+  const period = `FROM session_totals t JOIN sessions s ON s.id = t.session_ref
+     WHERE t.last_ts >= ? AND t.first_ts < ?
+     ORDER BY t.first_ts, s.id`;
   const select = `SELECT s.id, s.source, s.session_key, ${sessionCwdSql()}, s.repo, s.branch, s.label, ${sessionLogPathSql()},
             t.first_ts, t.last_ts, t.input, t.output, t.cache_read, t.cache_write, t.reasoning,
             t.cost_nusd, t.n, t.estimated, t.credits_u
-     FROM session_totals t JOIN sessions s ON s.id = t.session_ref
-     WHERE t.last_ts >= ? AND t.first_ts < ?
-     ORDER BY t.first_ts, s.id`;
-  // The period's sessions through the per-session totals' span index, whole-session sums from the same row: their
-  // ids first (in order), their rows one at a time below.
+     ${period}`;
   const ordered: number[] = [];
-  const ids = db.prepare(`SELECT s.id FROM session_totals t JOIN sessions s ON s.id = t.session_ref
-     WHERE t.last_ts >= ? AND t.first_ts < ? ORDER BY t.first_ts, s.id`);
+  const ids = db.prepare(`SELECT s.id ${period}`);
   try {
     ids.bind([from, to]);
     while (ids.step()) ordered.push(Number(ids.get()[0]));

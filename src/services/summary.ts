@@ -195,7 +195,7 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     durabilityDays,
     openWindowHours: OPEN_WINDOW_MS / 3_600_000,
     gaps,
-    records: recordsDigest(db, range, sessions, commits),
+    records: recordsDigest(db, range, sessions, commits, ids),
     identities: co.identities,
   });
 }
@@ -235,6 +235,7 @@ function recordsDigest(
   range: { from: number; to: number },
   sessions: readonly SummarySession[],
   commits: ReadonlyMap<number, SummaryCommitFacts>,
+  ids: ReadonlyMap<number, { source: string; key: string }>,
 ): Summary['records'] {
   const inPeriod = new Set(sessions.map((s) => s.ledgerId));
   const labels = (
@@ -274,10 +275,15 @@ function recordsDigest(
   const hash = createHash('sha256');
   hash.update(`{"commits":${canonicalJson(commitRecords)},"interactions":[`);
   let chunk = '';
-  // Each request's session and model by name, as the digest has always written them.
-  const sessionIds = new Map<number, string>();
-  for (const [id, name] of db.exec("SELECT id, source || ':' || session_key FROM sessions")[0]?.values ?? [])
-    sessionIds.set(Number(id), String(name));
+  // Each request's session and model by name, as the digest has always written them: the period's sessions' ids
+  // (every request of the period belongs to one of them), else the session's own row.
+  const ledgerIds = new Map(sessions.map((x) => [x.ref, x.ledgerId]));
+  const ledgerIdOf = (ref: number): string | undefined => {
+    const known = ledgerIds.get(ref);
+    if (known !== undefined) return known;
+    const s = ids.get(ref);
+    return s ? `${s.source}:${s.key}` : undefined;
+  };
   const models = new Map<number, string>();
   for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? [])
     models.set(Number(id), String(name));
@@ -286,7 +292,7 @@ function recordsDigest(
   // The period's requests in id order, from the archive files of that period too (store/archive.ts).
   let interactions = 0;
   eachRequestOfPeriodById(db, range.from, range.to, (r) => {
-    const session = sessionIds.get(Number(col(r, 'session_ref')));
+    const session = ledgerIdOf(Number(col(r, 'session_ref')));
     const model = models.get(Number(col(r, 'model_ref')));
     // A request whose session or model row is missing was never in the digest (an inner join): it is left out.
     if (session === undefined || model === undefined) return;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { printJsonArray, table } from '../../src/cli/format';
+import { jsonArrayPrinter, table } from '../../src/cli/format';
 import { maxOf, minOf } from '../../src/core/common/numbers';
 import { sessionNamer } from '../../src/core/summary/render';
 import type { Summary } from '../../src/core/summary/schema';
@@ -39,7 +39,9 @@ describe('figures over a few years of sessions', () => {
     ];
     for (const l of [list, [], [list[0]]]) {
       const lines: string[] = [];
-      printJsonArray((t) => lines.push(t), l);
+      const printer = jsonArrayPrinter((t) => lines.push(t));
+      for (const item of l) printer.add(item);
+      printer.end();
       assert.equal(`${lines.join('\n')}\n`, `${JSON.stringify(l, null, 2)}\n`);
     }
   });
