@@ -1,20 +1,53 @@
 /** Plain-text tables and progress for the terminal; numbers are formatted by core/usage/format. */
 import { fmtBytes } from '../core/usage/format';
-import { maxOf } from '../core/common/numbers';
 
 export { fmtBytes, fmtInt, fmtPercent, fmtTokens, fmtTokensMarked, fmtUSD } from '../core/usage/format';
 
 /** Right-aligns every column but the first. */
 export function table(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => maxOf(all.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string =>
-    r
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+  const t = new TableLines(header);
+  for (const r of rows) t.add(r);
+  return [...t.lines()].join('\n');
+}
+
+/** Between the cells of a row as `TableLines` keeps it: a control character, which the printer shows as U+FFFD. */
+const CELL_SEP = '\u0000';
+
+/**
+ * A terminal table built a row at a time and printed a line at a time (first column left-aligned, the others right):
+ * a row is kept as one string until it is drawn, so a list of a few years (`sessions`) costs a string per row, not an
+ * object and an array of cells. A cell holding the separator shows U+FFFD there, as the printer would.
+ */
+export class TableLines {
+  private readonly widths: number[];
+  private readonly rows: string[] = [];
+
+  constructor(private readonly header: string[]) {
+    this.widths = header.map((h) => h.length);
+  }
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  add(cells: string[]): void {
+    for (let i = 0; i < this.widths.length; i++) this.widths[i] = Math.max(this.widths[i]!, (cells[i] ?? '').length);
+    this.rows.push(cells.map((c) => (c.includes(CELL_SEP) ? c.replaceAll(CELL_SEP, '\uFFFD') : c)).join(CELL_SEP));
+  }
+
+  /** The header, its rule and each row, aligned. */
+  *lines(): Generator<string> {
+    yield this.line(this.header);
+    yield this.widths.map((w) => '─'.repeat(w)).join('  ');
+    for (const r of this.rows) yield this.line(r.split(CELL_SEP));
+  }
+
+  private line(r: string[]): string {
+    return r
+      .map((c, i) => (i === 0 ? c.padEnd(this.widths[i] ?? 0) : c.padStart(this.widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  const rule = widths.map((w) => '─'.repeat(w)).join('  ');
-  return [line(header), rule, ...rows.map(line)].join('\n');
+  }
 }
 
 /** A one-line progress bar for a TTY, redrawn in place. */

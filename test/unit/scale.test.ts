@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { jsonArrayPrinter, table } from '../../src/cli/format';
+import { jsonArrayPrinter, table, TableLines } from '../../src/cli/format';
+import { sessionLines } from '../../src/cli/render/sessions';
+import type { SessionJson } from '../../src/services/queries';
 import { maxOf, minOf } from '../../src/core/common/numbers';
 import { sessionNamer } from '../../src/core/summary/render';
 import type { Summary } from '../../src/core/summary/schema';
@@ -22,6 +24,46 @@ describe('figures over a few years of sessions', () => {
     const lines = table(['session', 'tokens'], rows).split('\n');
     assert.equal(lines.length, MANY + 2);
     assert.equal(lines.at(-1), `claude-code:${MANY - 1}  ${(MANY - 1) * 3}`);
+  });
+
+  it('the `sessions` table is drawn from sessions read one at a time, each kept only as its row', () => {
+    let made = 0;
+    function* sessions(): Generator<SessionJson> {
+      for (let i = 0; i < MANY; i++) {
+        made++;
+        yield {
+          id: `claude-code:${i}`,
+          start: '2026-03-01T09:30:00.000Z',
+          source: 'claude-code',
+          branch: i === 7 ? 'feat/\u0000wide-branch-name' : 'main',
+          tokens: { total: i * 3 },
+          tokenAccuracy: 'exact',
+          costUSD: 0.01,
+          editedFiles: [],
+          links: [],
+          status: 'unlinked',
+        } as unknown as SessionJson;
+      }
+    }
+    const lines = sessionLines(sessions());
+    assert.equal(made, 0, 'nothing is read before the first line is asked for');
+    const header = lines.next().value as string;
+    assert.equal(made, MANY, 'the columns are measured over every session before the header is drawn');
+    const rest = [...lines];
+    assert.equal(rest.length, MANY + 1, 'a rule, then a row per session; no footnote when every figure is exact');
+    // The control character in a branch shows as U+FFFD (as the printer shows it), one character wide: every line,
+    // header included, ends at the same column.
+    assert.match(rest[8]!, /feat\/\uFFFDwide-branch-name/);
+    assert.deepEqual(new Set(rest.map((l) => l.length)), new Set([header.length]));
+  });
+
+  it('a table kept as one string per row prints the same as one built from cells', () => {
+    const t = new TableLines(['a', 'bb']);
+    t.add(['x', '1']);
+    t.add(['longer', '12345']);
+    t.add(['y']);
+    assert.deepEqual([...t.lines()], ['a          bb', '──────  ─────', 'x           1', 'longer  12345', 'y']);
+    assert.equal(table(['a', 'bb'], [['x', '1'], ['longer', '12345'], ['y']]), [...t.lines()].join('\n'));
   });
 
   it("a summary's short session names stay unique over 50,000 sessions of one source", () => {

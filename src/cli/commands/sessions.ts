@@ -1,9 +1,9 @@
-import { listSessions, sessionsOf } from '../../services/queries';
+import { sessionsOf } from '../../services/queries';
 import { LINK_VIEW_OPTIONS, PERIOD_OPTIONS, periodQueryOf } from '../args';
 import type { Command } from '../command';
 import { jsonArrayPrinter } from '../format';
 import { refresh, withLedger } from '../ledger';
-import { renderSessions } from '../render/sessions';
+import { sessionLines } from '../render/sessions';
 
 export const sessionsCommand: Command = {
   name: 'sessions',
@@ -41,7 +41,18 @@ status. New log lines are imported and new commits linked first (incremental).
           await io.drained?.();
         }
         printer.end();
-      } else io.out(renderSessions(listSessions(ledger.database, query)));
+      } else {
+        // Drawn once every session is read (the columns fit the widest cell), then printed in blocks of lines.
+        let block: string[] = [];
+        for (const line of sessionLines(sessionsOf(ledger.database, query))) {
+          block.push(line);
+          if (block.length < 512) continue;
+          io.out(block.join('\n'));
+          block = [];
+          await io.drained?.();
+        }
+        if (block.length > 0) io.out(block.join('\n'));
+      }
       return 0;
     });
   },

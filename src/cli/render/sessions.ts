@@ -1,7 +1,7 @@
 import type { ImportSummary } from '../../services/importer';
 import type { SessionJson } from '../../services/queries';
 import { fmtCredits } from '../../core/usage/format';
-import { fmtInt, fmtTokensMarked, fmtUSD, table } from '../format';
+import { fmtInt, fmtTokensMarked, fmtUSD, table, TableLines } from '../format';
 
 export function renderImport(s: ImportSummary): string {
   const found = s.sources.filter((src) => src.found);
@@ -24,23 +24,41 @@ export function renderImport(s: ImportSummary): string {
   return out.join('\n');
 }
 
-export function renderSessions(list: SessionJson[]): string {
-  if (list.length === 0) return 'No sessions recorded for this period.';
-  const t = table(
-    ['session', 'start', 'tool', 'branch', 'tokens', 'est. cost', 'files', 'commits', 'status'],
-    list.map((s) => [
-      s.id.length > 24 ? `${s.id.slice(0, 23)}…` : s.id,
-      s.start.slice(0, 16).replace('T', ' '),
-      s.manual ? `manual: ${s.manual.tool}` : s.source,
-      s.branch ?? s.manual?.task ?? '—',
-      `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)}${s.credits !== undefined ? ` + ${fmtCredits(s.credits)} cr` : ''}`,
-      fmtUSD(s.costUSD),
-      fmtInt(s.editedFiles.length),
-      fmtInt(s.links.filter((l) => l.counted).length),
-      s.status,
-    ]),
-  );
-  return list.some((s) => s.tokenAccuracy !== 'exact')
-    ? `${t}\n~ tokens estimated (counted from text or rounded by the tool), not reported exactly`
-    : t;
+const SESSION_HEADER = ['session', 'start', 'tool', 'branch', 'tokens', 'est. cost', 'files', 'commits', 'status'];
+
+function sessionRow(s: SessionJson): string[] {
+  return [
+    s.id.length > 24 ? `${s.id.slice(0, 23)}…` : s.id,
+    s.start.slice(0, 16).replace('T', ' '),
+    s.manual ? `manual: ${s.manual.tool}` : s.source,
+    s.branch ?? s.manual?.task ?? '—',
+    `${fmtTokensMarked(s.tokens.total, s.tokenAccuracy)}${s.credits !== undefined ? ` + ${fmtCredits(s.credits)} cr` : ''}`,
+    fmtUSD(s.costUSD),
+    fmtInt(s.editedFiles.length),
+    fmtInt(s.links.filter((l) => l.counted).length),
+    s.status,
+  ];
+}
+
+/**
+ * The sessions table, line by line. Each session is taken as it is read and kept only as its row's text
+ * (`TableLines`): a year's list (`sessionsOf`) is never held as objects.
+ */
+export function* sessionLines(sessions: Iterable<SessionJson>): Generator<string> {
+  const t = new TableLines(SESSION_HEADER);
+  let estimated = false;
+  for (const s of sessions) {
+    t.add(sessionRow(s));
+    if (s.tokenAccuracy !== 'exact') estimated = true;
+  }
+  if (t.size === 0) {
+    yield 'No sessions recorded for this period.';
+    return;
+  }
+  yield* t.lines();
+  if (estimated) yield '~ tokens estimated (counted from text or rounded by the tool), not reported exactly';
+}
+
+export function renderSessions(list: Iterable<SessionJson>): string {
+  return [...sessionLines(list)].join('\n');
 }
