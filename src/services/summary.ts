@@ -37,10 +37,14 @@ import {
   countedOutcomes,
   outcomeFacts,
   reports,
+  sessionIdOf,
   sessionTaskKeys,
   statusResolver,
   eachUsageRow,
 } from './queries';
+import { refsClause } from '../store/aggregates';
+import { eachRow } from '../store/rows';
+import type { SetAside } from '../core/outcomes/standing';
 import { isoUtc, periodRange } from '../core/usage/time';
 import { loadLinks } from '../store/outcomes';
 import { loadOrCreateSigningKey, sha256Hex, verifyCanonical } from '../store/signing';
@@ -92,44 +96,14 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const weeks = spans.map((w, i) => ({ ...w, report: weekly[i] as ReportJson }));
 
   const range = periodRange(o.timeZone, o.since, o.until);
-  const perSession = new Map<
-    number,
-    { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> }
-  >();
-  eachUsageRow(db, bucketsOf(range), (r) => {
-    const s = perSession.get(r.sessionRef) ?? { tokens: 0, estimatedTokens: 0, costNano: 0, models: new Set<string>() };
-    s.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
-    s.estimatedTokens += r.estimatedTokens;
-    s.costNano += r.costNano;
-    s.models.add(r.model);
-    perSession.set(r.sessionRef, s);
-  });
   const co = countedOutcomes(db, threshold, o.identities);
   const counted = co.counted;
-  const periodRefs = new Set(perSession.keys());
-  const statusOf = statusResolver(db, now, threshold, counted, periodRefs);
+  // A year holds ~45,000 sessions: their usage is let go once their rows are built (periodSessions).
+  let usage: Map<number, SessionUsage> | undefined = periodUsage(db, range);
+  const periodRefs = new Set(usage.keys());
   const facts = outcomeFacts(db, counted, now, durabilityDays, co.setAside, periodRefs);
-  const branchTasks = sessionTaskKeys(db, periodRefs);
-  const refs = [...perSession.keys()].sort((a, b) => a - b);
-  const ids = sessionIds(db);
-  const sessions: SummarySession[] = refs.map((ref) => {
-    const u = perSession.get(ref) as { tokens: number; estimatedTokens: number; costNano: number; models: Set<string> };
-    const s = ids.get(ref) ?? { source: 'manual', key: String(ref) };
-    return {
-      ref,
-      id: citedId(s.source, s.key),
-      ledgerId: `${s.source}:${s.key}`,
-      source: s.source,
-      status: statusOf(ref),
-      tokens: u.tokens,
-      estimatedTokens: u.estimatedTokens,
-      costNano: u.costNano,
-      models: [...u.models].sort(),
-      branchTasks: branchTasks.get(ref) ?? [],
-      counted: counted.get(ref) ?? [],
-      setAside: co.setAside.get(ref) ?? [],
-    };
-  });
+  const sessions = periodSessions(db, usage, { now, threshold, counted, setAside: co.setAside });
+  usage = undefined;
 
   // The commits the period's sessions count (a commit only sessions outside the period count is not cited).
   // Commits set aside (reverted, not merged, someone else's) are cited apart, with what makes them so.
@@ -164,7 +138,10 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     }
   }
   const links = new Map<string, { kinds: EvidenceKind[]; state: LinkState }>();
-  for (const l of loadLinks(db, refs)) {
+  for (const l of loadLinks(
+    db,
+    sessions.map((x) => x.ref),
+  )) {
     if (!isCounted(l.state, l.confidence, threshold)) continue;
     links.set(`${l.sessionRef}:${l.commitRef}`, { kinds: evidenceKinds(l.evidence), state: l.state });
   }
@@ -195,16 +172,88 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     durabilityDays,
     openWindowHours: OPEN_WINDOW_MS / 3_600_000,
     gaps,
-    records: recordsDigest(db, range, sessions, commits, ids),
+    records: recordsDigest(db, range, sessions, commits),
     identities: co.identities,
   });
 }
 
-function sessionIds(db: Database): Map<number, { source: string; key: string }> {
-  const out = new Map<number, { source: string; key: string }>();
-  for (const [id, source, key] of db.exec('SELECT id, source, session_key FROM sessions')[0]?.values ?? [])
-    out.set(Number(id), { source: String(source), key: String(key) });
+/** A period's usage of one session: the summary's figures for it. */
+interface SessionUsage {
+  tokens: number;
+  estimatedTokens: number;
+  costNano: number;
+  /** Its models, each once (a session uses one to three: a list, not a set). */
+  models: string[];
+}
+
+function periodUsage(db: Database, range: { from: number; to: number }): Map<number, SessionUsage> {
+  const out = new Map<number, SessionUsage>();
+  eachUsageRow(db, bucketsOf(range), (r) => {
+    let s = out.get(r.sessionRef);
+    if (!s) out.set(r.sessionRef, (s = { tokens: 0, estimatedTokens: 0, costNano: 0, models: [] }));
+    s.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
+    s.estimatedTokens += r.estimatedTokens;
+    s.costNano += r.costNano;
+    if (!s.models.includes(r.model)) s.models.push(r.model);
+  });
   return out;
+}
+
+/** No tasks, commits or models: one frozen list shared by every session without them. */
+const NONE: readonly never[] = Object.freeze([]);
+
+/**
+ * The period's sessions, in ledger order, as the summary counts them. What only this needs (labels and times for the
+ * status, task keys, ids) is read for the period's sessions alone and let go on return; each session's strings are
+ * kept once (its id is its ledger id when the key is a plain id; sources are shared).
+ */
+function periodSessions(
+  db: Database,
+  usage: ReadonlyMap<number, SessionUsage>,
+  o: {
+    now: number;
+    threshold: number;
+    counted: Map<number, number[]>;
+    setAside: ReadonlyMap<number, ReadonlyArray<{ id: number; why: SetAside }>>;
+  },
+): SummarySession[] {
+  const refs = new Set(usage.keys());
+  const statusOf = statusResolver(db, o.now, o.threshold, o.counted, refs);
+  const branchTasks = sessionTaskKeys(db, refs);
+  const sources = new Map<string, string>();
+  const ids = new Map<number, { source: string; key: string }>();
+  eachRow(db, `SELECT id, source, session_key FROM sessions WHERE 1${refsClause('id', refs)}`, undefined, (v) => {
+    const ref = Number(v[0]);
+    if (!refs.has(ref)) return;
+    const name = String(v[1]);
+    if (!sources.has(name)) sources.set(name, name);
+    ids.set(ref, { source: sources.get(name)!, key: String(v[2]) });
+  });
+  return [...refs]
+    .sort((a, b) => a - b)
+    .map((ref) => {
+      const u = usage.get(ref)!;
+      const s = ids.get(ref) ?? { source: 'manual', key: String(ref) };
+      const ledgerId = `${s.source}:${s.key}`;
+      const cited = citedId(s.source, s.key);
+      const tasks = branchTasks.get(ref);
+      const counted = o.counted.get(ref);
+      const setAside = o.setAside.get(ref);
+      return {
+        ref,
+        id: cited === ledgerId ? ledgerId : cited,
+        ledgerId,
+        source: s.source,
+        status: statusOf(ref),
+        tokens: u.tokens,
+        estimatedTokens: u.estimatedTokens,
+        costNano: u.costNano,
+        models: u.models.length > 1 ? u.models.sort() : u.models.length === 1 ? u.models : NONE,
+        branchTasks: tasks && tasks.length > 0 ? tasks : NONE,
+        counted: counted && counted.length > 0 ? counted : NONE,
+        setAside: setAside && setAside.length > 0 ? setAside : NONE,
+      };
+    });
 }
 
 /**
@@ -235,7 +284,6 @@ function recordsDigest(
   range: { from: number; to: number },
   sessions: readonly SummarySession[],
   commits: ReadonlyMap<number, SummaryCommitFacts>,
-  ids: ReadonlyMap<number, { source: string; key: string }>,
 ): Summary['records'] {
   const inPeriod = new Set(sessions.map((s) => s.ledgerId));
   const labels = (
@@ -278,12 +326,8 @@ function recordsDigest(
   // Each request's session and model by name, as the digest has always written them: the period's sessions' ids
   // (every request of the period belongs to one of them), else the session's own row.
   const ledgerIds = new Map(sessions.map((x) => [x.ref, x.ledgerId]));
-  const ledgerIdOf = (ref: number): string | undefined => {
-    const known = ledgerIds.get(ref);
-    if (known !== undefined) return known;
-    const s = ids.get(ref);
-    return s ? `${s.source}:${s.key}` : undefined;
-  };
+  const sessionRow = sessionIdOf(db);
+  const ledgerIdOf = (ref: number): string | undefined => ledgerIds.get(ref) ?? sessionRow(ref);
   const models = new Map<number, string>();
   for (const [id, name] of db.exec('SELECT id, name FROM models')[0]?.values ?? [])
     models.set(Number(id), String(name));

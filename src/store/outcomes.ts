@@ -2,7 +2,8 @@
  * Persistence of outcomes (schema version 2): repositories and what was read from them, commits, links with the
  * engineer's decisions, successor edges, link stamps and kept-line counts. Runs inside the caller's transaction.
  */
-import type { Database, Statement } from 'sql.js';
+import type { Database, SqlValue, Statement } from 'sql.js';
+import { eachRow } from './rows';
 import {
   COMMIT_GONE,
   STANDING_MASK,
@@ -279,24 +280,28 @@ export interface LinkRow {
 
 export function loadLinks(db: Database, sessionRefs?: readonly number[]): LinkRow[] {
   const sql = 'SELECT session_ref, commit_ref, confidence, evidence, state FROM links';
-  const rows: unknown[][] = [];
-  if (sessionRefs === undefined) rows.push(...(db.exec(sql)[0]?.values ?? []));
+  const out: LinkRow[] = [];
+  // Row by row (a few years hold more links than one call takes as spread arguments).
+  const take = (v: SqlValue[]): void => {
+    out.push({
+      sessionRef: Number(v[0]),
+      commitRef: Number(v[1]),
+      confidence: Number(v[2]),
+      evidence: decodeEvidence(String(v[3])),
+      state: CODE_STATE[Number(v[4])] ?? 'auto',
+    });
+  };
+  if (sessionRefs === undefined) eachRow(db, sql, undefined, take);
   else {
     for (let i = 0; i < sessionRefs.length; i += 500) {
       const chunk = sessionRefs
         .slice(i, i + 500)
         .map(Number)
         .join(',');
-      rows.push(...(db.exec(`${sql} WHERE session_ref IN (${chunk})`)[0]?.values ?? []));
+      eachRow(db, `${sql} WHERE session_ref IN (${chunk})`, undefined, take);
     }
   }
-  return rows.map((v) => ({
-    sessionRef: Number(v[0]),
-    commitRef: Number(v[1]),
-    confidence: Number(v[2]),
-    evidence: decodeEvidence(String(v[3])),
-    state: CODE_STATE[Number(v[4])] ?? 'auto',
-  }));
+  return out;
 }
 
 /** Links as the report needs them: no evidence text (the report never shows it). */
