@@ -98,12 +98,10 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
   const range = periodRange(o.timeZone, o.since, o.until);
   const co = countedOutcomes(db, threshold, o.identities);
   const counted = co.counted;
-  // A year holds ~45,000 sessions: their usage is let go once their rows are built (periodSessions).
-  let usage: Map<number, SessionUsage> | undefined = periodUsage(db, range);
-  const periodRefs = new Set(usage.keys());
+  // A year holds ~45,000 sessions: their usage (a temporary) is let go once their rows are built.
+  const sessions = periodSessions(db, periodUsage(db, range), { now, threshold, counted, setAside: co.setAside });
+  const periodRefs = new Set(sessions.map((x) => x.ref));
   const facts = outcomeFacts(db, counted, now, durabilityDays, co.setAside, periodRefs);
-  const sessions = periodSessions(db, usage, { now, threshold, counted, setAside: co.setAside });
-  usage = undefined;
 
   // The commits the period's sessions count (a commit only sessions outside the period count is not cited).
   // Commits set aside (reverted, not merged, someone else's) are cited apart, with what makes them so.
