@@ -61,6 +61,7 @@ import { openRegular } from '../sources/regular';
 import { relinkRepo, stampOf, type SessionFacts } from './relink';
 import { sessionLogPathSql } from '../store/paths';
 import { minOf } from '../core/common/numbers';
+import { pushAll } from '../core/common/numbers';
 
 export interface LinkConfig {
   /** Hours after a session's last reply in which a commit can still be its outcome. */
@@ -480,7 +481,7 @@ async function readHistories(
     }
     if (wanted < row.horizon) {
       // Older sessions arrived (an import of old logs): read the history between the new and the old horizon.
-      plan.read.push(...reduce(await readLog(cwd, { include: shas, since: wanted, until: row.horizon })));
+      pushAll(plan.read, reduce(await readLog(cwd, { include: shas, since: wanted, until: row.horizon })));
       anyRead = true;
     }
     if (shas.length > 0 && row.state !== 'ok') anyRead = true;

@@ -188,11 +188,12 @@ function periodUsage(db: Database, range: { from: number; to: number }): Map<num
   const out = new Map<number, SessionUsage>();
   eachUsageRow(db, bucketsOf(range), (r) => {
     let s = out.get(r.sessionRef);
-    if (!s) out.set(r.sessionRef, (s = { tokens: 0, estimatedTokens: 0, costNano: 0, models: [] }));
+    // A list made with its first model holds just it (one pushed onto `[]` takes room for 17).
+    if (!s) out.set(r.sessionRef, (s = { tokens: 0, estimatedTokens: 0, costNano: 0, models: [r.model] }));
+    else if (!s.models.includes(r.model)) s.models.push(r.model);
     s.tokens += r.input + r.output + r.cacheRead + r.cacheWrite;
     s.estimatedTokens += r.estimatedTokens;
     s.costNano += r.costNano;
-    if (!s.models.includes(r.model)) s.models.push(r.model);
   });
   return out;
 }

@@ -16,6 +16,7 @@ import { estimateTokens } from './tokenize';
 import { vscodeUserDirs } from './vscodeUser';
 import { isDirectory, isLogCandidate, uniqueDirs, walkFiles } from './walk';
 import { readRegularText } from './regular';
+import { pushAll } from '../core/common/numbers';
 
 /**
  * GitHub Copilot Chat inside VS Code. No extension API exposes another extension's chats, so the files VS Code keeps
@@ -179,7 +180,7 @@ export function readCopilotFile(file: string, buf: Buffer, quiet: boolean, trace
     const r = replayMutationLog(buf, quiet);
     state = r.state;
     complete = r.complete;
-    rejects.push(...r.rejects);
+    pushAll(rejects, r.rejects);
   } else {
     try {
       state = JSON.parse(buf.toString('utf8'));
@@ -282,7 +283,7 @@ function applyMutation(entry: unknown, set: (s: unknown) => void, get: () => unk
     }
     if (entry.v !== undefined) {
       if (!Array.isArray(entry.v)) return 'push values v are not an array';
-      node.push(...(entry.v as unknown[]));
+      pushAll(node, entry.v as unknown[]);
     }
     return undefined;
   }
@@ -343,7 +344,7 @@ function sessionRecords(
   requests.forEach((req, index) => {
     const r = requestRecords(req, ctx, created, exact[index]);
     if (typeof r === 'string') rejects.push({ lineNo: 0, reason: `requests[${index}]: ${r}` });
-    else out.push(...r);
+    else pushAll(out, r);
   });
   return out;
 }

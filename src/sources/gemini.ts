@@ -17,6 +17,7 @@ import {
 } from './parser';
 import { homeDir, isDirectory, listDir, uniqueDirs } from './walk';
 import { readRegularText } from './regular';
+import { pushAll } from '../core/common/numbers';
 
 /** Builds that did not write the model on a reply: the CLI's default model of that era (flagged as assumed). */
 export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-pro';
@@ -174,7 +175,7 @@ class GeminiParser implements LineParser {
         for (const m of set.messages) {
           if (!isObject(m) || typeof m.id !== 'string') continue;
           const r = this.message(m, true);
-          if (Array.isArray(r)) out.push(...r);
+          if (Array.isArray(r)) pushAll(out, r);
         }
         return out;
       }
@@ -202,7 +203,7 @@ class GeminiParser implements LineParser {
         return;
       }
       const r = this.message(m, false);
-      if (Array.isArray(r)) records.push(...r);
+      if (Array.isArray(r)) pushAll(records, r);
       else if (r) rejects.push({ entry: 0, reason: `message ${i + 1}: ${r.reason}` });
     });
     return { records, rejects };

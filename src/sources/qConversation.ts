@@ -4,6 +4,7 @@ import { optionalCount, type Tokens } from '../core/usage/tokens';
 import { interactionRecord, isNonEmptyString, isObject, parseTimestamp, type WholeResult } from './parser';
 import { columnsOf, textOf } from './sqliteCopy';
 import { estimateTokens } from './tokenize';
+import { pushAll } from '../core/common/numbers';
 
 /**
  * The conversation state Amazon Q Developer's CLI (and Kiro CLI before its session files, which is the same program
@@ -72,8 +73,8 @@ export function readConversationDatabase(db: Database, options: ConversationOpti
       continue;
     }
     const r = conversationRecords(doc, row, options);
-    out.records.push(...r.records);
-    out.rejects.push(...r.rejects);
+    pushAll(out.records, r.records);
+    pushAll(out.rejects, r.rejects);
   }
   return out;
 }

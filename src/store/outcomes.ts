@@ -427,22 +427,23 @@ export interface SessionStamp {
 /** Link stamps of all sessions, or of these. */
 export function loadStamps(db: Database, refs?: readonly number[]): Map<number, SessionStamp> {
   const out = new Map<number, SessionStamp>();
-  const rows: unknown[][] = [];
-  if (refs === undefined)
-    rows.push(...(db.exec('SELECT session_ref, stamp, codex_head FROM session_links')[0]?.values ?? []));
+  const sql = 'SELECT session_ref, stamp, codex_head FROM session_links';
+  const take = ([ref, stamp, head]: SqlValue[]): void => {
+    out.set(Number(ref), { stamp: String(stamp), codexHead: str(head) });
+  };
+  if (refs === undefined) eachRow(db, sql, undefined, take);
   else {
-    for (let i = 0; i < refs.length; i += 500) {
-      rows.push(
-        ...(db.exec(
-          `SELECT session_ref, stamp, codex_head FROM session_links WHERE session_ref IN (${refs
-            .slice(i, i + 500)
-            .map(Number)
-            .join(',')})`,
-        )[0]?.values ?? []),
+    for (let i = 0; i < refs.length; i += 500)
+      eachRow(
+        db,
+        `${sql} WHERE session_ref IN (${refs
+          .slice(i, i + 500)
+          .map(Number)
+          .join(',')})`,
+        undefined,
+        take,
       );
-    }
   }
-  for (const [ref, stamp, head] of rows) out.set(Number(ref), { stamp: String(stamp), codexHead: str(head) });
   return out;
 }
 

@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { jsonArrayPrinter, table, TableLines } from '../../src/cli/format';
 import { sessionLines } from '../../src/cli/render/sessions';
 import type { SessionJson } from '../../src/services/queries';
+import * as fs from 'node:fs';
+import { pushAll } from '../../src/core/common/numbers';
+import { Ledger } from '../../src/store/ledger';
+import { loadLinks, loadStamps } from '../../src/store/outcomes';
+import { tempDir } from '../helpers';
 import { maxOf, minOf } from '../../src/core/common/numbers';
 import { sessionNamer } from '../../src/core/summary/render';
 import type { Summary } from '../../src/core/summary/schema';
@@ -85,6 +90,43 @@ describe('figures over a few years of sessions', () => {
       for (const item of l) printer.add(item);
       printer.end();
       assert.equal(`${lines.join('\n')}\n`, `${JSON.stringify(l, null, 2)}\n`);
+    }
+  });
+
+  it('appends 300,000 items to a list (push(...items) throws a RangeError there)', () => {
+    const items = Array.from({ length: MANY }, (_, i) => i);
+    assert.throws(() => [0].push(...items), RangeError, 'the spread this replaces fails at this size');
+    const out = pushAll([-1], items);
+    assert.equal(out.length, MANY + 1);
+    assert.equal(out.at(-1), MANY - 1);
+  });
+
+  it("reads the links and link stamps of 150,000 sessions from a real ledger (a few years' worth)", async () => {
+    const dir = tempDir('ol-scale-');
+    const ledger = await Ledger.open(dir);
+    try {
+      const db = ledger.database;
+      const n = 150_000;
+      db.run(`WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ${n})
+        INSERT INTO links (session_ref, commit_ref, confidence, evidence, state) SELECT i, i % 977, 0.9, '[]', 0 FROM k`);
+      db.run(`WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ${n})
+        INSERT INTO session_links (session_ref, stamp, codex_head) SELECT i, 'stamp-' || i, NULL FROM k`);
+      const links = loadLinks(db);
+      assert.equal(links.length, n);
+      assert.deepEqual(links.at(-1), {
+        sessionRef: n,
+        commitRef: n % 977,
+        confidence: 0.9,
+        evidence: [],
+        state: 'auto',
+      });
+      const stamps = loadStamps(db);
+      assert.equal(stamps.size, n);
+      assert.deepEqual(stamps.get(n), { stamp: `stamp-${n}`, codexHead: null });
+      assert.equal(loadStamps(db, [7, 149_999]).get(149_999)?.stamp, 'stamp-149999');
+    } finally {
+      ledger.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

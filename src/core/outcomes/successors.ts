@@ -8,6 +8,7 @@ import { COMMIT_MERGE, type CommitInfo } from './commits';
 import type { History } from './history';
 import { prOf } from './tasks';
 import { maxOf, minOf } from '../common/numbers';
+import { pushAll } from '../common/numbers';
 
 export type SuccessorKind = 'rebased' | 'amended' | 'same-patch' | 'squash';
 
@@ -75,7 +76,7 @@ export function findSuccessors(
       : undefined;
     if (same) edges.push({ original: g.sha, successor: same.sha, kind: 'same-patch' });
   }
-  edges.push(...findSquashes(h, squashesAmong));
+  pushAll(edges, findSquashes(h, squashesAmong));
   return edges;
 }
 
