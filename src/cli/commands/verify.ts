@@ -35,7 +35,6 @@ async function verify(p: Parsed, io: CliIo): Promise<number> {
   const [file, ...rest] = p.positionals;
   if (!file || rest.length > 0)
     throw new UsageError('verify needs one FILE (a summary exported by `outcome-ledger summary`)');
-  const text = readSummaryFile(file);
   const key = str(p, 'key');
   if (key !== undefined && !isFingerprint(key))
     throw new UsageError(
@@ -46,14 +45,18 @@ async function verify(p: Parsed, io: CliIo): Promise<number> {
     if (!fs.existsSync(r) || !fs.statSync(r).isDirectory())
       throw new UsageError(`--repo ${r}: no such folder (give the path of a clone of the repository)`);
   const expect = key !== undefined ? { fingerprint: key } : {};
-  const { verifySummary } = await import('../../services/summary');
+  const { checkAgainstLedger, checkSummaryText } = await import('../../services/summary');
   const { withRepositories } = await import('../../services/summaryRepos');
+  // The file's text is let go once it is checked: a year's summary is MBs, and --ledger recomputes a year next.
+  const checked = checkSummaryText(readSummaryFile(file), expect);
   let verdict =
-    p.values.ledger === true
-      ? await withLedger(p, io, (ledger) =>
-          verifySummary(text, { db: ledger.database, ledgerFile: ledger.paths.file, env: io.env }, expect),
-        )
-      : verifySummary(text, undefined, expect);
+    'problems' in checked
+      ? checked
+      : p.values.ledger === true
+        ? await withLedger(p, io, (ledger) =>
+            checkAgainstLedger(checked, { db: ledger.database, ledgerFile: ledger.paths.file, env: io.env }),
+          )
+        : checkAgainstLedger(checked);
   try {
     verdict = await withRepositories(verdict, repos);
   } catch (e) {
