@@ -33,6 +33,7 @@ import { eachRow } from '../store/rows';
 import { refsClause } from '../store/aggregates';
 import { DEFAULT_DURABILITY_DAYS, linkConfigOf } from './linker';
 import { sessionCwdSql, sessionLogPathSql } from '../store/paths';
+import { maxOf, minOf } from '../core/common/numbers';
 
 export interface PeriodQuery {
   timeZone: string;
@@ -519,19 +520,22 @@ export function report(db: Database, q: PeriodQuery): ReportJson {
 }
 
 /**
- * `report --json` for several periods (the summary's weekly trend) over one read of the rows, links, statuses and
- * outcome facts: each report is exactly what `report` gives for that period.
+ * `report --json` for several periods (the summary's weekly trend), sharing one read of the links, statuses and outcome
+ * facts: each report is exactly what `report` gives for that period. The first period's rows are read in one pass that
+ * also gathers every period's sessions; each other period is then built from its own buckets, finished and let go
+ * before the next, so a year's 53 weeks never hold their sessions' figures at once.
  */
 export function reports(
   db: Database,
   q: Omit<PeriodQuery, 'since' | 'until'>,
   periods: ReadonlyArray<{ since?: string; until?: string }>,
 ): ReportJson[] {
-  const ranges = periods.map((p) => ({
-    ...p,
-    range: periodRange(q.timeZone, p.since, p.until),
-    bounded: p.since !== undefined || p.until !== undefined,
-  }));
+  const ranges = periods.map((p) => {
+    const range = periodRange(q.timeZone, p.since, p.until);
+    return { ...p, range, buckets: bucketsOf(range), bounded: p.since !== undefined || p.until !== undefined };
+  });
+  const [first, ...others] = ranges;
+  if (!first) return [];
   const now = q.now ?? Date.now();
   const threshold = q.threshold ?? DEFAULT_THRESHOLD;
   const co = countedOutcomes(db, threshold, q.identities);
@@ -540,47 +544,48 @@ export function reports(
   const pricingVersion = getMeta(db, 'pricing_version') ?? PRICING_VERSION;
   const span = ranges.some((r) => !r.bounded)
     ? undefined
-    : bucketsOf({
-        from: Math.min(...ranges.map((r) => r.range.from)),
-        to: Math.max(...ranges.map((r) => r.range.to)),
-      });
-  // One pass over the rows, each added to the report of every period it falls in; nothing is kept per row.
-  const builders = ranges.map((r) => ({
-    ...r,
-    buckets: bucketsOf(r.range),
-    // One bounded period reads only its own buckets; several read their union and each takes its own.
-    filtered: r.bounded && ranges.length > 1,
-    builder: new ReportBuilder(q.timeZone, q.bySession === true),
-  }));
-  eachUsageRow(db, span, (row) => {
-    for (const p of builders)
-      if (!p.filtered || (row.bucket >= p.buckets.from && row.bucket < p.buckets.to)) p.builder.add(row);
-  });
-  // Per-session work (status, task keys, span) for the sessions of these periods only.
+    : bucketsOf({ from: minOf(ranges.map((r) => r.range.from)), to: maxOf(ranges.map((r) => r.range.to)) });
+  const within = (p: (typeof ranges)[number], bucket: number): boolean =>
+    !p.bounded || (bucket >= p.buckets.from && bucket < p.buckets.to);
+  // One pass over the rows: the first period's report, and the sessions of the others (nothing is kept per row).
+  const builderOf = (): ReportBuilder => new ReportBuilder(q.timeZone, q.bySession === true);
+  let firstBuilder: ReportBuilder | undefined = builderOf();
   const refs = new Set<number>();
-  for (const p of builders) for (const ref of p.builder.sessionRefs()) refs.add(ref);
+  eachUsageRow(db, span, (row) => {
+    if (within(first, row.bucket)) firstBuilder?.add(row);
+    else if (others.some((p) => within(p, row.bucket))) refs.add(row.sessionRef);
+  });
+  for (const ref of firstBuilder.sessionRefs()) refs.add(ref);
+  // Per-session work (status, task keys, span) for the sessions of these periods only.
   const basics = sessionBasics(db, refs);
   const statusOf = statusResolver(db, now, threshold, counted, refs, basics);
   const outcomes = outcomeFacts(db, counted, now, q.durabilityDays ?? DEFAULT_DURABILITY_DAYS, co.setAside, refs);
   // Every session's id only for `--by session`; otherwise the few the self-check names are looked up.
   const info = sessionInfo(db, refs, { basics, ids: q.bySession === true });
   const sessionId = sessionIdOf(db);
-  return builders.map(({ since, until, range, builder }) =>
+  const finish = (builder: ReportBuilder, p: (typeof ranges)[number]): ReportJson =>
     builder.finish({
       statusOf,
       outcomes,
       sessionInfo: info,
       sessionId,
-      repeatedPrompts: repeatedPrompts(db, range.from, range.to),
+      repeatedPrompts: repeatedPrompts(db, p.range.from, p.range.to),
       threshold,
       files,
-      since,
-      until,
+      since: p.since,
+      until: p.until,
       pricingVersion,
       identities: co.identities,
       plan: q.plan ?? null,
-    }),
-  );
+    });
+  const out = [finish(firstBuilder, first)];
+  firstBuilder = undefined;
+  for (const p of others) {
+    const builder = builderOf();
+    eachUsageRow(db, p.bounded ? p.buckets : undefined, (row) => builder.add(row));
+    out.push(finish(builder, p));
+  }
+  return out;
 }
 
 export interface SessionJson {

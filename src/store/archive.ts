@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { writeFileAtomic } from './atomic';
+import { PagedFile, READ_WHOLE } from './pagedFile';
 import { writableDatabase } from './sqljs';
 
 /**
@@ -206,24 +207,62 @@ export function archiveOldSessions(db: Database, store: ArchiveStore, horizon: n
 const ARCHIVE_ADVICE =
   'Its requests are still counted in every report (the ledger keeps their sums); restore the file from a backup of the ledger folder: until then a summary of its months, and a capture that continues one of its sessions, stop with this message.';
 
-/** Reads an archive file, checking it against the SHA-256 the ledger recorded for it. */
-function openFile(store: ArchiveStore, name: string, sha: string): Database {
+/** An archive file opened for reading: close it once done (its database, and the descriptor its pages come from). */
+interface OpenArchive {
+  db: Database;
+  close(): void;
+}
+
+/**
+ * Opens an archive file, checked against the SHA-256 the ledger recorded for it. The hash is streamed through the
+ * descriptor, and SQLite then reads the pages it needs through it (PagedFile): a year's summary reads every archive
+ * file of the year at once, which whole would sit in sql.js's memory together (tens of MB, never given back).
+ * Archive files are never changed once written (a new one gets a new name), so what was hashed is what is read.
+ */
+function openFile(store: ArchiveStore, name: string, sha: string): OpenArchive {
   const file = path.join(store.dir, name);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new ArchiveDamagedError(
+  const unreadable = (e: unknown): ArchiveDamagedError =>
+    new ArchiveDamagedError(
       `the ledger's archive file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
         ARCHIVE_ADVICE,
     );
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw unreadable(e);
   }
-  if (createHash('sha256').update(bytes).digest('hex') !== sha) {
-    throw new ArchiveDamagedError(
-      `the ledger's archive file ${file} is damaged (its checksum does not match). ` + ARCHIVE_ADVICE,
-    );
+  let paged: PagedFile | undefined;
+  try {
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 16);
+    let size = 0;
+    try {
+      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, size)) > 0; size += n) hash.update(buf.subarray(0, n));
+    } catch (e) {
+      throw unreadable(e);
+    }
+    if (hash.digest('hex') !== sha) {
+      throw new ArchiveDamagedError(
+        `the ledger's archive file ${file} is damaged (its checksum does not match). ` + ARCHIVE_ADVICE,
+      );
+    }
+    paged = READ_WHOLE ? PagedFile.inMemory(fs.readFileSync(file)) : PagedFile.onDisk(fd, size);
+    if (READ_WHOLE) fs.closeSync(fd);
+    const db = new store.SQL.Database(paged as unknown as Uint8Array);
+    const held = paged;
+    return {
+      db,
+      close: () => {
+        db.close();
+        held.close();
+      },
+    };
+  } catch (e) {
+    if (paged) paged.close();
+    else fs.closeSync(fd);
+    throw e;
   }
-  return new store.SQL.Database(bytes);
 }
 
 /** The archived sessions among `refs` (all of them checked in one query). */
@@ -252,7 +291,7 @@ export function restoreSession(db: Database, sessionRef: number): number {
   let n = 0;
   const restoredIds: number[] = [];
   try {
-    const rows = rowsOf(file, `SELECT ${COLS} FROM interactions WHERE session_ref = ? ORDER BY id`, [sessionRef]);
+    const rows = rowsOf(file.db, `SELECT ${COLS} FROM interactions WHERE session_ref = ? ORDER BY id`, [sessionRef]);
     const insert = db.prepare(
       `INSERT OR IGNORE INTO interactions (${COLS}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(',')})`,
     );
@@ -415,7 +454,7 @@ export function requestsOfPeriod(
           for (const [fileNo, fname, sha] of files) {
             const file = openFile(store, String(fname), String(sha));
             try {
-              const read = file.prepare(`SELECT ${COLS} FROM interactions WHERE ts >= ? AND ts < ?`);
+              const read = file.db.prepare(`SELECT ${COLS} FROM interactions WHERE ts >= ? AND ts < ?`);
               try {
                 read.bind([from, to]);
                 while (read.step()) {
@@ -449,7 +488,7 @@ export function requestsOfPeriod(
  * file system: a year of heavy use took 4.5 s and ~100 MB that way. Returns the number of requests.
  */
 export function eachRequestOfPeriodById(db: Database, from: number, to: number, fn: (row: SqlValue[]) => void): number {
-  const streams: Array<{ stmt: Statement; file?: Database; no: number; head: SqlValue[] | undefined }> = [];
+  const streams: Array<{ stmt: Statement; file?: OpenArchive; no: number; head: SqlValue[] | undefined }> = [];
   const select = `SELECT ${COLS} FROM interactions WHERE ts >= ? AND ts < ? ORDER BY id`;
   let count = 0;
   try {
@@ -465,8 +504,8 @@ export function eachRequestOfPeriodById(db: Database, from: number, to: number, 
           const file = openFile(store, String(name), String(sha));
           // Many files are open at once, each read in order once: a small page cache each is enough.
           try {
-            file.exec('PRAGMA cache_size = -64');
-            streams.push({ stmt: file.prepare(select), file, no: Number(no), head: undefined });
+            file.db.exec('PRAGMA cache_size = -64');
+            streams.push({ stmt: file.db.prepare(select), file, no: Number(no), head: undefined });
           } catch (e) {
             file.close();
             throw e;

@@ -35,7 +35,7 @@ import {
   restoreAll,
   retireStaleFiles,
 } from './archive';
-import { PagedFile } from './pagedFile';
+import { PagedFile, READ_WHOLE } from './pagedFile';
 import { emptyDatabaseImage, loadSqlJs, writableDatabase } from './sqljs';
 import { applyPriceConfig } from './prices';
 import type { Plan } from '../core/usage/plans';
@@ -71,9 +71,6 @@ function sameStamp(a: DiskStamp | undefined, b: DiskStamp | undefined): boolean 
 }
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
-
-/** Where the snapshot is read whole instead of on demand (store/pagedFile.ts): an open file there blocks its renaming. */
-const READ_WHOLE = process.platform === 'win32';
 
 /**
  * Cheap structural check before trusting a file: magic header and page count agreeing with the file size (`header`:

@@ -1,5 +1,11 @@
 import * as fs from 'node:fs';
 
+/**
+ * Where files are read whole instead of on demand: on Windows an open file blocks its renaming and removal (a new
+ * snapshot renamed over the ledger, an archive file pruned).
+ */
+export const READ_WHOLE = process.platform === 'win32';
+
 /** The unit the file is kept in: SQLite's page size (the ledger's pages are 4 KB), so a page write fills one chunk. */
 const CHUNK = 4096;
 /** Reads up to this size are answered from one reused buffer (sql.js copies them at once into its own memory). */

@@ -6,7 +6,12 @@ import type { InteractionRecord } from '../../src/core/usage/model';
 import { canonicalJson } from '../../src/core/common/canonical';
 import { report } from '../../src/services/queries';
 import { summaryOf } from '../../src/services/summary';
-import { ArchiveDamagedError, REQUEST_COLUMNS, requestsOfPeriod } from '../../src/store/archive';
+import {
+  ArchiveDamagedError,
+  eachRequestOfPeriodById,
+  REQUEST_COLUMNS,
+  requestsOfPeriod,
+} from '../../src/store/archive';
 import { Ledger, type OpenOptions } from '../../src/store/ledger';
 import { RecordWriter } from '../../src/store/records';
 import { SCHEMA_VERSION, setMeta } from '../../src/store/schema';
@@ -215,6 +220,44 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     const rows = allRequestsLater(a);
     await assert.rejects(addRecords(a, [syntheticRequest('x', 'd0s0', T0 + 1000, 3)]), ArchiveDamagedError);
     assert.equal(allRequestsLater(a), rows);
+    a.close();
+  });
+
+  it('a long pass reads the archive files a page at a time through descriptors it closes, and still checks each one whole', async () => {
+    const a = await compactedHistory(home);
+    const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    const ids: number[] = [];
+    let during = 0;
+    eachRequestOfPeriodById(a.database, T0, T0 + 10 * DAY, (row) => {
+      ids.push(Number(row[0]));
+      during = Math.max(during, openFds());
+    });
+    assert.ok(ids.length > 0 && ids.every((id, i) => i === 0 || id > ids[i - 1]!), 'every request, in id order');
+    // Read on demand: the files stay open while their rows are merged (read whole into sql.js's memory, they would not).
+    assert.ok(
+      during > before,
+      `the archive files are read through their descriptors (${during} open, ${before} before)`,
+    );
+    assert.equal(openFds(), before, 'every archive file is closed after the pass');
+    const files = fs.readdirSync(path.join(home, 'archive')).sort();
+    assert.ok(files.length > 1, 'several archive files are merged');
+    // A file of the period damaged: the pass is refused (checked before a page of it is used) and leaves nothing open.
+    const full = path.join(home, 'archive', files[0] as string);
+    const bytes = fs.readFileSync(full);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0xff, bytes.length - 10);
+    fs.writeFileSync(full, bytes);
+    assert.throws(
+      () => eachRequestOfPeriodById(a.database, T0, T0 + 10 * DAY, () => undefined),
+      (e: unknown) => e instanceof ArchiveDamagedError && /is damaged/.test(e.message),
+    );
+    assert.equal(openFds(), before, 'nothing is left open by the refused pass');
+    fs.rmSync(full);
+    assert.throws(
+      () => eachRequestOfPeriodById(a.database, T0, T0 + 10 * DAY, () => undefined),
+      (e: unknown) => e instanceof ArchiveDamagedError && /cannot be read \(ENOENT\)/.test(e.message),
+    );
+    assert.equal(openFds(), before);
     a.close();
   });
 
