@@ -123,6 +123,7 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     ['`verify --ledger` of it', ['verify', summaryFile, '--ledger']],
     ['`sessions --json --no-import`', ['sessions', '--json', '--no-import']],
     ['`sessions --no-import` (table)', ['sessions', '--no-import']],
+    ['`report --json --by session --no-import`', ['report', '--json', '--by', 'session', '--no-import']],
     ['`health --json`', ['health', '--json']],
   ];
   const otherFigures: Array<[string, number, number]> = [];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { jsonArrayPrinter, table, TableLines } from '../../src/cli/format';
+import { jsonArrayPrinter, printJson, table, TableLines } from '../../src/cli/format';
 import { sessionLines } from '../../src/cli/render/sessions';
 import type { SessionJson } from '../../src/services/queries';
 import * as fs from 'node:fs';
@@ -90,6 +90,39 @@ describe('figures over a few years of sessions', () => {
       for (const item of l) printer.add(item);
       printer.end();
       assert.equal(`${lines.join('\n')}\n`, `${JSON.stringify(l, null, 2)}\n`);
+    }
+  });
+
+  it('prints a report with its lists one element at a time, the same text as JSON.stringify(report, null, 2)', async () => {
+    const bySession = Array.from({ length: 1000 }, (_, i) => ({
+      session: `claude-code:${i}`,
+      tokens: i,
+      note: 'a\nb',
+    }));
+    const reports: unknown[] = [
+      { period: { since: null }, totals: { tokens: 5 }, byDay: [], bySession, skipped: undefined, last: [[1], []] },
+      { only: [] },
+      { nested: { list: [1, 2] } },
+      {},
+      [1, 2],
+      'text',
+      null,
+    ];
+    for (const r of reports) {
+      const lines: string[] = [];
+      let waits = 0;
+      await printJson(
+        r,
+        (t) => lines.push(t),
+        async () => {
+          waits++;
+        },
+      );
+      assert.equal(lines.join('\n'), JSON.stringify(r, null, 2));
+      if (r === reports[0]) {
+        assert.ok(lines.length > 1000, 'the long list is printed an element at a time');
+        assert.equal(waits, 3, 'a slow reader is waited for between blocks of elements');
+      }
     }
   });
 

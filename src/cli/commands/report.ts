@@ -15,6 +15,7 @@ import {
 import type { Command } from '../command';
 import { refresh, withLedger } from '../ledger';
 import { GROUPINGS, renderCsv, renderGrouped, renderReport, type Grouping } from '../render/report';
+import { printJson } from '../format';
 
 function groupingOf(p: Parsed): Grouping | undefined {
   const by = str(p, 'by');
@@ -69,7 +70,8 @@ New log lines are imported and new commits linked first (incremental), so the re
     return withLedger(p, io, async (ledger) => {
       await refresh(ledger, p, io);
       const r = report(ledger.database, { ...query, plan: plan === undefined ? ledger.plan : plan });
-      if (p.values.json) io.out(JSON.stringify(r, null, 2));
+      // A year's report by session is tens of MB of JSON: printed a session at a time, never as one string.
+      if (p.values.json) await printJson(r, io.out, io.drained);
       else if (p.values.csv) io.out(renderCsv(r, by ?? 'day'));
       else io.out(by ? renderGrouped(r, by, io.columns) : renderReport(r, 31, io.columns));
       return 0;
