@@ -24,7 +24,7 @@ import { qwenCode } from '../sources/qwen';
 import { kimi } from '../sources/kimi';
 import { isWholeJson, readLines } from '../sources/lines';
 import { looksLikeJsonObject, type LogFile, type SourceReader, type WholeContext } from '../sources/parser';
-import { type FolderListings, isLogCandidate, withFolderListings } from '../sources/walk';
+import { type FolderListings, isLogCandidate, isWithin, withFolderListings } from '../sources/walk';
 import { pathKey } from '../store/hash';
 import { loadFolderListings, saveFolderListings, type ListingsHolder } from './folderListings';
 import {
@@ -293,7 +293,7 @@ export function projectDirs(db: Database, given: readonly string[] = []): string
  */
 function projectFiles(
   db: Database,
-  discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>,
+  discovered: Map<SourceReader, { roots: string[]; files: Iterable<LogFile> }>,
   given: string[],
 ): Map<SourceReader, LogFile[]> {
   const out = new Map<SourceReader, LogFile[]>();
@@ -301,7 +301,7 @@ function projectFiles(
   if (readers.length === 0) return out;
   const dirs = projectDirs(db, given);
   for (const reader of readers) {
-    const seen = new Set(discovered.get(reader)?.files.map((f) => f.path));
+    const seen = new Set(Array.from(discovered.get(reader)?.files ?? [], (f) => f.path));
     const files: LogFile[] = [];
     for (const f of reader.discoverInProjects?.(dirs) ?? []) {
       if (seen.has(f.path)) continue;
@@ -442,37 +442,57 @@ export function watchTargets(
   return out;
 }
 
+/**
+ * Each enabled source's roots and log files. The files of a source that keeps many (Claude Code's sessions) come one
+ * at a time as they are taken, walking as they go: a caller takes them inside the folder listings it walks with
+ * (`withFolderListings`), once. Those of a source that also looks into projects are a list (`projectFiles` reads
+ * them again).
+ */
 function discoverAll(
   env: NodeJS.ProcessEnv,
   extra: ExtraSource[],
   disabled: ReadonlySet<SourceName>,
-): Map<SourceReader, { roots: string[]; files: LogFile[] }> {
-  const out = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
+): Map<SourceReader, { roots: string[]; files: Iterable<LogFile> }> {
+  const out = new Map<SourceReader, { roots: string[]; files: Iterable<LogFile> }>();
   const rootsBySource = sourceRoots(env, extra, disabled);
   for (const reader of READERS) {
     const roots = rootsBySource.get(reader.source);
     if (!roots) continue;
-    const files: LogFile[] = [];
-    const seen = new Set<string>();
-    for (const root of roots) {
-      let rootIsFile: boolean;
-      try {
-        rootIsFile = fs.statSync(root).isFile();
-      } catch {
-        continue;
-      }
-      // A file given directly: the reader says how to read it (a whole-file format), else it is read as lines.
-      const discovered = reader.discover([root]);
-      const found = rootIsFile && discovered.length === 0 ? [{ source: reader.source, path: root, root }] : discovered;
-      for (const f of found) {
-        if (seen.has(f.path)) continue;
-        seen.add(f.path);
-        files.push(f);
-      }
-    }
-    out.set(reader, { roots, files });
+    const files = filesUnder(reader, roots);
+    out.set(reader, { roots, files: reader.discoverInProjects ? [...files] : files });
   }
   return out;
+}
+
+/** A source's files under its roots, each once; a root that is a file the reader finds nothing in is read as lines. */
+function filesUnder(reader: SourceReader, roots: readonly string[]): Iterable<LogFile> {
+  // Roots that do not contain one another cannot give one path twice: only nested ones need the paths remembered.
+  const nested = roots.some((a, i) => roots.some((b, j) => i !== j && (a === b || isWithin(a, b, Infinity))));
+  return {
+    *[Symbol.iterator]() {
+      const seen = nested ? new Set<string>() : undefined;
+      for (const root of roots) {
+        let rootIsFile: boolean;
+        try {
+          rootIsFile = fs.statSync(root).isFile();
+        } catch {
+          continue;
+        }
+        let found = false;
+        for (const f of reader.discover([root])) {
+          found = true;
+          if (seen?.has(f.path)) continue;
+          seen?.add(f.path);
+          yield f;
+        }
+        // A file given directly: the reader says how to read it (a whole-file format), else it is read as lines.
+        if (rootIsFile && !found && !seen?.has(root)) {
+          seen?.add(root);
+          yield { source: reader.source, path: root, root };
+        }
+      }
+    },
+  };
 }
 
 /**
@@ -492,27 +512,28 @@ export async function importAll(ledger: Ledger, options: ImportOptions = {}): Pr
   // ledger home as it was).
   let listings: FolderListings | undefined;
   const light = lightMemo(options);
-  const discover = (): Map<SourceReader, { roots: string[]; files: LogFile[] }> => {
+  // The walk: each file is planned as it is found (runImport), so the whole import runs inside the listings.
+  const scan = (db: Database, ctx: WriteContext): ImportSummary => {
     const now = options.now ?? Date.now;
-    listings = loadFolderListings(ledger.paths.folderListings, now, {
+    const walked = loadFolderListings(ledger.paths.folderListings, now, {
       ...(light ? { trustBefore: now() - light.folderSettledMs } : {}),
       ...(options.memo ? { holder: options.memo.listings } : {}),
     });
-    return withFolderListings(listings, () => discoverAll(env, options.extra ?? [], options.disabled ?? new Set()));
+    listings = walked;
+    return withFolderListings(walked, () =>
+      runImport(db, ctx, discoverAll(env, options.extra ?? [], options.disabled ?? new Set()), options, started, whole),
+    );
   };
   // Files a watcher reported changed are no longer settled: light rescans stat them again.
   for (const p of changed ?? []) options.memo?.unsettle(p);
-  let summary: ImportSummary;
-  if (changed && changed.length > 0) {
-    summary = await ledger.write((db, ctx) => {
-      const targeted = targetedPlan(db, changed, options.disabled ?? new Set(), env, options.extra ?? []);
-      if (targeted) return runImport(db, ctx, targeted.discovered, options, started, whole, targeted.cursors);
-      return runImport(db, ctx, discover(), options, started, whole);
-    }, lock);
-  } else {
-    const discovered = discover();
-    summary = await ledger.write((db, ctx) => runImport(db, ctx, discovered, options, started, whole), lock);
-  }
+  const summary = await ledger.write((db, ctx) => {
+    const targeted =
+      changed && changed.length > 0
+        ? targetedPlan(db, changed, options.disabled ?? new Set(), env, options.extra ?? [])
+        : undefined;
+    if (targeted) return runImport(db, ctx, targeted.discovered, options, started, whole, targeted.cursors);
+    return scan(db, ctx);
+  }, lock);
   if (listings) saveFolderListings(ledger.paths.folderListings, listings, options.memo?.listings);
   return summary;
 }
@@ -605,7 +626,7 @@ function targetedPlan(
 function runImport(
   db: Database,
   ctx: WriteContext,
-  discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>,
+  discovered: Map<SourceReader, { roots: string[]; files: Iterable<LogFile> }>,
   options: ImportOptions,
   started: number,
   whole: WholeContext,

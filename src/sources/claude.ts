@@ -9,10 +9,9 @@ import {
   parseTimestamp,
   rejected,
   type LineParser,
-  type LogFile,
   type SourceReader,
 } from './parser';
-import { homeDir, isDirectory, isWithin, uniqueDirs, walkFiles } from './walk';
+import { eachFile, homeDir, isDirectory, isWithin, uniqueDirs } from './walk';
 
 const USAGE = Buffer.from('"usage"');
 const USER = Buffer.from('"user"');
@@ -58,15 +57,14 @@ export const claudeCode: SourceReader = {
     return uniqueDirs([path.join(home, '.claude'), path.join(xdg, 'claude')]);
   },
 
-  discover(roots) {
-    const files: LogFile[] = [];
+  // One at a time (a year of sessions is 50,000 files): the importer plans each as the walk finds it.
+  *discover(roots) {
     for (const root of roots) {
       const projects = projectsDir(root);
       if (!isDirectory(projects)) continue;
-      for (const p of walkFiles(projects, (n) => n.endsWith('.jsonl'), 4))
-        files.push({ source: 'claude-code', path: p, root });
+      for (const p of eachFile(projects, (n) => n.endsWith('.jsonl'), 4))
+        yield { source: 'claude-code' as const, path: p, root };
     }
-    return files;
   },
 
   sessionFile(roots, p) {

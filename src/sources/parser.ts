@@ -63,8 +63,11 @@ export interface SourceReader {
   readonly source: SourceName;
   /** Where this tool keeps its logs on this machine (existing or not), honouring the tool's own variables. */
   roots(env: NodeJS.ProcessEnv): string[];
-  /** The log files under the roots that exist. */
-  discover(roots: string[]): LogFile[];
+  /**
+   * The log files under the roots that exist. An iterable: a tool with many files gives them as its walk finds them
+   * (taken once, inside the folder listings of the walk that asked: sources/walk.ts `eachFile`).
+   */
+  discover(roots: string[]): Iterable<LogFile>;
   /**
    * For append logs whose files can be read alone (a line is a record): the log file `p` is, when it stands where this
    * tool writes its sessions under one of `roots` — a new session's file a capture can read without discovering every

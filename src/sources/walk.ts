@@ -174,25 +174,45 @@ export function withFolderListings<T>(listings: FolderListings, fn: () => T): T 
  * stat'ed instead of read.
  */
 export function walkFiles(dir: string, accept: (name: string) => boolean, maxDepth: number): string[] {
-  const out: string[] = [];
+  return [...eachFile(dir, accept, maxDepth)];
+}
+
+/**
+ * `walkFiles`' files one at a time, as the walk finds them: a year of sessions (50,000 files) is planned as it is
+ * walked, never held as a list. The folder listings are those in use when this is called, even when the files are
+ * taken later.
+ */
+export function eachFile(dir: string, accept: (name: string) => boolean, maxDepth: number): Iterable<string> {
   const listings = active;
   listings?.roots.add(dir);
-  const visit = (d: string, prefix: string, depth: number): void => {
-    const entries = listings ? listings.entries(d, depth) : readEntries(d);
-    if (!entries) return;
-    for (const e of entries) {
-      if (e.endsWith(path.sep)) {
-        if (depth < maxDepth) {
-          const sub = prefix + e.slice(0, -1);
-          visit(sub, sub + path.sep, depth + 1);
-        }
-      } else if (accept(e)) out.push(prefix + e);
-    }
-  };
+  const entriesOf = (d: string, depth: number): string[] | undefined =>
+    listings ? listings.entries(d, depth) : readEntries(d);
   // The files' paths are normalised as path.join would: the root's once, then each is `folder + sep + name`.
   const root = path.join(dir, '.');
-  visit(dir, root.endsWith(path.sep) ? root : root + path.sep, 0);
-  return out;
+  const rootPrefix = root.endsWith(path.sep) ? root : root + path.sep;
+  return {
+    *[Symbol.iterator]() {
+      // Depth first, in entry order: a stack of the folders being listed and how far each has got.
+      const top = entriesOf(dir, 0);
+      if (!top) return;
+      const stack = [{ entries: top, at: 0, prefix: rootPrefix, depth: 0 }];
+      while (stack.length > 0) {
+        const f = stack[stack.length - 1]!;
+        if (f.at >= f.entries.length) {
+          stack.pop();
+          continue;
+        }
+        const e = f.entries[f.at++]!;
+        if (!e.endsWith(path.sep)) {
+          if (accept(e)) yield f.prefix + e;
+        } else if (f.depth < maxDepth) {
+          const sub = f.prefix + e.slice(0, -1);
+          const entries = entriesOf(sub, f.depth + 1);
+          if (entries) stack.push({ entries, at: 0, prefix: sub + path.sep, depth: f.depth + 1 });
+        }
+      }
+    },
+  };
 }
 
 /** Whether `p` is a file `walkFiles(dir, …, maxDepth)` could list: below `dir`, at most `maxDepth` folders down. */

@@ -235,10 +235,7 @@ describe('Copilot Chat reader', () => {
     fs.mkdirSync(path.join(user, 'globalStorage', 'some.extension'), { recursive: true });
     fs.writeFileSync(path.join(user, 'globalStorage', 'some.extension', 'state.json'), '{}');
     fs.writeFileSync(path.join(user, 'workspaceStorage', 'w1', 'state.json'), '{}');
-    const found = copilotChat
-      .discover([user])
-      .map((f) => path.relative(user, f.path))
-      .sort();
+    const found = [...copilotChat.discover([user])].map((f) => path.relative(user, f.path)).sort();
     assert.deepEqual(found, [
       path.join('globalStorage', 'emptyWindowChatSessions', 'loose.json'),
       path.join('workspaceStorage', 'w1', 'chatSessions', 'new.jsonl'),

@@ -65,9 +65,9 @@ describe('Kimi CLI reader', () => {
       ],
     );
     assert.deepEqual(r.rejected, ['usage in an unknown shape (keys: tokens)']);
-    const files = kimi
-      .discover(kimi.roots({ HOME: path.join(tmp.dir, 'home') }))
-      .map((f) => path.relative(tmp.dir, f.path));
+    const files = [...kimi.discover(kimi.roots({ HOME: path.join(tmp.dir, 'home') }))].map((f) =>
+      path.relative(tmp.dir, f.path),
+    );
     assert.deepEqual(
       files.sort(),
       [
