@@ -6,14 +6,14 @@ import { lineText, mdText } from '../core/common/text';
 import { standingSuffix } from '../core/outcomes/standing';
 import { addDays, localDate } from '../core/usage/time';
 import { SOURCE_TITLES } from '../core/usage/model';
-import { listSessions, type SessionJson } from '../services/queries';
+import { listSessions, sessionsOf, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
 
 /** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
 export const TREE_DAYS = 90;
 
 export type SessionsNode =
-  | { kind: 'day'; date: string; sessions: SessionJson[] }
+  | { kind: 'day'; date: string; sessions: number; tokens: number; estimated: number; costUSD: number }
   | { kind: 'session'; session: SessionJson }
   | { kind: 'group'; session: SessionJson; group: 'models' | 'files' }
   | { kind: 'model'; name: string }
@@ -85,7 +85,7 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
     if (!node) return this.loadDays();
     switch (node.kind) {
       case 'day':
-        return node.sessions.map((session) => ({ kind: 'session', session }));
+        return this.sessionsOfDay(node.date);
       case 'session': {
         const out: SessionsNode[] = [{ kind: 'group', session: node.session, group: 'models' }];
         if (node.session.editedFiles.length > 0) out.push({ kind: 'group', session: node.session, group: 'files' });
@@ -100,43 +100,60 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
     }
   }
 
+  /**
+   * The days of the last TREE_DAYS with their sessions' count and sums. Each session is read and let go (sessionsOf):
+   * a heavy user's 90 days are ~12,000 sessions, which as objects the view would hold while it is open. A day's
+   * sessions are read when it is expanded (sessionsOfDay).
+   */
   private async loadDays(): Promise<SessionsNode[]> {
     if (this.days) return this.days;
     const ledger = await this.model.get();
     if (!ledger) return [];
     const tz = this.model.currentSettings.timeZone;
     const today = localDate(tz, Date.now());
-    const sessions = listSessions(ledger.database, {
+    const byDay = new Map<string, { sessions: number; tokens: number; estimated: number; costUSD: number }>();
+    for (const s of sessionsOf(ledger.database, {
       timeZone: tz,
       since: addDays(today, -TREE_DAYS),
       identities: this.model.currentSettings.identities,
-    });
-    const byDay = new Map<string, SessionJson[]>();
-    for (const s of sessions) {
+    })) {
       const day = localDate(tz, Date.parse(s.start));
-      const list = byDay.get(day);
-      if (list) list.push(s);
-      else byDay.set(day, [s]);
+      let d = byDay.get(day);
+      if (!d) byDay.set(day, (d = { sessions: 0, tokens: 0, estimated: 0, costUSD: 0 }));
+      d.sessions++;
+      d.tokens += s.tokens.total;
+      d.estimated += s.estimatedTokens;
+      d.costUSD += s.costUSD;
     }
     this.days = [...byDay.keys()]
       .sort((a, b) => b.localeCompare(a))
-      .map((date) => ({
-        kind: 'day',
-        date,
-        sessions: (byDay.get(date) ?? []).sort((a, b) => b.start.localeCompare(a.start)),
-      }));
+      .map((date) => ({ kind: 'day', date, ...byDay.get(date)! }));
     return this.days;
+  }
+
+  /** The sessions that started on `date` (a local day), newest first. */
+  private async sessionsOfDay(date: string): Promise<SessionsNode[]> {
+    const ledger = await this.model.get();
+    if (!ledger) return [];
+    const tz = this.model.currentSettings.timeZone;
+    // Those active that day, of which the view lists under it the ones that started then (as the day's sums count).
+    return listSessions(ledger.database, {
+      timeZone: tz,
+      since: date,
+      until: date,
+      identities: this.model.currentSettings.identities,
+    })
+      .filter((s) => localDate(tz, Date.parse(s.start)) === date)
+      .sort((a, b) => b.start.localeCompare(a.start))
+      .map((session) => ({ kind: 'session', session }));
   }
 
   getTreeItem(node: SessionsNode): vscode.TreeItem {
     switch (node.kind) {
       case 'day': {
-        const total = node.sessions.reduce((s, x) => s + x.tokens.total, 0);
-        const estimated = node.sessions.reduce((s, x) => s + x.estimatedTokens, 0);
-        const cost = node.sessions.reduce((s, x) => s + x.costUSD, 0);
         const item = new vscode.TreeItem(node.date, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `day:${node.date}`;
-        item.description = `${node.sessions.length} sessions · ${fmtTokensMarked(total, estimated === 0 ? 'exact' : 'mixed')} tokens · ${fmtUSD(cost)}`;
+        item.description = `${node.sessions} sessions · ${fmtTokensMarked(node.tokens, node.estimated === 0 ? 'exact' : 'mixed')} tokens · ${fmtUSD(node.costUSD)}`;
         item.iconPath = new vscode.ThemeIcon('calendar');
         item.contextValue = 'day';
         const today = localDate(this.model.currentSettings.timeZone, Date.now());

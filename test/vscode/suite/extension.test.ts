@@ -207,6 +207,21 @@ describe('Outcome Ledger in VS Code', function () {
     assert.match(String(item.description), /tokens · \$[\d.]+ · (open|exploration|unlinked)/);
   });
 
+  it("the Sessions view's days hold their sums, not their sessions; a day's sessions are read when it is expanded and add up to them", async () => {
+    const days = (await api.tree.getChildren()).filter((n) => n.kind === 'day');
+    assert.ok(days.length > 0);
+    for (const day of days) {
+      assert.equal(typeof day.sessions, 'number', 'a day holds its count, not its sessions');
+      const sessions = (await api.tree.getChildren(day)).flatMap((n) => (n.kind === 'session' ? [n.session] : []));
+      assert.equal(sessions.length, day.sessions);
+      assert.equal(
+        sessions.reduce((t, s) => t + s.tokens.total, 0),
+        day.tokens,
+      );
+      assert.match(String(api.tree.getTreeItem(day).description), new RegExp(`^${day.sessions} sessions · `));
+    }
+  });
+
   it('the status-bar meter shows tokens since the last commit of the active repository, and resets on commit', async () => {
     const w = world();
     await api.meter.update();
@@ -806,7 +821,10 @@ describe('Outcome Ledger in VS Code', function () {
     const late = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 5, output: 5, at }] });
     const dayOf = async (): Promise<string | undefined> => {
       for (const day of await api.tree.getChildren()) {
-        if (day.kind === 'day' && day.sessions.some((s) => s.sessionId === late.sessionId)) return day.date;
+        if (day.kind !== 'day') continue;
+        // A day's sessions are read when it is expanded: what the view shows under it.
+        const under = await api.tree.getChildren(day);
+        if (under.some((n) => n.kind === 'session' && n.session.sessionId === late.sessionId)) return day.date;
       }
       return undefined;
     };
