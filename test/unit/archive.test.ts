@@ -6,6 +6,7 @@ import type { InteractionRecord } from '../../src/core/usage/model';
 import { canonicalJson } from '../../src/core/common/canonical';
 import { report } from '../../src/services/queries';
 import { summaryOf } from '../../src/services/summary';
+import { buildTeamRollup } from '../../src/services/teamRollup';
 import {
   ArchiveDamagedError,
   eachRequestOfPeriodById,
@@ -194,6 +195,31 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
       assert.equal(rows.length, history().length);
       const whole = canonicalJson({ interactions: rows, labels: [], links: [], commits: [] });
       assert.equal(records.digest, createHash('sha256').update(whole).digest('hex'));
+    } finally {
+      ledger.close();
+    }
+  });
+
+  it("a team rollup's request digest covers every request of its period, archived ones included, as the ids joined in order", async () => {
+    const ledger = await compactedHistory(home);
+    try {
+      const db = ledger.database;
+      assert.ok(scalar(ledger, 'SELECT count(*) FROM archived_sessions') > 0, 'January and February are archived');
+      const q = { since: '2026-01-01', until: '2026-03-31', timeZone: 'UTC', now: T0 + 80 * DAY };
+      const rollup = buildTeamRollup(db, home, q);
+      // The ids the old way: copied into a temporary table and read back sorted.
+      const p = requestsOfPeriod(db, Date.parse('2026-01-01T00:00:00Z'), Date.parse('2026-04-01T00:00:00Z'));
+      let ids: string[];
+      try {
+        ids = (db.exec(`SELECT id FROM ${p.table} ORDER BY id`)[0]?.values ?? []).map((v) => String(v[0]));
+      } finally {
+        p.drop();
+      }
+      assert.equal(ids.length, history().length);
+      assert.deepEqual(rollup.rollup.interactions, {
+        count: ids.length,
+        digest: createHash('sha256').update(ids.join('\n')).digest('hex'),
+      });
     } finally {
       ledger.close();
     }
