@@ -125,6 +125,22 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     ['`sessions --no-import` (table)', ['sessions', '--no-import']],
     ['`report --json --by session --no-import`', ['report', '--json', '--by', 'session', '--no-import']],
     ['`health --json`', ['health', '--json']],
+    [
+      'team rollup export of the year',
+      [
+        'rollup',
+        'export',
+        '--since',
+        yearSince,
+        '--until',
+        yearUntil,
+        '--out',
+        path.join(o.workDir, 'year-rollup.json'),
+        '--yes',
+        '--force',
+        '--no-import',
+      ],
+    ],
   ];
   const otherFigures: Array<[string, number, number]> = [];
   for (const [label, args] of others) {
