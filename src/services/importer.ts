@@ -291,11 +291,7 @@ export function projectDirs(db: Database, given: readonly string[] = []): string
  * The logs some tools keep inside project folders, not already discovered: looked for in the repositories and working
  * folders of the sessions in the ledger and in the given folders (one stat each; nothing is walked).
  */
-function projectFiles(
-  db: Database,
-  discovered: Map<SourceReader, { roots: string[]; files: Iterable<LogFile> }>,
-  given: string[],
-): Map<SourceReader, LogFile[]> {
+function projectFiles(db: Database, discovered: Discovered, given: string[]): Map<SourceReader, LogFile[]> {
   const out = new Map<SourceReader, LogFile[]>();
   const readers = [...discovered.keys()].filter((r) => r.discoverInProjects);
   if (readers.length === 0) return out;
@@ -442,18 +438,17 @@ export function watchTargets(
   return out;
 }
 
+/** Each source's roots and its log files: a list, or (a full scan's) files found as they are taken. */
+type Discovered = Map<SourceReader, { roots: string[]; files: Iterable<LogFile> }>;
+
 /**
  * Each enabled source's roots and log files. The files of a source that keeps many (Claude Code's sessions) come one
  * at a time as they are taken, walking as they go: a caller takes them inside the folder listings it walks with
  * (`withFolderListings`), once. Those of a source that also looks into projects are a list (`projectFiles` reads
  * them again).
  */
-function discoverAll(
-  env: NodeJS.ProcessEnv,
-  extra: ExtraSource[],
-  disabled: ReadonlySet<SourceName>,
-): Map<SourceReader, { roots: string[]; files: Iterable<LogFile> }> {
-  const out = new Map<SourceReader, { roots: string[]; files: Iterable<LogFile> }>();
+function discoverAll(env: NodeJS.ProcessEnv, extra: ExtraSource[], disabled: ReadonlySet<SourceName>): Discovered {
+  const out: Discovered = new Map();
   const rootsBySource = sourceRoots(env, extra, disabled);
   for (const reader of READERS) {
     const roots = rootsBySource.get(reader.source);
@@ -465,34 +460,30 @@ function discoverAll(
 }
 
 /** A source's files under its roots, each once; a root that is a file the reader finds nothing in is read as lines. */
-function filesUnder(reader: SourceReader, roots: readonly string[]): Iterable<LogFile> {
+function* filesUnder(reader: SourceReader, roots: readonly string[]): Generator<LogFile> {
   // Roots that do not contain one another cannot give one path twice: only nested ones need the paths remembered.
   const nested = roots.some((a, i) => roots.some((b, j) => i !== j && (a === b || isWithin(a, b, Infinity))));
-  return {
-    *[Symbol.iterator]() {
-      const seen = nested ? new Set<string>() : undefined;
-      for (const root of roots) {
-        let rootIsFile: boolean;
-        try {
-          rootIsFile = fs.statSync(root).isFile();
-        } catch {
-          continue;
-        }
-        let found = false;
-        for (const f of reader.discover([root])) {
-          found = true;
-          if (seen?.has(f.path)) continue;
-          seen?.add(f.path);
-          yield f;
-        }
-        // A file given directly: the reader says how to read it (a whole-file format), else it is read as lines.
-        if (rootIsFile && !found && !seen?.has(root)) {
-          seen?.add(root);
-          yield { source: reader.source, path: root, root };
-        }
-      }
-    },
-  };
+  const seen = nested ? new Set<string>() : undefined;
+  for (const root of roots) {
+    let rootIsFile: boolean;
+    try {
+      rootIsFile = fs.statSync(root).isFile();
+    } catch {
+      continue;
+    }
+    let found = false;
+    for (const f of reader.discover([root])) {
+      found = true;
+      if (seen?.has(f.path)) continue;
+      seen?.add(f.path);
+      yield f;
+    }
+    // A file given directly: the reader says how to read it (a whole-file format), else it is read as lines.
+    if (rootIsFile && !found && !seen?.has(root)) {
+      seen?.add(root);
+      yield { source: reader.source, path: root, root };
+    }
+  }
 }
 
 /**
@@ -594,9 +585,7 @@ function targetedPlan(
   disabled: ReadonlySet<SourceName>,
   env: NodeJS.ProcessEnv,
   extra: ExtraSource[],
-):
-  | { discovered: Map<SourceReader, { roots: string[]; files: LogFile[] }>; cursors: Map<string, FileCursor> }
-  | undefined {
+): { discovered: Discovered; cursors: Map<string, FileCursor> } | undefined {
   const paths = [...new Set(changed)];
   const cursors = loadCursors(db, paths);
   const discovered = new Map<SourceReader, { roots: string[]; files: LogFile[] }>();
@@ -626,7 +615,7 @@ function targetedPlan(
 function runImport(
   db: Database,
   ctx: WriteContext,
-  discovered: Map<SourceReader, { roots: string[]; files: Iterable<LogFile> }>,
+  discovered: Discovered,
   options: ImportOptions,
   started: number,
   whole: WholeContext,

@@ -136,10 +136,7 @@ export function summaryOf(db: Database, o: SummaryOptions): Summary {
     }
   }
   const links = new Map<string, { kinds: EvidenceKind[]; state: LinkState }>();
-  for (const l of loadLinks(
-    db,
-    sessions.map((x) => x.ref),
-  )) {
+  for (const l of loadLinks(db, [...periodRefs])) {
     if (!isCounted(l.state, l.confidence, threshold)) continue;
     links.set(`${l.sessionRef}:${l.commitRef}`, { kinds: evidenceKinds(l.evidence), state: l.state });
   }

@@ -4,11 +4,11 @@
  * files are listed by teamRollupInputs.ts, each read and checked by teamRollupFile.ts, on every core through
  * teamRollupPool.ts and its worker threads (teamRollupWorker.ts).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'sql.js';
-import { createHash } from 'node:crypto';
 import { eachRequestOfPeriodById } from '../store/archive';
 import { type TeamReportJson, TeamMerger, DEFAULT_MIN_MEMBERS } from '../core/team/merge';
 import {

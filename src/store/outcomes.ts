@@ -3,7 +3,7 @@
  * engineer's decisions, successor edges, link stamps and kept-line counts. Runs inside the caller's transaction.
  */
 import type { Database, SqlValue, Statement } from 'sql.js';
-import { eachRow } from './rows';
+import { eachRowOf } from './rows';
 import {
   COMMIT_GONE,
   STANDING_MASK,
@@ -291,16 +291,7 @@ export function loadLinks(db: Database, sessionRefs?: readonly number[]): LinkRo
       state: CODE_STATE[Number(v[4])] ?? 'auto',
     });
   };
-  if (sessionRefs === undefined) eachRow(db, sql, undefined, take);
-  else {
-    for (let i = 0; i < sessionRefs.length; i += 500) {
-      const chunk = sessionRefs
-        .slice(i, i + 500)
-        .map(Number)
-        .join(',');
-      eachRow(db, `${sql} WHERE session_ref IN (${chunk})`, undefined, take);
-    }
-  }
+  eachRowOf(db, sql, 'session_ref', sessionRefs, take);
   return out;
 }
 
@@ -431,19 +422,7 @@ export function loadStamps(db: Database, refs?: readonly number[]): Map<number, 
   const take = ([ref, stamp, head]: SqlValue[]): void => {
     out.set(Number(ref), { stamp: String(stamp), codexHead: str(head) });
   };
-  if (refs === undefined) eachRow(db, sql, undefined, take);
-  else {
-    for (let i = 0; i < refs.length; i += 500)
-      eachRow(
-        db,
-        `${sql} WHERE session_ref IN (${refs
-          .slice(i, i + 500)
-          .map(Number)
-          .join(',')})`,
-        undefined,
-        take,
-      );
-  }
+  eachRowOf(db, sql, 'session_ref', refs, take);
   return out;
 }
 

@@ -13,3 +13,27 @@ export function eachRow(db: Database, sql: string, params: BindParams | undefine
     stmt.free();
   }
 }
+
+/**
+ * `eachRow` for the rows whose `column` is one of `ids` (every row when `ids` is undefined), asked 500 ids at a time
+ * (`sql` has no WHERE of its own): a few years of sessions are more than one statement should list.
+ */
+export function eachRowOf(
+  db: Database,
+  sql: string,
+  column: string,
+  ids: readonly number[] | undefined,
+  fn: (v: SqlValue[]) => void,
+): void {
+  if (ids === undefined) return eachRow(db, sql, undefined, fn);
+  for (let i = 0; i < ids.length; i += 500)
+    eachRow(
+      db,
+      `${sql} WHERE ${column} IN (${ids
+        .slice(i, i + 500)
+        .map(Number)
+        .join(',')})`,
+      undefined,
+      fn,
+    );
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderReport } from '../../src/cli/render/report';
-import { renderSessions } from '../../src/cli/render/sessions';
+import { sessionLines } from '../../src/cli/render/sessions';
 import { fmtTokensMarked } from '../../src/core/usage/format';
 import type { InteractionRecord } from '../../src/core/usage/model';
 import { accuracyOf } from '../../src/core/outcomes/report';
@@ -132,7 +132,7 @@ describe('estimated vs exact', function () {
         ['estimated-only', 100, 100, 'estimated'],
       ],
     );
-    const text = renderSessions(list);
+    const text = [...sessionLines(list)].join('\n');
     assert.match(text, /~1,000/);
     assert.match(text, /~100/);
     assert.match(text, /~ tokens estimated/);

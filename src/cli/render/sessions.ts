@@ -58,7 +58,3 @@ export function* sessionLines(sessions: Iterable<SessionJson>): Generator<string
   yield* t.lines();
   if (estimated) yield '~ tokens estimated (counted from text or rounded by the tool), not reported exactly';
 }
-
-export function renderSessions(list: Iterable<SessionJson>): string {
-  return [...sessionLines(list)].join('\n');
-}
