@@ -6,6 +6,7 @@ import { importAll, RescanMemo } from '../src/services/importer';
 import { Ledger } from '../src/store/ledger';
 import type { Figure } from './import';
 import { ratioFigure } from './figures';
+import { floorFigures } from './floors';
 import { measure, measureCcusage, median, type Measured } from './measure';
 import { runFirstPaintTest } from './sidebar';
 import { DEFAULT_QUERY } from '../src/core/sidebar/protocol';
@@ -357,14 +358,34 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     unit: 'B',
   });
   if (o.vscode && o.root) figures.push(...extensionHostMemory(o.root, home, log));
-  if (!o.ccusage) {
+  const cc = o.ccusage ? await measureCcusage(o.ccusage, env(path.join(o.workDir, 'unused')), o.runs, log) : undefined;
+  if (cc) {
+    figures.push(...cc.figures);
+    figures.push(ratioFigure('warm report --json ÷ ccusage', median(warmReport), cc.ms, 0.25));
+    figures.push(ratioFigure('cold import + report ÷ ccusage', cold.ms, cc.ms, 2));
+  } else {
     log('  ccusage not available: comparison skipped');
-    return figures;
   }
-  const cc = await measureCcusage(o.ccusage, env(path.join(o.workDir, 'unused')), o.runs, log);
-  figures.push(...cc.figures);
-  figures.push(ratioFigure('warm report --json ÷ ccusage', median(warmReport), cc.ms, 0.25));
-  figures.push(ratioFigure('cold import + report ÷ ccusage', cold.ms, cc.ms, 2));
+  // What the targets leave once the work no import can skip is paid (bench/floors.ts).
+  const claudeDirs = (world.env.CLAUDE_CONFIG_DIR ?? '').split(',').filter((d) => d.length > 0);
+  const codexHome = world.env.CODEX_HOME ?? '';
+  figures.push(
+    ...(await floorFigures(
+      {
+        roots: {
+          claude: claudeDirs.map((d) => path.join(d, 'projects')),
+          codex: codexHome ? [path.join(codexHome, 'sessions'), path.join(codexHome, 'archived_sessions')] : [],
+        },
+        workDir: o.workDir,
+        requests,
+        sessions: report.totals.sessions,
+        runs: o.runs,
+        almostEmptyMs: tiny,
+        ccusageMs: cc?.ms,
+      },
+      log,
+    )),
+  );
   return figures;
 }
 
