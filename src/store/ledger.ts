@@ -594,12 +594,15 @@ export class Ledger {
       this.recorder.start();
       let base = totalChanges(this.db);
       if (getMeta(this.db, 'pricing_version') !== activePriceBook().version) repriceAll(this.db);
+      /** A checkpoint saved part of this write: it is a big one (a first import), and its end is folded too. */
+      let checkpointed = false;
       /** Saves what the write did so far; `midWrite`: a checkpoint, more of the same write follows (see fold). */
       const commit = (midWrite = false): void => {
         const changed = totalChanges(this.db) - base;
         const block = this.recorder.take(changed);
-        if (this.mustFold || block === 'overflow') this.fold(midWrite);
+        if (this.mustFold || block === 'overflow' || (checkpointed && !midWrite && changed > 0)) this.fold(midWrite);
         else if (block) this.append(block, midWrite);
+        if (midWrite) checkpointed = true;
         base = totalChanges(this.db);
       };
       const ctx: WriteContext = {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildWorld, type World } from '../../src/demo/world';
 import { importAll } from '../../src/services/importer';
@@ -56,6 +57,42 @@ describe('an import that saves its progress often', function () {
     } finally {
       once.close();
       often.close();
+    }
+  });
+
+  it('ends with a fold: what it wrote is read back from the saved snapshot, not held in memory, and the journal is empty', async () => {
+    const ledger = await Ledger.open(path.join(tmp.dir, 'often'));
+    try {
+      // Checkpoints every 64 KB of logs: the last part of the import is small, and was appended to the journal before.
+      await importAll(ledger, { env: world.env, checkpointBytes: 64 << 10 });
+      assert.equal(ledgerTokens(ledger), truthTotal(world.truth.interactions));
+      const memory = ledger.snapshotMemory;
+      assert.equal(memory.onDemand, true, 'pages are read from the saved snapshot');
+      assert.equal(memory.held, 0, 'no written page is held in memory once the import ends');
+      assert.equal(fs.statSync(ledger.paths.journal).size, 64, 'the journal holds its header only: nothing to replay');
+    } finally {
+      ledger.close();
+    }
+    // Another process opening it reads the snapshot alone, and sees the same.
+    const again = await Ledger.open(path.join(tmp.dir, 'often'));
+    try {
+      assert.equal(ledgerTokens(again), truthTotal(world.truth.interactions));
+    } finally {
+      again.close();
+    }
+  });
+
+  it('a small write after it is journaled as before (only a write that checkpointed ends with a fold)', async () => {
+    const ledger = await Ledger.open(path.join(tmp.dir, 'often'));
+    try {
+      await importAll(ledger, { env: world.env, checkpointBytes: 64 << 10 });
+      await ledger.write((db) => {
+        db.run("INSERT INTO meta (key, value) VALUES ('checkpoint_test', '1')");
+        return Promise.resolve();
+      });
+      assert.ok(fs.statSync(ledger.paths.journal).size > 64, 'the small write went to the journal');
+    } finally {
+      ledger.close();
     }
   });
 });
