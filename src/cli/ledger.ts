@@ -55,6 +55,15 @@ function homeArg(home: string, io: CliIo): string {
  * stat), so what they print is current. When another process holds the ledger (a long import in VS Code), they show
  * the last saved state. `--no-import` skips this.
  */
+/**
+ * `OUTCOME_LEDGER_CHECKPOINT_MB` (docs/ledger.md "Environment variables"): how much an import reads between saves of
+ * its progress, for `import` and for the import every reading command runs first.
+ */
+export function checkpointOption(env: NodeJS.ProcessEnv): { checkpointBytes?: number } {
+  const mb = Number(env.OUTCOME_LEDGER_CHECKPOINT_MB);
+  return mb > 0 ? { checkpointBytes: mb * (1 << 20) } : {};
+}
+
 export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<void> {
   if (p.values['no-import'] === true) return;
   try {
@@ -62,6 +71,7 @@ export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<voi
       env: io.env,
       timeoutMs: 3000,
       projectDirs: [process.cwd()],
+      ...checkpointOption(io.env),
       afterCheckpoint: collectGarbage,
     });
   } catch (e) {

@@ -6,7 +6,7 @@ import { UsageError } from '../args';
 import type { Command } from '../command';
 import { STDIN_LIMIT } from '../io';
 import { ProgressBar } from '../format';
-import { withLedger } from '../ledger';
+import { checkpointOption, withLedger } from '../ledger';
 import { collectGarbage } from '../v8';
 import { renderImport } from '../render/sessions';
 import { didYouMean } from '../suggest';
@@ -124,10 +124,7 @@ skipped and lines rejected (with the first reasons).
         storePromptText: p.values['store-prompts'] === true,
         projectDirs: [process.cwd()],
         ...(changed.length > 0 ? { changed } : {}),
-        // Tuning knob (documented in docs/ledger.md): how much to read between saves of progress.
-        ...(Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) > 0
-          ? { checkpointBytes: Number(io.env.OUTCOME_LEDGER_CHECKPOINT_MB) * (1 << 20) }
-          : {}),
+        ...checkpointOption(io.env),
         onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
         afterCheckpoint: collectGarbage,
       });
