@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import { watchTargets } from '../services/importer';
+import { DEFAULT_WATCH_DEPTH, watchTargets } from '../services/importer';
+import { NATIVE_RECURSIVE_WATCH, TreeWatch } from '../services/treeWatch';
 import { workspaceDirs } from './captureWatchers';
 import type { LedgerModel } from './ledgerModel';
 
 /**
- * A second watch on the log folders: Node's own recursive `fs.watch` (inotify on Linux, FSEvents on macOS, one handle
- * per root, no polling), asking the model for its usual debounced, incremental import when a log file changes (`.jsonl`, a
+ * A second watch on the log folders: Node's own `fs.watch` (FSEvents on macOS and the Windows API recursively, one
+ * handle per root; on Linux one inotify watch per folder down to where the source's new files appear, TreeWatch), asking the model for its usual debounced, incremental import when a log file changes (`.jsonl`, a
  * whole-file `.json` session, a database; for Copilot Chat only its session folders are watched; for Aider the
  * workspace folders' own `.aider.chat.history.md`, not recursively).
  *
@@ -20,7 +21,7 @@ import type { LedgerModel } from './ledgerModel';
  * It complements the VS Code watchers of captureWatchers.ts (same targets, from `watchTargets`).
  */
 export class NodeLogWatch implements vscode.Disposable {
-  private watchers: fs.FSWatcher[] = [];
+  private watchers: Array<{ close(): void }> = [];
   private active = false;
 
   constructor(private readonly model: LedgerModel) {}
@@ -43,8 +44,17 @@ export class NodeLogWatch implements vscode.Disposable {
     for (const target of watchTargets(process.env, s.extra, s.disabled, workspaceDirs())) {
       try {
         if (!fs.statSync(target.dir).isDirectory()) continue;
+        const onFile = (file: string): void => {
+          if (target.accepts(file)) this.model.fileChanged(path.join(target.dir, file));
+        };
+        // Where Node would emulate a recursive watch (Linux: a walk of the whole tree, every file kept in memory), a
+        // watch per folder down to the depth where the source's new files appear (services/treeWatch.ts).
+        if (target.recursive && !NATIVE_RECURSIVE_WATCH) {
+          this.watchers.push(new TreeWatch(target.dir, target.depth ?? DEFAULT_WATCH_DEPTH, onFile));
+          continue;
+        }
         const w = fs.watch(target.dir, { recursive: target.recursive, persistent: false }, (_event, file) => {
-          if (typeof file === 'string' && target.accepts(file)) this.model.fileChanged(path.join(target.dir, file));
+          if (typeof file === 'string') onFile(file);
         });
         // Out of inotify watches, or the folder removed under us: VS Code's watcher and the rescan remain.
         w.on('error', () => w.close());

@@ -334,7 +334,15 @@ export interface WatchTarget {
   accepts(relative: string): boolean;
   /** Whether files in sub-folders matter (false: only the folder's own files, e.g. a repository's Aider history). */
   recursive: boolean;
+  /**
+   * Where a recursive watch is not the platform's own (services/treeWatch.ts): how many folder levels below `dir` new
+   * log files appear (default DEFAULT_WATCH_DEPTH). Deeper changes are left to VS Code's watcher and the rescan.
+   */
+  depth?: number;
 }
+
+/** Folder levels a bounded tree watch follows below a source's root when the source does not say. */
+export const DEFAULT_WATCH_DEPTH = 4;
 
 const SESSION_JSON = (f: string): boolean => f.endsWith('.jsonl') || f.endsWith('.json');
 
@@ -394,7 +402,14 @@ export function watchTargets(
         continue;
       }
       if (source !== 'copilot-chat') {
-        out.push({ dir: root, glob: LOG_FILE_GLOB, accepts: isLogFileName, recursive: true });
+        out.push({
+          dir: root,
+          glob: LOG_FILE_GLOB,
+          accepts: isLogFileName,
+          recursive: true,
+          // Claude Code's new sessions appear in projects/<project>/ (a year holds a folder per session below that).
+          ...(source === 'claude-code' ? { depth: 2 } : {}),
+        });
         continue;
       }
       const base = root.split(/[\\/]/).pop();
@@ -408,6 +423,7 @@ export function watchTargets(
           glob: '*/chatSessions/*.{json,jsonl}',
           accepts: (f) => SESSION_JSON(f) && /(^|[\\/])chatSessions[\\/][^\\/]+$/.test(f),
           recursive: true,
+          depth: 2,
         },
         {
           dir: `${root}/globalStorage/emptyWindowChatSessions`,
