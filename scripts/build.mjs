@@ -42,6 +42,8 @@ copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), join(dist, 'sql-wasm.
 
 // A team merge's worker thread (src/services/teamRollupPool.ts): loaded by path beside the CLI and extension bundles.
 await bundle('src/services/teamRollupWorker.ts', 'teamRollupWorker.js');
+// The extension's full rescan in a worker thread (src/services/rescanThread.ts): loaded by path beside the extension's bundle.
+await bundle('src/services/rescanWorker.ts', 'rescanWorker.js');
 
 // The tokenizer (token estimates for logs without counts) is big: its own file, required on first use only.
 await bundle('src/tokenizer/entry.ts', 'tokenizer.js');

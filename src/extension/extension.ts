@@ -62,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): OutcomeLedgerApi {
   const sidebar = new SidebarView(context.extensionUri, model, linker, notifier);
   const logWatch = new NodeLogWatch(model);
   const otel = new OtelHost(model, notifier);
-  const observed = new Observations(sidebar, meter, notifier, otel);
+  const observed = new Observations(sidebar, meter, notifier, otel, model);
   // The receiver's line in data health follows its state (listening, stopped, port in use), not only ledger changes.
   context.subscriptions.push(otel.onDidApply(() => sidebar.otelChanged(otel.problem)));
   const documents = new ReadOnlyDocuments();

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { importAll, RescanMemo, type ImportSummary } from '../services/importer';
+import { fullRescanInWorker, RESCAN_WORKER_SCRIPT } from '../services/rescanThread';
 import {
   applyPriceConfig,
   DiskFaultError,
@@ -63,9 +64,15 @@ export class LedgerModel implements vscode.Disposable {
   /** Why the ledger cannot be written now (a read-only or full disk): it is shown as last saved until a write works. */
   private fault: DiskFaultError | undefined;
 
+  private readonly rescanned = new vscode.EventEmitter<{ inWorker: boolean }>();
+  /** A full rescan ended: in a worker thread, or in this one (no worker, or it failed). */
+  readonly onDidFullRescan = this.rescanned.event;
+
   constructor(
     private settings: Settings,
     private readonly notifier: Notifier,
+    /** The full rescan's worker script; false: scan in this thread (services/rescanThread.ts). */
+    private readonly rescanWorker: string | false = RESCAN_WORKER_SCRIPT,
   ) {}
 
   get home(): string {
@@ -166,6 +173,9 @@ export class LedgerModel implements vscode.Disposable {
   /** Imports new log lines. Interactive imports wait for the lock; background ones leave it to the window holding it. */
   importNow(interactive: boolean): Promise<ImportSummary | undefined> {
     if (this.importing) {
+      // Asked by the user (Import Now), it runs once the import under way ends, and answers with its own result: the
+      // one under way may have started before the settings changed (another ledger home, a source turned on or off).
+      if (interactive) return this.importing.then(() => this.importNow(true));
       this.again = true;
       return this.importing;
     }
@@ -191,17 +201,20 @@ export class LedgerModel implements vscode.Disposable {
     this.fullScan = false;
     this.lightDue = false;
     this.changedFiles.clear();
+    const timeoutMs = interactive ? 60_000 : BACKGROUND_LOCK_MS;
     try {
-      const summary = await importAll(ledger, {
-        ...(changed ? { changed } : {}),
-        memo: this.memo,
-        light,
-        extra: s.extra,
-        disabled: s.disabled,
-        storePromptText: s.storePromptText,
-        projectDirs: workspaceDirs(),
-        timeoutMs: interactive ? 60_000 : BACKGROUND_LOCK_MS,
-      });
+      const inThread = (): Promise<ImportSummary> =>
+        importAll(ledger, {
+          ...(changed ? { changed } : {}),
+          memo: this.memo,
+          light,
+          extra: s.extra,
+          disabled: s.disabled,
+          storePromptText: s.storePromptText,
+          projectDirs: workspaceDirs(),
+          timeoutMs,
+        });
+      const summary = changed || light ? await inThread() : await this.fullRescan(ledger, timeoutMs, inThread);
       if (!changed && !light) this.lastFullScan = Date.now();
       this.watchSources(); // a tool installed since start now has a folder to watch
       if (this.fault) {
@@ -224,6 +237,48 @@ export class LedgerModel implements vscode.Disposable {
       }
       this.report(e);
       return undefined;
+    }
+  }
+
+  /**
+   * A full rescan runs in a worker thread (services/rescanThread.ts), so the heap it grows goes when it ends instead of
+   * staying in the extension host, and the host's thread stays free meanwhile. The worker writes through the ledger's
+   * lock like any other process; this window then reads what it wrote. If the worker cannot run or fails, the scan runs
+   * here as before (a real problem then shows as it always did).
+   */
+  private async fullRescan(
+    ledger: Ledger,
+    timeoutMs: number,
+    inThread: () => Promise<ImportSummary>,
+  ): Promise<ImportSummary> {
+    const here = async (): Promise<ImportSummary> => {
+      const summary = await inThread();
+      this.rescanned.fire({ inWorker: false });
+      return summary;
+    };
+    if (this.rescanWorker === false) return here();
+    const s = this.settings;
+    try {
+      const done = await fullRescanInWorker(
+        {
+          home: s.ledgerHome,
+          priceAliases: s.priceAliases,
+          extra: s.extra,
+          disabled: [...s.disabled],
+          storePromptText: s.storePromptText,
+          projectDirs: workspaceDirs(),
+          timeoutMs,
+          settledMs: this.memo.settledMs,
+          folderSettledMs: this.memo.folderSettledMs,
+        },
+        this.rescanWorker,
+      );
+      ledger.refresh();
+      this.memo.adopt(done.settled);
+      this.rescanned.fire({ inWorker: true });
+      return done.summary;
+    } catch {
+      return here();
     }
   }
 
@@ -315,6 +370,7 @@ export class LedgerModel implements vscode.Disposable {
     if (this.idleFold) clearTimeout(this.idleFold);
     this.watchers.dispose();
     this.changed.dispose();
+    this.rescanned.dispose();
     this.ledger?.close();
   }
 }

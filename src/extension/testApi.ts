@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { SidebarSnapshot } from '../core/sidebar/protocol';
+import type { LedgerModel } from './ledgerModel';
 import type { Notifier } from './notifier';
 import type { OtelHost } from './otelHost';
 import type { ActionResult } from './sidebarActions';
@@ -27,9 +28,11 @@ export class Observations implements vscode.Disposable {
   readonly messages: Array<{ kind: string; message: string }> = [];
   /** The OpenTelemetry receiver: how many settings changes have taken effect, and the URL it listens on after the last. */
   otel: { applied: number; url: string | undefined } = { applied: 0, url: undefined };
+  /** Full rescans, and how many of them ran in a worker thread. */
+  fullRescans = { total: 0, inWorker: 0 };
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(sidebar: SidebarView, meter: StatusMeter, notifier: Notifier, otel: OtelHost) {
+  constructor(sidebar: SidebarView, meter: StatusMeter, notifier: Notifier, otel: OtelHost, model: LedgerModel) {
     this.subscriptions = [
       sidebar.onDidSend((s) => (this.snapshot = s)),
       sidebar.onDidRender((r) => {
@@ -41,6 +44,12 @@ export class Observations implements vscode.Disposable {
       meter.onDidUpdate((m) => (this.meter = m)),
       notifier.onDidShow((m) => this.messages.push(m)),
       otel.onDidApply((url) => (this.otel = { applied: this.otel.applied + 1, url })),
+      model.onDidFullRescan((r) => {
+        this.fullRescans = {
+          total: this.fullRescans.total + 1,
+          inWorker: this.fullRescans.inWorker + (r.inWorker ? 1 : 0),
+        };
+      }),
     ];
   }
 

@@ -164,6 +164,18 @@ export class RescanMemo {
   get settledFiles(): number {
     return this.settled.size;
   }
+
+  /** The settled files' keys, to hand a full scan's findings from a worker thread to the memo that will use them. */
+  settledKeys(): Float64Array {
+    return Float64Array.from(this.settled);
+  }
+
+  /** Takes what a full scan elsewhere (a worker thread) learnt, in place of what this memo knew: it is then filled. */
+  adopt(keys: Float64Array): void {
+    this.settled.clear();
+    for (const k of keys) this.settled.add(k);
+    this.filled = true;
+  }
 }
 
 /** The memo a light rescan relies on: only once a full scan has filled it (before that, the import is a full scan). */

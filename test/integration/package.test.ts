@@ -90,6 +90,7 @@ describe('packaging (npm run package)', function () {
       'extension/dist/sql-wasm.wasm',
       'extension/dist/cli.js',
       'extension/dist/teamRollupWorker.js',
+      'extension/dist/rescanWorker.js',
       'extension/media/icon.png',
       'extension/readme.md',
     ]) {

@@ -98,11 +98,14 @@ describe('Outcome Ledger in VS Code', function () {
     assert.ok(Date.now() - started < 15_000);
   });
 
-  it('Import Now reports what it read, and Show Data Health opens the per-source health', async () => {
+  it('Import Now reports what it read (a full scan, in a worker thread), and Show Data Health opens the per-source health', async () => {
+    const before = api.observed.fullRescans;
     const summary = (await vscode.commands.executeCommand(CommandId.importNow)) as {
       sources: Array<{ source: string; found: boolean }>;
     };
     assert.ok(summary.sources.find((s) => s.source === 'claude-code')?.found);
+    // The extension's own bundle runs the full scan in its worker (dist/rescanWorker.js), not in the extension host.
+    assert.deepEqual(api.observed.fullRescans, { total: before.total + 1, inWorker: before.inWorker + 1 });
     const health = (await vscode.commands.executeCommand(CommandId.showDataHealth)) as {
       sources: Array<{ source: string; found: boolean; files: number }>;
     };
