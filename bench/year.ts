@@ -357,7 +357,7 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     value: Math.round(bytes / Math.max(1, requests)),
     unit: 'B',
   });
-  if (o.vscode && o.root) figures.push(...extensionHostMemory(o.root, home, log));
+  if (o.vscode && o.root) figures.push(...extensionHostMemory(o.root, home, world.home, log));
   const cc = o.ccusage ? await measureCcusage(o.ccusage, env(path.join(o.workDir, 'unused')), o.runs, log) : undefined;
   if (cc) {
     figures.push(...cc.figures);
@@ -391,12 +391,15 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
 
 /**
  * The extension host's memory with the sidebar open on the year's ledger: the VS Code suite's first-paint test reads
- * the host's RSS (its own process) on the suite's small ledger, switches `outcomeLedger.ledgerHome` to the given one,
- * shows the view and waits for its first paint and for the model to settle, then reads the RSS again. The difference
+ * the host's RSS (its own process) on the suite's small ledger, switches `outcomeLedger.ledgerHome` to the given one
+ * and adds the year's log folders to the window's Claude Code and Codex folders (so its watchers and full rescan cover
+ * them), shows the view and waits for its first paint and for the model to settle, then reads the RSS again. The difference
  * is what the year's ledger and the view add (the extension itself is already active on the small ledger).
  */
-function extensionHostMemory(root: string, home: string, log: (s: string) => void): Figure[] {
-  const run = runFirstPaintTest(root, { OL_BENCH_LEDGER_HOME: home });
+function extensionHostMemory(root: string, home: string, worldHome: string, log: (s: string) => void): Figure[] {
+  // The year's log folders become the window's too (OL_BENCH_WORLD_HOME): its watchers and scans then cover the
+  // year's 53,000 files, as a heavy user's window does, not only the suite's few.
+  const run = runFirstPaintTest(root, { OL_BENCH_LEDGER_HOME: home, OL_BENCH_WORLD_HOME: worldHome });
   if (!run) {
     log("  VS Code tier not available (setup failed): the extension host's memory not measured");
     return [];

@@ -502,11 +502,27 @@ describe('The sidebar on a year of heavy use', () => {
     // The extension host's memory (this very process) on the suite's small ledger, then with the view open on the
     // heavy one: what the ledger and the view add (npm run bench reports it).
     const rssBefore = process.memoryUsage().rss;
+    const worldHome = process.env.OL_BENCH_WORLD_HOME;
     // The view's page is dropped while hidden: showing it again loads a new page, which paints first.
     await vscode.commands.executeCommand('workbench.view.explorer');
     await config().update('ledgerHome', home, vscode.ConfigurationTarget.Global);
     try {
       await waitFor('the extension on the heavy ledger', () => api.model.home === home, 10_000);
+      // The bench can also hand the year's log folders (OL_BENCH_WORLD_HOME): they become this window's Claude Code
+      // and Codex folders too (after the switch, so they are scanned into the year's ledger, which holds them), and
+      // its scans cover a heavy user's ~53,000 log files, as a real window's do.
+      if (worldHome) {
+        await config().update(
+          'sources.claudeCode.extraPaths',
+          [path.join(worldHome, '.claude'), path.join(worldHome, '.config', 'claude')],
+          vscode.ConfigurationTarget.Global,
+        );
+        await config().update(
+          'sources.codex.extraPaths',
+          [path.join(worldHome, '.codex')],
+          vscode.ConfigurationTarget.Global,
+        );
+      }
       await api.model.get();
       await api.model.idle();
       const before = api.observed.firstPaint;
@@ -542,6 +558,11 @@ describe('The sidebar on a year of heavy use', () => {
       const ours = (paint.firstPaintMs ?? Infinity) - (paint.documentMs ?? 0);
       assert.ok(ours < 1_500, `first paint took ${ours} ms after the page's document arrived`);
     } finally {
+      // The year's folders go before the ledger does: they are never scanned into the suite's ledger.
+      if (worldHome) {
+        await config().update('sources.claudeCode.extraPaths', undefined, vscode.ConfigurationTarget.Global);
+        await config().update('sources.codex.extraPaths', undefined, vscode.ConfigurationTarget.Global);
+      }
       await config().update('ledgerHome', undefined, vscode.ConfigurationTarget.Global);
     }
     await waitFor('the extension back on the test ledger', () => api.model.home === w.ledgerHome, 10_000);
