@@ -273,11 +273,16 @@ export class LedgerModel implements vscode.Disposable {
         },
         this.rescanWorker,
       );
+      if (this.disposed) return done.summary;
       ledger.refresh();
       this.memo.adopt(done.settled);
       this.rescanned.fire({ inWorker: true });
       return done.summary;
-    } catch {
+    } catch (e) {
+      // Said in the Output channel only: the scan in this thread that follows shows any real problem as it always did.
+      this.notifier.info(
+        `the full rescan's worker thread failed (${e instanceof Error ? e.message : String(e)}); scanning here`,
+      );
       return here();
     }
   }
