@@ -51,11 +51,6 @@ function homeArg(home: string, io: CliIo): string {
 }
 
 /**
- * `report`, `sessions`, `summary` and `rollup export` read new log lines first (incremental: unchanged files cost a
- * stat), so what they print is current. When another process holds the ledger (a long import in VS Code), they show
- * the last saved state. `--no-import` skips this.
- */
-/**
  * `OUTCOME_LEDGER_CHECKPOINT_MB` (docs/ledger.md "Environment variables"): how much an import reads between saves of
  * its progress, for `import` and for the import every reading command runs first.
  */
@@ -64,6 +59,11 @@ export function checkpointOption(env: NodeJS.ProcessEnv): { checkpointBytes?: nu
   return mb > 0 ? { checkpointBytes: mb * (1 << 20) } : {};
 }
 
+/**
+ * `report`, `sessions`, `summary` and `rollup export` read new log lines first (incremental: unchanged files cost a
+ * stat), so what they print is current. When another process holds the ledger (a long import in VS Code), they show
+ * the last saved state. `--no-import` skips this.
+ */
 export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<void> {
   if (p.values['no-import'] === true) return;
   try {
