@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { Ledger } from '../src/store/ledger';
+import { INSERT_INTERACTION_SQL } from '../src/store/records';
 
 function listed(file: string): string[] {
   return fs
@@ -62,9 +63,7 @@ async function insertAll(home: string, requests: number, sessions: number): Prom
     for (let s = 0; s < sessions; s++) session.run(['claude-code', `session-${s}`]);
     session.free();
     // The importer's statement (store/records.ts), ids spread as its stable ids are.
-    const insert = db.prepare(
-      'INSERT OR IGNORE INTO interactions (id, session_ref, ts, model_ref, input, output, cache_read, cache_write, cache_write_1h, reasoning, cost_nusd, recorded_cost_nusd, flags, credits_u) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-    );
+    const insert = db.prepare(INSERT_INTERACTION_SQL);
     const start = Date.UTC(2026, 0, 1);
     for (let i = 0; i < requests; i++) {
       const id = Math.floor(Math.random() * 2 ** 52) + 1;

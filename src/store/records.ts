@@ -15,6 +15,10 @@ export interface RecordWriterOptions {
   storePromptText?: boolean;
 }
 
+/** How the importer stores a new request (its id first, then the row's values); the bench's insert floor uses it too. */
+export const INSERT_INTERACTION_SQL =
+  'INSERT OR IGNORE INTO interactions (id, session_ref, ts, model_ref, input, output, cache_read, cache_write, cache_write_1h, reasoning, cost_nusd, recorded_cost_nusd, flags, credits_u) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)';
+
 interface SessionRow {
   id: number;
   cwd: string | null;
@@ -72,9 +76,7 @@ export class RecordWriter {
     this.findInteraction = prep(
       'SELECT input + output + cache_read + cache_write, flags, session_ref, credits_u FROM interactions WHERE id = ?',
     );
-    this.insertInteraction = prep(
-      'INSERT OR IGNORE INTO interactions (id, session_ref, ts, model_ref, input, output, cache_read, cache_write, cache_write_1h, reasoning, cost_nusd, recorded_cost_nusd, flags, credits_u) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-    );
+    this.insertInteraction = prep(INSERT_INTERACTION_SQL);
     this.replaceInteraction = prep(
       'UPDATE interactions SET session_ref=?, ts=?, model_ref=?, input=?, output=?, cache_read=?, cache_write=?, cache_write_1h=?, reasoning=?, cost_nusd=?, recorded_cost_nusd=?, flags=?, credits_u=? WHERE id=?',
     );
