@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportJson } from '../src/core/outcomes/report';
 import { appendClaudeTurn, buildWorld, type World } from '../src/demo/world';
-import { importAll, RescanMemo } from '../src/services/importer';
+import { importAll, RescanMemo, sourceRoots } from '../src/services/importer';
 import { Ledger } from '../src/store/ledger';
 import type { Figure } from './import';
 import { ratioFigure } from './figures';
@@ -357,7 +357,7 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     value: Math.round(bytes / Math.max(1, requests)),
     unit: 'B',
   });
-  if (o.vscode && o.root) figures.push(...extensionHostMemory(o.root, home, world.home, log));
+  if (o.vscode && o.root) figures.push(...extensionHostMemory(o.root, home, world.env, log));
   const cc = o.ccusage ? await measureCcusage(o.ccusage, env(path.join(o.workDir, 'unused')), o.runs, log) : undefined;
   if (cc) {
     figures.push(...cc.figures);
@@ -367,15 +367,12 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     log('  ccusage not available: comparison skipped');
   }
   // What the targets leave once the work no import can skip is paid (bench/floors.ts).
-  const claudeDirs = (world.env.CLAUDE_CONFIG_DIR ?? '').split(',').filter((d) => d.length > 0);
-  const codexHome = world.env.CODEX_HOME ?? '';
+  // The folders the importer itself reads (its sources' roots in the world's environment).
+  const roots = sourceRoots(world.env);
   figures.push(
     ...(await floorFigures(
       {
-        roots: {
-          claude: claudeDirs.map((d) => path.join(d, 'projects')),
-          codex: codexHome ? [path.join(codexHome, 'sessions'), path.join(codexHome, 'archived_sessions')] : [],
-        },
+        roots: { claude: roots.get('claude-code') ?? [], codex: roots.get('codex') ?? [] },
         workDir: o.workDir,
         requests,
         sessions: report.totals.sessions,
@@ -396,10 +393,15 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
  * them), shows the view and waits for its first paint and for the model to settle, then reads the RSS again. The difference
  * is what the year's ledger and the view add (the extension itself is already active on the small ledger).
  */
-function extensionHostMemory(root: string, home: string, worldHome: string, log: (s: string) => void): Figure[] {
-  // The year's log folders become the window's too (OL_BENCH_WORLD_HOME): its watchers and scans then cover the
+function extensionHostMemory(
+  root: string,
+  home: string,
+  worldEnv: NodeJS.ProcessEnv,
+  log: (s: string) => void,
+): Figure[] {
+  // The year's log folders become the window's too (OL_BENCH_WORLD_ENV): its watchers and scans then cover the
   // year's 53,000 files, as a heavy user's window does, not only the suite's few.
-  const run = runFirstPaintTest(root, { OL_BENCH_LEDGER_HOME: home, OL_BENCH_WORLD_HOME: worldHome });
+  const run = runFirstPaintTest(root, { OL_BENCH_LEDGER_HOME: home, OL_BENCH_WORLD_ENV: JSON.stringify(worldEnv) });
   if (!run) {
     log("  VS Code tier not available (setup failed): the extension host's memory not measured");
     return [];

@@ -15,6 +15,7 @@ import { localDate } from '../../../src/core/usage/time';
 import { buildHeavyLedger } from '../../../src/demo/heavyLedger';
 import { EXTENSION_ID, SIDEBAR_VIEW } from '../../../src/extension/commands/ids';
 import type { OutcomeLedgerApi } from '../../../src/extension/extension';
+import { sourceRoots } from '../../../src/services/importer';
 import { linksOf, listSessions, report, resolveSession } from '../../../src/services/queries';
 import { Ledger } from '../../../src/store/ledger';
 import { activateExtension, ui, waitFor, world } from '../host';
@@ -502,26 +503,22 @@ describe('The sidebar on a year of heavy use', () => {
     // The extension host's memory (this very process) on the suite's small ledger, then with the view open on the
     // heavy one: what the ledger and the view add (npm run bench reports it).
     const rssBefore = process.memoryUsage().rss;
-    const worldHome = process.env.OL_BENCH_WORLD_HOME;
+    // The bench can also hand the year's environment (OL_BENCH_WORLD_ENV): the folders its Claude Code and Codex logs
+    // are read from, as the importer finds them there.
+    const worldEnv = process.env.OL_BENCH_WORLD_ENV;
+    const worldRoots = worldEnv ? sourceRoots(JSON.parse(worldEnv) as NodeJS.ProcessEnv) : undefined;
     // The view's page is dropped while hidden: showing it again loads a new page, which paints first.
     await vscode.commands.executeCommand('workbench.view.explorer');
     await config().update('ledgerHome', home, vscode.ConfigurationTarget.Global);
     try {
       await waitFor('the extension on the heavy ledger', () => api.model.home === home, 10_000);
-      // The bench can also hand the year's log folders (OL_BENCH_WORLD_HOME): they become this window's Claude Code
-      // and Codex folders too (after the switch, so they are scanned into the year's ledger, which holds them), and
-      // its scans cover a heavy user's ~53,000 log files, as a real window's do.
-      if (worldHome) {
-        await config().update(
-          'sources.claudeCode.extraPaths',
-          [path.join(worldHome, '.claude'), path.join(worldHome, '.config', 'claude')],
-          vscode.ConfigurationTarget.Global,
-        );
-        await config().update(
-          'sources.codex.extraPaths',
-          [path.join(worldHome, '.codex')],
-          vscode.ConfigurationTarget.Global,
-        );
+      // The year's folders become this window's Claude Code and Codex folders too (after the switch, so they are
+      // scanned into the year's ledger, which holds them): its scans and watches cover a heavy user's ~53,000 log files,
+      // as a real window's do.
+      if (worldRoots) {
+        const target = vscode.ConfigurationTarget.Global;
+        await config().update('sources.claudeCode.extraPaths', worldRoots.get('claude-code') ?? [], target);
+        await config().update('sources.codex.extraPaths', worldRoots.get('codex') ?? [], target);
       }
       await api.model.get();
       await api.model.idle();
@@ -559,7 +556,7 @@ describe('The sidebar on a year of heavy use', () => {
       assert.ok(ours < 1_500, `first paint took ${ours} ms after the page's document arrived`);
     } finally {
       // The year's folders go before the ledger does: they are never scanned into the suite's ledger.
-      if (worldHome) {
+      if (worldRoots) {
         await config().update('sources.claudeCode.extraPaths', undefined, vscode.ConfigurationTarget.Global);
         await config().update('sources.codex.extraPaths', undefined, vscode.ConfigurationTarget.Global);
       }
