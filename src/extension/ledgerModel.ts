@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
+import type { SourceName } from '../core/usage/model';
 import { importAll, RescanMemo, type ImportSummary } from '../services/importer';
-import { fullRescanInWorker, RESCAN_WORKER_SCRIPT } from '../services/rescanThread';
+import { fullRescanInWorker, RESCAN_WORKER_SCRIPT, type RescanJob } from '../services/rescanThread';
 import {
   applyPriceConfig,
   DiskFaultError,
@@ -201,20 +202,18 @@ export class LedgerModel implements vscode.Disposable {
     this.fullScan = false;
     this.lightDue = false;
     this.changedFiles.clear();
-    const timeoutMs = interactive ? 60_000 : BACKGROUND_LOCK_MS;
+    // What every import of this window reads with, in this thread or in the full rescan's worker.
+    const common = {
+      extra: s.extra,
+      disabled: s.disabled,
+      storePromptText: s.storePromptText,
+      projectDirs: workspaceDirs(),
+      timeoutMs: interactive ? 60_000 : BACKGROUND_LOCK_MS,
+    };
     try {
       const inThread = (): Promise<ImportSummary> =>
-        importAll(ledger, {
-          ...(changed ? { changed } : {}),
-          memo: this.memo,
-          light,
-          extra: s.extra,
-          disabled: s.disabled,
-          storePromptText: s.storePromptText,
-          projectDirs: workspaceDirs(),
-          timeoutMs,
-        });
-      const summary = changed || light ? await inThread() : await this.fullRescan(ledger, timeoutMs, inThread);
+        importAll(ledger, { ...(changed ? { changed } : {}), memo: this.memo, light, ...common });
+      const summary = changed || light ? await inThread() : await this.fullRescan(ledger, common, inThread);
       if (!changed && !light) this.lastFullScan = Date.now();
       this.watchSources(); // a tool installed since start now has a folder to watch
       if (this.fault) {
@@ -248,7 +247,9 @@ export class LedgerModel implements vscode.Disposable {
    */
   private async fullRescan(
     ledger: Ledger,
-    timeoutMs: number,
+    common: Pick<RescanJob, 'extra' | 'storePromptText' | 'projectDirs' | 'timeoutMs'> & {
+      disabled: ReadonlySet<SourceName>;
+    },
     inThread: () => Promise<ImportSummary>,
   ): Promise<ImportSummary> {
     const here = async (): Promise<ImportSummary> => {
@@ -261,13 +262,10 @@ export class LedgerModel implements vscode.Disposable {
     try {
       const done = await fullRescanInWorker(
         {
+          ...common,
+          disabled: [...common.disabled],
           home: s.ledgerHome,
           priceAliases: s.priceAliases,
-          extra: s.extra,
-          disabled: [...s.disabled],
-          storePromptText: s.storePromptText,
-          projectDirs: workspaceDirs(),
-          timeoutMs,
           settledMs: this.memo.settledMs,
           folderSettledMs: this.memo.folderSettledMs,
         },
