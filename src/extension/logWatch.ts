@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import { DEFAULT_WATCH_DEPTH, watchTargets } from '../services/importer';
+import { watchTargets } from '../services/importer';
 import { NATIVE_RECURSIVE_WATCH, TreeWatch } from '../services/treeWatch';
 import { workspaceDirs } from './captureWatchers';
 import type { LedgerModel } from './ledgerModel';
@@ -50,7 +50,7 @@ export class NodeLogWatch implements vscode.Disposable {
         // Where Node would emulate a recursive watch (Linux: a walk of the whole tree, every file kept in memory), a
         // watch per folder down to the depth where the source's new files appear (services/treeWatch.ts).
         if (target.recursive && !NATIVE_RECURSIVE_WATCH) {
-          this.watchers.push(new TreeWatch(target.dir, target.depth ?? DEFAULT_WATCH_DEPTH, onFile));
+          this.watchers.push(new TreeWatch(target.dir, target.depth, onFile));
           continue;
         }
         const w = fs.watch(target.dir, { recursive: target.recursive, persistent: false }, (_event, file) => {

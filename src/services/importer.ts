@@ -348,13 +348,10 @@ export interface WatchTarget {
   recursive: boolean;
   /**
    * Where a recursive watch is not the platform's own (services/treeWatch.ts): how many folder levels below `dir` new
-   * log files appear (default DEFAULT_WATCH_DEPTH). Deeper changes are left to VS Code's watcher and the rescan.
+   * log files appear (default: TreeWatch's). Deeper changes are left to VS Code's watcher and the rescan.
    */
   depth?: number;
 }
-
-/** Folder levels a bounded tree watch follows below a source's root when the source does not say. */
-export const DEFAULT_WATCH_DEPTH = 4;
 
 const SESSION_JSON = (f: string): boolean => f.endsWith('.jsonl') || f.endsWith('.json');
 

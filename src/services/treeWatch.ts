@@ -9,6 +9,9 @@ import * as path from 'node:path';
  */
 export const NATIVE_RECURSIVE_WATCH = process.platform === 'darwin' || process.platform === 'win32';
 
+/** Folder levels followed below the root when the source does not say how deep its new files appear. */
+export const DEFAULT_WATCH_DEPTH = 4;
+
 /** Folders watched per tree at most: past it, deeper new folders are left to VS Code's watcher and the rescan. */
 export const MAX_WATCHED_FOLDERS = 2_000;
 
@@ -23,12 +26,15 @@ export class TreeWatch {
   private readonly watchers = new Map<string, fs.FSWatcher>();
   private closed = false;
 
+  private readonly depth: number;
+
   constructor(
     private readonly root: string,
-    private readonly depth: number,
+    depth: number | undefined,
     private readonly onFile: (relative: string) => void,
     private readonly maxFolders = MAX_WATCHED_FOLDERS,
   ) {
+    this.depth = depth ?? DEFAULT_WATCH_DEPTH;
     this.watch(root, 0, false);
   }
 
