@@ -600,7 +600,7 @@ export class Ledger {
       const commit = (midWrite = false): void => {
         const changed = totalChanges(this.db) - base;
         const block = this.recorder.take(changed);
-        if (this.mustFold || block === 'overflow' || (checkpointed && !midWrite && changed > 0)) this.fold(midWrite);
+        if (this.mustFold || block === 'overflow' || (checkpointed && !midWrite)) this.fold(midWrite);
         else if (block) this.append(block, midWrite);
         if (midWrite) checkpointed = true;
         base = totalChanges(this.db);
