@@ -33,7 +33,7 @@ describe('Team rollups in VS Code', function () {
     });
 
   before(async () => {
-    await activateExtension<OutcomeLedgerApi>();
+    const api = await activateExtension<OutcomeLedgerApi>();
     dir = path.join(world().root, 'team-rollups');
     fs.mkdirSync(dir, { recursive: true });
     await vscode.workspace
@@ -49,6 +49,9 @@ describe('Team rollups in VS Code', function () {
       ],
     });
     await vscode.commands.executeCommand(CommandId.importNow);
+    // The settings change and the new log file also queued imports of their own (a full rescan in a worker thread):
+    // they end before the tests drive the consent tab, instead of sharing the machine with it.
+    await api.model.idle();
     // The consent tab is this extension's only webview on screen: the sidebar's view goes (it is not retained).
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
   });
