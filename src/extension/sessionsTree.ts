@@ -6,7 +6,7 @@ import { lineText, mdText } from '../core/common/text';
 import { standingSuffix } from '../core/outcomes/standing';
 import { addDays, localDate } from '../core/usage/time';
 import { SOURCE_TITLES } from '../core/usage/model';
-import { listSessions, sessionsOf, type SessionJson } from '../services/queries';
+import { listSessions, sessionDays, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
 
 /** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
@@ -101,9 +101,9 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
   }
 
   /**
-   * The days of the last TREE_DAYS with their sessions' count and sums. Each session is read and let go (sessionsOf):
-   * a heavy user's 90 days are ~12,000 sessions, which as objects the view would hold while it is open. A day's
-   * sessions are read when it is expanded (sessionsOfDay).
+   * The days of the last TREE_DAYS with their sessions' count and sums, from the per-session totals (sessionDays): a
+   * heavy user's 90 days are ~12,000 sessions, which as session objects cost the extension host ~90 MB to build. A
+   * day's sessions are read when it is expanded (sessionsOfDay).
    */
   private async loadDays(): Promise<SessionsNode[]> {
     if (this.days) return this.days;
@@ -111,23 +111,10 @@ export class SessionsTree implements vscode.TreeDataProvider<SessionsNode>, vsco
     if (!ledger) return [];
     const tz = this.model.currentSettings.timeZone;
     const today = localDate(tz, Date.now());
-    const byDay = new Map<string, { sessions: number; tokens: number; estimated: number; costUSD: number }>();
-    for (const s of sessionsOf(ledger.database, {
-      timeZone: tz,
-      since: addDays(today, -TREE_DAYS),
-      identities: this.model.currentSettings.identities,
-    })) {
-      const day = localDate(tz, Date.parse(s.start));
-      let d = byDay.get(day);
-      if (!d) byDay.set(day, (d = { sessions: 0, tokens: 0, estimated: 0, costUSD: 0 }));
-      d.sessions++;
-      d.tokens += s.tokens.total;
-      d.estimated += s.estimatedTokens;
-      d.costUSD += s.costUSD;
-    }
-    this.days = [...byDay.keys()]
-      .sort((a, b) => b.localeCompare(a))
-      .map((date) => ({ kind: 'day', date, ...byDay.get(date)! }));
+    this.days = sessionDays(ledger.database, { timeZone: tz, since: addDays(today, -TREE_DAYS) }).map((d) => ({
+      kind: 'day',
+      ...d,
+    }));
     return this.days;
   }
 

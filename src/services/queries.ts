@@ -24,7 +24,7 @@ import {
 } from '../core/outcomes/report';
 import { repeatedPromptsIn, type RepeatedPrompts } from '../core/outcomes/selfcheck';
 import { tasksInBranch } from '../core/outcomes/tasks';
-import { BUCKET_MS, isoUtc, periodRange } from '../core/usage/time';
+import { BUCKET_MS, addDays, isoUtc, localDate, periodRange, startOfLocalDay } from '../core/usage/time';
 import { sourceHealth } from '../store/files';
 import { loadKept, loadLinkFacts, loadLinks, loadSuccessors } from '../store/outcomes';
 import { getMeta, setMeta } from '../store/schema';
@@ -817,6 +817,56 @@ export function* sessionsOf(db: Database, q: PeriodQuery): Generator<SessionJson
       ].sort(),
     };
   }
+}
+
+/** One local day of the Sessions view: the sessions that started that day, their count and whole-session sums. */
+export interface SessionDay {
+  date: string;
+  sessions: number;
+  /** Canonical total (input + output + cache read + cache write) and the part of it that was estimated. */
+  tokens: number;
+  estimated: number;
+  costUSD: number;
+}
+
+/**
+ * The days of the sessions active in the period (as `listSessions` selects them), each session under the local day it
+ * started, newest day first. Read from the per-session totals alone: no session object is built, so a heavy user's
+ * 90 days (~12,000 sessions) cost one pass over as many rows, not 12,000 session objects with their links and files.
+ * Sums are those of `listSessions`'s sessions (cost summed before rounding, once per day).
+ */
+export function sessionDays(db: Database, q: PeriodQuery): SessionDay[] {
+  const { from, to } = periodRange(q.timeZone, q.since, q.until);
+  const out: Array<SessionDay & { nanoUSD: number }> = [];
+  // Rows come in start order, so a day's bounds are worked out once, when its first session is met.
+  let day: (SessionDay & { nanoUSD: number }) | undefined;
+  let dayEnd = -Infinity;
+  const stmt = db.prepare(
+    `SELECT t.first_ts, t.input + t.output + t.cache_read + t.cache_write, t.estimated, t.cost_nusd
+     FROM session_totals t JOIN sessions s ON s.id = t.session_ref
+     WHERE t.last_ts >= ? AND t.first_ts < ?
+     ORDER BY t.first_ts, s.id`,
+  );
+  try {
+    stmt.bind([from, to]);
+    while (stmt.step()) {
+      const v = stmt.get();
+      const start = Number(v[0]);
+      if (!day || start >= dayEnd) {
+        const date = localDate(q.timeZone, start);
+        dayEnd = startOfLocalDay(q.timeZone, addDays(date, 1));
+        day = { date, sessions: 0, tokens: 0, estimated: 0, costUSD: 0, nanoUSD: 0 };
+        out.push(day);
+      }
+      day.sessions++;
+      day.tokens += Number(v[1]);
+      day.estimated += Number(v[2]);
+      day.nanoUSD += Number(v[3]);
+    }
+  } finally {
+    stmt.free();
+  }
+  return out.reverse().map(({ nanoUSD, ...d }) => ({ ...d, costUSD: roundUSD(fromNanoUSD(nanoUSD)) }));
 }
 
 export class SessionNotFoundError extends Error {}
