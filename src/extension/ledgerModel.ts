@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { SourceName } from '../core/usage/model';
 import { importAll, RescanMemo, type ImportSummary } from '../services/importer';
-import { fullRescanInWorker, RESCAN_WORKER_SCRIPT, type RescanJob } from '../services/rescanThread';
+import { rescanInWorker, RESCAN_WORKER_SCRIPT, type RescanJob } from '../services/rescanThread';
 import {
   applyPriceConfig,
   DiskFaultError,
@@ -65,9 +65,9 @@ export class LedgerModel implements vscode.Disposable {
   /** Why the ledger cannot be written now (a read-only or full disk): it is shown as last saved until a write works. */
   private fault: DiskFaultError | undefined;
 
-  private readonly rescanned = new vscode.EventEmitter<{ inWorker: boolean }>();
-  /** A full rescan ended: in a worker thread, or in this one (no worker, or it failed). */
-  readonly onDidFullRescan = this.rescanned.event;
+  private readonly rescanned = new vscode.EventEmitter<{ inWorker: boolean; light: boolean }>();
+  /** A rescan (full, or light) ended: in a worker thread, or in this one (no worker, or it failed). */
+  readonly onDidRescan = this.rescanned.event;
 
   constructor(
     private settings: Settings,
@@ -195,8 +195,9 @@ export class LedgerModel implements vscode.Disposable {
     if (!ledger) return undefined;
     const s = this.settings;
     const full = interactive || this.fullScan;
-    // A light rescan also stats the files watchers reported; otherwise those alone are captured.
-    const light = !full && this.lightDue;
+    // A light rescan (once a full scan has filled the memo) also stats the files watchers reported; otherwise those
+    // alone are captured.
+    const light = !full && this.lightDue && this.memo.filled;
     if (light) for (const f of this.changedFiles) this.memo.unsettle(f);
     const changed = full || light || this.changedFiles.size === 0 ? undefined : [...this.changedFiles];
     this.fullScan = false;
@@ -213,7 +214,7 @@ export class LedgerModel implements vscode.Disposable {
     try {
       const inThread = (): Promise<ImportSummary> =>
         importAll(ledger, { ...(changed ? { changed } : {}), memo: this.memo, light, ...common });
-      const summary = changed || light ? await inThread() : await this.fullRescan(ledger, common, inThread);
+      const summary = changed ? await inThread() : await this.rescanAll(ledger, common, light, inThread);
       if (!changed && !light) this.lastFullScan = Date.now();
       this.watchSources(); // a tool installed since start now has a folder to watch
       if (this.fault) {
@@ -240,29 +241,32 @@ export class LedgerModel implements vscode.Disposable {
   }
 
   /**
-   * A full rescan runs in a worker thread (services/rescanThread.ts), so the heap it grows goes when it ends instead of
-   * staying in the extension host, and the host's thread stays free meanwhile. The worker writes through the ledger's
+   * A rescan, full or light, runs in a worker thread (services/rescanThread.ts), so the heap it grows goes when it ends
+   * instead of staying in the extension host, and the host's thread stays free meanwhile. A light one takes this
+   * window's settled files there and brings back what it learnt. The worker writes through the ledger's
    * lock like any other process; this window then reads what it wrote. If the worker cannot run or fails, the scan runs
    * here as before (a real problem then shows as it always did).
    */
-  private async fullRescan(
+  private async rescanAll(
     ledger: Ledger,
     common: Pick<RescanJob, 'extra' | 'storePromptText' | 'projectDirs' | 'timeoutMs'> & {
       disabled: ReadonlySet<SourceName>;
     },
+    light: boolean,
     inThread: () => Promise<ImportSummary>,
   ): Promise<ImportSummary> {
     const here = async (): Promise<ImportSummary> => {
       const summary = await inThread();
-      this.rescanned.fire({ inWorker: false });
+      this.rescanned.fire({ inWorker: false, light });
       return summary;
     };
     if (this.rescanWorker === false) return here();
     const s = this.settings;
     try {
-      const done = await fullRescanInWorker(
+      const done = await rescanInWorker(
         {
           ...common,
+          ...(light ? { settled: this.memo.settledKeys() } : {}),
           disabled: [...common.disabled],
           home: s.ledgerHome,
           priceAliases: s.priceAliases,
@@ -274,12 +278,12 @@ export class LedgerModel implements vscode.Disposable {
       if (this.disposed) return done.summary;
       ledger.refresh();
       this.memo.adopt(done.settled);
-      this.rescanned.fire({ inWorker: true });
+      this.rescanned.fire({ inWorker: true, light });
       return done.summary;
     } catch (e) {
       // Said in the Output channel only: the scan in this thread that follows shows any real problem as it always did.
       this.notifier.info(
-        `the full rescan's worker thread failed (${e instanceof Error ? e.message : String(e)}); scanning here`,
+        `the ${light ? 'light' : 'full'} rescan's worker thread failed (${e instanceof Error ? e.message : String(e)}); scanning here`,
       );
       return here();
     }

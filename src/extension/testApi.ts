@@ -28,8 +28,9 @@ export class Observations implements vscode.Disposable {
   readonly messages: Array<{ kind: string; message: string }> = [];
   /** The OpenTelemetry receiver: how many settings changes have taken effect, and the URL it listens on after the last. */
   otel: { applied: number; url: string | undefined } = { applied: 0, url: undefined };
-  /** Full rescans, and how many of them ran in a worker thread. */
+  /** Full rescans, and how many of them ran in a worker thread; the same of the light ones. */
   fullRescans = { total: 0, inWorker: 0 };
+  lightRescans = { total: 0, inWorker: 0 };
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(sidebar: SidebarView, meter: StatusMeter, notifier: Notifier, otel: OtelHost, model: LedgerModel) {
@@ -44,11 +45,11 @@ export class Observations implements vscode.Disposable {
       meter.onDidUpdate((m) => (this.meter = m)),
       notifier.onDidShow((m) => this.messages.push(m)),
       otel.onDidApply((url) => (this.otel = { applied: this.otel.applied + 1, url })),
-      model.onDidFullRescan((r) => {
-        this.fullRescans = {
-          total: this.fullRescans.total + 1,
-          inWorker: this.fullRescans.inWorker + (r.inWorker ? 1 : 0),
-        };
+      model.onDidRescan((r) => {
+        const was = r.light ? this.lightRescans : this.fullRescans;
+        const now = { total: was.total + 1, inWorker: was.inWorker + (r.inWorker ? 1 : 0) };
+        if (r.light) this.lightRescans = now;
+        else this.fullRescans = now;
       }),
     ];
   }

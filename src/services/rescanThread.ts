@@ -1,5 +1,5 @@
 /**
- * The extension's full rescan in a worker thread. A full rescan `stat`s every log file and lists their folders: on a
+ * The extension's periodic rescans in a worker thread, full and light. A full rescan `stat`s every log file and lists their folders: on a
  * year of heavy use 53,000 files, ~160 MB allocated on the way for ~6 MB kept, and V8 keeps the heap it grew for that
  * (the young generation at its largest, old-generation pages) in the extension host, a process VS Code shares with
  * other extensions, for as long as it runs (docs/ledger.md "Benchmarks"). In a worker thread that heap goes when the
@@ -8,7 +8,8 @@
  * The worker is one more writer of the ledger, like another window or the CLI: it opens the ledger, imports through
  * its lock and journal, and ends; the window then reads what it wrote (the journal's new blocks, or the new snapshot)
  * as it reads any other process's write. What the scan learnt for the light rescans (the settled files) comes back as
- * their keys. The worker's script is built beside the extension's bundle (scripts/build.mjs); when it cannot run, the
+ * their keys; a light rescan (one every few minutes while an editor is open) takes the window's keys there, so its
+ * garbage (~35 MB allocated on a year of heavy use: the folders' listings parsed, a few thousand stats) goes too. The worker's script is built beside the extension's bundle (scripts/build.mjs); when it cannot run, the
  * caller scans in its own thread as before.
  */
 import * as path from 'node:path';
@@ -29,6 +30,11 @@ export interface RescanJob {
   folderSettledMs: number;
   /** The environment the sources' folders are found from (default: the process's, as the extension's). */
   env?: Record<string, string | undefined>;
+  /**
+   * A light rescan: the keys of the files the window's last full scan found settled (RescanMemo.settledKeys), which it
+   * does not stat. Transferred, not copied. Absent: a full rescan.
+   */
+  settled?: Float64Array;
 }
 
 /** What the worker answers: the import's summary and the settled files' keys, or why it failed. */
@@ -45,8 +51,11 @@ export const RESCAN_WORKER_SCRIPT = path.join(__dirname, 'rescanWorker.js');
  */
 const LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 4 };
 
-/** Runs one full rescan in a worker thread; rejects when the worker fails or cannot start (the caller scans itself). */
-export function fullRescanInWorker(
+/**
+ * Runs one rescan (full, or light with `job.settled`) in a worker thread; rejects when the worker fails or cannot start
+ * (the caller scans itself).
+ */
+export function rescanInWorker(
   job: RescanJob,
   script = RESCAN_WORKER_SCRIPT,
 ): Promise<{ summary: ImportSummary; settled: Float64Array }> {
@@ -54,7 +63,11 @@ export function fullRescanInWorker(
     let answer: RescanMessage | undefined;
     let worker: Worker;
     try {
-      worker = new Worker(script, { workerData: job, resourceLimits: LIMITS });
+      worker = new Worker(script, {
+        workerData: job,
+        resourceLimits: LIMITS,
+        ...(job.settled ? { transferList: [job.settled.buffer as ArrayBuffer] } : {}),
+      });
     } catch (e) {
       reject(e instanceof Error ? e : new Error(String(e)));
       return;

@@ -1,5 +1,5 @@
 /**
- * The worker thread of the extension's full rescan (services/rescanThread.ts), built on its own into
+ * The worker thread of the extension's rescans, full and light (services/rescanThread.ts), built on its own into
  * dist/rescanWorker.js (scripts/build.mjs): opens the ledger `workerData` names, imports everything new through its
  * lock, and answers with the summary and the settled files' keys, then ends (its heap goes with it).
  */
@@ -12,9 +12,12 @@ async function rescan(job: RescanJob): Promise<RescanMessage> {
   const ledger = await Ledger.open(job.home, { priceAliases: job.priceAliases });
   try {
     const memo = new RescanMemo(job.settledMs, job.folderSettledMs);
+    // A light rescan relies on what the window's last full scan learnt.
+    if (job.settled) memo.adopt(job.settled);
     const summary = await importAll(ledger, {
       ...(job.env ? { env: job.env } : {}),
       memo,
+      light: job.settled !== undefined,
       extra: job.extra,
       disabled: new Set(job.disabled),
       storePromptText: job.storePromptText,

@@ -119,6 +119,31 @@ describe('Outcome Ledger in VS Code', function () {
     assert.match(doc?.getText() ?? '', /## codex\nNot found\. Looked in: /);
   });
 
+  it('runs the periodic light rescans in a worker thread too, and loses nothing they took over', async () => {
+    const before = api.observed.lightRescans;
+    const tokens = (await freshLedgerSessions()).reduce((n, s) => n + s.tokens.total, 0);
+    await config().update('rescanIntervalSeconds', 10, vscode.ConfigurationTarget.Global);
+    try {
+      // The full scan above filled what a light one relies on; the next periodic rescans are light.
+      await waitFor(
+        'a light rescan in a worker thread',
+        async () => api.observed.lightRescans.inWorker > before.inWorker || undefined,
+        30_000,
+      );
+    } finally {
+      await config().update('rescanIntervalSeconds', undefined, vscode.ConfigurationTarget.Global);
+    }
+    assert.equal(api.observed.lightRescans.total - before.total, api.observed.lightRescans.inWorker - before.inWorker);
+    assert.equal(
+      (await freshLedgerSessions()).reduce((n, s) => n + s.tokens.total, 0),
+      tokens,
+    );
+    const health = (await vscode.commands.executeCommand(CommandId.showDataHealth)) as {
+      sources: Array<{ source: string; files: number }>;
+    };
+    assert.equal(health.sources.find((s) => s.source === 'claude-code')?.files, 1);
+  });
+
   it("reads Cline tasks kept in this window's own VS Code user folder, and data health says where", async () => {
     const w = world();
     const tasks = path.join(api.hostUserDir, 'globalStorage', 'saoudrizwan.claude-dev', 'tasks', '1772460000000');
