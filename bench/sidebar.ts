@@ -93,6 +93,9 @@ export interface FirstPaint {
   bytes: number;
   rssBefore: number;
   rssAfter: number;
+  /** process.memoryUsage() before and after (older artifacts lack them). */
+  memoryBefore?: NodeJS.MemoryUsage;
+  memoryAfter?: NodeJS.MemoryUsage;
 }
 
 /**

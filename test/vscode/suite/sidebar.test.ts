@@ -502,7 +502,8 @@ describe('The sidebar on a year of heavy use', () => {
     }
     // The extension host's memory (this very process) on the suite's small ledger, then with the view open on the
     // heavy one: what the ledger and the view add (npm run bench reports it).
-    const rssBefore = process.memoryUsage().rss;
+    const memoryBefore = process.memoryUsage();
+    const rssBefore = memoryBefore.rss;
     // The bench can also hand the year's environment (OL_BENCH_WORLD_ENV): the folders its Claude Code and Codex logs
     // are read from, as the importer finds them there.
     const worldEnv = process.env.OL_BENCH_WORLD_ENV;
@@ -533,7 +534,8 @@ describe('The sidebar on a year of heavy use', () => {
       assert.ok(s && s.seq === paint.seq && !s.empty);
       if (!given) assert.ok(s.interactions > 0); // the bench's year may end before the default period
       await api.model.idle();
-      const rssAfter = process.memoryUsage().rss;
+      const memoryAfter = process.memoryUsage();
+      const rssAfter = memoryAfter.rss;
       const result = {
         firstPaintMs: paint.firstPaintMs ?? NaN,
         documentMs: paint.documentMs,
@@ -546,6 +548,9 @@ describe('The sidebar on a year of heavy use', () => {
         sessions: built.sessions,
         rssBefore,
         rssAfter,
+        // Where it went (V8's heap, used and reserved; memory outside it, as sql.js's wasm memory), before and after.
+        memoryBefore,
+        memoryAfter,
         vscode: vscode.version,
       };
       fs.writeFileSync(path.join(w.artifactsDir, 'sidebar-paint.json'), JSON.stringify(result, null, 2));
