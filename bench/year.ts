@@ -425,9 +425,9 @@ function extensionHostMemory(
   log(
     `  extension host RSS: ${before.toFixed(0)} MB on the suite's small ledger, ${after.toFixed(0)} MB with the sidebar open on the year's ledger (first paint ${(m.firstPaintMs - m.documentMs).toFixed(0)} ms)`,
   );
-  if (m.memoryBefore && m.memoryAfter) {
-    const mb = (k: 'heapUsed' | 'heapTotal' | 'external'): string =>
-      `${((m.memoryAfter![k] - m.memoryBefore![k]) / 1048576).toFixed(0)} MB`;
+  const { memoryBefore: was, memoryAfter: is } = m;
+  if (was && is) {
+    const mb = (k: 'heapUsed' | 'heapTotal' | 'external'): string => `${((is[k] - was[k]) / 1048576).toFixed(0)} MB`;
     log(
       `  of which V8 heap used +${mb('heapUsed')} (reserved +${mb('heapTotal')}), outside V8's heap (sql.js's wasm memory) +${mb('external')}`,
     );

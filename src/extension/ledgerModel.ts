@@ -243,9 +243,9 @@ export class LedgerModel implements vscode.Disposable {
   /**
    * A rescan, full or light, runs in a worker thread (services/rescanThread.ts), so the heap it grows goes when it ends
    * instead of staying in the extension host, and the host's thread stays free meanwhile. A light one takes this
-   * window's settled files there and brings back what it learnt. The worker writes through the ledger's
-   * lock like any other process; this window then reads what it wrote. If the worker cannot run or fails, the scan runs
-   * here as before (a real problem then shows as it always did).
+   * window's settled files there; either brings back what it learnt. The worker writes through the ledger's lock like
+   * any other process; this window then reads what it wrote. If the worker cannot run or fails, the scan runs here as
+   * before (a real problem then shows as it always did).
    */
   private async rescanAll(
     ledger: Ledger,

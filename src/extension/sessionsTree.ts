@@ -6,14 +6,14 @@ import { lineText, mdText } from '../core/common/text';
 import { standingSuffix } from '../core/outcomes/standing';
 import { addDays, localDate } from '../core/usage/time';
 import { SOURCE_TITLES } from '../core/usage/model';
-import { listSessions, sessionDays, type SessionJson } from '../services/queries';
+import { listSessions, sessionDays, type SessionDay, type SessionJson } from '../services/queries';
 import type { LedgerModel } from './ledgerModel';
 
 /** How far back the tree lists sessions (the CLI's `sessions --since` reaches further). */
 export const TREE_DAYS = 90;
 
 export type SessionsNode =
-  | { kind: 'day'; date: string; sessions: number; tokens: number; estimated: number; costUSD: number }
+  | ({ kind: 'day' } & SessionDay)
   | { kind: 'session'; session: SessionJson }
   | { kind: 'group'; session: SessionJson; group: 'models' | 'files' }
   | { kind: 'model'; name: string }

@@ -710,6 +710,14 @@ export function linksOf(
 }
 
 /** `sessions --json`: every session that was active in the period, with whole-session totals. */
+/**
+ * The sessions active in a period (bound: its start and end), through the per-session totals' span index, in start
+ * order: `sessionsOf` and `sessionDays` read the same sessions. Columns: `s` (sessions) and `t` (session_totals).
+ */
+const SESSIONS_ACTIVE_IN = `FROM session_totals t JOIN sessions s ON s.id = t.session_ref
+     WHERE t.last_ts >= ? AND t.first_ts < ?
+     ORDER BY t.first_ts, s.id`;
+
 export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   return [...sessionsOf(db, q)];
 }
@@ -725,9 +733,7 @@ export function* sessionsOf(db: Database, q: PeriodQuery): Generator<SessionJson
   const now = q.now ?? Date.now();
   // The period's sessions through the per-session totals' span index, whole-session sums from the same row: their
   // ids first (in order), their rows one at a time below.
-  const period = `FROM session_totals t JOIN sessions s ON s.id = t.session_ref
-     WHERE t.last_ts >= ? AND t.first_ts < ?
-     ORDER BY t.first_ts, s.id`;
+  const period = SESSIONS_ACTIVE_IN;
   const select = `SELECT s.id, s.source, s.session_key, ${sessionCwdSql()}, s.repo, s.branch, s.label, ${sessionLogPathSql()},
             t.first_ts, t.last_ts, t.input, t.output, t.cache_read, t.cache_write, t.reasoning,
             t.cost_nusd, t.n, t.estimated, t.credits_u
@@ -842,10 +848,7 @@ export function sessionDays(db: Database, q: PeriodQuery): SessionDay[] {
   let day: (SessionDay & { nanoUSD: number }) | undefined;
   let dayEnd = -Infinity;
   const stmt = db.prepare(
-    `SELECT t.first_ts, t.input + t.output + t.cache_read + t.cache_write, t.estimated, t.cost_nusd
-     FROM session_totals t JOIN sessions s ON s.id = t.session_ref
-     WHERE t.last_ts >= ? AND t.first_ts < ?
-     ORDER BY t.first_ts, s.id`,
+    `SELECT t.first_ts, t.input + t.output + t.cache_read + t.cache_write, t.estimated, t.cost_nusd ${SESSIONS_ACTIVE_IN}`,
   );
   try {
     stmt.bind([from, to]);

@@ -1,16 +1,17 @@
 /**
- * The extension's periodic rescans in a worker thread, full and light. A full rescan `stat`s every log file and lists their folders: on a
- * year of heavy use 53,000 files, ~160 MB allocated on the way for ~6 MB kept, and V8 keeps the heap it grew for that
- * (the young generation at its largest, old-generation pages) in the extension host, a process VS Code shares with
- * other extensions, for as long as it runs (docs/ledger.md "Benchmarks"). In a worker thread that heap goes when the
- * worker ends, and the extension host's thread stays free while a first import of years of logs runs.
+ * The extension's periodic rescans in a worker thread, full and light. A full rescan `stat`s every log file and lists
+ * their folders: on a year of heavy use 53,000 files, ~160 MB allocated on the way for ~6 MB kept, and V8 keeps the
+ * heap it grew for that (the young generation at its largest, old-generation pages) in the extension host, a process
+ * VS Code shares with other extensions, for as long as it runs (docs/ledger.md "Benchmarks"). In a worker thread that
+ * heap goes when the worker ends, and the extension host's thread stays free while a first import of years of logs
+ * runs.
  *
  * The worker is one more writer of the ledger, like another window or the CLI: it opens the ledger, imports through
  * its lock and journal, and ends; the window then reads what it wrote (the journal's new blocks, or the new snapshot)
  * as it reads any other process's write. What the scan learnt for the light rescans (the settled files) comes back as
- * their keys; a light rescan (one every few minutes while an editor is open) takes the window's keys there, so its
- * garbage (~35 MB allocated on a year of heavy use: the folders' listings parsed, a few thousand stats) goes too. The worker's script is built beside the extension's bundle (scripts/build.mjs); when it cannot run, the
- * caller scans in its own thread as before.
+ * their keys. A light rescan (every minute by default) takes the window's keys there, so its garbage goes too (~35 MB
+ * allocated on a year of heavy use: the folders' listings parsed, a few thousand stats). The worker's script is built
+ * beside the extension's bundle (scripts/build.mjs); when it cannot run, the caller scans in its own thread as before.
  */
 import * as path from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
