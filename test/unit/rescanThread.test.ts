@@ -1,41 +1,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildWorld, type World } from '../../src/demo/world';
+import { appendClaudeTurn, buildWorld, type World } from '../../src/demo/world';
 import { FOLDER_SETTLED_MS, importAll, RescanMemo } from '../../src/services/importer';
 import { rescanInWorker, type RescanJob } from '../../src/services/rescanThread';
 import { Ledger } from '../../src/store/ledger';
 import { ledgerTokens, tempDirEach, truthTotal } from '../helpers';
-
-/** Claude Code logs of the world (main sessions, not sub-agents), with a request line each ends on. */
-function claudeLogs(roots: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (p.endsWith('.jsonl') && !p.includes('subagents') && fs.readFileSync(p, 'utf8').includes('"usage"'))
-        out.push(p);
-    }
-  };
-  for (const root of roots) if (fs.existsSync(root)) walk(root);
-  return out.sort();
-}
-
-/** Appends to a Claude Code log a copy of its last request under new ids (a new request); returns the line's bytes. */
-function appendRequest(file: string, tag: string): number {
-  const lines = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"usage"'));
-  const last = JSON.parse(lines[lines.length - 1]!) as { uuid: string; requestId?: string; message: { id: string } };
-  last.uuid = `${last.uuid}-${tag}`;
-  last.requestId = `req_${tag}`;
-  last.message.id = `msg_${tag}`;
-  const line = `${JSON.stringify(last)}\n`;
-  fs.appendFileSync(file, line);
-  return Buffer.byteLength(line);
-}
 
 describe("the extension's rescans in a worker thread", function () {
   this.timeout(120_000);
@@ -111,30 +81,34 @@ describe("the extension's rescans in a worker thread", function () {
       const window = new RescanMemo(0);
       window.adopt((await rescanInWorker(jobFor(home))).settled);
       ledger.refresh();
-      const before = ledgerTokens(ledger);
-      const [reported, unseen] = claudeLogs(world.claudeRoots);
-      assert.ok(reported && unseen, 'the world has two Claude Code logs');
+      const fileOf = (session: string): string => world.state.claude[session]?.file ?? '';
+      const [reported, unseen] = Object.keys(world.state.claude).filter((k) => window.isSettled(fileOf(k)));
+      assert.ok(reported && unseen, 'the world has two settled Claude Code logs');
       // Both grow; a watcher reported one of them (the window unsettles it), the other waits for a full rescan.
-      const bytes = appendRequest(reported, 'reported');
-      appendRequest(unseen, 'unseen');
-      window.unsettle(reported);
+      const size = fs.statSync(fileOf(reported)).size;
+      appendClaudeTurn(world, reported);
+      const waiting = appendClaudeTurn(world, unseen);
+      window.unsettle(fileOf(reported));
       const settled = window.settledKeys();
       const count = settled.length;
 
       const done = await rescanInWorker({ ...jobFor(home), settled });
       assert.equal(settled.byteLength, 0, 'the keys were transferred to the worker, not copied');
-      assert.equal(done.summary.bytesRead, bytes, 'only the reported file was read');
+      assert.equal(
+        done.summary.bytesRead,
+        fs.statSync(fileOf(reported)).size - size,
+        'only the reported file was read',
+      );
       ledger.refresh();
-      assert.ok(ledgerTokens(ledger) > before, 'its new request is in the ledger');
+      assert.equal(ledgerTokens(ledger), truthTotal(world.truth.interactions) - truthTotal(waiting));
       // Read to its end again, the reported file is settled once more in what comes back.
       assert.equal(done.settled.length, count + 1);
 
       // A full rescan then finds the other one.
-      const light = ledgerTokens(ledger);
       const full = await rescanInWorker(jobFor(home));
       assert.ok(full.summary.bytesRead > 0);
       ledger.refresh();
-      assert.ok(ledgerTokens(ledger) > light, "the other file's new request is in the ledger");
+      assert.equal(ledgerTokens(ledger), truthTotal(world.truth.interactions));
     } finally {
       ledger.close();
     }
