@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { implausible } from '../core/usage/bounds';
-import { duplicateKey } from '../core/common/json';
+import { duplicateKeyIn } from '../core/common/json';
 import { cleanText } from '../core/common/text';
 import { isRejection, type LedgerRecord, type SourceName } from '../core/usage/model';
 import { RepoFinder } from '../git/repo';
@@ -41,7 +41,7 @@ import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 import { sessionFolders } from '../store/paths';
-import { loadSqlJs } from '../store/sqljs';
+import { enlargePageCache, loadSqlJs } from '../store/sqljs';
 import { openRegular, readRegularFile } from '../sources/regular';
 
 /** Every source this build can read, in display order. */
@@ -202,6 +202,8 @@ export interface ImportSummary {
 }
 
 const MAX_REASONS = 5;
+/** SQLite's page cache during a big import (KiB; sql.js's default is 2 MB): docs/ledger.md "A first import". */
+const BIG_IMPORT_CACHE_KIB = 8 << 10;
 
 /** What the cursor compares: a file's identity, size and time (for a database, with its write-ahead log's). */
 interface FileStat {
@@ -246,7 +248,7 @@ function lineProblem(records: readonly LedgerRecord[], buf: Buffer, start: numbe
     if (why !== null) return why;
   }
   if (!looksLikeJsonObject(buf, start, end)) return null;
-  const twice = duplicateKey(buf.toString('utf8', start, end));
+  const twice = duplicateKeyIn(buf, start, end);
   return twice === undefined ? null : duplicateKeyReason(twice);
 }
 
@@ -728,6 +730,9 @@ function runImport(
   });
   let done = 0;
   let sinceCheckpoint = 0;
+  // A big import (a first one, or one after a long pause) writes all over the tables: a bigger page cache keeps their
+  // pages instead of reading them back from the snapshot again and again (store/sqljs.ts enlargePageCache).
+  const restoreCache = totalBytes >= checkpointBytes ? enlargePageCache(db, BIG_IMPORT_CACHE_KIB) : undefined;
   const runPlan = (): void => {
     for (let i = 0; i < plan.length; i++) {
       const item = plan[i];
@@ -775,6 +780,7 @@ function runImport(
     cursorWriter.free();
     compact?.free();
     byKey?.free();
+    restoreCache?.();
   }
   // A full scan went through every file: light rescans may rely on what it learnt.
   if (memo && !light) memo.filled = true;
@@ -890,7 +896,7 @@ function importFile(
     }
     for (const r of result.rejects) reject(r.entry, r.reason);
     // A JSON document with a key twice in one object could show one figure and count another: none of it is stored.
-    const twice = looksLikeJsonText(buf) ? duplicateKey(buf.toString('utf8')) : undefined;
+    const twice = looksLikeJsonText(buf) ? duplicateKeyIn(buf) : undefined;
     if (twice !== undefined) reject(0, duplicateKeyReason(twice));
     else
       addRecords(

@@ -1,8 +1,18 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
-/** A stable 53-bit id (a safe JS integer, an SQLite rowid) from a natural key. */
+/** Node's one-shot digest (Node 20.12 and later): about half the cost of a Hash object per call. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
+
+function sha1(key: string): Buffer {
+  return oneShot ? oneShot('sha1', key, 'buffer') : crypto.createHash('sha1').update(key).digest();
+}
+
+/**
+ * A stable 53-bit id (a safe JS integer, an SQLite rowid) from a natural key. Computed for every record an import
+ * reads (a first import of a year of heavy use: about a million), so by the cheapest SHA-1 Node offers.
+ */
 export function stableId(key: string): number {
-  const d = createHash('sha1').update(key).digest();
+  const d = sha1(key);
   return (d.readUInt32BE(0) & 0x1fffff) * 0x1_0000_0000 + d.readUInt32BE(4);
 }
 

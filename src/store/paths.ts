@@ -41,18 +41,26 @@ export function sessionLogPathSql(s = 's'): string {
  */
 export class PathInterner {
   private readonly stmt: Statement;
+  /** Folders interned by this writer: a folder's row is never removed, so each is interned once per writer. */
+  private readonly done = new Set<string>();
   constructor(db: Database) {
     this.stmt = db.prepare(INTERN);
   }
 
   intern(text: string | null): void {
-    if (text !== null) this.stmt.run([text]);
+    if (text === null || this.done.has(text)) return;
+    this.stmt.run([text]);
+    if (this.done.size >= MAX_REMEMBERED) this.done.clear();
+    this.done.add(text);
   }
 
   free(): void {
     this.stmt.free();
   }
 }
+
+/** Folders a writer remembers having interned (a year of heavy use has about 6,400). */
+const MAX_REMEMBERED = 20_000;
 
 /** The values of a session's log file for `log_dir_ref` (via PATH_ID_SQL) and `log_name`. */
 export function logPathParts(logPath: string | null): [folder: string | null, name: string | null] {

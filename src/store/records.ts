@@ -3,7 +3,8 @@ import type { Database, Statement } from 'sql.js';
 import type { EditRecord, InteractionRecord, LedgerRecord, PromptRecord, SessionContext } from '../core/usage/model';
 import { costUSD, creditCostUSD, toMicroCredits, toNanoUSD } from '../core/usage/pricing';
 import { totalOf } from '../core/usage/tokens';
-import { promptHash, stableId } from './hash';
+import { NumberSet } from '../core/common/numberSet';
+import { pathKey, promptHash, stableId } from './hash';
 import { isRollupStale, rebuildRollup } from './rollup';
 import { restoreSession } from './archive';
 import { FLAG_ESTIMATED, FLAG_MODEL_ASSUMED, FLAG_OTLP, FLAG_SIDECHAIN, getMeta } from './schema';
@@ -63,6 +64,15 @@ export class RecordWriter {
   /** Sessions known to hold their request rows in the ledger (checked, or restored from the archive) in this run. */
   private readonly hot = new Set<number>();
   private readonly paths: PathInterner;
+  private readonly lastRowId: Statement;
+  /**
+   * A first import (the ledger held no request and no session when this writer started): every request the archive
+   * can hold, and every session the ledger can hold, was then written by this writer, so those it never wrote need no
+   * lookup — on a year of heavy use a quarter of a million random reads of index pages (docs/ledger.md "A first
+   * import"). The ids of what it wrote are kept as numbers (a session by a hash of its key: a collision only costs
+   * the lookup).
+   */
+  private readonly written: { requests: NumberSet; sessions: NumberSet } | undefined;
 
   constructor(
     private readonly db: Database,
@@ -106,6 +116,25 @@ export class RecordWriter {
       ? prep('SELECT session_ref, total, flags, credits_u FROM archived_requests WHERE id = ?')
       : undefined;
     this.findArchivedSession = archive ? prep('SELECT 1 FROM archived_sessions WHERE session_ref = ?') : undefined;
+    this.lastRowId = prep('SELECT last_insert_rowid()');
+    const empty = (table: string): boolean =>
+      db.exec(`SELECT EXISTS (SELECT 1 FROM ${table})`)[0]?.values[0]?.[0] === 0;
+    this.written =
+      empty('interactions') && empty('sessions') && (!archive || empty('archived_requests'))
+        ? { requests: new NumberSet(1 << 14), sessions: new NumberSet(1 << 12) }
+        : undefined;
+  }
+
+  /** Whether a request with this id may be in the ledger or its archive (always, unless this is a first import). */
+  private mayExist(id: number): boolean {
+    return this.written === undefined || this.written.requests.has(id);
+  }
+
+  private insertedRowId(): number {
+    this.lastRowId.step();
+    const id = Number(this.lastRowId.get()[0]);
+    this.lastRowId.reset();
+    return id;
   }
 
   /**
@@ -199,7 +228,7 @@ export class RecordWriter {
     if (!seen) {
       // A copy of a request moved to the archive (a resumed session copies old messages): settled from its key, or
       // its session restored first when the new copy is better.
-      const archived = this.archivedCopy(id);
+      const archived = this.mayExist(id) ? this.archivedCopy(id) : undefined;
       if (archived) {
         if (!betterCopy(copy, archived)) {
           this.remember(r.key, { id, ...archived });
@@ -236,6 +265,7 @@ export class RecordWriter {
       credits,
     ];
     this.remember(r.key, { id, ...copy });
+    this.written?.requests.add(id);
     if (!seen) {
       // Insert first: new is the common case; only a collision with an earlier run pays for the lookup.
       this.insertInteraction.run([id, ...values]);
@@ -269,6 +299,7 @@ export class RecordWriter {
   retract(key: string): void {
     const id = stableId(key);
     this.recent.delete(key);
+    if (!this.mayExist(id)) return;
     const archived = this.archivedCopy(id);
     if (archived) this.ensureHot(archived.session);
     this.findInteraction.bind([id]);
@@ -311,29 +342,37 @@ export class RecordWriter {
       this.findModel.reset();
       if (id === undefined) {
         this.insertModel.run([name]);
-        id = lastRowId(this.db);
+        id = this.insertedRowId();
       }
       this.models.set(name, id);
     }
     return id;
   }
 
+  private storedSession(ctx: SessionContext): SessionRow | undefined {
+    this.findSession.bind([ctx.source, ctx.sessionId]);
+    let row: SessionRow | undefined;
+    if (this.findSession.step()) {
+      const [id, cwd, repo, branch, log] = this.findSession.get();
+      row = {
+        id: Number(id),
+        cwd: nullable(cwd),
+        repo: nullable(repo),
+        branch: nullable(branch),
+        logPath: nullable(log),
+      };
+    }
+    this.findSession.reset();
+    return row;
+  }
+
   private session(ctx: SessionContext, logPath: string): SessionRow {
     const key = `${ctx.source}\u0000${ctx.sessionId}`;
     let row = this.sessions.get(key);
     if (!row) {
-      this.findSession.bind([ctx.source, ctx.sessionId]);
-      if (this.findSession.step()) {
-        const [id, cwd, repo, branch, log] = this.findSession.get();
-        row = {
-          id: Number(id),
-          cwd: nullable(cwd),
-          repo: nullable(repo),
-          branch: nullable(branch),
-          logPath: nullable(log),
-        };
-      }
-      this.findSession.reset();
+      // In a first import a session this writer never wrote is not in the ledger: no lookup (see `written`).
+      const hash = this.written ? pathKey(key) : 0;
+      if (!this.written || this.written.sessions.has(hash)) row = this.storedSession(ctx);
       if (!row) {
         const cwd = ctx.cwd ?? null;
         const repo = cwd ? this.options.repoOf(cwd) : null;
@@ -341,7 +380,8 @@ export class RecordWriter {
         this.paths.intern(cwd);
         this.paths.intern(folder);
         this.insertSession.run([ctx.source, ctx.sessionId, cwd, repo, ctx.branch ?? null, folder, name]);
-        row = { id: lastRowId(this.db), cwd, repo, branch: ctx.branch ?? null, logPath };
+        row = { id: this.insertedRowId(), cwd, repo, branch: ctx.branch ?? null, logPath };
+        this.written?.sessions.add(hash);
       }
       this.sessions.set(key, row);
     }
@@ -452,10 +492,6 @@ function betterCopy(copy: Copy, old: Copy): boolean {
 
 function nullable(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
-}
-
-function lastRowId(db: Database): number {
-  return Number(db.exec('SELECT last_insert_rowid()')[0]?.values[0]?.[0]);
 }
 
 /**

@@ -353,6 +353,40 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     a.close();
   });
 
+  it('a first import settles a copy of a request it archived at a checkpoint, in another session, from its key (no lookup is skipped that matters)', async () => {
+    // A first import looks up neither the archive nor the sessions for what it never wrote (store/records.ts
+    // `written`): the copies it did write must still be found, across checkpoints that archived them.
+    const a = await Ledger.open(home, { ...OPTIONS, journalLimitBytes: 1 });
+    await a.write((db, ctx) => {
+      const w = new RecordWriter(db, { repoOf: () => null });
+      try {
+        for (let i = 0; i < 5; i++) w.add(syntheticRequest(`o${i}`, 'orig', T0 + i * 60_000, 4 + i), '/logs/o.jsonl');
+        w.checkpoint();
+        ctx.checkpoint(); // folds and archives 'orig'
+        assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), 1);
+        // A resumed session copies old messages into its own file: equal copies, a worse one, and one new request.
+        for (let i = 0; i < 5; i++)
+          w.add(syntheticRequest(`o${i}`, 'resumed', T0 + i * 60_000, 4 + i), '/logs/r.jsonl');
+        w.add(syntheticRequest('o0', 'resumed', T0, 1), '/logs/r.jsonl');
+        w.add(syntheticRequest('r1', 'resumed', T0 + DAY, 9), '/logs/r.jsonl');
+        w.checkpoint();
+        ctx.checkpoint();
+        // The session 'orig' again after the writer let go of what it knew: the same session, not a second one.
+        w.add(syntheticRequest('o5', 'orig', T0 + 5 * 60_000, 4), '/logs/o.jsonl');
+      } finally {
+        w.free();
+      }
+    });
+    assert.equal(report(a.database, q).totals.interactions, 7);
+    assert.equal(scalar(a, "SELECT count(*) FROM sessions WHERE session_key = 'orig'"), 1);
+    assert.equal(
+      scalar(a, "SELECT n FROM session_totals JOIN sessions s ON s.id = session_ref WHERE session_key = 'resumed'"),
+      1,
+    );
+    rollupMatchesDetail(a);
+    a.close();
+  });
+
   it('a schema 8 ledger file is migrated in memory, untouched on disk until the first write, which archives', async () => {
     const a = await Ledger.open(home, { ...OPTIONS, archiveBefore: false });
     await addRecords(a, history());
