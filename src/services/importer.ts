@@ -41,7 +41,7 @@ import type { Ledger, WriteContext } from '../store/ledger';
 import { RecordWriter } from '../store/records';
 import { getMeta, setMeta } from '../store/schema';
 import { sessionFolders } from '../store/paths';
-import { enlargePageCache, loadSqlJs } from '../store/sqljs';
+import { loadSqlJs } from '../store/sqljs';
 import { openRegular, readRegularFile } from '../sources/regular';
 
 /** Every source this build can read, in display order. */
@@ -202,8 +202,6 @@ export interface ImportSummary {
 }
 
 const MAX_REASONS = 5;
-/** SQLite's page cache during a big import (KiB; sql.js's default is 2 MB): docs/ledger.md "A first import". */
-const BIG_IMPORT_CACHE_KIB = 8 << 10;
 
 /** What the cursor compares: a file's identity, size and time (for a database, with its write-ahead log's). */
 interface FileStat {
@@ -730,9 +728,6 @@ function runImport(
   });
   let done = 0;
   let sinceCheckpoint = 0;
-  // A big import (a first one, or one after a long pause) writes all over the tables: a bigger page cache keeps their
-  // pages instead of reading them back from the snapshot again and again (store/sqljs.ts enlargePageCache).
-  const restoreCache = totalBytes >= checkpointBytes ? enlargePageCache(db, BIG_IMPORT_CACHE_KIB) : undefined;
   const runPlan = (): void => {
     for (let i = 0; i < plan.length; i++) {
       const item = plan[i];
@@ -780,7 +775,6 @@ function runImport(
     cursorWriter.free();
     compact?.free();
     byKey?.free();
-    restoreCache?.();
   }
   // A full scan went through every file: light rescans may rely on what it learnt.
   if (memo && !light) memo.filled = true;

@@ -148,15 +148,11 @@ function decodeParams(p: EncodedParams): BindParams {
   return out;
 }
 
-/**
- * Only a single plain read is left out, and the size of this connection's page cache (which changes nothing in the
- * database, and must not change another process's); anything else (writes, DDL, other pragmas, scripts) is recorded.
- */
+/** Only a single plain read is left out; anything else (writes, DDL, pragmas, scripts) is recorded. */
 function mayWrite(sql: string): boolean {
   const s = sql.trim().replace(/;\s*$/, '');
   if (s.includes(';')) return true;
   if (/^(SELECT|VALUES|EXPLAIN)\b/i.test(s)) return false;
-  if (/^PRAGMA\s+cache_size\s*=\s*-?\d+$/i.test(s)) return false;
   if (/^WITH\b/i.test(s)) return /\b(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(s);
   return !/^(BEGIN|COMMIT|END|ROLLBACK)\b/i.test(s);
 }

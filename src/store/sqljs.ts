@@ -59,17 +59,3 @@ export function emptyDatabaseImage(SQL: SqlJsStatic): Uint8Array {
   }
   return empty.slice();
 }
-
-/**
- * Gives SQLite a page cache of `kib` KiB until the returned function puts the previous size back (sql.js's default is
- * 2 MB). A first import writes rows under random keys (request ids are hashes) all over tables bigger than that; with
- * the snapshot read on demand (store/pagedFile.ts) every page the cache let go is read from disk again: on a year of
- * heavy use most of its 1.8 GB read back. Not journaled (store/journal.ts `mayWrite`): it is this connection's.
- */
-export function enlargePageCache(db: Database, kib: number): () => void {
-  const before = Number(db.exec('PRAGMA cache_size')[0]?.values[0]?.[0] ?? -2000);
-  // A negative size is in KiB, a positive one in pages (4 KiB each in the ledger).
-  if ((before < 0 ? -before : before * 4) >= kib) return () => undefined;
-  db.exec(`PRAGMA cache_size = -${Math.floor(kib)}`);
-  return () => db.exec(`PRAGMA cache_size = ${before}`);
-}
