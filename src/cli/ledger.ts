@@ -9,8 +9,12 @@ import { Ledger, LedgerWriteError } from '../store/ledger';
 import { LockTimeoutError } from '../store/lock';
 import { plural } from '../core/usage/format';
 import { durabilityDaysOf, str, UsageError, type Parsed } from './args';
+import { ProgressBar } from './format';
 import type { CliIo } from './io';
 import { collectGarbage } from './v8';
+
+/** New log bytes from which a reading command's import shows its progress on a terminal (about a second's work). */
+const PROGRESS_FROM_BYTES = 16 << 20;
 
 export const GIT_MISSING = 'git was not found on PATH (install git to link sessions to commits)';
 
@@ -66,12 +70,18 @@ export function checkpointOption(env: NodeJS.ProcessEnv): { checkpointBytes?: nu
  */
 export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<void> {
   if (p.values['no-import'] === true) return;
+  // A first run on a long history reads it all before the report (a year of heavy use: about half a minute): on a
+  // terminal, a progress line on stderr says so. A few new lines show nothing.
+  const bar = io.tty ? new ProgressBar(io.tty, "reading your assistants' logs") : undefined;
   try {
     await importAll(ledger, {
       env: io.env,
       timeoutMs: 3000,
       projectDirs: [process.cwd()],
       ...checkpointOption(io.env),
+      ...(bar
+        ? { onProgress: (done: number, total: number) => total >= PROGRESS_FROM_BYTES && bar.update(done, total) }
+        : {}),
       afterCheckpoint: collectGarbage,
     });
   } catch (e) {
@@ -85,6 +95,8 @@ export async function refresh(ledger: Ledger, p: Parsed, io: CliIo): Promise<voi
       return;
     }
     throw e;
+  } finally {
+    bar?.done();
   }
   // What the import let go is collected before linking and reporting grow on top of it (cli/v8.ts).
   collectGarbage();

@@ -192,3 +192,44 @@ describe('the first run: what a new user is told', function () {
     assert.match(r.stdout, /Not found on this machine: .*`outcome-ledger health` shows where it looked/);
   });
 });
+
+describe("a reading command's first import on a terminal (a long history read before the first report)", function () {
+  this.timeout(300_000);
+  // Over 16 MB of logs: enough for the progress line; no git, so nothing but the import takes time.
+  const box = worldSandbox(
+    'ol-progress-',
+    { seed: 9, repos: 0, days: 30, toolResultBytes: 20_000, targetBytes: 20_000_000 },
+    { TZ: 'UTC' },
+  );
+
+  /** `report` in a real pty (script(1)): what the terminal shows, stderr and stdout together as a user sees them. */
+  const onTerminal = (): string => {
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} report --no-color --home ${JSON.stringify(box.ledger)}`;
+    const t = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', ...box.env, TERM: 'xterm' },
+      encoding: 'utf8',
+    });
+    assert.equal(t.status, 0, t.stderr);
+    return t.stdout;
+  };
+
+  it('shows its progress on one line redrawn in place, clears it before the report, and shows nothing once caught up', () => {
+    const first = onTerminal();
+    const draws = [...first.matchAll(/\rreading your assistants' logs \[[█ ]{30}\] +(\d+)%/g)];
+    const drawn = draws.map((m) => Number(m[1]));
+    assert.ok(drawn.length >= 2, `progress drawn: ${JSON.stringify(first.slice(0, 300))}`);
+    assert.equal(drawn[drawn.length - 1], 100);
+    assert.deepEqual(
+      drawn,
+      [...drawn].sort((a, b) => a - b),
+      'it only moves forward',
+    );
+    const cleared = first.lastIndexOf('\r\x1b[2K');
+    assert.ok(cleared > (draws[draws.length - 1]?.index ?? Infinity), 'the line is cleared after its last draw');
+    assert.match(first.slice(cleared), /Outcome Ledger — /, 'the report follows');
+    // Caught up: a few new lines or none show no progress line.
+    const again = onTerminal();
+    assert.doesNotMatch(again, /reading your assistants' logs/);
+    assert.match(again, /Outcome Ledger — /);
+  });
+});
