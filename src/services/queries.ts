@@ -709,7 +709,6 @@ export function linksOf(
   return out;
 }
 
-/** `sessions --json`: every session that was active in the period, with whole-session totals. */
 /**
  * The sessions active in a period (bound: its start and end), through the per-session totals' span index, in start
  * order: `sessionsOf` and `sessionDays` read the same sessions. Columns: `s` (sessions) and `t` (session_totals).
@@ -718,6 +717,7 @@ const SESSIONS_ACTIVE_IN = `FROM session_totals t JOIN sessions s ON s.id = t.se
      WHERE t.last_ts >= ? AND t.first_ts < ?
      ORDER BY t.first_ts, s.id`;
 
+/** `sessions --json`: every session that was active in the period, with whole-session totals. */
 export function listSessions(db: Database, q: PeriodQuery): SessionJson[] {
   return [...sessionsOf(db, q)];
 }
@@ -733,13 +733,12 @@ export function* sessionsOf(db: Database, q: PeriodQuery): Generator<SessionJson
   const now = q.now ?? Date.now();
   // The period's sessions through the per-session totals' span index, whole-session sums from the same row: their
   // ids first (in order), their rows one at a time below.
-  const period = SESSIONS_ACTIVE_IN;
   const select = `SELECT s.id, s.source, s.session_key, ${sessionCwdSql()}, s.repo, s.branch, s.label, ${sessionLogPathSql()},
             t.first_ts, t.last_ts, t.input, t.output, t.cache_read, t.cache_write, t.reasoning,
             t.cost_nusd, t.n, t.estimated, t.credits_u
-     ${period}`;
+     ${SESSIONS_ACTIVE_IN}`;
   const ordered: number[] = [];
-  const ids = db.prepare(`SELECT s.id ${period}`);
+  const ids = db.prepare(`SELECT s.id ${SESSIONS_ACTIVE_IN}`);
   try {
     ids.bind([from, to]);
     while (ids.step()) ordered.push(Number(ids.get()[0]));

@@ -72,6 +72,22 @@ async function compactedHistory(home: string, options: OpenOptions = OPTIONS): P
 }
 
 const scalar = (ledger: Ledger, sql: string): number => Number(ledger.database.exec(sql)[0]?.values[0]?.[0] ?? 0);
+
+/** One write through a record writer; `save()` checkpoints it as an import does (the writer's regroup, then the save). */
+async function writeWith(ledger: Ledger, fn: (w: RecordWriter, save: () => void) => void): Promise<void> {
+  await ledger.write((db, ctx) => {
+    const w = new RecordWriter(db, { repoOf: () => null });
+    try {
+      fn(w, () => {
+        w.checkpoint();
+        ctx.checkpoint();
+      });
+    } finally {
+      w.free();
+    }
+  });
+}
+
 const q = { timeZone: 'UTC', now: T0 + 80 * DAY };
 
 describe('the request archive (schema 9): old request detail on disk, aggregates and dedup keys in the ledger', () => {
@@ -299,21 +315,15 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     // One more request in each archived session (each is restored), saved by a checkpoint mid-write (journal limit
     // 1 byte: it folds). More than a few hundred sessions changed: they are regrouped all the same, and archived again.
     let freeMidWrite = 0;
-    await a.write((db, ctx) => {
-      const w = new RecordWriter(db, { repoOf: () => null });
-      try {
-        for (let k = 0; k < sessions; k++)
-          w.add(syntheticRequest(`b${k}-2`, `b${k}`, T0 + k * 60_000 + 1000, 3), '/logs/b.jsonl');
-        assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), 0, 'each was restored');
-        w.checkpoint();
-        ctx.checkpoint();
-        assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), sessions, 'archived at the checkpoint');
-        // Not vacuumed in the middle of the write: the pages the archive pass freed are left for what follows.
-        freeMidWrite = scalar(a, 'PRAGMA freelist_count');
-        w.add(syntheticRequest('late', 'late', T0 + 10_000_000, 5), '/logs/b.jsonl');
-      } finally {
-        w.free();
-      }
+    await writeWith(a, (w, save) => {
+      for (let k = 0; k < sessions; k++)
+        w.add(syntheticRequest(`b${k}-2`, `b${k}`, T0 + k * 60_000 + 1000, 3), '/logs/b.jsonl');
+      assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), 0, 'each was restored');
+      save();
+      assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), sessions, 'archived at the checkpoint');
+      // Not vacuumed in the middle of the write: the pages the archive pass freed are left for what follows.
+      freeMidWrite = scalar(a, 'PRAGMA freelist_count');
+      w.add(syntheticRequest('late', 'late', T0 + 10_000_000, 5), '/logs/b.jsonl');
     });
     assert.ok(freeMidWrite * 8 > scalar(a, 'PRAGMA page_count'), `${freeMidWrite} free pages kept mid-write`);
     assert.ok(scalar(a, 'PRAGMA freelist_count') * 8 <= scalar(a, 'PRAGMA page_count'), 'the last fold vacuumed');
@@ -328,19 +338,13 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
 
   it('a session archived by a checkpoint in the middle of a write is restored again when the same write goes on with it', async () => {
     const a = await Ledger.open(home, { ...OPTIONS, journalLimitBytes: 1 });
-    await a.write((db, ctx) => {
-      const w = new RecordWriter(db, { repoOf: () => null });
-      try {
-        for (let i = 0; i < 5; i++) w.add(syntheticRequest(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
-        w.checkpoint();
-        ctx.checkpoint(); // folds (journal limit 1 byte) and archives the session
-        assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), 1);
-        for (let i = 5; i < 8; i++) w.add(syntheticRequest(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
-        // A better copy of a request this writer saw before the checkpoint.
-        w.add(syntheticRequest('x1', 'old', T0 + 60_000, 500), '/logs/x.jsonl');
-      } finally {
-        w.free();
-      }
+    await writeWith(a, (w, save) => {
+      for (let i = 0; i < 5; i++) w.add(syntheticRequest(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
+      save(); // folds (journal limit 1 byte) and archives the session
+      assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), 1);
+      for (let i = 5; i < 8; i++) w.add(syntheticRequest(`x${i}`, 'old', T0 + i * 60_000, 4 + i), '/logs/x.jsonl');
+      // A better copy of a request this writer saw before the checkpoint.
+      w.add(syntheticRequest('x1', 'old', T0 + 60_000, 500), '/logs/x.jsonl');
     });
     assert.equal(report(a.database, q).totals.interactions, 8);
     const all = requestsOfPeriod(a.database, 0, Number.MAX_SAFE_INTEGER);
@@ -357,25 +361,17 @@ describe('the request archive (schema 9): old request detail on disk, aggregates
     // A first import looks up neither the archive nor the sessions for what it never wrote (store/records.ts
     // `written`): the copies it did write must still be found, across checkpoints that archived them.
     const a = await Ledger.open(home, { ...OPTIONS, journalLimitBytes: 1 });
-    await a.write((db, ctx) => {
-      const w = new RecordWriter(db, { repoOf: () => null });
-      try {
-        for (let i = 0; i < 5; i++) w.add(syntheticRequest(`o${i}`, 'orig', T0 + i * 60_000, 4 + i), '/logs/o.jsonl');
-        w.checkpoint();
-        ctx.checkpoint(); // folds and archives 'orig'
-        assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), 1);
-        // A resumed session copies old messages into its own file: equal copies, a worse one, and one new request.
-        for (let i = 0; i < 5; i++)
-          w.add(syntheticRequest(`o${i}`, 'resumed', T0 + i * 60_000, 4 + i), '/logs/r.jsonl');
-        w.add(syntheticRequest('o0', 'resumed', T0, 1), '/logs/r.jsonl');
-        w.add(syntheticRequest('r1', 'resumed', T0 + DAY, 9), '/logs/r.jsonl');
-        w.checkpoint();
-        ctx.checkpoint();
-        // The session 'orig' again after the writer let go of what it knew: the same session, not a second one.
-        w.add(syntheticRequest('o5', 'orig', T0 + 5 * 60_000, 4), '/logs/o.jsonl');
-      } finally {
-        w.free();
-      }
+    await writeWith(a, (w, save) => {
+      for (let i = 0; i < 5; i++) w.add(syntheticRequest(`o${i}`, 'orig', T0 + i * 60_000, 4 + i), '/logs/o.jsonl');
+      save(); // folds and archives 'orig'
+      assert.equal(scalar(a, 'SELECT count(*) FROM archived_sessions'), 1);
+      // A resumed session copies old messages into its own file: equal copies, a worse one, and one new request.
+      for (let i = 0; i < 5; i++) w.add(syntheticRequest(`o${i}`, 'resumed', T0 + i * 60_000, 4 + i), '/logs/r.jsonl');
+      w.add(syntheticRequest('o0', 'resumed', T0, 1), '/logs/r.jsonl');
+      w.add(syntheticRequest('r1', 'resumed', T0 + DAY, 9), '/logs/r.jsonl');
+      save();
+      // The session 'orig' again after the writer let go of what it knew: the same session, not a second one.
+      w.add(syntheticRequest('o5', 'orig', T0 + 5 * 60_000, 4), '/logs/o.jsonl');
     });
     assert.equal(report(a.database, q).totals.interactions, 7);
     assert.equal(scalar(a, "SELECT count(*) FROM sessions WHERE session_key = 'orig'"), 1);

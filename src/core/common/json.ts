@@ -1,12 +1,15 @@
 /** JSON checks JSON.parse does not make: shared by the team rollups and the log importer. */
 
+const utf8 = new TextDecoder();
+const utf8Out = new TextEncoder();
+
 /**
  * The first key that appears twice in one object of the JSON text, if any (scanned without parsing, like the depth).
  * JSON.parse keeps the last one silently, so a file could show a reader one figure and count another. Rollups and
  * log lines that give a figure are refused when this finds one (docs/security.md).
  */
 export function duplicateKey(text: string): string | undefined {
-  return duplicateKeyIn(new TextEncoder().encode(text));
+  return duplicateKeyIn(utf8Out.encode(text));
 }
 
 /**
@@ -127,20 +130,11 @@ function closingQuote(bytes: Uint8Array, from: number, end: number): number {
   return end;
 }
 
-const utf8 = new TextDecoder();
-
 /** A key as JSON.parse would give it, from its quotes at `open` and `close`; undefined when it is not a JSON string. */
 function keyText(bytes: Uint8Array, open: number, close: number): string | undefined {
-  let plain = true;
-  for (let i = open + 1; i < close; i++) {
-    const c = bytes[i] as number;
-    if (c === 92 || c >= 0x80) {
-      plain = false;
-      break;
-    }
-  }
-  // Spread only a short key (arguments are bounded); a long one, hostile or not, is decoded.
-  if (plain && close - open <= 129) return String.fromCharCode(...bytes.subarray(open + 1, close));
+  // Spread only a short plain key (arguments are bounded); a long one, hostile or not, is decoded.
+  if (close - open <= 129 && !hasEscapeOrWide(bytes, open + 1, close))
+    return String.fromCharCode(...bytes.subarray(open + 1, close));
   const text = utf8.decode(bytes.subarray(open + 1, close));
   if (!text.includes('\\')) return text;
   try {
