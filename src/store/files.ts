@@ -143,8 +143,10 @@ export class CompactCursors implements Cursors {
 
   constructor(private readonly db: Database) {
     const count = Number(db.exec('SELECT count(*) FROM files')[0]?.values[0]?.[0] ?? 0);
+    // Every path row (the folders of files, and the few of sessions' working folders): cheaper than asking which are
+    // files' folders, which reads the files table once more.
     const folders = new Map<number, string>();
-    const paths = db.prepare('SELECT id, text FROM paths WHERE id IN (SELECT DISTINCT dir_ref FROM files)');
+    const paths = db.prepare('SELECT id, text FROM paths');
     try {
       while (paths.step()) {
         const [id, text] = paths.get();

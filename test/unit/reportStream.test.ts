@@ -3,7 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildReport, ReportBuilder, type UsageRow } from '../../src/core/outcomes/report';
 import { repeatedPromptsIn, repeatedPromptsOf, selfCheck } from '../../src/core/outcomes/selfcheck';
-import { BUCKET_MS, dateOfDayNumber, localDate, LocalDayMapper, periodRange } from '../../src/core/usage/time';
+import {
+  BUCKET_MS,
+  dateOfDayNumber,
+  isoWeekOf,
+  localDate,
+  LocalDayMapper,
+  periodRange,
+} from '../../src/core/usage/time';
 import { buildHeavyLedger } from '../../src/demo/heavyLedger';
 import {
   bucketsOf,
@@ -132,6 +139,75 @@ describe('reports from a stream of rows', () => {
         assert.equal(sum(expected.byMonth), expected.totals.total);
       }
     }
+  });
+
+  it('counts each session once per day, week, month, model and source and in the totals, in any order of its rows', () => {
+    // Sessions whose rows span days, weeks (2026-03-29 is a Sunday), months, both sources and several models.
+    const next = rng(23);
+    const from = Math.floor(Date.parse('2026-03-27T00:00:00Z') / BUCKET_MS);
+    const rows: UsageRow[] = [];
+    for (let i = 0; i < 3_000; i++) {
+      const ref = 1 + Math.floor(next() * 400);
+      const bucket = from + Math.floor(next() * 8 * 96);
+      rows.push({
+        ...(rowsAcross(bucket * BUCKET_MS, 1)[0] as UsageRow),
+        sessionRef: ref,
+        source: ref % 3 === 0 ? 'codex' : 'claude-code',
+        model: ['gpt-5', 'claude-sonnet-4-5', 'claude-opus-4-1'][Math.floor(next() * 3)] as string,
+        bucket,
+      });
+    }
+    const distinct = (key: (r: UsageRow) => string): Map<string, number> => {
+      const sets = new Map<string, Set<number>>();
+      for (const r of rows) {
+        const k = key(r);
+        sets.set(k, (sets.get(k) ?? new Set()).add(r.sessionRef));
+      }
+      return new Map([...sets].map(([k, v]) => [k, v.size]));
+    };
+    for (const timeZone of ['UTC', 'America/New_York', 'Pacific/Chatham']) {
+      const day = (r: UsageRow): string => localDate(timeZone, r.bucket * BUCKET_MS);
+      const r = buildReport({ ...base, rows: [...rows].reverse(), timeZone });
+      assert.equal(r.totals.sessions, new Set(rows.map((x) => x.sessionRef)).size, timeZone);
+      assert.deepEqual(
+        new Map(r.bySource.map((x) => [x.source, x.sessions])),
+        distinct((x) => x.source),
+      );
+      assert.deepEqual(
+        new Map(r.byModel.map((x) => [`${x.source} ${x.model}`, x.sessions])),
+        distinct((x) => `${x.source} ${x.model}`),
+      );
+      assert.deepEqual(new Map(r.byDay.map((x) => [x.date, x.sessions])), distinct(day));
+      assert.deepEqual(
+        new Map(r.byWeek.map((x) => [x.week, x.sessions])),
+        distinct((x) => isoWeekOf(day(x))),
+      );
+      assert.deepEqual(
+        new Map(r.byMonth.map((x) => [x.month, x.sessions])),
+        distinct((x) => day(x).slice(0, 7)),
+      );
+      assert.ok(r.byWeek.length >= 2 && r.byMonth.length === 2, 'the rows span weeks and months');
+    }
+  });
+
+  it('counts repeated prompts as a plain count of each hash does, 53-bit hashes included', () => {
+    const next = rng(5);
+    const pool = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? i + 1 : Number.MAX_SAFE_INTEGER - i));
+    const refs: number[] = [];
+    const hashes: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      refs.push(1 + Math.floor(next() * 300));
+      hashes.push(pool[Math.floor(next() ** 3 * pool.length)] as number);
+    }
+    const counts = new Map<number, number>();
+    for (const h of hashes) counts.set(h, (counts.get(h) ?? 0) + 1);
+    const often = [...counts].filter(([, n]) => n >= 3);
+    assert.deepEqual(repeatedPromptsIn(refs, hashes), {
+      prompts: often.length,
+      repeats: often.reduce((sum, [, n]) => sum + n - 1, 0),
+      sessions: new Set(refs.filter((_, i) => (counts.get(hashes[i] as number) as number) >= 3)).size,
+    });
+    assert.deepEqual(repeatedPromptsIn([], []), { prompts: 0, repeats: 0, sessions: 0 });
   });
 
   it('counts repeated prompts from two number lists as from the hashes per session', () => {

@@ -163,6 +163,8 @@ export function computeOutcomes(
 
   for (const [ref, u] of usage) {
     const shipped = statusOf(ref) === 'shipped';
+    // Most sessions of a long period neither shipped nor name a task: nothing to add up (and nothing allocated).
+    if (!shipped && !f.sessionTasks.has(ref)) continue;
     const ids = shipped ? (f.counted.get(ref) ?? []).filter((id) => f.commits.has(id)) : [];
     const outcomes = [...new Set(ids.map(find))];
     for (const o of outcomes) {

@@ -83,25 +83,29 @@ export function repeatedPromptsOf(prompts: ReadonlyMap<number, readonly number[]
 
 /**
  * The repeated-prompt counts from the prompts typed in the period as two parallel lists (the session and the hash of
- * each prompt), so a reader of many prompts keeps two arrays of numbers rather than an object per prompt.
+ * each prompt), so a reader of many prompts keeps two arrays of numbers rather than an object per prompt. The hashes
+ * are counted by sorting a copy (a year of heavy use: 72,000 prompts; a Map of counts keyed by 53-bit numbers cost
+ * several times more), and only the sessions of repeated ones are looked for.
  */
 export function repeatedPromptsIn(refs: ArrayLike<number>, hashes: ArrayLike<number>): RepeatedPrompts {
-  const counts = new Map<number, number>();
-  for (let i = 0; i < hashes.length; i++) {
-    const h = hashes[i] as number;
-    counts.set(h, (counts.get(h) ?? 0) + 1);
-  }
+  const sorted = Float64Array.from(hashes).sort();
   let repeated = 0;
   let repeats = 0;
-  for (const n of counts.values()) {
-    if (n < REPEATED_PROMPT_MIN) continue;
-    repeated++;
-    repeats += n - 1;
+  const often = new Set<number>();
+  for (let i = 0; i < sorted.length; ) {
+    const h = sorted[i] as number;
+    let j = i + 1;
+    while (j < sorted.length && sorted[j] === h) j++;
+    if (j - i >= REPEATED_PROMPT_MIN) {
+      repeated++;
+      repeats += j - i - 1;
+      often.add(h);
+    }
+    i = j;
   }
   const sessions = new Set<number>();
   if (repeated > 0)
-    for (let i = 0; i < hashes.length; i++)
-      if ((counts.get(hashes[i] as number) as number) >= REPEATED_PROMPT_MIN) sessions.add(refs[i] as number);
+    for (let i = 0; i < hashes.length; i++) if (often.has(hashes[i] as number)) sessions.add(refs[i] as number);
   return { prompts: repeated, repeats, sessions: sessions.size };
 }
 
