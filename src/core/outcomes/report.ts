@@ -536,8 +536,11 @@ export class ReportBuilder {
     let shippedTokens = 0;
     let withoutOutcome = 0;
     let estimatedWithoutOutcome = 0;
+    // Each session's status, asked once (the value metrics, the outcomes and the self-check all read it).
+    const statuses = new Map<number, SessionStatus>();
     for (const [ref, u] of usage) {
       const status = input.statusOf(ref);
+      statuses.set(ref, status);
       if (status === 'shipped') {
         shipped++;
         shippedTokens += u.tokens;
@@ -561,7 +564,8 @@ export class ReportBuilder {
       now: 0,
       durabilityDays: 30,
     };
-    const figures = computeOutcomes(usage, input.statusOf, (ref) => usage.get(ref)?.source ?? 'manual', facts);
+    const statusOf = (ref: number): SessionStatus => statuses.get(ref) ?? input.statusOf(ref);
+    const figures = computeOutcomes(usage, statusOf, (ref) => usage.get(ref)?.source ?? 'manual', facts);
     const commits = figures.commits;
     const total = totals.total;
     const info =
@@ -579,7 +583,7 @@ export class ReportBuilder {
           editedFiles: i?.editedFiles ?? 0,
           start: i?.start ?? 0,
           end: i?.end ?? 0,
-          status: input.statusOf(ref),
+          status: statusOf(ref),
         };
       }),
       input.repeatedPrompts ?? input.prompts ?? new Map(),
@@ -626,7 +630,7 @@ export class ReportBuilder {
                   session: idOf(ref),
                   source: u.source,
                   start: isoUtc(i?.start ?? 0),
-                  status: input.statusOf(ref),
+                  status: statusOf(ref),
                   ...(u.acc as Acc).figures(),
                   sessions: 1,
                 };
