@@ -247,9 +247,7 @@ function regroup(
     g.merge(acc);
     groupOf.set(day, keys.indexOf(key));
   }
-  const pairs = new SessionPairs();
-  for (const pair of days) pairs.add(groupOf.get(SessionPairs.groupOf(pair)) ?? 0, SessionPairs.sessionOf(pair));
-  const counts = SessionPairs.counts(pairs.distinct());
+  const counts = SessionPairs.countsBy(days, (day) => groupOf.get(day) ?? 0);
   keys.forEach((key, i) => ((out.get(key) as Acc).sessions = counts.get(i) ?? 0));
   return [...out].sort(([a], [b]) => a.localeCompare(b));
 }
@@ -303,6 +301,13 @@ class SessionPairs {
       out.set(g, (out.get(g) ?? 0) + 1);
     }
     return out;
+  }
+
+  /** Distinct sessions per coarser group, from distinct pairs: each pair's group mapped by `to` (a day to its week). */
+  static countsBy(distinct: Float64Array, to: (group: number) => number): Map<number, number> {
+    const pairs = new SessionPairs();
+    for (const pair of distinct) pairs.add(to(SessionPairs.groupOf(pair)), SessionPairs.sessionOf(pair));
+    return SessionPairs.counts(pairs.distinct());
   }
 }
 
@@ -501,12 +506,7 @@ export class ReportBuilder {
     const modelPairs = this.modelSessions.distinct();
     const perModel = SessionPairs.counts(modelPairs);
     const sources = [...new Set(this.models.map((m) => m.source))];
-    const sourcePairs = new SessionPairs();
-    for (const pair of modelPairs) {
-      const m = this.models[SessionPairs.groupOf(pair)] as ModelAcc;
-      sourcePairs.add(sources.indexOf(m.source), SessionPairs.sessionOf(pair));
-    }
-    const perSource = SessionPairs.counts(sourcePairs.distinct());
+    const perSource = SessionPairs.countsBy(modelPairs, (g) => sources.indexOf((this.models[g] as ModelAcc).source));
     for (const m of this.models) {
       m.acc.sessions = perModel.get(m.index) ?? 0;
       totals.mergeAll(m.acc);
