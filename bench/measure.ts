@@ -63,6 +63,25 @@ export function median(values: number[]): number {
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
+/** The loop `speedProbe` times: fixed integer work, the same on every run of every build. */
+const PROBE_LOOP =
+  'let x=0;const t=performance.now();for(let i=0;i<1e8;i++)x=(x+i)%1000003;' +
+  'process.stdout.write(JSON.stringify({ms:performance.now()-t,x}))';
+
+/**
+ * This machine's speed now: the median of three runs of a fixed CPU loop, each in a fresh Node process (ms). The
+ * figures of one bench are measured minutes apart, and a shared machine's speed can move by a third in that time;
+ * taken before and after a part, it tells a slower machine from a slower build (bench/run.ts prints both).
+ */
+export async function speedProbe(): Promise<number> {
+  const ms: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const m = await measureOk(process.execPath, ['-e', PROBE_LOOP], { PATH: process.env.PATH ?? '' });
+    ms.push((JSON.parse(m.stdout) as { ms: number }).ms);
+  }
+  return median(ms);
+}
+
 /** `measure`, failing with the command's own words when it exits with anything but 0. */
 export async function measureOk(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
   const m = await measure(cmd, args, env);

@@ -5,6 +5,7 @@ import { activationBench } from './activation';
 import { FIGURES_PAGE, writeFigures } from './figures';
 import { importBench, type Figure } from './import';
 import { linkBench } from './link';
+import { speedProbe } from './measure';
 import { rollupsBench } from './rollups';
 import { sidebarBench } from './sidebar';
 import { summaryBench } from './summary';
@@ -156,7 +157,19 @@ async function main(): Promise<void> {
   for (const [name, title, measure] of parts) {
     if (!only.includes(name)) continue;
     console.log(`▶ ${title}`);
+    const before = await speedProbe();
     const figures = await measure();
+    const after = await speedProbe();
+    // The machine's speed before and after the part: a ratio of two figures measured minutes apart is only as good
+    // as the machine was steady in between.
+    const drift = Math.abs(after - before) / Math.min(before, after);
+    console.log(
+      `  machine speed (a fixed CPU loop): ${before.toFixed(0)} ms before this part, ${after.toFixed(0)} ms after${drift > 0.15 ? ` — ${(drift * 100).toFixed(0)}% apart: figures measured minutes apart compare poorly, run again` : ''}`,
+    );
+    figures.push(
+      { name: 'machine speed before the part: a fixed CPU loop', value: Math.round(before), unit: 'ms' },
+      { name: 'machine speed after the part: the same loop', value: Math.round(after), unit: 'ms' },
+    );
     results[name] = figures;
     print(figures);
   }

@@ -94,6 +94,8 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
       `  run ${i + 1}: warm import ${a.ms.toFixed(0)} ms (peak ${a.peakMB.toFixed(0)} MB); warm report --json ${b.ms.toFixed(0)} ms (peak ${b.peakMB.toFixed(0)} MB)`,
     );
   }
+  // ccusage right after the warm runs it is compared with (the machine's speed drifts over the minutes that follow).
+  const cc = o.ccusage ? await measureCcusage(o.ccusage, env(path.join(o.workDir, 'unused')), o.runs, log) : undefined;
   const report = JSON.parse((await run(['report', '--json', '--no-import'], home)).stdout) as ReportJson;
   const requests = report.totals.interactions;
   log(`  ledger: ${requests} requests`);
@@ -358,7 +360,6 @@ export async function yearBench(o: YearBenchOptions, log: (s: string) => void): 
     unit: 'B',
   });
   if (o.vscode && o.root) figures.push(...extensionHostMemory(o.root, home, world.env, log));
-  const cc = o.ccusage ? await measureCcusage(o.ccusage, env(path.join(o.workDir, 'unused')), o.runs, log) : undefined;
   if (cc) {
     figures.push(...cc.figures);
     figures.push(ratioFigure('warm report --json ÷ ccusage', median(warmReport), cc.ms, 0.25));
