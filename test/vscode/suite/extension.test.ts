@@ -822,6 +822,14 @@ describe('Outcome Ledger in VS Code', function () {
     const w = world();
     await config().update('sources.claudeCode.enabled', false, vscode.ConfigurationTarget.Global);
     try {
+      // The setting holds from the next import on: one already under way (a rescan started with Claude Code enabled)
+      // finishes as it began. So the log is written once the window has the new settings and no import is under way.
+      await waitFor(
+        'the window to take the setting',
+        () => api.model.currentSettings.disabled.has('claude-code'),
+        15_000,
+      );
+      await api.model.idle();
       const ignored = writeClaudeTurns(w.claudeConfigDir, { cwd: w.workspace, turns: [{ input: 1, output: 1 }] });
       const summary = (await vscode.commands.executeCommand(CommandId.importNow)) as {
         sources: Array<{ source: string }>;
