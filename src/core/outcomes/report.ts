@@ -152,8 +152,6 @@ class Acc {
   creditsMicro = 0;
   recordedNano = 0;
   recorded = 0;
-  /** Distinct sessions: counted apart (SessionPairs) and set before `figures`. */
-  sessions = 0;
 
   add(r: UsageRow): void {
     this.input += r.input;
@@ -194,7 +192,8 @@ class Acc {
     return this.input + this.output + this.cacheRead + this.cacheWrite;
   }
 
-  figures(): UsageFigures {
+  /** The figures, with the distinct sessions behind them (counted apart: SessionPairs). */
+  figures(sessions: number): UsageFigures {
     return {
       input: this.input,
       output: this.output,
@@ -204,7 +203,7 @@ class Acc {
       total: this.total,
       costUSD: roundUSD(fromNanoUSD(this.costNano)),
       interactions: this.interactions,
-      sessions: this.sessions,
+      sessions,
       unpricedInteractions: this.unpriced,
       estimatedTokens: this.estimated,
       tokenAccuracy: accuracyOf(this.total, this.estimated),
@@ -233,23 +232,25 @@ function regroup(
   byDay: ReadonlyMap<number, Acc>,
   days: Float64Array,
   keyOf: (date: string) => string,
-): Array<[string, Acc]> {
-  const out = new Map<string, Acc>();
+): Array<[key: string, acc: Acc, sessions: number]> {
+  // Each coarser key's index (its group in the pairs), its accumulator, and each day's group.
+  const indexOf = new Map<string, number>();
+  const accs: Acc[] = [];
   const groupOf = new Map<number, number>();
-  const keys: string[] = [];
   for (const [day, acc] of byDay) {
     const key = keyOf(dateOfDayNumber(day));
-    let g = out.get(key);
-    if (!g) {
-      out.set(key, (g = new Acc()));
-      keys.push(key);
+    let i = indexOf.get(key);
+    if (i === undefined) {
+      i = accs.push(new Acc()) - 1;
+      indexOf.set(key, i);
     }
-    g.merge(acc);
-    groupOf.set(day, keys.indexOf(key));
+    (accs[i] as Acc).merge(acc);
+    groupOf.set(day, i);
   }
   const counts = SessionPairs.countsBy(days, (day) => groupOf.get(day) ?? 0);
-  keys.forEach((key, i) => ((out.get(key) as Acc).sessions = counts.get(i) ?? 0));
-  return [...out].sort(([a], [b]) => a.localeCompare(b));
+  return [...indexOf]
+    .map(([key, i]): [string, Acc, number] => [key, accs[i] as Acc, counts.get(i) ?? 0])
+    .sort(([a], [b]) => a.localeCompare(b));
 }
 
 /**
@@ -498,8 +499,13 @@ export class ReportBuilder {
     return this.sessions.keys();
   }
 
-  /** The period's and each source's figures, from their models'. */
-  private sums(): { totals: Acc; bySource: Map<SourceName, SourceAcc> } {
+  /** The period's and each source's figures, from their models', and the distinct sessions of each model and source. */
+  private sums(): {
+    totals: Acc;
+    bySource: Map<SourceName, SourceAcc>;
+    sessionsOfModel: (m: ModelAcc) => number;
+    sessionsOfSource: (source: SourceName) => number;
+  } {
     const totals = new Acc();
     const bySource = new Map<SourceName, SourceAcc>();
     // Distinct sessions per model, and per source (a source's are its models').
@@ -508,7 +514,6 @@ export class ReportBuilder {
     const sources = [...new Set(this.models.map((m) => m.source))];
     const perSource = SessionPairs.countsBy(modelPairs, (g) => sources.indexOf((this.models[g] as ModelAcc).source));
     for (const m of this.models) {
-      m.acc.sessions = perModel.get(m.index) ?? 0;
       totals.mergeAll(m.acc);
       let s = bySource.get(m.source);
       if (s === undefined) {
@@ -521,14 +526,17 @@ export class ReportBuilder {
       if (m.unpriced) s.unpriced.add(m.model);
       s.assumed += m.assumed;
     }
-    for (const [source, s] of bySource) s.acc.sessions = perSource.get(sources.indexOf(source)) ?? 0;
-    totals.sessions = this.sessions.size;
-    return { totals, bySource };
+    return {
+      totals,
+      bySource,
+      sessionsOfModel: (m) => perModel.get(m.index) ?? 0,
+      sessionsOfSource: (source) => perSource.get(sources.indexOf(source)) ?? 0,
+    };
   }
 
   finish(input: ReportContext): ReportJson {
     const { days, sessions: usage } = this;
-    const { totals, bySource } = this.sums();
+    const { totals, bySource, sessionsOfModel, sessionsOfSource } = this.sums();
     let shipped = 0;
     let open = 0;
     let unlinked = 0;
@@ -595,10 +603,6 @@ export class ReportBuilder {
     const coverageSources = new Set<SourceName>([...bySource.keys(), ...fileInfo.keys()]);
     const dayPairs = this.daySessions.distinct();
     const perDay = SessionPairs.counts(dayPairs);
-    for (const [day, acc] of this.byDay) acc.sessions = perDay.get(day) ?? 0;
-    const byDay = new Map(
-      [...this.byDay].sort(([a], [b]) => a - b).map(([day, acc]) => [dateOfDayNumber(day), acc] as const),
-    );
 
     return {
       period: { since: input.since ?? null, until: input.until ?? null, timezone: this.timeZone },
@@ -608,18 +612,20 @@ export class ReportBuilder {
         note: 'Costs are list-price estimates from the embedded price table (@pydantic/genai-prices); models not in the table are left unpriced.',
       },
       planCost: input.plan ? planCost(input.plan, periodDays(input, days, bySource), commits, figures.tasks) : null,
-      totals: totals.figures(),
+      totals: totals.figures(usage.size),
       bySource: [...bySource]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([source, s]) => ({ source, ...s.acc.figures() })),
+        .map(([source, s]) => ({ source, ...s.acc.figures(sessionsOfSource(source)) })),
       byModel: [...this.models]
         .sort((a, b) => b.acc.total - a.acc.total || a.model.localeCompare(b.model))
-        .map((m) => ({ source: m.source, model: m.model, priced: m.priced, ...m.acc.figures() })),
-      byDay: [...byDay].map(([date, acc]) => ({ date, ...acc.figures() })),
-      byWeek: regroup(this.byDay, dayPairs, isoWeekOf).map(([week, acc]) => ({ week, ...acc.figures() })),
-      byMonth: regroup(this.byDay, dayPairs, (date) => date.slice(0, 7)).map(([month, acc]) => ({
+        .map((m) => ({ source: m.source, model: m.model, priced: m.priced, ...m.acc.figures(sessionsOfModel(m)) })),
+      byDay: [...this.byDay]
+        .sort(([a], [b]) => a - b)
+        .map(([day, acc]) => ({ date: dateOfDayNumber(day), ...acc.figures(perDay.get(day) ?? 0) })),
+      byWeek: regroup(this.byDay, dayPairs, isoWeekOf).map(([week, acc, n]) => ({ week, ...acc.figures(n) })),
+      byMonth: regroup(this.byDay, dayPairs, (date) => date.slice(0, 7)).map(([month, acc, n]) => ({
         month,
-        ...acc.figures(),
+        ...acc.figures(n),
       })),
       ...(this.withSessions
         ? {
@@ -631,8 +637,7 @@ export class ReportBuilder {
                   source: u.source,
                   start: isoUtc(i?.start ?? 0),
                   status: statusOf(ref),
-                  ...(u.acc as Acc).figures(),
-                  sessions: 1,
+                  ...(u.acc as Acc).figures(1),
                 };
               })
               .sort((a, b) => b.total - a.total || a.session.localeCompare(b.session)),
