@@ -137,6 +137,7 @@ export async function importBench(o: ImportBenchOptions, log: (s: string) => voi
   figures.push(...cc.figures);
   figures.push(ratioFigure('cold import + report ÷ ccusage', coldMs, cc.ms, 2));
   figures.push(ratioFigure('warm re-import + report ÷ ccusage', warmMs, cc.ms, 0.25));
+  figures.push(...(await startFloors(o.cli, envOf(world, path.join(o.workDir, 'unused')), cc.ms, log)));
   const agree =
     ccTotals.totalTokens === report.totals.total &&
     ccTotals.inputTokens === report.totals.input &&
@@ -151,4 +152,37 @@ export async function importBench(o: ImportBenchOptions, log: (s: string) => voi
     pass: agree,
   });
   return figures;
+}
+
+/**
+ * What the warm target leaves on this world, where ccusage's whole re-read takes well under a second: a bare Node
+ * process, and this CLI starting and exiting (`--version`: Node, the launcher and the bundle through its code cache; no
+ * sql.js, no ledger, no log read). Each is the median of ten spawns; a warm `report` can be no faster than either.
+ */
+async function startFloors(
+  cli: string,
+  env: NodeJS.ProcessEnv,
+  ccusageMs: number,
+  log: (s: string) => void,
+): Promise<Figure[]> {
+  const spawns = async (args: string[]): Promise<number> => {
+    const ms: number[] = [];
+    for (let i = 0; i < 10; i++) ms.push((await measureOk(process.execPath, args, env)).ms);
+    return median(ms);
+  };
+  const node = await spawns(['-e', '0']);
+  const version = await spawns([cli, '--version']);
+  log(
+    `  floors: a bare Node process ${node.toFixed(0)} ms; \`--version\` ${version.toFixed(0)} ms (medians of 10 spawns)`,
+  );
+  return [
+    { name: 'floor: a bare Node process (`node -e 0`)', value: Math.round(node), unit: 'ms' },
+    {
+      name: 'floor: the CLI starting and exiting (`--version`: no sql.js, no ledger)',
+      value: Math.round(version),
+      unit: 'ms',
+    },
+    ratioFigure('floor of warm re-import + report ÷ ccusage: a bare Node process', node, ccusageMs, 0.25),
+    ratioFigure('floor of warm re-import + report ÷ ccusage: the CLI starting (`--version`)', version, ccusageMs, 0.25),
+  ];
 }
