@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { ReportJson } from '../src/core/outcomes/report';
 import { buildWorld, type World } from '../src/demo/world';
 import { ratioFigure } from './figures';
-import { measureCcusage, measureOk, median } from './measure';
+import { measureCcusage, measureOk, median, spawnedMedian } from './measure';
 
 export interface ImportBenchOptions {
   /** Size of the generated logs (default 600 MB). */
@@ -165,13 +165,8 @@ async function startFloors(
   ccusageMs: number,
   log: (s: string) => void,
 ): Promise<Figure[]> {
-  const spawns = async (args: string[]): Promise<number> => {
-    const ms: number[] = [];
-    for (let i = 0; i < 10; i++) ms.push((await measureOk(process.execPath, args, env)).ms);
-    return median(ms);
-  };
-  const node = await spawns(['-e', '0']);
-  const version = await spawns([cli, '--version']);
+  const node = (await spawnedMedian(process.execPath, ['-e', '0'], env)).ms;
+  const version = (await spawnedMedian(process.execPath, [cli, '--version'], env)).ms;
   log(
     `  floors: a bare Node process ${node.toFixed(0)} ms; \`--version\` ${version.toFixed(0)} ms (medians of 10 spawns)`,
   );

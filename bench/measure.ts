@@ -63,6 +63,26 @@ export function median(values: number[]): number {
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
+/**
+ * A command spawned `runs` times in a row, as hyperfine does: the median wall time and the highest peak memory.
+ * `mustSucceed: false` for a command meant to fail (an unknown command).
+ */
+export async function spawnedMedian(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  { runs = 10, mustSucceed = true }: { runs?: number; mustSucceed?: boolean } = {},
+): Promise<{ ms: number; peakMB: number }> {
+  const ms: number[] = [];
+  let peakMB = 0;
+  for (let i = 0; i < runs; i++) {
+    const m = await (mustSucceed ? measureOk : measure)(cmd, args, env);
+    ms.push(m.ms);
+    peakMB = Math.max(peakMB, m.peakMB);
+  }
+  return { ms: median(ms), peakMB };
+}
+
 /** The loop `speedProbe` times: fixed integer work, the same on every run of every build. */
 const PROBE_LOOP =
   'let x=0;const t=performance.now();for(let i=0;i<1e8;i++)x=(x+i)%1000003;' +
